@@ -1,0 +1,5 @@
+package dev.tenure.demo;
+
+final class Placeholder {
+    private Placeholder() {}
+}

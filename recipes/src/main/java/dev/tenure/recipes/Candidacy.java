@@ -1,0 +1,41 @@
+package dev.tenure.recipes;
+
+import dev.tenure.recipes.Records.ParticipantRecord;
+
+/**
+ * One entry of a participant into the election: one Curator recipe instance, started once and closed once.
+ * A participant that steps down closes its candidacy and later starts a new one.
+ *
+ * <p>Each time Curator grants leadership, the candidacy starts a new <em>tenure</em> with a new sequence
+ * number, and reports it through {@link Events}; a term of leadership is minted for one tenure.
+ */
+abstract class Candidacy {
+    /** Receives tenure changes; implementations only enqueue work and never block Curator's threads. */
+    interface Events {
+        void elected(Candidacy candidacy, long tenure);
+
+        void deposed(Candidacy candidacy, long tenure);
+    }
+
+    final ParticipantRecord record;
+    final Events events;
+
+    Candidacy(ParticipantRecord record, Events events) {
+        this.record = record;
+        this.events = events;
+    }
+
+    abstract void start() throws Exception;
+
+    /** Whether Curator currently grants leadership for this tenure. */
+    abstract boolean holds(long tenure);
+
+    /** The latest tenure, or 0 if there was none. */
+    abstract long currentTenure();
+
+    /** The term of this tenure ended: a backend that must give up its lock to re-queue does so now. */
+    abstract void termEnded(long tenure);
+
+    /** Leaves the election, releasing the participant's node promptly. Idempotent. */
+    abstract void close();
+}

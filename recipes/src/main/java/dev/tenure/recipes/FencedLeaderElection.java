@@ -1,0 +1,813 @@
+package dev.tenure.recipes;
+
+import com.google.common.base.Preconditions;
+import com.google.common.cache.Cache;
+import com.google.common.cache.CacheBuilder;
+import com.google.common.util.concurrent.MoreExecutors;
+import dev.tenure.recipes.Records.EpochRecord;
+import dev.tenure.recipes.Records.ParticipantRecord;
+import java.io.Closeable;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.api.transaction.CuratorOp;
+import org.apache.curator.framework.api.transaction.CuratorTransactionResult;
+import org.apache.curator.framework.state.ConnectionState;
+import org.apache.curator.framework.state.ConnectionStateListener;
+import org.apache.curator.utils.ThreadUtils;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.data.Stat;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Leader election on Curator's {@code LeaderLatch} or {@code LeaderSelector} in which every term of
+ * leadership carries an epoch fencing token.
+ *
+ * <pre>{@code
+ * FencedLeaderElection election = FencedLeaderElection.builder(client, "/services/orders")
+ *         .participantId("orders-1")
+ *         .endpoint("10.0.0.7:9000")
+ *         .listener(new LeadershipListener() {
+ *             public void acquired(LeadershipToken token) { startServing(token); }
+ *             public void revoked(LeadershipToken token, RevocationReason reason) { stopServing(token); }
+ *         })
+ *         .build();
+ * election.start();
+ * }</pre>
+ *
+ * <h2>Guarantees</h2>
+ *
+ * <ul>
+ *   <li>Every acquisition of leadership, including re-acquisition after a reconnect, mints a new epoch,
+ *       strictly greater than every epoch minted before on this election path. Minting is one ZooKeeper
+ *       transaction that checks this participant's latch or lock node still exists (it is the holder) and
+ *       sets the persistent epoch node conditionally on its version. The epoch node lives outside Curator's
+ *       container, so session expiry, server restarts and container reaping never reset it.
+ *   <li>No listener hears {@code acquired} before its mint succeeded.
+ *   <li>A term ends ({@code revoked}) at once when the connection is suspended (by default; see {@link
+ *       SuspensionPolicy}), when the session is lost, when Curator reports the loss of the latch or lock,
+ *       when a newer epoch appears on the epoch node, on {@link #stepDown(LeadershipToken)} and on {@link
+ *       #close()}.
+ * </ul>
+ *
+ * <h2>What it does not guarantee</h2>
+ *
+ * ZooKeeper alone does not give exclusive leadership: after a pause longer than the session timeout, or
+ * before a late {@code LOST}, two participants can both believe they lead. Callbacks can arrive late. So
+ * {@link #isCurrent(LeadershipToken)} is a cheap local check that can only be trusted as "not current";
+ * every side effect must be fenced by its receiver: ZooKeeper writes with {@link
+ * #fencedTransaction(LeadershipToken, Collection)}, other resources with an {@link EpochFence}.
+ *
+ * <h2>Lifecycle and threads</h2>
+ *
+ * Start once; {@link #close()} is idempotent. All election work runs on one internal thread; listener
+ * callbacks run on the listener executor (by default one thread owned by the election), one at a time and
+ * in order. Public methods are thread-safe.
+ */
+public final class FencedLeaderElection implements Closeable {
+    private static final Logger log = LoggerFactory.getLogger(FencedLeaderElection.class);
+
+    private enum State {
+        LATENT,
+        STARTED,
+        CLOSED
+    }
+
+    private enum Connection {
+        CONNECTED,
+        SUSPENDED,
+        LOST
+    }
+
+    /** One term of leadership: a token minted for one tenure of one candidacy. */
+    private static final class Term {
+        final LeadershipToken token;
+        final Candidacy candidacy;
+        final long tenure;
+        final CompletableFuture<RevocationReason> revoked = new CompletableFuture<>();
+
+        Term(LeadershipToken token, Candidacy candidacy, long tenure) {
+            this.token = token;
+            this.candidacy = candidacy;
+            this.tenure = tenure;
+        }
+    }
+
+    private final CuratorFramework client;
+    private final ElectionPaths paths;
+    private final String participantId;
+    private final String endpoint;
+    private final ElectionBackend backend;
+    private final SuspensionPolicy suspensionPolicy;
+    private final LeadershipListener listener;
+    private final Duration retryBackoff;
+
+    private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
+    private final AtomicReference<Term> term = new AtomicReference<>();
+    private final Object termMonitor = new Object();
+    /** Orders the queueing of callbacks with term changes; held only to queue, never to run them. */
+    private final Object deliveryLock = new Object();
+    private final Cache<LeadershipToken, Term> recentTerms =
+            CacheBuilder.newBuilder().maximumSize(64).build();
+    private final AtomicLong mintFailures = new AtomicLong();
+    private final ScheduledThreadPoolExecutor control;
+    private final ExecutorService ownListenerExecutor;
+    private final Executor listenerExecutor;
+    private final ThreadLocal<Boolean> inCallback = ThreadLocal.withInitial(() -> false);
+    private final ConnectionStateListener connectionListener = (c, s) -> connectionStateChanged(s);
+    private volatile Connection connection = Connection.CONNECTED;
+
+    // Confined to the control thread.
+    private Candidacy candidacy;
+
+    private FencedLeaderElection(Builder b) {
+        this.client = b.client;
+        this.paths = b.paths;
+        this.participantId = b.participantId;
+        this.endpoint = b.endpoint;
+        this.backend = b.backend;
+        this.suspensionPolicy = b.suspensionPolicy;
+        this.listener = b.listener;
+        this.retryBackoff = b.retryBackoff;
+        this.control = new ScheduledThreadPoolExecutor(1, ThreadUtils.newThreadFactory("tenure-election-" + participantId));
+        this.control.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+        if (b.listenerExecutor == null) {
+            this.ownListenerExecutor =
+                    Executors.newSingleThreadExecutor(ThreadUtils.newThreadFactory("tenure-leadership-" + participantId));
+            this.listenerExecutor = ownListenerExecutor;
+        } else {
+            this.ownListenerExecutor = null;
+            this.listenerExecutor = MoreExecutors.newSequentialExecutor(b.listenerExecutor);
+        }
+    }
+
+    /**
+     * A builder for an election on {@code electionPath} (a ZooKeeper path other than the root; see the
+     * node layout in {@code docs/recipes.md}).
+     */
+    public static Builder builder(CuratorFramework client, String electionPath) {
+        return new Builder(client, electionPath);
+    }
+
+    /** Builds a {@link FencedLeaderElection}. Every setting but the participant id has a default. */
+    public static final class Builder {
+        private final CuratorFramework client;
+        private final ElectionPaths paths;
+        private String participantId;
+        private String endpoint = "";
+        private ElectionBackend backend = ElectionBackend.LEADER_LATCH;
+        private SuspensionPolicy suspensionPolicy = SuspensionPolicy.REVOKE;
+        private LeadershipListener listener = new LeadershipListener() {};
+        private Executor listenerExecutor;
+        private Duration retryBackoff = Duration.ofSeconds(1);
+
+        private Builder(CuratorFramework client, String electionPath) {
+            this.client = Preconditions.checkNotNull(client, "client must not be null");
+            this.paths = ElectionPaths.of(electionPath);
+        }
+
+        /** This participant's id (required, non-blank, at most 256 characters); shown to discovery. */
+        public Builder participantId(String id) {
+            Preconditions.checkArgument(id != null && !id.isBlank(), "participant id must not be empty");
+            Preconditions.checkArgument(id.length() <= 256, "participant id must be at most 256 characters");
+            this.participantId = id;
+            return this;
+        }
+
+        /** An opaque string other processes find through {@link LeaderDiscovery}, e.g. "host:port". */
+        public Builder endpoint(String endpoint) {
+            this.endpoint = Preconditions.checkNotNull(endpoint, "endpoint must not be null");
+            return this;
+        }
+
+        /** The Curator recipe to elect with; {@link ElectionBackend#LEADER_LATCH} by default. */
+        public Builder backend(ElectionBackend backend) {
+            this.backend = Preconditions.checkNotNull(backend, "backend must not be null");
+            return this;
+        }
+
+        /** What a leader does on a suspended connection; {@link SuspensionPolicy#REVOKE} by default. */
+        public Builder suspensionPolicy(SuspensionPolicy policy) {
+            this.suspensionPolicy = Preconditions.checkNotNull(policy, "suspension policy must not be null");
+            return this;
+        }
+
+        /** The listener of terms; none by default. */
+        public Builder listener(LeadershipListener listener) {
+            this.listener = Preconditions.checkNotNull(listener, "listener must not be null");
+            return this;
+        }
+
+        /**
+         * Where listener callbacks run; they still run one at a time and in order. By default a single thread
+         * owned by the election.
+         */
+        public Builder listenerExecutor(Executor executor) {
+            this.listenerExecutor = Preconditions.checkNotNull(executor, "executor must not be null");
+            return this;
+        }
+
+        /** Pause before retrying after a failed mint or set-up; 1 s by default. */
+        public Builder retryBackoff(Duration backoff) {
+            Preconditions.checkArgument(
+                    backoff != null && !backoff.isNegative() && !backoff.isZero(), "retry backoff must be > 0");
+            this.retryBackoff = backoff;
+            return this;
+        }
+
+        /**
+         * @throws IllegalArgumentException if the participant id is missing, or {@link
+         *     SuspensionPolicy#WAIT_FOR_LOST} is combined with a latch on a client whose connection state error
+         *     policy treats SUSPENDED as an error
+         */
+        public FencedLeaderElection build() {
+            Preconditions.checkArgument(participantId != null, "participant id must be set");
+            if (suspensionPolicy == SuspensionPolicy.WAIT_FOR_LOST && backend == ElectionBackend.LEADER_LATCH) {
+                Preconditions.checkArgument(
+                        !client.getConnectionStateErrorPolicy().isErrorState(ConnectionState.SUSPENDED),
+                        "SuspensionPolicy.WAIT_FOR_LOST with a LeaderLatch needs a client built with"
+                                + " SessionConnectionStateErrorPolicy; this client's latch would give up leadership"
+                                + " on SUSPENDED");
+            }
+            return new FencedLeaderElection(this);
+        }
+    }
+
+    /**
+     * Joins the election in the background: creates the election path's nodes if needed and starts the
+     * Curator recipe.
+     *
+     * @throws IllegalStateException if started before or closed
+     */
+    public void start() {
+        Preconditions.checkState(state.compareAndSet(State.LATENT, State.STARTED), "Cannot be started more than once");
+        client.getConnectionStateListenable().addListener(connectionListener);
+        control.execute(this::initialise);
+    }
+
+    /** This participant's id. */
+    public String participantId() {
+        return participantId;
+    }
+
+    /** The election path. */
+    public String electionPath() {
+        return paths.base;
+    }
+
+    /** The token of the current term, if this participant leads right now (as far as it knows). */
+    public Optional<LeadershipToken> currentToken() {
+        Term t = term.get();
+        return t == null ? Optional.empty() : Optional.of(t.token);
+    }
+
+    /** Whether this participant leads right now, as far as it knows. */
+    public boolean hasLeadership() {
+        return term.get() != null;
+    }
+
+    /**
+     * Whether {@code token}'s term is still current here. Cheap (a volatile read). {@code false} is
+     * definite; {@code true} can be stale by up to the time it takes to notice a suspension or a newer epoch,
+     * which is why receivers must fence.
+     */
+    public boolean isCurrent(LeadershipToken token) {
+        Term t = term.get();
+        return t != null && t.token.equals(token);
+    }
+
+    /**
+     * Completes with the reason when the term of {@code token} ends; already complete if it has ended.
+     *
+     * @throws IllegalArgumentException if the token was not minted by this participant recently
+     */
+    public CompletionStage<RevocationReason> revocation(LeadershipToken token) {
+        Term t = recentTerms.getIfPresent(token);
+        Preconditions.checkArgument(t != null, "%s was not minted by participant %s", token, participantId);
+        return t.revoked.minimalCompletionStage();
+    }
+
+    /**
+     * Waits until this participant leads and returns the term's token.
+     *
+     * @throws TimeoutException if it does not lead within the timeout
+     */
+    public LeadershipToken awaitLeadership(Duration timeout) throws InterruptedException, TimeoutException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (termMonitor) {
+            while (true) {
+                checkNotClosed();
+                Term t = term.get();
+                if (t != null) {
+                    return t.token;
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new TimeoutException(participantId + " did not lead within " + timeout);
+                }
+                TimeUnit.NANOSECONDS.timedWait(termMonitor, left);
+            }
+        }
+    }
+
+    /** How many mints failed for a reason other than losing the connection (corrupt epoch node, lost race). */
+    public long mintFailureCount() {
+        return mintFailures.get();
+    }
+
+    /**
+     * Runs {@code operations} (built with {@code client.transactionOp()}) in one ZooKeeper transaction that
+     * succeeds only while {@code token} is current here and no newer epoch has been minted.
+     *
+     * @throws FencedException if the term is over; nothing was applied
+     * @throws Exception as {@link FencedTransaction#commit}
+     */
+    public List<CuratorTransactionResult> fencedTransaction(LeadershipToken token, Collection<CuratorOp> operations)
+            throws Exception {
+        checkNotClosed();
+        Preconditions.checkArgument(
+                token.electionPath().equals(paths.base),
+                "%s belongs to another election than %s",
+                token,
+                paths.base);
+        if (!isCurrent(token)) {
+            throw new FencedException(token.epoch(), -1, "write fenced: " + token + " is no longer current");
+        }
+        return FencedTransaction.commit(client, token, operations);
+    }
+
+    /** As {@link #stepDown(LeadershipToken, Duration)} without a delay. */
+    public boolean stepDown(LeadershipToken token) throws InterruptedException {
+        return stepDown(token, Duration.ZERO);
+    }
+
+    /**
+     * Ends the term of {@code token} voluntarily, releases this participant's node so another can lead, and
+     * re-enters the election after {@code rejoinDelay}.
+     *
+     * <p>Returns after the listener's {@code revoked} (and a running {@code acquired}) has returned and the
+     * node is released, so the next leader starts after this one stopped. Called from a listener callback, it
+     * does not wait for the callbacks (that would wait for itself).
+     *
+     * @return false if {@code token} was not current, in which case nothing happens
+     * @throws IllegalStateException if the election is not started or is closed
+     */
+    public boolean stepDown(LeadershipToken token, Duration rejoinDelay) throws InterruptedException {
+        Preconditions.checkState(state.get() == State.STARTED, "election is not started or is closed");
+        Preconditions.checkArgument(!rejoinDelay.isNegative(), "rejoin delay must be >= 0");
+        Term t = term.get();
+        if (t == null || !t.token.equals(token) || !revoke(t, RevocationReason.STEPPED_DOWN)) {
+            return false;
+        }
+        if (!inCallback.get()) {
+            awaitListenerIdle();
+        }
+        CountDownLatch released = new CountDownLatch(1);
+        try {
+            control.execute(() -> {
+                try {
+                    restartCandidacy(t.candidacy, rejoinDelay);
+                } finally {
+                    released.countDown();
+                }
+            });
+        } catch (RejectedExecutionException closed) {
+            return true;
+        }
+        released.await();
+        return true;
+    }
+
+    /**
+     * Leaves the election: ends the current term ({@code revoked(…, CLOSED)}), releases this participant's
+     * node promptly, and waits until the listener's callbacks, including leadership work running in {@code
+     * acquired}, have returned (not when called from a callback). Idempotent; the election cannot be
+     * restarted.
+     */
+    @Override
+    public void close() {
+        State previous = state.getAndSet(State.CLOSED);
+        if (previous == State.CLOSED) {
+            return;
+        }
+        synchronized (termMonitor) {
+            termMonitor.notifyAll();
+        }
+        if (previous == State.STARTED) {
+            client.getConnectionStateListenable().removeListener(connectionListener);
+            Term t = term.get();
+            if (t != null) {
+                revoke(t, RevocationReason.CLOSED);
+            }
+            control.execute(() -> {
+                if (candidacy != null) {
+                    candidacy.close();
+                    candidacy = null;
+                }
+            });
+        }
+        control.shutdown();
+        try {
+            if (!control.awaitTermination(60, TimeUnit.SECONDS)) {
+                log.warn("election {} of {} did not finish its work within 60 s", paths.base, participantId);
+            }
+            if (!inCallback.get()) {
+                awaitListenerIdle();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (ownListenerExecutor != null) {
+            ownListenerExecutor.shutdown();
+        }
+    }
+
+    @Override
+    public String toString() {
+        Term t = term.get();
+        return "FencedLeaderElection{" + participantId + " on " + paths.base + ", " + backend + ", "
+                + (t == null ? "not leading" : "leading " + t.token) + "}";
+    }
+
+    // ---- control thread ----
+
+    private void initialise() {
+        if (state.get() != State.STARTED) {
+            return;
+        }
+        try {
+            ensureNode(paths.base, null);
+            ensureNode(paths.epoch, EpochRecord.INITIAL.encode());
+        } catch (Exception e) {
+            log.warn("cannot create {} yet; retrying in {}", paths.base, retryBackoff, e);
+            schedule(this::initialise, retryBackoff);
+            return;
+        }
+        startCandidacy();
+    }
+
+    private void ensureNode(String path, byte[] data) throws Exception {
+        try {
+            if (data == null) {
+                client.create()
+                        .creatingParentContainersIfNeeded()
+                        .withMode(CreateMode.PERSISTENT)
+                        .forPath(path);
+            } else {
+                client.create().withMode(CreateMode.PERSISTENT).forPath(path, data);
+            }
+        } catch (KeeperException.NodeExistsException ignored) {
+            // created before
+        }
+    }
+
+    private void startCandidacy() {
+        if (state.get() != State.STARTED || candidacy != null) {
+            return;
+        }
+        ParticipantRecord record =
+                new ParticipantRecord(participantId, endpoint, UUID.randomUUID().toString());
+        Candidacy.Events events = new Candidacy.Events() {
+            @Override
+            public void elected(Candidacy c, long tenure) {
+                submit(() -> onElected(c, tenure));
+            }
+
+            @Override
+            public void deposed(Candidacy c, long tenure) {
+                submit(() -> onDeposed(c, tenure));
+            }
+        };
+        Candidacy c = backend == ElectionBackend.LEADER_LATCH
+                ? new LatchCandidacy(client, paths, record, events)
+                : new SelectorCandidacy(client, paths, record, events, this::revokes);
+        candidacy = c;
+        try {
+            c.start();
+            log.debug("{} joined the election on {}", participantId, paths.base);
+        } catch (Exception e) {
+            log.warn("{} could not join the election on {}; retrying in {}", participantId, paths.base, retryBackoff, e);
+            restartCandidacy(c, retryBackoff);
+        }
+    }
+
+    private void restartCandidacy(Candidacy old, Duration delay) {
+        if (candidacy != old || old == null) {
+            return;
+        }
+        old.close();
+        candidacy = null;
+        if (delay.isZero()) {
+            startCandidacy();
+        } else {
+            schedule(this::startCandidacy, delay);
+        }
+    }
+
+    private void onElected(Candidacy c, long tenure) {
+        if (state.get() != State.STARTED || c != candidacy || !c.holds(tenure)) {
+            return;
+        }
+        Term existing = term.get();
+        if (existing != null && existing.candidacy == c && existing.tenure == tenure) {
+            return; // already leading this tenure
+        }
+        if (blockedByConnection()) {
+            return; // reconsidered when the connection is back
+        }
+        Term minted;
+        try {
+            minted = mint(c, tenure);
+        } catch (KeeperException.ConnectionLossException | KeeperException.SessionExpiredException e) {
+            log.info("{} could not mint an epoch on {}: {}; retrying after reconnect", participantId, paths.base, e);
+            return;
+        } catch (Exception e) {
+            mintFailures.incrementAndGet();
+            log.error(
+                    "{} could not mint an epoch on {}; leaving the election and rejoining in {}",
+                    participantId,
+                    paths.epoch,
+                    retryBackoff,
+                    e);
+            restartCandidacy(c, retryBackoff);
+            return;
+        }
+        if (minted == null) {
+            mintFailures.incrementAndGet();
+            log.info("{} was granted leadership on {} but does not hold the head node; rejoining", participantId, paths.base);
+            restartCandidacy(c, retryBackoff);
+            return;
+        }
+        if (state.get() != State.STARTED || c != candidacy || !c.holds(tenure) || blockedByConnection()) {
+            log.info("{} minted {} but lost leadership meanwhile; the epoch is not used", participantId, minted.token);
+            c.termEnded(tenure);
+            return;
+        }
+        recentTerms.put(minted.token, minted);
+        synchronized (deliveryLock) { // acquired is queued before any revoked of this term
+            term.set(minted);
+            deliver(() -> listener.acquired(minted.token));
+        }
+        synchronized (termMonitor) {
+            termMonitor.notifyAll();
+        }
+        log.info("{} leads {}", participantId, minted.token);
+        if (blockedByConnection()) {
+            // The connection was suspended while the term was being published.
+            revoke(minted, connection == Connection.LOST ? RevocationReason.SESSION_LOST : RevocationReason.CONNECTION_SUSPENDED);
+            return;
+        }
+        watchEpoch(minted);
+    }
+
+    /**
+     * Mints the next epoch for this tenure: one transaction of check(own node) and setData(epoch node,
+     * expected version). Returns null if this participant does not hold the head node.
+     */
+    private Term mint(Candidacy c, long tenure) throws Exception {
+        for (int attempt = 1; attempt <= 5; attempt++) {
+            if (state.get() != State.STARTED || !c.holds(tenure)) {
+                return null;
+            }
+            Stat epochStat = new Stat();
+            byte[] data;
+            try {
+                data = client.getData().storingStatIn(epochStat).forPath(paths.epoch);
+            } catch (KeeperException.NoNodeException e) {
+                ensureNode(paths.base, null);
+                ensureNode(paths.epoch, EpochRecord.INITIAL.encode());
+                continue;
+            }
+            EpochRecord current;
+            try {
+                current = EpochRecord.decode(data);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalStateException("epoch node " + paths.epoch + " holds malformed data: " + e.getMessage(), e);
+            }
+            String head = headNode(c);
+            if (head == null) {
+                return null;
+            }
+            long next = current.epoch + 1;
+            EpochRecord record = new EpochRecord(next, participantId, endpoint, head, c.record.instance);
+            try {
+                List<CuratorTransactionResult> results = client.transaction()
+                        .forOperations(
+                                client.transactionOp().check().forPath(paths.child(head)),
+                                client.transactionOp()
+                                        .setData()
+                                        .withVersion(epochStat.getVersion())
+                                        .forPath(paths.epoch, record.encode()));
+                int version = results.get(1).getResultStat().getVersion();
+                return new Term(new LeadershipToken(paths.base, next, participantId, version), c, tenure);
+            } catch (KeeperException.BadVersionException | KeeperException.NoNodeException e) {
+                log.debug("mint attempt {} of {} lost a race: {}", attempt, participantId, e.toString());
+            }
+        }
+        throw new IllegalStateException("epoch node " + paths.epoch + " kept changing during 5 mint attempts");
+    }
+
+    /** The name of the head participant node if it is this candidacy's, in this session; otherwise null. */
+    private String headNode(Candidacy c) throws Exception {
+        List<String> sorted;
+        try {
+            sorted = ElectionPaths.sortedParticipants(client.getChildren().forPath(paths.election));
+        } catch (KeeperException.NoNodeException e) {
+            return null;
+        }
+        if (sorted.isEmpty()) {
+            return null;
+        }
+        String head = sorted.get(0);
+        Stat stat = new Stat();
+        byte[] data;
+        try {
+            data = client.getData().storingStatIn(stat).forPath(paths.child(head));
+        } catch (KeeperException.NoNodeException e) {
+            return null;
+        }
+        long session = client.getZookeeperClient().getZooKeeper().getSessionId();
+        try {
+            ParticipantRecord r = ParticipantRecord.decode(data);
+            return r.instance.equals(c.record.instance) && stat.getEphemeralOwner() == session ? head : null;
+        } catch (IllegalArgumentException e) {
+            return null; // a foreign node under the election path
+        }
+    }
+
+    private void onDeposed(Candidacy c, long tenure) {
+        Term t = term.get();
+        if (t != null && t.candidacy == c && t.tenure == tenure) {
+            revoke(t, connectionReason(RevocationReason.DEPOSED));
+        }
+    }
+
+    private void reconsider() {
+        Candidacy c = candidacy;
+        if (c != null && term.get() == null && c.holds(c.currentTenure())) {
+            onElected(c, c.currentTenure());
+        }
+    }
+
+    private void watchEpoch(Term t) {
+        if (term.get() != t) {
+            return;
+        }
+        try {
+            client.checkExists()
+                    .usingWatcher((org.apache.curator.framework.api.CuratorWatcher) event -> submit(() -> watchEpoch(t)))
+                    .inBackground((cl, event) -> {
+                        Stat stat = event.getStat();
+                        if (event.getResultCode() == KeeperException.Code.OK.intValue()
+                                || event.getResultCode() == KeeperException.Code.NONODE.intValue()) {
+                            if (stat == null || stat.getVersion() != t.token.epochNodeVersion()) {
+                                submit(() -> superseded(t));
+                            }
+                        } else {
+                            schedule(() -> watchEpoch(t), retryBackoff);
+                        }
+                    })
+                    .forPath(paths.epoch);
+        } catch (Exception e) {
+            schedule(() -> watchEpoch(t), retryBackoff);
+        }
+    }
+
+    private void superseded(Term t) {
+        if (revoke(t, RevocationReason.SUPERSEDED)) {
+            log.warn("{} saw a newer epoch than its {}; rejoining the election", participantId, t.token);
+            restartCandidacy(t.candidacy, Duration.ZERO);
+        }
+    }
+
+    // ---- any thread ----
+
+    /** Ends a term once; returns whether this call ended it. Never blocks. */
+    private boolean revoke(Term t, RevocationReason reason) {
+        synchronized (deliveryLock) {
+            if (t == null || !term.compareAndSet(t, null)) {
+                return false;
+            }
+            deliver(() -> listener.revoked(t.token, reason));
+        }
+        log.info("{} no longer leads {}: {}", participantId, t.token, reason);
+        t.revoked.complete(reason);
+        if (reason != RevocationReason.STEPPED_DOWN) {
+            // A stepping-down leader keeps its node until its callbacks have returned (see stepDown).
+            t.candidacy.termEnded(t.tenure);
+        }
+        return true;
+    }
+
+    private void connectionStateChanged(ConnectionState newState) {
+        switch (newState) {
+            case SUSPENDED:
+                connection = Connection.SUSPENDED;
+                if (suspensionPolicy == SuspensionPolicy.REVOKE) {
+                    revoke(term.get(), RevocationReason.CONNECTION_SUSPENDED);
+                }
+                break;
+            case LOST:
+                connection = Connection.LOST;
+                revoke(term.get(), RevocationReason.SESSION_LOST);
+                break;
+            case CONNECTED:
+            case RECONNECTED:
+                connection = Connection.CONNECTED;
+                submit(this::reconsider);
+                break;
+            default:
+                break;
+        }
+    }
+
+    /** Whether a connection state ends leadership under this election's policy. */
+    private boolean revokes(ConnectionState s) {
+        return s == ConnectionState.LOST
+                || (s == ConnectionState.SUSPENDED && suspensionPolicy == SuspensionPolicy.REVOKE);
+    }
+
+    private boolean blockedByConnection() {
+        Connection c = connection;
+        return c == Connection.LOST || (c == Connection.SUSPENDED && suspensionPolicy == SuspensionPolicy.REVOKE);
+    }
+
+    private RevocationReason connectionReason(RevocationReason otherwise) {
+        switch (connection) {
+            case LOST:
+                return RevocationReason.SESSION_LOST;
+            case SUSPENDED:
+                return RevocationReason.CONNECTION_SUSPENDED;
+            default:
+                return otherwise;
+        }
+    }
+
+    private interface Callback {
+        void run() throws Exception;
+    }
+
+    private void deliver(Callback callback) {
+        try {
+            listenerExecutor.execute(() -> {
+                inCallback.set(true);
+                try {
+                    callback.run();
+                } catch (Exception e) {
+                    log.error("leadership listener of {} threw", participantId, e);
+                } finally {
+                    inCallback.set(false);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            log.warn("listener executor of {} rejected a callback", participantId);
+        }
+    }
+
+    private void awaitListenerIdle() throws InterruptedException {
+        CountDownLatch idle = new CountDownLatch(1);
+        try {
+            listenerExecutor.execute(idle::countDown);
+        } catch (RejectedExecutionException e) {
+            return;
+        }
+        idle.await();
+    }
+
+    private void submit(Runnable task) {
+        try {
+            control.execute(task);
+        } catch (RejectedExecutionException ignored) {
+            // closed
+        }
+    }
+
+    private void schedule(Runnable task, Duration delay) {
+        try {
+            control.schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException ignored) {
+            // closed
+        }
+    }
+
+    private void checkNotClosed() {
+        Preconditions.checkState(state.get() != State.CLOSED, "election is closed");
+    }
+}

@@ -1,0 +1,16 @@
+package dev.tenure.recipes;
+
+/** An {@link EpochStore} in memory: for tests, or for resources whose state does not outlive the process. */
+public final class InMemoryEpochStore implements EpochStore {
+    private volatile long epoch;
+
+    @Override
+    public long load() {
+        return epoch;
+    }
+
+    @Override
+    public void store(long epoch) {
+        this.epoch = epoch;
+    }
+}

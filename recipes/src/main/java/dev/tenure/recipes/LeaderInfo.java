@@ -1,0 +1,53 @@
+package dev.tenure.recipes;
+
+import java.util.Objects;
+
+/** The current leader of an election path as {@link LeaderDiscovery} sees it. Immutable. */
+public final class LeaderInfo {
+    private final String id;
+    private final String endpoint;
+    private final long epoch;
+
+    public LeaderInfo(String id, String endpoint, long epoch) {
+        this.id = Objects.requireNonNull(id, "id");
+        this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
+        this.epoch = epoch;
+    }
+
+    /** The leader's participant id. */
+    public String id() {
+        return id;
+    }
+
+    /** The endpoint the leader registered (an opaque string; empty if none). */
+    public String endpoint() {
+        return endpoint;
+    }
+
+    /** The epoch of the leader's current term. */
+    public long epoch() {
+        return epoch;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof LeaderInfo)) {
+            return false;
+        }
+        LeaderInfo l = (LeaderInfo) o;
+        return epoch == l.epoch && id.equals(l.id) && endpoint.equals(l.endpoint);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(id, endpoint, epoch);
+    }
+
+    @Override
+    public String toString() {
+        return id + (endpoint.isEmpty() ? "" : " at " + endpoint) + " (epoch " + epoch + ")";
+    }
+}

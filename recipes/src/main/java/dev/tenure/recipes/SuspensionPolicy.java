@@ -1,0 +1,21 @@
+package dev.tenure.recipes;
+
+/**
+ * What a leader does when its ZooKeeper connection is {@code SUSPENDED} (Curator's state after a connection
+ * loss, before the session is known to be lost).
+ */
+public enum SuspensionPolicy {
+    /**
+     * Revoke the term at once (the default, and the safe choice): while suspended, the session may expire
+     * and another participant may lead. When the connection comes back and this participant still holds
+     * its latch or lock, it leads again with a newly minted, greater epoch.
+     */
+    REVOKE,
+    /**
+     * Keep the term until the session is {@code LOST}. Fewer hand-offs on flaky networks, but for up to a
+     * session timeout this participant can believe it leads while another does: only fencing protects
+     * resources then. With {@link ElectionBackend#LEADER_LATCH} the client must be built with Curator's
+     * {@code SessionConnectionStateErrorPolicy}, or the latch itself gives up leadership on suspension.
+     */
+    WAIT_FOR_LOST
+}

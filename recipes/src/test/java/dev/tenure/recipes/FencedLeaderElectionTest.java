@@ -1,0 +1,482 @@
+package dev.tenure.recipes;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tenure.testkit.ZooKeeperEnsemble;
+import dev.tenure.testkit.ZooKeeperEnsembleExtension;
+import dev.tenure.testkit.ZooKeeperProxy;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.state.ConnectionState;
+import org.apache.curator.framework.state.SessionConnectionStateErrorPolicy;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** The fenced election's guarantees, each checked against both Curator back ends. */
+class FencedLeaderElectionTest {
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    @RegisterExtension
+    static final ZooKeeperEnsembleExtension zk = ZooKeeperEnsembleExtension.threeServers(Duration.ofSeconds(10));
+
+    private final List<FencedLeaderElection> elections = new ArrayList<>();
+    private String path;
+    private CuratorFramework observer;
+    private ElectionHistory history;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        path = "/tenure-test/" + UUID.randomUUID();
+        observer = zk.ensemble().newClient();
+        history = new ElectionHistory(observer, path);
+    }
+
+    @AfterEach
+    void tearDown() {
+        elections.forEach(FencedLeaderElection::close);
+        assertEquals(List.of(), history.violations(), "invariant violations");
+    }
+
+    private ZooKeeperEnsemble ensemble() {
+        return zk.ensemble();
+    }
+
+    private FencedLeaderElection join(String id, ElectionBackend backend) throws Exception {
+        return join(id, backend, ensemble().newClient(), SuspensionPolicy.REVOKE);
+    }
+
+    private FencedLeaderElection join(String id, ElectionBackend backend, CuratorFramework client, SuspensionPolicy policy) {
+        FencedLeaderElection e = FencedLeaderElection.builder(client, path)
+                .participantId(id)
+                .endpoint(id + ".example:7000")
+                .backend(backend)
+                .suspensionPolicy(policy)
+                .listener(history.listenerFor(id))
+                .retryBackoff(Duration.ofMillis(200))
+                .build();
+        elections.add(e);
+        e.start();
+        return e;
+    }
+
+    private FencedLeaderElection leaderOf(List<FencedLeaderElection> es) {
+        return es.stream().filter(FencedLeaderElection::hasLeadership).findFirst().orElseThrow();
+    }
+
+    private static void await(BooleanSupplier condition, String what) throws InterruptedException, TimeoutException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new TimeoutException(what);
+            }
+            Thread.sleep(10); // polling a condition that has no event to wait on
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(ElectionBackend.class)
+    void exactlyOneOfThreeParticipantsLeads(ElectionBackend backend) throws Exception {
+        history.checkExclusive(true);
+        List<FencedLeaderElection> es = List.of(join("a", backend), join("b", backend), join("c", backend));
+        ElectionHistory.Event first = history.awaitAcquired(t -> true, WAIT);
+        assertEquals(1, es.stream().filter(FencedLeaderElection::hasLeadership).count());
+        FencedLeaderElection leader = leaderOf(es);
+        assertEquals(first.participant(), leader.participantId());
+        assertEquals(first.token(), leader.currentToken().orElseThrow());
+        assertEquals(1, first.token().epoch(), "the first term on a new path has epoch 1");
+        for (FencedLeaderElection e : es) {
+            assertEquals(e == leader, e.isCurrent(first.token()));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(ElectionBackend.class)
+    void fiftyHandOffsGiveStrictlyIncreasingEpochsAndNeverTwoHolders(ElectionBackend backend) throws Exception {
+        history.checkExclusive(true);
+        List<FencedLeaderElection> es = List.of(join("a", backend), join("b", backend), join("c", backend));
+        LeadershipToken previous = history.awaitAcquired(t -> true, WAIT).token();
+        for (int i = 0; i < 50; i++) {
+            FencedLeaderElection leader = es.stream()
+                    .filter(e -> e.participantId().equals(history.events().get(history.events().size() - 1).participant()))
+                    .findFirst()
+                    .orElseThrow();
+            assertTrue(leader.stepDown(previous), "hand-off " + i + ": " + previous + " should be current");
+            long before = previous.epoch();
+            previous = history.awaitAcquired(t -> t.epoch() > before, WAIT).token();
+            assertTrue(previous.epoch() > before);
+        }
+        assertTrue(history.maxEpoch() >= 51);
+        assertEquals(1, es.stream().filter(FencedLeaderElection::hasLeadership).count());
+    }
+
+    @ParameterizedTest
+    @EnumSource(ElectionBackend.class)
+    void expiredLeaderIsRevokedAndItsTokenIsFenced(ElectionBackend backend) throws Exception {
+        CuratorFramework leaderClient = ensemble().newClient();
+        FencedLeaderElection a = join("a", backend, leaderClient, SuspensionPolicy.REVOKE);
+        LeadershipToken old = a.awaitLeadership(WAIT);
+        join("b", backend);
+        join("c", backend);
+        EpochFence fence = EpochFence.open(new InMemoryEpochStore(), path);
+        fence.admit(old);
+
+        ensemble().expireSession(leaderClient);
+
+        ElectionHistory.Event revoked = history.awaitRevoked(old, WAIT);
+        assertTrue(
+                revoked.reason() == RevocationReason.SESSION_LOST
+                        || revoked.reason() == RevocationReason.CONNECTION_SUSPENDED
+                        || revoked.reason() == RevocationReason.DEPOSED,
+                "revoked for " + revoked.reason());
+        LeadershipToken next = history.awaitAcquired(t -> t.epoch() > old.epoch(), WAIT).token();
+        fence.admit(next);
+        assertFalse(a.isCurrent(old));
+        assertThrows(FencedException.class, () -> fence.admit(old));
+        assertThrows(
+                FencedException.class,
+                () -> FencedTransaction.commit(
+                        leaderClient, old, List.of(leaderClient.transactionOp().create().forPath(path + "/x"))));
+        assertNull(observer.checkExists().forPath(path + "/x"), "a fenced write must have no effect");
+    }
+
+    @ParameterizedTest
+    @EnumSource(ElectionBackend.class)
+    void killingTheLeadersZooKeeperServerEndsTheTermAndANewEpochFollows(ElectionBackend backend) throws Exception {
+        CuratorFramework leaderClient = ensemble().newClient();
+        FencedLeaderElection a = join("a", backend, leaderClient, SuspensionPolicy.REVOKE);
+        LeadershipToken old = a.awaitLeadership(WAIT);
+        join("b", backend);
+        ensemble().killServer(ensemble().serverOf(leaderClient));
+        history.awaitRevoked(old, WAIT);
+        LeadershipToken next = history.awaitAcquired(t -> t.epoch() > old.epoch(), WAIT).token();
+        assertTrue(next.epoch() > old.epoch());
+    }
+
+    @ParameterizedTest
+    @EnumSource(ElectionBackend.class)
+    void killingTheZooKeeperQuorumLeaderEndsTheTermAndANewEpochFollows(ElectionBackend backend) throws Exception {
+        FencedLeaderElection a = join("a", backend);
+        LeadershipToken old = a.awaitLeadership(WAIT);
+        join("b", backend);
+        ensemble().killQuorumLeader();
+        // Every client is disconnected while the remaining servers elect a new quorum leader.
+        history.awaitRevoked(old, WAIT);
+        LeadershipToken next = history.awaitAcquired(t -> t.epoch() > old.epoch(), WAIT).token();
+        assertTrue(next.epoch() > old.epoch());
+    }
+
+    @ParameterizedTest
+    @EnumSource(ElectionBackend.class)
+    void epochsKeepIncreasingAfterAllZooKeeperServersRestart(ElectionBackend backend) throws Exception {
+        FencedLeaderElection a = join("a", backend);
+        join("b", backend);
+        LeadershipToken old = history.awaitAcquired(t -> true, WAIT).token();
+        for (int i = 0; i < 3; i++) { // a few terms before the restart
+            long before = old.epoch();
+            FencedLeaderElection leader = elections.stream()
+                    .filter(FencedLeaderElection::hasLeadership)
+                    .findFirst()
+                    .orElseThrow();
+            leader.stepDown(leader.currentToken().orElseThrow());
+            old = history.awaitAcquired(t -> t.epoch() > before, WAIT).token();
+        }
+        ensemble().stopAll();
+        ensemble().restartAll();
+        long before = old.epoch();
+        LeadershipToken next = history.awaitAcquired(t -> t.epoch() > before, WAIT).token();
+        assertTrue(next.epoch() > before, "epoch must not reset after a restart of every server");
+        assertFalse(a.isCurrent(old));
+    }
+
+    @ParameterizedTest
+    @EnumSource(ElectionBackend.class)
+    void zombieLeaderCutOffPastItsSessionIsFencedEverywhere_revokeOnSuspend(ElectionBackend backend) throws Exception {
+        zombieIsFenced(backend, SuspensionPolicy.REVOKE);
+    }
+
+    @ParameterizedTest
+    @EnumSource(ElectionBackend.class)
+    void zombieLeaderCutOffPastItsSessionIsFencedEverywhere_waitForLost(ElectionBackend backend) throws Exception {
+        zombieIsFenced(backend, SuspensionPolicy.WAIT_FOR_LOST);
+    }
+
+    private void zombieIsFenced(ElectionBackend backend, SuspensionPolicy policy) throws Exception {
+        ZooKeeperProxy proxy = ensemble().newProxy();
+        CuratorFramework zombieClient = ensemble()
+                .newClient(ensemble()
+                        .clientBuilder(proxy)
+                        .sessionTimeoutMs(2000)
+                        .connectionStateErrorPolicy(new SessionConnectionStateErrorPolicy()));
+        FencedLeaderElection zombie = join("zombie", backend, zombieClient, policy);
+        LeadershipToken old = zombie.awaitLeadership(WAIT);
+        join("b", backend);
+        EpochFence fence = EpochFence.open(new InMemoryEpochStore(), path);
+        fence.admit(old);
+
+        proxy.cut(); // the zombie's process keeps running, but cannot reach ZooKeeper
+        LeadershipToken next = history.awaitAcquired(t -> t.epoch() > old.epoch(), WAIT).token();
+        assertEquals("b", next.leaderId());
+        fence.admit(next);
+
+        proxy.heal();
+        // Whatever the zombie believes right now, everything it touches refuses its token.
+        assertThrows(FencedException.class, () -> fence.admit(old));
+        assertThrows(
+                FencedException.class,
+                () -> FencedTransaction.commit(
+                        zombieClient, old, List.of(zombieClient.transactionOp().create().forPath(path + "/x"))));
+        assertThrows(
+                FencedException.class,
+                () -> zombie.fencedTransaction(
+                        old, List.of(zombieClient.transactionOp().create().forPath(path + "/x"))));
+        assertNull(observer.checkExists().forPath(path + "/x"), "a fenced write must have no effect");
+        history.awaitRevoked(old, WAIT); // it notices eventually
+        assertFalse(zombie.isCurrent(old));
+    }
+
+    @ParameterizedTest
+    @EnumSource(ElectionBackend.class)
+    void epochStaysMonotonicWhenTheContainerIsReapedOrTheElectionPathDeleted(ElectionBackend backend)
+            throws Exception {
+        FencedLeaderElection a = join("a", backend);
+        LeadershipToken first = a.awaitLeadership(WAIT);
+        a.close();
+        // The servers reap the empty container (the check interval is shortened for these tests in the pom).
+        await(() -> exists(path + "/election") == Boolean.FALSE, "container " + path + "/election reaped");
+
+        FencedLeaderElection b = join("b", backend);
+        LeadershipToken second = b.awaitLeadership(WAIT);
+        assertTrue(second.epoch() > first.epoch());
+        b.close();
+        observer.delete().deletingChildrenIfNeeded().forPath(path + "/election");
+
+        FencedLeaderElection c = join("c", backend);
+        LeadershipToken third = c.awaitLeadership(WAIT);
+        assertTrue(third.epoch() > second.epoch());
+    }
+
+    private Boolean exists(String p) {
+        try {
+            return observer.checkExists().forPath(p) != null;
+        } catch (Exception e) {
+            return null;
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(ElectionBackend.class)
+    void steppedDownLeaderHandsOverAndRejoinsAfterTheDelay(ElectionBackend backend) throws Exception {
+        history.checkExclusive(true);
+        FencedLeaderElection a = join("a", backend);
+        LeadershipToken first = a.awaitLeadership(WAIT);
+        FencedLeaderElection b = join("b", backend);
+        LeaderDiscovery discovery = new LeaderDiscovery(observer, path);
+        discovery.start();
+        try {
+            await(() -> discovery.participants().size() == 2, "two participants");
+            assertTrue(a.stepDown(first, Duration.ofMillis(500)));
+            assertFalse(a.stepDown(first), "a token that is no longer current cannot step down again");
+            assertEquals(
+                    RevocationReason.STEPPED_DOWN,
+                    history.awaitRevoked(first, WAIT).reason());
+            LeadershipToken second = b.awaitLeadership(WAIT);
+            assertTrue(second.epoch() > first.epoch());
+            await(() -> discovery.participants().size() == 2, "a rejoined");
+            assertEquals(List.of("b", "a"), discovery.participants());
+            assertTrue(b.stepDown(second));
+            LeadershipToken third = a.awaitLeadership(WAIT);
+            assertTrue(third.epoch() > second.epoch());
+        } finally {
+            discovery.close();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(ElectionBackend.class)
+    void closeReleasesPromptlyAndWaitsForLeadershipWorkToFinish(ElectionBackend backend) throws Exception {
+        AtomicBoolean workFinished = new AtomicBoolean();
+        CountDownLatch working = new CountDownLatch(1);
+        FencedLeaderElection[] self = new FencedLeaderElection[1];
+        FencedLeaderElection a = FencedLeaderElection.builder(ensemble().newClient(), path)
+                .participantId("a")
+                .backend(backend)
+                .listener(new LeadershipListener() {
+                    @Override
+                    public void acquired(LeadershipToken token) throws Exception {
+                        working.countDown();
+                        // Leadership work: runs until the term ends, then finishes what it started.
+                        self[0].revocation(token).toCompletableFuture().get();
+                        Thread.sleep(300); // the work's own wind-down, e.g. flushing
+                        workFinished.set(true);
+                    }
+                })
+                .build();
+        self[0] = a;
+        a.start();
+        assertTrue(working.await(30, TimeUnit.SECONDS));
+        FencedLeaderElection b = join("b", backend);
+        a.close();
+        assertTrue(workFinished.get(), "close() returned before the leadership work finished");
+        b.awaitLeadership(WAIT);
+        a.close(); // idempotent
+    }
+
+    @ParameterizedTest
+    @EnumSource(ElectionBackend.class)
+    void suspendedLeaderIsRevokedAtOnceAndLeadsAgainWithANewEpoch(ElectionBackend backend) throws Exception {
+        ZooKeeperProxy proxy = ensemble().newProxy();
+        CuratorFramework client = ensemble()
+                .newClient(ensemble().clientBuilder(proxy));
+        FencedLeaderElection a = join("a", backend, client, SuspensionPolicy.REVOKE);
+        LeadershipToken first = a.awaitLeadership(WAIT);
+        proxy.cut();
+        assertEquals(
+                RevocationReason.CONNECTION_SUSPENDED,
+                history.awaitRevoked(first, WAIT).reason());
+        assertFalse(a.isCurrent(first));
+        proxy.heal();
+        LeadershipToken second = a.awaitLeadership(WAIT);
+        assertTrue(second.epoch() > first.epoch(), "re-acquisition after a reconnect mints a new epoch");
+    }
+
+    @ParameterizedTest
+    @EnumSource(ElectionBackend.class)
+    void waitForLostKeepsTheTermAcrossAShortSuspension(ElectionBackend backend) throws Exception {
+        ZooKeeperProxy proxy = ensemble().newProxy();
+        CuratorFramework client = ensemble()
+                .newClient(ensemble()
+                        .clientBuilder(proxy)
+                        .sessionTimeoutMs(10_000)
+                        .connectionStateErrorPolicy(new SessionConnectionStateErrorPolicy()));
+        CountDownLatch suspended = new CountDownLatch(1);
+        CountDownLatch reconnected = new CountDownLatch(1);
+        client.getConnectionStateListenable().addListener((c, s) -> {
+            if (s == ConnectionState.SUSPENDED) {
+                suspended.countDown();
+            } else if (s == ConnectionState.RECONNECTED) {
+                reconnected.countDown();
+            }
+        });
+        FencedLeaderElection a = join("a", backend, client, SuspensionPolicy.WAIT_FOR_LOST);
+        LeadershipToken token = a.awaitLeadership(WAIT);
+        proxy.cut();
+        assertTrue(suspended.await(30, TimeUnit.SECONDS));
+        assertTrue(a.isCurrent(token), "WAIT_FOR_LOST keeps the term while suspended");
+        proxy.heal();
+        assertTrue(reconnected.await(30, TimeUnit.SECONDS));
+        a.fencedTransaction(token, List.of(client.transactionOp().create().forPath(path + "/still-leader")));
+        assertTrue(a.isCurrent(token));
+        assertEquals(1, history.events().size(), "no revocation: " + history.events());
+    }
+
+    @ParameterizedTest
+    @EnumSource(ElectionBackend.class)
+    void fencedTransactionAppliesOnlyWhileTheEpochIsCurrent(ElectionBackend backend) throws Exception {
+        CuratorFramework client = ensemble().newClient();
+        FencedLeaderElection a = join("a", backend, client, SuspensionPolicy.REVOKE);
+        LeadershipToken first = a.awaitLeadership(WAIT);
+        a.fencedTransaction(
+                first, List.of(client.transactionOp().create().forPath(path + "/data", "1".getBytes(StandardCharsets.UTF_8))));
+        FencedLeaderElection b = join("b", backend);
+        assertTrue(a.stepDown(first, Duration.ofSeconds(60))); // b is the only candidate left
+        LeadershipToken second = b.awaitLeadership(WAIT);
+        FencedException e = assertThrows(
+                FencedException.class,
+                () -> FencedTransaction.commit(
+                        client, first, List.of(client.transactionOp().setData().forPath(path + "/data", "2".getBytes(StandardCharsets.UTF_8)))));
+        assertEquals(first.epoch(), e.presentedEpoch());
+        assertEquals(second.epoch(), e.currentEpoch().orElseThrow());
+        assertEquals("1", new String(observer.getData().forPath(path + "/data"), StandardCharsets.UTF_8));
+    }
+
+    @ParameterizedTest
+    @EnumSource(ElectionBackend.class)
+    void corruptEpochNodeBlocksLeadershipUntilRepaired(ElectionBackend backend) throws Exception {
+        observer.create().creatingParentsIfNeeded().forPath(path + "/epoch", "garbage".getBytes(StandardCharsets.UTF_8));
+        FencedLeaderElection a = join("a", backend);
+        await(() -> a.mintFailureCount() > 0, "a failed mint");
+        assertFalse(a.hasLeadership());
+        assertTrue(history.events().isEmpty(), "no listener hears acquired without a mint");
+        observer.setData().forPath(path + "/epoch", new Records.EpochRecord(41, "", "", "", "").encode());
+        LeadershipToken token = a.awaitLeadership(WAIT);
+        assertEquals(42, token.epoch());
+    }
+
+    @Test
+    void badUseGetsClearErrors() throws Exception {
+        CuratorFramework client = ensemble().newClient();
+        assertThrows(IllegalArgumentException.class, () -> FencedLeaderElection.builder(client, "relative"));
+        assertThrows(IllegalArgumentException.class, () -> FencedLeaderElection.builder(client, "/trailing/"));
+        assertThrows(IllegalArgumentException.class, () -> FencedLeaderElection.builder(client, "/"));
+        assertThrows(IllegalArgumentException.class, () -> FencedLeaderElection.builder(client, "/a//b"));
+        assertThrows(IllegalArgumentException.class, () -> FencedLeaderElection.builder(client, null));
+        assertThrows(NullPointerException.class, () -> FencedLeaderElection.builder(null, "/x"));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> FencedLeaderElection.builder(client, path).participantId(""));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> FencedLeaderElection.builder(client, path).participantId("  "));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> FencedLeaderElection.builder(client, path).build(),
+                "participant id is required");
+        IllegalArgumentException policy = assertThrows(
+                IllegalArgumentException.class,
+                () -> FencedLeaderElection.builder(client, path)
+                        .participantId("a")
+                        .suspensionPolicy(SuspensionPolicy.WAIT_FOR_LOST)
+                        .build());
+        assertTrue(policy.getMessage().contains("SessionConnectionStateErrorPolicy"));
+
+        FencedLeaderElection e = FencedLeaderElection.builder(client, path).participantId("a").build();
+        assertThrows(IllegalStateException.class, () -> e.stepDown(new LeadershipToken(path, 1, "a", 1)));
+        e.start();
+        IllegalStateException twice = assertThrows(IllegalStateException.class, e::start);
+        assertEquals("Cannot be started more than once", twice.getMessage());
+        LeadershipToken token = e.awaitLeadership(WAIT);
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> e.fencedTransaction(new LeadershipToken("/other", token.epoch(), "a", 1), List.of()));
+        assertThrows(IllegalArgumentException.class, () -> e.revocation(new LeadershipToken(path, 999, "a", 1)));
+        e.close();
+        e.close();
+        assertThrows(IllegalStateException.class, e::start);
+        assertThrows(IllegalStateException.class, () -> e.stepDown(token));
+        assertThrows(IllegalStateException.class, () -> e.fencedTransaction(token, List.of()));
+        assertThrows(IllegalStateException.class, () -> e.awaitLeadership(Duration.ofMillis(1)));
+        assertEquals(RevocationReason.CLOSED, e.revocation(token).toCompletableFuture().get());
+    }
+
+    @Test
+    void closingBeforeStartingIsAllowedAndFinal() {
+        FencedLeaderElection e;
+        try {
+            e = FencedLeaderElection.builder(ensemble().newClient(), path).participantId("a").build();
+        } catch (InterruptedException ex) {
+            throw new AssertionError(ex);
+        }
+        e.close();
+        assertThrows(IllegalStateException.class, e::start);
+        assertNotEquals("", e.toString());
+    }
+
+}
