@@ -70,7 +70,8 @@ public final class EpochFence {
     public synchronized void admit(long epoch) throws FencedException, IOException {
         Preconditions.checkArgument(epoch > 0, "epoch must be > 0, was %s", epoch);
         if (epoch < highest) {
-            throw new FencedException(epoch, highest, "epoch " + epoch + " is fenced: epoch " + highest + " was admitted");
+            throw new FencedException(
+                    epoch, highest, "epoch " + epoch + " is fenced: epoch " + highest + " was admitted");
         }
         if (epoch > highest) {
             store.store(epoch);

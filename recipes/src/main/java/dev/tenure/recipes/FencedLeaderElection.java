@@ -124,6 +124,7 @@ public final class FencedLeaderElection implements Closeable {
     private final Object termMonitor = new Object();
     /** Orders the queueing of callbacks with term changes; held only to queue, never to run them. */
     private final Object deliveryLock = new Object();
+
     private final Cache<LeadershipToken, Term> recentTerms =
             CacheBuilder.newBuilder().maximumSize(64).build();
     private final AtomicLong mintFailures = new AtomicLong();
@@ -146,11 +147,12 @@ public final class FencedLeaderElection implements Closeable {
         this.suspensionPolicy = b.suspensionPolicy;
         this.listener = b.listener;
         this.retryBackoff = b.retryBackoff;
-        this.control = new ScheduledThreadPoolExecutor(1, ThreadUtils.newThreadFactory("tenure-election-" + participantId));
+        this.control =
+                new ScheduledThreadPoolExecutor(1, ThreadUtils.newThreadFactory("tenure-election-" + participantId));
         this.control.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
         if (b.listenerExecutor == null) {
-            this.ownListenerExecutor =
-                    Executors.newSingleThreadExecutor(ThreadUtils.newThreadFactory("tenure-leadership-" + participantId));
+            this.ownListenerExecutor = Executors.newSingleThreadExecutor(
+                    ThreadUtils.newThreadFactory("tenure-leadership-" + participantId));
             this.listenerExecutor = ownListenerExecutor;
         } else {
             this.ownListenerExecutor = null;
@@ -343,10 +345,7 @@ public final class FencedLeaderElection implements Closeable {
             throws Exception {
         checkNotClosed();
         Preconditions.checkArgument(
-                token.electionPath().equals(paths.base),
-                "%s belongs to another election than %s",
-                token,
-                paths.base);
+                token.electionPath().equals(paths.base), "%s belongs to another election than %s", token, paths.base);
         if (!isCurrent(token)) {
             throw new FencedException(token.epoch(), -1, "write fenced: " + token + " is no longer current");
         }
@@ -503,7 +502,8 @@ public final class FencedLeaderElection implements Closeable {
             c.start();
             log.debug("{} joined the election on {}", participantId, paths.base);
         } catch (Exception e) {
-            log.warn("{} could not join the election on {}; retrying in {}", participantId, paths.base, retryBackoff, e);
+            log.warn(
+                    "{} could not join the election on {}; retrying in {}", participantId, paths.base, retryBackoff, e);
             restartCandidacy(c, retryBackoff);
         }
     }
@@ -551,7 +551,10 @@ public final class FencedLeaderElection implements Closeable {
         }
         if (minted == null) {
             mintFailures.incrementAndGet();
-            log.info("{} was granted leadership on {} but does not hold the head node; rejoining", participantId, paths.base);
+            log.info(
+                    "{} was granted leadership on {} but does not hold the head node; rejoining",
+                    participantId,
+                    paths.base);
             restartCandidacy(c, retryBackoff);
             return;
         }
@@ -571,7 +574,11 @@ public final class FencedLeaderElection implements Closeable {
         log.info("{} leads {}", participantId, minted.token);
         if (blockedByConnection()) {
             // The connection was suspended while the term was being published.
-            revoke(minted, connection == Connection.LOST ? RevocationReason.SESSION_LOST : RevocationReason.CONNECTION_SUSPENDED);
+            revoke(
+                    minted,
+                    connection == Connection.LOST
+                            ? RevocationReason.SESSION_LOST
+                            : RevocationReason.CONNECTION_SUSPENDED);
             return;
         }
         watchEpoch(minted);
@@ -599,7 +606,8 @@ public final class FencedLeaderElection implements Closeable {
             try {
                 current = EpochRecord.decode(data);
             } catch (IllegalArgumentException e) {
-                throw new IllegalStateException("epoch node " + paths.epoch + " holds malformed data: " + e.getMessage(), e);
+                throw new IllegalStateException(
+                        "epoch node " + paths.epoch + " holds malformed data: " + e.getMessage(), e);
             }
             String head = headNode(c);
             if (head == null) {
@@ -672,7 +680,8 @@ public final class FencedLeaderElection implements Closeable {
         }
         try {
             client.checkExists()
-                    .usingWatcher((org.apache.curator.framework.api.CuratorWatcher) event -> submit(() -> watchEpoch(t)))
+                    .usingWatcher(
+                            (org.apache.curator.framework.api.CuratorWatcher) event -> submit(() -> watchEpoch(t)))
                     .inBackground((cl, event) -> {
                         Stat stat = event.getStat();
                         if (event.getResultCode() == KeeperException.Code.OK.intValue()

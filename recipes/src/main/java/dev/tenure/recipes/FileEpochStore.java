@@ -72,7 +72,8 @@ public final class FileEpochStore implements EpochStore {
     @Override
     public void store(long epoch) throws IOException {
         Preconditions.checkArgument(epoch >= 0, "epoch must be >= 0");
-        byte[] content = (FORMAT + epoch + " " + Long.toHexString(checksum(epoch)) + "\n").getBytes(StandardCharsets.UTF_8);
+        byte[] content =
+                (FORMAT + epoch + " " + Long.toHexString(checksum(epoch)) + "\n").getBytes(StandardCharsets.UTF_8);
         try (FileChannel ch = FileChannel.open(
                 temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
             ByteBuffer buf = ByteBuffer.wrap(content);

@@ -79,10 +79,12 @@ public final class LeaderDiscovery implements Closeable {
         Preconditions.checkNotNull(client, "client must not be null");
         this.paths = ElectionPaths.of(electionPath);
         this.cache = CuratorCache.build(client, paths.base);
-        this.cache.listenable().addListener(CuratorCacheListener.builder()
-                .forAll((type, oldData, data) -> refresh())
-                .forInitialized(this::refresh)
-                .build());
+        this.cache
+                .listenable()
+                .addListener(CuratorCacheListener.builder()
+                        .forAll((type, oldData, data) -> refresh())
+                        .forInitialized(this::refresh)
+                        .build());
     }
 
     /** Starts watching. */
@@ -132,8 +134,8 @@ public final class LeaderDiscovery implements Closeable {
                 }
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
-                    throw new TimeoutException("no matching leader on " + paths.base + " within " + timeout
-                            + "; current: " + l);
+                    throw new TimeoutException(
+                            "no matching leader on " + paths.base + " within " + timeout + "; current: " + l);
                 }
                 TimeUnit.NANOSECONDS.timedWait(monitor, left);
             }
@@ -161,7 +163,8 @@ public final class LeaderDiscovery implements Closeable {
 
     private List<ChildData> sortedParticipants() {
         Map<String, ChildData> byName = cache.stream()
-                .filter(d -> paths.election.equals(ZKPaths.getPathAndNode(d.getPath()).getPath()))
+                .filter(d -> paths.election.equals(
+                        ZKPaths.getPathAndNode(d.getPath()).getPath()))
                 .collect(Collectors.toMap(d -> ZKPaths.getNodeFromPath(d.getPath()), d -> d, (a, b) -> a));
         List<ChildData> sorted = new ArrayList<>();
         for (String name : ElectionPaths.sortedParticipants(byName.keySet())) {
@@ -199,7 +202,9 @@ public final class LeaderDiscovery implements Closeable {
         boolean headMinted = p.isPresent()
                 && p.get().instance.equals(record.instance)
                 && ZKPaths.getNodeFromPath(head.getPath()).equals(record.participantNode);
-        return headMinted ? Optional.of(new LeaderInfo(record.leaderId, record.endpoint, record.epoch)) : Optional.empty();
+        return headMinted
+                ? Optional.of(new LeaderInfo(record.leaderId, record.endpoint, record.epoch))
+                : Optional.empty();
     }
 
     private void refresh() {

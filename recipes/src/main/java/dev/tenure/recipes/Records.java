@@ -92,7 +92,8 @@ final class Records {
 
     private static byte[] encode(String format, Map<String, String> fields) {
         StringBuilder sb = new StringBuilder(format).append("=1\n");
-        fields.forEach((k, v) -> sb.append(k).append('=').append(LeadershipToken.encode(v)).append('\n'));
+        fields.forEach((k, v) ->
+                sb.append(k).append('=').append(LeadershipToken.encode(v)).append('\n'));
         return sb.toString().getBytes(StandardCharsets.UTF_8);
     }
 

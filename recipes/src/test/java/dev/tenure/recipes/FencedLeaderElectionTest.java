@@ -63,7 +63,8 @@ class FencedLeaderElectionTest {
         return join(id, backend, ensemble().newClient(), SuspensionPolicy.REVOKE);
     }
 
-    private FencedLeaderElection join(String id, ElectionBackend backend, CuratorFramework client, SuspensionPolicy policy) {
+    private FencedLeaderElection join(
+            String id, ElectionBackend backend, CuratorFramework client, SuspensionPolicy policy) {
         FencedLeaderElection e = FencedLeaderElection.builder(client, path)
                 .participantId(id)
                 .endpoint(id + ".example:7000")
@@ -78,7 +79,10 @@ class FencedLeaderElectionTest {
     }
 
     private FencedLeaderElection leaderOf(List<FencedLeaderElection> es) {
-        return es.stream().filter(FencedLeaderElection::hasLeadership).findFirst().orElseThrow();
+        return es.stream()
+                .filter(FencedLeaderElection::hasLeadership)
+                .findFirst()
+                .orElseThrow();
     }
 
     private static void await(BooleanSupplier condition, String what) throws InterruptedException, TimeoutException {
@@ -115,7 +119,10 @@ class FencedLeaderElectionTest {
         LeadershipToken previous = history.awaitAcquired(t -> true, WAIT).token();
         for (int i = 0; i < 50; i++) {
             FencedLeaderElection leader = es.stream()
-                    .filter(e -> e.participantId().equals(history.events().get(history.events().size() - 1).participant()))
+                    .filter(e -> e.participantId()
+                            .equals(history.events()
+                                    .get(history.events().size() - 1)
+                                    .participant()))
                     .findFirst()
                     .orElseThrow();
             assertTrue(leader.stepDown(previous), "hand-off " + i + ": " + previous + " should be current");
@@ -146,14 +153,17 @@ class FencedLeaderElectionTest {
                         || revoked.reason() == RevocationReason.CONNECTION_SUSPENDED
                         || revoked.reason() == RevocationReason.DEPOSED,
                 "revoked for " + revoked.reason());
-        LeadershipToken next = history.awaitAcquired(t -> t.epoch() > old.epoch(), WAIT).token();
+        LeadershipToken next =
+                history.awaitAcquired(t -> t.epoch() > old.epoch(), WAIT).token();
         fence.admit(next);
         assertFalse(a.isCurrent(old));
         assertThrows(FencedException.class, () -> fence.admit(old));
         assertThrows(
                 FencedException.class,
                 () -> FencedTransaction.commit(
-                        leaderClient, old, List.of(leaderClient.transactionOp().create().forPath(path + "/x"))));
+                        leaderClient,
+                        old,
+                        List.of(leaderClient.transactionOp().create().forPath(path + "/x"))));
         assertNull(observer.checkExists().forPath(path + "/x"), "a fenced write must have no effect");
     }
 
@@ -166,7 +176,8 @@ class FencedLeaderElectionTest {
         join("b", backend);
         ensemble().killServer(ensemble().serverOf(leaderClient));
         history.awaitRevoked(old, WAIT);
-        LeadershipToken next = history.awaitAcquired(t -> t.epoch() > old.epoch(), WAIT).token();
+        LeadershipToken next =
+                history.awaitAcquired(t -> t.epoch() > old.epoch(), WAIT).token();
         assertTrue(next.epoch() > old.epoch());
     }
 
@@ -179,7 +190,8 @@ class FencedLeaderElectionTest {
         ensemble().killQuorumLeader();
         // Every client is disconnected while the remaining servers elect a new quorum leader.
         history.awaitRevoked(old, WAIT);
-        LeadershipToken next = history.awaitAcquired(t -> t.epoch() > old.epoch(), WAIT).token();
+        LeadershipToken next =
+                history.awaitAcquired(t -> t.epoch() > old.epoch(), WAIT).token();
         assertTrue(next.epoch() > old.epoch());
     }
 
@@ -201,7 +213,8 @@ class FencedLeaderElectionTest {
         ensemble().stopAll();
         ensemble().restartAll();
         long before = old.epoch();
-        LeadershipToken next = history.awaitAcquired(t -> t.epoch() > before, WAIT).token();
+        LeadershipToken next =
+                history.awaitAcquired(t -> t.epoch() > before, WAIT).token();
         assertTrue(next.epoch() > before, "epoch must not reset after a restart of every server");
         assertFalse(a.isCurrent(old));
     }
@@ -232,7 +245,8 @@ class FencedLeaderElectionTest {
         fence.admit(old);
 
         proxy.cut(); // the zombie's process keeps running, but cannot reach ZooKeeper
-        LeadershipToken next = history.awaitAcquired(t -> t.epoch() > old.epoch(), WAIT).token();
+        LeadershipToken next =
+                history.awaitAcquired(t -> t.epoch() > old.epoch(), WAIT).token();
         assertEquals("b", next.leaderId());
         fence.admit(next);
 
@@ -242,7 +256,9 @@ class FencedLeaderElectionTest {
         assertThrows(
                 FencedException.class,
                 () -> FencedTransaction.commit(
-                        zombieClient, old, List.of(zombieClient.transactionOp().create().forPath(path + "/x"))));
+                        zombieClient,
+                        old,
+                        List.of(zombieClient.transactionOp().create().forPath(path + "/x"))));
         assertThrows(
                 FencedException.class,
                 () -> zombie.fencedTransaction(
@@ -254,8 +270,7 @@ class FencedLeaderElectionTest {
 
     @ParameterizedTest
     @EnumSource(ElectionBackend.class)
-    void epochStaysMonotonicWhenTheContainerIsReapedOrTheElectionPathDeleted(ElectionBackend backend)
-            throws Exception {
+    void epochStaysMonotonicWhenTheContainerIsReapedOrTheElectionPathDeleted(ElectionBackend backend) throws Exception {
         FencedLeaderElection a = join("a", backend);
         LeadershipToken first = a.awaitLeadership(WAIT);
         a.close();
@@ -343,8 +358,7 @@ class FencedLeaderElectionTest {
     @EnumSource(ElectionBackend.class)
     void suspendedLeaderIsRevokedAtOnceAndLeadsAgainWithANewEpoch(ElectionBackend backend) throws Exception {
         ZooKeeperProxy proxy = ensemble().newProxy();
-        CuratorFramework client = ensemble()
-                .newClient(ensemble().clientBuilder(proxy));
+        CuratorFramework client = ensemble().newClient(ensemble().clientBuilder(proxy));
         FencedLeaderElection a = join("a", backend, client, SuspensionPolicy.REVOKE);
         LeadershipToken first = a.awaitLeadership(WAIT);
         proxy.cut();
@@ -394,14 +408,19 @@ class FencedLeaderElectionTest {
         FencedLeaderElection a = join("a", backend, client, SuspensionPolicy.REVOKE);
         LeadershipToken first = a.awaitLeadership(WAIT);
         a.fencedTransaction(
-                first, List.of(client.transactionOp().create().forPath(path + "/data", "1".getBytes(StandardCharsets.UTF_8))));
+                first,
+                List.of(client.transactionOp().create().forPath(path + "/data", "1".getBytes(StandardCharsets.UTF_8))));
         FencedLeaderElection b = join("b", backend);
         assertTrue(a.stepDown(first, Duration.ofSeconds(60))); // b is the only candidate left
         LeadershipToken second = b.awaitLeadership(WAIT);
         FencedException e = assertThrows(
                 FencedException.class,
                 () -> FencedTransaction.commit(
-                        client, first, List.of(client.transactionOp().setData().forPath(path + "/data", "2".getBytes(StandardCharsets.UTF_8)))));
+                        client,
+                        first,
+                        List.of(client.transactionOp()
+                                .setData()
+                                .forPath(path + "/data", "2".getBytes(StandardCharsets.UTF_8)))));
         assertEquals(first.epoch(), e.presentedEpoch());
         assertEquals(second.epoch(), e.currentEpoch().orElseThrow());
         assertEquals("1", new String(observer.getData().forPath(path + "/data"), StandardCharsets.UTF_8));
@@ -410,7 +429,9 @@ class FencedLeaderElectionTest {
     @ParameterizedTest
     @EnumSource(ElectionBackend.class)
     void corruptEpochNodeBlocksLeadershipUntilRepaired(ElectionBackend backend) throws Exception {
-        observer.create().creatingParentsIfNeeded().forPath(path + "/epoch", "garbage".getBytes(StandardCharsets.UTF_8));
+        observer.create()
+                .creatingParentsIfNeeded()
+                .forPath(path + "/epoch", "garbage".getBytes(StandardCharsets.UTF_8));
         FencedLeaderElection a = join("a", backend);
         await(() -> a.mintFailureCount() > 0, "a failed mint");
         assertFalse(a.hasLeadership());
@@ -447,7 +468,8 @@ class FencedLeaderElectionTest {
                         .build());
         assertTrue(policy.getMessage().contains("SessionConnectionStateErrorPolicy"));
 
-        FencedLeaderElection e = FencedLeaderElection.builder(client, path).participantId("a").build();
+        FencedLeaderElection e =
+                FencedLeaderElection.builder(client, path).participantId("a").build();
         assertThrows(IllegalStateException.class, () -> e.stepDown(new LeadershipToken(path, 1, "a", 1)));
         e.start();
         IllegalStateException twice = assertThrows(IllegalStateException.class, e::start);
@@ -463,14 +485,18 @@ class FencedLeaderElectionTest {
         assertThrows(IllegalStateException.class, () -> e.stepDown(token));
         assertThrows(IllegalStateException.class, () -> e.fencedTransaction(token, List.of()));
         assertThrows(IllegalStateException.class, () -> e.awaitLeadership(Duration.ofMillis(1)));
-        assertEquals(RevocationReason.CLOSED, e.revocation(token).toCompletableFuture().get());
+        assertEquals(
+                RevocationReason.CLOSED,
+                e.revocation(token).toCompletableFuture().get());
     }
 
     @Test
     void closingBeforeStartingIsAllowedAndFinal() {
         FencedLeaderElection e;
         try {
-            e = FencedLeaderElection.builder(ensemble().newClient(), path).participantId("a").build();
+            e = FencedLeaderElection.builder(ensemble().newClient(), path)
+                    .participantId("a")
+                    .build();
         } catch (InterruptedException ex) {
             throw new AssertionError(ex);
         }
@@ -478,5 +504,4 @@ class FencedLeaderElectionTest {
         assertThrows(IllegalStateException.class, e::start);
         assertNotEquals("", e.toString());
     }
-
 }

@@ -50,7 +50,9 @@ class LeaderDiscoveryTest {
             FencedLeaderElection b = participant("b", backend);
             a.stepDown(first, Duration.ofSeconds(60));
             LeadershipToken second = b.awaitLeadership(WAIT);
-            assertEquals(new LeaderInfo("b", "b:9000", second.epoch()), discovery.awaitLeader(l -> l.id().equals("b"), WAIT));
+            assertEquals(
+                    new LeaderInfo("b", "b:9000", second.epoch()),
+                    discovery.awaitLeader(l -> l.id().equals("b"), WAIT));
             Optional<LeaderInfo> change;
             do {
                 change = changes.poll(30, TimeUnit.SECONDS);
@@ -75,6 +77,8 @@ class LeaderDiscoveryTest {
         assertThrows(IllegalStateException.class, d::start);
         d.close();
         assertThrows(IllegalStateException.class, d::participants);
-        assertThrows(IllegalArgumentException.class, () -> new LeaderDiscovery(zk.ensemble().newClient(), "x"));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> new LeaderDiscovery(zk.ensemble().newClient(), "x"));
     }
 }

@@ -38,7 +38,8 @@ class LeadershipTokenTest {
                 new LeadershipToken("/p", 1, "b", 1),
                 new LeadershipToken("/p", 2, "c", 2)));
         Collections.sort(tokens);
-        assertEquals(List.of(1L, 2L, 3L), tokens.stream().map(LeadershipToken::epoch).toList());
+        assertEquals(
+                List.of(1L, 2L, 3L), tokens.stream().map(LeadershipToken::epoch).toList());
         assertTrue(tokens.get(2).isNewerThan(tokens.get(1)));
         assertEquals(0, token.compareTo(LeadershipToken.parse(token.toText())));
     }
@@ -47,7 +48,8 @@ class LeadershipTokenTest {
     void malformedBytesAndTextAreRejectedWithAReason() {
         byte[] bytes = token.toBytes();
         IllegalArgumentException truncated = assertThrows(
-                IllegalArgumentException.class, () -> LeadershipToken.fromBytes(Arrays.copyOf(bytes, bytes.length - 3)));
+                IllegalArgumentException.class,
+                () -> LeadershipToken.fromBytes(Arrays.copyOf(bytes, bytes.length - 3)));
         assertTrue(truncated.getMessage().contains("truncated"));
         byte[] unknown = bytes.clone();
         unknown[0] = 9;

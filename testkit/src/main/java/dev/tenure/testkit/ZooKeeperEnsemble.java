@@ -308,7 +308,8 @@ public final class ZooKeeperEnsemble implements Closeable {
 
     /** The index of the server the client is connected to, or -1 if it is not connected. */
     public int serverOf(CuratorFramework client) throws Exception {
-        InstanceSpec spec = cluster.findConnectionInstance(client.getZookeeperClient().getZooKeeper());
+        InstanceSpec spec =
+                cluster.findConnectionInstance(client.getZookeeperClient().getZooKeeper());
         return spec == null ? -1 : specs.indexOf(spec);
     }
 
@@ -395,7 +396,8 @@ public final class ZooKeeperEnsemble implements Closeable {
 
     private String mode(int server) {
         try {
-            String srvr = FourLetterWordMain.send4LetterWord(LOOPBACK, spec(server).getPort(), "srvr", false, 2000);
+            String srvr =
+                    FourLetterWordMain.send4LetterWord(LOOPBACK, spec(server).getPort(), "srvr", false, 2000);
             for (String line : srvr.split("\n")) {
                 if (line.startsWith("Mode: ")) {
                     return line.substring("Mode: ".length()).trim();

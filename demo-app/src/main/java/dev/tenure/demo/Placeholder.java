@@ -1,5 +1,0 @@
-package dev.tenure.demo;
-
-final class Placeholder {
-    private Placeholder() {}
-}

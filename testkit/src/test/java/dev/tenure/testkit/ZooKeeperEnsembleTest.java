@@ -1,0 +1,92 @@
+package dev.tenure.testkit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.state.ConnectionState;
+import org.apache.zookeeper.CreateMode;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+class ZooKeeperEnsembleTest {
+    @RegisterExtension
+    static final ZooKeeperEnsembleExtension zk = ZooKeeperEnsembleExtension.threeServers();
+
+    private static void sync(CuratorFramework client, String path) throws Exception {
+        CountDownLatch done = new CountDownLatch(1);
+        client.sync().inBackground((c, e) -> done.countDown()).forPath(path);
+        assertTrue(done.await(30, TimeUnit.SECONDS));
+    }
+
+    @Test
+    void expireSessionRemovesTheClientsEphemeralNodesAtOnce() throws Exception {
+        CuratorFramework victim = zk.ensemble().newClient();
+        CuratorFramework observer = zk.ensemble().newClient();
+        CountDownLatch lost = new CountDownLatch(1);
+        victim.getConnectionStateListenable().addListener((c, s) -> {
+            if (s == ConnectionState.LOST) {
+                lost.countDown();
+            }
+        });
+        long session = victim.getZookeeperClient().getZooKeeper().getSessionId();
+        victim.create().creatingParentsIfNeeded().withMode(CreateMode.EPHEMERAL).forPath("/kit/eph");
+        zk.ensemble().expireSession(victim);
+        sync(observer, "/kit");
+        assertNull(observer.checkExists().forPath("/kit/eph"), "ephemeral node survived the expiry");
+        victim.checkExists().forPath("/kit"); // the victim's next contact learns of the expiry
+        assertTrue(lost.await(30, TimeUnit.SECONDS), "the client was not told its session was lost");
+        assertNotEquals(session, victim.getZookeeperClient().getZooKeeper().getSessionId());
+    }
+
+    @Test
+    void killingTheQuorumLeaderElectsAnotherAndRestoreBringsItBack() throws Exception {
+        int leader = zk.ensemble().killQuorumLeader();
+        assertTrue(zk.ensemble().isDown(leader));
+        CuratorFramework client = zk.ensemble().newClient();
+        client.create().forPath("/kit-after-kill");
+        int next = zk.ensemble().quorumLeader();
+        assertTrue(next >= 0 && next != leader, "another server leads the quorum: " + next);
+        zk.ensemble().restoreAll();
+        assertTrue(!zk.ensemble().isDown(leader));
+    }
+
+    @Test
+    void proxyCutSuspendsTheClientAndHealReconnectsTheSameSession() throws Exception {
+        ZooKeeperProxy proxy = zk.ensemble().newProxy();
+        CuratorFramework client = zk.ensemble().newClient(zk.ensemble().clientBuilder(proxy));
+        long session = client.getZookeeperClient().getZooKeeper().getSessionId();
+        CountDownLatch suspended = new CountDownLatch(1);
+        CountDownLatch reconnected = new CountDownLatch(1);
+        client.getConnectionStateListenable().addListener((c, s) -> {
+            if (s == ConnectionState.SUSPENDED) {
+                suspended.countDown();
+            } else if (s == ConnectionState.RECONNECTED) {
+                reconnected.countDown();
+            }
+        });
+        proxy.cut();
+        assertTrue(suspended.await(30, TimeUnit.SECONDS));
+        assertTrue(proxy.isCut());
+        proxy.heal();
+        assertTrue(reconnected.await(30, TimeUnit.SECONDS));
+        assertEquals(session, client.getZookeeperClient().getZooKeeper().getSessionId());
+        proxy.close();
+        assertThrows(IllegalStateException.class, proxy::cut);
+    }
+
+    @Test
+    void serverOfNamesTheServerAClientIsConnectedTo() throws Exception {
+        CuratorFramework client = zk.ensemble().newClient();
+        int server = zk.ensemble().serverOf(client);
+        assertTrue(server >= 0 && server < 3);
+        zk.ensemble().killServer(server);
+        client.checkExists().forPath("/"); // reconnects elsewhere within the session
+        assertNotEquals(server, zk.ensemble().serverOf(client));
+    }
+}
