@@ -765,7 +765,9 @@ public final class FencedLeaderElection implements Closeable {
             case SUSPENDED:
                 return RevocationReason.CONNECTION_SUSPENDED;
             default:
-                return otherwise;
+                // Curator calls connection listeners in no fixed order: the recipe may report the loss
+                // before this election hears of the suspension.
+                return client.getZookeeperClient().isConnected() ? otherwise : RevocationReason.CONNECTION_SUSPENDED;
         }
     }
 

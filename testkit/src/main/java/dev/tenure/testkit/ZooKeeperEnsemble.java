@@ -26,6 +26,7 @@ import org.apache.curator.utils.CloseableUtils;
 import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.client.FourLetterWordMain;
+import org.apache.zookeeper.util.ServiceUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,6 +57,12 @@ import org.slf4j.LoggerFactory;
 public final class ZooKeeperEnsemble implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(ZooKeeperEnsemble.class);
     private static final String LOOPBACK = "127.0.0.1";
+
+    static {
+        // A server that cannot bind its ports calls System.exit by default, which would end the test JVM;
+        // log instead, so that start() can retry on fresh ports.
+        ServiceUtils.setSystemExitProcedure(ServiceUtils.LOG_ONLY);
+    }
 
     private final int size;
     private final int tickTimeMs;
