@@ -1,0 +1,57 @@
+package dev.tenure.replicator.core;
+
+/** What the core asks its driver to do. Actions must be executed in the order they were produced. */
+public sealed interface Action
+        permits Action.Send,
+                Action.SyncLog,
+                Action.CommitAdvanced,
+                Action.ProposalCommitted,
+                Action.ProposalFailed,
+                Action.ReadReady,
+                Action.ReadFailed,
+                Action.RoleChanged,
+                Action.Fenced {
+    /** Send a message (best effort; the protocol tolerates loss, duplication and reordering). */
+    record Send(Message message) implements Action {}
+
+    /** Make the log durable and then call {@link ReplicaCore#logSynced(long, long)}; may be coalesced. */
+    record SyncLog() implements Action {}
+
+    /** Entries below {@code commitOffset} are committed: apply them in order. */
+    record CommitAdvanced(long commitOffset) implements Action {}
+
+    /** The proposal is committed at (epoch, offset). */
+    record ProposalCommitted(long proposalId, long epoch, long offset) implements Action {}
+
+    /** The proposal failed; see {@link Failure} for whether it may have been applied. */
+    record ProposalFailed(long proposalId, Failure failure, String leaderHint) implements Action {}
+
+    /** A linearizable read may be served once entries below {@code readOffset} are applied. */
+    record ReadReady(long readId, long readOffset) implements Action {}
+
+    /** A read barrier failed (definitely: reads have no effect). */
+    record ReadFailed(long readId, Failure failure, String leaderHint) implements Action {}
+
+    /** The replica's role changed. */
+    record RoleChanged(Role role, long epoch, String leader) implements Action {}
+
+    /**
+     * A replica promised {@code promisedEpoch}, higher than this leader's epoch: this leader is fenced and
+     * should give up its election term.
+     */
+    record Fenced(long epoch, long promisedEpoch) implements Action {}
+
+    /** Why a proposal or read failed. */
+    enum Failure {
+        /** Not the leader; definitely not applied. */
+        NOT_LEADER,
+        /** Too many proposals pending; definitely not applied. */
+        OVERLOADED,
+        /** Leadership ended after the entry entered the log: it may or may not be committed. */
+        OUTCOME_UNKNOWN;
+
+        public boolean definitelyNotApplied() {
+            return this != OUTCOME_UNKNOWN;
+        }
+    }
+}

@@ -1,0 +1,115 @@
+package dev.tenure.replicator.core;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Settings of one replica's core. Use {@link #builder(String, List)}; every setting but the ids has a
+ * default.
+ *
+ * @param self this replica's id
+ * @param members every replica's id, this one included; the same set on every replica
+ * @param maxBatchEntries most entries in one append or fetch message (default 512)
+ * @param maxBatchBytes most payload bytes in one append or fetch message (default 1 MiB)
+ * @param maxInflightBatches most unacknowledged append messages per follower (default 64)
+ * @param maxPendingProposals most proposals not yet committed; more are refused as overloaded (default
+ *     10,000)
+ * @param retryNanos resend interval for unanswered messages (default 200 ms)
+ * @param heartbeatNanos idle interval after which the leader sends an empty append (default 100 ms)
+ */
+public record CoreConfig(
+        String self,
+        List<String> members,
+        int maxBatchEntries,
+        long maxBatchBytes,
+        int maxInflightBatches,
+        int maxPendingProposals,
+        long retryNanos,
+        long heartbeatNanos) {
+
+    public CoreConfig {
+        Objects.requireNonNull(self, "self");
+        members = List.copyOf(members);
+        if (!members.contains(self)) {
+            throw new IllegalArgumentException("members " + members + " do not include this replica " + self);
+        }
+        if (members.stream().distinct().count() != members.size()) {
+            throw new IllegalArgumentException("members must be distinct: " + members);
+        }
+        if (maxBatchEntries < 1 || maxBatchBytes < 1 || maxInflightBatches < 1 || maxPendingProposals < 1) {
+            throw new IllegalArgumentException("batch, in-flight and pending limits must be >= 1");
+        }
+        if (retryNanos <= 0 || heartbeatNanos <= 0) {
+            throw new IllegalArgumentException("retry and heartbeat intervals must be > 0");
+        }
+    }
+
+    /** How many replicas make a majority. */
+    public int majority() {
+        return members.size() / 2 + 1;
+    }
+
+    public static Builder builder(String self, List<String> members) {
+        return new Builder(self, members);
+    }
+
+    /** Builds a {@link CoreConfig}. */
+    public static final class Builder {
+        private final String self;
+        private final List<String> members;
+        private int maxBatchEntries = 512;
+        private long maxBatchBytes = 1 << 20;
+        private int maxInflightBatches = 64;
+        private int maxPendingProposals = 10_000;
+        private long retryNanos = Duration.ofMillis(200).toNanos();
+        private long heartbeatNanos = Duration.ofMillis(100).toNanos();
+
+        private Builder(String self, List<String> members) {
+            this.self = self;
+            this.members = members;
+        }
+
+        public Builder maxBatchEntries(int n) {
+            this.maxBatchEntries = n;
+            return this;
+        }
+
+        public Builder maxBatchBytes(long n) {
+            this.maxBatchBytes = n;
+            return this;
+        }
+
+        public Builder maxInflightBatches(int n) {
+            this.maxInflightBatches = n;
+            return this;
+        }
+
+        public Builder maxPendingProposals(int n) {
+            this.maxPendingProposals = n;
+            return this;
+        }
+
+        public Builder retryInterval(Duration d) {
+            this.retryNanos = d.toNanos();
+            return this;
+        }
+
+        public Builder heartbeatInterval(Duration d) {
+            this.heartbeatNanos = d.toNanos();
+            return this;
+        }
+
+        public CoreConfig build() {
+            return new CoreConfig(
+                    self,
+                    members,
+                    maxBatchEntries,
+                    maxBatchBytes,
+                    maxInflightBatches,
+                    maxPendingProposals,
+                    retryNanos,
+                    heartbeatNanos);
+        }
+    }
+}

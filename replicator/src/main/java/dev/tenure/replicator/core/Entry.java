@@ -1,0 +1,97 @@
+package dev.tenure.replicator.core;
+
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * One log entry: its position (epoch, offset), its type and its payload. Immutable; the payload array
+ * must not be modified after construction.
+ *
+ * <p>An entry is identified by (epoch, offset): one epoch has one leader, which assigns each offset once,
+ * so two logs holding the same (epoch, offset) hold the same entry and the same prefix before it.
+ */
+public final class Entry {
+    /** An application entry, handed to the state machine once committed. */
+    public static final byte DATA = 1;
+    /** The first entry a leader appends in its epoch; committing it commits everything before it. */
+    public static final byte EPOCH_START = 2;
+
+    private static final byte[] EMPTY = new byte[0];
+
+    private final long epoch;
+    private final long offset;
+    private final byte type;
+    private final byte[] payload;
+
+    public Entry(long epoch, long offset, byte type, byte[] payload) {
+        if (epoch <= 0) {
+            throw new IllegalArgumentException("epoch must be > 0, was " + epoch);
+        }
+        if (offset < 0) {
+            throw new IllegalArgumentException("offset must be >= 0, was " + offset);
+        }
+        if (type != DATA && type != EPOCH_START) {
+            throw new IllegalArgumentException("unknown entry type " + type);
+        }
+        this.epoch = epoch;
+        this.offset = offset;
+        this.type = type;
+        this.payload = payload == null ? EMPTY : payload;
+    }
+
+    public static Entry data(long epoch, long offset, byte[] payload) {
+        return new Entry(epoch, offset, DATA, payload);
+    }
+
+    public static Entry epochStart(long epoch, long offset) {
+        return new Entry(epoch, offset, EPOCH_START, EMPTY);
+    }
+
+    public long epoch() {
+        return epoch;
+    }
+
+    public long offset() {
+        return offset;
+    }
+
+    public byte type() {
+        return type;
+    }
+
+    public boolean isData() {
+        return type == DATA;
+    }
+
+    /** The payload; callers must not modify it. */
+    public byte[] payload() {
+        return payload;
+    }
+
+    /** Bytes this entry takes in a batch, for size limits (payload plus a fixed header estimate). */
+    public int sizeInBytes() {
+        return payload.length + 32;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof Entry)) {
+            return false;
+        }
+        Entry e = (Entry) o;
+        return epoch == e.epoch && offset == e.offset && type == e.type && Arrays.equals(payload, e.payload);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(epoch, offset, type) * 31 + Arrays.hashCode(payload);
+    }
+
+    @Override
+    public String toString() {
+        return (type == EPOCH_START ? "start" : "data") + "@" + epoch + ":" + offset + "(" + payload.length + "B)";
+    }
+}

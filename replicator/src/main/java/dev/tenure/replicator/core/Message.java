@@ -1,0 +1,65 @@
+package dev.tenure.replicator.core;
+
+import java.util.List;
+
+/**
+ * The replication protocol's messages. Every message names its sender, its receiver and an epoch; a
+ * receiver that has promised a higher epoch answers {@link Rejected} and acts on nothing else in it.
+ */
+public sealed interface Message
+        permits Message.NewEpoch,
+                Message.EpochAck,
+                Message.Rejected,
+                Message.Fetch,
+                Message.FetchResponse,
+                Message.Append,
+                Message.AppendAck,
+                Message.AppendReject {
+    String from();
+
+    String to();
+
+    long epoch();
+
+    /** Leader to all: "promise {@code epoch} to me". */
+    record NewEpoch(String from, String to, long epoch) implements Message {}
+
+    /**
+     * Follower to leader: promised, durably; its log (synced before this reply) has this history and end.
+     */
+    record EpochAck(String from, String to, long epoch, EpochHistory history, long logEnd) implements Message {}
+
+    /**
+     * Refusal of a message of {@code rejectedEpoch}: the sender has promised {@code epoch} to {@code
+     * promisedLeader}.
+     */
+    record Rejected(String from, String to, long epoch, String promisedLeader, long rejectedEpoch) implements Message {}
+
+    /** A recovering leader asks the replica with the most up-to-date log for entries from {@code fromOffset}. */
+    record Fetch(String from, String to, long epoch, long fromOffset, long maxBytes) implements Message {}
+
+    /** Entries from {@code fromOffset}; {@code logEnd} is the responder's log end. */
+    record FetchResponse(String from, String to, long epoch, long fromOffset, List<Entry> entries, long logEnd)
+            implements Message {}
+
+    /**
+     * Leader to follower: entries following the entry at {@code prevOffset} (which must have {@code
+     * prevEpoch}; -1 for none), the leader's commit offset, and a probe number the follower echoes.
+     */
+    record Append(
+            String from,
+            String to,
+            long epoch,
+            long prevOffset,
+            long prevEpoch,
+            List<Entry> entries,
+            long commitOffset,
+            long probe)
+            implements Message {}
+
+    /** The follower's log matches the leader's, durably, up to {@code matchOffset} (exclusive). */
+    record AppendAck(String from, String to, long epoch, long matchOffset, long probe) implements Message {}
+
+    /** The follower could not place an append: its log ends at {@code logEnd} or differs at the prev entry. */
+    record AppendReject(String from, String to, long epoch, long logEnd, long probe) implements Message {}
+}

@@ -1,0 +1,18 @@
+package dev.tenure.replicator.core;
+
+import java.util.Objects;
+
+/**
+ * A replica's durable promise: it accepts messages of {@code epoch} only from {@code leader}, and none of
+ * a lower epoch, also after a restart (HDFS QJM's {@code newEpoch}, Zab's acceptedEpoch).
+ */
+public record Promise(long epoch, String leader) {
+    public static final Promise NONE = new Promise(0, "");
+
+    public Promise {
+        Objects.requireNonNull(leader, "leader");
+        if (epoch < 0) {
+            throw new IllegalArgumentException("epoch must be >= 0");
+        }
+    }
+}

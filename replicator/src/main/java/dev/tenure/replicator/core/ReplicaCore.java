@@ -1,0 +1,821 @@
+package dev.tenure.replicator.core;
+
+import dev.tenure.replicator.core.Action.Failure;
+import dev.tenure.replicator.core.Message.Append;
+import dev.tenure.replicator.core.Message.AppendAck;
+import dev.tenure.replicator.core.Message.AppendReject;
+import dev.tenure.replicator.core.Message.EpochAck;
+import dev.tenure.replicator.core.Message.Fetch;
+import dev.tenure.replicator.core.Message.FetchResponse;
+import dev.tenure.replicator.core.Message.NewEpoch;
+import dev.tenure.replicator.core.Message.Rejected;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Deque;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.TreeMap;
+
+/**
+ * The replication protocol of one replica, as a state machine without IO: the driver feeds it events
+ * (elected, revoked, message received, log synced, proposal, read barrier, tick) and executes the {@link
+ * Action}s it returns from {@link #takeActions()}, in order. It never reads a clock or touches a socket;
+ * the log and the promise store are behind {@link ReplicaLog} and {@link PromiseStore}.
+ *
+ * <p>The protocol (see {@code docs/replication.md}):
+ *
+ * <ol>
+ *   <li>An elected replica with epoch e stores the promise (e, itself) and sends NewEpoch(e). A follower
+ *       stores the promise durably, syncs its log and answers EpochAck(history, log end); from then on it
+ *       refuses every message of a lower epoch, and messages of e from anyone else.
+ *   <li>With promises from a majority (itself included), the leader adopts the most up-to-date log among
+ *       them (highest last epoch, then longest): it truncates its own log where it diverges from that log
+ *       and fetches the rest.
+ *   <li>It appends an epoch-start entry and replicates: each follower's log is matched by comparing epoch
+ *       histories; conflicting entries are truncated (never below the commit offset).
+ *   <li>An offset is committed when a majority, the leader included, has it durably and the entry before
+ *       it is of the current epoch. Proposals complete only then; entries of earlier epochs commit only
+ *       through an entry of the current epoch.
+ *   <li>A leader that is revoked or sees a higher epoch steps down at once: proposals already in its log
+ *       fail as {@link Failure#OUTCOME_UNKNOWN}, never as a definite failure.
+ * </ol>
+ *
+ * <p>Not thread-safe: one event thread drives a core.
+ */
+public final class ReplicaCore {
+    private final CoreConfig cfg;
+    private final ReplicaLog log;
+    private final PromiseStore promises;
+    private final List<Action> out = new ArrayList<>();
+
+    private Promise promise;
+    private Role role = Role.FOLLOWER;
+    private long now;
+    /** The log is durable, and equal to the in-memory log, below this offset. */
+    private long durableEnd;
+
+    private long commit;
+
+    // Follower state.
+    /** Entries below this offset match the promised leader's log (verified by its appends). */
+    private long ackableEnd;
+
+    private long lastAckedMatch = -1;
+    private long lastProbe;
+    private boolean epochAckPending;
+
+    // Leader state (RECOVERING or LEADER).
+    private long leaderEpoch;
+    private Map<String, Progress> progress = Map.of();
+    private String best;
+    private long fetchTarget;
+    private long lastFetchSent;
+    private boolean fetched;
+    private long epochStartOffset = -1;
+    private final NavigableMap<Long, Long> pendingByOffset = new TreeMap<>();
+    private final Deque<Queued> queued = new ArrayDeque<>();
+    private long probeSeq;
+    private final List<Read> reads = new ArrayList<>();
+
+    private record Queued(long id, byte[] payload) {}
+
+    private record Read(long id, long probe) {}
+
+    /** What the leader knows of one follower. */
+    private static final class Progress {
+        final String id;
+        boolean promised;
+        EpochHistory history = EpochHistory.empty();
+        long reportedEnd;
+        long next;
+        long match;
+        long probeAcked;
+        long lastNewEpochSent;
+        long lastSent;
+        long lastProgress;
+        long lastHeard = Long.MIN_VALUE;
+        final Deque<Long> inflight = new ArrayDeque<>();
+
+        Progress(String id) {
+            this.id = id;
+        }
+    }
+
+    /** A follower as the leader sees it, for status reports. */
+    public record FollowerStatus(String id, boolean promised, long matchOffset, long nextOffset, long lastHeardNanos) {}
+
+    /**
+     * @param cfg settings
+     * @param log the replica's log as recovered from disk (durable as it is)
+     * @param promises the replica's promise store
+     * @param nowNanos the driver's clock
+     */
+    public ReplicaCore(CoreConfig cfg, ReplicaLog log, PromiseStore promises, long nowNanos) {
+        this.cfg = cfg;
+        this.log = log;
+        this.promises = promises;
+        this.now = nowNanos;
+        try {
+            this.promise = promises.load();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot load the promise of replica " + cfg.self(), e);
+        }
+        this.durableEnd = log.logEndOffset();
+    }
+
+    // ---- queries ----
+
+    public Role role() {
+        return role;
+    }
+
+    /** The promised epoch (the current epoch as this replica knows it). */
+    public long epoch() {
+        return promise.epoch();
+    }
+
+    /** The current leader as this replica knows it (itself when leading), or "" if unknown. */
+    public String leader() {
+        return promise.leader();
+    }
+
+    public long commitOffset() {
+        return commit;
+    }
+
+    public long logEndOffset() {
+        return log.logEndOffset();
+    }
+
+    public long durableOffset() {
+        return durableEnd;
+    }
+
+    /** The first offset of this leader's epoch, or -1 when not leading. */
+    public long epochStartOffset() {
+        return role == Role.LEADER ? epochStartOffset : -1;
+    }
+
+    /** Per-follower progress when leading; empty otherwise. */
+    public List<FollowerStatus> followers() {
+        List<FollowerStatus> list = new ArrayList<>();
+        for (Progress p : progress.values()) {
+            list.add(new FollowerStatus(p.id, p.promised, p.match, p.next, p.lastHeard));
+        }
+        return list;
+    }
+
+    /** Returns and clears the actions produced so far. */
+    public List<Action> takeActions() {
+        if (out.isEmpty()) {
+            return List.of();
+        }
+        List<Action> a = new ArrayList<>(out);
+        out.clear();
+        return a;
+    }
+
+    // ---- events ----
+
+    /** The election made this replica leader of {@code epoch}. */
+    public void becomeLeader(long epoch, long nowNanos) {
+        now = nowNanos;
+        if (epoch <= promise.epoch()) {
+            // Another leader's epoch is already promised here: this term is stale.
+            out.add(new Action.Fenced(epoch, promise.epoch()));
+            return;
+        }
+        if (role != Role.FOLLOWER) {
+            stepDown(promise.leader());
+        }
+        storePromise(new Promise(epoch, cfg.self()));
+        role = Role.RECOVERING;
+        leaderEpoch = epoch;
+        best = null;
+        fetched = false;
+        epochStartOffset = -1;
+        epochAckPending = false;
+        Map<String, Progress> p = new LinkedHashMap<>();
+        for (String m : cfg.members()) {
+            if (!m.equals(cfg.self())) {
+                p.put(m, new Progress(m));
+            }
+        }
+        progress = p;
+        out.add(new Action.RoleChanged(Role.RECOVERING, epoch, cfg.self()));
+        for (Progress f : progress.values()) {
+            sendNewEpoch(f);
+        }
+        if (durableEnd < log.logEndOffset()) {
+            out.add(new Action.SyncLog());
+        }
+        maybeFinishRecovery();
+    }
+
+    /** The election revoked this replica's term of {@code epoch}. */
+    public void resign(long epoch, long nowNanos) {
+        now = nowNanos;
+        if (role != Role.FOLLOWER && leaderEpoch == epoch) {
+            stepDown("");
+        }
+    }
+
+    /** The log is durable up to {@code offset}, whose last entry (at {@code offset - 1}) has {@code epoch}. */
+    public void logSynced(long offset, long epoch, long nowNanos) {
+        now = nowNanos;
+        if (offset > log.logEndOffset() || (offset > 0 && log.epochAt(offset - 1) != epoch)) {
+            return; // the log was truncated after the sync began; a later sync will report
+        }
+        if (offset <= durableEnd) {
+            return;
+        }
+        durableEnd = offset;
+        switch (role) {
+            case FOLLOWER:
+                if (epochAckPending && durableEnd >= log.logEndOffset()) {
+                    epochAckPending = false;
+                    sendEpochAck();
+                }
+                sendAppendAck();
+                break;
+            case RECOVERING:
+                maybeFinishRecovery();
+                break;
+            case LEADER:
+                advanceCommit();
+                break;
+            default:
+                throw new IllegalStateException();
+        }
+    }
+
+    /** Proposes a payload; the outcome arrives as {@link Action.ProposalCommitted} or {@link Action.ProposalFailed}. */
+    public void propose(long id, byte[] payload, long nowNanos) {
+        now = nowNanos;
+        if (role == Role.FOLLOWER) {
+            out.add(new Action.ProposalFailed(id, Failure.NOT_LEADER, promise.leader()));
+            return;
+        }
+        if (pendingByOffset.size() + queued.size() >= cfg.maxPendingProposals()) {
+            out.add(new Action.ProposalFailed(id, Failure.OVERLOADED, cfg.self()));
+            return;
+        }
+        if (role == Role.RECOVERING) {
+            queued.add(new Queued(id, payload));
+            return;
+        }
+        appendData(id, payload);
+        out.add(new Action.SyncLog());
+        replicateAll();
+    }
+
+    /**
+     * Asks for a linearizable read: answered with {@link Action.ReadReady} once a majority confirmed this
+     * leader's epoch after the request and the epoch's first entry is committed.
+     */
+    public void readBarrier(long id, long nowNanos) {
+        now = nowNanos;
+        if (role != Role.LEADER) {
+            out.add(new Action.ReadFailed(id, Failure.NOT_LEADER, role == Role.FOLLOWER ? promise.leader() : ""));
+            return;
+        }
+        probeSeq++;
+        reads.add(new Read(id, probeSeq));
+        for (Progress p : progress.values()) {
+            if (p.promised) {
+                sendAppend(p, p.match, List.of());
+            }
+        }
+        checkReads();
+    }
+
+    /** Time passes: resend what went unanswered and send heartbeats. */
+    public void tick(long nowNanos) {
+        now = nowNanos;
+        if (role == Role.FOLLOWER) {
+            return;
+        }
+        for (Progress p : progress.values()) {
+            if (!p.promised) {
+                if (now - p.lastNewEpochSent >= cfg.retryNanos()) {
+                    sendNewEpoch(p);
+                }
+            } else if (role == Role.LEADER) {
+                if (p.next > p.match && now - p.lastProgress >= cfg.retryNanos()) {
+                    p.next = p.match; // resend everything unacknowledged
+                    p.inflight.clear();
+                    p.lastProgress = now;
+                    replicate(p);
+                }
+                if (now - p.lastSent >= cfg.heartbeatNanos()) {
+                    sendAppend(p, p.match, List.of());
+                }
+            }
+        }
+        if (role == Role.RECOVERING && best != null && !fetched && now - lastFetchSent >= cfg.retryNanos()) {
+            sendFetch();
+        }
+    }
+
+    /** A message arrived. Malformed messages are ignored. */
+    public void receive(Message m, long nowNanos) {
+        now = nowNanos;
+        if (!m.to().equals(cfg.self())
+                || !cfg.members().contains(m.from())
+                || m.from().equals(cfg.self())) {
+            return;
+        }
+        if (role != Role.FOLLOWER && m.epoch() > leaderEpoch && !(m instanceof Rejected)) {
+            // A newer epoch exists: stop acting as leader at once.
+            out.add(new Action.Fenced(leaderEpoch, m.epoch()));
+            stepDown(m.from());
+        }
+        if (m instanceof NewEpoch) {
+            onNewEpoch((NewEpoch) m);
+        } else if (m instanceof EpochAck) {
+            onEpochAck((EpochAck) m);
+        } else if (m instanceof Rejected) {
+            onRejected((Rejected) m);
+        } else if (m instanceof Fetch) {
+            onFetch((Fetch) m);
+        } else if (m instanceof FetchResponse) {
+            onFetchResponse((FetchResponse) m);
+        } else if (m instanceof Append) {
+            onAppend((Append) m);
+        } else if (m instanceof AppendAck) {
+            onAppendAck((AppendAck) m);
+        } else if (m instanceof AppendReject) {
+            onAppendReject((AppendReject) m);
+        }
+    }
+
+    // ---- follower side ----
+
+    private boolean fromPromisedLeader(Message m) {
+        return m.epoch() == promise.epoch() && m.from().equals(promise.leader());
+    }
+
+    private void onNewEpoch(NewEpoch m) {
+        if (m.epoch() > promise.epoch()) {
+            if (role != Role.FOLLOWER) {
+                out.add(new Action.Fenced(leaderEpoch, m.epoch()));
+                stepDown(m.from());
+            }
+            storePromise(new Promise(m.epoch(), m.from()));
+            ackableEnd = 0;
+            lastAckedMatch = -1;
+            lastProbe = 0;
+            out.add(new Action.RoleChanged(Role.FOLLOWER, m.epoch(), m.from()));
+        }
+        if (!fromPromisedLeader(m)) {
+            sendRejected(m);
+            return;
+        }
+        if (durableEnd >= log.logEndOffset()) {
+            sendEpochAck();
+        } else {
+            // The ack reports the log; only a durable log may be reported, or a crash could lose what the new
+            // leader counted on.
+            epochAckPending = true;
+            out.add(new Action.SyncLog());
+        }
+    }
+
+    private void sendEpochAck() {
+        send(new EpochAck(cfg.self(), promise.leader(), promise.epoch(), log.epochHistory(), log.logEndOffset()));
+    }
+
+    private void onFetch(Fetch m) {
+        if (!fromPromisedLeader(m) || role != Role.FOLLOWER) {
+            sendRejected(m);
+            return;
+        }
+        if (m.fromOffset() < 0 || m.fromOffset() > log.logEndOffset()) {
+            return;
+        }
+        List<Entry> entries = m.fromOffset() == log.logEndOffset()
+                ? List.of()
+                : log.read(m.fromOffset(), cfg.maxBatchEntries(), Math.min(m.maxBytes(), cfg.maxBatchBytes()));
+        send(new FetchResponse(cfg.self(), m.from(), m.epoch(), m.fromOffset(), entries, log.logEndOffset()));
+    }
+
+    private void onAppend(Append m) {
+        if (!fromPromisedLeader(m) || role != Role.FOLLOWER) {
+            sendRejected(m);
+            return;
+        }
+        if (!wellFormed(m)) {
+            return;
+        }
+        lastProbe = Math.max(lastProbe, m.probe());
+        long prev = m.prevOffset();
+        if (prev >= 0 && (prev >= log.logEndOffset() || log.epochAt(prev) != m.prevEpoch())) {
+            long hint = prev >= log.logEndOffset() ? log.logEndOffset() : prev;
+            send(new AppendReject(cfg.self(), m.from(), m.epoch(), hint, lastProbe));
+            return;
+        }
+        List<Entry> entries = m.entries();
+        int i = 0;
+        for (; i < entries.size(); i++) {
+            Entry e = entries.get(i);
+            if (e.offset() >= log.logEndOffset()) {
+                break;
+            }
+            if (log.epochAt(e.offset()) != e.epoch()) {
+                truncateLog(e.offset());
+                break;
+            }
+        }
+        if (i < entries.size()) {
+            log.append(entries.subList(i, entries.size()));
+            out.add(new Action.SyncLog());
+        }
+        long verifiedEnd = prev + 1 + entries.size();
+        ackableEnd = Math.max(ackableEnd, verifiedEnd);
+        long newCommit = Math.min(m.commitOffset(), verifiedEnd);
+        if (newCommit > commit) {
+            setCommit(newCommit);
+        }
+        sendAppendAck(true);
+    }
+
+    private boolean wellFormed(Append m) {
+        long expected = m.prevOffset() + 1;
+        long lastEpoch = m.prevEpoch();
+        if (m.prevOffset() < -1 || m.commitOffset() < 0) {
+            return false;
+        }
+        for (Entry e : m.entries()) {
+            if (e.offset() != expected++ || e.epoch() < lastEpoch || e.epoch() > m.epoch()) {
+                return false;
+            }
+            lastEpoch = e.epoch();
+        }
+        return true;
+    }
+
+    private void sendAppendAck() {
+        sendAppendAck(false);
+    }
+
+    /** Acknowledges what is durable and verified; {@code always} also when nothing new is (a probe answer). */
+    private void sendAppendAck(boolean always) {
+        if (promise.leader().isEmpty() || promise.leader().equals(cfg.self())) {
+            return;
+        }
+        long match = Math.min(ackableEnd, durableEnd);
+        if (always || match > lastAckedMatch) {
+            lastAckedMatch = Math.max(lastAckedMatch, match);
+            send(new AppendAck(cfg.self(), promise.leader(), promise.epoch(), match, lastProbe));
+        }
+    }
+
+    private void sendRejected(Message m) {
+        send(new Rejected(cfg.self(), m.from(), promise.epoch(), promise.leader(), m.epoch()));
+    }
+
+    // ---- leader side ----
+
+    private void sendNewEpoch(Progress p) {
+        p.lastNewEpochSent = now;
+        send(new NewEpoch(cfg.self(), p.id, leaderEpoch));
+    }
+
+    private void onEpochAck(EpochAck m) {
+        if (role == Role.FOLLOWER || m.epoch() != leaderEpoch) {
+            return;
+        }
+        Progress p = progress.get(m.from());
+        if (p == null || p.promised) {
+            return;
+        }
+        p.promised = true;
+        p.history = m.history();
+        p.reportedEnd = m.logEnd();
+        p.lastHeard = now;
+        if (role == Role.RECOVERING) {
+            maybeFinishRecovery();
+        } else {
+            startReplicating(p);
+        }
+    }
+
+    private void onRejected(Rejected m) {
+        if (role == Role.FOLLOWER || m.rejectedEpoch() != leaderEpoch) {
+            return;
+        }
+        if (m.epoch() > leaderEpoch
+                || (m.epoch() == leaderEpoch && !m.promisedLeader().equals(cfg.self()))) {
+            out.add(new Action.Fenced(leaderEpoch, m.epoch()));
+            stepDown(m.promisedLeader());
+            return;
+        }
+        Progress p = progress.get(m.from());
+        if (p != null && p.promised) {
+            // It has not promised this epoch (it never got NewEpoch): ask again.
+            p.promised = false;
+            sendNewEpoch(p);
+        }
+    }
+
+    private void maybeFinishRecovery() {
+        if (role != Role.RECOVERING) {
+            return;
+        }
+        if (best != null) {
+            if (fetched && durableEnd >= log.logEndOffset()) {
+                startLeading();
+            }
+            return;
+        }
+        if (durableEnd < log.logEndOffset()) {
+            return; // this replica's own log counts only once durable
+        }
+        int promised = 1;
+        Progress bestFollower = null;
+        for (Progress p : progress.values()) {
+            if (p.promised) {
+                promised++;
+                if (EpochHistory.compareUpToDate(
+                                p.history,
+                                p.reportedEnd,
+                                bestFollower == null ? log.epochHistory() : bestFollower.history,
+                                bestFollower == null ? log.logEndOffset() : bestFollower.reportedEnd)
+                        > 0) {
+                    bestFollower = p;
+                }
+            }
+        }
+        if (promised < cfg.majority()) {
+            return;
+        }
+        if (bestFollower == null) {
+            startLeading();
+            return;
+        }
+        long common = EpochHistory.commonPrefix(
+                log.epochHistory(), log.logEndOffset(), bestFollower.history, bestFollower.reportedEnd);
+        truncateLog(common);
+        best = bestFollower.id;
+        fetchTarget = bestFollower.reportedEnd;
+        fetched = log.logEndOffset() >= fetchTarget;
+        if (fetched) {
+            maybeFinishRecovery();
+        } else {
+            sendFetch();
+        }
+    }
+
+    private void sendFetch() {
+        lastFetchSent = now;
+        send(new Fetch(cfg.self(), best, leaderEpoch, log.logEndOffset(), cfg.maxBatchBytes()));
+    }
+
+    private void onFetchResponse(FetchResponse m) {
+        if (role != Role.RECOVERING || fetched || !m.from().equals(best) || m.epoch() != leaderEpoch) {
+            return;
+        }
+        if (m.fromOffset() != log.logEndOffset()) {
+            return; // a duplicate or a reordered response
+        }
+        long expected = m.fromOffset();
+        long lastEpoch = log.epochHistory().lastEpoch();
+        for (Entry e : m.entries()) {
+            if (e.offset() != expected++ || e.epoch() < lastEpoch || e.epoch() >= leaderEpoch) {
+                return; // malformed
+            }
+            lastEpoch = e.epoch();
+        }
+        if (!m.entries().isEmpty()) {
+            log.append(m.entries());
+        }
+        fetchTarget = Math.min(fetchTarget, m.logEnd());
+        if (log.logEndOffset() >= fetchTarget) {
+            fetched = true;
+            out.add(new Action.SyncLog());
+            maybeFinishRecovery();
+        } else {
+            sendFetch();
+        }
+    }
+
+    private void startLeading() {
+        role = Role.LEADER;
+        epochStartOffset = log.logEndOffset();
+        log.append(List.of(Entry.epochStart(leaderEpoch, epochStartOffset)));
+        while (!queued.isEmpty()) {
+            Queued q = queued.poll();
+            appendData(q.id(), q.payload());
+        }
+        out.add(new Action.SyncLog());
+        out.add(new Action.RoleChanged(Role.LEADER, leaderEpoch, cfg.self()));
+        for (Progress p : progress.values()) {
+            if (p.promised) {
+                startReplicating(p);
+            }
+        }
+        advanceCommit();
+    }
+
+    private void startReplicating(Progress p) {
+        long common = EpochHistory.commonPrefix(log.epochHistory(), log.logEndOffset(), p.history, p.reportedEnd);
+        // The follower reported a durable log, so the common prefix is durably matched already.
+        p.match = common;
+        p.next = common;
+        p.inflight.clear();
+        p.lastProgress = now;
+        replicate(p);
+        advanceCommit();
+    }
+
+    private void appendData(long id, byte[] payload) {
+        long offset = log.logEndOffset();
+        log.append(List.of(Entry.data(leaderEpoch, offset, payload)));
+        pendingByOffset.put(offset, id);
+    }
+
+    private void replicateAll() {
+        for (Progress p : progress.values()) {
+            replicate(p);
+        }
+    }
+
+    private void replicate(Progress p) {
+        if (role != Role.LEADER || !p.promised) {
+            return;
+        }
+        while (p.inflight.size() < cfg.maxInflightBatches() && p.next < log.logEndOffset()) {
+            List<Entry> batch = log.read(p.next, cfg.maxBatchEntries(), cfg.maxBatchBytes());
+            if (batch.isEmpty()) {
+                return;
+            }
+            sendAppend(p, p.next, batch);
+            p.next += batch.size();
+            p.inflight.add(p.next);
+        }
+    }
+
+    private void sendAppend(Progress p, long from, List<Entry> entries) {
+        p.lastSent = now;
+        send(new Append(cfg.self(), p.id, leaderEpoch, from - 1, log.epochAt(from - 1), entries, commit, probeSeq));
+    }
+
+    private void onAppendAck(AppendAck m) {
+        if (role != Role.LEADER || m.epoch() != leaderEpoch) {
+            return;
+        }
+        Progress p = progress.get(m.from());
+        if (p == null || !p.promised) {
+            return;
+        }
+        p.lastHeard = now;
+        p.probeAcked = Math.max(p.probeAcked, m.probe());
+        if (m.matchOffset() > p.match && m.matchOffset() <= log.logEndOffset()) {
+            p.match = m.matchOffset();
+            p.lastProgress = now;
+            while (!p.inflight.isEmpty() && p.inflight.peek() <= p.match) {
+                p.inflight.poll();
+            }
+            if (p.next < p.match) {
+                p.next = p.match;
+            }
+            advanceCommit();
+        }
+        checkReads();
+        replicate(p);
+    }
+
+    private void onAppendReject(AppendReject m) {
+        if (role != Role.LEADER || m.epoch() != leaderEpoch) {
+            return;
+        }
+        Progress p = progress.get(m.from());
+        if (p == null || !p.promised) {
+            return;
+        }
+        p.lastHeard = now;
+        p.probeAcked = Math.max(p.probeAcked, m.probe());
+        long next = Math.max(p.match, Math.min(p.next, m.logEnd()));
+        if (next != p.next) {
+            p.next = next;
+            p.inflight.clear();
+            p.lastProgress = now;
+        }
+        checkReads();
+        replicate(p);
+    }
+
+    private void advanceCommit() {
+        if (role != Role.LEADER) {
+            return;
+        }
+        List<Long> matches = new ArrayList<>();
+        matches.add(Math.min(durableEnd, log.logEndOffset()));
+        for (Progress p : progress.values()) {
+            matches.add(p.promised ? p.match : 0L);
+        }
+        matches.sort(Collections.reverseOrder());
+        long candidate = matches.get(cfg.majority() - 1);
+        // Only an entry of the current epoch commits (with everything before it): Raft section 5.4.2.
+        if (candidate > commit && log.epochAt(candidate - 1) == leaderEpoch) {
+            setCommit(candidate);
+            Iterator<Map.Entry<Long, Long>> it =
+                    pendingByOffset.headMap(candidate, false).entrySet().iterator();
+            while (it.hasNext()) {
+                Map.Entry<Long, Long> e = it.next();
+                out.add(new Action.ProposalCommitted(e.getValue(), leaderEpoch, e.getKey()));
+                it.remove();
+            }
+            checkReads();
+        }
+    }
+
+    private void checkReads() {
+        if (role != Role.LEADER || reads.isEmpty() || commit <= epochStartOffset) {
+            return;
+        }
+        Iterator<Read> it = reads.iterator();
+        while (it.hasNext()) {
+            Read r = it.next();
+            int confirmed = 1;
+            for (Progress p : progress.values()) {
+                if (p.promised && p.probeAcked >= r.probe()) {
+                    confirmed++;
+                }
+            }
+            if (confirmed >= cfg.majority()) {
+                out.add(new Action.ReadReady(r.id(), commit));
+                it.remove();
+            }
+        }
+    }
+
+    /** Stops leading: entries already in the log have an unknown outcome; the rest definitely failed. */
+    private void stepDown(String leaderHint) {
+        for (long id : pendingByOffset.values()) {
+            out.add(new Action.ProposalFailed(id, Failure.OUTCOME_UNKNOWN, leaderHint));
+        }
+        pendingByOffset.clear();
+        for (Queued q : queued) {
+            out.add(new Action.ProposalFailed(q.id(), Failure.NOT_LEADER, leaderHint));
+        }
+        queued.clear();
+        for (Read r : reads) {
+            out.add(new Action.ReadFailed(r.id(), Failure.NOT_LEADER, leaderHint));
+        }
+        reads.clear();
+        role = Role.FOLLOWER;
+        progress = Map.of();
+        best = null;
+        epochStartOffset = -1;
+        // Not a follower of anyone until a newer leader's NewEpoch arrives.
+        ackableEnd = 0;
+        lastAckedMatch = -1;
+        out.add(new Action.RoleChanged(Role.FOLLOWER, promise.epoch(), leaderHint));
+    }
+
+    // ---- shared ----
+
+    private void truncateLog(long newEnd) {
+        if (newEnd >= log.logEndOffset()) {
+            return;
+        }
+        if (newEnd < commit) {
+            throw new IllegalStateException("replica " + cfg.self() + " was asked to truncate to " + newEnd
+                    + " below its commit offset " + commit + ": committed entries would be lost");
+        }
+        log.truncate(newEnd);
+        durableEnd = Math.min(durableEnd, newEnd);
+    }
+
+    private void setCommit(long c) {
+        commit = c;
+        out.add(new Action.CommitAdvanced(c));
+    }
+
+    private void storePromise(Promise p) {
+        try {
+            promises.store(p);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot store the promise of replica " + cfg.self(), e);
+        }
+        promise = p;
+    }
+
+    private void send(Message m) {
+        out.add(new Action.Send(m));
+    }
+
+    @Override
+    public String toString() {
+        return cfg.self() + "{" + role + " epoch=" + promise.epoch() + " leader=" + promise.leader() + " commit="
+                + commit + " durable=" + durableEnd + " end=" + log.logEndOffset() + " history="
+                + log.epochHistory() + "}";
+    }
+}

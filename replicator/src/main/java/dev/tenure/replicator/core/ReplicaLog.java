@@ -1,0 +1,35 @@
+package dev.tenure.replicator.core;
+
+import java.util.List;
+
+/**
+ * The log as the replication core sees it. Appends and truncations take effect at once for reads but are
+ * durable only after the driver has synced the log (the core asks with {@link Action.SyncLog} and learns
+ * of it through {@link ReplicaCore#logSynced}).
+ *
+ * <p>Called from the replica's event thread only.
+ */
+public interface ReplicaLog {
+    /** The offset the next appended entry gets. */
+    long logEndOffset();
+
+    /** The epoch history of the entries in {@code [0, logEndOffset())}. */
+    EpochHistory epochHistory();
+
+    /** The epoch of the entry at {@code offset}, or 0 if there is none. */
+    default long epochAt(long offset) {
+        return offset < 0 || offset >= logEndOffset() ? 0 : epochHistory().epochAt(offset);
+    }
+
+    /**
+     * Appends entries, the first at {@link #logEndOffset()}, consecutive, with epochs not lower than the
+     * last.
+     */
+    void append(List<Entry> entries);
+
+    /** Removes the entries at and after {@code newEnd}. */
+    void truncate(long newEnd);
+
+    /** Up to {@code maxEntries} entries from {@code from}, at most {@code maxBytes} (at least one entry). */
+    List<Entry> read(long from, int maxEntries, long maxBytes);
+}

@@ -1,0 +1,11 @@
+package dev.tenure.replicator.core;
+
+/** A replica's role in its current epoch. */
+public enum Role {
+    /** Follows the leader it promised; accepts entries only from it. */
+    FOLLOWER,
+    /** Elected for an epoch; collecting promises and adopting the most up-to-date log. */
+    RECOVERING,
+    /** Leads its epoch: appends, replicates, commits. */
+    LEADER
+}

@@ -1,0 +1,435 @@
+package dev.tenure.replicator.core;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * A deterministic, seeded simulation of replicas over an in-memory network that drops, duplicates and
+ * reorders messages and partitions replicas; replicas crash (losing unsynced log data) and restart; the
+ * "election" mints strictly increasing epochs and sometimes leaves the old leader running (two leaders).
+ * Invariants are checked after every step; a violation throws {@link AssertionError} with the seed and
+ * the last events.
+ */
+final class Simulation {
+    /** Probabilities of the fault kinds; all zero gives a fault-free run. */
+    record Faults(double drop, double duplicate, double crash, double partition, double zombie) {
+        static final Faults NONE = new Faults(0, 0, 0, 0, 0);
+        static final Faults DEFAULT = new Faults(0.03, 0.02, 0.004, 0.004, 0.3);
+    }
+
+    final class Replica {
+        final String id;
+        final InMemoryReplicaLog log = new InMemoryReplicaLog();
+        final InMemoryPromiseStore promises = new InMemoryPromiseStore();
+        ReplicaCore core;
+        boolean alive = true;
+        boolean syncRequested;
+        boolean partitioned;
+        long checkedCommit;
+        final List<Entry> applied = new ArrayList<>();
+        long maxEpochSeen;
+
+        Replica(String id) {
+            this.id = id;
+            this.core = new ReplicaCore(config(id), log, promises, now);
+        }
+    }
+
+    private final long seed;
+    private final Random random;
+    private final Faults faults;
+    private final List<String> ids = new ArrayList<>();
+    final Map<String, Replica> replicas = new HashMap<>();
+    private final List<Message> network = new ArrayList<>();
+    private final Deque<String> trace = new ArrayDeque<>();
+    private long now;
+    private long epochs;
+    private long nextProposal;
+
+    /** Everything committed anywhere: offset to entry. Entries never change once here. */
+    final Map<Long, Entry> committed = new HashMap<>();
+
+    final Map<Long, String> proposals = new HashMap<>();
+    final Map<Long, Long> acknowledged = new HashMap<>(); // proposal id -> offset
+    final Set<String> definitelyFailed = new HashSet<>();
+    final Set<String> committedPayloads = new HashSet<>();
+    int unknownOutcomes;
+    int elections;
+    int crashes;
+    int readsServed;
+
+    Simulation(long seed, int size, Faults faults) {
+        this.seed = seed;
+        this.random = new Random(seed);
+        this.faults = faults;
+        for (int i = 0; i < size; i++) {
+            ids.add("r" + i);
+        }
+        for (String id : ids) {
+            replicas.put(id, new Replica(id));
+        }
+    }
+
+    private CoreConfig config(String id) {
+        return CoreConfig.builder(id, ids)
+                .maxBatchEntries(1 + random.nextInt(4))
+                .maxInflightBatches(1 + random.nextInt(4))
+                .maxPendingProposals(50)
+                .retryInterval(java.time.Duration.ofMillis(50))
+                .heartbeatInterval(java.time.Duration.ofMillis(30))
+                .build();
+    }
+
+    /** Runs {@code steps} random steps with faults. */
+    void run(int steps) {
+        for (int i = 0; i < steps; i++) {
+            step();
+            checkInvariants();
+        }
+    }
+
+    /**
+     * Heals everything, restarts every replica, elects one leader and runs without faults until every
+     * replica has committed and applied the leader's whole log; fails if that takes more than {@code
+     * maxSteps}.
+     */
+    void converge(int maxSteps) {
+        for (Replica r : replicas.values()) {
+            r.partitioned = false;
+            if (!r.alive) {
+                restart(r);
+            }
+        }
+        Replica leader = replicas.get(ids.get(random.nextInt(ids.size())));
+        elect(leader, true);
+        proposeOn(leader);
+        for (int i = 0; i < maxSteps; i++) {
+            calmStep();
+            checkInvariants();
+            if (converged(leader)) {
+                return;
+            }
+        }
+        fail("no convergence within " + maxSteps + " calm steps: "
+                + replicas.values().stream().map(r -> r.core.toString()).toList());
+    }
+
+    private boolean converged(Replica leader) {
+        if (leader.core.role() != Role.LEADER) {
+            return false;
+        }
+        long end = leader.core.logEndOffset();
+        for (Replica r : replicas.values()) {
+            if (r.core.commitOffset() < end || r.applied.size() < countData(end)) {
+                return false;
+            }
+        }
+        for (Map.Entry<Long, Long> a : acknowledged.entrySet()) {
+            if (!committed.containsKey(a.getValue())) {
+                fail("acknowledged proposal " + a.getKey() + " is not committed after convergence");
+            }
+        }
+        return true;
+    }
+
+    private long countData(long end) {
+        long n = 0;
+        for (long o = 0; o < end; o++) {
+            if (committed.containsKey(o) && committed.get(o).isData()) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private void calmStep() {
+        int k = random.nextInt(10);
+        if (k < 5 && !network.isEmpty()) {
+            deliver(network.remove(random.nextInt(network.size())));
+        } else if (k < 8) {
+            syncSome();
+        } else {
+            tickSome();
+        }
+    }
+
+    private void step() {
+        double x = random.nextDouble();
+        if (x < 0.40) {
+            if (!network.isEmpty()) {
+                Message m = network.remove(random.nextInt(network.size()));
+                if (random.nextDouble() < faults.drop()) {
+                    record("drop " + m);
+                } else {
+                    if (random.nextDouble() < faults.duplicate()) {
+                        network.add(m);
+                    }
+                    deliver(m);
+                }
+            }
+        } else if (x < 0.55) {
+            syncSome();
+        } else if (x < 0.72) {
+            tickSome();
+        } else if (x < 0.85) {
+            proposeOn(randomReplica());
+        } else if (x < 0.87) {
+            Replica r = randomReplica();
+            if (r.alive) {
+                r.core.readBarrier(nextProposal++, now);
+                drain(r);
+            }
+        } else if (x < 0.87 + faults.crash()) {
+            Replica r = randomReplica();
+            if (r.alive) {
+                crash(r);
+            }
+        } else if (x < 0.90) {
+            Replica r = randomReplica();
+            if (!r.alive) {
+                restart(r);
+            }
+        } else if (x < 0.905) {
+            Replica r = randomReplica();
+            if (r.alive) {
+                elect(r, random.nextDouble() >= faults.zombie());
+            }
+        } else if (x < 0.905 + faults.partition()) {
+            Replica r = randomReplica();
+            r.partitioned = true;
+            record("partition " + r.id);
+        } else if (x < 0.92) {
+            for (Replica r : replicas.values()) {
+                r.partitioned = false;
+            }
+        }
+    }
+
+    private Replica randomReplica() {
+        return replicas.get(ids.get(random.nextInt(ids.size())));
+    }
+
+    private void syncSome() {
+        Replica r = randomReplica();
+        if (r.alive && r.syncRequested) {
+            r.syncRequested = false;
+            long end = r.log.sync();
+            long epoch = end == 0 ? 0 : r.log.epochAt(end - 1);
+            record("sync " + r.id + " to " + end);
+            r.core.logSynced(end, epoch, now);
+            drain(r);
+        }
+    }
+
+    private void tickSome() {
+        now += 1_000_000L * (1 + random.nextInt(20));
+        Replica r = randomReplica();
+        if (r.alive) {
+            r.core.tick(now);
+            drain(r);
+        }
+    }
+
+    void proposeOn(Replica r) {
+        if (!r.alive) {
+            return;
+        }
+        long id = nextProposal++;
+        String payload = "v" + id;
+        proposals.put(id, payload);
+        r.core.propose(id, payload.getBytes(StandardCharsets.UTF_8), now);
+        drain(r);
+    }
+
+    /** The election: a new, strictly greater epoch for {@code r}; the previous leader may keep running. */
+    void elect(Replica r, boolean resignOthers) {
+        long epoch = ++epochs;
+        elections++;
+        record("elect " + r.id + " epoch " + epoch + (resignOthers ? "" : " (old leader keeps running)"));
+        if (resignOthers) {
+            for (Replica o : replicas.values()) {
+                if (o != r && o.alive && o.core.role() != Role.FOLLOWER) {
+                    o.core.resign(o.core.epoch(), now);
+                    drain(o);
+                }
+            }
+        }
+        r.core.becomeLeader(epoch, now);
+        drain(r);
+    }
+
+    void crash(Replica r) {
+        crashes++;
+        record("crash " + r.id);
+        r.alive = false;
+        r.log.crash();
+        network.removeIf(m -> m.to().equals(r.id));
+    }
+
+    void restart(Replica r) {
+        record("restart " + r.id);
+        r.alive = true;
+        r.syncRequested = false;
+        r.core = new ReplicaCore(config(r.id), r.log, r.promises, now);
+        r.applied.clear();
+        r.checkedCommit = 0;
+    }
+
+    private void deliver(Message m) {
+        Replica to = replicas.get(m.to());
+        Replica from = replicas.get(m.from());
+        if (!to.alive || to.partitioned || from.partitioned) {
+            record("lost " + m);
+            return;
+        }
+        record("deliver " + m);
+        to.core.receive(m, now);
+        drain(to);
+    }
+
+    private void drain(Replica r) {
+        for (Action a : r.core.takeActions()) {
+            if (a instanceof Action.Send s) {
+                if (!r.partitioned) {
+                    network.add(s.message());
+                }
+            } else if (a instanceof Action.SyncLog) {
+                r.syncRequested = true;
+            } else if (a instanceof Action.CommitAdvanced c) {
+                apply(r, c.commitOffset());
+            } else if (a instanceof Action.ProposalCommitted pc) {
+                record(r.id + " acknowledges proposal " + pc.proposalId() + " at " + pc.epoch() + ":" + pc.offset());
+                checkCommittedOn(r);
+                Entry e = committed.get(pc.offset());
+                String expected = proposals.get(pc.proposalId());
+                if (e == null || e.epoch() != pc.epoch() || !payload(e).equals(expected)) {
+                    fail("proposal " + pc.proposalId() + " (" + expected + ") acknowledged at " + pc.offset()
+                            + " but committed there is " + e);
+                }
+                acknowledged.put(pc.proposalId(), pc.offset());
+            } else if (a instanceof Action.ProposalFailed pf) {
+                if (pf.failure().definitelyNotApplied()) {
+                    String p = proposals.get(pf.proposalId());
+                    if (p != null) {
+                        if (committedPayloads.contains(p)) {
+                            fail("proposal " + p + " reported definitely failed (" + pf.failure()
+                                    + ") but is committed");
+                        }
+                        definitelyFailed.add(p);
+                    }
+                } else {
+                    unknownOutcomes++;
+                }
+            } else if (a instanceof Action.ReadReady rr) {
+                if (rr.readOffset() > r.core.commitOffset()) {
+                    fail("read ready at " + rr.readOffset() + " beyond commit " + r.core.commitOffset());
+                }
+                readsServed++;
+            } else if (a instanceof Action.Fenced f) {
+                record(r.id + " fenced: epoch " + f.epoch() + " < " + f.promisedEpoch());
+            } else if (a instanceof Action.RoleChanged rc) {
+                record(r.id + " is " + rc.role() + " of epoch " + rc.epoch());
+            }
+        }
+    }
+
+    private void apply(Replica r, long commitOffset) {
+        checkCommittedOn(r);
+        for (long o = appliedEnd(r); o < commitOffset; o++) {
+            Entry e = r.log.get(o);
+            Entry c = committed.get(o);
+            if (!e.equals(c)) {
+                fail(r.id + " applies " + e + " at " + o + " but committed there is " + c);
+            }
+            r.applied.add(e);
+        }
+    }
+
+    private long appliedEnd(Replica r) {
+        return r.applied.isEmpty() ? 0 : r.applied.get(r.applied.size() - 1).offset() + 1;
+    }
+
+    private static String payload(Entry e) {
+        return new String(e.payload(), StandardCharsets.UTF_8);
+    }
+
+    /** Records r's newly committed entries in the global map, failing on any disagreement. */
+    private void checkCommittedOn(Replica r) {
+        long c = r.core.commitOffset();
+        if (c > r.log.logEndOffset()) {
+            fail(r.id + " commit offset " + c + " beyond its log end " + r.log.logEndOffset());
+        }
+        for (long o = r.checkedCommit; o < c; o++) {
+            Entry e = r.log.get(o);
+            Entry prior = committed.putIfAbsent(o, e);
+            if (prior != null && !prior.equals(e)) {
+                fail("offset " + o + " committed as " + prior + " and as " + e + " on " + r.id);
+            }
+            if (prior == null && e.isData()) {
+                String p = payload(e);
+                if (!committedPayloads.add(p)) {
+                    fail("payload " + p + " committed twice (again at " + o + ")");
+                }
+                if (definitelyFailed.contains(p)) {
+                    fail("payload " + p + " was reported definitely failed but committed at " + o);
+                }
+            }
+        }
+        r.checkedCommit = Math.max(r.checkedCommit, c);
+    }
+
+    private void checkInvariants() {
+        for (Replica r : replicas.values()) {
+            if (!r.alive) {
+                continue;
+            }
+            checkCommittedOn(r);
+            long promised = r.promises.load().epoch();
+            if (promised < r.maxEpochSeen) {
+                fail(r.id + " promise went back from " + r.maxEpochSeen + " to " + promised);
+            }
+            r.maxEpochSeen = promised;
+            // Entries below the replica's commit offset are the committed ones (also after truncations).
+            long c = r.core.commitOffset();
+            if (c > 0 && !r.log.get(c - 1).equals(committed.get(c - 1))) {
+                fail(r.id + " holds " + r.log.get(c - 1) + " below its commit offset, committed is "
+                        + committed.get(c - 1));
+            }
+        }
+        for (long o = 0; o < committed.size(); o++) {
+            if (!committed.containsKey(o)) {
+                fail("committed offsets have a gap at " + o);
+            }
+        }
+    }
+
+    private void record(String event) {
+        trace.addLast("t=" + now / 1_000_000 + "ms " + event);
+        if (trace.size() > 60) {
+            trace.removeFirst();
+        }
+    }
+
+    void fail(String why) {
+        throw new AssertionError(
+                "simulation seed=" + seed + ": " + why + "\nlast events:\n  " + String.join("\n  ", trace));
+    }
+
+    String summary() {
+        return "committed=" + committed.size() + " acknowledged=" + acknowledged.size() + " unknown=" + unknownOutcomes
+                + " elections=" + elections + " crashes=" + crashes + " reads=" + readsServed;
+    }
+
+    /** Used by scenario tests to check a proposal's fate. */
+    boolean isAcknowledged(long proposalId) {
+        return acknowledged.containsKey(proposalId);
+    }
+}
