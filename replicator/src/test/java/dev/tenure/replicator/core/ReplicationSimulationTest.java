@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
  */
 class ReplicationSimulationTest {
     private static final long BASE_SEED = Long.getLong("sim.seed", 20261126L);
-    private static final int SCHEDULES = Integer.getInteger("sim.schedules", 2000);
+    private static final int SCHEDULES = Integer.getInteger("sim.schedules", 5000);
 
     @Test
     void randomSchedulesKeepEveryInvariantAndConverge() {

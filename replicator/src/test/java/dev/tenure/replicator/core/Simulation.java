@@ -20,9 +20,9 @@ import java.util.Set;
  */
 final class Simulation {
     /** Probabilities of the fault kinds; all zero gives a fault-free run. */
-    record Faults(double drop, double duplicate, double crash, double partition, double zombie) {
-        static final Faults NONE = new Faults(0, 0, 0, 0, 0);
-        static final Faults DEFAULT = new Faults(0.03, 0.02, 0.004, 0.004, 0.3);
+    record Faults(double drop, double duplicate, double crash, double partition, double election, double zombie) {
+        static final Faults NONE = new Faults(0, 0, 0, 0, 0.01, 0);
+        static final Faults DEFAULT = new Faults(0.03, 0.02, 0.015, 0.01, 0.02, 0.3);
     }
 
     final class Replica {
@@ -91,7 +91,11 @@ final class Simulation {
     /** Runs {@code steps} random steps with faults. */
     void run(int steps) {
         for (int i = 0; i < steps; i++) {
-            step();
+            try {
+                step();
+            } catch (RuntimeException e) {
+                throw failure("replica threw " + e, e);
+            }
             checkInvariants();
         }
     }
@@ -112,7 +116,11 @@ final class Simulation {
         elect(leader, true);
         proposeOn(leader);
         for (int i = 0; i < maxSteps; i++) {
-            calmStep();
+            try {
+                calmStep();
+            } catch (RuntimeException e) {
+                throw failure("replica threw " + e, e);
+            }
             checkInvariants();
             if (converged(leader)) {
                 return;
@@ -175,38 +183,41 @@ final class Simulation {
                     deliver(m);
                 }
             }
-        } else if (x < 0.55) {
+            return;
+        }
+        x = (x - 0.40) / 0.60; // the rest of the step kinds, by weight
+        if ((x -= 0.22) < 0) {
             syncSome();
-        } else if (x < 0.72) {
+        } else if ((x -= 0.25) < 0) {
             tickSome();
-        } else if (x < 0.85) {
+        } else if ((x -= 0.30) < 0) {
             proposeOn(randomReplica());
-        } else if (x < 0.87) {
+        } else if ((x -= 0.04) < 0) {
             Replica r = randomReplica();
             if (r.alive) {
                 r.core.readBarrier(nextProposal++, now);
                 drain(r);
             }
-        } else if (x < 0.87 + faults.crash()) {
+        } else if ((x -= faults.crash()) < 0) {
             Replica r = randomReplica();
             if (r.alive) {
                 crash(r);
             }
-        } else if (x < 0.90) {
+        } else if ((x -= 0.06) < 0) {
             Replica r = randomReplica();
             if (!r.alive) {
                 restart(r);
             }
-        } else if (x < 0.905) {
+        } else if ((x -= faults.election()) < 0) {
             Replica r = randomReplica();
             if (r.alive) {
                 elect(r, random.nextDouble() >= faults.zombie());
             }
-        } else if (x < 0.905 + faults.partition()) {
+        } else if ((x -= faults.partition()) < 0) {
             Replica r = randomReplica();
             r.partitioned = true;
             record("partition " + r.id);
-        } else if (x < 0.92) {
+        } else if ((x -= 0.03) < 0) {
             for (Replica r : replicas.values()) {
                 r.partitioned = false;
             }
@@ -419,8 +430,12 @@ final class Simulation {
     }
 
     void fail(String why) {
-        throw new AssertionError(
-                "simulation seed=" + seed + ": " + why + "\nlast events:\n  " + String.join("\n  ", trace));
+        throw failure(why, null);
+    }
+
+    private AssertionError failure(String why, Throwable cause) {
+        return new AssertionError(
+                "simulation seed=" + seed + ": " + why + "\nlast events:\n  " + String.join("\n  ", trace), cause);
     }
 
     String summary() {

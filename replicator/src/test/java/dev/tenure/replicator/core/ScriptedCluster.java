@@ -1,0 +1,255 @@
+package dev.tenure.replicator.core;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
+
+/**
+ * Replicas driven step by step for scenario tests: the test decides which messages are delivered, which
+ * links are cut, when logs are synced and which replicas crash.
+ */
+final class ScriptedCluster {
+    /** A proposal's fate as the leader reported it. */
+    enum Outcome {
+        PENDING,
+        COMMITTED,
+        NOT_LEADER,
+        OVERLOADED,
+        UNKNOWN
+    }
+
+    final class Node {
+        final String id;
+        final InMemoryReplicaLog log = new InMemoryReplicaLog();
+        final InMemoryPromiseStore promises = new InMemoryPromiseStore();
+        ReplicaCore core;
+        boolean alive = true;
+        boolean autoSync = true;
+        final List<Action> actions = new ArrayList<>();
+
+        Node(String id) {
+            this.id = id;
+            this.core = new ReplicaCore(config(id), log, promises, now);
+        }
+
+        /** The log as "epoch:payload" strings ("epoch:" for epoch-start entries). */
+        List<String> entries() {
+            List<String> list = new ArrayList<>();
+            for (long o = 0; o < log.logEndOffset(); o++) {
+                Entry e = log.get(o);
+                list.add(e.epoch() + ":" + new String(e.payload(), StandardCharsets.UTF_8));
+            }
+            return list;
+        }
+
+        List<Long> epochs() {
+            List<Long> list = new ArrayList<>();
+            for (long o = 0; o < log.logEndOffset(); o++) {
+                list.add(log.get(o).epoch());
+            }
+            return list;
+        }
+    }
+
+    private final List<String> ids;
+    final Map<String, Node> nodes = new LinkedHashMap<>();
+    final List<Message> inflight = new ArrayList<>();
+    private final Set<String> cut = new HashSet<>();
+    final Map<Long, Outcome> outcomes = new HashMap<>();
+    final Map<Long, String> payloads = new HashMap<>();
+    private long now;
+    private long nextId;
+
+    ScriptedCluster(String... ids) {
+        this.ids = List.of(ids);
+        for (String id : ids) {
+            nodes.put(id, new Node(id));
+        }
+    }
+
+    private CoreConfig config(String id) {
+        return CoreConfig.builder(id, ids)
+                .maxBatchEntries(2)
+                .maxInflightBatches(8)
+                .build();
+    }
+
+    Node node(String id) {
+        return nodes.get(id);
+    }
+
+    /** Replaces a node's log and promise before anything ran (for scenarios that start from given logs). */
+    void preload(String id, long promisedEpoch, long... epochs) {
+        Node n = node(id);
+        List<Entry> batch = new ArrayList<>();
+        for (int o = 0; o < epochs.length; o++) {
+            batch.add(Entry.data(epochs[o], o, ("e" + epochs[o] + "o" + o).getBytes(StandardCharsets.UTF_8)));
+        }
+        n.log.append(batch);
+        n.log.sync();
+        n.promises.store(new Promise(promisedEpoch, ""));
+        n.core = new ReplicaCore(config(id), n.log, n.promises, now);
+    }
+
+    void elect(String id, long epoch) {
+        node(id).core.becomeLeader(epoch, now);
+        drain(node(id));
+    }
+
+    void resign(String id) {
+        Node n = node(id);
+        n.core.resign(n.core.epoch(), now);
+        drain(n);
+    }
+
+    long propose(String id, String payload) {
+        long pid = nextId++;
+        payloads.put(pid, payload);
+        outcomes.put(pid, Outcome.PENDING);
+        node(id).core.propose(pid, payload.getBytes(StandardCharsets.UTF_8), now);
+        drain(node(id));
+        return pid;
+    }
+
+    /** Cuts both directions between two nodes. */
+    void cut(String a, String b) {
+        cut.add(a + ">" + b);
+        cut.add(b + ">" + a);
+    }
+
+    /** Cuts a node off from every other. */
+    void isolate(String id) {
+        for (String o : ids) {
+            if (!o.equals(id)) {
+                cut(id, o);
+            }
+        }
+    }
+
+    void healAll() {
+        cut.clear();
+    }
+
+    void crash(String id) {
+        Node n = node(id);
+        n.alive = false;
+        n.log.crash();
+        n.actions.clear();
+        inflight.removeIf(m -> m.to().equals(id));
+    }
+
+    void restart(String id) {
+        Node n = node(id);
+        n.alive = true;
+        n.core = new ReplicaCore(config(id), n.log, n.promises, now);
+    }
+
+    void sync(String id) {
+        Node n = node(id);
+        long end = n.log.sync();
+        n.core.logSynced(end, end == 0 ? 0 : n.log.epochAt(end - 1), now);
+        drain(n);
+    }
+
+    /**
+     * Delivers messages (and syncs auto-sync nodes) until nothing moves; messages over cut links or to
+     * crashed nodes are lost. Returns the number delivered.
+     */
+    int settle() {
+        return settleDropping(m -> false);
+    }
+
+    /** As {@link #settle()}, losing every message that matches {@code drop}. */
+    int settleDropping(Predicate<Message> drop) {
+        int delivered = 0;
+        for (int round = 0; round < 10_000; round++) {
+            boolean moved = false;
+            for (Node n : nodes.values()) {
+                if (n.alive && n.autoSync && n.log.logEndOffset() > n.core.durableOffset()) {
+                    sync(n.id);
+                    moved = true;
+                }
+            }
+            List<Message> batch = new ArrayList<>(inflight);
+            inflight.clear();
+            for (Message m : batch) {
+                if (deliverable(m) && !drop.test(m)) {
+                    deliver(m);
+                    delivered++;
+                    moved = true;
+                }
+            }
+            if (!moved) {
+                return delivered;
+            }
+        }
+        throw new AssertionError("the cluster did not settle");
+    }
+
+    /** Advances time by {@code ms} on every live node (retries, heartbeats), then settles. */
+    void tick(long ms) {
+        now += ms * 1_000_000L;
+        for (Node n : nodes.values()) {
+            if (n.alive) {
+                n.core.tick(now);
+                drain(n);
+            }
+        }
+        settle();
+    }
+
+    /** Removes and returns in-flight messages matching {@code p} (to deliver them later, or never). */
+    List<Message> hold(Predicate<Message> p) {
+        List<Message> held = inflight.stream().filter(p).collect(Collectors.toList());
+        inflight.removeAll(held);
+        return held;
+    }
+
+    void deliver(Message m) {
+        Node to = node(m.to());
+        if (!to.alive) {
+            return;
+        }
+        to.core.receive(m, now);
+        drain(to);
+    }
+
+    private boolean deliverable(Message m) {
+        return node(m.to()).alive && !cut.contains(m.from() + ">" + m.to());
+    }
+
+    private void drain(Node n) {
+        for (Action a : n.core.takeActions()) {
+            n.actions.add(a);
+            if (a instanceof Action.Send s) {
+                if (!cut.contains(s.message().from() + ">" + s.message().to())) {
+                    inflight.add(s.message());
+                }
+            } else if (a instanceof Action.ProposalCommitted pc) {
+                outcomes.put(pc.proposalId(), Outcome.COMMITTED);
+            } else if (a instanceof Action.ProposalFailed pf) {
+                outcomes.put(
+                        pf.proposalId(),
+                        switch (pf.failure()) {
+                            case NOT_LEADER -> Outcome.NOT_LEADER;
+                            case OVERLOADED -> Outcome.OVERLOADED;
+                            case OUTCOME_UNKNOWN -> Outcome.UNKNOWN;
+                        });
+            }
+        }
+    }
+
+    <T extends Action> List<T> actionsOf(String id, Class<T> type) {
+        return node(id).actions.stream()
+                .filter(type::isInstance)
+                .map(type::cast)
+                .collect(Collectors.toList());
+    }
+}
