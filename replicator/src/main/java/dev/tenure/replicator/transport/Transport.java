@@ -1,0 +1,26 @@
+package dev.tenure.replicator.transport;
+
+import dev.tenure.replicator.core.Message;
+import java.io.Closeable;
+import java.util.function.Consumer;
+
+/**
+ * Carries protocol messages between replicas. Best effort: a message may be lost, duplicated or delayed
+ * (the protocol tolerates all three), but a message is never altered.
+ *
+ * <p>Thread-safe. {@link #start(Consumer)} once; {@link #close()} is idempotent and stops every thread and
+ * connection the transport started.
+ */
+public interface Transport extends Closeable {
+    /**
+     * Starts accepting and making connections; every message received from a peer is handed to {@code
+     * inbound} (on a transport thread: it must only enqueue).
+     */
+    void start(Consumer<Message> inbound) throws Exception;
+
+    /** Sends {@code message} to {@code message.to()} if a connection can be had; otherwise drops it. */
+    void send(Message message);
+
+    @Override
+    void close();
+}
