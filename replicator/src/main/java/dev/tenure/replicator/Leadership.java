@@ -1,0 +1,25 @@
+package dev.tenure.replicator;
+
+import java.io.Closeable;
+
+/**
+ * Where a replica's leadership comes from: normally a fenced election on ZooKeeper ({@link
+ * ElectionLeadership}); tests can drive it by hand.
+ */
+public interface Leadership extends Closeable {
+    /** Told of terms; calls must be serial and in order (elected before revoked of the same epoch). */
+    interface Events {
+        void elected(long epoch);
+
+        void revoked(long epoch);
+    }
+
+    /** Starts taking part; terms are reported to {@code events}. */
+    void start(Events events) throws Exception;
+
+    /** Gives up the term of {@code epoch} (it was fenced), if it is still current. */
+    void stepDown(long epoch);
+
+    @Override
+    void close();
+}

@@ -1,0 +1,641 @@
+package dev.tenure.replicator;
+
+import com.google.common.base.Preconditions;
+import dev.tenure.replicator.ReplicationException.FencedEpochException;
+import dev.tenure.replicator.ReplicationException.NotLeaderException;
+import dev.tenure.replicator.ReplicationException.OutcomeUnknownException;
+import dev.tenure.replicator.ReplicationException.OverloadedException;
+import dev.tenure.replicator.core.Action;
+import dev.tenure.replicator.core.CoreConfig;
+import dev.tenure.replicator.core.Entry;
+import dev.tenure.replicator.core.Message;
+import dev.tenure.replicator.core.PromiseStore;
+import dev.tenure.replicator.core.ReplicaCore;
+import dev.tenure.replicator.core.ReplicaLog;
+import dev.tenure.replicator.core.Role;
+import dev.tenure.replicator.transport.Transport;
+import java.io.Closeable;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One replica of a replicated log: it takes part in the election, replicates as leader or follower, and
+ * applies committed entries to the application's {@link StateMachine}.
+ *
+ * <p>Threads: one event thread drives the {@link ReplicaCore}; a sync thread makes the log durable (group
+ * commit: one sync covers every append made before it started); an apply thread applies committed
+ * entries; the transport's threads only enqueue. Public methods are thread-safe and never block on IO.
+ *
+ * <p>Ordering: persist, then acknowledge, then apply. A proposal's future completes after its entry is
+ * committed (durable on a majority that promised the epoch) and applied on this replica.
+ *
+ * <p>Lifecycle: {@link #start()} once; {@link #close()} is idempotent, leaves the election and stops every
+ * thread. Proposals pending at close fail with {@link OutcomeUnknownException}.
+ */
+public final class Replica implements Closeable {
+    private static final Logger log = LoggerFactory.getLogger(Replica.class);
+
+    /** Makes the log durable and returns the durable end offset. */
+    @FunctionalInterface
+    public interface LogSyncer {
+        long sync() throws Exception;
+    }
+
+    /** A replica's state, as seen from its event thread at one moment. */
+    public record Status(
+            String id,
+            Role role,
+            long epoch,
+            String leader,
+            long commitOffset,
+            long appliedOffset,
+            long logEndOffset,
+            List<FollowerStatus> followers) {}
+
+    /**
+     * A follower as its leader sees it.
+     *
+     * @param lagEntries entries the follower lacks durably
+     * @param lastHeardMillisAgo time since the follower last answered, or -1 if never
+     */
+    public record FollowerStatus(
+            String id, boolean promised, long matchOffset, long lagEntries, long lastHeardMillisAgo) {}
+
+    private enum State {
+        LATENT,
+        STARTED,
+        CLOSED
+    }
+
+    private final String id;
+    private final ReplicaCore core;
+    private final ReplicaLog replicaLog;
+    private final LogSyncer syncer;
+    private final boolean syncOnEventThread;
+    private final Transport transport;
+    private final Leadership leadership;
+    private final StateMachine stateMachine;
+    private final LongSupplier clock;
+    private final Duration proposalTimeout;
+    private final Duration tickInterval;
+
+    private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
+    private final ExecutorService eventThread;
+    private final ExecutorService syncThread;
+    private final ExecutorService applyThread;
+    private final ScheduledExecutorService timer;
+
+    // Event thread only.
+    private final Map<Long, CompletableFuture<Committed>> proposals = new HashMap<>();
+    private final Map<Long, CompletableFuture<Long>> reads = new HashMap<>();
+    private final Map<Long, Long> committedProposals = new HashMap<>(); // offset -> proposal id
+    private long nextRequestId;
+    private long queuedForApply;
+    private boolean syncRunning;
+    private boolean syncWanted;
+    private long fencedBy;
+
+    // Apply thread, read by others.
+    private final AtomicLong applied = new AtomicLong();
+    private final NavigableMap<Long, List<Runnable>> appliedWaiters = new TreeMap<>();
+    private final Map<Long, CompletableFuture<Committed>> awaitingApply = new HashMap<>();
+    private volatile Status lastStatus;
+
+    private Replica(Builder b) {
+        this.id = b.config.self();
+        this.replicaLog = b.log;
+        this.syncer = b.syncer;
+        this.syncOnEventThread = b.syncOnEventThread;
+        this.transport = b.transport;
+        this.leadership = b.leadership;
+        this.stateMachine = b.stateMachine;
+        this.clock = b.clock;
+        this.proposalTimeout = b.proposalTimeout;
+        this.tickInterval = b.tickInterval;
+        this.core = new ReplicaCore(b.config, b.log, b.promises, clock.getAsLong());
+        long replayFrom = stateMachine.appliedOffset();
+        Preconditions.checkState(
+                replayFrom >= 0 && replayFrom <= b.log.logEndOffset(),
+                "state machine of %s says it applied up to %s but the log ends at %s",
+                id,
+                replayFrom,
+                b.log.logEndOffset());
+        this.applied.set(replayFrom);
+        this.queuedForApply = replayFrom;
+        this.eventThread = Executors.newSingleThreadExecutor(named("tenure-replica-" + id));
+        this.syncThread = Executors.newSingleThreadExecutor(named("tenure-sync-" + id));
+        this.applyThread = Executors.newSingleThreadExecutor(named("tenure-apply-" + id));
+        this.timer = Executors.newSingleThreadScheduledExecutor(named("tenure-tick-" + id));
+        this.lastStatus = new Status(
+                id, Role.FOLLOWER, core.epoch(), core.leader(), 0, replayFrom, core.logEndOffset(), List.of());
+    }
+
+    private static java.util.concurrent.ThreadFactory named(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Builds a {@link Replica}. Config, log, syncer, promise store, transport, leadership and state machine are required. */
+    public static final class Builder {
+        private CoreConfig config;
+        private ReplicaLog log;
+        private LogSyncer syncer;
+        private boolean syncOnEventThread;
+        private PromiseStore promises;
+        private Transport transport;
+        private Leadership leadership;
+        private StateMachine stateMachine;
+        private LongSupplier clock = System::nanoTime;
+        private Duration proposalTimeout = Duration.ofSeconds(10);
+        private Duration tickInterval = Duration.ofMillis(10);
+
+        private Builder() {}
+
+        public Builder config(CoreConfig config) {
+            this.config = config;
+            return this;
+        }
+
+        /**
+         * The log and how to make it durable. The syncer runs on a sync thread concurrently with appends,
+         * unless {@code syncOnEventThread} (for logs that are not thread-safe, such as the in-memory log).
+         */
+        public Builder log(ReplicaLog log, LogSyncer syncer, boolean syncOnEventThread) {
+            this.log = log;
+            this.syncer = syncer;
+            this.syncOnEventThread = syncOnEventThread;
+            return this;
+        }
+
+        public Builder promises(PromiseStore promises) {
+            this.promises = promises;
+            return this;
+        }
+
+        public Builder transport(Transport transport) {
+            this.transport = transport;
+            return this;
+        }
+
+        public Builder leadership(Leadership leadership) {
+            this.leadership = leadership;
+            return this;
+        }
+
+        public Builder stateMachine(StateMachine stateMachine) {
+            this.stateMachine = stateMachine;
+            return this;
+        }
+
+        /** The time source (nanoseconds); {@code System::nanoTime} by default. */
+        public Builder clock(LongSupplier clock) {
+            this.clock = clock;
+            return this;
+        }
+
+        /** How long a proposal may wait for its commit before its outcome is reported unknown; 10 s. */
+        public Builder proposalTimeout(Duration timeout) {
+            this.proposalTimeout = timeout;
+            return this;
+        }
+
+        public Builder tickInterval(Duration interval) {
+            this.tickInterval = interval;
+            return this;
+        }
+
+        public Replica build() {
+            Preconditions.checkArgument(config != null, "config is required");
+            Preconditions.checkArgument(log != null && syncer != null, "log and syncer are required");
+            Preconditions.checkArgument(promises != null, "promise store is required");
+            Preconditions.checkArgument(transport != null, "transport is required");
+            Preconditions.checkArgument(leadership != null, "leadership is required");
+            Preconditions.checkArgument(stateMachine != null, "state machine is required");
+            Preconditions.checkArgument(
+                    !proposalTimeout.isNegative() && !proposalTimeout.isZero(), "proposal timeout must be > 0");
+            return new Replica(this);
+        }
+    }
+
+    /** This replica's id. */
+    public String id() {
+        return id;
+    }
+
+    /**
+     * Starts the transport, the timers and the election.
+     *
+     * @throws IllegalStateException if started before or closed
+     */
+    public void start() throws Exception {
+        Preconditions.checkState(state.compareAndSet(State.LATENT, State.STARTED), "Cannot be started more than once");
+        transport.start(m -> post(() -> core.receive(m, clock.getAsLong())));
+        long tick = tickInterval.toNanos();
+        timer.scheduleAtFixedRate(() -> post(() -> core.tick(clock.getAsLong())), tick, tick, TimeUnit.NANOSECONDS);
+        // Replay what is known committed locally only once the leader says so: commit is learned, not stored.
+        leadership.start(new Leadership.Events() {
+            @Override
+            public void elected(long epoch) {
+                post(() -> {
+                    fencedBy = 0;
+                    core.becomeLeader(epoch, clock.getAsLong());
+                });
+            }
+
+            @Override
+            public void revoked(long epoch) {
+                post(() -> core.resign(epoch, clock.getAsLong()));
+            }
+        });
+        log.info("replica {} started: {}", id, core);
+    }
+
+    /**
+     * Proposes {@code payload}. Completes with its position and the state machine's result once committed
+     * and applied here; fails with {@link NotLeaderException}, {@link OverloadedException} or {@link
+     * FencedEpochException} (all definite) or {@link OutcomeUnknownException} (may have been applied).
+     */
+    public CompletableFuture<Committed> propose(byte[] payload) {
+        Preconditions.checkNotNull(payload, "payload");
+        CompletableFuture<Committed> f = new CompletableFuture<>();
+        if (state.get() != State.STARTED) {
+            f.completeExceptionally(new IllegalStateException("replica " + id + " is not started or is closed"));
+            return f;
+        }
+        if (!post(() -> {
+            long rid = nextRequestId++;
+            proposals.put(rid, f);
+            core.propose(rid, payload, clock.getAsLong());
+        })) {
+            f.completeExceptionally(new IllegalStateException("replica " + id + " is closed"));
+            return f;
+        }
+        timer.schedule(
+                () -> f.completeExceptionally(
+                        new OutcomeUnknownException("not committed within " + proposalTimeout, lastStatus.leader())),
+                proposalTimeout.toNanos(),
+                TimeUnit.NANOSECONDS);
+        return f;
+    }
+
+    /**
+     * A linearizable read barrier: completes with an offset once this leader has confirmed its epoch with a
+     * majority after the call and has applied every entry below that offset; state read from the state
+     * machine afterwards reflects every write acknowledged before the call. Fails with {@link
+     * NotLeaderException} on a follower.
+     */
+    public CompletableFuture<Long> readBarrier() {
+        CompletableFuture<Long> f = new CompletableFuture<>();
+        if (!post(() -> {
+            long rid = nextRequestId++;
+            reads.put(rid, f);
+            core.readBarrier(rid, clock.getAsLong());
+        })) {
+            f.completeExceptionally(new IllegalStateException("replica " + id + " is closed"));
+        }
+        timer.schedule(
+                () -> f.completeExceptionally(
+                        new TimeoutException("read barrier not confirmed within " + proposalTimeout)),
+                proposalTimeout.toNanos(),
+                TimeUnit.NANOSECONDS);
+        return f;
+    }
+
+    /** Completes once every entry below {@code offset} is applied here (read-your-writes on any replica). */
+    public CompletableFuture<Long> awaitApplied(long offset) {
+        CompletableFuture<Long> f = new CompletableFuture<>();
+        whenApplied(offset, () -> f.complete(applied.get()));
+        return f;
+    }
+
+    /** Entries below this offset are applied to the state machine. */
+    public long appliedOffset() {
+        return applied.get();
+    }
+
+    /** The latest status (refreshed after every event; cheap). */
+    public Status status() {
+        return lastStatus;
+    }
+
+    @Override
+    public void close() {
+        State previous = state.getAndSet(State.CLOSED);
+        if (previous == State.CLOSED) {
+            return;
+        }
+        leadership.close();
+        timer.shutdownNow();
+        if (previous == State.STARTED) {
+            transport.close();
+        }
+        eventThread.execute(() -> {
+            for (CompletableFuture<Committed> f : proposals.values()) {
+                f.completeExceptionally(new OutcomeUnknownException("replica closed", ""));
+            }
+            for (CompletableFuture<Long> f : reads.values()) {
+                f.completeExceptionally(new NotLeaderException(""));
+            }
+        });
+        shutdown(eventThread);
+        shutdown(syncThread);
+        shutdown(applyThread);
+        log.info("replica {} closed", id);
+    }
+
+    private static void shutdown(ExecutorService e) {
+        e.shutdown();
+        try {
+            if (!e.awaitTermination(10, TimeUnit.SECONDS)) {
+                e.shutdownNow();
+            }
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            e.shutdownNow();
+        }
+    }
+
+    // ---- event thread ----
+
+    private boolean post(Runnable event) {
+        try {
+            eventThread.execute(() -> {
+                try {
+                    event.run();
+                    process(core.takeActions());
+                } catch (RuntimeException e) {
+                    log.error("replica {} failed handling an event; stopping it", id, e);
+                    failStop(e);
+                }
+            });
+            return true;
+        } catch (RejectedExecutionException e) {
+            return false;
+        }
+    }
+
+    private void failStop(RuntimeException e) {
+        // A replica that cannot follow the protocol (storage failure, invariant breach) must stop, not guess.
+        if (state.compareAndSet(State.STARTED, State.CLOSED)) {
+            leadership.close();
+            timer.shutdownNow();
+            transport.close();
+            for (CompletableFuture<Committed> f : proposals.values()) {
+                f.completeExceptionally(new OutcomeUnknownException("replica stopped: " + e, ""));
+            }
+            eventThread.shutdown();
+            syncThread.shutdown();
+            applyThread.shutdown();
+        }
+    }
+
+    private void process(List<Action> actions) {
+        // First register the committed proposals, so that the apply thread keeps their results when it
+        // applies the entries that the commit advance in this same batch hands it.
+        for (Action a : actions) {
+            if (a instanceof Action.ProposalCommitted pc) {
+                CompletableFuture<Committed> f = proposals.remove(pc.proposalId());
+                if (f != null) {
+                    synchronized (awaitingApply) {
+                        awaitingApply.put(pc.offset(), f);
+                    }
+                    long offset = pc.offset();
+                    long epoch = pc.epoch();
+                    whenApplied(offset + 1, () -> {
+                        CompletableFuture<Committed> g;
+                        synchronized (awaitingApply) {
+                            g = awaitingApply.remove(offset);
+                        }
+                        if (g != null) {
+                            g.complete(new Committed(epoch, offset, resultOf(offset)));
+                        }
+                    });
+                }
+            }
+        }
+        for (Action a : actions) {
+            if (a instanceof Action.Send s) {
+                transport.send(s.message());
+            } else if (a instanceof Action.SyncLog) {
+                requestSync();
+            } else if (a instanceof Action.CommitAdvanced c) {
+                queueApply(c.commitOffset());
+            } else if (a instanceof Action.ProposalFailed pf) {
+                CompletableFuture<Committed> f = proposals.remove(pf.proposalId());
+                if (f != null) {
+                    f.completeExceptionally(failure(pf.failure(), pf.leaderHint()));
+                }
+            } else if (a instanceof Action.ReadReady rr) {
+                CompletableFuture<Long> f = reads.remove(rr.readId());
+                if (f != null) {
+                    whenApplied(rr.readOffset(), () -> f.complete(rr.readOffset()));
+                }
+            } else if (a instanceof Action.ReadFailed rf) {
+                CompletableFuture<Long> f = reads.remove(rf.readId());
+                if (f != null) {
+                    f.completeExceptionally(new NotLeaderException(rf.leaderHint()));
+                }
+            } else if (a instanceof Action.RoleChanged rc) {
+                log.info("replica {} is {} in epoch {} (leader {})", id, rc.role(), rc.epoch(), rc.leader());
+            } else if (a instanceof Action.Fenced f) {
+                fencedBy = Math.max(fencedBy, f.promisedEpoch());
+                log.warn(
+                        "replica {}: epoch {} is fenced by epoch {}; giving up the term",
+                        id,
+                        f.epoch(),
+                        f.promisedEpoch());
+                leadership.stepDown(f.epoch());
+            }
+        }
+        refreshStatus();
+    }
+
+    private ReplicationException failure(Action.Failure failure, String hint) {
+        switch (failure) {
+            case NOT_LEADER:
+                return fencedBy > 0
+                        ? new FencedEpochException(core.epoch(), fencedBy, hint)
+                        : new NotLeaderException(hint);
+            case OVERLOADED:
+                return new OverloadedException(id);
+            default:
+                return new OutcomeUnknownException("leadership ended before the entry committed", hint);
+        }
+    }
+
+    private void requestSync() {
+        if (syncOnEventThread) {
+            if (!syncWanted) {
+                syncWanted = true;
+                post(this::syncInline); // after the current batch of events: one sync for all of them
+            }
+            return;
+        }
+        if (syncRunning) {
+            syncWanted = true;
+            return;
+        }
+        startSync();
+    }
+
+    private void syncInline() {
+        syncWanted = false;
+        try {
+            long end = syncer.sync();
+            core.logSynced(end, end == 0 ? 0 : replicaLog.epochAt(end - 1), clock.getAsLong());
+        } catch (Exception e) {
+            throw new IllegalStateException("sync of replica " + id + " failed", e);
+        }
+    }
+
+    private void startSync() {
+        syncRunning = true;
+        syncWanted = false;
+        try {
+            syncThread.execute(() -> {
+                try {
+                    long end = syncer.sync();
+                    post(() -> {
+                        syncRunning = false;
+                        // The epoch is read on the event thread: if the log changed since, the core ignores it.
+                        core.logSynced(end, end == 0 ? 0 : replicaLog.epochAt(end - 1), clock.getAsLong());
+                        if (syncWanted) {
+                            startSync();
+                        }
+                    });
+                } catch (Exception e) {
+                    log.error("sync of replica {} failed; stopping it", id, e);
+                    post(() -> {
+                        throw new IllegalStateException("sync failed", e);
+                    });
+                }
+            });
+        } catch (RejectedExecutionException closed) {
+            syncRunning = false;
+        }
+    }
+
+    private void queueApply(long commitOffset) {
+        while (queuedForApply < commitOffset) {
+            // Never past the commit offset: uncommitted entries are not applied.
+            int max = (int) Math.min(512, commitOffset - queuedForApply);
+            List<Entry> batch = replicaLog.read(queuedForApply, max, 4 << 20);
+            if (batch.isEmpty()) {
+                break;
+            }
+            queuedForApply += batch.size();
+            try {
+                applyThread.execute(() -> applyBatch(batch));
+            } catch (RejectedExecutionException closed) {
+                return;
+            }
+        }
+    }
+
+    private void refreshStatus() {
+        long now = clock.getAsLong();
+        List<FollowerStatus> followers = new ArrayList<>();
+        for (ReplicaCore.FollowerStatus f : core.followers()) {
+            followers.add(new FollowerStatus(
+                    f.id(),
+                    f.promised(),
+                    f.matchOffset(),
+                    Math.max(0, core.logEndOffset() - f.matchOffset()),
+                    f.lastHeardNanos() == 0 ? -1 : (now - f.lastHeardNanos()) / 1_000_000));
+        }
+        lastStatus = new Status(
+                id,
+                core.role(),
+                core.epoch(),
+                core.leader(),
+                core.commitOffset(),
+                applied.get(),
+                core.logEndOffset(),
+                followers);
+    }
+
+    // ---- apply thread ----
+
+    private final Map<Long, Object> results = new HashMap<>();
+
+    private void applyBatch(List<Entry> batch) {
+        for (Entry e : batch) {
+            if (e.offset() != applied.get()) {
+                continue; // already applied (replay)
+            }
+            Object result = e.isData() ? stateMachine.apply(e.epoch(), e.offset(), e.payload()) : null;
+            boolean wanted;
+            synchronized (awaitingApply) {
+                wanted = awaitingApply.containsKey(e.offset());
+            }
+            if (wanted) {
+                results.put(e.offset(), result);
+            }
+            applied.set(e.offset() + 1);
+            runWaiters();
+        }
+    }
+
+    private Object resultOf(long offset) {
+        return results.remove(offset); // runs on the apply thread (from runWaiters)
+    }
+
+    private void whenApplied(long offset, Runnable r) {
+        try {
+            applyThread.execute(() -> {
+                if (applied.get() >= offset) {
+                    r.run();
+                } else {
+                    appliedWaiters
+                            .computeIfAbsent(offset, k -> new ArrayList<>())
+                            .add(r);
+                }
+            });
+        } catch (RejectedExecutionException closed) {
+            // closing
+        }
+    }
+
+    private void runWaiters() {
+        long a = applied.get();
+        while (!appliedWaiters.isEmpty() && appliedWaiters.firstKey() <= a) {
+            for (Runnable r : appliedWaiters.pollFirstEntry().getValue()) {
+                r.run();
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Replica{" + lastStatus + "}";
+    }
+
+    /** For tests of this package: the message handler as the transport would call it. */
+    void deliver(Message m) {
+        post(() -> core.receive(m, clock.getAsLong()));
+    }
+}

@@ -1,0 +1,113 @@
+package dev.tenure.replicator.zookeeper;
+
+import com.google.common.base.Preconditions;
+import dev.tenure.replicator.transport.PeerDirectory;
+import java.io.Closeable;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.recipes.cache.ChildData;
+import org.apache.curator.framework.recipes.cache.CuratorCache;
+import org.apache.curator.utils.ZKPaths;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException;
+
+/**
+ * A replica set's records in ZooKeeper, under the cluster path {@code P}:
+ *
+ * <pre>
+ * P/members              PERSISTENT  the replica ids, comma-separated, sorted; every replica must agree
+ * P/endpoints/ID         EPHEMERAL   "host:port" of replica ID's replication endpoint
+ * P/election/...         the fenced election (see the recipes)
+ * </pre>
+ *
+ * It is also the {@link PeerDirectory} the transport asks for peers' addresses (a watched cache).
+ */
+public final class ZooKeeperRegistry implements PeerDirectory, Closeable {
+    private final CuratorFramework client;
+    private final String membersPath;
+    private final String endpointsPath;
+    private final CuratorCache endpoints;
+
+    public ZooKeeperRegistry(CuratorFramework client, String clusterPath) {
+        this.client = Preconditions.checkNotNull(client, "client");
+        this.membersPath = ZKPaths.makePath(clusterPath, "members");
+        this.endpointsPath = ZKPaths.makePath(clusterPath, "endpoints");
+        this.endpoints = CuratorCache.build(client, endpointsPath);
+    }
+
+    /** The election path of the cluster at {@code clusterPath}. */
+    public static String electionPath(String clusterPath) {
+        return ZKPaths.makePath(clusterPath, "leader");
+    }
+
+    /**
+     * Records the member set if none is recorded, otherwise checks it equals {@code members}.
+     *
+     * @throws IllegalStateException naming both sets if they differ
+     */
+    public void agreeOnMembers(List<String> members) throws Exception {
+        List<String> sorted = new ArrayList<>(members);
+        sorted.sort(null);
+        byte[] data = String.join(",", sorted).getBytes(StandardCharsets.UTF_8);
+        try {
+            client.create()
+                    .creatingParentContainersIfNeeded()
+                    .withMode(CreateMode.PERSISTENT)
+                    .forPath(membersPath, data);
+        } catch (KeeperException.NodeExistsException e) {
+            byte[] existing = client.getData().forPath(membersPath);
+            if (!Arrays.equals(existing, data)) {
+                throw new IllegalStateException("replica set mismatch: ZooKeeper has ["
+                        + new String(existing, StandardCharsets.UTF_8) + "] at " + membersPath
+                        + " but this replica was configured with [" + String.join(",", sorted) + "]");
+            }
+        }
+    }
+
+    /** Publishes this replica's replication endpoint (ephemeral: it disappears with the session). */
+    public void register(String id, InetSocketAddress address) throws Exception {
+        String path = ZKPaths.makePath(endpointsPath, id);
+        byte[] data = (address.getHostString() + ":" + address.getPort()).getBytes(StandardCharsets.UTF_8);
+        try {
+            client.create()
+                    .creatingParentContainersIfNeeded()
+                    .withMode(CreateMode.EPHEMERAL)
+                    .forPath(path, data);
+        } catch (KeeperException.NodeExistsException e) {
+            client.setData().forPath(path, data);
+        }
+    }
+
+    /** Starts watching the endpoints. */
+    public void start() {
+        endpoints.start();
+    }
+
+    @Override
+    public Optional<InetSocketAddress> addressOf(String replicaId) {
+        Optional<ChildData> d = endpoints.get(ZKPaths.makePath(endpointsPath, replicaId));
+        if (d.isEmpty() || d.get().getData() == null) {
+            return Optional.empty();
+        }
+        String s = new String(d.get().getData(), StandardCharsets.UTF_8);
+        int colon = s.lastIndexOf(':');
+        if (colon <= 0) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(new InetSocketAddress(s.substring(0, colon), Integer.parseInt(s.substring(colon + 1))));
+        } catch (IllegalArgumentException e) {
+            return Optional.empty();
+        }
+    }
+
+    @Override
+    public void close() {
+        endpoints.close();
+    }
+}

@@ -1,0 +1,188 @@
+package dev.tenure.replicator;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tenure.replicator.ReplicationException.NotLeaderException;
+import dev.tenure.replicator.ReplicationException.OutcomeUnknownException;
+import dev.tenure.replicator.core.CoreConfig;
+import dev.tenure.replicator.core.InMemoryPromiseStore;
+import dev.tenure.replicator.core.InMemoryReplicaLog;
+import dev.tenure.replicator.core.Role;
+import dev.tenure.replicator.transport.InMemoryNetwork;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The replica driver over the in-memory network and log, with leadership driven by hand. */
+class ReplicaTest {
+    private static final List<String> IDS = List.of("r0", "r1", "r2");
+
+    private final InMemoryNetwork network = new InMemoryNetwork();
+    private final Map<String, Replica> replicas = new LinkedHashMap<>();
+    private final Map<String, ManualLeadership> leadership = new LinkedHashMap<>();
+    private final Map<String, KeyValueMachine> machines = new LinkedHashMap<>();
+
+    @BeforeEach
+    void start() throws Exception {
+        for (String id : IDS) {
+            InMemoryReplicaLog log = new InMemoryReplicaLog();
+            ManualLeadership l = new ManualLeadership();
+            KeyValueMachine m = new KeyValueMachine();
+            Replica r = Replica.builder()
+                    .config(CoreConfig.builder(id, IDS).build())
+                    .log(log, log::sync, true)
+                    .promises(new InMemoryPromiseStore())
+                    .transport(network.transport(id))
+                    .leadership(l)
+                    .stateMachine(m)
+                    .proposalTimeout(Duration.ofSeconds(5))
+                    .build();
+            r.start();
+            replicas.put(id, r);
+            leadership.put(id, l);
+            machines.put(id, m);
+        }
+    }
+
+    @AfterEach
+    void stop() {
+        replicas.values().forEach(Replica::close);
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static <T> T get(CompletableFuture<T> f) throws Exception {
+        return f.get(10, TimeUnit.SECONDS);
+    }
+
+    private void awaitRole(String id, Role role) throws InterruptedException, TimeoutException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (replicas.get(id).status().role() != role) {
+            if (System.nanoTime() > deadline) {
+                throw new TimeoutException(
+                        id + " did not become " + role + ": " + replicas.get(id).status());
+            }
+            Thread.sleep(5); // polling a status snapshot
+        }
+    }
+
+    @Test
+    void committedProposalsAreAppliedInTheSameOrderEverywhere() throws Exception {
+        leadership.get("r0").elect(1);
+        awaitRole("r0", Role.LEADER);
+        List<CompletableFuture<Committed>> futures = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            futures.add(replicas.get("r0").propose(bytes("v" + i)));
+        }
+        long lastOffset = 0;
+        for (int i = 0; i < futures.size(); i++) {
+            Committed c = get(futures.get(i));
+            assertEquals(1, c.epoch());
+            assertTrue(c.offset() > lastOffset, "offsets increase in proposal order");
+            lastOffset = c.offset();
+            assertEquals("applied v" + i + " at " + c.offset(), c.result());
+        }
+        for (String id : IDS) {
+            get(replicas.get(id).awaitApplied(lastOffset + 1));
+            assertEquals(machines.get("r0").applied(), machines.get(id).applied(), "state machine of " + id);
+        }
+        assertEquals(200, machines.get("r1").applied().size());
+        Replica.Status status = replicas.get("r0").status();
+        assertEquals(Role.LEADER, status.role());
+        assertEquals(2, status.followers().size());
+    }
+
+    @Test
+    void followersRefuseProposalsNamingTheLeaderAndLeaderServesLinearizableReads() throws Exception {
+        leadership.get("r1").elect(3);
+        awaitRole("r1", Role.LEADER);
+        Committed c = get(replicas.get("r1").propose(bytes("x")));
+        ExecutionException e = assertThrows(
+                ExecutionException.class, () -> get(replicas.get("r2").propose(bytes("y"))));
+        NotLeaderException notLeader = assertInstanceOf(NotLeaderException.class, e.getCause());
+        assertEquals("r1", notLeader.leaderHint());
+        assertTrue(notLeader.definitelyNotApplied());
+        long readOffset = get(replicas.get("r1").readBarrier());
+        assertTrue(readOffset > c.offset());
+        assertTrue(replicas.get("r1").appliedOffset() >= readOffset);
+        ExecutionException r = assertThrows(
+                ExecutionException.class, () -> get(replicas.get("r0").readBarrier()));
+        assertInstanceOf(NotLeaderException.class, r.getCause());
+    }
+
+    @Test
+    void failoverKeepsEveryAcknowledgedProposalAndTheOldLeadersInFlightOnesAreUnknownNotFailed() throws Exception {
+        leadership.get("r0").elect(1);
+        awaitRole("r0", Role.LEADER);
+        List<String> acknowledged = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            get(replicas.get("r0").propose(bytes("a" + i)));
+            acknowledged.add("a" + i);
+        }
+        network.isolate("r0", IDS);
+        CompletableFuture<Committed> stranded = replicas.get("r0").propose(bytes("stranded"));
+        leadership.get("r0").revoke(1); // the election noticed
+        ExecutionException e = assertThrows(ExecutionException.class, () -> get(stranded));
+        OutcomeUnknownException unknown = assertInstanceOf(OutcomeUnknownException.class, e.getCause());
+        assertFalse(unknown.definitelyNotApplied());
+        leadership.get("r1").elect(2);
+        awaitRole("r1", Role.LEADER);
+        for (int i = 0; i < 20; i++) {
+            get(replicas.get("r1").propose(bytes("b" + i)));
+            acknowledged.add("b" + i);
+        }
+        network.healAll();
+        Committed last = get(replicas.get("r1").propose(bytes("last")));
+        acknowledged.add("last");
+        for (String id : IDS) {
+            get(replicas.get(id).awaitApplied(last.offset() + 1));
+            assertEquals(acknowledged, machines.get(id).applied(), "every acknowledged write, in order, on " + id);
+        }
+    }
+
+    @Test
+    void leaderFencedByANewerEpochStepsDownFromItsElection() throws Exception {
+        leadership.get("r0").elect(1);
+        awaitRole("r0", Role.LEADER);
+        get(replicas.get("r0").propose(bytes("a")));
+        network.isolate("r0", IDS);
+        leadership.get("r1").elect(2); // r0 is a zombie: its election never told it
+        awaitRole("r1", Role.LEADER);
+        CompletableFuture<Committed> zombie = replicas.get("r0").propose(bytes("zombie"));
+        network.healAll();
+        ExecutionException e = assertThrows(ExecutionException.class, () -> get(zombie));
+        assertFalse(((ReplicationException) e.getCause()).definitelyNotApplied());
+        awaitRole("r0", Role.FOLLOWER);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (leadership.get("r0").stepDowns.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(5); // polling the recorded step-downs
+        }
+        assertEquals(List.of(1L), leadership.get("r0").stepDowns);
+    }
+
+    @Test
+    void useBeforeStartOrAfterCloseFailsClearly() throws Exception {
+        Replica r = replicas.get("r2");
+        r.close();
+        r.close();
+        ExecutionException e = assertThrows(ExecutionException.class, () -> get(r.propose(bytes("x"))));
+        assertInstanceOf(IllegalStateException.class, e.getCause());
+        assertThrows(IllegalStateException.class, r::start);
+    }
+}
