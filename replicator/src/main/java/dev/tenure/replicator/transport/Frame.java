@@ -1,0 +1,15 @@
+package dev.tenure.replicator.transport;
+
+import dev.tenure.replicator.core.Message;
+
+/** What one frame carries: a handshake frame or a protocol message. */
+sealed interface Frame {
+    /** The connecting side's first frame: who it is, and whom it means to reach in which cluster. */
+    record Hello(String clusterName, String fromReplicaId, String toReplicaId) implements Frame {}
+
+    /** The accepting side's answer to an unacceptable {@link Hello}, sent just before it closes. */
+    record HelloRejected(String reason) implements Frame {}
+
+    /** A replication protocol message. */
+    record Protocol(Message message) implements Frame {}
+}

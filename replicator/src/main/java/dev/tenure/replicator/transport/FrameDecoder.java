@@ -1,0 +1,51 @@
+package dev.tenure.replicator.transport;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.CorruptedFrameException;
+import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
+import io.netty.handler.codec.TooLongFrameException;
+import java.nio.ByteOrder;
+
+/**
+ * Splits the byte stream into frames by their length field and strips it. A frame longer than the current
+ * limit fails as soon as its length field is read, before any of it is buffered. The limit starts small (a
+ * handshake frame is small) and is raised to the configured maximum once the peer's hello is accepted, so an
+ * unauthenticated connection cannot make this replica buffer a large frame. Used on one channel only.
+ */
+final class FrameDecoder extends LengthFieldBasedFrameDecoder {
+    /** The largest handshake frame: a Hello of three maximal strings fits. */
+    static final int HANDSHAKE_MAX_FRAME_BYTES = 4096;
+
+    private final int maxFrameBytes;
+    private int limit;
+
+    FrameDecoder(int maxFrameBytes, boolean handshakeLimitFirst) {
+        super(
+                maxFrameBytes + MessageCodec.LENGTH_FIELD_BYTES,
+                0,
+                MessageCodec.LENGTH_FIELD_BYTES,
+                0,
+                MessageCodec.LENGTH_FIELD_BYTES,
+                true);
+        this.maxFrameBytes = maxFrameBytes;
+        this.limit = handshakeLimitFirst ? Math.min(HANDSHAKE_MAX_FRAME_BYTES, maxFrameBytes) : maxFrameBytes;
+    }
+
+    /** Allows frames up to the configured maximum (called on the channel's event loop). */
+    void handshakeDone() {
+        limit = maxFrameBytes;
+    }
+
+    @Override
+    protected long getUnadjustedFrameLength(ByteBuf buf, int offset, int length, ByteOrder order) {
+        long frameLength = super.getUnadjustedFrameLength(buf, offset, length, order);
+        if (frameLength < 0) {
+            throw new CorruptedFrameException("negative frame length " + frameLength);
+        }
+        if (frameLength > limit) {
+            throw new TooLongFrameException("frame of " + frameLength + " bytes exceeds the maximum of " + limit
+                    + (limit < maxFrameBytes ? " before a hello" : ""));
+        }
+        return frameLength;
+    }
+}

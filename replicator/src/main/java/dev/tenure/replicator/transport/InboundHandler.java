@@ -1,0 +1,141 @@
+package dev.tenure.replicator.transport;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderException;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.io.IOException;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One accepted connection of a {@link NettyTransport}: waits for a valid hello, then hands each protocol message
+ * that is from the greeting peer and to this replica to the transport. Anything else — a malformed, oversized or
+ * unexpected frame, a hello that names another cluster, an unknown replica or another receiver, or no hello in
+ * time — closes the connection with a WARN naming the remote address and the reason. Confined to the channel's
+ * event loop.
+ */
+final class InboundHandler extends ChannelInboundHandlerAdapter {
+    private static final Logger LOG = LoggerFactory.getLogger(InboundHandler.class);
+
+    private final NettyTransport transport;
+    private final FrameDecoder decoder;
+    private String peerId;
+    private boolean closing;
+    private ScheduledFuture<?> handshakeTimeout;
+
+    InboundHandler(NettyTransport transport, FrameDecoder decoder) {
+        this.transport = transport;
+        this.decoder = decoder;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        long timeout = transport.handshakeTimeoutMillis;
+        handshakeTimeout = ctx.executor()
+                .schedule(() -> refuse(ctx, "no hello within " + timeout + " ms"), timeout, TimeUnit.MILLISECONDS);
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        cancelHandshakeTimeout();
+        if (peerId != null) {
+            LOG.info(
+                    "Connection from replica {} at {} closed",
+                    peerId,
+                    ctx.channel().remoteAddress());
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        Frame frame;
+        try {
+            if (closing) {
+                return; // frames already buffered behind a refused one
+            }
+            frame = MessageCodec.decodeFrame((ByteBuf) msg);
+        } catch (MalformedFrameException e) {
+            refuse(ctx, e.getMessage());
+            return;
+        } finally {
+            ((ByteBuf) msg).release();
+        }
+        if (peerId == null) {
+            onFrameBeforeHello(ctx, frame);
+        } else if (frame instanceof Frame.Protocol p) {
+            transport.deliver(p.message(), peerId, ctx.channel());
+        } else {
+            refuse(ctx, "unexpected " + frame.getClass().getSimpleName() + " frame after the hello");
+        }
+    }
+
+    private void onFrameBeforeHello(ChannelHandlerContext ctx, Frame frame) {
+        if (!(frame instanceof Frame.Hello hello)) {
+            String what = frame instanceof Frame.Protocol p
+                    ? p.message().getClass().getSimpleName()
+                    : frame.getClass().getSimpleName();
+            refuse(ctx, what + " frame before a hello");
+            return;
+        }
+        String reason = transport.checkHello(hello);
+        if (reason != null) {
+            closing = true;
+            cancelHandshakeTimeout();
+            transport.connectionRefused();
+            LOG.warn("Rejecting hello from {}: {}", ctx.channel().remoteAddress(), reason);
+            ctx.writeAndFlush(transport.encodeFrame(ctx.channel(), new Frame.HelloRejected(reason)))
+                    .addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        peerId = hello.fromReplicaId();
+        cancelHandshakeTimeout();
+        decoder.handshakeDone();
+        LOG.info(
+                "Accepted connection from replica {} at {}",
+                peerId,
+                ctx.channel().remoteAddress());
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (closing) {
+            return;
+        }
+        Throwable c = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
+        if (c instanceof IOException) {
+            closing = true;
+            LOG.debug("Connection from {} failed: {}", ctx.channel().remoteAddress(), c.toString());
+            ctx.close();
+        } else {
+            refuse(ctx, c.getMessage() != null ? c.getMessage() : c.toString());
+        }
+    }
+
+    private void refuse(ChannelHandlerContext ctx, String reason) {
+        if (closing) {
+            return;
+        }
+        closing = true;
+        cancelHandshakeTimeout();
+        transport.connectionRefused();
+        LOG.warn(
+                "Closing connection from {}{}: {}",
+                ctx.channel().remoteAddress(),
+                peerId == null ? "" : " (replica " + peerId + ")",
+                reason);
+        ctx.close();
+    }
+
+    private void cancelHandshakeTimeout() {
+        if (handshakeTimeout != null) {
+            handshakeTimeout.cancel(false);
+            handshakeTimeout = null;
+        }
+    }
+}

@@ -1,0 +1,627 @@
+package dev.tenure.replicator.transport;
+
+import dev.tenure.replicator.core.Message;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.Future;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@link Transport} over TCP with Netty (NIO, so it runs anywhere). Built with {@link #builder()}.
+ *
+ * <p><b>Connections.</b> A replica keeps at most one outbound connection per peer and sends on it only; it
+ * receives on the connections its peers open to it. The outbound connection is opened on the first send to a
+ * peer, looking the peer up in the {@link PeerDirectory}, and after it drops it is opened again after a back-off
+ * that doubles from {@link Builder#backoff min} to {@link Builder#backoff max} with random jitter. The connecting
+ * side's first frame is a hello (cluster name, its id, the id it means to reach); the accepting side answers a
+ * bad hello with a rejection and closes, and closes a connection on any malformed, oversized or unexpected frame
+ * (see {@link MessageCodec} for the format). Such a close affects that connection only.
+ *
+ * <p><b>Sending.</b> {@link #send} never blocks. It queues the message for the peer's event loop, which writes
+ * all queued messages and flushes once per turn. While the connection is being established up to {@link
+ * Builder#maxPendingMessages} messages ({@link Builder#maxPendingBytes} bytes) wait for it; otherwise a message
+ * for a peer that is not connected, or whose connection is over its write buffer high-water mark, is dropped
+ * and counted: the protocol retransmits. A message whose frame would exceed the maximum frame size is dropped
+ * with a WARN.
+ *
+ * <p><b>Receiving.</b> A received message is handed to the consumer given to {@link #start} on a transport
+ * thread (it must only enqueue), if it is from the peer that said hello on its connection and to this
+ * replica; otherwise it is dropped with a WARN. Messages from one connection arrive in the order they were
+ * sent, on one thread; messages from different peers may arrive concurrently on different threads.
+ *
+ * <p>Thread-safe. {@link #start} once; {@link #close} is idempotent, closes every connection and stops every
+ * thread, waiting up to 5 s for them; it must not be called from the inbound consumer.
+ */
+public final class NettyTransport implements Transport {
+    private static final Logger LOG = LoggerFactory.getLogger(NettyTransport.class);
+
+    /** Default largest frame (the length field's value), 16 MiB. */
+    public static final int DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
+    /** Default first reconnect delay (before jitter). */
+    public static final Duration DEFAULT_MIN_BACKOFF = Duration.ofMillis(50);
+    /** Default largest reconnect delay. */
+    public static final Duration DEFAULT_MAX_BACKOFF = Duration.ofSeconds(2);
+    /** Default TCP connect timeout. */
+    public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
+    /** Default time an accepted connection has to send its hello. */
+    public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(5);
+    /** Default bound of the messages waiting per peer for its connection (or for the event loop). */
+    public static final int DEFAULT_MAX_PENDING_MESSAGES = 1024;
+    /** Default bound of the bytes waiting per peer for its connection (or for the event loop), 4 MiB. */
+    public static final long DEFAULT_MAX_PENDING_BYTES = 4L * 1024 * 1024;
+    /** Default bytes buffered in a connection beyond which sends to it are dropped, 4 MiB (low mark: half). */
+    public static final int DEFAULT_WRITE_BUFFER_HIGH_WATER_MARK = 4 * 1024 * 1024;
+    /** Default number of I/O threads (the acceptor has one more of its own). */
+    public static final int DEFAULT_WORKER_THREADS = 2;
+
+    private static final long CLOSE_TIMEOUT_MILLIS = 5_000;
+
+    private enum State {
+        LATENT,
+        STARTED,
+        CLOSED
+    }
+
+    final String selfId;
+    private final String clusterName;
+    private final Set<String> members;
+    private final InetSocketAddress bindAddress;
+    final PeerDirectory directory;
+    private final int maxFrameBytes;
+    final Backoff backoff;
+    private final int connectTimeoutMillis;
+    final long handshakeTimeoutMillis;
+    final int maxPendingMessages;
+    final long maxPendingBytes;
+    private final int writeBufferHighWaterMark;
+    private final int workerThreads;
+
+    private final Map<String, OutboundPeer> peers;
+    private final Set<Channel> channels = ConcurrentHashMap.newKeySet();
+    private final AtomicLong sent = new AtomicLong();
+    private final AtomicLong received = new AtomicLong();
+    private final AtomicLong dropped = new AtomicLong();
+    private final AtomicLong refused = new AtomicLong();
+
+    /** Counts a written message as sent, a failed write (the connection closed under it) as dropped. */
+    final ChannelFutureListener writeListener = f -> (f.isSuccess() ? sent : dropped).incrementAndGet();
+
+    private State state = State.LATENT; // guarded by this
+    private volatile boolean running;
+    private volatile boolean closing;
+    private volatile Consumer<Message> inbound;
+    private volatile InetSocketAddress boundAddress;
+    private EventLoopGroup bossGroup; // guarded by this
+    private EventLoopGroup workerGroup; // guarded by this
+    private Channel serverChannel; // guarded by this
+
+    private NettyTransport(Builder b) {
+        this.selfId = b.selfId;
+        this.clusterName = b.clusterName;
+        this.members = Set.copyOf(b.members);
+        this.bindAddress = b.bindAddress;
+        this.directory = b.directory;
+        this.maxFrameBytes = b.maxFrameBytes;
+        this.backoff = new Backoff(b.minBackoff, b.maxBackoff, b.random);
+        this.connectTimeoutMillis = (int) b.connectTimeout.toMillis();
+        this.handshakeTimeoutMillis = b.handshakeTimeout.toMillis();
+        this.maxPendingMessages = b.maxPendingMessages;
+        this.maxPendingBytes = b.maxPendingBytes;
+        this.writeBufferHighWaterMark = b.writeBufferHighWaterMark;
+        this.workerThreads = b.workerThreads;
+        Map<String, OutboundPeer> map = new LinkedHashMap<>();
+        for (String id : b.members) {
+            if (!id.equals(selfId)) {
+                map.put(id, new OutboundPeer(id, this));
+            }
+        }
+        this.peers = Map.copyOf(map);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Binds the listening socket and starts the transport's threads.
+     *
+     * @throws IllegalStateException if started before or closed
+     * @throws Exception if the address cannot be bound (the transport is then closed)
+     */
+    @Override
+    public synchronized void start(Consumer<Message> inbound) throws Exception {
+        Objects.requireNonNull(inbound, "inbound");
+        if (state != State.LATENT) {
+            throw new IllegalStateException(
+                    state == State.STARTED ? "Cannot be started more than once" : "Cannot be started after close");
+        }
+        state = State.STARTED;
+        this.inbound = inbound;
+        bossGroup = new NioEventLoopGroup(1, new DefaultThreadFactory("tenure-transport-" + selfId + "-accept", true));
+        workerGroup =
+                new NioEventLoopGroup(workerThreads, new DefaultThreadFactory("tenure-transport-" + selfId, true));
+        try {
+            serverChannel = new ServerBootstrap()
+                    .group(bossGroup, workerGroup)
+                    .channel(NioServerSocketChannel.class)
+                    .option(ChannelOption.SO_REUSEADDR, true)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childOption(ChannelOption.SO_KEEPALIVE, true)
+                    .childHandler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            track(ch);
+                            FrameDecoder decoder = new FrameDecoder(maxFrameBytes, true);
+                            ch.pipeline()
+                                    .addLast("frames", decoder)
+                                    .addLast("replica", new InboundHandler(NettyTransport.this, decoder));
+                        }
+                    })
+                    .bind(bindAddress)
+                    .sync()
+                    .channel();
+        } catch (Exception e) {
+            state = State.CLOSED;
+            closing = true;
+            shutDownGroups();
+            throw e;
+        }
+        boundAddress = (InetSocketAddress) serverChannel.localAddress();
+        Bootstrap template = new Bootstrap()
+                .channel(NioSocketChannel.class)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis)
+                .option(
+                        ChannelOption.WRITE_BUFFER_WATER_MARK,
+                        new WriteBufferWaterMark(writeBufferHighWaterMark / 2, writeBufferHighWaterMark));
+        for (OutboundPeer peer : peers.values()) {
+            peer.start(workerGroup.next(), template);
+        }
+        running = true;
+        LOG.info("Replica {} of cluster {} listening on {}", selfId, clusterName, boundAddress);
+    }
+
+    /**
+     * Queues {@code message} for its receiver and returns at once; see the class comment for when it is dropped
+     * instead (also before {@link #start} and after {@link #close}).
+     *
+     * @throws IllegalArgumentException if the message is not from this replica
+     */
+    @Override
+    public void send(Message message) {
+        Objects.requireNonNull(message, "message");
+        if (!selfId.equals(message.from())) {
+            throw new IllegalArgumentException(
+                    "replica " + selfId + " cannot send a message from " + message.from() + ": " + summary(message));
+        }
+        if (!running) {
+            dropped.incrementAndGet();
+            return;
+        }
+        OutboundPeer peer = peers.get(message.to());
+        if (peer == null) {
+            dropped(message, "not a peer of this replica");
+            return;
+        }
+        peer.send(message);
+    }
+
+    /**
+     * Closes every connection and stops the transport's threads, waiting up to 5 s for them (unless called on a
+     * transport thread). Idempotent; concurrent callers wait for the first.
+     */
+    @Override
+    public synchronized void close() {
+        if (state == State.CLOSED) {
+            return;
+        }
+        boolean started = state == State.STARTED;
+        state = State.CLOSED;
+        running = false;
+        closing = true;
+        if (!started) {
+            return;
+        }
+        serverChannel.close();
+        for (Channel ch : channels) {
+            ch.close();
+        }
+        shutDownGroups();
+        for (OutboundPeer peer : peers.values()) {
+            peer.closed();
+        }
+        LOG.info("Replica {} transport closed", selfId);
+    }
+
+    private void shutDownGroups() {
+        Future<?> boss = bossGroup.shutdownGracefully(0, CLOSE_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+        Future<?> workers = workerGroup.shutdownGracefully(0, CLOSE_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+        if (onTransportThread()) {
+            LOG.warn("Transport of replica {} closed from its own thread: not waiting for its threads", selfId);
+            return;
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_TIMEOUT_MILLIS);
+        boolean done = boss.awaitUninterruptibly(CLOSE_TIMEOUT_MILLIS)
+                && workers.awaitUninterruptibly(
+                        Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+        if (!done) {
+            LOG.warn("Transport threads of replica {} did not stop within {} ms", selfId, CLOSE_TIMEOUT_MILLIS);
+        }
+    }
+
+    private boolean onTransportThread() {
+        for (EventLoopGroup group : List.of(bossGroup, workerGroup)) {
+            for (EventExecutor e : group) {
+                if (e.inEventLoop()) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** This replica's id. */
+    public String selfId() {
+        return selfId;
+    }
+
+    /**
+     * The address the transport listens on (with the actual port if bound to port 0).
+     *
+     * @throws IllegalStateException before {@link #start}
+     */
+    public InetSocketAddress boundAddress() {
+        InetSocketAddress a = boundAddress;
+        if (a == null) {
+            throw new IllegalStateException("not started");
+        }
+        return a;
+    }
+
+    /** Messages written to a connection (handed to the operating system). */
+    public long messagesSent() {
+        return sent.get();
+    }
+
+    /** Messages received from peers and handed to the inbound consumer. */
+    public long messagesReceived() {
+        return received.get();
+    }
+
+    /**
+     * Messages dropped: sends while not connected, over the high-water mark, with a full queue, to a non-peer or
+     * too large to frame, writes that failed, and received messages not from their connection's peer or not to
+     * this replica.
+     */
+    public long messagesDropped() {
+        return dropped.get();
+    }
+
+    /**
+     * Inbound connections this replica closed for a protocol violation: a rejected or missing hello, or a
+     * malformed, oversized or unexpected frame.
+     */
+    public long connectionsRefused() {
+        return refused.get();
+    }
+
+    @Override
+    public String toString() {
+        return "NettyTransport{" + selfId + "@" + clusterName + ", " + boundAddress + "}";
+    }
+
+    // ---- for OutboundPeer and InboundHandler ----
+
+    boolean isClosing() {
+        return closing;
+    }
+
+    int handshakeFrameLimit() {
+        return Math.min(FrameDecoder.HANDSHAKE_MAX_FRAME_BYTES, maxFrameBytes);
+    }
+
+    void track(Channel ch) {
+        channels.add(ch);
+        ch.closeFuture().addListener(f -> channels.remove(ch));
+        if (closing) {
+            ch.close();
+        }
+    }
+
+    void dropped(Message message, String reason) {
+        dropped.incrementAndGet();
+        if (LOG.isTraceEnabled()) {
+            LOG.trace("Dropping {}: {}", summary(message), reason);
+        }
+    }
+
+    void connectionRefused() {
+        refused.incrementAndGet();
+    }
+
+    /** The frame of {@code message}, or null if it cannot be framed (dropped, with a WARN). */
+    ByteBuf encode(Channel ch, Message message) {
+        long bound = MessageCodec.frameSizeUpperBound(message);
+        int capacity = maxFrameBytes + MessageCodec.LENGTH_FIELD_BYTES;
+        ByteBuf buf = ch.alloc().ioBuffer((int) Math.min(bound, capacity), capacity);
+        try {
+            MessageCodec.encode(message, buf);
+            return buf;
+        } catch (IndexOutOfBoundsException e) {
+            buf.release();
+            dropped.incrementAndGet();
+            LOG.warn("Dropping {}: its frame exceeds the maximum of {} bytes", summary(message), maxFrameBytes);
+        } catch (IllegalArgumentException e) {
+            buf.release();
+            dropped.incrementAndGet();
+            LOG.warn("Dropping {}: {}", summary(message), e.getMessage());
+        }
+        return null;
+    }
+
+    ByteBuf encodeHello(Channel ch, String peerId) {
+        return encodeFrame(ch, new Frame.Hello(clusterName, selfId, peerId));
+    }
+
+    ByteBuf encodeFrame(Channel ch, Frame frame) {
+        ByteBuf buf = ch.alloc().ioBuffer(256);
+        MessageCodec.encodeFrame(frame, buf);
+        return buf;
+    }
+
+    /** Why {@code hello} is not acceptable, or null if it is. */
+    String checkHello(Frame.Hello hello) {
+        if (!clusterName.equals(hello.clusterName())) {
+            return "cluster name '" + printable(hello.clusterName()) + "' is not this replica's cluster '" + clusterName
+                    + "'";
+        }
+        if (selfId.equals(hello.fromReplicaId())) {
+            return "replica id '" + selfId + "' is this replica's own id";
+        }
+        if (!members.contains(hello.fromReplicaId())) {
+            return "replica id '" + printable(hello.fromReplicaId()) + "' is not a member of cluster '" + clusterName
+                    + "'";
+        }
+        if (!selfId.equals(hello.toReplicaId())) {
+            return "hello is addressed to replica '" + printable(hello.toReplicaId()) + "', this is replica '" + selfId
+                    + "'";
+        }
+        return null;
+    }
+
+    /** Hands a received message on if it is from {@code peerId} and to this replica; drops it otherwise. */
+    void deliver(Message message, String peerId, Channel ch) {
+        if (!peerId.equals(message.from()) || !selfId.equals(message.to())) {
+            dropped.incrementAndGet();
+            LOG.warn(
+                    "Dropping {} from '{}' received from replica {} at {}: not from that replica to this one",
+                    summary(message),
+                    printable(message.from()),
+                    peerId,
+                    ch.remoteAddress());
+            return;
+        }
+        if (closing) {
+            return;
+        }
+        received.incrementAndGet();
+        try {
+            inbound.accept(message);
+        } catch (RuntimeException e) {
+            LOG.warn("Inbound consumer of replica {} failed on {}", selfId, summary(message), e);
+        }
+    }
+
+    static String summary(Message m) {
+        return m.getClass().getSimpleName() + "(epoch " + m.epoch() + ") to '" + printable(m.to()) + "'";
+    }
+
+    /** {@code s} safe for a log line: control characters replaced, at most 100 characters. */
+    static String printable(String s) {
+        if (s == null) {
+            return "null";
+        }
+        StringBuilder sb = new StringBuilder(Math.min(s.length(), 100));
+        for (int i = 0; i < s.length() && i < 100; i++) {
+            char c = s.charAt(i);
+            sb.append(Character.isISOControl(c) ? '?' : c);
+        }
+        return s.length() > 100 ? sb.append("...").toString() : sb.toString();
+    }
+
+    /** Configuration of a {@link NettyTransport}; every setting but the identity has a default. */
+    public static final class Builder {
+        private String selfId;
+        private String clusterName;
+        private List<String> members;
+        private InetSocketAddress bindAddress = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+        private PeerDirectory directory;
+        private int maxFrameBytes = DEFAULT_MAX_FRAME_BYTES;
+        private Duration minBackoff = DEFAULT_MIN_BACKOFF;
+        private Duration maxBackoff = DEFAULT_MAX_BACKOFF;
+        private Random random = new Random();
+        private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+        private Duration handshakeTimeout = DEFAULT_HANDSHAKE_TIMEOUT;
+        private int maxPendingMessages = DEFAULT_MAX_PENDING_MESSAGES;
+        private long maxPendingBytes = DEFAULT_MAX_PENDING_BYTES;
+        private int writeBufferHighWaterMark = DEFAULT_WRITE_BUFFER_HIGH_WATER_MARK;
+        private int workerThreads = DEFAULT_WORKER_THREADS;
+
+        private Builder() {}
+
+        /** This replica's id; one of the {@link #members}. Required. */
+        public Builder selfId(String selfId) {
+            this.selfId = selfId;
+            return this;
+        }
+
+        /** The cluster's name; a peer must present the same one. Required. */
+        public Builder clusterName(String clusterName) {
+            this.clusterName = clusterName;
+            return this;
+        }
+
+        /** Every replica's id, this one's included. Required. */
+        public Builder members(List<String> members) {
+            this.members = members == null ? null : List.copyOf(members);
+            return this;
+        }
+
+        /** Where to listen; port 0 picks a free port (see {@link #boundAddress()}). Default 127.0.0.1:0. */
+        public Builder bindAddress(InetSocketAddress bindAddress) {
+            this.bindAddress = bindAddress;
+            return this;
+        }
+
+        /** Where the peers listen; consulted on every (re)connect. Required. */
+        public Builder peerDirectory(PeerDirectory directory) {
+            this.directory = directory;
+            return this;
+        }
+
+        /** The largest frame sent or accepted (the length field's value). Default 16 MiB. */
+        public Builder maxFrameBytes(int maxFrameBytes) {
+            this.maxFrameBytes = maxFrameBytes;
+            return this;
+        }
+
+        /** Reconnect back-off: first delay and largest delay. Default 50 ms to 2 s. */
+        public Builder backoff(Duration min, Duration max) {
+            this.minBackoff = min;
+            this.maxBackoff = max;
+            return this;
+        }
+
+        /** The source of back-off jitter (thread-safe). Default a new {@link Random}. */
+        public Builder random(Random random) {
+            this.random = random;
+            return this;
+        }
+
+        /** TCP connect timeout. Default 2 s. */
+        public Builder connectTimeout(Duration connectTimeout) {
+            this.connectTimeout = connectTimeout;
+            return this;
+        }
+
+        /** How long an accepted connection may take to send its hello. Default 5 s. */
+        public Builder handshakeTimeout(Duration handshakeTimeout) {
+            this.handshakeTimeout = handshakeTimeout;
+            return this;
+        }
+
+        /** Messages that may wait per peer while its connection is established. Default 1024. */
+        public Builder maxPendingMessages(int maxPendingMessages) {
+            this.maxPendingMessages = maxPendingMessages;
+            return this;
+        }
+
+        /** Bytes that may wait per peer while its connection is established. Default 4 MiB. */
+        public Builder maxPendingBytes(long maxPendingBytes) {
+            this.maxPendingBytes = maxPendingBytes;
+            return this;
+        }
+
+        /** Bytes buffered in a connection beyond which sends to that peer are dropped. Default 4 MiB. */
+        public Builder writeBufferHighWaterMark(int bytes) {
+            this.writeBufferHighWaterMark = bytes;
+            return this;
+        }
+
+        /** I/O threads for the connections. Default 2. */
+        public Builder workerThreads(int workerThreads) {
+            this.workerThreads = workerThreads;
+            return this;
+        }
+
+        /**
+         * The transport, not yet started (it holds no thread or socket until {@link #start}).
+         *
+         * @throws IllegalArgumentException for a missing or invalid setting
+         */
+        public NettyTransport build() {
+            require(selfId != null && !selfId.isEmpty(), "selfId is required");
+            require(clusterName != null && !clusterName.isEmpty(), "clusterName is required");
+            require(members != null && !members.isEmpty(), "members are required");
+            require(directory != null, "peerDirectory is required");
+            require(bindAddress != null, "bindAddress is required");
+            require(random != null, "random is required");
+            checkString(clusterName, "clusterName");
+            Set<String> unique = new LinkedHashSet<>();
+            for (String m : members) {
+                require(m != null && !m.isEmpty(), "member ids must not be empty: " + members);
+                checkString(m, "member id");
+                require(unique.add(m), "duplicate member id " + m);
+            }
+            require(unique.contains(selfId), "selfId " + selfId + " is not one of the members " + members);
+            require(
+                    maxFrameBytes >= 64 && maxFrameBytes <= 1 << 30,
+                    "maxFrameBytes must be in [64, 1 GiB], was " + maxFrameBytes);
+            require(
+                    minBackoff != null && maxBackoff != null && !minBackoff.isNegative() && !minBackoff.isZero(),
+                    "back-off must be positive");
+            require(maxBackoff.compareTo(minBackoff) >= 0, "maximum back-off below minimum");
+            require(maxBackoff.toMillis() <= Integer.MAX_VALUE, "maximum back-off too large");
+            require(
+                    connectTimeout != null
+                            && !connectTimeout.isNegative()
+                            && connectTimeout.toMillis() > 0
+                            && connectTimeout.toMillis() <= Integer.MAX_VALUE,
+                    "connectTimeout must be positive");
+            require(handshakeTimeout != null && handshakeTimeout.toMillis() > 0, "handshakeTimeout must be positive");
+            require(maxPendingMessages > 0, "maxPendingMessages must be > 0");
+            require(maxPendingBytes > 0, "maxPendingBytes must be > 0");
+            require(writeBufferHighWaterMark >= 2, "writeBufferHighWaterMark must be >= 2");
+            require(workerThreads > 0, "workerThreads must be > 0");
+            this.members = new ArrayList<>(unique);
+            return new NettyTransport(this);
+        }
+
+        private static void checkString(String s, String what) {
+            try {
+                int bytes = MessageCodec.utf8(s, what).length;
+                require(
+                        bytes <= MessageCodec.MAX_STRING_BYTES,
+                        what + " longer than " + MessageCodec.MAX_STRING_BYTES + " bytes of UTF-8");
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(e.getMessage(), e);
+            }
+        }
+
+        private static void require(boolean condition, String message) {
+            if (!condition) {
+                throw new IllegalArgumentException(message);
+            }
+        }
+    }
+}

@@ -1,0 +1,385 @@
+package dev.tenure.replicator.transport;
+
+import dev.tenure.replicator.core.Message;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoop;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.DecoderException;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.Optional;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one outbound connection of a {@link NettyTransport} to one peer, and the messages on their way to it.
+ *
+ * <p>{@link #send} may be called from any thread; it never blocks. It enqueues the message on a bounded queue and
+ * schedules one drain task on the peer's event loop, which writes everything queued and flushes once, so a burst
+ * of sends costs one flush (and usually one system call). Every state change happens on that event loop:
+ *
+ * <pre>
+ * IDLE --first send--> CONNECTING --connected, Hello written--> READY
+ *   ^                      |                                      |
+ *   |                      +--- refused / timed out ---+          | closed / rejected
+ *   +------- back-off delay elapsed ---------------- BACKOFF <----+
+ * </pre>
+ *
+ * Messages queue while IDLE or CONNECTING (so the first messages after a connect are not lost), are written
+ * while READY unless the channel is over its high-water mark, and are dropped while in BACKOFF: the protocol
+ * retransmits.
+ */
+final class OutboundPeer {
+    private static final Logger LOG = LoggerFactory.getLogger(OutboundPeer.class);
+
+    enum State {
+        IDLE,
+        CONNECTING,
+        READY,
+        BACKOFF,
+        CLOSED
+    }
+
+    private final String id;
+    private final NettyTransport transport;
+    private final Queue<Message> queue = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger queuedMessages = new AtomicInteger();
+    private final AtomicLong queuedBytes = new AtomicLong();
+    private final AtomicBoolean drainScheduled = new AtomicBoolean();
+
+    private volatile State state = State.IDLE;
+    private volatile Channel channel;
+
+    // Confined to the event loop.
+    private EventLoop loop;
+    private Bootstrap bootstrap;
+    private int failures;
+    private long connectedAtNanos;
+    private boolean rejected;
+
+    OutboundPeer(String id, NettyTransport transport) {
+        this.id = id;
+        this.transport = transport;
+    }
+
+    /** Binds this peer to its event loop; called once, before the first {@link #send}. */
+    void start(EventLoop loop, Bootstrap template) {
+        this.loop = loop;
+        this.bootstrap = template.clone(loop).handler(new ChannelInitializer<SocketChannel>() {
+            @Override
+            protected void initChannel(SocketChannel ch) {
+                transport.track(ch);
+                ch.pipeline()
+                        .addLast("frames", new FrameDecoder(transport.handshakeFrameLimit(), false))
+                        .addLast("peer", new Handler());
+            }
+        });
+    }
+
+    State state() {
+        return state;
+    }
+
+    /** Queues {@code message} for this peer, or drops it; any thread, never blocks. */
+    void send(Message message) {
+        State s = state;
+        if (s == State.BACKOFF || s == State.CLOSED) {
+            transport.dropped(message, "not connected");
+            return;
+        }
+        if (s == State.READY) {
+            Channel ch = channel;
+            if (ch != null && !ch.isWritable()) {
+                transport.dropped(message, "over the write buffer high-water mark");
+                return;
+            }
+        }
+        long size = MessageCodec.frameSizeUpperBound(message);
+        if (queuedMessages.incrementAndGet() > transport.maxPendingMessages) {
+            queuedMessages.decrementAndGet();
+            transport.dropped(message, "send queue full");
+            return;
+        }
+        long bytes = queuedBytes.addAndGet(size);
+        if (bytes > transport.maxPendingBytes && bytes != size) {
+            queuedBytes.addAndGet(-size);
+            queuedMessages.decrementAndGet();
+            transport.dropped(message, "send queue full");
+            return;
+        }
+        queue.add(message);
+        scheduleDrain();
+    }
+
+    private void scheduleDrain() {
+        if (drainScheduled.compareAndSet(false, true)) {
+            try {
+                loop.execute(this::drain);
+            } catch (RejectedExecutionException e) {
+                // The transport is closing: its event loops no longer take tasks.
+                dropQueued();
+            }
+        }
+    }
+
+    private Message poll() {
+        Message m = queue.poll();
+        if (m != null) {
+            queuedMessages.decrementAndGet();
+            queuedBytes.addAndGet(-MessageCodec.frameSizeUpperBound(m));
+        }
+        return m;
+    }
+
+    private void drain() {
+        drainScheduled.set(false);
+        switch (state) {
+            case IDLE:
+                connect();
+                break;
+            case CONNECTING:
+                break;
+            case READY:
+                writeQueued();
+                break;
+            default:
+                dropQueued();
+        }
+    }
+
+    /** Writes what is queued and flushes once; drops what the channel cannot take. On the event loop. */
+    private void writeQueued() {
+        Channel ch = channel;
+        boolean unflushed = false;
+        for (int i = 0; i < transport.maxPendingMessages; i++) {
+            Message m = poll();
+            if (m == null) {
+                break;
+            }
+            if (!ch.isWritable()) {
+                if (unflushed) {
+                    ch.flush();
+                    unflushed = false;
+                }
+                if (!ch.isWritable()) {
+                    transport.dropped(m, "over the write buffer high-water mark");
+                    continue;
+                }
+            }
+            ByteBuf frame = transport.encode(ch, m);
+            if (frame != null) {
+                ch.write(frame, ch.newPromise().addListener(transport.writeListener));
+                unflushed = true;
+            }
+        }
+        if (unflushed) {
+            ch.flush();
+        }
+        if (!queue.isEmpty()) {
+            scheduleDrain();
+        }
+    }
+
+    private void dropQueued() {
+        Message m;
+        while ((m = poll()) != null) {
+            transport.dropped(m, "not connected");
+        }
+    }
+
+    private void connect() {
+        if (transport.isClosing()) {
+            state = State.CLOSED;
+            dropQueued();
+            return;
+        }
+        Optional<InetSocketAddress> address;
+        try {
+            address = transport.directory.addressOf(id);
+        } catch (RuntimeException e) {
+            LOG.warn("Peer directory failed to look up replica {}", id, e);
+            address = Optional.empty();
+        }
+        if (address.isEmpty()) {
+            if (failures == 0) {
+                LOG.warn("No address known for replica {}; retrying with back-off", id);
+            }
+            backOff();
+            return;
+        }
+        state = State.CONNECTING;
+        rejected = false;
+        InetSocketAddress remote = address.get();
+        ChannelFuture connected;
+        try {
+            connected = bootstrap.connect(remote);
+        } catch (RuntimeException e) {
+            LOG.warn("Cannot connect to replica {} at {}", id, remote, e);
+            backOff();
+            return;
+        }
+        // A loopback connect may already be done: set the channel before any listener can run.
+        Channel ch = connected.channel();
+        channel = ch;
+        ch.closeFuture().addListener(f -> onClosed(ch));
+        connected.addListener(f -> onConnect(connected, remote));
+    }
+
+    private void onConnect(ChannelFuture f, InetSocketAddress remote) {
+        Channel ch = f.channel();
+        if (!f.isSuccess()) {
+            if (failures == 0) {
+                LOG.info(
+                        "Cannot connect to replica {} at {}: {}; retrying with back-off",
+                        id,
+                        remote,
+                        String.valueOf(f.cause()));
+            } else {
+                LOG.debug("Cannot connect to replica {} at {}: {}", id, remote, String.valueOf(f.cause()));
+            }
+            ch.close();
+            return;
+        }
+        if (ch != channel || transport.isClosing()) {
+            ch.close();
+            return;
+        }
+        connectedAtNanos = System.nanoTime();
+        ByteBuf hello = transport.encodeHello(ch, id);
+        ch.write(hello);
+        state = State.READY;
+        LOG.info("Connected to replica {} at {}", id, remote);
+        writeQueued();
+        ch.flush();
+    }
+
+    private void onClosed(Channel ch) {
+        if (ch != channel) {
+            return;
+        }
+        channel = null;
+        boolean wasReady = state == State.READY;
+        if (transport.isClosing()) {
+            state = State.CLOSED;
+            dropQueued();
+            return;
+        }
+        if (wasReady
+                && !rejected
+                && System.nanoTime() - connectedAtNanos
+                        >= TimeUnit.MILLISECONDS.toNanos(transport.backoff.maxMillis())) {
+            failures = 0; // a connection that lasted is a success: reconnect quickly
+        }
+        if (wasReady) {
+            LOG.info("Connection to replica {} at {} closed", id, ch.remoteAddress());
+        }
+        backOff();
+    }
+
+    private void backOff() {
+        long delay = transport.backoff.delayMillis(failures);
+        if (failures < Integer.MAX_VALUE) {
+            failures++;
+        }
+        state = State.BACKOFF;
+        dropQueued();
+        LOG.debug("Reconnecting to replica {} in {} ms", id, delay);
+        try {
+            loop.schedule(this::reconnect, delay, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            state = State.CLOSED;
+        }
+    }
+
+    private void reconnect() {
+        if (state == State.BACKOFF) {
+            state = State.IDLE;
+            connect();
+        }
+    }
+
+    /** Drops whatever is still queued; after the transport's event loops have terminated. */
+    void closed() {
+        state = State.CLOSED;
+        dropQueued();
+    }
+
+    /** Reads what the accepting side may send on this connection: only a rejection of our hello. */
+    private final class Handler extends ChannelInboundHandlerAdapter {
+        private boolean closing;
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            Frame frame;
+            try {
+                if (closing) {
+                    return;
+                }
+                frame = MessageCodec.decodeFrame((ByteBuf) msg);
+            } catch (MalformedFrameException e) {
+                closeWith(ctx, e.getMessage());
+                return;
+            } finally {
+                ((ByteBuf) msg).release();
+            }
+            if (frame instanceof Frame.HelloRejected r) {
+                rejected = true;
+                closing = true;
+                LOG.warn(
+                        "Replica {} at {} rejected this replica's hello: {}",
+                        id,
+                        ctx.channel().remoteAddress(),
+                        NettyTransport.printable(r.reason()));
+                ctx.close();
+            } else {
+                closeWith(ctx, "unexpected " + frame.getClass().getSimpleName() + " frame");
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (closing) {
+                return;
+            }
+            Throwable c = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
+            if (c instanceof IOException) {
+                closing = true;
+                LOG.debug(
+                        "Connection to replica {} at {} failed: {}",
+                        id,
+                        ctx.channel().remoteAddress(),
+                        c.toString());
+                ctx.close();
+            } else {
+                closeWith(ctx, String.valueOf(c.getMessage()));
+            }
+        }
+
+        private void closeWith(ChannelHandlerContext ctx, String reason) {
+            if (closing) {
+                return;
+            }
+            closing = true;
+            rejected = true; // a peer that answers nonsense is not worth a quick reconnect
+            LOG.warn(
+                    "Closing connection to replica {} at {}: {}",
+                    id,
+                    ctx.channel().remoteAddress(),
+                    reason);
+            ctx.close();
+        }
+    }
+}
