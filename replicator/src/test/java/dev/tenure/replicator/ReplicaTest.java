@@ -13,45 +13,78 @@ import dev.tenure.replicator.core.InMemoryPromiseStore;
 import dev.tenure.replicator.core.InMemoryReplicaLog;
 import dev.tenure.replicator.core.Role;
 import dev.tenure.replicator.transport.InMemoryNetwork;
+import dev.tenure.replicator.transport.NettyTransport;
+import dev.tenure.replicator.transport.Transport;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
-/** The replica driver over the in-memory network and log, with leadership driven by hand. */
+/**
+ * The replica driver with leadership driven by hand: one suite, run over the in-memory network and over
+ * the Netty transport on loopback.
+ */
 class ReplicaTest {
     private static final List<String> IDS = List.of("r0", "r1", "r2");
 
-    private final InMemoryNetwork network = new InMemoryNetwork();
+    /** The transports the suite runs over. */
+    enum Net {
+        IN_MEMORY,
+        NETTY
+    }
+
+    private final InMemoryNetwork memory = new InMemoryNetwork();
+    private final CutLinks network = new CutLinks();
+    private final Map<String, InetSocketAddress> addresses = new ConcurrentHashMap<>();
     private final Map<String, Replica> replicas = new LinkedHashMap<>();
     private final Map<String, ManualLeadership> leadership = new LinkedHashMap<>();
     private final Map<String, KeyValueMachine> machines = new LinkedHashMap<>();
 
-    @BeforeEach
-    void start() throws Exception {
+    private void start(Net net) throws Exception {
         for (String id : IDS) {
             InMemoryReplicaLog log = new InMemoryReplicaLog();
             ManualLeadership l = new ManualLeadership();
             KeyValueMachine m = new KeyValueMachine();
+            NettyTransport netty = null;
+            Transport transport;
+            if (net == Net.NETTY) {
+                netty = NettyTransport.builder()
+                        .selfId(id)
+                        .clusterName("replica-test")
+                        .members(IDS)
+                        .bindAddress(new InetSocketAddress("127.0.0.1", 0))
+                        .peerDirectory(peer -> Optional.ofNullable(addresses.get(peer)))
+                        .build();
+                transport = netty;
+            } else {
+                transport = memory.transport(id);
+            }
             Replica r = Replica.builder()
                     .config(CoreConfig.builder(id, IDS).build())
                     .log(log, log::sync, true)
                     .promises(new InMemoryPromiseStore())
-                    .transport(network.transport(id))
+                    .transport(network.wrap(transport))
                     .leadership(l)
                     .stateMachine(m)
                     .proposalTimeout(Duration.ofSeconds(5))
                     .build();
             r.start();
+            if (netty != null) {
+                addresses.put(id, netty.boundAddress());
+            }
             replicas.put(id, r);
             leadership.put(id, l);
             machines.put(id, m);
@@ -82,8 +115,10 @@ class ReplicaTest {
         }
     }
 
-    @Test
-    void committedProposalsAreAppliedInTheSameOrderEverywhere() throws Exception {
+    @ParameterizedTest
+    @EnumSource(Net.class)
+    void committedProposalsAreAppliedInTheSameOrderEverywhere(Net net) throws Exception {
+        start(net);
         leadership.get("r0").elect(1);
         awaitRole("r0", Role.LEADER);
         List<CompletableFuture<Committed>> futures = new ArrayList<>();
@@ -108,8 +143,10 @@ class ReplicaTest {
         assertEquals(2, status.followers().size());
     }
 
-    @Test
-    void followersRefuseProposalsNamingTheLeaderAndLeaderServesLinearizableReads() throws Exception {
+    @ParameterizedTest
+    @EnumSource(Net.class)
+    void followersRefuseProposalsNamingTheLeaderAndLeaderServesLinearizableReads(Net net) throws Exception {
+        start(net);
         leadership.get("r1").elect(3);
         awaitRole("r1", Role.LEADER);
         Committed c = get(replicas.get("r1").propose(bytes("x")));
@@ -126,8 +163,11 @@ class ReplicaTest {
         assertInstanceOf(NotLeaderException.class, r.getCause());
     }
 
-    @Test
-    void failoverKeepsEveryAcknowledgedProposalAndTheOldLeadersInFlightOnesAreUnknownNotFailed() throws Exception {
+    @ParameterizedTest
+    @EnumSource(Net.class)
+    void failoverKeepsEveryAcknowledgedProposalAndTheOldLeadersInFlightOnesAreUnknownNotFailed(Net net)
+            throws Exception {
+        start(net);
         leadership.get("r0").elect(1);
         awaitRole("r0", Role.LEADER);
         List<String> acknowledged = new ArrayList<>();
@@ -156,8 +196,10 @@ class ReplicaTest {
         }
     }
 
-    @Test
-    void leaderFencedByANewerEpochStepsDownFromItsElection() throws Exception {
+    @ParameterizedTest
+    @EnumSource(Net.class)
+    void leaderFencedByANewerEpochStepsDownFromItsElection(Net net) throws Exception {
+        start(net);
         leadership.get("r0").elect(1);
         awaitRole("r0", Role.LEADER);
         get(replicas.get("r0").propose(bytes("a")));
@@ -178,6 +220,7 @@ class ReplicaTest {
 
     @Test
     void useBeforeStartOrAfterCloseFailsClearly() throws Exception {
+        start(Net.IN_MEMORY);
         Replica r = replicas.get("r2");
         r.close();
         r.close();
