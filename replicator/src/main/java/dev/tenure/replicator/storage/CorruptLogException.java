@@ -1,0 +1,41 @@
+package dev.tenure.replicator.storage;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * The log on disk is damaged before its tail: a record that fails its checksum or header check with more
+ * data after it, a gap or a repeated offset, or a missing segment file. Opening such a log is refused rather
+ * than dropping the data after the damage; the message names the file, the byte position and the offset
+ * expected there.
+ */
+public final class CorruptLogException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    private final Path file;
+    private final long position;
+    private final long expectedOffset;
+
+    public CorruptLogException(Path file, long position, long expectedOffset, String problem) {
+        super("corrupt log segment " + file + " at byte position " + position + " (expected offset " + expectedOffset
+                + "): " + problem);
+        this.file = file;
+        this.position = position;
+        this.expectedOffset = expectedOffset;
+    }
+
+    /** The damaged segment file. */
+    public Path file() {
+        return file;
+    }
+
+    /** The byte position in {@link #file()} of the first bad record. */
+    public long position() {
+        return position;
+    }
+
+    /** The offset the record at {@link #position()} should have had. */
+    public long expectedOffset() {
+        return expectedOffset;
+    }
+}

@@ -1,0 +1,914 @@
+package dev.tenure.replicator.storage;
+
+import com.google.common.base.Preconditions;
+import dev.tenure.replicator.core.Entry;
+import dev.tenure.replicator.core.EpochHistory;
+import dev.tenure.replicator.core.ReplicaLog;
+import java.io.Closeable;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import java.util.zip.CRC32C;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@link ReplicaLog} in segment files in one directory, durable up to what {@link #sync()} returned.
+ *
+ * <h2>On disk</h2>
+ *
+ * <ul>
+ *   <li>{@code 00000000000000000000.log}, ...: segments, each named by the offset of its first record (20
+ *       digits, zero-padded). Segments hold consecutive offsets from 0 with no gap; only the last one is
+ *       appended to.
+ *   <li>A record is a 26-byte header, big-endian, then the payload: {@code [format byte = 1][type
+ *       byte][epoch long][offset long][payload length int][CRC32C int]}. The CRC32C covers type, epoch,
+ *       offset, length and payload.
+ *   <li>{@code epoch-history}: the leader epoch checkpoint (the {@link EpochHistory} in text, with a
+ *       CRC32C), replaced atomically before the first record of a new epoch is appended and after a
+ *       truncation that removed epoch starts.
+ *   <li>{@code lock}: held with a file lock while the log is open, so two processes cannot open it.
+ * </ul>
+ *
+ * <h2>Durability</h2>
+ *
+ * {@link #append} writes to the page cache only; {@link #sync()} forces what was appended and reports the
+ * log end offset now durable. Rare structural changes make themselves durable before they return, so that
+ * a crash can only lose a suffix of the last segment: a segment roll forces the full segment and the
+ * directory, a truncation forces the truncated segment and the directory after each deleted segment, and
+ * the epoch checkpoint is written with {@code fsync}. With {@link LogConfig.SyncPolicy#UNSAFE_NO_FSYNC}
+ * nothing is forced.
+ *
+ * <h2>Recovery</h2>
+ *
+ * {@link #open} reads every record and checks its header, checksum, offset and epoch. A torn tail in the
+ * last segment (an incomplete header or payload at the end of the file, a last record that fails its
+ * checksum, or a damaged record followed only by zero bytes) is what a crash leaves behind: it is cut off
+ * with a warning. Any other damage is refused with a {@link CorruptLogException}; data is never dropped
+ * silently. The epoch history is rebuilt from the records, which win over the checkpoint.
+ *
+ * <h2>Threads</h2>
+ *
+ * One thread, the replica's event thread, calls {@link #append}, {@link #truncate}, {@link #read}, {@link
+ * #epochAt} and {@link #close}. {@link #sync()} and {@link #syncWithEpoch()} may be called from any other
+ * thread (a group-commit thread) concurrently with those; concurrent sync calls run one at a time. {@link
+ * #logEndOffset()} and {@link #epochHistory()} may be called from any thread. Do not interrupt a thread
+ * inside {@code sync()}: a {@link FileChannel} closes itself when its user is interrupted, which fails the
+ * log until it is reopened.
+ *
+ * <p>An {@link IOException} while writing fails the log: every later call throws {@link
+ * IllegalStateException}; close it and open it again, which recovers what reached the disk. After {@link
+ * #close()} every call throws {@link IllegalStateException}.
+ */
+public final class SegmentedLog implements ReplicaLog, Closeable {
+    private static final Logger LOG = LoggerFactory.getLogger(SegmentedLog.class);
+
+    /** The record format this class writes. */
+    static final byte FORMAT = 1;
+    /** Bytes of a record header. */
+    static final int HEADER_BYTES = 26;
+    /** The header bytes the CRC covers: type, epoch, offset, length (after the format byte). */
+    private static final int CRC_COVERED_HEADER_BYTES = 21;
+
+    private static final int CRC_POSITION = 22;
+    static final String SEGMENT_SUFFIX = ".log";
+    private static final Pattern SEGMENT_NAME = Pattern.compile("\\d{20}\\.log");
+    private static final String LOCK_FILE = "lock";
+    /** One index entry (a file position) per this many records: 8 bytes per 32 entries in memory. */
+    static final int INDEX_INTERVAL = 32;
+    /** Appends write through a buffer flushed at about this size. */
+    private static final int WRITE_CHUNK = 1 << 20;
+
+    /** The result of a sync: entries below {@code endOffset} are durable; the last has {@code epoch}. */
+    public record Synced(long endOffset, long epoch) {}
+
+    private final Path dir;
+    private final LogConfig config;
+    private final Path checkpointFile;
+    private FileChannel lockChannel;
+    private FileLock dirLock;
+
+    /** Guards what {@link #sync()} looks at: the segment map, the unsynced set, the end, the history. */
+    private final Object lock = new Object();
+    /** Runs sync calls one at a time. */
+    private final Object syncLock = new Object();
+
+    // Changed by the event thread only, under `lock`; the event thread reads them without it.
+    private final TreeMap<Long, Segment> segments = new TreeMap<>();
+    private Segment active;
+    private volatile long logEnd;
+    private volatile EpochHistory history = EpochHistory.empty();
+    /** Segments appended to since the last sync began. */
+    private final Set<Segment> unsynced = new LinkedHashSet<>();
+    /** The lowest end a truncation set since the current sync began (MAX_VALUE for none). */
+    private long truncatedSinceSyncStart = Long.MAX_VALUE;
+
+    private volatile boolean closed;
+    private volatile IOException failure;
+
+    private ByteBuffer writeBuffer = ByteBuffer.allocate(64 * 1024);
+
+    /** One segment file. */
+    private static final class Segment {
+        final long baseOffset;
+        final Path path;
+        final FileChannel channel;
+        /** Bytes of valid records (the file size, once recovered). */
+        long size;
+        /** The offset after the last record. */
+        long endOffset;
+        /** positions[k] is the file position of the record at baseOffset + k * INDEX_INTERVAL. */
+        long[] positions = new long[8];
+
+        int indexed;
+        /** Set when a truncation deleted this segment, so a concurrent sync skips it. */
+        volatile boolean deleted;
+
+        Segment(long baseOffset, Path path, FileChannel channel) {
+            this.baseOffset = baseOffset;
+            this.path = path;
+            this.channel = channel;
+            this.endOffset = baseOffset;
+        }
+
+        void recordAt(long offset, long position) {
+            if ((offset - baseOffset) % INDEX_INTERVAL == 0) {
+                if (indexed == positions.length) {
+                    positions = Arrays.copyOf(positions, indexed * 2);
+                }
+                positions[indexed++] = position;
+            }
+        }
+
+        void truncateIndex(long newEnd) {
+            indexed = (int) ((newEnd - baseOffset + INDEX_INTERVAL - 1) / INDEX_INTERVAL);
+        }
+
+        boolean isEmpty() {
+            return endOffset == baseOffset;
+        }
+
+        @Override
+        public String toString() {
+            return path.getFileName() + "[" + baseOffset + ", " + endOffset + ")";
+        }
+    }
+
+    private SegmentedLog(Path dir, LogConfig config) {
+        this.dir = dir;
+        this.config = config;
+        this.checkpointFile = dir.resolve(EpochCheckpoint.FILE_NAME);
+    }
+
+    /**
+     * Opens the log in {@code dir}, creating the directory and an empty log if needed, and recovers it: a
+     * torn tail is cut off, the epoch history is rebuilt from the records.
+     *
+     * @throws CorruptLogException if a record before the tail is damaged or a segment file is missing
+     * @throws IOException if the files cannot be read or written, or another process has the log open
+     */
+    public static SegmentedLog open(Path dir, LogConfig config) throws IOException {
+        Preconditions.checkNotNull(dir, "dir must not be null");
+        Preconditions.checkNotNull(config, "config must not be null");
+        Files.createDirectories(dir);
+        SegmentedLog log = new SegmentedLog(dir.toAbsolutePath(), config);
+        try {
+            log.recover();
+        } catch (IOException | RuntimeException e) {
+            try {
+                log.closeFiles();
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+        return log;
+    }
+
+    /** The directory holding the log. */
+    public Path directory() {
+        return dir;
+    }
+
+    public LogConfig config() {
+        return config;
+    }
+
+    // ---- ReplicaLog ----
+
+    @Override
+    public long logEndOffset() {
+        checkUsable();
+        return logEnd;
+    }
+
+    @Override
+    public EpochHistory epochHistory() {
+        checkUsable();
+        return history;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Writes the records without forcing them; they are durable once a {@link #sync()} that began after
+     * this call returned. When the entries start a new epoch, the epoch checkpoint is written (and forced)
+     * first.
+     *
+     * @throws IllegalArgumentException if the entries do not follow the log end and its last epoch
+     * @throws UncheckedIOException if writing fails (the log is then failed)
+     */
+    @Override
+    public void append(List<Entry> entries) {
+        checkUsable();
+        if (entries.isEmpty()) {
+            return;
+        }
+        long expected = logEnd;
+        long lastEpoch = history.lastEpoch();
+        EpochHistory next = history;
+        for (Entry e : entries) {
+            if (e.offset() != expected || e.epoch() < lastEpoch) {
+                throw new IllegalArgumentException(
+                        "entry " + e + " does not follow log end " + expected + " of epoch " + lastEpoch);
+            }
+            next = next.withEntry(e.epoch(), e.offset());
+            expected++;
+            lastEpoch = e.epoch();
+        }
+        Set<Segment> written = new LinkedHashSet<>();
+        try {
+            if (!next.equals(history)) {
+                // Before the records (as Kafka does): after a crash the checkpoint may be ahead of the records,
+                // which open() trims, but never behind them.
+                EpochCheckpoint.write(checkpointFile, next, config.fsync());
+            }
+            writeRecords(entries, written);
+        } catch (IOException e) {
+            throw fail("cannot append to the log in " + dir, e);
+        }
+        synchronized (lock) {
+            unsynced.addAll(written);
+            history = next;
+            logEnd = expected;
+        }
+    }
+
+    private void writeRecords(List<Entry> entries, Set<Segment> written) throws IOException {
+        Segment seg = active;
+        ByteBuffer buf = writeBuffer;
+        buf.clear();
+        long last = -1;
+        for (Entry e : entries) {
+            int recordBytes = HEADER_BYTES + e.payload().length;
+            long segBytes = seg.size + buf.position();
+            if (segBytes > 0 && segBytes + recordBytes > config.maxSegmentBytes()) {
+                flush(seg, buf, last, written);
+                seg = roll(e.offset());
+            } else if (buf.position() > 0 && buf.position() + recordBytes > WRITE_CHUNK) {
+                flush(seg, buf, last, written);
+            }
+            if (buf.remaining() < recordBytes) {
+                ByteBuffer bigger = ByteBuffer.allocate(Math.max(buf.capacity() * 2, buf.position() + recordBytes));
+                buf.flip();
+                bigger.put(buf);
+                buf = bigger;
+                writeBuffer = bigger.capacity() <= 4 * WRITE_CHUNK ? bigger : writeBuffer;
+            }
+            seg.recordAt(e.offset(), seg.size + buf.position());
+            encode(buf, e);
+            last = e.offset();
+        }
+        flush(seg, buf, last, written);
+    }
+
+    private static void encode(ByteBuffer buf, Entry e) {
+        int start = buf.position();
+        byte[] payload = e.payload();
+        buf.put(FORMAT)
+                .put(e.type())
+                .putLong(e.epoch())
+                .putLong(e.offset())
+                .putInt(payload.length)
+                .putInt(0)
+                .put(payload);
+        CRC32C crc = new CRC32C();
+        crc.update(buf.array(), buf.arrayOffset() + start + 1, CRC_COVERED_HEADER_BYTES);
+        crc.update(payload);
+        buf.putInt(start + CRC_POSITION, (int) crc.getValue());
+    }
+
+    /** Writes the buffered records (the last at {@code lastOffset}) to the end of {@code seg}. */
+    private static void flush(Segment seg, ByteBuffer buf, long lastOffset, Set<Segment> written) throws IOException {
+        if (buf.position() == 0) {
+            return;
+        }
+        buf.flip();
+        long position = seg.size;
+        while (buf.hasRemaining()) {
+            position += seg.channel.write(buf, position);
+        }
+        buf.clear();
+        seg.size = position;
+        seg.endOffset = lastOffset + 1;
+        written.add(seg);
+    }
+
+    /** Closes the active segment and starts one at {@code baseOffset}. */
+    private Segment roll(long baseOffset) throws IOException {
+        if (config.fsync()) {
+            // Recovery treats damage in a segment that is not the last as corruption, so a segment must be
+            // complete on disk before a later one can exist.
+            active.channel.force(true);
+        }
+        Segment seg = createSegment(baseOffset);
+        synchronized (lock) {
+            segments.put(baseOffset, seg);
+            active = seg;
+        }
+        return seg;
+    }
+
+    private Segment createSegment(long baseOffset) throws IOException {
+        Path path = dir.resolve(segmentName(baseOffset));
+        FileChannel ch = FileChannel.open(
+                path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        if (config.fsync()) {
+            try {
+                AtomicFiles.forceDirectory(dir);
+            } catch (IOException e) {
+                ch.close();
+                throw e;
+            }
+        }
+        return new Segment(baseOffset, path, ch);
+    }
+
+    /** The file name of the segment starting at {@code baseOffset}. */
+    static String segmentName(long baseOffset) {
+        return String.format("%020d%s", baseOffset, SEGMENT_SUFFIX);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Truncates the segment holding {@code newEnd} and deletes the segments after it (the last first), and
+     * makes that durable before returning; then rewrites the epoch checkpoint if epoch starts were removed.
+     *
+     * @throws IllegalArgumentException unless {@code 0 <= newEnd <= logEndOffset()}
+     * @throws UncheckedIOException if the files cannot be changed (the log is then failed)
+     */
+    @Override
+    public void truncate(long newEnd) {
+        checkUsable();
+        long end = logEnd;
+        if (newEnd < 0 || newEnd > end) {
+            throw new IllegalArgumentException("cannot truncate to " + newEnd + " a log ending at " + end);
+        }
+        if (newEnd == end) {
+            return;
+        }
+        EpochHistory before = history;
+        EpochHistory next = before.truncatedTo(newEnd);
+        Segment keep = newEnd == 0
+                ? segments.firstEntry().getValue()
+                : segments.floorEntry(newEnd - 1).getValue();
+        List<Segment> removed = new ArrayList<>(
+                segments.tailMap(keep.baseOffset, false).descendingMap().values());
+        try {
+            long position = newEnd == keep.endOffset ? keep.size : positionOf(keep, newEnd);
+            synchronized (lock) {
+                for (Segment s : removed) {
+                    s.deleted = true;
+                    segments.remove(s.baseOffset);
+                    unsynced.remove(s);
+                }
+                active = keep;
+                logEnd = newEnd;
+                history = next;
+                truncatedSinceSyncStart = Math.min(truncatedSinceSyncStart, newEnd);
+            }
+            // Last segment first, each deletion durable before the next: a crash leaves a prefix of the
+            // segments, never a gap.
+            for (Segment s : removed) {
+                s.channel.close();
+                Files.delete(s.path);
+                if (config.fsync()) {
+                    AtomicFiles.forceDirectory(dir);
+                }
+            }
+            keep.channel.truncate(position);
+            if (config.fsync()) {
+                // New appends overwrite the cut-off bytes; if the cut were lost in a crash, stale records
+                // could follow new ones, which recovery would have to refuse as corruption.
+                keep.channel.force(true);
+            }
+            keep.size = position;
+            keep.endOffset = newEnd;
+            keep.truncateIndex(newEnd);
+            if (!next.equals(before)) {
+                EpochCheckpoint.write(checkpointFile, next, config.fsync());
+            }
+        } catch (IOException e) {
+            throw fail("cannot truncate the log in " + dir + " to " + newEnd, e);
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Reads from the segment files (through the page cache) and checks every record's checksum.
+     *
+     * @return the entries from {@code from}; empty if {@code from >= logEndOffset()}
+     * @throws IllegalArgumentException if {@code from < 0} or {@code maxEntries < 1}
+     * @throws UncheckedIOException if reading fails or a record fails its checksum
+     */
+    @Override
+    public List<Entry> read(long from, int maxEntries, long maxBytes) {
+        checkUsable();
+        Preconditions.checkArgument(from >= 0, "from must be >= 0, was %s", from);
+        Preconditions.checkArgument(maxEntries >= 1, "maxEntries must be >= 1, was %s", maxEntries);
+        List<Entry> batch = new ArrayList<>();
+        long end = logEnd;
+        if (from >= end) {
+            return batch;
+        }
+        long bytes = 0;
+        long offset = from;
+        Map.Entry<Long, Segment> current = segments.floorEntry(from);
+        try {
+            while (current != null && offset < end && batch.size() < maxEntries) {
+                Segment seg = current.getValue();
+                PositionalReader reader = new PositionalReader(seg.channel, seg.path, seg.size);
+                long position = positionOf(seg, offset, reader);
+                while (offset < seg.endOffset && batch.size() < maxEntries) {
+                    Entry e = readRecord(seg, reader, position, offset);
+                    bytes += e.sizeInBytes();
+                    if (!batch.isEmpty() && bytes > maxBytes) {
+                        return batch;
+                    }
+                    batch.add(e);
+                    position += HEADER_BYTES + e.payload().length;
+                    offset++;
+                }
+                current = segments.higherEntry(seg.baseOffset);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read offset " + offset + " of the log in " + dir, e);
+        }
+        return batch;
+    }
+
+    private Entry readRecord(Segment seg, PositionalReader reader, long position, long offset) throws IOException {
+        ByteBuffer h = reader.bytes(position, HEADER_BYTES);
+        if (h == null) {
+            throw new CorruptLogException(seg.path, position, offset, "record header beyond the end of the segment");
+        }
+        int p = h.position();
+        byte format = h.get(p);
+        byte type = h.get(p + 1);
+        long epoch = h.getLong(p + 2);
+        long recordOffset = h.getLong(p + 10);
+        int length = h.getInt(p + 18);
+        int storedCrc = h.getInt(p + CRC_POSITION);
+        CRC32C crc = new CRC32C();
+        crc.update(h.position(p + 1).limit(p + 1 + CRC_COVERED_HEADER_BYTES));
+        ByteBuffer payload = length < 0 ? null : reader.bytes(position + HEADER_BYTES, length);
+        if (format != FORMAT || payload == null) {
+            throw new CorruptLogException(seg.path, position, offset, "bad record header");
+        }
+        byte[] data = new byte[length];
+        payload.get(data);
+        crc.update(data);
+        if ((int) crc.getValue() != storedCrc) {
+            throw new CorruptLogException(seg.path, position, offset, "checksum mismatch");
+        }
+        if (recordOffset != offset) {
+            throw new CorruptLogException(seg.path, position, offset, "found offset " + recordOffset);
+        }
+        return new Entry(epoch, recordOffset, type, data);
+    }
+
+    /** The file position of the record at {@code offset} in {@code seg}. */
+    private long positionOf(Segment seg, long offset) throws IOException {
+        return positionOf(seg, offset, new PositionalReader(seg.channel, seg.path, seg.size));
+    }
+
+    private long positionOf(Segment seg, long offset, PositionalReader reader) throws IOException {
+        int k = (int) ((offset - seg.baseOffset) / INDEX_INTERVAL);
+        long position = seg.positions[k];
+        for (long o = seg.baseOffset + (long) k * INDEX_INTERVAL; o < offset; o++) {
+            ByteBuffer h = reader.bytes(position, HEADER_BYTES);
+            if (h == null) {
+                throw new CorruptLogException(seg.path, position, o, "record header beyond the end of the segment");
+            }
+            position += HEADER_BYTES + h.getInt(h.position() + 18);
+        }
+        return position;
+    }
+
+    // ---- durability ----
+
+    /**
+     * Makes every entry appended before this call durable and returns the log end offset that is now
+     * durable. Safe to call from a thread other than the event thread, concurrently with appends,
+     * truncations and reads.
+     *
+     * <p>The end is taken before forcing, so entries appended meanwhile are left to the next sync. If a
+     * truncation ran meanwhile, the result is capped at the lowest end it set, so it never exceeds the log
+     * end at return. A caller that reports the result back to the event thread later should use {@link
+     * #syncWithEpoch()}, whose epoch lets the event thread tell whether the log changed in between.
+     *
+     * @throws IOException if forcing fails; the log is then failed (the kernel may have dropped the pages
+     *     that could not be written, so a retry could falsely succeed)
+     * @throws IllegalStateException if the log is closed or failed
+     */
+    public long sync() throws IOException {
+        return syncWithEpoch().endOffset();
+    }
+
+    /** As {@link #sync()}, also returning the epoch of the last durable entry (0 if none) at that moment. */
+    public Synced syncWithEpoch() throws IOException {
+        synchronized (syncLock) {
+            long end;
+            List<Segment> toForce;
+            synchronized (lock) {
+                checkUsable();
+                end = logEnd;
+                toForce = new ArrayList<>(unsynced);
+                unsynced.clear();
+                truncatedSinceSyncStart = Long.MAX_VALUE;
+            }
+            if (config.fsync()) {
+                // Not under `lock`: the event thread keeps appending while the disk works.
+                for (Segment s : toForce) {
+                    try {
+                        s.channel.force(true);
+                    } catch (ClosedChannelException e) {
+                        if (s.deleted) {
+                            continue; // a truncation removed it: nothing in it is part of the log any more
+                        }
+                        checkUsable();
+                        throw fail("cannot sync " + s.path + ": its channel was closed", e);
+                    } catch (IOException e) {
+                        throw fail("cannot sync " + s.path, e);
+                    }
+                }
+            }
+            synchronized (lock) {
+                checkUsable();
+                long durable = Math.min(end, truncatedSinceSyncStart);
+                return new Synced(durable, durable == 0 ? 0 : history.epochAt(durable - 1));
+            }
+        }
+    }
+
+    // ---- lifecycle ----
+
+    /**
+     * Closes the files. Does not sync: entries not synced may or may not be found when the log is opened
+     * again. Idempotent; call it from the event thread once the sync thread has stopped (a sync running
+     * meanwhile fails with {@link IllegalStateException}).
+     */
+    @Override
+    public void close() throws IOException {
+        synchronized (lock) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        closeFiles();
+    }
+
+    private void closeFiles() throws IOException {
+        IOException first = null;
+        List<Segment> all;
+        synchronized (lock) {
+            all = new ArrayList<>(segments.values());
+        }
+        for (Segment s : all) {
+            try {
+                s.channel.close();
+            } catch (IOException e) {
+                first = first == null ? e : first;
+            }
+        }
+        try {
+            if (dirLock != null) {
+                dirLock.release();
+            }
+            if (lockChannel != null) {
+                lockChannel.close();
+            }
+        } catch (IOException e) {
+            first = first == null ? e : first;
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    private void checkUsable() {
+        if (closed) {
+            throw new IllegalStateException("log is closed");
+        }
+        IOException f = failure;
+        if (f != null) {
+            throw new IllegalStateException("the log in " + dir + " failed earlier; close it and open it again", f);
+        }
+    }
+
+    private UncheckedIOException fail(String message, IOException cause) {
+        if (failure == null) {
+            failure = cause;
+        }
+        LOG.error("{}; the log is failed until reopened", message, cause);
+        return new UncheckedIOException(message, cause);
+    }
+
+    // ---- recovery ----
+
+    private void recover() throws IOException {
+        lockChannel = FileChannel.open(dir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        try {
+            dirLock = lockChannel.tryLock();
+        } catch (OverlappingFileLockException e) {
+            throw new IOException("the log in " + dir + " is already open in this process", e);
+        }
+        if (dirLock == null) {
+            throw new IOException("the log in " + dir + " is open in another process");
+        }
+        Files.deleteIfExists(AtomicFiles.tempFor(checkpointFile));
+
+        List<Path> files;
+        try (Stream<Path> list = Files.list(dir)) {
+            files = list.filter(p ->
+                            SEGMENT_NAME.matcher(p.getFileName().toString()).matches())
+                    .sorted()
+                    .toList();
+        }
+        if (files.isEmpty()) {
+            if (Files.exists(checkpointFile)) {
+                // Segment 0 is created (durably) before the checkpoint is ever written.
+                throw new CorruptLogException(
+                        dir.resolve(segmentName(0)), 0, 0, "no segment file, but " + checkpointFile + " exists");
+            }
+            Segment first = createSegment(0);
+            segments.put(0L, first);
+        }
+        long expected = 0;
+        long prevEpoch = 0;
+        EpochHistory scanned = EpochHistory.empty();
+        for (int i = 0; i < files.size(); i++) {
+            Path path = files.get(i);
+            String name = path.getFileName().toString();
+            long base;
+            try {
+                base = Long.parseLong(name.substring(0, name.length() - SEGMENT_SUFFIX.length()));
+            } catch (NumberFormatException e) {
+                throw new CorruptLogException(path, 0, expected, "the file name is not a segment's base offset");
+            }
+            if (base != expected) {
+                throw new CorruptLogException(
+                        path,
+                        0,
+                        expected,
+                        i == 0
+                                ? "the first segment starts at offset " + base + ", not 0"
+                                : "the segment starts at offset " + base + " but the previous one ends at " + expected
+                                        + (base > expected ? " (a segment file is missing)" : ""));
+            }
+            if (i > 0 && segments.lastEntry().getValue().isEmpty()) {
+                Segment prev = segments.lastEntry().getValue();
+                throw new CorruptLogException(prev.path, 0, expected, "an empty segment is followed by " + path);
+            }
+            Segment seg =
+                    new Segment(base, path, FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE));
+            segments.put(base, seg);
+            scanned = scan(seg, i == files.size() - 1, prevEpoch, scanned);
+            prevEpoch = scanned.lastEpoch();
+            expected = seg.endOffset;
+        }
+        active = segments.lastEntry().getValue();
+        logEnd = active.endOffset;
+        history = reconcileCheckpoint(scanned);
+        LOG.info(
+                "Opened the log in {}: {} segment(s), log end offset {}, epoch history {}",
+                dir,
+                segments.size(),
+                logEnd,
+                history);
+    }
+
+    /** Reads and checks every record of {@code seg}; returns {@code history} with the records' epochs added. */
+    private EpochHistory scan(Segment seg, boolean last, long prevEpoch, EpochHistory history) throws IOException {
+        long fileSize = seg.channel.size();
+        PositionalReader reader = new PositionalReader(seg.channel, seg.path, fileSize);
+        long position = 0;
+        long offset = seg.baseOffset;
+        while (position < fileSize) {
+            String problem;
+            long recordEnd; // where the damaged record ends, or -1 if its header cannot tell
+            ByteBuffer h = reader.bytes(position, HEADER_BYTES);
+            if (h == null) {
+                problem = "incomplete record header (" + (fileSize - position) + " bytes before the end of the file)";
+                recordEnd = fileSize;
+            } else {
+                int p = h.position();
+                byte format = h.get(p);
+                byte type = h.get(p + 1);
+                long epoch = h.getLong(p + 2);
+                long recordOffset = h.getLong(p + 10);
+                int length = h.getInt(p + 18);
+                int storedCrc = h.getInt(p + CRC_POSITION);
+                CRC32C crc = new CRC32C();
+                crc.update(h.position(p + 1).limit(p + 1 + CRC_COVERED_HEADER_BYTES));
+                if (format != FORMAT) {
+                    problem = "unknown record format " + format;
+                    recordEnd = -1;
+                } else if (length < 0) {
+                    problem = "negative payload length " + length;
+                    recordEnd = -1;
+                } else if (position + HEADER_BYTES + length > fileSize) {
+                    problem = "incomplete payload (" + length + " bytes announced, "
+                            + (fileSize - position - HEADER_BYTES) + " in the file)";
+                    recordEnd = fileSize;
+                } else {
+                    crc.update(reader.bytes(position + HEADER_BYTES, length));
+                    recordEnd = position + HEADER_BYTES + length;
+                    if ((int) crc.getValue() != storedCrc) {
+                        problem = "checksum mismatch";
+                    } else {
+                        // An intact record: anything wrong with it now is not a torn write.
+                        if (type != Entry.DATA && type != Entry.EPOCH_START) {
+                            throw new CorruptLogException(seg.path, position, offset, "unknown entry type " + type);
+                        }
+                        if (recordOffset != offset) {
+                            throw new CorruptLogException(
+                                    seg.path,
+                                    position,
+                                    offset,
+                                    (recordOffset < offset ? "repeated offset " : "gap: found offset ") + recordOffset);
+                        }
+                        if (epoch <= 0 || epoch < prevEpoch) {
+                            throw new CorruptLogException(
+                                    seg.path, position, offset, "epoch " + epoch + " after epoch " + prevEpoch);
+                        }
+                        seg.recordAt(offset, position);
+                        history = history.withEntry(epoch, offset);
+                        prevEpoch = epoch;
+                        offset++;
+                        position = recordEnd;
+                        continue;
+                    }
+                }
+            }
+            boolean torn = last && (recordEnd == fileSize || zerosFrom(reader, position, fileSize));
+            if (!torn) {
+                throw new CorruptLogException(
+                        seg.path,
+                        position,
+                        offset,
+                        problem + (last ? ", with more data after it" : ", in a segment that is not the last"));
+            }
+            LOG.warn(
+                    "Truncating the torn tail of {} at byte position {} (offset {}): {}; {} byte(s) dropped",
+                    seg.path,
+                    position,
+                    offset,
+                    problem,
+                    fileSize - position);
+            seg.channel.truncate(position);
+            if (config.fsync()) {
+                seg.channel.force(true);
+            }
+            break;
+        }
+        seg.size = position;
+        seg.endOffset = offset;
+        return history;
+    }
+
+    /** Whether every byte from {@code position} to {@code end} is zero (space allocated but never written). */
+    private static boolean zerosFrom(PositionalReader reader, long position, long end) throws IOException {
+        for (long p = position; p < end; ) {
+            int n = (int) Math.min(PositionalReader.CHUNK, end - p);
+            ByteBuffer b = reader.bytes(p, n);
+            while (b.hasRemaining()) {
+                if (b.get() != 0) {
+                    return false;
+                }
+            }
+            p += n;
+        }
+        return true;
+    }
+
+    /** Loads the epoch checkpoint and checks it against the records, which win; rewrites it if needed. */
+    private EpochHistory reconcileCheckpoint(EpochHistory scanned) throws IOException {
+        EpochHistory stored;
+        try {
+            stored = EpochCheckpoint.read(checkpointFile);
+        } catch (EpochCheckpoint.CorruptCheckpointException e) {
+            LOG.warn("{}; rebuilding it from the records: {}", e.getMessage(), scanned);
+            EpochCheckpoint.write(checkpointFile, scanned, config.fsync());
+            return scanned;
+        }
+        if (stored == null) {
+            if (logEnd > 0) {
+                LOG.warn(
+                        "The epoch history checkpoint {} is missing; rebuilding it from the records: {}",
+                        checkpointFile,
+                        scanned);
+            }
+            EpochCheckpoint.write(checkpointFile, scanned, config.fsync());
+            return scanned;
+        }
+        EpochHistory trimmed = stored.truncatedTo(logEnd);
+        if (!trimmed.equals(scanned)) {
+            LOG.warn(
+                    "The epoch history checkpoint {} says {} but the records say {}; the records win, rewriting it",
+                    checkpointFile,
+                    trimmed,
+                    scanned);
+            EpochCheckpoint.write(checkpointFile, scanned, config.fsync());
+        } else if (!trimmed.equals(stored)) {
+            // Written before records that did not reach the disk.
+            LOG.info(
+                    "Dropping epoch starts at or after the log end {} from {}: {} becomes {}",
+                    logEnd,
+                    checkpointFile,
+                    stored,
+                    scanned);
+            EpochCheckpoint.write(checkpointFile, scanned, config.fsync());
+        }
+        return scanned;
+    }
+
+    /** Positional reads through a buffer: recovery and reads touch a file front to back. */
+    private static final class PositionalReader {
+        static final int CHUNK = 64 * 1024;
+
+        private final FileChannel channel;
+        private final Path path;
+        private final long limit;
+        private ByteBuffer window = ByteBuffer.allocate(0);
+        private long windowStart;
+
+        PositionalReader(FileChannel channel, Path path, long limit) {
+            this.channel = channel;
+            this.path = path;
+            this.limit = limit;
+        }
+
+        /**
+         * A buffer whose position..limit holds the {@code n} bytes at {@code position}, or null if the file
+         * ends (at the reader's limit) before them. Valid until the next call.
+         */
+        ByteBuffer bytes(long position, int n) throws IOException {
+            if (n < 0 || position + n > limit) {
+                return null;
+            }
+            if (position < windowStart || position + n > windowStart + window.limit()) {
+                int want = (int) Math.min(Math.max(n, CHUNK), limit - position);
+                if (window.capacity() < want) {
+                    window = ByteBuffer.allocate(Math.max(want, CHUNK));
+                }
+                window.clear().limit(want);
+                while (window.hasRemaining()) {
+                    if (channel.read(window, position + window.position()) < 0) {
+                        throw new EOFException(path + " ended at " + (position + window.position())
+                                + " while reading up to " + (position + want));
+                    }
+                }
+                window.flip();
+                windowStart = position;
+            }
+            int start = (int) (position - windowStart);
+            return window.duplicate().position(start).limit(start + n);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "SegmentedLog{" + dir + ", end=" + logEnd + ", history=" + history + "}";
+    }
+}

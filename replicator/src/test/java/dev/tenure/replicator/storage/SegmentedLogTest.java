@@ -1,0 +1,770 @@
+package dev.tenure.replicator.storage;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import dev.tenure.replicator.core.Entry;
+import dev.tenure.replicator.core.EpochHistory;
+import dev.tenure.replicator.storage.LogConfig.SyncPolicy;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+
+class SegmentedLogTest {
+    /** Payload bytes of the fixed-size entries, so a record is RECORD bytes long. */
+    private static final int PAYLOAD = 10;
+
+    private static final int RECORD = SegmentedLog.HEADER_BYTES + PAYLOAD;
+
+    @TempDir
+    Path root;
+
+    /** The log directory (copies for crash simulations go next to it). */
+    private Path dir;
+
+    private final List<SegmentedLog> opened = new ArrayList<>();
+    private ListAppender<ILoggingEvent> logged;
+
+    @BeforeEach
+    void captureLogs() {
+        dir = root.resolve("log");
+        logged = new ListAppender<>();
+        logged.start();
+        ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(SegmentedLog.class)).addAppender(logged);
+    }
+
+    @AfterEach
+    void closeLogs() throws IOException {
+        ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(SegmentedLog.class)).detachAppender(logged);
+        for (SegmentedLog log : opened) {
+            log.close();
+        }
+    }
+
+    private SegmentedLog open(long maxSegmentBytes) throws IOException {
+        SegmentedLog log = SegmentedLog.open(
+                dir, LogConfig.builder().maxSegmentBytes(maxSegmentBytes).build());
+        opened.add(log);
+        return log;
+    }
+
+    private SegmentedLog reopen(SegmentedLog log) throws IOException {
+        log.close();
+        return open(log.config().maxSegmentBytes());
+    }
+
+    private static byte[] payload(long offset, int size) {
+        byte[] p = new byte[size];
+        for (int i = 0; i < size; i++) {
+            p[i] = (byte) (offset * 31 + i);
+        }
+        return p;
+    }
+
+    /** {@code count} data entries of {@code epoch} from {@code from}, PAYLOAD bytes each. */
+    private static List<Entry> data(long epoch, long from, int count) {
+        List<Entry> list = new ArrayList<>();
+        for (long o = from; o < from + count; o++) {
+            list.add(Entry.data(epoch, o, payload(o, PAYLOAD)));
+        }
+        return list;
+    }
+
+    private static List<Entry> all(SegmentedLog log) {
+        return log.read(0, Integer.MAX_VALUE, Long.MAX_VALUE);
+    }
+
+    private List<Path> segmentFiles() throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> p.getFileName().toString().endsWith(".log"))
+                    .sorted()
+                    .collect(Collectors.toList());
+        }
+    }
+
+    private static void flipByte(Path file, long position) throws IOException {
+        byte[] bytes = Files.readAllBytes(file);
+        bytes[(int) position] ^= 0x5a;
+        Files.write(file, bytes);
+    }
+
+    private static void cut(Path file, long size) throws IOException {
+        try (var ch = java.nio.channels.FileChannel.open(file, StandardOpenOption.WRITE)) {
+            ch.truncate(size);
+        }
+    }
+
+    private List<String> warnings() {
+        return logged.list.stream()
+                .filter(e -> e.getLevel() == Level.WARN)
+                .map(ILoggingEvent::getFormattedMessage)
+                .collect(Collectors.toList());
+    }
+
+    // ---- append and read ----
+
+    @Test
+    void appendedEntriesReadBackAcrossSegmentRolls() throws IOException {
+        SegmentedLog log = open(1024);
+        Random random = new Random(42);
+        List<Entry> model = new ArrayList<>();
+        long epoch = 1;
+        while (model.size() < 600) {
+            if (random.nextInt(10) == 0) {
+                epoch++;
+                model.add(Entry.epochStart(epoch, model.size()));
+                log.append(model.subList(model.size() - 1, model.size()));
+            }
+            List<Entry> batch = new ArrayList<>();
+            for (int i = random.nextInt(8); i >= 0; i--) {
+                long o = model.size() + batch.size();
+                batch.add(Entry.data(epoch, o, payload(o, random.nextInt(120))));
+            }
+            log.append(batch);
+            model.addAll(batch);
+        }
+        assertTrue(segmentFiles().size() > 10, "segments: " + segmentFiles());
+        assertEquals(model.size(), log.logEndOffset());
+        assertEquals(model, all(log));
+        for (int i = 0; i < 300; i++) {
+            int from = random.nextInt(model.size());
+            int maxEntries = 1 + random.nextInt(50);
+            long maxBytes = random.nextInt(2000);
+            List<Entry> got = log.read(from, maxEntries, maxBytes);
+            assertFalse(got.isEmpty(), "a read below the log end returns at least one entry");
+            assertEquals(model.subList(from, from + got.size()), got);
+            long bytes = got.stream().mapToLong(Entry::sizeInBytes).sum();
+            assertTrue(got.size() == 1 || bytes <= maxBytes, "maxBytes respected");
+            assertTrue(got.size() <= maxEntries);
+            boolean full = from + got.size() == model.size() || got.size() == maxEntries;
+            assertTrue(full || bytes + model.get(from + got.size()).sizeInBytes() > maxBytes, "no early stop");
+        }
+        assertEquals(List.of(), log.read(model.size(), 10, 1000), "a read at the log end is empty");
+    }
+
+    @Test
+    void segmentFilesAreNamedByTheOffsetOfTheirFirstRecord() throws IOException {
+        SegmentedLog log = open(10 * RECORD);
+        log.append(data(1, 0, 35));
+        List<Path> files = segmentFiles();
+        assertEquals("00000000000000000000.log", files.get(0).getFileName().toString());
+        assertEquals(
+                List.of(
+                        "00000000000000000000.log",
+                        "00000000000000000010.log",
+                        "00000000000000000020.log",
+                        "00000000000000000030.log"),
+                files.stream().map(p -> p.getFileName().toString()).collect(Collectors.toList()));
+        for (Path f : files) {
+            ByteBuffer header = ByteBuffer.wrap(Files.readAllBytes(f), 0, SegmentedLog.HEADER_BYTES);
+            assertEquals(1, header.get(), "format byte");
+            assertEquals(Entry.DATA, header.get());
+            assertEquals(1, header.getLong(), "epoch");
+            String name = f.getFileName().toString();
+            assertEquals(Long.parseLong(name.substring(0, 20)), header.getLong(), "offset of " + name);
+            assertEquals(PAYLOAD, header.getInt());
+        }
+    }
+
+    @Test
+    void appendRefusesEntriesThatDoNotFollowTheLogEnd() throws IOException {
+        SegmentedLog log = open(4096);
+        log.append(data(2, 0, 3));
+        assertThrows(IllegalArgumentException.class, () -> log.append(data(2, 4, 1)), "gap");
+        assertThrows(IllegalArgumentException.class, () -> log.append(data(2, 2, 1)), "repeat");
+        assertThrows(IllegalArgumentException.class, () -> log.append(data(1, 3, 1)), "lower epoch");
+        List<Entry> unordered = new ArrayList<>(data(3, 3, 1));
+        unordered.addAll(data(2, 4, 1));
+        assertThrows(IllegalArgumentException.class, () -> log.append(unordered), "decreasing within a batch");
+        assertEquals(3, log.logEndOffset(), "a refused batch appends nothing");
+        assertEquals(data(2, 0, 3), all(reopen(log)));
+    }
+
+    @Test
+    void reopenRestoresEntriesLogEndAndEpochHistory() throws IOException {
+        SegmentedLog log = open(300);
+        log.append(List.of(Entry.epochStart(1, 0)));
+        log.append(data(1, 1, 20));
+        log.append(List.of(Entry.epochStart(4, 21)));
+        log.append(data(4, 22, 20));
+        log.sync();
+        List<Entry> before = all(log);
+        EpochHistory history = log.epochHistory();
+        assertEquals(EpochHistory.of(List.of(new EpochHistory.Start(1, 0), new EpochHistory.Start(4, 21))), history);
+
+        SegmentedLog again = reopen(log);
+        assertEquals(42, again.logEndOffset());
+        assertEquals(before, all(again));
+        assertEquals(history, again.epochHistory());
+        assertEquals(4, again.epochAt(41));
+        assertEquals(1, again.epochAt(20));
+        assertEquals(List.of(), warnings(), "a clean reopen warns about nothing");
+        again.append(data(4, 42, 1));
+        assertEquals(43, reopen(again).logEndOffset());
+    }
+
+    @Test
+    void anEmptyDirectoryOpensAsAnEmptyLog() throws IOException {
+        SegmentedLog log = open(4096);
+        assertEquals(0, log.logEndOffset());
+        assertEquals(EpochHistory.empty(), log.epochHistory());
+        assertEquals(List.of(), log.read(0, 10, 100));
+        assertEquals(0, log.sync());
+        assertEquals(List.of(dir.resolve("00000000000000000000.log")), segmentFiles());
+        assertEquals(0, reopen(log).logEndOffset());
+    }
+
+    // ---- recovery: torn tails ----
+
+    @Test
+    void aRecordCutMidPayloadIsTruncatedOnOpenAndTheLogAcceptsAppends() throws IOException {
+        SegmentedLog log = open(1 << 20);
+        log.append(data(1, 0, 10));
+        log.close();
+        Path segment = segmentFiles().get(0);
+        cut(segment, 10L * RECORD - 4);
+
+        SegmentedLog again = open(1 << 20);
+        assertEquals(9, again.logEndOffset());
+        assertEquals(data(1, 0, 9), all(again));
+        assertEquals(9L * RECORD, Files.size(segment));
+        assertTrue(
+                warnings().stream()
+                        .anyMatch(w -> w.contains(segment.toString()) && w.contains("position " + 9 * RECORD)),
+                "the warning names the file and position: " + warnings());
+        again.append(data(2, 9, 5));
+        assertEquals(data(1, 0, 9), reopen(again).read(0, 9, Long.MAX_VALUE));
+        assertEquals(14, opened.get(opened.size() - 1).logEndOffset());
+    }
+
+    @Test
+    void aRecordCutMidHeaderIsTruncatedOnOpen() throws IOException {
+        SegmentedLog log = open(1 << 20);
+        log.append(data(1, 0, 10));
+        log.close();
+        cut(segmentFiles().get(0), 9L * RECORD + 7);
+        SegmentedLog again = open(1 << 20);
+        assertEquals(9, again.logEndOffset());
+        again.append(data(1, 9, 1));
+        assertEquals(data(1, 0, 10), all(reopen(again)));
+    }
+
+    @Test
+    void aCorruptedLastRecordIsTruncatedOnOpen() throws IOException {
+        SegmentedLog log = open(1 << 20);
+        log.append(data(1, 0, 10));
+        log.close();
+        flipByte(segmentFiles().get(0), 9L * RECORD + SegmentedLog.HEADER_BYTES + 3);
+        SegmentedLog again = open(1 << 20);
+        assertEquals(9, again.logEndOffset());
+        assertEquals(data(1, 0, 9), all(again));
+        assertTrue(
+                warnings().stream().anyMatch(w -> w.contains("checksum mismatch")),
+                warnings().toString());
+    }
+
+    @Test
+    void zeroBytesAfterTheLastRecordAreTruncatedOnOpen() throws IOException {
+        SegmentedLog log = open(1 << 20);
+        log.append(data(1, 0, 10));
+        log.close();
+        Path segment = segmentFiles().get(0);
+        Files.write(segment, new byte[5000], StandardOpenOption.APPEND);
+        SegmentedLog again = open(1 << 20);
+        assertEquals(data(1, 0, 10), all(again));
+        assertEquals(10L * RECORD, Files.size(segment));
+    }
+
+    @Test
+    void syncedEntriesSurviveACrashThatLosesAnyPartOfTheUnsyncedTail() throws IOException {
+        SegmentedLog log = open(1 << 20);
+        log.append(data(1, 0, 20));
+        assertEquals(20, log.sync());
+        log.append(data(2, 20, 10));
+        Path segment = segmentFiles().get(0);
+        byte[] full = Files.readAllBytes(segment);
+        List<Entry> expected = all(log);
+        Files.copy(dir.resolve(EpochCheckpoint.FILE_NAME), root.resolve("checkpoint-copy"));
+        log.close();
+
+        // A crash keeps the synced prefix and any prefix of what followed (the page cache writes back in order
+        // here; a torn write within a record is covered by the torn-tail tests).
+        for (int keep = 20 * RECORD; keep <= full.length; keep += 17) {
+            Path copy = Files.createDirectories(root.resolve("crash-" + keep));
+            Files.write(copy.resolve(segment.getFileName()), java.util.Arrays.copyOf(full, keep));
+            Files.copy(root.resolve("checkpoint-copy"), copy.resolve(EpochCheckpoint.FILE_NAME));
+            try (SegmentedLog recovered = SegmentedLog.open(copy, LogConfig.defaults())) {
+                long end = recovered.logEndOffset();
+                assertEquals(keep / RECORD, end, "records wholly kept in " + keep + " bytes");
+                assertEquals(expected.subList(0, (int) end), all(recovered));
+                assertEquals(end > 20 ? 2 : 1, recovered.epochHistory().lastEpoch());
+            }
+        }
+    }
+
+    // ---- recovery: corruption before the tail ----
+
+    @Test
+    void aDamagedRecordFollowedByOthersIsCorruptionNamingFileAndPosition() throws IOException {
+        SegmentedLog log = open(1 << 20);
+        log.append(data(1, 0, 10));
+        log.close();
+        Path segment = segmentFiles().get(0);
+        flipByte(segment, 4L * RECORD + SegmentedLog.HEADER_BYTES + 1);
+
+        CorruptLogException e = assertThrows(CorruptLogException.class, () -> open(1 << 20));
+        assertEquals(segment, e.file());
+        assertEquals(4L * RECORD, e.position());
+        assertEquals(4, e.expectedOffset());
+        assertTrue(e.getMessage().contains(segment.toString()), e.getMessage());
+        assertTrue(e.getMessage().contains("position " + 4 * RECORD), e.getMessage());
+        assertTrue(e.getMessage().contains("expected offset 4"), e.getMessage());
+        assertEquals(10L * RECORD, Files.size(segment), "nothing is dropped");
+    }
+
+    @Test
+    void aDamagedHeaderFollowedByOthersIsCorruption() throws IOException {
+        SegmentedLog log = open(1 << 20);
+        log.append(data(1, 0, 10));
+        log.close();
+        flipByte(segmentFiles().get(0), 6L * RECORD); // the format byte
+        CorruptLogException e = assertThrows(CorruptLogException.class, () -> open(1 << 20));
+        assertEquals(6L * RECORD, e.position());
+    }
+
+    @Test
+    void damageInASegmentThatIsNotTheLastIsCorruptionEvenAtItsEnd() throws IOException {
+        SegmentedLog log = open(10 * RECORD);
+        log.append(data(1, 0, 25));
+        log.close();
+        Path first = segmentFiles().get(0);
+        byte[] original = Files.readAllBytes(first);
+
+        flipByte(first, 9L * RECORD + SegmentedLog.HEADER_BYTES); // its last record
+        CorruptLogException e = assertThrows(CorruptLogException.class, () -> open(10 * RECORD));
+        assertEquals(first, e.file());
+        assertEquals(9L * RECORD, e.position());
+        assertTrue(e.getMessage().contains("not the last"), e.getMessage());
+
+        Files.write(first, original);
+        cut(first, 9L * RECORD + 5); // torn, but not at the tail of the log
+        e = assertThrows(CorruptLogException.class, () -> open(10 * RECORD));
+        assertEquals(first, e.file());
+        assertEquals(9L * RECORD, e.position());
+    }
+
+    @Test
+    void aMissingSegmentFileIsCorruption() throws IOException {
+        SegmentedLog log = open(10 * RECORD);
+        log.append(data(1, 0, 35));
+        log.close();
+        Files.delete(dir.resolve("00000000000000000010.log"));
+        CorruptLogException e = assertThrows(CorruptLogException.class, () -> open(10 * RECORD));
+        assertEquals(dir.resolve("00000000000000000020.log"), e.file());
+        assertEquals(10, e.expectedOffset());
+        assertTrue(e.getMessage().contains("missing"), e.getMessage());
+
+        Files.delete(dir.resolve("00000000000000000000.log"));
+        e = assertThrows(CorruptLogException.class, () -> open(10 * RECORD));
+        assertEquals(0, e.expectedOffset());
+    }
+
+    @Test
+    void aGapOrARepeatedOffsetIsCorruption() throws IOException {
+        SegmentedLog log = open(1 << 20);
+        log.append(data(1, 0, 10));
+        log.close();
+        Path segment = segmentFiles().get(0);
+        byte[] original = Files.readAllBytes(segment);
+
+        // Record 3 cut out: record 4 follows record 2, intact.
+        ByteBuffer gap = ByteBuffer.allocate(original.length - RECORD);
+        gap.put(original, 0, 3 * RECORD).put(original, 4 * RECORD, original.length - 4 * RECORD);
+        Files.write(segment, gap.array());
+        CorruptLogException e = assertThrows(CorruptLogException.class, () -> open(1 << 20));
+        assertEquals(3L * RECORD, e.position());
+        assertTrue(e.getMessage().contains("gap"), e.getMessage());
+
+        // Record 3 twice.
+        ByteBuffer repeat = ByteBuffer.allocate(original.length + RECORD);
+        repeat.put(original, 0, 4 * RECORD).put(original, 3 * RECORD, original.length - 3 * RECORD);
+        Files.write(segment, repeat.array());
+        e = assertThrows(CorruptLogException.class, () -> open(1 << 20));
+        assertEquals(4L * RECORD, e.position());
+        assertTrue(e.getMessage().contains("repeated"), e.getMessage());
+    }
+
+    @Test
+    void aLogWhoseSegmentFilesAreAllGoneIsCorruptionNotAnEmptyLog() throws IOException {
+        SegmentedLog log = open(1 << 20);
+        log.append(data(1, 0, 3));
+        log.close();
+        Files.delete(segmentFiles().get(0));
+        CorruptLogException e = assertThrows(CorruptLogException.class, () -> open(1 << 20));
+        assertEquals(dir.resolve("00000000000000000000.log"), e.file());
+    }
+
+    @Test
+    void aRecordDamagedWhileTheLogIsOpenFailsTheReadInsteadOfReturningIt() throws IOException {
+        SegmentedLog log = open(1 << 20);
+        log.append(data(1, 0, 10));
+        flipByte(segmentFiles().get(0), 5L * RECORD + SegmentedLog.HEADER_BYTES);
+        UncheckedIOException e = assertThrows(UncheckedIOException.class, () -> log.read(3, 5, 10_000));
+        CorruptLogException cause = (CorruptLogException) e.getCause();
+        assertEquals(5L * RECORD, cause.position());
+        assertEquals(data(1, 0, 5), log.read(0, 5, 10_000), "records before the damage still read");
+    }
+
+    // ---- truncation ----
+
+    @Test
+    void truncationSurvivesReopenAndTheLogContinuesAfterIt() throws IOException {
+        SegmentedLog log = open(1 << 20);
+        log.append(data(1, 0, 10));
+        log.append(data(2, 10, 10));
+        log.truncate(15);
+        assertEquals(15, log.logEndOffset());
+        assertEquals(List.of(), log.read(15, 10, 1000));
+        log.truncate(7);
+        assertEquals(EpochHistory.of(List.of(new EpochHistory.Start(1, 0))), log.epochHistory());
+        assertEquals(0, log.epochAt(7));
+        log.append(data(3, 7, 3));
+        List<Entry> expected = new ArrayList<>(data(1, 0, 7));
+        expected.addAll(data(3, 7, 3));
+        assertEquals(expected, all(log));
+
+        SegmentedLog again = reopen(log);
+        assertEquals(expected, all(again));
+        assertEquals(
+                EpochHistory.of(List.of(new EpochHistory.Start(1, 0), new EpochHistory.Start(3, 7))),
+                again.epochHistory());
+        assertEquals(List.of(), warnings());
+        assertThrows(IllegalArgumentException.class, () -> again.truncate(11));
+        assertThrows(IllegalArgumentException.class, () -> again.truncate(-1));
+    }
+
+    @Test
+    void truncationAcrossSegmentsDeletesTheLaterSegmentFiles() throws IOException {
+        SegmentedLog log = open(10 * RECORD);
+        log.append(data(1, 0, 45));
+        assertEquals(5, segmentFiles().size());
+
+        log.truncate(30); // exactly the base of the fourth segment: it goes too
+        assertEquals(
+                List.of(
+                        dir.resolve("00000000000000000000.log"),
+                        dir.resolve("00000000000000000010.log"),
+                        dir.resolve("00000000000000000020.log")),
+                segmentFiles());
+        log.truncate(13);
+        assertEquals(2, segmentFiles().size());
+        assertEquals(3L * RECORD, Files.size(dir.resolve("00000000000000000010.log")));
+        log.append(data(2, 13, 20)); // rolls again from the truncated segment
+        assertEquals(
+                List.of(
+                        dir.resolve("00000000000000000000.log"),
+                        dir.resolve("00000000000000000010.log"),
+                        dir.resolve("00000000000000000020.log"),
+                        dir.resolve("00000000000000000030.log")),
+                segmentFiles());
+        List<Entry> expected = new ArrayList<>(data(1, 0, 13));
+        expected.addAll(data(2, 13, 20));
+        assertEquals(expected, all(reopen(log)));
+
+        SegmentedLog again = opened.get(opened.size() - 1);
+        again.truncate(0);
+        assertEquals(List.of(dir.resolve("00000000000000000000.log")), segmentFiles());
+        assertEquals(0, Files.size(segmentFiles().get(0)));
+        assertEquals(EpochHistory.empty(), again.epochHistory());
+        SegmentedLog empty = reopen(again);
+        assertEquals(0, empty.logEndOffset());
+        empty.append(data(5, 0, 1));
+        assertEquals(data(5, 0, 1), all(reopen(empty)));
+    }
+
+    // ---- epoch history checkpoint ----
+
+    private Path checkpoint() {
+        return dir.resolve(EpochCheckpoint.FILE_NAME);
+    }
+
+    private static EpochHistory history(long... epochAndStart) {
+        List<EpochHistory.Start> starts = new ArrayList<>();
+        for (int i = 0; i < epochAndStart.length; i += 2) {
+            starts.add(new EpochHistory.Start(epochAndStart[i], epochAndStart[i + 1]));
+        }
+        return EpochHistory.of(starts);
+    }
+
+    @Test
+    void theCheckpointFollowsNewEpochsAndTruncations() throws IOException {
+        SegmentedLog log = open(1 << 20);
+        log.append(data(1, 0, 5));
+        assertEquals(history(1, 0), EpochCheckpoint.read(checkpoint()));
+        log.append(data(3, 5, 5));
+        assertEquals(history(1, 0, 3, 5), EpochCheckpoint.read(checkpoint()));
+        log.truncate(7);
+        assertEquals(history(1, 0, 3, 5), EpochCheckpoint.read(checkpoint()), "no epoch start removed");
+        log.truncate(5);
+        assertEquals(history(1, 0), EpochCheckpoint.read(checkpoint()));
+        assertFalse(Files.exists(AtomicFiles.tempFor(checkpoint())));
+    }
+
+    @Test
+    void aMissingCheckpointIsRebuiltFromTheRecords() throws IOException {
+        SegmentedLog log = open(1 << 20);
+        log.append(data(1, 0, 5));
+        log.append(data(2, 5, 5));
+        log.close();
+        Files.delete(checkpoint());
+        Files.writeString(AtomicFiles.tempFor(checkpoint()), "half-written");
+        SegmentedLog again = open(1 << 20);
+        assertFalse(Files.exists(AtomicFiles.tempFor(checkpoint())), "a leftover temporary file is removed");
+        assertEquals(history(1, 0, 2, 5), again.epochHistory());
+        assertEquals(history(1, 0, 2, 5), EpochCheckpoint.read(checkpoint()));
+        assertTrue(
+                warnings().stream().anyMatch(w -> w.contains("missing")),
+                warnings().toString());
+    }
+
+    @Test
+    void aCorruptCheckpointIsRebuiltFromTheRecords() throws IOException {
+        SegmentedLog log = open(1 << 20);
+        log.append(data(1, 0, 5));
+        log.append(data(2, 5, 5));
+        log.close();
+        String text = Files.readString(checkpoint());
+        Files.writeString(checkpoint(), text.replace("2 5", "2 6")); // checksum no longer matches
+        SegmentedLog again = open(1 << 20);
+        assertEquals(history(1, 0, 2, 5), again.epochHistory());
+        assertEquals(history(1, 0, 2, 5), EpochCheckpoint.read(checkpoint()));
+        assertTrue(
+                warnings().stream().anyMatch(w -> w.contains("checksum")),
+                warnings().toString());
+
+        again.close();
+        Files.writeString(checkpoint(), "garbage");
+        assertEquals(history(1, 0, 2, 5), open(1 << 20).epochHistory());
+    }
+
+    @Test
+    void aCheckpointThatDisagreesWithTheRecordsLosesToThem() throws IOException {
+        SegmentedLog log = open(1 << 20);
+        log.append(data(1, 0, 5));
+        log.append(data(2, 5, 5));
+        log.close();
+        EpochCheckpoint.write(checkpoint(), history(1, 0, 3, 4), true);
+        SegmentedLog again = open(1 << 20);
+        assertEquals(history(1, 0, 2, 5), again.epochHistory());
+        assertEquals(2, again.epochAt(9));
+        assertEquals(history(1, 0, 2, 5), EpochCheckpoint.read(checkpoint()));
+        assertTrue(
+                warnings().stream().anyMatch(w -> w.contains("records win")),
+                warnings().toString());
+    }
+
+    @Test
+    void epochStartsAtOrAfterTheLogEndAreTrimmedFromTheCheckpoint() throws IOException {
+        SegmentedLog log = open(1 << 20);
+        log.append(data(1, 0, 5));
+        log.close();
+        // As after a crash between writing the checkpoint of a new epoch and its first record.
+        EpochCheckpoint.write(checkpoint(), history(1, 0, 2, 5), true);
+        SegmentedLog again = open(1 << 20);
+        assertEquals(history(1, 0), again.epochHistory());
+        assertEquals(history(1, 0), EpochCheckpoint.read(checkpoint()));
+        assertEquals(List.of(), warnings(), "an expected state, not a warning");
+    }
+
+    // ---- concurrency ----
+
+    @Test
+    @Timeout(30)
+    void syncFromAnotherThreadWhileAppendingAndTruncatingNeverFailsAndNeverOvershoots() throws Exception {
+        // Forcing for real: syncs race with segment rolls and with truncations deleting the segments they force.
+        syncRacesWithChanges(SyncPolicy.FSYNC, 400, 3_000);
+    }
+
+    @Test
+    @Timeout(30)
+    void syncWithoutFsyncRacingManyMoreChangesNeverOvershoots() throws Exception {
+        syncRacesWithChanges(SyncPolicy.UNSAFE_NO_FSYNC, 30_000, 2_000);
+    }
+
+    /**
+     * The event thread appends (rolling segments) and truncates (deleting segments) while another thread
+     * syncs in a loop; every sync must succeed and report an end not above the log end when it returned.
+     */
+    private void syncRacesWithChanges(SyncPolicy policy, int maxChanges, long maxMillis) throws Exception {
+        SegmentedLog log = SegmentedLog.open(
+                dir,
+                LogConfig.builder()
+                        .maxSegmentBytes(8 * RECORD)
+                        .syncPolicy(policy)
+                        .build());
+        opened.add(log);
+        // ends[v]: the log end after the v-th change by the event thread, published through `version`.
+        long[] ends = new long[maxChanges + 2];
+        AtomicInteger version = new AtomicInteger();
+        int capacity = 200_000;
+        int[] before = new int[capacity];
+        int[] after = new int[capacity];
+        long[] synced = new long[capacity];
+        AtomicInteger observed = new AtomicInteger();
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicReference<Throwable> syncError = new AtomicReference<>();
+        Thread syncer = new Thread(
+                () -> {
+                    try {
+                        int n = 0;
+                        while (!stop.get()) {
+                            int v = version.get();
+                            long end = log.sync();
+                            if (n < capacity) {
+                                before[n] = v;
+                                synced[n] = end;
+                                after[n] = version.get();
+                                observed.set(++n);
+                            }
+                        }
+                    } catch (Throwable t) {
+                        syncError.set(t);
+                    }
+                },
+                "group-commit");
+        syncer.start();
+
+        Random random = new Random(7);
+        long epoch = 1;
+        long deadline = System.nanoTime() + maxMillis * 1_000_000L;
+        int changes = 0;
+        int truncations = 0;
+        while (changes < maxChanges && System.nanoTime() < deadline && syncError.get() == null) {
+            long end = log.logEndOffset();
+            if (end > 0 && random.nextInt(4) == 0) {
+                log.truncate(Math.max(0, end - 1 - random.nextInt(30)));
+                truncations++;
+            } else {
+                if (random.nextInt(20) == 0) {
+                    epoch++;
+                }
+                log.append(data(epoch, end, 1 + random.nextInt(10)));
+            }
+            changes++;
+            ends[changes] = log.logEndOffset();
+            version.set(changes);
+        }
+        stop.set(true);
+        syncer.join();
+        if (syncError.get() != null) {
+            throw new AssertionError("sync failed", syncError.get());
+        }
+        int n = observed.get();
+        assertTrue(n > 10, "syncs: " + n);
+        assertTrue(truncations > 5, "truncations: " + truncations);
+        int nonZero = 0;
+        for (int i = 0; i < n; i++) {
+            // The log end when sync returned is one of the ends published around the call (or the next one: a
+            // change may have been made but not yet published).
+            long highest = 0;
+            for (int v = before[i]; v <= Math.min(after[i] + 1, changes); v++) {
+                highest = Math.max(highest, ends[v]);
+            }
+            assertTrue(
+                    synced[i] <= highest,
+                    "sync " + i + " returned " + synced[i] + ", above every log end " + "between versions " + before[i]
+                            + " and " + after[i]);
+            nonZero += synced[i] > 0 ? 1 : 0;
+        }
+        assertTrue(nonZero > 0, "syncs report progress");
+        List<Entry> content = all(log);
+        assertEquals(log.logEndOffset(), log.sync());
+        assertEquals(content, all(reopen(log)));
+    }
+
+    // ---- lifecycle ----
+
+    @Test
+    void useAfterCloseIsRefused() throws IOException {
+        SegmentedLog log = open(4096);
+        log.append(data(1, 0, 3));
+        log.close();
+        log.close(); // idempotent
+        for (Runnable call : List.<Runnable>of(
+                log::logEndOffset,
+                log::epochHistory,
+                () -> log.epochAt(0),
+                () -> log.append(data(1, 3, 1)),
+                () -> log.truncate(1),
+                () -> log.read(0, 1, 100),
+                () -> {
+                    try {
+                        log.sync();
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                })) {
+            IllegalStateException e = assertThrows(IllegalStateException.class, call::run);
+            assertEquals("log is closed", e.getMessage());
+        }
+    }
+
+    @Test
+    void aLogDirectoryCannotBeOpenedTwice() throws IOException {
+        SegmentedLog log = open(4096);
+        IOException e = assertThrows(IOException.class, () -> open(4096));
+        assertTrue(e.getMessage().contains("already open"), e.getMessage());
+        assertNotNull(reopen(log));
+    }
+
+    @Test
+    void unsafeNoFsyncStillReportsTheLogEnd() throws IOException {
+        try (SegmentedLog log = SegmentedLog.open(
+                dir, LogConfig.builder().syncPolicy(SyncPolicy.UNSAFE_NO_FSYNC).build())) {
+            log.append(data(1, 0, 4));
+            assertEquals(new SegmentedLog.Synced(4, 1), log.syncWithEpoch());
+        }
+        assertEquals(LogConfig.DEFAULT_MAX_SEGMENT_BYTES, LogConfig.defaults().maxSegmentBytes());
+        assertEquals(SyncPolicy.FSYNC, LogConfig.defaults().syncPolicy());
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> LogConfig.builder().maxSegmentBytes(10).build());
+    }
+
+    @Test
+    void aRecordLargerThanASegmentGetsASegmentOfItsOwn() throws IOException {
+        SegmentedLog log = open(100);
+        byte[] big = new byte[1000];
+        new Random(1).nextBytes(big);
+        log.append(List.of(Entry.data(1, 0, "a".getBytes(StandardCharsets.UTF_8)), Entry.data(1, 1, big)));
+        log.append(data(1, 2, 1));
+        assertEquals(3, segmentFiles().size());
+        List<Entry> content = all(log);
+        assertEquals(content, all(reopen(log)));
+        assertEquals(1000, content.get(1).payload().length);
+    }
+}
