@@ -97,6 +97,9 @@ public final class Replica implements Closeable {
     private final Duration tickInterval;
 
     private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
+    private final java.util.concurrent.atomic.AtomicInteger outstanding =
+            new java.util.concurrent.atomic.AtomicInteger();
+    private final int maxOutstanding;
     private final ExecutorService eventThread;
     private final ExecutorService syncThread;
     private final ExecutorService applyThread;
@@ -129,6 +132,7 @@ public final class Replica implements Closeable {
         this.clock = b.clock;
         this.proposalTimeout = b.proposalTimeout;
         this.tickInterval = b.tickInterval;
+        this.maxOutstanding = b.config.maxPendingProposals();
         this.core = new ReplicaCore(b.config, b.log, b.promises, clock.getAsLong());
         long replayFrom = stateMachine.appliedOffset();
         Preconditions.checkState(
@@ -286,6 +290,13 @@ public final class Replica implements Closeable {
             f.completeExceptionally(new IllegalStateException("replica " + id + " is not started or is closed"));
             return f;
         }
+        // Bound what waits in the event queue too, not only in the core: never run out of memory.
+        if (outstanding.incrementAndGet() > maxOutstanding) {
+            outstanding.decrementAndGet();
+            f.completeExceptionally(new OverloadedException(id));
+            return f;
+        }
+        f.whenComplete((c, e) -> outstanding.decrementAndGet());
         if (!post(() -> {
             long rid = nextRequestId++;
             proposals.put(rid, f);

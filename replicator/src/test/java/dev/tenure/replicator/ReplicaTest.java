@@ -219,6 +219,22 @@ class ReplicaTest {
     }
 
     @Test
+    void aFloodOfProposalsIsRefusedAsOverloadedInsteadOfQueuedWithoutBound() throws Exception {
+        start(Net.IN_MEMORY);
+        leadership.get("r0").elect(1);
+        awaitRole("r0", Role.LEADER);
+        network.isolate("r0", IDS); // nothing commits, so everything stays pending
+        List<CompletableFuture<Committed>> fs = new ArrayList<>();
+        for (int i = 0; i < 12_000; i++) {
+            fs.add(replicas.get("r0").propose(bytes("p" + i)));
+        }
+        ExecutionException e = assertThrows(ExecutionException.class, () -> get(fs.get(fs.size() - 1)));
+        ReplicationException overloaded =
+                assertInstanceOf(ReplicationException.OverloadedException.class, e.getCause());
+        assertTrue(overloaded.definitelyNotApplied());
+    }
+
+    @Test
     void useBeforeStartOrAfterCloseFailsClearly() throws Exception {
         start(Net.IN_MEMORY);
         Replica r = replicas.get("r2");

@@ -112,8 +112,8 @@ class ZooKeeperReplicaIntegrationTest {
     }
 
     private void startNode(String id) throws Exception {
-        CuratorFramework client =
-                zk.ensemble().newClient(zk.ensemble().clientBuilder(proxyFor(id)).sessionTimeoutMs(3000));
+        CuratorFramework client = zk.ensemble()
+                .newClient(zk.ensemble().clientBuilder(proxyFor(id)).sessionTimeoutMs(3000));
         KeyValueMachine machine = new KeyValueMachine();
         ZooKeeperReplica node = ZooKeeperReplica.builder(client, clusterPath)
                 .id(id)
@@ -243,8 +243,9 @@ class ZooKeeperReplicaIntegrationTest {
         // Make r1 the leader: the others step down until it leads.
         String leader = awaitLeader();
         while (!leader.equals(zombieId)) {
-            nodes.get(leader).election().stepDown(
-                    nodes.get(leader).election().currentToken().orElseThrow(), Duration.ofSeconds(5));
+            nodes.get(leader)
+                    .election()
+                    .stepDown(nodes.get(leader).election().currentToken().orElseThrow(), Duration.ofSeconds(5));
             leader = awaitLeader(leader);
         }
         List<String> acked = writeAll(zombieId, "a", 50);
@@ -280,7 +281,8 @@ class ZooKeeperReplicaIntegrationTest {
     }
 
     private void startNodeDirect(String id) throws Exception {
-        CuratorFramework client = zk.ensemble().newClient(zk.ensemble().clientBuilder().sessionTimeoutMs(3000));
+        CuratorFramework client =
+                zk.ensemble().newClient(zk.ensemble().clientBuilder().sessionTimeoutMs(3000));
         KeyValueMachine machine = new KeyValueMachine();
         ZooKeeperReplica node = ZooKeeperReplica.builder(client, clusterPath)
                 .id(id)
@@ -303,7 +305,8 @@ class ZooKeeperReplicaIntegrationTest {
     void followerWithAnEmptyDiskCatchesUpWhileWritesContinue() throws Exception {
         String leader = awaitLeader();
         List<String> acked = writeAll(leader, "a", 300);
-        String follower = IDS.stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
+        String follower =
+                IDS.stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
         nodes.remove(follower).close();
         clients.get(follower).close();
         deleteRecursively(dataDir.resolve(follower).toFile());
@@ -334,7 +337,9 @@ class ZooKeeperReplicaIntegrationTest {
         try (LeaderDiscovery d = new LeaderDiscovery(zk.ensemble().newClient(), clusterPath + "/leader")) {
             d.start();
             long epoch = nodes.get(leader).replica().status().epoch();
-            assertEquals(Optional.of(leader), Optional.of(d.awaitLeader(l -> l.epoch() == epoch, WAIT).id()));
+            assertEquals(
+                    Optional.of(leader),
+                    Optional.of(d.awaitLeader(l -> l.epoch() == epoch, WAIT).id()));
         }
     }
 
