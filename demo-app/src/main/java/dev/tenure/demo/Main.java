@@ -1,17 +1,58 @@
 package dev.tenure.demo;
 
-/**
- * The demo's entry point. With no arguments it runs the election tour: an in-process ZooKeeper ensemble,
- * three participants, a failover with fencing and a hand-off.
- */
-public final class Main {
-    private Main() {}
+import dev.tenure.demo.node.EmbeddedCluster;
+import dev.tenure.demo.node.KvNode;
+import dev.tenure.demo.node.NodeCommand;
+import dev.tenure.demo.node.Shutdown;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
 
-    public static void main(String[] args) throws Exception {
-        if (args.length > 0 && !args[0].equals("tour")) {
-            System.err.println("usage: java -jar demo-app.jar [tour]");
-            System.exit(2);
+/**
+ * {@code java -jar demo-app.jar}: with no arguments, the embedded demo (an in-process ZooKeeper ensemble
+ * and three replicas); subcommands run one replica, the tour, and the client.
+ */
+@Command(
+        name = "demo-app",
+        mixinStandardHelpOptions = true,
+        description = "Tenure's replicated key-value service. Without a subcommand: the embedded 3-replica demo.",
+        subcommands = {NodeCommand.class, Main.TourCommand.class})
+public final class Main implements Callable<Integer> {
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new Main()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        try (EmbeddedCluster cluster = new EmbeddedCluster(8081)) {
+            System.out.println("Starting an in-process ZooKeeper ensemble (3 servers) and 3 replicas on 127.0.0.1 ...");
+            cluster.start();
+            System.out.println("ZooKeeper: " + cluster.ensemble().connectString());
+            for (KvNode n : cluster.nodes()) {
+                System.out.println("replica " + n.id() + ": " + n.url());
+            }
+            System.out.println("status page: " + cluster.nodes().get(0).url() + "/");
+            System.out.println("try: curl -L -X PUT --data-binary hello "
+                    + cluster.nodes().get(0).url() + "/kv/greeting");
+            System.out.println("Serving until Ctrl-C or SIGTERM.");
+            Shutdown.awaitSignal();
+            System.out.println("Stopping ...");
         }
-        new ElectionTour(System.out).run();
+        System.out.println("Stopped.");
+        return 0;
+    }
+
+    /** {@code tour}: the narrated election tour. */
+    @Command(
+            name = "tour",
+            mixinStandardHelpOptions = true,
+            description = "Narrates leader election, failover and fencing.")
+    static final class TourCommand implements Callable<Integer> {
+        @Override
+        public Integer call() throws Exception {
+            new ElectionTour(System.out).run();
+            return 0;
+        }
     }
 }

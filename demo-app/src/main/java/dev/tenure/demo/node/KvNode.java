@@ -1,0 +1,382 @@
+package dev.tenure.demo.node;
+
+import com.google.common.base.Preconditions;
+import dev.tenure.demo.http.KvHttpApi;
+import dev.tenure.demo.kv.KvStateMachine;
+import dev.tenure.recipes.FencedLeaderElection;
+import dev.tenure.recipes.LeaderDiscovery;
+import dev.tenure.recipes.LeaderInfo;
+import dev.tenure.recipes.LeadershipToken;
+import dev.tenure.replicator.Replica;
+import dev.tenure.replicator.ZooKeeperReplica;
+import dev.tenure.replicator.core.Role;
+import dev.tenure.replicator.zookeeper.ZooKeeperRegistry;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.Closeable;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.framework.recipes.cache.ChildData;
+import org.apache.curator.framework.recipes.cache.CuratorCache;
+import org.apache.curator.retry.ExponentialBackoffRetry;
+import org.apache.curator.utils.ZKPaths;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One replica of the demo key-value service: a {@link ZooKeeperReplica} with the {@link KvStateMachine},
+ * its HTTP API, leader discovery for redirects, and metrics.
+ *
+ * <p>ZooKeeper layout under {@code /tenure/CLUSTER}: the replicator's {@code members}, {@code endpoints}
+ * and {@code leader} (the election), plus {@code http/ID} (ephemeral: each replica's advertised HTTP URL).
+ *
+ * <p>Start once; {@link #close()} hands leadership over first when this replica leads, then stops
+ * everything it started.
+ */
+public final class KvNode implements Closeable {
+    private static final Logger log = LoggerFactory.getLogger(KvNode.class);
+
+    /** A node's settings (the {@code node} command's flags). */
+    public record Config(
+            String id,
+            String zkConnect,
+            Path dataDir,
+            InetSocketAddress http,
+            InetSocketAddress repl,
+            List<String> replicas,
+            InetSocketAddress httpAdvertise,
+            InetSocketAddress replAdvertise,
+            String cluster,
+            int sessionTimeoutMs) {
+        public Config {
+            Preconditions.checkArgument(id != null && !id.isBlank(), "--id is required");
+            Preconditions.checkArgument(zkConnect != null && !zkConnect.isBlank(), "--zk is required");
+            Preconditions.checkArgument(dataDir != null, "--data-dir is required");
+            Preconditions.checkArgument(
+                    replicas != null && replicas.contains(id), "--replicas must include --id %s", id);
+            Preconditions.checkArgument(
+                    replicas.stream().distinct().count() == replicas.size(), "--replicas has duplicates: %s", replicas);
+            Preconditions.checkArgument(
+                    cluster != null && cluster.matches("[A-Za-z0-9_.-]+"), "--cluster must be a simple name");
+            Preconditions.checkArgument(sessionTimeoutMs >= 1000, "--session-timeout-ms must be >= 1000");
+        }
+    }
+
+    /** A recent event for the status page's timeline. */
+    public record Event(Instant at, String text) {}
+
+    private final Config config;
+    private final KvStateMachine store = new KvStateMachine();
+    private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Map<String, String> urls = new ConcurrentHashMap<>();
+    private final Map<String, Long> caughtUpAt = new ConcurrentHashMap<>();
+    private final Deque<Event> events = new ArrayDeque<>();
+    private final ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "kv-sampler");
+        t.setDaemon(true);
+        return t;
+    });
+    private CuratorFramework client;
+    private ZooKeeperReplica node;
+    private LeaderDiscovery discovery;
+    private CuratorCache httpCache;
+    private KvHttpApi http;
+    private String url;
+    private volatile Replica.Status lastSampled;
+    private Timer commitLatency;
+    private Counter elections;
+    private Counter fencedRequests;
+    private boolean started;
+    private boolean closed;
+
+    public KvNode(Config config) {
+        this.config = config;
+    }
+
+    public String clusterPath() {
+        return "/tenure/" + config.cluster();
+    }
+
+    /**
+     * Connects to ZooKeeper, starts the replica and serves HTTP.
+     *
+     * @throws IllegalStateException with a clear message on a replica-set mismatch or an unreachable
+     *     ZooKeeper
+     */
+    public synchronized void start() throws Exception {
+        Preconditions.checkState(!started, "Cannot be started more than once");
+        started = true;
+        client = CuratorFrameworkFactory.builder()
+                .connectString(config.zkConnect())
+                .sessionTimeoutMs(config.sessionTimeoutMs())
+                .connectionTimeoutMs(5000)
+                .retryPolicy(new ExponentialBackoffRetry(100, 10, 2000))
+                .build();
+        client.start();
+        if (!client.blockUntilConnected(30, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("cannot reach ZooKeeper at " + config.zkConnect() + " within 30 s");
+        }
+        http = KvHttpApi.bind(this, config.http());
+        InetSocketAddress httpAdvertised = config.httpAdvertise() != null ? config.httpAdvertise() : http.address();
+        url = "http://" + httpAdvertised.getHostString() + ":" + httpAdvertised.getPort();
+        commitLatency = Timer.builder("tenure_commit_latency")
+                .description("time from proposal to commit and apply on the leader")
+                .publishPercentileHistogram()
+                .register(metrics);
+        elections = Counter.builder("tenure_elections")
+                .description("terms this replica won")
+                .register(metrics);
+        fencedRequests = Counter.builder("tenure_fenced_requests")
+                .description("requests refused because this replica does not lead (redirected or refused)")
+                .register(metrics);
+        new JvmMemoryMetrics().bindTo(metrics);
+        new JvmGcMetrics().bindTo(metrics);
+        new JvmThreadMetrics().bindTo(metrics);
+        new ProcessorMetrics().bindTo(metrics);
+
+        node = ZooKeeperReplica.builder(client, clusterPath())
+                .clusterName(config.cluster())
+                .id(config.id())
+                .members(config.replicas())
+                .dataDir(config.dataDir())
+                .bind(config.repl())
+                .advertise(config.replAdvertise())
+                .endpoint(url)
+                .stateMachine(store)
+                .build();
+        node.start();
+        registerHttpUrl();
+        discovery = new LeaderDiscovery(client, ZooKeeperRegistry.electionPath(clusterPath()));
+        discovery.start();
+        Gauge.builder("tenure_epoch", () -> status().epoch()).register(metrics);
+        Gauge.builder("tenure_commit_offset", () -> status().commitOffset()).register(metrics);
+        Gauge.builder("tenure_applied_offset", () -> node.replica().appliedOffset())
+                .register(metrics);
+        Gauge.builder("tenure_is_leader", () -> status().role() == Role.LEADER ? 1 : 0)
+                .register(metrics);
+        for (String r : config.replicas()) {
+            if (!r.equals(config.id())) {
+                Gauge.builder("tenure_follower_lag_entries", () -> followerLag(r))
+                        .tag("follower", r)
+                        .description("entries the follower lacks durably (leader's view; 0 elsewhere)")
+                        .register(metrics);
+            }
+        }
+        sampler.scheduleAtFixedRate(this::sample, 0, 100, TimeUnit.MILLISECONDS);
+        http.start();
+        event("started; HTTP at " + url);
+        log.info(
+                "replica {} serves HTTP at {} (cluster {}, ZooKeeper {})",
+                config.id(),
+                url,
+                config.cluster(),
+                config.zkConnect());
+    }
+
+    private void registerHttpUrl() throws Exception {
+        String base = ZKPaths.makePath(clusterPath(), "http");
+        String path = ZKPaths.makePath(base, config.id());
+        try {
+            client.create()
+                    .creatingParentContainersIfNeeded()
+                    .withMode(CreateMode.EPHEMERAL)
+                    .forPath(path, url.getBytes(StandardCharsets.UTF_8));
+        } catch (KeeperException.NodeExistsException e) {
+            client.setData().forPath(path, url.getBytes(StandardCharsets.UTF_8));
+        }
+        httpCache = CuratorCache.build(client, base);
+        httpCache.listenable().addListener((type, oldData, data) -> refreshUrls());
+        httpCache.start();
+    }
+
+    private void refreshUrls() {
+        Map<String, String> now = new HashMap<>();
+        httpCache.stream()
+                .filter(d -> d.getData() != null && !d.getPath().equals(ZKPaths.makePath(clusterPath(), "http")))
+                .forEach((ChildData d) ->
+                        now.put(ZKPaths.getNodeFromPath(d.getPath()), new String(d.getData(), StandardCharsets.UTF_8)));
+        urls.keySet().retainAll(now.keySet());
+        urls.putAll(now);
+    }
+
+    private void sample() {
+        try {
+            Replica.Status s = node.replica().status();
+            Replica.Status before = lastSampled;
+            lastSampled = s;
+            long now = System.nanoTime();
+            for (Replica.FollowerStatus f : s.followers()) {
+                if (f.lagEntries() == 0 || !caughtUpAt.containsKey(f.id())) {
+                    caughtUpAt.put(f.id(), now);
+                }
+            }
+            if (before == null || before.role() != s.role() || before.epoch() != s.epoch()) {
+                event(s.role().name().toLowerCase() + " in epoch " + s.epoch()
+                        + (s.leader().isEmpty() ? "" : " (leader " + s.leader() + ")"));
+                if (s.role() == Role.LEADER && (before == null || before.role() != Role.LEADER)) {
+                    elections.increment();
+                }
+            }
+        } catch (RuntimeException e) {
+            log.debug("status sample failed", e);
+        }
+    }
+
+    private double followerLag(String follower) {
+        return status().followers().stream()
+                .filter(f -> f.id().equals(follower))
+                .mapToLong(Replica.FollowerStatus::lagEntries)
+                .findFirst()
+                .orElse(0);
+    }
+
+    synchronized void event(String text) {
+        events.addLast(new Event(Instant.now(), text));
+        while (events.size() > 100) {
+            events.removeFirst();
+        }
+    }
+
+    /** Recent events, oldest first. */
+    public synchronized List<Event> events() {
+        return List.copyOf(events);
+    }
+
+    public String id() {
+        return config.id();
+    }
+
+    public Config config() {
+        return config;
+    }
+
+    public String url() {
+        return url;
+    }
+
+    public Replica replica() {
+        return node.replica();
+    }
+
+    public Replica.Status status() {
+        return node.replica().status();
+    }
+
+    public KvStateMachine store() {
+        return store;
+    }
+
+    /** The leader as discovery sees it (id, HTTP URL, epoch), if any. */
+    public Optional<LeaderInfo> leader() {
+        return discovery.leader();
+    }
+
+    /** Known HTTP URLs by replica id. */
+    public Map<String, String> urls() {
+        return Map.copyOf(urls);
+    }
+
+    /** Milliseconds a follower has been behind (0 when caught up), from the leader's view. */
+    public long lagMillis(String follower) {
+        Long at = caughtUpAt.get(follower);
+        return at == null ? 0 : Math.max(0, (System.nanoTime() - at) / 1_000_000);
+    }
+
+    public PrometheusMeterRegistry metrics() {
+        return metrics;
+    }
+
+    public Timer commitLatency() {
+        return commitLatency;
+    }
+
+    public void countFenced() {
+        fencedRequests.increment();
+    }
+
+    public void count(String outcome) {
+        metrics.counter("tenure_proposals", "outcome", outcome).increment();
+    }
+
+    /**
+     * If this replica leads, steps down (not rejoining for 30 s) and waits up to {@code wait} for another
+     * replica to lead; returns whether another one does.
+     */
+    public boolean handOff(Duration wait) throws InterruptedException {
+        FencedLeaderElection election = node.election();
+        Optional<LeadershipToken> token = election.currentToken();
+        if (token.isEmpty()) {
+            return false;
+        }
+        event("handing leadership over");
+        election.stepDown(token.get(), Duration.ofSeconds(30));
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (System.nanoTime() < deadline) {
+            Optional<LeaderInfo> l = discovery.leader();
+            if (l.isPresent() && !l.get().id().equals(config.id())) {
+                return true;
+            }
+            Thread.sleep(5); // polling the watch-driven discovery view
+        }
+        return false;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            if (node != null && discovery != null) {
+                handOff(Duration.ofSeconds(3));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            log.warn("hand-off failed", e);
+        }
+        sampler.shutdownNow();
+        if (http != null) {
+            http.close();
+        }
+        if (discovery != null) {
+            discovery.close();
+        }
+        if (httpCache != null) {
+            httpCache.close();
+        }
+        if (node != null) {
+            node.close();
+        }
+        if (client != null) {
+            client.close();
+        }
+        metrics.close();
+        log.info("replica {} stopped", config.id());
+    }
+}

@@ -1,0 +1,111 @@
+package dev.tenure.demo.node;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code node}: one replica of the key-value service against a ZooKeeper ensemble. */
+@Command(
+        name = "node",
+        mixinStandardHelpOptions = true,
+        description = "Runs one replica against a ZooKeeper ensemble until SIGTERM (a leader hands over first).",
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:stopped cleanly", "1:failed to start (the message says why)", "2:bad arguments"})
+public final class NodeCommand implements Callable<Integer> {
+    @Option(names = "--id", required = true, description = "this replica's id")
+    String id;
+
+    @Option(names = "--zk", required = true, description = "ZooKeeper connect string")
+    String zk;
+
+    @Option(names = "--data-dir", required = true, description = "directory for the log and the promise")
+    Path dataDir;
+
+    @Option(names = "--http", required = true, description = "HTTP listen address HOST:PORT")
+    String http;
+
+    @Option(names = "--repl", required = true, description = "replication listen address HOST:PORT")
+    String repl;
+
+    @Option(
+            names = "--replicas",
+            required = true,
+            description = "all replica ids, comma-separated, the same on every replica")
+    String replicas;
+
+    @Option(names = "--http-advertise", description = "HTTP address others use (default: the bound one)")
+    String httpAdvertise;
+
+    @Option(names = "--repl-advertise", description = "replication address others use (default: the bound one)")
+    String replAdvertise;
+
+    @Option(names = "--cluster", defaultValue = "kv", description = "cluster name (default: ${DEFAULT-VALUE})")
+    String cluster;
+
+    @Option(
+            names = "--session-timeout-ms",
+            defaultValue = "10000",
+            description = "ZooKeeper session timeout (default: ${DEFAULT-VALUE})")
+    int sessionTimeoutMs;
+
+    /** Parses HOST:PORT. */
+    static InetSocketAddress address(String flag, String value) {
+        if (value == null) {
+            return null;
+        }
+        int colon = value.lastIndexOf(':');
+        if (colon <= 0 || colon == value.length() - 1) {
+            throw new IllegalArgumentException(flag + " must be HOST:PORT, was '" + value + "'");
+        }
+        try {
+            int port = Integer.parseInt(value.substring(colon + 1));
+            if (port < 0 || port > 65535) {
+                throw new NumberFormatException();
+            }
+            return new InetSocketAddress(value.substring(0, colon), port);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(flag + " has an invalid port: '" + value + "'");
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        KvNode.Config config;
+        try {
+            List<String> ids = Arrays.stream(replicas.split(","))
+                    .map(String::trim)
+                    .filter(s -> !s.isEmpty())
+                    .toList();
+            config = new KvNode.Config(
+                    id,
+                    zk,
+                    dataDir,
+                    address("--http", http),
+                    address("--repl", repl),
+                    ids,
+                    address("--http-advertise", httpAdvertise),
+                    address("--repl-advertise", replAdvertise),
+                    cluster,
+                    sessionTimeoutMs);
+        } catch (IllegalArgumentException e) {
+            System.err.println("error: " + e.getMessage());
+            return 2;
+        }
+        KvNode node = new KvNode(config);
+        try {
+            node.start();
+        } catch (Exception e) {
+            System.err.println("error: replica " + id + " could not start: " + e.getMessage());
+            node.close();
+            return 1;
+        }
+        System.out.println("replica " + id + " serving at " + node.url() + " (status page " + node.url() + "/)");
+        Shutdown.awaitSignal();
+        node.close();
+        return 0;
+    }
+}
