@@ -40,12 +40,8 @@ final class ElectionHistory {
         return new LeadershipListener() {
             @Override
             public void acquired(LeadershipToken token) throws Exception {
-                // ZooKeeper reads may lag the leader's writes unless preceded by a sync.
-                CountDownLatch synced = new CountDownLatch(1);
-                observer.sync().inBackground((c, e) -> synced.countDown()).forPath(path + "/epoch");
-                if (!synced.await(30, TimeUnit.SECONDS)) {
-                    throw new TimeoutException("sync of " + path + " timed out");
-                }
+                // ZooKeeper reads may lag the leader's writes unless preceded by a successful sync.
+                syncEpochNode();
                 long minted = Records.EpochRecord.decode(observer.getData().forPath(path + "/epoch")).epoch;
                 record(participant, token, null, minted);
             }
@@ -55,6 +51,23 @@ final class ElectionHistory {
                 record(participant, token, reason, -1);
             }
         };
+    }
+
+    private void syncEpochNode() throws Exception {
+        for (int attempt = 0; attempt < 50; attempt++) {
+            CountDownLatch synced = new CountDownLatch(1);
+            int[] rc = {-1};
+            observer.sync()
+                    .inBackground((c, e) -> {
+                        rc[0] = e.getResultCode();
+                        synced.countDown();
+                    })
+                    .forPath(path + "/epoch");
+            if (synced.await(30, TimeUnit.SECONDS) && rc[0] == 0) {
+                return;
+            }
+        }
+        throw new TimeoutException("could not sync " + path + "/epoch");
     }
 
     private synchronized void record(String p, LeadershipToken token, RevocationReason reason, long minted) {
