@@ -1,9 +1,15 @@
 package dev.tenure.demo;
 
+import dev.tenure.demo.client.CasCommand;
+import dev.tenure.demo.client.DeleteCommand;
+import dev.tenure.demo.client.GetCommand;
+import dev.tenure.demo.client.PutCommand;
+import dev.tenure.demo.client.StatusCommand;
 import dev.tenure.demo.node.EmbeddedCluster;
 import dev.tenure.demo.node.KvNode;
 import dev.tenure.demo.node.NodeCommand;
 import dev.tenure.demo.node.Shutdown;
+import dev.tenure.demo.zk.ZkCommand;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -16,7 +22,16 @@ import picocli.CommandLine.Command;
         name = "demo-app",
         mixinStandardHelpOptions = true,
         description = "Tenure's replicated key-value service. Without a subcommand: the embedded 3-replica demo.",
-        subcommands = {NodeCommand.class, Main.TourCommand.class})
+        subcommands = {
+            NodeCommand.class,
+            Main.TourCommand.class,
+            PutCommand.class,
+            GetCommand.class,
+            DeleteCommand.class,
+            CasCommand.class,
+            StatusCommand.class,
+            ZkCommand.class
+        })
 public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {

@@ -23,7 +23,9 @@ class EmbeddedDemoIT {
     @Timeout(value = 120)
     void noArgumentsServesThreeReplicasAndSigtermExitsCleanly() throws Exception {
         String jar = System.getProperty("demo.jar");
-        Process p = new ProcessBuilder(javaBin(), "-jar", jar).redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(javaBin(), "-jar", jar)
+                .redirectErrorStream(true)
+                .start();
         try {
             BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
             List<String> urls = new ArrayList<>();
@@ -40,7 +42,9 @@ class EmbeddedDemoIT {
             }
             assertEquals(3, urls.size(), "replica URLs printed: " + lines);
             assertTrue(lines.stream().anyMatch(l -> l.startsWith("status page: http://")), String.valueOf(lines));
-            HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL).build();
+            HttpClient http = HttpClient.newBuilder()
+                    .followRedirects(HttpClient.Redirect.NORMAL)
+                    .build();
             HttpResponse<String> put = http.send(
                     HttpRequest.newBuilder(URI.create(urls.get(1) + "/kv/demo"))
                             .timeout(Duration.ofSeconds(20))

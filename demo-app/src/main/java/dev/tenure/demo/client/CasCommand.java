@@ -1,0 +1,58 @@
+package dev.tenure.demo.client;
+
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code cas --url URL KEY (--expect TEXT | --expect-absent) --update TEXT}. */
+@Command(
+        name = "cas",
+        description = {
+            "Compare-and-set: replace KEY's value with --update only if it is --expect.",
+            "With --expect-absent, only if KEY has no value.",
+            "On a mismatch, prints the current value and exits 1."
+        },
+        exitCodeOnInvalidInput = ClientCommands.EXIT_USAGE,
+        exitCodeOnExecutionException = ClientCommands.EXIT_UNKNOWN,
+        footerHeading = ClientCommands.EXIT_CODES_HEADING,
+        footer = ClientCommands.EXIT_CODES_FOOTER)
+public final class CasCommand extends ClientCommand {
+    /** Exactly one of {@code --expect TEXT} and {@code --expect-absent}. */
+    static final class Expectation {
+        @Option(names = "--expect", paramLabel = "TEXT", required = true, description = "The expected current value.")
+        String text;
+
+        @Option(names = "--expect-absent", required = true, description = "Expect KEY to have no value.")
+        boolean absent;
+    }
+
+    @Parameters(index = "0", paramLabel = "KEY", description = "The key (1 to 1024 bytes of UTF-8).")
+    String key;
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Expectation expectation;
+
+    @Option(names = "--update", paramLabel = "TEXT", required = true, description = "The new value, as UTF-8 text.")
+    String update;
+
+    @Override
+    int execute(KvClient client) {
+        Outcome outcome;
+        try {
+            outcome = client.cas(key, expectation.absent ? null : expectation.text, update);
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
+        }
+        if (outcome.kind() == Outcome.Kind.CAS_FAILED) {
+            env.out()
+                    .println(
+                            outcome.current() == null
+                                    ? "cas failed: the key is absent"
+                                    : "cas failed: current value " + quote(outcome.current()));
+            env.out().flush();
+            return ClientCommands.exitCode(outcome.kind());
+        }
+        return reportWrite(outcome);
+    }
+}

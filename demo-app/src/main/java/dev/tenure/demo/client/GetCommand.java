@@ -1,0 +1,44 @@
+package dev.tenure.demo.client;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code get --url URL [--local] KEY}: writes the raw value to stdout. */
+@Command(
+        name = "get",
+        description = {
+            "Read KEY and write its raw value to stdout, byte for byte (no newline added).",
+            "Linearizable by default: a follower redirects the read to the leader.",
+            "With --local the replica at --url answers itself; the value may be stale."
+        },
+        exitCodeOnInvalidInput = ClientCommands.EXIT_USAGE,
+        exitCodeOnExecutionException = ClientCommands.EXIT_UNKNOWN,
+        footerHeading = ClientCommands.EXIT_CODES_HEADING,
+        footer = ClientCommands.EXIT_CODES_FOOTER)
+public final class GetCommand extends ClientCommand {
+    @Parameters(index = "0", paramLabel = "KEY", description = "The key (1 to 1024 bytes of UTF-8).")
+    String key;
+
+    @Option(
+            names = "--local",
+            description = "Read from the replica at --url (?consistency=local); the value may be stale.")
+    boolean local;
+
+    @Override
+    int execute(KvClient client) {
+        Outcome outcome;
+        try {
+            outcome = client.get(key, local);
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
+        }
+        if (outcome.kind() != Outcome.Kind.OK) {
+            return reportFailure(outcome, false);
+        }
+        byte[] value = outcome.value().orElseThrow();
+        env.out().write(value, 0, value.length);
+        env.out().flush();
+        return ClientCommands.EXIT_OK;
+    }
+}

@@ -1,0 +1,72 @@
+package dev.tenure.demo.zk;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code DIR/ensemble.pids}: one line {@code <server> <pid> <clientPort>} per server process, and comment
+ * lines starting with {@code #}. Written whole to a temporary file and moved into place, so a reader never
+ * sees a half-written file.
+ */
+final class PidFile {
+    record Entry(int server, long pid, int clientPort) {}
+
+    private PidFile() {}
+
+    static Path path(Path dir) {
+        return dir.resolve(ZkEnsemble.PID_FILE);
+    }
+
+    /** Reads the entries; {@link java.nio.file.NoSuchFileException} if there is no pid file. */
+    static List<Entry> read(Path dir) throws IOException {
+        Path file = path(dir);
+        List<Entry> entries = new ArrayList<>();
+        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            String trimmed = line.strip();
+            if (trimmed.isEmpty() || trimmed.startsWith("#")) {
+                continue;
+            }
+            String[] fields = trimmed.split("\\s+");
+            try {
+                if (fields.length < 3) {
+                    throw new NumberFormatException("expected 3 fields");
+                }
+                entries.add(
+                        new Entry(Integer.parseInt(fields[0]), Long.parseLong(fields[1]), Integer.parseInt(fields[2])));
+            } catch (NumberFormatException e) {
+                throw new IOException("malformed line in " + file + ": '" + line + "' (" + e.getMessage() + ")", e);
+            }
+        }
+        return entries;
+    }
+
+    static void write(Path dir, List<Entry> entries) throws IOException {
+        StringBuilder text = new StringBuilder()
+                .append("# ZooKeeper server processes started by pid ")
+                .append(ProcessHandle.current().pid())
+                .append(" at ")
+                .append(Instant.now())
+                .append('\n')
+                .append("# stop them with: zk stop --dir ")
+                .append(dir)
+                .append('\n')
+                .append("# server pid clientPort\n");
+        for (Entry entry : entries) {
+            text.append(entry.server())
+                    .append(' ')
+                    .append(entry.pid())
+                    .append(' ')
+                    .append(entry.clientPort())
+                    .append('\n');
+        }
+        Path tmp = dir.resolve(ZkEnsemble.PID_FILE + ".tmp");
+        Files.writeString(tmp, text, StandardCharsets.UTF_8);
+        Files.move(tmp, path(dir), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+}

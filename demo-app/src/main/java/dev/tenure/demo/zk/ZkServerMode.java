@@ -1,0 +1,85 @@
+package dev.tenure.demo.zk;
+
+import java.io.IOException;
+import java.util.Locale;
+import org.apache.zookeeper.client.FourLetterWordMain;
+import org.apache.zookeeper.common.X509Exception;
+
+/**
+ * What one ZooKeeper server says about itself when asked with the {@code srvr} four-letter word.
+ *
+ * <p>The answer is a snapshot: a server can change mode behind the caller's back (a follower becomes
+ * {@link #NOT_SERVING} while the quorum re-elects) before the caller acts on it.
+ */
+public enum ZkServerMode {
+    /** Leads the quorum. */
+    LEADER,
+    /** Follows the quorum leader and serves clients. */
+    FOLLOWER,
+    /** Serves clients without voting. */
+    OBSERVER,
+    /** A one-server ensemble: serves clients without a quorum. */
+    STANDALONE,
+    /** Cut off from the quorum but serving reads (read-only mode). */
+    READ_ONLY,
+    /** Answers, but is not serving requests: it is looking for (or syncing with) a quorum leader. */
+    NOT_SERVING,
+    /** Does not answer on its client port: the process is down, still starting, or not ours. */
+    NO_ANSWER;
+
+    /** True if the server serves reads and writes. */
+    public boolean serving() {
+        return this == LEADER || this == FOLLOWER || this == OBSERVER || this == STANDALONE;
+    }
+
+    /** True if the server is the one that orders writes: the quorum leader, or a standalone server. */
+    public boolean leads() {
+        return this == LEADER || this == STANDALONE;
+    }
+
+    /** The lower-case name shown by {@code zk status}, for example {@code leader} or {@code no-answer}. */
+    public String label() {
+        return name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
+    /**
+     * Asks the server on {@code 127.0.0.1:clientPort} with {@code srvr}. Never throws: a connection failure
+     * or a timeout is {@link #NO_ANSWER}.
+     */
+    static ZkServerMode probe(int clientPort, int timeoutMs) {
+        try {
+            return fromSrvr(
+                    FourLetterWordMain.send4LetterWord(ZkEnsemble.LOOPBACK, clientPort, "srvr", false, timeoutMs));
+        } catch (IOException | X509Exception.SSLContextException e) {
+            return NO_ANSWER;
+        }
+    }
+
+    /** Parses the {@code Mode:} line of a {@code srvr} answer. */
+    static ZkServerMode fromSrvr(String answer) {
+        if (answer == null || answer.isBlank()) {
+            return NO_ANSWER;
+        }
+        for (String line : answer.split("\n")) {
+            String trimmed = line.strip();
+            if (trimmed.startsWith("Mode:")) {
+                switch (trimmed.substring("Mode:".length()).strip()) {
+                    case "leader":
+                        return LEADER;
+                    case "follower":
+                        return FOLLOWER;
+                    case "observer":
+                        return OBSERVER;
+                    case "standalone":
+                        return STANDALONE;
+                    case "read-only":
+                        return READ_ONLY;
+                    default:
+                        return NOT_SERVING;
+                }
+            }
+        }
+        // "This ZooKeeper instance is not currently serving requests"
+        return NOT_SERVING;
+    }
+}

@@ -1,0 +1,234 @@
+package dev.tenure.demo.zk;
+
+import static dev.tenure.demo.zk.ZkTestProcesses.alive;
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.apache.curator.framework.CuratorFramework;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+class ZkCommandTest {
+    @TempDir
+    Path dir;
+
+    private final Set<Long> pids = new LinkedHashSet<>();
+    private final List<Process> launchers = new ArrayList<>();
+
+    private record Result(int code, String out, String err) {}
+
+    private static Result zk(Object... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        String[] strings = new String[args.length];
+        for (int i = 0; i < args.length; i++) {
+            strings[i] = String.valueOf(args[i]);
+        }
+        int code = ZkCommand.run(new PrintWriter(out, true), new PrintWriter(err, true), strings);
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    @AfterEach
+    void stopEverythingStarted() throws Exception {
+        for (Process launcher : launchers) {
+            launcher.destroyForcibly();
+            launcher.waitFor(10, TimeUnit.SECONDS);
+        }
+        if (Files.exists(PidFile.path(dir))) {
+            pids.addAll(ZkTestProcesses.pidsInFile(dir));
+        }
+        ZkTestProcesses.killLeftovers(dir, pids);
+    }
+
+    @Test
+    @Timeout(90)
+    void zkStartLeavesTheServersRunningAndZkStopStopsEveryRecordedPidButKeepsTheData() throws Exception {
+        int base = freeBasePort();
+        Result start = zk("start", "--dir", dir, "--base-port", base);
+        if (Files.exists(PidFile.path(dir))) {
+            pids.addAll(ZkTestProcesses.pidsInFile(dir));
+        }
+        assertEquals(0, start.code(), start.err());
+        String connectString = "127.0.0.1:" + base + ",127.0.0.1:" + (base + 1) + ",127.0.0.1:" + (base + 2);
+        assertTrue(start.out().lines().anyMatch(("connect string: " + connectString)::equals), start.out());
+        assertEquals(3, pids.size(), start.out());
+        for (long pid : pids) {
+            assertTrue(alive(pid), "pid " + pid + " runs after zk start returned");
+        }
+        String config = Files.readString(dir.resolve("zk-2/zoo.cfg"), UTF_8);
+        assertTrue(
+                config.contains("server.2=127.0.0.1:" + (base + ZkEnsemble.QUORUM_PORT_OFFSET + 1) + ":"
+                        + (base + ZkEnsemble.ELECTION_PORT_OFFSET + 1) + ";127.0.0.1:" + (base + 1)),
+                config);
+        try (CuratorFramework client = ZkTestProcesses.client(connectString)) {
+            client.create().forPath("/cli", "hello".getBytes(UTF_8));
+            assertEquals("hello", new String(client.getData().forPath("/cli"), UTF_8));
+        }
+
+        Result again = zk("start", "--dir", dir, "--base-port", 0);
+        assertEquals(1, again.code(), again.out());
+        assertTrue(again.err().contains("still running"), again.err());
+        assertEquals(List.copyOf(pids), ZkTestProcesses.pidsInFile(dir), "a refused start changes nothing");
+
+        Result status = zk("status", "--dir", dir);
+        assertEquals(0, status.code(), status.err());
+        List<String> lines =
+                status.out().lines().filter(l -> l.startsWith("server.")).toList();
+        assertEquals(3, lines.size(), status.out());
+        assertTrue(lines.stream().allMatch(l -> l.contains("alive=true")), status.out());
+        assertEquals(1, lines.stream().filter(l -> l.endsWith("mode=leader")).count(), status.out());
+        assertTrue(status.out().contains("connect string: " + connectString), status.out());
+
+        Result stop = zk("stop", "--dir", dir);
+        assertEquals(0, stop.code(), stop.err());
+        for (long pid : pids) {
+            assertFalse(alive(pid), "pid " + pid + " is still alive after zk stop");
+        }
+        assertFalse(Files.exists(PidFile.path(dir)), "zk stop removes the pid file");
+        for (int server = 1; server <= 3; server++) {
+            assertTrue(Files.exists(dir.resolve("zk-" + server + "/data/myid")), "data of server " + server + " kept");
+        }
+    }
+
+    @Test
+    @Timeout(90)
+    void zkRunStopsEveryServerWhenItsJvmIsSentSigterm() throws Exception {
+        Process launcher = launchZkRun();
+        List<Long> servers = ZkTestProcesses.pidsInFile(dir);
+        assertEquals(3, servers.size());
+        assertTrue(servers.stream().allMatch(ZkTestProcesses::alive));
+
+        launcher.destroy(); // SIGTERM: the shutdown hook stops the servers
+        assertTrue(launcher.waitFor(30, TimeUnit.SECONDS), "zk run exits on SIGTERM");
+        for (long pid : servers) {
+            assertFalse(alive(pid), "pid " + pid + " outlived zk run");
+        }
+        assertFalse(Files.exists(PidFile.path(dir)), "the shutdown hook removes the pid file");
+    }
+
+    @Test
+    @Timeout(90)
+    void serversOfASigkilledZkRunKeepRunningUntilZkStop() throws Exception {
+        Process launcher = launchZkRun();
+        List<Long> servers = ZkTestProcesses.pidsInFile(dir);
+
+        launcher.destroyForcibly(); // SIGKILL: no shutdown hook runs
+        assertTrue(launcher.waitFor(30, TimeUnit.SECONDS));
+        assertTrue(servers.stream().allMatch(ZkTestProcesses::alive), "no hook runs on SIGKILL");
+
+        assertEquals(0, ZkCommand.run("stop", "--dir", dir.toString()));
+        for (long pid : servers) {
+            assertFalse(alive(pid), "pid " + pid + " is still alive after zk stop");
+        }
+    }
+
+    @Test
+    void zkStopWithoutAPidFileExitsWith1AndSaysThereIsNothingToStop() {
+        Result stop = zk("stop", "--dir", dir);
+        assertEquals(1, stop.code());
+        assertTrue(stop.err().contains("nothing to stop"), stop.err());
+        assertTrue(stop.err().contains(ZkEnsemble.PID_FILE), stop.err());
+        Result status = zk("status", "--dir", dir);
+        assertEquals(1, status.code());
+        assertTrue(status.err().contains(ZkEnsemble.PID_FILE), status.err());
+    }
+
+    @Test
+    void zkStopLeavesAnUnrelatedProcessThatReusedARecordedPidAlone() throws Exception {
+        Process unrelated = new ProcessBuilder("sleep", "60").start();
+        try {
+            PidFile.write(dir, List.of(new PidFile.Entry(1, unrelated.pid(), 2181)));
+            Result stop = zk("stop", "--dir", dir);
+            assertEquals(1, stop.code(), stop.out());
+            assertTrue(stop.err().contains("nothing to stop"), stop.err());
+            assertTrue(unrelated.isAlive(), "zk stop signalled a process that is not QuorumPeerMain");
+            assertFalse(Files.exists(PidFile.path(dir)), "the stale pid file is removed");
+        } finally {
+            unrelated.destroyForcibly();
+        }
+    }
+
+    @Test
+    void badArgumentsExitWith2AndSayWhatIsWrong() throws Exception {
+        assertUsageError(zk("start"), "--dir");
+        assertUsageError(zk("start", "--dir", dir, "--servers", 0), "--servers must be between 1 and");
+        assertUsageError(zk("run", "--dir", dir, "--servers", -1), "--servers must be between 1 and");
+        assertUsageError(zk("start", "--dir", dir, "--base-port", 65_000), "base port 65000 is unusable");
+        assertUsageError(zk("start", "--dir", dir, "--base-port", "twenty"), "twenty");
+        assertUsageError(zk("stop"), "--dir");
+        assertUsageError(zk(), "Missing subcommand");
+        try (ServerSocket taken = new ServerSocket()) {
+            taken.bind(new InetSocketAddress("127.0.0.1", 0));
+            int port = taken.getLocalPort();
+            if (port + ZkEnsemble.ELECTION_PORT_OFFSET + 2 <= 65_535) {
+                assertUsageError(zk("start", "--dir", dir, "--base-port", port), "127.0.0.1:" + port);
+            }
+        }
+        assertFalse(Files.exists(PidFile.path(dir)), "no server was started");
+        assertEquals(2, ZkCommand.run("start", "--servers", "3"));
+    }
+
+    private static void assertUsageError(Result result, String expected) {
+        assertEquals(2, result.code(), result.out() + result.err());
+        assertTrue(result.err().contains(expected), result.err());
+    }
+
+    /** Starts {@code zk run} in a JVM of its own and waits until it prints the connect string. */
+    private Process launchZkRun() throws IOException, InterruptedException {
+        Path output = dir.resolve("zk-run.out");
+        ProcessBuilder builder = new ProcessBuilder(
+                        ZkEnsemble.javaExecutable(),
+                        "-Xmx128m",
+                        ZkCommand.class.getName(),
+                        "run",
+                        "--dir",
+                        dir.toString(),
+                        "--base-port",
+                        "0")
+                .redirectErrorStream(true)
+                .redirectOutput(output.toFile());
+        builder.environment().put("CLASSPATH", ZkEnsemble.childClassPath());
+        Process launcher = builder.start();
+        launchers.add(launcher);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (true) {
+            String text = Files.exists(output) ? Files.readString(output, UTF_8) : "";
+            if (text.contains("running in the foreground")) {
+                pids.addAll(ZkTestProcesses.pidsInFile(dir));
+                return launcher;
+            }
+            if (!launcher.isAlive() || System.nanoTime() - deadline > 0) {
+                throw new AssertionError("zk run did not start (alive=" + launcher.isAlive() + "):\n" + text);
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    /** A base port whose 9 ports (client, quorum and election for 3 servers) can be bound now. */
+    private static int freeBasePort() {
+        for (int attempt = 0; attempt < 100; attempt++) {
+            int base = ThreadLocalRandom.current().nextInt(20_000, 30_000);
+            if (ZkEnsemble.unusableBasePort(base, 3).isEmpty()) {
+                return base;
+            }
+        }
+        throw new IllegalStateException("no free base port found");
+    }
+}
