@@ -9,10 +9,12 @@ import dev.tenure.demo.node.EmbeddedCluster;
 import dev.tenure.demo.node.KvNode;
 import dev.tenure.demo.node.NodeCommand;
 import dev.tenure.demo.node.Shutdown;
+import dev.tenure.demo.tour.KvTour;
 import dev.tenure.demo.zk.ZkCommand;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * {@code java -jar demo-app.jar}: with no arguments, the embedded demo (an in-process ZooKeeper ensemble
@@ -58,15 +60,22 @@ public final class Main implements Callable<Integer> {
         return 0;
     }
 
-    /** {@code tour}: the narrated election tour. */
+    /** {@code tour}: the narrated tour of the embedded cluster. */
     @Command(
             name = "tour",
             mixinStandardHelpOptions = true,
-            description = "Narrates leader election, failover and fencing.")
+            description = "Narrates election, replication, a zombie leader fenced, failover and reads, then exits.")
     static final class TourCommand implements Callable<Integer> {
+        @Option(names = "--election-only", description = "narrate the fenced election alone (no key-value store)")
+        boolean electionOnly;
+
         @Override
         public Integer call() throws Exception {
-            new ElectionTour(System.out).run();
+            if (electionOnly) {
+                new ElectionTour(System.out).run();
+            } else {
+                new KvTour(System.out).run();
+            }
             return 0;
         }
     }

@@ -1,6 +1,7 @@
 package dev.tenure.demo.node;
 
 import dev.tenure.testkit.ZooKeeperEnsemble;
+import dev.tenure.testkit.ZooKeeperProxy;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -9,7 +10,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 /**
@@ -21,6 +24,8 @@ public final class EmbeddedCluster implements Closeable {
 
     private final ZooKeeperEnsemble ensemble = ZooKeeperEnsemble.builder().build();
     private final List<KvNode> nodes = new ArrayList<>();
+    private final Map<String, ZooKeeperProxy> proxies = new HashMap<>();
+    private final Map<String, PausableTransport> transports = new HashMap<>();
     private final int firstHttpPort;
     private Path dataDir;
 
@@ -38,9 +43,12 @@ public final class EmbeddedCluster implements Closeable {
             if (port != 0 && !free(port)) {
                 port = 0; // taken: fall back to an ephemeral port
             }
+            // Each replica reaches ZooKeeper through its own proxy, so a pause can cut it off.
+            ZooKeeperProxy proxy = ensemble.newProxy();
+            proxies.put(id, proxy);
             KvNode node = new KvNode(new KvNode.Config(
                     id,
-                    ensemble.connectString(),
+                    proxy.connectString(),
                     dataDir.resolve(id),
                     new InetSocketAddress("127.0.0.1", port),
                     new InetSocketAddress("127.0.0.1", 0),
@@ -49,6 +57,11 @@ public final class EmbeddedCluster implements Closeable {
                     null,
                     "kv",
                     4000));
+            node.transportWrapper(t -> {
+                PausableTransport p = new PausableTransport(t);
+                transports.put(id, p);
+                return p;
+            });
             node.start();
             nodes.add(node);
         }
@@ -70,10 +83,47 @@ public final class EmbeddedCluster implements Closeable {
         return ensemble;
     }
 
+    public KvNode node(String id) {
+        return nodes.stream().filter(n -> n.id().equals(id)).findFirst().orElseThrow();
+    }
+
+    /**
+     * Pauses a replica as a long GC pause or SIGSTOP would: its replication traffic waits and ZooKeeper
+     * cannot reach it (its session expires after the session timeout).
+     */
+    public void pause(String id) {
+        holdReplication(id);
+        cutFromZooKeeper(id);
+    }
+
+    /** Holds a replica's replication traffic (both directions) until {@link #resume}. */
+    public void holdReplication(String id) {
+        transports.get(id).pause();
+    }
+
+    /** Cuts a replica off from ZooKeeper until {@link #resume}; its session expires after the timeout. */
+    public void cutFromZooKeeper(String id) {
+        proxies.get(id).cut();
+    }
+
+    /** Resumes a paused replica: its held, now late, messages are delivered. */
+    public void resume(String id) {
+        proxies.get(id).heal();
+        transports.get(id).resume();
+    }
+
+    /** Stops a replica abruptly (no hand-off). */
+    public void kill(String id) {
+        node(id).kill();
+    }
+
     @Override
     public void close() {
         for (KvNode n : nodes) {
             n.close();
+        }
+        for (ZooKeeperProxy p : proxies.values()) {
+            p.close();
         }
         ensemble.close();
         if (dataDir != null) {

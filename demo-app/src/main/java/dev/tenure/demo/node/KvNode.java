@@ -10,6 +10,7 @@ import dev.tenure.recipes.LeadershipToken;
 import dev.tenure.replicator.Replica;
 import dev.tenure.replicator.ZooKeeperReplica;
 import dev.tenure.replicator.core.Role;
+import dev.tenure.replicator.transport.Transport;
 import dev.tenure.replicator.zookeeper.ZooKeeperRegistry;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -36,6 +37,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.recipes.cache.ChildData;
@@ -112,9 +114,17 @@ public final class KvNode implements Closeable {
     private Counter fencedRequests;
     private boolean started;
     private boolean closed;
+    private UnaryOperator<Transport> transportWrapper = UnaryOperator.identity();
 
     public KvNode(Config config) {
         this.config = config;
+    }
+
+    /** Wraps the replication transport (fault injection in demos and tests); call before {@link #start()}. */
+    public KvNode transportWrapper(UnaryOperator<Transport> wrapper) {
+        Preconditions.checkState(!started, "already started");
+        this.transportWrapper = wrapper;
+        return this;
     }
 
     public String clusterPath() {
@@ -135,6 +145,7 @@ public final class KvNode implements Closeable {
                 .sessionTimeoutMs(config.sessionTimeoutMs())
                 .connectionTimeoutMs(5000)
                 .retryPolicy(new ExponentialBackoffRetry(100, 10, 2000))
+                .ensembleTracker(false) // use the given connect string as it is
                 .build();
         client.start();
         if (!client.blockUntilConnected(30, TimeUnit.SECONDS)) {
@@ -167,6 +178,7 @@ public final class KvNode implements Closeable {
                 .advertise(config.replAdvertise())
                 .endpoint(url)
                 .stateMachine(store)
+                .transportWrapper(transportWrapper)
                 .build();
         node.start();
         registerHttpUrl();
@@ -345,14 +357,23 @@ public final class KvNode implements Closeable {
         return false;
     }
 
+    /** Stops abruptly, as a crash would: no hand-off. */
+    public synchronized void kill() {
+        stop(false);
+    }
+
     @Override
     public synchronized void close() {
+        stop(true);
+    }
+
+    private void stop(boolean handOffFirst) {
         if (closed) {
             return;
         }
         closed = true;
         try {
-            if (node != null && discovery != null) {
+            if (handOffFirst && node != null && discovery != null) {
                 handOff(Duration.ofSeconds(3));
             }
         } catch (InterruptedException e) {

@@ -1,0 +1,58 @@
+package dev.tenure.demo.node;
+
+import dev.tenure.replicator.core.Message;
+import dev.tenure.replicator.transport.Transport;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.Consumer;
+
+/**
+ * Fault injection for demos and tests: while paused, a replica's replication traffic waits in both
+ * directions, as a stopped process's socket buffers would; on resume it flows again, late.
+ */
+public final class PausableTransport implements Transport {
+    private final Transport inner;
+    private final ConcurrentLinkedQueue<Runnable> held = new ConcurrentLinkedQueue<>();
+    private volatile boolean paused;
+
+    public PausableTransport(Transport inner) {
+        this.inner = inner;
+    }
+
+    @Override
+    public void start(Consumer<Message> inbound) throws Exception {
+        inner.start(m -> {
+            if (paused) {
+                held.add(() -> inbound.accept(m));
+            } else {
+                inbound.accept(m);
+            }
+        });
+    }
+
+    @Override
+    public void send(Message m) {
+        if (paused) {
+            held.add(() -> inner.send(m));
+        } else {
+            inner.send(m);
+        }
+    }
+
+    public void pause() {
+        paused = true;
+    }
+
+    /** Delivers everything held, in order, then lets traffic through. */
+    public void resume() {
+        paused = false;
+        Runnable r;
+        while ((r = held.poll()) != null) {
+            r.run();
+        }
+    }
+
+    @Override
+    public void close() {
+        inner.close();
+    }
+}

@@ -1,0 +1,27 @@
+package dev.tenure.demo.tour;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+class KvTourTest {
+    @Test
+    @Timeout(value = 180)
+    void tourShowsFailoverTheZombieFencedAndEveryAcknowledgedValueReadable() throws Exception {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        new KvTour(new PrintStream(bytes, true, StandardCharsets.UTF_8)).run();
+        String out = bytes.toString(StandardCharsets.UTF_8);
+        assertTrue(out.contains("1. Election:"), out);
+        assertTrue(out.contains("committed at epoch 1"), out);
+        assertTrue(out.contains("takes over with epoch 2"), out);
+        assertTrue(out.contains("the late write was never committed"), out);
+        assertTrue(out.contains("outcome unknown"), out);
+        assertTrue(out.contains("takes over with epoch 3"), out);
+        assertTrue(out.contains("city-8 = value 8"), out);
+        assertTrue(out.contains("nothing lost"), out);
+    }
+}
