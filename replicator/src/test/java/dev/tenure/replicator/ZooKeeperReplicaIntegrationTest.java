@@ -6,9 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tenure.recipes.LeaderDiscovery;
-import dev.tenure.replicator.core.Message;
 import dev.tenure.replicator.core.Role;
-import dev.tenure.replicator.transport.Transport;
+import dev.tenure.replicator.transport.PausableTransport;
 import dev.tenure.testkit.ZooKeeperEnsembleExtension;
 import dev.tenure.testkit.ZooKeeperProxy;
 import java.nio.charset.StandardCharsets;
@@ -21,12 +20,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.function.Consumer;
 import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -55,54 +53,6 @@ class ZooKeeperReplicaIntegrationTest {
     private final Map<String, PausableTransport> pausable = new LinkedHashMap<>();
     private ZooKeeperProxy proxy;
 
-    /** Holds a replica's traffic in both directions while paused, like a stopped process's sockets. */
-    static final class PausableTransport implements Transport {
-        private final Transport inner;
-        private final ConcurrentLinkedQueue<Runnable> held = new ConcurrentLinkedQueue<>();
-        private volatile boolean paused;
-
-        PausableTransport(Transport inner) {
-            this.inner = inner;
-        }
-
-        @Override
-        public void start(Consumer<Message> inbound) throws Exception {
-            inner.start(m -> {
-                if (paused) {
-                    held.add(() -> inbound.accept(m));
-                } else {
-                    inbound.accept(m);
-                }
-            });
-        }
-
-        @Override
-        public void send(Message m) {
-            if (paused) {
-                held.add(() -> inner.send(m));
-            } else {
-                inner.send(m);
-            }
-        }
-
-        void pause() {
-            paused = true;
-        }
-
-        void resume() {
-            paused = false;
-            Runnable r;
-            while ((r = held.poll()) != null) {
-                r.run();
-            }
-        }
-
-        @Override
-        public void close() {
-            inner.close();
-        }
-    }
-
     @BeforeEach
     void startReplicas() throws Exception {
         proxy = zk.ensemble().newProxy();
@@ -112,8 +62,11 @@ class ZooKeeperReplicaIntegrationTest {
     }
 
     private void startNode(String id) throws Exception {
-        CuratorFramework client = zk.ensemble()
-                .newClient(zk.ensemble().clientBuilder(proxyFor(id)).sessionTimeoutMs(3000));
+        startNode(id, zk.ensemble().clientBuilder(proxyFor(id)));
+    }
+
+    private void startNode(String id, CuratorFrameworkFactory.Builder clientBuilder) throws Exception {
+        CuratorFramework client = zk.ensemble().newClient(clientBuilder.sessionTimeoutMs(3000));
         KeyValueMachine machine = new KeyValueMachine();
         ZooKeeperReplica node = ZooKeeperReplica.builder(client, clusterPath)
                 .id(id)
@@ -281,24 +234,7 @@ class ZooKeeperReplicaIntegrationTest {
     }
 
     private void startNodeDirect(String id) throws Exception {
-        CuratorFramework client =
-                zk.ensemble().newClient(zk.ensemble().clientBuilder().sessionTimeoutMs(3000));
-        KeyValueMachine machine = new KeyValueMachine();
-        ZooKeeperReplica node = ZooKeeperReplica.builder(client, clusterPath)
-                .id(id)
-                .members(IDS)
-                .dataDir(dataDir.resolve(id))
-                .stateMachine(machine)
-                .transportWrapper(t -> {
-                    PausableTransport p = new PausableTransport(t);
-                    pausable.put(id, p);
-                    return p;
-                })
-                .build();
-        node.start();
-        nodes.put(id, node);
-        machines.put(id, machine);
-        clients.put(id, client);
+        startNode(id, zk.ensemble().clientBuilder());
     }
 
     @Test

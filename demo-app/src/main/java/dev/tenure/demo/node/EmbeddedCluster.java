@@ -1,5 +1,6 @@
 package dev.tenure.demo.node;
 
+import dev.tenure.replicator.transport.PausableTransport;
 import dev.tenure.testkit.ZooKeeperEnsemble;
 import dev.tenure.testkit.ZooKeeperProxy;
 import java.io.Closeable;

@@ -1,7 +1,6 @@
-package dev.tenure.demo.node;
+package dev.tenure.replicator.transport;
 
 import dev.tenure.replicator.core.Message;
-import dev.tenure.replicator.transport.Transport;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.Consumer;
 
