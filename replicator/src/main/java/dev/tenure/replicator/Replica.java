@@ -95,6 +95,7 @@ public final class Replica implements Closeable {
     private final LongSupplier clock;
     private final Duration proposalTimeout;
     private final Duration tickInterval;
+    private final ReplicaListener listener;
 
     private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
     private final java.util.concurrent.atomic.AtomicInteger outstanding =
@@ -132,6 +133,7 @@ public final class Replica implements Closeable {
         this.clock = b.clock;
         this.proposalTimeout = b.proposalTimeout;
         this.tickInterval = b.tickInterval;
+        this.listener = b.listener;
         this.maxOutstanding = b.config.maxPendingProposals();
         this.core = new ReplicaCore(b.config, b.log, b.promises, clock.getAsLong());
         long replayFrom = stateMachine.appliedOffset();
@@ -176,8 +178,15 @@ public final class Replica implements Closeable {
         private LongSupplier clock = System::nanoTime;
         private Duration proposalTimeout = Duration.ofSeconds(10);
         private Duration tickInterval = Duration.ofMillis(10);
+        private ReplicaListener listener = new ReplicaListener() {};
 
         private Builder() {}
+
+        /** Optional callbacks (on the event thread; keep them short). */
+        public Builder listener(ReplicaListener listener) {
+            this.listener = Preconditions.checkNotNull(listener, "listener");
+            return this;
+        }
 
         public Builder config(CoreConfig config) {
             this.config = config;
@@ -451,6 +460,9 @@ public final class Replica implements Closeable {
         for (Action a : actions) {
             if (a instanceof Action.Send s) {
                 transport.send(s.message());
+                if (s.message() instanceof Message.Rejected r && r.rejectedEpoch() < r.epoch()) {
+                    notify(() -> listener.staleEpochRefused(r.to(), r.rejectedEpoch(), r.epoch()));
+                }
             } else if (a instanceof Action.SyncLog) {
                 requestSync();
             } else if (a instanceof Action.CommitAdvanced c) {
@@ -472,6 +484,7 @@ public final class Replica implements Closeable {
                 }
             } else if (a instanceof Action.RoleChanged rc) {
                 log.info("replica {} is {} in epoch {} (leader {})", id, rc.role(), rc.epoch(), rc.leader());
+                notify(() -> listener.roleChanged(rc.role(), rc.epoch(), rc.leader()));
             } else if (a instanceof Action.Fenced f) {
                 fencedBy = Math.max(fencedBy, f.promisedEpoch());
                 log.warn(
@@ -480,9 +493,18 @@ public final class Replica implements Closeable {
                         f.epoch(),
                         f.promisedEpoch());
                 leadership.stepDown(f.epoch());
+                notify(() -> listener.fenced(f.epoch(), f.promisedEpoch()));
             }
         }
         refreshStatus();
+    }
+
+    private void notify(Runnable callback) {
+        try {
+            callback.run();
+        } catch (RuntimeException e) {
+            log.warn("replica listener of {} threw", id, e);
+        }
     }
 
     private ReplicationException failure(Action.Failure failure, String hint) {

@@ -82,6 +82,7 @@ public final class ZooKeeperReplica implements Closeable {
         private UnaryOperator<CoreConfig.Builder> tuning = UnaryOperator.identity();
         private Duration proposalTimeout = Duration.ofSeconds(10);
         private UnaryOperator<Transport> transportWrapper = UnaryOperator.identity();
+        private ReplicaListener listener = new ReplicaListener() {};
 
         private Builder(CuratorFramework client, String clusterPath) {
             this.client = Preconditions.checkNotNull(client, "client must not be null");
@@ -156,6 +157,12 @@ public final class ZooKeeperReplica implements Closeable {
             return this;
         }
 
+        /** Optional callbacks about the replica (see {@link ReplicaListener}). */
+        public Builder listener(ReplicaListener listener) {
+            this.listener = listener;
+            return this;
+        }
+
         /** Wraps the Netty transport (for metrics, tracing, or fault injection in tests). */
         public Builder transportWrapper(UnaryOperator<Transport> wrapper) {
             this.transportWrapper = wrapper;
@@ -214,6 +221,7 @@ public final class ZooKeeperReplica implements Closeable {
                 .leadership(leadership)
                 .stateMachine(b.stateMachine)
                 .proposalTimeout(b.proposalTimeout)
+                .listener(b.listener)
                 .build();
         replica.start();
         InetSocketAddress advertised = b.advertise != null ? b.advertise : transport.boundAddress();

@@ -8,6 +8,7 @@ import dev.tenure.recipes.LeaderDiscovery;
 import dev.tenure.recipes.LeaderInfo;
 import dev.tenure.recipes.LeadershipToken;
 import dev.tenure.replicator.Replica;
+import dev.tenure.replicator.ReplicaListener;
 import dev.tenure.replicator.ZooKeeperReplica;
 import dev.tenure.replicator.core.Role;
 import dev.tenure.replicator.transport.Transport;
@@ -115,6 +116,9 @@ public final class KvNode implements Closeable {
     private boolean started;
     private boolean closed;
     private UnaryOperator<Transport> transportWrapper = UnaryOperator.identity();
+    private final java.util.concurrent.atomic.AtomicLong staleRefusals = new java.util.concurrent.atomic.AtomicLong();
+    private volatile long lastStaleEvent;
+    private final Map<String, Boolean> behind = new ConcurrentHashMap<>();
 
     public KvNode(Config config) {
         this.config = config;
@@ -161,6 +165,10 @@ public final class KvNode implements Closeable {
         elections = Counter.builder("tenure_elections")
                 .description("terms this replica won")
                 .register(metrics);
+        io.micrometer.core.instrument.FunctionCounter.builder(
+                        "tenure_stale_epoch_refusals", staleRefusals, java.util.concurrent.atomic.AtomicLong::get)
+                .description("messages of an older epoch this replica refused (fenced zombies)")
+                .register(metrics);
         fencedRequests = Counter.builder("tenure_fenced_requests")
                 .description("requests refused because this replica does not lead (redirected or refused)")
                 .register(metrics);
@@ -179,6 +187,23 @@ public final class KvNode implements Closeable {
                 .endpoint(url)
                 .stateMachine(store)
                 .transportWrapper(transportWrapper)
+                .listener(new ReplicaListener() {
+                    @Override
+                    public void fenced(long epoch, long newerEpoch) {
+                        event("epoch " + epoch + " fenced by epoch " + newerEpoch + ": stopped leading");
+                    }
+
+                    @Override
+                    public void staleEpochRefused(String from, long staleEpoch, long promisedEpoch) {
+                        staleRefusals.incrementAndGet();
+                        long now = System.nanoTime();
+                        if (now - lastStaleEvent > 1_000_000_000L) { // at most one timeline entry a second
+                            lastStaleEvent = now;
+                            event("refused an epoch-" + staleEpoch + " message from " + from + " (promised epoch "
+                                    + promisedEpoch + ")");
+                        }
+                    }
+                })
                 .build();
         node.start();
         registerHttpUrl();
@@ -244,6 +269,12 @@ public final class KvNode implements Closeable {
             for (Replica.FollowerStatus f : s.followers()) {
                 if (f.lagEntries() == 0 || !caughtUpAt.containsKey(f.id())) {
                     caughtUpAt.put(f.id(), now);
+                }
+                // A follower more than 100 entries behind is catching up; say when it has.
+                if (f.lagEntries() > 100) {
+                    behind.put(f.id(), true);
+                } else if (f.lagEntries() == 0 && behind.remove(f.id()) != null) {
+                    event("follower " + f.id() + " caught up at offset " + f.matchOffset());
                 }
             }
             if (before == null || before.role() != s.role() || before.epoch() != s.epoch()) {
@@ -324,6 +355,11 @@ public final class KvNode implements Closeable {
 
     public Timer commitLatency() {
         return commitLatency;
+    }
+
+    /** Messages of an older epoch this replica refused so far. */
+    public long staleEpochRefusals() {
+        return staleRefusals.get();
     }
 
     public void countFenced() {

@@ -78,10 +78,17 @@ public final class KvTour {
 
             say("");
             say("5. " + leader.id() + " resumes: its late epoch-" + epoch1 + " appends reach the followers now ...");
+            long refusedBefore = refusals(cluster, leader);
             cluster.resume(leader.id());
             Outcome lateOutcome = late.get();
-            say("   the followers promised epoch " + epoch2 + " and refuse them; the zombie's client was told: "
-                    + describe(lateOutcome));
+            long waitUntil = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (refusals(cluster, leader) == refusedBefore && System.nanoTime() < waitUntil) {
+                Thread.sleep(10); // waiting for the held messages to arrive
+            }
+            long refused = refusals(cluster, leader) - refusedBefore;
+            require(refused > 0, "the followers must refuse the zombie's epoch-" + epoch1 + " messages");
+            say("   the followers promised epoch " + epoch2 + " and refused " + refused + " of its epoch-" + epoch1
+                    + " messages; the zombie's client was told: " + describe(lateOutcome));
             require(lateOutcome.kind() != Outcome.Kind.OK, "the zombie's write must not be acknowledged");
             Outcome lateRead = new KvClient(URI.create(next.url()), Duration.ofSeconds(10)).get("late", false);
             say("   GET late on the new leader -> "
@@ -126,6 +133,13 @@ public final class KvTour {
             case DEFINITELY_NOT_APPLIED -> "definitely not applied (HTTP " + o.httpStatus() + ")";
             case UNKNOWN -> "outcome unknown (HTTP " + o.httpStatus() + "), never a false 'ok'";
         };
+    }
+
+    private static long refusals(EmbeddedCluster cluster, KvNode except) {
+        return cluster.nodes().stream()
+                .filter(n -> n != except)
+                .mapToLong(KvNode::staleEpochRefusals)
+                .sum();
     }
 
     private static KvNode other(EmbeddedCluster c, KvNode n) {

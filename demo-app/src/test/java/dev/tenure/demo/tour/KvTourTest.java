@@ -19,6 +19,7 @@ class KvTourTest {
         assertTrue(out.contains("committed at epoch 1"), out);
         assertTrue(out.contains("takes over with epoch 2"), out);
         assertTrue(out.contains("the late write was never committed"), out);
+        assertTrue(out.matches("(?s).*refused [1-9][0-9]* of its epoch-1 messages.*"), out);
         assertTrue(out.contains("outcome unknown"), out);
         assertTrue(out.contains("takes over with epoch 3"), out);
         assertTrue(out.contains("city-8 = value 8"), out);

@@ -1,0 +1,22 @@
+package dev.tenure.replicator;
+
+import dev.tenure.replicator.core.Role;
+
+/**
+ * Optional callbacks about a replica's life, for monitoring and status pages. Called on the replica's
+ * event thread, in order: implementations must return quickly and never block. Every method has a no-op
+ * default, so new events break no listener.
+ */
+public interface ReplicaListener {
+    /** The replica's role changed (leader, recovering, follower) in {@code epoch}, led by {@code leader}. */
+    default void roleChanged(Role role, long epoch, String leader) {}
+
+    /** This replica's epoch was fenced by a newer one: it stops leading. */
+    default void fenced(long epoch, long newerEpoch) {}
+
+    /**
+     * This replica refused a message of an older epoch from {@code from} (a deposed leader's late append, for
+     * example).
+     */
+    default void staleEpochRefused(String from, long staleEpoch, long promisedEpoch) {}
+}
