@@ -135,6 +135,26 @@ class MultiProcessClusterIT {
         throw new TimeoutException("no leader above epoch " + epoch + "; logs in " + dir);
     }
 
+    /** Waits until every live replica names {@code leader} as the leader (so followers can redirect). */
+    private void awaitAgreement(String leader) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            boolean all = true;
+            for (String id : nodes.keySet()) {
+                if (!nodes.get(id).isAlive()) {
+                    continue;
+                }
+                JsonNode s = status(id);
+                all &= s != null && s.get("leader").asText("").equals(leader);
+            }
+            if (all) {
+                return;
+            }
+            Thread.sleep(50); // polling the replicas' status endpoints
+        }
+        throw new TimeoutException("replicas do not agree that " + leader + " leads");
+    }
+
     private List<String> write(String via, String prefix, int n) {
         KvClient client = new KvClient(URI.create(url(via)), Duration.ofSeconds(10));
         List<String> acked = new ArrayList<>();
@@ -166,12 +186,14 @@ class MultiProcessClusterIT {
             nodes.put(id, startNode(id, String.join(",", IDS)));
         }
         String leader = awaitLeader(0, null);
+        awaitAgreement(leader);
         long epoch = status(leader).get("epoch").asLong();
         List<String> acked = write("r1", "a", 50); // via any replica: followers redirect
 
         nodes.get(leader).destroyForcibly(); // SIGKILL
         assertTrue(nodes.get(leader).waitFor(30, TimeUnit.SECONDS));
         String next = awaitLeader(epoch, leader);
+        awaitAgreement(next);
         long nextEpoch = status(next).get("epoch").asLong();
         assertTrue(nextEpoch > epoch, "the new epoch is higher");
         assertReadable(next, acked);
@@ -208,7 +230,7 @@ class MultiProcessClusterIT {
         for (String id : IDS) {
             nodes.put(id, startNode(id, String.join(",", IDS)));
         }
-        awaitLeader(0, null);
+        awaitAgreement(awaitLeader(0, null));
         assertEquals(0, cli("put", "--url", url("r2"), "k", "v"));
         assertEquals(0, cli("get", "--url", url("r3"), "k"));
         assertEquals(1, cli("get", "--url", url("r1"), "missing"));

@@ -1,0 +1,289 @@
+package dev.tenure.demo.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tenure.demo.node.EmbeddedCluster;
+import dev.tenure.demo.node.KvNode;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The status page in a real browser, Debian's headless Chromium, against an in-process cluster: it names the
+ * leader, its epoch and all three replicas (read through the page's bridges to the other replicas), and after
+ * a hand-off the same tab, without a reload, shows the new leader and the higher epoch by itself. Chromium is
+ * required: without it on the PATH this test fails and says how to install it. Screenshots are kept in
+ * {@code demo-app/target/screenshots/}: {@code status-before.png}, {@code status-after.png}, and
+ * {@code status-failed.png} when a check fails.
+ */
+class StatusPageBrowserIT {
+    private static final ObjectMapper json = new ObjectMapper();
+    private static final Path SCREENSHOTS =
+            Path.of(System.getProperty("basedir", ".")).resolve("target").resolve("screenshots");
+    private static final List<String> REPLICAS = List.of("r1", "r2", "r3");
+
+    /** What the page shows, read from its DOM: the visible leader and epoch, the replica rows, the timeline. */
+    private static final String SNAPSHOT = """
+            (() => ({
+              self: document.getElementById('self').textContent.trim(),
+              leader: document.getElementById('leader').textContent.trim(),
+              epoch: document.getElementById('epoch').textContent.trim(),
+              refreshes: Number(document.body.dataset.refreshes),
+              rows: [...document.querySelectorAll('#replicas tbody tr')].map(tr => ({
+                id: tr.dataset.replica, role: tr.dataset.role, commit: Number(tr.dataset.commit || -1),
+                reachable: tr.dataset.reachable === 'true'})),
+              events: [...document.querySelectorAll('#events li')].map(li => li.textContent),
+              notice: document.getElementById('notice').textContent
+            }))()""";
+
+    private final HttpClient http = HttpClient.newBuilder()
+            .followRedirects(HttpClient.Redirect.NORMAL)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
+    private final AtomicBoolean writing = new AtomicBoolean();
+    private EmbeddedCluster cluster;
+    private Thread writer;
+
+    /** The replica that leads, as every replica's {@code /status} agrees. */
+    private record Leader(KvNode node, String id, long epoch) {}
+
+    @AfterEach
+    void stopEverything() throws InterruptedException {
+        writing.set(false);
+        if (writer != null) {
+            writer.join(15_000);
+        }
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @Test
+    @Timeout(180)
+    void statusPageNamesTheLeaderAndShowsTheNextOneAfterAHandOffByItself() throws Exception {
+        Path chromium = HeadlessChromium.requireOnPath();
+        for (String name : List.of("status-before.png", "status-after.png", "status-failed.png")) {
+            Files.deleteIfExists(SCREENSHOTS.resolve(name));
+        }
+        cluster = new EmbeddedCluster(0);
+        cluster.start();
+        Leader first = awaitLeader(null);
+        KvNode follower = otherThan(first.id());
+        for (int i = 1; i <= 5; i++) {
+            HttpResponse<String> put = put(follower.url() + "/kv/key-" + i, "value-" + i); // redirected to the leader
+            assertEquals(200, put.statusCode(), put.body());
+        }
+        startWriting(); // a steady trickle, so that the charts show traffic
+
+        try (HeadlessChromium browser = HeadlessChromium.launch(chromium, Duration.ofSeconds(150))) {
+            try {
+                // the leader's page: after the hand-off this replica is a follower, and its page must follow
+                browser.navigate(first.node().url() + "/");
+                JsonNode before = browser.waitFor(
+                        SNAPSHOT,
+                        shows(first).and(s -> s.path("refreshes").asInt() >= 6),
+                        Duration.ofSeconds(30),
+                        first.id() + " leading in epoch " + first.epoch() + " with all replicas answering");
+                assertEquals(first.id(), before.path("self").asText());
+                assertEquals(first.id(), before.path("leader").asText(), "#leader names the leader");
+                assertEquals(String.valueOf(first.epoch()), before.path("epoch").asText(), "#epoch");
+                assertEquals(REPLICAS, ids(before), "one row per replica");
+                assertTrue(row(before, first.id()).path("commit").asLong() >= 5, before.toString());
+                assertTrue(
+                        texts(before.path("events")).stream()
+                                .anyMatch(e -> e.contains("leader in epoch " + first.epoch())),
+                        "the timeline shows the election: " + before.path("events"));
+                browser.screenshot(SCREENSHOTS.resolve("status-before.png"));
+
+                assertTrue(first.node().handOff(Duration.ofSeconds(5)), first.id() + " did not hand leadership over");
+                Leader second = awaitLeader(first.id());
+                assertTrue(second.epoch() > first.epoch(), "epoch " + second.epoch() + " after " + first.epoch());
+
+                JsonNode after = browser.waitFor(
+                        SNAPSHOT,
+                        shows(second)
+                                .and(s -> s.path("refreshes").asInt()
+                                        >= before.path("refreshes").asInt() + 4),
+                        Duration.ofSeconds(30),
+                        second.id() + " leading in epoch " + second.epoch() + " without a reload");
+                assertEquals(second.id(), after.path("leader").asText(), "#leader names the new leader");
+                assertEquals(String.valueOf(second.epoch()), after.path("epoch").asText(), "#epoch is the new one");
+                assertEquals(first.id(), after.path("self").asText(), "the same page, not reloaded");
+                assertNotEquals("leader", row(after, first.id()).path("role").asText());
+                List<String> events = texts(after.path("events"));
+                assertTrue(
+                        events.stream().anyMatch(e -> e.contains("handing leadership over")),
+                        "the timeline shows the hand-off: " + events);
+                assertTrue(
+                        events.stream().anyMatch(e -> e.contains("leader in epoch " + second.epoch())),
+                        "the timeline shows the new term: " + events);
+                assertTrue(
+                        after.path("notice").asText().contains("from " + first.id()),
+                        "the failover notice: " + after.path("notice"));
+                browser.screenshot(SCREENSHOTS.resolve("status-after.png"));
+
+                // a fresh load of a third replica's page agrees
+                KvNode third = cluster.nodes().stream()
+                        .filter(n -> !n.id().equals(first.id()) && !n.id().equals(second.id()))
+                        .findFirst()
+                        .orElseThrow();
+                browser.navigate(third.url() + "/");
+                browser.waitFor(
+                        SNAPSHOT,
+                        shows(second).and(s -> s.path("self").asText().equals(third.id())),
+                        Duration.ofSeconds(30),
+                        third.id() + "'s page naming " + second.id() + " in epoch " + second.epoch());
+                assertEquals(List.of(), browser.pageErrors(), "uncaught JavaScript exceptions");
+            } catch (AssertionError | RuntimeException e) {
+                try {
+                    browser.screenshot(SCREENSHOTS.resolve("status-failed.png"));
+                } catch (IOException | RuntimeException | AssertionError s) {
+                    e.addSuppressed(s);
+                }
+                throw e;
+            }
+        }
+    }
+
+    /** The page names {@code leader} and its epoch, and every replica answers with the role it has. */
+    private static Predicate<JsonNode> shows(Leader leader) {
+        return s -> s.path("leader").asText().equals(leader.id())
+                && s.path("epoch").asText().equals(String.valueOf(leader.epoch()))
+                && ids(s).equals(REPLICAS)
+                && rowsAgree(s, leader.id());
+    }
+
+    private static boolean rowsAgree(JsonNode s, String leader) {
+        for (JsonNode row : s.path("rows")) {
+            String expected = row.path("id").asText().equals(leader) ? "leader" : "follower";
+            if (!row.path("reachable").asBoolean() || !row.path("role").asText().equals(expected)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static List<String> ids(JsonNode snapshot) {
+        List<String> ids = new ArrayList<>();
+        snapshot.path("rows").forEach(r -> ids.add(r.path("id").asText()));
+        return ids;
+    }
+
+    private static JsonNode row(JsonNode snapshot, String id) {
+        for (JsonNode r : snapshot.path("rows")) {
+            if (r.path("id").asText().equals(id)) {
+                return r;
+            }
+        }
+        throw new AssertionError("no row for " + id + " in " + snapshot);
+    }
+
+    private static List<String> texts(JsonNode array) {
+        List<String> texts = new ArrayList<>();
+        array.forEach(e -> {
+            if (e.isTextual()) {
+                texts.add(e.asText());
+            }
+        });
+        return texts;
+    }
+
+    /** Polls every replica's {@code /status} until they agree on one leader (not {@code not}) that serves. */
+    private Leader awaitLeader(String not) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        List<JsonNode> last = List.of();
+        while (System.nanoTime() < deadline) {
+            List<JsonNode> statuses = new ArrayList<>();
+            for (KvNode n : cluster.nodes()) {
+                try {
+                    HttpResponse<String> r = http.send(
+                            HttpRequest.newBuilder(URI.create(n.url() + "/status"))
+                                    .timeout(Duration.ofSeconds(2))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
+                    statuses.add(json.readTree(r.body()));
+                } catch (IOException e) {
+                    statuses.add(json.createObjectNode().put("id", n.id()).put("error", e.toString()));
+                }
+            }
+            last = statuses;
+            List<JsonNode> leaders = statuses.stream()
+                    .filter(s -> s.path("role").asText().equals("leader"))
+                    .toList();
+            if (leaders.size() == 1) {
+                JsonNode l = leaders.get(0);
+                String id = l.path("id").asText();
+                boolean agreed = statuses.stream()
+                        .allMatch(s -> s.path("leader").asText().equals(id)
+                                && s.path("epoch").asLong() == l.path("epoch").asLong());
+                if (agreed && !id.equals(not) && l.path("commitOffset").asLong() > 0) {
+                    return new Leader(node(id), id, l.path("epoch").asLong());
+                }
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("the replicas did not agree on a leader" + (not == null ? "" : " other than " + not)
+                + " within 60 s: " + last);
+    }
+
+    private KvNode node(String id) {
+        return cluster.nodes().stream()
+                .filter(n -> n.id().equals(id))
+                .findFirst()
+                .orElseThrow();
+    }
+
+    private KvNode otherThan(String id) {
+        return cluster.nodes().stream()
+                .filter(n -> !n.id().equals(id))
+                .findFirst()
+                .orElseThrow();
+    }
+
+    private HttpResponse<String> put(String url, String value) throws IOException, InterruptedException {
+        return http.send(
+                HttpRequest.newBuilder(URI.create(url))
+                        .timeout(Duration.ofSeconds(10))
+                        .PUT(HttpRequest.BodyPublishers.ofString(value))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** About 20 writes a second through rotating replicas until the test ends; failures are expected and ignored. */
+    private void startWriting() {
+        writing.set(true);
+        List<KvNode> nodes = cluster.nodes();
+        writer = new Thread(
+                () -> {
+                    for (int i = 0; writing.get(); i++) {
+                        try {
+                            put(nodes.get(i % nodes.size()).url() + "/kv/load-" + (i % 50), "v" + i);
+                            Thread.sleep(50);
+                        } catch (InterruptedException e) {
+                            return;
+                        } catch (IOException | RuntimeException e) {
+                            // during the hand-off: the next write goes on
+                        }
+                    }
+                },
+                "status-page-writer");
+        writer.setDaemon(true);
+        writer.start();
+    }
+}
