@@ -27,6 +27,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
@@ -148,7 +149,10 @@ public final class Replica implements Closeable {
         this.eventThread = Executors.newSingleThreadExecutor(named("tenure-replica-" + id));
         this.syncThread = Executors.newSingleThreadExecutor(named("tenure-sync-" + id));
         this.applyThread = Executors.newSingleThreadExecutor(named("tenure-apply-" + id));
-        this.timer = Executors.newSingleThreadScheduledExecutor(named("tenure-tick-" + id));
+        java.util.concurrent.ScheduledThreadPoolExecutor t =
+                new java.util.concurrent.ScheduledThreadPoolExecutor(1, named("tenure-tick-" + id));
+        t.setRemoveOnCancelPolicy(true); // timeouts of completed requests leave the queue at once
+        this.timer = t;
         this.lastStatus = new Status(
                 id, Role.FOLLOWER, core.epoch(), core.leader(), 0, replayFrom, core.logEndOffset(), List.of());
     }
@@ -314,11 +318,12 @@ public final class Replica implements Closeable {
             f.completeExceptionally(new IllegalStateException("replica " + id + " is closed"));
             return f;
         }
-        timer.schedule(
+        ScheduledFuture<?> timeout = timer.schedule(
                 () -> f.completeExceptionally(
                         new OutcomeUnknownException("not committed within " + proposalTimeout, lastStatus.leader())),
                 proposalTimeout.toNanos(),
                 TimeUnit.NANOSECONDS);
+        f.whenComplete((c, e) -> timeout.cancel(false));
         return f;
     }
 
@@ -337,11 +342,12 @@ public final class Replica implements Closeable {
         })) {
             f.completeExceptionally(new IllegalStateException("replica " + id + " is closed"));
         }
-        timer.schedule(
+        ScheduledFuture<?> timeout = timer.schedule(
                 () -> f.completeExceptionally(
                         new TimeoutException("read barrier not confirmed within " + proposalTimeout)),
                 proposalTimeout.toNanos(),
                 TimeUnit.NANOSECONDS);
+        f.whenComplete((c, e) -> timeout.cancel(false));
         return f;
     }
 

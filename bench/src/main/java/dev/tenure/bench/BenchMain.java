@@ -1,0 +1,128 @@
+package dev.tenure.bench;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code java -jar bench/target/bench.jar [options]}: replicated writes through Tenure side by side with the
+ * same writes into the same ZooKeeper ensemble through Curator, in one run on loopback.
+ *
+ * <p>Standard output gets a table and one {@code RESULT {json}} line; progress and logs go to standard
+ * error. Exit code 0 when every run completed without a failed write; 1 when a write failed or a side wrote
+ * nothing (the figures are printed but not to be trusted) or the run itself failed; 2 on bad options.
+ */
+@Command(
+        name = "bench",
+        mixinStandardHelpOptions = true,
+        version = "tenure-bench 0.1.0-SNAPSHOT",
+        sortOptions = false,
+        description = {
+            "Replicated writes through Tenure (3 ZooKeeperReplicas: files with fsync, Netty on 127.0.0.1) side by"
+                    + " side with the same writes into the same 3-server ZooKeeper ensemble through Curator"
+                    + " (setData in the background), at each in-flight level, in one JVM on loopback.",
+            "Prints a table and one line 'RESULT {json}'."
+        })
+public final class BenchMain implements Callable<Integer> {
+    @Spec
+    private CommandSpec spec;
+
+    @Option(
+            names = "--inflight",
+            split = ",",
+            paramLabel = "N",
+            description =
+                    "Writes kept in flight (closed loop), one run per level and side (default: ${DEFAULT-VALUE}).")
+    private List<Integer> inflight = List.of(1, 64, 256);
+
+    @Option(
+            names = {"--duration-s", "--duration"},
+            paramLabel = "SECONDS",
+            description = "Measured time per side and level (default: ${DEFAULT-VALUE}).")
+    private int durationSeconds = 10;
+
+    @Option(
+            names = {"--warmup-s", "--warmup"},
+            paramLabel = "SECONDS",
+            description = "Warm-up per side and level, not measured (default: ${DEFAULT-VALUE}).")
+    private int warmupSeconds = 3;
+
+    @Option(
+            names = "--value-bytes",
+            paramLabel = "BYTES",
+            description = "Size of every written value (default: ${DEFAULT-VALUE}).")
+    private int valueBytes = 100;
+
+    @Option(
+            names = "--data-dir",
+            paramLabel = "DIR",
+            description = "Where the replicas' logs go: a fresh subdirectory, deleted afterwards (default: the"
+                    + " system temp directory). ZooKeeper's data always goes to the system temp directory.")
+    private Path dataDir;
+
+    @Option(
+            names = "--unsafe-no-fsync",
+            description = "Skip every fsync on BOTH sides (Tenure's UNSAFE_NO_FSYNC, zookeeper.forceSync=no):"
+                    + " measures everything but the disk. Not durable.")
+    private boolean unsafeNoFsync;
+
+    @Option(
+            names = "--zookeeper-server",
+            paramLabel = "leader|follower",
+            description = "Which ZooKeeper server the baseline's client connects to: the quorum leader (its best"
+                    + " case, like the Tenure side's proposals on its leader) or a follower, which forwards every"
+                    + " write to the leader (default: ${DEFAULT-VALUE}).")
+    private String zooKeeperServer = "leader";
+
+    private static BenchConfig.ZooKeeperServer zooKeeperServer(String name) {
+        switch (name) {
+            case "leader":
+                return BenchConfig.ZooKeeperServer.LEADER;
+            case "follower":
+                return BenchConfig.ZooKeeperServer.FOLLOWER;
+            default:
+                throw new IllegalArgumentException("--zookeeper-server must be leader or follower, was " + name);
+        }
+    }
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new BenchMain()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        BenchConfig config;
+        try {
+            config = new BenchConfig(
+                    inflight,
+                    Duration.ofSeconds(warmupSeconds),
+                    Duration.ofSeconds(durationSeconds),
+                    valueBytes,
+                    dataDir,
+                    unsafeNoFsync,
+                    zooKeeperServer(zooKeeperServer));
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        Results.Run run = Benchmark.run(config, err);
+        Report.printTable(run, out);
+        out.println(Report.resultLine(run));
+        out.flush();
+        boolean clean = run.levels().stream()
+                .allMatch(l -> l.tenure().clean() && l.zooKeeper().clean());
+        if (!clean) {
+            err.println("some writes failed or a side wrote nothing: see the warnings above the RESULT line");
+            err.flush();
+        }
+        return clean ? 0 : 1;
+    }
+}

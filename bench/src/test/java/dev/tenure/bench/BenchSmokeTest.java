@@ -1,0 +1,94 @@
+package dev.tenure.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class BenchSmokeTest {
+    @TempDir
+    Path dataDir;
+
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void aShortRunMeasuresBothSidesPrintsAParsableResultAndLeavesNothingBehind() throws Exception {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int exit = new CommandLine(new BenchMain())
+                .setOut(new PrintWriter(out, true))
+                .setErr(new PrintWriter(err, true))
+                .execute(
+                        "--warmup-s", "0",
+                        "--duration-s", "1",
+                        "--inflight", "1,8",
+                        "--data-dir", dataDir.toString());
+
+        assertEquals(0, exit, "exit code; stderr:\n" + err + "\nstdout:\n" + out);
+        List<String> lines = out.toString()
+                .lines()
+                .filter(l -> l.startsWith(Report.RESULT_PREFIX))
+                .collect(Collectors.toList());
+        assertEquals(1, lines.size(), out.toString());
+        JsonNode result = new ObjectMapper().readTree(lines.get(0).substring(Report.RESULT_PREFIX.length()));
+
+        assertTrue(result.path("config").path("fsync").asBoolean(), "fsync is on by default");
+        assertTrue(result.path("machine").path("cores").asInt() > 0, result.toString());
+        JsonNode levels = result.path("results");
+        assertEquals(2, levels.size(), result.toString());
+        int[] expected = {1, 8};
+        for (int i = 0; i < expected.length; i++) {
+            JsonNode level = levels.get(i);
+            assertEquals(expected[i], level.path("inflight").asInt());
+            for (String side : new String[] {"tenure", "zookeeper"}) {
+                JsonNode s = level.path(side);
+                assertTrue(s.path("ops").asLong() > 0, side + " wrote nothing: " + level);
+                assertTrue(s.path("ops_per_s").asDouble() > 0, side + ": " + level);
+                assertTrue(s.path("p50_us").asDouble() > 0, side + ": " + level);
+                assertTrue(s.path("p50_us").asDouble() <= s.path("p99_us").asDouble(), side + ": " + level);
+                assertTrue(s.path("p99_us").asDouble() <= s.path("p999_us").asDouble(), side + ": " + level);
+                assertEquals(0, s.path("errors").asLong(), side + ": " + level);
+            }
+            assertTrue(level.path("ratio_ops_per_s").asDouble() > 0, level.toString());
+        }
+        JsonNode applied = result.path("tenure_applied_offsets");
+        assertEquals(3, applied.size(), applied.toString());
+        long first = applied.elements().next().asLong();
+        applied.elements().forEachRemaining(a -> assertEquals(first, a.asLong(), "replicas diverge: " + applied));
+
+        try (Stream<Path> left = Files.list(dataDir)) {
+            assertEquals(List.of(), left.collect(Collectors.toList()), "the replicas' files are deleted");
+        }
+        assertTrue(benchThreads().isEmpty(), "threads left running: " + benchThreads());
+    }
+
+    /** The benchmark's and the replicas' own threads; ZooKeeper's and Netty's are stopped by their owners. */
+    private static List<String> benchThreads() throws InterruptedException {
+        List<String> alive = List.of();
+        for (int attempt = 0; attempt < 50; attempt++) {
+            alive = Thread.getAllStackTraces().keySet().stream()
+                    .filter(Thread::isAlive)
+                    .map(Thread::getName)
+                    .filter(n -> n.startsWith("bench-") || n.startsWith("tenure-"))
+                    .sorted()
+                    .collect(Collectors.toList());
+            if (alive.isEmpty()) {
+                break;
+            }
+            Thread.sleep(100); // executors finish terminating their threads shortly after shutdown returns
+        }
+        return alive;
+    }
+}
