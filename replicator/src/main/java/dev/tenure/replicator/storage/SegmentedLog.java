@@ -114,6 +114,9 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
     private final TreeMap<Long, Segment> segments = new TreeMap<>();
     private Segment active;
     private volatile long logEnd;
+    /** Recently appended entries, so replication and apply need not read them back from the files. */
+    private final TailCache tail = new TailCache(64 * 1024, 16L << 20);
+
     private volatile EpochHistory history = EpochHistory.empty();
     /** Segments appended to since the last sync began. */
     private final Set<Segment> unsynced = new LinkedHashSet<>();
@@ -269,6 +272,7 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
             history = next;
             logEnd = expected;
         }
+        tail.appended(entries);
     }
 
     private void writeRecords(List<Entry> entries, Set<Segment> written) throws IOException {
@@ -387,6 +391,7 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
         }
         EpochHistory before = history;
         EpochHistory next = before.truncatedTo(newEnd);
+        tail.truncated(newEnd);
         Segment keep = newEnd == 0
                 ? segments.firstEntry().getValue()
                 : segments.floorEntry(newEnd - 1).getValue();
@@ -448,6 +453,9 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
         List<Entry> batch = new ArrayList<>();
         long end = logEnd;
         if (from >= end) {
+            return batch;
+        }
+        if (tail.read(from, maxEntries, maxBytes, batch)) {
             return batch;
         }
         long bytes = 0;

@@ -430,8 +430,11 @@ class SegmentedLogTest {
 
     @Test
     void aRecordDamagedWhileTheLogIsOpenFailsTheReadInsteadOfReturningIt() throws IOException {
+        SegmentedLog writer = open(1 << 20);
+        writer.append(data(1, 0, 10));
+        writer.close();
+        // Reopened, so the entries are read from the files (recent appends are served from memory).
         SegmentedLog log = open(1 << 20);
-        log.append(data(1, 0, 10));
         flipByte(segmentFiles().get(0), 5L * RECORD + SegmentedLog.HEADER_BYTES);
         UncheckedIOException e = assertThrows(UncheckedIOException.class, () -> log.read(3, 5, 10_000));
         CorruptLogException cause = (CorruptLogException) e.getCause();

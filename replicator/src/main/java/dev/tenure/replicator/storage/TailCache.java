@@ -1,0 +1,89 @@
+package dev.tenure.replicator.storage;
+
+import dev.tenure.replicator.core.Entry;
+import java.util.List;
+
+/**
+ * The most recently appended entries of a log, in memory, so that replicating and applying what was just
+ * written does not read it back from the files. Bounded by entry count and by payload bytes; holds a
+ * contiguous run of offsets ending at the log end. Not thread-safe: used on the log's event thread.
+ */
+final class TailCache {
+    private final Entry[] ring;
+    private final long maxBytes;
+    private int head; // index of the oldest entry
+    private int count;
+    private long bytes;
+
+    TailCache(int maxEntries, long maxBytes) {
+        this.ring = new Entry[maxEntries];
+        this.maxBytes = maxBytes;
+    }
+
+    /** The offset of the oldest cached entry (meaningless when empty). */
+    private long firstOffset() {
+        return ring[head].offset();
+    }
+
+    /** Appends entries that were just written at the log end. */
+    void appended(List<Entry> entries) {
+        for (Entry e : entries) {
+            if (count > 0 && e.offset() != firstOffset() + count) {
+                clear(); // not contiguous: start over
+            }
+            if (count == ring.length) {
+                evictOldest();
+            }
+            ring[(head + count) % ring.length] = e;
+            count++;
+            bytes += e.sizeInBytes();
+            while (bytes > maxBytes && count > 1) {
+                evictOldest();
+            }
+        }
+    }
+
+    /** Drops the cached entries at and after {@code newEnd}. */
+    void truncated(long newEnd) {
+        while (count > 0 && firstOffset() + count > newEnd) {
+            int last = (head + count - 1) % ring.length;
+            bytes -= ring[last].sizeInBytes();
+            ring[last] = null;
+            count--;
+        }
+    }
+
+    /**
+     * Adds to {@code batch} the cached entries from {@code from}, within the limits; returns false (adding
+     * nothing) if {@code from} is not cached.
+     */
+    boolean read(long from, int maxEntries, long maxBytes, List<Entry> batch) {
+        if (count == 0 || from < firstOffset() || from >= firstOffset() + count) {
+            return false;
+        }
+        long taken = 0;
+        for (long o = from; o < firstOffset() + count && batch.size() < maxEntries; o++) {
+            Entry e = ring[(int) ((head + (o - firstOffset())) % ring.length)];
+            taken += e.sizeInBytes();
+            if (!batch.isEmpty() && taken > maxBytes) {
+                break;
+            }
+            batch.add(e);
+        }
+        return true;
+    }
+
+    void clear() {
+        while (count > 0) {
+            evictOldest();
+        }
+        head = 0;
+    }
+
+    private void evictOldest() {
+        bytes -= ring[head].sizeInBytes();
+        ring[head] = null;
+        head = (head + 1) % ring.length;
+        count--;
+    }
+}

@@ -1,0 +1,69 @@
+package dev.tenure.replicator.storage;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tenure.replicator.core.Entry;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class TailCacheTest {
+    private static List<Entry> entries(long from, int n, int payload) {
+        List<Entry> list = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            list.add(Entry.data(1, from + i, new byte[payload]));
+        }
+        return list;
+    }
+
+    private static List<Long> offsets(List<Entry> es) {
+        return es.stream().map(Entry::offset).toList();
+    }
+
+    @Test
+    void servesTheNewestEntriesWithinItsBoundsAndMissesOlderOnes() {
+        TailCache cache = new TailCache(4, 1 << 20);
+        cache.appended(entries(0, 6, 10));
+        List<Entry> got = new ArrayList<>();
+        assertFalse(cache.read(1, 10, 1 << 20, got), "offset 1 was evicted (4 entries kept)");
+        assertTrue(cache.read(2, 10, 1 << 20, got));
+        assertEquals(List.of(2L, 3L, 4L, 5L), offsets(got));
+        got.clear();
+        assertTrue(cache.read(3, 2, 1 << 20, got));
+        assertEquals(List.of(3L, 4L), offsets(got));
+        got.clear();
+        assertFalse(cache.read(6, 10, 1 << 20, got), "nothing at the log end");
+    }
+
+    @Test
+    void truncationDropsTheCutEntriesAndNewAppendsFollow() {
+        TailCache cache = new TailCache(16, 1 << 20);
+        cache.appended(entries(0, 8, 10));
+        cache.truncated(5);
+        List<Entry> got = new ArrayList<>();
+        assertFalse(cache.read(5, 10, 1 << 20, got));
+        cache.appended(List.of(Entry.data(2, 5, new byte[1])));
+        assertTrue(cache.read(3, 10, 1 << 20, got));
+        assertEquals(List.of(3L, 4L, 5L), offsets(got));
+        assertEquals(2, got.get(2).epoch());
+    }
+
+    @Test
+    void byteBoundEvictsOldestButKeepsAtLeastOneEntryAndReadsRespectMaxBytes() {
+        TailCache cache = new TailCache(1000, 1000);
+        cache.appended(entries(0, 10, 200)); // 232 bytes each by sizeInBytes
+        List<Entry> got = new ArrayList<>();
+        assertFalse(cache.read(5, 100, 1 << 20, got));
+        assertTrue(cache.read(6, 100, 1 << 20, got));
+        assertEquals(List.of(6L, 7L, 8L, 9L), offsets(got));
+        got.clear();
+        assertTrue(cache.read(6, 100, 300, got));
+        assertEquals(List.of(6L), offsets(got), "at least one entry, then the byte limit");
+        cache.appended(entries(20, 1, 5000)); // not contiguous: starts over, and one entry always stays
+        got.clear();
+        assertTrue(cache.read(20, 10, 10, got));
+        assertEquals(List.of(20L), offsets(got));
+    }
+}
