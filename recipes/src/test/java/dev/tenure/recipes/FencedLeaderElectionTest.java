@@ -46,7 +46,7 @@ class FencedLeaderElectionTest {
     void setUp() throws Exception {
         path = "/tenure-test/" + UUID.randomUUID();
         observer = zk.ensemble().newClient();
-        history = new ElectionHistory(observer, path);
+        history = new ElectionHistory(path);
     }
 
     @AfterEach
@@ -70,7 +70,7 @@ class FencedLeaderElectionTest {
                 .endpoint(id + ".example:7000")
                 .backend(backend)
                 .suspensionPolicy(policy)
-                .listener(history.listenerFor(id))
+                .listener(history.listenerFor(id, client))
                 .retryBackoff(Duration.ofMillis(200))
                 .build();
         elections.add(e);
