@@ -272,7 +272,14 @@ public final class Replica implements Closeable {
         Preconditions.checkState(state.compareAndSet(State.LATENT, State.STARTED), "Cannot be started more than once");
         transport.start(m -> post(() -> core.receive(m, clock.getAsLong())));
         long tick = tickInterval.toNanos();
-        timer.scheduleAtFixedRate(() -> post(() -> core.tick(clock.getAsLong())), tick, tick, TimeUnit.NANOSECONDS);
+        timer.scheduleAtFixedRate(
+                () -> post(() -> {
+                    core.tick(clock.getAsLong());
+                    refreshStatus();
+                }),
+                tick,
+                tick,
+                TimeUnit.NANOSECONDS);
         // Replay what is known committed locally only once the leader says so: commit is learned, not stored.
         leadership.start(new Leadership.Events() {
             @Override
@@ -363,7 +370,7 @@ public final class Replica implements Closeable {
         return applied.get();
     }
 
-    /** The latest status (refreshed after every event; cheap). */
+    /** The latest status: refreshed on every role change and every tick (10 ms by default); cheap to call. */
     public Status status() {
         return lastStatus;
     }
@@ -463,7 +470,11 @@ public final class Replica implements Closeable {
                 }
             }
         }
+        boolean roleChanged = false;
         for (Action a : actions) {
+            if (a instanceof Action.RoleChanged) {
+                roleChanged = true;
+            }
             if (a instanceof Action.Send s) {
                 transport.send(s.message());
                 if (s.message() instanceof Message.Rejected r && r.rejectedEpoch() < r.epoch()) {
@@ -502,7 +513,9 @@ public final class Replica implements Closeable {
                 notify(() -> listener.fenced(f.epoch(), f.promisedEpoch()));
             }
         }
-        refreshStatus();
+        if (roleChanged) {
+            refreshStatus(); // at once; otherwise every tick (not after every event: this is the hot path)
+        }
     }
 
     private void notify(Runnable callback) {
@@ -671,10 +684,5 @@ public final class Replica implements Closeable {
     @Override
     public String toString() {
         return "Replica{" + lastStatus + "}";
-    }
-
-    /** For tests of this package: the message handler as the transport would call it. */
-    void deliver(Message m) {
-        post(() -> core.receive(m, clock.getAsLong()));
     }
 }

@@ -666,16 +666,25 @@ public final class ReplicaCore {
         send(new Append(cfg.self(), p.id, leaderEpoch, from - 1, log.epochAt(from - 1), entries, commit, probeSeq));
     }
 
-    private void onAppendAck(AppendAck m) {
-        if (role != Role.LEADER || m.epoch() != leaderEpoch) {
-            return;
+    /** The progress of a promised follower answering this leader's epoch, noting that it answered; or null. */
+    private Progress answered(String from, long epoch, long probe) {
+        if (role != Role.LEADER || epoch != leaderEpoch) {
+            return null;
         }
-        Progress p = progress.get(m.from());
+        Progress p = progress.get(from);
         if (p == null || !p.promised) {
-            return;
+            return null;
         }
         p.lastHeard = now;
-        p.probeAcked = Math.max(p.probeAcked, m.probe());
+        p.probeAcked = Math.max(p.probeAcked, probe);
+        return p;
+    }
+
+    private void onAppendAck(AppendAck m) {
+        Progress p = answered(m.from(), m.epoch(), m.probe());
+        if (p == null) {
+            return;
+        }
         if (m.matchOffset() > p.match && m.matchOffset() <= log.logEndOffset()) {
             p.match = m.matchOffset();
             p.lastProgress = now;
@@ -692,15 +701,10 @@ public final class ReplicaCore {
     }
 
     private void onAppendReject(AppendReject m) {
-        if (role != Role.LEADER || m.epoch() != leaderEpoch) {
+        Progress p = answered(m.from(), m.epoch(), m.probe());
+        if (p == null) {
             return;
         }
-        Progress p = progress.get(m.from());
-        if (p == null || !p.promised) {
-            return;
-        }
-        p.lastHeard = now;
-        p.probeAcked = Math.max(p.probeAcked, m.probe());
         long next = Math.max(p.match, Math.min(p.next, m.logEnd()));
         if (next != p.next) {
             p.next = next;

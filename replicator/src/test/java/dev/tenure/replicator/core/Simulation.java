@@ -437,14 +437,4 @@ final class Simulation {
         return new AssertionError(
                 "simulation seed=" + seed + ": " + why + "\nlast events:\n  " + String.join("\n  ", trace), cause);
     }
-
-    String summary() {
-        return "committed=" + committed.size() + " acknowledged=" + acknowledged.size() + " unknown=" + unknownOutcomes
-                + " elections=" + elections + " crashes=" + crashes + " reads=" + readsServed;
-    }
-
-    /** Used by scenario tests to check a proposal's fate. */
-    boolean isAcknowledged(long proposalId) {
-        return acknowledged.containsKey(proposalId);
-    }
 }
