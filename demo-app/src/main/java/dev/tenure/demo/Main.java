@@ -10,6 +10,7 @@ import dev.tenure.demo.node.KvNode;
 import dev.tenure.demo.node.NodeCommand;
 import dev.tenure.demo.node.Shutdown;
 import dev.tenure.demo.tour.KvTour;
+import dev.tenure.demo.verify.VerifyCommand;
 import dev.tenure.demo.zk.ZkCommand;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -32,7 +33,8 @@ import picocli.CommandLine.Option;
             DeleteCommand.class,
             CasCommand.class,
             StatusCommand.class,
-            ZkCommand.class
+            ZkCommand.class,
+            VerifyCommand.class
         })
 public final class Main implements Callable<Integer> {
 

@@ -10,6 +10,7 @@ import dev.tenure.recipes.LeadershipToken;
 import dev.tenure.replicator.Replica;
 import dev.tenure.replicator.ReplicaListener;
 import dev.tenure.replicator.ZooKeeperReplica;
+import dev.tenure.replicator.core.CoreConfig;
 import dev.tenure.replicator.core.Role;
 import dev.tenure.replicator.transport.Transport;
 import dev.tenure.replicator.zookeeper.ZooKeeperRegistry;
@@ -116,6 +117,8 @@ public final class KvNode implements Closeable {
     private boolean started;
     private boolean closed;
     private UnaryOperator<Transport> transportWrapper = UnaryOperator.identity();
+    private UnaryOperator<CoreConfig.Builder> tuning = UnaryOperator.identity();
+    private Path sessionFile;
     private final java.util.concurrent.atomic.AtomicLong staleRefusals = new java.util.concurrent.atomic.AtomicLong();
     private volatile long lastStaleEvent;
     private final Map<String, Boolean> behind = new ConcurrentHashMap<>();
@@ -128,6 +131,25 @@ public final class KvNode implements Closeable {
     public KvNode transportWrapper(UnaryOperator<Transport> wrapper) {
         Preconditions.checkState(!started, "already started");
         this.transportWrapper = wrapper;
+        return this;
+    }
+
+    /** Adjusts the replication core's settings; call before {@link #start()}. */
+    public KvNode tuning(UnaryOperator<CoreConfig.Builder> tuning) {
+        Preconditions.checkState(!started, "already started");
+        this.tuning = Preconditions.checkNotNull(tuning, "tuning");
+        return this;
+    }
+
+    /**
+     * Writes this replica's ZooKeeper session id and password to {@code file} whenever a session is established,
+     * so that a fault-injecting harness can expire the session the way the server does (it opens a second handle
+     * on the same session and closes it). Call before {@link #start()}. The file holds a secret of the session:
+     * for test harnesses only.
+     */
+    public KvNode sessionFile(Path file) {
+        Preconditions.checkState(!started, "already started");
+        this.sessionFile = Preconditions.checkNotNull(file, "file");
         return this;
     }
 
@@ -151,6 +173,9 @@ public final class KvNode implements Closeable {
                 .retryPolicy(new ExponentialBackoffRetry(100, 10, 2000))
                 .ensembleTracker(false) // use the given connect string as it is
                 .build();
+        if (sessionFile != null) {
+            SessionFile.watch(client, sessionFile);
+        }
         client.start();
         if (!client.blockUntilConnected(30, TimeUnit.SECONDS)) {
             throw new IllegalStateException("cannot reach ZooKeeper at " + config.zkConnect() + " within 30 s");
@@ -187,6 +212,7 @@ public final class KvNode implements Closeable {
                 .endpoint(url)
                 .stateMachine(store)
                 .transportWrapper(transportWrapper)
+                .tuning(tuning)
                 .listener(new ReplicaListener() {
                     @Override
                     public void fenced(long epoch, long newerEpoch) {

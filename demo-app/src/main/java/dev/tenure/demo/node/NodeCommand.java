@@ -52,6 +52,18 @@ public final class NodeCommand implements Callable<Integer> {
             description = "ZooKeeper session timeout (default: ${DEFAULT-VALUE})")
     int sessionTimeoutMs;
 
+    @Option(
+            names = "--session-file",
+            hidden = true,
+            description = "writes the ZooKeeper session id and password here (verification harness only)")
+    Path sessionFile;
+
+    @Option(
+            names = "--unsafe-commit-on-local-append",
+            hidden = true,
+            description = "UNSAFE: acknowledge writes without a majority (the verification harness's own tests only)")
+    boolean unsafeCommitOnLocalAppend;
+
     /** Parses HOST:PORT. */
     static InetSocketAddress address(String flag, String value) {
         if (value == null) {
@@ -96,6 +108,13 @@ public final class NodeCommand implements Callable<Integer> {
             return 2;
         }
         KvNode node = new KvNode(config);
+        if (sessionFile != null) {
+            node.sessionFile(sessionFile);
+        }
+        if (unsafeCommitOnLocalAppend) {
+            System.err.println("WARNING: --unsafe-commit-on-local-append: acknowledged writes can be lost");
+            node.tuning(t -> t.unsafeCommitOnLocalAppend(true));
+        }
         try {
             node.start();
         } catch (Exception e) {

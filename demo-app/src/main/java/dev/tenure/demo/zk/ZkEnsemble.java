@@ -776,7 +776,8 @@ public final class ZkEnsemble implements Closeable {
                 .collect(Collectors.joining(", "));
     }
 
-    static String javaExecutable() {
+    /** The {@code java} executable running this JVM, for starting child JVMs (also used by other launchers). */
+    public static String javaExecutable() {
         return ProcessHandle.current()
                 .info()
                 .command()
@@ -785,8 +786,11 @@ public final class ZkEnsemble implements Closeable {
                         Path.of(System.getProperty("java.home"), "bin", "java").toString());
     }
 
-    /** This JVM's class path with every entry made absolute (the servers run in their own directories). */
-    static String childClassPath() throws IOException {
+    /**
+     * This JVM's class path with every entry made absolute (the servers run in their own directories), for child
+     * JVMs (also used by other launchers).
+     */
+    public static String childClassPath() throws IOException {
         String classPath = System.getProperty("java.class.path", "");
         String absolute = Arrays.stream(classPath.split(File.pathSeparator))
                 .filter(entry -> !entry.isEmpty())

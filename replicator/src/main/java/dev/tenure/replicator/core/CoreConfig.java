@@ -17,6 +17,10 @@ import java.util.Objects;
  *     10,000)
  * @param retryNanos resend interval for unanswered messages (default 200 ms)
  * @param heartbeatNanos idle interval after which the leader sends an empty append (default 100 ms)
+ * @param unsafeCommitOnLocalAppend <b>unsafe, for testing the verification harness only</b>: the leader commits
+ *     (and so acknowledges) an entry as soon as its own log holds it durably, without a majority. Acknowledged
+ *     writes are then lost when the leader fails; the harness's own tests turn this on to show that its checker
+ *     catches it. Off by default and never to be turned on in production.
  */
 public record CoreConfig(
         String self,
@@ -26,7 +30,8 @@ public record CoreConfig(
         int maxInflightBatches,
         int maxPendingProposals,
         long retryNanos,
-        long heartbeatNanos) {
+        long heartbeatNanos,
+        boolean unsafeCommitOnLocalAppend) {
 
     public CoreConfig {
         Objects.requireNonNull(self, "self");
@@ -64,6 +69,7 @@ public record CoreConfig(
         private int maxPendingProposals = 10_000;
         private long retryNanos = Duration.ofMillis(200).toNanos();
         private long heartbeatNanos = Duration.ofMillis(100).toNanos();
+        private boolean unsafeCommitOnLocalAppend;
 
         private Builder(String self, List<String> members) {
             this.self = self;
@@ -100,6 +106,12 @@ public record CoreConfig(
             return this;
         }
 
+        /** See {@link CoreConfig#unsafeCommitOnLocalAppend()}: breaks the replication guarantees. */
+        public Builder unsafeCommitOnLocalAppend(boolean unsafe) {
+            this.unsafeCommitOnLocalAppend = unsafe;
+            return this;
+        }
+
         public CoreConfig build() {
             return new CoreConfig(
                     self,
@@ -109,7 +121,8 @@ public record CoreConfig(
                     maxInflightBatches,
                     maxPendingProposals,
                     retryNanos,
-                    heartbeatNanos);
+                    heartbeatNanos,
+                    unsafeCommitOnLocalAppend);
         }
     }
 }

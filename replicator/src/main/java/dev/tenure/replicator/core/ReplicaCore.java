@@ -725,7 +725,9 @@ public final class ReplicaCore {
             matches.add(p.promised ? p.match : 0L);
         }
         matches.sort(Collections.reverseOrder());
-        long candidate = matches.get(cfg.majority() - 1);
+        long candidate = cfg.unsafeCommitOnLocalAppend()
+                ? Math.min(durableEnd, log.logEndOffset()) // unsafe: the leader's own durable log alone
+                : matches.get(cfg.majority() - 1);
         // Only an entry of the current epoch commits (with everything before it): Raft section 5.4.2.
         if (candidate > commit && log.epochAt(candidate - 1) == leaderEpoch) {
             setCommit(candidate);

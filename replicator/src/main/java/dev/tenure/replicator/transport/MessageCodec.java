@@ -107,6 +107,25 @@ public final class MessageCodec {
         return asMessage(decodeFrame(frame));
     }
 
+    /** A hello frame, length field included: what a connection's opening side sends first. */
+    public static byte[] encodeHello(String clusterName, String fromReplicaId, String toReplicaId) {
+        return encodeFrame(new Frame.Hello(clusterName, fromReplicaId, toReplicaId));
+    }
+
+    /**
+     * The sender named by a hello frame given whole, length field included: the replica id a connection's
+     * opening side says it is. For tools that sit on a connection (a fault-injecting proxy) and need to know
+     * whose connection it is.
+     *
+     * @throws MalformedFrameException if {@code frame} is not a well-formed hello
+     */
+    public static String helloSender(byte[] frame) throws MalformedFrameException {
+        if (decodeFrame(frame) instanceof Frame.Hello hello) {
+            return hello.fromReplicaId();
+        }
+        throw new MalformedFrameException("not a hello frame");
+    }
+
     /**
      * An upper bound of the frame size of {@code message} in bytes (length field included); cheap, for buffer
      * sizing and queue limits.

@@ -33,4 +33,22 @@ class ReplicationSimulationTest {
                 schedules, BASE_SEED, ms, committed, acknowledged);
         assertTrue(acknowledged > 0, "the schedules acknowledged nothing: they test nothing");
     }
+
+    /** The unsafe mode the verification harness's tests use (commit on the leader's own append) breaks safety. */
+    @Test
+    void unsafeCommitOnLocalAppendIsCaughtWithinAHundredSchedules() {
+        int caught = -1;
+        for (int i = 0; i < 100 && caught < 0; i++) {
+            Simulation sim = new Simulation(BASE_SEED + i, 3, Simulation.Faults.DEFAULT, true);
+            try {
+                sim.run(1500);
+                sim.converge(20_000);
+            } catch (AssertionError expected) {
+                caught = i;
+                System.out.println("unsafe mode caught by schedule " + i + ": "
+                        + expected.getMessage().lines().findFirst().orElse(""));
+            }
+        }
+        assertTrue(caught >= 0, "100 schedules did not notice acknowledgements without a majority");
+    }
 }

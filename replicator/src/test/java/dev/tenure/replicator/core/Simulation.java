@@ -43,6 +43,7 @@ final class Simulation {
         }
     }
 
+    private final boolean unsafeCommitOnLocalAppend;
     private final long seed;
     private final Random random;
     private final Faults faults;
@@ -67,6 +68,12 @@ final class Simulation {
     int readsServed;
 
     Simulation(long seed, int size, Faults faults) {
+        this(seed, size, faults, false);
+    }
+
+    /** With {@code unsafeCommitOnLocalAppend}, every replica runs the unsafe mode the invariants must catch. */
+    Simulation(long seed, int size, Faults faults, boolean unsafeCommitOnLocalAppend) {
+        this.unsafeCommitOnLocalAppend = unsafeCommitOnLocalAppend;
         this.seed = seed;
         this.random = new Random(seed);
         this.faults = faults;
@@ -85,6 +92,7 @@ final class Simulation {
                 .maxPendingProposals(50)
                 .retryInterval(java.time.Duration.ofMillis(50))
                 .heartbeatInterval(java.time.Duration.ofMillis(30))
+                .unsafeCommitOnLocalAppend(unsafeCommitOnLocalAppend)
                 .build();
     }
 

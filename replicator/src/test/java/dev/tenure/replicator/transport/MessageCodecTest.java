@@ -102,6 +102,21 @@ class MessageCodecTest {
     }
 
     @Test
+    void helloSenderNamesTheOpeningSideAndRefusesAnyOtherFrame() throws Exception {
+        assertEquals("r2", MessageCodec.helloSender(MessageCodec.encodeHello("kv", "r2", "r1")));
+        assertEquals(
+                new Frame.Hello("kv", "r2", "r1"),
+                MessageCodec.decodeFrame(MessageCodec.encodeHello("kv", "r2", "r1")));
+        assertThrows(
+                MalformedFrameException.class,
+                () -> MessageCodec.helloSender(MessageCodec.encodeFrame(new Frame.HelloRejected("no"))));
+        assertThrows(
+                MalformedFrameException.class,
+                () -> MessageCodec.helloSender(MessageCodec.encode(new NewEpoch("a", "b", 3))));
+        assertThrows(MalformedFrameException.class, () -> MessageCodec.helloSender(new byte[] {0, 0}));
+    }
+
+    @Test
     void longRejectionReasonIsShortenedNotRefused() throws Exception {
         String reason = "x".repeat(MessageCodec.MAX_REASON_CHARS - 1) + "🦊" + "y".repeat(2000);
         Frame.HelloRejected decoded = (Frame.HelloRejected)

@@ -1,0 +1,56 @@
+package dev.tenure.demo.verify;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.stream.Collectors;
+
+/** The faults the harness injects. Each is healed before the next one starts. */
+public enum FaultKind {
+    /** SIGKILL a replica (the leader or a follower); restart it from its files after a while. */
+    KILL_REPLICA(true),
+    /** SIGSTOP the leader for longer than the session timeout, then SIGCONT it: a zombie that wakes up. */
+    PAUSE_LEADER(false),
+    /** SIGKILL a ZooKeeper server that is not the quorum leader; restart it later. */
+    KILL_ZK_SERVER(false),
+    /** SIGKILL the ZooKeeper quorum leader; restart it later. */
+    KILL_ZK_LEADER(false),
+    /** Expire a replica's ZooKeeper session (the leader's or a follower's) from the server side. */
+    EXPIRE_SESSION(true),
+    /** Cut a replica (the leader or a follower) off from ZooKeeper only, past the session timeout. */
+    CUT_ZOOKEEPER(true),
+    /** Cut the leader off from its followers only; everyone keeps ZooKeeper. */
+    CUT_LEADER_FROM_FOLLOWERS(false),
+    /** Isolate a replica (the leader or a follower) entirely: ZooKeeper and replication, past the session timeout. */
+    ISOLATE_REPLICA(true);
+
+    private final boolean targeted;
+
+    FaultKind(boolean targeted) {
+        this.targeted = targeted;
+    }
+
+    /** True if the fault hits either the leader or a follower, chosen per injection. */
+    public boolean targeted() {
+        return targeted;
+    }
+
+    /** The name on the command line and in reports, e.g. {@code kill-replica}. */
+    public String wireName() {
+        return name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
+    /**
+     * Parses a wire name.
+     *
+     * @throws IllegalArgumentException naming the valid names
+     */
+    public static FaultKind parse(String name) {
+        for (FaultKind k : values()) {
+            if (k.wireName().equals(name.trim())) {
+                return k;
+            }
+        }
+        throw new IllegalArgumentException("unknown fault '" + name + "'; one of: "
+                + Arrays.stream(values()).map(FaultKind::wireName).collect(Collectors.joining(", ")));
+    }
+}

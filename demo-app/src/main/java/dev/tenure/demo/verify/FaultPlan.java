@@ -1,0 +1,91 @@
+package dev.tenure.demo.verify;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Objects;
+import java.util.Random;
+
+/**
+ * The seeded sequence of faults of a run: first every chosen kind once in a shuffled order, then (for longer
+ * runs) kinds drawn at random; for a targeted kind, whether it hits the leader or a follower. The same seed and
+ * settings give the same plan. Immutable.
+ */
+final class FaultPlan {
+    /** Who a fault hits. */
+    enum Target {
+        LEADER,
+        FOLLOWER,
+        /** Chosen per fault from the seed. */
+        ANY
+    }
+
+    /**
+     * One planned fault.
+     *
+     * @param kind the fault
+     * @param onLeader for a {@link FaultKind#targeted() targeted} kind, whether it hits the leader (else a
+     *     follower); ignored otherwise
+     */
+    record Fault(FaultKind kind, boolean onLeader) {
+        Fault {
+            Objects.requireNonNull(kind, "kind");
+        }
+
+        @Override
+        public String toString() {
+            return kind.wireName() + (kind.targeted() ? (onLeader ? " (leader)" : " (follower)") : "");
+        }
+    }
+
+    private final long seed;
+    private final List<FaultKind> kinds;
+    private final Target target;
+
+    FaultPlan(long seed, List<FaultKind> kinds, Target target) {
+        if (kinds.isEmpty()) {
+            throw new IllegalArgumentException("at least one fault kind is needed");
+        }
+        this.seed = seed;
+        this.kinds = List.copyOf(kinds);
+        this.target = Objects.requireNonNull(target, "target");
+    }
+
+    /** The faults in order, without end: every kind once (shuffled) first, then random kinds. */
+    Iterator<Fault> faults() {
+        Random random = new Random(seed);
+        List<FaultKind> order = new ArrayList<>(kinds);
+        Collections.shuffle(order, random);
+        return new Iterator<>() {
+            private int i;
+
+            @Override
+            public boolean hasNext() {
+                return true;
+            }
+
+            @Override
+            public Fault next() {
+                FaultKind kind = i < order.size() ? order.get(i) : kinds.get(random.nextInt(kinds.size()));
+                i++;
+                boolean onLeader = switch (target) {
+                    case LEADER -> true;
+                    case FOLLOWER -> false;
+                    case ANY -> random.nextBoolean();
+                };
+                return new Fault(kind, onLeader);
+            }
+        };
+    }
+
+    /** The first {@code count} faults of {@link #faults()}. */
+    List<Fault> first(int count) {
+        Iterator<Fault> it = faults();
+        List<Fault> faults = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            faults.add(it.next());
+        }
+        return faults;
+    }
+}

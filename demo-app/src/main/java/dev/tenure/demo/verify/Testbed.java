@@ -1,0 +1,387 @@
+package dev.tenure.demo.verify;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tenure.demo.client.KvClient;
+import dev.tenure.demo.client.Outcome;
+import dev.tenure.demo.node.SessionFile;
+import dev.tenure.demo.zk.ZkEnsemble;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
+import org.apache.zookeeper.Watcher;
+import org.apache.zookeeper.ZooKeeper;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The system under test: a 3-process ZooKeeper ensemble, replica processes ({@code node}) and a {@link LinkProxy}
+ * on every link the harness may cut — each replica reaches each ZooKeeper server through a proxy of its own (link
+ * {@code zk:ID}), and each replica's replication port sits behind a proxy that tells its connections apart by
+ * sender (links {@code FROM->TO}), which the replicas advertise instead of their own port. HTTP is not proxied:
+ * clients always reach the replicas.
+ *
+ * <p>Layout under the directory: {@code zk/} (the ensemble), {@code ID/data}, {@code ID/node.log}, {@code
+ * ID/session}, {@code pids.txt} (every process started). Not thread-safe except where noted: one thread (the harness's) drives it; {@link #status} and
+ * {@link #leader} may be called from any thread. {@link #close()} stops every process and proxy it started,
+ * also after a failure part way.
+ */
+final class Testbed implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Testbed.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Path dir;
+    private final List<String> ids;
+    private final int sessionTimeoutMs;
+    private final List<String> extraNodeArguments;
+    private final Links links = new Links();
+    private final List<AutoCloseable> proxies = new ArrayList<>();
+    private final Map<String, ReplicaProcess> replicas = new LinkedHashMap<>();
+    private final Map<String, Integer> httpPorts = new LinkedHashMap<>();
+    private final Map<String, KvClient> statusClients = new LinkedHashMap<>();
+    private ZkEnsemble zk;
+    private boolean closed;
+
+    /**
+     * @param dir working directory (created if missing)
+     * @param ids the replicas' ids
+     * @param sessionTimeoutMs the replicas' ZooKeeper session timeout
+     * @param extraNodeArguments more {@code node} arguments (the harness tests' unsafe switch)
+     */
+    Testbed(Path dir, List<String> ids, int sessionTimeoutMs, List<String> extraNodeArguments) {
+        this.dir = dir;
+        this.ids = List.copyOf(ids);
+        this.sessionTimeoutMs = sessionTimeoutMs;
+        this.extraNodeArguments = List.copyOf(extraNodeArguments);
+    }
+
+    /** The file listing every process started, one line {@code WHAT PID} each, appended as they start. */
+    static final String PIDS_FILE = "pids.txt";
+
+    /** Starts ZooKeeper, the proxies and every replica; returns when ZooKeeper serves (not yet a leader). */
+    void start() throws IOException, InterruptedException {
+        Files.createDirectories(dir);
+        zk = ZkEnsemble.builder(dir.resolve("zk")).build();
+        try {
+            zk.start();
+        } finally {
+            for (int server = 1; server <= zk.servers(); server++) {
+                if (zk.isRunning(server)) {
+                    recordPid("zookeeper-" + server, zk.pid(server));
+                }
+            }
+        }
+        Map<String, String> replAdvertised = new LinkedHashMap<>();
+        Map<String, Integer> replPorts = new LinkedHashMap<>();
+        for (String id : ids) {
+            int replPort = freePort();
+            replPorts.put(id, replPort);
+            LinkProxy proxy = new LinkProxy(
+                    "repl-" + id,
+                    new InetSocketAddress(InetAddress.getLoopbackAddress(), replPort),
+                    LinkProxy.replicationTo(id),
+                    links);
+            proxies.add(proxy);
+            replAdvertised.put(id, proxy.hostPort());
+        }
+        for (String id : ids) {
+            List<String> connect = new ArrayList<>();
+            for (int server = 1; server <= zk.servers(); server++) {
+                LinkProxy proxy = new LinkProxy(
+                        "zk" + server + "-" + id,
+                        new InetSocketAddress(InetAddress.getLoopbackAddress(), zk.clientPort(server)),
+                        LinkProxy.fixed(Links.zooKeeper(id)),
+                        links);
+                proxies.add(proxy);
+                connect.add(proxy.hostPort());
+            }
+            Path home = dir.resolve(id);
+            Files.createDirectories(home);
+            int httpPort = freePort();
+            httpPorts.put(id, httpPort);
+            List<String> args = new ArrayList<>(List.of(
+                    "--id", id,
+                    "--zk", String.join(",", connect),
+                    "--data-dir", home.resolve("data").toString(),
+                    "--http", "127.0.0.1:" + httpPort,
+                    "--repl", "127.0.0.1:" + replPorts.get(id),
+                    "--repl-advertise", replAdvertised.get(id),
+                    "--replicas", String.join(",", ids),
+                    "--cluster", "verify",
+                    "--session-timeout-ms", Integer.toString(sessionTimeoutMs),
+                    "--session-file", home.resolve("session").toString()));
+            args.addAll(extraNodeArguments);
+            ReplicaProcess replica = new ReplicaProcess(id, args, home.resolve("node.log"));
+            replicas.put(id, replica);
+            statusClients.put(id, new KvClient(URI.create(url(id)), Duration.ofSeconds(1)));
+            startReplica(id);
+        }
+    }
+
+    /** Starts replica {@code id}'s process (again) and records its pid. */
+    void startReplica(String id) throws IOException {
+        ReplicaProcess p = replicas.get(id);
+        p.start();
+        recordPid("replica-" + id, p.pid());
+    }
+
+    /** SIGKILLs ZooKeeper server {@code server}. */
+    void killZooKeeper(int server) throws IOException, InterruptedException {
+        zk.kill(server);
+    }
+
+    /** Restarts ZooKeeper server {@code server} and records its pid. */
+    void restartZooKeeper(int server) throws IOException, InterruptedException {
+        try {
+            zk.restart(server);
+        } finally {
+            if (zk.isRunning(server)) {
+                recordPid("zookeeper-" + server, zk.pid(server));
+            }
+        }
+    }
+
+    private synchronized void recordPid(String what, long pid) throws IOException {
+        Files.writeString(
+                dir.resolve(PIDS_FILE),
+                what + " " + pid + "\n",
+                java.nio.charset.StandardCharsets.US_ASCII,
+                java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.APPEND);
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    List<String> ids() {
+        return ids;
+    }
+
+    Path directory() {
+        return dir;
+    }
+
+    Links links() {
+        return links;
+    }
+
+    ZkEnsemble zooKeeper() {
+        return zk;
+    }
+
+    ReplicaProcess replica(String id) {
+        return replicas.get(id);
+    }
+
+    /** Replica {@code id}'s HTTP base URL. */
+    String url(String id) {
+        return "http://127.0.0.1:" + httpPorts.get(id);
+    }
+
+    /** Every replica's HTTP base URL. */
+    List<URI> urls() {
+        return ids.stream().map(id -> URI.create(url(id))).toList();
+    }
+
+    /** Replica {@code id}'s {@code /status}, or empty if it does not answer within a second. Any thread. */
+    Optional<JsonNode> status(String id) {
+        ReplicaProcess p = replicas.get(id);
+        if (p == null || !p.isAlive() || p.isPaused()) {
+            return Optional.empty();
+        }
+        Outcome o = statusClients.get(id).status();
+        if (o.kind() != Outcome.Kind.OK || o.value().isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(JSON.readTree(o.value().get()));
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** The live replica that says it leads the highest epoch, if any. Any thread. */
+    Optional<String> leader() {
+        String best = null;
+        long bestEpoch = -1;
+        for (String id : ids) {
+            Optional<JsonNode> s = status(id);
+            if (s.isPresent() && "leader".equals(s.get().path("role").asText())) {
+                long epoch = s.get().path("epoch").asLong();
+                if (epoch > bestEpoch) {
+                    best = id;
+                    bestEpoch = epoch;
+                }
+            }
+        }
+        return Optional.ofNullable(best);
+    }
+
+    /**
+     * Waits until a replica leads with a committed entry of its epoch and every live, running replica names it
+     * leader; returns it. Polls every 100 ms.
+     *
+     * @throws TimeoutException if that does not happen within {@code timeout}
+     */
+    String awaitLeader(Duration timeout) throws InterruptedException, TimeoutException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String last = "no status yet";
+        while (System.nanoTime() < deadline) {
+            Map<String, JsonNode> statuses = new LinkedHashMap<>();
+            for (String id : ids) {
+                status(id).ifPresent(s -> statuses.put(id, s));
+            }
+            Optional<String> leader = statuses.entrySet().stream()
+                    .filter(e -> "leader".equals(e.getValue().path("role").asText()))
+                    .max((a, b) -> Long.compare(
+                            a.getValue().path("epoch").asLong(),
+                            b.getValue().path("epoch").asLong()))
+                    .map(Map.Entry::getKey);
+            boolean running = ids.stream()
+                    .allMatch(id ->
+                            !replicas.get(id).isAlive() || replicas.get(id).isPaused() || statuses.containsKey(id));
+            if (leader.isPresent() && running) {
+                String l = leader.get();
+                boolean agreed = statuses.values().stream()
+                        .allMatch(s -> l.equals(s.path("leader").asText("")));
+                if (agreed && statuses.get(l).path("commitOffset").asLong() > 0) {
+                    return l;
+                }
+            }
+            last = statuses.entrySet().stream()
+                    .map(e -> e.getKey() + "=" + e.getValue().path("role").asText() + "@"
+                            + e.getValue().path("epoch").asLong() + "(leader "
+                            + e.getValue().path("leader").asText("-") + ")")
+                    .collect(Collectors.joining(", "));
+            Thread.sleep(100); // polling the replicas' status endpoints
+        }
+        throw new TimeoutException("no agreed leader within " + timeout.toSeconds() + " s; last seen: " + last);
+    }
+
+    /** Cuts replica {@code id} off from ZooKeeper only. */
+    void cutZooKeeper(String id) {
+        links.cut(List.of(Links.zooKeeper(id)));
+    }
+
+    /** Cuts the replication links between {@code a} and each of {@code others}, both ways. */
+    void cutReplication(String a, Collection<String> others) {
+        List<String> cut = new ArrayList<>();
+        for (String b : others) {
+            if (!b.equals(a)) {
+                cut.add(Links.replication(a, b));
+                cut.add(Links.replication(b, a));
+            }
+        }
+        links.cut(cut);
+    }
+
+    /**
+     * Expires replica {@code id}'s ZooKeeper session the way the servers do: opens a second handle on the same
+     * session (id and password from the replica's session file), then closes it, which ends the session for
+     * both handles.
+     */
+    void expireSession(String id) throws IOException, InterruptedException {
+        SessionFile.Session session = SessionFile.read(dir.resolve(id).resolve("session"));
+        CountDownLatch connected = new CountDownLatch(1);
+        ZooKeeper twin = new ZooKeeper(
+                zk.connectString(),
+                sessionTimeoutMs,
+                event -> {
+                    if (event.getState() == Watcher.Event.KeeperState.SyncConnected
+                            || event.getState() == Watcher.Event.KeeperState.Expired) {
+                        connected.countDown();
+                    }
+                },
+                session.id(),
+                session.password());
+        try {
+            if (!connected.await(10, TimeUnit.SECONDS)) {
+                throw new IOException("could not join session 0x" + Long.toHexString(session.id()) + " of " + id);
+            }
+        } finally {
+            twin.close();
+        }
+        log.info("expired session 0x{} of replica {}", Long.toHexString(session.id()), id);
+    }
+
+    /** Heals every link, resumes paused replicas and restarts dead ones and dead ZooKeeper servers. */
+    void healEverything() throws IOException, InterruptedException {
+        links.healAll();
+        for (ReplicaProcess p : replicas.values()) {
+            if (p.isPaused()) {
+                p.resume();
+            }
+        }
+        for (int server = 1; server <= zk.servers(); server++) {
+            if (!zk.isRunning(server)) {
+                restartZooKeeper(server);
+            }
+        }
+        for (ReplicaProcess p : replicas.values()) {
+            if (!p.isAlive()) {
+                startReplica(p.id());
+            }
+        }
+    }
+
+    /** The pids of every process started and still running: replicas, then ZooKeeper servers. */
+    List<Long> pids() {
+        List<Long> pids = new ArrayList<>();
+        replicas.values().stream().filter(ReplicaProcess::isAlive).forEach(p -> pids.add(p.pid()));
+        if (zk != null) {
+            for (int server = 1; server <= zk.servers(); server++) {
+                if (zk.isRunning(server)) {
+                    pids.add(zk.pid(server));
+                }
+            }
+        }
+        return pids;
+    }
+
+    /** Stops every replica (SIGCONT, SIGKILL), every proxy and every ZooKeeper server. Idempotent. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        links.close();
+        for (ReplicaProcess p : replicas.values()) {
+            p.close();
+        }
+        for (AutoCloseable proxy : proxies) {
+            try {
+                proxy.close();
+            } catch (Exception e) {
+                log.warn("closing a proxy failed", e);
+            }
+        }
+        proxies.clear();
+        if (zk != null) {
+            try {
+                zk.close();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+}

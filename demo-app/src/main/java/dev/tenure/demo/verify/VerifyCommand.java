@@ -1,0 +1,252 @@
+package dev.tenure.demo.verify;
+
+import dev.tenure.demo.verify.checker.CheckReport;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeoutException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code verify}: the Jepsen-style check of the key-value service. See {@code docs/verification.md}.
+ *
+ * <p>Exit codes: 0 the history is valid; 1 the checker found violations or lost writes; 2 the run could not be
+ * completed (no leader, a process would not start); 3 no violation, but some key's linearizability search ran out
+ * of budget; 64 bad arguments.
+ */
+@Command(
+        name = "verify",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Starts 3 ZooKeeper and 3 replica processes on loopback behind fault-injecting proxies, runs concurrent"
+                    + " clients while injecting faults on a seeded schedule, records the history and checks it"
+                    + " (linearizability per key, lost writes, duplicate or reordered log positions).",
+            "Every process started is stopped at the end, also on failure or Ctrl-C."
+        },
+        exitCodeOnInvalidInput = 64,
+        exitCodeOnExecutionException = 2,
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+            "0:valid history",
+            "1:violations or lost writes found",
+            "2:the run could not be completed",
+            "3:inconclusive (a key's search ran out of budget)",
+            "64:bad arguments"
+        })
+public final class VerifyCommand implements Callable<Integer> {
+    /** Run profiles: the CI run (every fault kind once) and the soak (30 minutes of faults). */
+    enum Profile {
+        CI,
+        SOAK
+    }
+
+    @Option(
+            names = "--profile",
+            defaultValue = "ci",
+            converter = ProfileConverter.class,
+            description = "ci (every fault kind once, about 2 minutes) or soak (faults for 30 minutes); default"
+                    + " ${DEFAULT-VALUE}")
+    Profile profile;
+
+    @Option(names = "--seed", description = "seed of the fault schedule and the clients (default: random, printed)")
+    Long seed;
+
+    @Option(
+            names = "--faults",
+            split = ",",
+            description = "fault kinds to inject (default: all): kill-replica, pause-leader, kill-zk-server,"
+                    + " kill-zk-leader, expire-session, cut-zookeeper, cut-leader-from-followers, isolate-replica")
+    List<String> faults;
+
+    @Option(
+            names = "--target",
+            defaultValue = "any",
+            description = "who kill-replica, expire-session, cut-zookeeper and isolate-replica hit: leader, follower"
+                    + " or any (chosen per fault from the seed); default ${DEFAULT-VALUE}")
+    String target;
+
+    @Option(names = "--min-faults", description = "inject at least this many faults (default: one per kind)")
+    Integer minFaults;
+
+    @Option(
+            names = "--duration-s",
+            description = "keep injecting faults for this long (default: 0 for ci, 1800 for soak)")
+    Integer durationSeconds;
+
+    @Option(names = "--clients", defaultValue = "10", description = "concurrent clients (default ${DEFAULT-VALUE})")
+    int clients;
+
+    @Option(names = "--keys", defaultValue = "20", description = "keys (default ${DEFAULT-VALUE})")
+    int keys;
+
+    @Option(
+            names = "--think-ms",
+            defaultValue = "50",
+            description = "each client's mean pause between operations (default ${DEFAULT-VALUE})")
+    int thinkMs;
+
+    @Option(
+            names = "--request-timeout-ms",
+            defaultValue = "3000",
+            description = "each HTTP exchange's timeout (default ${DEFAULT-VALUE})")
+    int requestTimeoutMs;
+
+    @Option(
+            names = "--session-timeout-ms",
+            defaultValue = "4000",
+            description = "the replicas' ZooKeeper session timeout (default ${DEFAULT-VALUE})")
+    int sessionTimeoutMs;
+
+    @Option(
+            names = "--quiet-ms",
+            defaultValue = "2000",
+            description = "normal operation before the first fault and after each heal (default ${DEFAULT-VALUE})")
+    int quietMs;
+
+    @Option(
+            names = "--dir",
+            description = "working directory for logs, data and history.jsonl (default: a new temporary directory)")
+    Path dir;
+
+    @Option(
+            names = "--unsafe-commit-on-local-append",
+            hidden = true,
+            description = "run the replicas in an UNSAFE mode that must be caught (the harness's own tests)")
+    boolean unsafeCommitOnLocalAppend;
+
+    private final PrintStream out;
+
+    public VerifyCommand() {
+        this(System.out);
+    }
+
+    VerifyCommand(PrintStream out) {
+        this.out = out;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        VerifyRun.Settings settings;
+        try {
+            settings = settings();
+        } catch (IllegalArgumentException e) {
+            System.err.println("error: " + e.getMessage());
+            return 64;
+        }
+        out.println("[verify] seed " + settings.seed() + " (repeat the schedule with --seed " + settings.seed()
+                + "), profile " + profile.name().toLowerCase(Locale.ROOT));
+        VerifyRun run = new VerifyRun(settings, out);
+        Thread hook = new Thread(run::abort, "verify-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        VerifyRun.Result result;
+        try {
+            result = run.call();
+        } catch (TimeoutException | java.io.IOException | IllegalStateException e) {
+            out.println("[verify] the run could not be completed: " + e.getMessage());
+            out.println("[verify] logs: " + settings.dir());
+            return 2;
+        } finally {
+            run.abort();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException e) {
+                // shutting down: the hook runs anyway
+            }
+        }
+        print(settings, result);
+        return switch (result.report().verdict()) {
+            case VALID -> 0;
+            case INVALID -> 1;
+            case UNKNOWN -> 3;
+        };
+    }
+
+    private void print(VerifyRun.Settings settings, VerifyRun.Result result) {
+        CheckReport report = result.report();
+        out.println();
+        out.println("Verification summary (seed " + settings.seed() + ", "
+                + result.elapsed().toSeconds() + " s)");
+        out.println("  faults injected: " + result.faults().size());
+        result.faultsByKind().forEach((k, n) -> out.println(String.format("    %-26s %d", k.wireName(), n)));
+        if (result.leaderlessAfterHeal() > 0) {
+            out.println("  no agreed leader within 30 s of a heal: " + result.leaderlessAfterHeal() + " time(s)");
+        }
+        out.print(report.toString().replaceAll("(?m)^", "  "));
+        out.println("  history: " + result.history());
+        out.println("  verdict: " + report.verdict());
+        out.println("RESULT " + result.toJson(settings));
+        out.flush();
+    }
+
+    VerifyRun.Settings settings() throws java.io.IOException {
+        List<FaultKind> kinds = new ArrayList<>();
+        if (faults == null || faults.isEmpty()) {
+            kinds.addAll(Arrays.asList(FaultKind.values()));
+        } else {
+            for (String f : faults) {
+                FaultKind k = FaultKind.parse(f);
+                if (!kinds.contains(k)) {
+                    kinds.add(k);
+                }
+            }
+        }
+        FaultPlan.Target t = switch (target) {
+            case "leader" -> FaultPlan.Target.LEADER;
+            case "follower" -> FaultPlan.Target.FOLLOWER;
+            case "any" -> FaultPlan.Target.ANY;
+            default ->
+                throw new IllegalArgumentException("--target must be leader, follower or any, was '" + target + "'");
+        };
+        positive("--clients", clients);
+        positive("--keys", keys);
+        positive("--request-timeout-ms", requestTimeoutMs);
+        if (thinkMs < 0 || quietMs < 0) {
+            throw new IllegalArgumentException("--think-ms and --quiet-ms must be >= 0");
+        }
+        if (sessionTimeoutMs < 1000 || sessionTimeoutMs > 60000) {
+            throw new IllegalArgumentException("--session-timeout-ms must be within 1000..60000 (the servers' bounds)");
+        }
+        int duration = durationSeconds != null ? durationSeconds : (profile == Profile.SOAK ? 1800 : 0);
+        if (duration < 0 || (minFaults != null && minFaults < 0)) {
+            throw new IllegalArgumentException("--duration-s and --min-faults must be >= 0");
+        }
+        Path workDir = dir != null ? dir : Files.createTempDirectory("tenure-verify-");
+        List<String> nodeArguments = unsafeCommitOnLocalAppend ? List.of("--unsafe-commit-on-local-append") : List.of();
+        return new VerifyRun.Settings(
+                workDir.toAbsolutePath(),
+                seed != null ? seed : ThreadLocalRandom.current().nextLong(1, 1_000_000_000L),
+                kinds,
+                t,
+                minFaults != null ? minFaults : kinds.size(),
+                Duration.ofSeconds(duration),
+                clients,
+                keys,
+                Duration.ofMillis(thinkMs),
+                Duration.ofMillis(requestTimeoutMs),
+                Duration.ofMillis(sessionTimeoutMs),
+                Duration.ofMillis(quietMs),
+                nodeArguments);
+    }
+
+    private static void positive(String flag, int value) {
+        if (value < 1) {
+            throw new IllegalArgumentException(flag + " must be >= 1, was " + value);
+        }
+    }
+
+    /** Parses {@code ci} / {@code soak}, case-insensitively. */
+    static final class ProfileConverter implements picocli.CommandLine.ITypeConverter<Profile> {
+        @Override
+        public Profile convert(String value) {
+            return Profile.valueOf(value.trim().toUpperCase(Locale.ROOT));
+        }
+    }
+}

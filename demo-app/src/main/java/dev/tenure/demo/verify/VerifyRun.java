@@ -1,0 +1,247 @@
+package dev.tenure.demo.verify;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tenure.demo.verify.checker.CheckReport;
+import dev.tenure.demo.verify.checker.History;
+import dev.tenure.demo.verify.checker.HistoryChecker;
+import dev.tenure.demo.verify.checker.HistoryReader;
+import dev.tenure.demo.verify.checker.HistoryWriter;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * One verification run: starts the {@link Testbed}, runs the {@link Workload} while the {@link Nemesis} injects
+ * the {@link FaultPlan}'s faults one after another (each healed before the next), heals everything, reads every
+ * key, stops every process, and checks the recorded history with the {@link HistoryChecker}.
+ *
+ * <p>Every process started is stopped when the run ends, whether it passes, fails or throws ({@link #call()}
+ * closes the testbed in a {@code finally}); {@link #abort()} does the same from another thread (a shutdown hook).
+ * Not thread-safe otherwise: call {@link #call()} once.
+ */
+final class VerifyRun {
+    /**
+     * The settings of a run.
+     *
+     * @param dir working directory: logs, data, {@code history.jsonl}
+     * @param seed seeds the fault plan, the targets and the clients' choices
+     * @param kinds the fault kinds to inject
+     * @param target who targeted faults hit
+     * @param minFaults at least this many faults (at least one per kind)
+     * @param duration keep injecting faults until this much time has passed since the first one
+     * @param clients concurrent clients
+     * @param keys size of the key space
+     * @param meanThinkTime each client's mean pause between operations
+     * @param requestTimeout each HTTP exchange's timeout
+     * @param sessionTimeout the replicas' ZooKeeper session timeout
+     * @param quietTime normal operation between a heal and the next fault
+     * @param nodeArguments extra arguments for every replica process (the unsafe switch of the harness's tests)
+     */
+    record Settings(
+            Path dir,
+            long seed,
+            List<FaultKind> kinds,
+            FaultPlan.Target target,
+            int minFaults,
+            Duration duration,
+            int clients,
+            int keys,
+            Duration meanThinkTime,
+            Duration requestTimeout,
+            Duration sessionTimeout,
+            Duration quietTime,
+            List<String> nodeArguments) {
+        Settings {
+            Objects.requireNonNull(dir, "dir");
+            kinds = List.copyOf(kinds);
+            if (kinds.isEmpty()) {
+                throw new IllegalArgumentException("at least one fault kind is needed");
+            }
+            if (clients < 1 || keys < 1) {
+                throw new IllegalArgumentException("--clients and --keys must be >= 1");
+            }
+            nodeArguments = List.copyOf(nodeArguments);
+        }
+    }
+
+    /**
+     * One injected fault.
+     *
+     * @param kind its kind
+     * @param description what was done
+     * @param atMillis milliseconds since the workload started
+     * @param heldMillis how long it was in place
+     */
+    record Injected(FaultKind kind, String description, long atMillis, long heldMillis) {}
+
+    /**
+     * What a run found.
+     *
+     * @param report the checker's report
+     * @param faults the faults injected, in order
+     * @param leaderlessAfterHeal how many times no leader was agreed on within 30 s of a heal
+     * @param history the history file
+     * @param elapsed the whole run
+     */
+    record Result(CheckReport report, List<Injected> faults, int leaderlessAfterHeal, Path history, Duration elapsed) {
+        /** Faults injected by kind (every kind listed, zero included). */
+        Map<FaultKind, Integer> faultsByKind() {
+            Map<FaultKind, Integer> counts = new EnumMap<>(FaultKind.class);
+            for (FaultKind k : FaultKind.values()) {
+                counts.put(k, 0);
+            }
+            faults.forEach(f -> counts.merge(f.kind(), 1, Integer::sum));
+            return counts;
+        }
+
+        ObjectNode toJson(Settings settings) {
+            ObjectMapper json = new ObjectMapper();
+            ObjectNode root = json.createObjectNode();
+            root.put("seed", settings.seed());
+            root.put("verdict", report.verdict().name());
+            root.put("operations", report.operations());
+            root.put("elapsedSeconds", elapsed.toMillis() / 1000.0);
+            ObjectNode byKind = root.putObject("faults");
+            faultsByKind().forEach((k, n) -> byKind.put(k.wireName(), n));
+            root.put(
+                    "linearizabilityViolations",
+                    report.linearizabilityViolations().size());
+            root.put("unknownKeys", report.unknownKeys().size());
+            root.put("lostWrites", report.lostWrites().size());
+            root.put("positionViolations", report.positionViolations().size());
+            root.put("leaderlessAfterHeal", leaderlessAfterHeal);
+            root.put("checkMillis", report.elapsed().toMillis());
+            root.put("history", history.toString());
+            ArrayNode list = root.putArray("faultLog");
+            faults.forEach(f -> list.add(f.atMillis() + " ms: " + f.description() + " for " + f.heldMillis() + " ms"));
+            return root;
+        }
+    }
+
+    private static final Duration LEADER_WAIT = Duration.ofSeconds(30);
+    private static final Duration FINAL_LEADER_WAIT = Duration.ofSeconds(90);
+    private static final Duration FINAL_READ_BUDGET = Duration.ofSeconds(60);
+    private static final List<String> IDS = List.of("r1", "r2", "r3");
+
+    private final Settings settings;
+    private final PrintStream out;
+    private final Testbed bed;
+
+    VerifyRun(Settings settings, PrintStream out) {
+        this.settings = settings;
+        this.out = out;
+        this.bed =
+                new Testbed(settings.dir(), IDS, (int) settings.sessionTimeout().toMillis(), settings.nodeArguments());
+    }
+
+    /** Stops every process and proxy of the run; safe from any thread, idempotent. */
+    void abort() {
+        bed.close();
+    }
+
+    /**
+     * Runs it.
+     *
+     * @throws TimeoutException if the system never elects a leader at the start, or not after the final heal
+     * @throws IOException if a process cannot be started or the history cannot be written
+     */
+    Result call() throws IOException, InterruptedException, TimeoutException {
+        long start = System.nanoTime();
+        Path historyFile = settings.dir().resolve("history.jsonl");
+        List<Injected> injected = new ArrayList<>();
+        int leaderless = 0;
+        try {
+            say("starting 3 ZooKeeper servers and replicas r1, r2, r3 (session timeout "
+                    + settings.sessionTimeout().toMillis() + " ms) in " + settings.dir());
+            bed.start();
+            String leader = bed.awaitLeader(FINAL_LEADER_WAIT);
+            say("leader " + leader + "; " + settings.clients() + " clients on " + settings.keys() + " keys");
+            try (HistoryWriter history = HistoryWriter.create(historyFile)) {
+                Workload workload = new Workload(
+                        bed.urls(),
+                        settings.clients(),
+                        settings.keys(),
+                        settings.seed(),
+                        history,
+                        settings.requestTimeout(),
+                        settings.meanThinkTime());
+                long workloadStart = System.nanoTime();
+                workload.start();
+                try {
+                    Thread.sleep(settings.quietTime().toMillis()); // normal operation before the first fault
+                    FaultPlan plan = new FaultPlan(settings.seed(), settings.kinds(), settings.target());
+                    Nemesis nemesis = new Nemesis(bed, settings.sessionTimeout(), settings.seed());
+                    long faultsStart = System.nanoTime();
+                    int planned =
+                            Math.max(settings.minFaults(), settings.kinds().size());
+                    Iterator<FaultPlan.Fault> faults = plan.faults();
+                    for (int i = 0;
+                            i < planned
+                                    || System.nanoTime() - faultsStart
+                                            < settings.duration().toNanos();
+                            i++) {
+                        FaultPlan.Fault fault = faults.next();
+                        long at = System.nanoTime();
+                        Nemesis.Injection injection = nemesis.inject(fault);
+                        say(String.format(
+                                "fault %d: %s for %d ms (%d operations so far)",
+                                i + 1, injection.description(), injection.hold().toMillis(), workload.operations()));
+                        Thread.sleep(injection.hold().toMillis()); // the fault stays in place this long
+                        injection.heal();
+                        long healed = System.nanoTime();
+                        injected.add(new Injected(
+                                fault.kind(),
+                                injection.description(),
+                                (at - workloadStart) / 1_000_000,
+                                (healed - at) / 1_000_000));
+                        try {
+                            String next = bed.awaitLeader(LEADER_WAIT);
+                            say("  healed; leader " + next + " after " + (System.nanoTime() - healed) / 1_000_000
+                                    + " ms");
+                        } catch (TimeoutException e) {
+                            leaderless++;
+                            say("  healed; " + e.getMessage());
+                        }
+                        Thread.sleep(settings.quietTime().toMillis()); // normal operation between faults
+                    }
+                    bed.healEverything();
+                    String last = bed.awaitLeader(FINAL_LEADER_WAIT);
+                    Thread.sleep(settings.quietTime().toMillis()); // writes after the last heal
+                    workload.stop();
+                    say("stopped the clients after " + workload.operations() + " operations; reading every key from "
+                            + last);
+                    last = bed.awaitLeader(FINAL_LEADER_WAIT);
+                    List<String> unread =
+                            workload.finalReads(settings.clients(), URI.create(bed.url(last)), FINAL_READ_BUDGET);
+                    if (!unread.isEmpty()) {
+                        throw new TimeoutException("final reads failed for keys " + unread);
+                    }
+                } finally {
+                    workload.stop();
+                }
+            }
+        } finally {
+            bed.close();
+        }
+        say("stopped every process; checking " + historyFile);
+        History history = HistoryReader.read(historyFile);
+        CheckReport report = HistoryChecker.create().check(history);
+        return new Result(report, injected, leaderless, historyFile, Duration.ofNanos(System.nanoTime() - start));
+    }
+
+    private void say(String line) {
+        out.println("[verify] " + line);
+        out.flush();
+    }
+}

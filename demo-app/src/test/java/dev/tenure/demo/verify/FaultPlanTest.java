@@ -1,0 +1,65 @@
+package dev.tenure.demo.verify;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+class FaultPlanTest {
+    private static final List<FaultKind> ALL = Arrays.asList(FaultKind.values());
+
+    @Test
+    void theFirstFaultsAreEveryKindOnceForAnySeed() {
+        for (long seed = 0; seed < 200; seed++) {
+            List<FaultPlan.Fault> first = new FaultPlan(seed, ALL, FaultPlan.Target.ANY).first(ALL.size());
+            Set<FaultKind> kinds = first.stream()
+                    .map(FaultPlan.Fault::kind)
+                    .collect(Collectors.toCollection(() -> EnumSet.noneOf(FaultKind.class)));
+            assertEquals(EnumSet.allOf(FaultKind.class), kinds, "seed " + seed);
+        }
+    }
+
+    @Test
+    void theSameSeedGivesTheSamePlanAndAnotherSeedAnotherOne() {
+        List<FaultPlan.Fault> a = new FaultPlan(42, ALL, FaultPlan.Target.ANY).first(50);
+        List<FaultPlan.Fault> b = new FaultPlan(42, ALL, FaultPlan.Target.ANY).first(50);
+        List<FaultPlan.Fault> c = new FaultPlan(43, ALL, FaultPlan.Target.ANY).first(50);
+        assertEquals(a, b);
+        assertNotEquals(a, c);
+    }
+
+    @Test
+    void aTargetIsHonouredAndAnyMixesLeaderAndFollower() {
+        assertTrue(new FaultPlan(1, ALL, FaultPlan.Target.LEADER)
+                .first(40).stream().allMatch(FaultPlan.Fault::onLeader));
+        assertTrue(new FaultPlan(1, ALL, FaultPlan.Target.FOLLOWER)
+                .first(40).stream().noneMatch(FaultPlan.Fault::onLeader));
+        List<FaultPlan.Fault> any = new FaultPlan(1, ALL, FaultPlan.Target.ANY).first(40);
+        assertTrue(any.stream().anyMatch(FaultPlan.Fault::onLeader));
+        assertTrue(any.stream().anyMatch(f -> !f.onLeader()));
+    }
+
+    @Test
+    void onlyTheChosenKindsAreInjected() {
+        List<FaultKind> two = List.of(FaultKind.PAUSE_LEADER, FaultKind.KILL_ZK_LEADER);
+        assertTrue(
+                new FaultPlan(5, two, FaultPlan.Target.ANY).first(30).stream().allMatch(f -> two.contains(f.kind())));
+        assertThrows(IllegalArgumentException.class, () -> new FaultPlan(5, List.of(), FaultPlan.Target.ANY));
+    }
+
+    @Test
+    void faultNamesRoundTripAndUnknownNamesAreRefusedWithTheValidOnes() {
+        for (FaultKind k : FaultKind.values()) {
+            assertEquals(k, FaultKind.parse(k.wireName()));
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> FaultKind.parse("reboot"));
+        assertTrue(e.getMessage().contains("kill-replica"), e.getMessage());
+    }
+}

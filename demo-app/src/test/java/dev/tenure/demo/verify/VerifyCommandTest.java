@@ -1,0 +1,93 @@
+package dev.tenure.demo.verify;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The {@code verify} command's arguments; runs that start processes are in {@code VerifyIT}. */
+class VerifyCommandTest {
+    @TempDir
+    Path dir;
+
+    private record Run(int exit, String out, String err) {}
+
+    private Run run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        StringWriter err = new StringWriter();
+        PrintStream oldErr = System.err;
+        ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(stderr, true, StandardCharsets.UTF_8));
+        try {
+            CommandLine cl = new CommandLine(new VerifyCommand(new PrintStream(out, true, StandardCharsets.UTF_8)));
+            cl.setErr(new PrintWriter(err, true));
+            int exit = cl.execute(args);
+            return new Run(exit, out.toString(StandardCharsets.UTF_8), err + stderr.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setErr(oldErr);
+        }
+    }
+
+    @Test
+    void badArgumentsExit64WithAClearMessageAndStartNothing() throws Exception {
+        Path work = dir.resolve("work");
+        List<String[]> bad = List.of(
+                new String[] {"--faults", "reboot", "--dir", work.toString()},
+                new String[] {"--target", "everyone", "--dir", work.toString()},
+                new String[] {"--clients", "0", "--dir", work.toString()},
+                new String[] {"--session-timeout-ms", "100", "--dir", work.toString()},
+                new String[] {"--profile", "forever", "--dir", work.toString()},
+                new String[] {"--duration-s", "-1", "--dir", work.toString()},
+                new String[] {"--no-such-flag"});
+        for (String[] args : bad) {
+            Run r = run(args);
+            assertEquals(64, r.exit(), String.join(" ", args) + ": " + r);
+            assertTrue(
+                    r.err().contains("error")
+                            || r.err().contains("Unknown")
+                            || r.err().contains("Invalid"),
+                    r.err());
+        }
+        assertTrue(Files.notExists(work), "nothing was started or created");
+    }
+
+    @Test
+    void theCiProfileInjectsEveryKindOnceAndTheSoakProfileRunsHalfAnHour() throws Exception {
+        VerifyCommand ci = new VerifyCommand();
+        new CommandLine(ci).parseArgs("--seed", "3", "--dir", dir.toString());
+        VerifyRun.Settings s = ci.settings();
+        assertEquals(List.of(FaultKind.values()), s.kinds());
+        assertEquals(FaultKind.values().length, s.minFaults());
+        assertEquals(Duration.ZERO, s.duration());
+        assertEquals(3, s.seed());
+        assertEquals(10, s.clients());
+        assertEquals(20, s.keys());
+        assertEquals(List.of(), s.nodeArguments());
+
+        VerifyCommand soak = new VerifyCommand();
+        new CommandLine(soak).parseArgs("--profile", "soak", "--dir", dir.toString());
+        assertEquals(Duration.ofMinutes(30), soak.settings().duration());
+    }
+
+    @Test
+    void theUnsafeSwitchIsHiddenFromHelpAndPassedToTheReplicas() throws Exception {
+        StringWriter help = new StringWriter();
+        new CommandLine(new VerifyCommand()).usage(new PrintWriter(help));
+        assertTrue(!help.toString().contains("unsafe"), help.toString());
+        VerifyCommand unsafe = new VerifyCommand();
+        new CommandLine(unsafe).parseArgs("--unsafe-commit-on-local-append", "--dir", dir.toString());
+        assertEquals(
+                List.of("--unsafe-commit-on-local-append"), unsafe.settings().nodeArguments());
+    }
+}
