@@ -225,7 +225,7 @@ public final class ZooKeeperReplica implements Closeable {
                 .build();
         replica.start();
         InetSocketAddress advertised = b.advertise != null ? b.advertise : transport.boundAddress();
-        registry.register(b.id, advertised);
+        registry.register(b.id, advertised, Duration.ofSeconds(10));
         log.info("replica {} of {} serves replication at {}", b.id, b.clusterPath, advertised);
     }
 

@@ -44,10 +44,10 @@ import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.recipes.cache.ChildData;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
+import org.apache.curator.framework.recipes.nodes.PersistentNode;
 import org.apache.curator.retry.ExponentialBackoffRetry;
 import org.apache.curator.utils.ZKPaths;
 import org.apache.zookeeper.CreateMode;
-import org.apache.zookeeper.KeeperException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -108,6 +108,7 @@ public final class KvNode implements Closeable {
     private ZooKeeperReplica node;
     private LeaderDiscovery discovery;
     private CuratorCache httpCache;
+    private PersistentNode httpNode;
     private KvHttpApi http;
     private String url;
     private volatile Replica.Status lastSampled;
@@ -260,17 +261,21 @@ public final class KvNode implements Closeable {
                 config.zkConnect());
     }
 
+    /**
+     * Publishes this replica's HTTP URL under {@code http/ID}: an ephemeral node Curator's {@link PersistentNode}
+     * keeps while this replica runs — created again after a session expires, and taken over from this replica's
+     * previous process if that one's session has not expired yet.
+     */
     private void registerHttpUrl() throws Exception {
         String base = ZKPaths.makePath(clusterPath(), "http");
-        String path = ZKPaths.makePath(base, config.id());
-        try {
-            client.create()
-                    .creatingParentContainersIfNeeded()
-                    .withMode(CreateMode.EPHEMERAL)
-                    .forPath(path, url.getBytes(StandardCharsets.UTF_8));
-        } catch (KeeperException.NodeExistsException e) {
-            client.setData().forPath(path, url.getBytes(StandardCharsets.UTF_8));
-        }
+        httpNode = new PersistentNode(
+                client,
+                CreateMode.EPHEMERAL,
+                false,
+                ZKPaths.makePath(base, config.id()),
+                url.getBytes(StandardCharsets.UTF_8));
+        httpNode.start();
+        httpNode.waitForInitialCreate(10, TimeUnit.SECONDS);
         httpCache = CuratorCache.build(client, base);
         httpCache.listenable().addListener((type, oldData, data) -> refreshUrls());
         httpCache.start();
@@ -452,6 +457,13 @@ public final class KvNode implements Closeable {
         }
         if (httpCache != null) {
             httpCache.close();
+        }
+        if (httpNode != null) {
+            try {
+                httpNode.close();
+            } catch (java.io.IOException e) {
+                log.debug("closing the HTTP URL node failed (it goes with the session)", e);
+            }
         }
         if (node != null) {
             node.close();

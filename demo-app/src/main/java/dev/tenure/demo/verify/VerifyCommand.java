@@ -1,6 +1,8 @@
 package dev.tenure.demo.verify;
 
 import dev.tenure.demo.verify.checker.CheckReport;
+import dev.tenure.demo.verify.checker.HistoryChecker;
+import dev.tenure.demo.verify.checker.HistoryReader;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -117,6 +119,12 @@ public final class VerifyCommand implements Callable<Integer> {
     Path dir;
 
     @Option(
+            names = "--check",
+            paramLabel = "HISTORY",
+            description = "only check a recorded history (JSON Lines) and print the report; starts nothing")
+    Path checkOnly;
+
+    @Option(
             names = "--unsafe-commit-on-local-append",
             hidden = true,
             description = "run the replicas in an UNSAFE mode that must be caught (the harness's own tests)")
@@ -134,6 +142,9 @@ public final class VerifyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (checkOnly != null) {
+            return checkOnly(checkOnly);
+        }
         VerifyRun.Settings settings;
         try {
             settings = settings();
@@ -162,7 +173,24 @@ public final class VerifyCommand implements Callable<Integer> {
             }
         }
         print(settings, result);
-        return switch (result.report().verdict()) {
+        return exitCode(result.report());
+    }
+
+    private int checkOnly(Path history) {
+        CheckReport report;
+        try {
+            report = HistoryChecker.create().check(HistoryReader.read(history));
+        } catch (java.io.IOException | IllegalArgumentException e) {
+            System.err.println("error: cannot read " + history + ": " + e.getMessage());
+            return 64;
+        }
+        out.print(report);
+        out.println("verdict: " + report.verdict());
+        return exitCode(report);
+    }
+
+    private static int exitCode(CheckReport report) {
+        return switch (report.verdict()) {
             case VALID -> 0;
             case INVALID -> 1;
             case UNKNOWN -> 3;

@@ -81,6 +81,33 @@ class VerifyCommandTest {
     }
 
     @Test
+    void checkOnlyJudgesARecordedHistoryAndRefusesACorruptOne() throws Exception {
+        Path valid = dir.resolve("valid.jsonl");
+        Files.writeString(valid, """
+                {"process":0,"type":"invoke","f":"write","key":"k1","value":"a","time":1}
+                {"process":0,"type":"ok","f":"write","key":"k1","value":"a","time":2,"epoch":1,"offset":1}
+                {"process":1,"type":"invoke","f":"read","key":"k1","value":null,"time":3}
+                {"process":1,"type":"ok","f":"read","key":"k1","value":"a","time":4}
+                """);
+        Run ok = run("--check", valid.toString());
+        assertEquals(0, ok.exit(), ok.toString());
+        assertTrue(ok.out().contains("VALID"), ok.out());
+
+        Path stale = dir.resolve("stale.jsonl");
+        Files.writeString(
+                stale, Files.readString(valid).replace("\"value\":\"a\",\"time\":4", "\"value\":null,\"time\":4"));
+        Run bad = run("--check", stale.toString());
+        assertEquals(1, bad.exit(), bad.toString());
+        assertTrue(bad.out().contains("INVALID"), bad.out());
+
+        Path corrupt = dir.resolve("corrupt.jsonl");
+        Files.writeString(corrupt, "{\"process\":0,\"type\":\"invoke\"\n");
+        Run refused = run("--check", corrupt.toString());
+        assertEquals(64, refused.exit(), refused.toString());
+        assertTrue(refused.err().contains("line 1"), refused.err());
+    }
+
+    @Test
     void theUnsafeSwitchIsHiddenFromHelpAndPassedToTheReplicas() throws Exception {
         StringWriter help = new StringWriter();
         new CommandLine(new VerifyCommand()).usage(new PrintWriter(help));

@@ -3,15 +3,19 @@ package dev.tenure.replicator.zookeeper;
 import com.google.common.base.Preconditions;
 import dev.tenure.replicator.transport.PeerDirectory;
 import java.io.Closeable;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.recipes.cache.ChildData;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
+import org.apache.curator.framework.recipes.nodes.PersistentNode;
 import org.apache.curator.utils.ZKPaths;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
@@ -21,7 +25,8 @@ import org.apache.zookeeper.KeeperException;
  *
  * <pre>
  * P/members              PERSISTENT  the replica ids, comma-separated, sorted; every replica must agree
- * P/endpoints/ID         EPHEMERAL   "host:port" of replica ID's replication endpoint
+ * P/endpoints/ID         EPHEMERAL   "host:port" of replica ID's replication endpoint (kept while the replica
+ *                                    runs, across sessions)
  * P/election/...         the fenced election (see the recipes)
  * </pre>
  *
@@ -32,6 +37,7 @@ public final class ZooKeeperRegistry implements PeerDirectory, Closeable {
     private final String membersPath;
     private final String endpointsPath;
     private final CuratorCache endpoints;
+    private PersistentNode endpoint;
 
     public ZooKeeperRegistry(CuratorFramework client, String clusterPath) {
         this.client = Preconditions.checkNotNull(client, "client");
@@ -69,18 +75,21 @@ public final class ZooKeeperRegistry implements PeerDirectory, Closeable {
         }
     }
 
-    /** Publishes this replica's replication endpoint (ephemeral: it disappears with the session). */
-    public void register(String id, InetSocketAddress address) throws Exception {
-        String path = ZKPaths.makePath(endpointsPath, id);
+    /**
+     * Publishes this replica's replication endpoint as an ephemeral node kept by Curator's {@link PersistentNode}:
+     * it is created again after a session expires, and a node left by this replica's previous process (whose
+     * session has not expired yet) is taken over — its data is replaced at once and the node is created again
+     * under this session when the old session ends. Returns once the node holds this address, or after {@code
+     * timeout} (the node keeps being maintained either way).
+     *
+     * @throws IllegalStateException if called twice
+     */
+    public synchronized void register(String id, InetSocketAddress address, Duration timeout) throws Exception {
+        Preconditions.checkState(endpoint == null, "already registered");
         byte[] data = (address.getHostString() + ":" + address.getPort()).getBytes(StandardCharsets.UTF_8);
-        try {
-            client.create()
-                    .creatingParentContainersIfNeeded()
-                    .withMode(CreateMode.EPHEMERAL)
-                    .forPath(path, data);
-        } catch (KeeperException.NodeExistsException e) {
-            client.setData().forPath(path, data);
-        }
+        endpoint = new PersistentNode(client, CreateMode.EPHEMERAL, false, ZKPaths.makePath(endpointsPath, id), data);
+        endpoint.start();
+        endpoint.waitForInitialCreate(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** Starts watching the endpoints. */
@@ -107,7 +116,14 @@ public final class ZooKeeperRegistry implements PeerDirectory, Closeable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         endpoints.close();
+        if (endpoint != null) {
+            try {
+                endpoint.close();
+            } catch (IOException e) {
+                // the ephemeral node goes with the session anyway
+            }
+        }
     }
 }

@@ -1,0 +1,80 @@
+package dev.tenure.replicator.zookeeper;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.tenure.testkit.ZooKeeperEnsembleExtension;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.utils.ZKPaths;
+import org.apache.zookeeper.data.Stat;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** The endpoint registration outlives sessions: it comes back after an expiry and takes over a stale node. */
+@Timeout(120)
+class ZooKeeperRegistryTest {
+    @RegisterExtension
+    static final ZooKeeperEnsembleExtension zk = ZooKeeperEnsembleExtension.threeServers();
+
+    private final String clusterPath = "/registry-test/" + UUID.randomUUID();
+    private final String endpointPath = ZKPaths.makePath(clusterPath, "endpoints/r1");
+
+    /** Waits until the endpoint node holds {@code address} and belongs to {@code owner}'s current session. */
+    private void awaitEndpoint(CuratorFramework reader, CuratorFramework owner, String address) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        String seen = "nothing";
+        while (System.nanoTime() < deadline) {
+            Stat stat = new Stat();
+            try {
+                byte[] data = reader.getData().storingStatIn(stat).forPath(endpointPath);
+                long session = owner.getZookeeperClient().getZooKeeper().getSessionId();
+                seen = new String(data, StandardCharsets.UTF_8) + " owned by 0x"
+                        + Long.toHexString(stat.getEphemeralOwner()) + " (want 0x" + Long.toHexString(session) + ")";
+                if (stat.getEphemeralOwner() == session && address.equals(new String(data, StandardCharsets.UTF_8))) {
+                    return;
+                }
+            } catch (org.apache.zookeeper.KeeperException.NoNodeException e) {
+                seen = "no node";
+            }
+            Thread.sleep(50); // polling ZooKeeper
+        }
+        throw new TimeoutException("endpoint never became " + address + "; last seen: " + seen);
+    }
+
+    @Test
+    void theEndpointIsPublishedAgainAfterTheSessionExpires() throws Exception {
+        CuratorFramework client = zk.ensemble().newClient();
+        CuratorFramework reader = zk.ensemble().newClient();
+        try (ZooKeeperRegistry registry = new ZooKeeperRegistry(client, clusterPath)) {
+            registry.register("r1", new InetSocketAddress("127.0.0.1", 7001), Duration.ofSeconds(10));
+            awaitEndpoint(reader, client, "127.0.0.1:7001");
+            zk.ensemble().expireSession(client);
+            awaitEndpoint(reader, client, "127.0.0.1:7001");
+        }
+    }
+
+    @Test
+    void aRestartedReplicaTakesOverTheNodeItsPreviousProcessLeft() throws Exception {
+        CuratorFramework previous = zk.ensemble().newClient();
+        CuratorFramework restarted = zk.ensemble().newClient();
+        CuratorFramework reader = zk.ensemble().newClient();
+        ZooKeeperRegistry old = new ZooKeeperRegistry(previous, clusterPath);
+        old.register("r1", new InetSocketAddress("127.0.0.1", 7001), Duration.ofSeconds(10));
+        // The previous process is gone but its session lives on until the servers expire it.
+        try (ZooKeeperRegistry registry = new ZooKeeperRegistry(restarted, clusterPath)) {
+            registry.register("r1", new InetSocketAddress("127.0.0.1", 7002), Duration.ofSeconds(10));
+            assertEquals(
+                    "127.0.0.1:7002",
+                    new String(reader.getData().forPath(endpointPath), StandardCharsets.UTF_8),
+                    "the new address is visible at once");
+            zk.ensemble().expireSession(previous);
+            awaitEndpoint(reader, restarted, "127.0.0.1:7002");
+        }
+    }
+}
