@@ -62,6 +62,7 @@ final class ReplicaProcess implements AutoCloseable {
         command.add("-Xmx256m");
         command.add("-XX:+UseSerialGC");
         command.add("-Djava.net.preferIPv4Stack=true");
+        command.add("-Dtenure.log.level=INFO"); // the node log is the post-mortem of a failed run
         command.add(Main.class.getName());
         command.add("node");
         command.addAll(arguments);

@@ -204,6 +204,8 @@ public final class VerifyCommand implements Callable<Integer> {
                 + result.elapsed().toSeconds() + " s)");
         out.println("  faults injected: " + result.faults().size());
         result.faultsByKind().forEach((k, n) -> out.println(String.format("    %-26s %d", k.wireName(), n)));
+        out.println("  fault log (times as in the report below; also in faults.jsonl):");
+        result.faults().forEach(f -> out.println("    " + result.describe(f)));
         if (result.leaderlessAfterHeal() > 0) {
             out.println("  no agreed leader within 30 s of a heal: " + result.leaderlessAfterHeal() + " time(s)");
         }

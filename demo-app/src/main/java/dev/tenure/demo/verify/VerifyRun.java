@@ -76,14 +76,25 @@ final class VerifyRun {
     }
 
     /**
-     * One injected fault.
+     * One injected fault, timed on the history's clock ({@link System#nanoTime()}), so that it lines up with the
+     * events around it.
      *
      * @param kind its kind
      * @param description what was done
-     * @param atMillis milliseconds since the workload started
-     * @param heldMillis how long it was in place
+     * @param start when it was injected
+     * @param healed when it was healed
      */
-    record Injected(FaultKind kind, String description, long atMillis, long heldMillis) {}
+    record Injected(FaultKind kind, String description, long start, long healed) {
+        /** The JSON line of {@code faults.jsonl}. */
+        ObjectNode toJson() {
+            ObjectNode n = new ObjectMapper().createObjectNode();
+            n.put("fault", kind.wireName());
+            n.put("description", description);
+            n.put("start", start);
+            n.put("healed", healed);
+            return n;
+        }
+    }
 
     /**
      * What a run found.
@@ -92,9 +103,16 @@ final class VerifyRun {
      * @param faults the faults injected, in order
      * @param leaderlessAfterHeal how many times no leader was agreed on within 30 s of a heal
      * @param history the history file
+     * @param historyStart the time of the history's first event (the origin of the times the report prints)
      * @param elapsed the whole run
      */
-    record Result(CheckReport report, List<Injected> faults, int leaderlessAfterHeal, Path history, Duration elapsed) {
+    record Result(
+            CheckReport report,
+            List<Injected> faults,
+            int leaderlessAfterHeal,
+            Path history,
+            long historyStart,
+            Duration elapsed) {
         /** Faults injected by kind (every kind listed, zero included). */
         Map<FaultKind, Integer> faultsByKind() {
             Map<FaultKind, Integer> counts = new EnumMap<>(FaultKind.class);
@@ -103,6 +121,13 @@ final class VerifyRun {
             }
             faults.forEach(f -> counts.merge(f.kind(), 1, Integer::sum));
             return counts;
+        }
+
+        /** A fault with its times relative to the history's start, as the checker's report prints them. */
+        String describe(Injected f) {
+            return String.format(
+                    "t=%.0fms..%.0fms %s",
+                    (f.start() - historyStart) / 1e6, (f.healed() - historyStart) / 1e6, f.description());
         }
 
         ObjectNode toJson(Settings settings) {
@@ -124,7 +149,7 @@ final class VerifyRun {
             root.put("checkMillis", report.elapsed().toMillis());
             root.put("history", history.toString());
             ArrayNode list = root.putArray("faultLog");
-            faults.forEach(f -> list.add(f.atMillis() + " ms: " + f.description() + " for " + f.heldMillis() + " ms"));
+            faults.forEach(f -> list.add(describe(f)));
             return root;
         }
     }
@@ -167,7 +192,9 @@ final class VerifyRun {
             bed.start();
             String leader = bed.awaitLeader(FINAL_LEADER_WAIT);
             say("leader " + leader + "; " + settings.clients() + " clients on " + settings.keys() + " keys");
-            try (HistoryWriter history = HistoryWriter.create(historyFile)) {
+            try (HistoryWriter history = HistoryWriter.create(historyFile);
+                    java.io.Writer faultLog = java.nio.file.Files.newBufferedWriter(
+                            settings.dir().resolve("faults.jsonl"), java.nio.charset.StandardCharsets.UTF_8)) {
                 Workload workload = new Workload(
                         bed.urls(),
                         settings.clients(),
@@ -176,7 +203,6 @@ final class VerifyRun {
                         history,
                         settings.requestTimeout(),
                         settings.meanThinkTime());
-                long workloadStart = System.nanoTime();
                 workload.start();
                 try {
                     Thread.sleep(settings.quietTime().toMillis()); // normal operation before the first fault
@@ -200,11 +226,10 @@ final class VerifyRun {
                         Thread.sleep(injection.hold().toMillis()); // the fault stays in place this long
                         injection.heal();
                         long healed = System.nanoTime();
-                        injected.add(new Injected(
-                                fault.kind(),
-                                injection.description(),
-                                (at - workloadStart) / 1_000_000,
-                                (healed - at) / 1_000_000));
+                        Injected done = new Injected(fault.kind(), injection.description(), at, healed);
+                        injected.add(done);
+                        faultLog.write(done.toJson() + "\n");
+                        faultLog.flush();
                         try {
                             String next = bed.awaitLeader(LEADER_WAIT);
                             say("  healed; leader " + next + " after " + (System.nanoTime() - healed) / 1_000_000
@@ -237,7 +262,13 @@ final class VerifyRun {
         say("stopped every process; checking " + historyFile);
         History history = HistoryReader.read(historyFile);
         CheckReport report = HistoryChecker.create().check(history);
-        return new Result(report, injected, leaderless, historyFile, Duration.ofNanos(System.nanoTime() - start));
+        return new Result(
+                report,
+                injected,
+                leaderless,
+                historyFile,
+                history.startTime(),
+                Duration.ofNanos(System.nanoTime() - start));
     }
 
     private void say(String line) {
