@@ -511,6 +511,13 @@ public final class Replica implements Closeable {
                         f.promisedEpoch());
                 leadership.stepDown(f.epoch());
                 notify(() -> listener.fenced(f.epoch(), f.promisedEpoch()));
+            } else if (a instanceof Action.QuorumLost q) {
+                log.warn(
+                        "replica {}: no majority answered within the check-quorum interval; giving up epoch {}",
+                        id,
+                        q.epoch());
+                leadership.stepDown(q.epoch());
+                notify(() -> listener.quorumLost(q.epoch()));
             }
         }
         if (roleChanged) {

@@ -15,6 +15,12 @@ public interface ReplicaListener {
     default void fenced(long epoch, long newerEpoch) {}
 
     /**
+     * This leader heard from no majority within the check-quorum interval ({@code CoreConfig.checkQuorumNanos})
+     * and gave up {@code epoch}.
+     */
+    default void quorumLost(long epoch) {}
+
+    /**
      * This replica refused a message of an older epoch from {@code from} (a deposed leader's late append, for
      * example).
      */

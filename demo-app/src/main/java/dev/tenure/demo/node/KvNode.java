@@ -213,8 +213,15 @@ public final class KvNode implements Closeable {
                 .endpoint(url)
                 .stateMachine(store)
                 .transportWrapper(transportWrapper)
-                .tuning(tuning)
+                // A leader that hears from no majority for a session timeout gives its term up (check quorum).
+                .tuning(t -> tuning.apply(t.checkQuorum(Duration.ofMillis(config.sessionTimeoutMs()))))
                 .listener(new ReplicaListener() {
+                    @Override
+                    public void quorumLost(long epoch) {
+                        event("no majority answered within " + config.sessionTimeoutMs() + " ms: gave up epoch "
+                                + epoch);
+                    }
+
                     @Override
                     public void fenced(long epoch, long newerEpoch) {
                         event("epoch " + epoch + " fenced by epoch " + newerEpoch + ": stopped leading");

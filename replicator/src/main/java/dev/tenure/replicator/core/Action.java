@@ -10,7 +10,8 @@ public sealed interface Action
                 Action.ReadReady,
                 Action.ReadFailed,
                 Action.RoleChanged,
-                Action.Fenced {
+                Action.Fenced,
+                Action.QuorumLost {
     /** Send a message (best effort; the protocol tolerates loss, duplication and reordering). */
     record Send(Message message) implements Action {}
 
@@ -40,6 +41,12 @@ public sealed interface Action
      * should give up its election term.
      */
     record Fenced(long epoch, long promisedEpoch) implements Action {}
+
+    /**
+     * This leader has not heard from a majority for the check-quorum interval and stopped leading {@code epoch}:
+     * give up the election term so that replicas that can reach each other elect one of them.
+     */
+    record QuorumLost(long epoch) implements Action {}
 
     /** Why a proposal or read failed. */
     enum Failure {

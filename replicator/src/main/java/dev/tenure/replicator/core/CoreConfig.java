@@ -17,6 +17,8 @@ import java.util.Objects;
  *     10,000)
  * @param retryNanos resend interval for unanswered messages (default 200 ms)
  * @param heartbeatNanos idle interval after which the leader sends an empty append (default 100 ms)
+ * @param checkQuorumNanos a leader that has not heard from a majority (itself included) for this long gives up
+ *     its term, so that replicas that can reach each other elect one of them; 0 turns it off (default 10 s)
  * @param unsafeCommitOnLocalAppend <b>unsafe, for testing the verification harness only</b>: the leader commits
  *     (and so acknowledges) an entry as soon as its own log holds it durably, without a majority. Acknowledged
  *     writes are then lost when the leader fails; the harness's own tests turn this on to show that its checker
@@ -31,6 +33,7 @@ public record CoreConfig(
         int maxPendingProposals,
         long retryNanos,
         long heartbeatNanos,
+        long checkQuorumNanos,
         boolean unsafeCommitOnLocalAppend) {
 
     public CoreConfig {
@@ -47,6 +50,9 @@ public record CoreConfig(
         }
         if (retryNanos <= 0 || heartbeatNanos <= 0) {
             throw new IllegalArgumentException("retry and heartbeat intervals must be > 0");
+        }
+        if (checkQuorumNanos != 0 && checkQuorumNanos < 2 * heartbeatNanos) {
+            throw new IllegalArgumentException("the check-quorum interval must be 0 (off) or at least two heartbeats");
         }
     }
 
@@ -69,6 +75,7 @@ public record CoreConfig(
         private int maxPendingProposals = 10_000;
         private long retryNanos = Duration.ofMillis(200).toNanos();
         private long heartbeatNanos = Duration.ofMillis(100).toNanos();
+        private long checkQuorumNanos = Duration.ofSeconds(10).toNanos();
         private boolean unsafeCommitOnLocalAppend;
 
         private Builder(String self, List<String> members) {
@@ -106,6 +113,12 @@ public record CoreConfig(
             return this;
         }
 
+        /** See {@link CoreConfig#checkQuorumNanos()}; {@link Duration#ZERO} turns the check off. */
+        public Builder checkQuorum(Duration d) {
+            this.checkQuorumNanos = d.toNanos();
+            return this;
+        }
+
         /** See {@link CoreConfig#unsafeCommitOnLocalAppend()}: breaks the replication guarantees. */
         public Builder unsafeCommitOnLocalAppend(boolean unsafe) {
             this.unsafeCommitOnLocalAppend = unsafe;
@@ -122,6 +135,7 @@ public record CoreConfig(
                     maxPendingProposals,
                     retryNanos,
                     heartbeatNanos,
+                    checkQuorumNanos,
                     unsafeCommitOnLocalAppend);
         }
     }

@@ -59,6 +59,8 @@ public final class ReplicaCore {
     private long now;
     /** The log is durable, and equal to the in-memory log, below this offset. */
     private long durableEnd;
+    /** When this replica last started leading (for the check-quorum grace period). */
+    private long leadingSince;
 
     private long commit;
 
@@ -299,6 +301,11 @@ public final class ReplicaCore {
     public void tick(long nowNanos) {
         now = nowNanos;
         if (role == Role.FOLLOWER) {
+            return;
+        }
+        if (role == Role.LEADER && quorumLost()) {
+            out.add(new Action.QuorumLost(leaderEpoch));
+            stepDown(null);
             return;
         }
         for (Progress p : progress.values()) {
@@ -607,6 +614,7 @@ public final class ReplicaCore {
 
     private void startLeading() {
         role = Role.LEADER;
+        leadingSince = now;
         epochStartOffset = log.logEndOffset();
         log.append(List.of(Entry.epochStart(leaderEpoch, epochStartOffset)));
         while (!queued.isEmpty()) {
@@ -760,6 +768,25 @@ public final class ReplicaCore {
                 it.remove();
             }
         }
+    }
+
+    /**
+     * True if this leader has led for the check-quorum interval and fewer than a majority (itself included) have
+     * answered it within that interval: it cannot commit, and replicas that reach each other could elect one of
+     * them (Raft's CheckQuorum).
+     */
+    private boolean quorumLost() {
+        long window = cfg.checkQuorumNanos();
+        if (window == 0 || now - leadingSince < window) {
+            return false;
+        }
+        int heard = 1;
+        for (Progress p : progress.values()) {
+            if (p.promised && p.lastHeard != Long.MIN_VALUE && now - p.lastHeard < window) {
+                heard++;
+            }
+        }
+        return heard < cfg.majority();
     }
 
     /** Stops leading: entries already in the log have an unknown outcome; the rest definitely failed. */

@@ -114,6 +114,54 @@ class ReplicationScenarioTest {
     }
 
     @Test
+    void leaderCutOffFromEveryFollowerGivesUpItsTermAfterTheCheckQuorumInterval() {
+        ScriptedCluster c = new ScriptedCluster("a", "b", "c");
+        c.elect("a", 1);
+        c.settle();
+        c.propose("a", "m1");
+        c.settle();
+        c.cut("a", "b"); // a keeps its election (its ZooKeeper session) but reaches no follower
+        c.cut("a", "c");
+        long stuck = c.propose("a", "while-cut");
+        for (int i = 0; i < 95; i++) {
+            c.tick(100);
+        }
+        assertEquals(Role.LEADER, c.node("a").core.role(), "within the 10 s interval it keeps leading");
+        assertTrue(c.actionsOf("a", Action.QuorumLost.class).isEmpty());
+        for (int i = 0; i < 10; i++) {
+            c.tick(100);
+        }
+        assertEquals(Role.FOLLOWER, c.node("a").core.role());
+        assertEquals(List.of(new Action.QuorumLost(1)), c.actionsOf("a", Action.QuorumLost.class));
+        assertEquals(UNKNOWN, c.outcomes.get(stuck), "an entry in its log has an unknown outcome, never failed");
+        // b and c reach each other: one of them leads the next epoch and the cluster goes on.
+        c.elect("b", 2);
+        c.settle();
+        long next = c.propose("b", "m2");
+        c.settle();
+        assertEquals(COMMITTED, c.outcomes.get(next));
+        c.healAll();
+        c.tick(300);
+        assertAllLogsEqual(c, "a", "b", "c");
+    }
+
+    @Test
+    void leaderHearingFromOneFollowerOfTwoKeepsItsTerm() {
+        ScriptedCluster c = new ScriptedCluster("a", "b", "c");
+        c.elect("a", 1);
+        c.settle();
+        c.cut("a", "b");
+        for (int i = 0; i < 150; i++) {
+            c.tick(100);
+        }
+        assertEquals(Role.LEADER, c.node("a").core.role(), "a and c are a majority");
+        assertTrue(c.actionsOf("a", Action.QuorumLost.class).isEmpty());
+        long m = c.propose("a", "m1");
+        c.settle();
+        assertEquals(COMMITTED, c.outcomes.get(m));
+    }
+
+    @Test
     void k4_deposedLeaderStopsOnAHigherEpochAndItsOldEpochNeverAdvancesCommit() {
         ScriptedCluster c = new ScriptedCluster("a", "b", "c");
         c.elect("a", 4);

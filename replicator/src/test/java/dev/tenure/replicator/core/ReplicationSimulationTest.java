@@ -18,6 +18,7 @@ class ReplicationSimulationTest {
         long start = System.nanoTime();
         long committed = 0;
         long acknowledged = 0;
+        long quorumLosses = 0;
         int schedules = Long.getLong("sim.seed") != null ? 1 : SCHEDULES;
         for (int i = 0; i < schedules; i++) {
             long seed = BASE_SEED + i;
@@ -26,12 +27,15 @@ class ReplicationSimulationTest {
             sim.converge(20_000);
             committed += sim.committed.size();
             acknowledged += sim.acknowledged.size();
+            quorumLosses += sim.quorumLosses;
         }
         long ms = (System.nanoTime() - start) / 1_000_000;
         System.out.printf(
-                "simulation: %d schedules from seed %d in %d ms; %d entries committed, %d proposals acknowledged%n",
-                schedules, BASE_SEED, ms, committed, acknowledged);
+                "simulation: %d schedules from seed %d in %d ms; %d entries committed, %d proposals acknowledged,"
+                        + " %d check-quorum step-downs%n",
+                schedules, BASE_SEED, ms, committed, acknowledged, quorumLosses);
         assertTrue(acknowledged > 0, "the schedules acknowledged nothing: they test nothing");
+        assertTrue(quorumLosses > 0, "no leader ever lost its quorum: the check-quorum path went untested");
     }
 
     /** The unsafe mode the verification harness's tests use (commit on the leader's own append) breaks safety. */

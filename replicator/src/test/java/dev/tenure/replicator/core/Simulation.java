@@ -66,6 +66,7 @@ final class Simulation {
     int elections;
     int crashes;
     int readsServed;
+    int quorumLosses;
 
     Simulation(long seed, int size, Faults faults) {
         this(seed, size, faults, false);
@@ -92,6 +93,10 @@ final class Simulation {
                 .maxPendingProposals(50)
                 .retryInterval(java.time.Duration.ofMillis(50))
                 .heartbeatInterval(java.time.Duration.ofMillis(30))
+                .checkQuorum(
+                        random.nextBoolean()
+                                ? java.time.Duration.ZERO
+                                : java.time.Duration.ofMillis(200 + random.nextInt(800)))
                 .unsafeCommitOnLocalAppend(unsafeCommitOnLocalAppend)
                 .build();
     }
@@ -132,6 +137,10 @@ final class Simulation {
             checkInvariants();
             if (converged(leader)) {
                 return;
+            }
+            if (leader.core.role() == Role.FOLLOWER) {
+                elect(leader, true); // it gave up its term (check quorum): the election runs again
+                proposeOn(leader);
             }
         }
         fail("no convergence within " + maxSteps + " calm steps: "
@@ -354,6 +363,9 @@ final class Simulation {
                 readsServed++;
             } else if (a instanceof Action.Fenced f) {
                 record(r.id + " fenced: epoch " + f.epoch() + " < " + f.promisedEpoch());
+            } else if (a instanceof Action.QuorumLost q) {
+                quorumLosses++;
+                record(r.id + " lost its quorum in epoch " + q.epoch() + " and stepped down");
             } else if (a instanceof Action.RoleChanged rc) {
                 record(r.id + " is " + rc.role() + " of epoch " + rc.epoch());
             }
