@@ -53,11 +53,24 @@ import org.slf4j.LoggerFactory;
 public final class Replica implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(Replica.class);
 
-    /** Makes the log durable and returns the durable end offset. */
+    /**
+     * Makes the log durable and says how far, as of the moment it did: the durable end offset and the epoch of the
+     * entry just before it. The epoch must be read together with the end (under the log's lock, as {@code
+     * SegmentedLog.syncWithEpoch()} does): by the time the result is handled the log may have been truncated and
+     * appended to again, and the epoch is how the core tells a stale result from a current one.
+     */
     @FunctionalInterface
     public interface LogSyncer {
-        long sync() throws Exception;
+        Synced sync() throws Exception;
     }
+
+    /**
+     * What a sync made durable.
+     *
+     * @param endOffset the durable end offset
+     * @param epoch the epoch of the entry at {@code endOffset - 1} when the sync finished (0 for an empty log)
+     */
+    public record Synced(long endOffset, long epoch) {}
 
     /** A replica's state, as seen from its event thread at one moment. */
     public record Status(
@@ -564,8 +577,8 @@ public final class Replica implements Closeable {
     private void syncInline() {
         syncWanted = false;
         try {
-            long end = syncer.sync();
-            core.logSynced(end, end == 0 ? 0 : replicaLog.epochAt(end - 1), clock.getAsLong());
+            Synced synced = syncer.sync();
+            core.logSynced(synced.endOffset(), synced.epoch(), clock.getAsLong());
         } catch (Exception e) {
             throw new IllegalStateException("sync of replica " + id + " failed", e);
         }
@@ -577,11 +590,12 @@ public final class Replica implements Closeable {
         try {
             syncThread.execute(() -> {
                 try {
-                    long end = syncer.sync();
+                    Synced synced = syncer.sync();
                     post(() -> {
                         syncRunning = false;
-                        // The epoch is read on the event thread: if the log changed since, the core ignores it.
-                        core.logSynced(end, end == 0 ? 0 : replicaLog.epochAt(end - 1), clock.getAsLong());
+                        // The epoch is the one the sync saw: if the log was truncated and appended to since, the
+                        // entry at endOffset - 1 has another epoch now and the core ignores this result.
+                        core.logSynced(synced.endOffset(), synced.epoch(), clock.getAsLong());
                         if (syncWanted) {
                             startSync();
                         }

@@ -215,7 +215,13 @@ public final class ZooKeeperReplica implements Closeable {
         CoreConfig config = b.tuning.apply(CoreConfig.builder(b.id, b.members)).build();
         replica = Replica.builder()
                 .config(config)
-                .log(segmentedLog, segmentedLog::sync, false)
+                .log(
+                        segmentedLog,
+                        () -> {
+                            SegmentedLog.Synced synced = segmentedLog.syncWithEpoch();
+                            return new Replica.Synced(synced.endOffset(), synced.epoch());
+                        },
+                        false)
                 .promises(promises)
                 .transport(b.transportWrapper.apply(transport))
                 .leadership(leadership)

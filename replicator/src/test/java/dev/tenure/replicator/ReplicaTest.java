@@ -74,7 +74,13 @@ class ReplicaTest {
             }
             Replica r = Replica.builder()
                     .config(CoreConfig.builder(id, IDS).build())
-                    .log(log, log::sync, true)
+                    .log(
+                            log,
+                            () -> {
+                                long end = log.sync();
+                                return new Replica.Synced(end, end == 0 ? 0 : log.epochAt(end - 1));
+                            },
+                            true)
                     .promises(new InMemoryPromiseStore())
                     .transport(network.wrap(transport))
                     .leadership(l)

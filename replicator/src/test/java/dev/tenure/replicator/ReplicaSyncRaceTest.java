@@ -1,0 +1,162 @@
+package dev.tenure.replicator;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tenure.replicator.core.CoreConfig;
+import dev.tenure.replicator.core.Entry;
+import dev.tenure.replicator.core.InMemoryPromiseStore;
+import dev.tenure.replicator.core.Message;
+import dev.tenure.replicator.core.Message.Append;
+import dev.tenure.replicator.core.Message.AppendAck;
+import dev.tenure.replicator.core.Message.EpochAck;
+import dev.tenure.replicator.core.Message.NewEpoch;
+import dev.tenure.replicator.storage.LogConfig;
+import dev.tenure.replicator.storage.SegmentedLog;
+import dev.tenure.replicator.transport.InMemoryNetwork;
+import dev.tenure.replicator.transport.Transport;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A sync's result can be handled after the log changed under it: a follower whose sync of epoch-5 entries
+ * finished, but whose result waits while a new leader truncates those entries and appends epoch-6 entries in
+ * their place, must not take the old result for the new entries and acknowledge them before they are durable.
+ */
+@Timeout(60)
+class ReplicaSyncRaceTest {
+    private static final List<String> IDS = List.of("a", "b", "f");
+
+    @TempDir
+    Path dir;
+
+    private final InMemoryNetwork network = new InMemoryNetwork();
+    private final BlockingQueue<Message> toA = new LinkedBlockingQueue<>();
+    private final BlockingQueue<Message> toB = new LinkedBlockingQueue<>();
+    private final BlockingQueue<SegmentedLog.Synced> syncsDone = new LinkedBlockingQueue<>();
+    private final Semaphore syncResults = new Semaphore(0);
+    private SegmentedLog log;
+    private Replica follower;
+
+    @AfterEach
+    void stop() throws Exception {
+        syncResults.release(1000);
+        if (follower != null) {
+            follower.close();
+        }
+        if (log != null) {
+            log.close();
+        }
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static <T extends Message> T await(BlockingQueue<Message> q, Class<T> type) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline) {
+            Message m = q.poll(100, TimeUnit.MILLISECONDS);
+            if (type.isInstance(m)) {
+                return type.cast(m);
+            }
+        }
+        throw new AssertionError("no " + type.getSimpleName() + " within 10 s");
+    }
+
+    @Test
+    void aSyncResultOverTakenByATruncationIsNotTakenForTheNewEntries() throws Exception {
+        log = SegmentedLog.open(dir.resolve("log"), LogConfig.defaults());
+        // The sync finishes at once; handing its result back waits for a permit, as a slow thread would.
+        Replica.LogSyncer syncer = () -> {
+            SegmentedLog.Synced s = log.syncWithEpoch();
+            syncsDone.add(s);
+            syncResults.acquire();
+            return new Replica.Synced(s.endOffset(), s.epoch());
+        };
+        Transport a = network.transport("a");
+        a.start(toA::add);
+        Transport b = network.transport("b");
+        b.start(toB::add);
+        follower = Replica.builder()
+                .config(CoreConfig.builder("f", IDS).build())
+                .log(log, syncer, false)
+                .promises(new InMemoryPromiseStore())
+                .transport(network.transport("f"))
+                .leadership(new ManualLeadership())
+                .stateMachine(new KeyValueMachine())
+                .proposalTimeout(Duration.ofSeconds(5))
+                .build();
+        follower.start();
+
+        // Epoch 5 (leader a): three entries; their sync finishes but its result is held.
+        a.send(new NewEpoch("a", "f", 5));
+        await(toA, EpochAck.class);
+        a.send(new Append(
+                "a",
+                "f",
+                5,
+                -1,
+                0,
+                List.of(Entry.epochStart(5, 0), Entry.data(5, 1, bytes("x")), Entry.data(5, 2, bytes("y"))),
+                0,
+                1));
+        SegmentedLog.Synced first = syncsDone.poll(10, TimeUnit.SECONDS);
+        assertEquals(new SegmentedLog.Synced(3, 5), first);
+
+        // Epoch 6 (leader b) replaces offsets 1.. with its own entries before that result is handled.
+        b.send(new NewEpoch("b", "f", 6));
+        b.send(new Append(
+                "b",
+                "f",
+                6,
+                0,
+                5,
+                List.of(Entry.epochStart(6, 1), Entry.data(6, 2, bytes("p")), Entry.data(6, 3, bytes("q"))),
+                0,
+                1));
+        // The event thread handles b's messages in order; a proposal (refused on a follower) marks the point.
+        barrier();
+        assertEquals(4, follower.status().logEndOffset());
+
+        syncResults.release(); // the stale result (3, epoch 5) reaches the core
+        SegmentedLog.Synced second = syncsDone.poll(10, TimeUnit.SECONDS); // the next sync started after it
+        assertEquals(new SegmentedLog.Synced(4, 6), second);
+        barrier(); // every action of the stale result has been carried out
+        for (Message m : toB) {
+            if (m instanceof AppendAck ack) {
+                assertTrue(
+                        ack.matchOffset() <= 1, "acknowledged " + ack + " while only offset 0 of b's log was durable");
+            }
+        }
+
+        syncResults.release(); // the current result (4, epoch 6)
+        AppendAck ack;
+        do {
+            ack = await(toB, AppendAck.class);
+        } while (ack.matchOffset() < 4);
+        assertNotNull(ack);
+        assertEquals(6, ack.epoch());
+    }
+
+    /** Waits until the follower's event thread has handled everything posted before (FIFO). */
+    private void barrier() throws Exception {
+        ExecutionException e = assertThrows(
+                ExecutionException.class, () -> follower.propose(bytes("probe")).get(10, TimeUnit.SECONDS));
+        assertInstanceOf(ReplicationException.class, e.getCause());
+    }
+}
