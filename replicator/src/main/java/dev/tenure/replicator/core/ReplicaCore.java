@@ -47,6 +47,12 @@ import java.util.Map;
  * <p>Not thread-safe: one event thread drives a core.
  */
 public final class ReplicaCore {
+    /**
+     * Unacknowledged bytes per follower, in batches of {@link CoreConfig#maxBatchBytes()}: 2 (2 MiB by default),
+     * so that a transport buffering a few MiB per peer never has to drop an append.
+     */
+    static final int INFLIGHT_BATCHES_OF_BYTES = 2;
+
     private final CoreConfig cfg;
     private final ReplicaLog log;
     private final PromiseStore promises;
@@ -112,7 +118,15 @@ public final class ReplicaCore {
         long lastSent;
         long lastProgress;
         long lastHeard = Long.MIN_VALUE;
-        final Deque<Long> inflight = new ArrayDeque<>();
+        /** Unacknowledged append messages: the end offset of each and its payload bytes. */
+        final Deque<long[]> inflight = new ArrayDeque<>();
+
+        long inflightBytes;
+
+        void clearInflight() {
+            inflight.clear();
+            inflightBytes = 0;
+        }
 
         Progress(String id) {
             this.id = id;
@@ -341,7 +355,7 @@ public final class ReplicaCore {
             } else if (role == Role.LEADER) {
                 if (p.next > p.match && now - p.lastProgress >= cfg.retryNanos()) {
                     p.next = p.match; // resend everything unacknowledged
-                    p.inflight.clear();
+                    p.clearInflight();
                     p.lastProgress = now;
                     replicate(p);
                 }
@@ -667,7 +681,7 @@ public final class ReplicaCore {
         // The follower reported a durable log, so the common prefix is durably matched already.
         p.match = common;
         p.next = common;
-        p.inflight.clear();
+        p.clearInflight();
         p.lastProgress = now;
         replicate(p);
         advanceCommit();
@@ -683,14 +697,25 @@ public final class ReplicaCore {
         if (role != Role.LEADER || !p.promised) {
             return;
         }
-        while (p.inflight.size() < cfg.maxInflightBatches() && p.next < log.logEndOffset()) {
+        // Bounded in messages and in bytes: a transport drops what it cannot buffer (NettyTransport: 4 MiB per
+        // peer), and a dropped append costs a retry interval. Large entries (or a catch-up) so stay within a few
+        // batches' worth of bytes; small ones within maxInflightBatches messages.
+        long byteBudget = INFLIGHT_BATCHES_OF_BYTES * cfg.maxBatchBytes();
+        while (p.inflight.size() < cfg.maxInflightBatches()
+                && p.next < log.logEndOffset()
+                && (p.inflightBytes == 0 || p.inflightBytes < byteBudget)) {
             List<Entry> batch = log.read(p.next, cfg.maxBatchEntries(), cfg.maxBatchBytes());
             if (batch.isEmpty()) {
                 return;
             }
+            long bytes = 0;
+            for (Entry e : batch) {
+                bytes += e.sizeInBytes();
+            }
             sendAppend(p, p.next, batch);
             p.next += batch.size();
-            p.inflight.add(p.next);
+            p.inflight.add(new long[] {p.next, bytes});
+            p.inflightBytes += bytes;
         }
     }
 
@@ -721,8 +746,8 @@ public final class ReplicaCore {
         if (m.matchOffset() > p.match && m.matchOffset() <= log.logEndOffset()) {
             p.match = m.matchOffset();
             p.lastProgress = now;
-            while (!p.inflight.isEmpty() && p.inflight.peek() <= p.match) {
-                p.inflight.poll();
+            while (!p.inflight.isEmpty() && p.inflight.peek()[0] <= p.match) {
+                p.inflightBytes -= p.inflight.poll()[1];
             }
             if (p.next < p.match) {
                 p.next = p.match;
@@ -741,7 +766,7 @@ public final class ReplicaCore {
         long next = Math.max(p.match, Math.min(p.next, m.logEnd()));
         if (next != p.next) {
             p.next = next;
-            p.inflight.clear();
+            p.clearInflight();
             p.lastProgress = now;
         }
         checkReads();
