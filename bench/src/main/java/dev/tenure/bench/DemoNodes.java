@@ -13,13 +13,11 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeoutException;
 
 /**
  * The demo application's key-value service as it ships: {@code java -jar demo-app.jar node ...} processes, one per
- * replica, on 127.0.0.1, and closed-loop operations against its HTTP API (writes, linearizable reads, local
- * reads) with the JDK's HTTP client (HTTP/1.1, one connection per outstanding request). Not thread-safe;
+ * replica, on 127.0.0.1 (load goes through {@link KeepAliveHttp}). Not thread-safe;
  * {@link #close()} stops every process it started.
  */
 final class DemoNodes implements AutoCloseable {
@@ -30,11 +28,6 @@ final class DemoNodes implements AutoCloseable {
     final HttpClient http = HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(2))
-            .executor(Executors.newFixedThreadPool(2, r -> {
-                Thread t = new Thread(r, "bench-http-client");
-                t.setDaemon(true);
-                return t;
-            }))
             .build();
 
     private DemoNodes() {}
@@ -123,41 +116,6 @@ final class DemoNodes implements AutoCloseable {
 
     List<String> ids() {
         return List.copyOf(urls.keySet());
-    }
-
-    /** {@code PUT /kv/bench-w} of the value on {@code node}: done when the node answers 200 (committed). */
-    ClosedLoop.Operation writes(String node) {
-        URI base = urls.get(node);
-        return (w, value, done) -> http.sendAsync(
-                        HttpRequest.newBuilder(base.resolve("/kv/bench-" + w))
-                                .timeout(Duration.ofSeconds(30))
-                                .PUT(HttpRequest.BodyPublishers.ofByteArray(value))
-                                .build(),
-                        HttpResponse.BodyHandlers.ofByteArray())
-                .whenComplete((r, e) -> done.completed(failure(r, e)));
-    }
-
-    /** {@code GET /kv/bench-w?consistency=...} on {@code node}: done when it answers 200. */
-    ClosedLoop.Operation reads(String node, String consistency) {
-        URI base = urls.get(node);
-        return (w, value, done) -> http.sendAsync(
-                        HttpRequest.newBuilder(base.resolve("/kv/bench-" + w + "?consistency=" + consistency))
-                                .timeout(Duration.ofSeconds(30))
-                                .GET()
-                                .build(),
-                        HttpResponse.BodyHandlers.ofByteArray())
-                .whenComplete((r, e) -> done.completed(failure(r, e)));
-    }
-
-    private static Throwable failure(HttpResponse<byte[]> r, Throwable e) {
-        if (e != null) {
-            return e;
-        }
-        if (r.statusCode() != 200) {
-            return new IOException(
-                    "HTTP " + r.statusCode() + ": " + new String(r.body(), java.nio.charset.StandardCharsets.UTF_8));
-        }
-        return null;
     }
 
     List<Long> pids() {

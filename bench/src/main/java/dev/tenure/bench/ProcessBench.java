@@ -417,51 +417,74 @@ final class ProcessBench {
                     .filter(id -> !id.equals(leader))
                     .findFirst()
                     .orElseThrow();
-            ArrayNode writes = result.putArray("http_writes");
-            for (int n : cfg.httpInflight()) {
-                say("HTTP PUT, %d in flight, to the leader %s", n, leader);
-                Results.Side s = Results.Side.of(
-                        "http",
-                        ClosedLoop.run(
-                                demo.writes(leader), n, cfg.warmup(), cfg.duration(), cfg.valueBytes(), DRAIN_TIMEOUT));
-                clean &= s.clean();
-                ObjectNode l = writes.addObject();
-                l.put("inflight", n);
-                l.set("tenure_http", SideJson.of(s));
-                JsonNode zkLevel = findLevel(result.path("writes"), n);
-                if (zkLevel != null) {
-                    l.put(
-                            "ratio_ops_per_s",
-                            round(ratio(
-                                    s.opsPerSecond(),
-                                    zkLevel.path("zookeeper").path("ops_per_s").asDouble())));
-                }
-            }
             int readers = 64;
-            say("HTTP GET, %d in flight: linearizable on the leader, local on the leader and on a follower", readers);
-            Results.Side lin = Results.Side.of(
-                    "lin",
-                    ClosedLoop.run(
-                            demo.reads(leader, "linearizable"),
-                            readers,
-                            cfg.warmup(),
-                            cfg.duration(),
-                            0,
-                            DRAIN_TIMEOUT));
-            Results.Side localLeader = Results.Side.of(
-                    "local",
-                    ClosedLoop.run(
-                            demo.reads(leader, "local"), readers, cfg.warmup(), cfg.duration(), 0, DRAIN_TIMEOUT));
-            Results.Side localFollower = Results.Side.of(
-                    "local",
-                    ClosedLoop.run(
-                            demo.reads(follower, "local"), readers, cfg.warmup(), cfg.duration(), 0, DRAIN_TIMEOUT));
-            clean &= lin.clean() && localLeader.clean() && localFollower.clean();
-            ObjectNode r = result.putObject("http_reads");
-            r.put("inflight", readers);
-            r.set("linearizable_leader", SideJson.of(lin));
-            r.set("local_leader", SideJson.of(localLeader));
-            r.set("local_follower", SideJson.of(localFollower));
+            int writers = Math.max(readers, Collections.max(cfg.httpInflight()));
+            ArrayNode writes = result.putArray("http_writes");
+            try (KeepAliveHttp toLeader = new KeepAliveHttp(demo.url(leader), writers);
+                    KeepAliveHttp toFollower = new KeepAliveHttp(demo.url(follower), readers)) {
+                for (int n : cfg.httpInflight()) {
+                    say("HTTP PUT, %d in flight, to the leader %s", n, leader);
+                    Results.Side s = Results.Side.of(
+                            "http",
+                            ClosedLoop.run(
+                                    toLeader.puts("/kv/bench-"),
+                                    n,
+                                    cfg.warmup(),
+                                    cfg.duration(),
+                                    cfg.valueBytes(),
+                                    DRAIN_TIMEOUT));
+                    clean &= s.clean();
+                    ObjectNode l = writes.addObject();
+                    l.put("inflight", n);
+                    l.set("tenure_http", SideJson.of(s));
+                    JsonNode zkLevel = findLevel(result.path("writes"), n);
+                    if (zkLevel != null) {
+                        l.put(
+                                "ratio_ops_per_s",
+                                round(ratio(
+                                        s.opsPerSecond(),
+                                        zkLevel.path("zookeeper")
+                                                .path("ops_per_s")
+                                                .asDouble())));
+                    }
+                }
+                say(
+                        "HTTP GET, %d in flight: linearizable on the leader, local on the leader and on a follower",
+                        readers);
+                Results.Side lin = Results.Side.of(
+                        "lin",
+                        ClosedLoop.run(
+                                toLeader.gets("/kv/bench-", "?consistency=linearizable"),
+                                readers,
+                                cfg.warmup(),
+                                cfg.duration(),
+                                1,
+                                DRAIN_TIMEOUT));
+                Results.Side localLeader = Results.Side.of(
+                        "local",
+                        ClosedLoop.run(
+                                toLeader.gets("/kv/bench-", "?consistency=local"),
+                                readers,
+                                cfg.warmup(),
+                                cfg.duration(),
+                                1,
+                                DRAIN_TIMEOUT));
+                Results.Side localFollower = Results.Side.of(
+                        "local",
+                        ClosedLoop.run(
+                                toFollower.gets("/kv/bench-", "?consistency=local"),
+                                readers,
+                                cfg.warmup(),
+                                cfg.duration(),
+                                1,
+                                DRAIN_TIMEOUT));
+                clean &= lin.clean() && localLeader.clean() && localFollower.clean();
+                ObjectNode r = result.putObject("http_reads");
+                r.put("inflight", readers);
+                r.set("linearizable_leader", SideJson.of(lin));
+                r.set("local_leader", SideJson.of(localLeader));
+                r.set("local_follower", SideJson.of(localFollower));
+            }
         }
     }
 

@@ -98,7 +98,7 @@ final class ReplicaProcesses implements AutoCloseable {
         n.control = null;
         n.process = ChildJvm.start(
                 "replica-" + id,
-                List.of("-Xmx" + heap, "-Xms" + heap, "-XX:+UseG1GC", "-Djava.net.preferIPv4Stack=true"),
+                jvmOptions(),
                 ReplicaProcessMain.class.getName(),
                 List.of(
                         id,
@@ -110,6 +110,17 @@ final class ReplicaProcesses implements AutoCloseable {
                         clusterPath),
                 root.resolve("logs").resolve("replica-" + id + "-" + (starts++) + ".log"),
                 ReplicaProcessMain.READY_PREFIX);
+    }
+
+    private List<String> jvmOptions() {
+        List<String> o = new ArrayList<>(List.of("-Xmx" + heap, "-Xms" + heap, "-Djava.net.preferIPv4Stack=true"));
+        String extra = System.getProperty("tenure.bench.replicaJvmOptions", "");
+        for (String x : extra.split("\\s+")) {
+            if (!x.isBlank()) {
+                o.add(x.replace("{start}", Integer.toString(starts)));
+            }
+        }
+        return o;
     }
 
     /** Waits for the control server of {@code id}. */

@@ -45,8 +45,9 @@ import org.slf4j.LoggerFactory;
  * One replica of a replicated log: it takes part in the election, replicates as leader or follower, and
  * applies committed entries to the application's {@link StateMachine}.
  *
- * <p>Threads: one event thread drives the {@link ReplicaCore}; a sync thread makes the log durable (group
- * commit: one sync covers every append made before it started); an apply thread applies committed
+ * <p>Threads: one event thread drives the {@link ReplicaCore}; a leader's sync thread makes the log durable
+ * (group commit: one sync covers every append made before it started; a follower syncs on its event thread
+ * after the events already queued, which batches the same way); an apply thread applies committed
  * entries; the transport's threads only enqueue. Public methods are thread-safe and never block on IO.
  *
  * <p>Ordering: persist, then acknowledge, then apply. A proposal's future completes after its entry is
@@ -126,6 +127,7 @@ public final class Replica implements Closeable {
     private long queuedForApply;
     private boolean syncRunning;
     private boolean syncWanted;
+    private boolean inlineSyncPosted;
     private long fencedBy;
 
     // Apply thread, read by others.
@@ -216,8 +218,9 @@ public final class Replica implements Closeable {
         }
 
         /**
-         * The log and how to make it durable. The syncer runs on a sync thread concurrently with appends,
-         * unless {@code syncOnEventThread} (for logs that are not thread-safe, such as the in-memory log).
+         * The log and how to make it durable. On a leader the syncer runs on a sync thread concurrently with
+         * appends, unless {@code syncOnEventThread} (for logs that are not thread-safe, such as the in-memory
+         * log); on a follower it runs on the event thread.
          */
         public Builder log(ReplicaLog log, LogSyncer syncer, boolean syncOnEventThread) {
             this.log = log;
@@ -582,10 +585,14 @@ public final class Replica implements Closeable {
     }
 
     private void requestSync() {
-        if (syncOnEventThread) {
-            if (!syncWanted) {
-                syncWanted = true;
-                post(this::syncInline); // after the current batch of events: one sync for all of them
+        // A follower syncs on its event thread, after the events already queued (so one sync covers every append
+        // they bring: group commit): it has little else to do meanwhile, and the acknowledgement then leaves
+        // without two thread hand-offs (issue 6). A leader keeps appending and sending while its sync thread
+        // waits for the disk.
+        if (syncOnEventThread || (core.role() == Role.FOLLOWER && !syncRunning)) {
+            if (!inlineSyncPosted) {
+                inlineSyncPosted = true;
+                post(this::syncInline);
             }
             return;
         }
@@ -597,7 +604,7 @@ public final class Replica implements Closeable {
     }
 
     private void syncInline() {
-        syncWanted = false;
+        inlineSyncPosted = false;
         try {
             long end = syncer.sync();
             core.logSynced(end, end == 0 ? 0 : replicaLog.epochAt(end - 1), clock.getAsLong());
