@@ -60,9 +60,30 @@ final class KeepAliveHttp implements AutoCloseable {
                 threads[w].execute(() -> done.completed(call(w, "GET", pathPrefix + w + query, null)));
     }
 
-    /** One request on writer {@code w}'s connection; null on a 200 answer, else the failure. */
+    /**
+     * One request on writer {@code w}'s connection; null on a 200 answer, else the failure. A kept-alive connection
+     * the server closed while idle (the JDK server keeps at most 200 idle connections) fails before any answer
+     * byte: the request is then sent once more on a new connection, as HTTP clients do for idempotent requests
+     * (PUT and GET are).
+     */
     private Throwable call(int w, String method, String path, byte[] body) {
         Conn c = conns[w];
+        boolean reused = c.socket != null;
+        Throwable first = attempt(c, method, path, body);
+        if (first instanceof StaleConnection && reused) {
+            return attempt(c, method, path, body);
+        }
+        return first;
+    }
+
+    /** The server closed the connection before answering. */
+    private static final class StaleConnection extends IOException {
+        StaleConnection() {
+            super("connection closed by the server before it answered");
+        }
+    }
+
+    private Throwable attempt(Conn c, String method, String path, byte[] body) {
         try {
             if (c.socket == null) {
                 c.socket = new Socket();
@@ -90,7 +111,10 @@ final class KeepAliveHttp implements AutoCloseable {
                 c.out.write(body);
             }
             c.out.flush();
-            String status = readLine(c.in);
+            if (c.in.read() < 0) { // the first byte of the status line
+                throw new StaleConnection();
+            }
+            String status = "H" + readLine(c.in);
             int code = Integer.parseInt(status.substring(9, 12));
             long length = -1;
             boolean close = false;
