@@ -126,7 +126,11 @@ final class ProcessBench {
         m.put("data_fs", machine.replicaFileSystem());
         m.put("load_average_start", loadAverage());
         m.put("disk_append_fsync_p50_us", disk.appendP50Micros());
+        m.put("disk_append_fsync_p99_us", disk.appendP99Micros());
+        m.put("disk_append_fdatasync_p50_us", disk.appendDatasyncP50Micros());
+        m.put("disk_append_fdatasync_p99_us", disk.appendDatasyncP99Micros());
         m.put("disk_overwrite_fdatasync_p50_us", disk.preallocP50Micros());
+        m.put("disk_overwrite_fdatasync_p99_us", disk.preallocP99Micros());
         say(
                 "load average %.2f on %d cores; disk: append+fsync p50 %.3f ms",
                 loadAverage(), machine.cores(), disk.appendP50Micros() / 1000);
@@ -506,13 +510,16 @@ final class ProcessBench {
         JsonNode m = result.path("machine");
         out.printf(
                 Locale.ROOT,
-                "  machine: %d cores (%s), %s, %s, data on %s; disk append+fsync p50 %.3f ms%n",
+                "  machine: %d cores (%s), %s, %s, data on %s%n  disk p50 (100 B): append+fsync %.3f ms,"
+                        + " append+fdatasync %.3f ms, overwrite+fdatasync %.3f ms%n",
                 m.path("cores").asInt(),
                 m.path("cpu").asText(),
                 m.path("jvm").asText(),
                 m.path("os").asText(),
                 m.path("data_fs").asText(),
-                m.path("disk_append_fsync_p50_us").asDouble() / 1000);
+                m.path("disk_append_fsync_p50_us").asDouble() / 1000,
+                m.path("disk_append_fdatasync_p50_us").asDouble() / 1000,
+                m.path("disk_overwrite_fdatasync_p50_us").asDouble() / 1000);
         out.printf(
                 Locale.ROOT,
                 "  load average %.2f before, %.2f after; fsync %s; %d-byte values; %s s warm-up, %s s measured per point;"
