@@ -73,13 +73,13 @@ final class KeepAliveHttp implements AutoCloseable {
         if (first instanceof StaleConnection && reused) {
             return attempt(c, method, path, body);
         }
-        return first;
+        return first instanceof StaleConnection s ? s.getCause() : first;
     }
 
-    /** The server closed the connection before answering. */
+    /** The server closed the connection (FIN or RST) before any byte of its answer. */
     private static final class StaleConnection extends IOException {
-        StaleConnection() {
-            super("connection closed by the server before it answered");
+        StaleConnection(IOException cause) {
+            super("connection closed by the server before it answered", cause);
         }
     }
 
@@ -106,13 +106,19 @@ final class KeepAliveHttp implements AutoCloseable {
                         .append("\r\n");
             }
             head.append("\r\n");
-            c.out.write(head.toString().getBytes(StandardCharsets.US_ASCII));
-            if (body != null) {
-                c.out.write(body);
+            int first;
+            try {
+                c.out.write(head.toString().getBytes(StandardCharsets.US_ASCII));
+                if (body != null) {
+                    c.out.write(body);
+                }
+                c.out.flush();
+                first = c.in.read(); // the first byte of the status line
+            } catch (IOException e) {
+                throw new StaleConnection(e);
             }
-            c.out.flush();
-            if (c.in.read() < 0) { // the first byte of the status line
-                throw new StaleConnection();
+            if (first < 0) {
+                throw new StaleConnection(new IOException("connection closed by the server"));
             }
             String status = "H" + readLine(c.in);
             int code = Integer.parseInt(status.substring(9, 12));

@@ -425,6 +425,7 @@ final class ProcessBench {
             int writers = Math.max(readers, Collections.max(cfg.httpInflight()));
             ArrayNode writes = result.putArray("http_writes");
             try (KeepAliveHttp toLeader = new KeepAliveHttp(demo.url(leader), writers);
+                    KeepAliveHttp readLeader = new KeepAliveHttp(demo.url(leader), readers);
                     KeepAliveHttp toFollower = new KeepAliveHttp(demo.url(follower), readers)) {
                 for (int n : cfg.httpInflight()) {
                     say("HTTP PUT, %d in flight, to the leader %s", n, leader);
@@ -458,7 +459,7 @@ final class ProcessBench {
                 Results.Side lin = Results.Side.of(
                         "lin",
                         ClosedLoop.run(
-                                toLeader.gets("/kv/bench-", "?consistency=linearizable"),
+                                readLeader.gets("/kv/bench-", "?consistency=linearizable"),
                                 readers,
                                 cfg.warmup(),
                                 cfg.duration(),
@@ -467,7 +468,7 @@ final class ProcessBench {
                 Results.Side localLeader = Results.Side.of(
                         "local",
                         ClosedLoop.run(
-                                toLeader.gets("/kv/bench-", "?consistency=local"),
+                                readLeader.gets("/kv/bench-", "?consistency=local"),
                                 readers,
                                 cfg.warmup(),
                                 cfg.duration(),
