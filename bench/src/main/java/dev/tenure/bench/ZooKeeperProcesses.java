@@ -21,12 +21,14 @@ import java.util.concurrent.TimeoutException;
  * its own data directory under {@code root}, {@code fsync} on unless asked otherwise. The baseline writes
  * into it and the replicas are elected on it.
  *
- * <p>{@code tickTime} is 1000 ms so that session timeouts of 2 s are allowed (the servers clamp a session
+ * <p>{@code tickTime} is 500 ms: session timeouts from 1 s are allowed, and a session expires at most one tick
+ * after its timeout (the servers check expiry in tick-sized buckets), which bounds crash failover at the session
+ * timeout plus half a second plus the election (the servers clamp a session
  * timeout to 2 to 20 ticks); the write path does not depend on it. Not thread-safe; {@link #close()} stops
  * every server.
  */
 public final class ZooKeeperProcesses implements AutoCloseable {
-    public static final int TICK_MILLIS = 1000;
+    public static final int TICK_MILLIS = 500;
 
     private final List<ChildJvm> servers = new ArrayList<>();
     private final List<Integer> clientPorts = new ArrayList<>();
@@ -51,7 +53,7 @@ public final class ZooKeeperProcesses implements AutoCloseable {
                 Files.writeString(dir.resolve("myid"), Integer.toString(id));
                 StringBuilder cfg = new StringBuilder();
                 cfg.append("tickTime=").append(TICK_MILLIS).append('\n');
-                cfg.append("initLimit=10\nsyncLimit=5\n");
+                cfg.append("initLimit=20\nsyncLimit=10\n");
                 cfg.append("dataDir=").append(dir.toAbsolutePath()).append('\n');
                 cfg.append("clientPort=").append(client[i]).append('\n');
                 cfg.append("clientPortAddress=127.0.0.1\n");
