@@ -38,21 +38,21 @@ public final class BenchMain implements Callable<Integer> {
             names = "--inflight",
             split = ",",
             paramLabel = "N",
-            description =
-                    "Writes kept in flight (closed loop), one run per level and side (default: ${DEFAULT-VALUE}).")
-    private List<Integer> inflight = List.of(1, 64, 256);
+            description = "Writes kept in flight (closed loop), one run per level and side (default: 1,4,16,64,256;"
+                    + " 1,64,256 with --in-process).")
+    private List<Integer> inflight;
 
     @Option(
             names = {"--duration-s", "--duration"},
             paramLabel = "SECONDS",
             description = "Measured time per side and level (default: ${DEFAULT-VALUE}).")
-    private int durationSeconds = 10;
+    private int durationSeconds = 5;
 
     @Option(
             names = {"--warmup-s", "--warmup"},
             paramLabel = "SECONDS",
             description = "Warm-up per side and level, not measured (default: ${DEFAULT-VALUE}).")
-    private int warmupSeconds = 3;
+    private int warmupSeconds = 2;
 
     @Option(
             names = "--value-bytes",
@@ -81,6 +81,67 @@ public final class BenchMain implements Callable<Integer> {
                     + " write to the leader (default: ${DEFAULT-VALUE}).")
     private String zooKeeperServer = "leader";
 
+    @Option(
+            names = "--in-process",
+            description = "Quick mode: the replicas and an in-process ZooKeeper ensemble in this JVM, writes only"
+                    + " (library API vs ZooKeeper). Default: every replica and ZooKeeper server is its own process.")
+    private boolean inProcess;
+
+    @Option(
+            names = "--sections",
+            split = ",",
+            paramLabel = "NAME",
+            description = "Process mode: which sections to run, of writes, reads, sizes, replicas, catchup,"
+                    + " failover, http (default: all).")
+    private List<String> sections = ProcessBench.ALL_SECTIONS;
+
+    @Option(
+            names = "--http-inflight",
+            split = ",",
+            paramLabel = "N",
+            description = "In-flight levels of the HTTP writes (default: ${DEFAULT-VALUE}).")
+    private List<Integer> httpInflight = List.of(1, 64, 256);
+
+    @Option(
+            names = "--value-sizes",
+            split = ",",
+            paramLabel = "BYTES",
+            description = "Value sizes of the size sweep at 64 in flight (default: ${DEFAULT-VALUE}).")
+    private List<Integer> valueSizes = List.of(1024, 65536);
+
+    @Option(
+            names = "--failover-trials",
+            paramLabel = "N",
+            description = "Failover trials of each kind, SIGKILL and SIGTERM (default: ${DEFAULT-VALUE}).")
+    private int failoverTrials = 10;
+
+    @Option(
+            names = "--session-timeout-ms",
+            paramLabel = "MS",
+            description = "The replicas' ZooKeeper session timeout (default: ${DEFAULT-VALUE}).")
+    private int sessionTimeoutMs = 2000;
+
+    @Option(
+            names = "--replica-heap",
+            paramLabel = "SIZE",
+            description = "Heap of every replica and demo-app process, -Xmx and -Xms (default: ${DEFAULT-VALUE}).")
+    private String replicaHeap = "256m";
+
+    @Option(
+            names = "--demo-jar",
+            paramLabel = "JAR",
+            description = "The demo application's shaded jar for the HTTP section (default: ${DEFAULT-VALUE}).")
+    private Path demoJar = Path.of("demo-app/target/demo-app.jar");
+
+    @Option(
+            names = "--catchup-s",
+            paramLabel = "SECONDS",
+            description = "How long 64 KiB values are written while a follower is away (default: ${DEFAULT-VALUE}).")
+    private int catchupSeconds = 5;
+
+    @Option(names = "--chart", paramLabel = "PNG", description = "Process mode: also write a PNG chart here.")
+    private Path chart;
+
     private static BenchConfig.ZooKeeperServer zooKeeperServer(String name) {
         switch (name) {
             case "leader":
@@ -98,10 +159,43 @@ public final class BenchMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        if (!inProcess) {
+            for (String section : sections) {
+                if (!ProcessBench.ALL_SECTIONS.contains(section)) {
+                    throw new CommandLine.ParameterException(
+                            spec.commandLine(), "unknown section " + section + "; known: " + ProcessBench.ALL_SECTIONS);
+                }
+            }
+            ProcessBench.Config config = new ProcessBench.Config(
+                    new java.util.LinkedHashSet<>(sections),
+                    inflight == null ? List.of(1, 4, 16, 64, 256) : inflight,
+                    httpInflight,
+                    valueSizes,
+                    Duration.ofSeconds(warmupSeconds),
+                    Duration.ofSeconds(durationSeconds),
+                    valueBytes,
+                    dataDir,
+                    !unsafeNoFsync,
+                    failoverTrials,
+                    sessionTimeoutMs,
+                    replicaHeap,
+                    demoJar,
+                    chart,
+                    Duration.ofSeconds(catchupSeconds));
+            com.fasterxml.jackson.databind.node.ObjectNode result = ProcessBench.run(config, err, out);
+            boolean clean = result.path("clean").asBoolean();
+            if (!clean) {
+                err.println("some operations failed or a section was skipped: see the output above the RESULT line");
+                err.flush();
+            }
+            return clean ? 0 : 1;
+        }
         BenchConfig config;
         try {
             config = new BenchConfig(
-                    inflight,
+                    inflight == null ? List.of(1, 64, 256) : inflight,
                     Duration.ofSeconds(warmupSeconds),
                     Duration.ofSeconds(durationSeconds),
                     valueBytes,
@@ -111,8 +205,6 @@ public final class BenchMain implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
         Results.Run run = Benchmark.run(config, err);
         Report.printTable(run, out);
         out.println(Report.resultLine(run));

@@ -12,28 +12,35 @@ import org.HdrHistogram.Histogram;
  * How long one small durable write takes on the disk under the replicas, measured before the runs: most of
  * a replicated write's latency at one in flight, and what group commit amortises at more.
  *
- * <p>Two ways, as the two sides write: {@code append} grows a file and forces data and metadata ({@code
- * FileChannel.force(true)}, like Tenure's segment sync); {@code prealloc} overwrites a preallocated file and
- * forces data only ({@code force(false)}, like ZooKeeper's transaction log, which preallocates 64 MiB).
+ * <p>Three ways: {@code append} grows a file and forces data and metadata ({@code FileChannel.force(true)},
+ * fsync); {@code appendDatasync} grows a file and forces with {@code force(false)} (fdatasync, which still writes
+ * the new file size: Tenure's segment sync); {@code prealloc} overwrites a preallocated file with {@code
+ * force(false)} (ZooKeeper's transaction log, which preallocates 64 MiB).
  *
  * @param appendP50Micros median of append + force(true)
  * @param preallocP50Micros median of overwrite + force(false)
+ * @param appendDatasyncP50Micros median of append + force(false)
  */
 record DiskProbe(
         int writes,
         double appendP50Micros,
         double appendP99Micros,
         double preallocP50Micros,
-        double preallocP99Micros) {
+        double preallocP99Micros,
+        double appendDatasyncP50Micros,
+        double appendDatasyncP99Micros) {
 
     static final int WRITES = 200;
 
     static DiskProbe measure(Path dir, int valueBytes) throws IOException {
         Histogram append = new Histogram(3);
         Histogram prealloc = new Histogram(3);
+        Histogram appendDatasync = new Histogram(3);
         Path a = dir.resolve("probe-append");
+        Path d = dir.resolve("probe-append-datasync");
         Path p = dir.resolve("probe-prealloc");
         try (FileChannel ca = FileChannel.open(a, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                FileChannel cd = FileChannel.open(d, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
                 FileChannel cp = FileChannel.open(
                         p, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             ByteBuffer zeros = ByteBuffer.allocate((int) Math.min(1L << 20, (long) WRITES * valueBytes + 4096));
@@ -46,12 +53,17 @@ record DiskProbe(
                 ca.force(true);
                 append.recordValue(System.nanoTime() - start);
                 start = System.nanoTime();
+                cd.write(value.clear());
+                cd.force(false);
+                appendDatasync.recordValue(System.nanoTime() - start);
+                start = System.nanoTime();
                 cp.write(value.clear(), (long) i * valueBytes % (zeros.capacity() - valueBytes));
                 cp.force(false);
                 prealloc.recordValue(System.nanoTime() - start);
             }
         } finally {
             Files.deleteIfExists(a);
+            Files.deleteIfExists(d);
             Files.deleteIfExists(p);
         }
         return new DiskProbe(
@@ -59,6 +71,8 @@ record DiskProbe(
                 append.getValueAtPercentile(50) / 1000.0,
                 append.getValueAtPercentile(99) / 1000.0,
                 prealloc.getValueAtPercentile(50) / 1000.0,
-                prealloc.getValueAtPercentile(99) / 1000.0);
+                prealloc.getValueAtPercentile(99) / 1000.0,
+                appendDatasync.getValueAtPercentile(50) / 1000.0,
+                appendDatasync.getValueAtPercentile(99) / 1000.0);
     }
 }

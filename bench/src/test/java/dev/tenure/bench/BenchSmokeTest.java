@@ -24,17 +24,22 @@ class BenchSmokeTest {
 
     @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
-    void aShortRunMeasuresBothSidesPrintsAParsableResultAndLeavesNothingBehind() throws Exception {
+    void aShortInProcessRunMeasuresBothSidesPrintsAParsableResultAndLeavesNothingBehind() throws Exception {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         int exit = new CommandLine(new BenchMain())
                 .setOut(new PrintWriter(out, true))
                 .setErr(new PrintWriter(err, true))
                 .execute(
-                        "--warmup-s", "0",
-                        "--duration-s", "1",
-                        "--inflight", "1,8",
-                        "--data-dir", dataDir.toString());
+                        "--in-process",
+                        "--warmup-s",
+                        "0",
+                        "--duration-s",
+                        "1",
+                        "--inflight",
+                        "1,8",
+                        "--data-dir",
+                        dataDir.toString());
 
         assertEquals(0, exit, "exit code; stderr:\n" + err + "\nstdout:\n" + out);
         List<String> lines = out.toString()
@@ -72,6 +77,56 @@ class BenchSmokeTest {
             assertEquals(List.of(), left.collect(Collectors.toList()), "the replicas' files are deleted");
         }
         assertTrue(benchThreads().isEmpty(), "threads left running: " + benchThreads());
+    }
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void aShortProcessRunDrivesReplicaProcessesAndAZooKeeperEnsembleAndStopsThemAll() throws Exception {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int exit = new CommandLine(new BenchMain())
+                .setOut(new PrintWriter(out, true))
+                .setErr(new PrintWriter(err, true))
+                .execute(
+                        "--sections", "writes,reads",
+                        "--warmup-s", "0",
+                        "--duration-s", "1",
+                        "--inflight", "1,8",
+                        "--replica-heap", "128m",
+                        "--data-dir", dataDir.toString());
+
+        assertEquals(0, exit, "exit code; stderr:\n" + err + "\nstdout:\n" + out);
+        List<String> lines = out.toString()
+                .lines()
+                .filter(l -> l.startsWith(Report.RESULT_PREFIX))
+                .collect(Collectors.toList());
+        assertEquals(1, lines.size(), out.toString());
+        JsonNode result = new ObjectMapper().readTree(lines.get(0).substring(Report.RESULT_PREFIX.length()));
+        assertEquals("processes", result.path("config").path("mode").asText(), result.toString());
+        JsonNode writes = result.path("writes");
+        assertEquals(2, writes.size(), result.toString());
+        for (JsonNode level : writes) {
+            for (String side : new String[] {"tenure", "zookeeper"}) {
+                JsonNode s = level.path(side);
+                assertTrue(s.path("ops").asLong() > 0, side + " wrote nothing: " + level);
+                assertEquals(0, s.path("errors").asLong(), side + ": " + level);
+            }
+        }
+        assertTrue(result.path("reads_library").path("linearizable").path("ops").asLong() > 0, result.toString());
+        JsonNode leaderMemory = result.path("memory").path("leader_under_load");
+        assertTrue(leaderMemory.path("heap_peak_used_bytes").asLong() > 0, result.toString());
+        assertTrue(
+                leaderMemory.path("heap_max_bytes").asLong() <= 128L << 20,
+                "the replica process runs with the heap it was given: " + leaderMemory);
+
+        try (Stream<Path> left = Files.list(dataDir)) {
+            assertEquals(List.of(), left.collect(Collectors.toList()), "every file is deleted");
+        }
+        List<ProcessHandle> children = ProcessHandle.current()
+                .children()
+                .filter(ProcessHandle::isAlive)
+                .toList();
+        assertEquals(List.of(), children, "every process the benchmark started has exited");
     }
 
     /** The benchmark's and the replicas' own threads; ZooKeeper's and Netty's are stopped by their owners. */

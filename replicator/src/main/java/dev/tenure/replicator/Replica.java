@@ -18,11 +18,15 @@ import java.io.Closeable;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -30,6 +34,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
@@ -40,8 +45,9 @@ import org.slf4j.LoggerFactory;
  * One replica of a replicated log: it takes part in the election, replicates as leader or follower, and
  * applies committed entries to the application's {@link StateMachine}.
  *
- * <p>Threads: one event thread drives the {@link ReplicaCore}; a sync thread makes the log durable (group
- * commit: one sync covers every append made before it started); an apply thread applies committed
+ * <p>Threads: one event thread drives the {@link ReplicaCore}; a leader's sync thread makes the log durable
+ * (group commit: one sync covers every append made before it started; a follower syncs on its event thread
+ * after the events already queued, which batches the same way); an apply thread applies committed
  * entries; the transport's threads only enqueue. Public methods are thread-safe and never block on IO.
  *
  * <p>Ordering: persist, then acknowledge, then apply. A proposal's future completes after its entry is
@@ -120,21 +126,35 @@ public final class Replica implements Closeable {
     private final ExecutorService applyThread;
     private final ScheduledExecutorService timer;
 
+    /** Proposals on their way to the event thread, which takes them all at once (batching). */
+    private final ConcurrentLinkedQueue<Incoming> incoming = new ConcurrentLinkedQueue<>();
+
+    private final AtomicBoolean drainPosted = new AtomicBoolean();
+
     // Event thread only.
-    private final Map<Long, CompletableFuture<Committed>> proposals = new HashMap<>();
+    /** Proposals handed to the core, in request id order, which is also deadline order. */
+    private final LinkedHashMap<Long, Incoming> proposals = new LinkedHashMap<>();
+
     private final Map<Long, CompletableFuture<Long>> reads = new HashMap<>();
-    private final Map<Long, Long> committedProposals = new HashMap<>(); // offset -> proposal id
     private long nextRequestId;
     private long queuedForApply;
     private boolean syncRunning;
     private boolean syncWanted;
+    private boolean inlineSyncPosted;
     private long fencedBy;
 
     // Apply thread, read by others.
     private final AtomicLong applied = new AtomicLong();
     private final NavigableMap<Long, List<Runnable>> appliedWaiters = new TreeMap<>();
-    private final Map<Long, CompletableFuture<Committed>> awaitingApply = new HashMap<>();
+    /** Committed proposals waiting for their entry to be applied here, by offset; filled by the event thread. */
+    private final ConcurrentHashMap<Long, Awaiting> awaitingApply = new ConcurrentHashMap<>();
+
     private volatile Status lastStatus;
+
+    /** A proposal from {@link #propose} until the core takes it, then until it commits or fails. */
+    private record Incoming(byte[] payload, CompletableFuture<Committed> future, long deadlineNanos) {}
+
+    private record Awaiting(long epoch, CompletableFuture<Committed> future) {}
 
     private Replica(Builder b) {
         this.id = b.config.self();
@@ -211,8 +231,9 @@ public final class Replica implements Closeable {
         }
 
         /**
-         * The log and how to make it durable. The syncer runs on a sync thread concurrently with appends,
-         * unless {@code syncOnEventThread} (for logs that are not thread-safe, such as the in-memory log).
+         * The log and how to make it durable. On a leader the syncer runs on a sync thread concurrently with
+         * appends, unless {@code syncOnEventThread} (for logs that are not thread-safe, such as the in-memory
+         * log); on a follower it runs on the event thread.
          */
         public Builder log(ReplicaLog log, LogSyncer syncer, boolean syncOnEventThread) {
             this.log = log;
@@ -287,7 +308,9 @@ public final class Replica implements Closeable {
         long tick = tickInterval.toNanos();
         timer.scheduleAtFixedRate(
                 () -> post(() -> {
-                    core.tick(clock.getAsLong());
+                    long now = clock.getAsLong();
+                    core.tick(now);
+                    expireProposals(now);
                     refreshStatus();
                 }),
                 tick,
@@ -314,7 +337,13 @@ public final class Replica implements Closeable {
     /**
      * Proposes {@code payload}. Completes with its position and the state machine's result once committed
      * and applied here; fails with {@link NotLeaderException}, {@link OverloadedException} or {@link
-     * FencedEpochException} (all definite) or {@link OutcomeUnknownException} (may have been applied).
+     * FencedEpochException} (all definite) or {@link OutcomeUnknownException} (may have been applied; also
+     * when not committed within the proposal timeout, checked on every tick).
+     *
+     * <p>Proposals made from any threads are taken by the event thread in the order they were queued, as many
+     * as are waiting at once: the leader appends them in one append and one sync, and ships them to each
+     * follower in the same messages. Proposals queued by one thread are appended in the order of the calls.
+     * The future completes on the apply thread (or the event thread for failures): keep callbacks short.
      */
     public CompletableFuture<Committed> propose(byte[] payload) {
         Preconditions.checkNotNull(payload, "payload");
@@ -330,21 +359,48 @@ public final class Replica implements Closeable {
             return f;
         }
         f.whenComplete((c, e) -> outstanding.decrementAndGet());
-        if (!post(() -> {
-            long rid = nextRequestId++;
-            proposals.put(rid, f);
-            core.propose(rid, payload, clock.getAsLong());
-        })) {
-            f.completeExceptionally(new IllegalStateException("replica " + id + " is closed"));
-            return f;
+        incoming.add(new Incoming(payload, f, clock.getAsLong() + proposalTimeout.toNanos()));
+        if (drainPosted.compareAndSet(false, true) && !post(this::takeProposals)) {
+            failIncoming(new IllegalStateException("replica " + id + " is closed"));
         }
-        ScheduledFuture<?> timeout = timer.schedule(
-                () -> f.completeExceptionally(
-                        new OutcomeUnknownException("not committed within " + proposalTimeout, lastStatus.leader())),
-                proposalTimeout.toNanos(),
-                TimeUnit.NANOSECONDS);
-        f.whenComplete((c, e) -> timeout.cancel(false));
         return f;
+    }
+
+    /** Event thread: hands every queued proposal to the core at once. */
+    private void takeProposals() {
+        drainPosted.set(false); // before polling: a proposal queued from now on posts again
+        List<ReplicaCore.Proposal> batch = new ArrayList<>();
+        Incoming p;
+        while ((p = incoming.poll()) != null) {
+            long rid = nextRequestId++;
+            proposals.put(rid, p);
+            batch.add(new ReplicaCore.Proposal(rid, p.payload()));
+        }
+        if (!batch.isEmpty()) {
+            core.proposeAll(batch, clock.getAsLong());
+        }
+    }
+
+    private void failIncoming(Throwable failure) {
+        Incoming p;
+        while ((p = incoming.poll()) != null) {
+            p.future().completeExceptionally(failure);
+        }
+    }
+
+    /** Event thread: fails the proposals older than the proposal timeout, oldest first. */
+    private void expireProposals(long now) {
+        Iterator<Incoming> it = proposals.values().iterator();
+        while (it.hasNext()) {
+            Incoming p = it.next();
+            if (now - p.deadlineNanos() < 0) {
+                return; // request ids follow the deadlines: the rest are younger
+            }
+            it.remove();
+            p.future()
+                    .completeExceptionally(new OutcomeUnknownException(
+                            "not committed within " + proposalTimeout, lastStatus.leader()));
+        }
     }
 
     /**
@@ -400,9 +456,10 @@ public final class Replica implements Closeable {
             transport.close();
         }
         eventThread.execute(() -> {
-            for (CompletableFuture<Committed> f : proposals.values()) {
-                f.completeExceptionally(new OutcomeUnknownException("replica closed", ""));
+            for (Incoming p : proposals.values()) {
+                p.future().completeExceptionally(new OutcomeUnknownException("replica closed", ""));
             }
+            failIncoming(new IllegalStateException("replica " + id + " is closed"));
             for (CompletableFuture<Long> f : reads.values()) {
                 f.completeExceptionally(new NotLeaderException(""));
             }
@@ -450,9 +507,10 @@ public final class Replica implements Closeable {
             leadership.close();
             timer.shutdownNow();
             transport.close();
-            for (CompletableFuture<Committed> f : proposals.values()) {
-                f.completeExceptionally(new OutcomeUnknownException("replica stopped: " + e, ""));
+            for (Incoming p : proposals.values()) {
+                p.future().completeExceptionally(new OutcomeUnknownException("replica stopped: " + e, ""));
             }
+            failIncoming(new IllegalStateException("replica " + id + " stopped: " + e));
             eventThread.shutdown();
             syncThread.shutdown();
             applyThread.shutdown();
@@ -460,26 +518,13 @@ public final class Replica implements Closeable {
     }
 
     private void process(List<Action> actions) {
-        // First register the committed proposals, so that the apply thread keeps their results when it
-        // applies the entries that the commit advance in this same batch hands it.
+        // First register the committed proposals, so that the apply thread completes them when it applies the
+        // entries that the commit advance in this same batch hands it.
         for (Action a : actions) {
             if (a instanceof Action.ProposalCommitted pc) {
-                CompletableFuture<Committed> f = proposals.remove(pc.proposalId());
-                if (f != null) {
-                    synchronized (awaitingApply) {
-                        awaitingApply.put(pc.offset(), f);
-                    }
-                    long offset = pc.offset();
-                    long epoch = pc.epoch();
-                    whenApplied(offset + 1, () -> {
-                        CompletableFuture<Committed> g;
-                        synchronized (awaitingApply) {
-                            g = awaitingApply.remove(offset);
-                        }
-                        if (g != null) {
-                            g.complete(new Committed(epoch, offset, resultOf(offset)));
-                        }
-                    });
+                Incoming p = proposals.remove(pc.proposalId());
+                if (p != null) {
+                    awaitingApply.put(pc.offset(), new Awaiting(pc.epoch(), p.future()));
                 }
             }
         }
@@ -498,9 +543,9 @@ public final class Replica implements Closeable {
             } else if (a instanceof Action.CommitAdvanced c) {
                 queueApply(c.commitOffset());
             } else if (a instanceof Action.ProposalFailed pf) {
-                CompletableFuture<Committed> f = proposals.remove(pf.proposalId());
-                if (f != null) {
-                    f.completeExceptionally(failure(pf.failure(), pf.leaderHint()));
+                Incoming p = proposals.remove(pf.proposalId());
+                if (p != null) {
+                    p.future().completeExceptionally(failure(pf.failure(), pf.leaderHint()));
                 }
             } else if (a instanceof Action.ReadReady rr) {
                 CompletableFuture<Long> f = reads.remove(rr.readId());
@@ -560,10 +605,14 @@ public final class Replica implements Closeable {
     }
 
     private void requestSync() {
-        if (syncOnEventThread) {
-            if (!syncWanted) {
-                syncWanted = true;
-                post(this::syncInline); // after the current batch of events: one sync for all of them
+        // A follower syncs on its event thread, after the events already queued (so one sync covers every append
+        // they bring: group commit): it has little else to do meanwhile, and the acknowledgement then leaves
+        // without two thread hand-offs (issue 6). A leader keeps appending and sending while its sync thread
+        // waits for the disk.
+        if (syncOnEventThread || (core.role() == Role.FOLLOWER && !syncRunning)) {
+            if (!inlineSyncPosted) {
+                inlineSyncPosted = true;
+                post(this::syncInline);
             }
             return;
         }
@@ -575,7 +624,7 @@ public final class Replica implements Closeable {
     }
 
     private void syncInline() {
-        syncWanted = false;
+        inlineSyncPosted = false;
         try {
             Synced synced = syncer.sync();
             core.logSynced(synced.endOffset(), synced.epoch(), clock.getAsLong());
@@ -653,28 +702,19 @@ public final class Replica implements Closeable {
 
     // ---- apply thread ----
 
-    private final Map<Long, Object> results = new HashMap<>();
-
     private void applyBatch(List<Entry> batch) {
         for (Entry e : batch) {
             if (e.offset() != applied.get()) {
                 continue; // already applied (replay)
             }
             Object result = e.isData() ? stateMachine.apply(e.epoch(), e.offset(), e.payload()) : null;
-            boolean wanted;
-            synchronized (awaitingApply) {
-                wanted = awaitingApply.containsKey(e.offset());
-            }
-            if (wanted) {
-                results.put(e.offset(), result);
-            }
             applied.set(e.offset() + 1);
-            runWaiters();
+            Awaiting w = awaitingApply.remove(e.offset());
+            if (w != null) {
+                w.future().complete(new Committed(w.epoch(), e.offset(), result));
+            }
         }
-    }
-
-    private Object resultOf(long offset) {
-        return results.remove(offset); // runs on the apply thread (from runWaiters)
+        runWaiters();
     }
 
     private void whenApplied(long offset, Runnable r) {

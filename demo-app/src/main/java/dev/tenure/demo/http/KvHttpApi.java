@@ -70,6 +70,12 @@ public final class KvHttpApi implements AutoCloseable {
 
     /** Binds the server (not yet serving). */
     public static KvHttpApi bind(KvNode node, InetSocketAddress address) throws IOException {
+        // The JDK server writes the response headers and body separately; without TCP_NODELAY, Nagle's
+        // algorithm holds the body until the client's delayed ACK (about 40 ms per request on Linux; issue 6).
+        // Read once, when the first server is created; an explicit -D setting wins.
+        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+            System.setProperty("sun.net.httpserver.nodelay", "true");
+        }
         return new KvHttpApi(node, HttpServer.create(address, 1024));
     }
 

@@ -13,14 +13,12 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Collections;
+import java.util.Arrays;
 import java.util.Deque;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.NavigableMap;
-import java.util.TreeMap;
 
 /**
  * The replication protocol of one replica, as a state machine without IO: the driver feeds it events
@@ -49,6 +47,12 @@ import java.util.TreeMap;
  * <p>Not thread-safe: one event thread drives a core.
  */
 public final class ReplicaCore {
+    /**
+     * Unacknowledged bytes per follower, in batches of {@link CoreConfig#maxBatchBytes()}: 2 (2 MiB by default),
+     * so that a transport buffering a few MiB per peer never has to drop an append.
+     */
+    static final int INFLIGHT_BATCHES_OF_BYTES = 2;
+
     private final CoreConfig cfg;
     private final ReplicaLog log;
     private final PromiseStore promises;
@@ -80,12 +84,26 @@ public final class ReplicaCore {
     private long lastFetchSent;
     private boolean fetched;
     private long epochStartOffset = -1;
-    private final NavigableMap<Long, Long> pendingByOffset = new TreeMap<>();
-    private final Deque<Queued> queued = new ArrayDeque<>();
+    /** This leader's uncommitted proposals, in offset order (appended in that order, committed from the head). */
+    private final Deque<Pending> pending = new ArrayDeque<>();
+
+    private final Deque<Proposal> queued = new ArrayDeque<>();
+    /** Scratch space for the commit rule: one slot per member. */
+    private long[] matchScratch = new long[0];
+
     private long probeSeq;
     private final List<Read> reads = new ArrayList<>();
 
-    private record Queued(long id, byte[] payload) {}
+    /**
+     * A proposal for {@link #proposeAll}: the driver's request id and the payload.
+     *
+     * @param id the driver's request id, echoed in {@link Action.ProposalCommitted} or {@link
+     *     Action.ProposalFailed}
+     * @param payload the entry's payload; must not be modified afterwards
+     */
+    public record Proposal(long id, byte[] payload) {}
+
+    private record Pending(long offset, long id) {}
 
     private record Read(long id, long probe) {}
 
@@ -102,7 +120,15 @@ public final class ReplicaCore {
         long lastSent;
         long lastProgress;
         long lastHeard = Long.MIN_VALUE;
-        final Deque<Long> inflight = new ArrayDeque<>();
+        /** Unacknowledged append messages: the end offset of each and its payload bytes. */
+        final Deque<long[]> inflight = new ArrayDeque<>();
+
+        long inflightBytes;
+
+        void clearInflight() {
+            inflight.clear();
+            inflightBytes = 0;
+        }
 
         Progress(String id) {
             this.id = id;
@@ -259,20 +285,40 @@ public final class ReplicaCore {
 
     /** Proposes a payload; the outcome arrives as {@link Action.ProposalCommitted} or {@link Action.ProposalFailed}. */
     public void propose(long id, byte[] payload, long nowNanos) {
+        proposeAll(List.of(new Proposal(id, payload)), nowNanos);
+    }
+
+    /**
+     * Proposes several payloads at once, in list order: a leader appends them to its log in one append, asks
+     * for one sync and sends them to each follower in the same messages (group commit and batching). Each
+     * outcome arrives as {@link Action.ProposalCommitted} or {@link Action.ProposalFailed}, as if each had been
+     * proposed alone in this order; proposals beyond the pending limit fail as overloaded.
+     */
+    public void proposeAll(List<Proposal> proposals, long nowNanos) {
         now = nowNanos;
         if (role == Role.FOLLOWER) {
-            out.add(new Action.ProposalFailed(id, Failure.NOT_LEADER, promise.leader()));
+            for (Proposal p : proposals) {
+                out.add(new Action.ProposalFailed(p.id(), Failure.NOT_LEADER, promise.leader()));
+            }
             return;
         }
-        if (pendingByOffset.size() + queued.size() >= cfg.maxPendingProposals()) {
-            out.add(new Action.ProposalFailed(id, Failure.OVERLOADED, cfg.self()));
+        List<Entry> entries = role == Role.LEADER ? new ArrayList<>(proposals.size()) : List.of();
+        long offset = log.logEndOffset();
+        for (Proposal p : proposals) {
+            if (pending.size() + queued.size() >= cfg.maxPendingProposals()) {
+                out.add(new Action.ProposalFailed(p.id(), Failure.OVERLOADED, cfg.self()));
+            } else if (role == Role.RECOVERING) {
+                queued.add(p);
+            } else {
+                entries.add(Entry.data(leaderEpoch, offset, p.payload()));
+                pending.add(new Pending(offset, p.id()));
+                offset++;
+            }
+        }
+        if (entries.isEmpty()) {
             return;
         }
-        if (role == Role.RECOVERING) {
-            queued.add(new Queued(id, payload));
-            return;
-        }
-        appendData(id, payload);
+        log.append(entries);
         out.add(new Action.SyncLog());
         replicateAll();
     }
@@ -316,7 +362,7 @@ public final class ReplicaCore {
             } else if (role == Role.LEADER) {
                 if (p.next > p.match && now - p.lastProgress >= cfg.retryNanos()) {
                     p.next = p.match; // resend everything unacknowledged
-                    p.inflight.clear();
+                    p.clearInflight();
                     p.lastProgress = now;
                     replicate(p);
                 }
@@ -439,7 +485,8 @@ public final class ReplicaCore {
                 break;
             }
         }
-        if (i < entries.size()) {
+        boolean appended = i < entries.size();
+        if (appended) {
             log.append(entries.subList(i, entries.size()));
             out.add(new Action.SyncLog());
         }
@@ -449,7 +496,9 @@ public final class ReplicaCore {
         if (newCommit > commit) {
             setCommit(newCommit);
         }
-        sendAppendAck(true);
+        // New entries are acknowledged once durable (logSynced), carrying the probe too: one answer per append,
+        // not two. Anything else (a heartbeat, a probe, a repeat) is answered now.
+        sendAppendAck(!appended);
     }
 
     private boolean wellFormed(Append m) {
@@ -616,11 +665,15 @@ public final class ReplicaCore {
         role = Role.LEADER;
         leadingSince = now;
         epochStartOffset = log.logEndOffset();
-        log.append(List.of(Entry.epochStart(leaderEpoch, epochStartOffset)));
-        while (!queued.isEmpty()) {
-            Queued q = queued.poll();
-            appendData(q.id(), q.payload());
+        List<Entry> entries = new ArrayList<>(1 + queued.size());
+        entries.add(Entry.epochStart(leaderEpoch, epochStartOffset));
+        for (Proposal q : queued) {
+            long offset = epochStartOffset + entries.size();
+            entries.add(Entry.data(leaderEpoch, offset, q.payload()));
+            pending.add(new Pending(offset, q.id()));
         }
+        queued.clear();
+        log.append(entries);
         out.add(new Action.SyncLog());
         out.add(new Action.RoleChanged(Role.LEADER, leaderEpoch, cfg.self()));
         for (Progress p : progress.values()) {
@@ -636,16 +689,10 @@ public final class ReplicaCore {
         // The follower reported a durable log, so the common prefix is durably matched already.
         p.match = common;
         p.next = common;
-        p.inflight.clear();
+        p.clearInflight();
         p.lastProgress = now;
         replicate(p);
         advanceCommit();
-    }
-
-    private void appendData(long id, byte[] payload) {
-        long offset = log.logEndOffset();
-        log.append(List.of(Entry.data(leaderEpoch, offset, payload)));
-        pendingByOffset.put(offset, id);
     }
 
     private void replicateAll() {
@@ -658,14 +705,25 @@ public final class ReplicaCore {
         if (role != Role.LEADER || !p.promised) {
             return;
         }
-        while (p.inflight.size() < cfg.maxInflightBatches() && p.next < log.logEndOffset()) {
+        // Bounded in messages and in bytes: a transport drops what it cannot buffer (NettyTransport: 4 MiB per
+        // peer), and a dropped append costs a retry interval. Large entries (or a catch-up) so stay within a few
+        // batches' worth of bytes; small ones within maxInflightBatches messages.
+        long byteBudget = INFLIGHT_BATCHES_OF_BYTES * cfg.maxBatchBytes();
+        while (p.inflight.size() < cfg.maxInflightBatches()
+                && p.next < log.logEndOffset()
+                && (p.inflightBytes == 0 || p.inflightBytes < byteBudget)) {
             List<Entry> batch = log.read(p.next, cfg.maxBatchEntries(), cfg.maxBatchBytes());
             if (batch.isEmpty()) {
                 return;
             }
+            long bytes = 0;
+            for (Entry e : batch) {
+                bytes += e.sizeInBytes();
+            }
             sendAppend(p, p.next, batch);
             p.next += batch.size();
-            p.inflight.add(p.next);
+            p.inflight.add(new long[] {p.next, bytes});
+            p.inflightBytes += bytes;
         }
     }
 
@@ -696,8 +754,8 @@ public final class ReplicaCore {
         if (m.matchOffset() > p.match && m.matchOffset() <= log.logEndOffset()) {
             p.match = m.matchOffset();
             p.lastProgress = now;
-            while (!p.inflight.isEmpty() && p.inflight.peek() <= p.match) {
-                p.inflight.poll();
+            while (!p.inflight.isEmpty() && p.inflight.peek()[0] <= p.match) {
+                p.inflightBytes -= p.inflight.poll()[1];
             }
             if (p.next < p.match) {
                 p.next = p.match;
@@ -716,7 +774,7 @@ public final class ReplicaCore {
         long next = Math.max(p.match, Math.min(p.next, m.logEnd()));
         if (next != p.next) {
             p.next = next;
-            p.inflight.clear();
+            p.clearInflight();
             p.lastProgress = now;
         }
         checkReads();
@@ -727,24 +785,28 @@ public final class ReplicaCore {
         if (role != Role.LEADER) {
             return;
         }
-        List<Long> matches = new ArrayList<>();
-        matches.add(Math.min(durableEnd, log.logEndOffset()));
-        for (Progress p : progress.values()) {
-            matches.add(p.promised ? p.match : 0L);
+        int n = progress.size() + 1;
+        if (matchScratch.length != n) {
+            matchScratch = new long[n];
         }
-        matches.sort(Collections.reverseOrder());
+        long[] matches = matchScratch;
+        int k = 0;
+        matches[k++] = Math.min(durableEnd, log.logEndOffset());
+        for (Progress p : progress.values()) {
+            matches[k++] = p.promised ? p.match : 0L;
+        }
+        Arrays.sort(matches);
+        // The majority-th highest match: a majority has at least this much durably. (Unsafe mode, for the
+        // verification harness's tests only: the leader's own durable log alone.)
         long candidate = cfg.unsafeCommitOnLocalAppend()
-                ? Math.min(durableEnd, log.logEndOffset()) // unsafe: the leader's own durable log alone
-                : matches.get(cfg.majority() - 1);
+                ? Math.min(durableEnd, log.logEndOffset())
+                : matches[n - cfg.majority()];
         // Only an entry of the current epoch commits (with everything before it): Raft section 5.4.2.
         if (candidate > commit && log.epochAt(candidate - 1) == leaderEpoch) {
             setCommit(candidate);
-            Iterator<Map.Entry<Long, Long>> it =
-                    pendingByOffset.headMap(candidate, false).entrySet().iterator();
-            while (it.hasNext()) {
-                Map.Entry<Long, Long> e = it.next();
-                out.add(new Action.ProposalCommitted(e.getValue(), leaderEpoch, e.getKey()));
-                it.remove();
+            while (!pending.isEmpty() && pending.peek().offset() < candidate) {
+                Pending e = pending.poll();
+                out.add(new Action.ProposalCommitted(e.id(), leaderEpoch, e.offset()));
             }
             checkReads();
         }
@@ -791,11 +853,11 @@ public final class ReplicaCore {
 
     /** Stops leading: entries already in the log have an unknown outcome; the rest definitely failed. */
     private void stepDown(String leaderHint) {
-        for (long id : pendingByOffset.values()) {
-            out.add(new Action.ProposalFailed(id, Failure.OUTCOME_UNKNOWN, leaderHint));
+        for (Pending e : pending) {
+            out.add(new Action.ProposalFailed(e.id(), Failure.OUTCOME_UNKNOWN, leaderHint));
         }
-        pendingByOffset.clear();
-        for (Queued q : queued) {
+        pending.clear();
+        for (Proposal q : queued) {
             out.add(new Action.ProposalFailed(q.id(), Failure.NOT_LEADER, leaderHint));
         }
         queued.clear();

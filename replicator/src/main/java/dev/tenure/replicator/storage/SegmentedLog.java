@@ -49,8 +49,8 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Durability</h2>
  *
- * {@link #append} writes to the page cache only; {@link #sync()} forces what was appended and reports the
- * log end offset now durable. Rare structural changes make themselves durable before they return, so that
+ * {@link #append} writes to the page cache only; {@link #sync()} forces what was appended ({@code fdatasync}: the
+ * records and the file size, not the timestamps) and reports the log end offset now durable. Rare structural changes make themselves durable before they return, so that
  * a crash can only lose a suffix of the last segment: a segment roll forces the full segment and the
  * directory, a truncation forces the truncated segment and the directory after each deleted segment, and
  * the epoch checkpoint is written with {@code fsync}. With {@link LogConfig.SyncPolicy#UNSAFE_NO_FSYNC}
@@ -568,7 +568,10 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
                 // Not under `lock`: the event thread keeps appending while the disk works.
                 for (Segment s : toForce) {
                     try {
-                        s.channel.force(true);
+                        // fdatasync: the data and the metadata needed to read it back (the file size) reach the
+                        // disk; only timestamps may not. Enough for appended records (ZooKeeper's log does the
+                        // same). Structural changes (roll, truncation) still force everything and the directory.
+                        s.channel.force(false);
                     } catch (ClosedChannelException e) {
                         if (s.deleted) {
                             continue; // a truncation removed it: nothing in it is part of the log any more

@@ -1,0 +1,164 @@
+package dev.tenure.bench;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * A Java process started by the benchmark with this JVM's class path (the bench jar, or the test class path
+ * under Surefire). Its standard output and error go to a log file; the first output line starting with a
+ * given prefix is its readiness announcement.
+ *
+ * <p>Thread-safe. {@link #kill()} sends SIGKILL, {@link #terminate()} SIGTERM; {@link #close()} stops it (SIGTERM,
+ * then SIGKILL after 10 s) and is idempotent.
+ */
+public final class ChildJvm implements AutoCloseable {
+    private final String name;
+    private final Process process;
+    private final Path logFile;
+    private final CompletableFuture<String> ready = new CompletableFuture<>();
+
+    private ChildJvm(String name, Process process, Path logFile, String readyPrefix) {
+        this.name = name;
+        this.process = process;
+        this.logFile = logFile;
+        Thread pump = new Thread(() -> pump(readyPrefix), "bench-log-" + name);
+        pump.setDaemon(true);
+        pump.start();
+        process.onExit()
+                .thenRun(() -> ready.completeExceptionally(new IOException(
+                        name + " exited with " + process.exitValue() + " before it was ready; see " + logFile)));
+    }
+
+    /**
+     * Starts {@code java jvmOptions mainClass args} with this JVM's class path.
+     *
+     * @param readyPrefix the output line prefix announcing readiness; {@link #awaitReady} returns the rest
+     */
+    public static ChildJvm start(
+            String name, List<String> jvmOptions, String mainClass, List<String> args, Path logFile, String readyPrefix)
+            throws IOException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(jvmOptions);
+        cmd.add("-cp");
+        cmd.add(classPath());
+        cmd.add(mainClass);
+        cmd.addAll(args);
+        return start(name, cmd, logFile, readyPrefix);
+    }
+
+    /** Starts an arbitrary command (for example {@code java -jar demo-app.jar ...}). */
+    public static ChildJvm start(String name, List<String> command, Path logFile, String readyPrefix)
+            throws IOException {
+        Files.createDirectories(logFile.getParent());
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        return new ChildJvm(name, p, logFile, readyPrefix);
+    }
+
+    /** The java binary of this JVM. */
+    public static String javaBinary() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    /** This JVM's class path as a child needs it (Surefire runs tests from a manifest-only jar). */
+    public static String classPath() {
+        String surefire = System.getProperty("surefire.test.class.path");
+        return surefire != null && !surefire.isBlank() ? surefire : System.getProperty("java.class.path");
+    }
+
+    private void pump(String readyPrefix) {
+        try (BufferedReader in =
+                        new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+                PrintWriter log = new PrintWriter(Files.newBufferedWriter(logFile, StandardCharsets.UTF_8), true)) {
+            String line;
+            while ((line = in.readLine()) != null) {
+                log.println(line);
+                if (readyPrefix != null && !ready.isDone() && line.startsWith(readyPrefix)) {
+                    ready.complete(line.substring(readyPrefix.length()).trim());
+                }
+            }
+        } catch (IOException e) {
+            ready.completeExceptionally(e);
+        }
+    }
+
+    /** Waits for the readiness line; returns what follows the prefix. */
+    public String awaitReady(Duration timeout) throws IOException, InterruptedException, TimeoutException {
+        try {
+            return ready.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw new IOException(e.getCause().getMessage(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new TimeoutException(name + " not ready within " + timeout + "; see " + logFile);
+        }
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    public Path logFile() {
+        return logFile;
+    }
+
+    /** SIGKILL, and wait for the exit. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor();
+    }
+
+    /** SIGTERM, without waiting. */
+    public void terminate() {
+        process.destroy();
+    }
+
+    /** Waits for the process to exit; returns its exit code. */
+    public int awaitExit(Duration timeout) throws InterruptedException, TimeoutException {
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new TimeoutException(name + " did not exit within " + timeout);
+        }
+        return process.exitValue();
+    }
+
+    @Override
+    public void close() {
+        if (!process.isAlive()) {
+            return;
+        }
+        process.destroy();
+        try {
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                process.waitFor(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return name + "(pid " + process.pid() + ")";
+    }
+}

@@ -1,0 +1,668 @@
+package dev.tenure.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.ExponentialBackoffRetry;
+
+/**
+ * The process-mode benchmark: a 3-server ZooKeeper ensemble as three processes, Tenure replicas as separate
+ * processes ({@link ReplicaProcessMain}, load driven inside the leader's process through its control server),
+ * the ZooKeeper baseline from this process through Curator, and the demo application's HTTP API as shipped
+ * ({@code demo-app.jar node} processes). Sections run in a fixed order and can be picked with {@code --sections};
+ * everything started is stopped and every file written is deleted at the end.
+ */
+final class ProcessBench {
+    static final List<String> ALL_SECTIONS =
+            List.of("writes", "reads", "sizes", "replicas", "catchup", "failover", "http");
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Duration LEADER_TIMEOUT = Duration.ofSeconds(60);
+    private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(30);
+
+    /**
+     * What to run.
+     *
+     * @param sections which sections, from {@link #ALL_SECTIONS}
+     * @param inflight in-flight levels of the write comparison (library API and ZooKeeper)
+     * @param httpInflight in-flight levels of the HTTP writes
+     * @param valueSizes value sizes of the size sweep, at 64 in flight
+     * @param failoverTrials trials of each kind (SIGKILL, SIGTERM)
+     * @param sessionTimeoutMs the replicas' ZooKeeper session timeout
+     * @param replicaHeap the replica processes' heap (-Xmx and -Xms)
+     * @param demoJar the demo application's shaded jar
+     * @param chart where to write a PNG chart, or null
+     * @param catchup how long to write 64 KiB values while a follower is away, before it catches up
+     */
+    record Config(
+            Set<String> sections,
+            List<Integer> inflight,
+            List<Integer> httpInflight,
+            List<Integer> valueSizes,
+            Duration warmup,
+            Duration duration,
+            int valueBytes,
+            Path dataDir,
+            boolean fsync,
+            int failoverTrials,
+            int sessionTimeoutMs,
+            String replicaHeap,
+            Path demoJar,
+            Path chart,
+            Duration catchup) {}
+
+    private final Config cfg;
+    private final PrintWriter progress;
+    private final ObjectNode result = JSON.createObjectNode();
+    private final List<String[]> table = new ArrayList<>();
+    private boolean clean = true;
+
+    private ProcessBench(Config cfg, PrintWriter progress) {
+        this.cfg = cfg;
+        this.progress = progress;
+    }
+
+    /** Runs the benchmark; returns the RESULT object (with "clean": false if any operation failed). */
+    static ObjectNode run(Config cfg, PrintWriter progress, PrintWriter out) throws Exception {
+        Path root = cfg.dataDir() == null
+                ? Files.createTempDirectory("tenure-bench-")
+                : Files.createTempDirectory(Files.createDirectories(cfg.dataDir()), "tenure-bench-");
+        ProcessBench b = new ProcessBench(cfg, progress);
+        try {
+            b.runAll(root);
+        } finally {
+            Benchmark.deleteRecursively(root);
+        }
+        b.result.put("clean", b.clean);
+        b.print(out);
+        if (cfg.chart() != null) {
+            Chart.write(b.result, cfg.chart());
+            out.println("chart written to " + cfg.chart());
+        }
+        return b.result;
+    }
+
+    private void say(String format, Object... args) {
+        progress.printf(Locale.ROOT, format + "%n", args);
+        progress.flush();
+    }
+
+    private void runAll(Path root) throws Exception {
+        MachineFacts machine = MachineFacts.collect(root);
+        DiskProbe disk = DiskProbe.measure(root, cfg.valueBytes());
+        ObjectNode c = result.putObject("config");
+        c.put("mode", "processes");
+        c.putPOJO("sections", cfg.sections());
+        c.putPOJO("inflight", cfg.inflight());
+        c.putPOJO("http_inflight", cfg.httpInflight());
+        c.putPOJO("value_sizes", cfg.valueSizes());
+        c.put("warmup_s", cfg.warmup().toMillis() / 1000.0);
+        c.put("duration_s", cfg.duration().toMillis() / 1000.0);
+        c.put("value_bytes", cfg.valueBytes());
+        c.put("fsync", cfg.fsync());
+        c.put("session_timeout_ms", cfg.sessionTimeoutMs());
+        c.put("replica_heap", cfg.replicaHeap());
+        c.put("zookeeper_tick_ms", ZooKeeperProcesses.TICK_MILLIS);
+        ObjectNode m = result.putObject("machine");
+        m.put("cores", machine.cores());
+        m.put("cpu", machine.cpu());
+        m.put("jvm", machine.jvm());
+        m.put("os", machine.os());
+        m.put("data_fs", machine.replicaFileSystem());
+        m.put("load_average_start", loadAverage());
+        m.put("disk_append_fsync_p50_us", disk.appendP50Micros());
+        m.put("disk_append_fsync_p99_us", disk.appendP99Micros());
+        m.put("disk_append_fdatasync_p50_us", disk.appendDatasyncP50Micros());
+        m.put("disk_append_fdatasync_p99_us", disk.appendDatasyncP99Micros());
+        m.put("disk_overwrite_fdatasync_p50_us", disk.preallocP50Micros());
+        m.put("disk_overwrite_fdatasync_p99_us", disk.preallocP99Micros());
+        say(
+                "load average %.2f on %d cores; disk: append+fsync p50 %.3f ms",
+                loadAverage(), machine.cores(), disk.appendP50Micros() / 1000);
+
+        say("starting 3 ZooKeeper server processes");
+        try (ZooKeeperProcesses zk =
+                ZooKeeperProcesses.start(3, root.resolve("zookeeper"), cfg.fsync(), LEADER_TIMEOUT)) {
+            boolean threeReplicaSections = cfg.sections().stream()
+                    .anyMatch(s -> List.of("writes", "reads", "sizes", "catchup", "failover")
+                            .contains(s));
+            if (threeReplicaSections) {
+                say("starting 3 Tenure replica processes (heap %s)", cfg.replicaHeap());
+                try (ReplicaProcesses tenure = ReplicaProcesses.start(
+                        List.of("r1", "r2", "r3"),
+                        zk.connectString(),
+                        root.resolve("tenure3"),
+                        cfg.sessionTimeoutMs(),
+                        cfg.fsync(),
+                        cfg.replicaHeap(),
+                        "/tenure-bench")) {
+                    tenure.awaitLeader(LEADER_TIMEOUT);
+                    if (cfg.sections().contains("writes")) {
+                        writes(zk, tenure);
+                    }
+                    if (cfg.sections().contains("reads")) {
+                        reads(tenure);
+                    }
+                    if (cfg.sections().contains("sizes")) {
+                        sizes(tenure);
+                    }
+                    if (cfg.sections().contains("catchup")) {
+                        catchup(tenure);
+                    }
+                    if (cfg.sections().contains("failover")) {
+                        failover(tenure);
+                    }
+                }
+            }
+            if (cfg.sections().contains("replicas")) {
+                fiveReplicas(zk, root);
+            }
+            if (cfg.sections().contains("http")) {
+                http(zk, root);
+            }
+        }
+        result.with("machine").put("load_average_end", loadAverage());
+    }
+
+    // ---- writes: library API vs ZooKeeper, and the leader's memory ----
+
+    private ObjectNode tenureLoad(
+            ReplicaProcesses t,
+            String leader,
+            String kind,
+            int inflight,
+            int valueBytes,
+            Duration warmup,
+            Duration duration)
+            throws Exception {
+        long timeoutMs = warmup.toMillis() + duration.toMillis() + DRAIN_TIMEOUT.toMillis() + 10_000;
+        ReplicaProcesses.Answer a = t.call(
+                leader,
+                "POST",
+                "/load?kind=" + kind + "&inflight=" + inflight + "&warmup_ms=" + warmup.toMillis() + "&duration_ms="
+                        + duration.toMillis() + "&value_bytes=" + valueBytes,
+                Duration.ofMillis(timeoutMs));
+        if (a.code() != 200) {
+            throw new IllegalStateException("load on " + leader + " failed: " + a.body());
+        }
+        JsonNode side = a.body().path("side");
+        if (side.path("errors").asLong() > 0
+                || side.path("unmeasured_errors").asLong() > 0
+                || side.path("ops").asLong() == 0) {
+            clean = false;
+        }
+        return (ObjectNode) a.body();
+    }
+
+    private void writes(ZooKeeperProcesses zk, ReplicaProcesses tenure) throws Exception {
+        int zkLeader = zk.quorumLeader();
+        ArrayNode levels = result.putArray("writes");
+        try (CuratorFramework client = CuratorFrameworkFactory.builder()
+                .connectString(zk.connectString(Math.max(0, zkLeader)))
+                .sessionTimeoutMs(30_000)
+                .retryPolicy(new ExponentialBackoffRetry(100, 5))
+                .ensembleTracker(false)
+                .build()) {
+            client.start();
+            client.blockUntilConnected(30, TimeUnit.SECONDS);
+            int maxInflight = Collections.max(cfg.inflight());
+            ZooKeeperWrites zkWrites = new ZooKeeperWrites(client, "/zookeeper-bench", maxInflight);
+            result.put("zookeeper_client_server", (zkLeader + 1) + " of 3 (the quorum leader)");
+            for (int n : cfg.inflight()) {
+                String leader = tenure.awaitLeader(LEADER_TIMEOUT);
+                say("writes, %d in flight: tenure (library API in %s's process)", n, leader);
+                ObjectNode t = tenureLoad(tenure, leader, "write", n, cfg.valueBytes(), cfg.warmup(), cfg.duration());
+                say("writes, %d in flight: zookeeper (Curator setData)", n);
+                ClosedLoop.Outcome zo =
+                        ClosedLoop.run(zkWrites, n, cfg.warmup(), cfg.duration(), cfg.valueBytes(), DRAIN_TIMEOUT);
+                Results.Side zs = Results.Side.of("zookeeper", zo);
+                clean &= zs.clean();
+                ObjectNode level = levels.addObject();
+                level.put("inflight", n);
+                level.set("tenure", t.get("side"));
+                level.set("zookeeper", SideJson.of(zs));
+                double ratio = ratio(t.path("side").path("ops_per_s").asDouble(), zs.opsPerSecond());
+                level.put("ratio_ops_per_s", round(ratio));
+                if (n == 64 || (n == maxInflight && !cfg.inflight().contains(64))) {
+                    ObjectNode mem = result.putObject("memory");
+                    mem.put("inflight", n);
+                    mem.put("leader", leader);
+                    mem.set("leader_under_load", t.get("memory"));
+                    ObjectNode followers = mem.putObject("followers_after_load");
+                    for (String id : tenure.ids()) {
+                        if (!id.equals(leader)) {
+                            followers.set(id, tenure.get(id, "/memory", Duration.ofSeconds(5)));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private void reads(ReplicaProcesses tenure) throws Exception {
+        String leader = tenure.awaitLeader(LEADER_TIMEOUT);
+        say("linearizable read barriers, 64 in flight, library API in %s's process", leader);
+        ObjectNode t = tenureLoad(tenure, leader, "read", 64, cfg.valueBytes(), cfg.warmup(), cfg.duration());
+        result.putObject("reads_library").put("inflight", 64).set("linearizable", t.get("side"));
+    }
+
+    private void sizes(ReplicaProcesses tenure) throws Exception {
+        ArrayNode sizes = result.putArray("value_sizes");
+        for (int size : cfg.valueSizes()) {
+            String leader = tenure.awaitLeader(LEADER_TIMEOUT);
+            say("writes of %d-byte values, 64 in flight", size);
+            ObjectNode t = tenureLoad(tenure, leader, "write", 64, size, cfg.warmup(), cfg.duration());
+            ObjectNode s = sizes.addObject();
+            s.put("value_bytes", size);
+            s.put("inflight", 64);
+            s.set("tenure", t.get("side"));
+            s.put("mb_per_s", round(t.path("side").path("ops_per_s").asDouble() * size / 1e6));
+        }
+    }
+
+    // ---- catch-up from an empty disk ----
+
+    private void catchup(ReplicaProcesses tenure) throws Exception {
+        String leader = tenure.awaitLeader(LEADER_TIMEOUT);
+        String follower = tenure.ids().stream()
+                .filter(id -> !id.equals(leader))
+                .findFirst()
+                .orElseThrow();
+        say(
+                "catch-up: stopping %s and emptying its disk, writing 64 KiB values for %d s",
+                follower, cfg.catchup().toSeconds());
+        ReplicaProcesses.Node f = tenure.node(follower);
+        f.process.terminate();
+        f.process.awaitExit(Duration.ofSeconds(30));
+        Benchmark.deleteRecursively(f.dataDir);
+        ObjectNode fill = tenureLoad(tenure, leader, "write", 16, 64 * 1024, Duration.ZERO, cfg.catchup());
+        long target = tenure.get(leader, "/status", Duration.ofSeconds(5))
+                .path("log_end")
+                .asLong();
+        long bytes = tenure.dataBytes(leader);
+        long launched = System.nanoTime();
+        tenure.launch(follower);
+        tenure.awaitReady(follower);
+        long ready = System.nanoTime();
+        Duration took = tenure.awaitApplied(follower, target, Duration.ofMinutes(5));
+        double seconds = took.toNanos() / 1e9;
+        ObjectNode o = result.putObject("catchup");
+        o.put("follower", follower);
+        o.put("entries", target);
+        o.put("log_bytes", bytes);
+        o.put("seconds_from_replica_start", round(seconds));
+        o.put("seconds_from_process_launch", round((System.nanoTime() - launched) / 1e9));
+        o.put("process_start_s", round((ready - launched) / 1e9));
+        o.put("mb_per_s", round(bytes / 1e6 / seconds));
+        o.set("fill", fill.get("side"));
+        say("catch-up: %d entries, %.1f MB in %.2f s: %.1f MB/s", target, bytes / 1e6, seconds, bytes / 1e6 / seconds);
+    }
+
+    // ---- failover ----
+
+    private void failover(ReplicaProcesses tenure) throws Exception {
+        ObjectNode o = result.putObject("failover");
+        o.put("session_timeout_ms", cfg.sessionTimeoutMs());
+        for (String kind : List.of("SIGKILL", "SIGTERM")) {
+            List<Double> times = new ArrayList<>();
+            for (int i = 0; i < cfg.failoverTrials(); i++) {
+                String leader = tenure.awaitLeader(LEADER_TIMEOUT);
+                List<String> survivors =
+                        tenure.ids().stream().filter(id -> !id.equals(leader)).toList();
+                ReplicaProcesses.Node l = tenure.node(leader);
+                long start = System.nanoTime();
+                if (kind.equals("SIGKILL")) {
+                    l.process.kill();
+                } else {
+                    l.process.terminate();
+                }
+                double ms = firstCommittedWrite(tenure, survivors, start) / 1e6;
+                times.add(ms);
+                say("failover %s trial %d: leader %s, first committed write after %.0f ms", kind, i + 1, leader, ms);
+                l.process.awaitExit(Duration.ofSeconds(30));
+                tenure.launch(leader);
+                tenure.awaitReady(leader);
+                String newLeader = tenure.awaitLeader(LEADER_TIMEOUT);
+                long commit = tenure.get(newLeader, "/status", Duration.ofSeconds(5))
+                        .path("commit")
+                        .asLong();
+                tenure.awaitApplied(leader, commit, Duration.ofMinutes(1));
+            }
+            Collections.sort(times);
+            ObjectNode k = o.putObject(kind.toLowerCase(Locale.ROOT));
+            k.put("trials", times.size());
+            k.put("median_ms", round(median(times)));
+            k.put("max_ms", round(times.get(times.size() - 1)));
+            k.put("min_ms", round(times.get(0)));
+            k.putPOJO("all_ms", times.stream().map(ProcessBench::round).toList());
+        }
+    }
+
+    /** Nanoseconds from {@code start} until a write commits on one of {@code survivors}. */
+    private long firstCommittedWrite(ReplicaProcesses tenure, List<String> survivors, long start) throws Exception {
+        long deadline = start
+                + TimeUnit.MILLISECONDS.toNanos(cfg.sessionTimeoutMs())
+                + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            for (String id : survivors) {
+                try {
+                    ReplicaProcesses.Answer a =
+                            tenure.call(id, "POST", "/write?timeout_ms=3000", Duration.ofSeconds(5));
+                    if (a.code() == 200) {
+                        return System.nanoTime() - start;
+                    }
+                } catch (java.io.IOException e) {
+                    // that replica is not answering: try the other
+                }
+            }
+            Thread.sleep(2); // the survivors answer "not the leader" at once; ask again shortly
+        }
+        throw new TimeoutException("no write committed on " + survivors + " within a minute after the session timeout");
+    }
+
+    // ---- five replicas ----
+
+    private void fiveReplicas(ZooKeeperProcesses zk, Path root) throws Exception {
+        say("starting 5 Tenure replica processes");
+        try (ReplicaProcesses five = ReplicaProcesses.start(
+                List.of("s1", "s2", "s3", "s4", "s5"),
+                zk.connectString(),
+                root.resolve("tenure5"),
+                cfg.sessionTimeoutMs(),
+                cfg.fsync(),
+                cfg.replicaHeap(),
+                "/tenure-bench-5")) {
+            ArrayNode levels = result.putArray("replicas_5");
+            for (int n : List.of(1, 64, 256)) {
+                String leader = five.awaitLeader(LEADER_TIMEOUT);
+                say("5 replicas, %d in flight", n);
+                ObjectNode t = tenureLoad(five, leader, "write", n, cfg.valueBytes(), cfg.warmup(), cfg.duration());
+                ObjectNode l = levels.addObject();
+                l.put("inflight", n);
+                l.set("tenure", t.get("side"));
+            }
+        }
+    }
+
+    // ---- HTTP API of the demo application ----
+
+    private void http(ZooKeeperProcesses zk, Path root) throws Exception {
+        if (!Files.isRegularFile(cfg.demoJar())) {
+            say("http: %s not found (build demo-app first); skipped", cfg.demoJar());
+            result.put("http_skipped", "no " + cfg.demoJar());
+            clean = false;
+            return;
+        }
+        say("starting 3 demo-app node processes (%s)", cfg.demoJar());
+        try (DemoNodes demo = DemoNodes.start(
+                cfg.demoJar(),
+                List.of("n1", "n2", "n3"),
+                zk.connectString(),
+                root.resolve("demo"),
+                cfg.sessionTimeoutMs(),
+                cfg.replicaHeap())) {
+            String leader = demo.awaitLeader(LEADER_TIMEOUT);
+            String follower = demo.ids().stream()
+                    .filter(id -> !id.equals(leader))
+                    .findFirst()
+                    .orElseThrow();
+            int readers = 64;
+            int writers = Math.max(readers, Collections.max(cfg.httpInflight()));
+            ArrayNode writes = result.putArray("http_writes");
+            try (KeepAliveHttp toLeader = new KeepAliveHttp(demo.url(leader), writers);
+                    KeepAliveHttp readLeader = new KeepAliveHttp(demo.url(leader), readers);
+                    KeepAliveHttp toFollower = new KeepAliveHttp(demo.url(follower), readers)) {
+                for (int n : cfg.httpInflight()) {
+                    say("HTTP PUT, %d in flight, to the leader %s", n, leader);
+                    Results.Side s = Results.Side.of(
+                            "http",
+                            ClosedLoop.run(
+                                    toLeader.puts("/kv/bench-"),
+                                    n,
+                                    cfg.warmup(),
+                                    cfg.duration(),
+                                    cfg.valueBytes(),
+                                    DRAIN_TIMEOUT));
+                    clean &= s.clean();
+                    ObjectNode l = writes.addObject();
+                    l.put("inflight", n);
+                    l.set("tenure_http", SideJson.of(s));
+                    JsonNode zkLevel = findLevel(result.path("writes"), n);
+                    if (zkLevel != null) {
+                        l.put(
+                                "ratio_ops_per_s",
+                                round(ratio(
+                                        s.opsPerSecond(),
+                                        zkLevel.path("zookeeper")
+                                                .path("ops_per_s")
+                                                .asDouble())));
+                    }
+                }
+                say(
+                        "HTTP GET, %d in flight: linearizable on the leader, local on the leader and on a follower",
+                        readers);
+                Results.Side lin = Results.Side.of(
+                        "lin",
+                        ClosedLoop.run(
+                                readLeader.gets("/kv/bench-", "?consistency=linearizable"),
+                                readers,
+                                cfg.warmup(),
+                                cfg.duration(),
+                                1,
+                                DRAIN_TIMEOUT));
+                Results.Side localLeader = Results.Side.of(
+                        "local",
+                        ClosedLoop.run(
+                                readLeader.gets("/kv/bench-", "?consistency=local"),
+                                readers,
+                                cfg.warmup(),
+                                cfg.duration(),
+                                1,
+                                DRAIN_TIMEOUT));
+                Results.Side localFollower = Results.Side.of(
+                        "local",
+                        ClosedLoop.run(
+                                toFollower.gets("/kv/bench-", "?consistency=local"),
+                                readers,
+                                cfg.warmup(),
+                                cfg.duration(),
+                                1,
+                                DRAIN_TIMEOUT));
+                clean &= lin.clean() && localLeader.clean() && localFollower.clean();
+                ObjectNode r = result.putObject("http_reads");
+                r.put("inflight", readers);
+                r.set("linearizable_leader", SideJson.of(lin));
+                r.set("local_leader", SideJson.of(localLeader));
+                r.set("local_follower", SideJson.of(localFollower));
+            }
+        }
+    }
+
+    private static JsonNode findLevel(JsonNode levels, int inflight) {
+        for (JsonNode l : levels) {
+            if (l.path("inflight").asInt() == inflight) {
+                return l;
+            }
+        }
+        return null;
+    }
+
+    // ---- output ----
+
+    private void print(PrintWriter out) {
+        out.println();
+        out.println(
+                "Tenure benchmark (process mode): every replica and every ZooKeeper server is its own JVM on 127.0.0.1");
+        JsonNode m = result.path("machine");
+        out.printf(
+                Locale.ROOT,
+                "  machine: %d cores (%s), %s, %s, data on %s%n  disk p50 (100 B): append+fsync %.3f ms,"
+                        + " append+fdatasync %.3f ms, overwrite+fdatasync %.3f ms%n",
+                m.path("cores").asInt(),
+                m.path("cpu").asText(),
+                m.path("jvm").asText(),
+                m.path("os").asText(),
+                m.path("data_fs").asText(),
+                m.path("disk_append_fsync_p50_us").asDouble() / 1000,
+                m.path("disk_append_fdatasync_p50_us").asDouble() / 1000,
+                m.path("disk_overwrite_fdatasync_p50_us").asDouble() / 1000);
+        out.printf(
+                Locale.ROOT,
+                "  load average %.2f before, %.2f after; fsync %s; %d-byte values; %s s warm-up, %s s measured per point;"
+                        + " replica heap %s%n",
+                m.path("load_average_start").asDouble(),
+                m.path("load_average_end").asDouble(),
+                cfg.fsync() ? "on" : "OFF",
+                cfg.valueBytes(),
+                cfg.warmup().toMillis() / 1000.0,
+                cfg.duration().toMillis() / 1000.0,
+                cfg.replicaHeap());
+        String head = String.format(
+                Locale.ROOT,
+                "%-34s %9s %9s %9s %9s %9s %7s",
+                "what",
+                "ops/s",
+                "p50 ms",
+                "p99 ms",
+                "p99.9 ms",
+                "max ms",
+                "errors");
+        out.println();
+        out.println(head);
+        for (JsonNode l : result.path("writes")) {
+            int n = l.path("inflight").asInt();
+            row(out, "write lib API, " + n + " in flight", l.path("tenure"));
+            row(out, "write ZooKeeper, " + n + " in flight", l.path("zookeeper"));
+            out.printf(
+                    Locale.ROOT,
+                    "%-34s %8.2fx%n",
+                    "  tenure / zookeeper",
+                    l.path("ratio_ops_per_s").asDouble());
+        }
+        for (JsonNode l : result.path("http_writes")) {
+            row(out, "write HTTP, " + l.path("inflight").asInt() + " in flight", l.path("tenure_http"));
+            if (l.has("ratio_ops_per_s")) {
+                out.printf(
+                        Locale.ROOT,
+                        "%-34s %8.2fx%n",
+                        "  HTTP / zookeeper",
+                        l.path("ratio_ops_per_s").asDouble());
+            }
+        }
+        if (result.has("reads_library")) {
+            row(
+                    out,
+                    "read barrier lib API, 64 in flight",
+                    result.path("reads_library").path("linearizable"));
+        }
+        if (result.has("http_reads")) {
+            JsonNode r = result.path("http_reads");
+            row(out, "GET linearizable (leader), 64", r.path("linearizable_leader"));
+            row(out, "GET local (leader), 64", r.path("local_leader"));
+            row(out, "GET local (follower), 64", r.path("local_follower"));
+        }
+        for (JsonNode s : result.path("value_sizes")) {
+            row(out, "write " + s.path("value_bytes").asInt() + " B values, 64", s.path("tenure"));
+            out.printf(Locale.ROOT, "%-34s %8.1f MB/s%n", "", s.path("mb_per_s").asDouble());
+        }
+        for (JsonNode l : result.path("replicas_5")) {
+            row(out, "write 5 replicas, " + l.path("inflight").asInt() + " in flight", l.path("tenure"));
+        }
+        if (result.has("catchup")) {
+            JsonNode c = result.path("catchup");
+            out.printf(
+                    Locale.ROOT,
+                    "%ncatch-up from an empty disk: %d entries, %.1f MB in %.2f s = %.1f MB/s (after a %.1f s process start)%n",
+                    c.path("entries").asLong(),
+                    c.path("log_bytes").asLong() / 1e6,
+                    c.path("seconds_from_replica_start").asDouble(),
+                    c.path("mb_per_s").asDouble(),
+                    c.path("process_start_s").asDouble());
+        }
+        if (result.has("failover")) {
+            JsonNode f = result.path("failover");
+            out.printf(
+                    Locale.ROOT,
+                    "%nfailover to the first committed write (session timeout %d ms):%n",
+                    f.path("session_timeout_ms").asInt());
+            for (String k : List.of("sigkill", "sigterm")) {
+                JsonNode x = f.path(k);
+                out.printf(
+                        Locale.ROOT,
+                        "  %-8s %d trials: median %.0f ms, min %.0f ms, max %.0f ms%n",
+                        k.toUpperCase(Locale.ROOT),
+                        x.path("trials").asInt(),
+                        x.path("median_ms").asDouble(),
+                        x.path("min_ms").asDouble(),
+                        x.path("max_ms").asDouble());
+            }
+        }
+        if (result.has("memory")) {
+            JsonNode mem = result.path("memory");
+            JsonNode lm = mem.path("leader_under_load");
+            out.printf(
+                    Locale.ROOT,
+                    "%nmemory of the leader under %d in flight: heap peak %.0f MiB, after GC %.0f MiB, max %.0f MiB; RSS peak"
+                            + " %.0f MiB; GC %d collections, %d ms%n",
+                    mem.path("inflight").asInt(),
+                    mib(lm.path("heap_peak_used_bytes")),
+                    mib(lm.path("heap_after_gc_bytes")),
+                    mib(lm.path("heap_max_bytes")),
+                    mib(lm.path("rss_peak_bytes")),
+                    lm.path("gc_count").asLong(),
+                    lm.path("gc_ms").asLong());
+        }
+        out.println();
+        out.println(Report.RESULT_PREFIX + result);
+        out.flush();
+    }
+
+    private static double mib(JsonNode bytes) {
+        return bytes.asLong() / (double) (1 << 20);
+    }
+
+    private static void row(PrintWriter out, String what, JsonNode s) {
+        out.printf(
+                Locale.ROOT,
+                "%-34s %9.0f %9.3f %9.3f %9.3f %9.3f %7d%n",
+                what,
+                s.path("ops_per_s").asDouble(),
+                s.path("p50_us").asDouble() / 1000,
+                s.path("p99_us").asDouble() / 1000,
+                s.path("p999_us").asDouble() / 1000,
+                s.path("max_us").asDouble() / 1000,
+                s.path("errors").asLong() + s.path("unmeasured_errors").asLong());
+    }
+
+    static double median(List<Double> sorted) {
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+    }
+
+    private static double ratio(double a, double b) {
+        return b == 0 ? Double.NaN : a / b;
+    }
+
+    static double round(double v) {
+        return Math.round(v * 1000) / 1000.0;
+    }
+
+    private static double loadAverage() {
+        return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    }
+}

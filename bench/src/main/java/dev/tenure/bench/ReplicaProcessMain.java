@@ -1,0 +1,196 @@
+package dev.tenure.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.tenure.replicator.Committed;
+import dev.tenure.replicator.Replica;
+import dev.tenure.replicator.StateMachine;
+import dev.tenure.replicator.ZooKeeperReplica;
+import dev.tenure.replicator.storage.LogConfig;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.ExponentialBackoffRetry;
+import sun.misc.Signal;
+
+/**
+ * One Tenure replica as its own process, for the process-mode benchmark: a {@link ZooKeeperReplica} (files with
+ * fsync, Netty on 127.0.0.1, its own ZooKeeper session) plus a small control server on 127.0.0.1 through which the
+ * benchmark drives load <em>inside</em> this process (the library API has no network hop of its own) and reads
+ * its status and memory. Prints {@code CONTROL <port>} once serving. SIGTERM closes the replica (a leader hands
+ * over) and exits 0; SIGKILL is the crash case.
+ *
+ * <p>Control endpoints (JSON answers): {@code GET /status}; {@code POST /write?timeout_ms=} one proposal (200
+ * committed, 409 not the leader, 504 no outcome in time); {@code POST
+ * /load?kind=write|read&inflight=&warmup_ms=&duration_ms=&value_bytes=} a closed loop of proposals or of
+ * linearizable read barriers, answered with its figures and this process's memory; {@code GET /memory}.
+ */
+public final class ReplicaProcessMain {
+    static final String READY_PREFIX = "CONTROL ";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private ReplicaProcessMain() {}
+
+    /** Arguments: id members(comma-separated) zkConnect dataDir sessionTimeoutMs fsync(true|false). */
+    public static void main(String[] args) throws Exception {
+        String id = args[0];
+        List<String> members = Arrays.asList(args[1].split(","));
+        String zk = args[2];
+        Path dataDir = Path.of(args[3]);
+        int sessionTimeoutMs = Integer.parseInt(args[4]);
+        boolean fsync = Boolean.parseBoolean(args[5]);
+        String clusterPath = args.length > 6 ? args[6] : "/tenure-bench";
+
+        CuratorFramework client = CuratorFrameworkFactory.builder()
+                .connectString(zk)
+                .sessionTimeoutMs(sessionTimeoutMs)
+                .connectionTimeoutMs(5000)
+                .retryPolicy(new ExponentialBackoffRetry(100, 10, 2000))
+                .ensembleTracker(false)
+                .build();
+        client.start();
+        if (!client.blockUntilConnected(30, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("cannot reach ZooKeeper at " + zk);
+        }
+        StateMachine discard = (epoch, offset, payload) -> null; // measures replication, not an application
+        ZooKeeperReplica node = ZooKeeperReplica.builder(client, clusterPath)
+                .id(id)
+                .members(members)
+                .dataDir(dataDir)
+                .logConfig(LogConfig.builder()
+                        .syncPolicy(fsync ? LogConfig.SyncPolicy.FSYNC : LogConfig.SyncPolicy.UNSAFE_NO_FSYNC)
+                        .build())
+                .stateMachine(discard)
+                .build();
+        node.start();
+        Replica replica = node.replica();
+
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
+        server.setExecutor(Executors.newFixedThreadPool(4, r -> {
+            Thread t = new Thread(r, "bench-control");
+            t.setDaemon(true);
+            return t;
+        }));
+        server.createContext("/status", ex -> answer(ex, 200, status(replica)));
+        server.createContext("/memory", ex -> answer(ex, 200, MemoryFacts.now().toJson()));
+        server.createContext("/write", ex -> write(ex, replica));
+        server.createContext("/load", ex -> load(ex, replica));
+        server.start();
+
+        CountDownLatch stop = new CountDownLatch(1);
+        Signal.handle(new Signal("TERM"), s -> stop.countDown());
+        Signal.handle(new Signal("INT"), s -> stop.countDown());
+        System.out.println(READY_PREFIX + server.getAddress().getPort());
+        System.out.flush();
+        stop.await();
+        node.close(); // a leader relinquishes its term: the hand-off
+        server.stop(0);
+        client.close();
+        System.exit(0);
+    }
+
+    static ObjectNode status(Replica replica) {
+        Replica.Status s = replica.status();
+        ObjectNode o = JSON.createObjectNode();
+        o.put("id", s.id());
+        o.put("role", s.role().name());
+        o.put("epoch", s.epoch());
+        o.put("leader", s.leader());
+        o.put("commit", s.commitOffset());
+        o.put("applied", replica.appliedOffset());
+        o.put("log_end", s.logEndOffset());
+        o.put("pid", ProcessHandle.current().pid());
+        return o;
+    }
+
+    private static void write(HttpExchange ex, Replica replica) throws IOException {
+        Map<String, String> q = query(ex.getRequestURI());
+        long timeoutMs = Long.parseLong(q.getOrDefault("timeout_ms", "5000"));
+        ObjectNode o = JSON.createObjectNode();
+        try {
+            Committed c;
+            c = replica.propose("probe".getBytes(StandardCharsets.UTF_8)).get(timeoutMs, TimeUnit.MILLISECONDS);
+            o.put("offset", c.offset());
+            o.put("epoch", c.epoch());
+            answer(ex, 200, o);
+        } catch (ExecutionException e) {
+            o.put("error", String.valueOf(e.getCause()));
+            answer(ex, 409, o);
+        } catch (TimeoutException e) {
+            o.put("error", "no outcome within " + timeoutMs + " ms");
+            answer(ex, 504, o);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            answer(ex, 500, o);
+        }
+    }
+
+    private static void load(HttpExchange ex, Replica replica) throws IOException {
+        Map<String, String> q = query(ex.getRequestURI());
+        String kind = q.getOrDefault("kind", "write");
+        int inflight = Integer.parseInt(q.getOrDefault("inflight", "1"));
+        Duration warmup = Duration.ofMillis(Long.parseLong(q.getOrDefault("warmup_ms", "2000")));
+        Duration duration = Duration.ofMillis(Long.parseLong(q.getOrDefault("duration_ms", "5000")));
+        int valueBytes = Integer.parseInt(q.getOrDefault("value_bytes", "100"));
+        ClosedLoop.Operation op = kind.equals("read")
+                ? (w, value, done) -> replica.readBarrier().whenComplete((r, e) -> done.completed(e))
+                : (w, value, done) -> replica.propose(value).whenComplete((r, e) -> done.completed(e));
+        MemoryFacts.resetPeaks();
+        try {
+            ClosedLoop.Outcome outcome =
+                    ClosedLoop.run(op, inflight, warmup, duration, valueBytes, Duration.ofSeconds(30));
+            ObjectNode o = JSON.createObjectNode();
+            o.set("side", SideJson.of(outcome));
+            o.set("memory", MemoryFacts.now().toJson());
+            answer(ex, 200, o);
+        } catch (TimeoutException e) {
+            ObjectNode o = JSON.createObjectNode();
+            o.put("error", e.getMessage());
+            answer(ex, 500, o);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            answer(ex, 500, JSON.createObjectNode());
+        }
+    }
+
+    static Map<String, String> query(URI uri) {
+        Map<String, String> m = new HashMap<>();
+        String q = uri.getRawQuery();
+        if (q == null) {
+            return m;
+        }
+        for (String kv : q.split("&")) {
+            int eq = kv.indexOf('=');
+            if (eq > 0) {
+                m.put(kv.substring(0, eq), kv.substring(eq + 1));
+            }
+        }
+        return m;
+    }
+
+    static void answer(HttpExchange ex, int code, ObjectNode body) throws IOException {
+        byte[] bytes = JSON.writeValueAsBytes(body);
+        ex.getResponseHeaders().set("Content-Type", "application/json");
+        ex.sendResponseHeaders(code, bytes.length);
+        try (OutputStream out = ex.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+}

@@ -1,0 +1,236 @@
+package dev.tenure.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Tenure replicas as separate processes ({@link ReplicaProcessMain}), each with its data directory under
+ * {@code root}, driven over their control servers on 127.0.0.1. Not thread-safe; {@link #close()} stops every
+ * process it started (SIGTERM, then SIGKILL).
+ */
+final class ReplicaProcesses implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+
+    /** One replica process. */
+    static final class Node {
+        final String id;
+        final Path dataDir;
+        ChildJvm process;
+        URI control;
+
+        Node(String id, Path dataDir) {
+            this.id = id;
+            this.dataDir = dataDir;
+        }
+    }
+
+    private final List<String> ids;
+    private final String zkConnect;
+    private final Path root;
+    private final int sessionTimeoutMs;
+    private final boolean fsync;
+    private final String heap;
+    private final String clusterPath;
+    private final Map<String, Node> nodes = new LinkedHashMap<>();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private int starts;
+
+    private ReplicaProcesses(
+            List<String> ids,
+            String zkConnect,
+            Path root,
+            int sessionTimeoutMs,
+            boolean fsync,
+            String heap,
+            String clusterPath) {
+        this.ids = List.copyOf(ids);
+        this.zkConnect = zkConnect;
+        this.root = root;
+        this.sessionTimeoutMs = sessionTimeoutMs;
+        this.fsync = fsync;
+        this.heap = heap;
+        this.clusterPath = clusterPath;
+    }
+
+    static ReplicaProcesses start(
+            List<String> ids,
+            String zkConnect,
+            Path root,
+            int sessionTimeoutMs,
+            boolean fsync,
+            String heap,
+            String clusterPath)
+            throws Exception {
+        ReplicaProcesses r = new ReplicaProcesses(ids, zkConnect, root, sessionTimeoutMs, fsync, heap, clusterPath);
+        try {
+            for (String id : ids) {
+                r.nodes.put(id, new Node(id, root.resolve(id)));
+                r.launch(id);
+            }
+            for (String id : ids) {
+                r.awaitReady(id);
+            }
+            return r;
+        } catch (Exception | Error e) {
+            r.close();
+            throw e;
+        }
+    }
+
+    /** Starts the process of {@code id} (again), with its data directory as it is; does not wait. */
+    void launch(String id) throws IOException {
+        Node n = nodes.get(id);
+        n.control = null;
+        n.process = ChildJvm.start(
+                "replica-" + id,
+                jvmOptions(),
+                ReplicaProcessMain.class.getName(),
+                List.of(
+                        id,
+                        String.join(",", ids),
+                        zkConnect,
+                        n.dataDir.toString(),
+                        Integer.toString(sessionTimeoutMs),
+                        Boolean.toString(fsync),
+                        clusterPath),
+                root.resolve("logs").resolve("replica-" + id + "-" + (starts++) + ".log"),
+                ReplicaProcessMain.READY_PREFIX);
+    }
+
+    private List<String> jvmOptions() {
+        List<String> o = new ArrayList<>(List.of("-Xmx" + heap, "-Xms" + heap, "-Djava.net.preferIPv4Stack=true"));
+        String extra = System.getProperty("tenure.bench.replicaJvmOptions", "");
+        for (String x : extra.split("\\s+")) {
+            if (!x.isBlank()) {
+                o.add(x.replace("{start}", Integer.toString(starts)));
+            }
+        }
+        return o;
+    }
+
+    /** Waits for the control server of {@code id}. */
+    void awaitReady(String id) throws Exception {
+        Node n = nodes.get(id);
+        int port = Integer.parseInt(n.process.awaitReady(START_TIMEOUT));
+        n.control = URI.create("http://127.0.0.1:" + port);
+    }
+
+    Node node(String id) {
+        return nodes.get(id);
+    }
+
+    List<String> ids() {
+        return ids;
+    }
+
+    JsonNode get(String id, String path, Duration timeout) throws IOException, InterruptedException {
+        return call(id, "GET", path, timeout).body;
+    }
+
+    record Answer(int code, JsonNode body) {}
+
+    Answer call(String id, String method, String path, Duration timeout) throws IOException, InterruptedException {
+        Node n = nodes.get(id);
+        HttpRequest req = HttpRequest.newBuilder(n.control.resolve(path))
+                .timeout(timeout)
+                .method(method, HttpRequest.BodyPublishers.noBody())
+                .build();
+        HttpResponse<byte[]> r = http.send(req, HttpResponse.BodyHandlers.ofByteArray());
+        return new Answer(r.statusCode(), JSON.readTree(r.body()));
+    }
+
+    /** The id of the replica that leads and has committed its epoch start (so takes writes). */
+    String awaitLeader(Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            for (Node n : nodes.values()) {
+                if (n.control == null || !n.process.isAlive()) {
+                    continue;
+                }
+                try {
+                    JsonNode s = get(n.id, "/status", Duration.ofSeconds(2));
+                    if (s.path("role").asText().equals("LEADER")
+                            && s.path("commit").asLong() > 0) {
+                        return n.id;
+                    }
+                } catch (IOException e) {
+                    // not answering (starting or stopping): ask the others
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                throw new TimeoutException("no Tenure leader among " + nodes.keySet() + " within " + timeout);
+            }
+            Thread.sleep(10); // polling other processes' status: there is no cross-process event here
+        }
+    }
+
+    /** Waits until {@code id} has applied at least {@code offset}; returns the time it took. */
+    Duration awaitApplied(String id, long offset, Duration timeout) throws Exception {
+        long start = System.nanoTime();
+        long deadline = start + timeout.toNanos();
+        while (true) {
+            JsonNode s = get(id, "/status", Duration.ofSeconds(2));
+            if (s.path("log_end").asLong() >= offset && s.path("applied").asLong() >= offset) {
+                return Duration.ofNanos(System.nanoTime() - start);
+            }
+            if (System.nanoTime() > deadline) {
+                throw new TimeoutException(id + " did not reach offset " + offset + " within " + timeout + ": " + s);
+            }
+            Thread.sleep(5); // polling another process's status
+        }
+    }
+
+    /** Bytes of the files in {@code id}'s data directory. */
+    long dataBytes(String id) throws IOException {
+        try (var files = Files.walk(nodes.get(id).dataDir)) {
+            return files.filter(Files::isRegularFile)
+                    .mapToLong(p -> {
+                        try {
+                            return Files.size(p);
+                        } catch (IOException e) {
+                            return 0;
+                        }
+                    })
+                    .sum();
+        }
+    }
+
+    List<Long> pids() {
+        List<Long> pids = new ArrayList<>();
+        for (Node n : nodes.values()) {
+            if (n.process != null && n.process.isAlive()) {
+                pids.add(n.process.pid());
+            }
+        }
+        return pids;
+    }
+
+    @Override
+    public void close() {
+        for (Node n : nodes.values()) {
+            if (n.process != null) {
+                n.process.terminate();
+            }
+        }
+        for (Node n : nodes.values()) {
+            if (n.process != null) {
+                n.process.close();
+            }
+        }
+    }
+}
