@@ -141,6 +141,7 @@ public final class Replica implements Closeable {
     private boolean syncRunning;
     private boolean syncWanted;
     private boolean inlineSyncPosted;
+    private final AtomicBoolean tickPosted = new AtomicBoolean();
     private long fencedBy;
 
     // Apply thread, read by others.
@@ -307,12 +308,20 @@ public final class Replica implements Closeable {
         transport.start(m -> post(() -> core.receive(m, clock.getAsLong())));
         long tick = tickInterval.toNanos();
         timer.scheduleAtFixedRate(
-                () -> post(() -> {
-                    long now = clock.getAsLong();
-                    core.tick(now);
-                    expireProposals(now);
-                    refreshStatus();
-                }),
+                () -> {
+                    // One tick waits in the event queue at most: a stalled event thread (a slow disk) must not
+                    // pile them up.
+                    if (tickPosted.compareAndSet(false, true)
+                            && !post(() -> {
+                                tickPosted.set(false);
+                                long now = clock.getAsLong();
+                                core.tick(now);
+                                expireProposals(now);
+                                refreshStatus();
+                            })) {
+                        tickPosted.set(false);
+                    }
+                },
                 tick,
                 tick,
                 TimeUnit.NANOSECONDS);
@@ -338,7 +347,9 @@ public final class Replica implements Closeable {
      * Proposes {@code payload}. Completes with its position and the state machine's result once committed
      * and applied here; fails with {@link NotLeaderException}, {@link OverloadedException} or {@link
      * FencedEpochException} (all definite) or {@link OutcomeUnknownException} (may have been applied; also
-     * when not committed within the proposal timeout, checked on every tick).
+     * when not committed within the proposal timeout, checked on every tick of the event thread — while that
+     * thread is stalled, by a disk that does not answer for example, a proposal waits longer, so a caller that
+     * must bound its wait also bounds the future, as the demo's HTTP API does).
      *
      * <p>Proposals made from any threads are taken by the event thread in the order they were queued, as many
      * as are waiting at once: the leader appends them in one append and one sync, and ships them to each
@@ -369,6 +380,11 @@ public final class Replica implements Closeable {
     /** Event thread: hands every queued proposal to the core at once. */
     private void takeProposals() {
         drainPosted.set(false); // before polling: a proposal queued from now on posts again
+        if (state.get() != State.STARTED) {
+            // Stopped (closed or failed) after they were queued: never handed to the core, so never applied.
+            failIncoming(new IllegalStateException("replica " + id + " is closed"));
+            return;
+        }
         List<ReplicaCore.Proposal> batch = new ArrayList<>();
         Incoming p;
         while ((p = incoming.poll()) != null) {
@@ -625,6 +641,12 @@ public final class Replica implements Closeable {
 
     private void syncInline() {
         inlineSyncPosted = false;
+        if (!syncOnEventThread && (core.role() != Role.FOLLOWER || syncRunning)) {
+            // Became leader (or a sync thread started) since this was posted: the leader's event thread must
+            // not wait for the disk; its sync thread does.
+            requestSync();
+            return;
+        }
         try {
             Synced synced = syncer.sync();
             core.logSynced(synced.endOffset(), synced.epoch(), clock.getAsLong());
