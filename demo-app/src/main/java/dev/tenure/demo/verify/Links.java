@@ -43,15 +43,6 @@ public final class Links implements AutoCloseable {
         notifyAll();
     }
 
-    /** The links cut now, sorted. */
-    public synchronized Set<String> cut() {
-        return Set.copyOf(new TreeSet<>(cut));
-    }
-
-    public synchronized boolean isCut(String link) {
-        return cut.contains(link);
-    }
-
     /**
      * Waits while {@code link} is cut.
      *

@@ -28,7 +28,6 @@ final class ReplicaProcess implements AutoCloseable {
     private Process process;
     private boolean paused;
     private boolean closed;
-    private int starts;
 
     /**
      * @param id the replica's id
@@ -43,10 +42,6 @@ final class ReplicaProcess implements AutoCloseable {
 
     String id() {
         return id;
-    }
-
-    Path logFile() {
-        return logFile;
     }
 
     /** Starts the process (again). */
@@ -73,7 +68,6 @@ final class ReplicaProcess implements AutoCloseable {
         process = builder.start();
         process.getOutputStream().close();
         paused = false;
-        starts++;
         log.info("started replica {} (pid {})", id, process.pid());
     }
 
@@ -88,10 +82,6 @@ final class ReplicaProcess implements AutoCloseable {
 
     synchronized long pid() {
         return process == null ? -1 : process.pid();
-    }
-
-    synchronized int starts() {
-        return starts;
     }
 
     /** SIGKILL, and waits for the exit. */

@@ -176,10 +176,6 @@ final class Testbed implements AutoCloseable {
         return ids;
     }
 
-    Path directory() {
-        return dir;
-    }
-
     Links links() {
         return links;
     }
@@ -341,20 +337,6 @@ final class Testbed implements AutoCloseable {
                 startReplica(p.id());
             }
         }
-    }
-
-    /** The pids of every process started and still running: replicas, then ZooKeeper servers. */
-    List<Long> pids() {
-        List<Long> pids = new ArrayList<>();
-        replicas.values().stream().filter(ReplicaProcess::isAlive).forEach(p -> pids.add(p.pid()));
-        if (zk != null) {
-            for (int server = 1; server <= zk.servers(); server++) {
-                if (zk.isRunning(server)) {
-                    pids.add(zk.pid(server));
-                }
-            }
-        }
-        return pids;
     }
 
     /** Stops every replica (SIGCONT, SIGKILL), every proxy and every ZooKeeper server. Idempotent. */
