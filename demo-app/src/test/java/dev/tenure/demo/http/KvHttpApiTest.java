@@ -16,6 +16,10 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -230,6 +234,36 @@ class KvHttpApiTest {
         for (int i = 0; i < 20; i++) {
             HttpResponse<byte[]> g = send("GET", next.url() + "/kv/h" + i, null);
             assertEquals("v" + i, new String(g.body(), StandardCharsets.UTF_8));
+        }
+    }
+
+    @Test
+    void moreConcurrentWritesThanServerThreadsAreAllAnsweredFromTheirCommits() throws Exception {
+        // The server has two event-loop threads and no thread per request: 300 PUTs on 300 connections wait
+        // for their commits at once.
+        String base = leader().url();
+        HttpClient client =
+                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        List<CompletableFuture<HttpResponse<byte[]>>> puts = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            puts.add(client.sendAsync(
+                    HttpRequest.newBuilder(URI.create(base + "/kv/many-" + i))
+                            .timeout(Duration.ofSeconds(30))
+                            .PUT(HttpRequest.BodyPublishers.ofByteArray(utf8("v" + i)))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofByteArray()));
+        }
+        long lastOffset = 0;
+        for (CompletableFuture<HttpResponse<byte[]>> put : puts) {
+            HttpResponse<byte[]> r = put.get(60, TimeUnit.SECONDS);
+            assertEquals(200, r.statusCode(), new String(r.body(), StandardCharsets.UTF_8));
+            lastOffset = Math.max(lastOffset, body(r).get("offset").asLong());
+        }
+        assertTrue(lastOffset >= 300, "each write has its own offset");
+        for (int i = 0; i < 300; i += 37) {
+            assertEquals(
+                    "v" + i,
+                    new String(send("GET", base + "/kv/many-" + i, null).body(), StandardCharsets.UTF_8));
         }
     }
 }

@@ -1,0 +1,313 @@
+package dev.tenure.demo.http;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayDeque;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection of the key-value API, after Netty's HTTP/1.1 codec: collects each request's body within
+ * the limit its {@link Router.Route} sets, hands the request over and writes the reply when it completes — from
+ * the commit callback, so no thread waits for a commit. Requests on one connection are answered in order: while a
+ * reply is pending, requests that already arrived (pipelined) wait in a queue and the connection stops reading.
+ *
+ * <p>A request refused before its body is read (unknown path, bad key, method, a {@code Content-Length} above the
+ * limit) is answered at once; the rest of its body is read and discarded (at most 16 MiB, then the connection is
+ * closed) so that a client still sending receives the answer. A request line or header the codec cannot parse
+ * gets 400 and the connection is closed.
+ *
+ * <p>Not thread-safe: every method runs on the connection's event loop; replies completed elsewhere are passed
+ * to it.
+ */
+final class HttpConnection extends ChannelInboundHandlerAdapter {
+    private static final Logger log = LoggerFactory.getLogger(HttpConnection.class);
+    private static final ObjectMapper json = new ObjectMapper();
+    private static final long DISCARD_LIMIT = 16L << 20;
+
+    private final Router routes;
+    private final ArrayDeque<Object> backlog = new ArrayDeque<>();
+
+    private Router.Route route;
+    private Router.Request request;
+    private ByteBuf body;
+    private boolean keepAlive;
+    private boolean http10;
+    /** The current request was answered early; its remaining body is discarded. */
+    private boolean discarding;
+
+    private long discarded;
+    /** A complete request waits for its reply. */
+    private boolean awaiting;
+
+    private boolean closed;
+
+    HttpConnection(Router routes) {
+        this.routes = routes;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (closed) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (awaiting || !backlog.isEmpty()) {
+            backlog.add(msg);
+            ctx.channel().config().setAutoRead(false);
+            return;
+        }
+        process(ctx, msg);
+    }
+
+    private void process(ChannelHandlerContext ctx, Object msg) {
+        try {
+            if (msg instanceof HttpRequest head) {
+                onHead(ctx, head);
+            }
+            if (msg instanceof HttpContent content && !closed) {
+                onContent(ctx, content);
+            }
+        } finally {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    private void onHead(ChannelHandlerContext ctx, HttpRequest head) {
+        releaseBody();
+        route = null;
+        discarding = false;
+        discarded = 0;
+        keepAlive = HttpUtil.isKeepAlive(head);
+        http10 = head.protocolVersion().equals(HttpVersion.HTTP_1_0);
+        if (head.decoderResult().isFailure()) {
+            // The codec discards everything after a message it cannot parse: answer and close.
+            keepAlive = false;
+            writeReply(
+                    ctx,
+                    new HttpError(
+                                    400,
+                                    "bad_request",
+                                    String.valueOf(head.decoderResult().cause()))
+                            .reply());
+            return;
+        }
+        String target = head.uri();
+        int q = target.indexOf('?');
+        request = new Router.Request(
+                head.method().name(), q < 0 ? target : target.substring(0, q), q < 0 ? null : target.substring(q + 1));
+        Router.Route r;
+        long length;
+        try {
+            r = routes.route(request);
+            length = contentLength(head);
+            if (r.maxBody() >= 0 && length > r.maxBody()) {
+                throw new HttpError(413, r.tooLarge(), "at most " + r.maxBody() + " bytes");
+            }
+        } catch (HttpError e) {
+            answerEarly(ctx, head, e.reply());
+            return;
+        }
+        route = r;
+        if (HttpUtil.is100ContinueExpected(head)) {
+            ctx.writeAndFlush(new DefaultFullHttpResponse(
+                    HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE, Unpooled.EMPTY_BUFFER));
+        }
+        if (r.maxBody() > 0) {
+            int initial = (int) Math.min(r.maxBody(), length >= 0 ? length : 1024);
+            body = ctx.alloc().heapBuffer(initial, r.maxBody());
+        }
+    }
+
+    private static long contentLength(HttpRequest head) {
+        String value = head.headers().get(HttpHeaderNames.CONTENT_LENGTH);
+        if (value == null) {
+            return -1;
+        }
+        try {
+            long n = Long.parseLong(value.trim());
+            if (n < 0) {
+                throw new NumberFormatException("negative");
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new HttpError(400, "bad_content_length", value);
+        }
+    }
+
+    private void onContent(ChannelHandlerContext ctx, HttpContent content) {
+        boolean last = content instanceof LastHttpContent;
+        if (discarding) {
+            discarded += content.content().readableBytes();
+            if (discarded > DISCARD_LIMIT) {
+                close(ctx);
+            } else if (last) {
+                discarding = false;
+                if (!keepAlive) {
+                    close(ctx);
+                }
+            }
+            return;
+        }
+        if (route == null) {
+            return; // content after a head that was not answered: nothing to add it to
+        }
+        if (content.decoderResult().isFailure()) {
+            keepAlive = false;
+            route = null;
+            releaseBody();
+            writeReply(
+                    ctx,
+                    new HttpError(
+                                    400,
+                                    "bad_request",
+                                    String.valueOf(content.decoderResult().cause()))
+                            .reply());
+            return;
+        }
+        ByteBuf chunk = content.content();
+        if (route.maxBody() >= 0 && chunk.isReadable()) {
+            if (body == null || body.readableBytes() + chunk.readableBytes() > route.maxBody()) {
+                HttpError e = new HttpError(413, route.tooLarge(), "at most " + route.maxBody() + " bytes");
+                route = null;
+                releaseBody();
+                discarding = !last;
+                writeReply(ctx, e.reply()); // closes the connection after it unless kept alive or still discarding
+                return;
+            }
+            body.writeBytes(chunk);
+        }
+        if (last) {
+            dispatch(ctx);
+        }
+    }
+
+    /** Answers before the body is read, then discards the body (or closes if the client waits to send it). */
+    private void answerEarly(ChannelHandlerContext ctx, HttpRequest head, Reply reply) {
+        if (HttpUtil.is100ContinueExpected(head)) {
+            keepAlive =
+                    false; // the client may or may not send the body now: do not guess where the next request starts
+            writeReply(ctx, reply);
+            return;
+        }
+        discarding = true;
+        writeReply(ctx, reply);
+    }
+
+    private void dispatch(ChannelHandlerContext ctx) {
+        Router.Route r = route;
+        route = null;
+        byte[] bytes = body == null ? new byte[0] : ByteBufUtil.getBytes(body);
+        releaseBody();
+        CompletableFuture<Reply> reply;
+        try {
+            reply = r.handler().apply(bytes);
+        } catch (HttpError e) {
+            reply = CompletableFuture.completedFuture(e.reply());
+        } catch (RuntimeException e) {
+            reply = CompletableFuture.completedFuture(internal(e));
+        }
+        if (reply.isDone() && !reply.isCompletedExceptionally()) {
+            writeReply(ctx, reply.join());
+            return;
+        }
+        awaiting = true;
+        Router.Request req = request;
+        reply.whenComplete((answer, failure) -> ctx.executor().execute(() -> {
+            awaiting = false;
+            writeReply(ctx, failure == null ? answer : internal(failure));
+            if (failure != null) {
+                log.error("request {} {} failed", req.method(), req.rawTarget(), failure);
+            }
+            resume(ctx);
+        }));
+    }
+
+    private Reply internal(Throwable e) {
+        log.error("request {} {} failed", request.method(), request.rawTarget(), e);
+        return Reply.json(500, json.createObjectNode().put("error", "internal").put("detail", String.valueOf(e)));
+    }
+
+    /** Handles the requests that arrived while a reply was pending, then reads again. */
+    private void resume(ChannelHandlerContext ctx) {
+        Object msg;
+        while (!awaiting && !closed && (msg = backlog.poll()) != null) {
+            process(ctx, msg);
+        }
+        if (!awaiting && !closed) {
+            ctx.channel().config().setAutoRead(true);
+        }
+    }
+
+    private void writeReply(ChannelHandlerContext ctx, Reply reply) {
+        if (closed) {
+            return;
+        }
+        FullHttpResponse response = new DefaultFullHttpResponse(
+                HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(reply.status()), Unpooled.wrappedBuffer(reply.body()));
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, reply.contentType());
+        response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, reply.body().length);
+        for (Map.Entry<String, String> h : reply.headers().entrySet()) {
+            response.headers().set(h.getKey(), h.getValue());
+        }
+        boolean closeAfter = !keepAlive && !discarding;
+        if (!keepAlive) {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        } else if (http10) {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        }
+        if (closeAfter) {
+            closed = true;
+            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        } else {
+            ctx.writeAndFlush(response);
+        }
+    }
+
+    private void close(ChannelHandlerContext ctx) {
+        closed = true;
+        ctx.close();
+    }
+
+    private void releaseBody() {
+        if (body != null) {
+            body.release();
+            body = null;
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        closed = true;
+        releaseBody();
+        Object msg;
+        while ((msg = backlog.poll()) != null) {
+            ReferenceCountUtil.release(msg);
+        }
+        super.channelInactive(ctx);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        log.debug("HTTP connection {} failed", ctx.channel().remoteAddress(), cause);
+        close(ctx);
+    }
+}

@@ -1,0 +1,65 @@
+package dev.tenure.demo.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * An error answer of the key-value API, thrown while a request is routed or handled. Definite errors (400, 405 and
+ * 413 by default, or marked with {@link #definite(boolean)}) carry {@code "applied":false}: the request changed
+ * nothing. Not thread-safe: built and turned into a {@link Reply} by one thread.
+ */
+final class HttpError extends RuntimeException {
+    private static final ObjectMapper json = new ObjectMapper();
+
+    final int status;
+    final String code;
+    final String detail;
+    private boolean definite;
+    private JsonNode body;
+    private final Map<String, String> headers = new LinkedHashMap<>();
+
+    HttpError(int status, String code, String detail) {
+        super(code, null, false, false);
+        this.status = status;
+        this.code = code;
+        this.detail = detail;
+        this.definite = status == 400 || status == 405 || status == 413;
+    }
+
+    /** An error with a body of its own (a redirect naming the leader). */
+    HttpError(int status, JsonNode body) {
+        this(status, body.get("error").asText(), null);
+        this.body = body;
+    }
+
+    HttpError definite(boolean d) {
+        this.definite = d;
+        return this;
+    }
+
+    HttpError allow(String methods) {
+        return header("Allow", methods);
+    }
+
+    HttpError header(String name, String value) {
+        headers.put(name, value);
+        return this;
+    }
+
+    Reply reply() {
+        if (body != null) {
+            return Reply.json(status, body, headers);
+        }
+        ObjectNode o = json.createObjectNode().put("error", code);
+        if (detail != null) {
+            o.put("detail", detail);
+        }
+        if (definite) {
+            o.put("applied", false);
+        }
+        return Reply.json(status, o, headers);
+    }
+}

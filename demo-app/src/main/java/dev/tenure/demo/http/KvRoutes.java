@@ -1,0 +1,378 @@
+package dev.tenure.demo.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tenure.demo.kv.KvCommand;
+import dev.tenure.demo.kv.KvStateMachine;
+import dev.tenure.demo.node.KvNode;
+import dev.tenure.recipes.LeaderInfo;
+import dev.tenure.replicator.Committed;
+import dev.tenure.replicator.Replica;
+import dev.tenure.replicator.ReplicationException;
+import dev.tenure.replicator.core.Role;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+
+/**
+ * What each request of the key-value API does, apart from the HTTP transport: {@link #route} checks the request
+ * line (path, key, method, query) before any body is read and says how large a body the request may have; the
+ * returned {@link Router.Route} turns the body into a {@link Reply}, at once or when the replica answers.
+ *
+ * <p>Outcome semantics: 200 means committed; 307, 400, 404 (for a key), 405, 409, 413 and 503 with
+ * {@code "applied":false} mean definitely not applied; anything else (timeouts, 500, 503 without {@code
+ * "applied":false}) means unknown. A request that may have been applied is never answered as definitely not
+ * applied.
+ *
+ * <p>Thread-safe: it keeps no per-request state. Replies of writes and linearizable reads complete on the
+ * replica's threads (apply or event thread) or on the JDK's timeout thread; callbacks must be short.
+ */
+final class KvRoutes implements Router {
+    private static final ObjectMapper json = new ObjectMapper();
+
+    /** Largest value accepted. */
+    static final int MAX_VALUE_BYTES = KvHttpApi.MAX_VALUE_BYTES;
+    /** Largest key accepted, in UTF-8 bytes. */
+    static final int MAX_KEY_BYTES = KvHttpApi.MAX_KEY_BYTES;
+    /** Largest compare-and-set request body: two values in JSON (escaped) plus room. */
+    static final int MAX_CAS_BYTES = 2 * MAX_VALUE_BYTES + 1024;
+
+    private final KvNode node;
+    private final long requestTimeoutMs;
+
+    KvRoutes(KvNode node, long requestTimeoutMs) {
+        this.node = node;
+        this.requestTimeoutMs = requestTimeoutMs;
+    }
+
+    @Override
+    public Route route(Request req) {
+        String path = req.rawPath();
+        String method = req.method();
+        switch (path) {
+            case "/status" -> {
+                requireMethod(method, "GET");
+                return Route.now(body -> Reply.json(200, statusJson()));
+            }
+            case "/metrics" -> {
+                requireMethod(method, "GET");
+                return Route.now(body -> Reply.text(
+                        200,
+                        "text/plain; version=0.0.4; charset=utf-8",
+                        node.metrics().scrape()));
+            }
+            case "/" -> {
+                requireMethod(method, "GET");
+                return Route.now(body -> Reply.of(200, "text/html; charset=utf-8", StatusPage.html()));
+            }
+            default -> {}
+        }
+        if (!path.startsWith("/kv/")) {
+            throw new HttpError(404, "no_such_path", path);
+        }
+        String rest = path.substring("/kv/".length());
+        boolean cas = false;
+        if (rest.endsWith("/cas")) {
+            rest = rest.substring(0, rest.length() - "/cas".length());
+            cas = true;
+        }
+        String key = decodeKey(rest);
+        if (cas) {
+            requireMethod(method, "POST");
+            return new Route(MAX_CAS_BYTES, "value_too_large", body -> cas(req, key, body));
+        }
+        return switch (method) {
+            case "PUT" -> new Route(MAX_VALUE_BYTES, "value_too_large", body -> write(req, KvCommand.put(key, body)));
+            case "DELETE" -> new Route(0, "body_not_allowed", body -> write(req, KvCommand.delete(key)));
+            case "GET" -> get(req, key);
+            default ->
+                throw new HttpError(405, "method_not_allowed", "use GET, PUT or DELETE on /kv/{key}")
+                        .allow("GET, PUT, DELETE");
+        };
+    }
+
+    private static void requireMethod(String actual, String method) {
+        if (!actual.equals(method)) {
+            throw new HttpError(405, "method_not_allowed", "use " + method).allow(method);
+        }
+    }
+
+    /** Strict percent-decoding of one path segment into a UTF-8 key of 1..1024 bytes. */
+    static String decodeKey(String raw) {
+        if (raw.isEmpty()) {
+            throw new HttpError(400, "bad_key", "the key is empty");
+        }
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(raw.length());
+        for (int i = 0; i < raw.length(); i++) {
+            char c = raw.charAt(i);
+            if (c == '%') {
+                if (i + 2 >= raw.length()) {
+                    throw new HttpError(400, "bad_key", "truncated percent-encoding");
+                }
+                int hi = Character.digit(raw.charAt(i + 1), 16);
+                int lo = Character.digit(raw.charAt(i + 2), 16);
+                if (hi < 0 || lo < 0) {
+                    throw new HttpError(400, "bad_key", "invalid percent-encoding");
+                }
+                bytes.write(hi * 16 + lo);
+                i += 2;
+            } else if (c == '/') {
+                throw new HttpError(400, "bad_key", "a '/' in a key must be percent-encoded as %2F");
+            } else if (c > 127) {
+                throw new HttpError(400, "bad_key", "non-ASCII characters must be percent-encoded");
+            } else {
+                bytes.write(c);
+            }
+        }
+        byte[] b = bytes.toByteArray();
+        if (b.length > MAX_KEY_BYTES) {
+            throw new HttpError(400, "bad_key", "the key has " + b.length + " bytes; at most " + MAX_KEY_BYTES);
+        }
+        try {
+            return StandardCharsets.UTF_8
+                    .newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(b))
+                    .toString();
+        } catch (CharacterCodingException e) {
+            throw new HttpError(400, "bad_key", "the key is not valid UTF-8");
+        }
+    }
+
+    // ---- operations ----
+
+    private CompletableFuture<Reply> write(Request req, KvCommand command) {
+        ensureLeader(req);
+        return propose(req, command, c -> Reply.json(200, position(c)));
+    }
+
+    private CompletableFuture<Reply> cas(Request req, String key, byte[] body) {
+        JsonNode tree;
+        try {
+            tree = json.readTree(body);
+        } catch (IOException e) {
+            throw new HttpError(400, "malformed_json", e.getMessage());
+        }
+        if (tree == null || !tree.isObject()) {
+            throw new HttpError(400, "malformed_json", "expected an object");
+        }
+        JsonNode expect = tree.get("expect");
+        JsonNode update = tree.get("update");
+        if (expect == null || !(expect.isNull() || expect.isTextual())) {
+            throw new HttpError(400, "malformed_json", "\"expect\" must be a string or null");
+        }
+        if (update == null || !update.isTextual()) {
+            throw new HttpError(400, "malformed_json", "\"update\" must be a string");
+        }
+        if (update.asText().getBytes(StandardCharsets.UTF_8).length > MAX_VALUE_BYTES) {
+            throw new HttpError(413, "value_too_large", "at most " + MAX_VALUE_BYTES + " bytes");
+        }
+        ensureLeader(req);
+        KvCommand command = KvCommand.cas(key, expect.isNull() ? null : expect.asText(), update.asText());
+        return propose(req, command, c -> {
+            KvStateMachine.CasResult r = (KvStateMachine.CasResult) c.result();
+            if (r.replaced()) {
+                return Reply.json(200, position(c));
+            }
+            ObjectNode conflict = json.createObjectNode().put("error", "cas_failed");
+            if (r.current() == null) {
+                conflict.putNull("current");
+            } else {
+                conflict.put("current", new String(r.current(), StandardCharsets.UTF_8));
+            }
+            return Reply.json(409, conflict);
+        });
+    }
+
+    private Route get(Request req, String key) {
+        String query = req.rawQuery();
+        boolean local = query != null && query.contains("consistency=local");
+        if (query != null && query.contains("consistency=") && !local && !query.contains("consistency=linearizable")) {
+            throw new HttpError(400, "bad_consistency", "consistency is local or linearizable");
+        }
+        if (local) {
+            return Route.now(body -> read(key));
+        }
+        return new Route(-1, null, body -> {
+            ensureLeader(req);
+            return node.replica()
+                    .readBarrier()
+                    .copy()
+                    .orTimeout(requestTimeoutMs, TimeUnit.MILLISECONDS)
+                    .handle((offset, failure) -> {
+                        if (failure == null) {
+                            return read(key);
+                        }
+                        Throwable cause = unwrap(failure);
+                        if (cause instanceof ReplicationException r && r.definitelyNotApplied()) {
+                            return notLeader(req).reply();
+                        }
+                        if (cause instanceof TimeoutException) {
+                            return new HttpError(503, "timeout", "the read could not be confirmed in time").reply();
+                        }
+                        return new HttpError(503, "read_not_confirmed", String.valueOf(cause)).reply();
+                    });
+        });
+    }
+
+    private Reply read(String key) {
+        Optional<byte[]> v = node.store().get(key);
+        if (v.isEmpty()) {
+            return new HttpError(404, "not_found", null).definite(false).reply();
+        }
+        return Reply.of(200, "application/octet-stream", v.get());
+    }
+
+    /**
+     * Proposes a command and answers from its commit: 200 (or what {@code onCommit} makes of the result) when
+     * committed, a definite refusal when the replica says it was not applied, 503 {@code outcome_unknown}
+     * otherwise — including when the commit does not come within the request timeout.
+     */
+    private CompletableFuture<Reply> propose(Request req, KvCommand command, Function<Committed, Reply> onCommit) {
+        long start = System.nanoTime();
+        return node.replica()
+                .propose(command.encode())
+                .copy()
+                .orTimeout(requestTimeoutMs, TimeUnit.MILLISECONDS)
+                .handle((c, failure) -> {
+                    if (failure == null) {
+                        node.commitLatency().record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+                        node.count("committed");
+                        return onCommit.apply(c);
+                    }
+                    Throwable cause = unwrap(failure);
+                    if (cause instanceof ReplicationException r && r.definitelyNotApplied()) {
+                        if (cause instanceof ReplicationException.OverloadedException) {
+                            node.count("overloaded");
+                            return new HttpError(503, "overloaded", "too many pending writes")
+                                    .definite(true)
+                                    .header("Retry-After", "1")
+                                    .reply();
+                        }
+                        node.count("not_leader");
+                        return notLeader(req).reply();
+                    }
+                    node.count("unknown");
+                    if (cause instanceof TimeoutException) {
+                        return new HttpError(503, "outcome_unknown", "not committed within " + requestTimeoutMs + " ms")
+                                .reply();
+                    }
+                    return new HttpError(503, "outcome_unknown", String.valueOf(cause)).reply();
+                });
+    }
+
+    private static Throwable unwrap(Throwable t) {
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
+    /** Throws a redirect or refusal unless this replica leads and serves its epoch. */
+    private void ensureLeader(Request req) {
+        Replica.Status s = node.status();
+        if (s.role() == Role.LEADER && s.commitOffset() > 0) {
+            return;
+        }
+        throw notLeader(req);
+    }
+
+    /** A redirect to the known leader, or 503 {@code no_leader}; both definite. */
+    private HttpError notLeader(Request req) {
+        node.countFenced();
+        Optional<LeaderInfo> leader = node.leader();
+        if (leader.isPresent()
+                && !leader.get().id().equals(node.id())
+                && !leader.get().endpoint().isEmpty()) {
+            ObjectNode body = json.createObjectNode()
+                    .put("error", "not_leader")
+                    .put("leader", leader.get().id())
+                    .put("leaderUrl", leader.get().endpoint());
+            return new HttpError(307, body).header("Location", leader.get().endpoint() + req.rawTarget());
+        }
+        return new HttpError(503, "no_leader", null).definite(true).header("Retry-After", "1");
+    }
+
+    // ---- JSON ----
+
+    private static ObjectNode position(Committed c) {
+        return json.createObjectNode().put("epoch", c.epoch()).put("offset", c.offset());
+    }
+
+    private ObjectNode statusJson() {
+        Replica.Status s = node.status();
+        Optional<LeaderInfo> leader = node.leader();
+        ObjectNode o = json.createObjectNode();
+        o.put("id", node.id());
+        o.put("url", node.url());
+        o.put("role", roleName(s));
+        if (leader.isPresent()) {
+            o.put("leader", leader.get().id());
+            o.put("leaderUrl", leader.get().endpoint());
+        } else {
+            o.putNull("leader");
+            o.putNull("leaderUrl");
+        }
+        o.put("epoch", s.epoch());
+        o.put("commitOffset", s.commitOffset());
+        o.put("appliedOffset", node.replica().appliedOffset());
+        o.put("logEndOffset", s.logEndOffset());
+        o.put("keys", node.store().size());
+        ArrayNode replicas = o.putArray("replicas");
+        Map<String, String> urls = node.urls();
+        for (String id : node.config().replicas()) {
+            ObjectNode r = replicas.addObject();
+            r.put("id", id);
+            String u = urls.get(id);
+            if (u == null) {
+                r.putNull("url");
+            } else {
+                r.put("url", u);
+            }
+            if (id.equals(node.id())) {
+                r.put("matchOffset", s.logEndOffset());
+                r.put("lagMs", 0);
+                r.put("connected", true);
+                continue;
+            }
+            Optional<Replica.FollowerStatus> f =
+                    s.followers().stream().filter(x -> x.id().equals(id)).findFirst();
+            if (f.isPresent() && s.role() == Role.LEADER) {
+                r.put("matchOffset", f.get().matchOffset());
+                r.put("lagMs", node.lagMillis(id));
+                r.put("connected", f.get().lastHeardMillisAgo() >= 0 && f.get().lastHeardMillisAgo() < 1000);
+            } else {
+                r.putNull("matchOffset");
+                r.putNull("lagMs");
+                r.put("connected", u != null);
+            }
+        }
+        ArrayNode events = o.putArray("events");
+        for (KvNode.Event e : node.events()) {
+            events.addObject().put("at", e.at().toString()).put("text", e.text());
+        }
+        return o;
+    }
+
+    private static String roleName(Replica.Status s) {
+        return switch (s.role()) {
+            case LEADER -> "leader";
+            case RECOVERING -> "recovering";
+            case FOLLOWER -> s.leader().isEmpty() ? "offline" : "follower";
+        };
+    }
+}

@@ -1,0 +1,37 @@
+package dev.tenure.demo.http;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+
+/**
+ * Routes a request by its line alone, before its body is read: the {@link Route} says how large a body the
+ * request may carry and turns the body into a {@link Reply}. Implementations are thread-safe.
+ */
+interface Router {
+    /**
+     * Routes a request line; throws {@link HttpError} for what its line alone refuses (unknown path, bad key,
+     * method).
+     */
+    Route route(Request request);
+
+    /** The request line: method, raw (still percent-encoded) path and raw query, or {@code null}. */
+    record Request(String method, String rawPath, String rawQuery) {
+        String rawTarget() {
+            return rawQuery == null ? rawPath : rawPath + "?" + rawQuery;
+        }
+    }
+
+    /**
+     * A routed request.
+     *
+     * @param maxBody the largest body the request may carry, or {@code -1} when its body is not read (discarded)
+     * @param tooLarge the error code of a body larger than {@code maxBody}
+     * @param handler turns the whole body into the reply, at once or later; may throw {@link HttpError}
+     */
+    record Route(int maxBody, String tooLarge, Function<byte[], CompletableFuture<Reply>> handler) {
+        /** A route that ignores the body and answers at once. */
+        static Route now(Function<byte[], Reply> handler) {
+            return new Route(-1, null, body -> CompletableFuture.completedFuture(handler.apply(body)));
+        }
+    }
+}

@@ -1,0 +1,293 @@
+package dev.tenure.demo.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.HttpServerCodec;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The HTTP transport of the key-value API ({@link HttpConnection}, {@link KvHttpApi}) with a scripted router:
+ * order, body limits, early answers, malformed input and lifecycle, independent of any replica.
+ */
+class HttpConnectionTest {
+    private static final ObjectMapper json = new ObjectMapper();
+
+    /** Routes: /slow/N (pending until completed by the test), /echo (body ≤ 10 bytes), /refuse, /boom, /fail. */
+    static final class ScriptedRouter implements Router {
+        final Map<String, CompletableFuture<Reply>> pending = new ConcurrentHashMap<>();
+        final List<String> handled = new CopyOnWriteArrayList<>();
+
+        @Override
+        public Route route(Request r) {
+            String path = r.rawPath();
+            if (path.startsWith("/slow/")) {
+                return new Route(100, "too_big", body -> {
+                    handled.add(path);
+                    CompletableFuture<Reply> f = new CompletableFuture<>();
+                    pending.put(path, f);
+                    return f;
+                });
+            }
+            return switch (path) {
+                case "/echo" ->
+                    new Route(10, "too_big", body -> {
+                        handled.add(path + ":" + new String(body, StandardCharsets.UTF_8));
+                        return CompletableFuture.completedFuture(Reply.of(200, "text/plain", body));
+                    });
+                case "/refuse" -> throw new HttpError(405, "method_not_allowed", "no").allow("GET");
+                case "/boom" ->
+                    Route.now(body -> {
+                        throw new IllegalStateException("boom");
+                    });
+                case "/fail" -> new Route(-1, null, body -> CompletableFuture.failedFuture(new IOException("late")));
+                default -> throw new HttpError(404, "no_such_path", path);
+            };
+        }
+
+        void complete(String path, String text) {
+            pending.remove(path).complete(Reply.text(200, "text/plain", text));
+        }
+    }
+
+    record Response(int status, Map<String, String> headers, String body) {
+        JsonNode json() throws IOException {
+            return HttpConnectionTest.json.readTree(body);
+        }
+    }
+
+    private final ScriptedRouter router = new ScriptedRouter();
+    private final EmbeddedChannel channel =
+            new EmbeddedChannel(new HttpServerCodec(8192, 16384, 65536), new HttpConnection(router));
+
+    private void send(String raw) {
+        channel.writeInbound(Unpooled.copiedBuffer(raw, StandardCharsets.ISO_8859_1));
+        channel.runPendingTasks();
+    }
+
+    /** Completes a pending reply from this (foreign) thread and lets the channel's event loop write it. */
+    private void complete(String path, String text) {
+        router.complete(path, text);
+        channel.runPendingTasks();
+    }
+
+    private String output() {
+        channel.runPendingTasks();
+        StringBuilder out = new StringBuilder();
+        ByteBuf b;
+        while ((b = channel.readOutbound()) != null) {
+            out.append(b.toString(StandardCharsets.ISO_8859_1));
+            b.release();
+        }
+        return out.toString();
+    }
+
+    /** Parses every complete response in {@code raw} (each with a Content-Length). */
+    static List<Response> parse(String raw) {
+        List<Response> responses = new ArrayList<>();
+        int at = 0;
+        while (at < raw.length()) {
+            int end = raw.indexOf("\r\n\r\n", at);
+            String[] lines = raw.substring(at, end).split("\r\n");
+            int status = Integer.parseInt(lines[0].split(" ")[1]);
+            Map<String, String> headers = new java.util.TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+            for (int i = 1; i < lines.length; i++) {
+                int colon = lines[i].indexOf(':');
+                headers.put(
+                        lines[i].substring(0, colon).trim(),
+                        lines[i].substring(colon + 1).trim());
+            }
+            int length = Integer.parseInt(headers.getOrDefault("content-length", "0"));
+            responses.add(new Response(status, headers, raw.substring(end + 4, end + 4 + length)));
+            at = end + 4 + length;
+        }
+        return responses;
+    }
+
+    private static String get(String path) {
+        return "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n";
+    }
+
+    private static String post(String path, String body) {
+        return "POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Length: " + body.length() + "\r\n\r\n" + body;
+    }
+
+    @Test
+    void pipelinedRequestsAreHandledOneAtATimeAndAnsweredInRequestOrder() throws Exception {
+        send(get("/slow/1") + get("/slow/2") + post("/echo", "three"));
+        assertEquals(List.of("/slow/1"), router.handled, "the second request waits for the first reply");
+        assertEquals("", output());
+        complete("/slow/1", "one");
+        assertEquals(List.of("/slow/1", "/slow/2"), router.handled);
+        complete("/slow/2", "two");
+        List<Response> replies = parse(output());
+        assertEquals(
+                List.of("one", "two", "three"),
+                replies.stream().map(Response::body).toList());
+        assertTrue(channel.isOpen());
+        assertTrue(channel.config().isAutoRead(), "reads again once nothing is pending");
+    }
+
+    @Test
+    void aContentLengthAboveTheLimitIsRefusedBeforeTheBodyIsHandledAndTheConnectionStaysUsable() throws Exception {
+        send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n");
+        Response refused = parse(output()).get(0);
+        assertEquals(413, refused.status(), "answered before the body arrives");
+        assertEquals("too_big", refused.json().get("error").asText());
+        assertFalse(refused.json().get("applied").asBoolean(true));
+        send("0123456789A" + post("/echo", "next"));
+        List<Response> after = parse(output());
+        assertEquals(1, after.size());
+        assertEquals("next", after.get(0).body(), "the refused body was discarded, not taken for a request");
+        assertEquals(List.of("/echo:next"), router.handled);
+    }
+
+    @Test
+    void aChunkedBodyThatGrowsPastTheLimitIsRefusedAndNeverHandled() throws Exception {
+        send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + "6\r\n012345\r\n"
+                + "6\r\n6789AB\r\n" + "0\r\n\r\n" + post("/echo", "ok"));
+        List<Response> replies = parse(output());
+        assertEquals(List.of(413, 200), replies.stream().map(Response::status).toList());
+        assertEquals(List.of("/echo:ok"), router.handled);
+    }
+
+    @Test
+    void aChunkedBodyWithinTheLimitIsHandledWhole() {
+        send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + "3\r\nabc\r\n" + "2\r\nde\r\n"
+                + "0\r\n\r\n");
+        assertEquals("abcde", parse(output()).get(0).body());
+    }
+
+    @Test
+    void expectContinueGets100WithinTheLimitAndARefusalThenCloseAboveIt() throws Exception {
+        send("POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n");
+        assertTrue(output().startsWith("HTTP/1.1 100 Continue\r\n"));
+        send("hi");
+        assertEquals("hi", parse(output()).get(0).body());
+
+        send("POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 50\r\n\r\n");
+        Response refused = parse(output()).get(0);
+        assertEquals(413, refused.status());
+        assertEquals("close", refused.headers().get("connection"));
+        assertFalse(channel.isOpen(), "the client may or may not send the body: the connection is closed");
+    }
+
+    @Test
+    void aRouteRefusedByItsLineIsAnsweredAtOnceAndItsBodyDiscarded() throws Exception {
+        send("PUT /refuse HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\n");
+        Response refused = parse(output()).get(0);
+        assertEquals(405, refused.status());
+        assertEquals("GET", refused.headers().get("allow"));
+        send("body" + get("/nowhere"));
+        Response missing = parse(output()).get(0);
+        assertEquals(404, missing.status());
+        assertEquals("no_such_path", missing.json().get("error").asText());
+    }
+
+    @Test
+    void malformedRequestsGet400AndTheConnectionIsClosed() throws Exception {
+        send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1x\r\n\r\n");
+        Response bad = parse(output()).get(0);
+        assertEquals(400, bad.status());
+        assertFalse(bad.json().get("applied").asBoolean(true));
+        assertFalse(channel.isOpen());
+        assertTrue(router.handled.isEmpty());
+    }
+
+    @Test
+    void aRequestLineLongerThanTheLimitGets400AndTheConnectionIsClosed() throws Exception {
+        send(get("/" + "k".repeat(9000)));
+        assertEquals(400, parse(output()).get(0).status());
+        assertFalse(channel.isOpen());
+    }
+
+    @Test
+    void aHandlerThatThrowsOrFailsLaterGets500AndTheConnectionGoesOn() throws Exception {
+        send(get("/boom") + get("/fail") + post("/echo", "after"));
+        List<Response> replies = parse(output());
+        assertEquals(
+                List.of(500, 500, 200), replies.stream().map(Response::status).toList());
+        assertEquals("internal", replies.get(0).json().get("error").asText());
+        assertFalse(replies.get(0).json().has("applied"), "a failure of unknown outcome never says applied:false");
+    }
+
+    @Test
+    void connectionCloseIsHonouredAndHttp10KeepAliveIsAnswered() {
+        send("GET /boom HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+        Response r = parse(output()).get(0);
+        assertEquals("keep-alive", r.headers().get("connection"));
+        assertTrue(channel.isOpen());
+        send("POST /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 1\r\n\r\nx");
+        assertEquals("close", parse(output()).get(0).headers().get("connection"));
+        assertFalse(channel.isOpen());
+    }
+
+    @Test
+    void aReplyCompletedAfterTheClientLeftIsDropped() {
+        send(get("/slow/1") + get("/slow/2"));
+        channel.close();
+        complete("/slow/1", "late");
+        assertEquals("", output());
+        assertEquals(List.of("/slow/1"), router.handled, "queued requests of a closed connection are not handled");
+        assertFalse(channel.finishAndReleaseAll());
+    }
+
+    // ---- the server's lifecycle, on a real loopback socket ----
+
+    @Test
+    void theServerAcceptsNothingBeforeStartServesAfterItAndRefusesReuse() throws Exception {
+        KvHttpApi api = KvHttpApi.bind(router, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        try {
+            int port = api.address().getPort();
+            api.start();
+            assertThrows(IllegalStateException.class, api::start);
+            assertEquals("a", exchange(port, post("/echo", "a")).body());
+            api.close();
+            api.close(); // idempotent
+            assertThrows(ConnectException.class, () -> exchange(port, get("/status")));
+            assertThrows(IllegalStateException.class, api::start);
+        } finally {
+            api.close();
+        }
+    }
+
+    @Test
+    void bindingATakenPortFailsWithTheAddress() throws Exception {
+        try (KvHttpApi first = KvHttpApi.bind(router, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            IOException e = assertThrows(IOException.class, () -> KvHttpApi.bind(router, first.address()));
+            assertTrue(e.getMessage().contains(String.valueOf(first.address().getPort())), e.getMessage());
+        }
+    }
+
+    private static Response exchange(int port, String request) throws IOException {
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream()
+                    .write(request.replace("Host: x\r\n", "Host: x\r\nConnection: close\r\n")
+                            .getBytes(StandardCharsets.ISO_8859_1));
+            InputStream in = s.getInputStream();
+            return parse(new String(in.readAllBytes(), StandardCharsets.ISO_8859_1))
+                    .get(0);
+        }
+    }
+}
