@@ -1,5 +1,6 @@
 package dev.tenure.bench;
 
+import dev.tenure.testkit.ChildJvms;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -50,10 +51,10 @@ public final class ChildJvm implements AutoCloseable {
             String name, List<String> jvmOptions, String mainClass, List<String> args, Path logFile, String readyPrefix)
             throws IOException {
         List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add(ChildJvms.javaExecutable());
         cmd.addAll(jvmOptions);
         cmd.add("-cp");
-        cmd.add(classPath());
+        cmd.add(ChildJvms.childClassPath());
         cmd.add(mainClass);
         cmd.addAll(args);
         return start(name, cmd, logFile, readyPrefix);
@@ -65,17 +66,6 @@ public final class ChildJvm implements AutoCloseable {
         Files.createDirectories(logFile.getParent());
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         return new ChildJvm(name, p, logFile, readyPrefix);
-    }
-
-    /** The java binary of this JVM. */
-    public static String javaBinary() {
-        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    }
-
-    /** This JVM's class path as a child needs it (Surefire runs tests from a manifest-only jar). */
-    public static String classPath() {
-        String surefire = System.getProperty("surefire.test.class.path");
-        return surefire != null && !surefire.isBlank() ? surefire : System.getProperty("java.class.path");
     }
 
     private void pump(String readyPrefix) {

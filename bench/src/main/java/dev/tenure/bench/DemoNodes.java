@@ -2,7 +2,10 @@ package dev.tenure.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tenure.testkit.ChildJvms;
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -38,10 +41,10 @@ final class DemoNodes implements AutoCloseable {
         DemoNodes d = new DemoNodes();
         try {
             for (String id : ids) {
-                int httpPort = ZooKeeperProcesses.freePort();
-                int replPort = ZooKeeperProcesses.freePort();
+                int httpPort = freePort();
+                int replPort = freePort();
                 List<String> cmd = new ArrayList<>(List.of(
-                        ChildJvm.javaBinary(),
+                        ChildJvms.javaExecutable(),
                         "-Xmx" + heap,
                         "-Xms" + heap,
                         "-jar",
@@ -107,6 +110,15 @@ final class DemoNodes implements AutoCloseable {
                 throw new TimeoutException("no demo-app leader within " + timeout);
             }
             Thread.sleep(20); // polling other processes' status
+        }
+    }
+
+    /** A port free on 127.0.0.1 right now (the operating system picks it). */
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket()) {
+            s.setReuseAddress(true);
+            s.bind(new InetSocketAddress("127.0.0.1", 0));
+            return s.getLocalPort();
         }
     }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tenure.testkit.ZooKeeperProcessEnsemble;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -34,6 +35,13 @@ final class ProcessBench {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration LEADER_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(30);
+    /**
+     * The ZooKeeper servers' {@code tickTime}: session timeouts from 1 s are allowed, and a session expires at most
+     * one tick after its timeout (the servers check expiry in tick-sized buckets), which bounds crash failover at
+     * the session timeout plus half a second plus the election (the servers clamp a session timeout to 2 to 20
+     * ticks); the write path does not depend on it.
+     */
+    static final Duration ZOOKEEPER_TICK = Duration.ofMillis(500);
 
     /**
      * What to run.
@@ -117,7 +125,7 @@ final class ProcessBench {
         c.put("fsync", cfg.fsync());
         c.put("session_timeout_ms", cfg.sessionTimeoutMs());
         c.put("replica_heap", cfg.replicaHeap());
-        c.put("zookeeper_tick_ms", ZooKeeperProcesses.TICK_MILLIS);
+        c.put("zookeeper_tick_ms", ZOOKEEPER_TICK.toMillis());
         ObjectNode m = result.putObject("machine");
         m.put("cores", machine.cores());
         m.put("cpu", machine.cpu());
@@ -136,8 +144,7 @@ final class ProcessBench {
                 loadAverage(), machine.cores(), disk.appendP50Micros() / 1000);
 
         say("starting 3 ZooKeeper server processes");
-        try (ZooKeeperProcesses zk =
-                ZooKeeperProcesses.start(3, root.resolve("zookeeper"), cfg.fsync(), LEADER_TIMEOUT)) {
+        try (ZooKeeperProcessEnsemble zk = startZooKeeper(root.resolve("zookeeper"))) {
             boolean threeReplicaSections = cfg.sections().stream()
                     .anyMatch(s -> List.of("writes", "reads", "sizes", "catchup", "failover")
                             .contains(s));
@@ -179,6 +186,28 @@ final class ProcessBench {
         result.with("machine").put("load_average_end", loadAverage());
     }
 
+    /**
+     * Three ZooKeeper server processes on 127.0.0.1, each with its data under {@code dir}, fsync as configured,
+     * serving once this returns; the baseline writes into them and the replicas are elected on them.
+     */
+    private ZooKeeperProcessEnsemble startZooKeeper(Path dir) throws Exception {
+        ZooKeeperProcessEnsemble zk = ZooKeeperProcessEnsemble.builder(dir)
+                .servers(3)
+                .tickTime(ZOOKEEPER_TICK)
+                .initLimit(20)
+                .syncLimit(10)
+                // ZooKeeper's default, 20 ticks: a longer client session timeout is clamped to it.
+                .maxSessionTimeout(ZOOKEEPER_TICK.multipliedBy(20))
+                .forceSync(cfg.fsync())
+                .maxClientConnections(0)
+                .heap("512m")
+                .serverLogLevel("WARN")
+                .startTimeout(LEADER_TIMEOUT)
+                .build();
+        zk.start();
+        return zk;
+    }
+
     // ---- writes: library API vs ZooKeeper, and the leader's memory ----
 
     private ObjectNode tenureLoad(
@@ -209,11 +238,11 @@ final class ProcessBench {
         return (ObjectNode) a.body();
     }
 
-    private void writes(ZooKeeperProcesses zk, ReplicaProcesses tenure) throws Exception {
+    private void writes(ZooKeeperProcessEnsemble zk, ReplicaProcesses tenure) throws Exception {
         int zkLeader = zk.quorumLeader();
         ArrayNode levels = result.putArray("writes");
         try (CuratorFramework client = CuratorFrameworkFactory.builder()
-                .connectString(zk.connectString(Math.max(0, zkLeader)))
+                .connectString(ZooKeeperProcessEnsemble.LOOPBACK + ":" + zk.clientPort(zkLeader))
                 .sessionTimeoutMs(30_000)
                 .retryPolicy(new ExponentialBackoffRetry(100, 5))
                 .ensembleTracker(false)
@@ -222,7 +251,7 @@ final class ProcessBench {
             client.blockUntilConnected(30, TimeUnit.SECONDS);
             int maxInflight = Collections.max(cfg.inflight());
             ZooKeeperWrites zkWrites = new ZooKeeperWrites(client, "/zookeeper-bench", maxInflight);
-            result.put("zookeeper_client_server", (zkLeader + 1) + " of 3 (the quorum leader)");
+            result.put("zookeeper_client_server", zkLeader + " of 3 (the quorum leader)");
             for (int n : cfg.inflight()) {
                 String leader = tenure.awaitLeader(LEADER_TIMEOUT);
                 say("writes, %d in flight: tenure (library API in %s's process)", n, leader);
@@ -377,7 +406,7 @@ final class ProcessBench {
 
     // ---- five replicas ----
 
-    private void fiveReplicas(ZooKeeperProcesses zk, Path root) throws Exception {
+    private void fiveReplicas(ZooKeeperProcessEnsemble zk, Path root) throws Exception {
         say("starting 5 Tenure replica processes");
         try (ReplicaProcesses five = ReplicaProcesses.start(
                 List.of("s1", "s2", "s3", "s4", "s5"),
@@ -401,7 +430,7 @@ final class ProcessBench {
 
     // ---- HTTP API of the demo application ----
 
-    private void http(ZooKeeperProcesses zk, Path root) throws Exception {
+    private void http(ZooKeeperProcessEnsemble zk, Path root) throws Exception {
         if (!Files.isRegularFile(cfg.demoJar())) {
             say("http: %s not found (build demo-app first); skipped", cfg.demoJar());
             result.put("http_skipped", "no " + cfg.demoJar());

@@ -1,7 +1,7 @@
 package dev.tenure.demo.verify;
 
 import dev.tenure.demo.Main;
-import dev.tenure.demo.zk.ZkEnsemble;
+import dev.tenure.testkit.ChildJvms;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -53,7 +53,7 @@ final class ReplicaProcess implements AutoCloseable {
             throw new IllegalStateException("replica " + id + " is running (pid " + process.pid() + ")");
         }
         List<String> command = new ArrayList<>();
-        command.add(ZkEnsemble.javaExecutable());
+        command.add(ChildJvms.javaExecutable());
         command.add("-Xmx256m");
         command.add("-XX:+UseSerialGC");
         command.add("-Djava.net.preferIPv4Stack=true");
@@ -64,7 +64,7 @@ final class ReplicaProcess implements AutoCloseable {
         ProcessBuilder builder = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
-        builder.environment().put("CLASSPATH", ZkEnsemble.childClassPath());
+        builder.environment().put("CLASSPATH", ChildJvms.childClassPath());
         process = builder.start();
         process.getOutputStream().close();
         paused = false;

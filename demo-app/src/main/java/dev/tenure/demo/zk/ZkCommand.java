@@ -1,5 +1,6 @@
 package dev.tenure.demo.zk;
 
+import dev.tenure.testkit.ZooKeeperProcessEnsemble;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.NoSuchFileException;
@@ -80,7 +81,8 @@ public final class ZkCommand implements Callable<Integer> {
                 names = "--servers",
                 defaultValue = "3",
                 paramLabel = "N",
-                description = "Number of servers, 1.." + ZkEnsemble.MAX_SERVERS + " (default: ${DEFAULT-VALUE}).")
+                description = "Number of servers, 1.." + ZooKeeperProcessEnsemble.MAX_SERVERS
+                        + " (default: ${DEFAULT-VALUE}).")
         int servers;
 
         @Option(
@@ -88,8 +90,9 @@ public final class ZkCommand implements Callable<Integer> {
                 defaultValue = "2181",
                 paramLabel = "PORT",
                 description = "Client ports are PORT, PORT+1, ...; quorum ports PORT+"
-                        + ZkEnsemble.QUORUM_PORT_OFFSET + "...; election ports PORT+"
-                        + ZkEnsemble.ELECTION_PORT_OFFSET + "...; 0 picks free ports (default: ${DEFAULT-VALUE}).")
+                        + ZooKeeperProcessEnsemble.QUORUM_PORT_OFFSET + "...; election ports PORT+"
+                        + ZooKeeperProcessEnsemble.ELECTION_PORT_OFFSET
+                        + "...; 0 picks free ports (default: ${DEFAULT-VALUE}).")
         int basePort;
 
         @Option(
@@ -101,10 +104,10 @@ public final class ZkCommand implements Callable<Integer> {
 
         /** Checks the options and that DIR has no running ensemble; throws the usage error that exits 2. */
         ZkEnsemble ensemble(CommandSpec spec, Path dir) throws IOException {
-            if (servers < 1 || servers > ZkEnsemble.MAX_SERVERS) {
+            if (servers < 1 || servers > ZooKeeperProcessEnsemble.MAX_SERVERS) {
                 throw new ParameterException(
                         spec.commandLine(),
-                        "--servers must be between 1 and " + ZkEnsemble.MAX_SERVERS + ", was " + servers);
+                        "--servers must be between 1 and " + ZooKeeperProcessEnsemble.MAX_SERVERS + ", was " + servers);
             }
             if (timeoutSeconds < 1) {
                 throw new ParameterException(spec.commandLine(), "--timeout must be >= 1, was " + timeoutSeconds);
@@ -116,7 +119,7 @@ public final class ZkCommand implements Callable<Integer> {
             if (!running.isEmpty()) {
                 throw new AlreadyRunning(dir, running);
             }
-            Optional<String> unusable = ZkEnsemble.unusableBasePort(basePort, servers);
+            Optional<String> unusable = ZooKeeperProcessEnsemble.unusableBasePort(basePort, servers);
             if (unusable.isPresent()) {
                 throw new ParameterException(spec.commandLine(), unusable.get());
             }
@@ -312,7 +315,7 @@ public final class ZkCommand implements Callable<Integer> {
 
     private static String connectString(List<ZkServerStatus> statuses) {
         return statuses.stream()
-                .map(s -> ZkEnsemble.LOOPBACK + ":" + s.clientPort())
+                .map(s -> ZooKeeperProcessEnsemble.LOOPBACK + ":" + s.clientPort())
                 .collect(Collectors.joining(","));
     }
 

@@ -1,9 +1,7 @@
 package dev.tenure.demo.zk;
 
-import java.io.IOException;
+import dev.tenure.testkit.ZooKeeperProcessEnsemble;
 import java.util.Locale;
-import org.apache.zookeeper.client.FourLetterWordMain;
-import org.apache.zookeeper.common.X509Exception;
 
 /**
  * What one ZooKeeper server says about itself when asked with the {@code srvr} four-letter word.
@@ -47,39 +45,36 @@ public enum ZkServerMode {
      * or a timeout is {@link #NO_ANSWER}.
      */
     static ZkServerMode probe(int clientPort, int timeoutMs) {
-        try {
-            return fromSrvr(
-                    FourLetterWordMain.send4LetterWord(ZkEnsemble.LOOPBACK, clientPort, "srvr", false, timeoutMs));
-        } catch (IOException | X509Exception.SSLContextException e) {
-            return NO_ANSWER;
-        }
+        return ZooKeeperProcessEnsemble.srvr(clientPort, timeoutMs)
+                .map(ZkServerMode::fromSrvr)
+                .orElse(NO_ANSWER);
     }
 
-    /** Parses the {@code Mode:} line of a {@code srvr} answer. */
+    /** Reads the {@code Mode:} line of a {@code srvr} answer. */
     static ZkServerMode fromSrvr(String answer) {
         if (answer == null || answer.isBlank()) {
             return NO_ANSWER;
         }
-        for (String line : answer.split("\n")) {
-            String trimmed = line.strip();
-            if (trimmed.startsWith("Mode:")) {
-                switch (trimmed.substring("Mode:".length()).strip()) {
-                    case "leader":
-                        return LEADER;
-                    case "follower":
-                        return FOLLOWER;
-                    case "observer":
-                        return OBSERVER;
-                    case "standalone":
-                        return STANDALONE;
-                    case "read-only":
-                        return READ_ONLY;
-                    default:
-                        return NOT_SERVING;
-                }
-            }
+        // No Mode line: "This ZooKeeper instance is not currently serving requests".
+        return ZooKeeperProcessEnsemble.modeOf(answer)
+                .map(ZkServerMode::fromMode)
+                .orElse(NOT_SERVING);
+    }
+
+    private static ZkServerMode fromMode(String mode) {
+        switch (mode) {
+            case "leader":
+                return LEADER;
+            case "follower":
+                return FOLLOWER;
+            case "observer":
+                return OBSERVER;
+            case "standalone":
+                return STANDALONE;
+            case "read-only":
+                return READ_ONLY;
+            default:
+                return NOT_SERVING;
         }
-        // "This ZooKeeper instance is not currently serving requests"
-        return NOT_SERVING;
     }
 }

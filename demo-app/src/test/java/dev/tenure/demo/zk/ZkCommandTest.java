@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tenure.testkit.ChildJvms;
+import dev.tenure.testkit.ZooKeeperProcessEnsemble;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -74,8 +76,8 @@ class ZkCommandTest {
         }
         String config = Files.readString(dir.resolve("zk-2/zoo.cfg"), UTF_8);
         assertTrue(
-                config.contains("server.2=127.0.0.1:" + (base + ZkEnsemble.QUORUM_PORT_OFFSET + 1) + ":"
-                        + (base + ZkEnsemble.ELECTION_PORT_OFFSET + 1) + ";127.0.0.1:" + (base + 1)),
+                config.contains("server.2=127.0.0.1:" + (base + ZooKeeperProcessEnsemble.QUORUM_PORT_OFFSET + 1) + ":"
+                        + (base + ZooKeeperProcessEnsemble.ELECTION_PORT_OFFSET + 1) + ";127.0.0.1:" + (base + 1)),
                 config);
         try (CuratorFramework client = ZkTestProcesses.client(connectString)) {
             client.create().forPath("/cli", "hello".getBytes(UTF_8));
@@ -177,7 +179,7 @@ class ZkCommandTest {
         try (ServerSocket taken = new ServerSocket()) {
             taken.bind(new InetSocketAddress("127.0.0.1", 0));
             int port = taken.getLocalPort();
-            if (port + ZkEnsemble.ELECTION_PORT_OFFSET + 2 <= 65_535) {
+            if (port + ZooKeeperProcessEnsemble.ELECTION_PORT_OFFSET + 2 <= 65_535) {
                 assertUsageError(zk("start", "--dir", dir, "--base-port", port), "127.0.0.1:" + port);
             }
         }
@@ -194,7 +196,7 @@ class ZkCommandTest {
     private Process launchZkRun() throws IOException, InterruptedException {
         Path output = dir.resolve("zk-run.out");
         ProcessBuilder builder = new ProcessBuilder(
-                        ZkEnsemble.javaExecutable(),
+                        ChildJvms.javaExecutable(),
                         "-Xmx128m",
                         ZkCommand.class.getName(),
                         "run",
@@ -204,7 +206,7 @@ class ZkCommandTest {
                         "0")
                 .redirectErrorStream(true)
                 .redirectOutput(output.toFile());
-        builder.environment().put("CLASSPATH", ZkEnsemble.childClassPath());
+        builder.environment().put("CLASSPATH", ChildJvms.childClassPath());
         Process launcher = builder.start();
         launchers.add(launcher);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -225,7 +227,7 @@ class ZkCommandTest {
     private static int freeBasePort() {
         for (int attempt = 0; attempt < 100; attempt++) {
             int base = ThreadLocalRandom.current().nextInt(20_000, 30_000);
-            if (ZkEnsemble.unusableBasePort(base, 3).isEmpty()) {
+            if (ZooKeeperProcessEnsemble.unusableBasePort(base, 3).isEmpty()) {
                 return base;
             }
         }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tenure.testkit.ZooKeeperProcessEnsemble;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
@@ -51,7 +52,9 @@ class ZkEnsembleTest {
             pids.add(pid);
             ProcessHandle handle = ProcessHandle.of(pid).orElseThrow();
             assertTrue(handle.isAlive(), "server " + server + " is alive");
-            assertTrue(ZkEnsemble.isZooKeeperServer(handle), handle.info().toString());
+            assertTrue(
+                    ZooKeeperProcessEnsemble.isServerProcess(handle),
+                    handle.info().toString());
             Path serverDir = dir.resolve("zk-" + server);
             assertEquals(server + "\n", Files.readString(serverDir.resolve("data/myid"), UTF_8));
             String config = Files.readString(serverDir.resolve("zoo.cfg"), UTF_8);

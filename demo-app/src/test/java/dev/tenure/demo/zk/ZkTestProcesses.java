@@ -1,5 +1,6 @@
 package dev.tenure.demo.zk;
 
+import dev.tenure.testkit.ZooKeeperProcessEnsemble;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,7 +40,7 @@ final class ZkTestProcesses {
         }
         for (long pid : pids) {
             Optional<ProcessHandle> handle = ProcessHandle.of(pid);
-            if (handle.isPresent() && ZkEnsemble.isZooKeeperServer(handle.get())) {
+            if (handle.isPresent() && ZooKeeperProcessEnsemble.isServerProcess(handle.get())) {
                 handle.get().destroyForcibly();
                 handle.get()
                         .onExit()

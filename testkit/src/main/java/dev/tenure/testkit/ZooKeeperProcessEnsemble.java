@@ -1,0 +1,838 @@
+package dev.tenure.testkit;
+
+import com.google.common.base.Preconditions;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.apache.zookeeper.client.FourLetterWordMain;
+import org.apache.zookeeper.common.X509Exception;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A real ZooKeeper ensemble on loopback: one {@code java} process per server, each running {@code
+ * org.apache.zookeeper.server.quorum.QuorumPeerMain} from this JVM's class path. For benchmarks, demos and
+ * end-to-end tests that need servers which can be SIGKILLed; for in-process tests use {@link ZooKeeperEnsemble}.
+ *
+ * <p>Servers are numbered {@code 1..n} (their {@code myid}). Everything binds 127.0.0.1 only. With a base
+ * port {@code B}, server {@code s} listens for clients on {@code B+s-1}, for quorum traffic on {@code
+ * B+707+s-1} and for leader election on {@code B+1707+s-1} (so base 2181 gives ZooKeeper's familiar 2181,
+ * 2888, 3888); with base port 0 (the builder's default) every port is a free one picked at start. The
+ * servers' settings are the {@link Builder}'s; every four-letter word is allowed and there is no admin
+ * server.
+ *
+ * <p>On disk, under the directory given to {@link #builder(Path)}:
+ *
+ * <ul>
+ *   <li>{@code zk-N/zoo.cfg} (rewritten at every start), {@code zk-N/data/} with {@code myid} (kept
+ *       between runs: delete the directory for a fresh ensemble), {@code zk-N/server.log} (the server's
+ *       log) and {@code zk-N/console.log} (the JVM's stdout and stderr, for crashes before logging starts);
+ *   <li>{@code zk-logback.xml}, the servers' logging configuration.
+ * </ul>
+ *
+ * <p>Each server JVM gets the class path of this JVM in the {@code CLASSPATH} environment variable ({@link
+ * ChildJvms#childClassPath()}), so that its command line stays short enough for {@link
+ * ProcessHandle.Info#commandLine()} to show {@code QuorumPeerMain}: {@link #isServerProcess(ProcessHandle)}
+ * and {@link #stopServers(Collection)} rely on it.
+ *
+ * <p>Lifecycle, like Curator's recipes: {@link #start()} once, then {@link #close()} (idempotent) stops every
+ * process this object started and waits for each to exit: SIGTERM, then SIGKILL after 5 s. A JVM shutdown
+ * hook does the same if this JVM exits normally or on SIGTERM/Ctrl-C without {@code close()}. <b>No hook runs
+ * when this JVM is SIGKILLed</b>: the servers then keep running; a {@link Listener} that records their pids
+ * lets another process stop them with {@link #stopServers(Collection)}. {@link #detach()} leaves the servers
+ * running on purpose.
+ *
+ * <p>Threads: every method may be called from any thread. Instance methods are serialized on this object,
+ * and the blocking ones ({@link #start()}, {@link #restart(int)}, {@link #quorumLeader()}, {@link #close()})
+ * hold it while they wait, for at most the start timeout (60 s by default) plus the stop grace. The shutdown
+ * hook does not take the lock. What a server reports is a snapshot: the quorum can re-elect behind the
+ * caller's back right after {@link #quorumLeader()} returns.
+ */
+public final class ZooKeeperProcessEnsemble implements Closeable {
+    /** The largest ensemble this launcher starts. */
+    public static final int MAX_SERVERS = 15;
+    /** Server {@code s}'s quorum port is {@code basePort + QUORUM_PORT_OFFSET + s - 1}. */
+    public static final int QUORUM_PORT_OFFSET = 707;
+    /** Server {@code s}'s leader-election port is {@code basePort + ELECTION_PORT_OFFSET + s - 1}. */
+    public static final int ELECTION_PORT_OFFSET = 1707;
+    /** How long {@link #start()} and {@link #restart(int)} wait for the servers to serve, by default. */
+    public static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(60);
+    /** How long a server gets to exit after SIGTERM before it is sent SIGKILL. */
+    public static final Duration STOP_GRACE = Duration.ofSeconds(5);
+    /** The address every server binds. */
+    public static final String LOOPBACK = "127.0.0.1";
+
+    static final String MAIN_CLASS = "org.apache.zookeeper.server.quorum.QuorumPeerMain";
+    static final String LOGBACK_FILE = "zk-logback.xml";
+    private static final Set<String> SERVING_MODES = Set.of("leader", "follower", "observer", "standalone");
+    private static final Set<String> LEADING_MODES = Set.of("leader", "standalone");
+    private static final int PROBE_TIMEOUT_MS = 1000;
+    private static final long POLL_MS = 100;
+    private static final Logger log = LoggerFactory.getLogger(ZooKeeperProcessEnsemble.class);
+
+    /**
+     * Told about the ensemble's processes, for example to record their pids where another process can find
+     * them. Methods have no-op defaults.
+     */
+    public interface Listener {
+        /**
+         * {@link #start()} is about to start the servers; nothing has been started yet. Called with the
+         * ensemble's lock held. An exception fails the start, which then stops nothing and does not call {@link
+         * #stopped()}.
+         */
+        default void starting() throws IOException {}
+
+        /**
+         * Server {@code server}'s process was started, by {@link #start()} or {@link #restart(int)}, before it
+         * is waited for. Called with the ensemble's lock held. An exception fails that start or restart.
+         */
+        default void launched(int server, long pid, int clientPort) throws IOException {}
+
+        /**
+         * Every process this ensemble started has exited, after {@link #close()}, a failed {@link #start()} or
+         * the shutdown hook stopped them. Not called if some process did not exit, nor after {@link
+         * #detach()}. The shutdown hook calls it from its own thread without the ensemble's lock.
+         */
+        default void stopped() throws IOException {}
+    }
+
+    private enum State {
+        LATENT,
+        STARTED,
+        DETACHED,
+        CLOSED
+    }
+
+    private final Path dir;
+    private final int size;
+    private final int basePort;
+    private final Duration startTimeout;
+    private final Duration tickTime;
+    private final int initLimit;
+    private final int syncLimit;
+    private final Duration maxSessionTimeout;
+    private final boolean forceSync;
+    private final int maxClientConnections;
+    private final String heap;
+    private final String serverLogLevel;
+    private final Listener listener;
+    /** Every process ever started, for close() and the shutdown hook (which does not take the lock). */
+    private final List<Process> launched = new CopyOnWriteArrayList<>();
+    // Guarded by this.
+    private final Process[] processes;
+    private final int[] clientPorts;
+    private final int[] quorumPorts;
+    private final int[] electionPorts;
+    private State state = State.LATENT;
+    private Thread shutdownHook;
+
+    private ZooKeeperProcessEnsemble(Builder builder) {
+        this.dir = builder.dir;
+        this.size = builder.servers;
+        this.basePort = builder.basePort;
+        this.startTimeout = builder.startTimeout;
+        this.tickTime = builder.tickTime;
+        this.initLimit = builder.initLimit;
+        this.syncLimit = builder.syncLimit;
+        this.maxSessionTimeout = builder.maxSessionTimeout;
+        this.forceSync = builder.forceSync;
+        this.maxClientConnections = builder.maxClientConnections;
+        this.heap = builder.heap;
+        this.serverLogLevel = builder.serverLogLevel;
+        this.listener = builder.listener;
+        this.processes = new Process[size];
+        this.clientPorts = new int[size];
+        this.quorumPorts = new int[size];
+        this.electionPorts = new int[size];
+    }
+
+    /**
+     * A builder for an ensemble whose files live under {@code dir} (created if missing). Defaults: 3 servers,
+     * free ports, a 60 s start timeout, tickTime 500 ms, initLimit 10, syncLimit 5, maxSessionTimeout 60 s,
+     * fsync on, at most 60 connections per client address, {@code -Xmx256m}, server logs at INFO.
+     */
+    public static Builder builder(Path dir) {
+        return new Builder(dir);
+    }
+
+    /** Builds a {@link ZooKeeperProcessEnsemble}; {@link #build()} checks the options together. Not thread-safe. */
+    public static final class Builder {
+        private final Path dir;
+        private int servers = 3;
+        private int basePort = 0;
+        private Duration startTimeout = DEFAULT_START_TIMEOUT;
+        private Duration tickTime = Duration.ofMillis(500);
+        private int initLimit = 10;
+        private int syncLimit = 5;
+        private Duration maxSessionTimeout = Duration.ofSeconds(60);
+        private boolean forceSync = true;
+        private int maxClientConnections = 60;
+        private String heap = "256m";
+        private String serverLogLevel = "INFO";
+        private Listener listener = new Listener() {};
+
+        private Builder(Path dir) {
+            Preconditions.checkNotNull(dir, "dir");
+            this.dir = dir.toAbsolutePath().normalize();
+        }
+
+        /** Number of servers, {@code 1..MAX_SERVERS}; 1 runs a standalone server. Default 3. */
+        public Builder servers(int servers) {
+            Preconditions.checkArgument(
+                    servers >= 1 && servers <= MAX_SERVERS,
+                    "servers must be between 1 and %s, was %s",
+                    MAX_SERVERS,
+                    servers);
+            this.servers = servers;
+            return this;
+        }
+
+        /** The first client port (see the class comment for the layout), or 0 for free ports. Default 0. */
+        public Builder basePort(int basePort) {
+            Preconditions.checkArgument(basePort >= 0, "base port must be >= 0, was %s", basePort);
+            this.basePort = basePort;
+            return this;
+        }
+
+        /** How long {@link #start()} and {@link #restart(int)} wait for the servers to serve. Default 60 s. */
+        public Builder startTimeout(Duration timeout) {
+            this.startTimeout = positive(timeout, "start timeout");
+            return this;
+        }
+
+        /**
+         * ZooKeeper's {@code tickTime}, whole milliseconds. Sessions expire at most one tick after their timeout
+         * (servers check expiry in tick-sized buckets), and servers clamp a session timeout to at least 2 ticks.
+         * Default 500 ms.
+         */
+        public Builder tickTime(Duration tickTime) {
+            this.tickTime = positive(tickTime, "tickTime");
+            return this;
+        }
+
+        /** ZooKeeper's {@code initLimit}, in ticks. Default 10. */
+        public Builder initLimit(int ticks) {
+            Preconditions.checkArgument(ticks >= 1, "initLimit must be >= 1, was %s", ticks);
+            this.initLimit = ticks;
+            return this;
+        }
+
+        /** ZooKeeper's {@code syncLimit}, in ticks. Default 5. */
+        public Builder syncLimit(int ticks) {
+            Preconditions.checkArgument(ticks >= 1, "syncLimit must be >= 1, was %s", ticks);
+            this.syncLimit = ticks;
+            return this;
+        }
+
+        /** ZooKeeper's {@code maxSessionTimeout}: longer session timeouts are clamped to it. Default 60 s. */
+        public Builder maxSessionTimeout(Duration timeout) {
+            this.maxSessionTimeout = positive(timeout, "maxSessionTimeout");
+            return this;
+        }
+
+        /** ZooKeeper's {@code forceSync}: whether the servers fsync their transaction log. Default true. */
+        public Builder forceSync(boolean forceSync) {
+            this.forceSync = forceSync;
+            return this;
+        }
+
+        /** ZooKeeper's {@code maxClientCnxns} per client address; 0 for no limit. Default 60. */
+        public Builder maxClientConnections(int connections) {
+            Preconditions.checkArgument(connections >= 0, "maxClientConnections must be >= 0, was %s", connections);
+            this.maxClientConnections = connections;
+            return this;
+        }
+
+        /** Each server JVM's maximum heap, as for {@code -Xmx} (for example {@code 512m}). Default 256m. */
+        public Builder heap(String heap) {
+            Preconditions.checkArgument(
+                    heap != null && heap.matches("[0-9]+[kKmMgG]?"), "heap must look like 512m, was %s", heap);
+            this.heap = heap;
+            return this;
+        }
+
+        /** The level of the servers' {@code server.log} (logback: TRACE, DEBUG, INFO, WARN, ERROR). Default INFO. */
+        public Builder serverLogLevel(String level) {
+            Preconditions.checkArgument(
+                    level != null && level.matches("TRACE|DEBUG|INFO|WARN|ERROR|OFF"),
+                    "server log level must be one of TRACE, DEBUG, INFO, WARN, ERROR, OFF; was %s",
+                    level);
+            this.serverLogLevel = level;
+            return this;
+        }
+
+        /** Told about started and stopped processes. Default: none. */
+        public Builder listener(Listener listener) {
+            this.listener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        /**
+         * @throws IllegalArgumentException if the base port leaves no room for every server's three ports, or
+         *     maxSessionTimeout is shorter than ZooKeeper's minimum session timeout (2 ticks)
+         */
+        public ZooKeeperProcessEnsemble build() {
+            Optional<String> bad = basePortOutOfRange(basePort, servers);
+            Preconditions.checkArgument(bad.isEmpty(), "%s", bad.orElse(""));
+            Preconditions.checkArgument(
+                    maxSessionTimeout.compareTo(tickTime.multipliedBy(2)) >= 0,
+                    "maxSessionTimeout %s is shorter than 2 ticks of %s",
+                    maxSessionTimeout,
+                    tickTime);
+            return new ZooKeeperProcessEnsemble(this);
+        }
+
+        private static Duration positive(Duration duration, String what) {
+            Preconditions.checkArgument(
+                    duration != null && duration.toMillis() > 0, "%s must be >= 1 ms, was %s", what, duration);
+            return duration;
+        }
+    }
+
+    /**
+     * Starts every server and returns once all of them serve and one leads the quorum. On failure (a port in
+     * use, a server process that exits, no quorum within the start timeout) it stops whatever it started and
+     * throws; the ensemble is then closed.
+     *
+     * @throws IOException if the ensemble cannot be started; the message names the log to read
+     * @throws IllegalStateException if called more than once
+     */
+    public synchronized void start() throws IOException, InterruptedException {
+        Preconditions.checkState(state == State.LATENT, "Cannot be started more than once");
+        state = State.STARTED;
+        boolean started = false;
+        try {
+            Files.createDirectories(dir);
+            listener.starting();
+            assignPorts();
+            writeFiles();
+            registerShutdownHook();
+            long deadline = ChildJvms.deadline(startTimeout);
+            for (int server = 1; server <= size; server++) {
+                launch(server);
+            }
+            int leader = awaitQuorum(allServers(), deadline, "start");
+            started = true;
+            log.info("ZooKeeper ensemble in {} serves at {}; quorum leader server.{}", dir, connectString(), leader);
+        } finally {
+            if (!started) {
+                abortStart();
+            }
+        }
+    }
+
+    private void abortStart() {
+        state = State.CLOSED;
+        removeShutdownHook();
+        try {
+            stopLaunched();
+        } catch (IOException e) {
+            log.warn("could not stop every ZooKeeper server after a failed start in {}", dir, e);
+        }
+    }
+
+    /** The servers' addresses for a ZooKeeper or Curator client: {@code 127.0.0.1:P1,127.0.0.1:P2,...}. */
+    public synchronized String connectString() {
+        checkPortsAssigned();
+        return Arrays.stream(clientPorts).mapToObj(p -> LOOPBACK + ":" + p).collect(Collectors.joining(","));
+    }
+
+    /** The number of servers. */
+    public int servers() {
+        return size;
+    }
+
+    /** The directory holding the servers' configuration, data and logs. */
+    public Path directory() {
+        return dir;
+    }
+
+    /** The directory of server {@code server} (1-based): {@code zk-N} under {@link #directory()}. */
+    public Path serverDirectory(int server) {
+        checkServer(server);
+        return serverDir(server);
+    }
+
+    /** The client port of server {@code server} (1-based). */
+    public synchronized int clientPort(int server) {
+        checkServer(server);
+        checkPortsAssigned();
+        return clientPorts[server - 1];
+    }
+
+    /** The pid of server {@code server}'s current process (after {@link #restart(int)}, the new one). */
+    public synchronized long pid(int server) {
+        checkServer(server);
+        Preconditions.checkState(processes[server - 1] != null, "server %s was never started", server);
+        return processes[server - 1].pid();
+    }
+
+    /** True if server {@code server}'s current process is alive. */
+    public synchronized boolean isRunning(int server) {
+        checkServer(server);
+        return processes[server - 1] != null && processes[server - 1].isAlive();
+    }
+
+    /**
+     * The server that leads the quorum, waiting (up to the start timeout) until a majority serves with one
+     * leader, for example while the servers re-elect after the leader was killed. With one server, that
+     * server.
+     *
+     * @throws IOException if no quorum forms in time
+     */
+    public synchronized int quorumLeader() throws IOException, InterruptedException {
+        checkStarted();
+        return awaitQuorum(Set.of(), ChildJvms.deadline(startTimeout), "quorum leader");
+    }
+
+    /**
+     * SIGKILLs server {@code server}'s process (no shutdown of any kind, like a crash) and waits for it to
+     * exit. Its data stays; {@link #restart(int)} brings it back.
+     *
+     * @throws IllegalStateException if the server is not running
+     * @throws IOException if the process has not exited 10 s after SIGKILL
+     */
+    public synchronized void kill(int server) throws IOException, InterruptedException {
+        checkStarted();
+        checkServer(server);
+        Process process = processes[server - 1];
+        Preconditions.checkState(
+                process != null && process.isAlive(), "server %s (pid %s) is not running", server, pidOf(process));
+        process.destroyForcibly();
+        if (!process.waitFor(ChildJvms.EXIT_AFTER_KILL.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new IOException("server " + server + " (pid " + process.pid() + ") did not exit within "
+                    + ChildJvms.EXIT_AFTER_KILL.toSeconds() + " s of SIGKILL");
+        }
+        log.info("killed server.{} (pid {})", server, process.pid());
+    }
+
+    /**
+     * Starts server {@code server} again on the same ports and data, first stopping its process if it is still
+     * alive (SIGTERM, then SIGKILL after 5 s). Returns once the server serves again, which needs a majority of
+     * the ensemble alive.
+     *
+     * @throws IOException if the server does not serve within the start timeout; its process is left running
+     *     and {@link #close()} still stops it
+     */
+    public synchronized void restart(int server) throws IOException, InterruptedException {
+        checkStarted();
+        checkServer(server);
+        Process old = processes[server - 1];
+        if (old != null && old.isAlive()) {
+            ChildJvms.stop(List.of(old.toHandle()), STOP_GRACE);
+        }
+        long deadline = ChildJvms.deadline(startTimeout);
+        launch(server);
+        awaitQuorum(Set.of(server), deadline, "restart of server " + server);
+        log.info("restarted server.{} (pid {})", server, processes[server - 1].pid());
+    }
+
+    /**
+     * Hands the running servers over to whoever recorded their pids: {@link #close()} and the shutdown hook no
+     * longer stop them. Instance methods other than the getters may no longer be called.
+     */
+    public synchronized void detach() {
+        Preconditions.checkState(state == State.STARTED, "only a started ensemble can be detached (it is %s)", state);
+        state = State.DETACHED;
+        removeShutdownHook();
+        log.info("detached the ZooKeeper ensemble in {}", dir);
+    }
+
+    /** Completes when every process started so far has exited. */
+    public CompletableFuture<Void> allExited() {
+        return CompletableFuture.allOf(launched.stream().map(Process::onExit).toArray(CompletableFuture[]::new));
+    }
+
+    /**
+     * Stops every server process this ensemble started (SIGTERM, then SIGKILL after 5 s), waits for each to
+     * exit and then tells the listener; the data stays. Idempotent; a no-op before {@link #start()} and after
+     * {@link #detach()}.
+     *
+     * @throws IOException if some process did not exit (the listener is then not told)
+     * @throws InterruptedIOException if interrupted; every process still alive has then been sent SIGKILL
+     */
+    @Override
+    public synchronized void close() throws IOException {
+        State was = state;
+        state = State.CLOSED;
+        if (was != State.STARTED) {
+            return;
+        }
+        removeShutdownHook();
+        stopLaunched();
+        log.info("stopped the ZooKeeper ensemble in {}", dir);
+    }
+
+    @Override
+    public synchronized String toString() {
+        return "ZooKeeperProcessEnsemble{dir=" + dir + ", servers=" + size + ", state=" + state + "}";
+    }
+
+    /**
+     * Stops the ZooKeeper server processes among {@code pids}, for example ones recorded by another process
+     * that has since died: SIGTERM, then SIGKILL after 5 s, waiting for each to exit. A pid is only signalled
+     * if it is alive and {@link #isServerProcess(ProcessHandle)}, so a pid reused by an unrelated process is
+     * left alone.
+     *
+     * @return the pids that were stopped
+     * @throws IOException if some process did not exit
+     */
+    public static List<Long> stopServers(Collection<Long> pids) throws IOException, InterruptedException {
+        List<ProcessHandle> handles = new ArrayList<>();
+        for (long pid : pids) {
+            Optional<ProcessHandle> handle = ProcessHandle.of(pid);
+            if (handle.isEmpty() || !handle.get().isAlive()) {
+                continue;
+            }
+            if (!isServerProcess(handle.get())) {
+                log.warn("pid {} is not a ZooKeeper server process now; left alone", pid);
+                continue;
+            }
+            handles.add(handle.get());
+        }
+        ChildJvms.stop(handles, STOP_GRACE);
+        return handles.stream().map(ProcessHandle::pid).collect(Collectors.toList());
+    }
+
+    /** True if the process is alive, not this JVM, and its command line names ZooKeeper's {@code QuorumPeerMain}. */
+    public static boolean isServerProcess(ProcessHandle handle) {
+        return handle.isAlive()
+                && handle.pid() != ProcessHandle.current().pid()
+                && handle.info()
+                        .commandLine()
+                        .map(line -> line.contains("QuorumPeerMain"))
+                        .orElse(false);
+    }
+
+    /**
+     * Asks the server on {@code 127.0.0.1:clientPort} with the {@code srvr} four-letter word. Never throws: a
+     * connection failure or a timeout is empty.
+     */
+    public static Optional<String> srvr(int clientPort, int timeoutMs) {
+        try {
+            return Optional.of(FourLetterWordMain.send4LetterWord(LOOPBACK, clientPort, "srvr", false, timeoutMs));
+        } catch (IOException | X509Exception.SSLContextException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * The value of the {@code Mode:} line of a {@code srvr} answer ({@code leader}, {@code follower}, {@code
+     * observer}, {@code standalone}, {@code read-only}); empty if there is none, which a server answers while it
+     * is not serving requests.
+     */
+    public static Optional<String> modeOf(String srvrAnswer) {
+        if (srvrAnswer == null) {
+            return Optional.empty();
+        }
+        return srvrAnswer
+                .lines()
+                .map(String::strip)
+                .filter(line -> line.startsWith("Mode:"))
+                .map(line -> line.substring("Mode:".length()).strip())
+                .findFirst();
+    }
+
+    /**
+     * Why {@code basePort} cannot be used for {@code servers} servers, checked without binding: out of range.
+     * Empty if usable; 0 (free ports) is always usable.
+     */
+    public static Optional<String> basePortOutOfRange(int basePort, int servers) {
+        if (basePort == 0) {
+            return Optional.empty();
+        }
+        int last = basePort + ELECTION_PORT_OFFSET + servers - 1;
+        if (basePort < 1 || last > 65535) {
+            return Optional.of("base port " + basePort + " is unusable: " + servers + " servers need ports " + basePort
+                    + ".." + last + ", and ports end at 65535");
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Why {@code basePort} cannot be used for {@code servers} servers: out of range, or one of the ports cannot
+     * be bound on 127.0.0.1 now. Empty if usable; 0 (free ports) is always usable. The check is racy by nature:
+     * another process can take a port before the servers bind it.
+     */
+    public static Optional<String> unusableBasePort(int basePort, int servers) {
+        Optional<String> outOfRange = basePortOutOfRange(basePort, servers);
+        if (outOfRange.isPresent() || basePort == 0) {
+            return outOfRange;
+        }
+        for (Map.Entry<Integer, String> port : portLayout(basePort, servers).entrySet()) {
+            try (ServerSocket socket = new ServerSocket()) {
+                socket.setReuseAddress(true);
+                socket.bind(new InetSocketAddress(LOOPBACK, port.getKey()));
+            } catch (IOException e) {
+                return Optional.of("base port " + basePort + " is unusable: " + LOOPBACK + ":" + port.getKey() + " ("
+                        + port.getValue() + ") cannot be bound: " + e.getMessage());
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static Map<Integer, String> portLayout(int basePort, int servers) {
+        Map<Integer, String> layout = new LinkedHashMap<>();
+        for (int server = 1; server <= servers; server++) {
+            layout.put(basePort + server - 1, "client port of server " + server);
+            layout.put(basePort + QUORUM_PORT_OFFSET + server - 1, "quorum port of server " + server);
+            layout.put(basePort + ELECTION_PORT_OFFSET + server - 1, "election port of server " + server);
+        }
+        return layout;
+    }
+
+    private void assignPorts() throws IOException {
+        if (basePort == 0) {
+            List<ServerSocket> sockets = new ArrayList<>();
+            try {
+                for (int i = 0; i < 3 * size; i++) {
+                    ServerSocket socket = new ServerSocket();
+                    sockets.add(socket);
+                    socket.bind(new InetSocketAddress(LOOPBACK, 0));
+                }
+                for (int i = 0; i < size; i++) {
+                    clientPorts[i] = sockets.get(3 * i).getLocalPort();
+                    quorumPorts[i] = sockets.get(3 * i + 1).getLocalPort();
+                    electionPorts[i] = sockets.get(3 * i + 2).getLocalPort();
+                }
+            } finally {
+                for (ServerSocket socket : sockets) {
+                    socket.close();
+                }
+            }
+            return;
+        }
+        Optional<String> unusable = unusableBasePort(basePort, size);
+        if (unusable.isPresent()) {
+            throw new BindException(unusable.get());
+        }
+        for (int i = 0; i < size; i++) {
+            clientPorts[i] = basePort + i;
+            quorumPorts[i] = basePort + QUORUM_PORT_OFFSET + i;
+            electionPorts[i] = basePort + ELECTION_PORT_OFFSET + i;
+        }
+    }
+
+    private void writeFiles() throws IOException {
+        Files.writeString(
+                dir.resolve(LOGBACK_FILE),
+                String.join(
+                        "\n",
+                        "<configuration>",
+                        "  <appender name=\"FILE\" class=\"ch.qos.logback.core.FileAppender\">",
+                        "    <file>${tenure.zk.log}</file>",
+                        "    <append>true</append>",
+                        "    <encoder><pattern>%d{ISO8601} %-5level [%thread] %logger{36} - %msg%n</pattern></encoder>",
+                        "  </appender>",
+                        "  <root level=\"" + serverLogLevel + "\"><appender-ref ref=\"FILE\"/></root>",
+                        "</configuration>",
+                        ""),
+                StandardCharsets.UTF_8);
+        StringBuilder servers = new StringBuilder();
+        for (int i = 0; i < size; i++) {
+            servers.append("server.")
+                    .append(i + 1)
+                    .append('=')
+                    .append(LOOPBACK)
+                    .append(':')
+                    .append(quorumPorts[i])
+                    .append(':')
+                    .append(electionPorts[i])
+                    .append(';')
+                    .append(LOOPBACK)
+                    .append(':')
+                    .append(clientPorts[i])
+                    .append('\n');
+        }
+        for (int server = 1; server <= size; server++) {
+            Path serverDir = serverDir(server);
+            Path data = serverDir.resolve("data");
+            Files.createDirectories(data);
+            Files.writeString(data.resolve("myid"), server + "\n", StandardCharsets.US_ASCII);
+            String config = "# Written by Tenure's ZooKeeperProcessEnsemble at every start.\n"
+                    + "tickTime=" + tickTime.toMillis() + "\n"
+                    + "initLimit=" + initLimit + "\n"
+                    + "syncLimit=" + syncLimit + "\n"
+                    + "maxSessionTimeout=" + maxSessionTimeout.toMillis() + "\n"
+                    + "forceSync=" + (forceSync ? "yes" : "no") + "\n"
+                    + "maxClientCnxns=" + maxClientConnections + "\n"
+                    // Forward slashes: java.util.Properties would read a backslash as an escape.
+                    + "dataDir=" + data.toString().replace('\\', '/') + "\n"
+                    + "clientPort=" + clientPorts[server - 1] + "\n"
+                    + "clientPortAddress=" + LOOPBACK + "\n"
+                    + "4lw.commands.whitelist=*\n"
+                    + "admin.enableServer=false\n"
+                    + servers;
+            Files.writeString(serverDir.resolve("zoo.cfg"), config, StandardCharsets.UTF_8);
+        }
+    }
+
+    private void launch(int server) throws IOException {
+        Path serverDir = serverDir(server);
+        List<String> command = List.of(
+                ChildJvms.javaExecutable(),
+                "-Xmx" + heap,
+                "-Djava.net.preferIPv4Stack=true",
+                "-Dlogback.configurationFile=" + dir.resolve(LOGBACK_FILE),
+                "-Dtenure.zk.log=" + serverDir.resolve("server.log"),
+                MAIN_CLASS,
+                serverDir.resolve("zoo.cfg").toString());
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .directory(serverDir.toFile())
+                .redirectErrorStream(true)
+                // A file, not a pipe: the server must outlive this JVM after detach().
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(
+                        serverDir.resolve("console.log").toFile()));
+        // The class path goes in the environment: /proc/<pid>/cmdline is read up to one page only, and a long
+        // -cp would push QuorumPeerMain out of ProcessHandle.Info#commandLine, which isServerProcess checks.
+        builder.environment().put("CLASSPATH", ChildJvms.childClassPath());
+        Process process = builder.start();
+        process.getOutputStream().close();
+        launched.add(process);
+        processes[server - 1] = process;
+        log.info("started server.{} (pid {}, client port {})", server, process.pid(), clientPorts[server - 1]);
+        listener.launched(server, process.pid(), clientPorts[server - 1]);
+    }
+
+    /**
+     * Polls every server with {@code srvr} until a majority serves with exactly one leader and every server in
+     * {@code mustServe} serves; returns the leader. Fails fast if a process in {@code mustServe} exits. Polling:
+     * another process's mode has no event to wait on.
+     */
+    private int awaitQuorum(Set<Integer> mustServe, long deadline, String what)
+            throws IOException, InterruptedException {
+        int majority = size / 2 + 1;
+        while (true) {
+            for (int server : mustServe) {
+                Process process = processes[server - 1];
+                if (process != null && !process.isAlive()) {
+                    throw new IOException("server " + server + " (pid " + process.pid() + ") exited with code "
+                            + process.exitValue() + " during " + what + "; see " + serverDir(server)
+                            + "/server.log and console.log");
+                }
+            }
+            Map<Integer, String> modes = new LinkedHashMap<>();
+            for (int server = 1; server <= size; server++) {
+                Process process = processes[server - 1];
+                modes.put(
+                        server,
+                        process != null && process.isAlive()
+                                ? srvr(clientPorts[server - 1], PROBE_TIMEOUT_MS)
+                                        .map(answer -> modeOf(answer).orElse("not-serving"))
+                                        .orElse("no-answer")
+                                : "no-answer");
+            }
+            List<Integer> leaders = modes.entrySet().stream()
+                    .filter(e -> LEADING_MODES.contains(e.getValue()))
+                    .map(Map.Entry::getKey)
+                    .collect(Collectors.toList());
+            long serving =
+                    modes.values().stream().filter(SERVING_MODES::contains).count();
+            boolean required = mustServe.stream().allMatch(s -> SERVING_MODES.contains(modes.get(s)));
+            if (leaders.size() == 1 && serving >= majority && required) {
+                return leaders.get(0);
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                throw new IOException("no ZooKeeper quorum for " + what + " within " + startTimeout.toSeconds()
+                        + " s (modes: " + describe(modes) + "); see " + dir + "/zk-N/server.log");
+            }
+            Thread.sleep(POLL_MS);
+        }
+    }
+
+    /** Stops every launched process still alive, then tells the listener if any process was ever launched. */
+    private void stopLaunched() throws IOException {
+        List<ProcessHandle> alive = launched.stream()
+                .filter(Process::isAlive)
+                .map(Process::toHandle)
+                .collect(Collectors.toList());
+        try {
+            ChildJvms.stop(alive, STOP_GRACE);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while stopping the ZooKeeper servers in " + dir
+                    + "; sent SIGKILL to every one still alive");
+        }
+        if (!launched.isEmpty()) {
+            listener.stopped();
+        }
+    }
+
+    private void registerShutdownHook() {
+        Thread hook = new Thread(
+                () -> {
+                    try {
+                        stopLaunched();
+                    } catch (IOException | RuntimeException e) {
+                        System.err.println("could not stop the ZooKeeper servers in " + dir + " (" + e + "); pids "
+                                + launched.stream().map(Process::pid).collect(Collectors.toList()));
+                    }
+                },
+                "zk-ensemble-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        shutdownHook = hook;
+    }
+
+    private void removeShutdownHook() {
+        if (shutdownHook == null) {
+            return;
+        }
+        try {
+            Runtime.getRuntime().removeShutdownHook(shutdownHook);
+        } catch (IllegalStateException e) {
+            // The JVM is shutting down and the hook is running or about to run: let it.
+        }
+        shutdownHook = null;
+    }
+
+    private Path serverDir(int server) {
+        return dir.resolve("zk-" + server);
+    }
+
+    private Set<Integer> allServers() {
+        return IntStream.rangeClosed(1, size).boxed().collect(Collectors.toSet());
+    }
+
+    private void checkStarted() {
+        Preconditions.checkState(state == State.STARTED, "the ensemble is %s, not started", state);
+    }
+
+    private void checkServer(int server) {
+        Preconditions.checkArgument(server >= 1 && server <= size, "server must be in 1..%s, was %s", size, server);
+    }
+
+    private void checkPortsAssigned() {
+        Preconditions.checkState(clientPorts[0] != 0, "ports are assigned by start()");
+    }
+
+    private static long pidOf(Process process) {
+        return process == null ? -1 : process.pid();
+    }
+
+    private static String describe(Map<Integer, String> modes) {
+        return modes.entrySet().stream()
+                .map(e -> "server." + e.getKey() + "=" + e.getValue())
+                .collect(Collectors.joining(", "));
+    }
+}
