@@ -20,7 +20,7 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * The demo application's key-value service as it ships: {@code java -jar demo-app.jar node ...} processes, one per
- * replica, on 127.0.0.1 (load goes through {@link KeepAliveHttp}). Not thread-safe;
+ * replica, on 127.0.0.1 (load goes through {@link AsyncHttpLoad}). Not thread-safe;
  * {@link #close()} stops every process it started.
  */
 final class DemoNodes implements AutoCloseable {
@@ -43,10 +43,15 @@ final class DemoNodes implements AutoCloseable {
             for (String id : ids) {
                 int httpPort = freePort();
                 int replPort = freePort();
-                List<String> cmd = new ArrayList<>(List.of(
-                        ChildJvms.javaExecutable(),
-                        "-Xmx" + heap,
-                        "-Xms" + heap,
+                List<String> cmd = new ArrayList<>(List.of(ChildJvms.javaExecutable(), "-Xmx" + heap, "-Xms" + heap));
+                // The same extra JVM options as the replica processes (for profiling), "{start}" the node's id.
+                for (String x :
+                        System.getProperty("tenure.bench.replicaJvmOptions", "").split("\\s+")) {
+                    if (!x.isBlank()) {
+                        cmd.add(x.replace("{start}", id));
+                    }
+                }
+                cmd.addAll(List.of(
                         "-jar",
                         demoJar.toString(),
                         "node",

@@ -453,9 +453,9 @@ final class ProcessBench {
             int readers = 64;
             int writers = Math.max(readers, Collections.max(cfg.httpInflight()));
             ArrayNode writes = result.putArray("http_writes");
-            try (KeepAliveHttp toLeader = new KeepAliveHttp(demo.url(leader), writers);
-                    KeepAliveHttp readLeader = new KeepAliveHttp(demo.url(leader), readers);
-                    KeepAliveHttp toFollower = new KeepAliveHttp(demo.url(follower), readers)) {
+            try (AsyncHttpLoad toLeader = new AsyncHttpLoad(demo.url(leader), writers);
+                    AsyncHttpLoad readLeader = new AsyncHttpLoad(demo.url(leader), readers);
+                    AsyncHttpLoad toFollower = new AsyncHttpLoad(demo.url(follower), readers)) {
                 for (int n : cfg.httpInflight()) {
                     say("HTTP PUT, %d in flight, to the leader %s", n, leader);
                     Results.Side s = Results.Side.of(
