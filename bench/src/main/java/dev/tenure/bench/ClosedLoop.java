@@ -54,8 +54,16 @@ final class ClosedLoop {
      * @param unmeasuredErrors failures completed outside it (warm-up, drain)
      * @param interval the measured interval
      * @param firstError the first failure seen (warm-up included), or null
+     * @param ioStallMicros how long the whole machine was stalled on IO during the interval ({@link IoPressure}),
+     *     or -1 where unknown
      */
-    record Outcome(Histogram latencies, long errors, long unmeasuredErrors, Duration interval, Throwable firstError) {
+    record Outcome(
+            Histogram latencies,
+            long errors,
+            long unmeasuredErrors,
+            Duration interval,
+            Throwable firstError,
+            long ioStallMicros) {
         long successes() {
             return latencies.getTotalCount();
         }
@@ -122,17 +130,35 @@ final class ClosedLoop {
                 int writer = w;
                 driver.execute(() -> issue(writer));
             }
+            // Read the IO stall counter at the edges of the measured interval (a measurement, not a hand-off).
+            long ioAtStart = readIoPressureAt(measureStart);
+            long ioAtEnd = readIoPressureAt(measureEnd);
+            long ioStall = ioAtStart < 0 || ioAtEnd < 0 ? -1 : ioAtEnd - ioAtStart;
             long waitNanos = Math.max(0, measureEnd - System.nanoTime()) + drainTimeout.toNanos();
             if (!retired.await(waitNanos, TimeUnit.NANOSECONDS)) {
                 throw new TimeoutException(retired.getCount() + " of " + inflight
                         + " writers still had an operation outstanding " + drainTimeout + " after the run");
             }
             return new Outcome(
-                    recorder.getIntervalHistogram(), errors.get(), unmeasuredErrors.get(), interval, firstError.get());
+                    recorder.getIntervalHistogram(),
+                    errors.get(),
+                    unmeasuredErrors.get(),
+                    interval,
+                    firstError.get(),
+                    ioStall);
         } finally {
             driver.shutdownNow();
             driver.awaitTermination(5, TimeUnit.SECONDS);
         }
+    }
+
+    /** Waits until {@code nanoTime} (a point of the run's schedule), then reads {@link IoPressure}. */
+    private static long readIoPressureAt(long nanoTime) throws InterruptedException {
+        long left;
+        while ((left = nanoTime - System.nanoTime()) > 0) {
+            TimeUnit.NANOSECONDS.sleep(left);
+        }
+        return IoPressure.fullStallMicros();
     }
 
     /** Driver thread. */

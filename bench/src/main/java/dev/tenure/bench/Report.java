@@ -173,6 +173,9 @@ final class Report {
         number(n, "max_us", s.maxMicros());
         n.put("errors", s.errors());
         n.put("unmeasured_errors", s.unmeasuredErrors());
+        if (s.ioStallPercent() >= 0) {
+            number(n, "io_stall_pct", s.ioStallPercent());
+        }
         if (s.firstError() != null) {
             n.put("first_error", s.firstError());
         }

@@ -25,7 +25,8 @@ final class Results {
             double maxMicros,
             long errors,
             long unmeasuredErrors,
-            String firstError) {
+            String firstError,
+            double ioStallPercent) {
 
         static Side of(String system, ClosedLoop.Outcome o) {
             Histogram h = o.latencies();
@@ -39,7 +40,10 @@ final class Results {
                     micros(h.getMaxValue()),
                     o.errors(),
                     o.unmeasuredErrors(),
-                    o.firstError() == null ? null : o.firstError().toString());
+                    o.firstError() == null ? null : o.firstError().toString(),
+                    o.ioStallMicros() < 0
+                            ? -1
+                            : 100.0 * o.ioStallMicros() / (o.interval().toNanos() / 1000.0));
         }
 
         private static double micros(long nanos) {

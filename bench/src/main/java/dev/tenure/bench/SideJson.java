@@ -23,6 +23,9 @@ final class SideJson {
         n.put("max_us", s.maxMicros());
         n.put("errors", s.errors());
         n.put("unmeasured_errors", s.unmeasuredErrors());
+        if (s.ioStallPercent() >= 0) {
+            n.put("io_stall_pct", Math.round(s.ioStallPercent() * 10) / 10.0);
+        }
         if (s.firstError() != null) {
             n.put("first_error", s.firstError());
         }

@@ -65,6 +65,10 @@ class BenchSmokeTest {
                 assertTrue(s.path("p50_us").asDouble() <= s.path("p99_us").asDouble(), side + ": " + level);
                 assertTrue(s.path("p99_us").asDouble() <= s.path("p999_us").asDouble(), side + ": " + level);
                 assertEquals(0, s.path("errors").asLong(), side + ": " + level);
+                if (java.nio.file.Files.isReadable(java.nio.file.Path.of("/proc/pressure/io"))) {
+                    double stall = s.path("io_stall_pct").asDouble(-1);
+                    assertTrue(stall >= 0 && stall <= 110, "IO stall share of the interval: " + level);
+                }
             }
             assertTrue(level.path("ratio_ops_per_s").asDouble() > 0, level.toString());
         }
