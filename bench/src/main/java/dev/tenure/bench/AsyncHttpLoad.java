@@ -127,6 +127,9 @@ final class AsyncHttpLoad implements AutoCloseable {
             if (done == null) {
                 return;
             }
+            if (!io.netty.handler.codec.http.HttpUtil.isKeepAlive(answer)) {
+                ctx.close(); // the next request of this writer opens a new connection
+            }
             int code = answer.status().code();
             done.completed(
                     code == 200

@@ -17,7 +17,9 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -42,6 +44,13 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(HttpConnection.class);
     private static final ObjectMapper json = new ObjectMapper();
     private static final long DISCARD_LIMIT = 16L << 20;
+    /** A body buffer starts this small and grows with what arrives, up to the route's limit. */
+    private static final int INITIAL_BODY_BYTES = 8 * 1024;
+    /**
+     * Written past the HTTP encoder, which counts every response it encodes against a request (a 1xx through it
+     * would shift the HEAD bookkeeping of pipelined requests by one).
+     */
+    private static final byte[] CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
 
     private final Router routes;
     private final ArrayDeque<Object> backlog = new ArrayDeque<>();
@@ -70,18 +79,49 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
             ReferenceCountUtil.release(msg);
             return;
         }
-        if (awaiting || !backlog.isEmpty()) {
+        if (paused(ctx) || !backlog.isEmpty()) {
             backlog.add(msg);
             ctx.channel().config().setAutoRead(false);
             return;
         }
-        process(ctx, msg);
+        process(ctx, msg, false);
     }
 
-    private void process(ChannelHandlerContext ctx, Object msg) {
+    /**
+     * Whether requests must wait: a reply is pending, or the client does not read its answers (the outbound
+     * buffer is above its high-water mark), so that a client never makes the server hold more than a bounded
+     * amount of answers.
+     */
+    private boolean paused(ChannelHandlerContext ctx) {
+        return awaiting || !ctx.channel().isWritable();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+        if (ctx.channel().isWritable()) {
+            resume(ctx);
+        }
+        super.channelWritabilityChanged(ctx);
+    }
+
+    /**
+     * Closes a connection that sent nothing for the idle time, unless it waits for a reply (a commit has its own
+     * timeout): a client that stops in the middle of a request does not hold its buffer for ever.
+     */
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof IdleStateEvent && !awaiting && backlog.isEmpty()) {
+            log.debug("closing HTTP connection {}: idle", ctx.channel().remoteAddress());
+            close(ctx);
+            return;
+        }
+        super.userEventTriggered(ctx, evt);
+    }
+
+    private void process(ChannelHandlerContext ctx, Object msg, boolean queued) {
         try {
             if (msg instanceof HttpRequest head) {
-                onHead(ctx, head);
+                onHead(ctx, head, queued);
             }
             if (msg instanceof HttpContent content && !closed) {
                 onContent(ctx, content);
@@ -91,7 +131,7 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void onHead(ChannelHandlerContext ctx, HttpRequest head) {
+    private void onHead(ChannelHandlerContext ctx, HttpRequest head, boolean queued) {
         releaseBody();
         route = null;
         discarding = false;
@@ -127,12 +167,12 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
             return;
         }
         route = r;
-        if (HttpUtil.is100ContinueExpected(head)) {
-            ctx.writeAndFlush(new DefaultFullHttpResponse(
-                    HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE, Unpooled.EMPTY_BUFFER));
+        if (HttpUtil.is100ContinueExpected(head) && !queued) {
+            // Only when read at once: a queued request's client has not waited for it (it sent more since).
+            ctx.pipeline().firstContext().writeAndFlush(Unpooled.wrappedBuffer(CONTINUE));
         }
         if (r.maxBody() > 0) {
-            int initial = (int) Math.min(r.maxBody(), length >= 0 ? length : 1024);
+            int initial = (int) Math.min(r.maxBody(), length >= 0 ? Math.min(length, INITIAL_BODY_BYTES) : 1024);
             body = ctx.alloc().heapBuffer(initial, r.maxBody());
         }
     }
@@ -155,33 +195,38 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
 
     private void onContent(ChannelHandlerContext ctx, HttpContent content) {
         boolean last = content instanceof LastHttpContent;
+        if (content.decoderResult().isFailure()) {
+            // The codec drops everything from here on: nothing more can be answered on this connection.
+            if (route != null) {
+                route = null;
+                releaseBody();
+                keepAlive = false;
+                writeReply(
+                        ctx,
+                        new HttpError(
+                                        400,
+                                        "bad_request",
+                                        String.valueOf(content.decoderResult().cause()))
+                                .reply());
+            } else {
+                closeAfterFlush(ctx);
+            }
+            return;
+        }
         if (discarding) {
             discarded += content.content().readableBytes();
             if (discarded > DISCARD_LIMIT) {
-                close(ctx);
+                closeAfterFlush(ctx);
             } else if (last) {
                 discarding = false;
                 if (!keepAlive) {
-                    close(ctx);
+                    closeAfterFlush(ctx);
                 }
             }
             return;
         }
         if (route == null) {
             return; // content after a head that was not answered: nothing to add it to
-        }
-        if (content.decoderResult().isFailure()) {
-            keepAlive = false;
-            route = null;
-            releaseBody();
-            writeReply(
-                    ctx,
-                    new HttpError(
-                                    400,
-                                    "bad_request",
-                                    String.valueOf(content.decoderResult().cause()))
-                            .reply());
-            return;
         }
         ByteBuf chunk = content.content();
         if (route.maxBody() >= 0 && chunk.isReadable()) {
@@ -223,7 +268,7 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
         } catch (HttpError e) {
             reply = CompletableFuture.completedFuture(e.reply());
         } catch (RuntimeException e) {
-            reply = CompletableFuture.completedFuture(internal(e));
+            reply = CompletableFuture.completedFuture(internal(request, e));
         }
         if (reply.isDone() && !reply.isCompletedExceptionally()) {
             writeReply(ctx, reply.join());
@@ -231,17 +276,22 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
         }
         awaiting = true;
         Router.Request req = request;
-        reply.whenComplete((answer, failure) -> ctx.executor().execute(() -> {
-            awaiting = false;
-            writeReply(ctx, failure == null ? answer : internal(failure));
-            if (failure != null) {
-                log.error("request {} {} failed", req.method(), req.rawTarget(), failure);
+        reply.whenComplete((answer, failure) -> {
+            try {
+                ctx.executor().execute(() -> {
+                    awaiting = false;
+                    writeReply(ctx, failure == null ? answer : internal(req, failure));
+                    resume(ctx);
+                });
+            } catch (RuntimeException stopped) {
+                // The server was closed (its event loop stopped) while the reply was pending: the client sees
+                // its connection end, an unknown outcome.
+                log.debug("reply to {} {} dropped: the server is closed", req.method(), req.rawTarget());
             }
-            resume(ctx);
-        }));
+        });
     }
 
-    private Reply internal(Throwable e) {
+    private static Reply internal(Router.Request request, Throwable e) {
         log.error("request {} {} failed", request.method(), request.rawTarget(), e);
         return Reply.json(500, json.createObjectNode().put("error", "internal").put("detail", String.valueOf(e)));
     }
@@ -249,10 +299,10 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
     /** Handles the requests that arrived while a reply was pending, then reads again. */
     private void resume(ChannelHandlerContext ctx) {
         Object msg;
-        while (!awaiting && !closed && (msg = backlog.poll()) != null) {
-            process(ctx, msg);
+        while (!closed && !paused(ctx) && (msg = backlog.poll()) != null) {
+            process(ctx, msg, true);
         }
-        if (!awaiting && !closed) {
+        if (!closed && !paused(ctx) && backlog.isEmpty()) {
             ctx.channel().config().setAutoRead(true);
         }
     }
@@ -285,6 +335,12 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
     private void close(ChannelHandlerContext ctx) {
         closed = true;
         ctx.close();
+    }
+
+    /** Closes once every answer already written has reached the socket. */
+    private void closeAfterFlush(ChannelHandlerContext ctx) {
+        closed = true;
+        ctx.pipeline().firstContext().writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
     }
 
     private void releaseBody() {

@@ -10,6 +10,7 @@ import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -27,8 +28,12 @@ import java.util.concurrent.atomic.AtomicReference;
  * "applied":false}) means unknown. A request that may have been applied is never answered as definitely not
  * applied.
  *
- * <p>Lifecycle: {@link #bind} binds the port and accepts no connection until {@link #start}; {@link #close} stops
- * serving (idempotent). Thread-safe.
+ * <p>Limits: a request line of 8 KiB, headers of 16 KiB, a body as large as its route allows (1 MiB for a value);
+ * a connection idle for 60 s with no reply pending is closed; a client that does not read its answers stops being
+ * read from (the answers it can hold up are bounded by the socket's high-water mark).
+ *
+ * <p>Lifecycle: {@link #bind} binds the port and takes no request until {@link #start} (the kernel may still
+ * complete connections meanwhile; they wait); {@link #close} stops serving (idempotent). Thread-safe.
  */
 public final class KvHttpApi implements AutoCloseable {
     /** Largest value accepted. */
@@ -41,6 +46,8 @@ public final class KvHttpApi implements AutoCloseable {
     private static final int MAX_REQUEST_LINE = 8 * 1024;
 
     private static final int MAX_HEADER_BYTES = 16 * 1024;
+    /** A connection that sends nothing for this long, with no reply pending, is closed. */
+    private static final int IDLE_SECONDS = 60;
 
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
@@ -77,6 +84,7 @@ public final class KvHttpApi implements AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         ch.pipeline()
+                                .addLast(new IdleStateHandler(IDLE_SECONDS, 0, 0))
                                 .addLast(new HttpServerCodec(MAX_REQUEST_LINE, MAX_HEADER_BYTES, 64 * 1024))
                                 .addLast(new HttpConnection(routes));
                     }

@@ -11,6 +11,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.timeout.IdleStateEvent;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;
@@ -24,6 +25,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -41,6 +43,15 @@ class HttpConnectionTest {
         @Override
         public Route route(Request r) {
             String path = r.rawPath();
+            if (path.startsWith("/big/")) {
+                return Route.now(body -> {
+                    handled.add(path);
+                    byte[] big = new byte[32 * 1024];
+                    byte[] n = path.substring("/big/".length()).getBytes(StandardCharsets.US_ASCII);
+                    System.arraycopy(n, 0, big, 0, n.length);
+                    return Reply.of(200, "application/octet-stream", big);
+                });
+            }
             if (path.startsWith("/slow/")) {
                 return new Route(100, "too_big", body -> {
                     handled.add(path);
@@ -250,6 +261,153 @@ class HttpConnectionTest {
         assertEquals("", output());
         assertEquals(List.of("/slow/1"), router.handled, "queued requests of a closed connection are not handled");
         assertFalse(channel.finishAndReleaseAll());
+    }
+
+    @Test
+    void aMalformedChunkWhileABodyIsDiscardedClosesTheConnectionAfterTheAnswer() {
+        send("PUT /refuse HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n");
+        assertEquals(405, parse(output()).get(0).status());
+        assertFalse(channel.isOpen(), "the codec drops everything after a bad chunk: nothing more could be answered");
+    }
+
+    @Test
+    void aHeaderSectionLargerThanTheLimitGets400AndTheConnectionIsClosed() {
+        send("GET /echo HTTP/1.1\r\nHost: x\r\nX-Big: " + "v".repeat(17_000) + "\r\n\r\n");
+        assertEquals(400, parse(output()).get(0).status());
+        assertFalse(channel.isOpen());
+    }
+
+    @Test
+    void http10WithoutKeepAliveIsClosedAfterItsAnswer() {
+        send("POST /echo HTTP/1.0\r\nContent-Length: 2\r\n\r\nok");
+        Response r = parse(output()).get(0);
+        assertEquals("ok", r.body());
+        assertEquals("close", r.headers().get("connection"));
+        assertFalse(channel.isOpen());
+    }
+
+    @Test
+    void headIsAnsweredWithoutABodyAndTheNextRequestStillLinesUp() {
+        send("HEAD /refuse HTTP/1.1\r\nHost: x\r\n\r\n" + post("/echo", "next"));
+        String out = output();
+        int split = out.indexOf("HTTP/1.1 200");
+        assertTrue(out.startsWith("HTTP/1.1 405"), out);
+        assertTrue(out.substring(0, split).endsWith("\r\n\r\n"), "no body after the HEAD answer's headers: " + out);
+        assertEquals("next", parse(out.substring(split)).get(0).body());
+    }
+
+    @Test
+    void expectContinueDoesNotShiftTheAnswersOfPipelinedRequests() {
+        // Read at once: 100 Continue, then the answers; the HEAD answer still has no body.
+        send("POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n");
+        send("hi" + "HEAD /refuse HTTP/1.1\r\nHost: x\r\n\r\n" + post("/echo", "end"));
+        String out = output();
+        assertTrue(out.startsWith("HTTP/1.1 100 Continue\r\n\r\n"), out);
+        assertPipelinedAnswers(out.substring("HTTP/1.1 100 Continue\r\n\r\n".length()));
+
+        // Queued behind a pending reply: no 100 Continue (the client did not wait for one), same answers.
+        send(get("/slow/1") + "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nhi"
+                + "HEAD /refuse HTTP/1.1\r\nHost: x\r\n\r\n" + post("/echo", "end"));
+        complete("/slow/1", "first");
+        String queued = output();
+        assertFalse(queued.contains(" 100 "), queued);
+        Response first = parse(queued.substring(0, queued.indexOf("first") + "first".length()))
+                .get(0);
+        assertEquals("first", first.body());
+        assertPipelinedAnswers(queued.substring(queued.indexOf("first") + "first".length()));
+    }
+
+    /** "hi" (200), then a HEAD 405 without a body, then "end" (200). */
+    private static void assertPipelinedAnswers(String out) {
+        int head = out.indexOf("HTTP/1.1 405");
+        int end = out.indexOf("HTTP/1.1 200", head);
+        assertEquals("hi", parse(out.substring(0, head)).get(0).body(), out);
+        assertTrue(out.substring(head, end).endsWith("\r\n\r\n"), "a HEAD answer has no body: " + out);
+        assertEquals("end", parse(out.substring(end)).get(0).body(), out);
+    }
+
+    @Test
+    void anIdleConnectionIsClosedUnlessItWaitsForAReply() {
+        send("PUT /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 8\r\n\r\nabc");
+        channel.pipeline().fireUserEventTriggered(IdleStateEvent.READER_IDLE_STATE_EVENT);
+        assertFalse(channel.isOpen(), "a client stopped in the middle of its body does not keep its buffer");
+
+        EmbeddedChannel waiting =
+                new EmbeddedChannel(new HttpServerCodec(8192, 16384, 65536), new HttpConnection(router));
+        waiting.writeInbound(Unpooled.copiedBuffer(get("/slow/9"), StandardCharsets.ISO_8859_1));
+        waiting.pipeline().fireUserEventTriggered(IdleStateEvent.READER_IDLE_STATE_EVENT);
+        assertTrue(waiting.isOpen(), "a connection waiting for a commit is not idle");
+        router.complete("/slow/9", "done");
+        waiting.runPendingTasks();
+        ByteBuf answer = waiting.readOutbound();
+        assertTrue(answer.toString(StandardCharsets.ISO_8859_1).endsWith("done"));
+        answer.release();
+        waiting.finishAndReleaseAll();
+    }
+
+    @Test
+    void aClientThatDoesNotReadStopsTheServerFromHandlingItsPipelinedRequests() throws Exception {
+        int requests = 1000; // 32 KiB answers: 32 MB in all, far more than socket buffers hold
+        try (KvHttpApi api = KvHttpApi.bind(router, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+                Socket s = new Socket()) {
+            api.start();
+            s.setReceiveBufferSize(16 * 1024);
+            s.connect(api.address(), 5_000);
+            s.setSoTimeout(30_000);
+            StringBuilder all = new StringBuilder();
+            for (int i = 0; i < requests; i++) {
+                all.append(get("/big/" + i));
+            }
+            byte[] bytes = all.toString().getBytes(StandardCharsets.ISO_8859_1);
+            CompletableFuture<Void> sent = CompletableFuture.runAsync(() -> {
+                try {
+                    s.getOutputStream().write(bytes);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            // Observe the server for a bounded window while nothing is read: it must stop well short of the end.
+            long deadline = System.nanoTime() + 1_500_000_000L;
+            while (System.nanoTime() < deadline && router.handled.size() < requests) {
+                Thread.sleep(20); // observing a count for a bounded window, not waiting for an event
+            }
+            int handledWhileNotReading = router.handled.size();
+            assertTrue(
+                    handledWhileNotReading > 0 && handledWhileNotReading < requests / 2,
+                    "handled " + handledWhileNotReading + " of " + requests + " while the client read nothing");
+            InputStream in = new java.io.BufferedInputStream(s.getInputStream(), 64 * 1024);
+            for (int i = 0; i < requests; i++) {
+                String status = readLine(in);
+                assertTrue(status.startsWith("HTTP/1.1 200"), status);
+                int length = -1;
+                String line;
+                while (!(line = readLine(in)).isEmpty()) {
+                    if (line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
+                        length = Integer.parseInt(
+                                line.substring(line.indexOf(':') + 1).trim());
+                    }
+                }
+                byte[] body = in.readNBytes(length);
+                String expected = Integer.toString(i);
+                assertEquals(
+                        expected, new String(body, 0, expected.length(), StandardCharsets.US_ASCII), "answer order");
+            }
+            sent.get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private static String readLine(InputStream in) throws IOException {
+        StringBuilder line = new StringBuilder();
+        int b;
+        while ((b = in.read()) != '\n') {
+            if (b < 0) {
+                throw new IOException("connection closed");
+            }
+            if (b != '\r') {
+                line.append((char) b);
+            }
+        }
+        return line.toString();
     }
 
     // ---- the server's lifecycle, on a real loopback socket ----
