@@ -59,9 +59,10 @@ class AsyncHttpLoadTest {
     void aClosedLoopOfPutsSucceedsOnTwoHundredAnswersWithOneConnectionPerWriter() throws Exception {
         try (AsyncHttpLoad load = new AsyncHttpLoad(base(), 8)) {
             ClosedLoop.Outcome o = ClosedLoop.run(
-                    load.puts("/kv/w"), 8, Duration.ofMillis(100), Duration.ofMillis(300), 10, Duration.ofSeconds(10));
+                    load.puts("/kv/w"), 8, Duration.ZERO, Duration.ofSeconds(2), 10, Duration.ofSeconds(10));
             assertEquals(0, o.errors(), String.valueOf(o.firstError()));
-            assertTrue(o.latencies().getTotalCount() > 0);
+            // Counted from the first request on (no warm-up): a busy machine may take a while to connect.
+            assertTrue(o.latencies().getTotalCount() > 0, "no PUT completed within 2 s");
         }
         assertTrue(paths.contains("PUT /kv/w7 10"), paths.toString());
         assertTrue(puts.get() >= 8);
