@@ -51,7 +51,7 @@ public final class ZooKeeperReplica implements Closeable {
     private final Builder b;
     private ZooKeeperRegistry registry;
     private SegmentedLog segmentedLog;
-    private NettyTransport transport;
+    private volatile NettyTransport transport;
     private ElectionLeadership leadership;
     private Replica replica;
     private boolean started;
@@ -233,6 +233,16 @@ public final class ZooKeeperReplica implements Closeable {
         InetSocketAddress advertised = b.advertise != null ? b.advertise : transport.boundAddress();
         registry.register(b.id, advertised, Duration.ofSeconds(10));
         log.info("replica {} of {} serves replication at {}", b.id, b.clusterPath, advertised);
+    }
+
+    /**
+     * Replication messages this replica's transport dropped so far (not connected, over the connection's
+     * high-water mark, a full queue, a frame too large; the protocol resends them): a rising count means a peer
+     * does not keep up. 0 before {@link #start()}. Thread-safe.
+     */
+    public long transportMessagesDropped() {
+        NettyTransport t = transport;
+        return t == null ? 0 : t.messagesDropped();
     }
 
     /** The running replica. */

@@ -240,6 +240,10 @@ public final class KvNode implements Closeable {
                 })
                 .build();
         node.start();
+        io.micrometer.core.instrument.FunctionCounter.builder(
+                        "tenure_transport_dropped_messages", node, ZooKeeperReplica::transportMessagesDropped)
+                .description("replication messages the transport dropped (a peer not connected or not keeping up)")
+                .register(metrics);
         registerHttpUrl();
         discovery = new LeaderDiscovery(client, ZooKeeperRegistry.electionPath(clusterPath()));
         discovery.start();

@@ -209,6 +209,7 @@ class KvHttpApiTest {
             "tenure_follower_lag_entries",
             "tenure_elections",
             "tenure_fenced_requests",
+            "tenure_transport_dropped_messages_total",
             "jvm_memory_used_bytes"
         }) {
             assertTrue(metrics.contains(m), m);
