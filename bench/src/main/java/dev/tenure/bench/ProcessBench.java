@@ -15,6 +15,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.curator.framework.CuratorFramework;
@@ -475,36 +476,13 @@ final class ProcessBench {
                     l.put("inflight", n);
                     l.set("tenure_http", SideJson.of(s));
                 }
+                seedKeys(toLeader, readers);
                 say(
                         "HTTP GET, %d in flight: linearizable on the leader, local on the leader and on a follower",
                         readers);
-                Results.Side lin = Results.Side.of(
-                        "lin",
-                        ClosedLoop.run(
-                                readLeader.gets("/kv/bench-", "?consistency=linearizable"),
-                                readers,
-                                cfg.warmup(),
-                                cfg.duration(),
-                                1,
-                                DRAIN_TIMEOUT));
-                Results.Side localLeader = Results.Side.of(
-                        "local",
-                        ClosedLoop.run(
-                                readLeader.gets("/kv/bench-", "?consistency=local"),
-                                readers,
-                                cfg.warmup(),
-                                cfg.duration(),
-                                1,
-                                DRAIN_TIMEOUT));
-                Results.Side localFollower = Results.Side.of(
-                        "local",
-                        ClosedLoop.run(
-                                toFollower.gets("/kv/bench-", "?consistency=local"),
-                                readers,
-                                cfg.warmup(),
-                                cfg.duration(),
-                                1,
-                                DRAIN_TIMEOUT));
+                Results.Side lin = gets(readLeader, "?consistency=linearizable", readers);
+                Results.Side localLeader = gets(readLeader, "?consistency=local", readers);
+                Results.Side localFollower = gets(toFollower, "?consistency=local", readers);
                 clean &= lin.clean() && localLeader.clean() && localFollower.clean();
                 ObjectNode r = result.putObject("http_reads");
                 r.put("inflight", readers);
@@ -657,6 +635,33 @@ final class ProcessBench {
 
     private static double mib(JsonNode bytes) {
         return bytes.asLong() / (double) (1 << 20);
+    }
+
+    /**
+     * Writes keys {@code bench-0} to {@code bench-(readers-1)} once each, so that every reader's key exists even
+     * when the PUT levels had fewer writers than there are readers.
+     */
+    private static void seedKeys(AsyncHttpLoad load, int readers) throws Exception {
+        List<CompletableFuture<Throwable>> puts = new ArrayList<>();
+        for (int w = 0; w < readers; w++) {
+            CompletableFuture<Throwable> done = new CompletableFuture<>();
+            load.puts("/kv/bench-").start(w, new byte[] {1}, done::complete);
+            puts.add(done);
+        }
+        for (CompletableFuture<Throwable> done : puts) {
+            Throwable failure = done.get(30, TimeUnit.SECONDS);
+            if (failure != null) {
+                throw new IllegalStateException("cannot write the keys the GETs read", failure);
+            }
+        }
+    }
+
+    /** A closed loop of HTTP GETs of the keys the PUTs wrote, {@code readers} in flight. */
+    private Results.Side gets(AsyncHttpLoad load, String query, int readers) throws Exception {
+        return Results.Side.of(
+                "get",
+                ClosedLoop.run(
+                        load.gets("/kv/bench-", query), readers, cfg.warmup(), cfg.duration(), 1, DRAIN_TIMEOUT));
     }
 
     /** HTTP writes per second over the ZooKeeper baseline's at the same in-flight level, where both ran. */

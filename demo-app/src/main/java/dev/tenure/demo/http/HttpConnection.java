@@ -140,14 +140,7 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
         http10 = head.protocolVersion().equals(HttpVersion.HTTP_1_0);
         if (head.decoderResult().isFailure()) {
             // The codec discards everything after a message it cannot parse: answer and close.
-            keepAlive = false;
-            writeReply(
-                    ctx,
-                    new HttpError(
-                                    400,
-                                    "bad_request",
-                                    String.valueOf(head.decoderResult().cause()))
-                            .reply());
+            badRequest(ctx, head.decoderResult().cause());
             return;
         }
         String target = head.uri();
@@ -177,6 +170,12 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /** Answers what the codec could not parse with 400 and closes: the codec drops everything after it. */
+    private void badRequest(ChannelHandlerContext ctx, Throwable cause) {
+        keepAlive = false;
+        writeReply(ctx, new HttpError(400, "bad_request", String.valueOf(cause)).reply());
+    }
+
     private static long contentLength(HttpRequest head) {
         String value = head.headers().get(HttpHeaderNames.CONTENT_LENGTH);
         if (value == null) {
@@ -200,14 +199,7 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
             if (route != null) {
                 route = null;
                 releaseBody();
-                keepAlive = false;
-                writeReply(
-                        ctx,
-                        new HttpError(
-                                        400,
-                                        "bad_request",
-                                        String.valueOf(content.decoderResult().cause()))
-                                .reply());
+                badRequest(ctx, content.decoderResult().cause());
             } else {
                 closeAfterFlush(ctx);
             }
