@@ -55,6 +55,14 @@ public final class BenchMain implements Callable<Integer> {
     private int warmupSeconds = 2;
 
     @Option(
+            names = "--rounds",
+            paramLabel = "N",
+            description = "Process mode: each compared point (library API or HTTP against ZooKeeper) is measured in N"
+                    + " alternating slices per system, the measured time split among them; the ratio is the median"
+                    + " of the rounds' ratios (default: ${DEFAULT-VALUE}).")
+    private int rounds = 5;
+
+    @Option(
             names = "--value-bytes",
             paramLabel = "BYTES",
             description = "Size of every written value (default: ${DEFAULT-VALUE}).")
@@ -162,6 +170,11 @@ public final class BenchMain implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         if (!inProcess) {
+            if (rounds < 1 || durationSeconds * 1000L / rounds < 100) {
+                throw new CommandLine.ParameterException(
+                        spec.commandLine(),
+                        "--rounds must be at least 1 and leave slices of at least 100 ms of --duration-s");
+            }
             for (String section : sections) {
                 if (!ProcessBench.ALL_SECTIONS.contains(section)) {
                     throw new CommandLine.ParameterException(
@@ -183,7 +196,8 @@ public final class BenchMain implements Callable<Integer> {
                     replicaHeap,
                     demoJar,
                     chart,
-                    Duration.ofSeconds(catchupSeconds));
+                    Duration.ofSeconds(catchupSeconds),
+                    rounds);
             com.fasterxml.jackson.databind.node.ObjectNode result = ProcessBench.run(config, err, out);
             boolean clean = result.path("clean").asBoolean();
             if (!clean) {

@@ -1,6 +1,7 @@
 package dev.tenure.bench;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -70,6 +71,32 @@ final class ClosedLoop {
 
         double opsPerSecond() {
             return successes() / (interval.toNanos() / 1e9);
+        }
+
+        /**
+         * Several measured intervals as one: latencies and counts added, intervals summed (throughput is then the
+         * successes of all over the length of all), the first failure of the first that had one, IO stall summed
+         * (-1 if any is unknown).
+         */
+        static Outcome merge(List<Outcome> parts) {
+            if (parts.isEmpty()) {
+                throw new IllegalArgumentException("nothing to merge");
+            }
+            Histogram all = new Histogram(3);
+            long errors = 0;
+            long unmeasured = 0;
+            Duration interval = Duration.ZERO;
+            Throwable first = null;
+            long io = 0;
+            for (Outcome o : parts) {
+                all.add(o.latencies());
+                errors += o.errors();
+                unmeasured += o.unmeasuredErrors();
+                interval = interval.plus(o.interval());
+                first = first == null ? o.firstError() : first;
+                io = io < 0 || o.ioStallMicros() < 0 ? -1 : io + o.ioStallMicros();
+            }
+            return new Outcome(all, errors, unmeasured, interval, first, io);
         }
     }
 

@@ -44,6 +44,9 @@ final class ProcessBench {
      */
     static final Duration ZOOKEEPER_TICK = Duration.ofMillis(500);
 
+    /** The unmeasured start of every interleaved slice but the first: a fresh closed loop fills its pipeline. */
+    static final Duration SETTLE = Duration.ofMillis(300);
+
     /**
      * What to run.
      *
@@ -57,6 +60,7 @@ final class ProcessBench {
      * @param demoJar the demo application's shaded jar
      * @param chart where to write a PNG chart, or null
      * @param catchup how long to write 64 KiB values while a follower is away, before it catches up
+     * @param rounds how many alternating slices of each system make one compared point ({@link Interleaved})
      */
     record Config(
             Set<String> sections,
@@ -73,13 +77,16 @@ final class ProcessBench {
             String replicaHeap,
             Path demoJar,
             Path chart,
-            Duration catchup) {}
+            Duration catchup,
+            int rounds) {}
 
     private final Config cfg;
     private final PrintWriter progress;
     private final ObjectNode result = JSON.createObjectNode();
     private final List<String[]> table = new ArrayList<>();
     private boolean clean = true;
+    /** The fastest {@link CpuProbe} reading of the run: the machine at full speed. */
+    private double fastestCpuProbe = Double.MAX_VALUE;
 
     private ProcessBench(Config cfg, PrintWriter progress) {
         this.cfg = cfg;
@@ -186,8 +193,10 @@ final class ProcessBench {
                 fiveReplicas(zk, root);
             }
         }
-        httpRatios();
         result.with("machine").put("load_average_end", loadAverage());
+        if (fastestCpuProbe < Double.MAX_VALUE) {
+            result.with("machine").put("cpu_probe_fastest_us", round(fastestCpuProbe));
+        }
     }
 
     /**
@@ -223,12 +232,25 @@ final class ProcessBench {
             Duration warmup,
             Duration duration)
             throws Exception {
+        return tenureLoad(t, leader, kind, inflight, valueBytes, warmup, duration, true);
+    }
+
+    private ObjectNode tenureLoad(
+            ReplicaProcesses t,
+            String leader,
+            String kind,
+            int inflight,
+            int valueBytes,
+            Duration warmup,
+            Duration duration,
+            boolean resetPeaks)
+            throws Exception {
         long timeoutMs = warmup.toMillis() + duration.toMillis() + DRAIN_TIMEOUT.toMillis() + 10_000;
         ReplicaProcesses.Answer a = t.call(
                 leader,
                 "POST",
                 "/load?kind=" + kind + "&inflight=" + inflight + "&warmup_ms=" + warmup.toMillis() + "&duration_ms="
-                        + duration.toMillis() + "&value_bytes=" + valueBytes,
+                        + duration.toMillis() + "&value_bytes=" + valueBytes + "&reset_peaks=" + resetPeaks,
                 Duration.ofMillis(timeoutMs));
         if (a.code() != 200) {
             throw new IllegalStateException("load on " + leader + " failed: " + a.body());
@@ -242,40 +264,58 @@ final class ProcessBench {
         return (ObjectNode) a.body();
     }
 
-    private void writes(ZooKeeperProcessEnsemble zk, ReplicaProcesses tenure) throws Exception {
-        int zkLeader = zk.quorumLeader();
-        ArrayNode levels = result.putArray("writes");
-        try (CuratorFramework client = CuratorFrameworkFactory.builder()
-                .connectString(ZooKeeperProcessEnsemble.LOOPBACK + ":" + zk.clientPort(zkLeader))
+    /** A Curator client of the quorum leader (the baseline's best case), started and connected. */
+    private static CuratorFramework zooKeeperClient(ZooKeeperProcessEnsemble zk, int server) throws Exception {
+        CuratorFramework client = CuratorFrameworkFactory.builder()
+                .connectString(ZooKeeperProcessEnsemble.LOOPBACK + ":" + zk.clientPort(server))
                 .sessionTimeoutMs(30_000)
                 .retryPolicy(new ExponentialBackoffRetry(100, 5))
                 .ensembleTracker(false)
-                .build()) {
-            client.start();
-            client.blockUntilConnected(30, TimeUnit.SECONDS);
+                .build();
+        client.start();
+        if (!client.blockUntilConnected(30, TimeUnit.SECONDS)) {
+            client.close();
+            throw new TimeoutException("cannot connect to ZooKeeper server " + server);
+        }
+        return client;
+    }
+
+    private void writes(ZooKeeperProcessEnsemble zk, ReplicaProcesses tenure) throws Exception {
+        int zkLeader = zk.quorumLeader();
+        ArrayNode levels = result.putArray("writes");
+        try (CuratorFramework client = zooKeeperClient(zk, zkLeader)) {
             int maxInflight = Collections.max(cfg.inflight());
             ZooKeeperWrites zkWrites = new ZooKeeperWrites(client, "/zookeeper-bench", maxInflight);
             result.put("zookeeper_client_server", zkLeader + " of 3 (the quorum leader)");
             for (int n : cfg.inflight()) {
                 String leader = tenure.awaitLeader(LEADER_TIMEOUT);
-                say("writes, %d in flight: tenure (library API in %s's process)", n, leader);
-                ObjectNode t = tenureLoad(tenure, leader, "write", n, cfg.valueBytes(), cfg.warmup(), cfg.duration());
-                say("writes, %d in flight: zookeeper (Curator setData)", n);
-                ClosedLoop.Outcome zo =
-                        ClosedLoop.run(zkWrites, n, cfg.warmup(), cfg.duration(), cfg.valueBytes(), DRAIN_TIMEOUT);
-                Results.Side zs = Results.Side.of("zookeeper", zo);
-                clean &= zs.clean();
+                say(
+                        "writes, %d in flight: tenure (library API in %s's process) and zookeeper (Curator setData),"
+                                + " %d alternating rounds",
+                        n, leader, cfg.rounds());
+                List<ObjectNode> answers = new ArrayList<>();
+                Interleaved.Result r = Interleaved.run(
+                        (settle, interval) -> {
+                            // Heap peaks are reset by the level's first slice only: the last answer covers them all.
+                            ObjectNode a = tenureLoad(
+                                    tenure, leader, "write", n, cfg.valueBytes(), settle, interval, answers.isEmpty());
+                            answers.add(a);
+                            return OutcomeJson.fromJson(a.path("outcome"));
+                        },
+                        (settle, interval) ->
+                                ClosedLoop.run(zkWrites, n, settle, interval, cfg.valueBytes(), DRAIN_TIMEOUT),
+                        cfg.rounds(),
+                        cfg.warmup(),
+                        SETTLE,
+                        cfg.duration());
                 ObjectNode level = levels.addObject();
                 level.put("inflight", n);
-                level.set("tenure", t.get("side"));
-                level.set("zookeeper", SideJson.of(zs));
-                double ratio = ratio(t.path("side").path("ops_per_s").asDouble(), zs.opsPerSecond());
-                level.put("ratio_ops_per_s", round(ratio));
+                compared(level, "tenure", "zookeeper", r);
                 if (n == 64 || (n == maxInflight && !cfg.inflight().contains(64))) {
                     ObjectNode mem = result.putObject("memory");
                     mem.put("inflight", n);
                     mem.put("leader", leader);
-                    mem.set("leader_under_load", t.get("memory"));
+                    mem.set("leader_under_load", answers.get(answers.size() - 1).get("memory"));
                     ObjectNode followers = mem.putObject("followers_after_load");
                     for (String id : tenure.ids()) {
                         if (!id.equals(leader)) {
@@ -285,6 +325,32 @@ final class ProcessBench {
                 }
             }
         }
+    }
+
+    /**
+     * Puts the two sides of an interleaved comparison into {@code level}: each side's merged figures with its median
+     * CPU probe, the median of the per-round throughput ratios ({@code ratio_ops_per_s}, the figure the targets are
+     * judged by), every round's ratio, and the ratio of the merged throughputs.
+     */
+    private void compared(ObjectNode level, String a, String b, Interleaved.Result r) {
+        Results.Side sa = Results.Side.of(a, r.a());
+        Results.Side sb = Results.Side.of(b, r.b());
+        clean &= sa.clean() && sb.clean();
+        level.set(a, withCpu(SideJson.of(sa), r.cpuProbeMicrosA()));
+        level.set(b, withCpu(SideJson.of(sb), r.cpuProbeMicrosB()));
+        level.put("ratio_ops_per_s", round(r.medianRatio()));
+        level.putPOJO(
+                "ratio_rounds",
+                r.roundRatios().stream().map(ProcessBench::round).toList());
+        level.put("ratio_total", round(r.totalRatio()));
+    }
+
+    private ObjectNode withCpu(ObjectNode side, List<Double> probes) {
+        List<Double> sorted = new ArrayList<>(probes);
+        Collections.sort(sorted);
+        fastestCpuProbe = Math.min(fastestCpuProbe, sorted.get(0));
+        side.put("cpu_probe_us", round(median(sorted)));
+        return side;
     }
 
     private void reads(ReplicaProcesses tenure) throws Exception {
@@ -457,24 +523,29 @@ final class ProcessBench {
             int readers = 64;
             int writers = Math.max(readers, Collections.max(cfg.httpInflight()));
             ArrayNode writes = result.putArray("http_writes");
-            try (AsyncHttpLoad toLeader = new AsyncHttpLoad(demo.url(leader), writers);
+            int zkLeader = zk.quorumLeader();
+            try (CuratorFramework client = zooKeeperClient(zk, zkLeader);
+                    AsyncHttpLoad toLeader = new AsyncHttpLoad(demo.url(leader), writers);
                     AsyncHttpLoad readLeader = new AsyncHttpLoad(demo.url(leader), readers);
                     AsyncHttpLoad toFollower = new AsyncHttpLoad(demo.url(follower), readers)) {
+                ZooKeeperWrites zkWrites = new ZooKeeperWrites(client, "/zookeeper-bench", writers);
                 for (int n : cfg.httpInflight()) {
-                    say("HTTP PUT, %d in flight, to the leader %s", n, leader);
-                    Results.Side s = Results.Side.of(
-                            "http",
-                            ClosedLoop.run(
-                                    toLeader.puts("/kv/bench-"),
-                                    n,
-                                    cfg.warmup(),
-                                    cfg.duration(),
-                                    cfg.valueBytes(),
-                                    DRAIN_TIMEOUT));
-                    clean &= s.clean();
+                    say(
+                            "HTTP PUT to the leader %s and zookeeper (Curator setData), %d in flight, %d alternating"
+                                    + " rounds",
+                            leader, n, cfg.rounds());
+                    Interleaved.Result r = Interleaved.run(
+                            (settle, interval) -> ClosedLoop.run(
+                                    toLeader.puts("/kv/bench-"), n, settle, interval, cfg.valueBytes(), DRAIN_TIMEOUT),
+                            (settle, interval) ->
+                                    ClosedLoop.run(zkWrites, n, settle, interval, cfg.valueBytes(), DRAIN_TIMEOUT),
+                            cfg.rounds(),
+                            cfg.warmup(),
+                            SETTLE,
+                            cfg.duration());
                     ObjectNode l = writes.addObject();
                     l.put("inflight", n);
-                    l.set("tenure_http", SideJson.of(s));
+                    compared(l, "tenure_http", "zookeeper", r);
                 }
                 seedKeys(toLeader, readers);
                 say(
@@ -491,15 +562,6 @@ final class ProcessBench {
                 r.set("local_follower", SideJson.of(localFollower));
             }
         }
-    }
-
-    private static JsonNode findLevel(JsonNode levels, int inflight) {
-        for (JsonNode l : levels) {
-            if (l.path("inflight").asInt() == inflight) {
-                return l;
-            }
-        }
-        return null;
     }
 
     // ---- output ----
@@ -532,9 +594,15 @@ final class ProcessBench {
                 cfg.warmup().toMillis() / 1000.0,
                 cfg.duration().toMillis() / 1000.0,
                 cfg.replicaHeap());
+        out.printf(
+                Locale.ROOT,
+                "  compared points: %d alternating rounds per system; cpu x = the time a fixed CRC-32C took before"
+                        + " that system's slices (median) over the run's fastest (%.0f us): 1.0 is full speed%n",
+                cfg.rounds(),
+                m.path("cpu_probe_fastest_us").asDouble());
         String head = String.format(
                 Locale.ROOT,
-                "%-34s %9s %9s %9s %9s %9s %7s %9s",
+                "%-34s %9s %9s %9s %9s %9s %7s %9s %6s",
                 "what",
                 "ops/s",
                 "p50 ms",
@@ -542,28 +610,21 @@ final class ProcessBench {
                 "p99.9 ms",
                 "max ms",
                 "errors",
-                "io stall%");
+                "io stall%",
+                "cpu x");
         out.println();
         out.println(head);
         for (JsonNode l : result.path("writes")) {
             int n = l.path("inflight").asInt();
             row(out, "write lib API, " + n + " in flight", l.path("tenure"));
             row(out, "write ZooKeeper, " + n + " in flight", l.path("zookeeper"));
-            out.printf(
-                    Locale.ROOT,
-                    "%-34s %8.2fx%n",
-                    "  tenure / zookeeper",
-                    l.path("ratio_ops_per_s").asDouble());
+            ratioRow(out, "  tenure / zookeeper", l);
         }
         for (JsonNode l : result.path("http_writes")) {
-            row(out, "write HTTP, " + l.path("inflight").asInt() + " in flight", l.path("tenure_http"));
-            if (l.has("ratio_ops_per_s")) {
-                out.printf(
-                        Locale.ROOT,
-                        "%-34s %8.2fx%n",
-                        "  HTTP / zookeeper",
-                        l.path("ratio_ops_per_s").asDouble());
-            }
+            int n = l.path("inflight").asInt();
+            row(out, "write HTTP, " + n + " in flight", l.path("tenure_http"));
+            row(out, "write ZooKeeper, " + n + " (with HTTP)", l.path("zookeeper"));
+            ratioRow(out, "  HTTP / zookeeper", l);
         }
         if (result.has("reads_library")) {
             row(
@@ -664,28 +725,25 @@ final class ProcessBench {
                         load.gets("/kv/bench-", query), readers, cfg.warmup(), cfg.duration(), 1, DRAIN_TIMEOUT));
     }
 
-    /** HTTP writes per second over the ZooKeeper baseline's at the same in-flight level, where both ran. */
-    private void httpRatios() {
-        for (JsonNode l : result.path("http_writes")) {
-            JsonNode zkLevel =
-                    findLevel(result.path("writes"), l.path("inflight").asInt());
-            if (zkLevel != null) {
-                ((ObjectNode) l)
-                        .put(
-                                "ratio_ops_per_s",
-                                round(ratio(
-                                        l.path("tenure_http").path("ops_per_s").asDouble(),
-                                        zkLevel.path("zookeeper")
-                                                .path("ops_per_s")
-                                                .asDouble())));
-            }
-        }
-    }
-
-    private static void row(PrintWriter out, String what, JsonNode s) {
+    /** The median of the rounds' ratios, their range, and the ratio of the merged throughputs. */
+    private static void ratioRow(PrintWriter out, String what, JsonNode level) {
+        List<Double> rounds = new ArrayList<>();
+        level.path("ratio_rounds").forEach(r -> rounds.add(r.asDouble()));
         out.printf(
                 Locale.ROOT,
-                "%-34s %9.0f %9.3f %9.3f %9.3f %9.3f %7d %9s%n",
+                "%-34s %8.2fx  median of %d rounds (%.2f-%.2fx); merged %.2fx%n",
+                what,
+                level.path("ratio_ops_per_s").asDouble(),
+                rounds.size(),
+                rounds.stream().mapToDouble(Double::doubleValue).min().orElse(Double.NaN),
+                rounds.stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN),
+                level.path("ratio_total").asDouble());
+    }
+
+    private void row(PrintWriter out, String what, JsonNode s) {
+        out.printf(
+                Locale.ROOT,
+                "%-34s %9.0f %9.3f %9.3f %9.3f %9.3f %7d %9s %6s%n",
                 what,
                 s.path("ops_per_s").asDouble(),
                 s.path("p50_us").asDouble() / 1000,
@@ -696,6 +754,10 @@ final class ProcessBench {
                 s.has("io_stall_pct")
                         ? String.format(
                                 Locale.ROOT, "%.1f", s.path("io_stall_pct").asDouble())
+                        : "-",
+                s.has("cpu_probe_us") && fastestCpuProbe < Double.MAX_VALUE
+                        ? String.format(
+                                Locale.ROOT, "%.1f", s.path("cpu_probe_us").asDouble() / fastestCpuProbe)
                         : "-");
     }
 

@@ -39,8 +39,10 @@ import sun.misc.Signal;
  *
  * <p>Control endpoints (JSON answers): {@code GET /status}; {@code POST /write?timeout_ms=} one proposal (200
  * committed, 409 not the leader, 504 no outcome in time); {@code POST
- * /load?kind=write|read&inflight=&warmup_ms=&duration_ms=&value_bytes=} a closed loop of proposals or of
- * linearizable read barriers, answered with its figures and this process's memory; {@code GET /memory}.
+ * /load?kind=write|read&inflight=&warmup_ms=&duration_ms=&value_bytes=&reset_peaks=true|false} a closed loop of
+ * proposals or of linearizable read barriers, answered with its figures ({@code side}: the summary; {@code outcome}:
+ * the whole {@link OutcomeJson}, latency histogram included) and this process's memory (heap peaks since this load
+ * started, or since the last load that reset them); {@code GET /memory}.
  */
 public final class ReplicaProcessMain {
     static final String READY_PREFIX = "CONTROL ";
@@ -152,12 +154,15 @@ public final class ReplicaProcessMain {
         ClosedLoop.Operation op = kind.equals("read")
                 ? (w, value, done) -> replica.readBarrier().whenComplete((r, e) -> done.completed(e))
                 : (w, value, done) -> replica.propose(value).whenComplete((r, e) -> done.completed(e));
-        MemoryFacts.resetPeaks();
+        if (!"false".equals(q.get("reset_peaks"))) {
+            MemoryFacts.resetPeaks();
+        }
         try {
             ClosedLoop.Outcome outcome =
                     ClosedLoop.run(op, inflight, warmup, duration, valueBytes, Duration.ofSeconds(30));
             ObjectNode o = JSON.createObjectNode();
             o.set("side", SideJson.of(outcome));
+            o.set("outcome", OutcomeJson.toJson(outcome));
             o.set("memory", MemoryFacts.now().toJson());
             answer(ex, 200, o);
         } catch (TimeoutException e) {

@@ -96,6 +96,7 @@ class BenchSmokeTest {
                         "--warmup-s", "0",
                         "--duration-s", "1",
                         "--inflight", "1,8",
+                        "--rounds", "2",
                         "--replica-heap", "128m",
                         "--data-dir", dataDir.toString());
 
@@ -114,8 +115,12 @@ class BenchSmokeTest {
                 JsonNode s = level.path(side);
                 assertTrue(s.path("ops").asLong() > 0, side + " wrote nothing: " + level);
                 assertEquals(0, s.path("errors").asLong(), side + ": " + level);
+                assertTrue(s.path("cpu_probe_us").asDouble() > 0, side + ": " + level);
             }
+            assertEquals(2, level.path("ratio_rounds").size(), "one ratio per alternating round: " + level);
+            assertTrue(level.path("ratio_ops_per_s").asDouble() > 0, level.toString());
         }
+        assertTrue(result.path("machine").path("cpu_probe_fastest_us").asDouble() > 0, result.toString());
         assertTrue(result.path("reads_library").path("linearizable").path("ops").asLong() > 0, result.toString());
         JsonNode leaderMemory = result.path("memory").path("leader_under_load");
         assertTrue(leaderMemory.path("heap_peak_used_bytes").asLong() > 0, result.toString());

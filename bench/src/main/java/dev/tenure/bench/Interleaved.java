@@ -1,0 +1,96 @@
+package dev.tenure.bench;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * Two systems measured side by side on a noisy machine: instead of one long interval for one and then one for the
+ * other, the measured time is cut into {@code rounds} slices per system, run alternately (A B, B A, A B, ...), so
+ * that a spell of slow disk or stolen CPU falls on both systems alike rather than on whichever ran during it.
+ *
+ * <p>Each slice is a fresh closed loop: its first {@code settle} is not measured (the pipeline fills), the rest is.
+ * The first slice of each system also runs the warm-up. What is reported per system is the slices merged (all
+ * latencies in one histogram, throughput = all successes over all measured time) and, per round, the ratio of
+ * A's throughput to B's in that round, whose median is robust to a round that a disturbance hit on one side only.
+ * Before every slice, {@link CpuProbe} records how fast the CPU runs. Not thread-safe; one run at a time.
+ */
+final class Interleaved {
+    /** One measured slice of one system's load. */
+    @FunctionalInterface
+    interface Slice {
+        /** Runs the load: {@code settle} unmeasured, then {@code interval} measured. */
+        ClosedLoop.Outcome run(Duration settle, Duration interval) throws Exception;
+    }
+
+    /**
+     * @param a system A's slices merged
+     * @param b system B's slices merged
+     * @param roundRatios A's throughput over B's in each round, in round order
+     * @param cpuProbeMicrosA the {@link CpuProbe} reading before each of A's slices
+     * @param cpuProbeMicrosB the same for B
+     */
+    record Result(
+            ClosedLoop.Outcome a,
+            ClosedLoop.Outcome b,
+            List<Double> roundRatios,
+            List<Double> cpuProbeMicrosA,
+            List<Double> cpuProbeMicrosB) {
+        /** The median of the per-round ratios. */
+        double medianRatio() {
+            List<Double> sorted = new ArrayList<>(roundRatios);
+            Collections.sort(sorted);
+            return ProcessBench.median(sorted);
+        }
+
+        /** A's merged throughput over B's merged throughput. */
+        double totalRatio() {
+            return b.opsPerSecond() == 0 ? Double.NaN : a.opsPerSecond() / b.opsPerSecond();
+        }
+    }
+
+    private Interleaved() {}
+
+    /**
+     * Runs {@code rounds} rounds of one slice of A and one of B, {@code measured / rounds} measured each.
+     *
+     * @throws IllegalArgumentException if {@code rounds < 1} or the slices would be shorter than 100 ms
+     */
+    static Result run(Slice a, Slice b, int rounds, Duration warmup, Duration settle, Duration measured)
+            throws Exception {
+        if (rounds < 1) {
+            throw new IllegalArgumentException("rounds must be at least 1, not " + rounds);
+        }
+        Duration slice = measured.dividedBy(rounds);
+        if (slice.toMillis() < 100) {
+            throw new IllegalArgumentException(
+                    "slices of " + slice.toMillis() + " ms are too short: measure longer or in fewer rounds");
+        }
+        List<ClosedLoop.Outcome> as = new ArrayList<>();
+        List<ClosedLoop.Outcome> bs = new ArrayList<>();
+        List<Double> ratios = new ArrayList<>();
+        List<Double> probesA = new ArrayList<>();
+        List<Double> probesB = new ArrayList<>();
+        for (int r = 0; r < rounds; r++) {
+            Duration s = r == 0 ? warmup.plus(settle) : settle;
+            ClosedLoop.Outcome oa;
+            ClosedLoop.Outcome ob;
+            if (r % 2 == 0) {
+                probesA.add(CpuProbe.measureMicros());
+                oa = a.run(s, slice);
+                probesB.add(CpuProbe.measureMicros());
+                ob = b.run(s, slice);
+            } else {
+                probesB.add(CpuProbe.measureMicros());
+                ob = b.run(s, slice);
+                probesA.add(CpuProbe.measureMicros());
+                oa = a.run(s, slice);
+            }
+            as.add(oa);
+            bs.add(ob);
+            ratios.add(ob.opsPerSecond() == 0 ? Double.NaN : oa.opsPerSecond() / ob.opsPerSecond());
+        }
+        return new Result(ClosedLoop.Outcome.merge(as), ClosedLoop.Outcome.merge(bs), ratios, probesA, probesB);
+    }
+}
