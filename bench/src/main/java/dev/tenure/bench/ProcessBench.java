@@ -339,9 +339,8 @@ final class ProcessBench {
         level.set(a, withCpu(SideJson.of(sa), r.cpuProbeMicrosA()));
         level.set(b, withCpu(SideJson.of(sb), r.cpuProbeMicrosB()));
         level.put("ratio_ops_per_s", round(r.medianRatio()));
-        level.putPOJO(
-                "ratio_rounds",
-                r.roundRatios().stream().map(ProcessBench::round).toList());
+        ArrayNode rounds = level.putArray("ratio_rounds");
+        r.roundRatios().forEach(x -> rounds.add(round(x)));
         level.put("ratio_total", round(r.totalRatio()));
     }
 

@@ -121,6 +121,7 @@ class BenchSmokeTest {
             assertTrue(level.path("ratio_ops_per_s").asDouble() > 0, level.toString());
         }
         assertTrue(result.path("machine").path("cpu_probe_fastest_us").asDouble() > 0, result.toString());
+        assertTrue(out.toString().contains("median of 2 rounds"), "the table shows the rounds:\n" + out);
         assertTrue(result.path("reads_library").path("linearizable").path("ops").asLong() > 0, result.toString());
         JsonNode leaderMemory = result.path("memory").path("leader_under_load");
         assertTrue(leaderMemory.path("heap_peak_used_bytes").asLong() > 0, result.toString());
