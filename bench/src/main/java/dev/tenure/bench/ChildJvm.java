@@ -15,6 +15,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A Java process started by the benchmark with this JVM's class path (the bench jar, or the test class path
@@ -25,6 +27,10 @@ import java.util.concurrent.TimeoutException;
  * then SIGKILL after 10 s) and is idempotent.
  */
 public final class ChildJvm implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ChildJvm.class);
+    /** How long {@link #close()} gives the process to exit after SIGTERM before it sends SIGKILL. */
+    private static final Duration STOP_GRACE = Duration.ofSeconds(10);
+
     private final String name;
     private final Process process;
     private final Path logFile;
@@ -130,19 +136,21 @@ public final class ChildJvm implements AutoCloseable {
         return process.exitValue();
     }
 
+    /**
+     * Stops the process with {@link ChildJvms#stop}: SIGTERM, SIGKILL if it is still alive after 10 s,
+     * then waits at most 10 s for the exit. Does not throw: a process that outlives SIGKILL is logged; if
+     * interrupted, it sends SIGKILL and keeps the interrupt status.
+     */
     @Override
     public void close() {
         if (!process.isAlive()) {
             return;
         }
-        process.destroy();
         try {
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                process.waitFor(10, TimeUnit.SECONDS);
-            }
+            ChildJvms.stop(List.of(process.toHandle()), STOP_GRACE);
+        } catch (IOException e) {
+            log.warn("{}: {}", this, e.getMessage());
         } catch (InterruptedException e) {
-            process.destroyForcibly();
             Thread.currentThread().interrupt();
         }
     }

@@ -3,9 +3,8 @@ package dev.tenure.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tenure.testkit.ChildJvms;
+import dev.tenure.testkit.LoopbackPorts;
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -41,8 +40,8 @@ final class DemoNodes implements AutoCloseable {
         DemoNodes d = new DemoNodes();
         try {
             for (String id : ids) {
-                int httpPort = freePort();
-                int replPort = freePort();
+                int httpPort = LoopbackPorts.freePort();
+                int replPort = LoopbackPorts.freePort();
                 List<String> cmd = new ArrayList<>(List.of(ChildJvms.javaExecutable(), "-Xmx" + heap, "-Xms" + heap));
                 // The same extra JVM options as the replica processes (for profiling), "{start}" the node's id.
                 for (String x :
@@ -115,15 +114,6 @@ final class DemoNodes implements AutoCloseable {
                 throw new TimeoutException("no demo-app leader within " + timeout);
             }
             Thread.sleep(20); // polling other processes' status
-        }
-    }
-
-    /** A port free on 127.0.0.1 right now (the operating system picks it). */
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket()) {
-            s.setReuseAddress(true);
-            s.bind(new InetSocketAddress("127.0.0.1", 0));
-            return s.getLocalPort();
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.tenure.demo.http;
 
+import com.google.common.base.Preconditions;
 import dev.tenure.demo.node.KvNode;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -14,6 +15,7 @@ import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -41,7 +43,11 @@ public final class KvHttpApi implements AutoCloseable {
     /** Largest key accepted, in UTF-8 bytes. */
     public static final int MAX_KEY_BYTES = 1024;
 
-    private static final long REQUEST_TIMEOUT_MS = 10_000;
+    /**
+     * How long a write waits for its commit, and a linearizable read for its confirmation, before it is answered
+     * 503 (for a write, {@code outcome_unknown}: it may still commit), unless the node sets another.
+     */
+    public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(10);
     /** A request line may carry a key of 1,024 bytes, each percent-encoded as three characters. */
     private static final int MAX_REQUEST_LINE = 8 * 1024;
 
@@ -66,9 +72,16 @@ public final class KvHttpApi implements AutoCloseable {
         this.server = server;
     }
 
-    /** Binds the server (not yet serving). */
-    public static KvHttpApi bind(KvNode node, InetSocketAddress address) throws IOException {
-        return bind(new KvRoutes(node, REQUEST_TIMEOUT_MS), address);
+    /**
+     * Binds the server (not yet serving).
+     *
+     * @param requestTimeout how long a write or linearizable read waits for the replica before it is answered 503
+     *     (see {@link #DEFAULT_REQUEST_TIMEOUT})
+     */
+    public static KvHttpApi bind(KvNode node, InetSocketAddress address, Duration requestTimeout) throws IOException {
+        Preconditions.checkArgument(
+                requestTimeout.toMillis() > 0, "the request timeout must be at least 1 ms: %s", requestTimeout);
+        return bind(new KvRoutes(node, requestTimeout.toMillis()), address);
     }
 
     static KvHttpApi bind(Router routes, InetSocketAddress address) throws IOException {

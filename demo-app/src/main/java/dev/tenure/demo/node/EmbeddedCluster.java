@@ -1,5 +1,6 @@
 package dev.tenure.demo.node;
 
+import dev.tenure.demo.http.KvHttpApi;
 import dev.tenure.replicator.transport.PausableTransport;
 import dev.tenure.testkit.ZooKeeperEnsemble;
 import dev.tenure.testkit.ZooKeeperProxy;
@@ -9,6 +10,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -28,11 +30,18 @@ public final class EmbeddedCluster implements Closeable {
     private final Map<String, ZooKeeperProxy> proxies = new HashMap<>();
     private final Map<String, PausableTransport> transports = new HashMap<>();
     private final int firstHttpPort;
+    private Duration requestTimeout = KvHttpApi.DEFAULT_REQUEST_TIMEOUT;
     private Path dataDir;
 
     /** @param firstHttpPort the HTTP port of r1 (r2 and r3 take the next ones); 0 for ephemeral ports */
     public EmbeddedCluster(int firstHttpPort) {
         this.firstHttpPort = firstHttpPort;
+    }
+
+    /** Every replica's {@link KvNode#requestTimeout(Duration) request timeout}; call before {@link #start()}. */
+    public EmbeddedCluster requestTimeout(Duration timeout) {
+        this.requestTimeout = timeout;
+        return this;
     }
 
     public void start() throws Exception {
@@ -58,6 +67,7 @@ public final class EmbeddedCluster implements Closeable {
                     null,
                     "kv",
                     4000));
+            node.requestTimeout(requestTimeout);
             node.transportWrapper(t -> {
                 PausableTransport p = new PausableTransport(t);
                 transports.put(id, p);

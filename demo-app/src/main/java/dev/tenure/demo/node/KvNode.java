@@ -120,6 +120,7 @@ public final class KvNode implements Closeable {
     private UnaryOperator<Transport> transportWrapper = UnaryOperator.identity();
     private UnaryOperator<CoreConfig.Builder> tuning = UnaryOperator.identity();
     private Path sessionFile;
+    private Duration requestTimeout = KvHttpApi.DEFAULT_REQUEST_TIMEOUT;
     private final java.util.concurrent.atomic.AtomicLong staleRefusals = new java.util.concurrent.atomic.AtomicLong();
     private volatile long lastStaleEvent;
     private final Map<String, Boolean> behind = new ConcurrentHashMap<>();
@@ -154,6 +155,18 @@ public final class KvNode implements Closeable {
         return this;
     }
 
+    /**
+     * How long the HTTP API lets a write wait for its commit, and a linearizable read for its confirmation, before
+     * it answers 503 (for a write {@code outcome_unknown}: the write may still commit);
+     * {@link KvHttpApi#DEFAULT_REQUEST_TIMEOUT} unless set. Call before {@link #start()}.
+     */
+    public KvNode requestTimeout(Duration timeout) {
+        Preconditions.checkState(!started, "already started");
+        Preconditions.checkArgument(timeout.toMillis() > 0, "the request timeout must be at least 1 ms: %s", timeout);
+        this.requestTimeout = timeout;
+        return this;
+    }
+
     public String clusterPath() {
         return "/tenure/" + config.cluster();
     }
@@ -181,7 +194,7 @@ public final class KvNode implements Closeable {
         if (!client.blockUntilConnected(30, TimeUnit.SECONDS)) {
             throw new IllegalStateException("cannot reach ZooKeeper at " + config.zkConnect() + " within 30 s");
         }
-        http = KvHttpApi.bind(this, config.http());
+        http = KvHttpApi.bind(this, config.http(), requestTimeout);
         InetSocketAddress httpAdvertised = config.httpAdvertise() != null ? config.httpAdvertise() : http.address();
         url = "http://" + httpAdvertised.getHostString() + ":" + httpAdvertised.getPort();
         commitLatency = Timer.builder("tenure_commit_latency")

@@ -6,11 +6,11 @@ import dev.tenure.demo.client.KvClient;
 import dev.tenure.demo.client.Outcome;
 import dev.tenure.demo.node.SessionFile;
 import dev.tenure.demo.zk.ZkEnsemble;
+import dev.tenure.testkit.LoopbackPorts;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -90,7 +90,7 @@ final class Testbed implements AutoCloseable {
         Map<String, String> replAdvertised = new LinkedHashMap<>();
         Map<String, Integer> replPorts = new LinkedHashMap<>();
         for (String id : ids) {
-            int replPort = freePort();
+            int replPort = LoopbackPorts.freePort();
             replPorts.put(id, replPort);
             LinkProxy proxy = new LinkProxy(
                     "repl-" + id,
@@ -113,7 +113,7 @@ final class Testbed implements AutoCloseable {
             }
             Path home = dir.resolve(id);
             Files.createDirectories(home);
-            int httpPort = freePort();
+            int httpPort = LoopbackPorts.freePort();
             httpPorts.put(id, httpPort);
             List<String> args = new ArrayList<>(List.of(
                     "--id", id,
@@ -164,12 +164,6 @@ final class Testbed implements AutoCloseable {
                 java.nio.charset.StandardCharsets.US_ASCII,
                 java.nio.file.StandardOpenOption.CREATE,
                 java.nio.file.StandardOpenOption.APPEND);
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
     }
 
     List<String> ids() {

@@ -9,8 +9,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tenure.demo.client.KvClient;
 import dev.tenure.demo.client.Outcome;
 import dev.tenure.demo.zk.ZkEnsemble;
+import dev.tenure.testkit.LoopbackPorts;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -54,12 +54,6 @@ class MultiProcessClusterIT {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
-
     private Process startNode(String id, String replicas) throws IOException {
         httpPorts.computeIfAbsent(id, k -> uncheckedFreePort());
         replPorts.computeIfAbsent(id, k -> uncheckedFreePort());
@@ -92,7 +86,7 @@ class MultiProcessClusterIT {
 
     private int uncheckedFreePort() {
         try {
-            return freePort();
+            return LoopbackPorts.freePort();
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

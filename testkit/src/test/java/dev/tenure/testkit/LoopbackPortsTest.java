@@ -1,0 +1,21 @@
+package dev.tenure.testkit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import org.junit.jupiter.api.Test;
+
+class LoopbackPortsTest {
+    @Test
+    void aFreePortIsAnUnprivilegedPortThatCanBeBoundOnLoopbackRightAfter() throws Exception {
+        int port = LoopbackPorts.freePort();
+        assertTrue(port >= 1024 && port <= 65535, "port " + port);
+        try (ServerSocket server = new ServerSocket()) {
+            server.setReuseAddress(true);
+            server.bind(new InetSocketAddress("127.0.0.1", port));
+            assertEquals(port, server.getLocalPort());
+        }
+    }
+}
