@@ -63,6 +63,14 @@ public final class BenchMain implements Callable<Integer> {
     private int rounds = 5;
 
     @Option(
+            names = "--jit-warmup-s",
+            paramLabel = "SECONDS",
+            description = "Process mode: unmeasured load on each system right after its processes start, so that"
+                    + " their JIT compilers (which take most of two cores for the first tens of seconds) are done"
+                    + " before the first measured point (default: ${DEFAULT-VALUE}).")
+    private int jitWarmupSeconds = 15;
+
+    @Option(
             names = "--value-bytes",
             paramLabel = "BYTES",
             description = "Size of every written value (default: ${DEFAULT-VALUE}).")
@@ -175,6 +183,9 @@ public final class BenchMain implements Callable<Integer> {
                         spec.commandLine(),
                         "--rounds must be at least 1 and leave slices of at least 100 ms of --duration-s");
             }
+            if (jitWarmupSeconds < 0) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--jit-warmup-s must be at least 0");
+            }
             for (String section : sections) {
                 if (!ProcessBench.ALL_SECTIONS.contains(section)) {
                     throw new CommandLine.ParameterException(
@@ -197,7 +208,8 @@ public final class BenchMain implements Callable<Integer> {
                     demoJar,
                     chart,
                     Duration.ofSeconds(catchupSeconds),
-                    rounds);
+                    rounds,
+                    Duration.ofSeconds(jitWarmupSeconds));
             com.fasterxml.jackson.databind.node.ObjectNode result = ProcessBench.run(config, err, out);
             boolean clean = result.path("clean").asBoolean();
             if (!clean) {

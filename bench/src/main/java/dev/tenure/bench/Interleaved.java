@@ -14,7 +14,8 @@ import java.util.List;
  * The first slice of each system also runs the warm-up. What is reported per system is the slices merged (all
  * latencies in one histogram, throughput = all successes over all measured time) and, per round, the ratio of
  * A's throughput to B's in that round, whose median is robust to a round that a disturbance hit on one side only.
- * Before every slice, {@link CpuProbe} records how fast the CPU runs. Not thread-safe; one run at a time.
+ * Before every slice, {@link CpuProbe} records how fast the CPU runs, and around it {@link JitActivity} how much CPU
+ * the JIT compilers took. Not thread-safe; one run at a time.
  */
 final class Interleaved {
     /** One measured slice of one system's load. */
@@ -30,13 +31,18 @@ final class Interleaved {
      * @param roundRatios A's throughput over B's in each round, in round order
      * @param cpuProbeMicrosA the {@link CpuProbe} reading before each of A's slices
      * @param cpuProbeMicrosB the same for B
+     * @param jitPercentA the share of one core that the JIT compilers of all the benchmark's processes used during
+     *     A's slices ({@link JitActivity}), or -1 where unknown
+     * @param jitPercentB the same for B
      */
     record Result(
             ClosedLoop.Outcome a,
             ClosedLoop.Outcome b,
             List<Double> roundRatios,
             List<Double> cpuProbeMicrosA,
-            List<Double> cpuProbeMicrosB) {
+            List<Double> cpuProbeMicrosB,
+            double jitPercentA,
+            double jitPercentB) {
         /** The median of the per-round ratios. */
         double medianRatio() {
             List<Double> sorted = new ArrayList<>(roundRatios);
@@ -67,30 +73,64 @@ final class Interleaved {
             throw new IllegalArgumentException(
                     "slices of " + slice.toMillis() + " ms are too short: measure longer or in fewer rounds");
         }
-        List<ClosedLoop.Outcome> as = new ArrayList<>();
-        List<ClosedLoop.Outcome> bs = new ArrayList<>();
+        Side sa = new Side(a);
+        Side sb = new Side(b);
         List<Double> ratios = new ArrayList<>();
-        List<Double> probesA = new ArrayList<>();
-        List<Double> probesB = new ArrayList<>();
         for (int r = 0; r < rounds; r++) {
             Duration s = r == 0 ? warmup.plus(settle) : settle;
             ClosedLoop.Outcome oa;
             ClosedLoop.Outcome ob;
             if (r % 2 == 0) {
-                probesA.add(CpuProbe.measureMicros());
-                oa = a.run(s, slice);
-                probesB.add(CpuProbe.measureMicros());
-                ob = b.run(s, slice);
+                oa = sa.run(s, slice);
+                ob = sb.run(s, slice);
             } else {
-                probesB.add(CpuProbe.measureMicros());
-                ob = b.run(s, slice);
-                probesA.add(CpuProbe.measureMicros());
-                oa = a.run(s, slice);
+                ob = sb.run(s, slice);
+                oa = sa.run(s, slice);
             }
-            as.add(oa);
-            bs.add(ob);
             ratios.add(ob.opsPerSecond() == 0 ? Double.NaN : oa.opsPerSecond() / ob.opsPerSecond());
         }
-        return new Result(ClosedLoop.Outcome.merge(as), ClosedLoop.Outcome.merge(bs), ratios, probesA, probesB);
+        return new Result(
+                ClosedLoop.Outcome.merge(sa.outcomes),
+                ClosedLoop.Outcome.merge(sb.outcomes),
+                ratios,
+                sa.probes,
+                sb.probes,
+                sa.jitPercent(),
+                sb.jitPercent());
+    }
+
+    /** One system's slices and what was observed around them. */
+    private static final class Side {
+        final Slice slice;
+        final List<ClosedLoop.Outcome> outcomes = new ArrayList<>();
+        final List<Double> probes = new ArrayList<>();
+        long jitNanos;
+        long wallNanos;
+        boolean jitKnown = true;
+
+        Side(Slice slice) {
+            this.slice = slice;
+        }
+
+        ClosedLoop.Outcome run(Duration settle, Duration interval) throws Exception {
+            probes.add(CpuProbe.measureMicros());
+            long jitBefore = JitActivity.compilerCpuNanos();
+            long start = System.nanoTime();
+            ClosedLoop.Outcome o = slice.run(settle, interval);
+            long wall = System.nanoTime() - start;
+            long jitAfter = JitActivity.compilerCpuNanos();
+            if (jitBefore < 0 || jitAfter < 0) {
+                jitKnown = false;
+            } else {
+                jitNanos += Math.max(0, jitAfter - jitBefore);
+            }
+            wallNanos += wall;
+            outcomes.add(o);
+            return o;
+        }
+
+        double jitPercent() {
+            return jitKnown ? JitActivity.percentOfACore(0, jitNanos, wallNanos) : -1;
+        }
     }
 }

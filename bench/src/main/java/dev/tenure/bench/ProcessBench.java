@@ -61,6 +61,8 @@ final class ProcessBench {
      * @param chart where to write a PNG chart, or null
      * @param catchup how long to write 64 KiB values while a follower is away, before it catches up
      * @param rounds how many alternating slices of each system make one compared point ({@link Interleaved})
+     * @param jitWarmup how long each system runs unmeasured load right after its processes start, so that their JIT
+     *     compilers are done before the first measured point
      */
     record Config(
             Set<String> sections,
@@ -78,7 +80,8 @@ final class ProcessBench {
             Path demoJar,
             Path chart,
             Duration catchup,
-            int rounds) {}
+            int rounds,
+            Duration jitWarmup) {}
 
     private final Config cfg;
     private final PrintWriter progress;
@@ -285,8 +288,18 @@ final class ProcessBench {
         ArrayNode levels = result.putArray("writes");
         try (CuratorFramework client = zooKeeperClient(zk, zkLeader)) {
             int maxInflight = Collections.max(cfg.inflight());
-            ZooKeeperWrites zkWrites = new ZooKeeperWrites(client, "/zookeeper-bench", maxInflight);
+            ZooKeeperWrites zkWrites = new ZooKeeperWrites(client, "/zookeeper-bench", Math.max(64, maxInflight));
             result.put("zookeeper_client_server", zkLeader + " of 3 (the quorum leader)");
+            String first = tenure.awaitLeader(LEADER_TIMEOUT);
+            jitWarmup(
+                    "library API writes, 64 in flight",
+                    (settle, interval) -> OutcomeJson.fromJson(
+                            tenureLoad(tenure, first, "write", 64, cfg.valueBytes(), settle, interval)
+                                    .path("outcome")));
+            jitWarmup(
+                    "ZooKeeper writes, 64 in flight",
+                    (settle, interval) ->
+                            ClosedLoop.run(zkWrites, 64, settle, interval, cfg.valueBytes(), DRAIN_TIMEOUT));
             for (int n : cfg.inflight()) {
                 String leader = tenure.awaitLeader(LEADER_TIMEOUT);
                 say(
@@ -336,20 +349,51 @@ final class ProcessBench {
         Results.Side sa = Results.Side.of(a, r.a());
         Results.Side sb = Results.Side.of(b, r.b());
         clean &= sa.clean() && sb.clean();
-        level.set(a, withCpu(SideJson.of(sa), r.cpuProbeMicrosA()));
-        level.set(b, withCpu(SideJson.of(sb), r.cpuProbeMicrosB()));
+        level.set(a, observed(SideJson.of(sa), r.cpuProbeMicrosA(), r.jitPercentA()));
+        level.set(b, observed(SideJson.of(sb), r.cpuProbeMicrosB(), r.jitPercentB()));
         level.put("ratio_ops_per_s", round(r.medianRatio()));
         ArrayNode rounds = level.putArray("ratio_rounds");
         r.roundRatios().forEach(x -> rounds.add(round(x)));
         level.put("ratio_total", round(r.totalRatio()));
     }
 
-    private ObjectNode withCpu(ObjectNode side, List<Double> probes) {
+    private ObjectNode observed(ObjectNode side, List<Double> probes, double jitPercent) {
         List<Double> sorted = new ArrayList<>(probes);
         Collections.sort(sorted);
         fastestCpuProbe = Math.min(fastestCpuProbe, sorted.get(0));
         side.put("cpu_probe_us", round(median(sorted)));
+        if (jitPercent >= 0) {
+            side.put("jit_pct", Math.round(jitPercent * 10) / 10.0);
+        }
         return side;
+    }
+
+    /**
+     * Runs a load for {@link Config#jitWarmup} (the slice's settle time; its 100 ms measured interval is ignored),
+     * unmeasured: the processes that just started compile their hot paths now rather than during the first measured
+     * points. Failures make the run unclean.
+     */
+    private void jitWarmup(String what, Interleaved.Slice load) throws Exception {
+        if (cfg.jitWarmup().isZero()) {
+            return;
+        }
+        say("JIT warm-up, not measured: %s for %d s", what, cfg.jitWarmup().toSeconds());
+        long before = JitActivity.compilerCpuNanos();
+        long start = System.nanoTime();
+        ClosedLoop.Outcome o = load.run(cfg.jitWarmup(), Duration.ofMillis(100));
+        double jit = JitActivity.percentOfACore(before, JitActivity.compilerCpuNanos(), System.nanoTime() - start);
+        if (o.errors() + o.unmeasuredErrors() > 0) {
+            clean = false;
+            say(
+                    "JIT warm-up of %s: %d operations failed, first: %s",
+                    what, o.errors() + o.unmeasuredErrors(), o.firstError());
+        }
+        ObjectNode w = result.withArray("jit_warmup").addObject();
+        w.put("what", what);
+        w.put("seconds", cfg.jitWarmup().toSeconds());
+        if (jit >= 0) {
+            w.put("jit_pct", Math.round(jit * 10) / 10.0);
+        }
     }
 
     private void reads(ReplicaProcesses tenure) throws Exception {
@@ -528,6 +572,14 @@ final class ProcessBench {
                     AsyncHttpLoad readLeader = new AsyncHttpLoad(demo.url(leader), readers);
                     AsyncHttpLoad toFollower = new AsyncHttpLoad(demo.url(follower), readers)) {
                 ZooKeeperWrites zkWrites = new ZooKeeperWrites(client, "/zookeeper-bench", writers);
+                jitWarmup(
+                        "HTTP PUTs, 64 in flight",
+                        (settle, interval) -> ClosedLoop.run(
+                                toLeader.puts("/kv/bench-"), 64, settle, interval, cfg.valueBytes(), DRAIN_TIMEOUT));
+                jitWarmup(
+                        "ZooKeeper writes, 64 in flight",
+                        (settle, interval) ->
+                                ClosedLoop.run(zkWrites, 64, settle, interval, cfg.valueBytes(), DRAIN_TIMEOUT));
                 for (int n : cfg.httpInflight()) {
                     say(
                             "HTTP PUT to the leader %s and zookeeper (Curator setData), %d in flight, %d alternating"
@@ -596,12 +648,21 @@ final class ProcessBench {
         out.printf(
                 Locale.ROOT,
                 "  compared points: %d alternating rounds per system; cpu x = the time a fixed CRC-32C took before"
-                        + " that system's slices (median) over the run's fastest (%.0f us): 1.0 is full speed%n",
+                        + " that system's slices (median) over the run's fastest (%.0f us): 1.0 is full speed; jit%% = CPU"
+                        + " of all the processes' JIT compilers during those slices, in %% of one core%n",
                 cfg.rounds(),
                 m.path("cpu_probe_fastest_us").asDouble());
+        for (JsonNode w : result.path("jit_warmup")) {
+            out.printf(
+                    Locale.ROOT,
+                    "  JIT warm-up before measuring: %s for %d s (JIT compilers %.0f%% of a core)%n",
+                    w.path("what").asText(),
+                    w.path("seconds").asInt(),
+                    w.path("jit_pct").asDouble(-1));
+        }
         String head = String.format(
                 Locale.ROOT,
-                "%-34s %9s %9s %9s %9s %9s %7s %9s %6s",
+                "%-34s %9s %9s %9s %9s %9s %7s %9s %6s %5s",
                 "what",
                 "ops/s",
                 "p50 ms",
@@ -610,7 +671,8 @@ final class ProcessBench {
                 "max ms",
                 "errors",
                 "io stall%",
-                "cpu x");
+                "cpu x",
+                "jit%");
         out.println();
         out.println(head);
         for (JsonNode l : result.path("writes")) {
@@ -742,7 +804,7 @@ final class ProcessBench {
     private void row(PrintWriter out, String what, JsonNode s) {
         out.printf(
                 Locale.ROOT,
-                "%-34s %9.0f %9.3f %9.3f %9.3f %9.3f %7d %9s %6s%n",
+                "%-34s %9.0f %9.3f %9.3f %9.3f %9.3f %7d %9s %6s %5s%n",
                 what,
                 s.path("ops_per_s").asDouble(),
                 s.path("p50_us").asDouble() / 1000,
@@ -757,6 +819,9 @@ final class ProcessBench {
                 s.has("cpu_probe_us") && fastestCpuProbe < Double.MAX_VALUE
                         ? String.format(
                                 Locale.ROOT, "%.1f", s.path("cpu_probe_us").asDouble() / fastestCpuProbe)
+                        : "-",
+                s.has("jit_pct")
+                        ? String.format(Locale.ROOT, "%.0f", s.path("jit_pct").asDouble())
                         : "-");
     }
 

@@ -97,6 +97,7 @@ class BenchSmokeTest {
                         "--duration-s", "1",
                         "--inflight", "1,8",
                         "--rounds", "2",
+                        "--jit-warmup-s", "1",
                         "--replica-heap", "128m",
                         "--data-dir", dataDir.toString());
 
@@ -122,6 +123,7 @@ class BenchSmokeTest {
         }
         assertTrue(result.path("machine").path("cpu_probe_fastest_us").asDouble() > 0, result.toString());
         assertTrue(out.toString().contains("median of 2 rounds"), "the table shows the rounds:\n" + out);
+        assertEquals(2, result.path("jit_warmup").size(), "library API and ZooKeeper warmed up: " + result);
         assertTrue(result.path("reads_library").path("linearizable").path("ops").asLong() > 0, result.toString());
         JsonNode leaderMemory = result.path("memory").path("leader_under_load");
         assertTrue(leaderMemory.path("heap_peak_used_bytes").asLong() > 0, result.toString());
