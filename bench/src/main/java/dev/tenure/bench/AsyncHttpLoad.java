@@ -19,37 +19,57 @@ import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.Queue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * An asynchronous HTTP/1.1 load client for the closed loop, in the manner of {@code wrk}: writer {@code w} has its
- * own keep-alive connection and one request outstanding on it; every connection is served by one event-loop
- * thread, so the client costs little CPU and no thread wakes per request (the benchmark's client shares the two
- * cores with the servers it measures). Only what the benchmark needs: a 200 answer is a success, anything else
- * (another status, a closed connection) is the operation's failure; no redirects.
+ * An asynchronous HTTP/1.1 load client for the closed loop, in the manner of {@code wrk}: by default writer {@code
+ * w} has its own keep-alive connection and one request outstanding on it; with fewer connections than writers,
+ * writer {@code w} uses connection {@code w % connections} and the requests of the writers sharing it are pipelined
+ * (sent without waiting for the answers before them, answered in order, as HTTP/1.1 requires) — the way a client
+ * library multiplexes many outstanding requests over few connections, as ZooKeeper's client does over its one
+ * session. Every connection is served by one event-loop thread, so the client costs little CPU and no thread wakes
+ * per request (the benchmark's client shares the two cores with the servers it measures). Only what the benchmark
+ * needs: a 200 answer is a success, anything else (another status, a closed connection) is the operation's
+ * failure; no redirects.
  *
- * <p>Thread-safe for distinct writers (each writer starts its next request only after its previous one
- * completed, as {@link ClosedLoop} does); {@link #close()} closes every connection and the event loop.
+ * <p>Requests are started from one thread at a time (the closed loop's driver thread), each writer starting its
+ * next request only after its previous one completed; {@link #close()} closes every connection and the event loop.
  */
 final class AsyncHttpLoad implements AutoCloseable {
     private static final int MAX_ANSWER_BYTES = 4 << 20;
 
     private final InetSocketAddress server;
     private final String host;
-    private final EventLoopGroup loop = new NioEventLoopGroup(1, new DefaultThreadFactory("bench-http", true));
+    private final EventLoopGroup loop;
     private final Bootstrap bootstrap;
-    private final Channel[] channels;
+    /** Per connection, its latest connect (driver thread only). */
+    private final ChannelFuture[] connects;
 
+    /** One connection per writer. */
     AsyncHttpLoad(URI base, int writers) {
+        this(base, writers, writers);
+    }
+
+    /** {@code writers} writers over {@code connections} connections (pipelined where they share one). */
+    AsyncHttpLoad(URI base, int writers, int connections) {
+        if (connections < 1 || connections > writers) {
+            throw new IllegalArgumentException(
+                    "connections must be between 1 and the writers (" + writers + "), not " + connections);
+        }
         this.server = new InetSocketAddress(base.getHost(), base.getPort());
         this.host = base.getHost() + ":" + base.getPort();
-        this.channels = new Channel[writers];
+        this.connects = new ChannelFuture[connections];
+        this.loop = new NioEventLoopGroup(1, new DefaultThreadFactory("bench-http", true));
         this.bootstrap = new Bootstrap()
                 .group(loop)
                 .channel(NioSocketChannel.class)
@@ -87,14 +107,16 @@ final class AsyncHttpLoad implements AutoCloseable {
             request.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/octet-stream");
             request.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
         }
-        Channel ch = channels[w];
-        if (ch != null && ch.isActive()) {
-            write(ch, request, done);
-            return;
+        int slot = w % connects.length;
+        ChannelFuture c = connects[slot];
+        if (c == null || (c.isDone() && !c.channel().isActive())) {
+            c = bootstrap.connect(server); // the first request of this connection, or its last one ended
+            connects[slot] = c;
         }
-        ChannelFuture connect = bootstrap.connect(server);
-        channels[w] = connect.channel();
+        ChannelFuture connect = c;
         connect.addListener(f -> {
+            // On the event loop, in the order the requests were started: a request queued behind the connect is
+            // written when it completes, one started later is written after it (its listener runs later).
             if (f.isSuccess()) {
                 write(connect.channel(), request, done);
             } else {
@@ -104,31 +126,39 @@ final class AsyncHttpLoad implements AutoCloseable {
         });
     }
 
+    /** On the connection's event loop: the answers come in the order of the writes. */
     private static void write(Channel ch, FullHttpRequest request, ClosedLoop.Completion done) {
-        ch.attr(Answers.PENDING).set(done);
+        Queue<ClosedLoop.Completion> pending = ch.attr(Answers.PENDING).get();
+        if (pending == null) {
+            pending = new ArrayDeque<>();
+            ch.attr(Answers.PENDING).set(pending);
+        }
+        if (!ch.isActive()) {
+            request.release();
+            done.completed(new IOException("connection closed before the request was sent"));
+            return;
+        }
+        pending.add(done);
         ch.writeAndFlush(request).addListener(f -> {
             if (!f.isSuccess()) {
-                ClosedLoop.Completion d = ch.attr(Answers.PENDING).getAndSet(null);
-                if (d != null) {
-                    d.completed(f.cause());
-                }
+                ch.close(); // fails every request still waiting for an answer on it, this one included
             }
         });
     }
 
-    /** Completes the connection's outstanding request with its answer, or with the connection's end. */
+    /** Completes the connection's requests with their answers, in order, or with the connection's end. */
     private static final class Answers extends SimpleChannelInboundHandler<FullHttpResponse> {
-        static final io.netty.util.AttributeKey<ClosedLoop.Completion> PENDING =
-                io.netty.util.AttributeKey.valueOf("pending");
+        static final AttributeKey<Queue<ClosedLoop.Completion>> PENDING = AttributeKey.valueOf("pending");
 
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpResponse answer) {
-            ClosedLoop.Completion done = ctx.channel().attr(PENDING).getAndSet(null);
+            Queue<ClosedLoop.Completion> pending = ctx.channel().attr(PENDING).get();
+            ClosedLoop.Completion done = pending == null ? null : pending.poll();
             if (done == null) {
                 return;
             }
-            if (!io.netty.handler.codec.http.HttpUtil.isKeepAlive(answer)) {
-                ctx.close(); // the next request of this writer opens a new connection
+            if (!HttpUtil.isKeepAlive(answer)) {
+                ctx.close(); // the next request of this connection's writers opens a new one
             }
             int code = answer.status().code();
             done.completed(
@@ -140,17 +170,19 @@ final class AsyncHttpLoad implements AutoCloseable {
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
-            ClosedLoop.Completion done = ctx.channel().attr(PENDING).getAndSet(null);
-            if (done != null) {
-                done.completed(new IOException("connection closed by the server before it answered"));
-            }
+            failAll(ctx, new IOException("connection closed by the server before it answered"));
         }
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            ClosedLoop.Completion done = ctx.channel().attr(PENDING).getAndSet(null);
             ctx.close();
-            if (done != null) {
+            failAll(ctx, cause);
+        }
+
+        private static void failAll(ChannelHandlerContext ctx, Throwable cause) {
+            Queue<ClosedLoop.Completion> pending = ctx.channel().attr(PENDING).get();
+            ClosedLoop.Completion done;
+            while (pending != null && (done = pending.poll()) != null) {
                 done.completed(cause);
             }
         }
@@ -158,9 +190,9 @@ final class AsyncHttpLoad implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException {
-        for (Channel ch : channels) {
-            if (ch != null) {
-                ch.close();
+        for (ChannelFuture c : connects) {
+            if (c != null) {
+                c.channel().close();
             }
         }
         loop.shutdownGracefully(0, 2, TimeUnit.SECONDS).await(10, TimeUnit.SECONDS);

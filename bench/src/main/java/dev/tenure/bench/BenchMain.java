@@ -71,6 +71,14 @@ public final class BenchMain implements Callable<Integer> {
     private int jitWarmupSeconds = 15;
 
     @Option(
+            names = "--http-pipelined-connections",
+            paramLabel = "N",
+            description = "Process mode: HTTP PUTs at 64 in flight are measured once more over N connections,"
+                    + " pipelined, as ZooKeeper's client multiplexes over one session (the demo's server handles a"
+                    + " connection's requests one at a time, in order); 0 skips it (default: ${DEFAULT-VALUE}).")
+    private int httpPipelinedConnections = 0;
+
+    @Option(
             names = "--value-bytes",
             paramLabel = "BYTES",
             description = "Size of every written value (default: ${DEFAULT-VALUE}).")
@@ -183,6 +191,10 @@ public final class BenchMain implements Callable<Integer> {
                         spec.commandLine(),
                         "--rounds must be at least 1 and leave slices of at least 100 ms of --duration-s");
             }
+            if (httpPipelinedConnections < 0 || httpPipelinedConnections > 64) {
+                throw new CommandLine.ParameterException(
+                        spec.commandLine(), "--http-pipelined-connections must be between 0 and 64");
+            }
             if (jitWarmupSeconds < 0) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--jit-warmup-s must be at least 0");
             }
@@ -209,7 +221,8 @@ public final class BenchMain implements Callable<Integer> {
                     chart,
                     Duration.ofSeconds(catchupSeconds),
                     rounds,
-                    Duration.ofSeconds(jitWarmupSeconds));
+                    Duration.ofSeconds(jitWarmupSeconds),
+                    httpPipelinedConnections);
             com.fasterxml.jackson.databind.node.ObjectNode result = ProcessBench.run(config, err, out);
             boolean clean = result.path("clean").asBoolean();
             if (!clean) {

@@ -63,6 +63,8 @@ final class ProcessBench {
      * @param rounds how many alternating slices of each system make one compared point ({@link Interleaved})
      * @param jitWarmup how long each system runs unmeasured load right after its processes start, so that their JIT
      *     compilers are done before the first measured point
+     * @param httpPipelinedConnections the connections over which the HTTP point at 64 in flight is measured again
+     *     with pipelining (0: not measured)
      */
     record Config(
             Set<String> sections,
@@ -81,7 +83,8 @@ final class ProcessBench {
             Path chart,
             Duration catchup,
             int rounds,
-            Duration jitWarmup) {}
+            Duration jitWarmup,
+            int httpPipelinedConnections) {}
 
     private final Config cfg;
     private final PrintWriter progress;
@@ -598,6 +601,9 @@ final class ProcessBench {
                     l.put("inflight", n);
                     compared(l, "tenure_http", "zookeeper", r);
                 }
+                if (cfg.httpPipelinedConnections() > 0) {
+                    httpPipelined(demo.url(leader), zkWrites, 64, cfg.httpPipelinedConnections());
+                }
                 seedKeys(toLeader, readers);
                 say(
                         "HTTP GET, %d in flight: linearizable on the leader, local on the leader and on a follower",
@@ -612,6 +618,32 @@ final class ProcessBench {
                 r.set("local_leader", SideJson.of(localLeader));
                 r.set("local_follower", SideJson.of(localFollower));
             }
+        }
+    }
+
+    /**
+     * HTTP PUTs with {@code inflight} writers over {@code connections} connections, pipelined (as ZooKeeper's client
+     * multiplexes its requests over one session), against ZooKeeper at the same level, interleaved.
+     */
+    private void httpPipelined(java.net.URI leaderUrl, ZooKeeperWrites zkWrites, int inflight, int connections)
+            throws Exception {
+        try (AsyncHttpLoad pipelined = new AsyncHttpLoad(leaderUrl, inflight, connections)) {
+            say(
+                    "HTTP PUT pipelined over %d connections and zookeeper, %d in flight, %d alternating rounds",
+                    connections, inflight, cfg.rounds());
+            Interleaved.Result r = Interleaved.run(
+                    (settle, interval) -> ClosedLoop.run(
+                            pipelined.puts("/kv/bench-"), inflight, settle, interval, cfg.valueBytes(), DRAIN_TIMEOUT),
+                    (settle, interval) ->
+                            ClosedLoop.run(zkWrites, inflight, settle, interval, cfg.valueBytes(), DRAIN_TIMEOUT),
+                    cfg.rounds(),
+                    cfg.warmup(),
+                    SETTLE,
+                    cfg.duration());
+            ObjectNode l = result.putObject("http_writes_pipelined");
+            l.put("inflight", inflight);
+            l.put("connections", connections);
+            compared(l, "tenure_http", "zookeeper", r);
         }
     }
 
@@ -686,6 +718,13 @@ final class ProcessBench {
             row(out, "write HTTP, " + n + " in flight", l.path("tenure_http"));
             row(out, "write ZooKeeper, " + n + " (with HTTP)", l.path("zookeeper"));
             ratioRow(out, "  HTTP / zookeeper", l);
+        }
+        if (result.has("http_writes_pipelined")) {
+            JsonNode l = result.path("http_writes_pipelined");
+            int n = l.path("inflight").asInt();
+            row(out, "write HTTP, " + n + " over " + l.path("connections").asInt() + " conns", l.path("tenure_http"));
+            row(out, "write ZooKeeper, " + n + " (with HTTP)", l.path("zookeeper"));
+            ratioRow(out, "  HTTP pipelined / zookeeper", l);
         }
         if (result.has("reads_library")) {
             row(

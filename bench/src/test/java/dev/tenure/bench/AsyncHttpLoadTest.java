@@ -3,6 +3,7 @@ package dev.tenure.bench;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
@@ -26,6 +27,7 @@ class AsyncHttpLoadTest {
     private HttpServer server;
     private final AtomicInteger puts = new AtomicInteger();
     private final Set<String> paths = ConcurrentHashMap.newKeySet();
+    private final Set<Integer> clientPorts = ConcurrentHashMap.newKeySet();
 
     @BeforeEach
     void start() throws IOException {
@@ -33,6 +35,7 @@ class AsyncHttpLoadTest {
         server.createContext("/kv/", ex -> {
             byte[] body = ex.getRequestBody().readAllBytes();
             paths.add(ex.getRequestMethod() + " " + ex.getRequestURI() + " " + body.length);
+            clientPorts.add(ex.getRemoteAddress().getPort());
             puts.incrementAndGet();
             ex.sendResponseHeaders(200, -1);
             ex.close();
@@ -66,6 +69,26 @@ class AsyncHttpLoadTest {
         }
         assertTrue(paths.contains("PUT /kv/w7 10"), paths.toString());
         assertTrue(puts.get() >= 8);
+    }
+
+    @Test
+    void writersSharingAConnectionPipelineTheirRequestsAndEachGetsItsOwnAnswer() throws Exception {
+        try (AsyncHttpLoad load = new AsyncHttpLoad(base(), 8, 2)) {
+            ClosedLoop.Outcome o = ClosedLoop.run(
+                    load.puts("/kv/w"), 8, Duration.ZERO, Duration.ofSeconds(2), 10, Duration.ofSeconds(10));
+            assertEquals(0, o.errors() + o.unmeasuredErrors(), String.valueOf(o.firstError()));
+            assertTrue(o.latencies().getTotalCount() > 0, "no PUT completed within 2 s");
+        }
+        assertEquals(2, clientPorts.size(), "8 writers over 2 connections: " + clientPorts);
+        for (int w = 0; w < 8; w++) {
+            assertTrue(paths.contains("PUT /kv/w" + w + " 10"), paths.toString());
+        }
+    }
+
+    @Test
+    void moreConnectionsThanWritersOrNoneAreRefused() {
+        assertThrows(IllegalArgumentException.class, () -> new AsyncHttpLoad(base(), 2, 3));
+        assertThrows(IllegalArgumentException.class, () -> new AsyncHttpLoad(base(), 2, 0));
     }
 
     @Test
