@@ -1,5 +1,6 @@
 package dev.tenure.bench;
 
+import dev.tenure.replicator.transport.NettyChannels;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -9,9 +10,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -69,10 +68,11 @@ final class AsyncHttpLoad implements AutoCloseable {
         this.server = new InetSocketAddress(base.getHost(), base.getPort());
         this.host = base.getHost() + ":" + base.getPort();
         this.connects = new ChannelFuture[connections];
-        this.loop = new NioEventLoopGroup(1, new DefaultThreadFactory("bench-http", true));
+        NettyChannels io = NettyChannels.current();
+        this.loop = io.eventLoopGroup(1, new DefaultThreadFactory("bench-http", true));
         this.bootstrap = new Bootstrap()
                 .group(loop)
-                .channel(NioSocketChannel.class)
+                .channel(io.socketChannel())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 2000)
                 .handler(new ChannelInitializer<SocketChannel>() {

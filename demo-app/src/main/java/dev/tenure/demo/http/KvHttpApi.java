@@ -2,14 +2,13 @@ package dev.tenure.demo.http;
 
 import com.google.common.base.Preconditions;
 import dev.tenure.demo.node.KvNode;
+import dev.tenure.replicator.transport.NettyChannels;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
@@ -85,11 +84,12 @@ public final class KvHttpApi implements AutoCloseable {
     }
 
     static KvHttpApi bind(Router routes, InetSocketAddress address) throws IOException {
-        EventLoopGroup boss = new NioEventLoopGroup(1, new DefaultThreadFactory("kv-http-accept", true));
-        EventLoopGroup workers = new NioEventLoopGroup(2, new DefaultThreadFactory("kv-http", true));
+        NettyChannels io = NettyChannels.current();
+        EventLoopGroup boss = io.eventLoopGroup(1, new DefaultThreadFactory("kv-http-accept", true));
+        EventLoopGroup workers = io.eventLoopGroup(2, new DefaultThreadFactory("kv-http", true));
         ServerBootstrap b = new ServerBootstrap()
                 .group(boss, workers)
-                .channel(NioServerSocketChannel.class)
+                .channel(io.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.AUTO_READ, false) // accept nothing before start()
                 .childOption(ChannelOption.TCP_NODELAY, true)

@@ -10,10 +10,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
-import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Future;
@@ -166,13 +163,13 @@ public final class NettyTransport implements Transport {
         }
         state = State.STARTED;
         this.inbound = inbound;
-        bossGroup = new NioEventLoopGroup(1, new DefaultThreadFactory("tenure-transport-" + selfId + "-accept", true));
-        workerGroup =
-                new NioEventLoopGroup(workerThreads, new DefaultThreadFactory("tenure-transport-" + selfId, true));
+        NettyChannels io = NettyChannels.current();
+        bossGroup = io.eventLoopGroup(1, new DefaultThreadFactory("tenure-transport-" + selfId + "-accept", true));
+        workerGroup = io.eventLoopGroup(workerThreads, new DefaultThreadFactory("tenure-transport-" + selfId, true));
         try {
             serverChannel = new ServerBootstrap()
                     .group(bossGroup, workerGroup)
-                    .channel(NioServerSocketChannel.class)
+                    .channel(io.serverChannel())
                     .option(ChannelOption.SO_REUSEADDR, true)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.SO_KEEPALIVE, true)
@@ -197,7 +194,7 @@ public final class NettyTransport implements Transport {
         }
         boundAddress = (InetSocketAddress) serverChannel.localAddress();
         Bootstrap template = new Bootstrap()
-                .channel(NioSocketChannel.class)
+                .channel(io.socketChannel())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis)
