@@ -2,6 +2,7 @@ package dev.tenure.demo.node;
 
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -53,6 +54,14 @@ public final class NodeCommand implements Callable<Integer> {
     int sessionTimeoutMs;
 
     @Option(
+            names = "--request-timeout-ms",
+            defaultValue = "10000",
+            description = "how long a write waits for its commit, or a linearizable read for its confirmation, before"
+                    + " the HTTP API answers 503 (a write: outcome unknown, it may still commit) (default:"
+                    + " ${DEFAULT-VALUE})")
+    long requestTimeoutMs;
+
+    @Option(
             names = "--session-file",
             hidden = true,
             description = "writes the ZooKeeper session id and password here (verification harness only)")
@@ -88,6 +97,9 @@ public final class NodeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         KvNode.Config config;
         try {
+            if (requestTimeoutMs < 1) {
+                throw new IllegalArgumentException("--request-timeout-ms must be at least 1, was " + requestTimeoutMs);
+            }
             List<String> ids = Arrays.stream(replicas.split(","))
                     .map(String::trim)
                     .filter(s -> !s.isEmpty())
@@ -107,7 +119,7 @@ public final class NodeCommand implements Callable<Integer> {
             System.err.println("error: " + e.getMessage());
             return 2;
         }
-        KvNode node = new KvNode(config);
+        KvNode node = new KvNode(config).requestTimeout(Duration.ofMillis(requestTimeoutMs));
         if (sessionFile != null) {
             node.sessionFile(sessionFile);
         }
