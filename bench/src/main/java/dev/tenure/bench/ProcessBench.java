@@ -299,10 +299,7 @@ final class ProcessBench {
                     (settle, interval) -> OutcomeJson.fromJson(
                             tenureLoad(tenure, first, "write", 64, cfg.valueBytes(), settle, interval)
                                     .path("outcome")));
-            jitWarmup(
-                    "ZooKeeper writes, 64 in flight",
-                    (settle, interval) ->
-                            ClosedLoop.run(zkWrites, 64, settle, interval, cfg.valueBytes(), DRAIN_TIMEOUT));
+            jitWarmup("ZooKeeper writes, 64 in flight", closedLoop(zkWrites, 64));
             for (int n : cfg.inflight()) {
                 String leader = tenure.awaitLeader(LEADER_TIMEOUT);
                 say(
@@ -310,7 +307,7 @@ final class ProcessBench {
                                 + " %d alternating rounds",
                         n, leader, cfg.rounds());
                 List<ObjectNode> answers = new ArrayList<>();
-                Interleaved.Result r = Interleaved.run(
+                Interleaved.Result r = interleave(
                         (settle, interval) -> {
                             // Heap peaks are reset by the level's first slice only: the last answer covers them all.
                             ObjectNode a = tenureLoad(
@@ -318,12 +315,7 @@ final class ProcessBench {
                             answers.add(a);
                             return OutcomeJson.fromJson(a.path("outcome"));
                         },
-                        (settle, interval) ->
-                                ClosedLoop.run(zkWrites, n, settle, interval, cfg.valueBytes(), DRAIN_TIMEOUT),
-                        cfg.rounds(),
-                        cfg.warmup(),
-                        SETTLE,
-                        cfg.duration());
+                        closedLoop(zkWrites, n));
                 ObjectNode level = levels.addObject();
                 level.put("inflight", n);
                 compared(level, "tenure", "zookeeper", r);
@@ -341,6 +333,16 @@ final class ProcessBench {
                 }
             }
         }
+    }
+
+    /** A closed loop of {@code op} with {@code inflight} writers as one slice of an interleaved comparison. */
+    private Interleaved.Slice closedLoop(ClosedLoop.Operation op, int inflight) {
+        return (settle, interval) -> ClosedLoop.run(op, inflight, settle, interval, cfg.valueBytes(), DRAIN_TIMEOUT);
+    }
+
+    /** {@code a} against {@code b} in the configured alternating rounds. */
+    private Interleaved.Result interleave(Interleaved.Slice a, Interleaved.Slice b) throws Exception {
+        return Interleaved.run(a, b, cfg.rounds(), cfg.warmup(), SETTLE, cfg.duration());
     }
 
     /**
@@ -575,28 +577,15 @@ final class ProcessBench {
                     AsyncHttpLoad readLeader = new AsyncHttpLoad(demo.url(leader), readers);
                     AsyncHttpLoad toFollower = new AsyncHttpLoad(demo.url(follower), readers)) {
                 ZooKeeperWrites zkWrites = new ZooKeeperWrites(client, "/zookeeper-bench", writers);
-                jitWarmup(
-                        "HTTP PUTs, 64 in flight",
-                        (settle, interval) -> ClosedLoop.run(
-                                toLeader.puts("/kv/bench-"), 64, settle, interval, cfg.valueBytes(), DRAIN_TIMEOUT));
-                jitWarmup(
-                        "ZooKeeper writes, 64 in flight",
-                        (settle, interval) ->
-                                ClosedLoop.run(zkWrites, 64, settle, interval, cfg.valueBytes(), DRAIN_TIMEOUT));
+                jitWarmup("HTTP PUTs, 64 in flight", closedLoop(toLeader.puts("/kv/bench-"), 64));
+                jitWarmup("ZooKeeper writes, 64 in flight", closedLoop(zkWrites, 64));
                 for (int n : cfg.httpInflight()) {
                     say(
                             "HTTP PUT to the leader %s and zookeeper (Curator setData), %d in flight, %d alternating"
                                     + " rounds",
                             leader, n, cfg.rounds());
-                    Interleaved.Result r = Interleaved.run(
-                            (settle, interval) -> ClosedLoop.run(
-                                    toLeader.puts("/kv/bench-"), n, settle, interval, cfg.valueBytes(), DRAIN_TIMEOUT),
-                            (settle, interval) ->
-                                    ClosedLoop.run(zkWrites, n, settle, interval, cfg.valueBytes(), DRAIN_TIMEOUT),
-                            cfg.rounds(),
-                            cfg.warmup(),
-                            SETTLE,
-                            cfg.duration());
+                    Interleaved.Result r =
+                            interleave(closedLoop(toLeader.puts("/kv/bench-"), n), closedLoop(zkWrites, n));
                     ObjectNode l = writes.addObject();
                     l.put("inflight", n);
                     compared(l, "tenure_http", "zookeeper", r);
@@ -631,15 +620,8 @@ final class ProcessBench {
             say(
                     "HTTP PUT pipelined over %d connections and zookeeper, %d in flight, %d alternating rounds",
                     connections, inflight, cfg.rounds());
-            Interleaved.Result r = Interleaved.run(
-                    (settle, interval) -> ClosedLoop.run(
-                            pipelined.puts("/kv/bench-"), inflight, settle, interval, cfg.valueBytes(), DRAIN_TIMEOUT),
-                    (settle, interval) ->
-                            ClosedLoop.run(zkWrites, inflight, settle, interval, cfg.valueBytes(), DRAIN_TIMEOUT),
-                    cfg.rounds(),
-                    cfg.warmup(),
-                    SETTLE,
-                    cfg.duration());
+            Interleaved.Result r =
+                    interleave(closedLoop(pipelined.puts("/kv/bench-"), inflight), closedLoop(zkWrites, inflight));
             ObjectNode l = result.putObject("http_writes_pipelined");
             l.put("inflight", inflight);
             l.put("connections", connections);
