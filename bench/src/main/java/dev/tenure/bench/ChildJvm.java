@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -143,13 +144,23 @@ public final class ChildJvm implements AutoCloseable {
      */
     @Override
     public void close() {
-        if (!process.isAlive()) {
+        closeAll(List.of(this));
+    }
+
+    /**
+     * Stops every process still alive at once with {@link ChildJvms#stop}: SIGTERM to all, SIGKILL to those still
+     * alive 10 s later, then waits at most 10 s for their exits. Does not throw, like {@link #close()}: processes
+     * that outlive SIGKILL are logged; if interrupted, it sends SIGKILL to every one and keeps the interrupt status.
+     */
+    public static void closeAll(Collection<ChildJvm> jvms) {
+        List<ChildJvm> alive = jvms.stream().filter(ChildJvm::isAlive).toList();
+        if (alive.isEmpty()) {
             return;
         }
         try {
-            ChildJvms.stop(List.of(process.toHandle()), STOP_GRACE);
+            ChildJvms.stop(alive.stream().map(j -> j.process.toHandle()).toList(), STOP_GRACE);
         } catch (IOException e) {
-            log.warn("{}: {}", this, e.getMessage());
+            log.warn("{}: {}", alive, e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

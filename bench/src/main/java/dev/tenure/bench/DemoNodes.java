@@ -131,11 +131,6 @@ final class DemoNodes implements AutoCloseable {
 
     @Override
     public void close() {
-        for (ChildJvm p : processes.values()) {
-            p.terminate();
-        }
-        for (ChildJvm p : processes.values()) {
-            p.close();
-        }
+        ChildJvm.closeAll(processes.values());
     }
 }

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -222,15 +223,9 @@ final class ReplicaProcesses implements AutoCloseable {
 
     @Override
     public void close() {
-        for (Node n : nodes.values()) {
-            if (n.process != null) {
-                n.process.terminate();
-            }
-        }
-        for (Node n : nodes.values()) {
-            if (n.process != null) {
-                n.process.close();
-            }
-        }
+        ChildJvm.closeAll(nodes.values().stream()
+                .map(n -> n.process)
+                .filter(Objects::nonNull)
+                .toList());
     }
 }

@@ -7,10 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.tenure.testkit.LoopbackPorts;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Set;
@@ -104,10 +104,7 @@ class AsyncHttpLoadTest {
 
     @Test
     void aServerThatIsNotThereFailsTheOperation() throws Exception {
-        int port;
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            port = s.getLocalPort();
-        }
+        int port = LoopbackPorts.freePort();
         try (AsyncHttpLoad load = new AsyncHttpLoad(URI.create("http://127.0.0.1:" + port), 1)) {
             assertInstanceOf(Throwable.class, call(load.puts("/kv/")));
         }

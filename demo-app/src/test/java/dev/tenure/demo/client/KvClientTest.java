@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tenure.demo.client.Outcome.Kind;
 import dev.tenure.demo.client.StubReplica.Reply;
 import dev.tenure.demo.client.StubReplica.Request;
+import dev.tenure.testkit.LoopbackPorts;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -68,9 +69,7 @@ class KvClientTest {
 
     /** A URL on which nothing listens: the port was bound, then released. */
     static URI refusingUrl() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return URI.create("http://127.0.0.1:" + s.getLocalPort());
-        }
+        return URI.create("http://127.0.0.1:" + LoopbackPorts.freePort());
     }
 
     // ---- happy paths and JSON parsing ----

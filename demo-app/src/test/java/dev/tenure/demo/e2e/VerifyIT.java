@@ -5,12 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tenure.testkit.ChildJvms;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -62,13 +64,10 @@ class VerifyIT {
         return new ProcessBuilder(command).redirectErrorStream(true).start();
     }
 
-    /** SIGTERM first, so the harness's shutdown hook stops its processes; SIGKILL if it does not exit. */
-    private static void stop(Process p) throws InterruptedException {
+    /** SIGTERM first, so the harness's shutdown hook stops its processes; SIGKILL if it does not exit in 60 s. */
+    private static void stop(Process p) throws IOException, InterruptedException {
         if (p.isAlive()) {
-            p.destroy();
-            if (!p.waitFor(60, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-            }
+            ChildJvms.stop(List.of(p.toHandle()), Duration.ofSeconds(60));
         }
     }
 

@@ -19,6 +19,7 @@ import dev.tenure.replicator.core.Message.EpochAck;
 import dev.tenure.replicator.core.Message.FetchResponse;
 import dev.tenure.replicator.core.Message.NewEpoch;
 import dev.tenure.replicator.transport.TestNodes.Node;
+import dev.tenure.testkit.LoopbackPorts;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -153,10 +154,7 @@ class NettyTransportTest {
     void sendToAnUnreachablePeerDropsAndNeverBlocks() throws Exception {
         nodes = new TestNodes("a", "b");
         Node a = nodes.start("a");
-        int closedPort;
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-            closedPort = s.getLocalPort();
-        }
+        int closedPort = LoopbackPorts.freePort();
         nodes.directory.addresses.put("b", new InetSocketAddress("127.0.0.1", closedPort));
         int count = 20_000;
         assertTimeoutPreemptively(Duration.ofSeconds(2), () -> {
