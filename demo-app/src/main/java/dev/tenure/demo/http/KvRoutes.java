@@ -198,12 +198,46 @@ final class KvRoutes implements Router {
         });
     }
 
-    private Route get(Request req, String key) {
-        String query = req.rawQuery();
-        boolean local = query != null && query.contains("consistency=local");
-        if (query != null && query.contains("consistency=") && !local && !query.contains("consistency=linearizable")) {
-            throw new HttpError(400, "bad_consistency", "consistency is local or linearizable");
+    /**
+     * Whether a GET's query asks for a local read: {@code consistency=local}; {@code consistency=linearizable} or no
+     * {@code consistency} parameter is a linearizable read; other parameters are ignored.
+     *
+     * @throws HttpError 400 {@code bad_consistency} for any other value, or for two different values
+     */
+    static boolean localRead(String rawQuery) {
+        if (rawQuery == null || rawQuery.isEmpty()) {
+            return false;
         }
+        String chosen = null;
+        for (String param : rawQuery.split("&", -1)) {
+            int eq = param.indexOf('=');
+            String name = decode(eq < 0 ? param : param.substring(0, eq));
+            if (!name.equals("consistency")) {
+                continue;
+            }
+            String value = eq < 0 ? "" : decode(param.substring(eq + 1));
+            if (!value.equals("local") && !value.equals("linearizable")) {
+                throw new HttpError(
+                        400, "bad_consistency", "consistency is local or linearizable, not '" + value + "'");
+            }
+            if (chosen != null && !chosen.equals(value)) {
+                throw new HttpError(400, "bad_consistency", "consistency given twice: " + chosen + " and " + value);
+            }
+            chosen = value;
+        }
+        return "local".equals(chosen);
+    }
+
+    private static String decode(String s) {
+        try {
+            return java.net.URLDecoder.decode(s, StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            throw new HttpError(400, "bad_query", "malformed percent-encoding in the query");
+        }
+    }
+
+    private Route get(Request req, String key) {
+        boolean local = localRead(req.rawQuery());
         if (local) {
             return Route.now(body -> read(key));
         }
