@@ -89,7 +89,6 @@ final class ProcessBench {
     private final Config cfg;
     private final PrintWriter progress;
     private final ObjectNode result = JSON.createObjectNode();
-    private final List<String[]> table = new ArrayList<>();
     private boolean clean = true;
     /** The fastest {@link CpuProbe} reading of the run: the machine at full speed. */
     private double fastestCpuProbe = Double.MAX_VALUE;

@@ -23,17 +23,20 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * A write that may have been applied is never answered as failed: when a proposal times out, or fails with {@code
- * OutcomeUnknownException}, the HTTP API answers 503 {@code outcome_unknown} without {@code "applied":false}.
- * Driven for real: the embedded 3-replica cluster (in-process ZooKeeper ensemble) with both followers'
- * replication traffic held, so the leader accepts a PUT into its log but cannot commit it.
+ * What the HTTP API answers when the leader hears from no majority, driven for real: the embedded 3-replica cluster
+ * (in-process ZooKeeper ensemble) with both followers' replication traffic held. A write that may have been applied
+ * is never answered as failed (503 {@code outcome_unknown} without {@code "applied"}); a linearizable read that
+ * cannot be confirmed is answered 503 {@code timeout}, not with a possibly stale value.
  */
-class KvRoutesOutcomeUnknownTest {
+@Timeout(120)
+class KvRoutesWithoutAMajorityTest {
     private static final ObjectMapper json = new ObjectMapper();
     private static final HttpClient http =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private EmbeddedCluster cluster;
+    private KvNode leader;
+    private List<String> followers;
 
     @AfterEach
     void stopCluster() {
@@ -43,18 +46,13 @@ class KvRoutesOutcomeUnknownTest {
     }
 
     @Test
-    @Timeout(120)
     void aWriteThatCannotCommitInTimeIsAnsweredOutcomeUnknownNotFailed() throws Exception {
         // Far below the replica's own proposal timeout (10 s) and check-quorum interval (the 4 s session timeout):
         // the HTTP request timeout is what ends the wait.
-        cluster = new EmbeddedCluster(0).requestTimeout(Duration.ofMillis(300));
-        cluster.start();
-        KvNode leader = awaitServingLeader();
-        List<String> followers = holdFollowersOf(leader);
+        startAndHoldFollowers(Duration.ofMillis(300), null);
 
-        HttpResponse<byte[]> put = put(leader, "maybe", "applied later");
+        JsonNode answer = assertOutcomeUnknown(send("/kv/maybe", "PUT", "applied later"));
 
-        JsonNode answer = assertOutcomeUnknown(put);
         assertEquals("not committed within 300 ms", answer.path("detail").asText(), answer.toString());
         // Rightly not "failed": the write is in the leader's log and commits once the followers hear it.
         long logEnd = leader.status().logEndOffset();
@@ -67,23 +65,56 @@ class KvRoutesOutcomeUnknownTest {
     }
 
     @Test
-    @Timeout(120)
     void aWriteWhoseLeaderGivesUpBeforeItCommitsIsAnsweredOutcomeUnknownNotFailed() throws Exception {
         // Far above the check-quorum interval (the 4 s session timeout): the leader, hearing from no majority, gives
         // its term up first, and the pending proposal fails with OutcomeUnknownException.
-        cluster = new EmbeddedCluster(0).requestTimeout(Duration.ofSeconds(60));
-        cluster.start();
-        KvNode leader = awaitServingLeader();
-        List<String> followers = holdFollowersOf(leader);
+        startAndHoldFollowers(Duration.ofSeconds(60), null);
 
-        HttpResponse<byte[]> put = put(leader, "orphan", "maybe applied");
+        JsonNode answer = assertOutcomeUnknown(send("/kv/orphan", "PUT", "maybe applied"));
 
-        JsonNode answer = assertOutcomeUnknown(put);
         assertTrue(answer.path("detail").asText().contains("OutcomeUnknownException"), answer.toString());
-        followers.forEach(cluster::resume);
     }
 
-    /** The replica that leads and serves its epoch (what the API requires of a write). */
+    @Test
+    void aLinearizableReadThatCannotConfirmLeadershipInTimeIsAnsweredTimeout() throws Exception {
+        // Far below the replica's own read-barrier timeout and the check-quorum interval: the HTTP request timeout
+        // ends the wait while the leader still leads. The key has a value, so an unconfirmed read that went ahead
+        // anyway would answer 200 with it.
+        startAndHoldFollowers(Duration.ofMillis(300), "k");
+
+        HttpResponse<byte[]> get = send("/kv/k?consistency=linearizable", "GET", null);
+
+        String text = new String(get.body(), StandardCharsets.UTF_8);
+        assertEquals(503, get.statusCode(), text);
+        // Exactly KvRoutes' answer to a read barrier that times out: no value, no "applied" (a read changes nothing).
+        assertEquals(
+                json.createObjectNode()
+                        .put("error", "timeout")
+                        .put("detail", "the read could not be confirmed in time"),
+                json.readTree(get.body()),
+                text);
+    }
+
+    /**
+     * Starts the cluster with {@code requestTimeout}, waits for a leader that serves its epoch, writes {@code
+     * keyToWrite} (if not null) while a majority still answers, then holds both followers' replication traffic.
+     */
+    private void startAndHoldFollowers(Duration requestTimeout, String keyToWrite) throws Exception {
+        cluster = new EmbeddedCluster(0).requestTimeout(requestTimeout);
+        cluster.start();
+        leader = awaitServingLeader();
+        if (keyToWrite != null) {
+            HttpResponse<byte[]> put = send("/kv/" + keyToWrite, "PUT", "v");
+            assertEquals(200, put.statusCode(), new String(put.body(), StandardCharsets.UTF_8));
+        }
+        followers = cluster.nodes().stream()
+                .map(KvNode::id)
+                .filter(id -> !id.equals(leader.id()))
+                .toList();
+        followers.forEach(cluster::holdReplication);
+    }
+
+    /** The replica that leads and serves its epoch (what the API requires of a write and a linearizable read). */
     private KvNode awaitServingLeader() throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (System.nanoTime() < deadline) {
@@ -97,21 +128,16 @@ class KvRoutesOutcomeUnknownTest {
         throw new TimeoutException("no replica served as leader within 30 s");
     }
 
-    /** Holds the followers' replication traffic in both directions; returns their ids. */
-    private List<String> holdFollowersOf(KvNode leader) {
-        List<String> followers = cluster.nodes().stream()
-                .map(KvNode::id)
-                .filter(id -> !id.equals(leader.id()))
-                .toList();
-        followers.forEach(cluster::holdReplication);
-        return followers;
-    }
-
-    private static HttpResponse<byte[]> put(KvNode node, String key, String value) throws Exception {
+    /** {@code method target} on the leader, with {@code body} as text if not null. */
+    private HttpResponse<byte[]> send(String target, String method, String body) throws Exception {
         return http.send(
-                HttpRequest.newBuilder(URI.create(node.url() + "/kv/" + key))
+                HttpRequest.newBuilder(URI.create(leader.url() + target))
                         .timeout(Duration.ofSeconds(90))
-                        .PUT(HttpRequest.BodyPublishers.ofString(value, StandardCharsets.UTF_8))
+                        .method(
+                                method,
+                                body == null
+                                        ? HttpRequest.BodyPublishers.noBody()
+                                        : HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8))
                         .build(),
                 HttpResponse.BodyHandlers.ofByteArray());
     }
