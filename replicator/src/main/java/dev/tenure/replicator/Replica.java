@@ -5,6 +5,7 @@ import dev.tenure.replicator.ReplicationException.FencedEpochException;
 import dev.tenure.replicator.ReplicationException.NotLeaderException;
 import dev.tenure.replicator.ReplicationException.OutcomeUnknownException;
 import dev.tenure.replicator.ReplicationException.OverloadedException;
+import dev.tenure.replicator.ReplicationException.ReplicaFailedException;
 import dev.tenure.replicator.core.Action;
 import dev.tenure.replicator.core.CoreConfig;
 import dev.tenure.replicator.core.Entry;
@@ -51,10 +52,17 @@ import org.slf4j.LoggerFactory;
  * entries; the transport's threads only enqueue. Public methods are thread-safe and never block on IO.
  *
  * <p>Ordering: persist, then acknowledge, then apply. A proposal's future completes after its entry is
- * committed (durable on a majority that promised the epoch) and applied on this replica.
+ * committed (durable on a majority that promised the epoch) and applied on this replica; an entry is applied
+ * only once it is committed and durable in this replica's own log.
  *
  * <p>Lifecycle: {@link #start()} once; {@link #close()} is idempotent, leaves the election and stops every
  * thread. Proposals pending at close fail with {@link OutcomeUnknownException}.
+ *
+ * <p>Failure is fail-stop: when the state machine throws, or the log cannot be written or synced, or the
+ * protocol finds an invariant broken, the replica logs the cause, leaves the election, stops replicating and
+ * applying, fails every pending request with {@link ReplicaFailedException}, reports {@link Role#FAILED} with the
+ * reason in {@link #status()} and tells {@link ReplicaListener#failed}. It does not restart itself: the state
+ * machine's state is unknown after it threw. Close it and build a new replica (a restart replays the log).
  */
 public final class Replica implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(Replica.class);
@@ -78,7 +86,12 @@ public final class Replica implements Closeable {
      */
     public record Synced(long endOffset, long epoch) {}
 
-    /** A replica's state, as seen from its event thread at one moment. */
+    /**
+     * A replica's state, as seen from its event thread at one moment.
+     *
+     * @param role the role; {@link Role#FAILED} once the replica stopped after a failure
+     * @param failure why the replica stopped ({@link Role#FAILED}), or "" while it runs
+     */
     public record Status(
             String id,
             Role role,
@@ -87,7 +100,8 @@ public final class Replica implements Closeable {
             long commitOffset,
             long appliedOffset,
             long logEndOffset,
-            List<FollowerStatus> followers) {}
+            List<FollowerStatus> followers,
+            String failure) {}
 
     /**
      * A follower as its leader sees it.
@@ -101,6 +115,7 @@ public final class Replica implements Closeable {
     private enum State {
         LATENT,
         STARTED,
+        FAILED,
         CLOSED
     }
 
@@ -146,11 +161,16 @@ public final class Replica implements Closeable {
 
     // Apply thread, read by others.
     private final AtomicLong applied = new AtomicLong();
+    /** Set on the apply thread when the state machine threw: nothing more is applied. */
+    private volatile boolean applyFailed;
+
     private final NavigableMap<Long, List<Runnable>> appliedWaiters = new TreeMap<>();
     /** Committed proposals waiting for their entry to be applied here, by offset; filled by the event thread. */
     private final ConcurrentHashMap<Long, Awaiting> awaitingApply = new ConcurrentHashMap<>();
 
     private volatile Status lastStatus;
+    /** Why the replica stopped; null while it runs. */
+    private volatile Throwable failure;
 
     /** A proposal from {@link #propose} until the core takes it, then until it commits or fails. */
     private record Incoming(byte[] payload, CompletableFuture<Committed> future, long deadlineNanos) {}
@@ -188,7 +208,7 @@ public final class Replica implements Closeable {
         t.setRemoveOnCancelPolicy(true); // timeouts of completed requests leave the queue at once
         this.timer = t;
         this.lastStatus = new Status(
-                id, Role.FOLLOWER, core.epoch(), core.leader(), 0, replayFrom, core.logEndOffset(), List.of());
+                id, Role.FOLLOWER, core.epoch(), core.leader(), 0, replayFrom, core.logEndOffset(), List.of(), "");
     }
 
     private static java.util.concurrent.ThreadFactory named(String name) {
@@ -306,6 +326,8 @@ public final class Replica implements Closeable {
     public void start() throws Exception {
         Preconditions.checkState(state.compareAndSet(State.LATENT, State.STARTED), "Cannot be started more than once");
         transport.start(m -> post(() -> core.receive(m, clock.getAsLong())));
+        // The core's first actions: a sync of what the log held at start-up, which counts only once synced.
+        post(() -> {});
         long tick = tickInterval.toNanos();
         timer.scheduleAtFixedRate(
                 () -> {
@@ -360,7 +382,11 @@ public final class Replica implements Closeable {
         Preconditions.checkNotNull(payload, "payload");
         CompletableFuture<Committed> f = new CompletableFuture<>();
         if (state.get() != State.STARTED) {
-            f.completeExceptionally(new IllegalStateException("replica " + id + " is not started or is closed"));
+            Throwable why = failure;
+            f.completeExceptionally(
+                    why != null
+                            ? ReplicaFailedException.notAccepted(id, why)
+                            : new IllegalStateException("replica " + id + " is not started or is closed"));
             return f;
         }
         // Bound what waits in the event queue too, not only in the core: never run out of memory.
@@ -382,7 +408,11 @@ public final class Replica implements Closeable {
         drainPosted.set(false); // before polling: a proposal queued from now on posts again
         if (state.get() != State.STARTED) {
             // Stopped (closed or failed) after they were queued: never handed to the core, so never applied.
-            failIncoming(new IllegalStateException("replica " + id + " is closed"));
+            Throwable why = failure;
+            failIncoming(
+                    why != null
+                            ? ReplicaFailedException.notAccepted(id, why)
+                            : new IllegalStateException("replica " + id + " is closed"));
             return;
         }
         List<ReplicaCore.Proposal> batch = new ArrayList<>();
@@ -460,6 +490,11 @@ public final class Replica implements Closeable {
         return lastStatus;
     }
 
+    /** Why this replica stopped after a failure, or empty while it runs (or after a plain close). */
+    public java.util.Optional<Throwable> failure() {
+        return java.util.Optional.ofNullable(failure);
+    }
+
     @Override
     public void close() {
         State previous = state.getAndSet(State.CLOSED);
@@ -471,7 +506,7 @@ public final class Replica implements Closeable {
         if (previous == State.STARTED) {
             transport.close();
         }
-        eventThread.execute(() -> {
+        boolean posted = post(() -> {
             for (Incoming p : proposals.values()) {
                 p.future().completeExceptionally(new OutcomeUnknownException("replica closed", ""));
             }
@@ -480,6 +515,9 @@ public final class Replica implements Closeable {
                 f.completeExceptionally(new NotLeaderException(""));
             }
         });
+        if (!posted) {
+            failIncoming(new IllegalStateException("replica " + id + " is closed")); // stopped after a failure
+        }
         shutdown(eventThread);
         shutdown(syncThread);
         shutdown(applyThread);
@@ -517,20 +555,47 @@ public final class Replica implements Closeable {
         }
     }
 
-    private void failStop(RuntimeException e) {
-        // A replica that cannot follow the protocol (storage failure, invariant breach) must stop, not guess.
-        if (state.compareAndSet(State.STARTED, State.CLOSED)) {
-            leadership.close();
-            timer.shutdownNow();
-            transport.close();
-            for (Incoming p : proposals.values()) {
-                p.future().completeExceptionally(new OutcomeUnknownException("replica stopped: " + e, ""));
-            }
-            failIncoming(new IllegalStateException("replica " + id + " stopped: " + e));
-            eventThread.shutdown();
-            syncThread.shutdown();
-            applyThread.shutdown();
+    /**
+     * Event thread: stops a replica that cannot go on (a state machine that threw, a storage failure, an
+     * invariant breach): it must stop, not guess. Leaves the election (another replica can lead), stops
+     * replicating, fails every request: those the core accepted may have been applied, the rest were not.
+     */
+    private void failStop(Throwable reason) {
+        if (!state.compareAndSet(State.STARTED, State.FAILED)) {
+            return;
         }
+        failure = reason;
+        leadership.close();
+        timer.shutdownNow();
+        transport.close();
+        for (Incoming p : proposals.values()) {
+            p.future().completeExceptionally(ReplicaFailedException.mayHaveBeenApplied(id, reason));
+        }
+        proposals.clear();
+        for (Awaiting w : awaitingApply.values()) {
+            w.future().completeExceptionally(ReplicaFailedException.mayHaveBeenApplied(id, reason));
+        }
+        awaitingApply.clear();
+        failIncoming(ReplicaFailedException.notAccepted(id, reason));
+        for (CompletableFuture<Long> f : reads.values()) {
+            f.completeExceptionally(ReplicaFailedException.notAccepted(id, reason));
+        }
+        reads.clear();
+        Status s = lastStatus;
+        lastStatus = new Status(
+                id,
+                Role.FAILED,
+                s.epoch(),
+                "",
+                s.commitOffset(),
+                applied.get(),
+                s.logEndOffset(),
+                List.of(),
+                String.valueOf(reason));
+        notify(() -> listener.failed(reason));
+        eventThread.shutdown();
+        syncThread.shutdown();
+        applyThread.shutdown();
     }
 
     private void process(List<Action> actions) {
@@ -556,8 +621,8 @@ public final class Replica implements Closeable {
                 }
             } else if (a instanceof Action.SyncLog) {
                 requestSync();
-            } else if (a instanceof Action.CommitAdvanced c) {
-                queueApply(c.commitOffset());
+            } else if (a instanceof Action.Apply c) {
+                queueApply(c.applyOffset());
             } else if (a instanceof Action.ProposalFailed pf) {
                 Incoming p = proposals.remove(pf.proposalId());
                 if (p != null) {
@@ -683,10 +748,10 @@ public final class Replica implements Closeable {
         }
     }
 
-    private void queueApply(long commitOffset) {
-        while (queuedForApply < commitOffset) {
-            // Never past the commit offset: uncommitted entries are not applied.
-            int max = (int) Math.min(512, commitOffset - queuedForApply);
+    private void queueApply(long applyOffset) {
+        while (queuedForApply < applyOffset) {
+            // Never past the apply offset: uncommitted entries, and entries not durable here, are not applied.
+            int max = (int) Math.min(512, applyOffset - queuedForApply);
             List<Entry> batch = replicaLog.read(queuedForApply, max, 4 << 20);
             if (batch.isEmpty()) {
                 break;
@@ -719,17 +784,42 @@ public final class Replica implements Closeable {
                 core.commitOffset(),
                 applied.get(),
                 core.logEndOffset(),
-                followers);
+                followers,
+                "");
     }
 
     // ---- apply thread ----
 
     private void applyBatch(List<Entry> batch) {
+        if (applyFailed) {
+            return;
+        }
         for (Entry e : batch) {
             if (e.offset() != applied.get()) {
                 continue; // already applied (replay)
             }
-            Object result = e.isData() ? stateMachine.apply(e.epoch(), e.offset(), e.payload()) : null;
+            Object result;
+            try {
+                result = e.isData() ? stateMachine.apply(e.epoch(), e.offset(), e.payload()) : null;
+            } catch (RuntimeException | Error ex) {
+                // The state machine's state is unknown now: apply nothing more, and stop (fail-stop).
+                applyFailed = true;
+                log.error(
+                        "replica {}: the state machine threw applying the entry at offset {} (epoch {}); stopping"
+                                + " the replica",
+                        id,
+                        e.offset(),
+                        e.epoch(),
+                        ex);
+                IllegalStateException reason = new IllegalStateException(
+                        "the state machine threw applying the entry at offset " + e.offset() + " (epoch " + e.epoch()
+                                + "): " + ex,
+                        ex);
+                if (!post(() -> failStop(reason))) {
+                    failure = failure == null ? reason : failure;
+                }
+                return;
+            }
             applied.set(e.offset() + 1);
             Awaiting w = awaitingApply.remove(e.offset());
             if (w != null) {

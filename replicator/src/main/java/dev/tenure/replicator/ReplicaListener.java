@@ -25,4 +25,10 @@ public interface ReplicaListener {
      * example).
      */
     default void staleEpochRefused(String from, long staleEpoch, long promisedEpoch) {}
+
+    /**
+     * The replica stopped after a failure it cannot recover from ({@code reason}: a state machine that threw, a
+     * storage error): it left the election and no longer replicates; see {@link Replica#status()}.
+     */
+    default void failed(Throwable reason) {}
 }

@@ -9,7 +9,11 @@ public abstract class ReplicationException extends Exception {
     private final String leaderHint;
 
     ReplicationException(String message, String leaderHint) {
-        super(message);
+        this(message, leaderHint, null);
+    }
+
+    ReplicationException(String message, String leaderHint, Throwable cause) {
+        super(message, cause);
         this.leaderHint = leaderHint == null ? "" : leaderHint;
     }
 
@@ -75,6 +79,40 @@ public abstract class ReplicationException extends Exception {
         @Override
         public boolean definitelyNotApplied() {
             return false;
+        }
+    }
+
+    /**
+     * The replica stopped after a failure (a state machine that threw, a storage error; the cause says which)
+     * while the request was pending. Definite only if the replica had not yet accepted the request ({@link
+     * #notAccepted}); a proposal it had accepted may be in the log and may be committed by the next leader ({@link
+     * #mayHaveBeenApplied}).
+     */
+    public static final class ReplicaFailedException extends ReplicationException {
+        private final boolean accepted;
+
+        private ReplicaFailedException(String replica, Throwable cause, boolean accepted) {
+            super(
+                    "replica " + replica + " stopped after a failure"
+                            + (accepted ? "; the request may have been applied" : "") + ": " + cause,
+                    "",
+                    cause);
+            this.accepted = accepted;
+        }
+
+        /** For a request the replica had accepted: it may have been applied. */
+        public static ReplicaFailedException mayHaveBeenApplied(String replica, Throwable cause) {
+            return new ReplicaFailedException(replica, cause, true);
+        }
+
+        /** For a request the replica had not accepted: definitely not applied. */
+        public static ReplicaFailedException notAccepted(String replica, Throwable cause) {
+            return new ReplicaFailedException(replica, cause, false);
+        }
+
+        @Override
+        public boolean definitelyNotApplied() {
+            return !accepted;
         }
     }
 }

@@ -4,7 +4,7 @@ package dev.tenure.replicator.core;
 public sealed interface Action
         permits Action.Send,
                 Action.SyncLog,
-                Action.CommitAdvanced,
+                Action.Apply,
                 Action.ProposalCommitted,
                 Action.ProposalFailed,
                 Action.ReadReady,
@@ -18,8 +18,13 @@ public sealed interface Action
     /** Make the log durable and then call {@link ReplicaCore#logSynced(long, long)}; may be coalesced. */
     record SyncLog() implements Action {}
 
-    /** Entries below {@code commitOffset} are committed: apply them in order. */
-    record CommitAdvanced(long commitOffset) implements Action {}
+    /**
+     * Entries below {@code applyOffset} are committed and durable in this replica's log: apply them in order.
+     * The apply offset is the lower of the commit offset and the local durable end, so that a state machine
+     * that persists what it applied is never ahead of the log a crash leaves behind (see {@code
+     * docs/replication.md}, "Apply only what is durable here"). It never decreases.
+     */
+    record Apply(long applyOffset) implements Action {}
 
     /** The proposal is committed at (epoch, offset). */
     record ProposalCommitted(long proposalId, long epoch, long offset) implements Action {}
@@ -43,8 +48,10 @@ public sealed interface Action
     record Fenced(long epoch, long promisedEpoch) implements Action {}
 
     /**
-     * This leader has not heard from a majority for the check-quorum interval and stopped leading {@code epoch}:
-     * give up the election term so that replicas that can reach each other elect one of them.
+     * This replica stopped leading {@code epoch} because it could not reach a majority: as leader, no majority
+     * answered within the check-quorum interval; or, elected, it did not become leader within that interval of
+     * its election (its peers are unreachable, or the replica holding the most up-to-date log stopped
+     * answering). Give up the election term so that replicas that can reach each other elect one of them.
      */
     record QuorumLost(long epoch) implements Action {}
 

@@ -18,7 +18,8 @@ import java.util.Objects;
  * @param retryNanos resend interval for unanswered messages (default 200 ms)
  * @param heartbeatNanos idle interval after which the leader sends an empty append (default 100 ms)
  * @param checkQuorumNanos a leader that has not heard from a majority (itself included) for this long gives up
- *     its term, so that replicas that can reach each other elect one of them; 0 turns it off (default 10 s)
+ *     its term, so that replicas that can reach each other elect one of them; so does an elected replica that
+ *     has made no recovery progress (a promise, a fetched batch) for this long; 0 turns both off (default 10 s)
  * @param unsafeCommitOnLocalAppend <b>unsafe, for testing the verification harness only</b>: the leader commits
  *     (and so acknowledges) an entry as soon as its own log holds it durably, without a majority. Acknowledged
  *     writes are then lost when the leader fails; the harness's own tests turn this on to show that its checker

@@ -4,9 +4,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A {@link ReplicaLog} in memory that models durability: {@link #sync()} makes the current content
- * durable, {@link #crash()} reverts to the last synced content (appends and truncations since then are
- * lost, as after a power failure). For tests and simulations.
+ * A {@link ReplicaLog} in memory that models a file in the page cache: {@link #sync()} makes the current
+ * content durable; after a process crash the content stays as it is (the page cache survives) and {@link
+ * #reopen()} forces it, as {@code SegmentedLog.open} does; {@link #powerLoss()} reverts to the last synced
+ * content (appends and truncations since then are lost). For tests and simulations.
  *
  * <p>Not thread-safe.
  */
@@ -81,8 +82,31 @@ public final class InMemoryReplicaLog implements ReplicaLog {
         return entries.size();
     }
 
-    /** Loses everything not synced. */
-    public void crash() {
+    /**
+     * Opens the log again after a process crash: what the page cache held is read back and forced before the log
+     * is used, as {@code SegmentedLog.open} does.
+     */
+    public void reopen() {
+        sync();
+    }
+
+    /**
+     * Opens the log again without forcing what it finds: the content is read back and counts as clean, but only
+     * the last synced content survives a later {@link #powerLoss()}. This is how {@code SegmentedLog.open} behaved
+     * before it forced the records it found (issue 12, defect 1); the simulation reintroduces it to show that it
+     * catches the acknowledged writes this loses.
+     */
+    void reopenWithoutForcing() {
+        dirtyFrom = Long.MAX_VALUE;
+    }
+
+    /** The end of the prefix that is durable and equal to the current content. */
+    public long durablePrefix() {
+        return Math.min(dirtyFrom, durable.size());
+    }
+
+    /** The machine lost power: everything not synced is gone. */
+    public void powerLoss() {
         entries.clear();
         history = EpochHistory.empty();
         for (Entry e : durable) {

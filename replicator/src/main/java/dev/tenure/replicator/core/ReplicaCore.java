@@ -61,12 +61,19 @@ public final class ReplicaCore {
     private Promise promise;
     private Role role = Role.FOLLOWER;
     private long now;
-    /** The log is durable, and equal to the in-memory log, below this offset. */
+    /**
+     * The log is durable, and equal to the in-memory log, below this offset. 0 at construction: what the log
+     * holds at start-up counts only once a sync has reported it (see the constructor).
+     */
     private long durableEnd;
     /** When this replica last started leading (for the check-quorum grace period). */
     private long leadingSince;
+    /** When this replica, recovering, last made progress: its election, a promise, a fetched batch. */
+    private long recoveryProgressAt;
 
     private long commit;
+    /** The highest apply offset handed to the driver: min(commit, durableEnd) when it was last raised. */
+    private long applyOffset;
 
     // Follower state.
     /** Entries below this offset match the promised leader's log (verified by its appends). */
@@ -139,9 +146,15 @@ public final class ReplicaCore {
     public record FollowerStatus(String id, boolean promised, long matchOffset, long nextOffset, long lastHeardNanos) {}
 
     /**
+     * Nothing the log holds at construction counts as durable: after a process crash the page cache still holds
+     * bytes that were never forced, and a recovered log may read them back. The core asks for a sync at once
+     * ({@link Action.SyncLog}, in the first {@link #takeActions()}) and acknowledges, reports or applies the
+     * recovered entries only once {@link #logSynced} has reported them (docs/replication.md, "What is durable at
+     * start-up"; ReplicaCoreDurabilityTest).
+     *
      * @param cfg settings
-     * @param log the replica's log as recovered from disk (durable as it is)
-     * @param promises the replica's promise store
+     * @param log the replica's log as recovered from disk
+     * @param promises the replica's promise store; {@link PromiseStore#load()} must return a durable promise
      * @param nowNanos the driver's clock
      */
     public ReplicaCore(CoreConfig cfg, ReplicaLog log, PromiseStore promises, long nowNanos) {
@@ -154,7 +167,10 @@ public final class ReplicaCore {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot load the promise of replica " + cfg.self(), e);
         }
-        this.durableEnd = log.logEndOffset();
+        this.durableEnd = 0;
+        if (log.logEndOffset() > 0) {
+            out.add(new Action.SyncLog());
+        }
     }
 
     // ---- queries ----
@@ -183,6 +199,11 @@ public final class ReplicaCore {
 
     public long durableOffset() {
         return durableEnd;
+    }
+
+    /** Entries below this offset may be applied: committed, and durable here. */
+    public long applyOffset() {
+        return applyOffset;
     }
 
     /** The first offset of this leader's epoch, or -1 when not leading. */
@@ -225,6 +246,7 @@ public final class ReplicaCore {
         storePromise(new Promise(epoch, cfg.self()));
         role = Role.RECOVERING;
         leaderEpoch = epoch;
+        recoveryProgressAt = now;
         best = null;
         fetched = false;
         epochStartOffset = -1;
@@ -264,6 +286,7 @@ public final class ReplicaCore {
             return;
         }
         durableEnd = offset;
+        raiseApplyOffset();
         switch (role) {
             case FOLLOWER:
                 if (epochAckPending && durableEnd >= log.logEndOffset()) {
@@ -349,7 +372,7 @@ public final class ReplicaCore {
         if (role == Role.FOLLOWER) {
             return;
         }
-        if (role == Role.LEADER && quorumLost()) {
+        if ((role == Role.LEADER && quorumLost()) || (role == Role.RECOVERING && recoveryStalled())) {
             out.add(new Action.QuorumLost(leaderEpoch));
             stepDown(null);
             return;
@@ -555,6 +578,7 @@ public final class ReplicaCore {
         p.history = m.history();
         p.reportedEnd = m.logEnd();
         p.lastHeard = now;
+        recoveryProgressAt = now;
         if (role == Role.RECOVERING) {
             maybeFinishRecovery();
         } else {
@@ -651,6 +675,7 @@ public final class ReplicaCore {
         if (!m.entries().isEmpty()) {
             log.append(m.entries());
         }
+        recoveryProgressAt = now;
         fetchTarget = Math.min(fetchTarget, m.logEnd());
         if (log.logEndOffset() >= fetchTarget) {
             fetched = true;
@@ -851,6 +876,16 @@ public final class ReplicaCore {
         return heard < cfg.majority();
     }
 
+    /**
+     * True if this replica, elected, has gone the check-quorum interval without recovery progress (its election,
+     * a promise, a fetched batch): its peers are unreachable or the replica it fetches from stopped answering.
+     * Holding the term would keep the replicas that can reach each other from electing one of them.
+     */
+    private boolean recoveryStalled() {
+        long window = cfg.checkQuorumNanos();
+        return window != 0 && now - recoveryProgressAt >= window;
+    }
+
     /** Stops leading: entries already in the log have an unknown outcome; the rest definitely failed. */
     private void stepDown(String leaderHint) {
         for (Pending e : pending) {
@@ -891,7 +926,21 @@ public final class ReplicaCore {
 
     private void setCommit(long c) {
         commit = c;
-        out.add(new Action.CommitAdvanced(c));
+        raiseApplyOffset();
+    }
+
+    /**
+     * Hands the driver what may be applied: committed entries that are also durable here. A follower learns a
+     * commit offset from its leader before its own sync, and a leader can commit on its followers' copies before
+     * its own sync; applying those early would let a state machine that persists its applied offset end up ahead
+     * of the log a power loss leaves (docs/replication.md, "Apply only what is durable here").
+     */
+    private void raiseApplyOffset() {
+        long a = Math.min(commit, durableEnd);
+        if (a > applyOffset) {
+            applyOffset = a;
+            out.add(new Action.Apply(a));
+        }
     }
 
     private void storePromise(Promise p) {

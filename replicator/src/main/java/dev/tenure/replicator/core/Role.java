@@ -7,5 +7,11 @@ public enum Role {
     /** Elected for an epoch; collecting promises and adopting the most up-to-date log. */
     RECOVERING,
     /** Leads its epoch: appends, replicates, commits. */
-    LEADER
+    LEADER,
+    /**
+     * Stopped after a failure it cannot recover from (a state machine that threw, a storage error): it left the
+     * election and takes no part in replication until restarted. Reported by a replica's status; the protocol
+     * core itself never enters it.
+     */
+    FAILED
 }

@@ -44,9 +44,9 @@ class ReplicationScenarioTest {
         assertEquals(COMMITTED, c.outcomes.get(m1));
         assertEquals(COMMITTED, c.outcomes.get(m2), "m2 acknowledged: durable on b and a");
         assertTrue(c.node("a").core.commitOffset() < c.node("b").core.commitOffset());
-        c.crash("a");
+        c.powerLoss("a");
         c.restart("a"); // a's commit offset starts from zero again
-        c.crash("b");
+        c.powerLoss("b");
         c.healAll();
         c.elect("a", 2);
         c.settle();
@@ -68,8 +68,8 @@ class ReplicationScenarioTest {
         long m2 = c.propose("a", "m2"); // durable on a only
         c.settle();
         assertEquals(PENDING, c.outcomes.get(m2));
-        c.crash("a");
-        c.crash("b"); // b loses nothing it acknowledged
+        c.powerLoss("a");
+        c.powerLoss("b"); // b loses nothing it acknowledged
         c.restart("b");
         c.healAll();
         c.elect("b", 2);
@@ -101,7 +101,7 @@ class ReplicationScenarioTest {
         c.propose("b", "x2");
         c.settle();
         assertEquals(List.of("1:", "1:m1", "2:", "2:x1", "2:x2"), c.node("b").entries());
-        c.crash("b");
+        c.powerLoss("b");
         c.healAll();
         c.elect("a", 3);
         c.settle();
@@ -231,7 +231,7 @@ class ReplicationScenarioTest {
         long x = c.propose("s1", "x");
         c.settle();
         assertEquals(PENDING, c.outcomes.get(x));
-        c.crash("s1");
+        c.powerLoss("s1");
         // Epoch 3: s5 leads with s3, s4, writes y only to itself, crashes.
         c.healAll();
         c.cut("s5", "s1");
@@ -241,7 +241,7 @@ class ReplicationScenarioTest {
         c.isolate("s5");
         c.propose("s5", "y");
         c.settle();
-        c.crash("s5");
+        c.powerLoss("s5");
         // Epoch 4: s1 restarts and leads with s2, s3: x reaches s3 (a majority holds it) ...
         c.healAll();
         c.restart("s1");
@@ -280,7 +280,7 @@ class ReplicationScenarioTest {
         assertTrue(c.node("s1").core.commitOffset() <= xOffset, "x must not commit without an epoch-4 entry");
         assertNotEquals(COMMITTED, c.outcomes.get(x));
         // s1 crashes; s5 leads epoch 5 with s4 and s3... and overwrites x, which is legal: no one acknowledged it.
-        c.crash("s1");
+        c.powerLoss("s1");
         c.healAll();
         c.restart("s5");
         c.cut("s5", "s2");
@@ -305,7 +305,7 @@ class ReplicationScenarioTest {
         long m2 = c.propose("a", "m2"); // reaches b only: no majority
         c.settle();
         assertEquals(PENDING, c.outcomes.get(m2));
-        c.crash("a");
+        c.powerLoss("a");
         c.healAll();
         c.cut("b", "c"); // c recovers from c, d, e
         c.cut("b", "d");
@@ -336,9 +336,9 @@ class ReplicationScenarioTest {
         c.propose("a", "lonely");
         c.settle();
         assertEquals(List.of("6:", "6:m1", "7:", "7:lonely"), c.node("a").entries());
-        c.crash("a");
-        c.crash("b");
-        c.crash("c");
+        c.powerLoss("a");
+        c.powerLoss("b");
+        c.powerLoss("c");
         c.restart("b");
         c.restart("c");
         c.healAll();
@@ -398,7 +398,7 @@ class ReplicationScenarioTest {
         c.elect("c", 2);
         c.settle();
         List<String> before = c.node("b").entries();
-        c.crash("b");
+        c.powerLoss("b");
         c.restart("b");
         for (Message m : delayed) {
             c.deliver(m);
@@ -456,7 +456,7 @@ class ReplicationScenarioTest {
         assertEquals(COMMITTED, c.outcomes.get(m1));
         assertEquals(COMMITTED, c.outcomes.get(m2));
         assertEquals(List.of("1:"), c.node("c").entries());
-        c.crash("a");
+        c.powerLoss("a");
         c.healAll();
         c.elect("c", 2);
         c.settle();

@@ -5,9 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.junit.jupiter.api.Test;
 
 /**
- * Seeded random schedules over an in-memory network with drops, duplicates, reordering, partitions,
- * crashes that lose unsynced data, restarts and overlapping leaders; invariants checked after every step
- * (see {@link Simulation}). A failure names its seed: rerun it with {@code -Dsim.seed=SEED}.
+ * Seeded random schedules over an in-memory network with drops, duplicates, reordering, partitions, process
+ * crashes (unsynced data read back at restart), power losses (unsynced data and renames gone), restarts and
+ * overlapping leaders; invariants checked after every step (see {@link Simulation}). A failure names its seed:
+ * rerun it with {@code -Dsim.seed=SEED}. The mutation tests reintroduce a defect each and show that the
+ * invariants catch it within a bounded number of schedules.
  */
 class ReplicationSimulationTest {
     private static final long BASE_SEED = Long.getLong("sim.seed", 20261126L);
@@ -19,6 +21,8 @@ class ReplicationSimulationTest {
         long committed = 0;
         long acknowledged = 0;
         long quorumLosses = 0;
+        long processCrashes = 0;
+        long powerLosses = 0;
         int schedules = Long.getLong("sim.seed") != null ? 1 : SCHEDULES;
         for (int i = 0; i < schedules; i++) {
             long seed = BASE_SEED + i;
@@ -28,14 +32,81 @@ class ReplicationSimulationTest {
             committed += sim.committed.size();
             acknowledged += sim.acknowledged.size();
             quorumLosses += sim.quorumLosses;
+            processCrashes += sim.processCrashes;
+            powerLosses += sim.powerLosses;
         }
         long ms = (System.nanoTime() - start) / 1_000_000;
         System.out.printf(
                 "simulation: %d schedules from seed %d in %d ms; %d entries committed, %d proposals acknowledged,"
-                        + " %d check-quorum step-downs%n",
-                schedules, BASE_SEED, ms, committed, acknowledged, quorumLosses);
+                        + " %d check-quorum step-downs, %d process crashes, %d power losses%n",
+                schedules, BASE_SEED, ms, committed, acknowledged, quorumLosses, processCrashes, powerLosses);
         assertTrue(acknowledged > 0, "the schedules acknowledged nothing: they test nothing");
         assertTrue(quorumLosses > 0, "no leader ever lost its quorum: the check-quorum path went untested");
+        assertTrue(processCrashes > 0 && powerLosses > 0, "both crash kinds must occur");
+    }
+
+    /**
+     * Issue 12, defect 1: a restarted replica that counts the log data it reads back as durable without forcing it
+     * (a process crash leaves unsynced appends in the page cache) acknowledges them; a later power loss takes
+     * them away after they were committed, and a new leader reuses their offsets. The invariants catch the
+     * committed entry that is lost.
+     */
+    @Test
+    void logReadBackWithoutForcingAtOpenLosesACommittedEntryAndIsCaught() {
+        // Without the check that reads the simulated disk: the failure must be one a client sees, a committed
+        // entry replaced by another at its offset or an acknowledged write missing.
+        int caught = firstCatch(
+                Simulation.Defect.OPEN_LOG_WITHOUT_FORCING,
+                1000,
+                false,
+                why -> why.contains("committed as") || why.contains("acknowledged proposal"));
+        assertTrue(caught >= 0, "1000 schedules did not lose a committed entry with data counted durable unforced");
+    }
+
+    /**
+     * Issue 12, defect 1 (the promise): a promise read back at restart without forcing its rename can be rolled
+     * back by a later power loss, after the replica acted on it; the replica would accept the older epoch again.
+     */
+    @Test
+    void promiseReadBackWithoutForcingGoesBackAndIsCaught() {
+        int caught = firstCatch(
+                Simulation.Defect.LOAD_PROMISE_WITHOUT_FORCING, 1000, true, why -> why.contains("promise went back"));
+        assertTrue(caught >= 0, "1000 schedules did not see a promise go back");
+    }
+
+    /** With the check on, the same defect is caught as soon as a replica applies what is not durable. */
+    @Test
+    void logReadBackWithoutForcingAtOpenIsCaughtApplyingWhatIsNotDurable() {
+        int caught = firstCatch(
+                Simulation.Defect.OPEN_LOG_WITHOUT_FORCING, 100, true, why -> why.contains("durable only below"));
+        assertTrue(caught >= 0, "100 schedules did not apply an entry that is not durable");
+    }
+
+    /**
+     * Returns the first schedule (from 0) whose run with {@code defect} fails an invariant, or -1 if none; a
+     * failure that {@code expected} does not accept fails the test.
+     */
+    private static int firstCatch(
+            Simulation.Defect defect,
+            int maxSchedules,
+            boolean checkApplyIsDurable,
+            java.util.function.Predicate<String> expected) {
+        for (int i = 0; i < maxSchedules; i++) {
+            Simulation sim = new Simulation(BASE_SEED + i, i % 4 == 3 ? 5 : 3, Simulation.Faults.DEFAULT, defect);
+            sim.checkApplyIsDurable = checkApplyIsDurable;
+            try {
+                sim.run(1500);
+                sim.converge(20_000);
+            } catch (AssertionError caught) {
+                String first = caught.getMessage().lines().findFirst().orElse("");
+                System.out.println(defect + " caught by schedule " + i + ": " + first);
+                if (!expected.test(first)) {
+                    throw new AssertionError(defect + ": schedule " + i + " failed otherwise than expected", caught);
+                }
+                return i;
+            }
+        }
+        return -1;
     }
 
     /** The unsafe mode the verification harness's tests use (commit on the leader's own append) breaks safety. */
@@ -43,7 +114,8 @@ class ReplicationSimulationTest {
     void unsafeCommitOnLocalAppendIsCaughtWithinAHundredSchedules() {
         int caught = -1;
         for (int i = 0; i < 100 && caught < 0; i++) {
-            Simulation sim = new Simulation(BASE_SEED + i, 3, Simulation.Faults.DEFAULT, true);
+            Simulation sim = new Simulation(
+                    BASE_SEED + i, 3, Simulation.Faults.DEFAULT, Simulation.Defect.COMMIT_ON_LOCAL_APPEND);
             try {
                 sim.run(1500);
                 sim.converge(20_000);

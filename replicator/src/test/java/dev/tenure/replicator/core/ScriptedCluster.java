@@ -137,18 +137,30 @@ final class ScriptedCluster {
         cut.clear();
     }
 
-    void crash(String id) {
+    /** The node's machine loses power: the node stops and its log loses everything not synced. */
+    void powerLoss(String id) {
         Node n = node(id);
         n.alive = false;
-        n.log.crash();
+        n.log.powerLoss();
         n.actions.clear();
         inflight.removeIf(m -> m.to().equals(id));
     }
 
+    /** The node's process is killed: it stops, and its log keeps what it wrote (the page cache survives). */
+    void processCrash(String id) {
+        Node n = node(id);
+        n.alive = false;
+        n.actions.clear();
+        inflight.removeIf(m -> m.to().equals(id));
+    }
+
+    /** Restarts a stopped node: its log is reopened (forcing what it finds) and a new core is built on it. */
     void restart(String id) {
         Node n = node(id);
         n.alive = true;
+        n.log.reopen();
         n.core = new ReplicaCore(config(id), n.log, n.promises, now);
+        drain(n);
     }
 
     void sync(String id) {

@@ -13,22 +13,98 @@ import java.util.Set;
 
 /**
  * A deterministic, seeded simulation of replicas over an in-memory network that drops, duplicates and
- * reorders messages and partitions replicas; replicas crash (losing unsynced log data) and restart; the
+ * reorders messages and partitions replicas. Replicas fail in two ways: a <em>process crash</em> (the process
+ * dies, sometimes in the middle of storing a promise; what it wrote stays in the page cache and is read back
+ * at restart) and a <em>power loss</em> (everything not synced is gone: log appends and truncations, and a
+ * promise file renamed but not yet made durable by a directory sync). A restart reopens the log and the promise
+ * store, which force what they find, as {@code SegmentedLog.open} and {@code FilePromiseStore.load} do. The
  * "election" mints strictly increasing epochs and sometimes leaves the old leader running (two leaders).
- * Invariants are checked after every step; a violation throws {@link AssertionError} with the seed and
- * the last events.
+ * Invariants are checked after every step; a violation throws {@link AssertionError} with the seed and the
+ * last events.
  */
 final class Simulation {
-    /** Probabilities of the fault kinds; all zero gives a fault-free run. */
-    record Faults(double drop, double duplicate, double crash, double partition, double election, double zombie) {
-        static final Faults NONE = new Faults(0, 0, 0, 0, 0.01, 0);
-        static final Faults DEFAULT = new Faults(0.03, 0.02, 0.015, 0.01, 0.02, 0.3);
+    /**
+     * Probabilities of the fault kinds; all zero gives a fault-free run. {@code processCrash} also sets how often
+     * a promise store is interrupted between its rename and its directory sync.
+     */
+    record Faults(
+            double drop,
+            double duplicate,
+            double processCrash,
+            double powerLoss,
+            double partition,
+            double election,
+            double zombie) {
+        static final Faults NONE = new Faults(0, 0, 0, 0, 0, 0.01, 0);
+        static final Faults DEFAULT = new Faults(0.03, 0.02, 0.012, 0.008, 0.01, 0.02, 0.3);
+    }
+
+    /** A defect the simulation can reintroduce, to show that its invariants catch it. */
+    enum Defect {
+        NONE,
+        /** Every leader commits on its own durable append, without a majority. */
+        COMMIT_ON_LOCAL_APPEND,
+        /**
+         * A restarted replica's log counts what it reads back as durable without forcing it, as {@code
+         * SegmentedLog.open} did before issue 12.
+         */
+        OPEN_LOG_WITHOUT_FORCING,
+        /**
+         * A restarted replica's promise store returns a promise whose rename was never made durable without
+         * forcing it, as {@code FilePromiseStore.load} did before issue 12.
+         */
+        LOAD_PROMISE_WITHOUT_FORCING
+    }
+
+    /** Thrown out of a replica's event when its process dies in the middle of it. */
+    static final class SimulatedCrash extends RuntimeException {
+        SimulatedCrash(String why) {
+            super(why, null, false, false);
+        }
+    }
+
+    /**
+     * A promise file: {@link #store} renames the new promise into place ({@link #visible}) and then syncs the
+     * directory ({@link #durable}); the process may die in between. A power loss reverts to what is durable.
+     */
+    final class SimPromiseStore implements PromiseStore {
+        Promise visible = Promise.NONE;
+        Promise durable = Promise.NONE;
+
+        @Override
+        public Promise load() {
+            return visible;
+        }
+
+        @Override
+        public void store(Promise p) {
+            if (p.epoch() < visible.epoch()) {
+                throw new IllegalStateException("promise would go back from " + visible + " to " + p);
+            }
+            visible = p;
+            if (!calm && random.nextDouble() < faults.processCrash() * 4) {
+                throw new SimulatedCrash(
+                        "died after renaming the promise " + p + " into place, before the directory" + " sync");
+            }
+            durable = p;
+        }
+
+        /** Reopened after a crash: forces what it finds, unless that defect is reintroduced. */
+        void reopen() {
+            if (defect != Defect.LOAD_PROMISE_WITHOUT_FORCING) {
+                durable = visible;
+            }
+        }
+
+        void powerLoss() {
+            visible = durable;
+        }
     }
 
     final class Replica {
         final String id;
         final InMemoryReplicaLog log = new InMemoryReplicaLog();
-        final InMemoryPromiseStore promises = new InMemoryPromiseStore();
+        final SimPromiseStore promises = new SimPromiseStore();
         ReplicaCore core;
         boolean alive = true;
         boolean syncRequested;
@@ -43,7 +119,7 @@ final class Simulation {
         }
     }
 
-    private final boolean unsafeCommitOnLocalAppend;
+    private final Defect defect;
     private final long seed;
     private final Random random;
     private final Faults faults;
@@ -52,6 +128,15 @@ final class Simulation {
     private final List<Message> network = new ArrayList<>();
     private final Deque<String> trace = new ArrayDeque<>();
     private long now;
+    /**
+     * Whether to check that a replica applies only what its log holds durably. The check reads the simulated
+     * disk, which no real replica can; a mutation test turns it off to see the defect's effect on clients.
+     */
+    boolean checkApplyIsDurable = true;
+
+    /** Set while converging: no faults, not even inside a promise store. */
+    private boolean calm;
+
     private long epochs;
     private long nextProposal;
 
@@ -64,17 +149,18 @@ final class Simulation {
     final Set<String> committedPayloads = new HashSet<>();
     int unknownOutcomes;
     int elections;
-    int crashes;
+    int processCrashes;
+    int powerLosses;
     int readsServed;
     int quorumLosses;
 
     Simulation(long seed, int size, Faults faults) {
-        this(seed, size, faults, false);
+        this(seed, size, faults, Defect.NONE);
     }
 
-    /** With {@code unsafeCommitOnLocalAppend}, every replica runs the unsafe mode the invariants must catch. */
-    Simulation(long seed, int size, Faults faults, boolean unsafeCommitOnLocalAppend) {
-        this.unsafeCommitOnLocalAppend = unsafeCommitOnLocalAppend;
+    /** With a {@link Defect} other than NONE, every replica runs with it, and the invariants must catch it. */
+    Simulation(long seed, int size, Faults faults, Defect defect) {
+        this.defect = defect;
         this.seed = seed;
         this.random = new Random(seed);
         this.faults = faults;
@@ -97,7 +183,7 @@ final class Simulation {
                         random.nextBoolean()
                                 ? java.time.Duration.ZERO
                                 : java.time.Duration.ofMillis(200 + random.nextInt(800)))
-                .unsafeCommitOnLocalAppend(unsafeCommitOnLocalAppend)
+                .unsafeCommitOnLocalAppend(defect == Defect.COMMIT_ON_LOCAL_APPEND)
                 .build();
     }
 
@@ -119,6 +205,7 @@ final class Simulation {
      * maxSteps}.
      */
     void converge(int maxSteps) {
+        calm = true;
         for (Replica r : replicas.values()) {
             r.partitioned = false;
             if (!r.alive) {
@@ -212,14 +299,16 @@ final class Simulation {
         } else if ((x -= 0.04) < 0) {
             Replica r = randomReplica();
             if (r.alive) {
-                r.core.readBarrier(nextProposal++, now);
-                drain(r);
+                long id = nextProposal++;
+                event(r, () -> r.core.readBarrier(id, now));
             }
-        } else if ((x -= faults.crash()) < 0) {
+        } else if ((x -= faults.processCrash()) < 0) {
             Replica r = randomReplica();
             if (r.alive) {
-                crash(r);
+                processCrash(r, "process crash");
             }
+        } else if ((x -= faults.powerLoss()) < 0) {
+            powerLoss(randomReplica());
         } else if ((x -= 0.06) < 0) {
             Replica r = randomReplica();
             if (!r.alive) {
@@ -252,8 +341,7 @@ final class Simulation {
             long end = r.log.sync();
             long epoch = end == 0 ? 0 : r.log.epochAt(end - 1);
             record("sync " + r.id + " to " + end);
-            r.core.logSynced(end, epoch, now);
-            drain(r);
+            event(r, () -> r.core.logSynced(end, epoch, now));
         }
     }
 
@@ -261,8 +349,7 @@ final class Simulation {
         now += 1_000_000L * (1 + random.nextInt(20));
         Replica r = randomReplica();
         if (r.alive) {
-            r.core.tick(now);
-            drain(r);
+            event(r, () -> r.core.tick(now));
         }
     }
 
@@ -273,8 +360,7 @@ final class Simulation {
         long id = nextProposal++;
         String payload = "v" + id;
         proposals.put(id, payload);
-        r.core.propose(id, payload.getBytes(StandardCharsets.UTF_8), now);
-        drain(r);
+        event(r, () -> r.core.propose(id, payload.getBytes(StandardCharsets.UTF_8), now));
     }
 
     /** The election: a new, strictly greater epoch for {@code r}; the previous leader may keep running. */
@@ -285,20 +371,39 @@ final class Simulation {
         if (resignOthers) {
             for (Replica o : replicas.values()) {
                 if (o != r && o.alive && o.core.role() != Role.FOLLOWER) {
-                    o.core.resign(o.core.epoch(), now);
-                    drain(o);
+                    event(o, () -> o.core.resign(o.core.epoch(), now));
                 }
             }
         }
-        r.core.becomeLeader(epoch, now);
+        event(r, () -> r.core.becomeLeader(epoch, now));
+    }
+
+    /** Runs one event on {@code r} and executes its actions; a process that dies inside the event stops. */
+    private void event(Replica r, Runnable event) {
+        try {
+            event.run();
+        } catch (SimulatedCrash c) {
+            processCrash(r, c.getMessage());
+            return;
+        }
         drain(r);
     }
 
-    void crash(Replica r) {
-        crashes++;
-        record("crash " + r.id);
+    /** The process dies: what it wrote stays in the page cache, messages to it are lost. */
+    void processCrash(Replica r, String why) {
+        processCrashes++;
+        record("crash " + r.id + ": " + why);
         r.alive = false;
-        r.log.crash();
+        network.removeIf(m -> m.to().equals(r.id));
+    }
+
+    /** The machine loses power: the process (if running) dies and everything not synced is gone. */
+    void powerLoss(Replica r) {
+        powerLosses++;
+        record("power loss " + r.id + (r.alive ? "" : " (already down)"));
+        r.alive = false;
+        r.log.powerLoss();
+        r.promises.powerLoss();
         network.removeIf(m -> m.to().equals(r.id));
     }
 
@@ -306,9 +411,16 @@ final class Simulation {
         record("restart " + r.id);
         r.alive = true;
         r.syncRequested = false;
+        if (defect == Defect.OPEN_LOG_WITHOUT_FORCING) {
+            r.log.reopenWithoutForcing();
+        } else {
+            r.log.reopen();
+        }
+        r.promises.reopen();
         r.core = new ReplicaCore(config(r.id), r.log, r.promises, now);
         r.applied.clear();
         r.checkedCommit = 0;
+        drain(r);
     }
 
     private void deliver(Message m) {
@@ -319,8 +431,7 @@ final class Simulation {
             return;
         }
         record("deliver " + m);
-        to.core.receive(m, now);
-        drain(to);
+        event(to, () -> to.core.receive(m, now));
     }
 
     private void drain(Replica r) {
@@ -331,8 +442,8 @@ final class Simulation {
                 }
             } else if (a instanceof Action.SyncLog) {
                 r.syncRequested = true;
-            } else if (a instanceof Action.CommitAdvanced c) {
-                apply(r, c.commitOffset());
+            } else if (a instanceof Action.Apply c) {
+                apply(r, c.applyOffset());
             } else if (a instanceof Action.ProposalCommitted pc) {
                 record(r.id + " acknowledges proposal " + pc.proposalId() + " at " + pc.epoch() + ":" + pc.offset());
                 checkCommittedOn(r);
@@ -372,9 +483,13 @@ final class Simulation {
         }
     }
 
-    private void apply(Replica r, long commitOffset) {
+    private void apply(Replica r, long applyOffset) {
         checkCommittedOn(r);
-        for (long o = appliedEnd(r); o < commitOffset; o++) {
+        if (checkApplyIsDurable && applyOffset > r.log.durablePrefix()) {
+            fail(r.id + " may apply up to " + applyOffset + " but its log is durable only below "
+                    + r.log.durablePrefix());
+        }
+        for (long o = appliedEnd(r); o < applyOffset; o++) {
             Entry e = r.log.get(o);
             Entry c = committed.get(o);
             if (!e.equals(c)) {
