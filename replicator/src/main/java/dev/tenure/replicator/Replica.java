@@ -541,6 +541,9 @@ public final class Replica implements Closeable {
     private boolean post(Runnable event) {
         try {
             eventThread.execute(() -> {
+                if (failure != null) {
+                    return; // stopped after a failure: events still queued are dropped
+                }
                 try {
                     event.run();
                     process(core.takeActions());
@@ -565,6 +568,19 @@ public final class Replica implements Closeable {
             return;
         }
         failure = reason;
+        // The status first: whoever sees a request fail also sees why.
+        Status s = lastStatus;
+        lastStatus = new Status(
+                id,
+                Role.FAILED,
+                s.epoch(),
+                "",
+                s.commitOffset(),
+                applied.get(),
+                s.logEndOffset(),
+                List.of(),
+                String.valueOf(reason));
+        notify(() -> listener.failed(reason));
         leadership.close();
         timer.shutdownNow();
         transport.close();
@@ -581,18 +597,6 @@ public final class Replica implements Closeable {
             f.completeExceptionally(ReplicaFailedException.notAccepted(id, reason));
         }
         reads.clear();
-        Status s = lastStatus;
-        lastStatus = new Status(
-                id,
-                Role.FAILED,
-                s.epoch(),
-                "",
-                s.commitOffset(),
-                applied.get(),
-                s.logEndOffset(),
-                List.of(),
-                String.valueOf(reason));
-        notify(() -> listener.failed(reason));
         eventThread.shutdown();
         syncThread.shutdown();
         applyThread.shutdown();
@@ -766,6 +770,9 @@ public final class Replica implements Closeable {
     }
 
     private void refreshStatus() {
+        if (failure != null) {
+            return; // the FAILED status stays
+        }
         long now = clock.getAsLong();
         List<FollowerStatus> followers = new ArrayList<>();
         for (ReplicaCore.FollowerStatus f : core.followers()) {
@@ -774,7 +781,7 @@ public final class Replica implements Closeable {
                     f.promised(),
                     f.matchOffset(),
                     Math.max(0, core.logEndOffset() - f.matchOffset()),
-                    f.lastHeardNanos() == 0 ? -1 : (now - f.lastHeardNanos()) / 1_000_000));
+                    f.lastHeardNanos() == Long.MIN_VALUE ? -1 : (now - f.lastHeardNanos()) / 1_000_000));
         }
         lastStatus = new Status(
                 id,
