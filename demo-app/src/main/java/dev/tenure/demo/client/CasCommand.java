@@ -1,5 +1,7 @@
 package dev.tenure.demo.client;
 
+import java.util.Base64;
+import java.util.Optional;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -11,7 +13,7 @@ import picocli.CommandLine.Parameters;
         description = {
             "Compare-and-set: replace KEY's value with --update only if it is --expect.",
             "With --expect-absent, only if KEY has no value.",
-            "On a mismatch, prints the current value and exits 1."
+            "On a mismatch, prints the current value (in base64 if it is not UTF-8 text) and exits 1."
         },
         exitCodeOnInvalidInput = ClientCommands.EXIT_USAGE,
         exitCodeOnExecutionException = ClientCommands.EXIT_UNKNOWN,
@@ -45,11 +47,15 @@ public final class CasCommand extends ClientCommand {
             throw usage(e.getMessage());
         }
         if (outcome.kind() == Outcome.Kind.CAS_FAILED) {
+            Optional<byte[]> bytes = outcome.value();
             env.out()
                     .println(
-                            outcome.current() == null
-                                    ? "cas failed: the key is absent"
-                                    : "cas failed: current value " + quote(outcome.current()));
+                            outcome.current() != null
+                                    ? "cas failed: current value " + quote(outcome.current())
+                                    : bytes.isEmpty()
+                                            ? "cas failed: the key is absent"
+                                            : "cas failed: current value is not UTF-8 text; base64 "
+                                                    + Base64.getEncoder().encodeToString(bytes.get()));
             env.out().flush();
             return ClientCommands.exitCode(outcome.kind());
         }

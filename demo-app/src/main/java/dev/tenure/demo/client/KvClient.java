@@ -15,6 +15,7 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
@@ -383,7 +384,8 @@ public final class KvClient {
                                 : Outcome.notApplied(status, why, url));
             case 409:
                 if (op == Op.CAS && "cas_failed".equals(code)) {
-                    return Attempt.of(Outcome.casFailed(status, textField(json, "current"), why, url));
+                    String current = textField(json, "current");
+                    return Attempt.of(Outcome.casFailed(status, current, currentBytes(json, current), why, url));
                 }
                 return Attempt.of(Outcome.notApplied(status, why, url));
             case 400:
@@ -445,6 +447,22 @@ public final class KvClient {
     private static String textField(JsonNode json, String name) {
         JsonNode n = json == null ? null : json.get(name);
         return n == null || n.isNull() ? null : n.asText();
+    }
+
+    /**
+     * The exact bytes of a {@code cas_failed} answer's current value: {@code "currentBase64"}, or the UTF-8 of
+     * {@code "current"} from a server that sends no (valid) base64; null when the key was absent.
+     */
+    private static byte[] currentBytes(JsonNode json, String current) {
+        String base64 = textField(json, "currentBase64");
+        if (base64 != null) {
+            try {
+                return Base64.getDecoder().decode(base64);
+            } catch (IllegalArgumentException e) {
+                // fall back to the text
+            }
+        }
+        return current == null ? null : current.getBytes(StandardCharsets.UTF_8);
     }
 
     private static Long longField(JsonNode json, String name) {

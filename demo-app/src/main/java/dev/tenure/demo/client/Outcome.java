@@ -73,8 +73,8 @@ public final class Outcome {
         return new Outcome(Kind.NOT_FOUND, status, null, null, null, null, error, url);
     }
 
-    static Outcome casFailed(int status, String current, String error, URI url) {
-        return new Outcome(Kind.CAS_FAILED, status, null, null, null, current, error, url);
+    static Outcome casFailed(int status, String current, byte[] currentBytes, String error, URI url) {
+        return new Outcome(Kind.CAS_FAILED, status, null, null, currentBytes, current, error, url);
     }
 
     static Outcome notApplied(int status, String error, URI url) {
@@ -105,15 +105,17 @@ public final class Outcome {
     }
 
     /**
-     * For a successful {@code get}, the raw value; for a successful {@code status}, the JSON document. A copy.
+     * For a successful {@code get}, the raw value; for a successful {@code status}, the JSON document; for
+     * {@link Kind#CAS_FAILED}, the exact bytes of the key's value at the time of the comparison (empty when the key
+     * was absent), also when they are not text. A copy.
      */
     public Optional<byte[]> value() {
         return value == null ? Optional.empty() : Optional.of(value.clone());
     }
 
     /**
-     * For {@link Kind#CAS_FAILED}, the key's value at the time of the comparison; {@code null} when the key was
-     * absent (and for every other kind).
+     * For {@link Kind#CAS_FAILED}, the key's value at the time of the comparison as text; {@code null} when the key
+     * was absent, when the value is not valid UTF-8 (then only {@link #value()} has it), and for every other kind.
      */
     public String current() {
         return current;
@@ -146,7 +148,11 @@ public final class Outcome {
             s.append(", value=").append(value.length).append(" bytes");
         }
         if (kind == Kind.CAS_FAILED) {
-            s.append(", current=").append(current == null ? "<absent>" : '"' + current + '"');
+            s.append(", current=")
+                    .append(
+                            current != null
+                                    ? '"' + current + '"'
+                                    : value == null ? "<absent>" : "<not UTF-8, " + value.length + " bytes>");
         }
         if (error != null) {
             s.append(", error=").append(error);

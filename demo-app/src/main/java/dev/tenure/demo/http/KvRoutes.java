@@ -15,9 +15,11 @@ import dev.tenure.replicator.core.Role;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.Base64;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -47,8 +49,8 @@ final class KvRoutes implements Router {
     static final int MAX_VALUE_BYTES = KvHttpApi.MAX_VALUE_BYTES;
     /** Largest key accepted, in UTF-8 bytes. */
     static final int MAX_KEY_BYTES = KvHttpApi.MAX_KEY_BYTES;
-    /** Largest compare-and-set request body: two values in JSON (escaped) plus room. */
-    static final int MAX_CAS_BYTES = 2 * MAX_VALUE_BYTES + 1024;
+    /** Largest compare-and-set request body: two values of the largest size in base64, plus room. */
+    static final int MAX_CAS_BYTES = 2 * (4 * ((MAX_VALUE_BYTES + 2) / 3)) + 1024;
 
     private final KvNode node;
     private final long requestTimeoutMs;
@@ -161,41 +163,147 @@ final class KvRoutes implements Router {
     }
 
     private CompletableFuture<Reply> cas(Request req, String key, byte[] body) {
-        JsonNode tree;
-        try {
-            tree = json.readTree(body);
-        } catch (IOException e) {
-            throw new HttpError(400, "malformed_json", e.getMessage());
-        }
-        if (tree == null || !tree.isObject()) {
-            throw new HttpError(400, "malformed_json", "expected an object");
-        }
-        JsonNode expect = tree.get("expect");
-        JsonNode update = tree.get("update");
-        if (expect == null || !(expect.isNull() || expect.isTextual())) {
-            throw new HttpError(400, "malformed_json", "\"expect\" must be a string or null");
-        }
-        if (update == null || !update.isTextual()) {
-            throw new HttpError(400, "malformed_json", "\"update\" must be a string");
-        }
-        if (update.asText().getBytes(StandardCharsets.UTF_8).length > MAX_VALUE_BYTES) {
-            throw new HttpError(413, "value_too_large", "at most " + MAX_VALUE_BYTES + " bytes");
-        }
+        CasRequest cas = CasRequest.parse(body);
         ensureLeader(req);
-        KvCommand command = KvCommand.cas(key, expect.isNull() ? null : expect.asText(), update.asText());
-        return propose(req, command, c -> {
+        return propose(req, KvCommand.cas(key, cas.expect(), cas.update()), c -> {
             KvStateMachine.CasResult r = (KvStateMachine.CasResult) c.result();
             if (r.replaced()) {
                 return Reply.json(200, position(c));
             }
-            ObjectNode conflict = json.createObjectNode().put("error", "cas_failed");
-            if (r.current() == null) {
-                conflict.putNull("current");
-            } else {
-                conflict.put("current", new String(r.current(), StandardCharsets.UTF_8));
-            }
-            return Reply.json(409, conflict);
+            return Reply.json(409, casFailed(r.current()));
         });
+    }
+
+    /**
+     * The body of a {@code 409 cas_failed}: {@code "current"} is the value as text, present only when the key is
+     * absent (null) or its bytes are valid UTF-8, so that it is never decoded lossily; {@code "currentBase64"} is
+     * always present: the exact bytes in standard base64, or null when the key is absent.
+     */
+    static ObjectNode casFailed(byte[] current) {
+        ObjectNode conflict = json.createObjectNode().put("error", "cas_failed");
+        if (current == null) {
+            conflict.putNull("current");
+            conflict.putNull("currentBase64");
+            return conflict;
+        }
+        Optional<String> text = strictUtf8(current);
+        if (text.isPresent()) {
+            conflict.put("current", text.get());
+        }
+        conflict.put("currentBase64", Base64.getEncoder().encodeToString(current));
+        return conflict;
+    }
+
+    /**
+     * A compare-and-set request body: the expected value ({@code null}: the key must be absent) and the update, as
+     * bytes. Each is given either as text ({@code "expect"}, {@code "update"}: its UTF-8 bytes) or as base64
+     * ({@code "expectBase64"}, {@code "updateBase64"}: standard alphabet, padded, no line breaks — RFC 4648 §4), not
+     * both; other members are ignored.
+     */
+    record CasRequest(byte[] expect, byte[] update) {
+        /**
+         * @throws HttpError 400 {@code malformed_json} for a body that is not such an object (a value missing, given
+         *     in both forms, of the wrong JSON type, or text that is not valid Unicode), 400 {@code bad_base64} for a
+         *     base64 form that is not canonical standard base64, 413 {@code value_too_large} for a value of more than
+         *     {@link #MAX_VALUE_BYTES} bytes
+         */
+        static CasRequest parse(byte[] body) {
+            JsonNode tree;
+            try {
+                tree = json.readTree(body);
+            } catch (IOException e) {
+                throw new HttpError(400, "malformed_json", e.getMessage());
+            }
+            if (tree == null || !tree.isObject()) {
+                throw new HttpError(400, "malformed_json", "expected an object");
+            }
+            byte[] expect = value(tree, "expect", true);
+            byte[] update = value(tree, "update", false);
+            return new CasRequest(expect, update);
+        }
+
+        /** The bytes of member {@code name} or {@code nameBase64}; null only for a JSON null where allowed. */
+        private static byte[] value(JsonNode tree, String name, boolean nullable) {
+            String base64Name = name + "Base64";
+            JsonNode text = tree.get(name);
+            JsonNode base64 = tree.get(base64Name);
+            String kind = nullable ? "a string or null" : "a string";
+            if (text != null && base64 != null) {
+                throw new HttpError(400, "malformed_json", "give \"" + name + "\" or \"" + base64Name + "\", not both");
+            }
+            JsonNode given = text != null ? text : base64;
+            String givenName = text != null ? name : base64Name;
+            if (given == null) {
+                throw new HttpError(
+                        400, "malformed_json", "\"" + name + "\" or \"" + base64Name + "\" must be " + kind);
+            }
+            if (given.isNull() && nullable) {
+                return null;
+            }
+            if (!given.isTextual()) {
+                throw new HttpError(400, "malformed_json", "\"" + givenName + "\" must be " + kind);
+            }
+            byte[] bytes = text != null ? utf8(given.textValue(), name) : base64(given.textValue(), base64Name);
+            if (bytes.length > MAX_VALUE_BYTES) {
+                throw new HttpError(
+                        413,
+                        "value_too_large",
+                        "\"" + givenName + "\" has " + bytes.length + " bytes; at most " + MAX_VALUE_BYTES);
+            }
+            return bytes;
+        }
+
+        /** The UTF-8 bytes of {@code s}; a lone surrogate (a JSON escape can give one) has none and is refused. */
+        private static byte[] utf8(String s, String name) {
+            try {
+                ByteBuffer b = StandardCharsets.UTF_8
+                        .newEncoder()
+                        .onMalformedInput(CodingErrorAction.REPORT)
+                        .onUnmappableCharacter(CodingErrorAction.REPORT)
+                        .encode(CharBuffer.wrap(s));
+                byte[] bytes = new byte[b.remaining()];
+                b.get(bytes);
+                return bytes;
+            } catch (CharacterCodingException e) {
+                throw new HttpError(
+                        400,
+                        "malformed_json",
+                        "\"" + name + "\" is not valid Unicode text (a lone surrogate); send its bytes as \"" + name
+                                + "Base64\"");
+            }
+        }
+
+        /** Strict decoding: only the canonical form (padded, no line breaks or other characters, zero spare bits). */
+        private static byte[] base64(String s, String name) {
+            byte[] bytes;
+            try {
+                bytes = Base64.getDecoder().decode(s);
+            } catch (IllegalArgumentException e) {
+                throw new HttpError(400, "bad_base64", "\"" + name + "\" is not base64: " + e.getMessage());
+            }
+            if (!Base64.getEncoder().encodeToString(bytes).equals(s)) {
+                throw new HttpError(
+                        400,
+                        "bad_base64",
+                        "\"" + name
+                                + "\" is not canonical base64 (standard alphabet, padded with '=', no line breaks)");
+            }
+            return bytes;
+        }
+    }
+
+    /** {@code bytes} as text if they are valid UTF-8. */
+    private static Optional<String> strictUtf8(byte[] bytes) {
+        try {
+            return Optional.of(StandardCharsets.UTF_8
+                    .newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes))
+                    .toString());
+        } catch (CharacterCodingException e) {
+            return Optional.empty();
+        }
     }
 
     /**

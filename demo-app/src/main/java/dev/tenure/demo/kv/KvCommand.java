@@ -6,12 +6,17 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Objects;
 
 /**
  * A command of the replicated key-value store, as it travels in the log: put, delete or compare-and-set.
- * Immutable; encoded compactly as {@code [op][key length][key][fields...]}.
+ * Values and expected values are raw bytes, never text. Not defensively copied: callers must not change the arrays.
+ *
+ * <p>Encoded compactly as {@code [op byte][key]} followed by, for a put, {@code [value]}; for a delete, nothing; for a
+ * compare-and-set, {@code [expect-absent boolean][expect][update]} (an empty {@code expect} when absent). Each
+ * {@code [bytes]} is a 4-byte big-endian length then the bytes; the key is UTF-8.
  */
-public record KvCommand(Op op, String key, byte[] value, String expect, boolean expectAbsent) {
+public record KvCommand(Op op, String key, byte[] value, byte[] expect, boolean expectAbsent) {
     /** The operations. */
     public enum Op {
         PUT,
@@ -27,9 +32,11 @@ public record KvCommand(Op op, String key, byte[] value, String expect, boolean 
         return new KvCommand(Op.DELETE, key, null, null, false);
     }
 
-    /** Replaces the value with {@code update} if it equals {@code expect} ({@code null}: if absent). */
-    public static KvCommand cas(String key, String expect, String update) {
-        return new KvCommand(Op.CAS, key, update.getBytes(StandardCharsets.UTF_8), expect, expect == null);
+    /**
+     * Replaces the value with {@code update} if its bytes equal {@code expect} ({@code null}: if the key is absent).
+     */
+    public static KvCommand cas(String key, byte[] expect, byte[] update) {
+        return new KvCommand(Op.CAS, key, Objects.requireNonNull(update, "update"), expect, expect == null);
     }
 
     public byte[] encode() {
@@ -42,7 +49,7 @@ public record KvCommand(Op op, String key, byte[] value, String expect, boolean 
                 case DELETE -> {}
                 case CAS -> {
                     out.writeBoolean(expectAbsent);
-                    writeBytes(out, expectAbsent ? new byte[0] : expect.getBytes(StandardCharsets.UTF_8));
+                    writeBytes(out, expectAbsent ? new byte[0] : expect);
                     writeBytes(out, value);
                 }
             }
@@ -69,8 +76,8 @@ public record KvCommand(Op op, String key, byte[] value, String expect, boolean 
                     return delete(key);
                 default:
                     boolean absent = in.readBoolean();
-                    String expect = new String(readBytes(in), StandardCharsets.UTF_8);
-                    String update = new String(readBytes(in), StandardCharsets.UTF_8);
+                    byte[] expect = readBytes(in);
+                    byte[] update = readBytes(in);
                     return cas(key, absent ? null : expect, update);
             }
         } catch (IOException e) {

@@ -1,7 +1,6 @@
 package dev.tenure.demo.kv;
 
 import dev.tenure.replicator.StateMachine;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -12,7 +11,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * consistent value per key.
  */
 public final class KvStateMachine implements StateMachine {
-    /** The result of a compare-and-set: whether it replaced the value, and the value it found. */
+    /**
+     * The result of a compare-and-set: whether it replaced the value, and the exact bytes it found ({@code null}:
+     * the key was absent).
+     */
     public record CasResult(boolean replaced, byte[] current) {}
 
     private final ConcurrentHashMap<String, byte[]> map = new ConcurrentHashMap<>();
@@ -34,9 +36,9 @@ public final class KvStateMachine implements StateMachine {
                 return null;
             default:
                 byte[] current = map.get(c.key());
-                boolean matches = c.expectAbsent()
-                        ? current == null
-                        : current != null && Arrays.equals(current, c.expect().getBytes(StandardCharsets.UTF_8));
+                // Bytes, never decoded text: distinct byte strings can decode to the same replacement characters.
+                boolean matches =
+                        c.expectAbsent() ? current == null : current != null && Arrays.equals(current, c.expect());
                 if (matches) {
                     map.put(c.key(), c.value());
                 }

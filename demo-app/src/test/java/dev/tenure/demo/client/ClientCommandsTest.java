@@ -194,6 +194,16 @@ class ClientCommandsTest {
     }
 
     @Test
+    void casMismatchOnAValueThatIsNotUtf8PrintsItInBase64() {
+        kv.values.put("k", new byte[] {(byte) 0xC3, 0x28, (byte) 0xFF});
+
+        int code = run("cas", "--url", url(follower), "k", "--expect", "guess", "--update", "new");
+
+        assertEquals(1, code);
+        assertEquals("cas failed: current value is not UTF-8 text; base64 wyj/" + System.lineSeparator(), out());
+    }
+
+    @Test
     void casExpectAbsentOnAPresentKeyExitsOne() {
         kv.values.put("k", "x".getBytes(StandardCharsets.UTF_8));
 

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -38,17 +39,22 @@ final class FakeLeader implements StubReplica.Responder {
         String key = decode(cas ? rest.substring(0, rest.length() - "/cas".length()) : rest);
         if (cas && r.method().equals("POST")) {
             JsonNode body = JSON.readTree(r.body());
-            String expect =
-                    body.get("expect").isNull() ? null : body.get("expect").asText();
-            String update = body.get("update").asText();
+            byte[] expect = bytes(body, "expect");
+            byte[] update = bytes(body, "update");
             byte[] now = values.get(key);
-            String current = now == null ? null : new String(now, StandardCharsets.UTF_8);
-            if (!java.util.Objects.equals(current, expect)) {
-                ObjectNode failed =
-                        JSON.createObjectNode().put("error", "cas_failed").put("current", current);
+            if (!Arrays.equals(now, expect)) {
+                ObjectNode failed = JSON.createObjectNode().put("error", "cas_failed");
+                if (now == null) {
+                    failed.putNull("current").putNull("currentBase64");
+                } else {
+                    if (isUtf8(now)) {
+                        failed.put("current", new String(now, StandardCharsets.UTF_8));
+                    }
+                    failed.put("currentBase64", Base64.getEncoder().encodeToString(now));
+                }
                 return Reply.json(409, JSON.writeValueAsString(failed));
             }
-            values.put(key, update.getBytes(StandardCharsets.UTF_8));
+            values.put(key, update);
             return committed();
         }
         switch (r.method()) {
@@ -63,6 +69,26 @@ final class FakeLeader implements StubReplica.Responder {
                 return v == null ? Reply.json(404, "{\"error\":\"not_found\"}") : Reply.bytes(200, v);
             default:
                 return Reply.json(405, "{\"error\":\"method_not_allowed\"}");
+        }
+    }
+
+    /** The bytes of {@code name} (text) or {@code nameBase64}, as the server reads a cas body; null for JSON null. */
+    private static byte[] bytes(JsonNode body, String name) {
+        JsonNode n = body.has(name) ? body.get(name) : body.get(name + "Base64");
+        if (n == null || n.isNull()) {
+            return null;
+        }
+        return body.has(name)
+                ? n.asText().getBytes(StandardCharsets.UTF_8)
+                : Base64.getDecoder().decode(n.asText());
+    }
+
+    private static boolean isUtf8(byte[] b) {
+        try {
+            StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(b));
+            return true;
+        } catch (java.nio.charset.CharacterCodingException e) {
+            return false;
         }
     }
 

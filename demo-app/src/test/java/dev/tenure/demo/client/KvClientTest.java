@@ -190,6 +190,22 @@ class KvClientTest {
     }
 
     @Test
+    void casMismatchOnAValueThatIsNotUtf8CarriesItsExactBytesAndNoText() {
+        byte[] binary = {(byte) 0xC3, 0x28, (byte) 0xFF};
+        kv.values.put("k", binary);
+
+        Outcome o = client(follower.url()).cas("k", "guess", "new");
+
+        assertEquals(Kind.CAS_FAILED, o.kind(), o::toString);
+        assertNull(o.current(), "not lossily decoded");
+        assertArrayEquals(binary, o.value().orElseThrow());
+        kv.values.put("t", utf8("text"));
+        assertArrayEquals(
+                utf8("text"), client(leader.url()).cas("t", null, "y").value().orElseThrow());
+        assertTrue(client(leader.url()).cas("absent", "x", "y").value().isEmpty(), "absent: no bytes");
+    }
+
+    @Test
     void statusReturnsTheJsonDocument() throws Exception {
         Outcome o = client(follower.url()).status();
 
