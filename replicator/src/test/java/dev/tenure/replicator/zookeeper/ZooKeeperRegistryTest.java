@@ -69,10 +69,11 @@ class ZooKeeperRegistryTest {
         // The previous process is gone but its session lives on until the servers expire it.
         try (ZooKeeperRegistry registry = new ZooKeeperRegistry(restarted, clusterPath)) {
             registry.register("r1", new InetSocketAddress("127.0.0.1", 7002), Duration.ofSeconds(10));
+            // Read through the registering session: another client's server may not have the write yet.
             assertEquals(
                     "127.0.0.1:7002",
-                    new String(reader.getData().forPath(endpointPath), StandardCharsets.UTF_8),
-                    "the new address is visible at once");
+                    new String(restarted.getData().forPath(endpointPath), StandardCharsets.UTF_8),
+                    "the new address is in ZooKeeper once register returns");
             zk.ensemble().expireSession(previous);
             awaitEndpoint(reader, restarted, "127.0.0.1:7002");
         }
