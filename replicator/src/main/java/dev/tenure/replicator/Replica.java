@@ -368,7 +368,8 @@ public final class Replica implements Closeable {
     /**
      * Proposes {@code payload}. Completes with its position and the state machine's result once committed
      * and applied here; fails with {@link NotLeaderException}, {@link OverloadedException} or {@link
-     * FencedEpochException} (all definite) or {@link OutcomeUnknownException} (may have been applied; also
+     * FencedEpochException} (all definite), {@link ReplicaFailedException} (the replica stopped after a failure;
+     * definite only if it had not accepted the proposal) or {@link OutcomeUnknownException} (may have been applied; also
      * when not committed within the proposal timeout, checked on every tick of the event thread — while that
      * thread is stalled, by a disk that does not answer for example, a proposal waits longer, so a caller that
      * must bound its wait also bounds the future, as the demo's HTTP API does).
