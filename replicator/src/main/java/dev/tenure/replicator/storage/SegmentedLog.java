@@ -49,11 +49,15 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Durability</h2>
  *
- * {@link #append} writes to the page cache only; {@link #sync()} forces what was appended ({@code fdatasync}: the
- * records and the file size, not the timestamps) and reports the log end offset now durable. Rare structural changes make themselves durable before they return, so that
- * a crash can only lose a suffix of the last segment: a segment roll forces the full segment and the
- * directory, a truncation forces the truncated segment and the directory after each deleted segment, and
- * the epoch checkpoint is written with {@code fsync}. With {@link LogConfig.SyncPolicy#UNSAFE_NO_FSYNC}
+ * {@link #append} writes to the page cache only; {@link #sync()} forces what was appended ({@code fdatasync}:
+ * the records and the file size, not the timestamps) and reports the log end offset now durable. Rare
+ * structural changes make themselves durable before they return, so that a crash can only lose a suffix of
+ * the last segment: a segment roll forces the full segment and the directory, a truncation forces the
+ * truncated segment and the directory after each deleted segment, and the epoch checkpoint is written with
+ * {@code fsync}. {@link #open} forces everything it finds before it returns (every segment, the epoch
+ * checkpoint it keeps, the directory): records a killed process left in the page cache are read back as part
+ * of the log, so they must be on the disk before anyone is told so; a {@link #sync()} right after open
+ * reports the whole recovered log as durable, truthfully. With {@link LogConfig.SyncPolicy#UNSAFE_NO_FSYNC}
  * nothing is forced.
  *
  * <h2>Recovery</h2>
@@ -101,6 +105,9 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
 
     private final Path dir;
     private final LogConfig config;
+    /** {@link FileSync#NONE} under {@link LogConfig.SyncPolicy#UNSAFE_NO_FSYNC}. */
+    private final FileSync fileSync;
+
     private final Path checkpointFile;
     private FileChannel lockChannel;
     private FileLock dirLock;
@@ -174,24 +181,32 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
         }
     }
 
-    private SegmentedLog(Path dir, LogConfig config) {
+    private SegmentedLog(Path dir, LogConfig config, FileSync fileSync) {
         this.dir = dir;
         this.config = config;
+        this.fileSync = FileSync.under(config.syncPolicy(), fileSync);
         this.checkpointFile = dir.resolve(EpochCheckpoint.FILE_NAME);
     }
 
     /**
      * Opens the log in {@code dir}, creating the directory and an empty log if needed, and recovers it: a
-     * torn tail is cut off, the epoch history is rebuilt from the records.
+     * torn tail is cut off, the epoch history is rebuilt from the records, and what was found is forced to
+     * the disk (with {@link LogConfig.SyncPolicy#FSYNC}), so all of it is durable when this returns.
      *
      * @throws CorruptLogException if a record before the tail is damaged or a segment file is missing
      * @throws IOException if the files cannot be read or written, or another process has the log open
      */
     public static SegmentedLog open(Path dir, LogConfig config) throws IOException {
+        return open(dir, config, FileSync.FORCE);
+    }
+
+    /** As {@link #open(Path, LogConfig)}, forcing files through {@code fileSync} (tests record it). */
+    static SegmentedLog open(Path dir, LogConfig config, FileSync fileSync) throws IOException {
         Preconditions.checkNotNull(dir, "dir must not be null");
         Preconditions.checkNotNull(config, "config must not be null");
+        Preconditions.checkNotNull(fileSync, "fileSync must not be null");
         Files.createDirectories(dir);
-        SegmentedLog log = new SegmentedLog(dir.toAbsolutePath(), config);
+        SegmentedLog log = new SegmentedLog(dir.toAbsolutePath(), config, fileSync);
         try {
             log.recover();
         } catch (IOException | RuntimeException e) {
@@ -261,7 +276,7 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
             if (!next.equals(history)) {
                 // Before the records (as Kafka does): after a crash the checkpoint may be ahead of the records,
                 // which open() trims, but never behind them.
-                EpochCheckpoint.write(checkpointFile, next, config.fsync());
+                EpochCheckpoint.write(checkpointFile, next, fileSync);
             }
             writeRecords(entries, written);
         } catch (IOException e) {
@@ -337,11 +352,9 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
 
     /** Closes the active segment and starts one at {@code baseOffset}. */
     private Segment roll(long baseOffset) throws IOException {
-        if (config.fsync()) {
-            // Recovery treats damage in a segment that is not the last as corruption, so a segment must be
-            // complete on disk before a later one can exist.
-            active.channel.force(true);
-        }
+        // Recovery treats damage in a segment that is not the last as corruption, so a segment must be
+        // complete on disk before a later one can exist.
+        fileSync.force(active.channel, active.path, true);
         Segment seg = createSegment(baseOffset);
         synchronized (lock) {
             segments.put(baseOffset, seg);
@@ -354,13 +367,11 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
         Path path = dir.resolve(segmentName(baseOffset));
         FileChannel ch = FileChannel.open(
                 path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
-        if (config.fsync()) {
-            try {
-                AtomicFiles.forceDirectory(dir);
-            } catch (IOException e) {
-                ch.close();
-                throw e;
-            }
+        try {
+            fileSync.forceDirectory(dir);
+        } catch (IOException e) {
+            ch.close();
+            throw e;
         }
         return new Segment(baseOffset, path, ch);
     }
@@ -415,21 +426,17 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
             for (Segment s : removed) {
                 s.channel.close();
                 Files.delete(s.path);
-                if (config.fsync()) {
-                    AtomicFiles.forceDirectory(dir);
-                }
+                fileSync.forceDirectory(dir);
             }
             keep.channel.truncate(position);
-            if (config.fsync()) {
-                // New appends overwrite the cut-off bytes; if the cut were lost in a crash, stale records
-                // could follow new ones, which recovery would have to refuse as corruption.
-                keep.channel.force(true);
-            }
+            // New appends overwrite the cut-off bytes; if the cut were lost in a crash, stale records could
+            // follow new ones, which recovery would have to refuse as corruption.
+            fileSync.force(keep.channel, keep.path, true);
             keep.size = position;
             keep.endOffset = newEnd;
             keep.truncateIndex(newEnd);
             if (!next.equals(before)) {
-                EpochCheckpoint.write(checkpointFile, next, config.fsync());
+                EpochCheckpoint.write(checkpointFile, next, fileSync);
             }
         } catch (IOException e) {
             throw fail("cannot truncate the log in " + dir + " to " + newEnd, e);
@@ -564,23 +571,21 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
                 unsynced.clear();
                 truncatedSinceSyncStart = Long.MAX_VALUE;
             }
-            if (config.fsync()) {
-                // Not under `lock`: the event thread keeps appending while the disk works.
-                for (Segment s : toForce) {
-                    try {
-                        // fdatasync: the data and the metadata needed to read it back (the file size) reach the
-                        // disk; only timestamps may not. Enough for appended records (ZooKeeper's log does the
-                        // same). Structural changes (roll, truncation) still force everything and the directory.
-                        s.channel.force(false);
-                    } catch (ClosedChannelException e) {
-                        if (s.deleted) {
-                            continue; // a truncation removed it: nothing in it is part of the log any more
-                        }
-                        checkUsable();
-                        throw fail("cannot sync " + s.path + ": its channel was closed", e);
-                    } catch (IOException e) {
-                        throw fail("cannot sync " + s.path, e);
+            // Not under `lock`: the event thread keeps appending while the disk works.
+            for (Segment s : toForce) {
+                try {
+                    // fdatasync: the data and the metadata needed to read it back (the file size) reach the
+                    // disk; only timestamps may not. Enough for appended records (ZooKeeper's log does the
+                    // same). Structural changes (roll, truncation) still force everything and the directory.
+                    fileSync.force(s.channel, s.path, false);
+                } catch (ClosedChannelException e) {
+                    if (s.deleted) {
+                        continue; // a truncation removed it: nothing in it is part of the log any more
                     }
+                    checkUsable();
+                    throw fail("cannot sync " + s.path + ": its channel was closed", e);
+                } catch (IOException e) {
+                    throw fail("cannot sync " + s.path, e);
                 }
             }
             synchronized (lock) {
@@ -720,7 +725,23 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
         }
         active = segments.lastEntry().getValue();
         logEnd = active.endOffset;
+        // What open finds counts as durable from here on: sync() reports it, the replica reports it to its
+        // leader. But a process killed (SIGKILL) before its sync leaves the unsynced tail in the page cache,
+        // readable though not on the disk, and a power loss after the restart would take back what was already
+        // reported. So everything found is forced before open returns. Only the last segment can hold unforced
+        // records if every earlier writer ran with FSYNC (a roll forces the full segment before the next one
+        // exists; a truncation forces the segment it keeps), but a log last written with UNSAFE_NO_FSYNC breaks
+        // that, and forcing a file that is already on the disk costs little next to the scan above, which has
+        // just read every byte. So every segment is forced.
+        for (Segment s : segments.values()) {
+            fileSync.force(s.channel, s.path, true);
+        }
         history = reconcileCheckpoint(scanned);
+        // Last: file creations, deletions and renames that a killed process made but did not fsync the
+        // directory for (a new segment, a deleted one, the checkpoint's rename). Without this, a segment created
+        // just before the kill could vanish in a power loss along with everything appended to it after the
+        // restart (sync forces only the file).
+        fileSync.forceDirectory(dir);
         LOG.info(
                 "Opened the log in {}: {} segment(s), log end offset {}, epoch history {}",
                 dir,
@@ -807,10 +828,7 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
                     offset,
                     problem,
                     fileSize - position);
-            seg.channel.truncate(position);
-            if (config.fsync()) {
-                seg.channel.force(true);
-            }
+            seg.channel.truncate(position); // forced, with every segment, at the end of recover()
             break;
         }
         seg.size = position;
@@ -840,7 +858,7 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
             stored = EpochCheckpoint.read(checkpointFile);
         } catch (EpochCheckpoint.CorruptCheckpointException e) {
             LOG.warn("{}; rebuilding it from the records: {}", e.getMessage(), scanned);
-            EpochCheckpoint.write(checkpointFile, scanned, config.fsync());
+            EpochCheckpoint.write(checkpointFile, scanned, fileSync);
             return scanned;
         }
         if (stored == null) {
@@ -850,7 +868,7 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
                         checkpointFile,
                         scanned);
             }
-            EpochCheckpoint.write(checkpointFile, scanned, config.fsync());
+            EpochCheckpoint.write(checkpointFile, scanned, fileSync);
             return scanned;
         }
         EpochHistory trimmed = stored.truncatedTo(logEnd);
@@ -860,7 +878,7 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
                     checkpointFile,
                     trimmed,
                     scanned);
-            EpochCheckpoint.write(checkpointFile, scanned, config.fsync());
+            EpochCheckpoint.write(checkpointFile, scanned, fileSync);
         } else if (!trimmed.equals(stored)) {
             // Written before records that did not reach the disk.
             LOG.info(
@@ -869,7 +887,12 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
                     checkpointFile,
                     stored,
                     scanned);
-            EpochCheckpoint.write(checkpointFile, scanned, config.fsync());
+            EpochCheckpoint.write(checkpointFile, scanned, fileSync);
+        } else {
+            // Kept as found. The records win over the checkpoint (the history is always the scanned one), so a
+            // checkpoint a power loss took back would only be rewritten at the next open; it is forced anyway,
+            // as everything else open found, for one fsync (its rename is covered by the directory fsync).
+            fileSync.forceFile(checkpointFile);
         }
         return scanned;
     }

@@ -1,5 +1,7 @@
 package dev.tenure.replicator.storage;
 
+import static dev.tenure.replicator.storage.RecordingFileSync.directory;
+import static dev.tenure.replicator.storage.RecordingFileSync.file;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -12,6 +14,7 @@ import ch.qos.logback.core.read.ListAppender;
 import dev.tenure.replicator.core.Entry;
 import dev.tenure.replicator.core.EpochHistory;
 import dev.tenure.replicator.storage.LogConfig.SyncPolicy;
+import dev.tenure.replicator.storage.RecordingFileSync.Forced;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -326,6 +329,64 @@ class SegmentedLogTest {
         }
     }
 
+    // ---- recovery: what open finds is made durable ----
+
+    @Test
+    void openForcesTheRecordsItFindsAndTheDirectory() throws IOException {
+        SegmentedLog log = open(10 * RECORD);
+        log.append(data(1, 0, 25)); // two rolls; the last segment holds 5 records no sync has forced
+        log.close(); // without a sync: as after a SIGKILL, those records may be in the page cache only
+        List<Path> segments = segmentFiles();
+        assertEquals(3, segments.size());
+
+        RecordingFileSync sync = new RecordingFileSync();
+        SegmentedLog again = SegmentedLog.open(
+                dir, LogConfig.builder().maxSegmentBytes(10 * RECORD).build(), sync);
+        opened.add(again);
+        List<Forced> atOpen = sync.forced();
+        for (Path segment : segments) {
+            assertTrue(atOpen.contains(file(segment)), segment + " forced by open: " + atOpen);
+        }
+        assertTrue(atOpen.contains(file(checkpoint())), "the checkpoint it kept is forced: " + atOpen);
+        assertEquals(directory(dir), atOpen.get(atOpen.size() - 1), "then the directory: " + atOpen);
+
+        // So a sync right after open may report the whole recovered log as durable: open forced it.
+        assertEquals(new SegmentedLog.Synced(25, 1), again.syncWithEpoch());
+        assertEquals(atOpen, sync.forced(), "nothing left for the sync to force");
+    }
+
+    @Test
+    void openForcesTheSegmentWhoseTornTailItCut() throws IOException {
+        SegmentedLog log = open(1 << 20);
+        log.append(data(1, 0, 10));
+        log.close();
+        Path segment = segmentFiles().get(0);
+        cut(segment, 10L * RECORD - 4);
+
+        RecordingFileSync sync = new RecordingFileSync();
+        opened.add(SegmentedLog.open(dir, LogConfig.defaults(), sync));
+        assertEquals(9L * RECORD, Files.size(segment));
+        assertTrue(sync.forced().contains(file(segment)), sync.forced().toString());
+        assertEquals(directory(dir), sync.forced().get(sync.forced().size() - 1));
+    }
+
+    @Test
+    void openWithoutFsyncForcesNothing() throws IOException {
+        SegmentedLog log = open(10 * RECORD);
+        log.append(data(1, 0, 25));
+        log.close();
+        RecordingFileSync sync = new RecordingFileSync();
+        LogConfig unsafe = LogConfig.builder()
+                .maxSegmentBytes(10 * RECORD)
+                .syncPolicy(SyncPolicy.UNSAFE_NO_FSYNC)
+                .build();
+        SegmentedLog again = SegmentedLog.open(dir, unsafe, sync);
+        opened.add(again);
+        again.append(data(2, 25, 10));
+        again.sync();
+        assertEquals(List.of(), sync.forced());
+    }
+
     // ---- recovery: corruption before the tail ----
 
     @Test
@@ -580,7 +641,7 @@ class SegmentedLogTest {
         log.append(data(1, 0, 5));
         log.append(data(2, 5, 5));
         log.close();
-        EpochCheckpoint.write(checkpoint(), history(1, 0, 3, 4), true);
+        EpochCheckpoint.write(checkpoint(), history(1, 0, 3, 4), FileSync.FORCE);
         SegmentedLog again = open(1 << 20);
         assertEquals(history(1, 0, 2, 5), again.epochHistory());
         assertEquals(2, again.epochAt(9));
@@ -596,7 +657,7 @@ class SegmentedLogTest {
         log.append(data(1, 0, 5));
         log.close();
         // As after a crash between writing the checkpoint of a new epoch and its first record.
-        EpochCheckpoint.write(checkpoint(), history(1, 0, 2, 5), true);
+        EpochCheckpoint.write(checkpoint(), history(1, 0, 2, 5), FileSync.FORCE);
         SegmentedLog again = open(1 << 20);
         assertEquals(history(1, 0), again.epochHistory());
         assertEquals(history(1, 0), EpochCheckpoint.read(checkpoint()));
