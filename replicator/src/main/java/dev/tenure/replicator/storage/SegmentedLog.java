@@ -40,7 +40,8 @@ import org.slf4j.LoggerFactory;
  *       appended to.
  *   <li>A record is a 26-byte header, big-endian, then the payload: {@code [format byte = 1][type
  *       byte][epoch long][offset long][payload length int][CRC32C int]}. The CRC32C covers type, epoch,
- *       offset, length and payload.
+ *       offset, length and payload. A record, header included, is at most {@link LogConfig#maxRecordBytes()}
+ *       (16 MiB by default): {@link #append} refuses a larger entry before writing anything.
  *   <li>{@code epoch-history}: the leader epoch checkpoint (the {@link EpochHistory} in text, with a
  *       CRC32C), replaced atomically before the first record of a new epoch is appended and after a
  *       truncation that removed epoch starts.
@@ -63,10 +64,13 @@ import org.slf4j.LoggerFactory;
  * <h2>Recovery</h2>
  *
  * {@link #open} reads every record and checks its header, checksum, offset and epoch. A torn tail in the
- * last segment (an incomplete header or payload at the end of the file, a last record that fails its
- * checksum, or a damaged record followed only by zero bytes) is what a crash leaves behind: it is cut off
- * with a warning. Any other damage is refused with a {@link CorruptLogException}; data is never dropped
- * silently. The epoch history is rebuilt from the records, which win over the checkpoint.
+ * last segment is what a crash leaves behind, and is cut off with a warning: a damaged record (an incomplete
+ * header or payload, a failed checksum) that runs to the end of the file or is followed only by zero bytes,
+ * with no intact record starting at any byte position after it. Any other damage is refused with a {@link
+ * CorruptLogException} naming the file, byte position and expected offset; data is never dropped silently. In
+ * particular a damaged record followed by an intact one (whatever the damaged record's length says), and a
+ * header announcing a record larger than {@link LogConfig#maxRecordBytes()}, are corruption. The epoch
+ * history is rebuilt from the records, which win over the checkpoint.
  *
  * <h2>Threads</h2>
  *
@@ -250,7 +254,8 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
      * this call returned. When the entries start a new epoch, the epoch checkpoint is written (and forced)
      * first.
      *
-     * @throws IllegalArgumentException if the entries do not follow the log end and its last epoch
+     * @throws IllegalArgumentException if the entries do not follow the log end and its last epoch, or one of
+     *     them would be a record larger than {@link LogConfig#maxRecordBytes()}; nothing is written then
      * @throws UncheckedIOException if writing fails (the log is then failed)
      */
     @Override
@@ -266,6 +271,11 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
             if (e.offset() != expected || e.epoch() < lastEpoch) {
                 throw new IllegalArgumentException(
                         "entry " + e + " does not follow log end " + expected + " of epoch " + lastEpoch);
+            }
+            long recordBytes = HEADER_BYTES + (long) e.payload().length;
+            if (recordBytes > config.maxRecordBytes()) {
+                throw new IllegalArgumentException("entry " + e + " would be a record of " + recordBytes
+                        + " bytes, more than maxRecordBytes " + config.maxRecordBytes());
             }
             next = next.withEntry(e.epoch(), e.offset());
             expected++;
@@ -750,10 +760,14 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
                 history);
     }
 
-    /** Reads and checks every record of {@code seg}; returns {@code history} with the records' epochs added. */
+    /**
+     * Reads and checks every record of {@code seg}; returns {@code history} with the records' epochs added.
+     * Cuts off a torn tail of the last segment; throws {@link CorruptLogException} for any other damage.
+     */
     private EpochHistory scan(Segment seg, boolean last, long prevEpoch, EpochHistory history) throws IOException {
         long fileSize = seg.channel.size();
         PositionalReader reader = new PositionalReader(seg.channel, seg.path, fileSize);
+        long maxPayload = config.maxRecordBytes() - HEADER_BYTES;
         long position = 0;
         long offset = seg.baseOffset;
         while (position < fileSize) {
@@ -776,9 +790,18 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
                 if (format != FORMAT) {
                     problem = "unknown record format " + format;
                     recordEnd = -1;
-                } else if (length < 0) {
-                    problem = "negative payload length " + length;
-                    recordEnd = -1;
+                } else if (length < 0 || length > maxPayload) {
+                    // append never writes such a record, and a crash does not make one: a header torn by a crash
+                    // is a prefix of the one written followed by zeros, which never announces more. A flipped bit
+                    // does; read as a torn tail it would drop every record after it.
+                    throw new CorruptLogException(
+                            seg.path,
+                            position,
+                            offset,
+                            "the record header announces a payload of " + length + " bytes, outside [0, "
+                                    + maxPayload + "] (maxRecordBytes " + config.maxRecordBytes()
+                                    + " less the header); if the log was written with a larger maxRecordBytes,"
+                                    + " open it with that");
                 } else if (position + HEADER_BYTES + length > fileSize) {
                     problem = "incomplete payload (" + length + " bytes announced, "
                             + (fileSize - position - HEADER_BYTES) + " in the file)";
@@ -813,13 +836,27 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
                     }
                 }
             }
-            boolean torn = last && (recordEnd == fileSize || zerosFrom(reader, position, fileSize));
-            if (!torn) {
+            // A torn tail is what a crash leaves of the last records written: the damaged record runs to the end
+            // of the last segment (or is followed by zeros only, space allocated but never written), and no
+            // intact record follows it. An intact record after it means the damage is inside data that was
+            // written, and possibly synced and acknowledged, after it: corruption, whatever the damaged record's
+            // length says.
+            boolean tornShape = last && (recordEnd == fileSize || zerosFrom(reader, position, fileSize));
+            if (!tornShape) {
                 throw new CorruptLogException(
                         seg.path,
                         position,
                         offset,
                         problem + (last ? ", with more data after it" : ", in a segment that is not the last"));
+            }
+            long intact = intactRecordAfter(seg, position, fileSize, offset, prevEpoch);
+            if (intact >= 0) {
+                throw new CorruptLogException(
+                        seg.path,
+                        position,
+                        offset,
+                        problem + ", followed by an intact record at byte position " + intact
+                                + " (not a torn tail: the records after the damage would be lost)");
             }
             LOG.warn(
                     "Truncating the torn tail of {} at byte position {} (offset {}): {}; {} byte(s) dropped",
@@ -834,6 +871,60 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
         seg.size = position;
         seg.endOffset = offset;
         return history;
+    }
+
+    /**
+     * The position of the first intact record of {@code seg} that starts after the damaged record at {@code
+     * damaged} (which should have had offset {@code offset}), or -1 if there is none. Tries every byte position,
+     * since the damaged record's length cannot be trusted. Intact: format byte, a known type, a length within
+     * {@link LogConfig#maxRecordBytes()} with the payload inside the file, a matching CRC, and an offset and
+     * epoch that could follow the damaged record: offset above {@code offset} by at most one per header's worth
+     * of bytes in between, epoch positive and not below {@code prevEpoch}. Those cheap checks leave the CRC to
+     * very few candidates, so the scan costs about one read of the rest of the file; it runs only when the
+     * last segment is damaged.
+     */
+    private long intactRecordAfter(Segment seg, long damaged, long fileSize, long offset, long prevEpoch)
+            throws IOException {
+        long lastStart = fileSize - HEADER_BYTES;
+        long maxPayload = config.maxRecordBytes() - HEADER_BYTES;
+        PositionalReader scanned = new PositionalReader(seg.channel, seg.path, fileSize);
+        PositionalReader payloads = new PositionalReader(seg.channel, seg.path, fileSize);
+        for (long from = damaged + 1; from <= lastStart; ) {
+            // Chunks overlap by a header less one byte, so every candidate's header is inside one chunk.
+            int n = (int) Math.min(PositionalReader.CHUNK, fileSize - from);
+            ByteBuffer chunk = scanned.bytes(from, n);
+            int base = chunk.position();
+            int candidates = n - HEADER_BYTES + 1;
+            for (int i = 0; i < candidates; i++) {
+                int p = base + i;
+                if (chunk.get(p) != FORMAT) {
+                    continue;
+                }
+                long q = from + i;
+                byte type = chunk.get(p + 1);
+                long epoch = chunk.getLong(p + 2);
+                long recordOffset = chunk.getLong(p + 10);
+                int length = chunk.getInt(p + 18);
+                if ((type != Entry.DATA && type != Entry.EPOCH_START)
+                        || epoch <= 0
+                        || epoch < prevEpoch
+                        || recordOffset <= offset
+                        || recordOffset - offset > (q - damaged) / HEADER_BYTES
+                        || length < 0
+                        || length > maxPayload
+                        || q + HEADER_BYTES + length > fileSize) {
+                    continue;
+                }
+                CRC32C crc = new CRC32C();
+                crc.update(chunk.duplicate().position(p + 1).limit(p + 1 + CRC_COVERED_HEADER_BYTES));
+                crc.update(payloads.bytes(q + HEADER_BYTES, length));
+                if ((int) crc.getValue() == chunk.getInt(p + CRC_POSITION)) {
+                    return q;
+                }
+            }
+            from += candidates;
+        }
+        return -1;
     }
 
     /** Whether every byte from {@code position} to {@code end} is zero (space allocated but never written). */
