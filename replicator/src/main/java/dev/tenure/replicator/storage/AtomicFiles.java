@@ -9,7 +9,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 
-/** Small files replaced atomically, as {@code FileEpochStore} does: temp file, fsync, rename, fsync directory. */
+/**
+ * Small files replaced atomically, as {@code FileEpochStore} does: temp file, fsync, rename, fsync directory;
+ * and made durable when loaded ({@link #forceLoaded}).
+ */
 final class AtomicFiles {
     private AtomicFiles() {}
 
@@ -20,9 +23,9 @@ final class AtomicFiles {
 
     /**
      * Replaces {@code file} with {@code content}: after a crash the file holds either the old or the new
-     * content, never a mix. With {@code fsync} false nothing is forced (and a crash may lose the change).
+     * content, never a mix. With {@link FileSync#NONE} nothing is forced (and a crash may lose the change).
      */
-    static void replace(Path file, byte[] content, boolean fsync) throws IOException {
+    static void replace(Path file, byte[] content, FileSync sync) throws IOException {
         Path temp = tempFor(file);
         try (FileChannel ch = FileChannel.open(
                 temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
@@ -30,24 +33,24 @@ final class AtomicFiles {
             while (buf.hasRemaining()) {
                 ch.write(buf);
             }
-            if (fsync) {
-                ch.force(true);
-            }
+            sync.force(ch, temp, true);
         }
         try {
             Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (AtomicMoveNotSupportedException e) {
             throw new IOException("the file system of " + file + " cannot rename atomically", e);
         }
-        if (fsync) {
-            forceDirectory(file.getParent());
-        }
+        sync.forceDirectory(file.getParent());
     }
 
-    /** Makes the creation, deletion and renaming of files in {@code dir} durable. */
-    static void forceDirectory(Path dir) throws IOException {
-        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-            ch.force(true);
-        }
+    /**
+     * Forces {@code file}, just read, and its directory, before its content is acted on. A file can be read
+     * back before it is durable: a process killed after the rename of {@link #replace} but before the
+     * directory fsync leaves the new content in the page cache, where a restarted process finds it; a power
+     * loss afterwards could still bring the old content back. Forcing what was read makes it what survives.
+     */
+    static void forceLoaded(Path file, FileSync sync) throws IOException {
+        sync.forceFile(file);
+        sync.forceDirectory(file.getParent());
     }
 }

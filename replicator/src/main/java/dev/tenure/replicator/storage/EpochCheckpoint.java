@@ -77,15 +77,15 @@ final class EpochCheckpoint {
         }
     }
 
-    /** Replaces {@code file} with {@code history} atomically. */
-    static void write(Path file, EpochHistory history, boolean fsync) throws IOException {
+    /** Replaces {@code file} with {@code history} atomically, forcing it through {@code sync}. */
+    static void write(Path file, EpochHistory history, FileSync sync) throws IOException {
         StringBuilder sb = new StringBuilder(FORMAT);
         for (EpochHistory.Start s : history.starts()) {
             sb.append(s.epoch()).append(' ').append(s.startOffset()).append('\n');
         }
         String body = sb.toString();
         String text = body + CRC + Long.toHexString(checksum(body)) + "\n";
-        AtomicFiles.replace(file, text.getBytes(StandardCharsets.UTF_8), fsync);
+        AtomicFiles.replace(file, text.getBytes(StandardCharsets.UTF_8), sync);
     }
 
     private static long checksum(String body) {

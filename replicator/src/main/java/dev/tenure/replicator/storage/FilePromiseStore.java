@@ -21,13 +21,18 @@ import java.util.zip.CRC32C;
  * {@link IOException} naming the file, never read as {@link Promise#NONE}. A temporary file left by a crash
  * is ignored and overwritten.
  *
+ * <p>{@link #load()} forces the file and its directory before it returns the promise: a process killed
+ * between the rename and the directory fsync of a store leaves the new promise readable but not yet
+ * durable, and a power loss after the restart could bring the older promise back, letting an epoch the
+ * replica had refused be accepted again.
+ *
  * <p>Thread-safe (calls are serialised).
  */
 public final class FilePromiseStore implements PromiseStore {
     private static final String FORMAT = "tenure-promise 1 ";
 
     private final Path file;
-    private final boolean fsync;
+    private final FileSync sync;
     /** The last promise loaded or stored, to refuse going back; null until then. */
     private Promise known;
 
@@ -38,11 +43,17 @@ public final class FilePromiseStore implements PromiseStore {
 
     /** A store in {@code file}; with {@link LogConfig.SyncPolicy#UNSAFE_NO_FSYNC} a crash may lose a store. */
     public FilePromiseStore(Path file, LogConfig.SyncPolicy syncPolicy) {
+        this(file, syncPolicy, FileSync.FORCE);
+    }
+
+    /** As {@link #FilePromiseStore(Path, LogConfig.SyncPolicy)}, forcing through {@code sync} (tests record it). */
+    FilePromiseStore(Path file, LogConfig.SyncPolicy syncPolicy, FileSync sync) {
         Preconditions.checkNotNull(file, "file must not be null");
         Preconditions.checkNotNull(syncPolicy, "syncPolicy must not be null");
+        Preconditions.checkNotNull(sync, "sync must not be null");
         this.file = file.toAbsolutePath();
         Preconditions.checkArgument(this.file.getParent() != null, "file must have a parent directory");
-        this.fsync = syncPolicy == LogConfig.SyncPolicy.FSYNC;
+        this.sync = FileSync.under(syncPolicy, sync);
     }
 
     /** The file holding the promise. */
@@ -50,6 +61,13 @@ public final class FilePromiseStore implements PromiseStore {
         return file;
     }
 
+    /**
+     * The promise in the file, {@link Promise#NONE} if there is none. With {@link LogConfig.SyncPolicy#FSYNC}
+     * the file and its directory are forced before it is returned, so the promise returned survives a power
+     * loss even if the store that wrote it was interrupted before its directory fsync.
+     *
+     * @throws IOException if the file does not hold a promise, or cannot be read or forced
+     */
     @Override
     public synchronized Promise load() throws IOException {
         String text;
@@ -79,6 +97,7 @@ public final class FilePromiseStore implements PromiseStore {
         if (crc != checksum(parts[0] + " " + parts[1])) {
             throw new IOException("corrupt promise file " + file + ": checksum mismatch");
         }
+        AtomicFiles.forceLoaded(file, sync);
         known = promise;
         return promise;
     }
@@ -96,7 +115,7 @@ public final class FilePromiseStore implements PromiseStore {
         }
         String body = promise.epoch() + " " + URLEncoder.encode(promise.leader(), StandardCharsets.UTF_8);
         String text = FORMAT + body + " " + Long.toHexString(checksum(body)) + "\n";
-        AtomicFiles.replace(file, text.getBytes(StandardCharsets.UTF_8), fsync);
+        AtomicFiles.replace(file, text.getBytes(StandardCharsets.UTF_8), sync);
         known = promise;
     }
 

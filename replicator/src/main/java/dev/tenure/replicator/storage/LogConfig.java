@@ -7,14 +7,22 @@ import com.google.common.base.Preconditions;
  *
  * @param maxSegmentBytes size at which the active segment is closed and a new one started (default 64 MiB);
  *     a record larger than this gets a segment of its own
+ * @param maxRecordBytes the largest record, its 26-byte header included, that {@link SegmentedLog#append}
+ *     accepts (default 16 MiB); recovery refuses a record header announcing more as corruption, so a log must be
+ *     opened with a value at least as large as the one it was written with. Keep it at least the transport's
+ *     largest frame ({@code NettyTransport.DEFAULT_MAX_FRAME_BYTES}, 16 MiB): an entry in a frame also carries
+ *     more than 26 bytes of framing, so every entry a follower can receive fits in a record
  * @param syncPolicy whether {@link SegmentedLog#sync()} and structural changes reach the disk (default
  *     {@link SyncPolicy#FSYNC})
  */
-public record LogConfig(long maxSegmentBytes, SyncPolicy syncPolicy) {
+public record LogConfig(long maxSegmentBytes, int maxRecordBytes, SyncPolicy syncPolicy) {
     /** The smallest segment size accepted: one record header and some payload. */
     public static final long MIN_SEGMENT_BYTES = 64;
 
     public static final long DEFAULT_MAX_SEGMENT_BYTES = 64L << 20;
+
+    /** Default largest record, header included: 16 MiB, the transport's default largest frame. */
+    public static final int DEFAULT_MAX_RECORD_BYTES = 16 << 20;
 
     /** Whether the log forces its files to the disk. */
     public enum SyncPolicy {
@@ -33,6 +41,11 @@ public record LogConfig(long maxSegmentBytes, SyncPolicy syncPolicy) {
                 "maxSegmentBytes must be >= %s, was %s",
                 MIN_SEGMENT_BYTES,
                 maxSegmentBytes);
+        Preconditions.checkArgument(
+                maxRecordBytes >= SegmentedLog.HEADER_BYTES,
+                "maxRecordBytes must be >= %s (a record header), was %s",
+                SegmentedLog.HEADER_BYTES,
+                maxRecordBytes);
         Preconditions.checkNotNull(syncPolicy, "syncPolicy must not be null");
     }
 
@@ -51,6 +64,7 @@ public record LogConfig(long maxSegmentBytes, SyncPolicy syncPolicy) {
     /** Builds a {@link LogConfig}. */
     public static final class Builder {
         private long maxSegmentBytes = DEFAULT_MAX_SEGMENT_BYTES;
+        private int maxRecordBytes = DEFAULT_MAX_RECORD_BYTES;
         private SyncPolicy syncPolicy = SyncPolicy.FSYNC;
 
         private Builder() {}
@@ -60,13 +74,19 @@ public record LogConfig(long maxSegmentBytes, SyncPolicy syncPolicy) {
             return this;
         }
 
+        /** The largest record, header included, the log accepts; see {@link LogConfig#maxRecordBytes()}. */
+        public Builder maxRecordBytes(int bytes) {
+            this.maxRecordBytes = bytes;
+            return this;
+        }
+
         public Builder syncPolicy(SyncPolicy policy) {
             this.syncPolicy = policy;
             return this;
         }
 
         public LogConfig build() {
-            return new LogConfig(maxSegmentBytes, syncPolicy);
+            return new LogConfig(maxSegmentBytes, maxRecordBytes, syncPolicy);
         }
     }
 }

@@ -40,7 +40,8 @@ import org.slf4j.LoggerFactory;
  *       appended to.
  *   <li>A record is a 26-byte header, big-endian, then the payload: {@code [format byte = 1][type
  *       byte][epoch long][offset long][payload length int][CRC32C int]}. The CRC32C covers type, epoch,
- *       offset, length and payload.
+ *       offset, length and payload. A record, header included, is at most {@link LogConfig#maxRecordBytes()}
+ *       (16 MiB by default): {@link #append} refuses a larger entry before writing anything.
  *   <li>{@code epoch-history}: the leader epoch checkpoint (the {@link EpochHistory} in text, with a
  *       CRC32C), replaced atomically before the first record of a new epoch is appended and after a
  *       truncation that removed epoch starts.
@@ -49,20 +50,27 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Durability</h2>
  *
- * {@link #append} writes to the page cache only; {@link #sync()} forces what was appended ({@code fdatasync}: the
- * records and the file size, not the timestamps) and reports the log end offset now durable. Rare structural changes make themselves durable before they return, so that
- * a crash can only lose a suffix of the last segment: a segment roll forces the full segment and the
- * directory, a truncation forces the truncated segment and the directory after each deleted segment, and
- * the epoch checkpoint is written with {@code fsync}. With {@link LogConfig.SyncPolicy#UNSAFE_NO_FSYNC}
+ * {@link #append} writes to the page cache only; {@link #sync()} forces what was appended ({@code fdatasync}:
+ * the records and the file size, not the timestamps) and reports the log end offset now durable. Rare
+ * structural changes make themselves durable before they return, so that a crash can only lose a suffix of
+ * the last segment: a segment roll forces the full segment and the directory, a truncation forces the
+ * truncated segment and the directory after each deleted segment, and the epoch checkpoint is written with
+ * {@code fsync}. {@link #open} forces everything it finds before it returns (every segment, the epoch
+ * checkpoint it keeps, the directory): records a killed process left in the page cache are read back as part
+ * of the log, so they must be on the disk before anyone is told so; a {@link #sync()} right after open
+ * reports the whole recovered log as durable, truthfully. With {@link LogConfig.SyncPolicy#UNSAFE_NO_FSYNC}
  * nothing is forced.
  *
  * <h2>Recovery</h2>
  *
  * {@link #open} reads every record and checks its header, checksum, offset and epoch. A torn tail in the
- * last segment (an incomplete header or payload at the end of the file, a last record that fails its
- * checksum, or a damaged record followed only by zero bytes) is what a crash leaves behind: it is cut off
- * with a warning. Any other damage is refused with a {@link CorruptLogException}; data is never dropped
- * silently. The epoch history is rebuilt from the records, which win over the checkpoint.
+ * last segment is what a crash leaves behind, and is cut off with a warning: a damaged record (an incomplete
+ * header or payload, a failed checksum) that runs to the end of the file or is followed only by zero bytes,
+ * with no intact record starting at any byte position after it. Any other damage is refused with a {@link
+ * CorruptLogException} naming the file, byte position and expected offset; data is never dropped silently. In
+ * particular a damaged record followed by an intact one (whatever the damaged record's length says), and a
+ * header announcing a record larger than {@link LogConfig#maxRecordBytes()}, are corruption. The epoch
+ * history is rebuilt from the records, which win over the checkpoint.
  *
  * <h2>Threads</h2>
  *
@@ -101,6 +109,9 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
 
     private final Path dir;
     private final LogConfig config;
+    /** {@link FileSync#NONE} under {@link LogConfig.SyncPolicy#UNSAFE_NO_FSYNC}. */
+    private final FileSync fileSync;
+
     private final Path checkpointFile;
     private FileChannel lockChannel;
     private FileLock dirLock;
@@ -174,24 +185,32 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
         }
     }
 
-    private SegmentedLog(Path dir, LogConfig config) {
+    private SegmentedLog(Path dir, LogConfig config, FileSync fileSync) {
         this.dir = dir;
         this.config = config;
+        this.fileSync = FileSync.under(config.syncPolicy(), fileSync);
         this.checkpointFile = dir.resolve(EpochCheckpoint.FILE_NAME);
     }
 
     /**
      * Opens the log in {@code dir}, creating the directory and an empty log if needed, and recovers it: a
-     * torn tail is cut off, the epoch history is rebuilt from the records.
+     * torn tail is cut off, the epoch history is rebuilt from the records, and what was found is forced to
+     * the disk (with {@link LogConfig.SyncPolicy#FSYNC}), so all of it is durable when this returns.
      *
      * @throws CorruptLogException if a record before the tail is damaged or a segment file is missing
      * @throws IOException if the files cannot be read or written, or another process has the log open
      */
     public static SegmentedLog open(Path dir, LogConfig config) throws IOException {
+        return open(dir, config, FileSync.FORCE);
+    }
+
+    /** As {@link #open(Path, LogConfig)}, forcing files through {@code fileSync} (tests record it). */
+    static SegmentedLog open(Path dir, LogConfig config, FileSync fileSync) throws IOException {
         Preconditions.checkNotNull(dir, "dir must not be null");
         Preconditions.checkNotNull(config, "config must not be null");
+        Preconditions.checkNotNull(fileSync, "fileSync must not be null");
         Files.createDirectories(dir);
-        SegmentedLog log = new SegmentedLog(dir.toAbsolutePath(), config);
+        SegmentedLog log = new SegmentedLog(dir.toAbsolutePath(), config, fileSync);
         try {
             log.recover();
         } catch (IOException | RuntimeException e) {
@@ -235,7 +254,8 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
      * this call returned. When the entries start a new epoch, the epoch checkpoint is written (and forced)
      * first.
      *
-     * @throws IllegalArgumentException if the entries do not follow the log end and its last epoch
+     * @throws IllegalArgumentException if the entries do not follow the log end and its last epoch, or one of
+     *     them would be a record larger than {@link LogConfig#maxRecordBytes()}; nothing is written then
      * @throws UncheckedIOException if writing fails (the log is then failed)
      */
     @Override
@@ -252,6 +272,11 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
                 throw new IllegalArgumentException(
                         "entry " + e + " does not follow log end " + expected + " of epoch " + lastEpoch);
             }
+            long recordBytes = HEADER_BYTES + (long) e.payload().length;
+            if (recordBytes > config.maxRecordBytes()) {
+                throw new IllegalArgumentException("entry " + e + " would be a record of " + recordBytes
+                        + " bytes, more than maxRecordBytes " + config.maxRecordBytes());
+            }
             next = next.withEntry(e.epoch(), e.offset());
             expected++;
             lastEpoch = e.epoch();
@@ -261,7 +286,7 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
             if (!next.equals(history)) {
                 // Before the records (as Kafka does): after a crash the checkpoint may be ahead of the records,
                 // which open() trims, but never behind them.
-                EpochCheckpoint.write(checkpointFile, next, config.fsync());
+                EpochCheckpoint.write(checkpointFile, next, fileSync);
             }
             writeRecords(entries, written);
         } catch (IOException e) {
@@ -337,11 +362,9 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
 
     /** Closes the active segment and starts one at {@code baseOffset}. */
     private Segment roll(long baseOffset) throws IOException {
-        if (config.fsync()) {
-            // Recovery treats damage in a segment that is not the last as corruption, so a segment must be
-            // complete on disk before a later one can exist.
-            active.channel.force(true);
-        }
+        // Recovery treats damage in a segment that is not the last as corruption, so a segment must be
+        // complete on disk before a later one can exist.
+        fileSync.force(active.channel, active.path, true);
         Segment seg = createSegment(baseOffset);
         synchronized (lock) {
             segments.put(baseOffset, seg);
@@ -354,13 +377,11 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
         Path path = dir.resolve(segmentName(baseOffset));
         FileChannel ch = FileChannel.open(
                 path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
-        if (config.fsync()) {
-            try {
-                AtomicFiles.forceDirectory(dir);
-            } catch (IOException e) {
-                ch.close();
-                throw e;
-            }
+        try {
+            fileSync.forceDirectory(dir);
+        } catch (IOException e) {
+            ch.close();
+            throw e;
         }
         return new Segment(baseOffset, path, ch);
     }
@@ -415,21 +436,17 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
             for (Segment s : removed) {
                 s.channel.close();
                 Files.delete(s.path);
-                if (config.fsync()) {
-                    AtomicFiles.forceDirectory(dir);
-                }
+                fileSync.forceDirectory(dir);
             }
             keep.channel.truncate(position);
-            if (config.fsync()) {
-                // New appends overwrite the cut-off bytes; if the cut were lost in a crash, stale records
-                // could follow new ones, which recovery would have to refuse as corruption.
-                keep.channel.force(true);
-            }
+            // New appends overwrite the cut-off bytes; if the cut were lost in a crash, stale records could
+            // follow new ones, which recovery would have to refuse as corruption.
+            fileSync.force(keep.channel, keep.path, true);
             keep.size = position;
             keep.endOffset = newEnd;
             keep.truncateIndex(newEnd);
             if (!next.equals(before)) {
-                EpochCheckpoint.write(checkpointFile, next, config.fsync());
+                EpochCheckpoint.write(checkpointFile, next, fileSync);
             }
         } catch (IOException e) {
             throw fail("cannot truncate the log in " + dir + " to " + newEnd, e);
@@ -564,23 +581,21 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
                 unsynced.clear();
                 truncatedSinceSyncStart = Long.MAX_VALUE;
             }
-            if (config.fsync()) {
-                // Not under `lock`: the event thread keeps appending while the disk works.
-                for (Segment s : toForce) {
-                    try {
-                        // fdatasync: the data and the metadata needed to read it back (the file size) reach the
-                        // disk; only timestamps may not. Enough for appended records (ZooKeeper's log does the
-                        // same). Structural changes (roll, truncation) still force everything and the directory.
-                        s.channel.force(false);
-                    } catch (ClosedChannelException e) {
-                        if (s.deleted) {
-                            continue; // a truncation removed it: nothing in it is part of the log any more
-                        }
-                        checkUsable();
-                        throw fail("cannot sync " + s.path + ": its channel was closed", e);
-                    } catch (IOException e) {
-                        throw fail("cannot sync " + s.path, e);
+            // Not under `lock`: the event thread keeps appending while the disk works.
+            for (Segment s : toForce) {
+                try {
+                    // fdatasync: the data and the metadata needed to read it back (the file size) reach the
+                    // disk; only timestamps may not. Enough for appended records (ZooKeeper's log does the
+                    // same). Structural changes (roll, truncation) still force everything and the directory.
+                    fileSync.force(s.channel, s.path, false);
+                } catch (ClosedChannelException e) {
+                    if (s.deleted) {
+                        continue; // a truncation removed it: nothing in it is part of the log any more
                     }
+                    checkUsable();
+                    throw fail("cannot sync " + s.path + ": its channel was closed", e);
+                } catch (IOException e) {
+                    throw fail("cannot sync " + s.path, e);
                 }
             }
             synchronized (lock) {
@@ -720,7 +735,23 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
         }
         active = segments.lastEntry().getValue();
         logEnd = active.endOffset;
+        // What open finds counts as durable from here on: sync() reports it, the replica reports it to its
+        // leader. But a process killed (SIGKILL) before its sync leaves the unsynced tail in the page cache,
+        // readable though not on the disk, and a power loss after the restart would take back what was already
+        // reported. So everything found is forced before open returns. Only the last segment can hold unforced
+        // records if every earlier writer ran with FSYNC (a roll forces the full segment before the next one
+        // exists; a truncation forces the segment it keeps), but a log last written with UNSAFE_NO_FSYNC breaks
+        // that, and forcing a file that is already on the disk costs little next to the scan above, which has
+        // just read every byte. So every segment is forced.
+        for (Segment s : segments.values()) {
+            fileSync.force(s.channel, s.path, true);
+        }
         history = reconcileCheckpoint(scanned);
+        // Last: file creations, deletions and renames that a killed process made but did not fsync the
+        // directory for (a new segment, a deleted one, the checkpoint's rename). Without this, a segment created
+        // just before the kill could vanish in a power loss along with everything appended to it after the
+        // restart (sync forces only the file).
+        fileSync.forceDirectory(dir);
         LOG.info(
                 "Opened the log in {}: {} segment(s), log end offset {}, epoch history {}",
                 dir,
@@ -729,10 +760,14 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
                 history);
     }
 
-    /** Reads and checks every record of {@code seg}; returns {@code history} with the records' epochs added. */
+    /**
+     * Reads and checks every record of {@code seg}; returns {@code history} with the records' epochs added.
+     * Cuts off a torn tail of the last segment; throws {@link CorruptLogException} for any other damage.
+     */
     private EpochHistory scan(Segment seg, boolean last, long prevEpoch, EpochHistory history) throws IOException {
         long fileSize = seg.channel.size();
         PositionalReader reader = new PositionalReader(seg.channel, seg.path, fileSize);
+        long maxPayload = config.maxRecordBytes() - HEADER_BYTES;
         long position = 0;
         long offset = seg.baseOffset;
         while (position < fileSize) {
@@ -755,9 +790,18 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
                 if (format != FORMAT) {
                     problem = "unknown record format " + format;
                     recordEnd = -1;
-                } else if (length < 0) {
-                    problem = "negative payload length " + length;
-                    recordEnd = -1;
+                } else if (length < 0 || length > maxPayload) {
+                    // append never writes such a record, and a crash does not make one: a header torn by a crash
+                    // is a prefix of the one written followed by zeros, which never announces more. A flipped bit
+                    // does; read as a torn tail it would drop every record after it.
+                    throw new CorruptLogException(
+                            seg.path,
+                            position,
+                            offset,
+                            "the record header announces a payload of " + length + " bytes, outside [0, "
+                                    + maxPayload + "] (maxRecordBytes " + config.maxRecordBytes()
+                                    + " less the header); if the log was written with a larger maxRecordBytes,"
+                                    + " open it with that");
                 } else if (position + HEADER_BYTES + length > fileSize) {
                     problem = "incomplete payload (" + length + " bytes announced, "
                             + (fileSize - position - HEADER_BYTES) + " in the file)";
@@ -792,13 +836,27 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
                     }
                 }
             }
-            boolean torn = last && (recordEnd == fileSize || zerosFrom(reader, position, fileSize));
-            if (!torn) {
+            // A torn tail is what a crash leaves of the last records written: the damaged record runs to the end
+            // of the last segment (or is followed by zeros only, space allocated but never written), and no
+            // intact record follows it. An intact record after it means the damage is inside data that was
+            // written, and possibly synced and acknowledged, after it: corruption, whatever the damaged record's
+            // length says.
+            boolean tornShape = last && (recordEnd == fileSize || zerosFrom(reader, position, fileSize));
+            if (!tornShape) {
                 throw new CorruptLogException(
                         seg.path,
                         position,
                         offset,
                         problem + (last ? ", with more data after it" : ", in a segment that is not the last"));
+            }
+            long intact = intactRecordAfter(seg, position, fileSize, offset, prevEpoch);
+            if (intact >= 0) {
+                throw new CorruptLogException(
+                        seg.path,
+                        position,
+                        offset,
+                        problem + ", followed by an intact record at byte position " + intact
+                                + " (not a torn tail: the records after the damage would be lost)");
             }
             LOG.warn(
                     "Truncating the torn tail of {} at byte position {} (offset {}): {}; {} byte(s) dropped",
@@ -807,15 +865,66 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
                     offset,
                     problem,
                     fileSize - position);
-            seg.channel.truncate(position);
-            if (config.fsync()) {
-                seg.channel.force(true);
-            }
+            seg.channel.truncate(position); // forced, with every segment, at the end of recover()
             break;
         }
         seg.size = position;
         seg.endOffset = offset;
         return history;
+    }
+
+    /**
+     * The position of the first intact record of {@code seg} that starts after the damaged record at {@code
+     * damaged} (which should have had offset {@code offset}), or -1 if there is none. Tries every byte position,
+     * since the damaged record's length cannot be trusted. Intact: format byte, a known type, a length within
+     * {@link LogConfig#maxRecordBytes()} with the payload inside the file, a matching CRC, and an offset and
+     * epoch that could follow the damaged record: offset above {@code offset} by at most one per header's worth
+     * of bytes in between, epoch positive and not below {@code prevEpoch}. Those cheap checks leave the CRC to
+     * very few candidates, so the scan costs about one read of the rest of the file; it runs only when the
+     * last segment is damaged.
+     */
+    private long intactRecordAfter(Segment seg, long damaged, long fileSize, long offset, long prevEpoch)
+            throws IOException {
+        long lastStart = fileSize - HEADER_BYTES;
+        long maxPayload = config.maxRecordBytes() - HEADER_BYTES;
+        PositionalReader scanned = new PositionalReader(seg.channel, seg.path, fileSize);
+        PositionalReader payloads = new PositionalReader(seg.channel, seg.path, fileSize);
+        for (long from = damaged + 1; from <= lastStart; ) {
+            // Chunks overlap by a header less one byte, so every candidate's header is inside one chunk.
+            int n = (int) Math.min(PositionalReader.CHUNK, fileSize - from);
+            ByteBuffer chunk = scanned.bytes(from, n);
+            int base = chunk.position();
+            int candidates = n - HEADER_BYTES + 1;
+            for (int i = 0; i < candidates; i++) {
+                int p = base + i;
+                if (chunk.get(p) != FORMAT) {
+                    continue;
+                }
+                long q = from + i;
+                byte type = chunk.get(p + 1);
+                long epoch = chunk.getLong(p + 2);
+                long recordOffset = chunk.getLong(p + 10);
+                int length = chunk.getInt(p + 18);
+                if ((type != Entry.DATA && type != Entry.EPOCH_START)
+                        || epoch <= 0
+                        || epoch < prevEpoch
+                        || recordOffset <= offset
+                        || recordOffset - offset > (q - damaged) / HEADER_BYTES
+                        || length < 0
+                        || length > maxPayload
+                        || q + HEADER_BYTES + length > fileSize) {
+                    continue;
+                }
+                CRC32C crc = new CRC32C();
+                crc.update(chunk.duplicate().position(p + 1).limit(p + 1 + CRC_COVERED_HEADER_BYTES));
+                crc.update(payloads.bytes(q + HEADER_BYTES, length));
+                if ((int) crc.getValue() == chunk.getInt(p + CRC_POSITION)) {
+                    return q;
+                }
+            }
+            from += candidates;
+        }
+        return -1;
     }
 
     /** Whether every byte from {@code position} to {@code end} is zero (space allocated but never written). */
@@ -840,7 +949,7 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
             stored = EpochCheckpoint.read(checkpointFile);
         } catch (EpochCheckpoint.CorruptCheckpointException e) {
             LOG.warn("{}; rebuilding it from the records: {}", e.getMessage(), scanned);
-            EpochCheckpoint.write(checkpointFile, scanned, config.fsync());
+            EpochCheckpoint.write(checkpointFile, scanned, fileSync);
             return scanned;
         }
         if (stored == null) {
@@ -850,7 +959,7 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
                         checkpointFile,
                         scanned);
             }
-            EpochCheckpoint.write(checkpointFile, scanned, config.fsync());
+            EpochCheckpoint.write(checkpointFile, scanned, fileSync);
             return scanned;
         }
         EpochHistory trimmed = stored.truncatedTo(logEnd);
@@ -860,7 +969,7 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
                     checkpointFile,
                     trimmed,
                     scanned);
-            EpochCheckpoint.write(checkpointFile, scanned, config.fsync());
+            EpochCheckpoint.write(checkpointFile, scanned, fileSync);
         } else if (!trimmed.equals(stored)) {
             // Written before records that did not reach the disk.
             LOG.info(
@@ -869,7 +978,12 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
                     checkpointFile,
                     stored,
                     scanned);
-            EpochCheckpoint.write(checkpointFile, scanned, config.fsync());
+            EpochCheckpoint.write(checkpointFile, scanned, fileSync);
+        } else {
+            // Kept as found. The records win over the checkpoint (the history is always the scanned one), so a
+            // checkpoint a power loss took back would only be rewritten at the next open; it is forced anyway,
+            // as everything else open found, for one fsync (its rename is covered by the directory fsync).
+            fileSync.forceFile(checkpointFile);
         }
         return scanned;
     }

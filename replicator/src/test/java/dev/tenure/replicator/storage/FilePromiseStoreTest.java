@@ -6,10 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tenure.replicator.core.Promise;
+import dev.tenure.replicator.storage.LogConfig.SyncPolicy;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -93,5 +95,20 @@ class FilePromiseStoreTest {
         assertThrows(IllegalStateException.class, () -> fresh.store(new Promise(4, "b")));
         fresh.store(new Promise(6, "b"));
         assertEquals(new Promise(6, "b"), new FilePromiseStore(file()).load());
+    }
+
+    @Test
+    void loadForcesThePromiseFileAndItsDirectory() throws IOException {
+        new FilePromiseStore(file()).store(new Promise(4, "a"));
+        RecordingFileSync sync = new RecordingFileSync();
+        assertEquals(new Promise(4, "a"), new FilePromiseStore(file(), SyncPolicy.FSYNC, sync).load());
+        assertEquals(
+                List.of(RecordingFileSync.file(file()), RecordingFileSync.directory(dir)),
+                sync.forced(),
+                "forced before load returned");
+
+        sync.clear();
+        new FilePromiseStore(file(), SyncPolicy.UNSAFE_NO_FSYNC, sync).load();
+        assertEquals(List.of(), sync.forced(), "nothing is forced without fsync");
     }
 }

@@ -1,5 +1,7 @@
 package dev.tenure.replicator.storage;
 
+import static dev.tenure.replicator.storage.RecordingFileSync.directory;
+import static dev.tenure.replicator.storage.RecordingFileSync.file;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -12,6 +14,8 @@ import ch.qos.logback.core.read.ListAppender;
 import dev.tenure.replicator.core.Entry;
 import dev.tenure.replicator.core.EpochHistory;
 import dev.tenure.replicator.storage.LogConfig.SyncPolicy;
+import dev.tenure.replicator.storage.RecordingFileSync.Forced;
+import dev.tenure.replicator.transport.NettyTransport;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -109,6 +113,13 @@ class SegmentedLogTest {
     private static void flipByte(Path file, long position) throws IOException {
         byte[] bytes = Files.readAllBytes(file);
         bytes[(int) position] ^= 0x5a;
+        Files.write(file, bytes);
+    }
+
+    /** Overwrites the payload length field of the record at {@code recordPosition}. */
+    private static void setLength(Path file, long recordPosition, int length) throws IOException {
+        byte[] bytes = Files.readAllBytes(file);
+        ByteBuffer.wrap(bytes).putInt((int) recordPosition + 18, length);
         Files.write(file, bytes);
     }
 
@@ -326,7 +337,140 @@ class SegmentedLogTest {
         }
     }
 
+    // ---- recovery: what open finds is made durable ----
+
+    @Test
+    void openForcesTheRecordsItFindsAndTheDirectory() throws IOException {
+        SegmentedLog log = open(10 * RECORD);
+        log.append(data(1, 0, 25)); // two rolls; the last segment holds 5 records no sync has forced
+        log.close(); // without a sync: as after a SIGKILL, those records may be in the page cache only
+        List<Path> segments = segmentFiles();
+        assertEquals(3, segments.size());
+
+        RecordingFileSync sync = new RecordingFileSync();
+        SegmentedLog again = SegmentedLog.open(
+                dir, LogConfig.builder().maxSegmentBytes(10 * RECORD).build(), sync);
+        opened.add(again);
+        List<Forced> atOpen = sync.forced();
+        for (Path segment : segments) {
+            assertTrue(atOpen.contains(file(segment)), segment + " forced by open: " + atOpen);
+        }
+        assertTrue(atOpen.contains(file(checkpoint())), "the checkpoint it kept is forced: " + atOpen);
+        assertEquals(directory(dir), atOpen.get(atOpen.size() - 1), "then the directory: " + atOpen);
+
+        // So a sync right after open may report the whole recovered log as durable: open forced it.
+        assertEquals(new SegmentedLog.Synced(25, 1), again.syncWithEpoch());
+        assertEquals(atOpen, sync.forced(), "nothing left for the sync to force");
+    }
+
+    @Test
+    void openForcesTheSegmentWhoseTornTailItCut() throws IOException {
+        SegmentedLog log = open(1 << 20);
+        log.append(data(1, 0, 10));
+        log.close();
+        Path segment = segmentFiles().get(0);
+        cut(segment, 10L * RECORD - 4);
+
+        RecordingFileSync sync = new RecordingFileSync();
+        opened.add(SegmentedLog.open(dir, LogConfig.defaults(), sync));
+        assertEquals(9L * RECORD, Files.size(segment));
+        assertTrue(sync.forced().contains(file(segment)), sync.forced().toString());
+        assertEquals(directory(dir), sync.forced().get(sync.forced().size() - 1));
+    }
+
+    @Test
+    void openWithoutFsyncForcesNothing() throws IOException {
+        SegmentedLog log = open(10 * RECORD);
+        log.append(data(1, 0, 25));
+        log.close();
+        RecordingFileSync sync = new RecordingFileSync();
+        LogConfig unsafe = LogConfig.builder()
+                .maxSegmentBytes(10 * RECORD)
+                .syncPolicy(SyncPolicy.UNSAFE_NO_FSYNC)
+                .build();
+        SegmentedLog again = SegmentedLog.open(dir, unsafe, sync);
+        opened.add(again);
+        again.append(data(2, 25, 10));
+        again.sync();
+        assertEquals(List.of(), sync.forced());
+    }
+
     // ---- recovery: corruption before the tail ----
+
+    /** 100 records in one segment, synced: the log whose record 10 gets a damaged length. */
+    private Path hundredSyncedRecords() throws IOException {
+        SegmentedLog log = open(1 << 20);
+        log.append(data(1, 0, 100));
+        assertEquals(100, log.sync());
+        log.close();
+        Path segment = segmentFiles().get(0);
+        assertEquals(100L * RECORD, Files.size(segment));
+        return segment;
+    }
+
+    private void assertRefusedAt(Path segment, long position, long expectedOffset) throws IOException {
+        long size = Files.size(segment);
+        CorruptLogException e = assertThrows(CorruptLogException.class, () -> open(1 << 20));
+        assertEquals(segment, e.file());
+        assertEquals(position, e.position());
+        assertEquals(expectedOffset, e.expectedOffset());
+        assertTrue(e.getMessage().contains(segment.toString()), e.getMessage());
+        assertTrue(e.getMessage().contains("position " + position), e.getMessage());
+        assertTrue(e.getMessage().contains("expected offset " + expectedOffset), e.getMessage());
+        assertEquals(size, Files.size(segment), "nothing is dropped");
+        assertEquals(List.of(), warnings(), "no torn tail is reported");
+    }
+
+    @Test
+    void aLengthAboveTheLargestRecordIsCorruptionNotATornTail() throws IOException {
+        Path segment = hundredSyncedRecords();
+        setLength(segment, 10L * RECORD, 0x7FFFFFF0);
+        assertRefusedAt(segment, 10L * RECORD, 10);
+        CorruptLogException e = assertThrows(CorruptLogException.class, () -> open(1 << 20));
+        assertTrue(e.getMessage().contains("maxRecordBytes"), e.getMessage());
+    }
+
+    @Test
+    void aLengthRunningPastTheFileEndWithIntactRecordsAfterItIsCorruptionNotATornTail() throws IOException {
+        Path segment = hundredSyncedRecords();
+        long justPastTheEnd = Files.size(segment) - (10L * RECORD + SegmentedLog.HEADER_BYTES) + 1;
+        setLength(segment, 10L * RECORD, (int) justPastTheEnd);
+        assertRefusedAt(segment, 10L * RECORD, 10);
+        CorruptLogException e = assertThrows(CorruptLogException.class, () -> open(1 << 20));
+        assertTrue(e.getMessage().contains("intact record at byte position " + 11 * RECORD), e.getMessage());
+    }
+
+    @Test
+    void aDamagedRecordFollowedByASingleIntactRecordIsCorruption() throws IOException {
+        Path segment = hundredSyncedRecords();
+        byte[] original = Files.readAllBytes(segment);
+
+        // The last record but one claims the rest of the file, the last record included.
+        setLength(segment, 98L * RECORD, 2 * PAYLOAD + SegmentedLog.HEADER_BYTES);
+        assertRefusedAt(segment, 98L * RECORD, 98);
+
+        // Its checksum fails, and the last record follows it intact.
+        Files.write(segment, original);
+        flipByte(segment, 98L * RECORD + SegmentedLog.HEADER_BYTES + 2);
+        assertRefusedAt(segment, 98L * RECORD, 98);
+
+        // Its header is cut off in the middle and the last record moved up against it (a lost write).
+        ByteBuffer shifted = ByteBuffer.allocate(98 * RECORD + 7 + RECORD);
+        shifted.put(original, 0, 98 * RECORD + 7).put(original, 99 * RECORD, RECORD);
+        Files.write(segment, shifted.array());
+        assertRefusedAt(segment, 98L * RECORD, 98);
+    }
+
+    @Test
+    void aLastRecordWhoseLengthRunsPastTheFileEndIsStillATornTail() throws IOException {
+        Path segment = hundredSyncedRecords();
+        setLength(segment, 99L * RECORD, PAYLOAD + 1000);
+        SegmentedLog again = open(1 << 20);
+        assertEquals(data(1, 0, 99), all(again));
+        assertTrue(
+                warnings().stream().anyMatch(w -> w.contains("incomplete payload")),
+                warnings().toString());
+    }
 
     @Test
     void aDamagedRecordFollowedByOthersIsCorruptionNamingFileAndPosition() throws IOException {
@@ -580,7 +724,7 @@ class SegmentedLogTest {
         log.append(data(1, 0, 5));
         log.append(data(2, 5, 5));
         log.close();
-        EpochCheckpoint.write(checkpoint(), history(1, 0, 3, 4), true);
+        EpochCheckpoint.write(checkpoint(), history(1, 0, 3, 4), FileSync.FORCE);
         SegmentedLog again = open(1 << 20);
         assertEquals(history(1, 0, 2, 5), again.epochHistory());
         assertEquals(2, again.epochAt(9));
@@ -596,7 +740,7 @@ class SegmentedLogTest {
         log.append(data(1, 0, 5));
         log.close();
         // As after a crash between writing the checkpoint of a new epoch and its first record.
-        EpochCheckpoint.write(checkpoint(), history(1, 0, 2, 5), true);
+        EpochCheckpoint.write(checkpoint(), history(1, 0, 2, 5), FileSync.FORCE);
         SegmentedLog again = open(1 << 20);
         assertEquals(history(1, 0), again.epochHistory());
         assertEquals(history(1, 0), EpochCheckpoint.read(checkpoint()));
@@ -758,6 +902,58 @@ class SegmentedLogTest {
         assertThrows(
                 IllegalArgumentException.class,
                 () -> LogConfig.builder().maxSegmentBytes(10).build());
+    }
+
+    @Test
+    void anAppendLargerThanMaxRecordBytesIsRefusedWithoutChangingTheLog() throws IOException {
+        int max = SegmentedLog.HEADER_BYTES + 100;
+        SegmentedLog log =
+                SegmentedLog.open(dir, LogConfig.builder().maxRecordBytes(max).build());
+        opened.add(log);
+        log.append(data(1, 0, 3));
+        Path segment = segmentFiles().get(0);
+        byte[] segmentBefore = Files.readAllBytes(segment);
+        String checkpointBefore = Files.readString(checkpoint());
+
+        // A new epoch, so the checkpoint would be rewritten first; the oversized entry comes second.
+        List<Entry> batch = List.of(Entry.data(2, 3, new byte[100]), Entry.data(2, 4, new byte[101]));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> log.append(batch));
+        assertTrue(e.getMessage().contains("maxRecordBytes " + max), e.getMessage());
+        assertEquals(3, log.logEndOffset());
+        assertEquals(history(1, 0), log.epochHistory());
+        assertEquals(data(1, 0, 3), all(log));
+        assertTrue(java.util.Arrays.equals(segmentBefore, Files.readAllBytes(segment)), "the segment is unchanged");
+        assertEquals(checkpointBefore, Files.readString(checkpoint()), "the checkpoint is unchanged");
+
+        log.append(batch.subList(0, 1)); // exactly maxRecordBytes is accepted
+        assertEquals(4, reopen(log).logEndOffset());
+    }
+
+    @Test
+    void aLogIsRefusedByAMaxRecordBytesSmallerThanARecordItHolds() throws IOException {
+        SegmentedLog log = open(1 << 20);
+        log.append(List.of(Entry.data(1, 0, new byte[500]), Entry.data(1, 1, new byte[10])));
+        log.close();
+        CorruptLogException e = assertThrows(
+                CorruptLogException.class,
+                () -> SegmentedLog.open(
+                        dir, LogConfig.builder().maxRecordBytes(100).build()));
+        assertEquals(0, e.position());
+        assertTrue(e.getMessage().contains("maxRecordBytes 100"), e.getMessage());
+        assertEquals(2, open(1 << 20).logEndOffset(), "opened with the size it was written with");
+    }
+
+    @Test
+    void theDefaultMaxRecordBytesHoldsEveryEntryTheTransportCarries() {
+        // A frame holding an entry also holds the entry's 21-byte header and the message's own fields, more
+        // than a record's 26-byte header: an entry in a frame of the default size fits a record of it.
+        assertTrue(LogConfig.DEFAULT_MAX_RECORD_BYTES >= NettyTransport.DEFAULT_MAX_FRAME_BYTES);
+        assertEquals(LogConfig.DEFAULT_MAX_RECORD_BYTES, LogConfig.defaults().maxRecordBytes());
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> LogConfig.builder()
+                        .maxRecordBytes(SegmentedLog.HEADER_BYTES - 1)
+                        .build());
     }
 
     @Test
