@@ -68,6 +68,13 @@ public final class Replica implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(Replica.class);
 
     /**
+     * The default largest payload: 16 MiB less 64 KiB, so that an entry fits the default log record ({@code
+     * LogConfig.DEFAULT_MAX_RECORD_BYTES}) and transport frame ({@code NettyTransport.DEFAULT_MAX_FRAME_BYTES},
+     * both 16 MiB) with their headers.
+     */
+    public static final int DEFAULT_MAX_PAYLOAD_BYTES = (16 << 20) - (64 << 10);
+
+    /**
      * Makes the log durable and says how far, as of the moment it did: the durable end offset and the epoch of the
      * entry just before it. The epoch must be read together with the end (under the log's lock, as {@code
      * SegmentedLog.syncWithEpoch()} does): by the time the result is handled the log may have been truncated and
@@ -136,6 +143,7 @@ public final class Replica implements Closeable {
     private final java.util.concurrent.atomic.AtomicInteger outstanding =
             new java.util.concurrent.atomic.AtomicInteger();
     private final int maxOutstanding;
+    private final int maxPayloadBytes;
     private final ExecutorService eventThread;
     private final ExecutorService syncThread;
     private final ExecutorService applyThread;
@@ -190,6 +198,7 @@ public final class Replica implements Closeable {
         this.tickInterval = b.tickInterval;
         this.listener = b.listener;
         this.maxOutstanding = b.config.maxPendingProposals();
+        this.maxPayloadBytes = b.maxPayloadBytes;
         this.core = new ReplicaCore(b.config, b.log, b.promises, clock.getAsLong());
         long replayFrom = stateMachine.appliedOffset();
         Preconditions.checkState(
@@ -236,6 +245,7 @@ public final class Replica implements Closeable {
         private LongSupplier clock = System::nanoTime;
         private Duration proposalTimeout = Duration.ofSeconds(10);
         private Duration tickInterval = Duration.ofMillis(10);
+        private int maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES;
         private ReplicaListener listener = new ReplicaListener() {};
 
         private Builder() {}
@@ -295,6 +305,15 @@ public final class Replica implements Closeable {
             return this;
         }
 
+        /**
+         * The largest payload {@link #propose} accepts; larger ones are refused at once. It must fit one log record
+         * and one transport frame with room for headers; {@link #DEFAULT_MAX_PAYLOAD_BYTES} by default.
+         */
+        public Builder maxPayloadBytes(int bytes) {
+            this.maxPayloadBytes = bytes;
+            return this;
+        }
+
         public Builder tickInterval(Duration interval) {
             this.tickInterval = interval;
             return this;
@@ -309,6 +328,7 @@ public final class Replica implements Closeable {
             Preconditions.checkArgument(stateMachine != null, "state machine is required");
             Preconditions.checkArgument(
                     !proposalTimeout.isNegative() && !proposalTimeout.isZero(), "proposal timeout must be > 0");
+            Preconditions.checkArgument(maxPayloadBytes >= 0, "maxPayloadBytes must be >= 0");
             return new Replica(this);
         }
     }
@@ -381,6 +401,11 @@ public final class Replica implements Closeable {
      */
     public CompletableFuture<Committed> propose(byte[] payload) {
         Preconditions.checkNotNull(payload, "payload");
+        Preconditions.checkArgument(
+                payload.length <= maxPayloadBytes,
+                "a payload of %s bytes is larger than the %s bytes this replica accepts",
+                payload.length,
+                maxPayloadBytes);
         CompletableFuture<Committed> f = new CompletableFuture<>();
         if (state.get() != State.STARTED) {
             Throwable why = failure;

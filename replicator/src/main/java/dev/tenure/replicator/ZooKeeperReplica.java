@@ -227,6 +227,8 @@ public final class ZooKeeperReplica implements Closeable {
                 .leadership(leadership)
                 .stateMachine(b.stateMachine)
                 .proposalTimeout(b.proposalTimeout)
+                .maxPayloadBytes(Math.min(
+                        Replica.DEFAULT_MAX_PAYLOAD_BYTES, b.logConfig.maxRecordBytes() - SegmentedLog.HEADER_BYTES))
                 .listener(b.listener)
                 .build();
         replica.start();

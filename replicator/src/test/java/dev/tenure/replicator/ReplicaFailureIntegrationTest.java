@@ -3,6 +3,7 @@ package dev.tenure.replicator;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tenure.replicator.ReplicationException.ReplicaFailedException;
@@ -162,8 +163,7 @@ class ReplicaFailureIntegrationTest {
                 writes.get(i).get(); // applied before the state machine threw
                 continue;
             }
-            ExecutionException e =
-                    org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class, writes.get(i)::get);
+            ExecutionException e = assertThrows(ExecutionException.class, writes.get(i)::get);
             ReplicaFailedException rf = assertInstanceOf(ReplicaFailedException.class, e.getCause());
             if (i == 4) {
                 // Committed (the followers applied it) but not applied here: never reported as not applied.
@@ -178,7 +178,7 @@ class ReplicaFailureIntegrationTest {
         assertTrue(replica.failure().isPresent());
         assertTrue(failures.get(leader).get() != null, "the listener was told");
         CompletableFuture<Committed> late = replica.propose("late".getBytes(StandardCharsets.UTF_8));
-        ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class, late::get);
+        ExecutionException e = assertThrows(ExecutionException.class, late::get);
         assertTrue(assertInstanceOf(ReplicaFailedException.class, e.getCause()).definitelyNotApplied());
 
         String next = await(st -> !st.id().equals(leader) && leading(st), "leading in its place");

@@ -250,4 +250,18 @@ class ReplicaTest {
         assertInstanceOf(IllegalStateException.class, e.getCause());
         assertThrows(IllegalStateException.class, r::start);
     }
+
+    @Test
+    void aPayloadLargerThanTheLimitIsRefusedAtOnceAndNothingIsProposed() throws Exception {
+        start(Net.IN_MEMORY);
+        leadership.get("r0").elect(1);
+        awaitRole("r0", Role.LEADER);
+        long end = replicas.get("r0").status().logEndOffset();
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> replicas.get("r0").propose(new byte[Replica.DEFAULT_MAX_PAYLOAD_BYTES + 1]));
+        assertTrue(e.getMessage().contains("larger than"), e.getMessage());
+        Committed c = get(replicas.get("r0").propose(bytes("small")));
+        assertEquals(end, c.offset(), "the refused payload took no offset");
+    }
 }

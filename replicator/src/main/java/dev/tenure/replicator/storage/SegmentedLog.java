@@ -91,7 +91,7 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
     /** The record format this class writes. */
     static final byte FORMAT = 1;
     /** Bytes of a record header. */
-    static final int HEADER_BYTES = 26;
+    public static final int HEADER_BYTES = 26;
     /** The header bytes the CRC covers: type, epoch, offset, length (after the format byte). */
     private static final int CRC_COVERED_HEADER_BYTES = 21;
 
