@@ -11,6 +11,7 @@ import dev.tenure.recipes.LeaderInfo;
 import dev.tenure.replicator.Committed;
 import dev.tenure.replicator.Replica;
 import dev.tenure.replicator.ReplicationException;
+import dev.tenure.replicator.ReplicationException.ReplicaFailedException;
 import dev.tenure.replicator.core.Role;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -25,6 +26,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
@@ -38,6 +40,11 @@ import java.util.function.Function;
  * {@code "applied":false} mean definitely not applied; anything else (timeouts, 500, 503 without {@code
  * "applied":false}) means unknown. A request that may have been applied is never answered as definitely not
  * applied.
+ *
+ * <p>A replica that stopped after a failure ({@link Role#FAILED}: its state machine threw, its storage failed)
+ * answers every key request, local reads included, {@code 503 replica_failed} with {@code "applied":false} — its
+ * state is unknown after the failure, so it serves nothing and redirects nowhere — except a write it had accepted
+ * before it stopped: that one may be committed by the next leader and is answered {@code 503 outcome_unknown}.
  *
  * <p>Thread-safe: it keeps no per-request state. Replies of writes and linearizable reads complete on the
  * replica's threads (apply or event thread) or on the JDK's timeout thread; callbacks must be short.
@@ -347,15 +354,29 @@ final class KvRoutes implements Router {
     private Route get(Request req, String key) {
         boolean local = localRead(req.rawQuery());
         if (local) {
-            return Route.now(body -> read(key));
+            return Route.now(body -> {
+                // Not even a possibly stale value: after a failure the state machine's state is unknown.
+                ensureNotFailed();
+                return read(key);
+            });
         }
         return new Route(-1, null, body -> {
             ensureLeader(req);
-            return node.replica()
-                    .readBarrier()
-                    .copy()
+            CompletableFuture<Long> barrier;
+            try {
+                barrier = node.replica().readBarrier();
+            } catch (RejectedExecutionException e) {
+                ensureNotFailed(); // failed since ensureLeader: its threads are stopped
+                throw e;
+            }
+            return barrier.copy()
                     .orTimeout(requestTimeoutMs, TimeUnit.MILLISECONDS)
                     .handle((offset, failure) -> {
+                        Optional<Throwable> stopped = node.replica().failure();
+                        if (stopped.isPresent()) {
+                            // Also when the barrier was confirmed: the state to read from is unknown now.
+                            return replicaFailed(stopped.get()).reply();
+                        }
                         if (failure == null) {
                             return read(key);
                         }
@@ -398,6 +419,12 @@ final class KvRoutes implements Router {
                     }
                     Throwable cause = unwrap(failure);
                     if (cause instanceof ReplicationException r && r.definitelyNotApplied()) {
+                        if (cause instanceof ReplicaFailedException) {
+                            // Stopped before it accepted the write. One it had accepted fails with a
+                            // ReplicaFailedException that is not definite: outcome_unknown below.
+                            node.count("replica_failed");
+                            return replicaFailed(cause.getCause()).reply();
+                        }
                         if (cause instanceof ReplicationException.OverloadedException) {
                             node.count("overloaded");
                             return new HttpError(503, "overloaded", "too many pending writes")
@@ -426,11 +453,32 @@ final class KvRoutes implements Router {
 
     /** Throws a redirect or refusal unless this replica leads and serves its epoch. */
     private void ensureLeader(Request req) {
+        ensureNotFailed();
         Replica.Status s = node.status();
         if (s.role() == Role.LEADER && s.commitOffset() > 0) {
             return;
         }
         throw notLeader(req);
+    }
+
+    /** Throws 503 {@code replica_failed} (definite) if this replica stopped after a failure. */
+    private void ensureNotFailed() {
+        Optional<Throwable> failure = node.replica().failure();
+        if (failure.isPresent()) {
+            throw replicaFailed(failure.get());
+        }
+    }
+
+    /**
+     * 503 {@code replica_failed}, definite: this replica stopped after a failure and did not take the request. No
+     * {@code Retry-After}: it stays failed until it is restarted.
+     */
+    private static HttpError replicaFailed(Throwable why) {
+        return new HttpError(
+                        503,
+                        "replica_failed",
+                        "this replica stopped after a failure and serves nothing until it is restarted: " + why)
+                .definite(true);
     }
 
     /** A redirect to the known leader, or 503 {@code no_leader}; both definite. */
@@ -462,6 +510,11 @@ final class KvRoutes implements Router {
         o.put("id", node.id());
         o.put("url", node.url());
         o.put("role", roleName(s));
+        if (s.role() == Role.FAILED) {
+            o.put("failure", s.failure());
+        } else {
+            o.putNull("failure");
+        }
         if (leader.isPresent()) {
             o.put("leader", leader.get().id());
             o.put("leaderUrl", leader.get().endpoint());
@@ -515,6 +568,7 @@ final class KvRoutes implements Router {
             case LEADER -> "leader";
             case RECOVERING -> "recovering";
             case FOLLOWER -> s.leader().isEmpty() ? "offline" : "follower";
+            case FAILED -> "failed";
         };
     }
 }

@@ -1,6 +1,7 @@
 package dev.tenure.demo.node;
 
 import dev.tenure.demo.http.KvHttpApi;
+import dev.tenure.replicator.StateMachine;
 import dev.tenure.replicator.transport.PausableTransport;
 import dev.tenure.testkit.ZooKeeperEnsemble;
 import dev.tenure.testkit.ZooKeeperProxy;
@@ -16,6 +17,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
 import java.util.stream.Stream;
 
 /**
@@ -31,6 +33,7 @@ public final class EmbeddedCluster implements Closeable {
     private final Map<String, PausableTransport> transports = new HashMap<>();
     private final int firstHttpPort;
     private Duration requestTimeout = KvHttpApi.DEFAULT_REQUEST_TIMEOUT;
+    private BiFunction<String, StateMachine, StateMachine> stateMachineWrapper = (id, machine) -> machine;
     private Path dataDir;
 
     /** @param firstHttpPort the HTTP port of r1 (r2 and r3 take the next ones); 0 for ephemeral ports */
@@ -41,6 +44,15 @@ public final class EmbeddedCluster implements Closeable {
     /** Every replica's {@link KvNode#requestTimeout(Duration) request timeout}; call before {@link #start()}. */
     public EmbeddedCluster requestTimeout(Duration timeout) {
         this.requestTimeout = timeout;
+        return this;
+    }
+
+    /**
+     * Wraps each replica's state machine, given the replica's id (see {@link KvNode#stateMachineWrapper}); call
+     * before {@link #start()}. Package-private: a test seam.
+     */
+    EmbeddedCluster stateMachineWrapper(BiFunction<String, StateMachine, StateMachine> wrapper) {
+        this.stateMachineWrapper = wrapper;
         return this;
     }
 
@@ -68,6 +80,7 @@ public final class EmbeddedCluster implements Closeable {
                     "kv",
                     4000));
             node.requestTimeout(requestTimeout);
+            node.stateMachineWrapper(machine -> stateMachineWrapper.apply(id, machine));
             node.transportWrapper(t -> {
                 PausableTransport p = new PausableTransport(t);
                 transports.put(id, p);

@@ -9,6 +9,7 @@ import dev.tenure.recipes.LeaderInfo;
 import dev.tenure.recipes.LeadershipToken;
 import dev.tenure.replicator.Replica;
 import dev.tenure.replicator.ReplicaListener;
+import dev.tenure.replicator.StateMachine;
 import dev.tenure.replicator.ZooKeeperReplica;
 import dev.tenure.replicator.core.CoreConfig;
 import dev.tenure.replicator.core.Role;
@@ -119,6 +120,7 @@ public final class KvNode implements Closeable {
     private boolean closed;
     private UnaryOperator<Transport> transportWrapper = UnaryOperator.identity();
     private UnaryOperator<CoreConfig.Builder> tuning = UnaryOperator.identity();
+    private UnaryOperator<StateMachine> stateMachineWrapper = UnaryOperator.identity();
     private Path sessionFile;
     private Duration requestTimeout = KvHttpApi.DEFAULT_REQUEST_TIMEOUT;
     private final java.util.concurrent.atomic.AtomicLong staleRefusals = new java.util.concurrent.atomic.AtomicLong();
@@ -140,6 +142,17 @@ public final class KvNode implements Closeable {
     public KvNode tuning(UnaryOperator<CoreConfig.Builder> tuning) {
         Preconditions.checkState(!started, "already started");
         this.tuning = Preconditions.checkNotNull(tuning, "tuning");
+        return this;
+    }
+
+    /**
+     * Wraps the state machine the replica applies entries to (the key-value store itself still serves reads), so
+     * that a test can make it fail; call before {@link #start()}. Package-private: a test seam, not an option of the
+     * shipped node.
+     */
+    KvNode stateMachineWrapper(UnaryOperator<StateMachine> wrapper) {
+        Preconditions.checkState(!started, "already started");
+        this.stateMachineWrapper = Preconditions.checkNotNull(wrapper, "wrapper");
         return this;
     }
 
@@ -224,7 +237,7 @@ public final class KvNode implements Closeable {
                 .bind(config.repl())
                 .advertise(config.replAdvertise())
                 .endpoint(url)
-                .stateMachine(store)
+                .stateMachine(stateMachineWrapper.apply(store))
                 .transportWrapper(transportWrapper)
                 // A leader that hears from no majority for a session timeout gives its term up (check quorum).
                 .tuning(t -> tuning.apply(t.checkQuorum(Duration.ofMillis(config.sessionTimeoutMs()))))
@@ -265,6 +278,9 @@ public final class KvNode implements Closeable {
         Gauge.builder("tenure_applied_offset", () -> node.replica().appliedOffset())
                 .register(metrics);
         Gauge.builder("tenure_is_leader", () -> status().role() == Role.LEADER ? 1 : 0)
+                .register(metrics);
+        Gauge.builder("tenure_replica_failed", () -> status().role() == Role.FAILED ? 1 : 0)
+                .description("1 once this replica stopped after a failure (see /status failure and the log), else 0")
                 .register(metrics);
         for (String r : config.replicas()) {
             if (!r.equals(config.id())) {
@@ -334,7 +350,8 @@ public final class KvNode implements Closeable {
             }
             if (before == null || before.role() != s.role() || before.epoch() != s.epoch()) {
                 event(s.role().name().toLowerCase() + " in epoch " + s.epoch()
-                        + (s.leader().isEmpty() ? "" : " (leader " + s.leader() + ")"));
+                        + (s.leader().isEmpty() ? "" : " (leader " + s.leader() + ")")
+                        + (s.role() == Role.FAILED ? ": " + s.failure() : ""));
                 if (s.role() == Role.LEADER && (before == null || before.role() != Role.LEADER)) {
                     elections.increment();
                 }

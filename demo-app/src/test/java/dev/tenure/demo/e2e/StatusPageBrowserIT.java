@@ -1,6 +1,7 @@
 package dev.tenure.demo.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tenure.demo.node.EmbeddedCluster;
 import dev.tenure.demo.node.KvNode;
+import dev.tenure.demo.node.ThrowingStateMachine;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -18,6 +20,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
@@ -27,9 +30,10 @@ import org.junit.jupiter.api.Timeout;
 /**
  * The status page in a real browser, Debian's headless Chromium, against an in-process cluster: it names the
  * leader, its epoch and all three replicas (read through the page's bridges to the other replicas), and after
- * a hand-off the same tab, without a reload, shows the new leader and the higher epoch by itself. Chromium is
- * required: without it on the PATH this test fails and says how to install it. Screenshots are kept in
- * {@code demo-app/target/screenshots/}: {@code status-before.png}, {@code status-after.png}, and
+ * a hand-off the same tab, without a reload, shows the new leader and the higher epoch by itself; a replica whose
+ * state machine threw is shown as failed, with its reason as text. Chromium is required: without it on the PATH
+ * this test fails and says how to install it. Screenshots are kept in {@code demo-app/target/screenshots/}:
+ * {@code status-before.png}, {@code status-after.png}, {@code status-replica-failed.png}, and
  * {@code status-failed.png} when a check fails.
  */
 class StatusPageBrowserIT {
@@ -47,9 +51,12 @@ class StatusPageBrowserIT {
               refreshes: Number(document.body.dataset.refreshes),
               rows: [...document.querySelectorAll('#replicas tbody tr')].map(tr => ({
                 id: tr.dataset.replica, role: tr.dataset.role, commit: Number(tr.dataset.commit || -1),
-                reachable: tr.dataset.reachable === 'true'})),
+                reachable: tr.dataset.reachable === 'true', failure: tr.dataset.failure || null})),
               events: [...document.querySelectorAll('#events li')].map(li => li.textContent),
-              notice: document.getElementById('notice').textContent
+              notice: document.getElementById('notice').textContent,
+              failures: [...document.querySelectorAll('#failures li')].map(li => ({
+                id: li.dataset.replica, text: li.textContent})),
+              injected: document.getElementById('injected') !== null
             }))()""";
 
     private final HttpClient http = HttpClient.newBuilder()
@@ -161,6 +168,67 @@ class StatusPageBrowserIT {
         }
     }
 
+    @Test
+    @Timeout(180)
+    void statusPageShowsAFailedReplicaWithItsReasonAsText() throws Exception {
+        Path chromium = HeadlessChromium.requireOnPath();
+        for (String name : List.of("status-replica-failed.png", "status-failed.png")) {
+            Files.deleteIfExists(SCREENSHOTS.resolve(name));
+        }
+        cluster = new EmbeddedCluster(0);
+        Map<String, ThrowingStateMachine> machines = ThrowingStateMachine.wrapEvery(cluster);
+        cluster.start();
+        Leader first = awaitLeader(null);
+        // Markup in the reason: the page must show it as text, never parse it.
+        String markup = "refused <b id=\"injected\">this</b> & that";
+        machines.get(first.id()).throwOnNth(1, markup);
+        put(first.node().url() + "/kv/poison", "x"); // the state machine throws on it: 503 outcome_unknown
+
+        try (HeadlessChromium browser = HeadlessChromium.launch(chromium, Duration.ofSeconds(150))) {
+            try {
+                // the failed replica's own page: it still serves /status, and reads the others' through bridges
+                browser.navigate(first.node().url() + "/");
+                JsonNode shown = browser.waitFor(
+                        SNAPSHOT,
+                        s -> roleOf(s, first.id()).equals("failed")
+                                && !s.path("leader").asText().isEmpty()
+                                && !s.path("leader").asText().equals(first.id())
+                                && s.path("failures").size() == 1,
+                        Duration.ofSeconds(60),
+                        first.id() + " shown failed, another replica leading");
+                JsonNode failure = shown.path("failures").get(0);
+                assertEquals(first.id(), failure.path("id").asText());
+                assertTrue(failure.path("text").asText().contains(markup), "the reason as text: " + failure);
+                assertTrue(row(shown, first.id()).path("failure").asText().contains(markup), shown.toString());
+                assertFalse(shown.path("injected").asBoolean(), "the reason was parsed as HTML");
+                assertTrue(
+                        texts(shown.path("events")).stream()
+                                .anyMatch(e -> e.contains("failed in epoch " + first.epoch()) && e.contains(markup)),
+                        "the timeline shows the failure: " + shown.path("events"));
+                browser.screenshot(SCREENSHOTS.resolve("status-replica-failed.png"));
+
+                // another replica's page agrees
+                KvNode other = otherThan(first.id());
+                browser.navigate(other.url() + "/");
+                browser.waitFor(
+                        SNAPSHOT,
+                        s -> s.path("self").asText().equals(other.id())
+                                && roleOf(s, first.id()).equals("failed")
+                                && s.path("failures").size() == 1,
+                        Duration.ofSeconds(30),
+                        other.id() + "'s page showing " + first.id() + " failed");
+                assertEquals(List.of(), browser.pageErrors(), "uncaught JavaScript exceptions");
+            } catch (AssertionError | RuntimeException e) {
+                try {
+                    browser.screenshot(SCREENSHOTS.resolve("status-failed.png"));
+                } catch (IOException | RuntimeException | AssertionError s) {
+                    e.addSuppressed(s);
+                }
+                throw e;
+            }
+        }
+    }
+
     /** The page names {@code leader} and its epoch, and every replica answers with the role it has. */
     private static Predicate<JsonNode> shows(Leader leader) {
         return s -> s.path("leader").asText().equals(leader.id())
@@ -177,6 +245,16 @@ class StatusPageBrowserIT {
             }
         }
         return true;
+    }
+
+    /** The role the page shows for replica {@code id}, or "" without a row for it. */
+    private static String roleOf(JsonNode snapshot, String id) {
+        for (JsonNode r : snapshot.path("rows")) {
+            if (r.path("id").asText().equals(id)) {
+                return r.path("role").asText();
+            }
+        }
+        return "";
     }
 
     private static List<String> ids(JsonNode snapshot) {
