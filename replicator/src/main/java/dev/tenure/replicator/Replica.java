@@ -159,6 +159,9 @@ public final class Replica implements Closeable {
     private final LinkedHashMap<Long, Incoming> proposals = new LinkedHashMap<>();
 
     private final Map<Long, CompletableFuture<Long>> reads = new HashMap<>();
+    /** Every read barrier and applied-offset wait not yet complete (any thread). */
+    private final java.util.Set<CompletableFuture<Long>> waiters = ConcurrentHashMap.newKeySet();
+
     private long nextRequestId;
     private long queuedForApply;
     private boolean syncRunning;
@@ -408,11 +411,7 @@ public final class Replica implements Closeable {
                 maxPayloadBytes);
         CompletableFuture<Committed> f = new CompletableFuture<>();
         if (state.get() != State.STARTED) {
-            Throwable why = failure;
-            f.completeExceptionally(
-                    why != null
-                            ? ReplicaFailedException.notAccepted(id, why)
-                            : new IllegalStateException("replica " + id + " is not started or is closed"));
+            f.completeExceptionally(notRunning());
             return f;
         }
         // Bound what waits in the event queue too, not only in the core: never run out of memory.
@@ -434,11 +433,7 @@ public final class Replica implements Closeable {
         drainPosted.set(false); // before polling: a proposal queued from now on posts again
         if (state.get() != State.STARTED) {
             // Stopped (closed or failed) after they were queued: never handed to the core, so never applied.
-            Throwable why = failure;
-            failIncoming(
-                    why != null
-                            ? ReplicaFailedException.notAccepted(id, why)
-                            : new IllegalStateException("replica " + id + " is closed"));
+            failIncoming(notRunning());
             return;
         }
         List<ReplicaCore.Proposal> batch = new ArrayList<>();
@@ -482,28 +477,76 @@ public final class Replica implements Closeable {
      * NotLeaderException} on a follower.
      */
     public CompletableFuture<Long> readBarrier() {
-        CompletableFuture<Long> f = new CompletableFuture<>();
+        CompletableFuture<Long> f = waiting();
+        if (f.isDone()) {
+            return f;
+        }
         if (!post(() -> {
             long rid = nextRequestId++;
             reads.put(rid, f);
             core.readBarrier(rid, clock.getAsLong());
         })) {
-            f.completeExceptionally(new IllegalStateException("replica " + id + " is closed"));
+            f.completeExceptionally(notRunning());
+            return f;
         }
-        ScheduledFuture<?> timeout = timer.schedule(
-                () -> f.completeExceptionally(
-                        new TimeoutException("read barrier not confirmed within " + proposalTimeout)),
-                proposalTimeout.toNanos(),
-                TimeUnit.NANOSECONDS);
-        f.whenComplete((c, e) -> timeout.cancel(false));
+        try {
+            ScheduledFuture<?> timeout = timer.schedule(
+                    () -> f.completeExceptionally(
+                            new TimeoutException("read barrier not confirmed within " + proposalTimeout)),
+                    proposalTimeout.toNanos(),
+                    TimeUnit.NANOSECONDS);
+            f.whenComplete((c, e) -> timeout.cancel(false));
+        } catch (RejectedExecutionException stopped) {
+            f.completeExceptionally(notRunning());
+        }
         return f;
     }
 
-    /** Completes once every entry below {@code offset} is applied here (read-your-writes on any replica). */
+    /**
+     * Completes once every entry below {@code offset} is applied here (read-your-writes on any replica); fails if
+     * the replica stops first ({@link ReplicaFailedException} after a failure, {@link IllegalStateException} after
+     * a close).
+     */
     public CompletableFuture<Long> awaitApplied(long offset) {
-        CompletableFuture<Long> f = new CompletableFuture<>();
-        whenApplied(offset, () -> f.complete(applied.get()));
+        CompletableFuture<Long> f = waiting();
+        if (!f.isDone()) {
+            whenApplied(offset, () -> f.complete(applied.get()));
+        }
         return f;
+    }
+
+    /**
+     * A future for a read or a wait, failed at once if the replica does not run, and failed when it stops (its
+     * timers and apply thread stop with it, so nothing else would complete it).
+     */
+    private CompletableFuture<Long> waiting() {
+        CompletableFuture<Long> f = new CompletableFuture<>();
+        State st = state.get();
+        if (st == State.FAILED || st == State.CLOSED) {
+            f.completeExceptionally(notRunning());
+            return f;
+        }
+        waiters.add(f);
+        f.whenComplete((v, e) -> waiters.remove(f));
+        if (state.get() != st) {
+            f.completeExceptionally(notRunning()); // stopped meanwhile: failStop or close may have missed it
+        }
+        return f;
+    }
+
+    /** Why a request cannot be taken: the replica failed (definitely not applied), or it is not running. */
+    private Exception notRunning() {
+        Throwable why = failure;
+        if (why != null || state.get() == State.FAILED) {
+            return ReplicaFailedException.notAccepted(id, why != null ? why : new IllegalStateException("failed"));
+        }
+        return new IllegalStateException("replica " + id + " is not started or is closed");
+    }
+
+    private void failWaiters(Exception e) {
+        for (CompletableFuture<Long> f : List.copyOf(waiters)) {
+            f.completeExceptionally(e);
+        }
     }
 
     /** Entries below this offset are applied to the state machine. */
@@ -544,9 +587,11 @@ public final class Replica implements Closeable {
         if (!posted) {
             failIncoming(new IllegalStateException("replica " + id + " is closed")); // stopped after a failure
         }
+
         shutdown(eventThread);
         shutdown(syncThread);
         shutdown(applyThread);
+        failWaiters(new IllegalStateException("replica " + id + " is closed"));
         log.info("replica {} closed", id);
     }
 
@@ -623,6 +668,7 @@ public final class Replica implements Closeable {
             f.completeExceptionally(ReplicaFailedException.notAccepted(id, reason));
         }
         reads.clear();
+        failWaiters(ReplicaFailedException.notAccepted(id, reason));
         eventThread.shutdown();
         syncThread.shutdown();
         applyThread.shutdown();

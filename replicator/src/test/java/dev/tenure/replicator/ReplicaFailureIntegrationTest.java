@@ -149,6 +149,7 @@ class ReplicaFailureIntegrationTest {
         }
         String leader = await(ReplicaFailureIntegrationTest::leading, "leading");
         Replica replica = nodes.get(leader).replica();
+        CompletableFuture<Long> pendingWait = replica.awaitApplied(1_000_000); // waiting when the replica fails
         machines.get(leader).throwOnNth(5);
         List<CompletableFuture<Committed>> writes = new ArrayList<>();
         CountDownLatch done = new CountDownLatch(20);
@@ -180,6 +181,13 @@ class ReplicaFailureIntegrationTest {
         CompletableFuture<Committed> late = replica.propose("late".getBytes(StandardCharsets.UTF_8));
         ExecutionException e = assertThrows(ExecutionException.class, late::get);
         assertTrue(assertInstanceOf(ReplicaFailedException.class, e.getCause()).definitelyNotApplied());
+
+        for (CompletableFuture<Long> wait :
+                List.of(pendingWait, replica.readBarrier(), replica.awaitApplied(1_000_000))) {
+            ExecutionException w = assertThrows(ExecutionException.class, () -> wait.get(10, TimeUnit.SECONDS));
+            assertTrue(
+                    assertInstanceOf(ReplicaFailedException.class, w.getCause()).definitelyNotApplied());
+        }
 
         String next = await(st -> !st.id().equals(leader) && leading(st), "leading in its place");
         Replica.Status ns = nodes.get(next).replica().status();
