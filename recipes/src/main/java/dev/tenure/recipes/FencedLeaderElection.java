@@ -338,11 +338,20 @@ public final class FencedLeaderElection implements Closeable {
      * Runs {@code operations} (built with {@code client.transactionOp()}) in one ZooKeeper transaction that
      * succeeds only while {@code token} is current here and no newer epoch has been minted.
      *
+     * <p>Sent at most once: a transaction whose reply is lost is reported as {@link
+     * FencedTransaction.OutcomeUnknownException}, never as failed; every other exception means nothing was
+     * applied.
+     *
      * @throws FencedException if the term is over; nothing was applied
-     * @throws Exception as {@link FencedTransaction#commit}
+     * @throws FencedTransaction.OutcomeUnknownException if the reply was lost; the operations may or may not
+     *     have been applied (see there for what to do)
+     * @throws KeeperException if an operation failed or no connection could be had before sending; nothing
+     *     was applied
+     * @throws InterruptedException if interrupted before sending; nothing was applied
+     * @see FencedTransaction#commit
      */
     public List<CuratorTransactionResult> fencedTransaction(LeadershipToken token, Collection<CuratorOp> operations)
-            throws Exception {
+            throws FencedException, FencedTransaction.OutcomeUnknownException, KeeperException, InterruptedException {
         checkNotClosed();
         Preconditions.checkArgument(
                 token.electionPath().equals(paths.base), "%s belongs to another election than %s", token, paths.base);
