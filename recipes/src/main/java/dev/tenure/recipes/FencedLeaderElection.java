@@ -61,6 +61,9 @@ import org.slf4j.LoggerFactory;
  *       sets the persistent epoch node conditionally on its version. The epoch node lives outside Curator's
  *       container, so session expiry, server restarts and container reaping never reset it.
  *   <li>No listener hears {@code acquired} before its mint succeeded.
+ *   <li>Epochs are positive and never wrap: an epoch node at {@code Long.MAX_VALUE} (only corruption or a hand
+ *       edit gets there) is left as it is and nobody leads; each refused mint is logged at ERROR with what the
+ *       operator can do, counted by {@link #mintFailureCount()}, and retried after the retry backoff.
  *   <li>A term ends ({@code revoked}) at once when the connection is suspended (by default; see {@link
  *       SuspensionPolicy}), when the session is lost, when Curator reports the loss of the latch or lock,
  *       when a newer epoch appears on the epoch node, on {@link #stepDown(LeadershipToken)} and on {@link
@@ -329,7 +332,10 @@ public final class FencedLeaderElection implements Closeable {
         }
     }
 
-    /** How many mints failed for a reason other than losing the connection (corrupt epoch node, lost race). */
+    /**
+     * How many mints failed for a reason other than losing the connection (corrupt epoch node, exhausted epoch
+     * space, lost race).
+     */
     public long mintFailureCount() {
         return mintFailures.get();
     }
@@ -595,7 +601,8 @@ public final class FencedLeaderElection implements Closeable {
 
     /**
      * Mints the next epoch for this tenure: one transaction of check(own node) and setData(epoch node,
-     * expected version). Returns null if this participant does not hold the head node.
+     * expected version). Returns null if this participant does not hold the head node. Throws
+     * IllegalStateException, writing nothing, if the epoch node is malformed or holds {@code Long.MAX_VALUE}.
      */
     private Term mint(Candidacy c, long tenure) throws Exception {
         for (int attempt = 1; attempt <= 5; attempt++) {
@@ -622,6 +629,9 @@ public final class FencedLeaderElection implements Closeable {
             if (head == null) {
                 return null;
             }
+            if (current.epoch == Long.MAX_VALUE) {
+                throw new IllegalStateException(epochSpaceExhausted());
+            }
             long next = current.epoch + 1;
             EpochRecord record = new EpochRecord(next, participantId, endpoint, head, c.record.instance);
             try {
@@ -639,6 +649,14 @@ public final class FencedLeaderElection implements Closeable {
             }
         }
         throw new IllegalStateException("epoch node " + paths.epoch + " kept changing during 5 mint attempts");
+    }
+
+    private String epochSpaceExhausted() {
+        return "epoch node " + paths.epoch + " holds the maximum epoch " + Long.MAX_VALUE + ": the epoch space of "
+                + paths.base + " is exhausted and no further epoch can be minted, so no participant can lead."
+                + " Only a corrupt or hand-edited epoch node gets there. Resetting the node is not enough, because"
+                + " fenced resources refuse epochs lower than the highest they admitted: stop every participant,"
+                + " move the service to a new election path and give its fences fresh epoch stores";
     }
 
     /** The name of the head participant node if it is this candidacy's, in this session; otherwise null. */

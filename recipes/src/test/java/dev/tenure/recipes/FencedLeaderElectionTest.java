@@ -23,6 +23,7 @@ import java.util.function.BooleanSupplier;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.framework.state.SessionConnectionStateErrorPolicy;
+import org.apache.zookeeper.data.Stat;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -441,6 +442,39 @@ class FencedLeaderElectionTest {
         observer.setData().forPath(path + "/epoch", new Records.EpochRecord(41, "", "", "", "").encode());
         LeadershipToken token = a.awaitLeadership(WAIT);
         assertEquals(42, token.epoch());
+    }
+
+    @ParameterizedTest
+    @EnumSource(ElectionBackend.class)
+    void epochNodeAtTheMaximumIsRefusedWithoutWrappingAndNobodyLeads(ElectionBackend backend) throws Exception {
+        observer.create()
+                .creatingParentsIfNeeded()
+                .forPath(path + "/epoch", new Records.EpochRecord(Long.MAX_VALUE, "old", "", "", "").encode());
+        Stat before = observer.checkExists().forPath(path + "/epoch");
+        Duration backoff = Duration.ofMillis(200); // join's retry backoff
+        try (LogCapture log = LogCapture.of(FencedLeaderElection.class)) {
+            long start = System.nanoTime();
+            FencedLeaderElection a = join("a", backend);
+            await(() -> a.mintFailureCount() >= 3, "three refused mints");
+            Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
+
+            assertTrue(
+                    elapsed.compareTo(backoff.multipliedBy(2)) >= 0,
+                    "refused mints are retried after the backoff, not in a tight loop: 3 in " + elapsed);
+            assertFalse(a.hasLeadership());
+            assertTrue(history.events().isEmpty(), "no listener hears acquired: " + history.events());
+            Stat after = new Stat();
+            Records.EpochRecord onNode = Records.EpochRecord.decode(
+                    observer.getData().storingStatIn(after).forPath(path + "/epoch"));
+            assertEquals(Long.MAX_VALUE, onNode.epoch, "the epoch node is left as it was");
+            assertEquals(before.getVersion(), after.getVersion(), "nothing was written to the epoch node");
+            assertTrue(
+                    log.errors().stream()
+                            .flatMap(e -> LogCapture.throwableMessages(e).stream())
+                            .anyMatch(m -> m.contains("epoch space of " + path + " is exhausted")
+                                    && m.contains("new election path")),
+                    "the error names the exhausted epoch space and what to do: " + log.errors());
+        }
     }
 
     @Test
