@@ -24,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.transaction.CuratorOp;
 import org.apache.curator.framework.api.transaction.CuratorTransactionResult;
@@ -66,8 +67,8 @@ import org.slf4j.LoggerFactory;
  *       operator can do, counted by {@link #mintFailureCount()}, and retried after the retry backoff.
  *   <li>A term ends ({@code revoked}) at once when the connection is suspended (by default; see {@link
  *       SuspensionPolicy}), when the session is lost, when Curator reports the loss of the latch or lock,
- *       when a newer epoch appears on the epoch node, on {@link #stepDown(LeadershipToken)} and on {@link
- *       #close()}.
+ *       when a newer epoch appears on the epoch node, on {@link #stepDown(LeadershipToken)}, on {@link
+ *       #close()}, and when the listener's {@code acquired} throws (see {@link LeadershipListener}).
  * </ul>
  *
  * <h2>What it does not guarantee</h2>
@@ -229,7 +230,10 @@ public final class FencedLeaderElection implements Closeable {
             return this;
         }
 
-        /** Pause before retrying after a failed mint or set-up; 1 s by default. */
+        /**
+         * Pause before retrying after a failed mint or set-up, and before rejoining the election after the
+         * listener's {@code acquired} threw; 1 s by default.
+         */
         public Builder retryBackoff(Duration backoff) {
             Preconditions.checkArgument(
                     backoff != null && !backoff.isNegative() && !backoff.isZero(), "retry backoff must be > 0");
@@ -581,7 +585,7 @@ public final class FencedLeaderElection implements Closeable {
         recentTerms.put(minted.token, minted);
         synchronized (deliveryLock) { // acquired is queued before any revoked of this term
             term.set(minted);
-            deliver(() -> listener.acquired(minted.token));
+            deliver(() -> listener.acquired(minted.token), e -> acquiredFailed(minted, e));
         }
         synchronized (termMonitor) {
             termMonitor.notifyAll();
@@ -741,12 +745,16 @@ public final class FencedLeaderElection implements Closeable {
             if (t == null || !term.compareAndSet(t, null)) {
                 return false;
             }
-            deliver(() -> listener.revoked(t.token, reason));
+            deliver(
+                    () -> listener.revoked(t.token, reason),
+                    e -> log.error(
+                            "leadership listener of {} threw in revoked({}, {})", participantId, t.token, reason, e));
         }
         log.info("{} no longer leads {}: {}", participantId, t.token, reason);
         t.revoked.complete(reason);
-        if (reason != RevocationReason.STEPPED_DOWN) {
-            // A stepping-down leader keeps its node until its callbacks have returned (see stepDown).
+        if (reason != RevocationReason.STEPPED_DOWN && reason != RevocationReason.LISTENER_FAILED) {
+            // A stepping-down leader keeps its node until its callbacks have returned (see stepDown); a leader
+            // whose listener failed leaves the election and rejoins (see acquiredFailed).
             t.candidacy.termEnded(t.tenure);
         }
         return true;
@@ -802,14 +810,38 @@ public final class FencedLeaderElection implements Closeable {
         void run() throws Exception;
     }
 
-    private void deliver(Callback callback) {
+    /**
+     * Listener thread. As Curator's {@code LeaderSelector} gives up leadership when {@code takeLeadership}
+     * throws and re-queues (autoRequeue): a leader that does nothing must not keep the term.
+     */
+    private void acquiredFailed(Term t, Throwable e) {
+        if (revoke(t, RevocationReason.LISTENER_FAILED)) {
+            log.error(
+                    "leadership listener of {} threw in acquired({}); giving up the term and rejoining the election"
+                            + " in {}",
+                    participantId,
+                    t.token,
+                    retryBackoff,
+                    e);
+            submit(() -> restartCandidacy(t.candidacy, retryBackoff));
+        } else {
+            log.error(
+                    "leadership listener of {} threw in acquired({}) after the term had ended",
+                    participantId,
+                    t.token,
+                    e);
+        }
+    }
+
+    /** Runs a callback on the listener executor; {@code onFailure} gets what it throws (Errors too). */
+    private void deliver(Callback callback, Consumer<Throwable> onFailure) {
         try {
             listenerExecutor.execute(() -> {
                 inCallback.set(true);
                 try {
                     callback.run();
-                } catch (Exception e) {
-                    log.error("leadership listener of {} threw", participantId, e);
+                } catch (Throwable e) {
+                    onFailure.accept(e);
                 } finally {
                     inCallback.set(false);
                 }
