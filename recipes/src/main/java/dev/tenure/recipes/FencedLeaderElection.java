@@ -24,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.transaction.CuratorOp;
 import org.apache.curator.framework.api.transaction.CuratorTransactionResult;
@@ -61,10 +62,13 @@ import org.slf4j.LoggerFactory;
  *       sets the persistent epoch node conditionally on its version. The epoch node lives outside Curator's
  *       container, so session expiry, server restarts and container reaping never reset it.
  *   <li>No listener hears {@code acquired} before its mint succeeded.
+ *   <li>Epochs are positive and never wrap: an epoch node at {@code Long.MAX_VALUE} (only corruption or a hand
+ *       edit gets there) is left as it is and nobody leads; each refused mint is logged at ERROR with what the
+ *       operator can do, counted by {@link #mintFailureCount()}, and retried after the retry backoff.
  *   <li>A term ends ({@code revoked}) at once when the connection is suspended (by default; see {@link
  *       SuspensionPolicy}), when the session is lost, when Curator reports the loss of the latch or lock,
- *       when a newer epoch appears on the epoch node, on {@link #stepDown(LeadershipToken)} and on {@link
- *       #close()}.
+ *       when a newer epoch appears on the epoch node, on {@link #stepDown(LeadershipToken)}, on {@link
+ *       #close()}, and when the listener's {@code acquired} throws (see {@link LeadershipListener}).
  * </ul>
  *
  * <h2>What it does not guarantee</h2>
@@ -226,7 +230,10 @@ public final class FencedLeaderElection implements Closeable {
             return this;
         }
 
-        /** Pause before retrying after a failed mint or set-up; 1 s by default. */
+        /**
+         * Pause before retrying after a failed mint or set-up, and before rejoining the election after the
+         * listener's {@code acquired} threw; 1 s by default.
+         */
         public Builder retryBackoff(Duration backoff) {
             Preconditions.checkArgument(
                     backoff != null && !backoff.isNegative() && !backoff.isZero(), "retry backoff must be > 0");
@@ -329,7 +336,10 @@ public final class FencedLeaderElection implements Closeable {
         }
     }
 
-    /** How many mints failed for a reason other than losing the connection (corrupt epoch node, lost race). */
+    /**
+     * How many mints failed for a reason other than losing the connection (corrupt epoch node, exhausted epoch
+     * space, lost race).
+     */
     public long mintFailureCount() {
         return mintFailures.get();
     }
@@ -338,11 +348,20 @@ public final class FencedLeaderElection implements Closeable {
      * Runs {@code operations} (built with {@code client.transactionOp()}) in one ZooKeeper transaction that
      * succeeds only while {@code token} is current here and no newer epoch has been minted.
      *
+     * <p>Sent at most once: a transaction whose reply is lost is reported as {@link
+     * FencedTransaction.OutcomeUnknownException}, never as failed; every other exception means nothing was
+     * applied.
+     *
      * @throws FencedException if the term is over; nothing was applied
-     * @throws Exception as {@link FencedTransaction#commit}
+     * @throws FencedTransaction.OutcomeUnknownException if the reply was lost; the operations may or may not
+     *     have been applied (see there for what to do)
+     * @throws KeeperException if an operation failed or no connection could be had before sending; nothing
+     *     was applied
+     * @throws InterruptedException if interrupted before sending; nothing was applied
+     * @see FencedTransaction#commit
      */
     public List<CuratorTransactionResult> fencedTransaction(LeadershipToken token, Collection<CuratorOp> operations)
-            throws Exception {
+            throws FencedException, FencedTransaction.OutcomeUnknownException, KeeperException, InterruptedException {
         checkNotClosed();
         Preconditions.checkArgument(
                 token.electionPath().equals(paths.base), "%s belongs to another election than %s", token, paths.base);
@@ -566,7 +585,7 @@ public final class FencedLeaderElection implements Closeable {
         recentTerms.put(minted.token, minted);
         synchronized (deliveryLock) { // acquired is queued before any revoked of this term
             term.set(minted);
-            deliver(() -> listener.acquired(minted.token));
+            deliver(() -> listener.acquired(minted.token), e -> acquiredFailed(minted, e));
         }
         synchronized (termMonitor) {
             termMonitor.notifyAll();
@@ -586,7 +605,8 @@ public final class FencedLeaderElection implements Closeable {
 
     /**
      * Mints the next epoch for this tenure: one transaction of check(own node) and setData(epoch node,
-     * expected version). Returns null if this participant does not hold the head node.
+     * expected version). Returns null if this participant does not hold the head node. Throws
+     * IllegalStateException, writing nothing, if the epoch node is malformed or holds {@code Long.MAX_VALUE}.
      */
     private Term mint(Candidacy c, long tenure) throws Exception {
         for (int attempt = 1; attempt <= 5; attempt++) {
@@ -613,6 +633,9 @@ public final class FencedLeaderElection implements Closeable {
             if (head == null) {
                 return null;
             }
+            if (current.epoch == Long.MAX_VALUE) {
+                throw new IllegalStateException(epochSpaceExhausted());
+            }
             long next = current.epoch + 1;
             EpochRecord record = new EpochRecord(next, participantId, endpoint, head, c.record.instance);
             try {
@@ -630,6 +653,14 @@ public final class FencedLeaderElection implements Closeable {
             }
         }
         throw new IllegalStateException("epoch node " + paths.epoch + " kept changing during 5 mint attempts");
+    }
+
+    private String epochSpaceExhausted() {
+        return "epoch node " + paths.epoch + " holds the maximum epoch " + Long.MAX_VALUE + ": the epoch space of "
+                + paths.base + " is exhausted and no further epoch can be minted, so no participant can lead."
+                + " Only a corrupt or hand-edited epoch node gets there. Resetting the node is not enough, because"
+                + " fenced resources refuse epochs lower than the highest they admitted: stop every participant,"
+                + " move the service to a new election path and give its fences fresh epoch stores";
     }
 
     /** The name of the head participant node if it is this candidacy's, in this session; otherwise null. */
@@ -714,12 +745,16 @@ public final class FencedLeaderElection implements Closeable {
             if (t == null || !term.compareAndSet(t, null)) {
                 return false;
             }
-            deliver(() -> listener.revoked(t.token, reason));
+            deliver(
+                    () -> listener.revoked(t.token, reason),
+                    e -> log.error(
+                            "leadership listener of {} threw in revoked({}, {})", participantId, t.token, reason, e));
         }
         log.info("{} no longer leads {}: {}", participantId, t.token, reason);
         t.revoked.complete(reason);
-        if (reason != RevocationReason.STEPPED_DOWN) {
-            // A stepping-down leader keeps its node until its callbacks have returned (see stepDown).
+        if (reason != RevocationReason.STEPPED_DOWN && reason != RevocationReason.LISTENER_FAILED) {
+            // A stepping-down leader keeps its node until its callbacks have returned (see stepDown); a leader
+            // whose listener failed leaves the election and rejoins (see acquiredFailed).
             t.candidacy.termEnded(t.tenure);
         }
         return true;
@@ -775,14 +810,38 @@ public final class FencedLeaderElection implements Closeable {
         void run() throws Exception;
     }
 
-    private void deliver(Callback callback) {
+    /**
+     * Listener thread. As Curator's {@code LeaderSelector} gives up leadership when {@code takeLeadership}
+     * throws and re-queues (autoRequeue): a leader that does nothing must not keep the term.
+     */
+    private void acquiredFailed(Term t, Throwable e) {
+        if (revoke(t, RevocationReason.LISTENER_FAILED)) {
+            log.error(
+                    "leadership listener of {} threw in acquired({}); giving up the term and rejoining the election"
+                            + " in {}",
+                    participantId,
+                    t.token,
+                    retryBackoff,
+                    e);
+            submit(() -> restartCandidacy(t.candidacy, retryBackoff));
+        } else {
+            log.error(
+                    "leadership listener of {} threw in acquired({}) after the term had ended",
+                    participantId,
+                    t.token,
+                    e);
+        }
+    }
+
+    /** Runs a callback on the listener executor; {@code onFailure} gets what it throws (Errors too). */
+    private void deliver(Callback callback, Consumer<Throwable> onFailure) {
         try {
             listenerExecutor.execute(() -> {
                 inCallback.set(true);
                 try {
                     callback.run();
-                } catch (Exception e) {
-                    log.error("leadership listener of {} threw", participantId, e);
+                } catch (Throwable e) {
+                    onFailure.accept(e);
                 } finally {
                     inCallback.set(false);
                 }

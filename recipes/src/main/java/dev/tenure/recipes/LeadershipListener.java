@@ -15,12 +15,22 @@ package dev.tenure.recipes;
  * FencedLeaderElection#isCurrent(LeadershipToken)} or {@link FencedLeaderElection#revocation(LeadershipToken)}):
  * {@link FencedLeaderElection#close()} and {@link FencedLeaderElection#stepDown(LeadershipToken)} wait for
  * it to return. Both methods default to no-ops, so new events can be added without breaking listeners.
+ *
+ * <p>If {@code acquired} throws (anything, {@code Error}s included) while its term is current, the term is
+ * given up, as Curator's {@code LeaderSelector} gives up leadership when {@code takeLeadership} throws: the
+ * exception is logged at ERROR through SLF4J; {@code revoked} follows with {@link
+ * RevocationReason#LISTENER_FAILED}; the participant leaves the election, so that another participant can
+ * lead (with a higher epoch), and rejoins it at the tail after the election's retry backoff, as {@code
+ * LeaderSelector} re-queues with {@code autoRequeue}. The backoff keeps a listener that always throws from
+ * spinning through epochs. If the term had already ended, the exception is only logged. An exception from
+ * {@code revoked} is logged at ERROR and changes nothing.
  */
 public interface LeadershipListener {
     /**
      * This participant leads; its epoch was minted before this call.
      *
      * @param token the term's fencing token
+     * @throws Exception to give the term up: it is revoked with {@link RevocationReason#LISTENER_FAILED}
      */
     default void acquired(LeadershipToken token) throws Exception {}
 

@@ -26,6 +26,9 @@ final class Records {
         final String instance;
 
         EpochRecord(long epoch, String leaderId, String endpoint, String participantNode, String instance) {
+            if (epoch < 0) {
+                throw new IllegalArgumentException("epoch must be >= 0, was " + epoch);
+            }
             this.epoch = epoch;
             this.leaderId = leaderId;
             this.endpoint = endpoint;

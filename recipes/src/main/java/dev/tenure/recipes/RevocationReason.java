@@ -15,6 +15,11 @@ public enum RevocationReason {
     SUPERSEDED,
     /** The leader stepped down by {@link FencedLeaderElection#stepDown(LeadershipToken)}. */
     STEPPED_DOWN,
+    /**
+     * The listener's {@link LeadershipListener#acquired(LeadershipToken)} threw: the participant gave the term
+     * up, left the election so that another can lead, and rejoins it after the retry backoff.
+     */
+    LISTENER_FAILED,
     /** The election was closed. */
     CLOSED
 }

@@ -41,6 +41,21 @@ class EpochFenceTest {
     }
 
     @Test
+    void theMaximumEpochIsStoredReloadedAndAdmittedWithoutOverflow() throws Exception {
+        Path file = dir.resolve("epoch");
+        EpochFence fence = EpochFence.open(new FileEpochStore(file));
+        fence.admit(Long.MAX_VALUE - 1);
+        fence.admit(Long.MAX_VALUE);
+        EpochFence reopened = EpochFence.open(new FileEpochStore(file));
+        assertEquals(Long.MAX_VALUE, reopened.highestEpoch());
+        reopened.admit(Long.MAX_VALUE);
+        assertTrue(reopened.wouldAdmit(Long.MAX_VALUE));
+        assertThrows(FencedException.class, () -> reopened.admit(Long.MAX_VALUE - 1));
+        assertThrows(IllegalArgumentException.class, () -> reopened.admit(Long.MIN_VALUE));
+        assertEquals(Long.MAX_VALUE, new FileEpochStore(file).load());
+    }
+
+    @Test
     void higherEpochIsNotAdmittedWhenItCannotBeStored() throws Exception {
         EpochStore failing = new EpochStore() {
             @Override

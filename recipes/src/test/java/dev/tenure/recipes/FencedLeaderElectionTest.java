@@ -19,10 +19,13 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.framework.state.SessionConnectionStateErrorPolicy;
+import org.apache.zookeeper.data.Stat;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -441,6 +444,142 @@ class FencedLeaderElectionTest {
         observer.setData().forPath(path + "/epoch", new Records.EpochRecord(41, "", "", "", "").encode());
         LeadershipToken token = a.awaitLeadership(WAIT);
         assertEquals(42, token.epoch());
+    }
+
+    @ParameterizedTest
+    @EnumSource(ElectionBackend.class)
+    void epochNodeAtTheMaximumIsRefusedWithoutWrappingAndNobodyLeads(ElectionBackend backend) throws Exception {
+        observer.create()
+                .creatingParentsIfNeeded()
+                .forPath(path + "/epoch", new Records.EpochRecord(Long.MAX_VALUE, "old", "", "", "").encode());
+        Stat before = observer.checkExists().forPath(path + "/epoch");
+        Duration backoff = Duration.ofMillis(200); // join's retry backoff
+        try (LogCapture log = LogCapture.of(FencedLeaderElection.class)) {
+            long start = System.nanoTime();
+            FencedLeaderElection a = join("a", backend);
+            await(() -> a.mintFailureCount() >= 3, "three refused mints");
+            Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
+
+            assertTrue(
+                    elapsed.compareTo(backoff.multipliedBy(2)) >= 0,
+                    "refused mints are retried after the backoff, not in a tight loop: 3 in " + elapsed);
+            assertFalse(a.hasLeadership());
+            assertTrue(history.events().isEmpty(), "no listener hears acquired: " + history.events());
+            Stat after = new Stat();
+            Records.EpochRecord onNode = Records.EpochRecord.decode(
+                    observer.getData().storingStatIn(after).forPath(path + "/epoch"));
+            assertEquals(Long.MAX_VALUE, onNode.epoch, "the epoch node is left as it was");
+            assertEquals(before.getVersion(), after.getVersion(), "nothing was written to the epoch node");
+            assertTrue(
+                    log.errors().stream()
+                            .flatMap(e -> LogCapture.throwableMessages(e).stream())
+                            .anyMatch(m -> m.contains("epoch space of " + path + " is exhausted")
+                                    && m.contains("new election path")),
+                    "the error names the exhausted epoch space and what to do: " + log.errors());
+        }
+    }
+
+    /**
+     * A listener that records in the history and, while {@code throwsLeft} lasts, waits for {@code before}
+     * and throws from {@code acquired}, noting the time of the last throw in {@code thrownAt}.
+     */
+    private LeadershipListener throwingInAcquired(
+            String id, CuratorFramework client, CountDownLatch before, AtomicInteger throwsLeft, AtomicLong thrownAt) {
+        LeadershipListener recorded = history.listenerFor(id, client);
+        return new LeadershipListener() {
+            @Override
+            public void acquired(LeadershipToken token) throws Exception {
+                recorded.acquired(token);
+                if (throwsLeft.getAndDecrement() > 0) {
+                    before.await();
+                    thrownAt.set(System.nanoTime());
+                    throw new IllegalStateException("listener failure in " + token);
+                }
+            }
+
+            @Override
+            public void revoked(LeadershipToken token, RevocationReason reason) throws Exception {
+                recorded.revoked(token, reason);
+            }
+        };
+    }
+
+    @ParameterizedTest
+    @EnumSource(ElectionBackend.class)
+    void leaderWhoseListenerThrowsInAcquiredGivesUpAndAnotherLeadsWithAHigherEpoch(ElectionBackend backend)
+            throws Exception {
+        history.checkExclusive(true);
+        CuratorFramework aClient = ensemble().newClient();
+        CountDownLatch bQueued = new CountDownLatch(1);
+        FencedLeaderElection a = FencedLeaderElection.builder(aClient, path)
+                .participantId("a")
+                .backend(backend)
+                .listener(throwingInAcquired(
+                        "a", aClient, bQueued, new AtomicInteger(Integer.MAX_VALUE), new AtomicLong()))
+                .retryBackoff(Duration.ofMillis(200))
+                .build();
+        elections.add(a);
+        a.start();
+        LeadershipToken first = history.awaitAcquired(t -> true, WAIT).token();
+        assertEquals("a", first.leaderId());
+        join("b", backend);
+        await(() -> children(path + "/election") == 2, "b queued behind a");
+        bQueued.countDown(); // a's acquired throws now
+
+        history.awaitRevoked(first, WAIT);
+        LeadershipToken second =
+                history.awaitAcquired(t -> t.epoch() > first.epoch(), WAIT).token();
+        assertEquals("b", second.leaderId(), "a gave up its term and b took over");
+        assertFalse(a.isCurrent(first));
+    }
+
+    @ParameterizedTest
+    @EnumSource(ElectionBackend.class)
+    void listenerThatThrowsInAcquiredIsRevokedAsListenerFailedLoggedAndRejoinsAfterTheBackoff(ElectionBackend backend)
+            throws Exception {
+        Duration backoff = Duration.ofMillis(300);
+        CuratorFramework client = ensemble().newClient();
+        AtomicLong thrownAt = new AtomicLong();
+        try (LogCapture log = LogCapture.of(FencedLeaderElection.class)) {
+            FencedLeaderElection a = FencedLeaderElection.builder(client, path)
+                    .participantId("a")
+                    .backend(backend)
+                    .listener(throwingInAcquired("a", client, new CountDownLatch(0), new AtomicInteger(1), thrownAt))
+                    .retryBackoff(backoff)
+                    .build();
+            elections.add(a);
+            a.start();
+            LeadershipToken first = history.awaitAcquired(t -> true, WAIT).token();
+
+            ElectionHistory.Event revoked = history.awaitRevoked(first, WAIT);
+            assertEquals(RevocationReason.LISTENER_FAILED, revoked.reason());
+            assertEquals(
+                    RevocationReason.LISTENER_FAILED,
+                    a.revocation(first).toCompletableFuture().get());
+            assertTrue(
+                    log.errors().stream()
+                            .anyMatch(e -> e.getFormattedMessage().contains("threw in acquired(" + first + ")")
+                                    && LogCapture.throwableMessages(e)
+                                            .equals(List.of(IllegalStateException.class.getName()
+                                                    + ": listener failure in " + first))),
+                    "logged at ERROR with the exception: " + log.errors());
+
+            // It rejoins the election after the backoff and, alone, leads again with a new epoch.
+            LeadershipToken second =
+                    history.awaitAcquired(t -> t.epoch() > first.epoch(), WAIT).token();
+            Duration away = Duration.ofNanos(System.nanoTime() - thrownAt.get());
+            assertTrue(away.compareTo(backoff) >= 0, "rejoined " + away + " after the failure, before the backoff");
+            assertEquals("a", second.leaderId());
+            assertTrue(a.isCurrent(second));
+        }
+    }
+
+    private int children(String p) {
+        try {
+            return observer.getChildren().forPath(p).size();
+        } catch (Exception e) {
+            return -1;
+        }
     }
 
     @Test
