@@ -15,8 +15,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@link Leadership} from a {@link FencedLeaderElection}: each acquired term's epoch becomes the replica's
- * epoch; a revoked term (suspension, session loss, newer epoch, step-down, close) ends it at once; a
- * replica fenced by a newer epoch steps down from the election.
+ * epoch; a revoked term (suspension, session loss, newer epoch, step-down, a failed listener, close) ends it at
+ * once; a replica fenced by a newer epoch steps down from the election.
  */
 public final class ElectionLeadership implements Leadership {
     private static final Logger log = LoggerFactory.getLogger(ElectionLeadership.class);
