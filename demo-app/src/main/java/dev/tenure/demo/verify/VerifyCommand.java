@@ -1,8 +1,8 @@
 package dev.tenure.demo.verify;
 
-import dev.tenure.demo.verify.checker.CheckReport;
-import dev.tenure.demo.verify.checker.HistoryChecker;
-import dev.tenure.demo.verify.checker.HistoryReader;
+import dev.tenure.checker.CheckReport;
+import dev.tenure.checker.HistoryChecker;
+import dev.tenure.checker.HistoryReader;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;

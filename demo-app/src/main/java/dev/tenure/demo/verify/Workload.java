@@ -1,9 +1,9 @@
 package dev.tenure.demo.verify;
 
+import dev.tenure.checker.Event;
+import dev.tenure.checker.HistoryWriter;
 import dev.tenure.demo.client.KvClient;
 import dev.tenure.demo.client.Outcome;
-import dev.tenure.demo.verify.checker.Event;
-import dev.tenure.demo.verify.checker.HistoryWriter;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;

@@ -1,0 +1,57 @@
+package dev.tenure.checker;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Reads a history in JSON Lines form, one {@link Event} per line in real-time order:
+ *
+ * <pre>{@code
+ * {"process":3,"type":"invoke","f":"cas","key":"k1","value":["a","b"],"time":1000}
+ * {"process":3,"type":"ok","f":"cas","key":"k1","value":["a","b"],"time":2500,"epoch":2,"offset":41}
+ * }</pre>
+ *
+ * <p>Blank lines are skipped (line numbers still count them); unknown fields are ignored. Stateless and
+ * thread-safe.
+ *
+ * <p>Failure behaviour: the first problem stops reading with a {@link HistoryFormatException} whose message starts
+ * with {@code "line N: "} — malformed JSON, a missing or mistyped field, an unknown {@code f} or {@code type}, a
+ * value of the wrong shape for its {@code f}, time going backwards, a completion without an invoke, a second
+ * invoke while one is outstanding for the process, a completion whose f, key or arguments differ from its invoke.
+ * I/O errors propagate as {@link IOException}.
+ */
+public final class HistoryReader {
+    private HistoryReader() {}
+
+    /** Reads a UTF-8 file. */
+    public static History read(Path path) throws IOException {
+        try (Reader r = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
+            return read(r);
+        }
+    }
+
+    /** Reads to the end of {@code reader}; does not close it. */
+    public static History read(Reader reader) throws IOException {
+        BufferedReader in = reader instanceof BufferedReader b ? b : new BufferedReader(reader);
+        History.Builder builder = History.builder();
+        int lineNumber = 0;
+        String line;
+        while ((line = in.readLine()) != null) {
+            lineNumber++;
+            if (line.isBlank()) {
+                continue;
+            }
+            builder.add(EventJson.decode(line, lineNumber), lineNumber);
+        }
+        return builder.build();
+    }
+
+    /** Parses one line; {@code lineNumber} is used in errors only. */
+    public static Event parse(String line, int lineNumber) {
+        return EventJson.decode(line, lineNumber);
+    }
+}
