@@ -1,6 +1,7 @@
 package dev.tenure.checker;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Duration;
@@ -12,8 +13,9 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * What {@link HistoryChecker} found: operation counts, the per-key linearizability results, lost writes and
- * position violations, and the time taken. Immutable and thread-safe. {@link #toString()} is for humans (it lists
+ * What {@link HistoryChecker} found: operation counts, the timeline of non-client events (the faults a nemesis
+ * recorded, listed but not checked), the per-key linearizability results, lost writes and position violations,
+ * and the time taken. Immutable and thread-safe; building one never fails. {@link #toString()} is for humans (it lists
  * at most {@value #MAX_LISTED} items per section); {@link #toJson()} has everything.
  */
 public final class CheckReport {
@@ -38,6 +40,7 @@ public final class CheckReport {
     private final List<PositionChecker.PositionViolation> positionViolations;
     private final Duration elapsed;
     private final long origin;
+    private final List<NonClientEvent> timeline;
 
     CheckReport(
             History history,
@@ -55,6 +58,7 @@ public final class CheckReport {
         this.positionViolations = List.copyOf(positionViolations);
         this.elapsed = Objects.requireNonNull(elapsed, "elapsed");
         this.origin = history.startTime();
+        this.timeline = history.nonClientEvents();
     }
 
     public Verdict verdict() {
@@ -109,6 +113,14 @@ public final class CheckReport {
         return positionViolations;
     }
 
+    /**
+     * The timeline: the lines of processes that are not clients (the faults a nemesis recorded), in the order of
+     * the history; no check looks at them.
+     */
+    public List<NonClientEvent> timeline() {
+        return timeline;
+    }
+
     /** Time taken by all checks. */
     public Duration elapsed() {
         return elapsed;
@@ -134,6 +146,12 @@ public final class CheckReport {
             m.forEach((t, n) -> b.append(' ').append(n).append(' ').append(t.wireName()));
             b.append('\n');
         });
+        if (!timeline.isEmpty()) {
+            b.append("  timeline: ")
+                    .append(timeline.size())
+                    .append(" non-client events (not checked), times as in the operations below\n");
+            list(b, timeline.stream().map(e -> e.describe(origin)).toList());
+        }
         long linearizable = linearizability.keys().values().stream()
                 .filter(k -> k.verdict() == LinearizabilityChecker.Verdict.LINEARIZABLE)
                 .count();
@@ -201,6 +219,17 @@ public final class CheckReport {
                 k.involved().forEach(i -> inv.add(op(i)));
             }
         }
+        ArrayNode events = o.putArray("timeline");
+        for (NonClientEvent e : timeline) {
+            ObjectNode en = events.addObject();
+            en.put("line", e.line());
+            en.put("process", e.process());
+            en.put("type", e.type());
+            en.put("f", e.f());
+            en.set("value", json(e.value()));
+            e.time().ifPresent(t -> en.put("time", t));
+            en.put("description", e.describe(origin));
+        }
         ArrayNode lost = o.putArray("lostWrites");
         for (LostWriteChecker.LostWrite l : lostWrites) {
             ObjectNode ln = lost.addObject();
@@ -255,6 +284,14 @@ public final class CheckReport {
         }
         n.put("description", op.describe(origin));
         return n;
+    }
+
+    private static JsonNode json(String text) {
+        try {
+            return EventJson.MAPPER.readTree(text);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e); // the reader took the text from a parsed line
+        }
     }
 
     private static String lower(String s) {

@@ -7,10 +7,12 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Locale;
 import java.util.OptionalLong;
+import java.util.regex.Pattern;
 
-/** The JSON Lines form of an {@link Event}. Stateless and thread-safe. */
+/** The JSON Lines form of an {@link Event} and of a {@link NonClientEvent}. Stateless and thread-safe. */
 final class EventJson {
     static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final Pattern CLIENT_ID = Pattern.compile("[+-]?[0-9]+");
 
     private EventJson() {}
 
@@ -39,8 +41,18 @@ final class EventJson {
         }
     }
 
-    /** Parses one line; every problem is a {@link HistoryFormatException} naming {@code line}. */
+    /** Parses one client line; every problem, a non-client line included, is a {@link HistoryFormatException}. */
     static Event decode(String text, int line) {
+        JsonNode n = tree(text, line);
+        if (!isClient(n, line)) {
+            throw new HistoryFormatException(
+                    line, "not a client event: \"process\" is " + n.get("process") + ", not an integer");
+        }
+        return event(n, line);
+    }
+
+    /** Parses one line into a JSON object; malformed JSON or another value is a {@link HistoryFormatException}. */
+    static JsonNode tree(String text, int line) {
         JsonNode n;
         try {
             n = MAPPER.readTree(text);
@@ -50,6 +62,56 @@ final class EventJson {
         if (n == null || !n.isObject()) {
             throw new HistoryFormatException(line, "expected a JSON object");
         }
+        return n;
+    }
+
+    /**
+     * Whether the line is a client's: its {@code process} is an integer, as in Jepsen. A string names another
+     * process (the nemesis); a string of digits, a missing process or any other value is rejected, so that a
+     * client line written wrongly is never mistaken for a non-client one and left out of the checks.
+     */
+    static boolean isClient(JsonNode n, int line) {
+        JsonNode p = n.get("process");
+        if (p != null && p.isIntegralNumber()) {
+            return true;
+        }
+        if (p == null || !p.isTextual()) {
+            throw new HistoryFormatException(
+                    line, "\"process\" must be an integer (a client) or a string (another process, e.g. \"nemesis\")");
+        }
+        if (CLIENT_ID.matcher(p.asText()).matches()) {
+            throw new HistoryFormatException(
+                    line, "\"process\" must be an integer for a client, not the string \"" + p.asText() + "\"");
+        }
+        return false;
+    }
+
+    /** The line of a process that is not a client; {@code type}, {@code f} and {@code time} are optional. */
+    static NonClientEvent nonClientEvent(JsonNode n, int line) {
+        JsonNode v = n.get("value");
+        OptionalLong time = optionalLong(n, "time", line);
+        return new NonClientEvent(
+                line,
+                n.get("process").asText(),
+                optionalText(n, "type", line),
+                optionalText(n, "f", line),
+                v == null ? "null" : v.toString(),
+                time);
+    }
+
+    private static String optionalText(JsonNode n, String name, int line) {
+        JsonNode v = n.get(name);
+        if (v == null || v.isNull()) {
+            return "";
+        }
+        if (!v.isTextual()) {
+            throw new HistoryFormatException(line, "\"" + name + "\" must be a string");
+        }
+        return v.asText();
+    }
+
+    /** The client event of a line {@link #isClient} accepted. */
+    static Event event(JsonNode n, int line) {
         int process = intField(n, "process", line);
         Event.Type type = enumField(n, "type", Event.Type.class, line);
         Event.F f = enumField(n, "f", Event.F.class, line);

@@ -9,8 +9,9 @@ import java.util.OptionalLong;
 import java.util.TreeMap;
 
 /**
- * A well-formed history: events in real-time order and the {@link Operation}s they pair into. Immutable and
- * thread-safe.
+ * A well-formed history: client events in real-time order, the {@link Operation}s they pair into, and the lines of
+ * processes that are not clients ({@link NonClientEvent}, such as the nemesis), which no check looks at. Immutable
+ * and thread-safe.
  *
  * <p>Build one with {@link #of(List)}, {@link #builder()} or {@link HistoryReader}; each rejects an ill-formed
  * history with a {@link HistoryFormatException} naming the line (event number): time going backwards, a second
@@ -21,9 +22,11 @@ public final class History {
     private final List<Event> events;
     private final List<Operation> operations;
     private final Map<String, List<Operation>> byKey;
+    private final List<NonClientEvent> nonClientEvents;
 
-    private History(List<Event> events, List<Operation> operations) {
+    private History(List<Event> events, List<Operation> operations, List<NonClientEvent> nonClientEvents) {
         this.events = Collections.unmodifiableList(events);
+        this.nonClientEvents = Collections.unmodifiableList(nonClientEvents);
         this.operations = Collections.unmodifiableList(operations);
         Map<String, List<Operation>> keys = new TreeMap<>();
         for (Operation op : operations) {
@@ -47,7 +50,7 @@ public final class History {
         return new Builder();
     }
 
-    /** Every event, in order. */
+    /** Every client event, in order. */
     public List<Event> events() {
         return events;
     }
@@ -62,7 +65,15 @@ public final class History {
         return byKey;
     }
 
-    /** The time of the first event, or 0 for an empty history; descriptions give times relative to it. */
+    /**
+     * The lines of processes that are not clients (the nemesis), in order; excluded from the operations and from
+     * every check.
+     */
+    public List<NonClientEvent> nonClientEvents() {
+        return nonClientEvents;
+    }
+
+    /** The time of the first client event, or 0 for an empty history; descriptions give times relative to it. */
     public long startTime() {
         return events.isEmpty() ? 0 : events.get(0).time();
     }
@@ -78,7 +89,8 @@ public final class History {
 
     @Override
     public String toString() {
-        return "History[" + events.size() + " events, " + operations.size() + " operations, " + byKey.size() + " keys]";
+        return "History[" + events.size() + " events, " + operations.size() + " operations, " + byKey.size() + " keys, "
+                + nonClientEvents.size() + " non-client events]";
     }
 
     /**
@@ -90,6 +102,7 @@ public final class History {
         private final PairingValidator validator = new PairingValidator();
         private final List<Event> events = new ArrayList<>();
         private final List<Operation> operations = new ArrayList<>();
+        private final List<NonClientEvent> nonClientEvents = new ArrayList<>();
 
         private Builder() {}
 
@@ -113,13 +126,19 @@ public final class History {
             return this;
         }
 
+        /** Adds the line of a process that is not a client; it is not checked against the client events. */
+        Builder add(NonClientEvent e) {
+            nonClientEvents.add(e);
+            return this;
+        }
+
         /** The history of the events added so far. */
         public History build() {
             List<Operation> ops = new ArrayList<>(operations);
             for (PairingValidator.Pending p : validator.outstanding().values()) {
                 ops.set(p.ordinal(), operation(p, null, 0));
             }
-            return new History(new ArrayList<>(events), ops);
+            return new History(new ArrayList<>(events), ops, new ArrayList<>(nonClientEvents));
         }
 
         private static Operation operation(PairingValidator.Pending p, Event completion, int line) {

@@ -1,17 +1,32 @@
 package dev.tenure.checker;
 
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.LongSupplier;
 
 /**
- * Runs every check on a history — {@link LinearizabilityChecker}, {@link LostWriteChecker}, {@link
- * PositionChecker} — and summarises them in a {@link CheckReport}. Immutable and thread-safe. Pure computation: no
- * I/O, no threads.
+ * The entry point: reads a JSON Lines history of a key-value register (the format is in {@link HistoryReader} and
+ * the package documentation), runs every check — {@link LinearizabilityChecker}, {@link LostWriteChecker}, {@link
+ * PositionChecker} — and summarises them in a {@link CheckReport}:
  *
- * <p>Failure behaviour: a key whose linearizability search exceeds its budget is reported as unknown, not as a
- * verdict; the other checks are linear or near-linear and always finish.
+ * <pre>{@code
+ * CheckReport report = HistoryChecker.create().check(Path.of("history.jsonl"));
+ * System.out.print(report);              // for humans; report.toJson() has everything
+ * if (!report.isValid()) { ... }         // VALID, INVALID, or UNKNOWN when a key's search ran out of budget
+ * }</pre>
+ *
+ * <p>Lines of processes that are not clients (Jepsen's {@code "process":"nemesis"}) are accepted, left out of the
+ * checks and listed in the report's timeline. Immutable and thread-safe: one checker may check many histories at
+ * once. Pure computation beyond reading the history: no threads, no network.
+ *
+ * <p>Failure behaviour: a history that cannot be read is rejected with a {@link HistoryFormatException} naming its
+ * line (nothing is checked), an I/O error propagates as {@link IOException}. A key whose linearizability search
+ * exceeds its budget is reported as unknown, not as a verdict; the other checks are linear or near-linear and
+ * always finish.
  */
 public final class HistoryChecker {
     private final LinearizabilityChecker linearizability;
@@ -29,17 +44,38 @@ public final class HistoryChecker {
         return builder().build();
     }
 
+    /** A builder, to change the linearizability budgets or the clock that times the checks. */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** Runs every check. */
+    /** Runs every check on a history already read. */
     public CheckReport check(History history) {
         long start = clock.getAsLong();
         LinearizabilityChecker.Result lin = linearizability.check(history);
         List<LostWriteChecker.LostWrite> lost = lostWrites.check(history);
         List<PositionChecker.PositionViolation> pos = positions.check(history);
         return new CheckReport(history, lin, lost, pos, Duration.ofNanos(clock.getAsLong() - start));
+    }
+
+    /**
+     * Reads a UTF-8 JSON Lines file and runs every check.
+     *
+     * @throws HistoryFormatException if a line is malformed or the history ill-formed (the message names the line)
+     * @throws IOException if the file cannot be read
+     */
+    public CheckReport check(Path history) throws IOException {
+        return check(HistoryReader.read(history));
+    }
+
+    /**
+     * Reads JSON Lines to the end of {@code history} (which is not closed) and runs every check.
+     *
+     * @throws HistoryFormatException if a line is malformed or the history ill-formed (the message names the line)
+     * @throws IOException if reading fails
+     */
+    public CheckReport check(Reader history) throws IOException {
+        return check(HistoryReader.read(history));
     }
 
     /** Options. Not thread-safe; the checker it builds is. */
@@ -61,6 +97,7 @@ public final class HistoryChecker {
             return this;
         }
 
+        /** The checker. */
         public HistoryChecker build() {
             return new HistoryChecker(this);
         }

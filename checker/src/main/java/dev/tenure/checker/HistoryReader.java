@@ -1,5 +1,6 @@
 package dev.tenure.checker;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.Reader;
@@ -13,16 +14,22 @@ import java.nio.file.Path;
  * <pre>{@code
  * {"process":3,"type":"invoke","f":"cas","key":"k1","value":["a","b"],"time":1000}
  * {"process":3,"type":"ok","f":"cas","key":"k1","value":["a","b"],"time":2500,"epoch":2,"offset":41}
+ * {"process":"nemesis","type":"info","f":"start-partition","value":"majority","time":2600}
  * }</pre>
  *
- * <p>Blank lines are skipped (line numbers still count them); unknown fields are ignored. Stateless and
- * thread-safe.
+ * <p>A line whose {@code process} is an integer is a client's and must be a well-formed {@link Event}. A line whose
+ * {@code process} is a string other than digits (Jepsen's {@code "nemesis"}, or any other non-client process) is
+ * a {@link NonClientEvent}: its {@code type} and {@code f} may be anything (strings, or absent), its {@code value}
+ * any JSON, its {@code time} (an integer if present) is not checked against the order of the client events; it is
+ * kept for the report's timeline and left out of every check. Blank lines are skipped (line numbers still count
+ * them); unknown fields are ignored. Stateless and thread-safe.
  *
  * <p>Failure behaviour: the first problem stops reading with a {@link HistoryFormatException} whose message starts
- * with {@code "line N: "} — malformed JSON, a missing or mistyped field, an unknown {@code f} or {@code type}, a
- * value of the wrong shape for its {@code f}, time going backwards, a completion without an invoke, a second
- * invoke while one is outstanding for the process, a completion whose f, key or arguments differ from its invoke.
- * I/O errors propagate as {@link IOException}.
+ * with {@code "line N: "} — malformed JSON, a missing or mistyped field (a {@code process} that is neither an
+ * integer nor a string, or a string of digits), an unknown {@code f} or {@code type} on a client line, a value of
+ * the wrong shape for its {@code f}, time going backwards, a completion without an invoke, a second invoke while
+ * one is outstanding for the process, a completion whose f, key or arguments differ from its invoke. I/O errors
+ * propagate as {@link IOException}.
  */
 public final class HistoryReader {
     private HistoryReader() {}
@@ -45,12 +52,22 @@ public final class HistoryReader {
             if (line.isBlank()) {
                 continue;
             }
-            builder.add(EventJson.decode(line, lineNumber), lineNumber);
+            JsonNode n = EventJson.tree(line, lineNumber);
+            if (EventJson.isClient(n, lineNumber)) {
+                builder.add(EventJson.event(n, lineNumber), lineNumber);
+            } else {
+                builder.add(EventJson.nonClientEvent(n, lineNumber));
+            }
         }
         return builder.build();
     }
 
-    /** Parses one line; {@code lineNumber} is used in errors only. */
+    /**
+     * Parses one client line; {@code lineNumber} is used in errors only.
+     *
+     * @throws HistoryFormatException if the line is not a well-formed client event (a non-client line included:
+     *     {@link #read(Reader)} is the way to read those)
+     */
     public static Event parse(String line, int lineNumber) {
         return EventJson.decode(line, lineNumber);
     }

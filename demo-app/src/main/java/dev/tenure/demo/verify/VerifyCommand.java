@@ -2,7 +2,6 @@ package dev.tenure.demo.verify;
 
 import dev.tenure.checker.CheckReport;
 import dev.tenure.checker.HistoryChecker;
-import dev.tenure.checker.HistoryReader;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -179,7 +178,7 @@ public final class VerifyCommand implements Callable<Integer> {
     private int checkOnly(Path history) {
         CheckReport report;
         try {
-            report = HistoryChecker.create().check(HistoryReader.read(history));
+            report = HistoryChecker.create().check(history);
         } catch (java.io.IOException | IllegalArgumentException e) {
             System.err.println("error: cannot read " + history + ": " + e.getMessage());
             return 64;

@@ -108,6 +108,24 @@ class VerifyCommandTest {
     }
 
     @Test
+    void checkOnlyAcceptsJepsenNemesisLinesAndShowsThemInTheTimeline() throws Exception {
+        Path history = dir.resolve("nemesis.jsonl");
+        Files.writeString(history, """
+                {"process":0,"type":"invoke","f":"write","key":"k1","value":"a","time":1000000}
+                {"process":"nemesis","type":"info","f":"start-partition","value":"majority","time":1500000}
+                {"process":0,"type":"ok","f":"write","key":"k1","value":"a","time":2000000,"epoch":1,"offset":1}
+                {"process":"nemesis","type":"info","f":"stop-partition","value":null,"time":2500000}
+                {"process":1,"type":"invoke","f":"read","key":"k1","value":null,"time":3000000}
+                {"process":1,"type":"ok","f":"read","key":"k1","value":"a","time":4000000}
+                """);
+        Run ok = run("--check", history.toString());
+        assertEquals(0, ok.exit(), ok.toString());
+        assertTrue(ok.out().contains("verdict: VALID"), ok.out());
+        assertTrue(ok.out().contains("timeline: 2 non-client events"), ok.out());
+        assertTrue(ok.out().contains("t=0.500ms nemesis info start-partition \"majority\" [line 2]"), ok.out());
+    }
+
+    @Test
     void theUnsafeSwitchIsHiddenFromHelpAndPassedToTheReplicas() throws Exception {
         StringWriter help = new StringWriter();
         new CommandLine(new VerifyCommand()).usage(new PrintWriter(help));
