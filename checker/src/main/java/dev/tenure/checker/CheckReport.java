@@ -61,6 +61,7 @@ public final class CheckReport {
         this.timeline = history.nonClientEvents();
     }
 
+    /** Invalid if any check found a violation, else unknown if a key ran out of budget, else valid. */
     public Verdict verdict() {
         if (!linearizability.violations().isEmpty() || !lostWrites.isEmpty() || !positionViolations.isEmpty()) {
             return Verdict.INVALID;
@@ -73,10 +74,12 @@ public final class CheckReport {
         return verdict() == Verdict.VALID;
     }
 
+    /** Client events in the history (lines of other processes are in {@link #timeline()}). */
     public int events() {
         return events;
     }
 
+    /** Operations: client invokes, each paired with its completion if it has one. */
     public int operations() {
         return operations;
     }
@@ -86,6 +89,7 @@ public final class CheckReport {
         return counts;
     }
 
+    /** Keys whose linearizability was checked: every key of the history. */
     public int keysChecked() {
         return linearizability.keys().size();
     }
@@ -105,10 +109,12 @@ public final class CheckReport {
         return linearizability.unknown();
     }
 
+    /** The acknowledged writes the final reads do not show. */
     public List<LostWriteChecker.LostWrite> lostWrites() {
         return lostWrites;
     }
 
+    /** Duplicate, reordered or epoch-regressing log positions. */
     public List<PositionChecker.PositionViolation> positionViolations() {
         return positionViolations;
     }

@@ -4,8 +4,10 @@ import java.util.Objects;
 import java.util.OptionalLong;
 
 /**
- * One line of a history: the invocation or the completion of one operation by one process. Immutable and
- * thread-safe.
+ * One client line of a history: the invocation or the completion of one operation by one client process.
+ * Immutable and thread-safe; the constructor rejects inconsistent fields (a read invoke with a value, an epoch
+ * without an offset, ...) with an {@link IllegalArgumentException}. Lines of other processes (the nemesis) are
+ * {@link NonClientEvent}s.
  *
  * <p>The wire form (see {@link HistoryReader}) is {@code {"process":3,"type":"ok","f":"write","key":"k1",
  * "value":"v7","time":123,"epoch":2,"offset":41}}. In this record the {@code value} field is split by meaning:
@@ -22,7 +24,7 @@ import java.util.OptionalLong;
  * <p>On a completion of a write, cas or delete the arguments may be omitted (null); the operation's arguments are
  * always taken from its invoke.
  *
- * @param process the client process; it has at most one operation outstanding
+ * @param process the client process (an integer on the wire); it has at most one operation outstanding
  * @param type invoke or one of the three completions
  * @param f the operation
  * @param key the key operated on
@@ -65,9 +67,13 @@ public record Event(
 
     /** The operation, as in Jepsen's {@code :f}. */
     public enum F {
+        /** Reads the key's value (null = absent). */
         READ,
+        /** Sets the key's value. */
         WRITE,
+        /** Sets the key's value if it is the expected one (null = absent). */
         CAS,
+        /** Removes the key. */
         DELETE;
 
         /** The name used on the wire. */
@@ -81,6 +87,7 @@ public record Event(
         }
     }
 
+    /** Validates the fields; see the class comment. */
     public Event {
         Objects.requireNonNull(type, "type");
         Objects.requireNonNull(f, "f");

@@ -3,18 +3,23 @@ package dev.tenure.checker;
 /**
  * A history that cannot be read or does not make sense: a malformed line, an unknown {@code f} or {@code type}, a
  * completion without an invoke, a second invoke while one is outstanding for the process, time going backwards.
- * The message starts with {@code "line N: "}.
+ * The message starts with {@code "line N: "}. Thrown by {@link HistoryReader}, {@link HistoryChecker#check(
+ * java.nio.file.Path)} and {@link HistoryChecker#check(java.io.Reader)}, {@link History.Builder} and {@link
+ * HistoryWriter}: reading accepts a history whole or not at all; the builder and the writer refuse the one event.
+ * Immutable.
  */
 public final class HistoryFormatException extends IllegalArgumentException {
     private static final long serialVersionUID = 1L;
 
     private final int lineNumber;
 
+    /** A problem on {@code lineNumber} (1-based); the message gets the prefix {@code "line N: "}. */
     public HistoryFormatException(int lineNumber, String message) {
         super("line " + lineNumber + ": " + message);
         this.lineNumber = lineNumber;
     }
 
+    /** A problem on {@code lineNumber} (1-based) caused by {@code cause}. */
     public HistoryFormatException(int lineNumber, String message, Throwable cause) {
         super("line " + lineNumber + ": " + message, cause);
         this.lineNumber = lineNumber;

@@ -12,7 +12,7 @@ import java.util.function.LongFunction;
 import java.util.function.LongSupplier;
 
 /**
- * Appends events to a history in the JSON Lines form {@link HistoryReader} reads. Thread-safe: clients of the
+ * Appends client events to a history in the JSON Lines form {@link HistoryReader} reads. Thread-safe: clients of the
  * harness append from many threads; each event is validated, written and flushed under one lock, so the file is
  * always a well-formed prefix of the history.
  *

@@ -5,7 +5,8 @@ import java.util.Objects;
 import java.util.OptionalLong;
 
 /**
- * One operation of a {@link History}: an invoke paired with its completion. Immutable and thread-safe.
+ * One operation of a {@link History}: a client's invoke paired with its completion. Immutable and thread-safe; the
+ * constructor rejects a null field or an {@code invoke} outcome with an exception.
  *
  * <p>Its real-time interval is {@code [invokeTime, completeTime]} for an {@code ok} or {@code fail} operation and
  * {@code [invokeTime, +infinity)} for an {@code info} one (see {@link #intervalEnd()}): an operation whose outcome
