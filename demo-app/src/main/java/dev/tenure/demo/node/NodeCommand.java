@@ -125,7 +125,7 @@ public final class NodeCommand implements Callable<Integer> {
         }
         if (unsafeCommitOnLocalAppend) {
             System.err.println("WARNING: --unsafe-commit-on-local-append: acknowledged writes can be lost");
-            node.tuning(t -> t.unsafeCommitOnLocalAppend(true));
+            node.transportWrapper(EarlyAcks::new);
         }
         try {
             node.start();

@@ -20,10 +20,6 @@ import java.util.Objects;
  * @param checkQuorumNanos a leader that has not heard from a majority (itself included) for this long gives up
  *     its term, so that replicas that can reach each other elect one of them; so does an elected replica that
  *     has made no recovery progress (a promise, a fetched batch) for this long; 0 turns both off (default 10 s)
- * @param unsafeCommitOnLocalAppend <b>unsafe, for testing the verification harness only</b>: the leader commits
- *     (and so acknowledges) an entry as soon as its own log holds it durably, without a majority. Acknowledged
- *     writes are then lost when the leader fails; the harness's own tests turn this on to show that its checker
- *     catches it. Off by default and never to be turned on in production.
  */
 public record CoreConfig(
         String self,
@@ -34,8 +30,7 @@ public record CoreConfig(
         int maxPendingProposals,
         long retryNanos,
         long heartbeatNanos,
-        long checkQuorumNanos,
-        boolean unsafeCommitOnLocalAppend) {
+        long checkQuorumNanos) {
 
     public CoreConfig {
         Objects.requireNonNull(self, "self");
@@ -77,7 +72,6 @@ public record CoreConfig(
         private long retryNanos = Duration.ofMillis(200).toNanos();
         private long heartbeatNanos = Duration.ofMillis(100).toNanos();
         private long checkQuorumNanos = Duration.ofSeconds(10).toNanos();
-        private boolean unsafeCommitOnLocalAppend;
 
         private Builder(String self, List<String> members) {
             this.self = self;
@@ -120,12 +114,6 @@ public record CoreConfig(
             return this;
         }
 
-        /** See {@link CoreConfig#unsafeCommitOnLocalAppend()}: breaks the replication guarantees. */
-        public Builder unsafeCommitOnLocalAppend(boolean unsafe) {
-            this.unsafeCommitOnLocalAppend = unsafe;
-            return this;
-        }
-
         public CoreConfig build() {
             return new CoreConfig(
                     self,
@@ -136,8 +124,7 @@ public record CoreConfig(
                     maxPendingProposals,
                     retryNanos,
                     heartbeatNanos,
-                    checkQuorumNanos,
-                    unsafeCommitOnLocalAppend);
+                    checkQuorumNanos);
         }
     }
 }

@@ -821,11 +821,8 @@ public final class ReplicaCore {
             matches[k++] = p.promised ? p.match : 0L;
         }
         Arrays.sort(matches);
-        // The majority-th highest match: a majority has at least this much durably. (Unsafe mode, for the
-        // verification harness's tests only: the leader's own durable log alone.)
-        long candidate = cfg.unsafeCommitOnLocalAppend()
-                ? Math.min(durableEnd, log.logEndOffset())
-                : matches[n - cfg.majority()];
+        // The majority-th highest match: a majority has at least this much durably.
+        long candidate = matches[n - cfg.majority()];
         // Only an entry of the current epoch commits (with everything before it): Raft section 5.4.2.
         if (candidate > commit && log.epochAt(candidate - 1) == leaderEpoch) {
             setCommit(candidate);

@@ -41,8 +41,7 @@ class LeaderBatchingTest {
                                         cfg.maxPendingProposals(),
                                         cfg.retryNanos(),
                                         cfg.heartbeatNanos(),
-                                        cfg.checkQuorumNanos(),
-                                        cfg.unsafeCommitOnLocalAppend()),
+                                        cfg.checkQuorumNanos()),
                                 log,
                                 new InMemoryPromiseStore(),
                                 0));

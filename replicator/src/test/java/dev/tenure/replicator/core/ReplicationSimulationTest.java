@@ -109,19 +109,18 @@ class ReplicationSimulationTest {
         return -1;
     }
 
-    /** The unsafe mode the verification harness's tests use (commit on the leader's own append) breaks safety. */
+    /** Forged follower acknowledgements (a leader committing without a majority) break safety and are caught. */
     @Test
-    void unsafeCommitOnLocalAppendIsCaughtWithinAHundredSchedules() {
+    void forgedAcknowledgementsAreCaughtWithinAHundredSchedules() {
         int caught = -1;
         for (int i = 0; i < 100 && caught < 0; i++) {
-            Simulation sim = new Simulation(
-                    BASE_SEED + i, 3, Simulation.Faults.DEFAULT, Simulation.Defect.COMMIT_ON_LOCAL_APPEND);
+            Simulation sim = new Simulation(BASE_SEED + i, 3, Simulation.Faults.DEFAULT, Simulation.Defect.FORGED_ACKS);
             try {
                 sim.run(1500);
                 sim.converge(20_000);
             } catch (AssertionError expected) {
                 caught = i;
-                System.out.println("unsafe mode caught by schedule " + i + ": "
+                System.out.println("forged acknowledgements caught by schedule " + i + ": "
                         + expected.getMessage().lines().findFirst().orElse(""));
             }
         }

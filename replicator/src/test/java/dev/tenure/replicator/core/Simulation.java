@@ -42,8 +42,12 @@ final class Simulation {
     /** A defect the simulation can reintroduce, to show that its invariants catch it. */
     enum Defect {
         NONE,
-        /** Every leader commits on its own durable append, without a majority. */
-        COMMIT_ON_LOCAL_APPEND,
+        /**
+         * Followers' acknowledgements are forged: every append a leader sends is acknowledged back to it at once,
+         * as if the follower held it durably, so a leader commits without a majority (the verification harness's
+         * early-acknowledging transport does the same to real processes).
+         */
+        FORGED_ACKS,
         /**
          * A restarted replica's log counts what it reads back as durable without forcing it, as {@code
          * SegmentedLog.open} did before issue 12.
@@ -183,7 +187,6 @@ final class Simulation {
                         random.nextBoolean()
                                 ? java.time.Duration.ZERO
                                 : java.time.Duration.ofMillis(200 + random.nextInt(800)))
-                .unsafeCommitOnLocalAppend(defect == Defect.COMMIT_ON_LOCAL_APPEND)
                 .build();
     }
 
@@ -435,10 +438,21 @@ final class Simulation {
     }
 
     private void drain(Replica r) {
+        List<Message> forged = new ArrayList<>();
         for (Action a : r.core.takeActions()) {
             if (a instanceof Action.Send s) {
                 if (!r.partitioned) {
                     network.add(s.message());
+                }
+                if (defect == Defect.FORGED_ACKS
+                        && s.message() instanceof Message.Append ap
+                        && !ap.entries().isEmpty()) {
+                    forged.add(new Message.AppendAck(
+                            ap.to(),
+                            ap.from(),
+                            ap.epoch(),
+                            ap.prevOffset() + 1 + ap.entries().size(),
+                            ap.probe()));
                 }
             } else if (a instanceof Action.SyncLog) {
                 r.syncRequested = true;
@@ -480,6 +494,13 @@ final class Simulation {
             } else if (a instanceof Action.RoleChanged rc) {
                 record(r.id + " is " + rc.role() + " of epoch " + rc.epoch());
             }
+        }
+        for (Message m : forged) {
+            if (!r.alive) {
+                return;
+            }
+            record("forged " + m);
+            event(r, () -> r.core.receive(m, now));
         }
     }
 

@@ -1,0 +1,44 @@
+package dev.tenure.demo.node;
+
+import dev.tenure.replicator.core.Message;
+import dev.tenure.replicator.transport.Transport;
+import java.util.function.Consumer;
+
+/**
+ * <b>Breaks replication on purpose</b>: a transport that answers every append this replica sends with a forged
+ * acknowledgement from its follower, as if the follower held the entries durably, so a leader commits (and
+ * acknowledges writes) without a majority. It exists only so that the verification harness's own tests can show
+ * that its checker catches lost acknowledged writes; the replication core itself has no unsafe mode.
+ */
+final class EarlyAcks implements Transport {
+    private final Transport inner;
+    private volatile Consumer<Message> inbound = m -> {};
+
+    EarlyAcks(Transport inner) {
+        this.inner = inner;
+    }
+
+    @Override
+    public void start(Consumer<Message> inbound) throws Exception {
+        this.inbound = inbound;
+        inner.start(inbound);
+    }
+
+    @Override
+    public void send(Message message) {
+        inner.send(message);
+        if (message instanceof Message.Append a && !a.entries().isEmpty()) {
+            inbound.accept(new Message.AppendAck(
+                    a.to(),
+                    a.from(),
+                    a.epoch(),
+                    a.prevOffset() + 1 + a.entries().size(),
+                    a.probe()));
+        }
+    }
+
+    @Override
+    public void close() {
+        inner.close();
+    }
+}
