@@ -10,6 +10,8 @@ import dev.tenure.replicator.core.Message.Fetch;
 import dev.tenure.replicator.core.Message.FetchResponse;
 import dev.tenure.replicator.storage.LogConfig;
 import dev.tenure.replicator.storage.SegmentedLog;
+import dev.tenure.replicator.testing.InMemoryPromiseStore;
+import dev.tenure.replicator.testing.InMemoryReplicaLog;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;

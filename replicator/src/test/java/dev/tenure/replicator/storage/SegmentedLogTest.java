@@ -15,7 +15,7 @@ import dev.tenure.replicator.core.Entry;
 import dev.tenure.replicator.core.EpochHistory;
 import dev.tenure.replicator.storage.LogConfig.SyncPolicy;
 import dev.tenure.replicator.storage.RecordingFileSync.Forced;
-import dev.tenure.replicator.transport.NettyTransport;
+import dev.tenure.replicator.transport.netty.NettyTransport;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
