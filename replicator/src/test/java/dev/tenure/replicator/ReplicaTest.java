@@ -10,6 +10,7 @@ import dev.tenure.replicator.ReplicationException.NotLeaderException;
 import dev.tenure.replicator.ReplicationException.OutcomeUnknownException;
 import dev.tenure.replicator.core.CoreConfig;
 import dev.tenure.replicator.core.Role;
+import dev.tenure.replicator.core.Synced;
 import dev.tenure.replicator.testing.InMemoryNetwork;
 import dev.tenure.replicator.testing.InMemoryPromiseStore;
 import dev.tenure.replicator.testing.InMemoryReplicaLog;
@@ -78,7 +79,7 @@ class ReplicaTest {
                             log,
                             () -> {
                                 long end = log.sync();
-                                return new Replica.Synced(end, end == 0 ? 0 : log.epochAt(end - 1));
+                                return new Synced(end, end == 0 ? 0 : log.epochAt(end - 1));
                             },
                             true)
                     .promises(new InMemoryPromiseStore())

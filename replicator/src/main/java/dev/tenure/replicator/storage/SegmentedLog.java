@@ -4,6 +4,7 @@ import com.google.common.base.Preconditions;
 import dev.tenure.replicator.core.Entry;
 import dev.tenure.replicator.core.EpochHistory;
 import dev.tenure.replicator.core.ReplicaLog;
+import dev.tenure.replicator.core.Synced;
 import java.io.Closeable;
 import java.io.EOFException;
 import java.io.IOException;
@@ -103,9 +104,6 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
     static final int INDEX_INTERVAL = 32;
     /** Appends write through a buffer flushed at about this size. */
     private static final int WRITE_CHUNK = 1 << 20;
-
-    /** The result of a sync: entries below {@code endOffset} are durable; the last has {@code epoch}. */
-    public record Synced(long endOffset, long epoch) {}
 
     private final Path dir;
     private final LogConfig config;

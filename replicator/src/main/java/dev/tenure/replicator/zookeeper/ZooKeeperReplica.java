@@ -217,13 +217,7 @@ public final class ZooKeeperReplica implements Closeable {
         CoreConfig config = b.tuning.apply(CoreConfig.builder(b.id, b.members)).build();
         replica = Replica.builder()
                 .config(config)
-                .log(
-                        segmentedLog,
-                        () -> {
-                            SegmentedLog.Synced synced = segmentedLog.syncWithEpoch();
-                            return new Replica.Synced(synced.endOffset(), synced.epoch());
-                        },
-                        false)
+                .log(segmentedLog, segmentedLog::syncWithEpoch, false)
                 .promises(promises)
                 .transport(b.transportWrapper.apply(transport))
                 .leadership(leadership)

@@ -82,7 +82,7 @@ class ReplicaCoreDurabilityTest {
                     "acknowledged data that no sync has reported durable: " + beforeSync);
             assertTrue(of(beforeSync, Action.Apply.class).isEmpty(), "applied data not known durable");
 
-            SegmentedLog.Synced synced = log.syncWithEpoch();
+            Synced synced = log.syncWithEpoch();
             follower.logSynced(synced.endOffset(), synced.epoch(), 0);
             List<Action> afterSync = follower.takeActions();
             assertEquals(3, maxAckedMatch(afterSync), "acknowledged once synced: " + afterSync);
