@@ -1,6 +1,6 @@
 package dev.tenure.bench;
 
-import dev.tenure.replicator.transport.NettyChannels;
+import dev.tenure.replicator.transport.netty.NettyChannels;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;

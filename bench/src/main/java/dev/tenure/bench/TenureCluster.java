@@ -2,9 +2,9 @@ package dev.tenure.bench;
 
 import dev.tenure.replicator.Replica;
 import dev.tenure.replicator.StateMachine;
-import dev.tenure.replicator.ZooKeeperReplica;
 import dev.tenure.replicator.core.Role;
 import dev.tenure.replicator.storage.LogConfig;
+import dev.tenure.replicator.zookeeper.ZooKeeperReplica;
 import dev.tenure.testkit.ZooKeeperEnsemble;
 import java.io.Closeable;
 import java.nio.file.Path;

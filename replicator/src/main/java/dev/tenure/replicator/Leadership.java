@@ -4,7 +4,7 @@ import java.io.Closeable;
 
 /**
  * Where a replica's leadership comes from: normally a fenced election on ZooKeeper ({@link
- * ElectionLeadership}); tests can drive it by hand.
+ * dev.tenure.replicator.zookeeper.ElectionLeadership}); tests can drive it by hand.
  */
 public interface Leadership extends Closeable {
     /** Told of terms; calls must be serial and in order (elected before revoked of the same epoch). */

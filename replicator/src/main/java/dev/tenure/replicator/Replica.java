@@ -14,6 +14,7 @@ import dev.tenure.replicator.core.PromiseStore;
 import dev.tenure.replicator.core.ReplicaCore;
 import dev.tenure.replicator.core.ReplicaLog;
 import dev.tenure.replicator.core.Role;
+import dev.tenure.replicator.core.Synced;
 import dev.tenure.replicator.transport.Transport;
 import java.io.Closeable;
 import java.time.Duration;
@@ -84,14 +85,6 @@ public final class Replica implements Closeable {
     public interface LogSyncer {
         Synced sync() throws Exception;
     }
-
-    /**
-     * What a sync made durable.
-     *
-     * @param endOffset the durable end offset
-     * @param epoch the epoch of the entry at {@code endOffset - 1} when the sync finished (0 for an empty log)
-     */
-    public record Synced(long endOffset, long epoch) {}
 
     /**
      * A replica's state, as seen from its event thread at one moment.

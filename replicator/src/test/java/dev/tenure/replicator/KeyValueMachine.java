@@ -5,7 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** A test state machine: records every applied payload in order. */
-final class KeyValueMachine implements StateMachine {
+public final class KeyValueMachine implements StateMachine {
     private final List<String> applied = new ArrayList<>();
 
     @Override
@@ -15,7 +15,7 @@ final class KeyValueMachine implements StateMachine {
         return "applied " + p + " at " + offset;
     }
 
-    synchronized List<String> applied() {
+    public synchronized List<String> applied() {
         return List.copyOf(applied);
     }
 }

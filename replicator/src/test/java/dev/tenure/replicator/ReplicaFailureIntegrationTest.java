@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tenure.replicator.ReplicationException.ReplicaFailedException;
 import dev.tenure.replicator.core.Role;
+import dev.tenure.replicator.zookeeper.ZooKeeperReplica;
 import dev.tenure.testkit.ZooKeeperEnsembleExtension;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

@@ -7,15 +7,16 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import dev.tenure.replicator.core.CoreConfig;
 import dev.tenure.replicator.core.Entry;
 import dev.tenure.replicator.core.EpochHistory;
-import dev.tenure.replicator.core.InMemoryPromiseStore;
 import dev.tenure.replicator.core.Message;
 import dev.tenure.replicator.core.Message.Append;
 import dev.tenure.replicator.core.Message.AppendAck;
 import dev.tenure.replicator.core.Message.EpochAck;
 import dev.tenure.replicator.core.Message.NewEpoch;
+import dev.tenure.replicator.core.Synced;
 import dev.tenure.replicator.storage.LogConfig;
 import dev.tenure.replicator.storage.SegmentedLog;
-import dev.tenure.replicator.transport.InMemoryNetwork;
+import dev.tenure.replicator.testing.InMemoryNetwork;
+import dev.tenure.replicator.testing.InMemoryPromiseStore;
 import dev.tenure.replicator.transport.Transport;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -46,7 +47,7 @@ class ReplicaSyncRaceTest {
     private final InMemoryNetwork network = new InMemoryNetwork();
     private final BlockingQueue<Message> toA = new LinkedBlockingQueue<>();
     private final BlockingQueue<Message> toB = new LinkedBlockingQueue<>();
-    private final BlockingQueue<SegmentedLog.Synced> syncsDone = new LinkedBlockingQueue<>();
+    private final BlockingQueue<Synced> syncsDone = new LinkedBlockingQueue<>();
     private final Semaphore syncResults = new Semaphore(0);
     private SegmentedLog log;
     private Replica follower;
@@ -82,10 +83,10 @@ class ReplicaSyncRaceTest {
         log = SegmentedLog.open(dir.resolve("log"), LogConfig.defaults());
         // The sync finishes at once; handing its result back waits for a permit, as a slow thread would.
         Replica.LogSyncer syncer = () -> {
-            SegmentedLog.Synced s = log.syncWithEpoch();
+            Synced s = log.syncWithEpoch();
             syncsDone.add(s);
             syncResults.acquire();
-            return new Replica.Synced(s.endOffset(), s.epoch());
+            return s;
         };
         Transport a = network.transport("a");
         a.start(toA::add);
@@ -108,8 +109,8 @@ class ReplicaSyncRaceTest {
         leadership.elect(5);
         await(toA, NewEpoch.class);
         a.send(new EpochAck("a", "f", 5, EpochHistory.empty(), 0));
-        SegmentedLog.Synced first = syncsDone.poll(10, TimeUnit.SECONDS);
-        assertEquals(new SegmentedLog.Synced(1, 5), first);
+        Synced first = syncsDone.poll(10, TimeUnit.SECONDS);
+        assertEquals(new Synced(1, 5), first);
 
         // Epoch 6 (leader b) deposes f and replaces its log with b's entries before that result is handled.
         b.send(new NewEpoch("b", "f", 6));
@@ -126,8 +127,8 @@ class ReplicaSyncRaceTest {
         barrier();
 
         syncResults.release(); // the stale result (1, epoch 5) reaches the core
-        SegmentedLog.Synced second = syncsDone.poll(10, TimeUnit.SECONDS); // the next sync started after it
-        assertEquals(new SegmentedLog.Synced(3, 6), second, "b's entries replaced f's before it");
+        Synced second = syncsDone.poll(10, TimeUnit.SECONDS); // the next sync started after it
+        assertEquals(new Synced(3, 6), second, "b's entries replaced f's before it");
         barrier(); // every action of the stale result has been carried out
         for (Message m : toB) {
             if (m instanceof AppendAck ack) {

@@ -9,12 +9,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tenure.replicator.ReplicationException.NotLeaderException;
 import dev.tenure.replicator.ReplicationException.OutcomeUnknownException;
 import dev.tenure.replicator.core.CoreConfig;
-import dev.tenure.replicator.core.InMemoryPromiseStore;
-import dev.tenure.replicator.core.InMemoryReplicaLog;
 import dev.tenure.replicator.core.Role;
-import dev.tenure.replicator.transport.InMemoryNetwork;
-import dev.tenure.replicator.transport.NettyTransport;
+import dev.tenure.replicator.core.Synced;
+import dev.tenure.replicator.testing.InMemoryNetwork;
+import dev.tenure.replicator.testing.InMemoryPromiseStore;
+import dev.tenure.replicator.testing.InMemoryReplicaLog;
 import dev.tenure.replicator.transport.Transport;
+import dev.tenure.replicator.transport.netty.NettyTransport;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -78,7 +79,7 @@ class ReplicaTest {
                             log,
                             () -> {
                                 long end = log.sync();
-                                return new Replica.Synced(end, end == 0 ? 0 : log.epochAt(end - 1));
+                                return new Synced(end, end == 0 ? 0 : log.epochAt(end - 1));
                             },
                             true)
                     .promises(new InMemoryPromiseStore())

@@ -2,8 +2,8 @@ package dev.tenure.bench.jmh;
 
 import dev.tenure.replicator.core.Entry;
 import dev.tenure.replicator.core.Message;
-import dev.tenure.replicator.transport.MalformedFrameException;
-import dev.tenure.replicator.transport.MessageCodec;
+import dev.tenure.replicator.transport.netty.MalformedFrameException;
+import dev.tenure.replicator.transport.netty.MessageCodec;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import java.util.ArrayList;

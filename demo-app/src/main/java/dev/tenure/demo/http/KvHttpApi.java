@@ -2,7 +2,7 @@ package dev.tenure.demo.http;
 
 import com.google.common.base.Preconditions;
 import dev.tenure.demo.node.KvNode;
-import dev.tenure.replicator.transport.NettyChannels;
+import dev.tenure.replicator.transport.netty.NettyChannels;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;

@@ -2,7 +2,7 @@ package dev.tenure.demo.node;
 
 import dev.tenure.demo.http.KvHttpApi;
 import dev.tenure.replicator.StateMachine;
-import dev.tenure.replicator.transport.PausableTransport;
+import dev.tenure.replicator.testing.PausableTransport;
 import dev.tenure.testkit.ZooKeeperEnsemble;
 import dev.tenure.testkit.ZooKeeperProxy;
 import java.io.Closeable;

@@ -1,7 +1,7 @@
 package dev.tenure.demo.verify;
 
-import dev.tenure.replicator.transport.MalformedFrameException;
-import dev.tenure.replicator.transport.MessageCodec;
+import dev.tenure.replicator.transport.netty.MalformedFrameException;
+import dev.tenure.replicator.transport.netty.MessageCodec;
 import java.io.Closeable;
 import java.io.DataInputStream;
 import java.io.IOException;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.tenure.replicator.transport.MessageCodec;
+import dev.tenure.replicator.transport.netty.MessageCodec;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;

@@ -4,6 +4,7 @@ import com.google.common.base.Preconditions;
 import dev.tenure.replicator.core.Entry;
 import dev.tenure.replicator.core.EpochHistory;
 import dev.tenure.replicator.core.ReplicaLog;
+import dev.tenure.replicator.core.Synced;
 import java.io.Closeable;
 import java.io.EOFException;
 import java.io.IOException;
@@ -25,7 +26,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,7 +40,7 @@ import org.slf4j.LoggerFactory;
  *       appended to.
  *   <li>A record is a 26-byte header, big-endian, then the payload: {@code [format byte = 1][type
  *       byte][epoch long][offset long][payload length int][CRC32C int]}. The CRC32C covers type, epoch,
- *       offset, length and payload. A record, header included, is at most {@link LogConfig#maxRecordBytes()}
+ *       offset, length and payload ({@link RecordFormat} has it byte by byte). A record, header included, is at most {@link LogConfig#maxRecordBytes()}
  *       (16 MiB by default): {@link #append} refuses a larger entry before writing anything.
  *   <li>{@code epoch-history}: the leader epoch checkpoint (the {@link EpochHistory} in text, with a
  *       CRC32C), replaced atomically before the first record of a new epoch is appended and after a
@@ -88,14 +88,9 @@ import org.slf4j.LoggerFactory;
 public final class SegmentedLog implements ReplicaLog, Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(SegmentedLog.class);
 
-    /** The record format this class writes. */
-    static final byte FORMAT = 1;
-    /** Bytes of a record header. */
-    public static final int HEADER_BYTES = 26;
-    /** The header bytes the CRC covers: type, epoch, offset, length (after the format byte). */
-    private static final int CRC_COVERED_HEADER_BYTES = 21;
+    /** Bytes of a record header ({@link RecordFormat}). */
+    public static final int HEADER_BYTES = RecordFormat.HEADER_BYTES;
 
-    private static final int CRC_POSITION = 22;
     static final String SEGMENT_SUFFIX = ".log";
     private static final Pattern SEGMENT_NAME = Pattern.compile("\\d{20}\\.log");
     private static final String LOCK_FILE = "lock";
@@ -103,9 +98,6 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
     static final int INDEX_INTERVAL = 32;
     /** Appends write through a buffer flushed at about this size. */
     private static final int WRITE_CHUNK = 1 << 20;
-
-    /** The result of a sync: entries below {@code endOffset} are durable; the last has {@code epoch}. */
-    public record Synced(long endOffset, long epoch) {}
 
     private final Path dir;
     private final LogConfig config;
@@ -322,26 +314,10 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
                 writeBuffer = bigger.capacity() <= 4 * WRITE_CHUNK ? bigger : writeBuffer;
             }
             seg.recordAt(e.offset(), seg.size + buf.position());
-            encode(buf, e);
+            RecordFormat.encode(buf, e);
             last = e.offset();
         }
         flush(seg, buf, last, written);
-    }
-
-    private static void encode(ByteBuffer buf, Entry e) {
-        int start = buf.position();
-        byte[] payload = e.payload();
-        buf.put(FORMAT)
-                .put(e.type())
-                .putLong(e.epoch())
-                .putLong(e.offset())
-                .putInt(payload.length)
-                .putInt(0)
-                .put(payload);
-        CRC32C crc = new CRC32C();
-        crc.update(buf.array(), buf.arrayOffset() + start + 1, CRC_COVERED_HEADER_BYTES);
-        crc.update(payload);
-        buf.putInt(start + CRC_POSITION, (int) crc.getValue());
     }
 
     /** Writes the buffered records (the last at {@code lastOffset}) to the end of {@code seg}. */
@@ -506,29 +482,20 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
         if (h == null) {
             throw new CorruptLogException(seg.path, position, offset, "record header beyond the end of the segment");
         }
-        int p = h.position();
-        byte format = h.get(p);
-        byte type = h.get(p + 1);
-        long epoch = h.getLong(p + 2);
-        long recordOffset = h.getLong(p + 10);
-        int length = h.getInt(p + 18);
-        int storedCrc = h.getInt(p + CRC_POSITION);
-        CRC32C crc = new CRC32C();
-        crc.update(h.position(p + 1).limit(p + 1 + CRC_COVERED_HEADER_BYTES));
-        ByteBuffer payload = length < 0 ? null : reader.bytes(position + HEADER_BYTES, length);
-        if (format != FORMAT || payload == null) {
+        RecordFormat.Header header = RecordFormat.readHeader(h, h.position());
+        ByteBuffer payload = header.length() < 0 ? null : reader.bytes(position + HEADER_BYTES, header.length());
+        if (!header.knownFormat() || payload == null) {
             throw new CorruptLogException(seg.path, position, offset, "bad record header");
         }
-        byte[] data = new byte[length];
-        payload.get(data);
-        crc.update(data);
-        if ((int) crc.getValue() != storedCrc) {
+        if (!header.matches(payload)) {
             throw new CorruptLogException(seg.path, position, offset, "checksum mismatch");
         }
-        if (recordOffset != offset) {
-            throw new CorruptLogException(seg.path, position, offset, "found offset " + recordOffset);
+        if (header.offset() != offset) {
+            throw new CorruptLogException(seg.path, position, offset, "found offset " + header.offset());
         }
-        return new Entry(epoch, recordOffset, type, data);
+        byte[] data = new byte[header.length()];
+        payload.get(data);
+        return new Entry(header.epoch(), header.offset(), header.type(), data);
     }
 
     /** The file position of the record at {@code offset} in {@code seg}. */
@@ -544,7 +511,7 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
             if (h == null) {
                 throw new CorruptLogException(seg.path, position, o, "record header beyond the end of the segment");
             }
-            position += HEADER_BYTES + h.getInt(h.position() + 18);
+            position += RecordFormat.readHeader(h, h.position()).recordBytes();
         }
         return position;
     }
@@ -778,19 +745,14 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
                 problem = "incomplete record header (" + (fileSize - position) + " bytes before the end of the file)";
                 recordEnd = fileSize;
             } else {
-                int p = h.position();
-                byte format = h.get(p);
-                byte type = h.get(p + 1);
-                long epoch = h.getLong(p + 2);
-                long recordOffset = h.getLong(p + 10);
-                int length = h.getInt(p + 18);
-                int storedCrc = h.getInt(p + CRC_POSITION);
-                CRC32C crc = new CRC32C();
-                crc.update(h.position(p + 1).limit(p + 1 + CRC_COVERED_HEADER_BYTES));
-                if (format != FORMAT) {
-                    problem = "unknown record format " + format;
+                RecordFormat.Header header = RecordFormat.readHeader(h, h.position());
+                long epoch = header.epoch();
+                long recordOffset = header.offset();
+                int length = header.length();
+                if (!header.knownFormat()) {
+                    problem = "unknown record format " + header.format();
                     recordEnd = -1;
-                } else if (length < 0 || length > maxPayload) {
+                } else if (!header.lengthWithin(maxPayload)) {
                     // append never writes such a record, and a crash does not make one: a header torn by a crash
                     // is a prefix of the one written followed by zeros, which never announces more. A flipped bit
                     // does; read as a torn tail it would drop every record after it.
@@ -807,14 +769,14 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
                             + (fileSize - position - HEADER_BYTES) + " in the file)";
                     recordEnd = fileSize;
                 } else {
-                    crc.update(reader.bytes(position + HEADER_BYTES, length));
-                    recordEnd = position + HEADER_BYTES + length;
-                    if ((int) crc.getValue() != storedCrc) {
+                    recordEnd = position + header.recordBytes();
+                    if (!header.matches(reader.bytes(position + HEADER_BYTES, length))) {
                         problem = "checksum mismatch";
                     } else {
                         // An intact record: anything wrong with it now is not a torn write.
-                        if (type != Entry.DATA && type != Entry.EPOCH_START) {
-                            throw new CorruptLogException(seg.path, position, offset, "unknown entry type " + type);
+                        if (!header.knownType()) {
+                            throw new CorruptLogException(
+                                    seg.path, position, offset, "unknown entry type " + header.type());
                         }
                         if (recordOffset != offset) {
                             throw new CorruptLogException(
@@ -897,28 +859,21 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
             int candidates = n - HEADER_BYTES + 1;
             for (int i = 0; i < candidates; i++) {
                 int p = base + i;
-                if (chunk.get(p) != FORMAT) {
+                if (chunk.get(p) != RecordFormat.FORMAT) {
                     continue;
                 }
                 long q = from + i;
-                byte type = chunk.get(p + 1);
-                long epoch = chunk.getLong(p + 2);
-                long recordOffset = chunk.getLong(p + 10);
-                int length = chunk.getInt(p + 18);
-                if ((type != Entry.DATA && type != Entry.EPOCH_START)
-                        || epoch <= 0
-                        || epoch < prevEpoch
-                        || recordOffset <= offset
-                        || recordOffset - offset > (q - damaged) / HEADER_BYTES
-                        || length < 0
-                        || length > maxPayload
-                        || q + HEADER_BYTES + length > fileSize) {
+                RecordFormat.Header header = RecordFormat.readHeader(chunk, p);
+                if (!header.knownType()
+                        || header.epoch() <= 0
+                        || header.epoch() < prevEpoch
+                        || header.offset() <= offset
+                        || header.offset() - offset > (q - damaged) / HEADER_BYTES
+                        || !header.lengthWithin(maxPayload)
+                        || q + header.recordBytes() > fileSize) {
                     continue;
                 }
-                CRC32C crc = new CRC32C();
-                crc.update(chunk.duplicate().position(p + 1).limit(p + 1 + CRC_COVERED_HEADER_BYTES));
-                crc.update(payloads.bytes(q + HEADER_BYTES, length));
-                if ((int) crc.getValue() == chunk.getInt(p + CRC_POSITION)) {
+                if (header.matches(payloads.bytes(q + HEADER_BYTES, header.length()))) {
                     return q;
                 }
             }

@@ -3,6 +3,8 @@ package dev.tenure.replicator.core;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tenure.replicator.testing.InMemoryPromiseStore;
+import dev.tenure.replicator.testing.InMemoryReplicaLog;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

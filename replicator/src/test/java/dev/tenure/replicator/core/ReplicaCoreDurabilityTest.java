@@ -10,6 +10,8 @@ import dev.tenure.replicator.core.Message.Fetch;
 import dev.tenure.replicator.core.Message.FetchResponse;
 import dev.tenure.replicator.storage.LogConfig;
 import dev.tenure.replicator.storage.SegmentedLog;
+import dev.tenure.replicator.testing.InMemoryPromiseStore;
+import dev.tenure.replicator.testing.InMemoryReplicaLog;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -80,7 +82,7 @@ class ReplicaCoreDurabilityTest {
                     "acknowledged data that no sync has reported durable: " + beforeSync);
             assertTrue(of(beforeSync, Action.Apply.class).isEmpty(), "applied data not known durable");
 
-            SegmentedLog.Synced synced = log.syncWithEpoch();
+            Synced synced = log.syncWithEpoch();
             follower.logSynced(synced.endOffset(), synced.epoch(), 0);
             List<Action> afterSync = follower.takeActions();
             assertEquals(3, maxAckedMatch(afterSync), "acknowledged once synced: " + afterSync);

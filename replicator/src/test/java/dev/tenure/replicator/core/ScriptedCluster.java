@@ -1,5 +1,7 @@
 package dev.tenure.replicator.core;
 
+import dev.tenure.replicator.testing.InMemoryPromiseStore;
+import dev.tenure.replicator.testing.InMemoryReplicaLog;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -1,5 +1,6 @@
 package dev.tenure.replicator.core;
 
+import dev.tenure.replicator.testing.InMemoryReplicaLog;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;

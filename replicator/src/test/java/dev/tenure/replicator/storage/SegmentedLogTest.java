@@ -13,9 +13,10 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.tenure.replicator.core.Entry;
 import dev.tenure.replicator.core.EpochHistory;
+import dev.tenure.replicator.core.Synced;
 import dev.tenure.replicator.storage.LogConfig.SyncPolicy;
 import dev.tenure.replicator.storage.RecordingFileSync.Forced;
-import dev.tenure.replicator.transport.NettyTransport;
+import dev.tenure.replicator.transport.netty.NettyTransport;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -359,7 +360,7 @@ class SegmentedLogTest {
         assertEquals(directory(dir), atOpen.get(atOpen.size() - 1), "then the directory: " + atOpen);
 
         // So a sync right after open may report the whole recovered log as durable: open forced it.
-        assertEquals(new SegmentedLog.Synced(25, 1), again.syncWithEpoch());
+        assertEquals(new Synced(25, 1), again.syncWithEpoch());
         assertEquals(atOpen, sync.forced(), "nothing left for the sync to force");
     }
 
@@ -895,7 +896,7 @@ class SegmentedLogTest {
         try (SegmentedLog log = SegmentedLog.open(
                 dir, LogConfig.builder().syncPolicy(SyncPolicy.UNSAFE_NO_FSYNC).build())) {
             log.append(data(1, 0, 4));
-            assertEquals(new SegmentedLog.Synced(4, 1), log.syncWithEpoch());
+            assertEquals(new Synced(4, 1), log.syncWithEpoch());
         }
         assertEquals(LogConfig.DEFAULT_MAX_SEGMENT_BYTES, LogConfig.defaults().maxSegmentBytes());
         assertEquals(SyncPolicy.FSYNC, LogConfig.defaults().syncPolicy());

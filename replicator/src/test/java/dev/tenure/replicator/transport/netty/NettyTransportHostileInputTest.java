@@ -1,17 +1,17 @@
-package dev.tenure.replicator.transport;
+package dev.tenure.replicator.transport.netty;
 
-import static dev.tenure.replicator.transport.TestNodes.assertClosedByPeer;
-import static dev.tenure.replicator.transport.TestNodes.connect;
-import static dev.tenure.replicator.transport.TestNodes.eventually;
-import static dev.tenure.replicator.transport.TestNodes.readFrame;
-import static dev.tenure.replicator.transport.TestNodes.writeQuietly;
+import static dev.tenure.replicator.transport.netty.TestNodes.assertClosedByPeer;
+import static dev.tenure.replicator.transport.netty.TestNodes.connect;
+import static dev.tenure.replicator.transport.netty.TestNodes.eventually;
+import static dev.tenure.replicator.transport.netty.TestNodes.readFrame;
+import static dev.tenure.replicator.transport.netty.TestNodes.writeQuietly;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tenure.replicator.core.Message;
 import dev.tenure.replicator.core.Message.NewEpoch;
-import dev.tenure.replicator.transport.TestNodes.Node;
+import dev.tenure.replicator.transport.netty.TestNodes.Node;
 import java.io.IOException;
 import java.net.Socket;
 import java.nio.ByteBuffer;

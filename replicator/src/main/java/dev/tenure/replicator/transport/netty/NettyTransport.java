@@ -1,6 +1,8 @@
-package dev.tenure.replicator.transport;
+package dev.tenure.replicator.transport.netty;
 
 import dev.tenure.replicator.core.Message;
+import dev.tenure.replicator.transport.PeerDirectory;
+import dev.tenure.replicator.transport.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;

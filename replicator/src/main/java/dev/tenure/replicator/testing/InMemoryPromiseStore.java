@@ -1,6 +1,9 @@
-package dev.tenure.replicator.core;
+package dev.tenure.replicator.testing;
 
-/** A {@link PromiseStore} in memory (durable across simulated crashes, which keep the object). */
+import dev.tenure.replicator.core.Promise;
+import dev.tenure.replicator.core.PromiseStore;
+
+/** A {@link PromiseStore} in memory (durable across simulated crashes, which keep the object). For tests. */
 public final class InMemoryPromiseStore implements PromiseStore {
     private Promise promise = Promise.NONE;
 

@@ -1,16 +1,18 @@
-package dev.tenure.replicator;
+package dev.tenure.replicator.zookeeper;
 
 import com.google.common.base.Preconditions;
 import dev.tenure.recipes.ElectionBackend;
 import dev.tenure.recipes.FencedLeaderElection;
 import dev.tenure.recipes.SuspensionPolicy;
+import dev.tenure.replicator.Replica;
+import dev.tenure.replicator.ReplicaListener;
+import dev.tenure.replicator.StateMachine;
 import dev.tenure.replicator.core.CoreConfig;
 import dev.tenure.replicator.storage.FilePromiseStore;
 import dev.tenure.replicator.storage.LogConfig;
 import dev.tenure.replicator.storage.SegmentedLog;
-import dev.tenure.replicator.transport.NettyTransport;
 import dev.tenure.replicator.transport.Transport;
-import dev.tenure.replicator.zookeeper.ZooKeeperRegistry;
+import dev.tenure.replicator.transport.netty.NettyTransport;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -215,13 +217,7 @@ public final class ZooKeeperReplica implements Closeable {
         CoreConfig config = b.tuning.apply(CoreConfig.builder(b.id, b.members)).build();
         replica = Replica.builder()
                 .config(config)
-                .log(
-                        segmentedLog,
-                        () -> {
-                            SegmentedLog.Synced synced = segmentedLog.syncWithEpoch();
-                            return new Replica.Synced(synced.endOffset(), synced.epoch());
-                        },
-                        false)
+                .log(segmentedLog, segmentedLog::syncWithEpoch, false)
                 .promises(promises)
                 .transport(b.transportWrapper.apply(transport))
                 .leadership(leadership)

@@ -1,6 +1,7 @@
-package dev.tenure.replicator.transport;
+package dev.tenure.replicator.testing;
 
 import dev.tenure.replicator.core.Message;
+import dev.tenure.replicator.transport.Transport;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;

@@ -1,4 +1,4 @@
-package dev.tenure.replicator;
+package dev.tenure.replicator.zookeeper;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -6,8 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tenure.recipes.LeaderDiscovery;
+import dev.tenure.replicator.Committed;
+import dev.tenure.replicator.KeyValueMachine;
+import dev.tenure.replicator.Replica;
+import dev.tenure.replicator.ReplicationException;
 import dev.tenure.replicator.core.Role;
-import dev.tenure.replicator.transport.PausableTransport;
+import dev.tenure.replicator.testing.PausableTransport;
 import dev.tenure.testkit.ZooKeeperEnsembleExtension;
 import dev.tenure.testkit.ZooKeeperProxy;
 import java.nio.charset.StandardCharsets;

@@ -1,4 +1,4 @@
-package dev.tenure.replicator.transport;
+package dev.tenure.replicator.transport.netty;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;

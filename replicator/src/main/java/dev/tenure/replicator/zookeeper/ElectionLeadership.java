@@ -1,9 +1,10 @@
-package dev.tenure.replicator;
+package dev.tenure.replicator.zookeeper;
 
 import dev.tenure.recipes.FencedLeaderElection;
 import dev.tenure.recipes.LeadershipListener;
 import dev.tenure.recipes.LeadershipToken;
 import dev.tenure.recipes.RevocationReason;
+import dev.tenure.replicator.Leadership;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;

@@ -1,9 +1,10 @@
-package dev.tenure.replicator.transport;
+package dev.tenure.replicator.transport.netty;
 
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.tenure.replicator.core.Message;
+import dev.tenure.replicator.transport.PeerDirectory;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,7 +1,7 @@
-package dev.tenure.replicator.transport;
+package dev.tenure.replicator.transport.netty;
 
-import static dev.tenure.replicator.transport.TestNodes.eventually;
-import static dev.tenure.replicator.transport.TestNodes.sendUntilReceived;
+import static dev.tenure.replicator.transport.netty.TestNodes.eventually;
+import static dev.tenure.replicator.transport.netty.TestNodes.sendUntilReceived;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -18,7 +18,7 @@ import dev.tenure.replicator.core.Message.AppendAck;
 import dev.tenure.replicator.core.Message.EpochAck;
 import dev.tenure.replicator.core.Message.FetchResponse;
 import dev.tenure.replicator.core.Message.NewEpoch;
-import dev.tenure.replicator.transport.TestNodes.Node;
+import dev.tenure.replicator.transport.netty.TestNodes.Node;
 import dev.tenure.testkit.LoopbackPorts;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

@@ -1,4 +1,4 @@
-package dev.tenure.replicator.transport;
+package dev.tenure.replicator.transport.netty;
 
 /**
  * A frame that does not decode: truncated, a length out of bounds, an unknown protocol version, frame type or

@@ -1,5 +1,8 @@
-package dev.tenure.replicator.core;
+package dev.tenure.replicator.testing;
 
+import dev.tenure.replicator.core.Entry;
+import dev.tenure.replicator.core.EpochHistory;
+import dev.tenure.replicator.core.ReplicaLog;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -95,8 +98,11 @@ public final class InMemoryReplicaLog implements ReplicaLog {
      * the last synced content survives a later {@link #powerLoss()}. This is how {@code SegmentedLog.open} behaved
      * before it forced the records it found (issue 12, defect 1); the simulation reintroduces it to show that it
      * catches the acknowledged writes this loses.
+     *
+     * <p>For mutation tests only: this deliberately reintroduces that defect. A log meant to behave like a correct
+     * {@code SegmentedLog} must use {@link #reopen()}.
      */
-    void reopenWithoutForcing() {
+    public void reopenWithoutForcing() {
         dirtyFrom = Long.MAX_VALUE;
     }
 

@@ -1,4 +1,4 @@
-package dev.tenure.replicator.transport;
+package dev.tenure.replicator.transport.netty;
 
 import dev.tenure.replicator.core.Message;
 
