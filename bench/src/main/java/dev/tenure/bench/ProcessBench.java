@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tenure.testkit.ZooKeeperProcessEnsemble;
+import dev.tenure.harness.ZooKeeperProcessEnsemble;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -438,7 +438,7 @@ final class ProcessBench {
         Benchmark.deleteRecursively(f.dataDir);
         ObjectNode fill = tenureLoad(tenure, leader, "write", 16, 64 * 1024, Duration.ZERO, cfg.catchup());
         long target = tenure.get(leader, "/status", Duration.ofSeconds(5))
-                .path("log_end")
+                .path("logEndOffset")
                 .asLong();
         long bytes = tenure.dataBytes(leader);
         long launched = System.nanoTime();
@@ -485,7 +485,7 @@ final class ProcessBench {
                 tenure.awaitReady(leader);
                 String newLeader = tenure.awaitLeader(LEADER_TIMEOUT);
                 long commit = tenure.get(newLeader, "/status", Duration.ofSeconds(5))
-                        .path("commit")
+                        .path("commitOffset")
                         .asLong();
                 tenure.awaitApplied(leader, commit, Duration.ofMinutes(1));
             }

@@ -1,6 +1,7 @@
 package dev.tenure.demo.verify;
 
 import dev.tenure.demo.zk.ZkEnsemble;
+import dev.tenure.harness.ChildJvm;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -61,13 +62,13 @@ final class Nemesis {
         ZkEnsemble zk = bed.zooKeeper();
         switch (fault.kind()) {
             case KILL_REPLICA -> {
-                ReplicaProcess p = bed.replica(target);
+                ChildJvm p = bed.replica(target);
                 p.kill();
                 return new Done(
                         "SIGKILL replica " + who + ", pid " + p.pid(), SHORT_HOLD, () -> bed.startReplica(target));
             }
             case PAUSE_LEADER -> {
-                ReplicaProcess p = bed.replica(target);
+                ChildJvm p = bed.replica(target);
                 p.pause();
                 return new Done("SIGSTOP replica " + who, pastSessionTimeout, p::resume);
             }

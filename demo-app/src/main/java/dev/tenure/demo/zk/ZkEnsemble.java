@@ -1,6 +1,6 @@
 package dev.tenure.demo.zk;
 
-import dev.tenure.testkit.ZooKeeperProcessEnsemble;
+import dev.tenure.harness.ZooKeeperProcessEnsemble;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Files;

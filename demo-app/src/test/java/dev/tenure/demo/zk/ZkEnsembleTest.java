@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tenure.testkit.ZooKeeperProcessEnsemble;
+import dev.tenure.harness.ZooKeeperProcessEnsemble;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashSet;

@@ -1,4 +1,4 @@
-package dev.tenure.testkit;
+package dev.tenure.harness;
 
 import com.google.common.base.Preconditions;
 import java.io.Closeable;
@@ -22,7 +22,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.apache.zookeeper.client.FourLetterWordMain;
@@ -33,7 +32,7 @@ import org.slf4j.LoggerFactory;
 /**
  * A real ZooKeeper ensemble on loopback: one {@code java} process per server, each running {@code
  * org.apache.zookeeper.server.quorum.QuorumPeerMain} from this JVM's class path. For benchmarks, demos and
- * end-to-end tests that need servers which can be SIGKILLed; for in-process tests use {@link ZooKeeperEnsemble}.
+ * end-to-end tests that need servers which can be SIGKILLed; for in-process tests use testkit's {@code ZooKeeperEnsemble}.
  *
  * <p>Servers are numbered {@code 1..n} (their {@code myid}). Everything binds 127.0.0.1 only. With a base
  * port {@code B}, server {@code s} listens for clients on {@code B+s-1}, for quorum traffic on {@code
@@ -52,7 +51,7 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * <p>Each server JVM gets the class path of this JVM in the {@code CLASSPATH} environment variable ({@link
- * ChildJvms#childClassPath()}), so that its command line stays short enough for {@link
+ * ChildJvm#childClassPath()}), so that its command line stays short enough for {@link
  * ProcessHandle.Info#commandLine()} to show {@code QuorumPeerMain}: {@link #isServerProcess(ProcessHandle)}
  * and {@link #stopServers(Collection)} rely on it.
  *
@@ -138,9 +137,9 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
     private final String serverLogLevel;
     private final Listener listener;
     /** Every process ever started, for close() and the shutdown hook (which does not take the lock). */
-    private final List<Process> launched = new CopyOnWriteArrayList<>();
+    private final List<ChildJvm> launched = new CopyOnWriteArrayList<>();
     // Guarded by this.
-    private final Process[] processes;
+    private final ChildJvm[] processes;
     private final int[] clientPorts;
     private final int[] quorumPorts;
     private final int[] electionPorts;
@@ -161,7 +160,7 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
         this.heap = builder.heap;
         this.serverLogLevel = builder.serverLogLevel;
         this.listener = builder.listener;
-        this.processes = new Process[size];
+        this.processes = new ChildJvm[size];
         this.clientPorts = new int[size];
         this.quorumPorts = new int[size];
         this.electionPorts = new int[size];
@@ -328,7 +327,7 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
             assignPorts();
             writeFiles();
             registerShutdownHook();
-            long deadline = ChildJvms.deadline(startTimeout);
+            long deadline = ChildJvm.deadline(startTimeout);
             for (int server = 1; server <= size; server++) {
                 launch(server);
             }
@@ -403,7 +402,7 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
      */
     public synchronized int quorumLeader() throws IOException, InterruptedException {
         checkStarted();
-        return awaitQuorum(Set.of(), ChildJvms.deadline(startTimeout), "quorum leader");
+        return awaitQuorum(Set.of(), ChildJvm.deadline(startTimeout), "quorum leader");
     }
 
     /**
@@ -416,14 +415,10 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
     public synchronized void kill(int server) throws IOException, InterruptedException {
         checkStarted();
         checkServer(server);
-        Process process = processes[server - 1];
+        ChildJvm process = processes[server - 1];
         Preconditions.checkState(
                 process != null && process.isAlive(), "server %s (pid %s) is not running", server, pidOf(process));
-        process.destroyForcibly();
-        if (!process.waitFor(ChildJvms.EXIT_AFTER_KILL.toMillis(), TimeUnit.MILLISECONDS)) {
-            throw new IOException("server " + server + " (pid " + process.pid() + ") did not exit within "
-                    + ChildJvms.EXIT_AFTER_KILL.toSeconds() + " s of SIGKILL");
-        }
+        process.kill();
         log.info("killed server.{} (pid {})", server, process.pid());
     }
 
@@ -438,11 +433,11 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
     public synchronized void restart(int server) throws IOException, InterruptedException {
         checkStarted();
         checkServer(server);
-        Process old = processes[server - 1];
+        ChildJvm old = processes[server - 1];
         if (old != null && old.isAlive()) {
-            ChildJvms.stop(List.of(old.toHandle()), STOP_GRACE);
+            ChildJvm.stop(List.of(old.handle()), STOP_GRACE);
         }
-        long deadline = ChildJvms.deadline(startTimeout);
+        long deadline = ChildJvm.deadline(startTimeout);
         launch(server);
         awaitQuorum(Set.of(server), deadline, "restart of server " + server);
         log.info("restarted server.{} (pid {})", server, processes[server - 1].pid());
@@ -461,7 +456,7 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
 
     /** Completes when every process started so far has exited. */
     public CompletableFuture<Void> allExited() {
-        return CompletableFuture.allOf(launched.stream().map(Process::onExit).toArray(CompletableFuture[]::new));
+        return CompletableFuture.allOf(launched.stream().map(ChildJvm::onExit).toArray(CompletableFuture[]::new));
     }
 
     /**
@@ -511,7 +506,7 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
             }
             handles.add(handle.get());
         }
-        ChildJvms.stop(handles, STOP_GRACE);
+        ChildJvm.stop(handles, STOP_GRACE);
         return handles.stream().map(ProcessHandle::pid).collect(Collectors.toList());
     }
 
@@ -690,25 +685,21 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
 
     private void launch(int server) throws IOException {
         Path serverDir = serverDir(server);
-        List<String> command = List.of(
-                ChildJvms.javaExecutable(),
-                "-Xmx" + heap,
-                "-Djava.net.preferIPv4Stack=true",
-                "-Dlogback.configurationFile=" + dir.resolve(LOGBACK_FILE),
-                "-Dtenure.zk.log=" + serverDir.resolve("server.log"),
-                MAIN_CLASS,
-                serverDir.resolve("zoo.cfg").toString());
-        ProcessBuilder builder = new ProcessBuilder(command)
-                .directory(serverDir.toFile())
-                .redirectErrorStream(true)
-                // A file, not a pipe: the server must outlive this JVM after detach().
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(
-                        serverDir.resolve("console.log").toFile()));
-        // The class path goes in the environment: /proc/<pid>/cmdline is read up to one page only, and a long
-        // -cp would push QuorumPeerMain out of ProcessHandle.Info#commandLine, which isServerProcess checks.
-        builder.environment().put("CLASSPATH", ChildJvms.childClassPath());
-        Process process = builder.start();
-        process.getOutputStream().close();
+        // A file, not a pipe: the server must outlive this JVM after detach(). The class path goes in the
+        // environment (ChildJvm does that): /proc/<pid>/cmdline is read up to one page only, and a long -cp would
+        // push QuorumPeerMain out of ProcessHandle.Info#commandLine, which isServerProcess checks.
+        ChildJvm process = ChildJvm.builder("zookeeper-" + server)
+                .jvmOptions(List.of(
+                        "-Xmx" + heap,
+                        "-Djava.net.preferIPv4Stack=true",
+                        "-Dlogback.configurationFile=" + dir.resolve(LOGBACK_FILE),
+                        "-Dtenure.zk.log=" + serverDir.resolve("server.log")))
+                .mainClass(MAIN_CLASS)
+                .arguments(List.of(serverDir.resolve("zoo.cfg").toString()))
+                .workingDirectory(serverDir)
+                .logFile(serverDir.resolve("console.log"))
+                .stopGrace(STOP_GRACE)
+                .start();
         launched.add(process);
         processes[server - 1] = process;
         log.info("started server.{} (pid {}, client port {})", server, process.pid(), clientPorts[server - 1]);
@@ -725,7 +716,7 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
         int majority = size / 2 + 1;
         while (true) {
             for (int server : mustServe) {
-                Process process = processes[server - 1];
+                ChildJvm process = processes[server - 1];
                 if (process != null && !process.isAlive()) {
                     throw new IOException("server " + server + " (pid " + process.pid() + ") exited with code "
                             + process.exitValue() + " during " + what + "; see " + serverDir(server)
@@ -734,7 +725,7 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
             }
             Map<Integer, String> modes = new LinkedHashMap<>();
             for (int server = 1; server <= size; server++) {
-                Process process = processes[server - 1];
+                ChildJvm process = processes[server - 1];
                 modes.put(
                         server,
                         process != null && process.isAlive()
@@ -764,11 +755,11 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
     /** Stops every launched process still alive, then tells the listener if any process was ever launched. */
     private void stopLaunched() throws IOException {
         List<ProcessHandle> alive = launched.stream()
-                .filter(Process::isAlive)
-                .map(Process::toHandle)
+                .filter(ChildJvm::isAlive)
+                .map(ChildJvm::handle)
                 .collect(Collectors.toList());
         try {
-            ChildJvms.stop(alive, STOP_GRACE);
+            ChildJvm.stop(alive, STOP_GRACE);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while stopping the ZooKeeper servers in " + dir
@@ -786,7 +777,7 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
                         stopLaunched();
                     } catch (IOException | RuntimeException e) {
                         System.err.println("could not stop the ZooKeeper servers in " + dir + " (" + e + "); pids "
-                                + launched.stream().map(Process::pid).collect(Collectors.toList()));
+                                + launched.stream().map(ChildJvm::pid).collect(Collectors.toList()));
                     }
                 },
                 "zk-ensemble-shutdown");
@@ -826,7 +817,7 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
         Preconditions.checkState(clientPorts[0] != 0, "ports are assigned by start()");
     }
 
-    private static long pidOf(Process process) {
+    private static long pidOf(ChildJvm process) {
         return process == null ? -1 : process.pid();
     }
 
