@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Collectors;
@@ -84,6 +85,9 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
 
     static final String MAIN_CLASS = "org.apache.zookeeper.server.quorum.QuorumPeerMain";
     static final String LOGBACK_FILE = "zk-logback.xml";
+    /** The pid file's name inside the ensemble directory, with {@link Builder#recordPids()}. */
+    public static final String PID_FILE = "ensemble.pids";
+
     private static final Set<String> SERVING_MODES = Set.of("leader", "follower", "observer", "standalone");
     private static final Set<String> LEADING_MODES = Set.of("leader", "standalone");
     private static final int PROBE_TIMEOUT_MS = 1000;
@@ -136,6 +140,7 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
     private final String heap;
     private final String serverLogLevel;
     private final Listener listener;
+    private final PidFileRecorder recorder;
     /** Every process ever started, for close() and the shutdown hook (which does not take the lock). */
     private final List<ChildJvm> launched = new CopyOnWriteArrayList<>();
     // Guarded by this.
@@ -159,7 +164,8 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
         this.maxClientConnections = builder.maxClientConnections;
         this.heap = builder.heap;
         this.serverLogLevel = builder.serverLogLevel;
-        this.listener = builder.listener;
+        this.recorder = builder.recordPids ? new PidFileRecorder(dir) : null;
+        this.listener = recorder == null ? builder.listener : chain(recorder, builder.listener);
         this.processes = new ChildJvm[size];
         this.clientPorts = new int[size];
         this.quorumPorts = new int[size];
@@ -190,6 +196,7 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
         private String heap = "256m";
         private String serverLogLevel = "INFO";
         private Listener listener = new Listener() {};
+        private boolean recordPids;
 
         private Builder(Path dir) {
             Preconditions.checkNotNull(dir, "dir");
@@ -281,6 +288,18 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
             return this;
         }
 
+        /**
+         * Records the servers' pids in {@code DIR/ensemble.pids} ({@link #PID_FILE}), one line {@code <server>
+         * <pid> <clientPort>} per server, rewritten after every process start and removed once every process
+         * stopped; refuses to start over a running ensemble from the same directory. Another process finds and
+         * stops the servers through that file: {@link ZooKeeperProcessEnsemble#stop(Path)}, {@link
+         * ZooKeeperProcessEnsemble#status(Path)} (the {@code zk start|stop|status} commands). Default: off.
+         */
+        public Builder recordPids() {
+            this.recordPids = true;
+            return this;
+        }
+
         /** Told about started and stopped processes. Default: none. */
         public Builder listener(Listener listener) {
             this.listener = Objects.requireNonNull(listener, "listener");
@@ -336,7 +355,13 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
             log.info("ZooKeeper ensemble in {} serves at {}; quorum leader server.{}", dir, connectString(), leader);
         } finally {
             if (!started) {
-                abortStart();
+                try {
+                    abortStart();
+                } finally {
+                    if (recorder != null && recorder.leftBehind()) {
+                        log.warn("could not stop every server after a failed start; run: zk stop --dir {}", dir);
+                    }
+                }
             }
         }
     }
@@ -452,6 +477,9 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
         state = State.DETACHED;
         removeShutdownHook();
         log.info("detached the ZooKeeper ensemble in {}", dir);
+        if (recorder != null) {
+            log.info("stop the ZooKeeper ensemble in {} with: zk stop --dir {}", dir, dir);
+        }
     }
 
     /** Completes when every process started so far has exited. */
@@ -825,5 +853,139 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
         return modes.entrySet().stream()
                 .map(e -> "server." + e.getKey() + "=" + e.getValue())
                 .collect(Collectors.joining(", "));
+    }
+
+    /** Each server's current process and what it answers to {@code srvr}. */
+    public synchronized List<ZooKeeperServerStatus> status() {
+        List<ZooKeeperServerStatus> statuses = new ArrayList<>();
+        for (int server = 1; server <= size; server++) {
+            boolean alive = isRunning(server);
+            int port = clientPort(server);
+            statuses.add(new ZooKeeperServerStatus(
+                    server,
+                    pid(server),
+                    port,
+                    alive,
+                    alive ? ZooKeeperServerMode.probe(port, PROBE_TIMEOUT_MS) : ZooKeeperServerMode.NO_ANSWER));
+        }
+        return statuses;
+    }
+
+    /**
+     * Stops the server processes recorded in {@code dir}'s pid file, by another process than the one that
+     * started them (for example after {@code zk start}, or after the starting JVM was SIGKILLed): SIGTERM,
+     * then SIGKILL after 5 s, waiting for each to exit; then removes the pid file. A recorded pid is only
+     * signalled if it is alive and its command line contains {@code QuorumPeerMain}, so a pid reused by an
+     * unrelated process is left alone. The data stays.
+     *
+     * @return the pids that were stopped; empty if none was running (the stale pid file is still removed)
+     * @throws java.nio.file.NoSuchFileException if {@code dir} has no pid file
+     * @throws IOException if some process did not exit; the pid file is then kept
+     */
+    public static List<Long> stop(Path dir) throws IOException, InterruptedException {
+        Path absolute = dir.toAbsolutePath().normalize();
+        List<Long> pids =
+                PidFile.read(absolute).stream().map(PidFile.Entry::pid).collect(Collectors.toList());
+        List<Long> stopped = stopServers(pids);
+        Files.deleteIfExists(PidFile.path(absolute));
+        return stopped;
+    }
+
+    /**
+     * Each server recorded in {@code dir}'s pid file: its pid, whether that pid is a live ZooKeeper server
+     * process, and what it answers to {@code srvr} (asked only if alive, 1 s timeout each).
+     *
+     * @throws java.nio.file.NoSuchFileException if {@code dir} has no pid file
+     */
+    public static List<ZooKeeperServerStatus> status(Path dir) throws IOException {
+        List<ZooKeeperServerStatus> statuses = new ArrayList<>();
+        for (PidFile.Entry entry : PidFile.read(dir.toAbsolutePath().normalize())) {
+            boolean alive = isServerPid(entry.pid());
+            ZooKeeperServerMode mode = alive
+                    ? ZooKeeperServerMode.probe(entry.clientPort(), PROBE_TIMEOUT_MS)
+                    : ZooKeeperServerMode.NO_ANSWER;
+            statuses.add(new ZooKeeperServerStatus(entry.server(), entry.pid(), entry.clientPort(), alive, mode));
+        }
+        return statuses;
+    }
+
+    /** The live ZooKeeper server pids recorded in {@code dir}'s pid file; empty if there is no pid file. */
+    public static List<Long> runningPids(Path dir) throws IOException {
+        if (!Files.exists(PidFile.path(dir))) {
+            return List.of();
+        }
+        return PidFile.read(dir).stream()
+                .map(PidFile.Entry::pid)
+                .filter(ZooKeeperProcessEnsemble::isServerPid)
+                .collect(Collectors.toList());
+    }
+
+    private static boolean isServerPid(long pid) {
+        return ProcessHandle.of(pid)
+                .map(ZooKeeperProcessEnsemble::isServerProcess)
+                .orElse(false);
+    }
+
+    private static Listener chain(Listener first, Listener second) {
+        return new Listener() {
+            @Override
+            public void starting() throws IOException {
+                first.starting();
+                second.starting();
+            }
+
+            @Override
+            public void launched(int server, long pid, int clientPort) throws IOException {
+                first.launched(server, pid, clientPort);
+                second.launched(server, pid, clientPort);
+            }
+
+            @Override
+            public void stopped() throws IOException {
+                first.stopped();
+                second.stopped();
+            }
+        };
+    }
+
+    /**
+     * Refuses to start over a running ensemble from the same directory, and keeps {@code ensemble.pids} in step
+     * with the processes the ensemble starts and stops.
+     */
+    private static final class PidFileRecorder implements Listener {
+        private final Path dir;
+        // Guarded by this.
+        private final Map<Integer, PidFile.Entry> entries = new TreeMap<>();
+        private boolean removed;
+
+        PidFileRecorder(Path dir) {
+            this.dir = dir.toAbsolutePath().normalize();
+        }
+
+        @Override
+        public void starting() throws IOException {
+            List<Long> running = runningPids(dir);
+            if (!running.isEmpty()) {
+                throw new IOException("an ensemble started from " + dir + " is still running (pids " + running
+                        + "); stop it first with: zk stop --dir " + dir);
+            }
+        }
+
+        @Override
+        public synchronized void launched(int server, long pid, int clientPort) throws IOException {
+            entries.put(server, new PidFile.Entry(server, pid, clientPort));
+            PidFile.write(dir, List.copyOf(entries.values()));
+        }
+
+        @Override
+        public synchronized void stopped() throws IOException {
+            Files.deleteIfExists(PidFile.path(dir));
+            removed = true;
+        }
+
+        /** True if this ensemble wrote a pid file and did not remove it. */
+        synchronized boolean leftBehind() {
+            return !entries.isEmpty() && !removed;
+        }
     }
 }

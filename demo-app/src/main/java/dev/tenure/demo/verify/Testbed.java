@@ -2,12 +2,13 @@ package dev.tenure.demo.verify;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tenure.demo.node.SessionFile;
-import dev.tenure.demo.zk.ZkEnsemble;
 import dev.tenure.harness.ChildJvm;
 import dev.tenure.harness.LinkProxy;
 import dev.tenure.harness.Links;
 import dev.tenure.harness.NodeLauncher;
 import dev.tenure.harness.StatusProbe;
+import dev.tenure.harness.ZooKeeperProcessEnsemble;
+import dev.tenure.harness.fault.FaultTarget;
 import dev.tenure.replicator.transport.MessageCodec;
 import dev.tenure.testkit.LoopbackPorts;
 import java.io.IOException;
@@ -44,7 +45,7 @@ import org.slf4j.LoggerFactory;
  * {@link #leader} may be called from any thread. {@link #close()} stops every process and proxy it started,
  * also after a failure part way.
  */
-final class Testbed implements AutoCloseable {
+final class Testbed implements FaultTarget, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Testbed.class);
     /** The replicas' JVM options; their log is the post-mortem of a failed run. */
     private static final List<String> NODE_JVM_OPTIONS =
@@ -60,7 +61,7 @@ final class Testbed implements AutoCloseable {
     // Guarded by this: a restart replaces a replica's process.
     private final Map<String, ChildJvm> replicas = new LinkedHashMap<>();
     private final StatusProbe probe = new StatusProbe(Duration.ofSeconds(1), Duration.ofMillis(100));
-    private ZkEnsemble zk;
+    private ZooKeeperProcessEnsemble zk;
     private boolean closed;
 
     /**
@@ -82,7 +83,7 @@ final class Testbed implements AutoCloseable {
     /** Starts ZooKeeper, the proxies and every replica; returns when ZooKeeper serves (not yet a leader). */
     void start() throws IOException, InterruptedException {
         Files.createDirectories(dir);
-        zk = ZkEnsemble.builder(dir.resolve("zk")).build();
+        zk = ZooKeeperProcessEnsemble.builder(dir.resolve("zk")).recordPids().build();
         try {
             zk.start();
         } finally {
@@ -145,7 +146,8 @@ final class Testbed implements AutoCloseable {
     }
 
     /** Starts replica {@code id}'s process (again) and records its pid. */
-    synchronized void startReplica(String id) throws IOException {
+    @Override
+    public synchronized void startReplica(String id) throws IOException {
         if (closed) {
             throw new IllegalStateException("the testbed is closed: not starting replica " + id + " again");
         }
@@ -159,12 +161,14 @@ final class Testbed implements AutoCloseable {
     }
 
     /** SIGKILLs ZooKeeper server {@code server}. */
-    void killZooKeeper(int server) throws IOException, InterruptedException {
+    @Override
+    public void killZooKeeper(int server) throws IOException, InterruptedException {
         zk.kill(server);
     }
 
     /** Restarts ZooKeeper server {@code server} and records its pid. */
-    void restartZooKeeper(int server) throws IOException, InterruptedException {
+    @Override
+    public void restartZooKeeper(int server) throws IOException, InterruptedException {
         try {
             zk.restart(server);
         } finally {
@@ -183,20 +187,29 @@ final class Testbed implements AutoCloseable {
                 java.nio.file.StandardOpenOption.APPEND);
     }
 
-    List<String> ids() {
+    @Override
+    public List<String> ids() {
         return ids;
     }
 
-    Links links() {
+    @Override
+    public Links links() {
         return links;
     }
 
-    ZkEnsemble zooKeeper() {
-        return zk;
+    @Override
+    public int zooKeeperServers() {
+        return zk.servers();
+    }
+
+    @Override
+    public int zooKeeperQuorumLeader() throws IOException, InterruptedException {
+        return zk.quorumLeader();
     }
 
     /** Replica {@code id}'s current process. Any thread. */
-    synchronized ChildJvm replica(String id) {
+    @Override
+    public synchronized ChildJvm replica(String id) {
         return replicas.get(id);
     }
 
@@ -235,7 +248,8 @@ final class Testbed implements AutoCloseable {
     }
 
     /** The live replica that says it leads the highest epoch, if any. Any thread. */
-    Optional<String> leader() {
+    @Override
+    public Optional<String> leader() {
         try {
             return StatusProbe.leaderOf(probe.statuses(running()));
         } catch (InterruptedException e) {
@@ -255,12 +269,14 @@ final class Testbed implements AutoCloseable {
     }
 
     /** Cuts replica {@code id} off from ZooKeeper only. */
-    void cutZooKeeper(String id) {
+    @Override
+    public void cutZooKeeper(String id) {
         links.cut(List.of(Links.zooKeeper(id)));
     }
 
     /** Cuts the replication links between {@code a} and each of {@code others}, both ways. */
-    void cutReplication(String a, Collection<String> others) {
+    @Override
+    public void cutReplication(String a, Collection<String> others) {
         List<String> cut = new ArrayList<>();
         for (String b : others) {
             if (!b.equals(a)) {
@@ -276,7 +292,8 @@ final class Testbed implements AutoCloseable {
      * session (id and password from the replica's session file), then closes it, which ends the session for
      * both handles.
      */
-    void expireSession(String id) throws IOException, InterruptedException {
+    @Override
+    public void expireSession(String id) throws IOException, InterruptedException {
         SessionFile.Session session = SessionFile.read(dir.resolve(id).resolve("session"));
         CountDownLatch connected = new CountDownLatch(1);
         ZooKeeper twin = new ZooKeeper(

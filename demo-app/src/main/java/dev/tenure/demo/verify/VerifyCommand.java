@@ -3,6 +3,8 @@ package dev.tenure.demo.verify;
 import dev.tenure.demo.verify.checker.CheckReport;
 import dev.tenure.demo.verify.checker.HistoryChecker;
 import dev.tenure.demo.verify.checker.HistoryReader;
+import dev.tenure.harness.fault.FaultKind;
+import dev.tenure.harness.fault.FaultPlan;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -7,10 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tenure.demo.client.KvClient;
 import dev.tenure.demo.client.Outcome;
-import dev.tenure.demo.zk.ZkEnsemble;
 import dev.tenure.harness.ChildJvm;
 import dev.tenure.harness.NodeLauncher;
 import dev.tenure.harness.StatusProbe;
+import dev.tenure.harness.ZooKeeperProcessEnsemble;
 import dev.tenure.testkit.LoopbackPorts;
 import java.io.IOException;
 import java.net.URI;
@@ -38,7 +38,7 @@ class MultiProcessClusterIT {
     @TempDir
     Path dir;
 
-    private ZkEnsemble zk;
+    private ZooKeeperProcessEnsemble zk;
     private final Map<String, ChildJvm> nodes = new LinkedHashMap<>();
     private final Map<String, Integer> httpPorts = new LinkedHashMap<>();
     private final Map<String, Integer> replPorts = new LinkedHashMap<>();
@@ -134,7 +134,7 @@ class MultiProcessClusterIT {
     @Test
     @Timeout(value = 300)
     void sigkillOfTheLeaderLosesNoAcknowledgedWriteAndSigtermHandsOver() throws Exception {
-        zk = ZkEnsemble.builder(dir.resolve("zk")).build();
+        zk = ZooKeeperProcessEnsemble.builder(dir.resolve("zk")).recordPids().build();
         zk.start();
         for (String id : IDS) {
             nodes.put(id, startNode(id, String.join(",", IDS)));
@@ -172,7 +172,7 @@ class MultiProcessClusterIT {
     @Test
     @Timeout(value = 300)
     void clientExitCodesAndAReplicaWithAnotherReplicaSetIsRefused() throws Exception {
-        zk = ZkEnsemble.builder(dir.resolve("zk")).build();
+        zk = ZooKeeperProcessEnsemble.builder(dir.resolve("zk")).recordPids().build();
         zk.start();
         for (String id : IDS) {
             nodes.put(id, startNode(id, String.join(",", IDS)));

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tenure.harness.ChildJvm;
+import dev.tenure.harness.PidFile;
 import dev.tenure.harness.ZooKeeperProcessEnsemble;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -145,10 +146,10 @@ class ZkCommandTest {
         Result stop = zk("stop", "--dir", dir);
         assertEquals(1, stop.code());
         assertTrue(stop.err().contains("nothing to stop"), stop.err());
-        assertTrue(stop.err().contains(ZkEnsemble.PID_FILE), stop.err());
+        assertTrue(stop.err().contains(ZooKeeperProcessEnsemble.PID_FILE), stop.err());
         Result status = zk("status", "--dir", dir);
         assertEquals(1, status.code());
-        assertTrue(status.err().contains(ZkEnsemble.PID_FILE), status.err());
+        assertTrue(status.err().contains(ZooKeeperProcessEnsemble.PID_FILE), status.err());
     }
 
     @Test

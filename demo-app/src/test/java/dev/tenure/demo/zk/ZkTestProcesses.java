@@ -1,5 +1,6 @@
 package dev.tenure.demo.zk;
 
+import dev.tenure.harness.PidFile;
 import dev.tenure.harness.ZooKeeperProcessEnsemble;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -33,7 +34,7 @@ final class ZkTestProcesses {
     static void killLeftovers(Path dir, Collection<Long> pids) {
         try {
             if (Files.exists(PidFile.path(dir))) {
-                ZkEnsemble.stop(dir);
+                ZooKeeperProcessEnsemble.stop(dir);
             }
         } catch (Exception e) {
             // fall through to SIGKILL
