@@ -175,6 +175,12 @@ final class ReplicaProcesses implements AutoCloseable {
         return answering;
     }
 
+    /** Replica {@code id}'s {@code /status}. */
+    StatusProbe.NodeStatus status(String id) throws IOException, InterruptedException {
+        return status.status(id, nodes.get(id).control)
+                .orElseThrow(() -> new IOException("replica " + id + " does not answer /status"));
+    }
+
     /** Waits until {@code id} has applied at least {@code offset}; returns the time it took. */
     Duration awaitApplied(String id, long offset, Duration timeout) throws Exception {
         return status.awaitApplied(id, nodes.get(id).control, offset, timeout);
