@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tenure.testkit.ZooKeeperProcessEnsemble;
+import dev.tenure.harness.ZooKeeperProcessEnsemble;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -437,9 +437,7 @@ final class ProcessBench {
         f.process.awaitExit(Duration.ofSeconds(30));
         Benchmark.deleteRecursively(f.dataDir);
         ObjectNode fill = tenureLoad(tenure, leader, "write", 16, 64 * 1024, Duration.ZERO, cfg.catchup());
-        long target = tenure.get(leader, "/status", Duration.ofSeconds(5))
-                .path("log_end")
-                .asLong();
+        long target = tenure.status(leader).logEndOffset();
         long bytes = tenure.dataBytes(leader);
         long launched = System.nanoTime();
         tenure.launch(follower);
@@ -484,9 +482,7 @@ final class ProcessBench {
                 tenure.launch(leader);
                 tenure.awaitReady(leader);
                 String newLeader = tenure.awaitLeader(LEADER_TIMEOUT);
-                long commit = tenure.get(newLeader, "/status", Duration.ofSeconds(5))
-                        .path("commit")
-                        .asLong();
+                long commit = tenure.status(newLeader).commitOffset();
                 tenure.awaitApplied(leader, commit, Duration.ofMinutes(1));
             }
             Collections.sort(times);

@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -112,12 +113,12 @@ public final class ReplicaProcessMain {
         Replica.Status s = replica.status();
         ObjectNode o = JSON.createObjectNode();
         o.put("id", s.id());
-        o.put("role", s.role().name());
+        o.put("role", s.role().name().toLowerCase(Locale.ROOT));
         o.put("epoch", s.epoch());
         o.put("leader", s.leader());
-        o.put("commit", s.commitOffset());
-        o.put("applied", replica.appliedOffset());
-        o.put("log_end", s.logEndOffset());
+        o.put("commitOffset", s.commitOffset());
+        o.put("appliedOffset", replica.appliedOffset());
+        o.put("logEndOffset", s.logEndOffset());
         o.put("pid", ProcessHandle.current().pid());
         return o;
     }

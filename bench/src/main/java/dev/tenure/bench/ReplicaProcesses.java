@@ -2,6 +2,8 @@ package dev.tenure.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tenure.harness.ChildJvm;
+import dev.tenure.harness.StatusProbe;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -15,7 +17,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.TimeoutException;
 
 /**
  * Tenure replicas as separate processes ({@link ReplicaProcessMain}), each with its data directory under
@@ -49,6 +50,9 @@ final class ReplicaProcesses implements AutoCloseable {
     private final Map<String, Node> nodes = new LinkedHashMap<>();
     private final HttpClient http =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    /** Polls every 10 ms, as the failover figures are measured from it. */
+    private final StatusProbe status = new StatusProbe(Duration.ofSeconds(2), Duration.ofMillis(10));
+
     private int starts;
 
     private ReplicaProcesses(
@@ -97,20 +101,20 @@ final class ReplicaProcesses implements AutoCloseable {
     void launch(String id) throws IOException {
         Node n = nodes.get(id);
         n.control = null;
-        n.process = ChildJvm.start(
-                "replica-" + id,
-                jvmOptions(),
-                ReplicaProcessMain.class.getName(),
-                List.of(
+        n.process = ChildJvm.builder("replica-" + id)
+                .jvmOptions(jvmOptions())
+                .mainClass(ReplicaProcessMain.class.getName())
+                .arguments(List.of(
                         id,
                         String.join(",", ids),
                         zkConnect,
                         n.dataDir.toString(),
                         Integer.toString(sessionTimeoutMs),
                         Boolean.toString(fsync),
-                        clusterPath),
-                root.resolve("logs").resolve("replica-" + id + "-" + (starts++) + ".log"),
-                ReplicaProcessMain.READY_PREFIX);
+                        clusterPath))
+                .logFile(root.resolve("logs").resolve("replica-" + id + "-" + (starts++) + ".log"))
+                .readyPrefix(ReplicaProcessMain.READY_PREFIX)
+                .start();
     }
 
     private List<String> jvmOptions() {
@@ -157,43 +161,29 @@ final class ReplicaProcesses implements AutoCloseable {
 
     /** The id of the replica that leads and has committed its epoch start (so takes writes). */
     String awaitLeader(Duration timeout) throws Exception {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (true) {
-            for (Node n : nodes.values()) {
-                if (n.control == null || !n.process.isAlive()) {
-                    continue;
-                }
-                try {
-                    JsonNode s = get(n.id, "/status", Duration.ofSeconds(2));
-                    if (s.path("role").asText().equals("LEADER")
-                            && s.path("commit").asLong() > 0) {
-                        return n.id;
-                    }
-                } catch (IOException e) {
-                    // not answering (starting or stopping): ask the others
-                }
+        return status.awaitLeader(this::answering, -1, false, timeout).id();
+    }
+
+    /** The replicas whose process runs and whose control server is known, id to control URL. */
+    private Map<String, URI> answering() {
+        Map<String, URI> answering = new LinkedHashMap<>();
+        for (Node n : nodes.values()) {
+            if (n.control != null && n.process.isAlive()) {
+                answering.put(n.id, n.control);
             }
-            if (System.nanoTime() > deadline) {
-                throw new TimeoutException("no Tenure leader among " + nodes.keySet() + " within " + timeout);
-            }
-            Thread.sleep(10); // polling other processes' status: there is no cross-process event here
         }
+        return answering;
+    }
+
+    /** Replica {@code id}'s {@code /status}. */
+    StatusProbe.NodeStatus status(String id) throws IOException, InterruptedException {
+        return status.status(id, nodes.get(id).control)
+                .orElseThrow(() -> new IOException("replica " + id + " does not answer /status"));
     }
 
     /** Waits until {@code id} has applied at least {@code offset}; returns the time it took. */
     Duration awaitApplied(String id, long offset, Duration timeout) throws Exception {
-        long start = System.nanoTime();
-        long deadline = start + timeout.toNanos();
-        while (true) {
-            JsonNode s = get(id, "/status", Duration.ofSeconds(2));
-            if (s.path("log_end").asLong() >= offset && s.path("applied").asLong() >= offset) {
-                return Duration.ofNanos(System.nanoTime() - start);
-            }
-            if (System.nanoTime() > deadline) {
-                throw new TimeoutException(id + " did not reach offset " + offset + " within " + timeout + ": " + s);
-            }
-            Thread.sleep(5); // polling another process's status
-        }
+        return status.awaitApplied(id, nodes.get(id).control, offset, timeout);
     }
 
     /** Bytes of the files in {@code id}'s data directory. */

@@ -1,11 +1,15 @@
 package dev.tenure.demo.verify;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.tenure.demo.client.KvClient;
-import dev.tenure.demo.client.Outcome;
 import dev.tenure.demo.node.SessionFile;
-import dev.tenure.demo.zk.ZkEnsemble;
+import dev.tenure.harness.ChildJvm;
+import dev.tenure.harness.LinkProxy;
+import dev.tenure.harness.Links;
+import dev.tenure.harness.NodeLauncher;
+import dev.tenure.harness.StatusProbe;
+import dev.tenure.harness.ZooKeeperProcessEnsemble;
+import dev.tenure.harness.fault.FaultTarget;
+import dev.tenure.replicator.transport.netty.MessageCodec;
 import dev.tenure.testkit.LoopbackPorts;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -24,7 +28,6 @@ import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.stream.Collectors;
 import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.ZooKeeper;
 import org.slf4j.Logger;
@@ -42,9 +45,11 @@ import org.slf4j.LoggerFactory;
  * {@link #leader} may be called from any thread. {@link #close()} stops every process and proxy it started,
  * also after a failure part way.
  */
-final class Testbed implements AutoCloseable {
+final class Testbed implements FaultTarget, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Testbed.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** The replicas' JVM options; their log is the post-mortem of a failed run. */
+    private static final List<String> NODE_JVM_OPTIONS =
+            List.of("-Xmx256m", "-XX:+UseSerialGC", "-Djava.net.preferIPv4Stack=true", "-Dtenure.log.level=INFO");
 
     private final Path dir;
     private final List<String> ids;
@@ -52,10 +57,11 @@ final class Testbed implements AutoCloseable {
     private final List<String> extraNodeArguments;
     private final Links links = new Links();
     private final List<AutoCloseable> proxies = new ArrayList<>();
-    private final Map<String, ReplicaProcess> replicas = new LinkedHashMap<>();
-    private final Map<String, Integer> httpPorts = new LinkedHashMap<>();
-    private final Map<String, KvClient> statusClients = new LinkedHashMap<>();
-    private ZkEnsemble zk;
+    private final Map<String, NodeLauncher> launchers = new LinkedHashMap<>();
+    // Guarded by this: a restart replaces a replica's process.
+    private final Map<String, ChildJvm> replicas = new LinkedHashMap<>();
+    private final StatusProbe probe = new StatusProbe(Duration.ofSeconds(1), Duration.ofMillis(100));
+    private ZooKeeperProcessEnsemble zk;
     private boolean closed;
 
     /**
@@ -77,7 +83,7 @@ final class Testbed implements AutoCloseable {
     /** Starts ZooKeeper, the proxies and every replica; returns when ZooKeeper serves (not yet a leader). */
     void start() throws IOException, InterruptedException {
         Files.createDirectories(dir);
-        zk = ZkEnsemble.builder(dir.resolve("zk")).build();
+        zk = ZooKeeperProcessEnsemble.builder(dir.resolve("zk")).recordPids().build();
         try {
             zk.start();
         } finally {
@@ -95,7 +101,7 @@ final class Testbed implements AutoCloseable {
             LinkProxy proxy = new LinkProxy(
                     "repl-" + id,
                     new InetSocketAddress(InetAddress.getLoopbackAddress(), replPort),
-                    LinkProxy.replicationTo(id),
+                    LinkProxy.replicationTo(id, MessageCodec::helloSender),
                     links);
             proxies.add(proxy);
             replAdvertised.put(id, proxy.hostPort());
@@ -113,41 +119,56 @@ final class Testbed implements AutoCloseable {
             }
             Path home = dir.resolve(id);
             Files.createDirectories(home);
-            int httpPort = LoopbackPorts.freePort();
-            httpPorts.put(id, httpPort);
-            List<String> args = new ArrayList<>(List.of(
-                    "--id", id,
-                    "--zk", String.join(",", connect),
-                    "--data-dir", home.resolve("data").toString(),
-                    "--http", "127.0.0.1:" + httpPort,
-                    "--repl", "127.0.0.1:" + replPorts.get(id),
-                    "--repl-advertise", replAdvertised.get(id),
-                    "--replicas", String.join(",", ids),
-                    "--cluster", "verify",
-                    "--session-timeout-ms", Integer.toString(sessionTimeoutMs),
-                    "--session-file", home.resolve("session").toString()));
-            args.addAll(extraNodeArguments);
-            ReplicaProcess replica = new ReplicaProcess(id, args, home.resolve("node.log"));
-            replicas.put(id, replica);
-            statusClients.put(id, new KvClient(URI.create(url(id)), Duration.ofSeconds(1)));
+            List<String> extra = new ArrayList<>(List.of(
+                    "--repl-advertise",
+                    replAdvertised.get(id),
+                    "--session-file",
+                    home.resolve("session").toString()));
+            extra.addAll(extraNodeArguments);
+            launchers.put(
+                    id,
+                    NodeLauncher.builder(id)
+                            .mainClass()
+                            .jvmOptions(NODE_JVM_OPTIONS)
+                            .zooKeeper(String.join(",", connect))
+                            .dataDir(home.resolve("data"))
+                            .http("127.0.0.1:" + LoopbackPorts.freePort())
+                            .repl("127.0.0.1:" + replPorts.get(id))
+                            .replicas(ids)
+                            .cluster("verify")
+                            .sessionTimeout(Duration.ofMillis(sessionTimeoutMs))
+                            .extraArguments(extra)
+                            .logFile(home.resolve("node.log"))
+                            .stopGrace(Duration.ZERO)
+                            .build());
             startReplica(id);
         }
     }
 
     /** Starts replica {@code id}'s process (again) and records its pid. */
-    void startReplica(String id) throws IOException {
-        ReplicaProcess p = replicas.get(id);
-        p.start();
+    @Override
+    public synchronized void startReplica(String id) throws IOException {
+        if (closed) {
+            throw new IllegalStateException("the testbed is closed: not starting replica " + id + " again");
+        }
+        ChildJvm running = replicas.get(id);
+        if (running != null && running.isAlive()) {
+            throw new IllegalStateException("replica " + id + " is running (pid " + running.pid() + ")");
+        }
+        ChildJvm p = launchers.get(id).start();
+        replicas.put(id, p);
         recordPid("replica-" + id, p.pid());
     }
 
     /** SIGKILLs ZooKeeper server {@code server}. */
-    void killZooKeeper(int server) throws IOException, InterruptedException {
+    @Override
+    public void killZooKeeper(int server) throws IOException, InterruptedException {
         zk.kill(server);
     }
 
     /** Restarts ZooKeeper server {@code server} and records its pid. */
-    void restartZooKeeper(int server) throws IOException, InterruptedException {
+    @Override
+    public void restartZooKeeper(int server) throws IOException, InterruptedException {
         try {
             zk.restart(server);
         } finally {
@@ -166,25 +187,35 @@ final class Testbed implements AutoCloseable {
                 java.nio.file.StandardOpenOption.APPEND);
     }
 
-    List<String> ids() {
+    @Override
+    public List<String> ids() {
         return ids;
     }
 
-    Links links() {
+    @Override
+    public Links links() {
         return links;
     }
 
-    ZkEnsemble zooKeeper() {
-        return zk;
+    @Override
+    public int zooKeeperServers() {
+        return zk.servers();
     }
 
-    ReplicaProcess replica(String id) {
+    @Override
+    public int zooKeeperQuorumLeader() throws IOException, InterruptedException {
+        return zk.quorumLeader();
+    }
+
+    /** Replica {@code id}'s current process. Any thread. */
+    @Override
+    public synchronized ChildJvm replica(String id) {
         return replicas.get(id);
     }
 
     /** Replica {@code id}'s HTTP base URL. */
     String url(String id) {
-        return "http://127.0.0.1:" + httpPorts.get(id);
+        return launchers.get(id).url().toString();
     }
 
     /** Every replica's HTTP base URL. */
@@ -194,36 +225,37 @@ final class Testbed implements AutoCloseable {
 
     /** Replica {@code id}'s {@code /status}, or empty if it does not answer within a second. Any thread. */
     Optional<JsonNode> status(String id) {
-        ReplicaProcess p = replicas.get(id);
-        if (p == null || !p.isAlive() || p.isPaused()) {
-            return Optional.empty();
-        }
-        Outcome o = statusClients.get(id).status();
-        if (o.kind() != Outcome.Kind.OK || o.value().isEmpty()) {
-            return Optional.empty();
-        }
         try {
-            return Optional.of(JSON.readTree(o.value().get()));
-        } catch (IOException e) {
+            return running().containsKey(id)
+                    ? probe.status(id, launchers.get(id).url()).map(StatusProbe.NodeStatus::json)
+                    : Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
             return Optional.empty();
         }
     }
 
-    /** The live replica that says it leads the highest epoch, if any. Any thread. */
-    Optional<String> leader() {
-        String best = null;
-        long bestEpoch = -1;
+    /** The replicas whose process runs and is not paused, id to HTTP base URL. Any thread. */
+    private synchronized Map<String, URI> running() {
+        Map<String, URI> running = new LinkedHashMap<>();
         for (String id : ids) {
-            Optional<JsonNode> s = status(id);
-            if (s.isPresent() && "leader".equals(s.get().path("role").asText())) {
-                long epoch = s.get().path("epoch").asLong();
-                if (epoch > bestEpoch) {
-                    best = id;
-                    bestEpoch = epoch;
-                }
+            ChildJvm p = replicas.get(id);
+            if (p != null && p.isAlive() && !p.isPaused()) {
+                running.put(id, launchers.get(id).url());
             }
         }
-        return Optional.ofNullable(best);
+        return running;
+    }
+
+    /** The live replica that says it leads the highest epoch, if any. Any thread. */
+    @Override
+    public Optional<String> leader() {
+        try {
+            return StatusProbe.leaderOf(probe.statuses(running()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        }
     }
 
     /**
@@ -233,47 +265,18 @@ final class Testbed implements AutoCloseable {
      * @throws TimeoutException if that does not happen within {@code timeout}
      */
     String awaitLeader(Duration timeout) throws InterruptedException, TimeoutException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        String last = "no status yet";
-        while (System.nanoTime() < deadline) {
-            Map<String, JsonNode> statuses = new LinkedHashMap<>();
-            for (String id : ids) {
-                status(id).ifPresent(s -> statuses.put(id, s));
-            }
-            Optional<String> leader = statuses.entrySet().stream()
-                    .filter(e -> "leader".equals(e.getValue().path("role").asText()))
-                    .max((a, b) -> Long.compare(
-                            a.getValue().path("epoch").asLong(),
-                            b.getValue().path("epoch").asLong()))
-                    .map(Map.Entry::getKey);
-            boolean running = ids.stream()
-                    .allMatch(id ->
-                            !replicas.get(id).isAlive() || replicas.get(id).isPaused() || statuses.containsKey(id));
-            if (leader.isPresent() && running) {
-                String l = leader.get();
-                boolean agreed = statuses.values().stream()
-                        .allMatch(s -> l.equals(s.path("leader").asText("")));
-                if (agreed && statuses.get(l).path("commitOffset").asLong() > 0) {
-                    return l;
-                }
-            }
-            last = statuses.entrySet().stream()
-                    .map(e -> e.getKey() + "=" + e.getValue().path("role").asText() + "@"
-                            + e.getValue().path("epoch").asLong() + "(leader "
-                            + e.getValue().path("leader").asText("-") + ")")
-                    .collect(Collectors.joining(", "));
-            Thread.sleep(100); // polling the replicas' status endpoints
-        }
-        throw new TimeoutException("no agreed leader within " + timeout.toSeconds() + " s; last seen: " + last);
+        return probe.awaitLeader(this::running, -1, true, timeout).id();
     }
 
     /** Cuts replica {@code id} off from ZooKeeper only. */
-    void cutZooKeeper(String id) {
+    @Override
+    public void cutZooKeeper(String id) {
         links.cut(List.of(Links.zooKeeper(id)));
     }
 
     /** Cuts the replication links between {@code a} and each of {@code others}, both ways. */
-    void cutReplication(String a, Collection<String> others) {
+    @Override
+    public void cutReplication(String a, Collection<String> others) {
         List<String> cut = new ArrayList<>();
         for (String b : others) {
             if (!b.equals(a)) {
@@ -289,7 +292,8 @@ final class Testbed implements AutoCloseable {
      * session (id and password from the replica's session file), then closes it, which ends the session for
      * both handles.
      */
-    void expireSession(String id) throws IOException, InterruptedException {
+    @Override
+    public void expireSession(String id) throws IOException, InterruptedException {
         SessionFile.Session session = SessionFile.read(dir.resolve(id).resolve("session"));
         CountDownLatch connected = new CountDownLatch(1);
         ZooKeeper twin = new ZooKeeper(
@@ -316,7 +320,7 @@ final class Testbed implements AutoCloseable {
     /** Heals every link, resumes paused replicas and restarts dead ones and dead ZooKeeper servers. */
     void healEverything() throws IOException, InterruptedException {
         links.healAll();
-        for (ReplicaProcess p : replicas.values()) {
+        for (ChildJvm p : replicasNow()) {
             if (p.isPaused()) {
                 p.resume();
             }
@@ -326,11 +330,15 @@ final class Testbed implements AutoCloseable {
                 restartZooKeeper(server);
             }
         }
-        for (ReplicaProcess p : replicas.values()) {
-            if (!p.isAlive()) {
-                startReplica(p.id());
+        for (String id : ids) {
+            if (!replica(id).isAlive()) {
+                startReplica(id);
             }
         }
+    }
+
+    private synchronized List<ChildJvm> replicasNow() {
+        return List.copyOf(replicas.values());
     }
 
     /** Stops every replica (SIGCONT, SIGKILL), every proxy and every ZooKeeper server. Idempotent. */
@@ -341,9 +349,7 @@ final class Testbed implements AutoCloseable {
         }
         closed = true;
         links.close();
-        for (ReplicaProcess p : replicas.values()) {
-            p.close();
-        }
+        ChildJvm.closeAll(replicas.values());
         for (AutoCloseable proxy : proxies) {
             try {
                 proxy.close();

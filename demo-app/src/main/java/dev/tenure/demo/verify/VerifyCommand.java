@@ -2,6 +2,8 @@ package dev.tenure.demo.verify;
 
 import dev.tenure.checker.CheckReport;
 import dev.tenure.checker.HistoryChecker;
+import dev.tenure.harness.fault.FaultKind;
+import dev.tenure.harness.fault.FaultPlan;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;

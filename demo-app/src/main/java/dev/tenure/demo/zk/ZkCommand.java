@@ -1,6 +1,8 @@
 package dev.tenure.demo.zk;
 
-import dev.tenure.testkit.ZooKeeperProcessEnsemble;
+import dev.tenure.harness.PidFile;
+import dev.tenure.harness.ZooKeeperProcessEnsemble;
+import dev.tenure.harness.ZooKeeperServerStatus;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.NoSuchFileException;
@@ -19,7 +21,7 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code zk}: start, inspect and stop a multi-process ZooKeeper ensemble on loopback ({@link ZkEnsemble}).
+ * {@code zk}: start, inspect and stop a multi-process ZooKeeper ensemble on loopback ({@link ZooKeeperProcessEnsemble}).
  *
  * <pre>
  * zk start  --dir DIR [--servers 3] [--base-port 2181] [--timeout 60]   start, leave running, exit 0
@@ -103,7 +105,7 @@ public final class ZkCommand implements Callable<Integer> {
         int timeoutSeconds;
 
         /** Checks the options and that DIR has no running ensemble; throws the usage error that exits 2. */
-        ZkEnsemble ensemble(CommandSpec spec, Path dir) throws IOException {
+        ZooKeeperProcessEnsemble ensemble(CommandSpec spec, Path dir) throws IOException {
             if (servers < 1 || servers > ZooKeeperProcessEnsemble.MAX_SERVERS) {
                 throw new ParameterException(
                         spec.commandLine(),
@@ -115,7 +117,7 @@ public final class ZkCommand implements Callable<Integer> {
             if (basePort < 0) {
                 throw new ParameterException(spec.commandLine(), "--base-port must be >= 0, was " + basePort);
             }
-            List<Long> running = ZkEnsemble.runningPids(dir);
+            List<Long> running = ZooKeeperProcessEnsemble.runningPids(dir);
             if (!running.isEmpty()) {
                 throw new AlreadyRunning(dir, running);
             }
@@ -123,7 +125,8 @@ public final class ZkCommand implements Callable<Integer> {
             if (unusable.isPresent()) {
                 throw new ParameterException(spec.commandLine(), unusable.get());
             }
-            return ZkEnsemble.builder(dir)
+            return ZooKeeperProcessEnsemble.builder(dir)
+                    .recordPids()
                     .servers(servers)
                     .basePort(basePort)
                     .startTimeout(Duration.ofSeconds(timeoutSeconds))
@@ -159,7 +162,7 @@ public final class ZkCommand implements Callable<Integer> {
         @Override
         public Integer call() {
             Path dir = dirOption.dir();
-            try (ZkEnsemble ensemble = options.ensemble(spec, dir)) {
+            try (ZooKeeperProcessEnsemble ensemble = options.ensemble(spec, dir)) {
                 ensemble.start();
                 printStarted(spec.commandLine().getOut(), ensemble);
                 // From here on only the pid file knows the servers: close() leaves them running.
@@ -197,7 +200,7 @@ public final class ZkCommand implements Callable<Integer> {
         @Override
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
-            try (ZkEnsemble ensemble = options.ensemble(spec, dirOption.dir())) {
+            try (ZooKeeperProcessEnsemble ensemble = options.ensemble(spec, dirOption.dir())) {
                 ensemble.start();
                 printStarted(out, ensemble);
                 out.println("running in the foreground: Ctrl-C or SIGTERM stops every server");
@@ -239,7 +242,7 @@ public final class ZkCommand implements Callable<Integer> {
             PrintWriter err = spec.commandLine().getErr();
             List<Long> stopped;
             try {
-                stopped = ZkEnsemble.stop(dir);
+                stopped = ZooKeeperProcessEnsemble.stop(dir);
             } catch (NoSuchFileException e) {
                 err.println("zk stop: nothing to stop: " + PidFile.path(dir) + " does not exist");
                 err.flush();
@@ -279,9 +282,9 @@ public final class ZkCommand implements Callable<Integer> {
         public Integer call() {
             Path dir = dirOption.dir();
             PrintWriter out = spec.commandLine().getOut();
-            List<ZkServerStatus> statuses;
+            List<ZooKeeperServerStatus> statuses;
             try {
-                statuses = ZkEnsemble.status(dir);
+                statuses = ZooKeeperProcessEnsemble.status(dir);
             } catch (NoSuchFileException e) {
                 spec.commandLine()
                         .getErr()
@@ -291,7 +294,7 @@ public final class ZkCommand implements Callable<Integer> {
             } catch (IOException e) {
                 return fail(spec, "status", e);
             }
-            for (ZkServerStatus status : statuses) {
+            for (ZooKeeperServerStatus status : statuses) {
                 out.println("server." + status.server() + " pid=" + status.pid() + " clientPort=" + status.clientPort()
                         + " alive=" + status.alive() + " mode=" + status.mode().label());
             }
@@ -301,7 +304,8 @@ public final class ZkCommand implements Callable<Integer> {
         }
     }
 
-    private static void printStarted(PrintWriter out, ZkEnsemble ensemble) throws IOException, InterruptedException {
+    private static void printStarted(PrintWriter out, ZooKeeperProcessEnsemble ensemble)
+            throws IOException, InterruptedException {
         out.println("started " + ensemble.servers() + " ZooKeeper server process(es) in " + ensemble.directory());
         for (int server = 1; server <= ensemble.servers(); server++) {
             out.println("server." + server + " pid=" + ensemble.pid(server) + " clientPort="
@@ -313,7 +317,7 @@ public final class ZkCommand implements Callable<Integer> {
         out.flush();
     }
 
-    private static String connectString(List<ZkServerStatus> statuses) {
+    private static String connectString(List<ZooKeeperServerStatus> statuses) {
         return statuses.stream()
                 .map(s -> ZooKeeperProcessEnsemble.LOOPBACK + ":" + s.clientPort())
                 .collect(Collectors.joining(","));

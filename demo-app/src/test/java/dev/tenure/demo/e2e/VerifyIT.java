@@ -5,10 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.tenure.testkit.ChildJvms;
-import java.io.BufferedReader;
+import dev.tenure.harness.ChildJvm;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,7 +14,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -51,57 +49,29 @@ class VerifyIT {
         }
     }
 
-    private Process start(Path work, String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(
-                EmbeddedDemoIT.javaBin(),
-                "-Xmx512m",
-                "-jar",
-                System.getProperty("demo.jar"),
-                "verify",
-                "--dir",
-                work.toString()));
-        command.addAll(List.of(args));
-        return new ProcessBuilder(command).redirectErrorStream(true).start();
-    }
-
-    /** SIGTERM first, so the harness's shutdown hook stops its processes; SIGKILL if it does not exit in 60 s. */
-    private static void stop(Process p) throws IOException, InterruptedException {
-        if (p.isAlive()) {
-            ChildJvms.stop(List.of(p.toHandle()), Duration.ofSeconds(60));
-        }
+    private static ChildJvm.Builder verify(Path work, String... args) {
+        List<String> arguments = new ArrayList<>(List.of("verify", "--dir", work.toString()));
+        arguments.addAll(List.of(args));
+        return ChildJvm.builder("verify-" + work.getFileName())
+                .jvmOptions(List.of("-Xmx512m"))
+                .jar(Path.of(System.getProperty("demo.jar")))
+                .arguments(arguments)
+                .logFile(work.resolveSibling(work.getFileName() + ".out"))
+                // SIGTERM first, so the harness's shutdown hook stops its processes; SIGKILL if it does not exit.
+                .stopGrace(Duration.ofSeconds(60));
     }
 
     private Run run(Path work, long timeoutSeconds, String... args) throws Exception {
-        Process p = start(work, args);
-        List<String> lines = new ArrayList<>();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader r =
-                    new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                    synchronized (lines) {
-                        lines.add(line);
-                    }
-                }
-            } catch (IOException ignored) {
-                // the process ended
+        try (ChildJvm p = verify(work, args).start()) {
+            int exit;
+            try {
+                exit = p.awaitExit(Duration.ofSeconds(timeoutSeconds));
+            } catch (TimeoutException e) {
+                p.close();
+                throw new AssertionError("verify did not finish within " + timeoutSeconds + " s:\n"
+                        + Files.readString(p.logFile(), StandardCharsets.UTF_8));
             }
-        });
-        reader.start();
-        try {
-            if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-                stop(p);
-                synchronized (lines) {
-                    throw new AssertionError(
-                            "verify did not finish within " + timeoutSeconds + " s:\n" + String.join("\n", lines));
-                }
-            }
-        } finally {
-            stop(p);
-        }
-        reader.join(10_000);
-        synchronized (lines) {
-            return new Run(p.exitValue(), List.copyOf(lines));
+            return new Run(exit, Files.readAllLines(p.logFile(), StandardCharsets.UTF_8));
         }
     }
 
@@ -179,22 +149,17 @@ class VerifyIT {
     @Timeout(300)
     void aRunStoppedWithSigtermStopsEveryProcessItStarted() throws Exception {
         Path work = dir.resolve("interrupted");
-        Process p = start(work, "--seed", "5", "--faults", "pause-leader", "--target", "leader");
-        List<String> seen = new ArrayList<>();
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = r.readLine()) != null) {
-                seen.add(line);
-                if (line.contains("fault 1:")) { // the leader is SIGSTOPped now: the hardest moment to clean up
-                    break;
-                }
-            }
+        // The leader is SIGSTOPped at "fault 1:": the hardest moment to clean up.
+        try (ChildJvm p = verify(work, "--seed", "5", "--faults", "pause-leader", "--target", "leader")
+                .readyWhenOutputContains("fault 1:")
+                .start()) {
+            p.awaitReady(Duration.ofSeconds(120));
+            String seen = Files.readString(p.logFile(), StandardCharsets.UTF_8);
             assertEquals(6, aliveProcessesOf(work).size(), "3 replicas and 3 ZooKeeper servers run: " + seen);
-            p.destroy(); // SIGTERM
-            assertTrue(p.waitFor(120, TimeUnit.SECONDS), "verify exits after SIGTERM");
-        } finally {
-            stop(p);
+            p.terminate(); // SIGTERM
+            p.awaitExit(Duration.ofSeconds(120)); // verify exits after SIGTERM
         }
+        String seen = Files.readString(work.resolveSibling(work.getFileName() + ".out"), StandardCharsets.UTF_8);
         assertEquals(List.of(), aliveProcessesOf(work), "every process of the run was stopped: " + seen);
     }
 }

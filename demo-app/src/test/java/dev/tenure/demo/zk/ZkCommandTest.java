@@ -6,8 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tenure.testkit.ChildJvms;
-import dev.tenure.testkit.ZooKeeperProcessEnsemble;
+import dev.tenure.harness.ChildJvm;
+import dev.tenure.harness.PidFile;
+import dev.tenure.harness.ZooKeeperProcessEnsemble;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -15,12 +16,13 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.curator.framework.CuratorFramework;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -32,7 +34,7 @@ class ZkCommandTest {
     Path dir;
 
     private final Set<Long> pids = new LinkedHashSet<>();
-    private final List<Process> launchers = new ArrayList<>();
+    private final List<ChildJvm> launchers = new ArrayList<>();
 
     private record Result(int code, String out, String err) {}
 
@@ -49,9 +51,8 @@ class ZkCommandTest {
 
     @AfterEach
     void stopEverythingStarted() throws Exception {
-        for (Process launcher : launchers) {
-            launcher.destroyForcibly();
-            launcher.waitFor(10, TimeUnit.SECONDS);
+        for (ChildJvm launcher : launchers) {
+            launcher.kill();
         }
         if (Files.exists(PidFile.path(dir))) {
             pids.addAll(ZkTestProcesses.pidsInFile(dir));
@@ -112,13 +113,13 @@ class ZkCommandTest {
     @Test
     @Timeout(90)
     void zkRunStopsEveryServerWhenItsJvmIsSentSigterm() throws Exception {
-        Process launcher = launchZkRun();
+        ChildJvm launcher = launchZkRun();
         List<Long> servers = ZkTestProcesses.pidsInFile(dir);
         assertEquals(3, servers.size());
         assertTrue(servers.stream().allMatch(ZkTestProcesses::alive));
 
-        launcher.destroy(); // SIGTERM: the shutdown hook stops the servers
-        assertTrue(launcher.waitFor(30, TimeUnit.SECONDS), "zk run exits on SIGTERM");
+        launcher.terminate(); // SIGTERM: the shutdown hook stops the servers
+        launcher.awaitExit(Duration.ofSeconds(30)); // zk run exits on SIGTERM
         for (long pid : servers) {
             assertFalse(alive(pid), "pid " + pid + " outlived zk run");
         }
@@ -128,11 +129,10 @@ class ZkCommandTest {
     @Test
     @Timeout(90)
     void serversOfASigkilledZkRunKeepRunningUntilZkStop() throws Exception {
-        Process launcher = launchZkRun();
+        ChildJvm launcher = launchZkRun();
         List<Long> servers = ZkTestProcesses.pidsInFile(dir);
 
-        launcher.destroyForcibly(); // SIGKILL: no shutdown hook runs
-        assertTrue(launcher.waitFor(30, TimeUnit.SECONDS));
+        launcher.kill(); // SIGKILL: no shutdown hook runs
         assertTrue(servers.stream().allMatch(ZkTestProcesses::alive), "no hook runs on SIGKILL");
 
         assertEquals(0, ZkCommand.run("stop", "--dir", dir.toString()));
@@ -146,10 +146,10 @@ class ZkCommandTest {
         Result stop = zk("stop", "--dir", dir);
         assertEquals(1, stop.code());
         assertTrue(stop.err().contains("nothing to stop"), stop.err());
-        assertTrue(stop.err().contains(ZkEnsemble.PID_FILE), stop.err());
+        assertTrue(stop.err().contains(ZooKeeperProcessEnsemble.PID_FILE), stop.err());
         Result status = zk("status", "--dir", dir);
         assertEquals(1, status.code());
-        assertTrue(status.err().contains(ZkEnsemble.PID_FILE), status.err());
+        assertTrue(status.err().contains(ZooKeeperProcessEnsemble.PID_FILE), status.err());
     }
 
     @Test
@@ -192,35 +192,26 @@ class ZkCommandTest {
         assertTrue(result.err().contains(expected), result.err());
     }
 
-    /** Starts {@code zk run} in a JVM of its own and waits until it prints the connect string. */
-    private Process launchZkRun() throws IOException, InterruptedException {
+    /** Starts {@code zk run} in a JVM of its own and waits until it says it runs in the foreground. */
+    private ChildJvm launchZkRun() throws IOException, InterruptedException, TimeoutException {
         Path output = dir.resolve("zk-run.out");
-        ProcessBuilder builder = new ProcessBuilder(
-                        ChildJvms.javaExecutable(),
-                        "-Xmx128m",
-                        ZkCommand.class.getName(),
-                        "run",
-                        "--dir",
-                        dir.toString(),
-                        "--base-port",
-                        "0")
-                .redirectErrorStream(true)
-                .redirectOutput(output.toFile());
-        builder.environment().put("CLASSPATH", ChildJvms.childClassPath());
-        Process launcher = builder.start();
+        ChildJvm launcher = ChildJvm.builder("zk-run")
+                .jvmOptions(List.of("-Xmx128m"))
+                .mainClass(ZkCommand.class.getName())
+                .arguments(List.of("run", "--dir", dir.toString(), "--base-port", "0"))
+                .logFile(output)
+                .readyPrefix("running in the foreground")
+                .stopGrace(Duration.ZERO)
+                .start();
         launchers.add(launcher);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (true) {
-            String text = Files.exists(output) ? Files.readString(output, UTF_8) : "";
-            if (text.contains("running in the foreground")) {
-                pids.addAll(ZkTestProcesses.pidsInFile(dir));
-                return launcher;
-            }
-            if (!launcher.isAlive() || System.nanoTime() - deadline > 0) {
-                throw new AssertionError("zk run did not start (alive=" + launcher.isAlive() + "):\n" + text);
-            }
-            Thread.sleep(100);
+        try {
+            launcher.awaitReady(Duration.ofSeconds(60));
+        } catch (IOException | TimeoutException e) {
+            throw new AssertionError(
+                    "zk run did not start (alive=" + launcher.isAlive() + "):\n" + Files.readString(output, UTF_8), e);
         }
+        pids.addAll(ZkTestProcesses.pidsInFile(dir));
+        return launcher;
     }
 
     /** A base port whose 9 ports (client, quorum and election for 3 servers) can be bound now. */

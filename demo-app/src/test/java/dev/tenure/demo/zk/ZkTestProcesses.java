@@ -1,6 +1,7 @@
 package dev.tenure.demo.zk;
 
-import dev.tenure.testkit.ZooKeeperProcessEnsemble;
+import dev.tenure.harness.PidFile;
+import dev.tenure.harness.ZooKeeperProcessEnsemble;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,7 +34,7 @@ final class ZkTestProcesses {
     static void killLeftovers(Path dir, Collection<Long> pids) {
         try {
             if (Files.exists(PidFile.path(dir))) {
-                ZkEnsemble.stop(dir);
+                ZooKeeperProcessEnsemble.stop(dir);
             }
         } catch (Exception e) {
             // fall through to SIGKILL

@@ -1,6 +1,5 @@
-package dev.tenure.demo.zk;
+package dev.tenure.harness;
 
-import dev.tenure.testkit.ZooKeeperProcessEnsemble;
 import java.util.Locale;
 
 /**
@@ -9,7 +8,7 @@ import java.util.Locale;
  * <p>The answer is a snapshot: a server can change mode behind the caller's back (a follower becomes
  * {@link #NOT_SERVING} while the quorum re-elects) before the caller acts on it.
  */
-public enum ZkServerMode {
+public enum ZooKeeperServerMode {
     /** Leads the quorum. */
     LEADER,
     /** Follows the quorum leader and serves clients. */
@@ -44,24 +43,24 @@ public enum ZkServerMode {
      * Asks the server on {@code 127.0.0.1:clientPort} with {@code srvr}. Never throws: a connection failure
      * or a timeout is {@link #NO_ANSWER}.
      */
-    static ZkServerMode probe(int clientPort, int timeoutMs) {
+    static ZooKeeperServerMode probe(int clientPort, int timeoutMs) {
         return ZooKeeperProcessEnsemble.srvr(clientPort, timeoutMs)
-                .map(ZkServerMode::fromSrvr)
+                .map(ZooKeeperServerMode::fromSrvr)
                 .orElse(NO_ANSWER);
     }
 
     /** Reads the {@code Mode:} line of a {@code srvr} answer. */
-    static ZkServerMode fromSrvr(String answer) {
+    public static ZooKeeperServerMode fromSrvr(String answer) {
         if (answer == null || answer.isBlank()) {
             return NO_ANSWER;
         }
         // No Mode line: "This ZooKeeper instance is not currently serving requests".
         return ZooKeeperProcessEnsemble.modeOf(answer)
-                .map(ZkServerMode::fromMode)
+                .map(ZooKeeperServerMode::fromMode)
                 .orElse(NOT_SERVING);
     }
 
-    private static ZkServerMode fromMode(String mode) {
+    private static ZooKeeperServerMode fromMode(String mode) {
         switch (mode) {
             case "leader":
                 return LEADER;

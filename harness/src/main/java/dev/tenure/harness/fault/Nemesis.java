@@ -1,6 +1,6 @@
-package dev.tenure.demo.verify;
+package dev.tenure.harness.fault;
 
-import dev.tenure.demo.zk.ZkEnsemble;
+import dev.tenure.harness.ChildJvm;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -9,17 +9,17 @@ import java.util.Optional;
 import java.util.Random;
 
 /**
- * Injects one {@link FaultPlan.Fault} into a {@link Testbed} and heals it. The leader is whoever {@link
- * Testbed#leader()} names at injection time (a random replica if none does); a follower is another running
+ * Injects one {@link FaultPlan.Fault} into a {@link FaultTarget} (verify's testbed) and heals it. The leader is
+ * whoever {@link FaultTarget#leader()} names at injection time (a random replica if none does); a follower is another running
  * replica chosen at random; a ZooKeeper server other than the quorum leader likewise.
  *
  * <p>How long a fault is held before healing: past the session timeout (plus 2 s) for the faults whose point is
  * an expired session or a deposed leader (pause, cut from ZooKeeper, isolation); a few seconds for the others.
  * Not thread-safe: the harness's one driving thread uses it.
  */
-final class Nemesis {
+public final class Nemesis {
     /** A fault in place: what was done and how to undo it. */
-    interface Injection {
+    public interface Injection {
         /** What was done, for the log and the report. */
         String description();
 
@@ -43,38 +43,37 @@ final class Nemesis {
 
     private static final Duration SHORT_HOLD = Duration.ofSeconds(3);
 
-    private final Testbed bed;
+    private final FaultTarget bed;
     private final Duration pastSessionTimeout;
     private final Random random;
 
-    Nemesis(Testbed bed, Duration sessionTimeout, long seed) {
+    public Nemesis(FaultTarget bed, Duration sessionTimeout, long seed) {
         this.bed = bed;
         this.pastSessionTimeout = sessionTimeout.plusSeconds(2);
         this.random = new Random(seed ^ 0x5DEECE66DL);
     }
 
-    Injection inject(FaultPlan.Fault fault) throws IOException, InterruptedException {
+    public Injection inject(FaultPlan.Fault fault) throws IOException, InterruptedException {
         Optional<String> currentLeader = bed.leader();
         String leader = currentLeader.orElseGet(() -> pick(bed.ids()));
         String target = fault.kind().targeted() && !fault.onLeader() ? follower(leader) : leader;
         String who = target + (target.equals(leader) && currentLeader.isPresent() ? " (leader)" : " (follower)");
-        ZkEnsemble zk = bed.zooKeeper();
         switch (fault.kind()) {
             case KILL_REPLICA -> {
-                ReplicaProcess p = bed.replica(target);
+                ChildJvm p = bed.replica(target);
                 p.kill();
                 return new Done(
                         "SIGKILL replica " + who + ", pid " + p.pid(), SHORT_HOLD, () -> bed.startReplica(target));
             }
             case PAUSE_LEADER -> {
-                ReplicaProcess p = bed.replica(target);
+                ChildJvm p = bed.replica(target);
                 p.pause();
                 return new Done("SIGSTOP replica " + who, pastSessionTimeout, p::resume);
             }
             case KILL_ZK_SERVER -> {
-                int quorumLeader = zk.quorumLeader();
+                int quorumLeader = bed.zooKeeperQuorumLeader();
                 List<Integer> others = new ArrayList<>();
-                for (int s = 1; s <= zk.servers(); s++) {
+                for (int s = 1; s <= bed.zooKeeperServers(); s++) {
                     if (s != quorumLeader) {
                         others.add(s);
                     }
@@ -84,7 +83,7 @@ final class Nemesis {
                 return new Done("SIGKILL ZooKeeper server " + server, SHORT_HOLD, () -> bed.restartZooKeeper(server));
             }
             case KILL_ZK_LEADER -> {
-                int server = zk.quorumLeader();
+                int server = bed.zooKeeperQuorumLeader();
                 bed.killZooKeeper(server);
                 return new Done(
                         "SIGKILL ZooKeeper quorum leader, server " + server,

@@ -1,10 +1,10 @@
-package dev.tenure.demo.verify;
+package dev.tenure.harness;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tenure.replicator.transport.netty.MessageCodec;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -74,6 +74,21 @@ class LinkProxyTest {
         echo.close();
     }
 
+    /** A hello frame of the test's own: a 4-byte length, then the sender's id. */
+    private static byte[] hello(String sender) {
+        byte[] id = sender.getBytes(StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(4 + id.length).putInt(id.length).put(id).array();
+    }
+
+    /** Reads the sender of {@link #hello}; refuses a body that is not a short lower-case id. */
+    private static final LinkProxy.HelloDecoder HELLO = frame -> {
+        String sender = new String(frame, 4, frame.length - 4, StandardCharsets.UTF_8);
+        if (!sender.matches("[a-z0-9]{1,8}")) {
+            throw new IllegalArgumentException("not a hello: " + sender);
+        }
+        return sender;
+    };
+
     private InetSocketAddress target() {
         return new InetSocketAddress(InetAddress.getLoopbackAddress(), echo.getLocalPort());
     }
@@ -140,9 +155,9 @@ class LinkProxyTest {
 
     @Test
     void replicationConnectionsAreNamedByTheSenderInTheirHello() throws Exception {
-        byte[] helloFromR2 = MessageCodec.encodeHello("kv", "r2", "r1");
-        byte[] helloFromR3 = MessageCodec.encodeHello("kv", "r3", "r1");
-        try (LinkProxy proxy = new LinkProxy("repl-r1", target(), LinkProxy.replicationTo("r1"), links);
+        byte[] helloFromR2 = hello("r2");
+        byte[] helloFromR3 = hello("r3");
+        try (LinkProxy proxy = new LinkProxy("repl-r1", target(), LinkProxy.replicationTo("r1", HELLO), links);
                 Socket fromR2 = new Socket();
                 Socket fromR3 = new Socket()) {
             links.cut(List.of(Links.replication("r2", "r1")));
@@ -161,8 +176,8 @@ class LinkProxyTest {
 
     @Test
     void aConnectionWithoutAHelloIsForwardedUnderAnUnknownSender() throws Exception {
-        byte[] junk = ByteBuffer.allocate(8).putInt(4).putInt(42).array();
-        try (LinkProxy proxy = new LinkProxy("repl-r1", target(), LinkProxy.replicationTo("r1"), links);
+        byte[] junk = ByteBuffer.allocate(8).putInt(4).putInt(0xFFFF_FFFF).array();
+        try (LinkProxy proxy = new LinkProxy("repl-r1", target(), LinkProxy.replicationTo("r1", HELLO), links);
                 Socket s = new Socket()) {
             links.cut(List.of(Links.replication("?", "r1")));
             s.connect(proxy.address());
@@ -171,5 +186,42 @@ class LinkProxyTest {
             links.healAll();
             assertArrayEquals(junk, new DataInputStream(s.getInputStream()).readNBytes(junk.length));
         }
+    }
+
+    @Test
+    void aDropResetsEveryConnectionAndRefusesNewOnesUntilHealed() throws Exception {
+        try (LinkProxy proxy = new LinkProxy("zk", List.of(target(), target()), LinkProxy.fixed("zk"), links);
+                Socket s = new Socket()) {
+            String[] ports = proxy.connectString().split(",");
+            assertEquals(2, ports.length, proxy.connectString());
+            s.connect(proxy.address());
+            assertArrayEquals(new byte[] {1}, roundTrip(s, new byte[] {1}));
+
+            proxy.drop();
+            assertTrue(proxy.isDropping());
+            s.setSoTimeout(10_000);
+            assertThrows(IOException.class, () -> roundTrip(s, new byte[] {2}), "the open connection is reset");
+            try (Socket refused = new Socket()) {
+                refused.connect(proxy.address());
+                refused.setSoTimeout(10_000);
+                assertThrows(IOException.class, () -> roundTrip(refused, new byte[] {3}), "a new one is reset");
+            }
+
+            proxy.heal();
+            try (Socket second = new Socket()) {
+                String[] hostPort = ports[1].split(":");
+                second.connect(new InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1])));
+                assertArrayEquals(new byte[] {4}, roundTrip(second, new byte[] {4}), "through the second port");
+            }
+        }
+    }
+
+    @Test
+    void aClosedProxyRefusesFaults() throws IOException {
+        LinkProxy proxy = new LinkProxy("t", target(), LinkProxy.fixed("zk:r1"), links);
+        proxy.close();
+        proxy.close();
+        assertThrows(IllegalStateException.class, proxy::drop);
+        assertThrows(IllegalStateException.class, proxy::heal);
     }
 }

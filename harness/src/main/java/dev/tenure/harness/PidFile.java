@@ -1,4 +1,4 @@
-package dev.tenure.demo.zk;
+package dev.tenure.harness;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -10,21 +10,21 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * {@code DIR/ensemble.pids}: one line {@code <server> <pid> <clientPort>} per server process, and comment
+ * {@code DIR/ensemble.pids} of a {@link ZooKeeperProcessEnsemble} that records its pids: one line {@code <server> <pid> <clientPort>} per server process, and comment
  * lines starting with {@code #}. Written whole to a temporary file and moved into place, so a reader never
  * sees a half-written file.
  */
-final class PidFile {
-    record Entry(int server, long pid, int clientPort) {}
+public final class PidFile {
+    public record Entry(int server, long pid, int clientPort) {}
 
     private PidFile() {}
 
-    static Path path(Path dir) {
-        return dir.resolve(ZkEnsemble.PID_FILE);
+    public static Path path(Path dir) {
+        return dir.resolve(ZooKeeperProcessEnsemble.PID_FILE);
     }
 
     /** Reads the entries; {@link java.nio.file.NoSuchFileException} if there is no pid file. */
-    static List<Entry> read(Path dir) throws IOException {
+    public static List<Entry> read(Path dir) throws IOException {
         Path file = path(dir);
         List<Entry> entries = new ArrayList<>();
         for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
@@ -46,7 +46,7 @@ final class PidFile {
         return entries;
     }
 
-    static void write(Path dir, List<Entry> entries) throws IOException {
+    public static void write(Path dir, List<Entry> entries) throws IOException {
         StringBuilder text = new StringBuilder()
                 .append("# ZooKeeper server processes started by pid ")
                 .append(ProcessHandle.current().pid())
@@ -65,7 +65,7 @@ final class PidFile {
                     .append(entry.clientPort())
                     .append('\n');
         }
-        Path tmp = dir.resolve(ZkEnsemble.PID_FILE + ".tmp");
+        Path tmp = dir.resolve(ZooKeeperProcessEnsemble.PID_FILE + ".tmp");
         Files.writeString(tmp, text, StandardCharsets.UTF_8);
         Files.move(tmp, path(dir), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }

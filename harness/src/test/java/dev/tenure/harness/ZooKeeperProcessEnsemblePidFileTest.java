@@ -1,6 +1,6 @@
-package dev.tenure.demo.zk;
+package dev.tenure.harness;
 
-import static dev.tenure.demo.zk.ZkTestProcesses.alive;
+import static dev.tenure.harness.ZooKeeperTestProcesses.alive;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tenure.testkit.ZooKeeperProcessEnsemble;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
@@ -20,12 +19,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-class ZkEnsembleTest {
+class ZooKeeperProcessEnsemblePidFileTest {
     @TempDir
     Path dir;
 
     private final Set<Long> pids = new LinkedHashSet<>();
-    private ZkEnsemble ensemble;
+    private ZooKeeperProcessEnsemble ensemble;
     private CuratorFramework client;
 
     @AfterEach
@@ -38,14 +37,14 @@ class ZkEnsembleTest {
                 ensemble.close();
             }
         } finally {
-            ZkTestProcesses.killLeftovers(dir, pids);
+            ZooKeeperTestProcesses.killLeftovers(dir, pids);
         }
     }
 
     @Test
     @Timeout(120)
     void aThreeProcessEnsembleServesThroughSigkillOfItsQuorumLeaderAndCloseLeavesNoProcess() throws Exception {
-        ensemble = ZkEnsemble.builder(dir).servers(3).build();
+        ensemble = ZooKeeperProcessEnsemble.builder(dir).recordPids().servers(3).build();
         ensemble.start();
         for (int server = 1; server <= 3; server++) {
             long pid = ensemble.pid(server);
@@ -63,16 +62,20 @@ class ZkEnsembleTest {
             assertTrue(Files.size(serverDir.resolve("server.log")) > 0, "server " + server + " logs to server.log");
         }
         assertEquals(3, pids.size(), "one process per server");
-        assertEquals(List.copyOf(pids), ZkTestProcesses.pidsInFile(dir));
+        assertEquals(List.copyOf(pids), ZooKeeperTestProcesses.pidsInFile(dir));
 
         int leader = ensemble.quorumLeader();
         assertTrue(leader >= 1 && leader <= 3, "leader " + leader);
-        List<ZkServerStatus> status = ensemble.status();
+        List<ZooKeeperServerStatus> status = ensemble.status();
         assertEquals(
-                1, status.stream().filter(s -> s.mode() == ZkServerMode.LEADER).count(), status.toString());
-        assertEquals(ZkServerMode.LEADER, status.get(leader - 1).mode(), status.toString());
+                1,
+                status.stream()
+                        .filter(s -> s.mode() == ZooKeeperServerMode.LEADER)
+                        .count(),
+                status.toString());
+        assertEquals(ZooKeeperServerMode.LEADER, status.get(leader - 1).mode(), status.toString());
 
-        client = ZkTestProcesses.client(ensemble.connectString());
+        client = ZooKeeperTestProcesses.client(ensemble.connectString());
         client.create().forPath("/e2e", "before".getBytes(UTF_8));
         assertEquals("before", new String(client.getData().forPath("/e2e"), UTF_8));
 
@@ -91,8 +94,8 @@ class ZkEnsembleTest {
         pids.add(restartedPid);
         assertNotEquals(leaderPid, restartedPid);
         assertTrue(alive(restartedPid));
-        assertTrue(ZkTestProcesses.pidsInFile(dir).contains(restartedPid), "the pid file has the new pid");
-        try (CuratorFramework direct = ZkTestProcesses.client("127.0.0.1:" + ensemble.clientPort(leader))) {
+        assertTrue(ZooKeeperTestProcesses.pidsInFile(dir).contains(restartedPid), "the pid file has the new pid");
+        try (CuratorFramework direct = ZooKeeperTestProcesses.client("127.0.0.1:" + ensemble.clientPort(leader))) {
             assertEquals(
                     "after",
                     new String(direct.getData().forPath("/e2e/after-kill"), UTF_8),
@@ -107,35 +110,42 @@ class ZkEnsembleTest {
         for (long pid : pids) {
             assertFalse(alive(pid), "pid " + pid + " is still alive after close()");
         }
-        assertFalse(Files.exists(dir.resolve(ZkEnsemble.PID_FILE)), "close() removes the pid file");
+        assertFalse(Files.exists(dir.resolve(ZooKeeperProcessEnsemble.PID_FILE)), "close() removes the pid file");
         assertTrue(Files.exists(dir.resolve("zk-1/data/myid")), "close() keeps the data");
         ensemble.close(); // idempotent
     }
 
     @Test
     void optionsAreCheckedAndAClosedEnsembleCannotBeStarted() throws Exception {
-        ensemble = ZkEnsemble.builder(dir).servers(1).build();
+        ensemble = ZooKeeperProcessEnsemble.builder(dir).recordPids().servers(1).build();
         assertThrows(IllegalStateException.class, () -> ensemble.kill(1));
         assertThrows(
-                IllegalArgumentException.class, () -> ZkEnsemble.builder(dir).servers(0));
+                IllegalArgumentException.class,
+                () -> ZooKeeperProcessEnsemble.builder(dir).recordPids().servers(0));
         assertThrows(
                 IllegalArgumentException.class,
-                () -> ZkEnsemble.builder(dir).basePort(65_000).build());
+                () -> ZooKeeperProcessEnsemble.builder(dir)
+                        .recordPids()
+                        .basePort(65_000)
+                        .build());
         ensemble.close();
         assertThrows(IllegalStateException.class, ensemble::start);
     }
 
     @Test
     void srvrAnswersAreReadAsModes() {
-        assertEquals(ZkServerMode.LEADER, ZkServerMode.fromSrvr("Zookeeper version: 3.9.5\nMode: leader\n"));
-        assertEquals(ZkServerMode.FOLLOWER, ZkServerMode.fromSrvr("Zxid: 0x1\nMode: follower\nNode count: 5\n"));
-        assertEquals(ZkServerMode.STANDALONE, ZkServerMode.fromSrvr("Mode: standalone\n"));
         assertEquals(
-                ZkServerMode.NOT_SERVING,
-                ZkServerMode.fromSrvr("This ZooKeeper instance is not currently serving requests\n"));
-        assertEquals(ZkServerMode.NO_ANSWER, ZkServerMode.fromSrvr(""));
-        assertTrue(ZkServerMode.STANDALONE.leads() && ZkServerMode.STANDALONE.serving());
-        assertFalse(ZkServerMode.NOT_SERVING.serving());
-        assertEquals("no-answer", ZkServerMode.NO_ANSWER.label());
+                ZooKeeperServerMode.LEADER, ZooKeeperServerMode.fromSrvr("Zookeeper version: 3.9.5\nMode: leader\n"));
+        assertEquals(
+                ZooKeeperServerMode.FOLLOWER,
+                ZooKeeperServerMode.fromSrvr("Zxid: 0x1\nMode: follower\nNode count: 5\n"));
+        assertEquals(ZooKeeperServerMode.STANDALONE, ZooKeeperServerMode.fromSrvr("Mode: standalone\n"));
+        assertEquals(
+                ZooKeeperServerMode.NOT_SERVING,
+                ZooKeeperServerMode.fromSrvr("This ZooKeeper instance is not currently serving requests\n"));
+        assertEquals(ZooKeeperServerMode.NO_ANSWER, ZooKeeperServerMode.fromSrvr(""));
+        assertTrue(ZooKeeperServerMode.STANDALONE.leads() && ZooKeeperServerMode.STANDALONE.serving());
+        assertFalse(ZooKeeperServerMode.NOT_SERVING.serving());
+        assertEquals("no-answer", ZooKeeperServerMode.NO_ANSWER.label());
     }
 }

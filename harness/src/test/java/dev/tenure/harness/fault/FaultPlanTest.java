@@ -1,4 +1,4 @@
-package dev.tenure.demo.verify;
+package dev.tenure.harness.fault;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;

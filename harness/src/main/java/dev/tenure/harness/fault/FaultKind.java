@@ -1,4 +1,4 @@
-package dev.tenure.demo.verify;
+package dev.tenure.harness.fault;
 
 import java.util.Arrays;
 import java.util.Locale;

@@ -1,4 +1,4 @@
-package dev.tenure.demo.verify;
+package dev.tenure.harness.fault;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -12,9 +12,9 @@ import java.util.Random;
  * runs) kinds drawn at random; for a targeted kind, whether it hits the leader or a follower. The same seed and
  * settings give the same plan. Immutable.
  */
-final class FaultPlan {
+public final class FaultPlan {
     /** Who a fault hits. */
-    enum Target {
+    public enum Target {
         LEADER,
         FOLLOWER,
         /** Chosen per fault from the seed. */
@@ -28,8 +28,8 @@ final class FaultPlan {
      * @param onLeader for a {@link FaultKind#targeted() targeted} kind, whether it hits the leader (else a
      *     follower); ignored otherwise
      */
-    record Fault(FaultKind kind, boolean onLeader) {
-        Fault {
+    public record Fault(FaultKind kind, boolean onLeader) {
+        public Fault {
             Objects.requireNonNull(kind, "kind");
         }
 
@@ -43,7 +43,7 @@ final class FaultPlan {
     private final List<FaultKind> kinds;
     private final Target target;
 
-    FaultPlan(long seed, List<FaultKind> kinds, Target target) {
+    public FaultPlan(long seed, List<FaultKind> kinds, Target target) {
         if (kinds.isEmpty()) {
             throw new IllegalArgumentException("at least one fault kind is needed");
         }
@@ -53,7 +53,7 @@ final class FaultPlan {
     }
 
     /** The faults in order, without end: every kind once (shuffled) first, then random kinds. */
-    Iterator<Fault> faults() {
+    public Iterator<Fault> faults() {
         Random random = new Random(seed);
         List<FaultKind> order = new ArrayList<>(kinds);
         Collections.shuffle(order, random);
@@ -80,7 +80,7 @@ final class FaultPlan {
     }
 
     /** The first {@code count} faults of {@link #faults()}. */
-    List<Fault> first(int count) {
+    public List<Fault> first(int count) {
         Iterator<Fault> it = faults();
         List<Fault> faults = new ArrayList<>();
         for (int i = 0; i < count; i++) {

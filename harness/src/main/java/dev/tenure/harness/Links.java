@@ -1,4 +1,4 @@
-package dev.tenure.demo.verify;
+package dev.tenure.harness;
 
 import java.util.Collection;
 import java.util.Set;
@@ -8,7 +8,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Which network links are cut. A link is a name: {@code "r1->r2"} is the replication connection replica r1 opens
  * to replica r2 (r1's messages to r2 travel on it), {@code "zk:r1"} is replica r1's link to every ZooKeeper
- * server. {@link LinkProxy proxies} consult it before moving each chunk of bytes.
+ * server. {@link LinkProxy proxies} consult it before moving each chunk of bytes. A proxy of its own (testkit's
+ * {@code ZooKeeperProxy}) may use a {@code Links} no one cuts.
  *
  * <p>Thread-safe. Waiting threads wake on {@link #heal}, {@link #healAll} and {@link #close}.
  */

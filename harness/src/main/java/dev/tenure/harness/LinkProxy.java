@@ -1,7 +1,6 @@
-package dev.tenure.demo.verify;
+package dev.tenure.harness;
 
-import dev.tenure.replicator.transport.netty.MalformedFrameException;
-import dev.tenure.replicator.transport.netty.MessageCodec;
+import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
 import java.io.DataInputStream;
 import java.io.IOException;
@@ -11,7 +10,10 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketException;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -19,21 +21,32 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A TCP proxy on 127.0.0.1 in front of one target, whose connections can be cut per {@link Links link}.
+ * A TCP proxy on 127.0.0.1 in front of one or more targets (one listening port each), whose connections can be cut
+ * per {@link Links link} or dropped all at once. The one TCP proxy of Tenure's tests and harness: {@code verify}
+ * puts one on every link it may cut, and testkit's {@code ZooKeeperProxy} puts one in front of an ensemble.
  *
  * <p>Each accepted connection belongs to one link, named by a {@link LinkNamer} from the connection's first bytes
- * (a fixed name, or the sender of a replication hello). While its link is cut the proxy moves no bytes either way
- * on it and holds what it has read; a new connection on a cut link is accepted but not forwarded. This is a
- * partition in which TCP connections survive: the endpoints see silence and time out on their own, and bytes held
- * during the cut arrive late when it heals (if the endpoints still listen) — the delayed, stale messages a real
- * network delivers. Closing one side closes the other.
+ * (a fixed name, or the sender of a replication hello). Two faults, both ways on a connection:
  *
- * <p>Thread-safe; two threads per connection plus one accepting. {@link #close()} closes every socket and stops
- * every thread.
+ * <ul>
+ *   <li><b>cut</b> ({@link Links#cut}): while its link is cut the proxy moves no bytes either way on it and holds
+ *       what it has read; a new connection on a cut link is accepted but not forwarded. This is a partition in
+ *       which TCP connections survive: the endpoints see silence and time out on their own, and bytes held during
+ *       the cut arrive late when it heals (if the endpoints still listen) — the delayed, stale messages a real
+ *       network delivers.
+ *   <li><b>drop</b> ({@link #drop()}): every connection through this proxy is reset at once (RST, like a crashed
+ *       link) and new ones are reset on arrival, until {@link #heal()}. The endpoints notice at once.
+ * </ul>
+ *
+ * <p>Closing one side of a connection closes the other.
+ *
+ * <p>Thread-safe; two threads per connection plus one accepting per target. {@link #close()} closes every socket and
+ * stops every thread it started (it waits up to 5 s for them).
  */
 public final class LinkProxy implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(LinkProxy.class);
@@ -49,7 +62,15 @@ public final class LinkProxy implements Closeable {
          * @param in the opening side's bytes
          * @param consumed receives every byte read from {@code in}; they are forwarded first
          */
-        String name(DataInputStream in, java.io.ByteArrayOutputStream consumed) throws IOException;
+        String name(DataInputStream in, ByteArrayOutputStream consumed) throws IOException;
+    }
+
+    /** Reads the sender's id from a whole hello frame (its 4-byte length prefix and body). */
+    public interface HelloDecoder {
+        /**
+         * @throws Exception if the frame is not a well-formed hello
+         */
+        String sender(byte[] frame) throws Exception;
     }
 
     /** Every connection belongs to {@code link}. */
@@ -59,9 +80,11 @@ public final class LinkProxy implements Closeable {
 
     /**
      * Connections to replica {@code target}'s replication port: the link is {@code SENDER->target}, the sender
-     * taken from the connection's hello frame ({@code ?->target} if the first frame is not a well-formed hello).
+     * taken from the connection's first frame, a 4-byte big-endian length and a body, by {@code hello} ({@code
+     * ?->target} if the first frame is not a well-formed hello).
      */
-    public static LinkNamer replicationTo(String target) {
+    public static LinkNamer replicationTo(String target, HelloDecoder hello) {
+        Objects.requireNonNull(hello, "hello");
         return (in, consumed) -> {
             int length = in.readInt();
             consumed.write(ByteBuffer.allocate(4).putInt(length).array());
@@ -71,24 +94,24 @@ public final class LinkProxy implements Closeable {
             byte[] body = in.readNBytes(length);
             consumed.write(body);
             try {
-                return Links.replication(MessageCodec.helloSender(consumed.toByteArray()), target);
-            } catch (MalformedFrameException e) {
+                return Links.replication(hello.sender(consumed.toByteArray()), target);
+            } catch (Exception e) {
                 return Links.replication("?", target);
             }
         };
     }
 
     private final String name;
-    private final InetSocketAddress target;
     private final LinkNamer namer;
     private final Links links;
-    private final ServerSocket server;
+    private final List<ServerSocket> servers = new ArrayList<>();
     private final ExecutorService threads;
     private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
+    private volatile boolean dropping;
     private volatile boolean closed;
 
     /**
-     * Binds an ephemeral port on 127.0.0.1 and starts accepting.
+     * Binds an ephemeral port on 127.0.0.1 in front of {@code target} and starts accepting.
      *
      * @param name for thread names and logs
      * @param target where connections go
@@ -96,36 +119,105 @@ public final class LinkProxy implements Closeable {
      * @param links the cut links
      */
     public LinkProxy(String name, InetSocketAddress target, LinkNamer namer, Links links) throws IOException {
+        this(name, List.of(target), namer, links);
+    }
+
+    /**
+     * Binds one ephemeral port on 127.0.0.1 per target and starts accepting.
+     *
+     * @param name for thread names and logs
+     * @param targets where connections go, one listening port each (in this order)
+     * @param namer names each connection's link
+     * @param links the cut links
+     * @throws IOException if a port cannot be bound (what was bound is closed)
+     */
+    public LinkProxy(String name, List<InetSocketAddress> targets, LinkNamer namer, Links links) throws IOException {
+        if (targets.isEmpty()) {
+            throw new IllegalArgumentException("at least one target is required");
+        }
         this.name = Objects.requireNonNull(name, "name");
-        this.target = Objects.requireNonNull(target, "target");
         this.namer = Objects.requireNonNull(namer, "namer");
         this.links = Objects.requireNonNull(links, "links");
-        this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         AtomicInteger count = new AtomicInteger();
         this.threads = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "proxy-" + name + "-" + count.incrementAndGet());
             t.setDaemon(true);
             return t;
         });
-        threads.execute(this::acceptLoop);
+        try {
+            for (InetSocketAddress target : targets) {
+                ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+                servers.add(server);
+                threads.execute(() -> acceptLoop(server, Objects.requireNonNull(target, "target")));
+            }
+        } catch (IOException e) {
+            close();
+            throw e;
+        }
     }
 
-    /** The proxy's address (127.0.0.1 and its port). */
+    /** The address of the first target's port (127.0.0.1 and its port). */
     public InetSocketAddress address() {
+        ServerSocket server = servers.get(0);
         return new InetSocketAddress(server.getInetAddress(), server.getLocalPort());
     }
 
     /** The {@code HOST:PORT} form of {@link #address()}. */
     public String hostPort() {
-        return "127.0.0.1:" + server.getLocalPort();
+        return "127.0.0.1:" + servers.get(0).getLocalPort();
     }
 
-    private void acceptLoop() {
+    /** Every target's port as {@code 127.0.0.1:P1,127.0.0.1:P2,...}: a ZooKeeper connect string through the proxy. */
+    public String connectString() {
+        return servers.stream().map(s -> "127.0.0.1:" + s.getLocalPort()).collect(Collectors.joining(","));
+    }
+
+    /**
+     * Resets every connection through this proxy (RST) and resets new ones on arrival until {@link #heal()}.
+     *
+     * @throws IllegalStateException if closed
+     */
+    public void drop() {
+        checkOpen();
+        dropping = true;
+        for (Socket s : sockets) {
+            reset(s);
+        }
+        log.info("proxy {} drops every connection", name);
+    }
+
+    /**
+     * Lets connections through again after {@link #drop()}. Links cut in {@link Links} stay cut.
+     *
+     * @throws IllegalStateException if closed
+     */
+    public void heal() {
+        checkOpen();
+        dropping = false;
+        log.info("proxy {} healed", name);
+    }
+
+    /** Whether the proxy drops connections ({@link #drop()} without a {@link #heal()} since). */
+    public boolean isDropping() {
+        return dropping;
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("proxy " + name + " is closed");
+        }
+    }
+
+    private void acceptLoop(ServerSocket server, InetSocketAddress target) {
         while (!closed) {
             try {
                 Socket client = server.accept();
+                if (dropping) {
+                    reset(client);
+                    continue;
+                }
                 sockets.add(client);
-                threads.execute(() -> serve(client));
+                threads.execute(() -> serve(client, target));
             } catch (IOException e) {
                 if (!closed) {
                     log.warn("proxy {} stopped accepting", name, e);
@@ -135,12 +227,12 @@ public final class LinkProxy implements Closeable {
         }
     }
 
-    private void serve(Socket client) {
+    private void serve(Socket client, InetSocketAddress target) {
         Socket upstream = null;
         try {
             client.setTcpNoDelay(true);
             DataInputStream in = new DataInputStream(client.getInputStream());
-            java.io.ByteArrayOutputStream consumed = new java.io.ByteArrayOutputStream();
+            ByteArrayOutputStream consumed = new ByteArrayOutputStream();
             String link = namer.name(in, consumed);
             if (!links.awaitOpen(link)) {
                 return;
@@ -149,6 +241,9 @@ public final class LinkProxy implements Closeable {
             sockets.add(upstream);
             upstream.setTcpNoDelay(true);
             upstream.connect(target, 5_000);
+            if (dropping || closed) {
+                throw new SocketException("dropped");
+            }
             OutputStream up = upstream.getOutputStream();
             up.write(consumed.toByteArray());
             up.flush();
@@ -170,7 +265,7 @@ public final class LinkProxy implements Closeable {
         }
     }
 
-    /** Copies {@code from} to {@code to}, holding bytes while the link is cut. */
+    /** Copies {@code from} to {@code to}, holding bytes while the link is cut; stops when dropped. */
     private void pump(String link, Socket from, Socket to) {
         byte[] buffer = new byte[BUFFER_BYTES];
         try {
@@ -178,7 +273,7 @@ public final class LinkProxy implements Closeable {
             OutputStream out = to.getOutputStream();
             while (true) {
                 int n = in.read(buffer);
-                if (!links.awaitOpen(link)) {
+                if (!links.awaitOpen(link) || dropping) {
                     break;
                 }
                 if (n < 0) {
@@ -201,6 +296,16 @@ public final class LinkProxy implements Closeable {
         closeQuietly(to);
     }
 
+    /** Closes with SO_LINGER 0: the peer gets a RST, as from a crashed link. */
+    private void reset(Socket s) {
+        try {
+            s.setSoLinger(true, 0);
+        } catch (SocketException ignored) {
+            // already closed
+        }
+        closeQuietly(s);
+    }
+
     private void closeQuietly(Socket s) {
         if (s == null) {
             return;
@@ -213,10 +318,17 @@ public final class LinkProxy implements Closeable {
         }
     }
 
+    /** Closes every socket and stops every thread; idempotent. */
     @Override
-    public void close() throws IOException {
+    public void close() {
         closed = true;
-        server.close();
+        for (ServerSocket server : servers) {
+            try {
+                server.close();
+            } catch (IOException ignored) {
+                // closing: nothing to do
+            }
+        }
         for (Socket s : sockets) {
             closeQuietly(s);
         }

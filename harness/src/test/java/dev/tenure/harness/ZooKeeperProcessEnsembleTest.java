@@ -1,4 +1,4 @@
-package dev.tenure.testkit;
+package dev.tenure.harness;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -218,15 +218,5 @@ class ZooKeeperProcessEnsembleTest {
                 Optional.empty(),
                 ZooKeeperProcessEnsemble.modeOf("This ZooKeeper instance is not currently serving requests\n"));
         assertEquals(Optional.empty(), ZooKeeperProcessEnsemble.modeOf(null));
-    }
-
-    @Test
-    void aChildJvmGetsThisJvmsClassPathWithAbsoluteEntries() throws Exception {
-        String classPath = ChildJvms.childClassPath();
-        for (String entry : classPath.split(java.io.File.pathSeparator)) {
-            assertTrue(Path.of(entry).isAbsolute(), entry);
-        }
-        assertTrue(classPath.contains("zookeeper"), "the servers' classes are on it: " + classPath);
-        assertTrue(Files.isExecutable(Path.of(ChildJvms.javaExecutable())));
     }
 }

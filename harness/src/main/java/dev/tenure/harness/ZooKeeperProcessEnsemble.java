@@ -1,4 +1,4 @@
-package dev.tenure.testkit;
+package dev.tenure.harness;
 
 import com.google.common.base.Preconditions;
 import java.io.Closeable;
@@ -20,9 +20,9 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.apache.zookeeper.client.FourLetterWordMain;
@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
 /**
  * A real ZooKeeper ensemble on loopback: one {@code java} process per server, each running {@code
  * org.apache.zookeeper.server.quorum.QuorumPeerMain} from this JVM's class path. For benchmarks, demos and
- * end-to-end tests that need servers which can be SIGKILLed; for in-process tests use {@link ZooKeeperEnsemble}.
+ * end-to-end tests that need servers which can be SIGKILLed; for in-process tests use testkit's {@code ZooKeeperEnsemble}.
  *
  * <p>Servers are numbered {@code 1..n} (their {@code myid}). Everything binds 127.0.0.1 only. With a base
  * port {@code B}, server {@code s} listens for clients on {@code B+s-1}, for quorum traffic on {@code
@@ -52,7 +52,7 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * <p>Each server JVM gets the class path of this JVM in the {@code CLASSPATH} environment variable ({@link
- * ChildJvms#childClassPath()}), so that its command line stays short enough for {@link
+ * ChildJvm#childClassPath()}), so that its command line stays short enough for {@link
  * ProcessHandle.Info#commandLine()} to show {@code QuorumPeerMain}: {@link #isServerProcess(ProcessHandle)}
  * and {@link #stopServers(Collection)} rely on it.
  *
@@ -85,6 +85,9 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
 
     static final String MAIN_CLASS = "org.apache.zookeeper.server.quorum.QuorumPeerMain";
     static final String LOGBACK_FILE = "zk-logback.xml";
+    /** The pid file's name inside the ensemble directory, with {@link Builder#recordPids()}. */
+    public static final String PID_FILE = "ensemble.pids";
+
     private static final Set<String> SERVING_MODES = Set.of("leader", "follower", "observer", "standalone");
     private static final Set<String> LEADING_MODES = Set.of("leader", "standalone");
     private static final int PROBE_TIMEOUT_MS = 1000;
@@ -137,10 +140,11 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
     private final String heap;
     private final String serverLogLevel;
     private final Listener listener;
+    private final PidFileRecorder recorder;
     /** Every process ever started, for close() and the shutdown hook (which does not take the lock). */
-    private final List<Process> launched = new CopyOnWriteArrayList<>();
+    private final List<ChildJvm> launched = new CopyOnWriteArrayList<>();
     // Guarded by this.
-    private final Process[] processes;
+    private final ChildJvm[] processes;
     private final int[] clientPorts;
     private final int[] quorumPorts;
     private final int[] electionPorts;
@@ -160,8 +164,9 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
         this.maxClientConnections = builder.maxClientConnections;
         this.heap = builder.heap;
         this.serverLogLevel = builder.serverLogLevel;
-        this.listener = builder.listener;
-        this.processes = new Process[size];
+        this.recorder = builder.recordPids ? new PidFileRecorder(dir) : null;
+        this.listener = recorder == null ? builder.listener : chain(recorder, builder.listener);
+        this.processes = new ChildJvm[size];
         this.clientPorts = new int[size];
         this.quorumPorts = new int[size];
         this.electionPorts = new int[size];
@@ -191,6 +196,7 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
         private String heap = "256m";
         private String serverLogLevel = "INFO";
         private Listener listener = new Listener() {};
+        private boolean recordPids;
 
         private Builder(Path dir) {
             Preconditions.checkNotNull(dir, "dir");
@@ -282,6 +288,18 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
             return this;
         }
 
+        /**
+         * Records the servers' pids in {@code DIR/ensemble.pids} ({@link #PID_FILE}), one line {@code <server>
+         * <pid> <clientPort>} per server, rewritten after every process start and removed once every process
+         * stopped; refuses to start over a running ensemble from the same directory. Another process finds and
+         * stops the servers through that file: {@link ZooKeeperProcessEnsemble#stop(Path)}, {@link
+         * ZooKeeperProcessEnsemble#status(Path)} (the {@code zk start|stop|status} commands). Default: off.
+         */
+        public Builder recordPids() {
+            this.recordPids = true;
+            return this;
+        }
+
         /** Told about started and stopped processes. Default: none. */
         public Builder listener(Listener listener) {
             this.listener = Objects.requireNonNull(listener, "listener");
@@ -328,7 +346,7 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
             assignPorts();
             writeFiles();
             registerShutdownHook();
-            long deadline = ChildJvms.deadline(startTimeout);
+            long deadline = ChildJvm.deadline(startTimeout);
             for (int server = 1; server <= size; server++) {
                 launch(server);
             }
@@ -337,7 +355,13 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
             log.info("ZooKeeper ensemble in {} serves at {}; quorum leader server.{}", dir, connectString(), leader);
         } finally {
             if (!started) {
-                abortStart();
+                try {
+                    abortStart();
+                } finally {
+                    if (recorder != null && recorder.leftBehind()) {
+                        log.warn("could not stop every server after a failed start; run: zk stop --dir {}", dir);
+                    }
+                }
             }
         }
     }
@@ -403,7 +427,7 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
      */
     public synchronized int quorumLeader() throws IOException, InterruptedException {
         checkStarted();
-        return awaitQuorum(Set.of(), ChildJvms.deadline(startTimeout), "quorum leader");
+        return awaitQuorum(Set.of(), ChildJvm.deadline(startTimeout), "quorum leader");
     }
 
     /**
@@ -416,14 +440,10 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
     public synchronized void kill(int server) throws IOException, InterruptedException {
         checkStarted();
         checkServer(server);
-        Process process = processes[server - 1];
+        ChildJvm process = processes[server - 1];
         Preconditions.checkState(
                 process != null && process.isAlive(), "server %s (pid %s) is not running", server, pidOf(process));
-        process.destroyForcibly();
-        if (!process.waitFor(ChildJvms.EXIT_AFTER_KILL.toMillis(), TimeUnit.MILLISECONDS)) {
-            throw new IOException("server " + server + " (pid " + process.pid() + ") did not exit within "
-                    + ChildJvms.EXIT_AFTER_KILL.toSeconds() + " s of SIGKILL");
-        }
+        process.kill();
         log.info("killed server.{} (pid {})", server, process.pid());
     }
 
@@ -438,11 +458,11 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
     public synchronized void restart(int server) throws IOException, InterruptedException {
         checkStarted();
         checkServer(server);
-        Process old = processes[server - 1];
+        ChildJvm old = processes[server - 1];
         if (old != null && old.isAlive()) {
-            ChildJvms.stop(List.of(old.toHandle()), STOP_GRACE);
+            ChildJvm.stop(List.of(old.handle()), STOP_GRACE);
         }
-        long deadline = ChildJvms.deadline(startTimeout);
+        long deadline = ChildJvm.deadline(startTimeout);
         launch(server);
         awaitQuorum(Set.of(server), deadline, "restart of server " + server);
         log.info("restarted server.{} (pid {})", server, processes[server - 1].pid());
@@ -457,11 +477,14 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
         state = State.DETACHED;
         removeShutdownHook();
         log.info("detached the ZooKeeper ensemble in {}", dir);
+        if (recorder != null) {
+            log.info("stop the ZooKeeper ensemble in {} with: zk stop --dir {}", dir, dir);
+        }
     }
 
     /** Completes when every process started so far has exited. */
     public CompletableFuture<Void> allExited() {
-        return CompletableFuture.allOf(launched.stream().map(Process::onExit).toArray(CompletableFuture[]::new));
+        return CompletableFuture.allOf(launched.stream().map(ChildJvm::onExit).toArray(CompletableFuture[]::new));
     }
 
     /**
@@ -511,7 +534,7 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
             }
             handles.add(handle.get());
         }
-        ChildJvms.stop(handles, STOP_GRACE);
+        ChildJvm.stop(handles, STOP_GRACE);
         return handles.stream().map(ProcessHandle::pid).collect(Collectors.toList());
     }
 
@@ -690,25 +713,21 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
 
     private void launch(int server) throws IOException {
         Path serverDir = serverDir(server);
-        List<String> command = List.of(
-                ChildJvms.javaExecutable(),
-                "-Xmx" + heap,
-                "-Djava.net.preferIPv4Stack=true",
-                "-Dlogback.configurationFile=" + dir.resolve(LOGBACK_FILE),
-                "-Dtenure.zk.log=" + serverDir.resolve("server.log"),
-                MAIN_CLASS,
-                serverDir.resolve("zoo.cfg").toString());
-        ProcessBuilder builder = new ProcessBuilder(command)
-                .directory(serverDir.toFile())
-                .redirectErrorStream(true)
-                // A file, not a pipe: the server must outlive this JVM after detach().
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(
-                        serverDir.resolve("console.log").toFile()));
-        // The class path goes in the environment: /proc/<pid>/cmdline is read up to one page only, and a long
-        // -cp would push QuorumPeerMain out of ProcessHandle.Info#commandLine, which isServerProcess checks.
-        builder.environment().put("CLASSPATH", ChildJvms.childClassPath());
-        Process process = builder.start();
-        process.getOutputStream().close();
+        // A file, not a pipe: the server must outlive this JVM after detach(). The class path goes in the
+        // environment (ChildJvm does that): /proc/<pid>/cmdline is read up to one page only, and a long -cp would
+        // push QuorumPeerMain out of ProcessHandle.Info#commandLine, which isServerProcess checks.
+        ChildJvm process = ChildJvm.builder("zookeeper-" + server)
+                .jvmOptions(List.of(
+                        "-Xmx" + heap,
+                        "-Djava.net.preferIPv4Stack=true",
+                        "-Dlogback.configurationFile=" + dir.resolve(LOGBACK_FILE),
+                        "-Dtenure.zk.log=" + serverDir.resolve("server.log")))
+                .mainClass(MAIN_CLASS)
+                .arguments(List.of(serverDir.resolve("zoo.cfg").toString()))
+                .workingDirectory(serverDir)
+                .logFile(serverDir.resolve("console.log"))
+                .stopGrace(STOP_GRACE)
+                .start();
         launched.add(process);
         processes[server - 1] = process;
         log.info("started server.{} (pid {}, client port {})", server, process.pid(), clientPorts[server - 1]);
@@ -725,7 +744,7 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
         int majority = size / 2 + 1;
         while (true) {
             for (int server : mustServe) {
-                Process process = processes[server - 1];
+                ChildJvm process = processes[server - 1];
                 if (process != null && !process.isAlive()) {
                     throw new IOException("server " + server + " (pid " + process.pid() + ") exited with code "
                             + process.exitValue() + " during " + what + "; see " + serverDir(server)
@@ -734,7 +753,7 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
             }
             Map<Integer, String> modes = new LinkedHashMap<>();
             for (int server = 1; server <= size; server++) {
-                Process process = processes[server - 1];
+                ChildJvm process = processes[server - 1];
                 modes.put(
                         server,
                         process != null && process.isAlive()
@@ -764,11 +783,11 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
     /** Stops every launched process still alive, then tells the listener if any process was ever launched. */
     private void stopLaunched() throws IOException {
         List<ProcessHandle> alive = launched.stream()
-                .filter(Process::isAlive)
-                .map(Process::toHandle)
+                .filter(ChildJvm::isAlive)
+                .map(ChildJvm::handle)
                 .collect(Collectors.toList());
         try {
-            ChildJvms.stop(alive, STOP_GRACE);
+            ChildJvm.stop(alive, STOP_GRACE);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while stopping the ZooKeeper servers in " + dir
@@ -786,7 +805,7 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
                         stopLaunched();
                     } catch (IOException | RuntimeException e) {
                         System.err.println("could not stop the ZooKeeper servers in " + dir + " (" + e + "); pids "
-                                + launched.stream().map(Process::pid).collect(Collectors.toList()));
+                                + launched.stream().map(ChildJvm::pid).collect(Collectors.toList()));
                     }
                 },
                 "zk-ensemble-shutdown");
@@ -826,7 +845,7 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
         Preconditions.checkState(clientPorts[0] != 0, "ports are assigned by start()");
     }
 
-    private static long pidOf(Process process) {
+    private static long pidOf(ChildJvm process) {
         return process == null ? -1 : process.pid();
     }
 
@@ -834,5 +853,139 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
         return modes.entrySet().stream()
                 .map(e -> "server." + e.getKey() + "=" + e.getValue())
                 .collect(Collectors.joining(", "));
+    }
+
+    /** Each server's current process and what it answers to {@code srvr}. */
+    public synchronized List<ZooKeeperServerStatus> status() {
+        List<ZooKeeperServerStatus> statuses = new ArrayList<>();
+        for (int server = 1; server <= size; server++) {
+            boolean alive = isRunning(server);
+            int port = clientPort(server);
+            statuses.add(new ZooKeeperServerStatus(
+                    server,
+                    pid(server),
+                    port,
+                    alive,
+                    alive ? ZooKeeperServerMode.probe(port, PROBE_TIMEOUT_MS) : ZooKeeperServerMode.NO_ANSWER));
+        }
+        return statuses;
+    }
+
+    /**
+     * Stops the server processes recorded in {@code dir}'s pid file, by another process than the one that
+     * started them (for example after {@code zk start}, or after the starting JVM was SIGKILLed): SIGTERM,
+     * then SIGKILL after 5 s, waiting for each to exit; then removes the pid file. A recorded pid is only
+     * signalled if it is alive and its command line contains {@code QuorumPeerMain}, so a pid reused by an
+     * unrelated process is left alone. The data stays.
+     *
+     * @return the pids that were stopped; empty if none was running (the stale pid file is still removed)
+     * @throws java.nio.file.NoSuchFileException if {@code dir} has no pid file
+     * @throws IOException if some process did not exit; the pid file is then kept
+     */
+    public static List<Long> stop(Path dir) throws IOException, InterruptedException {
+        Path absolute = dir.toAbsolutePath().normalize();
+        List<Long> pids =
+                PidFile.read(absolute).stream().map(PidFile.Entry::pid).collect(Collectors.toList());
+        List<Long> stopped = stopServers(pids);
+        Files.deleteIfExists(PidFile.path(absolute));
+        return stopped;
+    }
+
+    /**
+     * Each server recorded in {@code dir}'s pid file: its pid, whether that pid is a live ZooKeeper server
+     * process, and what it answers to {@code srvr} (asked only if alive, 1 s timeout each).
+     *
+     * @throws java.nio.file.NoSuchFileException if {@code dir} has no pid file
+     */
+    public static List<ZooKeeperServerStatus> status(Path dir) throws IOException {
+        List<ZooKeeperServerStatus> statuses = new ArrayList<>();
+        for (PidFile.Entry entry : PidFile.read(dir.toAbsolutePath().normalize())) {
+            boolean alive = isServerPid(entry.pid());
+            ZooKeeperServerMode mode = alive
+                    ? ZooKeeperServerMode.probe(entry.clientPort(), PROBE_TIMEOUT_MS)
+                    : ZooKeeperServerMode.NO_ANSWER;
+            statuses.add(new ZooKeeperServerStatus(entry.server(), entry.pid(), entry.clientPort(), alive, mode));
+        }
+        return statuses;
+    }
+
+    /** The live ZooKeeper server pids recorded in {@code dir}'s pid file; empty if there is no pid file. */
+    public static List<Long> runningPids(Path dir) throws IOException {
+        if (!Files.exists(PidFile.path(dir))) {
+            return List.of();
+        }
+        return PidFile.read(dir).stream()
+                .map(PidFile.Entry::pid)
+                .filter(ZooKeeperProcessEnsemble::isServerPid)
+                .collect(Collectors.toList());
+    }
+
+    private static boolean isServerPid(long pid) {
+        return ProcessHandle.of(pid)
+                .map(ZooKeeperProcessEnsemble::isServerProcess)
+                .orElse(false);
+    }
+
+    private static Listener chain(Listener first, Listener second) {
+        return new Listener() {
+            @Override
+            public void starting() throws IOException {
+                first.starting();
+                second.starting();
+            }
+
+            @Override
+            public void launched(int server, long pid, int clientPort) throws IOException {
+                first.launched(server, pid, clientPort);
+                second.launched(server, pid, clientPort);
+            }
+
+            @Override
+            public void stopped() throws IOException {
+                first.stopped();
+                second.stopped();
+            }
+        };
+    }
+
+    /**
+     * Refuses to start over a running ensemble from the same directory, and keeps {@code ensemble.pids} in step
+     * with the processes the ensemble starts and stops.
+     */
+    private static final class PidFileRecorder implements Listener {
+        private final Path dir;
+        // Guarded by this.
+        private final Map<Integer, PidFile.Entry> entries = new TreeMap<>();
+        private boolean removed;
+
+        PidFileRecorder(Path dir) {
+            this.dir = dir.toAbsolutePath().normalize();
+        }
+
+        @Override
+        public void starting() throws IOException {
+            List<Long> running = runningPids(dir);
+            if (!running.isEmpty()) {
+                throw new IOException("an ensemble started from " + dir + " is still running (pids " + running
+                        + "); stop it first with: zk stop --dir " + dir);
+            }
+        }
+
+        @Override
+        public synchronized void launched(int server, long pid, int clientPort) throws IOException {
+            entries.put(server, new PidFile.Entry(server, pid, clientPort));
+            PidFile.write(dir, List.copyOf(entries.values()));
+        }
+
+        @Override
+        public synchronized void stopped() throws IOException {
+            Files.deleteIfExists(PidFile.path(dir));
+            removed = true;
+        }
+
+        /** True if this ensemble wrote a pid file and did not remove it. */
+        synchronized boolean leftBehind() {
+            return !entries.isEmpty() && !removed;
+        }
     }
 }

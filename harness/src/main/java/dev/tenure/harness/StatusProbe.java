@@ -1,0 +1,191 @@
+package dev.tenure.harness;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+
+/**
+ * Reads replicas' {@code GET /status} over HTTP and waits on what it says: {@link #awaitLeader} and {@link
+ * #awaitApplied}. Both the demo's {@code node} and the benchmark's replica processes answer {@code /status} with the
+ * fields of {@link NodeStatus}.
+ *
+ * <p>The waits poll at the probe's interval: another process's state has no event this process can wait on. A
+ * replica that does not answer within the request timeout counts as not answering. What a replica says is a
+ * snapshot: leadership can move right after a wait returns.
+ *
+ * <p>Thread-safe.
+ */
+public final class StatusProbe {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /**
+     * One replica's {@code /status}: {@code id}, {@code role} ({@code leader}, {@code follower}, ..., any case),
+     * {@code epoch}, {@code leader} (the id it names as leader, or null), {@code commitOffset}, {@code logEndOffset},
+     * {@code appliedOffset}; {@code json} is the whole answer.
+     */
+    public record NodeStatus(
+            String id,
+            String role,
+            long epoch,
+            Optional<String> leader,
+            long commitOffset,
+            long logEndOffset,
+            long appliedOffset,
+            JsonNode json) {
+        /** Whether the replica says it leads. */
+        public boolean isLeader() {
+            return "leader".equalsIgnoreCase(role);
+        }
+
+        static NodeStatus of(String id, JsonNode s) {
+            JsonNode leader = s.path("leader");
+            return new NodeStatus(
+                    s.path("id").asText(id),
+                    s.path("role").asText(""),
+                    s.path("epoch").asLong(),
+                    leader.isTextual() ? Optional.of(leader.asText()) : Optional.empty(),
+                    s.path("commitOffset").asLong(),
+                    s.path("logEndOffset").asLong(),
+                    s.path("appliedOffset").asLong(),
+                    s);
+        }
+
+        @Override
+        public String toString() {
+            return id + "=" + role + "@" + epoch + "(leader " + leader.orElse("-") + ", commit " + commitOffset
+                    + ", applied " + appliedOffset + ")";
+        }
+    }
+
+    private final HttpClient http;
+    private final Duration requestTimeout;
+    private final Duration pollInterval;
+
+    /**
+     * @param requestTimeout how long one {@code /status} request may take
+     * @param pollInterval the pause between two rounds of a wait
+     */
+    public StatusProbe(Duration requestTimeout, Duration pollInterval) {
+        this.requestTimeout = Objects.requireNonNull(requestTimeout, "requestTimeout");
+        this.pollInterval = Objects.requireNonNull(pollInterval, "pollInterval");
+        this.http = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(requestTimeout)
+                .build();
+    }
+
+    /** Replica {@code id}'s status at {@code base + "/status"}, or empty if it does not answer with JSON in time. */
+    public Optional<NodeStatus> status(String id, URI base) throws InterruptedException {
+        try {
+            HttpResponse<byte[]> r = http.send(
+                    HttpRequest.newBuilder(base.resolve("/status"))
+                            .timeout(requestTimeout)
+                            .build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            if (r.statusCode() != 200) {
+                return Optional.empty();
+            }
+            return Optional.of(NodeStatus.of(id, JSON.readTree(r.body())));
+        } catch (IOException e) {
+            return Optional.empty(); // not answering (starting, stopping, paused)
+        }
+    }
+
+    /** The statuses of those of {@code nodes} (id to base URL) that answer, in their order. */
+    public Map<String, NodeStatus> statuses(Map<String, URI> nodes) throws InterruptedException {
+        Map<String, NodeStatus> statuses = new LinkedHashMap<>();
+        for (Map.Entry<String, URI> e : nodes.entrySet()) {
+            Optional<NodeStatus> s = status(e.getKey(), e.getValue());
+            if (s.isPresent()) {
+                statuses.put(e.getKey(), s.get());
+            }
+        }
+        return statuses;
+    }
+
+    /** Among {@code statuses}, the replica that says it leads the highest epoch, if any. */
+    public static Optional<String> leaderOf(Map<String, NodeStatus> statuses) {
+        return statuses.entrySet().stream()
+                .filter(e -> e.getValue().isLeader())
+                .max((a, b) -> Long.compare(a.getValue().epoch(), b.getValue().epoch()))
+                .map(Map.Entry::getKey);
+    }
+
+    /**
+     * Waits until one of the replicas to ask leads an epoch above {@code aboveEpoch}, names itself leader and has
+     * committed an entry (so it takes writes); with {@code agreed}, also every replica asked answers and names it
+     * leader. The replicas to ask are read again every round (for example those alive and not paused). Returns the
+     * leader's status; among several, the one with the highest epoch.
+     *
+     * @param ask id to base URL of the replicas to ask in a round
+     * @param aboveEpoch the leader's epoch must be above this ({@code -1} for any)
+     * @param agreed whether every replica asked must answer and name the leader
+     * @throws TimeoutException naming what the replicas said last, if that does not happen within {@code timeout}
+     */
+    public NodeStatus awaitLeader(Supplier<Map<String, URI>> ask, long aboveEpoch, boolean agreed, Duration timeout)
+            throws InterruptedException, TimeoutException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String last = "no status yet";
+        while (true) {
+            Map<String, URI> asked = ask.get();
+            Map<String, NodeStatus> statuses = statuses(asked);
+            Optional<NodeStatus> leader = statuses.values().stream()
+                    .filter(s -> s.isLeader()
+                            && s.epoch() > aboveEpoch
+                            && s.commitOffset() > 0
+                            && s.leader().map(s.id()::equals).orElse(false))
+                    .max((a, b) -> Long.compare(a.epoch(), b.epoch()));
+            if (leader.isPresent()) {
+                String id = leader.get().id();
+                boolean agreement = !agreed
+                        || (statuses.keySet().containsAll(asked.keySet())
+                                && statuses.values().stream()
+                                        .allMatch(
+                                                s -> s.leader().map(id::equals).orElse(false)));
+                if (agreement) {
+                    return leader.get();
+                }
+            }
+            last = statuses.values().stream().map(NodeStatus::toString).collect(Collectors.joining(", "));
+            if (System.nanoTime() - deadline >= 0) {
+                throw new TimeoutException("no " + (agreed ? "agreed " : "") + "leader above epoch " + aboveEpoch
+                        + " among " + asked.keySet() + " within " + timeout + "; last seen: " + last);
+            }
+            Thread.sleep(pollInterval.toMillis()); // polling other processes' status
+        }
+    }
+
+    /**
+     * Waits until replica {@code id} has appended and applied at least {@code offset}; returns how long it took.
+     *
+     * @throws TimeoutException with its last status, if that does not happen within {@code timeout}
+     */
+    public Duration awaitApplied(String id, URI base, long offset, Duration timeout)
+            throws InterruptedException, TimeoutException {
+        long start = System.nanoTime();
+        long deadline = start + timeout.toNanos();
+        while (true) {
+            Optional<NodeStatus> s = status(id, base);
+            if (s.isPresent() && s.get().logEndOffset() >= offset && s.get().appliedOffset() >= offset) {
+                return Duration.ofNanos(System.nanoTime() - start);
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                throw new TimeoutException(id + " did not reach offset " + offset + " within " + timeout + ": "
+                        + s.map(NodeStatus::toString).orElse("no answer"));
+            }
+            Thread.sleep(pollInterval.toMillis()); // polling another process's status
+        }
+    }
+}

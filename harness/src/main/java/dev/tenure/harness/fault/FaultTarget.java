@@ -1,0 +1,51 @@
+package dev.tenure.harness.fault;
+
+import dev.tenure.harness.ChildJvm;
+import dev.tenure.harness.Links;
+import java.io.IOException;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What the {@link Nemesis} injects faults into: replica processes, a ZooKeeper process ensemble and the links
+ * between them ({@code verify}'s testbed). Implementations say which of their methods any thread may call; the
+ * nemesis calls them from one thread.
+ */
+public interface FaultTarget {
+    /** The replicas' ids. */
+    List<String> ids();
+
+    /** The live replica that says it leads the highest epoch, if any. */
+    Optional<String> leader();
+
+    /** Replica {@code id}'s current process. */
+    ChildJvm replica(String id);
+
+    /** Starts replica {@code id}'s process again, from its files. */
+    void startReplica(String id) throws IOException;
+
+    /** The number of ZooKeeper servers, numbered {@code 1..n}. */
+    int zooKeeperServers();
+
+    /** The ZooKeeper server that leads the quorum now. */
+    int zooKeeperQuorumLeader() throws IOException, InterruptedException;
+
+    /** SIGKILLs ZooKeeper server {@code server}. */
+    void killZooKeeper(int server) throws IOException, InterruptedException;
+
+    /** Restarts ZooKeeper server {@code server}. */
+    void restartZooKeeper(int server) throws IOException, InterruptedException;
+
+    /** Expires replica {@code id}'s ZooKeeper session. */
+    void expireSession(String id) throws IOException, InterruptedException;
+
+    /** Cuts replica {@code id} off from ZooKeeper only. */
+    void cutZooKeeper(String id);
+
+    /** Cuts the replication links between {@code a} and each of {@code others}, both ways. */
+    void cutReplication(String a, Collection<String> others);
+
+    /** The links this target's proxies consult; the nemesis heals them all. */
+    Links links();
+}

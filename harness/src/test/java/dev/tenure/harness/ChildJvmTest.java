@@ -1,0 +1,100 @@
+package dev.tenure.harness;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+class ChildJvmTest {
+    @TempDir
+    Path dir;
+
+    /** A child's main: prints {@code READY <arg>}, then runs until it is signalled (or exits with the code given). */
+    public static final class Child {
+        public static void main(String[] args) throws InterruptedException {
+            System.out.println("starting");
+            System.out.println("READY " + args[0]);
+            System.out.flush();
+            if (args.length > 1) {
+                System.exit(Integer.parseInt(args[1]));
+            }
+            Thread.sleep(Long.MAX_VALUE); // the child idles until the test signals it
+        }
+    }
+
+    private ChildJvm.Builder child(String... args) {
+        return ChildJvm.builder("child")
+                .jvmOptions(List.of("-Xmx32m", " "))
+                .mainClass(Child.class.getName())
+                .arguments(List.of(args))
+                .logFile(dir.resolve("logs").resolve("child.log"));
+    }
+
+    @Test
+    void aChildJvmGetsThisJvmsClassPathWithAbsoluteEntries() throws Exception {
+        String classPath = ChildJvm.childClassPath();
+        for (String entry : classPath.split(java.io.File.pathSeparator)) {
+            assertTrue(Path.of(entry).isAbsolute(), entry);
+        }
+        assertTrue(classPath.contains("zookeeper"), "the servers' classes are on it: " + classPath);
+        assertTrue(Files.isExecutable(Path.of(ChildJvm.javaExecutable())));
+    }
+
+    @Test
+    @Timeout(60)
+    void awaitReadyReturnsTheRestOfTheReadinessLineAndTheOutputGoesToTheLog() throws Exception {
+        try (ChildJvm jvm = child("42").readyPrefix("READY ").start()) {
+            assertEquals("42", jvm.awaitReady(Duration.ofSeconds(30)));
+            assertTrue(jvm.isAlive());
+            jvm.kill();
+            assertFalse(jvm.isAlive());
+            assertTrue(Files.readString(jvm.logFile()).contains("starting"));
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void aChildThatExitsBeforeItIsReadyFailsTheWaitAndGivesItsExitCode() throws Exception {
+        try (ChildJvm jvm = child("x", "3").readyPrefix("NEVER ").start()) {
+            assertThrows(IOException.class, () -> jvm.awaitReady(Duration.ofSeconds(30)));
+            assertEquals(3, jvm.awaitExit(Duration.ofSeconds(30)));
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void closeStopsAPausedChildAndIsIdempotent() throws Exception {
+        ChildJvm jvm = child("1").readyWhenOutputContains("READY").start();
+        assertEquals("READY 1", jvm.awaitReady(Duration.ofSeconds(30)));
+        jvm.pause();
+        assertTrue(jvm.isPaused());
+        jvm.resume();
+        assertFalse(jvm.isPaused());
+        jvm.pause();
+        jvm.close(); // SIGCONT, SIGTERM
+        assertFalse(jvm.isAlive());
+        assertFalse(jvm.isPaused());
+        jvm.close();
+    }
+
+    @Test
+    @Timeout(60)
+    void withoutAReadinessLineTheOutputIsAppendedToTheLogByTheProcessItself() throws Exception {
+        Files.createDirectories(dir.resolve("logs"));
+        Files.writeString(dir.resolve("logs").resolve("child.log"), "before\n");
+        try (ChildJvm jvm = child("7", "0").stopGrace(Duration.ZERO).start()) {
+            assertEquals("", jvm.awaitReady(Duration.ofSeconds(1)));
+            assertEquals(0, jvm.awaitExit(Duration.ofSeconds(30)));
+            assertEquals(List.of("before", "starting", "READY 7"), Files.readAllLines(jvm.logFile()));
+        }
+    }
+}
