@@ -25,6 +25,7 @@ public final class NodeLauncher {
     private final List<String> nodeArguments;
     private final List<String> jvmOptions;
     private final Path jar;
+    private final String mainClass;
     private final Path logFile;
     private final String httpHostPort;
     private final boolean awaitServing;
@@ -34,6 +35,7 @@ public final class NodeLauncher {
         this.id = b.id;
         this.jvmOptions = List.copyOf(b.jvmOptions);
         this.jar = b.jar;
+        this.mainClass = b.mainClass;
         this.logFile = Objects.requireNonNull(b.logFile, "logFile");
         this.httpHostPort = Objects.requireNonNull(b.http, "http");
         this.awaitServing = b.awaitServing;
@@ -84,6 +86,7 @@ public final class NodeLauncher {
         private final List<String> extraArguments = new ArrayList<>();
         private final List<String> jvmOptions = new ArrayList<>();
         private Path jar;
+        private String mainClass = DEMO_MAIN_CLASS;
         private Path logFile;
         private boolean awaitServing;
         private Duration stopGrace = ChildJvm.DEFAULT_STOP_GRACE;
@@ -160,7 +163,16 @@ public final class NodeLauncher {
 
         /** Runs {@link #DEMO_MAIN_CLASS} from this JVM's class path (the default). */
         public Builder mainClass() {
+            return mainClass(DEMO_MAIN_CLASS);
+        }
+
+        /**
+         * Runs {@code className} from this JVM's class path: a main that takes the demo's {@code node} command and
+         * its arguments (a test's own node, for example).
+         */
+        public Builder mainClass(String className) {
             this.jar = null;
+            this.mainClass = Objects.requireNonNull(className, "className");
             return this;
         }
 
@@ -214,7 +226,7 @@ public final class NodeLauncher {
         if (jar != null) {
             b.jar(jar);
         } else {
-            b.mainClass(DEMO_MAIN_CLASS);
+            b.mainClass(mainClass);
         }
         if (awaitServing) {
             b.readyPrefix(String.format(SERVING_PREFIX, id));

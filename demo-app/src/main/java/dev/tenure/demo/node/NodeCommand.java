@@ -67,11 +67,8 @@ public final class NodeCommand implements Callable<Integer> {
             description = "writes the ZooKeeper session id and password here (verification harness only)")
     Path sessionFile;
 
-    @Option(
-            names = "--unsafe-commit-on-local-append",
-            hidden = true,
-            description = "UNSAFE: acknowledge writes without a majority (the verification harness's own tests only)")
-    boolean unsafeCommitOnLocalAppend;
+    /** Runs on the node before it starts; a no-op. A test's own main may set it (see EarlyAckNodeMain in tests). */
+    java.util.function.Consumer<KvNode> beforeStart = node -> {};
 
     /** Parses HOST:PORT. */
     static InetSocketAddress address(String flag, String value) {
@@ -123,10 +120,7 @@ public final class NodeCommand implements Callable<Integer> {
         if (sessionFile != null) {
             node.sessionFile(sessionFile);
         }
-        if (unsafeCommitOnLocalAppend) {
-            System.err.println("WARNING: --unsafe-commit-on-local-append: acknowledged writes can be lost");
-            node.transportWrapper(EarlyAcks::new);
-        }
+        beforeStart.accept(node);
         try {
             node.start();
         } catch (Exception e) {

@@ -54,7 +54,7 @@ final class Testbed implements FaultTarget, AutoCloseable {
     private final Path dir;
     private final List<String> ids;
     private final int sessionTimeoutMs;
-    private final List<String> extraNodeArguments;
+    private final String nodeMainClass;
     private final Links links = new Links();
     private final List<AutoCloseable> proxies = new ArrayList<>();
     private final Map<String, NodeLauncher> launchers = new LinkedHashMap<>();
@@ -68,13 +68,14 @@ final class Testbed implements FaultTarget, AutoCloseable {
      * @param dir working directory (created if missing)
      * @param ids the replicas' ids
      * @param sessionTimeoutMs the replicas' ZooKeeper session timeout
-     * @param extraNodeArguments more {@code node} arguments (the harness tests' unsafe switch)
+     * @param nodeMainClass the main class every replica process runs (the demo's; the harness's own tests run a
+     *     deliberately broken node from their class path)
      */
-    Testbed(Path dir, List<String> ids, int sessionTimeoutMs, List<String> extraNodeArguments) {
+    Testbed(Path dir, List<String> ids, int sessionTimeoutMs, String nodeMainClass) {
         this.dir = dir;
         this.ids = List.copyOf(ids);
         this.sessionTimeoutMs = sessionTimeoutMs;
-        this.extraNodeArguments = List.copyOf(extraNodeArguments);
+        this.nodeMainClass = java.util.Objects.requireNonNull(nodeMainClass, "nodeMainClass");
     }
 
     /** The file listing every process started, one line {@code WHAT PID} each, appended as they start. */
@@ -124,11 +125,10 @@ final class Testbed implements FaultTarget, AutoCloseable {
                     replAdvertised.get(id),
                     "--session-file",
                     home.resolve("session").toString()));
-            extra.addAll(extraNodeArguments);
             launchers.put(
                     id,
                     NodeLauncher.builder(id)
-                            .mainClass()
+                            .mainClass(nodeMainClass)
                             .jvmOptions(NODE_JVM_OPTIONS)
                             .zooKeeper(String.join(",", connect))
                             .dataDir(home.resolve("data"))

@@ -2,6 +2,7 @@ package dev.tenure.demo.verify;
 
 import dev.tenure.checker.CheckReport;
 import dev.tenure.checker.HistoryChecker;
+import dev.tenure.harness.NodeLauncher;
 import dev.tenure.harness.fault.FaultKind;
 import dev.tenure.harness.fault.FaultPlan;
 import java.io.PrintStream;
@@ -125,11 +126,12 @@ public final class VerifyCommand implements Callable<Integer> {
             description = "only check a recorded history (JSON Lines) and print the report; starts nothing")
     Path checkOnly;
 
-    @Option(
-            names = "--unsafe-commit-on-local-append",
-            hidden = true,
-            description = "run the replicas in an UNSAFE mode that must be caught (the harness's own tests)")
-    boolean unsafeCommitOnLocalAppend;
+    /**
+     * The main class every replica process runs: the demo's. Not an option: the harness's own tests set it to a
+     * deliberately broken node on their class path (see VerifyIT), so that no flag of the shipped command can turn
+     * off safety.
+     */
+    String nodeMainClass = NodeLauncher.DEMO_MAIN_CLASS;
 
     private final PrintStream out;
 
@@ -250,7 +252,6 @@ public final class VerifyCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--duration-s and --min-faults must be >= 0");
         }
         Path workDir = dir != null ? dir : Files.createTempDirectory("tenure-verify-");
-        List<String> nodeArguments = unsafeCommitOnLocalAppend ? List.of("--unsafe-commit-on-local-append") : List.of();
         return new VerifyRun.Settings(
                 workDir.toAbsolutePath(),
                 seed != null ? seed : ThreadLocalRandom.current().nextLong(1, 1_000_000_000L),
@@ -264,7 +265,7 @@ public final class VerifyCommand implements Callable<Integer> {
                 Duration.ofMillis(requestTimeoutMs),
                 Duration.ofMillis(sessionTimeoutMs),
                 Duration.ofMillis(quietMs),
-                nodeArguments);
+                nodeMainClass);
     }
 
     private static void positive(String flag, int value) {

@@ -8,6 +8,7 @@ import dev.tenure.checker.History;
 import dev.tenure.checker.HistoryChecker;
 import dev.tenure.checker.HistoryReader;
 import dev.tenure.checker.HistoryWriter;
+import dev.tenure.harness.NodeLauncher;
 import dev.tenure.harness.fault.FaultKind;
 import dev.tenure.harness.fault.FaultPlan;
 import dev.tenure.harness.fault.Nemesis;
@@ -49,7 +50,9 @@ final class VerifyRun {
      * @param requestTimeout each HTTP exchange's timeout
      * @param sessionTimeout the replicas' ZooKeeper session timeout
      * @param quietTime normal operation between a heal and the next fault
-     * @param nodeArguments extra arguments for every replica process (the unsafe switch of the harness's tests)
+     * @param nodeMainClass the main class every replica process runs: the demo's ({@link
+     *     NodeLauncher#DEMO_MAIN_CLASS}); the harness's own tests run a deliberately broken node from their class
+     *     path to show that the checker catches it
      */
     record Settings(
             Path dir,
@@ -64,7 +67,7 @@ final class VerifyRun {
             Duration requestTimeout,
             Duration sessionTimeout,
             Duration quietTime,
-            List<String> nodeArguments) {
+            String nodeMainClass) {
         Settings {
             Objects.requireNonNull(dir, "dir");
             kinds = List.copyOf(kinds);
@@ -74,7 +77,7 @@ final class VerifyRun {
             if (clients < 1 || keys < 1) {
                 throw new IllegalArgumentException("--clients and --keys must be >= 1");
             }
-            nodeArguments = List.copyOf(nodeArguments);
+            Objects.requireNonNull(nodeMainClass, "nodeMainClass");
         }
     }
 
@@ -170,7 +173,7 @@ final class VerifyRun {
         this.settings = settings;
         this.out = out;
         this.bed =
-                new Testbed(settings.dir(), IDS, (int) settings.sessionTimeout().toMillis(), settings.nodeArguments());
+                new Testbed(settings.dir(), IDS, (int) settings.sessionTimeout().toMillis(), settings.nodeMainClass());
     }
 
     /** Stops every process and proxy of the run; safe from any thread, idempotent. */

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tenure.demo.verify.EarlyAckVerifyMain;
 import dev.tenure.harness.ChildJvm;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -22,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code java -jar demo-app.jar verify} as users run it: the CI profile injects every fault kind and finds the
- * history valid; the unsafe mode (acknowledging after the leader's own append) is caught; a run stopped with
+ * history valid; a node that acknowledges writes without a majority (test code only) is caught; a run stopped with
  * SIGTERM stops every process it started. Each run prints its seed first; on failure its output is in the
  * assertion message. Processes are found through the run's pid list ({@code pids.txt}).
  */
@@ -49,6 +50,21 @@ class VerifyIT {
         }
     }
 
+    /**
+     * {@code verify} over replicas that acknowledge writes without a majority: {@code EarlyAckVerifyMain} from the
+     * test class path (the shipped jar has no way to turn off safety).
+     */
+    private static ChildJvm.Builder verifyWithEarlyAcks(Path work, String... args) {
+        List<String> arguments = new ArrayList<>(List.of("--dir", work.toString()));
+        arguments.addAll(List.of(args));
+        return ChildJvm.builder("verify-" + work.getFileName())
+                .jvmOptions(List.of("-Xmx512m"))
+                .mainClass(EarlyAckVerifyMain.class.getName())
+                .arguments(arguments)
+                .logFile(work.resolveSibling(work.getFileName() + ".out"))
+                .stopGrace(Duration.ofSeconds(60));
+    }
+
     private static ChildJvm.Builder verify(Path work, String... args) {
         List<String> arguments = new ArrayList<>(List.of("verify", "--dir", work.toString()));
         arguments.addAll(List.of(args));
@@ -62,7 +78,11 @@ class VerifyIT {
     }
 
     private Run run(Path work, long timeoutSeconds, String... args) throws Exception {
-        try (ChildJvm p = verify(work, args).start()) {
+        return run(verify(work, args), timeoutSeconds);
+    }
+
+    private Run run(ChildJvm.Builder verify, long timeoutSeconds) throws Exception {
+        try (ChildJvm p = verify.start()) {
             int exit;
             try {
                 exit = p.awaitExit(Duration.ofSeconds(timeoutSeconds));
@@ -122,18 +142,10 @@ class VerifyIT {
 
     @Test
     @Timeout(300)
-    void acknowledgingAfterTheLeadersOwnAppendIsCaught() throws Exception {
+    void acknowledgingWithoutAMajorityIsCaught() throws Exception {
         Path work = dir.resolve("unsafe");
         Run run = run(
-                work,
-                240,
-                "--seed",
-                "11",
-                "--faults",
-                "isolate-replica",
-                "--target",
-                "leader",
-                "--unsafe-commit-on-local-append");
+                verifyWithEarlyAcks(work, "--seed", "11", "--faults", "isolate-replica", "--target", "leader"), 240);
         System.out.println(run);
         assertEquals(1, run.exit(), run.toString());
         JsonNode result = run.result();

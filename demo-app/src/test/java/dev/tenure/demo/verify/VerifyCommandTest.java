@@ -74,7 +74,7 @@ class VerifyCommandTest {
         assertEquals(3, s.seed());
         assertEquals(10, s.clients());
         assertEquals(20, s.keys());
-        assertEquals(List.of(), s.nodeArguments());
+        assertEquals(dev.tenure.harness.NodeLauncher.DEMO_MAIN_CLASS, s.nodeMainClass());
 
         VerifyCommand soak = new VerifyCommand();
         new CommandLine(soak).parseArgs("--profile", "soak", "--dir", dir.toString());
@@ -127,13 +127,18 @@ class VerifyCommandTest {
     }
 
     @Test
-    void theUnsafeSwitchIsHiddenFromHelpAndPassedToTheReplicas() throws Exception {
+    void noOptionTurnsOffSafetyAndTheReplicasRunTheDemosOwnNode() throws Exception {
         StringWriter help = new StringWriter();
         new CommandLine(new VerifyCommand()).usage(new PrintWriter(help));
         assertTrue(!help.toString().contains("unsafe"), help.toString());
-        VerifyCommand unsafe = new VerifyCommand();
-        new CommandLine(unsafe).parseArgs("--unsafe-commit-on-local-append", "--dir", dir.toString());
+        org.junit.jupiter.api.Assertions.assertThrows(
+                CommandLine.UnmatchedArgumentException.class,
+                () -> new CommandLine(new VerifyCommand())
+                        .parseArgs("--unsafe-commit-on-local-append", "--dir", dir.toString()));
+        VerifyCommand command = new VerifyCommand();
+        new CommandLine(command).parseArgs("--dir", dir.toString());
         assertEquals(
-                List.of("--unsafe-commit-on-local-append"), unsafe.settings().nodeArguments());
+                dev.tenure.harness.NodeLauncher.DEMO_MAIN_CLASS,
+                command.settings().nodeMainClass());
     }
 }

@@ -10,11 +10,11 @@ import java.util.function.Consumer;
  * acknowledges writes) without a majority. It exists only so that the verification harness's own tests can show
  * that its checker catches lost acknowledged writes; the replication core itself has no unsafe mode.
  */
-final class EarlyAcks implements Transport {
+public final class EarlyAcks implements Transport {
     private final Transport inner;
     private volatile Consumer<Message> inbound = m -> {};
 
-    EarlyAcks(Transport inner) {
+    public EarlyAcks(Transport inner) {
         this.inner = inner;
     }
 
