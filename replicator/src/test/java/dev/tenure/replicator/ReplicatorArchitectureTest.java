@@ -1,0 +1,91 @@
+package dev.tenure.replicator;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The replicator's boundaries (docs/architecture.md): a pure core, Netty only behind the transport, ZooKeeper and
+ * the recipes only in the assembly, no package cycles, no JUnit in main code.
+ */
+class ReplicatorArchitectureTest {
+    private static JavaClasses main;
+
+    @BeforeAll
+    static void importMainClasses() {
+        main = new ClassFileImporter()
+                .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+                .importPackages("dev.tenure.replicator");
+    }
+
+    @Test
+    void theCoreImportsNoIoNettyCuratorClockOrThreads() {
+        noClasses()
+                .that()
+                .resideInAPackage("dev.tenure.replicator.core..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage(
+                        "io.netty..",
+                        "org.apache.curator..",
+                        "org.apache.zookeeper..",
+                        "dev.tenure.recipes..",
+                        "java.net..",
+                        "java.nio.channels..",
+                        "java.nio.file..",
+                        "java.util.concurrent..",
+                        "java.time.Clock",
+                        "dev.tenure.replicator.storage..",
+                        "dev.tenure.replicator.transport..",
+                        "dev.tenure.replicator.zookeeper..")
+                .orShould()
+                .callMethod(System.class, "currentTimeMillis")
+                .orShould()
+                .callMethod(System.class, "nanoTime")
+                .orShould()
+                .dependOnClassesThat()
+                .areAssignableTo(Thread.class)
+                .check(main);
+    }
+
+    @Test
+    void onlyTheNettyTransportImportsNetty() {
+        noClasses()
+                .that()
+                .resideOutsideOfPackage("dev.tenure.replicator.transport.netty..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAPackage("io.netty..")
+                .check(main);
+    }
+
+    @Test
+    void onlyTheZooKeeperAssemblyImportsCuratorZooKeeperAndTheRecipes() {
+        noClasses()
+                .that()
+                .resideOutsideOfPackage("dev.tenure.replicator.zookeeper..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage("org.apache.curator..", "org.apache.zookeeper..", "dev.tenure.recipes..")
+                .check(main);
+    }
+
+    @Test
+    void packagesHaveNoCycles() {
+        slices().matching("dev.tenure.(**)").should().beFreeOfCycles().check(main);
+    }
+
+    @Test
+    void mainCodeImportsNoJUnit() {
+        noClasses()
+                .should()
+                .dependOnClassesThat()
+                .resideInAPackage("org.junit..")
+                .check(main);
+    }
+}
