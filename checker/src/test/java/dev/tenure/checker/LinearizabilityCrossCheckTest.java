@@ -11,12 +11,14 @@ import dev.tenure.checker.LinearizabilityChecker.Verdict;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * The search with all its reductions agrees with the definition ({@link BruteForceRegister}) on thousands of small
  * random histories, and the stale-read check never reports a linearizable one.
  */
+@Tag("slow")
 class LinearizabilityCrossCheckTest {
     private static final int ROUNDS = Integer.getInteger("crossCheck.rounds", 10_000);
     private static final int MAX_OPERATIONS = Integer.getInteger("crossCheck.maxOperations", 24);

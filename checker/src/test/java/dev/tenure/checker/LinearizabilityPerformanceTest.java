@@ -9,8 +9,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
+@Tag("slow")
 class LinearizabilityPerformanceTest {
     private static final int OPERATIONS = 20_000;
     private static final Duration LIMIT = Duration.ofSeconds(30);

@@ -28,12 +28,14 @@ import org.apache.curator.framework.state.SessionConnectionStateErrorPolicy;
 import org.apache.zookeeper.data.Stat;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /** The fenced election's guarantees, each checked against both Curator back ends. */
+@Tag("zookeeper")
 class FencedLeaderElectionTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
 

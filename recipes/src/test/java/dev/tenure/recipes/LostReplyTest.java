@@ -25,6 +25,7 @@ import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.data.Stat;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -35,6 +36,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * ({@link LostReplyFault}): the outcome of a fenced transaction is then reported as unknown, never as "not
  * applied", and the epoch mint still yields one term whose epoch is the one on the epoch node.
  */
+@Tag("zookeeper")
 class LostReplyTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
 

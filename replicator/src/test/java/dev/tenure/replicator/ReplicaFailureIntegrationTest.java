@@ -28,6 +28,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 import org.apache.curator.framework.CuratorFramework;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,6 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
  * ensemble, where one replica cannot do its job: it was elected while its replication links were cut, or its
  * state machine throws. It must get out of the way (issue 12, defects 2 and 6).
  */
+@Tag("zookeeper")
 class ReplicaFailureIntegrationTest {
     private static final List<String> IDS = List.of("r1", "r2", "r3");
     private static final Duration WAIT = Duration.ofSeconds(30);

@@ -11,9 +11,11 @@ import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.zookeeper.CreateMode;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+@Tag("zookeeper")
 class ZooKeeperEnsembleTest {
     @RegisterExtension
     static final ZooKeeperEnsembleExtension zk = ZooKeeperEnsembleExtension.threeServers();

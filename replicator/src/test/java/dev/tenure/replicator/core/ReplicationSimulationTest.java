@@ -2,6 +2,7 @@ package dev.tenure.replicator.core;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -11,6 +12,7 @@ import org.junit.jupiter.api.Test;
  * rerun it with {@code -Dsim.seed=SEED}. The mutation tests reintroduce a defect each and show that the
  * invariants catch it within a bounded number of schedules.
  */
+@Tag("slow")
 class ReplicationSimulationTest {
     private static final long BASE_SEED = Long.getLong("sim.seed", 20261126L);
     private static final int SCHEDULES = Integer.getInteger("sim.schedules", 5000);

@@ -12,12 +12,14 @@ import java.util.concurrent.TimeoutException;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.utils.ZKPaths;
 import org.apache.zookeeper.data.Stat;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The endpoint registration outlives sessions: it comes back after an expiry and takes over a stale node. */
 @Timeout(120)
+@Tag("zookeeper")
 class ZooKeeperRegistryTest {
     @RegisterExtension
     static final ZooKeeperEnsembleExtension zk = ZooKeeperEnsembleExtension.threeServers();

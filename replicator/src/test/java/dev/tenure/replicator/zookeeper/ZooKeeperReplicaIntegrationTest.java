@@ -31,6 +31,7 @@ import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,6 +41,7 @@ import org.junit.jupiter.api.io.TempDir;
  * ZooKeeper ensemble: every acknowledged write survives a leader crash, a session expiry, and a leader
  * paused past its session timeout, whose late appends are refused.
  */
+@Tag("zookeeper")
 class ZooKeeperReplicaIntegrationTest {
     private static final List<String> IDS = List.of("r1", "r2", "r3");
     private static final Duration WAIT = Duration.ofSeconds(30);
