@@ -198,9 +198,13 @@ class MultiProcessClusterIT {
         try (ChildJvm p = ChildJvm.builder("cli")
                 .jar(Path.of(System.getProperty("demo.jar")))
                 .arguments(List.of(args))
-                .logFile(dir.resolve("cli.out"))
+                .logFile(dir.resolve("cli-" + System.nanoTime() + ".out"))
                 .start()) {
-            return p.awaitExit(Duration.ofSeconds(60));
+            int exit = p.awaitExit(Duration.ofSeconds(60));
+            // The test's output keeps every call and its answer, so that an unexpected exit code can be explained.
+            System.out.println("cli " + String.join(" ", args) + " -> exit " + exit + ":\n"
+                    + java.nio.file.Files.readString(p.logFile()));
+            return exit;
         }
     }
 }
