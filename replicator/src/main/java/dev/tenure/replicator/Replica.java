@@ -840,7 +840,7 @@ public final class Replica implements Closeable {
         }
         long now = clock.getAsLong();
         List<FollowerStatus> followers = new ArrayList<>();
-        for (ReplicaCore.FollowerStatus f : core.followers()) {
+        for (ReplicaCore.FollowerProgress f : core.followers()) {
             followers.add(new FollowerStatus(
                     f.id(),
                     f.promised(),

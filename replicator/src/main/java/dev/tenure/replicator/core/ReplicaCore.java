@@ -142,8 +142,14 @@ public final class ReplicaCore {
         }
     }
 
-    /** A follower as the leader sees it, for status reports. */
-    public record FollowerStatus(String id, boolean promised, long matchOffset, long nextOffset, long lastHeardNanos) {}
+    /**
+     * The leader's replication progress with one follower, in the core's own terms (offsets, the driver's clock);
+     * {@code Replica.FollowerStatus} is what the API reports from it.
+     *
+     * @param lastHeardNanos when the follower last answered, on the driver's clock; {@link Long#MIN_VALUE} if never
+     */
+    public record FollowerProgress(
+            String id, boolean promised, long matchOffset, long nextOffset, long lastHeardNanos) {}
 
     /**
      * Nothing the log holds at construction counts as durable: after a process crash the page cache still holds
@@ -212,10 +218,10 @@ public final class ReplicaCore {
     }
 
     /** Per-follower progress when leading; empty otherwise. */
-    public List<FollowerStatus> followers() {
-        List<FollowerStatus> list = new ArrayList<>();
+    public List<FollowerProgress> followers() {
+        List<FollowerProgress> list = new ArrayList<>();
         for (Progress p : progress.values()) {
-            list.add(new FollowerStatus(p.id, p.promised, p.match, p.next, p.lastHeard));
+            list.add(new FollowerProgress(p.id, p.promised, p.match, p.next, p.lastHeard));
         }
         return list;
     }
