@@ -1,7 +1,7 @@
 package dev.tenure.demo.http;
 
 import com.google.common.base.Preconditions;
-import dev.tenure.demo.node.KvNode;
+import dev.tenure.demo.kv.KvService;
 import dev.tenure.replicator.transport.netty.NettyChannels;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -74,13 +74,17 @@ public final class KvHttpApi implements AutoCloseable {
     /**
      * Binds the server (not yet serving).
      *
+     * @param service the replica the routes serve
+     * @param listener told of each proposal's outcome and each fenced request (metrics)
      * @param requestTimeout how long a write or linearizable read waits for the replica before it is answered 503
      *     (see {@link #DEFAULT_REQUEST_TIMEOUT})
      */
-    public static KvHttpApi bind(KvNode node, InetSocketAddress address, Duration requestTimeout) throws IOException {
+    public static KvHttpApi bind(
+            KvService service, RequestListener listener, InetSocketAddress address, Duration requestTimeout)
+            throws IOException {
         Preconditions.checkArgument(
                 requestTimeout.toMillis() > 0, "the request timeout must be at least 1 ms: %s", requestTimeout);
-        return bind(new KvRoutes(node, requestTimeout.toMillis()), address);
+        return bind(new KvRoutes(service, listener, requestTimeout.toMillis()), address);
     }
 
     static KvHttpApi bind(Router routes, InetSocketAddress address) throws IOException {

@@ -5,8 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tenure.demo.kv.KvCommand;
+import dev.tenure.demo.kv.KvService;
 import dev.tenure.demo.kv.KvStateMachine;
-import dev.tenure.demo.node.KvNode;
 import dev.tenure.recipes.LeaderInfo;
 import dev.tenure.replicator.Committed;
 import dev.tenure.replicator.Replica;
@@ -59,11 +59,13 @@ final class KvRoutes implements Router {
     /** Largest compare-and-set request body: two values of the largest size in base64, plus room. */
     static final int MAX_CAS_BYTES = 2 * (4 * ((MAX_VALUE_BYTES + 2) / 3)) + 1024;
 
-    private final KvNode node;
+    private final KvService node;
+    private final RequestListener listener;
     private final long requestTimeoutMs;
 
-    KvRoutes(KvNode node, long requestTimeoutMs) {
+    KvRoutes(KvService node, RequestListener listener, long requestTimeoutMs) {
         this.node = node;
+        this.listener = listener;
         this.requestTimeoutMs = requestTimeoutMs;
     }
 
@@ -78,10 +80,8 @@ final class KvRoutes implements Router {
             }
             case "/metrics" -> {
                 requireMethod(method, "GET");
-                return Route.now(body -> Reply.text(
-                        200,
-                        "text/plain; version=0.0.4; charset=utf-8",
-                        node.metrics().scrape()));
+                return Route.now(
+                        body -> Reply.text(200, "text/plain; version=0.0.4; charset=utf-8", node.scrapeMetrics()));
             }
             case "/" -> {
                 requireMethod(method, "GET");
@@ -364,7 +364,7 @@ final class KvRoutes implements Router {
             ensureLeader(req);
             CompletableFuture<Long> barrier;
             try {
-                barrier = node.replica().readBarrier();
+                barrier = node.readBarrier();
             } catch (RejectedExecutionException e) {
                 ensureNotFailed(); // failed since ensureLeader: its threads are stopped
                 throw e;
@@ -372,7 +372,7 @@ final class KvRoutes implements Router {
             return barrier.copy()
                     .orTimeout(requestTimeoutMs, TimeUnit.MILLISECONDS)
                     .handle((offset, failure) -> {
-                        Optional<Throwable> stopped = node.replica().failure();
+                        Optional<Throwable> stopped = node.failure();
                         if (stopped.isPresent()) {
                             // Also when the barrier was confirmed: the state to read from is unknown now.
                             return replicaFailed(stopped.get()).reply();
@@ -407,14 +407,12 @@ final class KvRoutes implements Router {
      */
     private CompletableFuture<Reply> propose(Request req, KvCommand command, Function<Committed, Reply> onCommit) {
         long start = System.nanoTime();
-        return node.replica()
-                .propose(command.encode())
+        return node.propose(command.encode())
                 .copy()
                 .orTimeout(requestTimeoutMs, TimeUnit.MILLISECONDS)
                 .handle((c, failure) -> {
                     if (failure == null) {
-                        node.commitLatency().record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
-                        node.count("committed");
+                        listener.proposalEnded("committed", System.nanoTime() - start);
                         return onCommit.apply(c);
                     }
                     Throwable cause = unwrap(failure);
@@ -422,20 +420,20 @@ final class KvRoutes implements Router {
                         if (cause instanceof ReplicaFailedException) {
                             // Stopped before it accepted the write. One it had accepted fails with a
                             // ReplicaFailedException that is not definite: outcome_unknown below.
-                            node.count("replica_failed");
+                            listener.proposalEnded("replica_failed", System.nanoTime() - start);
                             return replicaFailed(cause.getCause()).reply();
                         }
                         if (cause instanceof ReplicationException.OverloadedException) {
-                            node.count("overloaded");
+                            listener.proposalEnded("overloaded", System.nanoTime() - start);
                             return new HttpError(503, "overloaded", "too many pending writes")
                                     .definite(true)
                                     .header("Retry-After", "1")
                                     .reply();
                         }
-                        node.count("not_leader");
+                        listener.proposalEnded("not_leader", System.nanoTime() - start);
                         return notLeader(req).reply();
                     }
-                    node.count("unknown");
+                    listener.proposalEnded("unknown", System.nanoTime() - start);
                     if (cause instanceof TimeoutException) {
                         return new HttpError(503, "outcome_unknown", "not committed within " + requestTimeoutMs + " ms")
                                 .reply();
@@ -463,7 +461,7 @@ final class KvRoutes implements Router {
 
     /** Throws 503 {@code replica_failed} (definite) if this replica stopped after a failure. */
     private void ensureNotFailed() {
-        Optional<Throwable> failure = node.replica().failure();
+        Optional<Throwable> failure = node.failure();
         if (failure.isPresent()) {
             throw replicaFailed(failure.get());
         }
@@ -483,7 +481,7 @@ final class KvRoutes implements Router {
 
     /** A redirect to the known leader, or 503 {@code no_leader}; both definite. */
     private HttpError notLeader(Request req) {
-        node.countFenced();
+        listener.fenced();
         Optional<LeaderInfo> leader = node.leader();
         if (leader.isPresent()
                 && !leader.get().id().equals(node.id())
@@ -524,12 +522,12 @@ final class KvRoutes implements Router {
         }
         o.put("epoch", s.epoch());
         o.put("commitOffset", s.commitOffset());
-        o.put("appliedOffset", node.replica().appliedOffset());
+        o.put("appliedOffset", node.appliedOffset());
         o.put("logEndOffset", s.logEndOffset());
         o.put("keys", node.store().size());
         ArrayNode replicas = o.putArray("replicas");
         Map<String, String> urls = node.urls();
-        for (String id : node.config().replicas()) {
+        for (String id : node.replicas()) {
             ObjectNode r = replicas.addObject();
             r.put("id", id);
             String u = urls.get(id);
@@ -557,7 +555,7 @@ final class KvRoutes implements Router {
             }
         }
         ArrayNode events = o.putArray("events");
-        for (KvNode.Event e : node.events()) {
+        for (KvService.Event e : node.events()) {
             events.addObject().put("at", e.at().toString()).put("text", e.text());
         }
         return o;

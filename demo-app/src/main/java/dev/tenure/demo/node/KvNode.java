@@ -2,11 +2,13 @@ package dev.tenure.demo.node;
 
 import com.google.common.base.Preconditions;
 import dev.tenure.demo.http.KvHttpApi;
+import dev.tenure.demo.kv.KvService;
 import dev.tenure.demo.kv.KvStateMachine;
 import dev.tenure.recipes.FencedLeaderElection;
 import dev.tenure.recipes.LeaderDiscovery;
 import dev.tenure.recipes.LeaderInfo;
 import dev.tenure.recipes.LeadershipToken;
+import dev.tenure.replicator.Committed;
 import dev.tenure.replicator.Replica;
 import dev.tenure.replicator.ReplicaListener;
 import dev.tenure.replicator.StateMachine;
@@ -15,27 +17,16 @@ import dev.tenure.replicator.core.Role;
 import dev.tenure.replicator.transport.Transport;
 import dev.tenure.replicator.zookeeper.ZooKeeperRegistry;
 import dev.tenure.replicator.zookeeper.ZooKeeperReplica;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.Timer;
-import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
-import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.Closeable;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -54,7 +45,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One replica of the demo key-value service: a {@link ZooKeeperReplica} with the {@link KvStateMachine},
- * its HTTP API, leader discovery for redirects, and metrics.
+ * its HTTP API, leader discovery for redirects, metrics ({@link KvMetrics}) and the event timeline
+ * ({@link EventTimeline}). It is the {@link KvService} its HTTP API serves.
  *
  * <p>ZooKeeper layout under {@code /tenure/CLUSTER}: the replicator's {@code members}, {@code endpoints}
  * and {@code leader} (the election), plus {@code http/ID} (ephemeral: each replica's advertised HTTP URL).
@@ -62,7 +54,7 @@ import org.slf4j.LoggerFactory;
  * <p>Start once; {@link #close()} hands leadership over first when this replica leads, then stops
  * everything it started.
  */
-public final class KvNode implements Closeable {
+public final class KvNode implements KvService, Closeable {
     private static final Logger log = LoggerFactory.getLogger(KvNode.class);
 
     /** A node's settings (the {@code node} command's flags). */
@@ -91,15 +83,12 @@ public final class KvNode implements Closeable {
         }
     }
 
-    /** A recent event for the status page's timeline. */
-    public record Event(Instant at, String text) {}
-
     private final Config config;
     private final KvStateMachine store = new KvStateMachine();
-    private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final KvMetrics metrics = new KvMetrics();
+    private final EventTimeline timeline;
     private final Map<String, String> urls = new ConcurrentHashMap<>();
     private final Map<String, Long> caughtUpAt = new ConcurrentHashMap<>();
-    private final Deque<Event> events = new ArrayDeque<>();
     private final ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "kv-sampler");
         t.setDaemon(true);
@@ -113,9 +102,6 @@ public final class KvNode implements Closeable {
     private KvHttpApi http;
     private String url;
     private volatile Replica.Status lastSampled;
-    private Timer commitLatency;
-    private Counter elections;
-    private Counter fencedRequests;
     private boolean started;
     private boolean closed;
     private UnaryOperator<Transport> transportWrapper = UnaryOperator.identity();
@@ -123,12 +109,11 @@ public final class KvNode implements Closeable {
     private UnaryOperator<StateMachine> stateMachineWrapper = UnaryOperator.identity();
     private Path sessionFile;
     private Duration requestTimeout = KvHttpApi.DEFAULT_REQUEST_TIMEOUT;
-    private final java.util.concurrent.atomic.AtomicLong staleRefusals = new java.util.concurrent.atomic.AtomicLong();
-    private volatile long lastStaleEvent;
     private final Map<String, Boolean> behind = new ConcurrentHashMap<>();
 
     public KvNode(Config config) {
         this.config = config;
+        this.timeline = new EventTimeline(config.sessionTimeoutMs());
     }
 
     /** Wraps the replication transport (fault injection in demos and tests); call before {@link #start()}. */
@@ -207,28 +192,9 @@ public final class KvNode implements Closeable {
         if (!client.blockUntilConnected(30, TimeUnit.SECONDS)) {
             throw new IllegalStateException("cannot reach ZooKeeper at " + config.zkConnect() + " within 30 s");
         }
-        http = KvHttpApi.bind(this, config.http(), requestTimeout);
+        http = KvHttpApi.bind(this, metrics, config.http(), requestTimeout);
         InetSocketAddress httpAdvertised = config.httpAdvertise() != null ? config.httpAdvertise() : http.address();
         url = "http://" + httpAdvertised.getHostString() + ":" + httpAdvertised.getPort();
-        commitLatency = Timer.builder("tenure_commit_latency")
-                .description("time from proposal to commit and apply on the leader")
-                .publishPercentileHistogram()
-                .register(metrics);
-        elections = Counter.builder("tenure_elections")
-                .description("terms this replica won")
-                .register(metrics);
-        io.micrometer.core.instrument.FunctionCounter.builder(
-                        "tenure_stale_epoch_refusals", staleRefusals, java.util.concurrent.atomic.AtomicLong::get)
-                .description("messages of an older epoch this replica refused (fenced zombies)")
-                .register(metrics);
-        fencedRequests = Counter.builder("tenure_fenced_requests")
-                .description("requests refused because this replica does not lead (redirected or refused)")
-                .register(metrics);
-        new JvmMemoryMetrics().bindTo(metrics);
-        new JvmGcMetrics().bindTo(metrics);
-        new JvmThreadMetrics().bindTo(metrics);
-        new ProcessorMetrics().bindTo(metrics);
-
         node = ZooKeeperReplica.builder(client, clusterPath())
                 .clusterName(config.cluster())
                 .id(config.id())
@@ -241,55 +207,13 @@ public final class KvNode implements Closeable {
                 .transportWrapper(transportWrapper)
                 // A leader that hears from no majority for a session timeout gives its term up (check quorum).
                 .tuning(t -> tuning.apply(t.checkQuorum(Duration.ofMillis(config.sessionTimeoutMs()))))
-                .listener(new ReplicaListener() {
-                    @Override
-                    public void quorumLost(long epoch) {
-                        event("no majority answered within " + config.sessionTimeoutMs() + " ms: gave up epoch "
-                                + epoch);
-                    }
-
-                    @Override
-                    public void fenced(long epoch, long newerEpoch) {
-                        event("epoch " + epoch + " fenced by epoch " + newerEpoch + ": stopped leading");
-                    }
-
-                    @Override
-                    public void staleEpochRefused(String from, long staleEpoch, long promisedEpoch) {
-                        staleRefusals.incrementAndGet();
-                        long now = System.nanoTime();
-                        if (now - lastStaleEvent > 1_000_000_000L) { // at most one timeline entry a second
-                            lastStaleEvent = now;
-                            event("refused an epoch-" + staleEpoch + " message from " + from + " (promised epoch "
-                                    + promisedEpoch + ")");
-                        }
-                    }
-                })
+                .listener(both(metrics, timeline))
                 .build();
         node.start();
-        io.micrometer.core.instrument.FunctionCounter.builder(
-                        "tenure_transport_dropped_messages", node, ZooKeeperReplica::transportMessagesDropped)
-                .description("replication messages the transport dropped (a peer not connected or not keeping up)")
-                .register(metrics);
         registerHttpUrl();
         discovery = new LeaderDiscovery(client, ZooKeeperRegistry.electionPath(clusterPath()));
         discovery.start();
-        Gauge.builder("tenure_epoch", () -> status().epoch()).register(metrics);
-        Gauge.builder("tenure_commit_offset", () -> status().commitOffset()).register(metrics);
-        Gauge.builder("tenure_applied_offset", () -> node.replica().appliedOffset())
-                .register(metrics);
-        Gauge.builder("tenure_is_leader", () -> status().role() == Role.LEADER ? 1 : 0)
-                .register(metrics);
-        Gauge.builder("tenure_replica_failed", () -> status().role() == Role.FAILED ? 1 : 0)
-                .description("1 once this replica stopped after a failure (see /status failure and the log), else 0")
-                .register(metrics);
-        for (String r : config.replicas()) {
-            if (!r.equals(config.id())) {
-                Gauge.builder("tenure_follower_lag_entries", () -> followerLag(r))
-                        .tag("follower", r)
-                        .description("entries the follower lacks durably (leader's view; 0 elsewhere)")
-                        .register(metrics);
-            }
-        }
+        metrics.watch(node, this::status, config.id(), config.replicas());
         sampler.scheduleAtFixedRate(this::sample, 0, 100, TimeUnit.MILLISECONDS);
         http.start();
         event("started; HTTP at " + url);
@@ -353,7 +277,7 @@ public final class KvNode implements Closeable {
                         + (s.leader().isEmpty() ? "" : " (leader " + s.leader() + ")")
                         + (s.role() == Role.FAILED ? ": " + s.failure() : ""));
                 if (s.role() == Role.LEADER && (before == null || before.role() != Role.LEADER)) {
-                    elections.increment();
+                    metrics.termWon();
                 }
             }
         } catch (RuntimeException e) {
@@ -361,26 +285,51 @@ public final class KvNode implements Closeable {
         }
     }
 
-    private double followerLag(String follower) {
-        return status().followers().stream()
-                .filter(f -> f.id().equals(follower))
-                .mapToLong(Replica.FollowerStatus::lagEntries)
-                .findFirst()
-                .orElse(0);
+    private void event(String text) {
+        timeline.add(text);
     }
 
-    synchronized void event(String text) {
-        events.addLast(new Event(Instant.now(), text));
-        while (events.size() > 100) {
-            events.removeFirst();
-        }
+    /** One listener that tells both, in order. */
+    private static ReplicaListener both(ReplicaListener first, ReplicaListener second) {
+        return new ReplicaListener() {
+            @Override
+            public void roleChanged(Role role, long epoch, String leader) {
+                first.roleChanged(role, epoch, leader);
+                second.roleChanged(role, epoch, leader);
+            }
+
+            @Override
+            public void fenced(long epoch, long newerEpoch) {
+                first.fenced(epoch, newerEpoch);
+                second.fenced(epoch, newerEpoch);
+            }
+
+            @Override
+            public void quorumLost(long epoch) {
+                first.quorumLost(epoch);
+                second.quorumLost(epoch);
+            }
+
+            @Override
+            public void staleEpochRefused(String from, long staleEpoch, long promisedEpoch) {
+                first.staleEpochRefused(from, staleEpoch, promisedEpoch);
+                second.staleEpochRefused(from, staleEpoch, promisedEpoch);
+            }
+
+            @Override
+            public void failed(Throwable reason) {
+                first.failed(reason);
+                second.failed(reason);
+            }
+        };
     }
 
-    /** Recent events, oldest first. */
-    public synchronized List<Event> events() {
-        return List.copyOf(events);
+    @Override
+    public List<Event> events() {
+        return timeline.events();
     }
 
+    @Override
     public String id() {
         return config.id();
     }
@@ -389,6 +338,7 @@ public final class KvNode implements Closeable {
         return config;
     }
 
+    @Override
     public String url() {
         return url;
     }
@@ -397,49 +347,65 @@ public final class KvNode implements Closeable {
         return node.replica();
     }
 
+    @Override
+    public List<String> replicas() {
+        return config.replicas();
+    }
+
+    @Override
+    public CompletableFuture<Committed> propose(byte[] command) {
+        return node.replica().propose(command);
+    }
+
+    @Override
+    public CompletableFuture<Long> readBarrier() {
+        return node.replica().readBarrier();
+    }
+
+    @Override
     public Replica.Status status() {
         return node.replica().status();
     }
 
+    @Override
+    public long appliedOffset() {
+        return node.replica().appliedOffset();
+    }
+
+    @Override
+    public Optional<Throwable> failure() {
+        return node.replica().failure();
+    }
+
+    @Override
     public KvStateMachine store() {
         return store;
     }
 
-    /** The leader as discovery sees it (id, HTTP URL, epoch), if any. */
+    @Override
     public Optional<LeaderInfo> leader() {
         return discovery.leader();
     }
 
-    /** Known HTTP URLs by replica id. */
+    @Override
     public Map<String, String> urls() {
         return Map.copyOf(urls);
     }
 
-    /** Milliseconds a follower has been behind (0 when caught up), from the leader's view. */
+    @Override
     public long lagMillis(String follower) {
         Long at = caughtUpAt.get(follower);
         return at == null ? 0 : Math.max(0, (System.nanoTime() - at) / 1_000_000);
     }
 
-    public PrometheusMeterRegistry metrics() {
-        return metrics;
-    }
-
-    public Timer commitLatency() {
-        return commitLatency;
+    @Override
+    public String scrapeMetrics() {
+        return metrics.scrape();
     }
 
     /** Messages of an older epoch this replica refused so far. */
     public long staleEpochRefusals() {
-        return staleRefusals.get();
-    }
-
-    public void countFenced() {
-        fencedRequests.increment();
-    }
-
-    public void count(String outcome) {
-        metrics.counter("tenure_proposals", "outcome", outcome).increment();
+        return metrics.staleEpochRefusals();
     }
 
     /**

@@ -1,0 +1,19 @@
+package dev.tenure.demo.http;
+
+/**
+ * What the HTTP routes report about the requests they answer (for metrics). Called on the HTTP event-loop threads
+ * and the replica's threads: implementations must be thread-safe and fast, and must not throw.
+ */
+public interface RequestListener {
+    /** A listener that ignores every report. */
+    RequestListener NONE = new RequestListener() {};
+
+    /**
+     * A proposal ended: {@code outcome} is {@code committed}, {@code replica_failed}, {@code overloaded},
+     * {@code not_leader} or {@code unknown}; {@code nanos} is its time from proposal to answer.
+     */
+    default void proposalEnded(String outcome, long nanos) {}
+
+    /** A request was redirected or refused because this replica does not lead. */
+    default void fenced() {}
+}

@@ -1,0 +1,57 @@
+package dev.tenure.demo.node;
+
+import dev.tenure.demo.kv.KvService;
+import dev.tenure.replicator.ReplicaListener;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+
+/**
+ * The status page's timeline: the last 100 events of one replica, oldest first. It hears of lost majorities,
+ * fencing and refused stale messages (at most one entry a second) as a {@link ReplicaListener}; the node adds what
+ * it sees by sampling (role and epoch changes, followers catching up). Thread-safe.
+ */
+final class EventTimeline implements ReplicaListener {
+    private static final int CAPACITY = 100;
+
+    private final long quorumTimeoutMs;
+    private final Deque<KvService.Event> events = new ArrayDeque<>();
+    private volatile long lastStaleEvent;
+
+    /** @param quorumTimeoutMs how long a leader waits for a majority before it gives its term up (for the text) */
+    EventTimeline(long quorumTimeoutMs) {
+        this.quorumTimeoutMs = quorumTimeoutMs;
+    }
+
+    synchronized void add(String text) {
+        events.addLast(new KvService.Event(Instant.now(), text));
+        while (events.size() > CAPACITY) {
+            events.removeFirst();
+        }
+    }
+
+    /** Recent events, oldest first. */
+    synchronized List<KvService.Event> events() {
+        return List.copyOf(events);
+    }
+
+    @Override
+    public void quorumLost(long epoch) {
+        add("no majority answered within " + quorumTimeoutMs + " ms: gave up epoch " + epoch);
+    }
+
+    @Override
+    public void fenced(long epoch, long newerEpoch) {
+        add("epoch " + epoch + " fenced by epoch " + newerEpoch + ": stopped leading");
+    }
+
+    @Override
+    public void staleEpochRefused(String from, long staleEpoch, long promisedEpoch) {
+        long now = System.nanoTime();
+        if (now - lastStaleEvent > 1_000_000_000L) { // at most one timeline entry a second
+            lastStaleEvent = now;
+            add("refused an epoch-" + staleEpoch + " message from " + from + " (promised epoch " + promisedEpoch + ")");
+        }
+    }
+}

@@ -1,0 +1,123 @@
+package dev.tenure.demo.node;
+
+import dev.tenure.demo.http.RequestListener;
+import dev.tenure.replicator.Replica;
+import dev.tenure.replicator.ReplicaListener;
+import dev.tenure.replicator.ZooKeeperReplica;
+import dev.tenure.replicator.core.Role;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+
+/**
+ * The {@code tenure_*} meters of one replica (see {@code docs/demo-app.md}) and the JVM's, in one Prometheus
+ * registry. It learns of requests as the HTTP routes' {@link RequestListener}, of refused stale messages as a
+ * {@link ReplicaListener}, of won terms from the node's status sampling, and reads the replica's status when
+ * scraped. Thread-safe.
+ */
+final class KvMetrics implements RequestListener, ReplicaListener {
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final AtomicLong staleRefusals = new AtomicLong();
+    private final Timer commitLatency;
+    private final Counter elections;
+    private final Counter fencedRequests;
+
+    KvMetrics() {
+        commitLatency = Timer.builder("tenure_commit_latency")
+                .description("time from proposal to commit and apply on the leader")
+                .publishPercentileHistogram()
+                .register(registry);
+        elections = Counter.builder("tenure_elections")
+                .description("terms this replica won")
+                .register(registry);
+        FunctionCounter.builder("tenure_stale_epoch_refusals", staleRefusals, AtomicLong::get)
+                .description("messages of an older epoch this replica refused (fenced zombies)")
+                .register(registry);
+        fencedRequests = Counter.builder("tenure_fenced_requests")
+                .description("requests refused because this replica does not lead (redirected or refused)")
+                .register(registry);
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmGcMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+    }
+
+    /** Registers the meters read from a started replica: its transport, status and followers' lag. */
+    void watch(ZooKeeperReplica node, Supplier<Replica.Status> status, String self, List<String> replicas) {
+        FunctionCounter.builder("tenure_transport_dropped_messages", node, ZooKeeperReplica::transportMessagesDropped)
+                .description("replication messages the transport dropped (a peer not connected or not keeping up)")
+                .register(registry);
+        Gauge.builder("tenure_epoch", () -> status.get().epoch()).register(registry);
+        Gauge.builder("tenure_commit_offset", () -> status.get().commitOffset()).register(registry);
+        Gauge.builder("tenure_applied_offset", () -> node.replica().appliedOffset())
+                .register(registry);
+        Gauge.builder("tenure_is_leader", () -> status.get().role() == Role.LEADER ? 1 : 0)
+                .register(registry);
+        Gauge.builder("tenure_replica_failed", () -> status.get().role() == Role.FAILED ? 1 : 0)
+                .description("1 once this replica stopped after a failure (see /status failure and the log), else 0")
+                .register(registry);
+        for (String r : replicas) {
+            if (!r.equals(self)) {
+                Gauge.builder("tenure_follower_lag_entries", () -> followerLag(status.get(), r))
+                        .tag("follower", r)
+                        .description("entries the follower lacks durably (leader's view; 0 elsewhere)")
+                        .register(registry);
+            }
+        }
+    }
+
+    private static double followerLag(Replica.Status status, String follower) {
+        return status.followers().stream()
+                .filter(f -> f.id().equals(follower))
+                .mapToLong(Replica.FollowerStatus::lagEntries)
+                .findFirst()
+                .orElse(0);
+    }
+
+    @Override
+    public void proposalEnded(String outcome, long nanos) {
+        if (outcome.equals("committed")) {
+            commitLatency.record(nanos, TimeUnit.NANOSECONDS);
+        }
+        registry.counter("tenure_proposals", "outcome", outcome).increment();
+    }
+
+    @Override
+    public void fenced() {
+        fencedRequests.increment();
+    }
+
+    @Override
+    public void staleEpochRefused(String from, long staleEpoch, long promisedEpoch) {
+        staleRefusals.incrementAndGet();
+    }
+
+    /** This replica won a term (seen by the node's status sampling). */
+    void termWon() {
+        elections.increment();
+    }
+
+    /** Messages of an older epoch this replica refused so far. */
+    long staleEpochRefusals() {
+        return staleRefusals.get();
+    }
+
+    String scrape() {
+        return registry.scrape();
+    }
+
+    void close() {
+        registry.close();
+    }
+}
