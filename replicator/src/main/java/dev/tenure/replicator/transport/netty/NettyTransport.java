@@ -252,7 +252,7 @@ public final class NettyTransport implements Transport {
         if (!started) {
             return;
         }
-        // Closing is not awaited here: shutDownGroups() waits for the event loops, which close what is left.
+        // Not awaited: shutting the event loops down (shutDownGroups) closes whatever is still open.
         ChannelFuture unusedServerClose = serverChannel.close();
         for (Channel ch : channels) {
             ChannelFuture unusedClose = ch.close();
@@ -355,7 +355,7 @@ public final class NettyTransport implements Transport {
         channels.add(ch);
         ch.closeFuture().addListener(f -> channels.remove(ch));
         if (closing) {
-            ChannelFuture unused = ch.close(); // a channel accepted while closing; shutDownGroups() finishes it
+            ChannelFuture unused = ch.close(); // accepted while closing; not awaited, like the others in close()
         }
     }
 

@@ -261,7 +261,7 @@ final class OutboundPeer {
         }
         connectedAtNanos = System.nanoTime();
         ByteBuf hello = transport.encodeHello(ch, id);
-        // A failed hello write fails the channel, which the close listener turns into a reconnect.
+        // Not awaited: a write that fails on IO closes the channel (Netty auto-close), and onClosed reconnects.
         ChannelFuture unused = ch.write(hello);
         state = State.READY;
         LOG.info("Connected to replica {} at {}", id, remote);
