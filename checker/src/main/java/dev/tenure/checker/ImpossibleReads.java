@@ -65,6 +65,8 @@ final class ImpossibleReads {
         for (Operation x : observers) {
             String v = x.f() == Event.F.READ ? x.value() : x.expected();
             String verb = x.f() == Event.F.READ ? "returned " : "expected ";
+            // Another operation than x itself: identity, as the lists hold each operation once.
+            @SuppressWarnings("ReferenceEquality")
             List<Operation> candidates = producers.getOrDefault(v, List.of()).stream()
                     .filter(p -> p != x)
                     .toList();

@@ -290,6 +290,7 @@ public final class LinearizabilityChecker {
                 elapsed);
     }
 
+    @SuppressWarnings("ReferenceEquality") // marks this very operation, found by identity in the same list
     private static void appendInvolved(StringBuilder b, Iterable<Operation> involved, Operation culprit, long origin) {
         b.append(" Operations involved:");
         for (Operation o : involved) {
@@ -756,7 +757,7 @@ public final class LinearizabilityChecker {
         private boolean visit(int newState) {
             Config key = bits.config(newState);
             if (classUsed.length == 0) {
-                return cache.putIfAbsent(key, Boolean.TRUE) == null;
+                return cache.putIfAbsent(key, true) == null;
             }
             int[] used = classUsed.clone();
             Object seen = cache.get(key);

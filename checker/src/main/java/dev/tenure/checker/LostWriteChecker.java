@@ -77,6 +77,8 @@ public final class LostWriteChecker {
                 if (!w.precedes(r) || Objects.equals(r.value(), w.result())) {
                     continue;
                 }
+                // Another operation than w itself: identity, as the list holds each operation once.
+                @SuppressWarnings("ReferenceEquality")
                 boolean explained = mutations.stream()
                         .anyMatch(m ->
                                 m != w && !m.precedes(w) && !r.precedes(m) && Objects.equals(m.result(), r.value()));

@@ -125,7 +125,7 @@ final class RegisterSimulation {
             op.invoke = Event.invoke(process, F.DELETE, key, null, now);
         }
         events.add(op.invoke);
-        long duration = 1 + random.nextInt(2000);
+        long duration = 1L + random.nextInt(2000);
         if (random.nextDouble() < infoRate) {
             op.outcome = Type.INFO;
             if (random.nextBoolean()) {

@@ -66,7 +66,8 @@ public final class ChildJvm implements AutoCloseable {
             Thread pump = new Thread(() -> pump(readyLine), "child-log-" + name);
             pump.setDaemon(true);
             pump.start();
-            process.onExit()
+            // Nothing waits on this stage: its action only completes `ready`, which is what callers await.
+            CompletableFuture<Void> unused = process.onExit()
                     .thenRun(() -> ready.completeExceptionally(new IOException(
                             name + " exited with " + process.exitValue() + " before it was ready; see " + logFile)));
         } else {

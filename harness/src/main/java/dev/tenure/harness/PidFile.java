@@ -32,7 +32,7 @@ public final class PidFile {
             if (trimmed.isEmpty() || trimmed.startsWith("#")) {
                 continue;
             }
-            String[] fields = trimmed.split("\\s+");
+            String[] fields = trimmed.split("\\s+", -1);
             try {
                 if (fields.length < 3) {
                     throw new NumberFormatException("expected 3 fields");

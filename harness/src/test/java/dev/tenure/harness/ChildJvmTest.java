@@ -44,7 +44,7 @@ class ChildJvmTest {
     @Test
     void aChildJvmGetsThisJvmsClassPathWithAbsoluteEntries() throws Exception {
         String classPath = ChildJvm.childClassPath();
-        for (String entry : classPath.split(java.io.File.pathSeparator)) {
+        for (String entry : classPath.split(java.io.File.pathSeparator, -1)) {
             assertTrue(Path.of(entry).isAbsolute(), entry);
         }
         assertTrue(classPath.contains("zookeeper"), "the servers' classes are on it: " + classPath);

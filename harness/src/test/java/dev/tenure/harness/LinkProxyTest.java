@@ -192,7 +192,7 @@ class LinkProxyTest {
     void aDropResetsEveryConnectionAndRefusesNewOnesUntilHealed() throws Exception {
         try (LinkProxy proxy = new LinkProxy("zk", List.of(target(), target()), LinkProxy.fixed("zk"), links);
                 Socket s = new Socket()) {
-            String[] ports = proxy.connectString().split(",");
+            String[] ports = proxy.connectString().split(",", -1);
             assertEquals(2, ports.length, proxy.connectString());
             s.connect(proxy.address());
             assertArrayEquals(new byte[] {1}, roundTrip(s, new byte[] {1}));
@@ -209,7 +209,7 @@ class LinkProxyTest {
 
             proxy.heal();
             try (Socket second = new Socket()) {
-                String[] hostPort = ports[1].split(":");
+                String[] hostPort = ports[1].split(":", -1);
                 second.connect(new InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1])));
                 assertArrayEquals(new byte[] {4}, roundTrip(second, new byte[] {4}), "through the second port");
             }

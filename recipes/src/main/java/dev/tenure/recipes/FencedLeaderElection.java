@@ -19,6 +19,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -871,7 +872,9 @@ public final class FencedLeaderElection implements Closeable {
 
     private void schedule(Runnable task, Duration delay) {
         try {
-            control.schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS);
+            // Like execute(), nothing waits on the task: each control task handles its own failures and close()
+            // drops the delayed ones.
+            ScheduledFuture<?> unused = control.schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException ignored) {
             // closed
         }

@@ -1,5 +1,6 @@
 package dev.tenure.recipes;
 
+import com.google.common.base.CharMatcher;
 import com.google.common.base.Preconditions;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -51,7 +52,10 @@ public final class FileEpochStore implements EpochStore {
         if (!text.startsWith(FORMAT) || !text.endsWith("\n")) {
             throw new IOException("corrupt epoch file " + file + ": not a tenure-epoch file");
         }
-        String[] parts = text.substring(FORMAT.length(), text.length() - 1).split(" ");
+        // Trailing spaces before the newline are tolerated, as they always were.
+        String[] parts = CharMatcher.is(' ')
+                .trimTrailingFrom(text.substring(FORMAT.length(), text.length() - 1))
+                .split(" ", -1);
         if (parts.length != 2) {
             throw new IOException("corrupt epoch file " + file + ": malformed content");
         }

@@ -1,5 +1,6 @@
 package dev.tenure.recipes;
 
+import com.google.common.base.CharMatcher;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -105,7 +106,8 @@ final class Records {
             throw new IllegalArgumentException("no data where a " + format + " was expected");
         }
         String text = new String(data, StandardCharsets.UTF_8);
-        String[] lines = text.split("\n");
+        // Every line ends with '\n': trailing empty lines are not part of the record.
+        String[] lines = CharMatcher.is('\n').trimTrailingFrom(text).split("\n", -1);
         if (lines.length == 0 || !lines[0].equals(format + "=1")) {
             throw new IllegalArgumentException("not a " + format + " (version 1): starts with '"
                     + (lines.length == 0 ? "" : abbreviate(lines[0])) + "'");

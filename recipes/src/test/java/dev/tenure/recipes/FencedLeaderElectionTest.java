@@ -280,7 +280,7 @@ class FencedLeaderElectionTest {
         LeadershipToken first = a.awaitLeadership(WAIT);
         a.close();
         // The servers reap the empty container (the check interval is shortened for these tests in the pom).
-        await(() -> exists(path + "/election") == Boolean.FALSE, "container " + path + "/election reaped");
+        await(() -> Boolean.FALSE.equals(exists(path + "/election")), "container " + path + "/election reaped");
 
         FencedLeaderElection b = join("b", backend);
         LeadershipToken second = b.awaitLeadership(WAIT);

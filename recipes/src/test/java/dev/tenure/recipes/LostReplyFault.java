@@ -53,6 +53,8 @@ final class LostReplyFault implements ZookeeperFactory {
     }
 
     @Override
+    // [try]: ZooKeeper.close() throws InterruptedException; the subclass below only overrides multi().
+    @SuppressWarnings("try")
     public ZooKeeper newZooKeeper(
             String connectString, int sessionTimeout, Watcher watcher, boolean canBeReadOnly, ZKClientConfig config)
             throws Exception {

@@ -177,6 +177,8 @@ public final class Replica implements Closeable {
     private volatile Throwable failure;
 
     /** A proposal from {@link #propose} until the core takes it, then until it commits or fails. */
+    // Never compared: held by id in maps and queues only.
+    @SuppressWarnings("ArrayRecordComponent")
     private record Incoming(byte[] payload, CompletableFuture<Committed> future, long deadlineNanos) {}
 
     private record Awaiting(long epoch, CompletableFuture<Committed> future) {}
@@ -345,7 +347,8 @@ public final class Replica implements Closeable {
         // The core's first actions: a sync of what the log held at start-up, which counts only once synced.
         post(() -> {});
         long tick = tickInterval.toNanos();
-        timer.scheduleAtFixedRate(
+        // Cancelled by shutting the timer down on close; the task only posts an event, which cannot throw.
+        ScheduledFuture<?> unused = timer.scheduleAtFixedRate(
                 () -> {
                     // One tick waits in the event queue at most: a stalled event thread (a slow disk) must not
                     // pile them up.
@@ -413,7 +416,7 @@ public final class Replica implements Closeable {
             f.completeExceptionally(new OverloadedException(id));
             return f;
         }
-        f.whenComplete((c, e) -> outstanding.decrementAndGet());
+        CompletableFuture<Committed> unused = f.whenComplete((c, e) -> outstanding.decrementAndGet());
         incoming.add(new Incoming(payload, f, clock.getAsLong() + proposalTimeout.toNanos()));
         if (drainPosted.compareAndSet(false, true) && !post(this::takeProposals)) {
             failIncoming(new IllegalStateException("replica " + id + " is closed"));
@@ -488,7 +491,7 @@ public final class Replica implements Closeable {
                             new TimeoutException("read barrier not confirmed within " + proposalTimeout)),
                     proposalTimeout.toNanos(),
                     TimeUnit.NANOSECONDS);
-            f.whenComplete((c, e) -> timeout.cancel(false));
+            CompletableFuture<Long> unused = f.whenComplete((c, e) -> timeout.cancel(false));
         } catch (RejectedExecutionException stopped) {
             f.completeExceptionally(notRunning());
         }
@@ -520,7 +523,9 @@ public final class Replica implements Closeable {
             return f;
         }
         waiters.add(f);
-        f.whenComplete((v, e) -> waiters.remove(f));
+        // Identity is what removes this waiter: CompletableFuture keeps Object's equals.
+        @SuppressWarnings("CollectionUndefinedEquality")
+        CompletableFuture<Long> unused = f.whenComplete((v, e) -> waiters.remove(f));
         if (state.get() != st) {
             f.completeExceptionally(notRunning()); // stopped meanwhile: failStop or close may have missed it
         }

@@ -158,7 +158,7 @@ class ReplicaFailureIntegrationTest {
         CountDownLatch done = new CountDownLatch(20);
         for (int i = 0; i < 20; i++) {
             CompletableFuture<Committed> f = replica.propose(("w" + i).getBytes(StandardCharsets.UTF_8));
-            f.whenComplete((r, e) -> done.countDown());
+            CompletableFuture<Committed> unused = f.whenComplete((r, e) -> done.countDown());
             writes.add(f);
         }
         assertTrue(done.await(30, TimeUnit.SECONDS), "proposals still pending on the failed replica");

@@ -405,7 +405,7 @@ public final class ZooKeeperEnsemble implements Closeable {
         try {
             String srvr =
                     FourLetterWordMain.send4LetterWord(LOOPBACK, spec(server).getPort(), "srvr", false, 2000);
-            for (String line : srvr.split("\n")) {
+            for (String line : srvr.split("\n", -1)) {
                 if (line.startsWith("Mode: ")) {
                     return line.substring("Mode: ".length()).trim();
                 }

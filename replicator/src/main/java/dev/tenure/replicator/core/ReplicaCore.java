@@ -108,6 +108,8 @@ public final class ReplicaCore {
      *     Action.ProposalFailed}
      * @param payload the entry's payload; must not be modified afterwards
      */
+    // Never compared: the core reads its fields only.
+    @SuppressWarnings("ArrayRecordComponent")
     public record Proposal(long id, byte[] payload) {}
 
     private record Pending(long offset, long id) {}

@@ -59,11 +59,12 @@ final class EpochCheckpoint {
                 throw new CorruptCheckpointException(file, "checksum mismatch", null);
             }
             List<EpochHistory.Start> starts = new ArrayList<>();
-            for (String line : body.substring(FORMAT.length()).split("\n")) {
+            for (String line : body.substring(FORMAT.length()).split("\n", -1)) {
                 if (line.isEmpty()) {
                     continue;
                 }
-                String[] parts = line.split(" ");
+                // Trailing spaces are tolerated, as they always were.
+                String[] parts = line.replaceFirst(" +$", "").split(" ", -1);
                 if (parts.length != 2) {
                     throw new CorruptCheckpointException(file, "malformed line '" + line + "'", null);
                 }

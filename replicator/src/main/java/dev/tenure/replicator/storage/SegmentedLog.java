@@ -734,7 +734,7 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
     private EpochHistory scan(Segment seg, boolean last, long prevEpoch, EpochHistory history) throws IOException {
         long fileSize = seg.channel.size();
         PositionalReader reader = new PositionalReader(seg.channel, seg.path, fileSize);
-        long maxPayload = config.maxRecordBytes() - HEADER_BYTES;
+        long maxPayload = (long) config.maxRecordBytes() - HEADER_BYTES;
         long position = 0;
         long offset = seg.baseOffset;
         while (position < fileSize) {
@@ -848,7 +848,7 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
     private long intactRecordAfter(Segment seg, long damaged, long fileSize, long offset, long prevEpoch)
             throws IOException {
         long lastStart = fileSize - HEADER_BYTES;
-        long maxPayload = config.maxRecordBytes() - HEADER_BYTES;
+        long maxPayload = (long) config.maxRecordBytes() - HEADER_BYTES;
         PositionalReader scanned = new PositionalReader(seg.channel, seg.path, fileSize);
         PositionalReader payloads = new PositionalReader(seg.channel, seg.path, fileSize);
         for (long from = damaged + 1; from <= lastStart; ) {

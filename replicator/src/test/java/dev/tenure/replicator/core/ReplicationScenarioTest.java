@@ -13,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tenure.replicator.core.Message.Append;
 import dev.tenure.replicator.core.Message.NewEpoch;
 import dev.tenure.replicator.core.Message.Rejected;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -179,7 +180,19 @@ class ReplicationScenarioTest {
         c.settle();
         long commitOfB = c.node("b").core.commitOffset();
         // An epoch-4 append reaches b, which promised 5: refused, commit unchanged.
-        c.node("b").core.receive(new Append("a", "b", 4, 1, 4, List.of(Entry.data(4, 2, "x".getBytes())), 3, 0), 0);
+        c.node("b")
+                .core
+                .receive(
+                        new Append(
+                                "a",
+                                "b",
+                                4,
+                                1,
+                                4,
+                                List.of(Entry.data(4, 2, "x".getBytes(StandardCharsets.UTF_8))),
+                                3,
+                                0),
+                        0);
         assertEquals(commitOfB, c.node("b").core.commitOffset());
         assertTrue(c.node("b").core.takeActions().stream()
                 .anyMatch(x -> x instanceof Action.Send s && s.message() instanceof Rejected r && r.epoch() == 5));

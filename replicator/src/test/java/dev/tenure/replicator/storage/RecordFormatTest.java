@@ -21,6 +21,7 @@ class RecordFormatTest {
     }
 
     @Test
+    @SuppressWarnings("ByteBufferBackingArray") // encoded() allocates the buffer: its array starts at offset 0
     void aRecordIsLaidOutAsDocumentedByteByByte() {
         ByteBuffer buf = encoded();
         assertEquals(RecordFormat.FORMAT, buf.get(0));

@@ -153,7 +153,7 @@ class SegmentedLogTest {
             }
             List<Entry> batch = new ArrayList<>();
             for (int i = random.nextInt(8); i >= 0; i--) {
-                long o = model.size() + batch.size();
+                long o = (long) model.size() + batch.size();
                 batch.add(Entry.data(epoch, o, payload(o, random.nextInt(120))));
             }
             log.append(batch);

@@ -93,6 +93,7 @@ class ZooKeeperReplicaIntegrationTest {
         clients.put(id, client);
     }
 
+    @SuppressWarnings("UnusedVariable") // the id names the node at the call site; one proxy serves them all
     private ZooKeeperProxy proxyFor(String id) {
         return proxy; // one proxy for all; only tests that cut it care which node it serves
     }

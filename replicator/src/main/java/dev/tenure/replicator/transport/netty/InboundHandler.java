@@ -1,6 +1,7 @@
 package dev.tenure.replicator.transport.netty;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -111,7 +112,7 @@ final class InboundHandler extends ChannelInboundHandlerAdapter {
         if (c instanceof IOException) {
             closing = true;
             LOG.debug("Connection from {} failed: {}", ctx.channel().remoteAddress(), c.toString());
-            ctx.close();
+            ChannelFuture unused = ctx.close(); // nothing to do if closing fails: the connection is dropped
         } else {
             refuse(ctx, c.getMessage() != null ? c.getMessage() : c.toString());
         }
@@ -129,7 +130,7 @@ final class InboundHandler extends ChannelInboundHandlerAdapter {
                 ctx.channel().remoteAddress(),
                 peerId == null ? "" : " (replica " + peerId + ")",
                 reason);
-        ctx.close();
+        ChannelFuture unused = ctx.close(); // nothing to do if closing fails: the connection is dropped
     }
 
     private void cancelHandshakeTimeout() {

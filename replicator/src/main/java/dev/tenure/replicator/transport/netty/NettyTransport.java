@@ -7,6 +7,7 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -251,9 +252,10 @@ public final class NettyTransport implements Transport {
         if (!started) {
             return;
         }
-        serverChannel.close();
+        // Not awaited: shutting the event loops down (shutDownGroups) closes whatever is still open.
+        ChannelFuture unusedServerClose = serverChannel.close();
         for (Channel ch : channels) {
-            ch.close();
+            ChannelFuture unusedClose = ch.close();
         }
         shutDownGroups();
         for (OutboundPeer peer : peers.values()) {
@@ -353,7 +355,7 @@ public final class NettyTransport implements Transport {
         channels.add(ch);
         ch.closeFuture().addListener(f -> channels.remove(ch));
         if (closing) {
-            ch.close();
+            ChannelFuture unused = ch.close(); // accepted while closing; not awaited, like the others in close()
         }
     }
 

@@ -17,6 +17,7 @@ import java.util.Optional;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -181,7 +182,8 @@ final class OutboundPeer {
             }
             ByteBuf frame = transport.encode(ch, m);
             if (frame != null) {
-                ch.write(frame, ch.newPromise().addListener(transport.writeListener));
+                // The outcome goes to the write listener.
+                ChannelFuture unused = ch.write(frame, ch.newPromise().addListener(transport.writeListener));
                 unflushed = true;
             }
         }
@@ -250,16 +252,17 @@ final class OutboundPeer {
             } else {
                 LOG.debug("Cannot connect to replica {} at {}: {}", id, remote, String.valueOf(f.cause()));
             }
-            ch.close();
+            ChannelFuture unused = ch.close(); // a failed connect; closing only releases it
             return;
         }
         if (ch != channel || transport.isClosing()) {
-            ch.close();
+            ChannelFuture unused = ch.close(); // a failed connect; closing only releases it
             return;
         }
         connectedAtNanos = System.nanoTime();
         ByteBuf hello = transport.encodeHello(ch, id);
-        ch.write(hello);
+        // Not awaited: a write that fails on IO closes the channel (Netty auto-close), and onClosed reconnects.
+        ChannelFuture unused = ch.write(hello);
         state = State.READY;
         LOG.info("Connected to replica {} at {}", id, remote);
         writeQueued();
@@ -298,7 +301,7 @@ final class OutboundPeer {
         dropQueued();
         LOG.debug("Reconnecting to replica {} in {} ms", id, delay);
         try {
-            loop.schedule(this::reconnect, delay, TimeUnit.MILLISECONDS);
+            ScheduledFuture<?> unused = loop.schedule(this::reconnect, delay, TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException e) {
             state = State.CLOSED;
         }
@@ -343,7 +346,7 @@ final class OutboundPeer {
                         id,
                         ctx.channel().remoteAddress(),
                         NettyTransport.printable(r.reason()));
-                ctx.close();
+                ChannelFuture unused = ctx.close(); // the close listener schedules what comes next
             } else {
                 closeWith(ctx, "unexpected " + frame.getClass().getSimpleName() + " frame");
             }
@@ -362,7 +365,7 @@ final class OutboundPeer {
                         id,
                         ctx.channel().remoteAddress(),
                         c.toString());
-                ctx.close();
+                ChannelFuture unused = ctx.close(); // the close listener schedules what comes next
             } else {
                 closeWith(ctx, String.valueOf(c.getMessage()));
             }
@@ -379,7 +382,7 @@ final class OutboundPeer {
                     id,
                     ctx.channel().remoteAddress(),
                     reason);
-            ctx.close();
+            ChannelFuture unused = ctx.close(); // the close listener schedules what comes next
         }
     }
 }

@@ -306,6 +306,7 @@ class MessageCodecTest {
     }
 
     /** Where the first entry of an Append from "a" to "b" starts. */
+    @SuppressWarnings("UnusedVariable") // the frame names what the offset is into at each call site
     private static int entryStart(byte[] appendFrame) {
         // len(4) version(1) type(1) "a"(3) "b"(3) epoch(8) prevOffset(8) prevEpoch(8) count(4)
         return 4 + 1 + 1 + 3 + 3 + 8 + 8 + 8 + 4;

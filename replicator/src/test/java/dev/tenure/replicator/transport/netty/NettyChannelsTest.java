@@ -8,6 +8,7 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
@@ -59,7 +60,7 @@ class NettyChannelsTest {
                     .childHandler(new ChannelInboundHandlerAdapter() {
                         @Override
                         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                            ctx.writeAndFlush(msg); // echo
+                            ChannelFuture unused = ctx.writeAndFlush(msg); // echo; the client awaits it
                         }
                     })
                     .bind(new InetSocketAddress("127.0.0.1", 0))
@@ -83,7 +84,7 @@ class NettyChannelsTest {
                     .connect(server.localAddress())
                     .sync()
                     .channel();
-            client.writeAndFlush(Unpooled.copiedBuffer("epoch 7", StandardCharsets.US_ASCII));
+            ChannelFuture unused = client.writeAndFlush(Unpooled.copiedBuffer("epoch 7", StandardCharsets.US_ASCII));
             assertEquals("epoch 7", echoed.get(10, TimeUnit.SECONDS));
             client.close().sync();
             server.close().sync();
