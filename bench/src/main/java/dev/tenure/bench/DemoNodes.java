@@ -1,5 +1,6 @@
 package dev.tenure.bench;
 
+import com.google.common.base.Splitter;
 import dev.tenure.harness.ChildJvm;
 import dev.tenure.harness.NodeLauncher;
 import dev.tenure.harness.StatusProbe;
@@ -32,8 +33,9 @@ final class DemoNodes implements AutoCloseable {
             for (String id : ids) {
                 List<String> jvmOptions = new ArrayList<>(List.of("-Xmx" + heap, "-Xms" + heap));
                 // The same extra JVM options as the replica processes (for profiling), "{start}" the node's id.
-                for (String x :
-                        System.getProperty("tenure.bench.replicaJvmOptions", "").split("\\s+")) {
+                for (String x : Splitter.onPattern("\\s+")
+                        .omitEmptyStrings()
+                        .split(System.getProperty("tenure.bench.replicaJvmOptions", ""))) {
                     jvmOptions.add(x.replace("{start}", id));
                 }
                 NodeLauncher node = NodeLauncher.builder(id)

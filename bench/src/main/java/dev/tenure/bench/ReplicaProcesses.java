@@ -2,6 +2,7 @@ package dev.tenure.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.common.base.Splitter;
 import dev.tenure.harness.ChildJvm;
 import dev.tenure.harness.StatusProbe;
 import java.io.IOException;
@@ -120,10 +121,8 @@ final class ReplicaProcesses implements AutoCloseable {
     private List<String> jvmOptions() {
         List<String> o = new ArrayList<>(List.of("-Xmx" + heap, "-Xms" + heap, "-Djava.net.preferIPv4Stack=true"));
         String extra = System.getProperty("tenure.bench.replicaJvmOptions", "");
-        for (String x : extra.split("\\s+")) {
-            if (!x.isBlank()) {
-                o.add(x.replace("{start}", Integer.toString(starts)));
-            }
+        for (String x : Splitter.onPattern("\\s+").omitEmptyStrings().split(extra)) {
+            o.add(x.replace("{start}", Integer.toString(starts)));
         }
         return o;
     }
