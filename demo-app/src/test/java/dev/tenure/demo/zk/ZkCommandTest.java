@@ -1,6 +1,6 @@
 package dev.tenure.demo.zk;
 
-import static dev.tenure.demo.zk.ZkTestProcesses.alive;
+import static dev.tenure.harness.ZooKeeperTestProcesses.alive;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tenure.harness.ChildJvm;
 import dev.tenure.harness.PidFile;
 import dev.tenure.harness.ZooKeeperProcessEnsemble;
+import dev.tenure.harness.ZooKeeperTestProcesses;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -55,9 +56,9 @@ class ZkCommandTest {
             launcher.kill();
         }
         if (Files.exists(PidFile.path(dir))) {
-            pids.addAll(ZkTestProcesses.pidsInFile(dir));
+            pids.addAll(ZooKeeperTestProcesses.pidsInFile(dir));
         }
-        ZkTestProcesses.killLeftovers(dir, pids);
+        ZooKeeperTestProcesses.killLeftovers(dir, pids);
     }
 
     @Test
@@ -66,7 +67,7 @@ class ZkCommandTest {
         int base = freeBasePort();
         Result start = zk("start", "--dir", dir, "--base-port", base);
         if (Files.exists(PidFile.path(dir))) {
-            pids.addAll(ZkTestProcesses.pidsInFile(dir));
+            pids.addAll(ZooKeeperTestProcesses.pidsInFile(dir));
         }
         assertEquals(0, start.code(), start.err());
         String connectString = "127.0.0.1:" + base + ",127.0.0.1:" + (base + 1) + ",127.0.0.1:" + (base + 2);
@@ -80,7 +81,7 @@ class ZkCommandTest {
                 config.contains("server.2=127.0.0.1:" + (base + ZooKeeperProcessEnsemble.QUORUM_PORT_OFFSET + 1) + ":"
                         + (base + ZooKeeperProcessEnsemble.ELECTION_PORT_OFFSET + 1) + ";127.0.0.1:" + (base + 1)),
                 config);
-        try (CuratorFramework client = ZkTestProcesses.client(connectString)) {
+        try (CuratorFramework client = ZooKeeperTestProcesses.client(connectString)) {
             client.create().forPath("/cli", "hello".getBytes(UTF_8));
             assertEquals("hello", new String(client.getData().forPath("/cli"), UTF_8));
         }
@@ -88,7 +89,7 @@ class ZkCommandTest {
         Result again = zk("start", "--dir", dir, "--base-port", 0);
         assertEquals(1, again.code(), again.out());
         assertTrue(again.err().contains("still running"), again.err());
-        assertEquals(List.copyOf(pids), ZkTestProcesses.pidsInFile(dir), "a refused start changes nothing");
+        assertEquals(List.copyOf(pids), ZooKeeperTestProcesses.pidsInFile(dir), "a refused start changes nothing");
 
         Result status = zk("status", "--dir", dir);
         assertEquals(0, status.code(), status.err());
@@ -114,9 +115,9 @@ class ZkCommandTest {
     @Timeout(90)
     void zkRunStopsEveryServerWhenItsJvmIsSentSigterm() throws Exception {
         ChildJvm launcher = launchZkRun();
-        List<Long> servers = ZkTestProcesses.pidsInFile(dir);
+        List<Long> servers = ZooKeeperTestProcesses.pidsInFile(dir);
         assertEquals(3, servers.size());
-        assertTrue(servers.stream().allMatch(ZkTestProcesses::alive));
+        assertTrue(servers.stream().allMatch(ZooKeeperTestProcesses::alive));
 
         launcher.terminate(); // SIGTERM: the shutdown hook stops the servers
         launcher.awaitExit(Duration.ofSeconds(30)); // zk run exits on SIGTERM
@@ -130,10 +131,10 @@ class ZkCommandTest {
     @Timeout(90)
     void serversOfASigkilledZkRunKeepRunningUntilZkStop() throws Exception {
         ChildJvm launcher = launchZkRun();
-        List<Long> servers = ZkTestProcesses.pidsInFile(dir);
+        List<Long> servers = ZooKeeperTestProcesses.pidsInFile(dir);
 
         launcher.kill(); // SIGKILL: no shutdown hook runs
-        assertTrue(servers.stream().allMatch(ZkTestProcesses::alive), "no hook runs on SIGKILL");
+        assertTrue(servers.stream().allMatch(ZooKeeperTestProcesses::alive), "no hook runs on SIGKILL");
 
         assertEquals(0, ZkCommand.run("stop", "--dir", dir.toString()));
         for (long pid : servers) {
@@ -210,7 +211,7 @@ class ZkCommandTest {
             throw new AssertionError(
                     "zk run did not start (alive=" + launcher.isAlive() + "):\n" + Files.readString(output, UTF_8), e);
         }
-        pids.addAll(ZkTestProcesses.pidsInFile(dir));
+        pids.addAll(ZooKeeperTestProcesses.pidsInFile(dir));
         return launcher;
     }
 
