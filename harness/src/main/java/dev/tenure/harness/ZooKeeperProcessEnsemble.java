@@ -346,7 +346,7 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
             assignPorts();
             writeFiles();
             registerShutdownHook();
-            long deadline = ChildJvm.deadline(startTimeout);
+            long deadline = ChildProcess.deadline(startTimeout);
             for (int server = 1; server <= size; server++) {
                 launch(server);
             }
@@ -427,7 +427,7 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
      */
     public synchronized int quorumLeader() throws IOException, InterruptedException {
         checkStarted();
-        return awaitQuorum(Set.of(), ChildJvm.deadline(startTimeout), "quorum leader");
+        return awaitQuorum(Set.of(), ChildProcess.deadline(startTimeout), "quorum leader");
     }
 
     /**
@@ -460,9 +460,9 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
         checkServer(server);
         ChildJvm old = processes[server - 1];
         if (old != null && old.isAlive()) {
-            ChildJvm.stop(List.of(old.handle()), STOP_GRACE);
+            ChildProcess.stop(List.of(old.handle()), STOP_GRACE);
         }
-        long deadline = ChildJvm.deadline(startTimeout);
+        long deadline = ChildProcess.deadline(startTimeout);
         launch(server);
         awaitQuorum(Set.of(server), deadline, "restart of server " + server);
         log.info("restarted server.{} (pid {})", server, processes[server - 1].pid());
@@ -534,7 +534,7 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
             }
             handles.add(handle.get());
         }
-        ChildJvm.stop(handles, STOP_GRACE);
+        ChildProcess.stop(handles, STOP_GRACE);
         return handles.stream().map(ProcessHandle::pid).collect(Collectors.toList());
     }
 
@@ -787,7 +787,7 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
                 .map(ChildJvm::handle)
                 .collect(Collectors.toList());
         try {
-            ChildJvm.stop(alive, STOP_GRACE);
+            ChildProcess.stop(alive, STOP_GRACE);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while stopping the ZooKeeper servers in " + dir

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tenure.harness.ChildJvm;
+import dev.tenure.harness.ChildProcess;
 import dev.tenure.harness.PidFile;
 import dev.tenure.harness.ZooKeeperProcessEnsemble;
 import dev.tenure.harness.ZooKeeperTestProcesses;
@@ -155,16 +156,16 @@ class ZkCommandTest {
 
     @Test
     void zkStopLeavesAnUnrelatedProcessThatReusedARecordedPidAlone() throws Exception {
-        Process unrelated = new ProcessBuilder("sleep", "60").start();
-        try {
+        try (ChildProcess unrelated = ChildProcess.builder("sleep", List.of("sleep", "60"))
+                .logFile(dir.resolve("sleep.log"))
+                .stopGrace(Duration.ZERO)
+                .start()) {
             PidFile.write(dir, List.of(new PidFile.Entry(1, unrelated.pid(), 2181)));
             Result stop = zk("stop", "--dir", dir);
             assertEquals(1, stop.code(), stop.out());
             assertTrue(stop.err().contains("nothing to stop"), stop.err());
             assertTrue(unrelated.isAlive(), "zk stop signalled a process that is not QuorumPeerMain");
             assertFalse(Files.exists(PidFile.path(dir)), "the stale pid file is removed");
-        } finally {
-            unrelated.destroyForcibly();
         }
     }
 
