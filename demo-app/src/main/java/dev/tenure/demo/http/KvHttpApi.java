@@ -24,7 +24,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * so no thread waits for a commit and the number of requests in flight is bounded by the replica's outstanding
  * proposals, not by a thread pool. Requests on one connection are answered in order (keep-alive and pipelining).
  *
- * <p>Outcome semantics (the routes are in {@link KvRoutes}): 200 means committed; 307, 400, 404, 405, 409, 413 and
+ * <p>Outcome semantics (the key routes are in {@link KvRoutes}, the operator's in {@link StatusRoutes}): 200 means committed; 307, 400, 404, 405, 409, 413 and
  * 503 with {@code "applied":false} mean definitely not applied; anything else (timeouts, 500, 503 without {@code
  * "applied":false}) means unknown. A request that may have been applied is never answered as definitely not
  * applied.
@@ -74,17 +74,23 @@ public final class KvHttpApi implements AutoCloseable {
     /**
      * Binds the server (not yet serving).
      *
-     * @param service the replica the routes serve
+     * @param service the replica the key routes serve, and whose status the status routes show
+     * @param observations what the status page and {@code /metrics} show beyond the status
      * @param listener told of each proposal's outcome and each fenced request (metrics)
      * @param requestTimeout how long a write or linearizable read waits for the replica before it is answered 503
      *     (see {@link #DEFAULT_REQUEST_TIMEOUT})
      */
     public static KvHttpApi bind(
-            KvService service, RequestListener listener, InetSocketAddress address, Duration requestTimeout)
+            KvService service,
+            NodeObservations observations,
+            RequestListener listener,
+            InetSocketAddress address,
+            Duration requestTimeout)
             throws IOException {
         Preconditions.checkArgument(
                 requestTimeout.toMillis() > 0, "the request timeout must be at least 1 ms: %s", requestTimeout);
-        return bind(new KvRoutes(service, listener, requestTimeout.toMillis()), address);
+        KvRoutes keys = new KvRoutes(service, listener, requestTimeout.toMillis());
+        return bind(new StatusRoutes(service, observations, keys), address);
     }
 
     static KvHttpApi bind(Router routes, InetSocketAddress address) throws IOException {
