@@ -12,6 +12,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.Future;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -116,8 +117,9 @@ public final class KvHttpApi implements AutoCloseable {
             Channel server = b.bind(address).sync().channel();
             return new KvHttpApi(boss, workers, server);
         } catch (Exception e) {
-            boss.shutdownGracefully(0, 0, TimeUnit.SECONDS);
-            workers.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+            // Not awaited: nothing was served; the threads end on their own, and the caller hears of the failure now.
+            Future<?> unusedBoss = boss.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+            Future<?> unusedWorkers = workers.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }
@@ -145,7 +147,8 @@ public final class KvHttpApi implements AutoCloseable {
             return;
         }
         server.close().awaitUninterruptibly();
-        boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+        // The acceptor is not awaited: its channel is closed above, and it accepts nothing more.
+        Future<?> unusedBoss = boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
     }
 }

@@ -187,6 +187,7 @@ final class KvRoutes implements Router {
      * ({@code "expectBase64"}, {@code "updateBase64"}: standard alphabet, padded, no line breaks — RFC 4648 §4), not
      * both; other members are ignored.
      */
+    @SuppressWarnings("ArrayRecordComponent") // never compared or printed: the routes read its fields only
     record CasRequest(byte[] expect, byte[] update) {
         /**
          * @throws HttpError 400 {@code malformed_json} for a body that is not such an object (a value missing, given

@@ -25,12 +25,14 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import org.apache.curator.framework.CuratorFramework;
@@ -216,7 +218,8 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
         discovery = new LeaderDiscovery(client, ZooKeeperRegistry.electionPath(clusterPath()));
         discovery.start();
         metrics.watch(node, () -> node.replica().status(), config.id(), config.replicas());
-        sampler.scheduleAtFixedRate(this::sample, 0, 100, TimeUnit.MILLISECONDS);
+        // Runs until stop() shuts the sampler down; sample() catches its own failures, so it never ends early.
+        ScheduledFuture<?> unusedSampling = sampler.scheduleAtFixedRate(this::sample, 0, 100, TimeUnit.MILLISECONDS);
         http.start();
         event("started; HTTP at " + url);
         log.info(
@@ -275,7 +278,7 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
                 }
             }
             if (before == null || before.role() != s.role() || before.epoch() != s.epoch()) {
-                event(s.role().name().toLowerCase() + " in epoch " + s.epoch()
+                event(s.role().name().toLowerCase(Locale.ROOT) + " in epoch " + s.epoch()
                         + (s.leader().isEmpty() ? "" : " (leader " + s.leader() + ")")
                         + (s.role() == Role.FAILED ? ": " + s.failure() : ""));
                 if (s.role() == Role.LEADER && (before == null || before.role() != Role.LEADER)) {

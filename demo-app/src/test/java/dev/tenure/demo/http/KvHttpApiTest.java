@@ -175,7 +175,7 @@ class KvHttpApiTest {
             String status = new java.io.BufferedReader(
                             new java.io.InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII))
                     .readLine();
-            return Integer.parseInt(status.split(" ")[1]);
+            return Integer.parseInt(status.split(" ", -1)[1]);
         }
     }
 
