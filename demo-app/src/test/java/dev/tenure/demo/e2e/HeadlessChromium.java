@@ -77,7 +77,7 @@ final class HeadlessChromium implements AutoCloseable {
     /** The {@code chromium} executable on the PATH; fails the test (never skips it) when there is none. */
     static Path requireOnPath() {
         String path = System.getenv().getOrDefault("PATH", "");
-        for (String dir : path.split(java.io.File.pathSeparator)) {
+        for (String dir : path.split(java.io.File.pathSeparator, -1)) {
             Path candidate = Path.of(dir.isEmpty() ? "." : dir, "chromium");
             if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
                 return candidate;

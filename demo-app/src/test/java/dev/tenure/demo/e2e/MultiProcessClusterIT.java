@@ -63,7 +63,7 @@ class MultiProcessClusterIT {
                 .http("127.0.0.1:" + httpPorts.get(id))
                 .repl("127.0.0.1:" + replPorts.get(id))
                 .replicas(List.of(replicas.split(",")))
-                .sessionTimeout(Duration.ofMillis(4000))
+                .sessionTimeout(Duration.ofSeconds(4))
                 .logFile(dir.resolve(id + ".out"))
                 .stopGrace(Duration.ZERO)
                 .build()
