@@ -1,7 +1,7 @@
 package dev.tenure.bench;
 
 import com.google.common.base.Splitter;
-import dev.tenure.harness.ChildJvm;
+import dev.tenure.harness.ChildProcess;
 import dev.tenure.harness.NodeLauncher;
 import dev.tenure.harness.StatusProbe;
 import dev.tenure.testkit.LoopbackPorts;
@@ -19,7 +19,7 @@ import java.util.Map;
  * {@link #close()} stops every process it started.
  */
 final class DemoNodes implements AutoCloseable {
-    private final Map<String, ChildJvm> processes = new LinkedHashMap<>();
+    private final Map<String, ChildProcess> processes = new LinkedHashMap<>();
     private final Map<String, URI> urls = new LinkedHashMap<>();
     private final StatusProbe status = new StatusProbe(Duration.ofSeconds(2), Duration.ofMillis(20));
 
@@ -54,7 +54,7 @@ final class DemoNodes implements AutoCloseable {
                 d.processes.put(id, node.start());
                 d.urls.put(id, node.url());
             }
-            for (ChildJvm p : d.processes.values()) {
+            for (ChildProcess p : d.processes.values()) {
                 p.awaitReady(Duration.ofSeconds(60));
             }
             return d;
@@ -78,11 +78,11 @@ final class DemoNodes implements AutoCloseable {
     }
 
     List<Long> pids() {
-        return processes.values().stream().map(ChildJvm::pid).toList();
+        return processes.values().stream().map(ChildProcess::pid).toList();
     }
 
     @Override
     public void close() {
-        ChildJvm.closeAll(processes.values());
+        ChildProcess.closeAll(processes.values());
     }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.common.base.Splitter;
 import dev.tenure.harness.ChildJvm;
+import dev.tenure.harness.ChildProcess;
 import dev.tenure.harness.StatusProbe;
 import java.io.IOException;
 import java.net.URI;
@@ -32,7 +33,7 @@ final class ReplicaProcesses implements AutoCloseable {
     static final class Node {
         final String id;
         final Path dataDir;
-        ChildJvm process;
+        ChildProcess process;
         URI control;
 
         Node(String id, Path dataDir) {
@@ -113,6 +114,7 @@ final class ReplicaProcesses implements AutoCloseable {
                         Integer.toString(sessionTimeoutMs),
                         Boolean.toString(fsync),
                         clusterPath))
+                .process()
                 .logFile(root.resolve("logs").resolve("replica-" + id + "-" + (starts++) + ".log"))
                 .readyPrefix(ReplicaProcessMain.READY_PREFIX)
                 .start();
@@ -212,7 +214,7 @@ final class ReplicaProcesses implements AutoCloseable {
 
     @Override
     public void close() {
-        ChildJvm.closeAll(nodes.values().stream()
+        ChildProcess.closeAll(nodes.values().stream()
                 .map(n -> n.process)
                 .filter(Objects::nonNull)
                 .toList());

@@ -10,7 +10,11 @@ import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
+import com.tngtech.archunit.core.domain.JavaCall;
+import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.domain.properties.HasName;
+import com.tngtech.archunit.core.domain.properties.HasOwner;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import dev.tenure.demo.http.NodeObservations;
@@ -108,5 +112,19 @@ class DemoArchitectureTest {
     @Test
     void packagesHaveNoCycles() {
         slices().matching("dev.tenure.demo.(*)..").should().beFreeOfCycles().check(main);
+    }
+
+    /** Only the harness starts processes (docs/architecture.md): no {@code ProcessBuilder}, no {@code Runtime.exec}. */
+    @Test
+    void startsNoProcess() {
+        noClasses()
+                .should()
+                .dependOnClassesThat()
+                .areAssignableTo(ProcessBuilder.class)
+                .orShould()
+                .callMethodWhere(JavaCall.Predicates.target(HasName.Predicates.name("exec"))
+                        .and(JavaCall.Predicates.target(
+                                HasOwner.Predicates.With.owner(JavaClass.Predicates.assignableTo(Runtime.class)))))
+                .check(main);
     }
 }

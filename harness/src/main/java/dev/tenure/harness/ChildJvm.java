@@ -4,49 +4,38 @@ import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
-import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
- * One Java child process: {@code java [jvm options] MAIN args} with this JVM's class path, or {@code java [jvm
- * options] -jar JAR args}; a {@link ChildProcess}, with its output, readiness, signals and stopping. Everything in
- * Tenure that starts a JVM (the ZooKeeper ensemble, the {@code node} launcher, the benchmark's replicas, {@code
- * verify}) goes through it.
+ * The command line of a Java child process: {@code java [jvm options] MAIN args} with this JVM's class path (in the
+ * {@code CLASSPATH} environment variable, so that the command line stays short enough for {@link
+ * ProcessHandle.Info#commandLine()} to show the main class), or {@code java [jvm options] -jar JAR args}. {@link
+ * Builder#process()} turns it into a {@link ChildProcess.Builder}, where the log file, readiness and stopping are
+ * set. Everything in Tenure that starts a JVM (the ZooKeeper ensemble, the {@code node} launcher, the benchmark's
+ * replicas, {@code verify}) goes through it.
  *
- * <p>The class path goes in the {@code CLASSPATH} environment variable, so the command line stays short enough for
- * {@link ProcessHandle.Info#commandLine()} to show the main class.
- *
- * <p>Thread-safe, as {@link ChildProcess} is.
+ * <p>Stateless; builders are not thread-safe.
  */
-public final class ChildJvm extends ChildProcess {
-    private ChildJvm(
-            String name, Process process, Path logFile, Duration stopGrace, Function<String, String> readyLine) {
-        super(name, process, logFile, stopGrace, readyLine);
-    }
+public final class ChildJvm {
+    private ChildJvm() {}
 
     /** A builder for a child JVM called {@code name} (for logs and thread names). */
     public static Builder builder(String name) {
         return new Builder(name);
     }
 
-    /** Describes one child JVM; {@link #start()} may be called more than once (a restart). Not thread-safe. */
+    /** Describes one child JVM's command line. Not thread-safe. */
     public static final class Builder {
         private final String name;
         private final List<String> jvmOptions = new ArrayList<>();
         private final List<String> arguments = new ArrayList<>();
         private String mainClass;
         private Path jar;
-        private Path logFile;
-        private Path workingDirectory;
-        private String readyPrefix;
-        private String readyText;
-        private Duration stopGrace = DEFAULT_STOP_GRACE;
 
         private Builder(String name) {
             this.name = Objects.requireNonNull(name, "name");
@@ -58,14 +47,14 @@ public final class ChildJvm extends ChildProcess {
             return this;
         }
 
-        /** Runs {@code mainClass} from this JVM's class path ({@link #childClassPath()}). */
+        /** Runs {@code mainClass} on this JVM's class path. */
         public Builder mainClass(String mainClass) {
             this.mainClass = Objects.requireNonNull(mainClass, "mainClass");
             this.jar = null;
             return this;
         }
 
-        /** Runs {@code java -jar jar}. */
+        /** Runs an executable jar. */
         public Builder jar(Path jar) {
             this.jar = Objects.requireNonNull(jar, "jar");
             this.mainClass = null;
@@ -78,42 +67,7 @@ public final class ChildJvm extends ChildProcess {
             return this;
         }
 
-        /** Where the process's output is appended (required; its directory is created). */
-        public Builder logFile(Path logFile) {
-            this.logFile = Objects.requireNonNull(logFile, "logFile");
-            return this;
-        }
-
-        /** The process's working directory (default: this JVM's). */
-        public Builder workingDirectory(Path dir) {
-            this.workingDirectory = Objects.requireNonNull(dir, "dir");
-            return this;
-        }
-
-        /** The output line prefix announcing readiness; {@link ChildJvm#awaitReady} returns the rest of the line. */
-        public Builder readyPrefix(String prefix) {
-            this.readyPrefix = Objects.requireNonNull(prefix, "prefix");
-            this.readyText = null;
-            return this;
-        }
-
-        /** The first output line containing {@code text} announces readiness; {@link ChildJvm#awaitReady} returns it. */
-        public Builder readyWhenOutputContains(String text) {
-            this.readyText = Objects.requireNonNull(text, "text");
-            this.readyPrefix = null;
-            return this;
-        }
-
-        /** How long {@link ChildJvm#close()} waits after SIGTERM before SIGKILL; zero sends SIGKILL at once. */
-        public Builder stopGrace(Duration grace) {
-            if (grace.isNegative()) {
-                throw new IllegalArgumentException("stop grace must not be negative: " + grace);
-            }
-            this.stopGrace = grace;
-            return this;
-        }
-
-        /** The command line this builder starts. */
+        /** The command line this builder describes. */
         public List<String> command() {
             if (mainClass == null && jar == null) {
                 throw new IllegalStateException("set a main class or a jar for " + name);
@@ -131,25 +85,16 @@ public final class ChildJvm extends ChildProcess {
             return command;
         }
 
-        /** Starts the process. */
-        public ChildJvm start() throws IOException {
-            if (logFile == null) {
-                throw new IllegalStateException("set a log file for " + name);
-            }
-            ChildProcess.Builder process =
-                    ChildProcess.builder(name, command()).logFile(logFile).stopGrace(stopGrace);
-            if (workingDirectory != null) {
-                process.workingDirectory(workingDirectory);
-            }
-            if (readyPrefix != null) {
-                process.readyPrefix(readyPrefix);
-            } else if (readyText != null) {
-                process.readyWhenOutputContains(readyText);
-            }
+        /**
+         * A process builder for this command line (with this JVM's class path for a main class); set its log file and
+         * readiness there, then start it, as often as needed (a restart).
+         */
+        public ChildProcess.Builder process() throws IOException {
+            ChildProcess.Builder process = ChildProcess.builder(name, command());
             if (mainClass != null) {
                 process.environment("CLASSPATH", childClassPath());
             }
-            return process.start(ChildJvm::new);
+            return process;
         }
     }
 

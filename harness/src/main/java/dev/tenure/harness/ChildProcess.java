@@ -25,10 +25,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One child process, started from a command line. The one place in Tenure that starts a process: {@link ChildJvm}
- * (a Java child, through which the ZooKeeper ensemble, the {@code node} launcher, the benchmark's replicas and
- * {@code verify} start theirs) is one; tests start other programs (a browser, a {@code sleep}) through {@link
- * #builder(String, List)}.
+ * One child process, started from a command line. The one place in Tenure that starts a process: Java children (the
+ * ZooKeeper ensemble, the {@code node} launcher, the benchmark's replicas, {@code verify}) get their command line
+ * from {@link ChildJvm}; tests start other programs (a browser, a {@code sleep}) through {@link #builder(String,
+ * List)} directly.
  *
  * <p>The process's standard output and error are appended to a log file. Without a readiness line they go straight
  * to the file (the process may outlive this JVM); with one, a daemon thread copies them and completes {@link
@@ -41,7 +41,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe: the handle's methods are synchronized; the static helpers are stateless.
  */
-public sealed class ChildProcess implements AutoCloseable permits ChildJvm {
+public final class ChildProcess implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ChildProcess.class);
     /** How long {@link #close()} gives the process after SIGTERM before SIGKILL, by default. */
     public static final Duration DEFAULT_STOP_GRACE = Duration.ofSeconds(10);
@@ -55,7 +55,8 @@ public sealed class ChildProcess implements AutoCloseable permits ChildJvm {
     private final CompletableFuture<String> ready = new CompletableFuture<>();
     private boolean paused;
 
-    ChildProcess(String name, Process process, Path logFile, Duration stopGrace, Function<String, String> readyLine) {
+    private ChildProcess(
+            String name, Process process, Path logFile, Duration stopGrace, Function<String, String> readyLine) {
         this.name = name;
         this.process = process;
         this.logFile = logFile;
@@ -148,11 +149,6 @@ public sealed class ChildProcess implements AutoCloseable permits ChildJvm {
 
         /** Starts the process. */
         public ChildProcess start() throws IOException {
-            return start(ChildProcess::new);
-        }
-
-        /** Starts the process; {@code handle} makes its handle. */
-        <T extends ChildProcess> T start(HandleFactory<T> handle) throws IOException {
             if (logFile == null) {
                 throw new IllegalStateException("set a log file for " + name);
             }
@@ -171,14 +167,8 @@ public sealed class ChildProcess implements AutoCloseable permits ChildJvm {
             Process process = builder.start();
             process.getOutputStream().close();
             log.info("started {} (pid {})", name, process.pid());
-            return handle.create(name, process, logFile, stopGrace, readyLine);
+            return new ChildProcess(name, process, logFile, stopGrace, readyLine);
         }
-    }
-
-    /** Makes the handle of a process a {@link Builder} started. */
-    @FunctionalInterface
-    interface HandleFactory<T extends ChildProcess> {
-        T create(String name, Process process, Path logFile, Duration stopGrace, Function<String, String> readyLine);
     }
 
     private void pump(Function<String, String> readyLine) {

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tenure.demo.verify.EarlyAckVerifyMain;
 import dev.tenure.harness.ChildJvm;
+import dev.tenure.harness.ChildProcess;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -55,24 +56,26 @@ class VerifyIT {
      * {@code verify} over replicas that acknowledge writes without a majority: {@code EarlyAckVerifyMain} from the
      * test class path (the shipped jar has no way to turn off safety).
      */
-    private static ChildJvm.Builder verifyWithEarlyAcks(Path work, String... args) {
+    private static ChildProcess.Builder verifyWithEarlyAcks(Path work, String... args) throws IOException {
         List<String> arguments = new ArrayList<>(List.of("--dir", work.toString()));
         arguments.addAll(List.of(args));
         return ChildJvm.builder("verify-" + work.getFileName())
                 .jvmOptions(List.of("-Xmx512m"))
                 .mainClass(EarlyAckVerifyMain.class.getName())
                 .arguments(arguments)
+                .process()
                 .logFile(work.resolveSibling(work.getFileName() + ".out"))
                 .stopGrace(Duration.ofSeconds(60));
     }
 
-    private static ChildJvm.Builder verify(Path work, String... args) {
+    private static ChildProcess.Builder verify(Path work, String... args) throws IOException {
         List<String> arguments = new ArrayList<>(List.of("verify", "--dir", work.toString()));
         arguments.addAll(List.of(args));
         return ChildJvm.builder("verify-" + work.getFileName())
                 .jvmOptions(List.of("-Xmx512m"))
                 .jar(Path.of(System.getProperty("demo.jar")))
                 .arguments(arguments)
+                .process()
                 .logFile(work.resolveSibling(work.getFileName() + ".out"))
                 // SIGTERM first, so the harness's shutdown hook stops its processes; SIGKILL if it does not exit.
                 .stopGrace(Duration.ofSeconds(60));
@@ -82,10 +85,10 @@ class VerifyIT {
         return run(verify(work, args), timeoutSeconds);
     }
 
-    private Run run(ChildJvm.Builder verify, long timeoutSeconds) throws Exception {
+    private Run run(ChildProcess.Builder verify, long timeoutSeconds) throws Exception {
         Path log;
         OptionalInt exit;
-        try (ChildJvm p = verify.start()) {
+        try (ChildProcess p = verify.start()) {
             log = p.logFile();
             exit = awaitExit(p, timeoutSeconds);
         }
@@ -98,7 +101,7 @@ class VerifyIT {
     }
 
     /** The exit code, or empty if the process is still running after {@code timeoutSeconds}. */
-    private static OptionalInt awaitExit(ChildJvm p, long timeoutSeconds) throws InterruptedException {
+    private static OptionalInt awaitExit(ChildProcess p, long timeoutSeconds) throws InterruptedException {
         try {
             return OptionalInt.of(p.awaitExit(Duration.ofSeconds(timeoutSeconds)));
         } catch (TimeoutException e) {
@@ -173,7 +176,7 @@ class VerifyIT {
     void aRunStoppedWithSigtermStopsEveryProcessItStarted() throws Exception {
         Path work = dir.resolve("interrupted");
         // The leader is SIGSTOPped at "fault 1:": the hardest moment to clean up.
-        try (ChildJvm p = verify(work, "--seed", "5", "--faults", "pause-leader", "--target", "leader")
+        try (ChildProcess p = verify(work, "--seed", "5", "--faults", "pause-leader", "--target", "leader")
                 .readyWhenOutputContains("fault 1:")
                 .start()) {
             p.awaitReady(Duration.ofMinutes(2));

@@ -36,7 +36,7 @@ class ZkCommandTest {
     Path dir;
 
     private final Set<Long> pids = new LinkedHashSet<>();
-    private final List<ChildJvm> launchers = new ArrayList<>();
+    private final List<ChildProcess> launchers = new ArrayList<>();
 
     private record Result(int code, String out, String err) {}
 
@@ -53,7 +53,7 @@ class ZkCommandTest {
 
     @AfterEach
     void stopEverythingStarted() throws Exception {
-        for (ChildJvm launcher : launchers) {
+        for (ChildProcess launcher : launchers) {
             launcher.kill();
         }
         if (Files.exists(PidFile.path(dir))) {
@@ -115,7 +115,7 @@ class ZkCommandTest {
     @Test
     @Timeout(90)
     void zkRunStopsEveryServerWhenItsJvmIsSentSigterm() throws Exception {
-        ChildJvm launcher = launchZkRun();
+        ChildProcess launcher = launchZkRun();
         List<Long> servers = ZooKeeperTestProcesses.pidsInFile(dir);
         assertEquals(3, servers.size());
         assertTrue(servers.stream().allMatch(ZooKeeperTestProcesses::alive));
@@ -131,7 +131,7 @@ class ZkCommandTest {
     @Test
     @Timeout(90)
     void serversOfASigkilledZkRunKeepRunningUntilZkStop() throws Exception {
-        ChildJvm launcher = launchZkRun();
+        ChildProcess launcher = launchZkRun();
         List<Long> servers = ZooKeeperTestProcesses.pidsInFile(dir);
 
         launcher.kill(); // SIGKILL: no shutdown hook runs
@@ -195,12 +195,13 @@ class ZkCommandTest {
     }
 
     /** Starts {@code zk run} in a JVM of its own and waits until it says it runs in the foreground. */
-    private ChildJvm launchZkRun() throws IOException, InterruptedException, TimeoutException {
+    private ChildProcess launchZkRun() throws IOException, InterruptedException, TimeoutException {
         Path output = dir.resolve("zk-run.out");
-        ChildJvm launcher = ChildJvm.builder("zk-run")
+        ChildProcess launcher = ChildJvm.builder("zk-run")
                 .jvmOptions(List.of("-Xmx128m"))
                 .mainClass(ZkCommand.class.getName())
                 .arguments(List.of("run", "--dir", dir.toString(), "--base-port", "0"))
+                .process()
                 .logFile(output)
                 .readyPrefix("running in the foreground")
                 .stopGrace(Duration.ZERO)
