@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.common.base.Splitter;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.tenure.harness.StatusProbe;
 import dev.tenure.replicator.Committed;
 import dev.tenure.replicator.Replica;
 import dev.tenure.replicator.StateMachine;
@@ -20,7 +21,6 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -113,14 +113,14 @@ public final class ReplicaProcessMain {
 
     static ObjectNode status(Replica replica) {
         Replica.Status s = replica.status();
-        ObjectNode o = JSON.createObjectNode();
-        o.put("id", s.id());
-        o.put("role", s.role().name().toLowerCase(Locale.ROOT));
-        o.put("epoch", s.epoch());
-        o.put("leader", s.leader());
-        o.put("commitOffset", s.commitOffset());
-        o.put("appliedOffset", replica.appliedOffset());
-        o.put("logEndOffset", s.logEndOffset());
+        ObjectNode o = StatusProbe.NodeStatus.document(
+                s.id(),
+                s.role().name(),
+                s.epoch(),
+                s.leader(),
+                s.commitOffset(),
+                s.logEndOffset(),
+                replica.appliedOffset());
         o.put("pid", ProcessHandle.current().pid());
         return o;
     }

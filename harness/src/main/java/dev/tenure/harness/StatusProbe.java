@@ -49,6 +49,36 @@ public final class StatusProbe {
             return "leader".equalsIgnoreCase(role);
         }
 
+        /**
+         * The {@code /status} document this probe reads, with only the fields it needs: for a process that serves
+         * {@code /status} to the harness alone (the benchmark's replica process). The demo's {@code /status} is a
+         * superset of it (docs/demo-app.md).
+         *
+         * @param leader the id of the leader it knows, or null
+         */
+        public static com.fasterxml.jackson.databind.node.ObjectNode document(
+                String id,
+                String role,
+                long epoch,
+                String leader,
+                long commitOffset,
+                long logEndOffset,
+                long appliedOffset) {
+            com.fasterxml.jackson.databind.node.ObjectNode o = JSON.createObjectNode();
+            o.put("id", id);
+            o.put("role", role.toLowerCase(java.util.Locale.ROOT));
+            o.put("epoch", epoch);
+            if (leader == null || leader.isEmpty()) {
+                o.putNull("leader");
+            } else {
+                o.put("leader", leader);
+            }
+            o.put("commitOffset", commitOffset);
+            o.put("logEndOffset", logEndOffset);
+            o.put("appliedOffset", appliedOffset);
+            return o;
+        }
+
         static NodeStatus of(String id, JsonNode s) {
             JsonNode leader = s.path("leader");
             return new NodeStatus(
