@@ -1,7 +1,7 @@
 package dev.tenure.replicator.core;
 
 import dev.tenure.replicator.testing.InMemoryReplicaLog;
-import java.io.ByteArrayInputStream;
+import dev.tenure.replicator.testing.InMemorySnapshotStore;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -11,7 +11,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -20,7 +19,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
-import java.util.zip.CRC32C;
 
 /**
  * A deterministic, seeded simulation of replicas over an in-memory network that drops, duplicates and
@@ -121,176 +119,73 @@ final class Simulation {
         }
     }
 
-    /** A kept snapshot file: its header, its bytes, and where the state machine's bytes are in them. */
-    // Never compared: the store reads its fields.
-    @SuppressWarnings("ArrayRecordComponent")
-    record SnapshotFile(SnapshotMeta meta, byte[] bytes, int stateFrom, int stateTo) {}
-
     /**
-     * Snapshot files as {@code FileSnapshotStore} keeps them: a written or installed snapshot is durable when it is
-     * returned (the process may die before, and then nothing changed); a partial install is deleted at a restart
-     * and lost at a power loss. The file format is this class's own, with a CRC32C over the whole file.
+     * Snapshot files as {@code FileSnapshotStore} keeps them ({@link InMemorySnapshotStore}, which checks a CRC over
+     * each file), with crash points: a written or installed snapshot is durable once returned, and the process may
+     * die before that (nothing changed then); a partial install is deleted at a restart and lost at a power loss.
      */
     final class SimSnapshotStore implements SnapshotStore {
-        /** Oldest first; at most two. */
-        final List<SnapshotFile> kept = new ArrayList<>();
-
-        private ByteArrayOutputStream partial;
-        private SnapshotId partialId;
-        private long partialSize;
+        private final InMemorySnapshotStore files = new InMemorySnapshotStore();
 
         @Override
         public Optional<SnapshotMeta> latest() {
-            return kept.isEmpty()
-                    ? Optional.empty()
-                    : Optional.of(kept.get(kept.size() - 1).meta());
+            return files.latest();
         }
 
         @Override
         public Optional<SnapshotMeta> oldestKept() {
-            return kept.isEmpty() ? Optional.empty() : Optional.of(kept.get(0).meta());
-        }
-
-        Optional<SnapshotFile> find(SnapshotId id) {
-            return kept.stream().filter(f -> f.meta().id().equals(id)).findFirst();
+            return files.oldestKept();
         }
 
         @Override
         public Optional<byte[]> read(SnapshotId id, long position, int maxBytes) {
-            return find(id).map(f -> Arrays.copyOfRange(
-                    f.bytes(), (int) position, (int) Math.min(f.bytes().length, position + maxBytes)));
+            return files.read(id, position, maxBytes);
         }
 
         @Override
         public void beginInstall(SnapshotId id, long sizeBytes) {
-            partial = new ByteArrayOutputStream();
-            partialId = id;
-            partialSize = sizeBytes;
+            files.beginInstall(id, sizeBytes);
         }
 
         @Override
         public void writeInstallChunk(long position, byte[] data) {
-            if (partial == null || position != partial.size() || position + data.length > partialSize) {
-                throw new IllegalStateException("install chunk at " + position + " does not follow " + partial);
-            }
-            partial.write(data, 0, data.length);
+            files.writeInstallChunk(position, data);
             maybeCrash("while writing a snapshot install chunk");
         }
 
         @Override
         public SnapshotMeta completeInstall() throws IOException {
-            byte[] bytes = partial.toByteArray();
-            SnapshotId expected = partialId;
-            partial = null;
-            if (bytes.length != partialSize) {
-                throw new CorruptSnapshotException("install of " + expected + " has " + bytes.length + " bytes");
-            }
-            SnapshotFile f = parseSnapshot(bytes);
-            if (!f.meta().id().equals(expected)) {
-                throw new CorruptSnapshotException("installed " + f.meta().id() + ", expected " + expected);
-            }
             maybeCrash("before the installed snapshot was renamed into place");
-            keep(f);
-            return f.meta();
+            return files.completeInstall();
         }
 
         @Override
         public void abortInstall() {
-            partial = null;
+            files.abortInstall();
         }
 
         @Override
         public SnapshotMeta write(SnapshotId id, EpochHistory history, List<String> members, StateWriter state)
                 throws IOException {
-            ByteArrayOutputStream stateBytes = new ByteArrayOutputStream();
-            state.writeTo(stateBytes);
-            SnapshotFile f = parseSnapshot(encodeSnapshot(id, history, members, stateBytes.toByteArray()));
             maybeCrash("while writing snapshot " + id);
-            keep(f);
-            return f.meta();
+            return files.write(id, history, members, state);
         }
 
         @Override
         public InputStream openState(SnapshotId id) throws IOException {
-            SnapshotFile f = find(id).orElseThrow(() -> new IOException("no snapshot " + id));
-            return new ByteArrayInputStream(f.bytes(), f.stateFrom(), f.stateTo() - f.stateFrom());
-        }
-
-        private void keep(SnapshotFile f) {
-            kept.removeIf(k -> k.meta().id().equals(f.meta().id()));
-            kept.add(f);
-            kept.sort((a, b) -> a.meta().id().compareTo(b.meta().id()));
-            while (kept.size() > 2) {
-                kept.remove(0);
-            }
+            return files.openState(id);
         }
 
         private void maybeCrash(String where) {
             if (!calm && random.nextDouble() < faults.processCrash() * 2) {
-                partial = null;
+                files.abortInstall();
                 throw new SimulatedCrash("died " + where);
             }
         }
 
         /** Reopened after a crash: partial installs are deleted. */
         void reopen() {
-            partial = null;
-        }
-    }
-
-    static byte[] encodeSnapshot(SnapshotId id, EpochHistory history, List<String> members, byte[] state) {
-        try {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-            DataOutputStream out = new DataOutputStream(bytes);
-            out.writeLong(id.offset());
-            out.writeLong(id.epoch());
-            out.writeInt(history.starts().size());
-            for (EpochHistory.Start st : history.starts()) {
-                out.writeLong(st.epoch());
-                out.writeLong(st.startOffset());
-            }
-            out.writeInt(members.size());
-            for (String m : members) {
-                out.writeUTF(m);
-            }
-            out.writeInt(state.length);
-            out.write(state);
-            CRC32C crc = new CRC32C();
-            crc.update(bytes.toByteArray());
-            out.writeInt((int) crc.getValue());
-            return bytes.toByteArray();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    static SnapshotFile parseSnapshot(byte[] bytes) throws SnapshotStore.CorruptSnapshotException {
-        try {
-            CRC32C crc = new CRC32C();
-            crc.update(bytes, 0, bytes.length - 4);
-            DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
-            SnapshotId id = new SnapshotId(in.readLong(), in.readLong());
-            List<EpochHistory.Start> starts = new ArrayList<>();
-            for (int n = in.readInt(); n > 0; n--) {
-                starts.add(new EpochHistory.Start(in.readLong(), in.readLong()));
-            }
-            List<String> members = new ArrayList<>();
-            for (int n = in.readInt(); n > 0; n--) {
-                members.add(in.readUTF());
-            }
-            int stateLength = in.readInt();
-            int stateFrom = bytes.length - 4 - stateLength;
-            in.skipNBytes(stateLength);
-            if (in.readInt() != (int) crc.getValue() || in.available() != 0) {
-                throw new SnapshotStore.CorruptSnapshotException("snapshot " + id + " fails its CRC");
-            }
-            return new SnapshotFile(
-                    new SnapshotMeta(id, EpochHistory.of(starts), members, bytes.length),
-                    bytes,
-                    stateFrom,
-                    bytes.length - 4);
-        } catch (IOException | RuntimeException e) {
-            throw new SnapshotStore.CorruptSnapshotException("snapshot file is malformed: " + e);
+            files.abortInstall();
         }
     }
 
