@@ -544,7 +544,10 @@ public final class ReplicaCore {
     }
 
     private void onNewEpoch(NewEpoch m) {
-        if (m.epoch() > promise.epoch()) {
+        // A promise without a leader is a floor ("nothing below this epoch"), stored by a replica that lost its state:
+        // the election gives each epoch to one leader, so the first NewEpoch of that epoch comes from its leader.
+        boolean floor = m.epoch() == promise.epoch() && promise.leader().isEmpty() && role == Role.FOLLOWER;
+        if (m.epoch() > promise.epoch() || floor) {
             if (role != Role.FOLLOWER) {
                 out.add(new Action.Fenced(leaderEpoch, m.epoch()));
                 stepDown(m.from());
@@ -703,7 +706,9 @@ public final class ReplicaCore {
             return;
         }
         if (m.epoch() > leaderEpoch
-                || (m.epoch() == leaderEpoch && !m.promisedLeader().equals(cfg.self()))) {
+                || (m.epoch() == leaderEpoch
+                        && !m.promisedLeader().equals(cfg.self())
+                        && !m.promisedLeader().isEmpty())) {
             out.add(new Action.Fenced(leaderEpoch, m.epoch()));
             stepDown(m.promisedLeader());
             return;
