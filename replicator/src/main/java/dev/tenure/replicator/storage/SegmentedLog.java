@@ -877,10 +877,33 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
                             + ": the epoch history below the first segment, and whether segments are missing, cannot"
                             + " be known");
         }
-        // Segments below the start the checkpoint names are what an interrupted compaction or reset left.
+        // Segments below the start the checkpoint names are what an interrupted compaction or reset left: a
+        // compaction writes the new start (a segment's base) before it deletes the segments below it, a reset to
+        // a higher offset writes it before it renames its one emptied segment. Anything else is not deleted.
         int firstKept = 0;
         while (firstKept < files.size() && bases[firstKept] < start) {
-            Path leftover = files.get(firstKept);
+            firstKept++;
+        }
+        if (firstKept > 0) {
+            if (firstKept < files.size() && bases[firstKept] != start) {
+                throw new CorruptLogException(
+                        files.get(firstKept),
+                        0,
+                        start,
+                        "the log starts at offset " + start + " (" + checkpointFile + ") but no segment starts there:"
+                                + " the first at or after it starts at " + bases[firstKept]);
+            }
+            if (firstKept == files.size() && (files.size() > 1 || Files.size(files.get(0)) > 0)) {
+                throw new CorruptLogException(
+                        files.get(0),
+                        0,
+                        start,
+                        "every segment starts below the log start " + start + " that " + checkpointFile
+                                + " names, and they are not the one empty segment an interrupted reset leaves");
+            }
+        }
+        for (int i = 0; i < firstKept; i++) {
+            Path leftover = files.get(i);
             LOG.info(
                     "Deleting segment {}, below the log start {} that {} names (left by an interrupted compaction"
                             + " or reset)",
@@ -888,7 +911,6 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
                     start,
                     checkpointFile);
             Files.delete(leftover);
-            firstKept++;
         }
         if (!files.isEmpty() && firstKept == files.size()) {
             segments.put(start, createSegment(start));

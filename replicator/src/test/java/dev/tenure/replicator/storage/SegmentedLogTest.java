@@ -871,6 +871,22 @@ class SegmentedLogTest {
     }
 
     @Test
+    void aLogStartThatIsNoLeftoverBoundaryDeletesNothingAndIsRefused() throws IOException {
+        threeEpochs().close();
+        List<String> all = segmentNames();
+        EpochCheckpoint.write(checkpoint(), 15, history(1, 0, 2, 12, 3, 27), FileSync.FORCE);
+        CorruptLogException e = assertThrows(CorruptLogException.class, () -> open(10 * RECORD));
+        assertTrue(e.getMessage().contains("no segment starts there"), e.getMessage());
+        assertEquals(all, segmentNames());
+
+        // Every segment below the start, holding records: not what an interrupted reset leaves.
+        EpochCheckpoint.write(checkpoint(), 100, history(1, 0, 2, 12, 3, 27), FileSync.FORCE);
+        e = assertThrows(CorruptLogException.class, () -> open(10 * RECORD));
+        assertTrue(e.getMessage().contains("every segment starts below the log start 100"), e.getMessage());
+        assertEquals(all, segmentNames());
+    }
+
+    @Test
     void aMissingSegmentOfACompactedLogIsStillCorruption() throws IOException {
         SegmentedLog log = threeEpochs();
         log.compact(20);
