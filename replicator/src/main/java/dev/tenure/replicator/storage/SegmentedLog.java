@@ -203,10 +203,12 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
 
     /**
      * Opens the log in {@code dir}, creating the directory and an empty log if needed, and recovers it: a
-     * torn tail is cut off, the epoch history is rebuilt from the records, and what was found is forced to
-     * the disk (with {@link LogConfig.SyncPolicy#FSYNC}), so all of it is durable when this returns.
+     * torn tail is cut off, segments left below the log start by an interrupted compaction or reset are deleted,
+     * the epoch history is rebuilt (the checkpoint's below the log start, the records' from it), and what was
+     * found is forced to the disk (with {@link LogConfig.SyncPolicy#FSYNC}), so all of it is durable when this returns.
      *
-     * @throws CorruptLogException if a record before the tail is damaged or a segment file is missing
+     * @throws CorruptLogException if a record before the tail is damaged, a segment file is missing, or the log
+     *     starts above 0 without a readable epoch checkpoint (the history below its start would be lost)
      * @throws IOException if the files cannot be read or written, or another process has the log open
      */
     public static SegmentedLog open(Path dir, LogConfig config) throws IOException {
