@@ -258,6 +258,7 @@ public final class Replica implements Closeable {
             SnapshotId snap = latest.get().id();
             try (InputStream in = snapshots.openState(snap)) {
                 stateMachine.restore(snap.offset(), in);
+                in.transferTo(java.io.OutputStream.nullOutputStream()); // to the end: the stream checks the CRC there
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException("replica " + id + " cannot restore snapshot " + snap, e);
             }
@@ -1178,6 +1179,7 @@ public final class Replica implements Closeable {
         SnapshotId snap = meta.id();
         try (InputStream in = snapshots.openState(snap)) {
             stateMachine.restore(snap.offset(), in);
+            in.transferTo(java.io.OutputStream.nullOutputStream()); // to the end: the stream checks the CRC there
         } catch (IOException | RuntimeException | Error e) {
             applyFailed = true;
             log.error("replica {}: restoring installed snapshot {} failed; stopping the replica", id, snap, e);
