@@ -141,7 +141,8 @@ final class AsyncHttpLoad implements AutoCloseable {
         pending.add(done);
         ch.writeAndFlush(request).addListener(f -> {
             if (!f.isSuccess()) {
-                ch.close(); // fails every request still waiting for an answer on it, this one included
+                // Not awaited: closing fails every request still waiting for an answer on it, this one included.
+                ChannelFuture unused = ch.close();
             }
         });
     }
@@ -158,7 +159,8 @@ final class AsyncHttpLoad implements AutoCloseable {
                 return;
             }
             if (!HttpUtil.isKeepAlive(answer)) {
-                ctx.close(); // the next request of this connection's writers opens a new one
+                // Not awaited: the next request of this connection's writers opens a new one.
+                ChannelFuture unused = ctx.close();
             }
             int code = answer.status().code();
             done.completed(
@@ -175,7 +177,7 @@ final class AsyncHttpLoad implements AutoCloseable {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            ctx.close();
+            ChannelFuture unused = ctx.close(); // not awaited: the requests on it fail here and now
             failAll(ctx, cause);
         }
 
@@ -188,13 +190,21 @@ final class AsyncHttpLoad implements AutoCloseable {
         }
     }
 
+    /**
+     * Closes every connection and shuts the event loop down, waiting at most 10 s for it. If interrupted, returns at
+     * once with the interrupt status set; the event loop goes on shutting down.
+     */
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         for (ChannelFuture c : connects) {
             if (c != null) {
-                c.channel().close();
+                ChannelFuture unused = c.channel().close(); // not awaited: shutting the event loop down ends it
             }
         }
-        loop.shutdownGracefully(0, 2, TimeUnit.SECONDS).await(10, TimeUnit.SECONDS);
+        try {
+            loop.shutdownGracefully(0, 2, TimeUnit.SECONDS).await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

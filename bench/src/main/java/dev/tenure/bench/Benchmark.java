@@ -91,8 +91,7 @@ final class Benchmark {
                             inflight,
                             config,
                             progress,
-                            (w, value, done) -> leader.propose(value)
-                                    .whenComplete((committed, failure) -> done.completed(failure)));
+                            (w, value, done) -> ClosedLoop.completeWhenDone(leader.propose(value), done));
                     Results.Side z = measure("zookeeper", inflight, config, progress, zkWrites);
                     levels.add(new Results.Level(inflight, t, z));
                 }

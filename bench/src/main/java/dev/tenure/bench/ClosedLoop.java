@@ -2,6 +2,7 @@ package dev.tenure.bench;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -45,6 +46,12 @@ final class ClosedLoop {
     interface Completion {
         /** @param failure null on success */
         void completed(Throwable failure);
+    }
+
+    /** Calls {@code done} with the failure of {@code stage}, or null on success, when it completes. */
+    static void completeWhenDone(CompletionStage<?> stage, Completion done) {
+        // Not kept: the stage whenComplete returns only repeats this one's outcome, which done has been given.
+        CompletionStage<?> unused = stage.whenComplete((result, failure) -> done.completed(failure));
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.tenure.bench;
 
-import dev.tenure.harness.ChildJvm;
+import com.google.common.base.Splitter;
+import dev.tenure.harness.ChildProcess;
 import dev.tenure.harness.NodeLauncher;
 import dev.tenure.harness.StatusProbe;
 import dev.tenure.testkit.LoopbackPorts;
@@ -18,7 +19,7 @@ import java.util.Map;
  * {@link #close()} stops every process it started.
  */
 final class DemoNodes implements AutoCloseable {
-    private final Map<String, ChildJvm> processes = new LinkedHashMap<>();
+    private final Map<String, ChildProcess> processes = new LinkedHashMap<>();
     private final Map<String, URI> urls = new LinkedHashMap<>();
     private final StatusProbe status = new StatusProbe(Duration.ofSeconds(2), Duration.ofMillis(20));
 
@@ -32,8 +33,9 @@ final class DemoNodes implements AutoCloseable {
             for (String id : ids) {
                 List<String> jvmOptions = new ArrayList<>(List.of("-Xmx" + heap, "-Xms" + heap));
                 // The same extra JVM options as the replica processes (for profiling), "{start}" the node's id.
-                for (String x :
-                        System.getProperty("tenure.bench.replicaJvmOptions", "").split("\\s+")) {
+                for (String x : Splitter.onPattern("\\s+")
+                        .omitEmptyStrings()
+                        .split(System.getProperty("tenure.bench.replicaJvmOptions", ""))) {
                     jvmOptions.add(x.replace("{start}", id));
                 }
                 NodeLauncher node = NodeLauncher.builder(id)
@@ -52,7 +54,7 @@ final class DemoNodes implements AutoCloseable {
                 d.processes.put(id, node.start());
                 d.urls.put(id, node.url());
             }
-            for (ChildJvm p : d.processes.values()) {
+            for (ChildProcess p : d.processes.values()) {
                 p.awaitReady(Duration.ofSeconds(60));
             }
             return d;
@@ -76,11 +78,11 @@ final class DemoNodes implements AutoCloseable {
     }
 
     List<Long> pids() {
-        return processes.values().stream().map(ChildJvm::pid).toList();
+        return processes.values().stream().map(ChildProcess::pid).toList();
     }
 
     @Override
     public void close() {
-        ChildJvm.closeAll(processes.values());
+        ChildProcess.closeAll(processes.values());
     }
 }

@@ -1,5 +1,6 @@
 package dev.tenure.bench;
 
+import com.google.common.base.Splitter;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -54,8 +55,9 @@ final class JitActivity {
             }
             String stat = Files.readString(task.resolve("stat"));
             // After the command in parentheses: state is field 3 of the line; utime and stime are fields 14 and 15.
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
-            return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+            List<String> f = Splitter.on(' ')
+                    .splitToList(stat.substring(stat.lastIndexOf(')') + 2).trim());
+            return Long.parseLong(f.get(11)) + Long.parseLong(f.get(12));
         } catch (IOException | RuntimeException gone) {
             return -1;
         }

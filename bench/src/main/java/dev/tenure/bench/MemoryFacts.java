@@ -2,6 +2,7 @@ package dev.tenure.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.common.base.Splitter;
 import java.io.IOException;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
@@ -67,7 +68,11 @@ record MemoryFacts(
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
                 if (line.startsWith(key)) {
                     String v = line.substring(key.length()).trim();
-                    return Long.parseLong(v.split("\\s+")[0]) * 1024;
+                    return Long.parseLong(Splitter.onPattern("\\s+")
+                                    .split(v)
+                                    .iterator()
+                                    .next())
+                            * 1024;
                 }
             }
         } catch (IOException | RuntimeException e) {

@@ -67,6 +67,9 @@ final class OutcomeJson {
             super(text, null, false, false);
         }
 
+        // The text is the remote failure's own toString() (its class and message); this class's name before it
+        // would misname the failure wherever an outcome's first error is printed.
+        @SuppressWarnings("OverrideThrowableToString")
         @Override
         public String toString() {
             return getMessage();

@@ -198,9 +198,9 @@ final class ProcessBench {
                 fiveReplicas(zk, root);
             }
         }
-        result.with("machine").put("load_average_end", loadAverage());
+        result.withObjectProperty("machine").put("load_average_end", loadAverage());
         if (fastestCpuProbe < Double.MAX_VALUE) {
-            result.with("machine").put("cpu_probe_fastest_us", round(fastestCpuProbe));
+            result.withObjectProperty("machine").put("cpu_probe_fastest_us", round(fastestCpuProbe));
         }
     }
 
@@ -844,10 +844,6 @@ final class ProcessBench {
     static double median(List<Double> sorted) {
         int n = sorted.size();
         return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
-    }
-
-    private static double ratio(double a, double b) {
-        return b == 0 ? Double.NaN : a / b;
     }
 
     static double round(double v) {

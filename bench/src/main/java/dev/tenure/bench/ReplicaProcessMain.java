@@ -2,6 +2,7 @@ package dev.tenure.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.common.base.Splitter;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.tenure.replicator.Committed;
@@ -29,14 +30,13 @@ import java.util.concurrent.TimeoutException;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.ExponentialBackoffRetry;
-import sun.misc.Signal;
 
 /**
  * One Tenure replica as its own process, for the process-mode benchmark: a {@link ZooKeeperReplica} (files with
  * fsync, Netty on 127.0.0.1, its own ZooKeeper session) plus a small control server on 127.0.0.1 through which the
  * benchmark drives load <em>inside</em> this process (the library API has no network hop of its own) and reads
  * its status and memory. Prints {@code CONTROL <port>} once serving. SIGTERM closes the replica (a leader hands
- * over) and exits 0; SIGKILL is the crash case.
+ * over) in a shutdown hook, and the JVM exits with status 143 as on any SIGTERM; SIGKILL is the crash case.
  *
  * <p>Control endpoints (JSON answers): {@code GET /status}; {@code POST /write?timeout_ms=} one proposal (200
  * committed, 409 not the leader, 504 no outcome in time); {@code POST
@@ -97,16 +97,18 @@ public final class ReplicaProcessMain {
         server.createContext("/load", ex -> load(ex, replica));
         server.start();
 
-        CountDownLatch stop = new CountDownLatch(1);
-        Signal.handle(new Signal("TERM"), s -> stop.countDown());
-        Signal.handle(new Signal("INT"), s -> stop.countDown());
+        // SIGTERM (or SIGINT) runs this hook before the JVM exits.
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            node.close(); // a leader relinquishes its term: the hand-off
+                            server.stop(0);
+                            client.close();
+                        },
+                        "replica-shutdown"));
         System.out.println(READY_PREFIX + server.getAddress().getPort());
         System.out.flush();
-        stop.await();
-        node.close(); // a leader relinquishes its term: the hand-off
-        server.stop(0);
-        client.close();
-        System.exit(0);
+        new CountDownLatch(1).await(); // serves until the JVM shuts down; the hook closes
     }
 
     static ObjectNode status(Replica replica) {
@@ -153,8 +155,8 @@ public final class ReplicaProcessMain {
         Duration duration = Duration.ofMillis(Long.parseLong(q.getOrDefault("duration_ms", "5000")));
         int valueBytes = Integer.parseInt(q.getOrDefault("value_bytes", "100"));
         ClosedLoop.Operation op = kind.equals("read")
-                ? (w, value, done) -> replica.readBarrier().whenComplete((r, e) -> done.completed(e))
-                : (w, value, done) -> replica.propose(value).whenComplete((r, e) -> done.completed(e));
+                ? (w, value, done) -> ClosedLoop.completeWhenDone(replica.readBarrier(), done)
+                : (w, value, done) -> ClosedLoop.completeWhenDone(replica.propose(value), done);
         if (!"false".equals(q.get("reset_peaks"))) {
             MemoryFacts.resetPeaks();
         }
@@ -182,7 +184,7 @@ public final class ReplicaProcessMain {
         if (q == null) {
             return m;
         }
-        for (String kv : q.split("&")) {
+        for (String kv : Splitter.on('&').split(q)) {
             int eq = kv.indexOf('=');
             if (eq > 0) {
                 m.put(kv.substring(0, eq), kv.substring(eq + 1));

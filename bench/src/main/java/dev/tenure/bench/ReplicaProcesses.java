@@ -2,7 +2,9 @@ package dev.tenure.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.common.base.Splitter;
 import dev.tenure.harness.ChildJvm;
+import dev.tenure.harness.ChildProcess;
 import dev.tenure.harness.StatusProbe;
 import java.io.IOException;
 import java.net.URI;
@@ -31,7 +33,7 @@ final class ReplicaProcesses implements AutoCloseable {
     static final class Node {
         final String id;
         final Path dataDir;
-        ChildJvm process;
+        ChildProcess process;
         URI control;
 
         Node(String id, Path dataDir) {
@@ -112,6 +114,7 @@ final class ReplicaProcesses implements AutoCloseable {
                         Integer.toString(sessionTimeoutMs),
                         Boolean.toString(fsync),
                         clusterPath))
+                .process()
                 .logFile(root.resolve("logs").resolve("replica-" + id + "-" + (starts++) + ".log"))
                 .readyPrefix(ReplicaProcessMain.READY_PREFIX)
                 .start();
@@ -120,10 +123,8 @@ final class ReplicaProcesses implements AutoCloseable {
     private List<String> jvmOptions() {
         List<String> o = new ArrayList<>(List.of("-Xmx" + heap, "-Xms" + heap, "-Djava.net.preferIPv4Stack=true"));
         String extra = System.getProperty("tenure.bench.replicaJvmOptions", "");
-        for (String x : extra.split("\\s+")) {
-            if (!x.isBlank()) {
-                o.add(x.replace("{start}", Integer.toString(starts)));
-            }
+        for (String x : Splitter.onPattern("\\s+").omitEmptyStrings().split(extra)) {
+            o.add(x.replace("{start}", Integer.toString(starts)));
         }
         return o;
     }
@@ -213,7 +214,7 @@ final class ReplicaProcesses implements AutoCloseable {
 
     @Override
     public void close() {
-        ChildJvm.closeAll(nodes.values().stream()
+        ChildProcess.closeAll(nodes.values().stream()
                 .map(n -> n.process)
                 .filter(Objects::nonNull)
                 .toList());

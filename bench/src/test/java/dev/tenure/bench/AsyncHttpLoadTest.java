@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -41,7 +42,7 @@ class AsyncHttpLoadTest {
             ex.close();
         });
         server.createContext("/refuse/", ex -> {
-            byte[] answer = "{\"error\":\"no\"}".getBytes();
+            byte[] answer = "{\"error\":\"no\"}".getBytes(StandardCharsets.UTF_8);
             ex.sendResponseHeaders(503, answer.length);
             ex.getResponseBody().write(answer);
             ex.close();

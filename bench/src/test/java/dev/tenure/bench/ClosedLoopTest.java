@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -27,7 +28,8 @@ class ClosedLoopTest {
         ClosedLoop.Outcome o = ClosedLoop.run(
                 (writer, value, done) -> {
                     maxOutstanding.accumulateAndGet(outstanding.incrementAndGet(), Math::max);
-                    completer.schedule(
+                    // Not kept: the task completes the operation, and run() waits for every completion.
+                    ScheduledFuture<?> unused = completer.schedule(
                             () -> {
                                 outstanding.decrementAndGet();
                                 done.completed(null);
@@ -58,7 +60,8 @@ class ClosedLoopTest {
                     assertEquals(100, value.length);
                     seen.add(java.util.Arrays.toString(value));
                     long n = calls.incrementAndGet();
-                    completer.schedule(
+                    // Not kept: the task completes the operation, and run() waits for every completion.
+                    ScheduledFuture<?> unused = completer.schedule(
                             () -> done.completed(n % 2 == 0 ? new IllegalStateException("refused") : null),
                             200,
                             TimeUnit.MICROSECONDS);

@@ -87,7 +87,7 @@ class InterleavedTest {
         assertEquals(18, r.b().successes());
         assertEquals(Duration.ofSeconds(2), r.a().interval());
         assertEquals(4.0, r.a().opsPerSecond(), 1e-9);
-        assertEquals(5_000, r.a().latencies().getMaxValue(), 5);
+        assertEquals(5_000.0, (double) r.a().latencies().getMaxValue(), 5.0);
         assertEquals(20, r.a().ioStallMicros());
         assertNull(r.a().firstError());
     }

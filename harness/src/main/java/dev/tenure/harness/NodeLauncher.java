@@ -89,7 +89,7 @@ public final class NodeLauncher {
         private String mainClass = DEMO_MAIN_CLASS;
         private Path logFile;
         private boolean awaitServing;
-        private Duration stopGrace = ChildJvm.DEFAULT_STOP_GRACE;
+        private Duration stopGrace = ChildProcess.DEFAULT_STOP_GRACE;
 
         private Builder(String id) {
             this.id = Objects.requireNonNull(id, "id");
@@ -182,13 +182,13 @@ public final class NodeLauncher {
             return this;
         }
 
-        /** Whether {@link ChildJvm#awaitReady} waits for the node's "serving" line (default: no, it returns at once). */
+        /** Whether {@link ChildProcess#awaitReady} waits for the node's "serving" line (default: no, it returns at once). */
         public Builder awaitServing(boolean await) {
             this.awaitServing = await;
             return this;
         }
 
-        /** How long {@link ChildJvm#close()} waits after SIGTERM before SIGKILL (default 10 s; zero: SIGKILL). */
+        /** How long {@link ChildProcess#close()} waits after SIGTERM before SIGKILL (default 10 s; zero: SIGKILL). */
         public Builder stopGrace(Duration grace) {
             this.stopGrace = Objects.requireNonNull(grace, "grace");
             return this;
@@ -217,17 +217,15 @@ public final class NodeLauncher {
     }
 
     /** Starts the node's process (again); returns without waiting unless the builder asked to await serving. */
-    public ChildJvm start() throws IOException {
-        ChildJvm.Builder b = ChildJvm.builder("node-" + id)
-                .jvmOptions(jvmOptions)
-                .arguments(nodeArguments)
-                .logFile(logFile)
-                .stopGrace(stopGrace);
+    public ChildProcess start() throws IOException {
+        ChildJvm.Builder jvm =
+                ChildJvm.builder("node-" + id).jvmOptions(jvmOptions).arguments(nodeArguments);
         if (jar != null) {
-            b.jar(jar);
+            jvm.jar(jar);
         } else {
-            b.mainClass(mainClass);
+            jvm.mainClass(mainClass);
         }
+        ChildProcess.Builder b = jvm.process().logFile(logFile).stopGrace(stopGrace);
         if (awaitServing) {
             b.readyPrefix(String.format(SERVING_PREFIX, id));
         }

@@ -142,9 +142,9 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
     private final Listener listener;
     private final PidFileRecorder recorder;
     /** Every process ever started, for close() and the shutdown hook (which does not take the lock). */
-    private final List<ChildJvm> launched = new CopyOnWriteArrayList<>();
+    private final List<ChildProcess> launched = new CopyOnWriteArrayList<>();
     // Guarded by this.
-    private final ChildJvm[] processes;
+    private final ChildProcess[] processes;
     private final int[] clientPorts;
     private final int[] quorumPorts;
     private final int[] electionPorts;
@@ -166,7 +166,7 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
         this.serverLogLevel = builder.serverLogLevel;
         this.recorder = builder.recordPids ? new PidFileRecorder(dir) : null;
         this.listener = recorder == null ? builder.listener : chain(recorder, builder.listener);
-        this.processes = new ChildJvm[size];
+        this.processes = new ChildProcess[size];
         this.clientPorts = new int[size];
         this.quorumPorts = new int[size];
         this.electionPorts = new int[size];
@@ -346,7 +346,7 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
             assignPorts();
             writeFiles();
             registerShutdownHook();
-            long deadline = ChildJvm.deadline(startTimeout);
+            long deadline = ChildProcess.deadline(startTimeout);
             for (int server = 1; server <= size; server++) {
                 launch(server);
             }
@@ -427,7 +427,7 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
      */
     public synchronized int quorumLeader() throws IOException, InterruptedException {
         checkStarted();
-        return awaitQuorum(Set.of(), ChildJvm.deadline(startTimeout), "quorum leader");
+        return awaitQuorum(Set.of(), ChildProcess.deadline(startTimeout), "quorum leader");
     }
 
     /**
@@ -440,7 +440,7 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
     public synchronized void kill(int server) throws IOException, InterruptedException {
         checkStarted();
         checkServer(server);
-        ChildJvm process = processes[server - 1];
+        ChildProcess process = processes[server - 1];
         Preconditions.checkState(
                 process != null && process.isAlive(), "server %s (pid %s) is not running", server, pidOf(process));
         process.kill();
@@ -458,11 +458,11 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
     public synchronized void restart(int server) throws IOException, InterruptedException {
         checkStarted();
         checkServer(server);
-        ChildJvm old = processes[server - 1];
+        ChildProcess old = processes[server - 1];
         if (old != null && old.isAlive()) {
-            ChildJvm.stop(List.of(old.handle()), STOP_GRACE);
+            ChildProcess.stop(List.of(old.handle()), STOP_GRACE);
         }
-        long deadline = ChildJvm.deadline(startTimeout);
+        long deadline = ChildProcess.deadline(startTimeout);
         launch(server);
         awaitQuorum(Set.of(server), deadline, "restart of server " + server);
         log.info("restarted server.{} (pid {})", server, processes[server - 1].pid());
@@ -484,7 +484,8 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
 
     /** Completes when every process started so far has exited. */
     public CompletableFuture<Void> allExited() {
-        return CompletableFuture.allOf(launched.stream().map(ChildJvm::onExit).toArray(CompletableFuture[]::new));
+        return CompletableFuture.allOf(
+                launched.stream().map(ChildProcess::onExit).toArray(CompletableFuture[]::new));
     }
 
     /**
@@ -534,7 +535,7 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
             }
             handles.add(handle.get());
         }
-        ChildJvm.stop(handles, STOP_GRACE);
+        ChildProcess.stop(handles, STOP_GRACE);
         return handles.stream().map(ProcessHandle::pid).collect(Collectors.toList());
     }
 
@@ -716,7 +717,7 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
         // A file, not a pipe: the server must outlive this JVM after detach(). The class path goes in the
         // environment (ChildJvm does that): /proc/<pid>/cmdline is read up to one page only, and a long -cp would
         // push QuorumPeerMain out of ProcessHandle.Info#commandLine, which isServerProcess checks.
-        ChildJvm process = ChildJvm.builder("zookeeper-" + server)
+        ChildProcess process = ChildJvm.builder("zookeeper-" + server)
                 .jvmOptions(List.of(
                         "-Xmx" + heap,
                         "-Djava.net.preferIPv4Stack=true",
@@ -724,6 +725,7 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
                         "-Dtenure.zk.log=" + serverDir.resolve("server.log")))
                 .mainClass(MAIN_CLASS)
                 .arguments(List.of(serverDir.resolve("zoo.cfg").toString()))
+                .process()
                 .workingDirectory(serverDir)
                 .logFile(serverDir.resolve("console.log"))
                 .stopGrace(STOP_GRACE)
@@ -744,7 +746,7 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
         int majority = size / 2 + 1;
         while (true) {
             for (int server : mustServe) {
-                ChildJvm process = processes[server - 1];
+                ChildProcess process = processes[server - 1];
                 if (process != null && !process.isAlive()) {
                     throw new IOException("server " + server + " (pid " + process.pid() + ") exited with code "
                             + process.exitValue() + " during " + what + "; see " + serverDir(server)
@@ -753,7 +755,7 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
             }
             Map<Integer, String> modes = new LinkedHashMap<>();
             for (int server = 1; server <= size; server++) {
-                ChildJvm process = processes[server - 1];
+                ChildProcess process = processes[server - 1];
                 modes.put(
                         server,
                         process != null && process.isAlive()
@@ -783,11 +785,11 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
     /** Stops every launched process still alive, then tells the listener if any process was ever launched. */
     private void stopLaunched() throws IOException {
         List<ProcessHandle> alive = launched.stream()
-                .filter(ChildJvm::isAlive)
-                .map(ChildJvm::handle)
+                .filter(ChildProcess::isAlive)
+                .map(ChildProcess::handle)
                 .collect(Collectors.toList());
         try {
-            ChildJvm.stop(alive, STOP_GRACE);
+            ChildProcess.stop(alive, STOP_GRACE);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while stopping the ZooKeeper servers in " + dir
@@ -805,7 +807,7 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
                         stopLaunched();
                     } catch (IOException | RuntimeException e) {
                         System.err.println("could not stop the ZooKeeper servers in " + dir + " (" + e + "); pids "
-                                + launched.stream().map(ChildJvm::pid).collect(Collectors.toList()));
+                                + launched.stream().map(ChildProcess::pid).collect(Collectors.toList()));
                     }
                 },
                 "zk-ensemble-shutdown");
@@ -845,7 +847,7 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
         Preconditions.checkState(clientPorts[0] != 0, "ports are assigned by start()");
     }
 
-    private static long pidOf(ChildJvm process) {
+    private static long pidOf(ChildProcess process) {
         return process == null ? -1 : process.pid();
     }
 

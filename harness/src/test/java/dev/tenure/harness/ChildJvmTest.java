@@ -33,11 +33,12 @@ class ChildJvmTest {
         }
     }
 
-    private ChildJvm.Builder child(String... args) {
+    private ChildProcess.Builder child(String... args) throws IOException {
         return ChildJvm.builder("child")
                 .jvmOptions(List.of("-Xmx32m", " "))
                 .mainClass(Child.class.getName())
                 .arguments(List.of(args))
+                .process()
                 .logFile(dir.resolve("logs").resolve("child.log"));
     }
 
@@ -54,7 +55,7 @@ class ChildJvmTest {
     @Test
     @Timeout(60)
     void awaitReadyReturnsTheRestOfTheReadinessLineAndTheOutputGoesToTheLog() throws Exception {
-        try (ChildJvm jvm = child("42").readyPrefix("READY ").start()) {
+        try (ChildProcess jvm = child("42").readyPrefix("READY ").start()) {
             assertEquals("42", jvm.awaitReady(Duration.ofSeconds(30)));
             assertTrue(jvm.isAlive());
             jvm.kill();
@@ -66,7 +67,7 @@ class ChildJvmTest {
     @Test
     @Timeout(60)
     void aChildThatExitsBeforeItIsReadyFailsTheWaitAndGivesItsExitCode() throws Exception {
-        try (ChildJvm jvm = child("x", "3").readyPrefix("NEVER ").start()) {
+        try (ChildProcess jvm = child("x", "3").readyPrefix("NEVER ").start()) {
             assertThrows(IOException.class, () -> jvm.awaitReady(Duration.ofSeconds(30)));
             assertEquals(3, jvm.awaitExit(Duration.ofSeconds(30)));
         }
@@ -75,7 +76,7 @@ class ChildJvmTest {
     @Test
     @Timeout(60)
     void closeStopsAPausedChildAndIsIdempotent() throws Exception {
-        ChildJvm jvm = child("1").readyWhenOutputContains("READY").start();
+        ChildProcess jvm = child("1").readyWhenOutputContains("READY").start();
         assertEquals("READY 1", jvm.awaitReady(Duration.ofSeconds(30)));
         jvm.pause();
         assertTrue(jvm.isPaused());
@@ -93,7 +94,7 @@ class ChildJvmTest {
     void withoutAReadinessLineTheOutputIsAppendedToTheLogByTheProcessItself() throws Exception {
         Files.createDirectories(dir.resolve("logs"));
         Files.writeString(dir.resolve("logs").resolve("child.log"), "before\n");
-        try (ChildJvm jvm = child("7", "0").stopGrace(Duration.ZERO).start()) {
+        try (ChildProcess jvm = child("7", "0").stopGrace(Duration.ZERO).start()) {
             assertEquals("", jvm.awaitReady(Duration.ofSeconds(1)));
             assertEquals(0, jvm.awaitExit(Duration.ofSeconds(30)));
             assertEquals(List.of("before", "starting", "READY 7"), Files.readAllLines(jvm.logFile()));

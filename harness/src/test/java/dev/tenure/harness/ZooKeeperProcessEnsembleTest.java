@@ -157,11 +157,14 @@ class ZooKeeperProcessEnsembleTest {
         assertTrue(ProcessHandle.of(server).orElseThrow().isAlive(), "close() leaves a detached server running");
         assertEquals(0, recorder.stopped.get());
 
-        Process unrelated = new ProcessBuilder("sleep", "60").start();
-        pids.add(unrelated.pid());
-        assertEquals(List.of(server), ZooKeeperProcessEnsemble.stopServers(List.of(unrelated.pid(), server)));
-        assertFalse(ProcessHandle.of(server).map(ProcessHandle::isAlive).orElse(false));
-        assertTrue(unrelated.isAlive(), "a pid that is not QuorumPeerMain is left alone");
+        try (ChildProcess unrelated = ChildProcess.builder("sleep", List.of("sleep", "60"))
+                .logFile(dir.resolve("sleep.log"))
+                .stopGrace(Duration.ZERO)
+                .start()) {
+            assertEquals(List.of(server), ZooKeeperProcessEnsemble.stopServers(List.of(unrelated.pid(), server)));
+            assertFalse(ProcessHandle.of(server).map(ProcessHandle::isAlive).orElse(false));
+            assertTrue(unrelated.isAlive(), "a pid that is not QuorumPeerMain is left alone");
+        }
     }
 
     @Test

@@ -13,15 +13,20 @@ import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.ExponentialBackoffRetry;
 
-/** Process and client helpers for the tests of this package; cleanup never throws. */
-final class ZooKeeperTestProcesses {
+/**
+ * Process and client helpers for tests that start ZooKeeper servers, here and in other modules (through this
+ * module's test-jar); cleanup never throws. Thread-safe: stateless.
+ */
+public final class ZooKeeperTestProcesses {
     private ZooKeeperTestProcesses() {}
 
-    static boolean alive(long pid) {
+    /** Whether a process with this pid is running. */
+    public static boolean alive(long pid) {
         return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
     }
 
-    static List<Long> pidsInFile(Path dir) throws IOException {
+    /** The pids recorded in {@code dir}'s pid file ({@link PidFile}), in its order. */
+    public static List<Long> pidsInFile(Path dir) throws IOException {
         return PidFile.read(dir).stream().map(PidFile.Entry::pid).collect(Collectors.toList());
     }
 
@@ -29,7 +34,7 @@ final class ZooKeeperTestProcesses {
      * Last-resort cleanup: SIGKILLs every pid in {@code pids} that is still a ZooKeeper server, then the ones
      * still recorded in {@code dir}'s pid file.
      */
-    static void killLeftovers(Path dir, Collection<Long> pids) {
+    public static void killLeftovers(Path dir, Collection<Long> pids) {
         try {
             if (Files.exists(PidFile.path(dir))) {
                 ZooKeeperProcessEnsemble.stop(dir);
@@ -51,7 +56,7 @@ final class ZooKeeperTestProcesses {
     }
 
     /** A started Curator client with a 15 s session that retries through a server's death. */
-    static CuratorFramework client(String connectString) throws InterruptedException {
+    public static CuratorFramework client(String connectString) throws InterruptedException {
         CuratorFramework client = CuratorFrameworkFactory.builder()
                 .connectString(connectString)
                 .sessionTimeoutMs(15_000)

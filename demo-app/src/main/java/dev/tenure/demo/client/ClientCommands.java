@@ -1,6 +1,7 @@
 package dev.tenure.demo.client;
 
 import java.io.PrintWriter;
+import java.nio.charset.Charset;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -78,8 +79,9 @@ public final class ClientCommands {
             }
         };
         CommandLine commandLine = new CommandLine(new Top(), factory);
-        commandLine.setOut(new PrintWriter(env.out(), true));
-        commandLine.setErr(new PrintWriter(env.err(), true));
+        // What picocli prints (usage, errors) is text in the platform's charset, as System.out and System.err write it.
+        commandLine.setOut(new PrintWriter(env.out(), true, Charset.defaultCharset()));
+        commandLine.setErr(new PrintWriter(env.err(), true, Charset.defaultCharset()));
         return commandLine.execute(args);
     }
 

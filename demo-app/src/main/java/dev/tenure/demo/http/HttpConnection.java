@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -162,7 +163,9 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
         route = r;
         if (HttpUtil.is100ContinueExpected(head) && !queued) {
             // Only when read at once: a queued request's client has not waited for it (it sent more since).
-            ctx.pipeline().firstContext().writeAndFlush(Unpooled.wrappedBuffer(CONTINUE));
+            // Not awaited: a write that fails on IO closes the channel (Netty's auto-close), which ends the request.
+            ChannelFuture unusedContinue =
+                    ctx.pipeline().firstContext().writeAndFlush(Unpooled.wrappedBuffer(CONTINUE));
         }
         if (r.maxBody() > 0) {
             int initial = (int) Math.min(r.maxBody(), length >= 0 ? Math.min(length, INITIAL_BODY_BYTES) : 1024);
@@ -268,7 +271,8 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
         }
         awaiting = true;
         Router.Request req = request;
-        reply.whenComplete((answer, failure) -> {
+        // The callback handles every outcome itself (a failed reply is answered 500): its own future adds nothing.
+        CompletableFuture<Reply> unusedAnswered = reply.whenComplete((answer, failure) -> {
             try {
                 ctx.executor().execute(() -> {
                     awaiting = false;
@@ -320,13 +324,15 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
             closed = true;
             ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
         } else {
-            ctx.writeAndFlush(response);
+            // Not awaited: a write that fails on IO closes the channel (Netty's auto-close), and channelInactive
+            // ends the connection.
+            ChannelFuture unusedWrite = ctx.writeAndFlush(response);
         }
     }
 
     private void close(ChannelHandlerContext ctx) {
         closed = true;
-        ctx.close();
+        ChannelFuture unusedClose = ctx.close(); // not awaited: channelInactive follows once it is closed
     }
 
     /** Closes once every answer already written has reached the socket. */

@@ -35,6 +35,13 @@ final class HttpError extends RuntimeException {
         this.body = body;
     }
 
+    /** Throws 405 {@code method_not_allowed}, allowing {@code method}, unless {@code actual} is {@code method}. */
+    static void requireMethod(String actual, String method) {
+        if (!actual.equals(method)) {
+            throw new HttpError(405, "method_not_allowed", "use " + method).allow(method);
+        }
+    }
+
     HttpError definite(boolean d) {
         this.definite = d;
         return this;

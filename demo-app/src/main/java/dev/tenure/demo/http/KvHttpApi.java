@@ -12,6 +12,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.Future;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -24,7 +25,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * so no thread waits for a commit and the number of requests in flight is bounded by the replica's outstanding
  * proposals, not by a thread pool. Requests on one connection are answered in order (keep-alive and pipelining).
  *
- * <p>Outcome semantics (the routes are in {@link KvRoutes}): 200 means committed; 307, 400, 404, 405, 409, 413 and
+ * <p>Outcome semantics (the key routes are in {@link KvRoutes}, the operator's in {@link StatusRoutes}): 200 means committed; 307, 400, 404, 405, 409, 413 and
  * 503 with {@code "applied":false} mean definitely not applied; anything else (timeouts, 500, 503 without {@code
  * "applied":false}) means unknown. A request that may have been applied is never answered as definitely not
  * applied.
@@ -74,17 +75,23 @@ public final class KvHttpApi implements AutoCloseable {
     /**
      * Binds the server (not yet serving).
      *
-     * @param service the replica the routes serve
+     * @param service the replica the key routes serve, and whose status the status routes show
+     * @param observations what the status page and {@code /metrics} show beyond the status
      * @param listener told of each proposal's outcome and each fenced request (metrics)
      * @param requestTimeout how long a write or linearizable read waits for the replica before it is answered 503
      *     (see {@link #DEFAULT_REQUEST_TIMEOUT})
      */
     public static KvHttpApi bind(
-            KvService service, RequestListener listener, InetSocketAddress address, Duration requestTimeout)
+            KvService service,
+            NodeObservations observations,
+            RequestListener listener,
+            InetSocketAddress address,
+            Duration requestTimeout)
             throws IOException {
         Preconditions.checkArgument(
                 requestTimeout.toMillis() > 0, "the request timeout must be at least 1 ms: %s", requestTimeout);
-        return bind(new KvRoutes(service, listener, requestTimeout.toMillis()), address);
+        KvRoutes keys = new KvRoutes(service, listener, requestTimeout.toMillis());
+        return bind(new StatusRoutes(service, observations, keys), address);
     }
 
     static KvHttpApi bind(Router routes, InetSocketAddress address) throws IOException {
@@ -110,8 +117,9 @@ public final class KvHttpApi implements AutoCloseable {
             Channel server = b.bind(address).sync().channel();
             return new KvHttpApi(boss, workers, server);
         } catch (Exception e) {
-            boss.shutdownGracefully(0, 0, TimeUnit.SECONDS);
-            workers.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+            // Not awaited: nothing was served; the threads end on their own, and the caller hears of the failure now.
+            Future<?> unusedBoss = boss.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+            Future<?> unusedWorkers = workers.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }
@@ -139,7 +147,8 @@ public final class KvHttpApi implements AutoCloseable {
             return;
         }
         server.close().awaitUninterruptibly();
-        boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+        // The acceptor is not awaited: its channel is closed above, and it accepts nothing more.
+        Future<?> unusedBoss = boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
     }
 }

@@ -1,8 +1,9 @@
 package dev.tenure.demo.http;
 
+import static dev.tenure.demo.http.HttpError.requireMethod;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tenure.demo.kv.KvCommand;
 import dev.tenure.demo.kv.KvService;
@@ -21,7 +22,6 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -32,9 +32,11 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 
 /**
- * What each request of the key-value API does, apart from the HTTP transport: {@link #route} checks the request
- * line (path, key, method, query) before any body is read and says how large a body the request may have; the
- * returned {@link Router.Route} turns the body into a {@link Reply}, at once or when the replica answers.
+ * What each key request ({@code /kv/...}) of the key-value API does, apart from the HTTP transport: {@link #route}
+ * checks the request line (path, key, method, query) before any body is read and says how large a body the request
+ * may have; the returned {@link Router.Route} turns the body into a {@link Reply}, at once or when the replica
+ * answers. It sees the replica only as a {@link KvService}; any other path is 404 {@code no_such_path} (the
+ * operator's routes, which see more, take their paths first).
  *
  * <p>Outcome semantics: 200 means committed; 307, 400, 404 (for a key), 405, 409, 413 and 503 with
  * {@code "applied":false} mean definitely not applied; anything else (timeouts, 500, 503 without {@code
@@ -59,12 +61,12 @@ final class KvRoutes implements Router {
     /** Largest compare-and-set request body: two values of the largest size in base64, plus room. */
     static final int MAX_CAS_BYTES = 2 * (4 * ((MAX_VALUE_BYTES + 2) / 3)) + 1024;
 
-    private final KvService node;
+    private final KvService service;
     private final RequestListener listener;
     private final long requestTimeoutMs;
 
-    KvRoutes(KvService node, RequestListener listener, long requestTimeoutMs) {
-        this.node = node;
+    KvRoutes(KvService service, RequestListener listener, long requestTimeoutMs) {
+        this.service = service;
         this.listener = listener;
         this.requestTimeoutMs = requestTimeoutMs;
     }
@@ -73,22 +75,6 @@ final class KvRoutes implements Router {
     public Route route(Request req) {
         String path = req.rawPath();
         String method = req.method();
-        switch (path) {
-            case "/status" -> {
-                requireMethod(method, "GET");
-                return Route.now(body -> Reply.json(200, statusJson()));
-            }
-            case "/metrics" -> {
-                requireMethod(method, "GET");
-                return Route.now(
-                        body -> Reply.text(200, "text/plain; version=0.0.4; charset=utf-8", node.scrapeMetrics()));
-            }
-            case "/" -> {
-                requireMethod(method, "GET");
-                return Route.now(body -> Reply.of(200, "text/html; charset=utf-8", StatusPage.html()));
-            }
-            default -> {}
-        }
         if (!path.startsWith("/kv/")) {
             throw new HttpError(404, "no_such_path", path);
         }
@@ -111,12 +97,6 @@ final class KvRoutes implements Router {
                 throw new HttpError(405, "method_not_allowed", "use GET, PUT or DELETE on /kv/{key}")
                         .allow("GET, PUT, DELETE");
         };
-    }
-
-    private static void requireMethod(String actual, String method) {
-        if (!actual.equals(method)) {
-            throw new HttpError(405, "method_not_allowed", "use " + method).allow(method);
-        }
     }
 
     /** Strict percent-decoding of one path segment into a UTF-8 key of 1..1024 bytes. */
@@ -207,6 +187,7 @@ final class KvRoutes implements Router {
      * ({@code "expectBase64"}, {@code "updateBase64"}: standard alphabet, padded, no line breaks — RFC 4648 §4), not
      * both; other members are ignored.
      */
+    @SuppressWarnings("ArrayRecordComponent") // never compared or printed: the routes read its fields only
     record CasRequest(byte[] expect, byte[] update) {
         /**
          * @throws HttpError 400 {@code malformed_json} for a body that is not such an object (a value missing, given
@@ -364,7 +345,7 @@ final class KvRoutes implements Router {
             ensureLeader(req);
             CompletableFuture<Long> barrier;
             try {
-                barrier = node.readBarrier();
+                barrier = service.readBarrier();
             } catch (RejectedExecutionException e) {
                 ensureNotFailed(); // failed since ensureLeader: its threads are stopped
                 throw e;
@@ -372,7 +353,7 @@ final class KvRoutes implements Router {
             return barrier.copy()
                     .orTimeout(requestTimeoutMs, TimeUnit.MILLISECONDS)
                     .handle((offset, failure) -> {
-                        Optional<Throwable> stopped = node.failure();
+                        Optional<Throwable> stopped = service.status().failure();
                         if (stopped.isPresent()) {
                             // Also when the barrier was confirmed: the state to read from is unknown now.
                             return replicaFailed(stopped.get()).reply();
@@ -393,7 +374,7 @@ final class KvRoutes implements Router {
     }
 
     private Reply read(String key) {
-        Optional<byte[]> v = node.store().get(key);
+        Optional<byte[]> v = service.get(key);
         if (v.isEmpty()) {
             return new HttpError(404, "not_found", null).definite(false).reply();
         }
@@ -407,7 +388,7 @@ final class KvRoutes implements Router {
      */
     private CompletableFuture<Reply> propose(Request req, KvCommand command, Function<Committed, Reply> onCommit) {
         long start = System.nanoTime();
-        return node.propose(command.encode())
+        return service.propose(command.encode())
                 .copy()
                 .orTimeout(requestTimeoutMs, TimeUnit.MILLISECONDS)
                 .handle((c, failure) -> {
@@ -451,8 +432,9 @@ final class KvRoutes implements Router {
 
     /** Throws a redirect or refusal unless this replica leads and serves its epoch. */
     private void ensureLeader(Request req) {
-        ensureNotFailed();
-        Replica.Status s = node.status();
+        KvService.Status status = service.status();
+        ensureNotFailed(status);
+        Replica.Status s = status.replica();
         if (s.role() == Role.LEADER && s.commitOffset() > 0) {
             return;
         }
@@ -461,7 +443,11 @@ final class KvRoutes implements Router {
 
     /** Throws 503 {@code replica_failed} (definite) if this replica stopped after a failure. */
     private void ensureNotFailed() {
-        Optional<Throwable> failure = node.failure();
+        ensureNotFailed(service.status());
+    }
+
+    private static void ensureNotFailed(KvService.Status status) {
+        Optional<Throwable> failure = status.failure();
         if (failure.isPresent()) {
             throw replicaFailed(failure.get());
         }
@@ -482,9 +468,9 @@ final class KvRoutes implements Router {
     /** A redirect to the known leader, or 503 {@code no_leader}; both definite. */
     private HttpError notLeader(Request req) {
         listener.fenced();
-        Optional<LeaderInfo> leader = node.leader();
+        Optional<LeaderInfo> leader = service.leader();
         if (leader.isPresent()
-                && !leader.get().id().equals(node.id())
+                && !leader.get().id().equals(service.status().id())
                 && !leader.get().endpoint().isEmpty()) {
             ObjectNode body = json.createObjectNode()
                     .put("error", "not_leader")
@@ -499,74 +485,5 @@ final class KvRoutes implements Router {
 
     private static ObjectNode position(Committed c) {
         return json.createObjectNode().put("epoch", c.epoch()).put("offset", c.offset());
-    }
-
-    private ObjectNode statusJson() {
-        Replica.Status s = node.status();
-        Optional<LeaderInfo> leader = node.leader();
-        ObjectNode o = json.createObjectNode();
-        o.put("id", node.id());
-        o.put("url", node.url());
-        o.put("role", roleName(s));
-        if (s.role() == Role.FAILED) {
-            o.put("failure", s.failure());
-        } else {
-            o.putNull("failure");
-        }
-        if (leader.isPresent()) {
-            o.put("leader", leader.get().id());
-            o.put("leaderUrl", leader.get().endpoint());
-        } else {
-            o.putNull("leader");
-            o.putNull("leaderUrl");
-        }
-        o.put("epoch", s.epoch());
-        o.put("commitOffset", s.commitOffset());
-        o.put("appliedOffset", node.appliedOffset());
-        o.put("logEndOffset", s.logEndOffset());
-        o.put("keys", node.store().size());
-        ArrayNode replicas = o.putArray("replicas");
-        Map<String, String> urls = node.urls();
-        for (String id : node.replicas()) {
-            ObjectNode r = replicas.addObject();
-            r.put("id", id);
-            String u = urls.get(id);
-            if (u == null) {
-                r.putNull("url");
-            } else {
-                r.put("url", u);
-            }
-            if (id.equals(node.id())) {
-                r.put("matchOffset", s.logEndOffset());
-                r.put("lagMs", 0);
-                r.put("connected", true);
-                continue;
-            }
-            Optional<Replica.FollowerStatus> f =
-                    s.followers().stream().filter(x -> x.id().equals(id)).findFirst();
-            if (f.isPresent() && s.role() == Role.LEADER) {
-                r.put("matchOffset", f.get().matchOffset());
-                r.put("lagMs", node.lagMillis(id));
-                r.put("connected", f.get().lastHeardMillisAgo() >= 0 && f.get().lastHeardMillisAgo() < 1000);
-            } else {
-                r.putNull("matchOffset");
-                r.putNull("lagMs");
-                r.put("connected", u != null);
-            }
-        }
-        ArrayNode events = o.putArray("events");
-        for (KvService.Event e : node.events()) {
-            events.addObject().put("at", e.at().toString()).put("text", e.text());
-        }
-        return o;
-    }
-
-    private static String roleName(Replica.Status s) {
-        return switch (s.role()) {
-            case LEADER -> "leader";
-            case RECOVERING -> "recovering";
-            case FOLLOWER -> s.leader().isEmpty() ? "offline" : "follower";
-            case FAILED -> "failed";
-        };
     }
 }

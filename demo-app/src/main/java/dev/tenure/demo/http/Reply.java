@@ -10,6 +10,7 @@ import java.util.Map;
  * One HTTP answer of the key-value API, independent of the server that writes it: status, content type, body and
  * extra headers ({@code Location}, {@code Retry-After}, {@code Allow}). Immutable.
  */
+@SuppressWarnings("ArrayRecordComponent") // never compared or printed: the server writes its fields only
 record Reply(int status, String contentType, byte[] body, Map<String, String> headers) {
     static final String JSON = "application/json; charset=utf-8";
     private static final ObjectMapper json = new ObjectMapper();

@@ -16,12 +16,31 @@ import java.util.Objects;
  * compare-and-set, {@code [expect-absent boolean][expect][update]} (an empty {@code expect} when absent). Each
  * {@code [bytes]} is a 4-byte big-endian length then the bytes; the key is UTF-8.
  */
+@SuppressWarnings("ArrayRecordComponent") // never compared or printed: encoded, decoded and applied field by field
 public record KvCommand(Op op, String key, byte[] value, byte[] expect, boolean expectAbsent) {
-    /** The operations. */
+    /** The operations, each with its op byte in the encoding (fixed: logs written before must stay readable). */
     public enum Op {
-        PUT,
-        DELETE,
-        CAS
+        PUT(0),
+        DELETE(1),
+        CAS(2);
+
+        private final int code;
+
+        Op(int code) {
+            this.code = code;
+        }
+
+        /**
+         * @throws IllegalArgumentException if no operation has this op byte
+         */
+        static Op of(int code) {
+            for (Op op : values()) {
+                if (op.code == code) {
+                    return op;
+                }
+            }
+            throw new IllegalArgumentException("unknown key-value operation " + code);
+        }
     }
 
     public static KvCommand put(String key, byte[] value) {
@@ -42,7 +61,7 @@ public record KvCommand(Op op, String key, byte[] value, byte[] expect, boolean 
     public byte[] encode() {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(16 + key.length() + (value == null ? 0 : value.length));
         try (DataOutputStream out = new DataOutputStream(bytes)) {
-            out.writeByte(op.ordinal());
+            out.writeByte(op.code);
             writeBytes(out, key.getBytes(StandardCharsets.UTF_8));
             switch (op) {
                 case PUT -> writeBytes(out, value);
@@ -64,12 +83,9 @@ public record KvCommand(Op op, String key, byte[] value, byte[] expect, boolean 
      */
     public static KvCommand decode(byte[] payload) {
         try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(payload))) {
-            int op = in.readUnsignedByte();
-            if (op >= Op.values().length) {
-                throw new IllegalArgumentException("unknown key-value operation " + op);
-            }
+            Op op = Op.of(in.readUnsignedByte());
             String key = new String(readBytes(in), StandardCharsets.UTF_8);
-            switch (Op.values()[op]) {
+            switch (op) {
                 case PUT:
                     return put(key, readBytes(in));
                 case DELETE:

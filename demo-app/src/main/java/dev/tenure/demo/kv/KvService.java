@@ -3,63 +3,75 @@ package dev.tenure.demo.kv;
 import dev.tenure.recipes.LeaderInfo;
 import dev.tenure.replicator.Committed;
 import dev.tenure.replicator.Replica;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * What the HTTP layer needs of one replica of the key-value service: propose a command, confirm a read, read the
- * local state machine, and say who this replica is and who leads. The node assembly ({@code KvNode}: ZooKeeper
- * client, replica, HTTP server) provides it; the HTTP layer sees nothing else.
+ * One replica of the key-value service, as its clients' requests need it: propose a command, confirm a read, read
+ * an applied value, see this replica's status and who leads. The node assembly ({@code KvNode}: ZooKeeper client,
+ * replica, HTTP server) provides it; the HTTP layer's key routes see nothing else.
  *
- * <p>Thread-safe: every method may be called from any thread, concurrently. The futures complete on the replica's
- * threads (apply or event thread); callbacks must be short.
+ * <p>Thread-safe: every method may be called from any thread, concurrently, once the node has started. The
+ * futures complete on the replica's threads (apply or event thread); callbacks must be short.
+ *
+ * <p>Failure behaviour: after the replica stopped on a failure ({@link Status#failure()} present) {@link #propose}
+ * and {@link #readBarrier} fail their futures, or throw {@link java.util.concurrent.RejectedExecutionException}
+ * once its threads are stopped; {@link #get} still answers from the state machine, whose state is then unknown —
+ * callers check {@link #status()} first. {@link #status()} and {@link #leader()} never throw once started.
  */
 public interface KvService {
-    /** This replica's id. */
-    String id();
-
-    /** This replica's advertised HTTP URL. */
-    String url();
-
-    /** The ids of every replica in the set, this one included, in configured order. */
-    List<String> replicas();
-
-    /** Proposes an encoded {@link KvCommand}; see {@link Replica#propose} for how the future fails. */
+    /**
+     * Proposes an encoded {@link KvCommand}. The future completes when the command is committed and applied (its
+     * {@link Committed#result()} is a {@link KvStateMachine.CasResult} for a compare-and-set, {@code null}
+     * otherwise), and fails as {@link Replica#propose} says: with a {@link dev.tenure.replicator.ReplicationException}
+     * that tells whether the command was definitely not applied.
+     */
     CompletableFuture<Committed> propose(byte[] command);
 
-    /** Confirms leadership for a linearizable read; see {@link Replica#readBarrier}. */
+    /**
+     * Confirms this replica's leadership for a linearizable read; the future completes with the offset the state
+     * machine must have applied before the read, or fails as {@link Replica#readBarrier} says.
+     */
     CompletableFuture<Long> readBarrier();
 
-    /** The local state machine, for reads (after a barrier for a linearizable read). */
-    KvStateMachine store();
+    /**
+     * The applied value of {@code key} in this replica's state machine (after a {@link #readBarrier} for a
+     * linearizable read). The array is shared, not copied: callers must not change it.
+     */
+    Optional<byte[]> get(String key);
 
-    /** The replica's status (role, epoch, offsets, followers, failure). */
-    Replica.Status status();
-
-    /** The offset the state machine has applied up to. */
-    long appliedOffset();
-
-    /** Why the replica stopped, once it failed. */
-    Optional<Throwable> failure();
+    /** A snapshot of this replica's status, taken now. */
+    Status status();
 
     /** The leader as discovery sees it (id, HTTP URL, epoch), if any: where to redirect writes. */
     Optional<LeaderInfo> leader();
 
-    /** Known HTTP URLs by replica id. */
-    Map<String, String> urls();
-
-    /** Milliseconds a follower has been behind (0 when caught up), from the leader's view. */
-    long lagMillis(String follower);
-
-    /** Recent events for the status page's timeline, oldest first. */
-    List<Event> events();
-
-    /** The metrics in the Prometheus text format. */
-    String scrapeMetrics();
-
-    /** A recent event for the status page's timeline. */
-    record Event(Instant at, String text) {}
+    /**
+     * One replica's status at one moment. Immutable.
+     *
+     * @param id this replica's id
+     * @param url this replica's advertised HTTP URL
+     * @param replicas the ids of every replica in the set, this one included, in configured order
+     * @param replica the replicator's status (role, epoch, offsets, followers as the leader sees them)
+     * @param appliedOffset the offset the state machine has applied up to
+     * @param failure why the replica stopped, once it failed
+     * @param urls known HTTP URLs by replica id
+     * @param keys the number of keys in this replica's state machine
+     */
+    record Status(
+            String id,
+            String url,
+            List<String> replicas,
+            Replica.Status replica,
+            long appliedOffset,
+            Optional<Throwable> failure,
+            Map<String, String> urls,
+            int keys) {
+        public Status {
+            replicas = List.copyOf(replicas);
+            urls = Map.copyOf(urls);
+        }
+    }
 }

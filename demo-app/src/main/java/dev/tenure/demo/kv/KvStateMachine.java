@@ -15,6 +15,7 @@ public final class KvStateMachine implements StateMachine {
      * The result of a compare-and-set: whether it replaced the value, and the exact bytes it found ({@code null}:
      * the key was absent).
      */
+    @SuppressWarnings("ArrayRecordComponent") // never compared or printed: callers read its fields only
     public record CasResult(boolean replaced, byte[] current) {}
 
     private final ConcurrentHashMap<String, byte[]> map = new ConcurrentHashMap<>();

@@ -91,6 +91,7 @@ public final class EmbeddedCluster implements Closeable {
         }
     }
 
+    @SuppressWarnings("try") // the socket is opened only to learn whether the port can be bound
     private static boolean free(int port) {
         try (ServerSocket s = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
             return true;

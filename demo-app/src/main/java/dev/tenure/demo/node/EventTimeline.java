@@ -1,6 +1,6 @@
 package dev.tenure.demo.node;
 
-import dev.tenure.demo.kv.KvService;
+import dev.tenure.demo.http.NodeObservations;
 import dev.tenure.replicator.ReplicaListener;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -16,7 +16,7 @@ final class EventTimeline implements ReplicaListener {
     private static final int CAPACITY = 100;
 
     private final long quorumTimeoutMs;
-    private final Deque<KvService.Event> events = new ArrayDeque<>();
+    private final Deque<NodeObservations.Event> events = new ArrayDeque<>();
     private volatile long lastStaleEvent;
 
     /** @param quorumTimeoutMs how long a leader waits for a majority before it gives its term up (for the text) */
@@ -25,14 +25,14 @@ final class EventTimeline implements ReplicaListener {
     }
 
     synchronized void add(String text) {
-        events.addLast(new KvService.Event(Instant.now(), text));
+        events.addLast(new NodeObservations.Event(Instant.now(), text));
         while (events.size() > CAPACITY) {
             events.removeFirst();
         }
     }
 
     /** Recent events, oldest first. */
-    synchronized List<KvService.Event> events() {
+    synchronized List<NodeObservations.Event> events() {
         return List.copyOf(events);
     }
 

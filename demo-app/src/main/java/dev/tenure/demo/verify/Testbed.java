@@ -2,7 +2,7 @@ package dev.tenure.demo.verify;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tenure.demo.node.SessionFile;
-import dev.tenure.harness.ChildJvm;
+import dev.tenure.harness.ChildProcess;
 import dev.tenure.harness.LinkProxy;
 import dev.tenure.harness.Links;
 import dev.tenure.harness.NodeLauncher;
@@ -59,7 +59,7 @@ final class Testbed implements FaultTarget, AutoCloseable {
     private final List<AutoCloseable> proxies = new ArrayList<>();
     private final Map<String, NodeLauncher> launchers = new LinkedHashMap<>();
     // Guarded by this: a restart replaces a replica's process.
-    private final Map<String, ChildJvm> replicas = new LinkedHashMap<>();
+    private final Map<String, ChildProcess> replicas = new LinkedHashMap<>();
     private final StatusProbe probe = new StatusProbe(Duration.ofSeconds(1), Duration.ofMillis(100));
     private ZooKeeperProcessEnsemble zk;
     private boolean closed;
@@ -151,11 +151,11 @@ final class Testbed implements FaultTarget, AutoCloseable {
         if (closed) {
             throw new IllegalStateException("the testbed is closed: not starting replica " + id + " again");
         }
-        ChildJvm running = replicas.get(id);
+        ChildProcess running = replicas.get(id);
         if (running != null && running.isAlive()) {
             throw new IllegalStateException("replica " + id + " is running (pid " + running.pid() + ")");
         }
-        ChildJvm p = launchers.get(id).start();
+        ChildProcess p = launchers.get(id).start();
         replicas.put(id, p);
         recordPid("replica-" + id, p.pid());
     }
@@ -209,7 +209,7 @@ final class Testbed implements FaultTarget, AutoCloseable {
 
     /** Replica {@code id}'s current process. Any thread. */
     @Override
-    public synchronized ChildJvm replica(String id) {
+    public synchronized ChildProcess replica(String id) {
         return replicas.get(id);
     }
 
@@ -239,7 +239,7 @@ final class Testbed implements FaultTarget, AutoCloseable {
     private synchronized Map<String, URI> running() {
         Map<String, URI> running = new LinkedHashMap<>();
         for (String id : ids) {
-            ChildJvm p = replicas.get(id);
+            ChildProcess p = replicas.get(id);
             if (p != null && p.isAlive() && !p.isPaused()) {
                 running.put(id, launchers.get(id).url());
             }
@@ -320,7 +320,7 @@ final class Testbed implements FaultTarget, AutoCloseable {
     /** Heals every link, resumes paused replicas and restarts dead ones and dead ZooKeeper servers. */
     void healEverything() throws IOException, InterruptedException {
         links.healAll();
-        for (ChildJvm p : replicasNow()) {
+        for (ChildProcess p : replicasNow()) {
             if (p.isPaused()) {
                 p.resume();
             }
@@ -337,7 +337,7 @@ final class Testbed implements FaultTarget, AutoCloseable {
         }
     }
 
-    private synchronized List<ChildJvm> replicasNow() {
+    private synchronized List<ChildProcess> replicasNow() {
         return List.copyOf(replicas.values());
     }
 
@@ -349,7 +349,7 @@ final class Testbed implements FaultTarget, AutoCloseable {
         }
         closed = true;
         links.close();
-        ChildJvm.closeAll(replicas.values());
+        ChildProcess.closeAll(replicas.values());
         for (AutoCloseable proxy : proxies) {
             try {
                 proxy.close();

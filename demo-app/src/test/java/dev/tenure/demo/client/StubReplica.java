@@ -20,6 +20,7 @@ import java.util.concurrent.Executors;
 /** A fake replica on 127.0.0.1: records every request and answers with its {@link Responder}. */
 final class StubReplica implements AutoCloseable {
     /** A request as the server saw it: the path and query still percent-encoded. */
+    @SuppressWarnings("ArrayRecordComponent") // never compared or printed: tests read its fields
     record Request(String method, String rawPath, String rawQuery, String contentType, byte[] body) {
         String bodyText() {
             return new String(body, StandardCharsets.UTF_8);
@@ -30,6 +31,7 @@ final class StubReplica implements AutoCloseable {
         }
     }
 
+    @SuppressWarnings("ArrayRecordComponent") // never compared or printed: the stub writes its fields
     record Reply(int status, Map<String, String> headers, byte[] body) {
         static Reply json(int status, String json) {
             return new Reply(status, Map.of("Content-Type", "application/json"), json.getBytes(StandardCharsets.UTF_8));

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tenure.demo.client.KvClient;
 import dev.tenure.demo.client.Outcome;
 import dev.tenure.harness.ChildJvm;
+import dev.tenure.harness.ChildProcess;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -25,8 +26,9 @@ class EmbeddedDemoIT {
     @Test
     @Timeout(value = 120)
     void noArgumentsServesThreeReplicasAndSigtermExitsCleanly() throws Exception {
-        try (ChildJvm p = ChildJvm.builder("demo")
+        try (ChildProcess p = ChildJvm.builder("demo")
                 .jar(Path.of(System.getProperty("demo.jar")))
+                .process()
                 .logFile(dir.resolve("demo.out"))
                 .readyWhenOutputContains("Serving until")
                 .start()) {

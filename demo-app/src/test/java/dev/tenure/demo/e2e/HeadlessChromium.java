@@ -3,9 +3,8 @@ package dev.tenure.demo.e2e;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.BufferedReader;
+import dev.tenure.harness.ChildProcess;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -16,11 +15,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Comparator;
-import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -36,9 +33,9 @@ import java.util.stream.Stream;
 
 /**
  * Debian's {@code chromium}, headless, driven over the DevTools protocol with the JDK's own WebSocket client:
- * one tab that can navigate, evaluate JavaScript and take screenshots. Every step has a deadline, and the
- * browser is killed (its whole process tree) on {@link #close()} or when its lifetime runs out, whichever
- * comes first. Uncaught JavaScript exceptions of the page are collected ({@link #pageErrors()}).
+ * one tab that can navigate, evaluate JavaScript and take screenshots. The browser runs as a harness {@link
+ * ChildProcess}. Every step has a deadline, and the browser is killed (its whole process tree) on {@link #close()}
+ * or when its lifetime runs out, whichever comes first. Uncaught JavaScript exceptions of the page are collected ({@link #pageErrors()}).
  */
 final class HeadlessChromium implements AutoCloseable {
     /**
@@ -66,10 +63,12 @@ final class HeadlessChromium implements AutoCloseable {
 
     private static final ObjectMapper json = new ObjectMapper();
     private static final Duration STEP = Duration.ofSeconds(30);
+    private static final String DEVTOOLS_LISTENING = "DevTools listening on ";
 
-    private final Process process;
-    private final Path profile;
-    private final Deque<String> output = new ArrayDeque<>();
+    private final ChildProcess process;
+    /** The browser's profile and output log; deleted on {@link #close()}. */
+    private final Path home;
+
     private final Map<Integer, CompletableFuture<JsonNode>> pending = new ConcurrentHashMap<>();
     private final List<String> pageErrors = new CopyOnWriteArrayList<>();
     private final AtomicInteger ids = new AtomicInteger();
@@ -78,7 +77,7 @@ final class HeadlessChromium implements AutoCloseable {
     /** The {@code chromium} executable on the PATH; fails the test (never skips it) when there is none. */
     static Path requireOnPath() {
         String path = System.getenv().getOrDefault("PATH", "");
-        for (String dir : path.split(java.io.File.pathSeparator)) {
+        for (String dir : path.split(java.io.File.pathSeparator, -1)) {
             Path candidate = Path.of(dir.isEmpty() ? "." : dir, "chromium");
             if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
                 return candidate;
@@ -91,14 +90,18 @@ final class HeadlessChromium implements AutoCloseable {
 
     /** Starts Chromium with {@link #FLAGS} and opens a DevTools session to its blank tab. */
     static HeadlessChromium launch(Path executable, Duration lifetime) throws IOException, InterruptedException {
-        Path profile = Files.createTempDirectory("chromium-profile");
+        Path home = Files.createTempDirectory("chromium");
+        Path profile = Files.createDirectories(home.resolve("profile"));
         List<String> command = new ArrayList<>();
         command.add(executable.toString());
         command.addAll(FLAGS);
         command.add("--user-data-dir=" + profile);
         command.add("about:blank");
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        HeadlessChromium browser = new HeadlessChromium(process, profile);
+        ChildProcess process = ChildProcess.builder("chromium", command)
+                .logFile(home.resolve("chromium.log"))
+                .readyWhenOutputContains(DEVTOOLS_LISTENING)
+                .start();
+        HeadlessChromium browser = new HeadlessChromium(process, home);
         // the watchdog: whatever the test thread does, this browser does not outlive its lifetime
         CompletableFuture.delayedExecutor(lifetime.toMillis(), TimeUnit.MILLISECONDS)
                 .execute(browser::kill);
@@ -111,40 +114,21 @@ final class HeadlessChromium implements AutoCloseable {
         }
     }
 
-    private HeadlessChromium(Process process, Path profile) {
+    private HeadlessChromium(ChildProcess process, Path home) {
         this.process = process;
-        this.profile = profile;
+        this.home = home;
     }
 
     private void connect() throws IOException, InterruptedException {
-        CompletableFuture<String> listening = new CompletableFuture<>();
-        Thread reader = new Thread(
-                () -> {
-                    try (BufferedReader in = new BufferedReader(
-                            new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                        String line;
-                        while ((line = in.readLine()) != null) {
-                            synchronized (output) {
-                                output.addLast(line);
-                                while (output.size() > 40) {
-                                    output.removeFirst();
-                                }
-                            }
-                            int at = line.indexOf("DevTools listening on ");
-                            if (at >= 0) {
-                                listening.complete(line.substring(at + "DevTools listening on ".length())
-                                        .trim());
-                            }
-                        }
-                    } catch (IOException ignored) {
-                        // the browser is gone
-                    }
-                    listening.completeExceptionally(new IllegalStateException("chromium exited"));
-                },
-                "chromium-output");
-        reader.setDaemon(true);
-        reader.start();
-        URI browserSocket = URI.create(await(listening, STEP, "chromium to open its DevTools port"));
+        String listening;
+        try {
+            listening = process.awaitReady(STEP);
+        } catch (IOException | TimeoutException e) {
+            throw new AssertionError("chromium did not open its DevTools port: " + e.getMessage() + "\n" + output(), e);
+        }
+        URI browserSocket = URI.create(listening
+                .substring(listening.indexOf(DEVTOOLS_LISTENING) + DEVTOOLS_LISTENING.length())
+                .trim());
 
         HttpClient http =
                 HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -243,10 +227,13 @@ final class HeadlessChromium implements AutoCloseable {
         return List.copyOf(pageErrors);
     }
 
-    /** Chromium's last lines of output, for failure messages. */
+    /** Chromium's last 40 lines of output, for failure messages. */
     String output() {
-        synchronized (output) {
-            return String.join("\n", output);
+        try {
+            List<String> lines = Files.readAllLines(process.logFile(), StandardCharsets.UTF_8);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+        } catch (IOException e) {
+            return "(chromium's output is unreadable: " + e + ")";
         }
     }
 
@@ -327,28 +314,34 @@ final class HeadlessChromium implements AutoCloseable {
         }
     }
 
+    /** The watchdog's kill; {@link #close()} reports a browser that outlives it. */
     private void kill() {
         if (!process.isAlive()) {
             return;
         }
-        Stream.concat(process.descendants(), Stream.of(process.toHandle())).forEach(ProcessHandle::destroyForcibly);
+        try {
+            process.killWithDescendants();
+        } catch (IOException e) {
+            // still running after SIGKILL: close() fails the test with that
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
-    /** Kills the browser and its child processes, waits for it to exit and deletes its profile. */
+    /** Kills the browser and its child processes, waits for it to exit and deletes its profile and log. */
     @Override
     public void close() {
         if (socket != null) {
             socket.abort();
         }
-        kill();
         try {
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                throw new AssertionError("chromium (pid " + process.pid() + ") did not exit after SIGKILL");
-            }
+            process.killWithDescendants();
+        } catch (IOException e) {
+            throw new AssertionError("chromium (pid " + process.pid() + ") did not exit after SIGKILL", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        try (Stream<Path> files = Files.walk(profile)) {
+        try (Stream<Path> files = Files.walk(home)) {
             files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (IOException ignored) {
             // best effort: a temporary directory

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tenure.demo.client.KvClient;
 import dev.tenure.demo.client.Outcome;
 import dev.tenure.harness.ChildJvm;
+import dev.tenure.harness.ChildProcess;
 import dev.tenure.harness.NodeLauncher;
 import dev.tenure.harness.StatusProbe;
 import dev.tenure.harness.ZooKeeperProcessEnsemble;
@@ -39,20 +40,20 @@ class MultiProcessClusterIT {
     Path dir;
 
     private ZooKeeperProcessEnsemble zk;
-    private final Map<String, ChildJvm> nodes = new LinkedHashMap<>();
+    private final Map<String, ChildProcess> nodes = new LinkedHashMap<>();
     private final Map<String, Integer> httpPorts = new LinkedHashMap<>();
     private final Map<String, Integer> replPorts = new LinkedHashMap<>();
     private final StatusProbe probe = new StatusProbe(Duration.ofSeconds(2), Duration.ofMillis(50));
 
     @AfterEach
     void stopEverything() throws IOException {
-        ChildJvm.closeAll(nodes.values());
+        ChildProcess.closeAll(nodes.values());
         if (zk != null) {
             zk.close();
         }
     }
 
-    private ChildJvm startNode(String id, String replicas) throws IOException {
+    private ChildProcess startNode(String id, String replicas) throws IOException {
         httpPorts.computeIfAbsent(id, k -> uncheckedFreePort());
         replPorts.computeIfAbsent(id, k -> uncheckedFreePort());
         return NodeLauncher.builder(id)
@@ -63,7 +64,7 @@ class MultiProcessClusterIT {
                 .http("127.0.0.1:" + httpPorts.get(id))
                 .repl("127.0.0.1:" + replPorts.get(id))
                 .replicas(List.of(replicas.split(",")))
-                .sessionTimeout(Duration.ofMillis(4000))
+                .sessionTimeout(Duration.ofSeconds(4))
                 .logFile(dir.resolve(id + ".out"))
                 .stopGrace(Duration.ZERO)
                 .build()
@@ -184,7 +185,7 @@ class MultiProcessClusterIT {
         assertEquals(1, cli("cas", "--url", url("r1"), "k", "--expect", "other", "--update", "x"));
         assertEquals(64, cli("put", "--url", url("r1")));
 
-        ChildJvm wrong = startNode("r4", "r1,r2,r4");
+        ChildProcess wrong = startNode("r4", "r1,r2,r4");
         nodes.put("r4", wrong);
         assertNotEquals(
                 0,
@@ -195,9 +196,10 @@ class MultiProcessClusterIT {
     }
 
     private int cli(String... args) throws Exception {
-        try (ChildJvm p = ChildJvm.builder("cli")
+        try (ChildProcess p = ChildJvm.builder("cli")
                 .jar(Path.of(System.getProperty("demo.jar")))
                 .arguments(List.of(args))
+                .process()
                 .logFile(dir.resolve("cli-" + System.nanoTime() + ".out"))
                 .start()) {
             int exit = p.awaitExit(Duration.ofSeconds(60));

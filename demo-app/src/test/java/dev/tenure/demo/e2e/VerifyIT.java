@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tenure.demo.verify.EarlyAckVerifyMain;
 import dev.tenure.harness.ChildJvm;
+import dev.tenure.harness.ChildProcess;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -15,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -54,24 +56,26 @@ class VerifyIT {
      * {@code verify} over replicas that acknowledge writes without a majority: {@code EarlyAckVerifyMain} from the
      * test class path (the shipped jar has no way to turn off safety).
      */
-    private static ChildJvm.Builder verifyWithEarlyAcks(Path work, String... args) {
+    private static ChildProcess.Builder verifyWithEarlyAcks(Path work, String... args) throws IOException {
         List<String> arguments = new ArrayList<>(List.of("--dir", work.toString()));
         arguments.addAll(List.of(args));
         return ChildJvm.builder("verify-" + work.getFileName())
                 .jvmOptions(List.of("-Xmx512m"))
                 .mainClass(EarlyAckVerifyMain.class.getName())
                 .arguments(arguments)
+                .process()
                 .logFile(work.resolveSibling(work.getFileName() + ".out"))
                 .stopGrace(Duration.ofSeconds(60));
     }
 
-    private static ChildJvm.Builder verify(Path work, String... args) {
+    private static ChildProcess.Builder verify(Path work, String... args) throws IOException {
         List<String> arguments = new ArrayList<>(List.of("verify", "--dir", work.toString()));
         arguments.addAll(List.of(args));
         return ChildJvm.builder("verify-" + work.getFileName())
                 .jvmOptions(List.of("-Xmx512m"))
                 .jar(Path.of(System.getProperty("demo.jar")))
                 .arguments(arguments)
+                .process()
                 .logFile(work.resolveSibling(work.getFileName() + ".out"))
                 // SIGTERM first, so the harness's shutdown hook stops its processes; SIGKILL if it does not exit.
                 .stopGrace(Duration.ofSeconds(60));
@@ -81,17 +85,27 @@ class VerifyIT {
         return run(verify(work, args), timeoutSeconds);
     }
 
-    private Run run(ChildJvm.Builder verify, long timeoutSeconds) throws Exception {
-        try (ChildJvm p = verify.start()) {
-            int exit;
-            try {
-                exit = p.awaitExit(Duration.ofSeconds(timeoutSeconds));
-            } catch (TimeoutException e) {
-                p.close();
-                throw new AssertionError("verify did not finish within " + timeoutSeconds + " s:\n"
-                        + Files.readString(p.logFile(), StandardCharsets.UTF_8));
-            }
-            return new Run(exit, Files.readAllLines(p.logFile(), StandardCharsets.UTF_8));
+    private Run run(ChildProcess.Builder verify, long timeoutSeconds) throws Exception {
+        Path log;
+        OptionalInt exit;
+        try (ChildProcess p = verify.start()) {
+            log = p.logFile();
+            exit = awaitExit(p, timeoutSeconds);
+        }
+        // Read once the process is gone: its log is complete.
+        if (exit.isEmpty()) {
+            throw new AssertionError("verify did not finish within " + timeoutSeconds + " s:\n"
+                    + Files.readString(log, StandardCharsets.UTF_8));
+        }
+        return new Run(exit.getAsInt(), Files.readAllLines(log, StandardCharsets.UTF_8));
+    }
+
+    /** The exit code, or empty if the process is still running after {@code timeoutSeconds}. */
+    private static OptionalInt awaitExit(ChildProcess p, long timeoutSeconds) throws InterruptedException {
+        try {
+            return OptionalInt.of(p.awaitExit(Duration.ofSeconds(timeoutSeconds)));
+        } catch (TimeoutException e) {
+            return OptionalInt.empty();
         }
     }
 
@@ -132,8 +146,8 @@ class VerifyIT {
         assertEquals("VALID", result.get("verdict").asText(), run.toString());
         assertEquals(8, result.get("faults").size());
         result.get("faults")
-                .fields()
-                .forEachRemaining(f -> assertTrue(f.getValue().asInt() >= 1, f.getKey() + " was not injected"));
+                .properties()
+                .forEach(f -> assertTrue(f.getValue().asInt() >= 1, f.getKey() + " was not injected"));
         assertTrue(result.get("operations").asInt() > 1000, "a real workload ran: " + result);
         assertTrue(Files.size(work.resolve("history.jsonl")) > 0);
         assertTrue(Files.readAllLines(work.resolve("pids.txt")).size() >= 6, "the pid list names every process");
@@ -162,14 +176,14 @@ class VerifyIT {
     void aRunStoppedWithSigtermStopsEveryProcessItStarted() throws Exception {
         Path work = dir.resolve("interrupted");
         // The leader is SIGSTOPped at "fault 1:": the hardest moment to clean up.
-        try (ChildJvm p = verify(work, "--seed", "5", "--faults", "pause-leader", "--target", "leader")
+        try (ChildProcess p = verify(work, "--seed", "5", "--faults", "pause-leader", "--target", "leader")
                 .readyWhenOutputContains("fault 1:")
                 .start()) {
-            p.awaitReady(Duration.ofSeconds(120));
+            p.awaitReady(Duration.ofMinutes(2));
             String seen = Files.readString(p.logFile(), StandardCharsets.UTF_8);
             assertEquals(6, aliveProcessesOf(work).size(), "3 replicas and 3 ZooKeeper servers run: " + seen);
             p.terminate(); // SIGTERM
-            p.awaitExit(Duration.ofSeconds(120)); // verify exits after SIGTERM
+            p.awaitExit(Duration.ofMinutes(2)); // verify exits after SIGTERM
         }
         String seen = Files.readString(work.resolveSibling(work.getFileName() + ".out"), StandardCharsets.UTF_8);
         assertEquals(List.of(), aliveProcessesOf(work), "every process of the run was stopped: " + seen);

@@ -119,8 +119,8 @@ class HttpConnectionTest {
         int at = 0;
         while (at < raw.length()) {
             int end = raw.indexOf("\r\n\r\n", at);
-            String[] lines = raw.substring(at, end).split("\r\n");
-            int status = Integer.parseInt(lines[0].split(" ")[1]);
+            String[] lines = raw.substring(at, end).split("\r\n", -1);
+            int status = Integer.parseInt(lines[0].split(" ", -1)[1]);
             Map<String, String> headers = new java.util.TreeMap<>(String.CASE_INSENSITIVE_ORDER);
             for (int i = 1; i < lines.length; i++) {
                 int colon = lines[i].indexOf(':');
@@ -256,7 +256,7 @@ class HttpConnectionTest {
     @Test
     void aReplyCompletedAfterTheClientLeftIsDropped() {
         send(get("/slow/1") + get("/slow/2"));
-        channel.close();
+        channel.close().syncUninterruptibly();
         complete("/slow/1", "late");
         assertEquals("", output());
         assertEquals(List.of("/slow/1"), router.handled, "queued requests of a closed connection are not handled");

@@ -11,28 +11,50 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * The HTTP layer sees the replica only through {@link dev.tenure.demo.kv.KvService}: it imports nothing of the node
- * assembly (ZooKeeper client, metrics, timeline), so {@code http} and {@code node} form no cycle.
+ * The HTTP layer sees the replica only through {@link dev.tenure.demo.kv.KvService} and, for the operator's routes,
+ * {@link NodeObservations}: its sources name nothing of the node assembly (ZooKeeper client, metrics, timeline,
+ * replica), so {@code http} and {@code node} form no cycle; the key routes name neither the observations nor the
+ * status routes. {@code DemoArchitectureTest} checks the same on the compiled classes.
  */
 class HttpSeesOnlyTheServiceTest {
-    private static final List<String> FORBIDDEN =
-            List.of("dev.tenure.demo.node", "org.apache.curator", "io.micrometer", "dev.tenure.replicator.zookeeper");
+    private static final Path HTTP = Path.of("src/main/java/dev/tenure/demo/http");
+    private static final List<String> FORBIDDEN = List.of(
+            "dev.tenure.demo.node",
+            "org.apache.curator",
+            "org.apache.zookeeper",
+            "io.micrometer",
+            "dev.tenure.replicator.zookeeper",
+            "dev.tenure.replicator.storage",
+            "dev.tenure.replicator.ReplicaListener",
+            "dev.tenure.replicator.StateMachine",
+            "KvNode",
+            "KvMetrics",
+            "EventTimeline");
+    private static final List<String> NOT_IN_KEY_ROUTES = List.of("NodeObservations", "StatusRoutes");
 
     @Test
     void httpSourcesImportNeitherTheNodeNorItsMachinery() throws IOException {
-        Path dir = Path.of("src/main/java/dev/tenure/demo/http");
         List<String> offences;
-        try (Stream<Path> files = Files.list(dir)) {
-            offences = files.flatMap(f -> {
-                        try {
-                            String text = Files.readString(f);
-                            return FORBIDDEN.stream().filter(text::contains).map(s -> f.getFileName() + ": " + s);
-                        } catch (IOException e) {
-                            throw new UncheckedIOException(e);
-                        }
-                    })
-                    .toList();
+        try (Stream<Path> files = Files.list(HTTP)) {
+            offences = files.flatMap(f -> offences(f, FORBIDDEN)).toList();
         }
         assertEquals(List.of(), offences);
+    }
+
+    @Test
+    void theKeyRoutesSeeOnlyTheService() {
+        assertEquals(
+                List.of(),
+                offences(HTTP.resolve("KvRoutes.java"), NOT_IN_KEY_ROUTES).toList());
+    }
+
+    private static Stream<String> offences(Path file, List<String> forbidden) {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return forbidden.stream().filter(text::contains).map(s -> file.getFileName() + ": " + s);
     }
 }

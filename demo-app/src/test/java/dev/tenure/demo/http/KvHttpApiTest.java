@@ -49,8 +49,8 @@ class KvHttpApiTest {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (System.nanoTime() < deadline) {
             for (KvNode n : cluster.nodes()) {
-                if (n.status().role() == Role.LEADER
-                        && n.status().commitOffset() > 0
+                if (n.status().replica().role() == Role.LEADER
+                        && n.status().replica().commitOffset() > 0
                         && n.leader().isPresent()) {
                     return n;
                 }
@@ -175,7 +175,7 @@ class KvHttpApiTest {
             String status = new java.io.BufferedReader(
                             new java.io.InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII))
                     .readLine();
-            return Integer.parseInt(status.split(" ")[1]);
+            return Integer.parseInt(status.split(" ", -1)[1]);
         }
     }
 

@@ -241,7 +241,8 @@ class KvRoutesCompareAndSetTest {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (System.nanoTime() < deadline) {
             for (KvNode n : cluster.nodes()) {
-                if (n.status().role() == Role.LEADER && n.status().commitOffset() > 0) {
+                if (n.status().replica().role() == Role.LEADER
+                        && n.status().replica().commitOffset() > 0) {
                     return n;
                 }
             }

@@ -55,7 +55,7 @@ class KvRoutesWithoutAMajorityTest {
 
         assertEquals("not committed within 300 ms", answer.path("detail").asText(), answer.toString());
         // Rightly not "failed": the write is in the leader's log and commits once the followers hear it.
-        long logEnd = leader.status().logEndOffset();
+        long logEnd = leader.status().replica().logEndOffset();
         followers.forEach(cluster::resume);
         leader.replica().awaitApplied(logEnd).get(30, TimeUnit.SECONDS);
         assertEquals(
@@ -119,7 +119,8 @@ class KvRoutesWithoutAMajorityTest {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (System.nanoTime() < deadline) {
             for (KvNode n : cluster.nodes()) {
-                if (n.status().role() == Role.LEADER && n.status().commitOffset() > 0) {
+                if (n.status().replica().role() == Role.LEADER
+                        && n.status().replica().commitOffset() > 0) {
                     return n;
                 }
             }

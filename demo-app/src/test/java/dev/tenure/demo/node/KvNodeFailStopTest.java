@@ -90,7 +90,7 @@ class KvNodeFailStopTest {
         cluster = new EmbeddedCluster(0);
         Map<String, ThrowingStateMachine> machines = ThrowingStateMachine.wrapEvery(cluster);
         cluster.start();
-        KvNode failed = awaitNode(n -> leading(n.status()), "leading");
+        KvNode failed = awaitNode(n -> leading(n.status().replica()), "leading");
         machines.get(failed.id()).throwOnNth(5, "armed to refuse");
 
         // Concurrent writers, each writing its own keys until the leader refuses: the 5th entry applied after arming
@@ -136,7 +136,7 @@ class KvNodeFailStopTest {
         assertTrue(
                 events(status).stream().anyMatch(e -> e.startsWith("failed in epoch") && e.contains(reason)),
                 "the timeline gives the reason: " + events(status));
-        assertEquals(Role.FAILED, failed.status().role());
+        assertEquals(Role.FAILED, failed.status().replica().role());
         String metrics = text(send("GET", failed.url() + "/metrics", null));
         assertMetric(metrics, "tenure_replica_failed", "1.0");
         assertMetric(metrics, "tenure_is_leader", "0.0");

@@ -1,14 +1,16 @@
 package dev.tenure.demo.zk;
 
-import static dev.tenure.demo.zk.ZkTestProcesses.alive;
+import static dev.tenure.harness.ZooKeeperTestProcesses.alive;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tenure.harness.ChildJvm;
+import dev.tenure.harness.ChildProcess;
 import dev.tenure.harness.PidFile;
 import dev.tenure.harness.ZooKeeperProcessEnsemble;
+import dev.tenure.harness.ZooKeeperTestProcesses;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -34,7 +36,7 @@ class ZkCommandTest {
     Path dir;
 
     private final Set<Long> pids = new LinkedHashSet<>();
-    private final List<ChildJvm> launchers = new ArrayList<>();
+    private final List<ChildProcess> launchers = new ArrayList<>();
 
     private record Result(int code, String out, String err) {}
 
@@ -51,13 +53,13 @@ class ZkCommandTest {
 
     @AfterEach
     void stopEverythingStarted() throws Exception {
-        for (ChildJvm launcher : launchers) {
+        for (ChildProcess launcher : launchers) {
             launcher.kill();
         }
         if (Files.exists(PidFile.path(dir))) {
-            pids.addAll(ZkTestProcesses.pidsInFile(dir));
+            pids.addAll(ZooKeeperTestProcesses.pidsInFile(dir));
         }
-        ZkTestProcesses.killLeftovers(dir, pids);
+        ZooKeeperTestProcesses.killLeftovers(dir, pids);
     }
 
     @Test
@@ -66,7 +68,7 @@ class ZkCommandTest {
         int base = freeBasePort();
         Result start = zk("start", "--dir", dir, "--base-port", base);
         if (Files.exists(PidFile.path(dir))) {
-            pids.addAll(ZkTestProcesses.pidsInFile(dir));
+            pids.addAll(ZooKeeperTestProcesses.pidsInFile(dir));
         }
         assertEquals(0, start.code(), start.err());
         String connectString = "127.0.0.1:" + base + ",127.0.0.1:" + (base + 1) + ",127.0.0.1:" + (base + 2);
@@ -80,7 +82,7 @@ class ZkCommandTest {
                 config.contains("server.2=127.0.0.1:" + (base + ZooKeeperProcessEnsemble.QUORUM_PORT_OFFSET + 1) + ":"
                         + (base + ZooKeeperProcessEnsemble.ELECTION_PORT_OFFSET + 1) + ";127.0.0.1:" + (base + 1)),
                 config);
-        try (CuratorFramework client = ZkTestProcesses.client(connectString)) {
+        try (CuratorFramework client = ZooKeeperTestProcesses.client(connectString)) {
             client.create().forPath("/cli", "hello".getBytes(UTF_8));
             assertEquals("hello", new String(client.getData().forPath("/cli"), UTF_8));
         }
@@ -88,7 +90,7 @@ class ZkCommandTest {
         Result again = zk("start", "--dir", dir, "--base-port", 0);
         assertEquals(1, again.code(), again.out());
         assertTrue(again.err().contains("still running"), again.err());
-        assertEquals(List.copyOf(pids), ZkTestProcesses.pidsInFile(dir), "a refused start changes nothing");
+        assertEquals(List.copyOf(pids), ZooKeeperTestProcesses.pidsInFile(dir), "a refused start changes nothing");
 
         Result status = zk("status", "--dir", dir);
         assertEquals(0, status.code(), status.err());
@@ -113,10 +115,10 @@ class ZkCommandTest {
     @Test
     @Timeout(90)
     void zkRunStopsEveryServerWhenItsJvmIsSentSigterm() throws Exception {
-        ChildJvm launcher = launchZkRun();
-        List<Long> servers = ZkTestProcesses.pidsInFile(dir);
+        ChildProcess launcher = launchZkRun();
+        List<Long> servers = ZooKeeperTestProcesses.pidsInFile(dir);
         assertEquals(3, servers.size());
-        assertTrue(servers.stream().allMatch(ZkTestProcesses::alive));
+        assertTrue(servers.stream().allMatch(ZooKeeperTestProcesses::alive));
 
         launcher.terminate(); // SIGTERM: the shutdown hook stops the servers
         launcher.awaitExit(Duration.ofSeconds(30)); // zk run exits on SIGTERM
@@ -129,11 +131,11 @@ class ZkCommandTest {
     @Test
     @Timeout(90)
     void serversOfASigkilledZkRunKeepRunningUntilZkStop() throws Exception {
-        ChildJvm launcher = launchZkRun();
-        List<Long> servers = ZkTestProcesses.pidsInFile(dir);
+        ChildProcess launcher = launchZkRun();
+        List<Long> servers = ZooKeeperTestProcesses.pidsInFile(dir);
 
         launcher.kill(); // SIGKILL: no shutdown hook runs
-        assertTrue(servers.stream().allMatch(ZkTestProcesses::alive), "no hook runs on SIGKILL");
+        assertTrue(servers.stream().allMatch(ZooKeeperTestProcesses::alive), "no hook runs on SIGKILL");
 
         assertEquals(0, ZkCommand.run("stop", "--dir", dir.toString()));
         for (long pid : servers) {
@@ -154,16 +156,16 @@ class ZkCommandTest {
 
     @Test
     void zkStopLeavesAnUnrelatedProcessThatReusedARecordedPidAlone() throws Exception {
-        Process unrelated = new ProcessBuilder("sleep", "60").start();
-        try {
+        try (ChildProcess unrelated = ChildProcess.builder("sleep", List.of("sleep", "60"))
+                .logFile(dir.resolve("sleep.log"))
+                .stopGrace(Duration.ZERO)
+                .start()) {
             PidFile.write(dir, List.of(new PidFile.Entry(1, unrelated.pid(), 2181)));
             Result stop = zk("stop", "--dir", dir);
             assertEquals(1, stop.code(), stop.out());
             assertTrue(stop.err().contains("nothing to stop"), stop.err());
             assertTrue(unrelated.isAlive(), "zk stop signalled a process that is not QuorumPeerMain");
             assertFalse(Files.exists(PidFile.path(dir)), "the stale pid file is removed");
-        } finally {
-            unrelated.destroyForcibly();
         }
     }
 
@@ -193,12 +195,13 @@ class ZkCommandTest {
     }
 
     /** Starts {@code zk run} in a JVM of its own and waits until it says it runs in the foreground. */
-    private ChildJvm launchZkRun() throws IOException, InterruptedException, TimeoutException {
+    private ChildProcess launchZkRun() throws IOException, InterruptedException, TimeoutException {
         Path output = dir.resolve("zk-run.out");
-        ChildJvm launcher = ChildJvm.builder("zk-run")
+        ChildProcess launcher = ChildJvm.builder("zk-run")
                 .jvmOptions(List.of("-Xmx128m"))
                 .mainClass(ZkCommand.class.getName())
                 .arguments(List.of("run", "--dir", dir.toString(), "--base-port", "0"))
+                .process()
                 .logFile(output)
                 .readyPrefix("running in the foreground")
                 .stopGrace(Duration.ZERO)
@@ -210,7 +213,7 @@ class ZkCommandTest {
             throw new AssertionError(
                     "zk run did not start (alive=" + launcher.isAlive() + "):\n" + Files.readString(output, UTF_8), e);
         }
-        pids.addAll(ZkTestProcesses.pidsInFile(dir));
+        pids.addAll(ZooKeeperTestProcesses.pidsInFile(dir));
         return launcher;
     }
 

@@ -1,6 +1,6 @@
 package dev.tenure.harness.fault;
 
-import dev.tenure.harness.ChildJvm;
+import dev.tenure.harness.ChildProcess;
 import dev.tenure.harness.Links;
 import java.io.IOException;
 import java.util.Collection;
@@ -20,7 +20,7 @@ public interface FaultTarget {
     Optional<String> leader();
 
     /** Replica {@code id}'s current process. */
-    ChildJvm replica(String id);
+    ChildProcess replica(String id);
 
     /** Starts replica {@code id}'s process again, from its files. */
     void startReplica(String id) throws IOException;

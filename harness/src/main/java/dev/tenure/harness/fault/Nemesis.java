@@ -1,6 +1,6 @@
 package dev.tenure.harness.fault;
 
-import dev.tenure.harness.ChildJvm;
+import dev.tenure.harness.ChildProcess;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -60,13 +60,13 @@ public final class Nemesis {
         String who = target + (target.equals(leader) && currentLeader.isPresent() ? " (leader)" : " (follower)");
         switch (fault.kind()) {
             case KILL_REPLICA -> {
-                ChildJvm p = bed.replica(target);
+                ChildProcess p = bed.replica(target);
                 p.kill();
                 return new Done(
                         "SIGKILL replica " + who + ", pid " + p.pid(), SHORT_HOLD, () -> bed.startReplica(target));
             }
             case PAUSE_LEADER -> {
-                ChildJvm p = bed.replica(target);
+                ChildProcess p = bed.replica(target);
                 p.pause();
                 return new Done("SIGSTOP replica " + who, pastSessionTimeout, p::resume);
             }
