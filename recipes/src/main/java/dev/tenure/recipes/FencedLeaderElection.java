@@ -173,6 +173,25 @@ public final class FencedLeaderElection implements Closeable {
         return new Builder(client, electionPath);
     }
 
+    /**
+     * The latest epoch minted on {@code electionPath}, read from ZooKeeper now (a sync'd read is not needed: epochs only
+     * grow, so a stale answer is a lower bound); 0 if none was minted yet. For a participant that lost its state and
+     * must refuse every epoch older than the latest before it takes part again.
+     *
+     * @throws Exception if ZooKeeper cannot be read, or the epoch record is malformed
+     */
+    public static long latestEpoch(CuratorFramework client, String electionPath) throws Exception {
+        ElectionPaths paths = ElectionPaths.of(electionPath);
+        if (client.checkExists().forPath(paths.epoch) == null) {
+            return 0;
+        }
+        try {
+            return Records.EpochRecord.decode(client.getData().forPath(paths.epoch)).epoch;
+        } catch (org.apache.zookeeper.KeeperException.NoNodeException deleted) {
+            return 0;
+        }
+    }
+
     /** Builds a {@link FencedLeaderElection}. Every setting but the participant id has a default. */
     public static final class Builder {
         private final CuratorFramework client;

@@ -9,14 +9,20 @@ import dev.tenure.replicator.ReplicationException.ReplicaFailedException;
 import dev.tenure.replicator.core.Action;
 import dev.tenure.replicator.core.CoreConfig;
 import dev.tenure.replicator.core.Entry;
+import dev.tenure.replicator.core.EpochHistory;
 import dev.tenure.replicator.core.Message;
 import dev.tenure.replicator.core.PromiseStore;
 import dev.tenure.replicator.core.ReplicaCore;
 import dev.tenure.replicator.core.ReplicaLog;
 import dev.tenure.replicator.core.Role;
+import dev.tenure.replicator.core.SnapshotId;
+import dev.tenure.replicator.core.SnapshotMeta;
+import dev.tenure.replicator.core.SnapshotStore;
 import dev.tenure.replicator.core.Synced;
 import dev.tenure.replicator.transport.Transport;
 import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -25,6 +31,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -50,7 +57,8 @@ import org.slf4j.LoggerFactory;
  * <p>Threads: one event thread drives the {@link ReplicaCore}; a leader's sync thread makes the log durable
  * (group commit: one sync covers every append made before it started; a follower syncs on its event thread
  * after the events already queued, which batches the same way); an apply thread applies committed
- * entries; the transport's threads only enqueue. Public methods are thread-safe and never block on IO.
+ * entries; a snapshot thread writes snapshots (see {@link StateMachine}, "Snapshots"); the transport's threads only
+ * enqueue. Public methods are thread-safe and never block on IO.
  *
  * <p>Ordering: persist, then acknowledge, then apply. A proposal's future completes after its entry is
  * committed (durable on a majority that promised the epoch) and applied on this replica; an entry is applied
@@ -101,7 +109,27 @@ public final class Replica implements Closeable {
             long appliedOffset,
             long logEndOffset,
             List<FollowerStatus> followers,
-            String failure) {}
+            String failure,
+            long logStartOffset,
+            SnapshotStatus snapshot) {}
+
+    /**
+     * The newest snapshot this replica holds.
+     *
+     * @param offset its offset (entries below it are in it); 0 if there is none
+     * @param epoch the epoch of its last entry; 0 if there is none
+     * @param sizeBytes its file's size
+     * @param atMillis when this replica took or installed it (wall clock, epoch milliseconds); 0 if it was found at
+     *     start-up or there is none
+     */
+    public record SnapshotStatus(long offset, long epoch, long sizeBytes, long atMillis) {
+        public static final SnapshotStatus NONE = new SnapshotStatus(0, 0, 0, 0);
+
+        static SnapshotStatus of(Optional<SnapshotMeta> meta, long atMillis) {
+            return meta.map(m -> new SnapshotStatus(m.id().offset(), m.id().epoch(), m.sizeBytes(), atMillis))
+                    .orElse(NONE);
+        }
+    }
 
     /**
      * A follower as its leader sees it.
@@ -131,6 +159,9 @@ public final class Replica implements Closeable {
     private final Duration proposalTimeout;
     private final Duration tickInterval;
     private final ReplicaListener listener;
+    private final SnapshotStore snapshots;
+    private final SnapshotPolicy snapshotPolicy;
+    private final List<String> members;
 
     private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
     private final java.util.concurrent.atomic.AtomicInteger outstanding =
@@ -140,6 +171,7 @@ public final class Replica implements Closeable {
     private final ExecutorService eventThread;
     private final ExecutorService syncThread;
     private final ExecutorService applyThread;
+    private final ExecutorService snapshotThread;
     private final ScheduledExecutorService timer;
 
     /** Proposals on their way to the event thread, which takes them all at once (batching). */
@@ -169,6 +201,19 @@ public final class Replica implements Closeable {
     private volatile boolean applyFailed;
 
     private final NavigableMap<Long, List<Runnable>> appliedWaiters = new TreeMap<>();
+    /** The epoch of the last applied entry. */
+    private long appliedLastEpoch;
+
+    private long entriesSinceSnapshot;
+    private long bytesSinceSnapshot;
+    private long entriesThreshold;
+    private long bytesThreshold;
+    /** A snapshot is being written (apply thread's view). */
+    private boolean snapshotRunning;
+    /** Callers of {@link #takeSnapshot()} waiting for the next snapshot. */
+    private final List<CompletableFuture<SnapshotId>> snapshotRequests = new ArrayList<>();
+
+    private volatile SnapshotStatus lastSnapshot = SnapshotStatus.NONE;
     /** Committed proposals waiting for their entry to be applied here, by offset; filled by the event thread. */
     private final ConcurrentHashMap<Long, Awaiting> awaitingApply = new ConcurrentHashMap<>();
 
@@ -197,25 +242,66 @@ public final class Replica implements Closeable {
         this.listener = b.listener;
         this.maxOutstanding = b.config.maxPendingProposals();
         this.maxPayloadBytes = b.maxPayloadBytes;
-        this.core = new ReplicaCore(b.config, b.log, b.promises, clock.getAsLong());
-        long replayFrom = stateMachine.appliedOffset();
+        this.snapshots = b.snapshots;
+        this.snapshotPolicy = b.snapshotPolicy;
+        this.members = b.config.members();
+        Optional<SnapshotMeta> latest = snapshots.latest();
         Preconditions.checkState(
-                replayFrom >= 0 && replayFrom <= b.log.logEndOffset(),
-                "state machine of %s says it applied up to %s but the log ends at %s",
+                latest.isEmpty() || stateMachine.supportsSnapshots(),
+                "replica %s has snapshot %s but its state machine does not support snapshots",
+                id,
+                latest.map(SnapshotMeta::id).orElse(null));
+        // Makes the log continue the newest snapshot (resetting it if a crash interrupted an install).
+        this.core = new ReplicaCore(b.config, b.log, b.promises, snapshots, clock.getAsLong());
+        long replayFrom = stateMachine.appliedOffset();
+        if (latest.isPresent() && replayFrom < latest.get().id().offset()) {
+            SnapshotId snap = latest.get().id();
+            try (InputStream in = snapshots.openState(snap)) {
+                stateMachine.restore(snap.offset(), in);
+                in.transferTo(java.io.OutputStream.nullOutputStream()); // to the end: the stream checks the CRC there
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException("replica " + id + " cannot restore snapshot " + snap, e);
+            }
+            replayFrom = snap.offset();
+            log.info(
+                    "replica {} restored snapshot {}; replaying the log from {} to {}",
+                    id,
+                    snap,
+                    replayFrom,
+                    b.log.logEndOffset());
+        }
+        Preconditions.checkState(
+                replayFrom >= b.log.logStartOffset() && replayFrom <= b.log.logEndOffset(),
+                "state machine of %s says it applied up to %s but the log holds [%s, %s)",
                 id,
                 replayFrom,
+                b.log.logStartOffset(),
                 b.log.logEndOffset());
+        this.appliedLastEpoch = replayFrom == 0 ? 0 : b.log.epochAt(replayFrom - 1);
+        this.lastSnapshot = SnapshotStatus.of(latest, 0);
+        drawSnapshotThresholds();
         this.applied.set(replayFrom);
         this.queuedForApply = replayFrom;
         this.eventThread = Executors.newSingleThreadExecutor(named("tenure-replica-" + id));
         this.syncThread = Executors.newSingleThreadExecutor(named("tenure-sync-" + id));
         this.applyThread = Executors.newSingleThreadExecutor(named("tenure-apply-" + id));
+        this.snapshotThread = Executors.newSingleThreadExecutor(named("tenure-snapshot-" + id));
         java.util.concurrent.ScheduledThreadPoolExecutor t =
                 new java.util.concurrent.ScheduledThreadPoolExecutor(1, named("tenure-tick-" + id));
         t.setRemoveOnCancelPolicy(true); // timeouts of completed requests leave the queue at once
         this.timer = t;
         this.lastStatus = new Status(
-                id, Role.FOLLOWER, core.epoch(), core.leader(), 0, replayFrom, core.logEndOffset(), List.of(), "");
+                id,
+                Role.FOLLOWER,
+                core.epoch(),
+                core.leader(),
+                core.commitOffset(),
+                replayFrom,
+                core.logEndOffset(),
+                List.of(),
+                "",
+                core.logStartOffset(),
+                lastSnapshot);
     }
 
     private static java.util.concurrent.ThreadFactory named(String name) {
@@ -245,8 +331,26 @@ public final class Replica implements Closeable {
         private Duration tickInterval = Duration.ofMillis(10);
         private int maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES;
         private ReplicaListener listener = new ReplicaListener() {};
+        private SnapshotStore snapshots = SnapshotStore.NONE;
+        private SnapshotPolicy snapshotPolicy = SnapshotPolicy.defaults();
 
         private Builder() {}
+
+        /**
+         * Where snapshots are kept ({@code FileSnapshotStore}); none by default. Needed for a state machine that
+         * {@link StateMachine#supportsSnapshots() supports snapshots}; a replica holding snapshots refuses to build
+         * with one that does not.
+         */
+        public Builder snapshots(SnapshotStore snapshots) {
+            this.snapshots = Preconditions.checkNotNull(snapshots, "snapshots");
+            return this;
+        }
+
+        /** When to take snapshots; {@link SnapshotPolicy#defaults()} by default. */
+        public Builder snapshotPolicy(SnapshotPolicy policy) {
+            this.snapshotPolicy = Preconditions.checkNotNull(policy, "policy");
+            return this;
+        }
 
         /** Optional callbacks (on the event thread; keep them short). */
         public Builder listener(ReplicaListener listener) {
@@ -589,8 +693,35 @@ public final class Replica implements Closeable {
         shutdown(eventThread);
         shutdown(syncThread);
         shutdown(applyThread);
+        shutdown(snapshotThread);
+        snapshotOnStop();
         failWaiters(new IllegalStateException("replica " + id + " is closed"));
         log.info("replica {} closed", id);
+    }
+
+    /**
+     * At close, with the apply and snapshot threads stopped (so the state machine is still): snapshots what was
+     * applied since the newest snapshot, if the policy says so, so that the next start replays less.
+     */
+    private void snapshotOnStop() {
+        long offset = applied.get();
+        if (!snapshotPolicy.onStop()
+                || !stateMachine.supportsSnapshots()
+                || applyFailed
+                || failure != null
+                || offset == 0
+                || offset <= lastSnapshot.offset()) {
+            return;
+        }
+        SnapshotId snap = new SnapshotId(offset, appliedLastEpoch);
+        try {
+            SnapshotMeta meta = snapshots.write(
+                    snap, replicaLog.epochHistory().truncatedTo(offset), members, stateMachine.snapshot()::writeTo);
+            lastSnapshot = SnapshotStatus.of(Optional.of(meta), System.currentTimeMillis());
+            log.info("replica {} took snapshot {} ({} bytes) on stop", id, snap, meta.sizeBytes());
+        } catch (IOException | RuntimeException e) {
+            log.warn("replica {} could not take a snapshot on stop; the next start replays more", id, e);
+        }
     }
 
     private static void shutdown(ExecutorService e) {
@@ -648,7 +779,9 @@ public final class Replica implements Closeable {
                 applied.get(),
                 s.logEndOffset(),
                 List.of(),
-                String.valueOf(reason));
+                String.valueOf(reason),
+                s.logStartOffset(),
+                s.snapshot());
         notify(() -> listener.failed(reason));
         leadership.close();
         timer.shutdownNow();
@@ -670,6 +803,7 @@ public final class Replica implements Closeable {
         eventThread.shutdown();
         syncThread.shutdown();
         applyThread.shutdown();
+        snapshotThread.shutdown();
     }
 
     private void process(List<Action> actions) {
@@ -697,6 +831,17 @@ public final class Replica implements Closeable {
                 requestSync();
             } else if (a instanceof Action.Apply c) {
                 queueApply(c.applyOffset());
+            } else if (a instanceof Action.RestoreSnapshot rs) {
+                SnapshotMeta meta = rs.snapshot();
+                log.info("replica {} installed snapshot {} ({} bytes)", id, meta.id(), meta.sizeBytes());
+                queuedForApply = Math.max(queuedForApply, meta.id().offset());
+                lastSnapshot = SnapshotStatus.of(Optional.of(meta), System.currentTimeMillis());
+                notify(() -> listener.snapshotInstalled(meta.id(), meta.sizeBytes()));
+                try {
+                    applyThread.execute(() -> restoreInstalled(meta));
+                } catch (RejectedExecutionException closed) {
+                    // closing
+                }
             } else if (a instanceof Action.ProposalFailed pf) {
                 Incoming p = proposals.remove(pf.proposalId());
                 if (p != null) {
@@ -862,7 +1007,9 @@ public final class Replica implements Closeable {
                 applied.get(),
                 core.logEndOffset(),
                 followers,
-                "");
+                "",
+                core.logStartOffset(),
+                lastSnapshot);
     }
 
     // ---- apply thread ----
@@ -898,11 +1045,155 @@ public final class Replica implements Closeable {
                 return;
             }
             applied.set(e.offset() + 1);
+            appliedLastEpoch = e.epoch();
+            entriesSinceSnapshot++;
+            bytesSinceSnapshot += e.sizeInBytes();
             Awaiting w = awaitingApply.remove(e.offset());
             if (w != null) {
                 w.future().complete(new Committed(w.epoch(), e.offset(), result));
             }
         }
+        runWaiters();
+        maybeSnapshot();
+    }
+
+    // ---- snapshots (apply thread, then snapshot thread) ----
+
+    /**
+     * Takes a snapshot now, whatever the {@link SnapshotPolicy} says: completes with its id once it is durable (or
+     * with the newest snapshot's id if nothing was applied since), on the snapshot thread. Fails if the state machine
+     * does not support snapshots, the snapshot cannot be written, or the replica closes first.
+     */
+    public CompletableFuture<SnapshotId> takeSnapshot() {
+        CompletableFuture<SnapshotId> f = new CompletableFuture<>();
+        if (!stateMachine.supportsSnapshots()) {
+            f.completeExceptionally(
+                    new UnsupportedOperationException("the state machine of " + id + " does not support snapshots"));
+            return f;
+        }
+        try {
+            applyThread.execute(() -> {
+                snapshotRequests.add(f);
+                maybeSnapshot();
+            });
+        } catch (RejectedExecutionException closed) {
+            f.completeExceptionally(notRunning());
+        }
+        return f;
+    }
+
+    /** Draws the thresholds until the next snapshot: each lowered by a random fraction up to the spread. */
+    private void drawSnapshotThresholds() {
+        java.util.concurrent.ThreadLocalRandom r = java.util.concurrent.ThreadLocalRandom.current();
+        double spread = snapshotPolicy.randomSpread();
+        entriesThreshold = Math.max(1, (long) (snapshotPolicy.entries() * (1 - spread * r.nextDouble())));
+        bytesThreshold = Math.max(1, (long) (snapshotPolicy.bytes() * (1 - spread * r.nextDouble())));
+    }
+
+    /**
+     * On the apply thread: if a snapshot is due (a threshold reached, or requested) and none is being written, captures
+     * the state machine's state at the applied offset and hands the writing to the snapshot thread, so that applying
+     * and the write path go on. The core learns of the snapshot once it is durable, and compacts the log.
+     */
+    private void maybeSnapshot() {
+        if (!stateMachine.supportsSnapshots() || applyFailed || snapshotRunning) {
+            return;
+        }
+        boolean due = entriesSinceSnapshot >= entriesThreshold
+                || bytesSinceSnapshot >= bytesThreshold
+                || !snapshotRequests.isEmpty();
+        long offset = applied.get();
+        if (!due || offset == 0) {
+            return;
+        }
+        List<CompletableFuture<SnapshotId>> requests = List.copyOf(snapshotRequests);
+        snapshotRequests.clear();
+        SnapshotStatus newest = lastSnapshot;
+        if (offset <= newest.offset()) {
+            requests.forEach(r -> r.complete(new SnapshotId(newest.offset(), newest.epoch())));
+            return;
+        }
+        entriesSinceSnapshot = 0;
+        bytesSinceSnapshot = 0;
+        drawSnapshotThresholds();
+        SnapshotId snap = new SnapshotId(offset, appliedLastEpoch);
+        StateMachine.SnapshotWriter writer;
+        try {
+            writer = stateMachine.snapshot();
+        } catch (RuntimeException e) {
+            log.warn("replica {}: the state machine could not capture snapshot {}", id, snap, e);
+            requests.forEach(r -> r.completeExceptionally(e));
+            return;
+        }
+        // Entries below the applied offset are committed: the history below it never changes.
+        EpochHistory history = replicaLog.epochHistory().truncatedTo(offset);
+        snapshotRunning = true;
+        long started = System.nanoTime();
+        try {
+            snapshotThread.execute(() -> writeSnapshot(snap, history, writer, started, requests));
+        } catch (RejectedExecutionException closed) {
+            snapshotRunning = false;
+            requests.forEach(r -> r.completeExceptionally(notRunning()));
+        }
+    }
+
+    /** On the snapshot thread: writes the captured state durably, then tells the core and the waiting callers. */
+    private void writeSnapshot(
+            SnapshotId snap,
+            EpochHistory history,
+            StateMachine.SnapshotWriter writer,
+            long started,
+            List<CompletableFuture<SnapshotId>> requests) {
+        try {
+            SnapshotMeta meta = snapshots.write(snap, history, members, writer::writeTo);
+            long nanos = System.nanoTime() - started;
+            log.info("replica {} took snapshot {} ({} bytes) in {} ms", id, snap, meta.sizeBytes(), nanos / 1_000_000);
+            post(() -> {
+                lastSnapshot = SnapshotStatus.of(Optional.of(meta), System.currentTimeMillis());
+                core.snapshotTaken(meta, clock.getAsLong());
+                notify(() -> listener.snapshotTaken(meta.id(), meta.sizeBytes(), nanos));
+            });
+            requests.forEach(r -> r.complete(snap));
+        } catch (IOException | RuntimeException e) {
+            log.warn("replica {} could not write snapshot {}; keeping the previous one", id, snap, e);
+            requests.forEach(r -> r.completeExceptionally(e));
+        } finally {
+            try {
+                applyThread.execute(() -> {
+                    snapshotRunning = false;
+                    if (!snapshotRequests.isEmpty()) {
+                        maybeSnapshot();
+                    }
+                });
+            } catch (RejectedExecutionException closed) {
+                // closing
+            }
+        }
+    }
+
+    /** On the apply thread: replaces the state machine's state with an installed snapshot's. */
+    private void restoreInstalled(SnapshotMeta meta) {
+        if (applyFailed) {
+            return;
+        }
+        SnapshotId snap = meta.id();
+        try (InputStream in = snapshots.openState(snap)) {
+            stateMachine.restore(snap.offset(), in);
+            in.transferTo(java.io.OutputStream.nullOutputStream()); // to the end: the stream checks the CRC there
+        } catch (IOException | RuntimeException | Error e) {
+            applyFailed = true;
+            log.error("replica {}: restoring installed snapshot {} failed; stopping the replica", id, snap, e);
+            IllegalStateException reason =
+                    new IllegalStateException("restoring installed snapshot " + snap + " failed: " + e, e);
+            if (!post(() -> failStop(reason))) {
+                failure = failure == null ? reason : failure;
+            }
+            return;
+        }
+        applied.set(snap.offset());
+        appliedLastEpoch = snap.epoch();
+        entriesSinceSnapshot = 0;
+        bytesSinceSnapshot = 0;
         runWaiters();
     }
 

@@ -1,6 +1,7 @@
 package dev.tenure.replicator;
 
 import dev.tenure.replicator.core.Role;
+import dev.tenure.replicator.core.SnapshotId;
 
 /**
  * Optional callbacks about a replica's life, for monitoring and status pages. Called on the replica's
@@ -31,4 +32,10 @@ public interface ReplicaListener {
      * storage error): it left the election and no longer replicates; see {@link Replica#status()}.
      */
     default void failed(Throwable reason) {}
+
+    /** This replica wrote snapshot {@code snapshot} of its state machine, {@code sizeBytes} long, in {@code nanos}. */
+    default void snapshotTaken(SnapshotId snapshot, long sizeBytes, long nanos) {}
+
+    /** This replica installed snapshot {@code snapshot}, {@code sizeBytes} long, received from another replica. */
+    default void snapshotInstalled(SnapshotId snapshot, long sizeBytes) {}
 }

@@ -1,5 +1,9 @@
 package dev.tenure.replicator;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+
 /**
  * The application's replicated state. The replica hands it every committed entry, in offset order,
  * exactly once per replica lifetime: after a restart it replays from {@link #appliedOffset()}.
@@ -7,6 +11,15 @@ package dev.tenure.replicator;
  * <p>It must be deterministic: the same entries in the same order give the same state and results on
  * every replica (no clocks, no randomness, no local files consulted). Called on the replica's apply thread
  * only; reads from other threads need the state machine's own synchronisation.
+ *
+ * <h2>Snapshots</h2>
+ *
+ * A state machine that {@link #supportsSnapshots() supports snapshots} lets the replica keep its log short: the
+ * replica snapshots the state now and then ({@link SnapshotPolicy}), deletes the log below it (less a catch-up
+ * tail), restarts from the newest snapshot plus the entries after it, and brings a follower that lags behind the log
+ * start up to date by sending it a snapshot, which it {@link #restore restores}. One that does not keeps the behaviour
+ * of a replica without snapshots: the log is never compacted, a restart replays it from {@link #appliedOffset()},
+ * and followers catch up from the log.
  */
 public interface StateMachine {
     /**
@@ -34,5 +47,51 @@ public interface StateMachine {
      */
     default long appliedOffset() {
         return 0;
+    }
+
+    /**
+     * Whether this state machine writes and restores snapshots ({@link #snapshot()}, {@link #restore}). False by
+     * default: the replica then never snapshots and never compacts its log.
+     */
+    default boolean supportsSnapshots() {
+        return false;
+    }
+
+    /**
+     * Captures the state as of the last applied entry, for a snapshot. Called on the apply thread between two
+     * {@link #apply} calls, so the capture sees one consistent state; it must be quick, since applying waits for it.
+     * The returned writer streams the captured state later, on the replica's snapshot thread, while applying goes on:
+     * capture with copy-on-write, an immutable structure or a storage engine's own snapshot, not a copy of the state
+     * (the demo's key-value store keeps the previous value of each key changed while a writer runs).
+     *
+     * <p>The writer's output is what {@link #restore} reads, on this replica or another one. A writer that throws
+     * fails the snapshot only: the replica logs it, keeps its previous snapshot and tries again at the next trigger.
+     *
+     * @throws UnsupportedOperationException unless {@link #supportsSnapshots()}
+     */
+    default SnapshotWriter snapshot() {
+        throw new UnsupportedOperationException("this state machine does not take snapshots");
+    }
+
+    /**
+     * Replaces the whole state with the one a {@link SnapshotWriter} wrote: at start-up, from the newest snapshot, when
+     * the state machine's own {@link #appliedOffset()} is behind it; and when a snapshot is installed from another
+     * replica. Called on the apply thread; the next entry applied is the one at {@code offset}. A state machine that
+     * keeps its state durably records {@code offset} as applied.
+     *
+     * @param offset the snapshot's offset: every entry below it is part of the state read
+     * @param in the state, as written; the stream ends where the writer's output ended
+     * @throws IOException if the state cannot be read: the replica stops (fail-stop), since its state is unknown
+     * @throws UnsupportedOperationException unless {@link #supportsSnapshots()}
+     */
+    default void restore(long offset, InputStream in) throws IOException {
+        throw new UnsupportedOperationException("this state machine does not restore snapshots");
+    }
+
+    /** Streams a captured state; see {@link StateMachine#snapshot()}. */
+    @FunctionalInterface
+    interface SnapshotWriter {
+        /** Writes the state; called once, on the replica's snapshot thread. Does not close {@code out}. */
+        void writeTo(OutputStream out) throws IOException;
     }
 }

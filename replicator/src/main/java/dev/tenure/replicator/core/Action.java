@@ -11,7 +11,8 @@ public sealed interface Action
                 Action.ReadFailed,
                 Action.RoleChanged,
                 Action.Fenced,
-                Action.QuorumLost {
+                Action.QuorumLost,
+                Action.RestoreSnapshot {
     /** Send a message (best effort; the protocol tolerates loss, duplication and reordering). */
     record Send(Message message) implements Action {}
 
@@ -54,6 +55,13 @@ public sealed interface Action
      * answering). Give up the election term so that replicas that can reach each other elect one of them.
      */
     record QuorumLost(long epoch) implements Action {}
+
+    /**
+     * A snapshot was installed from another replica: replace the state machine's state with it (after what is
+     * already queued for applying). Entries below its offset are committed and never handed to {@link Apply};
+     * applying goes on from its offset.
+     */
+    record RestoreSnapshot(SnapshotMeta snapshot) implements Action {}
 
     /** Why a proposal or read failed. */
     enum Failure {

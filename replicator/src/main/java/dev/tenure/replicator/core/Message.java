@@ -14,7 +14,10 @@ public sealed interface Message
                 Message.FetchResponse,
                 Message.Append,
                 Message.AppendAck,
-                Message.AppendReject {
+                Message.AppendReject,
+                Message.InstallSnapshot,
+                Message.FetchSnapshot,
+                Message.SnapshotChunk {
     String from();
 
     String to();
@@ -62,4 +65,33 @@ public sealed interface Message
 
     /** The follower could not place an append: its log ends at {@code logEnd} or differs at the prev entry. */
     record AppendReject(String from, String to, long epoch, long logEnd, long probe) implements Message {}
+
+    /**
+     * "The entries you need are below my log start: pull this snapshot." Sent by a leader to a follower whose next
+     * entry it no longer holds, and by a follower to its recovering leader in answer to a {@link Fetch} below its
+     * log start.
+     */
+    record InstallSnapshot(String from, String to, long epoch, SnapshotId snapshot, long sizeBytes)
+            implements Message {}
+
+    /** Asks for {@code maxBytes} bytes of a snapshot's file from {@code position}, in the sender's current epoch. */
+    record FetchSnapshot(String from, String to, long epoch, SnapshotId snapshot, long position, int maxBytes)
+            implements Message {}
+
+    /**
+     * Bytes of a snapshot's file from {@code position}; {@code crc} is the CRC32C of {@code data}. The receiver
+     * refuses a chunk of another epoch, snapshot or position, or whose data fails its CRC.
+     */
+    // Never compared: receivers read the fields.
+    @SuppressWarnings("ArrayRecordComponent")
+    record SnapshotChunk(
+            String from,
+            String to,
+            long epoch,
+            SnapshotId snapshot,
+            long position,
+            long sizeBytes,
+            byte[] data,
+            int crc)
+            implements Message {}
 }

@@ -7,8 +7,11 @@ import dev.tenure.replicator.core.Message.AppendReject;
 import dev.tenure.replicator.core.Message.EpochAck;
 import dev.tenure.replicator.core.Message.Fetch;
 import dev.tenure.replicator.core.Message.FetchResponse;
+import dev.tenure.replicator.core.Message.FetchSnapshot;
+import dev.tenure.replicator.core.Message.InstallSnapshot;
 import dev.tenure.replicator.core.Message.NewEpoch;
 import dev.tenure.replicator.core.Message.Rejected;
+import dev.tenure.replicator.core.Message.SnapshotChunk;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayDeque;
@@ -19,6 +22,8 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.zip.CRC32C;
 
 /**
  * The replication protocol of one replica, as a state machine without IO: the driver feeds it events
@@ -56,7 +61,10 @@ public final class ReplicaCore {
     private final CoreConfig cfg;
     private final ReplicaLog log;
     private final PromiseStore promises;
+    private final SnapshotStore snapshots;
     private final List<Action> out = new ArrayList<>();
+    /** The snapshot being received from another replica, or null. */
+    private Install install;
 
     private Promise promise;
     private Role role = Role.FOLLOWER;
@@ -116,6 +124,23 @@ public final class ReplicaCore {
 
     private record Read(long id, long probe) {}
 
+    /** A snapshot being received: from whom, in which epoch, which one, how far. */
+    private static final class Install {
+        final String source;
+        final long epoch;
+        final SnapshotId id;
+        final long size;
+        long position;
+        long lastRequest;
+
+        Install(String source, long epoch, SnapshotId id, long size) {
+            this.source = source;
+            this.epoch = epoch;
+            this.id = id;
+            this.size = size;
+        }
+    }
+
     /** What the leader knows of one follower. */
     private static final class Progress {
         final String id;
@@ -126,6 +151,7 @@ public final class ReplicaCore {
         long match;
         long probeAcked;
         long lastNewEpochSent;
+        long lastSnapshotOffer = Long.MIN_VALUE;
         long lastSent;
         long lastProgress;
         long lastHeard = Long.MIN_VALUE;
@@ -153,6 +179,11 @@ public final class ReplicaCore {
     public record FollowerProgress(
             String id, boolean promised, long matchOffset, long nextOffset, long lastHeardNanos) {}
 
+    /** A core without snapshots: see {@link #ReplicaCore(CoreConfig, ReplicaLog, PromiseStore, SnapshotStore, long)}. */
+    public ReplicaCore(CoreConfig cfg, ReplicaLog log, PromiseStore promises, long nowNanos) {
+        this(cfg, log, promises, SnapshotStore.NONE, nowNanos);
+    }
+
     /**
      * Nothing the log holds at construction counts as durable: after a process crash the page cache still holds
      * bytes that were never forced, and a recovered log may read them back. The core asks for a sync at once
@@ -160,21 +191,42 @@ public final class ReplicaCore {
      * recovered entries only once {@link #logSynced} has reported them (docs/replication.md, "What is durable at
      * start-up"; ReplicaCoreDurabilityTest).
      *
+     * <p>With a snapshot, the log is made to continue it: a log that does not hold the snapshot's last entry (it
+     * ends before it, or holds another epoch there: a crash during an install, or an uncommitted divergent suffix) is
+     * reset to start at the snapshot. The snapshot's entries are committed, so the commit and apply offsets start at
+     * its offset; the driver restores the state machine from it before the core runs.
+     *
      * @param cfg settings
      * @param log the replica's log as recovered from disk
      * @param promises the replica's promise store; {@link PromiseStore#load()} must return a durable promise
+     * @param snapshots the replica's snapshots, as recovered from disk ({@link SnapshotStore#NONE} for none)
      * @param nowNanos the driver's clock
+     * @throws IllegalStateException if the log starts after the newest snapshot (entries between them are lost)
      */
-    public ReplicaCore(CoreConfig cfg, ReplicaLog log, PromiseStore promises, long nowNanos) {
+    public ReplicaCore(CoreConfig cfg, ReplicaLog log, PromiseStore promises, SnapshotStore snapshots, long nowNanos) {
         this.cfg = cfg;
         this.log = log;
         this.promises = promises;
+        this.snapshots = snapshots;
         this.now = nowNanos;
         try {
             this.promise = promises.load();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot load the promise of replica " + cfg.self(), e);
         }
+        Optional<SnapshotMeta> latest = snapshots.latest();
+        long snapshotEnd = latest.map(m -> m.id().offset()).orElse(0L);
+        if (log.logStartOffset() > snapshotEnd) {
+            throw new IllegalStateException("replica " + cfg.self() + ": the log starts at " + log.logStartOffset()
+                    + " but the newest usable snapshot ends at " + snapshotEnd
+                    + ": the entries between them are gone. Remove the replica's data directory to rejoin by a"
+                    + " snapshot install from the leader");
+        }
+        if (latest.isPresent() && !holdsLastEntryOf(latest.get().id())) {
+            log.resetTo(snapshotEnd, latest.get().history());
+        }
+        this.commit = snapshotEnd;
+        this.applyOffset = snapshotEnd;
         this.durableEnd = 0;
         if (log.logEndOffset() > 0) {
             out.add(new Action.SyncLog());
@@ -208,6 +260,21 @@ public final class ReplicaCore {
     public long durableOffset() {
         return durableEnd;
     }
+
+    /** The first offset the log holds (entries below it are in the snapshot). */
+    public long logStartOffset() {
+        return log.logStartOffset();
+    }
+
+    /** The snapshot being installed from another replica and how many of its bytes arrived, if any. */
+    public Optional<InstallProgress> installing() {
+        return install == null
+                ? Optional.empty()
+                : Optional.of(new InstallProgress(install.source, install.id, install.position, install.size));
+    }
+
+    /** A snapshot install in progress: from which replica, which snapshot, bytes received of its size. */
+    public record InstallProgress(String source, SnapshotId snapshot, long receivedBytes, long sizeBytes) {}
 
     /** Entries below this offset may be applied: committed, and durable here. */
     public long applyOffset() {
@@ -252,6 +319,7 @@ public final class ReplicaCore {
             stepDown(promise.leader());
         }
         storePromise(new Promise(epoch, cfg.self()));
+        abortInstall(); // an install belongs to the epoch it began in
         role = Role.RECOVERING;
         leaderEpoch = epoch;
         recoveryProgressAt = now;
@@ -377,6 +445,9 @@ public final class ReplicaCore {
     /** Time passes: resend what went unanswered and send heartbeats. */
     public void tick(long nowNanos) {
         now = nowNanos;
+        if (install != null && now - install.lastRequest >= cfg.retryNanos()) {
+            sendFetchSnapshot(); // the last request or its answer was lost
+        }
         if (role == Role.FOLLOWER) {
             return;
         }
@@ -391,7 +462,9 @@ public final class ReplicaCore {
                     sendNewEpoch(p);
                 }
             } else if (role == Role.LEADER) {
-                if (p.next > p.match && now - p.lastProgress >= cfg.retryNanos()) {
+                if (p.next < log.logStartOffset()) {
+                    replicate(p); // a snapshot offer, repeated while the follower has not installed it
+                } else if (p.next > p.match && now - p.lastProgress >= cfg.retryNanos()) {
                     p.next = p.match; // resend everything unacknowledged
                     p.clearInflight();
                     p.lastProgress = now;
@@ -404,6 +477,25 @@ public final class ReplicaCore {
         }
         if (role == Role.RECOVERING && best != null && !fetched && now - lastFetchSent >= cfg.retryNanos()) {
             sendFetch();
+        }
+    }
+
+    /**
+     * The driver wrote a snapshot of the state machine ({@code snapshot}, now {@link SnapshotStore#latest()}):
+     * compact the log below it, keeping the catch-up tail ({@link CoreConfig#catchUpTailEntries()}) and every entry
+     * from the oldest snapshot kept (the fallback if the newest is found corrupt at a restart).
+     */
+    public void snapshotTaken(SnapshotMeta snapshot, long nowNanos) {
+        now = nowNanos;
+        long newStart = Math.max(0, snapshot.id().offset() - cfg.catchUpTailEntries());
+        Optional<SnapshotMeta> oldest = snapshots.oldestKept();
+        if (oldest.isPresent()) {
+            newStart = Math.min(newStart, oldest.get().id().offset());
+        }
+        // A snapshot holds applied entries only, and those are committed and durable here: never past them.
+        newStart = Math.min(newStart, Math.min(applyOffset, durableEnd));
+        if (newStart > log.logStartOffset()) {
+            log.compact(newStart);
         }
     }
 
@@ -436,6 +528,12 @@ public final class ReplicaCore {
             onAppendAck((AppendAck) m);
         } else if (m instanceof AppendReject) {
             onAppendReject((AppendReject) m);
+        } else if (m instanceof InstallSnapshot) {
+            onInstallSnapshot((InstallSnapshot) m);
+        } else if (m instanceof FetchSnapshot) {
+            onFetchSnapshot((FetchSnapshot) m);
+        } else if (m instanceof SnapshotChunk) {
+            onSnapshotChunk((SnapshotChunk) m);
         }
     }
 
@@ -446,12 +544,16 @@ public final class ReplicaCore {
     }
 
     private void onNewEpoch(NewEpoch m) {
-        if (m.epoch() > promise.epoch()) {
+        // A promise without a leader is a floor ("nothing below this epoch"), stored by a replica that lost its state:
+        // the election gives each epoch to one leader, so the first NewEpoch of that epoch comes from its leader.
+        boolean floor = m.epoch() == promise.epoch() && promise.leader().isEmpty() && role == Role.FOLLOWER;
+        if (m.epoch() > promise.epoch() || floor) {
             if (role != Role.FOLLOWER) {
                 out.add(new Action.Fenced(leaderEpoch, m.epoch()));
                 stepDown(m.from());
             }
             storePromise(new Promise(m.epoch(), m.from()));
+            abortInstall(); // a leader change restarts an install under the new epoch
             ackableEnd = 0;
             lastAckedMatch = -1;
             lastProbe = 0;
@@ -481,6 +583,11 @@ public final class ReplicaCore {
             return;
         }
         if (m.fromOffset() < 0 || m.fromOffset() > log.logEndOffset()) {
+            return;
+        }
+        if (m.fromOffset() < log.logStartOffset()) {
+            // The recovering leader needs entries this replica compacted: it must take the snapshot.
+            offerSnapshot(m.from(), m.epoch());
             return;
         }
         List<Entry> entries = m.fromOffset() == log.logEndOffset()
@@ -599,7 +706,9 @@ public final class ReplicaCore {
             return;
         }
         if (m.epoch() > leaderEpoch
-                || (m.epoch() == leaderEpoch && !m.promisedLeader().equals(cfg.self()))) {
+                || (m.epoch() == leaderEpoch
+                        && !m.promisedLeader().equals(cfg.self())
+                        && !m.promisedLeader().isEmpty())) {
             out.add(new Action.Fenced(leaderEpoch, m.epoch()));
             stepDown(m.promisedLeader());
             return;
@@ -738,6 +847,15 @@ public final class ReplicaCore {
         if (role != Role.LEADER || !p.promised) {
             return;
         }
+        if (p.next < log.logStartOffset()) {
+            // The follower needs entries compacted into the snapshot: it pulls the snapshot, then appends go on.
+            if (p.lastSnapshotOffer == Long.MIN_VALUE || now - p.lastSnapshotOffer >= cfg.retryNanos()) {
+                p.lastSnapshotOffer = now;
+                p.lastSent = now;
+                offerSnapshot(p.id, leaderEpoch);
+            }
+            return;
+        }
         // Bounded in messages and in bytes: a transport drops what it cannot buffer (NettyTransport: 4 MiB per
         // peer), and a dropped append costs a retry interval. Large entries (or a catch-up) so stay within a few
         // batches' worth of bytes; small ones within maxInflightBatches messages.
@@ -812,6 +930,223 @@ public final class ReplicaCore {
         }
         checkReads();
         replicate(p);
+    }
+
+    // ---- snapshots ----
+
+    /** True if the log holds the last entry of snapshot {@code id} (so it matches the log the snapshot ends). */
+    private boolean holdsLastEntryOf(SnapshotId id) {
+        return id.offset() <= log.logEndOffset() && log.epochAt(id.offset() - 1) == id.epoch();
+    }
+
+    /** Tells {@code to} to pull the newest snapshot, in {@code epoch}. */
+    private void offerSnapshot(String to, long epoch) {
+        Optional<SnapshotMeta> latest = snapshots.latest();
+        if (latest.isPresent()) { // always, when the log starts above 0
+            send(new InstallSnapshot(
+                    cfg.self(), to, epoch, latest.get().id(), latest.get().sizeBytes()));
+        }
+    }
+
+    /**
+     * An offer to pull a snapshot: from the promised leader to its follower, or from the replica a recovering leader
+     * fetches from. A log that already holds the snapshot's last entry matches the sender's up to it and needs no
+     * install; otherwise the install starts (or, the same offer repeated, goes on).
+     */
+    private void onInstallSnapshot(InstallSnapshot m) {
+        boolean fromLeader = role == Role.FOLLOWER && fromPromisedLeader(m);
+        boolean fromBest =
+                role == Role.RECOVERING && m.epoch() == leaderEpoch && m.from().equals(best) && !fetched;
+        if (!fromLeader && !fromBest) {
+            if (m.epoch() < promise.epoch()) {
+                sendRejected(m);
+            }
+            return;
+        }
+        SnapshotId id = m.snapshot();
+        if (m.sizeBytes() <= 0) {
+            return; // malformed
+        }
+        if (holdsLastEntryOf(id)) {
+            if (fromLeader) {
+                ackableEnd = Math.max(ackableEnd, id.offset());
+                sendAppendAck(true);
+            }
+            return;
+        }
+        if (id.offset() <= commit) {
+            return; // committed entries are held here: an offer that contradicts them is malformed
+        }
+        if (install != null
+                && install.id.equals(id)
+                && install.source.equals(m.from())
+                && install.epoch == m.epoch()
+                && install.size == m.sizeBytes()) {
+            return; // already receiving it; lost requests are repeated on tick
+        }
+        abortInstall();
+        try {
+            snapshots.beginInstall(id, m.sizeBytes());
+        } catch (IOException e) {
+            throw new UncheckedIOException("replica " + cfg.self() + " cannot begin installing snapshot " + id, e);
+        }
+        install = new Install(m.from(), m.epoch(), id, m.sizeBytes());
+        if (fromBest) {
+            recoveryProgressAt = now;
+        }
+        sendFetchSnapshot();
+    }
+
+    private void sendFetchSnapshot() {
+        install.lastRequest = now;
+        send(new FetchSnapshot(cfg.self(), install.source, install.epoch, install.id, install.position, (int)
+                Math.min(cfg.maxBatchBytes(), Integer.MAX_VALUE)));
+    }
+
+    /**
+     * Serves a chunk of a kept snapshot: as leader to a promised follower of its epoch, or as follower to its
+     * recovering leader. A snapshot no longer kept is answered with an offer of the newest.
+     */
+    private void onFetchSnapshot(FetchSnapshot m) {
+        Progress follower = role == Role.LEADER && m.epoch() == leaderEpoch ? progress.get(m.from()) : null;
+        boolean toFollower = follower != null && follower.promised;
+        boolean toRecoveringLeader = role == Role.FOLLOWER && fromPromisedLeader(m);
+        if (!toFollower && !toRecoveringLeader) {
+            if (m.epoch() < promise.epoch()) {
+                sendRejected(m);
+            }
+            return;
+        }
+        if (toFollower) {
+            follower.lastHeard = now;
+        }
+        long size = sizeOfKept(m.snapshot());
+        if (size < 0) {
+            offerSnapshot(m.from(), m.epoch());
+            return;
+        }
+        if (m.position() < 0 || m.position() >= size || m.maxBytes() <= 0) {
+            return; // malformed
+        }
+        Optional<byte[]> data;
+        try {
+            data = snapshots.read(m.snapshot(), m.position(), (int) Math.min(m.maxBytes(), cfg.maxBatchBytes()));
+        } catch (IOException e) {
+            throw new UncheckedIOException("replica " + cfg.self() + " cannot read snapshot " + m.snapshot(), e);
+        }
+        if (data.isEmpty()) {
+            offerSnapshot(m.from(), m.epoch()); // deleted since: start over with the newest
+            return;
+        }
+        byte[] bytes = data.get();
+        send(new SnapshotChunk(
+                cfg.self(), m.from(), m.epoch(), m.snapshot(), m.position(), size, bytes, crc32c(bytes)));
+    }
+
+    /** The file size of a kept snapshot, or -1. */
+    private long sizeOfKept(SnapshotId id) {
+        for (Optional<SnapshotMeta> m : List.of(snapshots.latest(), snapshots.oldestKept())) {
+            if (m.isPresent() && m.get().id().equals(id)) {
+                return m.get().sizeBytes();
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * A chunk of the snapshot being installed. Refused (ignored; the request is repeated on tick) unless it comes
+     * from the install's source, in its epoch, for its snapshot and size, at the position reached, and its data
+     * passes its CRC.
+     */
+    private void onSnapshotChunk(SnapshotChunk c) {
+        Install in = install;
+        if (in == null
+                || !c.from().equals(in.source)
+                || c.epoch() != in.epoch
+                || !c.snapshot().equals(in.id)
+                || c.sizeBytes() != in.size
+                || c.position() != in.position
+                || c.data().length == 0
+                || c.data().length > in.size - in.position
+                || crc32c(c.data()) != c.crc()) {
+            return;
+        }
+        try {
+            snapshots.writeInstallChunk(in.position, c.data());
+        } catch (IOException e) {
+            throw new UncheckedIOException("replica " + cfg.self() + " cannot write snapshot " + in.id, e);
+        }
+        in.position += c.data().length;
+        if (role == Role.RECOVERING) {
+            recoveryProgressAt = now;
+        }
+        if (in.position < in.size) {
+            sendFetchSnapshot();
+        } else {
+            finishInstall();
+        }
+    }
+
+    /**
+     * The whole snapshot arrived: make it durable and the newest, reset the log to start at it (the log does not hold
+     * its last entry, or there would have been no install), restore the state machine from it, and go on: a follower
+     * acknowledges the snapshot's offset, a recovering leader fetches from there.
+     */
+    private void finishInstall() {
+        Install done = install;
+        install = null;
+        SnapshotMeta meta;
+        try {
+            meta = snapshots.completeInstall();
+        } catch (SnapshotStore.CorruptSnapshotException e) {
+            // Every chunk passed its CRC, so the source's file itself is bad; the next offer starts over.
+            return;
+        } catch (IOException e) {
+            throw new UncheckedIOException("replica " + cfg.self() + " cannot complete snapshot " + done.id, e);
+        }
+        if (!meta.id().equals(done.id)) {
+            throw new IllegalStateException(
+                    "replica " + cfg.self() + " installed snapshot " + meta.id() + " while receiving " + done.id);
+        }
+        long s = meta.id().offset();
+        if (!holdsLastEntryOf(meta.id())) {
+            log.resetTo(s, meta.history());
+            durableEnd = s; // a reset is durable when it returns
+        }
+        if (s > applyOffset) {
+            applyOffset = s;
+            out.add(new Action.RestoreSnapshot(meta));
+        }
+        if (s > commit) {
+            commit = s;
+        }
+        raiseApplyOffset();
+        if (role == Role.FOLLOWER) {
+            ackableEnd = Math.max(ackableEnd, s);
+            sendAppendAck(true);
+        } else if (role == Role.RECOVERING) {
+            recoveryProgressAt = now;
+            if (log.logEndOffset() >= fetchTarget) {
+                fetched = true;
+                out.add(new Action.SyncLog());
+                maybeFinishRecovery();
+            } else {
+                sendFetch();
+            }
+        }
+    }
+
+    private void abortInstall() {
+        if (install != null) {
+            install = null;
+            snapshots.abortInstall();
+        }
+    }
+
+    private static int crc32c(byte[] data) {
+        CRC32C crc = new CRC32C();
+        crc.update(data, 0, data.length);
+        return (int) crc.getValue();
     }
 
     private void advanceCommit() {
@@ -908,6 +1243,7 @@ public final class ReplicaCore {
         role = Role.FOLLOWER;
         progress = Map.of();
         best = null;
+        abortInstall();
         epochStartOffset = -1;
         // Not a follower of anyone until a newer leader's NewEpoch arrives.
         ackableEnd = 0;

@@ -32,4 +32,28 @@ public interface ReplicaLog {
 
     /** Up to {@code maxEntries} entries from {@code from}, at most {@code maxBytes} (at least one entry). */
     List<Entry> read(long from, int maxEntries, long maxBytes);
+
+    /**
+     * The first offset the log holds; the entries below it were compacted into a snapshot. The epoch history still
+     * covers them. 0 for a log never compacted.
+     */
+    default long logStartOffset() {
+        return 0;
+    }
+
+    /**
+     * Deletes entries below {@code newStart}, durably before it returns, as far as the log's storage units allow
+     * (a segmented log deletes whole segments only, so its start may stay lower). The epoch history is kept.
+     *
+     * @throws IllegalArgumentException if {@code newStart} is beyond the log end
+     */
+    default void compact(long newStart) {}
+
+    /**
+     * Replaces the whole log, durably before it returns, with an empty one that starts and ends at {@code offset}
+     * and has {@code history} (an installed snapshot's): every entry is removed.
+     */
+    default void resetTo(long offset, EpochHistory history) {
+        throw new UnsupportedOperationException("this log cannot be reset to a snapshot");
+    }
 }

@@ -16,6 +16,7 @@ import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -36,15 +37,17 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>{@code 00000000000000000000.log}, ...: segments, each named by the offset of its first record (20
- *       digits, zero-padded). Segments hold consecutive offsets from 0 with no gap; only the last one is
- *       appended to.
+ *       digits, zero-padded). Segments hold consecutive offsets with no gap from the log start ({@link
+ *       #logStartOffset()}: 0, or the first segment kept by {@link #compact} or made by {@link #resetTo}); only the
+ *       last one is appended to.
  *   <li>A record is a 26-byte header, big-endian, then the payload: {@code [format byte = 1][type
  *       byte][epoch long][offset long][payload length int][CRC32C int]}. The CRC32C covers type, epoch,
  *       offset, length and payload ({@link RecordFormat} has it byte by byte). A record, header included, is at most {@link LogConfig#maxRecordBytes()}
  *       (16 MiB by default): {@link #append} refuses a larger entry before writing anything.
- *   <li>{@code epoch-history}: the leader epoch checkpoint (the {@link EpochHistory} in text, with a
- *       CRC32C), replaced atomically before the first record of a new epoch is appended and after a
- *       truncation that removed epoch starts.
+ *   <li>{@code epoch-history}: the leader epoch checkpoint ({@link EpochCheckpoint}: the log start and the
+ *       {@link EpochHistory}, the epochs below the log start included, in text, with a CRC32C), replaced atomically
+ *       before the first record of a new epoch is appended, after a truncation that removed epoch starts, before a
+ *       compaction deletes segments and during a reset.
  *   <li>{@code lock}: held with a file lock while the log is open, so two processes cannot open it.
  * </ul>
  *
@@ -54,8 +57,10 @@ import org.slf4j.LoggerFactory;
  * the records and the file size, not the timestamps) and reports the log end offset now durable. Rare
  * structural changes make themselves durable before they return, so that a crash can only lose a suffix of
  * the last segment: a segment roll forces the full segment and the directory, a truncation forces the
- * truncated segment and the directory after each deleted segment, and the epoch checkpoint is written with
- * {@code fsync}. {@link #open} forces everything it finds before it returns (every segment, the epoch
+ * truncated segment and the directory after each deleted segment, a compaction writes the new start to the
+ * checkpoint before it deletes segments and forces the directory after, a reset ({@link #resetTo}) is ordered so
+ * that a crash leaves the old log (a prefix of it, its start unchanged) or the new one, and the epoch checkpoint is
+ * written with {@code fsync}. {@link #open} forces everything it finds before it returns (every segment, the epoch
  * checkpoint it keeps, the directory): records a killed process left in the page cache are read back as part
  * of the log, so they must be on the disk before anyone is told so; a {@link #sync()} right after open
  * reports the whole recovered log as durable, truthfully. With {@link LogConfig.SyncPolicy#UNSAFE_NO_FSYNC}
@@ -69,15 +74,24 @@ import org.slf4j.LoggerFactory;
  * with no intact record starting at any byte position after it. Any other damage is refused with a {@link
  * CorruptLogException} naming the file, byte position and expected offset; data is never dropped silently. In
  * particular a damaged record followed by an intact one (whatever the damaged record's length says), and a
- * header announcing a record larger than {@link LogConfig#maxRecordBytes()}, are corruption. The epoch
- * history is rebuilt from the records, which win over the checkpoint.
+ * header announcing a record larger than {@link LogConfig#maxRecordBytes()}, are corruption.
+ *
+ * <p>The log starts where the checkpoint says (0 without one): segment files below that start are what an
+ * interrupted compaction or reset left, and are deleted; if none is left, an empty segment is created at the start.
+ * The first segment must then start exactly there: one starting above it means segment files are missing
+ * (corruption), and a log whose first segment starts above 0 without a readable checkpoint is refused, as the
+ * history below its start is lost. The epoch history is the checkpoint's below the log start followed by what the
+ * records say from the log start on: the records win over the checkpoint there (a missing or damaged checkpoint of a
+ * log starting at 0 is rebuilt from them with a warning; epoch starts at or after the log end, written before
+ * records a crash lost, are dropped). An empty log whose only segment starts at {@code S} opens with start and end
+ * {@code S} and the checkpoint's history below {@code S}.
  *
  * <h2>Threads</h2>
  *
- * One thread, the replica's event thread, calls {@link #append}, {@link #truncate}, {@link #read}, {@link
- * #epochAt} and {@link #close}. {@link #sync()} and {@link #syncWithEpoch()} may be called from any other
+ * One thread, the replica's event thread, calls {@link #append}, {@link #truncate}, {@link #compact}, {@link
+ * #resetTo}, {@link #read}, {@link #epochAt} and {@link #close}. {@link #sync()} and {@link #syncWithEpoch()} may be called from any other
  * thread (a group-commit thread) concurrently with those; concurrent sync calls run one at a time. {@link
- * #logEndOffset()} and {@link #epochHistory()} may be called from any thread. Do not interrupt a thread
+ * #logEndOffset()}, {@link #logStartOffset()} and {@link #epochHistory()} may be called from any thread. Do not interrupt a thread
  * inside {@code sync()}: a {@link FileChannel} closes itself when its user is interrupted, which fails the
  * log until it is reopened.
  *
@@ -116,6 +130,9 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
     // Changed by the event thread only, under `lock`; the event thread reads them without it.
     private final TreeMap<Long, Segment> segments = new TreeMap<>();
     private Segment active;
+    /** The base offset of the first segment. */
+    private volatile long logStart;
+
     private volatile long logEnd;
     /** Recently appended entries, so replication and apply need not read them back from the files. */
     private final TailCache tail = new TailCache(64 * 1024, 16L << 20);
@@ -186,10 +203,12 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
 
     /**
      * Opens the log in {@code dir}, creating the directory and an empty log if needed, and recovers it: a
-     * torn tail is cut off, the epoch history is rebuilt from the records, and what was found is forced to
-     * the disk (with {@link LogConfig.SyncPolicy#FSYNC}), so all of it is durable when this returns.
+     * torn tail is cut off, segments left below the log start by an interrupted compaction or reset are deleted,
+     * the epoch history is rebuilt (the checkpoint's below the log start, the records' from it), and what was
+     * found is forced to the disk (with {@link LogConfig.SyncPolicy#FSYNC}), so all of it is durable when this returns.
      *
-     * @throws CorruptLogException if a record before the tail is damaged or a segment file is missing
+     * @throws CorruptLogException if a record before the tail is damaged, a segment file is missing, or the log
+     *     starts above 0 without a readable epoch checkpoint (the history below its start would be lost)
      * @throws IOException if the files cannot be read or written, or another process has the log open
      */
     public static SegmentedLog open(Path dir, LogConfig config) throws IOException {
@@ -278,7 +297,7 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
             if (!next.equals(history)) {
                 // Before the records (as Kafka does): after a crash the checkpoint may be ahead of the records,
                 // which open() trims, but never behind them.
-                EpochCheckpoint.write(checkpointFile, next, fileSync);
+                EpochCheckpoint.write(checkpointFile, logStart, next, fileSync);
             }
             writeRecords(entries, written);
         } catch (IOException e) {
@@ -373,15 +392,18 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
      * <p>Truncates the segment holding {@code newEnd} and deletes the segments after it (the last first), and
      * makes that durable before returning; then rewrites the epoch checkpoint if epoch starts were removed.
      *
-     * @throws IllegalArgumentException unless {@code 0 <= newEnd <= logEndOffset()}
+     * @throws IllegalArgumentException unless {@code logStartOffset() <= newEnd <= logEndOffset()}: the entries below
+     *     the log start are in a snapshot, committed
      * @throws UncheckedIOException if the files cannot be changed (the log is then failed)
      */
     @Override
     public void truncate(long newEnd) {
         checkUsable();
         long end = logEnd;
-        if (newEnd < 0 || newEnd > end) {
-            throw new IllegalArgumentException("cannot truncate to " + newEnd + " a log ending at " + end);
+        long start = logStart;
+        if (newEnd < start || newEnd > end) {
+            throw new IllegalArgumentException(
+                    "cannot truncate to " + newEnd + " a log holding [" + start + ", " + end + ")");
         }
         if (newEnd == end) {
             return;
@@ -389,7 +411,7 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
         EpochHistory before = history;
         EpochHistory next = before.truncatedTo(newEnd);
         tail.truncated(newEnd);
-        Segment keep = newEnd == 0
+        Segment keep = newEnd == start
                 ? segments.firstEntry().getValue()
                 : segments.floorEntry(newEnd - 1).getValue();
         List<Segment> removed = new ArrayList<>(
@@ -422,7 +444,7 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
             keep.endOffset = newEnd;
             keep.truncateIndex(newEnd);
             if (!next.equals(before)) {
-                EpochCheckpoint.write(checkpointFile, next, fileSync);
+                EpochCheckpoint.write(checkpointFile, start, next, fileSync);
             }
         } catch (IOException e) {
             throw fail("cannot truncate the log in " + dir + " to " + newEnd, e);
@@ -432,16 +454,172 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
     /**
      * {@inheritDoc}
      *
+     * <p>The first segment's base offset: the log holds whole segments only.
+     */
+    @Override
+    public long logStartOffset() {
+        checkUsable();
+        return logStart;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Deletes the segments that end at or below {@code newStart}, oldest first, never the active (last) one; the
+     * log then starts at the base of the first segment kept, which may be below {@code newStart}. The new start is
+     * written to the epoch checkpoint (forced) before any segment is deleted, and the directory is forced after the
+     * deletions, before this returns: after a crash, {@link #open} finds the new start and deletes the segments
+     * left below it. The epoch history is unchanged and keeps covering the deleted entries. A {@code newStart} at or
+     * below the log start changes nothing.
+     *
+     * @throws IllegalArgumentException if {@code newStart > logEndOffset()}
+     * @throws UncheckedIOException if the files cannot be changed (the log is then failed)
+     */
+    @Override
+    public void compact(long newStart) {
+        checkUsable();
+        long end = logEnd;
+        if (newStart > end) {
+            throw new IllegalArgumentException("cannot compact to " + newStart + " a log ending at " + end);
+        }
+        if (newStart <= logStart) {
+            return;
+        }
+        List<Segment> removed = new ArrayList<>();
+        for (Segment s : segments.values()) {
+            if (s == active || s.endOffset > newStart) {
+                break;
+            }
+            removed.add(s);
+        }
+        if (removed.isEmpty()) {
+            return;
+        }
+        long start = segments.higherKey(removed.get(removed.size() - 1).baseOffset);
+        try {
+            // First: once the checkpoint names the new start, open() deletes whatever is left below it, so a crash
+            // part-way through the deletions leaves a log that starts at either the old start or the new one.
+            EpochCheckpoint.write(checkpointFile, start, history, fileSync);
+            synchronized (lock) {
+                for (Segment s : removed) {
+                    s.deleted = true;
+                    segments.remove(s.baseOffset);
+                    unsynced.remove(s);
+                }
+                logStart = start;
+            }
+            for (Segment s : removed) {
+                s.channel.close();
+                Files.delete(s.path);
+            }
+            fileSync.forceDirectory(dir);
+        } catch (IOException e) {
+            throw fail("cannot compact the log in " + dir + " to " + newStart, e);
+        }
+        LOG.info(
+                "Compacted the log in {}: {} segment(s) deleted, the log now starts at {} (asked for {})",
+                dir,
+                removed.size(),
+                start,
+                newStart);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>In an order that a crash at any point leaves either the old log with its start unchanged (a prefix of
+     * it, as a truncation would) or the new empty one: every segment but the first is deleted, the last first,
+     * each deletion made durable; the first segment is emptied and forced; then the checkpoint gets the new start
+     * and history and the emptied segment is renamed to the new base (the checkpoint first when the new start is
+     * above the old one, the rename first when below: {@link #open} deletes an empty segment left below the start
+     * the checkpoint names, and refuses a log whose first segment starts above it); last the directory is forced.
+     *
+     * @throws IllegalArgumentException if {@code offset < 0}, or {@code history} has an epoch start at or after
+     *     {@code offset}, or does not cover the entries below it (no epoch at {@code offset - 1})
+     * @throws UncheckedIOException if the files cannot be changed (the log is then failed)
+     */
+    @Override
+    public void resetTo(long offset, EpochHistory history) {
+        checkUsable();
+        Preconditions.checkNotNull(history, "history must not be null");
+        Preconditions.checkArgument(offset >= 0, "offset must be >= 0, was %s", offset);
+        Preconditions.checkArgument(
+                history.truncatedTo(offset).equals(history),
+                "history %s has epoch starts at or after the offset %s",
+                history,
+                offset);
+        Preconditions.checkArgument(
+                offset == 0 || history.epochAt(offset - 1) > 0,
+                "history %s does not cover the entries below the offset %s",
+                history,
+                offset);
+        Segment first = segments.firstEntry().getValue();
+        List<Segment> removed = new ArrayList<>(
+                segments.tailMap(first.baseOffset, false).descendingMap().values());
+        long oldStart = first.baseOffset;
+        tail.clear();
+        synchronized (lock) {
+            for (Segment s : removed) {
+                s.deleted = true;
+                segments.remove(s.baseOffset);
+            }
+            unsynced.clear();
+            active = first;
+            logEnd = offset;
+            this.history = history;
+            truncatedSinceSyncStart = Math.min(truncatedSinceSyncStart, offset);
+        }
+        try {
+            // Newest first, each durable before the next: a crash leaves a prefix of the old log.
+            for (Segment s : removed) {
+                s.channel.close();
+                Files.delete(s.path);
+                fileSync.forceDirectory(dir);
+            }
+            first.channel.truncate(0);
+            fileSync.force(first.channel, first.path, true);
+            Path target = dir.resolve(segmentName(offset));
+            if (offset >= oldStart) {
+                EpochCheckpoint.write(checkpointFile, offset, history, fileSync);
+            }
+            if (offset != oldStart) {
+                Files.move(first.path, target, StandardCopyOption.ATOMIC_MOVE);
+                fileSync.forceDirectory(dir);
+            }
+            if (offset < oldStart) {
+                EpochCheckpoint.write(checkpointFile, offset, history, fileSync);
+            }
+            Segment reset = new Segment(offset, target, first.channel);
+            reset.size = 0;
+            synchronized (lock) {
+                segments.remove(oldStart);
+                segments.put(offset, reset);
+                active = reset;
+                logStart = offset;
+            }
+            fileSync.forceDirectory(dir);
+        } catch (IOException e) {
+            throw fail("cannot reset the log in " + dir + " to " + offset, e);
+        }
+        LOG.info("Reset the log in {} to an empty log at offset {} with epoch history {}", dir, offset, history);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
      * <p>Reads from the segment files (through the page cache) and checks every record's checksum.
      *
      * @return the entries from {@code from}; empty if {@code from >= logEndOffset()}
-     * @throws IllegalArgumentException if {@code from < 0} or {@code maxEntries < 1}
+     * @throws IllegalArgumentException if {@code from < logStartOffset()} (those entries were compacted) or {@code
+     *     maxEntries < 1}
      * @throws UncheckedIOException if reading fails or a record fails its checksum
      */
     @Override
     public List<Entry> read(long from, int maxEntries, long maxBytes) {
         checkUsable();
-        Preconditions.checkArgument(from >= 0, "from must be >= 0, was %s", from);
+        long start = logStart;
+        Preconditions.checkArgument(
+                from >= start, "from %s is below the log start %s: those entries were compacted", from, start);
         Preconditions.checkArgument(maxEntries >= 1, "maxEntries must be >= 1, was %s", maxEntries);
         List<Entry> batch = new ArrayList<>();
         long end = logEnd;
@@ -651,6 +829,15 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
         }
         Files.deleteIfExists(AtomicFiles.tempFor(checkpointFile));
 
+        // The checkpoint first: it says where the log starts.
+        EpochCheckpoint.Contents stored = null;
+        EpochCheckpoint.CorruptCheckpointException badCheckpoint = null;
+        try {
+            stored = EpochCheckpoint.load(checkpointFile);
+        } catch (EpochCheckpoint.CorruptCheckpointException e) {
+            badCheckpoint = e;
+        }
+
         List<Path> files;
         try (Stream<Path> list = Files.list(dir)) {
             files = list.filter(p ->
@@ -660,36 +847,108 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
         }
         if (files.isEmpty()) {
             if (Files.exists(checkpointFile)) {
-                // Segment 0 is created (durably) before the checkpoint is ever written.
+                // Segment 0 is created (durably) before the checkpoint is ever written, and compaction and reset
+                // never delete the last segment file.
                 throw new CorruptLogException(
                         dir.resolve(segmentName(0)), 0, 0, "no segment file, but " + checkpointFile + " exists");
             }
             Segment first = createSegment(0);
             segments.put(0L, first);
         }
-        long expected = 0;
-        long prevEpoch = 0;
-        EpochHistory scanned = EpochHistory.empty();
+        long[] bases = new long[files.size()];
         for (int i = 0; i < files.size(); i++) {
-            Path path = files.get(i);
-            String name = path.getFileName().toString();
-            long base;
+            String name = files.get(i).getFileName().toString();
             try {
-                base = Long.parseLong(name.substring(0, name.length() - SEGMENT_SUFFIX.length()));
+                bases[i] = Long.parseLong(name.substring(0, name.length() - SEGMENT_SUFFIX.length()));
             } catch (NumberFormatException e) {
-                throw new CorruptLogException(path, 0, expected, "the file name is not a segment's base offset");
+                throw new CorruptLogException(files.get(i), 0, 0, "the file name is not a segment's base offset");
             }
+        }
+        long start;
+        if (stored != null) {
+            start = stored.logStart();
+        } else if (files.isEmpty() || bases[0] == 0) {
+            start = 0; // the history is rebuilt from the records, as they hold all of it
+        } else {
+            throw new CorruptLogException(
+                    checkpointFile,
+                    0,
+                    bases[0],
+                    "the log's first segment starts at offset " + bases[0] + " but the epoch history checkpoint is "
+                            + (badCheckpoint != null ? "damaged (" + badCheckpoint.getMessage() + ")" : "missing")
+                            + ": the epoch history below the first segment, and whether segments are missing, cannot"
+                            + " be known");
+        }
+        // Segments below the start the checkpoint names are what an interrupted compaction or reset left: a
+        // compaction writes the new start (a segment's base) before it deletes the segments below it, a reset to
+        // a higher offset writes it before it renames its one emptied segment. Anything else is not deleted.
+        int firstKept = 0;
+        while (firstKept < files.size() && bases[firstKept] < start) {
+            firstKept++;
+        }
+        if (firstKept > 0) {
+            if (firstKept < files.size() && bases[firstKept] != start) {
+                throw new CorruptLogException(
+                        files.get(firstKept),
+                        0,
+                        start,
+                        "the log starts at offset " + start + " (" + checkpointFile + ") but no segment starts there:"
+                                + " the first at or after it starts at " + bases[firstKept]);
+            }
+            if (firstKept == files.size() && (files.size() > 1 || Files.size(files.get(0)) > 0)) {
+                throw new CorruptLogException(
+                        files.get(0),
+                        0,
+                        start,
+                        "every segment starts below the log start " + start + " that " + checkpointFile
+                                + " names, and they are not the one empty segment an interrupted reset leaves");
+            }
+        }
+        for (int i = 0; i < firstKept; i++) {
+            Path leftover = files.get(i);
+            LOG.info(
+                    "Deleting segment {}, below the log start {} that {} names (left by an interrupted compaction"
+                            + " or reset)",
+                    leftover,
+                    start,
+                    checkpointFile);
+            Files.delete(leftover);
+        }
+        if (!files.isEmpty() && firstKept == files.size()) {
+            segments.put(start, createSegment(start));
+        }
+        EpochHistory below = EpochHistory.empty();
+        if (start > 0) {
+            below = stored.history().truncatedTo(start);
+            if (below.epochAt(start - 1) == 0) {
+                throw new CorruptLogException(
+                        checkpointFile,
+                        0,
+                        start,
+                        "the log starts at offset " + start + " but the checkpoint's epoch history " + stored.history()
+                                + " has no epoch below it");
+            }
+        }
+        logStart = start;
+        long expected = start;
+        long prevEpoch = below.lastEpoch();
+        EpochHistory scanned = below;
+        for (int i = firstKept; i < files.size(); i++) {
+            Path path = files.get(i);
+            long base = bases[i];
             if (base != expected) {
                 throw new CorruptLogException(
                         path,
                         0,
                         expected,
-                        i == 0
-                                ? "the first segment starts at offset " + base + ", not 0"
-                                : "the segment starts at offset " + base + " but the previous one ends at " + expected
-                                        + (base > expected ? " (a segment file is missing)" : ""));
+                        (i == firstKept
+                                        ? "the first segment starts at offset " + base + ", not at the log start "
+                                                + expected
+                                        : "the segment starts at offset " + base + " but the previous one ends at "
+                                                + expected)
+                                + (base > expected ? " (a segment file is missing)" : ""));
             }
-            if (i > 0 && segments.lastEntry().getValue().isEmpty()) {
+            if (i > firstKept && segments.lastEntry().getValue().isEmpty()) {
                 Segment prev = segments.lastEntry().getValue();
                 throw new CorruptLogException(prev.path, 0, expected, "an empty segment is followed by " + path);
             }
@@ -713,16 +972,17 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
         for (Segment s : segments.values()) {
             fileSync.force(s.channel, s.path, true);
         }
-        history = reconcileCheckpoint(scanned);
+        history = reconcileCheckpoint(stored, badCheckpoint, scanned);
         // Last: file creations, deletions and renames that a killed process made but did not fsync the
         // directory for (a new segment, a deleted one, the checkpoint's rename). Without this, a segment created
         // just before the kill could vanish in a power loss along with everything appended to it after the
         // restart (sync forces only the file).
         fileSync.forceDirectory(dir);
         LOG.info(
-                "Opened the log in {}: {} segment(s), log end offset {}, epoch history {}",
+                "Opened the log in {}: {} segment(s), log start offset {}, log end offset {}, epoch history {}",
                 dir,
                 segments.size(),
+                logStart,
                 logEnd,
                 history);
     }
@@ -787,7 +1047,13 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
                         }
                         if (epoch <= 0 || epoch < prevEpoch) {
                             throw new CorruptLogException(
-                                    seg.path, position, offset, "epoch " + epoch + " after epoch " + prevEpoch);
+                                    seg.path,
+                                    position,
+                                    offset,
+                                    "epoch " + epoch + " after epoch " + prevEpoch
+                                            + (offset == logStart && logStart > 0
+                                                    ? " (the last epoch below the log start in " + checkpointFile + ")"
+                                                    : ""));
                         }
                         seg.recordAt(offset, position);
                         history = history.withEntry(epoch, offset);
@@ -897,14 +1163,16 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
         return true;
     }
 
-    /** Loads the epoch checkpoint and checks it against the records, which win; rewrites it if needed. */
-    private EpochHistory reconcileCheckpoint(EpochHistory scanned) throws IOException {
-        EpochHistory stored;
-        try {
-            stored = EpochCheckpoint.read(checkpointFile);
-        } catch (EpochCheckpoint.CorruptCheckpointException e) {
-            LOG.warn("{}; rebuilding it from the records: {}", e.getMessage(), scanned);
-            EpochCheckpoint.write(checkpointFile, scanned, fileSync);
+    /**
+     * Checks the epoch checkpoint as loaded against the history {@code scanned} (the checkpoint's below the log
+     * start, then the records'), which wins; rewrites the checkpoint if needed.
+     */
+    private EpochHistory reconcileCheckpoint(
+            EpochCheckpoint.Contents stored, EpochCheckpoint.CorruptCheckpointException bad, EpochHistory scanned)
+            throws IOException {
+        if (bad != null) {
+            LOG.warn("{}; rebuilding it from the records: {}", bad.getMessage(), scanned);
+            EpochCheckpoint.write(checkpointFile, logStart, scanned, fileSync);
             return scanned;
         }
         if (stored == null) {
@@ -914,26 +1182,26 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
                         checkpointFile,
                         scanned);
             }
-            EpochCheckpoint.write(checkpointFile, scanned, fileSync);
+            EpochCheckpoint.write(checkpointFile, logStart, scanned, fileSync);
             return scanned;
         }
-        EpochHistory trimmed = stored.truncatedTo(logEnd);
+        EpochHistory trimmed = stored.history().truncatedTo(logEnd);
         if (!trimmed.equals(scanned)) {
             LOG.warn(
                     "The epoch history checkpoint {} says {} but the records say {}; the records win, rewriting it",
                     checkpointFile,
                     trimmed,
                     scanned);
-            EpochCheckpoint.write(checkpointFile, scanned, fileSync);
-        } else if (!trimmed.equals(stored)) {
+            EpochCheckpoint.write(checkpointFile, logStart, scanned, fileSync);
+        } else if (!trimmed.equals(stored.history())) {
             // Written before records that did not reach the disk.
             LOG.info(
                     "Dropping epoch starts at or after the log end {} from {}: {} becomes {}",
                     logEnd,
                     checkpointFile,
-                    stored,
+                    stored.history(),
                     scanned);
-            EpochCheckpoint.write(checkpointFile, scanned, fileSync);
+            EpochCheckpoint.write(checkpointFile, logStart, scanned, fileSync);
         } else {
             // Kept as found. The records win over the checkpoint (the history is always the scanned one), so a
             // checkpoint a power loss took back would only be rewritten at the next open; it is forced anyway,

@@ -10,20 +10,35 @@ import java.util.List;
  * A {@link ReplicaLog} in memory that models a file in the page cache: {@link #sync()} makes the current
  * content durable; after a process crash the content stays as it is (the page cache survives) and {@link
  * #reopen()} forces it, as {@code SegmentedLog.open} does; {@link #powerLoss()} reverts to the last synced
- * content (appends and truncations since then are lost). For tests and simulations.
+ * content (appends and truncations since then are lost). {@link #compact} and {@link #resetTo} are durable when
+ * they return, as in {@code SegmentedLog}. For tests and simulations.
  *
- * <p>Not thread-safe.
+ * <p>Not thread-safe, except {@link #epochHistory()}, {@link #logEndOffset()} and {@link #logStartOffset()}, which
+ * any thread may read.
  */
 public final class InMemoryReplicaLog implements ReplicaLog {
+    /** Entries from {@link #start}. */
     private final List<Entry> entries = new ArrayList<>();
-    private EpochHistory history = EpochHistory.empty();
+
+    private volatile long start;
+    private volatile long end;
+    private volatile EpochHistory history = EpochHistory.empty();
+    /** The durable content: entries from {@link #durableStart}, with their history. */
     private final List<Entry> durable = new ArrayList<>();
+
+    private long durableStart;
+    private EpochHistory durableHistory = EpochHistory.empty();
     /** The lowest offset changed since the last sync. */
     private long dirtyFrom = Long.MAX_VALUE;
 
     @Override
     public long logEndOffset() {
-        return entries.size();
+        return end;
+    }
+
+    @Override
+    public long logStartOffset() {
+        return start;
     }
 
     @Override
@@ -33,38 +48,45 @@ public final class InMemoryReplicaLog implements ReplicaLog {
 
     @Override
     public void append(List<Entry> batch) {
-        long expected = entries.size();
+        long expected = end;
         long lastEpoch = history.lastEpoch();
         for (Entry e : batch) {
             if (e.offset() != expected++ || e.epoch() < lastEpoch) {
-                throw new IllegalArgumentException(
-                        "entry " + e + " does not follow " + entries.size() + "@" + lastEpoch);
+                throw new IllegalArgumentException("entry " + e + " does not follow " + end + "@" + lastEpoch);
             }
             lastEpoch = e.epoch();
         }
-        dirtyFrom = Math.min(dirtyFrom, entries.size());
+        dirtyFrom = Math.min(dirtyFrom, end);
+        EpochHistory h = history;
         for (Entry e : batch) {
-            history = history.withEntry(e.epoch(), e.offset());
+            h = h.withEntry(e.epoch(), e.offset());
             entries.add(e);
         }
+        history = h;
+        end = start + entries.size();
     }
 
     @Override
     public void truncate(long newEnd) {
-        if (newEnd < 0 || newEnd > entries.size()) {
-            throw new IllegalArgumentException("cannot truncate to " + newEnd + " a log ending at " + entries.size());
+        if (newEnd < start || newEnd > end) {
+            throw new IllegalArgumentException(
+                    "cannot truncate to " + newEnd + " a log holding [" + start + ", " + end + ")");
         }
-        entries.subList((int) newEnd, entries.size()).clear();
+        entries.subList((int) (newEnd - start), entries.size()).clear();
         history = history.truncatedTo(newEnd);
+        end = newEnd;
         dirtyFrom = Math.min(dirtyFrom, newEnd);
     }
 
     @Override
     public List<Entry> read(long from, int maxEntries, long maxBytes) {
+        if (from < start) {
+            throw new IllegalArgumentException("offset " + from + " is below the log start " + start);
+        }
         List<Entry> batch = new ArrayList<>();
         long bytes = 0;
-        for (long o = from; o < entries.size() && batch.size() < maxEntries; o++) {
-            Entry e = entries.get((int) o);
+        for (long o = from; o < end && batch.size() < maxEntries; o++) {
+            Entry e = entries.get((int) (o - start));
             bytes += e.sizeInBytes();
             if (!batch.isEmpty() && bytes > maxBytes) {
                 break;
@@ -74,15 +96,48 @@ public final class InMemoryReplicaLog implements ReplicaLog {
         return batch;
     }
 
+    @Override
+    public void compact(long newStart) {
+        if (newStart > end) {
+            throw new IllegalArgumentException("cannot compact to " + newStart + " a log ending at " + end);
+        }
+        if (newStart <= start) {
+            return;
+        }
+        entries.subList(0, (int) (newStart - start)).clear();
+        start = newStart;
+        // Durably: the durable content loses the same prefix.
+        if (newStart > durableStart) {
+            int drop = (int) Math.min(durable.size(), newStart - durableStart);
+            durable.subList(0, drop).clear();
+            durableStart = newStart;
+        }
+    }
+
+    @Override
+    public void resetTo(long offset, EpochHistory h) {
+        entries.clear();
+        start = offset;
+        end = offset;
+        history = h;
+        durable.clear();
+        durableStart = offset;
+        durableHistory = h;
+        dirtyFrom = Long.MAX_VALUE;
+    }
+
     /** Makes the current content durable; returns the durable end offset. */
     public long sync() {
         if (dirtyFrom != Long.MAX_VALUE) {
-            int keep = (int) Math.min(dirtyFrom, durable.size());
-            durable.subList(keep, durable.size()).clear();
-            durable.addAll(entries.subList(keep, entries.size()));
+            long keepEnd = Math.max(durableStart, Math.min(dirtyFrom, durableStart + durable.size()));
+            durable.subList((int) (keepEnd - durableStart), durable.size()).clear();
+            for (long o = keepEnd; o < end; o++) {
+                durable.add(entries.get((int) (o - start)));
+            }
+            durableHistory = history;
             dirtyFrom = Long.MAX_VALUE;
         }
-        return entries.size();
+        return end;
     }
 
     /**
@@ -108,22 +163,24 @@ public final class InMemoryReplicaLog implements ReplicaLog {
 
     /** The end of the prefix that is durable and equal to the current content. */
     public long durablePrefix() {
-        return Math.min(dirtyFrom, durable.size());
+        return Math.min(dirtyFrom, durableStart + durable.size());
     }
 
     /** The machine lost power: everything not synced is gone. */
     public void powerLoss() {
         entries.clear();
-        history = EpochHistory.empty();
-        for (Entry e : durable) {
-            history = history.withEntry(e.epoch(), e.offset());
-            entries.add(e);
-        }
+        entries.addAll(durable);
+        start = durableStart;
+        end = durableStart + durable.size();
+        history = durableHistory.truncatedTo(end);
         dirtyFrom = Long.MAX_VALUE;
     }
 
-    /** The entry at {@code offset}. */
+    /** The entry at {@code offset}, which must be in {@code [logStartOffset(), logEndOffset())}. */
     public Entry get(long offset) {
-        return entries.get((int) offset);
+        if (offset < start || offset >= end) {
+            throw new IndexOutOfBoundsException("offset " + offset + " outside [" + start + ", " + end + ")");
+        }
+        return entries.get((int) (offset - start));
     }
 }

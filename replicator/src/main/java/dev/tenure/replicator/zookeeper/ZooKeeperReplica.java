@@ -6,9 +6,12 @@ import dev.tenure.recipes.FencedLeaderElection;
 import dev.tenure.recipes.SuspensionPolicy;
 import dev.tenure.replicator.Replica;
 import dev.tenure.replicator.ReplicaListener;
+import dev.tenure.replicator.SnapshotPolicy;
 import dev.tenure.replicator.StateMachine;
 import dev.tenure.replicator.core.CoreConfig;
+import dev.tenure.replicator.core.Promise;
 import dev.tenure.replicator.storage.FilePromiseStore;
+import dev.tenure.replicator.storage.FileSnapshotStore;
 import dev.tenure.replicator.storage.LogConfig;
 import dev.tenure.replicator.storage.SegmentedLog;
 import dev.tenure.replicator.transport.Transport;
@@ -27,7 +30,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A {@link Replica} assembled for production: its log and promise in files under a data directory, the
+ * A {@link Replica} assembled for production: its log, snapshots and promise in files under a data directory
+ * ({@code log/}, {@code snapshots/}, {@code promise}), the
  * Netty transport, peers found through ZooKeeper, and leadership from a fenced election on ZooKeeper.
  *
  * <pre>{@code
@@ -53,6 +57,7 @@ public final class ZooKeeperReplica implements Closeable {
     private final Builder b;
     private ZooKeeperRegistry registry;
     private SegmentedLog segmentedLog;
+    private FileSnapshotStore snapshots;
     private volatile NettyTransport transport;
     private ElectionLeadership leadership;
     private Replica replica;
@@ -85,6 +90,7 @@ public final class ZooKeeperReplica implements Closeable {
         private Duration proposalTimeout = Duration.ofSeconds(10);
         private UnaryOperator<Transport> transportWrapper = UnaryOperator.identity();
         private ReplicaListener listener = new ReplicaListener() {};
+        private SnapshotPolicy snapshotPolicy = SnapshotPolicy.defaults();
 
         private Builder(CuratorFramework client, String clusterPath) {
             this.client = Preconditions.checkNotNull(client, "client must not be null");
@@ -159,6 +165,15 @@ public final class ZooKeeperReplica implements Closeable {
             return this;
         }
 
+        /**
+         * When to snapshot the state machine (if it {@link StateMachine#supportsSnapshots() supports snapshots});
+         * {@link SnapshotPolicy#defaults()} by default.
+         */
+        public Builder snapshotPolicy(SnapshotPolicy policy) {
+            this.snapshotPolicy = Preconditions.checkNotNull(policy, "policy");
+            return this;
+        }
+
         /** Optional callbacks about the replica (see {@link ReplicaListener}). */
         public Builder listener(ReplicaListener listener) {
             this.listener = listener;
@@ -188,7 +203,11 @@ public final class ZooKeeperReplica implements Closeable {
      * replica's endpoint and joins the election.
      *
      * @throws IllegalStateException if the configured replica set differs from the one in ZooKeeper
-     * @throws IOException if the log is corrupt (the message names the file and position)
+     * <p>A replica that finds no promise on its disk (a new replica, or one whose disk was wiped) first stores the
+     * latest epoch minted in ZooKeeper as a floor, so that it can never promise an older epoch to a deposed leader that
+     * is still running: it lost the promise that refused those.
+     *
+     * @throws IOException if the log or every snapshot is corrupt (the message names the file and what failed)
      */
     public synchronized void start() throws Exception {
         Preconditions.checkState(!started && !closed, "Cannot be started more than once");
@@ -198,7 +217,16 @@ public final class ZooKeeperReplica implements Closeable {
         registry.start();
         Files.createDirectories(b.dataDir);
         segmentedLog = SegmentedLog.open(b.dataDir.resolve("log"), b.logConfig);
+        snapshots = FileSnapshotStore.open(b.dataDir.resolve("snapshots"), b.logConfig.syncPolicy());
         FilePromiseStore promises = new FilePromiseStore(b.dataDir.resolve("promise"), b.logConfig.syncPolicy());
+        String electionPath = ZooKeeperRegistry.electionPath(b.clusterPath);
+        if (promises.load().epoch() == 0) {
+            long floor = FencedLeaderElection.latestEpoch(b.client, electionPath);
+            if (floor > 0) {
+                log.info("replica {} holds no promise: refusing every epoch below the latest, {}", b.id, floor);
+                promises.store(new Promise(floor, ""));
+            }
+        }
         transport = NettyTransport.builder()
                 .selfId(b.id)
                 .clusterName(b.clusterName)
@@ -206,7 +234,6 @@ public final class ZooKeeperReplica implements Closeable {
                 .bindAddress(b.bind)
                 .peerDirectory(registry)
                 .build();
-        String electionPath = ZooKeeperRegistry.electionPath(b.clusterPath);
         leadership = new ElectionLeadership(l -> FencedLeaderElection.builder(b.client, electionPath)
                 .participantId(b.id)
                 .endpoint(b.endpoint)
@@ -219,6 +246,8 @@ public final class ZooKeeperReplica implements Closeable {
                 .config(config)
                 .log(segmentedLog, segmentedLog::syncWithEpoch, false)
                 .promises(promises)
+                .snapshots(snapshots)
+                .snapshotPolicy(b.snapshotPolicy)
                 .transport(b.transportWrapper.apply(transport))
                 .leadership(leadership)
                 .stateMachine(b.stateMachine)

@@ -43,7 +43,8 @@ class LeaderBatchingTest {
                                         cfg.maxPendingProposals(),
                                         cfg.retryNanos(),
                                         cfg.heartbeatNanos(),
-                                        cfg.checkQuorumNanos()),
+                                        cfg.checkQuorumNanos(),
+                                        cfg.catchUpTailEntries()),
                                 log,
                                 new InMemoryPromiseStore(),
                                 0));

@@ -458,6 +458,23 @@ class ReplicationScenarioTest {
     }
 
     @Test
+    void f5_replicaWithOnlyAPromiseFloorRefusesOlderEpochsAndFollowsTheFloorEpochsLeader() {
+        ScriptedCluster c = new ScriptedCluster("a", "b", "c");
+        c.preload("c", 5); // c lost its disk; the latest epoch minted is 5 (a promise without a leader)
+        c.node("c").core.receive(new NewEpoch("b", "c", 4), 0); // a deposed leader of epoch 4
+        assertEquals(new Promise(5, ""), c.node("c").promises.load(), "epoch 4 refused");
+        c.elect("a", 5);
+        c.settle();
+        assertEquals(new Promise(5, "a"), c.node("c").promises.load(), "the leader of epoch 5 is followed");
+        assertEquals(Role.LEADER, c.node("a").core.role(), "a refusal by the floor did not fence the leader");
+        long m = c.propose("a", "m");
+        c.settle();
+        assertEquals(COMMITTED, c.outcomes.get(m));
+        c.node("c").core.receive(new NewEpoch("b", "c", 5), 0); // another node claiming epoch 5 afterwards
+        assertEquals(new Promise(5, "a"), c.node("c").promises.load());
+    }
+
+    @Test
     void newLeaderLackingCommittedEntriesFetchesThemFromTheMostUpToDateReplica() {
         ScriptedCluster c = new ScriptedCluster("a", "b", "c");
         c.elect("a", 1);

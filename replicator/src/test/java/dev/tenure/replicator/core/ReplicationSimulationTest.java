@@ -25,6 +25,10 @@ class ReplicationSimulationTest {
         long quorumLosses = 0;
         long processCrashes = 0;
         long powerLosses = 0;
+        long snapshots = 0;
+        long installs = 0;
+        long restartsFromSnapshot = 0;
+        long recoveryInstalls = 0;
         int schedules = Long.getLong("sim.seed") != null ? 1 : SCHEDULES;
         for (int i = 0; i < schedules; i++) {
             long seed = BASE_SEED + i;
@@ -36,15 +40,33 @@ class ReplicationSimulationTest {
             quorumLosses += sim.quorumLosses;
             processCrashes += sim.processCrashes;
             powerLosses += sim.powerLosses;
+            snapshots += sim.snapshotsTaken;
+            installs += sim.snapshotsInstalled;
+            restartsFromSnapshot += sim.restartsFromSnapshot;
+            recoveryInstalls += sim.installsWhileRecovering;
         }
         long ms = (System.nanoTime() - start) / 1_000_000;
         System.out.printf(
                 "simulation: %d schedules from seed %d in %d ms; %d entries committed, %d proposals acknowledged,"
-                        + " %d check-quorum step-downs, %d process crashes, %d power losses%n",
-                schedules, BASE_SEED, ms, committed, acknowledged, quorumLosses, processCrashes, powerLosses);
+                        + " %d check-quorum step-downs, %d process crashes, %d power losses, %d snapshots taken,"
+                        + " %d installed (%d by a recovering leader), %d restarts from a snapshot%n",
+                schedules,
+                BASE_SEED,
+                ms,
+                committed,
+                acknowledged,
+                quorumLosses,
+                processCrashes,
+                powerLosses,
+                snapshots,
+                installs,
+                recoveryInstalls,
+                restartsFromSnapshot);
         assertTrue(acknowledged > 0, "the schedules acknowledged nothing: they test nothing");
         assertTrue(quorumLosses > 0, "no leader ever lost its quorum: the check-quorum path went untested");
         assertTrue(processCrashes > 0 && powerLosses > 0, "both crash kinds must occur");
+        assertTrue(snapshots > 0 && installs > 0 && restartsFromSnapshot > 0, "snapshots, installs, restarts from one");
+        assertTrue(recoveryInstalls > 0, "no recovering leader installed a snapshot from the replica it adopted");
     }
 
     /**
@@ -74,6 +96,18 @@ class ReplicationSimulationTest {
         int caught = firstCatch(
                 Simulation.Defect.LOAD_PROMISE_WITHOUT_FORCING, 1000, true, why -> why.contains("promise went back"));
         assertTrue(caught >= 0, "1000 schedules did not see a promise go back");
+    }
+
+    /**
+     * Issue 14: a replica that installed a snapshot but restores its state machine from an older one it kept (taken
+     * in an earlier epoch) misses the committed entries between the two; the invariants catch the state that is
+     * behind its log.
+     */
+    @Test
+    void restoringAnOlderSnapshotThanTheOneInstalledIsCaught() {
+        int caught = firstCatch(
+                Simulation.Defect.RESTORE_OLDER_SNAPSHOT, 200, true, why -> why.contains("are missing from its state"));
+        assertTrue(caught >= 0, "200 schedules did not restore an older snapshot than the one installed");
     }
 
     /** With the check on, the same defect is caught as soon as a replica applies what is not durable. */

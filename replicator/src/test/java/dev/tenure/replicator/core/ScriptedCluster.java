@@ -2,6 +2,10 @@ package dev.tenure.replicator.core;
 
 import dev.tenure.replicator.testing.InMemoryPromiseStore;
 import dev.tenure.replicator.testing.InMemoryReplicaLog;
+import dev.tenure.replicator.testing.InMemorySnapshotStore;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -31,6 +35,10 @@ final class ScriptedCluster {
         final String id;
         final InMemoryReplicaLog log = new InMemoryReplicaLog();
         final InMemoryPromiseStore promises = new InMemoryPromiseStore();
+        InMemorySnapshotStore snapshots = new InMemorySnapshotStore();
+        /** The state machine: "epoch:payload" of every applied entry, in order. */
+        final List<String> applied = new ArrayList<>();
+
         ReplicaCore core;
         boolean alive = true;
         boolean autoSync = true;
@@ -38,13 +46,29 @@ final class ScriptedCluster {
 
         Node(String id) {
             this.id = id;
-            this.core = new ReplicaCore(config(id), log, promises, now);
+            this.core = new ReplicaCore(config(id), log, promises, snapshots, now);
+        }
+
+        /** Snapshots the applied state and tells the core (which compacts the log). */
+        SnapshotMeta snapshot() {
+            long offset = applied.size();
+            SnapshotId sid = new SnapshotId(offset, log.epochAt(offset - 1));
+            byte[] state = String.join("\n", applied).getBytes(StandardCharsets.UTF_8);
+            try {
+                SnapshotMeta meta =
+                        snapshots.write(sid, log.epochHistory().truncatedTo(offset), ids, out -> out.write(state));
+                core.snapshotTaken(meta, now);
+                drain(this);
+                return meta;
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
 
         /** The log as "epoch:payload" strings ("epoch:" for epoch-start entries). */
         List<String> entries() {
             List<String> list = new ArrayList<>();
-            for (long o = 0; o < log.logEndOffset(); o++) {
+            for (long o = log.logStartOffset(); o < log.logEndOffset(); o++) {
                 Entry e = log.get(o);
                 list.add(e.epoch() + ":" + new String(e.payload(), StandardCharsets.UTF_8));
             }
@@ -53,7 +77,7 @@ final class ScriptedCluster {
 
         List<Long> epochs() {
             List<Long> list = new ArrayList<>();
-            for (long o = 0; o < log.logEndOffset(); o++) {
+            for (long o = log.logStartOffset(); o < log.logEndOffset(); o++) {
                 list.add(log.get(o).epoch());
             }
             return list;
@@ -61,6 +85,10 @@ final class ScriptedCluster {
     }
 
     private final List<String> ids;
+    /** Entries kept below a snapshot when compacting; most bytes per append, fetch or snapshot chunk. */
+    long catchUpTail = 5_000;
+
+    long maxBatchBytes = 1 << 20;
     final Map<String, Node> nodes = new LinkedHashMap<>();
     final List<Message> inflight = new ArrayList<>();
     private final Set<String> cut = new HashSet<>();
@@ -80,7 +108,20 @@ final class ScriptedCluster {
         return CoreConfig.builder(id, ids)
                 .maxBatchEntries(2)
                 .maxInflightBatches(8)
+                .catchUpTailEntries(catchUpTail)
+                .maxBatchBytes(maxBatchBytes)
                 .build();
+    }
+
+    /** A cluster whose replicas keep {@code tail} entries below a snapshot and send chunks of {@code chunkBytes}. */
+    static ScriptedCluster withSnapshots(long tail, long chunkBytes, String... ids) {
+        ScriptedCluster c = new ScriptedCluster(ids);
+        c.catchUpTail = tail;
+        c.maxBatchBytes = chunkBytes;
+        for (Node n : c.nodes.values()) {
+            n.core = new ReplicaCore(c.config(n.id), n.log, n.promises, n.snapshots, c.now);
+        }
+        return c;
     }
 
     Node node(String id) {
@@ -161,7 +202,9 @@ final class ScriptedCluster {
         Node n = node(id);
         n.alive = true;
         n.log.reopen();
-        n.core = new ReplicaCore(config(id), n.log, n.promises, now);
+        n.core = new ReplicaCore(config(id), n.log, n.promises, n.snapshots, now);
+        n.applied.clear();
+        n.snapshots.latest().ifPresent(m -> restore(n, m));
         drain(n);
     }
 
@@ -209,6 +252,12 @@ final class ScriptedCluster {
 
     /** Advances time by {@code ms} on every live node (retries, heartbeats), then settles. */
     void tick(long ms) {
+        tickOnly(ms);
+        settle();
+    }
+
+    /** Advances time by {@code ms} on every live node, leaving what the ticks send in flight. */
+    void tickOnly(long ms) {
         now += ms * 1_000_000L;
         for (Node n : nodes.values()) {
             if (n.alive) {
@@ -216,7 +265,15 @@ final class ScriptedCluster {
                 drain(n);
             }
         }
-        settle();
+    }
+
+    /** Delivers, once, the in-flight messages of {@code type} (not what they cause: those stay in flight). */
+    void deliverAll(Class<? extends Message> type) {
+        for (Message m : hold(type::isInstance)) {
+            if (deliverable(m)) {
+                deliver(m);
+            }
+        }
     }
 
     /** Removes and returns in-flight messages matching {@code p} (to deliver them later, or never). */
@@ -246,6 +303,13 @@ final class ScriptedCluster {
                 if (!cut.contains(s.message().from() + ">" + s.message().to())) {
                     inflight.add(s.message());
                 }
+            } else if (a instanceof Action.Apply ap) {
+                for (long o = n.applied.size(); o < ap.applyOffset(); o++) {
+                    Entry e = n.log.get(o);
+                    n.applied.add(e.epoch() + ":" + new String(e.payload(), StandardCharsets.UTF_8));
+                }
+            } else if (a instanceof Action.RestoreSnapshot rs) {
+                restore(n, rs.snapshot());
             } else if (a instanceof Action.ProposalCommitted pc) {
                 outcomes.put(pc.proposalId(), Outcome.COMMITTED);
             } else if (a instanceof Action.ProposalFailed pf) {
@@ -257,6 +321,16 @@ final class ScriptedCluster {
                             case OUTCOME_UNKNOWN -> Outcome.UNKNOWN;
                         });
             }
+        }
+    }
+
+    private static void restore(Node n, SnapshotMeta meta) {
+        try (InputStream in = n.snapshots.openState(meta.id())) {
+            String state = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            n.applied.clear();
+            n.applied.addAll(List.of(state.split("\n", -1)));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

@@ -1,6 +1,13 @@
 package dev.tenure.replicator.core;
 
 import dev.tenure.replicator.testing.InMemoryReplicaLog;
+import dev.tenure.replicator.testing.InMemorySnapshotStore;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -9,6 +16,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 
@@ -58,7 +66,12 @@ final class Simulation {
          * A restarted replica's promise store returns a promise whose rename was never made durable without
          * forcing it, as {@code FilePromiseStore.load} did before issue 12.
          */
-        LOAD_PROMISE_WITHOUT_FORCING
+        LOAD_PROMISE_WITHOUT_FORCING,
+        /**
+         * A replica that installed a snapshot restores its state machine from an older snapshot it kept (taken in an
+         * earlier epoch) instead of the one it installed, and goes on applying after the installed one.
+         */
+        RESTORE_OLDER_SNAPSHOT
     }
 
     /** Thrown out of a replica's event when its process dies in the middle of it. */
@@ -106,10 +119,114 @@ final class Simulation {
         }
     }
 
+    /**
+     * Snapshot files as {@code FileSnapshotStore} keeps them ({@link InMemorySnapshotStore}, which checks a CRC over
+     * each file), with crash points: a written or installed snapshot is durable once returned, and the process may
+     * die before that (nothing changed then); a partial install is deleted at a restart and lost at a power loss.
+     */
+    final class SimSnapshotStore implements SnapshotStore {
+        private final InMemorySnapshotStore files = new InMemorySnapshotStore();
+
+        @Override
+        public Optional<SnapshotMeta> latest() {
+            return files.latest();
+        }
+
+        @Override
+        public Optional<SnapshotMeta> oldestKept() {
+            return files.oldestKept();
+        }
+
+        @Override
+        public Optional<byte[]> read(SnapshotId id, long position, int maxBytes) {
+            return files.read(id, position, maxBytes);
+        }
+
+        @Override
+        public void beginInstall(SnapshotId id, long sizeBytes) {
+            files.beginInstall(id, sizeBytes);
+        }
+
+        @Override
+        public void writeInstallChunk(long position, byte[] data) {
+            files.writeInstallChunk(position, data);
+            maybeCrash("while writing a snapshot install chunk");
+        }
+
+        @Override
+        public SnapshotMeta completeInstall() throws IOException {
+            maybeCrash("before the installed snapshot was renamed into place");
+            return files.completeInstall();
+        }
+
+        @Override
+        public void abortInstall() {
+            files.abortInstall();
+        }
+
+        @Override
+        public SnapshotMeta write(SnapshotId id, EpochHistory history, List<String> members, StateWriter state)
+                throws IOException {
+            maybeCrash("while writing snapshot " + id);
+            return files.write(id, history, members, state);
+        }
+
+        @Override
+        public InputStream openState(SnapshotId id) throws IOException {
+            return files.openState(id);
+        }
+
+        private void maybeCrash(String where) {
+            if (!calm && random.nextDouble() < faults.processCrash() * 2) {
+                files.abortInstall();
+                throw new SimulatedCrash("died " + where);
+            }
+        }
+
+        /** Reopened after a crash: partial installs are deleted. */
+        void reopen() {
+            files.abortInstall();
+        }
+    }
+
+    /** The simulated state machine's state: the entries it applied, in order. */
+    static byte[] encodeState(List<Entry> applied) {
+        try {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            DataOutputStream out = new DataOutputStream(bytes);
+            out.writeInt(applied.size());
+            for (Entry e : applied) {
+                out.writeLong(e.epoch());
+                out.writeLong(e.offset());
+                out.writeByte(e.type());
+                out.writeInt(e.payload().length);
+                out.write(e.payload());
+            }
+            return bytes.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static List<Entry> decodeState(InputStream stream) throws IOException {
+        DataInputStream in = new DataInputStream(stream);
+        List<Entry> entries = new ArrayList<>();
+        for (int n = in.readInt(); n > 0; n--) {
+            long epoch = in.readLong();
+            long offset = in.readLong();
+            byte type = in.readByte();
+            byte[] payload = new byte[in.readInt()];
+            in.readFully(payload);
+            entries.add(new Entry(epoch, offset, type, payload));
+        }
+        return entries;
+    }
+
     final class Replica {
         final String id;
         final InMemoryReplicaLog log = new InMemoryReplicaLog();
         final SimPromiseStore promises = new SimPromiseStore();
+        final SimSnapshotStore snapshots = new SimSnapshotStore();
         ReplicaCore core;
         boolean alive = true;
         boolean syncRequested;
@@ -120,7 +237,7 @@ final class Simulation {
 
         Replica(String id) {
             this.id = id;
-            this.core = new ReplicaCore(config(id), log, promises, now);
+            this.core = new ReplicaCore(config(id), log, promises, snapshots, now);
         }
     }
 
@@ -158,6 +275,10 @@ final class Simulation {
     int powerLosses;
     int readsServed;
     int quorumLosses;
+    int snapshotsTaken;
+    int snapshotsInstalled;
+    int installsWhileRecovering;
+    int restartsFromSnapshot;
 
     Simulation(long seed, int size, Faults faults) {
         this(seed, size, faults, Defect.NONE);
@@ -182,6 +303,7 @@ final class Simulation {
                 .maxBatchEntries(1 + random.nextInt(4))
                 .maxInflightBatches(1 + random.nextInt(4))
                 .maxPendingProposals(50)
+                .catchUpTailEntries(random.nextInt(6))
                 .retryInterval(java.time.Duration.ofMillis(50))
                 .heartbeatInterval(java.time.Duration.ofMillis(30))
                 .checkQuorum(
@@ -331,7 +453,36 @@ final class Simulation {
             for (Replica r : replicas.values()) {
                 r.partitioned = false;
             }
+        } else if ((x -= 0.03) < 0) {
+            takeSnapshot(randomReplica());
         }
+    }
+
+    /**
+     * The replica snapshots its state machine at its applied offset (as {@code Replica} does on its apply and
+     * snapshot threads) and tells its core, which compacts the log. The process may die while writing.
+     */
+    void takeSnapshot(Replica r) {
+        long offset = appliedEnd(r);
+        if (!r.alive
+                || offset == 0
+                || r.snapshots.latest().map(m -> m.id().offset() >= offset).orElse(false)) {
+            return;
+        }
+        SnapshotId id = new SnapshotId(offset, r.log.epochAt(offset - 1));
+        byte[] state = encodeState(r.applied);
+        SnapshotMeta meta;
+        try {
+            meta = r.snapshots.write(id, r.log.epochHistory().truncatedTo(offset), ids, out -> out.write(state));
+        } catch (SimulatedCrash c) {
+            processCrash(r, c.getMessage());
+            return;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        snapshotsTaken++;
+        record(r.id + " took snapshot " + id);
+        event(r, () -> r.core.snapshotTaken(meta, now));
     }
 
     private Replica randomReplica() {
@@ -421,9 +572,15 @@ final class Simulation {
             r.log.reopen();
         }
         r.promises.reopen();
-        r.core = new ReplicaCore(config(r.id), r.log, r.promises, now);
+        r.snapshots.reopen();
+        r.core = new ReplicaCore(config(r.id), r.log, r.promises, r.snapshots, now);
         r.applied.clear();
         r.checkedCommit = 0;
+        Optional<SnapshotMeta> latest = r.snapshots.latest();
+        if (latest.isPresent()) {
+            restartsFromSnapshot++;
+            restore(r, latest.get().id(), "restart");
+        }
         drain(r);
     }
 
@@ -459,6 +616,16 @@ final class Simulation {
                 r.syncRequested = true;
             } else if (a instanceof Action.Apply c) {
                 apply(r, c.applyOffset());
+            } else if (a instanceof Action.RestoreSnapshot rs) {
+                snapshotsInstalled++;
+                if (r.core.role() == Role.RECOVERING) {
+                    installsWhileRecovering++;
+                }
+                SnapshotId id = rs.snapshot().id();
+                if (defect == Defect.RESTORE_OLDER_SNAPSHOT) {
+                    id = r.snapshots.oldestKept().map(SnapshotMeta::id).orElse(id);
+                }
+                restore(r, id, "install");
             } else if (a instanceof Action.ProposalCommitted pc) {
                 record(r.id + " acknowledges proposal " + pc.proposalId() + " at " + pc.epoch() + ":" + pc.offset());
                 checkCommittedOn(r);
@@ -511,6 +678,11 @@ final class Simulation {
             fail(r.id + " may apply up to " + applyOffset + " but its log is durable only below "
                     + r.log.durablePrefix());
         }
+        if (appliedEnd(r) < r.core.applyOffset() && appliedEnd(r) < r.log.logStartOffset()) {
+            fail(r.id + " applied up to " + appliedEnd(r) + " but its log starts at " + r.log.logStartOffset()
+                    + ": committed entries " + appliedEnd(r) + ".." + r.log.logStartOffset() + " are missing from its"
+                    + " state");
+        }
         for (long o = appliedEnd(r); o < applyOffset; o++) {
             Entry e = r.log.get(o);
             Entry c = committed.get(o);
@@ -519,6 +691,29 @@ final class Simulation {
             }
             r.applied.add(e);
         }
+    }
+
+    /**
+     * Replaces r's state machine with snapshot {@code id}'s state, checking that it is the committed prefix up to the
+     * snapshot's offset; applying goes on from the core's apply offset.
+     */
+    private void restore(Replica r, SnapshotId id, String why) {
+        List<Entry> state;
+        try (InputStream in = r.snapshots.openState(id)) {
+            state = decodeState(in);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        record(r.id + " restores snapshot " + id + " (" + why + ")");
+        for (int o = 0; o < state.size(); o++) {
+            Entry e = state.get(o);
+            if (e.offset() != o || !e.equals(committed.get((long) o))) {
+                fail(r.id + " restored snapshot " + id + " holding " + e + " at " + o + " but committed there is "
+                        + committed.get((long) o));
+            }
+        }
+        r.applied.clear();
+        r.applied.addAll(state);
     }
 
     private long appliedEnd(Replica r) {
@@ -535,7 +730,7 @@ final class Simulation {
         if (c > r.log.logEndOffset()) {
             fail(r.id + " commit offset " + c + " beyond its log end " + r.log.logEndOffset());
         }
-        for (long o = r.checkedCommit; o < c; o++) {
+        for (long o = Math.max(r.checkedCommit, r.log.logStartOffset()); o < c; o++) {
             Entry e = r.log.get(o);
             Entry prior = committed.putIfAbsent(o, e);
             if (prior != null && !prior.equals(e)) {
@@ -567,7 +762,13 @@ final class Simulation {
             r.maxEpochSeen = promised;
             // Entries below the replica's commit offset are the committed ones (also after truncations).
             long c = r.core.commitOffset();
-            if (c > 0 && !r.log.get(c - 1).equals(committed.get(c - 1))) {
+            if (c > 0 && c - 1 < r.log.logStartOffset()) {
+                if (committed.get(c - 1) == null
+                        || r.log.epochAt(c - 1) != committed.get(c - 1).epoch()) {
+                    fail(r.id + " has epoch " + r.log.epochAt(c - 1) + " at " + (c - 1) + " below its commit offset,"
+                            + " committed is " + committed.get(c - 1));
+                }
+            } else if (c > 0 && !r.log.get(c - 1).equals(committed.get(c - 1))) {
                 fail(r.id + " holds " + r.log.get(c - 1) + " below its commit offset, committed is "
                         + committed.get(c - 1));
             }

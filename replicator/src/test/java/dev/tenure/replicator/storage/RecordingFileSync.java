@@ -5,6 +5,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 /** A {@link FileSync} that forces for real and records, in order, what it forced. */
 final class RecordingFileSync implements FileSync {
@@ -17,6 +18,8 @@ final class RecordingFileSync implements FileSync {
     }
 
     private final List<Forced> forced = new ArrayList<>();
+    /** Called after each force, on the forcing thread: tests look at the directory at that moment. */
+    private volatile Consumer<Forced> hook = f -> {};
 
     @Override
     public void force(FileChannel channel, Path file, boolean metadata) throws IOException {
@@ -30,8 +33,16 @@ final class RecordingFileSync implements FileSync {
         record(new Forced(true, dir.toAbsolutePath()));
     }
 
-    private synchronized void record(Forced f) {
-        forced.add(f);
+    private void record(Forced f) {
+        synchronized (this) {
+            forced.add(f);
+        }
+        hook.accept(f);
+    }
+
+    /** Calls {@code hook} after every force from now on (replacing any earlier hook). */
+    void onForce(Consumer<Forced> hook) {
+        this.hook = hook;
     }
 
     /** What was forced so far, in order. */

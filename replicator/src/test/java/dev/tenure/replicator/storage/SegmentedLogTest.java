@@ -748,6 +748,407 @@ class SegmentedLogTest {
         assertEquals(List.of(), warnings(), "an expected state, not a warning");
     }
 
+    // ---- compaction and reset ----
+
+    private List<String> segmentNames() throws IOException {
+        return segmentFiles().stream().map(p -> p.getFileName().toString()).collect(Collectors.toList());
+    }
+
+    private static String seg(long base) {
+        return SegmentedLog.segmentName(base);
+    }
+
+    /** Entries [from, to) of epochs 1 (below 12), 2 (below 27) and 3, as {@link #threeEpochs} appends them. */
+    private static List<Entry> threeEpochsRange(long from, long to) {
+        List<Entry> list = new ArrayList<>();
+        for (long o = from; o < to; o++) {
+            list.add(Entry.data(o < 12 ? 1 : o < 27 ? 2 : 3, o, payload(o, PAYLOAD)));
+        }
+        return list;
+    }
+
+    /** 45 entries in segments of 10: epochs 1 from 0, 2 from 12, 3 from 27. */
+    private SegmentedLog threeEpochs() throws IOException {
+        SegmentedLog log = open(10 * RECORD);
+        log.append(threeEpochsRange(0, 12));
+        log.append(threeEpochsRange(12, 27));
+        log.append(threeEpochsRange(27, 45));
+        assertEquals(history(1, 0, 2, 12, 3, 27), log.epochHistory());
+        assertEquals(List.of(seg(0), seg(10), seg(20), seg(30), seg(40)), segmentNames());
+        return log;
+    }
+
+    @Test
+    void compactDeletesWholeSegmentsBelowTheStartDurably() throws IOException {
+        threeEpochs().close();
+        RecordingFileSync sync = new RecordingFileSync();
+        SegmentedLog log = SegmentedLog.open(
+                dir, LogConfig.builder().maxSegmentBytes(10 * RECORD).build(), sync);
+        opened.add(log);
+        sync.clear();
+        List<List<String>> filesAtForce = new ArrayList<>();
+        sync.onForce(f -> {
+            try {
+                filesAtForce.add(segmentNames());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+
+        log.compact(25); // [0, 10) and [10, 20) lie wholly below 25; [20, 30) does not
+        assertEquals(20, log.logStartOffset());
+        assertEquals(45, log.logEndOffset());
+        assertEquals(List.of(seg(20), seg(30), seg(40)), segmentNames());
+        assertEquals(history(1, 0, 2, 12, 3, 27), log.epochHistory(), "the history keeps the compacted prefix");
+        assertEquals(2, log.epochAt(15));
+        assertEquals(threeEpochsRange(20, 45), log.read(20, 100, Long.MAX_VALUE));
+
+        // The new start is durable in the checkpoint before any segment goes; the directory is forced after.
+        List<Forced> forced = sync.forced();
+        Path temp = AtomicFiles.tempFor(checkpoint());
+        int checkpointForce = forced.indexOf(file(temp));
+        assertTrue(checkpointForce >= 0, forced.toString());
+        assertEquals(
+                List.of(seg(0), seg(10), seg(20), seg(30), seg(40)),
+                filesAtForce.get(checkpointForce),
+                "no segment deleted before the checkpoint names the new start");
+        assertEquals(20, EpochCheckpoint.load(checkpoint()).logStart());
+        assertEquals(directory(dir), forced.get(forced.size() - 1), forced.toString());
+        assertEquals(List.of(seg(20), seg(30), seg(40)), filesAtForce.get(forced.size() - 1));
+
+        // Never the active segment, even when the whole log is below the new start.
+        log.compact(45);
+        assertEquals(40, log.logStartOffset());
+        assertEquals(List.of(seg(40)), segmentNames());
+        assertEquals(threeEpochsRange(40, 45), log.read(40, 100, Long.MAX_VALUE));
+
+        // At or below the start: nothing to do; beyond the end: refused.
+        sync.clear();
+        log.compact(40);
+        log.compact(3);
+        assertEquals(List.of(), sync.forced());
+        assertThrows(IllegalArgumentException.class, () -> log.compact(46));
+        assertEquals(40, log.logStartOffset());
+    }
+
+    @Test
+    void compactedLogReopensWithItsStartAndFullEpochHistory() throws IOException {
+        SegmentedLog log = threeEpochs();
+        log.compact(31);
+        assertEquals(30, log.logStartOffset());
+        SegmentedLog again = reopen(log);
+        assertEquals(30, again.logStartOffset());
+        assertEquals(45, again.logEndOffset());
+        assertEquals(history(1, 0, 2, 12, 3, 27), again.epochHistory());
+        assertEquals(1, again.epochAt(11));
+        assertEquals(threeEpochsRange(30, 45), again.read(30, 100, Long.MAX_VALUE));
+        assertEquals(List.of(), warnings(), "a compacted log reopens without a warning");
+
+        // A new epoch after the compaction, then a reopen: the checkpoint keeps the start and both parts.
+        again.append(List.of(Entry.data(5, 45, payload(45, PAYLOAD))));
+        SegmentedLog third = reopen(again);
+        assertEquals(30, third.logStartOffset());
+        assertEquals(history(1, 0, 2, 12, 3, 27, 5, 45), third.epochHistory());
+        assertEquals(new EpochCheckpoint.Contents(30, history(1, 0, 2, 12, 3, 27, 5, 45)), load());
+        assertEquals(List.of(), warnings());
+    }
+
+    private EpochCheckpoint.Contents load() throws IOException {
+        return EpochCheckpoint.load(checkpoint());
+    }
+
+    @Test
+    void aCompactionInterruptedBeforeItsDeletionsIsFinishedByOpen() throws IOException {
+        SegmentedLog log = threeEpochs();
+        log.close();
+        // As after a crash right after compact() wrote the checkpoint: the segments below are still there.
+        EpochCheckpoint.write(checkpoint(), 20, history(1, 0, 2, 12, 3, 27), FileSync.FORCE);
+        SegmentedLog again = open(10 * RECORD);
+        assertEquals(20, again.logStartOffset());
+        assertEquals(List.of(seg(20), seg(30), seg(40)), segmentNames());
+        assertEquals(threeEpochsRange(20, 45), again.read(20, 100, Long.MAX_VALUE));
+        assertEquals(history(1, 0, 2, 12, 3, 27), again.epochHistory());
+    }
+
+    @Test
+    void aLogStartThatIsNoLeftoverBoundaryDeletesNothingAndIsRefused() throws IOException {
+        threeEpochs().close();
+        List<String> all = segmentNames();
+        EpochCheckpoint.write(checkpoint(), 15, history(1, 0, 2, 12, 3, 27), FileSync.FORCE);
+        CorruptLogException e = assertThrows(CorruptLogException.class, () -> open(10 * RECORD));
+        assertTrue(e.getMessage().contains("no segment starts there"), e.getMessage());
+        assertEquals(all, segmentNames());
+
+        // Every segment below the start, holding records: not what an interrupted reset leaves.
+        EpochCheckpoint.write(checkpoint(), 100, history(1, 0, 2, 12, 3, 27), FileSync.FORCE);
+        e = assertThrows(CorruptLogException.class, () -> open(10 * RECORD));
+        assertTrue(e.getMessage().contains("every segment starts below the log start 100"), e.getMessage());
+        assertEquals(all, segmentNames());
+    }
+
+    @Test
+    void aMissingSegmentOfACompactedLogIsStillCorruption() throws IOException {
+        SegmentedLog log = threeEpochs();
+        log.compact(20);
+        log.close();
+        Files.delete(dir.resolve(seg(20)));
+        CorruptLogException e = assertThrows(CorruptLogException.class, () -> open(10 * RECORD));
+        assertEquals(20, e.expectedOffset());
+        assertTrue(e.getMessage().contains("missing"), e.getMessage());
+    }
+
+    @Test
+    void aCompactedLogWithoutItsCheckpointIsRefused() throws IOException {
+        SegmentedLog log = threeEpochs();
+        log.compact(20);
+        log.close();
+        Files.delete(checkpoint());
+        CorruptLogException e = assertThrows(CorruptLogException.class, () -> open(10 * RECORD));
+        assertEquals(checkpoint(), e.file());
+        assertTrue(e.getMessage().contains("missing"), e.getMessage());
+        Files.writeString(checkpoint(), "garbage");
+        e = assertThrows(CorruptLogException.class, () -> open(10 * RECORD));
+        assertTrue(e.getMessage().contains("damaged"), e.getMessage());
+        assertEquals(List.of(seg(20), seg(30), seg(40)), segmentNames(), "nothing deleted");
+    }
+
+    @Test
+    void aCheckpointWhoseEpochBelowTheStartIsAboveTheRecordsIsCorruption() throws IOException {
+        SegmentedLog log = threeEpochs();
+        log.compact(20);
+        log.close();
+        EpochCheckpoint.write(checkpoint(), 20, history(1, 0, 4, 12), FileSync.FORCE);
+        CorruptLogException e = assertThrows(CorruptLogException.class, () -> open(10 * RECORD));
+        assertEquals(20, e.expectedOffset());
+        assertTrue(e.getMessage().contains("below the log start"), e.getMessage());
+    }
+
+    @Test
+    void readBelowTheLogStartIsRefused() throws IOException {
+        SegmentedLog log = threeEpochs();
+        log.compact(20);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> log.read(19, 10, 1000));
+        assertTrue(e.getMessage().contains("below the log start 20"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> log.read(0, 10, 1000));
+        assertEquals(threeEpochsRange(20, 21), log.read(20, 1, 1000));
+        assertThrows(IllegalArgumentException.class, () -> log.truncate(19), "the compacted entries are committed");
+
+        log.truncate(20); // down to the start: an empty log that starts and ends at 20
+        assertEquals(20, log.logEndOffset());
+        assertEquals(history(1, 0, 2, 12), log.epochHistory());
+        assertEquals(List.of(), log.read(20, 10, 1000));
+        SegmentedLog again = reopen(log);
+        assertEquals(20, again.logStartOffset());
+        assertEquals(20, again.logEndOffset());
+        assertEquals(history(1, 0, 2, 12), again.epochHistory());
+        again.append(List.of(Entry.data(6, 20, payload(20, PAYLOAD))));
+        assertEquals(history(1, 0, 2, 12, 6, 20), reopen(again).epochHistory());
+    }
+
+    @Test
+    void resetToLeavesAnEmptyLogAtTheSnapshotOffset() throws IOException {
+        threeEpochs().close();
+        RecordingFileSync sync = new RecordingFileSync();
+        SegmentedLog log = SegmentedLog.open(
+                dir, LogConfig.builder().maxSegmentBytes(10 * RECORD).build(), sync);
+        opened.add(log);
+        sync.clear();
+
+        EpochHistory snapshotHistory = history(1, 0, 2, 12, 4, 60);
+        log.resetTo(100, snapshotHistory);
+        assertEquals(100, log.logStartOffset());
+        assertEquals(100, log.logEndOffset());
+        assertEquals(snapshotHistory, log.epochHistory());
+        assertEquals(4, log.epochAt(99));
+        assertEquals(List.of(seg(100)), segmentNames());
+        assertEquals(0, Files.size(dir.resolve(seg(100))));
+        assertEquals(new EpochCheckpoint.Contents(100, snapshotHistory), load());
+        assertEquals(List.of(), log.read(100, 10, 1000));
+        assertThrows(IllegalArgumentException.class, () -> log.read(99, 10, 1000));
+        assertEquals(new Synced(100, 4), log.syncWithEpoch());
+        List<Forced> forced = sync.forced();
+        assertEquals(directory(dir), forced.get(forced.size() - 1), "durable before it returns: " + forced);
+
+        log.append(List.of(Entry.epochStart(5, 100)));
+        log.append(data(5, 101, 14)); // rolls at 110
+        assertEquals(List.of(seg(100), seg(110)), segmentNames());
+        SegmentedLog again = reopen(log);
+        assertEquals(100, again.logStartOffset());
+        assertEquals(115, again.logEndOffset());
+        assertEquals(history(1, 0, 2, 12, 4, 60, 5, 100), again.epochHistory());
+        assertEquals(data(5, 101, 14), again.read(101, 100, Long.MAX_VALUE));
+        assertEquals(List.of(), warnings());
+
+        // Below the current start (a leader's older snapshot), and at exactly the current start.
+        again.resetTo(50, history(1, 0, 2, 12, 4, 40));
+        assertEquals(List.of(seg(50)), segmentNames());
+        assertEquals(50, reopen(again).logStartOffset());
+        SegmentedLog fourth = opened.get(opened.size() - 1);
+        fourth.resetTo(50, history(1, 0, 3, 30));
+        assertEquals(List.of(seg(50)), segmentNames());
+        SegmentedLog fifth = reopen(fourth);
+        assertEquals(50, fifth.logEndOffset());
+        assertEquals(history(1, 0, 3, 30), fifth.epochHistory());
+
+        // And back to an empty log at 0.
+        fifth.resetTo(0, EpochHistory.empty());
+        SegmentedLog sixth = reopen(fifth);
+        assertEquals(0, sixth.logEndOffset());
+        assertEquals(EpochHistory.empty(), sixth.epochHistory());
+        assertEquals(List.of(seg(0)), segmentNames());
+    }
+
+    @Test
+    void resetToRefusesAHistoryThatDoesNotEndAtItsOffset() throws IOException {
+        SegmentedLog log = threeEpochs();
+        assertThrows(IllegalArgumentException.class, () -> log.resetTo(100, history(1, 0, 2, 100)));
+        assertThrows(IllegalArgumentException.class, () -> log.resetTo(100, EpochHistory.empty()));
+        assertThrows(IllegalArgumentException.class, () -> log.resetTo(-1, EpochHistory.empty()));
+        assertEquals(45, log.logEndOffset(), "a refused reset changes nothing");
+        assertEquals(threeEpochsRange(0, 45), all(log));
+    }
+
+    @Test
+    void resetInterruptedPartWayReopensWithItsStartUnchanged() throws IOException {
+        SegmentedLog log = threeEpochs();
+        log.compact(20);
+        log.close();
+        Path saved = root.resolve("saved");
+        copyDir(dir, saved);
+        EpochHistory oldHistory = history(1, 0, 2, 12, 3, 27);
+        EpochHistory newHistory = history(1, 0, 2, 12, 4, 60);
+
+        // resetTo deletes the segments newest first: a crash after deleting some leaves a prefix.
+        Files.delete(dir.resolve(seg(40)));
+        SegmentedLog crashed = open(10 * RECORD);
+        assertEquals(20, crashed.logStartOffset());
+        assertEquals(40, crashed.logEndOffset());
+        assertEquals(threeEpochsRange(20, 40), crashed.read(20, 100, Long.MAX_VALUE));
+        assertEquals(oldHistory, crashed.epochHistory());
+        crashed.close();
+        Files.delete(dir.resolve(seg(30)));
+        crashed = open(10 * RECORD);
+        assertEquals(20, crashed.logStartOffset());
+        assertEquals(30, crashed.logEndOffset());
+        assertEquals(oldHistory, crashed.epochHistory());
+        crashed.close();
+
+        // Then it empties the first segment: an empty log at the old start.
+        cut(dir.resolve(seg(20)), 0);
+        crashed = open(10 * RECORD);
+        assertEquals(20, crashed.logStartOffset());
+        assertEquals(20, crashed.logEndOffset());
+        assertEquals(history(1, 0, 2, 12), crashed.epochHistory());
+        crashed.close();
+
+        // Then (a start above the old one) the checkpoint names the new start before the rename: the emptied
+        // segment is a leftover below it, and the log opens as the new one.
+        cut(dir.resolve(seg(20)), 0);
+        EpochCheckpoint.write(checkpoint(), 100, newHistory, FileSync.FORCE);
+        crashed = open(10 * RECORD);
+        assertEquals(100, crashed.logStartOffset());
+        assertEquals(100, crashed.logEndOffset());
+        assertEquals(newHistory, crashed.epochHistory());
+        assertEquals(List.of(seg(100)), segmentNames());
+        crashed.close();
+
+        // (A start below the old one) the rename comes first: the renamed empty segment is below the start the
+        // old checkpoint names, and the log opens as the old one, emptied.
+        deleteDir(dir);
+        copyDir(saved, dir);
+        Files.delete(dir.resolve(seg(40)));
+        Files.delete(dir.resolve(seg(30)));
+        cut(dir.resolve(seg(20)), 0);
+        Files.move(dir.resolve(seg(20)), dir.resolve(seg(5)));
+        crashed = open(10 * RECORD);
+        assertEquals(20, crashed.logStartOffset());
+        assertEquals(20, crashed.logEndOffset());
+        assertEquals(history(1, 0, 2, 12), crashed.epochHistory());
+        assertEquals(List.of(seg(20)), segmentNames());
+    }
+
+    private static void copyDir(Path from, Path to) throws IOException {
+        Files.createDirectories(to);
+        try (Stream<Path> files = Files.list(from)) {
+            for (Path f : files.collect(Collectors.toList())) {
+                if (!f.getFileName().toString().equals("lock")) {
+                    Files.copy(f, to.resolve(f.getFileName()));
+                }
+            }
+        }
+    }
+
+    private static void deleteDir(Path d) throws IOException {
+        try (Stream<Path> files = Files.list(d)) {
+            for (Path f : files.collect(Collectors.toList())) {
+                Files.delete(f);
+            }
+        }
+        Files.delete(d);
+    }
+
+    @Test
+    @Timeout(30)
+    void syncFromAnotherThreadWhileCompactingAndResettingNeverFails() throws Exception {
+        SegmentedLog log = SegmentedLog.open(
+                dir, LogConfig.builder().maxSegmentBytes(8 * RECORD).build());
+        opened.add(log);
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicReference<Throwable> syncError = new AtomicReference<>();
+        AtomicInteger syncs = new AtomicInteger();
+        Thread syncer = new Thread(
+                () -> {
+                    try {
+                        while (!stop.get()) {
+                            log.sync();
+                            syncs.incrementAndGet();
+                        }
+                    } catch (Throwable t) {
+                        syncError.set(t);
+                    }
+                },
+                "group-commit");
+        syncer.start();
+        Random random = new Random(11);
+        long epoch = 1;
+        int compactions = 0;
+        int resets = 0;
+        for (int change = 0; change < 300 && syncError.get() == null; change++) {
+            long start = log.logStartOffset();
+            long end = log.logEndOffset();
+            int r = random.nextInt(20);
+            if (r == 0) {
+                epoch++;
+                long offset = end + random.nextInt(50);
+                log.resetTo(offset, offset == 0 ? EpochHistory.empty() : history(epoch, 0));
+                resets++;
+            } else if (r < 5 && end > start) {
+                log.compact(start + random.nextInt((int) (end - start) + 1));
+                compactions++;
+            } else {
+                if (random.nextInt(20) == 0) {
+                    epoch++;
+                }
+                log.append(data(epoch, end, 1 + random.nextInt(10)));
+            }
+        }
+        stop.set(true);
+        syncer.join();
+        if (syncError.get() != null) {
+            throw new AssertionError("sync failed", syncError.get());
+        }
+        assertTrue(compactions > 10 && resets > 3, compactions + " compactions, " + resets + " resets");
+        assertTrue(syncs.get() > 0);
+        List<Entry> content = log.read(log.logStartOffset(), Integer.MAX_VALUE, Long.MAX_VALUE);
+        long start = log.logStartOffset();
+        EpochHistory history = log.epochHistory();
+        assertEquals(log.logEndOffset(), log.sync());
+        SegmentedLog again = reopen(log);
+        assertEquals(start, again.logStartOffset());
+        assertEquals(history, again.epochHistory());
+        assertEquals(content, again.read(start, Integer.MAX_VALUE, Long.MAX_VALUE));
+    }
+
     // ---- concurrency ----
 
     @Test
@@ -871,6 +1272,9 @@ class SegmentedLogTest {
                 () -> log.append(data(1, 3, 1)),
                 () -> log.truncate(1),
                 () -> log.read(0, 1, 100),
+                log::logStartOffset,
+                () -> log.compact(1),
+                () -> log.resetTo(10, history(1, 0)),
                 () -> {
                     try {
                         log.sync();

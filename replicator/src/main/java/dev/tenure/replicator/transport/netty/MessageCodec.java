@@ -9,8 +9,12 @@ import dev.tenure.replicator.core.Message.AppendReject;
 import dev.tenure.replicator.core.Message.EpochAck;
 import dev.tenure.replicator.core.Message.Fetch;
 import dev.tenure.replicator.core.Message.FetchResponse;
+import dev.tenure.replicator.core.Message.FetchSnapshot;
+import dev.tenure.replicator.core.Message.InstallSnapshot;
 import dev.tenure.replicator.core.Message.NewEpoch;
 import dev.tenure.replicator.core.Message.Rejected;
+import dev.tenure.replicator.core.Message.SnapshotChunk;
+import dev.tenure.replicator.core.SnapshotId;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.nio.ByteBuffer;
@@ -29,7 +33,8 @@ import java.util.List;
  * the length field and every integer is big-endian. A string is {@code [byte count unsigned short][UTF-8]} of at
  * most {@link #MAX_STRING_BYTES} bytes; an entry list is {@code [count int]} entries, each {@code [epoch
  * long][offset long][type byte][payload length int][payload]}; an epoch history is {@code [count int]} pairs
- * {@code [epoch long][start offset long]}. Bodies, by frame type:
+ * {@code [epoch long][start offset long]}; a snapshot id is {@code [offset long][epoch long]}, both positive. Bodies,
+ * by frame type:
  *
  * <pre>
  *  1 Hello          clusterName str, fromReplicaId str, toReplicaId str
@@ -43,7 +48,14 @@ import java.util.List;
  *                   probe long
  * 16 AppendAck      from str, to str, epoch long, matchOffset long, probe long
  * 17 AppendReject   from str, to str, epoch long, logEnd long, probe long
+ * 18 InstallSnapshot from str, to str, epoch long, snapshot id, sizeBytes long (&gt; 0)
+ * 19 FetchSnapshot  from str, to str, epoch long, snapshot id, position long (&gt;= 0), maxBytes int (&gt; 0)
+ * 20 SnapshotChunk  from str, to str, epoch long, snapshot id, position long (&gt;= 0), sizeBytes long (&gt; 0),
+ *                   data length int, data, crc int; position + data length &lt;= sizeBytes
  * </pre>
+ *
+ * <p>A snapshot chunk's CRC is carried, not checked: the receiver checks it and refuses the chunk (a protocol
+ * decision, not a malformed frame). Its data is bounded by the frame, so by the transport's largest frame.
  *
  * <p>Decoding checks every length against the bytes left in the frame before reading or allocating, rejects
  * unknown versions and types, invalid UTF-8, invalid entries and epoch histories and trailing bytes, and
@@ -69,6 +81,16 @@ public final class MessageCodec {
     static final byte APPEND = 15;
     static final byte APPEND_ACK = 16;
     static final byte APPEND_REJECT = 17;
+    static final byte INSTALL_SNAPSHOT = 18;
+    static final byte FETCH_SNAPSHOT = 19;
+    static final byte SNAPSHOT_CHUNK = 20;
+
+    /**
+     * The most bytes a {@link SnapshotChunk} frame holds besides its data, length field excluded (two strings of
+     * the largest size included): a chunk of at most {@code maxFrameBytes - SNAPSHOT_CHUNK_OVERHEAD_BYTES} bytes of
+     * data always fits a frame of {@code maxFrameBytes}. A replica should ask for chunks no larger.
+     */
+    public static final int SNAPSHOT_CHUNK_OVERHEAD_BYTES = 1 + 1 + 2 * (2 + MAX_STRING_BYTES) + 8 + 16 + 8 + 8 + 4 + 4;
 
     /** A {@link Frame.HelloRejected} reason is cut to this many characters, which always fit a string. */
     static final int MAX_REASON_CHARS = 256;
@@ -141,6 +163,8 @@ public final class MessageCodec {
             size += entriesBytes(a.entries());
         } else if (message instanceof FetchResponse r) {
             size += entriesBytes(r.entries());
+        } else if (message instanceof SnapshotChunk c && c.data() != null) {
+            size += 4L + c.data().length;
         }
         return size;
     }
@@ -233,6 +257,12 @@ public final class MessageCodec {
                 return "AppendAck";
             case APPEND_REJECT:
                 return "AppendReject";
+            case INSTALL_SNAPSHOT:
+                return "InstallSnapshot";
+            case FETCH_SNAPSHOT:
+                return "FetchSnapshot";
+            case SNAPSHOT_CHUNK:
+                return "SnapshotChunk";
             default:
                 return "unknown (" + type + ")";
         }
@@ -316,6 +346,29 @@ public final class MessageCodec {
             writeHeader(out, APPEND_REJECT, m);
             out.writeLong(m.logEnd());
             out.writeLong(m.probe());
+        } else if (message instanceof InstallSnapshot m) {
+            checkEncodable(m.sizeBytes() > 0, "snapshot size must be > 0, was " + m.sizeBytes());
+            writeHeader(out, INSTALL_SNAPSHOT, m);
+            writeSnapshotId(out, m.snapshot());
+            out.writeLong(m.sizeBytes());
+        } else if (message instanceof FetchSnapshot m) {
+            checkEncodable(m.position() >= 0, "snapshot position must be >= 0, was " + m.position());
+            checkEncodable(m.maxBytes() > 0, "maxBytes must be > 0, was " + m.maxBytes());
+            writeHeader(out, FETCH_SNAPSHOT, m);
+            writeSnapshotId(out, m.snapshot());
+            out.writeLong(m.position());
+            out.writeInt(m.maxBytes());
+        } else if (message instanceof SnapshotChunk m) {
+            checkEncodable(m.data() != null, "chunk data must not be null");
+            String problem = chunkProblem(m.position(), m.sizeBytes(), m.data().length);
+            checkEncodable(problem == null, problem);
+            writeHeader(out, SNAPSHOT_CHUNK, m);
+            writeSnapshotId(out, m.snapshot());
+            out.writeLong(m.position());
+            out.writeLong(m.sizeBytes());
+            out.writeInt(m.data().length);
+            out.writeBytes(m.data());
+            out.writeInt(m.crc());
         } else {
             throw new IllegalArgumentException(
                     "unknown message type " + message.getClass().getName());
@@ -327,6 +380,35 @@ public final class MessageCodec {
         writeString(out, m.from(), "from");
         writeString(out, m.to(), "to");
         out.writeLong(m.epoch());
+    }
+
+    private static void checkEncodable(boolean ok, String problem) {
+        if (!ok) {
+            throw new IllegalArgumentException(problem);
+        }
+    }
+
+    /** What is wrong with a chunk of {@code length} bytes at {@code position} of a file of {@code size}, or null. */
+    private static String chunkProblem(long position, long size, int length) {
+        if (position < 0) {
+            return "chunk position must be >= 0, was " + position;
+        }
+        if (size <= 0) {
+            return "snapshot size must be > 0, was " + size;
+        }
+        if (length < 0 || position > size - length) {
+            return "chunk of " + length + " bytes at position " + position + " runs past the snapshot's " + size
+                    + " bytes";
+        }
+        return null;
+    }
+
+    private static void writeSnapshotId(ByteBuf out, SnapshotId id) {
+        if (id == null) {
+            throw new IllegalArgumentException("snapshot id must not be null");
+        }
+        out.writeLong(id.offset());
+        out.writeLong(id.epoch());
     }
 
     private static void writeHistory(ByteBuf out, EpochHistory history) {
@@ -472,9 +554,69 @@ public final class MessageCodec {
                 long logEnd = readLong(in, "log end");
                 return new Frame.Protocol(new AppendReject(from, to, epoch, logEnd, readLong(in, "probe")));
             }
+            case INSTALL_SNAPSHOT: {
+                String from = readString(in, "from");
+                String to = readString(in, "to");
+                long epoch = readLong(in, "epoch");
+                SnapshotId snapshot = readSnapshotId(in);
+                long size = readLong(in, "snapshot size");
+                if (size <= 0) {
+                    throw new MalformedFrameException("snapshot size must be > 0, was " + size);
+                }
+                return new Frame.Protocol(new InstallSnapshot(from, to, epoch, snapshot, size));
+            }
+            case FETCH_SNAPSHOT: {
+                String from = readString(in, "from");
+                String to = readString(in, "to");
+                long epoch = readLong(in, "epoch");
+                SnapshotId snapshot = readSnapshotId(in);
+                long position = readLong(in, "snapshot position");
+                int maxBytes = readInt(in, "max bytes");
+                if (position < 0) {
+                    throw new MalformedFrameException("snapshot position must be >= 0, was " + position);
+                }
+                if (maxBytes <= 0) {
+                    throw new MalformedFrameException("maxBytes must be > 0, was " + maxBytes);
+                }
+                return new Frame.Protocol(new FetchSnapshot(from, to, epoch, snapshot, position, maxBytes));
+            }
+            case SNAPSHOT_CHUNK: {
+                String from = readString(in, "from");
+                String to = readString(in, "to");
+                long epoch = readLong(in, "epoch");
+                SnapshotId snapshot = readSnapshotId(in);
+                long position = readLong(in, "chunk position");
+                long size = readLong(in, "snapshot size");
+                int length = readInt(in, "chunk length");
+                if (length < 0) {
+                    throw new MalformedFrameException("negative chunk length " + length);
+                }
+                if (length > in.readableBytes()) {
+                    throw new MalformedFrameException("chunk of " + length + " bytes exceeds the " + in.readableBytes()
+                            + " bytes left in the frame");
+                }
+                String problem = chunkProblem(position, size, length);
+                if (problem != null) {
+                    throw new MalformedFrameException(problem);
+                }
+                byte[] data = new byte[length];
+                in.readBytes(data);
+                int crc = readInt(in, "chunk crc");
+                return new Frame.Protocol(new SnapshotChunk(from, to, epoch, snapshot, position, size, data, crc));
+            }
             default:
                 throw new MalformedFrameException("unknown frame type " + type);
         }
+    }
+
+    private static SnapshotId readSnapshotId(ByteBuf in) throws MalformedFrameException {
+        long offset = readLong(in, "snapshot offset");
+        long epoch = readLong(in, "snapshot epoch");
+        if (offset <= 0 || epoch <= 0) {
+            throw new MalformedFrameException(
+                    "invalid snapshot id: offset " + offset + " and epoch " + epoch + " must be > 0");
+        }
+        return new SnapshotId(offset, epoch);
     }
 
     private static EpochHistory readHistory(ByteBuf in) throws MalformedFrameException {

@@ -15,8 +15,12 @@ import dev.tenure.replicator.core.Message.AppendReject;
 import dev.tenure.replicator.core.Message.EpochAck;
 import dev.tenure.replicator.core.Message.Fetch;
 import dev.tenure.replicator.core.Message.FetchResponse;
+import dev.tenure.replicator.core.Message.FetchSnapshot;
+import dev.tenure.replicator.core.Message.InstallSnapshot;
 import dev.tenure.replicator.core.Message.NewEpoch;
 import dev.tenure.replicator.core.Message.Rejected;
+import dev.tenure.replicator.core.Message.SnapshotChunk;
+import dev.tenure.replicator.core.SnapshotId;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.nio.ByteBuffer;
@@ -48,8 +52,15 @@ class MessageCodecTest {
                 new AppendAck("b", "a", 9, 11, 42),
                 new AppendReject("b", "a", 9, 5, 42),
                 new NewEpoch("a", "b", Long.MAX_VALUE),
-                new AppendAck("b", "a", Long.MIN_VALUE, -1, Long.MAX_VALUE));
+                new AppendAck("b", "a", Long.MIN_VALUE, -1, Long.MAX_VALUE),
+                new InstallSnapshot("a", "b", 9, SNAPSHOT, 5000),
+                new FetchSnapshot("b", "a", 9, SNAPSHOT, 0, 1 << 20),
+                new FetchSnapshot("b", "a", 9, new SnapshotId(Long.MAX_VALUE, Long.MAX_VALUE), 4999, 1),
+                new SnapshotChunk("a", "b", 9, SNAPSHOT, 1000, 5000, bytes("chunk"), 0x1234abcd),
+                new SnapshotChunk("a", "b", 9, SNAPSHOT, 5000, 5000, new byte[0], 0));
     }
+
+    private static final SnapshotId SNAPSHOT = new SnapshotId(8, 3);
 
     @Test
     void everyMessageTypeRoundTripsThroughBytesAndByteBuf() throws Exception {
@@ -275,9 +286,133 @@ class MessageCodecTest {
         MessageCodec.encode(new NewEpoch("é".repeat(512), "b", 1), buf); // exactly 1024 bytes: allowed
     }
 
+    // ---- snapshot messages ----
+
+    /** Where the snapshot id of a snapshot message from "a" to "b" starts: after the header. */
+    private static final int SNAPSHOT_ID_AT = 4 + 1 + 1 + 3 + 3 + 8;
+
+    @Test
+    void aChunkOfOneMebibyteRoundTripsAndItsBoundCoversIt() throws Exception {
+        byte[] data = new byte[1 << 20];
+        new Random(3).nextBytes(data);
+        SnapshotChunk chunk = new SnapshotChunk("a", "b", 4, SNAPSHOT, 1 << 20, 3L << 20, data, 77);
+        byte[] frame = MessageCodec.encode(chunk);
+        assertSameMessage(chunk, MessageCodec.decode(frame));
+        assertTrue(MessageCodec.frameSizeUpperBound(chunk) >= frame.length);
+        assertTrue(MessageCodec.frameSizeUpperBound(chunk) < frame.length + 200, "a tight bound: queue accounting");
+    }
+
+    @Test
+    void theLargestChunkDataForAFrameSizeFitsIt() throws Exception {
+        int maxFrameBytes = 64 * 1024;
+        String longest = "é".repeat(MessageCodec.MAX_STRING_BYTES / 2);
+        byte[] data = new byte[maxFrameBytes - MessageCodec.SNAPSHOT_CHUNK_OVERHEAD_BYTES];
+        SnapshotChunk chunk = new SnapshotChunk(longest, longest, 4, SNAPSHOT, 0, data.length, data, 0);
+        byte[] frame = MessageCodec.encode(chunk);
+        assertEquals(maxFrameBytes, frame.length - MessageCodec.LENGTH_FIELD_BYTES, "exactly the frame, at most");
+        assertSameMessage(chunk, MessageCodec.decode(frame));
+    }
+
+    @Test
+    void anInvalidSnapshotIdIsMalformed() {
+        for (Message m : List.of(
+                new InstallSnapshot("a", "b", 9, SNAPSHOT, 5000),
+                new FetchSnapshot("a", "b", 9, SNAPSHOT, 0, 10),
+                new SnapshotChunk("a", "b", 9, SNAPSHOT, 0, 5000, new byte[3], 0))) {
+            byte[] frame = MessageCodec.encode(m);
+            ByteBuffer.wrap(frame).putLong(SNAPSHOT_ID_AT, 0);
+            assertMalformed(frame, "invalid snapshot id: offset 0");
+            frame = MessageCodec.encode(m);
+            ByteBuffer.wrap(frame).putLong(SNAPSHOT_ID_AT + 8, -3);
+            assertMalformed(frame, "invalid snapshot id: offset 8 and epoch -3");
+        }
+    }
+
+    @Test
+    void aSnapshotSizeBelowOneIsMalformed() {
+        byte[] frame = MessageCodec.encode(new InstallSnapshot("a", "b", 9, SNAPSHOT, 5000));
+        ByteBuffer.wrap(frame).putLong(SNAPSHOT_ID_AT + 16, 0);
+        assertMalformed(frame, "snapshot size must be > 0, was 0");
+        ByteBuffer.wrap(frame).putLong(SNAPSHOT_ID_AT + 16, Long.MIN_VALUE);
+        assertMalformed(frame, "snapshot size must be > 0");
+    }
+
+    @Test
+    void aFetchAtANegativePositionOrOfNoBytesIsMalformed() {
+        byte[] frame = MessageCodec.encode(new FetchSnapshot("a", "b", 9, SNAPSHOT, 10, 100));
+        ByteBuffer.wrap(frame).putLong(SNAPSHOT_ID_AT + 16, -1);
+        assertMalformed(frame, "snapshot position must be >= 0, was -1");
+        frame = MessageCodec.encode(new FetchSnapshot("a", "b", 9, SNAPSHOT, 10, 100));
+        ByteBuffer.wrap(frame).putInt(SNAPSHOT_ID_AT + 24, 0);
+        assertMalformed(frame, "maxBytes must be > 0, was 0");
+        ByteBuffer.wrap(frame).putInt(SNAPSHOT_ID_AT + 24, Integer.MIN_VALUE);
+        assertMalformed(frame, "maxBytes must be > 0");
+    }
+
+    @Test
+    void aChunkOutsideItsSnapshotOrItsFrameIsMalformed() {
+        SnapshotChunk chunk = new SnapshotChunk("a", "b", 9, SNAPSHOT, 100, 5000, new byte[50], 0);
+        int positionAt = SNAPSHOT_ID_AT + 16;
+        int sizeAt = positionAt + 8;
+        int lengthAt = sizeAt + 8;
+
+        byte[] frame = MessageCodec.encode(chunk);
+        ByteBuffer.wrap(frame).putLong(positionAt, -1);
+        assertMalformed(frame, "chunk position must be >= 0, was -1");
+
+        frame = MessageCodec.encode(chunk);
+        ByteBuffer.wrap(frame).putLong(positionAt, 4951); // 4951 + 50 > 5000
+        assertMalformed(frame, "runs past the snapshot's 5000 bytes");
+        ByteBuffer.wrap(frame).putLong(positionAt, Long.MAX_VALUE);
+        assertMalformed(frame, "runs past");
+
+        frame = MessageCodec.encode(chunk);
+        ByteBuffer.wrap(frame).putLong(sizeAt, 0);
+        assertMalformed(frame, "snapshot size must be > 0, was 0");
+
+        frame = MessageCodec.encode(chunk);
+        ByteBuffer.wrap(frame).putInt(lengthAt, -1);
+        assertMalformed(frame, "negative chunk length -1");
+        ByteBuffer.wrap(frame).putInt(lengthAt, 55); // more than the 50 + 4 (crc) bytes left
+        assertMalformed(frame, "chunk of 55 bytes exceeds the 54 bytes left in the frame");
+        ByteBuffer.wrap(frame).putInt(lengthAt, Integer.MAX_VALUE);
+        assertMalformed(frame, "exceeds the");
+        ByteBuffer.wrap(frame).putInt(lengthAt, 52); // fits, but leaves 2 bytes for the 4-byte crc
+        assertMalformed(frame, "truncated chunk crc");
+        ByteBuffer.wrap(frame).putInt(lengthAt, 46); // leaves 8 bytes: 4 left over after the crc
+        assertMalformed(frame, "4 bytes left over after SnapshotChunk frame");
+    }
+
+    @Test
+    void aSnapshotMessageThatWouldBeMalformedIsRefusedAtEncoding() {
+        ByteBuf buf = Unpooled.buffer();
+        for (Message m : List.of(
+                new InstallSnapshot("a", "b", 9, SNAPSHOT, 0),
+                new InstallSnapshot("a", "b", 9, null, 10),
+                new FetchSnapshot("a", "b", 9, SNAPSHOT, -1, 10),
+                new FetchSnapshot("a", "b", 9, SNAPSHOT, 0, 0),
+                new SnapshotChunk("a", "b", 9, SNAPSHOT, -1, 10, new byte[1], 0),
+                new SnapshotChunk("a", "b", 9, SNAPSHOT, 0, 0, new byte[0], 0),
+                new SnapshotChunk("a", "b", 9, SNAPSHOT, 5, 10, new byte[6], 0),
+                new SnapshotChunk("a", "b", 9, SNAPSHOT, 0, 10, null, 0))) {
+            assertThrows(IllegalArgumentException.class, () -> MessageCodec.encode(m, buf), m.toString());
+            assertEquals(0, buf.writerIndex(), "a refused message leaves the buffer as it was: " + m);
+        }
+    }
+
     // ---- helpers ----
 
     static void assertSameMessage(Message expected, Message actual) {
+        if (expected instanceof SnapshotChunk c) {
+            // A record compares arrays by identity: compare the data by content, the rest as a record.
+            SnapshotChunk d = (SnapshotChunk) actual;
+            assertArrayEquals(c.data(), d.data());
+            assertEquals(
+                    c,
+                    new SnapshotChunk(
+                            d.from(), d.to(), d.epoch(), d.snapshot(), d.position(), d.sizeBytes(), c.data(), d.crc()));
+            return;
+        }
         // Records compare lists with Entry.equals, which compares payloads by content.
         assertEquals(expected, actual);
         if (expected instanceof Append a) {

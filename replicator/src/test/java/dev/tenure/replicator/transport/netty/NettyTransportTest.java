@@ -17,7 +17,10 @@ import dev.tenure.replicator.core.Message.Append;
 import dev.tenure.replicator.core.Message.AppendAck;
 import dev.tenure.replicator.core.Message.EpochAck;
 import dev.tenure.replicator.core.Message.FetchResponse;
+import dev.tenure.replicator.core.Message.FetchSnapshot;
 import dev.tenure.replicator.core.Message.NewEpoch;
+import dev.tenure.replicator.core.Message.SnapshotChunk;
+import dev.tenure.replicator.core.SnapshotId;
 import dev.tenure.replicator.transport.netty.TestNodes.Node;
 import dev.tenure.testkit.LoopbackPorts;
 import java.net.InetAddress;
@@ -118,6 +121,30 @@ class NettyTransportTest {
             a.transport.send(new Append("a", "b", 1, i - 1, 1, List.of(Entry.data(1, i, payload)), 0, i));
             assertEquals(i, ((Append) b.take()).probe());
         }
+    }
+
+    @Test
+    void snapshotChunksOfOneMebibyteArriveWholeWithTheDefaultLimits() throws Exception {
+        nodes = new TestNodes("leader", "follower");
+        Node leader = nodes.start("leader");
+        Node follower = nodes.start("follower");
+        SnapshotId id = new SnapshotId(1000, 3);
+        int chunk = 1 << 20;
+        long size = 8L * chunk;
+        java.util.Random random = new java.util.Random(5);
+        // As an install runs: the follower asks for the next chunk when it has the previous one.
+        for (long position = 0; position < size; position += chunk) {
+            follower.transport.send(new FetchSnapshot("follower", "leader", 3, id, position, chunk));
+            FetchSnapshot fetch = (FetchSnapshot) leader.take();
+            byte[] data = new byte[fetch.maxBytes()];
+            random.nextBytes(data);
+            leader.transport.send(new SnapshotChunk("leader", "follower", 3, id, fetch.position(), size, data, 7));
+            SnapshotChunk received = (SnapshotChunk) follower.take();
+            assertEquals(position, received.position());
+            assertTrue(java.util.Arrays.equals(data, received.data()), "chunk at " + position);
+        }
+        assertEquals(0, leader.transport.messagesDropped() + follower.transport.messagesDropped());
+        assertEquals(0, leader.transport.connectionsRefused() + follower.transport.connectionsRefused());
     }
 
     @Test

@@ -1,0 +1,48 @@
+package dev.tenure.replicator;
+
+import com.google.common.base.Preconditions;
+
+/**
+ * When a replica snapshots its state machine (if the state machine {@link StateMachine#supportsSnapshots() supports
+ * snapshots}). A snapshot is taken once the entries applied since the last one reach {@link #entries()} or their
+ * bytes reach {@link #bytes()}, each threshold lowered by a random fraction of up to {@link #randomSpread()} drawn
+ * afresh after every snapshot, so that replicas do not all snapshot at the same moment (ZooKeeper's {@code
+ * snapCount/2 + rand(snapCount/2)}); and, if {@link #onStop()}, when the replica closes.
+ *
+ * @param entries applied entries between snapshots (default 100,000, as etcd's {@code SnapshotCount})
+ * @param bytes applied payload bytes between snapshots (default 64 MiB)
+ * @param randomSpread the largest fraction by which a threshold is randomly lowered, in [0, 1) (default 0.5)
+ * @param onStop whether {@link Replica#close()} takes a snapshot of what was applied since the last one (default
+ *     true), so that the next start replays less
+ */
+public record SnapshotPolicy(long entries, long bytes, double randomSpread, boolean onStop) {
+    public static final long DEFAULT_ENTRIES = 100_000;
+    public static final long DEFAULT_BYTES = 64L << 20;
+
+    public SnapshotPolicy {
+        Preconditions.checkArgument(entries >= 1, "entries must be >= 1, was %s", entries);
+        Preconditions.checkArgument(bytes >= 1, "bytes must be >= 1, was %s", bytes);
+        Preconditions.checkArgument(
+                randomSpread >= 0 && randomSpread < 1, "randomSpread must be in [0, 1), was %s", randomSpread);
+    }
+
+    public static SnapshotPolicy defaults() {
+        return new SnapshotPolicy(DEFAULT_ENTRIES, DEFAULT_BYTES, 0.5, true);
+    }
+
+    public SnapshotPolicy withEntries(long n) {
+        return new SnapshotPolicy(n, bytes, randomSpread, onStop);
+    }
+
+    public SnapshotPolicy withBytes(long n) {
+        return new SnapshotPolicy(entries, n, randomSpread, onStop);
+    }
+
+    public SnapshotPolicy withRandomSpread(double spread) {
+        return new SnapshotPolicy(entries, bytes, spread, onStop);
+    }
+
+    public SnapshotPolicy withOnStop(boolean on) {
+        return new SnapshotPolicy(entries, bytes, randomSpread, on);
+    }
+}

@@ -1,0 +1,27 @@
+package dev.tenure.replicator.core;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * What a snapshot file's header says of it.
+ *
+ * @param id the snapshot's id
+ * @param history the epoch history of the log up to the snapshot ({@code [0, id.offset())}), so that a replica whose
+ *     log starts at the snapshot still compares its log with others' below that point
+ * @param members the replica set the snapshot was taken in
+ * @param sizeBytes the size of the snapshot file, header and checksum included: what an install transfers
+ */
+public record SnapshotMeta(SnapshotId id, EpochHistory history, List<String> members, long sizeBytes) {
+    public SnapshotMeta {
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(history, "history");
+        members = List.copyOf(members);
+        if (history.epochAt(id.offset() - 1) != id.epoch()) {
+            throw new IllegalArgumentException("snapshot " + id + " does not end its history " + history);
+        }
+        if (sizeBytes <= 0) {
+            throw new IllegalArgumentException("snapshot size must be > 0, was " + sizeBytes);
+        }
+    }
+}
