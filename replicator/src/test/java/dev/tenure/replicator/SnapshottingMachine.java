@@ -14,7 +14,7 @@ import java.util.List;
  * per line. Counts how many entries it applied one by one and how many restores it did, so tests can tell a restore
  * from a replay. Captures by copying the list (fine for a test; the demo's store captures without a copy).
  */
-public final class SnapshottingMachine implements StateMachine {
+public class SnapshottingMachine implements StateMachine {
     private final List<String> applied = new ArrayList<>();
     private int appliedOneByOne;
     private int restores;

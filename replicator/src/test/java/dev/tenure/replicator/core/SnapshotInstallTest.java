@@ -288,4 +288,43 @@ class SnapshotInstallTest {
                         0));
         assertTrue(e.getMessage().contains("entries between them are gone"), e.getMessage());
     }
+
+    @Test
+    void fetchOfASnapshotNoLongerKeptIsAnsweredWithAnOfferOfTheNewest() {
+        ScriptedCluster c = laggingFollower(10, 0);
+        SnapshotMeta first = c.node("a").snapshot();
+        c.propose("a", "more");
+        c.settle();
+        c.node("a").snapshot();
+        c.propose("a", "again");
+        c.settle();
+        SnapshotMeta newest = c.node("a").snapshot(); // the first is no longer kept
+        c.node("a").core.takeActions();
+        c.node("a").core.receive(new FetchSnapshot("c", "a", 1, first.id(), 0, 64), 0);
+        List<Action> out = c.node("a").core.takeActions();
+        assertTrue(out.stream().noneMatch(x -> x instanceof Action.Send s && s.message() instanceof SnapshotChunk));
+        assertTrue(
+                out.stream()
+                        .anyMatch(x -> x instanceof Action.Send s
+                                && s.message() instanceof InstallSnapshot o
+                                && o.snapshot().equals(newest.id())),
+                "an offer of the newest snapshot: " + out);
+    }
+
+    @Test
+    void fetchSnapshotOfAnOlderEpochIsRefusedAndServesNothing() {
+        ScriptedCluster c = laggingFollower(10, 0);
+        SnapshotMeta snap = c.node("a").snapshot();
+        c.node("a").core.takeActions();
+        c.resign("a");
+        c.elect("a", 3);
+        c.node("a").core.takeActions();
+        c.node("a").core.receive(new FetchSnapshot("c", "a", 1, snap.id(), 0, 64), 0);
+        List<Action> out = c.node("a").core.takeActions();
+        assertTrue(out.stream().noneMatch(x -> x instanceof Action.Send s && s.message() instanceof SnapshotChunk));
+        assertTrue(out.stream()
+                .anyMatch(x -> x instanceof Action.Send s
+                        && s.message() instanceof Message.Rejected r
+                        && r.rejectedEpoch() == 1));
+    }
 }
