@@ -634,6 +634,19 @@ class FencedLeaderElectionTest {
     }
 
     @Test
+    void latestEpochIsZeroBeforeAnyMintAndThenTheLastEpochMinted() throws Exception {
+        assertEquals(0, FencedLeaderElection.latestEpoch(observer, path));
+        FencedLeaderElection a = join("a", ElectionBackend.LEADER_LATCH);
+        LeadershipToken first = a.awaitLeadership(WAIT);
+        assertEquals(first.epoch(), FencedLeaderElection.latestEpoch(observer, path));
+        FencedLeaderElection b = join("b", ElectionBackend.LEADER_LATCH);
+        a.stepDown(first);
+        LeadershipToken second = b.awaitLeadership(WAIT);
+        assertEquals(second.epoch(), FencedLeaderElection.latestEpoch(observer, path));
+        assertTrue(second.epoch() > first.epoch());
+    }
+
+    @Test
     void closingBeforeStartingIsAllowedAndFinal() {
         FencedLeaderElection e;
         try {
