@@ -18,8 +18,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Capture for a snapshot: a shallow copy of the key-to-value map on the apply thread. The values are never
  * modified after they are stored (an overwrite stores a new array), so the copy shares them; what the apply thread
- * pays is one reference per key (about 2 ms per 100,000 keys here, measured and reported as {@link
- * #captureMaxMicros()}), not a copy of the values. The snapshot thread then streams the copy: {@code int count},
+ * pays is one reference per key (the longest capture is reported as {@link #captureMaxMicros()}), not a copy of the
+ * values. The snapshot thread then streams the copy: {@code int count},
  * then per key {@code int key, int length, bytes}.
  *
  * <p>Thread-safety: {@link #apply}, {@link #snapshot} and {@link #restore} run on the replica's apply thread, as
