@@ -116,7 +116,8 @@ public final class BenchMain implements Callable<Integer> {
             split = ",",
             paramLabel = "NAME",
             description = "Process mode: which sections to run, of writes, reads, sizes, replicas, catchup,"
-                    + " failover, http (default: all).")
+                    + " failover, http (the default: all of these) and the snapshot sections soak, restart, install,"
+                    + " snapwrites (or snapshots for all four; not run by default).")
     private List<String> sections = ProcessBench.ALL_SECTIONS;
 
     @Option(
@@ -163,6 +164,79 @@ public final class BenchMain implements Callable<Integer> {
             description = "How long 64 KiB values are written while a follower is away (default: ${DEFAULT-VALUE}).")
     private int catchupSeconds = 5;
 
+    @Option(
+            names = "--soak-s",
+            paramLabel = "SECONDS",
+            description = "Section soak: how long writes go to --snapshot-keys keys at 64 in flight (issue 14 asks for"
+                    + " 600; default: ${DEFAULT-VALUE}).")
+    private int soakSeconds = 30;
+
+    @Option(
+            names = "--soak-report-s",
+            paramLabel = "SECONDS",
+            description = "Section soak: the interval between two samples of every replica's data directory, snapshot"
+                    + " and log range (default: ${DEFAULT-VALUE}).")
+    private int soakReportSeconds = 60;
+
+    @Option(
+            names = "--soak-snapshot-entries",
+            paramLabel = "N",
+            description = "Section soak: the snapshot threshold in entries (default: the library's, ${DEFAULT-VALUE}).")
+    private long soakSnapshotEntries = dev.tenure.replicator.SnapshotPolicy.DEFAULT_ENTRIES;
+
+    @Option(
+            names = "--snapshot-keys",
+            paramLabel = "N",
+            description =
+                    "Sections soak and snapwrites: distinct keys written, round robin (default: ${DEFAULT-VALUE}).")
+    private int snapshotKeys = 1000;
+
+    @Option(
+            names = "--snapshot-busy-entries",
+            paramLabel = "N",
+            description = "Section snapwrites: the snapshot threshold in entries on the side with snapshots, low enough"
+                    + " that snapshots run back to back (default: ${DEFAULT-VALUE}).")
+    private long snapshotBusyEntries = 1000;
+
+    @Option(
+            names = "--restart-history-mb",
+            paramLabel = "MB",
+            description = "Section restart: the history of the restarted replicas, in MB (default: ${DEFAULT-VALUE}).")
+    private long restartHistoryMb = 1000;
+
+    @Option(
+            names = "--restart-keys",
+            paramLabel = "N",
+            description = "Section restart: distinct keys in the history (default: ${DEFAULT-VALUE}).")
+    private int restartKeys = 100_000;
+
+    @Option(
+            names = "--restart-value-sizes",
+            split = ",",
+            paramLabel = "BYTES",
+            description = "Section restart: one history per size: every key written once with a value of this size,"
+                    + " then 64 KiB values overwriting 100 keys up to the history size (default: ${DEFAULT-VALUE}).")
+    private List<Integer> restartValueSizes = List.of(10240, 100);
+
+    @Option(
+            names = "--restart-tail-entries",
+            paramLabel = "N",
+            description = "Section restart: 100-byte writes after the snapshot (default: ${DEFAULT-VALUE}).")
+    private long restartTailEntries = 10_000;
+
+    @Option(
+            names = "--restart-trials",
+            paramLabel = "N",
+            description = "Section restart: restarts of each replica, alternating (default: ${DEFAULT-VALUE}).")
+    private int restartTrials = 2;
+
+    @Option(
+            names = "--snapshot-heap",
+            paramLabel = "SIZE",
+            description = "Sections restart and install: the replicas' heap; they hold the whole state in memory"
+                    + " (default: ${DEFAULT-VALUE}).")
+    private String snapshotHeap = "3g";
+
     @Option(names = "--chart", paramLabel = "PNG", description = "Process mode: also write a PNG chart here.")
     private Path chart;
 
@@ -199,13 +273,23 @@ public final class BenchMain implements Callable<Integer> {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--jit-warmup-s must be at least 0");
             }
             for (String section : sections) {
-                if (!ProcessBench.ALL_SECTIONS.contains(section)) {
+                if (!ProcessBench.KNOWN_SECTIONS.contains(section)) {
                     throw new CommandLine.ParameterException(
-                            spec.commandLine(), "unknown section " + section + "; known: " + ProcessBench.ALL_SECTIONS);
+                            spec.commandLine(),
+                            "unknown section " + section + "; known: " + ProcessBench.KNOWN_SECTIONS);
                 }
             }
+            java.util.Set<String> chosen = new java.util.LinkedHashSet<>(sections);
+            if (chosen.remove("snapshots")) {
+                chosen.addAll(SnapshotBench.SECTIONS);
+            }
+            if (soakSeconds < 1 || soakReportSeconds < 1 || snapshotKeys < 1 || restartKeys < 1 || restartTrials < 1) {
+                throw new CommandLine.ParameterException(
+                        spec.commandLine(),
+                        "--soak-s, --soak-report-s, --snapshot-keys, --restart-keys and --restart-trials must be >= 1");
+            }
             ProcessBench.Config config = new ProcessBench.Config(
-                    new java.util.LinkedHashSet<>(sections),
+                    chosen,
                     inflight == null ? List.of(1, 4, 16, 64, 256) : inflight,
                     httpInflight,
                     valueSizes,
@@ -222,7 +306,19 @@ public final class BenchMain implements Callable<Integer> {
                     Duration.ofSeconds(catchupSeconds),
                     rounds,
                     Duration.ofSeconds(jitWarmupSeconds),
-                    httpPipelinedConnections);
+                    httpPipelinedConnections,
+                    new SnapshotBench.Config(
+                            Duration.ofSeconds(soakSeconds),
+                            Duration.ofSeconds(soakReportSeconds),
+                            snapshotKeys,
+                            restartHistoryMb * 1_000_000,
+                            restartKeys,
+                            restartValueSizes,
+                            restartTailEntries,
+                            restartTrials,
+                            snapshotHeap,
+                            snapshotBusyEntries,
+                            soakSnapshotEntries));
             com.fasterxml.jackson.databind.node.ObjectNode result = ProcessBench.run(config, err, out);
             boolean clean = result.path("clean").asBoolean();
             if (!clean) {

@@ -30,8 +30,15 @@ import org.apache.curator.retry.ExponentialBackoffRetry;
  * everything started is stopped and every file written is deleted at the end.
  */
 final class ProcessBench {
+    /** The sections run by default. */
     static final List<String> ALL_SECTIONS =
             List.of("writes", "reads", "sizes", "replicas", "catchup", "failover", "http");
+
+    /** What {@code --sections} accepts: the default sections, the snapshot sections and "snapshots" for all four. */
+    static final List<String> KNOWN_SECTIONS = java.util.stream.Stream.of(
+                    ALL_SECTIONS, SnapshotBench.SECTIONS, List.of("snapshots"))
+            .flatMap(List::stream)
+            .toList();
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration LEADER_TIMEOUT = Duration.ofSeconds(60);
@@ -65,6 +72,7 @@ final class ProcessBench {
      *     compilers are done before the first measured point
      * @param httpPipelinedConnections the connections over which the HTTP point at 64 in flight is measured again
      *     with pipelining (0: not measured)
+     * @param snapshots the snapshot sections' settings
      */
     record Config(
             Set<String> sections,
@@ -84,7 +92,8 @@ final class ProcessBench {
             Duration catchup,
             int rounds,
             Duration jitWarmup,
-            int httpPipelinedConnections) {}
+            int httpPipelinedConnections,
+            SnapshotBench.Config snapshots) {}
 
     private final Config cfg;
     private final PrintWriter progress;
@@ -118,7 +127,12 @@ final class ProcessBench {
         return b.result;
     }
 
-    private void say(String format, Object... args) {
+    /** Marks the run as not clean: an operation failed or a figure is not what it claims to be. */
+    void unclean() {
+        clean = false;
+    }
+
+    void say(String format, Object... args) {
         progress.printf(Locale.ROOT, format + "%n", args);
         progress.flush();
     }
@@ -193,6 +207,20 @@ final class ProcessBench {
                         failover(tenure);
                     }
                 }
+            }
+            SnapshotBench snapshots = new SnapshotBench(this, cfg, result);
+            // The throughput comparison first, before the sections that write and delete gigabytes.
+            if (cfg.sections().contains("snapwrites")) {
+                snapshots.snapshotWrites(zk, root);
+            }
+            if (cfg.sections().contains("soak")) {
+                snapshots.soak(zk, root);
+            }
+            if (cfg.sections().contains("install")) {
+                snapshots.install(zk, root);
+            }
+            if (cfg.sections().contains("restart")) {
+                snapshots.restart(zk, root);
             }
             if (cfg.sections().contains("replicas")) {
                 fiveReplicas(zk, root);
@@ -340,7 +368,7 @@ final class ProcessBench {
     }
 
     /** {@code a} against {@code b} in the configured alternating rounds. */
-    private Interleaved.Result interleave(Interleaved.Slice a, Interleaved.Slice b) throws Exception {
+    Interleaved.Result interleave(Interleaved.Slice a, Interleaved.Slice b) throws Exception {
         return Interleaved.run(a, b, cfg.rounds(), cfg.warmup(), SETTLE, cfg.duration());
     }
 
@@ -349,7 +377,7 @@ final class ProcessBench {
      * CPU probe, the median of the per-round throughput ratios ({@code ratio_ops_per_s}, the figure the targets are
      * judged by), every round's ratio, and the ratio of the merged throughputs.
      */
-    private void compared(ObjectNode level, String a, String b, Interleaved.Result r) {
+    void compared(ObjectNode level, String a, String b, Interleaved.Result r) {
         Results.Side sa = Results.Side.of(a, r.a());
         Results.Side sb = Results.Side.of(b, r.b());
         clean &= sa.clean() && sb.clean();
@@ -377,7 +405,7 @@ final class ProcessBench {
      * unmeasured: the processes that just started compile their hot paths now rather than during the first measured
      * points. Failures make the run unclean.
      */
-    private void jitWarmup(String what, Interleaved.Slice load) throws Exception {
+    void jitWarmup(String what, Interleaved.Slice load) throws Exception {
         if (cfg.jitWarmup().isZero()) {
             return;
         }
@@ -733,6 +761,7 @@ final class ProcessBench {
                     c.path("mb_per_s").asDouble(),
                     c.path("process_start_s").asDouble());
         }
+        SnapshotBench.print(result, out);
         if (result.has("failover")) {
             JsonNode f = result.path("failover");
             out.printf(

@@ -8,7 +8,9 @@ import com.sun.net.httpserver.HttpServer;
 import dev.tenure.harness.StatusProbe;
 import dev.tenure.replicator.Committed;
 import dev.tenure.replicator.Replica;
+import dev.tenure.replicator.SnapshotPolicy;
 import dev.tenure.replicator.StateMachine;
+import dev.tenure.replicator.core.SnapshotId;
 import dev.tenure.replicator.storage.LogConfig;
 import dev.tenure.replicator.zookeeper.ZooKeeperReplica;
 import java.io.IOException;
@@ -51,7 +53,10 @@ public final class ReplicaProcessMain {
 
     private ReplicaProcessMain() {}
 
-    /** Arguments: id members(comma-separated) zkConnect dataDir sessionTimeoutMs fsync(true|false). */
+    /**
+     * Arguments: id members(comma-separated) zkConnect dataDir sessionTimeoutMs fsync(true|false) [clusterPath
+     * [options]], options being comma-separated {@code name=value} pairs ({@link Options}).
+     */
     public static void main(String[] args) throws Exception {
         String id = args[0];
         List<String> members = Arrays.asList(args[1].split(","));
@@ -60,6 +65,7 @@ public final class ReplicaProcessMain {
         int sessionTimeoutMs = Integer.parseInt(args[4]);
         boolean fsync = Boolean.parseBoolean(args[5]);
         String clusterPath = args.length > 6 ? args[6] : "/tenure-bench";
+        Options options = Options.parse(args.length > 7 ? args[7] : "");
 
         CuratorFramework client = CuratorFrameworkFactory.builder()
                 .connectString(zk)
@@ -72,16 +78,25 @@ public final class ReplicaProcessMain {
         if (!client.blockUntilConnected(30, TimeUnit.SECONDS)) {
             throw new IllegalStateException("cannot reach ZooKeeper at " + zk);
         }
-        StateMachine discard = (epoch, offset, payload) -> null; // measures replication, not an application
-        ZooKeeperReplica node = ZooKeeperReplica.builder(client, clusterPath)
+        KeyValueStateMachine kv = options.keyValue() ? new KeyValueStateMachine(options.snapshots()) : null;
+        // Without the key-value state machine: measures replication, not an application.
+        StateMachine sm = kv != null ? kv : (epoch, offset, payload) -> null;
+        LogConfig.Builder logConfig = LogConfig.builder()
+                .syncPolicy(fsync ? LogConfig.SyncPolicy.FSYNC : LogConfig.SyncPolicy.UNSAFE_NO_FSYNC);
+        if (options.segmentBytes() > 0) {
+            logConfig.maxSegmentBytes(options.segmentBytes());
+        }
+        ZooKeeperReplica.Builder builder = ZooKeeperReplica.builder(client, clusterPath)
                 .id(id)
                 .members(members)
                 .dataDir(dataDir)
-                .logConfig(LogConfig.builder()
-                        .syncPolicy(fsync ? LogConfig.SyncPolicy.FSYNC : LogConfig.SyncPolicy.UNSAFE_NO_FSYNC)
-                        .build())
-                .stateMachine(discard)
-                .build();
+                .logConfig(logConfig.build())
+                .snapshotPolicy(options.policy())
+                .stateMachine(sm);
+        if (options.catchUpTail() >= 0) {
+            builder.tuning(t -> t.catchUpTailEntries(options.catchUpTail()));
+        }
+        ZooKeeperReplica node = builder.build();
         node.start();
         Replica replica = node.replica();
 
@@ -91,10 +106,12 @@ public final class ReplicaProcessMain {
             t.setDaemon(true);
             return t;
         }));
-        server.createContext("/status", ex -> answer(ex, 200, status(replica)));
+        server.createContext("/status", ex -> answer(ex, 200, status(replica, kv)));
         server.createContext("/memory", ex -> answer(ex, 200, MemoryFacts.now().toJson()));
         server.createContext("/write", ex -> write(ex, replica));
         server.createContext("/load", ex -> load(ex, replica));
+        server.createContext("/fill", ex -> fill(ex, replica));
+        server.createContext("/snapshot", ex -> snapshot(ex, replica));
         server.start();
 
         // SIGTERM (or SIGINT) runs this hook before the JVM exits.
@@ -111,7 +128,56 @@ public final class ReplicaProcessMain {
         new CountDownLatch(1).await(); // serves until the JVM shuts down; the hook closes
     }
 
-    static ObjectNode status(Replica replica) {
+    /**
+     * The replica's configuration beyond the positional arguments.
+     *
+     * @param stateMachine {@code discard} (the default: entries are not applied to anything), {@code kv} (a {@link
+     *     KeyValueStateMachine} with snapshots) or {@code kv-nosnap} (the same without snapshots)
+     * @param policy when to snapshot ({@code snapshot_entries}, {@code snapshot_bytes}, {@code snapshot_spread},
+     *     {@code snapshot_on_stop}; the library's defaults otherwise)
+     * @param catchUpTail {@code catch_up_tail}: entries kept below a snapshot, or -1 for the library's default
+     * @param segmentBytes {@code segment_bytes}: the log's segment size, or 0 for the library's default
+     */
+    record Options(String stateMachine, SnapshotPolicy policy, long catchUpTail, long segmentBytes) {
+        static Options parse(String text) {
+            String stateMachine = "discard";
+            SnapshotPolicy policy = SnapshotPolicy.defaults();
+            long tail = -1;
+            long segment = 0;
+            for (String kv : Splitter.on(',').omitEmptyStrings().split(text)) {
+                int eq = kv.indexOf('=');
+                if (eq < 0) {
+                    throw new IllegalArgumentException("option without a value: " + kv);
+                }
+                String name = kv.substring(0, eq);
+                String value = kv.substring(eq + 1);
+                switch (name) {
+                    case "state_machine" -> stateMachine = value;
+                    case "snapshot_entries" -> policy = policy.withEntries(Long.parseLong(value));
+                    case "snapshot_bytes" -> policy = policy.withBytes(Long.parseLong(value));
+                    case "snapshot_spread" -> policy = policy.withRandomSpread(Double.parseDouble(value));
+                    case "snapshot_on_stop" -> policy = policy.withOnStop(Boolean.parseBoolean(value));
+                    case "catch_up_tail" -> tail = Long.parseLong(value);
+                    case "segment_bytes" -> segment = Long.parseLong(value);
+                    default -> throw new IllegalArgumentException("unknown option " + name);
+                }
+            }
+            if (!List.of("discard", "kv", "kv-nosnap").contains(stateMachine)) {
+                throw new IllegalArgumentException("unknown state machine " + stateMachine);
+            }
+            return new Options(stateMachine, policy, tail, segment);
+        }
+
+        boolean keyValue() {
+            return !stateMachine.equals("discard");
+        }
+
+        boolean snapshots() {
+            return stateMachine.equals("kv");
+        }
+    }
+
+    static ObjectNode status(Replica replica, KeyValueStateMachine kv) {
         Replica.Status s = replica.status();
         ObjectNode o = StatusProbe.NodeStatus.document(
                 s.id(),
@@ -122,6 +188,17 @@ public final class ReplicaProcessMain {
                 s.logEndOffset(),
                 replica.appliedOffset());
         o.put("pid", ProcessHandle.current().pid());
+        o.put("logStartOffset", s.logStartOffset());
+        ObjectNode snap = o.putObject("snapshot");
+        snap.put("offset", s.snapshot().offset());
+        snap.put("epoch", s.snapshot().epoch());
+        snap.put("sizeBytes", s.snapshot().sizeBytes());
+        snap.put("atMillis", s.snapshot().atMillis());
+        if (kv != null) {
+            o.put("keys", kv.keys());
+            o.put("snapshotCaptures", kv.captures());
+            o.put("snapshotCaptureMaxMicros", kv.captureMaxMicros());
+        }
         return o;
     }
 
@@ -154,9 +231,17 @@ public final class ReplicaProcessMain {
         Duration warmup = Duration.ofMillis(Long.parseLong(q.getOrDefault("warmup_ms", "2000")));
         Duration duration = Duration.ofMillis(Long.parseLong(q.getOrDefault("duration_ms", "5000")));
         int valueBytes = Integer.parseInt(q.getOrDefault("value_bytes", "100"));
+        int keys = Integer.parseInt(q.getOrDefault("keys", "0"));
+        int[] next = {0}; // the driver thread's: ClosedLoop starts every operation on its one driver thread
         ClosedLoop.Operation op = kind.equals("read")
                 ? (w, value, done) -> ClosedLoop.completeWhenDone(replica.readBarrier(), done)
-                : (w, value, done) -> ClosedLoop.completeWhenDone(replica.propose(value), done);
+                : (w, value, done) -> {
+                    if (keys > 0 && value.length >= KeyValueStateMachine.KEY_BYTES) {
+                        KeyValueStateMachine.putKey(value, next[0]);
+                        next[0] = (next[0] + 1) % keys;
+                    }
+                    ClosedLoop.completeWhenDone(replica.propose(value), done);
+                };
         if (!"false".equals(q.get("reset_peaks"))) {
             MemoryFacts.resetPeaks();
         }
@@ -175,6 +260,86 @@ public final class ReplicaProcessMain {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             answer(ex, 500, JSON.createObjectNode());
+        }
+    }
+
+    /**
+     * {@code POST /fill?first_key=&keys=&count=&value_bytes=&inflight=}: {@code count} proposals with at most {@code
+     * inflight} outstanding, the i-th to key {@code first_key + i % keys} with a {@code value_bytes} value (random,
+     * incompressible); answers when all completed, with {@code ops}, {@code errors} and {@code seconds}.
+     */
+    private static void fill(HttpExchange ex, Replica replica) throws IOException {
+        Map<String, String> q = query(ex.getRequestURI());
+        int firstKey = Integer.parseInt(q.getOrDefault("first_key", "0"));
+        int keys = Integer.parseInt(q.getOrDefault("keys", "1"));
+        long count = Long.parseLong(q.getOrDefault("count", "1"));
+        int valueBytes = Integer.parseInt(q.getOrDefault("value_bytes", "100"));
+        int inflight = Integer.parseInt(q.getOrDefault("inflight", "64"));
+        byte[] template = new byte[KeyValueStateMachine.KEY_BYTES + valueBytes];
+        java.util.concurrent.ThreadLocalRandom.current().nextBytes(template);
+        java.util.concurrent.Semaphore permits = new java.util.concurrent.Semaphore(inflight);
+        java.util.concurrent.atomic.AtomicLong errors = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicReference<Throwable> first =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        long start = System.nanoTime();
+        try {
+            for (long i = 0; i < count; i++) {
+                permits.acquire();
+                byte[] value = template.clone();
+                KeyValueStateMachine.putKey(value, firstKey + (int) (i % keys));
+                for (int b = 0; b < Long.BYTES && KeyValueStateMachine.KEY_BYTES + b < value.length; b++) {
+                    value[KeyValueStateMachine.KEY_BYTES + b] = (byte) (i >>> (8 * b)); // every value differs
+                }
+                try {
+                    // Not kept: its outcome is counted by the callback.
+                    java.util.concurrent.CompletionStage<?> unused = replica.propose(value)
+                            .whenComplete((c, failure) -> {
+                                if (failure != null) {
+                                    errors.incrementAndGet();
+                                    first.compareAndSet(null, failure);
+                                }
+                                permits.release();
+                            });
+                } catch (RuntimeException e) {
+                    errors.incrementAndGet();
+                    first.compareAndSet(null, e);
+                    permits.release();
+                }
+            }
+            if (!permits.tryAcquire(inflight, 60, TimeUnit.SECONDS)) {
+                throw new TimeoutException("writes outstanding a minute after the last was proposed");
+            }
+            ObjectNode o = JSON.createObjectNode();
+            o.put("ops", count);
+            o.put("errors", errors.get());
+            o.put("first_error", String.valueOf(first.get()));
+            o.put("seconds", (System.nanoTime() - start) / 1e9);
+            answer(ex, 200, o);
+        } catch (TimeoutException e) {
+            ObjectNode o = JSON.createObjectNode();
+            o.put("error", e.getMessage());
+            answer(ex, 500, o);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            answer(ex, 500, JSON.createObjectNode());
+        }
+    }
+
+    /** {@code POST /snapshot?timeout_ms=}: takes a snapshot now; answers its {@code offset} and {@code epoch}. */
+    private static void snapshot(HttpExchange ex, Replica replica) throws IOException {
+        long timeoutMs = Long.parseLong(query(ex.getRequestURI()).getOrDefault("timeout_ms", "120000"));
+        ObjectNode o = JSON.createObjectNode();
+        try {
+            SnapshotId id = replica.takeSnapshot().get(timeoutMs, TimeUnit.MILLISECONDS);
+            o.put("offset", id.offset());
+            o.put("epoch", id.epoch());
+            answer(ex, 200, o);
+        } catch (ExecutionException | TimeoutException e) {
+            o.put("error", String.valueOf(e instanceof ExecutionException ? e.getCause() : e));
+            answer(ex, 500, o);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            answer(ex, 500, o);
         }
     }
 

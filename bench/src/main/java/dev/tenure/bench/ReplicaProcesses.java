@@ -49,6 +49,7 @@ final class ReplicaProcesses implements AutoCloseable {
     private final boolean fsync;
     private final String heap;
     private final String clusterPath;
+    private final String options;
     private final Map<String, Node> nodes = new LinkedHashMap<>();
     private final HttpClient http =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
@@ -64,7 +65,8 @@ final class ReplicaProcesses implements AutoCloseable {
             int sessionTimeoutMs,
             boolean fsync,
             String heap,
-            String clusterPath) {
+            String clusterPath,
+            String options) {
         this.ids = List.copyOf(ids);
         this.zkConnect = zkConnect;
         this.root = root;
@@ -72,6 +74,7 @@ final class ReplicaProcesses implements AutoCloseable {
         this.fsync = fsync;
         this.heap = heap;
         this.clusterPath = clusterPath;
+        this.options = options;
     }
 
     static ReplicaProcesses start(
@@ -83,7 +86,26 @@ final class ReplicaProcesses implements AutoCloseable {
             String heap,
             String clusterPath)
             throws Exception {
-        ReplicaProcesses r = new ReplicaProcesses(ids, zkConnect, root, sessionTimeoutMs, fsync, heap, clusterPath);
+        return start(ids, zkConnect, root, sessionTimeoutMs, fsync, heap, clusterPath, "");
+    }
+
+    /**
+     * Starts the replicas with {@code options} ({@link ReplicaProcessMain.Options}: the state machine, the snapshot
+     * policy, the catch-up tail, the segment size) and waits until each serves its control server.
+     */
+    static ReplicaProcesses start(
+            List<String> ids,
+            String zkConnect,
+            Path root,
+            int sessionTimeoutMs,
+            boolean fsync,
+            String heap,
+            String clusterPath,
+            String options)
+            throws Exception {
+        ReplicaProcessMain.Options.parse(options); // refuses bad options here rather than in every child
+        ReplicaProcesses r =
+                new ReplicaProcesses(ids, zkConnect, root, sessionTimeoutMs, fsync, heap, clusterPath, options);
         try {
             for (String id : ids) {
                 r.nodes.put(id, new Node(id, root.resolve(id)));
@@ -113,7 +135,8 @@ final class ReplicaProcesses implements AutoCloseable {
                         n.dataDir.toString(),
                         Integer.toString(sessionTimeoutMs),
                         Boolean.toString(fsync),
-                        clusterPath))
+                        clusterPath,
+                        options))
                 .process()
                 .logFile(root.resolve("logs").resolve("replica-" + id + "-" + (starts++) + ".log"))
                 .readyPrefix(ReplicaProcessMain.READY_PREFIX)
@@ -185,6 +208,40 @@ final class ReplicaProcesses implements AutoCloseable {
     /** Waits until {@code id} has applied at least {@code offset}; returns the time it took. */
     Duration awaitApplied(String id, long offset, Duration timeout) throws Exception {
         return status.awaitApplied(id, nodes.get(id).control, offset, timeout);
+    }
+
+    /**
+     * Bytes of the files under {@code dir} now, 0 if it does not exist; files deleted while it is walked count as
+     * gone (the replica compacts while it runs).
+     */
+    static long directoryBytes(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return 0;
+        }
+        long total = 0;
+        java.util.ArrayDeque<Path> todo = new java.util.ArrayDeque<>(List.of(dir));
+        while (!todo.isEmpty()) {
+            Path d = todo.pop();
+            List<Path> children;
+            try (var list = Files.list(d)) {
+                children = list.toList();
+            } catch (java.nio.file.NoSuchFileException gone) {
+                continue;
+            }
+            for (Path p : children) {
+                try {
+                    var attrs = Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class);
+                    if (attrs.isDirectory()) {
+                        todo.push(p);
+                    } else if (attrs.isRegularFile()) {
+                        total += attrs.size();
+                    }
+                } catch (java.nio.file.NoSuchFileException gone) {
+                    // deleted since it was listed
+                }
+            }
+        }
+        return total;
     }
 
     /** Bytes of the files in {@code id}'s data directory. */

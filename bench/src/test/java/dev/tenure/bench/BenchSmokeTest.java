@@ -143,6 +143,89 @@ class BenchSmokeTest {
         assertEquals(List.of(), children, "every process the benchmark started has exited");
     }
 
+    @Test
+    @Timeout(value = 300, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void theSnapshotSectionsAtTinySizesMeasureEachFigureAndStopEverything() throws Exception {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int exit = new CommandLine(new BenchMain())
+                .setOut(new PrintWriter(out, true))
+                .setErr(new PrintWriter(err, true))
+                .execute(
+                        "--sections", "snapshots",
+                        "--warmup-s", "0",
+                        "--duration-s", "1",
+                        "--rounds", "1",
+                        "--jit-warmup-s", "0",
+                        "--replica-heap", "128m",
+                        "--snapshot-heap", "512m",
+                        "--soak-s", "3",
+                        "--soak-report-s", "1",
+                        "--soak-snapshot-entries", "200",
+                        "--snapshot-keys", "50",
+                        "--snapshot-busy-entries", "50",
+                        "--restart-history-mb", "2",
+                        "--restart-keys", "200",
+                        "--restart-value-sizes", "1024,100",
+                        "--restart-tail-entries", "50",
+                        "--restart-trials", "1",
+                        "--catchup-s", "2",
+                        "--data-dir", dataDir.toString());
+
+        assertEquals(0, exit, "exit code; stderr:\n" + err + "\nstdout:\n" + out);
+        List<String> lines = out.toString()
+                .lines()
+                .filter(l -> l.startsWith(Report.RESULT_PREFIX))
+                .collect(Collectors.toList());
+        assertEquals(1, lines.size(), out.toString());
+        JsonNode result = new ObjectMapper().readTree(lines.get(0).substring(Report.RESULT_PREFIX.length()));
+
+        JsonNode soak = result.path("soak");
+        assertTrue(soak.path("samples").size() >= 3, "a sample a second and one at the end: " + soak);
+        for (String id : List.of("k1", "k2", "k3")) {
+            JsonNode r = soak.path("replicas").path(id);
+            assertTrue(r.path("max_data_bytes").asLong() > 0, id + ": " + soak);
+            assertTrue(r.path("max_snapshot_bytes").asLong() > 0, "snapshots were taken on " + id + ": " + soak);
+            assertTrue(r.path("bound_bytes").asLong() > 0, id + ": " + soak);
+        }
+        JsonNode last = soak.path("samples").get(soak.path("samples").size() - 1);
+        assertTrue(last.path("k1").path("log_start").asLong() > 0
+                || last.path("k1").path("log_bytes").asLong() > 0);
+
+        JsonNode restart = result.path("restart");
+        assertEquals(2, restart.size(), "one history per value size: " + restart);
+        for (JsonNode r : restart) {
+            assertTrue(r.path("snapshot_side_restored").asBoolean(), r.toString());
+            assertTrue(r.path("full_side_had_no_snapshot").asBoolean(), r.toString());
+            assertTrue(r.path("history_bytes").asLong() >= 2_000_000, r.toString());
+            assertTrue(r.path("snapshot_bytes").asLong() > 0, r.toString());
+            assertEquals(50, r.path("tail_entries").asLong(), r.toString());
+            assertTrue(r.path("full_replay_median_s").asDouble() > 0, r.toString());
+            assertTrue(r.path("snapshot_tail_median_s").asDouble() > 0, r.toString());
+        }
+
+        JsonNode install = result.path("install");
+        assertTrue(install.path("installed").asBoolean(), "the follower got the snapshot: " + install);
+        assertTrue(install.path("leader_log_start").asLong() > 0, install.toString());
+        assertTrue(install.path("mb_per_s").asDouble() > 0, install.toString());
+
+        JsonNode writes = result.path("snapshot_writes");
+        assertTrue(writes.path("snapshots").path("ops").asLong() > 0, writes.toString());
+        assertTrue(writes.path("no_snapshots").path("ops").asLong() > 0, writes.toString());
+        assertEquals(0, writes.path("snapshots").path("errors").asLong(), writes.toString());
+        assertTrue(writes.path("leader_snapshots_during_rounds").asLong() > 0, "snapshots ran: " + writes);
+        assertTrue(out.toString().contains("snapshot install"), out.toString());
+
+        try (Stream<Path> left = Files.list(dataDir)) {
+            assertEquals(List.of(), left.collect(Collectors.toList()), "every file is deleted");
+        }
+        List<ProcessHandle> children = ProcessHandle.current()
+                .children()
+                .filter(ProcessHandle::isAlive)
+                .toList();
+        assertEquals(List.of(), children, "every process the benchmark started has exited");
+    }
+
     /** The benchmark's and the replicas' own threads; ZooKeeper's and Netty's are stopped by their owners. */
     private static List<String> benchThreads() throws InterruptedException {
         List<String> alive = List.of();
