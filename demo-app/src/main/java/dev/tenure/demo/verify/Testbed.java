@@ -218,6 +218,17 @@ final class Testbed implements FaultTarget, AutoCloseable {
         return launchers.get(id).url().toString();
     }
 
+    @Override
+    public URI baseUrl(String id) {
+        return launchers.get(id).url();
+    }
+
+    /** Replica {@code id}'s data directory, {@code ID/data}. */
+    @Override
+    public Path dataDir(String id) {
+        return launchers.get(id).dataDir();
+    }
+
     /** Every replica's HTTP base URL. */
     List<URI> urls() {
         return ids.stream().map(id -> URI.create(url(id))).toList();
