@@ -28,6 +28,7 @@ public final class NodeLauncher {
     private final String mainClass;
     private final Path logFile;
     private final String httpHostPort;
+    private final Path dataDir;
     private final boolean awaitServing;
     private final Duration stopGrace;
 
@@ -38,6 +39,7 @@ public final class NodeLauncher {
         this.mainClass = b.mainClass;
         this.logFile = Objects.requireNonNull(b.logFile, "logFile");
         this.httpHostPort = Objects.requireNonNull(b.http, "http");
+        this.dataDir = Objects.requireNonNull(b.dataDir, "dataDir");
         this.awaitServing = b.awaitServing;
         this.stopGrace = b.stopGrace;
         List<String> args = new ArrayList<>(List.of(
@@ -209,6 +211,11 @@ public final class NodeLauncher {
     /** The {@code node} command and its arguments. */
     public List<String> nodeArguments() {
         return nodeArguments;
+    }
+
+    /** The node's data directory ({@code --data-dir}): its log, snapshots and promise. */
+    public Path dataDir() {
+        return dataDir;
     }
 
     /** The node's HTTP base URL. */

@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
@@ -33,7 +34,7 @@ public final class StatusProbe {
     /**
      * One replica's {@code /status}: {@code id}, {@code role} ({@code leader}, {@code follower}, ..., any case),
      * {@code epoch}, {@code leader} (the id it names as leader, or null), {@code commitOffset}, {@code logEndOffset},
-     * {@code appliedOffset}; {@code json} is the whole answer.
+     * {@code appliedOffset}; {@code json} is the whole answer (the optional fields have accessors of their own).
      */
     public record NodeStatus(
             String id,
@@ -77,6 +78,27 @@ public final class StatusProbe {
             o.put("logEndOffset", logEndOffset);
             o.put("appliedOffset", appliedOffset);
             return o;
+        }
+
+        /**
+         * The offset the replica's log starts at ({@code logStartOffset}), or empty if its {@code /status} does not
+         * say: above 0 once compaction after a snapshot removed the entries below it, or once it installed a snapshot.
+         */
+        public OptionalLong logStartOffset() {
+            return offsetField(json.path("logStartOffset"));
+        }
+
+        /**
+         * The offset of the newest snapshot the replica holds ({@code snapshot.offset}, or a flat {@code
+         * snapshotOffset}), 0 if it holds none, or empty if its {@code /status} does not say.
+         */
+        public OptionalLong snapshotOffset() {
+            JsonNode nested = json.path("snapshot");
+            return nested.isObject() ? offsetField(nested.path("offset")) : offsetField(json.path("snapshotOffset"));
+        }
+
+        private static OptionalLong offsetField(JsonNode n) {
+            return n.isIntegralNumber() ? OptionalLong.of(n.asLong()) : OptionalLong.empty();
         }
 
         static NodeStatus of(String id, JsonNode s) {

@@ -55,11 +55,14 @@ final class Testbed implements FaultTarget, AutoCloseable {
     private final List<String> ids;
     private final int sessionTimeoutMs;
     private final String nodeMainClass;
+    private final List<String> nodeArguments;
     private final Links links = new Links();
     private final List<AutoCloseable> proxies = new ArrayList<>();
     private final Map<String, NodeLauncher> launchers = new LinkedHashMap<>();
     // Guarded by this: a restart replaces a replica's process.
     private final Map<String, ChildProcess> replicas = new LinkedHashMap<>();
+    // Guarded by this: the size of each replica's node.log when its current process was started.
+    private final Map<String, Long> logSizeAtStart = new LinkedHashMap<>();
     private final StatusProbe probe = new StatusProbe(Duration.ofSeconds(1), Duration.ofMillis(100));
     private ZooKeeperProcessEnsemble zk;
     private boolean closed;
@@ -70,12 +73,14 @@ final class Testbed implements FaultTarget, AutoCloseable {
      * @param sessionTimeoutMs the replicas' ZooKeeper session timeout
      * @param nodeMainClass the main class every replica process runs (the demo's; the harness's own tests run a
      *     deliberately broken node from their class path)
+     * @param nodeArguments more {@code node} arguments every replica gets, after the testbed's own
      */
-    Testbed(Path dir, List<String> ids, int sessionTimeoutMs, String nodeMainClass) {
+    Testbed(Path dir, List<String> ids, int sessionTimeoutMs, String nodeMainClass, List<String> nodeArguments) {
         this.dir = dir;
         this.ids = List.copyOf(ids);
         this.sessionTimeoutMs = sessionTimeoutMs;
         this.nodeMainClass = java.util.Objects.requireNonNull(nodeMainClass, "nodeMainClass");
+        this.nodeArguments = List.copyOf(nodeArguments);
     }
 
     /** The file listing every process started, one line {@code WHAT PID} each, appended as they start. */
@@ -125,6 +130,7 @@ final class Testbed implements FaultTarget, AutoCloseable {
                     replAdvertised.get(id),
                     "--session-file",
                     home.resolve("session").toString()));
+            extra.addAll(nodeArguments);
             launchers.put(
                     id,
                     NodeLauncher.builder(id)
@@ -155,9 +161,27 @@ final class Testbed implements FaultTarget, AutoCloseable {
         if (running != null && running.isAlive()) {
             throw new IllegalStateException("replica " + id + " is running (pid " + running.pid() + ")");
         }
+        Path nodeLog = dir.resolve(id).resolve("node.log");
+        logSizeAtStart.put(id, Files.exists(nodeLog) ? Files.size(nodeLog) : 0L);
         ChildProcess p = launchers.get(id).start();
         replicas.put(id, p);
         recordPid("replica-" + id, p.pid());
+    }
+
+    /**
+     * The snapshot installs replica {@code id} has logged since its current process was started: the replicator's
+     * INFO line {@code replica ID installed snapshot ...} in {@code ID/node.log}.
+     */
+    synchronized long snapshotInstallsSinceStart(String id) throws IOException {
+        String installed = "replica " + id + " installed snapshot ";
+        try (java.io.InputStream in = Files.newInputStream(dir.resolve(id).resolve("node.log"))) {
+            in.skipNBytes(logSizeAtStart.getOrDefault(id, 0L));
+            return new java.io.BufferedReader(
+                            new java.io.InputStreamReader(in, java.nio.charset.StandardCharsets.UTF_8))
+                    .lines()
+                    .filter(line -> line.contains(installed))
+                    .count();
+        }
     }
 
     /** SIGKILLs ZooKeeper server {@code server}. */
@@ -218,6 +242,17 @@ final class Testbed implements FaultTarget, AutoCloseable {
         return launchers.get(id).url().toString();
     }
 
+    @Override
+    public URI baseUrl(String id) {
+        return launchers.get(id).url();
+    }
+
+    /** Replica {@code id}'s data directory, {@code ID/data}. */
+    @Override
+    public Path dataDir(String id) {
+        return launchers.get(id).dataDir();
+    }
+
     /** Every replica's HTTP base URL. */
     List<URI> urls() {
         return ids.stream().map(id -> URI.create(url(id))).toList();
@@ -266,6 +301,36 @@ final class Testbed implements FaultTarget, AutoCloseable {
      */
     String awaitLeader(Duration timeout) throws InterruptedException, TimeoutException {
         return probe.awaitLeader(this::running, -1, true, timeout).id();
+    }
+
+    /**
+     * Like {@link #awaitLeader}, right after {@link #start()}: fails at once when a replica's process exits instead
+     * (a node that refuses its arguments, say), naming it, its exit code and the first line of its log.
+     *
+     * @throws IOException if a replica exited
+     * @throws TimeoutException if no leader is agreed on within {@code timeout}
+     */
+    String awaitFirstLeader(Duration timeout) throws IOException, InterruptedException, TimeoutException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            for (String id : ids) {
+                ChildProcess p = replica(id);
+                if (!p.isAlive()) {
+                    List<String> lines = Files.readAllLines(p.logFile(), java.nio.charset.StandardCharsets.UTF_8);
+                    throw new IOException("replica " + id + " exited with code " + p.exitValue() + " at start ("
+                            + (lines.isEmpty() ? "no output" : lines.get(0)) + "); see "
+                            + p.logFile());
+                }
+            }
+            try {
+                return awaitLeader(Duration.ofSeconds(1));
+            } catch (TimeoutException e) {
+                if (System.nanoTime() - deadline >= 0) {
+                    throw new TimeoutException(
+                            "no agreed leader within " + timeout + " of the start; last round: " + e.getMessage());
+                }
+            }
+        }
     }
 
     /** Cuts replica {@code id} off from ZooKeeper only. */

@@ -1,5 +1,6 @@
 package dev.tenure.demo.verify;
 
+import com.google.common.collect.ImmutableList;
 import dev.tenure.checker.CheckReport;
 import dev.tenure.checker.HistoryChecker;
 import dev.tenure.harness.NodeLauncher;
@@ -46,17 +47,53 @@ import picocli.CommandLine.Option;
             "64:bad arguments"
         })
 public final class VerifyCommand implements Callable<Integer> {
-    /** Run profiles: the CI run (every fault kind once) and the soak (30 minutes of faults). */
+    /**
+     * Run profiles: the CI run (every fault kind once), the soak (30 minutes of faults) and the snapshot run (every
+     * fault kind once, the wipe among them, with replicas that snapshot and compact every few hundred entries).
+     */
     enum Profile {
-        CI,
-        SOAK
+        CI(0, List.of()),
+        SOAK(1800, List.of()),
+        SNAPSHOTS(0, SNAPSHOT_NODE_ARGUMENTS);
+
+        private final int defaultDurationSeconds;
+        private final ImmutableList<String> nodeArguments;
+
+        Profile(int defaultDurationSeconds, List<String> nodeArguments) {
+            this.defaultDurationSeconds = defaultDurationSeconds;
+            this.nodeArguments = ImmutableList.copyOf(nodeArguments);
+        }
+
+        /** How long faults go on by default (0: every kind once). */
+        int defaultDurationSeconds() {
+            return defaultDurationSeconds;
+        }
+
+        /** The arguments every replica's {@code node} command gets after the testbed's own. */
+        List<String> nodeArguments() {
+            return nodeArguments;
+        }
+
+        String wireName() {
+            return name().toLowerCase(Locale.ROOT);
+        }
     }
+
+    /**
+     * The {@code snapshots} profile's replicas: a snapshot every 200 entries (less a random spread), 64 KiB log
+     * segments so that compaction has whole segments to delete early, and a catch-up tail of 50 entries, so that a
+     * wiped replica comes back by a snapshot install, not by the log.
+     */
+    static final List<String> SNAPSHOT_NODE_ARGUMENTS =
+            List.of("--snapshot-entries", "200", "--segment-bytes", "65536", "--catch-up-tail", "50");
 
     @Option(
             names = "--profile",
             defaultValue = "ci",
             converter = ProfileConverter.class,
-            description = "ci (every fault kind once, about 2 minutes) or soak (faults for 30 minutes); default"
+            description = "ci (every fault kind once, about 2 minutes), soak (faults for 30 minutes) or snapshots"
+                    + " (every fault kind once against replicas run with --snapshot-entries 200 --segment-bytes 65536"
+                    + " --catch-up-tail 50, so a wiped replica comes back by a snapshot install); default"
                     + " ${DEFAULT-VALUE}")
     Profile profile;
 
@@ -67,14 +104,16 @@ public final class VerifyCommand implements Callable<Integer> {
             names = "--faults",
             split = ",",
             description = "fault kinds to inject (default: all): kill-replica, pause-leader, kill-zk-server,"
-                    + " kill-zk-leader, expire-session, cut-zookeeper, cut-leader-from-followers, isolate-replica")
+                    + " kill-zk-leader, expire-session, cut-zookeeper, cut-leader-from-followers, isolate-replica,"
+                    + " wipe-replica")
     List<String> faults;
 
     @Option(
             names = "--target",
             defaultValue = "any",
             description = "who kill-replica, expire-session, cut-zookeeper and isolate-replica hit: leader, follower"
-                    + " or any (chosen per fault from the seed); default ${DEFAULT-VALUE}")
+                    + " or any (chosen per fault from the seed; wipe-replica always hits a follower); default"
+                    + " ${DEFAULT-VALUE}")
     String target;
 
     @Option(names = "--min-faults", description = "inject at least this many faults (default: one per kind)")
@@ -82,7 +121,7 @@ public final class VerifyCommand implements Callable<Integer> {
 
     @Option(
             names = "--duration-s",
-            description = "keep injecting faults for this long (default: 0 for ci, 1800 for soak)")
+            description = "keep injecting faults for this long (default: 0 for ci and snapshots, 1800 for soak)")
     Integer durationSeconds;
 
     @Option(names = "--clients", defaultValue = "10", description = "concurrent clients (default ${DEFAULT-VALUE})")
@@ -156,7 +195,10 @@ public final class VerifyCommand implements Callable<Integer> {
             return 64;
         }
         out.println("[verify] seed " + settings.seed() + " (repeat the schedule with --seed " + settings.seed()
-                + "), profile " + profile.name().toLowerCase(Locale.ROOT));
+                + "), profile " + profile.wireName()
+                + (settings.nodeArguments().isEmpty()
+                        ? ""
+                        : ", replicas run with " + String.join(" ", settings.nodeArguments())));
         VerifyRun run = new VerifyRun(settings, out);
         Thread hook = new Thread(run::abort, "verify-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
@@ -209,6 +251,20 @@ public final class VerifyCommand implements Callable<Integer> {
         result.faultsByKind().forEach((k, n) -> out.println(String.format("    %-26s %d", k.wireName(), n)));
         out.println("  fault log (times as in the report below; also in faults.jsonl):");
         result.faults().forEach(f -> out.println("    " + result.describe(f)));
+        List<VerifyRun.Injected> wipes = result.wipes();
+        long notInjected = result.faults().stream()
+                .filter(f -> f.kind() == FaultKind.WIPE_REPLICA && f.catchUp().isEmpty())
+                .count();
+        if (!wipes.isEmpty() || notInjected > 0) {
+            out.println("  wiped replicas: " + wipes.size() + ", each caught up before the next fault; "
+                    + wipes.stream()
+                            .filter(VerifyRun.Injected::cameBackByInstall)
+                            .count()
+                    + " came back by a snapshot install"
+                    + (notInjected > 0 ? "; " + notInjected + " wipe(s) not injected (no leader)" : ""));
+            wipes.forEach(w ->
+                    out.println("    " + w.catchUp().orElseThrow() + "; snapshot installs logged: " + w.installs()));
+        }
         if (result.leaderlessAfterHeal() > 0) {
             out.println("  no agreed leader within 30 s of a heal: " + result.leaderlessAfterHeal() + " time(s)");
         }
@@ -247,7 +303,7 @@ public final class VerifyCommand implements Callable<Integer> {
         if (sessionTimeoutMs < 1000 || sessionTimeoutMs > 60000) {
             throw new IllegalArgumentException("--session-timeout-ms must be within 1000..60000 (the servers' bounds)");
         }
-        int duration = durationSeconds != null ? durationSeconds : (profile == Profile.SOAK ? 1800 : 0);
+        int duration = durationSeconds != null ? durationSeconds : profile.defaultDurationSeconds();
         if (duration < 0 || (minFaults != null && minFaults < 0)) {
             throw new IllegalArgumentException("--duration-s and --min-faults must be >= 0");
         }
@@ -265,7 +321,8 @@ public final class VerifyCommand implements Callable<Integer> {
                 Duration.ofMillis(requestTimeoutMs),
                 Duration.ofMillis(sessionTimeoutMs),
                 Duration.ofMillis(quietMs),
-                nodeMainClass);
+                nodeMainClass,
+                profile.nodeArguments());
     }
 
     private static void positive(String flag, int value) {
@@ -274,7 +331,7 @@ public final class VerifyCommand implements Callable<Integer> {
         }
     }
 
-    /** Parses {@code ci} / {@code soak}, case-insensitively. */
+    /** Parses {@code ci} / {@code soak} / {@code snapshots}, case-insensitively. */
     static final class ProfileConverter implements picocli.CommandLine.ITypeConverter<Profile> {
         @Override
         public Profile convert(String value) {

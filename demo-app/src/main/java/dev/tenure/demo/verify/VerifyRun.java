@@ -23,6 +23,8 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -53,6 +55,8 @@ final class VerifyRun {
      * @param nodeMainClass the main class every replica process runs: the demo's ({@link
      *     NodeLauncher#DEMO_MAIN_CLASS}); the harness's own tests run a deliberately broken node from their class
      *     path to show that the checker catches it
+     * @param nodeArguments more {@code node} arguments every replica gets (the profile's, such as snapshot
+     *     thresholds)
      */
     record Settings(
             Path dir,
@@ -67,7 +71,8 @@ final class VerifyRun {
             Duration requestTimeout,
             Duration sessionTimeout,
             Duration quietTime,
-            String nodeMainClass) {
+            String nodeMainClass,
+            List<String> nodeArguments) {
         Settings {
             Objects.requireNonNull(dir, "dir");
             kinds = List.copyOf(kinds);
@@ -78,6 +83,7 @@ final class VerifyRun {
                 throw new IllegalArgumentException("--clients and --keys must be >= 1");
             }
             Objects.requireNonNull(nodeMainClass, "nodeMainClass");
+            nodeArguments = List.copyOf(nodeArguments);
         }
     }
 
@@ -89,8 +95,26 @@ final class VerifyRun {
      * @param description what was done
      * @param start when it was injected
      * @param healed when it was healed
+     * @param catchUp for a wipe: how the wiped replica caught up (empty for other faults, or if none was wiped)
+     * @param installs for a wipe: the snapshot installs the wiped replica logged between its restart and its
+     *     catch-up
      */
-    record Injected(FaultKind kind, String description, long start, long healed) {
+    record Injected(
+            FaultKind kind,
+            String description,
+            long start,
+            long healed,
+            Optional<Nemesis.CatchUp> catchUp,
+            long installs) {
+        Injected {
+            Objects.requireNonNull(catchUp, "catchUp");
+        }
+
+        /** A wiped replica that installed a snapshot before it caught up. */
+        boolean cameBackByInstall() {
+            return catchUp.isPresent() && installs > 0;
+        }
+
         /** The JSON line of {@code faults.jsonl}. */
         ObjectNode toJson() {
             ObjectNode n = new ObjectMapper().createObjectNode();
@@ -98,7 +122,31 @@ final class VerifyRun {
             n.put("description", description);
             n.put("start", start);
             n.put("healed", healed);
+            catchUp.ifPresent(c -> n.set("caughtUp", catchUpJson()));
             return n;
+        }
+
+        /** The wiped replica's catch-up: replica, offset, time, installs, log start and snapshot offsets. */
+        ObjectNode catchUpJson() {
+            Nemesis.CatchUp c = catchUp.orElseThrow();
+            ObjectNode n = new ObjectMapper().createObjectNode();
+            n.put("replica", c.replica());
+            n.put("leader", c.leader());
+            n.put("offset", c.offset());
+            n.put("millis", c.took().toMillis());
+            n.put("installs", installs);
+            putOffset(n, "logStartOffset", c.status().logStartOffset());
+            putOffset(n, "snapshotOffset", c.status().snapshotOffset());
+            putOffset(n, "leaderLogStartOffset", c.leaderLogStart());
+            return n;
+        }
+
+        private static void putOffset(ObjectNode n, String field, OptionalLong value) {
+            if (value.isPresent()) {
+                n.put(field, value.getAsLong());
+            } else {
+                n.putNull(field);
+            }
         }
     }
 
@@ -129,6 +177,14 @@ final class VerifyRun {
             return counts;
         }
 
+        /** The wipes that were injected (each waited for until its replica caught up), in order. */
+        List<Injected> wipes() {
+            return faults.stream()
+                    .filter(f ->
+                            f.kind() == FaultKind.WIPE_REPLICA && f.catchUp().isPresent())
+                    .toList();
+        }
+
         /** A fault with its times relative to the history's start, as the checker's report prints them. */
         String describe(Injected f) {
             return String.format(
@@ -152,6 +208,14 @@ final class VerifyRun {
             root.put("lostWrites", report.lostWrites().size());
             root.put("positionViolations", report.positionViolations().size());
             root.put("leaderlessAfterHeal", leaderlessAfterHeal);
+            ObjectNode wiped = root.putObject("wipes");
+            wiped.put("injected", wipes().size());
+            wiped.put("notInjected", faultsByKind().get(FaultKind.WIPE_REPLICA) - wipes().size());
+            wiped.put(
+                    "byInstall",
+                    wipes().stream().filter(Injected::cameBackByInstall).count());
+            ArrayNode caughtUp = wiped.putArray("caughtUp");
+            wipes().forEach(w -> caughtUp.add(w.catchUpJson()));
             root.put("checkMillis", report.elapsed().toMillis());
             root.put("history", history.toString());
             ArrayNode list = root.putArray("faultLog");
@@ -163,6 +227,9 @@ final class VerifyRun {
     private static final Duration LEADER_WAIT = Duration.ofSeconds(30);
     private static final Duration FINAL_LEADER_WAIT = Duration.ofSeconds(90);
     private static final Duration FINAL_READ_BUDGET = Duration.ofSeconds(60);
+    /** How long a wiped replica may take to catch up before the run gives up (exit code 2). */
+    private static final Duration CATCH_UP_WAIT = Duration.ofMinutes(2);
+
     private static final List<String> IDS = List.of("r1", "r2", "r3");
 
     private final Settings settings;
@@ -172,8 +239,12 @@ final class VerifyRun {
     VerifyRun(Settings settings, PrintStream out) {
         this.settings = settings;
         this.out = out;
-        this.bed =
-                new Testbed(settings.dir(), IDS, (int) settings.sessionTimeout().toMillis(), settings.nodeMainClass());
+        this.bed = new Testbed(
+                settings.dir(),
+                IDS,
+                (int) settings.sessionTimeout().toMillis(),
+                settings.nodeMainClass(),
+                settings.nodeArguments());
     }
 
     /** Stops every process and proxy of the run; safe from any thread, idempotent. */
@@ -196,7 +267,7 @@ final class VerifyRun {
             say("starting 3 ZooKeeper servers and replicas r1, r2, r3 (session timeout "
                     + settings.sessionTimeout().toMillis() + " ms) in " + settings.dir());
             bed.start();
-            String leader = bed.awaitLeader(FINAL_LEADER_WAIT);
+            String leader = bed.awaitFirstLeader(FINAL_LEADER_WAIT);
             say("leader " + leader + "; " + settings.clients() + " clients on " + settings.keys() + " keys");
             try (HistoryWriter history = HistoryWriter.create(historyFile);
                     java.io.Writer faultLog = java.nio.file.Files.newBufferedWriter(
@@ -232,10 +303,6 @@ final class VerifyRun {
                         Thread.sleep(injection.hold().toMillis()); // the fault stays in place this long
                         injection.heal();
                         long healed = System.nanoTime();
-                        Injected done = new Injected(fault.kind(), injection.description(), at, healed);
-                        injected.add(done);
-                        faultLog.write(done.toJson() + "\n");
-                        faultLog.flush();
                         try {
                             String next = bed.awaitLeader(LEADER_WAIT);
                             say("  healed; leader " + next + " after " + (System.nanoTime() - healed) / 1_000_000
@@ -244,6 +311,22 @@ final class VerifyRun {
                             leaderless++;
                             say("  healed; " + e.getMessage());
                         }
+                        // A wiped replica must catch up before the next fault (docs/verification.md).
+                        Optional<Nemesis.CatchUp> caughtUp;
+                        try {
+                            caughtUp = injection.awaitCatchUp(CATCH_UP_WAIT);
+                        } catch (TimeoutException e) {
+                            throw new TimeoutException("a wiped replica did not catch up: " + e.getMessage());
+                        }
+                        long installs = caughtUp.isPresent()
+                                ? bed.snapshotInstallsSinceStart(caughtUp.get().replica())
+                                : 0;
+                        caughtUp.ifPresent(c -> say("  " + c + "; snapshot installs logged: " + installs));
+                        Injected done =
+                                new Injected(fault.kind(), injection.description(), at, healed, caughtUp, installs);
+                        injected.add(done);
+                        faultLog.write(done.toJson() + "\n");
+                        faultLog.flush();
                         Thread.sleep(settings.quietTime().toMillis()); // normal operation between faults
                     }
                     bed.healEverything();

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tenure.demo.verify.EarlyAckVerifyMain;
 import dev.tenure.harness.ChildJvm;
 import dev.tenure.harness.ChildProcess;
+import dev.tenure.harness.fault.FaultKind;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -25,13 +26,14 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code java -jar demo-app.jar verify} as users run it: the CI profile injects every fault kind and finds the
- * history valid; a node that acknowledges writes without a majority (test code only) is caught; a run stopped with
- * SIGTERM stops every process it started. Each run prints its seed first; on failure its output is in the
- * assertion message. Processes are found through the run's pid list ({@code pids.txt}).
+ * history valid; the snapshots profile does too, and every replica it wipes comes back by a snapshot install; a node
+ * that acknowledges writes without a majority (test code only) is caught; a run stopped with SIGTERM stops every
+ * process it started. Each run prints its seed first; on failure its output is in the assertion message. Processes
+ * are found through the run's pid list ({@code pids.txt}).
  */
 class VerifyIT {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final List<String> RUNS = List.of("ci", "unsafe", "interrupted");
+    private static final List<String> RUNS = List.of("ci", "snapshots", "unsafe", "interrupted");
 
     @TempDir
     Path dir;
@@ -141,10 +143,42 @@ class VerifyIT {
         Path work = dir.resolve("ci");
         Run run = run(work, 540, "--seed", "20261126");
         System.out.println(run);
+        JsonNode result = assertValidWithEveryKind(work, run);
+        assertEveryWipeCaughtUp(result, run);
+    }
+
+    /**
+     * The snapshots profile: replicas snapshot every 200 entries with a catch-up tail of 50, so the leader's log no
+     * longer starts at 0 after the first seconds and a wiped replica can only come back by a snapshot install. The
+     * seed puts the wipe seventh, a minute into the run.
+     */
+    @Test
+    @Timeout(600)
+    void theSnapshotsProfileIsValidAndAWipedReplicaComesBackByASnapshotInstall() throws Exception {
+        Path work = dir.resolve("snapshots");
+        Run run = run(work, 540, "--profile", "snapshots", "--seed", "20261214");
+        System.out.println(run);
+        JsonNode result = assertValidWithEveryKind(work, run);
+        assertEveryWipeCaughtUp(result, run);
+        for (JsonNode w : result.get("wipes").get("caughtUp")) {
+            assertTrue(w.get("leaderLogStartOffset").asLong() > 0, "the leader's log was compacted: " + w);
+            assertTrue(w.get("installs").asInt() >= 1, "came back by a snapshot install: " + w);
+            assertTrue(w.get("logStartOffset").asLong() > 0, "its log starts at the snapshot: " + w);
+            assertTrue(w.get("snapshotOffset").asLong() > 0, "it holds the snapshot: " + w);
+        }
+        assertEquals(
+                result.get("wipes").get("injected").asInt(),
+                result.get("wipes").get("byInstall").asInt(),
+                run.toString());
+    }
+
+    /** Exit 0, a valid history of a real workload, every fault kind injected, every process of the run stopped. */
+    private static JsonNode assertValidWithEveryKind(Path work, Run run) throws IOException {
         assertEquals(0, run.exit(), run.toString());
         JsonNode result = run.result();
         assertEquals("VALID", result.get("verdict").asText(), run.toString());
-        assertEquals(8, result.get("faults").size());
+        assertEquals(0, result.get("lostWrites").asInt(), run.toString());
+        assertEquals(FaultKind.values().length, result.get("faults").size());
         result.get("faults")
                 .properties()
                 .forEach(f -> assertTrue(f.getValue().asInt() >= 1, f.getKey() + " was not injected"));
@@ -152,6 +186,21 @@ class VerifyIT {
         assertTrue(Files.size(work.resolve("history.jsonl")) > 0);
         assertTrue(Files.readAllLines(work.resolve("pids.txt")).size() >= 6, "the pid list names every process");
         assertEquals(List.of(), aliveProcessesOf(work), "every process of the run was stopped");
+        return result;
+    }
+
+    /** Every wipe was injected and its replica caught up to the leader's commit offset before the next fault. */
+    private static void assertEveryWipeCaughtUp(JsonNode result, Run run) {
+        JsonNode wipes = result.get("wipes");
+        assertTrue(wipes.get("injected").asInt() >= 1, "a replica was wiped: " + run);
+        assertEquals(0, wipes.get("notInjected").asInt(), run.toString());
+        assertEquals(
+                result.get("faults").get("wipe-replica").asInt(),
+                wipes.get("injected").asInt());
+        assertEquals(wipes.get("injected").asInt(), wipes.get("caughtUp").size());
+        for (JsonNode w : wipes.get("caughtUp")) {
+            assertTrue(w.get("offset").asLong() > 0, "it had entries to catch up on: " + w);
+        }
     }
 
     @Test

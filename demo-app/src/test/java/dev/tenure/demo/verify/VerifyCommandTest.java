@@ -76,9 +76,31 @@ class VerifyCommandTest {
         assertEquals(20, s.keys());
         assertEquals(dev.tenure.harness.NodeLauncher.DEMO_MAIN_CLASS, s.nodeMainClass());
 
+        assertEquals(List.of(), s.nodeArguments(), "the replicas run with the node's defaults");
+
         VerifyCommand soak = new VerifyCommand();
         new CommandLine(soak).parseArgs("--profile", "soak", "--dir", dir.toString());
         assertEquals(Duration.ofMinutes(30), soak.settings().duration());
+        assertEquals(List.of(), soak.settings().nodeArguments());
+    }
+
+    @Test
+    void theSnapshotsProfileInjectsEveryKindWithTheWipeAndGivesEveryReplicaSmallSnapshotThresholds() throws Exception {
+        VerifyCommand snapshots = new VerifyCommand();
+        new CommandLine(snapshots).parseArgs("--profile", "snapshots", "--seed", "4", "--dir", dir.toString());
+        VerifyRun.Settings s = snapshots.settings();
+        assertEquals(List.of(FaultKind.values()), s.kinds());
+        assertTrue(s.kinds().contains(FaultKind.WIPE_REPLICA));
+        assertEquals(FaultKind.values().length, s.minFaults());
+        assertEquals(Duration.ZERO, s.duration());
+        assertEquals(
+                List.of("--snapshot-entries", "200", "--segment-bytes", "65536", "--catch-up-tail", "50"),
+                s.nodeArguments());
+
+        VerifyCommand longer = new VerifyCommand();
+        new CommandLine(longer).parseArgs("--profile", "SNAPSHOTS", "--duration-s", "600", "--dir", dir.toString());
+        assertEquals(Duration.ofMinutes(10), longer.settings().duration());
+        assertEquals(s.nodeArguments(), longer.settings().nodeArguments());
     }
 
     @Test

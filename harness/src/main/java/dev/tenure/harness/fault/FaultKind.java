@@ -21,7 +21,14 @@ public enum FaultKind {
     /** Cut the leader off from its followers only; everyone keeps ZooKeeper. */
     CUT_LEADER_FROM_FOLLOWERS(false),
     /** Isolate a replica (the leader or a follower) entirely: ZooKeeper and replication, past the session timeout. */
-    ISOLATE_REPLICA(true);
+    ISOLATE_REPLICA(true),
+    /**
+     * SIGKILL a follower, delete its whole data directory (log, snapshots, promise), restart it with the same id and
+     * arguments: a replica that lost its disk comes back empty and must catch up (by a snapshot install once the
+     * leader's log no longer starts at 0). Always a follower, never the leader; the nemesis waits for it to catch up
+     * before the next fault.
+     */
+    WIPE_REPLICA(false);
 
     private final boolean targeted;
 

@@ -3,6 +3,8 @@ package dev.tenure.harness.fault;
 import dev.tenure.harness.ChildProcess;
 import dev.tenure.harness.Links;
 import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Path;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
@@ -22,8 +24,14 @@ public interface FaultTarget {
     /** Replica {@code id}'s current process. */
     ChildProcess replica(String id);
 
-    /** Starts replica {@code id}'s process again, from its files. */
+    /** Starts replica {@code id}'s process again, from its files, with the same id and arguments. */
     void startReplica(String id) throws IOException;
+
+    /** Replica {@code id}'s HTTP base URL, where its {@code /status} answers. */
+    URI baseUrl(String id);
+
+    /** Replica {@code id}'s data directory: everything it keeps on disk (log, snapshots, promise). */
+    Path dataDir(String id);
 
     /** The number of ZooKeeper servers, numbered {@code 1..n}. */
     int zooKeeperServers();

@@ -1,12 +1,22 @@
 package dev.tenure.harness.fault;
 
 import dev.tenure.harness.ChildProcess;
+import dev.tenure.harness.StatusProbe;
 import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Random;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Stream;
 
 /**
  * Injects one {@link FaultPlan.Fault} into a {@link FaultTarget} (verify's testbed) and heals it. The leader is
@@ -15,7 +25,15 @@ import java.util.Random;
  *
  * <p>How long a fault is held before healing: past the session timeout (plus 2 s) for the faults whose point is
  * an expired session or a deposed leader (pause, cut from ZooKeeper, isolation); a few seconds for the others.
- * Not thread-safe: the harness's one driving thread uses it.
+ *
+ * <p>{@link FaultKind#WIPE_REPLICA} hits a follower of the leader {@link FaultTarget#leader()} names, never the
+ * leader, and is not injected when no replica leads (its description says so). Its heal restarts the replica with an
+ * empty data directory; {@link Injection#awaitCatchUp} then waits until the replica has applied the leader's commit
+ * offset as of the restart, which the caller must do before the next fault: a replica that lost its disk counts
+ * towards a new leader's majority of promises at once, so a second fault before it caught up could lose an entry
+ * only the wiped replica and one other had (docs/replication.md, snapshot safety rule 6).
+ *
+ * <p>Not thread-safe: the harness's one driving thread uses it.
  */
 public final class Nemesis {
     /** A fault in place: what was done and how to undo it. */
@@ -28,12 +46,64 @@ public final class Nemesis {
 
         /** Undoes it (restarts, resumes, heals links); a no-op for faults that need no healing. */
         void heal() throws IOException, InterruptedException;
+
+        /**
+         * After {@link #heal()}: waits until what the fault left behind has recovered enough for the next fault, and
+         * says what it saw; empty (at once) for the faults that leave nothing to wait for. For {@link
+         * FaultKind#WIPE_REPLICA}: until the wiped replica has appended and applied the leader's commit offset as of
+         * its restart.
+         *
+         * @throws TimeoutException naming the replica and its last status, if that does not happen within {@code
+         *     timeout}
+         */
+        default Optional<CatchUp> awaitCatchUp(Duration timeout) throws InterruptedException, TimeoutException {
+            return Optional.empty();
+        }
     }
 
-    private record Done(String description, Duration hold, Healer healer) implements Injection {
+    /**
+     * How a wiped replica caught up.
+     *
+     * @param replica the wiped replica
+     * @param leader the replica that led when it was restarted (whose commit offset it had to reach)
+     * @param offset the leader's commit offset when the replica was restarted
+     * @param leaderLogStart the leader's log start offset then, if its status says: above 0, an empty replica cannot
+     *     catch up from the leader's log and must install a snapshot
+     * @param took from the restart until the replica had applied {@code offset}
+     * @param status the replica's status once it had
+     */
+    public record CatchUp(
+            String replica,
+            String leader,
+            long offset,
+            OptionalLong leaderLogStart,
+            Duration took,
+            StatusProbe.NodeStatus status) {
+        @Override
+        public String toString() {
+            return replica + " caught up to " + leader + "'s commit offset " + offset + " in " + took.toMillis()
+                    + " ms (log start " + text(status.logStartOffset()) + ", snapshot " + text(status.snapshotOffset())
+                    + "; the leader's log started at " + text(leaderLogStart) + ")";
+        }
+
+        private static String text(OptionalLong value) {
+            return value.isPresent() ? Long.toString(value.getAsLong()) : "?";
+        }
+    }
+
+    private record Done(String description, Duration hold, Healer healer, Wipe wipe) implements Injection {
+        Done(String description, Duration hold, Healer healer) {
+            this(description, hold, healer, null);
+        }
+
         @Override
         public void heal() throws IOException, InterruptedException {
             healer.heal();
+        }
+
+        @Override
+        public Optional<CatchUp> awaitCatchUp(Duration timeout) throws InterruptedException, TimeoutException {
+            return wipe == null ? Optional.empty() : Optional.of(wipe.awaitCatchUp(timeout));
         }
     }
 
@@ -46,6 +116,7 @@ public final class Nemesis {
     private final FaultTarget bed;
     private final Duration pastSessionTimeout;
     private final Random random;
+    private final StatusProbe probe = new StatusProbe(Duration.ofSeconds(1), Duration.ofMillis(100));
 
     public Nemesis(FaultTarget bed, Duration sessionTimeout, long seed) {
         this.bed = bed;
@@ -110,7 +181,100 @@ public final class Nemesis {
                 bed.cutReplication(target, bed.ids());
                 return new Done("isolated replica " + who, pastSessionTimeout, bed.links()::healAll);
             }
+            case WIPE_REPLICA -> {
+                if (currentLeader.isEmpty()) {
+                    return new Done(
+                            "wipe-replica not injected: no replica leads, so none is known to be a follower",
+                            Duration.ZERO,
+                            () -> {});
+                }
+                String victim = follower(leader);
+                if (victim.equals(leader)) {
+                    return new Done(
+                            "wipe-replica not injected: leader " + leader + " has no running follower",
+                            Duration.ZERO,
+                            () -> {});
+                }
+                ChildProcess p = bed.replica(victim);
+                p.kill();
+                Path data = bed.dataDir(victim);
+                deleteRecursively(data);
+                Wipe wipe = new Wipe(victim, leader);
+                return new Done(
+                        "SIGKILL replica " + victim + " (follower), pid " + p.pid() + ", deleted its data directory "
+                                + data,
+                        SHORT_HOLD,
+                        wipe::restart,
+                        wipe);
+            }
             default -> throw new IllegalArgumentException("unknown fault " + fault);
+        }
+    }
+
+    /** A wiped replica: restarted by the heal, then waited for. */
+    private final class Wipe {
+        private final String replica;
+        private final String leaderAtWipe;
+        private String leader;
+        private long offset;
+        private OptionalLong leaderLogStart = OptionalLong.empty();
+        private long restartedAt;
+        private boolean restarted;
+
+        Wipe(String replica, String leaderAtWipe) {
+            this.replica = replica;
+            this.leaderAtWipe = leaderAtWipe;
+        }
+
+        /**
+         * Reads the commit offset the replica must reach from the leader (the one named now, else the one at the
+         * wipe; if neither answers, the highest commit offset any other replica reports), then restarts it.
+         */
+        void restart() throws IOException, InterruptedException {
+            leader = bed.leader().orElse(leaderAtWipe);
+            Optional<StatusProbe.NodeStatus> s =
+                    leader.equals(replica) ? Optional.empty() : probe.status(leader, bed.baseUrl(leader));
+            if (s.isPresent()) {
+                offset = s.get().commitOffset();
+                leaderLogStart = s.get().logStartOffset();
+            } else {
+                Map<String, URI> others = new LinkedHashMap<>();
+                bed.ids().stream().filter(id -> !id.equals(replica)).forEach(id -> others.put(id, bed.baseUrl(id)));
+                offset = probe.statuses(others).values().stream()
+                        .mapToLong(StatusProbe.NodeStatus::commitOffset)
+                        .max()
+                        .orElse(0);
+            }
+            restartedAt = System.nanoTime();
+            bed.startReplica(replica);
+            restarted = true;
+        }
+
+        CatchUp awaitCatchUp(Duration timeout) throws InterruptedException, TimeoutException {
+            if (!restarted) {
+                throw new IllegalStateException("replica " + replica + " was wiped but not restarted: heal it first");
+            }
+            probe.awaitApplied(replica, bed.baseUrl(replica), offset, timeout);
+            Duration took = Duration.ofNanos(System.nanoTime() - restartedAt);
+            StatusProbe.NodeStatus status = probe.status(replica, bed.baseUrl(replica))
+                    .orElseThrow(() -> new TimeoutException(
+                            replica + " caught up to offset " + offset + " but then did not answer /status"));
+            return new CatchUp(replica, leader, offset, leaderLogStart, took, status);
+        }
+    }
+
+    /** Deletes {@code dir} and everything under it; a missing directory is already deleted. */
+    private static void deleteRecursively(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+        if (Files.exists(dir)) {
+            throw new IOException("could not delete " + dir);
         }
     }
 
