@@ -4,6 +4,7 @@ import dev.tenure.demo.client.CasCommand;
 import dev.tenure.demo.client.DeleteCommand;
 import dev.tenure.demo.client.GetCommand;
 import dev.tenure.demo.client.PutCommand;
+import dev.tenure.demo.client.SnapshotCommand;
 import dev.tenure.demo.client.StatusCommand;
 import dev.tenure.demo.node.EmbeddedCluster;
 import dev.tenure.demo.node.KvNode;
@@ -33,6 +34,7 @@ import picocli.CommandLine.Option;
             DeleteCommand.class,
             CasCommand.class,
             StatusCommand.class,
+            SnapshotCommand.class,
             ZkCommand.class,
             VerifyCommand.class
         })

@@ -24,6 +24,7 @@ import dev.tenure.replicator.Committed;
 import dev.tenure.replicator.Replica;
 import dev.tenure.replicator.ReplicationException;
 import dev.tenure.replicator.core.Role;
+import dev.tenure.replicator.core.SnapshotId;
 import dev.tenure.replicator.transport.netty.NettyChannels;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -44,7 +45,7 @@ class DemoArchitectureTest {
 
     /**
      * Of the replicator and the recipes, the HTTP layer uses only what {@link dev.tenure.demo.kv.KvService} exposes
-     * (its status, commit and failure types, the leader's address) and Netty's channel choice for its own server:
+     * (its status, commit and failure types, the leader's address, a snapshot's id) and Netty's channel choice for its own server:
      * not the node assembly, not the replica, ZooKeeper, Curator or the metrics library.
      */
     @Test
@@ -67,7 +68,9 @@ class DemoArchitectureTest {
                                 Committed.class,
                                 Replica.Status.class,
                                 Replica.FollowerStatus.class,
+                                Replica.SnapshotStatus.class,
                                 Role.class,
+                                SnapshotId.class,
                                 NettyChannels.class),
                         assignableTo(ReplicationException.class)))
                 .check(main);

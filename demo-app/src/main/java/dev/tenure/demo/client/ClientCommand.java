@@ -10,7 +10,7 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * What the five client commands share: {@code --url}, {@code --timeout-ms}, {@code --help}, making the
+ * What the client commands share: {@code --url}, {@code --timeout-ms}, {@code --help}, making the
  * {@link KvClient}, and turning an {@link Outcome} into a line of output and an exit code.
  */
 abstract class ClientCommand implements Callable<Integer> {

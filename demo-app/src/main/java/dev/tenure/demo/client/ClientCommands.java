@@ -12,8 +12,8 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * The client commands ({@code put}, {@code get}, {@code delete}, {@code cas}, {@code status}) and their exit
- * codes.
+ * The client commands ({@code put}, {@code get}, {@code delete}, {@code cas}, {@code status}, {@code snapshot}) and
+ * their exit codes.
  *
  * <p>To add them to another picocli command, register each class in {@link #COMMANDS} as a subcommand. Each
  * carries its own exit codes in its {@code @Command} annotation (64 for invalid input, 2 for an unexpected
@@ -31,8 +31,13 @@ public final class ClientCommands {
     public static final int EXIT_USAGE = 64;
 
     /** The command classes, in the order of the help listing. */
-    public static final List<Class<?>> COMMANDS =
-            List.of(PutCommand.class, GetCommand.class, DeleteCommand.class, CasCommand.class, StatusCommand.class);
+    public static final List<Class<?>> COMMANDS = List.of(
+            PutCommand.class,
+            GetCommand.class,
+            DeleteCommand.class,
+            CasCommand.class,
+            StatusCommand.class,
+            SnapshotCommand.class);
 
     static final String EXIT_CODES_HEADING = "%nExit codes:%n";
     static final String EXIT_CODES_FOOTER = "  0   committed (put, delete, cas), or read ok (get, status)%n"
@@ -58,7 +63,7 @@ public final class ClientCommands {
 
     /**
      * Runs {@code args} (for example {@code put --url http://127.0.0.1:8081 k v}) through a small top-level
-     * command with the five client commands as subcommands, on the process's stdout and stderr.
+     * command with the client commands as subcommands, on the process's stdout and stderr.
      *
      * @return the exit code
      */
@@ -93,7 +98,8 @@ public final class ClientCommands {
                 GetCommand.class,
                 DeleteCommand.class,
                 CasCommand.class,
-                StatusCommand.class
+                StatusCommand.class,
+                SnapshotCommand.class
             },
             exitCodeOnInvalidInput = EXIT_USAGE,
             exitCodeOnExecutionException = EXIT_UNKNOWN,

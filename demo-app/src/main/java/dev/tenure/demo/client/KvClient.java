@@ -82,7 +82,8 @@ public final class KvClient {
         GET("GET", true),
         DELETE("DELETE", false),
         CAS("POST", false),
-        STATUS("GET", true);
+        STATUS("GET", true),
+        SNAPSHOT("POST", false);
 
         final String method;
         final boolean read;
@@ -198,6 +199,18 @@ public final class KvClient {
     /** {@code GET /status}: OK carries the status JSON document as the {@link Outcome#value() value}. */
     public Outcome status() {
         return execute(Op.STATUS, "/status", null, null);
+    }
+
+    /**
+     * {@code POST /admin/snapshot}: the replica at the base URL (not the leader: each replica snapshots its own state)
+     * takes a snapshot now. OK once it is durable, carrying the answer's JSON document ({@code {"offset":O,"epoch":E}})
+     * as the {@link Outcome#value() value} and its {@link Outcome#offset() offset} and {@link Outcome#epoch() epoch};
+     * {@link Outcome.Kind#DEFINITELY_NOT_APPLIED} when no snapshot was taken (an answer with {@code "applied":false}:
+     * not supported, failed, replica failed; or no connection); {@link Outcome.Kind#UNKNOWN} otherwise (a timeout:
+     * the snapshot may still complete). Never retried.
+     */
+    public Outcome snapshot() {
+        return execute(Op.SNAPSHOT, "/admin/snapshot", null, null);
     }
 
     private static String kvPath(String key) {
@@ -370,11 +383,20 @@ public final class KvClient {
                 return Attempt.of(Outcome.read(status, body, url));
             }
             JsonNode json = parseJson(body);
+            if (op == Op.SNAPSHOT) {
+                return Attempt.of(
+                        Outcome.snapshot(status, longField(json, "epoch"), longField(json, "offset"), body, url));
+            }
             return Attempt.of(Outcome.committed(status, longField(json, "epoch"), longField(json, "offset"), url));
         }
         JsonNode json = parseJson(body);
         String code = textField(json, "error");
         String why = describe(status, json, body);
+        if (op == Op.SNAPSHOT) {
+            // Not a write: "applied":false says no snapshot was taken, whatever the status; nothing is retried.
+            return Attempt.of(
+                    appliedFalse(json) ? Outcome.notApplied(status, why, url) : Outcome.unknown(status, why, url));
+        }
         switch (status) {
             case 404:
                 // Only the service's own not_found is "no such key"; a bare 404 (wrong URL prefix, say) is not.
@@ -393,14 +415,19 @@ public final class KvClient {
             case 413:
                 return Attempt.of(Outcome.notApplied(status, why, url));
             case 503:
-                JsonNode applied = json == null ? null : json.get("applied");
-                if (applied != null && applied.isBoolean() && !applied.booleanValue()) {
+                if (appliedFalse(json)) {
                     return new Attempt(Outcome.notApplied(status, why, url), retryAfter(response.headers()), false);
                 }
                 return Attempt.of(Outcome.unknown(status, why, url));
             default:
                 return Attempt.of(Outcome.unknown(status, why, url));
         }
+    }
+
+    /** Whether the answer says {@code "applied":false}: the request was definitely not applied. */
+    private static boolean appliedFalse(JsonNode json) {
+        JsonNode applied = json == null ? null : json.get("applied");
+        return applied != null && applied.isBoolean() && !applied.booleanValue();
     }
 
     /** {@code Retry-After} in delta-seconds; null if absent or in another form (an HTTP date). */

@@ -15,7 +15,10 @@ import java.util.OptionalLong;
 public final class Outcome {
     /** The classification of a call. */
     public enum Kind {
-        /** {@code 200}: a write was committed at {@link #epoch()}/{@link #offset()}, or a read returned a value. */
+        /**
+         * {@code 200}: a write was committed at {@link #epoch()}/{@link #offset()}, a read returned a value, or a
+         * snapshot is durable (its id is {@link #epoch()}/{@link #offset()}).
+         */
         OK,
         /** {@code 404 not_found} for a {@code get}: the key has no value. Nothing was applied. */
         NOT_FOUND,
@@ -65,6 +68,10 @@ public final class Outcome {
         return new Outcome(Kind.OK, status, epoch, offset, null, null, null, url);
     }
 
+    static Outcome snapshot(int status, Long epoch, Long offset, byte[] document, URI url) {
+        return new Outcome(Kind.OK, status, epoch, offset, document, null, null, url);
+    }
+
     static Outcome read(int status, byte[] value, URI url) {
         return new Outcome(Kind.OK, status, null, null, value, null, null, url);
     }
@@ -94,18 +101,19 @@ public final class Outcome {
         return httpStatus;
     }
 
-    /** The epoch a write was committed in, when the {@code 200} body carried one. */
+    /** The epoch a write was committed in (a snapshot's epoch), when the {@code 200} body carried one. */
     public OptionalLong epoch() {
         return epoch == null ? OptionalLong.empty() : OptionalLong.of(epoch);
     }
 
-    /** The log offset a write was committed at, when the {@code 200} body carried one. */
+    /** The log offset a write was committed at (a snapshot's offset), when the {@code 200} body carried one. */
     public OptionalLong offset() {
         return offset == null ? OptionalLong.empty() : OptionalLong.of(offset);
     }
 
     /**
-     * For a successful {@code get}, the raw value; for a successful {@code status}, the JSON document; for
+     * For a successful {@code get}, the raw value; for a successful {@code status} or {@code snapshot}, the JSON
+     * document; for
      * {@link Kind#CAS_FAILED}, the exact bytes of the key's value at the time of the comparison (empty when the key
      * was absent), also when they are not text. A copy.
      */

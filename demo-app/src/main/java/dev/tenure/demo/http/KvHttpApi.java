@@ -25,7 +25,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * so no thread waits for a commit and the number of requests in flight is bounded by the replica's outstanding
  * proposals, not by a thread pool. Requests on one connection are answered in order (keep-alive and pipelining).
  *
- * <p>Outcome semantics (the key routes are in {@link KvRoutes}, the operator's in {@link StatusRoutes}): 200 means committed; 307, 400, 404, 405, 409, 413 and
+ * <p>Outcome semantics of the key routes (in {@link KvRoutes}; the operator's are in {@link StatusRoutes}, which says
+ * what {@code POST /admin/snapshot} answers): 200 means committed; 307, 400, 404, 405, 409, 413 and
  * 503 with {@code "applied":false} mean definitely not applied; anything else (timeouts, 500, 503 without {@code
  * "applied":false}) means unknown. A request that may have been applied is never answered as definitely not
  * applied.
@@ -48,6 +49,9 @@ public final class KvHttpApi implements AutoCloseable {
      * 503 (for a write, {@code outcome_unknown}: it may still commit), unless the node sets another.
      */
     public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(10);
+    /** How long {@code POST /admin/snapshot} waits for the snapshot to be durable before it answers 503. */
+    public static final Duration SNAPSHOT_TIMEOUT = Duration.ofMinutes(2);
+
     /** A request line may carry a key of 1,024 bytes, each percent-encoded as three characters. */
     private static final int MAX_REQUEST_LINE = 8 * 1024;
 
@@ -91,7 +95,7 @@ public final class KvHttpApi implements AutoCloseable {
         Preconditions.checkArgument(
                 requestTimeout.toMillis() > 0, "the request timeout must be at least 1 ms: %s", requestTimeout);
         KvRoutes keys = new KvRoutes(service, listener, requestTimeout.toMillis());
-        return bind(new StatusRoutes(service, observations, keys), address);
+        return bind(new StatusRoutes(service, observations, keys, SNAPSHOT_TIMEOUT), address);
     }
 
     static KvHttpApi bind(Router routes, InetSocketAddress address) throws IOException {

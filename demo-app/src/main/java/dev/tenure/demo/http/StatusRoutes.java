@@ -9,13 +9,30 @@ import dev.tenure.demo.kv.KvService;
 import dev.tenure.recipes.LeaderInfo;
 import dev.tenure.replicator.Replica;
 import dev.tenure.replicator.core.Role;
+import dev.tenure.replicator.core.SnapshotId;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
- * The operator's routes: {@code GET /status} (this replica's status as JSON), {@code GET /metrics} (Prometheus text)
- * and {@code GET /} (the live status page). Every other request goes to the next router, the key routes.
+ * The operator's routes: {@code GET /status} (this replica's status as JSON), {@code GET /metrics} (Prometheus text),
+ * {@code GET /} (the live status page) and {@code POST /admin/snapshot} (snapshot this replica now). Every other
+ * request goes to the next router, the key routes.
  *
- * <p>Thread-safe: it keeps no per-request state; every reply is made at once on the calling thread.
+ * <p>{@code POST /admin/snapshot} answers {@code 200 {"offset":O,"epoch":E}} once the snapshot is durable; {@code 501
+ * snapshots_unsupported} if the state machine takes none, {@code 500 snapshot_failed} (with the cause as {@code
+ * detail}) if it could not be written, {@code 503 replica_failed} on a replica stopped after a failure, each with
+ * {@code "applied":false}: no snapshot was taken; {@code 503 timeout} without it when the snapshot is not durable
+ * within the snapshot timeout (it may still complete). Any other method is {@code 405}, a body {@code 413}.
+ *
+ * <p>Thread-safe: it keeps no per-request state; every reply but a snapshot's is made at once on the calling thread, a
+ * snapshot's when the replica's snapshot thread completes it (or on the JDK's timeout thread).
  */
 final class StatusRoutes implements Router {
     private static final ObjectMapper json = new ObjectMapper();
@@ -23,11 +40,14 @@ final class StatusRoutes implements Router {
     private final KvService service;
     private final NodeObservations observations;
     private final Router next;
+    private final long snapshotTimeoutMs;
 
-    StatusRoutes(KvService service, NodeObservations observations, Router next) {
+    /** @param snapshotTimeout how long {@code POST /admin/snapshot} waits for the snapshot to be durable */
+    StatusRoutes(KvService service, NodeObservations observations, Router next, Duration snapshotTimeout) {
         this.service = service;
         this.observations = observations;
         this.next = next;
+        this.snapshotTimeoutMs = snapshotTimeout.toMillis();
     }
 
     @Override
@@ -46,10 +66,73 @@ final class StatusRoutes implements Router {
                 requireMethod(req.method(), "GET");
                 return Route.now(body -> Reply.of(200, "text/html; charset=utf-8", StatusPage.html()));
             }
+            case "/admin/snapshot" -> {
+                requireMethod(req.method(), "POST");
+                return new Route(0, "body_not_allowed", body -> snapshot());
+            }
             default -> {
                 return next.route(req);
             }
         }
+    }
+
+    private CompletableFuture<Reply> snapshot() {
+        ensureNotFailed();
+        CompletableFuture<SnapshotId> taken;
+        try {
+            taken = service.takeSnapshot();
+        } catch (RejectedExecutionException e) {
+            ensureNotFailed(); // stopped since the check above
+            throw new HttpError(503, "replica_failed", "this replica is stopping").definite(true);
+        }
+        return taken.copy().orTimeout(snapshotTimeoutMs, TimeUnit.MILLISECONDS).handle((id, failure) -> {
+            if (failure == null) {
+                return Reply.json(
+                        200, json.createObjectNode().put("offset", id.offset()).put("epoch", id.epoch()));
+            }
+            Throwable cause = unwrap(failure);
+            if (cause instanceof UnsupportedOperationException) {
+                return new HttpError(501, "snapshots_unsupported", cause.getMessage())
+                        .definite(true)
+                        .reply();
+            }
+            if (cause instanceof TimeoutException) {
+                return new HttpError(
+                                503,
+                                "timeout",
+                                "the snapshot was not durable within " + snapshotTimeoutMs + " ms; it may still be")
+                        .reply();
+            }
+            Optional<Throwable> stopped = service.status().failure();
+            if (stopped.isPresent()) {
+                return replicaFailed(stopped.get()).reply();
+            }
+            return new HttpError(500, "snapshot_failed", String.valueOf(cause))
+                    .definite(true)
+                    .reply();
+        });
+    }
+
+    private void ensureNotFailed() {
+        Optional<Throwable> failure = service.status().failure();
+        if (failure.isPresent()) {
+            throw replicaFailed(failure.get());
+        }
+    }
+
+    private static HttpError replicaFailed(Throwable why) {
+        return new HttpError(
+                        503,
+                        "replica_failed",
+                        "this replica stopped after a failure and takes no snapshot until it is restarted: " + why)
+                .definite(true);
+    }
+
+    private static Throwable unwrap(Throwable t) {
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
     }
 
     private ObjectNode statusJson() {
@@ -76,6 +159,17 @@ final class StatusRoutes implements Router {
         o.put("commitOffset", s.commitOffset());
         o.put("appliedOffset", status.appliedOffset());
         o.put("logEndOffset", s.logEndOffset());
+        o.put("logStartOffset", s.logStartOffset());
+        Replica.SnapshotStatus snap = s.snapshot();
+        ObjectNode snapshot = o.putObject("snapshot");
+        snapshot.put("offset", snap.offset());
+        snapshot.put("epoch", snap.epoch());
+        snapshot.put("sizeBytes", snap.sizeBytes());
+        if (snap.atMillis() > 0) {
+            snapshot.put("at", Instant.ofEpochMilli(snap.atMillis()).toString());
+        } else {
+            snapshot.putNull("at");
+        }
         o.put("keys", status.keys());
         ArrayNode replicas = o.putArray("replicas");
         for (String id : status.replicas()) {

@@ -3,6 +3,7 @@ package dev.tenure.demo.kv;
 import dev.tenure.recipes.LeaderInfo;
 import dev.tenure.replicator.Committed;
 import dev.tenure.replicator.Replica;
+import dev.tenure.replicator.core.SnapshotId;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -10,7 +11,8 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * One replica of the key-value service, as its clients' requests need it: propose a command, confirm a read, read
- * an applied value, see this replica's status and who leads. The node assembly ({@code KvNode}: ZooKeeper client,
+ * an applied value, see this replica's status and who leads; and, for its operator, take a snapshot now. The node
+ * assembly ({@code KvNode}: ZooKeeper client,
  * replica, HTTP server) provides it; the HTTP layer's key routes see nothing else.
  *
  * <p>Thread-safe: every method may be called from any thread, concurrently, once the node has started. The
@@ -47,6 +49,16 @@ public interface KvService {
 
     /** The leader as discovery sees it (id, HTTP URL, epoch), if any: where to redirect writes. */
     Optional<LeaderInfo> leader();
+
+    /**
+     * Snapshots this replica's state machine now, whatever its snapshot policy says ({@link Replica#takeSnapshot()}):
+     * the future completes with the snapshot's id once it is durable (the newest snapshot's id if nothing was applied
+     * since it), on the replica's snapshot thread. It fails with {@link UnsupportedOperationException} if the state
+     * machine does not take snapshots, with the write's exception if the snapshot cannot be written (the previous one
+     * is kept), or with {@link IllegalStateException} once the replica is closed. On a replica that stopped after a
+     * failure it may fail or never complete: callers check {@link #status()} first and bound the wait.
+     */
+    CompletableFuture<SnapshotId> takeSnapshot();
 
     /**
      * One replica's status at one moment. Immutable.

@@ -1,7 +1,7 @@
 package dev.tenure.demo.kv;
 
-import com.google.common.base.Preconditions;
 import dev.tenure.replicator.StateMachine;
+import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -9,37 +9,64 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The key-value store as a replicated state machine. Deterministic: the result of every command depends
- * only on the commands before it. Applied on the replica's apply thread; reads from any thread see a
+ * The key-value store as a replicated state machine. Deterministic: the result of every command depends only on the
+ * commands before it. Applied on the replica's apply thread; reads ({@link #get}, {@link #size}) from any thread see a
  * consistent value per key.
  *
  * <h2>Snapshots</h2>
  *
- * A snapshot streams the map as it was when {@link #snapshot()} captured it, without a second copy of the map:
- * the capture only starts recording, and until the writer has finished, the apply path saves the capture-time value
- * of each key before it first changes or deletes it (a <em>pre-image</em>; "absent" for a key created since). The
- * writer streams the live map, taking a key's pre-image instead of its live value whenever it has one, then writes
- * the pre-images of the keys deleted since. Memory beyond the map is one pre-image per key changed while the writer
- * runs. One writer at a time.
+ * It {@link #supportsSnapshots() supports snapshots} without a second copy of the map: {@link #snapshot()} only marks
+ * the moment (the <em>capture</em>); from then until the writer has finished, the apply path saves the value a key had
+ * at the capture (its <em>pre-image</em>, or an "absent" marker for a key that did not exist) before it first changes
+ * or deletes it, and a delete leaves a tombstone in the map instead of removing the key. The writer, on the replica's
+ * snapshot thread, streams the live map while applying goes on: for each key it reads the live value, then looks for a
+ * pre-image (in that order: the apply path saves the pre-image before it changes the value, so a change the writer
+ * sees is never missed) and writes the pre-image if there is one, skipping keys created after the capture; tombstones
+ * keep every key that existed at the capture in the map, so the map's weakly consistent iteration visits each of them
+ * exactly once. Extra memory is bounded by the keys changed while the writer runs (a reference to each one's old
+ * value, no copy of any value). After the writer has finished, the apply thread drops the pre-images and removes the
+ * tombstones the next time it applies (or captures, or restores).
  *
- * <p>Format (big-endian): the magic {@code KVS1} (4 bytes); per key, {@code [1][key length int][key UTF-8][value
- * length int][value]}; then {@code [0][record count long]} and the end of the stream. A key may appear twice (a key
- * changed while the writer ran is written from its pre-image, maybe also from the live map before it changed, with the
- * same value); {@link #restore} keeps the last. Restore refuses anything else with an {@link IOException}: another
- * magic, a negative or oversized length, a stream that ends early, a count that does not match, bytes after the end.
+ * <p>One writer at a time: {@link #snapshot()} throws {@link IllegalStateException} while another writer is running
+ * (the replica never asks for two); a writer that has not started yet is superseded, and refuses to run.
+ *
+ * <h2>Snapshot format</h2>
+ *
+ * Big-endian, as {@link DataOutputStream} writes: the magic {@code 0x544B5653} ("TKVS"), the format version (an int,
+ * {@value #FORMAT_VERSION}); then one record per key, in no particular order: the key's length (an int, &ge; 0), the
+ * key (UTF-8), the value's length (an int, &ge; 0), the value; then the end marker, a key length of -1, followed by the
+ * number of records (a long). {@link #restore} rejects anything else with an {@link IOException} that says what is
+ * wrong: another magic or version, a negative length, a truncated record, a key that is not UTF-8, a duplicate key, a
+ * count that does not match, bytes after the count. (The snapshot file around it has its own header and CRC.)
  */
 public final class KvStateMachine implements StateMachine {
-    /** The magic at the start of a snapshot: "KVS1". */
-    static final int MAGIC = 0x4b565331;
-    /** The largest key or value a snapshot record may carry: the largest payload an entry can have. */
-    static final int MAX_FIELD_BYTES = 16 << 20;
+    /** "TKVS": the first four bytes of a key-value snapshot. */
+    static final int FORMAT_MAGIC = 0x544B5653;
+    /** The snapshot format this class writes and reads. */
+    static final int FORMAT_VERSION = 1;
+    /** The key length that ends the records. */
+    static final int END_OF_RECORDS = -1;
+
+    private static final int BUFFER_BYTES = 64 << 10;
+
+    /**
+     * A deleted key's value while a writer runs: the key stays in the map, so the writer's iteration still visits it.
+     * Compared by identity: no stored value is this array.
+     */
+    private static final byte[] TOMBSTONE = new byte[0];
+    /** The pre-image of a key that did not exist at the capture. Compared by identity. */
+    private static final byte[] ABSENT = new byte[0];
 
     /**
      * The result of a compare-and-set: whether it replaced the value, and the exact bytes it found ({@code null}:
@@ -48,23 +75,12 @@ public final class KvStateMachine implements StateMachine {
     @SuppressWarnings("ArrayRecordComponent") // never compared or printed: callers read its fields only
     public record CasResult(boolean replaced, byte[] current) {}
 
-    /** The live map; replaced whole by a restore. */
+    /** Replaced as a whole by {@link #restore}; changed in place by the apply thread only. */
     private volatile ConcurrentHashMap<String, byte[]> map = new ConcurrentHashMap<>();
-    /** The capture a snapshot writer streams, or null; set and cleared on the apply thread and by the writer. */
-    private volatile Capture capture;
-
-    /** A captured state: the map at capture time is {@code live} with {@code preImages} laid over it. */
-    private static final class Capture {
-        final ConcurrentHashMap<String, byte[]> live;
-        /** Capture-time values of keys changed since; {@link Optional#empty()}: the key was absent. */
-        final ConcurrentHashMap<String, Optional<byte[]>> preImages = new ConcurrentHashMap<>();
-
-        volatile boolean writing;
-
-        Capture(ConcurrentHashMap<String, byte[]> live) {
-            this.live = live;
-        }
-    }
+    /** Keys with a value (tombstones not counted). Changed by the apply thread only. */
+    private final AtomicInteger keys = new AtomicInteger();
+    /** The newest capture, until the apply thread has released it. Apply thread only. */
+    private Capture capture;
 
     @Override
     public Object apply(long epoch, long offset, byte[] payload) {
@@ -74,50 +90,70 @@ public final class KvStateMachine implements StateMachine {
         } catch (IllegalArgumentException e) {
             return null; // not a key-value command: no effect, on every replica alike
         }
-        ConcurrentHashMap<String, byte[]> m = map;
         switch (c.op()) {
             case PUT:
-                keepPreImage(m, c.key());
-                m.put(c.key(), c.value());
+                put(c.key(), c.value());
                 return null;
             case DELETE:
-                keepPreImage(m, c.key());
-                m.remove(c.key());
+                delete(c.key());
                 return null;
             default:
-                byte[] current = m.get(c.key());
+                byte[] current = valueOf(map.get(c.key()));
                 // Bytes, never decoded text: distinct byte strings can decode to the same replacement characters.
                 boolean matches =
                         c.expectAbsent() ? current == null : current != null && Arrays.equals(current, c.expect());
                 if (matches) {
-                    keepPreImage(m, c.key());
-                    m.put(c.key(), c.value());
+                    put(c.key(), c.value());
                 }
                 return new CasResult(matches, current);
         }
     }
 
-    /**
-     * Before the first change of {@code key} since a capture: saves its capture-time value. The pre-image is put before
-     * the live map changes, so a writer that reads the changed value then finds the pre-image.
-     */
-    @SuppressWarnings("ReferenceEquality") // the same map object, not an equal map: a restore replaces the object
-    private void keepPreImage(ConcurrentHashMap<String, byte[]> m, String key) {
-        Capture c = capture;
-        if (c != null && c.live == m) {
-            c.preImages.putIfAbsent(key, Optional.ofNullable(m.get(key)));
+    private void put(String key, byte[] value) {
+        ConcurrentHashMap<String, byte[]> m = map;
+        byte[] old = m.get(key);
+        Capture active = active();
+        if (active != null) {
+            active.savePreImage(key, old); // before the change: see the class comment
         }
+        m.put(key, value);
+        if (valueOf(old) == null) {
+            keys.incrementAndGet();
+        }
+    }
+
+    private void delete(String key) {
+        ConcurrentHashMap<String, byte[]> m = map;
+        byte[] old = m.get(key);
+        if (valueOf(old) == null) {
+            return; // nothing changes
+        }
+        Capture active = active();
+        if (active != null) {
+            active.savePreImage(key, old);
+            m.put(key, TOMBSTONE);
+        } else {
+            m.remove(key);
+        }
+        keys.decrementAndGet();
+    }
+
+    /** A stored value as the store's value: {@code null} for absent and for a tombstone. */
+    private static byte[] valueOf(byte[] stored) {
+        return stored == TOMBSTONE ? null : stored;
     }
 
     /** The applied value of {@code key}. */
     public Optional<byte[]> get(String key) {
-        return Optional.ofNullable(map.get(key));
+        return Optional.ofNullable(valueOf(map.get(key)));
     }
 
     /** Number of keys. */
     public int size() {
-        return map.size();
+        return keys.get();
     }
+
+    // ---- snapshots ----
 
     @Override
     public boolean supportsSnapshots() {
@@ -125,117 +161,227 @@ public final class KvStateMachine implements StateMachine {
     }
 
     /**
-     * Captures the map as it is now (called on the apply thread between two applies): starts recording pre-images and
-     * returns the writer that streams the captured map.
+     * Captures the state as it is now (apply thread, between two applies): O(1), no copy. The writer streams it later,
+     * on another thread, while applying goes on; see the class comment.
      *
-     * @throws IllegalStateException if another snapshot's writer is still running
+     * @throws IllegalStateException if the writer of the previous capture is still running
      */
     @Override
     public SnapshotWriter snapshot() {
         Capture previous = capture;
-        Preconditions.checkState(
-                previous == null || !previous.writing, "a snapshot of this key-value store is already being written");
-        // A previous capture whose writer never ran (its snapshot failed before writing) is dropped.
-        Capture c = new Capture(map);
-        capture = c;
-        return out -> write(c, out);
-    }
-
-    private void write(Capture c, OutputStream target) throws IOException {
-        c.writing = true;
-        try {
-            DataOutputStream out = new DataOutputStream(new BufferedOutputStream(target, 64 << 10));
-            out.writeInt(MAGIC);
-            long records = 0;
-            for (Map.Entry<String, byte[]> e : c.live.entrySet()) {
-                byte[] value = e.getValue();
-                // Read the value first, then look for a pre-image: a key changed after the capture has one by then.
-                if (!c.preImages.containsKey(e.getKey())) {
-                    writeRecord(out, e.getKey(), value);
-                    records++;
-                }
+        if (previous != null) {
+            if (!previous.state.compareAndSet(Capture.CAPTURED, Capture.SUPERSEDED)
+                    && previous.state.get() == Capture.WRITING) {
+                throw new IllegalStateException("a snapshot writer is still running: one writer at a time");
             }
-            for (Map.Entry<String, Optional<byte[]>> e : c.preImages.entrySet()) {
-                if (e.getValue().isPresent()) {
-                    writeRecord(out, e.getKey(), e.getValue().get());
-                    records++;
-                }
-            }
-            out.writeByte(0);
-            out.writeLong(records);
-            out.flush();
-        } finally {
-            if (capture == c) {
-                capture = null;
-            }
+            release(previous);
         }
-    }
-
-    private static void writeRecord(DataOutputStream out, String key, byte[] value) throws IOException {
-        byte[] k = key.getBytes(StandardCharsets.UTF_8);
-        out.writeByte(1);
-        out.writeInt(k.length);
-        out.write(k);
-        out.writeInt(value.length);
-        out.write(value);
+        capture = new Capture(map);
+        return capture;
     }
 
     /**
-     * Replaces the map with the one a snapshot holds (on the apply thread). A snapshot being written goes on from the
-     * map it captured; changes after the restore are not recorded for it.
+     * Replaces the whole state with the one read from {@code in} (apply thread), once all of it has been read and
+     * checked: a malformed snapshot leaves the state as it was. A writer still running keeps streaming the state it
+     * captured.
      *
-     * @throws IOException if the stream is not a whole, well-formed key-value snapshot; the map is then unchanged
+     * @throws IOException if {@code in} is not a snapshot in the format above (the message says what is wrong), or
+     *     cannot be read
      */
     @Override
-    public void restore(long offset, InputStream stream) throws IOException {
-        DataInputStream in = new DataInputStream(stream);
-        ConcurrentHashMap<String, byte[]> restored = new ConcurrentHashMap<>();
-        try {
-            int magic = in.readInt();
-            if (magic != MAGIC) {
-                throw new IOException("not a key-value snapshot: magic " + Integer.toHexString(magic));
-            }
-            long records = 0;
-            while (true) {
-                int tag = in.readUnsignedByte();
-                if (tag == 0) {
-                    break;
-                }
-                if (tag != 1) {
-                    throw new IOException("key-value snapshot: unknown record tag " + tag + " after " + records);
-                }
-                String key = new String(readField(in, "key", records), StandardCharsets.UTF_8);
-                restored.put(key, readField(in, "value", records));
-                records++;
-            }
-            long count = in.readLong();
-            if (count != records) {
-                throw new IOException("key-value snapshot: says " + count + " records, holds " + records);
-            }
-            if (in.read() != -1) {
-                throw new IOException("key-value snapshot: bytes after its end");
-            }
-        } catch (EOFException e) {
-            throw new IOException("key-value snapshot: truncated", e);
+    public void restore(long offset, InputStream in) throws IOException {
+        ConcurrentHashMap<String, byte[]> next = read(in);
+        Capture previous = capture;
+        if (previous != null && previous.state.get() >= Capture.DONE) {
+            release(previous);
         }
-        capture = null;
-        map = restored;
+        // A capture of the old map stays as it is: nothing changes that map any more, so its writer, if it runs,
+        // still streams the captured state, and active() never returns it again.
+        map = next;
+        keys.set(next.size());
     }
 
-    private static byte[] readField(DataInputStream in, String what, long record) throws IOException {
-        int length = in.readInt();
-        if (length < 0 || length > MAX_FIELD_BYTES) {
-            throw new IOException("key-value snapshot: record " + record + " has a " + what + " of " + length
-                    + " bytes (at most " + MAX_FIELD_BYTES + ")");
+    /**
+     * The capture whose pre-images the apply path must save, or null: none, or its writer has finished (then it is
+     * released now), or a restore has replaced the map it captured.
+     */
+    @SuppressWarnings("ReferenceEquality") // whether it is the same map instance, not an equal one
+    private Capture active() {
+        Capture c = capture;
+        if (c == null) {
+            return null;
         }
-        byte[] bytes = new byte[length];
-        in.readFully(bytes);
-        return bytes;
+        if (c.state.get() >= Capture.DONE) {
+            release(c);
+            return null;
+        }
+        return c.live == map ? c : null;
     }
 
-    /** Pre-images held for the snapshot being written (0 when none is): for tests of the memory bound. */
-    int pendingPreImages() {
+    /** Drops a finished capture: removes the tombstones it needed (every one is a key it has a pre-image of). */
+    private void release(Capture c) {
+        for (String key : c.preImages.keySet()) {
+            c.live.remove(key, TOMBSTONE);
+        }
+        c.preImages.clear();
+        if (capture == c) {
+            capture = null;
+        }
+    }
+
+    /** Pre-images saved for the current capture; for tests of the memory bound. */
+    int preImages() {
         Capture c = capture;
         return c == null ? 0 : c.preImages.size();
+    }
+
+    /** Keys in the map, tombstones included; for tests of the memory bound. */
+    int storedKeys() {
+        return map.size();
+    }
+
+    /** A captured state and its writer. The apply thread adds pre-images; the writer reads them. */
+    private static final class Capture implements SnapshotWriter {
+        static final int CAPTURED = 0;
+        static final int WRITING = 1;
+        static final int DONE = 2;
+        static final int SUPERSEDED = 3;
+
+        final ConcurrentHashMap<String, byte[]> live;
+        /** Each key changed since the capture, with its value at the capture ({@link #ABSENT} if it had none). */
+        final ConcurrentHashMap<String, byte[]> preImages = new ConcurrentHashMap<>();
+
+        final AtomicInteger state = new AtomicInteger(CAPTURED);
+
+        Capture(ConcurrentHashMap<String, byte[]> live) {
+            this.live = live;
+        }
+
+        /** Apply thread, before the first change of {@code key} since the capture. */
+        void savePreImage(String key, byte[] stored) {
+            byte[] value = valueOf(stored);
+            preImages.putIfAbsent(key, value == null ? ABSENT : value);
+        }
+
+        @Override
+        public void writeTo(OutputStream out) throws IOException {
+            if (!state.compareAndSet(CAPTURED, WRITING)) {
+                throw new IllegalStateException(
+                        state.get() == SUPERSEDED
+                                ? "this snapshot was superseded by a newer capture before it was written"
+                                : "this snapshot writer has run already");
+            }
+            try {
+                DataOutputStream d = new DataOutputStream(new BufferedOutputStream(out, BUFFER_BYTES));
+                // Flushed, never closed: the stream is the replica's.
+                d.writeInt(FORMAT_MAGIC);
+                d.writeInt(FORMAT_VERSION);
+                long records = 0;
+                for (Map.Entry<String, byte[]> e : live.entrySet()) {
+                    // The live value first, then the pre-image: a change is saved before it is made.
+                    byte[] value = e.getValue();
+                    byte[] preImage = preImages.get(e.getKey());
+                    byte[] captured = preImage != null ? preImage : value;
+                    if (captured == ABSENT || captured == TOMBSTONE) {
+                        continue; // created after the capture (or deleted before it)
+                    }
+                    writeRecord(d, e.getKey(), captured);
+                    records++;
+                }
+                d.writeInt(END_OF_RECORDS);
+                d.writeLong(records);
+                d.flush();
+            } finally {
+                state.set(DONE);
+            }
+        }
+
+        private static void writeRecord(DataOutputStream d, String key, byte[] value) throws IOException {
+            byte[] k = key.getBytes(StandardCharsets.UTF_8);
+            d.writeInt(k.length);
+            d.write(k);
+            d.writeInt(value.length);
+            d.write(value);
+        }
+    }
+
+    /** Reads a whole snapshot; see the class comment for what it rejects. */
+    private static ConcurrentHashMap<String, byte[]> read(InputStream in) throws IOException {
+        DataInputStream d = new DataInputStream(new BufferedInputStream(in, BUFFER_BYTES));
+        int magic = readInt(d, "the header");
+        if (magic != FORMAT_MAGIC) {
+            throw new IOException(
+                    String.format("not a key-value snapshot: magic 0x%08X, expected 0x%08X", magic, FORMAT_MAGIC));
+        }
+        int version = readInt(d, "the header");
+        if (version != FORMAT_VERSION) {
+            throw new IOException("unsupported key-value snapshot version " + version + " (this build reads version "
+                    + FORMAT_VERSION + ")");
+        }
+        ConcurrentHashMap<String, byte[]> map = new ConcurrentHashMap<>();
+        long records = 0;
+        while (true) {
+            int keyLength = readInt(d, "record " + records);
+            if (keyLength == END_OF_RECORDS) {
+                break;
+            }
+            if (keyLength < 0) {
+                throw new IOException("negative key length " + keyLength + " in record " + records);
+            }
+            String key = utf8(readBytes(d, keyLength, "the key of record " + records), records);
+            int valueLength = readInt(d, "record " + records);
+            if (valueLength < 0) {
+                throw new IOException("negative value length " + valueLength + " in record " + records);
+            }
+            byte[] value = readBytes(d, valueLength, "the value of record " + records);
+            if (map.put(key, value) != null) {
+                throw new IOException("duplicate key in record " + records);
+            }
+            records++;
+        }
+        long count;
+        try {
+            count = d.readLong();
+        } catch (EOFException e) {
+            throw new IOException("truncated key-value snapshot: the record count after the end marker is missing", e);
+        }
+        if (count != records) {
+            throw new IOException("the key-value snapshot says it has " + count + " records but holds " + records);
+        }
+        if (d.read() != -1) {
+            throw new IOException("bytes after the end of the key-value snapshot");
+        }
+        return map;
+    }
+
+    private static int readInt(DataInputStream d, String where) throws IOException {
+        try {
+            return d.readInt();
+        } catch (EOFException e) {
+            throw new IOException("truncated key-value snapshot: it ends in " + where, e);
+        }
+    }
+
+    /** Reads exactly {@code n} bytes; never allocates more than what the stream holds, whatever {@code n} says. */
+    private static byte[] readBytes(DataInputStream d, int n, String what) throws IOException {
+        byte[] b = d.readNBytes(n);
+        if (b.length != n) {
+            throw new IOException(
+                    "truncated key-value snapshot: " + what + " has " + b.length + " of its " + n + " bytes");
+        }
+        return b;
+    }
+
+    private static String utf8(byte[] b, long record) throws IOException {
+        try {
+            return StandardCharsets.UTF_8
+                    .newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(b))
+                    .toString();
+        } catch (CharacterCodingException e) {
+            throw new IOException("the key of record " + record + " is not UTF-8", e);
+        }
     }
 }

@@ -2,6 +2,7 @@ package dev.tenure.demo.node;
 
 import dev.tenure.demo.http.NodeObservations;
 import dev.tenure.replicator.ReplicaListener;
+import dev.tenure.replicator.core.SnapshotId;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -9,8 +10,9 @@ import java.util.List;
 
 /**
  * The status page's timeline: the last 100 events of one replica, oldest first. It hears of lost majorities,
- * fencing and refused stale messages (at most one entry a second) as a {@link ReplicaListener}; the node adds what
- * it sees by sampling (role and epoch changes, followers catching up). Thread-safe.
+ * fencing, snapshots installed, and refused stale messages and snapshots taken (each at most one entry a second) as a
+ * {@link ReplicaListener}; the node adds what it sees by sampling (role and epoch changes, followers catching up).
+ * Thread-safe.
  */
 final class EventTimeline implements ReplicaListener {
     private static final int CAPACITY = 100;
@@ -18,10 +20,14 @@ final class EventTimeline implements ReplicaListener {
     private final long quorumTimeoutMs;
     private final Deque<NodeObservations.Event> events = new ArrayDeque<>();
     private volatile long lastStaleEvent;
+    private volatile long lastSnapshotEvent;
 
     /** @param quorumTimeoutMs how long a leader waits for a majority before it gives its term up (for the text) */
     EventTimeline(long quorumTimeoutMs) {
         this.quorumTimeoutMs = quorumTimeoutMs;
+        long longAgo = System.nanoTime() - 2_000_000_000L; // the first event of each kind is recorded
+        this.lastStaleEvent = longAgo;
+        this.lastSnapshotEvent = longAgo;
     }
 
     synchronized void add(String text) {
@@ -53,5 +59,21 @@ final class EventTimeline implements ReplicaListener {
             lastStaleEvent = now;
             add("refused an epoch-" + staleEpoch + " message from " + from + " (promised epoch " + promisedEpoch + ")");
         }
+    }
+
+    @Override
+    public void snapshotTaken(SnapshotId snapshot, long sizeBytes, long nanos) {
+        long now = System.nanoTime();
+        if (now - lastSnapshotEvent > 1_000_000_000L) { // at most one timeline entry a second
+            lastSnapshotEvent = now;
+            add("took snapshot at offset " + snapshot.offset() + " (epoch " + snapshot.epoch() + ", " + sizeBytes
+                    + " bytes, " + nanos / 1_000_000 + " ms)");
+        }
+    }
+
+    @Override
+    public void snapshotInstalled(SnapshotId snapshot, long sizeBytes) {
+        add("installed snapshot at offset " + snapshot.offset() + " (epoch " + snapshot.epoch() + ", " + sizeBytes
+                + " bytes) from another replica");
     }
 }

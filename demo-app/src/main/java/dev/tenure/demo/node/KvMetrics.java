@@ -4,11 +4,13 @@ import dev.tenure.demo.http.RequestListener;
 import dev.tenure.replicator.Replica;
 import dev.tenure.replicator.ReplicaListener;
 import dev.tenure.replicator.core.Role;
+import dev.tenure.replicator.core.SnapshotId;
 import dev.tenure.replicator.zookeeper.ZooKeeperReplica;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.BaseUnits;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -22,9 +24,9 @@ import java.util.function.Supplier;
 
 /**
  * The {@code tenure_*} meters of one replica (see {@code docs/demo-app.md}) and the JVM's, in one Prometheus
- * registry. It learns of requests as the HTTP routes' {@link RequestListener}, of refused stale messages as a
- * {@link ReplicaListener}, of won terms from the node's status sampling, and reads the replica's status when
- * scraped. Thread-safe.
+ * registry. It learns of requests as the HTTP routes' {@link RequestListener}, of refused stale messages and of
+ * snapshots taken and installed as a {@link ReplicaListener}, of won terms from the node's status sampling, and reads
+ * the replica's status (offsets, the newest snapshot) when scraped. Thread-safe.
  */
 final class KvMetrics implements RequestListener, ReplicaListener {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -32,6 +34,9 @@ final class KvMetrics implements RequestListener, ReplicaListener {
     private final Timer commitLatency;
     private final Counter elections;
     private final Counter fencedRequests;
+    private final Timer snapshotDuration;
+    private final Counter snapshotsTaken;
+    private final Counter snapshotInstalls;
 
     KvMetrics() {
         commitLatency = Timer.builder("tenure_commit_latency")
@@ -46,6 +51,16 @@ final class KvMetrics implements RequestListener, ReplicaListener {
                 .register(registry);
         fencedRequests = Counter.builder("tenure_fenced_requests")
                 .description("requests refused because this replica does not lead (redirected or refused)")
+                .register(registry);
+        snapshotDuration = Timer.builder("tenure_snapshot_duration")
+                .description("time to write a snapshot this replica took, from capture to durable file")
+                .publishPercentileHistogram()
+                .register(registry);
+        snapshotsTaken = Counter.builder("tenure_snapshots_taken")
+                .description("snapshots this replica took of its state machine")
+                .register(registry);
+        snapshotInstalls = Counter.builder("tenure_snapshot_installs")
+                .description("snapshots this replica installed from another replica")
                 .register(registry);
         new JvmMemoryMetrics().bindTo(registry);
         new JvmGcMetrics().bindTo(registry);
@@ -66,6 +81,16 @@ final class KvMetrics implements RequestListener, ReplicaListener {
                 .register(registry);
         Gauge.builder("tenure_replica_failed", () -> status.get().role() == Role.FAILED ? 1 : 0)
                 .description("1 once this replica stopped after a failure (see /status failure and the log), else 0")
+                .register(registry);
+        Gauge.builder("tenure_log_start_offset", () -> status.get().logStartOffset())
+                .description("the first offset this replica's log holds (entries below it are in a snapshot)")
+                .register(registry);
+        Gauge.builder("tenure_snapshot_offset", () -> status.get().snapshot().offset())
+                .description("offset of this replica's newest snapshot (0: none)")
+                .register(registry);
+        Gauge.builder("tenure_snapshot_size", () -> status.get().snapshot().sizeBytes())
+                .description("file size of this replica's newest snapshot (0: none)")
+                .baseUnit(BaseUnits.BYTES)
                 .register(registry);
         for (String r : replicas) {
             if (!r.equals(self)) {
@@ -101,6 +126,17 @@ final class KvMetrics implements RequestListener, ReplicaListener {
     @Override
     public void staleEpochRefused(String from, long staleEpoch, long promisedEpoch) {
         staleRefusals.incrementAndGet();
+    }
+
+    @Override
+    public void snapshotTaken(SnapshotId snapshot, long sizeBytes, long nanos) {
+        snapshotDuration.record(nanos, TimeUnit.NANOSECONDS);
+        snapshotsTaken.increment();
+    }
+
+    @Override
+    public void snapshotInstalled(SnapshotId snapshot, long sizeBytes) {
+        snapshotInstalls.increment();
     }
 
     /** This replica won a term (seen by the node's status sampling). */

@@ -12,9 +12,12 @@ import dev.tenure.recipes.LeadershipToken;
 import dev.tenure.replicator.Committed;
 import dev.tenure.replicator.Replica;
 import dev.tenure.replicator.ReplicaListener;
+import dev.tenure.replicator.SnapshotPolicy;
 import dev.tenure.replicator.StateMachine;
 import dev.tenure.replicator.core.CoreConfig;
 import dev.tenure.replicator.core.Role;
+import dev.tenure.replicator.core.SnapshotId;
+import dev.tenure.replicator.storage.LogConfig;
 import dev.tenure.replicator.transport.Transport;
 import dev.tenure.replicator.zookeeper.ZooKeeperRegistry;
 import dev.tenure.replicator.zookeeper.ZooKeeperReplica;
@@ -60,6 +63,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class KvNode implements KvService, NodeObservations, Closeable {
     private static final Logger log = LoggerFactory.getLogger(KvNode.class);
+
+    /** Entries kept below a snapshot when the log is compacted, unless set: etcd's 5,000, as the replicator's. */
+    public static final long DEFAULT_CATCH_UP_TAIL_ENTRIES = 5_000;
 
     /** A node's settings (the {@code node} command's flags). */
     public record Config(
@@ -113,6 +119,9 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
     private UnaryOperator<StateMachine> stateMachineWrapper = UnaryOperator.identity();
     private Path sessionFile;
     private Duration requestTimeout = KvHttpApi.DEFAULT_REQUEST_TIMEOUT;
+    private SnapshotPolicy snapshotPolicy = SnapshotPolicy.defaults();
+    private long catchUpTailEntries = DEFAULT_CATCH_UP_TAIL_ENTRIES;
+    private long logSegmentBytes = LogConfig.DEFAULT_MAX_SEGMENT_BYTES;
     private final Map<String, Boolean> behind = new ConcurrentHashMap<>();
 
     public KvNode(Config config) {
@@ -169,6 +178,44 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
         return this;
     }
 
+    /**
+     * When this replica snapshots its state machine ({@link SnapshotPolicy#defaults()} unless set: 100,000 entries
+     * or 64 MiB, spread by up to 50 %, and on a clean stop). Call before {@link #start()}.
+     */
+    public KvNode snapshotPolicy(SnapshotPolicy policy) {
+        Preconditions.checkState(!started, "already started");
+        this.snapshotPolicy = Preconditions.checkNotNull(policy, "policy");
+        return this;
+    }
+
+    /**
+     * Entries kept below a new snapshot when the log is compacted, so that a follower lagging by fewer catches up
+     * from the log rather than by a snapshot install ({@link #DEFAULT_CATCH_UP_TAIL_ENTRIES} unless set). Call
+     * before {@link #start()}.
+     */
+    public KvNode catchUpTailEntries(long entries) {
+        Preconditions.checkState(!started, "already started");
+        Preconditions.checkArgument(entries >= 0, "the catch-up tail must be >= 0 entries, was %s", entries);
+        this.catchUpTailEntries = entries;
+        return this;
+    }
+
+    /**
+     * The size at which a log segment is closed and the next one started ({@link LogConfig#DEFAULT_MAX_SEGMENT_BYTES}
+     * unless set). Compaction deletes whole segments only, so a log shorter than a segment is never compacted. Call
+     * before {@link #start()}.
+     */
+    public KvNode logSegmentBytes(long bytes) {
+        Preconditions.checkState(!started, "already started");
+        Preconditions.checkArgument(
+                bytes >= LogConfig.MIN_SEGMENT_BYTES,
+                "a log segment must be at least %s bytes, was %s",
+                LogConfig.MIN_SEGMENT_BYTES,
+                bytes);
+        this.logSegmentBytes = bytes;
+        return this;
+    }
+
     public String clusterPath() {
         return "/tenure/" + config.cluster();
     }
@@ -209,8 +256,11 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
                 .endpoint(url)
                 .stateMachine(stateMachineWrapper.apply(store))
                 .transportWrapper(transportWrapper)
+                .snapshotPolicy(snapshotPolicy)
+                .logConfig(LogConfig.builder().maxSegmentBytes(logSegmentBytes).build())
                 // A leader that hears from no majority for a session timeout gives its term up (check quorum).
-                .tuning(t -> tuning.apply(t.checkQuorum(Duration.ofMillis(config.sessionTimeoutMs()))))
+                .tuning(t -> tuning.apply(t.checkQuorum(Duration.ofMillis(config.sessionTimeoutMs()))
+                        .catchUpTailEntries(catchUpTailEntries)))
                 .listener(both(metrics, timeline))
                 .build();
         node.start();
@@ -326,6 +376,18 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
                 first.failed(reason);
                 second.failed(reason);
             }
+
+            @Override
+            public void snapshotTaken(SnapshotId snapshot, long sizeBytes, long nanos) {
+                first.snapshotTaken(snapshot, sizeBytes, nanos);
+                second.snapshotTaken(snapshot, sizeBytes, nanos);
+            }
+
+            @Override
+            public void snapshotInstalled(SnapshotId snapshot, long sizeBytes) {
+                first.snapshotInstalled(snapshot, sizeBytes);
+                second.snapshotInstalled(snapshot, sizeBytes);
+            }
         };
     }
 
@@ -384,6 +446,11 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
     @Override
     public Optional<LeaderInfo> leader() {
         return discovery.leader();
+    }
+
+    @Override
+    public CompletableFuture<SnapshotId> takeSnapshot() {
+        return node.replica().takeSnapshot();
     }
 
     @Override

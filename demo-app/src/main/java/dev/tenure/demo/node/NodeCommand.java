@@ -1,5 +1,7 @@
 package dev.tenure.demo.node;
 
+import dev.tenure.replicator.SnapshotPolicy;
+import dev.tenure.replicator.storage.LogConfig;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -62,6 +64,48 @@ public final class NodeCommand implements Callable<Integer> {
     long requestTimeoutMs;
 
     @Option(
+            names = "--snapshot-entries",
+            defaultValue = "100000",
+            paramLabel = "N",
+            description = "take a snapshot once this many entries were applied since the last one (lowered by up to"
+                    + " --snapshot-spread) (default: ${DEFAULT-VALUE})")
+    long snapshotEntries;
+
+    @Option(
+            names = "--snapshot-bytes",
+            defaultValue = "64MiB",
+            paramLabel = "SIZE",
+            converter = ByteSize.class,
+            description = "or once the entries applied since the last one have this many payload bytes (lowered by up"
+                    + " to --snapshot-spread); bytes, or with K/KiB, M/MiB, G/GiB (default: ${DEFAULT-VALUE})")
+    long snapshotBytes;
+
+    @Option(
+            names = "--snapshot-spread",
+            defaultValue = "0.5",
+            paramLabel = "F",
+            description = "the largest fraction, in [0, 1), by which both thresholds are lowered at random after each"
+                    + " snapshot, so that replicas do not snapshot together (default: ${DEFAULT-VALUE})")
+    double snapshotSpread;
+
+    @Option(
+            names = "--catch-up-tail",
+            defaultValue = "" + KvNode.DEFAULT_CATCH_UP_TAIL_ENTRIES,
+            paramLabel = "N",
+            description = "entries kept below a snapshot when the log is compacted, so that a follower lagging by fewer"
+                    + " catches up from the log instead of by a snapshot install (default: ${DEFAULT-VALUE})")
+    long catchUpTail;
+
+    @Option(
+            names = "--segment-bytes",
+            defaultValue = "64MiB",
+            paramLabel = "SIZE",
+            converter = ByteSize.class,
+            description = "size at which a log segment is closed; compaction deletes whole segments only; bytes, or"
+                    + " with K/KiB, M/MiB, G/GiB (default: ${DEFAULT-VALUE})")
+    long segmentBytes;
+
+    @Option(
             names = "--session-file",
             hidden = true,
             description = "writes the ZooKeeper session id and password here (verification harness only)")
@@ -90,12 +134,38 @@ public final class NodeCommand implements Callable<Integer> {
         }
     }
 
+    /** The snapshot flags as a policy (a snapshot on a clean stop too). */
+    private SnapshotPolicy snapshotPolicy() {
+        if (snapshotEntries < 1) {
+            throw new IllegalArgumentException("--snapshot-entries must be at least 1, was " + snapshotEntries);
+        }
+        if (snapshotBytes < 1) {
+            throw new IllegalArgumentException("--snapshot-bytes must be at least 1, was " + snapshotBytes);
+        }
+        if (!(snapshotSpread >= 0 && snapshotSpread < 1)) {
+            throw new IllegalArgumentException("--snapshot-spread must be in [0, 1), was " + snapshotSpread);
+        }
+        return SnapshotPolicy.defaults()
+                .withEntries(snapshotEntries)
+                .withBytes(snapshotBytes)
+                .withRandomSpread(snapshotSpread);
+    }
+
     @Override
     public Integer call() throws Exception {
         KvNode.Config config;
+        SnapshotPolicy snapshots;
         try {
             if (requestTimeoutMs < 1) {
                 throw new IllegalArgumentException("--request-timeout-ms must be at least 1, was " + requestTimeoutMs);
+            }
+            snapshots = snapshotPolicy();
+            if (catchUpTail < 0) {
+                throw new IllegalArgumentException("--catch-up-tail must be at least 0, was " + catchUpTail);
+            }
+            if (segmentBytes < LogConfig.MIN_SEGMENT_BYTES) {
+                throw new IllegalArgumentException(
+                        "--segment-bytes must be at least " + LogConfig.MIN_SEGMENT_BYTES + ", was " + segmentBytes);
             }
             List<String> ids = Arrays.stream(replicas.split(","))
                     .map(String::trim)
@@ -116,7 +186,11 @@ public final class NodeCommand implements Callable<Integer> {
             System.err.println("error: " + e.getMessage());
             return 2;
         }
-        KvNode node = new KvNode(config).requestTimeout(Duration.ofMillis(requestTimeoutMs));
+        KvNode node = new KvNode(config)
+                .requestTimeout(Duration.ofMillis(requestTimeoutMs))
+                .snapshotPolicy(snapshots)
+                .catchUpTailEntries(catchUpTail)
+                .logSegmentBytes(segmentBytes);
         if (sessionFile != null) {
             node.sessionFile(sessionFile);
         }

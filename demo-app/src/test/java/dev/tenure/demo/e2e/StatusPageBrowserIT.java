@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tenure.demo.node.EmbeddedCluster;
 import dev.tenure.demo.node.KvNode;
 import dev.tenure.demo.node.ThrowingStateMachine;
+import dev.tenure.replicator.core.SnapshotId;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -21,6 +22,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
@@ -31,7 +33,8 @@ import org.junit.jupiter.api.Timeout;
  * The status page in a real browser, Debian's headless Chromium, against an in-process cluster: it names the
  * leader, its epoch and all three replicas (read through the page's bridges to the other replicas), and after
  * a hand-off the same tab, without a reload, shows the new leader and the higher epoch by itself; a replica whose
- * state machine threw is shown as failed, with its reason as text. Chromium is required: without it on the PATH
+ * state machine threw is shown as failed, with its reason as text; a snapshot taken on the leader is in its row of
+ * the log and snapshots table. Chromium is required: without it on the PATH
  * this test fails and says how to install it. Screenshots are kept in {@code demo-app/target/screenshots/}:
  * {@code status-before.png}, {@code status-after.png}, {@code status-replica-failed.png}, and
  * {@code status-failed.png} when a check fails.
@@ -56,6 +59,10 @@ class StatusPageBrowserIT {
               notice: document.getElementById('notice').textContent,
               failures: [...document.querySelectorAll('#failures li')].map(li => ({
                 id: li.dataset.replica, text: li.textContent})),
+              snapshots: [...document.querySelectorAll('#snapshots tbody tr')].map(tr => ({
+                id: tr.dataset.replica, logStart: Number(tr.dataset.logStart || -1),
+                offset: Number(tr.dataset.snapshotOffset || -1), epoch: Number(tr.dataset.snapshotEpoch || -1),
+                size: Number(tr.dataset.snapshotSize || -1), text: tr.textContent})),
               injected: document.getElementById('injected') !== null
             }))()""";
 
@@ -96,6 +103,7 @@ class StatusPageBrowserIT {
             HttpResponse<String> put = put(follower.url() + "/kv/key-" + i, "value-" + i); // redirected to the leader
             assertEquals(200, put.statusCode(), put.body());
         }
+        SnapshotId taken = first.node().takeSnapshot().get(30, TimeUnit.SECONDS);
         startWriting(); // a steady trickle, so that the charts show traffic
 
         try (HeadlessChromium browser = HeadlessChromium.launch(chromium, Duration.ofSeconds(150))) {
@@ -104,7 +112,12 @@ class StatusPageBrowserIT {
                 browser.navigate(first.node().url() + "/");
                 JsonNode before = browser.waitFor(
                         SNAPSHOT,
-                        shows(first).and(s -> s.path("refreshes").asInt() >= 6),
+                        shows(first)
+                                .and(s -> s.path("refreshes").asInt() >= 6)
+                                .and(s -> snapshotRow(s, first.id())
+                                                .path("offset")
+                                                .asLong()
+                                        >= taken.offset()),
                         Duration.ofSeconds(30),
                         first.id() + " leading in epoch " + first.epoch() + " with all replicas answering");
                 assertEquals(first.id(), before.path("self").asText());
@@ -112,6 +125,12 @@ class StatusPageBrowserIT {
                 assertEquals(String.valueOf(first.epoch()), before.path("epoch").asText(), "#epoch");
                 assertEquals(REPLICAS, ids(before), "one row per replica");
                 assertTrue(row(before, first.id()).path("commit").asLong() >= 5, before.toString());
+                JsonNode snapshotRow = snapshotRow(before, first.id());
+                assertEquals(taken.epoch(), snapshotRow.path("epoch").asLong(), snapshotRow.toString());
+                assertTrue(snapshotRow.path("size").asLong() > 0, snapshotRow.toString());
+                assertTrue(snapshotRow.path("logStart").asLong() >= 0, snapshotRow.toString());
+                assertTrue(snapshotRow.path("text").asText().contains(" ago)"), "when it was taken: " + snapshotRow);
+                assertEquals(REPLICAS, snapshotIds(before), "one log and snapshot row per replica");
                 assertTrue(
                         texts(before.path("events")).stream()
                                 .anyMatch(e -> e.contains("leader in epoch " + first.epoch())),
@@ -270,6 +289,21 @@ class StatusPageBrowserIT {
             }
         }
         throw new AssertionError("no row for " + id + " in " + snapshot);
+    }
+
+    private static List<String> snapshotIds(JsonNode snapshot) {
+        List<String> ids = new ArrayList<>();
+        snapshot.path("snapshots").forEach(r -> ids.add(r.path("id").asText()));
+        return ids;
+    }
+
+    private static JsonNode snapshotRow(JsonNode snapshot, String id) {
+        for (JsonNode r : snapshot.path("snapshots")) {
+            if (r.path("id").asText().equals(id)) {
+                return r;
+            }
+        }
+        return json.createObjectNode(); // not shown yet
     }
 
     private static List<String> texts(JsonNode array) {

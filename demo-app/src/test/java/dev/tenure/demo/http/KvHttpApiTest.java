@@ -220,6 +220,88 @@ class KvHttpApiTest {
     }
 
     @Test
+    void postAdminSnapshotAnswersTheDurableSnapshotAndStatusAndMetricsShowIt() throws Exception {
+        KvNode leader = leader();
+        long written = body(send("PUT", leader.url() + "/kv/snap", utf8("shot")))
+                .get("offset")
+                .asLong();
+        KvNode follower = follower();
+        follower.replica().awaitApplied(written + 1).get(30, TimeUnit.SECONDS);
+
+        HttpResponse<byte[]> r = send("POST", follower.url() + "/admin/snapshot", null);
+
+        assertEquals(200, r.statusCode(), new String(r.body(), StandardCharsets.UTF_8));
+        long offset = body(r).get("offset").asLong();
+        assertTrue(offset > written, "the snapshot holds the write: " + offset + " > " + written);
+        assertTrue(body(r).get("epoch").asLong() > 0);
+        JsonNode snapshot = awaitSnapshotInStatus(follower.url(), offset);
+        assertEquals(body(r).get("epoch").asLong(), snapshot.get("epoch").asLong());
+        assertTrue(snapshot.get("sizeBytes").asLong() > 0, snapshot.toString());
+        assertTrue(!snapshot.get("at").isNull(), "taken now: " + snapshot);
+        String metrics =
+                new String(send("GET", follower.url() + "/metrics", null).body(), StandardCharsets.UTF_8);
+        assertTrue(metricValue(metrics, "tenure_snapshots_taken_total") >= 1, metrics);
+        assertTrue(metricValue(metrics, "tenure_snapshot_size_bytes") > 0, metrics);
+        assertTrue(metricValue(metrics, "tenure_snapshot_duration_seconds_count") >= 1, metrics);
+        assertTrue(metrics.contains("tenure_snapshot_installs_total"), metrics);
+        assertTrue(metrics.contains("tenure_log_start_offset"), metrics);
+    }
+
+    @Test
+    void theSnapshotCommandTakesASnapshotOfTheReplicaAtItsUrlAndExitsZero() throws Exception {
+        KvNode leader = leader();
+        long written = body(send("PUT", leader.url() + "/kv/cli-snap", utf8("shot")))
+                .get("offset")
+                .asLong();
+
+        int exit = dev.tenure.demo.client.ClientCommands.run("snapshot", "--url", leader.url());
+
+        assertEquals(0, exit);
+        assertTrue(
+                awaitSnapshotInStatus(leader.url(), written + 1).get("offset").asLong() > written);
+    }
+
+    @Test
+    void adminSnapshotRefusesOtherMethodsAndABody() throws Exception {
+        String base = leader().url();
+
+        HttpResponse<byte[]> get = send("GET", base + "/admin/snapshot", null);
+        assertEquals(405, get.statusCode());
+        assertEquals("POST", get.headers().firstValue("Allow").orElseThrow());
+        assertEquals(413, send("POST", base + "/admin/snapshot", utf8("x")).statusCode());
+    }
+
+    /**
+     * The status's snapshot once its offset reaches {@code offset}: the answer to the request comes once the file is
+     * durable, the status a moment later, from the replica's event thread.
+     */
+    private static JsonNode awaitSnapshotInStatus(String url, long offset) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (true) {
+            JsonNode s = body(send("GET", url + "/status", null));
+            assertTrue(s.get("logStartOffset").asLong() >= 0, s.toString());
+            JsonNode snapshot = s.get("snapshot");
+            if (snapshot.get("offset").asLong() >= offset) {
+                return snapshot;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no snapshot at offset " + offset + " in the status: " + s);
+            }
+            Thread.sleep(10); // polling the status
+        }
+    }
+
+    /** The value of the sample named exactly {@code name} (no labels) in Prometheus text. */
+    private static double metricValue(String metrics, String name) {
+        for (String line : metrics.lines().toList()) {
+            if (line.startsWith(name + " ")) {
+                return Double.parseDouble(line.substring(name.length() + 1).trim());
+            }
+        }
+        throw new AssertionError("no sample " + name);
+    }
+
+    @Test
     void handOffMovesLeadershipPromptlyAndKeepsEveryWrite() throws Exception {
         KvNode leader = leader();
         for (int i = 0; i < 20; i++) {

@@ -3,6 +3,8 @@ package dev.tenure.demo.node;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tenure.replicator.SnapshotPolicy;
+import dev.tenure.replicator.storage.LogConfig;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -56,5 +58,92 @@ class NodeCommandTest {
 
         assertEquals("2", r[0], r[1]);
         assertTrue(r[1].contains("--http-advertise must be HOST:PORT, was 'no-port'"), r[1]);
+    }
+
+    @Test
+    void theSnapshotFlagsDefaultToTheReplicatorsDefaults() {
+        NodeCommand c = new NodeCommand();
+        new CommandLine(c)
+                .parseArgs(
+                        "--id",
+                        "r1",
+                        "--zk",
+                        "z:1",
+                        "--data-dir",
+                        "d",
+                        "--http",
+                        "h:1",
+                        "--repl",
+                        "h:2",
+                        "--replicas",
+                        "r1");
+
+        assertEquals(SnapshotPolicy.DEFAULT_ENTRIES, c.snapshotEntries);
+        assertEquals(SnapshotPolicy.DEFAULT_BYTES, c.snapshotBytes);
+        assertEquals(SnapshotPolicy.defaults().randomSpread(), c.snapshotSpread);
+        assertEquals(5_000, c.catchUpTail);
+        assertEquals(LogConfig.DEFAULT_MAX_SEGMENT_BYTES, c.segmentBytes);
+    }
+
+    @Test
+    void sizesArePlainBytesOrWholeNumbersWithABinaryUnit() {
+        NodeCommand c = new NodeCommand();
+        new CommandLine(c)
+                .parseArgs(
+                        "--id",
+                        "r1",
+                        "--zk",
+                        "z:1",
+                        "--data-dir",
+                        "d",
+                        "--http",
+                        "h:1",
+                        "--repl",
+                        "h:2",
+                        "--replicas",
+                        "r1",
+                        "--snapshot-bytes",
+                        "4096",
+                        "--segment-bytes",
+                        "2KiB");
+
+        assertEquals(4096, c.snapshotBytes);
+        assertEquals(2048, c.segmentBytes);
+        assertEquals(64, ByteSize.parse("64"));
+        assertEquals(64, ByteSize.parse("64B"));
+        assertEquals(5L << 10, ByteSize.parse("5k"));
+        assertEquals(64L << 20, ByteSize.parse("64MiB"));
+        assertEquals(64L << 20, ByteSize.parse("64 M"));
+        assertEquals(3L << 30, ByteSize.parse("3GiB"));
+    }
+
+    @Test
+    void aSizeThatIsNotOneIsABadArgumentNamingTheFlag() {
+        for (String bad : new String[] {"64MB", "1.5M", "-1", "lots", "9999999999G"}) {
+            String[] r = run("--segment-bytes", bad);
+
+            assertEquals("2", r[0], bad + ": " + r[1]);
+            assertTrue(r[1].contains("--segment-bytes"), r[1]);
+        }
+        assertTrue(!Files.exists(dir.resolve("data")), "nothing was created");
+    }
+
+    @Test
+    void snapshotSettingsOutOfRangeAreBadArgumentsAndNothingStarts() {
+        String[][] cases = {
+            {"--snapshot-entries", "0", "--snapshot-entries must be at least 1, was 0"},
+            {"--snapshot-bytes", "0", "--snapshot-bytes must be at least 1, was 0"},
+            {"--snapshot-spread", "1", "--snapshot-spread must be in [0, 1), was 1.0"},
+            {"--snapshot-spread", "-0.1", "--snapshot-spread must be in [0, 1), was -0.1"},
+            {"--catch-up-tail", "-1", "--catch-up-tail must be at least 0, was -1"},
+            {"--segment-bytes", "63", "--segment-bytes must be at least 64, was 63"},
+        };
+        for (String[] c : cases) {
+            String[] r = run(c[0], c[1]);
+
+            assertEquals("2", r[0], String.join(" ", c) + ": " + r[1]);
+            assertTrue(r[1].contains(c[2]), r[1]);
+        }
+        assertTrue(!Files.exists(dir.resolve("data")), "nothing was created");
     }
 }
