@@ -211,7 +211,8 @@ public final class Replica implements Closeable {
     /** A snapshot is being written (apply thread's view). */
     private boolean snapshotRunning;
     /** Callers of {@link #takeSnapshot()} waiting for the next snapshot. */
-    private final List<CompletableFuture<SnapshotId>> snapshotRequests = new ArrayList<>();
+    private final List<CompletableFuture<SnapshotId>> snapshotRequests =
+            java.util.Collections.synchronizedList(new ArrayList<>());
 
     private volatile SnapshotStatus lastSnapshot = SnapshotStatus.NONE;
     /** Committed proposals waiting for their entry to be applied here, by offset; filled by the event thread. */
@@ -696,6 +697,7 @@ public final class Replica implements Closeable {
         shutdown(snapshotThread);
         snapshotOnStop();
         failWaiters(new IllegalStateException("replica " + id + " is closed"));
+        failSnapshotRequests(new IllegalStateException("replica " + id + " is closed"));
         log.info("replica {} closed", id);
     }
 
@@ -800,6 +802,7 @@ public final class Replica implements Closeable {
         }
         reads.clear();
         failWaiters(ReplicaFailedException.notAccepted(id, reason));
+        failSnapshotRequests(ReplicaFailedException.notAccepted(id, reason));
         eventThread.shutdown();
         syncThread.shutdown();
         applyThread.shutdown();
@@ -1082,6 +1085,15 @@ public final class Replica implements Closeable {
         return f;
     }
 
+    private void failSnapshotRequests(Exception e) {
+        List<CompletableFuture<SnapshotId>> left;
+        synchronized (snapshotRequests) {
+            left = List.copyOf(snapshotRequests);
+            snapshotRequests.clear();
+        }
+        left.forEach(f -> f.completeExceptionally(e));
+    }
+
     /** Draws the thresholds until the next snapshot: each lowered by a random fraction up to the spread. */
     private void drawSnapshotThresholds() {
         java.util.concurrent.ThreadLocalRandom r = java.util.concurrent.ThreadLocalRandom.current();
@@ -1096,18 +1108,30 @@ public final class Replica implements Closeable {
      * and the write path go on. The core learns of the snapshot once it is durable, and compacts the log.
      */
     private void maybeSnapshot() {
-        if (!stateMachine.supportsSnapshots() || applyFailed || snapshotRunning) {
+        if (applyFailed) {
+            failSnapshotRequests(new IllegalStateException("replica " + id + " stopped after a failure: " + failure));
+            return;
+        }
+        if (!stateMachine.supportsSnapshots() || snapshotRunning) {
             return;
         }
         boolean due = entriesSinceSnapshot >= entriesThreshold
                 || bytesSinceSnapshot >= bytesThreshold
                 || !snapshotRequests.isEmpty();
         long offset = applied.get();
-        if (!due || offset == 0) {
+        if (!due) {
             return;
         }
-        List<CompletableFuture<SnapshotId>> requests = List.copyOf(snapshotRequests);
-        snapshotRequests.clear();
+        List<CompletableFuture<SnapshotId>> requests;
+        synchronized (snapshotRequests) {
+            requests = List.copyOf(snapshotRequests);
+            snapshotRequests.clear();
+        }
+        if (offset == 0) {
+            requests.forEach(r -> r.completeExceptionally(
+                    new IllegalStateException("replica " + id + " has applied nothing yet: no snapshot to take")));
+            return;
+        }
         SnapshotStatus newest = lastSnapshot;
         if (offset <= newest.offset()) {
             requests.forEach(r -> r.complete(new SnapshotId(newest.offset(), newest.epoch())));

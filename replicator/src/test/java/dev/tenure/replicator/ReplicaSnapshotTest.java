@@ -183,6 +183,20 @@ class ReplicaSnapshotTest {
     }
 
     @Test
+    void takeSnapshotBeforeAnythingIsAppliedFailsAtOnceAndAfterCloseFails() throws Exception {
+        Replica r = build("r0", new SnapshottingMachine(), SnapshotPolicy.defaults());
+        replicas.put("r0", r);
+        r.start();
+        ExecutionException e =
+                assertThrows(ExecutionException.class, () -> r.takeSnapshot().get(10, TimeUnit.SECONDS));
+        assertTrue(
+                e.getCause().getMessage().contains("applied nothing yet"),
+                e.getCause().getMessage());
+        r.close();
+        assertThrows(ExecutionException.class, () -> r.takeSnapshot().get(10, TimeUnit.SECONDS));
+    }
+
+    @Test
     void snapshotPolicyRefusesSettingsOutOfRange() {
         assertThrows(IllegalArgumentException.class, () -> new SnapshotPolicy(0, 1, 0.5, true));
         assertThrows(IllegalArgumentException.class, () -> new SnapshotPolicy(1, 0, 0.5, true));
