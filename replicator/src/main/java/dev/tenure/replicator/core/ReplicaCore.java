@@ -794,6 +794,11 @@ public final class ReplicaCore {
         }
         recoveryProgressAt = now;
         fetchTarget = Math.min(fetchTarget, m.logEnd());
+        continueFetching();
+    }
+
+    /** Recovery: fetched up to the target, the log is synced and recovery may finish; else the next batch is asked. */
+    private void continueFetching() {
         if (log.logEndOffset() >= fetchTarget) {
             fetched = true;
             out.add(new Action.SyncLog());
@@ -1126,13 +1131,7 @@ public final class ReplicaCore {
             sendAppendAck(true);
         } else if (role == Role.RECOVERING) {
             recoveryProgressAt = now;
-            if (log.logEndOffset() >= fetchTarget) {
-                fetched = true;
-                out.add(new Action.SyncLog());
-                maybeFinishRecovery();
-            } else {
-                sendFetch();
-            }
+            continueFetching();
         }
     }
 
