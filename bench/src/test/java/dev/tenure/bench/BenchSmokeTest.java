@@ -199,7 +199,9 @@ class BenchSmokeTest {
             assertTrue(r.path("full_side_had_no_snapshot").asBoolean(), r.toString());
             assertTrue(r.path("history_bytes").asLong() >= 2_000_000, r.toString());
             assertTrue(r.path("snapshot_bytes").asLong() > 0, r.toString());
-            assertEquals(50, r.path("tail_entries").asLong(), r.toString());
+            // At most the 50 written after the requested snapshot: the policy may snapshot again during them.
+            long tail = r.path("tail_entries").asLong();
+            assertTrue(tail >= 0 && tail <= 50, r.toString());
             assertTrue(r.path("full_replay_median_s").asDouble() > 0, r.toString());
             assertTrue(r.path("snapshot_tail_median_s").asDouble() > 0, r.toString());
         }
