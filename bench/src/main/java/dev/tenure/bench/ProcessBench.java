@@ -278,23 +278,15 @@ final class ProcessBench {
             Duration duration,
             boolean resetPeaks)
             throws Exception {
-        long timeoutMs = warmup.toMillis() + duration.toMillis() + DRAIN_TIMEOUT.toMillis() + 10_000;
-        ReplicaProcesses.Answer a = t.call(
+        ObjectNode answer = t.load(
                 leader,
-                "POST",
-                "/load?kind=" + kind + "&inflight=" + inflight + "&warmup_ms=" + warmup.toMillis() + "&duration_ms="
+                "kind=" + kind + "&inflight=" + inflight + "&warmup_ms=" + warmup.toMillis() + "&duration_ms="
                         + duration.toMillis() + "&value_bytes=" + valueBytes + "&reset_peaks=" + resetPeaks,
-                Duration.ofMillis(timeoutMs));
-        if (a.code() != 200) {
-            throw new IllegalStateException("load on " + leader + " failed: " + a.body());
-        }
-        JsonNode side = a.body().path("side");
-        if (side.path("errors").asLong() > 0
-                || side.path("unmeasured_errors").asLong() > 0
-                || side.path("ops").asLong() == 0) {
+                Duration.ofMillis(warmup.toMillis() + duration.toMillis() + DRAIN_TIMEOUT.toMillis() + 10_000));
+        if (!ReplicaProcesses.cleanLoad(answer)) {
             clean = false;
         }
-        return (ObjectNode) a.body();
+        return answer;
     }
 
     /** A Curator client of the quorum leader (the baseline's best case), started and connected. */

@@ -173,6 +173,29 @@ final class ReplicaProcesses implements AutoCloseable {
 
     record Answer(int code, JsonNode body) {}
 
+    /**
+     * A closed loop of operations in {@code leader}'s process ({@code POST /load?QUERY}, see {@link
+     * ReplicaProcessMain}); its answer.
+     *
+     * @throws IllegalStateException if the process does not answer 200
+     */
+    com.fasterxml.jackson.databind.node.ObjectNode load(String leader, String query, Duration timeout)
+            throws IOException, InterruptedException {
+        Answer a = call(leader, "POST", "/load?" + query, timeout);
+        if (a.code() != 200) {
+            throw new IllegalStateException("load on " + leader + " failed: " + a.body());
+        }
+        return (com.fasterxml.jackson.databind.node.ObjectNode) a.body();
+    }
+
+    /** Whether a {@link #load}'s measured side did some work without an error. */
+    static boolean cleanLoad(JsonNode answer) {
+        JsonNode side = answer.path("side");
+        return side.path("errors").asLong() == 0
+                && side.path("unmeasured_errors").asLong() == 0
+                && side.path("ops").asLong() > 0;
+    }
+
     Answer call(String id, String method, String path, Duration timeout) throws IOException, InterruptedException {
         Node n = nodes.get(id);
         HttpRequest req = HttpRequest.newBuilder(n.control.resolve(path))

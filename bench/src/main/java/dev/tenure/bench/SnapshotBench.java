@@ -105,23 +105,15 @@ final class SnapshotBench {
     private ObjectNode load(
             ReplicaProcesses t, String leader, int inflight, int valueBytes, int keys, Duration warmup, Duration d)
             throws Exception {
-        long timeoutMs = warmup.toMillis() + d.toMillis() + 60_000;
-        ReplicaProcesses.Answer a = t.call(
+        ObjectNode answer = t.load(
                 leader,
-                "POST",
-                "/load?kind=write&inflight=" + inflight + "&warmup_ms=" + warmup.toMillis() + "&duration_ms="
-                        + d.toMillis() + "&value_bytes=" + valueBytes + "&keys=" + keys,
-                Duration.ofMillis(timeoutMs));
-        if (a.code() != 200) {
-            throw new IllegalStateException("load on " + leader + " failed: " + a.body());
-        }
-        JsonNode side = a.body().path("side");
-        if (side.path("errors").asLong() > 0
-                || side.path("unmeasured_errors").asLong() > 0
-                || side.path("ops").asLong() == 0) {
+                "kind=write&inflight=" + inflight + "&warmup_ms=" + warmup.toMillis() + "&duration_ms=" + d.toMillis()
+                        + "&value_bytes=" + valueBytes + "&keys=" + keys,
+                Duration.ofMillis(warmup.toMillis() + d.toMillis() + 60_000));
+        if (!ReplicaProcesses.cleanLoad(answer)) {
             b.unclean();
         }
-        return (ObjectNode) a.body();
+        return answer;
     }
 
     /** {@code count} writes of {@code valueBytes} to keys {@code firstKey ..}, 64 outstanding; the seconds taken. */
