@@ -23,6 +23,9 @@ import java.util.Objects;
  * @param catchUpTailEntries entries kept below a new snapshot when the log is compacted, so that a follower that
  *     lags by fewer catches up from the log rather than by a snapshot install (default 5,000, as etcd's {@code
  *     SnapshotCatchUpEntries})
+ * @param snapshotChunksInFlight most snapshot chunk requests ({@code FetchSnapshot}, each for up to {@code
+ *     maxBatchBytes}) an installing replica keeps unanswered, so that an install streams rather than waits a round
+ *     trip per chunk (default 8)
  */
 public record CoreConfig(
         String self,
@@ -34,7 +37,8 @@ public record CoreConfig(
         long retryNanos,
         long heartbeatNanos,
         long checkQuorumNanos,
-        long catchUpTailEntries) {
+        long catchUpTailEntries,
+        int snapshotChunksInFlight) {
 
     public CoreConfig {
         Objects.requireNonNull(self, "self");
@@ -56,6 +60,9 @@ public record CoreConfig(
         }
         if (catchUpTailEntries < 0) {
             throw new IllegalArgumentException("catchUpTailEntries must be >= 0, was " + catchUpTailEntries);
+        }
+        if (snapshotChunksInFlight < 1) {
+            throw new IllegalArgumentException("snapshotChunksInFlight must be >= 1, was " + snapshotChunksInFlight);
         }
     }
 
@@ -80,6 +87,7 @@ public record CoreConfig(
         private long heartbeatNanos = Duration.ofMillis(100).toNanos();
         private long checkQuorumNanos = Duration.ofSeconds(10).toNanos();
         private long catchUpTailEntries = 5_000;
+        private int snapshotChunksInFlight = 8;
 
         private Builder(String self, List<String> members) {
             this.self = self;
@@ -128,6 +136,12 @@ public record CoreConfig(
             return this;
         }
 
+        /** See {@link CoreConfig#snapshotChunksInFlight()}. */
+        public Builder snapshotChunksInFlight(int n) {
+            this.snapshotChunksInFlight = n;
+            return this;
+        }
+
         public CoreConfig build() {
             return new CoreConfig(
                     self,
@@ -139,7 +153,8 @@ public record CoreConfig(
                     retryNanos,
                     heartbeatNanos,
                     checkQuorumNanos,
-                    catchUpTailEntries);
+                    catchUpTailEntries,
+                    snapshotChunksInFlight);
         }
     }
 }

@@ -130,7 +130,13 @@ public final class ReplicaCore {
         final long epoch;
         final SnapshotId id;
         final long size;
+        /** Bytes received and written: the position the next accepted chunk must start at. */
         long position;
+        /** End of the bytes requested so far; {@code requested - position} bytes are in flight. */
+        long requested;
+        /** Size of each chunk asked for: {@code maxBatchBytes}, or less if the source serves less. */
+        long chunk;
+
         long lastRequest;
 
         Install(String source, long epoch, SnapshotId id, long size) {
@@ -446,7 +452,8 @@ public final class ReplicaCore {
     public void tick(long nowNanos) {
         now = nowNanos;
         if (install != null && now - install.lastRequest >= cfg.retryNanos()) {
-            sendFetchSnapshot(); // the last request or its answer was lost
+            install.requested = install.position; // a request or its answer was lost: ask again from here
+            sendFetchSnapshot();
         }
         if (role == Role.FOLLOWER) {
             return;
@@ -996,16 +1003,26 @@ public final class ReplicaCore {
             throw new UncheckedIOException("replica " + cfg.self() + " cannot begin installing snapshot " + id, e);
         }
         install = new Install(m.from(), m.epoch(), id, m.sizeBytes());
+        install.chunk = Math.min(cfg.maxBatchBytes(), Integer.MAX_VALUE);
         if (fromBest) {
             recoveryProgressAt = now;
         }
         sendFetchSnapshot();
     }
 
+    /**
+     * Keeps up to {@link CoreConfig#snapshotChunksInFlight()} chunk requests unanswered, each for the next {@code
+     * maxBatchBytes} not yet asked for. Chunks arrive in order on the one connection to the source; one that does
+     * not start at the position reached is ignored, and the retry interval asks again from there.
+     */
     private void sendFetchSnapshot() {
-        install.lastRequest = now;
-        send(new FetchSnapshot(cfg.self(), install.source, install.epoch, install.id, install.position, (int)
-                Math.min(cfg.maxBatchBytes(), Integer.MAX_VALUE)));
+        Install in = install;
+        in.lastRequest = now;
+        long window = in.chunk * cfg.snapshotChunksInFlight();
+        while (in.requested < in.size && in.requested - in.position < window) {
+            send(new FetchSnapshot(cfg.self(), in.source, in.epoch, in.id, in.requested, (int) in.chunk));
+            in.requested = Math.min(in.size, in.requested + in.chunk);
+        }
     }
 
     /**
@@ -1081,11 +1098,18 @@ public final class ReplicaCore {
         } catch (IOException e) {
             throw new UncheckedIOException("replica " + cfg.self() + " cannot write snapshot " + in.id, e);
         }
+        long asked = Math.min(in.chunk, in.size - in.position);
         in.position += c.data().length;
         if (role == Role.RECOVERING) {
             recoveryProgressAt = now;
         }
         if (in.position < in.size) {
+            if (c.data().length < asked) {
+                // The source serves smaller chunks than asked for: the requests in flight start at positions that
+                // will not line up, so ask again from the position reached, for chunks of the size it serves.
+                in.chunk = c.data().length;
+                in.requested = in.position;
+            }
             sendFetchSnapshot();
         } else {
             finishInstall();

@@ -44,7 +44,8 @@ class LeaderBatchingTest {
                                         cfg.retryNanos(),
                                         cfg.heartbeatNanos(),
                                         cfg.checkQuorumNanos(),
-                                        cfg.catchUpTailEntries()),
+                                        cfg.catchUpTailEntries(),
+                                        cfg.snapshotChunksInFlight()),
                                 log,
                                 new InMemoryPromiseStore(),
                                 0));

@@ -89,6 +89,11 @@ final class ScriptedCluster {
     long catchUpTail = 5_000;
 
     long maxBatchBytes = 1 << 20;
+    /** Per-replica overrides of {@link #maxBatchBytes}, applied when a core is created (or restarted). */
+    final Map<String, Long> maxBatchBytesOf = new HashMap<>();
+    /** Snapshot chunk requests an installing replica keeps unanswered. */
+    int snapshotChunksInFlight = 8;
+
     final Map<String, Node> nodes = new LinkedHashMap<>();
     final List<Message> inflight = new ArrayList<>();
     private final Set<String> cut = new HashSet<>();
@@ -109,15 +114,22 @@ final class ScriptedCluster {
                 .maxBatchEntries(2)
                 .maxInflightBatches(8)
                 .catchUpTailEntries(catchUpTail)
-                .maxBatchBytes(maxBatchBytes)
+                .maxBatchBytes(maxBatchBytesOf.getOrDefault(id, maxBatchBytes))
+                .snapshotChunksInFlight(snapshotChunksInFlight)
                 .build();
     }
 
     /** A cluster whose replicas keep {@code tail} entries below a snapshot and send chunks of {@code chunkBytes}. */
     static ScriptedCluster withSnapshots(long tail, long chunkBytes, String... ids) {
+        return withSnapshots(tail, chunkBytes, 8, ids);
+    }
+
+    /** As {@link #withSnapshots(long, long, String...)}, keeping up to {@code chunksInFlight} chunk requests. */
+    static ScriptedCluster withSnapshots(long tail, long chunkBytes, int chunksInFlight, String... ids) {
         ScriptedCluster c = new ScriptedCluster(ids);
         c.catchUpTail = tail;
         c.maxBatchBytes = chunkBytes;
+        c.snapshotChunksInFlight = chunksInFlight;
         for (Node n : c.nodes.values()) {
             n.core = new ReplicaCore(c.config(n.id), n.log, n.promises, n.snapshots, c.now);
         }

@@ -20,7 +20,10 @@ class SnapshotInstallTest {
 
     /** a leads epoch 1 with b; c is cut off while {@code n} entries commit; a then snapshots with no tail. */
     private static ScriptedCluster laggingFollower(int n, long tail) {
-        ScriptedCluster c = ScriptedCluster.withSnapshots(tail, CHUNK, "a", "b", "c");
+        return laggingFollower(ScriptedCluster.withSnapshots(tail, CHUNK, "a", "b", "c"), n);
+    }
+
+    private static ScriptedCluster laggingFollower(ScriptedCluster c, int n) {
         c.elect("a", 1);
         c.settle();
         c.isolate("c");
@@ -95,8 +98,8 @@ class SnapshotInstallTest {
         c.deliverAll(InstallSnapshot.class); // c asks for the first chunk
         // Stop at c's first request: take the chunk a sends for it, and tamper with copies.
         c.deliverAll(FetchSnapshot.class);
-        SnapshotChunk chunk =
-                (SnapshotChunk) c.hold(m -> m instanceof SnapshotChunk).get(0);
+        List<Message> chunks = c.hold(m -> m instanceof SnapshotChunk);
+        SnapshotChunk chunk = (SnapshotChunk) chunks.get(0);
         assertEquals(0, chunk.position());
 
         c.deliver(new SnapshotChunk(
@@ -141,6 +144,7 @@ class SnapshotInstallTest {
 
         c.deliver(chunk);
         assertEquals(CHUNK, c.node("c").core.installing().orElseThrow().receivedBytes(), "the real chunk is taken");
+        chunks.subList(1, chunks.size()).forEach(c::deliver);
         c.settle();
         assertEquals(1, c.actionsOf("c", Action.RestoreSnapshot.class).size());
         assertSameState(c, "a", "c");
@@ -148,7 +152,8 @@ class SnapshotInstallTest {
 
     @Test
     void leaderChangeMidInstallRestartsTheInstallUnderTheNewEpoch() {
-        ScriptedCluster c = laggingFollower(20, 0);
+        // One chunk request at a time, so that the install is stopped after its first chunk.
+        ScriptedCluster c = laggingFollower(ScriptedCluster.withSnapshots(0, CHUNK, 1, "a", "b", "c"), 20);
         c.node("a").snapshot();
         c.node("b").snapshot();
         c.healAll();
@@ -182,6 +187,59 @@ class SnapshotInstallTest {
         c.tick(200);
         assertEquals(COMMITTED, c.outcomes.get(m));
         assertSameState(c, "b", "c");
+    }
+
+    @Test
+    void anInstallKeepsTheConfiguredNumberOfChunkRequestsInFlight() {
+        ScriptedCluster c = laggingFollower(ScriptedCluster.withSnapshots(0, CHUNK, 3, "a", "b", "c"), 40);
+        SnapshotMeta snap = c.node("a").snapshot();
+        assertTrue(snap.sizeBytes() > 4 * CHUNK, "the snapshot takes more than 4 chunks: " + snap.sizeBytes());
+        c.healAll();
+        c.tickOnly(200);
+        c.deliverAll(InstallSnapshot.class);
+        List<Message> requests = c.hold(m -> m instanceof FetchSnapshot);
+        assertEquals(
+                List.of(0L, CHUNK, 2 * CHUNK),
+                requests.stream().map(m -> ((FetchSnapshot) m).position()).toList(),
+                "three consecutive chunks asked for at once");
+        requests.forEach(c::deliver);
+        List<Message> answers = c.hold(m -> m instanceof SnapshotChunk);
+        assertEquals(3, answers.size());
+        c.deliver(answers.get(0));
+        List<Message> next = c.hold(m -> m instanceof FetchSnapshot);
+        assertEquals(
+                List.of(3 * CHUNK),
+                next.stream().map(m -> ((FetchSnapshot) m).position()).toList(),
+                "each chunk taken asks for one more");
+        answers.subList(1, 3).forEach(c::deliver);
+        next.forEach(c::deliver);
+        c.settle();
+        assertEquals(1, c.actionsOf("c", Action.RestoreSnapshot.class).size());
+        assertSameState(c, "a", "c");
+    }
+
+    @Test
+    void aSourceServingSmallerChunksThanAskedForStillCompletesTheInstall() {
+        ScriptedCluster c = ScriptedCluster.withSnapshots(0, CHUNK, 4, "a", "b", "c");
+        c.maxBatchBytesOf.put("a", CHUNK / 3); // a serves at most 21 bytes whatever c asks for
+        c.restart("a");
+        laggingFollower(c, 30);
+        c.node("a").snapshot();
+        c.healAll();
+        c.tick(200);
+        c.settle();
+        for (int i = 0; i < 200 && c.node("c").core.installing().isPresent(); i++) {
+            c.tick(200); // requests that did not line up with the smaller chunks are asked again
+            c.settle();
+        }
+        assertEquals(1, c.actionsOf("c", Action.RestoreSnapshot.class).size(), "the install completed");
+        assertTrue(
+                c.actionsOf("a", Action.Send.class).stream()
+                        .map(Action.Send::message)
+                        .filter(m -> m instanceof SnapshotChunk)
+                        .allMatch(m -> ((SnapshotChunk) m).data().length <= CHUNK / 3),
+                "a never sent more than its own chunk size");
+        assertSameState(c, "a", "c");
     }
 
     @Test
