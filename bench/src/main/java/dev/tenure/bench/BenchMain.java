@@ -187,16 +187,29 @@ public final class BenchMain implements Callable<Integer> {
     @Option(
             names = "--snapshot-keys",
             paramLabel = "N",
-            description =
-                    "Sections soak and snapwrites: distinct keys written, round robin (default: ${DEFAULT-VALUE}).")
+            description = "Section soak: distinct keys written, round robin (default: ${DEFAULT-VALUE}).")
     private int snapshotKeys = 1000;
 
     @Option(
             names = "--snapshot-busy-entries",
+            split = ",",
             paramLabel = "N",
-            description = "Section snapwrites: the snapshot threshold in entries on the side with snapshots, low enough"
-                    + " that snapshots run back to back (default: ${DEFAULT-VALUE}).")
-    private long snapshotBusyEntries = 1000;
+            description = "Section snapwrites: the snapshot thresholds in entries on the side with snapshots, one"
+                    + " comparison each (default: ${DEFAULT-VALUE}).")
+    private List<Long> snapshotBusyEntries = List.of(20_000L, 100_000L);
+
+    @Option(
+            names = "--snapwrites-keys",
+            paramLabel = "N",
+            description = "Section snapwrites: distinct keys written, all of them before the rounds (the state's size;"
+                    + " default: ${DEFAULT-VALUE}).")
+    private int snapwritesKeys = 100_000;
+
+    @Option(
+            names = "--soak-segment-bytes",
+            paramLabel = "BYTES",
+            description = "Section soak: the log's segment size (default: the library's 64 MiB).")
+    private long soakSegmentBytes = 0;
 
     @Option(
             names = "--restart-history-mb",
@@ -283,10 +296,18 @@ public final class BenchMain implements Callable<Integer> {
             if (chosen.remove("snapshots")) {
                 chosen.addAll(SnapshotBench.SECTIONS);
             }
-            if (soakSeconds < 1 || soakReportSeconds < 1 || snapshotKeys < 1 || restartKeys < 1 || restartTrials < 1) {
+            if (soakSeconds < 1
+                    || soakReportSeconds < 1
+                    || snapshotKeys < 1
+                    || snapwritesKeys < 1
+                    || restartKeys < 1
+                    || restartTrials < 1
+                    || soakSegmentBytes < 0
+                    || snapshotBusyEntries.stream().anyMatch(x -> x < 1)) {
                 throw new CommandLine.ParameterException(
                         spec.commandLine(),
-                        "--soak-s, --soak-report-s, --snapshot-keys, --restart-keys and --restart-trials must be >= 1");
+                        "--soak-s, --soak-report-s, --snapshot-keys, --snapwrites-keys, --snapshot-busy-entries,"
+                                + " --restart-keys and --restart-trials must be >= 1, --soak-segment-bytes >= 0");
             }
             ProcessBench.Config config = new ProcessBench.Config(
                     chosen,
@@ -318,7 +339,9 @@ public final class BenchMain implements Callable<Integer> {
                             restartTrials,
                             snapshotHeap,
                             snapshotBusyEntries,
-                            soakSnapshotEntries));
+                            snapwritesKeys,
+                            soakSnapshotEntries,
+                            soakSegmentBytes));
             com.fasterxml.jackson.databind.node.ObjectNode result = ProcessBench.run(config, err, out);
             boolean clean = result.path("clean").asBoolean();
             if (!clean) {

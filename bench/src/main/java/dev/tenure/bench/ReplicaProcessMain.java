@@ -8,6 +8,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.tenure.harness.StatusProbe;
 import dev.tenure.replicator.Committed;
 import dev.tenure.replicator.Replica;
+import dev.tenure.replicator.ReplicaListener;
 import dev.tenure.replicator.SnapshotPolicy;
 import dev.tenure.replicator.StateMachine;
 import dev.tenure.replicator.core.SnapshotId;
@@ -15,6 +16,7 @@ import dev.tenure.replicator.storage.LogConfig;
 import dev.tenure.replicator.zookeeper.ZooKeeperReplica;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -29,6 +31,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.ExponentialBackoffRetry;
@@ -93,11 +96,20 @@ public final class ReplicaProcessMain {
                 .logConfig(logConfig.build())
                 .snapshotPolicy(options.policy())
                 .stateMachine(sm);
+        builder.listener(new ReplicaListener() {
+            @Override
+            public void snapshotTaken(SnapshotId snapshot, long sizeBytes, long nanos) {
+                snapshotsTaken.incrementAndGet();
+                snapshotNanos.addAndGet(nanos);
+            }
+        });
         if (options.catchUpTail() >= 0) {
             builder.tuning(t -> t.catchUpTailEntries(options.catchUpTail()));
         }
+        replicaStartMillis = System.currentTimeMillis();
         ZooKeeperReplica node = builder.build();
         node.start();
+        replicaStartedMillis = System.currentTimeMillis();
         Replica replica = node.replica();
 
         HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
@@ -177,6 +189,16 @@ public final class ReplicaProcessMain {
         }
     }
 
+    /** Snapshots this replica took, and the time they took in all (from the listener). */
+    private static final AtomicLong snapshotsTaken = new AtomicLong();
+
+    private static final AtomicLong snapshotNanos = new AtomicLong();
+
+    /** Wall-clock time (ms) just before the replica was built: its storage not yet opened, ZooKeeper connected. */
+    private static volatile long replicaStartMillis;
+    /** Wall-clock time (ms) when its {@code start()} returned: storage opened, snapshot restored, log replaying. */
+    private static volatile long replicaStartedMillis;
+
     static ObjectNode status(Replica replica, KeyValueStateMachine kv) {
         Replica.Status s = replica.status();
         ObjectNode o = StatusProbe.NodeStatus.document(
@@ -188,6 +210,12 @@ public final class ReplicaProcessMain {
                 s.logEndOffset(),
                 replica.appliedOffset());
         o.put("pid", ProcessHandle.current().pid());
+        o.put("snapshotsTaken", snapshotsTaken.get());
+        o.put("snapshotNanos", snapshotNanos.get());
+        ObjectNode startup = o.putObject("startup");
+        startup.put("jvmStartMillis", ManagementFactory.getRuntimeMXBean().getStartTime());
+        startup.put("replicaStartMillis", replicaStartMillis);
+        startup.put("replicaStartedMillis", replicaStartedMillis);
         o.put("logStartOffset", s.logStartOffset());
         ObjectNode snap = o.putObject("snapshot");
         snap.put("offset", s.snapshot().offset());

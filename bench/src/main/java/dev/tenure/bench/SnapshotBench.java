@@ -57,9 +57,11 @@ final class SnapshotBench {
      * @param restartTailEntries 100-byte writes after the snapshot, replayed on restart
      * @param restartTrials restarts of each replica
      * @param snapshotHeap the heap of the restart section's replicas, which hold the whole state in memory
-     * @param busySnapshotEntries the snapshot threshold of the snapshot-write comparison
+     * @param busySnapshotEntries the snapshot thresholds of the snapshot-write comparison: one comparison each
+     * @param busyKeys distinct keys the snapshot-write comparison writes (its state's size)
      * @param soakSnapshotEntries the soak's snapshot threshold in entries (the library's default, 100,000, unless
      *     set)
+     * @param soakSegmentBytes the soak's log segment size, 0 for the library's default (64 MiB)
      */
     record Config(
             Duration soak,
@@ -71,8 +73,10 @@ final class SnapshotBench {
             long restartTailEntries,
             int restartTrials,
             String snapshotHeap,
-            long busySnapshotEntries,
-            long soakSnapshotEntries) {}
+            List<Long> busySnapshotEntries,
+            int busyKeys,
+            long soakSnapshotEntries,
+            long soakSegmentBytes) {}
 
     private final ProcessBench b;
     private final ProcessBench.Config cfg;
@@ -156,7 +160,8 @@ final class SnapshotBench {
                 "soak",
                 List.of("k1", "k2", "k3"),
                 cfg.replicaHeap(),
-                "state_machine=kv,snapshot_entries=" + sc.soakSnapshotEntries())) {
+                "state_machine=kv,snapshot_entries=" + sc.soakSnapshotEntries()
+                        + (sc.soakSegmentBytes() > 0 ? ",segment_bytes=" + sc.soakSegmentBytes() : ""))) {
             String leader = t.awaitLeader(LEADER_TIMEOUT);
             b.say(
                     "soak: %d s of writes to %d keys (%d-byte values, 64 in flight) on %s, a sample every %d s",
@@ -170,7 +175,7 @@ final class SnapshotBench {
             o.put("keys", sc.keys());
             o.put("value_bytes", cfg.valueBytes());
             o.put("catch_up_tail_entries", 5000);
-            o.put("segment_bytes", 64L << 20);
+            o.put("segment_bytes", sc.soakSegmentBytes() > 0 ? sc.soakSegmentBytes() : 64L << 20);
             o.put("snapshot_entries", sc.soakSnapshotEntries());
             ArrayNode samples = o.putArray("samples");
             CompletableFuture<ObjectNode> writes = CompletableFuture.supplyAsync(() -> {
@@ -269,13 +274,25 @@ final class SnapshotBench {
                     secondHalf = Math.max(secondHalf, data);
                 }
             }
-            long bound = 3 * maxSnapshot + Math.round(5000 * bytesPerEntry);
+            long tail = o.path("catch_up_tail_entries").asLong();
+            long interval = o.path("snapshot_entries").asLong();
+            long bound = 3 * maxSnapshot + Math.round(tail * bytesPerEntry);
+            // What the design keeps: two snapshots and one being written; the log back to the older kept snapshot
+            // (or the tail below the newest, whichever reaches further) plus the entries since the newest, at most
+            // two snapshot intervals or the tail and one interval; and up to one segment more, as compaction deletes
+            // whole segments only.
+            long keptEntries = Math.max(2 * interval, tail + interval);
+            long designBound = 3 * maxSnapshot
+                    + Math.round(keptEntries * bytesPerEntry)
+                    + o.path("segment_bytes").asLong();
             ObjectNode p = per.putObject(id);
             p.put("max_data_bytes", maxData);
             p.put("max_snapshot_bytes", maxSnapshot);
             p.put("log_bytes_per_entry", ProcessBench.round(bytesPerEntry));
             p.put("bound_bytes", bound);
             p.put("max_over_bound", ProcessBench.round(maxData / (double) Math.max(1, bound)));
+            p.put("design_bound_bytes", designBound);
+            p.put("max_over_design_bound", ProcessBench.round(maxData / (double) Math.max(1, designBound)));
             p.put("second_half_over_first_half", ProcessBench.round(secondHalf / (double) Math.max(1, firstHalf)));
         }
     }
@@ -350,16 +367,29 @@ final class SnapshotBench {
             ArrayNode fast = o.putArray("snapshot_tail_s");
             ArrayNode fullReady = o.putArray("full_replay_process_ready_s");
             ArrayNode fastReady = o.putArray("snapshot_tail_process_ready_s");
+            ArrayNode fullReplica = o.putArray("full_replay_replica_s");
+            ArrayNode fastReplica = o.putArray("snapshot_tail_replica_s");
+            ArrayNode fullOpen = o.putArray("full_replay_replica_start_s");
+            ArrayNode fastOpen = o.putArray("snapshot_tail_replica_start_s");
             for (int i = 0; i < sc.restartTrials(); i++) {
                 for (String id : i % 2 == 0 ? List.of(fullReplay, withSnapshot) : List.of(withSnapshot, fullReplay)) {
                     double[] took = restartOnce(t, id, target);
                     boolean snapshotSide = id.equals(withSnapshot);
                     (snapshotSide ? fast : full).add(ProcessBench.round(took[0]));
                     (snapshotSide ? fastReady : fullReady).add(ProcessBench.round(took[1]));
+                    (snapshotSide ? fastReplica : fullReplica).add(ProcessBench.round(took[2]));
+                    (snapshotSide ? fastOpen : fullOpen).add(ProcessBench.round(took[3]));
                     b.say(
                             "restart of %s (%s) after SIGKILL: applied up to %d %.2f s after its process started"
-                                    + " (control server up after %.2f s)",
-                            id, snapshotSide ? "snapshot + tail" : "full replay", target, took[0], took[1]);
+                                    + " (control server up after %.2f s); %.2f s after the replica was built"
+                                    + " (start() took %.2f s)",
+                            id,
+                            snapshotSide ? "snapshot + tail" : "full replay",
+                            target,
+                            took[0],
+                            took[1],
+                            took[2],
+                            took[3]);
                 }
             }
             JsonNode after = t.status(withSnapshot).json();
@@ -379,10 +409,23 @@ final class SnapshotBench {
             o.put("full_replay_median_s", ProcessBench.median(f));
             o.put("snapshot_tail_median_s", ProcessBench.median(s));
             o.put("speedup", ProcessBench.round(ProcessBench.median(f) / ProcessBench.median(s)));
+            List<Double> fr = new ArrayList<>();
+            List<Double> sr = new ArrayList<>();
+            fullReplica.forEach(x -> fr.add(x.asDouble()));
+            fastReplica.forEach(x -> sr.add(x.asDouble()));
+            fr.sort(null);
+            sr.sort(null);
+            o.put("full_replay_replica_median_s", ProcessBench.median(fr));
+            o.put("snapshot_tail_replica_median_s", ProcessBench.median(sr));
+            o.put("replica_speedup", ProcessBench.round(ProcessBench.median(fr) / ProcessBench.median(sr)));
         }
     }
 
-    /** SIGKILLs {@code id}, starts it again: seconds to applied >= target and to its control server, from launch. */
+    /**
+     * SIGKILLs {@code id}, starts it again: seconds to applied >= target and to its control server, from launch; and
+     * seconds to applied >= target from the moment the process began building its replica (its JVM started and its
+     * ZooKeeper session open: what is left is the replica's own restart), by the wall clock the process reports.
+     */
     private double[] restartOnce(ReplicaProcesses t, String id, long target) throws Exception {
         ReplicaProcesses.Node n = t.node(id);
         n.process.kill();
@@ -392,7 +435,14 @@ final class SnapshotBench {
         long ready = System.nanoTime();
         t.awaitApplied(id, target, Duration.ofMinutes(10));
         long applied = System.nanoTime();
-        return new double[] {(applied - launched) / 1e9, (ready - launched) / 1e9};
+        long appliedWall = System.currentTimeMillis();
+        JsonNode startup = t.status(id).json().path("startup");
+        double fromReplicaStart =
+                (appliedWall - startup.path("replicaStartMillis").asLong()) / 1e3;
+        double replicaStart = (startup.path("replicaStartedMillis").asLong()
+                        - startup.path("replicaStartMillis").asLong())
+                / 1e3;
+        return new double[] {(applied - launched) / 1e9, (ready - launched) / 1e9, fromReplicaStart, replicaStart};
     }
 
     // ---- install: an empty-disk follower caught up by a snapshot ----
@@ -462,49 +512,82 @@ final class SnapshotBench {
         }
     }
 
-    // ---- snapwrites: throughput while snapshots are taken back to back ----
+    // ---- snapwrites: throughput while snapshots are taken ----
 
     void snapshotWrites(ZooKeeperProcessEnsemble zk, Path root) throws Exception {
+        ArrayNode all = result.putArray("snapshot_writes");
+        for (long threshold : sc.busySnapshotEntries()) {
+            snapshotWrites(zk, root, threshold, all.addObject());
+        }
+    }
+
+    /**
+     * One comparison: writes at 64 in flight to {@link Config#busyKeys()} keys with snapshots every {@code threshold}
+     * entries (no random spread, so the leader snapshots at exactly that rate) against the same replicas without
+     * snapshots, in alternating rounds. Records how many snapshots the leader took during the busy side's slices and
+     * what share of that time it spent writing them.
+     */
+    private void snapshotWrites(ZooKeeperProcessEnsemble zk, Path root, long threshold, ObjectNode o) throws Exception {
         try (ReplicaProcesses busy = start(
                         zk,
                         root,
-                        "snap-busy",
+                        "snap-busy-" + threshold,
                         List.of("b1", "b2", "b3"),
                         cfg.replicaHeap(),
-                        "state_machine=kv,snapshot_entries=" + sc.busySnapshotEntries());
+                        "state_machine=kv,snapshot_spread=0,snapshot_entries=" + threshold);
                 ReplicaProcesses off = start(
                         zk,
                         root,
-                        "snap-off",
+                        "snap-off-" + threshold,
                         List.of("o1", "o2", "o3"),
                         cfg.replicaHeap(),
                         "state_machine=kv-nosnap")) {
             String lb = busy.awaitLeader(LEADER_TIMEOUT);
             String lo = off.awaitLeader(LEADER_TIMEOUT);
             int n = 64;
-            Interleaved.Slice withSnapshots = (settle, interval) ->
-                    OutcomeJson.fromJson(load(busy, lb, n, cfg.valueBytes(), sc.keys(), settle, interval)
+            int keys = sc.busyKeys();
+            // Both states hold every key before the first round, so that both sides write the same state's size.
+            fill(busy, lb, 0, keys, keys, cfg.valueBytes());
+            fill(off, lo, 0, keys, keys, cfg.valueBytes());
+            java.util.concurrent.atomic.AtomicLong busyNanos = new java.util.concurrent.atomic.AtomicLong();
+            Interleaved.Slice withSnapshots = (settle, interval) -> {
+                long t0 = System.nanoTime();
+                try {
+                    return OutcomeJson.fromJson(load(busy, lb, n, cfg.valueBytes(), keys, settle, interval)
                             .path("outcome"));
-            Interleaved.Slice without = (settle, interval) ->
-                    OutcomeJson.fromJson(load(off, lo, n, cfg.valueBytes(), sc.keys(), settle, interval)
-                            .path("outcome"));
+                } finally {
+                    busyNanos.addAndGet(System.nanoTime() - t0);
+                }
+            };
+            Interleaved.Slice without = (settle, interval) -> OutcomeJson.fromJson(
+                    load(off, lo, n, cfg.valueBytes(), keys, settle, interval).path("outcome"));
             b.jitWarmup("writes with snapshots, 64 in flight", withSnapshots);
             b.jitWarmup("writes without snapshots, 64 in flight", without);
+            busyNanos.set(0);
             JsonNode before = busy.status(lb).json();
             b.say(
                     "writes, 64 in flight to %d keys: snapshots every %d entries (%s) against snapshots off (%s), %d"
                             + " alternating rounds",
-                    sc.keys(), sc.busySnapshotEntries(), lb, lo, cfg.rounds());
+                    keys, threshold, lb, lo, cfg.rounds());
             Interleaved.Result r = b.interleave(withSnapshots, without);
             JsonNode after = busy.status(lb).json();
-            ObjectNode o = result.putObject("snapshot_writes");
             o.put("inflight", n);
-            o.put("keys", sc.keys());
-            o.put("snapshot_entries", sc.busySnapshotEntries());
+            o.put("keys", keys);
+            o.put("snapshot_entries", threshold);
             b.compared(o, "snapshots", "no_snapshots", r);
-            long taken = after.path("snapshotCaptures").asLong()
-                    - before.path("snapshotCaptures").asLong();
+            long taken = after.path("snapshotsTaken").asLong()
+                    - before.path("snapshotsTaken").asLong();
+            double snapshotSeconds = (after.path("snapshotNanos").asLong()
+                            - before.path("snapshotNanos").asLong())
+                    / 1e9;
+            double busySeconds = busyNanos.get() / 1e9;
             o.put("leader_snapshots_during_rounds", taken);
+            o.put("busy_side_seconds", ProcessBench.round(busySeconds));
+            o.put("leader_snapshots_per_s", ProcessBench.round(taken / Math.max(1e-9, busySeconds)));
+            o.put("leader_snapshot_mean_ms", ProcessBench.round(1e3 * snapshotSeconds / Math.max(1, taken)));
+            o.put(
+                    "leader_share_of_time_snapshotting",
+                    ProcessBench.round(snapshotSeconds / Math.max(1e-9, busySeconds)));
             o.put(
                     "leader_capture_max_us",
                     after.path("snapshotCaptureMaxMicros").asLong());
@@ -513,8 +596,14 @@ final class SnapshotBench {
                     after.path("snapshot").path("sizeBytes").asLong());
             o.put("leader_log_start", after.path("logStartOffset").asLong());
             b.say(
-                    "snapshot writes: %d snapshots on the leader during the rounds (capture at most %d us), ratio %.2f",
-                    taken, after.path("snapshotCaptureMaxMicros").asLong(), r.medianRatio());
+                    "snapshot writes: %d snapshots of %.1f MB on the leader in %.0f s of its load (%.0f %% of that time"
+                            + " spent writing snapshots; capture at most %d us), ratio %.2f",
+                    taken,
+                    after.path("snapshot").path("sizeBytes").asLong() / 1e6,
+                    busySeconds,
+                    100 * snapshotSeconds / Math.max(1e-9, busySeconds),
+                    after.path("snapshotCaptureMaxMicros").asLong(),
+                    r.medianRatio());
         }
     }
 
@@ -533,19 +622,23 @@ final class SnapshotBench {
                     .properties()
                     .forEach(e -> out.printf(
                             Locale.ROOT,
-                            "  %s: %.1f MB, bound %.2f MB (snapshot %.0f kB): %.0fx the bound; second half / first half %.2f%n",
+                            "  %s: %.1f MB, bound %.2f MB (snapshot %.0f kB): %.1fx the bound; the design's bound %.2f"
+                                    + " MB: %.2fx; second half / first half %.2f%n",
                             e.getKey(),
                             e.getValue().path("max_data_bytes").asLong() / 1e6,
                             e.getValue().path("bound_bytes").asLong() / 1e6,
                             e.getValue().path("max_snapshot_bytes").asLong() / 1e3,
                             e.getValue().path("max_over_bound").asDouble(),
+                            e.getValue().path("design_bound_bytes").asLong() / 1e6,
+                            e.getValue().path("max_over_design_bound").asDouble(),
                             e.getValue().path("second_half_over_first_half").asDouble()));
         }
         for (JsonNode r : result.path("restart")) {
             out.printf(
                     Locale.ROOT,
                     "%nrestart, %.0f MB history (%d keys of %d B, %d overwrites of 64 KiB), snapshot %.1f MB + %d-entry"
-                            + " tail: %.2f s against full replay %.2f s (median of %d): %.1fx%n",
+                            + " tail: %.2f s against full replay %.2f s (median of %d): %.1fx from the process's"
+                            + " launch; %.2f s against %.2f s: %.1fx from the replica's construction%n",
                     r.path("history_bytes").asLong() / 1e6,
                     r.path("keys").asInt(),
                     r.path("value_bytes").asInt(),
@@ -555,7 +648,10 @@ final class SnapshotBench {
                     r.path("snapshot_tail_median_s").asDouble(),
                     r.path("full_replay_median_s").asDouble(),
                     r.path("full_replay_s").size(),
-                    r.path("speedup").asDouble());
+                    r.path("speedup").asDouble(),
+                    r.path("snapshot_tail_replica_median_s").asDouble(),
+                    r.path("full_replay_replica_median_s").asDouble(),
+                    r.path("replica_speedup").asDouble());
         }
         if (result.has("install")) {
             JsonNode c = result.path("install");
@@ -570,19 +666,20 @@ final class SnapshotBench {
                     c.path("process_start_s").asDouble(),
                     c.path("installed").asBoolean() ? "" : " NOT BY INSTALL");
         }
-        if (result.has("snapshot_writes")) {
-            JsonNode w = result.path("snapshot_writes");
+        for (JsonNode w : result.path("snapshot_writes")) {
             out.printf(
                     Locale.ROOT,
-                    "%nwrites, 64 in flight to %d keys, snapshots every %d entries: %.0f/s against %.0f/s without:"
-                            + " %.2fx (median of rounds; merged %.2fx); %d snapshots on the leader%n",
+                    "%nwrites, 64 in flight to %d keys, snapshots every %d entries (%.1f/s of %.1f MB, %.0f %% of the"
+                            + " time): %.0f/s against %.0f/s without: %.2fx (median of rounds; merged %.2fx)%n",
                     w.path("keys").asInt(),
                     w.path("snapshot_entries").asLong(),
+                    w.path("leader_snapshots_per_s").asDouble(),
+                    w.path("leader_snapshot_bytes").asLong() / 1e6,
+                    100 * w.path("leader_share_of_time_snapshotting").asDouble(),
                     w.path("snapshots").path("ops_per_s").asDouble(),
                     w.path("no_snapshots").path("ops_per_s").asDouble(),
                     w.path("ratio_ops_per_s").asDouble(),
-                    w.path("ratio_total").asDouble(),
-                    w.path("leader_snapshots_during_rounds").asLong());
+                    w.path("ratio_total").asDouble());
         }
     }
 }

@@ -164,6 +164,8 @@ class BenchSmokeTest {
                         "--soak-snapshot-entries", "200",
                         "--snapshot-keys", "50",
                         "--snapshot-busy-entries", "50",
+                        "--snapwrites-keys", "100",
+                        "--soak-segment-bytes", "16384",
                         "--restart-history-mb", "2",
                         "--restart-keys", "200",
                         "--restart-value-sizes", "1024,100",
@@ -187,7 +189,12 @@ class BenchSmokeTest {
             assertTrue(r.path("max_data_bytes").asLong() > 0, id + ": " + soak);
             assertTrue(r.path("max_snapshot_bytes").asLong() > 0, "snapshots were taken on " + id + ": " + soak);
             assertTrue(r.path("bound_bytes").asLong() > 0, id + ": " + soak);
+            assertTrue(
+                    r.path("design_bound_bytes").asLong()
+                            > r.path("bound_bytes").asLong(),
+                    id + ": " + soak);
         }
+        assertEquals(16384, soak.path("segment_bytes").asLong(), soak.toString());
         JsonNode last = soak.path("samples").get(soak.path("samples").size() - 1);
         assertTrue(last.path("k1").path("log_start").asLong() > 0
                 || last.path("k1").path("log_bytes").asLong() > 0);
@@ -204,6 +211,11 @@ class BenchSmokeTest {
             assertTrue(tail >= 0 && tail <= 50, r.toString());
             assertTrue(r.path("full_replay_median_s").asDouble() > 0, r.toString());
             assertTrue(r.path("snapshot_tail_median_s").asDouble() > 0, r.toString());
+            assertTrue(r.path("snapshot_tail_replica_median_s").asDouble() > 0, r.toString());
+            assertTrue(
+                    r.path("snapshot_tail_replica_median_s").asDouble()
+                            < r.path("snapshot_tail_median_s").asDouble(),
+                    "the replica is built after its process starts: " + r);
         }
 
         JsonNode install = result.path("install");
@@ -211,7 +223,10 @@ class BenchSmokeTest {
         assertTrue(install.path("leader_log_start").asLong() > 0, install.toString());
         assertTrue(install.path("mb_per_s").asDouble() > 0, install.toString());
 
-        JsonNode writes = result.path("snapshot_writes");
+        assertEquals(1, result.path("snapshot_writes").size(), result.toString());
+        JsonNode writes = result.path("snapshot_writes").get(0);
+        assertEquals(100, writes.path("keys").asInt(), writes.toString());
+        assertTrue(writes.path("leader_share_of_time_snapshotting").asDouble() > 0, writes.toString());
         assertTrue(writes.path("snapshots").path("ops").asLong() > 0, writes.toString());
         assertTrue(writes.path("no_snapshots").path("ops").asLong() > 0, writes.toString());
         assertEquals(0, writes.path("snapshots").path("errors").asLong(), writes.toString());
