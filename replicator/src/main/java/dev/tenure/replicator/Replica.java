@@ -99,6 +99,9 @@ public final class Replica implements Closeable {
      *
      * @param role the role; {@link Role#FAILED} once the replica stopped after a failure
      * @param failure why the replica stopped ({@link Role#FAILED}), or "" while it runs
+     * @param logStartOffset the first offset the log holds; entries below it are in the snapshots
+     * @param snapshot the newest snapshot held
+     * @param install the snapshot install in progress, or {@link InstallStatus#NONE}
      */
     public record Status(
             String id,
@@ -111,7 +114,27 @@ public final class Replica implements Closeable {
             List<FollowerStatus> followers,
             String failure,
             long logStartOffset,
-            SnapshotStatus snapshot) {}
+            SnapshotStatus snapshot,
+            InstallStatus install) {}
+
+    /**
+     * A snapshot being installed from another replica (a follower behind its leader's log start, or a recovering
+     * leader behind the replica it adopts), or {@link #NONE}.
+     *
+     * @param source the replica it comes from; empty if no install is in progress
+     * @param offset the snapshot's offset
+     * @param epoch the epoch of the snapshot's last entry
+     * @param receivedBytes bytes received and written so far
+     * @param sizeBytes the snapshot file's size
+     */
+    public record InstallStatus(String source, long offset, long epoch, long receivedBytes, long sizeBytes) {
+        public static final InstallStatus NONE = new InstallStatus("", 0, 0, 0, 0);
+
+        /** Whether an install is in progress. */
+        public boolean inProgress() {
+            return !source.isEmpty();
+        }
+    }
 
     /**
      * The newest snapshot this replica holds.
@@ -302,7 +325,8 @@ public final class Replica implements Closeable {
                 List.of(),
                 "",
                 core.logStartOffset(),
-                lastSnapshot);
+                lastSnapshot,
+                InstallStatus.NONE);
     }
 
     private static java.util.concurrent.ThreadFactory named(String name) {
@@ -783,7 +807,8 @@ public final class Replica implements Closeable {
                 List.of(),
                 String.valueOf(reason),
                 s.logStartOffset(),
-                s.snapshot());
+                s.snapshot(),
+                InstallStatus.NONE);
         notify(() -> listener.failed(reason));
         leadership.close();
         timer.shutdownNow();
@@ -1012,7 +1037,15 @@ public final class Replica implements Closeable {
                 followers,
                 "",
                 core.logStartOffset(),
-                lastSnapshot);
+                lastSnapshot,
+                core.installing()
+                        .map(i -> new InstallStatus(
+                                i.source(),
+                                i.snapshot().offset(),
+                                i.snapshot().epoch(),
+                                i.receivedBytes(),
+                                i.sizeBytes()))
+                        .orElse(InstallStatus.NONE));
     }
 
     // ---- apply thread ----

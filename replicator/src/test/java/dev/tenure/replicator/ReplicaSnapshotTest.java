@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tenure.replicator.core.CoreConfig;
+import dev.tenure.replicator.core.Message;
 import dev.tenure.replicator.core.Role;
 import dev.tenure.replicator.core.SnapshotId;
 import dev.tenure.replicator.core.Synced;
@@ -35,6 +36,8 @@ class ReplicaSnapshotTest {
     private final Map<String, ManualLeadership> leadership = new LinkedHashMap<>();
     private final Map<String, InMemorySnapshotStore> stores = new LinkedHashMap<>();
     private final Map<String, InMemoryReplicaLog> logs = new LinkedHashMap<>();
+    /** Most bytes per append, fetch or snapshot chunk. */
+    private long maxBatchBytes = 1 << 20;
 
     private Replica build(String id, StateMachine machine, SnapshotPolicy policy) {
         InMemoryReplicaLog log = logs.computeIfAbsent(id, k -> new InMemoryReplicaLog());
@@ -42,7 +45,10 @@ class ReplicaSnapshotTest {
         ManualLeadership l = new ManualLeadership();
         leadership.put(id, l);
         return Replica.builder()
-                .config(CoreConfig.builder(id, IDS).catchUpTailEntries(5).build())
+                .config(CoreConfig.builder(id, IDS)
+                        .catchUpTailEntries(5)
+                        .maxBatchBytes(maxBatchBytes)
+                        .build())
                 .log(
                         log,
                         () -> {
@@ -212,5 +218,48 @@ class ReplicaSnapshotTest {
         long applied = replicas.get("r1").appliedOffset();
         replicas.get("r1").close();
         assertEquals(applied, stores.get("r1").latest().orElseThrow().id().offset());
+    }
+
+    @Test
+    void anInstallInProgressShowsInTheStatusUntilItCompletes() throws Exception {
+        maxBatchBytes = 16; // a snapshot of 40 entries takes many chunks
+        startAll(id -> new SnapshottingMachine(), SnapshotPolicy.defaults().withOnStop(false));
+        network.isolate("r2", IDS);
+        Committed last = write(40);
+        replicas.get("r0").awaitApplied(last.offset() + 1).get(10, TimeUnit.SECONDS);
+        SnapshotId snap = replicas.get("r0").takeSnapshot().get(10, TimeUnit.SECONDS);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (logs.get("r0").logStartOffset() == 0) { // compacted on the event thread
+            assertTrue(System.nanoTime() < deadline, "r0 did not compact");
+            Thread.sleep(5); // polling the log's start
+        }
+        network.healAll();
+        // Only the first chunk gets through: the install starts and stays in progress.
+        network.drop(m -> m instanceof Message.SnapshotChunk c && c.position() > 0);
+        Replica.InstallStatus in =
+                awaitStatus("r2", s -> s.install().inProgress()).install();
+        assertEquals("r0", in.source());
+        assertEquals(snap.offset(), in.offset());
+        assertEquals(snap.epoch(), in.epoch());
+        assertEquals(stores.get("r0").latest().orElseThrow().sizeBytes(), in.sizeBytes());
+        assertTrue(in.receivedBytes() < in.sizeBytes(), in.toString());
+        assertEquals(Replica.InstallStatus.NONE, replicas.get("r0").status().install(), "the source installs nothing");
+        network.healAll();
+        Replica.Status done = awaitStatus(
+                "r2",
+                s -> s.snapshot().offset() == snap.offset() && !s.install().inProgress());
+        assertEquals(Replica.InstallStatus.NONE, done.install());
+    }
+
+    private Replica.Status awaitStatus(String id, java.util.function.Predicate<Replica.Status> p) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (true) {
+            Replica.Status s = replicas.get(id).status();
+            if (p.test(s)) {
+                return s;
+            }
+            assertTrue(System.nanoTime() < deadline, id + ": " + s);
+            Thread.sleep(5); // polling a status snapshot
+        }
     }
 }

@@ -170,6 +170,17 @@ final class StatusRoutes implements Router {
         } else {
             snapshot.putNull("at");
         }
+        Replica.InstallStatus in = s.install();
+        if (in.inProgress()) {
+            ObjectNode install = o.putObject("install");
+            install.put("source", in.source());
+            install.put("offset", in.offset());
+            install.put("epoch", in.epoch());
+            install.put("receivedBytes", in.receivedBytes());
+            install.put("sizeBytes", in.sizeBytes());
+        } else {
+            o.putNull("install");
+        }
         o.put("keys", status.keys());
         ArrayNode replicas = o.putArray("replicas");
         for (String id : status.replicas()) {

@@ -62,7 +62,8 @@ class StatusPageBrowserIT {
               snapshots: [...document.querySelectorAll('#snapshots tbody tr')].map(tr => ({
                 id: tr.dataset.replica, logStart: Number(tr.dataset.logStart || -1),
                 offset: Number(tr.dataset.snapshotOffset || -1), epoch: Number(tr.dataset.snapshotEpoch || -1),
-                size: Number(tr.dataset.snapshotSize || -1), text: tr.textContent})),
+                size: Number(tr.dataset.snapshotSize || -1), installing: tr.dataset.installing,
+                text: tr.textContent})),
               injected: document.getElementById('injected') !== null
             }))()""";
 
@@ -130,6 +131,7 @@ class StatusPageBrowserIT {
                 assertTrue(snapshotRow.path("size").asLong() > 0, snapshotRow.toString());
                 assertTrue(snapshotRow.path("logStart").asLong() >= 0, snapshotRow.toString());
                 assertTrue(snapshotRow.path("text").asText().contains(" ago)"), "when it was taken: " + snapshotRow);
+                assertEquals("", snapshotRow.path("installing").asText(), "no install in progress: " + snapshotRow);
                 assertEquals(REPLICAS, snapshotIds(before), "one log and snapshot row per replica");
                 assertTrue(
                         texts(before.path("events")).stream()

@@ -31,7 +31,8 @@ import org.junit.jupiter.api.Test;
 /**
  * {@code POST /admin/snapshot} over real HTTP on 127.0.0.1, against a service whose snapshot outcome each test
  * chooses: a durable snapshot is 200 with its id; unsupported, failed and a failed replica are refusals with {@code
- * "applied":false} (no snapshot was taken); no answer in time is 503 {@code timeout} without it.
+ * "applied":false} (no snapshot was taken); no answer in time is 503 {@code timeout} without it. Also the snapshot
+ * install in progress that {@code GET /status} shows.
  */
 class AdminSnapshotRouteTest {
     private static final ObjectMapper json = new ObjectMapper();
@@ -41,6 +42,7 @@ class AdminSnapshotRouteTest {
     private KvHttpApi api;
     private Supplier<CompletableFuture<SnapshotId>> snapshots = () -> CompletableFuture.completedFuture(null);
     private Optional<Throwable> failure = Optional.empty();
+    private Replica.InstallStatus install = Replica.InstallStatus.NONE;
     private final AtomicInteger requested = new AtomicInteger();
 
     @AfterEach
@@ -101,6 +103,26 @@ class AdminSnapshotRouteTest {
         assertFalse(body.has("applied"), "it may still complete: " + body);
     }
 
+    @Test
+    void theStatusShowsAnInstallInProgressWithItsSourceSnapshotAndBytes() throws Exception {
+        install = new Replica.InstallStatus("r2", 700, 4, 1_024, 4_096);
+
+        JsonNode status = json.readTree(get("/status").body());
+
+        assertEquals(
+                json.readTree(
+                        "{\"source\":\"r2\",\"offset\":700,\"epoch\":4,\"receivedBytes\":1024,\"sizeBytes\":4096}"),
+                status.get("install"),
+                status.toString());
+    }
+
+    @Test
+    void theStatusShowsNoInstallAsNull() throws Exception {
+        JsonNode status = json.readTree(get("/status").body());
+
+        assertTrue(status.has("install") && status.get("install").isNull(), status.toString());
+    }
+
     private JsonNode assertRefused(HttpResponse<byte[]> r, int status, String error) throws IOException {
         JsonNode body = json.readTree(r.body());
         assertEquals(status, r.statusCode(), body.toString());
@@ -110,6 +132,14 @@ class AdminSnapshotRouteTest {
     }
 
     private HttpResponse<byte[]> post(Duration snapshotTimeout) throws Exception {
+        return send("POST", "/admin/snapshot", snapshotTimeout);
+    }
+
+    private HttpResponse<byte[]> get(String path) throws Exception {
+        return send("GET", path, Duration.ofSeconds(5));
+    }
+
+    private HttpResponse<byte[]> send(String method, String path, Duration snapshotTimeout) throws Exception {
         Router notFound = req -> {
             throw new HttpError(404, "no_such_path", req.rawPath());
         };
@@ -117,11 +147,11 @@ class AdminSnapshotRouteTest {
                 new StatusRoutes(new Service(), new NoObservations(), notFound, snapshotTimeout),
                 new InetSocketAddress("127.0.0.1", 0));
         api.start();
-        URI uri = URI.create("http://127.0.0.1:" + api.address().getPort() + "/admin/snapshot");
+        URI uri = URI.create("http://127.0.0.1:" + api.address().getPort() + path);
         return http.send(
                 HttpRequest.newBuilder(uri)
                         .timeout(Duration.ofSeconds(10))
-                        .POST(HttpRequest.BodyPublishers.noBody())
+                        .method(method, HttpRequest.BodyPublishers.noBody())
                         .build(),
                 HttpResponse.BodyHandlers.ofByteArray());
     }
@@ -156,7 +186,8 @@ class AdminSnapshotRouteTest {
                     List.of(),
                     failure.map(String::valueOf).orElse(""),
                     0,
-                    Replica.SnapshotStatus.NONE);
+                    Replica.SnapshotStatus.NONE,
+                    install);
             return new Status("r1", "http://127.0.0.1:1", List.of("r1"), replica, 10, failure, Map.of(), 0);
         }
 

@@ -6,16 +6,18 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 /**
  * An in-process network of {@link Transport}s for tests and examples: messages are handed directly to the
- * receiver's inbound consumer (on the sender's thread), and links can be cut.
+ * receiver's inbound consumer (on the sender's thread), links can be cut, and messages can be dropped by a filter.
  *
  * <p>Thread-safe.
  */
 public final class InMemoryNetwork {
     private final Map<String, Consumer<Message>> inbound = new ConcurrentHashMap<>();
     private final Set<String> cut = ConcurrentHashMap.newKeySet();
+    private volatile Predicate<Message> drop = m -> false;
 
     /** The transport of replica {@code id} on this network. */
     public Transport transport(String id) {
@@ -29,7 +31,7 @@ public final class InMemoryNetwork {
 
             @Override
             public void send(Message m) {
-                if (!m.from().equals(id) || cut.contains(m.from() + ">" + m.to())) {
+                if (!m.from().equals(id) || cut.contains(m.from() + ">" + m.to()) || drop.test(m)) {
                     return;
                 }
                 Consumer<Message> to = inbound.get(m.to());
@@ -60,7 +62,14 @@ public final class InMemoryNetwork {
         }
     }
 
+    /** Restores every cut link and stops dropping messages. */
     public void healAll() {
         cut.clear();
+        drop = m -> false;
+    }
+
+    /** Drops every message sent from now on that {@code filter} matches (called on the sender's thread). */
+    public void drop(Predicate<Message> filter) {
+        drop = java.util.Objects.requireNonNull(filter, "filter");
     }
 }
