@@ -12,7 +12,9 @@ public sealed interface Action
                 Action.RoleChanged,
                 Action.Fenced,
                 Action.QuorumLost,
-                Action.RestoreSnapshot {
+                Action.RestoreSnapshot,
+                Action.ActivateConfiguration,
+                Action.Removed {
     /** Send a message (best effort; the protocol tolerates loss, duplication and reordering). */
     record Send(Message message) implements Action {}
 
@@ -62,6 +64,21 @@ public sealed interface Action
      * applying goes on from its offset.
      */
     record RestoreSnapshot(SnapshotMeta snapshot) implements Action {}
+
+    /**
+     * This leader's epoch-start entry is committed under the joint rule of {@code joint} (majorities of both its
+     * voters and its previous voters), so every committed entry is on a majority of the new voters: activate the
+     * change at the configuration master — conditionally on {@code joint} still being the current configuration and
+     * {@code epoch} still being the latest epoch — and then hand the activated configuration to {@link
+     * ReplicaCore#configure}. Asked for once per term; if the write fails, the next leader asks again.
+     */
+    record ActivateConfiguration(long epoch, Configuration joint) implements Action {}
+
+    /**
+     * {@code configuration} does not include this replica: it was removed. A leader stepped down first (its
+     * proposals failed as for any step-down). Leave the election and stop; the replica's data belongs to no group.
+     */
+    record Removed(Configuration configuration) implements Action {}
 
     /** Why a proposal or read failed. */
     enum Failure {

@@ -9,7 +9,9 @@ import java.util.Objects;
  * default.
  *
  * @param self this replica's id
- * @param members every replica's id, this one included; the same set on every replica
+ * @param members the voters of the configuration the log was created with ({@link Configuration#initial}); the
+ *     same on every replica. A replica outside it (one being added) takes part once {@link
+ *     ReplicaCore#configure} names it
  * @param maxBatchEntries most entries in one append or fetch message (default 512)
  * @param maxBatchBytes most payload bytes in one append or fetch message (default 1 MiB)
  * @param maxInflightBatches most unacknowledged append messages per follower (default 64)
@@ -43,8 +45,8 @@ public record CoreConfig(
     public CoreConfig {
         Objects.requireNonNull(self, "self");
         members = List.copyOf(members);
-        if (!members.contains(self)) {
-            throw new IllegalArgumentException("members " + members + " do not include this replica " + self);
+        if (self.isEmpty()) {
+            throw new IllegalArgumentException("self must not be empty");
         }
         if (members.stream().distinct().count() != members.size()) {
             throw new IllegalArgumentException("members must be distinct: " + members);
@@ -64,11 +66,6 @@ public record CoreConfig(
         if (snapshotChunksInFlight < 1) {
             throw new IllegalArgumentException("snapshotChunksInFlight must be >= 1, was " + snapshotChunksInFlight);
         }
-    }
-
-    /** How many replicas make a majority. */
-    public int majority() {
-        return members.size() / 2 + 1;
     }
 
     public static Builder builder(String self, List<String> members) {

@@ -16,7 +16,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Deque;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -67,6 +66,15 @@ public final class ReplicaCore {
     private Install install;
 
     private Promise promise;
+    /** The newest configuration this replica was given: who may send to it. */
+    private Configuration config;
+    /** The configuration of this replica's term while RECOVERING or LEADER: whose majorities count. */
+    private Configuration termConfig;
+    /** Whether this term asked for its joint configuration to be activated. */
+    private boolean activationAsked;
+    /** Whether this replica learnt that it was removed; it then refuses everything. */
+    private boolean removed;
+
     private Role role = Role.FOLLOWER;
     private long now;
     /**
@@ -103,8 +111,8 @@ public final class ReplicaCore {
     private final Deque<Pending> pending = new ArrayDeque<>();
 
     private final Deque<Proposal> queued = new ArrayDeque<>();
-    /** Scratch space for the commit rule: one slot per member. */
-    private long[] matchScratch = new long[0];
+    /** Scratch space for the commit rule: each replica's durable match. */
+    private final Map<String, Long> matchScratch = new java.util.HashMap<>();
 
     private long probeSeq;
     private final List<Read> reads = new ArrayList<>();
@@ -215,6 +223,8 @@ public final class ReplicaCore {
         this.promises = promises;
         this.snapshots = snapshots;
         this.now = nowNanos;
+        this.config = Configuration.initial(cfg.members());
+        this.termConfig = config;
         try {
             this.promise = promises.load();
         } catch (IOException e) {
@@ -243,6 +253,16 @@ public final class ReplicaCore {
 
     public Role role() {
         return role;
+    }
+
+    /** The newest configuration this replica was given. */
+    public Configuration configuration() {
+        return config;
+    }
+
+    /** The configuration whose majorities this replica's term counts; its newest configuration when not leading. */
+    public Configuration termConfiguration() {
+        return role == Role.FOLLOWER ? config : termConfig;
     }
 
     /** The promised epoch (the current epoch as this replica knows it). */
@@ -313,9 +333,24 @@ public final class ReplicaCore {
 
     // ---- events ----
 
-    /** The election made this replica leader of {@code epoch}. */
+    /**
+     * The election made this replica leader of {@code epoch}, under {@code configuration}: the configuration the
+     * driver read from the configuration master after {@code epoch} was minted (so no change of the voters came
+     * between them; every such change mints an epoch).
+     */
+    public void becomeLeader(long epoch, Configuration configuration, long nowNanos) {
+        configure(configuration, nowNanos);
+        becomeLeader(epoch, nowNanos);
+    }
+
+    /** The election made this replica leader of {@code epoch}, under the newest configuration it was given. */
     public void becomeLeader(long epoch, long nowNanos) {
         now = nowNanos;
+        if (removed || !config.counts(cfg.self())) {
+            // Not a voter: a learner or a removed replica never leads. Give the term up.
+            out.add(new Action.QuorumLost(epoch));
+            return;
+        }
         if (epoch <= promise.epoch()) {
             // Another leader's epoch is already promised here: this term is stale.
             out.add(new Action.Fenced(epoch, promise.epoch()));
@@ -333,8 +368,10 @@ public final class ReplicaCore {
         fetched = false;
         epochStartOffset = -1;
         epochAckPending = false;
+        termConfig = config;
+        activationAsked = false;
         Map<String, Progress> p = new LinkedHashMap<>();
-        for (String m : cfg.members()) {
+        for (String m : termConfig.members()) {
             if (!m.equals(cfg.self())) {
                 p.put(m, new Progress(m));
             }
@@ -348,6 +385,64 @@ public final class ReplicaCore {
             out.add(new Action.SyncLog());
         }
         maybeFinishRecovery();
+    }
+
+    /**
+     * The configuration master holds {@code next} (a newer version than this replica's newest, or ignored). From
+     * now on only its members may send to this replica. A leader whose term configuration it changes only in the
+     * learners, or activates, takes it over: it starts replicating to new learners, stops sending to replicas no
+     * longer members, and counts the new voters only. Any other change of the voters was minted with a newer epoch
+     * that fences this term: the leader steps down now rather than when the election tells it. A configuration
+     * without this replica removes it ({@link Action.Removed}).
+     */
+    public void configure(Configuration next, long nowNanos) {
+        now = nowNanos;
+        if (removed || next.version() <= config.version()) {
+            return;
+        }
+        config = next;
+        if (role != Role.FOLLOWER) {
+            if (termConfig.sameQuorumsOrActivated(next)) {
+                retune(next);
+            } else {
+                out.add(new Action.Fenced(leaderEpoch, leaderEpoch));
+                stepDown("");
+            }
+        }
+        if (!next.contains(cfg.self())) {
+            if (role != Role.FOLLOWER) {
+                stepDown("");
+            }
+            removed = true;
+            abortInstall();
+            out.add(new Action.Removed(next));
+        }
+    }
+
+    /** Takes over {@code next} as this term's configuration: same quorums, or this change activated. */
+    private void retune(Configuration next) {
+        termConfig = next;
+        Map<String, Progress> p = new LinkedHashMap<>();
+        for (String m : next.members()) {
+            if (m.equals(cfg.self())) {
+                continue;
+            }
+            Progress known = progress.get(m);
+            if (known != null) {
+                p.put(m, known);
+            } else {
+                Progress added = new Progress(m);
+                p.put(m, added);
+                sendNewEpoch(added);
+            }
+        }
+        progress = p;
+        if (role == Role.LEADER) {
+            advanceCommit();
+            checkReads();
+        } else {
+            maybeFinishRecovery();
+        }
     }
 
     /** The election revoked this replica's term of {@code epoch}. */
@@ -509,8 +604,9 @@ public final class ReplicaCore {
     /** A message arrived. Malformed messages are ignored. */
     public void receive(Message m, long nowNanos) {
         now = nowNanos;
-        if (!m.to().equals(cfg.self())
-                || !cfg.members().contains(m.from())
+        if (removed
+                || !m.to().equals(cfg.self())
+                || !(config.contains(m.from()) || (role != Role.FOLLOWER && termConfig.contains(m.from())))
                 || m.from().equals(cfg.self())) {
             return;
         }
@@ -741,11 +837,9 @@ public final class ReplicaCore {
         if (durableEnd < log.logEndOffset()) {
             return; // this replica's own log counts only once durable
         }
-        int promised = 1;
         Progress bestFollower = null;
         for (Progress p : progress.values()) {
-            if (p.promised) {
-                promised++;
+            if (p.promised && termConfig.counts(p.id)) {
                 if (EpochHistory.compareUpToDate(
                                 p.history,
                                 p.reportedEnd,
@@ -756,7 +850,7 @@ public final class ReplicaCore {
                 }
             }
         }
-        if (promised < cfg.majority()) {
+        if (!termConfig.hasQuorum(this::promisedHere)) {
             return;
         }
         if (bestFollower == null) {
@@ -1176,19 +1270,16 @@ public final class ReplicaCore {
         if (role != Role.LEADER) {
             return;
         }
-        int n = progress.size() + 1;
-        if (matchScratch.length != n) {
-            matchScratch = new long[n];
-        }
-        long[] matches = matchScratch;
-        int k = 0;
-        matches[k++] = Math.min(durableEnd, log.logEndOffset());
+        Map<String, Long> matches = matchScratch;
+        matches.clear();
+        matches.put(cfg.self(), Math.min(durableEnd, log.logEndOffset()));
         for (Progress p : progress.values()) {
-            matches[k++] = p.promised ? p.match : 0L;
+            if (p.promised) {
+                matches.put(p.id, p.match);
+            }
         }
-        Arrays.sort(matches);
-        // The majority-th highest match: a majority has at least this much durably.
-        long candidate = matches[n - cfg.majority()];
+        // What a quorum has durably: the majority-th highest match of the voters (and of the previous voters).
+        long candidate = termConfig.quorumOffset(matches);
         // Only an entry of the current epoch commits (with everything before it): Raft section 5.4.2.
         if (candidate > commit && log.epochAt(candidate - 1) == leaderEpoch) {
             setCommit(candidate);
@@ -1197,6 +1288,19 @@ public final class ReplicaCore {
                 out.add(new Action.ProposalCommitted(e.id(), leaderEpoch, e.offset()));
             }
             checkReads();
+        }
+        maybeAskActivation();
+    }
+
+    /**
+     * A joint configuration is activated once this leader's epoch-start entry is committed: commits need majorities
+     * of both sets, so the start entry, and the adopted log before it with every committed entry, are on a majority
+     * of the new voters.
+     */
+    private void maybeAskActivation() {
+        if (role == Role.LEADER && termConfig.joint() && !activationAsked && commit > epochStartOffset) {
+            activationAsked = true;
+            out.add(new Action.ActivateConfiguration(leaderEpoch, termConfig));
         }
     }
 
@@ -1207,17 +1311,25 @@ public final class ReplicaCore {
         Iterator<Read> it = reads.iterator();
         while (it.hasNext()) {
             Read r = it.next();
-            int confirmed = 1;
-            for (Progress p : progress.values()) {
-                if (p.promised && p.probeAcked >= r.probe()) {
-                    confirmed++;
-                }
-            }
-            if (confirmed >= cfg.majority()) {
+            if (termConfig.hasQuorum(id -> id.equals(cfg.self()) || confirmedRead(id, r.probe()))) {
                 out.add(new Action.ReadReady(r.id(), commit));
                 it.remove();
             }
         }
+    }
+
+    private boolean confirmedRead(String id, long probe) {
+        Progress p = progress.get(id);
+        return p != null && p.promised && p.probeAcked >= probe;
+    }
+
+    /** Whether {@code id} (this replica, or a follower that promised this term) counts toward the promise quorum. */
+    private boolean promisedHere(String id) {
+        if (id.equals(cfg.self())) {
+            return true;
+        }
+        Progress p = progress.get(id);
+        return p != null && p.promised;
     }
 
     /**
@@ -1230,13 +1342,13 @@ public final class ReplicaCore {
         if (window == 0 || now - leadingSince < window) {
             return false;
         }
-        int heard = 1;
-        for (Progress p : progress.values()) {
-            if (p.promised && p.lastHeard != Long.MIN_VALUE && now - p.lastHeard < window) {
-                heard++;
+        return !termConfig.hasQuorum(id -> {
+            if (id.equals(cfg.self())) {
+                return true;
             }
-        }
-        return heard < cfg.majority();
+            Progress p = progress.get(id);
+            return p != null && p.promised && p.lastHeard != Long.MIN_VALUE && now - p.lastHeard < window;
+        });
     }
 
     /**

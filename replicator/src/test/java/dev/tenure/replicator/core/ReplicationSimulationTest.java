@@ -70,6 +70,59 @@ class ReplicationSimulationTest {
     }
 
     /**
+     * Issue 15: the same faults while the membership changes — learners added and removed, voters promoted, removed
+     * and replaced between 3 and 5 through joint configurations minted with new epochs, changes cancelled, removed
+     * replicas restarted with their old data and added again — keep every invariant, and the cluster converges
+     * under the final configuration.
+     */
+    @Test
+    void membershipChangesUnderFaultsKeepEveryInvariantAndConverge() {
+        long started = 0;
+        long activated = 0;
+        long cancelled = 0;
+        long removals = 0;
+        long acknowledged = 0;
+        int schedules = Long.getLong("sim.seed") != null ? 1 : SCHEDULES / 2;
+        for (int i = 0; i < schedules; i++) {
+            long seed = BASE_SEED + i;
+            Simulation sim =
+                    new Simulation(seed, i % 4 == 3 ? 5 : 3, Simulation.Faults.DEFAULT).withMembershipChanges(0.04, 3);
+            sim.run(1500);
+            sim.converge(20_000);
+            started += sim.changesStarted;
+            activated += sim.changesActivated;
+            cancelled += sim.changesCancelled;
+            removals += sim.removals;
+            acknowledged += sim.acknowledged.size();
+        }
+        System.out.printf(
+                "membership simulation: %d schedules from seed %d; %d changes of the voters started, %d activated,"
+                        + " %d cancelled; %d replicas removed; %d proposals acknowledged%n",
+                schedules, BASE_SEED, started, activated, cancelled, removals, acknowledged);
+        assertTrue(acknowledged > 0, "the schedules acknowledged nothing");
+        assertTrue(started > 0 && activated > 0 && cancelled > 0, "changes started, activated and cancelled");
+        assertTrue(removals > 0, "no replica was ever removed");
+    }
+
+    /**
+     * Issue 15: leaders that count majorities of the new voters only while a change is in progress (the rule that
+     * broke single-step membership changes) lose committed entries, and the invariants catch it.
+     */
+    @Test
+    void countingOnlyTheNewVotersDuringAChangeIsCaught() {
+        int caught = firstCatch(
+                Simulation.Defect.NEW_VOTERS_ONLY_DURING_A_CHANGE,
+                2000,
+                true,
+                why -> why.contains("committed as")
+                        || why.contains("acknowledged proposal")
+                        || why.contains("below its commit offset")
+                        || why.contains("but committed there is"),
+                0.04);
+        assertTrue(caught >= 0, "2000 schedules did not lose a committed entry counting only the new voters");
+    }
+
+    /**
      * Issue 12, defect 1: a restarted replica that counts the log data it reads back as durable without forcing it
      * (a process crash leaves unsynced appends in the page cache) acknowledges them; a later power loss takes
      * them away after they were committed, and a new leader reuses their offsets. The invariants catch the
@@ -127,8 +180,21 @@ class ReplicationSimulationTest {
             int maxSchedules,
             boolean checkApplyIsDurable,
             java.util.function.Predicate<String> expected) {
+        return firstCatch(defect, maxSchedules, checkApplyIsDurable, expected, 0);
+    }
+
+    /** As above, with membership changes at {@code changeRate} (0: none). */
+    private static int firstCatch(
+            Simulation.Defect defect,
+            int maxSchedules,
+            boolean checkApplyIsDurable,
+            java.util.function.Predicate<String> expected,
+            double changeRate) {
         for (int i = 0; i < maxSchedules; i++) {
             Simulation sim = new Simulation(BASE_SEED + i, i % 4 == 3 ? 5 : 3, Simulation.Faults.DEFAULT, defect);
+            if (changeRate > 0) {
+                sim.withMembershipChanges(changeRate, 3);
+            }
             sim.checkApplyIsDurable = checkApplyIsDurable;
             try {
                 sim.run(1500);

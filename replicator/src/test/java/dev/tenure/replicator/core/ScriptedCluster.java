@@ -85,6 +85,8 @@ final class ScriptedCluster {
     }
 
     private final List<String> ids;
+    /** The voters the log was created with (every node, unless made with {@link #withVoters}). */
+    private List<String> initialVoters;
     /** Entries kept below a snapshot when compacting; most bytes per append, fetch or snapshot chunk. */
     long catchUpTail = 5_000;
 
@@ -104,13 +106,14 @@ final class ScriptedCluster {
 
     ScriptedCluster(String... ids) {
         this.ids = List.of(ids);
+        this.initialVoters = List.of(ids);
         for (String id : ids) {
             nodes.put(id, new Node(id));
         }
     }
 
     private CoreConfig config(String id) {
-        return CoreConfig.builder(id, ids)
+        return CoreConfig.builder(id, initialVoters)
                 .maxBatchEntries(2)
                 .maxInflightBatches(8)
                 .catchUpTailEntries(catchUpTail)
@@ -134,6 +137,42 @@ final class ScriptedCluster {
             n.core = new ReplicaCore(c.config(n.id), n.log, n.promises, n.snapshots, c.now);
         }
         return c;
+    }
+
+    /** Nodes {@code all}, of which only {@code voters} are in the configuration the log was created with. */
+    static ScriptedCluster withVoters(List<String> voters, String... all) {
+        ScriptedCluster c = new ScriptedCluster(all);
+        c.initialVoters = List.copyOf(voters);
+        for (Node n : c.nodes.values()) {
+            n.core = new ReplicaCore(c.config(n.id), n.log, n.promises, n.snapshots, c.now);
+        }
+        return c;
+    }
+
+    /** The configuration master's watch fires on {@code id}: it is given {@code config}. */
+    void configure(String id, Configuration config) {
+        Node n = node(id);
+        n.core.configure(config, now);
+        drain(n);
+    }
+
+    /** Every live node is given {@code config}. */
+    void configureAll(Configuration config) {
+        for (Node n : nodes.values()) {
+            if (n.alive) {
+                configure(n.id, config);
+            }
+        }
+    }
+
+    /** The election makes {@code id} leader of {@code epoch} under {@code config}, read after the mint. */
+    void elect(String id, long epoch, Configuration config) {
+        node(id).core.becomeLeader(epoch, config, now);
+        drain(node(id));
+    }
+
+    long now() {
+        return now;
     }
 
     Node node(String id) {

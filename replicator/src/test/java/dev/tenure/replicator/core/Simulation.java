@@ -71,7 +71,13 @@ final class Simulation {
          * A replica that installed a snapshot restores its state machine from an older snapshot it kept (taken in an
          * earlier epoch) instead of the one it installed, and goes on applying after the installed one.
          */
-        RESTORE_OLDER_SNAPSHOT
+        RESTORE_OLDER_SNAPSHOT,
+        /**
+         * During a membership change, leaders count majorities of the new voters only (the previous voters are
+         * ignored from the moment the change is minted): a leader elected by a new majority can miss entries committed
+         * by an old majority that it does not meet.
+         */
+        NEW_VOTERS_ONLY_DURING_A_CHANGE
     }
 
     /** Thrown out of a replica's event when its process dies in the middle of it. */
@@ -234,6 +240,10 @@ final class Simulation {
         long checkedCommit;
         final List<Entry> applied = new ArrayList<>();
         long maxEpochSeen;
+        /** Told by its core that the configuration removed it: it stopped, as the real driver closes it. */
+        boolean removed;
+        /** A spare that was added as a learner at some point. */
+        boolean wasMember;
 
         Replica(String id) {
             this.id = id;
@@ -245,8 +255,24 @@ final class Simulation {
     private final long seed;
     private final Random random;
     private final Faults faults;
+    /** The voters the log was created with. */
     private final List<String> ids = new ArrayList<>();
+    /** Every replica that exists: the initial voters and the spares membership changes can add. */
+    private final List<String> universe = new ArrayList<>();
+
     final Map<String, Replica> replicas = new HashMap<>();
+    /**
+     * The configuration master (ZooKeeper in a real deployment): the current configuration. A change of the voters
+     * mints an epoch in the same step ({@link #epochs}), as the real change's conditional multi does.
+     */
+    Configuration master;
+    /** Probability of a membership step (add or remove a learner, start, cancel a change); 0 turns changes off. */
+    double changeRate;
+
+    int changesStarted;
+    int changesActivated;
+    int changesCancelled;
+    int removals;
     private final List<Message> network = new ArrayList<>();
     private final Deque<String> trace = new ArrayDeque<>();
     private long now;
@@ -293,9 +319,25 @@ final class Simulation {
         for (int i = 0; i < size; i++) {
             ids.add("r" + i);
         }
+        master = Configuration.initial(ids);
+        universe.addAll(ids);
         for (String id : ids) {
             replicas.put(id, new Replica(id));
         }
+    }
+
+    /**
+     * Turns membership changes on: {@code spares} more replicas exist (outside the configuration until added as
+     * learners) and a fraction {@code rate} of the steps changes the membership.
+     */
+    Simulation withMembershipChanges(double rate, int spares) {
+        this.changeRate = rate;
+        for (int i = 0; i < spares; i++) {
+            String id = "s" + i;
+            universe.add(id);
+            replicas.put(id, new Replica(id));
+        }
+        return this;
     }
 
     private CoreConfig config(String id) {
@@ -334,11 +376,19 @@ final class Simulation {
         calm = true;
         for (Replica r : replicas.values()) {
             r.partitioned = false;
-            if (!r.alive) {
+            if (!r.alive && master.contains(r.id)) {
+                r.removed = false;
                 restart(r);
             }
         }
-        Replica leader = replicas.get(ids.get(random.nextInt(ids.size())));
+        for (String id : universe) {
+            Replica r = replicas.get(id);
+            if (r.alive) {
+                event(r, () -> r.core.configure(master, now));
+            }
+        }
+        List<String> voters = master.voters();
+        Replica leader = replicas.get(voters.get(random.nextInt(voters.size())));
         elect(leader, true);
         proposeOn(leader);
         for (int i = 0; i < maxSteps; i++) {
@@ -364,8 +414,14 @@ final class Simulation {
         if (leader.core.role() != Role.LEADER) {
             return false;
         }
+        if (master.joint()) {
+            return false; // the change must be activated (or cancelled) first
+        }
         long end = leader.core.logEndOffset();
         for (Replica r : replicas.values()) {
+            if (!master.contains(r.id)) {
+                continue; // removed: stopped, or never added
+            }
             if (r.core.commitOffset() < end || r.applied.size() < countData(end)) {
                 return false;
             }
@@ -394,6 +450,11 @@ final class Simulation {
             deliver(network.remove(random.nextInt(network.size())));
         } else if (k < 8) {
             syncSome();
+        } else if (k == 9 && changeRate > 0 && random.nextBoolean()) {
+            Replica r = randomReplica();
+            if (r.alive) {
+                event(r, () -> r.core.configure(master, now));
+            }
         } else {
             tickSome();
         }
@@ -416,7 +477,14 @@ final class Simulation {
             return;
         }
         x = (x - 0.40) / 0.60; // the rest of the step kinds, by weight
-        if ((x -= 0.22) < 0) {
+        if (changeRate > 0 && (x -= changeRate) < 0) {
+            changeMembership();
+        } else if (changeRate > 0 && (x -= 0.05) < 0) {
+            Replica r = randomReplica();
+            if (r.alive) {
+                event(r, () -> r.core.configure(master, now)); // the replica's watch on the configuration fires
+            }
+        } else if ((x -= 0.22) < 0) {
             syncSome();
         } else if ((x -= 0.25) < 0) {
             tickSome();
@@ -442,7 +510,7 @@ final class Simulation {
             }
         } else if ((x -= faults.election()) < 0) {
             Replica r = randomReplica();
-            if (r.alive) {
+            if (r.alive && master.voters().contains(r.id)) { // only voters campaign
                 elect(r, random.nextDouble() >= faults.zombie());
             }
         } else if ((x -= faults.partition()) < 0) {
@@ -455,6 +523,86 @@ final class Simulation {
             }
         } else if ((x -= 0.03) < 0) {
             takeSnapshot(randomReplica());
+        }
+    }
+
+    /**
+     * One membership step at the configuration master: with a change in progress, sometimes cancel it (back to the
+     * previous voters, minting an epoch); otherwise add a learner (a spare, restarted with whatever data it has if
+     * it was removed before), remove one, or change the voters (promote a learner, remove a voter, replace one by a
+     * learner; between 3 and 5 voters) by a joint configuration minted with a new epoch. A change of the voters
+     * revokes the running leaders (most of the time: the others go on as zombies, fenced by the promises).
+     */
+    void changeMembership() {
+        Configuration c = master;
+        double y = random.nextDouble();
+        if (c.joint()) {
+            if (y < 0.05) {
+                master = new Configuration(c.version() + 1, c.previousVoters(), List.of(), c.learners());
+                changesCancelled++;
+                mintForChange("cancelled the change: back to " + master);
+            }
+            return;
+        }
+        List<String> outside = new ArrayList<>();
+        for (String id : universe) {
+            if (!c.contains(id)) {
+                outside.add(id);
+            }
+        }
+        List<String> voters = new ArrayList<>(c.voters());
+        List<String> learners = new ArrayList<>(c.learners());
+        if (y < 0.35) {
+            if (outside.isEmpty()) {
+                return;
+            }
+            String id = outside.get(random.nextInt(outside.size()));
+            learners.add(id);
+            master = new Configuration(c.version() + 1, voters, List.of(), learners);
+            record("configuration " + master + ": " + id + " added as a learner");
+            Replica r = replicas.get(id);
+            r.wasMember = true;
+            if (r.removed || !r.alive) {
+                r.removed = false;
+                restart(r);
+            }
+            return;
+        }
+        if (y < 0.45) {
+            if (learners.isEmpty()) {
+                return;
+            }
+            String id = learners.remove(random.nextInt(learners.size()));
+            master = new Configuration(c.version() + 1, voters, List.of(), learners);
+            record("configuration " + master + ": learner " + id + " removed");
+            return;
+        }
+        int kind = random.nextInt(3);
+        if (kind == 0 && !learners.isEmpty() && voters.size() < 5) {
+            voters.add(learners.remove(random.nextInt(learners.size())));
+        } else if (kind == 1 && voters.size() > 3) {
+            voters.remove(random.nextInt(voters.size()));
+        } else if (kind == 2 && !learners.isEmpty()) {
+            voters.remove(random.nextInt(voters.size()));
+            voters.add(learners.remove(random.nextInt(learners.size())));
+        } else {
+            return;
+        }
+        master = new Configuration(c.version() + 1, voters, c.voters(), learners);
+        changesStarted++;
+        mintForChange("change started: " + master);
+    }
+
+    /** The change's conditional multi also mints an epoch; the election then revokes the running leaders. */
+    private void mintForChange(String what) {
+        long epoch = ++epochs;
+        record(what + " (epoch " + epoch + " minted)");
+        if (random.nextDouble() < 0.7) {
+            for (Replica o : replicas.values()) {
+                if (o.alive && o.core.role() != Role.FOLLOWER) {
+                    event(o, () -> o.core.resign(o.core.epoch(), now));
+                }
+            }
         }
     }
 
@@ -486,7 +634,7 @@ final class Simulation {
     }
 
     private Replica randomReplica() {
-        return replicas.get(ids.get(random.nextInt(ids.size())));
+        return replicas.get(universe.get(random.nextInt(universe.size())));
     }
 
     private void syncSome() {
@@ -530,7 +678,12 @@ final class Simulation {
                 }
             }
         }
-        event(r, () -> r.core.becomeLeader(epoch, now));
+        if (defect == Defect.NEW_VOTERS_ONLY_DURING_A_CHANGE && master.joint()) {
+            master = master.activated(); // the defect: the new voters count alone from the change on
+            changesActivated++;
+        }
+        Configuration c = master;
+        event(r, () -> r.core.becomeLeader(epoch, c, now));
     }
 
     /** Runs one event on {@code r} and executes its actions; a process that dies inside the event stops. */
@@ -576,6 +729,9 @@ final class Simulation {
         r.core = new ReplicaCore(config(r.id), r.log, r.promises, r.snapshots, now);
         r.applied.clear();
         r.checkedCommit = 0;
+        if (random.nextDouble() < 0.8) {
+            r.core.configure(master, now); // read at start; otherwise its watch delivers it later
+        }
         Optional<SnapshotMeta> latest = r.snapshots.latest();
         if (latest.isPresent()) {
             restartsFromSnapshot++;
@@ -597,6 +753,7 @@ final class Simulation {
 
     private void drain(Replica r) {
         List<Message> forged = new ArrayList<>();
+        boolean activated = false;
         for (Action a : r.core.takeActions()) {
             if (a instanceof Action.Send s) {
                 if (!r.partitioned) {
@@ -661,6 +818,24 @@ final class Simulation {
                 record(r.id + " lost its quorum in epoch " + q.epoch() + " and stepped down");
             } else if (a instanceof Action.RoleChanged rc) {
                 record(r.id + " is " + rc.role() + " of epoch " + rc.epoch());
+            } else if (a instanceof Action.ActivateConfiguration ac) {
+                // A fenced transaction: the leader's epoch must be the latest, the configuration the current one.
+                if (ac.epoch() == epochs && master.equals(ac.joint())) {
+                    master = master.activated();
+                    changesActivated++;
+                    record(r.id + " activated " + master + " in epoch " + ac.epoch());
+                    activated = true;
+                } else {
+                    record(r.id + " could not activate " + ac.joint() + " in epoch " + ac.epoch());
+                }
+            } else if (a instanceof Action.Removed rm) {
+                if (!r.id.startsWith("s") || r.wasMember) {
+                    removals++; // a spare never added is told so too: that is no removal
+                }
+                record(r.id + " removed by " + rm.configuration() + ": it stops");
+                r.removed = true;
+                r.alive = false;
+                network.removeIf(m -> m.to().equals(r.id));
             }
         }
         for (Message m : forged) {
@@ -669,6 +844,9 @@ final class Simulation {
             }
             record("forged " + m);
             event(r, () -> r.core.receive(m, now));
+        }
+        if (activated && r.alive) {
+            event(r, () -> r.core.configure(master, now)); // its own watch reports the write
         }
     }
 
