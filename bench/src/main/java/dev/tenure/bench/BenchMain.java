@@ -244,6 +244,12 @@ public final class BenchMain implements Callable<Integer> {
     private int restartTrials = 2;
 
     @Option(
+            names = "--restart-cold",
+            description = "Section restart: also restart each replica after dropping the page cache (sync, then 3 to"
+                    + " /proc/sys/vm/drop_caches; needs root), as after a reboot.")
+    private boolean restartCold;
+
+    @Option(
             names = "--snapshot-heap",
             paramLabel = "SIZE",
             description = "Sections restart and install: the replicas' heap; they hold the whole state in memory"
@@ -337,6 +343,7 @@ public final class BenchMain implements Callable<Integer> {
                             restartValueSizes,
                             restartTailEntries,
                             restartTrials,
+                            restartCold,
                             snapshotHeap,
                             snapshotBusyEntries,
                             snapwritesKeys,

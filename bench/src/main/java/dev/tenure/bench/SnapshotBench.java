@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tenure.harness.StatusProbe;
 import dev.tenure.harness.ZooKeeperProcessEnsemble;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -56,6 +57,7 @@ final class SnapshotBench {
      *     size, then the history is filled up to {@link #restartHistoryBytes} with 64 KiB values overwriting 100 keys
      * @param restartTailEntries 100-byte writes after the snapshot, replayed on restart
      * @param restartTrials restarts of each replica
+     * @param restartCold also restart each replica {@code restartTrials} times after dropping the page cache
      * @param snapshotHeap the heap of the restart section's replicas, which hold the whole state in memory
      * @param busySnapshotEntries the snapshot thresholds of the snapshot-write comparison: one comparison each
      * @param busyKeys distinct keys the snapshot-write comparison writes (its state's size)
@@ -72,6 +74,7 @@ final class SnapshotBench {
             List<Integer> restartValueBytes,
             long restartTailEntries,
             int restartTrials,
+            boolean restartCold,
             String snapshotHeap,
             List<Long> busySnapshotEntries,
             int busyKeys,
@@ -373,7 +376,7 @@ final class SnapshotBench {
             ArrayNode fastOpen = o.putArray("snapshot_tail_replica_start_s");
             for (int i = 0; i < sc.restartTrials(); i++) {
                 for (String id : i % 2 == 0 ? List.of(fullReplay, withSnapshot) : List.of(withSnapshot, fullReplay)) {
-                    double[] took = restartOnce(t, id, target);
+                    double[] took = restartOnce(t, id, target, false);
                     boolean snapshotSide = id.equals(withSnapshot);
                     (snapshotSide ? fast : full).add(ProcessBench.round(took[0]));
                     (snapshotSide ? fastReady : fullReady).add(ProcessBench.round(took[1]));
@@ -391,6 +394,36 @@ final class SnapshotBench {
                             took[2],
                             took[3]);
                 }
+            }
+            if (sc.restartCold()) {
+                ArrayNode coldFull = o.putArray("cold_full_replay_replica_s");
+                ArrayNode coldFast = o.putArray("cold_snapshot_tail_replica_s");
+                ArrayNode coldFullLaunch = o.putArray("cold_full_replay_s");
+                ArrayNode coldFastLaunch = o.putArray("cold_snapshot_tail_s");
+                for (int i = 0; i < sc.restartTrials(); i++) {
+                    for (String id :
+                            i % 2 == 0 ? List.of(fullReplay, withSnapshot) : List.of(withSnapshot, fullReplay)) {
+                        double[] took = restartOnce(t, id, target, true);
+                        boolean snapshotSide = id.equals(withSnapshot);
+                        (snapshotSide ? coldFast : coldFull).add(ProcessBench.round(took[2]));
+                        (snapshotSide ? coldFastLaunch : coldFullLaunch).add(ProcessBench.round(took[0]));
+                        b.say(
+                                "cold restart of %s (%s, page cache dropped): applied up to %d %.2f s after its process"
+                                        + " started; %.2f s after the replica was built (start() took %.2f s)",
+                                id,
+                                snapshotSide ? "snapshot + tail" : "full replay",
+                                target,
+                                took[0],
+                                took[2],
+                                took[3]);
+                    }
+                }
+                o.put("cold_full_replay_replica_median_s", medianOf(coldFull));
+                o.put("cold_snapshot_tail_replica_median_s", medianOf(coldFast));
+                o.put("cold_full_replay_median_s", medianOf(coldFullLaunch));
+                o.put("cold_snapshot_tail_median_s", medianOf(coldFastLaunch));
+                o.put("cold_replica_speedup", ProcessBench.round(medianOf(coldFull) / medianOf(coldFast)));
+                o.put("cold_speedup", ProcessBench.round(medianOf(coldFullLaunch) / medianOf(coldFastLaunch)));
             }
             JsonNode after = t.status(withSnapshot).json();
             JsonNode afterFull = t.status(fullReplay).json();
@@ -426,9 +459,12 @@ final class SnapshotBench {
      * seconds to applied >= target from the moment the process began building its replica (its JVM started and its
      * ZooKeeper session open: what is left is the replica's own restart), by the wall clock the process reports.
      */
-    private double[] restartOnce(ReplicaProcesses t, String id, long target) throws Exception {
+    private double[] restartOnce(ReplicaProcesses t, String id, long target, boolean cold) throws Exception {
         ReplicaProcesses.Node n = t.node(id);
         n.process.kill();
+        if (cold) {
+            dropPageCache();
+        }
         long launched = System.nanoTime();
         t.launch(id);
         t.awaitReady(id);
@@ -443,6 +479,26 @@ final class SnapshotBench {
                         - startup.path("replicaStartMillis").asLong())
                 / 1e3;
         return new double[] {(applied - launched) / 1e9, (ready - launched) / 1e9, fromReplicaStart, replicaStart};
+    }
+
+    /** Writes dirty pages out, then drops the page cache, so that the next reads come from the disk. */
+    private static void dropPageCache() throws Exception {
+        Process sync = new ProcessBuilder("sync").inheritIO().start();
+        if (sync.waitFor() != 0) {
+            throw new IllegalStateException("sync failed");
+        }
+        try {
+            Files.writeString(Path.of("/proc/sys/vm/drop_caches"), "3");
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("cannot drop the page cache (--restart-cold needs root): " + e, e);
+        }
+    }
+
+    private static double medianOf(ArrayNode values) {
+        List<Double> list = new ArrayList<>();
+        values.forEach(x -> list.add(x.asDouble()));
+        list.sort(null);
+        return ProcessBench.median(list);
     }
 
     // ---- install: an empty-disk follower caught up by a snapshot ----
@@ -638,7 +694,7 @@ final class SnapshotBench {
                     Locale.ROOT,
                     "%nrestart, %.0f MB history (%d keys of %d B, %d overwrites of 64 KiB), snapshot %.1f MB + %d-entry"
                             + " tail: %.2f s against full replay %.2f s (median of %d): %.1fx from the process's"
-                            + " launch; %.2f s against %.2f s: %.1fx from the replica's construction%n",
+                            + " launch; %.2f s against %.2f s: %.1fx from the replica's construction%s%n",
                     r.path("history_bytes").asLong() / 1e6,
                     r.path("keys").asInt(),
                     r.path("value_bytes").asInt(),
@@ -651,7 +707,19 @@ final class SnapshotBench {
                     r.path("speedup").asDouble(),
                     r.path("snapshot_tail_replica_median_s").asDouble(),
                     r.path("full_replay_replica_median_s").asDouble(),
-                    r.path("replica_speedup").asDouble());
+                    r.path("replica_speedup").asDouble(),
+                    r.has("cold_replica_speedup")
+                            ? String.format(
+                                    Locale.ROOT,
+                                    "; page cache dropped: %.2f s against %.2f s (%.1fx) from the replica's"
+                                            + " construction, %.2f s against %.2f s (%.1fx) from the launch",
+                                    r.path("cold_snapshot_tail_replica_median_s").asDouble(),
+                                    r.path("cold_full_replay_replica_median_s").asDouble(),
+                                    r.path("cold_replica_speedup").asDouble(),
+                                    r.path("cold_snapshot_tail_median_s").asDouble(),
+                                    r.path("cold_full_replay_median_s").asDouble(),
+                                    r.path("cold_speedup").asDouble())
+                            : "");
         }
         if (result.has("install")) {
             JsonNode c = result.path("install");
