@@ -713,7 +713,8 @@ final class SnapshotBench {
                                     Locale.ROOT,
                                     "; page cache dropped: %.2f s against %.2f s (%.1fx) from the replica's"
                                             + " construction, %.2f s against %.2f s (%.1fx) from the launch",
-                                    r.path("cold_snapshot_tail_replica_median_s").asDouble(),
+                                    r.path("cold_snapshot_tail_replica_median_s")
+                                            .asDouble(),
                                     r.path("cold_full_replay_replica_median_s").asDouble(),
                                     r.path("cold_replica_speedup").asDouble(),
                                     r.path("cold_snapshot_tail_median_s").asDouble(),

@@ -192,6 +192,79 @@ public final class FencedLeaderElection implements Closeable {
         }
     }
 
+    /**
+     * Mints the next epoch on {@code electionPath} outside any term, in one ZooKeeper transaction with the operations
+     * {@code alongWith} returns for that epoch: either all of them happen or none. The epoch is held by no
+     * participant; every current term sees a newer epoch and is revoked ({@link RevocationReason#SUPERSEDED}), and
+     * the next acquisition mints a later one. For changes that must fence every term that began before them, such as
+     * a change of a replica set ({@code docs/replication.md}, "Membership change").
+     *
+     * <p>A race with a participant minting at the same moment is retried (up to 5 times); a failure of one of {@code
+     * alongWith}'s operations (a version check that no longer holds) is not: it is thrown, and nothing was written.
+     *
+     * @param alongWith the other operations of the transaction, given the epoch being minted; built anew on each
+     *     attempt
+     * @return the epoch minted
+     * @throws KeeperException if one of {@code alongWith}'s operations fails (for example {@link
+     *     KeeperException.BadVersionException}); nothing was written
+     * @throws IllegalStateException if the epoch node is malformed or holds {@code Long.MAX_VALUE}, or kept changing
+     * @throws Exception if ZooKeeper cannot be reached
+     */
+    public static long mintEpoch(CuratorFramework client, String electionPath, OperationsForEpoch alongWith)
+            throws Exception {
+        ElectionPaths paths = ElectionPaths.of(electionPath);
+        for (int attempt = 1; attempt <= 5; attempt++) {
+            Stat epochStat = new Stat();
+            EpochRecord current;
+            try {
+                current = EpochRecord.decode(
+                        client.getData().storingStatIn(epochStat).forPath(paths.epoch));
+            } catch (KeeperException.NoNodeException e) {
+                try {
+                    client.create()
+                            .creatingParentContainersIfNeeded()
+                            .forPath(paths.epoch, EpochRecord.INITIAL.encode());
+                } catch (KeeperException.NodeExistsException raced) {
+                    // created meanwhile
+                }
+                continue;
+            } catch (IllegalArgumentException e) {
+                throw new IllegalStateException(
+                        "epoch node " + paths.epoch + " holds malformed data: " + e.getMessage(), e);
+            }
+            if (current.epoch == Long.MAX_VALUE) {
+                throw new IllegalStateException("epoch node " + paths.epoch + " holds the maximum epoch");
+            }
+            long next = current.epoch + 1;
+            List<CuratorOp> ops = new java.util.ArrayList<>();
+            ops.add(client.transactionOp()
+                    .setData()
+                    .withVersion(epochStat.getVersion())
+                    .forPath(paths.epoch, new EpochRecord(next, "", "", "", "").encode()));
+            ops.addAll(alongWith.operations(next));
+            try {
+                client.transaction().forOperations(ops);
+                return next;
+            } catch (KeeperException e) {
+                List<org.apache.zookeeper.OpResult> results = e.getResults();
+                boolean epochRaced = results != null
+                        && !results.isEmpty()
+                        && results.get(0) instanceof org.apache.zookeeper.OpResult.ErrorResult err
+                        && err.getErr() == KeeperException.Code.BADVERSION.intValue();
+                if (!epochRaced) {
+                    throw e;
+                }
+            }
+        }
+        throw new IllegalStateException("epoch node " + paths.epoch + " kept changing during 5 mint attempts");
+    }
+
+    /** The operations of a {@link #mintEpoch} transaction besides the mint, given the epoch being minted. */
+    @FunctionalInterface
+    public interface OperationsForEpoch {
+        List<CuratorOp> operations(long epoch) throws Exception;
+    }
+
     /** Builds a {@link FencedLeaderElection}. Every setting but the participant id has a default. */
     public static final class Builder {
         private final CuratorFramework client;

@@ -25,6 +25,7 @@ import java.util.function.BooleanSupplier;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.framework.state.SessionConnectionStateErrorPolicy;
+import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.data.Stat;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -644,6 +645,51 @@ class FencedLeaderElectionTest {
         LeadershipToken second = b.awaitLeadership(WAIT);
         assertEquals(second.epoch(), FencedLeaderElection.latestEpoch(observer, path));
         assertTrue(second.epoch() > first.epoch());
+    }
+
+    @Test
+    void mintEpochOutsideATermWritesItsOperationsAtomicallyAndRevokesTheLeader() throws Exception {
+        FencedLeaderElection a = join("a", ElectionBackend.LEADER_LATCH);
+        LeadershipToken first = a.awaitLeadership(WAIT);
+        String config = path + "-config";
+        observer.create().creatingParentsIfNeeded().forPath(config, "v1".getBytes(StandardCharsets.UTF_8));
+
+        long minted = FencedLeaderElection.mintEpoch(
+                observer,
+                path,
+                epoch -> List.of(observer.transactionOp()
+                        .setData()
+                        .withVersion(0)
+                        .forPath(config, ("v2@" + epoch).getBytes(StandardCharsets.UTF_8))));
+
+        assertEquals(first.epoch() + 1, minted);
+        assertEquals(minted, FencedLeaderElection.latestEpoch(observer, path));
+        assertEquals("v2@" + minted, new String(observer.getData().forPath(config), StandardCharsets.UTF_8));
+        assertEquals(
+                RevocationReason.SUPERSEDED,
+                a.revocation(first).toCompletableFuture().get(WAIT.toMillis(), TimeUnit.MILLISECONDS));
+        LeadershipToken again = a.awaitLeadership(WAIT);
+        assertTrue(again.epoch() > minted, "the next term mints after it: " + again);
+    }
+
+    @Test
+    void mintEpochWhoseOperationFailsWritesNothing() throws Exception {
+        String config = path + "-config";
+        observer.create().creatingParentsIfNeeded().forPath(config, "v1".getBytes(StandardCharsets.UTF_8));
+        long before = FencedLeaderElection.latestEpoch(observer, path);
+
+        assertThrows(
+                KeeperException.BadVersionException.class,
+                () -> FencedLeaderElection.mintEpoch(
+                        observer,
+                        path,
+                        epoch -> List.of(observer.transactionOp()
+                                .setData()
+                                .withVersion(7)
+                                .forPath(config, "v2".getBytes(StandardCharsets.UTF_8)))));
+
+        assertEquals(before, FencedLeaderElection.latestEpoch(observer, path));
+        assertEquals("v1", new String(observer.getData().forPath(config), StandardCharsets.UTF_8));
     }
 
     @Test

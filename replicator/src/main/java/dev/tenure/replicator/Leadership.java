@@ -11,6 +11,14 @@ public interface Leadership extends Closeable {
     interface Events {
         void elected(long epoch);
 
+        /**
+         * Elected for {@code epoch}, under {@code configuration}: the replica set's configuration read from the
+         * configuration master after {@code epoch} was minted (docs/replication.md, "Membership change").
+         */
+        default void elected(long epoch, dev.tenure.replicator.core.Configuration configuration) {
+            elected(epoch);
+        }
+
         void revoked(long epoch);
     }
 

@@ -7,6 +7,7 @@ import dev.tenure.replicator.ReplicationException.OutcomeUnknownException;
 import dev.tenure.replicator.ReplicationException.OverloadedException;
 import dev.tenure.replicator.ReplicationException.ReplicaFailedException;
 import dev.tenure.replicator.core.Action;
+import dev.tenure.replicator.core.Configuration;
 import dev.tenure.replicator.core.CoreConfig;
 import dev.tenure.replicator.core.Entry;
 import dev.tenure.replicator.core.EpochHistory;
@@ -102,6 +103,7 @@ public final class Replica implements Closeable {
      * @param logStartOffset the first offset the log holds; entries below it are in the snapshots
      * @param snapshot the newest snapshot held
      * @param install the snapshot install in progress, or {@link InstallStatus#NONE}
+     * @param configuration the newest configuration of the replica set this replica was given
      */
     public record Status(
             String id,
@@ -115,7 +117,8 @@ public final class Replica implements Closeable {
             String failure,
             long logStartOffset,
             SnapshotStatus snapshot,
-            InstallStatus install) {}
+            InstallStatus install,
+            Configuration configuration) {}
 
     /**
      * A snapshot being installed from another replica (a follower behind its leader's log start, or a recovering
@@ -185,6 +188,7 @@ public final class Replica implements Closeable {
     private final SnapshotStore snapshots;
     private final SnapshotPolicy snapshotPolicy;
     private final List<String> members;
+    private final ConfigurationMaster configurationMaster;
 
     private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
     private final java.util.concurrent.atomic.AtomicInteger outstanding =
@@ -195,6 +199,9 @@ public final class Replica implements Closeable {
     private final ExecutorService syncThread;
     private final ExecutorService applyThread;
     private final ExecutorService snapshotThread;
+    /** Runs the configuration master's writes (activations), which wait on ZooKeeper. */
+    private final ExecutorService configurationThread;
+
     private final ScheduledExecutorService timer;
 
     /** Proposals on their way to the event thread, which takes them all at once (batching). */
@@ -268,6 +275,7 @@ public final class Replica implements Closeable {
         this.maxPayloadBytes = b.maxPayloadBytes;
         this.snapshots = b.snapshots;
         this.snapshotPolicy = b.snapshotPolicy;
+        this.configurationMaster = b.configurationMaster;
         this.members = b.config.members();
         Optional<SnapshotMeta> latest = snapshots.latest();
         Preconditions.checkState(
@@ -277,6 +285,9 @@ public final class Replica implements Closeable {
                 latest.map(SnapshotMeta::id).orElse(null));
         // Makes the log continue the newest snapshot (resetting it if a crash interrupted an install).
         this.core = new ReplicaCore(b.config, b.log, b.promises, snapshots, clock.getAsLong());
+        if (b.configuration != null) {
+            core.configure(b.configuration, clock.getAsLong()); // before any event: its actions are processed first
+        }
         long replayFrom = stateMachine.appliedOffset();
         if (latest.isPresent() && replayFrom < latest.get().id().offset()) {
             SnapshotId snap = latest.get().id();
@@ -310,6 +321,7 @@ public final class Replica implements Closeable {
         this.syncThread = Executors.newSingleThreadExecutor(named("tenure-sync-" + id));
         this.applyThread = Executors.newSingleThreadExecutor(named("tenure-apply-" + id));
         this.snapshotThread = Executors.newSingleThreadExecutor(named("tenure-snapshot-" + id));
+        this.configurationThread = Executors.newSingleThreadExecutor(named("tenure-configuration-" + id));
         java.util.concurrent.ScheduledThreadPoolExecutor t =
                 new java.util.concurrent.ScheduledThreadPoolExecutor(1, named("tenure-tick-" + id));
         t.setRemoveOnCancelPolicy(true); // timeouts of completed requests leave the queue at once
@@ -326,7 +338,8 @@ public final class Replica implements Closeable {
                 "",
                 core.logStartOffset(),
                 lastSnapshot,
-                InstallStatus.NONE);
+                InstallStatus.NONE,
+                core.configuration());
     }
 
     private static java.util.concurrent.ThreadFactory named(String name) {
@@ -358,6 +371,8 @@ public final class Replica implements Closeable {
         private ReplicaListener listener = new ReplicaListener() {};
         private SnapshotStore snapshots = SnapshotStore.NONE;
         private SnapshotPolicy snapshotPolicy = SnapshotPolicy.defaults();
+        private ConfigurationMaster configurationMaster = ConfigurationMaster.NONE;
+        private Configuration configuration;
 
         private Builder() {}
 
@@ -372,6 +387,24 @@ public final class Replica implements Closeable {
         }
 
         /** When to take snapshots; {@link SnapshotPolicy#defaults()} by default. */
+        /**
+         * The replica set's configuration at start, as the configuration master holds it ({@link
+         * Configuration#initial} of the config's members by default).
+         */
+        public Builder configuration(Configuration configuration) {
+            this.configuration = Preconditions.checkNotNull(configuration, "configuration");
+            return this;
+        }
+
+        /**
+         * Where the replica set's configuration lives, for activating a change ({@link ConfigurationMaster#NONE} by
+         * default: the configuration never changes).
+         */
+        public Builder configurationMaster(ConfigurationMaster master) {
+            this.configurationMaster = Preconditions.checkNotNull(master, "master");
+            return this;
+        }
+
         public Builder snapshotPolicy(SnapshotPolicy policy) {
             this.snapshotPolicy = Preconditions.checkNotNull(policy, "policy");
             return this;
@@ -506,11 +539,28 @@ public final class Replica implements Closeable {
             }
 
             @Override
+            public void elected(long epoch, Configuration configuration) {
+                post(() -> {
+                    fencedBy = 0;
+                    core.becomeLeader(epoch, configuration, clock.getAsLong());
+                });
+            }
+
+            @Override
             public void revoked(long epoch) {
                 post(() -> core.resign(epoch, clock.getAsLong()));
             }
         });
         log.info("replica {} started: {}", id, core);
+    }
+
+    /**
+     * The configuration master holds {@code configuration}: hands it to the core (on the event thread), which ignores
+     * it unless it is newer than the newest it has. Thread-safe; for the driver's watch on the configuration.
+     */
+    public void configure(Configuration configuration) {
+        Preconditions.checkNotNull(configuration, "configuration");
+        post(() -> core.configure(configuration, clock.getAsLong()));
     }
 
     /**
@@ -719,6 +769,7 @@ public final class Replica implements Closeable {
         shutdown(syncThread);
         shutdown(applyThread);
         shutdown(snapshotThread);
+        configurationThread.shutdownNow(); // an activation not yet written is the next leader's to write
         snapshotOnStop();
         failWaiters(new IllegalStateException("replica " + id + " is closed"));
         failSnapshotRequests(new IllegalStateException("replica " + id + " is closed"));
@@ -790,6 +841,34 @@ public final class Replica implements Closeable {
      * replicating, fails every request: those the core accepted may have been applied, the rest were not.
      */
     private void failStop(Throwable reason) {
+        stop(reason, Role.FAILED);
+    }
+
+    /** Asks the configuration master, off the event thread, to activate a change; a failure is only logged. */
+    private void activate(Action.ActivateConfiguration ac) {
+        try {
+            configurationThread.execute(() -> {
+                try {
+                    configurationMaster.activate(ac.epoch(), ac.joint());
+                } catch (Exception e) {
+                    log.warn(
+                            "replica {} could not activate {} in epoch {}; the next leader will",
+                            id,
+                            ac.joint(),
+                            ac.epoch(),
+                            e);
+                }
+            });
+        } catch (RejectedExecutionException closed) {
+            // closing
+        }
+    }
+
+    /**
+     * Event thread: stops this replica for good, as {@code role}: {@link Role#FAILED} after a failure, {@link
+     * Role#REMOVED} when the configuration no longer includes it.
+     */
+    private void stop(Throwable reason, Role role) {
         if (!state.compareAndSet(State.STARTED, State.FAILED)) {
             return;
         }
@@ -798,7 +877,7 @@ public final class Replica implements Closeable {
         Status s = lastStatus;
         lastStatus = new Status(
                 id,
-                Role.FAILED,
+                role,
                 s.epoch(),
                 "",
                 s.commitOffset(),
@@ -808,8 +887,11 @@ public final class Replica implements Closeable {
                 String.valueOf(reason),
                 s.logStartOffset(),
                 s.snapshot(),
-                InstallStatus.NONE);
-        notify(() -> listener.failed(reason));
+                InstallStatus.NONE,
+                s.configuration());
+        if (role == Role.FAILED) {
+            notify(() -> listener.failed(reason));
+        }
         leadership.close();
         timer.shutdownNow();
         transport.close();
@@ -832,6 +914,7 @@ public final class Replica implements Closeable {
         syncThread.shutdown();
         applyThread.shutdown();
         snapshotThread.shutdown();
+        configurationThread.shutdown();
     }
 
     private void process(List<Action> actions) {
@@ -897,6 +980,17 @@ public final class Replica implements Closeable {
                         f.promisedEpoch());
                 leadership.stepDown(f.epoch());
                 notify(() -> listener.fenced(f.epoch(), f.promisedEpoch()));
+            } else if (a instanceof Action.ActivateConfiguration ac) {
+                log.info(
+                        "replica {}: epoch {} committed its start under {}; activating the change",
+                        id,
+                        ac.epoch(),
+                        ac.joint());
+                activate(ac);
+            } else if (a instanceof Action.Removed rm) {
+                log.warn("replica {} is not in configuration {}: removed, it stops", id, rm.configuration());
+                notify(() -> listener.removed(rm.configuration()));
+                stop(new RemovedException(id, rm.configuration()), Role.REMOVED);
             } else if (a instanceof Action.QuorumLost q) {
                 log.warn(
                         "replica {}: no majority answered within the check-quorum interval; giving up epoch {}",
@@ -1045,7 +1139,8 @@ public final class Replica implements Closeable {
                                 i.snapshot().epoch(),
                                 i.receivedBytes(),
                                 i.sizeBytes()))
-                        .orElse(InstallStatus.NONE));
+                        .orElse(InstallStatus.NONE),
+                core.configuration());
     }
 
     // ---- apply thread ----

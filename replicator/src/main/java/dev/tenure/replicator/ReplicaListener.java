@@ -36,6 +36,9 @@ public interface ReplicaListener {
     /** This replica wrote snapshot {@code snapshot} of its state machine, {@code sizeBytes} long, in {@code nanos}. */
     default void snapshotTaken(SnapshotId snapshot, long sizeBytes, long nanos) {}
 
+    /** This replica was removed from its replica set by {@code configuration}: it stopped (role REMOVED). */
+    default void removed(dev.tenure.replicator.core.Configuration configuration) {}
+
     /** This replica installed snapshot {@code snapshot}, {@code sizeBytes} long, received from another replica. */
     default void snapshotInstalled(SnapshotId snapshot, long sizeBytes) {}
 }

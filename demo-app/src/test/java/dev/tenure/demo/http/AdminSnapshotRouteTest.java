@@ -187,7 +187,8 @@ class AdminSnapshotRouteTest {
                     failure.map(String::valueOf).orElse(""),
                     0,
                     Replica.SnapshotStatus.NONE,
-                    install);
+                    install,
+                    dev.tenure.replicator.core.Configuration.initial(List.of("r1")));
             return new Status("r1", "http://127.0.0.1:1", List.of("r1"), replica, 10, failure, Map.of(), 0);
         }
 

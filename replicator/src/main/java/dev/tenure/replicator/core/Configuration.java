@@ -109,6 +109,14 @@ public record Configuration(long version, List<String> voters, List<String> prev
                 && (next.previousVoters.equals(previousVoters) || next.previousVoters.isEmpty());
     }
 
+    /** For logs and messages: {@code version 3, voters [a, b, d] (changing from [a, b, c]), learners [e]}. */
+    @Override
+    public String toString() {
+        return "version " + version + ", voters " + voters
+                + (previousVoters.isEmpty() ? "" : " (changing from " + previousVoters + ")")
+                + (learners.isEmpty() ? "" : ", learners " + learners);
+    }
+
     private static boolean majorityOf(List<String> set, Predicate<String> has) {
         int n = 0;
         for (String id : set) {

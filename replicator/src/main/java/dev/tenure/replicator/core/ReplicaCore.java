@@ -405,8 +405,7 @@ public final class ReplicaCore {
             if (termConfig.sameQuorumsOrActivated(next)) {
                 retune(next);
             } else {
-                out.add(new Action.Fenced(leaderEpoch, leaderEpoch));
-                stepDown("");
+                stepDown(""); // the change minted a newer epoch: the election revokes this term too
             }
         }
         if (!next.contains(cfg.self())) {

@@ -13,5 +13,10 @@ public enum Role {
      * election and takes no part in replication until restarted. Reported by a replica's status; the protocol
      * core itself never enters it.
      */
-    FAILED
+    FAILED,
+    /**
+     * Removed from the replica set by a configuration that does not include it: it left the election and takes no
+     * part in replication. Reported by a replica's status; the core reports it as {@link Action.Removed}.
+     */
+    REMOVED
 }

@@ -5,7 +5,10 @@ import dev.tenure.recipes.LeadershipListener;
 import dev.tenure.recipes.LeadershipToken;
 import dev.tenure.recipes.RevocationReason;
 import dev.tenure.replicator.Leadership;
+import dev.tenure.replicator.core.Configuration;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -18,17 +21,28 @@ import org.slf4j.LoggerFactory;
  * {@link Leadership} from a {@link FencedLeaderElection}: each acquired term's epoch becomes the replica's
  * epoch; a revoked term (suspension, session loss, newer epoch, step-down, a failed listener, close) ends it at
  * once; a replica fenced by a newer epoch steps down from the election.
+ *
+ * <p>With a configuration source, each acquired term is reported with the replica set's configuration read after
+ * its epoch was minted (so no change of the voters came between them; every such change mints an epoch), and the
+ * replica takes part in the election only while {@link #participate(boolean)} says so: a learner or a removed
+ * replica does not campaign.
+ *
+ * <p>Thread-safe.
  */
 public final class ElectionLeadership implements Leadership {
     private static final Logger log = LoggerFactory.getLogger(ElectionLeadership.class);
 
     private final Function<LeadershipListener, FencedLeaderElection> factory;
+    private final Callable<Configuration> configurationAtMint;
     private final Map<Long, LeadershipToken> tokens = new ConcurrentHashMap<>();
     private final ExecutorService stepDowns = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "tenure-step-down");
         t.setDaemon(true);
         return t;
     });
+    private Events events;
+    private boolean participating = true;
+    private boolean closed;
     private volatile FencedLeaderElection election;
 
     /**
@@ -36,30 +50,91 @@ public final class ElectionLeadership implements Leadership {
      *     FencedLeaderElection.builder(client, path).participantId(id).endpoint(url).listener(l).build()}
      */
     public ElectionLeadership(Function<LeadershipListener, FencedLeaderElection> factory) {
+        this(factory, null);
+    }
+
+    /**
+     * @param factory builds an election with the given listener; called again each time the replica rejoins after
+     *     {@link #participate(boolean) participate(false)}
+     * @param configurationAtMint reads the replica set's configuration from the configuration master; called on
+     *     each acquisition, after the epoch was minted (null: terms are reported without a configuration)
+     */
+    public ElectionLeadership(
+            Function<LeadershipListener, FencedLeaderElection> factory, Callable<Configuration> configurationAtMint) {
         this.factory = factory;
+        this.configurationAtMint = configurationAtMint;
     }
 
     @Override
-    public void start(Events events) {
-        election = factory.apply(new LeadershipListener() {
+    public synchronized void start(Events events) {
+        this.events = events;
+        if (participating) {
+            join();
+        }
+    }
+
+    /**
+     * Takes part in the election ({@code true}) or leaves it, ending any term ({@code false}). Idempotent; before
+     * {@link #start} it only sets whether {@code start} joins.
+     */
+    public synchronized void participate(boolean yes) {
+        if (closed || yes == participating) {
+            return;
+        }
+        participating = yes;
+        if (events == null) {
+            return;
+        }
+        if (yes) {
+            join();
+        } else {
+            FencedLeaderElection e = election;
+            election = null;
+            if (e != null) {
+                e.close(); // revokes a term held: CLOSED
+            }
+        }
+    }
+
+    private void join() {
+        Events ev = events;
+        FencedLeaderElection e = factory.apply(new LeadershipListener() {
             @Override
             public void acquired(LeadershipToken token) {
                 tokens.put(token.epoch(), token);
-                events.elected(token.epoch());
+                if (configurationAtMint == null) {
+                    ev.elected(token.epoch());
+                    return;
+                }
+                Configuration c;
+                try {
+                    c = configurationAtMint.call();
+                } catch (Exception ex) {
+                    log.warn("cannot read the configuration for epoch {}; giving the term up", token.epoch(), ex);
+                    stepDown(token.epoch());
+                    return;
+                }
+                ev.elected(token.epoch(), c);
             }
 
             @Override
             public void revoked(LeadershipToken token, RevocationReason reason) {
                 tokens.remove(token.epoch());
-                events.revoked(token.epoch());
+                ev.revoked(token.epoch());
             }
         });
-        election.start();
+        election = e;
+        e.start();
     }
 
-    /** The election, once started. */
+    /** The election, while this replica takes part in one. */
     public FencedLeaderElection election() {
         return election;
+    }
+
+    /** The token of the term of {@code epoch}, while it is held. */
+    public Optional<LeadershipToken> token(long epoch) {
+        return Optional.ofNullable(tokens.get(epoch));
     }
 
     @Override
@@ -86,8 +161,12 @@ public final class ElectionLeadership implements Leadership {
 
     @Override
     public void close() {
+        FencedLeaderElection e;
+        synchronized (this) {
+            closed = true;
+            e = election;
+        }
         stepDowns.shutdownNow();
-        FencedLeaderElection e = election;
         if (e != null) {
             e.close();
         }

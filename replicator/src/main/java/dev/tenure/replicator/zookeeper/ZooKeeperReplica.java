@@ -3,11 +3,13 @@ package dev.tenure.replicator.zookeeper;
 import com.google.common.base.Preconditions;
 import dev.tenure.recipes.ElectionBackend;
 import dev.tenure.recipes.FencedLeaderElection;
+import dev.tenure.recipes.LeadershipToken;
 import dev.tenure.recipes.SuspensionPolicy;
 import dev.tenure.replicator.Replica;
 import dev.tenure.replicator.ReplicaListener;
 import dev.tenure.replicator.SnapshotPolicy;
 import dev.tenure.replicator.StateMachine;
+import dev.tenure.replicator.core.Configuration;
 import dev.tenure.replicator.core.CoreConfig;
 import dev.tenure.replicator.core.Promise;
 import dev.tenure.replicator.storage.FilePromiseStore;
@@ -23,6 +25,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.UnaryOperator;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.utils.ZKPaths;
@@ -45,9 +48,14 @@ import org.slf4j.LoggerFactory;
  * node.replica().propose(bytes).get();
  * }</pre>
  *
- * <p>ZooKeeper layout under the cluster path: {@code members} (the agreed replica set), {@code
- * endpoints/ID} (replication endpoints), {@code leader/...} (the fenced election; the leader's epoch is the
- * replication epoch).
+ * <p>ZooKeeper layout under the cluster path: {@code configuration} (the replica set: {@link
+ * ZooKeeperConfiguration}), {@code endpoints/ID} (replication endpoints), {@code leader/...} (the fenced election;
+ * the leader's epoch is the replication epoch).
+ *
+ * <p>The replica set changes online ({@link #addMember}, {@link #removeMember}, {@link #replaceMember}, {@link
+ * #cancelChange}; docs/replication.md, "Membership change"): a new replica joins as a learner, becomes a voter once
+ * caught up, through a joint configuration minted with a new epoch, and the change is active once a leader
+ * committed its epoch start under it.
  *
  * <p>Start once; close is idempotent and closes everything it opened (not the client).
  */
@@ -56,6 +64,8 @@ public final class ZooKeeperReplica implements Closeable {
 
     private final Builder b;
     private ZooKeeperRegistry registry;
+    private ZooKeeperConfiguration configuration;
+    private MembershipChanges membership;
     private SegmentedLog segmentedLog;
     private FileSnapshotStore snapshots;
     private volatile NettyTransport transport;
@@ -109,7 +119,12 @@ public final class ZooKeeperReplica implements Closeable {
             return this;
         }
 
-        /** Every replica's id; all replicas must be configured with the same set. */
+        /**
+         * The replica set a new cluster is created with (its configuration version 0). Once ZooKeeper holds a
+         * configuration it is the replica set: a replica configured with other members is refused while that
+         * configuration is still version 0 (never changed), and ignored afterwards. Optional for a replica joining
+         * an existing cluster (added first with {@link #addMember}).
+         */
         public Builder members(List<String> members) {
             this.members = List.copyOf(members);
             return this;
@@ -188,7 +203,7 @@ public final class ZooKeeperReplica implements Closeable {
 
         public ZooKeeperReplica build() {
             Preconditions.checkArgument(id != null && !id.isBlank(), "replica id must be set");
-            Preconditions.checkArgument(members != null && members.contains(id), "members must include %s", id);
+            Preconditions.checkArgument(members == null || members.contains(id), "members must include %s", id);
             Preconditions.checkArgument(dataDir != null, "data directory must be set");
             Preconditions.checkArgument(stateMachine != null, "state machine must be set");
             if (clusterName == null) {
@@ -213,7 +228,11 @@ public final class ZooKeeperReplica implements Closeable {
         Preconditions.checkState(!started && !closed, "Cannot be started more than once");
         started = true;
         registry = new ZooKeeperRegistry(b.client, b.clusterPath);
-        registry.agreeOnMembers(b.members);
+        configuration = new ZooKeeperConfiguration(b.client, b.clusterPath);
+        ZooKeeperConfiguration.Versioned current =
+                b.members != null ? configuration.initialize(b.members) : configuration.read();
+        Configuration config = current.configuration();
+        checkMembership(config);
         registry.start();
         Files.createDirectories(b.dataDir);
         segmentedLog = SegmentedLog.open(b.dataDir.resolve("log"), b.logConfig);
@@ -230,20 +249,26 @@ public final class ZooKeeperReplica implements Closeable {
         transport = NettyTransport.builder()
                 .selfId(b.id)
                 .clusterName(b.clusterName)
-                .members(b.members)
+                .members(config.members())
                 .bindAddress(b.bind)
                 .peerDirectory(registry)
                 .build();
-        leadership = new ElectionLeadership(l -> FencedLeaderElection.builder(b.client, electionPath)
-                .participantId(b.id)
-                .endpoint(b.endpoint)
-                .backend(b.backend)
-                .suspensionPolicy(SuspensionPolicy.REVOKE)
-                .listener(l)
-                .build());
-        CoreConfig config = b.tuning.apply(CoreConfig.builder(b.id, b.members)).build();
+        leadership = new ElectionLeadership(
+                l -> FencedLeaderElection.builder(b.client, electionPath)
+                        .participantId(b.id)
+                        .endpoint(b.endpoint)
+                        .backend(b.backend)
+                        .suspensionPolicy(SuspensionPolicy.REVOKE)
+                        .listener(l)
+                        .build(),
+                () -> configuration.read().configuration());
+        leadership.participate(config.voters().contains(b.id)); // learners do not campaign
+        CoreConfig coreConfig =
+                b.tuning.apply(CoreConfig.builder(b.id, config.voters())).build();
         replica = Replica.builder()
-                .config(config)
+                .config(coreConfig)
+                .configuration(config)
+                .configurationMaster(this::activate)
                 .log(segmentedLog, segmentedLog::syncWithEpoch, false)
                 .promises(promises)
                 .snapshots(snapshots)
@@ -257,9 +282,122 @@ public final class ZooKeeperReplica implements Closeable {
                 .listener(b.listener)
                 .build();
         replica.start();
+        membership = new MembershipChanges(b.id, configuration, replica);
+        configuration.watch(this::configurationChanged);
         InetSocketAddress advertised = b.advertise != null ? b.advertise : transport.boundAddress();
         registry.register(b.id, advertised, Duration.ofSeconds(10));
-        log.info("replica {} of {} serves replication at {}", b.id, b.clusterPath, advertised);
+        log.info(
+                "replica {} of {} serves replication at {}; configuration {}",
+                b.id,
+                b.clusterPath,
+                advertised,
+                ZooKeeperConfiguration.describe(config));
+    }
+
+    /**
+     * Refuses to start a replica the configuration does not include, or one configured with another replica set
+     * while the configuration was never changed (a typo in the member list, as before membership changes existed).
+     */
+    private void checkMembership(Configuration config) {
+        List<String> sortedConfigured = b.members == null ? null : sorted(b.members);
+        if (config.version() == 0
+                && sortedConfigured != null
+                && !sorted(config.voters()).equals(sortedConfigured)) {
+            throw new IllegalStateException(
+                    "replica set mismatch: ZooKeeper has [" + String.join(",", sorted(config.voters()))
+                            + "] at " + configuration.path() + " but this replica was configured with ["
+                            + String.join(",", sortedConfigured) + "]");
+        }
+        if (!config.contains(b.id)) {
+            throw new IllegalStateException("replica set mismatch: replica " + b.id + " is not a member of the replica"
+                    + " set at " + configuration.path() + " (" + ZooKeeperConfiguration.describe(config)
+                    + "); add it first (addMember, or `members add` in the demo)");
+        }
+        if (sortedConfigured != null && !sorted(config.members()).equals(sortedConfigured)) {
+            log.info(
+                    "replica {}: the replica set is {}; the configured members {} are used only for a new cluster",
+                    b.id,
+                    ZooKeeperConfiguration.describe(config),
+                    b.members);
+        }
+    }
+
+    private static List<String> sorted(List<String> ids) {
+        List<String> list = new java.util.ArrayList<>(ids);
+        list.sort(null);
+        return list;
+    }
+
+    /** Curator's thread: the configuration node changed. */
+    private void configurationChanged(Configuration c) {
+        NettyTransport t = transport;
+        if (t != null) {
+            t.members(c.members());
+        }
+        if (c.contains(b.id)) {
+            leadership.participate(c.voters().contains(b.id));
+        }
+        replica.configure(c); // a configuration without this replica removes it: it stops and leaves the election
+    }
+
+    /** The replica's thread for configuration writes: activates a change in a fenced transaction of the term. */
+    private void activate(long epoch, Configuration joint) throws Exception {
+        Optional<LeadershipToken> token = leadership.token(epoch);
+        FencedLeaderElection election = leadership.election();
+        if (token.isEmpty() || election == null) {
+            log.info("replica {}: the term of epoch {} ended before it could activate {}", b.id, epoch, joint);
+            return;
+        }
+        Optional<Configuration> activated = configuration.activate(election, token.get(), joint);
+        if (activated.isPresent()) {
+            log.info("replica {} activated configuration {}", b.id, ZooKeeperConfiguration.describe(activated.get()));
+        } else {
+            log.info("replica {}: {} is no longer the configuration; nothing to activate", b.id, joint);
+        }
+    }
+
+    /**
+     * Adds {@code id} to the replica set: first as a learner (it receives the log or a snapshot), then, once it is
+     * caught up within {@link MembershipChanges#CATCH_UP_ENTRIES} entries, as a voter through a joint configuration.
+     * Must be called on the leader. Completes with the activated configuration; fails with {@link
+     * dev.tenure.replicator.ReplicationException.NotLeaderException} (not the leader), {@link
+     * ZooKeeperConfiguration.ConcurrentChangeException} (another change in progress or won the race), {@link
+     * MembershipChanges.StalledException} (the learner did not catch up in time: it stays a learner until {@link
+     * #cancelChange}), or {@link IllegalArgumentException} (already a member).
+     */
+    public java.util.concurrent.CompletableFuture<Configuration> addMember(String id, Duration catchUpTimeout) {
+        return membership().add(id, catchUpTimeout);
+    }
+
+    /** Removes {@code id} (a voter, through a joint configuration; or a learner). As {@link #addMember}. */
+    public java.util.concurrent.CompletableFuture<Configuration> removeMember(String id) {
+        return membership().remove(id);
+    }
+
+    /** Replaces voter {@code old} by {@code replacement}: adds it as a learner, waits, swaps them. */
+    public java.util.concurrent.CompletableFuture<Configuration> replaceMember(
+            String old, String replacement, Duration catchUpTimeout) {
+        return membership().replace(old, replacement, catchUpTimeout);
+    }
+
+    /**
+     * Cancels the change in progress: a joint configuration goes back to its previous voters (minting an epoch), a
+     * learner waiting to catch up is removed. Completes with the configuration written, or the current one if
+     * nothing was in progress.
+     */
+    public java.util.concurrent.CompletableFuture<Configuration> cancelChange() {
+        return membership().cancel();
+    }
+
+    /** The replica set's configuration as ZooKeeper holds it now. */
+    public Configuration configuration() throws Exception {
+        Preconditions.checkState(configuration != null, "not started");
+        return configuration.read().configuration();
+    }
+
+    private MembershipChanges membership() {
+        Preconditions.checkState(membership != null, "not started");
+        return membership;
     }
 
     /**
@@ -281,7 +419,9 @@ public final class ZooKeeperReplica implements Closeable {
     /** The fenced election this replica takes part in. */
     public FencedLeaderElection election() {
         Preconditions.checkState(leadership != null, "not started");
-        return leadership.election();
+        FencedLeaderElection e = leadership.election();
+        Preconditions.checkState(e != null, "replica %s takes no part in the election (a learner, or removed)", b.id);
+        return e;
     }
 
     /** Where the transport listens. */
@@ -312,6 +452,12 @@ public final class ZooKeeperReplica implements Closeable {
             } catch (IOException e) {
                 log.warn("closing the log of {} failed", b.id, e);
             }
+        }
+        if (membership != null) {
+            membership.close();
+        }
+        if (configuration != null) {
+            configuration.close();
         }
         if (registry != null) {
             registry.close();

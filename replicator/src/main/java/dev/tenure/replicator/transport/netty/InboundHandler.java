@@ -97,6 +97,7 @@ final class InboundHandler extends ChannelInboundHandlerAdapter {
         peerId = hello.fromReplicaId();
         cancelHandshakeTimeout();
         decoder.handshakeDone();
+        transport.peerIsUp(peerId);
         LOG.info(
                 "Accepted connection from replica {} at {}",
                 peerId,

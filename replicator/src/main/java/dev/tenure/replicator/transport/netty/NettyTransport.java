@@ -21,7 +21,8 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.Collection;
+import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -93,7 +94,9 @@ public final class NettyTransport implements Transport {
 
     final String selfId;
     private final String clusterName;
-    private final Set<String> members;
+    /** Who may connect and be sent to: this replica's replica set; changed by {@link #members(Collection)}. */
+    private volatile Set<String> members;
+
     private final InetSocketAddress bindAddress;
     final PeerDirectory directory;
     private final int maxFrameBytes;
@@ -105,7 +108,8 @@ public final class NettyTransport implements Transport {
     private final int writeBufferHighWaterMark;
     private final int workerThreads;
 
-    private final Map<String, OutboundPeer> peers;
+    private final Map<String, OutboundPeer> peers = new ConcurrentHashMap<>();
+    private Bootstrap template; // guarded by this
     private final Set<Channel> channels = ConcurrentHashMap.newKeySet();
     private final AtomicLong sent = new AtomicLong();
     private final AtomicLong received = new AtomicLong();
@@ -138,13 +142,37 @@ public final class NettyTransport implements Transport {
         this.maxPendingBytes = b.maxPendingBytes;
         this.writeBufferHighWaterMark = b.writeBufferHighWaterMark;
         this.workerThreads = b.workerThreads;
-        Map<String, OutboundPeer> map = new LinkedHashMap<>();
         for (String id : b.members) {
             if (!id.equals(selfId)) {
-                map.put(id, new OutboundPeer(id, this));
+                peers.put(id, new OutboundPeer(id, this));
             }
         }
-        this.peers = Map.copyOf(map);
+    }
+
+    /**
+     * Replaces the replica set: from now on only {@code ids} may connect (a connection's hello from another id is
+     * refused) and be sent to. A new member gets an outbound connection on the first send to it; a former member's
+     * outbound connection is closed and what was queued for it dropped. Thread-safe.
+     */
+    public synchronized void members(Collection<String> ids) {
+        Set<String> next = Set.copyOf(ids);
+        members = next;
+        for (String id : next) {
+            if (!id.equals(selfId) && !peers.containsKey(id)) {
+                OutboundPeer peer = new OutboundPeer(id, this);
+                peers.put(id, peer);
+                if (state == State.STARTED) {
+                    peer.start(workerGroup.next(), template);
+                }
+            }
+        }
+        for (Iterator<Map.Entry<String, OutboundPeer>> it = peers.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<String, OutboundPeer> e = it.next();
+            if (!next.contains(e.getKey())) {
+                it.remove();
+                e.getValue().retire();
+            }
+        }
     }
 
     public static Builder builder() {
@@ -196,7 +224,7 @@ public final class NettyTransport implements Transport {
             throw e;
         }
         boundAddress = (InetSocketAddress) serverChannel.localAddress();
-        Bootstrap template = new Bootstrap()
+        template = new Bootstrap()
                 .channel(io.socketChannel())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
@@ -401,6 +429,14 @@ public final class NettyTransport implements Transport {
     }
 
     /** Why {@code hello} is not acceptable, or null if it is. */
+    /** A peer's hello was accepted: it is up; an outbound connection to it that backs off tries again now. */
+    void peerIsUp(String id) {
+        OutboundPeer peer = peers.get(id);
+        if (peer != null) {
+            peer.peerIsUp();
+        }
+    }
+
     String checkHello(Frame.Hello hello) {
         if (!clusterName.equals(hello.clusterName())) {
             return "cluster name '" + printable(hello.clusterName()) + "' is not this replica's cluster '" + clusterName

@@ -314,6 +314,45 @@ final class OutboundPeer {
         }
     }
 
+    /**
+     * The peer just connected to this replica (its hello was accepted): it is up, so if this side is backing off
+     * after failed connects (the peer was down or restarting), connect now rather than when the delay ends, and
+     * start the delays over. Any thread.
+     */
+    void peerIsUp() {
+        EventLoop l = loop;
+        if (l == null) {
+            return;
+        }
+        l.execute(() -> {
+            if (state == State.BACKOFF) {
+                failures = 0;
+                state = State.IDLE;
+                connect(); // the scheduled reconnect finds the state changed and does nothing
+            }
+        });
+    }
+
+    /**
+     * This peer left the replica set while the transport runs: on its event loop, stops connecting, closes its
+     * connection and drops what is queued. Any thread.
+     */
+    void retire() {
+        EventLoop l = loop;
+        if (l == null) {
+            closed();
+            return;
+        }
+        l.execute(() -> {
+            state = State.CLOSED;
+            Channel ch = channel;
+            if (ch != null) {
+                ChannelFuture unused = ch.close();
+            }
+            dropQueued();
+        });
+    }
+
     /** Drops whatever is still queued; after the transport's event loops have terminated. */
     void closed() {
         state = State.CLOSED;

@@ -304,6 +304,29 @@ class NettyTransportTest {
     }
 
     @Test
+    void anOutboundConnectionBackingOffConnectsAtOnceWhenThePeerConnectsIn() throws Exception {
+        nodes = new TestNodes("a", "b");
+        Node a = nodes.start("a", c -> c.backoff(Duration.ofSeconds(30), Duration.ofSeconds(30)));
+        int closed;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closed = s.getLocalPort();
+        }
+        nodes.directory.addresses.put("b", new java.net.InetSocketAddress("127.0.0.1", closed));
+        a.transport.send(new NewEpoch("a", "b", 1)); // refused: a backs off for 30 s
+        eventually("a's connect was refused", () -> a.transport.messagesDropped() >= 1);
+
+        Node b = nodes.start("b"); // b comes up (on another port) and connects to a
+        b.transport.send(new NewEpoch("b", "a", 1));
+        assertEquals(new NewEpoch("b", "a", 1), a.take());
+        // a connects to b now, not after its 30 s back-off: sends go through within the wait.
+        eventually("a reached b", () -> {
+            a.transport.send(new NewEpoch("a", "b", 2));
+            return !b.inbox.isEmpty();
+        });
+        assertEquals(new NewEpoch("a", "b", 2), b.take());
+    }
+
+    @Test
     void builderRefusesAnInvalidConfiguration() {
         TestNodes config = new TestNodes("a", "b");
         assertThrows(IllegalArgumentException.class, () -> config.builder("c").build(), "self not a member");
