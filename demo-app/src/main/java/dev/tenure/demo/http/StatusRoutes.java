@@ -223,6 +223,7 @@ final class StatusRoutes implements Router {
             case RECOVERING -> "recovering";
             case FOLLOWER -> s.leader().isEmpty() ? "offline" : "follower";
             case FAILED -> "failed";
+            case REMOVED -> "removed";
         };
     }
 }
