@@ -7,9 +7,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
@@ -18,13 +15,12 @@ import org.apache.curator.framework.recipes.cache.CuratorCache;
 import org.apache.curator.framework.recipes.nodes.PersistentNode;
 import org.apache.curator.utils.ZKPaths;
 import org.apache.zookeeper.CreateMode;
-import org.apache.zookeeper.KeeperException;
 
 /**
  * A replica set's records in ZooKeeper, under the cluster path {@code P}:
  *
  * <pre>
- * P/members              PERSISTENT  the replica ids, comma-separated, sorted; every replica must agree
+ * P/configuration        PERSISTENT  the replica set ({@link ZooKeeperConfiguration})
  * P/endpoints/ID         EPHEMERAL   "host:port" of replica ID's replication endpoint (kept while the replica
  *                                    runs, across sessions)
  * P/election/...         the fenced election (see the recipes)
@@ -34,14 +30,12 @@ import org.apache.zookeeper.KeeperException;
  */
 public final class ZooKeeperRegistry implements PeerDirectory, Closeable {
     private final CuratorFramework client;
-    private final String membersPath;
     private final String endpointsPath;
     private final CuratorCache endpoints;
     private PersistentNode endpoint;
 
     public ZooKeeperRegistry(CuratorFramework client, String clusterPath) {
         this.client = Preconditions.checkNotNull(client, "client");
-        this.membersPath = ZKPaths.makePath(clusterPath, "members");
         this.endpointsPath = ZKPaths.makePath(clusterPath, "endpoints");
         this.endpoints = CuratorCache.build(client, endpointsPath);
     }
@@ -49,30 +43,6 @@ public final class ZooKeeperRegistry implements PeerDirectory, Closeable {
     /** The election path of the cluster at {@code clusterPath}. */
     public static String electionPath(String clusterPath) {
         return ZKPaths.makePath(clusterPath, "leader");
-    }
-
-    /**
-     * Records the member set if none is recorded, otherwise checks it equals {@code members}.
-     *
-     * @throws IllegalStateException naming both sets if they differ
-     */
-    public void agreeOnMembers(List<String> members) throws Exception {
-        List<String> sorted = new ArrayList<>(members);
-        sorted.sort(null);
-        byte[] data = String.join(",", sorted).getBytes(StandardCharsets.UTF_8);
-        try {
-            client.create()
-                    .creatingParentContainersIfNeeded()
-                    .withMode(CreateMode.PERSISTENT)
-                    .forPath(membersPath, data);
-        } catch (KeeperException.NodeExistsException e) {
-            byte[] existing = client.getData().forPath(membersPath);
-            if (!Arrays.equals(existing, data)) {
-                throw new IllegalStateException("replica set mismatch: ZooKeeper has ["
-                        + new String(existing, StandardCharsets.UTF_8) + "] at " + membersPath
-                        + " but this replica was configured with [" + String.join(",", sorted) + "]");
-            }
-        }
     }
 
     /**
