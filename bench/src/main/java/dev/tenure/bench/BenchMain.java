@@ -117,7 +117,7 @@ public final class BenchMain implements Callable<Integer> {
             paramLabel = "NAME",
             description = "Process mode: which sections to run, of writes, reads, sizes, replicas, catchup,"
                     + " failover, http (the default: all of these) and the snapshot sections soak, restart, install,"
-                    + " snapwrites (or snapshots for all four; not run by default).")
+                    + " snapwrites (or snapshots for all four) and membership (not run by default).")
     private List<String> sections = ProcessBench.ALL_SECTIONS;
 
     @Option(
@@ -244,6 +244,13 @@ public final class BenchMain implements Callable<Integer> {
     private int restartTrials = 2;
 
     @Option(
+            names = "--membership-history-mb",
+            paramLabel = "MB",
+            description = "Section membership: the history the replaced follower's peers hold, in MB (default:"
+                    + " ${DEFAULT-VALUE}).")
+    private long membershipHistoryMb = 1000;
+
+    @Option(
             names = "--restart-cold",
             description = "Section restart: also restart each replica after dropping the page cache (sync, then 3 to"
                     + " /proc/sys/vm/drop_caches; needs root), as after a reboot.")
@@ -348,7 +355,8 @@ public final class BenchMain implements Callable<Integer> {
                             snapshotBusyEntries,
                             snapwritesKeys,
                             soakSnapshotEntries,
-                            soakSegmentBytes));
+                            soakSegmentBytes),
+                    membershipHistoryMb * 1_000_000);
             com.fasterxml.jackson.databind.node.ObjectNode result = ProcessBench.run(config, err, out);
             boolean clean = result.path("clean").asBoolean();
             if (!clean) {

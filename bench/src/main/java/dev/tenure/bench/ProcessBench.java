@@ -36,7 +36,7 @@ final class ProcessBench {
 
     /** What {@code --sections} accepts: the default sections, the snapshot sections and "snapshots" for all four. */
     static final List<String> KNOWN_SECTIONS = java.util.stream.Stream.of(
-                    ALL_SECTIONS, SnapshotBench.SECTIONS, List.of("snapshots"))
+                    ALL_SECTIONS, SnapshotBench.SECTIONS, MembershipBench.SECTIONS, List.of("snapshots"))
             .flatMap(List::stream)
             .toList();
 
@@ -73,6 +73,7 @@ final class ProcessBench {
      * @param httpPipelinedConnections the connections over which the HTTP point at 64 in flight is measured again
      *     with pipelining (0: not measured)
      * @param snapshots the snapshot sections' settings
+     * @param membershipHistoryBytes the history the membership section writes before it replaces a follower
      */
     record Config(
             Set<String> sections,
@@ -93,7 +94,8 @@ final class ProcessBench {
             int rounds,
             Duration jitWarmup,
             int httpPipelinedConnections,
-            SnapshotBench.Config snapshots) {}
+            SnapshotBench.Config snapshots,
+            long membershipHistoryBytes) {}
 
     private final Config cfg;
     private final PrintWriter progress;
@@ -221,6 +223,9 @@ final class ProcessBench {
             }
             if (cfg.sections().contains("restart")) {
                 snapshots.restart(zk, root);
+            }
+            if (cfg.sections().contains("membership")) {
+                new MembershipBench(this, cfg, result, cfg.membershipHistoryBytes()).run(zk, root);
             }
             if (cfg.sections().contains("replicas")) {
                 fiveReplicas(zk, root);
@@ -754,6 +759,7 @@ final class ProcessBench {
                     c.path("process_start_s").asDouble());
         }
         SnapshotBench.print(result, out);
+        MembershipBench.print(result, out);
         if (result.has("failover")) {
             JsonNode f = result.path("failover");
             out.printf(

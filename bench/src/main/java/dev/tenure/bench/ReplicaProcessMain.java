@@ -124,6 +124,7 @@ public final class ReplicaProcessMain {
         server.createContext("/load", ex -> load(ex, replica));
         server.createContext("/fill", ex -> fill(ex, replica));
         server.createContext("/snapshot", ex -> snapshot(ex, replica));
+        server.createContext("/members", ex -> members(ex, node));
         server.start();
 
         // SIGTERM (or SIGINT) runs this hook before the JVM exits.
@@ -367,6 +368,40 @@ public final class ReplicaProcessMain {
             answer(ex, 500, o);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            answer(ex, 500, o);
+        }
+    }
+
+    /**
+     * {@code GET /members}: the configuration; {@code POST /members/replace?old=&new=&timeout_ms=}: replaces voter
+     * {@code old} by {@code new} (this replica must lead) and answers once the change is active, with the
+     * configuration.
+     */
+    private static void members(HttpExchange ex, ZooKeeperReplica node) throws IOException {
+        Map<String, String> q = query(ex.getRequestURI());
+        ObjectNode o = JSON.createObjectNode();
+        try {
+            dev.tenure.replicator.core.Configuration c;
+            if (ex.getRequestURI().getPath().equals("/members/replace")) {
+                long timeoutMs = Long.parseLong(q.getOrDefault("timeout_ms", "300000"));
+                c = node.replaceMember(q.get("old"), q.get("new"), Duration.ofMillis(timeoutMs))
+                        .get(timeoutMs + 180_000, TimeUnit.MILLISECONDS);
+            } else {
+                c = node.configuration();
+            }
+            o.put("version", c.version());
+            c.voters().forEach(o.putArray("voters")::add);
+            c.previousVoters().forEach(o.putArray("previousVoters")::add);
+            c.learners().forEach(o.putArray("learners")::add);
+            answer(ex, 200, o);
+        } catch (ExecutionException e) {
+            o.put("error", String.valueOf(e.getCause()));
+            answer(ex, 409, o);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            answer(ex, 500, o);
+        } catch (Exception e) {
+            o.put("error", String.valueOf(e));
             answer(ex, 500, o);
         }
     }

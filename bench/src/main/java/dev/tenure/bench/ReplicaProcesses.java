@@ -50,7 +50,9 @@ final class ReplicaProcesses implements AutoCloseable {
     private final String heap;
     private final String clusterPath;
     private final String options;
-    private final Map<String, Node> nodes = new LinkedHashMap<>();
+    /** Concurrent: a section may add a replica while another thread looks for the leader. */
+    private final Map<String, Node> nodes = new java.util.concurrent.ConcurrentHashMap<>();
+
     private final HttpClient http =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     /** Polls every 10 ms, as the failover figures are measured from it. */
@@ -121,6 +123,17 @@ final class ReplicaProcesses implements AutoCloseable {
         }
     }
 
+    /**
+     * Starts a replica {@code id} that is not one of the {@link #ids()} the set was created with (a replica being
+     * added: the configuration must list it, as a learner, before it can start); does not wait.
+     */
+    void launchNew(String id) throws IOException {
+        if (!nodes.containsKey(id)) {
+            nodes.put(id, new Node(id, root.resolve(id)));
+        }
+        launch(id);
+    }
+
     /** Starts the process of {@code id} (again), with its data directory as it is; does not wait. */
     void launch(String id) throws IOException {
         Node n = nodes.get(id);
@@ -130,7 +143,7 @@ final class ReplicaProcesses implements AutoCloseable {
                 .mainClass(ReplicaProcessMain.class.getName())
                 .arguments(List.of(
                         id,
-                        String.join(",", ids),
+                        String.join(",", ids.contains(id) ? ids : concat(ids, id)),
                         zkConnect,
                         n.dataDir.toString(),
                         Integer.toString(sessionTimeoutMs),
@@ -141,6 +154,12 @@ final class ReplicaProcesses implements AutoCloseable {
                 .logFile(root.resolve("logs").resolve("replica-" + id + "-" + (starts++) + ".log"))
                 .readyPrefix(ReplicaProcessMain.READY_PREFIX)
                 .start();
+    }
+
+    private static List<String> concat(List<String> ids, String id) {
+        List<String> all = new ArrayList<>(ids);
+        all.add(id);
+        return all;
     }
 
     private List<String> jvmOptions() {

@@ -243,6 +243,54 @@ class BenchSmokeTest {
         assertEquals(List.of(), children, "every process the benchmark started has exited");
     }
 
+    @Test
+    @Timeout(value = 300, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void theMembershipSectionReplacesAFollowerAndMeasuresTheWritesAroundTheChange() throws Exception {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int exit = new CommandLine(new BenchMain())
+                .setOut(new PrintWriter(out, true))
+                .setErr(new PrintWriter(err, true))
+                .execute(
+                        "--sections", "membership",
+                        "--jit-warmup-s", "0",
+                        "--snapshot-heap", "256m",
+                        "--membership-history-mb", "4",
+                        "--data-dir", dataDir.toString());
+
+        assertEquals(0, exit, "exit code; stderr:\n" + err + "\nstdout:\n" + out);
+        String line = out.toString()
+                .lines()
+                .filter(l -> l.startsWith(Report.RESULT_PREFIX))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError(out.toString()));
+        JsonNode m = new ObjectMapper()
+                .readTree(line.substring(Report.RESULT_PREFIX.length()))
+                .path("membership");
+        assertTrue(m.path("seconds_to_active").asDouble() > 0, m.toString());
+        assertTrue(m.path("configuration").path("voters").toString().contains("\"r4\""), m.toString());
+        assertTrue(
+                !m.path("configuration")
+                        .path("voters")
+                        .toString()
+                        .contains("\"" + m.path("replaced").asText() + "\""),
+                "the replaced follower is no voter any more: " + m);
+        assertTrue(m.path("before").path("ops").asLong() > 0, m.toString());
+        assertTrue(m.path("during").path("slices").size() > 0, m.toString());
+        assertTrue(m.path("r4_applied").asLong() >= m.path("history_entries").asLong(), "r4 caught up: " + m);
+
+        try (Stream<Path> left = Files.list(dataDir)) {
+            assertEquals(List.of(), left.collect(Collectors.toList()), "every file is deleted");
+        }
+        assertEquals(
+                List.of(),
+                ProcessHandle.current()
+                        .children()
+                        .filter(ProcessHandle::isAlive)
+                        .toList(),
+                "every process the benchmark started has exited");
+    }
+
     /** The benchmark's and the replicas' own threads; ZooKeeper's and Netty's are stopped by their owners. */
     private static List<String> benchThreads() throws InterruptedException {
         List<String> alive = List.of();
