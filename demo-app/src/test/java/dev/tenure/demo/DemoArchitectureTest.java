@@ -69,6 +69,8 @@ class DemoArchitectureTest {
                                 Replica.Status.class,
                                 Replica.FollowerStatus.class,
                                 Replica.SnapshotStatus.class,
+                                Replica.InstallStatus.class,
+                                dev.tenure.replicator.core.Configuration.class,
                                 Role.class,
                                 SnapshotId.class,
                                 NettyChannels.class),
