@@ -252,7 +252,7 @@ public final class BenchMain implements Callable<Integer> {
 
     @Option(
             names = "--restart-cold",
-            description = "Section restart: also restart each replica after dropping the page cache (sync, then 3 to"
+            description = "Section restart: also restart each replica after dropping the page cache (3 to"
                     + " /proc/sys/vm/drop_caches; needs root), as after a reboot.")
     private boolean restartCold;
 
