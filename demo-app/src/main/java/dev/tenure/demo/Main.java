@@ -3,6 +3,7 @@ package dev.tenure.demo;
 import dev.tenure.demo.client.CasCommand;
 import dev.tenure.demo.client.DeleteCommand;
 import dev.tenure.demo.client.GetCommand;
+import dev.tenure.demo.client.MembersCommand;
 import dev.tenure.demo.client.PutCommand;
 import dev.tenure.demo.client.SnapshotCommand;
 import dev.tenure.demo.client.StatusCommand;
@@ -35,6 +36,7 @@ import picocli.CommandLine.Option;
             CasCommand.class,
             StatusCommand.class,
             SnapshotCommand.class,
+            MembersCommand.class,
             ZkCommand.class,
             VerifyCommand.class
         })

@@ -37,7 +37,8 @@ public final class ClientCommands {
             DeleteCommand.class,
             CasCommand.class,
             StatusCommand.class,
-            SnapshotCommand.class);
+            SnapshotCommand.class,
+            MembersCommand.class);
 
     static final String EXIT_CODES_HEADING = "%nExit codes:%n";
     static final String EXIT_CODES_FOOTER = "  0   committed (put, delete, cas), or read ok (get, status)%n"
@@ -99,7 +100,8 @@ public final class ClientCommands {
                 DeleteCommand.class,
                 CasCommand.class,
                 StatusCommand.class,
-                SnapshotCommand.class
+                SnapshotCommand.class,
+                MembersCommand.class
             },
             exitCodeOnInvalidInput = EXIT_USAGE,
             exitCodeOnExecutionException = EXIT_UNKNOWN,

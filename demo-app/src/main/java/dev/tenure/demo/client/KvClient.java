@@ -83,7 +83,9 @@ public final class KvClient {
         DELETE("DELETE", false),
         CAS("POST", false),
         STATUS("GET", true),
-        SNAPSHOT("POST", false);
+        SNAPSHOT("POST", false),
+        MEMBERS_SHOW("GET", true),
+        MEMBERS_CHANGE("POST", false);
 
         final String method;
         final boolean read;
@@ -211,6 +213,23 @@ public final class KvClient {
      */
     public Outcome snapshot() {
         return execute(Op.SNAPSHOT, "/admin/snapshot", null, null);
+    }
+
+    /** {@code GET /admin/members}: OK carries the configuration's JSON document as the {@link Outcome#value() value}. */
+    public Outcome members() {
+        return execute(Op.MEMBERS_SHOW, "/admin/members", null, null);
+    }
+
+    /**
+     * {@code POST /admin/members/ACTION?QUERY} ({@code action} one of add, remove, replace, cancel; {@code query} the
+     * already encoded parameters, or empty): follows a follower's redirect to the leader; OK carries the
+     * configuration's JSON document once the change is active; {@link Outcome.Kind#DEFINITELY_NOT_APPLIED} for an
+     * answer with {@code "applied":false} (refused, stalled, no leader) or no connection; {@link Outcome.Kind#UNKNOWN}
+     * otherwise (a timeout: the change may still complete). Never retried.
+     */
+    public Outcome changeMembers(String action, String query) {
+        return execute(
+                Op.MEMBERS_CHANGE, "/admin/members/" + action + (query.isEmpty() ? "" : "?" + query), null, null);
     }
 
     private static String kvPath(String key) {
@@ -382,6 +401,9 @@ public final class KvClient {
             if (op.read) {
                 return Attempt.of(Outcome.read(status, body, url));
             }
+            if (op == Op.MEMBERS_CHANGE) {
+                return Attempt.of(Outcome.read(status, body, url));
+            }
             JsonNode json = parseJson(body);
             if (op == Op.SNAPSHOT) {
                 return Attempt.of(
@@ -392,8 +414,8 @@ public final class KvClient {
         JsonNode json = parseJson(body);
         String code = textField(json, "error");
         String why = describe(status, json, body);
-        if (op == Op.SNAPSHOT) {
-            // Not a write: "applied":false says no snapshot was taken, whatever the status; nothing is retried.
+        if (op == Op.SNAPSHOT || op == Op.MEMBERS_CHANGE) {
+            // Not a write: "applied":false says nothing was done, whatever the status; nothing is retried.
             return Attempt.of(
                     appliedFalse(json) ? Outcome.notApplied(status, why, url) : Outcome.unknown(status, why, url));
         }

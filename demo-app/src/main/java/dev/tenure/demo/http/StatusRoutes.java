@@ -22,8 +22,17 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * The operator's routes: {@code GET /status} (this replica's status as JSON), {@code GET /metrics} (Prometheus text),
- * {@code GET /} (the live status page) and {@code POST /admin/snapshot} (snapshot this replica now). Every other
- * request goes to the next router, the key routes.
+ * {@code GET /} (the live status page), {@code POST /admin/snapshot} (snapshot this replica now) and the replica
+ * set's routes: {@code GET /admin/members} (the configuration) and {@code POST /admin/members/add?id=},
+ * {@code /remove?id=}, {@code /replace?old=&new=} (optionally {@code &timeout_ms=} for the new replica's catch-up,
+ * default 60 s) and {@code /cancel}. Every other request goes to the next router, the key routes.
+ *
+ * <p>Add, remove and replace run on the leader: a follower answers 307 to the leader (503 {@code no_leader} when none
+ * is known). They answer 200 with the configuration once the change is active; 400 for a bad id or a change that does
+ * not fit the replica set, 409 {@code change_in_progress} (another change first) and 409 {@code stalled} (the new
+ * replica did not catch up in time: it stays a learner, the voters are unchanged, cancel removes it), each with
+ * {@code "applied":false}; 503 {@code timeout} without it when the change is not active within the catch-up timeout
+ * plus 60 s (it may still complete). Cancel answers with the configuration it wrote.
  *
  * <p>{@code POST /admin/snapshot} answers {@code 200 {"offset":O,"epoch":E}} once the snapshot is durable; {@code 501
  * snapshots_unsupported} if the state machine takes none, {@code 500 snapshot_failed} (with the cause as {@code
@@ -41,13 +50,28 @@ final class StatusRoutes implements Router {
     private final NodeObservations observations;
     private final Router next;
     private final long snapshotTimeoutMs;
+    private final long activationSlackMs;
 
     /** @param snapshotTimeout how long {@code POST /admin/snapshot} waits for the snapshot to be durable */
     StatusRoutes(KvService service, NodeObservations observations, Router next, Duration snapshotTimeout) {
+        this(service, observations, next, snapshotTimeout, Duration.ofSeconds(60));
+    }
+
+    /**
+     * @param activationSlack how long past the catch-up timeout a membership change's answer waits for the change to
+     *     be activated
+     */
+    StatusRoutes(
+            KvService service,
+            NodeObservations observations,
+            Router next,
+            Duration snapshotTimeout,
+            Duration activationSlack) {
         this.service = service;
         this.observations = observations;
         this.next = next;
         this.snapshotTimeoutMs = snapshotTimeout.toMillis();
+        this.activationSlackMs = activationSlack.toMillis();
     }
 
     @Override
@@ -69,6 +93,19 @@ final class StatusRoutes implements Router {
             case "/admin/snapshot" -> {
                 requireMethod(req.method(), "POST");
                 return new Route(0, "body_not_allowed", body -> snapshot());
+            }
+            case "/admin/members" -> {
+                requireMethod(req.method(), "GET");
+                return Route.now(body -> Reply.json(
+                        200, configurationJson(service.status().replica().configuration())));
+            }
+            case "/admin/members/add", "/admin/members/remove", "/admin/members/replace", "/admin/members/cancel" -> {
+                requireMethod(req.method(), "POST");
+                KvService.MembershipChange change = membershipChange(req);
+                if (change.kind() != KvService.MembershipChange.Kind.CANCEL) {
+                    ensureLeader(req);
+                }
+                return new Route(0, "body_not_allowed", body -> changeMembers(change));
             }
             default -> {
                 return next.route(req);
@@ -111,6 +148,145 @@ final class StatusRoutes implements Router {
                     .definite(true)
                     .reply();
         });
+    }
+
+    /** The largest catch-up timeout a request may ask for. */
+    private static final long MAX_CATCH_UP_MS = Duration.ofMinutes(30).toMillis();
+
+    private static final java.util.regex.Pattern REPLICA_ID = java.util.regex.Pattern.compile("[A-Za-z0-9._-]{1,64}");
+
+    /** The change a {@code POST /admin/members/...} asks for; 400 (definite) if its parameters are wrong. */
+    private static KvService.MembershipChange membershipChange(Request req) {
+        java.util.Map<String, String> q = query(req.rawQuery());
+        String op = req.rawPath().substring("/admin/members/".length());
+        long timeoutMs = 60_000;
+        if (q.containsKey("timeout_ms")) {
+            try {
+                timeoutMs = Long.parseLong(q.get("timeout_ms"));
+            } catch (NumberFormatException e) {
+                timeoutMs = -1;
+            }
+            if (timeoutMs < 1 || timeoutMs > MAX_CATCH_UP_MS) {
+                throw new HttpError(400, "bad_timeout", "timeout_ms must be 1.." + MAX_CATCH_UP_MS);
+            }
+        }
+        Duration catchUp = Duration.ofMillis(timeoutMs);
+        return switch (op) {
+            case "add" ->
+                new KvService.MembershipChange(KvService.MembershipChange.Kind.ADD, replicaId(q, "id"), "", catchUp);
+            case "remove" ->
+                new KvService.MembershipChange(KvService.MembershipChange.Kind.REMOVE, replicaId(q, "id"), "", catchUp);
+            case "replace" ->
+                new KvService.MembershipChange(
+                        KvService.MembershipChange.Kind.REPLACE, replicaId(q, "old"), replicaId(q, "new"), catchUp);
+            default -> new KvService.MembershipChange(KvService.MembershipChange.Kind.CANCEL, "", "", catchUp);
+        };
+    }
+
+    private static String replicaId(java.util.Map<String, String> q, String name) {
+        String v = q.get(name);
+        if (v == null || !REPLICA_ID.matcher(v).matches()) {
+            throw new HttpError(
+                    400, "bad_replica_id", name + " must be a replica id (1-64 of A-Z a-z 0-9 . _ -), was " + v);
+        }
+        return v;
+    }
+
+    private static java.util.Map<String, String> query(String raw) {
+        java.util.Map<String, String> m = new java.util.HashMap<>();
+        if (raw == null) {
+            return m;
+        }
+        for (String kv : com.google.common.base.Splitter.on('&').split(raw)) {
+            int eq = kv.indexOf('=');
+            if (eq > 0) {
+                m.put(
+                        java.net.URLDecoder.decode(kv.substring(0, eq), java.nio.charset.StandardCharsets.UTF_8),
+                        java.net.URLDecoder.decode(kv.substring(eq + 1), java.nio.charset.StandardCharsets.UTF_8));
+            }
+        }
+        return m;
+    }
+
+    /** Throws a redirect to the leader (or 503 no_leader) unless this replica leads; both definite. */
+    private void ensureLeader(Request req) {
+        ensureNotFailed();
+        Replica.Status s = service.status().replica();
+        if (s.role() == Role.LEADER) {
+            return;
+        }
+        Optional<LeaderInfo> leader = service.leader();
+        if (leader.isPresent()
+                && !leader.get().id().equals(service.status().id())
+                && !leader.get().endpoint().isEmpty()) {
+            ObjectNode body = json.createObjectNode()
+                    .put("error", "not_leader")
+                    .put("leader", leader.get().id())
+                    .put("leaderUrl", leader.get().endpoint());
+            throw new HttpError(307, body).header("Location", leader.get().endpoint() + req.rawTarget());
+        }
+        throw new HttpError(503, "no_leader", null).definite(true).header("Retry-After", "1");
+    }
+
+    private CompletableFuture<Reply> changeMembers(KvService.MembershipChange change) {
+        CompletableFuture<dev.tenure.replicator.core.Configuration> done;
+        try {
+            done = service.changeMembers(change);
+        } catch (RuntimeException e) {
+            return CompletableFuture.completedFuture(
+                    new HttpError(500, "membership_failed", String.valueOf(e)).reply());
+        }
+        long waitMs = change.catchUpTimeout().toMillis() + activationSlackMs;
+        return done.copy().orTimeout(waitMs, TimeUnit.MILLISECONDS).handle((c, failure) -> {
+            if (failure == null) {
+                return Reply.json(200, configurationJson(c));
+            }
+            Throwable cause = unwrap(failure);
+            if (cause instanceof KvService.MembershipRefused r) {
+                return switch (r.reason()) {
+                    case CHANGE_IN_PROGRESS ->
+                        new HttpError(409, "change_in_progress", r.getMessage())
+                                .definite(true)
+                                .reply();
+                    case STALLED ->
+                        new HttpError(409, "stalled", r.getMessage())
+                                .definite(true)
+                                .reply();
+                    case BAD_REQUEST ->
+                        new HttpError(400, "bad_membership_change", r.getMessage())
+                                .definite(true)
+                                .reply();
+                };
+            }
+            if (cause instanceof dev.tenure.replicator.ReplicationException.NotLeaderException n) {
+                return new HttpError(503, "not_leader", "leadership moved before the change began: " + n.getMessage())
+                        .definite(true)
+                        .header("Retry-After", "1")
+                        .reply();
+            }
+            if (cause instanceof TimeoutException) {
+                return new HttpError(
+                                503,
+                                "timeout",
+                                "the change was not active within " + waitMs + " ms; it may still complete")
+                        .reply();
+            }
+            return new HttpError(500, "membership_failed", String.valueOf(cause)).reply();
+        });
+    }
+
+    /** A configuration as the membership routes and the status show it. */
+    static ObjectNode configurationJson(dev.tenure.replicator.core.Configuration c) {
+        ObjectNode o = json.createObjectNode();
+        o.put("version", c.version());
+        ArrayNode voters = o.putArray("voters");
+        c.voters().forEach(voters::add);
+        ArrayNode previous = o.putArray("previousVoters");
+        c.previousVoters().forEach(previous::add);
+        ArrayNode learners = o.putArray("learners");
+        c.learners().forEach(learners::add);
+        o.put("changeInProgress", c.joint() || !c.learners().isEmpty());
+        return o;
     }
 
     private void ensureNotFailed() {
@@ -181,6 +357,7 @@ final class StatusRoutes implements Router {
         } else {
             o.putNull("install");
         }
+        o.set("configuration", configurationJson(s.configuration()));
         o.put("keys", status.keys());
         ArrayNode replicas = o.putArray("replicas");
         for (String id : status.replicas()) {

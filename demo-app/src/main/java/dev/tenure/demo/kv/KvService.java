@@ -3,6 +3,7 @@ package dev.tenure.demo.kv;
 import dev.tenure.recipes.LeaderInfo;
 import dev.tenure.replicator.Committed;
 import dev.tenure.replicator.Replica;
+import dev.tenure.replicator.core.Configuration;
 import dev.tenure.replicator.core.SnapshotId;
 import java.util.List;
 import java.util.Map;
@@ -59,6 +60,60 @@ public interface KvService {
      * failure it may fail or never complete: callers check {@link #status()} first and bound the wait.
      */
     CompletableFuture<SnapshotId> takeSnapshot();
+
+    /**
+     * Changes the replica set ({@code docs/replication.md}, "Membership change"). Add, remove and replace must run on
+     * the leader (a follower fails with {@link dev.tenure.replicator.ReplicationException.NotLeaderException}); they
+     * complete with the configuration once the change is active. Cancel may run anywhere and completes with the
+     * configuration it wrote (or the current one if nothing was in progress). Fails with {@link MembershipRefused} when
+     * the change was refused or did not complete (the voters unchanged), with {@link
+     * java.util.concurrent.TimeoutException} when it was not activated in time (it may still be).
+     */
+    CompletableFuture<Configuration> changeMembers(MembershipChange change);
+
+    /**
+     * A change of the replica set.
+     *
+     * @param kind what to do
+     * @param id the replica to add or remove, or the one to replace; empty for {@link Kind#CANCEL}
+     * @param replacement the replica replacing {@code id} ({@link Kind#REPLACE}); empty otherwise
+     * @param catchUpTimeout how long a new replica may take to catch up as a learner before the change stalls
+     */
+    record MembershipChange(Kind kind, String id, String replacement, java.time.Duration catchUpTimeout) {
+        /** What a membership change does. */
+        public enum Kind {
+            ADD,
+            REMOVE,
+            REPLACE,
+            CANCEL
+        }
+    }
+
+    /** A membership change that was refused, or stalled: the voters are unchanged. */
+    final class MembershipRefused extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        /** Why. */
+        public enum Reason {
+            /** Another change is in progress, or won a race: try again once it is done. */
+            CHANGE_IN_PROGRESS,
+            /** The new replica did not catch up in time; it stays a learner until the change is cancelled. */
+            STALLED,
+            /** The request does not fit the replica set (already a member, not a member, the last voter). */
+            BAD_REQUEST
+        }
+
+        private final Reason reason;
+
+        public MembershipRefused(Reason reason, String message) {
+            super(message);
+            this.reason = reason;
+        }
+
+        public Reason reason() {
+            return reason;
+        }
+    }
 
     /**
      * One replica's status at one moment. Immutable.

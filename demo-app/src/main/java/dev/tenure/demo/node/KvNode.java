@@ -14,11 +14,13 @@ import dev.tenure.replicator.Replica;
 import dev.tenure.replicator.ReplicaListener;
 import dev.tenure.replicator.SnapshotPolicy;
 import dev.tenure.replicator.StateMachine;
+import dev.tenure.replicator.core.Configuration;
 import dev.tenure.replicator.core.CoreConfig;
 import dev.tenure.replicator.core.Role;
 import dev.tenure.replicator.core.SnapshotId;
 import dev.tenure.replicator.storage.LogConfig;
 import dev.tenure.replicator.transport.Transport;
+import dev.tenure.replicator.zookeeper.ZooKeeperConfiguration;
 import dev.tenure.replicator.zookeeper.ZooKeeperRegistry;
 import dev.tenure.replicator.zookeeper.ZooKeeperReplica;
 import java.io.Closeable;
@@ -451,6 +453,45 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
     @Override
     public CompletableFuture<SnapshotId> takeSnapshot() {
         return node.replica().takeSnapshot();
+    }
+
+    @Override
+    public CompletableFuture<Configuration> changeMembers(MembershipChange change) {
+        CompletableFuture<Configuration> f = switch (change.kind()) {
+            case ADD -> node.addMember(change.id(), change.catchUpTimeout());
+            case REMOVE -> node.removeMember(change.id());
+            case REPLACE -> node.replaceMember(change.id(), change.replacement(), change.catchUpTimeout());
+            case CANCEL -> node.cancelChange();
+        };
+        event("membership: " + change.kind().name().toLowerCase(java.util.Locale.ROOT) + " "
+                + (change.id() + " " + change.replacement()).trim());
+        CompletableFuture<Configuration> result = new CompletableFuture<>();
+        CompletableFuture<Configuration> unused = f.whenComplete((c, failure) -> {
+            if (failure == null) {
+                event("replica set: " + c);
+                result.complete(c);
+                return;
+            }
+            Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+                    ? failure.getCause()
+                    : failure;
+            result.completeExceptionally(refusal(cause));
+        });
+        return result;
+    }
+
+    /** The zookeeper package's refusals as the service's; anything else as it is. */
+    private static Throwable refusal(Throwable cause) {
+        if (cause instanceof ZooKeeperConfiguration.ConcurrentChangeException) {
+            return new MembershipRefused(MembershipRefused.Reason.CHANGE_IN_PROGRESS, cause.getMessage());
+        }
+        if (cause instanceof ZooKeeperConfiguration.StalledChangeException) {
+            return new MembershipRefused(MembershipRefused.Reason.STALLED, cause.getMessage());
+        }
+        if (cause instanceof IllegalArgumentException) {
+            return new MembershipRefused(MembershipRefused.Reason.BAD_REQUEST, cause.getMessage());
+        }
+        return cause;
     }
 
     @Override

@@ -198,6 +198,11 @@ class AdminSnapshotRouteTest {
         }
 
         @Override
+        public CompletableFuture<dev.tenure.replicator.core.Configuration> changeMembers(MembershipChange change) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
         public CompletableFuture<SnapshotId> takeSnapshot() {
             requested.incrementAndGet();
             return snapshots.get();

@@ -37,15 +37,6 @@ final class MembershipChanges implements Closeable {
     /** How long a started change of the voters may take to be activated before the future fails (it goes on). */
     static final Duration ACTIVATION_TIMEOUT = Duration.ofMinutes(2);
 
-    /** A learner did not catch up in time; it stays a learner until the change is cancelled. */
-    static final class StalledException extends Exception {
-        private static final long serialVersionUID = 1L;
-
-        StalledException(String message) {
-            super(message);
-        }
-    }
-
     private final String self;
     private final ZooKeeperConfiguration master;
     private final Replica replica;
@@ -209,7 +200,7 @@ final class MembershipChanges implements Closeable {
                 }
             }
             if (System.nanoTime() > deadline) {
-                throw new StalledException("learner " + id + " has not caught up within " + timeout.toMillis()
+                throw new ZooKeeperConfiguration.StalledChangeException("learner " + id + " has not caught up within " + timeout.toMillis()
                         + " ms (" + (lag < 0 ? "it has not answered this leader" : "lag " + lag + " entries")
                         + "): it stays a learner, the voters are unchanged; cancel the change to remove it");
             }

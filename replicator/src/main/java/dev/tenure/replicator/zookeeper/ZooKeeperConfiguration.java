@@ -43,6 +43,18 @@ public final class ZooKeeperConfiguration implements Closeable {
         }
     }
 
+    /**
+     * A membership change stalled: the new replica, added as a learner, did not catch up in time. The voters are
+     * unchanged; the learner stays until the change is cancelled ({@link ZooKeeperReplica#cancelChange}).
+     */
+    public static final class StalledChangeException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        StalledChangeException(String message) {
+            super(message);
+        }
+    }
+
     private final CuratorFramework client;
     private final String path;
     private final String electionPath;

@@ -362,7 +362,7 @@ public final class ZooKeeperReplica implements Closeable {
      * Must be called on the leader. Completes with the activated configuration; fails with {@link
      * dev.tenure.replicator.ReplicationException.NotLeaderException} (not the leader), {@link
      * ZooKeeperConfiguration.ConcurrentChangeException} (another change in progress or won the race), {@link
-     * MembershipChanges.StalledException} (the learner did not catch up in time: it stays a learner until {@link
+     * ZooKeeperConfiguration.StalledChangeException} (the learner did not catch up in time: it stays a learner until {@link
      * #cancelChange}), or {@link IllegalArgumentException} (already a member).
      */
     public java.util.concurrent.CompletableFuture<Configuration> addMember(String id, Duration catchUpTimeout) {

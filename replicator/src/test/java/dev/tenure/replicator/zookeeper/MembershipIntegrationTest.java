@@ -256,7 +256,7 @@ class MembershipIntegrationTest {
         ExecutionException e = assertThrows(
                 ExecutionException.class,
                 () -> nodes.get(leader).addMember("r4", Duration.ofSeconds(2)).get(30, TimeUnit.SECONDS));
-        assertInstanceOf(MembershipChanges.StalledException.class, e.getCause());
+        assertInstanceOf(ZooKeeperConfiguration.StalledChangeException.class, e.getCause());
         assertTrue(e.getCause().getMessage().contains("r4"), e.getCause().getMessage());
         assertEquals(List.of("r4"), nodes.get(leader).configuration().learners(), "r4 stays a learner");
         nodes.get(leader).replica().propose(bytes("during")).get(30, TimeUnit.SECONDS);
