@@ -414,6 +414,9 @@ public final class KvClient {
         JsonNode json = parseJson(body);
         String code = textField(json, "error");
         String why = describe(status, json, body);
+        if (op == Op.MEMBERS_CHANGE && textField(json, "detail") != null) {
+            why = why + ": " + textField(json, "detail"); // why a change was refused or stalled matters here
+        }
         if (op == Op.SNAPSHOT || op == Op.MEMBERS_CHANGE) {
             // Not a write: "applied":false says nothing was done, whatever the status; nothing is retried.
             return Attempt.of(
