@@ -105,14 +105,14 @@ public final class VerifyCommand implements Callable<Integer> {
             split = ",",
             description = "fault kinds to inject (default: all): kill-replica, pause-leader, kill-zk-server,"
                     + " kill-zk-leader, expire-session, cut-zookeeper, cut-leader-from-followers, isolate-replica,"
-                    + " wipe-replica")
+                    + " wipe-replica, replace-replica")
     List<String> faults;
 
     @Option(
             names = "--target",
             defaultValue = "any",
             description = "who kill-replica, expire-session, cut-zookeeper and isolate-replica hit: leader, follower"
-                    + " or any (chosen per fault from the seed; wipe-replica always hits a follower); default"
+                    + " or any (chosen per fault from the seed; wipe-replica and replace-replica always hit a follower); default"
                     + " ${DEFAULT-VALUE}")
     String target;
 
@@ -264,6 +264,12 @@ public final class VerifyCommand implements Callable<Integer> {
                     + (notInjected > 0 ? "; " + notInjected + " wipe(s) not injected (no leader)" : ""));
             wipes.forEach(w ->
                     out.println("    " + w.catchUp().orElseThrow() + "; snapshot installs logged: " + w.installs()));
+        }
+        List<VerifyRun.Injected> replaced = result.replacements();
+        if (!replaced.isEmpty()) {
+            out.println("  replaced replicas (removed from the replica set, added back empty, made voters again): "
+                    + replaced.size() + ", each caught up before the next fault");
+            replaced.forEach(w -> out.println("    " + w.catchUp().orElseThrow()));
         }
         if (result.leaderlessAfterHeal() > 0) {
             out.println("  no agreed leader within 30 s of a heal: " + result.leaderlessAfterHeal() + " time(s)");

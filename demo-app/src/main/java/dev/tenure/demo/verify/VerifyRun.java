@@ -185,6 +185,14 @@ final class VerifyRun {
                     .toList();
         }
 
+        /** The replacements that were injected (each waited for until its replica caught up), in order. */
+        List<Injected> replacements() {
+            return faults.stream()
+                    .filter(f ->
+                            f.kind() == FaultKind.REPLACE_REPLICA && f.catchUp().isPresent())
+                    .toList();
+        }
+
         /** A fault with its times relative to the history's start, as the checker's report prints them. */
         String describe(Injected f) {
             return String.format(
@@ -216,6 +224,14 @@ final class VerifyRun {
                     wipes().stream().filter(Injected::cameBackByInstall).count());
             ArrayNode caughtUp = wiped.putArray("caughtUp");
             wipes().forEach(w -> caughtUp.add(w.catchUpJson()));
+            ObjectNode replaced = root.putObject("replacements");
+            replaced.put("injected", replacements().size());
+            replaced.put(
+                    "notInjected",
+                    faultsByKind().get(FaultKind.REPLACE_REPLICA)
+                            - replacements().size());
+            ArrayNode replacedCaughtUp = replaced.putArray("caughtUp");
+            replacements().forEach(w -> replacedCaughtUp.add(w.catchUpJson()));
             root.put("checkMillis", report.elapsed().toMillis());
             root.put("history", history.toString());
             ArrayNode list = root.putArray("faultLog");

@@ -28,7 +28,15 @@ public enum FaultKind {
      * leader's log no longer starts at 0). Always a follower, never the leader; the nemesis waits for it to catch up
      * before the next fault.
      */
-    WIPE_REPLICA(false);
+    WIPE_REPLICA(false),
+    /**
+     * SIGKILL a follower and delete its data directory, then replace it through a membership change (issue 15): ask
+     * the leader to remove it from the replica set ({@code POST /admin/members/remove}), then to add it back ({@code
+     * POST /admin/members/add}), start it empty once it is a learner, and wait until the change that makes it a voter
+     * again is active — the safe way back for a replica that lost its disk. Always a follower; the nemesis waits for it
+     * to catch up before the next fault.
+     */
+    REPLACE_REPLICA(false);
 
     private final boolean targeted;
 

@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 
@@ -32,6 +33,11 @@ import java.util.stream.Stream;
  * offset as of the restart, which the caller must do before the next fault: a replica that lost its disk counts
  * towards a new leader's majority of promises at once, so a second fault before it caught up could lose an entry
  * only the wiped replica and one other had (docs/replication.md, snapshot safety rule 6).
+ *
+ * <p>{@link FaultKind#REPLACE_REPLICA} also hits a follower and deletes its data, but brings it back through a
+ * membership change instead of restarting it as it was: removed from the replica set, added back as a learner
+ * (started empty then), made a voter again once caught up; its heal returns when that change is active, and {@link
+ * Injection#awaitCatchUp} then waits as for a wipe.
  *
  * <p>Not thread-safe: the harness's one driving thread uses it.
  */
@@ -112,6 +118,16 @@ public final class Nemesis {
     }
 
     private static final Duration SHORT_HOLD = Duration.ofSeconds(3);
+
+    /** For the membership requests of {@link FaultKind#REPLACE_REPLICA}; follows a follower's redirect. */
+    private static final java.net.http.HttpClient ADMIN = java.net.http.HttpClient.newBuilder()
+            .version(java.net.http.HttpClient.Version.HTTP_1_1)
+            .followRedirects(java.net.http.HttpClient.Redirect.NORMAL)
+            .connectTimeout(Duration.ofSeconds(2))
+            .build();
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper LEARNERS =
+            new com.fasterxml.jackson.databind.ObjectMapper();
 
     private final FaultTarget bed;
     private final Duration pastSessionTimeout;
@@ -207,6 +223,33 @@ public final class Nemesis {
                         wipe::restart,
                         wipe);
             }
+            case REPLACE_REPLICA -> {
+                if (currentLeader.isEmpty()) {
+                    return new Done(
+                            "replace-replica not injected: no replica leads, so none is known to be a follower",
+                            Duration.ZERO,
+                            () -> {});
+                }
+                String victim = follower(leader);
+                if (victim.equals(leader)) {
+                    return new Done(
+                            "replace-replica not injected: leader " + leader + " has no running follower",
+                            Duration.ZERO,
+                            () -> {});
+                }
+                ChildProcess p = bed.replica(victim);
+                p.kill();
+                Path data = bed.dataDir(victim);
+                deleteRecursively(data);
+                Wipe wipe = new Wipe(victim, leader);
+                return new Done(
+                        "SIGKILL replica " + victim + " (follower), pid " + p.pid() + ", deleted its data directory; "
+                                + "replaced it: removed from the replica set, added back empty as a learner, made a"
+                                + " voter again",
+                        SHORT_HOLD,
+                        wipe::replace,
+                        wipe);
+            }
             default -> throw new IllegalArgumentException("unknown fault " + fault);
         }
     }
@@ -248,6 +291,81 @@ public final class Nemesis {
             restartedAt = System.nanoTime();
             bed.startReplica(replica);
             restarted = true;
+        }
+
+        /**
+         * The replacement: asks the leader to remove the replica from the replica set, then to add it back; starts it
+         * (empty) once the configuration lists it as a learner; returns once the change that makes it a voter again
+         * is active. Each request goes to the replica that leads now (a follower would redirect it).
+         */
+        void replace() throws IOException, InterruptedException {
+            membership("remove", Duration.ofMinutes(2));
+            CompletableFuture<Void> add = CompletableFuture.runAsync(() -> {
+                try {
+                    membership("add", Duration.ofMinutes(3));
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException(e);
+                }
+            });
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (!isLearner()) {
+                if (add.isDone() || System.nanoTime() > deadline) {
+                    awaitQuietly(add);
+                    throw new IOException("replica " + replica + " was not added as a learner within 60 s");
+                }
+                Thread.sleep(50); // polling the configuration the leader reports
+            }
+            restart();
+            awaitQuietly(add);
+        }
+
+        private void awaitQuietly(CompletableFuture<Void> f) throws IOException, InterruptedException {
+            try {
+                f.get(4, java.util.concurrent.TimeUnit.MINUTES);
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new IOException(
+                        "adding " + replica + " back failed: " + e.getCause().getMessage(), e.getCause());
+            } catch (TimeoutException e) {
+                throw new IOException("adding " + replica + " back did not finish within 4 minutes", e);
+            }
+        }
+
+        /** {@code POST /admin/members/OP?id=REPLICA} on the current leader; fails unless it answers 200. */
+        private void membership(String op, Duration timeout) throws IOException, InterruptedException {
+            String target = bed.leader().orElse(leaderAtWipe);
+            URI uri = bed.baseUrl(target)
+                    .resolve("/admin/members/" + op + "?id=" + replica + "&timeout_ms=" + timeout.toMillis());
+            java.net.http.HttpResponse<String> r = ADMIN.send(
+                    java.net.http.HttpRequest.newBuilder(uri)
+                            .timeout(timeout.plusSeconds(30))
+                            .POST(java.net.http.HttpRequest.BodyPublishers.noBody())
+                            .build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() != 200) {
+                throw new IOException("POST " + uri + " answered " + r.statusCode() + ": "
+                        + r.body().strip());
+            }
+        }
+
+        private boolean isLearner() throws InterruptedException {
+            String target = bed.leader().orElse(leaderAtWipe);
+            try {
+                java.net.http.HttpResponse<String> r = ADMIN.send(
+                        java.net.http.HttpRequest.newBuilder(bed.baseUrl(target).resolve("/admin/members"))
+                                .timeout(Duration.ofSeconds(2))
+                                .build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+                return r.statusCode() == 200
+                        && LEARNERS.readTree(r.body())
+                                .path("learners")
+                                .toString()
+                                .contains("\"" + replica + "\"");
+            } catch (IOException e) {
+                return false; // the leader changing: ask again
+            }
         }
 
         CatchUp awaitCatchUp(Duration timeout) throws InterruptedException, TimeoutException {
