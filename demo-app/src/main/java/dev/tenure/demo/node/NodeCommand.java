@@ -37,7 +37,8 @@ public final class NodeCommand implements Callable<Integer> {
     @Option(
             names = "--replicas",
             required = true,
-            description = "all replica ids, comma-separated, the same on every replica")
+            description = "the replica set a new cluster starts with, comma-separated, including --id; once the cluster"
+                    + " exists its replica set lives in ZooKeeper and changes with the members command")
     String replicas;
 
     @Option(names = "--http-advertise", description = "HTTP address others use (default: the bound one)")

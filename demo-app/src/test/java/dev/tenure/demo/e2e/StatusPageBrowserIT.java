@@ -64,6 +64,8 @@ class StatusPageBrowserIT {
                 offset: Number(tr.dataset.snapshotOffset || -1), epoch: Number(tr.dataset.snapshotEpoch || -1),
                 size: Number(tr.dataset.snapshotSize || -1), installing: tr.dataset.installing,
                 text: tr.textContent})),
+              configuration: {version: document.getElementById('configuration').dataset.version,
+                text: document.getElementById('configuration').textContent},
               injected: document.getElementById('injected') !== null
             }))()""";
 
@@ -133,6 +135,10 @@ class StatusPageBrowserIT {
                 assertTrue(snapshotRow.path("text").asText().contains(" ago)"), "when it was taken: " + snapshotRow);
                 assertEquals("", snapshotRow.path("installing").asText(), "no install in progress: " + snapshotRow);
                 assertEquals(REPLICAS, snapshotIds(before), "one log and snapshot row per replica");
+                assertEquals("0", before.path("configuration").path("version").asText(), before.toString());
+                assertTrue(
+                        before.path("configuration").path("text").asText().startsWith("v0: "),
+                        "the replica set, as text: " + before.path("configuration"));
                 assertTrue(
                         texts(before.path("events")).stream()
                                 .anyMatch(e -> e.contains("leader in epoch " + first.epoch())),
