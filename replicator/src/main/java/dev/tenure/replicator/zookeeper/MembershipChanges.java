@@ -200,9 +200,10 @@ final class MembershipChanges implements Closeable {
                 }
             }
             if (System.nanoTime() > deadline) {
-                throw new ZooKeeperConfiguration.StalledChangeException("learner " + id + " has not caught up within " + timeout.toMillis()
-                        + " ms (" + (lag < 0 ? "it has not answered this leader" : "lag " + lag + " entries")
-                        + "): it stays a learner, the voters are unchanged; cancel the change to remove it");
+                throw new ZooKeeperConfiguration.StalledChangeException(
+                        "learner " + id + " has not caught up within " + timeout.toMillis()
+                                + " ms (" + (lag < 0 ? "it has not answered this leader" : "lag " + lag + " entries")
+                                + "): it stays a learner, the voters are unchanged; cancel the change to remove it");
             }
             Thread.sleep(POLL.toMillis()); // polling the leader's view of its followers
         }

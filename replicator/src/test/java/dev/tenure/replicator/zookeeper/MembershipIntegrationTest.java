@@ -221,6 +221,59 @@ class MembershipIntegrationTest {
         assertMembersApplied(acked, members);
     }
 
+    /**
+     * The leader running a replacement is stopped (as a crash: its process gone, its files kept) at the step
+     * {@code at} names; a replica that leads afterwards finishes or redoes the change; no acknowledged write is lost.
+     */
+    private void replaceKillingTheLeader(String at) throws Exception {
+        String leader = awaitLeader();
+        String old = IDS.stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
+        List<String> acked;
+        try (Writer w = new Writer()) {
+            CompletableFuture<Configuration> change = nodes.get(leader).replaceMember(old, "r4", WAIT);
+            awaitConfiguration(leader, c -> c.learners().contains("r4"));
+            if (at.equals("learner")) {
+                nodes.remove(leader).close(); // before the mint: r4 is a learner, the voters unchanged
+                ExecutionException e = assertThrows(ExecutionException.class, () -> change.get(30, TimeUnit.SECONDS));
+                assertTrue(e.getCause() != null, e.toString());
+                startNode("r4", null);
+                String next = awaitLeader(leader);
+                startNode(leader, null); // back from its files, as a voter
+                nodes.get(next).replaceMember(old, "r4", WAIT).get(60, TimeUnit.SECONDS); // the learner is kept
+            } else {
+                startNode("r4", null);
+                ZooKeeperReplica observer = nodes.get(old);
+                awaitConfiguration(old, Configuration::joint); // the joint configuration is minted
+                nodes.remove(leader).close(); // after the mint, before (or around) the activation
+                long deadline = System.nanoTime() + WAIT.toNanos();
+                while (observer.configuration().joint() && System.nanoTime() < deadline) {
+                    Thread.sleep(10); // polling ZooKeeper: a leader of a later epoch activates the change
+                }
+                startNode(leader, null);
+            }
+            Configuration done =
+                    awaitConfiguration("r4", c -> !c.joint() && c.voters().contains("r4"));
+            assertTrue(!done.contains(old), done.toString());
+            acked = new ArrayList<>(w.acknowledged);
+        }
+        assertTrue(acked.size() > 10, "writes went on: " + acked.size());
+        List<String> members = new ArrayList<>(IDS);
+        members.remove(old);
+        members.add("r4");
+        nodes.remove(old).close(); // removed: it stopped
+        assertMembersApplied(acked, members);
+    }
+
+    @Test
+    void theLeaderKilledWhileTheNewReplicaIsALearnerLosesNothingAndTheChangeIsRedoneOnTheNextLeader() throws Exception {
+        replaceKillingTheLeader("learner");
+    }
+
+    @Test
+    void theLeaderKilledAfterTheChangeWasMintedLosesNothingAndTheNextLeaderActivatesIt() throws Exception {
+        replaceKillingTheLeader("minted");
+    }
+
     @Test
     void theSetGrowsFromThreeToFiveAndShrinksBackToThree() throws Exception {
         String leader = awaitLeader();
