@@ -197,17 +197,18 @@ public final class Nemesis {
                 bed.cutReplication(target, bed.ids());
                 return new Done("isolated replica " + who, pastSessionTimeout, bed.links()::healAll);
             }
-            case WIPE_REPLICA -> {
+            case WIPE_REPLICA, REPLACE_REPLICA -> {
+                String name = fault.kind().wireName();
                 if (currentLeader.isEmpty()) {
                     return new Done(
-                            "wipe-replica not injected: no replica leads, so none is known to be a follower",
+                            name + " not injected: no replica leads, so none is known to be a follower",
                             Duration.ZERO,
                             () -> {});
                 }
                 String victim = follower(leader);
                 if (victim.equals(leader)) {
                     return new Done(
-                            "wipe-replica not injected: leader " + leader + " has no running follower",
+                            name + " not injected: leader " + leader + " has no running follower",
                             Duration.ZERO,
                             () -> {});
                 }
@@ -216,39 +217,16 @@ public final class Nemesis {
                 Path data = bed.dataDir(victim);
                 deleteRecursively(data);
                 Wipe wipe = new Wipe(victim, leader);
-                return new Done(
-                        "SIGKILL replica " + victim + " (follower), pid " + p.pid() + ", deleted its data directory "
-                                + data,
-                        SHORT_HOLD,
-                        wipe::restart,
-                        wipe);
-            }
-            case REPLACE_REPLICA -> {
-                if (currentLeader.isEmpty()) {
-                    return new Done(
-                            "replace-replica not injected: no replica leads, so none is known to be a follower",
-                            Duration.ZERO,
-                            () -> {});
-                }
-                String victim = follower(leader);
-                if (victim.equals(leader)) {
-                    return new Done(
-                            "replace-replica not injected: leader " + leader + " has no running follower",
-                            Duration.ZERO,
-                            () -> {});
-                }
-                ChildProcess p = bed.replica(victim);
-                p.kill();
-                Path data = bed.dataDir(victim);
-                deleteRecursively(data);
-                Wipe wipe = new Wipe(victim, leader);
-                return new Done(
-                        "SIGKILL replica " + victim + " (follower), pid " + p.pid() + ", deleted its data directory; "
-                                + "replaced it: removed from the replica set, added back empty as a learner, made a"
-                                + " voter again",
-                        SHORT_HOLD,
-                        wipe::replace,
-                        wipe);
+                String done =
+                        "SIGKILL replica " + victim + " (follower), pid " + p.pid() + ", deleted its data directory";
+                return fault.kind() == FaultKind.WIPE_REPLICA
+                        ? new Done(done + " " + data, SHORT_HOLD, wipe::restart, wipe)
+                        : new Done(
+                                done + "; replaced it: removed from the replica set, added back empty as a learner,"
+                                        + " made a voter again",
+                                SHORT_HOLD,
+                                wipe::replace,
+                                wipe);
             }
             default -> throw new IllegalArgumentException("unknown fault " + fault);
         }
