@@ -104,6 +104,57 @@ class MembershipChangeTest {
     }
 
     @Test
+    void aJointLeaderKilledAfterItsPromisesBeforeItsStartCommitsLeavesTheChangeToTheNextAndLosesNothing() {
+        ScriptedCluster c = running();
+        List<String> committedBefore = c.node("a").entries();
+        c.configureAll(JOINT_ABD);
+        c.resign("a");
+        c.elect("b", 3, JOINT_ABD);
+        c.deliverAll(Message.NewEpoch.class);
+        for (String id : List.of("a", "c", "d")) {
+            c.sync(id); // a promise is answered once the log is durable
+        }
+        c.deliverAll(Message.EpochAck.class); // b holds its promises from both majorities
+        assertTrue(c.node("b").core.role() != Role.FOLLOWER);
+        c.hold(m -> true); // what it sends next (a fetch, its epoch-start entry) goes nowhere
+        c.processCrash("b");
+        assertTrue(c.actionsOf("b", Action.ActivateConfiguration.class).isEmpty(), "b never committed its start");
+        c.elect("d", 4, JOINT_ABD); // a voter of the new set leads the next epoch, still joint
+        c.settle();
+        c.tick(200);
+        assertEquals(Role.LEADER, c.node("d").core.role());
+        assertEquals(
+                List.of(new Action.ActivateConfiguration(4, JOINT_ABD)),
+                c.actionsOf("d", Action.ActivateConfiguration.class));
+        assertEquals(committedBefore, c.node("d").entries().subList(0, committedBefore.size()), "nothing lost");
+    }
+
+    @Test
+    void anActivationNeverWrittenIsAskedForAgainByTheNextJointLeader() {
+        ScriptedCluster c = running();
+        c.configureAll(JOINT_ABD);
+        c.resign("a");
+        c.elect("a", 3, JOINT_ABD);
+        c.settle();
+        c.tick(200);
+        assertEquals(1, c.actionsOf("a", Action.ActivateConfiguration.class).size());
+        long m = c.propose("a", "before-crash");
+        c.settle();
+        c.tick(200);
+        assertEquals(COMMITTED, c.outcomes.get(m));
+        c.processCrash("a"); // died before the master was written: the configuration is still joint
+        c.elect("b", 4, JOINT_ABD);
+        c.settle();
+        c.tick(200);
+        assertEquals(
+                List.of(new Action.ActivateConfiguration(4, JOINT_ABD)),
+                c.actionsOf("b", Action.ActivateConfiguration.class));
+        assertTrue(
+                c.node("b").entries().contains("3:before-crash"),
+                c.node("b").entries().toString());
+    }
+
+    @Test
     void aLearnerGetsTheLogButNeverCountsAndNeverLeads() {
         ScriptedCluster c = running();
         Configuration withLearner = new Configuration(1, ABC.voters(), List.of(), List.of("d"));
