@@ -157,6 +157,15 @@ class ReplicaTest {
         leadership.get("r1").elect(3);
         awaitRole("r1", Role.LEADER);
         Committed c = get(replicas.get("r1").propose(bytes("x")));
+        // A majority (r1 and one follower) committed x; r2 names the leader once it has promised r1's epoch.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!replicas.get("r2").status().leader().equals("r1")) {
+            if (System.nanoTime() > deadline) {
+                throw new TimeoutException(
+                        "r2 did not promise r1's epoch: " + replicas.get("r2").status());
+            }
+            Thread.sleep(5); // polling a status snapshot
+        }
         ExecutionException e = assertThrows(
                 ExecutionException.class, () -> get(replicas.get("r2").propose(bytes("y"))));
         NotLeaderException notLeader = assertInstanceOf(NotLeaderException.class, e.getCause());

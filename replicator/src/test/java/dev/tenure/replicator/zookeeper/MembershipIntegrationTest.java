@@ -17,7 +17,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -51,8 +50,10 @@ class MembershipIntegrationTest {
     Path dataDir;
 
     private final String clusterPath = "/tenure-membership/" + UUID.randomUUID();
-    private final Map<String, ZooKeeperReplica> nodes = new LinkedHashMap<>();
-    private final Map<String, KeyValueMachine> machines = new LinkedHashMap<>();
+    /** Concurrent: the writer thread reads it while the test starts and stops replicas. */
+    private final Map<String, ZooKeeperReplica> nodes = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private final Map<String, KeyValueMachine> machines = new java.util.concurrent.ConcurrentHashMap<>();
 
     @BeforeEach
     void startReplicas() throws Exception {
@@ -111,9 +112,20 @@ class MembershipIntegrationTest {
         private final AtomicBoolean stop = new AtomicBoolean();
         private final Thread thread;
 
+        /** Why the writer thread ended before it was stopped, if it did. */
+        private volatile Throwable died;
+
         Writer() {
-            thread = new Thread(this::run, "membership-writer");
+            thread = new Thread(this::runGuarded, "membership-writer");
             thread.start();
+        }
+
+        private void runGuarded() {
+            try {
+                run();
+            } catch (RuntimeException | Error e) {
+                died = e;
+            }
         }
 
         private void run() {
@@ -139,6 +151,22 @@ class MembershipIntegrationTest {
                     }
                 }
                 Thread.onSpinWait();
+            }
+        }
+
+        /** Waits until {@code n} more writes than now are acknowledged; fails after {@code WAIT}. */
+        void awaitMore(int n) throws Exception {
+            int target = acknowledged.size() + n;
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (acknowledged.size() < target) {
+                if (died != null) {
+                    throw new AssertionError("the writer thread failed", died);
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new TimeoutException("only " + acknowledged.size() + " writes acknowledged, waiting for "
+                            + target + "; replicas: " + nodes.keySet());
+                }
+                Thread.sleep(5); // polling the writer's list
             }
         }
 
@@ -203,18 +231,20 @@ class MembershipIntegrationTest {
         String old = IDS.stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
         List<String> acked;
         try (Writer w = new Writer()) {
+            w.awaitMore(5);
             CompletableFuture<Configuration> change = nodes.get(leader).replaceMember(old, "r4", WAIT);
             awaitConfiguration(leader, c -> c.learners().contains("r4"));
             startNode("r4", null); // joins the existing cluster as the learner it was added as
+            w.awaitMore(5); // writes go on while r4 catches up
             Configuration done = change.get(60, TimeUnit.SECONDS);
             assertEquals(
                     IDS.stream().map(id -> id.equals(old) ? "r4" : id).sorted().toList(),
                     done.voters().stream().sorted().toList());
             assertTrue(!done.joint() && done.learners().isEmpty(), done.toString());
             awaitRole(old, Role.REMOVED);
+            w.awaitMore(5); // and after the change, on the new set
             acked = new ArrayList<>(w.acknowledged);
         }
-        assertTrue(acked.size() > 10, "writes went on during the change: " + acked.size());
         List<String> members = new ArrayList<>(IDS);
         members.remove(old);
         members.add("r4");
@@ -230,6 +260,7 @@ class MembershipIntegrationTest {
         String old = IDS.stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
         List<String> acked;
         try (Writer w = new Writer()) {
+            w.awaitMore(5);
             CompletableFuture<Configuration> change = nodes.get(leader).replaceMember(old, "r4", WAIT);
             awaitConfiguration(leader, c -> c.learners().contains("r4"));
             if (at.equals("learner")) {
@@ -254,9 +285,9 @@ class MembershipIntegrationTest {
             Configuration done =
                     awaitConfiguration("r4", c -> !c.joint() && c.voters().contains("r4"));
             assertTrue(!done.contains(old), done.toString());
+            w.awaitMore(5); // writes go on after the leader's loss and the change
             acked = new ArrayList<>(w.acknowledged);
         }
-        assertTrue(acked.size() > 10, "writes went on: " + acked.size());
         List<String> members = new ArrayList<>(IDS);
         members.remove(old);
         members.add("r4");
