@@ -58,7 +58,7 @@ final class MembershipChanges implements Closeable {
             ZooKeeperConfiguration.Versioned v = requireSettled();
             Configuration c = v.configuration();
             if (c.counts(id)) {
-                throw new IllegalArgumentException(id + " is already a voter: " + ZooKeeperConfiguration.describe(c));
+                throw new IllegalArgumentException(id + " is already a voter: " + c);
             }
             v = addLearner(v, id);
             awaitCaughtUp(id, catchUpTimeout);
@@ -81,7 +81,7 @@ final class MembershipChanges implements Closeable {
                 return next;
             }
             if (!c.voters().contains(id)) {
-                throw new IllegalArgumentException(id + " is not a member: " + ZooKeeperConfiguration.describe(c));
+                throw new IllegalArgumentException(id + " is not a member: " + c);
             }
             if (c.voters().size() == 1) {
                 throw new IllegalArgumentException("cannot remove the last voter " + id);
@@ -96,11 +96,10 @@ final class MembershipChanges implements Closeable {
             ZooKeeperConfiguration.Versioned v = requireSettled();
             Configuration c = v.configuration();
             if (!c.voters().contains(old)) {
-                throw new IllegalArgumentException(old + " is not a voter: " + ZooKeeperConfiguration.describe(c));
+                throw new IllegalArgumentException(old + " is not a voter: " + c);
             }
             if (c.counts(replacement)) {
-                throw new IllegalArgumentException(
-                        replacement + " is already a voter: " + ZooKeeperConfiguration.describe(c));
+                throw new IllegalArgumentException(replacement + " is already a voter: " + c);
             }
             v = addLearner(v, replacement);
             awaitCaughtUp(replacement, catchUpTimeout);
@@ -165,8 +164,8 @@ final class MembershipChanges implements Closeable {
     private ZooKeeperConfiguration.Versioned requireSettled() throws Exception {
         ZooKeeperConfiguration.Versioned v = master.read();
         if (v.configuration().joint()) {
-            throw new ZooKeeperConfiguration.ConcurrentChangeException("a change is in progress: "
-                    + ZooKeeperConfiguration.describe(v.configuration()) + "; wait for it, or cancel it");
+            throw new ZooKeeperConfiguration.ConcurrentChangeException(
+                    "a change is in progress: " + v.configuration() + "; wait for it, or cancel it");
         }
         return v;
     }
@@ -181,7 +180,7 @@ final class MembershipChanges implements Closeable {
         learners.add(id);
         Configuration next = new Configuration(c.version() + 1, c.voters(), List.of(), learners);
         master.replace(v, next, false);
-        log.info("{} added as a learner: {}", id, ZooKeeperConfiguration.describe(next));
+        log.info("{} added as a learner: {}", id, next);
         return master.read();
     }
 
@@ -215,7 +214,7 @@ final class MembershipChanges implements Closeable {
         Configuration c = v.configuration();
         Configuration joint = new Configuration(c.version() + 1, voters, c.voters(), learners);
         long epoch = master.replace(v, joint, true);
-        log.info("change started: {} (epoch {})", ZooKeeperConfiguration.describe(joint), epoch);
+        log.info("change started: {} (epoch {})", joint, epoch);
         long deadline = System.nanoTime() + ACTIVATION_TIMEOUT.toNanos();
         while (true) {
             Configuration now = master.read().configuration();
@@ -223,8 +222,8 @@ final class MembershipChanges implements Closeable {
                 if (now.equals(joint.activated())) {
                     return now;
                 }
-                throw new ZooKeeperConfiguration.ConcurrentChangeException("the change to " + voters
-                        + " was cancelled or overtaken: now " + ZooKeeperConfiguration.describe(now));
+                throw new ZooKeeperConfiguration.ConcurrentChangeException(
+                        "the change to " + voters + " was cancelled or overtaken: now " + now);
             }
             if (System.nanoTime() > deadline) {
                 throw new TimeoutException("the change to " + voters + " was not activated within "

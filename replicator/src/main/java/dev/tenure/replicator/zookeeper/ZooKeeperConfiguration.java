@@ -143,7 +143,7 @@ public final class ZooKeeperConfiguration implements Closeable {
             return 0;
         } catch (KeeperException.BadVersionException e) {
             throw new ConcurrentChangeException("the configuration changed since version "
-                    + from.configuration().version() + " was read; now: " + describe(read().configuration()));
+                    + from.configuration().version() + " was read; now: " + read().configuration());
         }
     }
 
@@ -172,11 +172,6 @@ public final class ZooKeeperConfiguration implements Closeable {
             return Optional.empty();
         }
         return Optional.of(activated);
-    }
-
-    /** A one-line description of a configuration for messages. */
-    public static String describe(Configuration c) {
-        return c.toString();
     }
 
     @Override

@@ -287,11 +287,7 @@ public final class ZooKeeperReplica implements Closeable {
         InetSocketAddress advertised = b.advertise != null ? b.advertise : transport.boundAddress();
         registry.register(b.id, advertised, Duration.ofSeconds(10));
         log.info(
-                "replica {} of {} serves replication at {}; configuration {}",
-                b.id,
-                b.clusterPath,
-                advertised,
-                ZooKeeperConfiguration.describe(config));
+                "replica {} of {} serves replication at {}; configuration {}", b.id, b.clusterPath, advertised, config);
     }
 
     /**
@@ -310,14 +306,14 @@ public final class ZooKeeperReplica implements Closeable {
         }
         if (!config.contains(b.id)) {
             throw new IllegalStateException("replica set mismatch: replica " + b.id + " is not a member of the replica"
-                    + " set at " + configuration.path() + " (" + ZooKeeperConfiguration.describe(config)
+                    + " set at " + configuration.path() + " (" + config
                     + "); add it first (addMember, or `members add` in the demo)");
         }
         if (sortedConfigured != null && !sorted(config.members()).equals(sortedConfigured)) {
             log.info(
                     "replica {}: the replica set is {}; the configured members {} are used only for a new cluster",
                     b.id,
-                    ZooKeeperConfiguration.describe(config),
+                    config,
                     b.members);
         }
     }
@@ -350,7 +346,7 @@ public final class ZooKeeperReplica implements Closeable {
         }
         Optional<Configuration> activated = configuration.activate(election, token.get(), joint);
         if (activated.isPresent()) {
-            log.info("replica {} activated configuration {}", b.id, ZooKeeperConfiguration.describe(activated.get()));
+            log.info("replica {} activated configuration {}", b.id, activated.get());
         } else {
             log.info("replica {}: {} is no longer the configuration; nothing to activate", b.id, joint);
         }
