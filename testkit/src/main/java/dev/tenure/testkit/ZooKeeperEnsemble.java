@@ -58,9 +58,25 @@ public final class ZooKeeperEnsemble implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(ZooKeeperEnsemble.class);
     private static final String LOOPBACK = "127.0.0.1";
 
+    /** ZooKeeper's bound on election-port bind attempts; 0 means "keep trying". */
+    static final String ELECTION_PORT_BIND_RETRY = "zookeeper.electionPortBindRetry";
+
     static {
-        // A server that cannot bind its ports calls System.exit by default, which would end the test JVM;
-        // log instead, so that start() can retry on fresh ports.
+        // A server that cannot bind its election port gives up after three attempts and asks for System.exit,
+        // which would end the test JVM. Keep it trying instead: a start that does not reach a quorum is retried
+        // on fresh ports, and closing the failed servers stops their attempts.
+        if (System.getProperty(ELECTION_PORT_BIND_RETRY) == null) {
+            System.setProperty(ELECTION_PORT_BIND_RETRY, "0");
+        }
+        keepTheJvm();
+    }
+
+    /**
+     * Makes ZooKeeper's fatal errors log instead of calling System.exit. Curator's TestingCluster starts each
+     * server as a ZooKeeperServerEmbedded with the default exit handler, which sets the JVM-wide exit procedure
+     * back to System.exit on every server start, so this runs again after every start and restart.
+     */
+    private static void keepTheJvm() {
         ServiceUtils.setSystemExitProcedure(ServiceUtils.LOG_ONLY);
     }
 
@@ -162,7 +178,11 @@ public final class ZooKeeperEnsemble implements Closeable {
                     LOOPBACK));
         }
         cluster = new TestingCluster(specs);
-        cluster.start();
+        try {
+            cluster.start();
+        } finally {
+            keepTheJvm();
+        }
         awaitQuorum(Duration.ofSeconds(30));
     }
 
@@ -250,7 +270,11 @@ public final class ZooKeeperEnsemble implements Closeable {
     /** Restarts a killed or stopped server and waits until it serves requests. */
     public void restartServer(int server) throws Exception {
         log.info("restarting ZooKeeper server {}", server);
-        Preconditions.checkState(cluster.restartServer(spec(server)), "server %s not found", server);
+        try {
+            Preconditions.checkState(cluster.restartServer(spec(server)), "server %s not found", server);
+        } finally {
+            keepTheJvm();
+        }
         down[server] = false;
         awaitServing(server, Duration.ofSeconds(30));
     }
@@ -281,8 +305,12 @@ public final class ZooKeeperEnsemble implements Closeable {
     /** Restarts every server and waits for a quorum. */
     public void restartAll() throws Exception {
         log.info("restarting all ZooKeeper servers");
-        for (TestingZooKeeperServer s : cluster.getServers()) {
-            s.restart();
+        try {
+            for (TestingZooKeeperServer s : cluster.getServers()) {
+                s.restart();
+            }
+        } finally {
+            keepTheJvm();
         }
         java.util.Arrays.fill(down, false);
         awaitQuorum(Duration.ofSeconds(30));

@@ -3,14 +3,17 @@ package dev.tenure.testkit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.reflect.Field;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.util.ServiceUtils;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -24,6 +27,27 @@ class ZooKeeperEnsembleTest {
         CountDownLatch done = new CountDownLatch(1);
         client.sync().inBackground((c, e) -> done.countDown()).forPath(path);
         assertTrue(done.await(30, TimeUnit.SECONDS));
+    }
+
+    /** The JVM-wide procedure ZooKeeper calls on a fatal server error (it has no getter). */
+    private static Object exitProcedure() throws ReflectiveOperationException {
+        Field f = ServiceUtils.class.getDeclaredField("systemExitProcedure");
+        f.setAccessible(true);
+        return f.get(null);
+    }
+
+    @Test
+    void aFatalServerErrorAfterAStartOrARestartLogsInsteadOfEndingTheTestJvm() throws Exception {
+        // Each server start resets the procedure to System.exit; a collision on an election port then ended the
+        // whole test JVM with ZooKeeper's exit code 14.
+        assertSame(ServiceUtils.LOG_ONLY, exitProcedure(), "after start");
+        assertEquals("0", System.getProperty(ZooKeeperEnsemble.ELECTION_PORT_BIND_RETRY), "bind retries unbounded");
+        zk.ensemble().killServer(2);
+        zk.ensemble().restartServer(2);
+        assertSame(ServiceUtils.LOG_ONLY, exitProcedure(), "after restartServer");
+        zk.ensemble().stopAll();
+        zk.ensemble().restartAll();
+        assertSame(ServiceUtils.LOG_ONLY, exitProcedure(), "after restartAll");
     }
 
     @Test
