@@ -37,8 +37,6 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -178,6 +176,9 @@ public final class Replica implements Closeable {
     private final ReplicaLog replicaLog;
     private final LogSyncer syncer;
     private final boolean syncOnEventThread;
+    /** A follower syncs on its event thread when that is a thread of its own (not a lane of a shared pool). */
+    private final boolean followerSyncsInline;
+
     private final Transport transport;
     private final Leadership leadership;
     private final StateMachine stateMachine;
@@ -195,14 +196,29 @@ public final class Replica implements Closeable {
             new java.util.concurrent.atomic.AtomicInteger();
     private final int maxOutstanding;
     private final int maxPayloadBytes;
-    private final ExecutorService eventThread;
-    private final ExecutorService syncThread;
-    private final ExecutorService applyThread;
-    private final ExecutorService snapshotThread;
+    private final ReplicaExecutors.Threads threads;
+    private final ReplicaExecutors.Lane eventThread;
+    private final ReplicaExecutors.Lane syncThread;
+    private final ReplicaExecutors.Lane applyThread;
+    private final ReplicaExecutors.Lane snapshotThread;
     /** Runs the configuration master's writes (activations), which wait on ZooKeeper. */
-    private final ExecutorService configurationThread;
+    private final ReplicaExecutors.Lane configurationThread;
 
     private final ScheduledExecutorService timer;
+    /** Whether the core quiesces ({@link CoreConfig#quiesce()}): ticks are then skipped while it is quiet. */
+    private final boolean quiesce;
+    /** The tick interval while quiet: check-quorum's tenth, at most 1 s. */
+    private final long idleTickNanos;
+
+    private final PeerLiveness peerLiveness;
+    /** Set on the event thread after each event: the core is quiescent and no request waits. */
+    private volatile boolean quiet;
+    /** When the last tick ran (event thread writes, timer reads). */
+    private volatile long lastTickNanos;
+    /** Ticks run so far (event thread writes); for tests. */
+    private final AtomicLong ticksRun = new AtomicLong();
+    /** Stops this replica's tick; set by {@link #start()}. */
+    private volatile Runnable stopTicking = () -> {};
 
     /** Proposals on their way to the event thread, which takes them all at once (batching). */
     private final ConcurrentLinkedQueue<Incoming> incoming = new ConcurrentLinkedQueue<>();
@@ -317,15 +333,19 @@ public final class Replica implements Closeable {
         drawSnapshotThresholds();
         this.applied.set(replayFrom);
         this.queuedForApply = replayFrom;
-        this.eventThread = Executors.newSingleThreadExecutor(named("tenure-replica-" + id));
-        this.syncThread = Executors.newSingleThreadExecutor(named("tenure-sync-" + id));
-        this.applyThread = Executors.newSingleThreadExecutor(named("tenure-apply-" + id));
-        this.snapshotThread = Executors.newSingleThreadExecutor(named("tenure-snapshot-" + id));
-        this.configurationThread = Executors.newSingleThreadExecutor(named("tenure-configuration-" + id));
-        java.util.concurrent.ScheduledThreadPoolExecutor t =
-                new java.util.concurrent.ScheduledThreadPoolExecutor(1, named("tenure-tick-" + id));
-        t.setRemoveOnCancelPolicy(true); // timeouts of completed requests leave the queue at once
-        this.timer = t;
+        this.threads = b.executors == null ? ReplicaExecutors.dedicated(id) : b.executors.forReplica();
+        this.eventThread = threads.lane(ReplicaExecutors.Role.EVENT);
+        this.syncThread = threads.lane(ReplicaExecutors.Role.SYNC);
+        this.applyThread = threads.lane(ReplicaExecutors.Role.APPLY);
+        this.snapshotThread = threads.lane(ReplicaExecutors.Role.SNAPSHOT);
+        this.configurationThread = threads.lane(ReplicaExecutors.Role.CONFIGURATION);
+        this.timer = threads.scheduler();
+        this.followerSyncsInline = threads.dedicated();
+        this.quiesce = b.config.quiesce();
+        long checkQuorum = b.config.checkQuorumNanos();
+        this.idleTickNanos = Math.min(
+                TimeUnit.SECONDS.toNanos(1), checkQuorum == 0 ? Long.MAX_VALUE : Math.max(1, checkQuorum / 10));
+        this.peerLiveness = b.peerLiveness;
         this.lastStatus = new Status(
                 id,
                 Role.FOLLOWER,
@@ -342,14 +362,6 @@ public final class Replica implements Closeable {
                 core.configuration());
     }
 
-    private static java.util.concurrent.ThreadFactory named(String name) {
-        return r -> {
-            Thread t = new Thread(r, name);
-            t.setDaemon(true);
-            return t;
-        };
-    }
-
     public static Builder builder() {
         return new Builder();
     }
@@ -360,6 +372,8 @@ public final class Replica implements Closeable {
         private ReplicaLog log;
         private LogSyncer syncer;
         private boolean syncOnEventThread;
+        private ReplicaExecutors executors;
+        private PeerLiveness peerLiveness = id -> Long.MIN_VALUE;
         private PromiseStore promises;
         private Transport transport;
         private Leadership leadership;
@@ -407,6 +421,25 @@ public final class Replica implements Closeable {
 
         public Builder snapshotPolicy(SnapshotPolicy policy) {
             this.snapshotPolicy = Preconditions.checkNotNull(policy, "policy");
+            return this;
+        }
+
+        /**
+         * Runs the replica on a shared set of threads ({@link ReplicaExecutors#shared}) instead of threads of its own:
+         * for a node hosting many replicas. The set must outlive the replica. The tick interval is then the set's.
+         */
+        public Builder executors(ReplicaExecutors shared) {
+            this.executors = Preconditions.checkNotNull(shared, "shared");
+            return this;
+        }
+
+        /**
+         * Where a quiescing replica ({@link CoreConfig#quiesce()}) learns when its node last heard from each other
+         * replica's node, for check-quorum while its followers are quiet; by default it never does, and a quiet
+         * leader gives up its term after the check-quorum interval.
+         */
+        public Builder peerLiveness(PeerLiveness liveness) {
+            this.peerLiveness = Preconditions.checkNotNull(liveness, "liveness");
             return this;
         }
 
@@ -498,6 +531,16 @@ public final class Replica implements Closeable {
         return id;
     }
 
+    /** Ticks run so far; for tests. */
+    long ticksRun() {
+        return ticksRun.get();
+    }
+
+    /** Whether the replica is quiet (quiescent core, no request waiting) as of its last event; for tests. */
+    boolean quiet() {
+        return quiet;
+    }
+
     /**
      * Starts the transport, the timers and the election.
      *
@@ -508,26 +551,31 @@ public final class Replica implements Closeable {
         transport.start(m -> post(() -> core.receive(m, clock.getAsLong())));
         // The core's first actions: a sync of what the log held at start-up, which counts only once synced.
         post(() -> {});
-        long tick = tickInterval.toNanos();
-        // Cancelled by shutting the timer down on close; the task only posts an event, which cannot throw.
-        ScheduledFuture<?> unused = timer.scheduleAtFixedRate(
-                () -> {
-                    // One tick waits in the event queue at most: a stalled event thread (a slow disk) must not
-                    // pile them up.
-                    if (tickPosted.compareAndSet(false, true)
-                            && !post(() -> {
-                                tickPosted.set(false);
-                                long now = clock.getAsLong();
-                                core.tick(now);
-                                expireProposals(now);
-                                refreshStatus();
-                            })) {
+        // Stopped on close; the task only posts an event, which cannot throw.
+        stopTicking = threads.tickEvery(tickInterval, () -> {
+            // One tick waits in the event queue at most: a stalled event thread (a slow disk) must not
+            // pile them up.
+            if (quiet && clock.getAsLong() - lastTickNanos < idleTickNanos) {
+                return; // nothing timed in progress: a tick now and then serves check-quorum
+            }
+            if (tickPosted.compareAndSet(false, true)
+                    && !post(() -> {
                         tickPosted.set(false);
-                    }
-                },
-                tick,
-                tick,
-                TimeUnit.NANOSECONDS);
+                        long now = clock.getAsLong();
+                        lastTickNanos = now;
+                        ticksRun.incrementAndGet();
+                        if (quiesce) {
+                            for (ReplicaCore.FollowerProgress f : core.followers()) {
+                                core.heard(f.id(), peerLiveness.lastHeardNanos(f.id()));
+                            }
+                        }
+                        core.tick(now);
+                        expireProposals(now);
+                        refreshStatus();
+                    })) {
+                tickPosted.set(false);
+            }
+        });
         // Replay what is known committed locally only once the leader says so: commit is learned, not stored.
         leadership.start(new Leadership.Events() {
             @Override
@@ -748,7 +796,8 @@ public final class Replica implements Closeable {
             return;
         }
         leadership.close();
-        timer.shutdownNow();
+        stopTicking.run();
+        threads.release();
         if (previous == State.STARTED) {
             transport.close();
         }
@@ -801,7 +850,7 @@ public final class Replica implements Closeable {
         }
     }
 
-    private static void shutdown(ExecutorService e) {
+    private static void shutdown(ReplicaExecutors.Lane e) {
         e.shutdown();
         try {
             if (!e.awaitTermination(10, TimeUnit.SECONDS)) {
@@ -824,6 +873,13 @@ public final class Replica implements Closeable {
                 try {
                     event.run();
                     process(core.takeActions());
+                    if (quiesce) {
+                        boolean q = core.quiescent() && proposals.isEmpty() && reads.isEmpty();
+                        if (q) {
+                            refreshStatus(); // ticks are rare now: the status must not wait for one
+                        }
+                        quiet = q;
+                    }
                 } catch (RuntimeException e) {
                     log.error("replica {} failed handling an event; stopping it", id, e);
                     failStop(e);
@@ -893,7 +949,8 @@ public final class Replica implements Closeable {
             notify(() -> listener.failed(reason));
         }
         leadership.close();
-        timer.shutdownNow();
+        stopTicking.run();
+        threads.release();
         transport.close();
         for (Incoming p : proposals.values()) {
             p.future().completeExceptionally(ReplicaFailedException.mayHaveBeenApplied(id, reason));
@@ -1031,7 +1088,7 @@ public final class Replica implements Closeable {
         // they bring: group commit): it has little else to do meanwhile, and the acknowledgement then leaves
         // without two thread hand-offs (issue 6). A leader keeps appending and sending while its sync thread
         // waits for the disk.
-        if (syncOnEventThread || (core.role() == Role.FOLLOWER && !syncRunning)) {
+        if (syncOnEventThread || (followerSyncsInline && core.role() == Role.FOLLOWER && !syncRunning)) {
             if (!inlineSyncPosted) {
                 inlineSyncPosted = true;
                 post(this::syncInline);
@@ -1047,7 +1104,7 @@ public final class Replica implements Closeable {
 
     private void syncInline() {
         inlineSyncPosted = false;
-        if (!syncOnEventThread && (core.role() != Role.FOLLOWER || syncRunning)) {
+        if (!syncOnEventThread && (!followerSyncsInline || core.role() != Role.FOLLOWER || syncRunning)) {
             // Became leader (or a sync thread started) since this was posted: the leader's event thread must
             // not wait for the disk; its sync thread does.
             requestSync();

@@ -28,6 +28,12 @@ import java.util.Objects;
  * @param snapshotChunksInFlight most snapshot chunk requests ({@code FetchSnapshot}, each for up to {@code
  *     maxBatchBytes}) an installing replica keeps unanswered, so that an install streams rather than waits a round
  *     trip per chunk (default 8)
+ * @param quiesce whether an idle leader stops its heartbeats: once every entry is committed, nothing is pending and
+ *     every follower has acknowledged its whole log and a heartbeat that carried the commit offset, the leader sends
+ *     that follower nothing more until there is something new (CockroachDB's quiescence). Check-quorum then counts a
+ *     quiet follower as heard only when the driver reports hearing from it ({@link ReplicaCore#heard}): a node that
+ *     hosts many partitions exchanges one heartbeat per node pair for all of them. Off by default (a single log
+ *     heartbeats every {@code heartbeatNanos})
  */
 public record CoreConfig(
         String self,
@@ -40,7 +46,8 @@ public record CoreConfig(
         long heartbeatNanos,
         long checkQuorumNanos,
         long catchUpTailEntries,
-        int snapshotChunksInFlight) {
+        int snapshotChunksInFlight,
+        boolean quiesce) {
 
     public CoreConfig {
         Objects.requireNonNull(self, "self");
@@ -85,6 +92,7 @@ public record CoreConfig(
         private long checkQuorumNanos = Duration.ofSeconds(10).toNanos();
         private long catchUpTailEntries = 5_000;
         private int snapshotChunksInFlight = 8;
+        private boolean quiesce;
 
         private Builder(String self, List<String> members) {
             this.self = self;
@@ -139,6 +147,12 @@ public record CoreConfig(
             return this;
         }
 
+        /** See {@link CoreConfig#quiesce()}. */
+        public Builder quiesce(boolean on) {
+            this.quiesce = on;
+            return this;
+        }
+
         public CoreConfig build() {
             return new CoreConfig(
                     self,
@@ -151,7 +165,8 @@ public record CoreConfig(
                     heartbeatNanos,
                     checkQuorumNanos,
                     catchUpTailEntries,
-                    snapshotChunksInFlight);
+                    snapshotChunksInFlight,
+                    quiesce);
         }
     }
 }

@@ -116,6 +116,10 @@ public final class ReplicaCore {
 
     private long probeSeq;
     private final List<Read> reads = new ArrayList<>();
+    /** The probe of the heartbeat that tells every follower the commit offset {@link #quietCommit}; -1 if none. */
+    private long quietProbe = -1;
+    /** The commit offset the leader went quiet at ({@link CoreConfig#quiesce()}); -1 if it is not quiet. */
+    private long quietCommit = -1;
 
     /**
      * A proposal for {@link #proposeAll}: the driver's request id and the payload.
@@ -557,12 +561,24 @@ public final class ReplicaCore {
             stepDown(null);
             return;
         }
+        boolean settled = settled();
+        boolean quieting = false;
+        if (!settled) {
+            quietCommit = -1;
+        } else if (quietCommit != commit) {
+            // Idle: one last heartbeat, with a probe of its own, tells every follower the commit offset.
+            quietCommit = commit;
+            quietProbe = ++probeSeq;
+            quieting = true;
+        }
         for (Progress p : progress.values()) {
             if (!p.promised) {
                 if (now - p.lastNewEpochSent >= cfg.retryNanos()) {
                     sendNewEpoch(p);
                 }
             } else if (role == Role.LEADER) {
+                // Quiet: this follower holds everything and answered the heartbeat that told it the commit offset.
+                boolean quiet = settled && !quieting && p.probeAcked >= quietProbe;
                 if (p.next < log.logStartOffset()) {
                     replicate(p); // a snapshot offer, repeated while the follower has not installed it
                 } else if (p.next > p.match && now - p.lastProgress >= cfg.retryNanos()) {
@@ -571,7 +587,7 @@ public final class ReplicaCore {
                     p.lastProgress = now;
                     replicate(p);
                 }
-                if (now - p.lastSent >= cfg.heartbeatNanos()) {
+                if (!quiet && (quieting || now - p.lastSent >= cfg.heartbeatNanos())) {
                     sendAppend(p, p.match, List.of());
                 }
             }
@@ -579,6 +595,63 @@ public final class ReplicaCore {
         if (role == Role.RECOVERING && best != null && !fetched && now - lastFetchSent >= cfg.retryNanos()) {
             sendFetch();
         }
+    }
+
+    /**
+     * The driver heard from replica {@code id} by other means than this log's messages: a node that hosts many
+     * partitions hears one heartbeat per node pair for all of them. Counts for check-quorum as an answer from a
+     * quiet follower would ({@link CoreConfig#quiesce()}); only a promised follower's is noted, and never moves its
+     * last answer back. {@code heardAtNanos} is on the driver's clock; {@link Long#MIN_VALUE} means never.
+     */
+    public void heard(String id, long heardAtNanos) {
+        Progress p = progress.get(id);
+        if (role == Role.LEADER && p != null && p.promised && heardAtNanos != Long.MIN_VALUE) {
+            p.lastHeard = Math.max(p.lastHeard, heardAtNanos);
+        }
+    }
+
+    /**
+     * Whether this replica has nothing timed to do, so that a driver may tick it seldom (about once per
+     * check-quorum interval's tenth) instead of every few milliseconds: a follower that installs no snapshot, or a
+     * leader that went quiet ({@link CoreConfig#quiesce()}) with every follower acknowledging. Anything new — a
+     * proposal, a read, a message that changes the state — makes it false until the replica is idle again.
+     */
+    public boolean quiescent() {
+        if (install != null) {
+            return false;
+        }
+        if (role == Role.FOLLOWER) {
+            return true;
+        }
+        if (role != Role.LEADER || !settled() || quietCommit != commit) {
+            return false;
+        }
+        for (Progress p : progress.values()) {
+            if (!p.promised || p.probeAcked < quietProbe) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * A leader with quiescence on, nothing pending, every entry committed, and every follower promised and matching
+     * the whole log with nothing in flight.
+     */
+    private boolean settled() {
+        if (!cfg.quiesce() || role != Role.LEADER) {
+            return false;
+        }
+        long end = log.logEndOffset();
+        if (!pending.isEmpty() || !queued.isEmpty() || !reads.isEmpty() || commit != end || durableEnd != end) {
+            return false;
+        }
+        for (Progress p : progress.values()) {
+            if (!p.promised || p.match != end || p.next != end) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

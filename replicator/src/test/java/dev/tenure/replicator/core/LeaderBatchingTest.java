@@ -45,7 +45,8 @@ class LeaderBatchingTest {
                                         cfg.heartbeatNanos(),
                                         cfg.checkQuorumNanos(),
                                         cfg.catchUpTailEntries(),
-                                        cfg.snapshotChunksInFlight()),
+                                        cfg.snapshotChunksInFlight(),
+                                        cfg.quiesce()),
                                 log,
                                 new InMemoryPromiseStore(),
                                 0));

@@ -95,6 +95,8 @@ final class ScriptedCluster {
     final Map<String, Long> maxBatchBytesOf = new HashMap<>();
     /** Snapshot chunk requests an installing replica keeps unanswered. */
     int snapshotChunksInFlight = 8;
+    /** Whether idle leaders go quiet ({@link CoreConfig#quiesce()}). */
+    boolean quiesce;
 
     final Map<String, Node> nodes = new LinkedHashMap<>();
     final List<Message> inflight = new ArrayList<>();
@@ -119,6 +121,7 @@ final class ScriptedCluster {
                 .catchUpTailEntries(catchUpTail)
                 .maxBatchBytes(maxBatchBytesOf.getOrDefault(id, maxBatchBytes))
                 .snapshotChunksInFlight(snapshotChunksInFlight)
+                .quiesce(quiesce)
                 .build();
     }
 
@@ -133,6 +136,16 @@ final class ScriptedCluster {
         c.catchUpTail = tail;
         c.maxBatchBytes = chunkBytes;
         c.snapshotChunksInFlight = chunksInFlight;
+        for (Node n : c.nodes.values()) {
+            n.core = new ReplicaCore(c.config(n.id), n.log, n.promises, n.snapshots, c.now);
+        }
+        return c;
+    }
+
+    /** A cluster whose idle leaders go quiet ({@link CoreConfig#quiesce()}). */
+    static ScriptedCluster withQuiescence(String... ids) {
+        ScriptedCluster c = new ScriptedCluster(ids);
+        c.quiesce = true;
         for (Node n : c.nodes.values()) {
             n.core = new ReplicaCore(c.config(n.id), n.log, n.promises, n.snapshots, c.now);
         }

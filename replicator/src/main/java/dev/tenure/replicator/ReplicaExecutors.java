@@ -1,0 +1,342 @@
+package dev.tenure.replicator;
+
+import com.google.common.base.Preconditions;
+import com.google.common.util.concurrent.MoreExecutors;
+import java.io.Closeable;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The threads replicas run on.
+ *
+ * <p>By default ({@link Replica.Builder} without {@link Replica.Builder#executors}) a replica starts threads of its
+ * own: an event thread, a sync thread, an apply thread, a snapshot thread, a configuration thread and a tick timer,
+ * named after it. A node that hosts many replicas (one per partition) gives them one {@link #shared} set instead: a
+ * fixed number of threads whatever the number of replicas. Each replica then runs each of its roles on a <em>lane</em>
+ * over a shared pool — a sequential executor (Guava's {@link MoreExecutors#newSequentialExecutor}) that runs the
+ * replica's tasks of that role one at a time, in submission order, each seeing the effects of the ones before — so
+ * the replica's single-threaded reasoning holds unchanged, and no replica holds a thread while it has nothing to do:
+ *
+ * <ul>
+ *   <li>event and apply lanes over the <em>event pool</em> (CPU work; a replica's event and apply lanes may run at
+ *       the same time, as its event and apply threads do);
+ *   <li>sync lanes over the <em>sync pool</em> (fdatasync; followers sync there too, not on their event lane, so
+ *       that a slow disk never holds an event thread);
+ *   <li>snapshot and configuration lanes over the <em>background pool</em> (snapshot files, ZooKeeper writes: long
+ *       waits that must not delay syncs);
+ *   <li>one timer thread, which ticks every registered replica at the tick interval; a replica with nothing timed
+ *       in progress skips most ticks (see {@link Replica}).
+ * </ul>
+ *
+ * <p>Thread-safe. A shared set outlives its replicas: close every replica first, then {@link #close()} it, which
+ * stops its threads (tasks still queued are dropped).
+ */
+public final class ReplicaExecutors implements Closeable {
+    /** The default number of event-pool threads of a shared set: the number of processors, at least 2. */
+    public static final int DEFAULT_EVENT_THREADS =
+            Math.max(2, Runtime.getRuntime().availableProcessors());
+    /** The default number of sync-pool threads of a shared set. */
+    public static final int DEFAULT_SYNC_THREADS = 4;
+    /** The default number of background-pool threads of a shared set. */
+    public static final int DEFAULT_BACKGROUND_THREADS = 2;
+
+    /** The roles a replica runs tasks in, each on its own lane. */
+    enum Role {
+        EVENT("replica"),
+        SYNC("sync"),
+        APPLY("apply"),
+        SNAPSHOT("snapshot"),
+        CONFIGURATION("configuration");
+
+        final String threadName;
+
+        Role(String threadName) {
+            this.threadName = threadName;
+        }
+    }
+
+    private final String name;
+    private final ExecutorService eventPool;
+    private final ExecutorService syncPool;
+    private final ExecutorService backgroundPool;
+    private final ScheduledThreadPoolExecutor timer;
+    private final Set<Ticker> tickers = ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private ReplicaExecutors(String name, int eventThreads, int syncThreads, int backgroundThreads, Duration tick) {
+        this.name = name;
+        this.eventPool = Executors.newFixedThreadPool(eventThreads, numbered("tenure-" + name + "-event-"));
+        this.syncPool = Executors.newFixedThreadPool(syncThreads, numbered("tenure-" + name + "-sync-"));
+        this.backgroundPool =
+                Executors.newFixedThreadPool(backgroundThreads, numbered("tenure-" + name + "-background-"));
+        this.timer = new ScheduledThreadPoolExecutor(1, numbered("tenure-" + name + "-timer-"));
+        timer.setRemoveOnCancelPolicy(true);
+        long nanos = tick.toNanos();
+        // Cancelled by close (shutdownNow); ticking only posts events, which cannot throw.
+        ScheduledFuture<?> unused = timer.scheduleAtFixedRate(this::tickAll, nanos, nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * A shared set with the default pool sizes and a 10 ms tick.
+     *
+     * @param name names the threads ({@code tenure-NAME-event-1}, …): the node's id, for example
+     */
+    public static ReplicaExecutors shared(String name) {
+        return shared(name, DEFAULT_EVENT_THREADS, DEFAULT_SYNC_THREADS, DEFAULT_BACKGROUND_THREADS);
+    }
+
+    /** A shared set with the given pool sizes (each at least 1) and a 10 ms tick. */
+    public static ReplicaExecutors shared(String name, int eventThreads, int syncThreads, int backgroundThreads) {
+        Preconditions.checkArgument(
+                eventThreads >= 1 && syncThreads >= 1 && backgroundThreads >= 1,
+                "every pool needs a thread: event %s, sync %s, background %s",
+                eventThreads,
+                syncThreads,
+                backgroundThreads);
+        return new ReplicaExecutors(name, eventThreads, syncThreads, backgroundThreads, Duration.ofMillis(10));
+    }
+
+    /** The number of threads this set runs: the pools' sizes and the timer. */
+    public int threads() {
+        return ((java.util.concurrent.ThreadPoolExecutor) eventPool).getMaximumPoolSize()
+                + ((java.util.concurrent.ThreadPoolExecutor) syncPool).getMaximumPoolSize()
+                + ((java.util.concurrent.ThreadPoolExecutor) backgroundPool).getMaximumPoolSize()
+                + 1;
+    }
+
+    /** The number of replicas ticked by this set's timer now. */
+    int tickedReplicas() {
+        return tickers.size();
+    }
+
+    /** Stops the threads; idempotent. Replicas still using the set stop being ticked and their tasks are dropped. */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        timer.shutdownNow();
+        eventPool.shutdownNow();
+        syncPool.shutdownNow();
+        backgroundPool.shutdownNow();
+    }
+
+    @Override
+    public String toString() {
+        return "ReplicaExecutors[" + name + ", " + threads() + " threads, " + tickers.size() + " replicas]";
+    }
+
+    private void tickAll() {
+        for (Ticker t : tickers) {
+            t.tick.run();
+        }
+    }
+
+    /** The threads one replica runs on. */
+    interface Threads {
+        Lane lane(Role role);
+
+        /** Runs {@code tick} every {@code interval} until the returned handle is closed. */
+        Runnable tickEvery(Duration interval, Runnable tick);
+
+        ScheduledExecutorService scheduler();
+
+        /** Whether a follower may sync on its event lane (only when the lane is a thread of its own). */
+        boolean dedicated();
+
+        /** Called once the replica closed its lanes and tickers. */
+        void release();
+    }
+
+    /** The threads of a replica that starts its own. */
+    static Threads dedicated(String replicaId) {
+        ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, daemon("tenure-tick-" + replicaId));
+        timer.setRemoveOnCancelPolicy(true); // timeouts of completed requests leave the queue at once
+        return new Threads() {
+            @Override
+            public Lane lane(Role role) {
+                ExecutorService thread =
+                        Executors.newSingleThreadExecutor(daemon("tenure-" + role.threadName + "-" + replicaId));
+                return new Lane(thread, thread);
+            }
+
+            @Override
+            public Runnable tickEvery(Duration interval, Runnable tick) {
+                long nanos = interval.toNanos();
+                ScheduledFuture<?> f = timer.scheduleAtFixedRate(tick, nanos, nanos, TimeUnit.NANOSECONDS);
+                return () -> f.cancel(false);
+            }
+
+            @Override
+            public ScheduledExecutorService scheduler() {
+                return timer;
+            }
+
+            @Override
+            public boolean dedicated() {
+                return true;
+            }
+
+            @Override
+            public void release() {
+                timer.shutdownNow();
+            }
+        };
+    }
+
+    /** The threads of a replica on this shared set. */
+    Threads forReplica() {
+        Preconditions.checkState(!closed.get(), "%s is closed", this);
+        return new Threads() {
+            @Override
+            public Lane lane(Role role) {
+                ExecutorService pool = switch (role) {
+                    case EVENT, APPLY -> eventPool;
+                    case SYNC -> syncPool;
+                    case SNAPSHOT, CONFIGURATION -> backgroundPool;
+                };
+                return new Lane(MoreExecutors.newSequentialExecutor(pool), null);
+            }
+
+            @Override
+            public Runnable tickEvery(Duration interval, Runnable tick) {
+                // The shared timer ticks at its own interval; a replica's interval is not honoured separately.
+                Ticker t = new Ticker(tick);
+                tickers.add(t);
+                return () -> tickers.remove(t);
+            }
+
+            @Override
+            public ScheduledExecutorService scheduler() {
+                return timer;
+            }
+
+            @Override
+            public boolean dedicated() {
+                return false;
+            }
+
+            @Override
+            public void release() {}
+        };
+    }
+
+    /** Identity-compared registration of one replica's tick. */
+    private static final class Ticker {
+        final Runnable tick;
+
+        Ticker(Runnable tick) {
+            this.tick = tick;
+        }
+    }
+
+    /**
+     * A serial executor for one role of one replica, with an executor service's shutdown: once shut down it refuses
+     * new tasks ({@link java.util.concurrent.RejectedExecutionException}) and {@link #awaitTermination} waits for
+     * those already queued. {@link #shutdownNow} drops the queued tasks instead (a task running then completes).
+     */
+    static final class Lane implements Executor {
+        private final Executor serial;
+        /** The lane's own thread, or null when the lane runs on a shared pool. */
+        private final ExecutorService owned;
+
+        private final AtomicInteger queued = new AtomicInteger();
+        private final java.util.concurrent.CountDownLatch terminated = new java.util.concurrent.CountDownLatch(1);
+        private boolean shutdown; // guarded by this
+        private volatile boolean dropQueued;
+
+        Lane(Executor serial, ExecutorService owned) {
+            this.serial = serial;
+            this.owned = owned;
+        }
+
+        @Override
+        public void execute(Runnable task) {
+            synchronized (this) {
+                if (shutdown) {
+                    throw new java.util.concurrent.RejectedExecutionException("lane is shut down");
+                }
+                queued.incrementAndGet();
+            }
+            try {
+                serial.execute(() -> {
+                    try {
+                        if (!dropQueued) {
+                            task.run();
+                        }
+                    } finally {
+                        done();
+                    }
+                });
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                done(); // the pool is closed
+                throw e;
+            }
+        }
+
+        private void done() {
+            if (queued.decrementAndGet() == 0) {
+                synchronized (this) {
+                    if (shutdown && queued.get() == 0) {
+                        terminated.countDown();
+                    }
+                }
+            }
+        }
+
+        /** Refuses new tasks; those queued still run. */
+        void shutdown() {
+            synchronized (this) {
+                shutdown = true;
+                if (queued.get() == 0) {
+                    terminated.countDown();
+                }
+            }
+            if (owned != null) {
+                owned.shutdown();
+            }
+        }
+
+        /** Refuses new tasks and drops the queued ones; interrupts the running one on a lane's own thread. */
+        void shutdownNow() {
+            dropQueued = true;
+            shutdown();
+            if (owned != null) {
+                owned.shutdownNow();
+            }
+        }
+
+        /** Waits until every task queued before {@link #shutdown} has run or been dropped. */
+        boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
+            return terminated.await(timeout, unit);
+        }
+    }
+
+    private static ThreadFactory daemon(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    private static ThreadFactory numbered(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}
