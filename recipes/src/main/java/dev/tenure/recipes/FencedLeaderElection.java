@@ -19,8 +19,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
@@ -133,7 +132,7 @@ public final class FencedLeaderElection implements Closeable {
     private final Cache<LeadershipToken, Term> recentTerms =
             CacheBuilder.newBuilder().maximumSize(64).build();
     private final AtomicLong mintFailures = new AtomicLong();
-    private final ScheduledThreadPoolExecutor control;
+    private final ControlExecutor control;
     private final ExecutorService ownListenerExecutor;
     private final Executor listenerExecutor;
     private final ThreadLocal<Boolean> inCallback = ThreadLocal.withInitial(() -> false);
@@ -152,9 +151,9 @@ public final class FencedLeaderElection implements Closeable {
         this.suspensionPolicy = b.suspensionPolicy;
         this.listener = b.listener;
         this.retryBackoff = b.retryBackoff;
-        this.control =
-                new ScheduledThreadPoolExecutor(1, ThreadUtils.newThreadFactory("tenure-election-" + participantId));
-        this.control.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+        this.control = b.controlScheduler == null
+                ? ControlExecutor.own("tenure-election-" + participantId)
+                : ControlExecutor.shared(b.controlScheduler);
         if (b.listenerExecutor == null) {
             this.ownListenerExecutor = Executors.newSingleThreadExecutor(
                     ThreadUtils.newThreadFactory("tenure-leadership-" + participantId));
@@ -275,6 +274,7 @@ public final class FencedLeaderElection implements Closeable {
         private SuspensionPolicy suspensionPolicy = SuspensionPolicy.REVOKE;
         private LeadershipListener listener = new LeadershipListener() {};
         private Executor listenerExecutor;
+        private ScheduledExecutorService controlScheduler;
         private Duration retryBackoff = Duration.ofSeconds(1);
 
         private Builder(CuratorFramework client, String electionPath) {
@@ -320,6 +320,17 @@ public final class FencedLeaderElection implements Closeable {
          */
         public Builder listenerExecutor(Executor executor) {
             this.listenerExecutor = Preconditions.checkNotNull(executor, "executor must not be null");
+            return this;
+        }
+
+        /**
+         * Runs the election's control work (joining, minting, retries) on {@code scheduler}, shared with other
+         * elections, instead of a thread of its own: for a node with one election per partition. The work still runs
+         * one task at a time and in order; it waits on ZooKeeper, so a scheduler shared by many elections serialises
+         * their mints. The scheduler must outlive the election. Combine with {@link #listenerExecutor}.
+         */
+        public Builder controlScheduler(ScheduledExecutorService scheduler) {
+            this.controlScheduler = Preconditions.checkNotNull(scheduler, "scheduler must not be null");
             return this;
         }
 
@@ -966,7 +977,7 @@ public final class FencedLeaderElection implements Closeable {
         try {
             // Like execute(), nothing waits on the task: each control task handles its own failures and close()
             // drops the delayed ones.
-            ScheduledFuture<?> unused = control.schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS);
+            control.schedule(task, delay.toNanos());
         } catch (RejectedExecutionException ignored) {
             // closed
         }
