@@ -30,6 +30,12 @@ import java.util.Set;
  * "election" mints strictly increasing epochs and sometimes leaves the old leader running (two leaders).
  * Invariants are checked after every step; a violation throws {@link AssertionError} with the seed and the
  * last events.
+ *
+ * <p>A simulation is also one <em>partition</em> of a {@link PartitionedSimulation}: one replicated log with its
+ * replica set, epochs, election, stores and state machines, whose replicas live on nodes the partitioned world
+ * owns. Made by {@link #partition}, it sends its messages through the world's network ({@link Host}), tells the
+ * world when one of its replica's processes dies (the whole node goes down) and is driven step by step by the
+ * world, which runs the same invariants ({@link #checkInvariants()}) on every partition after every step.
  */
 final class Simulation {
     /**
@@ -77,7 +83,27 @@ final class Simulation {
          * ignored from the moment the change is minted): a leader elected by a new majority can miss entries committed
          * by an old majority that it does not meet.
          */
-        NEW_VOTERS_ONLY_DURING_A_CHANGE
+        NEW_VOTERS_ONLY_DURING_A_CHANGE,
+        /**
+         * {@link PartitionedSimulation} only: the network delivers some messages to another partition hosted on the
+         * same two nodes (a transport that routes by node id and ignores the partition a message belongs to).
+         */
+        CROSSED_PARTITIONS
+    }
+
+    /**
+     * The node-level world a partition lives in ({@link PartitionedSimulation}): one network and one process (and
+     * disk) per node for all the partitions.
+     */
+    interface Host {
+        /** {@code partition}'s replica on node {@code m.from()} sends {@code m}. */
+        void send(Simulation partition, Message m);
+
+        /** Messages of {@code partition} in flight to its replica on {@code node} are lost (it died or stopped). */
+        void dropMessagesTo(Simulation partition, String node);
+
+        /** The process of {@code partition}'s replica on {@code node} died: the node's whole process is down. */
+        void processDied(Simulation partition, String node, String why);
     }
 
     /** Thrown out of a replica's event when its process dies in the middle of it. */
@@ -92,8 +118,13 @@ final class Simulation {
      * directory ({@link #durable}); the process may die in between. A power loss reverts to what is durable.
      */
     final class SimPromiseStore implements PromiseStore {
+        private final String owner;
         Promise visible = Promise.NONE;
         Promise durable = Promise.NONE;
+
+        SimPromiseStore(String owner) {
+            this.owner = owner;
+        }
 
         @Override
         public Promise load() {
@@ -115,7 +146,7 @@ final class Simulation {
 
         /** Reopened after a crash: forces what it finds, unless that defect is reintroduced. */
         void reopen() {
-            if (defect != Defect.LOAD_PROMISE_WITHOUT_FORCING) {
+            if (!hasDefect(owner, Defect.LOAD_PROMISE_WITHOUT_FORCING)) {
                 durable = visible;
             }
         }
@@ -231,7 +262,7 @@ final class Simulation {
     final class Replica {
         final String id;
         final InMemoryReplicaLog log = new InMemoryReplicaLog();
-        final SimPromiseStore promises = new SimPromiseStore();
+        final SimPromiseStore promises;
         final SimSnapshotStore snapshots = new SimSnapshotStore();
         ReplicaCore core;
         boolean alive = true;
@@ -247,7 +278,80 @@ final class Simulation {
 
         Replica(String id) {
             this.id = id;
-            this.core = new ReplicaCore(config(id), log, promises, snapshots, now);
+            this.promises = new SimPromiseStore(id);
+            this.core = new ReplicaCore(config(id), coreLog(), promises, snapshots, now);
+        }
+
+        /**
+         * The log its core writes: the simulated disk itself, or (in a partition) the disk behind a check that every
+         * data entry appended carries this partition's tag.
+         */
+        ReplicaLog coreLog() {
+            return payloadPrefix.isEmpty() ? log : new TaggedLog(this);
+        }
+    }
+
+    /**
+     * A partition's log as its core sees it: the replica's log with, on every append, the check that no entry proposed
+     * to another partition ever enters this partition's log (every payload is tagged with its partition).
+     */
+    private final class TaggedLog implements ReplicaLog {
+        private final Replica r;
+
+        TaggedLog(Replica r) {
+            this.r = r;
+        }
+
+        @Override
+        public long logEndOffset() {
+            return r.log.logEndOffset();
+        }
+
+        @Override
+        public EpochHistory epochHistory() {
+            return r.log.epochHistory();
+        }
+
+        @Override
+        public long epochAt(long offset) {
+            return r.log.epochAt(offset);
+        }
+
+        @Override
+        public void append(List<Entry> entries) {
+            for (Entry e : entries) {
+                if (e.isData() && !payload(e).startsWith(payloadPrefix)) {
+                    String p = payload(e);
+                    fail("entry " + e + " (" + p + ") proposed to partition " + p.substring(0, p.indexOf(':') + 1)
+                            + " is appended to partition " + name + "'s log on " + r.id);
+                }
+            }
+            r.log.append(entries);
+        }
+
+        @Override
+        public void truncate(long newEnd) {
+            r.log.truncate(newEnd);
+        }
+
+        @Override
+        public List<Entry> read(long from, int maxEntries, long maxBytes) {
+            return r.log.read(from, maxEntries, maxBytes);
+        }
+
+        @Override
+        public long logStartOffset() {
+            return r.log.logStartOffset();
+        }
+
+        @Override
+        public void compact(long newStart) {
+            r.log.compact(newStart);
+        }
+
+        @Override
+        public void resetTo(long offset, EpochHistory history) {
+            r.log.resetTo(offset, history);
         }
     }
 
@@ -255,6 +359,16 @@ final class Simulation {
     private final long seed;
     private final Random random;
     private final Faults faults;
+    /** "" for a simulation of its own; a partition's name ("p3") in a {@link PartitionedSimulation}. */
+    final String name;
+    /** The partitioned world this simulation is a partition of; null for a simulation of its own. */
+    private final Host host;
+    /** Every proposed payload starts with it: "" on its own, "p3:" for partition p3. */
+    private final String payloadPrefix;
+    /** The replicas (node ids) the {@link #defect} affects; null: all of them. */
+    private Set<String> defective;
+    /** The replica the election last made leader, or null. */
+    String lastElected;
     /** The voters the log was created with. */
     private final List<String> ids = new ArrayList<>();
     /** Every replica that exists: the initial voters and the spares membership changes can add. */
@@ -274,7 +388,7 @@ final class Simulation {
     int changesCancelled;
     int removals;
     private final List<Message> network = new ArrayList<>();
-    private final Deque<String> trace = new ArrayDeque<>();
+    private final Deque<String> trace;
     private long now;
     /**
      * Whether to check that a replica applies only what its log holds durably. The check reads the simulated
@@ -312,18 +426,67 @@ final class Simulation {
 
     /** With a {@link Defect} other than NONE, every replica runs with it, and the invariants must catch it. */
     Simulation(long seed, int size, Faults faults, Defect defect) {
+        this(seed, new Random(seed), names(size), faults, defect, "", null, new ArrayDeque<>());
+    }
+
+    private static List<String> names(int size) {
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < size; i++) {
+            names.add("r" + i);
+        }
+        return names;
+    }
+
+    private Simulation(
+            long seed,
+            Random random,
+            List<String> replicaSet,
+            Faults faults,
+            Defect defect,
+            String name,
+            Host host,
+            Deque<String> trace) {
         this.defect = defect;
         this.seed = seed;
-        this.random = new Random(seed);
+        this.random = random;
         this.faults = faults;
-        for (int i = 0; i < size; i++) {
-            ids.add("r" + i);
-        }
+        this.name = name;
+        this.host = host;
+        this.payloadPrefix = name.isEmpty() ? "" : name + ":";
+        this.trace = trace;
+        ids.addAll(replicaSet);
         master = Configuration.initial(ids);
         universe.addAll(ids);
         for (String id : ids) {
             replicas.put(id, new Replica(id));
         }
+    }
+
+    /**
+     * A partition of a {@link PartitionedSimulation}: the log {@code name}, replicated on {@code replicaSet} (node
+     * ids), drawing from the world's {@code random}, sending through {@code host}, recording into the world's {@code
+     * trace}. Its proposals are tagged {@code name + ":"}.
+     */
+    static Simulation partition(
+            String name,
+            List<String> replicaSet,
+            long seed,
+            Random random,
+            Faults faults,
+            Defect defect,
+            Host host,
+            Deque<String> trace) {
+        return new Simulation(seed, random, replicaSet, faults, defect, name, host, trace);
+    }
+
+    /** Only the replicas on {@code nodes} run with the defect (all of them by default). */
+    Simulation withDefectOnlyOn(Set<String> nodes) {
+        this.defective = Set.copyOf(nodes);
+        return this;
+    }
+
+    private boolean hasDefect(String replica, Defect d) {
+        return defect == d && (defective == null || defective.contains(replica));
     }
 
     /**
@@ -373,6 +536,29 @@ final class Simulation {
      * maxSteps}.
      */
     void converge(int maxSteps) {
+        startConverging();
+        for (int i = 0; i < maxSteps; i++) {
+            try {
+                calmStep();
+            } catch (RuntimeException e) {
+                throw failure("replica threw " + e, e);
+            }
+            checkInvariants();
+            if (convergedOrElectAgain()) {
+                return;
+            }
+        }
+        failToConverge(maxSteps);
+    }
+
+    /** The replica {@link #converge} elected, which must end as the leader of everything. */
+    private Replica convergingLeader;
+
+    /**
+     * The start of {@link #converge}: no more faults, every replica running (in a partition, the world restarted
+     * the nodes already) and told the configuration, a leader elected among the running voters with a proposal.
+     */
+    void startConverging() {
         calm = true;
         for (Replica r : replicas.values()) {
             r.partitioned = false;
@@ -387,25 +573,32 @@ final class Simulation {
                 event(r, () -> r.core.configure(master, now));
             }
         }
-        List<String> voters = master.voters();
+        List<String> voters = master.voters().stream()
+                .filter(id -> replicas.get(id).alive)
+                .toList(); // all of them, unless (in a partition) the node is kept down
         Replica leader = replicas.get(voters.get(random.nextInt(voters.size())));
+        convergingLeader = leader;
         elect(leader, true);
         proposeOn(leader);
-        for (int i = 0; i < maxSteps; i++) {
-            try {
-                calmStep();
-            } catch (RuntimeException e) {
-                throw failure("replica threw " + e, e);
-            }
-            checkInvariants();
-            if (converged(leader)) {
-                return;
-            }
-            if (leader.core.role() == Role.FOLLOWER) {
-                elect(leader, true); // it gave up its term (check quorum): the election runs again
-                proposeOn(leader);
-            }
+    }
+
+    /**
+     * After a calm step of {@link #converge}: whether everything converged; if not and the leader gave up its term
+     * (check quorum), the election runs again.
+     */
+    boolean convergedOrElectAgain() {
+        Replica leader = convergingLeader;
+        if (converged(leader)) {
+            return true;
         }
+        if (leader.core.role() == Role.FOLLOWER) {
+            elect(leader, true); // it gave up its term (check quorum): the election runs again
+            proposeOn(leader);
+        }
+        return false;
+    }
+
+    void failToConverge(int maxSteps) {
         fail("no convergence within " + maxSteps + " calm steps: "
                 + replicas.values().stream().map(r -> r.core.toString()).toList());
     }
@@ -491,11 +684,7 @@ final class Simulation {
         } else if ((x -= 0.30) < 0) {
             proposeOn(randomReplica());
         } else if ((x -= 0.04) < 0) {
-            Replica r = randomReplica();
-            if (r.alive) {
-                long id = nextProposal++;
-                event(r, () -> r.core.readBarrier(id, now));
-            }
+            readBarrierOn(randomReplica());
         } else if ((x -= faults.processCrash()) < 0) {
             Replica r = randomReplica();
             if (r.alive) {
@@ -633,12 +822,21 @@ final class Simulation {
         event(r, () -> r.core.snapshotTaken(meta, now));
     }
 
+    /** The replicas this log is replicated on (with membership changes: every replica that may be added). */
+    List<String> replicaSet() {
+        return List.copyOf(universe);
+    }
+
     private Replica randomReplica() {
         return replicas.get(universe.get(random.nextInt(universe.size())));
     }
 
     private void syncSome() {
-        Replica r = randomReplica();
+        sync(randomReplica());
+    }
+
+    /** The replica's log sync completes, if it asked for one. */
+    void sync(Replica r) {
         if (r.alive && r.syncRequested) {
             r.syncRequested = false;
             long end = r.log.sync();
@@ -650,26 +848,50 @@ final class Simulation {
 
     private void tickSome() {
         now += 1_000_000L * (1 + random.nextInt(20));
-        Replica r = randomReplica();
+        tick(randomReplica());
+    }
+
+    void tick(Replica r) {
         if (r.alive) {
             event(r, () -> r.core.tick(now));
         }
     }
 
-    void proposeOn(Replica r) {
+    /** In a partition: the world's clock moved on. */
+    void clock(long nowNanos) {
+        this.now = nowNanos;
+    }
+
+    /** No faults from now on, not even inside a store (a partition's world converging). */
+    void calm() {
+        this.calm = true;
+    }
+
+    /** A read barrier on {@code r}, if it runs. */
+    void readBarrierOn(Replica r) {
+        if (r.alive) {
+            long id = nextProposal++;
+            event(r, () -> r.core.readBarrier(id, now));
+        }
+    }
+
+    /** Proposes a new payload on {@code r}; returns the proposal's id, or -1 if r does not run. */
+    long proposeOn(Replica r) {
         if (!r.alive) {
-            return;
+            return -1;
         }
         long id = nextProposal++;
-        String payload = "v" + id;
+        String payload = payloadPrefix + "v" + id;
         proposals.put(id, payload);
         event(r, () -> r.core.propose(id, payload.getBytes(StandardCharsets.UTF_8), now));
+        return id;
     }
 
     /** The election: a new, strictly greater epoch for {@code r}; the previous leader may keep running. */
     void elect(Replica r, boolean resignOthers) {
         long epoch = ++epochs;
         elections++;
+        lastElected = r.id;
         record("elect " + r.id + " epoch " + epoch + (resignOthers ? "" : " (old leader keeps running)"));
         if (resignOthers) {
             for (Replica o : replicas.values()) {
@@ -702,7 +924,26 @@ final class Simulation {
         processCrashes++;
         record("crash " + r.id + ": " + why);
         r.alive = false;
-        network.removeIf(m -> m.to().equals(r.id));
+        dropMessagesTo(r.id);
+        if (host != null) {
+            host.processDied(this, r.id, why);
+        }
+    }
+
+    private void send(Replica r, Message m) {
+        if (host != null) {
+            host.send(this, m);
+        } else if (!r.partitioned) {
+            network.add(m);
+        }
+    }
+
+    private void dropMessagesTo(String id) {
+        if (host != null) {
+            host.dropMessagesTo(this, id);
+        } else {
+            network.removeIf(m -> m.to().equals(id));
+        }
     }
 
     /** The machine loses power: the process (if running) dies and everything not synced is gone. */
@@ -712,21 +953,21 @@ final class Simulation {
         r.alive = false;
         r.log.powerLoss();
         r.promises.powerLoss();
-        network.removeIf(m -> m.to().equals(r.id));
+        dropMessagesTo(r.id);
     }
 
     void restart(Replica r) {
         record("restart " + r.id);
         r.alive = true;
         r.syncRequested = false;
-        if (defect == Defect.OPEN_LOG_WITHOUT_FORCING) {
+        if (hasDefect(r.id, Defect.OPEN_LOG_WITHOUT_FORCING)) {
             r.log.reopenWithoutForcing();
         } else {
             r.log.reopen();
         }
         r.promises.reopen();
         r.snapshots.reopen();
-        r.core = new ReplicaCore(config(r.id), r.log, r.promises, r.snapshots, now);
+        r.core = new ReplicaCore(config(r.id), r.coreLog(), r.promises, r.snapshots, now);
         r.applied.clear();
         r.checkedCommit = 0;
         if (random.nextDouble() < 0.8) {
@@ -740,9 +981,17 @@ final class Simulation {
         drain(r);
     }
 
-    private void deliver(Message m) {
+    /**
+     * Delivers {@code m} to its receiver in this simulation (in a partition: the world found the link up). A
+     * message from or to a replica outside this log's replicas fails: a partition hears only its replica set.
+     */
+    void deliver(Message m) {
         Replica to = replicas.get(m.to());
         Replica from = replicas.get(m.from());
+        if (to == null || from == null) {
+            fail((name.isEmpty() ? "" : "partition " + name + " ") + "received " + m + " from outside its replica set "
+                    + universe);
+        }
         if (!to.alive || to.partitioned || from.partitioned) {
             record("lost " + m);
             return;
@@ -756,10 +1005,8 @@ final class Simulation {
         boolean activated = false;
         for (Action a : r.core.takeActions()) {
             if (a instanceof Action.Send s) {
-                if (!r.partitioned) {
-                    network.add(s.message());
-                }
-                if (defect == Defect.FORGED_ACKS
+                send(r, s.message());
+                if (hasDefect(r.id, Defect.FORGED_ACKS)
                         && s.message() instanceof Message.Append ap
                         && !ap.entries().isEmpty()) {
                     forged.add(new Message.AppendAck(
@@ -779,7 +1026,7 @@ final class Simulation {
                     installsWhileRecovering++;
                 }
                 SnapshotId id = rs.snapshot().id();
-                if (defect == Defect.RESTORE_OLDER_SNAPSHOT) {
+                if (hasDefect(r.id, Defect.RESTORE_OLDER_SNAPSHOT)) {
                     id = r.snapshots.oldestKept().map(SnapshotMeta::id).orElse(id);
                 }
                 restore(r, id, "install");
@@ -835,7 +1082,7 @@ final class Simulation {
                 record(r.id + " removed by " + rm.configuration() + ": it stops");
                 r.removed = true;
                 r.alive = false;
-                network.removeIf(m -> m.to().equals(r.id));
+                dropMessagesTo(r.id);
             }
         }
         for (Message m : forged) {
@@ -927,7 +1174,7 @@ final class Simulation {
         r.checkedCommit = Math.max(r.checkedCommit, c);
     }
 
-    private void checkInvariants() {
+    void checkInvariants() {
         for (Replica r : replicas.values()) {
             if (!r.alive) {
                 continue;
@@ -959,7 +1206,7 @@ final class Simulation {
     }
 
     private void record(String event) {
-        trace.addLast("t=" + now / 1_000_000 + "ms " + event);
+        trace.addLast("t=" + now / 1_000_000 + "ms " + (name.isEmpty() ? "" : name + " ") + event);
         if (trace.size() > 60) {
             trace.removeFirst();
         }
@@ -971,6 +1218,10 @@ final class Simulation {
 
     private AssertionError failure(String why, Throwable cause) {
         return new AssertionError(
-                "simulation seed=" + seed + ": " + why + "\nlast events:\n  " + String.join("\n  ", trace), cause);
+                (name.isEmpty()
+                                ? "simulation seed=" + seed
+                                : "partitioned simulation seed=" + seed + ", partition " + name)
+                        + ": " + why + "\nlast events:\n  " + String.join("\n  ", trace),
+                cause);
     }
 }
