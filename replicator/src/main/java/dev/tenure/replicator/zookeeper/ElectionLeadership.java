@@ -1,5 +1,6 @@
 package dev.tenure.replicator.zookeeper;
 
+import com.google.common.util.concurrent.MoreExecutors;
 import dev.tenure.recipes.FencedLeaderElection;
 import dev.tenure.recipes.LeadershipListener;
 import dev.tenure.recipes.LeadershipToken;
@@ -10,6 +11,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -35,11 +37,11 @@ public final class ElectionLeadership implements Leadership {
     private final Function<LeadershipListener, FencedLeaderElection> factory;
     private final Callable<Configuration> configurationAtMint;
     private final Map<Long, LeadershipToken> tokens = new ConcurrentHashMap<>();
-    private final ExecutorService stepDowns = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "tenure-step-down");
-        t.setDaemon(true);
-        return t;
-    });
+    /** Runs step-downs, which wait for the term's work to end; a thread of its own, or a lane of a shared pool. */
+    private final Executor stepDowns;
+    /** The step-down thread, when it is the election's own (null on a shared pool). */
+    private final ExecutorService ownStepDowns;
+
     private Events events;
     private boolean participating = true;
     private boolean closed;
@@ -61,8 +63,30 @@ public final class ElectionLeadership implements Leadership {
      */
     public ElectionLeadership(
             Function<LeadershipListener, FencedLeaderElection> factory, Callable<Configuration> configurationAtMint) {
+        this(factory, configurationAtMint, null);
+    }
+
+    /**
+     * As {@link #ElectionLeadership(Function, Callable)}, stepping down on {@code shared} (one task at a time, in
+     * order) instead of a thread of its own: for a node with one election per partition. The pool must outlive this.
+     */
+    public ElectionLeadership(
+            Function<LeadershipListener, FencedLeaderElection> factory,
+            Callable<Configuration> configurationAtMint,
+            Executor shared) {
         this.factory = factory;
         this.configurationAtMint = configurationAtMint;
+        if (shared == null) {
+            this.ownStepDowns = Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "tenure-step-down");
+                t.setDaemon(true);
+                return t;
+            });
+            this.stepDowns = ownStepDowns;
+        } else {
+            this.ownStepDowns = null;
+            this.stepDowns = MoreExecutors.newSequentialExecutor(shared);
+        }
     }
 
     @Override
@@ -141,7 +165,7 @@ public final class ElectionLeadership implements Leadership {
     public void stepDown(long epoch) {
         LeadershipToken token = tokens.get(epoch);
         FencedLeaderElection e = election;
-        if (token == null || e == null) {
+        if (token == null || e == null || isClosed()) {
             return;
         }
         try {
@@ -159,6 +183,10 @@ public final class ElectionLeadership implements Leadership {
         }
     }
 
+    private synchronized boolean isClosed() {
+        return closed;
+    }
+
     @Override
     public void close() {
         FencedLeaderElection e;
@@ -166,7 +194,9 @@ public final class ElectionLeadership implements Leadership {
             closed = true;
             e = election;
         }
-        stepDowns.shutdownNow();
+        if (ownStepDowns != null) {
+            ownStepDowns.shutdownNow();
+        }
         if (e != null) {
             e.close();
         }

@@ -1,0 +1,626 @@
+package dev.tenure.replicator.zookeeper;
+
+import com.google.common.base.Preconditions;
+import dev.tenure.recipes.ElectionBackend;
+import dev.tenure.recipes.FencedLeaderElection;
+import dev.tenure.recipes.SuspensionPolicy;
+import dev.tenure.replicator.PeerLiveness;
+import dev.tenure.replicator.Replica;
+import dev.tenure.replicator.ReplicaExecutors;
+import dev.tenure.replicator.SnapshotPolicy;
+import dev.tenure.replicator.StateMachine;
+import dev.tenure.replicator.core.Configuration;
+import dev.tenure.replicator.core.CoreConfig;
+import dev.tenure.replicator.core.Message;
+import dev.tenure.replicator.core.Promise;
+import dev.tenure.replicator.core.Role;
+import dev.tenure.replicator.storage.FilePromiseStore;
+import dev.tenure.replicator.storage.FileSnapshotStore;
+import dev.tenure.replicator.storage.LogConfig;
+import dev.tenure.replicator.storage.SegmentedLog;
+import dev.tenure.replicator.transport.PartitionIds;
+import dev.tenure.replicator.transport.PartitionRouter;
+import dev.tenure.replicator.transport.Transport;
+import dev.tenure.replicator.transport.netty.NettyTransport;
+import java.io.Closeable;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.utils.ZKPaths;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A node that hosts many partitions — many replicated logs, each with its own replica set (a subset of the nodes),
+ * epochs, log, snapshots, state machine and fenced election — and shares between them everything that does not have
+ * to be separate: one ZooKeeper client, one replication listener with one connection per pair of nodes (every
+ * partition's messages tagged with its id), a fixed set of threads ({@link ReplicaExecutors#shared}; elections on one
+ * control thread and a small pool), and one data directory.
+ *
+ * <pre>{@code
+ * ZooKeeperNode node = ZooKeeperNode.builder(client, "/tenure/orders")
+ *         .id("n1")
+ *         .dataDir(Path.of("/var/lib/orders/n1"))
+ *         .bind(new InetSocketAddress("127.0.0.1", 7101))
+ *         .build();
+ * node.start();
+ * Replica p7 = node.open("orders-7", List.of("n1", "n2", "n3"), new OrdersMachine()).replica();
+ * p7.propose(bytes).get();
+ * }</pre>
+ *
+ * <p><b>ZooKeeper layout</b> under the cluster path {@code P}: {@code endpoints/NODE} (each node's replication
+ * endpoint), and per partition {@code partitions/ID/configuration} (its replica set, {@link ZooKeeperConfiguration})
+ * and {@code partitions/ID/leader/...} (its fenced election; the leader's epoch is the partition's replication
+ * epoch). On disk: {@code DATA/partitions/ID/} holds the partition's {@code log/}, {@code snapshots/} and {@code
+ * promise}.
+ *
+ * <p><b>Guarantees.</b> Each partition is a {@link Replica} like a single log: every guarantee of the single log holds
+ * per partition (docs/partitions.md). Partitions share no protocol state: a message reaches only the partition it was
+ * sent for, and a message for a partition this node does not host is dropped and counted.
+ *
+ * <p><b>Idle partitions cost nothing on the wire.</b> Partitions quiesce ({@link CoreConfig#quiesce()}): an idle
+ * leader sends nothing once its followers know everything; the node's peer liveness (any message or ping on the
+ * node pair's connections) keeps their check-quorum going.
+ *
+ * <p><b>Leaders spread.</b> The first replica of a partition's list is its <em>preferred</em> leader (as in Kafka).
+ * Every {@link Builder#rebalanceInterval} a node gives up the leadership of a partition it leads when that partition's
+ * preferred replica is another node that has promised its epoch and holds its whole log: the term ends, and the next
+ * participant in line takes over; after at most two such hand-offs the preferred replica leads. {@link
+ * Placement#preferredSpread} places replicas so that preferred leaders spread evenly.
+ *
+ * <p>Thread-safe. Start once; close is idempotent, closes every partition and what the node opened (not the client).
+ */
+public final class ZooKeeperNode implements Closeable {
+    private static final Logger log = LoggerFactory.getLogger(ZooKeeperNode.class);
+
+    private final Builder b;
+    private final Map<String, Partition> partitions = new ConcurrentHashMap<>();
+    private final Map<String, Long> heardFrom = new ConcurrentHashMap<>();
+    private ZooKeeperRegistry registry;
+    private NettyTransport transport;
+    private PartitionRouter router;
+    private ReplicaExecutors executors;
+    private ScheduledThreadPoolExecutor control;
+    private ExecutorService electionPool;
+    private ScheduledFuture<?> rebalancing;
+    private boolean started;
+    private boolean closed;
+
+    private ZooKeeperNode(Builder b) {
+        this.b = b;
+    }
+
+    public static Builder builder(CuratorFramework client, String clusterPath) {
+        return new Builder(client, clusterPath);
+    }
+
+    /** Builds a {@link ZooKeeperNode}; the id and the data directory are required. */
+    public static final class Builder {
+        private final CuratorFramework client;
+        private final String clusterPath;
+        private String clusterName;
+        private String id;
+        private Path dataDir;
+        private InetSocketAddress bind = new InetSocketAddress("127.0.0.1", 0);
+        private InetSocketAddress advertise;
+        private String endpoint = "";
+        private LogConfig logConfig = LogConfig.defaults();
+        private UnaryOperator<CoreConfig.Builder> tuning = UnaryOperator.identity();
+        private Duration proposalTimeout = Duration.ofSeconds(10);
+        private SnapshotPolicy snapshotPolicy = SnapshotPolicy.defaults();
+        private int eventThreads = ReplicaExecutors.DEFAULT_EVENT_THREADS;
+        private int syncThreads = ReplicaExecutors.DEFAULT_SYNC_THREADS;
+        private Duration rebalanceInterval = Duration.ofSeconds(2);
+        private UnaryOperator<Transport> transportWrapper = UnaryOperator.identity();
+
+        private Builder(CuratorFramework client, String clusterPath) {
+            this.client = Preconditions.checkNotNull(client, "client must not be null");
+            this.clusterPath = clusterPath;
+            ZKPaths.fixForNamespace(null, clusterPath); // validates the path
+        }
+
+        /** The name peers must present in the transport handshake; the last path segment by default. */
+        public Builder clusterName(String name) {
+            this.clusterName = name;
+            return this;
+        }
+
+        /** This node's id: the replica id it has in every partition it hosts. */
+        public Builder id(String id) {
+            this.id = id;
+            return this;
+        }
+
+        public Builder dataDir(Path dir) {
+            this.dataDir = dir;
+            return this;
+        }
+
+        /** Where the replication transport listens; 127.0.0.1 on an ephemeral port by default. */
+        public Builder bind(InetSocketAddress address) {
+            this.bind = address;
+            return this;
+        }
+
+        /** The replication address peers are told to use; the bound address by default. */
+        public Builder advertise(InetSocketAddress address) {
+            this.advertise = address;
+            return this;
+        }
+
+        /** An opaque string that leader discovery shows for this node in every partition (its HTTP URL, say). */
+        public Builder endpoint(String endpoint) {
+            this.endpoint = endpoint;
+            return this;
+        }
+
+        /** Segment size and sync policy of every partition's log (fsync by default). */
+        public Builder logConfig(LogConfig config) {
+            this.logConfig = config;
+            return this;
+        }
+
+        /** Adjusts every partition's protocol settings; quiescence stays on. */
+        public Builder tuning(UnaryOperator<CoreConfig.Builder> tuning) {
+            this.tuning = tuning;
+            return this;
+        }
+
+        public Builder proposalTimeout(Duration timeout) {
+            this.proposalTimeout = timeout;
+            return this;
+        }
+
+        public Builder snapshotPolicy(SnapshotPolicy policy) {
+            this.snapshotPolicy = Preconditions.checkNotNull(policy, "policy");
+            return this;
+        }
+
+        /** Threads of the shared event pool and sync pool ({@link ReplicaExecutors#shared(String, int, int, int)}). */
+        public Builder threads(int eventThreads, int syncThreads) {
+            Preconditions.checkArgument(eventThreads >= 1 && syncThreads >= 1, "at least one thread each");
+            this.eventThreads = eventThreads;
+            this.syncThreads = syncThreads;
+            return this;
+        }
+
+        /** How often the node checks whether to hand partitions to their preferred replicas; 2 s by default. */
+        public Builder rebalanceInterval(Duration interval) {
+            Preconditions.checkArgument(!interval.isNegative() && !interval.isZero(), "interval must be > 0");
+            this.rebalanceInterval = interval;
+            return this;
+        }
+
+        /** Wraps each partition's transport view (for fault injection in tests). */
+        public Builder transportWrapper(UnaryOperator<Transport> wrapper) {
+            this.transportWrapper = Preconditions.checkNotNull(wrapper, "wrapper");
+            return this;
+        }
+
+        public ZooKeeperNode build() {
+            Preconditions.checkArgument(id != null && !id.isBlank(), "node id must be set");
+            Preconditions.checkArgument(dataDir != null, "data directory must be set");
+            if (clusterName == null) {
+                clusterName = ZKPaths.getNodeFromPath(clusterPath);
+            }
+            return new ZooKeeperNode(this);
+        }
+    }
+
+    /** One partition this node hosts: its replica and what it was opened with. */
+    public static final class Partition implements Closeable {
+        private final String id;
+        private final List<String> replicas;
+        private final Path dir;
+        private final ZooKeeperConfiguration configuration;
+        private final SegmentedLog segmentedLog;
+        private final ElectionLeadership leadership;
+        private final Replica replica;
+
+        private Partition(
+                String id,
+                List<String> replicas,
+                Path dir,
+                ZooKeeperConfiguration configuration,
+                SegmentedLog segmentedLog,
+                ElectionLeadership leadership,
+                Replica replica) {
+            this.id = id;
+            this.replicas = replicas;
+            this.dir = dir;
+            this.configuration = configuration;
+            this.segmentedLog = segmentedLog;
+            this.leadership = leadership;
+            this.replica = replica;
+        }
+
+        public String id() {
+            return id;
+        }
+
+        /** The replica set, preferred leader first, as ZooKeeper held it when the partition was opened. */
+        public List<String> replicas() {
+            return replicas;
+        }
+
+        /** The preferred leader: the first replica. */
+        public String preferredLeader() {
+            return replicas.get(0);
+        }
+
+        public Replica replica() {
+            return replica;
+        }
+
+        /** Where the partition's log, snapshots and promise live. */
+        public Path dataDir() {
+            return dir;
+        }
+
+        ElectionLeadership leadership() {
+            return leadership;
+        }
+
+        @Override
+        public void close() {
+            replica.close(); // closes its leadership and its transport view
+            try {
+                segmentedLog.close();
+            } catch (IOException e) {
+                log.warn("closing the log of partition {} failed", id, e);
+            }
+            configuration.close();
+        }
+
+        @Override
+        public String toString() {
+            return "Partition[" + id + " on " + replicas + "]";
+        }
+    }
+
+    /**
+     * Starts the node's shared parts: the replication listener, the threads, the endpoint registration. Partitions
+     * are opened afterwards with {@link #open}.
+     */
+    public synchronized void start() throws Exception {
+        Preconditions.checkState(!started && !closed, "Cannot be started more than once");
+        started = true;
+        registry = new ZooKeeperRegistry(b.client, b.clusterPath);
+        registry.start();
+        Files.createDirectories(b.dataDir.resolve("partitions"));
+        executors = ReplicaExecutors.shared(b.id, b.eventThreads, b.syncThreads, 2);
+        control = new ScheduledThreadPoolExecutor(1, named("tenure-" + b.id + "-control-"));
+        control.setRemoveOnCancelPolicy(true);
+        electionPool = Executors.newFixedThreadPool(2, named("tenure-" + b.id + "-election-"));
+        transport = NettyTransport.builder()
+                .selfId(b.id)
+                .clusterName(b.clusterName)
+                .members(List.of(b.id))
+                .bindAddress(b.bind)
+                .peerDirectory(registry)
+                .build();
+        router = new PartitionRouter(transport.asNodeTransport());
+        router.start();
+        InetSocketAddress advertised = b.advertise != null ? b.advertise : transport.boundAddress();
+        registry.register(b.id, advertised, Duration.ofSeconds(10));
+        long every = b.rebalanceInterval.toNanos();
+        rebalancing = control.scheduleWithFixedDelay(this::rebalance, every, every, TimeUnit.NANOSECONDS);
+        log.info("node {} of {} serves replication at {}", b.id, b.clusterPath, advertised);
+    }
+
+    /**
+     * Opens partition {@code id} with {@code stateMachine}: creates it in ZooKeeper with {@code replicas} (preferred
+     * leader first) if it does not exist yet, opens its files under the data directory, and joins its election.
+     *
+     * @throws IllegalArgumentException if the id is not a valid partition id ({@code [A-Za-z0-9._-]{1,64}}) or the
+     *     replica set is empty or does not include this node
+     * @throws IllegalStateException if the partition is open already, or ZooKeeper holds another replica set for it
+     * @throws IOException if its log or every snapshot is corrupt
+     */
+    public Partition open(String id, List<String> replicas, StateMachine stateMachine) throws Exception {
+        PartitionIds.check(id);
+        Preconditions.checkArgument(!replicas.isEmpty(), "partition %s needs replicas", id);
+        Preconditions.checkArgument(
+                new HashSet<>(replicas).size() == replicas.size(), "replicas of %s must be distinct: %s", id, replicas);
+        Preconditions.checkArgument(replicas.contains(b.id), "partition %s on %s does not include node %s", id, replicas, b.id);
+        Preconditions.checkNotNull(stateMachine, "stateMachine");
+        synchronized (this) {
+            Preconditions.checkState(started && !closed, "node %s is not running", b.id);
+            Preconditions.checkState(!partitions.containsKey(id), "partition %s is open already", id);
+        }
+        String partitionPath = ZKPaths.makePath(ZKPaths.makePath(b.clusterPath, "partitions"), id);
+        ZooKeeperConfiguration configuration = new ZooKeeperConfiguration(b.client, partitionPath);
+        Configuration config = configuration.initialize(replicas).configuration();
+        if (config.version() == 0 && !config.voters().equals(List.copyOf(replicas))) {
+            configuration.close();
+            throw new IllegalStateException("partition " + id + " has replicas " + config.voters() + " in ZooKeeper at "
+                    + configuration.path() + ", not " + replicas);
+        }
+        Path dir = b.dataDir.resolve("partitions").resolve(id);
+        Files.createDirectories(dir);
+        SegmentedLog segmentedLog = SegmentedLog.open(dir.resolve("log"), b.logConfig);
+        FileSnapshotStore snapshots = FileSnapshotStore.open(dir.resolve("snapshots"), b.logConfig.syncPolicy());
+        FilePromiseStore promises = new FilePromiseStore(dir.resolve("promise"), b.logConfig.syncPolicy());
+        String electionPath = ZooKeeperRegistry.electionPath(partitionPath);
+        if (promises.load().epoch() == 0) {
+            long floor = FencedLeaderElection.latestEpoch(b.client, electionPath);
+            if (floor > 0) {
+                promises.store(new Promise(floor, ""));
+            }
+        }
+        addMembers(config.members());
+        ElectionLeadership leadership = new ElectionLeadership(
+                l -> FencedLeaderElection.builder(b.client, electionPath)
+                        .participantId(b.id)
+                        .endpoint(b.endpoint)
+                        .backend(ElectionBackend.LEADER_LATCH)
+                        .suspensionPolicy(SuspensionPolicy.REVOKE)
+                        .controlScheduler(control)
+                        .listenerExecutor(electionPool)
+                        .listener(l)
+                        .build(),
+                () -> configuration.read().configuration(),
+                electionPool);
+        CoreConfig coreConfig = b.tuning
+                .apply(CoreConfig.builder(b.id, config.voters()))
+                .quiesce(true)
+                .build();
+        Transport view = b.transportWrapper.apply(heard(router.partition(id)));
+        Replica replica = Replica.builder()
+                .config(coreConfig)
+                .configuration(config)
+                .log(segmentedLog, segmentedLog::syncWithEpoch, false)
+                .promises(promises)
+                .snapshots(snapshots)
+                .snapshotPolicy(b.snapshotPolicy)
+                .transport(view)
+                .leadership(leadership)
+                .stateMachine(stateMachine)
+                .executors(executors)
+                .peerLiveness(peerLiveness())
+                .proposalTimeout(b.proposalTimeout)
+                .maxPayloadBytes(Math.min(
+                        Replica.DEFAULT_MAX_PAYLOAD_BYTES, b.logConfig.maxRecordBytes() - SegmentedLog.HEADER_BYTES))
+                .build();
+        Partition p = new Partition(id, List.copyOf(config.voters()), dir, configuration, segmentedLog, leadership, replica);
+        partitions.put(id, p);
+        replica.start();
+        configuration.watch(c -> replica.configure(c));
+        return p;
+    }
+
+    /** The partition {@code id}, if this node hosts it. */
+    public Optional<Partition> partition(String id) {
+        return Optional.ofNullable(partitions.get(id));
+    }
+
+    /** The partitions this node hosts, by id. */
+    public Map<String, Partition> partitions() {
+        Map<String, Partition> sorted = new java.util.TreeMap<>(partitions);
+        return java.util.Collections.unmodifiableMap(sorted);
+    }
+
+    /** Each hosted partition's status, by partition id. */
+    public Map<String, Replica.Status> status() {
+        Map<String, Replica.Status> statuses = new LinkedHashMap<>();
+        for (Map.Entry<String, Partition> e : partitions().entrySet()) {
+            statuses.put(e.getKey(), e.getValue().replica().status());
+        }
+        return statuses;
+    }
+
+    /** The ids of the partitions this node leads now. */
+    public Set<String> leading() {
+        Set<String> ids = new java.util.TreeSet<>();
+        for (Partition p : partitions.values()) {
+            if (p.replica().status().role() == Role.LEADER) {
+                ids.add(p.id());
+            }
+        }
+        return ids;
+    }
+
+    /** Closes one partition (it leaves its election; its files stay). */
+    public void close(String id) {
+        Partition p = partitions.remove(id);
+        if (p != null) {
+            p.close();
+        }
+    }
+
+    /** This node's id. */
+    public String id() {
+        return b.id;
+    }
+
+    /** Where the replication transport listens. */
+    public InetSocketAddress replicationAddress() {
+        Preconditions.checkState(transport != null, "not started");
+        return transport.boundAddress();
+    }
+
+    /** The number of threads the node runs besides the ZooKeeper client's: fixed, whatever the number of partitions. */
+    public int threads() {
+        Preconditions.checkState(executors != null, "not started");
+        return executors.threads() + 1 + 2 + NettyTransport.DEFAULT_WORKER_THREADS + 1;
+    }
+
+    /** Messages received for partitions this node does not host (dropped). */
+    public long unknownPartitionMessages() {
+        return router == null ? 0 : router.unknownPartitionMessages();
+    }
+
+    /** Replication messages the transport sent so far. */
+    public long messagesSent() {
+        return transport == null ? 0 : transport.messagesSent();
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (rebalancing != null) {
+            rebalancing.cancel(false);
+        }
+        for (String id : new ArrayList<>(partitions.keySet())) {
+            close(id);
+        }
+        if (router != null) {
+            router.close();
+        }
+        if (transport != null) {
+            transport.close();
+        }
+        if (registry != null) {
+            registry.close();
+        }
+        if (control != null) {
+            control.shutdownNow();
+        }
+        if (electionPool != null) {
+            electionPool.shutdownNow();
+        }
+        if (executors != null) {
+            executors.close();
+        }
+        log.info("node {} closed", b.id);
+    }
+
+    // ---- peer liveness ----
+
+    /** A partition's view, noting every message as a sign of life of its sender's node. */
+    private Transport heard(Transport view) {
+        return new Transport() {
+            @Override
+            public void start(Consumer<Message> inbound) throws Exception {
+                view.start(m -> {
+                    heardFrom.put(m.from(), System.nanoTime());
+                    inbound.accept(m);
+                });
+            }
+
+            @Override
+            public void send(Message message) {
+                view.send(message);
+            }
+
+            @Override
+            public void close() {
+                view.close();
+            }
+        };
+    }
+
+    private PeerLiveness peerLiveness() {
+        return node -> {
+            Long partitionsHeard = heardFrom.get(node);
+            long pinged = transport.lastHeardNanos(node);
+            return partitionsHeard == null ? pinged : Math.max(partitionsHeard, pinged);
+        };
+    }
+
+    private synchronized void addMembers(Collection<String> nodes) {
+        Set<String> all = new HashSet<>(nodes);
+        all.add(b.id);
+        for (Partition p : partitions.values()) {
+            all.addAll(p.replicas());
+        }
+        transport.members(all);
+    }
+
+    // ---- leader spreading ----
+
+    /** Control thread: hands partitions led here to their caught-up preferred replicas. */
+    private void rebalance() {
+        try {
+            for (Partition p : partitions.values()) {
+                Replica.Status s = p.replica().status();
+                if (s.role() != Role.LEADER || p.preferredLeader().equals(b.id)) {
+                    continue;
+                }
+                for (Replica.FollowerStatus f : s.followers()) {
+                    if (f.id().equals(p.preferredLeader()) && f.promised() && f.lagEntries() == 0) {
+                        log.info(
+                                "node {} hands partition {} (epoch {}) to its preferred leader {}",
+                                b.id,
+                                p.id(),
+                                s.epoch(),
+                                f.id());
+                        p.leadership().stepDown(s.epoch());
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            log.warn("node {}: rebalancing failed; trying again later", b.id, e);
+        }
+    }
+
+    private static java.util.concurrent.ThreadFactory named(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    /** Replica placement. */
+    public static final class Placement {
+        private Placement() {}
+
+        /**
+         * Replica sets for {@code partitions} partitions of {@code replicationFactor} replicas over {@code nodes},
+         * round robin with the preferred leader first: partition {@code i} starts at node {@code i mod n}, so
+         * preferred leaders (and replicas) spread evenly, each node preferred for {@code partitions / n} of them
+         * (give or take one).
+         */
+        public static List<List<String>> preferredSpread(List<String> nodes, int partitions, int replicationFactor) {
+            Preconditions.checkArgument(
+                    replicationFactor >= 1 && replicationFactor <= nodes.size(),
+                    "replication factor %s must be between 1 and the %s nodes",
+                    replicationFactor,
+                    nodes.size());
+            List<List<String>> sets = new ArrayList<>();
+            for (int i = 0; i < partitions; i++) {
+                List<String> set = new ArrayList<>();
+                for (int k = 0; k < replicationFactor; k++) {
+                    set.add(nodes.get((i + k) % nodes.size()));
+                }
+                sets.add(List.copyOf(set));
+            }
+            return sets;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ZooKeeperNode[" + b.id + ", " + partitions.size() + " partitions]";
+    }
+
+    static int jitterMillis(int bound) {
+        return ThreadLocalRandom.current().nextInt(bound);
+    }
+}
