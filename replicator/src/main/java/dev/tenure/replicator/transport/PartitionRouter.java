@@ -215,7 +215,7 @@ public final class PartitionRouter implements Closeable {
         if (mine) {
             warnings.incrementAndGet();
             LOG.warn(
-                    "Dropping {} from node '{}' for partition {}: not open on this node"
+                    "Dropping {} from node {} for partition {}: not open on this node"
                             + " ({} messages for unknown partitions so far; at most one line per partition every {} ms)",
                     summary(message),
                     PartitionIds.describe(message.from()),

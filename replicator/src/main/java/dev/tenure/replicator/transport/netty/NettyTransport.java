@@ -176,7 +176,8 @@ public final class NettyTransport implements Transport, NodeTransport {
     /**
      * Replaces the replica set: from now on only {@code ids} may connect (a connection's hello from another id is
      * refused) and be sent to. A new member gets an outbound connection on the first send to it; a former member's
-     * outbound connection is closed and what was queued for it dropped. Thread-safe.
+     * outbound connection is closed and what was queued for it dropped. For a node transport the ids are node
+     * ids: the union of the replica sets of every partition the node hosts. Thread-safe.
      */
     public synchronized void members(Collection<String> ids) {
         Set<String> next = Set.copyOf(ids);
