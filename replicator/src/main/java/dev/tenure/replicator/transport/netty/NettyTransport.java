@@ -2,6 +2,7 @@ package dev.tenure.replicator.transport.netty;
 
 import dev.tenure.replicator.core.Message;
 import dev.tenure.replicator.transport.NodeTransport;
+import dev.tenure.replicator.transport.NodeTransport.PartitionInbound;
 import dev.tenure.replicator.transport.PartitionIds;
 import dev.tenure.replicator.transport.PeerDirectory;
 import dev.tenure.replicator.transport.Transport;
@@ -43,18 +44,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A {@link Transport} over TCP with Netty (NIO, so it runs anywhere), or a {@link NodeTransport}: which one is
- * decided by the {@code start} method called. Built with {@link #builder()}.
+ * A {@link Transport} over TCP with Netty (NIO, so it runs anywhere), or, through {@link #asNodeTransport()}, a
+ * {@link NodeTransport}: which one is decided by which is started. Built with {@link #builder()}.
  *
  * <p><b>One log or many.</b> Started with {@link #start(Consumer)}, it carries the messages of one replicated log
- * and its ids are replica ids. Started with {@link #start(NodeTransport.PartitionInbound)}, it is a node's
- * transport: it carries the messages of every partition the node hosts, each in a {@code Partitioned} frame
- * tagged with its partition ({@link MessageCodec}), and its ids are node ids; its {@link #members} are the nodes
- * of every partition's replica set. Either way there is one connection per peer, and everything below holds for
- * each: a node's messages to one peer, of any partitions, share that peer's connection, queue and flushes. A
- * transport refuses (closes) a connection that sends it frames of the other kind; sending with the other kind's
- * {@code send} is refused with an {@link IllegalStateException}. Routing a partition's messages to the log that
- * hosts it is {@link dev.tenure.replicator.transport.PartitionRouter}'s job.
+ * and its ids are replica ids. Started as {@link #asNodeTransport()}, it is a node's transport: it carries the
+ * messages of every partition the node hosts, each in a {@code Partitioned} frame tagged with its partition
+ * ({@link MessageCodec}), and its ids are node ids; its {@link #members} are the nodes of every partition's
+ * replica set. Either way there is one connection per peer, and everything below holds for each: a node's
+ * messages to one peer, of any partitions, share that peer's connection, queue and flushes. A transport refuses
+ * (closes) a connection that sends it frames of the other kind; sending through the other kind's {@code send} is
+ * refused with an {@link IllegalStateException}. Routing a partition's messages to the log that hosts it is
+ * {@link dev.tenure.replicator.transport.PartitionRouter}'s job.
  *
  * <p><b>Connections.</b> A replica keeps at most one outbound connection per peer and sends on it only; it
  * receives on the connections its peers open to it. The outbound connection is opened on the first send to a
@@ -79,7 +80,7 @@ import org.slf4j.LoggerFactory;
  * <p>Thread-safe. {@link #start} once; {@link #close} is idempotent, closes every connection and stops every
  * thread, waiting up to 5 s for them; it must not be called from the inbound consumer.
  */
-public final class NettyTransport implements Transport, NodeTransport {
+public final class NettyTransport implements Transport {
     private static final Logger LOG = LoggerFactory.getLogger(NettyTransport.class);
 
     /** Default largest frame (the length field's value), 16 MiB. */
@@ -135,6 +136,8 @@ public final class NettyTransport implements Transport, NodeTransport {
     private final AtomicLong accepted = new AtomicLong();
     private final AtomicLong opened = new AtomicLong();
     private final AtomicLong flushes = new AtomicLong();
+
+    private final NodeTransport nodeTransport = new AsNodeTransport();
 
     /** Counts the flushes of outbound connections; in each outbound connection's pipeline. */
     final ChannelHandler flushCounter = new FlushCounter();
@@ -218,16 +221,14 @@ public final class NettyTransport implements Transport, NodeTransport {
     }
 
     /**
-     * Binds the listening socket and starts the transport's threads, as a node's transport: every message is
-     * tagged with its partition.
-     *
-     * @throws IllegalStateException if started before or closed
-     * @throws Exception if the address cannot be bound (the transport is then closed)
+     * This transport as a node's transport, the same object on every call. Its {@code start} binds the listening
+     * socket and starts this transport's threads (like {@link #start(Consumer)}, which it excludes): every message
+     * is then tagged with its partition. Its {@code send(partition, message)} is like {@link #send(Message)} with
+     * the tag, and throws {@link IllegalArgumentException} for an invalid partition id; its {@code close} is
+     * {@link #close()}.
      */
-    @Override
-    public void start(PartitionInbound inbound) throws Exception {
-        Objects.requireNonNull(inbound, "inbound");
-        start(null, inbound);
+    public NodeTransport asNodeTransport() {
+        return nodeTransport;
     }
 
     private synchronized void start(Consumer<Message> single, PartitionInbound partitioned) throws Exception {
@@ -308,14 +309,13 @@ public final class NettyTransport implements Transport, NodeTransport {
 
     /**
      * Queues {@code message}, tagged with {@code partition}, for its receiver and returns at once; see the class
-     * comment for when it is dropped instead (also before {@link #start} and after {@link #close}).
+     * comment for when it is dropped instead (also before start and after {@link #close}).
      *
      * @throws IllegalArgumentException if the message is not from this node or {@code partition} is not a valid
      *     partition id
      * @throws IllegalStateException if this transport was started as a single-log transport
      */
-    @Override
-    public void send(String partition, Message message) {
+    private void send(String partition, Message message) {
         Objects.requireNonNull(message, "message");
         PartitionIds.check(partition);
         if (inbound != null) {
@@ -463,7 +463,7 @@ public final class NettyTransport implements Transport, NodeTransport {
         return flushes.get();
     }
 
-    /** Whether this transport was started as a {@link NodeTransport} (with partitions). */
+    /** Whether this transport was started as a {@link NodeTransport} (see {@link #asNodeTransport()}). */
     public boolean isNodeTransport() {
         return partitionInbound != null;
     }
@@ -641,6 +641,30 @@ public final class NettyTransport implements Transport, NodeTransport {
 
     static String summary(Message m) {
         return m.getClass().getSimpleName() + "(epoch " + m.epoch() + ") to '" + printable(m.to()) + "'";
+    }
+
+    /** The {@link NodeTransport} face of this transport. */
+    private final class AsNodeTransport implements NodeTransport {
+        @Override
+        public void start(PartitionInbound inbound) throws Exception {
+            Objects.requireNonNull(inbound, "inbound");
+            NettyTransport.this.start(null, inbound);
+        }
+
+        @Override
+        public void send(String partition, Message message) {
+            NettyTransport.this.send(partition, message);
+        }
+
+        @Override
+        public void close() {
+            NettyTransport.this.close();
+        }
+
+        @Override
+        public String toString() {
+            return NettyTransport.this.toString();
+        }
     }
 
     /** Counts the flushes that pass through an outbound connection's pipeline. */

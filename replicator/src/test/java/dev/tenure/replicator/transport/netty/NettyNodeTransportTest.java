@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tenure.replicator.core.Message;
 import dev.tenure.replicator.core.Message.AppendAck;
 import dev.tenure.replicator.core.Message.NewEpoch;
+import dev.tenure.replicator.transport.NodeTransport;
 import dev.tenure.replicator.transport.netty.RoutedNodes.Node;
 import dev.tenure.replicator.transport.netty.RoutedNodes.View;
 import io.netty.channel.EventLoop;
@@ -225,20 +226,23 @@ class NettyNodeTransportTest {
     }
 
     @Test
-    void aNodeTransportAndASingleLogTransportRefuseTheOthersSend() throws Exception {
+    void aNodeTransportAndASingleLogTransportRefuseTheOthersStartAndSend() throws Exception {
         nodes = new RoutedNodes("a", "b");
         Node a = nodes.start("a");
+        assertTrue(a.transport.isNodeTransport());
         IllegalStateException e =
                 assertThrows(IllegalStateException.class, () -> a.transport.send(new NewEpoch("a", "b", 1)));
         assertTrue(e.getMessage().contains("node transport"), e.getMessage());
-        assertTrue(a.transport.isNodeTransport());
-        assertThrows(IllegalArgumentException.class, () -> a.transport.send("bad id", new NewEpoch("a", "b", 1)));
-        assertThrows(IllegalArgumentException.class, () -> a.transport.send("p1", new NewEpoch("b", "a", 1)));
+        assertThrows(IllegalStateException.class, () -> a.transport.start(m -> {}));
+        NodeTransport node = a.transport.asNodeTransport();
+        assertThrows(IllegalArgumentException.class, () -> node.send("bad id", new NewEpoch("a", "b", 1)));
+        assertThrows(IllegalArgumentException.class, () -> node.send("p1", new NewEpoch("b", "a", 1)));
 
         try (TestNodes single = new TestNodes("s", "t")) {
             NettyTransport s = single.start("s").transport;
             assertFalse(s.isNodeTransport());
-            assertThrows(IllegalStateException.class, () -> s.send("p1", new NewEpoch("s", "t", 1)));
+            assertThrows(IllegalStateException.class, () -> s.asNodeTransport().send("p1", new NewEpoch("s", "t", 1)));
+            assertThrows(IllegalStateException.class, () -> s.asNodeTransport().start((p, m) -> {}));
         }
     }
 }

@@ -35,7 +35,7 @@ final class RoutedNodes implements AutoCloseable {
         Node(String id, NettyTransport transport) {
             this.id = id;
             this.transport = transport;
-            this.router = new PartitionRouter(transport);
+            this.router = new PartitionRouter(transport.asNodeTransport());
         }
 
         /** Opens and starts the view of {@code partition}. */
