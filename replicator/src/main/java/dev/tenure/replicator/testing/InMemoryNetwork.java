@@ -1,6 +1,8 @@
 package dev.tenure.replicator.testing;
 
 import dev.tenure.replicator.core.Message;
+import dev.tenure.replicator.transport.NodeTransport;
+import dev.tenure.replicator.transport.PartitionIds;
 import dev.tenure.replicator.transport.Transport;
 import java.util.Map;
 import java.util.Set;
@@ -12,10 +14,17 @@ import java.util.function.Predicate;
  * An in-process network of {@link Transport}s for tests and examples: messages are handed directly to the
  * receiver's inbound consumer (on the sender's thread), links can be cut, and messages can be dropped by a filter.
  *
+ * <p>It also connects {@link NodeTransport}s ({@link #nodeTransport}), the transports of nodes that host many
+ * partitions: a message travels with its partition, as a {@code Partitioned} frame would, and is handed to the
+ * receiving node's inbound with it; wrap each in a {@link dev.tenure.replicator.transport.PartitionRouter} to give
+ * each partition its own {@link Transport}. Node ids and replica ids are apart (a node transport reaches only node
+ * transports); cuts and the drop filter apply to both, by the message's {@code from} and {@code to}.
+ *
  * <p>Thread-safe.
  */
 public final class InMemoryNetwork {
     private final Map<String, Consumer<Message>> inbound = new ConcurrentHashMap<>();
+    private final Map<String, NodeTransport.PartitionInbound> nodes = new ConcurrentHashMap<>();
     private final Set<String> cut = ConcurrentHashMap.newKeySet();
     private volatile Predicate<Message> drop = m -> false;
 
@@ -43,6 +52,51 @@ public final class InMemoryNetwork {
             @Override
             public void close() {
                 inbound.remove(id);
+            }
+        };
+    }
+
+    /**
+     * The transport of node {@code id} on this network: {@code send(partition, m)} hands {@code (partition, m)} to
+     * the inbound of node {@code m.to()} if it is started and the link is not cut; a message not from {@code id}
+     * is dropped.
+     */
+    public NodeTransport nodeTransport(String id) {
+        return new NodeTransport() {
+            private volatile PartitionInbound started;
+
+            @Override
+            public void start(PartitionInbound consumer) {
+                java.util.Objects.requireNonNull(consumer, "inbound");
+                if (nodes.putIfAbsent(id, consumer) != null) {
+                    throw new IllegalStateException("node " + id + " is already on the network");
+                }
+                started = consumer;
+            }
+
+            @Override
+            public void send(String partition, Message m) {
+                PartitionIds.check(partition);
+                if (!m.from().equals(id) || cut.contains(m.from() + ">" + m.to()) || drop.test(m)) {
+                    return;
+                }
+                PartitionInbound to = nodes.get(m.to());
+                if (to != null) {
+                    to.receive(partition, m);
+                }
+            }
+
+            @Override
+            public void close() {
+                PartitionInbound mine = started;
+                if (mine != null) {
+                    nodes.remove(id, mine);
+                }
+            }
+
+            @Override
+            public String toString() {
+                return "in-memory node " + id;
             }
         };
     }

@@ -14,7 +14,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One accepted connection of a {@link NettyTransport}: waits for a valid hello, then hands each protocol message
- * that is from the greeting peer and to this replica to the transport. Anything else — a malformed, oversized or
+ * (tagged with its partition if the transport is a node transport, untagged otherwise) that is from the greeting
+ * peer and to this replica to the transport. Anything else — a malformed, oversized or
  * unexpected frame, a hello that names another cluster, an unknown replica or another receiver, or no hello in
  * time — closes the connection with a WARN naming the remote address and the reason. Confined to the channel's
  * event loop.
@@ -69,17 +70,20 @@ final class InboundHandler extends ChannelInboundHandlerAdapter {
         }
         if (peerId == null) {
             onFrameBeforeHello(ctx, frame);
-        } else if (frame instanceof Frame.Protocol p) {
-            transport.deliver(p.message(), peerId, ctx.channel());
+            return;
+        }
+        String unexpected = transport.unexpected(frame);
+        if (unexpected == null) {
+            transport.deliver(frame, peerId, ctx.channel());
         } else {
-            refuse(ctx, "unexpected " + frame.getClass().getSimpleName() + " frame after the hello");
+            refuse(ctx, unexpected);
         }
     }
 
     private void onFrameBeforeHello(ChannelHandlerContext ctx, Frame frame) {
         if (!(frame instanceof Frame.Hello hello)) {
-            String what = frame instanceof Frame.Protocol p
-                    ? p.message().getClass().getSimpleName()
+            String what = frame instanceof Frame.Protocol || frame instanceof Frame.Partitioned
+                    ? NettyTransport.messageOf(frame).getClass().getSimpleName()
                     : frame.getClass().getSimpleName();
             refuse(ctx, what + " frame before a hello");
             return;
@@ -97,6 +101,7 @@ final class InboundHandler extends ChannelInboundHandlerAdapter {
         peerId = hello.fromReplicaId();
         cancelHandshakeTimeout();
         decoder.handshakeDone();
+        transport.connectionAccepted();
         transport.peerIsUp(peerId);
         LOG.info(
                 "Accepted connection from replica {} at {}",

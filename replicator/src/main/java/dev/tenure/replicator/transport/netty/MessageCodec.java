@@ -15,6 +15,7 @@ import dev.tenure.replicator.core.Message.NewEpoch;
 import dev.tenure.replicator.core.Message.Rejected;
 import dev.tenure.replicator.core.Message.SnapshotChunk;
 import dev.tenure.replicator.core.SnapshotId;
+import dev.tenure.replicator.transport.PartitionIds;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.nio.ByteBuffer;
@@ -52,7 +53,14 @@ import java.util.List;
  * 19 FetchSnapshot  from str, to str, epoch long, snapshot id, position long (&gt;= 0), maxBytes int (&gt; 0)
  * 20 SnapshotChunk  from str, to str, epoch long, snapshot id, position long (&gt;= 0), sizeBytes long (&gt; 0),
  *                   data length int, data, crc int; position + data length &lt;= sizeBytes
+ * 30 Partitioned    partition str, then one protocol message as above: its type byte (10..20) and its body
  * </pre>
+ *
+ * <p>A {@code Partitioned} frame carries one protocol message of one partition of a node transport (see {@link
+ * dev.tenure.replicator.transport.NodeTransport}); its {@code from} and {@code to} are node ids. The partition
+ * id is 1 to 64 characters of {@code [A-Za-z0-9._-]} ({@link PartitionIds}); the message inside cannot be a
+ * handshake frame or another {@code Partitioned} frame. A single-log transport's frames (types 10..20 without a
+ * tag) are unchanged by it.
  *
  * <p>A snapshot chunk's CRC is carried, not checked: the receiver checks it and refuses the chunk (a protocol
  * decision, not a malformed frame). Its data is bounded by the frame, so by the transport's largest frame.
@@ -84,6 +92,7 @@ public final class MessageCodec {
     static final byte INSTALL_SNAPSHOT = 18;
     static final byte FETCH_SNAPSHOT = 19;
     static final byte SNAPSHOT_CHUNK = 20;
+    static final byte PARTITIONED = 30;
 
     /**
      * The most bytes a {@link SnapshotChunk} frame holds besides its data, length field excluded (two strings of
@@ -91,6 +100,13 @@ public final class MessageCodec {
      * data always fits a frame of {@code maxFrameBytes}. A replica should ask for chunks no larger.
      */
     public static final int SNAPSHOT_CHUNK_OVERHEAD_BYTES = 1 + 1 + 2 * (2 + MAX_STRING_BYTES) + 8 + 16 + 8 + 8 + 4 + 4;
+
+    /**
+     * The most bytes a partition tag adds to a message's frame: the {@code Partitioned} type byte and the
+     * partition id as a string. A partitioned {@link SnapshotChunk} frame holds at most {@link
+     * #SNAPSHOT_CHUNK_OVERHEAD_BYTES} {@code + PARTITION_TAG_MAX_BYTES} bytes besides its data.
+     */
+    public static final int PARTITION_TAG_MAX_BYTES = 1 + 2 + PartitionIds.MAX_LENGTH;
 
     /** A {@link Frame.HelloRejected} reason is cut to this many characters, which always fit a string. */
     static final int MAX_REASON_CHARS = 256;
@@ -127,6 +143,42 @@ public final class MessageCodec {
     /** Decodes one protocol message frame given whole, length field included. */
     public static Message decode(byte[] frame) throws MalformedFrameException {
         return asMessage(decodeFrame(frame));
+    }
+
+    // ---- public API: protocol messages of a partition ----
+
+    /** A protocol message and the partition it belongs to, as a {@code Partitioned} frame carries them. */
+    public record PartitionedMessage(String partition, Message message) {}
+
+    /**
+     * Appends the {@code Partitioned} frame of {@code message} in {@code partition}, length field included, to
+     * {@code out}.
+     *
+     * @throws IllegalArgumentException if {@code partition} is not a valid partition id or the message cannot be
+     *     encoded unaltered; {@code out} is then unchanged
+     */
+    public static void encode(String partition, Message message, ByteBuf out) {
+        encodeFrame(new Frame.Partitioned(partition, message), out);
+    }
+
+    /** The {@code Partitioned} frame of {@code message} in {@code partition}, length field included. */
+    public static byte[] encode(String partition, Message message) {
+        return encodeFrame(new Frame.Partitioned(partition, message));
+    }
+
+    /** Decodes one {@code Partitioned} frame given without its length field, reading all of {@code frame}. */
+    public static PartitionedMessage decodePartitioned(ByteBuf frame) throws MalformedFrameException {
+        return asPartitioned(decodeFrame(frame));
+    }
+
+    /** Decodes one {@code Partitioned} frame given whole, length field included. */
+    public static PartitionedMessage decodePartitioned(byte[] frame) throws MalformedFrameException {
+        return asPartitioned(decodeFrame(frame));
+    }
+
+    /** An upper bound of the size of {@code message}'s frame tagged with {@code partition} (length field included). */
+    public static long frameSizeUpperBound(String partition, Message message) {
+        return frameSizeUpperBound(message) + 1 + maxStringBytes(partition);
     }
 
     /** A hello frame, length field included: what a connection's opening side sends first. */
@@ -170,6 +222,16 @@ public final class MessageCodec {
     }
 
     // ---- frames ----
+
+    static long frameSizeUpperBound(Frame frame) {
+        if (frame instanceof Frame.Partitioned p) {
+            return frameSizeUpperBound(p.partition(), p.message());
+        }
+        if (frame instanceof Frame.Protocol p) {
+            return frameSizeUpperBound(p.message());
+        }
+        return 256;
+    }
 
     static byte[] encodeFrame(Frame frame) {
         ByteBuf buf = Unpooled.buffer();
@@ -263,6 +325,8 @@ public final class MessageCodec {
                 return "FetchSnapshot";
             case SNAPSHOT_CHUNK:
                 return "SnapshotChunk";
+            case PARTITIONED:
+                return "Partitioned";
             default:
                 return "unknown (" + type + ")";
         }
@@ -274,6 +338,14 @@ public final class MessageCodec {
         }
         throw new MalformedFrameException(
                 "expected a protocol message, got a " + frame.getClass().getSimpleName() + " frame");
+    }
+
+    private static PartitionedMessage asPartitioned(Frame frame) throws MalformedFrameException {
+        if (frame instanceof Frame.Partitioned p) {
+            return new PartitionedMessage(p.partition(), p.message());
+        }
+        throw new MalformedFrameException(
+                "expected a Partitioned frame, got a " + frame.getClass().getSimpleName() + " frame");
     }
 
     // ---- encoding ----
@@ -288,6 +360,11 @@ public final class MessageCodec {
             out.writeByte(HELLO_REJECTED);
             writeString(out, shortened(r.reason()), "reason");
         } else if (frame instanceof Frame.Protocol p) {
+            writeMessage(p.message(), out);
+        } else if (frame instanceof Frame.Partitioned p) {
+            PartitionIds.check(p.partition());
+            out.writeByte(PARTITIONED);
+            writeString(out, p.partition(), "partition");
             writeMessage(p.message(), out);
         } else {
             throw new IllegalArgumentException("unknown frame " + frame);
@@ -495,6 +572,23 @@ public final class MessageCodec {
                         readString(in, "to replica id"));
             case HELLO_REJECTED:
                 return new Frame.HelloRejected(readString(in, "reason"));
+            case PARTITIONED: {
+                String partition = readString(in, "partition");
+                if (!PartitionIds.isValid(partition)) {
+                    throw new MalformedFrameException("invalid partition id '" + NettyTransport.printable(partition)
+                            + "': must be 1 to " + PartitionIds.MAX_LENGTH + " characters of [A-Za-z0-9._-]");
+                }
+                byte inner = readByte(in, "partitioned message type");
+                if (inner < NEW_EPOCH || inner > SNAPSHOT_CHUNK) {
+                    String what = inner == PARTITIONED
+                            ? "another Partitioned frame (nested partition tag)"
+                            : inner == HELLO || inner == HELLO_REJECTED
+                                    ? "a " + frameName(inner) + " frame"
+                                    : "unknown frame type " + inner;
+                    throw new MalformedFrameException("a Partitioned frame must hold a protocol message, not " + what);
+                }
+                return new Frame.Partitioned(partition, ((Frame.Protocol) readBody(inner, in)).message());
+            }
             case NEW_EPOCH:
                 return new Frame.Protocol(
                         new NewEpoch(readString(in, "from"), readString(in, "to"), readLong(in, "epoch")));

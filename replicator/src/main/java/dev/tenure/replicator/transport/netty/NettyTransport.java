@@ -1,6 +1,9 @@
 package dev.tenure.replicator.transport.netty;
 
 import dev.tenure.replicator.core.Message;
+import dev.tenure.replicator.transport.NodeTransport;
+import dev.tenure.replicator.transport.NodeTransport.PartitionInbound;
+import dev.tenure.replicator.transport.PartitionIds;
 import dev.tenure.replicator.transport.PeerDirectory;
 import dev.tenure.replicator.transport.Transport;
 import io.netty.bootstrap.Bootstrap;
@@ -9,8 +12,12 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
@@ -37,7 +44,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A {@link Transport} over TCP with Netty (NIO, so it runs anywhere). Built with {@link #builder()}.
+ * A {@link Transport} over TCP with Netty (NIO, so it runs anywhere), or, through {@link #asNodeTransport()}, a
+ * {@link NodeTransport}: which one is decided by which is started. Built with {@link #builder()}.
+ *
+ * <p><b>One log or many.</b> Started with {@link #start(Consumer)}, it carries the messages of one replicated log
+ * and its ids are replica ids. Started as {@link #asNodeTransport()}, it is a node's transport: it carries the
+ * messages of every partition the node hosts, each in a {@code Partitioned} frame tagged with its partition
+ * ({@link MessageCodec}), and its ids are node ids; its {@link #members} are the nodes of every partition's
+ * replica set. Either way there is one connection per peer, and everything below holds for each: a node's
+ * messages to one peer, of any partitions, share that peer's connection, queue and flushes. A transport refuses
+ * (closes) a connection that sends it frames of the other kind; sending through the other kind's {@code send} is
+ * refused with an {@link IllegalStateException}. Routing a partition's messages to the log that hosts it is
+ * {@link dev.tenure.replicator.transport.PartitionRouter}'s job.
  *
  * <p><b>Connections.</b> A replica keeps at most one outbound connection per peer and sends on it only; it
  * receives on the connections its peers open to it. The outbound connection is opened on the first send to a
@@ -115,6 +133,14 @@ public final class NettyTransport implements Transport {
     private final AtomicLong received = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong refused = new AtomicLong();
+    private final AtomicLong accepted = new AtomicLong();
+    private final AtomicLong opened = new AtomicLong();
+    private final AtomicLong flushes = new AtomicLong();
+
+    private final NodeTransport nodeTransport = new AsNodeTransport();
+
+    /** Counts the flushes of outbound connections; in each outbound connection's pipeline. */
+    final ChannelHandler flushCounter = new FlushCounter();
 
     /** Counts a written message as sent, a failed write (the connection closed under it) as dropped. */
     final ChannelFutureListener writeListener = f -> (f.isSuccess() ? sent : dropped).incrementAndGet();
@@ -122,7 +148,8 @@ public final class NettyTransport implements Transport {
     private State state = State.LATENT; // guarded by this
     private volatile boolean running;
     private volatile boolean closing;
-    private volatile Consumer<Message> inbound;
+    private volatile Consumer<Message> inbound; // set by start(Consumer): a single-log transport
+    private volatile PartitionInbound partitionInbound; // set by start(PartitionInbound): a node transport
     private volatile InetSocketAddress boundAddress;
     private EventLoopGroup bossGroup; // guarded by this
     private EventLoopGroup workerGroup; // guarded by this
@@ -152,7 +179,8 @@ public final class NettyTransport implements Transport {
     /**
      * Replaces the replica set: from now on only {@code ids} may connect (a connection's hello from another id is
      * refused) and be sent to. A new member gets an outbound connection on the first send to it; a former member's
-     * outbound connection is closed and what was queued for it dropped. Thread-safe.
+     * outbound connection is closed and what was queued for it dropped. For a node transport the ids are node
+     * ids: the union of the replica sets of every partition the node hosts. Thread-safe.
      */
     public synchronized void members(Collection<String> ids) {
         Set<String> next = Set.copyOf(ids);
@@ -180,20 +208,37 @@ public final class NettyTransport implements Transport {
     }
 
     /**
-     * Binds the listening socket and starts the transport's threads.
+     * Binds the listening socket and starts the transport's threads, as the transport of one replicated log:
+     * untagged protocol frames only.
      *
      * @throws IllegalStateException if started before or closed
      * @throws Exception if the address cannot be bound (the transport is then closed)
      */
     @Override
-    public synchronized void start(Consumer<Message> inbound) throws Exception {
+    public void start(Consumer<Message> inbound) throws Exception {
         Objects.requireNonNull(inbound, "inbound");
+        start(inbound, null);
+    }
+
+    /**
+     * This transport as a node's transport, the same object on every call. Its {@code start} binds the listening
+     * socket and starts this transport's threads (like {@link #start(Consumer)}, which it excludes): every message
+     * is then tagged with its partition. Its {@code send(partition, message)} is like {@link #send(Message)} with
+     * the tag, and throws {@link IllegalArgumentException} for an invalid partition id; its {@code close} is
+     * {@link #close()}.
+     */
+    public NodeTransport asNodeTransport() {
+        return nodeTransport;
+    }
+
+    private synchronized void start(Consumer<Message> single, PartitionInbound partitioned) throws Exception {
         if (state != State.LATENT) {
             throw new IllegalStateException(
                     state == State.STARTED ? "Cannot be started more than once" : "Cannot be started after close");
         }
         state = State.STARTED;
-        this.inbound = inbound;
+        this.inbound = single;
+        this.partitionInbound = partitioned;
         NettyChannels io = NettyChannels.current();
         bossGroup = io.eventLoopGroup(1, new DefaultThreadFactory("tenure-transport-" + selfId + "-accept", true));
         workerGroup = io.eventLoopGroup(workerThreads, new DefaultThreadFactory("tenure-transport-" + selfId, true));
@@ -236,7 +281,12 @@ public final class NettyTransport implements Transport {
             peer.start(workerGroup.next(), template);
         }
         running = true;
-        LOG.info("Replica {} of cluster {} listening on {}", selfId, clusterName, boundAddress);
+        LOG.info(
+                "{} {} of cluster {} listening on {}",
+                partitioned == null ? "Replica" : "Node",
+                selfId,
+                clusterName,
+                boundAddress);
     }
 
     /**
@@ -244,13 +294,43 @@ public final class NettyTransport implements Transport {
      * instead (also before {@link #start} and after {@link #close}).
      *
      * @throws IllegalArgumentException if the message is not from this replica
+     * @throws IllegalStateException if this transport was started as a node transport
      */
     @Override
     public void send(Message message) {
         Objects.requireNonNull(message, "message");
+        if (partitionInbound != null) {
+            throw new IllegalStateException("transport of node " + selfId
+                    + " was started as a node transport: it sends a message with its partition, "
+                    + summary(message));
+        }
+        send(new Frame.Protocol(message));
+    }
+
+    /**
+     * Queues {@code message}, tagged with {@code partition}, for its receiver and returns at once; see the class
+     * comment for when it is dropped instead (also before start and after {@link #close}).
+     *
+     * @throws IllegalArgumentException if the message is not from this node or {@code partition} is not a valid
+     *     partition id
+     * @throws IllegalStateException if this transport was started as a single-log transport
+     */
+    private void send(String partition, Message message) {
+        Objects.requireNonNull(message, "message");
+        PartitionIds.check(partition);
+        if (inbound != null) {
+            throw new IllegalStateException("transport of replica " + selfId
+                    + " was started as a single-log transport: it cannot send a message of partition '" + partition
+                    + "', " + summary(message));
+        }
+        send(new Frame.Partitioned(partition, message));
+    }
+
+    private void send(Frame frame) {
+        Message message = messageOf(frame);
         if (!selfId.equals(message.from())) {
             throw new IllegalArgumentException(
-                    "replica " + selfId + " cannot send a message from " + message.from() + ": " + summary(message));
+                    "replica " + selfId + " cannot send a message from " + message.from() + ": " + summary(frame));
         }
         if (!running) {
             dropped.incrementAndGet();
@@ -258,10 +338,10 @@ public final class NettyTransport implements Transport {
         }
         OutboundPeer peer = peers.get(message.to());
         if (peer == null) {
-            dropped(message, "not a peer of this replica");
+            dropped(frame, "not a peer of this replica");
             return;
         }
-        peer.send(message);
+        peer.send(frame);
     }
 
     /**
@@ -364,6 +444,30 @@ public final class NettyTransport implements Transport {
         return refused.get();
     }
 
+    /** Inbound connections whose hello this replica accepted (so far, closed ones included). */
+    public long connectionsAccepted() {
+        return accepted.get();
+    }
+
+    /** Outbound connections this replica established and said hello on (so far, closed ones included). */
+    public long connectionsOpened() {
+        return opened.get();
+    }
+
+    /**
+     * Flushes of this replica's outbound connections. A peer's queued messages, of any partitions, are written
+     * and flushed once per turn of its event loop, so under load this grows more slowly than {@link
+     * #messagesSent}.
+     */
+    public long flushes() {
+        return flushes.get();
+    }
+
+    /** Whether this transport was started as a {@link NodeTransport} (see {@link #asNodeTransport()}). */
+    public boolean isNodeTransport() {
+        return partitionInbound != null;
+    }
+
     @Override
     public String toString() {
         return "NettyTransport{" + selfId + "@" + clusterName + ", " + boundAddress + "}";
@@ -387,7 +491,7 @@ public final class NettyTransport implements Transport {
         }
     }
 
-    void dropped(Message message, String reason) {
+    void dropped(Frame message, String reason) {
         dropped.incrementAndGet();
         if (LOG.isTraceEnabled()) {
             LOG.trace("Dropping {}: {}", summary(message), reason);
@@ -398,13 +502,30 @@ public final class NettyTransport implements Transport {
         refused.incrementAndGet();
     }
 
-    /** The frame of {@code message}, or null if it cannot be framed (dropped, with a WARN). */
-    ByteBuf encode(Channel ch, Message message) {
+    void connectionAccepted() {
+        accepted.incrementAndGet();
+    }
+
+    void connectionOpened() {
+        opened.incrementAndGet();
+    }
+
+    /** The event loop of the outbound connection to {@code peerId}, or null; for tests. */
+    EventLoop eventLoopOf(String peerId) {
+        OutboundPeer peer = peers.get(peerId);
+        return peer == null ? null : peer.loop();
+    }
+
+    /**
+     * The bytes of {@code message} (a {@link Frame.Protocol} or {@link Frame.Partitioned}), or null if it cannot
+     * be framed (dropped, with a WARN).
+     */
+    ByteBuf encode(Channel ch, Frame message) {
         long bound = MessageCodec.frameSizeUpperBound(message);
         int capacity = maxFrameBytes + MessageCodec.LENGTH_FIELD_BYTES;
         ByteBuf buf = ch.alloc().ioBuffer((int) Math.min(bound, capacity), capacity);
         try {
-            MessageCodec.encode(message, buf);
+            MessageCodec.encodeFrame(message, buf);
             return buf;
         } catch (IndexOutOfBoundsException e) {
             buf.release();
@@ -456,13 +577,35 @@ public final class NettyTransport implements Transport {
         return null;
     }
 
-    /** Hands a received message on if it is from {@code peerId} and to this replica; drops it otherwise. */
-    void deliver(Message message, String peerId, Channel ch) {
+    /**
+     * Why a connection that sends {@code frame} after its hello must be closed, or null if the frame is a protocol
+     * message of the kind this transport carries: untagged as a single-log transport, tagged as a node transport.
+     */
+    String unexpected(Frame frame) {
+        boolean node = partitionInbound != null;
+        if (frame instanceof Frame.Protocol p) {
+            return node
+                    ? "untagged " + p.message().getClass().getSimpleName()
+                            + " frame on a node transport (every message needs its partition)"
+                    : null;
+        }
+        if (frame instanceof Frame.Partitioned) {
+            return node ? null : "Partitioned frame on a single-log transport";
+        }
+        return "unexpected " + frame.getClass().getSimpleName() + " frame after the hello";
+    }
+
+    /**
+     * Hands a received message ({@link Frame.Protocol} or {@link Frame.Partitioned}, as {@link #unexpected} let
+     * through) on if it is from {@code peerId} and to this replica; drops it otherwise.
+     */
+    void deliver(Frame frame, String peerId, Channel ch) {
+        Message message = messageOf(frame);
         if (!peerId.equals(message.from()) || !selfId.equals(message.to())) {
             dropped.incrementAndGet();
             LOG.warn(
                     "Dropping {} from '{}' received from replica {} at {}: not from that replica to this one",
-                    summary(message),
+                    summary(frame),
                     printable(message.from()),
                     peerId,
                     ch.remoteAddress());
@@ -473,14 +616,65 @@ public final class NettyTransport implements Transport {
         }
         received.incrementAndGet();
         try {
-            inbound.accept(message);
+            if (frame instanceof Frame.Partitioned p) {
+                partitionInbound.receive(p.partition(), message);
+            } else {
+                inbound.accept(message);
+            }
         } catch (RuntimeException e) {
-            LOG.warn("Inbound consumer of replica {} failed on {}", selfId, summary(message), e);
+            LOG.warn("Inbound consumer of replica {} failed on {}", selfId, summary(frame), e);
         }
+    }
+
+    /** The message a {@link Frame.Protocol} or {@link Frame.Partitioned} carries. */
+    static Message messageOf(Frame frame) {
+        if (frame instanceof Frame.Partitioned p) {
+            return p.message();
+        }
+        return ((Frame.Protocol) frame).message();
+    }
+
+    static String summary(Frame frame) {
+        String s = summary(messageOf(frame));
+        return frame instanceof Frame.Partitioned p ? s + " of partition '" + printable(p.partition()) + "'" : s;
     }
 
     static String summary(Message m) {
         return m.getClass().getSimpleName() + "(epoch " + m.epoch() + ") to '" + printable(m.to()) + "'";
+    }
+
+    /** The {@link NodeTransport} face of this transport. */
+    private final class AsNodeTransport implements NodeTransport {
+        @Override
+        public void start(PartitionInbound inbound) throws Exception {
+            Objects.requireNonNull(inbound, "inbound");
+            NettyTransport.this.start(null, inbound);
+        }
+
+        @Override
+        public void send(String partition, Message message) {
+            NettyTransport.this.send(partition, message);
+        }
+
+        @Override
+        public void close() {
+            NettyTransport.this.close();
+        }
+
+        @Override
+        public String toString() {
+            return NettyTransport.this.toString();
+        }
+    }
+
+    /** Counts the flushes that pass through an outbound connection's pipeline. */
+    @ChannelHandler.Sharable
+    private final class FlushCounter extends ChannelOutboundHandlerAdapter {
+        @Override
+        public void flush(ChannelHandlerContext ctx) {
+            flushes.incrementAndGet();
+            ctx.flush();
+        }
     }
 
     /** {@code s} safe for a log line: control characters replaced, at most 100 characters. */

@@ -1,6 +1,5 @@
 package dev.tenure.replicator.transport.netty;
 
-import dev.tenure.replicator.core.Message;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -30,7 +29,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>{@link #send} may be called from any thread; it never blocks. It enqueues the message on a bounded queue and
  * schedules one drain task on the peer's event loop, which writes everything queued and flushes once, so a burst
- * of sends costs one flush (and usually one system call). Every state change happens on that event loop:
+ * of sends costs one flush (and usually one system call). A node transport's messages of every partition share
+ * this queue, drain and flush. Every state change happens on that event loop:
  *
  * <pre>
  * IDLE --first send--> CONNECTING --connected, Hello written--> READY
@@ -56,7 +56,9 @@ final class OutboundPeer {
 
     private final String id;
     private final NettyTransport transport;
-    private final Queue<Message> queue = new ConcurrentLinkedQueue<>();
+    /** {@link Frame.Protocol} and {@link Frame.Partitioned} frames, not yet encoded. */
+    private final Queue<Frame> queue = new ConcurrentLinkedQueue<>();
+
     private final AtomicInteger queuedMessages = new AtomicInteger();
     private final AtomicLong queuedBytes = new AtomicLong();
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
@@ -84,6 +86,7 @@ final class OutboundPeer {
             protected void initChannel(SocketChannel ch) {
                 transport.track(ch);
                 ch.pipeline()
+                        .addLast("flushes", transport.flushCounter)
                         .addLast("frames", new FrameDecoder(transport.handshakeFrameLimit(), false))
                         .addLast("peer", new Handler());
             }
@@ -94,8 +97,16 @@ final class OutboundPeer {
         return state;
     }
 
-    /** Queues {@code message} for this peer, or drops it; any thread, never blocks. */
-    void send(Message message) {
+    /** The event loop this peer's connection and queue are confined to; null before {@link #start}. */
+    EventLoop loop() {
+        return loop;
+    }
+
+    /**
+     * Queues {@code message} (a {@link Frame.Protocol} or {@link Frame.Partitioned}) for this peer, or drops it;
+     * any thread, never blocks.
+     */
+    void send(Frame message) {
         State s = state;
         if (s == State.BACKOFF || s == State.CLOSED) {
             transport.dropped(message, "not connected");
@@ -136,8 +147,8 @@ final class OutboundPeer {
         }
     }
 
-    private Message poll() {
-        Message m = queue.poll();
+    private Frame poll() {
+        Frame m = queue.poll();
         if (m != null) {
             queuedMessages.decrementAndGet();
             queuedBytes.addAndGet(-MessageCodec.frameSizeUpperBound(m));
@@ -166,7 +177,7 @@ final class OutboundPeer {
         Channel ch = channel;
         boolean unflushed = false;
         for (int i = 0; i < transport.maxPendingMessages; i++) {
-            Message m = poll();
+            Frame m = poll();
             if (m == null) {
                 break;
             }
@@ -196,7 +207,7 @@ final class OutboundPeer {
     }
 
     private void dropQueued() {
-        Message m;
+        Frame m;
         while ((m = poll()) != null) {
             transport.dropped(m, "not connected");
         }
@@ -264,6 +275,7 @@ final class OutboundPeer {
         // Not awaited: a write that fails on IO closes the channel (Netty auto-close), and onClosed reconnects.
         ChannelFuture unused = ch.write(hello);
         state = State.READY;
+        transport.connectionOpened();
         LOG.info("Connected to replica {} at {}", id, remote);
         writeQueued();
         ch.flush();
