@@ -30,6 +30,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -93,6 +94,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class ZooKeeperNode implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(ZooKeeperNode.class);
+    /** A preferred replica takes a partition over only if its node was heard from this recently. */
+    private static final long PREFERRED_HEARD_WITHIN_MILLIS = 3_000;
+    /** After a hand-over, the same partition is not handed over again for this many rebalance intervals. */
+    private static final long HAND_OVER_DAMPING = 10;
 
     private final Builder b;
     private final Map<String, Partition> partitions = new ConcurrentHashMap<>();
@@ -103,6 +108,11 @@ public final class ZooKeeperNode implements Closeable {
     private ReplicaExecutors executors;
     private ScheduledThreadPoolExecutor control;
     private ExecutorService electionPool;
+    /** Runs step-downs, which wait for the election's listener: never on the listener's own pool. */
+    private ExecutorService stepDownPool;
+    /** When this node last handed each partition to its preferred replica (control thread only). */
+    private final Map<String, Long> handedOver = new HashMap<>();
+
     private ScheduledFuture<?> rebalancing;
     private boolean started;
     private boolean closed;
@@ -313,6 +323,7 @@ public final class ZooKeeperNode implements Closeable {
         control = new ScheduledThreadPoolExecutor(1, named("tenure-" + b.id + "-control-"));
         control.setRemoveOnCancelPolicy(true);
         electionPool = Executors.newFixedThreadPool(2, named("tenure-" + b.id + "-election-"));
+        stepDownPool = Executors.newFixedThreadPool(2, named("tenure-" + b.id + "-step-down-"));
         transport = NettyTransport.builder()
                 .selfId(b.id)
                 .clusterName(b.clusterName)
@@ -343,7 +354,8 @@ public final class ZooKeeperNode implements Closeable {
         Preconditions.checkArgument(!replicas.isEmpty(), "partition %s needs replicas", id);
         Preconditions.checkArgument(
                 new HashSet<>(replicas).size() == replicas.size(), "replicas of %s must be distinct: %s", id, replicas);
-        Preconditions.checkArgument(replicas.contains(b.id), "partition %s on %s does not include node %s", id, replicas, b.id);
+        Preconditions.checkArgument(
+                replicas.contains(b.id), "partition %s on %s does not include node %s", id, replicas, b.id);
         Preconditions.checkNotNull(stateMachine, "stateMachine");
         synchronized (this) {
             Preconditions.checkState(started && !closed, "node %s is not running", b.id);
@@ -381,7 +393,7 @@ public final class ZooKeeperNode implements Closeable {
                         .listener(l)
                         .build(),
                 () -> configuration.read().configuration(),
-                electionPool);
+                stepDownPool);
         CoreConfig coreConfig = b.tuning
                 .apply(CoreConfig.builder(b.id, config.voters()))
                 .quiesce(true)
@@ -403,7 +415,8 @@ public final class ZooKeeperNode implements Closeable {
                 .maxPayloadBytes(Math.min(
                         Replica.DEFAULT_MAX_PAYLOAD_BYTES, b.logConfig.maxRecordBytes() - SegmentedLog.HEADER_BYTES))
                 .build();
-        Partition p = new Partition(id, List.copyOf(config.voters()), dir, configuration, segmentedLog, leadership, replica);
+        Partition p =
+                new Partition(id, List.copyOf(config.voters()), dir, configuration, segmentedLog, leadership, replica);
         partitions.put(id, p);
         replica.start();
         configuration.watch(c -> replica.configure(c));
@@ -463,12 +476,17 @@ public final class ZooKeeperNode implements Closeable {
     /** The number of threads the node runs besides the ZooKeeper client's: fixed, whatever the number of partitions. */
     public int threads() {
         Preconditions.checkState(executors != null, "not started");
-        return executors.threads() + 1 + 2 + NettyTransport.DEFAULT_WORKER_THREADS + 1;
+        return executors.threads() + 1 + 2 + 2 + NettyTransport.DEFAULT_WORKER_THREADS + 1;
     }
 
     /** Messages received for partitions this node does not host (dropped). */
     public long unknownPartitionMessages() {
         return router == null ? 0 : router.unknownPartitionMessages();
+    }
+
+    /** Outbound replication connections this node opened so far (one per peer node, and one per reconnect). */
+    public long connectionsOpened() {
+        return transport == null ? 0 : transport.connectionsOpened();
     }
 
     /** Replication messages the transport sent so far. */
@@ -502,6 +520,9 @@ public final class ZooKeeperNode implements Closeable {
         }
         if (electionPool != null) {
             electionPool.shutdownNow();
+        }
+        if (stepDownPool != null) {
+            stepDownPool.shutdownNow();
         }
         if (executors != null) {
             executors.close();
@@ -556,13 +577,25 @@ public final class ZooKeeperNode implements Closeable {
     /** Control thread: hands partitions led here to their caught-up preferred replicas. */
     private void rebalance() {
         try {
+            long now = System.nanoTime();
+            long damping = b.rebalanceInterval.toNanos() * HAND_OVER_DAMPING;
             for (Partition p : partitions.values()) {
                 Replica.Status s = p.replica().status();
                 if (s.role() != Role.LEADER || p.preferredLeader().equals(b.id)) {
                     continue;
                 }
+                Long last = handedOver.get(p.id());
+                if (last != null && now - last < damping) {
+                    continue; // handed over lately and it came back: the preferred replica could not take it
+                }
                 for (Replica.FollowerStatus f : s.followers()) {
-                    if (f.id().equals(p.preferredLeader()) && f.promised() && f.lagEntries() == 0) {
+                    if (f.id().equals(p.preferredLeader())
+                            && f.promised()
+                            && f.lagEntries() == 0
+                            && f.lastHeardMillisAgo() >= 0
+                            && f.lastHeardMillisAgo() < PREFERRED_HEARD_WITHIN_MILLIS
+                            && registry.addressOf(f.id()).isPresent()) {
+                        handedOver.put(p.id(), now);
                         log.info(
                                 "node {} hands partition {} (epoch {}) to its preferred leader {}",
                                 b.id,

@@ -10,6 +10,9 @@ sealed interface Frame {
     /** The accepting side's answer to an unacceptable {@link Hello}, sent just before it closes. */
     record HelloRejected(String reason) implements Frame {}
 
+    /** "Still here": sent on a node transport's outbound connection that had nothing to write for a while. */
+    record Ping() implements Frame {}
+
     /** A replication protocol message. */
     record Protocol(Message message) implements Frame {}
 

@@ -40,6 +40,7 @@ import java.util.List;
  * <pre>
  *  1 Hello          clusterName str, fromReplicaId str, toReplicaId str
  *  2 HelloRejected  reason str
+ *  3 Ping           (no body): a node transport's connection had nothing to write for the ping interval
  * 10 NewEpoch       from str, to str, epoch long
  * 11 EpochAck       from str, to str, epoch long, history, logEnd long
  * 12 Rejected       from str, to str, epoch long, promisedLeader str, rejectedEpoch long
@@ -93,6 +94,7 @@ public final class MessageCodec {
     static final byte FETCH_SNAPSHOT = 19;
     static final byte SNAPSHOT_CHUNK = 20;
     static final byte PARTITIONED = 30;
+    static final byte PING = 3;
 
     /**
      * The most bytes a {@link SnapshotChunk} frame holds besides its data, length field excluded (two strings of
@@ -303,6 +305,8 @@ public final class MessageCodec {
                 return "Hello";
             case HELLO_REJECTED:
                 return "HelloRejected";
+            case PING:
+                return "Ping";
             case NEW_EPOCH:
                 return "NewEpoch";
             case EPOCH_ACK:
@@ -359,6 +363,8 @@ public final class MessageCodec {
         } else if (frame instanceof Frame.HelloRejected r) {
             out.writeByte(HELLO_REJECTED);
             writeString(out, shortened(r.reason()), "reason");
+        } else if (frame instanceof Frame.Ping) {
+            out.writeByte(PING);
         } else if (frame instanceof Frame.Protocol p) {
             writeMessage(p.message(), out);
         } else if (frame instanceof Frame.Partitioned p) {
@@ -572,6 +578,8 @@ public final class MessageCodec {
                         readString(in, "to replica id"));
             case HELLO_REJECTED:
                 return new Frame.HelloRejected(readString(in, "reason"));
+            case PING:
+                return new Frame.Ping();
             case PARTITIONED: {
                 String partition = readString(in, "partition");
                 if (!PartitionIds.isValid(partition)) {
@@ -582,7 +590,7 @@ public final class MessageCodec {
                 if (inner < NEW_EPOCH || inner > SNAPSHOT_CHUNK) {
                     String what = inner == PARTITIONED
                             ? "another Partitioned frame (nested partition tag)"
-                            : inner == HELLO || inner == HELLO_REJECTED
+                            : inner == HELLO || inner == HELLO_REJECTED || inner == PING
                                     ? "a " + frameName(inner) + " frame"
                                     : "unknown frame type " + inner;
                     throw new MalformedFrameException("a Partitioned frame must hold a protocol message, not " + what);

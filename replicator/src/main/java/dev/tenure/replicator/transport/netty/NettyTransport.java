@@ -99,6 +99,8 @@ public final class NettyTransport implements Transport {
     public static final long DEFAULT_MAX_PENDING_BYTES = 4L * 1024 * 1024;
     /** Default bytes buffered in a connection beyond which sends to it are dropped, 4 MiB (low mark: half). */
     public static final int DEFAULT_WRITE_BUFFER_HIGH_WATER_MARK = 4 * 1024 * 1024;
+    /** Default interval of a node transport's pings on an idle connection. */
+    public static final Duration DEFAULT_PING_INTERVAL = Duration.ofSeconds(1);
     /** Default number of I/O threads (the acceptor has one more of its own). */
     public static final int DEFAULT_WORKER_THREADS = 2;
 
@@ -133,6 +135,8 @@ public final class NettyTransport implements Transport {
     private final AtomicLong received = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong refused = new AtomicLong();
+    private final Map<String, Long> lastHeard = new ConcurrentHashMap<>();
+    final long pingIntervalMillis;
     private final AtomicLong accepted = new AtomicLong();
     private final AtomicLong opened = new AtomicLong();
     private final AtomicLong flushes = new AtomicLong();
@@ -169,6 +173,7 @@ public final class NettyTransport implements Transport {
         this.maxPendingBytes = b.maxPendingBytes;
         this.writeBufferHighWaterMark = b.writeBufferHighWaterMark;
         this.workerThreads = b.workerThreads;
+        this.pingIntervalMillis = b.pingInterval.toMillis();
         for (String id : b.members) {
             if (!id.equals(selfId)) {
                 peers.put(id, new OutboundPeer(id, this));
@@ -550,6 +555,21 @@ public final class NettyTransport implements Transport {
     }
 
     /** Why {@code hello} is not acceptable, or null if it is. */
+    /** Notes that a frame from {@code peerId} arrived now. */
+    private void heard(String peerId) {
+        lastHeard.put(peerId, System.nanoTime());
+    }
+
+    /**
+     * When a frame from node {@code peerId} last arrived on a connection it opened to this one ({@link
+     * System#nanoTime()}), or {@link Long#MIN_VALUE} if none did: a node transport's peers ping an idle connection
+     * every {@link Builder#pingInterval}, so this is the node pair's liveness, shared by all partitions. Thread-safe.
+     */
+    public long lastHeardNanos(String peerId) {
+        Long t = lastHeard.get(peerId);
+        return t == null ? Long.MIN_VALUE : t;
+    }
+
     /** A peer's hello was accepted: it is up; an outbound connection to it that backs off tries again now. */
     void peerIsUp(String id) {
         OutboundPeer peer = peers.get(id);
@@ -583,6 +603,9 @@ public final class NettyTransport implements Transport {
      */
     String unexpected(Frame frame) {
         boolean node = partitionInbound != null;
+        if (frame instanceof Frame.Ping) {
+            return node ? null : "Ping frame on a single-log transport";
+        }
         if (frame instanceof Frame.Protocol p) {
             return node
                     ? "untagged " + p.message().getClass().getSimpleName()
@@ -600,6 +623,10 @@ public final class NettyTransport implements Transport {
      * through) on if it is from {@code peerId} and to this replica; drops it otherwise.
      */
     void deliver(Frame frame, String peerId, Channel ch) {
+        if (frame instanceof Frame.Ping) {
+            heard(peerId);
+            return;
+        }
         Message message = messageOf(frame);
         if (!peerId.equals(message.from()) || !selfId.equals(message.to())) {
             dropped.incrementAndGet();
@@ -615,6 +642,7 @@ public final class NettyTransport implements Transport {
             return;
         }
         received.incrementAndGet();
+        heard(peerId);
         try {
             if (frame instanceof Frame.Partitioned p) {
                 partitionInbound.receive(p.partition(), message);
@@ -707,6 +735,7 @@ public final class NettyTransport implements Transport {
         private long maxPendingBytes = DEFAULT_MAX_PENDING_BYTES;
         private int writeBufferHighWaterMark = DEFAULT_WRITE_BUFFER_HIGH_WATER_MARK;
         private int workerThreads = DEFAULT_WORKER_THREADS;
+        private Duration pingInterval = DEFAULT_PING_INTERVAL;
 
         private Builder() {}
 
@@ -796,6 +825,16 @@ public final class NettyTransport implements Transport {
         }
 
         /**
+         * A node transport's outbound connection that wrote nothing for this long sends a ping, so that its peer
+         * hears from this node while every partition is quiet ({@link #lastHeardNanos}). Default 1 s. A single-log
+         * transport never pings (its replica heartbeats).
+         */
+        public Builder pingInterval(Duration interval) {
+            this.pingInterval = java.util.Objects.requireNonNull(interval, "interval");
+            return this;
+        }
+
+        /**
          * The transport, not yet started (it holds no thread or socket until {@link #start}).
          *
          * @throws IllegalArgumentException for a missing or invalid setting
@@ -803,6 +842,7 @@ public final class NettyTransport implements Transport {
         public NettyTransport build() {
             require(selfId != null && !selfId.isEmpty(), "selfId is required");
             require(clusterName != null && !clusterName.isEmpty(), "clusterName is required");
+            require(!pingInterval.isNegative() && !pingInterval.isZero(), "pingInterval must be > 0");
             require(members != null && !members.isEmpty(), "members are required");
             require(directory != null, "peerDirectory is required");
             require(bindAddress != null, "bindAddress is required");

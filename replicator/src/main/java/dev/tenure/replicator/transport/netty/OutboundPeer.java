@@ -10,6 +10,9 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.DecoderException;
+import io.netty.handler.timeout.IdleState;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.Optional;
@@ -85,6 +88,13 @@ final class OutboundPeer {
             @Override
             protected void initChannel(SocketChannel ch) {
                 transport.track(ch);
+                if (transport.isNodeTransport()) {
+                    // Pings an idle connection: the peer hears from this node while all partitions are quiet.
+                    ch.pipeline()
+                            .addLast(
+                                    "idle",
+                                    new IdleStateHandler(0, transport.pingIntervalMillis, 0, TimeUnit.MILLISECONDS));
+                }
                 ch.pipeline()
                         .addLast("flushes", transport.flushCounter)
                         .addLast("frames", new FrameDecoder(transport.handshakeFrameLimit(), false))
@@ -374,6 +384,18 @@ final class OutboundPeer {
     /** Reads what the accepting side may send on this connection: only a rejection of our hello. */
     private final class Handler extends ChannelInboundHandlerAdapter {
         private boolean closing;
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+            if (evt instanceof IdleStateEvent e && e.state() == IdleState.WRITER_IDLE) {
+                if (!closing && state == State.READY) {
+                    Channel ch = ctx.channel();
+                    ChannelFuture unused = ch.writeAndFlush(transport.encodeFrame(ch, new Frame.Ping()));
+                }
+                return;
+            }
+            super.userEventTriggered(ctx, evt);
+        }
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {

@@ -1,0 +1,303 @@
+package dev.tenure.replicator.zookeeper;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tenure.replicator.KeyValueMachine;
+import dev.tenure.testkit.ZooKeeperEnsembleExtension;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
+import org.apache.curator.framework.CuratorFramework;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Nodes hosting many partitions over real files, real sockets on loopback and an in-process ZooKeeper ensemble:
+ * each partition commits only its own writes, leaders spread and come back to their preferred replicas, a node's
+ * crash moves the leadership of every partition it led without losing an acknowledged write, and idle partitions
+ * stay quiet.
+ */
+@Tag("zookeeper")
+class ZooKeeperNodeTest {
+    private static final Duration WAIT = Duration.ofSeconds(60);
+
+    @RegisterExtension
+    static final ZooKeeperEnsembleExtension zk = ZooKeeperEnsembleExtension.threeServers();
+
+    @TempDir
+    Path dataDir;
+
+    private final String clusterPath = "/tenure-nodes/" + UUID.randomUUID();
+    private final Map<String, ZooKeeperNode> nodes = new LinkedHashMap<>();
+    /** Each node's state machine of each partition: node -> partition -> machine. */
+    private final Map<String, Map<String, KeyValueMachine>> machines = new HashMap<>();
+
+    @AfterEach
+    void closeNodes() {
+        nodes.values().forEach(ZooKeeperNode::close);
+    }
+
+    private ZooKeeperNode startNode(String id, Map<String, List<String>> layout) throws Exception {
+        CuratorFramework client =
+                zk.ensemble().newClient(zk.ensemble().clientBuilder().sessionTimeoutMs(4000));
+        ZooKeeperNode node = ZooKeeperNode.builder(client, clusterPath)
+                .id(id)
+                .dataDir(dataDir.resolve(id))
+                .threads(2, 2)
+                .rebalanceInterval(Duration.ofMillis(200))
+                .tuning(t -> t.checkQuorum(Duration.ofSeconds(2)))
+                .build();
+        node.start();
+        nodes.put(id, node);
+        Map<String, KeyValueMachine> mine = new HashMap<>();
+        machines.put(id, mine);
+        for (Map.Entry<String, List<String>> e : layout.entrySet()) {
+            if (e.getValue().contains(id)) {
+                KeyValueMachine m = new KeyValueMachine();
+                mine.put(e.getKey(), m);
+                node.open(e.getKey(), e.getValue(), m);
+            }
+        }
+        return node;
+    }
+
+    private static Map<String, List<String>> layout(List<String> nodeIds, int partitions, int replicationFactor) {
+        Map<String, List<String>> layout = new LinkedHashMap<>();
+        List<List<String>> sets = ZooKeeperNode.Placement.preferredSpread(nodeIds, partitions, replicationFactor);
+        for (int i = 0; i < partitions; i++) {
+            layout.put("p" + i, sets.get(i));
+        }
+        return layout;
+    }
+
+    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.nanoTime() < deadline, "timed out waiting until " + what);
+            TimeUnit.MILLISECONDS.sleep(10); // polling a condition, with a deadline
+        }
+    }
+
+    /** The running node leading {@code partition}, once exactly one does. */
+    private ZooKeeperNode leaderOf(String partition) throws InterruptedException {
+        await(
+                () -> nodes.values().stream()
+                                .filter(n -> n.leading().contains(partition))
+                                .count()
+                        == 1,
+                "one node leads " + partition + ": " + leaders());
+        return nodes.values().stream()
+                .filter(n -> n.leading().contains(partition))
+                .findFirst()
+                .orElseThrow();
+    }
+
+    private Map<String, Set<String>> leaders() {
+        Map<String, Set<String>> m = new LinkedHashMap<>();
+        for (ZooKeeperNode n : nodes.values()) {
+            m.put(n.id(), n.leading());
+        }
+        return m;
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Writes {@code count} values to every partition through its leader; returns what each acknowledged. */
+    private Map<String, List<String>> writeEverywhere(Map<String, List<String>> layout, String prefix, int count)
+            throws Exception {
+        Map<String, List<String>> acknowledged = new LinkedHashMap<>();
+        for (String p : layout.keySet()) {
+            ZooKeeperNode leader = leaderOf(p);
+            List<CompletableFuture<?>> writes = new ArrayList<>();
+            List<String> values = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                String v = prefix + "-" + p + "-" + i;
+                values.add(v);
+                writes.add(leader.partition(p).orElseThrow().replica().propose(bytes(v)));
+            }
+            for (CompletableFuture<?> w : writes) {
+                w.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+            }
+            acknowledged.put(p, values);
+        }
+        return acknowledged;
+    }
+
+    @Test
+    void partitionsOnOverlappingReplicaSetsCommitOnlyTheirOwnWritesOverOneConnectionPerNodePair() throws Exception {
+        List<String> ids = List.of("n1", "n2", "n3", "n4");
+        Map<String, List<String>> layout = layout(ids, 8, 3); // {n1,n2,n3}, {n2,n3,n4}, {n3,n4,n1}, {n4,n1,n2}, ...
+        for (String id : ids) {
+            startNode(id, layout);
+        }
+        Map<String, List<String>> acknowledged = writeEverywhere(layout, "w", 5);
+        for (Map.Entry<String, List<String>> e : layout.entrySet()) {
+            String p = e.getKey();
+            for (String id : e.getValue()) {
+                KeyValueMachine m = machines.get(id).get(p);
+                await(() -> m.applied().size() == 5, id + " applies the 5 writes of " + p + ": " + m.applied());
+                assertEquals(acknowledged.get(p), m.applied(), id + " applies " + p + "'s writes only, in order");
+            }
+        }
+        for (ZooKeeperNode n : nodes.values()) {
+            // Messages for a partition a node has not opened yet (its peers started first) are dropped and counted;
+            // the protocol resends them.
+            assertEquals(
+                    layout.entrySet().stream()
+                            .filter(e -> e.getValue().contains(n.id()))
+                            .map(Map.Entry::getKey)
+                            .collect(Collectors.toSet()),
+                    n.partitions().keySet(),
+                    n.id() + " hosts exactly its partitions");
+            assertTrue(
+                    n.connectionsOpened() <= ids.size() - 1,
+                    n.id() + " opened " + n.connectionsOpened() + " connections for " + (ids.size() - 1) + " peers");
+        }
+    }
+
+    @Test
+    void leadersSpreadEvenlyAtStartAndAgainAfterANodeReturns() throws Exception {
+        List<String> ids = List.of("n1", "n2", "n3");
+        Map<String, List<String>> layout = layout(ids, 6, 3);
+        for (String id : ids) {
+            startNode(id, layout);
+        }
+        await(
+                () -> nodes.values().stream().allMatch(n -> n.leading().size() == 2),
+                "every node leads 2 of the 6 partitions: " + leaders());
+        for (ZooKeeperNode n : nodes.values()) {
+            for (String p : n.leading()) {
+                assertEquals(n.id(), layout.get(p).get(0), p + " is led by its preferred replica");
+            }
+        }
+        nodes.remove("n1").close();
+        await(
+                () -> nodes.values().stream().mapToInt(n -> n.leading().size()).sum() == 6,
+                "n2 and n3 lead all 6 partitions: " + leaders());
+        startNode("n1", layout);
+        await(
+                () -> nodes.values().stream().allMatch(n -> n.leading().size() == 2),
+                "after n1 returns, every node leads 2 again: " + leaders());
+    }
+
+    @Test
+    void aNodeCrashMovesTheLeadershipOfEveryPartitionItLedWithNoAcknowledgedWriteLost() throws Exception {
+        List<String> ids = List.of("n1", "n2", "n3");
+        Map<String, List<String>> layout = layout(ids, 6, 3);
+        for (String id : ids) {
+            startNode(id, layout);
+        }
+        await(() -> nodes.get("n1").leading().size() == 2, "n1 leads its 2 preferred partitions: " + leaders());
+        Map<String, List<String>> before = writeEverywhere(layout, "before", 20);
+        Set<String> ledByN1 = nodes.get("n1").leading();
+        Map<String, Long> epochs = ledByN1.stream()
+                .collect(Collectors.toMap(
+                        p -> p,
+                        p -> nodes.get("n1")
+                                .partition(p)
+                                .orElseThrow()
+                                .replica()
+                                .status()
+                                .epoch()));
+        nodes.remove("n1").close();
+        for (String p : ledByN1) {
+            ZooKeeperNode next = leaderOf(p);
+            long epoch = next.partition(p).orElseThrow().replica().status().epoch();
+            assertTrue(epoch > epochs.get(p), p + " has a new epoch " + epoch + " above " + epochs.get(p));
+        }
+        Map<String, List<String>> after = writeEverywhere(layout, "after", 5);
+        for (String p : layout.keySet()) {
+            for (ZooKeeperNode n : nodes.values()) {
+                KeyValueMachine m = machines.get(n.id()).get(p);
+                await(() -> m.applied().size() == 25, n.id() + " applies all 25 writes of " + p);
+                List<String> expected = new ArrayList<>(before.get(p));
+                expected.addAll(after.get(p));
+                assertEquals(expected, m.applied(), n.id() + " holds every acknowledged write of " + p + " in order");
+            }
+        }
+    }
+
+    @Test
+    void idlePartitionsGoQuietAndKeepTheirLeadersThroughTheNodesPings() throws Exception {
+        List<String> ids = List.of("n1", "n2", "n3");
+        Map<String, List<String>> layout = layout(ids, 30, 3);
+        for (String id : ids) {
+            startNode(id, layout);
+        }
+        await(
+                () -> nodes.values().stream().allMatch(n -> n.leading().size() == 10),
+                "every node leads its 10 preferred partitions: " + leaders());
+        writeEverywhere(layout, "w", 1);
+        Map<String, Set<String>> leaders = leaders();
+        await(
+                () -> nodes.values().stream()
+                        .flatMap(n -> n.status().values().stream())
+                        .allMatch(s -> s.commitOffset() == s.logEndOffset()),
+                "every replica knows its partition's commit");
+        long sentBefore =
+                nodes.values().stream().mapToLong(ZooKeeperNode::messagesSent).sum();
+        long started = System.nanoTime();
+        // 3 s: past the 2 s check-quorum interval, which only the pings keep satisfied
+        await(() -> System.nanoTime() - started > TimeUnit.SECONDS.toNanos(3), "3 s pass");
+        long sent =
+                nodes.values().stream().mapToLong(ZooKeeperNode::messagesSent).sum() - sentBefore;
+        assertTrue(sent < 30 * 2 * 2, "quiet partitions sent " + sent + " messages in 3 s (30 partitions)");
+        assertEquals(leaders, leaders(), "no partition changed leader");
+    }
+
+    @Test
+    void aNodeRunsTheSameThreadsForTwoPartitionsAsForForty() throws Exception {
+        ZooKeeperNode small = startNode("n1", layout(List.of("n1"), 2, 1));
+        await(() -> small.leading().size() == 2, "n1 leads its 2 partitions");
+        Set<String> withTwo = threadsOf("n1");
+        for (int i = 2; i < 40; i++) {
+            KeyValueMachine m = new KeyValueMachine();
+            small.open("p" + i, List.of("n1"), m);
+        }
+        await(() -> small.leading().size() == 40, "n1 leads its 40 partitions");
+        Set<String> withForty = threadsOf("n1");
+        assertTrue(withForty.size() <= small.threads(), withForty + " exceed " + small.threads());
+        assertEquals(
+                withTwo.size(), withForty.size(), "threads with 2 partitions " + withTwo + ", with 40 " + withForty);
+    }
+
+    private static Set<String> threadsOf(String node) {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(Thread::isAlive)
+                .map(Thread::getName)
+                .filter(n -> n.startsWith("tenure-" + node + "-") || n.startsWith("tenure-transport-" + node))
+                .collect(Collectors.toSet());
+    }
+
+    @Test
+    void aPartitionIsRefusedAnInvalidIdAReplicaSetWithoutTheNodeAndASecondOpen() throws Exception {
+        ZooKeeperNode n = startNode("n1", Map.of());
+        assertThrows(IllegalArgumentException.class, () -> n.open("bad/id", List.of("n1"), new KeyValueMachine()));
+        assertThrows(IllegalArgumentException.class, () -> n.open("p0", List.of("n2", "n3"), new KeyValueMachine()));
+        n.open("p0", List.of("n1"), new KeyValueMachine());
+        assertThrows(IllegalStateException.class, () -> n.open("p0", List.of("n1"), new KeyValueMachine()));
+        n.close("p0");
+        assertThrows(
+                IllegalStateException.class,
+                () -> n.open("p0", List.of("n1", "n2"), new KeyValueMachine()),
+                "ZooKeeper holds p0's replica set: another one is refused");
+    }
+}
