@@ -484,9 +484,12 @@ public final class ZooKeeperNode implements Closeable {
         return router == null ? 0 : router.unknownPartitionMessages();
     }
 
-    /** Outbound replication connections this node opened so far (one per peer node, and one per reconnect). */
-    public long connectionsOpened() {
-        return transport == null ? 0 : transport.connectionsOpened();
+    /**
+     * The peer nodes this node has an outbound replication connection to now; one connection each carries every
+     * partition's messages to that node.
+     */
+    public int connectedPeers() {
+        return transport == null ? 0 : transport.connectedPeers();
     }
 
     /** Replication messages the transport sent so far. */

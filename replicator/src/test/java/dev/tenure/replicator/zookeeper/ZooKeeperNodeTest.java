@@ -167,9 +167,7 @@ class ZooKeeperNodeTest {
                             .collect(Collectors.toSet()),
                     n.partitions().keySet(),
                     n.id() + " hosts exactly its partitions");
-            assertTrue(
-                    n.connectionsOpened() <= ids.size() - 1,
-                    n.id() + " opened " + n.connectionsOpened() + " connections for " + (ids.size() - 1) + " peers");
+            assertEquals(ids.size() - 1, n.connectedPeers(), n.id() + " has one connection to each of its 3 peers");
         }
     }
 

@@ -454,6 +454,17 @@ public final class NettyTransport implements Transport {
         return accepted.get();
     }
 
+    /** The peers this transport has an established outbound connection to now: at most one connection each. */
+    public int connectedPeers() {
+        int n = 0;
+        for (OutboundPeer p : peers.values()) {
+            if (p.state() == OutboundPeer.State.READY) {
+                n++;
+            }
+        }
+        return n;
+    }
+
     /** Outbound connections this replica established and said hello on (so far, closed ones included). */
     public long connectionsOpened() {
         return opened.get();
