@@ -9,14 +9,20 @@ import java.util.List;
  * contiguous run of offsets ending at the log end. Not thread-safe: used on the log's event thread.
  */
 final class TailCache {
-    private final Entry[] ring;
+    private static final int INITIAL_ENTRIES = 16;
+
+    /** Starts small and doubles up to {@link #maxEntries}: a node hosting many idle logs holds little. */
+    private Entry[] ring;
+
+    private final int maxEntries;
     private final long maxBytes;
     private int head; // index of the oldest entry
     private int count;
     private long bytes;
 
     TailCache(int maxEntries, long maxBytes) {
-        this.ring = new Entry[maxEntries];
+        this.maxEntries = maxEntries;
+        this.ring = new Entry[Math.min(maxEntries, INITIAL_ENTRIES)];
         this.maxBytes = maxBytes;
     }
 
@@ -32,7 +38,11 @@ final class TailCache {
                 clear(); // not contiguous: start over
             }
             if (count == ring.length) {
-                evictOldest();
+                if (ring.length < maxEntries) {
+                    grow();
+                } else {
+                    evictOldest();
+                }
             }
             ring[(head + count) % ring.length] = e;
             count++;
@@ -77,6 +87,15 @@ final class TailCache {
         while (count > 0) {
             evictOldest();
         }
+        head = 0;
+    }
+
+    private void grow() {
+        Entry[] bigger = new Entry[(int) Math.min(maxEntries, 2L * ring.length)];
+        for (int i = 0; i < count; i++) {
+            bigger[i] = ring[(head + i) % ring.length];
+        }
+        ring = bigger;
         head = 0;
     }
 

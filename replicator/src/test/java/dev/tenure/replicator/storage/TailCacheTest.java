@@ -66,4 +66,24 @@ class TailCacheTest {
         assertTrue(cache.read(20, 10, 10, got));
         assertEquals(List.of(20L), offsets(got));
     }
+
+    @Test
+    void growsFromSixteenEntriesToItsBoundKeepingOrderAcrossAWrappedRing() {
+        TailCache cache = new TailCache(100, 1 << 20);
+        cache.appended(entries(0, 10, 1));
+        cache.truncated(4); // head moves nowhere, count shrinks
+        cache.appended(entries(4, 90, 1)); // grows 16 -> 32 -> 64 -> 100 with entries in order
+        List<Entry> got = new ArrayList<>();
+        assertTrue(cache.read(0, 200, 1 << 20, got));
+        assertEquals(94, got.size());
+        for (int i = 0; i < got.size(); i++) {
+            assertEquals(i, got.get(i).offset());
+        }
+        cache.appended(entries(94, 20, 1)); // at its bound: the oldest go
+        got.clear();
+        assertFalse(cache.read(13, 10, 1 << 20, got), "14 entries evicted at the 100-entry bound");
+        assertTrue(cache.read(14, 200, 1 << 20, got));
+        assertEquals(100, got.size());
+        assertEquals(113, got.get(got.size() - 1).offset());
+    }
 }
