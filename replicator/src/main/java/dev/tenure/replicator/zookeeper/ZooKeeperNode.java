@@ -42,7 +42,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
@@ -349,7 +348,7 @@ public final class ZooKeeperNode implements Closeable {
      * @throws IllegalStateException if the partition is open already, or ZooKeeper holds another replica set for it
      * @throws IOException if its log or every snapshot is corrupt
      */
-    public Partition open(String id, List<String> replicas, StateMachine stateMachine) throws Exception {
+    public synchronized Partition open(String id, List<String> replicas, StateMachine stateMachine) throws Exception {
         PartitionIds.check(id);
         Preconditions.checkArgument(!replicas.isEmpty(), "partition %s needs replicas", id);
         Preconditions.checkArgument(
@@ -357,10 +356,8 @@ public final class ZooKeeperNode implements Closeable {
         Preconditions.checkArgument(
                 replicas.contains(b.id), "partition %s on %s does not include node %s", id, replicas, b.id);
         Preconditions.checkNotNull(stateMachine, "stateMachine");
-        synchronized (this) {
-            Preconditions.checkState(started && !closed, "node %s is not running", b.id);
-            Preconditions.checkState(!partitions.containsKey(id), "partition %s is open already", id);
-        }
+        Preconditions.checkState(started && !closed, "node %s is not running", b.id);
+        Preconditions.checkState(!partitions.containsKey(id), "partition %s is open already", id);
         String partitionPath = ZKPaths.makePath(ZKPaths.makePath(b.clusterPath, "partitions"), id);
         ZooKeeperConfiguration configuration = new ZooKeeperConfiguration(b.client, partitionPath);
         Configuration config = configuration.initialize(replicas).configuration();
@@ -370,12 +367,38 @@ public final class ZooKeeperNode implements Closeable {
                     + configuration.path() + ", not " + replicas);
         }
         Path dir = b.dataDir.resolve("partitions").resolve(id);
-        Files.createDirectories(dir);
-        SegmentedLog segmentedLog = SegmentedLog.open(dir.resolve("log"), b.logConfig);
+        SegmentedLog segmentedLog = null;
+        try {
+            Files.createDirectories(dir);
+            segmentedLog = SegmentedLog.open(dir.resolve("log"), b.logConfig);
+            return open(id, stateMachine, partitionPath, configuration, config, dir, segmentedLog);
+        } catch (Exception | Error e) {
+            if (segmentedLog != null) {
+                try {
+                    segmentedLog.close();
+                } catch (IOException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            configuration.close();
+            throw e;
+        }
+    }
+
+    private Partition open(
+            String id,
+            StateMachine stateMachine,
+            String partitionPath,
+            ZooKeeperConfiguration configuration,
+            Configuration config,
+            Path dir,
+            SegmentedLog segmentedLog)
+            throws Exception {
         FileSnapshotStore snapshots = FileSnapshotStore.open(dir.resolve("snapshots"), b.logConfig.syncPolicy());
         FilePromiseStore promises = new FilePromiseStore(dir.resolve("promise"), b.logConfig.syncPolicy());
         String electionPath = ZooKeeperRegistry.electionPath(partitionPath);
         if (promises.load().epoch() == 0) {
+            // A replica without a promise (new, or its disk wiped) refuses every epoch below the latest minted.
             long floor = FencedLeaderElection.latestEpoch(b.client, electionPath);
             if (floor > 0) {
                 promises.store(new Promise(floor, ""));
@@ -417,9 +440,17 @@ public final class ZooKeeperNode implements Closeable {
                 .build();
         Partition p =
                 new Partition(id, List.copyOf(config.voters()), dir, configuration, segmentedLog, leadership, replica);
+        try {
+            replica.start();
+        } catch (Exception | Error e) {
+            replica.close(); // leaves the election, closes the transport view
+            throw e;
+        }
         partitions.put(id, p);
-        replica.start();
-        configuration.watch(c -> replica.configure(c));
+        configuration.watch(c -> {
+            addMembers(c.members());
+            replica.configure(c);
+        });
         return p;
     }
 
@@ -654,9 +685,5 @@ public final class ZooKeeperNode implements Closeable {
     @Override
     public String toString() {
         return "ZooKeeperNode[" + b.id + ", " + partitions.size() + " partitions]";
-    }
-
-    static int jitterMillis(int bound) {
-        return ThreadLocalRandom.current().nextInt(bound);
     }
 }
