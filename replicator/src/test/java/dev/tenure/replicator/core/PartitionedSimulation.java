@@ -4,6 +4,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -66,6 +67,8 @@ final class PartitionedSimulation implements Simulation.Host {
     private final List<Node> nodeList = new ArrayList<>();
     final List<Simulation> partitions = new ArrayList<>();
     private final List<Envelope> network = new ArrayList<>();
+    /** When node {@code a} last heard from node {@code b} ("a<b"): any message, or a ping. */
+    private final Map<String, Long> lastHeard = new HashMap<>();
     /** Cut links, "a|b" with a before b. */
     private final Set<String> cut = new HashSet<>();
     /** Partitions whose leader's node went down: the election will elect a new leader in each. */
@@ -224,6 +227,7 @@ final class PartitionedSimulation implements Simulation.Host {
             record("lost " + p.name + " " + m);
             return;
         }
+        lastHeard.put(m.to() + "<" + m.from(), now);
         if (defect == Simulation.Defect.CROSSED_PARTITIONS && random.nextDouble() < 0.1) {
             List<Simulation> others = new ArrayList<>();
             for (Simulation q : to.partitions) {
@@ -375,8 +379,21 @@ final class PartitionedSimulation implements Simulation.Host {
         for (Simulation p : partitions) {
             p.clock(now);
         }
+        // The node's pings: every peer that is up and reachable hears from it (a lost ping is a dropped one).
+        for (Node o : nodeList) {
+            if (o != n && o.up && !cut.contains(link(n.id, o.id)) && random.nextDouble() >= faults.drop()) {
+                lastHeard.put(o.id + "<" + n.id, now);
+            }
+        }
         for (Simulation p : n.partitions) {
-            p.tick(n.replicaOf(p));
+            Simulation.Replica r = n.replicaOf(p);
+            for (String peer : p.replicas.keySet()) {
+                Long at = lastHeard.get(n.id + "<" + peer);
+                if (!peer.equals(n.id) && at != null) {
+                    p.heard(r, peer, at);
+                }
+            }
+            p.tick(r);
         }
     }
 

@@ -45,6 +45,7 @@ class PartitionedSimulationTest {
         long installs = 0;
         long replicaCrashes = 0;
         long quorumLosses = 0;
+        long quietTicks = 0;
         int schedules = Long.getLong("sim.seed") != null ? 1 : SCHEDULES;
         for (int i = 0; i < schedules; i++) {
             PartitionedSimulation sim =
@@ -59,6 +60,7 @@ class PartitionedSimulationTest {
                 installs += p.snapshotsInstalled;
                 replicaCrashes += p.processCrashes;
                 quorumLosses += p.quorumLosses;
+                quietTicks += p.quietLeaderTicks;
             }
             nodeCrashes += sim.nodeCrashes;
             crashesInside += sim.crashesFromInsideAPartition;
@@ -72,7 +74,7 @@ class PartitionedSimulationTest {
                         + " committed, %d proposals acknowledged, %d elections, %d node crashes (%d of them begun inside"
                         + " one partition's store; %d replica processes stopped), %d node power losses, %d of them taking down a node that led several partitions,"
                         + " %d leaders replaced after their node went down, %d link cuts, %d check-quorum step-downs,"
-                        + " %d snapshots taken, %d installed%n",
+                        + " %d snapshots taken, %d installed, %d ticks of quiet leaders%n",
                 schedules,
                 NODES,
                 PARTITIONS,
@@ -90,13 +92,15 @@ class PartitionedSimulationTest {
                 linkCuts,
                 quorumLosses,
                 snapshots,
-                installs);
+                installs,
+                quietTicks);
         assertTrue(acknowledged > 0, "the schedules acknowledged nothing: they test nothing");
         assertTrue(nodeCrashes > 0 && nodePowerLosses > 0, "both node-level crash kinds must occur");
         assertTrue(crashesInside > 0, "no process died inside a partition's store, taking its node down");
         assertTrue(multiLeaderFailures > 0, "no node leading several partitions ever went down");
         assertTrue(leadersReplaced > 0, "no leader was replaced after its node went down");
         assertTrue(snapshots > 0 && installs > 0, "snapshots taken and installed");
+        assertTrue(quietTicks > 0, "no leader ever went quiet: quiescence is not exercised");
     }
 
     /**

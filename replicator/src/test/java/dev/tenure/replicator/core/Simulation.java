@@ -356,6 +356,9 @@ final class Simulation {
     }
 
     private final Defect defect;
+    /** Whether idle leaders go quiet ({@link CoreConfig#quiesce()}): partitions do, as on a node. */
+    private final boolean quiesce;
+
     private final long seed;
     private final Random random;
     private final Faults faults;
@@ -416,6 +419,9 @@ final class Simulation {
     int readsServed;
     int quorumLosses;
     int snapshotsTaken;
+    /** Ticks of a leader that was quiet ({@link ReplicaCore#quiescent()}) at the time: quiescence is exercised. */
+    int quietLeaderTicks;
+
     int snapshotsInstalled;
     int installsWhileRecovering;
     int restartsFromSnapshot;
@@ -426,7 +432,7 @@ final class Simulation {
 
     /** With a {@link Defect} other than NONE, every replica runs with it, and the invariants must catch it. */
     Simulation(long seed, int size, Faults faults, Defect defect) {
-        this(seed, new Random(seed), names(size), faults, defect, "", null, new ArrayDeque<>());
+        this(seed, new Random(seed), names(size), faults, defect, "", null, new ArrayDeque<>(), false);
     }
 
     private static List<String> names(int size) {
@@ -445,8 +451,10 @@ final class Simulation {
             Defect defect,
             String name,
             Host host,
-            Deque<String> trace) {
+            Deque<String> trace,
+            boolean quiesce) {
         this.defect = defect;
+        this.quiesce = quiesce;
         this.seed = seed;
         this.random = random;
         this.faults = faults;
@@ -476,7 +484,7 @@ final class Simulation {
             Defect defect,
             Host host,
             Deque<String> trace) {
-        return new Simulation(seed, random, replicaSet, faults, defect, name, host, trace);
+        return new Simulation(seed, random, replicaSet, faults, defect, name, host, trace, true);
     }
 
     /** Only the replicas on {@code nodes} run with the defect (all of them by default). */
@@ -515,6 +523,7 @@ final class Simulation {
                         random.nextBoolean()
                                 ? java.time.Duration.ZERO
                                 : java.time.Duration.ofMillis(200 + random.nextInt(800)))
+                .quiesce(quiesce)
                 .build();
     }
 
@@ -853,7 +862,20 @@ final class Simulation {
 
     void tick(Replica r) {
         if (r.alive) {
+            if (r.core.role() == Role.LEADER && r.core.quiescent()) {
+                quietLeaderTicks++;
+            }
             event(r, () -> r.core.tick(now));
+        }
+    }
+
+    /**
+     * In a partition: {@code r}'s node last heard from node {@code peer} at {@code atNanos} (a message of any partition
+     * or a ping), which a quiet leader counts for check-quorum.
+     */
+    void heard(Replica r, String peer, long atNanos) {
+        if (r.alive && r.core.role() == Role.LEADER) {
+            event(r, () -> r.core.heard(peer, atNanos));
         }
     }
 
