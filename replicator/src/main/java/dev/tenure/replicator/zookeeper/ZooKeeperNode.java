@@ -4,6 +4,7 @@ import com.google.common.base.Preconditions;
 import dev.tenure.recipes.ElectionBackend;
 import dev.tenure.recipes.FencedLeaderElection;
 import dev.tenure.recipes.SuspensionPolicy;
+import dev.tenure.replicator.Leadership;
 import dev.tenure.replicator.PeerLiveness;
 import dev.tenure.replicator.Replica;
 import dev.tenure.replicator.ReplicaExecutors;
@@ -142,6 +143,7 @@ public final class ZooKeeperNode implements Closeable {
         private int syncThreads = ReplicaExecutors.DEFAULT_SYNC_THREADS;
         private Duration rebalanceInterval = Duration.ofSeconds(2);
         private UnaryOperator<Transport> transportWrapper = UnaryOperator.identity();
+        private LeadershipSource leadershipSource;
 
         private Builder(CuratorFramework client, String clusterPath) {
             this.client = Preconditions.checkNotNull(client, "client must not be null");
@@ -221,6 +223,16 @@ public final class ZooKeeperNode implements Closeable {
             return this;
         }
 
+        /**
+         * Where each partition's leadership comes from instead of a fenced election per partition on ZooKeeper (a
+         * controller that assigns leaders, say). The source must give each partition epochs that are unique and
+         * increasing across all its replicas, as the election's mint does: the protocol's fencing rests on them.
+         */
+        public Builder leadershipSource(LeadershipSource source) {
+            this.leadershipSource = Preconditions.checkNotNull(source, "source");
+            return this;
+        }
+
         /** Wraps each partition's transport view (for fault injection in tests). */
         public Builder transportWrapper(UnaryOperator<Transport> wrapper) {
             this.transportWrapper = Preconditions.checkNotNull(wrapper, "wrapper");
@@ -237,6 +249,13 @@ public final class ZooKeeperNode implements Closeable {
         }
     }
 
+    /** Where each partition's leadership comes from ({@link Builder#leadershipSource}). */
+    @FunctionalInterface
+    public interface LeadershipSource {
+        /** The leadership of this node's replica of {@code partition}, whose replica set is {@code configuration}. */
+        Leadership forPartition(String partition, Configuration configuration);
+    }
+
     /** One partition this node hosts: its replica and what it was opened with. */
     public static final class Partition implements Closeable {
         private final String id;
@@ -244,7 +263,7 @@ public final class ZooKeeperNode implements Closeable {
         private final Path dir;
         private final ZooKeeperConfiguration configuration;
         private final SegmentedLog segmentedLog;
-        private final ElectionLeadership leadership;
+        private final Leadership leadership;
         private final Replica replica;
 
         private Partition(
@@ -253,7 +272,7 @@ public final class ZooKeeperNode implements Closeable {
                 Path dir,
                 ZooKeeperConfiguration configuration,
                 SegmentedLog segmentedLog,
-                ElectionLeadership leadership,
+                Leadership leadership,
                 Replica replica) {
             this.id = id;
             this.replicas = replicas;
@@ -287,7 +306,7 @@ public final class ZooKeeperNode implements Closeable {
             return dir;
         }
 
-        ElectionLeadership leadership() {
+        Leadership leadership() {
             return leadership;
         }
 
@@ -397,7 +416,7 @@ public final class ZooKeeperNode implements Closeable {
         FileSnapshotStore snapshots = FileSnapshotStore.open(dir.resolve("snapshots"), b.logConfig.syncPolicy());
         FilePromiseStore promises = new FilePromiseStore(dir.resolve("promise"), b.logConfig.syncPolicy());
         String electionPath = ZooKeeperRegistry.electionPath(partitionPath);
-        if (promises.load().epoch() == 0) {
+        if (b.leadershipSource == null && promises.load().epoch() == 0) {
             // A replica without a promise (new, or its disk wiped) refuses every epoch below the latest minted.
             long floor = FencedLeaderElection.latestEpoch(b.client, electionPath);
             if (floor > 0) {
@@ -405,18 +424,20 @@ public final class ZooKeeperNode implements Closeable {
             }
         }
         addMembers(config.members());
-        ElectionLeadership leadership = new ElectionLeadership(
-                l -> FencedLeaderElection.builder(b.client, electionPath)
-                        .participantId(b.id)
-                        .endpoint(b.endpoint)
-                        .backend(ElectionBackend.LEADER_LATCH)
-                        .suspensionPolicy(SuspensionPolicy.REVOKE)
-                        .controlScheduler(control)
-                        .listenerExecutor(electionPool)
-                        .listener(l)
-                        .build(),
-                () -> configuration.read().configuration(),
-                stepDownPool);
+        Leadership leadership = b.leadershipSource != null
+                ? b.leadershipSource.forPartition(id, config)
+                : new ElectionLeadership(
+                        l -> FencedLeaderElection.builder(b.client, electionPath)
+                                .participantId(b.id)
+                                .endpoint(b.endpoint)
+                                .backend(ElectionBackend.LEADER_LATCH)
+                                .suspensionPolicy(SuspensionPolicy.REVOKE)
+                                .controlScheduler(control)
+                                .listenerExecutor(electionPool)
+                                .listener(l)
+                                .build(),
+                        () -> configuration.read().configuration(),
+                        stepDownPool);
         CoreConfig coreConfig = b.tuning
                 .apply(CoreConfig.builder(b.id, config.voters()))
                 .quiesce(true)
@@ -457,6 +478,27 @@ public final class ZooKeeperNode implements Closeable {
     /** The partition {@code id}, if this node hosts it. */
     public Optional<Partition> partition(String id) {
         return Optional.ofNullable(partitions.get(id));
+    }
+
+    /**
+     * The replica of partition {@code id} on this node.
+     *
+     * @throws IllegalArgumentException if this node does not host it
+     */
+    public Replica replica(String id) {
+        Partition p = partitions.get(id);
+        Preconditions.checkArgument(p != null, "node %s does not host partition %s", b.id, id);
+        return p.replica();
+    }
+
+    /**
+     * Proposes {@code payload} to partition {@code id}: see {@link Replica#propose}; on a node that does not lead the
+     * partition it fails with {@link dev.tenure.replicator.ReplicationException.NotLeaderException} naming the leader.
+     *
+     * @throws IllegalArgumentException if this node does not host the partition
+     */
+    public java.util.concurrent.CompletableFuture<dev.tenure.replicator.Committed> propose(String id, byte[] payload) {
+        return replica(id).propose(payload);
     }
 
     /** The partitions this node hosts, by id. */

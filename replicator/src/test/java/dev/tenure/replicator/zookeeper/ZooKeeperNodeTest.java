@@ -299,4 +299,42 @@ class ZooKeeperNodeTest {
                 () -> n.open("p0", List.of("n1", "n2"), new KeyValueMachine()),
                 "ZooKeeper holds p0's replica set: another one is refused");
     }
+
+    @Test
+    void aPartitionsLeadershipCanComeFromAnotherSourceThanTheElection() throws Exception {
+        java.util.Map<String, dev.tenure.replicator.Leadership.Events> events =
+                new java.util.concurrent.ConcurrentHashMap<>();
+        CuratorFramework client = zk.ensemble().newClient();
+        ZooKeeperNode node = ZooKeeperNode.builder(client, clusterPath)
+                .id("n1")
+                .dataDir(dataDir.resolve("n1"))
+                .threads(2, 1)
+                .leadershipSource((partition, configuration) -> new dev.tenure.replicator.Leadership() {
+                    @Override
+                    public void start(Events e) {
+                        events.put(partition, e);
+                    }
+
+                    @Override
+                    public void stepDown(long epoch) {}
+
+                    @Override
+                    public void close() {}
+                })
+                .build();
+        node.start();
+        nodes.put("n1", node);
+        KeyValueMachine m = new KeyValueMachine();
+        node.open("assigned", List.of("n1"), m);
+        assertThrows(
+                java.util.concurrent.ExecutionException.class,
+                () -> node.propose("assigned", bytes("early")).get(10, TimeUnit.SECONDS),
+                "no leader until the source says so");
+        events.get("assigned").elected(7);
+        await(() -> node.leading().contains("assigned"), "n1 leads epoch 7 as the source said");
+        node.propose("assigned", bytes("x")).get(10, TimeUnit.SECONDS);
+        assertEquals(List.of("x"), m.applied());
+        assertEquals(7, node.replica("assigned").status().epoch());
+        assertThrows(IllegalArgumentException.class, () -> node.replica("unknown"));
+    }
 }
