@@ -40,16 +40,33 @@ final class MembershipChanges implements Closeable {
     private final String self;
     private final ZooKeeperConfiguration master;
     private final Replica replica;
-    private final ExecutorService thread = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "tenure-membership");
-        t.setDaemon(true);
-        return t;
-    });
+    /** Runs the changes one after another: a thread of its own, or a lane of a node's shared pool. */
+    private final java.util.concurrent.Executor thread;
+    /** The thread, when it is this object's own (null on a shared pool). */
+    private final ExecutorService ownThread;
+
+    private volatile boolean closed;
 
     MembershipChanges(String self, ZooKeeperConfiguration master, Replica replica) {
+        this(self, master, replica, null);
+    }
+
+    /** As the other constructor, running the changes on {@code shared} (in order) when it is not null. */
+    MembershipChanges(String self, ZooKeeperConfiguration master, Replica replica, ExecutorService shared) {
         this.self = self;
         this.master = master;
         this.replica = replica;
+        if (shared == null) {
+            this.ownThread = Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "tenure-membership");
+                t.setDaemon(true);
+                return t;
+            });
+            this.thread = ownThread;
+        } else {
+            this.ownThread = null;
+            this.thread = com.google.common.util.concurrent.MoreExecutors.newSequentialExecutor(shared);
+        }
     }
 
     CompletableFuture<Configuration> add(String id, Duration catchUpTimeout) {
@@ -136,6 +153,10 @@ final class MembershipChanges implements Closeable {
 
     private CompletableFuture<Configuration> run(Step step) {
         CompletableFuture<Configuration> f = new CompletableFuture<>();
+        if (closed) {
+            f.completeExceptionally(new IllegalStateException("replica " + self + " is closed"));
+            return f;
+        }
         try {
             thread.execute(() -> {
                 try {
@@ -204,6 +225,7 @@ final class MembershipChanges implements Closeable {
                                 + " ms (" + (lag < 0 ? "it has not answered this leader" : "lag " + lag + " entries")
                                 + "): it stays a learner, the voters are unchanged; cancel the change to remove it");
             }
+            checkOpen();
             Thread.sleep(POLL.toMillis()); // polling the leader's view of its followers
         }
     }
@@ -230,7 +252,15 @@ final class MembershipChanges implements Closeable {
                         + ACTIVATION_TIMEOUT.toSeconds() + " s (no leader committed under it); it goes on: cancel"
                         + " it to go back to " + c.voters());
             }
+            checkOpen();
             Thread.sleep(POLL.toMillis()); // polling the configuration master
+        }
+    }
+
+    /** A change on a shared pool stops waiting once closed (a thread of its own is interrupted instead). */
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("replica " + self + " is closed: the change goes on without this wait");
         }
     }
 
@@ -242,6 +272,9 @@ final class MembershipChanges implements Closeable {
 
     @Override
     public void close() {
-        thread.shutdownNow();
+        closed = true;
+        if (ownThread != null) {
+            ownThread.shutdownNow();
+        }
     }
 }

@@ -174,6 +174,27 @@ public final class ZooKeeperConfiguration implements Closeable {
         return Optional.of(activated);
     }
 
+    /**
+     * A leader's activation of {@code joint} in the term of {@code epoch} (the replica's configuration master): a
+     * fenced transaction of that term if {@code leadership} still holds it; nothing (logged) if the term ended or the
+     * configuration moved on. For {@code ConfigurationMaster}, on the replica's configuration thread.
+     */
+    public void activateInTerm(ElectionLeadership leadership, String replicaId, long epoch, Configuration joint)
+            throws Exception {
+        java.util.Optional<LeadershipToken> token = leadership.token(epoch);
+        FencedLeaderElection election = leadership.election();
+        if (token.isEmpty() || election == null) {
+            log.info("replica {}: the term of epoch {} ended before it could activate {}", replicaId, epoch, joint);
+            return;
+        }
+        java.util.Optional<Configuration> activated = activate(election, token.get(), joint);
+        if (activated.isPresent()) {
+            log.info("replica {} activated configuration {}", replicaId, activated.get());
+        } else {
+            log.info("replica {}: {} is no longer the configuration; nothing to activate", replicaId, joint);
+        }
+    }
+
     @Override
     public synchronized void close() {
         if (cache != null) {

@@ -108,6 +108,8 @@ public final class ZooKeeperNode implements Closeable {
     private ReplicaExecutors executors;
     private ScheduledThreadPoolExecutor control;
     private ExecutorService electionPool;
+    /** Runs membership changes, which wait for catch-up and activation (each partition's in order). */
+    private ExecutorService membershipPool;
     /** Runs step-downs, which wait for the election's listener: never on the listener's own pool. */
     private ExecutorService stepDownPool;
     /** When this node last handed each partition to its preferred replica (control thread only). */
@@ -265,6 +267,7 @@ public final class ZooKeeperNode implements Closeable {
         private final SegmentedLog segmentedLog;
         private final Leadership leadership;
         private final Replica replica;
+        private final MembershipChanges membership;
 
         private Partition(
                 String id,
@@ -273,7 +276,8 @@ public final class ZooKeeperNode implements Closeable {
                 ZooKeeperConfiguration configuration,
                 SegmentedLog segmentedLog,
                 Leadership leadership,
-                Replica replica) {
+                Replica replica,
+                MembershipChanges membership) {
             this.id = id;
             this.replicas = replicas;
             this.dir = dir;
@@ -281,6 +285,7 @@ public final class ZooKeeperNode implements Closeable {
             this.segmentedLog = segmentedLog;
             this.leadership = leadership;
             this.replica = replica;
+            this.membership = membership;
         }
 
         public String id() {
@@ -292,9 +297,51 @@ public final class ZooKeeperNode implements Closeable {
             return replicas;
         }
 
-        /** The preferred leader: the first replica. */
+        /**
+         * The preferred leader: the first voter of the newest configuration this replica knows (the first replica it
+         * was opened with, until the replica set changes).
+         */
         public String preferredLeader() {
-            return replicas.get(0);
+            List<String> voters = replica.status().configuration().voters();
+            return voters.isEmpty() ? replicas.get(0) : voters.get(0);
+        }
+
+        /**
+         * Adds node {@code id} to this partition's replica set, as {@link ZooKeeperReplica#addMember} does for a
+         * single log: a learner first (open the partition on that node once it is one), a voter once caught up. Must
+         * be called on the partition's leader.
+         */
+        public java.util.concurrent.CompletableFuture<Configuration> addMember(String id, Duration catchUpTimeout) {
+            return membership().add(id, catchUpTimeout);
+        }
+
+        /** Removes node {@code id} from this partition's replica set; see {@link ZooKeeperReplica#removeMember}. */
+        public java.util.concurrent.CompletableFuture<Configuration> removeMember(String id) {
+            return membership().remove(id);
+        }
+
+        /** Replaces voter {@code old} by {@code replacement}; see {@link ZooKeeperReplica#replaceMember}. */
+        public java.util.concurrent.CompletableFuture<Configuration> replaceMember(
+                String old, String replacement, Duration catchUpTimeout) {
+            return membership().replace(old, replacement, catchUpTimeout);
+        }
+
+        /** Cancels the change in progress; see {@link ZooKeeperReplica#cancelChange}. */
+        public java.util.concurrent.CompletableFuture<Configuration> cancelChange() {
+            return membership().cancel();
+        }
+
+        /** This partition's replica set as ZooKeeper holds it now. */
+        public Configuration configuration() throws Exception {
+            return configuration.read().configuration();
+        }
+
+        private MembershipChanges membership() {
+            Preconditions.checkState(
+                    membership != null,
+                    "partition %s takes its leadership from another source: no membership changes",
+                    id);
+            return membership;
         }
 
         public Replica replica() {
@@ -312,6 +359,9 @@ public final class ZooKeeperNode implements Closeable {
 
         @Override
         public void close() {
+            if (membership != null) {
+                membership.close();
+            }
             replica.close(); // closes its leadership and its transport view
             try {
                 segmentedLog.close();
@@ -342,6 +392,7 @@ public final class ZooKeeperNode implements Closeable {
         control.setRemoveOnCancelPolicy(true);
         electionPool = Executors.newFixedThreadPool(2, named("tenure-" + b.id + "-election-"));
         stepDownPool = Executors.newFixedThreadPool(2, named("tenure-" + b.id + "-step-down-"));
+        membershipPool = Executors.newFixedThreadPool(2, named("tenure-" + b.id + "-membership-"));
         transport = NettyTransport.builder()
                 .selfId(b.id)
                 .clusterName(b.clusterName)
@@ -372,18 +423,41 @@ public final class ZooKeeperNode implements Closeable {
         Preconditions.checkArgument(!replicas.isEmpty(), "partition %s needs replicas", id);
         Preconditions.checkArgument(
                 new HashSet<>(replicas).size() == replicas.size(), "replicas of %s must be distinct: %s", id, replicas);
-        Preconditions.checkArgument(
-                replicas.contains(b.id), "partition %s on %s does not include node %s", id, replicas, b.id);
         Preconditions.checkNotNull(stateMachine, "stateMachine");
         Preconditions.checkState(started && !closed, "node %s is not running", b.id);
         Preconditions.checkState(!partitions.containsKey(id), "partition %s is open already", id);
         String partitionPath = ZKPaths.makePath(ZKPaths.makePath(b.clusterPath, "partitions"), id);
         ZooKeeperConfiguration configuration = new ZooKeeperConfiguration(b.client, partitionPath);
-        Configuration config = configuration.initialize(replicas).configuration();
+        Configuration config;
+        try {
+            config = configuration.read().configuration();
+        } catch (org.apache.zookeeper.KeeperException.NoNodeException absent) {
+            // A new partition: only one of its replicas creates it.
+            if (!replicas.contains(b.id)) {
+                configuration.close();
+                throw new IllegalArgumentException(
+                        "partition " + id + " on " + replicas + " does not include node " + b.id);
+            }
+            config = configuration.initialize(replicas).configuration();
+        }
+        String mismatch = null;
         if (config.version() == 0 && !config.voters().equals(List.copyOf(replicas))) {
+            mismatch = "partition " + id + " has replicas " + config.voters() + " in ZooKeeper at "
+                    + configuration.path() + ", not " + replicas;
+        } else if (!config.contains(b.id)) {
+            mismatch = "node " + b.id + " is not a member of partition " + id + " (" + config
+                    + "); add it first (Partition.addMember on the partition's leader)";
+        }
+        if (mismatch != null) {
             configuration.close();
-            throw new IllegalStateException("partition " + id + " has replicas " + config.voters() + " in ZooKeeper at "
-                    + configuration.path() + ", not " + replicas);
+            throw new IllegalStateException(mismatch);
+        }
+        if (config.version() > 0 && !config.voters().equals(List.copyOf(replicas))) {
+            log.info(
+                    "node {}: partition {} is {}; the replicas given are used only for a new partition",
+                    b.id,
+                    id,
+                    config);
         }
         Path dir = b.dataDir.resolve("partitions").resolve(id);
         SegmentedLog segmentedLog = null;
@@ -438,6 +512,10 @@ public final class ZooKeeperNode implements Closeable {
                                 .build(),
                         () -> configuration.read().configuration(),
                         stepDownPool);
+        ElectionLeadership election = leadership instanceof ElectionLeadership el ? el : null;
+        if (election != null) {
+            election.participate(config.voters().contains(b.id)); // a learner does not campaign
+        }
         CoreConfig coreConfig = b.tuning
                 .apply(CoreConfig.builder(b.id, config.voters()))
                 .quiesce(true)
@@ -445,12 +523,16 @@ public final class ZooKeeperNode implements Closeable {
         Transport view = b.transportWrapper.apply(heard(router.partition(id)));
         Replica replica = Replica.builder()
                 .config(coreConfig)
-                .configuration(config)
                 .log(segmentedLog, segmentedLog::syncWithEpoch, false)
                 .promises(promises)
                 .snapshots(snapshots)
                 .snapshotPolicy(b.snapshotPolicy)
                 .transport(view)
+                .configuration(config)
+                .configurationMaster(
+                        election == null
+                                ? dev.tenure.replicator.ConfigurationMaster.NONE
+                                : (epoch, joint) -> configuration.activateInTerm(election, b.id, epoch, joint))
                 .leadership(leadership)
                 .stateMachine(stateMachine)
                 .executors(executors)
@@ -459,8 +541,10 @@ public final class ZooKeeperNode implements Closeable {
                 .maxPayloadBytes(Math.min(
                         Replica.DEFAULT_MAX_PAYLOAD_BYTES, b.logConfig.maxRecordBytes() - SegmentedLog.HEADER_BYTES))
                 .build();
-        Partition p =
-                new Partition(id, List.copyOf(config.voters()), dir, configuration, segmentedLog, leadership, replica);
+        MembershipChanges membership =
+                election == null ? null : new MembershipChanges(b.id, configuration, replica, membershipPool);
+        Partition p = new Partition(
+                id, List.copyOf(config.voters()), dir, configuration, segmentedLog, leadership, replica, membership);
         try {
             replica.start();
         } catch (Exception | Error e) {
@@ -470,7 +554,10 @@ public final class ZooKeeperNode implements Closeable {
         partitions.put(id, p);
         configuration.watch(c -> {
             addMembers(c.members());
-            replica.configure(c);
+            if (election != null && c.contains(b.id)) {
+                election.participate(c.voters().contains(b.id));
+            }
+            replica.configure(c); // a configuration without this node removes its replica: it stops
         });
         return p;
     }
@@ -549,7 +636,7 @@ public final class ZooKeeperNode implements Closeable {
     /** The number of threads the node runs besides the ZooKeeper client's: fixed, whatever the number of partitions. */
     public int threads() {
         Preconditions.checkState(executors != null, "not started");
-        return executors.threads() + 1 + 2 + 2 + NettyTransport.DEFAULT_WORKER_THREADS + 1;
+        return executors.threads() + 1 + 2 + 2 + 2 + NettyTransport.DEFAULT_WORKER_THREADS + 1;
     }
 
     /** Messages received for partitions this node does not host (dropped). */
@@ -599,6 +686,9 @@ public final class ZooKeeperNode implements Closeable {
         }
         if (stepDownPool != null) {
             stepDownPool.shutdownNow();
+        }
+        if (membershipPool != null) {
+            membershipPool.shutdownNow();
         }
         if (executors != null) {
             executors.close();

@@ -3,7 +3,6 @@ package dev.tenure.replicator.zookeeper;
 import com.google.common.base.Preconditions;
 import dev.tenure.recipes.ElectionBackend;
 import dev.tenure.recipes.FencedLeaderElection;
-import dev.tenure.recipes.LeadershipToken;
 import dev.tenure.recipes.SuspensionPolicy;
 import dev.tenure.replicator.Replica;
 import dev.tenure.replicator.ReplicaListener;
@@ -25,7 +24,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 import java.util.function.UnaryOperator;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.utils.ZKPaths;
@@ -338,18 +336,7 @@ public final class ZooKeeperReplica implements Closeable {
 
     /** The replica's thread for configuration writes: activates a change in a fenced transaction of the term. */
     private void activate(long epoch, Configuration joint) throws Exception {
-        Optional<LeadershipToken> token = leadership.token(epoch);
-        FencedLeaderElection election = leadership.election();
-        if (token.isEmpty() || election == null) {
-            log.info("replica {}: the term of epoch {} ended before it could activate {}", b.id, epoch, joint);
-            return;
-        }
-        Optional<Configuration> activated = configuration.activate(election, token.get(), joint);
-        if (activated.isPresent()) {
-            log.info("replica {} activated configuration {}", b.id, activated.get());
-        } else {
-            log.info("replica {}: {} is no longer the configuration; nothing to activate", b.id, joint);
-        }
+        configuration.activateInTerm(leadership, b.id, epoch, joint);
     }
 
     /**

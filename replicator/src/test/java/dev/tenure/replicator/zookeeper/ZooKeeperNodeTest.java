@@ -337,4 +337,45 @@ class ZooKeeperNodeTest {
         assertEquals(7, node.replica("assigned").status().epoch());
         assertThrows(IllegalArgumentException.class, () -> node.replica("unknown"));
     }
+
+    @Test
+    void aDeadNodeIsReplacedInAPartitionByAnotherWhichCatchesUpAndVotes() throws Exception {
+        Map<String, List<String>> layout = Map.of("p0", List.of("n1", "n2", "n3"));
+        for (String id : List.of("n1", "n2", "n3")) {
+            startNode(id, layout);
+        }
+        ZooKeeperNode spare = startNode("n4", layout); // hosts nothing yet
+        await(() -> nodes.get("n1").leading().contains("p0"), "n1, the preferred replica, leads p0");
+        Map<String, List<String>> before = writeEverywhere(layout, "before", 10);
+        nodes.remove("n3").close();
+        ZooKeeperNode.Partition p0 = nodes.get("n1").partition("p0").orElseThrow();
+        CompletableFuture<dev.tenure.replicator.core.Configuration> replaced =
+                p0.replaceMember("n3", "n4", Duration.ofSeconds(30));
+        await(
+                () -> {
+                    try {
+                        return p0.configuration().learners().contains("n4");
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                },
+                "n4 is a learner of p0");
+        KeyValueMachine m4 = new KeyValueMachine();
+        machines.get("n4").put("p0", m4);
+        spare.open("p0", List.of("n1", "n2", "n3"), m4); // the replicas given are ignored: ZooKeeper holds p0's
+        dev.tenure.replicator.core.Configuration after = replaced.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        assertEquals(List.of("n1", "n2", "n4"), after.voters());
+        assertEquals(List.of(), after.previousVoters(), "the change is activated");
+        Map<String, List<String>> later = writeEverywhere(layout, "after", 5);
+        List<String> expected = new ArrayList<>(before.get("p0"));
+        expected.addAll(later.get("p0"));
+        await(() -> m4.applied().size() == 15, "n4 applies all 15 writes: " + m4.applied());
+        assertEquals(expected, m4.applied(), "n4 holds every acknowledged write of p0, in order");
+        ZooKeeperNode outsider = startNode("n5", layout);
+        IllegalStateException refused = assertThrows(
+                IllegalStateException.class,
+                () -> outsider.open("p0", List.of("n1", "n2", "n3"), new KeyValueMachine()),
+                "a node outside p0's replica set cannot open it");
+        assertTrue(refused.getMessage().contains("not a member"), refused.getMessage());
+    }
 }
