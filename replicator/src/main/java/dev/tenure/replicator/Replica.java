@@ -217,8 +217,8 @@ public final class Replica implements Closeable {
     private volatile long lastTickNanos;
     /** Ticks run so far (event thread writes); for tests. */
     private final AtomicLong ticksRun = new AtomicLong();
-    /** Stops this replica's tick; set by {@link #start()}. */
-    private volatile Runnable stopTicking = () -> {};
+    /** This replica's registration with its timer (quiet or not, stopped on close); set by {@link #start()}. */
+    private volatile ReplicaExecutors.Ticking ticking = ReplicaExecutors.Ticking.NONE;
 
     /** Proposals on their way to the event thread, which takes them all at once (batching). */
     private final ConcurrentLinkedQueue<Incoming> incoming = new ConcurrentLinkedQueue<>();
@@ -552,7 +552,7 @@ public final class Replica implements Closeable {
         // The core's first actions: a sync of what the log held at start-up, which counts only once synced.
         post(() -> {});
         // Stopped on close; the task only posts an event, which cannot throw.
-        stopTicking = threads.tickEvery(tickInterval, () -> {
+        ticking = threads.tickEvery(tickInterval, () -> {
             // One tick waits in the event queue at most: a stalled event thread (a slow disk) must not
             // pile them up.
             if (quiet && clock.getAsLong() - lastTickNanos < idleTickNanos) {
@@ -576,6 +576,7 @@ public final class Replica implements Closeable {
                 tickPosted.set(false);
             }
         });
+        ticking.quiet(quiet); // an event may have run before the registration
         // Replay what is known committed locally only once the leader says so: commit is learned, not stored.
         leadership.start(new Leadership.Events() {
             @Override
@@ -796,7 +797,7 @@ public final class Replica implements Closeable {
             return;
         }
         leadership.close();
-        stopTicking.run();
+        ticking.stop();
         threads.release();
         if (previous == State.STARTED) {
             transport.close();
@@ -878,7 +879,10 @@ public final class Replica implements Closeable {
                         if (q) {
                             refreshStatus(); // ticks are rare now: the status must not wait for one
                         }
-                        quiet = q;
+                        if (q != quiet) {
+                            quiet = q;
+                            ticking.quiet(q);
+                        }
                     }
                 } catch (RuntimeException e) {
                     log.error("replica {} failed handling an event; stopping it", id, e);
@@ -949,7 +953,7 @@ public final class Replica implements Closeable {
             notify(() -> listener.failed(reason));
         }
         leadership.close();
-        stopTicking.run();
+        ticking.stop();
         threads.release();
         transport.close();
         for (Incoming p : proposals.values()) {

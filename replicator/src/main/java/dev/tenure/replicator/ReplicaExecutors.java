@@ -71,7 +71,12 @@ public final class ReplicaExecutors implements Closeable {
     private final ExecutorService syncPool;
     private final ExecutorService backgroundPool;
     private final ScheduledThreadPoolExecutor timer;
+    /** Replicas with something timed in progress: ticked every tick. */
     private final Set<Ticker> tickers = ConcurrentHashMap.newKeySet();
+    /** Quiet replicas: ticked every {@link #QUIET_SWEEP_TICKS} ticks only (they skip most of those too). */
+    private final Set<Ticker> quietTickers = ConcurrentHashMap.newKeySet();
+
+    private long sweeps; // timer thread only
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private ReplicaExecutors(String name, int eventThreads, int syncThreads, int backgroundThreads, Duration tick) {
@@ -115,9 +120,17 @@ public final class ReplicaExecutors implements Closeable {
                 + 1;
     }
 
-    /** The number of replicas ticked by this set's timer now. */
+    /** A quiet replica is looked at once in this many ticks (100 ms at the 10 ms tick). */
+    static final int QUIET_SWEEP_TICKS = 10;
+
+    /** The number of replicas ticked by this set's timer now (quiet ones included). */
     int tickedReplicas() {
-        return tickers.size();
+        return tickers.size() + quietTickers.size();
+    }
+
+    /** The number of quiet replicas, looked at every {@link #QUIET_SWEEP_TICKS} ticks only. */
+    int quietReplicas() {
+        return quietTickers.size();
     }
 
     /** Stops the threads; idempotent. Replicas still using the set stop being ticked and their tasks are dropped. */
@@ -141,14 +154,19 @@ public final class ReplicaExecutors implements Closeable {
         for (Ticker t : tickers) {
             t.tick.run();
         }
+        if (++sweeps % QUIET_SWEEP_TICKS == 0) {
+            for (Ticker t : quietTickers) {
+                t.tick.run();
+            }
+        }
     }
 
     /** The threads one replica runs on. */
     interface Threads {
         Lane lane(Role role);
 
-        /** Runs {@code tick} every {@code interval} until the returned handle is closed. */
-        Runnable tickEvery(Duration interval, Runnable tick);
+        /** Runs {@code tick} every {@code interval} until the returned handle is stopped. */
+        Ticking tickEvery(Duration interval, Runnable tick);
 
         ScheduledExecutorService scheduler();
 
@@ -172,10 +190,18 @@ public final class ReplicaExecutors implements Closeable {
             }
 
             @Override
-            public Runnable tickEvery(Duration interval, Runnable tick) {
+            public Ticking tickEvery(Duration interval, Runnable tick) {
                 long nanos = interval.toNanos();
                 ScheduledFuture<?> f = timer.scheduleAtFixedRate(tick, nanos, nanos, TimeUnit.NANOSECONDS);
-                return () -> f.cancel(false);
+                return new Ticking() {
+                    @Override
+                    public void quiet(boolean quiet) {} // its own timer: the tick itself skips
+
+                    @Override
+                    public void stop() {
+                        f.cancel(false);
+                    }
+                };
             }
 
             @Override
@@ -210,11 +236,30 @@ public final class ReplicaExecutors implements Closeable {
             }
 
             @Override
-            public Runnable tickEvery(Duration interval, Runnable tick) {
+            public Ticking tickEvery(Duration interval, Runnable tick) {
                 // The shared timer ticks at its own interval; a replica's interval is not honoured separately.
                 Ticker t = new Ticker(tick);
                 tickers.add(t);
-                return () -> tickers.remove(t);
+                return new Ticking() {
+                    @Override
+                    public synchronized void quiet(boolean quiet) {
+                        if (t.stopped) {
+                            return;
+                        }
+                        if (quiet && tickers.remove(t)) {
+                            quietTickers.add(t);
+                        } else if (!quiet && quietTickers.remove(t)) {
+                            tickers.add(t);
+                        }
+                    }
+
+                    @Override
+                    public synchronized void stop() {
+                        t.stopped = true;
+                        tickers.remove(t);
+                        quietTickers.remove(t);
+                    }
+                };
             }
 
             @Override
@@ -232,9 +277,28 @@ public final class ReplicaExecutors implements Closeable {
         };
     }
 
+    /**
+     * A replica's registration with a timer. {@link #quiet} says whether the replica is quiet (it then needs a tick
+     * only now and then); {@link #stop} ends the ticks. Thread-safe.
+     */
+    interface Ticking {
+        Ticking NONE = new Ticking() {
+            @Override
+            public void quiet(boolean quiet) {}
+
+            @Override
+            public void stop() {}
+        };
+
+        void quiet(boolean quiet);
+
+        void stop();
+    }
+
     /** Identity-compared registration of one replica's tick. */
     private static final class Ticker {
         final Runnable tick;
+        boolean stopped; // guarded by its Ticking
 
         Ticker(Runnable tick) {
             this.tick = tick;

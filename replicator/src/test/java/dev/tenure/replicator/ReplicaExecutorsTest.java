@@ -267,6 +267,7 @@ class ReplicaExecutorsTest {
         for (Replica r : quiet.members) {
             await(r::quiet, r.id() + " goes quiet");
         }
+        assertEquals(3, shared.quietReplicas(), "the timer looks at the quiet group's replicas now and then only");
         long[] before = quiet.members.stream().mapToLong(Replica::ticksRun).toArray();
         long busyBefore = busy.leader().ticksRun();
         long started = System.nanoTime();

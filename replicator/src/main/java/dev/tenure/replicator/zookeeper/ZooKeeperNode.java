@@ -94,6 +94,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class ZooKeeperNode implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(ZooKeeperNode.class);
+    /** Threads of the elections' control pool. */
+    private static final int CONTROL_THREADS = 4;
     /** A preferred replica takes a partition over only if its node was heard from this recently. */
     private static final long PREFERRED_HEARD_WITHIN_MILLIS = 3_000;
     /** After a hand-over, the same partition is not handed over again for this many rebalance intervals. */
@@ -388,7 +390,9 @@ public final class ZooKeeperNode implements Closeable {
         registry.start();
         Files.createDirectories(b.dataDir.resolve("partitions"));
         executors = ReplicaExecutors.shared(b.id, b.eventThreads, b.syncThreads, 2);
-        control = new ScheduledThreadPoolExecutor(1, named("tenure-" + b.id + "-control-"));
+        // Each election's control work runs in order on a lane of this pool; elections of different partitions in
+        // parallel, so that a failover of hundreds of partitions does not mint one epoch after another.
+        control = new ScheduledThreadPoolExecutor(CONTROL_THREADS, named("tenure-" + b.id + "-control-"));
         control.setRemoveOnCancelPolicy(true);
         electionPool = Executors.newFixedThreadPool(2, named("tenure-" + b.id + "-election-"));
         stepDownPool = Executors.newFixedThreadPool(2, named("tenure-" + b.id + "-step-down-"));
@@ -636,7 +640,7 @@ public final class ZooKeeperNode implements Closeable {
     /** The number of threads the node runs besides the ZooKeeper client's: fixed, whatever the number of partitions. */
     public int threads() {
         Preconditions.checkState(executors != null, "not started");
-        return executors.threads() + 1 + 2 + 2 + 2 + NettyTransport.DEFAULT_WORKER_THREADS + 1;
+        return executors.threads() + CONTROL_THREADS + 2 + 2 + 2 + NettyTransport.DEFAULT_WORKER_THREADS + 1;
     }
 
     /** Messages received for partitions this node does not host (dropped). */
