@@ -126,6 +126,7 @@ public final class NodeProcessMain {
         });
         server.createContext("/gc", ex -> ReplicaProcessMain.answer(ex, 200, gc()));
         server.createContext("/load", NodeProcessMain::load);
+        server.createContext("/histogram", NodeProcessMain::histogram);
         server.start();
 
         long period = watchMillis;
@@ -207,7 +208,9 @@ public final class NodeProcessMain {
                 }
             }
             try {
-                Thread.sleep(periodMillis); // the watcher's period: a sampling interval, not a hand-off
+                // The watcher's period: a sampling interval, not a hand-off; 10 times longer while off, so that it
+                // costs next to nothing in the idle windows.
+                Thread.sleep(watching ? periodMillis : 10 * periodMillis);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -246,7 +249,48 @@ public final class NodeProcessMain {
         o.put("rchar", procSelfIo("rchar:"));
         o.put("syscw", procSelfIo("syscw:"));
         o.put("now_ms", System.currentTimeMillis());
+        o.set("thread_cpu_ns", threadCpu());
         return o;
+    }
+
+    /** CPU time of this JVM's live threads, summed by name with trailing numbers dropped (pools as one). */
+    private static ObjectNode threadCpu() {
+        java.lang.management.ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        Map<String, Long> byName = new java.util.TreeMap<>();
+        for (java.lang.management.ThreadInfo t : mx.getThreadInfo(mx.getAllThreadIds())) {
+            if (t == null) {
+                continue;
+            }
+            long ns = mx.getThreadCpuTime(t.getThreadId());
+            if (ns > 0) {
+                byName.merge(t.getThreadName().replaceAll("[-#_ ]?\\d+$", ""), ns, Long::sum);
+            }
+        }
+        ObjectNode o = JSON.createObjectNode();
+        byName.forEach(o::put);
+        return o;
+    }
+
+    /** {@code GET /histogram}: the heap's largest classes after a full collection ({@code GC.class_histogram}). */
+    private static void histogram(HttpExchange ex) throws IOException {
+        ObjectNode o = JSON.createObjectNode();
+        try {
+            Object text = ManagementFactory.getPlatformMBeanServer()
+                    .invoke(
+                            new javax.management.ObjectName("com.sun.management:type=DiagnosticCommand"),
+                            "gcClassHistogram",
+                            new Object[] {new String[0]},
+                            new String[] {String[].class.getName()});
+            ArrayNode lines = o.putArray("top");
+            String[] all = String.valueOf(text).split("\n", 25);
+            for (int i = 0; i < Math.min(all.length, 24); i++) {
+                lines.add(all[i].strip());
+            }
+            ReplicaProcessMain.answer(ex, 200, o);
+        } catch (javax.management.JMException | RuntimeException e) {
+            o.put("error", String.valueOf(e));
+            ReplicaProcessMain.answer(ex, 500, o);
+        }
     }
 
     /** {@code GET /leaders}: what the watcher noted; {@code POST /leaders/reset}: forgets {@code first_led}. */

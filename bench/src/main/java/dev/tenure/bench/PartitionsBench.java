@@ -289,6 +289,27 @@ final class PartitionsBench {
             Set<String> gained = new HashSet<>(leadersAfter);
             gained.removeAll(leadersBefore.get(id));
             changed += diff.size() + gained.size();
+            ObjectNode threads = JSON.createObjectNode();
+            List<Map.Entry<String, JsonNode>> groups =
+                    new ArrayList<>(z.path("thread_cpu_ns").properties());
+            groups.sort((x, y) -> Long.compare(
+                    y.getValue().asLong()
+                            - a.path("thread_cpu_ns").path(y.getKey()).asLong(),
+                    x.getValue().asLong()
+                            - a.path("thread_cpu_ns").path(x.getKey()).asLong()));
+            for (Map.Entry<String, JsonNode> g : groups.subList(0, Math.min(8, groups.size()))) {
+                long ns = g.getValue().asLong()
+                        - a.path("thread_cpu_ns").path(g.getKey()).asLong();
+                threads.put(g.getKey(), ProcessBench.round(100.0 * ns / (seconds * 1e9)));
+            }
+            long benchNs = 0; // the benchmark's own threads in the node process: its watcher and control server
+            for (Map.Entry<String, JsonNode> g : groups) {
+                if (g.getKey().startsWith("bench-") || g.getKey().startsWith("HTTP-Dispatcher")) {
+                    benchNs += g.getValue().asLong()
+                            - a.path("thread_cpu_ns").path(g.getKey()).asLong();
+                }
+            }
+            double benchPct = 100.0 * benchNs / (seconds * 1e9);
             JsonNode gc = nodes.post(id, "/gc", Duration.ofSeconds(30));
             long heap = gc.path("heap_used_after_full_gc_bytes").asLong();
             maxCpu = Math.max(maxCpu, cpuPct);
@@ -297,6 +318,7 @@ final class PartitionsBench {
             wchar += written;
             per.putObject(id)
                     .put("cpu_pct", ProcessBench.round(cpuPct))
+                    .put("bench_threads_cpu_pct", ProcessBench.round(benchPct))
                     .put("messages", sent)
                     .put("messages_per_s", ProcessBench.round(sent / seconds))
                     .put("bytes_written_per_s", ProcessBench.round(written / seconds))
@@ -310,8 +332,10 @@ final class PartitionsBench {
                     .put("rss_bytes", gc.path("rss_bytes").asLong())
                     .put("threads", z.path("threads").asInt())
                     .put("node_threads", z.path("node_threads").asInt())
-                    .put("connected_peers", z.path("connected_peers").asInt());
+                    .put("connected_peers", z.path("connected_peers").asInt())
+                    .set("cpu_pct_by_thread", threads);
         }
+        per.set("heap_histogram_n1", nodes.get("n1", "/histogram").path("top"));
         per.put("max_cpu_pct", ProcessBench.round(maxCpu));
         per.put("max_heap_after_full_gc_bytes", maxHeap);
         per.put("messages_per_s", ProcessBench.round(messages / seconds));
@@ -366,7 +390,7 @@ final class PartitionsBench {
             b.say("partitions: writes, %d partitions x 1 in flight against 1 partition x %d", many, many);
             Interleaved.Result r1 = b.interleave(spread(nodes, manyIds, 1), spread(nodes, one, many));
             ObjectNode l1 = o.putObject("many_vs_one");
-            l1.put("partitions", many).put("per_partition", 1).put("one_partition_inflight", many);
+            l1.put("partition_count", many).put("per_partition", 1).put("one_partition_inflight", many);
             b.compared(l1, "partitions", "one_partition", r1);
             b.say(
                     "partitions: %d x 1: %.0f writes/s; 1 x %d: %.0f writes/s; ratio %.2f",
@@ -377,7 +401,7 @@ final class PartitionsBench {
                     wide, widePer, wide * widePer);
             Interleaved.Result r2 = b.interleave(spread(nodes, wideIds, widePer), spread(nodes, one, wide * widePer));
             ObjectNode l2 = o.putObject("wide_vs_one");
-            l2.put("partitions", wide).put("per_partition", widePer).put("one_partition_inflight", wide * widePer);
+            l2.put("partition_count", wide).put("per_partition", widePer).put("one_partition_inflight", wide * widePer);
             b.compared(l2, "partitions", "one_partition", r2);
 
             b.say(
@@ -387,7 +411,7 @@ final class PartitionsBench {
                     ClosedLoop.run(zkWrites, wide * widePer, settle, interval, cfg.valueBytes(), DRAIN_TIMEOUT);
             Interleaved.Result r3 = b.interleave(spread(nodes, wideIds, widePer), zkSlice);
             ObjectNode l3 = o.putObject("wide_vs_zookeeper");
-            l3.put("partitions", wide).put("per_partition", widePer).put("zookeeper_inflight", wide * widePer);
+            l3.put("partition_count", wide).put("per_partition", widePer).put("zookeeper_inflight", wide * widePer);
             l3.put("zookeeper_client_server", zkLeader + " of 3 (the quorum leader)");
             b.compared(l3, "partitions", "zookeeper", r3);
             b.say(
@@ -627,17 +651,20 @@ final class PartitionsBench {
                 JsonNode n = i.path(id);
                 out.printf(
                         Locale.ROOT,
-                        "        %s: CPU %.2f%%, %.2f messages/s, %.0f bytes written/s, heap after GC %.1f MiB, RSS %.0f MiB,"
-                                + " leads %d, %d threads (%d the node's)%n",
+                        "        %s: CPU %.2f%% (the benchmark's threads %.2f%%), %.2f messages/s, %.0f bytes written/s, heap"
+                                + " after GC %.1f MiB, RSS %.0f MiB, leads %d, %d threads (%d the node's); busiest threads"
+                                + " %% of a core: %s%n",
                         id,
                         n.path("cpu_pct").asDouble(),
+                        n.path("bench_threads_cpu_pct").asDouble(),
                         n.path("messages_per_s").asDouble(),
                         n.path("bytes_written_per_s").asDouble(),
                         n.path("heap_after_full_gc_bytes").asLong() / (double) (1 << 20),
                         n.path("rss_bytes").asLong() / (double) (1 << 20),
                         n.path("leading").asInt(),
                         n.path("threads").asInt(),
-                        n.path("node_threads").asInt());
+                        n.path("node_threads").asInt(),
+                        n.path("cpu_pct_by_thread"));
             }
         }
         JsonNode w = o.path("writes");
@@ -654,7 +681,7 @@ final class PartitionsBench {
                     Locale.ROOT,
                     "  writes %d partitions x %d: %.0f/s (p50 %.1f ms, p99 %.1f ms) vs %s %d in flight: %.0f/s (p50 %.1f ms,"
                             + " p99 %.1f ms): ratio %.2f (median of %d rounds), %d errors%n",
-                    l.path("partitions").asInt(),
+                    l.path("partition_count").asInt(),
                     l.path("per_partition").asInt(),
                     l.path("partitions").path("ops_per_s").asDouble(),
                     l.path("partitions").path("p50_us").asDouble() / 1000,
