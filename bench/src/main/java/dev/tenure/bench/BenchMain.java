@@ -117,7 +117,7 @@ public final class BenchMain implements Callable<Integer> {
             paramLabel = "NAME",
             description = "Process mode: which sections to run, of writes, reads, sizes, replicas, catchup,"
                     + " failover, http (the default: all of these) and the snapshot sections soak, restart, install,"
-                    + " snapwrites (or snapshots for all four) and membership (not run by default).")
+                    + " snapwrites (or snapshots for all four), membership and partitions (not run by default).")
     private List<String> sections = ProcessBench.ALL_SECTIONS;
 
     @Option(
@@ -263,6 +263,45 @@ public final class BenchMain implements Callable<Integer> {
                     + " (default: ${DEFAULT-VALUE}).")
     private String snapshotHeap = "3g";
 
+    @Option(
+            names = "--partitions",
+            paramLabel = "N",
+            description = "Section partitions: partitions of 3 replicas on the 3 node processes (default:"
+                    + " ${DEFAULT-VALUE}).")
+    private int partitions = 1000;
+
+    @Option(
+            names = "--partitions-small",
+            paramLabel = "N",
+            description = "Section partitions: partitions of the small set whose idle figures the large set's are"
+                    + " compared with (default: ${DEFAULT-VALUE}).")
+    private int partitionsSmall = 10;
+
+    @Option(
+            names = "--partitions-idle-s",
+            paramLabel = "SECONDS",
+            description = "Section partitions: each idle window (default: ${DEFAULT-VALUE}).")
+    private int partitionsIdleSeconds = 20;
+
+    @Option(
+            names = "--partitions-settle-s",
+            paramLabel = "SECONDS",
+            description = "Section partitions: the wait before each idle window, once every replica has committed its"
+                    + " log (default: ${DEFAULT-VALUE}).")
+    private int partitionsSettleSeconds = 5;
+
+    @Option(
+            names = "--partitions-session-timeout-ms",
+            paramLabel = "MS",
+            description = "Section partitions: the nodes' ZooKeeper session timeout (default: ${DEFAULT-VALUE}).")
+    private int partitionsSessionTimeoutMs = 4000;
+
+    @Option(
+            names = "--partitions-node-heap",
+            paramLabel = "SIZE",
+            description = "Section partitions: the node processes' heap, -Xmx and -Xms (default: ${DEFAULT-VALUE}).")
+    private String partitionsNodeHeap = "1g";
+
     @Option(names = "--chart", paramLabel = "PNG", description = "Process mode: also write a PNG chart here.")
     private Path chart;
 
@@ -316,11 +355,17 @@ public final class BenchMain implements Callable<Integer> {
                     || restartKeys < 1
                     || restartTrials < 1
                     || soakSegmentBytes < 0
+                    || partitions < 1
+                    || partitionsSmall < 1
+                    || partitionsIdleSeconds < 1
+                    || partitionsSettleSeconds < 0
                     || snapshotBusyEntries.stream().anyMatch(x -> x < 1)) {
                 throw new CommandLine.ParameterException(
                         spec.commandLine(),
                         "--soak-s, --soak-report-s, --snapshot-keys, --snapwrites-keys, --snapshot-busy-entries,"
-                                + " --restart-keys and --restart-trials must be >= 1, --soak-segment-bytes >= 0");
+                                + " --restart-keys, --restart-trials, --partitions, --partitions-small and"
+                                + " --partitions-idle-s must be >= 1, --soak-segment-bytes and --partitions-settle-s"
+                                + " >= 0");
             }
             ProcessBench.Config config = new ProcessBench.Config(
                     chosen,
@@ -356,7 +401,14 @@ public final class BenchMain implements Callable<Integer> {
                             snapwritesKeys,
                             soakSnapshotEntries,
                             soakSegmentBytes),
-                    membershipHistoryMb * 1_000_000);
+                    membershipHistoryMb * 1_000_000,
+                    new PartitionsBench.Config(
+                            partitions,
+                            partitionsSmall,
+                            Duration.ofSeconds(partitionsIdleSeconds),
+                            Duration.ofSeconds(partitionsSettleSeconds),
+                            partitionsSessionTimeoutMs,
+                            partitionsNodeHeap));
             com.fasterxml.jackson.databind.node.ObjectNode result = ProcessBench.run(config, err, out);
             boolean clean = result.path("clean").asBoolean();
             if (!clean) {

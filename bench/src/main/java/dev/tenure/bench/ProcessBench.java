@@ -36,7 +36,11 @@ final class ProcessBench {
 
     /** What {@code --sections} accepts: the default sections, the snapshot sections and "snapshots" for all four. */
     static final List<String> KNOWN_SECTIONS = java.util.stream.Stream.of(
-                    ALL_SECTIONS, SnapshotBench.SECTIONS, MembershipBench.SECTIONS, List.of("snapshots"))
+                    ALL_SECTIONS,
+                    SnapshotBench.SECTIONS,
+                    MembershipBench.SECTIONS,
+                    PartitionsBench.SECTIONS,
+                    List.of("snapshots"))
             .flatMap(List::stream)
             .toList();
 
@@ -74,6 +78,7 @@ final class ProcessBench {
      *     with pipelining (0: not measured)
      * @param snapshots the snapshot sections' settings
      * @param membershipHistoryBytes the history the membership section writes before it replaces a follower
+     * @param partitions the partitions section's settings
      */
     record Config(
             Set<String> sections,
@@ -95,7 +100,8 @@ final class ProcessBench {
             Duration jitWarmup,
             int httpPipelinedConnections,
             SnapshotBench.Config snapshots,
-            long membershipHistoryBytes) {}
+            long membershipHistoryBytes,
+            PartitionsBench.Config partitions) {}
 
     private final Config cfg;
     private final PrintWriter progress;
@@ -230,6 +236,9 @@ final class ProcessBench {
             if (cfg.sections().contains("replicas")) {
                 fiveReplicas(zk, root);
             }
+            if (cfg.sections().contains("partitions")) {
+                new PartitionsBench(this, cfg, result).run(zk, root);
+            }
         }
         result.withObjectProperty("machine").put("load_average_end", loadAverage());
         if (fastestCpuProbe < Double.MAX_VALUE) {
@@ -295,7 +304,7 @@ final class ProcessBench {
     }
 
     /** A Curator client of the quorum leader (the baseline's best case), started and connected. */
-    private static CuratorFramework zooKeeperClient(ZooKeeperProcessEnsemble zk, int server) throws Exception {
+    static CuratorFramework zooKeeperClient(ZooKeeperProcessEnsemble zk, int server) throws Exception {
         CuratorFramework client = CuratorFrameworkFactory.builder()
                 .connectString(ZooKeeperProcessEnsemble.LOOPBACK + ":" + zk.clientPort(server))
                 .sessionTimeoutMs(30_000)
@@ -760,6 +769,7 @@ final class ProcessBench {
         }
         SnapshotBench.print(result, out);
         MembershipBench.print(result, out);
+        PartitionsBench.print(result, out);
         if (result.has("failover")) {
             JsonNode f = result.path("failover");
             out.printf(

@@ -1,0 +1,386 @@
+package dev.tenure.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.common.base.Splitter;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.tenure.replicator.Replica;
+import dev.tenure.replicator.StateMachine;
+import dev.tenure.replicator.core.Role;
+import dev.tenure.replicator.zookeeper.ZooKeeperNode;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.ExponentialBackoffRetry;
+
+/**
+ * One {@link ZooKeeperNode} as its own process, for the partitions section ({@link PartitionsBench}): the node hosts
+ * partitions {@code p0 … p(N-1)} placed by {@link ZooKeeperNode.Placement#preferredSpread} over the given nodes
+ * (those whose replica set includes it), with the library's defaults (files with fsync, Netty on 127.0.0.1, one
+ * ZooKeeper session). A small control server on 127.0.0.1 lets the benchmark drive load <em>inside</em> this process
+ * and read what it measures. Prints {@code CONTROL <port>} once serving, <em>before</em> it opens its partitions
+ * (so that the benchmark can follow the start); SIGTERM closes the node in a shutdown hook, SIGKILL is the crash.
+ *
+ * <p>A watcher thread, while on, looks at every hosted partition's role every {@code watch_ms} (10 ms by default)
+ * and notes, per partition, when this node was first seen leading it since the last reset ({@code first_led}) and
+ * since when it leads it now ({@code led_since}), both in wall-clock milliseconds. It is switched off during the
+ * idle windows, so that it does not count in the idle CPU.
+ *
+ * <p>Control endpoints (JSON answers): {@code GET /stats} (partitions opened, led, the transport's messages sent —
+ * pings are not messages —, CPU time, heap, {@code /proc/self/io} write and read bytes, threads, replicas still
+ * behind their commit); {@code GET /leaders}; {@code POST /leaders/reset}; {@code POST /watch?on=true|false};
+ * {@code POST /gc} (collects, then answers the heap in use); {@code POST
+ * /load?partitions=p0,p3&per_partition=&warmup_ms=&duration_ms=&value_bytes=} a closed loop of proposals with {@code
+ * per_partition} in flight to each listed partition (which this node must lead), answered with its figures ({@code
+ * side}, {@code outcome}).
+ */
+public final class NodeProcessMain {
+    static final String READY_PREFIX = "CONTROL ";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private static final Map<String, ZooKeeperNode.Partition> opened = new ConcurrentHashMap<>();
+    private static final Map<String, Long> firstLed = new ConcurrentHashMap<>();
+    private static final Map<String, Long> ledSince = new ConcurrentHashMap<>();
+    private static volatile boolean watching = true;
+    private static volatile long openStartedMillis;
+    private static volatile long openedMillis;
+    private static volatile int hosted;
+    private static volatile String openFailure = "";
+
+    private NodeProcessMain() {}
+
+    /**
+     * Arguments: id nodes(comma-separated) zkConnect dataDir sessionTimeoutMs clusterPath partitions
+     * replicationFactor [options], options being comma-separated {@code name=value} pairs: {@code open_threads}
+     * (partitions opened concurrently, 4 by default), {@code watch_ms} (10).
+     */
+    public static void main(String[] args) throws Exception {
+        String id = args[0];
+        List<String> nodes = Arrays.asList(args[1].split(","));
+        String zk = args[2];
+        Path dataDir = Path.of(args[3]);
+        int sessionTimeoutMs = Integer.parseInt(args[4]);
+        String clusterPath = args[5];
+        int partitions = Integer.parseInt(args[6]);
+        int replicationFactor = Integer.parseInt(args[7]);
+        int openThreads = 4;
+        long watchMillis = 10;
+        for (String kv : Splitter.on(',').omitEmptyStrings().split(args.length > 8 ? args[8] : "")) {
+            int eq = kv.indexOf('=');
+            String name = eq < 0 ? kv : kv.substring(0, eq);
+            String value = eq < 0 ? "" : kv.substring(eq + 1);
+            switch (name) {
+                case "open_threads" -> openThreads = Integer.parseInt(value);
+                case "watch_ms" -> watchMillis = Long.parseLong(value);
+                default -> throw new IllegalArgumentException("unknown option " + kv);
+            }
+        }
+
+        CuratorFramework client = CuratorFrameworkFactory.builder()
+                .connectString(zk)
+                .sessionTimeoutMs(sessionTimeoutMs)
+                .connectionTimeoutMs(5000)
+                .retryPolicy(new ExponentialBackoffRetry(100, 10, 2000))
+                .ensembleTracker(false)
+                .build();
+        client.start();
+        if (!client.blockUntilConnected(30, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("cannot reach ZooKeeper at " + zk);
+        }
+        ZooKeeperNode node = ZooKeeperNode.builder(client, clusterPath)
+                .id(id)
+                .dataDir(dataDir)
+                .build();
+        node.start();
+
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
+        server.setExecutor(Executors.newFixedThreadPool(4, r -> {
+            Thread t = new Thread(r, "bench-control");
+            t.setDaemon(true);
+            return t;
+        }));
+        server.createContext("/stats", ex -> ReplicaProcessMain.answer(ex, 200, stats(node)));
+        server.createContext("/leaders", NodeProcessMain::leaders);
+        server.createContext("/watch", ex -> {
+            watching = Boolean.parseBoolean(
+                    ReplicaProcessMain.query(ex.getRequestURI()).getOrDefault("on", "true"));
+            ReplicaProcessMain.answer(ex, 200, JSON.createObjectNode().put("watching", watching));
+        });
+        server.createContext("/gc", ex -> ReplicaProcessMain.answer(ex, 200, gc()));
+        server.createContext("/load", NodeProcessMain::load);
+        server.createContext("/histogram", NodeProcessMain::histogram);
+        server.start();
+
+        long period = watchMillis;
+        Thread watcher = new Thread(() -> watch(period), "bench-watcher");
+        watcher.setDaemon(true);
+        watcher.start();
+
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            node.close();
+                            server.stop(0);
+                            client.close();
+                        },
+                        "node-shutdown"));
+        System.out.println(READY_PREFIX + server.getAddress().getPort());
+        System.out.flush();
+
+        open(node, nodes, partitions, replicationFactor, openThreads);
+        new CountDownLatch(1).await(); // serves until the JVM shuts down; the hook closes
+    }
+
+    /** Opens this node's partitions of the placement, {@code threads} at a time. */
+    private static void open(ZooKeeperNode node, List<String> nodes, int partitions, int rf, int threads)
+            throws InterruptedException {
+        List<List<String>> sets = ZooKeeperNode.Placement.preferredSpread(nodes, partitions, rf);
+        StateMachine discard = (epoch, offset, payload) -> null; // measures replication, not an application
+        List<String> mine = new ArrayList<>();
+        List<List<String>> mineSets = new ArrayList<>();
+        for (int i = 0; i < partitions; i++) {
+            if (sets.get(i).contains(node.id())) {
+                mine.add("p" + i);
+                mineSets.add(sets.get(i));
+            }
+        }
+        hosted = mine.size();
+        openStartedMillis = System.currentTimeMillis();
+        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, threads), r -> {
+            Thread t = new Thread(r, "bench-open");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<Future<?>> opens = new ArrayList<>();
+            for (int i = 0; i < mine.size(); i++) {
+                String p = mine.get(i);
+                List<String> set = mineSets.get(i);
+                opens.add(pool.submit(() -> {
+                    opened.put(p, node.open(p, set, discard));
+                    return null;
+                }));
+            }
+            for (Future<?> f : opens) {
+                try {
+                    f.get(10, TimeUnit.MINUTES);
+                } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
+                    openFailure = String.valueOf(e);
+                    System.err.println("opening a partition failed: " + e);
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        openedMillis = System.currentTimeMillis();
+    }
+
+    /** Watcher thread: notes when this node leads each partition (see the class comment). Ends with the JVM. */
+    private static void watch(long periodMillis) {
+        while (!Thread.currentThread().isInterrupted()) {
+            if (watching) {
+                long now = System.currentTimeMillis();
+                for (ZooKeeperNode.Partition p : opened.values()) {
+                    if (p.replica().status().role() == Role.LEADER) {
+                        firstLed.putIfAbsent(p.id(), now);
+                        ledSince.putIfAbsent(p.id(), now);
+                    } else {
+                        ledSince.remove(p.id());
+                    }
+                }
+            }
+            try {
+                // The watcher's period: a sampling interval, not a hand-off; 10 times longer while off, so that it
+                // costs next to nothing in the idle windows.
+                Thread.sleep(watching ? periodMillis : 10 * periodMillis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private static ObjectNode stats(ZooKeeperNode node) {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("id", node.id());
+        o.put("pid", ProcessHandle.current().pid());
+        o.put("hosted", hosted);
+        o.put("opened", opened.size());
+        o.put("open_failure", openFailure);
+        o.put("jvm_start_ms", ManagementFactory.getRuntimeMXBean().getStartTime());
+        o.put("open_started_ms", openStartedMillis);
+        o.put("opened_ms", openedMillis);
+        int leading = 0;
+        int behind = 0;
+        for (ZooKeeperNode.Partition p : opened.values()) {
+            Replica.Status s = p.replica().status();
+            leading += s.role() == Role.LEADER ? 1 : 0;
+            behind += s.commitOffset() < s.logEndOffset() || s.appliedOffset() < s.commitOffset() ? 1 : 0;
+        }
+        o.put("leading", leading);
+        o.put("behind", behind);
+        o.put("messages_sent", node.messagesSent());
+        o.put("connected_peers", node.connectedPeers());
+        o.put("unknown_partition_messages", node.unknownPartitionMessages());
+        o.put("cpu_ns", processCpuNanos());
+        o.put("threads", ManagementFactory.getThreadMXBean().getThreadCount());
+        o.put("node_threads", node.threads());
+        o.put(
+                "heap_used_bytes",
+                ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
+        o.put("wchar", procSelfIo("wchar:"));
+        o.put("rchar", procSelfIo("rchar:"));
+        o.put("syscw", procSelfIo("syscw:"));
+        o.put("now_ms", System.currentTimeMillis());
+        o.set("thread_cpu_ns", threadCpu());
+        return o;
+    }
+
+    /** CPU time of this JVM's live threads, summed by name with trailing numbers dropped (pools as one). */
+    private static ObjectNode threadCpu() {
+        java.lang.management.ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        Map<String, Long> byName = new java.util.TreeMap<>();
+        for (java.lang.management.ThreadInfo t : mx.getThreadInfo(mx.getAllThreadIds())) {
+            if (t == null) {
+                continue;
+            }
+            long ns = mx.getThreadCpuTime(t.getThreadId());
+            if (ns > 0) {
+                byName.merge(t.getThreadName().replaceAll("[-#_ ]?\\d+$", ""), ns, Long::sum);
+            }
+        }
+        ObjectNode o = JSON.createObjectNode();
+        byName.forEach(o::put);
+        return o;
+    }
+
+    /** {@code GET /histogram}: the heap's largest classes after a full collection ({@code GC.class_histogram}). */
+    private static void histogram(HttpExchange ex) throws IOException {
+        ObjectNode o = JSON.createObjectNode();
+        try {
+            Object text = ManagementFactory.getPlatformMBeanServer()
+                    .invoke(
+                            new javax.management.ObjectName("com.sun.management:type=DiagnosticCommand"),
+                            "gcClassHistogram",
+                            new Object[] {new String[0]},
+                            new String[] {String[].class.getName()});
+            ArrayNode lines = o.putArray("top");
+            String[] all = String.valueOf(text).split("\n", 25);
+            for (int i = 0; i < Math.min(all.length, 24); i++) {
+                lines.add(all[i].strip());
+            }
+            ReplicaProcessMain.answer(ex, 200, o);
+        } catch (javax.management.JMException | RuntimeException e) {
+            o.put("error", String.valueOf(e));
+            ReplicaProcessMain.answer(ex, 500, o);
+        }
+    }
+
+    /** {@code GET /leaders}: what the watcher noted; {@code POST /leaders/reset}: forgets {@code first_led}. */
+    private static void leaders(HttpExchange ex) throws IOException {
+        if (ex.getRequestURI().getPath().equals("/leaders/reset")) {
+            firstLed.clear();
+        }
+        ObjectNode o = JSON.createObjectNode();
+        ArrayNode leading = o.putArray("leading");
+        for (ZooKeeperNode.Partition p : opened.values()) {
+            if (p.replica().status().role() == Role.LEADER) {
+                leading.add(p.id());
+            }
+        }
+        ObjectNode first = o.putObject("first_led");
+        new java.util.TreeMap<>(firstLed).forEach(first::put);
+        ObjectNode since = o.putObject("led_since");
+        new java.util.TreeMap<>(ledSince).forEach(since::put);
+        o.put("watching", watching);
+        o.put("now_ms", System.currentTimeMillis());
+        ReplicaProcessMain.answer(ex, 200, o);
+    }
+
+    @SuppressWarnings("SystemGc") // the point: the heap in use after a full collection, the live set
+    private static ObjectNode gc() {
+        System.gc();
+        ObjectNode o = MemoryFacts.now().toJson();
+        o.put(
+                "heap_used_after_full_gc_bytes",
+                ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
+        return o;
+    }
+
+    private static void load(HttpExchange ex) throws IOException {
+        Map<String, String> q = ReplicaProcessMain.query(ex.getRequestURI());
+        List<Replica> targets = new ArrayList<>();
+        for (String p : Splitter.on(',').omitEmptyStrings().split(q.getOrDefault("partitions", ""))) {
+            ZooKeeperNode.Partition partition = opened.get(p);
+            if (partition == null) {
+                ReplicaProcessMain.answer(ex, 404, JSON.createObjectNode().put("error", "no partition " + p));
+                return;
+            }
+            targets.add(partition.replica());
+        }
+        int per = Integer.parseInt(q.getOrDefault("per_partition", "1"));
+        Duration warmup = Duration.ofMillis(Long.parseLong(q.getOrDefault("warmup_ms", "0")));
+        Duration duration = Duration.ofMillis(Long.parseLong(q.getOrDefault("duration_ms", "1000")));
+        int valueBytes = Integer.parseInt(q.getOrDefault("value_bytes", "100"));
+        if (targets.isEmpty() || per < 1) {
+            ReplicaProcessMain.answer(ex, 400, JSON.createObjectNode().put("error", "nothing to load"));
+            return;
+        }
+        ClosedLoop.Operation op = (w, value, done) ->
+                ClosedLoop.completeWhenDone(targets.get(w / per).propose(value), done);
+        try {
+            ClosedLoop.Outcome outcome =
+                    ClosedLoop.run(op, targets.size() * per, warmup, duration, valueBytes, Duration.ofSeconds(30));
+            ObjectNode o = JSON.createObjectNode();
+            o.set("side", SideJson.of(outcome));
+            o.set("outcome", OutcomeJson.toJson(outcome));
+            o.put("partitions", targets.size());
+            o.put("inflight", targets.size() * per);
+            ReplicaProcessMain.answer(ex, 200, o);
+        } catch (TimeoutException e) {
+            ReplicaProcessMain.answer(ex, 500, JSON.createObjectNode().put("error", e.getMessage()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            ReplicaProcessMain.answer(ex, 500, JSON.createObjectNode());
+        }
+    }
+
+    /** This process's CPU time (all threads, JIT and GC included), or -1. */
+    private static long processCpuNanos() {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            return os.getProcessCpuTime();
+        }
+        return -1;
+    }
+
+    /** A field of {@code /proc/self/io}, or -1 where there is none. */
+    private static long procSelfIo(String key) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/io"))) {
+                if (line.startsWith(key)) {
+                    return Long.parseLong(line.substring(key.length()).trim());
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+        return -1;
+    }
+}
