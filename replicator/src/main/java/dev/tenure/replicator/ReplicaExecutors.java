@@ -120,8 +120,8 @@ public final class ReplicaExecutors implements Closeable {
                 + 1;
     }
 
-    /** A quiet replica is looked at once in this many ticks (100 ms at the 10 ms tick). */
-    static final int QUIET_SWEEP_TICKS = 10;
+    /** A quiet replica is looked at once in this many ticks (250 ms at the 10 ms tick). */
+    static final int QUIET_SWEEP_TICKS = 25;
 
     /** The number of replicas ticked by this set's timer now (quiet ones included). */
     int tickedReplicas() {

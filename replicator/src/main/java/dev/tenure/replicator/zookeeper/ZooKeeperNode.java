@@ -103,6 +103,9 @@ public final class ZooKeeperNode implements Closeable {
 
     private final Builder b;
     private final Map<String, Partition> partitions = new ConcurrentHashMap<>();
+    /** Partitions being opened (guarded by this). */
+    private final Set<String> opening = new HashSet<>();
+
     private final Map<String, Long> heardFrom = new ConcurrentHashMap<>();
     private ZooKeeperRegistry registry;
     private NettyTransport transport;
@@ -422,14 +425,29 @@ public final class ZooKeeperNode implements Closeable {
      * @throws IllegalStateException if the partition is open already, or ZooKeeper holds another replica set for it
      * @throws IOException if its log or every snapshot is corrupt
      */
-    public synchronized Partition open(String id, List<String> replicas, StateMachine stateMachine) throws Exception {
+    public Partition open(String id, List<String> replicas, StateMachine stateMachine) throws Exception {
         PartitionIds.check(id);
         Preconditions.checkArgument(!replicas.isEmpty(), "partition %s needs replicas", id);
         Preconditions.checkArgument(
                 new HashSet<>(replicas).size() == replicas.size(), "replicas of %s must be distinct: %s", id, replicas);
         Preconditions.checkNotNull(stateMachine, "stateMachine");
-        Preconditions.checkState(started && !closed, "node %s is not running", b.id);
-        Preconditions.checkState(!partitions.containsKey(id), "partition %s is open already", id);
+        synchronized (this) {
+            Preconditions.checkState(started && !closed, "node %s is not running", b.id);
+            Preconditions.checkState(
+                    !partitions.containsKey(id) && !opening.contains(id), "partition %s is open already", id);
+            opening.add(id);
+        }
+        // Partitions open concurrently (each open waits on ZooKeeper a few round trips); the same one only once.
+        try {
+            return openReserved(id, replicas, stateMachine);
+        } finally {
+            synchronized (this) {
+                opening.remove(id);
+            }
+        }
+    }
+
+    private Partition openReserved(String id, List<String> replicas, StateMachine stateMachine) throws Exception {
         String partitionPath = ZKPaths.makePath(ZKPaths.makePath(b.clusterPath, "partitions"), id);
         ZooKeeperConfiguration configuration = new ZooKeeperConfiguration(b.client, partitionPath);
         Configuration config;
@@ -555,7 +573,13 @@ public final class ZooKeeperNode implements Closeable {
             replica.close(); // leaves the election, closes the transport view
             throw e;
         }
-        partitions.put(id, p);
+        synchronized (this) {
+            if (closed) {
+                p.close();
+                throw new IllegalStateException("node " + b.id + " closed while partition " + id + " opened");
+            }
+            partitions.put(id, p);
+        }
         configuration.watch(c -> {
             addMembers(c.members());
             if (election != null && c.contains(b.id)) {

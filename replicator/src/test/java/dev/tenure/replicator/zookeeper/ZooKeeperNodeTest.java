@@ -65,14 +65,24 @@ class ZooKeeperNodeTest {
                 .build();
         node.start();
         nodes.put(id, node);
-        Map<String, KeyValueMachine> mine = new HashMap<>();
+        Map<String, KeyValueMachine> mine = new java.util.concurrent.ConcurrentHashMap<>();
         machines.put(id, mine);
-        for (Map.Entry<String, List<String>> e : layout.entrySet()) {
-            if (e.getValue().contains(id)) {
-                KeyValueMachine m = new KeyValueMachine();
-                mine.put(e.getKey(), m);
-                node.open(e.getKey(), e.getValue(), m);
+        // Opened 4 at a time, as a node starting many partitions would.
+        java.util.concurrent.ExecutorService opener = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            List<java.util.concurrent.Future<?>> opens = new ArrayList<>();
+            for (Map.Entry<String, List<String>> e : layout.entrySet()) {
+                if (e.getValue().contains(id)) {
+                    KeyValueMachine m = new KeyValueMachine();
+                    mine.put(e.getKey(), m);
+                    opens.add(opener.submit(() -> node.open(e.getKey(), e.getValue(), m)));
+                }
             }
+            for (java.util.concurrent.Future<?> f : opens) {
+                f.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+            }
+        } finally {
+            opener.shutdownNow();
         }
         return node;
     }
