@@ -118,6 +118,19 @@ class ZooKeeperNodeTest {
                 .orElseThrow();
     }
 
+    /**
+     * Waits until every partition is led by its preferred replica: after that no hand-over moves a leader, so a write
+     * meets no change of leader unless the test makes one.
+     */
+    private void awaitPreferredLeaders(Map<String, List<String>> layout) throws InterruptedException {
+        await(
+                () -> layout.entrySet().stream().allMatch(e -> {
+                    ZooKeeperNode preferred = nodes.get(e.getValue().get(0));
+                    return preferred != null && preferred.leading().contains(e.getKey());
+                }),
+                "every partition is led by its preferred replica: " + leaders());
+    }
+
     private Map<String, Set<String>> leaders() {
         Map<String, Set<String>> m = new LinkedHashMap<>();
         for (ZooKeeperNode n : nodes.values()) {
@@ -158,6 +171,7 @@ class ZooKeeperNodeTest {
         for (String id : ids) {
             startNode(id, layout);
         }
+        awaitPreferredLeaders(layout);
         Map<String, List<String>> acknowledged = writeEverywhere(layout, "w", 5);
         for (Map.Entry<String, List<String>> e : layout.entrySet()) {
             String p = e.getKey();
@@ -214,7 +228,8 @@ class ZooKeeperNodeTest {
         for (String id : ids) {
             startNode(id, layout);
         }
-        await(() -> nodes.get("n1").leading().size() == 2, "n1 leads its 2 preferred partitions: " + leaders());
+        awaitPreferredLeaders(layout);
+        assertEquals(2, nodes.get("n1").leading().size(), "n1 leads its 2 preferred partitions: " + leaders());
         Map<String, List<String>> before = writeEverywhere(layout, "before", 20);
         Set<String> ledByN1 = nodes.get("n1").leading();
         Map<String, Long> epochs = ledByN1.stream()
@@ -254,6 +269,7 @@ class ZooKeeperNodeTest {
         await(
                 () -> nodes.values().stream().allMatch(n -> n.leading().size() == 10),
                 "every node leads its 10 preferred partitions: " + leaders());
+        awaitPreferredLeaders(layout);
         writeEverywhere(layout, "w", 1);
         Map<String, Set<String>> leaders = leaders();
         await(
