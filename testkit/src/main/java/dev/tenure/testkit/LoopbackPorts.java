@@ -3,6 +3,9 @@ package dev.tenure.testkit;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Free TCP ports on 127.0.0.1, for servers that must be told their port before they bind it (a child process's
@@ -12,6 +15,12 @@ import java.net.ServerSocket;
  */
 public final class LoopbackPorts {
     private static final String LOOPBACK = "127.0.0.1";
+    /** {@link #serverPort()} draws from [FIRST, END): below the ephemeral ranges of Linux (32768) and others. */
+    static final int FIRST_SERVER_PORT = 20_000;
+
+    static final int END_SERVER_PORT = 32_000;
+    /** Ports {@link #serverPort()} handed out in this JVM: never handed out twice. */
+    private static final Set<Integer> HANDED_OUT = ConcurrentHashMap.newKeySet();
 
     private LoopbackPorts() {}
 
@@ -32,6 +41,38 @@ public final class LoopbackPorts {
             socket.setReuseAddress(true);
             socket.bind(new InetSocketAddress(LOOPBACK, 0), 1);
             return socket.getLocalPort();
+        }
+    }
+
+    /**
+     * A TCP port free on 127.0.0.1 for a server of this JVM to bind soon: drawn at random below the operating
+     * system's ephemeral port range, so that no outgoing connection or port-0 bind of any process can take it in the
+     * meantime (the race of {@link #freePort()} is then left only against other processes drawing the same way, over
+     * 12,000 ports), and never handed out twice in this JVM. Falls back to {@link #freePort()} if 100 draws find no
+     * free port.
+     *
+     * @throws IOException if no port can be bound on 127.0.0.1
+     */
+    public static int serverPort() throws IOException {
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        for (int i = 0; i < 100; i++) {
+            int port = random.nextInt(FIRST_SERVER_PORT, END_SERVER_PORT);
+            if (HANDED_OUT.add(port)) {
+                if (canBind(port)) {
+                    return port;
+                }
+            }
+        }
+        return freePort();
+    }
+
+    private static boolean canBind(int port) {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.setReuseAddress(true);
+            socket.bind(new InetSocketAddress(LOOPBACK, port), 1);
+            return true;
+        } catch (IOException taken) {
+            return false;
         }
     }
 }

@@ -140,8 +140,10 @@ public final class ZooKeeperEnsemble implements Closeable {
     }
 
     /**
-     * Starts the servers and waits until a quorum serves requests. Port choice is racy (a probe binds port 0
-     * and closes it), so a failed start is retried once on fresh ports.
+     * Starts the servers and waits until a quorum serves requests. Ports are drawn below the ephemeral range ({@link
+     * LoopbackPorts#serverPort()}): a server that cannot bind its client port asks ZooKeeper to end the JVM, and
+     * Curator's embedded servers let it, so the ports must not be taken by anything in between. A start that fails
+     * otherwise is retried once on fresh ports.
      *
      * @throws Exception if the ensemble cannot be started
      */
@@ -167,9 +169,9 @@ public final class ZooKeeperEnsemble implements Closeable {
             Preconditions.checkState(dir.mkdirs(), "cannot create %s", dir);
             specs.add(new InstanceSpec(
                     dir,
-                    InstanceSpec.getRandomPort(),
-                    InstanceSpec.getRandomPort(),
-                    InstanceSpec.getRandomPort(),
+                    LoopbackPorts.serverPort(),
+                    LoopbackPorts.serverPort(),
+                    LoopbackPorts.serverPort(),
                     true,
                     i + 1,
                     tickTimeMs,

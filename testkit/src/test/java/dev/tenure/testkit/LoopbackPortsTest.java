@@ -18,4 +18,22 @@ class LoopbackPortsTest {
             assertEquals(port, server.getLocalPort());
         }
     }
+
+    @Test
+    void serverPortsAreDrawnBelowTheEphemeralRangeNeverTwiceAndCanBeBound() throws Exception {
+        java.util.Set<Integer> seen = new java.util.HashSet<>();
+        for (int i = 0; i < 200; i++) {
+            int port = LoopbackPorts.serverPort();
+            assertTrue(
+                    port >= LoopbackPorts.FIRST_SERVER_PORT && port < LoopbackPorts.END_SERVER_PORT,
+                    "port " + port + " is below the ephemeral range");
+            assertTrue(seen.add(port), "port " + port + " handed out twice");
+        }
+        int port = LoopbackPorts.serverPort();
+        try (ServerSocket server = new ServerSocket()) {
+            server.setReuseAddress(true);
+            server.bind(new InetSocketAddress("127.0.0.1", port));
+            assertEquals(port, server.getLocalPort());
+        }
+    }
 }
