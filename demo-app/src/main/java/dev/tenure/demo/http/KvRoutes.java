@@ -36,7 +36,9 @@ import java.util.function.Function;
  * checks the request line (path, key, method, query) before any body is read and says how large a body the request
  * may have; the returned {@link Router.Route} turns the body into a {@link Reply}, at once or when the replica
  * answers. It sees the replica only as a {@link KvService}; any other path is 404 {@code no_such_path} (the
- * operator's routes, which see more, take their paths first).
+ * operator's routes, which see more, take their paths first). Each request is served by the partition of its key
+ * ({@link KvService#partitionOf}): a write or linearizable read of a partition this node does not lead is redirected
+ * to that partition's leader, and with several partitions the redirect's body names the partition.
  *
  * <p>Outcome semantics: 200 means committed; 307, 400, 404 (for a key), 405, 409, 413 and 503 with
  * {@code "applied":false} mean definitely not applied; anything else (timeouts, 500, 503 without {@code
