@@ -26,7 +26,8 @@ import picocli.CommandLine.Option;
 @Command(
         name = "demo-app",
         mixinStandardHelpOptions = true,
-        description = "Tenure's replicated key-value service. Without a subcommand: the embedded 3-replica demo.",
+        description =
+                "Tenure's replicated key-value service. Without a subcommand: the embedded 3-replica demo, its keys spread over 6 partitions.",
         subcommands = {
             NodeCommand.class,
             Main.TourCommand.class,
@@ -46,10 +47,14 @@ public final class Main implements Callable<Integer> {
         System.exit(new CommandLine(new Main()).execute(args));
     }
 
+    /** The embedded demo's partitions: two led by each replica once leaders have spread. */
+    static final int EMBEDDED_PARTITIONS = 6;
+
     @Override
     public Integer call() throws Exception {
-        try (EmbeddedCluster cluster = new EmbeddedCluster(8081)) {
-            System.out.println("Starting an in-process ZooKeeper ensemble (3 servers) and 3 replicas on 127.0.0.1 ...");
+        try (EmbeddedCluster cluster = new EmbeddedCluster(8081).partitions(EMBEDDED_PARTITIONS)) {
+            System.out.println("Starting an in-process ZooKeeper ensemble (3 servers) and 3 replicas on 127.0.0.1,"
+                    + " the keys spread over " + EMBEDDED_PARTITIONS + " partitions ...");
             cluster.start();
             System.out.println("ZooKeeper: " + cluster.ensemble().connectString());
             for (KvNode n : cluster.nodes()) {

@@ -36,7 +36,9 @@ import java.util.function.Function;
  * checks the request line (path, key, method, query) before any body is read and says how large a body the request
  * may have; the returned {@link Router.Route} turns the body into a {@link Reply}, at once or when the replica
  * answers. It sees the replica only as a {@link KvService}; any other path is 404 {@code no_such_path} (the
- * operator's routes, which see more, take their paths first).
+ * operator's routes, which see more, take their paths first). Each request is served by the partition of its key
+ * ({@link KvService#partitionOf}): a write or linearizable read of a partition this node does not lead is redirected
+ * to that partition's leader, and with several partitions the redirect's body names the partition.
  *
  * <p>Outcome semantics: 200 means committed; 307, 400, 404 (for a key), 405, 409, 413 and 503 with
  * {@code "applied":false} mean definitely not applied; anything else (timeouts, 500, 503 without {@code
@@ -85,14 +87,16 @@ final class KvRoutes implements Router {
             cas = true;
         }
         String key = decodeKey(rest);
+        KvService log = service.partitionOf(key);
         if (cas) {
             requireMethod(method, "POST");
-            return new Route(MAX_CAS_BYTES, "value_too_large", body -> cas(req, key, body));
+            return new Route(MAX_CAS_BYTES, "value_too_large", body -> cas(req, log, key, body));
         }
         return switch (method) {
-            case "PUT" -> new Route(MAX_VALUE_BYTES, "value_too_large", body -> write(req, KvCommand.put(key, body)));
-            case "DELETE" -> new Route(0, "body_not_allowed", body -> write(req, KvCommand.delete(key)));
-            case "GET" -> get(req, key);
+            case "PUT" ->
+                new Route(MAX_VALUE_BYTES, "value_too_large", body -> write(req, log, KvCommand.put(key, body)));
+            case "DELETE" -> new Route(0, "body_not_allowed", body -> write(req, log, KvCommand.delete(key)));
+            case "GET" -> get(req, log, key);
             default ->
                 throw new HttpError(405, "method_not_allowed", "use GET, PUT or DELETE on /kv/{key}")
                         .allow("GET, PUT, DELETE");
@@ -144,15 +148,15 @@ final class KvRoutes implements Router {
 
     // ---- operations ----
 
-    private CompletableFuture<Reply> write(Request req, KvCommand command) {
-        ensureLeader(req);
-        return propose(req, command, c -> Reply.json(200, position(c)));
+    private CompletableFuture<Reply> write(Request req, KvService log, KvCommand command) {
+        ensureLeader(req, log);
+        return propose(req, log, command, c -> Reply.json(200, position(c)));
     }
 
-    private CompletableFuture<Reply> cas(Request req, String key, byte[] body) {
+    private CompletableFuture<Reply> cas(Request req, KvService log, String key, byte[] body) {
         CasRequest cas = CasRequest.parse(body);
-        ensureLeader(req);
-        return propose(req, KvCommand.cas(key, cas.expect(), cas.update()), c -> {
+        ensureLeader(req, log);
+        return propose(req, log, KvCommand.cas(key, cas.expect(), cas.update()), c -> {
             KvStateMachine.CasResult r = (KvStateMachine.CasResult) c.result();
             if (r.replaced()) {
                 return Reply.json(200, position(c));
@@ -332,38 +336,38 @@ final class KvRoutes implements Router {
         }
     }
 
-    private Route get(Request req, String key) {
+    private Route get(Request req, KvService log, String key) {
         boolean local = localRead(req.rawQuery());
         if (local) {
             return Route.now(body -> {
                 // Not even a possibly stale value: after a failure the state machine's state is unknown.
-                ensureNotFailed();
-                return read(key);
+                ensureNotFailed(log);
+                return read(log, key);
             });
         }
         return new Route(-1, null, body -> {
-            ensureLeader(req);
+            ensureLeader(req, log);
             CompletableFuture<Long> barrier;
             try {
-                barrier = service.readBarrier();
+                barrier = log.readBarrier();
             } catch (RejectedExecutionException e) {
-                ensureNotFailed(); // failed since ensureLeader: its threads are stopped
+                ensureNotFailed(log); // failed since ensureLeader: its threads are stopped
                 throw e;
             }
             return barrier.copy()
                     .orTimeout(requestTimeoutMs, TimeUnit.MILLISECONDS)
                     .handle((offset, failure) -> {
-                        Optional<Throwable> stopped = service.status().failure();
+                        Optional<Throwable> stopped = log.status().failure();
                         if (stopped.isPresent()) {
                             // Also when the barrier was confirmed: the state to read from is unknown now.
                             return replicaFailed(stopped.get()).reply();
                         }
                         if (failure == null) {
-                            return read(key);
+                            return read(log, key);
                         }
                         Throwable cause = unwrap(failure);
                         if (cause instanceof ReplicationException r && r.definitelyNotApplied()) {
-                            return notLeader(req).reply();
+                            return notLeader(req, log).reply();
                         }
                         if (cause instanceof TimeoutException) {
                             return new HttpError(503, "timeout", "the read could not be confirmed in time").reply();
@@ -373,8 +377,8 @@ final class KvRoutes implements Router {
         });
     }
 
-    private Reply read(String key) {
-        Optional<byte[]> v = service.get(key);
+    private Reply read(KvService log, String key) {
+        Optional<byte[]> v = log.get(key);
         if (v.isEmpty()) {
             return new HttpError(404, "not_found", null).definite(false).reply();
         }
@@ -386,14 +390,16 @@ final class KvRoutes implements Router {
      * committed, a definite refusal when the replica says it was not applied, 503 {@code outcome_unknown}
      * otherwise — including when the commit does not come within the request timeout.
      */
-    private CompletableFuture<Reply> propose(Request req, KvCommand command, Function<Committed, Reply> onCommit) {
+    private CompletableFuture<Reply> propose(
+            Request req, KvService log, KvCommand command, Function<Committed, Reply> onCommit) {
         long start = System.nanoTime();
-        return service.propose(command.encode())
+        String partition = log.partitionId();
+        return log.propose(command.encode())
                 .copy()
                 .orTimeout(requestTimeoutMs, TimeUnit.MILLISECONDS)
                 .handle((c, failure) -> {
                     if (failure == null) {
-                        listener.proposalEnded("committed", System.nanoTime() - start);
+                        listener.proposalEnded(partition, "committed", System.nanoTime() - start);
                         return onCommit.apply(c);
                     }
                     Throwable cause = unwrap(failure);
@@ -401,20 +407,20 @@ final class KvRoutes implements Router {
                         if (cause instanceof ReplicaFailedException) {
                             // Stopped before it accepted the write. One it had accepted fails with a
                             // ReplicaFailedException that is not definite: outcome_unknown below.
-                            listener.proposalEnded("replica_failed", System.nanoTime() - start);
+                            listener.proposalEnded(partition, "replica_failed", System.nanoTime() - start);
                             return replicaFailed(cause.getCause()).reply();
                         }
                         if (cause instanceof ReplicationException.OverloadedException) {
-                            listener.proposalEnded("overloaded", System.nanoTime() - start);
+                            listener.proposalEnded(partition, "overloaded", System.nanoTime() - start);
                             return new HttpError(503, "overloaded", "too many pending writes")
                                     .definite(true)
                                     .header("Retry-After", "1")
                                     .reply();
                         }
-                        listener.proposalEnded("not_leader", System.nanoTime() - start);
-                        return notLeader(req).reply();
+                        listener.proposalEnded(partition, "not_leader", System.nanoTime() - start);
+                        return notLeader(req, log).reply();
                     }
-                    listener.proposalEnded("unknown", System.nanoTime() - start);
+                    listener.proposalEnded(partition, "unknown", System.nanoTime() - start);
                     if (cause instanceof TimeoutException) {
                         return new HttpError(503, "outcome_unknown", "not committed within " + requestTimeoutMs + " ms")
                                 .reply();
@@ -430,20 +436,20 @@ final class KvRoutes implements Router {
         return t;
     }
 
-    /** Throws a redirect or refusal unless this replica leads and serves its epoch. */
-    private void ensureLeader(Request req) {
-        KvService.Status status = service.status();
+    /** Throws a redirect or refusal unless this replica leads the key's partition and serves its epoch. */
+    private void ensureLeader(Request req, KvService log) {
+        KvService.Status status = log.status();
         ensureNotFailed(status);
         Replica.Status s = status.replica();
         if (s.role() == Role.LEADER && s.commitOffset() > 0) {
             return;
         }
-        throw notLeader(req);
+        throw notLeader(req, log);
     }
 
-    /** Throws 503 {@code replica_failed} (definite) if this replica stopped after a failure. */
-    private void ensureNotFailed() {
-        ensureNotFailed(service.status());
+    /** Throws 503 {@code replica_failed} (definite) if this replica of the key's partition stopped after a failure. */
+    private void ensureNotFailed(KvService log) {
+        ensureNotFailed(log.status());
     }
 
     private static void ensureNotFailed(KvService.Status status) {
@@ -465,20 +471,28 @@ final class KvRoutes implements Router {
                 .definite(true);
     }
 
-    /** A redirect to the known leader, or 503 {@code no_leader}; both definite. */
-    private HttpError notLeader(Request req) {
+    /**
+     * A redirect to the known leader of the key's partition, or 503 {@code no_leader}; both definite. With several
+     * partitions the body names the partition too ({@code "partition"}).
+     */
+    private HttpError notLeader(Request req, KvService log) {
         listener.fenced();
-        Optional<LeaderInfo> leader = service.leader();
+        boolean partitioned = service.partitions().size() > 1;
+        Optional<LeaderInfo> leader = log.leader();
         if (leader.isPresent()
-                && !leader.get().id().equals(service.status().id())
+                && !leader.get().id().equals(log.status().id())
                 && !leader.get().endpoint().isEmpty()) {
             ObjectNode body = json.createObjectNode()
                     .put("error", "not_leader")
                     .put("leader", leader.get().id())
                     .put("leaderUrl", leader.get().endpoint());
+            if (partitioned) {
+                body.put("partition", log.partitionId());
+            }
             return new HttpError(307, body).header("Location", leader.get().endpoint() + req.rawTarget());
         }
-        return new HttpError(503, "no_leader", null).definite(true).header("Retry-After", "1");
+        HttpError none = new HttpError(503, "no_leader", partitioned ? "partition " + log.partitionId() : null);
+        return none.definite(true).header("Retry-After", "1");
     }
 
     // ---- JSON ----

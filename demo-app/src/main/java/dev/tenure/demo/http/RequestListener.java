@@ -14,6 +14,14 @@ public interface RequestListener {
      */
     default void proposalEnded(String outcome, long nanos) {}
 
+    /**
+     * A proposal to partition {@code partition} ended (see {@link #proposalEnded(String, long)}); by default reported
+     * without its partition.
+     */
+    default void proposalEnded(String partition, String outcome, long nanos) {
+        proposalEnded(outcome, nanos);
+    }
+
     /** A request was redirected or refused because this replica does not lead. */
     default void fenced() {}
 }

@@ -40,6 +40,12 @@ import java.util.concurrent.TimeoutException;
  * {@code "applied":false}: no snapshot was taken; {@code 503 timeout} without it when the snapshot is not durable
  * within the snapshot timeout (it may still complete). Any other method is {@code 405}, a body {@code 413}.
  *
+ * <p><b>Partitions.</b> When the service spreads its keys over several partitions ({@link KvService#partitions()}),
+ * {@code /status} describes the node and lists every partition (see {@link #partitionedStatusJson()}), {@code POST
+ * /admin/snapshot} snapshots the partition named by {@code ?partition=ID} (400 {@code partition_required} without
+ * it, 404 {@code no_such_partition} for an unknown id), and the membership routes answer {@code 501
+ * unsupported_with_partitions} with {@code "applied":false}: changing one partition's replica set is not offered yet.
+ *
  * <p>Thread-safe: it keeps no per-request state; every reply but a snapshot's is made at once on the calling thread, a
  * snapshot's when the replica's snapshot thread completes it (or on the JDK's timeout thread).
  */
@@ -79,7 +85,7 @@ final class StatusRoutes implements Router {
         switch (req.rawPath()) {
             case "/status" -> {
                 requireMethod(req.method(), "GET");
-                return Route.now(body -> Reply.json(200, statusJson()));
+                return Route.now(body -> Reply.json(200, partitioned() ? partitionedStatusJson() : statusJson()));
             }
             case "/metrics" -> {
                 requireMethod(req.method(), "GET");
@@ -92,15 +98,18 @@ final class StatusRoutes implements Router {
             }
             case "/admin/snapshot" -> {
                 requireMethod(req.method(), "POST");
-                return new Route(0, "body_not_allowed", body -> snapshot());
+                KvService log = partitioned() ? partitionNamed(req) : service;
+                return new Route(0, "body_not_allowed", body -> snapshot(log));
             }
             case "/admin/members" -> {
                 requireMethod(req.method(), "GET");
+                refuseWithPartitions();
                 return Route.now(body -> Reply.json(
                         200, configurationJson(service.status().replica().configuration())));
             }
             case "/admin/members/add", "/admin/members/remove", "/admin/members/replace", "/admin/members/cancel" -> {
                 requireMethod(req.method(), "POST");
+                refuseWithPartitions();
                 KvService.MembershipChange change = membershipChange(req);
                 if (change.kind() != KvService.MembershipChange.Kind.CANCEL) {
                     ensureLeader(req);
@@ -113,13 +122,41 @@ final class StatusRoutes implements Router {
         }
     }
 
-    private CompletableFuture<Reply> snapshot() {
-        ensureNotFailed();
+    /** Whether the service spreads its keys over several partitions. */
+    private boolean partitioned() {
+        return service.partitions().size() > 1;
+    }
+
+    /** 501 {@code unsupported_with_partitions}, definite, when the service has several partitions. */
+    private void refuseWithPartitions() {
+        if (partitioned()) {
+            throw new HttpError(
+                            501,
+                            "unsupported_with_partitions",
+                            "membership changes of a partitioned cluster are not supported yet")
+                    .definite(true);
+        }
+    }
+
+    /** The partition named by {@code ?partition=ID}; 400 without it, 404 for an id the service does not have. */
+    private KvService partitionNamed(Request req) {
+        String id = query(req.rawQuery()).get("partition");
+        if (id == null) {
+            throw new HttpError(400, "partition_required", "name the partition: ?partition=ID").definite(true);
+        }
+        return service.partitions().stream()
+                .filter(p -> p.partitionId().equals(id))
+                .findFirst()
+                .orElseThrow(() -> new HttpError(404, "no_such_partition", id).definite(true));
+    }
+
+    private CompletableFuture<Reply> snapshot(KvService log) {
+        ensureNotFailed(log);
         CompletableFuture<SnapshotId> taken;
         try {
-            taken = service.takeSnapshot();
+            taken = log.takeSnapshot();
         } catch (RejectedExecutionException e) {
-            ensureNotFailed(); // stopped since the check above
+            ensureNotFailed(log); // stopped since the check above
             throw new HttpError(503, "replica_failed", "this replica is stopping").definite(true);
         }
         return taken.copy().orTimeout(snapshotTimeoutMs, TimeUnit.MILLISECONDS).handle((id, failure) -> {
@@ -140,7 +177,7 @@ final class StatusRoutes implements Router {
                                 "the snapshot was not durable within " + snapshotTimeoutMs + " ms; it may still be")
                         .reply();
             }
-            Optional<Throwable> stopped = service.status().failure();
+            Optional<Throwable> stopped = log.status().failure();
             if (stopped.isPresent()) {
                 return replicaFailed(stopped.get()).reply();
             }
@@ -210,7 +247,7 @@ final class StatusRoutes implements Router {
 
     /** Throws a redirect to the leader (or 503 no_leader) unless this replica leads; both definite. */
     private void ensureLeader(Request req) {
-        ensureNotFailed();
+        ensureNotFailed(service);
         Replica.Status s = service.status().replica();
         if (s.role() == Role.LEADER) {
             return;
@@ -289,8 +326,8 @@ final class StatusRoutes implements Router {
         return o;
     }
 
-    private void ensureNotFailed() {
-        Optional<Throwable> failure = service.status().failure();
+    private static void ensureNotFailed(KvService log) {
+        Optional<Throwable> failure = log.status().failure();
         if (failure.isPresent()) {
             throw replicaFailed(failure.get());
         }
@@ -387,11 +424,134 @@ final class StatusRoutes implements Router {
                 r.put("connected", u != null);
             }
         }
+        o.put("partitionCount", 1);
+        o.putArray("partitions").add(partitionJson(service, status));
         ArrayNode events = o.putArray("events");
         for (NodeObservations.Event e : observations.events()) {
             events.addObject().put("at", e.at().toString()).put("text", e.text());
         }
         return o;
+    }
+
+    /**
+     * {@code /status} of a partitioned node: the node ({@code id}, {@code url}, {@code partitionCount}, {@code
+     * partitioning}, {@code leading}: the partitions it leads, {@code replicas}: every node with its URL, {@code
+     * events}) and, in {@code partitions}, each partition's id, replica set ({@code preferredLeader} first), leader as
+     * discovery sees it, epoch, this node's {@code role} in it and its offsets. The single log's top-level fields are
+     * kept as sums or maxima where they add up ({@code commitOffset}, {@code appliedOffset}, {@code logEndOffset} and
+     * {@code keys} are sums over the partitions, {@code epoch} the largest), {@code null} where they do not ({@code
+     * leader}, {@code configuration}, {@code snapshot}, {@code install}); {@code role} is {@code failed} when a
+     * partition failed here, else {@code node}.
+     */
+    private ObjectNode partitionedStatusJson() {
+        java.util.List<KvService> logs = service.partitions();
+        ObjectNode o = json.createObjectNode();
+        ArrayNode parts = json.createArrayNode();
+        ArrayNode leading = json.createArrayNode();
+        java.util.Set<String> nodes = new java.util.LinkedHashSet<>();
+        java.util.Map<String, String> urls = new java.util.HashMap<>();
+        String self = null;
+        String url = null;
+        String failure = null;
+        long epoch = 0;
+        long commit = 0;
+        long applied = 0;
+        long logEnd = 0;
+        long keys = 0;
+        for (KvService log : logs) {
+            KvService.Status status = log.status();
+            Replica.Status s = status.replica();
+            self = status.id();
+            url = status.url();
+            urls.putAll(status.urls());
+            nodes.addAll(status.replicas());
+            parts.add(partitionJson(log, status));
+            if (s.role() == Role.FAILED && failure == null) {
+                failure = "partition " + log.partitionId() + ": " + s.failure();
+            }
+            if (s.role() == Role.LEADER) {
+                leading.add(log.partitionId());
+            }
+            epoch = Math.max(epoch, s.epoch());
+            commit += s.commitOffset();
+            applied += status.appliedOffset();
+            logEnd += s.logEndOffset();
+            keys += status.keys();
+        }
+        o.put("id", self);
+        o.put("url", url);
+        o.put("role", failure == null ? "node" : "failed");
+        o.put("failure", failure);
+        o.put("partitionCount", logs.size());
+        o.put("partitioning", "crc32");
+        o.set("leading", leading);
+        o.putNull("leader");
+        o.putNull("leaderUrl");
+        o.put("epoch", epoch);
+        o.put("commitOffset", commit);
+        o.put("appliedOffset", applied);
+        o.put("logEndOffset", logEnd);
+        o.putNull("logStartOffset");
+        o.putNull("snapshot");
+        o.putNull("install");
+        o.putNull("configuration");
+        o.put("keys", keys);
+        ArrayNode replicas = o.putArray("replicas");
+        for (String id : nodes) {
+            ObjectNode r = replicas.addObject();
+            r.put("id", id);
+            String u = urls.get(id);
+            if (u == null) {
+                r.putNull("url");
+            } else {
+                r.put("url", u);
+            }
+            r.putNull("matchOffset");
+            r.putNull("lagMs");
+            r.put("connected", id.equals(self) || u != null);
+        }
+        o.set("partitions", parts);
+        ArrayNode events = o.putArray("events");
+        for (NodeObservations.Event e : observations.events()) {
+            events.addObject().put("at", e.at().toString()).put("text", e.text());
+        }
+        return o;
+    }
+
+    /** One partition in {@code /status}'s {@code partitions}, as {@code log} reports it in {@code status}. */
+    private static ObjectNode partitionJson(KvService log, KvService.Status status) {
+        Replica.Status s = status.replica();
+        ObjectNode p = json.createObjectNode();
+        p.put("id", log.partitionId());
+        ArrayNode replicas = p.putArray("replicas");
+        status.replicas().forEach(replicas::add);
+        if (status.replicas().isEmpty()) {
+            p.putNull("preferredLeader");
+        } else {
+            p.put("preferredLeader", status.replicas().get(0));
+        }
+        Optional<LeaderInfo> leader = log.leader();
+        if (leader.isPresent()) {
+            p.put("leader", leader.get().id());
+            p.put("leaderUrl", leader.get().endpoint());
+        } else {
+            p.putNull("leader");
+            p.putNull("leaderUrl");
+        }
+        p.put("role", roleName(s));
+        p.put("epoch", s.epoch());
+        p.put("commitOffset", s.commitOffset());
+        p.put("appliedOffset", status.appliedOffset());
+        p.put("logEndOffset", s.logEndOffset());
+        p.put("logStartOffset", s.logStartOffset());
+        p.put("snapshotOffset", s.snapshot().offset());
+        p.put("keys", status.keys());
+        if (s.role() == Role.FAILED) {
+            p.put("failure", s.failure());
+        } else {
+            p.putNull("failure");
+        }
+        return p;
     }
 
     private static String roleName(Replica.Status s) {

@@ -72,6 +72,27 @@ public interface KvService {
     CompletableFuture<Configuration> changeMembers(MembershipChange change);
 
     /**
+     * The replicated logs this service's keys are spread over, partition {@code i} at index {@code i} (its id is
+     * {@link Partitioning#id(int) "i"}); a single log is its own only partition. A key belongs to partition {@link
+     * Partitioning#partitionOf}{@code (key, partitions().size())}. Each element answers the per-log methods above for
+     * its partition: propose, read barrier, reads, status, leader, snapshot.
+     */
+    default List<KvService> partitions() {
+        return List.of(this);
+    }
+
+    /** The partition that holds {@code key} (this service itself when it has a single log). */
+    default KvService partitionOf(String key) {
+        List<KvService> all = partitions();
+        return all.size() == 1 ? all.get(0) : all.get(Partitioning.partitionOf(key, all.size()));
+    }
+
+    /** This log's partition id: {@code "0"} for a single log. */
+    default String partitionId() {
+        return Partitioning.id(0);
+    }
+
+    /**
      * A change of the replica set.
      *
      * @param kind what to do

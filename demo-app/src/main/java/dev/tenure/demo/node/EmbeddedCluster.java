@@ -22,7 +22,8 @@ import java.util.stream.Stream;
 
 /**
  * The demo in one JVM: an in-process 3-server ZooKeeper ensemble and 3 key-value replicas on loopback,
- * with their data in a temporary directory that is deleted on close.
+ * with their data in a temporary directory that is deleted on close. With {@link #partitions(int)} the replicas are
+ * partitioned nodes: each hosts every partition, and each leads about a third of them.
  */
 public final class EmbeddedCluster implements Closeable {
     private static final List<String> IDS = List.of("r1", "r2", "r3");
@@ -30,15 +31,29 @@ public final class EmbeddedCluster implements Closeable {
     private final ZooKeeperEnsemble ensemble = ZooKeeperEnsemble.builder().build();
     private final List<KvNode> nodes = new ArrayList<>();
     private final Map<String, ZooKeeperProxy> proxies = new HashMap<>();
-    private final Map<String, PausableTransport> transports = new HashMap<>();
+    /** Each replica's transports: one for a single log, one per partition with partitions. */
+    private final Map<String, List<PausableTransport>> transports = new java.util.concurrent.ConcurrentHashMap<>();
+
     private final int firstHttpPort;
     private Duration requestTimeout = KvHttpApi.DEFAULT_REQUEST_TIMEOUT;
     private BiFunction<String, StateMachine, StateMachine> stateMachineWrapper = (id, machine) -> machine;
     private Path dataDir;
+    private int partitions = 1;
 
     /** @param firstHttpPort the HTTP port of r1 (r2 and r3 take the next ones); 0 for ephemeral ports */
     public EmbeddedCluster(int firstHttpPort) {
         this.firstHttpPort = firstHttpPort;
+    }
+
+    /** Spreads the keys over {@code p} partitions ({@link KvNode#partitions(int)}); call before {@link #start()}. */
+    public EmbeddedCluster partitions(int p) {
+        this.partitions = p;
+        return this;
+    }
+
+    /** The number of partitions (1: a single log). */
+    public int partitions() {
+        return partitions;
     }
 
     /** Every replica's {@link KvNode#requestTimeout(Duration) request timeout}; call before {@link #start()}. */
@@ -80,10 +95,13 @@ public final class EmbeddedCluster implements Closeable {
                     "kv",
                     4000));
             node.requestTimeout(requestTimeout);
+            node.partitions(partitions);
             node.stateMachineWrapper(machine -> stateMachineWrapper.apply(id, machine));
             node.transportWrapper(t -> {
                 PausableTransport p = new PausableTransport(t);
-                transports.put(id, p);
+                transports
+                        .computeIfAbsent(id, k -> new java.util.concurrent.CopyOnWriteArrayList<>())
+                        .add(p);
                 return p;
             });
             node.start();
@@ -123,7 +141,7 @@ public final class EmbeddedCluster implements Closeable {
 
     /** Holds a replica's replication traffic (both directions) until {@link #resume}. */
     public void holdReplication(String id) {
-        transports.get(id).pause();
+        transports.get(id).forEach(PausableTransport::pause);
     }
 
     /** Cuts a replica off from ZooKeeper until {@link #resume}; its session expires after the timeout. */
@@ -134,7 +152,7 @@ public final class EmbeddedCluster implements Closeable {
     /** Resumes a paused replica: its held, now late, messages are delivered. */
     public void resume(String id) {
         proxies.get(id).heal();
-        transports.get(id).resume();
+        transports.get(id).forEach(PausableTransport::resume);
     }
 
     /** Stops a replica abruptly (no hand-off). */

@@ -5,6 +5,7 @@ import dev.tenure.replicator.Replica;
 import dev.tenure.replicator.ReplicaListener;
 import dev.tenure.replicator.core.Role;
 import dev.tenure.replicator.core.SnapshotId;
+import dev.tenure.replicator.zookeeper.ZooKeeperNode;
 import dev.tenure.replicator.zookeeper.ZooKeeperReplica;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -20,6 +21,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -27,24 +29,41 @@ import java.util.function.Supplier;
  * registry. It learns of requests as the HTTP routes' {@link RequestListener}, of refused stale messages and of
  * snapshots taken and installed as a {@link ReplicaListener}, of won terms from the node's status sampling, and reads
  * the replica's status (offsets, the newest snapshot) when scraped. Thread-safe.
+ *
+ * <p>A partitioned node's per-log meters ({@link #watchPartitions}) carry the label {@code partition="ID"}, and so do
+ * its {@code tenure_proposals} and {@code tenure_elections}; the single log's carry none, as before. The label's
+ * values are the partition ids {@code 0}..{@code P-1}, so its cardinality is bounded by {@code P} ({@code
+ * --partitions}, at most {@link dev.tenure.demo.kv.Partitioning#MAX_PARTITIONS}): about a dozen series per partition,
+ * plus one lag series per partition and follower. The commit latency histogram stays one per node (not per
+ * partition), so that its buckets are not multiplied by {@code P}.
  */
 final class KvMetrics implements RequestListener, ReplicaListener {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final AtomicLong staleRefusals = new AtomicLong();
     private final Timer commitLatency;
-    private final Counter elections;
+    /** The single log's won terms: registered by {@link #watch} (a partitioned node counts per partition). */
+    private volatile Counter elections;
+
     private final Counter fencedRequests;
     private final Timer snapshotDuration;
     private final Counter snapshotsTaken;
     private final Counter snapshotInstalls;
+    /** Whether meters carry a partition label (set once, by {@link #watchPartitions}, before requests arrive). */
+    private volatile boolean partitioned;
+
+    /**
+     * One partition as the meters read it.
+     *
+     * @param id the partition id, the label's value
+     * @param status its replica's status, now
+     * @param appliedOffset its state machine's applied offset, now
+     */
+    record PartitionView(String id, Supplier<Replica.Status> status, LongSupplier appliedOffset) {}
 
     KvMetrics() {
         commitLatency = Timer.builder("tenure_commit_latency")
                 .description("time from proposal to commit and apply on the leader")
                 .publishPercentileHistogram()
-                .register(registry);
-        elections = Counter.builder("tenure_elections")
-                .description("terms this replica won")
                 .register(registry);
         FunctionCounter.builder("tenure_stale_epoch_refusals", staleRefusals, AtomicLong::get)
                 .description("messages of an older epoch this replica refused (fenced zombies)")
@@ -70,6 +89,9 @@ final class KvMetrics implements RequestListener, ReplicaListener {
 
     /** Registers the meters read from a started replica: its transport, status and followers' lag. */
     void watch(ZooKeeperReplica node, Supplier<Replica.Status> status, String self, List<String> replicas) {
+        elections = Counter.builder("tenure_elections")
+                .description("terms this replica won")
+                .register(registry);
         FunctionCounter.builder("tenure_transport_dropped_messages", node, ZooKeeperReplica::transportMessagesDropped)
                 .description("replication messages the transport dropped (a peer not connected or not keeping up)")
                 .register(registry);
@@ -102,6 +124,72 @@ final class KvMetrics implements RequestListener, ReplicaListener {
         }
     }
 
+    /**
+     * Registers the meters of a started partitioned node: the node's counts, and for each partition its status
+     * meters, labelled with its id.
+     */
+    void watchPartitions(ZooKeeperNode node, List<PartitionView> partitions, String self) {
+        partitioned = true;
+        for (PartitionView p : partitions) {
+            Counter.builder("tenure_elections")
+                    .tag("partition", p.id())
+                    .description("terms this replica won")
+                    .register(registry);
+        }
+        Gauge.builder("tenure_partitions", partitions::size)
+                .description("partitions this node hosts")
+                .register(registry);
+        Gauge.builder("tenure_partitions_led", () -> node.leading().size())
+                .description("partitions this node leads now")
+                .register(registry);
+        FunctionCounter.builder("tenure_unknown_partition_messages", node, ZooKeeperNode::unknownPartitionMessages)
+                .description("replication messages received for a partition this node does not host (dropped)")
+                .register(registry);
+        FunctionCounter.builder("tenure_transport_messages_sent", node, ZooKeeperNode::messagesSent)
+                .description("replication messages this node sent, every partition's")
+                .register(registry);
+        for (PartitionView p : partitions) {
+            Supplier<Replica.Status> status = p.status();
+            String id = p.id();
+            Gauge.builder("tenure_epoch", () -> status.get().epoch())
+                    .tag("partition", id)
+                    .register(registry);
+            Gauge.builder("tenure_commit_offset", () -> status.get().commitOffset())
+                    .tag("partition", id)
+                    .register(registry);
+            Gauge.builder("tenure_applied_offset", () -> p.appliedOffset().getAsLong())
+                    .tag("partition", id)
+                    .register(registry);
+            Gauge.builder("tenure_is_leader", () -> status.get().role() == Role.LEADER ? 1 : 0)
+                    .tag("partition", id)
+                    .register(registry);
+            Gauge.builder("tenure_replica_failed", () -> status.get().role() == Role.FAILED ? 1 : 0)
+                    .tag("partition", id)
+                    .description(
+                            "1 once this replica stopped after a failure (see /status failure and the log), else 0")
+                    .register(registry);
+            Gauge.builder("tenure_log_start_offset", () -> status.get().logStartOffset())
+                    .tag("partition", id)
+                    .description("the first offset this replica's log holds (entries below it are in a snapshot)")
+                    .register(registry);
+            Gauge.builder(
+                            "tenure_snapshot_offset",
+                            () -> status.get().snapshot().offset())
+                    .tag("partition", id)
+                    .description("offset of this replica's newest snapshot (0: none)")
+                    .register(registry);
+            for (String r : status.get().configuration().voters()) {
+                if (!r.equals(self)) {
+                    Gauge.builder("tenure_follower_lag_entries", () -> followerLag(status.get(), r))
+                            .tag("partition", id)
+                            .tag("follower", r)
+                            .description("entries the follower lacks durably (leader's view; 0 elsewhere)")
+                            .register(registry);
+                }
+            }
+        }
+    }
+
     private static double followerLag(Replica.Status status, String follower) {
         return status.followers().stream()
                 .filter(f -> f.id().equals(follower))
@@ -116,6 +204,19 @@ final class KvMetrics implements RequestListener, ReplicaListener {
             commitLatency.record(nanos, TimeUnit.NANOSECONDS);
         }
         registry.counter("tenure_proposals", "outcome", outcome).increment();
+    }
+
+    @Override
+    public void proposalEnded(String partition, String outcome, long nanos) {
+        if (!partitioned) {
+            proposalEnded(outcome, nanos);
+            return;
+        }
+        if (outcome.equals("committed")) {
+            commitLatency.record(nanos, TimeUnit.NANOSECONDS);
+        }
+        registry.counter("tenure_proposals", "outcome", outcome, "partition", partition)
+                .increment();
     }
 
     @Override
@@ -141,7 +242,15 @@ final class KvMetrics implements RequestListener, ReplicaListener {
 
     /** This replica won a term (seen by the node's status sampling). */
     void termWon() {
-        elections.increment();
+        Counter c = elections;
+        if (c != null) {
+            c.increment();
+        }
+    }
+
+    /** This node won a term of partition {@code partition}. */
+    void termWon(String partition) {
+        registry.counter("tenure_elections", "partition", partition).increment();
     }
 
     /** Messages of an older epoch this replica refused so far. */

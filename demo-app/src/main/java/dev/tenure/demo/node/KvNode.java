@@ -5,6 +5,7 @@ import dev.tenure.demo.http.KvHttpApi;
 import dev.tenure.demo.http.NodeObservations;
 import dev.tenure.demo.kv.KvService;
 import dev.tenure.demo.kv.KvStateMachine;
+import dev.tenure.demo.kv.Partitioning;
 import dev.tenure.recipes.FencedLeaderElection;
 import dev.tenure.recipes.LeaderDiscovery;
 import dev.tenure.recipes.LeaderInfo;
@@ -21,6 +22,7 @@ import dev.tenure.replicator.core.SnapshotId;
 import dev.tenure.replicator.storage.LogConfig;
 import dev.tenure.replicator.transport.Transport;
 import dev.tenure.replicator.zookeeper.ZooKeeperConfiguration;
+import dev.tenure.replicator.zookeeper.ZooKeeperNode;
 import dev.tenure.replicator.zookeeper.ZooKeeperRegistry;
 import dev.tenure.replicator.zookeeper.ZooKeeperReplica;
 import java.io.Closeable;
@@ -28,6 +30,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -48,6 +51,7 @@ import org.apache.curator.framework.recipes.nodes.PersistentNode;
 import org.apache.curator.retry.ExponentialBackoffRetry;
 import org.apache.curator.utils.ZKPaths;
 import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,8 +61,19 @@ import org.slf4j.LoggerFactory;
  * ({@link EventTimeline}). It is the {@link KvService} its HTTP API's routes serve, and the
  * {@link NodeObservations} its status page and {@code /metrics} show.
  *
+ * <p><b>Partitions.</b> With {@link #partitions(int) partitions(P)} for {@code P > 1} the node is instead a {@link
+ * ZooKeeperNode} hosting {@code P} partitions {@code "0"} … {@code "P-1"}, each a replicated log with its own {@link
+ * KvStateMachine}, fenced election and leader discovery; keys are spread over them by {@link Partitioning}. Every
+ * partition's replica set is the whole {@code --replicas} list, rotated so that partition {@code i}'s preferred leader
+ * is replica {@code i mod n} ({@link ZooKeeperNode.Placement#preferredSpread}): leaders spread evenly. {@link
+ * #partitions()} gives each partition's {@link KvService}; the per-log methods of the node itself ({@link #propose},
+ * {@link #status()}, …) then throw {@link IllegalStateException}. Not yet with partitions: membership changes and
+ * the leader's hand-off on close (a closed node's partitions leave their elections, and the other replicas elect).
+ *
  * <p>ZooKeeper layout under {@code /tenure/CLUSTER}: the replicator's {@code members}, {@code endpoints}
- * and {@code leader} (the election), plus {@code http/ID} (ephemeral: each replica's advertised HTTP URL).
+ * and {@code leader} (the election) — with partitions, {@code endpoints} and {@code partitions/ID/...} ({@link
+ * ZooKeeperNode}) — plus {@code http/ID} (ephemeral: each replica's advertised HTTP URL) and {@code partitioning}
+ * (persistent: the number of partitions, which every node must share).
  *
  * <p>Start once; {@link #close()} hands leadership over first when this replica leads, then stops
  * everything it started.
@@ -125,10 +140,30 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
     private long catchUpTailEntries = DEFAULT_CATCH_UP_TAIL_ENTRIES;
     private long logSegmentBytes = LogConfig.DEFAULT_MAX_SEGMENT_BYTES;
     private final Map<String, Boolean> behind = new ConcurrentHashMap<>();
+    private int partitionCount = 1;
+    private ZooKeeperNode multi;
+    /** With partitions: one per partition, in partition order (written by start(), then read only). */
+    private final List<PartitionLog> logs = new ArrayList<>();
 
     public KvNode(Config config) {
         this.config = config;
         this.timeline = new EventTimeline(config.sessionTimeoutMs());
+    }
+
+    /**
+     * Spreads the keys over {@code p} partitions ({@code 1..}{@link Partitioning#MAX_PARTITIONS}; 1, a single log,
+     * unless set). Every node of a cluster must use the same number: {@link #start()} refuses another. Call before
+     * {@link #start()}.
+     */
+    public KvNode partitions(int p) {
+        Preconditions.checkState(!started, "already started");
+        Preconditions.checkArgument(
+                p >= 1 && p <= Partitioning.MAX_PARTITIONS,
+                "--partitions must be 1..%s, was %s",
+                Partitioning.MAX_PARTITIONS,
+                p);
+        this.partitionCount = p;
+        return this;
     }
 
     /** Wraps the replication transport (fault injection in demos and tests); call before {@link #start()}. */
@@ -248,6 +283,46 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
         http = KvHttpApi.bind(this, this, metrics, config.http(), requestTimeout);
         InetSocketAddress httpAdvertised = config.httpAdvertise() != null ? config.httpAdvertise() : http.address();
         url = "http://" + httpAdvertised.getHostString() + ":" + httpAdvertised.getPort();
+        checkPartitioning();
+        if (partitionCount > 1) {
+            startPartitions();
+        } else {
+            startSingleLog();
+        }
+        // Runs until stop() shuts the sampler down; sample() catches its own failures, so it never ends early.
+        ScheduledFuture<?> unusedSampling = sampler.scheduleAtFixedRate(this::sample, 0, 100, TimeUnit.MILLISECONDS);
+        http.start();
+        event("started; HTTP at " + url + (partitionCount > 1 ? " (" + partitionCount + " partitions)" : ""));
+        log.info(
+                "replica {} serves HTTP at {} (cluster {}, ZooKeeper {}, {} partition(s))",
+                config.id(),
+                url,
+                config.cluster(),
+                config.zkConnect(),
+                partitionCount);
+    }
+
+    /**
+     * Records the number of partitions in ZooKeeper ({@code partitioning}) if no node did yet, and refuses to start
+     * when another number is recorded: two nodes spreading keys over different numbers of partitions would send one
+     * key's writes to two different logs.
+     */
+    private void checkPartitioning() throws Exception {
+        String path = ZKPaths.makePath(clusterPath(), "partitioning");
+        byte[] mine = ("crc32 " + partitionCount).getBytes(StandardCharsets.UTF_8);
+        try {
+            client.create().creatingParentsIfNeeded().forPath(path, mine);
+        } catch (KeeperException.NodeExistsException e) {
+            String recorded = new String(client.getData().forPath(path), StandardCharsets.UTF_8);
+            if (!recorded.equals(new String(mine, StandardCharsets.UTF_8))) {
+                throw new IllegalStateException("cluster " + config.cluster() + " is partitioned as '" + recorded
+                        + "' in ZooKeeper (" + path + "), not 'crc32 " + partitionCount
+                        + "': every node must run with the same --partitions");
+            }
+        }
+    }
+
+    private void startSingleLog() throws Exception {
         node = ZooKeeperReplica.builder(client, clusterPath())
                 .clusterName(config.cluster())
                 .id(config.id())
@@ -270,16 +345,47 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
         discovery = new LeaderDiscovery(client, ZooKeeperRegistry.electionPath(clusterPath()));
         discovery.start();
         metrics.watch(node, () -> node.replica().status(), config.id(), config.replicas());
-        // Runs until stop() shuts the sampler down; sample() catches its own failures, so it never ends early.
-        ScheduledFuture<?> unusedSampling = sampler.scheduleAtFixedRate(this::sample, 0, 100, TimeUnit.MILLISECONDS);
-        http.start();
-        event("started; HTTP at " + url);
-        log.info(
-                "replica {} serves HTTP at {} (cluster {}, ZooKeeper {})",
-                config.id(),
-                url,
-                config.cluster(),
-                config.zkConnect());
+    }
+
+    /** Starts the node with {@link #partitionCount} partitions, each with its state machine and leader discovery. */
+    private void startPartitions() throws Exception {
+        multi = ZooKeeperNode.builder(client, clusterPath())
+                .clusterName(config.cluster())
+                .id(config.id())
+                .dataDir(config.dataDir())
+                .bind(config.repl())
+                .advertise(config.replAdvertise())
+                .endpoint(url)
+                .transportWrapper(transportWrapper)
+                .snapshotPolicy(snapshotPolicy)
+                .logConfig(LogConfig.builder().maxSegmentBytes(logSegmentBytes).build())
+                .tuning(t -> tuning.apply(t.checkQuorum(Duration.ofMillis(config.sessionTimeoutMs()))
+                        .catchUpTailEntries(catchUpTailEntries)))
+                .build();
+        multi.start();
+        List<List<String>> sets = ZooKeeperNode.Placement.preferredSpread(
+                config.replicas(), partitionCount, config.replicas().size());
+        for (int i = 0; i < partitionCount; i++) {
+            String id = Partitioning.id(i);
+            KvStateMachine machine = new KvStateMachine();
+            ZooKeeperNode.Partition partition = multi.open(id, sets.get(i), stateMachineWrapper.apply(machine));
+            LeaderDiscovery d = new LeaderDiscovery(
+                    client,
+                    ZooKeeperRegistry.electionPath(
+                            ZKPaths.makePath(ZKPaths.makePath(clusterPath(), "partitions"), id)));
+            logs.add(new PartitionLog(id, partition, machine, d));
+            d.start();
+        }
+        registerHttpUrl();
+        metrics.watchPartitions(
+                multi,
+                logs.stream()
+                        .map(l -> new KvMetrics.PartitionView(
+                                l.id,
+                                () -> l.replica().status(),
+                                () -> l.replica().appliedOffset()))
+                        .toList(),
+                config.id());
     }
 
     /**
@@ -313,6 +419,10 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
     }
 
     private void sample() {
+        if (partitionCount > 1) {
+            samplePartitions();
+            return;
+        }
         try {
             Replica.Status s = node.replica().status();
             Replica.Status before = lastSampled;
@@ -339,6 +449,27 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
             }
         } catch (RuntimeException e) {
             log.debug("status sample failed", e);
+        }
+    }
+
+    /** With partitions: each partition's changes of role or epoch into the timeline, and won terms into metrics. */
+    private void samplePartitions() {
+        for (PartitionLog l : logs) {
+            try {
+                Replica.Status s = l.replica().status();
+                Replica.Status before = l.lastSampled;
+                l.lastSampled = s;
+                if (before == null || before.role() != s.role() || before.epoch() != s.epoch()) {
+                    event("partition " + l.id + ": " + s.role().name().toLowerCase(Locale.ROOT) + " in epoch "
+                            + s.epoch() + (s.leader().isEmpty() ? "" : " (leader " + s.leader() + ")")
+                            + (s.role() == Role.FAILED ? ": " + s.failure() : ""));
+                    if (s.role() == Role.LEADER && (before == null || before.role() != Role.LEADER)) {
+                        metrics.termWon(l.id);
+                    }
+                }
+            } catch (RuntimeException e) {
+                log.debug("status sample of partition {} failed", l.id, e);
+            }
         }
     }
 
@@ -413,32 +544,63 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
     }
 
     public Replica replica() {
-        return node.replica();
+        return single().replica();
+    }
+
+    /** The single log's replica; with partitions, there is none: use {@link #partitions()}. */
+    private ZooKeeperReplica single() {
+        if (partitionCount > 1) {
+            throw new IllegalStateException("replica " + config.id() + " hosts " + partitionCount
+                    + " partitions: use partitions() or partitionOf(key)");
+        }
+        return node;
+    }
+
+    /** How many partitions this node's keys are spread over (1: a single log). */
+    public int partitionCount() {
+        return partitionCount;
+    }
+
+    @Override
+    public List<KvService> partitions() {
+        return partitionCount > 1 ? List.copyOf(logs) : List.of(this);
+    }
+
+    /** With partitions, the ids of the partitions this node leads now; with a single log, "0" when it leads. */
+    public java.util.Set<String> leading() {
+        if (partitionCount > 1) {
+            return multi.leading();
+        }
+        return node.replica().status().role() == Role.LEADER
+                ? java.util.Set.of(Partitioning.id(0))
+                : java.util.Set.of();
     }
 
     /** The key-value state machine this replica applies to. */
     public KvStateMachine store() {
+        single();
         return store;
     }
 
     @Override
     public CompletableFuture<Committed> propose(byte[] command) {
-        return node.replica().propose(command);
+        return single().replica().propose(command);
     }
 
     @Override
     public CompletableFuture<Long> readBarrier() {
-        return node.replica().readBarrier();
+        return single().replica().readBarrier();
     }
 
     @Override
     public Optional<byte[]> get(String key) {
+        single();
         return store.get(key);
     }
 
     @Override
     public KvService.Status status() {
-        Replica replica = node.replica();
+        Replica replica = single().replica();
         // The replicator's status first: a failure it shows is then in failure() too.
         Replica.Status s = replica.status();
         return new KvService.Status(
@@ -447,16 +609,18 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
 
     @Override
     public Optional<LeaderInfo> leader() {
+        single();
         return discovery.leader();
     }
 
     @Override
     public CompletableFuture<SnapshotId> takeSnapshot() {
-        return node.replica().takeSnapshot();
+        return single().replica().takeSnapshot();
     }
 
     @Override
     public CompletableFuture<Configuration> changeMembers(MembershipChange change) {
+        single();
         CompletableFuture<Configuration> f = switch (change.kind()) {
             case ADD -> node.addMember(change.id(), change.catchUpTimeout());
             case REMOVE -> node.removeMember(change.id());
@@ -515,7 +679,7 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
      * replica to lead; returns whether another one does.
      */
     public boolean handOff(Duration wait) throws InterruptedException {
-        FencedLeaderElection election = node.election();
+        FencedLeaderElection election = single().election();
         Optional<LeadershipToken> token = election.currentToken();
         if (token.isEmpty()) {
             return false;
@@ -577,10 +741,97 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
         if (node != null) {
             node.close();
         }
+        for (PartitionLog l : logs) {
+            l.discovery.close();
+        }
+        if (multi != null) {
+            multi.close(); // every partition leaves its election; the other replicas elect
+        }
         if (client != null) {
             client.close();
         }
         metrics.close();
         log.info("replica {} stopped", config.id());
+    }
+
+    /**
+     * One partition of a partitioned node, as the HTTP layer sees it: the partition's replica, its own state machine
+     * and its leader discovery (whose endpoint is the leader's HTTP URL). Thread-safe.
+     */
+    private final class PartitionLog implements KvService {
+        private final String id;
+        private final ZooKeeperNode.Partition partition;
+        private final KvStateMachine machine;
+        private final LeaderDiscovery discovery;
+        /** The sampler's last status of this partition (sampler thread only). */
+        private Replica.Status lastSampled;
+
+        PartitionLog(String id, ZooKeeperNode.Partition partition, KvStateMachine machine, LeaderDiscovery discovery) {
+            this.id = id;
+            this.partition = partition;
+            this.machine = machine;
+            this.discovery = discovery;
+        }
+
+        Replica replica() {
+            return partition.replica();
+        }
+
+        @Override
+        public String partitionId() {
+            return id;
+        }
+
+        @Override
+        public CompletableFuture<Committed> propose(byte[] command) {
+            return replica().propose(command);
+        }
+
+        @Override
+        public CompletableFuture<Long> readBarrier() {
+            return replica().readBarrier();
+        }
+
+        @Override
+        public Optional<byte[]> get(String key) {
+            return machine.get(key);
+        }
+
+        @Override
+        public KvService.Status status() {
+            Replica replica = replica();
+            Replica.Status s = replica.status();
+            return new KvService.Status(
+                    config.id(),
+                    url,
+                    partition.replicas(),
+                    s,
+                    replica.appliedOffset(),
+                    replica.failure(),
+                    urls,
+                    machine.size());
+        }
+
+        @Override
+        public Optional<LeaderInfo> leader() {
+            return discovery.leader();
+        }
+
+        @Override
+        public CompletableFuture<SnapshotId> takeSnapshot() {
+            return replica().takeSnapshot();
+        }
+
+        @Override
+        public CompletableFuture<Configuration> changeMembers(MembershipChange change) {
+            return CompletableFuture.failedFuture(new MembershipRefused(
+                    MembershipRefused.Reason.BAD_REQUEST,
+                    "membership changes of a partitioned cluster are not supported yet"));
+        }
+
+        @Override
+        public String toString() {
+            return "partition " + id + " on " + config.id();
+        }
     }
 }

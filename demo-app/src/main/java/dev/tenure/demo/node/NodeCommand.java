@@ -41,6 +41,16 @@ public final class NodeCommand implements Callable<Integer> {
                     + " exists its replica set lives in ZooKeeper and changes with the members command")
     String replicas;
 
+    @Option(
+            names = "--partitions",
+            defaultValue = "1",
+            paramLabel = "P",
+            description = "spread the keys over P replicated logs (partitions), each led by its own leader, key to"
+                    + " partition by CRC-32 of the key mod P; every node of a cluster must use the same P, at most "
+                    + dev.tenure.demo.kv.Partitioning.MAX_PARTITIONS
+                    + "; 1 is the single log, which alone offers membership changes (default: ${DEFAULT-VALUE})")
+    int partitions;
+
     @Option(names = "--http-advertise", description = "HTTP address others use (default: the bound one)")
     String httpAdvertise;
 
@@ -164,6 +174,10 @@ public final class NodeCommand implements Callable<Integer> {
             if (catchUpTail < 0) {
                 throw new IllegalArgumentException("--catch-up-tail must be at least 0, was " + catchUpTail);
             }
+            if (partitions < 1 || partitions > dev.tenure.demo.kv.Partitioning.MAX_PARTITIONS) {
+                throw new IllegalArgumentException("--partitions must be 1.."
+                        + dev.tenure.demo.kv.Partitioning.MAX_PARTITIONS + ", was " + partitions);
+            }
             if (segmentBytes < LogConfig.MIN_SEGMENT_BYTES) {
                 throw new IllegalArgumentException(
                         "--segment-bytes must be at least " + LogConfig.MIN_SEGMENT_BYTES + ", was " + segmentBytes);
@@ -191,7 +205,8 @@ public final class NodeCommand implements Callable<Integer> {
                 .requestTimeout(Duration.ofMillis(requestTimeoutMs))
                 .snapshotPolicy(snapshots)
                 .catchUpTailEntries(catchUpTail)
-                .logSegmentBytes(segmentBytes);
+                .logSegmentBytes(segmentBytes)
+                .partitions(partitions);
         if (sessionFile != null) {
             node.sessionFile(sessionFile);
         }
@@ -203,7 +218,8 @@ public final class NodeCommand implements Callable<Integer> {
             node.close();
             return 1;
         }
-        System.out.println("replica " + id + " serving at " + node.url() + " (status page " + node.url() + "/)");
+        System.out.println("replica " + id + " serving at " + node.url() + " (status page " + node.url() + "/)"
+                + (partitions > 1 ? " with " + partitions + " partitions" : ""));
         Shutdown.awaitSignal();
         node.close();
         return 0;

@@ -256,6 +256,121 @@ class StatusPageBrowserIT {
         }
     }
 
+    /** The node x partition matrix as the page shows it. */
+    private static final String MATRIX = """
+            (() => ({
+              hidden: document.getElementById('partitions-panel').hidden,
+              partitions: Number(document.body.dataset.partitions),
+              leaders: Object.fromEntries([...document.querySelectorAll('#partitions thead th[data-partition]')]
+                .map(th => [th.dataset.partition, th.dataset.leader])),
+              cells: [...document.querySelectorAll('#partitions tbody td[data-partition]')].map(td => ({
+                node: td.parentElement.dataset.node, partition: td.dataset.partition, role: td.dataset.role,
+                leads: td.dataset.leads === 'true', epoch: Number(td.dataset.epoch || -1)})),
+              notice: document.getElementById('notice').textContent
+            }))()""";
+
+    @Test
+    @Timeout(180)
+    void statusPageShowsTheNodeByPartitionMatrixWithLeadersSpreadAndMarkedAndFollowsAFailover() throws Exception {
+        Path chromium = HeadlessChromium.requireOnPath();
+        Files.deleteIfExists(SCREENSHOTS.resolve("status-partitions.png"));
+        cluster = new EmbeddedCluster(0).partitions(6);
+        cluster.start();
+        try (HeadlessChromium browser = HeadlessChromium.launch(chromium, Duration.ofSeconds(150))) {
+            try {
+                KvNode page = cluster.node("r1");
+                browser.navigate(page.url() + "/");
+                JsonNode before = browser.waitFor(
+                        MATRIX,
+                        m -> matrixAgrees(m, cluster.nodes())
+                                && m.path("leaders").size() == 6
+                                && everyCellAnswers(m)
+                                && twoLeadersEach(m),
+                        Duration.ofSeconds(60),
+                        "the matrix of every node answering, each leading two partitions, as the nodes say");
+                assertFalse(before.path("hidden").asBoolean());
+                assertEquals(6, before.path("partitions").asInt());
+                assertEquals(18, before.path("cells").size(), "3 nodes x 6 partitions: " + before);
+                // "6 partitions …; leaders: r1 (0, 3), …", or the last hand-over to a preferred leader
+                assertTrue(
+                        before.path("notice").asText().matches("(6 partitions|Failover at .*: partition \\d).*"),
+                        before.toString());
+                browser.screenshot(SCREENSHOTS.resolve("status-partitions.png"));
+
+                KvNode victim = cluster.node("r3");
+                List<KvNode> survivors = List.of(cluster.node("r1"), cluster.node("r2"));
+                cluster.kill(victim.id());
+                JsonNode after = browser.waitFor(
+                        MATRIX,
+                        m -> matrixAgrees(m, survivors)
+                                && java.util.stream.StreamSupport.stream(
+                                                m.path("leaders").spliterator(), false)
+                                        .noneMatch(l -> l.asText().equals(victim.id())
+                                                || l.asText().isEmpty()),
+                        Duration.ofSeconds(60),
+                        "every partition led by r1 or r2 after r3 is killed, without a reload");
+                for (JsonNode c : after.path("cells")) {
+                    if (c.path("node").asText().equals(victim.id())) {
+                        assertNotEquals("leader", c.path("role").asText(), after.toString());
+                    }
+                }
+                assertEquals(List.of(), browser.pageErrors(), "uncaught JavaScript exceptions");
+            } catch (AssertionError | RuntimeException e) {
+                try {
+                    browser.screenshot(SCREENSHOTS.resolve("status-failed.png"));
+                } catch (IOException | RuntimeException | AssertionError s) {
+                    e.addSuppressed(s);
+                }
+                throw e;
+            }
+        }
+    }
+
+    /** Every cell of the matrix shows a node that answers: a leader or a follower. */
+    private static boolean everyCellAnswers(JsonNode m) {
+        for (JsonNode c : m.path("cells")) {
+            String role = c.path("role").asText();
+            if (!role.equals("leader") && !role.equals("follower")) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Each of r1, r2, r3 is shown leading two partitions: the leaders have spread. */
+    private static boolean twoLeadersEach(JsonNode m) {
+        java.util.Map<String, Integer> led = new java.util.HashMap<>();
+        m.path("leaders").forEach(l -> led.merge(l.asText(), 1, Integer::sum));
+        return led.equals(java.util.Map.of("r1", 2, "r2", 2, "r3", 2));
+    }
+
+    /**
+     * The matrix marks, for every partition, the node of {@code nodes} that leads it now as its leader (one cell
+     * marked, in that node's row, with role leader).
+     */
+    private static boolean matrixAgrees(JsonNode m, List<KvNode> nodes) {
+        if (m.path("hidden").asBoolean() || m.path("leaders").size() == 0) {
+            return false;
+        }
+        for (var e : m.path("leaders").properties()) {
+            String partition = e.getKey();
+            String shown = e.getValue().asText();
+            boolean leads = nodes.stream()
+                    .anyMatch(n -> n.id().equals(shown) && n.leading().contains(partition));
+            if (!leads) {
+                return false;
+            }
+            for (JsonNode c : m.path("cells")) {
+                if (c.path("partition").asText().equals(partition)
+                        && c.path("leads").asBoolean()
+                                != c.path("node").asText().equals(shown)) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
     /** The page names {@code leader} and its epoch, and every replica answers with the role it has. */
     private static Predicate<JsonNode> shows(Leader leader) {
         return s -> s.path("leader").asText().equals(leader.id())
