@@ -180,6 +180,7 @@ class PartitionedKvHttpApiTest {
     @Test
     void snapshotsNameTheirPartitionAndMembershipChangesAreRefused() throws Exception {
         awaitLeaders(l -> true);
+        awaitApplied(cluster.node("r3"), 2);
         String base = cluster.node("r3").url();
         HttpResponse<byte[]> snap = send("POST", base + "/admin/snapshot?partition=2", null);
         assertEquals(200, snap.statusCode(), text(snap));
@@ -255,6 +256,21 @@ class PartitionedKvHttpApiTest {
             Thread.sleep(20); // polling status snapshots
         }
         throw new TimeoutException("leaders never settled; last " + last);
+    }
+
+    /**
+     * Waits until {@code node} has applied an entry of {@code partition}: a leader's start entry is
+     * committed before a follower learns the commit offset, so a follower may have applied nothing
+     * yet when the leaders have settled.
+     */
+    private static void awaitApplied(KvNode node, int partition) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (node.partitions().get(partition).status().replica().appliedOffset() <= 0) {
+            if (System.nanoTime() > deadline) {
+                throw new TimeoutException(node.id() + " never applied an entry of partition " + partition);
+            }
+            Thread.sleep(20); // polling status snapshots
+        }
     }
 
     /** The first key {@code k-N} whose partition satisfies {@code p}. */
