@@ -94,6 +94,17 @@ public final class Replica implements Closeable {
     }
 
     /**
+     * Makes the log durable without holding a thread: asks for a sync of everything appended before the call and
+     * returns a future of its {@link Synced} (as {@link LogSyncer}'s), completed by whoever does the forcing (a
+     * node's write-ahead log shares one force among its partitions). Called on the replica's event thread, so it
+     * must not block; the future may complete on any thread.
+     */
+    @FunctionalInterface
+    public interface AsyncLogSyncer {
+        java.util.concurrent.CompletableFuture<Synced> requestSync();
+    }
+
+    /**
      * A replica's state, as seen from its event thread at one moment.
      *
      * @param role the role; {@link Role#FAILED} once the replica stopped after a failure
@@ -175,6 +186,9 @@ public final class Replica implements Closeable {
     private final ReplicaCore core;
     private final ReplicaLog replicaLog;
     private final LogSyncer syncer;
+    /** When set, replaces the sync thread: leaders and followers alike ask it and go on. */
+    private final AsyncLogSyncer asyncSyncer;
+
     private final boolean syncOnEventThread;
     /** A follower syncs on its event thread when that is a thread of its own (not a lane of a shared pool). */
     private final boolean followerSyncsInline;
@@ -279,6 +293,7 @@ public final class Replica implements Closeable {
         this.id = b.config.self();
         this.replicaLog = b.log;
         this.syncer = b.syncer;
+        this.asyncSyncer = b.asyncSyncer;
         this.syncOnEventThread = b.syncOnEventThread;
         this.transport = b.transport;
         this.leadership = b.leadership;
@@ -371,6 +386,7 @@ public final class Replica implements Closeable {
         private CoreConfig config;
         private ReplicaLog log;
         private LogSyncer syncer;
+        private AsyncLogSyncer asyncSyncer;
         private boolean syncOnEventThread;
         private ReplicaExecutors executors;
         private PeerLiveness peerLiveness = id -> Long.MIN_VALUE;
@@ -462,7 +478,21 @@ public final class Replica implements Closeable {
         public Builder log(ReplicaLog log, LogSyncer syncer, boolean syncOnEventThread) {
             this.log = log;
             this.syncer = syncer;
+            this.asyncSyncer = null;
             this.syncOnEventThread = syncOnEventThread;
+            return this;
+        }
+
+        /**
+         * The log and a syncer that needs no thread of the replica's (a node's write-ahead log: {@code
+         * WriteAheadLog.PartitionLog::syncAsync}). Leaders and followers alike ask for a sync and go on; one sync is
+         * outstanding at a time, and a request meanwhile is folded into the next.
+         */
+        public Builder log(ReplicaLog log, AsyncLogSyncer syncer) {
+            this.log = log;
+            this.asyncSyncer = syncer;
+            this.syncer = syncer == null ? null : () -> syncer.requestSync().get();
+            this.syncOnEventThread = false;
             return this;
         }
 
@@ -1088,6 +1118,14 @@ public final class Replica implements Closeable {
     }
 
     private void requestSync() {
+        if (asyncSyncer != null) {
+            if (syncRunning) {
+                syncWanted = true;
+            } else {
+                startAsyncSync();
+            }
+            return;
+        }
         // A follower syncs on its event thread, after the events already queued (so one sync covers every append
         // they bring: group commit): it has little else to do meanwhile, and the acknowledgement then leaves
         // without two thread hand-offs (issue 6). A leader keeps appending and sending while its sync thread
@@ -1120,6 +1158,28 @@ public final class Replica implements Closeable {
         } catch (Exception e) {
             throw new IllegalStateException("sync of replica " + id + " failed", e);
         }
+    }
+
+    private void startAsyncSync() {
+        syncRunning = true;
+        syncWanted = false;
+        var unused = asyncSyncer.requestSync().whenComplete((synced, e) -> {
+            if (e != null) {
+                log.error("sync of replica {} failed; stopping it", id, e);
+                post(() -> {
+                    throw new IllegalStateException("sync failed", e);
+                });
+                return;
+            }
+            post(() -> {
+                syncRunning = false;
+                // As in startSync: the epoch tells the core whether the log changed since.
+                core.logSynced(synced.endOffset(), synced.epoch(), clock.getAsLong());
+                if (syncWanted) {
+                    startAsyncSync();
+                }
+            });
+        });
     }
 
     private void startSync() {

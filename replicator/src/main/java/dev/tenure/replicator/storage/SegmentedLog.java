@@ -145,6 +145,8 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
 
     private volatile boolean closed;
     private volatile IOException failure;
+    /** Set by {@link #openDiscardingFrom}: records at and after this offset are dropped by recovery unread. */
+    private long discardFrom = Long.MAX_VALUE;
 
     /** Grows with the batches appended (up to 4 write chunks): an idle log of a node with many holds 4 KiB. */
     private ByteBuffer writeBuffer = ByteBuffer.allocate(4 * 1024);
@@ -223,6 +225,35 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
         Preconditions.checkNotNull(fileSync, "fileSync must not be null");
         Files.createDirectories(dir);
         SegmentedLog log = new SegmentedLog(dir.toAbsolutePath(), config, fileSync);
+        try {
+            log.recover();
+        } catch (IOException | RuntimeException e) {
+            try {
+                log.closeFiles();
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+        return log;
+    }
+
+    /**
+     * Opens the log in {@code dir} as {@link #open(Path, LogConfig)} does, but drops every record at and after
+     * {@code discardFrom} (or the log start, if higher) without reading it: the segments wholly above it are
+     * deleted and the one holding it is cut there, before anything is forced. For a log whose tail is held
+     * durably elsewhere ({@link WriteAheadLog}, which rewrites it): records never forced may have reached the disk
+     * in any shape after a power loss, and are not judged. Records below {@code discardFrom} are checked as
+     * always.
+     */
+    static SegmentedLog openDiscardingFrom(Path dir, LogConfig config, FileSync fileSync, long discardFrom)
+            throws IOException {
+        Preconditions.checkArgument(discardFrom >= 0, "discardFrom must be >= 0, was %s", discardFrom);
+        Preconditions.checkNotNull(dir, "dir must not be null");
+        Preconditions.checkNotNull(config, "config must not be null");
+        Files.createDirectories(dir);
+        SegmentedLog log = new SegmentedLog(dir.toAbsolutePath(), config, fileSync);
+        log.discardFrom = discardFrom;
         try {
             log.recover();
         } catch (IOException | RuntimeException e) {
@@ -931,10 +962,25 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
             }
         }
         logStart = start;
+        long cut = Math.max(discardFrom, start);
+        int kept = files.size();
+        if (discardFrom != Long.MAX_VALUE) {
+            // Segments wholly at or above the cut go, last first (the first kept segment stays, emptied if need be).
+            while (kept - 1 > firstKept && bases[kept - 1] >= cut) {
+                kept--;
+            }
+            for (int i = files.size() - 1; i >= kept; i--) {
+                LOG.info(
+                        "Deleting segment {}: at or above offset {}, which the write-ahead log rewrites",
+                        files.get(i),
+                        cut);
+                Files.delete(files.get(i));
+            }
+        }
         long expected = start;
         long prevEpoch = below.lastEpoch();
         EpochHistory scanned = below;
-        for (int i = firstKept; i < files.size(); i++) {
+        for (int i = firstKept; i < kept; i++) {
             Path path = files.get(i);
             long base = bases[i];
             if (base != expected) {
@@ -956,7 +1002,7 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
             Segment seg =
                     new Segment(base, path, FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE));
             segments.put(base, seg);
-            scanned = scan(seg, i == files.size() - 1, prevEpoch, scanned);
+            scanned = scan(seg, i == kept - 1, prevEpoch, scanned, cut);
             prevEpoch = scanned.lastEpoch();
             expected = seg.endOffset;
         }
@@ -992,13 +1038,23 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
      * Reads and checks every record of {@code seg}; returns {@code history} with the records' epochs added.
      * Cuts off a torn tail of the last segment; throws {@link CorruptLogException} for any other damage.
      */
-    private EpochHistory scan(Segment seg, boolean last, long prevEpoch, EpochHistory history) throws IOException {
+    private EpochHistory scan(Segment seg, boolean last, long prevEpoch, EpochHistory history, long cut)
+            throws IOException {
         long fileSize = seg.channel.size();
         PositionalReader reader = new PositionalReader(seg.channel, seg.path, fileSize);
         long maxPayload = (long) config.maxRecordBytes() - HEADER_BYTES;
         long position = 0;
         long offset = seg.baseOffset;
         while (position < fileSize) {
+            if (offset >= cut) {
+                LOG.info(
+                        "Cutting {} at byte position {} (offset {}): the write-ahead log rewrites what follows",
+                        seg.path,
+                        position,
+                        offset);
+                seg.channel.truncate(position); // forced, with every segment, at the end of recover()
+                break;
+            }
             String problem;
             long recordEnd; // where the damaged record ends, or -1 if its header cannot tell
             ByteBuffer h = reader.bytes(position, HEADER_BYTES);

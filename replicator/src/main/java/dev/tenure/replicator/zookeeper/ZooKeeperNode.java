@@ -19,6 +19,7 @@ import dev.tenure.replicator.storage.FilePromiseStore;
 import dev.tenure.replicator.storage.FileSnapshotStore;
 import dev.tenure.replicator.storage.LogConfig;
 import dev.tenure.replicator.storage.SegmentedLog;
+import dev.tenure.replicator.storage.WriteAheadLog;
 import dev.tenure.replicator.transport.PartitionIds;
 import dev.tenure.replicator.transport.PartitionRouter;
 import dev.tenure.replicator.transport.Transport;
@@ -108,6 +109,9 @@ public final class ZooKeeperNode implements Closeable {
 
     private final Map<String, Long> heardFrom = new ConcurrentHashMap<>();
     private ZooKeeperRegistry registry;
+    /** The node's write-ahead log, unless {@link Builder#writeAheadLog} is off. */
+    private WriteAheadLog wal;
+
     private NettyTransport transport;
     private PartitionRouter router;
     private ReplicaExecutors executors;
@@ -143,6 +147,7 @@ public final class ZooKeeperNode implements Closeable {
         private InetSocketAddress advertise;
         private String endpoint = "";
         private LogConfig logConfig = LogConfig.defaults();
+        private boolean writeAheadLog = true;
         private UnaryOperator<CoreConfig.Builder> tuning = UnaryOperator.identity();
         private Duration proposalTimeout = Duration.ofSeconds(10);
         private SnapshotPolicy snapshotPolicy = SnapshotPolicy.defaults();
@@ -190,6 +195,17 @@ public final class ZooKeeperNode implements Closeable {
         /** An opaque string that leader discovery shows for this node in every partition (its HTTP URL, say). */
         public Builder endpoint(String endpoint) {
             this.endpoint = endpoint;
+            return this;
+        }
+
+        /**
+         * Whether partitions' appends become durable through one node-level write-ahead log ({@link WriteAheadLog},
+         * {@code DATA/wal}: one fsync covers every partition's appends; the default) or each through its own log's
+         * fsync (the partitions' files alone: as many fsyncs as partitions with writes in flight). Both keep each
+         * partition's own segmented log for reads, truncation and compaction.
+         */
+        public Builder writeAheadLog(boolean enabled) {
+            this.writeAheadLog = enabled;
             return this;
         }
 
@@ -269,7 +285,7 @@ public final class ZooKeeperNode implements Closeable {
         private final List<String> replicas;
         private final Path dir;
         private final ZooKeeperConfiguration configuration;
-        private final SegmentedLog segmentedLog;
+        private final Closeable logFiles;
         private final Leadership leadership;
         private final Replica replica;
         private final MembershipChanges membership;
@@ -279,7 +295,7 @@ public final class ZooKeeperNode implements Closeable {
                 List<String> replicas,
                 Path dir,
                 ZooKeeperConfiguration configuration,
-                SegmentedLog segmentedLog,
+                Closeable log,
                 Leadership leadership,
                 Replica replica,
                 MembershipChanges membership) {
@@ -287,7 +303,7 @@ public final class ZooKeeperNode implements Closeable {
             this.replicas = replicas;
             this.dir = dir;
             this.configuration = configuration;
-            this.segmentedLog = segmentedLog;
+            this.logFiles = log;
             this.leadership = leadership;
             this.replica = replica;
             this.membership = membership;
@@ -369,7 +385,7 @@ public final class ZooKeeperNode implements Closeable {
             }
             replica.close(); // closes its leadership and its transport view
             try {
-                segmentedLog.close();
+                logFiles.close();
             } catch (IOException e) {
                 log.warn("closing the log of partition {} failed", id, e);
             }
@@ -391,7 +407,16 @@ public final class ZooKeeperNode implements Closeable {
         started = true;
         registry = new ZooKeeperRegistry(b.client, b.clusterPath);
         registry.start();
-        Files.createDirectories(b.dataDir.resolve("partitions"));
+        Path partitionsDir = b.dataDir.resolve("partitions");
+        Files.createDirectories(partitionsDir);
+        if (b.writeAheadLog) {
+            // Recovery first: it replays what the partitions' own files may lack.
+            wal = WriteAheadLog.builder(
+                            b.dataDir.resolve("wal"),
+                            p -> partitionsDir.resolve(p).resolve("log"))
+                    .partitionConfig(b.logConfig)
+                    .open();
+        }
         executors = ReplicaExecutors.shared(b.id, b.eventThreads, b.syncThreads, 2);
         // Each election's control work runs in order on a lane of this pool; elections of different partitions in
         // parallel, so that a failover of hundreds of partitions does not mint one epoch after another.
@@ -482,15 +507,37 @@ public final class ZooKeeperNode implements Closeable {
                     config);
         }
         Path dir = b.dataDir.resolve("partitions").resolve(id);
-        SegmentedLog segmentedLog = null;
+        Closeable opened = null;
         try {
             Files.createDirectories(dir);
-            segmentedLog = SegmentedLog.open(dir.resolve("log"), b.logConfig);
-            return open(id, stateMachine, partitionPath, configuration, config, dir, segmentedLog);
+            if (wal != null) {
+                WriteAheadLog.PartitionLog partitionLog = wal.openPartition(id);
+                opened = partitionLog;
+                return open(
+                        id,
+                        stateMachine,
+                        partitionPath,
+                        configuration,
+                        config,
+                        dir,
+                        partitionLog,
+                        r -> r.log(partitionLog, partitionLog::syncAsync));
+            }
+            SegmentedLog segmentedLog = SegmentedLog.open(dir.resolve("log"), b.logConfig);
+            opened = segmentedLog;
+            return open(
+                    id,
+                    stateMachine,
+                    partitionPath,
+                    configuration,
+                    config,
+                    dir,
+                    segmentedLog,
+                    r -> r.log(segmentedLog, segmentedLog::syncWithEpoch, false));
         } catch (Exception | Error e) {
-            if (segmentedLog != null) {
+            if (opened != null) {
                 try {
-                    segmentedLog.close();
+                    opened.close();
                 } catch (IOException suppressed) {
                     e.addSuppressed(suppressed);
                 }
@@ -507,7 +554,8 @@ public final class ZooKeeperNode implements Closeable {
             ZooKeeperConfiguration configuration,
             Configuration config,
             Path dir,
-            SegmentedLog segmentedLog)
+            Closeable logFiles,
+            UnaryOperator<Replica.Builder> withLog)
             throws Exception {
         FileSnapshotStore snapshots = FileSnapshotStore.open(dir.resolve("snapshots"), b.logConfig.syncPolicy());
         FilePromiseStore promises = new FilePromiseStore(dir.resolve("promise"), b.logConfig.syncPolicy());
@@ -543,9 +591,8 @@ public final class ZooKeeperNode implements Closeable {
                 .quiesce(true)
                 .build();
         Transport view = b.transportWrapper.apply(heard(router.partition(id)));
-        Replica replica = Replica.builder()
+        Replica replica = withLog.apply(Replica.builder())
                 .config(coreConfig)
-                .log(segmentedLog, segmentedLog::syncWithEpoch, false)
                 .promises(promises)
                 .snapshots(snapshots)
                 .snapshotPolicy(b.snapshotPolicy)
@@ -566,7 +613,7 @@ public final class ZooKeeperNode implements Closeable {
         MembershipChanges membership =
                 election == null ? null : new MembershipChanges(b.id, configuration, replica, membershipPool);
         Partition p = new Partition(
-                id, List.copyOf(config.voters()), dir, configuration, segmentedLog, leadership, replica, membership);
+                id, List.copyOf(config.voters()), dir, configuration, logFiles, leadership, replica, membership);
         try {
             replica.start();
         } catch (Exception | Error e) {
@@ -664,7 +711,14 @@ public final class ZooKeeperNode implements Closeable {
     /** The number of threads the node runs besides the ZooKeeper client's: fixed, whatever the number of partitions. */
     public int threads() {
         Preconditions.checkState(executors != null, "not started");
-        return executors.threads() + CONTROL_THREADS + 2 + 2 + 2 + NettyTransport.DEFAULT_WORKER_THREADS + 1;
+        return executors.threads()
+                + CONTROL_THREADS
+                + 2
+                + 2
+                + 2
+                + NettyTransport.DEFAULT_WORKER_THREADS
+                + 1
+                + (wal != null ? 2 : 0);
     }
 
     /** Messages received for partitions this node does not host (dropped). */
@@ -678,6 +732,11 @@ public final class ZooKeeperNode implements Closeable {
      */
     public int connectedPeers() {
         return transport == null ? 0 : transport.connectedPeers();
+    }
+
+    /** The write-ahead log's counters (forces, records, bytes), or empty if the node runs without one. */
+    public Optional<WriteAheadLog.Stats> writeAheadLogStats() {
+        return wal == null ? Optional.empty() : Optional.of(wal.stats());
     }
 
     /** Replication messages the transport sent so far. */
@@ -720,6 +779,13 @@ public final class ZooKeeperNode implements Closeable {
         }
         if (executors != null) {
             executors.close();
+        }
+        if (wal != null) {
+            try {
+                wal.close();
+            } catch (IOException e) {
+                log.warn("node {}: closing the write-ahead log failed", b.id, e);
+            }
         }
         log.info("node {} closed", b.id);
     }

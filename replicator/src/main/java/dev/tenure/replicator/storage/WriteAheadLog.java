@@ -1,0 +1,1033 @@
+package dev.tenure.replicator.storage;
+
+import com.google.common.base.Preconditions;
+import dev.tenure.replicator.core.Entry;
+import dev.tenure.replicator.core.EpochHistory;
+import dev.tenure.replicator.core.ReplicaLog;
+import dev.tenure.replicator.core.Synced;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import java.util.zip.CRC32C;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A node's write-ahead log: the one file set, and the one {@code fdatasync} at a time, that makes every
+ * partition's log appends durable (as TiKV's raft-engine shares one log among its regions). Each partition keeps
+ * its own {@link SegmentedLog}, which it appends to, reads, truncates, compacts and resets as before; what changes
+ * is how an append becomes durable. A {@link PartitionLog} appends its entries to its segmented log (the page cache)
+ * and to this log's buffer; one writer thread writes whatever every partition buffered to the current segment file
+ * and forces it, so 100 partitions with one write in flight each cost one fsync where per-partition files cost 100.
+ * The partitions' own files are forced only at checkpoints, in the background.
+ *
+ * <h2>On disk</h2>
+ *
+ * <ul>
+ *   <li>{@code 00000000000000000001.wal}, ...: segments, numbered consecutively. Only the last is written to;
+ *       every earlier one was forced whole before the next was created (and the directory forced after).
+ *   <li>A record: {@code [format byte 'W'][kind byte][body length int][CRC32C int]} then the body, big-endian; the
+ *       CRC covers kind, length and body. The body starts with the partition id (a length byte, then ASCII), then
+ *       per kind: {@code APPEND} (the first offset, a count, then each entry's epoch, type, payload length and
+ *       payload), {@code TRUNCATE} (the new end) or {@code RESET} (the offset, then the epoch history's starts).
+ *   <li>{@code lock}: held with a file lock while the log is open.
+ * </ul>
+ *
+ * <h2>Durability and checkpoints</h2>
+ *
+ * A partition's {@link PartitionLog#syncAsync()} completes once every record it wrote before the call is forced
+ * here; that is when its appends count as durable (the replica then acknowledges them). A truncation is made
+ * durable in the partition's own files at once (as {@link SegmentedLog#truncate} always did) and recorded here, so
+ * that replay never resurrects what it cut; a reset (a snapshot install) is recorded <em>and forced</em> here before
+ * the partition's files are reset, so that replay never applies entries from before the reset to the reset log.
+ *
+ * <p>When the current segment reaches {@link Builder#segmentBytes}, the writer starts the next one and hands a
+ * checkpoint to a second thread: it forces every partition log written in the older segments ({@link
+ * SegmentedLog#sync()}), then deletes those segments. So at any moment, every append that is in a deleted segment
+ * is in its partition's files durably, and every append since is in a segment that is kept. A partition log closed
+ * in between is forced as it closes.
+ *
+ * <h2>Recovery</h2>
+ *
+ * {@link #open} reads every record of every segment (a torn tail of the last segment, damage that runs to the end
+ * of the file or is followed by zero bytes only, is what a crash leaves and is ignored; any other damage is refused
+ * with a {@link CorruptLogException}, as is a missing segment). For each partition with records, it works out the
+ * lowest offset they touch ({@code m}): below it the partition's files are durable (a checkpoint forced them before
+ * the segments that could say otherwise were deleted); from it on they may hold anything a power loss left of
+ * writes never forced. So the partition's log is opened with everything from {@code m} on dropped unread ({@link
+ * SegmentedLog#openDiscardingFrom}) and the records are applied again in order from the first one that touches
+ * {@code m} (which is either an append at the log end {@code m} or a truncation to {@code m}, so what the log held
+ * at and above {@code m} before it does not matter). A partition whose records include a reset is reset again and
+ * gets the records after its last reset. Entries below the partition's log start (compacted since) are skipped.
+ * Each replayed log is forced, then every segment is deleted and a new one begun. A record that would leave a gap
+ * in a partition's log (its files lost entries they had been forced with) is refused with a {@link
+ * CorruptLogException} naming the partition.
+ *
+ * <h2>Threads</h2>
+ *
+ * Each partition's log is used as a {@link SegmentedLog} is: one thread at a time (the partition's event lane)
+ * appends, truncates, compacts, resets, reads and calls {@link PartitionLog#syncAsync()}; different partitions' logs
+ * may be used from different threads at once (appends to this log's buffer take one short lock). This log runs two
+ * threads of its own whatever the number of partitions: the writer and the checkpointer. Futures returned by {@link
+ * PartitionLog#syncAsync()} complete on the writer thread; keep their callbacks short (hand the result to the
+ * partition's own executor).
+ *
+ * <p>Failure is fail-stop, as for {@link SegmentedLog}: once a write or force fails (here or while forcing a
+ * partition log for a checkpoint), every pending and later sync fails with {@link IllegalStateException}, appends
+ * throw it too, and the node must be restarted, which recovers what reached the disk. {@link #close()} writes and
+ * forces what was buffered, then stops both threads; close every partition log first.
+ */
+public final class WriteAheadLog implements Closeable {
+    private static final Logger LOG = LoggerFactory.getLogger(WriteAheadLog.class);
+
+    /** Default size at which the writer starts a new segment and a checkpoint: 64 MiB. */
+    public static final long DEFAULT_SEGMENT_BYTES = 64L << 20;
+
+    static final byte FORMAT = 'W';
+    static final byte APPEND = 1;
+    static final byte TRUNCATE = 2;
+    static final byte RESET = 3;
+    static final int HEADER_BYTES = 10;
+    private static final Pattern SEGMENT_NAME = Pattern.compile("\\d{20}\\.wal");
+    private static final String SEGMENT_SUFFIX = ".wal";
+    private static final String LOCK_FILE = "lock";
+    /** Room in a record's body beside its entries' payloads: the id, counts and per-entry headers. */
+    private static final int BODY_SLACK = 64 * 1024;
+
+    private final Path dir;
+    private final LogConfig partitionConfig;
+    private final Function<String, Path> partitionDirectory;
+    private final long segmentBytes;
+    private final FileSync fileSync;
+    private final int maxBodyBytes;
+
+    private FileChannel lockChannel;
+    private FileLock dirLock;
+
+    /** Guards the buffer, the sequence numbers, the waiters, the open partitions and the failure. */
+    private final Object lock = new Object();
+
+    private byte[] buffer = new byte[64 * 1024];
+    private int buffered;
+    /** Bytes of records ever handed to this log since it was opened: the end of the buffer. */
+    private long appendedLsn;
+    /** Bytes forced: every record ending at or below this is durable. */
+    private long durableLsn;
+
+    private final Set<PartitionLog> dirtyInBuffer = new HashSet<>();
+    private final PriorityQueue<Waiter> waiters = new PriorityQueue<>((a, b) -> Long.compare(a.lsn, b.lsn));
+    private final Map<String, PartitionLog> open = new HashMap<>();
+    private IOException failure;
+    private boolean closing;
+
+    // The writer thread's own state.
+    private FileChannel segment;
+    private long segmentSeq;
+    private long segmentSize;
+    private final Set<PartitionLog> dirtyInSegment = new HashSet<>();
+    /** Segment numbers on disk, oldest first; changed by the writer (new) and the checkpointer (deleted). */
+    private final ArrayDeque<Long> liveSegments = new ArrayDeque<>();
+
+    private final ArrayDeque<Checkpoint> checkpoints = new ArrayDeque<>();
+    private final Thread writer;
+    private final Thread checkpointer;
+
+    // Counters, for status and benchmarks; under `lock`.
+    private long forces;
+    private long recordsWritten;
+    private long checkpointsDone;
+
+    private record Waiter(long lsn, CompletableFuture<Synced> future, Synced synced) {}
+
+    private record Checkpoint(long firstKeptSeq, Set<PartitionLog> logs) {}
+
+    /** Counters of the log's work since it was opened. */
+    public record Stats(long forces, long records, long bytes, long checkpoints, int segments) {}
+
+    private WriteAheadLog(Builder b, FileSync fileSync) {
+        this.dir = b.dir.toAbsolutePath();
+        this.partitionConfig = b.partitionConfig;
+        this.partitionDirectory = b.partitionDirectory;
+        this.segmentBytes = b.segmentBytes;
+        this.fileSync = FileSync.under(b.partitionConfig.syncPolicy(), fileSync);
+        this.maxBodyBytes = b.partitionConfig.maxRecordBytes() + BODY_SLACK;
+        String name = dir.getParent() == null || dir.getParent().getFileName() == null
+                ? String.valueOf(dir)
+                : dir.getParent().getFileName() + "/" + dir.getFileName();
+        this.writer = new Thread(this::runWriter, "tenure-wal-writer " + name);
+        this.checkpointer = new Thread(this::runCheckpointer, "tenure-wal-checkpoint " + name);
+        writer.setDaemon(true);
+        checkpointer.setDaemon(true);
+    }
+
+    /** A builder; {@code dir} holds the segments, {@code partitionDirectory} maps a partition id to its log's. */
+    public static Builder builder(Path dir, Function<String, Path> partitionDirectory) {
+        return new Builder(dir, partitionDirectory);
+    }
+
+    /** Builds and opens a {@link WriteAheadLog}. */
+    public static final class Builder {
+        private final Path dir;
+        private final Function<String, Path> partitionDirectory;
+        private LogConfig partitionConfig = LogConfig.defaults();
+        private long segmentBytes = DEFAULT_SEGMENT_BYTES;
+        private FileSync fileSync = FileSync.FORCE;
+
+        private Builder(Path dir, Function<String, Path> partitionDirectory) {
+            this.dir = Preconditions.checkNotNull(dir, "dir must not be null");
+            this.partitionDirectory =
+                    Preconditions.checkNotNull(partitionDirectory, "partitionDirectory must not be null");
+        }
+
+        /** How the partitions' segmented logs are configured; its sync policy applies to this log too. */
+        public Builder partitionConfig(LogConfig config) {
+            this.partitionConfig = Preconditions.checkNotNull(config, "config must not be null");
+            return this;
+        }
+
+        /** The size at which a new segment and a checkpoint start (default {@link #DEFAULT_SEGMENT_BYTES}). */
+        public Builder segmentBytes(long bytes) {
+            Preconditions.checkArgument(bytes >= 1024, "segmentBytes must be at least 1024, was %s", bytes);
+            this.segmentBytes = bytes;
+            return this;
+        }
+
+        /** Tests record or model what is forced. */
+        Builder fileSync(FileSync sync) {
+            this.fileSync = Preconditions.checkNotNull(sync);
+            return this;
+        }
+
+        /**
+         * Opens the log, creating the directory if needed, and recovers: every partition with records is replayed
+         * into its own log, which is forced, and the segments are deleted (see the class comment).
+         *
+         * @throws CorruptLogException if a segment is damaged before its tail, a segment is missing, or a
+         *     partition's log lacks entries its records continue
+         * @throws IOException if the files cannot be read or written, or another process has the log open
+         */
+        public WriteAheadLog open() throws IOException {
+            Files.createDirectories(dir);
+            WriteAheadLog wal = new WriteAheadLog(this, fileSync);
+            try {
+                wal.recover();
+            } catch (IOException | RuntimeException e) {
+                wal.closeFiles();
+                throw e;
+            }
+            wal.writer.start();
+            wal.checkpointer.start();
+            return wal;
+        }
+    }
+
+    /** The directory holding the segments. */
+    public Path directory() {
+        return dir;
+    }
+
+    /** Counters of the work done since open. Thread-safe. */
+    public Stats stats() {
+        synchronized (lock) {
+            return new Stats(forces, recordsWritten, durableLsn, checkpointsDone, liveSegments.size());
+        }
+    }
+
+    /**
+     * Opens partition {@code id}'s log (its {@link SegmentedLog} in {@code partitionDirectory(id)}, recovered as
+     * {@link SegmentedLog#open} does), whose appends become durable through this log.
+     *
+     * @throws IllegalStateException if the partition's log is open already, or this log is closed or failed
+     * @throws IOException as {@link SegmentedLog#open}
+     */
+    public PartitionLog openPartition(String id) throws IOException {
+        Preconditions.checkNotNull(id, "id must not be null");
+        Preconditions.checkArgument(
+                !id.isEmpty()
+                        && id.length() <= 255
+                        && StandardCharsets.US_ASCII.newEncoder().canEncode(id),
+                "a partition id is 1 to 255 ASCII characters: %s",
+                id);
+        synchronized (lock) {
+            checkUsable();
+            Preconditions.checkState(!open.containsKey(id), "partition %s's log is open already", id);
+            open.put(id, null); // reserved while its files open
+        }
+        try {
+            SegmentedLog log = SegmentedLog.open(partitionDirectory.apply(id), partitionConfig, fileSync);
+            PartitionLog p = new PartitionLog(id, log);
+            synchronized (lock) {
+                open.put(id, p);
+            }
+            return p;
+        } catch (IOException | RuntimeException e) {
+            synchronized (lock) {
+                open.remove(id);
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * One partition's log: a {@link SegmentedLog} whose appends, truncations and resets are recorded in the
+     * write-ahead log, which makes them durable ({@link #syncAsync()}). Used by one thread at a time, as a
+     * {@link SegmentedLog} is; {@link #syncAsync()} and the read-only accessors may be called from any thread.
+     */
+    public final class PartitionLog implements ReplicaLog, Closeable {
+        private final String id;
+        private final byte[] idBytes;
+        private final SegmentedLog log;
+        // Under WriteAheadLog.this.lock.
+        private long lastLsn;
+        private Synced lastState;
+        private boolean closed;
+
+        private PartitionLog(String id, SegmentedLog log) {
+            this.id = id;
+            this.idBytes = id.getBytes(StandardCharsets.US_ASCII);
+            this.log = log;
+            long end = log.logEndOffset();
+            this.lastState = new Synced(end, end == 0 ? 0 : log.epochHistory().epochAt(end - 1));
+        }
+
+        /** The partition id. */
+        public String id() {
+            return id;
+        }
+
+        /** The partition's own segmented log (read-only use: its directory, offsets). */
+        public SegmentedLog segmentedLog() {
+            return log;
+        }
+
+        @Override
+        public long logEndOffset() {
+            return log.logEndOffset();
+        }
+
+        @Override
+        public EpochHistory epochHistory() {
+            return log.epochHistory();
+        }
+
+        @Override
+        public long epochAt(long offset) {
+            return log.epochAt(offset);
+        }
+
+        @Override
+        public long logStartOffset() {
+            return log.logStartOffset();
+        }
+
+        @Override
+        public List<Entry> read(long from, int maxEntries, long maxBytes) {
+            return log.read(from, maxEntries, maxBytes);
+        }
+
+        /** Appends to the partition's files (the page cache) and to the write-ahead log's buffer. */
+        @Override
+        public void append(List<Entry> entries) {
+            if (entries.isEmpty()) {
+                return;
+            }
+            log.append(entries);
+            int from = 0;
+            while (from < entries.size()) {
+                int to = from;
+                long bytes = 0;
+                while (to < entries.size()
+                        && (to == from || bytes + entryBytes(entries.get(to)) <= maxBodyBytes - BODY_SLACK)) {
+                    bytes += entryBytes(entries.get(to));
+                    to++;
+                }
+                List<Entry> chunk = entries.subList(from, to);
+                int body = 1 + idBytes.length + 12 + (int) bytes;
+                ByteBuffer b = ByteBuffer.allocate(HEADER_BYTES + body);
+                b.position(HEADER_BYTES);
+                putId(b);
+                b.putLong(chunk.get(0).offset()).putInt(chunk.size());
+                for (Entry e : chunk) {
+                    b.putLong(e.epoch())
+                            .put(e.type())
+                            .putInt(e.payload().length)
+                            .put(e.payload());
+                }
+                boolean lastChunk = to == entries.size();
+                Entry last = entries.get(entries.size() - 1);
+                record(APPEND, b.array(), b.position(), lastChunk ? new Synced(last.offset() + 1, last.epoch()) : null);
+                from = to;
+            }
+        }
+
+        /** Truncates the partition's files durably (as {@link SegmentedLog#truncate}) and records it. */
+        @Override
+        public void truncate(long newEnd) {
+            if (newEnd >= log.logEndOffset()) {
+                log.truncate(newEnd); // checks the argument; removes nothing
+                return;
+            }
+            log.truncate(newEnd);
+            ByteBuffer b = ByteBuffer.allocate(HEADER_BYTES + 1 + idBytes.length + 8);
+            b.position(HEADER_BYTES);
+            putId(b);
+            b.putLong(newEnd);
+            record(
+                    TRUNCATE,
+                    b.array(),
+                    b.position(),
+                    new Synced(newEnd, newEnd == 0 ? 0 : log.epochHistory().epochAt(newEnd - 1)));
+        }
+
+        /** As {@link SegmentedLog#compact}: durable before it returns; nothing to record. */
+        @Override
+        public void compact(long newStart) {
+            log.compact(newStart);
+        }
+
+        /** Records the reset here and forces it, then resets the partition's files (durably). */
+        @Override
+        public void resetTo(long offset, EpochHistory history) {
+            List<EpochHistory.Start> starts = history.starts();
+            ByteBuffer b = ByteBuffer.allocate(HEADER_BYTES + 1 + idBytes.length + 12 + 16 * starts.size());
+            b.position(HEADER_BYTES);
+            putId(b);
+            b.putLong(offset).putInt(starts.size());
+            for (EpochHistory.Start s : starts) {
+                b.putLong(s.epoch()).putLong(s.startOffset());
+            }
+            record(RESET, b.array(), b.position(), new Synced(offset, offset == 0 ? 0 : history.epochAt(offset - 1)));
+            try {
+                syncAsync().get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while forcing the reset of partition " + id, e);
+            } catch (ExecutionException e) {
+                throw new IllegalStateException("cannot force the reset of partition " + id, e.getCause());
+            }
+            log.resetTo(offset, history);
+        }
+
+        /**
+         * Completes, with the log's end and the epoch before it as of this call, once everything this log recorded
+         * before the call is durable; at once if it is already. Completes exceptionally with {@link
+         * IllegalStateException} if the write-ahead log failed or closed first. Non-blocking; any thread.
+         */
+        public CompletableFuture<Synced> syncAsync() {
+            synchronized (lock) {
+                if (failure != null) {
+                    return CompletableFuture.failedFuture(failedException());
+                }
+                if (lastLsn <= durableLsn) {
+                    return CompletableFuture.completedFuture(lastState);
+                }
+                if (closing) {
+                    return CompletableFuture.failedFuture(new IllegalStateException("the write-ahead log is closed"));
+                }
+                CompletableFuture<Synced> f = new CompletableFuture<>();
+                waiters.add(new Waiter(lastLsn, f, lastState));
+                return f;
+            }
+        }
+
+        /** {@link #syncAsync()}, waiting for it. */
+        public Synced sync() throws IOException {
+            try {
+                return syncAsync().get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while waiting for the write-ahead log", e);
+            } catch (ExecutionException e) {
+                throw new IOException("the write-ahead log could not sync partition " + id, e.getCause());
+            }
+        }
+
+        /**
+         * Forces the partition's own files (so that the write-ahead log no longer needs its records) and closes
+         * them. Idempotent.
+         */
+        @Override
+        public void close() throws IOException {
+            synchronized (this) {
+                if (closed) {
+                    return;
+                }
+                closed = true;
+                try {
+                    log.sync();
+                } catch (IllegalStateException e) {
+                    LOG.warn("Closing partition {}'s log, which failed earlier: {}", id, e.getMessage());
+                } finally {
+                    log.close();
+                    synchronized (lock) {
+                        open.remove(id, this);
+                    }
+                }
+            }
+        }
+
+        /** For a checkpoint: forces the partition's files unless closed (which forced them). */
+        void forceForCheckpoint() throws IOException {
+            synchronized (this) {
+                if (!closed) {
+                    log.sync();
+                }
+            }
+        }
+
+        /** An entry in an {@code APPEND} record: epoch, type, payload length, payload. */
+        private static int entryBytes(Entry e) {
+            return 13 + e.payload().length;
+        }
+
+        private void putId(ByteBuffer b) {
+            b.put((byte) idBytes.length).put(idBytes);
+        }
+
+        /** Adds the record in {@code bytes[0, n)}, body from {@link #HEADER_BYTES}, to the buffer. */
+        private void record(byte kind, byte[] bytes, int n, Synced state) {
+            int length = n - HEADER_BYTES;
+            CRC32C crc = new CRC32C();
+            crc.update(kind);
+            crc.update(ByteBuffer.allocate(4).putInt(0, length));
+            crc.update(bytes, HEADER_BYTES, length);
+            ByteBuffer.wrap(bytes).put(0, FORMAT).put(1, kind).putInt(2, length).putInt(6, (int) crc.getValue());
+            synchronized (lock) {
+                checkUsable();
+                Preconditions.checkState(!closing, "the write-ahead log is closed");
+                if (buffered + n > buffer.length) {
+                    byte[] grown = new byte[Math.max(buffer.length * 2, buffered + n)];
+                    System.arraycopy(buffer, 0, grown, 0, buffered);
+                    buffer = grown;
+                }
+                System.arraycopy(bytes, 0, buffer, buffered, n);
+                buffered += n;
+                appendedLsn += n;
+                recordsWritten++;
+                lastLsn = appendedLsn;
+                if (state != null) {
+                    lastState = state;
+                }
+                dirtyInBuffer.add(this);
+                lock.notifyAll();
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "PartitionLog[" + id + ", " + log + "]";
+        }
+    }
+
+    // ---- the writer ----
+
+    private void runWriter() {
+        byte[] spare = new byte[64 * 1024];
+        while (true) {
+            byte[] toWrite;
+            int length;
+            long endLsn;
+            synchronized (lock) {
+                while (buffered == 0 && !closing && failure == null) {
+                    try {
+                        lock.wait();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return;
+                    }
+                }
+                if (failure != null || (buffered == 0 && closing)) {
+                    return;
+                }
+                toWrite = buffer;
+                length = buffered;
+                buffer = spare;
+                buffered = 0;
+                endLsn = appendedLsn;
+                dirtyInSegment.addAll(dirtyInBuffer);
+                dirtyInBuffer.clear();
+            }
+            List<Waiter> done = new ArrayList<>();
+            try {
+                ByteBuffer out = ByteBuffer.wrap(toWrite, 0, length);
+                while (out.hasRemaining()) {
+                    segment.write(out);
+                }
+                fileSync.force(segment, segmentPath(segmentSeq), false);
+                segmentSize += length;
+                if (segmentSize >= segmentBytes) {
+                    rotate();
+                }
+            } catch (IOException | RuntimeException e) {
+                fail(e instanceof IOException io ? io : new IOException(e));
+                return;
+            }
+            synchronized (lock) {
+                durableLsn = endLsn;
+                forces++;
+                while (!waiters.isEmpty() && waiters.peek().lsn <= endLsn) {
+                    done.add(waiters.poll());
+                }
+            }
+            for (Waiter w : done) {
+                w.future.complete(w.synced);
+            }
+            spare = toWrite;
+        }
+    }
+
+    /** On the writer thread: the current segment is forced; begin the next and hand a checkpoint over. */
+    private void rotate() throws IOException {
+        long next = segmentSeq + 1;
+        FileChannel created = createSegment(next);
+        FileChannel old = segment;
+        segment = created;
+        segmentSeq = next;
+        segmentSize = 0;
+        old.close();
+        Set<PartitionLog> logs = new HashSet<>(dirtyInSegment);
+        dirtyInSegment.clear();
+        synchronized (checkpoints) {
+            checkpoints.add(new Checkpoint(next, logs));
+            checkpoints.notifyAll();
+        }
+    }
+
+    private FileChannel createSegment(long seq) throws IOException {
+        Path path = segmentPath(seq);
+        FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        fileSync.forceDirectory(dir); // before any record in it counts as durable
+        synchronized (liveSegments) {
+            liveSegments.add(seq);
+        }
+        return ch;
+    }
+
+    private void runCheckpointer() {
+        while (true) {
+            Checkpoint c;
+            synchronized (checkpoints) {
+                while (checkpoints.isEmpty()) {
+                    synchronized (lock) {
+                        if (closing || failure != null) {
+                            return;
+                        }
+                    }
+                    try {
+                        checkpoints.wait(100);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return;
+                    }
+                }
+                c = checkpoints.poll();
+            }
+            try {
+                for (PartitionLog p : c.logs) {
+                    p.forceForCheckpoint();
+                }
+                List<Long> deleted = new ArrayList<>();
+                synchronized (liveSegments) {
+                    while (!liveSegments.isEmpty() && liveSegments.peekFirst() < c.firstKeptSeq) {
+                        deleted.add(liveSegments.pollFirst());
+                    }
+                }
+                for (long seq : deleted) {
+                    Files.deleteIfExists(segmentPath(seq));
+                }
+                fileSync.forceDirectory(dir);
+                synchronized (lock) {
+                    checkpointsDone++;
+                }
+                LOG.debug("Checkpoint: forced {} partition log(s), deleted segment(s) {}", c.logs.size(), deleted);
+            } catch (IOException | RuntimeException e) {
+                fail(e instanceof IOException io ? io : new IOException(e));
+                return;
+            }
+        }
+    }
+
+    private void fail(IOException e) {
+        List<Waiter> failed;
+        synchronized (lock) {
+            if (failure == null) {
+                failure = e;
+            }
+            failed = new ArrayList<>(waiters);
+            waiters.clear();
+            lock.notifyAll();
+        }
+        LOG.error("The write-ahead log in {} failed; every partition's sync fails until the node restarts", dir, e);
+        for (Waiter w : failed) {
+            w.future.completeExceptionally(failedException());
+        }
+    }
+
+    private IllegalStateException failedException() {
+        return new IllegalStateException(
+                "the write-ahead log in " + dir + " failed earlier; restart to recover what reached the disk", failure);
+    }
+
+    private void checkUsable() {
+        if (failure != null) {
+            throw failedException();
+        }
+    }
+
+    /**
+     * Writes and forces what was buffered, stops the threads and closes the files. Pending syncs of records
+     * buffered before complete; later calls fail. Close every partition log first. Idempotent.
+     */
+    @Override
+    public void close() throws IOException {
+        synchronized (lock) {
+            if (closing) {
+                return;
+            }
+            closing = true;
+            lock.notifyAll();
+        }
+        synchronized (checkpoints) {
+            checkpoints.notifyAll();
+        }
+        try {
+            writer.join();
+            checkpointer.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        List<Waiter> left;
+        synchronized (lock) {
+            left = new ArrayList<>(waiters);
+            waiters.clear();
+        }
+        for (Waiter w : left) {
+            w.future.completeExceptionally(new IllegalStateException("the write-ahead log closed"));
+        }
+        closeFiles();
+    }
+
+    private void closeFiles() throws IOException {
+        if (segment != null) {
+            segment.close();
+        }
+        if (dirLock != null) {
+            dirLock.release();
+        }
+        if (lockChannel != null) {
+            lockChannel.close();
+        }
+    }
+
+    private Path segmentPath(long seq) {
+        return dir.resolve(String.format("%020d", seq) + SEGMENT_SUFFIX);
+    }
+
+    // ---- recovery ----
+
+    /** What recovery learns of a partition in the first pass. */
+    private static final class Plan {
+        long lowest = Long.MAX_VALUE;
+        long replayFrom = -1; // the index of the first record to apply
+        boolean reset;
+    }
+
+    /** One record as read back. */
+    private record Rec(long index, byte kind, String partition, ByteBuffer body, Path file, long position) {}
+
+    @FunctionalInterface
+    private interface RecordVisitor {
+        void accept(Rec r) throws IOException;
+    }
+
+    private void recover() throws IOException {
+        lockChannel = FileChannel.open(dir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        try {
+            dirLock = lockChannel.tryLock();
+        } catch (OverlappingFileLockException e) {
+            throw new IOException("the write-ahead log in " + dir + " is already open in this process", e);
+        }
+        if (dirLock == null) {
+            throw new IOException("the write-ahead log in " + dir + " is open in another process");
+        }
+        List<Path> files;
+        try (Stream<Path> list = Files.list(dir)) {
+            files = list.filter(p ->
+                            SEGMENT_NAME.matcher(p.getFileName().toString()).matches())
+                    .sorted()
+                    .toList();
+        }
+        long[] seqs = new long[files.size()];
+        for (int i = 0; i < files.size(); i++) {
+            String name = files.get(i).getFileName().toString();
+            seqs[i] = Long.parseLong(name.substring(0, name.length() - SEGMENT_SUFFIX.length()));
+            if (i > 0 && seqs[i] != seqs[i - 1] + 1) {
+                throw new CorruptLogException(
+                        files.get(i), 0, 0, "segment " + (seqs[i - 1] + 1) + " of the write-ahead log is missing");
+            }
+        }
+        long[] validEnd = new long[files.size()];
+        // Pass 1: check every record, find each partition's lowest touched offset and where its replay starts.
+        Map<String, Plan> plans = new LinkedHashMap<>();
+        long records = scanAll(files, validEnd, true, r -> {
+            Plan p = plans.computeIfAbsent(r.partition, k -> new Plan());
+            ByteBuffer b = r.body;
+            if (r.kind == RESET) {
+                p.reset = true;
+                p.replayFrom = r.index;
+                p.lowest = Long.MAX_VALUE;
+                return;
+            }
+            long touched = b.getLong(b.position());
+            if (touched < p.lowest && !p.reset) {
+                p.lowest = touched;
+                p.replayFrom = r.index;
+            }
+        });
+        // Pass 2: apply each partition's records from its replay start.
+        Map<String, SegmentedLog> logs = new LinkedHashMap<>();
+        try {
+            scanAll(files, validEnd, false, r -> {
+                Plan p = plans.get(r.partition);
+                if (r.index < p.replayFrom) {
+                    return;
+                }
+                SegmentedLog log = logs.get(r.partition);
+                if (log == null) {
+                    Path pdir = partitionDirectory.apply(r.partition);
+                    log = SegmentedLog.openDiscardingFrom(pdir, partitionConfig, fileSync, p.reset ? 0 : p.lowest);
+                    logs.put(r.partition, log);
+                }
+                apply(log, r);
+            });
+            for (SegmentedLog log : logs.values()) {
+                log.sync();
+            }
+        } finally {
+            for (SegmentedLog log : logs.values()) {
+                log.close();
+            }
+        }
+        for (Path f : files) {
+            Files.delete(f);
+        }
+        long next = files.isEmpty() ? 1 : seqs[seqs.length - 1] + 1;
+        segment = createSegment(next);
+        segmentSeq = next;
+        if (!files.isEmpty()) {
+            LOG.info(
+                    "Recovered the write-ahead log in {}: {} record(s) in {} segment(s), {} partition log(s) replayed",
+                    dir,
+                    records,
+                    files.size(),
+                    logs.size());
+        }
+    }
+
+    private void apply(SegmentedLog log, Rec r) throws IOException {
+        ByteBuffer b = r.body;
+        long start = log.logStartOffset();
+        long end = log.logEndOffset();
+        switch (r.kind) {
+            case RESET -> {
+                long offset = b.getLong();
+                int n = b.getInt();
+                List<EpochHistory.Start> starts = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) {
+                    starts.add(new EpochHistory.Start(b.getLong(), b.getLong()));
+                }
+                log.resetTo(offset, EpochHistory.of(starts));
+            }
+            case TRUNCATE -> {
+                long newEnd = Math.max(b.getLong(), start);
+                if (newEnd < end) {
+                    log.truncate(newEnd);
+                }
+            }
+            case APPEND -> {
+                long first = b.getLong();
+                int n = b.getInt();
+                List<Entry> entries = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) {
+                    long epoch = b.getLong();
+                    byte type = b.get();
+                    byte[] payload = new byte[b.getInt()];
+                    b.get(payload);
+                    long offset = first + i;
+                    if (offset >= start) {
+                        entries.add(new Entry(epoch, offset, type, payload));
+                    }
+                }
+                if (entries.isEmpty()) {
+                    return;
+                }
+                long from = entries.get(0).offset();
+                if (from > end) {
+                    throw new CorruptLogException(
+                            r.file,
+                            r.position,
+                            from,
+                            "partition " + r.partition + "'s log in " + log.directory() + " ends at offset " + end
+                                    + " but the write-ahead log continues it at " + from
+                                    + ": the partition's files lost entries they had been forced with");
+                }
+                int same = 0;
+                while (same < entries.size()
+                        && entries.get(same).offset() < end
+                        && log.epochAt(entries.get(same).offset())
+                                == entries.get(same).epoch()) {
+                    same++;
+                }
+                if (same == entries.size()) {
+                    return;
+                }
+                long diverge = entries.get(same).offset();
+                if (diverge < log.logEndOffset()) {
+                    log.truncate(diverge);
+                }
+                log.append(entries.subList(same, entries.size()));
+            }
+            default -> throw new IllegalStateException("unknown record kind " + r.kind);
+        }
+    }
+
+    /** Reads every record of {@code files} in order; returns how many. Pass 1 checks and records valid ends. */
+    private long scanAll(List<Path> files, long[] validEnd, boolean check, RecordVisitor visitor) throws IOException {
+        long index = 0;
+        for (int i = 0; i < files.size(); i++) {
+            Path f = files.get(i);
+            boolean last = i == files.size() - 1;
+            try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
+                long size = check ? ch.size() : validEnd[i];
+                long position = 0;
+                ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES);
+                while (position < size) {
+                    String problem = null;
+                    header.clear();
+                    readFully(ch, header, position);
+                    int length = 0;
+                    ByteBuffer body = null;
+                    if (header.position() < HEADER_BYTES) {
+                        problem = "incomplete record header";
+                    } else if (header.get(0) != FORMAT) {
+                        problem = "unknown record format " + header.get(0);
+                    } else if (header.get(1) != APPEND && header.get(1) != TRUNCATE && header.get(1) != RESET) {
+                        problem = "unknown record kind " + header.get(1);
+                    } else {
+                        length = header.getInt(2);
+                        if (length < 2 || length > maxBodyBytes) {
+                            problem = "record length " + length + " outside [2, " + maxBodyBytes + "]";
+                        } else if (position + HEADER_BYTES + length > size) {
+                            problem = "incomplete record body";
+                        } else {
+                            body = ByteBuffer.allocate(length);
+                            readFully(ch, body, position + HEADER_BYTES);
+                            CRC32C crc = new CRC32C();
+                            crc.update(header.get(1));
+                            crc.update(ByteBuffer.allocate(4).putInt(0, length));
+                            crc.update(body.array(), 0, length);
+                            if ((int) crc.getValue() != header.getInt(6)) {
+                                problem = "checksum mismatch";
+                            }
+                        }
+                    }
+                    if (problem != null) {
+                        if (!check) {
+                            throw new IllegalStateException("a record checked once fails now: " + f + " @" + position);
+                        }
+                        if (!last || !zerosOrEnd(ch, position, size, length)) {
+                            throw new CorruptLogException(
+                                    f,
+                                    position,
+                                    index,
+                                    "write-ahead log record: " + problem
+                                            + (last
+                                                    ? ", with more data after it"
+                                                    : ", in a segment that is not the last"));
+                        }
+                        LOG.warn(
+                                "Ignoring the torn tail of {} from byte position {}: {} ({} byte(s))",
+                                f,
+                                position,
+                                problem,
+                                size - position);
+                        break;
+                    }
+                    body.flip();
+                    int idLength = Byte.toUnsignedInt(body.get());
+                    byte[] idBytes = new byte[idLength];
+                    body.get(idBytes);
+                    String partition = new String(idBytes, StandardCharsets.US_ASCII);
+                    visitor.accept(new Rec(index, header.get(1), partition, body.slice(), f, position));
+                    index++;
+                    position += HEADER_BYTES + length;
+                }
+                if (check) {
+                    validEnd[i] = position;
+                }
+            }
+        }
+        return index;
+    }
+
+    /**
+     * Whether the damaged record at {@code position} has the shape a crash leaves: it runs to the end of the file
+     * (its announced length reaches it), or nothing but zeros follows its header's place (a header torn part-way,
+     * or space allocated and never written).
+     */
+    private static boolean zerosOrEnd(FileChannel ch, long position, long size, int announced) throws IOException {
+        if (announced > 0 && position + HEADER_BYTES + (long) announced >= size) {
+            return true;
+        }
+        ByteBuffer b = ByteBuffer.allocate(64 * 1024);
+        for (long p = Math.min(size, position + HEADER_BYTES); p < size; ) {
+            b.clear();
+            int n = ch.read(b, p);
+            if (n <= 0) {
+                break;
+            }
+            for (int i = 0; i < n; i++) {
+                if (b.get(i) != 0) {
+                    return false;
+                }
+            }
+            p += n;
+        }
+        return true;
+    }
+
+    private static void readFully(FileChannel ch, ByteBuffer b, long position) throws IOException {
+        while (b.hasRemaining()) {
+            int n = ch.read(b, position + b.position());
+            if (n < 0) {
+                return;
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "WriteAheadLog[" + dir + "]";
+    }
+}
