@@ -108,6 +108,7 @@ public final class WriteAheadLog implements Closeable {
     static final byte APPEND = 1;
     static final byte TRUNCATE = 2;
     static final byte RESET = 3;
+    static final byte FORCED = 4;
     static final int HEADER_BYTES = 10;
     private static final Pattern SEGMENT_NAME = Pattern.compile("\\d{20}\\.wal");
     private static final String SEGMENT_SUFFIX = ".wal";
@@ -158,6 +159,17 @@ public final class WriteAheadLog implements Closeable {
     private long recordsWritten;
     private long checkpointsDone;
 
+    /** Deliberately broken variants, for the tests that show the power-loss test catches them. */
+    enum Defect {
+        NONE,
+        /** Completes syncs before forcing the segment. */
+        ACK_BEFORE_FORCE,
+        /** Deletes old segments at a checkpoint without forcing the partition logs written in them. */
+        CHECKPOINT_WITHOUT_FORCING_PARTITIONS
+    }
+
+    private final Defect defect;
+
     private record Waiter(long lsn, CompletableFuture<Synced> future, Synced synced) {}
 
     private record Checkpoint(long firstKeptSeq, Set<PartitionLog> logs) {}
@@ -172,6 +184,7 @@ public final class WriteAheadLog implements Closeable {
         this.segmentBytes = b.segmentBytes;
         this.fileSync = FileSync.under(b.partitionConfig.syncPolicy(), fileSync);
         this.maxBodyBytes = b.partitionConfig.maxRecordBytes() + BODY_SLACK;
+        this.defect = b.defect;
         String name = dir.getParent() == null || dir.getParent().getFileName() == null
                 ? String.valueOf(dir)
                 : dir.getParent().getFileName() + "/" + dir.getFileName();
@@ -193,6 +206,7 @@ public final class WriteAheadLog implements Closeable {
         private LogConfig partitionConfig = LogConfig.defaults();
         private long segmentBytes = DEFAULT_SEGMENT_BYTES;
         private FileSync fileSync = FileSync.FORCE;
+        private Defect defect = Defect.NONE;
 
         private Builder(Path dir, Function<String, Path> partitionDirectory) {
             this.dir = Preconditions.checkNotNull(dir, "dir must not be null");
@@ -210,6 +224,12 @@ public final class WriteAheadLog implements Closeable {
         public Builder segmentBytes(long bytes) {
             Preconditions.checkArgument(bytes >= 1024, "segmentBytes must be at least 1024, was %s", bytes);
             this.segmentBytes = bytes;
+            return this;
+        }
+
+        /** Tests break the log on purpose. */
+        Builder defect(Defect defect) {
+            this.defect = Preconditions.checkNotNull(defect);
             return this;
         }
 
@@ -277,6 +297,14 @@ public final class WriteAheadLog implements Closeable {
         try {
             SegmentedLog log = SegmentedLog.open(partitionDirectory.apply(id), partitionConfig, fileSync);
             PartitionLog p = new PartitionLog(id, log);
+            try {
+                // Open forced the files: say so durably before anything is appended (see the class comment).
+                p.recordForced(true);
+                p.sync();
+            } catch (IOException | RuntimeException e) {
+                log.close();
+                throw e;
+            }
             synchronized (lock) {
                 open.put(id, p);
             }
@@ -301,7 +329,11 @@ public final class WriteAheadLog implements Closeable {
         // Under WriteAheadLog.this.lock.
         private long lastLsn;
         private Synced lastState;
+        /** The end its files had when last forced, lowered by truncations and set by resets (both durable). */
+        private long forcedEnd;
+
         private boolean closed;
+        private boolean forcedAtClose;
 
         private PartitionLog(String id, SegmentedLog log) {
             this.id = id;
@@ -309,6 +341,7 @@ public final class WriteAheadLog implements Closeable {
             this.log = log;
             long end = log.logEndOffset();
             this.lastState = new Synced(end, end == 0 ? 0 : log.epochHistory().epochAt(end - 1));
+            this.forcedEnd = end;
         }
 
         /** The partition id. */
@@ -384,20 +417,25 @@ public final class WriteAheadLog implements Closeable {
         /** Truncates the partition's files durably (as {@link SegmentedLog#truncate}) and records it. */
         @Override
         public void truncate(long newEnd) {
-            if (newEnd >= log.logEndOffset()) {
-                log.truncate(newEnd); // checks the argument; removes nothing
+            long end = log.logEndOffset();
+            if (newEnd >= end || newEnd < log.logStartOffset()) {
+                log.truncate(newEnd); // removes nothing, or refuses the argument
                 return;
             }
-            log.truncate(newEnd);
             ByteBuffer b = ByteBuffer.allocate(HEADER_BYTES + 1 + idBytes.length + 8);
             b.position(HEADER_BYTES);
             putId(b);
             b.putLong(newEnd);
-            record(
-                    TRUNCATE,
-                    b.array(),
-                    b.position(),
-                    new Synced(newEnd, newEnd == 0 ? 0 : log.epochHistory().epochAt(newEnd - 1)));
+            Synced after =
+                    new Synced(newEnd, newEnd == 0 ? 0 : log.epochHistory().epochAt(newEnd - 1));
+            synchronized (this) { // not while a checkpoint forces this partition: see forceForCheckpoint
+                record(TRUNCATE, b.array(), b.position(), after);
+                awaitOwnRecords("truncation");
+                log.truncate(newEnd);
+                synchronized (lock) {
+                    forcedEnd = newEnd; // the truncation forced everything below it
+                }
+            }
         }
 
         /** As {@link SegmentedLog#compact}: durable before it returns; nothing to record. */
@@ -409,6 +447,13 @@ public final class WriteAheadLog implements Closeable {
         /** Records the reset here and forces it, then resets the partition's files (durably). */
         @Override
         public void resetTo(long offset, EpochHistory history) {
+            Preconditions.checkNotNull(history, "history must not be null");
+            Preconditions.checkArgument(offset >= 0, "offset must be >= 0, was %s", offset);
+            Preconditions.checkArgument(
+                    history.truncatedTo(offset).equals(history) && (offset == 0 || history.epochAt(offset - 1) > 0),
+                    "history %s does not fit a log reset to %s",
+                    history,
+                    offset);
             List<EpochHistory.Start> starts = history.starts();
             ByteBuffer b = ByteBuffer.allocate(HEADER_BYTES + 1 + idBytes.length + 12 + 16 * starts.size());
             b.position(HEADER_BYTES);
@@ -417,16 +462,33 @@ public final class WriteAheadLog implements Closeable {
             for (EpochHistory.Start s : starts) {
                 b.putLong(s.epoch()).putLong(s.startOffset());
             }
-            record(RESET, b.array(), b.position(), new Synced(offset, offset == 0 ? 0 : history.epochAt(offset - 1)));
+            synchronized (this) {
+                record(
+                        RESET,
+                        b.array(),
+                        b.position(),
+                        new Synced(offset, offset == 0 ? 0 : history.epochAt(offset - 1)));
+                awaitOwnRecords("reset");
+                log.resetTo(offset, history);
+                synchronized (lock) {
+                    forcedEnd = offset; // the reset was forced
+                }
+            }
+        }
+
+        /**
+         * Waits until this partition's records are forced: a truncation or reset is recorded durably here before
+         * the partition's files change, so that a record saying the files hold more never outlives them.
+         */
+        private void awaitOwnRecords(String what) {
             try {
                 syncAsync().get();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while forcing the reset of partition " + id, e);
+                throw new IllegalStateException("interrupted while forcing the " + what + " of partition " + id, e);
             } catch (ExecutionException e) {
-                throw new IllegalStateException("cannot force the reset of partition " + id, e.getCause());
+                throw new IllegalStateException("cannot force the " + what + " of partition " + id, e.getCause());
             }
-            log.resetTo(offset, history);
         }
 
         /**
@@ -476,8 +538,11 @@ public final class WriteAheadLog implements Closeable {
                 closed = true;
                 try {
                     log.sync();
-                } catch (IllegalStateException e) {
-                    LOG.warn("Closing partition {}'s log, which failed earlier: {}", id, e.getMessage());
+                    forcedAtClose = true;
+                } catch (IOException | RuntimeException e) {
+                    // Its records here are still needed: no checkpoint may delete them now.
+                    fail(new IOException("partition " + id + "'s log could not be forced as it closed", e));
+                    throw e;
                 } finally {
                     log.close();
                     synchronized (lock) {
@@ -487,12 +552,38 @@ public final class WriteAheadLog implements Closeable {
             }
         }
 
-        /** For a checkpoint: forces the partition's files unless closed (which forced them). */
+        /**
+         * For a checkpoint: forces the partition's files unless closed (which forced them). Truncations and resets
+         * wait meanwhile (they take this monitor too), so the end the force reports is exact when it is noted.
+         */
         void forceForCheckpoint() throws IOException {
             synchronized (this) {
-                if (!closed) {
-                    log.sync();
+                if (closed) {
+                    if (!forcedAtClose) {
+                        throw new IOException("partition " + id + "'s log closed without being forced");
+                    }
+                    return;
                 }
+                long end = log.sync();
+                synchronized (lock) {
+                    forcedEnd = end;
+                }
+            }
+        }
+
+        /**
+         * Buffers a {@code FORCED} record: the partition's files hold its log durably up to {@code end}. A partition
+         * open has one in the kept segments (at open, and again at each checkpoint), so that recovery can cut away
+         * what a power loss left of appends whose records did not reach the disk here. With {@code asWrite}, a sync
+         * of this partition waits for it.
+         */
+        private long recordForced(boolean asWrite) {
+            ByteBuffer b = ByteBuffer.allocate(HEADER_BYTES + 1 + idBytes.length + 8);
+            b.position(HEADER_BYTES);
+            putId(b);
+            synchronized (lock) { // the end read and the record buffered at one moment
+                b.putLong(forcedEnd);
+                return record(FORCED, b.array(), b.position(), null, asWrite);
             }
         }
 
@@ -507,6 +598,11 @@ public final class WriteAheadLog implements Closeable {
 
         /** Adds the record in {@code bytes[0, n)}, body from {@link #HEADER_BYTES}, to the buffer. */
         private void record(byte kind, byte[] bytes, int n, Synced state) {
+            record(kind, bytes, n, state, true);
+        }
+
+        /** As above; returns the record's end in the log. A record not {@code asWrite} leaves the sync state. */
+        private long record(byte kind, byte[] bytes, int n, Synced state, boolean asWrite) {
             int length = n - HEADER_BYTES;
             CRC32C crc = new CRC32C();
             crc.update(kind);
@@ -525,12 +621,15 @@ public final class WriteAheadLog implements Closeable {
                 buffered += n;
                 appendedLsn += n;
                 recordsWritten++;
-                lastLsn = appendedLsn;
-                if (state != null) {
-                    lastState = state;
+                if (asWrite) {
+                    lastLsn = appendedLsn;
+                    if (state != null) {
+                        lastState = state;
+                    }
+                    dirtyInBuffer.add(this);
                 }
-                dirtyInBuffer.add(this);
                 lock.notifyAll();
+                return appendedLsn;
             }
         }
 
@@ -568,7 +667,9 @@ public final class WriteAheadLog implements Closeable {
                 dirtyInSegment.addAll(dirtyInBuffer);
                 dirtyInBuffer.clear();
             }
-            List<Waiter> done = new ArrayList<>();
+            if (defect == Defect.ACK_BEFORE_FORCE) {
+                completeUpTo(endLsn);
+            }
             try {
                 ByteBuffer out = ByteBuffer.wrap(toWrite, 0, length);
                 while (out.hasRemaining()) {
@@ -584,16 +685,44 @@ public final class WriteAheadLog implements Closeable {
                 return;
             }
             synchronized (lock) {
-                durableLsn = endLsn;
                 forces++;
-                while (!waiters.isEmpty() && waiters.peek().lsn <= endLsn) {
-                    done.add(waiters.poll());
-                }
             }
-            for (Waiter w : done) {
-                w.future.complete(w.synced);
-            }
+            completeUpTo(endLsn);
             spare = toWrite;
+        }
+    }
+
+    /** On the checkpointer: waits until everything up to {@code lsn} is forced. */
+    private void awaitDurable(long lsn) throws IOException {
+        CompletableFuture<Synced> f = new CompletableFuture<>();
+        synchronized (lock) {
+            checkUsable();
+            if (lsn <= durableLsn) {
+                return;
+            }
+            waiters.add(new Waiter(lsn, f, new Synced(0, 0)));
+        }
+        try {
+            f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted during a checkpoint", e);
+        } catch (ExecutionException e) {
+            throw new IOException("the checkpoint's records could not be forced", e.getCause());
+        }
+    }
+
+    /** Records {@code lsn} as durable and completes the syncs waiting for it. */
+    private void completeUpTo(long lsn) {
+        List<Waiter> done = new ArrayList<>();
+        synchronized (lock) {
+            durableLsn = Math.max(durableLsn, lsn);
+            while (!waiters.isEmpty() && waiters.peek().lsn <= lsn) {
+                done.add(waiters.poll());
+            }
+        }
+        for (Waiter w : done) {
+            w.future.complete(w.synced);
         }
     }
 
@@ -645,8 +774,25 @@ public final class WriteAheadLog implements Closeable {
             }
             try {
                 for (PartitionLog p : c.logs) {
-                    p.forceForCheckpoint();
+                    if (defect != Defect.CHECKPOINT_WITHOUT_FORCING_PARTITIONS) {
+                        p.forceForCheckpoint();
+                    }
                 }
+                // Every open partition's FORCED record, in the kept segments, before the older ones go.
+                List<PartitionLog> all;
+                synchronized (lock) {
+                    all = new ArrayList<>();
+                    for (PartitionLog p : open.values()) {
+                        if (p != null) {
+                            all.add(p);
+                        }
+                    }
+                }
+                long upTo = 0;
+                for (PartitionLog p : all) {
+                    upTo = Math.max(upTo, p.recordForced(false));
+                }
+                awaitDurable(upTo);
                 List<Long> deleted = new ArrayList<>();
                 synchronized (liveSegments) {
                     while (!liveSegments.isEmpty() && liveSegments.peekFirst() < c.firstKeptSeq) {
@@ -662,6 +808,11 @@ public final class WriteAheadLog implements Closeable {
                 }
                 LOG.debug("Checkpoint: forced {} partition log(s), deleted segment(s) {}", c.logs.size(), deleted);
             } catch (IOException | RuntimeException e) {
+                synchronized (lock) {
+                    if (closing && failure == null) {
+                        return; // closed during the checkpoint: the partitions were forced as they closed
+                    }
+                }
                 fail(e instanceof IOException io ? io : new IOException(e));
                 return;
             }
@@ -751,6 +902,9 @@ public final class WriteAheadLog implements Closeable {
         long lowest = Long.MAX_VALUE;
         long replayFrom = -1; // the index of the first record to apply
         boolean reset;
+        boolean changed; // has an append or truncation (after its last reset, if any)
+        long forcedEnd = -1; // the last FORCED record's end, and its index
+        long forcedIndex = -1;
     }
 
     /** One record as read back. */
@@ -799,12 +953,29 @@ public final class WriteAheadLog implements Closeable {
                 p.lowest = Long.MAX_VALUE;
                 return;
             }
-            long touched = b.getLong(b.position());
-            if (touched < p.lowest && !p.reset) {
-                p.lowest = touched;
+            if (p.reset) {
+                return; // replayed whole from the reset
+            }
+            long offset = b.getLong(b.position());
+            if (r.kind == FORCED) {
+                p.forcedEnd = offset;
+                p.forcedIndex = r.index;
+                return;
+            }
+            p.changed = true;
+            if (offset < p.lowest) {
+                p.lowest = offset;
                 p.replayFrom = r.index;
             }
         });
+        for (Plan p : plans.values()) {
+            if (!p.reset && !p.changed) {
+                // Only FORCED records: the files hold the log up to the last one's end, and beyond it at most what
+                // appends whose records never reached the disk here left.
+                p.lowest = p.forcedEnd;
+                p.replayFrom = p.forcedIndex;
+            }
+        }
         // Pass 2: apply each partition's records from its replay start.
         Map<String, SegmentedLog> logs = new LinkedHashMap<>();
         try {
@@ -818,6 +989,16 @@ public final class WriteAheadLog implements Closeable {
                     Path pdir = partitionDirectory.apply(r.partition);
                     log = SegmentedLog.openDiscardingFrom(pdir, partitionConfig, fileSync, p.reset ? 0 : p.lowest);
                     logs.put(r.partition, log);
+                    if (!p.reset && log.logEndOffset() < Math.max(p.lowest, log.logStartOffset())) {
+                        throw new CorruptLogException(
+                                r.file,
+                                r.position,
+                                p.lowest,
+                                "partition " + r.partition + "'s log in " + pdir + " ends at offset "
+                                        + log.logEndOffset() + " but its records here need it to hold every entry"
+                                        + " below " + p.lowest + ": the partition's files lost entries they had"
+                                        + " been forced with");
+                    }
                 }
                 apply(log, r);
             });
@@ -858,6 +1039,9 @@ public final class WriteAheadLog implements Closeable {
                     starts.add(new EpochHistory.Start(b.getLong(), b.getLong()));
                 }
                 log.resetTo(offset, EpochHistory.of(starts));
+            }
+            case FORCED -> {
+                // Nothing to apply: the files were cut at (or below) this end when opened.
             }
             case TRUNCATE -> {
                 long newEnd = Math.max(b.getLong(), start);
@@ -932,7 +1116,7 @@ public final class WriteAheadLog implements Closeable {
                         problem = "incomplete record header";
                     } else if (header.get(0) != FORMAT) {
                         problem = "unknown record format " + header.get(0);
-                    } else if (header.get(1) != APPEND && header.get(1) != TRUNCATE && header.get(1) != RESET) {
+                    } else if (header.get(1) < APPEND || header.get(1) > FORCED) {
                         problem = "unknown record kind " + header.get(1);
                     } else {
                         length = header.getInt(2);
@@ -956,15 +1140,22 @@ public final class WriteAheadLog implements Closeable {
                         if (!check) {
                             throw new IllegalStateException("a record checked once fails now: " + f + " @" + position);
                         }
-                        if (!last || !zerosOrEnd(ch, position, size, length)) {
+                        if (!last) {
+                            throw new CorruptLogException(
+                                    f,
+                                    position,
+                                    index,
+                                    "write-ahead log record: " + problem + ", in a segment that is not the last");
+                        }
+                        long intact = intactRecordAfter(ch, position + 1, size);
+                        if (intact >= 0) {
                             throw new CorruptLogException(
                                     f,
                                     position,
                                     index,
                                     "write-ahead log record: " + problem
-                                            + (last
-                                                    ? ", with more data after it"
-                                                    : ", in a segment that is not the last"));
+                                            + ", followed by an intact record at byte position " + intact
+                                            + " (not a torn tail: the records after the damage would be lost)");
                         }
                         LOG.warn(
                                 "Ignoring the torn tail of {} from byte position {}: {} ({} byte(s))",
@@ -992,29 +1183,41 @@ public final class WriteAheadLog implements Closeable {
     }
 
     /**
-     * Whether the damaged record at {@code position} has the shape a crash leaves: it runs to the end of the file
-     * (its announced length reaches it), or nothing but zeros follows its header's place (a header torn part-way,
-     * or space allocated and never written).
+     * The position of the first intact record starting at or after {@code from}, or -1: a format byte, a known kind,
+     * a length within bounds with the body inside the file, and a matching CRC. Tries every byte position, since a
+     * damaged record's length cannot be trusted; the cheap checks leave the CRC to few candidates. Only run on a
+     * damaged last segment: a torn tail is damage with no intact record after it.
      */
-    private static boolean zerosOrEnd(FileChannel ch, long position, long size, int announced) throws IOException {
-        if (announced > 0 && position + HEADER_BYTES + (long) announced >= size) {
-            return true;
-        }
-        ByteBuffer b = ByteBuffer.allocate(64 * 1024);
-        for (long p = Math.min(size, position + HEADER_BYTES); p < size; ) {
-            b.clear();
-            int n = ch.read(b, p);
-            if (n <= 0) {
-                break;
-            }
-            for (int i = 0; i < n; i++) {
-                if (b.get(i) != 0) {
-                    return false;
+    private long intactRecordAfter(FileChannel ch, long from, long size) throws IOException {
+        ByteBuffer window = ByteBuffer.allocate(64 * 1024);
+        for (long base = from; base + HEADER_BYTES <= size; base += window.capacity() - HEADER_BYTES) {
+            window.clear();
+            readFully(ch, window, base);
+            int n = window.position();
+            for (int i = 0; i + HEADER_BYTES <= n; i++) {
+                if (window.get(i) != FORMAT || window.get(i + 1) < APPEND || window.get(i + 1) > FORCED) {
+                    continue;
+                }
+                int length = window.getInt(i + 2);
+                long at = base + i;
+                if (length < 2 || length > maxBodyBytes || at + HEADER_BYTES + length > size) {
+                    continue;
+                }
+                ByteBuffer body = ByteBuffer.allocate(length);
+                readFully(ch, body, at + HEADER_BYTES);
+                CRC32C crc = new CRC32C();
+                crc.update(window.get(i + 1));
+                crc.update(ByteBuffer.allocate(4).putInt(0, length));
+                crc.update(body.array(), 0, length);
+                if ((int) crc.getValue() == window.getInt(i + 6)) {
+                    return at;
                 }
             }
-            p += n;
+            if (n < window.capacity()) {
+                break;
+            }
         }
-        return true;
+        return -1;
     }
 
     private static void readFully(FileChannel ch, ByteBuffer b, long position) throws IOException {
@@ -1024,6 +1227,29 @@ public final class WriteAheadLog implements Closeable {
                 return;
             }
         }
+    }
+
+    /** One line per record of the segments in {@code dir} (kind, partition, offset), for tests' failure reports. */
+    static List<String> describe(Path dir, LogConfig partitionConfig) throws IOException {
+        WriteAheadLog wal = new WriteAheadLog(builder(dir, p -> dir), FileSync.NONE);
+        List<Path> files;
+        try (Stream<Path> list = Files.list(dir)) {
+            files = list.filter(p ->
+                            SEGMENT_NAME.matcher(p.getFileName().toString()).matches())
+                    .sorted()
+                    .toList();
+        }
+        List<String> lines = new ArrayList<>();
+        wal.scanAll(files, new long[files.size()], true, r -> {
+            String kind = switch (r.kind) {
+                case APPEND -> "append " + r.body.getLong(0) + " x" + r.body.getInt(8);
+                case TRUNCATE -> "truncate " + r.body.getLong(0);
+                case RESET -> "reset " + r.body.getLong(0);
+                default -> "forced " + r.body.getLong(0);
+            };
+            lines.add(r.file.getFileName() + "@" + r.position + " " + r.partition + " " + kind);
+        });
+        return lines;
     }
 
     @Override
