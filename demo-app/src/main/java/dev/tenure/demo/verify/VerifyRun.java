@@ -275,6 +275,14 @@ final class VerifyRun {
             root.put("verdict", report.verdict().name());
             root.put("operations", report.operations());
             root.put("partitions", partitions);
+            ArrayNode invalid = root.putArray("invalidPartitions");
+            if (partitions > 1) {
+                report.byPartition().forEach((p, r) -> {
+                    if (r.verdict() == dev.tenure.checker.CheckReport.Verdict.INVALID) {
+                        invalid.add(p);
+                    }
+                });
+            }
             ObjectNode failoverJson = root.putObject("failovers");
             failovers.forEach(failoverJson::put);
             ArrayNode partitionFaults = root.putArray("partitionFaults");
