@@ -8,11 +8,14 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.TreeMap;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
@@ -21,6 +24,11 @@ import java.util.stream.Collectors;
  * Reads replicas' {@code GET /status} over HTTP and waits on what it says: {@link #awaitLeader} and {@link
  * #awaitApplied}. Both the demo's {@code node} and the benchmark's replica processes answer {@code /status} with the
  * fields of {@link NodeStatus}.
+ *
+ * <p><b>Partitions.</b> A node that hosts several partitions (the demo's {@code node --partitions P}) says so in a
+ * {@code partitions} array, each element with the partition's {@code id}, {@code role}, {@code epoch}, {@code leader}
+ * and offsets ({@link NodeStatus#partitions()}); its top-level {@code role} is then {@code node}, never {@code
+ * leader}. {@link #partitionLeadersOf} and {@link #awaitPartitionLeaders} read who leads each partition.
  *
  * <p>The waits poll at the probe's interval: another process's state has no event this process can wait on. A
  * replica that does not answer within the request timeout counts as not answering. What a replica says is a
@@ -97,6 +105,37 @@ public final class StatusProbe {
             return nested.isObject() ? offsetField(nested.path("offset")) : offsetField(json.path("snapshotOffset"));
         }
 
+        /**
+         * The partitions this node reports in its {@code partitions} array, in its order; empty if it reports none
+         * (a single-log node of the benchmark). Elements without an {@code id} are skipped.
+         */
+        public List<PartitionStatus> partitions() {
+            List<PartitionStatus> parts = new ArrayList<>();
+            for (JsonNode p : json.path("partitions")) {
+                JsonNode pid = p.path("id");
+                if (pid.isTextual() || pid.isNumber()) {
+                    JsonNode leader = p.path("leader");
+                    parts.add(new PartitionStatus(
+                            pid.asText(),
+                            p.path("role").asText(""),
+                            p.path("epoch").asLong(),
+                            leader.isTextual() ? Optional.of(leader.asText()) : Optional.empty(),
+                            p.path("commitOffset").asLong(),
+                            p.path("appliedOffset").asLong(),
+                            p.path("logEndOffset").asLong()));
+                }
+            }
+            return parts;
+        }
+
+        /** The ids of the partitions this node says it leads, in its order. */
+        public List<String> leading() {
+            return partitions().stream()
+                    .filter(PartitionStatus::isLeader)
+                    .map(PartitionStatus::id)
+                    .toList();
+        }
+
         private static OptionalLong offsetField(JsonNode n) {
             return n.isIntegralNumber() ? OptionalLong.of(n.asLong()) : OptionalLong.empty();
         }
@@ -119,6 +158,170 @@ public final class StatusProbe {
             return id + "=" + role + "@" + epoch + "(leader " + leader.orElse("-") + ", commit " + commitOffset
                     + ", applied " + appliedOffset + ")";
         }
+    }
+
+    /**
+     * One partition as one node reports it in {@code /status}'s {@code partitions}.
+     *
+     * @param id the partition's id
+     * @param role this node's role in it ({@code leader}, {@code follower}, ...)
+     * @param epoch this node's epoch in it
+     * @param leader the node it names as the partition's leader, if any
+     * @param commitOffset this node's commit offset in it
+     * @param appliedOffset this node's applied offset in it
+     * @param logEndOffset this node's log end in it
+     */
+    public record PartitionStatus(
+            String id,
+            String role,
+            long epoch,
+            Optional<String> leader,
+            long commitOffset,
+            long appliedOffset,
+            long logEndOffset) {
+        /** Whether the node says it leads this partition. */
+        public boolean isLeader() {
+            return "leader".equalsIgnoreCase(role);
+        }
+    }
+
+    /**
+     * The leader of one partition: the node that says it leads it, and the epoch it leads.
+     *
+     * @param node the leading node's id
+     * @param epoch the partition's epoch on that node
+     */
+    public record PartitionLeader(String node, long epoch) {
+        @Override
+        public String toString() {
+            return node + "@" + epoch;
+        }
+    }
+
+    /**
+     * Among {@code statuses}, the leader of each partition any of them reports: the node that says it leads it in
+     * the highest epoch (a deposed leader that has not noticed yet says so in a lower one). Partitions nobody says
+     * it leads are absent. Ordered by partition id, numerically where the ids are numbers.
+     */
+    public static Map<String, PartitionLeader> partitionLeadersOf(Map<String, NodeStatus> statuses) {
+        Map<String, PartitionLeader> leaders = new TreeMap<>(StatusProbe::comparePartitionIds);
+        for (Map.Entry<String, NodeStatus> e : statuses.entrySet()) {
+            for (PartitionStatus p : e.getValue().partitions()) {
+                if (p.isLeader()) {
+                    PartitionLeader known = leaders.get(p.id());
+                    if (known == null || p.epoch() > known.epoch()) {
+                        leaders.put(p.id(), new PartitionLeader(e.getKey(), p.epoch()));
+                    }
+                }
+            }
+        }
+        return leaders;
+    }
+
+    /**
+     * The node that leads the most partitions in {@code leaders} ({@link #partitionLeadersOf}), the first in {@code
+     * order} among equals; empty if nobody leads any.
+     */
+    public static Optional<String> mostLeading(Map<String, PartitionLeader> leaders, List<String> order) {
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        order.forEach(id -> counts.put(id, 0));
+        leaders.values().forEach(l -> counts.merge(l.node(), 1, Integer::sum));
+        String best = null;
+        int most = 0;
+        for (Map.Entry<String, Integer> e : counts.entrySet()) {
+            if (e.getValue() > most) {
+                best = e.getKey();
+                most = e.getValue();
+            }
+        }
+        return Optional.ofNullable(best);
+    }
+
+    /** The ids of the partitions {@code node} leads in {@code leaders}, in their order. */
+    public static List<String> ledBy(String node, Map<String, PartitionLeader> leaders) {
+        return leaders.entrySet().stream()
+                .filter(e -> e.getValue().node().equals(node))
+                .map(Map.Entry::getKey)
+                .toList();
+    }
+
+    /** Partition ids in numeric order where both are numbers, else as strings. */
+    static int comparePartitionIds(String a, String b) {
+        boolean an = !a.isEmpty() && a.chars().allMatch(Character::isDigit) && a.length() < 10;
+        boolean bn = !b.isEmpty() && b.chars().allMatch(Character::isDigit) && b.length() < 10;
+        if (an && bn) {
+            return Integer.compare(Integer.parseInt(a), Integer.parseInt(b));
+        }
+        return a.compareTo(b);
+    }
+
+    /**
+     * Waits until each of {@code partitions} partitions has a leader every replica asked agrees on: one of them says
+     * it leads the partition in the highest epoch reported for it, names itself the partition's leader and has
+     * committed an entry there, and every replica asked answers and names it. Returns each partition's leader, by id.
+     *
+     * @param ask id to base URL of the replicas to ask in a round (read again every round)
+     * @param partitions how many partitions there are: the replicas must report that many distinct ids between them
+     * @throws TimeoutException naming the partitions without an agreed leader and what was said of them, if that does
+     *     not happen within {@code timeout}
+     */
+    public Map<String, PartitionLeader> awaitPartitionLeaders(
+            Supplier<Map<String, URI>> ask, int partitions, Duration timeout)
+            throws InterruptedException, TimeoutException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            Map<String, URI> asked = ask.get();
+            Map<String, NodeStatus> statuses = statuses(asked);
+            Map<String, PartitionLeader> leaders = partitionLeadersOf(statuses);
+            List<String> missing = new ArrayList<>();
+            Map<String, List<String>> seen = new TreeMap<>(StatusProbe::comparePartitionIds);
+            for (Map.Entry<String, NodeStatus> e : statuses.entrySet()) {
+                for (PartitionStatus p : e.getValue().partitions()) {
+                    seen.computeIfAbsent(p.id(), k -> new ArrayList<>())
+                            .add(e.getKey() + "=" + p.role() + "@" + p.epoch() + "(leader "
+                                    + p.leader().orElse("-") + ", commit " + p.commitOffset() + ")");
+                }
+            }
+            for (String id : seen.keySet()) {
+                if (!agreed(id, leaders.get(id), statuses)) {
+                    missing.add(id);
+                }
+            }
+            boolean everyoneAnswered = statuses.keySet().containsAll(asked.keySet());
+            if (everyoneAnswered && missing.isEmpty() && seen.size() == partitions) {
+                return leaders;
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                StringBuilder last = new StringBuilder();
+                for (String id : missing) {
+                    last.append("; partition ").append(id).append(": ").append(String.join(", ", seen.get(id)));
+                }
+                throw new TimeoutException("no agreed leader of every one of " + partitions + " partitions among "
+                        + asked.keySet() + " within " + timeout + " (answered: " + statuses.keySet() + ", partitions"
+                        + " reported: " + seen.size() + ", without an agreed leader: " + missing + ")" + last);
+            }
+            Thread.sleep(pollInterval.toMillis()); // polling other processes' status
+        }
+    }
+
+    /** Whether {@code leader} leads partition {@code id} with a commit and every status names it. */
+    private static boolean agreed(String id, PartitionLeader leader, Map<String, NodeStatus> statuses) {
+        if (leader == null) {
+            return false;
+        }
+        for (Map.Entry<String, NodeStatus> e : statuses.entrySet()) {
+            Optional<PartitionStatus> p = e.getValue().partitions().stream()
+                    .filter(x -> x.id().equals(id))
+                    .findFirst();
+            if (p.isEmpty() || !p.get().leader().map(leader.node()::equals).orElse(false)) {
+                return false;
+            }
+            if (e.getKey().equals(leader.node())
+                    && (!p.get().isLeader() || p.get().commitOffset() <= 0)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private final HttpClient http;

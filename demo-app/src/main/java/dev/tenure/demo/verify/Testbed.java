@@ -34,7 +34,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The system under test: a 3-process ZooKeeper ensemble, replica processes ({@code node}) and a {@link LinkProxy}
+ * The system under test: a 3-process ZooKeeper ensemble, replica processes ({@code node}, with {@code --partitions
+ * P} when there are several partitions) and a {@link LinkProxy}
  * on every link the harness may cut — each replica reaches each ZooKeeper server through a proxy of its own (link
  * {@code zk:ID}), and each replica's replication port sits behind a proxy that tells its connections apart by
  * sender (links {@code FROM->TO}), which the replicas advertise instead of their own port. HTTP is not proxied:
@@ -56,6 +57,7 @@ final class Testbed implements FaultTarget, AutoCloseable {
     private final int sessionTimeoutMs;
     private final String nodeMainClass;
     private final List<String> nodeArguments;
+    private final int partitions;
     private final Links links = new Links();
     private final List<AutoCloseable> proxies = new ArrayList<>();
     private final Map<String, NodeLauncher> launchers = new LinkedHashMap<>();
@@ -74,8 +76,19 @@ final class Testbed implements FaultTarget, AutoCloseable {
      * @param nodeMainClass the main class every replica process runs (the demo's; the harness's own tests run a
      *     deliberately broken node from their class path)
      * @param nodeArguments more {@code node} arguments every replica gets, after the testbed's own
+     * @param partitions the partitions every replica hosts ({@code node --partitions P}); 1 for the single log
      */
-    Testbed(Path dir, List<String> ids, int sessionTimeoutMs, String nodeMainClass, List<String> nodeArguments) {
+    Testbed(
+            Path dir,
+            List<String> ids,
+            int sessionTimeoutMs,
+            String nodeMainClass,
+            List<String> nodeArguments,
+            int partitions) {
+        if (partitions < 1) {
+            throw new IllegalArgumentException("partitions must be >= 1, was " + partitions);
+        }
+        this.partitions = partitions;
         this.dir = dir;
         this.ids = List.copyOf(ids);
         this.sessionTimeoutMs = sessionTimeoutMs;
@@ -130,6 +143,9 @@ final class Testbed implements FaultTarget, AutoCloseable {
                     replAdvertised.get(id),
                     "--session-file",
                     home.resolve("session").toString()));
+            if (partitions > 1) {
+                extra.addAll(List.of("--partitions", Integer.toString(partitions)));
+            }
             extra.addAll(nodeArguments);
             launchers.put(
                     id,
@@ -282,9 +298,15 @@ final class Testbed implements FaultTarget, AutoCloseable {
         return running;
     }
 
-    /** The live replica that says it leads the highest epoch, if any. Any thread. */
+    /**
+     * The live replica that says it leads the highest epoch, if any; with several partitions, the node that leads the
+     * most of them. Any thread.
+     */
     @Override
     public Optional<String> leader() {
+        if (partitions > 1) {
+            return StatusProbe.mostLeading(partitionLeaders(), ids);
+        }
         try {
             return StatusProbe.leaderOf(probe.statuses(running()));
         } catch (InterruptedException e) {
@@ -294,13 +316,50 @@ final class Testbed implements FaultTarget, AutoCloseable {
     }
 
     /**
+     * With several partitions, each partition's leader among the live, running replicas (partitions without one
+     * absent); empty for the single log. Any thread.
+     */
+    @Override
+    public Map<String, StatusProbe.PartitionLeader> partitionLeaders() {
+        if (partitions == 1) {
+            return Map.of();
+        }
+        try {
+            return StatusProbe.partitionLeadersOf(probe.statuses(running()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Map.of();
+        }
+    }
+
+    /** The partitions every replica hosts (1: the single log). */
+    int partitions() {
+        return partitions;
+    }
+
+    /**
      * Waits until a replica leads with a committed entry of its epoch and every live, running replica names it
-     * leader; returns it. Polls every 100 ms.
+     * leader; returns it. With several partitions: until every partition has such a leader that every live, running
+     * replica names ({@link #awaitPartitionLeaders}), and returns the node that leads the most. Polls every 100 ms.
      *
      * @throws TimeoutException if that does not happen within {@code timeout}
      */
     String awaitLeader(Duration timeout) throws InterruptedException, TimeoutException {
+        if (partitions > 1) {
+            return StatusProbe.mostLeading(awaitPartitionLeaders(timeout), ids).orElseThrow();
+        }
         return probe.awaitLeader(this::running, -1, true, timeout).id();
+    }
+
+    /**
+     * With several partitions: waits until each has a leader with a committed entry that every live, running replica
+     * names, and returns them by partition id. Polls every 100 ms.
+     *
+     * @throws TimeoutException naming the partitions without one, if that does not happen within {@code timeout}
+     */
+    Map<String, StatusProbe.PartitionLeader> awaitPartitionLeaders(Duration timeout)
+            throws InterruptedException, TimeoutException {
+        return probe.awaitPartitionLeaders(this::running, partitions, timeout);
     }
 
     /**

@@ -3,12 +3,12 @@ package dev.tenure.demo.verify;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tenure.checker.CheckReport;
 import dev.tenure.checker.History;
 import dev.tenure.checker.HistoryChecker;
 import dev.tenure.checker.HistoryReader;
 import dev.tenure.checker.HistoryWriter;
 import dev.tenure.harness.NodeLauncher;
+import dev.tenure.harness.StatusProbe;
 import dev.tenure.harness.fault.FaultKind;
 import dev.tenure.harness.fault.FaultPlan;
 import dev.tenure.harness.fault.Nemesis;
@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -57,6 +58,7 @@ final class VerifyRun {
      *     path to show that the checker catches it
      * @param nodeArguments more {@code node} arguments every replica gets (the profile's, such as snapshot
      *     thresholds)
+     * @param partitions the partitions every replica hosts ({@code node --partitions P}); 1 for the single log
      */
     record Settings(
             Path dir,
@@ -72,7 +74,8 @@ final class VerifyRun {
             Duration sessionTimeout,
             Duration quietTime,
             String nodeMainClass,
-            List<String> nodeArguments) {
+            List<String> nodeArguments,
+            int partitions) {
         Settings {
             Objects.requireNonNull(dir, "dir");
             kinds = List.copyOf(kinds);
@@ -84,6 +87,10 @@ final class VerifyRun {
             }
             Objects.requireNonNull(nodeMainClass, "nodeMainClass");
             nodeArguments = List.copyOf(nodeArguments);
+            if (partitions < 1 || partitions > dev.tenure.demo.kv.Partitioning.MAX_PARTITIONS) {
+                throw new IllegalArgumentException("--partitions must be 1.."
+                        + dev.tenure.demo.kv.Partitioning.MAX_PARTITIONS + ", was " + partitions);
+            }
         }
     }
 
@@ -98,6 +105,11 @@ final class VerifyRun {
      * @param catchUp for a wipe: how the wiped replica caught up (empty for other faults, or if none was wiped)
      * @param installs for a wipe: the snapshot installs the wiped replica logged between its restart and its
      *     catch-up
+     * @param target the replica the fault hit, if it hit one ({@link Nemesis.Injection#target()})
+     * @param leadersBefore with several partitions: each partition's leader when the fault was injected (empty for
+     *     the single log and for faults without a target)
+     * @param leadersAfter with several partitions: each partition's agreed leader after the heal (empty if none was
+     *     agreed on within the wait, and for the single log)
      */
     record Injected(
             FaultKind kind,
@@ -105,9 +117,42 @@ final class VerifyRun {
             long start,
             long healed,
             Optional<Nemesis.CatchUp> catchUp,
-            long installs) {
+            long installs,
+            Optional<String> target,
+            Map<String, StatusProbe.PartitionLeader> leadersBefore,
+            Map<String, StatusProbe.PartitionLeader> leadersAfter) {
         Injected {
             Objects.requireNonNull(catchUp, "catchUp");
+            Objects.requireNonNull(target, "target");
+            leadersBefore = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(leadersBefore));
+            leadersAfter = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(leadersAfter));
+        }
+
+        /** The partitions the target led when the fault was injected, in id order. */
+        List<String> led() {
+            return target.map(t -> StatusProbe.ledBy(t, leadersBefore)).orElse(List.of());
+        }
+
+        /**
+         * The partitions the target led whose leadership moved: after the heal, their agreed leader leads a higher
+         * epoch (a new term, on another node or, after a hand-back, on the same one).
+         */
+        List<String> moved() {
+            return led().stream()
+                    .filter(p -> leadersAfter.containsKey(p)
+                            && leadersAfter.get(p).epoch()
+                                    > leadersBefore.get(p).epoch())
+                    .toList();
+        }
+
+        /** {@code P (r1@3 -> r2@7)} for each partition the target led. */
+        String movements() {
+            List<String> parts = new ArrayList<>();
+            for (String p : led()) {
+                StatusProbe.PartitionLeader after = leadersAfter.get(p);
+                parts.add(p + " (" + leadersBefore.get(p) + " -> " + (after == null ? "?" : after.toString()) + ")");
+            }
+            return String.join(", ", parts);
         }
 
         /** A wiped replica that installed a snapshot before it caught up. */
@@ -123,6 +168,19 @@ final class VerifyRun {
             n.put("start", start);
             n.put("healed", healed);
             catchUp.ifPresent(c -> n.set("caughtUp", catchUpJson()));
+            if (!leadersBefore.isEmpty()) {
+                partitionJson(n);
+            }
+            return n;
+        }
+
+        /** Adds {@code target}, {@code partitionsLed} and {@code leadershipMoved} (partition ids) to {@code n}. */
+        ObjectNode partitionJson(ObjectNode n) {
+            n.put("target", target.orElse(null));
+            ArrayNode ledJson = n.putArray("partitionsLed");
+            led().forEach(ledJson::add);
+            ArrayNode movedJson = n.putArray("leadershipMoved");
+            moved().forEach(movedJson::add);
             return n;
         }
 
@@ -153,7 +211,11 @@ final class VerifyRun {
     /**
      * What a run found.
      *
-     * @param report the checker's report
+     * @param report the checker's report (by partition with several)
+     * @param partitions the partitions every replica hosted (1: the single log)
+     * @param failovers with several partitions: for each partition, how many times its epoch was seen to have gone up
+     *     between two looks at its leader (before each fault, after each heal, at the end): the leader changes
+     *     observed, at least one per term that survived until a look
      * @param faults the faults injected, in order
      * @param leaderlessAfterHeal how many times no leader was agreed on within 30 s of a heal
      * @param history the history file
@@ -161,7 +223,9 @@ final class VerifyRun {
      * @param elapsed the whole run
      */
     record Result(
-            CheckReport report,
+            RunReport report,
+            int partitions,
+            Map<String, Integer> failovers,
             List<Injected> faults,
             int leaderlessAfterHeal,
             Path history,
@@ -195,9 +259,13 @@ final class VerifyRun {
 
         /** A fault with its times relative to the history's start, as the checker's report prints them. */
         String describe(Injected f) {
+            String moved = f.led().isEmpty()
+                    ? ""
+                    : "; leadership of " + f.moved().size() + " of its "
+                            + f.led().size() + " moved: " + f.movements();
             return String.format(
-                    "t=%.0fms..%.0fms %s",
-                    (f.start() - historyStart) / 1e6, (f.healed() - historyStart) / 1e6, f.description());
+                    "t=%.0fms..%.0fms %s%s",
+                    (f.start() - historyStart) / 1e6, (f.healed() - historyStart) / 1e6, f.description(), moved);
         }
 
         ObjectNode toJson(Settings settings) {
@@ -206,15 +274,29 @@ final class VerifyRun {
             root.put("seed", settings.seed());
             root.put("verdict", report.verdict().name());
             root.put("operations", report.operations());
+            root.put("partitions", partitions);
+            ArrayNode invalid = root.putArray("invalidPartitions");
+            if (partitions > 1) {
+                report.byPartition().forEach((p, r) -> {
+                    if (r.verdict() == dev.tenure.checker.CheckReport.Verdict.INVALID) {
+                        invalid.add(p);
+                    }
+                });
+            }
+            ObjectNode failoverJson = root.putObject("failovers");
+            failovers.forEach(failoverJson::put);
+            ArrayNode partitionFaults = root.putArray("partitionFaults");
+            faults.stream()
+                    .filter(f -> !f.leadersBefore().isEmpty())
+                    .forEach(f -> partitionFaults.add(f.partitionJson(
+                            json.createObjectNode().put("fault", f.kind().wireName()))));
             root.put("elapsedSeconds", elapsed.toMillis() / 1000.0);
             ObjectNode byKind = root.putObject("faults");
             faultsByKind().forEach((k, n) -> byKind.put(k.wireName(), n));
-            root.put(
-                    "linearizabilityViolations",
-                    report.linearizabilityViolations().size());
-            root.put("unknownKeys", report.unknownKeys().size());
-            root.put("lostWrites", report.lostWrites().size());
-            root.put("positionViolations", report.positionViolations().size());
+            root.put("linearizabilityViolations", report.linearizabilityViolations());
+            root.put("unknownKeys", report.unknownKeys());
+            root.put("lostWrites", report.lostWrites());
+            root.put("positionViolations", report.positionViolations());
             root.put("leaderlessAfterHeal", leaderlessAfterHeal);
             ObjectNode wiped = root.putObject("wipes");
             wiped.put("injected", wipes().size());
@@ -251,16 +333,21 @@ final class VerifyRun {
     private final Settings settings;
     private final PrintStream out;
     private final Testbed bed;
+    private final Failovers failovers;
+    /** With several partitions: each partition's leader at the last agreed look ({@link #awaitLeaders}). */
+    private Map<String, StatusProbe.PartitionLeader> lastLeaders = Map.of();
 
     VerifyRun(Settings settings, PrintStream out) {
         this.settings = settings;
         this.out = out;
+        this.failovers = new Failovers(settings.partitions());
         this.bed = new Testbed(
                 settings.dir(),
                 IDS,
                 (int) settings.sessionTimeout().toMillis(),
                 settings.nodeMainClass(),
-                settings.nodeArguments());
+                settings.nodeArguments(),
+                settings.partitions());
     }
 
     /** Stops every process and proxy of the run; safe from any thread, idempotent. */
@@ -281,10 +368,19 @@ final class VerifyRun {
         int leaderless = 0;
         try {
             say("starting 3 ZooKeeper servers and replicas r1, r2, r3 (session timeout "
-                    + settings.sessionTimeout().toMillis() + " ms) in " + settings.dir());
+                    + settings.sessionTimeout().toMillis() + " ms"
+                    + (partitioned() ? ", " + settings.partitions() + " partitions each" : "") + ") in "
+                    + settings.dir());
             bed.start();
             String leader = bed.awaitFirstLeader(FINAL_LEADER_WAIT);
-            say("leader " + leader + "; " + settings.clients() + " clients on " + settings.keys() + " keys");
+            if (partitioned()) {
+                leader = awaitLeaders(FINAL_LEADER_WAIT);
+                say("leaders of the " + settings.partitions() + " partitions: " + describe(lastLeaders) + "; "
+                        + settings.clients() + " clients on " + settings.keys() + " keys, each sent to a random"
+                        + " replica, which redirects it to its partition's leader");
+            } else {
+                say("leader " + leader + "; " + settings.clients() + " clients on " + settings.keys() + " keys");
+            }
             try (HistoryWriter history = HistoryWriter.create(historyFile);
                     java.io.Writer faultLog = java.nio.file.Files.newBufferedWriter(
                             settings.dir().resolve("faults.jsonl"), java.nio.charset.StandardCharsets.UTF_8)) {
@@ -313,16 +409,20 @@ final class VerifyRun {
                         FaultPlan.Fault fault = faults.next();
                         long at = System.nanoTime();
                         Nemesis.Injection injection = nemesis.inject(fault);
+                        failovers.observe(injection.partitionLeaders());
                         say(String.format(
                                 "fault %d: %s for %d ms (%d operations so far)",
                                 i + 1, injection.description(), injection.hold().toMillis(), workload.operations()));
                         Thread.sleep(injection.hold().toMillis()); // the fault stays in place this long
                         injection.heal();
                         long healed = System.nanoTime();
+                        Map<String, StatusProbe.PartitionLeader> after = Map.of();
                         try {
-                            String next = bed.awaitLeader(LEADER_WAIT);
-                            say("  healed; leader " + next + " after " + (System.nanoTime() - healed) / 1_000_000
-                                    + " ms");
+                            String next = awaitLeaders(LEADER_WAIT);
+                            after = lastLeaders;
+                            say("  healed; "
+                                    + (partitioned() ? "leaders " + describe(after) : "leader " + next) + " after "
+                                    + (System.nanoTime() - healed) / 1_000_000 + " ms");
                         } catch (TimeoutException e) {
                             leaderless++;
                             say("  healed; " + e.getMessage());
@@ -338,20 +438,38 @@ final class VerifyRun {
                                 ? bed.snapshotInstallsSinceStart(caughtUp.get().replica())
                                 : 0;
                         caughtUp.ifPresent(c -> say("  " + c + "; snapshot installs logged: " + installs));
-                        Injected done =
-                                new Injected(fault.kind(), injection.description(), at, healed, caughtUp, installs);
+                        Injected done = new Injected(
+                                fault.kind(),
+                                injection.description(),
+                                at,
+                                healed,
+                                caughtUp,
+                                installs,
+                                injection.target(),
+                                injection.partitionLeaders(),
+                                after);
+                        if (!done.led().isEmpty()) {
+                            say("  leadership of " + done.moved().size() + " of the "
+                                    + done.led().size()
+                                    + " partitions " + done.target().orElseThrow() + " led moved: "
+                                    + done.movements());
+                        }
                         injected.add(done);
                         faultLog.write(done.toJson() + "\n");
                         faultLog.flush();
                         Thread.sleep(settings.quietTime().toMillis()); // normal operation between faults
                     }
                     bed.healEverything();
-                    String last = bed.awaitLeader(FINAL_LEADER_WAIT);
+                    String last = awaitLeaders(FINAL_LEADER_WAIT);
                     Thread.sleep(settings.quietTime().toMillis()); // writes after the last heal
                     workload.stop();
                     say("stopped the clients after " + workload.operations() + " operations; reading every key from "
                             + last);
-                    last = bed.awaitLeader(FINAL_LEADER_WAIT);
+                    last = awaitLeaders(FINAL_LEADER_WAIT);
+                    if (partitioned()) {
+                        say("leaders at the end: " + describe(lastLeaders) + "; leader changes observed per"
+                                + " partition: " + failovers.counts());
+                    }
                     List<String> unread =
                             workload.finalReads(settings.clients(), URI.create(bed.url(last)), FINAL_READ_BUDGET);
                     if (!unread.isEmpty()) {
@@ -366,14 +484,77 @@ final class VerifyRun {
         }
         say("stopped every process; checking " + historyFile);
         History history = HistoryReader.read(historyFile);
-        CheckReport report = HistoryChecker.create().check(history);
+        RunReport report = RunReport.check(history, settings.partitions());
         return new Result(
                 report,
+                settings.partitions(),
+                failovers.counts(),
                 injected,
                 leaderless,
                 historyFile,
                 history.startTime(),
                 Duration.ofNanos(System.nanoTime() - start));
+    }
+
+    private boolean partitioned() {
+        return settings.partitions() > 1;
+    }
+
+    /**
+     * Waits for an agreed leader ({@link Testbed#awaitLeader}); with several partitions, for an agreed leader of every
+     * partition, which it keeps in {@link #lastLeaders} and counts in {@link #failovers}, and returns the node that
+     * leads the most.
+     */
+    private String awaitLeaders(Duration timeout) throws InterruptedException, TimeoutException {
+        if (!partitioned()) {
+            return bed.awaitLeader(timeout);
+        }
+        lastLeaders = bed.awaitPartitionLeaders(timeout);
+        failovers.observe(lastLeaders);
+        return StatusProbe.mostLeading(lastLeaders, IDS).orElseThrow();
+    }
+
+    /** {@code 0=r1@3, 1=r2@2, ...} */
+    private static String describe(Map<String, StatusProbe.PartitionLeader> leaders) {
+        List<String> parts = new ArrayList<>();
+        leaders.forEach((p, l) -> parts.add(p + "=" + l));
+        return String.join(", ", parts);
+    }
+
+    /**
+     * The leader changes of each partition seen by looking at its leader now and then: a look that finds a higher
+     * epoch than the previous look counts one. Terms that begin and end between two looks are not counted, so the
+     * counts are a lower bound. Not thread-safe: the run's thread uses it.
+     */
+    static final class Failovers {
+        private final Map<String, Long> epochs = new LinkedHashMap<>();
+        private final Map<String, Integer> counts = new LinkedHashMap<>();
+
+        Failovers(int partitions) {
+            if (partitions > 1) {
+                for (int i = 0; i < partitions; i++) {
+                    counts.put(dev.tenure.demo.kv.Partitioning.id(i), 0);
+                }
+            }
+        }
+
+        /** Notes each partition's leader's epoch; counts those above the previous look. */
+        void observe(Map<String, StatusProbe.PartitionLeader> leaders) {
+            leaders.forEach((p, l) -> {
+                Long before = epochs.get(p);
+                if (before != null && l.epoch() > before) {
+                    counts.merge(p, 1, Integer::sum);
+                }
+                if (before == null || l.epoch() > before) {
+                    epochs.put(p, l.epoch());
+                }
+            });
+        }
+
+        /** The counts so far, by partition id (empty for a single log). */
+        Map<String, Integer> counts() {
+            return java.util.Collections.unmodifiableMap(new LinkedHashMap<>(counts));
+        }
     }
 
     private void say(String line) {

@@ -28,12 +28,15 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code java -jar demo-app.jar verify} as users run it: the CI profile injects every fault kind and finds the
  * history valid; the snapshots profile does too, and every replica it wipes comes back by a snapshot install; a node
  * that acknowledges writes without a majority (test code only) is caught; a run stopped with SIGTERM stops every
- * process it started. Each run prints its seed first; on failure its output is in the assertion message. Processes
+ * process it started; with 4 partitions, the nodes leading several are killed, paused and isolated, every partition
+ * they led gets a new leader and every key's history is valid, and early acknowledgements are caught in the
+ * partitions of the isolated node. Each run prints its seed first; on failure its output is in the assertion message. Processes
  * are found through the run's pid list ({@code pids.txt}).
  */
 class VerifyIT {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final List<String> RUNS = List.of("ci", "snapshots", "unsafe", "interrupted");
+    private static final List<String> RUNS =
+            List.of("ci", "snapshots", "unsafe", "interrupted", "partitions", "unsafe-partitions");
 
     @TempDir
     Path dir;
@@ -217,6 +220,86 @@ class VerifyIT {
                 + result.get("lostWrites").asInt()
                 + result.get("positionViolations").asInt();
         assertTrue(found > 0, run.toString());
+        assertEquals(List.of(), aliveProcessesOf(work), "every process of the run was stopped");
+    }
+
+    /**
+     * {@code verify --partitions 4}: every replica hosts 4 partitions, so the node leading the most leads at least 2;
+     * it is SIGKILLed, SIGSTOPped past the session timeout and isolated (ZooKeeper and replication links), one fault
+     * each. The run is valid, checked partition by partition; every fault hit a node leading several partitions, and
+     * each of those partitions had a new leader term after the heal.
+     */
+    @Test
+    @Timeout(300)
+    void withFourPartitionsTheNodeLeadingSeveralIsKilledPausedAndIsolatedEachOfItsPartitionsMovesAndEveryKeyIsValid()
+            throws Exception {
+        Path work = dir.resolve("partitions");
+        Run run = run(
+                work,
+                240,
+                "--partitions",
+                "4",
+                "--seed",
+                "20261217",
+                "--faults",
+                "kill-replica,pause-leader,isolate-replica",
+                "--target",
+                "leader",
+                "--quiet-ms",
+                "1000");
+        System.out.println(run);
+        assertEquals(0, run.exit(), run.toString());
+        JsonNode result = run.result();
+        assertEquals("VALID", result.get("verdict").asText(), run.toString());
+        assertEquals(4, result.get("partitions").asInt(), run.toString());
+        assertEquals(0, result.get("lostWrites").asInt(), run.toString());
+        assertTrue(result.get("operations").asInt() > 300, "a real workload ran: " + result);
+        for (String kind : List.of("kill-replica", "pause-leader", "isolate-replica")) {
+            assertEquals(1, result.get("faults").get(kind).asInt(), kind + ": " + run);
+        }
+        JsonNode partitionFaults = result.get("partitionFaults");
+        assertEquals(3, partitionFaults.size(), run.toString());
+        for (JsonNode f : partitionFaults) {
+            assertTrue(f.get("partitionsLed").size() >= 2, "the fault hit a node leading several partitions: " + f);
+            assertEquals(f.get("partitionsLed"), f.get("leadershipMoved"), "each of them had a new term: " + f);
+        }
+        int failovers = 0;
+        for (JsonNode n : result.get("failovers")) {
+            failovers += n.asInt();
+        }
+        assertTrue(failovers >= 6, "leader changes counted per partition: " + result.get("failovers"));
+        assertEquals(List.of(), aliveProcessesOf(work), "every process of the run was stopped");
+    }
+
+    /**
+     * The teeth with partitions: replicas that acknowledge without a majority, 4 partitions, the node leading the most
+     * isolated. The run is INVALID, and the violations include the partitions the isolated node led.
+     */
+    @Test
+    @Timeout(300)
+    void withFourPartitionsAcknowledgingWithoutAMajorityIsCaughtInThePartitionsOfTheIsolatedNode() throws Exception {
+        Path work = dir.resolve("unsafe-partitions");
+        Run run = run(
+                verifyWithEarlyAcks(
+                        work, "--partitions", "4", "--seed", "11", "--faults", "isolate-replica", "--target", "leader"),
+                240);
+        System.out.println(run);
+        assertEquals(1, run.exit(), run.toString());
+        JsonNode result = run.result();
+        assertEquals("INVALID", result.get("verdict").asText(), run.toString());
+        int found = result.get("linearizabilityViolations").asInt()
+                + result.get("lostWrites").asInt()
+                + result.get("positionViolations").asInt();
+        assertTrue(found > 0, run.toString());
+        JsonNode isolated = result.get("partitionFaults").get(0);
+        assertTrue(isolated.get("partitionsLed").size() >= 2, "the isolated node led several partitions: " + run);
+        List<String> led = new ArrayList<>();
+        isolated.get("partitionsLed").forEach(p -> led.add(p.asText()));
+        List<String> invalid = new ArrayList<>();
+        result.get("invalidPartitions").forEach(p -> invalid.add(p.asText()));
+        assertTrue(
+                invalid.stream().anyMatch(led::contains),
+                "a partition the isolated node led is invalid: " + invalid + " vs " + led + "\n" + run);
         assertEquals(List.of(), aliveProcessesOf(work), "every process of the run was stopped");
     }
 

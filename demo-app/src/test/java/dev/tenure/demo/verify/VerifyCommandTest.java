@@ -104,6 +104,54 @@ class VerifyCommandTest {
     }
 
     @Test
+    void withPartitionsEveryKindButTheSingleLogOnesIsInjectedAndNamingThoseOrAnOutOfRangeCountExits64()
+            throws Exception {
+        VerifyCommand one = new VerifyCommand();
+        new CommandLine(one).parseArgs("--dir", dir.toString());
+        assertEquals(1, one.settings().partitions(), "the single log by default");
+
+        VerifyCommand four = new VerifyCommand();
+        new CommandLine(four).parseArgs("--partitions", "4", "--seed", "5", "--dir", dir.toString());
+        VerifyRun.Settings s = four.settings();
+        assertEquals(4, s.partitions());
+        List<FaultKind> expected = new java.util.ArrayList<>(List.of(FaultKind.values()));
+        expected.removeAll(List.of(FaultKind.WIPE_REPLICA, FaultKind.REPLACE_REPLICA));
+        assertEquals(expected, s.kinds());
+        assertEquals(expected.size(), s.minFaults());
+
+        Path work = dir.resolve("work");
+        for (String[] args : List.of(
+                new String[] {"--partitions", "4", "--faults", "kill-replica,wipe-replica", "--dir", work.toString()},
+                new String[] {"--partitions", "3", "--faults", "replace-replica", "--dir", work.toString()},
+                new String[] {"--partitions", "0", "--dir", work.toString()},
+                new String[] {"--partitions", "65", "--dir", work.toString()})) {
+            Run r = run(args);
+            assertEquals(64, r.exit(), String.join(" ", args) + ": " + r);
+            assertTrue(r.err().contains("error"), r.err());
+        }
+        assertTrue(Files.notExists(work), "nothing was started or created");
+    }
+
+    @Test
+    void checkOnlyWithPartitionsSplitsTheHistorySoOneOffsetInTwoPartitionsIsNoDuplicate() throws Exception {
+        // k0 and k4 fall in different partitions of 2 (CRC-32 mod 2); each write reports offset 1 of its own log.
+        assertTrue(dev.tenure.demo.kv.Partitioning.partitionOf("k0", 2)
+                != dev.tenure.demo.kv.Partitioning.partitionOf("k4", 2));
+        Path history = dir.resolve("two.jsonl");
+        Files.writeString(history, """
+                {"process":0,"type":"invoke","f":"write","key":"k0","value":"a","time":1}
+                {"process":0,"type":"ok","f":"write","key":"k0","value":"a","time":2,"epoch":1,"offset":1}
+                {"process":1,"type":"invoke","f":"write","key":"k4","value":"b","time":3}
+                {"process":1,"type":"ok","f":"write","key":"k4","value":"b","time":4,"epoch":1,"offset":1}
+                """);
+        Run whole = run("--check", history.toString());
+        assertEquals(1, whole.exit(), "one log: a duplicate position: " + whole);
+        Run split = run("--check", history.toString(), "--partitions", "2");
+        assertEquals(0, split.exit(), split.toString());
+        assertTrue(split.out().contains("History check by partition: VALID"), split.out());
+    }
+
+    @Test
     void checkOnlyJudgesARecordedHistoryAndRefusesACorruptOne() throws Exception {
         Path valid = dir.resolve("valid.jsonl");
         Files.writeString(valid, """

@@ -2,11 +2,13 @@ package dev.tenure.harness.fault;
 
 import dev.tenure.harness.ChildProcess;
 import dev.tenure.harness.Links;
+import dev.tenure.harness.StatusProbe;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -18,8 +20,20 @@ public interface FaultTarget {
     /** The replicas' ids. */
     List<String> ids();
 
-    /** The live replica that says it leads the highest epoch, if any. */
+    /**
+     * The live replica that says it leads the highest epoch, if any; for replicas that host several partitions, the
+     * node that leads the most partitions now (see {@link #partitionLeaders()}).
+     */
     Optional<String> leader();
+
+    /**
+     * For replicas that host several partitions: each partition's leader now, by partition id (partitions without a
+     * leader absent), as the live replicas' {@code /status} say ({@link StatusProbe#partitionLeadersOf}). Empty for a
+     * single log, which is the default.
+     */
+    default Map<String, StatusProbe.PartitionLeader> partitionLeaders() {
+        return Map.of();
+    }
 
     /** Replica {@code id}'s current process. */
     ChildProcess replica(String id);

@@ -39,6 +39,12 @@ import java.util.stream.Stream;
  * (started empty then), made a voter again once caught up; its heal returns when that change is active, and {@link
  * Injection#awaitCatchUp} then waits as for a wipe.
  *
+ * <p><b>Partitions.</b> When the replicas host several partitions ({@link FaultTarget#partitionLeaders()} says who
+ * leads each), the leader a fault hits is the node that leads the most partitions at injection time, and a follower
+ * another running node (which may lead some partitions itself); the description says how many partitions, and which,
+ * the replica hit led, and {@link Injection#partitionsLedByTarget()} lists them, so that the caller can check that
+ * their leadership moved.
+ *
  * <p>Not thread-safe: the harness's one driving thread uses it.
  */
 public final class Nemesis {
@@ -64,6 +70,27 @@ public final class Nemesis {
          */
         default Optional<CatchUp> awaitCatchUp(Duration timeout) throws InterruptedException, TimeoutException {
             return Optional.empty();
+        }
+
+        /**
+         * The replica the fault hit (the one killed, paused, cut, isolated or expired); empty for the faults on
+         * ZooKeeper servers, and for a wipe or replacement (whose victim the description names).
+         */
+        default Optional<String> target() {
+            return Optional.empty();
+        }
+
+        /**
+         * For replicas that host several partitions: each partition's leader when the fault was injected, by
+         * partition id, in id order; empty for a single log and for the faults without a {@link #target()}.
+         */
+        default Map<String, StatusProbe.PartitionLeader> partitionLeaders() {
+            return Map.of();
+        }
+
+        /** The partitions the {@link #target()} led when the fault was injected, in id order; empty if none. */
+        default List<String> partitionsLedByTarget() {
+            return target().map(t -> StatusProbe.ledBy(t, partitionLeaders())).orElse(List.of());
         }
     }
 
@@ -97,9 +124,25 @@ public final class Nemesis {
         }
     }
 
-    private record Done(String description, Duration hold, Healer healer, Wipe wipe) implements Injection {
+    private record Done(
+            String description,
+            Duration hold,
+            Healer healer,
+            Wipe wipe,
+            Optional<String> target,
+            Map<String, StatusProbe.PartitionLeader> partitionLeaders)
+            implements Injection {
         Done(String description, Duration hold, Healer healer) {
             this(description, hold, healer, null);
+        }
+
+        Done(String description, Duration hold, Healer healer, Wipe wipe) {
+            this(description, hold, healer, wipe, Optional.empty(), Map.of());
+        }
+
+        /** This injection, naming the replica it hit and the partitions' leaders at the time. */
+        Done hitting(String replica, Map<String, StatusProbe.PartitionLeader> leaders) {
+            return new Done(description, hold, healer, wipe, Optional.of(replica), leaders);
         }
 
         @Override
@@ -140,11 +183,38 @@ public final class Nemesis {
         this.random = new Random(seed ^ 0x5DEECE66DL);
     }
 
+    /**
+     * Injects {@code fault}. For replicas that host several partitions ({@link FaultTarget#partitionLeaders()} not
+     * empty), "the leader" is the node that leads the most partitions, read once, and the description names the
+     * partitions the replica hit led.
+     */
     public Injection inject(FaultPlan.Fault fault) throws IOException, InterruptedException {
-        Optional<String> currentLeader = bed.leader();
+        Map<String, StatusProbe.PartitionLeader> partitionLeaders =
+                java.util.Collections.unmodifiableMap(new LinkedHashMap<>(bed.partitionLeaders()));
+        Optional<String> currentLeader =
+                partitionLeaders.isEmpty() ? bed.leader() : StatusProbe.mostLeading(partitionLeaders, bed.ids());
         String leader = currentLeader.orElseGet(() -> pick(bed.ids()));
         String target = fault.kind().targeted() && !fault.onLeader() ? follower(leader) : leader;
-        String who = target + (target.equals(leader) && currentLeader.isPresent() ? " (leader)" : " (follower)");
+        String who;
+        if (partitionLeaders.isEmpty()) {
+            who = target + (target.equals(leader) && currentLeader.isPresent() ? " (leader)" : " (follower)");
+        } else {
+            List<String> led = StatusProbe.ledBy(target, partitionLeaders);
+            who = target
+                    + (led.isEmpty()
+                            ? " (leader of no partition)"
+                            : " (leader of " + led.size() + (led.size() == 1 ? " partition: " : " partitions: ")
+                                    + String.join(", ", led) + ")");
+        }
+        Done done = inject(fault, currentLeader, leader, target, who);
+        return switch (fault.kind()) {
+            case KILL_ZK_SERVER, KILL_ZK_LEADER, WIPE_REPLICA, REPLACE_REPLICA -> done;
+            default -> done.hitting(target, partitionLeaders);
+        };
+    }
+
+    private Done inject(FaultPlan.Fault fault, Optional<String> currentLeader, String leader, String target, String who)
+            throws IOException, InterruptedException {
         switch (fault.kind()) {
             case KILL_REPLICA -> {
                 ChildProcess p = bed.replica(target);
