@@ -291,6 +291,7 @@ public final class WriteAheadLog implements Closeable {
                 id);
         synchronized (lock) {
             checkUsable();
+            Preconditions.checkState(!closing, "the write-ahead log is closed");
             Preconditions.checkState(!open.containsKey(id), "partition %s's log is open already", id);
             open.put(id, null); // reserved while its files open
         }

@@ -1,0 +1,296 @@
+package dev.tenure.replicator.storage;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tenure.replicator.core.Entry;
+import dev.tenure.replicator.core.Synced;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class WriteAheadLogTest {
+    @TempDir
+    Path dir;
+
+    private WriteAheadLog.Builder builder() {
+        return WriteAheadLog.builder(
+                dir.resolve("wal"), p -> dir.resolve("partitions").resolve(p));
+    }
+
+    private static Entry entry(long epoch, long offset, String payload) {
+        return Entry.data(epoch, offset, payload.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** A {@link FileSync} whose forces of write-ahead log segments wait for a gate while it is closed. */
+    private static final class GatedSync implements FileSync {
+        volatile CountDownLatch gate = new CountDownLatch(0);
+        final CountDownLatch entered = new CountDownLatch(1);
+
+        @Override
+        public void force(FileChannel channel, Path file, boolean metadata) throws IOException {
+            if (file.toString().endsWith(".wal")) {
+                entered.countDown();
+                try {
+                    if (!gate.await(30, TimeUnit.SECONDS)) {
+                        throw new IOException("gate never opened");
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException(e);
+                }
+            }
+        }
+
+        @Override
+        public void forceDirectory(Path d) {}
+    }
+
+    @Test
+    void recordsBufferedWhileAForceRunsShareTheNextForce() throws Exception {
+        GatedSync sync = new GatedSync();
+        try (WriteAheadLog wal = builder().fileSync(sync).open()) {
+            List<WriteAheadLog.PartitionLog> logs = new ArrayList<>();
+            for (int i = 0; i < 101; i++) {
+                logs.add(wal.openPartition("p" + i));
+            }
+            sync.gate = new CountDownLatch(1);
+            logs.get(0).append(List.of(entry(1, 0, "first")));
+            CompletableFuture<Synced> first = logs.get(0).syncAsync();
+            assertTrue(sync.entered.await(30, TimeUnit.SECONDS), "the writer forces the first record");
+            long forcesBefore = wal.stats().forces();
+            List<CompletableFuture<Synced>> rest = new ArrayList<>();
+            for (int i = 1; i < 101; i++) {
+                logs.get(i).append(List.of(entry(1, 0, "p" + i)));
+                rest.add(logs.get(i).syncAsync());
+            }
+            assertFalse(first.isDone(), "not durable before its force returns");
+            sync.gate.countDown();
+            assertEquals(new Synced(1, 1), first.get(30, TimeUnit.SECONDS));
+            for (CompletableFuture<Synced> f : rest) {
+                assertEquals(new Synced(1, 1), f.get(30, TimeUnit.SECONDS));
+            }
+            assertEquals(
+                    forcesBefore + 2,
+                    wal.stats().forces(),
+                    "the first record's force, then one force for the 100 records buffered meanwhile");
+            for (WriteAheadLog.PartitionLog log : logs) {
+                log.close();
+            }
+        }
+    }
+
+    @Test
+    void aSyncCompletesOnlyOnceTheForceCoveringItsRecordsReturns() throws Exception {
+        GatedSync sync = new GatedSync();
+        try (WriteAheadLog wal = builder().fileSync(sync).open();
+                WriteAheadLog.PartitionLog log = wal.openPartition("a")) {
+            sync.gate = new CountDownLatch(1);
+            log.append(List.of(entry(3, 0, "x"), entry(3, 1, "y")));
+            CompletableFuture<Synced> synced = log.syncAsync();
+            assertTrue(sync.entered.await(30, TimeUnit.SECONDS));
+            assertThrows(TimeoutException.class, () -> synced.get(100, TimeUnit.MILLISECONDS));
+            sync.gate.countDown();
+            assertEquals(new Synced(2, 3), synced.get(30, TimeUnit.SECONDS));
+            assertEquals(new Synced(2, 3), log.syncAsync().getNow(null), "already durable: completes at once");
+        }
+    }
+
+    @Test
+    void anAcknowledgedAppendWhosePartitionFilesLostItIsRewrittenFromTheWriteAheadLog() throws Exception {
+        PowerLossDisk disk = new PowerLossDisk(0);
+        WriteAheadLog wal = builder().fileSync(disk).open();
+        WriteAheadLog.PartitionLog log = wal.openPartition("a");
+        log.append(List.of(entry(1, 0, "zero"), entry(1, 1, "one")));
+        log.append(List.of(entry(2, 2, "two")));
+        assertEquals(new Synced(3, 2), log.syncAsync().get(30, TimeUnit.SECONDS));
+        disk.powerOff();
+        assertThrows(java.io.UncheckedIOException.class, log::close); // its files cannot be forced any more
+        wal.close();
+        // The partition's segment lost everything written after it was opened (it was never forced since).
+        try (Stream<Path> files = Files.list(dir.resolve("partitions").resolve("a"))) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".log")).toList()) {
+                try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
+                    ch.truncate(0);
+                }
+            }
+        }
+        try (WriteAheadLog reopened = builder().open();
+                WriteAheadLog.PartitionLog recovered = reopened.openPartition("a")) {
+            assertEquals(3, recovered.logEndOffset());
+            List<Entry> entries = recovered.read(0, 10, Long.MAX_VALUE);
+            assertEquals(List.of(entry(1, 0, "zero"), entry(1, 1, "one"), entry(2, 2, "two")), entries);
+            assertEquals(0, reopened.stats().segments() - 1, "recovery deleted the replayed segments");
+        }
+    }
+
+    @Test
+    void aTruncationIsNeverUndoneByReplay() throws Exception {
+        try (WriteAheadLog wal = builder().open();
+                WriteAheadLog.PartitionLog log = wal.openPartition("a")) {
+            log.append(List.of(entry(1, 0, "a"), entry(1, 1, "b"), entry(1, 2, "c")));
+            log.truncate(1);
+            log.append(List.of(entry(2, 1, "B")));
+            log.syncAsync().get(30, TimeUnit.SECONDS);
+        }
+        // Closed cleanly, but the segments are kept until a checkpoint: replay them over the forced files.
+        try (WriteAheadLog reopened = builder().open();
+                WriteAheadLog.PartitionLog log = reopened.openPartition("a")) {
+            assertEquals(List.of(entry(1, 0, "a"), entry(2, 1, "B")), log.read(0, 10, Long.MAX_VALUE));
+        }
+    }
+
+    @Test
+    void aRecordDamagedBeforeTheTailIsRefusedAndATornTailIsIgnored() throws Exception {
+        Path segment;
+        try (WriteAheadLog wal = builder().open();
+                WriteAheadLog.PartitionLog log = wal.openPartition("a")) {
+            for (int i = 0; i < 5; i++) {
+                log.append(List.of(entry(1, i, "entry " + i)));
+                log.syncAsync().get(30, TimeUnit.SECONDS);
+            }
+            segment = onlySegment();
+        }
+        byte[] intact = Files.readAllBytes(segment);
+        // One byte flipped in the middle: damage followed by intact records.
+        byte[] damaged = intact.clone();
+        damaged[damaged.length / 2] ^= 0x40;
+        Files.write(segment, damaged);
+        CorruptLogException e =
+                assertThrows(CorruptLogException.class, () -> builder().open());
+        assertTrue(e.getMessage().contains("followed by an intact record"), e.getMessage());
+        assertTrue(e.getMessage().contains(segment.getFileName().toString()), e.getMessage());
+
+        // A torn tail instead: the intact records, then part of a record's header, then zeros.
+        byte[] torn = new byte[intact.length + 40];
+        System.arraycopy(intact, 0, torn, 0, intact.length);
+        torn[intact.length] = WriteAheadLog.FORMAT;
+        torn[intact.length + 1] = WriteAheadLog.APPEND;
+        Files.write(segment, torn);
+        try (WriteAheadLog reopened = builder().open();
+                WriteAheadLog.PartitionLog log = reopened.openPartition("a")) {
+            assertEquals(5, log.logEndOffset());
+        }
+    }
+
+    @Test
+    void aMissingSegmentIsRefused() throws Exception {
+        Files.createDirectories(dir.resolve("wal"));
+        Files.write(dir.resolve("wal").resolve(String.format("%020d.wal", 4)), new byte[0]);
+        Files.write(dir.resolve("wal").resolve(String.format("%020d.wal", 6)), new byte[0]);
+        CorruptLogException e =
+                assertThrows(CorruptLogException.class, () -> builder().open());
+        assertTrue(e.getMessage().contains("segment 5 of the write-ahead log is missing"), e.getMessage());
+    }
+
+    @Test
+    void aPartitionWhoseFilesLostEntriesTheyHadBeenForcedWithIsRefusedByName() throws Exception {
+        PowerLossDisk disk = new PowerLossDisk(0);
+        WriteAheadLog wal = builder().segmentBytes(1024).fileSync(disk).open();
+        WriteAheadLog.PartitionLog log = wal.openPartition("orders-7");
+        for (int i = 0; i < 20; i++) {
+            log.append(List.of(entry(1, i, "x".repeat(200))));
+            log.syncAsync().get(30, TimeUnit.SECONDS);
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (wal.stats().checkpoints() < 2) { // the first entries' records are deleted once forced
+            assertTrue(System.nanoTime() < deadline, "no checkpoint: " + wal.stats());
+            Thread.sleep(5); // polling the checkpointer's counter
+        }
+        // A crash while the partition is open: the log keeps its records of it.
+        disk.powerOff();
+        try {
+            log.close();
+        } catch (RuntimeException powerLost) {
+            // forcing its files may fail now, or there may be nothing left to force
+        }
+        wal.close();
+        try (Stream<Path> files = Files.list(dir.resolve("partitions").resolve("orders-7"))) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".log")).toList()) {
+                try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
+                    ch.truncate(0);
+                }
+            }
+        }
+        List<String> records = WriteAheadLog.describe(dir.resolve("wal"), LogConfig.defaults());
+        CorruptLogException e =
+                assertThrows(CorruptLogException.class, () -> builder().open(), records.toString());
+        assertTrue(e.getMessage().contains("partition orders-7's log"), e.getMessage());
+        assertTrue(e.getMessage().contains("lost entries they had been forced with"), e.getMessage());
+    }
+
+    @Test
+    void aFailedForceFailsEveryPendingAndLaterSyncAndLaterAppends() throws Exception {
+        FileSync failing = new FileSync() {
+            volatile boolean broken;
+
+            @Override
+            public void force(FileChannel channel, Path file, boolean metadata) throws IOException {
+                if (broken && file.toString().endsWith(".wal")) {
+                    throw new IOException("EIO");
+                }
+                if (file.toString().endsWith(".wal")) {
+                    broken = true; // the first force (the partition's open) succeeds, every later one fails
+                }
+            }
+
+            @Override
+            public void forceDirectory(Path d) {}
+        };
+        try (WriteAheadLog wal = builder().fileSync(failing).open()) {
+            WriteAheadLog.PartitionLog log = wal.openPartition("a");
+            log.append(List.of(entry(1, 0, "x")));
+            ExecutionException e =
+                    assertThrows(ExecutionException.class, () -> log.syncAsync().get(30, TimeUnit.SECONDS));
+            assertTrue(e.getCause() instanceof IllegalStateException, e.toString());
+            assertTrue(
+                    e.getCause().getMessage().contains("failed earlier"),
+                    e.getCause().getMessage());
+            assertThrows(IllegalStateException.class, () -> log.append(List.of(entry(1, 1, "y"))));
+            assertTrue(log.syncAsync().isCompletedExceptionally());
+            assertThrows(IllegalStateException.class, () -> wal.openPartition("b"));
+        }
+    }
+
+    @Test
+    void aPartitionIsOpenedOnceItsIdIsCheckedAndUseAfterCloseIsRefused() throws Exception {
+        WriteAheadLog wal = builder().open();
+        WriteAheadLog.PartitionLog log = wal.openPartition("a");
+        assertThrows(IllegalStateException.class, () -> wal.openPartition("a"));
+        assertThrows(IllegalArgumentException.class, () -> wal.openPartition(""));
+        assertThrows(IllegalArgumentException.class, () -> wal.openPartition("é"));
+        IOException twice = assertThrows(IOException.class, () -> builder().open());
+        assertTrue(twice.getMessage().contains("already open"), twice.getMessage());
+        log.close();
+        assertThrows(IllegalStateException.class, () -> log.append(List.of(entry(1, 0, "x"))));
+        try (WriteAheadLog.PartitionLog again = wal.openPartition("a")) {
+            again.append(List.of(entry(1, 0, "x")));
+        }
+        wal.close();
+        assertThrows(IllegalStateException.class, () -> wal.openPartition("b"));
+    }
+
+    private Path onlySegment() throws IOException {
+        try (Stream<Path> files = Files.list(dir.resolve("wal"))) {
+            List<Path> segments =
+                    files.filter(p -> p.toString().endsWith(".wal")).sorted().toList();
+            assertEquals(1, segments.size(), segments.toString());
+            return segments.get(0);
+        }
+    }
+}
