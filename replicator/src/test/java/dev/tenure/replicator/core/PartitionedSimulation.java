@@ -58,6 +58,9 @@ final class PartitionedSimulation implements Simulation.Host {
     }
 
     private final long seed;
+    /** Each node's partitions sync through one write-ahead log (see {@link Simulation#writeAheadLog}). */
+    final boolean writeAheadLog;
+
     private final Random random;
     private final Simulation.Faults faults;
     private final Simulation.Defect defect;
@@ -106,7 +109,20 @@ final class PartitionedSimulation implements Simulation.Host {
             Simulation.Faults faults,
             Simulation.Defect defect,
             String defectiveNode) {
+        this(seed, nodeCount, partitionCount, faults, defect, defectiveNode, false);
+    }
+
+    /** As above; with {@code writeAheadLog}, each node's partitions sync through one shared write-ahead log. */
+    PartitionedSimulation(
+            long seed,
+            int nodeCount,
+            int partitionCount,
+            Simulation.Faults faults,
+            Simulation.Defect defect,
+            String defectiveNode,
+            boolean writeAheadLog) {
         this.seed = seed;
+        this.writeAheadLog = writeAheadLog;
         this.random = new Random(seed);
         this.faults = faults;
         this.defect = defect;
@@ -126,6 +142,7 @@ final class PartitionedSimulation implements Simulation.Host {
             if (defectiveNode != null) {
                 partition.withDefectOnlyOn(Set.of(defectiveNode));
             }
+            partition.writeAheadLog = writeAheadLog;
             partitions.add(partition);
             for (String id : set) {
                 nodes.get(id).partitions.add(partition);
@@ -356,6 +373,21 @@ final class PartitionedSimulation implements Simulation.Host {
     /** The node's disk flushes one partition's log that asked for it, or ({@code all}) every one that did. */
     private void syncOn(Node n, boolean all) {
         if (!n.up || n.partitions.isEmpty()) { // the seed may leave a node without a partition
+            return;
+        }
+        if (writeAheadLog) {
+            // The node's write-ahead log: a force covers every partition's appends at once; acknowledgements reach
+            // the partitions afterwards, here or at a later step (a force may also find nothing to acknowledge yet).
+            if (all || random.nextBoolean()) {
+                for (Simulation p : n.partitions) {
+                    p.walForced(n.replicaOf(p));
+                }
+            }
+            for (Simulation p : n.partitions) {
+                if (all || random.nextBoolean()) {
+                    p.walDeliver(n.replicaOf(p));
+                }
+            }
             return;
         }
         if (all) {

@@ -46,10 +46,18 @@ class PartitionedSimulationTest {
         long replicaCrashes = 0;
         long quorumLosses = 0;
         long quietTicks = 0;
+        long walSyncs = 0;
         int schedules = Long.getLong("sim.seed") != null ? 1 : SCHEDULES;
         for (int i = 0; i < schedules; i++) {
-            PartitionedSimulation sim =
-                    new PartitionedSimulation(BASE_SEED + i, NODES, PARTITIONS, Simulation.Faults.DEFAULT);
+            // Every other schedule syncs through one write-ahead log per node, as ZooKeeperNode does by default.
+            PartitionedSimulation sim = new PartitionedSimulation(
+                    BASE_SEED + i,
+                    NODES,
+                    PARTITIONS,
+                    Simulation.Faults.DEFAULT,
+                    Simulation.Defect.NONE,
+                    null,
+                    i % 2 == 1);
             sim.run(STEPS);
             sim.converge(40_000);
             for (Simulation p : sim.partitions) {
@@ -61,6 +69,7 @@ class PartitionedSimulationTest {
                 replicaCrashes += p.processCrashes;
                 quorumLosses += p.quorumLosses;
                 quietTicks += p.quietLeaderTicks;
+                walSyncs += p.walSyncs;
             }
             nodeCrashes += sim.nodeCrashes;
             crashesInside += sim.crashesFromInsideAPartition;
@@ -74,7 +83,8 @@ class PartitionedSimulationTest {
                         + " committed, %d proposals acknowledged, %d elections, %d node crashes (%d of them begun inside"
                         + " one partition's store; %d replica processes stopped), %d node power losses, %d of them taking down a node that led several partitions,"
                         + " %d leaders replaced after their node went down, %d link cuts, %d check-quorum step-downs,"
-                        + " %d snapshots taken, %d installed, %d ticks of quiet leaders%n",
+                        + " %d snapshots taken, %d installed, %d ticks of quiet leaders, %d syncs acknowledged through"
+                        + " a node's write-ahead log%n",
                 schedules,
                 NODES,
                 PARTITIONS,
@@ -93,7 +103,8 @@ class PartitionedSimulationTest {
                 quorumLosses,
                 snapshots,
                 installs,
-                quietTicks);
+                quietTicks,
+                walSyncs);
         assertTrue(acknowledged > 0, "the schedules acknowledged nothing: they test nothing");
         assertTrue(nodeCrashes > 0 && nodePowerLosses > 0, "both node-level crash kinds must occur");
         assertTrue(crashesInside > 0, "no process died inside a partition's store, taking its node down");
@@ -101,6 +112,7 @@ class PartitionedSimulationTest {
         assertTrue(leadersReplaced > 0, "no leader was replaced after its node went down");
         assertTrue(snapshots > 0 && installs > 0, "snapshots taken and installed");
         assertTrue(quietTicks > 0, "no leader ever went quiet: quiescence is not exercised");
+        assertTrue(walSyncs > 0 || schedules == 1, "no sync went through a write-ahead log");
     }
 
     /**
@@ -247,6 +259,7 @@ class PartitionedSimulationTest {
                     "n0",
                     i,
                     1,
+                    false,
                     why -> why.contains("committed as")
                             || why.contains("committed entries would be lost")
                             || why.contains("no convergence"),
@@ -288,6 +301,24 @@ class PartitionedSimulationTest {
         assertTrue(caught >= 0, "300 schedules did not lose a committed entry on one node's unforced logs");
     }
 
+    /**
+     * A node whose write-ahead log acknowledges a partition's sync before forcing (issue 16) loses, at a power loss of
+     * that node, entries its partitions acknowledged as durable; the invariants catch a partition applying what is not
+     * durable.
+     */
+    @Test
+    void aWriteAheadLogThatAcknowledgesBeforeItsForceIsCaught() {
+        Catch c = firstCatch(
+                Simulation.Defect.WAL_ACK_BEFORE_FORCE,
+                "n1",
+                0,
+                100,
+                true,
+                why -> why.contains("durable only below"),
+                sim -> {});
+        assertTrue(c != null, "100 schedules did not notice one node's write-ahead log acknowledging before forcing");
+    }
+
     /** A schedule whose run failed an invariant, and the first line of its failure. */
     private record Catch(int schedule, String why) {}
 
@@ -301,7 +332,7 @@ class PartitionedSimulationTest {
             int maxSchedules,
             Predicate<String> expected,
             Consumer<PartitionedSimulation> setUp) {
-        Catch c = firstCatch(defect, node, 0, maxSchedules, expected, setUp);
+        Catch c = firstCatch(defect, node, 0, maxSchedules, false, expected, setUp);
         return c == null ? -1 : c.schedule();
     }
 
@@ -311,11 +342,12 @@ class PartitionedSimulationTest {
             String node,
             int from,
             int schedules,
+            boolean writeAheadLog,
             Predicate<String> expected,
             Consumer<PartitionedSimulation> setUp) {
         for (int i = from; i < from + schedules; i++) {
             PartitionedSimulation sim = new PartitionedSimulation(
-                    BASE_SEED + i, NODES, PARTITIONS, Simulation.Faults.DEFAULT, defect, node);
+                    BASE_SEED + i, NODES, PARTITIONS, Simulation.Faults.DEFAULT, defect, node, writeAheadLog);
             setUp.accept(sim);
             try {
                 sim.run(STEPS);

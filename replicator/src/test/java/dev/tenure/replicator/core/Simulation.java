@@ -88,8 +88,25 @@ final class Simulation {
          * {@link PartitionedSimulation} only: the network delivers some messages to another partition hosted on the
          * same two nodes (a transport that routes by node id and ignores the partition a message belongs to).
          */
-        CROSSED_PARTITIONS
+        CROSSED_PARTITIONS,
+        /**
+         * {@link PartitionedSimulation} with a node-level write-ahead log only: a partition's sync is acknowledged
+         * before the node's write-ahead log was forced (as {@code WriteAheadLog}'s own broken variant
+         * {@code ACK_BEFORE_FORCE}).
+         */
+        WAL_ACK_BEFORE_FORCE
     }
+
+    /**
+     * Set by {@link PartitionedSimulation}: the replicas' syncs go through their node's shared write-ahead log, as
+     * {@code ZooKeeperNode} runs them ({@code WriteAheadLog}): a replica asks ({@link #walRequest}), which notes its
+     * log's end and epoch at that moment and returns; one force of the node's log makes every append of every
+     * partition on the node durable ({@link #walForced}); the acknowledgement reaches the replica later, as an event
+     * of its own ({@link #walDeliver}). One request is outstanding per replica; one asked meanwhile follows it.
+     */
+    boolean writeAheadLog;
+    /** Syncs acknowledged through the write-ahead log. */
+    int walSyncs;
 
     /**
      * The node-level world a partition lives in ({@link PartitionedSimulation}): one network and one process (and
@@ -267,6 +284,11 @@ final class Simulation {
         ReplicaCore core;
         boolean alive = true;
         boolean syncRequested;
+        /** With a write-ahead log: the outstanding sync (the log's end and epoch when asked), whether forced, more. */
+        Synced walPending;
+
+        boolean walForced;
+        boolean walWanted;
         boolean partitioned;
         long checkedCommit;
         final List<Entry> applied = new ArrayList<>();
@@ -855,6 +877,43 @@ final class Simulation {
         }
     }
 
+    /** With a write-ahead log: {@code r} asks for a sync of what its log holds now. */
+    void walRequest(Replica r) {
+        if (r.walPending != null) {
+            r.walWanted = true;
+            return;
+        }
+        long end = r.log.logEndOffset();
+        r.walPending = new Synced(end, end == 0 ? 0 : r.log.epochAt(end - 1));
+        r.walForced = false;
+    }
+
+    /** The node's write-ahead log was forced: everything {@code r}'s log holds is durable, its request covered. */
+    void walForced(Replica r) {
+        if (r.alive) {
+            r.log.sync();
+            if (r.walPending != null) {
+                r.walForced = true;
+            }
+        }
+    }
+
+    /** {@code r}'s covered request is acknowledged to it (unless the defect acknowledges it uncovered). */
+    void walDeliver(Replica r) {
+        if (!r.alive || r.walPending == null || !(r.walForced || hasDefect(r.id, Defect.WAL_ACK_BEFORE_FORCE))) {
+            return;
+        }
+        Synced s = r.walPending;
+        r.walPending = null;
+        walSyncs++;
+        if (r.walWanted) {
+            r.walWanted = false;
+            walRequest(r);
+        }
+        record("wal sync " + r.id + " to " + s.endOffset() + (r.walForced ? "" : " (not forced)"));
+        event(r, () -> r.core.logSynced(s.endOffset(), s.epoch(), now));
+    }
+
     private void tickSome() {
         now += 1_000_000L * (1 + random.nextInt(20));
         tick(randomReplica());
@@ -982,6 +1041,9 @@ final class Simulation {
         record("restart " + r.id);
         r.alive = true;
         r.syncRequested = false;
+        r.walPending = null;
+        r.walForced = false;
+        r.walWanted = false;
         if (hasDefect(r.id, Defect.OPEN_LOG_WITHOUT_FORCING)) {
             r.log.reopenWithoutForcing();
         } else {
@@ -1039,7 +1101,11 @@ final class Simulation {
                             ap.probe()));
                 }
             } else if (a instanceof Action.SyncLog) {
-                r.syncRequested = true;
+                if (writeAheadLog) {
+                    walRequest(r);
+                } else {
+                    r.syncRequested = true;
+                }
             } else if (a instanceof Action.Apply c) {
                 apply(r, c.applyOffset());
             } else if (a instanceof Action.RestoreSnapshot rs) {
