@@ -120,6 +120,8 @@ public final class ReplicaCore {
     private long quietProbe = -1;
     /** The commit offset the leader went quiet at ({@link CoreConfig#quiesce()}); -1 if it is not quiet. */
     private long quietCommit = -1;
+    /** When the commit offset last moved: a leader goes quiet only a heartbeat interval after that. */
+    private long committedAt;
 
     /**
      * A proposal for {@link #proposeAll}: the driver's request id and the payload.
@@ -227,6 +229,7 @@ public final class ReplicaCore {
         this.promises = promises;
         this.snapshots = snapshots;
         this.now = nowNanos;
+        this.committedAt = nowNanos;
         this.config = Configuration.initial(cfg.members());
         this.termConfig = config;
         try {
@@ -565,8 +568,10 @@ public final class ReplicaCore {
         boolean quieting = false;
         if (!settled) {
             quietCommit = -1;
-        } else if (quietCommit != commit) {
-            // Idle: one last heartbeat, with a probe of its own, tells every follower the commit offset.
+        } else if (quietCommit != commit && now - committedAt >= cfg.heartbeatNanos()) {
+            // Idle for a heartbeat interval: one last heartbeat, with a probe of its own, tells every follower the
+            // commit offset. (Not sooner: a partition with one write in flight after another is settled between
+            // them, and going quiet each time would cost two more messages per follower and write.)
             quietCommit = commit;
             quietProbe = ++probeSeq;
             quieting = true;
@@ -1473,6 +1478,9 @@ public final class ReplicaCore {
     }
 
     private void setCommit(long c) {
+        if (c != commit) {
+            committedAt = now;
+        }
         commit = c;
         raiseApplyOffset();
     }

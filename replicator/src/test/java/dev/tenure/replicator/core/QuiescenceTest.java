@@ -52,6 +52,21 @@ class QuiescenceTest {
     }
 
     @Test
+    void aLeaderWithAWriteEveryFewMillisecondsSendsNoHeartbeatBetweenThem() {
+        ScriptedCluster c = idleAfterOneWrite();
+        for (int i = 0; i < 30; i++) { // a write every 10 ms, each committed before the next tick
+            long w = c.propose("a", "w" + i);
+            c.settle();
+            assertEquals(COMMITTED, c.outcomes.get(w));
+            List<Message> sent = appendsOfOneTick(c, 10);
+            assertEquals(List.of(), sent, "settled between writes, yet not idle for a heartbeat interval: " + sent);
+            assertFalse(c.node("a").core.quiescent());
+        }
+        assertEquals(2, appendsOfOneTick(c, 100).size(), "idle for an interval: the last heartbeat, once");
+        assertTrue(c.node("a").core.quiescent());
+    }
+
+    @Test
     void withoutQuiescenceAnIdleLeaderHeartbeatsEveryInterval() {
         ScriptedCluster c = new ScriptedCluster("a", "b", "c");
         c.elect("a", 1);
