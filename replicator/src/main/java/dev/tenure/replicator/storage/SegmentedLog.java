@@ -220,22 +220,7 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
 
     /** As {@link #open(Path, LogConfig)}, forcing files through {@code fileSync} (tests record it). */
     static SegmentedLog open(Path dir, LogConfig config, FileSync fileSync) throws IOException {
-        Preconditions.checkNotNull(dir, "dir must not be null");
-        Preconditions.checkNotNull(config, "config must not be null");
-        Preconditions.checkNotNull(fileSync, "fileSync must not be null");
-        Files.createDirectories(dir);
-        SegmentedLog log = new SegmentedLog(dir.toAbsolutePath(), config, fileSync);
-        try {
-            log.recover();
-        } catch (IOException | RuntimeException e) {
-            try {
-                log.closeFiles();
-            } catch (IOException suppressed) {
-                e.addSuppressed(suppressed);
-            }
-            throw e;
-        }
-        return log;
+        return openDiscardingFrom(dir, config, fileSync, Long.MAX_VALUE);
     }
 
     /**
@@ -251,6 +236,7 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
         Preconditions.checkArgument(discardFrom >= 0, "discardFrom must be >= 0, was %s", discardFrom);
         Preconditions.checkNotNull(dir, "dir must not be null");
         Preconditions.checkNotNull(config, "config must not be null");
+        Preconditions.checkNotNull(fileSync, "fileSync must not be null");
         Files.createDirectories(dir);
         SegmentedLog log = new SegmentedLog(dir.toAbsolutePath(), config, fileSync);
         log.discardFrom = discardFrom;
