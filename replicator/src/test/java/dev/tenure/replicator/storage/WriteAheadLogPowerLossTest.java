@@ -51,13 +51,15 @@ class WriteAheadLogPowerLossTest {
 
     private void assertCaught(WriteAheadLog.Defect defect) throws Exception {
         long base = Long.getLong("tenure.wal.seed", System.nanoTime());
-        int caught = 0;
         for (int i = 0; i < SEEDS; i++) {
-            if (run(base + i, defect) != null) {
-                caught++;
+            String problem = run(base + i, defect);
+            if (problem != null) {
+                System.out.println(defect + " caught by schedule " + i + " (seed " + (base + i) + "): "
+                        + problem.lines().findFirst().orElse(""));
+                return;
             }
         }
-        assertTrue(caught > 0, defect + " was never caught in " + SEEDS + " schedules from seed " + base);
+        throw new AssertionError(defect + " was never caught in " + SEEDS + " schedules from seed " + base);
     }
 
     /** One partition's log as the test knows it: each state it passed through, and the last one acknowledged. */
