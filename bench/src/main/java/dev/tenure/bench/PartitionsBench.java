@@ -76,6 +76,7 @@ final class PartitionsBench {
      * @param settle the wait before each idle window, once every replica has its whole log committed
      * @param sessionTimeoutMs the nodes' ZooKeeper session timeout
      * @param nodeHeap the node processes' heap (-Xmx and -Xms)
+     * @param startupOnly only the large set's start (time to leaders), nothing else
      */
     record Config(
             int partitions,
@@ -83,7 +84,8 @@ final class PartitionsBench {
             Duration idle,
             Duration settle,
             int sessionTimeoutMs,
-            String nodeHeap) {}
+            String nodeHeap,
+            boolean startupOnly) {}
 
     private final ProcessBench b;
     private final ProcessBench.Config cfg;
@@ -105,6 +107,19 @@ final class PartitionsBench {
         o.put("node_heap", pc.nodeHeap());
         o.put("idle_s", pc.idle().toMillis() / 1000.0);
         o.put("settle_s", pc.settle().toMillis() / 1000.0);
+        o.put("startup_only", pc.startupOnly());
+        if (pc.startupOnly()) {
+            b.say("partitions: 3 node processes with %d partitions, start only", pc.partitions());
+            try (Nodes large = Nodes.start(
+                    zk.connectString(),
+                    root.resolve("partitions-large"),
+                    pc,
+                    "/tenure-bench-partitions",
+                    pc.partitions())) {
+                startup(large, o.putObject("large"));
+            }
+            return;
+        }
         b.say(
                 "partitions: 3 node processes with %d partitions, idle %d s",
                 pc.smallPartitions(), pc.idle().toSeconds());
@@ -188,7 +203,8 @@ final class PartitionsBench {
                             ProcessBench.round((s.path("opened_ms").asLong() - nodes.launchedMillis) / 1e3))
                     .put("leading", s.path("leading").asInt())
                     .put("node_threads", s.path("node_threads").asInt())
-                    .put("open_failure", s.path("open_failure").asText());
+                    .put("open_failure", s.path("open_failure").asText())
+                    .set("zookeeper_operations", s.path("zookeeper_operations"));
             if (!s.path("open_failure").asText().isEmpty()) {
                 b.unclean();
             }
