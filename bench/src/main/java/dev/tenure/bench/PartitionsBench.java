@@ -116,7 +116,7 @@ final class PartitionsBench {
                     pc,
                     "/tenure-bench-partitions",
                     pc.partitions())) {
-                startup(large, o.putObject("large"));
+                startup(large, zk, o.putObject("large"));
             }
             return;
         }
@@ -130,7 +130,7 @@ final class PartitionsBench {
                 "/tenure-bench-partitions-small",
                 pc.smallPartitions())) {
             ObjectNode s = o.putObject("small");
-            startup(small, s);
+            startup(small, zk, s);
             idle(small, zk, s);
         }
         b.say("partitions: 3 node processes with %d partitions", pc.partitions());
@@ -141,7 +141,7 @@ final class PartitionsBench {
                 "/tenure-bench-partitions",
                 pc.partitions())) {
             ObjectNode l = o.putObject("large");
-            startup(large, l);
+            startup(large, zk, l);
             idle(large, zk, l);
             writes(zk, large, o.putObject("writes"));
             failover(large, o.putObject("failover"));
@@ -152,8 +152,9 @@ final class PartitionsBench {
     // ---- start ----
 
     /** Waits until every partition has had a leader, then until each is led by its preferred replica. */
-    private void startup(Nodes nodes, ObjectNode o) throws Exception {
+    private void startup(Nodes nodes, ZooKeeperProcessEnsemble zk, ObjectNode o) throws Exception {
         int p = nodes.partitions;
+        long[] zkBefore = zooKeeperCpuTicks(zk);
         long deadline = System.nanoTime() + LEADERS_TIMEOUT.toNanos();
         Map<String, JsonNode> leaders = nodes.leaders();
         while (firstLed(leaders).size() < p && System.nanoTime() < deadline) {
@@ -161,9 +162,27 @@ final class PartitionsBench {
             leaders = nodes.leaders();
         }
         Map<String, Long> first = firstLed(leaders);
+        long[] zkAfter = zooKeeperCpuTicks(zk);
+        if (zkBefore != null && zkAfter != null) {
+            ArrayNode zkCpu = o.putArray("zookeeper_cpu_s_until_all_led");
+            for (int i = 0; i < zkBefore.length; i++) {
+                zkCpu.add(ProcessBench.round((zkAfter[i] - zkBefore[i]) / 100.0)); // clock ticks of 10 ms
+            }
+        }
         o.put("partitions", p);
         o.put("all_led", first.size() == p);
         o.put("led", first.size());
+        List<Long> ledAfter = new ArrayList<>();
+        first.values().forEach(t -> ledAfter.add(t - nodes.launchedMillis));
+        Collections.sort(ledAfter);
+        if (!ledAfter.isEmpty()) {
+            o.putObject("first_led_ms_after_launch")
+                    .put("p10", percentile(ledAfter, 10))
+                    .put("p50", percentile(ledAfter, 50))
+                    .put("p90", percentile(ledAfter, 90))
+                    .put("p99", percentile(ledAfter, 99))
+                    .put("max", ledAfter.get(ledAfter.size() - 1));
+        }
         if (first.size() == p) {
             long allLed = Collections.max(first.values());
             o.put("seconds_to_all_led", ProcessBench.round((allLed - nodes.launchedMillis) / 1e3));
@@ -204,7 +223,24 @@ final class PartitionsBench {
                     .put("leading", s.path("leading").asInt())
                     .put("node_threads", s.path("node_threads").asInt())
                     .put("open_failure", s.path("open_failure").asText())
+                    .put("cpu_s", ProcessBench.round(s.path("cpu_ns").asLong() / 1e9))
                     .set("zookeeper_operations", s.path("zookeeper_operations"));
+            ArrayNode openLog = ((ObjectNode) opened.get(id)).putArray("open_log");
+            Path logFile = nodes.logs.resolve("node-" + id + ".log");
+            if (Files.exists(logFile)) {
+                try (java.util.stream.Stream<String> lines = Files.lines(logFile)) {
+                    lines.filter(l -> l.contains("partitions in") || l.contains("ZooKeeper part of opening"))
+                            .forEach(openLog::add);
+                }
+            }
+            ObjectNode threads = ((ObjectNode) opened.get(id)).putObject("cpu_s_by_thread");
+            List<Map.Entry<String, JsonNode>> groups =
+                    new ArrayList<>(s.path("thread_cpu_ns").properties());
+            groups.sort(
+                    (x, y) -> Long.compare(y.getValue().asLong(), x.getValue().asLong()));
+            for (Map.Entry<String, JsonNode> g : groups.subList(0, Math.min(8, groups.size()))) {
+                threads.put(g.getKey(), ProcessBench.round(g.getValue().asLong() / 1e9));
+            }
             if (!s.path("open_failure").asText().isEmpty()) {
                 b.unclean();
             }
@@ -738,6 +774,7 @@ final class PartitionsBench {
         final Map<String, URI> control = new LinkedHashMap<>();
         final int partitions;
         long launchedMillis;
+        Path logs;
         private final HttpClient http =
                 HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
@@ -749,7 +786,7 @@ final class PartitionsBench {
                 throws Exception {
             Nodes n = new Nodes(partitions);
             try {
-                Files.createDirectories(root.resolve("logs"));
+                n.logs = Files.createDirectories(root.resolve("logs"));
                 n.launchedMillis = System.currentTimeMillis();
                 for (String id : NODES) {
                     n.processes.put(

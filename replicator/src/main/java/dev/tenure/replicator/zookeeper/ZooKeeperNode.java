@@ -96,10 +96,13 @@ public final class ZooKeeperNode implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(ZooKeeperNode.class);
     /** Threads of the elections' control pool. */
     private static final int CONTROL_THREADS = 4;
-    /** Threads that open partitions' files and replicas for {@link #openAll}. */
-    private static final int OPEN_THREADS = 4;
+    /**
+     * Threads that open partitions' files and replicas for {@link #openAll}: mostly waiting on fsyncs (a new
+     * partition's directories and first segment), which ext4 groups into fewer journal commits when many are in flight.
+     */
+    private static final int OPEN_THREADS = 16;
     /** Partitions of one {@link #openAll} whose ZooKeeper requests are in flight at most. */
-    private static final int OPEN_WINDOW = 256;
+    private static final int OPEN_WINDOW = 64;
     /** A preferred replica takes a partition over only if its node was heard from this recently. */
     private static final long PREFERRED_HEARD_WITHIN_MILLIS = 3_000;
     /** After a hand-over, the same partition is not handed over again for this many rebalance intervals. */
@@ -485,8 +488,9 @@ public final class ZooKeeperNode implements Closeable {
      * Opens many partitions at once, as {@link #open} opens one, without waiting on ZooKeeper for each: every
      * partition's ZooKeeper requests are sent in the background (a read of its configuration, and either one
      * transaction creating the partition with its election nodes or one read of its epoch floor: docs/partitions.md),
-     * so that up to 256 partitions' requests are in flight on the session at a time, and each partition's files and
-     * replica are opened on the node's open threads (4, started with the node) as soon as its ZooKeeper part is done.
+     * so that up to 64 partitions' requests are in flight on the session at a time, and each partition's files and
+     * replica are opened on the node's open threads (16, started with the node: opening is mostly waiting on fsyncs,
+     * which the filesystem groups when many are in flight) as soon as its ZooKeeper part is done.
      * The partitions this node is the preferred leader of ({@code replicas} first) are opened first, so that they tend
      * to elect it and need no hand-over.
      *
@@ -499,7 +503,8 @@ public final class ZooKeeperNode implements Closeable {
      * {@link #open}), and can be opened again.
      *
      * <p>Thread-safe: may be called from any thread, concurrently with {@link #open}, {@link #close(String)} and other
-     * calls. Blocks only while 256 partitions' ZooKeeper requests are in flight. The futures complete on the node's
+     * calls. Blocks only while 64 partitions' ZooKeeper requests are in flight (ZooKeeper answers a session's
+     * requests in order: a deeper queue would delay the elections' own requests behind it). The futures complete on the node's
      * open threads or Curator's event thread: what depends on them should not block there.
      *
      * @throws IllegalStateException if the node is not running
@@ -520,12 +525,27 @@ public final class ZooKeeperNode implements Closeable {
         order.sort(java.util.Comparator.comparing(i -> specs.get(i).replicas().isEmpty()
                 || !specs.get(i).replicas().get(0).equals(b.id)));
         java.util.concurrent.Semaphore window = new java.util.concurrent.Semaphore(OPEN_WINDOW);
+        long began = System.nanoTime();
+        AtomicInteger zooKeeperLeft = new AtomicInteger(specs.size());
+        AtomicInteger left = new AtomicInteger(specs.size());
+        for (java.util.concurrent.CompletableFuture<Partition> f : futures) {
+            java.util.concurrent.CompletableFuture<?> unused = f.whenComplete((p, e) -> {
+                if (left.decrementAndGet() == 0) {
+                    log.info(
+                            "node {} opened {} partitions in {} ms",
+                            b.id,
+                            specs.size(),
+                            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began));
+                }
+            });
+        }
         for (int i : order) {
             PartitionSpec spec = specs.get(i);
             java.util.concurrent.CompletableFuture<Partition> result = futures.get(i);
             try {
                 reserve(spec.id(), spec.replicas(), spec.stateMachine());
             } catch (RuntimeException e) {
+                zooKeeperLeft.decrementAndGet();
                 result.completeExceptionally(e);
                 continue;
             }
@@ -539,6 +559,13 @@ public final class ZooKeeperNode implements Closeable {
             // Each step completes `result` itself: nothing waits on what whenComplete returns.
             java.util.concurrent.CompletableFuture<?> unused = zk.whenComplete((boot, failure) -> {
                 window.release();
+                if (zooKeeperLeft.decrementAndGet() == 0) {
+                    log.info(
+                            "node {}: the ZooKeeper part of opening {} partitions took {} ms",
+                            b.id,
+                            specs.size(),
+                            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began));
+                }
                 if (failure != null) {
                     release(spec.id());
                     result.completeExceptionally(failure);
