@@ -56,7 +56,11 @@ import org.apache.curator.framework.CuratorFramework;
  *       10 ms: p50, p90, p99, max, against the session timeout plus 2 s.
  * </ol>
  *
- * Every process is stopped at the end of its part (SIGTERM, then SIGKILL), and every loop has a deadline.
+ * With {@code --partitions-startup-only}, only the large set's start (2.): the time to leaders, the percentiles of
+ * when partitions were first led, and each node's ZooKeeper requests by kind (Curator's trace), CPU by thread and
+ * opening log lines — for working on the start without the six minutes of the rest.
+ *
+ * <p>Every process is stopped at the end of its part (SIGTERM, then SIGKILL), and every loop has a deadline.
  */
 final class PartitionsBench {
     static final List<String> SECTIONS = List.of("partitions");
