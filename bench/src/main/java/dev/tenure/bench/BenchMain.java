@@ -302,6 +302,13 @@ public final class BenchMain implements Callable<Integer> {
             description = "Section partitions: the node processes' heap, -Xmx and -Xms (default: ${DEFAULT-VALUE}).")
     private String partitionsNodeHeap = "1g";
 
+    @Option(
+            names = "--partitions-startup-only",
+            description = "Section partitions: only start the large set and measure the time until every partition"
+                    + " has a leader (and each node's ZooKeeper operations while opening); no small set, idle"
+                    + " windows, writes or failover.")
+    private boolean partitionsStartupOnly;
+
     @Option(names = "--chart", paramLabel = "PNG", description = "Process mode: also write a PNG chart here.")
     private Path chart;
 
@@ -408,7 +415,8 @@ public final class BenchMain implements Callable<Integer> {
                             Duration.ofSeconds(partitionsIdleSeconds),
                             Duration.ofSeconds(partitionsSettleSeconds),
                             partitionsSessionTimeoutMs,
-                            partitionsNodeHeap));
+                            partitionsNodeHeap,
+                            partitionsStartupOnly));
             com.fasterxml.jackson.databind.node.ObjectNode result = ProcessBench.run(config, err, out);
             boolean clean = result.path("clean").asBoolean();
             if (!clean) {

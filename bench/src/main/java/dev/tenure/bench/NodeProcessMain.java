@@ -64,13 +64,35 @@ public final class NodeProcessMain {
     private static volatile long openedMillis;
     private static volatile int hosted;
     private static volatile String openFailure = "";
+    /** Curator's traced operations by name (e.g. {@code GetDataBuilderImpl-Foreground}): count and summed latency. */
+    private static final Map<String, long[]> operations = new ConcurrentHashMap<>();
+
+    /**
+     * Counts the ZooKeeper operations Curator traces, by name. Curator does not trace the creates and existence
+     * checks of {@code creatingParentsIfNeeded} (raw ZooKeeper calls), so those are not counted.
+     */
+    private static final class OperationCounter extends org.apache.curator.drivers.AdvancedTracerDriver {
+        @Override
+        public void addTrace(org.apache.curator.drivers.OperationTrace trace) {
+            long[] c = operations.computeIfAbsent(trace.getName(), n -> new long[2]);
+            synchronized (c) {
+                c[0]++;
+                c[1] += trace.getLatencyMs();
+            }
+        }
+
+        @Override
+        public void addEvent(org.apache.curator.drivers.EventTrace trace) {}
+    }
 
     private NodeProcessMain() {}
 
     /**
      * Arguments: id nodes(comma-separated) zkConnect dataDir sessionTimeoutMs clusterPath partitions
-     * replicationFactor [options], options being comma-separated {@code name=value} pairs: {@code open_threads}
-     * (partitions opened concurrently, 4 by default), {@code watch_ms} (10).
+     * replicationFactor [options], options being comma-separated {@code name=value} pairs: {@code open} ({@code all}:
+     * every partition with one {@link ZooKeeperNode#openAll}, the default; {@code each}: one {@link ZooKeeperNode#open}
+     * per partition on {@code open_threads} threads, as before {@code openAll} existed), {@code open_threads} (4),
+     * {@code watch_ms} (10).
      */
     public static void main(String[] args) throws Exception {
         String id = args[0];
@@ -82,6 +104,7 @@ public final class NodeProcessMain {
         int partitions = Integer.parseInt(args[6]);
         int replicationFactor = Integer.parseInt(args[7]);
         int openThreads = 4;
+        boolean openAll = true;
         long watchMillis = 10;
         for (String kv : Splitter.on(',').omitEmptyStrings().split(args.length > 8 ? args[8] : "")) {
             int eq = kv.indexOf('=');
@@ -89,6 +112,12 @@ public final class NodeProcessMain {
             String value = eq < 0 ? "" : kv.substring(eq + 1);
             switch (name) {
                 case "open_threads" -> openThreads = Integer.parseInt(value);
+                case "open" ->
+                    openAll = switch (value) {
+                        case "all" -> true;
+                        case "each" -> false;
+                        default -> throw new IllegalArgumentException("open must be all or each: " + kv);
+                    };
                 case "watch_ms" -> watchMillis = Long.parseLong(value);
                 default -> throw new IllegalArgumentException("unknown option " + kv);
             }
@@ -101,6 +130,11 @@ public final class NodeProcessMain {
                 .retryPolicy(new ExponentialBackoffRetry(100, 10, 2000))
                 .ensembleTracker(false)
                 .build();
+        // The node's own lines (how long opening took) at INFO; everything else as logback.xml says.
+        if (org.slf4j.LoggerFactory.getLogger(ZooKeeperNode.class) instanceof ch.qos.logback.classic.Logger l) {
+            l.setLevel(ch.qos.logback.classic.Level.INFO);
+        }
+        client.getZookeeperClient().setTracerDriver(new OperationCounter());
         client.start();
         if (!client.blockUntilConnected(30, TimeUnit.SECONDS)) {
             throw new IllegalStateException("cannot reach ZooKeeper at " + zk);
@@ -145,8 +179,41 @@ public final class NodeProcessMain {
         System.out.println(READY_PREFIX + server.getAddress().getPort());
         System.out.flush();
 
-        open(node, nodes, partitions, replicationFactor, openThreads);
+        if (openAll) {
+            openAll(node, nodes, partitions, replicationFactor);
+        } else {
+            open(node, nodes, partitions, replicationFactor, openThreads);
+        }
         new CountDownLatch(1).await(); // serves until the JVM shuts down; the hook closes
+    }
+
+    /** Opens this node's partitions of the placement with one {@link ZooKeeperNode#openAll}. */
+    private static void openAll(ZooKeeperNode node, List<String> nodes, int partitions, int rf)
+            throws InterruptedException {
+        List<List<String>> sets = ZooKeeperNode.Placement.preferredSpread(nodes, partitions, rf);
+        StateMachine discard = (epoch, offset, payload) -> null; // measures replication, not an application
+        List<ZooKeeperNode.PartitionSpec> mine = new ArrayList<>();
+        for (int i = 0; i < partitions; i++) {
+            if (sets.get(i).contains(node.id())) {
+                mine.add(new ZooKeeperNode.PartitionSpec("p" + i, sets.get(i), discard));
+            }
+        }
+        hosted = mine.size();
+        openStartedMillis = System.currentTimeMillis();
+        List<java.util.concurrent.CompletableFuture<ZooKeeperNode.Partition>> opens = node.openAll(mine);
+        for (java.util.concurrent.CompletableFuture<ZooKeeperNode.Partition> f : opens) {
+            // Watched as soon as it is open (they complete in another order than the list's).
+            java.util.concurrent.CompletableFuture<?> unused = f.thenAccept(p -> opened.put(p.id(), p));
+        }
+        for (java.util.concurrent.CompletableFuture<ZooKeeperNode.Partition> f : opens) {
+            try {
+                f.get(10, TimeUnit.MINUTES);
+            } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
+                openFailure = String.valueOf(e);
+                System.err.println("opening a partition failed: " + e);
+            }
+        }
+        openedMillis = System.currentTimeMillis();
     }
 
     /** Opens this node's partitions of the placement, {@code threads} at a time. */
@@ -250,6 +317,12 @@ public final class NodeProcessMain {
         o.put("syscw", procSelfIo("syscw:"));
         o.put("now_ms", System.currentTimeMillis());
         o.set("thread_cpu_ns", threadCpu());
+        ObjectNode ops = o.putObject("zookeeper_operations");
+        new java.util.TreeMap<>(operations).forEach((name, c) -> {
+            synchronized (c) {
+                ops.putObject(name).put("count", c[0]).put("latency_ms_sum", c[1]);
+            }
+        });
         return o;
     }
 

@@ -56,7 +56,11 @@ import org.apache.curator.framework.CuratorFramework;
  *       10 ms: p50, p90, p99, max, against the session timeout plus 2 s.
  * </ol>
  *
- * Every process is stopped at the end of its part (SIGTERM, then SIGKILL), and every loop has a deadline.
+ * With {@code --partitions-startup-only}, only the large set's start (2.): the time to leaders, the percentiles of
+ * when partitions were first led, and each node's ZooKeeper requests by kind (Curator's trace), CPU by thread and
+ * opening log lines — for working on the start without the six minutes of the rest.
+ *
+ * <p>Every process is stopped at the end of its part (SIGTERM, then SIGKILL), and every loop has a deadline.
  */
 final class PartitionsBench {
     static final List<String> SECTIONS = List.of("partitions");
@@ -76,6 +80,7 @@ final class PartitionsBench {
      * @param settle the wait before each idle window, once every replica has its whole log committed
      * @param sessionTimeoutMs the nodes' ZooKeeper session timeout
      * @param nodeHeap the node processes' heap (-Xmx and -Xms)
+     * @param startupOnly only the large set's start (time to leaders), nothing else
      */
     record Config(
             int partitions,
@@ -83,7 +88,8 @@ final class PartitionsBench {
             Duration idle,
             Duration settle,
             int sessionTimeoutMs,
-            String nodeHeap) {}
+            String nodeHeap,
+            boolean startupOnly) {}
 
     private final ProcessBench b;
     private final ProcessBench.Config cfg;
@@ -105,6 +111,19 @@ final class PartitionsBench {
         o.put("node_heap", pc.nodeHeap());
         o.put("idle_s", pc.idle().toMillis() / 1000.0);
         o.put("settle_s", pc.settle().toMillis() / 1000.0);
+        o.put("startup_only", pc.startupOnly());
+        if (pc.startupOnly()) {
+            b.say("partitions: 3 node processes with %d partitions, start only", pc.partitions());
+            try (Nodes large = Nodes.start(
+                    zk.connectString(),
+                    root.resolve("partitions-large"),
+                    pc,
+                    "/tenure-bench-partitions",
+                    pc.partitions())) {
+                startup(large, zk, o.putObject("large"));
+            }
+            return;
+        }
         b.say(
                 "partitions: 3 node processes with %d partitions, idle %d s",
                 pc.smallPartitions(), pc.idle().toSeconds());
@@ -115,7 +134,7 @@ final class PartitionsBench {
                 "/tenure-bench-partitions-small",
                 pc.smallPartitions())) {
             ObjectNode s = o.putObject("small");
-            startup(small, s);
+            startup(small, zk, s);
             idle(small, zk, s);
         }
         b.say("partitions: 3 node processes with %d partitions", pc.partitions());
@@ -126,7 +145,7 @@ final class PartitionsBench {
                 "/tenure-bench-partitions",
                 pc.partitions())) {
             ObjectNode l = o.putObject("large");
-            startup(large, l);
+            startup(large, zk, l);
             idle(large, zk, l);
             writes(zk, large, o.putObject("writes"));
             failover(large, o.putObject("failover"));
@@ -137,8 +156,9 @@ final class PartitionsBench {
     // ---- start ----
 
     /** Waits until every partition has had a leader, then until each is led by its preferred replica. */
-    private void startup(Nodes nodes, ObjectNode o) throws Exception {
+    private void startup(Nodes nodes, ZooKeeperProcessEnsemble zk, ObjectNode o) throws Exception {
         int p = nodes.partitions;
+        long[] zkBefore = zooKeeperCpuTicks(zk);
         long deadline = System.nanoTime() + LEADERS_TIMEOUT.toNanos();
         Map<String, JsonNode> leaders = nodes.leaders();
         while (firstLed(leaders).size() < p && System.nanoTime() < deadline) {
@@ -146,9 +166,27 @@ final class PartitionsBench {
             leaders = nodes.leaders();
         }
         Map<String, Long> first = firstLed(leaders);
+        long[] zkAfter = zooKeeperCpuTicks(zk);
+        if (zkBefore != null && zkAfter != null) {
+            ArrayNode zkCpu = o.putArray("zookeeper_cpu_s_until_all_led");
+            for (int i = 0; i < zkBefore.length; i++) {
+                zkCpu.add(ProcessBench.round((zkAfter[i] - zkBefore[i]) / 100.0)); // clock ticks of 10 ms
+            }
+        }
         o.put("partitions", p);
         o.put("all_led", first.size() == p);
         o.put("led", first.size());
+        List<Long> ledAfter = new ArrayList<>();
+        first.values().forEach(t -> ledAfter.add(t - nodes.launchedMillis));
+        Collections.sort(ledAfter);
+        if (!ledAfter.isEmpty()) {
+            o.putObject("first_led_ms_after_launch")
+                    .put("p10", percentile(ledAfter, 10))
+                    .put("p50", percentile(ledAfter, 50))
+                    .put("p90", percentile(ledAfter, 90))
+                    .put("p99", percentile(ledAfter, 99))
+                    .put("max", ledAfter.get(ledAfter.size() - 1));
+        }
         if (first.size() == p) {
             long allLed = Collections.max(first.values());
             o.put("seconds_to_all_led", ProcessBench.round((allLed - nodes.launchedMillis) / 1e3));
@@ -188,7 +226,25 @@ final class PartitionsBench {
                             ProcessBench.round((s.path("opened_ms").asLong() - nodes.launchedMillis) / 1e3))
                     .put("leading", s.path("leading").asInt())
                     .put("node_threads", s.path("node_threads").asInt())
-                    .put("open_failure", s.path("open_failure").asText());
+                    .put("open_failure", s.path("open_failure").asText())
+                    .put("cpu_s", ProcessBench.round(s.path("cpu_ns").asLong() / 1e9))
+                    .set("zookeeper_operations", s.path("zookeeper_operations"));
+            ArrayNode openLog = ((ObjectNode) opened.get(id)).putArray("open_log");
+            Path logFile = nodes.logs.resolve("node-" + id + ".log");
+            if (Files.exists(logFile)) {
+                try (java.util.stream.Stream<String> lines = Files.lines(logFile)) {
+                    lines.filter(l -> l.contains("partitions in") || l.contains("ZooKeeper part of opening"))
+                            .forEach(openLog::add);
+                }
+            }
+            ObjectNode threads = ((ObjectNode) opened.get(id)).putObject("cpu_s_by_thread");
+            List<Map.Entry<String, JsonNode>> groups =
+                    new ArrayList<>(s.path("thread_cpu_ns").properties());
+            groups.sort(
+                    (x, y) -> Long.compare(y.getValue().asLong(), x.getValue().asLong()));
+            for (Map.Entry<String, JsonNode> g : groups.subList(0, Math.min(8, groups.size()))) {
+                threads.put(g.getKey(), ProcessBench.round(g.getValue().asLong() / 1e9));
+            }
             if (!s.path("open_failure").asText().isEmpty()) {
                 b.unclean();
             }
@@ -722,6 +778,7 @@ final class PartitionsBench {
         final Map<String, URI> control = new LinkedHashMap<>();
         final int partitions;
         long launchedMillis;
+        Path logs;
         private final HttpClient http =
                 HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
@@ -733,7 +790,7 @@ final class PartitionsBench {
                 throws Exception {
             Nodes n = new Nodes(partitions);
             try {
-                Files.createDirectories(root.resolve("logs"));
+                n.logs = Files.createDirectories(root.resolve("logs"));
                 n.launchedMillis = System.currentTimeMillis();
                 for (String id : NODES) {
                     n.processes.put(

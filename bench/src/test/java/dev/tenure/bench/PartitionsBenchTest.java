@@ -119,4 +119,58 @@ class PartitionsBenchTest {
                         .toList(),
                 "every process the benchmark started has exited");
     }
+
+    @Tag("slow")
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void theStartOnlyRunMeasuresTheTimeToLeadersAndEachNodesZooKeeperRequestsAndNothingElse() throws Exception {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int exit = new CommandLine(new BenchMain())
+                .setOut(new PrintWriter(out, true))
+                .setErr(new PrintWriter(err, true))
+                .execute(
+                        "--sections",
+                        "partitions",
+                        "--partitions",
+                        "12",
+                        "--partitions-startup-only",
+                        "--partitions-node-heap",
+                        "192m",
+                        "--data-dir",
+                        dataDir.toString());
+
+        assertEquals(0, exit, "exit code; stderr:\n" + err + "\nstdout:\n" + out);
+        String line = out.toString()
+                .lines()
+                .filter(l -> l.startsWith(Report.RESULT_PREFIX))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError(out.toString()));
+        JsonNode p = new ObjectMapper()
+                .readTree(line.substring(Report.RESULT_PREFIX.length()))
+                .path("partitions");
+        JsonNode large = p.path("large");
+        assertTrue(large.path("all_led").asBoolean(), large.toString());
+        assertTrue(large.path("seconds_to_all_led").asDouble() > 0, large.toString());
+        assertTrue(large.path("first_led_ms_after_launch").path("max").asLong() > 0, large.toString());
+        for (String id : List.of("n1", "n2", "n3")) {
+            JsonNode n = large.path("nodes").path(id);
+            assertEquals(12, n.path("opened").asInt(), id + ": " + n);
+            assertTrue(n.path("zookeeper_operations").size() > 0, id + " counts its ZooKeeper requests: " + n);
+            assertEquals(2, n.path("open_log").size(), id + " logs how long opening took: " + n);
+        }
+        assertTrue(p.path("small").isMissingNode(), "no small set: " + p);
+        assertTrue(p.path("writes").isMissingNode(), "no writes: " + p);
+        assertTrue(p.path("failover").isMissingNode(), "no failover: " + p);
+        try (Stream<Path> left = Files.list(dataDir)) {
+            assertEquals(List.of(), left.collect(Collectors.toList()), "every file is deleted");
+        }
+        assertEquals(
+                List.of(),
+                ProcessHandle.current()
+                        .children()
+                        .filter(ProcessHandle::isAlive)
+                        .toList(),
+                "every process the benchmark started has exited");
+    }
 }

@@ -122,6 +122,7 @@ public final class FencedLeaderElection implements Closeable {
     private final SuspensionPolicy suspensionPolicy;
     private final LeadershipListener listener;
     private final Duration retryBackoff;
+    private final boolean pathsCreated;
 
     private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
     private final AtomicReference<Term> term = new AtomicReference<>();
@@ -151,6 +152,7 @@ public final class FencedLeaderElection implements Closeable {
         this.suspensionPolicy = b.suspensionPolicy;
         this.listener = b.listener;
         this.retryBackoff = b.retryBackoff;
+        this.pathsCreated = b.pathsCreated;
         this.control = b.controlScheduler == null
                 ? ControlExecutor.own("tenure-election-" + participantId)
                 : ControlExecutor.shared(b.controlScheduler);
@@ -188,6 +190,20 @@ public final class FencedLeaderElection implements Closeable {
             return Records.EpochRecord.decode(client.getData().forPath(paths.epoch)).epoch;
         } catch (org.apache.zookeeper.KeeperException.NoNodeException deleted) {
             return 0;
+        }
+    }
+
+    /**
+     * The epoch held by the data of an election's epoch node (as {@link #latestEpoch} reads it), for a caller that
+     * read the node itself (in the background, say).
+     *
+     * @throws IllegalStateException if the data is not an epoch record
+     */
+    public static long decodeEpoch(byte[] data) {
+        try {
+            return Records.EpochRecord.decode(data).epoch;
+        } catch (IllegalArgumentException e) {
+            throw new IllegalStateException("malformed epoch record: " + e.getMessage(), e);
         }
     }
 
@@ -258,6 +274,30 @@ public final class FencedLeaderElection implements Closeable {
         throw new IllegalStateException("epoch node " + paths.epoch + " kept changing during 5 mint attempts");
     }
 
+    /**
+     * The operations that create the nodes of the election path {@code electionPath} — the path itself and its epoch
+     * node at epoch 0 (persistent), and the container of the participants' nodes — for a caller that creates many
+     * elections in few ZooKeeper requests (one transaction per election, sent in the background, say) instead of
+     * each election's {@link #start} creating them (and its recipe creating the container on its first try). The
+     * path's parent must exist. In a transaction, they fail it with {@link KeeperException.NodeExistsException} if
+     * any of the nodes exists already, so an existing epoch is never reset. {@link #start} creates the nodes itself
+     * when they are missing; it only looks when they exist, and not at all with {@link Builder#pathsCreated}.
+     *
+     * @throws IllegalArgumentException if the path is not a valid election path
+     * @throws Exception if Curator cannot build the operations
+     */
+    public static List<CuratorOp> pathCreationOperations(CuratorFramework client, String electionPath)
+            throws Exception {
+        ElectionPaths paths = ElectionPaths.of(electionPath);
+        return List.of(
+                client.transactionOp().create().withMode(CreateMode.PERSISTENT).forPath(paths.base),
+                client.transactionOp()
+                        .create()
+                        .withMode(CreateMode.PERSISTENT)
+                        .forPath(paths.epoch, EpochRecord.INITIAL.encode()),
+                client.transactionOp().create().withMode(CreateMode.CONTAINER).forPath(paths.election));
+    }
+
     /** The operations of a {@link #mintEpoch} transaction besides the mint, given the epoch being minted. */
     @FunctionalInterface
     public interface OperationsForEpoch {
@@ -276,6 +316,7 @@ public final class FencedLeaderElection implements Closeable {
         private Executor listenerExecutor;
         private ScheduledExecutorService controlScheduler;
         private Duration retryBackoff = Duration.ofSeconds(1);
+        private boolean pathsCreated;
 
         private Builder(CuratorFramework client, String electionPath) {
             this.client = Preconditions.checkNotNull(client, "client must not be null");
@@ -335,6 +376,17 @@ public final class FencedLeaderElection implements Closeable {
         }
 
         /**
+         * Tells the election that its path's persistent nodes exist (the caller created them with {@link
+         * #pathCreationOperations}, or read the epoch node), so that {@link #start} does not look for them: joining
+         * then costs no request before the recipe's own. Safe if they were deleted since: the recipe creates its
+         * container, and a mint that finds no epoch node creates the path's nodes first, as it always does.
+         */
+        public Builder pathsCreated() {
+            this.pathsCreated = true;
+            return this;
+        }
+
+        /**
          * Pause before retrying after a failed mint or set-up, and before rejoining the election after the
          * listener's {@code acquired} threw; 1 s by default.
          */
@@ -364,8 +416,8 @@ public final class FencedLeaderElection implements Closeable {
     }
 
     /**
-     * Joins the election in the background: creates the election path's nodes if needed and starts the
-     * Curator recipe.
+     * Joins the election in the background: looks whether the election path's nodes exist (a read; not with {@link
+     * Builder#pathsCreated}), creates them if not, and starts the Curator recipe.
      *
      * @throws IllegalStateException if started before or closed
      */
@@ -570,7 +622,33 @@ public final class FencedLeaderElection implements Closeable {
 
     // ---- control thread ----
 
+    /**
+     * Looks whether the epoch node exists (a read, in the background: the control thread does not wait for it) and
+     * creates the path's nodes only when it does not, so that joining an existing election costs no write; then
+     * starts the candidacy.
+     */
     private void initialise() {
+        if (state.get() != State.STARTED) {
+            return;
+        }
+        if (pathsCreated) {
+            startCandidacy();
+            return;
+        }
+        try {
+            client.checkExists()
+                    .inBackground((cl, event) -> submit(
+                            event.getResultCode() == KeeperException.Code.OK.intValue()
+                                    ? this::startCandidacy
+                                    : this::createPathsAndStart))
+                    .forPath(paths.epoch);
+        } catch (Exception e) {
+            log.warn("cannot look for {} yet; retrying in {}", paths.epoch, retryBackoff, e);
+            schedule(this::initialise, retryBackoff);
+        }
+    }
+
+    private void createPathsAndStart() {
         if (state.get() != State.STARTED) {
             return;
         }

@@ -692,6 +692,88 @@ class FencedLeaderElectionTest {
         assertEquals("v1", new String(observer.getData().forPath(config), StandardCharsets.UTF_8));
     }
 
+    private FencedLeaderElection joinWithPathsCreated(String id) throws Exception {
+        CuratorFramework client = ensemble().newClient();
+        FencedLeaderElection e = FencedLeaderElection.builder(client, path)
+                .participantId(id)
+                .listener(history.listenerFor(id, client))
+                .retryBackoff(Duration.ofMillis(200))
+                .pathsCreated()
+                .build();
+        elections.add(e);
+        e.start();
+        return e;
+    }
+
+    @Test
+    void pathsCreatedInOneTransactionAreTheElectionsAndNeverResetAnEpochMintedOnThem() throws Exception {
+        observer.create().creatingParentsIfNeeded().forPath(ZKPathsParent.of(path));
+        observer.transaction().forOperations(FencedLeaderElection.pathCreationOperations(observer, path));
+        assertEquals(0, FencedLeaderElection.latestEpoch(observer, path), "created at epoch 0");
+        assertTrue(observer.checkExists().forPath(path + "/election") != null, "with the latch container");
+
+        FencedLeaderElection a = joinWithPathsCreated("a");
+        assertEquals(1, a.awaitLeadership(WAIT).epoch(), "the first term on the created path has epoch 1");
+        Stat epochNode = observer.checkExists().forPath(path + "/epoch");
+        assertEquals(1, epochNode.getVersion(), "the epoch node was written once, by the mint");
+
+        assertThrows(
+                KeeperException.NodeExistsException.class,
+                () -> observer.transaction().forOperations(FencedLeaderElection.pathCreationOperations(observer, path)),
+                "creating the paths again fails as a whole");
+        assertEquals(1, FencedLeaderElection.latestEpoch(observer, path), "and leaves the epoch as it was");
+        assertTrue(a.hasLeadership());
+    }
+
+    @Test
+    void anElectionToldItsPathsExistLeadsEvenIfTheyWereNeverCreated() throws Exception {
+        FencedLeaderElection a = joinWithPathsCreated("a");
+        // The recipe creates its container; the mint finds no epoch node and creates the path's nodes first.
+        assertEquals(1, a.awaitLeadership(WAIT).epoch());
+        FencedLeaderElection b = joinWithPathsCreated("b");
+        a.stepDown(a.currentToken().orElseThrow());
+        assertEquals(2, b.awaitLeadership(WAIT).epoch(), "the next term mints the next epoch");
+    }
+
+    @Test
+    void joiningAnExistingElectionWritesNothingButItsLatchNode() throws Exception {
+        FencedLeaderElection a = join("a", ElectionBackend.LEADER_LATCH);
+        a.awaitLeadership(WAIT);
+        CuratorFramework client = ensemble().newClient(); // its session is a transaction: made before the probe
+        long before = probe("before");
+        FencedLeaderElection b = join("b", ElectionBackend.LEADER_LATCH, client, SuspensionPolicy.REVOKE);
+        await(
+                () -> {
+                    try {
+                        return observer.getChildren()
+                                        .forPath(path + "/election")
+                                        .size()
+                                == 2;
+                    } catch (Exception e) {
+                        throw new AssertionError(e);
+                    }
+                },
+                "b's latch node is in line");
+        long after = probe("after");
+        // Every transaction takes a zxid, refused creates too (they used to be two: the path and its epoch node).
+        assertEquals(2, after - before, "between the probes: b's latch node and the second probe only");
+        assertFalse(b.hasLeadership());
+    }
+
+    /** Creates a node beside the election path and returns the zxid of its creation. */
+    private long probe(String name) throws Exception {
+        String p = path + "-probe-" + name;
+        observer.create().creatingParentsIfNeeded().forPath(p);
+        return observer.checkExists().forPath(p).getCzxid();
+    }
+
+    /** The parent of a ZooKeeper path. */
+    private static final class ZKPathsParent {
+        static String of(String p) {
+            return p.substring(0, p.lastIndexOf('/'));
+        }
+    }
+
     @Test
     void closingBeforeStartingIsAllowedAndFinal() {
         FencedLeaderElection e;

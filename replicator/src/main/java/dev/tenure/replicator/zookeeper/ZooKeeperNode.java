@@ -97,6 +97,13 @@ public final class ZooKeeperNode implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(ZooKeeperNode.class);
     /** Threads of the elections' control pool. */
     private static final int CONTROL_THREADS = 4;
+    /**
+     * Threads that open partitions' files and replicas for {@link #openAll}: mostly waiting on fsyncs (a new
+     * partition's directories and first segment), which ext4 groups into fewer journal commits when many are in flight.
+     */
+    private static final int OPEN_THREADS = 16;
+    /** Partitions of one {@link #openAll} whose ZooKeeper requests are in flight at most. */
+    private static final int OPEN_WINDOW = 64;
     /** A preferred replica takes a partition over only if its node was heard from this recently. */
     private static final long PREFERRED_HEARD_WITHIN_MILLIS = 3_000;
     /** After a hand-over, the same partition is not handed over again for this many rebalance intervals. */
@@ -121,6 +128,10 @@ public final class ZooKeeperNode implements Closeable {
     private ExecutorService membershipPool;
     /** Runs step-downs, which wait for the election's listener: never on the listener's own pool. */
     private ExecutorService stepDownPool;
+    /** Opens partitions' files and replicas for {@link #openAll}; its threads start with the node. */
+    private java.util.concurrent.ThreadPoolExecutor openPool;
+    /** The ZooKeeper part of opening a partition, in the background. */
+    private PartitionBootstrap bootstrap;
     /** When this node last handed each partition to its preferred replica (control thread only). */
     private final Map<String, Long> handedOver = new HashMap<>();
 
@@ -279,6 +290,16 @@ public final class ZooKeeperNode implements Closeable {
         Leadership forPartition(String partition, Configuration configuration);
     }
 
+    /**
+     * A partition to open with {@link #openAll}: its id, its replica set (preferred leader first; used only if the
+     * partition is new) and its state machine.
+     */
+    public record PartitionSpec(String id, List<String> replicas, StateMachine stateMachine) {
+        public PartitionSpec {
+            replicas = List.copyOf(replicas);
+        }
+    }
+
     /** One partition this node hosts: its replica and what it was opened with. */
     public static final class Partition implements Closeable {
         private final String id;
@@ -425,6 +446,27 @@ public final class ZooKeeperNode implements Closeable {
         electionPool = Executors.newFixedThreadPool(2, named("tenure-" + b.id + "-election-"));
         stepDownPool = Executors.newFixedThreadPool(2, named("tenure-" + b.id + "-step-down-"));
         membershipPool = Executors.newFixedThreadPool(2, named("tenure-" + b.id + "-membership-"));
+        openPool = new java.util.concurrent.ThreadPoolExecutor(
+                OPEN_THREADS,
+                OPEN_THREADS,
+                0,
+                TimeUnit.MILLISECONDS,
+                new java.util.concurrent.LinkedBlockingQueue<>(),
+                named("tenure-" + b.id + "-open-"));
+        openPool.prestartAllCoreThreads(); // a fixed set: the same threads whether one partition opens or a thousand
+        String partitionsPath = ZKPaths.makePath(b.clusterPath, "partitions");
+        if (b.client.checkExists().forPath(partitionsPath) == null) {
+            try {
+                b.client
+                        .create()
+                        .creatingParentContainersIfNeeded()
+                        .withMode(org.apache.zookeeper.CreateMode.CONTAINER)
+                        .forPath(partitionsPath);
+            } catch (org.apache.zookeeper.KeeperException.NodeExistsException created) {
+                // by another node meanwhile
+            }
+        }
+        bootstrap = new PartitionBootstrap(b.client, partitionsPath, b.id, b.leadershipSource == null, openPool);
         transport = NettyTransport.builder()
                 .selfId(b.id)
                 .clusterName(b.clusterName)
@@ -443,7 +485,8 @@ public final class ZooKeeperNode implements Closeable {
 
     /**
      * Opens partition {@code id} with {@code stateMachine}: creates it in ZooKeeper with {@code replicas} (preferred
-     * leader first) if it does not exist yet, opens its files under the data directory, and joins its election.
+     * leader first) if it does not exist yet, opens its files under the data directory, and joins its election. Waits
+     * on ZooKeeper about two round trips (see {@link #openAll} to open many partitions without waiting on each).
      *
      * @throws IllegalArgumentException if the id is not a valid partition id ({@code [A-Za-z0-9._-]{1,64}}) or the
      *     replica set is empty or does not include this node
@@ -451,6 +494,130 @@ public final class ZooKeeperNode implements Closeable {
      * @throws IOException if its log or every snapshot is corrupt
      */
     public Partition open(String id, List<String> replicas, StateMachine stateMachine) throws Exception {
+        reserve(id, replicas, stateMachine);
+        // Partitions open concurrently (each open waits on ZooKeeper a few round trips); the same one only once.
+        try {
+            PartitionBootstrap.Bootstrapped boot;
+            try {
+                boot = bootstrap.start(id, replicas).get();
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw e.getCause() instanceof Exception cause ? cause : e;
+            }
+            return openReserved(id, replicas, stateMachine, boot);
+        } finally {
+            release(id);
+        }
+    }
+
+    /**
+     * Opens many partitions at once, as {@link #open} opens one, without waiting on ZooKeeper for each: every
+     * partition's ZooKeeper requests are sent in the background (a read of its configuration, and either one
+     * transaction creating the partition with its election nodes or one read of its epoch floor: docs/partitions.md),
+     * so that up to 64 partitions' requests are in flight on the session at a time, and each partition's files and
+     * replica are opened on the node's open threads (16, started with the node: opening is mostly waiting on fsyncs,
+     * which the filesystem groups when many are in flight) as soon as its ZooKeeper part is done.
+     * The partitions this node is the preferred leader of ({@code replicas} first) are opened first, so that they tend
+     * to elect it and need no hand-over.
+     *
+     * <p>Returns, once every partition's requests have been sent, one future per spec, in the order of {@code specs},
+     * each completing with the opened partition or failing with what {@link #open} would throw for it: {@link
+     * IllegalArgumentException} (invalid id or replica set, a new partition without this node), {@link
+     * IllegalStateException} (open already — also a second spec with the same id —, another replica set in ZooKeeper,
+     * the node closed), {@link IOException} (corrupt files) or a ZooKeeper exception. A partition's failure affects
+     * no other; a failed partition is not open (nothing is left running; what it created in ZooKeeper stays, as for
+     * {@link #open}), and can be opened again.
+     *
+     * <p>Thread-safe: may be called from any thread, concurrently with {@link #open}, {@link #close(String)} and other
+     * calls. Blocks only while 64 partitions' ZooKeeper requests are in flight (ZooKeeper answers a session's
+     * requests in order: a deeper queue would delay the elections' own requests behind it). The futures complete on the node's
+     * open threads or Curator's event thread: what depends on them should not block there.
+     *
+     * @throws IllegalStateException if the node is not running
+     * @throws InterruptedException if interrupted while waiting to send; the partitions sent so far go on opening
+     */
+    public List<java.util.concurrent.CompletableFuture<Partition>> openAll(List<PartitionSpec> specs)
+            throws InterruptedException {
+        synchronized (this) {
+            Preconditions.checkState(started && !closed, "node %s is not running", b.id);
+        }
+        List<java.util.concurrent.CompletableFuture<Partition>> futures = new ArrayList<>();
+        List<Integer> order = new ArrayList<>();
+        for (int i = 0; i < specs.size(); i++) {
+            futures.add(new java.util.concurrent.CompletableFuture<>());
+            order.add(i);
+        }
+        // Preferred partitions first (a stable sort: otherwise in the given order).
+        order.sort(java.util.Comparator.comparing(i -> specs.get(i).replicas().isEmpty()
+                || !specs.get(i).replicas().get(0).equals(b.id)));
+        java.util.concurrent.Semaphore window = new java.util.concurrent.Semaphore(OPEN_WINDOW);
+        long began = System.nanoTime();
+        AtomicInteger zooKeeperLeft = new AtomicInteger(specs.size());
+        AtomicInteger left = new AtomicInteger(specs.size());
+        for (java.util.concurrent.CompletableFuture<Partition> f : futures) {
+            java.util.concurrent.CompletableFuture<?> unused = f.whenComplete((p, e) -> {
+                if (left.decrementAndGet() == 0) {
+                    log.info(
+                            "node {} opened {} partitions in {} ms",
+                            b.id,
+                            specs.size(),
+                            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began));
+                }
+            });
+        }
+        for (int i : order) {
+            PartitionSpec spec = specs.get(i);
+            java.util.concurrent.CompletableFuture<Partition> result = futures.get(i);
+            try {
+                reserve(spec.id(), spec.replicas(), spec.stateMachine());
+            } catch (RuntimeException e) {
+                zooKeeperLeft.decrementAndGet();
+                result.completeExceptionally(e);
+                continue;
+            }
+            window.acquire();
+            java.util.concurrent.CompletableFuture<PartitionBootstrap.Bootstrapped> zk;
+            try {
+                zk = bootstrap.start(spec.id(), spec.replicas());
+            } catch (RuntimeException e) {
+                zk = java.util.concurrent.CompletableFuture.failedFuture(e);
+            }
+            // Each step completes `result` itself: nothing waits on what whenComplete returns.
+            java.util.concurrent.CompletableFuture<?> unused = zk.whenComplete((boot, failure) -> {
+                window.release();
+                if (zooKeeperLeft.decrementAndGet() == 0) {
+                    log.info(
+                            "node {}: the ZooKeeper part of opening {} partitions took {} ms",
+                            b.id,
+                            specs.size(),
+                            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began));
+                }
+                if (failure != null) {
+                    release(spec.id());
+                    result.completeExceptionally(failure);
+                    return;
+                }
+                try {
+                    openPool.execute(() -> {
+                        try {
+                            result.complete(openReserved(spec.id(), spec.replicas(), spec.stateMachine(), boot));
+                        } catch (Exception | Error e) {
+                            result.completeExceptionally(e);
+                        } finally {
+                            release(spec.id());
+                        }
+                    });
+                } catch (java.util.concurrent.RejectedExecutionException e) {
+                    release(spec.id());
+                    result.completeExceptionally(new IllegalStateException(
+                            "node " + b.id + " closed while partition " + spec.id() + " opened"));
+                }
+            });
+        }
+        return futures;
+    }
+
+    /** Checks what {@link #open} is given and marks {@code id} as being opened. */
+    private void reserve(String id, List<String> replicas, StateMachine stateMachine) {
         PartitionIds.check(id);
         Preconditions.checkArgument(!replicas.isEmpty(), "partition %s needs replicas", id);
         Preconditions.checkArgument(
@@ -462,31 +629,21 @@ public final class ZooKeeperNode implements Closeable {
                     !partitions.containsKey(id) && !opening.contains(id), "partition %s is open already", id);
             opening.add(id);
         }
-        // Partitions open concurrently (each open waits on ZooKeeper a few round trips); the same one only once.
-        try {
-            return openReserved(id, replicas, stateMachine);
-        } finally {
-            synchronized (this) {
-                opening.remove(id);
-            }
-        }
     }
 
-    private Partition openReserved(String id, List<String> replicas, StateMachine stateMachine) throws Exception {
+    private synchronized void release(String id) {
+        opening.remove(id);
+    }
+
+    private Partition openReserved(
+            String id, List<String> replicas, StateMachine stateMachine, PartitionBootstrap.Bootstrapped boot)
+            throws Exception {
+        synchronized (this) {
+            Preconditions.checkState(!closed, "node %s closed while partition %s opened", b.id, id);
+        }
         String partitionPath = ZKPaths.makePath(ZKPaths.makePath(b.clusterPath, "partitions"), id);
         ZooKeeperConfiguration configuration = new ZooKeeperConfiguration(b.client, partitionPath);
-        Configuration config;
-        try {
-            config = configuration.read().configuration();
-        } catch (org.apache.zookeeper.KeeperException.NoNodeException absent) {
-            // A new partition: only one of its replicas creates it.
-            if (!replicas.contains(b.id)) {
-                configuration.close();
-                throw new IllegalArgumentException(
-                        "partition " + id + " on " + replicas + " does not include node " + b.id);
-            }
-            config = configuration.initialize(replicas).configuration();
-        }
+        Configuration config = boot.configuration();
         String mismatch = null;
         if (config.version() == 0 && !config.voters().equals(List.copyOf(replicas))) {
             mismatch = "partition " + id + " has replicas " + config.voters() + " in ZooKeeper at "
@@ -518,7 +675,7 @@ public final class ZooKeeperNode implements Closeable {
                         stateMachine,
                         partitionPath,
                         configuration,
-                        config,
+                        boot,
                         dir,
                         partitionLog,
                         r -> r.log(partitionLog, partitionLog::syncAsync));
@@ -530,7 +687,7 @@ public final class ZooKeeperNode implements Closeable {
                     stateMachine,
                     partitionPath,
                     configuration,
-                    config,
+                    boot,
                     dir,
                     segmentedLog,
                     r -> r.log(segmentedLog, segmentedLog::syncWithEpoch, false));
@@ -552,7 +709,7 @@ public final class ZooKeeperNode implements Closeable {
             StateMachine stateMachine,
             String partitionPath,
             ZooKeeperConfiguration configuration,
-            Configuration config,
+            PartitionBootstrap.Bootstrapped boot,
             Path dir,
             Closeable logFiles,
             UnaryOperator<Replica.Builder> withLog)
@@ -560,18 +717,17 @@ public final class ZooKeeperNode implements Closeable {
         FileSnapshotStore snapshots = FileSnapshotStore.open(dir.resolve("snapshots"), b.logConfig.syncPolicy());
         FilePromiseStore promises = new FilePromiseStore(dir.resolve("promise"), b.logConfig.syncPolicy());
         String electionPath = ZooKeeperRegistry.electionPath(partitionPath);
-        if (b.leadershipSource == null && promises.load().epoch() == 0) {
-            // A replica without a promise (new, or its disk wiped) refuses every epoch below the latest minted.
-            long floor = FencedLeaderElection.latestEpoch(b.client, electionPath);
-            if (floor > 0) {
-                promises.store(new Promise(floor, ""));
-            }
+        Configuration config = boot.configuration();
+        if (b.leadershipSource == null && promises.load().epoch() == 0 && boot.epochFloor() > 0) {
+            // A replica without a promise (new, or its disk wiped) refuses every epoch below the latest minted (read
+            // with the configuration, before the files were opened: epochs only grow, so it is a lower bound).
+            promises.store(new Promise(boot.epochFloor(), ""));
         }
         addMembers(config.members());
         Leadership leadership = b.leadershipSource != null
                 ? b.leadershipSource.forPartition(id, config)
                 : new ElectionLeadership(
-                        l -> FencedLeaderElection.builder(b.client, electionPath)
+                        l -> electionBuilder(electionPath, boot.electionPathsExist())
                                 .participantId(b.id)
                                 .endpoint(b.endpoint)
                                 .backend(ElectionBackend.LEADER_LATCH)
@@ -635,6 +791,11 @@ public final class ZooKeeperNode implements Closeable {
             replica.configure(c); // a configuration without this node removes its replica: it stops
         });
         return p;
+    }
+
+    private FencedLeaderElection.Builder electionBuilder(String electionPath, boolean pathsExist) {
+        FencedLeaderElection.Builder builder = FencedLeaderElection.builder(b.client, electionPath);
+        return pathsExist ? builder.pathsCreated() : builder;
     }
 
     /** The partition {@code id}, if this node hosts it. */
@@ -713,6 +874,7 @@ public final class ZooKeeperNode implements Closeable {
         Preconditions.checkState(executors != null, "not started");
         return executors.threads()
                 + CONTROL_THREADS
+                + OPEN_THREADS
                 + 2
                 + 2
                 + 2
@@ -776,6 +938,9 @@ public final class ZooKeeperNode implements Closeable {
         }
         if (membershipPool != null) {
             membershipPool.shutdownNow();
+        }
+        if (openPool != null) {
+            openPool.shutdown(); // partitions waiting to open find the node closed and fail
         }
         if (executors != null) {
             executors.close();

@@ -326,6 +326,144 @@ class ZooKeeperNodeTest {
                 "ZooKeeper holds p0's replica set: another one is refused");
     }
 
+    /** Opens {@code layout}'s partitions that include {@code node} with one {@link ZooKeeperNode#openAll}. */
+    private List<CompletableFuture<ZooKeeperNode.Partition>> openAll(
+            ZooKeeperNode node, Map<String, List<String>> layout) throws InterruptedException {
+        List<ZooKeeperNode.PartitionSpec> specs = new ArrayList<>();
+        for (Map.Entry<String, List<String>> e : layout.entrySet()) {
+            if (e.getValue().contains(node.id())) {
+                KeyValueMachine m = new KeyValueMachine();
+                machines.get(node.id()).put(e.getKey(), m);
+                specs.add(new ZooKeeperNode.PartitionSpec(e.getKey(), e.getValue(), m));
+            }
+        }
+        return node.openAll(specs);
+    }
+
+    private static void awaitAll(List<CompletableFuture<ZooKeeperNode.Partition>> opens) throws Exception {
+        for (CompletableFuture<ZooKeeperNode.Partition> f : opens) {
+            f.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void threeNodesOpeningTheSameSixtyPartitionsAtOnceCreateEachOnceWithItsReplicaSetAndEveryOneElectsALeader()
+            throws Exception {
+        Map<String, List<String>> layout = layout(List.of("n1", "n2", "n3"), 60, 3);
+        List<CompletableFuture<ZooKeeperNode.Partition>> opens = new ArrayList<>();
+        for (String id : List.of("n1", "n2", "n3")) {
+            startNode(id, Map.of());
+        }
+        for (ZooKeeperNode n : nodes.values()) {
+            opens.addAll(openAll(n, layout)); // each returns once its requests are sent: the three race
+        }
+        awaitAll(opens);
+        CuratorFramework reader = zk.ensemble().newClient();
+        for (Map.Entry<String, List<String>> e : layout.entrySet()) {
+            String path = clusterPath + "/partitions/" + e.getKey() + "/configuration";
+            org.apache.zookeeper.data.Stat stat = new org.apache.zookeeper.data.Stat();
+            dev.tenure.replicator.core.Configuration c = ConfigurationRecord.decode(
+                    reader.getData().storingStatIn(stat).forPath(path), path);
+            assertEquals(e.getValue(), c.voters(), e.getKey() + "'s replica set as given, preferred leader first");
+            assertEquals(0, c.version(), e.getKey() + " is at its initial configuration");
+            assertEquals(0, stat.getVersion(), e.getKey() + "'s configuration node was written once");
+        }
+        for (ZooKeeperNode n : nodes.values()) {
+            assertEquals(layout.keySet(), n.partitions().keySet(), n.id() + " hosts every partition");
+        }
+        awaitPreferredLeaders(layout);
+        Map<String, List<String>> acknowledged = writeEverywhere(layout, "w", 1);
+        for (Map.Entry<String, List<String>> e : layout.entrySet()) {
+            for (String id : e.getValue()) {
+                KeyValueMachine m = machines.get(id).get(e.getKey());
+                await(() -> m.applied().equals(acknowledged.get(e.getKey())), id + " applies " + e.getKey());
+            }
+        }
+    }
+
+    @Test
+    void openAllFailsOnlyThePartitionsThatCannotOpenAndOpensTheRest() throws Exception {
+        ZooKeeperNode n = startNode("n1", Map.of());
+        n.open("held", List.of("n1"), new KeyValueMachine());
+        n.open("other-set", List.of("n1"), new KeyValueMachine());
+        n.close("other-set"); // ZooKeeper keeps its replica set [n1]
+        List<CompletableFuture<ZooKeeperNode.Partition>> opens = n.openAll(List.of(
+                new ZooKeeperNode.PartitionSpec("p0", List.of("n1"), new KeyValueMachine()),
+                new ZooKeeperNode.PartitionSpec("bad/id", List.of("n1"), new KeyValueMachine()),
+                new ZooKeeperNode.PartitionSpec("without-me", List.of("n2", "n3"), new KeyValueMachine()),
+                new ZooKeeperNode.PartitionSpec("held", List.of("n1"), new KeyValueMachine()),
+                new ZooKeeperNode.PartitionSpec("other-set", List.of("n1", "n2"), new KeyValueMachine()),
+                new ZooKeeperNode.PartitionSpec("p1", List.of("n1"), new KeyValueMachine()),
+                new ZooKeeperNode.PartitionSpec("p1", List.of("n1"), new KeyValueMachine())));
+        assertEquals("p0", opens.get(0).get(WAIT.toSeconds(), TimeUnit.SECONDS).id());
+        assertFailsWith(IllegalArgumentException.class, opens.get(1), "an invalid id");
+        assertFailsWith(IllegalArgumentException.class, opens.get(2), "a new partition without this node");
+        assertFailsWith(IllegalStateException.class, opens.get(3), "a partition open already");
+        assertFailsWith(IllegalStateException.class, opens.get(4), "another replica set than ZooKeeper's");
+        assertEquals("p1", opens.get(5).get(WAIT.toSeconds(), TimeUnit.SECONDS).id());
+        assertFailsWith(IllegalStateException.class, opens.get(6), "the same id twice in one call");
+        await(() -> n.leading().equals(Set.of("held", "p0", "p1")), "n1 leads what it opened: " + n.leading());
+        assertEquals(Set.of("held", "p0", "p1"), n.partitions().keySet(), "a failed partition is not open");
+        n.openAll(List.of(new ZooKeeperNode.PartitionSpec("other-set", List.of("n1"), new KeyValueMachine())))
+                .get(0)
+                .get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        await(() -> n.leading().contains("other-set"), "a partition that failed to open opens again");
+    }
+
+    private static void assertFailsWith(Class<? extends Throwable> type, CompletableFuture<?> f, String what) {
+        java.util.concurrent.ExecutionException e = assertThrows(
+                java.util.concurrent.ExecutionException.class, () -> f.get(WAIT.toSeconds(), TimeUnit.SECONDS), what);
+        assertTrue(type.isInstance(e.getCause()), what + ": " + e.getCause());
+    }
+
+    @Test
+    void openAllOpensAPartitionWhoseNodeExistsWithoutItsConfiguration() throws Exception {
+        ZooKeeperNode n = startNode("n1", Map.of());
+        // As a node of an older version could leave it: the partition's node, made on the way to its configuration.
+        zk.ensemble().newClient().create().creatingParentsIfNeeded().forPath(clusterPath + "/partitions/p0");
+        List<CompletableFuture<ZooKeeperNode.Partition>> opens =
+                n.openAll(List.of(new ZooKeeperNode.PartitionSpec("p0", List.of("n1"), new KeyValueMachine())));
+        assertEquals(
+                List.of("n1"),
+                opens.get(0)
+                        .get(WAIT.toSeconds(), TimeUnit.SECONDS)
+                        .configuration()
+                        .voters());
+        await(() -> n.leading().contains("p0"), "n1 leads p0");
+    }
+
+    @Test
+    void aReplicaOpenedByOpenAllWithoutItsFilesPromisesTheLatestEpochMintedBeforeItJoins() throws Exception {
+        ZooKeeperNode first = startNode("n1", Map.of());
+        first.open("p0", List.of("n1"), new KeyValueMachine());
+        await(() -> first.leading().contains("p0"), "n1 leads p0");
+        first.close();
+        // Another participant leads p0's election from now on, so that n1 cannot mint an epoch of its own.
+        dev.tenure.recipes.FencedLeaderElection other = dev.tenure.recipes.FencedLeaderElection.builder(
+                        zk.ensemble().newClient(), clusterPath + "/partitions/p0/leader")
+                .participantId("x")
+                .build();
+        try {
+            other.start();
+            long latest = other.awaitLeadership(WAIT).epoch();
+            com.google.common.io.MoreFiles.deleteRecursively( // its disk wiped: no promise
+                    dataDir.resolve("n1"), com.google.common.io.RecursiveDeleteOption.ALLOW_INSECURE);
+            ZooKeeperNode again = startNode("n1", Map.of());
+            ZooKeeperNode.Partition p = again.openAll(
+                            List.of(new ZooKeeperNode.PartitionSpec("p0", List.of("n1"), new KeyValueMachine())))
+                    .get(0)
+                    .get(WAIT.toSeconds(), TimeUnit.SECONDS);
+            long promised = new dev.tenure.replicator.storage.FilePromiseStore(
+                            p.dataDir().resolve("promise"))
+                    .load()
+                    .epoch();
+            assertEquals(latest, promised, "the new replica promised the latest epoch minted before it opened");
+            assertTrue(again.leading().isEmpty(), "x leads p0, not n1");
+        } finally {
+            other.close();
+        }
+    }
+
     @Test
     void aPartitionsLeadershipCanComeFromAnotherSourceThanTheElection() throws Exception {
         java.util.Map<String, dev.tenure.replicator.Leadership.Events> events =
