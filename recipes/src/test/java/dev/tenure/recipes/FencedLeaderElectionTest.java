@@ -731,6 +731,19 @@ class FencedLeaderElectionTest {
         // The recipe creates its container; the mint finds no epoch node and creates the path's nodes first.
         assertEquals(1, a.awaitLeadership(WAIT).epoch());
         FencedLeaderElection b = joinWithPathsCreated("b");
+        // b must be in line before a steps down: otherwise a rejoins first and leads again.
+        await(
+                () -> {
+                    try {
+                        return observer.getChildren()
+                                        .forPath(path + "/election")
+                                        .size()
+                                == 2;
+                    } catch (Exception e) {
+                        throw new AssertionError(e);
+                    }
+                },
+                "b's latch node is in line");
         a.stepDown(a.currentToken().orElseThrow());
         assertEquals(2, b.awaitLeadership(WAIT).epoch(), "the next term mints the next epoch");
     }
