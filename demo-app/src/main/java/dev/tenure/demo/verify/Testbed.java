@@ -376,8 +376,15 @@ final class Testbed implements FaultTarget, AutoCloseable {
                 ChildProcess p = replica(id);
                 if (!p.isAlive()) {
                     List<String> lines = Files.readAllLines(p.logFile(), java.nio.charset.StandardCharsets.UTF_8);
+                    // The first line, and the last lines that name an error: the log is deleted with a test's
+                    // temporary directory, so the message is all that is left of it.
+                    List<String> errors = lines.stream()
+                            .filter(l -> l.contains("ERROR") || l.contains("Exception") || l.contains("rror:"))
+                            .toList();
+                    List<String> last = errors.subList(Math.max(0, errors.size() - 4), errors.size());
                     throw new IOException("replica " + id + " exited with code " + p.exitValue() + " at start ("
-                            + (lines.isEmpty() ? "no output" : lines.get(0)) + "); see "
+                            + (lines.isEmpty() ? "no output" : lines.get(0))
+                            + (last.isEmpty() ? "" : "; " + String.join(" | ", last)) + "); see "
                             + p.logFile());
                 }
             }
