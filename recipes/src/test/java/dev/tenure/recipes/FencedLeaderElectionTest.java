@@ -732,18 +732,7 @@ class FencedLeaderElectionTest {
         assertEquals(1, a.awaitLeadership(WAIT).epoch());
         FencedLeaderElection b = joinWithPathsCreated("b");
         // b must be in line before a steps down: otherwise a rejoins first and leads again.
-        await(
-                () -> {
-                    try {
-                        return observer.getChildren()
-                                        .forPath(path + "/election")
-                                        .size()
-                                == 2;
-                    } catch (Exception e) {
-                        throw new AssertionError(e);
-                    }
-                },
-                "b's latch node is in line");
+        awaitLatchNodes(2, "b's latch node is in line");
         a.stepDown(a.currentToken().orElseThrow());
         assertEquals(2, b.awaitLeadership(WAIT).epoch(), "the next term mints the next epoch");
     }
@@ -755,22 +744,27 @@ class FencedLeaderElectionTest {
         CuratorFramework client = ensemble().newClient(); // its session is a transaction: made before the probe
         long before = probe("before");
         FencedLeaderElection b = join("b", ElectionBackend.LEADER_LATCH, client, SuspensionPolicy.REVOKE);
+        awaitLatchNodes(2, "b's latch node is in line");
+        long after = probe("after");
+        // Every transaction takes a zxid, refused creates too (they used to be two: the path and its epoch node).
+        assertEquals(2, after - before, "between the probes: b's latch node and the second probe only");
+        assertFalse(b.hasLeadership());
+    }
+
+    /** Waits until the election's line holds {@code count} latch nodes. */
+    private void awaitLatchNodes(int count, String what) throws Exception {
         await(
                 () -> {
                     try {
                         return observer.getChildren()
                                         .forPath(path + "/election")
                                         .size()
-                                == 2;
+                                == count;
                     } catch (Exception e) {
                         throw new AssertionError(e);
                     }
                 },
-                "b's latch node is in line");
-        long after = probe("after");
-        // Every transaction takes a zxid, refused creates too (they used to be two: the path and its epoch node).
-        assertEquals(2, after - before, "between the probes: b's latch node and the second probe only");
-        assertFalse(b.hasLeadership());
+                what);
     }
 
     /** Creates a node beside the election path and returns the zxid of its creation. */
