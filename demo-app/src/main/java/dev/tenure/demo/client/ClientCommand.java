@@ -36,6 +36,10 @@ abstract class ClientCommand implements Callable<Integer> {
         KvClient client;
         try {
             client = env.clients().apply(connection.uri(spec), connection.timeout(spec));
+            String token = connection.token(spec);
+            if (token != null) {
+                client.bearerToken(token);
+            }
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
         }

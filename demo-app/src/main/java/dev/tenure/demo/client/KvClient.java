@@ -109,6 +109,8 @@ public final class KvClient {
     private final Sleeper sleeper;
     private final LongSupplier nanoTime;
     private final HttpClient http;
+    /** Sent as {@code Authorization: Bearer} with every write and admin request, when set. */
+    private volatile String bearerToken;
 
     /** A client of the replica at {@code baseUrl} (for example {@code http://127.0.0.1:8081}), 5 s timeout. */
     public KvClient(URI baseUrl) {
@@ -329,6 +331,18 @@ public final class KvClient {
         }
     }
 
+    /**
+     * Sends {@code token} as {@code Authorization: Bearer TOKEN} with every write and admin request from now on (a
+     * node started with {@code --http-token-file} refuses them without it); reads never carry it. Returns this.
+     */
+    public KvClient bearerToken(String token) {
+        if (token != null && token.isBlank()) {
+            throw new IllegalArgumentException("the token is empty");
+        }
+        this.bearerToken = token == null ? null : token.trim();
+        return this;
+    }
+
     private HttpRequest request(Op op, URI target, byte[] body, String contentType) {
         HttpRequest.Builder b = HttpRequest.newBuilder(target)
                 .timeout(timeout)
@@ -337,8 +351,15 @@ public final class KvClient {
                         body == null
                                 ? HttpRequest.BodyPublishers.noBody()
                                 : HttpRequest.BodyPublishers.ofByteArray(body));
+        if (contentType == null && op.method.equals("POST")) {
+            contentType = "application/json"; // the node takes no POST of another type (cross-site requests)
+        }
         if (contentType != null) {
             b.header("Content-Type", contentType);
+        }
+        String token = bearerToken;
+        if (token != null && !op.read) {
+            b.header("Authorization", "Bearer " + token);
         }
         return b.build();
     }

@@ -20,6 +20,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Map;
@@ -70,12 +71,28 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
 
     private boolean closed;
 
+    /** The connection's header-receipt deadline, told when each head arrives and each request ends; or null. */
+    private final HeaderDeadline deadline;
+
     HttpConnection(Router routes) {
+        this(routes, null);
+    }
+
+    HttpConnection(Router routes, HeaderDeadline deadline) {
         this.routes = routes;
+        this.deadline = deadline;
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (deadline != null) {
+            if (msg instanceof HttpRequest) {
+                deadline.headReceived();
+            }
+            if (msg instanceof LastHttpContent) {
+                deadline.requestEnded();
+            }
+        }
         if (closed) {
             ReferenceCountUtil.release(msg);
             return;
@@ -147,7 +164,13 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
         String target = head.uri();
         int q = target.indexOf('?');
         request = new Router.Request(
-                head.method().name(), q < 0 ? target : target.substring(0, q), q < 0 ? null : target.substring(q + 1));
+                head.method().name(),
+                q < 0 ? target : target.substring(0, q),
+                q < 0 ? null : target.substring(q + 1),
+                head.headers().get(HttpHeaderNames.HOST),
+                head.headers().get(HttpHeaderNames.CONTENT_TYPE),
+                head.headers().get(HttpHeaderNames.AUTHORIZATION),
+                ctx.channel().localAddress() instanceof InetSocketAddress a ? a : null);
         Router.Route r;
         long length;
         try {
@@ -287,9 +310,16 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
         });
     }
 
+    /** 500 with a request id and no exception text (logged with that id). */
     private static Reply internal(Router.Request request, Throwable e) {
-        log.error("request {} {} failed", request.method(), request.rawTarget(), e);
-        return Reply.json(500, json.createObjectNode().put("error", "internal").put("detail", String.valueOf(e)));
+        String id = HttpError.requestId();
+        log.error("request {} ({} {}) failed", id, request.method(), request.rawTarget(), e);
+        return Reply.json(
+                500,
+                json.createObjectNode()
+                        .put("error", "internal")
+                        .put("requestId", id)
+                        .put("detail", "internal error: see the node's log for request " + id));
     }
 
     /** Handles the requests that arrived while a reply was pending, then reads again. */

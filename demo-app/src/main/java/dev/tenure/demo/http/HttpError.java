@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * An error answer of the key-value API, thrown while a request is routed or handled. Definite errors (400, 405 and
@@ -12,7 +15,9 @@ import java.util.Map;
  * nothing. Not thread-safe: built and turned into a {@link Reply} by one thread.
  */
 final class HttpError extends RuntimeException {
+    private static final Logger log = LoggerFactory.getLogger(HttpError.class);
     private static final ObjectMapper json = new ObjectMapper();
+    private static final AtomicLong requestIds = new AtomicLong();
 
     final int status;
     final String code;
@@ -61,12 +66,23 @@ final class HttpError extends RuntimeException {
             return Reply.json(status, body, headers);
         }
         ObjectNode o = json.createObjectNode().put("error", code);
-        if (detail != null) {
+        if (status == 500) {
+            // An internal error's text (exception messages, paths, class names) is logged, never sent.
+            String id = requestId();
+            log.error("request {} answered 500 {}: {}", id, code, detail);
+            o.put("requestId", id);
+            o.put("detail", "internal error: see the node's log for request " + id);
+        } else if (detail != null) {
             o.put("detail", detail);
         }
         if (definite) {
             o.put("applied", false);
         }
         return Reply.json(status, o, headers);
+    }
+
+    /** A new identifier that ties a 500 answer to its log line. */
+    static String requestId() {
+        return Long.toHexString(System.currentTimeMillis()) + "-" + requestIds.incrementAndGet();
     }
 }

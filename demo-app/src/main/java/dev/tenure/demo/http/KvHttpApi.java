@@ -32,8 +32,11 @@ import java.util.concurrent.atomic.AtomicReference;
  * applied.
  *
  * <p>Limits: a request line of 8 KiB, headers of 16 KiB, a body as large as its route allows (1 MiB for a value);
- * a connection idle for 60 s with no reply pending is closed; a client that does not read its answers stops being
- * read from (the answers it can hold up are bounded by the socket's high-water mark).
+ * a connection idle for 60 s with no reply pending is closed; a connection that has not sent a complete request head
+ * within the header deadline (10 s by default) of opening or of its next request's first byte is closed; connections
+ * beyond the cap (1,024 by default) are answered 503 and closed; a client that does not read its answers stops being
+ * read from (the answers it can hold up are bounded by the socket's high-water mark). See {@link HttpGuard} for the
+ * checks of each request ({@code Host}, token, content type).
  *
  * <p>Lifecycle: {@link #bind} binds the port and takes no request until {@link #start} (the kernel may still
  * complete connections meanwhile; they wait); {@link #close} stops serving (idempotent). Thread-safe.
@@ -92,13 +95,38 @@ public final class KvHttpApi implements AutoCloseable {
             InetSocketAddress address,
             Duration requestTimeout)
             throws IOException {
+        return bind(service, observations, listener, address, requestTimeout, HttpOptions.DEFAULT);
+    }
+
+    /**
+     * Binds the server (not yet serving) with the protections {@code options} sets (see {@link HttpGuard}): the
+     * {@code Host} allow-list, the optional token for writes and admin routes, {@code application/json} on {@code
+     * POST}, the connection cap and the header-receipt deadline.
+     */
+    public static KvHttpApi bind(
+            KvService service,
+            NodeObservations observations,
+            RequestListener listener,
+            InetSocketAddress address,
+            Duration requestTimeout,
+            HttpOptions options)
+            throws IOException {
         Preconditions.checkArgument(
                 requestTimeout.toMillis() > 0, "the request timeout must be at least 1 ms: %s", requestTimeout);
         KvRoutes keys = new KvRoutes(service, listener, requestTimeout.toMillis());
-        return bind(new StatusRoutes(service, observations, keys, SNAPSHOT_TIMEOUT), address);
+        Router routes = new HttpGuard(new StatusRoutes(service, observations, keys, SNAPSHOT_TIMEOUT), options);
+        return bind(routes, address, options);
     }
 
+    /** Binds {@code routes} as they are (no {@link HttpGuard}), with the default limits. */
     static KvHttpApi bind(Router routes, InetSocketAddress address) throws IOException {
+        return bind(routes, address, HttpOptions.DEFAULT);
+    }
+
+    /** Binds {@code routes} as they are, with the connection cap and header deadline of {@code options}. */
+    static KvHttpApi bind(Router routes, InetSocketAddress address, HttpOptions options) throws IOException {
+        ConnectionCap cap = new ConnectionCap(options.maxConnections());
+        long headerNanos = options.headerTimeout().toNanos();
         NettyChannels io = NettyChannels.current();
         EventLoopGroup boss = io.eventLoopGroup(1, new DefaultThreadFactory("kv-http-accept", true));
         EventLoopGroup workers = io.eventLoopGroup(2, new DefaultThreadFactory("kv-http", true));
@@ -111,10 +139,13 @@ public final class KvHttpApi implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        HeaderDeadline deadline = new HeaderDeadline(headerNanos);
                         ch.pipeline()
+                                .addLast(cap)
                                 .addLast(new IdleStateHandler(IDLE_SECONDS, 0, 0))
+                                .addLast(deadline)
                                 .addLast(new HttpServerCodec(MAX_REQUEST_LINE, MAX_HEADER_BYTES, 64 * 1024))
-                                .addLast(new HttpConnection(routes));
+                                .addLast(new HttpConnection(routes, deadline));
                     }
                 });
         try {

@@ -479,17 +479,17 @@ final class KvRoutes implements Router {
         listener.fenced();
         boolean partitioned = service.partitions().size() > 1;
         Optional<LeaderInfo> leader = log.leader();
-        if (leader.isPresent()
-                && !leader.get().id().equals(log.status().id())
-                && !leader.get().endpoint().isEmpty()) {
+        // The endpoint was read from ZooKeeper: only a plain http(s) origin is redirected to.
+        Optional<String> url = leader.flatMap(l -> SafeUrls.origin(l.endpoint()));
+        if (leader.isPresent() && !leader.get().id().equals(log.status().id()) && url.isPresent()) {
             ObjectNode body = json.createObjectNode()
                     .put("error", "not_leader")
                     .put("leader", leader.get().id())
-                    .put("leaderUrl", leader.get().endpoint());
+                    .put("leaderUrl", url.get());
             if (partitioned) {
                 body.put("partition", log.partitionId());
             }
-            return new HttpError(307, body).header("Location", leader.get().endpoint() + req.rawTarget());
+            return new HttpError(307, body).header("Location", url.get() + req.rawTarget());
         }
         HttpError none = new HttpError(503, "no_leader", partitioned ? "partition " + log.partitionId() : null);
         return none.definite(true).header("Retry-After", "1");

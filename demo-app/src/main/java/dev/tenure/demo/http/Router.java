@@ -14,8 +14,28 @@ interface Router {
      */
     Route route(Request request);
 
-    /** The request line: method, raw (still percent-encoded) path and raw query, or {@code null}. */
-    record Request(String method, String rawPath, String rawQuery) {
+    /**
+     * The request line: method, raw (still percent-encoded) path and raw query, or {@code null}; and what {@link
+     * HttpGuard} checks: the {@code Host}, {@code Content-Type} and {@code Authorization} headers (each {@code null}
+     * when absent) and the address the connection reached ({@code null} when not a socket).
+     */
+    record Request(
+            String method,
+            String rawPath,
+            String rawQuery,
+            String host,
+            String contentType,
+            String authorization,
+            java.net.InetSocketAddress local) {
+        Request(String method, String rawPath, String rawQuery) {
+            this(method, rawPath, rawQuery, null, null, null, null);
+        }
+
+        @Override
+        public String toString() {
+            return method + " " + rawTarget(); // never the Authorization header
+        }
+
         String rawTarget() {
             return rawQuery == null ? rawPath : rawPath + "?" + rawQuery;
         }

@@ -253,14 +253,14 @@ final class StatusRoutes implements Router {
             return;
         }
         Optional<LeaderInfo> leader = service.leader();
-        if (leader.isPresent()
-                && !leader.get().id().equals(service.status().id())
-                && !leader.get().endpoint().isEmpty()) {
+        // The endpoint was read from ZooKeeper: only a plain http(s) origin is redirected to.
+        Optional<String> url = leader.flatMap(l -> SafeUrls.origin(l.endpoint()));
+        if (leader.isPresent() && !leader.get().id().equals(service.status().id()) && url.isPresent()) {
             ObjectNode body = json.createObjectNode()
                     .put("error", "not_leader")
                     .put("leader", leader.get().id())
-                    .put("leaderUrl", leader.get().endpoint());
-            throw new HttpError(307, body).header("Location", leader.get().endpoint() + req.rawTarget());
+                    .put("leaderUrl", url.get());
+            throw new HttpError(307, body).header("Location", url.get() + req.rawTarget());
         }
         throw new HttpError(503, "no_leader", null).definite(true).header("Retry-After", "1");
     }
@@ -354,7 +354,7 @@ final class StatusRoutes implements Router {
         Optional<LeaderInfo> leader = service.leader();
         ObjectNode o = json.createObjectNode();
         o.put("id", status.id());
-        o.put("url", status.url());
+        o.put("url", SafeUrls.orNull(status.url()));
         o.put("role", roleName(s));
         if (s.role() == Role.FAILED) {
             o.put("failure", s.failure());
@@ -363,7 +363,7 @@ final class StatusRoutes implements Router {
         }
         if (leader.isPresent()) {
             o.put("leader", leader.get().id());
-            o.put("leaderUrl", leader.get().endpoint());
+            o.put("leaderUrl", SafeUrls.orNull(leader.get().endpoint()));
         } else {
             o.putNull("leader");
             o.putNull("leaderUrl");
@@ -400,7 +400,7 @@ final class StatusRoutes implements Router {
         for (String id : status.replicas()) {
             ObjectNode r = replicas.addObject();
             r.put("id", id);
-            String u = status.urls().get(id);
+            String u = SafeUrls.orNull(status.urls().get(id));
             if (u == null) {
                 r.putNull("url");
             } else {
@@ -479,7 +479,7 @@ final class StatusRoutes implements Router {
             keys += status.keys();
         }
         o.put("id", self);
-        o.put("url", url);
+        o.put("url", SafeUrls.orNull(url));
         o.put("role", failure == null ? "node" : "failed");
         o.put("failure", failure);
         o.put("partitionCount", logs.size());
@@ -500,7 +500,7 @@ final class StatusRoutes implements Router {
         for (String id : nodes) {
             ObjectNode r = replicas.addObject();
             r.put("id", id);
-            String u = urls.get(id);
+            String u = SafeUrls.orNull(urls.get(id));
             if (u == null) {
                 r.putNull("url");
             } else {
@@ -533,7 +533,7 @@ final class StatusRoutes implements Router {
         Optional<LeaderInfo> leader = log.leader();
         if (leader.isPresent()) {
             p.put("leader", leader.get().id());
-            p.put("leaderUrl", leader.get().endpoint());
+            p.put("leaderUrl", SafeUrls.orNull(leader.get().endpoint()));
         } else {
             p.putNull("leader");
             p.putNull("leaderUrl");

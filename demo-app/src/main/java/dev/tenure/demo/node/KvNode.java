@@ -1,6 +1,7 @@
 package dev.tenure.demo.node;
 
 import com.google.common.base.Preconditions;
+import dev.tenure.demo.http.HttpOptions;
 import dev.tenure.demo.http.KvHttpApi;
 import dev.tenure.demo.http.NodeObservations;
 import dev.tenure.demo.kv.KvService;
@@ -136,6 +137,7 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
     private UnaryOperator<StateMachine> stateMachineWrapper = UnaryOperator.identity();
     private Path sessionFile;
     private Duration requestTimeout = KvHttpApi.DEFAULT_REQUEST_TIMEOUT;
+    private HttpOptions httpOptions = HttpOptions.DEFAULT;
     private SnapshotPolicy snapshotPolicy = SnapshotPolicy.defaults();
     private long catchUpTailEntries = DEFAULT_CATCH_UP_TAIL_ENTRIES;
     private long logSegmentBytes = LogConfig.DEFAULT_MAX_SEGMENT_BYTES;
@@ -216,6 +218,16 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
     }
 
     /**
+     * The HTTP API's protections (Host allow-list, token, connection cap, header deadline); {@link
+     * HttpOptions#DEFAULT} unless set. Call before {@link #start()}.
+     */
+    public KvNode httpOptions(HttpOptions options) {
+        Preconditions.checkState(!started, "already started");
+        this.httpOptions = Preconditions.checkNotNull(options, "options");
+        return this;
+    }
+
+    /**
      * When this replica snapshots its state machine ({@link SnapshotPolicy#defaults()} unless set: 100,000 entries
      * or 64 MiB, spread by up to 50 %, and on a clean stop). Call before {@link #start()}.
      */
@@ -280,7 +292,7 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
         if (!client.blockUntilConnected(30, TimeUnit.SECONDS)) {
             throw new IllegalStateException("cannot reach ZooKeeper at " + config.zkConnect() + " within 30 s");
         }
-        http = KvHttpApi.bind(this, this, metrics, config.http(), requestTimeout);
+        http = KvHttpApi.bind(this, this, metrics, config.http(), requestTimeout, httpOptions);
         InetSocketAddress httpAdvertised = config.httpAdvertise() != null ? config.httpAdvertise() : http.address();
         url = "http://" + httpAdvertised.getHostString() + ":" + httpAdvertised.getPort();
         checkPartitioning();

@@ -54,6 +54,28 @@ public final class NodeCommand implements Callable<Integer> {
     @Option(names = "--http-advertise", description = "HTTP address others use (default: the bound one)")
     String httpAdvertise;
 
+    @Option(
+            names = "--http-allowed-host",
+            paramLabel = "NAME[:PORT]",
+            split = ",",
+            description = "extra Host names the HTTP API answers (besides 127.0.0.1, localhost, [::1] and the bound"
+                    + " and advertised addresses); others get 421 (DNS rebinding); repeatable or comma-separated")
+    List<String> httpAllowedHosts = new java.util.ArrayList<>();
+
+    @Option(
+            names = "--http-token-file",
+            paramLabel = "PATH",
+            description = "file holding a bearer token that writes and admin routes then require (Authorization:"
+                    + " Bearer TOKEN; reads stay open); default: the TENURE_HTTP_TOKEN environment variable, else none")
+    Path httpTokenFile;
+
+    @Option(
+            names = "--http-max-connections",
+            defaultValue = "1024",
+            paramLabel = "N",
+            description = "HTTP connections beyond N at once are answered 503 and closed (default: ${DEFAULT-VALUE})")
+    int httpMaxConnections;
+
     @Option(names = "--repl-advertise", description = "replication address others use (default: the bound one)")
     String replAdvertise;
 
@@ -162,6 +184,33 @@ public final class NodeCommand implements Callable<Integer> {
                 .withRandomSpread(snapshotSpread);
     }
 
+    /** The HTTP API's protections from the flags (the advertised address is an allowed Host too). */
+    private dev.tenure.demo.http.HttpOptions httpOptions(KvNode.Config config) throws java.io.IOException {
+        List<String> hosts = new java.util.ArrayList<>(httpAllowedHosts);
+        if (config.httpAdvertise() != null) {
+            hosts.add(config.httpAdvertise().getHostString() + ":"
+                    + config.httpAdvertise().getPort());
+        }
+        String token = null;
+        if (httpTokenFile != null) {
+            token = java.nio.file.Files.readString(httpTokenFile, java.nio.charset.StandardCharsets.UTF_8)
+                    .trim();
+            if (token.isEmpty()) {
+                throw new IllegalArgumentException("--http-token-file " + httpTokenFile + " is empty");
+            }
+        } else {
+            String env = System.getenv("TENURE_HTTP_TOKEN");
+            token = env == null || env.isBlank() ? null : env.trim();
+        }
+        if (httpMaxConnections < 1) {
+            throw new IllegalArgumentException("--http-max-connections must be at least 1, was " + httpMaxConnections);
+        }
+        return dev.tenure.demo.http.HttpOptions.DEFAULT
+                .withAllowedHosts(hosts)
+                .withToken(java.util.Optional.ofNullable(token))
+                .withMaxConnections(httpMaxConnections);
+    }
+
     @Override
     public Integer call() throws Exception {
         KvNode.Config config;
@@ -201,8 +250,16 @@ public final class NodeCommand implements Callable<Integer> {
             System.err.println("error: " + e.getMessage());
             return 2;
         }
+        dev.tenure.demo.http.HttpOptions httpOptions;
+        try {
+            httpOptions = httpOptions(config);
+        } catch (IllegalArgumentException | java.io.IOException e) {
+            System.err.println("error: " + e.getMessage());
+            return 2;
+        }
         KvNode node = new KvNode(config)
                 .requestTimeout(Duration.ofMillis(requestTimeoutMs))
+                .httpOptions(httpOptions)
                 .snapshotPolicy(snapshots)
                 .catchUpTailEntries(catchUpTail)
                 .logSegmentBytes(segmentBytes)

@@ -1,10 +1,14 @@
 package dev.tenure.demo.node;
 
+import dev.tenure.replicator.storage.PrivateFiles;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.HexFormat;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.state.ConnectionState;
@@ -50,7 +54,14 @@ public final class SessionFile {
         HexFormat hex = HexFormat.of();
         String line = Long.toHexString(session.id()) + " " + hex.formatHex(session.password()) + "\n";
         Path temp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.writeString(temp, line, StandardCharsets.US_ASCII);
+        // Owner-only: the line is the ZooKeeper session's password (whoever reads it can take the session over).
+        Files.deleteIfExists(temp); // a temp file left from before keeps its permissions: create it afresh
+        try (FileChannel ch = PrivateFiles.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ByteBuffer buf = ByteBuffer.wrap(line.getBytes(StandardCharsets.US_ASCII));
+            while (buf.hasRemaining()) {
+                ch.write(buf);
+            }
+        }
         Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 

@@ -257,6 +257,33 @@ class ClientCommandsTest {
     }
 
     @Test
+    void aTokenFileIsSentAsABearerTokenWithWritesAndAdminRequestsButNotWithReads(@TempDir Path dir) throws Exception {
+        StubReplica s = stub(r -> Reply.json(200, "{\"epoch\":1,\"offset\":1}"));
+        Path token = Files.writeString(dir.resolve("token"), "s3cret\n");
+
+        assertEquals(0, run("put", "--url", url(s), "--token-file", token.toString(), "k", "v"), err());
+        run("snapshot", "--url", url(s), "--token-file", token.toString());
+        run("get", "--url", url(s), "--token-file", token.toString(), "k");
+
+        List<StubReplica.Request> seen = s.requests();
+        assertEquals("Bearer s3cret", seen.get(0).authorization(), "PUT");
+        assertEquals("POST", seen.get(1).method());
+        assertEquals("Bearer s3cret", seen.get(1).authorization(), "POST /admin/snapshot");
+        assertEquals("application/json", seen.get(1).contentType(), "every POST is JSON");
+        assertEquals("GET", seen.get(2).method());
+        assertNull(seen.get(2).authorization(), "reads carry no token");
+    }
+
+    @Test
+    void anEmptyTokenFileIsABadArgument(@TempDir Path dir) throws Exception {
+        StubReplica s = stub(r -> Reply.json(200, "{\"epoch\":1,\"offset\":1}"));
+        Path token = Files.writeString(dir.resolve("token"), " \n");
+
+        assertEquals(64, run("put", "--url", url(s), "--token-file", token.toString(), "k", "v"));
+        assertTrue(s.requests().isEmpty());
+    }
+
+    @Test
     void a500ExitsTwo() {
         StubReplica s = stub(r -> Reply.json(500, "{\"error\":\"internal\"}"));
 

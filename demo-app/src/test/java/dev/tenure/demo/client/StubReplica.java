@@ -21,7 +21,8 @@ import java.util.concurrent.Executors;
 final class StubReplica implements AutoCloseable {
     /** A request as the server saw it: the path and query still percent-encoded. */
     @SuppressWarnings("ArrayRecordComponent") // never compared or printed: tests read its fields
-    record Request(String method, String rawPath, String rawQuery, String contentType, byte[] body) {
+    record Request(
+            String method, String rawPath, String rawQuery, String contentType, byte[] body, String authorization) {
         String bodyText() {
             return new String(body, StandardCharsets.UTF_8);
         }
@@ -110,7 +111,8 @@ final class StubReplica implements AutoCloseable {
                     uri.getRawPath(),
                     uri.getRawQuery(),
                     exchange.getRequestHeaders().getFirst("Content-Type"),
-                    body);
+                    body,
+                    exchange.getRequestHeaders().getFirst("Authorization"));
             requests.add(request);
             Reply reply;
             try {

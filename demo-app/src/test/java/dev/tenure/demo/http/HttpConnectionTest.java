@@ -243,6 +243,25 @@ class HttpConnectionTest {
     }
 
     @Test
+    void a500BodyCarriesARequestIdAndNoExceptionText() throws Exception {
+        send(get("/boom") + get("/fail"));
+        List<Response> replies = parse(output());
+        for (Response r : replies) {
+            assertEquals(500, r.status());
+            String body = r.json().toString();
+            for (String leak : List.of("boom", "late", "Exception", "dev.tenure")) {
+                assertFalse(body.contains(leak), body);
+            }
+            assertTrue(
+                    r.json()
+                            .get("detail")
+                            .asText()
+                            .contains(r.json().get("requestId").asText()),
+                    body);
+        }
+    }
+
+    @Test
     void connectionCloseIsHonouredAndHttp10KeepAliveIsAnswered() {
         send("GET /boom HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
         Response r = parse(output()).get(0);

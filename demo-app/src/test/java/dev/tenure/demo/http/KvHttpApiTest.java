@@ -66,7 +66,9 @@ class KvHttpApiTest {
     }
 
     static HttpResponse<byte[]> send(String method, String url, byte[] body) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(20));
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url))
+                .timeout(Duration.ofSeconds(20))
+                .header("Content-Type", method.equals("POST") ? "application/json" : "application/octet-stream");
         b.method(
                 method,
                 body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
@@ -170,7 +172,8 @@ class KvHttpApiTest {
         URI u = URI.create(base);
         try (java.net.Socket s = new java.net.Socket(u.getHost(), u.getPort())) {
             s.setSoTimeout(10_000);
-            String req = requestLine + "\r\nHost: x\r\nContent-Length: 1\r\nConnection: close\r\n\r\nv";
+            String req = requestLine + "\r\nHost: " + u.getAuthority()
+                    + "\r\nContent-Length: 1\r\nConnection: close\r\n\r\nv";
             s.getOutputStream().write(req.getBytes(StandardCharsets.US_ASCII));
             String status = new java.io.BufferedReader(
                             new java.io.InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII))

@@ -228,6 +228,7 @@ class KvRoutesCompareAndSetTest {
         return http.send(
                 HttpRequest.newBuilder(URI.create(leader().url() + target))
                         .timeout(Duration.ofSeconds(20))
+                        .header("Content-Type", method.equals("POST") ? "application/json" : "application/octet-stream")
                         .method(
                                 method,
                                 body == null

@@ -134,6 +134,7 @@ class KvRoutesWithoutAMajorityTest {
         return http.send(
                 HttpRequest.newBuilder(URI.create(leader.url() + target))
                         .timeout(Duration.ofSeconds(90))
+                        .header("Content-Type", method.equals("POST") ? "application/json" : "application/octet-stream")
                         .method(
                                 method,
                                 body == null

@@ -289,7 +289,9 @@ class PartitionedKvHttpApiTest {
     }
 
     private static HttpResponse<byte[]> send(String method, String url, byte[] body) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(20));
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url))
+                .timeout(Duration.ofSeconds(20))
+                .header("Content-Type", method.equals("POST") ? "application/json" : "application/octet-stream");
         b.method(
                 method,
                 body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));

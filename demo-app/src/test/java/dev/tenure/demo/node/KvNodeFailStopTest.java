@@ -235,6 +235,7 @@ class KvNodeFailStopTest {
     private static HttpRequest request(String method, String url, String body) {
         return HttpRequest.newBuilder(URI.create(url))
                 .timeout(Duration.ofSeconds(20))
+                .header("Content-Type", method.equals("POST") ? "application/json" : "application/octet-stream")
                 .method(
                         method,
                         body == null

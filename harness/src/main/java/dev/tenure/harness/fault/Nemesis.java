@@ -389,6 +389,7 @@ public final class Nemesis {
             java.net.http.HttpResponse<String> r = ADMIN.send(
                     java.net.http.HttpRequest.newBuilder(uri)
                             .timeout(timeout.plusSeconds(30))
+                            .header("Content-Type", "application/json") // the node takes no POST of another type
                             .POST(java.net.http.HttpRequest.BodyPublishers.noBody())
                             .build(),
                     java.net.http.HttpResponse.BodyHandlers.ofString());

@@ -27,7 +27,7 @@ final class AtomicFiles {
      */
     static void replace(Path file, byte[] content, FileSync sync) throws IOException {
         Path temp = tempFor(file);
-        try (FileChannel ch = FileChannel.open(
+        try (FileChannel ch = PrivateFiles.open(
                 temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
             ByteBuffer buf = ByteBuffer.wrap(content);
             while (buf.hasRemaining()) {

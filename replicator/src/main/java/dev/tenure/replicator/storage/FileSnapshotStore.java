@@ -144,7 +144,7 @@ public final class FileSnapshotStore implements SnapshotStore {
         Preconditions.checkNotNull(dir, "dir must not be null");
         Preconditions.checkNotNull(syncPolicy, "syncPolicy must not be null");
         Preconditions.checkNotNull(sync, "sync must not be null");
-        Files.createDirectories(dir);
+        PrivateFiles.createDirectories(dir);
         FileSnapshotStore store = new FileSnapshotStore(dir.toAbsolutePath(), FileSync.under(syncPolicy, sync));
         store.recover();
         return store;
@@ -229,7 +229,7 @@ public final class FileSnapshotStore implements SnapshotStore {
         synchronized (installLock) {
             discardInstall();
             Path path = dir.resolve(fileName(id) + PARTIAL_SUFFIX);
-            FileChannel ch = FileChannel.open(
+            FileChannel ch = PrivateFiles.open(
                     path,
                     StandardOpenOption.CREATE,
                     StandardOpenOption.TRUNCATE_EXISTING,
@@ -379,7 +379,7 @@ public final class FileSnapshotStore implements SnapshotStore {
             Path temp = dir.resolve(fileName(id) + TEMP_SUFFIX);
             long size;
             SnapshotFormat.Header header;
-            try (FileChannel ch = FileChannel.open(
+            try (FileChannel ch = PrivateFiles.open(
                     temp,
                     StandardOpenOption.CREATE,
                     StandardOpenOption.TRUNCATE_EXISTING,

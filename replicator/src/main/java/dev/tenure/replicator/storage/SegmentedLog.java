@@ -237,7 +237,7 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
         Preconditions.checkNotNull(dir, "dir must not be null");
         Preconditions.checkNotNull(config, "config must not be null");
         Preconditions.checkNotNull(fileSync, "fileSync must not be null");
-        Files.createDirectories(dir);
+        PrivateFiles.createDirectories(dir);
         SegmentedLog log = new SegmentedLog(dir.toAbsolutePath(), config, fileSync);
         log.discardFrom = discardFrom;
         try {
@@ -388,7 +388,7 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
 
     private Segment createSegment(long baseOffset) throws IOException {
         Path path = dir.resolve(segmentName(baseOffset));
-        FileChannel ch = FileChannel.open(
+        FileChannel ch = PrivateFiles.open(
                 path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
         try {
             fileSync.forceDirectory(dir);
@@ -836,7 +836,7 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
     // ---- recovery ----
 
     private void recover() throws IOException {
-        lockChannel = FileChannel.open(dir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        lockChannel = PrivateFiles.open(dir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         try {
             dirLock = lockChannel.tryLock();
         } catch (OverlappingFileLockException e) {

@@ -248,7 +248,7 @@ public final class WriteAheadLog implements Closeable {
          * @throws IOException if the files cannot be read or written, or another process has the log open
          */
         public WriteAheadLog open() throws IOException {
-            Files.createDirectories(dir);
+            PrivateFiles.createDirectories(dir);
             WriteAheadLog wal = new WriteAheadLog(this, fileSync);
             try {
                 wal.recover();
@@ -746,7 +746,7 @@ public final class WriteAheadLog implements Closeable {
 
     private FileChannel createSegment(long seq) throws IOException {
         Path path = segmentPath(seq);
-        FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        FileChannel ch = PrivateFiles.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         fileSync.forceDirectory(dir); // before any record in it counts as durable
         synchronized (liveSegments) {
             liveSegments.add(seq);
@@ -917,7 +917,7 @@ public final class WriteAheadLog implements Closeable {
     }
 
     private void recover() throws IOException {
-        lockChannel = FileChannel.open(dir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        lockChannel = PrivateFiles.open(dir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         try {
             dirLock = lockChannel.tryLock();
         } catch (OverlappingFileLockException e) {

@@ -18,6 +18,7 @@ import dev.tenure.replicator.core.Role;
 import dev.tenure.replicator.storage.FilePromiseStore;
 import dev.tenure.replicator.storage.FileSnapshotStore;
 import dev.tenure.replicator.storage.LogConfig;
+import dev.tenure.replicator.storage.PrivateFiles;
 import dev.tenure.replicator.storage.SegmentedLog;
 import dev.tenure.replicator.storage.WriteAheadLog;
 import dev.tenure.replicator.transport.PartitionIds;
@@ -27,7 +28,6 @@ import dev.tenure.replicator.transport.netty.NettyTransport;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -429,7 +429,7 @@ public final class ZooKeeperNode implements Closeable {
         registry = new ZooKeeperRegistry(b.client, b.clusterPath);
         registry.start();
         Path partitionsDir = b.dataDir.resolve("partitions");
-        Files.createDirectories(partitionsDir);
+        PrivateFiles.createDirectories(partitionsDir);
         if (b.writeAheadLog) {
             // Recovery first: it replays what the partitions' own files may lack.
             wal = WriteAheadLog.builder(
@@ -666,7 +666,7 @@ public final class ZooKeeperNode implements Closeable {
         Path dir = b.dataDir.resolve("partitions").resolve(id);
         Closeable opened = null;
         try {
-            Files.createDirectories(dir);
+            PrivateFiles.createDirectories(dir);
             if (wal != null) {
                 WriteAheadLog.PartitionLog partitionLog = wal.openPartition(id);
                 opened = partitionLog;

@@ -1,0 +1,118 @@
+package dev.tenure.demo.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.tenure.demo.client.KvClient;
+import dev.tenure.demo.client.Outcome;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What a node writes to disk is readable by its owner only (issue 18): every directory it creates {@code 0700},
+ * every file {@code 0600} — logs, write-ahead log, promises, epoch checkpoints, snapshots and the session file that
+ * holds the ZooKeeper session's password. On a file system without POSIX permissions there is nothing to check: each
+ * test is then skipped by an explicit assumption.
+ */
+@Timeout(180)
+class DataFilesArePrivateTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void theSessionFileIsOwnerOnlyOnPosixEvenWhereAStaleTempFileWasWorldReadable() throws IOException {
+        assumePosix(tmp);
+        Path file = tmp.resolve(".session");
+        Path stale = tmp.resolve(".session.tmp");
+        Files.writeString(stale, "old", StandardCharsets.US_ASCII);
+        Files.setPosixFilePermissions(stale, PosixFilePermissions.fromString("rw-r--r--"));
+
+        SessionFile.write(file, new SessionFile.Session(42L, new byte[] {1, 2, 3}));
+
+        assertEquals("rw-------", permissions(file));
+        SessionFile.write(file, new SessionFile.Session(43L, new byte[] {4}));
+        assertEquals("rw-------", permissions(file));
+    }
+
+    @Test
+    void everyDirectoryAndFileOfASingleLogNodeIsOwnerOnlyOnPosix() throws Exception {
+        checkCluster(1);
+    }
+
+    @Test
+    void everyDirectoryAndFileOfAPartitionedNodeWithItsWriteAheadLogIsOwnerOnlyOnPosix() throws Exception {
+        checkCluster(2);
+    }
+
+    private void checkCluster(int partitions) throws Exception {
+        assumePosix(tmp);
+        List<Path> dataDirs = new ArrayList<>();
+        try (EmbeddedCluster cluster = new EmbeddedCluster(0).partitions(partitions)) {
+            cluster.start();
+            KvClient client = new KvClient(URI.create(cluster.node("r1").url()), Duration.ofSeconds(30));
+            for (int i = 0; i < 8; i++) {
+                Outcome put = client.put("k" + i, new byte[] {(byte) i});
+                assertEquals(200, put.httpStatus(), put.toString());
+            }
+            for (KvNode n : cluster.nodes()) {
+                dataDirs.add(n.config().dataDir());
+                if (partitions == 1) {
+                    Outcome snap = new KvClient(URI.create(n.url()), Duration.ofSeconds(60)).snapshot();
+                    assertEquals(200, snap.httpStatus(), snap.toString()); // a snapshot file, written and renamed
+                }
+            }
+            for (Path dir : dataDirs) {
+                assertOwnerOnly(dir);
+            }
+        }
+    }
+
+    private static void assertOwnerOnly(Path root) throws IOException {
+        List<String> wrong = new ArrayList<>();
+        int files = 0;
+        try (Stream<Path> all = Files.walk(root)) {
+            for (Path p : (Iterable<Path>) all::iterator) {
+                if (!Files.exists(p)) {
+                    continue; // removed while walking (a temp file renamed)
+                }
+                String expected = Files.isDirectory(p) ? "rwx------" : "rw-------";
+                String actual;
+                try {
+                    actual = permissions(p);
+                } catch (java.nio.file.NoSuchFileException gone) {
+                    continue;
+                }
+                if (!Files.isDirectory(p)) {
+                    files++;
+                }
+                if (!actual.equals(expected)) {
+                    wrong.add(root.relativize(p) + " " + actual);
+                }
+            }
+        }
+        assertTrue(files > 0, "no files under " + root);
+        assertTrue(wrong.isEmpty(), "not owner-only under " + root + ": " + wrong);
+    }
+
+    private static String permissions(Path p) throws IOException {
+        return PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
+    }
+
+    private static void assumePosix(Path dir) {
+        assumeTrue(
+                dir.getFileSystem().supportedFileAttributeViews().contains("posix"),
+                "skipped: the file system of " + dir + " has no POSIX permissions, so there are none to check");
+    }
+}
