@@ -20,6 +20,7 @@ import dev.tenure.replicator.core.SnapshotId;
 import dev.tenure.replicator.core.SnapshotMeta;
 import dev.tenure.replicator.core.SnapshotStore;
 import dev.tenure.replicator.core.Synced;
+import dev.tenure.replicator.transport.InboundBudget;
 import dev.tenure.replicator.transport.Transport;
 import java.io.Closeable;
 import java.io.IOException;
@@ -81,6 +82,12 @@ public final class Replica implements Closeable {
      * both 16 MiB) with their headers.
      */
     public static final int DEFAULT_MAX_PAYLOAD_BYTES = (16 << 20) - (64 << 10);
+
+    /**
+     * The default bound on the payload bytes of proposals accepted but not yet completed: 64 MiB. With the count
+     * bound ({@code CoreConfig.maxPendingProposals}) it keeps a flood of proposals from exhausting the heap.
+     */
+    public static final long DEFAULT_MAX_PENDING_PROPOSAL_BYTES = 64L << 20;
 
     /**
      * Makes the log durable and says how far, as of the moment it did: the durable end offset and the epoch of the
@@ -209,6 +216,9 @@ public final class Replica implements Closeable {
     private final java.util.concurrent.atomic.AtomicInteger outstanding =
             new java.util.concurrent.atomic.AtomicInteger();
     private final int maxOutstanding;
+    private final java.util.concurrent.atomic.AtomicLong outstandingBytes =
+            new java.util.concurrent.atomic.AtomicLong();
+    private final long maxOutstandingBytes;
     private final int maxPayloadBytes;
     private final ReplicaExecutors.Threads threads;
     private final ReplicaExecutors.Lane eventThread;
@@ -304,6 +314,7 @@ public final class Replica implements Closeable {
         this.listener = b.listener;
         this.maxOutstanding = b.config.maxPendingProposals();
         this.maxPayloadBytes = b.maxPayloadBytes;
+        this.maxOutstandingBytes = b.maxPendingProposalBytes;
         this.snapshots = b.snapshots;
         this.snapshotPolicy = b.snapshotPolicy;
         this.configurationMaster = b.configurationMaster;
@@ -398,6 +409,7 @@ public final class Replica implements Closeable {
         private Duration proposalTimeout = Duration.ofSeconds(10);
         private Duration tickInterval = Duration.ofMillis(10);
         private int maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES;
+        private long maxPendingProposalBytes = DEFAULT_MAX_PENDING_PROPOSAL_BYTES;
         private ReplicaListener listener = new ReplicaListener() {};
         private SnapshotStore snapshots = SnapshotStore.NONE;
         private SnapshotPolicy snapshotPolicy = SnapshotPolicy.defaults();
@@ -537,6 +549,17 @@ public final class Replica implements Closeable {
             return this;
         }
 
+        /**
+         * The most payload bytes of proposals accepted and not yet completed; a proposal beyond it is refused at
+         * once as overloaded ({@link ReplicationException.OverloadedException}, definitely not applied). One
+         * proposal is always accepted when none is pending, whatever its size. {@link
+         * #DEFAULT_MAX_PENDING_PROPOSAL_BYTES} by default.
+         */
+        public Builder maxPendingProposalBytes(long bytes) {
+            this.maxPendingProposalBytes = bytes;
+            return this;
+        }
+
         public Builder tickInterval(Duration interval) {
             this.tickInterval = interval;
             return this;
@@ -552,6 +575,7 @@ public final class Replica implements Closeable {
             Preconditions.checkArgument(
                     !proposalTimeout.isNegative() && !proposalTimeout.isZero(), "proposal timeout must be > 0");
             Preconditions.checkArgument(maxPayloadBytes >= 0, "maxPayloadBytes must be >= 0");
+            Preconditions.checkArgument(maxPendingProposalBytes >= 1, "maxPendingProposalBytes must be >= 1");
             return new Replica(this);
         }
     }
@@ -578,7 +602,16 @@ public final class Replica implements Closeable {
      */
     public void start() throws Exception {
         Preconditions.checkState(state.compareAndSet(State.LATENT, State.STARTED), "Cannot be started more than once");
-        transport.start(m -> post(() -> core.receive(m, clock.getAsLong())));
+        // Back-pressure: a received message holds a unit of the budget until its event has run, and the transport
+        // stops reading while the budget is exhausted, so the event queue never grows without bound.
+        InboundBudget budget = threads.inboundBudget();
+        transport.inboundBudget(budget);
+        transport.start(m -> {
+            budget.take();
+            if (!post(() -> core.receive(m, clock.getAsLong()), budget::giveBack)) {
+                budget.giveBack();
+            }
+        });
         // The core's first actions: a sync of what the log held at start-up, which counts only once synced.
         post(() -> {});
         // Stopped on close; the task only posts an event, which cannot throw.
@@ -674,7 +707,18 @@ public final class Replica implements Closeable {
             f.completeExceptionally(new OverloadedException(id));
             return f;
         }
-        CompletableFuture<Committed> unused = f.whenComplete((c, e) -> outstanding.decrementAndGet());
+        long size = payload.length;
+        long bytesBefore = outstandingBytes.getAndAdd(size);
+        if (bytesBefore > 0 && bytesBefore + size > maxOutstandingBytes) {
+            outstandingBytes.addAndGet(-size);
+            outstanding.decrementAndGet();
+            f.completeExceptionally(new OverloadedException(id, maxOutstandingBytes));
+            return f;
+        }
+        CompletableFuture<Committed> unused = f.whenComplete((c, e) -> {
+            outstandingBytes.addAndGet(-size);
+            outstanding.decrementAndGet();
+        });
         incoming.add(new Incoming(payload, f, clock.getAsLong() + proposalTimeout.toNanos()));
         if (drainPosted.compareAndSet(false, true) && !post(this::takeProposals)) {
             failIncoming(new IllegalStateException("replica " + id + " is closed"));
@@ -896,32 +940,54 @@ public final class Replica implements Closeable {
     // ---- event thread ----
 
     private boolean post(Runnable event) {
+        return post(event, () -> {});
+    }
+
+    /**
+     * Queues {@code event} on the event thread; {@code before} runs exactly once if this returns true: before the
+     * event, or instead of it when the event is dropped (the replica stopped first).
+     */
+    private boolean post(Runnable event, Runnable before) {
         try {
-            eventThread.execute(() -> {
-                if (failure != null) {
-                    return; // stopped after a failure: events still queued are dropped
+            eventThread.execute(new ReplicaExecutors.Droppable() {
+                @Override
+                public void dropped() {
+                    before.run();
                 }
-                try {
-                    event.run();
-                    process(core.takeActions());
-                    if (quiesce) {
-                        boolean q = core.quiescent() && proposals.isEmpty() && reads.isEmpty();
-                        if (q) {
-                            refreshStatus(); // ticks are rare now: the status must not wait for one
-                        }
-                        if (q != quiet) {
-                            quiet = q;
-                            ticking.quiet(q);
-                        }
-                    }
-                } catch (RuntimeException e) {
-                    log.error("replica {} failed handling an event; stopping it", id, e);
-                    failStop(e);
+
+                @Override
+                public void run() {
+                    before.run();
+                    handle(event);
                 }
             });
             return true;
         } catch (RejectedExecutionException e) {
             return false;
+        }
+    }
+
+    /** Event thread: runs one event and the actions it produced. */
+    private void handle(Runnable event) {
+        if (failure != null) {
+            return; // stopped after a failure: events still queued are dropped
+        }
+        try {
+            event.run();
+            process(core.takeActions());
+            if (quiesce) {
+                boolean q = core.quiescent() && proposals.isEmpty() && reads.isEmpty();
+                if (q) {
+                    refreshStatus(); // ticks are rare now: the status must not wait for one
+                }
+                if (q != quiet) {
+                    quiet = q;
+                    ticking.quiet(q);
+                }
+            }
+        } catch (RuntimeException e) {
+            log.error("replica {} failed handling an event; stopping it", id, e);
+            failStop(e);
         }
     }
 

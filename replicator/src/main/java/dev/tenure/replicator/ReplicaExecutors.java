@@ -2,6 +2,7 @@ package dev.tenure.replicator;
 
 import com.google.common.base.Preconditions;
 import com.google.common.util.concurrent.MoreExecutors;
+import dev.tenure.replicator.transport.InboundBudget;
 import java.io.Closeable;
 import java.time.Duration;
 import java.util.Set;
@@ -78,6 +79,8 @@ public final class ReplicaExecutors implements Closeable {
 
     private long sweeps; // timer thread only
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Received messages queued on the event lanes of every replica of this set: one node-wide bound. */
+    private final InboundBudget inboundBudget = new InboundBudget(InboundBudget.DEFAULT_LIMIT);
 
     private ReplicaExecutors(String name, int eventThreads, int syncThreads, int backgroundThreads, Duration tick) {
         this.name = name;
@@ -170,6 +173,12 @@ public final class ReplicaExecutors implements Closeable {
 
         ScheduledExecutorService scheduler();
 
+        /**
+         * Bounds the received messages queued on this replica's event lane (and, on a shared set, on every
+         * replica's): the transport stops reading while it is exhausted.
+         */
+        InboundBudget inboundBudget();
+
         /** Whether a follower may sync on its event lane (only when the lane is a thread of its own). */
         boolean dedicated();
 
@@ -181,6 +190,7 @@ public final class ReplicaExecutors implements Closeable {
     static Threads dedicated(String replicaId) {
         ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, daemon("tenure-tick-" + replicaId));
         timer.setRemoveOnCancelPolicy(true); // timeouts of completed requests leave the queue at once
+        InboundBudget budget = new InboundBudget(InboundBudget.DEFAULT_LIMIT);
         return new Threads() {
             @Override
             public Lane lane(Role role) {
@@ -207,6 +217,11 @@ public final class ReplicaExecutors implements Closeable {
             @Override
             public ScheduledExecutorService scheduler() {
                 return timer;
+            }
+
+            @Override
+            public InboundBudget inboundBudget() {
+                return budget;
             }
 
             @Override
@@ -268,6 +283,11 @@ public final class ReplicaExecutors implements Closeable {
             }
 
             @Override
+            public InboundBudget inboundBudget() {
+                return inboundBudget;
+            }
+
+            @Override
             public boolean dedicated() {
                 return false;
             }
@@ -305,6 +325,12 @@ public final class ReplicaExecutors implements Closeable {
         }
     }
 
+    /** A task that must learn when a shut-down {@link Lane} drops it instead of running it. */
+    interface Droppable extends Runnable {
+        /** Called instead of {@link #run} when the task is dropped; must not throw. */
+        void dropped();
+    }
+
     /**
      * A serial executor for one role of one replica, with an executor service's shutdown: once shut down it refuses
      * new tasks ({@link java.util.concurrent.RejectedExecutionException}) and {@link #awaitTermination} waits for
@@ -338,6 +364,8 @@ public final class ReplicaExecutors implements Closeable {
                     try {
                         if (!dropQueued) {
                             task.run();
+                        } else if (task instanceof Droppable d) {
+                            d.dropped();
                         }
                     } finally {
                         done();

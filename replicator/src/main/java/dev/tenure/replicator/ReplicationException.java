@@ -46,6 +46,11 @@ public abstract class ReplicationException extends Exception {
             super("too many pending proposals on " + replica, replica);
         }
 
+        /** Refused because the pending proposals' payloads would exceed {@code maxBytes}. */
+        public OverloadedException(String replica, long maxBytes) {
+            super("pending proposals on " + replica + " would exceed " + maxBytes + " payload bytes", replica);
+        }
+
         @Override
         public boolean definitelyNotApplied() {
             return true;

@@ -53,6 +53,7 @@ class ReplicaTest {
     private final Map<String, Replica> replicas = new LinkedHashMap<>();
     private final Map<String, ManualLeadership> leadership = new LinkedHashMap<>();
     private final Map<String, KeyValueMachine> machines = new LinkedHashMap<>();
+    private long maxPendingProposalBytes = Replica.DEFAULT_MAX_PENDING_PROPOSAL_BYTES;
 
     private void start(Net net) throws Exception {
         for (String id : IDS) {
@@ -87,6 +88,7 @@ class ReplicaTest {
                     .leadership(l)
                     .stateMachine(m)
                     .proposalTimeout(Duration.ofSeconds(5))
+                    .maxPendingProposalBytes(maxPendingProposalBytes)
                     .build();
             r.start();
             if (netty != null) {
@@ -248,6 +250,38 @@ class ReplicaTest {
         ReplicationException overloaded =
                 assertInstanceOf(ReplicationException.OverloadedException.class, e.getCause());
         assertTrue(overloaded.definitelyNotApplied());
+    }
+
+    @Test
+    void pendingProposalsAreBoundedByTheirBytesAndTheBoundIsFreedWhenTheyComplete() throws Exception {
+        maxPendingProposalBytes = 1_000;
+        start(Net.IN_MEMORY);
+        leadership.get("r0").elect(1);
+        awaitRole("r0", Role.LEADER);
+        network.isolate("r0", IDS); // nothing commits, so both stay pending
+        Replica r0 = replicas.get("r0");
+        CompletableFuture<Committed> first = r0.propose(new byte[400]);
+        CompletableFuture<Committed> second = r0.propose(new byte[400]);
+        ExecutionException e = assertThrows(ExecutionException.class, () -> get(r0.propose(new byte[400])));
+        ReplicationException overloaded =
+                assertInstanceOf(ReplicationException.OverloadedException.class, e.getCause());
+        assertTrue(overloaded.definitelyNotApplied());
+        assertTrue(overloaded.getMessage().contains("1000 payload bytes"), overloaded.getMessage());
+        assertFalse(first.isDone() || second.isDone(), "the first two were accepted and wait for a majority");
+        network.healAll();
+        // Whatever their outcome (committed, or unknown if the leader lost its term meanwhile), their bytes are freed.
+        for (CompletableFuture<Committed> f : List.of(first, second)) {
+            try {
+                get(f);
+            } catch (ExecutionException done) {
+                assertFalse(done.getCause() instanceof ReplicationException.OverloadedException);
+            }
+        }
+        try {
+            get(r0.propose(new byte[900]));
+        } catch (ExecutionException after) {
+            assertFalse(after.getCause() instanceof ReplicationException.OverloadedException, after.toString());
+        }
     }
 
     @Test

@@ -16,6 +16,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,6 +26,9 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Predicate;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.RetryOneTime;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -254,6 +258,110 @@ class StatusPageBrowserIT {
                 throw e;
             }
         }
+    }
+
+    /** Every URL the page put in an attribute, whether its body shows the planted marker, and whether it ran. */
+    private static final String URLS = """
+            (() => ({
+              rows: document.querySelectorAll('#replicas tbody tr').length,
+              refreshes: Number(document.body.dataset.refreshes),
+              urls: [...document.querySelectorAll('[href], [src]')]
+                .map(e => e.getAttribute('href') || e.getAttribute('src')),
+              marker: document.documentElement.outerHTML.includes('tenure-planted-marker'),
+              ran: document.body.dataset.planted || null
+            }))()""";
+
+    @Test
+    @Timeout(180)
+    void aJavascriptUrlPlantedInZooKeeperNeverReachesTheStatusPageOrARedirect() throws Exception {
+        Path chromium = HeadlessChromium.requireOnPath();
+        cluster = new EmbeddedCluster(0);
+        cluster.start();
+        Leader leader = awaitLeader(null);
+        KvNode page = otherThan(leader.id());
+        String evil = "javascript:document.body.dataset.planted='ran'//tenure-planted-marker";
+        // Whoever can write the cluster's ZooKeeper tree plants the URL as every other replica's advertised URL.
+        try (CuratorFramework zk =
+                CuratorFrameworkFactory.newClient(cluster.ensemble().connectString(), new RetryOneTime(100))) {
+            zk.start();
+            for (KvNode n : cluster.nodes()) {
+                if (n != page) {
+                    zk.setData().forPath("/tenure/kv/http/" + n.id(), evil.getBytes(StandardCharsets.UTF_8));
+                }
+            }
+        }
+        // The page's replica has read the planted URLs: its /status shows none of them.
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        JsonNode status;
+        do {
+            assertTrue(System.nanoTime() < deadline, "the planted URLs never reached " + page.id());
+            Thread.sleep(50); // polling /status until the replica's cache has the planted values
+            status = json.readTree(get(page.url() + "/status").body());
+        } while (!plantedRead(status, page.id()));
+        assertFalse(status.toString().contains("tenure-planted-marker"), status.toString());
+
+        // A write to the follower is not redirected to the planted leader URL.
+        HttpResponse<String> write = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create(page.url() + "/kv/k"))
+                                .timeout(Duration.ofSeconds(10))
+                                .PUT(HttpRequest.BodyPublishers.ofString("v"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
+        assertNotEquals(307, write.statusCode(), write.body());
+        assertTrue(
+                write.headers().firstValue("Location").isEmpty(),
+                "no Location: " + write.headers().map());
+
+        try (HeadlessChromium browser = HeadlessChromium.launch(chromium, Duration.ofSeconds(120))) {
+            try {
+                browser.navigate(page.url() + "/");
+                JsonNode shown = browser.waitFor(
+                        URLS,
+                        u -> u.path("rows").asInt() == 3 && u.path("refreshes").asInt() >= 4,
+                        Duration.ofSeconds(60),
+                        page.id() + "'s page showing three replicas after four refreshes");
+                assertFalse(shown.path("marker").asBoolean(), "the planted URL is in the page: " + shown);
+                assertTrue(shown.path("ran").isNull(), "the planted script ran: " + shown);
+                for (JsonNode url : shown.path("urls")) {
+                    assertFalse(
+                            url.asText()
+                                    .trim()
+                                    .toLowerCase(java.util.Locale.ROOT)
+                                    .startsWith("javascript:"),
+                            "a javascript: URL in an attribute: " + shown);
+                }
+            } catch (AssertionError | RuntimeException e) {
+                try {
+                    browser.screenshot(SCREENSHOTS.resolve("status-failed.png"));
+                } catch (IOException | RuntimeException | AssertionError s) {
+                    e.addSuppressed(s);
+                }
+                throw e;
+            }
+        }
+    }
+
+    /** True once {@code status} (of replica {@code self}) lists every other replica without a URL. */
+    private static boolean plantedRead(JsonNode status, String self) {
+        int others = 0;
+        for (JsonNode r : status.path("replicas")) {
+            if (!r.path("id").asText().equals(self)) {
+                if (!r.path("url").isNull()) {
+                    return false;
+                }
+                others++;
+            }
+        }
+        return others == 2 && status.path("leaderUrl").isNull();
+    }
+
+    private HttpResponse<String> get(String url) throws IOException, InterruptedException {
+        return http.send(
+                HttpRequest.newBuilder(URI.create(url))
+                        .timeout(Duration.ofSeconds(5))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     /** The node x partition matrix as the page shows it. */

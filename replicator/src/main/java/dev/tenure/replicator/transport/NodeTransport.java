@@ -25,6 +25,13 @@ public interface NodeTransport extends Closeable {
     void start(PartitionInbound inbound) throws Exception;
 
     /**
+     * Asks the transport to stop reading while {@code budget} is exhausted; see {@link
+     * Transport#inboundBudget}. May be called more than once (once per partition); it reads only while no
+     * budget given is exhausted.
+     */
+    default void inboundBudget(InboundBudget budget) {}
+
+    /**
      * Sends {@code message}, tagged with {@code partition}, to node {@code message.to()} if a connection can be
      * had; otherwise drops it. Never blocks.
      *

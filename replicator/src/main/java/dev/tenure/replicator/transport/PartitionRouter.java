@@ -255,6 +255,11 @@ public final class PartitionRouter implements Closeable {
         }
 
         @Override
+        public void inboundBudget(InboundBudget budget) {
+            transport.inboundBudget(budget);
+        }
+
+        @Override
         public void send(Message message) {
             Objects.requireNonNull(message, "message");
             if (consumer == null || closed || PartitionRouter.this.closed) {

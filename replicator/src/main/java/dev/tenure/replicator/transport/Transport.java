@@ -18,6 +18,14 @@ public interface Transport extends Closeable {
      */
     void start(Consumer<Message> inbound) throws Exception;
 
+    /**
+     * Asks the transport to stop reading from its connections while {@code budget} is exhausted (the consumer is
+     * behind), before {@link #start}: back-pressure instead of an unbounded queue of received messages. The
+     * consumer takes and gives back the budget's units itself. A transport that cannot stop reading ignores it
+     * (the default).
+     */
+    default void inboundBudget(InboundBudget budget) {}
+
     /** Sends {@code message} to {@code message.to()} if a connection can be had; otherwise drops it. */
     void send(Message message);
 

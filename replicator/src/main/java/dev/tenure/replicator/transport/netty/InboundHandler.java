@@ -6,6 +6,8 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderException;
+import io.netty.handler.timeout.IdleState;
+import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.util.concurrent.TimeUnit;
@@ -17,8 +19,8 @@ import org.slf4j.LoggerFactory;
  * (tagged with its partition if the transport is a node transport, untagged otherwise) that is from the greeting
  * peer and to this replica to the transport. Anything else — a malformed, oversized or
  * unexpected frame, a hello that names another cluster, an unknown replica or another receiver, or no hello in
- * time — closes the connection with a WARN naming the remote address and the reason. Confined to the channel's
- * event loop.
+ * time, or nothing at all for the idle timeout after it — closes the connection with a WARN naming the remote
+ * address and the reason. Confined to the channel's event loop.
  */
 final class InboundHandler extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(InboundHandler.class);
@@ -107,6 +109,19 @@ final class InboundHandler extends ChannelInboundHandlerAdapter {
                 "Accepted connection from replica {} at {}",
                 peerId,
                 ctx.channel().remoteAddress());
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof IdleStateEvent e && e.state() == IdleState.READER_IDLE) {
+            // Before the hello the handshake timeout applies; while reading is paused (the consumer is behind)
+            // silence is this replica's doing.
+            if (peerId != null && ctx.channel().config().isAutoRead()) {
+                refuse(ctx, "nothing received for " + transport.idleTimeoutMillis + " ms");
+            }
+            return;
+        }
+        super.userEventTriggered(ctx, evt);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.tenure.replicator.transport.netty;
 
 import dev.tenure.replicator.core.Message;
+import dev.tenure.replicator.transport.InboundBudget;
 import dev.tenure.replicator.transport.NodeTransport;
 import dev.tenure.replicator.transport.NodeTransport.PartitionInbound;
 import dev.tenure.replicator.transport.PartitionIds;
@@ -21,6 +22,7 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Future;
@@ -37,7 +39,10 @@ import java.util.Objects;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArraySet;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -101,6 +106,10 @@ public final class NettyTransport implements Transport {
     public static final int DEFAULT_WRITE_BUFFER_HIGH_WATER_MARK = 4 * 1024 * 1024;
     /** Default interval of a node transport's pings on an idle connection. */
     public static final Duration DEFAULT_PING_INTERVAL = Duration.ofSeconds(1);
+    /** Default bound of the inbound connections open at once (said hello or not). */
+    public static final int DEFAULT_MAX_INBOUND_CONNECTIONS = 256;
+    /** Default time an inbound connection may stay silent after its hello before it is closed. */
+    public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(30);
     /** Default number of I/O threads (the acceptor has one more of its own). */
     public static final int DEFAULT_WORKER_THREADS = 2;
 
@@ -127,6 +136,15 @@ public final class NettyTransport implements Transport {
     final long maxPendingBytes;
     private final int writeBufferHighWaterMark;
     private final int workerThreads;
+    private final int maxInboundConnections;
+    final long idleTimeoutMillis;
+    private final AtomicInteger inboundOpen = new AtomicInteger();
+    private final AtomicLong overCap = new AtomicLong();
+    private final AtomicLong lastOverCapWarnNanos = new AtomicLong(System.nanoTime() - 2_000_000_000L);
+    /** Budgets of the consumers: reading stops while one of them is exhausted. */
+    private final Set<InboundBudget> budgets = new CopyOnWriteArraySet<>();
+
+    private final AtomicLong readPauses = new AtomicLong();
 
     private final Map<String, OutboundPeer> peers = new ConcurrentHashMap<>();
     private Bootstrap template; // guarded by this
@@ -173,6 +191,8 @@ public final class NettyTransport implements Transport {
         this.maxPendingBytes = b.maxPendingBytes;
         this.writeBufferHighWaterMark = b.writeBufferHighWaterMark;
         this.workerThreads = b.workerThreads;
+        this.maxInboundConnections = b.maxInboundConnections;
+        this.idleTimeoutMillis = b.idleTimeout.toMillis();
         this.pingIntervalMillis = b.pingInterval.toMillis();
         for (String id : b.members) {
             if (!id.equals(selfId)) {
@@ -258,8 +278,14 @@ public final class NettyTransport implements Transport {
                         @Override
                         protected void initChannel(SocketChannel ch) {
                             track(ch);
+                            if (!admitInbound(ch)) {
+                                return;
+                            }
                             FrameDecoder decoder = new FrameDecoder(maxFrameBytes, true);
                             ch.pipeline()
+                                    .addLast(
+                                            "idle",
+                                            new IdleStateHandler(idleTimeoutMillis, 0, 0, TimeUnit.MILLISECONDS))
                                     .addLast("frames", decoder)
                                     .addLast("replica", new InboundHandler(NettyTransport.this, decoder));
                         }
@@ -507,6 +533,92 @@ public final class NettyTransport implements Transport {
         }
     }
 
+    /**
+     * Counts an accepted connection against {@link Builder#maxInboundConnections}; over it, closes the connection
+     * at once (counted in {@link #connectionsRefused}, warned about at most once a second) and returns false.
+     */
+    private boolean admitInbound(Channel ch) {
+        if (inboundOpen.incrementAndGet() > maxInboundConnections) {
+            inboundOpen.decrementAndGet();
+            refused.incrementAndGet();
+            long n = overCap.incrementAndGet();
+            long now = System.nanoTime();
+            long last = lastOverCapWarnNanos.get();
+            if (now - last >= 1_000_000_000L && lastOverCapWarnNanos.compareAndSet(last, now)) {
+                LOG.warn(
+                        "Replica {} refused a connection from {}: {} inbound connections are open, the maximum"
+                                + " ({} refused so far for this reason)",
+                        selfId,
+                        ch.remoteAddress(),
+                        maxInboundConnections,
+                        n);
+            }
+            ChannelFuture unused = ch.close(); // nothing to do if closing fails: the connection is dropped
+            return false;
+        }
+        ch.closeFuture().addListener(f -> inboundOpen.decrementAndGet());
+        return true;
+    }
+
+    /**
+     * Stops reading from {@code ch} while a consumer's budget is exhausted; reading resumes once it is not. On
+     * {@code ch}'s event loop.
+     */
+    private void pauseIfBehind(Channel ch) {
+        for (InboundBudget b : budgets) {
+            if (b.exhausted()) {
+                if (ch.config().isAutoRead()) {
+                    ch.config().setAutoRead(false);
+                    readPauses.incrementAndGet();
+                    b.whenAvailable(() -> resumeLater(ch));
+                }
+                return;
+            }
+        }
+    }
+
+    private void resumeLater(Channel ch) {
+        try {
+            ch.eventLoop().execute(() -> resume(ch));
+        } catch (RejectedExecutionException e) {
+            // the transport is closing: the connection goes with it
+        }
+    }
+
+    private void resume(Channel ch) {
+        if (!ch.isActive() || ch.config().isAutoRead()) {
+            return;
+        }
+        for (InboundBudget b : budgets) {
+            if (b.exhausted()) {
+                b.whenAvailable(() -> resumeLater(ch));
+                return;
+            }
+        }
+        ch.config().setAutoRead(true);
+    }
+
+    /**
+     * Asks this transport to stop reading while {@code budget} is exhausted; see {@link
+     * Transport#inboundBudget}. Budgets accumulate (a node transport gets one per partition, usually the same).
+     */
+    @Override
+    public void inboundBudget(InboundBudget budget) {
+        if (budget != InboundBudget.unlimited()) {
+            budgets.add(Objects.requireNonNull(budget, "budget"));
+        }
+    }
+
+    /** Times this transport stopped reading from a connection because its consumer was behind. */
+    public long readPauses() {
+        return readPauses.get();
+    }
+
+    /** Inbound connections open now (said hello or not). */
+    public int inboundConnections() {
+        return inboundOpen.get();
+    }
+
     void dropped(Frame message, String reason) {
         dropped.incrementAndGet();
         if (LOG.isTraceEnabled()) {
@@ -615,7 +727,7 @@ public final class NettyTransport implements Transport {
     String unexpected(Frame frame) {
         boolean node = partitionInbound != null;
         if (frame instanceof Frame.Ping) {
-            return node ? null : "Ping frame on a single-log transport";
+            return null;
         }
         if (frame instanceof Frame.Protocol p) {
             return node
@@ -663,6 +775,7 @@ public final class NettyTransport implements Transport {
         } catch (RuntimeException e) {
             LOG.warn("Inbound consumer of replica {} failed on {}", selfId, summary(frame), e);
         }
+        pauseIfBehind(ch);
     }
 
     /** The message a {@link Frame.Protocol} or {@link Frame.Partitioned} carries. */
@@ -688,6 +801,11 @@ public final class NettyTransport implements Transport {
         public void start(PartitionInbound inbound) throws Exception {
             Objects.requireNonNull(inbound, "inbound");
             NettyTransport.this.start(null, inbound);
+        }
+
+        @Override
+        public void inboundBudget(InboundBudget budget) {
+            NettyTransport.this.inboundBudget(budget);
         }
 
         @Override
@@ -746,6 +864,8 @@ public final class NettyTransport implements Transport {
         private long maxPendingBytes = DEFAULT_MAX_PENDING_BYTES;
         private int writeBufferHighWaterMark = DEFAULT_WRITE_BUFFER_HIGH_WATER_MARK;
         private int workerThreads = DEFAULT_WORKER_THREADS;
+        private int maxInboundConnections = DEFAULT_MAX_INBOUND_CONNECTIONS;
+        private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
         private Duration pingInterval = DEFAULT_PING_INTERVAL;
 
         private Builder() {}
@@ -829,6 +949,25 @@ public final class NettyTransport implements Transport {
             return this;
         }
 
+        /**
+         * The most inbound connections open at once, said hello or not; beyond it a new connection is closed at
+         * once. Default 256: a replica set's peers need one each.
+         */
+        public Builder maxInboundConnections(int maxInboundConnections) {
+            this.maxInboundConnections = maxInboundConnections;
+            return this;
+        }
+
+        /**
+         * How long an inbound connection may stay silent after its hello before it is closed (its peer opens it
+         * again when it has something to send). Peers ping an idle connection every {@link #pingInterval}, so it
+         * must be well above theirs; default 30 s.
+         */
+        public Builder idleTimeout(Duration idleTimeout) {
+            this.idleTimeout = java.util.Objects.requireNonNull(idleTimeout, "idleTimeout");
+            return this;
+        }
+
         /** I/O threads for the connections. Default 2. */
         public Builder workerThreads(int workerThreads) {
             this.workerThreads = workerThreads;
@@ -885,6 +1024,10 @@ public final class NettyTransport implements Transport {
             require(maxPendingBytes > 0, "maxPendingBytes must be > 0");
             require(writeBufferHighWaterMark >= 2, "writeBufferHighWaterMark must be >= 2");
             require(workerThreads > 0, "workerThreads must be > 0");
+            require(maxInboundConnections > 0, "maxInboundConnections must be > 0");
+            require(
+                    idleTimeout.compareTo(pingInterval.multipliedBy(2)) >= 0,
+                    "idleTimeout (" + idleTimeout + ") must be at least twice the pingInterval (" + pingInterval + ")");
             this.members = new ArrayList<>(unique);
             return new NettyTransport(this);
         }

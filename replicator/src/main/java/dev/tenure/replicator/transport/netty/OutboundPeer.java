@@ -88,13 +88,12 @@ final class OutboundPeer {
             @Override
             protected void initChannel(SocketChannel ch) {
                 transport.track(ch);
-                if (transport.isNodeTransport()) {
-                    // Pings an idle connection: the peer hears from this node while all partitions are quiet.
-                    ch.pipeline()
-                            .addLast(
-                                    "idle",
-                                    new IdleStateHandler(0, transport.pingIntervalMillis, 0, TimeUnit.MILLISECONDS));
-                }
+                // Pings an idle connection: the peer hears from this node while all partitions are quiet, and does
+                // not close the connection as idle.
+                ch.pipeline()
+                        .addLast(
+                                "idle",
+                                new IdleStateHandler(0, transport.pingIntervalMillis, 0, TimeUnit.MILLISECONDS));
                 ch.pipeline()
                         .addLast("flushes", transport.flushCounter)
                         .addLast("frames", new FrameDecoder(transport.handshakeFrameLimit(), false))
