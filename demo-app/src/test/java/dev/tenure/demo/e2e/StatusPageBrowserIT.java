@@ -280,21 +280,26 @@ class StatusPageBrowserIT {
         Leader leader = awaitLeader(null);
         KvNode page = otherThan(leader.id());
         String evil = "javascript:document.body.dataset.planted='ran'//tenure-planted-marker";
-        // Whoever can write the cluster's ZooKeeper tree plants the URL as every other replica's advertised URL.
+        // Whoever can write the cluster's ZooKeeper tree plants the URL wherever another replica's URL is kept:
+        // its advertised URL and the leader's endpoint in the election.
+        java.util.Set<String> urls = new java.util.HashSet<>();
+        for (KvNode n : cluster.nodes()) {
+            if (n != page) {
+                urls.add(n.url());
+            }
+        }
+        int planted;
         try (CuratorFramework zk =
                 CuratorFrameworkFactory.newClient(cluster.ensemble().connectString(), new RetryOneTime(100))) {
             zk.start();
-            for (KvNode n : cluster.nodes()) {
-                if (n != page) {
-                    zk.setData().forPath("/tenure/kv/http/" + n.id(), evil.getBytes(StandardCharsets.UTF_8));
-                }
-            }
+            planted = plant(zk, "/tenure/kv", urls, evil);
         }
+        assertTrue(planted >= 3, "planted in " + planted + " nodes: two URLs and the leader's endpoint");
         // The page's replica has read the planted URLs: its /status shows none of them.
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        JsonNode status;
+        JsonNode status = null;
         do {
-            assertTrue(System.nanoTime() < deadline, "the planted URLs never reached " + page.id());
+            assertTrue(System.nanoTime() < deadline, "the planted URLs never reached " + page.id() + ": " + status);
             Thread.sleep(50); // polling /status until the replica's cache has the planted values
             status = json.readTree(get(page.url() + "/status").body());
         } while (!plantedRead(status, page.id()));
@@ -313,7 +318,7 @@ class StatusPageBrowserIT {
                 write.headers().firstValue("Location").isEmpty(),
                 "no Location: " + write.headers().map());
 
-        try (HeadlessChromium browser = HeadlessChromium.launch(chromium, Duration.ofSeconds(120))) {
+        try (HeadlessChromium browser = HeadlessChromium.launch(chromium, Duration.ofMinutes(2))) {
             try {
                 browser.navigate(page.url() + "/");
                 JsonNode shown = browser.waitFor(
@@ -354,6 +359,40 @@ class StatusPageBrowserIT {
             }
         }
         return others == 2 && status.path("leaderUrl").isNull();
+    }
+
+    /** Puts {@code evil} in place of the URL in every node under {@code path} whose data holds one of {@code urls}. */
+    private static int plant(CuratorFramework zk, String path, java.util.Set<String> urls, String evil)
+            throws Exception {
+        int planted = 0;
+        byte[] data;
+        try {
+            data = zk.getData().forPath(path);
+        } catch (org.apache.zookeeper.KeeperException.NoNodeException gone) {
+            return 0; // an election node that came and went meanwhile
+        }
+        String text = data == null ? "" : new String(data, StandardCharsets.UTF_8);
+        for (String url : urls) {
+            // a URL alone, or a field of a record (the leader's endpoint, URL-encoded in its participant record)
+            String encoded = java.net.URLEncoder.encode(url, StandardCharsets.UTF_8);
+            if (text.contains(url) || text.contains(encoded)) {
+                String replaced = text.replace(url, evil)
+                        .replace(encoded, java.net.URLEncoder.encode(evil, StandardCharsets.UTF_8));
+                zk.setData().forPath(path, replaced.getBytes(StandardCharsets.UTF_8));
+                planted++;
+                break;
+            }
+        }
+        List<String> children;
+        try {
+            children = zk.getChildren().forPath(path);
+        } catch (org.apache.zookeeper.KeeperException.NoNodeException gone) {
+            return planted;
+        }
+        for (String child : children) {
+            planted += plant(zk, path + "/" + child, urls, evil);
+        }
+        return planted;
     }
 
     private HttpResponse<String> get(String url) throws IOException, InterruptedException {
