@@ -59,6 +59,8 @@ class DemoArchitectureTest {
                                 "dev.tenure.demo.http..",
                                 "dev.tenure.demo.kv..",
                                 "java..",
+                                "javax.net.ssl..",
+                                "javax.security.auth.x500..",
                                 "io.netty..",
                                 "com.fasterxml.jackson..",
                                 "com.google.common..",

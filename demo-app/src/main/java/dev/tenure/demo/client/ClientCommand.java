@@ -36,6 +36,10 @@ abstract class ClientCommand implements Callable<Integer> {
         KvClient client;
         try {
             client = env.clients().apply(connection.uri(spec), connection.timeout(spec));
+            javax.net.ssl.SSLContext tls = connection.sslContext(spec);
+            if (tls != null) {
+                client = client.withTls(tls);
+            }
             String token = connection.token(spec);
             if (token != null) {
                 client.bearerToken(token);

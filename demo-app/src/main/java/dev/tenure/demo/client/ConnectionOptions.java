@@ -1,5 +1,8 @@
 package dev.tenure.demo.client;
 
+import io.netty.handler.ssl.JdkSslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -7,11 +10,16 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 
-/** The options every client command takes: {@code --url}, {@code --timeout-ms} and {@code --token-file}. */
+/**
+ * The options every client command takes: {@code --url}, {@code --timeout-ms}, {@code --token-file}, and for HTTPS
+ * {@code --cacert}, {@code --cert} and {@code --key}.
+ */
 final class ConnectionOptions {
     @Option(
             names = "--url",
@@ -33,6 +41,47 @@ final class ConnectionOptions {
             description = "File holding the bearer token of nodes started with --http-token-file; sent with writes"
                     + " and admin requests (default: the TENURE_HTTP_TOKEN environment variable, if set).")
     Path tokenFile;
+
+    @Option(
+            names = "--cacert",
+            paramLabel = "PEM",
+            description = "CA certificates (PEM) to trust for https:// URLs, e.g. the CA of nodes started with"
+                    + " --http-tls-cert (default: the JDK's trusted CAs).")
+    Path caCert;
+
+    @Option(
+            names = "--cert",
+            paramLabel = "PEM",
+            description = "Client certificate chain (PEM) for nodes started with --http-tls-client-ca; needs --key.")
+    Path cert;
+
+    @Option(names = "--key", paramLabel = "PEM", description = "The client certificate's PKCS#8 private key (PEM).")
+    Path key;
+
+    /** The TLS settings of {@code --cacert}, {@code --cert} and {@code --key}, or null when none is given. */
+    SSLContext sslContext(CommandSpec spec) {
+        if (caCert == null && cert == null && key == null) {
+            return null;
+        }
+        if ((cert == null) != (key == null)) {
+            throw new ParameterException(spec.commandLine(), "--cert and --key go together");
+        }
+        try {
+            SslContextBuilder b = SslContextBuilder.forClient().sslProvider(SslProvider.JDK);
+            if (caCert != null) {
+                b.trustManager(caCert.toFile());
+            }
+            if (cert != null) {
+                b.keyManager(cert.toFile(), key.toFile());
+            }
+            return ((JdkSslContext) b.build()).context();
+        } catch (SSLException | IllegalArgumentException e) {
+            throw new ParameterException(
+                    spec.commandLine(),
+                    "cannot use the TLS files given (--cacert, --cert, --key): " + e.getMessage(),
+                    e);
+        }
+    }
 
     /** The bearer token from {@code --token-file} or {@code TENURE_HTTP_TOKEN}, or null. */
     String token(CommandSpec spec) {

@@ -20,6 +20,7 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.LongSupplier;
+import javax.net.ssl.SSLContext;
 
 /**
  * Client of the demo key-value service's HTTP API. Thread-safe: one instance (and its one {@link HttpClient})
@@ -128,6 +129,11 @@ public final class KvClient {
     }
 
     KvClient(URI baseUrl, Duration requestTimeout, Sleeper sleeper, LongSupplier nanoTime) {
+        this(baseUrl, requestTimeout, sleeper, nanoTime, null);
+    }
+
+    private KvClient(
+            URI baseUrl, Duration requestTimeout, Sleeper sleeper, LongSupplier nanoTime, SSLContext sslContext) {
         this.baseUrl = Objects.requireNonNull(baseUrl, "baseUrl");
         this.base = validateBase(baseUrl);
         this.timeout = Objects.requireNonNull(requestTimeout, "requestTimeout");
@@ -136,13 +142,27 @@ public final class KvClient {
         }
         this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
         this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
-        this.http = HttpClient.newBuilder()
+        HttpClient.Builder b = HttpClient.newBuilder()
                 .followRedirects(HttpClient.Redirect.NEVER)
                 // HTTP/1.1 only: no h2c upgrade dance. No proxy: a ConnectException then always means the
                 // replica itself refused the connection (see classifyFailure).
                 .version(HttpClient.Version.HTTP_1_1)
-                .proxy(HttpClient.Builder.NO_PROXY)
-                .build();
+                .proxy(HttpClient.Builder.NO_PROXY);
+        if (sslContext != null) {
+            b.sslContext(sslContext);
+        }
+        this.http = b.build();
+    }
+
+    /**
+     * The same client (URL, timeout, token) speaking HTTPS with {@code sslContext}: the CAs it trusts and, for
+     * nodes that authorize writes by client certificate, its own certificate.
+     */
+    public KvClient withTls(SSLContext sslContext) {
+        KvClient c =
+                new KvClient(baseUrl, timeout, sleeper, nanoTime, Objects.requireNonNull(sslContext, "sslContext"));
+        c.bearerToken = bearerToken;
+        return c;
     }
 
     public URI baseUrl() {

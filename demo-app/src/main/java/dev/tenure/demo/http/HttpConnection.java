@@ -15,9 +15,11 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
@@ -74,13 +76,23 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
     /** The connection's header-receipt deadline, told when each head arrives and each request ends; or null. */
     private final HeaderDeadline deadline;
 
+    /** The API's TLS, to read the client's certificate; or null (plain HTTP). */
+    private final HttpTls tls;
+
     HttpConnection(Router routes) {
-        this(routes, null);
+        this(routes, null, null);
     }
 
-    HttpConnection(Router routes, HeaderDeadline deadline) {
+    HttpConnection(Router routes, HeaderDeadline deadline, HttpTls tls) {
         this.routes = routes;
         this.deadline = deadline;
+        this.tls = tls;
+    }
+
+    /** Where raw bytes go out: past the HTTP codec, and through TLS when the connection has it. */
+    private static ChannelHandlerContext rawWriter(ChannelHandlerContext ctx) {
+        ChannelHandlerContext codec = ctx.pipeline().context(HttpServerCodec.class);
+        return codec != null ? codec : ctx.pipeline().firstContext();
     }
 
     @Override
@@ -170,7 +182,8 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
                 head.headers().get(HttpHeaderNames.HOST),
                 head.headers().get(HttpHeaderNames.CONTENT_TYPE),
                 head.headers().get(HttpHeaderNames.AUTHORIZATION),
-                ctx.channel().localAddress() instanceof InetSocketAddress a ? a : null);
+                ctx.channel().localAddress() instanceof InetSocketAddress a ? a : null,
+                clientCertificate(ctx));
         Router.Route r;
         long length;
         try {
@@ -187,13 +200,21 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
         if (HttpUtil.is100ContinueExpected(head) && !queued) {
             // Only when read at once: a queued request's client has not waited for it (it sent more since).
             // Not awaited: a write that fails on IO closes the channel (Netty's auto-close), which ends the request.
-            ChannelFuture unusedContinue =
-                    ctx.pipeline().firstContext().writeAndFlush(Unpooled.wrappedBuffer(CONTINUE));
+            ChannelFuture unusedContinue = rawWriter(ctx).writeAndFlush(Unpooled.wrappedBuffer(CONTINUE));
         }
         if (r.maxBody() > 0) {
             int initial = (int) Math.min(r.maxBody(), length >= 0 ? Math.min(length, INITIAL_BODY_BYTES) : 1024);
             body = ctx.alloc().heapBuffer(initial, r.maxBody());
         }
+    }
+
+    /** The subject of the client's verified certificate on an HTTPS connection that asks for one, else null. */
+    private String clientCertificate(ChannelHandlerContext ctx) {
+        if (tls == null) {
+            return null;
+        }
+        SslHandler ssl = ctx.pipeline().get(SslHandler.class);
+        return ssl == null ? null : tls.verifiedClient(ssl.engine().getSession());
     }
 
     /** Answers what the codec could not parse with 400 and closes: the codec drops everything after it. */
@@ -368,7 +389,7 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
     /** Closes once every answer already written has reached the socket. */
     private void closeAfterFlush(ChannelHandlerContext ctx) {
         closed = true;
-        ctx.pipeline().firstContext().writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        rawWriter(ctx).writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
     }
 
     private void releaseBody() {

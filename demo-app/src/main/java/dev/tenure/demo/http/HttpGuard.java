@@ -33,6 +33,7 @@ final class HttpGuard implements Router {
     private final Set<String> extraHosts;
     private final Set<String> extraNames;
     private final byte[] tokenDigest;
+    private final boolean clientCertificates;
 
     HttpGuard(Router next, HttpOptions options) {
         this.next = next;
@@ -49,6 +50,7 @@ final class HttpGuard implements Router {
         this.extraHosts = Set.copyOf(withPort);
         this.extraNames = Set.copyOf(names);
         this.tokenDigest = options.token().map(HttpGuard::digest).orElse(null);
+        this.clientCertificates = options.tls().map(HttpTls::clientCertificates).orElse(false);
     }
 
     @Override
@@ -112,17 +114,25 @@ final class HttpGuard implements Router {
     }
 
     private void checkToken(Request req) {
-        if (tokenDigest == null) {
+        if (tokenDigest == null && !clientCertificates) {
             return;
+        }
+        if (clientCertificates && req.clientCertificate() != null) {
+            return; // verified against the client CA in the TLS handshake
         }
         String auth = req.authorization();
         boolean ok = false;
-        if (auth != null && auth.length() > 7 && auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
+        if (tokenDigest != null && auth != null && auth.length() > 7 && auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
             // Digests of equal length, compared without an early exit: the time says nothing about the token.
             ok = MessageDigest.isEqual(tokenDigest, digest(auth.substring(7).trim()));
         }
         if (!ok) {
-            throw new HttpError(401, "unauthorized", "writes and admin routes need Authorization: Bearer TOKEN")
+            String needed = tokenDigest == null
+                    ? "a client certificate"
+                    : clientCertificates
+                            ? "Authorization: Bearer TOKEN or a client certificate"
+                            : "Authorization: Bearer TOKEN";
+            throw new HttpError(401, "unauthorized", "writes and admin routes need " + needed)
                     .definite(true)
                     .header("WWW-Authenticate", "Bearer realm=\"tenure\"");
         }

@@ -16,16 +16,22 @@ import java.util.Optional;
  * @param maxConnections connections beyond this many at once are answered 503 and closed at once
  * @param headerTimeout a connection that has not sent a complete request head this long after it opened, or after
  *     the first byte of its next request, is closed (slowloris)
+ * @param tls when present, the API speaks HTTPS only; with client certificates, a verified one authorizes writes
+ *     and admin routes as the token does
  */
 public record HttpOptions(
-        List<String> allowedHosts, Optional<String> token, int maxConnections, Duration headerTimeout) {
+        List<String> allowedHosts,
+        Optional<String> token,
+        int maxConnections,
+        Duration headerTimeout,
+        Optional<HttpTls> tls) {
     /** Default connection cap. */
     public static final int DEFAULT_MAX_CONNECTIONS = 1024;
     /** Default header-receipt deadline. */
     public static final Duration DEFAULT_HEADER_TIMEOUT = Duration.ofSeconds(10);
     /** No token, no extra host names, the default limits. */
-    public static final HttpOptions DEFAULT =
-            new HttpOptions(List.of(), Optional.empty(), DEFAULT_MAX_CONNECTIONS, DEFAULT_HEADER_TIMEOUT);
+    public static final HttpOptions DEFAULT = new HttpOptions(
+            List.of(), Optional.empty(), DEFAULT_MAX_CONNECTIONS, DEFAULT_HEADER_TIMEOUT, Optional.empty());
 
     public HttpOptions {
         allowedHosts = List.copyOf(allowedHosts);
@@ -36,24 +42,34 @@ public record HttpOptions(
     }
 
     public HttpOptions withAllowedHosts(List<String> hosts) {
-        return new HttpOptions(hosts, token, maxConnections, headerTimeout);
+        return new HttpOptions(hosts, token, maxConnections, headerTimeout, tls);
     }
 
     public HttpOptions withToken(Optional<String> t) {
-        return new HttpOptions(allowedHosts, t, maxConnections, headerTimeout);
+        return new HttpOptions(allowedHosts, t, maxConnections, headerTimeout, tls);
     }
 
     public HttpOptions withMaxConnections(int max) {
-        return new HttpOptions(allowedHosts, token, max, headerTimeout);
+        return new HttpOptions(allowedHosts, token, max, headerTimeout, tls);
     }
 
     public HttpOptions withHeaderTimeout(Duration timeout) {
-        return new HttpOptions(allowedHosts, token, maxConnections, timeout);
+        return new HttpOptions(allowedHosts, token, maxConnections, timeout, tls);
+    }
+
+    public HttpOptions withTls(Optional<HttpTls> t) {
+        return new HttpOptions(allowedHosts, token, maxConnections, headerTimeout, t);
+    }
+
+    /** Whether writes and admin routes need a token or a client certificate. */
+    public boolean authorizationRequired() {
+        return token.isPresent() || tls.map(HttpTls::clientCertificates).orElse(false);
     }
 
     @Override
     public String toString() {
         return "HttpOptions[allowedHosts=" + allowedHosts + ", token=" + (token.isPresent() ? "(set)" : "(none)")
-                + ", maxConnections=" + maxConnections + ", headerTimeout=" + headerTimeout + "]";
+                + ", maxConnections=" + maxConnections + ", headerTimeout=" + headerTimeout + ", tls="
+                + tls.map(Object::toString).orElse("(none)") + "]";
     }
 }

@@ -126,6 +126,7 @@ public final class KvHttpApi implements AutoCloseable {
     /** Binds {@code routes} as they are, with the connection cap and header deadline of {@code options}. */
     static KvHttpApi bind(Router routes, InetSocketAddress address, HttpOptions options) throws IOException {
         ConnectionCap cap = new ConnectionCap(options.maxConnections());
+        HttpTls tls = options.tls().orElse(null);
         long headerNanos = options.headerTimeout().toNanos();
         NettyChannels io = NettyChannels.current();
         EventLoopGroup boss = io.eventLoopGroup(1, new DefaultThreadFactory("kv-http-accept", true));
@@ -140,12 +141,16 @@ public final class KvHttpApi implements AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         HeaderDeadline deadline = new HeaderDeadline(headerNanos);
+                        if (tls != null) {
+                            // First: every byte in and out is TLS, the cap's refusal and raw writes included.
+                            ch.pipeline().addLast("tls", tls.newHandler(ch.alloc()));
+                        }
                         ch.pipeline()
                                 .addLast(cap)
                                 .addLast(new IdleStateHandler(IDLE_SECONDS, 0, 0))
                                 .addLast(deadline)
                                 .addLast(new HttpServerCodec(MAX_REQUEST_LINE, MAX_HEADER_BYTES, 64 * 1024))
-                                .addLast(new HttpConnection(routes, deadline));
+                                .addLast(new HttpConnection(routes, deadline, tls));
                     }
                 });
         try {

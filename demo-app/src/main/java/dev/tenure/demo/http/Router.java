@@ -17,7 +17,8 @@ interface Router {
     /**
      * The request line: method, raw (still percent-encoded) path and raw query, or {@code null}; and what {@link
      * HttpGuard} checks: the {@code Host}, {@code Content-Type} and {@code Authorization} headers (each {@code null}
-     * when absent) and the address the connection reached ({@code null} when not a socket).
+     * when absent), the address the connection reached ({@code null} when not a socket), and the subject of the
+     * client's verified certificate ({@code null} when none: plain HTTP, or no certificate presented).
      */
     record Request(
             String method,
@@ -26,9 +27,21 @@ interface Router {
             String host,
             String contentType,
             String authorization,
-            java.net.InetSocketAddress local) {
+            java.net.InetSocketAddress local,
+            String clientCertificate) {
         Request(String method, String rawPath, String rawQuery) {
-            this(method, rawPath, rawQuery, null, null, null, null);
+            this(method, rawPath, rawQuery, null, null, null, null, null);
+        }
+
+        Request(
+                String method,
+                String rawPath,
+                String rawQuery,
+                String host,
+                String contentType,
+                String authorization,
+                java.net.InetSocketAddress local) {
+            this(method, rawPath, rawQuery, host, contentType, authorization, local, null);
         }
 
         @Override

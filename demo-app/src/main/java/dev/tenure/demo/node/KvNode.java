@@ -294,7 +294,8 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
         }
         http = KvHttpApi.bind(this, this, metrics, config.http(), requestTimeout, httpOptions);
         InetSocketAddress httpAdvertised = config.httpAdvertise() != null ? config.httpAdvertise() : http.address();
-        url = "http://" + httpAdvertised.getHostString() + ":" + httpAdvertised.getPort();
+        url = (httpOptions.tls().isPresent() ? "https://" : "http://") + httpAdvertised.getHostString() + ":"
+                + httpAdvertised.getPort();
         checkPartitioning();
         if (partitionCount > 1) {
             startPartitions();

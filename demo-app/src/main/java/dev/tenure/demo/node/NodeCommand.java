@@ -70,6 +70,22 @@ public final class NodeCommand implements Callable<Integer> {
     Path httpTokenFile;
 
     @Option(
+            names = "--http-tls-cert",
+            paramLabel = "PEM",
+            description = "serve HTTPS (TLS 1.3 and 1.2) with this certificate chain; needs --http-tls-key")
+    Path httpTlsCert;
+
+    @Option(names = "--http-tls-key", paramLabel = "PEM", description = "the HTTPS certificate's PKCS#8 private key")
+    Path httpTlsKey;
+
+    @Option(
+            names = "--http-tls-client-ca",
+            paramLabel = "PEM",
+            description = "with HTTPS: client certificates signed by this CA authorize writes and admin routes, as"
+                    + " the token does (reads stay open)")
+    Path httpTlsClientCa;
+
+    @Option(
             names = "--http-max-connections",
             defaultValue = "1024",
             paramLabel = "N",
@@ -205,7 +221,18 @@ public final class NodeCommand implements Callable<Integer> {
         if (httpMaxConnections < 1) {
             throw new IllegalArgumentException("--http-max-connections must be at least 1, was " + httpMaxConnections);
         }
+        if ((httpTlsCert == null) != (httpTlsKey == null)) {
+            throw new IllegalArgumentException("--http-tls-cert and --http-tls-key go together");
+        }
+        if (httpTlsClientCa != null && httpTlsCert == null) {
+            throw new IllegalArgumentException("--http-tls-client-ca needs --http-tls-cert and --http-tls-key");
+        }
+        java.util.Optional<dev.tenure.demo.http.HttpTls> tls = httpTlsCert == null
+                ? java.util.Optional.empty()
+                : java.util.Optional.of(dev.tenure.demo.http.HttpTls.fromPem(
+                        httpTlsCert, httpTlsKey, java.util.Optional.ofNullable(httpTlsClientCa)));
         return dev.tenure.demo.http.HttpOptions.DEFAULT
+                .withTls(tls)
                 .withAllowedHosts(hosts)
                 .withToken(java.util.Optional.ofNullable(token))
                 .withMaxConnections(httpMaxConnections);

@@ -358,7 +358,12 @@ class StatusPageBrowserIT {
                 others++;
             }
         }
-        return others == 2 && status.path("leaderUrl").isNull();
+        // The leader's URL is planted too, unless this replica leads now (the planted election record may move
+        // leadership): then it is this replica's own.
+        JsonNode leaderUrl = status.path("leaderUrl");
+        return others == 2
+                && (leaderUrl.isNull()
+                        || leaderUrl.asText().equals(status.path("url").asText()));
     }
 
     /** Puts {@code evil} in place of the URL in every node under {@code path} whose data holds one of {@code urls}. */
