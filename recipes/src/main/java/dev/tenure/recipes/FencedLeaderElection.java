@@ -8,6 +8,7 @@ import dev.tenure.recipes.Records.EpochRecord;
 import dev.tenure.recipes.Records.ParticipantRecord;
 import java.io.Closeable;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
@@ -127,6 +128,8 @@ public final class FencedLeaderElection implements Closeable {
     private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
     private final AtomicReference<Term> term = new AtomicReference<>();
     private final Object termMonitor = new Object();
+    /** Futures of {@link #leadership()} waiting for the next term; guarded by termMonitor. */
+    private final List<CompletableFuture<LeadershipToken>> leadershipWaiters = new ArrayList<>();
     /** Orders the queueing of callbacks with term changes; held only to queue, never to run them. */
     private final Object deliveryLock = new Object();
 
@@ -150,7 +153,7 @@ public final class FencedLeaderElection implements Closeable {
         this.endpoint = b.endpoint;
         this.backend = b.backend;
         this.suspensionPolicy = b.suspensionPolicy;
-        this.listener = b.listener;
+        this.listener = b.work == null ? b.listener : new WorkListener(b.work, b.interruptOnRevocation);
         this.retryBackoff = b.retryBackoff;
         this.pathsCreated = b.pathsCreated;
         this.control = b.controlScheduler == null
@@ -304,7 +307,13 @@ public final class FencedLeaderElection implements Closeable {
         List<CuratorOp> operations(long epoch) throws Exception;
     }
 
-    /** Builds a {@link FencedLeaderElection}. Every setting but the participant id has a default. */
+    /** The JVM's {@code pid@host}, at most 256 characters. */
+    private static String defaultParticipantId() {
+        String name = java.lang.management.ManagementFactory.getRuntimeMXBean().getName();
+        return name.length() <= 256 ? name : name.substring(0, 256);
+    }
+
+    /** Builds a {@link FencedLeaderElection}. Every setting has a default. */
     public static final class Builder {
         private final CuratorFramework client;
         private final ElectionPaths paths;
@@ -313,17 +322,23 @@ public final class FencedLeaderElection implements Closeable {
         private ElectionBackend backend = ElectionBackend.LEADER_LATCH;
         private SuspensionPolicy suspensionPolicy = SuspensionPolicy.REVOKE;
         private LeadershipListener listener = new LeadershipListener() {};
+        private boolean listenerSet;
         private Executor listenerExecutor;
         private ScheduledExecutorService controlScheduler;
         private Duration retryBackoff = Duration.ofSeconds(1);
         private boolean pathsCreated;
+        private LeaderWork work;
+        private boolean interruptOnRevocation;
 
         private Builder(CuratorFramework client, String electionPath) {
             this.client = Preconditions.checkNotNull(client, "client must not be null");
             this.paths = ElectionPaths.of(electionPath);
         }
 
-        /** This participant's id (required, non-blank, at most 256 characters); shown to discovery. */
+        /**
+         * This participant's id (non-blank, at most 256 characters); shown to discovery. By default the JVM's
+         * {@code pid@host}.
+         */
         public Builder participantId(String id) {
             Preconditions.checkArgument(id != null && !id.isBlank(), "participant id must not be empty");
             Preconditions.checkArgument(id.length() <= 256, "participant id must be at most 256 characters");
@@ -352,6 +367,25 @@ public final class FencedLeaderElection implements Closeable {
         /** The listener of terms; none by default. */
         public Builder listener(LeadershipListener listener) {
             this.listener = Preconditions.checkNotNull(listener, "listener must not be null");
+            this.listenerSet = true;
+            return this;
+        }
+
+        /**
+         * The leader's work, as a lambda that leads for as long as it runs (see {@link LeaderWork}): instead of a
+         * {@link #listener}.
+         */
+        public Builder leader(LeaderWork work) {
+            this.work = Preconditions.checkNotNull(work, "work must not be null");
+            return this;
+        }
+
+        /**
+         * With {@link #leader}: interrupt the thread running the work when its term ends, as Curator's {@code
+         * LeaderSelector} does; off by default (the work watches {@link LeaderTerm#isCurrent} instead).
+         */
+        public Builder interruptOnRevocation(boolean interrupt) {
+            this.interruptOnRevocation = interrupt;
             return this;
         }
 
@@ -403,7 +437,13 @@ public final class FencedLeaderElection implements Closeable {
          *     policy treats SUSPENDED as an error
          */
         public FencedLeaderElection build() {
-            Preconditions.checkArgument(participantId != null, "participant id must be set");
+            if (participantId == null) {
+                participantId = defaultParticipantId();
+            }
+            Preconditions.checkArgument(
+                    work == null || !listenerSet, "set either a listener or the leader's work, not both");
+            Preconditions.checkArgument(
+                    work != null || !interruptOnRevocation, "interruptOnRevocation needs leader(work)");
             if (suspensionPolicy == SuspensionPolicy.WAIT_FOR_LOST && backend == ElectionBackend.LEADER_LATCH) {
                 Preconditions.checkArgument(
                         !client.getConnectionStateErrorPolicy().isErrorState(ConnectionState.SUSPENDED),
@@ -493,6 +533,27 @@ public final class FencedLeaderElection implements Closeable {
     }
 
     /**
+     * Completes with the token of this participant's next term: at once if it leads now. Fails with {@link
+     * IllegalStateException} if the election is closed first. Completes on the election's control thread: keep
+     * dependent actions short, or make them async.
+     */
+    public CompletionStage<LeadershipToken> leadership() {
+        CompletableFuture<LeadershipToken> f = new CompletableFuture<>();
+        synchronized (termMonitor) {
+            Term t = term.get();
+            if (t != null) {
+                f.complete(t.token);
+            } else if (state.get() == State.CLOSED) {
+                f.completeExceptionally(
+                        new IllegalStateException("election " + paths.base + " of " + participantId + " is closed"));
+            } else {
+                leadershipWaiters.add(f);
+            }
+        }
+        return f.minimalCompletionStage();
+    }
+
+    /**
      * How many mints failed for a reason other than losing the connection (corrupt epoch node, exhausted epoch
      * space, lost race).
      */
@@ -544,14 +605,36 @@ public final class FencedLeaderElection implements Closeable {
      * @throws IllegalStateException if the election is not started or is closed
      */
     public boolean stepDown(LeadershipToken token, Duration rejoinDelay) throws InterruptedException {
+        return stepDownWithin(token, rejoinDelay, Long.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #stepDown(LeadershipToken, Duration)}, waiting at most {@code timeout} for the listener's callbacks
+     * (a leader's work that ignores its revocation, say) before releasing this participant's node anyway: the
+     * term is revoked and its epoch fenced whatever the work still does, so the next leader's writes are safe; only
+     * the courtesy of starting after this one stopped is lost, and a WARN says so.
+     *
+     * @return false if {@code token} was not current, in which case nothing happens
+     */
+    public boolean stepDown(LeadershipToken token, Duration rejoinDelay, Duration timeout) throws InterruptedException {
+        Preconditions.checkArgument(!timeout.isNegative(), "timeout must be >= 0");
+        return stepDownWithin(token, rejoinDelay, System.nanoTime() + timeout.toNanos());
+    }
+
+    private boolean stepDownWithin(LeadershipToken token, Duration rejoinDelay, long deadline)
+            throws InterruptedException {
         Preconditions.checkState(state.get() == State.STARTED, "election is not started or is closed");
         Preconditions.checkArgument(!rejoinDelay.isNegative(), "rejoin delay must be >= 0");
         Term t = term.get();
         if (t == null || !t.token.equals(token) || !revoke(t, RevocationReason.STEPPED_DOWN)) {
             return false;
         }
-        if (!inCallback.get()) {
-            awaitListenerIdle();
+        if (!inCallback.get() && !awaitListenerIdle(deadline)) {
+            log.warn(
+                    "{} steps down from {} while its listener still runs: releasing its node anyway (the term is"
+                            + " fenced)",
+                    participantId,
+                    token);
         }
         CountDownLatch released = new CountDownLatch(1);
         try {
@@ -577,13 +660,34 @@ public final class FencedLeaderElection implements Closeable {
      */
     @Override
     public void close() {
+        closeWithin(Long.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #close()}, waiting at most {@code timeout} for the election's work and the listener's callbacks
+     * (the leader's work included) to return.
+     *
+     * @return true if they returned within {@code timeout}; false if some still run (a leader's work that ignores
+     *     its revocation): the term is over and fenced anyway, and the node is released
+     */
+    public boolean close(Duration timeout) {
+        Preconditions.checkArgument(!timeout.isNegative(), "timeout must be >= 0");
+        return closeWithin(System.nanoTime() + timeout.toNanos());
+    }
+
+    private boolean closeWithin(long deadline) {
         State previous = state.getAndSet(State.CLOSED);
         if (previous == State.CLOSED) {
-            return;
+            return true;
         }
+        List<CompletableFuture<LeadershipToken>> waiting;
         synchronized (termMonitor) {
             termMonitor.notifyAll();
+            waiting = new ArrayList<>(leadershipWaiters);
+            leadershipWaiters.clear();
         }
+        waiting.forEach(f -> f.completeExceptionally(
+                new IllegalStateException("election " + paths.base + " of " + participantId + " is closed")));
         if (previous == State.STARTED) {
             client.getConnectionStateListenable().removeListener(connectionListener);
             Term t = term.get();
@@ -598,19 +702,32 @@ public final class FencedLeaderElection implements Closeable {
             });
         }
         control.shutdown();
+        boolean done = true;
         try {
-            if (!control.awaitTermination(60, TimeUnit.SECONDS)) {
-                log.warn("election {} of {} did not finish its work within 60 s", paths.base, participantId);
+            long controlWait = Math.min(TimeUnit.SECONDS.toNanos(60), remaining(deadline));
+            if (!control.awaitTermination(controlWait, TimeUnit.NANOSECONDS)) {
+                log.warn("election {} of {} did not finish its work in time", paths.base, participantId);
+                done = false;
             }
-            if (!inCallback.get()) {
-                awaitListenerIdle();
+            if (!inCallback.get() && !awaitListenerIdle(deadline)) {
+                log.warn(
+                        "the leadership listener of {} on {} still runs after close's timeout",
+                        participantId,
+                        paths.base);
+                done = false;
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            done = false;
         }
         if (ownListenerExecutor != null) {
             ownListenerExecutor.shutdown();
         }
+        return done;
+    }
+
+    private static long remaining(long deadline) {
+        return deadline == Long.MAX_VALUE ? Long.MAX_VALUE : Math.max(0, deadline - System.nanoTime());
     }
 
     @Override
@@ -769,9 +886,13 @@ public final class FencedLeaderElection implements Closeable {
             term.set(minted);
             deliver(() -> listener.acquired(minted.token), e -> acquiredFailed(minted, e));
         }
+        List<CompletableFuture<LeadershipToken>> waiting;
         synchronized (termMonitor) {
             termMonitor.notifyAll();
+            waiting = new ArrayList<>(leadershipWaiters);
+            leadershipWaiters.clear();
         }
+        waiting.forEach(f -> f.complete(minted.token));
         log.info("{} leads {}", participantId, minted.token);
         if (blockedByConnection()) {
             // The connection was suspended while the term was being published.
@@ -1033,14 +1154,71 @@ public final class FencedLeaderElection implements Closeable {
         }
     }
 
-    private void awaitListenerIdle() throws InterruptedException {
+    /** Waits until the callbacks queued so far have run, until {@code deadline}; returns whether they have. */
+    private boolean awaitListenerIdle(long deadline) throws InterruptedException {
         CountDownLatch idle = new CountDownLatch(1);
         try {
             listenerExecutor.execute(idle::countDown);
         } catch (RejectedExecutionException e) {
-            return;
+            return true;
         }
-        idle.await();
+        if (deadline == Long.MAX_VALUE) {
+            idle.await();
+            return true;
+        }
+        return idle.await(remaining(deadline), TimeUnit.NANOSECONDS);
+    }
+
+    /** Runs a term's {@link LeaderWork} as the listener's {@code acquired}; see {@link LeaderWork}. */
+    private final class WorkListener implements LeadershipListener {
+        private final LeaderWork work;
+        private final boolean interrupt;
+        private final Object lock = new Object();
+        private Thread running; // guarded by lock
+        private LeadershipToken runningToken; // guarded by lock
+
+        WorkListener(LeaderWork work, boolean interrupt) {
+            this.work = work;
+            this.interrupt = interrupt;
+        }
+
+        @Override
+        public void acquired(LeadershipToken token) throws Exception {
+            if (!isCurrent(token)) {
+                return; // over before it began
+            }
+            synchronized (lock) {
+                running = Thread.currentThread();
+                runningToken = token;
+            }
+            if (interrupt) {
+                var unused = revocation(token).thenRun(() -> {
+                    synchronized (lock) {
+                        if (token.equals(runningToken)) {
+                            running.interrupt();
+                        }
+                    }
+                });
+            }
+            try {
+                work.lead(new LeaderTerm(FencedLeaderElection.this, token));
+            } catch (InterruptedException e) {
+                if (isCurrent(token)) {
+                    throw e; // not ours: a failure of the work
+                }
+                // the term's end interrupted it, as asked
+            } finally {
+                synchronized (lock) {
+                    running = null;
+                    runningToken = null;
+                }
+                boolean unusedInterrupt = Thread.interrupted(); // an interrupt that came after the work returned
+            }
+            if (isCurrent(token)) {
+                // Done leading while still leading: let another lead, and queue again (LeaderSelector's autoRequeue).
+                stepDown(token, retryBackoff);
+            }
+        }
     }
 
     private void submit(Runnable task) {

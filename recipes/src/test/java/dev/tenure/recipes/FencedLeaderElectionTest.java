@@ -602,8 +602,8 @@ class FencedLeaderElectionTest {
                 () -> FencedLeaderElection.builder(client, path).participantId("  "));
         assertThrows(
                 IllegalArgumentException.class,
-                () -> FencedLeaderElection.builder(client, path).build(),
-                "participant id is required");
+                () -> FencedLeaderElection.builder(client, path).participantId(" "),
+                "a blank participant id");
         IllegalArgumentException policy = assertThrows(
                 IllegalArgumentException.class,
                 () -> FencedLeaderElection.builder(client, path)
