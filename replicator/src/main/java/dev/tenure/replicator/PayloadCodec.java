@@ -1,0 +1,55 @@
+package dev.tenure.replicator;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Turns a state machine's commands (or results) into the bytes a log entry carries, and back. Encoding must be
+ * deterministic and decoding must accept exactly what encoding produced: every replica decodes the same bytes.
+ *
+ * <p>Implementations must be thread-safe (commands are encoded on the proposer's threads and decoded on the apply
+ * thread). {@link #decode} throws {@link IllegalArgumentException} for bytes it cannot read.
+ */
+public interface PayloadCodec<T> {
+    /** The bytes of {@code value}. */
+    byte[] encode(T value);
+
+    /**
+     * The value of {@code bytes}.
+     *
+     * @throws IllegalArgumentException if the bytes are not an encoding of this codec
+     */
+    T decode(byte[] bytes);
+
+    /** UTF-8 strings. */
+    static PayloadCodec<String> utf8() {
+        return new PayloadCodec<>() {
+            @Override
+            public byte[] encode(String value) {
+                return value.getBytes(StandardCharsets.UTF_8);
+            }
+
+            @Override
+            public String decode(byte[] bytes) {
+                return new String(bytes, StandardCharsets.UTF_8);
+            }
+        };
+    }
+
+    /** Signed 64-bit integers, big-endian. */
+    static PayloadCodec<Long> int64() {
+        return new PayloadCodec<>() {
+            @Override
+            public byte[] encode(Long value) {
+                return java.nio.ByteBuffer.allocate(Long.BYTES).putLong(value).array();
+            }
+
+            @Override
+            public Long decode(byte[] bytes) {
+                if (bytes.length != Long.BYTES) {
+                    throw new IllegalArgumentException("a 64-bit integer has 8 bytes, not " + bytes.length);
+                }
+                return java.nio.ByteBuffer.wrap(bytes).getLong();
+            }
+        };
+    }
+}
