@@ -136,6 +136,7 @@ public final class FencedLeaderElection implements Closeable {
     private final Cache<LeadershipToken, Term> recentTerms =
             CacheBuilder.newBuilder().maximumSize(64).build();
     private final AtomicLong mintFailures = new AtomicLong();
+    private final AtomicLong termsWon = new AtomicLong();
     private final ControlExecutor control;
     private final ExecutorService ownListenerExecutor;
     private final Executor listenerExecutor;
@@ -553,6 +554,11 @@ public final class FencedLeaderElection implements Closeable {
         return f.minimalCompletionStage();
     }
 
+    /** How many terms this participant has won (each with its own epoch). */
+    public long termsWon() {
+        return termsWon.get();
+    }
+
     /**
      * How many mints failed for a reason other than losing the connection (corrupt epoch node, exhausted epoch
      * space, lost race).
@@ -882,6 +888,7 @@ public final class FencedLeaderElection implements Closeable {
             return;
         }
         recentTerms.put(minted.token, minted);
+        termsWon.incrementAndGet();
         synchronized (deliveryLock) { // acquired is queued before any revoked of this term
             term.set(minted);
             deliver(() -> listener.acquired(minted.token), e -> acquiredFailed(minted, e));

@@ -218,6 +218,11 @@ public final class Replica implements Closeable {
     private final int maxOutstanding;
     private final java.util.concurrent.atomic.AtomicLong outstandingBytes =
             new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.LongAdder proposalsCommitted =
+            new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder proposalsRefused = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder proposalsUnknown = new java.util.concurrent.atomic.LongAdder();
+    private final List<LatencyObserver> latencyObservers = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final long maxOutstandingBytes;
     private final int maxPayloadBytes;
     private final ReplicaExecutors.Threads threads;
@@ -580,6 +585,40 @@ public final class Replica implements Closeable {
         }
     }
 
+    /**
+     * Proposals made to this replica so far, by outcome: committed (and applied here), refused (definitely not
+     * applied: not the leader, overloaded, fenced, not running) and unknown (may have been applied).
+     */
+    public record ProposalCounts(long committed, long refused, long unknown) {}
+
+    /** The proposals made to this replica so far, by outcome; see {@link ProposalCounts}. Thread-safe. */
+    public ProposalCounts proposalCounts() {
+        return new ProposalCounts(proposalsCommitted.sum(), proposalsRefused.sum(), proposalsUnknown.sum());
+    }
+
+    /**
+     * Hears the latencies this replica measures, for metrics ({@code ReplicaMetrics}). Called on the replica's
+     * threads: record and return.
+     */
+    public interface LatencyObserver {
+        /** A proposal made here was committed and applied {@code nanos} after it was proposed. */
+        void commitLatency(long nanos);
+
+        /** A sync of this replica's log took {@code nanos} (with a shared write-ahead log: until it was durable). */
+        default void syncLatency(long nanos) {}
+    }
+
+    /** Adds an observer of this replica's latencies; thread-safe, effective at once. */
+    public void addLatencyObserver(LatencyObserver observer) {
+        latencyObservers.add(Preconditions.checkNotNull(observer, "observer"));
+    }
+
+    private void observeSync(long nanos) {
+        for (LatencyObserver o : latencyObservers) {
+            o.syncLatency(nanos);
+        }
+    }
+
     /** This replica's id. */
     public String id() {
         return id;
@@ -698,12 +737,14 @@ public final class Replica implements Closeable {
                 maxPayloadBytes);
         CompletableFuture<Committed> f = new CompletableFuture<>();
         if (state.get() != State.STARTED) {
+            proposalsRefused.increment();
             f.completeExceptionally(notRunning());
             return f;
         }
         // Bound what waits in the event queue too, not only in the core: never run out of memory.
         if (outstanding.incrementAndGet() > maxOutstanding) {
             outstanding.decrementAndGet();
+            proposalsRefused.increment();
             f.completeExceptionally(new OverloadedException(id));
             return f;
         }
@@ -712,12 +753,25 @@ public final class Replica implements Closeable {
         if (bytesBefore > 0 && bytesBefore + size > maxOutstandingBytes) {
             outstandingBytes.addAndGet(-size);
             outstanding.decrementAndGet();
+            proposalsRefused.increment();
             f.completeExceptionally(new OverloadedException(id, maxOutstandingBytes));
             return f;
         }
+        long proposedAt = System.nanoTime();
         CompletableFuture<Committed> unused = f.whenComplete((c, e) -> {
             outstandingBytes.addAndGet(-size);
             outstanding.decrementAndGet();
+            if (e == null) {
+                proposalsCommitted.increment();
+                long nanos = System.nanoTime() - proposedAt;
+                for (LatencyObserver o : latencyObservers) {
+                    o.commitLatency(nanos);
+                }
+            } else if (e instanceof ReplicationException r && r.definitelyNotApplied()) {
+                proposalsRefused.increment();
+            } else {
+                proposalsUnknown.increment();
+            }
         });
         incoming.add(new Incoming(payload, f, clock.getAsLong() + proposalTimeout.toNanos()));
         if (drainPosted.compareAndSet(false, true) && !post(this::takeProposals)) {
@@ -1219,7 +1273,9 @@ public final class Replica implements Closeable {
             return;
         }
         try {
+            long syncStart = System.nanoTime();
             Synced synced = syncer.sync();
+            observeSync(System.nanoTime() - syncStart);
             core.logSynced(synced.endOffset(), synced.epoch(), clock.getAsLong());
         } catch (Exception e) {
             throw new IllegalStateException("sync of replica " + id + " failed", e);
@@ -1229,7 +1285,11 @@ public final class Replica implements Closeable {
     private void startAsyncSync() {
         syncRunning = true;
         syncWanted = false;
+        long syncStart = System.nanoTime();
         var unused = asyncSyncer.requestSync().whenComplete((synced, e) -> {
+            if (e == null) {
+                observeSync(System.nanoTime() - syncStart);
+            }
             if (e != null) {
                 log.error("sync of replica {} failed; stopping it", id, e);
                 post(() -> {
@@ -1254,7 +1314,9 @@ public final class Replica implements Closeable {
         try {
             syncThread.execute(() -> {
                 try {
+                    long syncStart = System.nanoTime();
                     Synced synced = syncer.sync();
+                    observeSync(System.nanoTime() - syncStart);
                     post(() -> {
                         syncRunning = false;
                         // The epoch is the one the sync saw: if the log was truncated and appended to since, the
