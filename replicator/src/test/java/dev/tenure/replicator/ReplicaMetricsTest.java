@@ -73,19 +73,19 @@ class ReplicaMetricsTest {
 
         assertEquals(
                 5,
-                registry.get("tenure.proposals")
+                registry.get("tenure.replica.proposals")
                         .tags("outcome", "committed", "partition", "7")
                         .functionCounter()
                         .count());
         assertEquals(
                 1,
-                registry.get("tenure.proposals")
+                registry.get("tenure.replica.proposals")
                         .tag("outcome", "refused")
                         .functionCounter()
                         .count());
         assertEquals(
                 0,
-                registry.get("tenure.proposals")
+                registry.get("tenure.replica.proposals")
                         .tag("outcome", "unknown")
                         .functionCounter()
                         .count());

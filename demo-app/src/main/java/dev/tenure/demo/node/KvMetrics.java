@@ -3,13 +3,14 @@ package dev.tenure.demo.node;
 import dev.tenure.demo.http.RequestListener;
 import dev.tenure.replicator.Replica;
 import dev.tenure.replicator.ReplicaListener;
-import dev.tenure.replicator.core.Role;
 import dev.tenure.replicator.core.SnapshotId;
+import dev.tenure.replicator.metrics.ReplicaMetrics;
 import dev.tenure.replicator.zookeeper.ZooKeeperNode;
 import dev.tenure.replicator.zookeeper.ZooKeeperReplica;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.BaseUnits;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -21,7 +22,6 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -55,10 +55,9 @@ final class KvMetrics implements RequestListener, ReplicaListener {
      * One partition as the meters read it.
      *
      * @param id the partition id, the label's value
-     * @param status its replica's status, now
-     * @param appliedOffset its state machine's applied offset, now
+     * @param replica its replica on this node
      */
-    record PartitionView(String id, Supplier<Replica.Status> status, LongSupplier appliedOffset) {}
+    record PartitionView(String id, Replica replica) {}
 
     KvMetrics() {
         commitLatency = Timer.builder("tenure_commit_latency")
@@ -95,33 +94,12 @@ final class KvMetrics implements RequestListener, ReplicaListener {
         FunctionCounter.builder("tenure_transport_dropped_messages", node, ZooKeeperReplica::transportMessagesDropped)
                 .description("replication messages the transport dropped (a peer not connected or not keeping up)")
                 .register(registry);
-        Gauge.builder("tenure_epoch", () -> status.get().epoch()).register(registry);
-        Gauge.builder("tenure_commit_offset", () -> status.get().commitOffset()).register(registry);
-        Gauge.builder("tenure_applied_offset", () -> node.replica().appliedOffset())
-                .register(registry);
-        Gauge.builder("tenure_is_leader", () -> status.get().role() == Role.LEADER ? 1 : 0)
-                .register(registry);
-        Gauge.builder("tenure_replica_failed", () -> status.get().role() == Role.FAILED ? 1 : 0)
-                .description("1 once this replica stopped after a failure (see /status failure and the log), else 0")
-                .register(registry);
-        Gauge.builder("tenure_log_start_offset", () -> status.get().logStartOffset())
-                .description("the first offset this replica's log holds (entries below it are in a snapshot)")
-                .register(registry);
-        Gauge.builder("tenure_snapshot_offset", () -> status.get().snapshot().offset())
-                .description("offset of this replica's newest snapshot (0: none)")
-                .register(registry);
+        // The library's meters of the replica: epoch, role, offsets, follower lag, proposals, commit and sync latency.
+        new ReplicaMetrics(node.replica(), Tags.empty(), replicas).bindTo(registry);
         Gauge.builder("tenure_snapshot_size", () -> status.get().snapshot().sizeBytes())
                 .description("file size of this replica's newest snapshot (0: none)")
                 .baseUnit(BaseUnits.BYTES)
                 .register(registry);
-        for (String r : replicas) {
-            if (!r.equals(self)) {
-                Gauge.builder("tenure_follower_lag_entries", () -> followerLag(status.get(), r))
-                        .tag("follower", r)
-                        .description("entries the follower lacks durably (leader's view; 0 elsewhere)")
-                        .register(registry);
-            }
-        }
     }
 
     /**
@@ -149,53 +127,13 @@ final class KvMetrics implements RequestListener, ReplicaListener {
                 .description("replication messages this node sent, every partition's")
                 .register(registry);
         for (PartitionView p : partitions) {
-            Supplier<Replica.Status> status = p.status();
-            String id = p.id();
-            Gauge.builder("tenure_epoch", () -> status.get().epoch())
-                    .tag("partition", id)
-                    .register(registry);
-            Gauge.builder("tenure_commit_offset", () -> status.get().commitOffset())
-                    .tag("partition", id)
-                    .register(registry);
-            Gauge.builder("tenure_applied_offset", () -> p.appliedOffset().getAsLong())
-                    .tag("partition", id)
-                    .register(registry);
-            Gauge.builder("tenure_is_leader", () -> status.get().role() == Role.LEADER ? 1 : 0)
-                    .tag("partition", id)
-                    .register(registry);
-            Gauge.builder("tenure_replica_failed", () -> status.get().role() == Role.FAILED ? 1 : 0)
-                    .tag("partition", id)
-                    .description(
-                            "1 once this replica stopped after a failure (see /status failure and the log), else 0")
-                    .register(registry);
-            Gauge.builder("tenure_log_start_offset", () -> status.get().logStartOffset())
-                    .tag("partition", id)
-                    .description("the first offset this replica's log holds (entries below it are in a snapshot)")
-                    .register(registry);
-            Gauge.builder(
-                            "tenure_snapshot_offset",
-                            () -> status.get().snapshot().offset())
-                    .tag("partition", id)
-                    .description("offset of this replica's newest snapshot (0: none)")
-                    .register(registry);
-            for (String r : status.get().configuration().voters()) {
-                if (!r.equals(self)) {
-                    Gauge.builder("tenure_follower_lag_entries", () -> followerLag(status.get(), r))
-                            .tag("partition", id)
-                            .tag("follower", r)
-                            .description("entries the follower lacks durably (leader's view; 0 elsewhere)")
-                            .register(registry);
-                }
-            }
+            Replica replica = p.replica();
+            new ReplicaMetrics(
+                            replica,
+                            Tags.of("partition", p.id()),
+                            List.copyOf(replica.status().configuration().voters()))
+                    .bindTo(registry);
         }
-    }
-
-    private static double followerLag(Replica.Status status, String follower) {
-        return status.followers().stream()
-                .filter(f -> f.id().equals(follower))
-                .mapToLong(Replica.FollowerStatus::lagEntries)
-                .findFirst()
-                .orElse(0);
     }
 
     @Override

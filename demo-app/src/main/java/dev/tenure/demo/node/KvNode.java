@@ -393,10 +393,7 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
         metrics.watchPartitions(
                 multi,
                 logs.stream()
-                        .map(l -> new KvMetrics.PartitionView(
-                                l.id,
-                                () -> l.replica().status(),
-                                () -> l.replica().appliedOffset()))
+                        .map(l -> new KvMetrics.PartitionView(l.id, l.replica()))
                         .toList(),
                 config.id());
     }

@@ -25,7 +25,7 @@ import java.util.concurrent.TimeUnit;
  *       failure);
  *   <li>{@code tenure_follower_lag_entries{follower}} — on the leader, the entries each follower lacks durably (0
  *       elsewhere), one series per member given;
- *   <li>{@code tenure_proposals_total{outcome="committed|refused|unknown"}} — proposals made to this replica by
+ *   <li>{@code tenure_replica_proposals_total{outcome="committed|refused|unknown"}} — proposals made to this replica by
  *       outcome (refused: definitely not applied; unknown: may have been);
  *   <li>{@code tenure_replica_commit_latency_seconds} — proposal to commit and apply, on the proposing replica;
  *   <li>{@code tenure_replica_sync_latency_seconds} — one sync of the log (fsync, or the write-ahead log's).
@@ -97,19 +97,25 @@ public final class ReplicaMetrics implements MeterBinder {
             }
         }
         FunctionCounter.builder(
-                        "tenure.proposals", replica, r -> r.proposalCounts().committed())
+                        "tenure.replica.proposals",
+                        replica,
+                        r -> r.proposalCounts().committed())
                 .tags(tags)
                 .tag("outcome", "committed")
                 .description("proposals made to this replica, by outcome")
                 .register(registry);
         FunctionCounter.builder(
-                        "tenure.proposals", replica, r -> r.proposalCounts().refused())
+                        "tenure.replica.proposals",
+                        replica,
+                        r -> r.proposalCounts().refused())
                 .tags(tags)
                 .tag("outcome", "refused")
                 .description("proposals made to this replica, by outcome")
                 .register(registry);
         FunctionCounter.builder(
-                        "tenure.proposals", replica, r -> r.proposalCounts().unknown())
+                        "tenure.replica.proposals",
+                        replica,
+                        r -> r.proposalCounts().unknown())
                 .tags(tags)
                 .tag("outcome", "unknown")
                 .description("proposals made to this replica, by outcome")
