@@ -43,8 +43,29 @@ import picocli.CommandLine.Option;
         })
 public final class Main implements Callable<Integer> {
 
+    /** Exit code of a usage error (bad arguments), on every command: {@code EX_USAGE} of sysexits.h. */
+    public static final int EXIT_USAGE = 64;
+
     public static void main(String[] args) {
-        System.exit(new CommandLine(new Main()).execute(args));
+        System.exit(commandLine().execute(args));
+    }
+
+    /**
+     * The command line of every command: {@code --version} prints the build's version everywhere, and bad
+     * arguments exit {@link #EXIT_USAGE} everywhere.
+     */
+    static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        withConventions(cl, new TenureVersion());
+        return cl;
+    }
+
+    private static void withConventions(CommandLine cl, CommandLine.IVersionProvider version) {
+        cl.getCommandSpec().versionProvider(version);
+        cl.getCommandSpec().exitCodeOnInvalidInput(EXIT_USAGE);
+        for (CommandLine sub : cl.getSubcommands().values()) {
+            withConventions(sub, version);
+        }
     }
 
     /** The embedded demo's partitions: two led by each replica once leaders have spread. */

@@ -15,6 +15,7 @@ import picocli.CommandLine.Option;
 @Command(
         name = "node",
         mixinStandardHelpOptions = true,
+        exitCodeOnInvalidInput = 64, // EX_USAGE: bad arguments, on every command
         description = "Runs one replica against a ZooKeeper ensemble until SIGTERM (a leader hands over first).",
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:stopped cleanly", "1:failed to start (the message says why)", "2:bad arguments"})
@@ -275,14 +276,14 @@ public final class NodeCommand implements Callable<Integer> {
                     sessionTimeoutMs);
         } catch (IllegalArgumentException e) {
             System.err.println("error: " + e.getMessage());
-            return 2;
+            return 64; // EX_USAGE, as for every bad argument
         }
         dev.tenure.demo.http.HttpOptions httpOptions;
         try {
             httpOptions = httpOptions(config);
         } catch (IllegalArgumentException | java.io.IOException e) {
             System.err.println("error: " + e.getMessage());
-            return 2;
+            return 64; // EX_USAGE, as for every bad argument
         }
         KvNode node = new KvNode(config)
                 .requestTimeout(Duration.ofMillis(requestTimeoutMs))

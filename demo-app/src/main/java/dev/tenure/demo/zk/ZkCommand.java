@@ -37,6 +37,7 @@ import picocli.CommandLine.Spec;
 @Command(
         name = "zk",
         mixinStandardHelpOptions = true,
+        exitCodeOnInvalidInput = 64, // EX_USAGE: bad arguments, on every command
         description = "Start, inspect and stop a ZooKeeper ensemble of separate processes on 127.0.0.1.",
         subcommands = {ZkCommand.Start.class, ZkCommand.Stop.class, ZkCommand.Status.class, ZkCommand.Run.class})
 public final class ZkCommand implements Callable<Integer> {
@@ -145,6 +146,7 @@ public final class ZkCommand implements Callable<Integer> {
     @Command(
             name = "start",
             mixinStandardHelpOptions = true,
+            exitCodeOnInvalidInput = 64, // EX_USAGE: bad arguments, on every command
             description = {
                 "Start the servers, wait for a quorum, print the connect string and exit, leaving them running.",
                 "If this command is killed before it prints, run 'zk stop --dir DIR'."
@@ -182,6 +184,7 @@ public final class ZkCommand implements Callable<Integer> {
     @Command(
             name = "run",
             mixinStandardHelpOptions = true,
+            exitCodeOnInvalidInput = 64, // EX_USAGE: bad arguments, on every command
             description = {
                 "Start the servers in the foreground and stop them all on Ctrl-C or SIGTERM.",
                 "Returns when every server has exited (for example after 'zk stop --dir DIR').",
@@ -222,6 +225,7 @@ public final class ZkCommand implements Callable<Integer> {
     @Command(
             name = "stop",
             mixinStandardHelpOptions = true,
+            exitCodeOnInvalidInput = 64, // EX_USAGE: bad arguments, on every command
             description = {
                 "Stop the servers recorded in DIR/ensemble.pids (SIGTERM, then SIGKILL after 5 s) and remove"
                         + " the pid file; the data stays.",
@@ -270,6 +274,7 @@ public final class ZkCommand implements Callable<Integer> {
     @Command(
             name = "status",
             mixinStandardHelpOptions = true,
+            exitCodeOnInvalidInput = 64, // EX_USAGE: bad arguments, on every command
             description = "One line per server recorded in DIR/ensemble.pids: pid, client port, alive, mode.")
     static final class Status implements Callable<Integer> {
         @Spec

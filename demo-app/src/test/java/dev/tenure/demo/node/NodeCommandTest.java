@@ -47,7 +47,7 @@ class NodeCommandTest {
     void aRequestTimeoutBelowOneMillisecondIsABadArgumentAndNothingStarts() {
         String[] r = run("--request-timeout-ms", "0");
 
-        assertEquals("2", r[0], r[1]);
+        assertEquals("64", r[0], r[1]);
         assertTrue(r[1].contains("--request-timeout-ms must be at least 1, was 0"), r[1]);
         assertTrue(!Files.exists(dir.resolve("data")), "nothing was created");
     }
@@ -56,7 +56,7 @@ class NodeCommandTest {
     void aBadAddressIsABadArgumentNamingTheFlag() {
         String[] r = run("--http-advertise", "no-port");
 
-        assertEquals("2", r[0], r[1]);
+        assertEquals("64", r[0], r[1]);
         assertTrue(r[1].contains("--http-advertise must be HOST:PORT, was 'no-port'"), r[1]);
     }
 
@@ -122,7 +122,7 @@ class NodeCommandTest {
         for (String bad : new String[] {"64MB", "1.5M", "-1", "lots", "9999999999G"}) {
             String[] r = run("--segment-bytes", bad);
 
-            assertEquals("2", r[0], bad + ": " + r[1]);
+            assertEquals("64", r[0], bad + ": " + r[1]);
             assertTrue(r[1].contains("--segment-bytes"), r[1]);
         }
         assertTrue(!Files.exists(dir.resolve("data")), "nothing was created");
@@ -141,7 +141,7 @@ class NodeCommandTest {
         for (String[] c : cases) {
             String[] r = run(c[0], c[1]);
 
-            assertEquals("2", r[0], String.join(" ", c) + ": " + r[1]);
+            assertEquals("64", r[0], String.join(" ", c) + ": " + r[1]);
             assertTrue(r[1].contains(c[2]), r[1]);
         }
         assertTrue(!Files.exists(dir.resolve("data")), "nothing was created");

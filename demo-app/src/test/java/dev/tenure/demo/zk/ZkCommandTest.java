@@ -170,7 +170,7 @@ class ZkCommandTest {
     }
 
     @Test
-    void badArgumentsExitWith2AndSayWhatIsWrong() throws Exception {
+    void badArgumentsExitWith64AndSayWhatIsWrong() throws Exception {
         assertUsageError(zk("start"), "--dir");
         assertUsageError(zk("start", "--dir", dir, "--servers", 0), "--servers must be between 1 and");
         assertUsageError(zk("run", "--dir", dir, "--servers", -1), "--servers must be between 1 and");
@@ -186,11 +186,11 @@ class ZkCommandTest {
             }
         }
         assertFalse(Files.exists(PidFile.path(dir)), "no server was started");
-        assertEquals(2, ZkCommand.run("start", "--servers", "3"));
+        assertEquals(64, ZkCommand.run("start", "--servers", "3"));
     }
 
     private static void assertUsageError(Result result, String expected) {
-        assertEquals(2, result.code(), result.out() + result.err());
+        assertEquals(64, result.code(), result.out() + result.err());
         assertTrue(result.err().contains(expected), result.err());
     }
 
