@@ -64,6 +64,7 @@ class ReplicaTest {
             Transport transport;
             if (net == Net.NETTY) {
                 netty = NettyTransport.builder()
+                        .plaintext()
                         .selfId(id)
                         .clusterName("replica-test")
                         .members(IDS)

@@ -21,6 +21,7 @@ import dev.tenure.replicator.storage.LogConfig;
 import dev.tenure.replicator.storage.PrivateFiles;
 import dev.tenure.replicator.storage.SegmentedLog;
 import dev.tenure.replicator.storage.WriteAheadLog;
+import dev.tenure.replicator.tls.TlsContext;
 import dev.tenure.replicator.transport.PartitionIds;
 import dev.tenure.replicator.transport.PartitionRouter;
 import dev.tenure.replicator.transport.Transport;
@@ -155,6 +156,7 @@ public final class ZooKeeperNode implements Closeable {
         private String id;
         private Path dataDir;
         private InetSocketAddress bind = new InetSocketAddress("127.0.0.1", 0);
+        private TlsContext transportTls;
         private InetSocketAddress advertise;
         private String endpoint = "";
         private LogConfig logConfig = LogConfig.defaults();
@@ -192,6 +194,15 @@ public final class ZooKeeperNode implements Closeable {
         }
 
         /** Where the replication transport listens; 127.0.0.1 on an ephemeral port by default. */
+        /**
+         * Mutual TLS for the replication transport (see {@link TlsContext}); without it the transport is plaintext
+         * and says so at start with a WARN.
+         */
+        public Builder transportTls(TlsContext tls) {
+            this.transportTls = tls;
+            return this;
+        }
+
         public Builder bind(InetSocketAddress address) {
             this.bind = address;
             return this;
@@ -473,6 +484,7 @@ public final class ZooKeeperNode implements Closeable {
                 .members(List.of(b.id))
                 .bindAddress(b.bind)
                 .peerDirectory(registry)
+                .security(b.transportTls)
                 .build();
         router = new PartitionRouter(transport.asNodeTransport());
         router.start();

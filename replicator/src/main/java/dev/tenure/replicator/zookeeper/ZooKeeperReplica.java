@@ -16,6 +16,7 @@ import dev.tenure.replicator.storage.FileSnapshotStore;
 import dev.tenure.replicator.storage.LogConfig;
 import dev.tenure.replicator.storage.PrivateFiles;
 import dev.tenure.replicator.storage.SegmentedLog;
+import dev.tenure.replicator.tls.TlsContext;
 import dev.tenure.replicator.transport.Transport;
 import dev.tenure.replicator.transport.netty.NettyTransport;
 import java.io.Closeable;
@@ -89,6 +90,7 @@ public final class ZooKeeperReplica implements Closeable {
         private List<String> members;
         private Path dataDir;
         private InetSocketAddress bind = new InetSocketAddress("127.0.0.1", 0);
+        private TlsContext transportTls;
         private InetSocketAddress advertise;
         private String endpoint = "";
         private StateMachine stateMachine;
@@ -134,6 +136,15 @@ public final class ZooKeeperReplica implements Closeable {
         }
 
         /** Where the replication transport listens; 127.0.0.1 on an ephemeral port by default. */
+        /**
+         * Mutual TLS for the replication transport (see {@link TlsContext}); without it the transport is plaintext
+         * and says so at start with a WARN.
+         */
+        public Builder transportTls(TlsContext tls) {
+            this.transportTls = tls;
+            return this;
+        }
+
         public Builder bind(InetSocketAddress address) {
             this.bind = address;
             return this;
@@ -250,6 +261,7 @@ public final class ZooKeeperReplica implements Closeable {
                 .members(config.members())
                 .bindAddress(b.bind)
                 .peerDirectory(registry)
+                .security(b.transportTls)
                 .build();
         leadership = new ElectionLeadership(
                 l -> FencedLeaderElection.builder(b.client, electionPath)

@@ -1,11 +1,13 @@
 package dev.tenure.replicator.transport.netty;
 
+import dev.tenure.replicator.tls.TlsContext;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderException;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -91,6 +93,14 @@ final class InboundHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         String reason = transport.checkHello(hello);
+        if (reason == null && transport.tls != null) {
+            SslHandler ssl = ctx.pipeline().get(SslHandler.class);
+            String problem = TlsContext.identityProblem(ssl.engine().getSession(), hello.fromReplicaId());
+            if (problem != null) {
+                reason = "hello from replica '" + NettyTransport.printable(hello.fromReplicaId()) + "' refused: "
+                        + problem;
+            }
+        }
         if (reason != null) {
             closing = true;
             cancelHandshakeTimeout();
@@ -113,6 +123,11 @@ final class InboundHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof io.netty.handler.ssl.SslHandshakeCompletionEvent h && !h.isSuccess()) {
+            Throwable c = h.cause();
+            refuse(ctx, "TLS handshake failed: " + (c.getMessage() != null ? c.getMessage() : c.toString()));
+            return;
+        }
         if (evt instanceof IdleStateEvent e && e.state() == IdleState.READER_IDLE) {
             // Before the hello the handshake timeout applies; while reading is paused (the consumer is behind)
             // silence is this replica's doing.
@@ -130,6 +145,11 @@ final class InboundHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         Throwable c = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
+        if (c instanceof javax.net.ssl.SSLException) {
+            // Not TLS, a failed handshake (a foreign CA, an expired certificate, no client certificate): a refusal.
+            refuse(ctx, "TLS: " + (c.getMessage() != null ? c.getMessage() : c.toString()));
+            return;
+        }
         if (c instanceof IOException) {
             closing = true;
             LOG.debug("Connection from {} failed: {}", ctx.channel().remoteAddress(), c.toString());

@@ -1,6 +1,7 @@
 package dev.tenure.replicator.transport.netty;
 
 import dev.tenure.replicator.core.Message;
+import dev.tenure.replicator.tls.TlsContext;
 import dev.tenure.replicator.transport.InboundBudget;
 import dev.tenure.replicator.transport.NodeTransport;
 import dev.tenure.replicator.transport.NodeTransport.PartitionInbound;
@@ -137,6 +138,9 @@ public final class NettyTransport implements Transport {
     private final int writeBufferHighWaterMark;
     private final int workerThreads;
     private final int maxInboundConnections;
+    /** Mutual TLS for every connection, or null when the transport was built {@link Builder#plaintext()}. */
+    final TlsContext tls;
+
     final long idleTimeoutMillis;
     private final AtomicInteger inboundOpen = new AtomicInteger();
     private final AtomicLong overCap = new AtomicLong();
@@ -192,6 +196,7 @@ public final class NettyTransport implements Transport {
         this.writeBufferHighWaterMark = b.writeBufferHighWaterMark;
         this.workerThreads = b.workerThreads;
         this.maxInboundConnections = b.maxInboundConnections;
+        this.tls = b.tls;
         this.idleTimeoutMillis = b.idleTimeout.toMillis();
         this.pingIntervalMillis = b.pingInterval.toMillis();
         for (String id : b.members) {
@@ -282,6 +287,9 @@ public final class NettyTransport implements Transport {
                                 return;
                             }
                             FrameDecoder decoder = new FrameDecoder(maxFrameBytes, true);
+                            if (tls != null) {
+                                ch.pipeline().addLast("tls", tls.newServerHandler(ch.alloc()));
+                            }
                             ch.pipeline()
                                     .addLast(
                                             "idle",
@@ -312,6 +320,15 @@ public final class NettyTransport implements Transport {
             peer.start(workerGroup.next(), template);
         }
         running = true;
+        if (tls == null) {
+            LOG.warn(
+                    "{} {} replicates in PLAINTEXT on {}: anyone who can reach this port can send protocol messages"
+                            + " as any member (fence every leader, make followers diverge). Configure mutual TLS"
+                            + " (docs/security.md) unless the network is trusted.",
+                    partitioned == null ? "Replica" : "Node",
+                    selfId,
+                    boundAddress);
+        }
         LOG.info(
                 "{} {} of cluster {} listening on {}",
                 partitioned == null ? "Replica" : "Node",
@@ -866,6 +883,8 @@ public final class NettyTransport implements Transport {
         private int workerThreads = DEFAULT_WORKER_THREADS;
         private int maxInboundConnections = DEFAULT_MAX_INBOUND_CONNECTIONS;
         private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
+        private TlsContext tls;
+        private boolean plaintext;
         private Duration pingInterval = DEFAULT_PING_INTERVAL;
 
         private Builder() {}
@@ -968,6 +987,30 @@ public final class NettyTransport implements Transport {
             return this;
         }
 
+        /**
+         * Mutual TLS on every connection: both sides present certificates of the configured CAs, and a peer's
+         * certificate must name the replica id it speaks as (see {@link TlsContext}). Either this or {@link
+         * #plaintext()} is required.
+         */
+        public Builder tls(TlsContext tls) {
+            this.tls = java.util.Objects.requireNonNull(tls, "tls");
+            return this;
+        }
+
+        /**
+         * No TLS: anyone who can reach the port can speak as any member. Only for a trusted network (or tests);
+         * the transport logs a WARN saying so when it starts. Either this or {@link #tls} is required.
+         */
+        public Builder plaintext() {
+            this.plaintext = true;
+            return this;
+        }
+
+        /** {@link #tls} with {@code tls}, or {@link #plaintext()} when it is null. */
+        public Builder security(TlsContext tls) {
+            return tls == null ? plaintext() : tls(tls);
+        }
+
         /** I/O threads for the connections. Default 2. */
         public Builder workerThreads(int workerThreads) {
             this.workerThreads = workerThreads;
@@ -1025,6 +1068,11 @@ public final class NettyTransport implements Transport {
             require(writeBufferHighWaterMark >= 2, "writeBufferHighWaterMark must be >= 2");
             require(workerThreads > 0, "workerThreads must be > 0");
             require(maxInboundConnections > 0, "maxInboundConnections must be > 0");
+            require(
+                    tls != null ^ plaintext,
+                    tls == null
+                            ? "choose the transport's security: tls(...) for mutual TLS, or plaintext() explicitly"
+                            : "tls(...) and plaintext() exclude each other");
             require(
                     idleTimeout.compareTo(pingInterval.multipliedBy(2)) >= 0,
                     "idleTimeout (" + idleTimeout + ") must be at least twice the pingInterval (" + pingInterval + ")");

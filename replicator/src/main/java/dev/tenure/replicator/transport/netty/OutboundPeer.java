@@ -1,5 +1,6 @@
 package dev.tenure.replicator.transport.netty;
 
+import dev.tenure.replicator.tls.TlsContext;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -10,6 +11,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.DecoderException;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
@@ -88,6 +90,9 @@ final class OutboundPeer {
             @Override
             protected void initChannel(SocketChannel ch) {
                 transport.track(ch);
+                if (transport.tls != null) {
+                    ch.pipeline().addLast("tls", transport.tls.newClientHandler(ch.alloc()));
+                }
                 // Pings an idle connection: the peer hears from this node while all partitions are quiet, and does
                 // not close the connection as idle.
                 ch.pipeline()
@@ -279,6 +284,40 @@ final class OutboundPeer {
             ChannelFuture unused = ch.close(); // a failed connect; closing only releases it
             return;
         }
+        if (transport.tls != null) {
+            // Say hello only to the replica meant: its certificate must name it.
+            SslHandler ssl = ch.pipeline().get(SslHandler.class);
+            ssl.handshakeFuture().addListener(h -> onHandshake(ch, ssl, h, remote));
+            return;
+        }
+        ready(ch, remote);
+    }
+
+    private void onHandshake(
+            Channel ch, SslHandler ssl, io.netty.util.concurrent.Future<?> h, InetSocketAddress remote) {
+        if (ch != channel || transport.isClosing()) {
+            ChannelFuture unused = ch.close();
+            return;
+        }
+        if (!h.isSuccess()) {
+            if (failures == 0) {
+                LOG.warn("TLS handshake with replica {} at {} failed: {}", id, remote, String.valueOf(h.cause()));
+            } else {
+                LOG.debug("TLS handshake with replica {} at {} failed: {}", id, remote, String.valueOf(h.cause()));
+            }
+            ChannelFuture unused = ch.close(); // onClosed backs off
+            return;
+        }
+        String problem = TlsContext.identityProblem(ssl.engine().getSession(), id);
+        if (problem != null) {
+            LOG.warn("Refusing the connection to replica {} at {}: {}", id, remote, problem);
+            ChannelFuture unused = ch.close(); // onClosed backs off
+            return;
+        }
+        ready(ch, remote);
+    }
+
+    private void ready(Channel ch, InetSocketAddress remote) {
         connectedAtNanos = System.nanoTime();
         ByteBuf hello = transport.encodeHello(ch, id);
         // Not awaited: a write that fails on IO closes the channel (Netty auto-close), and onClosed reconnects.

@@ -285,6 +285,7 @@ class NettyTransportHostileInputTest {
     void replicaOfAnotherClusterRejectsOurHelloAndWeRetryWithBackoff() throws Exception {
         // "c" listens, but thinks it is in another cluster; "a" tries to send to it.
         NettyTransport stranger = NettyTransport.builder()
+                .plaintext()
                 .selfId("c")
                 .clusterName("other-cluster")
                 .members(nodes.members)

@@ -85,6 +85,7 @@ final class RoutedNodes implements AutoCloseable {
 
     Node start(String id, UnaryOperator<NettyTransport.Builder> config) throws Exception {
         NettyTransport.Builder builder = NettyTransport.builder()
+                .plaintext()
                 .selfId(id)
                 .clusterName(TestNodes.CLUSTER)
                 .members(members)

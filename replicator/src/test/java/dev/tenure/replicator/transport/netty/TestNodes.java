@@ -70,6 +70,7 @@ final class TestNodes implements AutoCloseable {
 
     NettyTransport.Builder builder(String id) {
         return NettyTransport.builder()
+                .plaintext()
                 .selfId(id)
                 .clusterName(CLUSTER)
                 .members(members)
