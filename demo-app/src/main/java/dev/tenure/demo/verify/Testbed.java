@@ -115,7 +115,7 @@ final class Testbed implements FaultTarget, AutoCloseable {
         Map<String, String> replAdvertised = new LinkedHashMap<>();
         Map<String, Integer> replPorts = new LinkedHashMap<>();
         for (String id : ids) {
-            int replPort = LoopbackPorts.freePort();
+            int replPort = LoopbackPorts.serverPort();
             replPorts.put(id, replPort);
             LinkProxy proxy = new LinkProxy(
                     "repl-" + id,
@@ -154,7 +154,7 @@ final class Testbed implements FaultTarget, AutoCloseable {
                             .jvmOptions(NODE_JVM_OPTIONS)
                             .zooKeeper(String.join(",", connect))
                             .dataDir(home.resolve("data"))
-                            .http("127.0.0.1:" + LoopbackPorts.freePort())
+                            .http("127.0.0.1:" + LoopbackPorts.serverPort())
                             .repl("127.0.0.1:" + replPorts.get(id))
                             .replicas(ids)
                             .cluster("verify")

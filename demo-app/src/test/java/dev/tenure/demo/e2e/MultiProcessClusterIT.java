@@ -73,7 +73,7 @@ class MultiProcessClusterIT {
 
     private int uncheckedFreePort() {
         try {
-            return LoopbackPorts.freePort();
+            return LoopbackPorts.serverPort();
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

@@ -137,7 +137,7 @@ class SnapshotCompactionIT {
 
     private static int freePort() {
         try {
-            return LoopbackPorts.freePort();
+            return LoopbackPorts.serverPort();
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
