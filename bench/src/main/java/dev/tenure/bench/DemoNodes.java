@@ -48,6 +48,7 @@ final class DemoNodes implements AutoCloseable {
                         .replicas(ids)
                         .cluster("kvbench")
                         .sessionTimeout(Duration.ofMillis(sessionTimeoutMs))
+                        .extraArguments(List.of("--transport-plaintext")) // the benchmark measures plaintext
                         .logFile(root.resolve("logs").resolve("demo-" + id + ".log"))
                         .awaitServing(true)
                         .build();

@@ -7,6 +7,7 @@ import dev.tenure.demo.client.MembersCommand;
 import dev.tenure.demo.client.PutCommand;
 import dev.tenure.demo.client.SnapshotCommand;
 import dev.tenure.demo.client.StatusCommand;
+import dev.tenure.demo.node.CertsCommand;
 import dev.tenure.demo.node.EmbeddedCluster;
 import dev.tenure.demo.node.KvNode;
 import dev.tenure.demo.node.NodeCommand;
@@ -30,6 +31,7 @@ import picocli.CommandLine.Option;
                 "Tenure's replicated key-value service. Without a subcommand: the embedded 3-replica demo, its keys spread over 6 partitions.",
         subcommands = {
             NodeCommand.class,
+            CertsCommand.class,
             Main.TourCommand.class,
             PutCommand.class,
             GetCommand.class,

@@ -3,6 +3,8 @@ package dev.tenure.demo.node;
 import dev.tenure.demo.http.KvHttpApi;
 import dev.tenure.replicator.StateMachine;
 import dev.tenure.replicator.testing.PausableTransport;
+import dev.tenure.replicator.tls.TlsContext;
+import dev.tenure.replicator.tls.TlsSettings;
 import dev.tenure.testkit.ZooKeeperEnsemble;
 import dev.tenure.testkit.ZooKeeperProxy;
 import java.io.Closeable;
@@ -73,6 +75,8 @@ public final class EmbeddedCluster implements Closeable {
 
     public void start() throws Exception {
         dataDir = Files.createTempDirectory("tenure-demo");
+        // Mutual TLS between the replicas, with throwaway certificates of a CA made for this run.
+        Map<String, Path> tls = ClusterCertificates.write(dataDir.resolve("tls"), IDS);
         ensemble.start();
         for (int i = 0; i < IDS.size(); i++) {
             String id = IDS.get(i);
@@ -95,6 +99,7 @@ public final class EmbeddedCluster implements Closeable {
                     "kv",
                     4000));
             node.requestTimeout(requestTimeout);
+            node.transportTls(TlsContext.load(TlsSettings.fromFile(tls.get(id))));
             node.partitions(partitions);
             node.stateMachineWrapper(machine -> stateMachineWrapper.apply(id, machine));
             node.transportWrapper(t -> {

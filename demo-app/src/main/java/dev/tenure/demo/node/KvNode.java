@@ -21,6 +21,7 @@ import dev.tenure.replicator.core.CoreConfig;
 import dev.tenure.replicator.core.Role;
 import dev.tenure.replicator.core.SnapshotId;
 import dev.tenure.replicator.storage.LogConfig;
+import dev.tenure.replicator.tls.TlsContext;
 import dev.tenure.replicator.transport.Transport;
 import dev.tenure.replicator.zookeeper.ZooKeeperConfiguration;
 import dev.tenure.replicator.zookeeper.ZooKeeperNode;
@@ -138,6 +139,7 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
     private Path sessionFile;
     private Duration requestTimeout = KvHttpApi.DEFAULT_REQUEST_TIMEOUT;
     private HttpOptions httpOptions = HttpOptions.DEFAULT;
+    private TlsContext transportTls; // null: plaintext replication
     private SnapshotPolicy snapshotPolicy = SnapshotPolicy.defaults();
     private long catchUpTailEntries = DEFAULT_CATCH_UP_TAIL_ENTRIES;
     private long logSegmentBytes = LogConfig.DEFAULT_MAX_SEGMENT_BYTES;
@@ -221,6 +223,15 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
      * The HTTP API's protections (Host allow-list, token, connection cap, header deadline); {@link
      * HttpOptions#DEFAULT} unless set. Call before {@link #start()}.
      */
+    /**
+     * Mutual TLS for replication between the replicas (see {@link TlsContext}); null (the default) for plaintext,
+     * which the transport warns about at start. Set before {@link #start}.
+     */
+    public KvNode transportTls(TlsContext tls) {
+        this.transportTls = tls;
+        return this;
+    }
+
     public KvNode httpOptions(HttpOptions options) {
         Preconditions.checkState(!started, "already started");
         this.httpOptions = Preconditions.checkNotNull(options, "options");
@@ -337,6 +348,7 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
 
     private void startSingleLog() throws Exception {
         node = ZooKeeperReplica.builder(client, clusterPath())
+                .transportTls(transportTls)
                 .clusterName(config.cluster())
                 .id(config.id())
                 .members(config.replicas())
@@ -363,6 +375,7 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
     /** Starts the node with {@link #partitionCount} partitions, each with its state machine and leader discovery. */
     private void startPartitions() throws Exception {
         multi = ZooKeeperNode.builder(client, clusterPath())
+                .transportTls(transportTls)
                 .clusterName(config.cluster())
                 .id(config.id())
                 .dataDir(config.dataDir())

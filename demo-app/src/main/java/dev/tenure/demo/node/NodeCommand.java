@@ -71,6 +71,21 @@ public final class NodeCommand implements Callable<Integer> {
     Path httpTokenFile;
 
     @Option(
+            names = "--transport-tls-config",
+            paramLabel = "FILE",
+            description = "mutual TLS between the replicas: a properties file with Kafka-style keys (ssl.keystore.type"
+                    + " PEM|PKCS12, ssl.keystore.location, ssl.key.location, ssl.keystore.password,"
+                    + " ssl.truststore.location, ...; see docs/security.md); the files reload when they change."
+                    + " `demo-app certs` writes one per replica")
+    Path transportTlsConfig;
+
+    @Option(
+            names = "--transport-plaintext",
+            description = "replicate without TLS: anyone who can reach the replication port can speak as any replica;"
+                    + " only for a trusted network")
+    boolean transportPlaintext;
+
+    @Option(
             names = "--http-tls-cert",
             paramLabel = "PEM",
             description = "serve HTTPS (TLS 1.3 and 1.2) with this certificate chain; needs --http-tls-key")
@@ -201,6 +216,25 @@ public final class NodeCommand implements Callable<Integer> {
                 .withRandomSpread(snapshotSpread);
     }
 
+    /** The replication transport's TLS from the flags: exactly one of the two must be given. */
+    private dev.tenure.replicator.tls.TlsContext transportTls() throws java.io.IOException {
+        if (transportTlsConfig == null && !transportPlaintext) {
+            throw new IllegalArgumentException("choose the replication transport's security: --transport-tls-config"
+                    + " FILE for mutual TLS (demo-app certs writes the files), or --transport-plaintext on a trusted"
+                    + " network");
+        }
+        if (transportTlsConfig != null && transportPlaintext) {
+            throw new IllegalArgumentException("--transport-tls-config and --transport-plaintext exclude each other");
+        }
+        if (transportPlaintext) {
+            System.err.println("WARNING: --transport-plaintext: replication is not authenticated; anyone who can reach"
+                    + " the replication port can send protocol messages as any replica");
+            return null;
+        }
+        return dev.tenure.replicator.tls.TlsContext.load(
+                dev.tenure.replicator.tls.TlsSettings.fromFile(transportTlsConfig));
+    }
+
     /** The HTTP API's protections from the flags (the advertised address is an allowed Host too). */
     private dev.tenure.demo.http.HttpOptions httpOptions(KvNode.Config config) throws java.io.IOException {
         List<String> hosts = new java.util.ArrayList<>(httpAllowedHosts);
@@ -278,6 +312,13 @@ public final class NodeCommand implements Callable<Integer> {
             System.err.println("error: " + e.getMessage());
             return 64; // EX_USAGE, as for every bad argument
         }
+        dev.tenure.replicator.tls.TlsContext transportTls;
+        try {
+            transportTls = transportTls();
+        } catch (IllegalArgumentException | java.io.IOException e) {
+            System.err.println("error: " + e.getMessage());
+            return 64; // EX_USAGE, as for every bad argument
+        }
         dev.tenure.demo.http.HttpOptions httpOptions;
         try {
             httpOptions = httpOptions(config);
@@ -288,6 +329,7 @@ public final class NodeCommand implements Callable<Integer> {
         KvNode node = new KvNode(config)
                 .requestTimeout(Duration.ofMillis(requestTimeoutMs))
                 .httpOptions(httpOptions)
+                .transportTls(transportTls)
                 .snapshotPolicy(snapshots)
                 .catchUpTailEntries(catchUpTail)
                 .logSegmentBytes(segmentBytes)

@@ -1,6 +1,7 @@
 package dev.tenure.demo.verify;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tenure.demo.node.ClusterCertificates;
 import dev.tenure.demo.node.SessionFile;
 import dev.tenure.harness.ChildProcess;
 import dev.tenure.harness.LinkProxy;
@@ -125,6 +126,8 @@ final class Testbed implements FaultTarget, AutoCloseable {
             proxies.add(proxy);
             replAdvertised.put(id, proxy.hostPort());
         }
+        // Mutual TLS between the replicas (the CI profile of verify runs over it), throwaway certificates.
+        Map<String, Path> tls = ClusterCertificates.write(dir.resolve("tls"), ids);
         for (String id : ids) {
             List<String> connect = new ArrayList<>();
             for (int server = 1; server <= zk.servers(); server++) {
@@ -142,7 +145,9 @@ final class Testbed implements FaultTarget, AutoCloseable {
                     "--repl-advertise",
                     replAdvertised.get(id),
                     "--session-file",
-                    home.resolve("session").toString()));
+                    home.resolve("session").toString(),
+                    "--transport-tls-config",
+                    tls.get(id).toString()));
             if (partitions > 1) {
                 extra.addAll(List.of("--partitions", Integer.toString(partitions)));
             }

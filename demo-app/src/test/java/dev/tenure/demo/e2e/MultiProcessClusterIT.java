@@ -53,6 +53,15 @@ class MultiProcessClusterIT {
         }
     }
 
+    /** Each replica's mutual-TLS settings, from one throwaway CA written as `demo-app certs` does. */
+    private Path transportTls(String id) throws IOException {
+        Path props = dir.resolve("tls").resolve(id).resolve("transport.properties");
+        if (!java.nio.file.Files.exists(props)) {
+            dev.tenure.demo.node.ClusterCertificates.write(dir.resolve("tls"), List.of("r1", "r2", "r3", "r4"));
+        }
+        return props;
+    }
+
     private ChildProcess startNode(String id, String replicas) throws IOException {
         httpPorts.computeIfAbsent(id, k -> uncheckedFreePort());
         replPorts.computeIfAbsent(id, k -> uncheckedFreePort());
@@ -65,6 +74,8 @@ class MultiProcessClusterIT {
                 .repl("127.0.0.1:" + replPorts.get(id))
                 .replicas(List.of(replicas.split(",")))
                 .sessionTimeout(Duration.ofSeconds(4))
+                .extraArguments(
+                        List.of("--transport-tls-config", transportTls(id).toString()))
                 .logFile(dir.resolve(id + ".out"))
                 .stopGrace(Duration.ZERO)
                 .build()

@@ -37,10 +37,15 @@ import org.junit.jupiter.api.io.TempDir;
 class SnapshotCompactionIT {
     private static final List<String> IDS = List.of("r1", "r2", "r3");
     private static final List<String> TINY_SNAPSHOTS = List.of(
-            "--snapshot-entries", "40",
-            "--snapshot-spread", "0",
-            "--segment-bytes", "2KiB",
-            "--catch-up-tail", "10");
+            "--snapshot-entries",
+            "40",
+            "--snapshot-spread",
+            "0",
+            "--segment-bytes",
+            "2KiB",
+            "--catch-up-tail",
+            "10",
+            "--transport-plaintext"); // the explicit setting; VerifyIT and MultiProcessClusterIT run over mutual TLS
 
     @TempDir
     Path dir;

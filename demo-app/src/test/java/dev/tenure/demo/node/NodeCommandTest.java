@@ -61,6 +61,26 @@ class NodeCommandTest {
     }
 
     @Test
+    void theReplicationTransportsSecurityMustBeChosenExplicitly() {
+        String[] neither = run();
+        assertEquals("64", neither[0], neither[1]);
+        assertTrue(
+                neither[1].contains("--transport-tls-config FILE") && neither[1].contains("--transport-plaintext"),
+                neither[1]);
+        String[] both = run(
+                "--transport-plaintext",
+                "--transport-tls-config",
+                dir.resolve("t.properties").toString());
+        assertEquals("64", both[0], both[1]);
+        assertTrue(both[1].contains("exclude each other"), both[1]);
+        String[] missing =
+                run("--transport-tls-config", dir.resolve("missing.properties").toString());
+        assertEquals("64", missing[0], missing[1]);
+        assertTrue(missing[1].contains("missing.properties"), missing[1]);
+        assertTrue(!Files.exists(dir.resolve("data")), "nothing was created");
+    }
+
+    @Test
     void theSnapshotFlagsDefaultToTheReplicatorsDefaults() {
         NodeCommand c = new NodeCommand();
         new CommandLine(c)
