@@ -30,7 +30,10 @@ class JdbcFenceTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
 
     @RegisterExtension
-    static final ZooKeeperEnsembleExtension zk = ZooKeeperEnsembleExtension.threeServers(Duration.ofSeconds(10));
+    static final ZooKeeperEnsembleExtension zk =
+            ZooKeeperEnsembleExtension.of(dev.tenure.testkit.ZooKeeperEnsemble.builder()
+                    .servers(1)
+                    .sessionTimeout(Duration.ofSeconds(10))); // one server: no quorum needed
 
     private final JdbcDataSource db = new JdbcDataSource();
     private final JdbcFence fence = JdbcFence.forResource("orders");

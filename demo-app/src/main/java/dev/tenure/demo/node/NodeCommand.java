@@ -217,7 +217,7 @@ public final class NodeCommand implements Callable<Integer> {
     }
 
     /** The replication transport's TLS from the flags: exactly one of the two must be given. */
-    private dev.tenure.replicator.tls.TlsContext transportTls() throws java.io.IOException {
+    private dev.tenure.replicator.transport.netty.tls.TlsContext transportTls() throws java.io.IOException {
         if (transportTlsConfig == null && !transportPlaintext) {
             throw new IllegalArgumentException("choose the replication transport's security: --transport-tls-config"
                     + " FILE for mutual TLS (demo-app certs writes the files), or --transport-plaintext on a trusted"
@@ -231,8 +231,8 @@ public final class NodeCommand implements Callable<Integer> {
                     + " the replication port can send protocol messages as any replica");
             return null;
         }
-        return dev.tenure.replicator.tls.TlsContext.load(
-                dev.tenure.replicator.tls.TlsSettings.fromFile(transportTlsConfig));
+        return dev.tenure.replicator.transport.netty.tls.TlsContext.load(
+                dev.tenure.replicator.transport.netty.tls.TlsSettings.fromFile(transportTlsConfig));
     }
 
     /** The HTTP API's protections from the flags (the advertised address is an allowed Host too). */
@@ -312,7 +312,7 @@ public final class NodeCommand implements Callable<Integer> {
             System.err.println("error: " + e.getMessage());
             return 64; // EX_USAGE, as for every bad argument
         }
-        dev.tenure.replicator.tls.TlsContext transportTls;
+        dev.tenure.replicator.transport.netty.tls.TlsContext transportTls;
         try {
             transportTls = transportTls();
         } catch (IllegalArgumentException | java.io.IOException e) {

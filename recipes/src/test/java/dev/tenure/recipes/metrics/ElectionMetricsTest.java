@@ -18,7 +18,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 @Tag("zookeeper")
 class ElectionMetricsTest {
     @RegisterExtension
-    static final ZooKeeperEnsembleExtension zk = ZooKeeperEnsembleExtension.threeServers(Duration.ofSeconds(10));
+    static final ZooKeeperEnsembleExtension zk =
+            ZooKeeperEnsembleExtension.of(dev.tenure.testkit.ZooKeeperEnsemble.builder()
+                    .servers(1)
+                    .sessionTimeout(Duration.ofSeconds(10))); // one server: no quorum needed
 
     @Test
     void theMetersShowTheTermsWonTheEpochAndWhetherItLeads() throws Exception {

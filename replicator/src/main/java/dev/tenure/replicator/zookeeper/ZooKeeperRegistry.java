@@ -29,6 +29,10 @@ import org.apache.zookeeper.CreateMode;
  * It is also the {@link PeerDirectory} the transport asks for peers' addresses (a watched cache).
  */
 public final class ZooKeeperRegistry implements PeerDirectory, Closeable {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ZooKeeperRegistry.class);
+    /** Endpoint values already warned about, so that a bad one is logged once, not on every lookup. */
+    private final java.util.Set<String> refusedEndpoints = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     private final CuratorFramework client;
     private final String endpointsPath;
     private final CuratorCache endpoints;
@@ -74,12 +78,37 @@ public final class ZooKeeperRegistry implements PeerDirectory, Closeable {
             return Optional.empty();
         }
         String s = new String(d.get().getData(), StandardCharsets.UTF_8);
-        int colon = s.lastIndexOf(':');
-        if (colon <= 0) {
+        Optional<InetSocketAddress> address = parseEndpoint(s);
+        if (address.isEmpty() && refusedEndpoints.add(replicaId + "=" + s)) {
+            log.warn(
+                    "Ignoring the endpoint of replica {} in ZooKeeper: '{}' is not HOST:PORT (an IP address or a host"
+                            + " name, a port from 1 to 65535)",
+                    replicaId,
+                    s.length() > 100 ? s.substring(0, 100) + "..." : s);
+        }
+        return address;
+    }
+
+    /**
+     * An endpoint record as an address: {@code HOST:PORT} with an IP literal ({@code [v6]} in brackets) or a host
+     * name of letters, digits, dots and hyphens, and a port from 1 to 65535; empty for anything else (a value
+     * planted in ZooKeeper is never looked up in DNS or connected to unless it has this shape).
+     */
+    static Optional<InetSocketAddress> parseEndpoint(String s) {
+        if (s.length() > 300) {
             return Optional.empty();
         }
         try {
-            return Optional.of(new InetSocketAddress(s.substring(0, colon), Integer.parseInt(s.substring(colon + 1))));
+            com.google.common.net.HostAndPort hp = com.google.common.net.HostAndPort.fromString(s);
+            if (!hp.hasPort() || hp.getPort() < 1 || hp.getPort() > 65_535) {
+                return Optional.empty();
+            }
+            String host = hp.getHost();
+            boolean ip = com.google.common.net.InetAddresses.isInetAddress(host);
+            if (!ip && !host.matches("[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")) {
+                return Optional.empty();
+            }
+            return Optional.of(new InetSocketAddress(host, hp.getPort()));
         } catch (IllegalArgumentException e) {
             return Optional.empty();
         }

@@ -80,4 +80,33 @@ class ZooKeeperRegistryTest {
             awaitEndpoint(reader, restarted, "127.0.0.1:7002");
         }
     }
+
+    @Test
+    void onlyHostAndPortEndpointsAreUsedAndAnythingElsePlantedInZooKeeperIsIgnored() {
+        assertEquals(
+                java.util.Optional.of(new InetSocketAddress("127.0.0.1", 7101)),
+                ZooKeeperRegistry.parseEndpoint("127.0.0.1:7101"));
+        assertEquals(
+                java.util.Optional.of(new InetSocketAddress("::1", 7101)),
+                ZooKeeperRegistry.parseEndpoint("[::1]:7101"));
+        assertEquals(
+                7102,
+                ZooKeeperRegistry.parseEndpoint("node-2.example:7102")
+                        .orElseThrow()
+                        .getPort());
+        for (String planted : java.util.List.of(
+                "",
+                "127.0.0.1",
+                "127.0.0.1:0",
+                "127.0.0.1:65536",
+                "127.0.0.1:-1",
+                "javascript:alert(1)",
+                "http://evil.example:80",
+                "evil host:80",
+                "a".repeat(400) + ":80",
+                "-leading.example:80",
+                "x:80:90")) {
+            assertEquals(java.util.Optional.empty(), ZooKeeperRegistry.parseEndpoint(planted), planted);
+        }
+    }
 }

@@ -1,13 +1,13 @@
 package dev.tenure.replicator.transport.netty;
 
 import dev.tenure.replicator.core.Message;
-import dev.tenure.replicator.tls.TlsContext;
 import dev.tenure.replicator.transport.InboundBudget;
 import dev.tenure.replicator.transport.NodeTransport;
 import dev.tenure.replicator.transport.NodeTransport.PartitionInbound;
 import dev.tenure.replicator.transport.PartitionIds;
 import dev.tenure.replicator.transport.PeerDirectory;
 import dev.tenure.replicator.transport.Transport;
+import dev.tenure.replicator.transport.netty.tls.TlsContext;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;

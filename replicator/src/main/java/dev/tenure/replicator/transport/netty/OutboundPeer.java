@@ -1,6 +1,6 @@
 package dev.tenure.replicator.transport.netty;
 
-import dev.tenure.replicator.tls.TlsContext;
+import dev.tenure.replicator.transport.netty.tls.TlsContext;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;

@@ -11,8 +11,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tenure.replicator.core.Entry;
 import dev.tenure.replicator.core.Message;
-import dev.tenure.replicator.tls.TlsContext;
-import dev.tenure.replicator.tls.TlsSettings;
+import dev.tenure.replicator.transport.netty.tls.TlsContext;
+import dev.tenure.replicator.transport.netty.tls.TlsSettings;
 import dev.tenure.testkit.tls.TestCertificates;
 import java.io.IOException;
 import java.io.InputStream;

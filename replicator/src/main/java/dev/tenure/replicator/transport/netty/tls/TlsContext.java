@@ -1,4 +1,4 @@
-package dev.tenure.replicator.tls;
+package dev.tenure.replicator.transport.netty.tls;
 
 import com.google.common.base.Preconditions;
 import io.netty.buffer.ByteBufAllocator;
