@@ -1,6 +1,7 @@
 package dev.tenure.demo.node;
 
 import dev.tenure.demo.http.KvHttpApi;
+import dev.tenure.recipes.ZooKeeperAcls;
 import dev.tenure.replicator.StateMachine;
 import dev.tenure.replicator.testing.PausableTransport;
 import dev.tenure.replicator.transport.netty.tls.TlsContext;
@@ -28,6 +29,7 @@ import java.util.stream.Stream;
  * partitioned nodes: each hosts every partition, and each leads about a third of them.
  */
 public final class EmbeddedCluster implements Closeable {
+    private ZooKeeperAcls zooKeeperAcls;
     private static final List<String> IDS = List.of("r1", "r2", "r3");
 
     private final ZooKeeperEnsemble ensemble = ZooKeeperEnsemble.builder().build();
@@ -73,10 +75,18 @@ public final class EmbeddedCluster implements Closeable {
         return this;
     }
 
+    /** The credential the replicas authenticate to ZooKeeper with (set by {@link #start}). */
+    public ZooKeeperAcls zooKeeperAcls() {
+        return zooKeeperAcls;
+    }
+
     public void start() throws Exception {
         dataDir = Files.createTempDirectory("tenure-demo");
         // Mutual TLS between the replicas, with throwaway certificates of a CA made for this run.
         Map<String, Path> tls = ClusterCertificates.write(dataDir.resolve("tls"), IDS);
+        // A ZooKeeper tree only the replicas can write: a throwaway digest credential.
+        zooKeeperAcls =
+                ZooKeeperAcls.digest("tenure", java.util.UUID.randomUUID().toString());
         ensemble.start();
         for (int i = 0; i < IDS.size(); i++) {
             String id = IDS.get(i);
@@ -100,6 +110,7 @@ public final class EmbeddedCluster implements Closeable {
                     4000));
             node.requestTimeout(requestTimeout);
             node.transportTls(TlsContext.load(TlsSettings.fromFile(tls.get(id))));
+            node.zooKeeperAcls(zooKeeperAcls);
             node.partitions(partitions);
             node.stateMachineWrapper(machine -> stateMachineWrapper.apply(id, machine));
             node.transportWrapper(t -> {

@@ -11,6 +11,7 @@ import dev.tenure.recipes.FencedLeaderElection;
 import dev.tenure.recipes.LeaderDiscovery;
 import dev.tenure.recipes.LeaderInfo;
 import dev.tenure.recipes.LeadershipToken;
+import dev.tenure.recipes.ZooKeeperAcls;
 import dev.tenure.replicator.Committed;
 import dev.tenure.replicator.Replica;
 import dev.tenure.replicator.ReplicaListener;
@@ -140,6 +141,7 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
     private Duration requestTimeout = KvHttpApi.DEFAULT_REQUEST_TIMEOUT;
     private HttpOptions httpOptions = HttpOptions.DEFAULT;
     private TlsContext transportTls; // null: plaintext replication
+    private ZooKeeperAcls zooKeeperAcls; // null: nodes open to every ZooKeeper client
     private SnapshotPolicy snapshotPolicy = SnapshotPolicy.defaults();
     private long catchUpTailEntries = DEFAULT_CATCH_UP_TAIL_ENTRIES;
     private long logSegmentBytes = LogConfig.DEFAULT_MAX_SEGMENT_BYTES;
@@ -232,6 +234,16 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
         return this;
     }
 
+    /**
+     * Authenticates with ZooKeeper as this credential and creates every node with the ACL "Tenure's identity may
+     * change it, anyone may read it" ({@link ZooKeeperAcls}); null (the default) leaves nodes open. Set before {@link
+     * #start}.
+     */
+    public KvNode zooKeeperAcls(ZooKeeperAcls acls) {
+        this.zooKeeperAcls = acls;
+        return this;
+    }
+
     public KvNode httpOptions(HttpOptions options) {
         Preconditions.checkState(!started, "already started");
         this.httpOptions = Preconditions.checkNotNull(options, "options");
@@ -289,13 +301,16 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
     public synchronized void start() throws Exception {
         Preconditions.checkState(!started, "Cannot be started more than once");
         started = true;
-        client = CuratorFrameworkFactory.builder()
+        CuratorFrameworkFactory.Builder clientBuilder = CuratorFrameworkFactory.builder()
                 .connectString(config.zkConnect())
                 .sessionTimeoutMs(config.sessionTimeoutMs())
                 .connectionTimeoutMs(5000)
                 .retryPolicy(new ExponentialBackoffRetry(100, 10, 2000))
-                .ensembleTracker(false) // use the given connect string as it is
-                .build();
+                .ensembleTracker(false); // use the given connect string as it is
+        if (zooKeeperAcls != null) {
+            zooKeeperAcls.configure(clientBuilder);
+        }
+        client = clientBuilder.build();
         if (sessionFile != null) {
             SessionFile.watch(client, sessionFile);
         }

@@ -80,6 +80,14 @@ public final class NodeCommand implements Callable<Integer> {
     Path transportTlsConfig;
 
     @Option(
+            names = "--zk-auth-file",
+            paramLabel = "FILE",
+            description = "ZooKeeper digest credential user:password: every node this replica creates can then be"
+                    + " changed only by that identity (anyone may read); default: the TENURE_ZK_AUTH environment"
+                    + " variable, else open nodes")
+    Path zkAuthFile;
+
+    @Option(
             names = "--transport-plaintext",
             description = "replicate without TLS: anyone who can reach the replication port can speak as any replica;"
                     + " only for a trusted network")
@@ -216,6 +224,23 @@ public final class NodeCommand implements Callable<Integer> {
                 .withRandomSpread(snapshotSpread);
     }
 
+    /** The ZooKeeper credential from --zk-auth-file or TENURE_ZK_AUTH, or null. */
+    private dev.tenure.recipes.ZooKeeperAcls zooKeeperAcls() throws java.io.IOException {
+        if (zkAuthFile != null) {
+            return dev.tenure.recipes.ZooKeeperAcls.fromFile(zkAuthFile);
+        }
+        String env = System.getenv("TENURE_ZK_AUTH");
+        if (env == null || env.isBlank()) {
+            return null;
+        }
+        int colon = env.indexOf(':');
+        if (colon <= 0) {
+            throw new IllegalArgumentException("TENURE_ZK_AUTH must be user:password");
+        }
+        return dev.tenure.recipes.ZooKeeperAcls.digest(
+                env.substring(0, colon).trim(), env.substring(colon + 1).trim());
+    }
+
     /** The replication transport's TLS from the flags: exactly one of the two must be given. */
     private dev.tenure.replicator.transport.netty.tls.TlsContext transportTls() throws java.io.IOException {
         if (transportTlsConfig == null && !transportPlaintext) {
@@ -319,6 +344,13 @@ public final class NodeCommand implements Callable<Integer> {
             System.err.println("error: " + e.getMessage());
             return 64; // EX_USAGE, as for every bad argument
         }
+        dev.tenure.recipes.ZooKeeperAcls zooKeeperAcls;
+        try {
+            zooKeeperAcls = zooKeeperAcls();
+        } catch (IllegalArgumentException | java.io.IOException e) {
+            System.err.println("error: " + e.getMessage());
+            return 64; // EX_USAGE, as for every bad argument
+        }
         dev.tenure.demo.http.HttpOptions httpOptions;
         try {
             httpOptions = httpOptions(config);
@@ -330,6 +362,7 @@ public final class NodeCommand implements Callable<Integer> {
                 .requestTimeout(Duration.ofMillis(requestTimeoutMs))
                 .httpOptions(httpOptions)
                 .transportTls(transportTls)
+                .zooKeeperAcls(zooKeeperAcls)
                 .snapshotPolicy(snapshots)
                 .catchUpTailEntries(catchUpTail)
                 .logSegmentBytes(segmentBytes)

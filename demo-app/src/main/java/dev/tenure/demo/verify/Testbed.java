@@ -128,6 +128,9 @@ final class Testbed implements FaultTarget, AutoCloseable {
         }
         // Mutual TLS between the replicas (the CI profile of verify runs over it), throwaway certificates.
         Map<String, Path> tls = ClusterCertificates.write(dir.resolve("tls"), ids);
+        // ... and a ZooKeeper tree only the replicas can write (a throwaway digest credential).
+        Path zkAuth = dir.resolve("zk-auth");
+        Files.writeString(zkAuth, "tenure:" + java.util.UUID.randomUUID() + "\n");
         for (String id : ids) {
             List<String> connect = new ArrayList<>();
             for (int server = 1; server <= zk.servers(); server++) {
@@ -147,7 +150,9 @@ final class Testbed implements FaultTarget, AutoCloseable {
                     "--session-file",
                     home.resolve("session").toString(),
                     "--transport-tls-config",
-                    tls.get(id).toString()));
+                    tls.get(id).toString(),
+                    "--zk-auth-file",
+                    zkAuth.toString()));
             if (partitions > 1) {
                 extra.addAll(List.of("--partitions", Integer.toString(partitions)));
             }

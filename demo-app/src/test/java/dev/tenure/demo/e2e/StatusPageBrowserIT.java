@@ -289,8 +289,12 @@ class StatusPageBrowserIT {
             }
         }
         int planted;
-        try (CuratorFramework zk =
-                CuratorFrameworkFactory.newClient(cluster.ensemble().connectString(), new RetryOneTime(100))) {
+        // The tree is Tenure's only (ZooKeeper ACLs): the planter holds the replicas' own credential.
+        try (CuratorFramework zk = cluster.zooKeeperAcls()
+                .configure(CuratorFrameworkFactory.builder()
+                        .connectString(cluster.ensemble().connectString())
+                        .retryPolicy(new RetryOneTime(100)))
+                .build()) {
             zk.start();
             planted = plant(zk, "/tenure/kv", urls, evil);
         }

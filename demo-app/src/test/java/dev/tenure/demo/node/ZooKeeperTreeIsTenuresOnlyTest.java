@@ -1,0 +1,92 @@
+package dev.tenure.demo.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tenure.demo.client.KvClient;
+import dev.tenure.demo.client.Outcome;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.RetryOneTime;
+import org.apache.zookeeper.KeeperException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The embedded cluster's ZooKeeper tree ({@code /tenure/kv}: configuration, endpoints, election and epoch nodes of
+ * every partition, advertised URLs) is Tenure's only: a client without the replicas' credential reads every node but
+ * changes, creates under or deletes none, while the replicas keep committing writes.
+ */
+@Timeout(180)
+class ZooKeeperTreeIsTenuresOnlyTest {
+    @Test
+    void anUnauthenticatedClientCanReadButNotChangeAnyNodeWhileTheReplicasKeepCommitting() throws Exception {
+        try (EmbeddedCluster cluster = new EmbeddedCluster(0).partitions(2)) {
+            cluster.start();
+            try (CuratorFramework anonymous =
+                    CuratorFrameworkFactory.newClient(cluster.ensemble().connectString(), new RetryOneTime(100))) {
+                anonymous.start();
+                KvClient client = new KvClient(URI.create(cluster.node("r1").url()), Duration.ofSeconds(30));
+                List<String> nodes = new ArrayList<>();
+                collect(anonymous, "/tenure/kv", nodes);
+                assertTrue(nodes.size() > 10, "the tree: " + nodes);
+                int refused = 0;
+                int writes = 0;
+                for (String node : nodes) {
+                    byte[] data = anonymous.getData().forPath(node); // anyone may read
+                    refused += (refusedNoAuth(() -> anonymous.setData().forPath(node, data)));
+                    refused += (refusedNoAuth(() -> anonymous.create().forPath(node + "/planted")));
+                    if (!node.equals("/tenure/kv")) {
+                        refused += (refusedNoAuth(() -> anonymous.delete().forPath(node)));
+                    }
+                    if (writes < 20) {
+                        Outcome o = client.put("key-" + writes, ("v" + writes).getBytes(StandardCharsets.UTF_8));
+                        assertEquals(
+                                Outcome.Kind.OK,
+                                o.kind(),
+                                "the replicas keep committing while the attacker tries: " + o);
+                        writes++;
+                    }
+                }
+                assertEquals(3 * nodes.size() - 1, refused, "every attempt refused with NoAuth");
+                List<String> after = new ArrayList<>();
+                collect(anonymous, "/tenure/kv", after);
+                assertFalse(after.stream().anyMatch(n -> n.endsWith("/planted")), "nothing was planted");
+            }
+        }
+    }
+
+    private interface Attempt {
+        void run() throws Exception;
+    }
+
+    private static int refusedNoAuth(Attempt a) throws Exception {
+        try {
+            a.run();
+            return 0;
+        } catch (KeeperException.NoAuthException refused) {
+            return 1;
+        } catch (KeeperException.NoNodeException gone) {
+            return 1; // an ephemeral election node that went meanwhile: nothing was changed either
+        }
+    }
+
+    private static void collect(CuratorFramework zk, String path, List<String> into) throws Exception {
+        into.add(path);
+        List<String> children;
+        try {
+            children = zk.getChildren().forPath(path);
+        } catch (KeeperException.NoNodeException gone) {
+            return;
+        }
+        for (String c : children) {
+            collect(zk, path + "/" + c, into);
+        }
+    }
+}
