@@ -75,7 +75,8 @@ class DemoArchitectureTest {
                                 dev.tenure.replicator.core.Configuration.class,
                                 Role.class,
                                 SnapshotId.class,
-                                NettyChannels.class),
+                                NettyChannels.class,
+                                dev.tenure.replicator.transport.netty.tls.TlsContext.class),
                         assignableTo(ReplicationException.class)))
                 .check(main);
     }

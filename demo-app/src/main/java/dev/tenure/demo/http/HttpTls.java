@@ -1,5 +1,6 @@
 package dev.tenure.demo.http;
 
+import dev.tenure.replicator.transport.netty.tls.TlsContext;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
@@ -11,7 +12,6 @@ import java.nio.file.Path;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.util.Optional;
-import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
 
@@ -48,6 +48,7 @@ public final class HttpTls {
         requireReadable(privateKey, "private key");
         clientCa.ifPresent(ca -> requireReadable(ca, "client CA"));
         try {
+            TlsContext.checkKeyMatches(certificateChain, privateKey);
             SslContextBuilder b = SslContextBuilder.forServer(certificateChain.toFile(), privateKey.toFile())
                     .sslProvider(SslProvider.JDK)
                     .protocols("TLSv1.3", "TLSv1.2");
@@ -61,7 +62,7 @@ public final class HttpTls {
                     "HTTPS with " + certificateChain
                             + clientCa.map(ca -> ", client certificates of " + ca)
                                     .orElse(""));
-        } catch (SSLException | IllegalArgumentException e) {
+        } catch (java.io.IOException | java.security.GeneralSecurityException | IllegalArgumentException e) {
             throw new IllegalArgumentException(
                     "cannot use the HTTP certificate " + certificateChain + " with key " + privateKey
                             + clientCa.map(ca -> " and client CA " + ca).orElse("") + ": " + rootMessage(e),

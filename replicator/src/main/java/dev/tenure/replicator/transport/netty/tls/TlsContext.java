@@ -219,8 +219,15 @@ public final class TlsContext {
         }
     }
 
-    /** Refuses a PEM key that is not the certificate's: it signs a probe the certificate's key must verify. */
-    private static void checkKeyMatches(Path chain, Path keyFile) throws IOException, GeneralSecurityException {
+    /**
+     * Refuses an unencrypted PKCS#8 PEM key that is not the key of the first certificate in {@code chain}: it signs a
+     * probe that the certificate's public key must verify.
+     *
+     * @throws IllegalArgumentException naming both files if the key is not the certificate's, or not a PKCS#8 key
+     * @throws IOException if a file cannot be read
+     * @throws GeneralSecurityException if the certificate or key cannot be parsed
+     */
+    public static void checkKeyMatches(Path chain, Path keyFile) throws IOException, GeneralSecurityException {
         X509Certificate cert;
         try (InputStream in = Files.newInputStream(chain)) {
             cert = (X509Certificate)
