@@ -106,6 +106,12 @@ public final class BenchMain implements Callable<Integer> {
     private String zooKeeperServer = "leader";
 
     @Option(
+            names = "--tls-cost",
+            description = "With --in-process: measure the cost of mutual TLS between the replicas instead: a plaintext"
+                    + " and an mTLS cluster at each --inflight level, one after the other in the same run")
+    private boolean tlsCost;
+
+    @Option(
             names = "--in-process",
             description = "Quick mode: the replicas and an in-process ZooKeeper ensemble in this JVM, writes only"
                     + " (library API vs ZooKeeper). Default: every replica and ZooKeeper server is its own process.")
@@ -437,6 +443,9 @@ public final class BenchMain implements Callable<Integer> {
                     zooKeeperServer(zooKeeperServer));
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+        if (tlsCost) {
+            return TlsCost.run(config, err, out);
         }
         Results.Run run = Benchmark.run(config, err);
         Report.printTable(run, out);

@@ -104,7 +104,7 @@ final class Benchmark {
         }
     }
 
-    private static Results.Side measure(
+    static Results.Side measure(
             String system, int inflight, BenchConfig config, PrintWriter progress, ClosedLoop.Operation op)
             throws Exception {
         progress.printf(

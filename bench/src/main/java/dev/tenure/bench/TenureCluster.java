@@ -4,6 +4,7 @@ import dev.tenure.replicator.Replica;
 import dev.tenure.replicator.StateMachine;
 import dev.tenure.replicator.core.Role;
 import dev.tenure.replicator.storage.LogConfig;
+import dev.tenure.replicator.transport.netty.tls.TlsContext;
 import dev.tenure.replicator.zookeeper.ZooKeeperReplica;
 import dev.tenure.testkit.ZooKeeperEnsemble;
 import java.io.Closeable;
@@ -39,11 +40,22 @@ final class TenureCluster implements Closeable {
 
     /** Starts the replicas; close the result (also when this throws, nothing is left running). */
     static TenureCluster start(ZooKeeperEnsemble zk, Path dataDir, LogConfig logConfig) throws Exception {
+        return start(zk, dataDir, logConfig, CLUSTER_PATH, Map.of());
+    }
+
+    /**
+     * As {@link #start(ZooKeeperEnsemble, Path, LogConfig)} under {@code clusterPath}, each replica replicating over
+     * mutual TLS with its context in {@code tls} (plaintext for an id it does not name).
+     */
+    static TenureCluster start(
+            ZooKeeperEnsemble zk, Path dataDir, LogConfig logConfig, String clusterPath, Map<String, TlsContext> tls)
+            throws Exception {
         TenureCluster cluster = new TenureCluster();
         try {
             for (String id : IDS) {
                 CuratorFramework client = zk.newClient(); // closed with the ensemble
-                ZooKeeperReplica node = ZooKeeperReplica.builder(client, CLUSTER_PATH)
+                ZooKeeperReplica node = ZooKeeperReplica.builder(client, clusterPath)
+                        .transportTls(tls.get(id))
                         .id(id)
                         .members(IDS)
                         .dataDir(dataDir.resolve(id))

@@ -1,7 +1,6 @@
 package dev.tenure.demo.verify;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tenure.demo.node.ClusterCertificates;
 import dev.tenure.demo.node.SessionFile;
 import dev.tenure.harness.ChildProcess;
 import dev.tenure.harness.LinkProxy;
@@ -126,8 +125,9 @@ final class Testbed implements FaultTarget, AutoCloseable {
             proxies.add(proxy);
             replAdvertised.put(id, proxy.hostPort());
         }
-        // Mutual TLS between the replicas (the CI profile of verify runs over it), throwaway certificates.
-        Map<String, Path> tls = ClusterCertificates.write(dir.resolve("tls"), ids);
+        // Replication in plaintext, explicitly: the proxies name each replication link by the sender of its hello,
+        // which TLS would hide, and the nemesis cuts links by name. Mutual TLS is tested by MutualTlsTest, the
+        // embedded cluster's tests and MultiProcessClusterIT.
         // ... and a ZooKeeper tree only the replicas can write (a throwaway digest credential).
         Path zkAuth = dir.resolve("zk-auth");
         Files.writeString(zkAuth, "tenure:" + java.util.UUID.randomUUID() + "\n");
@@ -149,8 +149,7 @@ final class Testbed implements FaultTarget, AutoCloseable {
                     replAdvertised.get(id),
                     "--session-file",
                     home.resolve("session").toString(),
-                    "--transport-tls-config",
-                    tls.get(id).toString(),
+                    "--transport-plaintext",
                     "--zk-auth-file",
                     zkAuth.toString()));
             if (partitions > 1) {
