@@ -31,15 +31,20 @@ final class TlsCost {
             TestCertificates.Authority ca = TestCertificates.authority("tenure-bench-ca");
             Map<String, TlsContext> tls = new LinkedHashMap<>();
             for (String id : TenureCluster.IDS) {
-                TestCertificates.Files f =
-                        ca.issue(id).dnsNames(id).ip("127.0.0.1").build().writeTo(root.resolve("tls").resolve(id));
+                TestCertificates.Files f = ca.issue(id)
+                        .dnsNames(id)
+                        .ip("127.0.0.1")
+                        .build()
+                        .writeTo(root.resolve("tls").resolve(id));
                 tls.put(id, TlsContext.load(TlsSettings.pem(f.chain(), f.key(), f.ca())));
             }
             LogConfig logConfig = LogConfig.defaults();
             try (ZooKeeperEnsemble zk = ZooKeeperEnsemble.builder().servers(3).build()) {
                 zk.start();
-                try (TenureCluster plain = TenureCluster.start(zk, root.resolve("plain"), logConfig, "/bench-plain", Map.of());
-                        TenureCluster secure = TenureCluster.start(zk, root.resolve("tls"), logConfig, "/bench-tls", tls)) {
+                try (TenureCluster plain =
+                                TenureCluster.start(zk, root.resolve("plain"), logConfig, "/bench-plain", Map.of());
+                        TenureCluster secure =
+                                TenureCluster.start(zk, root.resolve("tls"), logConfig, "/bench-tls", tls)) {
                     out.printf(
                             Locale.ROOT,
                             "%-10s %14s %12s %14s %12s %10s%n",
@@ -51,11 +56,19 @@ final class TlsCost {
                             "mTLS/plain");
                     for (int inflight : config.inflight()) {
                         Replica p = plain.awaitLeader(LEADER_TIMEOUT);
-                        Results.Side a = Benchmark.measure("plaintext", inflight, config, progress, (w, value, done) ->
-                                ClosedLoop.completeWhenDone(p.propose(value), done));
+                        Results.Side a = Benchmark.measure(
+                                "plaintext",
+                                inflight,
+                                config,
+                                progress,
+                                (w, value, done) -> ClosedLoop.completeWhenDone(p.propose(value), done));
                         Replica t = secure.awaitLeader(LEADER_TIMEOUT);
-                        Results.Side b = Benchmark.measure("mtls", inflight, config, progress, (w, value, done) ->
-                                ClosedLoop.completeWhenDone(t.propose(value), done));
+                        Results.Side b = Benchmark.measure(
+                                "mtls",
+                                inflight,
+                                config,
+                                progress,
+                                (w, value, done) -> ClosedLoop.completeWhenDone(t.propose(value), done));
                         out.printf(
                                 Locale.ROOT,
                                 "%-10d %14.0f %12.3f %14.0f %12.3f %10.2f%n",
