@@ -210,6 +210,7 @@ class PartitionedKvHttpApiTest {
                         null,
                         "kv",
                         4000))
+                .zooKeeperAcls(cluster.zooKeeperAcls()) // the cluster's tree is writable with its credential only
                 .partitions(3);
         try {
             IllegalStateException e =
