@@ -18,7 +18,7 @@ public sealed interface Action
     /** Send a message (best effort; the protocol tolerates loss, duplication and reordering). */
     record Send(Message message) implements Action {}
 
-    /** Make the log durable and then call {@link ReplicaCore#logSynced(long, long)}; may be coalesced. */
+    /** Make the log durable and then call {@link ReplicaCore#logSynced(long, long, long)}; may be coalesced. */
     record SyncLog() implements Action {}
 
     /**
