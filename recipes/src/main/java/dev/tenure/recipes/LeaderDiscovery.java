@@ -118,6 +118,25 @@ public final class LeaderDiscovery implements Closeable {
     }
 
     /**
+     * The endpoint that the participant {@code participantId} registered ({@link
+     * FencedLeaderElection.Builder#endpoint}), if it is in the election now and registered a non-empty one. Reads
+     * the cache only: it never blocks, so it may be called from any thread, including event threads.
+     */
+    public Optional<String> endpointOf(String participantId) {
+        checkStarted();
+        Preconditions.checkNotNull(participantId, "participantId must not be null");
+        for (ChildData d : sortedParticipants()) {
+            Optional<ParticipantRecord> p = participant(d);
+            if (p.isPresent()
+                    && p.get().id.equals(participantId)
+                    && !p.get().endpoint.isEmpty()) {
+                return Optional.of(p.get().endpoint);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
      * Waits until the discovered leader matches {@code condition}.
      *
      * @throws TimeoutException if it does not within the timeout

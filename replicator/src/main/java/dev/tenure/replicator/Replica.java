@@ -46,6 +46,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -207,6 +208,7 @@ public final class Replica implements Closeable {
     private final Duration proposalTimeout;
     private final Duration tickInterval;
     private final ReplicaListener listener;
+    private final Function<String, String> leaderEndpoints;
     private final SnapshotStore snapshots;
     private final SnapshotPolicy snapshotPolicy;
     private final List<String> members;
@@ -317,6 +319,7 @@ public final class Replica implements Closeable {
         this.proposalTimeout = b.proposalTimeout;
         this.tickInterval = b.tickInterval;
         this.listener = b.listener;
+        this.leaderEndpoints = b.leaderEndpoints;
         this.maxOutstanding = b.config.maxPendingProposals();
         this.maxPayloadBytes = b.maxPayloadBytes;
         this.maxOutstandingBytes = b.maxPendingProposalBytes;
@@ -416,12 +419,24 @@ public final class Replica implements Closeable {
         private int maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES;
         private long maxPendingProposalBytes = DEFAULT_MAX_PENDING_PROPOSAL_BYTES;
         private ReplicaListener listener = new ReplicaListener() {};
+        private Function<String, String> leaderEndpoints = id -> "";
         private SnapshotStore snapshots = SnapshotStore.NONE;
         private SnapshotPolicy snapshotPolicy = SnapshotPolicy.defaults();
         private ConfigurationMaster configurationMaster = ConfigurationMaster.NONE;
         private Configuration configuration;
 
         private Builder() {}
+
+        /**
+         * Maps a replica id to the endpoint it registered for clients, so that a {@link
+         * ReplicationException#leaderEndpoint() refusal} names where the leader can be reached (none by default:
+         * ""). Called on the event thread when a request is refused: it must be quick and must not block (read a
+         * cache, as {@code ZooKeeperReplica} does with its leader discovery); it may return "" and must not throw.
+         */
+        public Builder leaderEndpoints(Function<String, String> leaderEndpoints) {
+            this.leaderEndpoints = Preconditions.checkNotNull(leaderEndpoints, "leaderEndpoints");
+            return this;
+        }
 
         /**
          * Where snapshots are kept ({@code FileSnapshotStore}); none by default. Needed for a state machine that
@@ -433,7 +448,6 @@ public final class Replica implements Closeable {
             return this;
         }
 
-        /** When to take snapshots; {@link SnapshotPolicy#defaults()} by default. */
         /**
          * The replica set's configuration at start, as the configuration master holds it ({@link
          * Configuration#initial} of the config's members by default).
@@ -452,6 +466,7 @@ public final class Replica implements Closeable {
             return this;
         }
 
+        /** When to take snapshots; {@link SnapshotPolicy#defaults()} by default. */
         public Builder snapshotPolicy(SnapshotPolicy policy) {
             this.snapshotPolicy = Preconditions.checkNotNull(policy, "policy");
             return this;
@@ -1177,7 +1192,7 @@ public final class Replica implements Closeable {
             } else if (a instanceof Action.ReadFailed rf) {
                 CompletableFuture<Long> f = reads.remove(rf.readId());
                 if (f != null) {
-                    f.completeExceptionally(new NotLeaderException(rf.leaderHint()));
+                    f.completeExceptionally(new NotLeaderException(rf.leaderHint(), endpointOf(rf.leaderHint())));
                 }
             } else if (a instanceof Action.RoleChanged rc) {
                 log.info("replica {} is {} in epoch {} (leader {})", id, rc.role(), rc.epoch(), rc.leader());
@@ -1228,12 +1243,27 @@ public final class Replica implements Closeable {
         switch (failure) {
             case NOT_LEADER:
                 return fencedBy > 0
-                        ? new FencedEpochException(core.epoch(), fencedBy, hint)
-                        : new NotLeaderException(hint);
+                        ? new FencedEpochException(core.epoch(), fencedBy, hint, endpointOf(hint))
+                        : new NotLeaderException(hint, endpointOf(hint));
             case OVERLOADED:
                 return new OverloadedException(id);
             default:
-                return new OutcomeUnknownException("leadership ended before the entry committed", hint);
+                return new OutcomeUnknownException(
+                        "leadership ended before the entry committed", hint, endpointOf(hint));
+        }
+    }
+
+    /** The endpoint {@code replicaId} registered for clients, or "" (never throws: it runs in failure paths). */
+    private String endpointOf(String replicaId) {
+        if (replicaId == null || replicaId.isEmpty()) {
+            return "";
+        }
+        try {
+            String endpoint = leaderEndpoints.apply(replicaId);
+            return endpoint == null ? "" : endpoint;
+        } catch (RuntimeException e) {
+            log.warn("replica {}: looking up the endpoint of {} failed", id, replicaId, e);
+            return "";
         }
     }
 

@@ -7,19 +7,42 @@ package dev.tenure.replicator;
  */
 public abstract class ReplicationException extends Exception {
     private final String leaderHint;
+    private final String leaderEndpoint;
 
     ReplicationException(String message, String leaderHint) {
-        this(message, leaderHint, null);
+        this(message, leaderHint, "", null);
     }
 
     ReplicationException(String message, String leaderHint, Throwable cause) {
+        this(message, leaderHint, "", cause);
+    }
+
+    ReplicationException(String message, String leaderHint, String leaderEndpoint, Throwable cause) {
         super(message, cause);
         this.leaderHint = leaderHint == null ? "" : leaderHint;
+        this.leaderEndpoint = leaderEndpoint == null ? "" : leaderEndpoint;
     }
 
     /** The id of the replica believed to lead, or "" if unknown. */
     public String leaderHint() {
         return leaderHint;
+    }
+
+    /**
+     * The endpoint that the replica believed to lead registered for its clients (the {@code endpoint} of its
+     * election participant, for example {@code "10.0.0.7:8080"}), or "" if unknown or none was registered. For
+     * routing a retry (see {@code zookeeper.LeaderClient}), never for fencing: it may already be stale.
+     */
+    public String leaderEndpoint() {
+        return leaderEndpoint;
+    }
+
+    private static String leaderSuffix(String leaderHint, String leaderEndpoint) {
+        if (leaderHint == null || leaderHint.isEmpty()) {
+            return "";
+        }
+        return "; the leader is " + leaderHint
+                + (leaderEndpoint == null || leaderEndpoint.isEmpty() ? "" : " at " + leaderEndpoint);
     }
 
     /** Whether the request certainly had no effect. */
@@ -28,10 +51,12 @@ public abstract class ReplicationException extends Exception {
     /** This replica does not lead; the request was not accepted. Definite. */
     public static final class NotLeaderException extends ReplicationException {
         public NotLeaderException(String leaderHint) {
-            super(
-                    "not the leader"
-                            + (leaderHint == null || leaderHint.isEmpty() ? "" : "; the leader is " + leaderHint),
-                    leaderHint);
+            this(leaderHint, "");
+        }
+
+        /** Names the leader and the endpoint it registered for clients (either may be ""). */
+        public NotLeaderException(String leaderHint, String leaderEndpoint) {
+            super("not the leader" + leaderSuffix(leaderHint, leaderEndpoint), leaderHint, leaderEndpoint, null);
         }
 
         @Override
@@ -63,7 +88,16 @@ public abstract class ReplicationException extends Exception {
      */
     public static final class FencedEpochException extends ReplicationException {
         public FencedEpochException(long epoch, long newerEpoch, String leaderHint) {
-            super("epoch " + epoch + " is fenced by epoch " + newerEpoch, leaderHint);
+            this(epoch, newerEpoch, leaderHint, "");
+        }
+
+        /** Also names the endpoint the newer leader registered for clients ("" if unknown). */
+        public FencedEpochException(long epoch, long newerEpoch, String leaderHint, String leaderEndpoint) {
+            super(
+                    "epoch " + epoch + " is fenced by epoch " + newerEpoch + leaderSuffix(leaderHint, leaderEndpoint),
+                    leaderHint,
+                    leaderEndpoint,
+                    null);
         }
 
         @Override
@@ -78,7 +112,12 @@ public abstract class ReplicationException extends Exception {
      */
     public static final class OutcomeUnknownException extends ReplicationException {
         public OutcomeUnknownException(String why, String leaderHint) {
-            super("outcome unknown: " + why, leaderHint);
+            this(why, leaderHint, "");
+        }
+
+        /** Also names the endpoint the leader believed in registered for clients ("" if unknown). */
+        public OutcomeUnknownException(String why, String leaderHint, String leaderEndpoint) {
+            super("outcome unknown: " + why, leaderHint, leaderEndpoint, null);
         }
 
         @Override

@@ -3,6 +3,8 @@ package dev.tenure.replicator.zookeeper;
 import com.google.common.base.Preconditions;
 import dev.tenure.recipes.ElectionBackend;
 import dev.tenure.recipes.FencedLeaderElection;
+import dev.tenure.recipes.LeaderDiscovery;
+import dev.tenure.recipes.LeaderInfo;
 import dev.tenure.recipes.SuspensionPolicy;
 import dev.tenure.replicator.Replica;
 import dev.tenure.replicator.ReplicaListener;
@@ -25,6 +27,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.UnaryOperator;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.utils.ZKPaths;
@@ -63,6 +66,7 @@ public final class ZooKeeperReplica implements Closeable {
 
     private final Builder b;
     private ZooKeeperRegistry registry;
+    private LeaderDiscovery discovery;
     private ZooKeeperConfiguration configuration;
     private MembershipChanges membership;
     private SegmentedLog segmentedLog;
@@ -156,7 +160,11 @@ public final class ZooKeeperReplica implements Closeable {
             return this;
         }
 
-        /** An opaque string that leader discovery shows for this replica (for example its HTTP URL). */
+        /**
+         * An opaque string that leader discovery shows for this replica (for example its HTTP URL, or the
+         * host:port of its client API); a follower's {@link dev.tenure.replicator.ReplicationException#leaderEndpoint()
+         * refusal} names the leader's.
+         */
         public Builder endpoint(String endpoint) {
             this.endpoint = endpoint;
             return this;
@@ -263,6 +271,8 @@ public final class ZooKeeperReplica implements Closeable {
                 .peerDirectory(registry)
                 .security(b.transportTls)
                 .build();
+        discovery = new LeaderDiscovery(b.client, electionPath);
+        discovery.start();
         leadership = new ElectionLeadership(
                 l -> FencedLeaderElection.builder(b.client, electionPath)
                         .participantId(b.id)
@@ -290,6 +300,7 @@ public final class ZooKeeperReplica implements Closeable {
                 .maxPayloadBytes(Math.min(
                         Replica.DEFAULT_MAX_PAYLOAD_BYTES, b.logConfig.maxRecordBytes() - SegmentedLog.HEADER_BYTES))
                 .listener(b.listener)
+                .leaderEndpoints(id -> discovery.endpointOf(id).orElse(""))
                 .build();
         replica.start();
         membership = new MembershipChanges(b.id, configuration, replica);
@@ -411,6 +422,21 @@ public final class ZooKeeperReplica implements Closeable {
         return replica;
     }
 
+    /**
+     * The replica set's current leader as ZooKeeper shows it: its id, the {@link Builder#endpoint endpoint} it
+     * registered for clients and its epoch; empty between terms. A cached view for routing (see {@link
+     * LeaderClient}), never for fencing. Thread-safe; never blocks.
+     */
+    public Optional<LeaderInfo> leader() {
+        return discovery().leader();
+    }
+
+    /** The leader discovery this replica keeps on its election path (started; closed with the replica). */
+    public LeaderDiscovery discovery() {
+        Preconditions.checkState(discovery != null, "not started");
+        return discovery;
+    }
+
     /** The fenced election this replica takes part in. */
     public FencedLeaderElection election() {
         Preconditions.checkState(leadership != null, "not started");
@@ -456,6 +482,9 @@ public final class ZooKeeperReplica implements Closeable {
         }
         if (registry != null) {
             registry.close();
+        }
+        if (discovery != null) {
+            discovery.close();
         }
     }
 }

@@ -2,6 +2,7 @@ package dev.tenure.replicator.zookeeper;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -284,6 +285,64 @@ class ZooKeeperReplicaIntegrationTest {
                     Optional.of(leader),
                     Optional.of(d.awaitLeader(l -> l.epoch() == epoch, WAIT).id()));
         }
+    }
+
+    @Test
+    void aFollowersRefusalNamesTheLeaderAndTheEndpointItRegistered() throws Exception {
+        String leader = awaitLeader();
+        String follower =
+                IDS.stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
+        ZooKeeperReplica f = nodes.get(follower);
+        f.discovery().awaitLeader(l -> l.id().equals(leader), WAIT);
+        assertEquals(Optional.of("http://" + leader), f.leader().map(l -> l.endpoint()));
+        ExecutionException refused = assertThrows(
+                ExecutionException.class, () -> f.replica().propose(bytes("x")).get(30, TimeUnit.SECONDS));
+        ReplicationException.NotLeaderException e =
+                assertInstanceOf(ReplicationException.NotLeaderException.class, refused.getCause());
+        assertEquals(leader, e.leaderHint());
+        assertEquals("http://" + leader, e.leaderEndpoint());
+        assertTrue(e.definitelyNotApplied());
+        assertTrue(e.getMessage().contains("http://" + leader), e.getMessage());
+    }
+
+    @Test
+    void leaderClientSendsToTheLeaderAndAfterItsCrashToTheNextWithEveryWriteAppliedOnce() throws Exception {
+        String leader = awaitLeader();
+        String follower =
+                IDS.stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
+        List<String> sentTo = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Map<String, ZooKeeperReplica> live = new java.util.concurrent.ConcurrentHashMap<>(nodes);
+        // The application's client protocol, in process: the endpoint "http://ID" names replica ID; a closed one
+        // refuses the connection, as a dead process's port does.
+        LeaderClient<String, Long> client = LeaderClient.<String, Long>builder(
+                        nodes.get(follower).discovery(), (l, value) -> {
+                            String id = l.endpoint().substring("http://".length());
+                            sentTo.add(id);
+                            ZooKeeperReplica target = live.get(id);
+                            if (target == null) {
+                                return CompletableFuture.failedFuture(new java.net.ConnectException("refused: " + id));
+                            }
+                            return target.replica().propose(bytes(value)).thenApply(Committed::offset);
+                        })
+                .timeout(WAIT)
+                .build();
+        List<String> acked = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            client.propose("c" + i).toCompletableFuture().get(30, TimeUnit.SECONDS);
+            acked.add("c" + i);
+        }
+        assertEquals(List.of(leader), sentTo.stream().distinct().toList(), "every proposal went to the leader");
+        live.remove(leader);
+        nodes.remove(leader).close();
+        clients.get(leader).close();
+        for (int i = 0; i < 10; i++) {
+            client.propose("d" + i).toCompletableFuture().get(30, TimeUnit.SECONDS);
+            acked.add("d" + i);
+        }
+        String next = awaitLeader();
+        assertFalse(next.equals(leader));
+        assertEquals(next, sentTo.get(sentTo.size() - 1), "the last proposals went to the new leader");
+        assertEveryReplicaApplied(acked, next);
     }
 
     private static void deleteRecursively(java.io.File f) {
