@@ -72,7 +72,7 @@ class LeaderWorkTest {
     @Test
     void theTenLineEmbeddingLeadsWithFencedWritesAndTheNextLeaderTakesOverWhenItCloses() throws Exception {
         CuratorFramework c = zk.ensemble().newClient();
-        // --- the README's embedding: ten lines ---
+        // --- docs/recipes.md's embedding: ten lines ---
         FencedLeaderElection election = FencedLeaderElection.builder(c, path)
                 .leader(term -> {
                     while (term.isCurrent()) {

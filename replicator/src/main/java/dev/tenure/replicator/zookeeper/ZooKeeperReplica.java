@@ -139,7 +139,6 @@ public final class ZooKeeperReplica implements Closeable {
             return this;
         }
 
-        /** Where the replication transport listens; 127.0.0.1 on an ephemeral port by default. */
         /**
          * Mutual TLS for the replication transport (see {@link TlsContext}); without it the transport is plaintext
          * and says so at start with a WARN.
@@ -149,6 +148,7 @@ public final class ZooKeeperReplica implements Closeable {
             return this;
         }
 
+        /** Where the replication transport listens; 127.0.0.1 on an ephemeral port by default. */
         public Builder bind(InetSocketAddress address) {
             this.bind = address;
             return this;
