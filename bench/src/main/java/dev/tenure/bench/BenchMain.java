@@ -165,7 +165,7 @@ public final class BenchMain implements Callable<Integer> {
     private Path demoJar = Path.of("demo-app/target/demo-app.jar");
 
     @Option(
-            names = "--catchup-s",
+            names = "--catch-up-s",
             paramLabel = "SECONDS",
             description = "How long 64 KiB values are written while a follower is away (default: ${DEFAULT-VALUE}).")
     private int catchupSeconds = 5;

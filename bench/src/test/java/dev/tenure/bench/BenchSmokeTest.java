@@ -171,7 +171,7 @@ class BenchSmokeTest {
                         "--restart-value-sizes", "1024,100",
                         "--restart-tail-entries", "50",
                         "--restart-trials", "1",
-                        "--catchup-s", "2",
+                        "--catch-up-s", "2",
                         "--data-dir", dataDir.toString());
 
         assertEquals(0, exit, "exit code; stderr:\n" + err + "\nstdout:\n" + out);

@@ -16,9 +16,14 @@ import picocli.CommandLine.Option;
         name = "node",
         mixinStandardHelpOptions = true,
         exitCodeOnInvalidInput = 64, // EX_USAGE: bad arguments, on every command
-        description = "Runs one replica against a ZooKeeper ensemble until SIGTERM (a leader hands over first).",
+        defaultValueProvider = EnvironmentDefaults.class,
+        description = {
+            "Runs one replica against a ZooKeeper ensemble until SIGTERM (a leader hands over first).",
+            "Every option --foo-bar may come from the environment variable TENURE_FOO_BAR instead; a flag on the"
+                    + " command line wins."
+        },
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:stopped cleanly", "1:failed to start (the message says why)", "2:bad arguments"})
+        exitCodeList = {"0:stopped cleanly", "1:failed to start (the message says why)", "64:bad arguments"})
 public final class NodeCommand implements Callable<Integer> {
     @Option(names = "--id", required = true, description = "this replica's id")
     String id;

@@ -24,14 +24,14 @@ import picocli.CommandLine.Spec;
  * {@code zk}: start, inspect and stop a multi-process ZooKeeper ensemble on loopback ({@link ZooKeeperProcessEnsemble}).
  *
  * <pre>
- * zk start  --dir DIR [--servers 3] [--base-port 2181] [--timeout 60]   start, leave running, exit 0
+ * zk start  --dir DIR [--servers 3] [--base-port 2181] [--timeout-s 60] start, leave running, exit 0
  * zk status --dir DIR                                                   one line per server
  * zk stop   --dir DIR                                                   stop what DIR/ensemble.pids records
- * zk run    --dir DIR [--servers 3] [--base-port 2181] [--timeout 60]   foreground; Ctrl-C/SIGTERM stops it
+ * zk run    --dir DIR [--servers 3] [--base-port 2181] [--timeout-s 60] foreground; Ctrl-C/SIGTERM stops it
  * </pre>
  *
  * <p>Exit codes: 0 done; 1 failed (no quorum in time, nothing to stop, already running; the message says
- * which); 2 bad input (missing {@code --dir}, servers out of 1..15, a base port out of range or in use).
+ * which); 64 bad input (missing {@code --dir}, servers out of 1..15, a base port out of range or in use).
  * Output goes to the command line's out and err writers.
  */
 @Command(
@@ -99,13 +99,13 @@ public final class ZkCommand implements Callable<Integer> {
         int basePort;
 
         @Option(
-                names = "--timeout",
+                names = "--timeout-s",
                 defaultValue = "60",
                 paramLabel = "SECONDS",
                 description = "How long to wait for a quorum (default: ${DEFAULT-VALUE}).")
         int timeoutSeconds;
 
-        /** Checks the options and that DIR has no running ensemble; throws the usage error that exits 2. */
+        /** Checks the options and that DIR has no running ensemble; throws the usage error that exits 64. */
         ZooKeeperProcessEnsemble ensemble(CommandSpec spec, Path dir) throws IOException {
             if (servers < 1 || servers > ZooKeeperProcessEnsemble.MAX_SERVERS) {
                 throw new ParameterException(
@@ -113,7 +113,7 @@ public final class ZkCommand implements Callable<Integer> {
                         "--servers must be between 1 and " + ZooKeeperProcessEnsemble.MAX_SERVERS + ", was " + servers);
             }
             if (timeoutSeconds < 1) {
-                throw new ParameterException(spec.commandLine(), "--timeout must be >= 1, was " + timeoutSeconds);
+                throw new ParameterException(spec.commandLine(), "--timeout-s must be >= 1, was " + timeoutSeconds);
             }
             if (basePort < 0) {
                 throw new ParameterException(spec.commandLine(), "--base-port must be >= 0, was " + basePort);

@@ -166,4 +166,66 @@ class NodeCommandTest {
         }
         assertTrue(!Files.exists(dir.resolve("data")), "nothing was created");
     }
+
+    /** Parses {@code args} with {@code env} as the environment; returns the command. */
+    private static NodeCommand parse(java.util.Map<String, String> env, String... args) {
+        NodeCommand node = new NodeCommand();
+        CommandLine cl = new CommandLine(node);
+        cl.setDefaultValueProvider(new EnvironmentDefaults(env));
+        cl.parseArgs(args);
+        return node;
+    }
+
+    @Test
+    void everyOptionCanComeFromATenureEnvironmentVariableAndAFlagWins() {
+        java.util.Map<String, String> env = java.util.Map.of(
+                "TENURE_ID", "r2",
+                "TENURE_ZK", "127.0.0.1:2181",
+                "TENURE_DATA_DIR", "/var/lib/tenure",
+                "TENURE_HTTP", "127.0.0.1:8082",
+                "TENURE_REPL", "127.0.0.1:7082",
+                "TENURE_REPLICAS", "r1,r2,r3",
+                "TENURE_CLUSTER", "prod",
+                "TENURE_TRANSPORT_PLAINTEXT", "true",
+                "TENURE_HTTP_ALLOWED_HOST", "kv.example,kv2.example",
+                "TENURE_SESSION_TIMEOUT_MS", "4000");
+        NodeCommand fromEnv = parse(env);
+        assertEquals("r2", fromEnv.id);
+        assertEquals("127.0.0.1:2181", fromEnv.zk);
+        assertEquals(Path.of("/var/lib/tenure"), fromEnv.dataDir);
+        assertEquals("prod", fromEnv.cluster, "the variable wins over the built-in default");
+        assertTrue(fromEnv.transportPlaintext);
+        assertEquals(java.util.List.of("kv.example", "kv2.example"), fromEnv.httpAllowedHosts);
+        assertEquals(4000, fromEnv.sessionTimeoutMs);
+
+        NodeCommand flagged = parse(env, "--id", "r3", "--cluster", "test");
+        assertEquals("r3", flagged.id, "a flag wins over the variable");
+        assertEquals("test", flagged.cluster);
+        assertEquals("TENURE_ZK_AUTH_FILE", EnvironmentDefaults.variableOf("--zk-auth-file"));
+    }
+
+    @Test
+    void aBadValueFromTheEnvironmentIsABadArgumentNamingTheOption() {
+        CommandLine cl = new CommandLine(new NodeCommand());
+        cl.setDefaultValueProvider(new EnvironmentDefaults(java.util.Map.of("TENURE_PARTITIONS", "many")));
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        cl.setErr(new java.io.PrintWriter(captured, true, StandardCharsets.UTF_8));
+        int exit = cl.execute(
+                "--id",
+                "r1",
+                "--zk",
+                "127.0.0.1:1",
+                "--data-dir",
+                dir.resolve("data").toString(),
+                "--http",
+                "127.0.0.1:0",
+                "--repl",
+                "127.0.0.1:0",
+                "--replicas",
+                "r1");
+        String err = captured.toString(StandardCharsets.UTF_8);
+        assertEquals(64, exit, err);
+        assertTrue(err.contains("--partitions") && err.contains("many"), err);
+        assertTrue(!Files.exists(dir.resolve("data")), "nothing was created");
+    }
 }
