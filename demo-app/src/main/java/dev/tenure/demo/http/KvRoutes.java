@@ -479,8 +479,8 @@ final class KvRoutes implements Router {
         listener.fenced();
         boolean partitioned = service.partitions().size() > 1;
         Optional<LeaderInfo> leader = log.leader();
-        // The endpoint was read from ZooKeeper: only a plain http(s) origin is redirected to.
-        Optional<String> url = leader.flatMap(l -> SafeUrls.origin(l.endpoint()));
+        // The endpoint was read from ZooKeeper: only a member's plain http(s) origin is redirected to.
+        Optional<String> url = SafeUrls.leaderOrigin(leader, log.status());
         if (leader.isPresent() && !leader.get().id().equals(log.status().id()) && url.isPresent()) {
             ObjectNode body = json.createObjectNode()
                     .put("error", "not_leader")

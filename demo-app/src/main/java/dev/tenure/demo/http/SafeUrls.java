@@ -1,5 +1,8 @@
 package dev.tenure.demo.http;
 
+import dev.tenure.demo.kv.KvService;
+import dev.tenure.recipes.LeaderInfo;
+import dev.tenure.replicator.core.Configuration;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.Locale;
@@ -10,7 +13,8 @@ import java.util.Optional;
  * is used: in a {@code 307 Location}, in {@code /status} ({@code url}, {@code leaderUrl}, {@code replicas[].url}) and
  * so on the status page's links and bridge iframes. Anyone who can write to ZooKeeper can plant a URL there; only a
  * plain {@code http} or {@code https} origin with a host and an explicit port is let through, so a {@code
- * javascript:}, {@code data:} or other URL never reaches a browser. Thread-safe (stateless).
+ * javascript:}, {@code data:} or other URL never reaches a browser; a leader's URL is used only if the leader is a
+ * member of the replica set ({@link #leaderOrigin}). Thread-safe (stateless).
  */
 final class SafeUrls {
     private SafeUrls() {}
@@ -56,6 +60,22 @@ final class SafeUrls {
             return Optional.empty();
         }
         return Optional.of(scheme + "://" + host.toLowerCase(Locale.ROOT) + ":" + port);
+    }
+
+    /**
+     * Where a request may be sent on to {@code leader}: the {@link #origin} of the endpoint it registered, only if it
+     * is a member of this replica's newest configuration (voters, previous voters or learners; the configured replica
+     * set before any is known). A participant that is not a member — planted in the election path by someone who can
+     * write there — is never redirected to, nor linked, even with a well-formed URL.
+     */
+    static Optional<String> leaderOrigin(Optional<LeaderInfo> leader, KvService.Status status) {
+        if (leader.isEmpty()) {
+            return Optional.empty();
+        }
+        String id = leader.get().id();
+        Configuration c = status.replica().configuration();
+        boolean member = c != null ? c.contains(id) : status.replicas().contains(id);
+        return member ? origin(leader.get().endpoint()) : Optional.empty();
     }
 
     /** {@link #origin} of {@code url}, or {@code null} when it is not a safe URL. */

@@ -253,8 +253,8 @@ final class StatusRoutes implements Router {
             return;
         }
         Optional<LeaderInfo> leader = service.leader();
-        // The endpoint was read from ZooKeeper: only a plain http(s) origin is redirected to.
-        Optional<String> url = leader.flatMap(l -> SafeUrls.origin(l.endpoint()));
+        // The endpoint was read from ZooKeeper: only a member's plain http(s) origin is redirected to.
+        Optional<String> url = SafeUrls.leaderOrigin(leader, service.status());
         if (leader.isPresent() && !leader.get().id().equals(service.status().id()) && url.isPresent()) {
             ObjectNode body = json.createObjectNode()
                     .put("error", "not_leader")
@@ -363,7 +363,7 @@ final class StatusRoutes implements Router {
         }
         if (leader.isPresent()) {
             o.put("leader", leader.get().id());
-            o.put("leaderUrl", SafeUrls.orNull(leader.get().endpoint()));
+            o.put("leaderUrl", SafeUrls.leaderOrigin(leader, status).orElse(null));
         } else {
             o.putNull("leader");
             o.putNull("leaderUrl");
@@ -533,7 +533,7 @@ final class StatusRoutes implements Router {
         Optional<LeaderInfo> leader = log.leader();
         if (leader.isPresent()) {
             p.put("leader", leader.get().id());
-            p.put("leaderUrl", SafeUrls.orNull(leader.get().endpoint()));
+            p.put("leaderUrl", SafeUrls.leaderOrigin(leader, status).orElse(null));
         } else {
             p.putNull("leader");
             p.putNull("leaderUrl");

@@ -46,6 +46,7 @@ class HttpSecurityTest {
     private int port;
     private volatile boolean leading = true;
     private volatile String leaderEndpoint = "http://127.0.0.1:9";
+    private volatile String leaderId = "r2";
     private volatile Map<String, String> urls = Map.of();
     private final AtomicInteger proposals = new AtomicInteger();
     private final AtomicInteger snapshots = new AtomicInteger();
@@ -229,6 +230,27 @@ class HttpSecurityTest {
         Response moved = exchange(request("PUT", "/kv/k", host, null, "v"));
         assertEquals(307, moved.status(), moved.text());
         assertTrue(moved.text().contains("Location: http://127.0.0.1:8082/kv/k\r\n"), moved.text());
+    }
+
+    @Test
+    void aLeaderThatIsNotAMemberOfTheReplicaSetIsNeverRedirectedTo() throws Exception {
+        leading = false;
+        leaderId = "mallory"; // a participant planted in the election path with a well-formed URL
+        leaderEndpoint = "http://127.0.0.1:8666";
+        start(HttpOptions.DEFAULT);
+        String host = "127.0.0.1:" + port;
+
+        Response put = exchange(request("PUT", "/kv/k", host, null, "v"));
+        assertEquals(503, put.status(), put.text());
+        assertFalse(put.text().contains("8666"), put.text());
+        assertEquals(0, proposals.get());
+        Response status = exchange(request("GET", "/status", host, null, null));
+        assertTrue(status.json().get("leaderUrl").isNull(), status.text());
+
+        leaderId = "r2"; // a member with the same URL is redirected to
+        Response moved = exchange(request("PUT", "/kv/k", host, null, "v"));
+        assertEquals(307, moved.status(), moved.text());
+        assertTrue(moved.text().contains("Location: http://127.0.0.1:8666/kv/k\r\n"), moved.text());
     }
 
     @Test
@@ -430,7 +452,7 @@ class HttpSecurityTest {
         public Optional<LeaderInfo> leader() {
             return leading
                     ? Optional.of(new LeaderInfo("r1", "http://127.0.0.1:1", 1))
-                    : Optional.of(new LeaderInfo("r2", leaderEndpoint, 1));
+                    : Optional.of(new LeaderInfo(leaderId, leaderEndpoint, 1));
         }
 
         @Override
