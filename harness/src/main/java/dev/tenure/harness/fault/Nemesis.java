@@ -323,8 +323,11 @@ public final class Nemesis {
          */
         void restart() throws IOException, InterruptedException {
             leader = bed.leader().orElse(leaderAtWipe);
-            Optional<StatusProbe.NodeStatus> s =
-                    leader.equals(replica) ? Optional.empty() : probe.status(leader, bed.baseUrl(leader));
+            Optional<StatusProbe.NodeStatus> s = Optional.empty();
+            // A few tries of one second each: a loaded machine can miss one request's deadline.
+            for (int attempt = 0; attempt < 3 && s.isEmpty() && !leader.equals(replica); attempt++) {
+                s = probe.status(leader, bed.baseUrl(leader));
+            }
             if (s.isPresent()) {
                 offset = s.get().commitOffset();
                 leaderLogStart = s.get().logStartOffset();
