@@ -13,6 +13,10 @@ import java.util.List;
  * {@code DIR/ensemble.pids} of a {@link ZooKeeperProcessEnsemble} that records its pids: one line {@code <server> <pid> <clientPort>} per server process, and comment
  * lines starting with {@code #}. Written whole to a temporary file and moved into place, so a reader never
  * sees a half-written file.
+ *
+ * <p>Stateless. Not thread-safe for one directory: concurrent writers share its temporary file, so one process writes
+ * it. {@link #read} throws {@link IOException} for a missing file or a malformed line; a {@link #write} that fails
+ * leaves the previous file in place.
  */
 public final class PidFile {
     public record Entry(int server, long pid, int clientPort) {}

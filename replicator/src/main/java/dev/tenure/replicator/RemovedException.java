@@ -4,7 +4,8 @@ import dev.tenure.replicator.core.Configuration;
 
 /**
  * Why a replica stopped when it was removed from its replica set: {@link #configuration()} does not include it.
- * Requests to it then fail as for any stopped replica ({@link ReplicationException.ReplicaFailedException} with this as the cause).
+ * Requests to it then fail as for any stopped replica ({@link ReplicationException.ReplicaFailedException} with this as
+ * the cause). Immutable.
  */
 public final class RemovedException extends IllegalStateException {
     private static final long serialVersionUID = 1L;

@@ -2,8 +2,8 @@ package dev.tenure.replicator;
 
 /**
  * Why a proposal or a read did not complete. {@link #definitelyNotApplied()} tells whether the caller may
- * treat the request as never having happened: only {@link OutcomeUnknownException} says it may have been
- * applied.
+ * treat the request as never having happened: only {@link OutcomeUnknownException} and a {@link
+ * ReplicaFailedException} for an accepted request say it may have been applied. Immutable.
  */
 public abstract class ReplicationException extends Exception {
     private final String leaderHint;

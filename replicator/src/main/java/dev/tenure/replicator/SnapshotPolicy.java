@@ -9,6 +9,9 @@ import com.google.common.base.Preconditions;
  * afresh after every snapshot, so that replicas do not all snapshot at the same moment (ZooKeeper's {@code
  * snapCount/2 + rand(snapCount/2)}); and, if {@link #onStop()}, when the replica closes.
  *
+ * <p>Immutable and thread-safe. The constructor throws {@link IllegalArgumentException} for a threshold below 1 or a
+ * spread outside [0, 1).
+ *
  * @param entries applied entries between snapshots (default 100,000, as etcd's {@code SnapshotCount})
  * @param bytes applied payload bytes between snapshots (default 64 MiB)
  * @param randomSpread the largest fraction by which a threshold is randomly lowered, in [0, 1) (default 0.5)

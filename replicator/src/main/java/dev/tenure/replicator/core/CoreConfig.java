@@ -8,6 +8,9 @@ import java.util.Objects;
  * Settings of one replica's core. Use {@link #builder(String, List)}; every setting but the ids has a
  * default.
  *
+ * <p>Immutable and thread-safe. The constructor (and so the builder's {@code build()}) throws {@link
+ * IllegalArgumentException} for a setting out of range.
+ *
  * @param self this replica's id
  * @param members the voters of the configuration the log was created with ({@link Configuration#initial}); the
  *     same on every replica. A replica outside it (one being added) takes part once {@link

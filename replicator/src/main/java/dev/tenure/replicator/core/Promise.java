@@ -5,6 +5,8 @@ import java.util.Objects;
 /**
  * A replica's durable promise: it accepts messages of {@code epoch} only from {@code leader}, and none of
  * a lower epoch, also after a restart (HDFS QJM's {@code newEpoch}, Zab's acceptedEpoch).
+ *
+ * <p>Immutable and thread-safe. The constructor throws {@link IllegalArgumentException} for a negative epoch.
  */
 public record Promise(long epoch, String leader) {
     public static final Promise NONE = new Promise(0, "");

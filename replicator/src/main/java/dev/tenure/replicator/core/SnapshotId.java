@@ -6,6 +6,8 @@ package dev.tenure.replicator.core;
  * snapshots with the same id hold the same state: entries below a snapshot are committed, and one (epoch, offset)
  * names one entry and the whole prefix before it.
  *
+ * <p>Immutable and thread-safe. The constructor throws {@link IllegalArgumentException} unless both are positive.
+ *
  * @param offset the first offset not in the snapshot (> 0)
  * @param epoch the epoch of the entry at {@code offset - 1} (> 0)
  */

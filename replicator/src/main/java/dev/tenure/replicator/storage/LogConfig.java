@@ -5,6 +5,9 @@ import com.google.common.base.Preconditions;
 /**
  * Settings of a {@link SegmentedLog}. Use {@link #builder()} or {@link #defaults()}.
  *
+ * <p>Immutable and thread-safe. The constructor throws {@link IllegalArgumentException} for a segment or record size
+ * below its minimum.
+ *
  * @param maxSegmentBytes size at which the active segment is closed and a new one started (default 64 MiB);
  *     a record larger than this gets a segment of its own
  * @param maxRecordBytes the largest record, its 26-byte header included, that {@link SegmentedLog#append}

@@ -27,6 +27,9 @@ import org.apache.zookeeper.CreateMode;
  * </pre>
  *
  * It is also the {@link PeerDirectory} the transport asks for peers' addresses (a watched cache).
+ *
+ * <p>Thread-safe: {@link #addressOf} may be called from any thread (it reads the cache); {@link #register} and {@link
+ * #close} are serialised. An endpoint record that is not {@code HOST:PORT} is logged once and ignored.
  */
 public final class ZooKeeperRegistry implements PeerDirectory, Closeable {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ZooKeeperRegistry.class);

@@ -59,7 +59,10 @@ import org.slf4j.LoggerFactory;
  * caught up, through a joint configuration minted with a new epoch, and the change is active once a leader
  * committed its epoch start under it.
  *
- * <p>Start once; close is idempotent and closes everything it opened (not the client).
+ * <p>Start once; close is idempotent and closes everything it opened (not the client). Thread-safe where stated:
+ * {@link #start} and {@link #close} are serialised; the accessors read what {@code start} set without a lock, so call
+ * them on the thread that started the node or after handing it over safely. They throw {@link IllegalStateException}
+ * before {@code start}.
  */
 public final class ZooKeeperReplica implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(ZooKeeperReplica.class);
