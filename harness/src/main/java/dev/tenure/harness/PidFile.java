@@ -19,10 +19,12 @@ import java.util.List;
  * leaves the previous file in place.
  */
 public final class PidFile {
+    /** One server process: its number, its pid and its client port. */
     public record Entry(int server, long pid, int clientPort) {}
 
     private PidFile() {}
 
+    /** The pid file of the ensemble in {@code dir}. */
     public static Path path(Path dir) {
         return dir.resolve(ZooKeeperProcessEnsemble.PID_FILE);
     }
@@ -50,6 +52,7 @@ public final class PidFile {
         return entries;
     }
 
+    /** Replaces the pid file in {@code dir} with {@code entries}, atomically. */
     public static void write(Path dir, List<Entry> entries) throws IOException {
         StringBuilder text = new StringBuilder()
                 .append("# ZooKeeper server processes started by pid ")

@@ -8,7 +8,9 @@ import java.util.OptionalLong;
  * JdbcFence}) and by fenced operations of a {@link LeaderTerm} or {@link FencedLeaderElection}. Immutable.
  */
 public final class FencedException extends Exception {
+    /** The refused epoch. */
     private final long presentedEpoch;
+    /** The current epoch, or -1 if unknown. */
     private final long currentEpoch;
 
     /**
