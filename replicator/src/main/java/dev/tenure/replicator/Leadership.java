@@ -14,6 +14,7 @@ import java.io.Closeable;
 public interface Leadership extends Closeable {
     /** Told of terms; calls must be serial and in order (elected before revoked of the same epoch). */
     interface Events {
+        /** Elected for {@code epoch}. */
         void elected(long epoch);
 
         /**
@@ -24,6 +25,7 @@ public interface Leadership extends Closeable {
             elected(epoch);
         }
 
+        /** The term of {@code epoch} ended. */
         void revoked(long epoch);
     }
 

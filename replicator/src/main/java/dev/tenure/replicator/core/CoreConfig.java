@@ -52,6 +52,7 @@ public record CoreConfig(
         int snapshotChunksInFlight,
         boolean quiesce) {
 
+    /** Checks the settings. */
     public CoreConfig {
         Objects.requireNonNull(self, "self");
         members = List.copyOf(members);
@@ -78,6 +79,7 @@ public record CoreConfig(
         }
     }
 
+    /** A builder for replica {@code self} of a log created with voters {@code members}. */
     public static Builder builder(String self, List<String> members) {
         return new Builder(self, members);
     }
@@ -102,31 +104,37 @@ public record CoreConfig(
             this.members = members;
         }
 
+        /** See {@link CoreConfig#maxBatchEntries()}. */
         public Builder maxBatchEntries(int n) {
             this.maxBatchEntries = n;
             return this;
         }
 
+        /** See {@link CoreConfig#maxBatchBytes()}. */
         public Builder maxBatchBytes(long n) {
             this.maxBatchBytes = n;
             return this;
         }
 
+        /** See {@link CoreConfig#maxInflightBatches()}. */
         public Builder maxInflightBatches(int n) {
             this.maxInflightBatches = n;
             return this;
         }
 
+        /** See {@link CoreConfig#maxPendingProposals()}. */
         public Builder maxPendingProposals(int n) {
             this.maxPendingProposals = n;
             return this;
         }
 
+        /** See {@link CoreConfig#retryNanos()}. */
         public Builder retryInterval(Duration d) {
             this.retryNanos = d.toNanos();
             return this;
         }
 
+        /** See {@link CoreConfig#heartbeatNanos()}. */
         public Builder heartbeatInterval(Duration d) {
             this.heartbeatNanos = d.toNanos();
             return this;
@@ -156,6 +164,7 @@ public record CoreConfig(
             return this;
         }
 
+        /** The settings; throws {@link IllegalArgumentException} for one out of range. */
         public CoreConfig build() {
             return new CoreConfig(
                     self,

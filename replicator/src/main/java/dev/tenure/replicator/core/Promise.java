@@ -9,8 +9,10 @@ import java.util.Objects;
  * <p>Immutable and thread-safe. The constructor throws {@link IllegalArgumentException} for a negative epoch.
  */
 public record Promise(long epoch, String leader) {
+    /** No promise yet: epoch 0. */
     public static final Promise NONE = new Promise(0, "");
 
+    /** Checks the epoch and the leader. */
     public Promise {
         Objects.requireNonNull(leader, "leader");
         if (epoch < 0) {

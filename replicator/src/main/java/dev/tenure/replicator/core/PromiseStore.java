@@ -10,7 +10,9 @@ import java.io.IOException;
  * before the new promise is acted on.
  */
 public interface PromiseStore {
+    /** The stored promise, or {@link Promise#NONE} if none was stored. */
     Promise load() throws IOException;
 
+    /** Durably replaces the stored promise. */
     void store(Promise promise) throws IOException;
 }

@@ -22,6 +22,7 @@ public record LogConfig(long maxSegmentBytes, int maxRecordBytes, SyncPolicy syn
     /** The smallest segment size accepted: one record header and some payload. */
     public static final long MIN_SEGMENT_BYTES = 64;
 
+    /** Default {@link #maxSegmentBytes()}: 64 MiB. */
     public static final long DEFAULT_MAX_SEGMENT_BYTES = 64L << 20;
 
     /** Default largest record, header included: 16 MiB, the transport's default largest frame. */
@@ -38,6 +39,7 @@ public record LogConfig(long maxSegmentBytes, int maxRecordBytes, SyncPolicy syn
         UNSAFE_NO_FSYNC
     }
 
+    /** Checks the sizes and the sync policy. */
     public LogConfig {
         Preconditions.checkArgument(
                 maxSegmentBytes >= MIN_SEGMENT_BYTES,
@@ -52,10 +54,12 @@ public record LogConfig(long maxSegmentBytes, int maxRecordBytes, SyncPolicy syn
         Preconditions.checkNotNull(syncPolicy, "syncPolicy must not be null");
     }
 
+    /** The defaults. */
     public static LogConfig defaults() {
         return builder().build();
     }
 
+    /** A builder starting from the defaults. */
     public static Builder builder() {
         return new Builder();
     }
@@ -72,6 +76,7 @@ public record LogConfig(long maxSegmentBytes, int maxRecordBytes, SyncPolicy syn
 
         private Builder() {}
 
+        /** See {@link LogConfig#maxSegmentBytes()}. */
         public Builder maxSegmentBytes(long bytes) {
             this.maxSegmentBytes = bytes;
             return this;
@@ -83,11 +88,13 @@ public record LogConfig(long maxSegmentBytes, int maxRecordBytes, SyncPolicy syn
             return this;
         }
 
+        /** See {@link LogConfig#syncPolicy()}. */
         public Builder syncPolicy(SyncPolicy policy) {
             this.syncPolicy = policy;
             return this;
         }
 
+        /** The settings; throws {@link IllegalArgumentException} for a size below its minimum. */
         public LogConfig build() {
             return new LogConfig(maxSegmentBytes, maxRecordBytes, syncPolicy);
         }

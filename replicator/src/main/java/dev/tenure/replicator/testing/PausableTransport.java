@@ -17,6 +17,7 @@ public final class PausableTransport implements Transport {
     private final ConcurrentLinkedQueue<Runnable> held = new ConcurrentLinkedQueue<>();
     private volatile boolean paused;
 
+    /** Wraps {@code inner}; starts unpaused. */
     public PausableTransport(Transport inner) {
         this.inner = inner;
     }
@@ -41,6 +42,7 @@ public final class PausableTransport implements Transport {
         }
     }
 
+    /** Holds traffic in both directions until {@link #resume}. */
     public void pause() {
         paused = true;
     }
