@@ -12,6 +12,7 @@ public final class RemovedException extends IllegalStateException {
 
     private final transient Configuration configuration;
 
+    /** Replica {@code replicaId} was removed by {@code configuration}. */
     public RemovedException(String replicaId, Configuration configuration) {
         super("replica " + replicaId + " was removed from the replica set: configuration " + configuration.version()
                 + " has voters " + configuration.voters() + " and learners " + configuration.learners());

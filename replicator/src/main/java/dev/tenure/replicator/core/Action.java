@@ -92,6 +92,7 @@ public sealed interface Action
         /** Leadership ended after the entry entered the log: it may or may not be committed. */
         OUTCOME_UNKNOWN;
 
+        /** Whether a request that failed so certainly had no effect. */
         public boolean definitelyNotApplied() {
             return this != OUTCOME_UNKNOWN;
         }

@@ -32,6 +32,7 @@ import java.util.function.Predicate;
  */
 public record Configuration(long version, List<String> voters, List<String> previousVoters, List<String> learners) {
 
+    /** Copies the lists and checks them. */
     public Configuration {
         voters = List.copyOf(voters);
         previousVoters = List.copyOf(previousVoters);

@@ -12,6 +12,7 @@ package dev.tenure.replicator.core;
  * @param epoch the epoch of the entry at {@code offset - 1} (> 0)
  */
 public record SnapshotId(long offset, long epoch) implements Comparable<SnapshotId> {
+    /** Checks that offset and epoch are positive. */
     public SnapshotId {
         if (offset <= 0 || epoch <= 0) {
             throw new IllegalArgumentException("snapshot offset and epoch must be > 0, were " + offset + ", " + epoch);

@@ -16,6 +16,7 @@ import java.util.Objects;
  * @param sizeBytes the size of the snapshot file, header and checksum included: what an install transfers
  */
 public record SnapshotMeta(SnapshotId id, EpochHistory history, List<String> members, long sizeBytes) {
+    /** Copies the members and checks the history and the size. */
     public SnapshotMeta {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(history, "history");

@@ -14,10 +14,17 @@ import java.nio.file.Path;
 public final class CorruptLogException extends IOException {
     private static final long serialVersionUID = 1L;
 
+    /** The damaged segment file. */
     private final Path file;
+    /** The byte position of the damage. */
     private final long position;
+    /** The offset expected at that position. */
     private final long expectedOffset;
 
+    /**
+     * Damage in {@code file} at byte {@code position}, where offset {@code expectedOffset} was expected; {@code
+     * problem} says what is wrong.
+     */
     public CorruptLogException(Path file, long position, long expectedOffset, String problem) {
         super("corrupt log segment " + file + " at byte position " + position + " (expected offset " + expectedOffset
                 + "): " + problem);

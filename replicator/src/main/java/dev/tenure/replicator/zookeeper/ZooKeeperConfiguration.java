@@ -61,6 +61,7 @@ public final class ZooKeeperConfiguration implements Closeable {
     private final String electionPath;
     private CuratorCache cache;
 
+    /** The configuration of the replica set at {@code clusterPath}, through {@code client}. */
     public ZooKeeperConfiguration(CuratorFramework client, String clusterPath) {
         this.client = Preconditions.checkNotNull(client, "client");
         this.path = ZKPaths.makePath(clusterPath, "configuration");

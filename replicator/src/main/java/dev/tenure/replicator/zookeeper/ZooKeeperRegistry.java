@@ -41,6 +41,7 @@ public final class ZooKeeperRegistry implements PeerDirectory, Closeable {
     private final CuratorCache endpoints;
     private PersistentNode endpoint;
 
+    /** The records of the replica set at {@code clusterPath}, through {@code client}; call {@link #start} to watch. */
     public ZooKeeperRegistry(CuratorFramework client, String clusterPath) {
         this.client = Preconditions.checkNotNull(client, "client");
         this.endpointsPath = ZKPaths.makePath(clusterPath, "endpoints");

@@ -8,10 +8,12 @@ package dev.tenure.replicator.transport.netty;
 public final class MalformedFrameException extends Exception {
     private static final long serialVersionUID = 1L;
 
+    /** A frame that does not decode, for {@code reason}. */
     public MalformedFrameException(String reason) {
         super(reason);
     }
 
+    /** A frame that does not decode, for {@code reason}, found through {@code cause}. */
     public MalformedFrameException(String reason, Throwable cause) {
         super(reason, cause);
     }
