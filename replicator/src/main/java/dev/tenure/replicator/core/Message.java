@@ -20,10 +20,13 @@ public sealed interface Message
                 Message.InstallSnapshot,
                 Message.FetchSnapshot,
                 Message.SnapshotChunk {
+    /** The sender's id. */
     String from();
 
+    /** The receiver's id. */
     String to();
 
+    /** The epoch the message is sent in. */
     long epoch();
 
     /** Leader to all: "promise {@code epoch} to me". */

@@ -84,6 +84,7 @@ public final class ZooKeeperReplica implements Closeable {
         this.b = b;
     }
 
+    /** A builder for a replica of the cluster at {@code clusterPath}, through {@code client}. */
     public static Builder builder(CuratorFramework client, String clusterPath) {
         return new Builder(client, clusterPath);
     }
@@ -121,6 +122,7 @@ public final class ZooKeeperReplica implements Closeable {
             return this;
         }
 
+        /** This replica's id; required. */
         public Builder id(String id) {
             this.id = id;
             return this;
@@ -137,6 +139,7 @@ public final class ZooKeeperReplica implements Closeable {
             return this;
         }
 
+        /** The directory of its log, snapshots and promise; required. */
         public Builder dataDir(Path dir) {
             this.dataDir = dir;
             return this;
@@ -173,11 +176,13 @@ public final class ZooKeeperReplica implements Closeable {
             return this;
         }
 
+        /** The replicated state; required. */
         public Builder stateMachine(StateMachine sm) {
             this.stateMachine = sm;
             return this;
         }
 
+        /** The election recipe; {@link ElectionBackend#LEADER_LATCH} by default. */
         public Builder backend(ElectionBackend backend) {
             this.backend = backend;
             return this;
@@ -195,6 +200,7 @@ public final class ZooKeeperReplica implements Closeable {
             return this;
         }
 
+        /** How long a proposal may wait for its commit before its outcome is unknown; 10 s by default. */
         public Builder proposalTimeout(Duration timeout) {
             this.proposalTimeout = timeout;
             return this;
@@ -221,6 +227,10 @@ public final class ZooKeeperReplica implements Closeable {
             return this;
         }
 
+        /**
+         * The replica, not started yet; throws {@link IllegalArgumentException} if the id, the data directory or the
+         * state machine is missing, or the members do not include the id.
+         */
         public ZooKeeperReplica build() {
             Preconditions.checkArgument(id != null && !id.isBlank(), "replica id must be set");
             Preconditions.checkArgument(members == null || members.contains(id), "members must include %s", id);
