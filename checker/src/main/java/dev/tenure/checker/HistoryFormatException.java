@@ -11,6 +11,7 @@ package dev.tenure.checker;
 public final class HistoryFormatException extends IllegalArgumentException {
     private static final long serialVersionUID = 1L;
 
+    /** The 1-based line of the problem. */
     private final int lineNumber;
 
     /** A problem on {@code lineNumber} (1-based); the message gets the prefix {@code "line N: "}. */

@@ -50,7 +50,9 @@ public final class LinearizabilityChecker {
 
     /** The outcome for one key. */
     public enum Verdict {
+        /** Some order of the operations explains every observed result. */
         LINEARIZABLE,
+        /** No order explains them: {@link KeyResult#culprit()} names the operation none can place. */
         NOT_LINEARIZABLE,
         /** The search ran out of budget: nothing is known. */
         UNKNOWN
@@ -82,6 +84,7 @@ public final class LinearizabilityChecker {
             int searched,
             long steps,
             Duration elapsed) {
+        /** Copies {@code involved}. */
         public KeyResult {
             Objects.requireNonNull(key, "key");
             Objects.requireNonNull(verdict, "verdict");
@@ -98,6 +101,7 @@ public final class LinearizabilityChecker {
 
     /** The results of all keys, keys sorted. Immutable. */
     public record Result(Map<String, KeyResult> keys, Duration elapsed) {
+        /** Copies {@code keys}, keeping their order. */
         public Result {
             keys = Collections.unmodifiableMap(new LinkedHashMap<>(keys));
         }
@@ -137,6 +141,7 @@ public final class LinearizabilityChecker {
         return builder().build();
     }
 
+    /** A builder with the defaults. */
     public static Builder builder() {
         return new Builder();
     }
@@ -330,6 +335,7 @@ public final class LinearizabilityChecker {
             return this;
         }
 
+        /** A checker with these settings. */
         public LinearizabilityChecker build() {
             return new LinearizabilityChecker(this);
         }

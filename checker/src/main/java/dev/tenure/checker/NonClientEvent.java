@@ -24,6 +24,7 @@ import java.util.OptionalLong;
  * @param time the time, on the clock of the client events, if the line has one
  */
 public record NonClientEvent(int line, String process, String type, String f, String value, OptionalLong time) {
+    /** Checks that the fields but {@code value} are not null. */
     public NonClientEvent {
         Objects.requireNonNull(process, "process");
         Objects.requireNonNull(type, "type");

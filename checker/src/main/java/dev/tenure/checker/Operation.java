@@ -43,6 +43,7 @@ public record Operation(
         int invokeLine,
         int completeLine) {
 
+    /** Checks the fields; an operation's outcome is ok, fail or info, never {@code invoke}. */
     public Operation {
         Objects.requireNonNull(f, "f");
         Objects.requireNonNull(key, "key");
@@ -59,14 +60,17 @@ public record Operation(
         return f.isMutation();
     }
 
+    /** True if it completed {@code ok}. */
     public boolean isOk() {
         return outcome == Event.Type.OK;
     }
 
+    /** True if it completed {@code fail}: it had no effect. */
     public boolean isFail() {
         return outcome == Event.Type.FAIL;
     }
 
+    /** True if it completed {@code info}: its outcome is unknown. */
     public boolean isInfo() {
         return outcome == Event.Type.INFO;
     }

@@ -25,8 +25,11 @@ import java.util.List;
 public final class PositionChecker {
     /** What is wrong with a pair of positions. */
     public enum Kind {
+        /** Two operations report the same offset. */
         DUPLICATE_POSITION,
+        /** An operation completed before another was invoked but has the higher offset. */
         REORDERED,
+        /** A higher offset carries a lower epoch than an offset below it. */
         EPOCH_REGRESSED
     }
 

@@ -208,18 +208,22 @@ public final class ChildProcess implements AutoCloseable {
         }
     }
 
+    /** The name it was started with, used in messages. */
     public String name() {
         return name;
     }
 
+    /** The process's pid. */
     public long pid() {
         return process.pid();
     }
 
+    /** The process's handle. */
     public ProcessHandle handle() {
         return process.toHandle();
     }
 
+    /** True while the process runs (also while paused). */
     public boolean isAlive() {
         return process.isAlive();
     }
@@ -229,6 +233,7 @@ public final class ChildProcess implements AutoCloseable {
         return paused && process.isAlive();
     }
 
+    /** The file that receives the process's standard output and error. */
     public Path logFile() {
         return logFile;
     }

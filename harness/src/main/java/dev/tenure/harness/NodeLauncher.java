@@ -196,6 +196,7 @@ public final class NodeLauncher {
             return this;
         }
 
+        /** The launcher; throws {@link IllegalStateException} if the replicas were not set. */
         public NodeLauncher build() {
             if (replicas.isEmpty()) {
                 throw new IllegalStateException("set the replicas of " + id);
@@ -204,6 +205,7 @@ public final class NodeLauncher {
         }
     }
 
+    /** The node's id. */
     public String id() {
         return id;
     }

@@ -13,12 +13,18 @@ import java.util.List;
  * {@code DIR/ensemble.pids} of a {@link ZooKeeperProcessEnsemble} that records its pids: one line {@code <server> <pid> <clientPort>} per server process, and comment
  * lines starting with {@code #}. Written whole to a temporary file and moved into place, so a reader never
  * sees a half-written file.
+ *
+ * <p>Stateless. Not thread-safe for one directory: concurrent writers share its temporary file, so one process writes
+ * it. {@link #read} throws {@link IOException} for a missing file or a malformed line; a {@link #write} that fails
+ * leaves the previous file in place.
  */
 public final class PidFile {
+    /** One server process: its number, its pid and its client port. */
     public record Entry(int server, long pid, int clientPort) {}
 
     private PidFile() {}
 
+    /** The pid file of the ensemble in {@code dir}. */
     public static Path path(Path dir) {
         return dir.resolve(ZooKeeperProcessEnsemble.PID_FILE);
     }
@@ -46,6 +52,7 @@ public final class PidFile {
         return entries;
     }
 
+    /** Replaces the pid file in {@code dir} with {@code entries}, atomically. */
     public static void write(Path dir, List<Entry> entries) throws IOException {
         StringBuilder text = new StringBuilder()
                 .append("# ZooKeeper server processes started by pid ")

@@ -34,7 +34,8 @@ import java.util.stream.Collectors;
  * replica that does not answer within the request timeout counts as not answering. What a replica says is a
  * snapshot: leadership can move right after a wait returns.
  *
- * <p>Thread-safe.
+ * <p>Thread-safe. A replica that does not answer yields an empty status, never an exception; the waits throw {@link
+ * TimeoutException} naming what the replicas said last.
  */
 public final class StatusProbe {
     private static final ObjectMapper JSON = new ObjectMapper();

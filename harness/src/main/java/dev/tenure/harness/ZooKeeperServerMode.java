@@ -6,7 +6,7 @@ import java.util.Locale;
  * What one ZooKeeper server says about itself when asked with the {@code srvr} four-letter word.
  *
  * <p>The answer is a snapshot: a server can change mode behind the caller's back (a follower becomes
- * {@link #NOT_SERVING} while the quorum re-elects) before the caller acts on it.
+ * {@link #NOT_SERVING} while the quorum re-elects) before the caller acts on it. Immutable and thread-safe.
  */
 public enum ZooKeeperServerMode {
     /** Leads the quorum. */

@@ -1,7 +1,7 @@
 package dev.tenure.harness;
 
 /**
- * One server of a {@link ZooKeeperProcessEnsemble} as seen at one moment.
+ * One server of a {@link ZooKeeperProcessEnsemble} as seen at one moment. Immutable and thread-safe.
  *
  * @param server the server number, {@code 1..n} (ZooKeeper's {@code myid})
  * @param pid the pid of the server's process as last recorded

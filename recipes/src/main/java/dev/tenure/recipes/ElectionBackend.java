@@ -1,6 +1,6 @@
 package dev.tenure.recipes;
 
-/** The Curator recipe that orders the participants of a {@link FencedLeaderElection}. */
+/** The Curator recipe that orders the participants of a {@link FencedLeaderElection}. Immutable and thread-safe. */
 public enum ElectionBackend {
     /**
      * Curator's {@code LeaderLatch}: the participant with the lowest sequential node leads. After a

@@ -6,8 +6,10 @@ import java.io.IOException;
  * Durable storage of the highest epoch an {@link EpochFence} has admitted.
  *
  * <p>{@link #store(long)} must be durable when it returns (a crash right after it must not lose the
- * value) and atomic (a crash during it leaves the previous or the new value, never a mix). Called by one
- * thread at a time.
+ * value) and atomic (a crash during it leaves the previous or the new value, never a mix).
+ *
+ * <p>Implementations need not be thread-safe: callers serialise their calls. Both methods throw {@link IOException}
+ * when the storage fails; a failed {@link #store(long)} leaves the previous or the new value.
  */
 public interface EpochStore {
     /** The stored epoch, or 0 if none was ever stored. */

@@ -4,10 +4,13 @@ import java.util.OptionalLong;
 
 /**
  * A request carried a leadership token whose epoch is no longer current: a newer term exists (or the term
- * has ended), so the request was refused and had no effect.
+ * has ended), so the request was refused and had no effect. Thrown by the fences ({@link EpochFence}, {@link
+ * JdbcFence}) and by fenced operations of a {@link LeaderTerm} or {@link FencedLeaderElection}. Immutable.
  */
 public final class FencedException extends Exception {
+    /** The refused epoch. */
     private final long presentedEpoch;
+    /** The current epoch, or -1 if unknown. */
     private final long currentEpoch;
 
     /**

@@ -305,6 +305,7 @@ public final class FencedLeaderElection implements Closeable {
     /** The operations of a {@link #mintEpoch} transaction besides the mint, given the epoch being minted. */
     @FunctionalInterface
     public interface OperationsForEpoch {
+        /** The operations to commit with the mint of {@code epoch}. */
         List<CuratorOp> operations(long epoch) throws Exception;
     }
 

@@ -1,6 +1,10 @@
 package dev.tenure.recipes;
 
-/** An {@link EpochStore} in memory: for tests, or for resources whose state does not outlive the process. */
+/**
+ * An {@link EpochStore} in memory: for tests, or for resources whose state does not outlive the process.
+ *
+ * <p>Thread-safe: the epoch is a volatile field. Never throws; the value is lost with the process.
+ */
 public final class InMemoryEpochStore implements EpochStore {
     private volatile long epoch;
 

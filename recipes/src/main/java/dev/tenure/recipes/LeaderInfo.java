@@ -8,6 +8,7 @@ public final class LeaderInfo {
     private final String endpoint;
     private final long epoch;
 
+    /** The leader {@code id}, the {@code endpoint} it registered for clients and its {@code epoch}. */
     public LeaderInfo(String id, String endpoint, long epoch) {
         this.id = Objects.requireNonNull(id, "id");
         this.endpoint = Objects.requireNonNull(endpoint, "endpoint");

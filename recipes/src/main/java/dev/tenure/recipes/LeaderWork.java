@@ -25,7 +25,7 @@ package dev.tenure.recipes;
  * a failure.
  *
  * <p>Runs on the election's listener executor, one term at a time; a term's {@code lead} returns before the next
- * term's starts.
+ * term's starts. Implementations need not be thread-safe: calls never overlap, and each happens before the next.
  */
 @FunctionalInterface
 public interface LeaderWork {

@@ -23,7 +23,8 @@ package dev.tenure.recipes;
  * lead (with a higher epoch), and rejoins it at the tail after the election's retry backoff, as {@code
  * LeaderSelector} re-queues with {@code autoRequeue}. The backoff keeps a listener that always throws from
  * spinning through epochs. If the term had already ended, the exception is only logged. An exception from
- * {@code revoked} is logged at ERROR and changes nothing.
+ * {@code revoked} is logged at ERROR and changes nothing. Implementations need not be thread-safe: callbacks never
+ * overlap, and each happens before the next.
  */
 public interface LeadershipListener {
     /**

@@ -1,6 +1,6 @@
 package dev.tenure.recipes;
 
-/** Why a term of leadership ended. */
+/** Why a term of leadership ended. Immutable and thread-safe. */
 public enum RevocationReason {
     /**
      * The connection to ZooKeeper was suspended and the {@link SuspensionPolicy} is {@link

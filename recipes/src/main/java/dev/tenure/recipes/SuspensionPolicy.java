@@ -2,7 +2,7 @@ package dev.tenure.recipes;
 
 /**
  * What a leader does when its ZooKeeper connection is {@code SUSPENDED} (Curator's state after a connection
- * loss, before the session is known to be lost).
+ * loss, before the session is known to be lost). Immutable and thread-safe.
  */
 public enum SuspensionPolicy {
     /**

@@ -1,7 +1,8 @@
 package dev.tenure.replicator;
 
 /**
- * A committed and applied proposal: its position and what the state machine returned for it.
+ * A committed and applied proposal: its position and what the state machine returned for it. Immutable, but the
+ * result is the state machine's object as it returned it.
  *
  * @param epoch the epoch it was written in
  * @param offset its offset

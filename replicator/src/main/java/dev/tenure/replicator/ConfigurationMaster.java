@@ -7,6 +7,9 @@ import dev.tenure.replicator.core.Configuration;
  * the replica asks it to activate a change once its leader committed its epoch start under the joint rule
  * (docs/replication.md, "Membership change"). The replica learns the master's configurations through {@link
  * Replica#configure}.
+ *
+ * <p>Called on the replica's configuration thread, never on its event thread, so it may block. A failure only
+ * delays the change (see {@link #activate}).
  */
 @FunctionalInterface
 public interface ConfigurationMaster {

@@ -5,10 +5,16 @@ import java.io.Closeable;
 /**
  * Where a replica's leadership comes from: normally a fenced election on ZooKeeper ({@link
  * dev.tenure.replicator.zookeeper.ElectionLeadership}); tests can drive it by hand.
+ *
+ * <p>Implementations must be thread-safe: the replica calls {@link #start} from the thread that starts it (an exception
+ * from it is thrown by {@link Replica#start()}), {@link #stepDown} on its event thread and {@link #close} from
+ * whichever thread closes or stops it. The replica's {@link Events} may be called on any thread, one call at a time;
+ * they only queue the change for the replica's event thread.
  */
 public interface Leadership extends Closeable {
     /** Told of terms; calls must be serial and in order (elected before revoked of the same epoch). */
     interface Events {
+        /** Elected for {@code epoch}. */
         void elected(long epoch);
 
         /**
@@ -19,6 +25,7 @@ public interface Leadership extends Closeable {
             elected(epoch);
         }
 
+        /** The term of {@code epoch} ended. */
         void revoked(long epoch);
     }
 

@@ -98,6 +98,7 @@ public final class Replica implements Closeable {
      */
     @FunctionalInterface
     public interface LogSyncer {
+        /** Syncs the log; an exception stops the replica (fail-stop). */
         Synced sync() throws Exception;
     }
 
@@ -109,6 +110,7 @@ public final class Replica implements Closeable {
      */
     @FunctionalInterface
     public interface AsyncLogSyncer {
+        /** Asks for a sync; a future that completes exceptionally stops the replica (fail-stop). */
         java.util.concurrent.CompletableFuture<Synced> requestSync();
     }
 
@@ -148,6 +150,7 @@ public final class Replica implements Closeable {
      * @param sizeBytes the snapshot file's size
      */
     public record InstallStatus(String source, long offset, long epoch, long receivedBytes, long sizeBytes) {
+        /** No install in progress. */
         public static final InstallStatus NONE = new InstallStatus("", 0, 0, 0, 0);
 
         /** Whether an install is in progress. */
@@ -166,6 +169,7 @@ public final class Replica implements Closeable {
      *     start-up or there is none
      */
     public record SnapshotStatus(long offset, long epoch, long sizeBytes, long atMillis) {
+        /** No snapshot. */
         public static final SnapshotStatus NONE = new SnapshotStatus(0, 0, 0, 0);
 
         static SnapshotStatus of(Optional<SnapshotMeta> meta, long atMillis) {
@@ -396,6 +400,7 @@ public final class Replica implements Closeable {
                 core.configuration());
     }
 
+    /** A builder; config, log, promises, transport, leadership and state machine are required. */
     public static Builder builder() {
         return new Builder();
     }
@@ -497,6 +502,7 @@ public final class Replica implements Closeable {
             return this;
         }
 
+        /** The core's settings; required. */
         public Builder config(CoreConfig config) {
             this.config = config;
             return this;
@@ -528,21 +534,25 @@ public final class Replica implements Closeable {
             return this;
         }
 
+        /** Where the replica's promise is kept; required. */
         public Builder promises(PromiseStore promises) {
             this.promises = promises;
             return this;
         }
 
+        /** How the replica exchanges messages with its peers; required. */
         public Builder transport(Transport transport) {
             this.transport = transport;
             return this;
         }
 
+        /** Where the replica's terms of leadership come from; required. */
         public Builder leadership(Leadership leadership) {
             this.leadership = leadership;
             return this;
         }
 
+        /** The replicated state; required. */
         public Builder stateMachine(StateMachine stateMachine) {
             this.stateMachine = stateMachine;
             return this;
@@ -580,11 +590,16 @@ public final class Replica implements Closeable {
             return this;
         }
 
+        /** How often the core's timers are checked; 10 ms by default. */
         public Builder tickInterval(Duration interval) {
             this.tickInterval = interval;
             return this;
         }
 
+        /**
+         * The replica, not started yet; throws {@link IllegalArgumentException} if a required part is missing or a
+         * setting is out of range.
+         */
         public Replica build() {
             Preconditions.checkArgument(config != null, "config is required");
             Preconditions.checkArgument(log != null && syncer != null, "log and syncer are required");

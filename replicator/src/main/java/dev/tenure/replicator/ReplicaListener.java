@@ -6,7 +6,7 @@ import dev.tenure.replicator.core.SnapshotId;
 /**
  * Optional callbacks about a replica's life, for monitoring and status pages. Called on the replica's
  * event thread, in order: implementations must return quickly and never block. Every method has a no-op
- * default, so new events break no listener.
+ * default, so new events break no listener. An exception from a callback is logged and changes nothing.
  */
 public interface ReplicaListener {
     /** The replica's role changed (leader, recovering, follower) in {@code epoch}, led by {@code leader}. */

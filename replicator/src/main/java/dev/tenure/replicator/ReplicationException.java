@@ -2,11 +2,13 @@ package dev.tenure.replicator;
 
 /**
  * Why a proposal or a read did not complete. {@link #definitelyNotApplied()} tells whether the caller may
- * treat the request as never having happened: only {@link OutcomeUnknownException} says it may have been
- * applied.
+ * treat the request as never having happened: only {@link OutcomeUnknownException} and a {@link
+ * ReplicaFailedException} for an accepted request say it may have been applied. Immutable.
  */
 public abstract class ReplicationException extends Exception {
+    /** The id of the replica believed to lead, or empty. */
     private final String leaderHint;
+    /** The client endpoint of the replica believed to lead, or empty. */
     private final String leaderEndpoint;
 
     ReplicationException(String message, String leaderHint) {
@@ -50,6 +52,7 @@ public abstract class ReplicationException extends Exception {
 
     /** This replica does not lead; the request was not accepted. Definite. */
     public static final class NotLeaderException extends ReplicationException {
+        /** Refused by this replica; {@code leaderHint} names the leader it knows, or is empty. */
         public NotLeaderException(String leaderHint) {
             this(leaderHint, "");
         }
@@ -67,6 +70,7 @@ public abstract class ReplicationException extends Exception {
 
     /** Too many proposals are pending; the request was not accepted. Definite. */
     public static final class OverloadedException extends ReplicationException {
+        /** Refused by {@code replica}, which has too many proposals pending. */
         public OverloadedException(String replica) {
             super("too many pending proposals on " + replica, replica);
         }
@@ -87,6 +91,7 @@ public abstract class ReplicationException extends Exception {
      * accepted. Definite.
      */
     public static final class FencedEpochException extends ReplicationException {
+        /** This replica's {@code epoch} was fenced by {@code newerEpoch}, led by {@code leaderHint} if known. */
         public FencedEpochException(long epoch, long newerEpoch, String leaderHint) {
             this(epoch, newerEpoch, leaderHint, "");
         }
@@ -111,6 +116,7 @@ public abstract class ReplicationException extends Exception {
      * it committed: it may or may not be applied. Never a definite failure.
      */
     public static final class OutcomeUnknownException extends ReplicationException {
+        /** The outcome is unknown, for the reason {@code why}. */
         public OutcomeUnknownException(String why, String leaderHint) {
             this(why, leaderHint, "");
         }
@@ -133,6 +139,7 @@ public abstract class ReplicationException extends Exception {
      * #mayHaveBeenApplied}).
      */
     public static final class ReplicaFailedException extends ReplicationException {
+        /** Whether the replica had accepted the request. */
         private final boolean accepted;
 
         private ReplicaFailedException(String replica, Throwable cause, boolean accepted) {

@@ -134,6 +134,7 @@ public final class ZooKeeperEnsemble implements Closeable {
             return this;
         }
 
+        /** The ensemble, not started yet. */
         public ZooKeeperEnsemble build() {
             return new ZooKeeperEnsemble(this);
         }

@@ -30,6 +30,10 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * after the class. After each test, the clients and proxies the test made are closed and every server the
  * test killed or stopped is restarted, so tests do not see each other's faults. A test method may also
  * declare a {@link ZooKeeperEnsemble} parameter.
+ *
+ * <p>Not thread-safe: for test classes whose tests run one at a time (JUnit's default), since each test's faults
+ * are healed after it. If the ensemble cannot start, {@code beforeAll} throws and JUnit fails the class's tests;
+ * {@link #ensemble()} throws {@link IllegalStateException} before the ensemble started.
  */
 public final class ZooKeeperEnsembleExtension
         implements BeforeAllCallback, AfterAllCallback, AfterEachCallback, ParameterResolver {

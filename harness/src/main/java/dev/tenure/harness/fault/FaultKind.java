@@ -4,7 +4,7 @@ import java.util.Arrays;
 import java.util.Locale;
 import java.util.stream.Collectors;
 
-/** The faults the harness injects. Each is healed before the next one starts. */
+/** The faults the harness injects. Each is healed before the next one starts. Immutable and thread-safe. */
 public enum FaultKind {
     /** SIGKILL a replica (the leader or a follower); restart it from its files after a while. */
     KILL_REPLICA(true),

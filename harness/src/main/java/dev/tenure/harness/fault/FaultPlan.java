@@ -15,7 +15,9 @@ import java.util.Random;
 public final class FaultPlan {
     /** Who a fault hits. */
     public enum Target {
+        /** The leader. */
         LEADER,
+        /** A follower. */
         FOLLOWER,
         /** Chosen per fault from the seed. */
         ANY
@@ -29,6 +31,7 @@ public final class FaultPlan {
      *     follower); ignored otherwise
      */
     public record Fault(FaultKind kind, boolean onLeader) {
+        /** Checks that {@code kind} is not null. */
         public Fault {
             Objects.requireNonNull(kind, "kind");
         }
@@ -43,6 +46,11 @@ public final class FaultPlan {
     private final List<FaultKind> kinds;
     private final Target target;
 
+    /**
+     * A plan drawn from {@code seed}, of {@code kinds}, whose targeted faults hit {@code target}.
+     *
+     * @throws IllegalArgumentException if {@code kinds} is empty
+     */
     public FaultPlan(long seed, List<FaultKind> kinds, Target target) {
         if (kinds.isEmpty()) {
             throw new IllegalArgumentException("at least one fault kind is needed");

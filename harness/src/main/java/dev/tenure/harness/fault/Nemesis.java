@@ -177,6 +177,10 @@ public final class Nemesis {
     private final Random random;
     private final StatusProbe probe = new StatusProbe(Duration.ofSeconds(1), Duration.ofMillis(100));
 
+    /**
+     * A nemesis for {@code bed}; {@code sessionTimeout} is the ZooKeeper session timeout its faults wait out, and
+     * {@code seed} drives its random choices.
+     */
     public Nemesis(FaultTarget bed, Duration sessionTimeout, long seed) {
         this.bed = bed;
         this.pastSessionTimeout = sessionTimeout.plusSeconds(2);

@@ -1,6 +1,9 @@
 package dev.tenure.replicator.core;
 
-/** What the core asks its driver to do. Actions must be executed in the order they were produced. */
+/**
+ * What the core asks its driver to do. Actions must be executed in the order they were produced. Immutable values,
+ * produced and consumed on the replica's event thread.
+ */
 public sealed interface Action
         permits Action.Send,
                 Action.SyncLog,
@@ -89,6 +92,7 @@ public sealed interface Action
         /** Leadership ended after the entry entered the log: it may or may not be committed. */
         OUTCOME_UNKNOWN;
 
+        /** Whether a request that failed so certainly had no effect. */
         public boolean definitelyNotApplied() {
             return this != OUTCOME_UNKNOWN;
         }

@@ -20,6 +20,9 @@ import java.util.function.Predicate;
  * committed under the joint rule: its log, which holds every committed entry, is then on a majority of the new
  * voters.
  *
+ * <p>Immutable and thread-safe: the lists are copied. The constructor throws {@link IllegalArgumentException} for an
+ * invalid configuration (no voter, a negative version, an empty or repeated id).
+ *
  * @param version increases with every change; 0 for the configuration a log was created with
  * @param voters the replicas whose majorities promise, adopt and commit
  * @param previousVoters the voters before the change in progress; empty when none is (the configuration is
@@ -29,6 +32,7 @@ import java.util.function.Predicate;
  */
 public record Configuration(long version, List<String> voters, List<String> previousVoters, List<String> learners) {
 
+    /** Copies the lists and checks them. */
     public Configuration {
         voters = List.copyOf(voters);
         previousVoters = List.copyOf(previousVoters);

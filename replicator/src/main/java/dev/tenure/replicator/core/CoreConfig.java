@@ -8,6 +8,9 @@ import java.util.Objects;
  * Settings of one replica's core. Use {@link #builder(String, List)}; every setting but the ids has a
  * default.
  *
+ * <p>Immutable and thread-safe. The constructor (and so the builder's {@code build()}) throws {@link
+ * IllegalArgumentException} for a setting out of range.
+ *
  * @param self this replica's id
  * @param members the voters of the configuration the log was created with ({@link Configuration#initial}); the
  *     same on every replica. A replica outside it (one being added) takes part once {@link
@@ -49,6 +52,7 @@ public record CoreConfig(
         int snapshotChunksInFlight,
         boolean quiesce) {
 
+    /** Checks the settings. */
     public CoreConfig {
         Objects.requireNonNull(self, "self");
         members = List.copyOf(members);
@@ -75,6 +79,7 @@ public record CoreConfig(
         }
     }
 
+    /** A builder for replica {@code self} of a log created with voters {@code members}. */
     public static Builder builder(String self, List<String> members) {
         return new Builder(self, members);
     }
@@ -99,31 +104,37 @@ public record CoreConfig(
             this.members = members;
         }
 
+        /** See {@link CoreConfig#maxBatchEntries()}. */
         public Builder maxBatchEntries(int n) {
             this.maxBatchEntries = n;
             return this;
         }
 
+        /** See {@link CoreConfig#maxBatchBytes()}. */
         public Builder maxBatchBytes(long n) {
             this.maxBatchBytes = n;
             return this;
         }
 
+        /** See {@link CoreConfig#maxInflightBatches()}. */
         public Builder maxInflightBatches(int n) {
             this.maxInflightBatches = n;
             return this;
         }
 
+        /** See {@link CoreConfig#maxPendingProposals()}. */
         public Builder maxPendingProposals(int n) {
             this.maxPendingProposals = n;
             return this;
         }
 
+        /** See {@link CoreConfig#retryNanos()}. */
         public Builder retryInterval(Duration d) {
             this.retryNanos = d.toNanos();
             return this;
         }
 
+        /** See {@link CoreConfig#heartbeatNanos()}. */
         public Builder heartbeatInterval(Duration d) {
             this.heartbeatNanos = d.toNanos();
             return this;
@@ -153,6 +164,7 @@ public record CoreConfig(
             return this;
         }
 
+        /** The settings; throws {@link IllegalArgumentException} for one out of range. */
         public CoreConfig build() {
             return new CoreConfig(
                     self,

@@ -23,6 +23,11 @@ public final class Entry {
     private final byte type;
     private final byte[] payload;
 
+    /**
+     * An entry; a null payload is empty.
+     *
+     * @throws IllegalArgumentException for an epoch below 1, a negative offset or an unknown type
+     */
     public Entry(long epoch, long offset, byte type, byte[] payload) {
         if (epoch <= 0) {
             throw new IllegalArgumentException("epoch must be > 0, was " + epoch);
@@ -39,26 +44,32 @@ public final class Entry {
         this.payload = payload == null ? EMPTY : payload;
     }
 
+    /** A data entry carrying {@code payload}. */
     public static Entry data(long epoch, long offset, byte[] payload) {
         return new Entry(epoch, offset, DATA, payload);
     }
 
+    /** The entry a leader writes first in its epoch. */
     public static Entry epochStart(long epoch, long offset) {
         return new Entry(epoch, offset, EPOCH_START, EMPTY);
     }
 
+    /** The epoch it was written in. */
     public long epoch() {
         return epoch;
     }
 
+    /** Its offset in the log. */
     public long offset() {
         return offset;
     }
 
+    /** Its type: {@link #DATA} or {@link #EPOCH_START}. */
     public byte type() {
         return type;
     }
 
+    /** True for a data entry. */
     public boolean isData() {
         return type == DATA;
     }

@@ -24,6 +24,7 @@ public final class EpochHistory {
         this.starts = starts;
     }
 
+    /** The history of an empty log. */
     public static EpochHistory empty() {
         return EMPTY;
     }
@@ -48,10 +49,12 @@ public final class EpochHistory {
         return new EpochHistory(List.copyOf(starts));
     }
 
+    /** The epoch starts, in increasing order. */
     public List<Start> starts() {
         return starts;
     }
 
+    /** True if it has no epoch start. */
     public boolean isEmpty() {
         return starts.isEmpty();
     }

@@ -4,7 +4,9 @@ import java.util.List;
 
 /**
  * The replication protocol's messages. Every message names its sender, its receiver and an epoch; a
- * receiver that has promised a higher epoch answers {@link Rejected} and acts on nothing else in it.
+ * receiver that has promised a higher epoch answers {@link Rejected} and acts on nothing else in it. Records: their
+ * lists and arrays are not copied, so neither sender nor receiver may modify them; so shared, they are immutable and
+ * may cross threads.
  */
 public sealed interface Message
         permits Message.NewEpoch,
@@ -18,10 +20,13 @@ public sealed interface Message
                 Message.InstallSnapshot,
                 Message.FetchSnapshot,
                 Message.SnapshotChunk {
+    /** The sender's id. */
     String from();
 
+    /** The receiver's id. */
     String to();
 
+    /** The epoch the message is sent in. */
     long epoch();
 
     /** Leader to all: "promise {@code epoch} to me". */

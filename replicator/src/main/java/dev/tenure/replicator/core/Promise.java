@@ -5,10 +5,14 @@ import java.util.Objects;
 /**
  * A replica's durable promise: it accepts messages of {@code epoch} only from {@code leader}, and none of
  * a lower epoch, also after a restart (HDFS QJM's {@code newEpoch}, Zab's acceptedEpoch).
+ *
+ * <p>Immutable and thread-safe. The constructor throws {@link IllegalArgumentException} for a negative epoch.
  */
 public record Promise(long epoch, String leader) {
+    /** No promise yet: epoch 0. */
     public static final Promise NONE = new Promise(0, "");
 
+    /** Checks the epoch and the leader. */
     public Promise {
         Objects.requireNonNull(leader, "leader");
         if (epoch < 0) {

@@ -258,6 +258,7 @@ public final class ReplicaCore {
 
     // ---- queries ----
 
+    /** This replica's role in its current epoch. */
     public Role role() {
         return role;
     }
@@ -282,14 +283,17 @@ public final class ReplicaCore {
         return promise.leader();
     }
 
+    /** The commit offset as this replica knows it. */
     public long commitOffset() {
         return commit;
     }
 
+    /** The log's end offset: the offset of the next entry. */
     public long logEndOffset() {
         return log.logEndOffset();
     }
 
+    /** The end of the log known to be durable, from the last sync reported. */
     public long durableOffset() {
         return durableEnd;
     }

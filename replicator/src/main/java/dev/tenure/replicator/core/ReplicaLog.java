@@ -7,7 +7,7 @@ import java.util.List;
  * durable only after the driver has synced the log (the core asks with {@link Action.SyncLog} and learns
  * of it through {@link ReplicaCore#logSynced}).
  *
- * <p>Called from the replica's event thread only.
+ * <p>Called from the replica's event thread only. A method that throws stops the replica (fail-stop).
  */
 public interface ReplicaLog {
     /** The offset the next appended entry gets. */

@@ -1,6 +1,6 @@
 package dev.tenure.replicator.core;
 
-/** A replica's role in its current epoch. */
+/** A replica's role in its current epoch. Immutable and thread-safe. */
 public enum Role {
     /** Follows the leader it promised; accepts entries only from it. */
     FOLLOWER,

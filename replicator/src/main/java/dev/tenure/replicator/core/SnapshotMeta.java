@@ -6,6 +6,9 @@ import java.util.Objects;
 /**
  * What a snapshot file's header says of it.
  *
+ * <p>Immutable and thread-safe: the members are copied. The constructor throws {@link IllegalArgumentException} if the
+ * history does not end at the snapshot or the size is not positive.
+ *
  * @param id the snapshot's id
  * @param history the epoch history of the log up to the snapshot ({@code [0, id.offset())}), so that a replica whose
  *     log starts at the snapshot still compares its log with others' below that point
@@ -13,6 +16,7 @@ import java.util.Objects;
  * @param sizeBytes the size of the snapshot file, header and checksum included: what an install transfers
  */
 public record SnapshotMeta(SnapshotId id, EpochHistory history, List<String> members, long sizeBytes) {
+    /** Copies the members and checks the history and the size. */
     public SnapshotMeta {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(history, "history");

@@ -65,6 +65,7 @@ public interface SnapshotStore {
     /** Writes a state machine's state. */
     @FunctionalInterface
     interface StateWriter {
+        /** Writes the state to {@code out}; an exception fails this snapshot only, keeping the previous one. */
         void writeTo(OutputStream out) throws IOException;
     }
 
@@ -72,6 +73,7 @@ public interface SnapshotStore {
     final class CorruptSnapshotException extends IOException {
         private static final long serialVersionUID = 1L;
 
+        /** A snapshot file that fails its checks; {@code message} says how. */
         public CorruptSnapshotException(String message) {
             super(message);
         }

@@ -8,15 +8,23 @@ import java.nio.file.Path;
  * data after it (in particular an intact record at any later byte position, whatever the damaged record's
  * length says), a header announcing a record larger than {@link LogConfig#maxRecordBytes()}, a gap or a
  * repeated offset, or a missing segment file. Opening such a log is refused rather than dropping the data
- * after the damage; the message names the file, the byte position and the offset expected there.
+ * after the damage; the message names the file, the byte position and the offset expected there. Thrown by {@link
+ * SegmentedLog#open}, which then opens nothing. Immutable.
  */
 public final class CorruptLogException extends IOException {
     private static final long serialVersionUID = 1L;
 
+    /** The damaged segment file. */
     private final Path file;
+    /** The byte position of the damage. */
     private final long position;
+    /** The offset expected at that position. */
     private final long expectedOffset;
 
+    /**
+     * Damage in {@code file} at byte {@code position}, where offset {@code expectedOffset} was expected; {@code
+     * problem} says what is wrong.
+     */
     public CorruptLogException(Path file, long position, long expectedOffset, String problem) {
         super("corrupt log segment " + file + " at byte position " + position + " (expected offset " + expectedOffset
                 + "): " + problem);

@@ -5,6 +5,9 @@ import com.google.common.base.Preconditions;
 /**
  * Settings of a {@link SegmentedLog}. Use {@link #builder()} or {@link #defaults()}.
  *
+ * <p>Immutable and thread-safe. The constructor throws {@link IllegalArgumentException} for a segment or record size
+ * below its minimum.
+ *
  * @param maxSegmentBytes size at which the active segment is closed and a new one started (default 64 MiB);
  *     a record larger than this gets a segment of its own
  * @param maxRecordBytes the largest record, its 26-byte header included, that {@link SegmentedLog#append}
@@ -19,6 +22,7 @@ public record LogConfig(long maxSegmentBytes, int maxRecordBytes, SyncPolicy syn
     /** The smallest segment size accepted: one record header and some payload. */
     public static final long MIN_SEGMENT_BYTES = 64;
 
+    /** Default {@link #maxSegmentBytes()}: 64 MiB. */
     public static final long DEFAULT_MAX_SEGMENT_BYTES = 64L << 20;
 
     /** Default largest record, header included: 16 MiB, the transport's default largest frame. */
@@ -35,6 +39,7 @@ public record LogConfig(long maxSegmentBytes, int maxRecordBytes, SyncPolicy syn
         UNSAFE_NO_FSYNC
     }
 
+    /** Checks the sizes and the sync policy. */
     public LogConfig {
         Preconditions.checkArgument(
                 maxSegmentBytes >= MIN_SEGMENT_BYTES,
@@ -49,10 +54,12 @@ public record LogConfig(long maxSegmentBytes, int maxRecordBytes, SyncPolicy syn
         Preconditions.checkNotNull(syncPolicy, "syncPolicy must not be null");
     }
 
+    /** The defaults. */
     public static LogConfig defaults() {
         return builder().build();
     }
 
+    /** A builder starting from the defaults. */
     public static Builder builder() {
         return new Builder();
     }
@@ -69,6 +76,7 @@ public record LogConfig(long maxSegmentBytes, int maxRecordBytes, SyncPolicy syn
 
         private Builder() {}
 
+        /** See {@link LogConfig#maxSegmentBytes()}. */
         public Builder maxSegmentBytes(long bytes) {
             this.maxSegmentBytes = bytes;
             return this;
@@ -80,11 +88,13 @@ public record LogConfig(long maxSegmentBytes, int maxRecordBytes, SyncPolicy syn
             return this;
         }
 
+        /** See {@link LogConfig#syncPolicy()}. */
         public Builder syncPolicy(SyncPolicy policy) {
             this.syncPolicy = policy;
             return this;
         }
 
+        /** The settings; throws {@link IllegalArgumentException} for a size below its minimum. */
         public LogConfig build() {
             return new LogConfig(maxSegmentBytes, maxRecordBytes, syncPolicy);
         }

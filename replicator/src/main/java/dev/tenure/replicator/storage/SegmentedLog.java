@@ -258,6 +258,7 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
         return dir;
     }
 
+    /** The settings the log was opened with. */
     public LogConfig config() {
         return config;
     }

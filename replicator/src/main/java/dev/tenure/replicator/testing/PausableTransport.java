@@ -8,12 +8,16 @@ import java.util.function.Consumer;
 /**
  * Fault injection for demos and tests: while paused, a replica's replication traffic waits in both
  * directions, as a stopped process's socket buffers would; on resume it flows again, late.
+ *
+ * <p>Thread-safe: {@link #pause} and {@link #resume} may be called from any thread. Held messages may be overtaken by
+ * ones sent while {@link #resume} delivers them, and one that races with {@link #resume} stays held until the next one.
  */
 public final class PausableTransport implements Transport {
     private final Transport inner;
     private final ConcurrentLinkedQueue<Runnable> held = new ConcurrentLinkedQueue<>();
     private volatile boolean paused;
 
+    /** Wraps {@code inner}; starts unpaused. */
     public PausableTransport(Transport inner) {
         this.inner = inner;
     }
@@ -38,6 +42,7 @@ public final class PausableTransport implements Transport {
         }
     }
 
+    /** Holds traffic in both directions until {@link #resume}. */
     public void pause() {
         paused = true;
     }

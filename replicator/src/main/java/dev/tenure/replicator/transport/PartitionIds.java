@@ -2,7 +2,8 @@ package dev.tenure.replicator.transport;
 
 /**
  * Partition ids: 1 to {@value #MAX_LENGTH} characters of {@code [A-Za-z0-9._-]}. So an id is its own ASCII
- * encoding, fits a file or node name, and prints safely in a log line.
+ * encoding, fits a file or node name, and prints safely in a log line. Stateless and thread-safe; {@link #check} throws
+ * {@link IllegalArgumentException} for an invalid id.
  */
 public final class PartitionIds {
     /** The longest partition id, in characters (and bytes). */

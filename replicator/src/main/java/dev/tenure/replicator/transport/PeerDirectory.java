@@ -6,6 +6,7 @@ import java.util.Optional;
 
 /** Where each replica's replication endpoint is; looked up again on every (re)connect. Thread-safe. */
 public interface PeerDirectory {
+    /** The address of {@code replicaId}'s replication endpoint, or empty if it is not known. */
     Optional<InetSocketAddress> addressOf(String replicaId);
 
     /** A fixed directory. */

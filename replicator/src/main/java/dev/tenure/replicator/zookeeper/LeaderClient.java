@@ -243,6 +243,7 @@ public final class LeaderClient<P, R> {
             return this;
         }
 
+        /** The client. */
         public LeaderClient<P, R> build() {
             return new LeaderClient<>(this);
         }

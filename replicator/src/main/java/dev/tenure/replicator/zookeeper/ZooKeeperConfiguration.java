@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * of the leader whose epoch committed its start under the joint configuration (docs/replication.md, "Membership
  * change").
  *
- * <p>Thread-safe.
+ * <p>Thread-safe. A change is conditional on the version read: one that lost a race throws {@link
+ * ConcurrentChangeException} and writes nothing.
  */
 public final class ZooKeeperConfiguration implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(ZooKeeperConfiguration.class);
@@ -60,6 +61,7 @@ public final class ZooKeeperConfiguration implements Closeable {
     private final String electionPath;
     private CuratorCache cache;
 
+    /** The configuration of the replica set at {@code clusterPath}, through {@code client}. */
     public ZooKeeperConfiguration(CuratorFramework client, String clusterPath) {
         this.client = Preconditions.checkNotNull(client, "client");
         this.path = ZKPaths.makePath(clusterPath, "configuration");

@@ -144,6 +144,7 @@ public final class ZooKeeperNode implements Closeable {
         this.b = b;
     }
 
+    /** A builder for a node of the cluster at {@code clusterPath}, through {@code client}. */
     public static Builder builder(CuratorFramework client, String clusterPath) {
         return new Builder(client, clusterPath);
     }
@@ -188,6 +189,7 @@ public final class ZooKeeperNode implements Closeable {
             return this;
         }
 
+        /** The directory of the node's write-ahead log and partitions; required. */
         public Builder dataDir(Path dir) {
             this.dataDir = dir;
             return this;
@@ -203,6 +205,7 @@ public final class ZooKeeperNode implements Closeable {
             return this;
         }
 
+        /** Where the transport listens; 127.0.0.1 on an ephemeral port by default. */
         public Builder bind(InetSocketAddress address) {
             this.bind = address;
             return this;
@@ -243,11 +246,13 @@ public final class ZooKeeperNode implements Closeable {
             return this;
         }
 
+        /** How long a proposal may wait for its commit before its outcome is unknown; 10 s by default. */
         public Builder proposalTimeout(Duration timeout) {
             this.proposalTimeout = timeout;
             return this;
         }
 
+        /** When partitions snapshot their state machines; {@link SnapshotPolicy#defaults()} by default. */
         public Builder snapshotPolicy(SnapshotPolicy policy) {
             this.snapshotPolicy = Preconditions.checkNotNull(policy, "policy");
             return this;
@@ -284,6 +289,7 @@ public final class ZooKeeperNode implements Closeable {
             return this;
         }
 
+        /** The node, not started yet; throws {@link IllegalArgumentException} without an id or a data directory. */
         public ZooKeeperNode build() {
             Preconditions.checkArgument(id != null && !id.isBlank(), "node id must be set");
             Preconditions.checkArgument(dataDir != null, "data directory must be set");
@@ -306,6 +312,7 @@ public final class ZooKeeperNode implements Closeable {
      * partition is new) and its state machine.
      */
     public record PartitionSpec(String id, List<String> replicas, StateMachine stateMachine) {
+        /** Copies the replicas. */
         public PartitionSpec {
             replicas = List.copyOf(replicas);
         }
@@ -341,6 +348,7 @@ public final class ZooKeeperNode implements Closeable {
             this.membership = membership;
         }
 
+        /** The partition's id. */
         public String id() {
             return id;
         }
@@ -397,6 +405,7 @@ public final class ZooKeeperNode implements Closeable {
             return membership;
         }
 
+        /** This node's replica of the partition. */
         public Replica replica() {
             return replica;
         }

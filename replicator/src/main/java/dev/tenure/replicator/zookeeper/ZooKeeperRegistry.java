@@ -27,6 +27,9 @@ import org.apache.zookeeper.CreateMode;
  * </pre>
  *
  * It is also the {@link PeerDirectory} the transport asks for peers' addresses (a watched cache).
+ *
+ * <p>Thread-safe: {@link #addressOf} may be called from any thread (it reads the cache); {@link #register} and {@link
+ * #close} are serialised. An endpoint record that is not {@code HOST:PORT} is logged once and ignored.
  */
 public final class ZooKeeperRegistry implements PeerDirectory, Closeable {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ZooKeeperRegistry.class);
@@ -38,6 +41,7 @@ public final class ZooKeeperRegistry implements PeerDirectory, Closeable {
     private final CuratorCache endpoints;
     private PersistentNode endpoint;
 
+    /** The records of the replica set at {@code clusterPath}, through {@code client}; call {@link #start} to watch. */
     public ZooKeeperRegistry(CuratorFramework client, String clusterPath) {
         this.client = Preconditions.checkNotNull(client, "client");
         this.endpointsPath = ZKPaths.makePath(clusterPath, "endpoints");

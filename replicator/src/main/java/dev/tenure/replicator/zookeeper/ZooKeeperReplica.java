@@ -59,7 +59,10 @@ import org.slf4j.LoggerFactory;
  * caught up, through a joint configuration minted with a new epoch, and the change is active once a leader
  * committed its epoch start under it.
  *
- * <p>Start once; close is idempotent and closes everything it opened (not the client).
+ * <p>Start once; close is idempotent and closes everything it opened (not the client). Thread-safe where stated:
+ * {@link #start} and {@link #close} are serialised; the accessors read what {@code start} set without a lock, so call
+ * them on the thread that started the node or after handing it over safely. They throw {@link IllegalStateException}
+ * before {@code start}.
  */
 public final class ZooKeeperReplica implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(ZooKeeperReplica.class);
@@ -81,6 +84,7 @@ public final class ZooKeeperReplica implements Closeable {
         this.b = b;
     }
 
+    /** A builder for a replica of the cluster at {@code clusterPath}, through {@code client}. */
     public static Builder builder(CuratorFramework client, String clusterPath) {
         return new Builder(client, clusterPath);
     }
@@ -118,6 +122,7 @@ public final class ZooKeeperReplica implements Closeable {
             return this;
         }
 
+        /** This replica's id; required. */
         public Builder id(String id) {
             this.id = id;
             return this;
@@ -134,6 +139,7 @@ public final class ZooKeeperReplica implements Closeable {
             return this;
         }
 
+        /** The directory of its log, snapshots and promise; required. */
         public Builder dataDir(Path dir) {
             this.dataDir = dir;
             return this;
@@ -170,11 +176,13 @@ public final class ZooKeeperReplica implements Closeable {
             return this;
         }
 
+        /** The replicated state; required. */
         public Builder stateMachine(StateMachine sm) {
             this.stateMachine = sm;
             return this;
         }
 
+        /** The election recipe; {@link ElectionBackend#LEADER_LATCH} by default. */
         public Builder backend(ElectionBackend backend) {
             this.backend = backend;
             return this;
@@ -192,6 +200,7 @@ public final class ZooKeeperReplica implements Closeable {
             return this;
         }
 
+        /** How long a proposal may wait for its commit before its outcome is unknown; 10 s by default. */
         public Builder proposalTimeout(Duration timeout) {
             this.proposalTimeout = timeout;
             return this;
@@ -218,6 +227,10 @@ public final class ZooKeeperReplica implements Closeable {
             return this;
         }
 
+        /**
+         * The replica, not started yet; throws {@link IllegalArgumentException} if the id, the data directory or the
+         * state machine is missing, or the members do not include the id.
+         */
         public ZooKeeperReplica build() {
             Preconditions.checkArgument(id != null && !id.isBlank(), "replica id must be set");
             Preconditions.checkArgument(members == null || members.contains(id), "members must include %s", id);

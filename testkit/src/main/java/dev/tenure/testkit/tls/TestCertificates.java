@@ -95,6 +95,7 @@ public final class TestCertificates {
             this.certificate = certificate;
         }
 
+        /** The authority's own certificate. */
         public X509Certificate certificate() {
             return certificate;
         }
@@ -151,6 +152,7 @@ public final class TestCertificates {
             return this;
         }
 
+        /** Issues the certificate, signed by the authority's key. */
         public Issued build() {
             KeyPair keys = newKeyPair();
             try {
@@ -195,6 +197,7 @@ public final class TestCertificates {
             this.caCertificate = caCertificate;
         }
 
+        /** The issued certificate. */
         public X509Certificate certificate() {
             return certificate;
         }

@@ -23,7 +23,9 @@ import java.util.concurrent.ThreadFactory;
  * once and keep the result. Thread-safe.
  */
 public enum NettyChannels {
+    /** Linux's native epoll transport. */
     EPOLL,
+    /** The JDK's NIO transport. */
     NIO;
 
     /** The property that forces NIO when set to {@code true}. */

@@ -233,6 +233,7 @@ public final class NettyTransport implements Transport {
         }
     }
 
+    /** A builder with the defaults. */
     public static Builder builder() {
         return new Builder();
     }

@@ -32,7 +32,9 @@ import java.util.TreeMap;
 public final class TlsSettings {
     /** The store formats. */
     public enum StoreType {
+        /** PEM files. */
         PEM,
+        /** A PKCS#12 store. */
         PKCS12
     }
 
@@ -180,6 +182,7 @@ public final class TlsSettings {
         return base == null || path.isAbsolute() ? path : base.resolve(path);
     }
 
+    /** The format of the keystore. */
     public StoreType keystoreType() {
         return keystoreType;
     }
@@ -202,10 +205,12 @@ public final class TlsSettings {
         return keyPassword;
     }
 
+    /** The format of the truststore. */
     public StoreType truststoreType() {
         return truststoreType;
     }
 
+    /** The CAs a peer's certificate must chain to: a PKCS#12 truststore or a PEM CA bundle. */
     public Path truststore() {
         return truststore;
     }
@@ -214,6 +219,7 @@ public final class TlsSettings {
         return truststorePassword;
     }
 
+    /** The TLS protocol versions enabled. */
     public List<String> protocols() {
         return protocols;
     }
