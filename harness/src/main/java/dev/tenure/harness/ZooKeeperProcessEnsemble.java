@@ -815,7 +815,13 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
                 + "ssl.keyStore.type=PEM\n"
                 + "ssl.trustStore.location=" + slashes(clientTls.trustStore()) + "\n"
                 + "ssl.trustStore.type=PEM\n"
-                + "ssl.clientAuth=need\n";
+                + "ssl.clientAuth=need\n"
+                // Quorum TLS too: the servers' own traffic (proposals, elections) with the same certificates.
+                + "sslQuorum=true\n"
+                + "ssl.quorum.keyStore.location=" + slashes(clientTls.serverKeyStore()) + "\n"
+                + "ssl.quorum.keyStore.type=PEM\n"
+                + "ssl.quorum.trustStore.location=" + slashes(clientTls.trustStore()) + "\n"
+                + "ssl.quorum.trustStore.type=PEM\n";
     }
 
     /** Absolute, with forward slashes: java.util.Properties would read a backslash as an escape. */

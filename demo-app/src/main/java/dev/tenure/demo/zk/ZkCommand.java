@@ -111,7 +111,8 @@ public final class ZkCommand implements Callable<Integer> {
 
         @Option(
                 names = "--tls",
-                description = "TLS-only client ports (secureClientPort, client certificates required): writes"
+                description = "TLS-only client ports (secureClientPort, client certificates required) and quorum"
+                        + " TLS between the servers: writes"
                         + " throwaway certificates to DIR/tls and the client settings to DIR/"
                         + ZooKeeperProcessEnsemble.CLIENT_TLS_FILE + " for node --zk-tls-config.")
         boolean tls;

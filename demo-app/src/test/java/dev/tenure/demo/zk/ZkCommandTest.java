@@ -119,7 +119,8 @@ class ZkCommandTest {
 
     @Test
     @Timeout(120)
-    void zkStartWithTlsServesOnlyTlsClientsWithTheWrittenSettingsAndStatusAndStopStillWork() throws Exception {
+    void zkStartWithTlsServesOnlyTlsClientsWithTheWrittenSettingsRunsItsQuorumOverTlsAndStatusAndStopStillWork()
+            throws Exception {
         Result start = zk("start", "--dir", dir, "--base-port", 0, "--tls");
         if (Files.exists(PidFile.path(dir))) {
             pids.addAll(ZooKeeperTestProcesses.pidsInFile(dir));
@@ -180,6 +181,13 @@ class ZkCommandTest {
                 2, status.out().lines().filter(l -> l.endsWith("mode=follower")).count(), status.out());
         assertTrue(status.out().contains("--zk-tls-config " + tlsFile), status.out());
 
+        // The servers' own log: no plaintext client port, and quorum traffic over TLS too (sslQuorum).
+        for (int server = 1; server <= 3; server++) {
+            String log = Files.readString(dir.resolve("zk-" + server + "/server.log"), UTF_8);
+            assertTrue(log.contains("(plain=disabled)"), "server " + server + " has no plaintext client port");
+            assertTrue(log.contains("Using TLS encrypted quorum communication"), "server " + server + ": quorum TLS");
+            assertTrue(log.contains("Creating TLS-only quorum server socket"), "server " + server + ": quorum TLS");
+        }
         Result stop = zk("stop", "--dir", dir);
         assertEquals(0, stop.code(), stop.err());
         for (long pid : pids) {
