@@ -49,7 +49,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code zk-N/zoo.cfg} (rewritten at every start), {@code zk-N/data/} with {@code myid} (kept
  *       between runs: delete the directory for a fresh ensemble), {@code zk-N/server.log} (the server's
  *       log) and {@code zk-N/console.log} (the JVM's stdout and stderr, for crashes before logging starts);
- *   <li>{@code zk-logback.xml}, the servers' logging configuration.
+ *   <li>{@code zk-logback.xml}, the servers' logging configuration;
+ *   <li>with {@link Builder#clientTls}, {@link #CLIENT_TLS_FILE} ({@code 0600}): the settings a client needs for the
+ *       TLS-only client ports.
  * </ul>
  *
  * <p>Each server JVM gets the class path of this JVM in the {@code CLASSPATH} environment variable ({@link
@@ -100,7 +102,8 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
      * written into {@link #CLIENT_TLS_FILE} with {@code trustStore} (which must accept the servers' certificates
      * too: one CA). Key stores are ZooKeeper PEM key stores: the PKCS#8 private key and the certificate chain in one
      * file; the trust store holds the CA certificates as PEM. The servers' certificates must name 127.0.0.1 (ZooKeeper's
-     * client checks the host name).
+     * client checks the host name). The servers' quorum traffic runs over TLS too ({@code sslQuorum}), each presenting
+     * {@code serverKeyStore} and checking the others' against {@code trustStore}.
      */
     public record ClientTls(Path serverKeyStore, Path clientKeyStore, Path trustStore) {
         public ClientTls {
