@@ -26,6 +26,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.apache.zookeeper.client.FourLetterWordMain;
+import org.apache.zookeeper.client.ZKClientConfig;
 import org.apache.zookeeper.common.X509Exception;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,7 +49,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code zk-N/zoo.cfg} (rewritten at every start), {@code zk-N/data/} with {@code myid} (kept
  *       between runs: delete the directory for a fresh ensemble), {@code zk-N/server.log} (the server's
  *       log) and {@code zk-N/console.log} (the JVM's stdout and stderr, for crashes before logging starts);
- *   <li>{@code zk-logback.xml}, the servers' logging configuration.
+ *   <li>{@code zk-logback.xml}, the servers' logging configuration;
+ *   <li>with {@link Builder#clientTls}, {@link #CLIENT_TLS_FILE} ({@code 0600}): the settings a client needs for the
+ *       TLS-only client ports.
  * </ul>
  *
  * <p>Each server JVM gets the class path of this JVM in the {@code CLASSPATH} environment variable ({@link
@@ -85,6 +88,31 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
 
     static final String MAIN_CLASS = "org.apache.zookeeper.server.quorum.QuorumPeerMain";
     static final String LOGBACK_FILE = "zk-logback.xml";
+    /**
+     * With {@link Builder#clientTls}: the client TLS settings (ZooKeeper's {@code zookeeper.client.secure}, {@code
+     * zookeeper.ssl.*} keys) written into the ensemble directory, for {@code node --zk-tls-config} and for this
+     * class's own {@code srvr} probes.
+     */
+    public static final String CLIENT_TLS_FILE = "zk-client-tls.properties";
+
+    /**
+     * TLS on the servers' client ports: each server listens for clients on a TLS-only secure client port ({@code
+     * secureClientPort}, Netty) instead of a plaintext one, presents {@code serverKeyStore} and requires a client
+     * certificate that {@code trustStore} accepts. {@code clientKeyStore} is the certificate a client presents,
+     * written into {@link #CLIENT_TLS_FILE} with {@code trustStore} (which must accept the servers' certificates
+     * too: one CA). Key stores are ZooKeeper PEM key stores: the PKCS#8 private key and the certificate chain in one
+     * file; the trust store holds the CA certificates as PEM. The servers' certificates must name 127.0.0.1 (ZooKeeper's
+     * client checks the host name). The servers' quorum traffic runs over TLS too ({@code sslQuorum}), each presenting
+     * {@code serverKeyStore} and checking the others' against {@code trustStore}.
+     */
+    public record ClientTls(Path serverKeyStore, Path clientKeyStore, Path trustStore) {
+        public ClientTls {
+            Objects.requireNonNull(serverKeyStore, "serverKeyStore");
+            Objects.requireNonNull(clientKeyStore, "clientKeyStore");
+            Objects.requireNonNull(trustStore, "trustStore");
+        }
+    }
+
     /** The pid file's name inside the ensemble directory, with {@link Builder#recordPids()}. */
     public static final String PID_FILE = "ensemble.pids";
 
@@ -141,6 +169,7 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
     private final String serverLogLevel;
     private final Listener listener;
     private final PidFileRecorder recorder;
+    private final ClientTls clientTls; // null: plaintext client ports
     /** Every process ever started, for close() and the shutdown hook (which does not take the lock). */
     private final List<ChildProcess> launched = new CopyOnWriteArrayList<>();
     // Guarded by this.
@@ -165,6 +194,7 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
         this.heap = builder.heap;
         this.serverLogLevel = builder.serverLogLevel;
         this.recorder = builder.recordPids ? new PidFileRecorder(dir) : null;
+        this.clientTls = builder.clientTls;
         this.listener = recorder == null ? builder.listener : chain(recorder, builder.listener);
         this.processes = new ChildProcess[size];
         this.clientPorts = new int[size];
@@ -197,6 +227,7 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
         private String serverLogLevel = "INFO";
         private Listener listener = new Listener() {};
         private boolean recordPids;
+        private ClientTls clientTls;
 
         private Builder(Path dir) {
             Preconditions.checkNotNull(dir, "dir");
@@ -300,6 +331,16 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
             return this;
         }
 
+        /**
+         * TLS-only client ports (see {@link ClientTls}); the ensemble writes {@code DIR/}{@link #CLIENT_TLS_FILE} for
+         * clients, and its own {@code srvr} probes use it. The connect string is unchanged: the client ports are the
+         * secure ones. Default: plaintext client ports.
+         */
+        public Builder clientTls(ClientTls tls) {
+            this.clientTls = Objects.requireNonNull(tls, "tls");
+            return this;
+        }
+
         /** Told about started and stopped processes. Default: none. */
         public Builder listener(Listener listener) {
             this.listener = Objects.requireNonNull(listener, "listener");
@@ -380,6 +421,14 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
     public synchronized String connectString() {
         checkPortsAssigned();
         return Arrays.stream(clientPorts).mapToObj(p -> LOOPBACK + ":" + p).collect(Collectors.joining(","));
+    }
+
+    /**
+     * The client TLS settings file ({@code DIR/}{@link #CLIENT_TLS_FILE}) for {@code node --zk-tls-config}, if the
+     * client ports are TLS-only; written by {@link #start()}.
+     */
+    public Optional<Path> clientTlsFile() {
+        return clientTls == null ? Optional.empty() : Optional.of(dir.resolve(CLIENT_TLS_FILE));
     }
 
     /** The number of servers. */
@@ -554,11 +603,42 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
      * connection failure or a timeout is empty.
      */
     public static Optional<String> srvr(int clientPort, int timeoutMs) {
+        return srvr(clientPort, timeoutMs, null);
+    }
+
+    /**
+     * As {@link #srvr(int, int)}, over TLS with {@code tls} (ZooKeeper client settings, as {@link #CLIENT_TLS_FILE}
+     * holds them) unless it is null.
+     */
+    public static Optional<String> srvr(int clientPort, int timeoutMs, ZKClientConfig tls) {
         try {
-            return Optional.of(FourLetterWordMain.send4LetterWord(LOOPBACK, clientPort, "srvr", false, timeoutMs));
+            return Optional.of(
+                    tls == null
+                            ? FourLetterWordMain.send4LetterWord(LOOPBACK, clientPort, "srvr", false, timeoutMs)
+                            : FourLetterWordMain.send4LetterWord(LOOPBACK, clientPort, "srvr", tls, timeoutMs));
         } catch (IOException | X509Exception.SSLContextException e) {
             return Optional.empty();
         }
+    }
+
+    /**
+     * The client TLS settings {@code dir}'s ensemble wrote ({@link #CLIENT_TLS_FILE}), or null if it has none (plaintext
+     * client ports).
+     */
+    static ZKClientConfig clientTlsConfig(Path dir) throws IOException {
+        Path file = dir.resolve(CLIENT_TLS_FILE);
+        if (!Files.exists(file)) {
+            return null;
+        }
+        java.util.Properties properties = new java.util.Properties();
+        try (java.io.Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            properties.load(in);
+        }
+        ZKClientConfig config = new ZKClientConfig();
+        for (String key : properties.stringPropertyNames()) {
+            config.setProperty(key, properties.getProperty(key));
+        }
+        return config;
     }
 
     /**
@@ -682,12 +762,26 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
                     .append(':')
                     .append(quorumPorts[i])
                     .append(':')
-                    .append(electionPorts[i])
-                    .append(';')
-                    .append(LOOPBACK)
-                    .append(':')
-                    .append(clientPorts[i])
-                    .append('\n');
+                    .append(electionPorts[i]);
+            if (clientTls == null) { // a client address here would open a plaintext port
+                servers.append(';').append(LOOPBACK).append(':').append(clientPorts[i]);
+            }
+            servers.append('\n');
+        }
+        Path clientTlsFile = dir.resolve(CLIENT_TLS_FILE);
+        if (clientTls == null) {
+            Files.deleteIfExists(clientTlsFile);
+        } else {
+            writePrivate(
+                    clientTlsFile,
+                    "# ZooKeeper client TLS for this ensemble (node --zk-tls-config FILE); written by Tenure's"
+                            + " ZooKeeperProcessEnsemble at every start\n"
+                            + "zookeeper.client.secure=true\n"
+                            + "zookeeper.clientCnxnSocket=org.apache.zookeeper.ClientCnxnSocketNetty\n"
+                            + "zookeeper.ssl.keyStore.location=" + slashes(clientTls.clientKeyStore()) + "\n"
+                            + "zookeeper.ssl.keyStore.type=PEM\n"
+                            + "zookeeper.ssl.trustStore.location=" + slashes(clientTls.trustStore()) + "\n"
+                            + "zookeeper.ssl.trustStore.type=PEM\n");
         }
         for (int server = 1; server <= size; server++) {
             Path serverDir = serverDir(server);
@@ -703,13 +797,51 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
                     + "maxClientCnxns=" + maxClientConnections + "\n"
                     // Forward slashes: java.util.Properties would read a backslash as an escape.
                     + "dataDir=" + data.toString().replace('\\', '/') + "\n"
-                    + "clientPort=" + clientPorts[server - 1] + "\n"
-                    + "clientPortAddress=" + LOOPBACK + "\n"
+                    + clientPortConfig(server)
                     + "4lw.commands.whitelist=*\n"
                     + "admin.enableServer=false\n"
                     + servers;
             Files.writeString(serverDir.resolve("zoo.cfg"), config, StandardCharsets.UTF_8);
         }
+    }
+
+    /** The client port's lines of zoo.cfg: plaintext, or a TLS-only secure port with client certificates required. */
+    private String clientPortConfig(int server) {
+        int port = clientPorts[server - 1];
+        if (clientTls == null) {
+            return "clientPort=" + port + "\n" + "clientPortAddress=" + LOOPBACK + "\n";
+        }
+        return "secureClientPort=" + port + "\n"
+                + "secureClientPortAddress=" + LOOPBACK + "\n"
+                + "serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory\n"
+                + "ssl.keyStore.location=" + slashes(clientTls.serverKeyStore()) + "\n"
+                + "ssl.keyStore.type=PEM\n"
+                + "ssl.trustStore.location=" + slashes(clientTls.trustStore()) + "\n"
+                + "ssl.trustStore.type=PEM\n"
+                + "ssl.clientAuth=need\n"
+                // Quorum TLS too: the servers' own traffic (proposals, elections) with the same certificates.
+                + "sslQuorum=true\n"
+                + "ssl.quorum.keyStore.location=" + slashes(clientTls.serverKeyStore()) + "\n"
+                + "ssl.quorum.keyStore.type=PEM\n"
+                + "ssl.quorum.trustStore.location=" + slashes(clientTls.trustStore()) + "\n"
+                + "ssl.quorum.trustStore.type=PEM\n";
+    }
+
+    /** Absolute, with forward slashes: java.util.Properties would read a backslash as an escape. */
+    private static String slashes(Path file) {
+        return file.toAbsolutePath().normalize().toString().replace('\\', '/');
+    }
+
+    /** Writes {@code text} to {@code file}, readable by its owner only where the file system has POSIX permissions. */
+    private static void writePrivate(Path file, String text) throws IOException {
+        Files.deleteIfExists(file);
+        if (file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+            Files.createFile(
+                    file,
+                    java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                            java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+        }
+        Files.writeString(file, text, StandardCharsets.UTF_8);
     }
 
     private void launch(int server) throws IOException {
@@ -744,6 +876,7 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
     private int awaitQuorum(Set<Integer> mustServe, long deadline, String what)
             throws IOException, InterruptedException {
         int majority = size / 2 + 1;
+        ZKClientConfig probeTls = clientTls == null ? null : clientTlsConfig(dir);
         while (true) {
             for (int server : mustServe) {
                 ChildProcess process = processes[server - 1];
@@ -759,7 +892,7 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
                 modes.put(
                         server,
                         process != null && process.isAlive()
-                                ? srvr(clientPorts[server - 1], PROBE_TIMEOUT_MS)
+                                ? srvr(clientPorts[server - 1], PROBE_TIMEOUT_MS, probeTls)
                                         .map(answer -> modeOf(answer).orElse("not-serving"))
                                         .orElse("no-answer")
                                 : "no-answer");
@@ -858,7 +991,8 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
     }
 
     /** Each server's current process and what it answers to {@code srvr}. */
-    public synchronized List<ZooKeeperServerStatus> status() {
+    public synchronized List<ZooKeeperServerStatus> status() throws IOException {
+        ZKClientConfig tls = clientTls == null ? null : clientTlsConfig(dir);
         List<ZooKeeperServerStatus> statuses = new ArrayList<>();
         for (int server = 1; server <= size; server++) {
             boolean alive = isRunning(server);
@@ -868,7 +1002,7 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
                     pid(server),
                     port,
                     alive,
-                    alive ? ZooKeeperServerMode.probe(port, PROBE_TIMEOUT_MS) : ZooKeeperServerMode.NO_ANSWER));
+                    alive ? ZooKeeperServerMode.probe(port, PROBE_TIMEOUT_MS, tls) : ZooKeeperServerMode.NO_ANSWER));
         }
         return statuses;
     }
@@ -900,11 +1034,14 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
      * @throws java.nio.file.NoSuchFileException if {@code dir} has no pid file
      */
     public static List<ZooKeeperServerStatus> status(Path dir) throws IOException {
+        Path absolute = dir.toAbsolutePath().normalize();
         List<ZooKeeperServerStatus> statuses = new ArrayList<>();
-        for (PidFile.Entry entry : PidFile.read(dir.toAbsolutePath().normalize())) {
+        List<PidFile.Entry> entries = PidFile.read(absolute);
+        ZKClientConfig tls = clientTlsConfig(absolute);
+        for (PidFile.Entry entry : entries) {
             boolean alive = isServerPid(entry.pid());
             ZooKeeperServerMode mode = alive
-                    ? ZooKeeperServerMode.probe(entry.clientPort(), PROBE_TIMEOUT_MS)
+                    ? ZooKeeperServerMode.probe(entry.clientPort(), PROBE_TIMEOUT_MS, tls)
                     : ZooKeeperServerMode.NO_ANSWER;
             statuses.add(new ZooKeeperServerStatus(entry.server(), entry.pid(), entry.clientPort(), alive, mode));
         }

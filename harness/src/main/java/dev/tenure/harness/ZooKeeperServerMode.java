@@ -44,7 +44,12 @@ public enum ZooKeeperServerMode {
      * or a timeout is {@link #NO_ANSWER}.
      */
     static ZooKeeperServerMode probe(int clientPort, int timeoutMs) {
-        return ZooKeeperProcessEnsemble.srvr(clientPort, timeoutMs)
+        return probe(clientPort, timeoutMs, null);
+    }
+
+    /** As {@link #probe(int, int)}, over TLS with these client settings unless null. */
+    static ZooKeeperServerMode probe(int clientPort, int timeoutMs, org.apache.zookeeper.client.ZKClientConfig tls) {
+        return ZooKeeperProcessEnsemble.srvr(clientPort, timeoutMs, tls)
                 .map(ZooKeeperServerMode::fromSrvr)
                 .orElse(NO_ANSWER);
     }

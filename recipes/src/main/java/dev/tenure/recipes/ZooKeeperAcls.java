@@ -26,7 +26,8 @@ import org.apache.zookeeper.data.Id;
  *         .build();
  * }</pre>
  *
- * <p>Digest sends the password to ZooKeeper at every connection: use it with ZooKeeper client TLS, or on a trusted
+ * <p>Digest sends the password to ZooKeeper at every connection: use it with ZooKeeper client TLS ({@link
+ * ZooKeeperClientTls}), or on a trusted
  * network (see docs/security.md for SASL and x509 instead). Nodes created before the ACLs were turned on keep their
  * open ACL: set theirs once (docs/security.md, "ZooKeeper ACLs"). Immutable and thread-safe; {@link #toString} never
  * shows the password.

@@ -47,4 +47,54 @@ public final class ClusterCertificates {
         }
         return properties;
     }
+
+    /**
+     * Throwaway certificates for a ZooKeeper ensemble with TLS client ports ({@code zk start --tls}), under {@code dir}
+     * (created {@code 0700}, files {@code 0600}): a CA ({@code ca.pem}), the servers' certificate ({@code
+     * server/keystore.pem}, naming {@code localhost} and {@code 127.0.0.1}) and the clients' ({@code
+     * client/keystore.pem}), each a ZooKeeper PEM key store: the PKCS#8 key and the certificate in one file. Files
+     * already there are kept, so that clients configured with them keep working across restarts.
+     */
+    public static dev.tenure.harness.ZooKeeperProcessEnsemble.ClientTls writeZooKeeper(Path dir) throws IOException {
+        Path ca = dir.resolve("ca.pem");
+        Path server = dir.resolve("server").resolve("keystore.pem");
+        Path client = dir.resolve("client").resolve("keystore.pem");
+        if (!(Files.exists(ca) && Files.exists(server) && Files.exists(client))) {
+            privateDirectory(dir);
+            TestCertificates.Authority authority = TestCertificates.authority("tenure-zookeeper-ca");
+            authority.writeCertificate(ca);
+            keyStore(authority.issue("zookeeper").dnsNames("localhost").ip("127.0.0.1"), server);
+            keyStore(authority.issue("tenure").dnsNames("localhost").ip("127.0.0.1"), client);
+        }
+        return new dev.tenure.harness.ZooKeeperProcessEnsemble.ClientTls(server, client, ca);
+    }
+
+    /** Writes the certificate's files beside {@code keyStore}, then the key and chain together into it (0600). */
+    private static void keyStore(TestCertificates.IssueBuilder certificate, Path keyStore) throws IOException {
+        privateDirectory(keyStore.getParent());
+        TestCertificates.Files f = certificate.build().writeTo(keyStore.getParent());
+        String pem = Files.readString(f.key(), StandardCharsets.US_ASCII)
+                + Files.readString(f.chain(), StandardCharsets.US_ASCII);
+        Path tmp = keyStore.resolveSibling(keyStore.getFileName() + ".tmp");
+        Files.deleteIfExists(tmp);
+        if (posix(tmp)) {
+            Files.createFile(
+                    tmp,
+                    java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                            java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+        }
+        Files.writeString(tmp, pem, StandardCharsets.US_ASCII);
+        Files.move(tmp, keyStore, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private static void privateDirectory(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        if (posix(dir)) {
+            Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        }
+    }
+
+    private static boolean posix(Path p) {
+        return p.getFileSystem().supportedFileAttributeViews().contains("posix");
+    }
 }

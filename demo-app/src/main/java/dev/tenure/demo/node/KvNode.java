@@ -142,6 +142,7 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
     private HttpOptions httpOptions = HttpOptions.DEFAULT;
     private TlsContext transportTls; // null: plaintext replication
     private ZooKeeperAcls zooKeeperAcls; // null: nodes open to every ZooKeeper client
+    private dev.tenure.recipes.ZooKeeperClientTls zooKeeperTls; // null: plaintext to ZooKeeper
     private SnapshotPolicy snapshotPolicy = SnapshotPolicy.defaults();
     private long catchUpTailEntries = DEFAULT_CATCH_UP_TAIL_ENTRIES;
     private long logSegmentBytes = LogConfig.DEFAULT_MAX_SEGMENT_BYTES;
@@ -244,6 +245,16 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
         return this;
     }
 
+    /**
+     * Connects to ZooKeeper's secure client port over TLS with these settings ({@link
+     * dev.tenure.recipes.ZooKeeperClientTls}); null (the default) connects in plaintext. Set before {@link #start}.
+     */
+    public KvNode zooKeeperTls(dev.tenure.recipes.ZooKeeperClientTls tls) {
+        Preconditions.checkState(!started, "already started");
+        this.zooKeeperTls = tls;
+        return this;
+    }
+
     public KvNode httpOptions(HttpOptions options) {
         Preconditions.checkState(!started, "already started");
         this.httpOptions = Preconditions.checkNotNull(options, "options");
@@ -310,13 +321,20 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
         if (zooKeeperAcls != null) {
             zooKeeperAcls.configure(clientBuilder);
         }
+        if (zooKeeperTls != null) {
+            zooKeeperTls.configure(clientBuilder);
+        }
         client = clientBuilder.build();
         if (sessionFile != null) {
             SessionFile.watch(client, sessionFile);
         }
         client.start();
         if (!client.blockUntilConnected(30, TimeUnit.SECONDS)) {
-            throw new IllegalStateException("cannot reach ZooKeeper at " + config.zkConnect() + " within 30 s");
+            throw new IllegalStateException("cannot reach ZooKeeper at " + config.zkConnect() + " within 30 s"
+                    + (zooKeeperTls != null
+                            ? " over TLS (is it the servers' secure client port, and do they accept this client's"
+                                    + " certificate? ZooKeeper's client logs the handshake's error)"
+                            : ""));
         }
         http = KvHttpApi.bind(this, this, metrics, config.http(), requestTimeout, httpOptions);
         InetSocketAddress httpAdvertised = config.httpAdvertise() != null ? config.httpAdvertise() : http.address();

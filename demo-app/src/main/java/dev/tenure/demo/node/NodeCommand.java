@@ -93,6 +93,15 @@ public final class NodeCommand implements Callable<Integer> {
     Path zkAuthFile;
 
     @Option(
+            names = "--zk-tls-config",
+            paramLabel = "FILE",
+            description = "connect to ZooKeeper's secure client port over TLS: a properties file with ZooKeeper's"
+                    + " client keys (zookeeper.ssl.keyStore.location, zookeeper.ssl.trustStore.location, .type PEM or"
+                    + " PKCS12, .password; see docs/security.md); `demo-app zk start --tls` writes one; default: the"
+                    + " TENURE_ZK_TLS_CONFIG environment variable, else plaintext")
+    Path zkTlsConfig;
+
+    @Option(
             names = "--transport-plaintext",
             description = "replicate without TLS: anyone who can reach the replication port can speak as any replica;"
                     + " only for a trusted network")
@@ -246,6 +255,19 @@ public final class NodeCommand implements Callable<Integer> {
                 env.substring(0, colon).trim(), env.substring(colon + 1).trim());
     }
 
+    /** ZooKeeper client TLS from --zk-tls-config or TENURE_ZK_TLS_CONFIG (a file name), or null. */
+    private dev.tenure.recipes.ZooKeeperClientTls zooKeeperTls() throws java.io.IOException {
+        Path file = zkTlsConfig;
+        if (file == null) {
+            String env = System.getenv("TENURE_ZK_TLS_CONFIG");
+            if (env == null || env.isBlank()) {
+                return null;
+            }
+            file = Path.of(env.trim());
+        }
+        return dev.tenure.recipes.ZooKeeperClientTls.fromFile(file);
+    }
+
     /** The replication transport's TLS from the flags: exactly one of the two must be given. */
     private dev.tenure.replicator.transport.netty.tls.TlsContext transportTls() throws java.io.IOException {
         if (transportTlsConfig == null && !transportPlaintext) {
@@ -356,6 +378,13 @@ public final class NodeCommand implements Callable<Integer> {
             System.err.println("error: " + e.getMessage());
             return 64; // EX_USAGE, as for every bad argument
         }
+        dev.tenure.recipes.ZooKeeperClientTls zooKeeperTls;
+        try {
+            zooKeeperTls = zooKeeperTls();
+        } catch (IllegalArgumentException | java.io.IOException e) {
+            System.err.println("error: " + e.getMessage());
+            return 64; // EX_USAGE, as for every bad argument
+        }
         dev.tenure.demo.http.HttpOptions httpOptions;
         try {
             httpOptions = httpOptions(config);
@@ -368,6 +397,7 @@ public final class NodeCommand implements Callable<Integer> {
                 .httpOptions(httpOptions)
                 .transportTls(transportTls)
                 .zooKeeperAcls(zooKeeperAcls)
+                .zooKeeperTls(zooKeeperTls)
                 .snapshotPolicy(snapshots)
                 .catchUpTailEntries(catchUpTail)
                 .logSegmentBytes(segmentBytes)

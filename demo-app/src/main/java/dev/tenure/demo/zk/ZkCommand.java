@@ -24,11 +24,15 @@ import picocli.CommandLine.Spec;
  * {@code zk}: start, inspect and stop a multi-process ZooKeeper ensemble on loopback ({@link ZooKeeperProcessEnsemble}).
  *
  * <pre>
- * zk start  --dir DIR [--servers 3] [--base-port 2181] [--timeout-s 60] start, leave running, exit 0
- * zk status --dir DIR                                                   one line per server
- * zk stop   --dir DIR                                                   stop what DIR/ensemble.pids records
- * zk run    --dir DIR [--servers 3] [--base-port 2181] [--timeout-s 60] foreground; Ctrl-C/SIGTERM stops it
+ * zk start  --dir DIR [--servers 3] [--base-port 2181] [--timeout-s 60] [--tls]  start, leave running, exit 0
+ * zk status --dir DIR                                                           one line per server
+ * zk stop   --dir DIR                                                           stop what DIR/ensemble.pids records
+ * zk run    --dir DIR [--servers 3] [--base-port 2181] [--timeout-s 60] [--tls]  foreground; Ctrl-C/SIGTERM stops it
  * </pre>
+ *
+ * <p>With {@code --tls} the client ports are TLS-only secure client ports that require a client certificate;
+ * throwaway certificates are written to {@code DIR/tls} (once, kept across restarts) and the client settings to
+ * {@code DIR/zk-client-tls.properties}, which a node takes with {@code --zk-tls-config}.
  *
  * <p>Exit codes: 0 done; 1 failed (no quorum in time, nothing to stop, already running; the message says
  * which); 64 bad input (missing {@code --dir}, servers out of 1..15, a base port out of range or in use).
@@ -105,6 +109,14 @@ public final class ZkCommand implements Callable<Integer> {
                 description = "How long to wait for a quorum (default: ${DEFAULT-VALUE}).")
         int timeoutSeconds;
 
+        @Option(
+                names = "--tls",
+                description = "TLS-only client ports (secureClientPort, client certificates required) and quorum"
+                        + " TLS between the servers: writes"
+                        + " throwaway certificates to DIR/tls and the client settings to DIR/"
+                        + ZooKeeperProcessEnsemble.CLIENT_TLS_FILE + " for node --zk-tls-config.")
+        boolean tls;
+
         /** Checks the options and that DIR has no running ensemble; throws the usage error that exits 64. */
         ZooKeeperProcessEnsemble ensemble(CommandSpec spec, Path dir) throws IOException {
             if (servers < 1 || servers > ZooKeeperProcessEnsemble.MAX_SERVERS) {
@@ -126,12 +138,15 @@ public final class ZkCommand implements Callable<Integer> {
             if (unusable.isPresent()) {
                 throw new ParameterException(spec.commandLine(), unusable.get());
             }
-            return ZooKeeperProcessEnsemble.builder(dir)
+            ZooKeeperProcessEnsemble.Builder builder = ZooKeeperProcessEnsemble.builder(dir)
                     .recordPids()
                     .servers(servers)
                     .basePort(basePort)
-                    .startTimeout(Duration.ofSeconds(timeoutSeconds))
-                    .build();
+                    .startTimeout(Duration.ofSeconds(timeoutSeconds));
+            if (tls) {
+                builder.clientTls(dev.tenure.demo.node.ClusterCertificates.writeZooKeeper(dir.resolve("tls")));
+            }
+            return builder.build();
         }
     }
 
@@ -304,6 +319,10 @@ public final class ZkCommand implements Callable<Integer> {
                         + " alive=" + status.alive() + " mode=" + status.mode().label());
             }
             out.println("connect string: " + connectString(statuses));
+            Path tlsFile = dir.resolve(ZooKeeperProcessEnsemble.CLIENT_TLS_FILE);
+            if (java.nio.file.Files.exists(tlsFile)) {
+                out.println("client ports are TLS only: --zk-tls-config " + tlsFile);
+            }
             out.flush();
             return 0;
         }
@@ -319,6 +338,11 @@ public final class ZkCommand implements Callable<Integer> {
         }
         out.println("quorum leader: server." + ensemble.quorumLeader());
         out.println("connect string: " + ensemble.connectString());
+        if (ensemble.clientTlsFile().isPresent()) {
+            out.println("client ports are TLS only (client certificates required); connect with: node --zk "
+                    + ensemble.connectString() + " --zk-tls-config "
+                    + ensemble.clientTlsFile().get());
+        }
         out.flush();
     }
 

@@ -81,6 +81,21 @@ class NodeCommandTest {
     }
 
     @Test
+    void aZooKeeperTlsConfigThatIsMissingOrHasNoTrustStoreIsABadArgumentAndNothingStarts() throws Exception {
+        String[] missing = run(
+                "--transport-plaintext",
+                "--zk-tls-config",
+                dir.resolve("zk-tls.properties").toString());
+        assertEquals("64", missing[0], missing[1]);
+        assertTrue(missing[1].contains("zk-tls.properties does not exist"), missing[1]);
+        Path noTrust = Files.writeString(dir.resolve("no-trust.properties"), "zookeeper.client.secure=true\n");
+        String[] bad = run("--transport-plaintext", "--zk-tls-config", noTrust.toString());
+        assertEquals("64", bad[0], bad[1]);
+        assertTrue(bad[1].contains("zookeeper.ssl.trustStore.location is missing"), bad[1]);
+        assertTrue(!Files.exists(dir.resolve("data")), "nothing was created");
+    }
+
+    @Test
     void theSnapshotFlagsDefaultToTheReplicatorsDefaults() {
         NodeCommand c = new NodeCommand();
         new CommandLine(c)

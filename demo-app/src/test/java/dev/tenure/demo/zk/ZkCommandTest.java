@@ -11,6 +11,7 @@ import dev.tenure.harness.ChildProcess;
 import dev.tenure.harness.PidFile;
 import dev.tenure.harness.ZooKeeperProcessEnsemble;
 import dev.tenure.harness.ZooKeeperTestProcesses;
+import dev.tenure.recipes.ZooKeeperClientTls;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -18,14 +19,18 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.RetryOneTime;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -109,6 +114,84 @@ class ZkCommandTest {
         assertFalse(Files.exists(PidFile.path(dir)), "zk stop removes the pid file");
         for (int server = 1; server <= 3; server++) {
             assertTrue(Files.exists(dir.resolve("zk-" + server + "/data/myid")), "data of server " + server + " kept");
+        }
+    }
+
+    @Test
+    @Timeout(120)
+    void zkStartWithTlsServesOnlyTlsClientsWithTheWrittenSettingsRunsItsQuorumOverTlsAndStatusAndStopStillWork()
+            throws Exception {
+        Result start = zk("start", "--dir", dir, "--base-port", 0, "--tls");
+        if (Files.exists(PidFile.path(dir))) {
+            pids.addAll(ZooKeeperTestProcesses.pidsInFile(dir));
+        }
+        assertEquals(0, start.code(), start.out() + start.err());
+        assertEquals(3, pids.size(), start.out());
+        String connectString = start.out()
+                .lines()
+                .filter(l -> l.startsWith("connect string: "))
+                .findFirst()
+                .orElseThrow()
+                .substring("connect string: ".length());
+        Path tlsFile = dir.resolve(ZooKeeperProcessEnsemble.CLIENT_TLS_FILE);
+        assertTrue(start.out().contains("--zk-tls-config " + tlsFile), start.out());
+
+        for (int server = 1; server <= 3; server++) {
+            String config = Files.readString(dir.resolve("zk-" + server + "/zoo.cfg"), UTF_8);
+            assertTrue(config.contains("secureClientPort=") && config.contains("ssl.clientAuth=need"), config);
+            assertFalse(
+                    config.contains("\nclientPort=") || config.contains(";127.0.0.1:"), "no plaintext port: " + config);
+        }
+        if (dir.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+            for (Path d : List.of(dir.resolve("tls"), dir.resolve("tls/server"), dir.resolve("tls/client"))) {
+                assertEquals(
+                        "rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(d)), d.toString());
+            }
+            for (Path f :
+                    List.of(dir.resolve("tls/server/keystore.pem"), dir.resolve("tls/client/keystore.pem"), tlsFile)) {
+                assertEquals(
+                        "rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(f)), f.toString());
+            }
+        }
+
+        ZooKeeperClientTls tls = ZooKeeperClientTls.fromFile(tlsFile);
+        try (CuratorFramework client = tls.configure(CuratorFrameworkFactory.builder()
+                        .connectString(connectString)
+                        .retryPolicy(new RetryOneTime(100)))
+                .build()) {
+            client.start();
+            assertTrue(client.blockUntilConnected(30, TimeUnit.SECONDS), "a client with the written settings connects");
+            client.create().forPath("/over-tls", "hello".getBytes(UTF_8));
+            assertEquals("hello", new String(client.getData().forPath("/over-tls"), UTF_8));
+        }
+        try (CuratorFramework plaintext = CuratorFrameworkFactory.builder()
+                .connectString(connectString)
+                .connectionTimeoutMs(2_000)
+                .retryPolicy(new RetryOneTime(100))
+                .build()) {
+            plaintext.start();
+            assertFalse(plaintext.blockUntilConnected(5, TimeUnit.SECONDS), "a plaintext client gets no session");
+        }
+
+        Result status = zk("status", "--dir", dir);
+        assertEquals(0, status.code(), status.err());
+        assertEquals(
+                1, status.out().lines().filter(l -> l.endsWith("mode=leader")).count(), status.out());
+        assertEquals(
+                2, status.out().lines().filter(l -> l.endsWith("mode=follower")).count(), status.out());
+        assertTrue(status.out().contains("--zk-tls-config " + tlsFile), status.out());
+
+        // The servers' own log: no plaintext client port, and quorum traffic over TLS too (sslQuorum).
+        for (int server = 1; server <= 3; server++) {
+            String log = Files.readString(dir.resolve("zk-" + server + "/server.log"), UTF_8);
+            assertTrue(log.contains("(plain=disabled)"), "server " + server + " has no plaintext client port");
+            assertTrue(log.contains("Using TLS encrypted quorum communication"), "server " + server + ": quorum TLS");
+            assertTrue(log.contains("Creating TLS-only quorum server socket"), "server " + server + ": quorum TLS");
+        }
+        Result stop = zk("stop", "--dir", dir);
+        assertEquals(0, stop.code(), stop.err());
+        for (long pid : pids) {
+            assertFalse(alive(pid), "pid " + pid + " is still alive after zk stop");
         }
     }
 
