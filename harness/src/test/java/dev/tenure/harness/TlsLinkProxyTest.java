@@ -168,6 +168,16 @@ class TlsLinkProxyTest {
     }
 
     @Test
+    void closingOneSideClosesTheOther() throws Exception {
+        try (LinkProxy proxy = proxy();
+                SSLSocket s = connect(keys.context("r2"), proxy)) {
+            assertArrayEquals(bytes("a"), roundTrip(s, "a"));
+            s.shutdownOutput(); // close_notify: r1 reads the end of the stream and closes its side
+            assertEquals(-1, s.getInputStream().read(), "r1's close reaches the client through the proxy");
+        }
+    }
+
+    @Test
     void aDropResetsTlsConnectionsAndAHealLetsNewOnesThrough() throws Exception {
         try (LinkProxy proxy = proxy();
                 SSLSocket s = connect(keys.context("r2"), proxy)) {
