@@ -15,6 +15,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -22,6 +23,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLSocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,7 +48,19 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Closing one side of a connection closes the other.
  *
- * <p>Thread-safe; two threads per connection plus one accepting per target. {@link #close()} closes every socket and
+ * <p><b>TLS.</b> A proxy made by {@link #terminatingTls} sits in front of a replica whose replication port speaks
+ * mutual TLS, where the hello is encrypted. It terminates TLS with every replica's key ({@link TlsKeys}): on accept it
+ * completes a server handshake presenting the destination replica's certificate and requiring a client certificate
+ * from the cluster's CA, names the link {@code SENDER->target} by the replica the client's certificate names, opens
+ * its own TLS connection to the destination presenting the sender's certificate and key, and moves the plaintext
+ * between the two sessions, with the same cut and drop. Each endpoint still sees the certificate of the replica it
+ * expects. A client without a certificate from the CA, or with one naming no replica whose key the proxy holds, is
+ * refused (the handshake fails, or the connection is closed). On a cut link the handshake with the client still
+ * completes; nothing moves on after it, and the connection to the destination waits for the heal. A test-only man in
+ * the middle: it holds every key.
+ *
+ * <p>Thread-safe; two threads per connection plus one accepting per target (with TLS, the first also makes both
+ * handshakes). {@link #close()} closes every socket and
  * stops every thread it started (it waits up to 5 s for them).
  */
 public final class LinkProxy implements Closeable {
@@ -101,8 +116,13 @@ public final class LinkProxy implements Closeable {
         };
     }
 
+    /** The longest a TLS handshake may take, either side. */
+    private static final int HANDSHAKE_MILLIS = 10_000;
+
     private final String name;
     private final LinkNamer namer;
+    private final TlsKeys tls; // null: bytes pass as they are
+    private final String tlsTarget; // with tls: the destination replica's id
     private final Links links;
     private final List<ServerSocket> servers = new ArrayList<>();
     private final ExecutorService threads;
@@ -132,11 +152,40 @@ public final class LinkProxy implements Closeable {
      * @throws IOException if a port cannot be bound (what was bound is closed)
      */
     public LinkProxy(String name, List<InetSocketAddress> targets, LinkNamer namer, Links links) throws IOException {
+        this(name, targets, Objects.requireNonNull(namer, "namer"), null, null, links);
+    }
+
+    /**
+     * A proxy in front of replica {@code targetId}'s mutual-TLS replication port that terminates TLS (see the class
+     * comment): binds an ephemeral port on 127.0.0.1 and starts accepting. Connections are named {@code
+     * SENDER->targetId} by the replica the client's certificate names.
+     *
+     * @param name for thread names and logs
+     * @param target the replica's replication port
+     * @param targetId the replica's id; {@code keys} must hold its key
+     * @param keys every replica's key and certificate, and the CA
+     * @param links the cut links
+     * @throws IllegalArgumentException if {@code keys} has no key for {@code targetId}
+     */
+    public static LinkProxy terminatingTls(
+            String name, InetSocketAddress target, String targetId, TlsKeys keys, Links links) throws IOException {
+        Objects.requireNonNull(keys, "keys");
+        if (!keys.ids().contains(targetId.toLowerCase(java.util.Locale.ROOT))) {
+            throw new IllegalArgumentException("no key for replica '" + targetId + "' (have " + keys.ids() + ")");
+        }
+        return new LinkProxy(name, List.of(target), null, keys, targetId, links);
+    }
+
+    private LinkProxy(
+            String name, List<InetSocketAddress> targets, LinkNamer namer, TlsKeys tls, String tlsTarget, Links links)
+            throws IOException {
         if (targets.isEmpty()) {
             throw new IllegalArgumentException("at least one target is required");
         }
         this.name = Objects.requireNonNull(name, "name");
-        this.namer = Objects.requireNonNull(namer, "namer");
+        this.namer = namer;
+        this.tls = tls;
+        this.tlsTarget = tlsTarget;
         this.links = Objects.requireNonNull(links, "links");
         AtomicInteger count = new AtomicInteger();
         this.threads = Executors.newCachedThreadPool(r -> {
@@ -217,7 +266,11 @@ public final class LinkProxy implements Closeable {
                     continue;
                 }
                 sockets.add(client);
-                threads.execute(() -> serve(client, target));
+                if (tls == null) {
+                    threads.execute(() -> serve(client, target));
+                } else {
+                    threads.execute(() -> serveTls(client, target));
+                }
             } catch (IOException e) {
                 if (!closed) {
                     log.warn("proxy {} stopped accepting", name, e);
@@ -248,8 +301,8 @@ public final class LinkProxy implements Closeable {
             up.write(consumed.toByteArray());
             up.flush();
             Socket server = upstream;
-            threads.execute(() -> pump(link, server, client));
-            pump(link, client, server);
+            threads.execute(() -> pump(link, server, client, server, client));
+            pump(link, client, server, client, server);
         } catch (IOException e) {
             log.debug("proxy {}: connection ended: {}", name, e.toString());
             closeQuietly(client);
@@ -265,8 +318,64 @@ public final class LinkProxy implements Closeable {
         }
     }
 
-    /** Copies {@code from} to {@code to}, holding bytes while the link is cut; stops when dropped. */
-    private void pump(String link, Socket from, Socket to) {
+    /**
+     * Serves one connection to a mutual-TLS port: a server handshake as the destination, the link named by the
+     * client's certificate, a client handshake as the sender, then the plaintext both ways.
+     */
+    private void serveTls(Socket client, InetSocketAddress target) {
+        Socket upstream = null;
+        try {
+            client.setTcpNoDelay(true);
+            client.setSoTimeout(HANDSHAKE_MILLIS);
+            SSLSocket clientTls = tls.accept(client, tlsTarget);
+            Optional<String> sender = tls.peerId(clientTls.getSession());
+            if (sender.isEmpty()) {
+                log.info("proxy {}: refused a client whose certificate names no replica", name);
+                closeQuietly(client);
+                return;
+            }
+            client.setSoTimeout(0);
+            String link = Links.replication(sender.get(), tlsTarget);
+            if (!links.awaitOpen(link)) {
+                return;
+            }
+            upstream = new Socket();
+            sockets.add(upstream);
+            upstream.setTcpNoDelay(true);
+            upstream.connect(target, 5_000);
+            if (dropping || closed) {
+                throw new SocketException("dropped");
+            }
+            upstream.setSoTimeout(HANDSHAKE_MILLIS);
+            SSLSocket upstreamTls = tls.connect(upstream, sender.get(), tlsTarget);
+            upstream.setSoTimeout(0);
+            Socket server = upstream;
+            threads.execute(() -> pump(link, upstreamTls, clientTls, server, client));
+            pump(link, clientTls, upstreamTls, client, server);
+        } catch (SSLException e) {
+            log.info("proxy {}: TLS handshake failed: {}", name, e.toString());
+            closeQuietly(client);
+            closeQuietly(upstream);
+        } catch (IOException e) {
+            log.debug("proxy {}: connection ended: {}", name, e.toString());
+            closeQuietly(client);
+            closeQuietly(upstream);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            closeQuietly(client);
+            closeQuietly(upstream);
+        } catch (RuntimeException e) {
+            log.warn("proxy {}: connection failed", name, e);
+            closeQuietly(client);
+            closeQuietly(upstream);
+        }
+    }
+
+    /**
+     * Copies {@code from} to {@code to}, holding bytes while the link is cut; stops when dropped. {@code fromSocket}
+     * and {@code toSocket} are the TCP connections under them (the same sockets without TLS), closed at the end.
+     */
+    private void pump(String link, Socket from, Socket to, Socket fromSocket, Socket toSocket) {
         byte[] buffer = new byte[BUFFER_BYTES];
         try {
             InputStream in = from.getInputStream();
@@ -279,8 +388,8 @@ public final class LinkProxy implements Closeable {
                 if (n < 0) {
                     to.shutdownOutput();
                     if (from.isOutputShutdown()) {
-                        closeQuietly(from);
-                        closeQuietly(to);
+                        closeQuietly(fromSocket);
+                        closeQuietly(toSocket);
                     }
                     return;
                 }
@@ -292,8 +401,8 @@ public final class LinkProxy implements Closeable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        closeQuietly(from);
-        closeQuietly(to);
+        closeQuietly(fromSocket);
+        closeQuietly(toSocket);
     }
 
     /** Closes with SO_LINGER 0: the peer gets a RST, as from a crashed link. */

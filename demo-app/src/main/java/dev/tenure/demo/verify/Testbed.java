@@ -1,12 +1,14 @@
 package dev.tenure.demo.verify;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tenure.demo.node.ClusterCertificates;
 import dev.tenure.demo.node.SessionFile;
 import dev.tenure.harness.ChildProcess;
 import dev.tenure.harness.LinkProxy;
 import dev.tenure.harness.Links;
 import dev.tenure.harness.NodeLauncher;
 import dev.tenure.harness.StatusProbe;
+import dev.tenure.harness.TlsKeys;
 import dev.tenure.harness.ZooKeeperProcessEnsemble;
 import dev.tenure.harness.fault.FaultTarget;
 import dev.tenure.replicator.transport.netty.MessageCodec;
@@ -18,6 +20,7 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -41,8 +44,17 @@ import org.slf4j.LoggerFactory;
  * sender (links {@code FROM->TO}), which the replicas advertise instead of their own port. HTTP is not proxied:
  * clients always reach the replicas.
  *
+ * <p>Replication runs over mutual TLS by default: throwaway certificates ({@link ClusterCertificates}), one per
+ * replica, and proxies that terminate TLS ({@link LinkProxy#terminatingTls}) — each holds every replica's key,
+ * presents the destination's certificate, names the link by the sender's client certificate and reaches the
+ * destination with the sender's own. A test-only man in the middle: the replicas still authenticate each other's
+ * certificates and the ids their hellos claim. With {@code plaintextReplication} the replicas run {@code
+ * --transport-plaintext} and the proxies name links by the sender in the hello. ZooKeeper is always authenticated: a
+ * throwaway digest credential ({@code zk-auth}) with an ACL only the replicas can write.
+ *
  * <p>Layout under the directory: {@code zk/} (the ensemble), {@code ID/data}, {@code ID/node.log}, {@code
- * ID/session}, {@code pids.txt} (every process started). Not thread-safe except where noted: one thread (the harness's) drives it; {@link #status} and
+ * ID/session}, {@code tls/} (the CA, and per replica its certificate, key and {@code transport.properties}, owner
+ * only), {@code zk-auth}, {@code pids.txt} (every process started). Not thread-safe except where noted: one thread (the harness's) drives it; {@link #status} and
  * {@link #leader} may be called from any thread. {@link #close()} stops every process and proxy it started,
  * also after a failure part way.
  */
@@ -58,6 +70,7 @@ final class Testbed implements FaultTarget, AutoCloseable {
     private final String nodeMainClass;
     private final List<String> nodeArguments;
     private final int partitions;
+    private final boolean plaintextReplication;
     private final Links links = new Links();
     private final List<AutoCloseable> proxies = new ArrayList<>();
     private final Map<String, NodeLauncher> launchers = new LinkedHashMap<>();
@@ -77,6 +90,7 @@ final class Testbed implements FaultTarget, AutoCloseable {
      *     deliberately broken node from their class path)
      * @param nodeArguments more {@code node} arguments every replica gets, after the testbed's own
      * @param partitions the partitions every replica hosts ({@code node --partitions P}); 1 for the single log
+     * @param plaintextReplication replication in plaintext instead of mutual TLS
      */
     Testbed(
             Path dir,
@@ -84,11 +98,13 @@ final class Testbed implements FaultTarget, AutoCloseable {
             int sessionTimeoutMs,
             String nodeMainClass,
             List<String> nodeArguments,
-            int partitions) {
+            int partitions,
+            boolean plaintextReplication) {
         if (partitions < 1) {
             throw new IllegalArgumentException("partitions must be >= 1, was " + partitions);
         }
         this.partitions = partitions;
+        this.plaintextReplication = plaintextReplication;
         this.dir = dir;
         this.ids = List.copyOf(ids);
         this.sessionTimeoutMs = sessionTimeoutMs;
@@ -114,20 +130,19 @@ final class Testbed implements FaultTarget, AutoCloseable {
         }
         Map<String, String> replAdvertised = new LinkedHashMap<>();
         Map<String, Integer> replPorts = new LinkedHashMap<>();
+        // Mutual TLS between the replicas (unless plaintext is asked for): a throwaway CA and a certificate per
+        // replica. The proxies hold every key: they terminate TLS to tell links apart by the sender's certificate,
+        // as the nemesis cuts links by name (see the class comment).
+        Map<String, Path> tlsConfigs = plaintextReplication ? Map.of() : writeCertificates(dir.resolve("tls"), ids);
+        TlsKeys keys = plaintextReplication ? null : proxyKeys(dir.resolve("tls"), ids);
         for (String id : ids) {
             int replPort = LoopbackPorts.serverPort();
             replPorts.put(id, replPort);
-            LinkProxy proxy = new LinkProxy(
-                    "repl-" + id,
-                    new InetSocketAddress(InetAddress.getLoopbackAddress(), replPort),
-                    LinkProxy.replicationTo(id, MessageCodec::helloSender),
-                    links);
+            LinkProxy proxy = replicationProxy(
+                    id, new InetSocketAddress(InetAddress.getLoopbackAddress(), replPort), keys, links);
             proxies.add(proxy);
             replAdvertised.put(id, proxy.hostPort());
         }
-        // Replication in plaintext, explicitly: the proxies name each replication link by the sender of its hello,
-        // which TLS would hide, and the nemesis cuts links by name. Mutual TLS is tested by MutualTlsTest, the
-        // embedded cluster's tests and MultiProcessClusterIT.
         // ... and a ZooKeeper tree only the replicas can write (a throwaway digest credential).
         Path zkAuth = dir.resolve("zk-auth");
         Files.writeString(zkAuth, "tenure:" + java.util.UUID.randomUUID() + "\n");
@@ -149,9 +164,14 @@ final class Testbed implements FaultTarget, AutoCloseable {
                     replAdvertised.get(id),
                     "--session-file",
                     home.resolve("session").toString(),
-                    "--transport-plaintext",
                     "--zk-auth-file",
                     zkAuth.toString()));
+            if (plaintextReplication) {
+                extra.add("--transport-plaintext");
+            } else {
+                extra.addAll(
+                        List.of("--transport-tls-config", tlsConfigs.get(id).toString()));
+            }
             if (partitions > 1) {
                 extra.addAll(List.of("--partitions", Integer.toString(partitions)));
             }
@@ -174,6 +194,51 @@ final class Testbed implements FaultTarget, AutoCloseable {
                             .build());
             startReplica(id);
         }
+    }
+
+    /**
+     * Writes the CA and every replica's certificate, key and {@code transport.properties} under {@code tlsDir}
+     * ({@link ClusterCertificates}); each replica's files readable by the owner only. Returns each replica's
+     * properties file.
+     */
+    static Map<String, Path> writeCertificates(Path tlsDir, List<String> ids) throws IOException {
+        Map<String, Path> configs = ClusterCertificates.write(tlsDir, ids);
+        for (String id : ids) {
+            ownerOnly(tlsDir.resolve(id));
+        }
+        return configs;
+    }
+
+    /** Every replica's key and certificate and the CA, as {@link #writeCertificates} wrote them: the proxies'. */
+    static TlsKeys proxyKeys(Path tlsDir, List<String> ids) throws IOException {
+        Map<String, Path> dirs = new LinkedHashMap<>();
+        ids.forEach(id -> dirs.put(id, tlsDir.resolve(id)));
+        return TlsKeys.fromPemDirectories(tlsDir.resolve("ca.pem"), dirs);
+    }
+
+    /**
+     * The proxy in front of replica {@code id}'s replication port {@code target}: it terminates TLS and names links
+     * by the sender's certificate with {@code keys}, or names them by the sender in the plaintext hello when {@code
+     * keys} is null.
+     */
+    static LinkProxy replicationProxy(String id, InetSocketAddress target, TlsKeys keys, Links links)
+            throws IOException {
+        return keys == null
+                ? new LinkProxy("repl-" + id, target, LinkProxy.replicationTo(id, MessageCodec::helloSender), links)
+                : LinkProxy.terminatingTls("repl-" + id, target, id, keys, links);
+    }
+
+    /** Makes {@code replicaDir} and the files in it readable by the owner only (0700, 0600), where POSIX. */
+    private static void ownerOnly(Path replicaDir) throws IOException {
+        if (!replicaDir.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> files = Files.list(replicaDir)) {
+            for (Path f : files.toList()) {
+                Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-------"));
+            }
+        }
+        Files.setPosixFilePermissions(replicaDir, PosixFilePermissions.fromString("rwx------"));
     }
 
     /** Starts replica {@code id}'s process (again) and records its pid. */

@@ -135,6 +135,13 @@ public final class VerifyCommand implements Callable<Integer> {
                     + " single log")
     int partitions;
 
+    @Option(
+            names = "--transport-plaintext",
+            description = "replication between the replicas in plaintext (node --transport-plaintext). Default: mutual"
+                    + " TLS with throwaway certificates, through proxies that terminate TLS with each replica's key so"
+                    + " that they can still tell links apart by sender")
+    boolean plaintextReplication;
+
     @Option(names = "--clients", defaultValue = "10", description = "concurrent clients (default ${DEFAULT-VALUE})")
     int clients;
 
@@ -370,7 +377,8 @@ public final class VerifyCommand implements Callable<Integer> {
                 Duration.ofMillis(quietMs),
                 nodeMainClass,
                 profile.nodeArguments(),
-                partitions);
+                partitions,
+                plaintextReplication);
     }
 
     /** The fault kinds a run with several partitions leaves out (and refuses when named). */

@@ -75,7 +75,8 @@ final class VerifyRun {
             Duration quietTime,
             String nodeMainClass,
             List<String> nodeArguments,
-            int partitions) {
+            int partitions,
+            boolean plaintextReplication) {
         Settings {
             Objects.requireNonNull(dir, "dir");
             kinds = List.copyOf(kinds);
@@ -275,6 +276,7 @@ final class VerifyRun {
             root.put("verdict", report.verdict().name());
             root.put("operations", report.operations());
             root.put("partitions", partitions);
+            root.put("transport", settings.plaintextReplication() ? "plaintext" : "mtls");
             ArrayNode invalid = root.putArray("invalidPartitions");
             if (partitions > 1) {
                 report.byPartition().forEach((p, r) -> {
@@ -347,7 +349,8 @@ final class VerifyRun {
                 (int) settings.sessionTimeout().toMillis(),
                 settings.nodeMainClass(),
                 settings.nodeArguments(),
-                settings.partitions());
+                settings.partitions(),
+                settings.plaintextReplication());
     }
 
     /** Stops every process and proxy of the run; safe from any thread, idempotent. */
@@ -369,7 +372,11 @@ final class VerifyRun {
         try {
             say("starting 3 ZooKeeper servers and replicas r1, r2, r3 (session timeout "
                     + settings.sessionTimeout().toMillis() + " ms"
-                    + (partitioned() ? ", " + settings.partitions() + " partitions each" : "") + ") in "
+                    + (partitioned() ? ", " + settings.partitions() + " partitions each" : "")
+                    + (settings.plaintextReplication()
+                            ? "; replication in plaintext"
+                            : "; replication over mutual TLS, through TLS-terminating proxies")
+                    + "; ZooKeeper with a digest credential) in "
                     + settings.dir());
             bed.start();
             String leader = bed.awaitFirstLeader(FINAL_LEADER_WAIT);

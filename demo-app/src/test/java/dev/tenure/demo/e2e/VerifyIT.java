@@ -30,7 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
  * that acknowledges writes without a majority (test code only) is caught; a run stopped with SIGTERM stops every
  * process it started; with 4 partitions, the nodes leading several are killed, paused and isolated, every partition
  * they led gets a new leader and every key's history is valid, and early acknowledgements are caught in the
- * partitions of the isolated node. Each run prints its seed first; on failure its output is in the assertion message. Processes
+ * partitions of the isolated node. Every run but the SIGTERM one (plaintext, {@code --transport-plaintext}) replicates
+ * over mutual TLS through the TLS-terminating proxies, on authenticated ZooKeeper. Each run prints its seed first; on failure its output is in the assertion message. Processes
  * are found through the run's pid list ({@code pids.txt}).
  */
 class VerifyIT {
@@ -180,6 +181,7 @@ class VerifyIT {
         assertEquals(0, run.exit(), run.toString());
         JsonNode result = run.result();
         assertEquals("VALID", result.get("verdict").asText(), run.toString());
+        assertEquals("mtls", result.get("transport").asText(), "replication over mutual TLS: " + run);
         assertEquals(0, result.get("lostWrites").asInt(), run.toString());
         assertEquals(FaultKind.values().length, result.get("faults").size());
         result.get("faults")
@@ -216,6 +218,7 @@ class VerifyIT {
         assertEquals(1, run.exit(), run.toString());
         JsonNode result = run.result();
         assertEquals("INVALID", result.get("verdict").asText());
+        assertEquals("mtls", result.get("transport").asText(), "caught over mutual TLS: " + run);
         int found = result.get("linearizabilityViolations").asInt()
                 + result.get("lostWrites").asInt()
                 + result.get("positionViolations").asInt();
@@ -251,6 +254,7 @@ class VerifyIT {
         assertEquals(0, run.exit(), run.toString());
         JsonNode result = run.result();
         assertEquals("VALID", result.get("verdict").asText(), run.toString());
+        assertEquals("mtls", result.get("transport").asText(), run.toString());
         assertEquals(4, result.get("partitions").asInt(), run.toString());
         assertEquals(0, result.get("lostWrites").asInt(), run.toString());
         assertTrue(result.get("operations").asInt() > 300, "a real workload ran: " + result);
@@ -287,6 +291,7 @@ class VerifyIT {
         assertEquals(1, run.exit(), run.toString());
         JsonNode result = run.result();
         assertEquals("INVALID", result.get("verdict").asText(), run.toString());
+        assertEquals("mtls", result.get("transport").asText(), run.toString());
         int found = result.get("linearizabilityViolations").asInt()
                 + result.get("lostWrites").asInt()
                 + result.get("positionViolations").asInt();
@@ -308,7 +313,9 @@ class VerifyIT {
     void aRunStoppedWithSigtermStopsEveryProcessItStarted() throws Exception {
         Path work = dir.resolve("interrupted");
         // The leader is SIGSTOPped at "fault 1:": the hardest moment to clean up.
-        try (ChildProcess p = verify(work, "--seed", "5", "--faults", "pause-leader", "--target", "leader")
+        // Replication in plaintext here (--transport-plaintext): the old mode stays covered at no cost.
+        try (ChildProcess p = verify(
+                        work, "--seed", "5", "--faults", "pause-leader", "--target", "leader", "--transport-plaintext")
                 .readyWhenOutputContains("fault 1:")
                 .start()) {
             p.awaitReady(Duration.ofMinutes(2));

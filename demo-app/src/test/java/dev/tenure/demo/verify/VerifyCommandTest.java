@@ -77,6 +77,11 @@ class VerifyCommandTest {
         assertEquals(dev.tenure.harness.NodeLauncher.DEMO_MAIN_CLASS, s.nodeMainClass());
 
         assertEquals(List.of(), s.nodeArguments(), "the replicas run with the node's defaults");
+        assertEquals(false, s.plaintextReplication(), "replication over mutual TLS by default");
+
+        VerifyCommand plaintext = new VerifyCommand();
+        new CommandLine(plaintext).parseArgs("--transport-plaintext", "--dir", dir.toString());
+        assertEquals(true, plaintext.settings().plaintextReplication(), "--transport-plaintext keeps the old mode");
 
         VerifyCommand soak = new VerifyCommand();
         new CommandLine(soak).parseArgs("--profile", "soak", "--dir", dir.toString());
