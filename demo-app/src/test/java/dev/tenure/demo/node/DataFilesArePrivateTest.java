@@ -15,6 +15,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -69,6 +70,7 @@ class DataFilesArePrivateTest {
             for (KvNode n : cluster.nodes()) {
                 dataDirs.add(n.config().dataDir());
                 if (partitions == 1) {
+                    awaitApplied(n);
                     Outcome snap = new KvClient(URI.create(n.url()), Duration.ofSeconds(60)).snapshot();
                     assertEquals(200, snap.httpStatus(), snap.toString()); // a snapshot file, written and renamed
                 }
@@ -76,6 +78,20 @@ class DataFilesArePrivateTest {
             for (Path dir : dataDirs) {
                 assertOwnerOnly(dir);
             }
+        }
+    }
+
+    /**
+     * Waits until {@code node} has applied an entry: a follower learns the commit offset after the leader, so right
+     * after the writes it may have applied nothing yet, and a snapshot of nothing is refused.
+     */
+    private static void awaitApplied(KvNode node) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (node.status().replica().appliedOffset() <= 0) {
+            if (System.nanoTime() > deadline) {
+                throw new TimeoutException(node.id() + " never applied an entry");
+            }
+            Thread.sleep(20); // polling status snapshots
         }
     }
 
