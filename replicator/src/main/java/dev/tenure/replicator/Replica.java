@@ -35,6 +35,7 @@ import dev.tenure.replicator.core.SnapshotId;
 import dev.tenure.replicator.core.SnapshotMeta;
 import dev.tenure.replicator.core.SnapshotStore;
 import dev.tenure.replicator.core.Synced;
+import dev.tenure.replicator.metrics.WriteTrace;
 import dev.tenure.replicator.transport.InboundBudget;
 import dev.tenure.replicator.transport.Transport;
 import java.io.Closeable;
@@ -692,7 +693,19 @@ public final class Replica implements Closeable {
         transport.inboundBudget(budget);
         transport.start(m -> {
             budget.take();
-            if (!post(() -> core.receive(m, clock.getAsLong()), budget::giveBack)) {
+            if (!post(
+                    () -> {
+                        if (WriteTrace.ENABLED) {
+                            WriteTrace.stamp(
+                                    id + "<" + m.from(),
+                                    m instanceof Message.AppendAck
+                                            ? WriteTrace.Point.ACK_HANDLED
+                                            : WriteTrace.Point.HANDLED,
+                                    m);
+                        }
+                        core.receive(m, clock.getAsLong());
+                    },
+                    budget::giveBack)) {
                 budget.giveBack();
             }
         });
@@ -833,6 +846,8 @@ public final class Replica implements Closeable {
             failIncoming(notRunning());
             return;
         }
+        long takenAt = WriteTrace.ENABLED ? System.nanoTime() : 0;
+        long endBefore = WriteTrace.ENABLED ? core.logEndOffset() : 0;
         List<ReplicaCore.Proposal> batch = new ArrayList<>();
         Incoming p;
         while ((p = incoming.poll()) != null) {
@@ -842,6 +857,27 @@ public final class Replica implements Closeable {
         }
         if (!batch.isEmpty()) {
             core.proposeAll(batch, clock.getAsLong());
+            if (WriteTrace.ENABLED) {
+                traceTaken(batch, endBefore, takenAt);
+            }
+        }
+    }
+
+    /** Stamps the proposals just appended (one entry each, from {@code endBefore}) for {@link WriteTrace}. */
+    private void traceTaken(List<ReplicaCore.Proposal> batch, long endBefore, long takenAt) {
+        long appendedAt = System.nanoTime();
+        if (core.logEndOffset() != endBefore + batch.size()) {
+            return; // not appended as one run (not the leader, or an epoch-start entry among them)
+        }
+        long offset = endBefore;
+        for (ReplicaCore.Proposal q : batch) {
+            Incoming in = proposals.get(q.id());
+            if (in != null) {
+                WriteTrace.stamp(id, WriteTrace.Point.PROPOSED, offset, in.deadlineNanos() - proposalTimeout.toNanos());
+            }
+            WriteTrace.stamp(id, WriteTrace.Point.TAKEN, offset, takenAt);
+            WriteTrace.stamp(id, WriteTrace.Point.APPENDED, offset, appendedAt);
+            offset++;
         }
     }
 
@@ -1181,6 +1217,9 @@ public final class Replica implements Closeable {
                 Incoming p = proposals.remove(pc.proposalId());
                 if (p != null) {
                     awaitingApply.put(pc.offset(), new Awaiting(pc.epoch(), p.future()));
+                    if (WriteTrace.ENABLED) {
+                        WriteTrace.stamp(id, WriteTrace.Point.COMMITTED, pc.offset());
+                    }
                 }
             }
         }
@@ -1336,10 +1375,20 @@ public final class Replica implements Closeable {
             long syncStart = System.nanoTime();
             Synced synced = syncer.sync();
             observeSync(System.nanoTime() - syncStart);
+            if (WriteTrace.ENABLED) {
+                traceSync(synced, syncStart);
+                WriteTrace.stamp(id, WriteTrace.Point.SYNC_HANDLED, synced.endOffset() - 1);
+            }
             core.logSynced(synced.endOffset(), synced.epoch(), clock.getAsLong());
         } catch (Exception e) {
             throw new IllegalStateException("sync of replica " + id + " failed", e);
         }
+    }
+
+    /** Stamps the last entry a sync covered, for {@link WriteTrace}. */
+    private void traceSync(Synced synced, long syncStart) {
+        WriteTrace.stamp(id, WriteTrace.Point.SYNC_START, synced.endOffset() - 1, syncStart);
+        WriteTrace.stamp(id, WriteTrace.Point.SYNC_END, synced.endOffset() - 1);
     }
 
     private void startAsyncSync() {
@@ -1377,7 +1426,13 @@ public final class Replica implements Closeable {
                     long syncStart = System.nanoTime();
                     Synced synced = syncer.sync();
                     observeSync(System.nanoTime() - syncStart);
+                    if (WriteTrace.ENABLED) {
+                        traceSync(synced, syncStart);
+                    }
                     post(() -> {
+                        if (WriteTrace.ENABLED) {
+                            WriteTrace.stamp(id, WriteTrace.Point.SYNC_HANDLED, synced.endOffset() - 1);
+                        }
                         syncRunning = false;
                         // The epoch is the one the sync saw: if the log was truncated and appended to since, the
                         // entry at endOffset - 1 has another epoch now and the core ignores this result.
@@ -1462,6 +1517,9 @@ public final class Replica implements Closeable {
             if (e.offset() != applied.get()) {
                 continue; // already applied (replay)
             }
+            if (WriteTrace.ENABLED) {
+                WriteTrace.stamp(id, WriteTrace.Point.APPLY_START, e.offset());
+            }
             Object result;
             try {
                 result = e.isData() ? stateMachine.apply(e.epoch(), e.offset(), e.payload()) : null;
@@ -1491,6 +1549,9 @@ public final class Replica implements Closeable {
             Awaiting w = awaitingApply.remove(e.offset());
             if (w != null) {
                 w.future().complete(new Committed(w.epoch(), e.offset(), result));
+                if (WriteTrace.ENABLED) {
+                    WriteTrace.stamp(id, WriteTrace.Point.COMPLETED, e.offset());
+                }
             }
         }
         runWaiters();

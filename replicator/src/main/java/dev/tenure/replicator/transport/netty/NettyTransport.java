@@ -16,6 +16,7 @@
 package dev.tenure.replicator.transport.netty;
 
 import dev.tenure.replicator.core.Message;
+import dev.tenure.replicator.metrics.WriteTrace;
 import dev.tenure.replicator.transport.InboundBudget;
 import dev.tenure.replicator.transport.NodeTransport;
 import dev.tenure.replicator.transport.NodeTransport.PartitionInbound;
@@ -799,6 +800,12 @@ public final class NettyTransport implements Transport {
         }
         received.incrementAndGet();
         heard(peerId);
+        if (WriteTrace.ENABLED) {
+            WriteTrace.stamp(
+                    selfId + "<" + peerId,
+                    message instanceof Message.AppendAck ? WriteTrace.Point.ACK_RECEIVED : WriteTrace.Point.RECEIVED,
+                    message);
+        }
         try {
             if (frame instanceof Frame.Partitioned p) {
                 partitionInbound.receive(p.partition(), message);
