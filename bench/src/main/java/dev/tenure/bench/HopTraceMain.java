@@ -16,9 +16,9 @@
 package dev.tenure.bench;
 
 import dev.tenure.replicator.Replica;
-import dev.tenure.replicator.metrics.WriteTrace;
-import dev.tenure.replicator.metrics.WriteTrace.Point;
 import dev.tenure.replicator.storage.LogConfig;
+import dev.tenure.replicator.trace.WriteTrace;
+import dev.tenure.replicator.trace.WriteTrace.Point;
 import dev.tenure.testkit.ZooKeeperEnsemble;
 import java.io.PrintStream;
 import java.nio.file.Files;

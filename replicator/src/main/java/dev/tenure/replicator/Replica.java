@@ -35,7 +35,7 @@ import dev.tenure.replicator.core.SnapshotId;
 import dev.tenure.replicator.core.SnapshotMeta;
 import dev.tenure.replicator.core.SnapshotStore;
 import dev.tenure.replicator.core.Synced;
-import dev.tenure.replicator.metrics.WriteTrace;
+import dev.tenure.replicator.trace.WriteTrace;
 import dev.tenure.replicator.transport.InboundBudget;
 import dev.tenure.replicator.transport.Transport;
 import java.io.Closeable;

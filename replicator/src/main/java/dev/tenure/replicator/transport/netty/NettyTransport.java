@@ -16,7 +16,7 @@
 package dev.tenure.replicator.transport.netty;
 
 import dev.tenure.replicator.core.Message;
-import dev.tenure.replicator.metrics.WriteTrace;
+import dev.tenure.replicator.trace.WriteTrace;
 import dev.tenure.replicator.transport.InboundBudget;
 import dev.tenure.replicator.transport.NodeTransport;
 import dev.tenure.replicator.transport.NodeTransport.PartitionInbound;

@@ -15,7 +15,7 @@
  */
 package dev.tenure.replicator.transport.netty;
 
-import dev.tenure.replicator.metrics.WriteTrace;
+import dev.tenure.replicator.trace.WriteTrace;
 import dev.tenure.replicator.transport.netty.tls.TlsContext;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;

@@ -13,7 +13,7 @@
  * See the License for the specific language governing permissions and
  * limitations under the License.
  */
-package dev.tenure.replicator.metrics;
+package dev.tenure.replicator.trace;
 
 import dev.tenure.replicator.core.Message;
 import java.util.ArrayList;
