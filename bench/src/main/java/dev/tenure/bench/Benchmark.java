@@ -151,7 +151,7 @@ final class Benchmark {
         return (server + 1) + " of " + zk.size() + (server == leader ? " (the quorum leader)" : " (a follower)");
     }
 
-    private static double loadAverage() {
+    static double loadAverage() {
         return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
     }
 

@@ -35,6 +35,7 @@ import dev.tenure.replicator.core.SnapshotId;
 import dev.tenure.replicator.core.SnapshotMeta;
 import dev.tenure.replicator.core.SnapshotStore;
 import dev.tenure.replicator.core.Synced;
+import dev.tenure.replicator.trace.WriteTrace;
 import dev.tenure.replicator.transport.InboundBudget;
 import dev.tenure.replicator.transport.Transport;
 import java.io.Closeable;
@@ -74,7 +75,13 @@ import org.slf4j.LoggerFactory;
  * (group commit: one sync covers every append made before it started; a follower syncs on its event thread
  * after the events already queued, which batches the same way); an apply thread applies committed
  * entries; a snapshot thread writes snapshots (see {@link StateMachine}, "Snapshots"); the transport's threads only
- * enqueue. Public methods are thread-safe and never block on IO.
+ * enqueue. With threads of its own, a replica saves hand-offs at low load (issue 20): work whose thread is idle runs
+ * on the thread that asks for it, in the same order and exclusion (see {@code ReplicaExecutors.Lane}) — a proposal
+ * on the proposing thread, a sync result on the sync thread, a quick apply on the committing thread, and, with a
+ * transport that allows it ({@link Transport#mayHandleOnDeliveryThread()}), a small received message on the
+ * transport's thread, where a follower also syncs once after each read and answers. Public methods are thread-safe
+ * and never block on IO (a proposal made while the event thread is idle does the log append, a write to the page
+ * cache, on the caller's thread).
  *
  * <p>Ordering: persist, then acknowledge, then apply. A proposal's future completes after its entry is
  * committed (durable on a majority that promised the epoch) and applied on this replica; an entry is applied
@@ -219,6 +226,14 @@ public final class Replica implements Closeable {
     private final boolean syncOnEventThread;
     /** A follower syncs on its event thread when that is a thread of its own (not a lane of a shared pool). */
     private final boolean followerSyncsInline;
+    /**
+     * Whether work may run on the thread that asks for it when the lane it belongs to is idle (threads of its own
+     * only): a proposal on the proposing thread, a small received message on the transport's thread, a sync result
+     * on the sync thread, a quick apply on the event lane (issue 20: fewer hand-offs at low load).
+     */
+    private final boolean runHere;
+    /** Whether small received messages may be handled on the transport's thread ({@link #runHere} too). */
+    private final boolean handleOnTransport;
 
     private final Transport transport;
     private final Leadership leadership;
@@ -288,6 +303,9 @@ public final class Replica implements Closeable {
     private boolean syncRunning;
     private boolean syncWanted;
     private boolean inlineSyncPosted;
+    /** True while an event received runs on the transport's delivering thread (event lane only). */
+    private boolean onTransportThread;
+
     private final AtomicBoolean tickPosted = new AtomicBoolean();
     private long fencedBy;
 
@@ -304,6 +322,9 @@ public final class Replica implements Closeable {
     private long bytesSinceSnapshot;
     private long entriesThreshold;
     private long bytesThreshold;
+    /** A running average of one apply batch's time (apply lane writes; the event lane reads). */
+    private volatile long applyNanosAverage;
+
     /** A snapshot is being written (apply thread's view). */
     private boolean snapshotRunning;
     /** Callers of {@link #takeSnapshot()} waiting for the next snapshot. */
@@ -394,6 +415,8 @@ public final class Replica implements Closeable {
         this.configurationThread = threads.lane(ReplicaExecutors.Role.CONFIGURATION);
         this.timer = threads.scheduler();
         this.followerSyncsInline = threads.dedicated();
+        this.runHere = threads.dedicated();
+        this.handleOnTransport = runHere && b.transport.mayHandleOnDeliveryThread();
         this.quiesce = b.config.quiesce();
         long checkQuorum = b.config.checkQuorumNanos();
         this.idleTickNanos = Math.min(
@@ -692,7 +715,19 @@ public final class Replica implements Closeable {
         transport.inboundBudget(budget);
         transport.start(m -> {
             budget.take();
-            if (!post(() -> core.receive(m, clock.getAsLong()), budget::giveBack)) {
+            Runnable event = () -> {
+                if (WriteTrace.ENABLED) {
+                    WriteTrace.stamp(
+                            id + "<" + m.from(),
+                            m instanceof Message.AppendAck ? WriteTrace.Point.ACK_HANDLED : WriteTrace.Point.HANDLED,
+                            m);
+                }
+                core.receive(m, clock.getAsLong());
+            };
+            if (handleOnTransport && smallMessage(m) && runHere(event, budget::giveBack, true, THEN_AT_MOST)) {
+                return;
+            }
+            if (!post(event, budget::giveBack)) {
                 budget.giveBack();
             }
         });
@@ -819,7 +854,7 @@ public final class Replica implements Closeable {
             }
         });
         incoming.add(new Incoming(payload, f, clock.getAsLong() + proposalTimeout.toNanos()));
-        if (drainPosted.compareAndSet(false, true) && !post(this::takeProposals)) {
+        if (drainPosted.compareAndSet(false, true) && !runHereOrPost(this::takeProposals)) {
             failIncoming(new IllegalStateException("replica " + id + " is closed"));
         }
         return f;
@@ -833,6 +868,8 @@ public final class Replica implements Closeable {
             failIncoming(notRunning());
             return;
         }
+        long takenAt = WriteTrace.ENABLED ? System.nanoTime() : 0;
+        long endBefore = WriteTrace.ENABLED ? core.logEndOffset() : 0;
         List<ReplicaCore.Proposal> batch = new ArrayList<>();
         Incoming p;
         while ((p = incoming.poll()) != null) {
@@ -842,6 +879,27 @@ public final class Replica implements Closeable {
         }
         if (!batch.isEmpty()) {
             core.proposeAll(batch, clock.getAsLong());
+            if (WriteTrace.ENABLED) {
+                traceTaken(batch, endBefore, takenAt);
+            }
+        }
+    }
+
+    /** Stamps the proposals just appended (one entry each, from {@code endBefore}) for {@link WriteTrace}. */
+    private void traceTaken(List<ReplicaCore.Proposal> batch, long endBefore, long takenAt) {
+        long appendedAt = System.nanoTime();
+        if (core.logEndOffset() != endBefore + batch.size()) {
+            return; // not appended as one run (not the leader, or an epoch-start entry among them)
+        }
+        long offset = endBefore;
+        for (ReplicaCore.Proposal q : batch) {
+            Incoming in = proposals.get(q.id());
+            if (in != null) {
+                WriteTrace.stamp(id, WriteTrace.Point.PROPOSED, offset, in.deadlineNanos() - proposalTimeout.toNanos());
+            }
+            WriteTrace.stamp(id, WriteTrace.Point.TAKEN, offset, takenAt);
+            WriteTrace.stamp(id, WriteTrace.Point.APPENDED, offset, appendedAt);
+            offset++;
         }
     }
 
@@ -1043,6 +1101,73 @@ public final class Replica implements Closeable {
     }
 
     /**
+     * Events queued meanwhile that a thread which ran an event of its own on the event lane ({@link #runHere}) may
+     * run too before handing the lane to the event thread: a transport thread that handled an acknowledgement then
+     * takes the next proposal, for example. Bounded, so that a busy replica never holds a transport thread long.
+     */
+    private static final int THEN_AT_MOST = 8;
+
+    /** A received message small enough to handle on the transport's thread: an append of at most this many bytes. */
+    private static final long SMALL_APPEND_BYTES = 64 << 10;
+
+    /** The most entries, and the longest average time, of an apply batch run on the event lane. */
+    private static final int QUICK_APPLY_ENTRIES = 16;
+
+    private static final long QUICK_APPLY_NANOS = TimeUnit.MICROSECONDS.toNanos(50);
+
+    /**
+     * Whether {@code m} is cheap to handle: an acknowledgement, or an append of a few small entries (its handling
+     * appends them to the log, a write to the page cache). Anything else (snapshot chunks, fetched history, epoch
+     * changes that write the promise durably) goes to the event thread.
+     */
+    private static boolean smallMessage(Message m) {
+        if (m instanceof Message.AppendAck) {
+            return true;
+        }
+        if (m instanceof Message.Append a) {
+            long bytes = 0;
+            for (Entry e : a.entries()) {
+                bytes += e.sizeInBytes();
+            }
+            return bytes <= SMALL_APPEND_BYTES;
+        }
+        return false;
+    }
+
+    /**
+     * Runs {@code event} on the calling thread if the event lane is idle ({@link ReplicaExecutors.Lane#runHereIfIdle}),
+     * then up to {@code thenAtMost} events queued meanwhile; returns false, having run nothing (nor {@code before}),
+     * if it is busy or shut down. The event sees and changes the replica's state exactly as on the event thread:
+     * the lane runs one task at a time, in order.
+     */
+    private boolean runHere(Runnable event, Runnable before, boolean fromTransport, int thenAtMost) {
+        return eventThread.runHereIfIdle(
+                new ReplicaExecutors.Droppable() {
+                    @Override
+                    public void dropped() {
+                        before.run();
+                    }
+
+                    @Override
+                    public void run() {
+                        before.run();
+                        onTransportThread = fromTransport;
+                        try {
+                            handle(event);
+                        } finally {
+                            onTransportThread = false;
+                        }
+                    }
+                },
+                thenAtMost);
+    }
+
+    /** Runs {@code event} here if the event lane is idle and this replica runs work where it is asked, else posts it. */
+    private boolean runHereOrPost(Runnable event) {
+        return (runHere && runHere(event, () -> {}, false, 0)) || post(event);
+    }
+
+    /**
      * Queues {@code event} on the event thread; {@code before} runs exactly once if this returns true: before the
      * event, or instead of it when the event is dropped (the replica stopped first).
      */
@@ -1181,6 +1306,9 @@ public final class Replica implements Closeable {
                 Incoming p = proposals.remove(pc.proposalId());
                 if (p != null) {
                     awaitingApply.put(pc.offset(), new Awaiting(pc.epoch(), p.future()));
+                    if (WriteTrace.ENABLED) {
+                        WriteTrace.stamp(id, WriteTrace.Point.COMMITTED, pc.offset());
+                    }
                 }
             }
         }
@@ -1313,7 +1441,11 @@ public final class Replica implements Closeable {
         if (syncOnEventThread || (followerSyncsInline && core.role() == Role.FOLLOWER && !syncRunning)) {
             if (!inlineSyncPosted) {
                 inlineSyncPosted = true;
-                post(this::syncInline);
+                // Handling a message on the transport's thread: sync there, once, after the messages of this read
+                // (their appends share the sync), and answer from there; else after the events already queued.
+                if (!(onTransportThread && transport.runAfterDeliveries(this::syncAfterDeliveries))) {
+                    post(this::syncInline);
+                }
             }
             return;
         }
@@ -1322,6 +1454,13 @@ public final class Replica implements Closeable {
             return;
         }
         startSync();
+    }
+
+    /** On the transport's thread after a read: the follower's sync, here if the event lane is idle. */
+    private void syncAfterDeliveries() {
+        if (!runHere(this::syncInline, () -> {}, true, 0)) {
+            post(this::syncInline);
+        }
     }
 
     private void syncInline() {
@@ -1336,10 +1475,20 @@ public final class Replica implements Closeable {
             long syncStart = System.nanoTime();
             Synced synced = syncer.sync();
             observeSync(System.nanoTime() - syncStart);
+            if (WriteTrace.ENABLED) {
+                traceSync(synced, syncStart);
+                WriteTrace.stamp(id, WriteTrace.Point.SYNC_HANDLED, synced.endOffset() - 1);
+            }
             core.logSynced(synced.endOffset(), synced.epoch(), clock.getAsLong());
         } catch (Exception e) {
             throw new IllegalStateException("sync of replica " + id + " failed", e);
         }
+    }
+
+    /** Stamps the last entry a sync covered, for {@link WriteTrace}. */
+    private void traceSync(Synced synced, long syncStart) {
+        WriteTrace.stamp(id, WriteTrace.Point.SYNC_START, synced.endOffset() - 1, syncStart);
+        WriteTrace.stamp(id, WriteTrace.Point.SYNC_END, synced.endOffset() - 1);
     }
 
     private void startAsyncSync() {
@@ -1377,7 +1526,14 @@ public final class Replica implements Closeable {
                     long syncStart = System.nanoTime();
                     Synced synced = syncer.sync();
                     observeSync(System.nanoTime() - syncStart);
-                    post(() -> {
+                    if (WriteTrace.ENABLED) {
+                        traceSync(synced, syncStart);
+                    }
+                    // On this thread if the event lane is idle: the core learns of the sync without waking it.
+                    runHereOrPost(() -> {
+                        if (WriteTrace.ENABLED) {
+                            WriteTrace.stamp(id, WriteTrace.Point.SYNC_HANDLED, synced.endOffset() - 1);
+                        }
                         syncRunning = false;
                         // The epoch is the one the sync saw: if the log was truncated and appended to since, the
                         // entry at endOffset - 1 has another epoch now and the core ignores this result.
@@ -1407,8 +1563,16 @@ public final class Replica implements Closeable {
                 break;
             }
             queuedForApply += batch.size();
+            // A few entries of a state machine that applies quickly: on this thread if the apply lane is idle (the
+            // proposal then completes without waking the apply thread).
+            if (runHere
+                    && batch.size() <= QUICK_APPLY_ENTRIES
+                    && applyNanosAverage <= QUICK_APPLY_NANOS
+                    && applyThread.runHereIfIdle(() -> applyBatch(batch, true), 0)) {
+                continue;
+            }
             try {
-                applyThread.execute(() -> applyBatch(batch));
+                applyThread.execute(() -> applyBatch(batch, false));
             } catch (RejectedExecutionException closed) {
                 return;
             }
@@ -1454,13 +1618,21 @@ public final class Replica implements Closeable {
 
     // ---- apply thread ----
 
-    private void applyBatch(List<Entry> batch) {
+    /**
+     * Applies {@code batch}; {@code elsewhere} when it runs on another lane's thread (the apply lane was idle), which
+     * must not wait for a snapshot's capture: that is then left to the apply thread.
+     */
+    private void applyBatch(List<Entry> batch, boolean elsewhere) {
         if (applyFailed) {
             return;
         }
+        long started = System.nanoTime();
         for (Entry e : batch) {
             if (e.offset() != applied.get()) {
                 continue; // already applied (replay)
+            }
+            if (WriteTrace.ENABLED) {
+                WriteTrace.stamp(id, WriteTrace.Point.APPLY_START, e.offset());
             }
             Object result;
             try {
@@ -1491,10 +1663,34 @@ public final class Replica implements Closeable {
             Awaiting w = awaitingApply.remove(e.offset());
             if (w != null) {
                 w.future().complete(new Committed(w.epoch(), e.offset(), result));
+                if (WriteTrace.ENABLED) {
+                    WriteTrace.stamp(id, WriteTrace.Point.COMPLETED, e.offset());
+                }
             }
         }
         runWaiters();
-        maybeSnapshot();
+        long nanos = System.nanoTime() - started;
+        long average = applyNanosAverage; // written on the apply lane only
+        applyNanosAverage = average + (nanos - average) / 8;
+        if (!elsewhere) {
+            maybeSnapshot();
+        } else if (snapshotDue()) {
+            try {
+                applyThread.execute(this::maybeSnapshot);
+            } catch (RejectedExecutionException closed) {
+                // closing
+            }
+        }
+    }
+
+    /** Apply lane: whether {@link #maybeSnapshot} has something to do. */
+    private boolean snapshotDue() {
+        return applyFailed
+                || (stateMachine.supportsSnapshots()
+                        && !snapshotRunning
+                        && (entriesSinceSnapshot >= entriesThreshold
+                                || bytesSinceSnapshot >= bytesThreshold
+                                || !snapshotRequests.isEmpty()));
     }
 
     // ---- snapshots (apply thread, then snapshot thread) ----

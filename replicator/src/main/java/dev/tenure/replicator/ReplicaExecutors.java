@@ -16,7 +16,6 @@
 package dev.tenure.replicator;
 
 import com.google.common.base.Preconditions;
-import com.google.common.util.concurrent.MoreExecutors;
 import dev.tenure.replicator.transport.InboundBudget;
 import java.io.Closeable;
 import java.time.Duration;
@@ -40,7 +39,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * own: an event thread, a sync thread, an apply thread, a snapshot thread, a configuration thread and a tick timer,
  * named after it. A node that hosts many replicas (one per partition) gives them one {@link #shared} set instead: a
  * fixed number of threads whatever the number of replicas. Each replica then runs each of its roles on a <em>lane</em>
- * over a shared pool — a sequential executor (Guava's {@link MoreExecutors#newSequentialExecutor}) that runs the
+ * over a shared pool — a sequential executor ({@link Lane}) that runs the
  * replica's tasks of that role one at a time, in submission order, each seeing the effects of the ones before — so
  * the replica's single-threaded reasoning holds unchanged, and no replica holds a thread while it has nothing to do:
  *
@@ -262,7 +261,7 @@ public final class ReplicaExecutors implements Closeable {
                     case SYNC -> syncPool;
                     case SNAPSHOT, CONFIGURATION -> backgroundPool;
                 };
-                return new Lane(MoreExecutors.newSequentialExecutor(pool), null);
+                return new Lane(pool, null);
             }
 
             @Override
@@ -350,55 +349,142 @@ public final class ReplicaExecutors implements Closeable {
      * A serial executor for one role of one replica, with an executor service's shutdown: once shut down it refuses
      * new tasks ({@link java.util.concurrent.RejectedExecutionException}) and {@link #awaitTermination} waits for
      * those already queued. {@link #shutdownNow} drops the queued tasks instead (a task running then completes).
+     *
+     * <p>Tasks run one at a time, in submission order, each seeing the effects of the ones before (the lane's
+     * counter of pending tasks is the hand-over: whoever moves it from zero runs the lane until it is back at zero).
+     * They usually run on the lane's thread (or a thread of its pool); {@link #runHereIfIdle} lets a caller run a
+     * short task on its own thread when the lane has nothing queued or running, which saves a thread hand-off (a
+     * wake-up of the lane's thread) on the write path at low load (issue 20). The order and the exclusion are the
+     * same either way; only the thread differs.
      */
     static final class Lane implements Executor {
-        private final Executor serial;
+        private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Lane.class);
+        /** At most this many tasks run per turn on a shared pool's thread before the lane yields it. */
+        private static final int MAX_TASKS_PER_TURN = 256;
+
+        private final Executor runner;
         /** The lane's own thread, or null when the lane runs on a shared pool. */
         private final ExecutorService owned;
 
+        /** Tasks not yet started, in submission order. */
+        private final java.util.concurrent.ConcurrentLinkedQueue<Runnable> tasks =
+                new java.util.concurrent.ConcurrentLinkedQueue<>();
+        /**
+         * Tasks in {@link #tasks} plus the one running. A task is queued before this is incremented; whoever moves it
+         * from 0 owns the lane (runs tasks) until its decrement brings it back to 0.
+         */
+        private final AtomicInteger pending = new AtomicInteger();
+
+        /** Tasks accepted and not yet run or dropped: for shutdown's termination. */
         private final AtomicInteger queued = new AtomicInteger();
+
         private final java.util.concurrent.CountDownLatch terminated = new java.util.concurrent.CountDownLatch(1);
         private boolean shutdown; // guarded by this
         private volatile boolean dropQueued;
 
-        Lane(Executor serial, ExecutorService owned) {
-            this.serial = serial;
+        Lane(Executor runner, ExecutorService owned) {
+            this.runner = runner;
             this.owned = owned;
         }
 
         @Override
         public void execute(Runnable task) {
+            accept();
+            tasks.add(wrap(task));
+            if (pending.getAndIncrement() == 0) {
+                schedule();
+            }
+        }
+
+        /**
+         * Runs {@code task} on the calling thread, now, if the lane has nothing queued or running and is not shut
+         * down, then up to {@code thenAtMost} tasks queued meanwhile (the rest go to the lane's thread); returns
+         * false, having run nothing, otherwise. Never blocks; a task of this lane calling it gets false.
+         */
+        boolean runHereIfIdle(Runnable task, int thenAtMost) {
+            if (!pending.compareAndSet(0, 1)) {
+                return false;
+            }
+            boolean refused;
             synchronized (this) {
-                if (shutdown) {
-                    throw new java.util.concurrent.RejectedExecutionException("lane is shut down");
+                refused = shutdown;
+                if (!refused) {
+                    queued.incrementAndGet();
                 }
-                queued.incrementAndGet();
             }
+            if (refused) {
+                release(thenAtMost);
+                return false;
+            }
+            wrap(task).run();
+            release(thenAtMost);
+            return true;
+        }
+
+        /** The caller owns the lane and has finished a task: runs up to {@code atMost} more, then lets go. */
+        private void release(int atMost) {
+            for (int ran = 0; pending.decrementAndGet() != 0; ran++) {
+                if (ran >= atMost) {
+                    schedule(); // pending > 0 and nobody runs the lane: its thread takes over
+                    return;
+                }
+                tasks.poll().run();
+            }
+        }
+
+        /** Hands the lane (pending > 0, nobody running it) to its thread. */
+        private void schedule() {
             try {
-                serial.execute(() -> {
-                    try {
-                        if (!dropQueued) {
-                            task.run();
-                        } else if (task instanceof Droppable d) {
-                            d.dropped();
-                        }
-                    } finally {
-                        done();
-                    }
-                });
+                runner.execute(this::drain);
             } catch (java.util.concurrent.RejectedExecutionException e) {
-                done(); // the pool is closed
-                throw e;
+                // The pool is closed (a shared set closed before its replicas): drop what is queued, here.
+                dropQueued = true;
+                drain();
             }
+        }
+
+        private void drain() {
+            tasks.poll().run();
+            release(owned != null ? Integer.MAX_VALUE : MAX_TASKS_PER_TURN - 1);
+        }
+
+        private synchronized void accept() {
+            if (shutdown) {
+                throw new java.util.concurrent.RejectedExecutionException("lane is shut down");
+            }
+            queued.incrementAndGet();
+        }
+
+        private Runnable wrap(Runnable task) {
+            return () -> {
+                try {
+                    if (!dropQueued) {
+                        task.run();
+                    } else if (task instanceof Droppable d) {
+                        d.dropped();
+                    }
+                } catch (RuntimeException e) {
+                    LOG.error("a task of a replica's lane threw", e);
+                } finally {
+                    done();
+                }
+            };
         }
 
         private void done() {
             if (queued.decrementAndGet() == 0) {
                 synchronized (this) {
                     if (shutdown && queued.get() == 0) {
-                        terminated.countDown();
+                        terminate();
                     }
                 }
+            }
+        }
+
+        private void terminate() {
+            terminated.countDown();
+            if (owned != null) {
+                owned.shutdown(); // nothing is left for it: its thread ends
             }
         }
 
@@ -407,11 +493,8 @@ public final class ReplicaExecutors implements Closeable {
             synchronized (this) {
                 shutdown = true;
                 if (queued.get() == 0) {
-                    terminated.countDown();
+                    terminate();
                 }
-            }
-            if (owned != null) {
-                owned.shutdown();
             }
         }
 
@@ -419,8 +502,8 @@ public final class ReplicaExecutors implements Closeable {
         void shutdownNow() {
             dropQueued = true;
             shutdown();
-            if (owned != null) {
-                owned.shutdownNow();
+            if (owned != null && !owned.shutdownNow().isEmpty()) {
+                drain(); // the lane's turn never ran: drop its tasks here (a Droppable learns of it)
             }
         }
 

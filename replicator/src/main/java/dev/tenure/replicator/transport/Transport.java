@@ -29,7 +29,8 @@ import java.util.function.Consumer;
 public interface Transport extends Closeable {
     /**
      * Starts accepting and making connections; every message received from a peer is handed to {@code
-     * inbound} (on a transport thread: it must only enqueue).
+     * inbound} (on a transport thread: it must only enqueue, or do short work if {@link
+     * #mayHandleOnDeliveryThread}).
      */
     void start(Consumer<Message> inbound) throws Exception;
 
@@ -40,6 +41,27 @@ public interface Transport extends Closeable {
      * (the default).
      */
     default void inboundBudget(InboundBudget budget) {}
+
+    /**
+     * Whether the consumer given to {@link #start} may do short work on the delivering thread (a replica then
+     * handles a small message there when its event thread is idle, instead of waking that thread: issue 20). Only
+     * a transport whose delivering threads are its own IO threads, serving this consumer alone, says so; false by
+     * default.
+     */
+    default boolean mayHandleOnDeliveryThread() {
+        return false;
+    }
+
+    /**
+     * Called on a delivering thread of this transport: queues {@code task} to run on that thread after the messages
+     * it has read and is delivering now (the end of a read burst), and returns true; returns false, having done
+     * nothing, on any other thread or if the transport cannot (the default). A replica that handled a message on the
+     * delivering thread uses it to sync once after a burst of appends, as its event thread does after the events
+     * already queued.
+     */
+    default boolean runAfterDeliveries(Runnable task) {
+        return false;
+    }
 
     /** Sends {@code message} to {@code message.to()} if a connection can be had; otherwise drops it. */
     void send(Message message);

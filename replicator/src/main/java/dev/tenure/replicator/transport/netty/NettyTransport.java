@@ -16,6 +16,7 @@
 package dev.tenure.replicator.transport.netty;
 
 import dev.tenure.replicator.core.Message;
+import dev.tenure.replicator.trace.WriteTrace;
 import dev.tenure.replicator.transport.InboundBudget;
 import dev.tenure.replicator.transport.NodeTransport;
 import dev.tenure.replicator.transport.NodeTransport.PartitionInbound;
@@ -452,6 +453,42 @@ public final class NettyTransport implements Transport {
         }
     }
 
+    /**
+     * True: messages are delivered on this transport's worker threads, which serve this transport's connections
+     * only. As a node transport it delivers to many partitions, whose replicas run on
+     * shared lanes and do not handle messages on the delivering thread anyway.
+     */
+    @Override
+    public boolean mayHandleOnDeliveryThread() {
+        return true;
+    }
+
+    /**
+     * On a worker thread: queues {@code task} on its event loop, which runs it after the reads of the current
+     * select round have been delivered.
+     */
+    @Override
+    public boolean runAfterDeliveries(Runnable task) {
+        EventLoopGroup workers;
+        synchronized (this) {
+            workers = workerGroup;
+        }
+        if (workers == null) {
+            return false;
+        }
+        for (EventExecutor e : workers) {
+            if (e.inEventLoop()) {
+                try {
+                    e.execute(task);
+                    return true;
+                } catch (RejectedExecutionException closed) {
+                    return false;
+                }
+            }
+        }
+        return false;
+    }
+
     private boolean onTransportThread() {
         for (EventLoopGroup group : List.of(bossGroup, workerGroup)) {
             for (EventExecutor e : group) {
@@ -799,6 +836,12 @@ public final class NettyTransport implements Transport {
         }
         received.incrementAndGet();
         heard(peerId);
+        if (WriteTrace.ENABLED) {
+            WriteTrace.stamp(
+                    selfId + "<" + peerId,
+                    message instanceof Message.AppendAck ? WriteTrace.Point.ACK_RECEIVED : WriteTrace.Point.RECEIVED,
+                    message);
+        }
         try {
             if (frame instanceof Frame.Partitioned p) {
                 partitionInbound.receive(p.partition(), message);

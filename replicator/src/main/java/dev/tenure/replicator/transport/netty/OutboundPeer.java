@@ -15,6 +15,7 @@
  */
 package dev.tenure.replicator.transport.netty;
 
+import dev.tenure.replicator.trace.WriteTrace;
 import dev.tenure.replicator.transport.netty.tls.TlsContext;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
@@ -221,6 +222,9 @@ final class OutboundPeer {
                 }
             }
             ByteBuf frame = transport.encode(ch, m);
+            if (WriteTrace.ENABLED) {
+                WriteTrace.stamp(transport.selfId() + ">" + id, WriteTrace.Point.WRITTEN, NettyTransport.messageOf(m));
+            }
             if (frame != null) {
                 // The outcome goes to the write listener.
                 ChannelFuture unused = ch.write(frame, ch.newPromise().addListener(transport.writeListener));
