@@ -196,13 +196,15 @@ class FastFailoverTest {
 
     @Test
     void aSuspicionTimeoutShorterThanTwoHeartbeatsIsRefused() {
-        CoreConfig.Builder b = CoreConfig.builder("a", List.of("a", "b", "c")).heartbeatInterval(Duration.ofMillis(100));
+        CoreConfig.Builder b =
+                CoreConfig.builder("a", List.of("a", "b", "c")).heartbeatInterval(Duration.ofMillis(100));
         IllegalArgumentException e = assertThrows(
                 IllegalArgumentException.class,
                 () -> b.fastFailover(Duration.ofMillis(150), Duration.ZERO).build());
         assertTrue(e.getMessage().contains("suspicion timeout"), e.getMessage());
         assertThrows(
                 IllegalArgumentException.class,
-                () -> b.fastFailover(Duration.ofMillis(500), Duration.ofMillis(-1)).build());
+                () -> b.fastFailover(Duration.ofMillis(500), Duration.ofMillis(-1))
+                        .build());
     }
 }
