@@ -29,6 +29,8 @@ import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.CuratorWatcher;
+import org.apache.curator.framework.state.ConnectionState;
+import org.apache.curator.framework.state.ConnectionStateListener;
 import org.apache.curator.utils.ZKPaths;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
@@ -47,8 +49,9 @@ import org.slf4j.LoggerFactory;
  * <p>Thread-safe: {@link #suspect} and {@link #clear} are called on the replica's event thread and never block (every
  * ZooKeeper request is sent in the background, answered on Curator's event thread); a depose runs on the given
  * executor (the election's step-down lane), at most one per epoch, and not within the back-off of this replica's
- * previous depose. No thread of its own. A ZooKeeper failure is logged and the suspicion is kept: the watch re-reads
- * after a reconnect, and the leader's session expiry remains the bound it always was. Ids read from ZooKeeper that
+ * previous depose. No thread of its own. A ZooKeeper failure is logged and the suspicion is kept: after a reconnect it
+ * is recorded again (a new session lost the ephemeral node) and read again; meanwhile the leader's session expiry
+ * remains the bound it always was. Ids read from ZooKeeper that
  * are not voters of the configuration are ignored.
  */
 final class LeaderSuspicions {
@@ -68,6 +71,8 @@ final class LeaderSuspicions {
     private boolean deposeStarted;
     private long lastDeposeAt = Long.MIN_VALUE;
     private boolean closed;
+
+    private final ConnectionStateListener connectionListener = (c, state) -> connectionStateChanged(state);
 
     /**
      * @param electionPath the election's path (the suspicions go under it)
@@ -92,6 +97,7 @@ final class LeaderSuspicions {
         this.backoffNanos = backoff.toNanos();
         this.clock = clock;
         FencedLeaderElection.suspicionPath(electionPath, 1, self); // validates the path and the id
+        client.getConnectionStateListenable().addListener(connectionListener);
     }
 
     /** This replica suspects {@code suspectedLeader}, the leader of {@code suspectedEpoch}. */
@@ -108,6 +114,24 @@ final class LeaderSuspicions {
             deposeStarted = false;
         }
         log.info("replica {} suspects {}, the leader of epoch {}: recording it", self, suspectedLeader, suspectedEpoch);
+        record(suspectedEpoch);
+    }
+
+    /** Curator's thread: after a reconnect (perhaps in a new session) the suspicion is recorded and read again. */
+    private void connectionStateChanged(ConnectionState state) {
+        if (state == ConnectionState.RECONNECTED) {
+            long e;
+            synchronized (this) {
+                e = closed ? 0 : epoch;
+            }
+            if (e != 0) {
+                record(e);
+            }
+        }
+    }
+
+    /** Creates this replica's suspicion node of {@code suspectedEpoch} (in the background), then counts. */
+    private void record(long suspectedEpoch) {
         String path = FencedLeaderElection.suspicionPath(electionPath, suspectedEpoch, self);
         try {
             client.create()
@@ -147,6 +171,7 @@ final class LeaderSuspicions {
 
     /** Withdraws any suspicion; later calls do nothing. */
     void close() {
+        client.getConnectionStateListenable().removeListener(connectionListener);
         long e;
         synchronized (this) {
             closed = true;

@@ -868,6 +868,11 @@ public final class ZooKeeperNode implements Closeable {
         return pathsExist ? builder.pathsCreated() : builder;
     }
 
+    /** The node's transport (for tests in this package: closing it is how a test kills the node's sockets). */
+    NettyTransport transport() {
+        return transport;
+    }
+
     /** The fast failover settings in force (resolved from the session timeout at start; off before start). */
     public FastFailover fastFailover() {
         return fastFailover;
