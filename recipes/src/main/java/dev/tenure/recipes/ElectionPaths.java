@@ -30,6 +30,8 @@ import org.apache.zookeeper.common.PathUtils;
  * P            PERSISTENT  created by Tenure
  * P/epoch      PERSISTENT  the epoch record: current epoch, its leader, the leader's node
  * P/election   CONTAINER   Curator's latch or lock nodes (EPHEMERAL_SEQUENTIAL), one per participant
+ * P/suspicions CONTAINER   fast failover: P/suspicions/EPOCH (CONTAINER) / VOTER (EPHEMERAL), who suspects the
+ *                          leader of EPOCH (written by the replicator, read by FencedLeaderElection.depose's callers)
  * </pre>
  *
  * The epoch lives outside Curator's container so that reaping or deleting the container never resets it.
@@ -37,15 +39,18 @@ import org.apache.zookeeper.common.PathUtils;
 final class ElectionPaths {
     static final String EPOCH = "epoch";
     static final String ELECTION = "election";
+    static final String SUSPICIONS = "suspicions";
 
     final String base;
     final String epoch;
     final String election;
+    final String suspicions;
 
     private ElectionPaths(String base) {
         this.base = base;
         this.epoch = ZKPaths.makePath(base, EPOCH);
         this.election = ZKPaths.makePath(base, ELECTION);
+        this.suspicions = ZKPaths.makePath(base, SUSPICIONS);
     }
 
     /**

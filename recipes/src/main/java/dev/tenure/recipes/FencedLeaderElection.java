@@ -47,6 +47,7 @@ import org.apache.curator.framework.api.transaction.CuratorTransactionResult;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.framework.state.ConnectionStateListener;
 import org.apache.curator.utils.ThreadUtils;
+import org.apache.curator.utils.ZKPaths;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.data.Stat;
@@ -315,6 +316,111 @@ public final class FencedLeaderElection implements Closeable {
                         .withMode(CreateMode.PERSISTENT)
                         .forPath(paths.epoch, EpochRecord.INITIAL.encode()),
                 client.transactionOp().create().withMode(CreateMode.CONTAINER).forPath(paths.election));
+    }
+
+    /**
+     * Deposes the leader of {@code epoch}: deletes the participant node it minted {@code epoch} with, in one ZooKeeper
+     * transaction conditional on the epoch node still being at the version read with {@code epoch} on it, so that a
+     * depose for an old epoch can never remove a newer leader's node. The next participant in line then holds the
+     * latch or lock and mints a newer epoch at once, without waiting for the deposed leader's session to expire. For
+     * fast failover ({@code docs/replication.md}, "Fast failover"): the caller decides when a leader is dead (a
+     * majority of the replica set has lost it); deposing a leader that is alive is safe wherever its writes are
+     * fenced by the epoch (its term is revoked as {@link RevocationReason#SUPERSEDED} once the next epoch is minted,
+     * and its election rejoins), but it costs a leader change.
+     *
+     * <p>Blocking: three ZooKeeper requests at most. Thread-safe.
+     *
+     * @return true if this call deleted the leader's node; false if the epoch is no longer the latest (or not yet
+     *     minted), its node is already gone, or the node under its name is another participant's
+     * @throws IllegalArgumentException if {@code epoch} is not positive or the path is not a valid election path
+     * @throws IllegalStateException if the epoch node holds malformed data
+     * @throws Exception if ZooKeeper cannot be reached
+     */
+    public static boolean depose(CuratorFramework client, String electionPath, long epoch) throws Exception {
+        Preconditions.checkArgument(epoch > 0, "epoch must be > 0, was %s", epoch);
+        ElectionPaths paths = ElectionPaths.of(electionPath);
+        Stat epochStat = new Stat();
+        EpochRecord current;
+        try {
+            current =
+                    EpochRecord.decode(client.getData().storingStatIn(epochStat).forPath(paths.epoch));
+        } catch (KeeperException.NoNodeException e) {
+            return false;
+        } catch (IllegalArgumentException e) {
+            throw new IllegalStateException(
+                    "epoch node " + paths.epoch + " holds malformed data: " + e.getMessage(), e);
+        }
+        String name = current.participantNode;
+        if (current.epoch != epoch || name.contains("/") || ElectionPaths.sequenceOf(name) < 0) {
+            return false; // another epoch, or one minted outside any term (a configuration change)
+        }
+        String node = paths.child(name);
+        try {
+            // A sequence number repeats only if the container was reaped and made again: never delete a namesake.
+            if (!ParticipantRecord.decode(client.getData().forPath(node))
+                    .instance
+                    .equals(current.instance)) {
+                return false;
+            }
+        } catch (KeeperException.NoNodeException e) {
+            return false;
+        } catch (IllegalArgumentException e) {
+            return false; // a foreign node under the election path
+        }
+        try {
+            client.transaction()
+                    .forOperations(
+                            client.transactionOp()
+                                    .check()
+                                    .withVersion(epochStat.getVersion())
+                                    .forPath(paths.epoch),
+                            client.transactionOp().delete().forPath(node));
+        } catch (KeeperException.BadVersionException | KeeperException.NoNodeException e) {
+            return false;
+        }
+        log.info("deposed the leader {} of epoch {} on {} (its node {})", current.leaderId, epoch, paths.base, name);
+        return true;
+    }
+
+    /**
+     * The node under which fast failover records suspicions of the leaders of {@code electionPath}: {@code
+     * P/suspicions}, one child per suspected epoch ({@link #suspicionPath}).
+     *
+     * @throws IllegalArgumentException if the path is not a valid election path
+     */
+    public static String suspicionsPath(String electionPath) {
+        return ElectionPaths.of(electionPath).suspicions;
+    }
+
+    /**
+     * The ephemeral node by which {@code voterId} says it suspects the leader of {@code epoch} on {@code
+     * electionPath}: {@code P/suspicions/EPOCH/VOTER}, with the epoch in 20 digits so that names sort by epoch.
+     *
+     * @throws IllegalArgumentException if the epoch is not positive, the voter id is not a valid node name, or the
+     *     path is not a valid election path
+     */
+    public static String suspicionPath(String electionPath, long epoch, String voterId) {
+        Preconditions.checkArgument(epoch > 0, "epoch must be > 0, was %s", epoch);
+        Preconditions.checkArgument(
+                voterId != null && !voterId.isEmpty() && !voterId.contains("/") && !voterId.startsWith("."),
+                "not a valid voter id for a node name: %s",
+                voterId);
+        return ZKPaths.makePath(suspicionsPath(electionPath), String.format("%020d", epoch), voterId);
+    }
+
+    /**
+     * The epoch a child of {@link #suspicionsPath} names, or -1 if the name is not one (a foreign node).
+     */
+    public static long suspectedEpochOf(String childName) {
+        if (childName.length() != 20 || !childName.chars().allMatch(ch -> ch >= '0' && ch <= '9')) {
+            return -1;
+        }
+        try {
+            long e = Long.parseLong(childName);
+            return e > 0 ? e : -1;
+        } catch (NumberFormatException e) {
+            return -1;
+        }
     }
 
     /** The operations of a {@link #mintEpoch} transaction besides the mint, given the epoch being minted. */

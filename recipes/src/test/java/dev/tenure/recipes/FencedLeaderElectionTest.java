@@ -379,6 +379,80 @@ class FencedLeaderElectionTest {
 
     @ParameterizedTest
     @EnumSource(ElectionBackend.class)
+    void deposingTheCurrentEpochRemovesTheLeadersNodeAndTheNextParticipantLeadsWithAHigherEpoch(ElectionBackend backend)
+            throws Exception {
+        // A deposed leader may overlap the next one until it sees the newer epoch: that is what epochs fence.
+        history.checkExclusive(false);
+        FencedLeaderElection a = join("a", backend);
+        LeadershipToken first = a.awaitLeadership(WAIT);
+        FencedLeaderElection b = join("b", backend);
+        LeaderDiscovery discovery = new LeaderDiscovery(observer, path);
+        discovery.start();
+        try {
+            await(() -> discovery.participants().size() == 2, "two participants");
+            assertTrue(FencedLeaderElection.depose(observer, path, first.epoch()));
+            LeadershipToken second = b.awaitLeadership(WAIT);
+            assertTrue(second.epoch() > first.epoch());
+            assertEquals(
+                    RevocationReason.SUPERSEDED,
+                    history.awaitRevoked(first, WAIT).reason());
+            assertFalse(a.isCurrent(first));
+            await(() -> discovery.participants().equals(List.of("b", "a")), "the deposed leader rejoined, behind b");
+            // It campaigns again like any participant: depose b, and a leads with a newer epoch still.
+            assertTrue(FencedLeaderElection.depose(observer, path, second.epoch()));
+            LeadershipToken third = a.awaitLeadership(WAIT);
+            assertTrue(third.epoch() > second.epoch());
+            assertEquals(
+                    RevocationReason.SUPERSEDED,
+                    history.awaitRevoked(second, WAIT).reason());
+        } finally {
+            discovery.close();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(ElectionBackend.class)
+    void deposingAnOldEpochIsRefusedAndNeverRemovesTheNewerLeader(ElectionBackend backend) throws Exception {
+        history.checkExclusive(true);
+        FencedLeaderElection a = join("a", backend);
+        LeadershipToken first = a.awaitLeadership(WAIT);
+        FencedLeaderElection b = join("b", backend);
+        LeaderDiscovery discovery = new LeaderDiscovery(observer, path);
+        discovery.start();
+        try {
+            await(() -> discovery.participants().size() == 2, "two participants");
+            assertTrue(a.stepDown(first));
+            LeadershipToken second = b.awaitLeadership(WAIT);
+            await(() -> discovery.participants().size() == 2, "a rejoined");
+            Stat epochBefore = observer.checkExists().forPath(path + "/epoch");
+            List<String> nodesBefore = observer.getChildren().forPath(path + "/election");
+            assertFalse(FencedLeaderElection.depose(observer, path, first.epoch()), "epoch 1 is no longer the latest");
+            assertFalse(FencedLeaderElection.depose(observer, path, second.epoch() + 1), "not minted yet");
+            assertEquals(nodesBefore, observer.getChildren().forPath(path + "/election"), "no node removed");
+            assertEquals(
+                    epochBefore.getVersion(),
+                    observer.checkExists().forPath(path + "/epoch").getVersion());
+            assertTrue(b.isCurrent(second));
+            assertThrows(IllegalArgumentException.class, () -> FencedLeaderElection.depose(observer, path, 0));
+        } finally {
+            discovery.close();
+        }
+    }
+
+    @Test
+    void suspicionPathsNameTheEpochInTwentyDigitsAndRefuseBadIds() {
+        assertEquals("/svc/suspicions/00000000000000000007/r1", FencedLeaderElection.suspicionPath("/svc", 7, "r1"));
+        assertEquals(7, FencedLeaderElection.suspectedEpochOf("00000000000000000007"));
+        assertEquals(-1, FencedLeaderElection.suspectedEpochOf("7"));
+        assertEquals(-1, FencedLeaderElection.suspectedEpochOf("0000000000000000000x"));
+        assertEquals(-1, FencedLeaderElection.suspectedEpochOf("00000000000000000000"));
+        assertThrows(IllegalArgumentException.class, () -> FencedLeaderElection.suspicionPath("/svc", 0, "r1"));
+        assertThrows(IllegalArgumentException.class, () -> FencedLeaderElection.suspicionPath("/svc", 1, "a/b"));
+        assertThrows(IllegalArgumentException.class, () -> FencedLeaderElection.suspicionPath("/svc", 1, ""));
+    }
+
+    @ParameterizedTest
+    @EnumSource(ElectionBackend.class)
     void suspendedLeaderIsRevokedAtOnceAndLeadsAgainWithANewEpoch(ElectionBackend backend) throws Exception {
         ZooKeeperProxy proxy = ensemble().newProxy();
         CuratorFramework client = ensemble().newClient(ensemble().clientBuilder(proxy));

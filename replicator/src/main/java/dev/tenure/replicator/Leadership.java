@@ -50,6 +50,17 @@ public interface Leadership extends Closeable {
     /** Gives up the term of {@code epoch} (it was fenced), if it is still current. */
     void stepDown(long epoch);
 
+    /**
+     * Fast failover (docs/replication.md, "Fast failover"): this follower suspects {@code leader}, the leader of
+     * {@code epoch}; record the suspicion where the other replicas see it and depose the leader of {@code epoch} once
+     * a majority of the voters suspect it. Called on the replica's event thread: must not block. Nothing by default
+     * (a leadership without fast failover).
+     */
+    default void suspectLeader(long epoch, String leader) {}
+
+    /** Withdraws this replica's suspicion of the leader of {@code epoch} (see {@link #suspectLeader}); never blocks. */
+    default void clearSuspicion(long epoch) {}
+
     @Override
     void close();
 }

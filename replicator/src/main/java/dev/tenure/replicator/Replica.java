@@ -419,8 +419,10 @@ public final class Replica implements Closeable {
         this.handleOnTransport = runHere && b.transport.mayHandleOnDeliveryThread();
         this.quiesce = b.config.quiesce();
         long checkQuorum = b.config.checkQuorumNanos();
+        long suspicion = b.config.suspicionNanos(); // a quiet follower still times its leader's silence
         this.idleTickNanos = Math.min(
-                TimeUnit.SECONDS.toNanos(1), checkQuorum == 0 ? Long.MAX_VALUE : Math.max(1, checkQuorum / 10));
+                Math.min(TimeUnit.SECONDS.toNanos(1), suspicion == 0 ? Long.MAX_VALUE : Math.max(1, suspicion / 4)),
+                checkQuorum == 0 ? Long.MAX_VALUE : Math.max(1, checkQuorum / 10));
         this.peerLiveness = b.peerLiveness;
         this.lastStatus = new Status(
                 id,
@@ -713,6 +715,7 @@ public final class Replica implements Closeable {
         // stops reading while the budget is exhausted, so the event queue never grows without bound.
         InboundBudget budget = threads.inboundBudget();
         transport.inboundBudget(budget);
+        transport.connectionRefusals(peer -> post(() -> core.connectionRefused(peer, clock.getAsLong())));
         transport.start(m -> {
             budget.take();
             Runnable event = () -> {
@@ -749,6 +752,10 @@ public final class Replica implements Closeable {
                         if (quiesce) {
                             for (ReplicaCore.FollowerProgress f : core.followers()) {
                                 core.heard(f.id(), peerLiveness.lastHeardNanos(f.id()));
+                            }
+                            String leader = core.leader(); // a quiet leader's node pings count (fast failover)
+                            if (!leader.isEmpty() && !leader.equals(id)) {
+                                core.heard(leader, peerLiveness.lastHeardNanos(leader));
                             }
                         }
                         core.tick(now);
@@ -1375,6 +1382,12 @@ public final class Replica implements Closeable {
                 log.warn("replica {} is not in configuration {}: removed, it stops", id, rm.configuration());
                 notify(() -> listener.removed(rm.configuration()));
                 stop(new RemovedException(id, rm.configuration()), Role.REMOVED);
+            } else if (a instanceof Action.LeaderSuspected ls) {
+                log.info("replica {} suspects {}, the leader of epoch {}", id, ls.leader(), ls.epoch());
+                leadership.suspectLeader(ls.epoch(), ls.leader());
+                notify(() -> listener.leaderSuspected(ls.epoch(), ls.leader()));
+            } else if (a instanceof Action.SuspicionCleared sc) {
+                leadership.clearSuspicion(sc.epoch());
             } else if (a instanceof Action.QuorumLost q) {
                 log.warn(
                         "replica {}: no majority answered within the check-quorum interval; giving up epoch {}",

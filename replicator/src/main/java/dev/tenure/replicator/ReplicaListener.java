@@ -54,6 +54,12 @@ public interface ReplicaListener {
     /** This replica was removed from its replica set by {@code configuration}: it stopped (role REMOVED). */
     default void removed(dev.tenure.replicator.core.Configuration configuration) {}
 
+    /**
+     * This follower suspects {@code leader}, the leader of {@code epoch}: it heard nothing from it for the suspicion
+     * timeout (fast failover, docs/replication.md); the leader is deposed once a majority of the voters suspect it.
+     */
+    default void leaderSuspected(long epoch, String leader) {}
+
     /** This replica installed snapshot {@code snapshot}, {@code sizeBytes} long, received from another replica. */
     default void snapshotInstalled(SnapshotId snapshot, long sizeBytes) {}
 }

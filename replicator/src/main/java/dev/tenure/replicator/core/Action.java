@@ -32,7 +32,9 @@ public sealed interface Action
                 Action.QuorumLost,
                 Action.RestoreSnapshot,
                 Action.ActivateConfiguration,
-                Action.Removed {
+                Action.Removed,
+                Action.LeaderSuspected,
+                Action.SuspicionCleared {
     /** Send a message (best effort; the protocol tolerates loss, duplication and reordering). */
     record Send(Message message) implements Action {}
 
@@ -97,6 +99,21 @@ public sealed interface Action
      * proposals failed as for any step-down). Leave the election and stop; the replica's data belongs to no group.
      */
     record Removed(Configuration configuration) implements Action {}
+
+    /**
+     * This follower has heard nothing from {@code leader}, the leader of {@code epoch}, for the suspicion timeout (or
+     * its transport found the leader's port closed), and the term has lasted the minimum term: report the suspicion
+     * where the other replicas can count it, and depose the leader of {@code epoch} once a majority of the voters
+     * suspect it (docs/replication.md, "Fast failover"). Reported at most once per epoch until {@link
+     * SuspicionCleared}. Deposing only ends an election term: safety rests on the promises, as for any zombie.
+     */
+    record LeaderSuspected(long epoch, String leader) implements Action {}
+
+    /**
+     * The suspicion of {@code epoch}'s leader is withdrawn: this replica heard from it again, promised a newer epoch,
+     * was elected, or was removed. Withdraw the suspicion reported by {@link LeaderSuspected}.
+     */
+    record SuspicionCleared(long epoch) implements Action {}
 
     /** Why a proposal or read failed. */
     enum Failure {

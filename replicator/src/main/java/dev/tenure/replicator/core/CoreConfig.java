@@ -52,6 +52,12 @@ import java.util.Objects;
  *     quiet follower as heard only when the driver reports hearing from it ({@link ReplicaCore#heard}): a node that
  *     hosts many partitions exchanges one heartbeat per node pair for all of them. Off by default (a single log
  *     heartbeats every {@code heartbeatNanos})
+ * @param suspicionNanos fast failover (docs/replication.md, "Fast failover"): a follower that has heard nothing from
+ *     its epoch's leader for this long reports the leader suspected ({@link Action.LeaderSuspected}), once per epoch,
+ *     and the driver deposes the leader when a majority of the voters suspect it; 0 turns it off (the default here:
+ *     {@code ZooKeeperReplica} and {@code ZooKeeperNode} turn it on). At least two heartbeats when on
+ * @param minimumTermNanos no leader is suspected before this long has passed since this replica promised its epoch
+ *     (a guard against flapping: a new leader gets time to reach everyone); 0 by default
  */
 public record CoreConfig(
         String self,
@@ -65,7 +71,9 @@ public record CoreConfig(
         long checkQuorumNanos,
         long catchUpTailEntries,
         int snapshotChunksInFlight,
-        boolean quiesce) {
+        boolean quiesce,
+        long suspicionNanos,
+        long minimumTermNanos) {
 
     /** Checks the settings. */
     public CoreConfig {
@@ -92,6 +100,46 @@ public record CoreConfig(
         if (snapshotChunksInFlight < 1) {
             throw new IllegalArgumentException("snapshotChunksInFlight must be >= 1, was " + snapshotChunksInFlight);
         }
+        if (suspicionNanos != 0 && suspicionNanos < 2 * heartbeatNanos) {
+            throw new IllegalArgumentException("the suspicion timeout must be 0 (off) or at least two heartbeats ("
+                    + Duration.ofNanos(2 * heartbeatNanos) + "), was " + Duration.ofNanos(suspicionNanos));
+        }
+        if (suspicionNanos < 0 || minimumTermNanos < 0) {
+            throw new IllegalArgumentException("the suspicion timeout and the minimum term must be >= 0");
+        }
+    }
+
+    /**
+     * A convenience constructor without fast failover (suspicion off), as before it existed.
+     */
+    public CoreConfig(
+            String self,
+            List<String> members,
+            int maxBatchEntries,
+            long maxBatchBytes,
+            int maxInflightBatches,
+            int maxPendingProposals,
+            long retryNanos,
+            long heartbeatNanos,
+            long checkQuorumNanos,
+            long catchUpTailEntries,
+            int snapshotChunksInFlight,
+            boolean quiesce) {
+        this(
+                self,
+                members,
+                maxBatchEntries,
+                maxBatchBytes,
+                maxInflightBatches,
+                maxPendingProposals,
+                retryNanos,
+                heartbeatNanos,
+                checkQuorumNanos,
+                catchUpTailEntries,
+                snapshotChunksInFlight,
+                quiesce,
+                0,
+                0);
     }
 
     /** A builder for replica {@code self} of a log created with voters {@code members}. */
@@ -113,6 +161,8 @@ public record CoreConfig(
         private long catchUpTailEntries = 5_000;
         private int snapshotChunksInFlight = 8;
         private boolean quiesce;
+        private long suspicionNanos;
+        private long minimumTermNanos;
 
         private Builder(String self, List<String> members) {
             this.self = self;
@@ -179,6 +229,16 @@ public record CoreConfig(
             return this;
         }
 
+        /**
+         * See {@link CoreConfig#suspicionNanos()} and {@link CoreConfig#minimumTermNanos()}; a {@code suspicion} of
+         * {@link Duration#ZERO} turns fast failover off.
+         */
+        public Builder fastFailover(Duration suspicion, Duration minimumTerm) {
+            this.suspicionNanos = suspicion.toNanos();
+            this.minimumTermNanos = minimumTerm.toNanos();
+            return this;
+        }
+
         /** The settings; throws {@link IllegalArgumentException} for one out of range. */
         public CoreConfig build() {
             return new CoreConfig(
@@ -193,7 +253,9 @@ public record CoreConfig(
                     checkQuorumNanos,
                     catchUpTailEntries,
                     snapshotChunksInFlight,
-                    quiesce);
+                    quiesce,
+                    suspicionNanos,
+                    minimumTermNanos);
         }
     }
 }

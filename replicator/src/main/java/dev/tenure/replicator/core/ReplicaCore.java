@@ -137,6 +137,15 @@ public final class ReplicaCore {
     private long quietCommit = -1;
     /** When the commit offset last moved: a leader goes quiet only a heartbeat interval after that. */
     private long committedAt;
+    // Fast failover (follower side): see docs/replication.md, "Fast failover".
+    /** When this replica last heard from the leader of its promised epoch (or promised it). */
+    private long leaderHeardAt;
+    /** When this replica promised its current epoch (or started). */
+    private long promisedAt;
+    /** The epoch whose leader this replica reported suspected, or 0. */
+    private long suspectedEpoch;
+    /** The transport found the promised leader's port closed since it was last heard from. */
+    private boolean leaderRefused;
 
     /**
      * A proposal for {@link #proposeAll}: the driver's request id and the payload.
@@ -245,6 +254,8 @@ public final class ReplicaCore {
         this.snapshots = snapshots;
         this.now = nowNanos;
         this.committedAt = nowNanos;
+        this.leaderHeardAt = nowNanos;
+        this.promisedAt = nowNanos;
         this.config = Configuration.initial(cfg.members());
         this.termConfig = config;
         try {
@@ -440,6 +451,7 @@ public final class ReplicaCore {
             }
             removed = true;
             abortInstall();
+            clearStaleSuspicion();
             out.add(new Action.Removed(next));
         }
     }
@@ -576,6 +588,7 @@ public final class ReplicaCore {
             sendFetchSnapshot();
         }
         if (role == Role.FOLLOWER) {
+            maybeSuspectLeader();
             return;
         }
         if ((role == Role.LEADER && quorumLost()) || (role == Role.RECOVERING && recoveryStalled())) {
@@ -628,6 +641,10 @@ public final class ReplicaCore {
      * last answer back. {@code heardAtNanos} is on the driver's clock; {@link Long#MIN_VALUE} means never.
      */
     public void heard(String id, long heardAtNanos) {
+        if (role == Role.FOLLOWER && heardAtNanos != Long.MIN_VALUE && id.equals(promise.leader())) {
+            // A quiet leader's node is alive: its partition's leader counts as heard (fast failover).
+            heardFromLeader(heardAtNanos);
+        }
         Progress p = progress.get(id);
         if (role == Role.LEADER && p != null && p.promised && heardAtNanos != Long.MIN_VALUE) {
             p.lastHeard = Math.max(p.lastHeard, heardAtNanos);
@@ -733,6 +750,65 @@ public final class ReplicaCore {
             onFetchSnapshot((FetchSnapshot) m);
         } else if (m instanceof SnapshotChunk) {
             onSnapshotChunk((SnapshotChunk) m);
+        }
+        if (role == Role.FOLLOWER && fromPromisedLeader(m)) {
+            heardFromLeader(now);
+        }
+    }
+
+    /**
+     * The driver's transport found the port of replica {@code id} closed (a connection to it was refused: the process
+     * is gone on a live host). If it is the leader this replica promised, the leader may be suspected at once, without
+     * waiting out the suspicion timeout (still not before the minimum term). Hearing from the leader again withdraws
+     * the hint.
+     */
+    public void connectionRefused(String id, long nowNanos) {
+        now = nowNanos;
+        if (role == Role.FOLLOWER && id.equals(promise.leader()) && !id.equals(cfg.self())) {
+            leaderRefused = true;
+            maybeSuspectLeader();
+        }
+    }
+
+    /** The leader of the promised epoch was heard from at {@code at}: any suspicion of it is withdrawn. */
+    private void heardFromLeader(long at) {
+        leaderHeardAt = Math.max(leaderHeardAt, at);
+        leaderRefused = false;
+        if (suspectedEpoch != 0 && suspectedEpoch == promise.epoch()) {
+            out.add(new Action.SuspicionCleared(suspectedEpoch));
+            suspectedEpoch = 0;
+        }
+    }
+
+    /**
+     * A follower suspects the leader of its promised epoch once it has heard nothing from it for the suspicion timeout
+     * (or its port was found closed), the term has lasted the minimum term, and this replica is a voter: learners never
+     * count. Reported once per epoch; the driver counts suspicions and deposes (docs/replication.md, "Fast failover").
+     */
+    private void maybeSuspectLeader() {
+        long timeout = cfg.suspicionNanos();
+        String leader = promise.leader();
+        if (timeout == 0
+                || removed
+                || role != Role.FOLLOWER
+                || suspectedEpoch == promise.epoch()
+                || leader.isEmpty()
+                || leader.equals(cfg.self())
+                || !config.counts(cfg.self())
+                || now - promisedAt < cfg.minimumTermNanos()) {
+            return;
+        }
+        if (leaderRefused || now - leaderHeardAt >= timeout) {
+            suspectedEpoch = promise.epoch();
+            out.add(new Action.LeaderSuspected(promise.epoch(), leader));
+        }
+    }
+
+    /** Withdraws a suspicion reported for an epoch other than the one now promised, or on removal. */
+    private void clearStaleSuspicion() {
+        if (suspectedEpoch != 0 && (removed || suspectedEpoch != promise.epoch())) {
+            out.add(new Action.SuspicionCleared(suspectedEpoch));
+            suspectedEpoch = 0;
         }
     }
 
@@ -1524,7 +1600,14 @@ public final class ReplicaCore {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot store the promise of replica " + cfg.self(), e);
         }
+        if (p.epoch() != promise.epoch() || !p.leader().equals(promise.leader())) {
+            // A new term: its leader has the minimum term and a full suspicion timeout before it can be suspected.
+            promisedAt = now;
+            leaderHeardAt = now;
+            leaderRefused = false;
+        }
         promise = p;
+        clearStaleSuspicion();
     }
 
     private void send(Message m) {

@@ -63,6 +63,14 @@ public interface Transport extends Closeable {
         return false;
     }
 
+    /**
+     * Asks the transport to report, before {@link #start}, each refused attempt to connect to a peer ({@code
+     * ECONNREFUSED}: nothing listens on the peer's port, so its process is gone on a live host), with the peer's id, on
+     * a transport thread (the listener must only enqueue). A hint for fast failover (docs/replication.md, "Fast
+     * failover"); a transport that cannot tell ignores it (the default).
+     */
+    default void connectionRefusals(java.util.function.Consumer<String> refusedPeer) {}
+
     /** Sends {@code message} to {@code message.to()} if a connection can be had; otherwise drops it. */
     void send(Message message);
 

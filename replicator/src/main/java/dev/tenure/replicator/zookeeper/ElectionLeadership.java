@@ -61,6 +61,8 @@ public final class ElectionLeadership implements Leadership {
     private boolean participating = true;
     private boolean closed;
     private volatile FencedLeaderElection election;
+    /** Fast failover's suspicions, or null when it is off. */
+    private volatile LeaderSuspicions suspicions;
 
     /**
      * @param factory builds the election with the given listener, for example {@code l ->
@@ -166,6 +168,37 @@ public final class ElectionLeadership implements Leadership {
         e.start();
     }
 
+    /**
+     * Turns fast failover on (docs/replication.md, "Fast failover"): suspicions go under {@code electionPath}, counted
+     * against the newest {@code configuration}; a depose runs on this leadership's step-down lane, not within {@code
+     * backoff} of this replica's previous one. Before {@link #start}.
+     */
+    void fastFailover(
+            org.apache.curator.framework.CuratorFramework client,
+            String electionPath,
+            String self,
+            java.util.function.Supplier<Configuration> configuration,
+            java.time.Duration backoff) {
+        this.suspicions =
+                new LeaderSuspicions(client, electionPath, self, configuration, stepDowns, backoff, System::nanoTime);
+    }
+
+    @Override
+    public void suspectLeader(long epoch, String leader) {
+        LeaderSuspicions s = suspicions;
+        if (s != null && !isClosed()) {
+            s.suspect(epoch, leader);
+        }
+    }
+
+    @Override
+    public void clearSuspicion(long epoch) {
+        LeaderSuspicions s = suspicions;
+        if (s != null) {
+            s.clear(epoch);
+        }
+    }
+
     /** The election, while this replica takes part in one. */
     public FencedLeaderElection election() {
         return election;
@@ -208,6 +241,10 @@ public final class ElectionLeadership implements Leadership {
         synchronized (this) {
             closed = true;
             e = election;
+        }
+        LeaderSuspicions s = suspicions;
+        if (s != null) {
+            s.close();
         }
         if (ownStepDowns != null) {
             ownStepDowns.shutdownNow();

@@ -131,6 +131,11 @@ public final class ZooKeeperNode implements Closeable {
     private final Set<String> opening = new HashSet<>();
 
     private final Map<String, Long> heardFrom = new ConcurrentHashMap<>();
+    /** The partitions' listeners of refused connects to a peer node (fast failover's hint). */
+    private final Set<Consumer<String>> refusalListeners = ConcurrentHashMap.newKeySet();
+    /** Fast failover as resolved at start. */
+    private volatile FastFailover fastFailover = FastFailover.off();
+
     private ZooKeeperRegistry registry;
     /** The node's write-ahead log, unless {@link Builder#writeAheadLog} is off. */
     private WriteAheadLog wal;
@@ -185,6 +190,7 @@ public final class ZooKeeperNode implements Closeable {
         private Duration rebalanceInterval = Duration.ofSeconds(2);
         private UnaryOperator<Transport> transportWrapper = UnaryOperator.identity();
         private LeadershipSource leadershipSource;
+        private FastFailover fastFailover = FastFailover.fromSessionTimeout();
 
         private Builder(CuratorFramework client, String clusterPath) {
             this.client = Preconditions.checkNotNull(client, "client must not be null");
@@ -295,6 +301,17 @@ public final class ZooKeeperNode implements Closeable {
          */
         public Builder leadershipSource(LeadershipSource source) {
             this.leadershipSource = Preconditions.checkNotNull(source, "source");
+            return this;
+        }
+
+        /**
+         * Fast failover for every partition's election (docs/replication.md, "Fast failover"): on by default with
+         * bounds derived from the session timeout ({@link FastFailover#fromSessionTimeout()}); {@link
+         * FastFailover#off()} turns it off. No thread of its own: suspicions are ZooKeeper requests in the background,
+         * deposes run on the node's step-down pool. Not used with a {@link #leadershipSource}.
+         */
+        public Builder fastFailover(FastFailover settings) {
+            this.fastFailover = Preconditions.checkNotNull(settings, "settings");
             return this;
         }
 
@@ -502,14 +519,25 @@ public final class ZooKeeperNode implements Closeable {
             }
         }
         bootstrap = new PartitionBootstrap(b.client, partitionsPath, b.id, b.leadershipSource == null, openPool);
-        transport = NettyTransport.builder()
+        fastFailover = b.leadershipSource != null
+                ? FastFailover.off()
+                : b.fastFailover.resolve(FastFailover.sessionTimeoutOf(b.client));
+        NettyTransport.Builder transportBuilder = NettyTransport.builder()
                 .selfId(b.id)
                 .clusterName(b.clusterName)
                 .members(List.of(b.id))
                 .bindAddress(b.bind)
                 .peerDirectory(registry)
-                .security(b.transportTls)
-                .build();
+                .security(b.transportTls);
+        if (fastFailover.enabled()) {
+            // A quiet leader is heard only through its node's pings: several of them within a suspicion timeout.
+            Duration ping = fastFailover.suspicionTimeout().dividedBy(4);
+            if (ping.compareTo(NettyTransport.DEFAULT_PING_INTERVAL) < 0) {
+                transportBuilder.pingInterval(ping.isZero() ? Duration.ofMillis(1) : ping);
+            }
+        }
+        transport = transportBuilder.build();
+        transport.connectionRefusals(node -> refusalListeners.forEach(l -> l.accept(node)));
         router = new PartitionRouter(transport.asNodeTransport());
         router.start();
         InetSocketAddress advertised = b.advertise != null ? b.advertise : transport.boundAddress();
@@ -778,10 +806,15 @@ public final class ZooKeeperNode implements Closeable {
         if (election != null) {
             election.participate(config.voters().contains(b.id)); // a learner does not campaign
         }
-        CoreConfig coreConfig = b.tuning
-                .apply(CoreConfig.builder(b.id, config.voters()))
-                .quiesce(true)
-                .build();
+        java.util.concurrent.atomic.AtomicReference<Configuration> newest =
+                new java.util.concurrent.atomic.AtomicReference<>(config);
+        FastFailover failover = election == null ? FastFailover.off() : fastFailover;
+        CoreConfig.Builder core = CoreConfig.builder(b.id, config.voters());
+        if (failover.enabled()) {
+            election.fastFailover(b.client, electionPath, b.id, newest::get, failover.deposeBackoff());
+            core.fastFailover(failover.suspicionTimeout(), failover.minimumTerm());
+        }
+        CoreConfig coreConfig = b.tuning.apply(core).quiesce(true).build();
         Transport view = b.transportWrapper.apply(heard(router.partition(id)));
         Replica replica = withLog.apply(Replica.builder())
                 .config(coreConfig)
@@ -820,6 +853,7 @@ public final class ZooKeeperNode implements Closeable {
             partitions.put(id, p);
         }
         configuration.watch(c -> {
+            newest.accumulateAndGet(c, (known, next) -> next.version() > known.version() ? next : known);
             addMembers(c.members());
             if (election != null && c.contains(b.id)) {
                 election.participate(c.voters().contains(b.id));
@@ -832,6 +866,16 @@ public final class ZooKeeperNode implements Closeable {
     private FencedLeaderElection.Builder electionBuilder(String electionPath, boolean pathsExist) {
         FencedLeaderElection.Builder builder = FencedLeaderElection.builder(b.client, electionPath);
         return pathsExist ? builder.pathsCreated() : builder;
+    }
+
+    /** The node's transport (for tests in this package: closing it is how a test kills the node's sockets). */
+    NettyTransport transport() {
+        return transport;
+    }
+
+    /** The fast failover settings in force (resolved from the session timeout at start; off before start). */
+    public FastFailover fastFailover() {
+        return fastFailover;
     }
 
     /** The partition {@code id}, if this node hosts it. */
@@ -996,6 +1040,14 @@ public final class ZooKeeperNode implements Closeable {
     /** A partition's view, noting every message as a sign of life of its sender's node. */
     private Transport heard(Transport view) {
         return new Transport() {
+            private volatile Consumer<String> refusals;
+
+            @Override
+            public void connectionRefusals(Consumer<String> refusedPeer) {
+                refusals = refusedPeer;
+                refusalListeners.add(refusedPeer);
+            }
+
             @Override
             public void start(Consumer<Message> inbound) throws Exception {
                 view.start(m -> {
@@ -1011,6 +1063,10 @@ public final class ZooKeeperNode implements Closeable {
 
             @Override
             public void close() {
+                Consumer<String> r = refusals;
+                if (r != null) {
+                    refusalListeners.remove(r);
+                }
                 view.close();
             }
         };

@@ -92,6 +92,10 @@ public final class ZooKeeperReplica implements Closeable {
     private volatile NettyTransport transport;
     private ElectionLeadership leadership;
     private Replica replica;
+    /** The newest configuration seen (at start, then from the watch): what suspicions are counted against. */
+    private volatile Configuration newestConfiguration;
+
+    private FastFailover fastFailover = FastFailover.off();
     private boolean started;
     private boolean closed;
 
@@ -124,6 +128,7 @@ public final class ZooKeeperReplica implements Closeable {
         private UnaryOperator<Transport> transportWrapper = UnaryOperator.identity();
         private ReplicaListener listener = new ReplicaListener() {};
         private SnapshotPolicy snapshotPolicy = SnapshotPolicy.defaults();
+        private FastFailover fastFailover = FastFailover.fromSessionTimeout();
 
         private Builder(CuratorFramework client, String clusterPath) {
             this.client = Preconditions.checkNotNull(client, "client must not be null");
@@ -230,6 +235,15 @@ public final class ZooKeeperReplica implements Closeable {
             return this;
         }
 
+        /**
+         * Fast failover (docs/replication.md, "Fast failover"): on by default with bounds derived from the session
+         * timeout ({@link FastFailover#fromSessionTimeout()}); {@link FastFailover#off()} turns it off.
+         */
+        public Builder fastFailover(FastFailover settings) {
+            this.fastFailover = Preconditions.checkNotNull(settings, "settings");
+            return this;
+        }
+
         /** Optional callbacks about the replica (see {@link ReplicaListener}). */
         public Builder listener(ReplicaListener listener) {
             this.listener = listener;
@@ -311,8 +325,15 @@ public final class ZooKeeperReplica implements Closeable {
                         .build(),
                 () -> configuration.read().configuration());
         leadership.participate(config.voters().contains(b.id)); // learners do not campaign
-        CoreConfig coreConfig =
-                b.tuning.apply(CoreConfig.builder(b.id, config.voters())).build();
+        newestConfiguration = config;
+        fastFailover = b.fastFailover.resolve(FastFailover.sessionTimeoutOf(b.client));
+        CoreConfig.Builder core = CoreConfig.builder(b.id, config.voters());
+        if (fastFailover.enabled()) {
+            leadership.fastFailover(
+                    b.client, electionPath, b.id, () -> newestConfiguration, fastFailover.deposeBackoff());
+            core.fastFailover(fastFailover.suspicionTimeout(), fastFailover.minimumTerm());
+        }
+        CoreConfig coreConfig = b.tuning.apply(core).build();
         replica = Replica.builder()
                 .config(coreConfig)
                 .configuration(config)
@@ -375,6 +396,10 @@ public final class ZooKeeperReplica implements Closeable {
 
     /** Curator's thread: the configuration node changed. */
     private void configurationChanged(Configuration c) {
+        Configuration known = newestConfiguration;
+        if (known == null || c.version() > known.version()) {
+            newestConfiguration = c;
+        }
         NettyTransport t = transport;
         if (t != null) {
             t.members(c.members());
@@ -471,6 +496,11 @@ public final class ZooKeeperReplica implements Closeable {
         FencedLeaderElection e = leadership.election();
         Preconditions.checkState(e != null, "replica %s takes no part in the election (a learner, or removed)", b.id);
         return e;
+    }
+
+    /** The fast failover settings in force (resolved from the session timeout at start; off before start). */
+    public FastFailover fastFailover() {
+        return fastFailover;
     }
 
     /** Where the transport listens. */

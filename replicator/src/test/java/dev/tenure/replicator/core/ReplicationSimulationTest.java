@@ -120,6 +120,72 @@ class ReplicationSimulationTest {
     }
 
     /**
+     * Issue 20: with fast failover, followers suspect silent leaders and a majority's suspicion deposes the leader
+     * (the election grants a newer epoch while the deposed leader keeps running), under every fault of the main run;
+     * every invariant holds and the cluster converges.
+     */
+    @Test
+    void fastFailoverDeposingUnderFaultsKeepsEveryInvariantAndConverges() {
+        long deposes = 0;
+        long running = 0;
+        long suspicions = 0;
+        long acknowledged = 0;
+        int schedules = Long.getLong("sim.seed") != null ? 1 : SCHEDULES / 2;
+        for (int i = 0; i < schedules; i++) {
+            long seed = BASE_SEED + i;
+            Simulation sim = new Simulation(seed, i % 4 == 3 ? 5 : 3, Simulation.Faults.DEFAULT).withFastFailover();
+            if (i % 5 == 4) {
+                sim.withMembershipChanges(0.04, 3);
+            }
+            sim.run(1500);
+            sim.converge(20_000);
+            deposes += sim.deposes;
+            running += sim.deposesOfARunningLeader;
+            suspicions += sim.suspicionsReported;
+            acknowledged += sim.acknowledged.size();
+        }
+        System.out.printf(
+                "fast failover simulation: %d schedules from seed %d; %d suspicions reported, %d leaders deposed (%d of"
+                        + " them still running), %d proposals acknowledged%n",
+                schedules, BASE_SEED, suspicions, deposes, running, acknowledged);
+        assertTrue(acknowledged > 0, "the schedules acknowledged nothing");
+        assertTrue(running > 0, "no running leader was ever deposed: the overlap a depose opens went untested");
+    }
+
+    /**
+     * Issue 20: a leader deposed by fast failover that keeps acknowledging (its followers' acknowledgements forged
+     * for its epoch, as if the promises did not fence the overlap a depose opens) loses committed entries, and the
+     * invariants catch it.
+     */
+    @Test
+    void aDeposedLeaderThatKeepsAcknowledgingIsCaught() {
+        int caught = -1;
+        for (int i = 0; i < 2000 && caught < 0; i++) {
+            Simulation sim = new Simulation(
+                            BASE_SEED + i,
+                            3,
+                            Simulation.Faults.DEFAULT,
+                            Simulation.Defect.DEPOSED_LEADER_KEEPS_ACKNOWLEDGING)
+                    .withFastFailover();
+            try {
+                sim.run(1500);
+                sim.converge(20_000);
+            } catch (AssertionError expected) {
+                String first = expected.getMessage().lines().findFirst().orElse("");
+                System.out.println("DEPOSED_LEADER_KEEPS_ACKNOWLEDGING caught by schedule " + i + ": " + first);
+                assertTrue(
+                        first.contains("committed as")
+                                || first.contains("acknowledged proposal")
+                                || first.contains("below its commit offset")
+                                || first.contains("but committed there is"),
+                        "failed otherwise than by losing a committed entry: " + first);
+                caught = i;
+            }
+        }
+        assertTrue(caught >= 0, "2000 schedules did not catch a deposed leader that keeps acknowledging");
+    }
+
+    /**
      * Issue 15: leaders that count majorities of the new voters only while a change is in progress (the rule that
      * broke single-step membership changes) lose committed entries, and the invariants catch it.
      */

@@ -22,6 +22,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -112,6 +113,10 @@ final class ScriptedCluster {
     int snapshotChunksInFlight = 8;
     /** Whether idle leaders go quiet ({@link CoreConfig#quiesce()}). */
     boolean quiesce;
+    /** Fast failover: the suspicion timeout and minimum term ({@link CoreConfig#suspicionNanos()}); 0 is off. */
+    long suspicionMs;
+
+    long minimumTermMs;
 
     final Map<String, Node> nodes = new LinkedHashMap<>();
     final List<Message> inflight = new ArrayList<>();
@@ -137,6 +142,7 @@ final class ScriptedCluster {
                 .maxBatchBytes(maxBatchBytesOf.getOrDefault(id, maxBatchBytes))
                 .snapshotChunksInFlight(snapshotChunksInFlight)
                 .quiesce(quiesce)
+                .fastFailover(Duration.ofMillis(suspicionMs), Duration.ofMillis(minimumTermMs))
                 .build();
     }
 
@@ -165,6 +171,24 @@ final class ScriptedCluster {
             n.core = new ReplicaCore(c.config(n.id), n.log, n.promises, n.snapshots, c.now);
         }
         return c;
+    }
+
+    /** A cluster whose followers suspect a silent leader after {@code suspicionMs}, not before {@code minimumTermMs}. */
+    static ScriptedCluster withFastFailover(long suspicionMs, long minimumTermMs, String... ids) {
+        ScriptedCluster c = new ScriptedCluster(ids);
+        c.suspicionMs = suspicionMs;
+        c.minimumTermMs = minimumTermMs;
+        for (Node n : c.nodes.values()) {
+            n.core = new ReplicaCore(c.config(n.id), n.log, n.promises, n.snapshots, c.now);
+        }
+        return c;
+    }
+
+    /** The transport of {@code id} found the port of {@code peer} closed. */
+    void connectionRefused(String id, String peer) {
+        Node n = node(id);
+        n.core.connectionRefused(peer, now);
+        drain(n);
     }
 
     /** Nodes {@code all}, of which only {@code voters} are in the configuration the log was created with. */

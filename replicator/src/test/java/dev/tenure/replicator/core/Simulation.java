@@ -109,7 +109,14 @@ final class Simulation {
          * before the node's write-ahead log was forced (as {@code WriteAheadLog}'s own broken variant
          * {@code ACK_BEFORE_FORCE}).
          */
-        WAL_ACK_BEFORE_FORCE
+        WAL_ACK_BEFORE_FORCE,
+        /**
+         * With fast failover ({@link #withFastFailover}): a leader deposed by a majority's suspicion keeps
+         * acknowledging, its followers' acknowledgements forged as if the replicas that deposed it still counted for
+         * its epoch: the overlap a depose opens between a live deposed leader and its successor, without the promises
+         * fencing it.
+         */
+        DEPOSED_LEADER_KEEPS_ACKNOWLEDGING
     }
 
     /**
@@ -436,6 +443,24 @@ final class Simulation {
      */
     boolean checkApplyIsDurable = true;
 
+    /**
+     * Fast failover (issue 20; {@link #withFastFailover}): followers suspect a silent leader, and the simulated
+     * ZooKeeper deposes it once a majority of the voters suspect it — the election grants a newer epoch to another
+     * running voter while the deposed leader keeps running.
+     */
+    private boolean fastFailover;
+    /** Suspicions as the simulated ZooKeeper holds them: epoch to the replicas that suspect its leader. */
+    private final Map<Long, Set<String>> suspicions = new HashMap<>();
+    /** Who the election gave each epoch to. */
+    private final Map<Long, String> epochLeaders = new HashMap<>();
+    /** Epochs whose leader was deposed. */
+    private final Set<Long> deposedEpochs = new HashSet<>();
+
+    int suspicionsReported;
+    int deposes;
+    /** Deposes of a leader whose process was still running: the overlap the promises must fence. */
+    int deposesOfARunningLeader;
+
     /** Set while converging: no faults, not even inside a promise store. */
     private boolean calm;
 
@@ -548,7 +573,29 @@ final class Simulation {
         return this;
     }
 
+    /**
+     * Turns fast failover on (see {@link #fastFailover}): every replica suspects a leader it has not heard from for a
+     * random 60–300 ms (two heartbeats at least), not before a random minimum term of 0–200 ms.
+     */
+    Simulation withFastFailover() {
+        fastFailover = true;
+        for (Replica r : replicas.values()) {
+            r.core = new ReplicaCore(config(r.id), r.coreLog(), r.promises, r.snapshots, now);
+        }
+        return this;
+    }
+
     private CoreConfig config(String id) {
+        CoreConfig.Builder b = configBuilder(id);
+        if (fastFailover) { // only then: the other schedules draw the same random numbers as before
+            b.fastFailover(
+                    java.time.Duration.ofMillis(60 + random.nextInt(240)),
+                    java.time.Duration.ofMillis(random.nextInt(200)));
+        }
+        return b.build();
+    }
+
+    private CoreConfig.Builder configBuilder(String id) {
         return CoreConfig.builder(id, ids)
                 .maxBatchEntries(1 + random.nextInt(4))
                 .maxInflightBatches(1 + random.nextInt(4))
@@ -560,8 +607,7 @@ final class Simulation {
                         random.nextBoolean()
                                 ? java.time.Duration.ZERO
                                 : java.time.Duration.ofMillis(200 + random.nextInt(800)))
-                .quiesce(quiesce)
-                .build();
+                .quiesce(quiesce);
     }
 
     /** Runs {@code steps} random steps with faults. */
@@ -988,6 +1034,7 @@ final class Simulation {
         long epoch = ++epochs;
         elections++;
         lastElected = r.id;
+        epochLeaders.put(epoch, r.id);
         record("elect " + r.id + " epoch " + epoch + (resignOthers ? "" : " (old leader keeps running)"));
         if (resignOthers) {
             for (Replica o : replicas.values()) {
@@ -1002,6 +1049,38 @@ final class Simulation {
         }
         Configuration c = master;
         event(r, () -> r.core.becomeLeader(epoch, c, now));
+    }
+
+    /**
+     * The simulated ZooKeeper's depose: once the voters suspecting the leader of {@code epoch} (the leader itself never
+     * counts) are a majority of the configuration's voters — of both sets during a change — and {@code epoch} is still
+     * the latest (the depose is conditional on the epoch node), the next participant in line, a running voter other
+     * than the deposed leader, is granted a newer epoch. The deposed leader keeps running: only the promises fence it.
+     */
+    private void deposeIfAMajoritySuspects(long epoch) {
+        String leader = epochLeaders.get(epoch);
+        Set<String> suspecting = suspicions.getOrDefault(epoch, Set.of());
+        if (calm
+                || epoch != epochs
+                || leader == null
+                || !master.hasQuorum(id -> !id.equals(leader) && suspecting.contains(id))) {
+            return;
+        }
+        List<Replica> inLine = replicas.values().stream()
+                .filter(x -> x.alive && !x.removed && master.voters().contains(x.id) && !x.id.equals(leader))
+                .sorted(java.util.Comparator.comparing(x -> x.id))
+                .toList();
+        if (inLine.isEmpty()) {
+            return; // nobody else takes part in the election
+        }
+        deposes++;
+        if (replicas.get(leader).alive) {
+            deposesOfARunningLeader++;
+        }
+        deposedEpochs.add(epoch);
+        record("depose " + leader + ", the leader of epoch " + epoch + ", suspected by "
+                + new java.util.TreeSet<>(suspecting));
+        elect(inLine.get(random.nextInt(inLine.size())), false);
     }
 
     /** Runs one event on {@code r} and executes its actions; a process that dies inside the event stops. */
@@ -1054,6 +1133,9 @@ final class Simulation {
 
     void restart(Replica r) {
         record("restart " + r.id);
+        for (Set<String> s : suspicions.values()) {
+            s.remove(r.id); // a new session: the old one's ephemeral suspicions are gone
+        }
         r.alive = true;
         r.syncRequested = false;
         r.walPending = null;
@@ -1102,9 +1184,21 @@ final class Simulation {
     private void drain(Replica r) {
         List<Message> forged = new ArrayList<>();
         boolean activated = false;
+        long suspected = 0;
         for (Action a : r.core.takeActions()) {
             if (a instanceof Action.Send s) {
                 send(r, s.message());
+                if (hasDefect(r.id, Defect.DEPOSED_LEADER_KEEPS_ACKNOWLEDGING)
+                        && s.message() instanceof Message.Append ap
+                        && !ap.entries().isEmpty()
+                        && deposedEpochs.contains(ap.epoch())) {
+                    forged.add(new Message.AppendAck(
+                            ap.to(),
+                            ap.from(),
+                            ap.epoch(),
+                            ap.prevOffset() + 1 + ap.entries().size(),
+                            ap.probe()));
+                }
                 if (hasDefect(r.id, Defect.FORGED_ACKS)
                         && s.message() instanceof Message.Append ap
                         && !ap.entries().isEmpty()) {
@@ -1163,6 +1257,19 @@ final class Simulation {
                 readsServed++;
             } else if (a instanceof Action.Fenced f) {
                 record(r.id + " fenced: epoch " + f.epoch() + " < " + f.promisedEpoch());
+            } else if (a instanceof Action.LeaderSuspected ls) {
+                suspicionsReported++;
+                record(r.id + " suspects " + ls.leader() + ", the leader of epoch " + ls.epoch());
+                if (!fastFailover) {
+                    fail(r.id + " suspected a leader with fast failover off");
+                }
+                suspicions.computeIfAbsent(ls.epoch(), e -> new HashSet<>()).add(r.id);
+                suspected = ls.epoch();
+            } else if (a instanceof Action.SuspicionCleared sc) {
+                Set<String> s = suspicions.get(sc.epoch());
+                if (s != null) {
+                    s.remove(r.id);
+                }
             } else if (a instanceof Action.QuorumLost q) {
                 quorumLosses++;
                 record(r.id + " lost its quorum in epoch " + q.epoch() + " and stepped down");
@@ -1194,6 +1301,9 @@ final class Simulation {
             }
             record("forged " + m);
             event(r, () -> r.core.receive(m, now));
+        }
+        if (suspected != 0) {
+            deposeIfAMajoritySuspects(suspected);
         }
         if (activated && r.alive) {
             event(r, () -> r.core.configure(master, now)); // its own watch reports the write

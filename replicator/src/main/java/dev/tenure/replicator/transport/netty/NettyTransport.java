@@ -185,6 +185,9 @@ public final class NettyTransport implements Transport {
     final ChannelHandler flushCounter = new FlushCounter();
 
     /** Counts a written message as sent, a failed write (the connection closed under it) as dropped. */
+    /** Told of refused connects (fast failover's hint); set before start. */
+    private volatile java.util.function.Consumer<String> refusals = id -> {};
+
     final ChannelFutureListener writeListener = f -> (f.isSuccess() ? sent : dropped).incrementAndGet();
 
     private State state = State.LATENT; // guarded by this
@@ -361,6 +364,20 @@ public final class NettyTransport implements Transport {
      * @throws IllegalArgumentException if the message is not from this replica
      * @throws IllegalStateException if this transport was started as a node transport
      */
+    @Override
+    public void connectionRefusals(java.util.function.Consumer<String> refusedPeer) {
+        this.refusals = java.util.Objects.requireNonNull(refusedPeer, "refusedPeer");
+    }
+
+    /** An outbound connect to {@code peer} was refused; on a Netty event loop. */
+    void connectionRefused(String peer) {
+        try {
+            refusals.accept(peer);
+        } catch (RuntimeException e) {
+            LOG.warn("the listener of refused connections threw", e);
+        }
+    }
+
     @Override
     public void send(Message message) {
         Objects.requireNonNull(message, "message");

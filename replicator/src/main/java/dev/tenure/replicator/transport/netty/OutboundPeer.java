@@ -284,6 +284,15 @@ final class OutboundPeer {
         connected.addListener(f -> onConnect(connected, remote));
     }
 
+    /** Whether a connect failed because nothing listens on the port (not a timeout, not an unreachable host). */
+    static boolean refused(Throwable cause) {
+        return cause instanceof java.net.ConnectException
+                && !(cause instanceof io.netty.channel.ConnectTimeoutException)
+                && String.valueOf(cause.getMessage())
+                        .toLowerCase(java.util.Locale.ROOT)
+                        .contains("refused");
+    }
+
     private void onConnect(ChannelFuture f, InetSocketAddress remote) {
         Channel ch = f.channel();
         if (!f.isSuccess()) {
@@ -295,6 +304,9 @@ final class OutboundPeer {
                         String.valueOf(f.cause()));
             } else {
                 LOG.debug("Cannot connect to replica {} at {}: {}", id, remote, String.valueOf(f.cause()));
+            }
+            if (refused(f.cause())) {
+                transport.connectionRefused(id);
             }
             ChannelFuture unused = ch.close(); // a failed connect; closing only releases it
             return;
