@@ -784,6 +784,9 @@ public final class ReplicaCore {
      * A follower suspects the leader of its promised epoch once it has heard nothing from it for the suspicion timeout
      * (or its port was found closed), the term has lasted the minimum term, and this replica is a voter: learners never
      * count. Reported once per epoch; the driver counts suspicions and deposes (docs/replication.md, "Fast failover").
+     * A replica holding only a floor (the latest epoch, read at start, with no leader known) suspects that epoch's
+     * unknown leader the same way: it restarted after that leader was elected and has never heard from it, so it has
+     * lost the leader as surely as a follower that stopped hearing it (reported with an empty leader).
      */
     private void maybeSuspectLeader() {
         long timeout = cfg.suspicionNanos();
@@ -791,8 +794,8 @@ public final class ReplicaCore {
         if (timeout == 0
                 || removed
                 || role != Role.FOLLOWER
+                || promise.epoch() <= 0
                 || suspectedEpoch == promise.epoch()
-                || leader.isEmpty()
                 || leader.equals(cfg.self())
                 || !config.counts(cfg.self())
                 || now - promisedAt < cfg.minimumTermNanos()) {
@@ -1605,6 +1608,11 @@ public final class ReplicaCore {
             promisedAt = now;
             leaderHeardAt = now;
             leaderRefused = false;
+            if (suspectedEpoch != 0) {
+                // Whatever was suspected (an older epoch's leader, or a floor's unknown one) is not this term's.
+                out.add(new Action.SuspicionCleared(suspectedEpoch));
+                suspectedEpoch = 0;
+            }
         }
         promise = p;
         clearStaleSuspicion();

@@ -63,6 +63,34 @@ class FastFailoverTest {
     }
 
     @Test
+    void aReplicaHoldingOnlyAFloorSuspectsTheUnknownLeaderOfThatEpochAfterTheSilence() {
+        ScriptedCluster c = ScriptedCluster.withFastFailover(500, 0, "a", "b", "c");
+        c.preload("c", 5); // restarted after the leader of epoch 5 was elected; it never heard from that leader
+        for (int i = 0; i < 4; i++) {
+            c.tick(100);
+        }
+        assertEquals(List.of(), suspicions(c, "c"), "400 ms of silence is below the timeout");
+        c.tick(100);
+        c.tick(100);
+        assertEquals(List.of(new Action.LeaderSuspected(5, "")), suspicions(c, "c"));
+        assertEquals(List.of(), suspicions(c, "b"), "a replica with no epoch at all has nothing to suspect");
+    }
+
+    @Test
+    void aFloorsSuspicionIsWithdrawnWhenTheLeaderOfThatEpochIsHeard() {
+        ScriptedCluster c = ScriptedCluster.withFastFailover(500, 0, "a", "b", "c");
+        c.preload("c", 5);
+        for (int i = 0; i < 6; i++) {
+            c.tick(100);
+        }
+        assertEquals(1, suspicions(c, "c").size());
+        c.elect("a", 5);
+        c.settle();
+        assertEquals(new Promise(5, "a"), c.node("c").promises.load(), "the leader of epoch 5 is followed");
+        assertEquals(List.of(new Action.SuspicionCleared(5)), clearances(c, "c"));
+    }
+
+    @Test
     void aHealthyLeaderIsNeverSuspected() {
         ScriptedCluster c = ledByA(300, 0);
         for (int i = 0; i < 100; i++) {
