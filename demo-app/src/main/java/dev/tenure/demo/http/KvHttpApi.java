@@ -23,6 +23,8 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.epoll.EpollChannelOption;
+import io.netty.channel.epoll.EpollMode;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.timeout.IdleStateHandler;
@@ -38,7 +40,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * The key-value HTTP API of one replica (see {@code docs/demo-app.md}), served by Netty: two event-loop threads
  * parse requests and write replies; a write is proposed from the event loop and answered from its commit callback,
  * so no thread waits for a commit and the number of requests in flight is bounded by the replica's outstanding
- * proposals, not by a thread pool. Requests on one connection are answered in order (keep-alive and pipelining).
+ * proposals, not by a thread pool. A connection's pipelined requests are handled concurrently (up to {@value
+ * HttpConnection#MAX_PIPELINED} per connection whose answers are owed; beyond that the connection is not read until an
+ * answer is written) and answered in request order; answers that are ready together go out in one socket write.
  *
  * <p>Outcome semantics of the key routes (in {@link KvRoutes}; the operator's are in {@link StatusRoutes}, which says
  * what {@code POST /admin/snapshot} answers): 200 means committed; 307, 400, 404, 405, 409, 413 and
@@ -168,6 +172,11 @@ public final class KvHttpApi implements AutoCloseable {
                                 .addLast(new HttpConnection(routes, deadline, tls));
                     }
                 });
+        if (io == NettyChannels.EPOLL) {
+            // Level-triggered: a read that returns less than the buffer's room is the last of the turn. Edge-triggered
+            // epoll (Netty's default) must read on until the socket says EAGAIN: two read calls per request (issue 20).
+            b.childOption(EpollChannelOption.EPOLL_MODE, EpollMode.LEVEL_TRIGGERED);
+        }
         try {
             Channel server = b.bind(address).sync().channel();
             return new KvHttpApi(boss, workers, server);
