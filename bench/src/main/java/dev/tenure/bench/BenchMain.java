@@ -92,7 +92,7 @@ public final class BenchMain implements Callable<Integer> {
                     + " pipelined, as ZooKeeper's client multiplexes over one session (the demo's server handles a"
                     + " connection's pipelined requests concurrently and answers them in order); 0 skips it (default:"
                     + " ${DEFAULT-VALUE}).")
-    private int httpPipelinedConnections = 0;
+    private int httpPipelinedConnections = 2;
 
     @Option(
             names = "--value-bytes",
