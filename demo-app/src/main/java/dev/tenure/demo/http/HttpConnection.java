@@ -58,10 +58,10 @@ import org.slf4j.LoggerFactory;
  * refusal) in its place and the others are unaffected. Answers that become ready together are written with one
  * flush (one socket write); answers produced while reading are flushed once the read ends.
  *
- * <p><b>Back-pressure.</b> While {@link #MAX_PIPELINED} answers are owed, or the client does not read its answers
- * (the outbound buffer is above its high-water mark), the connection stops reading and the requests already
- * decoded wait, unhandled, until an answer is written: a client cannot make the server hold more than a bounded
- * amount of work or answers.
+ * <p><b>Back-pressure.</b> While {@link #MAX_PIPELINED} answers are owed, or more than {@link #MAX_HELD_BYTES} of
+ * ready answers wait behind a pending one, or the client does not read its answers (the outbound buffer is above
+ * its high-water mark), the connection stops reading and the requests already decoded wait, unhandled, until an
+ * answer is written: a client cannot make the server hold more than a bounded amount of work or answers.
  *
  * <p>A request refused before its body is read (unknown path, bad key, method, a {@code Content-Length} above the
  * limit) is answered in its turn without handling; the rest of its body is read and discarded (at most 16 MiB, then
@@ -75,6 +75,11 @@ import org.slf4j.LoggerFactory;
 final class HttpConnection extends ChannelInboundHandlerAdapter {
     /** Requests of one connection handled whose answers are not yet written, at most. */
     static final int MAX_PIPELINED = 64;
+    /**
+     * Bytes of answers that are ready but wait behind an earlier pending one, above which the connection stops
+     * handling requests (replies share the stored values, but a client must not make the server hold more).
+     */
+    static final long MAX_HELD_BYTES = 1 << 20;
 
     private static final Logger log = LoggerFactory.getLogger(HttpConnection.class);
     private static final ObjectMapper json = new ObjectMapper();
@@ -138,6 +143,8 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
     private boolean flushPending;
     /** Handling the backlog (guards against re-entry through a writability change). */
     private boolean resuming;
+    /** Bytes of the answers owed that are ready but not written (counted when ready answers are written). */
+    private long heldBytes;
 
     /** The connection's header-receipt deadline, told when each head arrives and each request ends; or null. */
     private final HeaderDeadline deadline;
@@ -204,12 +211,14 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * Whether requests must wait: {@link #maxPipelined} answers are owed, or the client does not read its answers
-     * (the outbound buffer is above its high-water mark), so that a client never makes the server hold more than a
-     * bounded amount of work and answers.
+     * Whether requests must wait: {@link #maxPipelined} answers are owed, or too many bytes of ready answers wait
+     * behind a pending one, or the client does not read its answers (the outbound buffer is above its high-water
+     * mark), so that a client never makes the server hold more than a bounded amount of work and answers.
      */
     private boolean paused(ChannelHandlerContext ctx) {
-        return answers.size() >= maxPipelined || !ctx.channel().isWritable();
+        return answers.size() >= maxPipelined
+                || heldBytes > MAX_HELD_BYTES
+                || !ctx.channel().isWritable();
     }
 
     @Override
@@ -508,6 +517,13 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
             ChannelFuture unusedWrite = ctx.write(response, ctx.voidPromise());
             wrote = true;
         }
+        long held = 0;
+        for (Answer waiting : answers) {
+            if (waiting.result instanceof Reply r) {
+                held += r.body().length;
+            }
+        }
+        heldBytes = held;
         if (wrote) {
             if (reading) {
                 flushPending = true;

@@ -41,8 +41,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * parse requests and write replies; a write is proposed from the event loop and answered from its commit callback,
  * so no thread waits for a commit and the number of requests in flight is bounded by the replica's outstanding
  * proposals, not by a thread pool. A connection's pipelined requests are handled concurrently (up to {@value
- * HttpConnection#MAX_PIPELINED} per connection whose answers are owed; beyond that the connection is not read until an
- * answer is written) and answered in request order; answers that are ready together go out in one socket write.
+ * HttpConnection#MAX_PIPELINED} per connection whose answers are owed, and 1 MiB of ready answers held behind a
+ * pending one; beyond either the connection is not read until an answer is written) and answered in request order;
+ * answers that are ready together go out in one socket write.
  *
  * <p>Outcome semantics of the key routes (in {@link KvRoutes}; the operator's are in {@link StatusRoutes}, which says
  * what {@code POST /admin/snapshot} answers): 200 means committed; 307, 400, 404, 405, 409, 413 and

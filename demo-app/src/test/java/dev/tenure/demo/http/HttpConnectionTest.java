@@ -234,6 +234,31 @@ class HttpConnectionTest {
     }
 
     @Test
+    void readyAnswersHeldBehindAPendingOneStopTheConnectionAboveTheByteBound() {
+        StringBuilder requests = new StringBuilder(get("/slow/1"));
+        int big = 64; // 32 KiB answers: 2 MiB in all, twice the bound
+        for (int i = 0; i < big; i++) {
+            requests.append(get("/big/" + i));
+        }
+        send(requests.toString());
+        int handled = router.handled.size();
+        long bound = HttpConnection.MAX_HELD_BYTES / (32 * 1024);
+        assertTrue(
+                handled > 2 && handled <= bound + 2,
+                "handled " + handled + " of " + (big + 1) + ": ready answers past the bound wait");
+        assertFalse(channel.config().isAutoRead());
+        complete("/slow/1", "one");
+        List<Response> replies = parse(output());
+        assertEquals(big + 1, replies.size(), "every request is handled and answered once the first is");
+        assertEquals("one", replies.get(0).body());
+        for (int i = 0; i < big; i++) {
+            String n = Integer.toString(i);
+            assertEquals(n + "\0", replies.get(i + 1).body().substring(0, n.length() + 1), "answer order");
+        }
+        assertTrue(channel.config().isAutoRead());
+    }
+
+    @Test
     void answersThatBecomeReadyTogetherAreWrittenWithOneFlush() {
         java.util.concurrent.atomic.AtomicInteger flushes = new java.util.concurrent.atomic.AtomicInteger();
         channel.pipeline().addFirst(new io.netty.channel.ChannelOutboundHandlerAdapter() {
