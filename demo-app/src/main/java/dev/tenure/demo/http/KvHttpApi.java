@@ -23,8 +23,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.epoll.EpollChannelOption;
-import io.netty.channel.epoll.EpollMode;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.timeout.IdleStateHandler;
@@ -173,11 +171,6 @@ public final class KvHttpApi implements AutoCloseable {
                                 .addLast(new HttpConnection(routes, deadline, tls));
                     }
                 });
-        if (io == NettyChannels.EPOLL) {
-            // Level-triggered: a read that returns less than the buffer's room is the last of the turn. Edge-triggered
-            // epoll (Netty's default) must read on until the socket says EAGAIN: two read calls per request (issue 20).
-            b.childOption(EpollChannelOption.EPOLL_MODE, EpollMode.LEVEL_TRIGGERED);
-        }
         try {
             Channel server = b.bind(address).sync().channel();
             return new KvHttpApi(boss, workers, server);
