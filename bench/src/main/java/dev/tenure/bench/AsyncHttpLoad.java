@@ -51,7 +51,8 @@ import java.util.concurrent.TimeUnit;
  * writer {@code w} uses connection {@code w % connections} and the requests of the writers sharing it are pipelined
  * (sent without waiting for the answers before them, answered in order, as HTTP/1.1 requires) — the way a client
  * library multiplexes many outstanding requests over few connections, as ZooKeeper's client does over its one
- * session. Every connection is served by one event-loop thread, so the client costs little CPU and no thread wakes
+ * session. Requests of one connection started in the same turn of the event loop are written with one flush. Every
+ * connection is served by one event-loop thread, so the client costs little CPU and no thread wakes
  * per request (the benchmark's client shares the two cores with the servers it measures). Only what the benchmark
  * needs: a 200 answer is a success, anything else (another status, a closed connection) is the operation's
  * failure; no redirects.
@@ -154,13 +155,24 @@ final class AsyncHttpLoad implements AutoCloseable {
             return;
         }
         pending.add(done);
-        ch.writeAndFlush(request).addListener(f -> {
+        ChannelFuture unusedWrite = ch.write(request).addListener(f -> {
             if (!f.isSuccess()) {
                 // Not awaited: closing fails every request still waiting for an answer on it, this one included.
                 ChannelFuture unused = ch.close();
             }
         });
+        // One flush (one socket write) for the requests of this connection started in the same turn of the event
+        // loop: a pipelining client library batches its writes so; the flush runs after the tasks queued so far.
+        if (ch.attr(FLUSH_QUEUED).setIfAbsent(Boolean.TRUE) == null) {
+            ch.eventLoop().execute(() -> {
+                ch.attr(FLUSH_QUEUED).set(null);
+                ch.flush();
+            });
+        }
     }
+
+    /** A flush of the connection is queued on its event loop. */
+    private static final AttributeKey<Boolean> FLUSH_QUEUED = AttributeKey.valueOf("flushQueued");
 
     /** Completes the connection's requests with their answers, in order, or with the connection's end. */
     private static final class Answers extends SimpleChannelInboundHandler<FullHttpResponse> {

@@ -90,8 +90,9 @@ public final class BenchMain implements Callable<Integer> {
             paramLabel = "N",
             description = "Process mode: HTTP PUTs at 64 in flight are measured once more over N connections,"
                     + " pipelined, as ZooKeeper's client multiplexes over one session (the demo's server handles a"
-                    + " connection's requests one at a time, in order); 0 skips it (default: ${DEFAULT-VALUE}).")
-    private int httpPipelinedConnections = 0;
+                    + " connection's pipelined requests concurrently and answers them in order); 0 skips it (default:"
+                    + " ${DEFAULT-VALUE}).")
+    private int httpPipelinedConnections = 2;
 
     @Option(
             names = "--value-bytes",

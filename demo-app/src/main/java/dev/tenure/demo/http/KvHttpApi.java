@@ -38,7 +38,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * The key-value HTTP API of one replica (see {@code docs/demo-app.md}), served by Netty: two event-loop threads
  * parse requests and write replies; a write is proposed from the event loop and answered from its commit callback,
  * so no thread waits for a commit and the number of requests in flight is bounded by the replica's outstanding
- * proposals, not by a thread pool. Requests on one connection are answered in order (keep-alive and pipelining).
+ * proposals, not by a thread pool. A connection's pipelined requests are handled concurrently (up to 64 per
+ * connection whose answers are owed, and 1 MiB of ready answers held behind a
+ * pending one; beyond either the connection is not read until an answer is written) and answered in request order;
+ * answers that are ready together go out in one socket write.
  *
  * <p>Outcome semantics of the key routes (in {@link KvRoutes}; the operator's are in {@link StatusRoutes}, which says
  * what {@code POST /admin/snapshot} answers): 200 means committed; 307, 400, 404, 405, 409, 413 and

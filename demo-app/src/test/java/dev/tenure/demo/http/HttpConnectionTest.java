@@ -159,19 +159,157 @@ class HttpConnectionTest {
     }
 
     @Test
-    void pipelinedRequestsAreHandledOneAtATimeAndAnsweredInRequestOrder() throws Exception {
+    void pipelinedRequestsAreHandledAtOnceAndAnsweredInRequestOrder() throws Exception {
         send(get("/slow/1") + get("/slow/2") + post("/echo", "three"));
-        assertEquals(List.of("/slow/1"), router.handled, "the second request waits for the first reply");
-        assertEquals("", output());
-        complete("/slow/1", "one");
-        assertEquals(List.of("/slow/1", "/slow/2"), router.handled);
-        complete("/slow/2", "two");
-        List<Response> replies = parse(output());
         assertEquals(
-                List.of("one", "two", "three"),
-                replies.stream().map(Response::body).toList());
+                List.of("/slow/1", "/slow/2", "/echo:three"), router.handled, "handled without waiting for replies");
+        assertEquals("", output(), "the answer to /echo waits behind the pending ones");
+        complete("/slow/1", "one");
+        assertEquals(List.of("one"), bodies(output()));
+        complete("/slow/2", "two");
+        assertEquals(List.of("two", "three"), bodies(output()));
         assertTrue(channel.isOpen());
         assertTrue(channel.config().isAutoRead(), "reads again once nothing is pending");
+    }
+
+    @Test
+    void pipelinedRequestsAreAnsweredInRequestOrderEvenWhenLaterOnesCompleteFirst() {
+        send(get("/slow/1") + get("/slow/2") + get("/slow/3"));
+        complete("/slow/3", "three");
+        complete("/slow/2", "two");
+        assertEquals("", output(), "nothing is written before the first request's answer");
+        complete("/slow/1", "one");
+        assertEquals(List.of("one", "two", "three"), bodies(output()));
+    }
+
+    @Test
+    void aFailedPipelinedRequestGetsItsOwnAnswerAndTheOthersAreUnaffected() throws Exception {
+        send(get("/slow/1") + get("/fail") + get("/nowhere") + get("/boom") + get("/slow/2") + post("/echo", "end"));
+        complete("/slow/2", "two");
+        assertEquals("", output(), "every answer waits behind the first, refusals included");
+        complete("/slow/1", "one");
+        List<Response> replies = parse(output());
+        assertEquals(
+                List.of(200, 500, 404, 500, 200, 200),
+                replies.stream().map(Response::status).toList());
+        assertEquals("one", replies.get(0).body());
+        assertEquals("internal", replies.get(1).json().get("error").asText());
+        assertEquals("two", replies.get(4).body());
+        assertEquals("end", replies.get(5).body());
+        assertTrue(channel.isOpen());
+    }
+
+    @Test
+    void atMostTheLimitOfPipelinedRequestsIsHandledAndTheRestWaitUnreadUntilAnswersAreWritten() {
+        EmbeddedChannel bounded =
+                new EmbeddedChannel(new HttpServerCodec(8192, 16384, 65536), new HttpConnection(router, null, null, 3));
+        StringBuilder five = new StringBuilder();
+        for (int i = 1; i <= 5; i++) {
+            five.append(get("/slow/" + i));
+        }
+        bounded.writeInbound(Unpooled.copiedBuffer(five.toString(), StandardCharsets.ISO_8859_1));
+        bounded.runPendingTasks();
+        assertEquals(List.of("/slow/1", "/slow/2", "/slow/3"), router.handled, "three answers owed: the rest wait");
+        assertFalse(bounded.config().isAutoRead(), "the connection stops reading: the client's next bytes wait");
+        router.complete("/slow/2", "two");
+        bounded.runPendingTasks();
+        assertEquals(3, router.handled.size(), "an answer ready behind a pending one frees no place");
+        router.complete("/slow/1", "one");
+        bounded.runPendingTasks();
+        assertEquals(List.of("/slow/1", "/slow/2", "/slow/3", "/slow/4", "/slow/5"), router.handled);
+        assertFalse(bounded.config().isAutoRead(), "still three owed (3, 4, 5)");
+        router.complete("/slow/3", "three");
+        router.complete("/slow/4", "four");
+        router.complete("/slow/5", "five");
+        bounded.runPendingTasks();
+        assertTrue(bounded.config().isAutoRead(), "reads again once below the limit with nothing waiting");
+        StringBuilder out = new StringBuilder();
+        ByteBuf b;
+        while ((b = bounded.readOutbound()) != null) {
+            out.append(b.toString(StandardCharsets.ISO_8859_1));
+            b.release();
+        }
+        assertEquals(List.of("one", "two", "three", "four", "five"), bodies(out.toString()));
+        assertFalse(bounded.finishAndReleaseAll());
+    }
+
+    @Test
+    void readyAnswersHeldBehindAPendingOneStopTheConnectionAboveTheByteBound() {
+        StringBuilder requests = new StringBuilder(get("/slow/1"));
+        int big = 64; // 32 KiB answers: 2 MiB in all, twice the bound
+        for (int i = 0; i < big; i++) {
+            requests.append(get("/big/" + i));
+        }
+        send(requests.toString());
+        int handled = router.handled.size();
+        long bound = HttpConnection.MAX_HELD_BYTES / (32 * 1024);
+        assertTrue(
+                handled > 2 && handled <= bound + 2,
+                "handled " + handled + " of " + (big + 1) + ": ready answers past the bound wait");
+        assertFalse(channel.config().isAutoRead());
+        complete("/slow/1", "one");
+        List<Response> replies = parse(output());
+        assertEquals(big + 1, replies.size(), "every request is handled and answered once the first is");
+        assertEquals("one", replies.get(0).body());
+        for (int i = 0; i < big; i++) {
+            String n = Integer.toString(i);
+            assertEquals(n + "\0", replies.get(i + 1).body().substring(0, n.length() + 1), "answer order");
+        }
+        assertTrue(channel.config().isAutoRead());
+    }
+
+    @Test
+    void answersThatBecomeReadyTogetherAreWrittenWithOneFlush() {
+        java.util.concurrent.atomic.AtomicInteger flushes = new java.util.concurrent.atomic.AtomicInteger();
+        channel.pipeline().addFirst(new io.netty.channel.ChannelOutboundHandlerAdapter() {
+            @Override
+            public void flush(io.netty.channel.ChannelHandlerContext ctx) {
+                flushes.incrementAndGet();
+                ctx.flush();
+            }
+        });
+        send(get("/slow/1") + get("/slow/2") + get("/slow/3"));
+        int before = flushes.get();
+        router.complete("/slow/2", "two"); // completed on this thread, as a commit callback would on its own
+        router.complete("/slow/3", "three");
+        router.complete("/slow/1", "one");
+        channel.runPendingTasks();
+        assertEquals(1, flushes.get() - before, "three answers, one flush");
+        assertEquals(List.of("one", "two", "three"), bodies(output()));
+
+        int beforeRead = flushes.get();
+        send(post("/echo", "a") + post("/echo", "b") + post("/echo", "c"));
+        assertEquals(1, flushes.get() - beforeRead, "answers written while reading: flushed once the read ends");
+        assertEquals(List.of("a", "b", "c"), bodies(output()));
+    }
+
+    @Test
+    void aRequestThatClosesTheConnectionIsAnsweredInItsTurnAndNothingAfterItIsHandled() {
+        send(get("/slow/1") + "GET /slow/2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" + get("/slow/3"));
+        assertEquals(List.of("/slow/1", "/slow/2"), router.handled, "nothing after Connection: close is handled");
+        complete("/slow/2", "two");
+        assertTrue(channel.isOpen(), "the earlier answer is still owed");
+        complete("/slow/1", "one");
+        List<Response> replies = parse(output());
+        assertEquals(List.of("one", "two"), replies.stream().map(Response::body).toList());
+        assertEquals("close", replies.get(1).headers().get("connection"));
+        assertFalse(channel.isOpen());
+    }
+
+    @Test
+    void aMalformedRequestAfterPendingOnesIsAnswered400InItsTurnThenTheConnectionCloses() throws Exception {
+        send(get("/slow/1") + "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1x\r\n\r\n");
+        assertEquals("", output());
+        assertTrue(channel.isOpen(), "the pending request is still answered");
+        complete("/slow/1", "one");
+        List<Response> replies = parse(output());
+        assertEquals(List.of(200, 400), replies.stream().map(Response::status).toList());
+        assertFalse(replies.get(1).json().get("applied").asBoolean(true));
+        assertFalse(channel.isOpen());
+    }
+
+    private static List<String> bodies(String raw) {
+        return parse(raw).stream().map(Response::body).toList();
     }
 
     @Test
@@ -291,10 +429,22 @@ class HttpConnectionTest {
     void aReplyCompletedAfterTheClientLeftIsDropped() {
         send(get("/slow/1") + get("/slow/2"));
         channel.close().syncUninterruptibly();
+        complete("/slow/2", "late");
         complete("/slow/1", "late");
         assertEquals("", output());
-        assertEquals(List.of("/slow/1"), router.handled, "queued requests of a closed connection are not handled");
         assertFalse(channel.finishAndReleaseAll());
+    }
+
+    @Test
+    void requestsWaitingBehindTheLimitAreNotHandledOnceTheClientLeft() {
+        EmbeddedChannel bounded =
+                new EmbeddedChannel(new HttpServerCodec(8192, 16384, 65536), new HttpConnection(router, null, null, 1));
+        bounded.writeInbound(Unpooled.copiedBuffer(get("/slow/1") + get("/slow/2"), StandardCharsets.ISO_8859_1));
+        bounded.close().syncUninterruptibly();
+        router.complete("/slow/1", "late");
+        bounded.runPendingTasks();
+        assertEquals(List.of("/slow/1"), router.handled, "the waiting request of a closed connection is not handled");
+        assertFalse(bounded.finishAndReleaseAll());
     }
 
     @Test
