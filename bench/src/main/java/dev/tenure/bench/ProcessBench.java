@@ -232,6 +232,16 @@ final class ProcessBench {
                     }
                 }
             }
+            FailoverBench failover = new FailoverBench(this, cfg, result);
+            if (cfg.sections().contains("failover")) {
+                failover.failover(zk, root);
+            }
+            if (cfg.sections().contains("pause")) {
+                failover.pause(zk, root);
+            }
+            if (cfg.sections().contains("steady")) {
+                failover.steady(zk, root);
+            }
             SnapshotBench snapshots = new SnapshotBench(this, cfg, result);
             // The throughput comparison first, before the sections that write and delete gigabytes.
             if (cfg.sections().contains("snapwrites")) {
@@ -254,16 +264,6 @@ final class ProcessBench {
             }
             if (cfg.sections().contains("partitions")) {
                 new PartitionsBench(this, cfg, result).run(zk, root);
-            }
-            FailoverBench failover = new FailoverBench(this, cfg, result);
-            if (cfg.sections().contains("failover")) {
-                failover.failover(zk, root);
-            }
-            if (cfg.sections().contains("pause")) {
-                failover.pause(zk, root);
-            }
-            if (cfg.sections().contains("steady")) {
-                failover.steady(zk, root);
             }
         }
         result.withObjectProperty("machine").put("load_average_end", loadAverage());
