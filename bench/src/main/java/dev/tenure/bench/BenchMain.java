@@ -138,8 +138,9 @@ public final class BenchMain implements Callable<Integer> {
             split = ",",
             paramLabel = "NAME",
             description = "Process mode: which sections to run, of writes, reads, sizes, replicas, catchup,"
-                    + " failover, http (the default: all of these) and the snapshot sections soak, restart, install,"
-                    + " snapwrites (or snapshots for all four), membership and partitions (not run by default).")
+                    + " failover, pause, http (the default: all of these) and the snapshot sections soak, restart,"
+                    + " install, snapwrites (or snapshots for all four), membership, partitions and steady (not run"
+                    + " by default).")
     private List<String> sections = ProcessBench.ALL_SECTIONS;
 
     @Option(
@@ -159,8 +160,50 @@ public final class BenchMain implements Callable<Integer> {
     @Option(
             names = "--failover-trials",
             paramLabel = "N",
-            description = "Failover trials of each kind, SIGKILL and SIGTERM (default: ${DEFAULT-VALUE}).")
-    private int failoverTrials = 10;
+            description = "Failover trials of each kind: SIGKILL with fast failover on, SIGKILL with it off (the two"
+                    + " alternating), SIGTERM (default: ${DEFAULT-VALUE}).")
+    private int failoverTrials = 20;
+
+    @Option(
+            names = "--failover-session-timeout-ms",
+            paramLabel = "MS",
+            description = "Sections failover, pause and steady: the replicas' ZooKeeper session timeout (default:"
+                    + " ${DEFAULT-VALUE}; the fast failover default derives a suspicion timeout of a third of it).")
+    private int failoverSessionTimeoutMs = 3000;
+
+    @Option(
+            names = "--pause-suspicion-ms",
+            paramLabel = "MS",
+            description = "Section pause: the replicas' fast failover suspicion timeout, minimum term and back-off"
+                    + " (default: ${DEFAULT-VALUE}).")
+    private int pauseSuspicionMs = 1000;
+
+    @Option(
+            names = "--pause-ms",
+            split = ",",
+            paramLabel = "MS",
+            description = "Section pause: how long the leader is stopped (SIGSTOP, then SIGCONT), each for"
+                    + " --pause-trials trials (default: ${DEFAULT-VALUE}).")
+    private List<Integer> pauseMs = List.of(300, 1500);
+
+    @Option(
+            names = "--pause-trials",
+            paramLabel = "N",
+            description = "Section pause: trials of each pause (default: ${DEFAULT-VALUE}).")
+    private int pauseTrials = 5;
+
+    @Option(
+            names = "--steady-s",
+            paramLabel = "S",
+            description = "Section steady (not run by default): how long to write while counting leader changes"
+                    + " (default: ${DEFAULT-VALUE}).")
+    private int steadySeconds = 600;
+
+    @Option(
+            names = "--steady-inflight",
+            paramLabel = "N",
+            description = "Section steady: writes in flight (default: ${DEFAULT-VALUE}).")
+    private int steadyInflight = 64;
 
     @Option(
             names = "--session-timeout-ms",
@@ -388,13 +431,20 @@ public final class BenchMain implements Callable<Integer> {
                     || partitionsSmall < 1
                     || partitionsIdleSeconds < 1
                     || partitionsSettleSeconds < 0
-                    || snapshotBusyEntries.stream().anyMatch(x -> x < 1)) {
+                    || snapshotBusyEntries.stream().anyMatch(x -> x < 1)
+                    || failoverTrials < 1
+                    || pauseTrials < 1
+                    || steadySeconds < 1
+                    || steadyInflight < 1
+                    || pauseSuspicionMs < 1
+                    || pauseMs.stream().anyMatch(x -> x < 1)) {
                 throw new CommandLine.ParameterException(
                         spec.commandLine(),
                         "--soak-s, --soak-report-s, --snapshot-keys, --snapwrites-keys, --snapshot-busy-entries,"
                                 + " --restart-keys, --restart-trials, --partitions, --partitions-small and"
-                                + " --partitions-idle-s must be >= 1, --soak-segment-bytes and --partitions-settle-s"
-                                + " >= 0");
+                                + " --partitions-idle-s, --failover-trials, --pause-trials, --pause-ms,"
+                                + " --pause-suspicion-ms, --steady-s and --steady-inflight must be >= 1,"
+                                + " --soak-segment-bytes and --partitions-settle-s >= 0");
             }
             ProcessBench.Config config = new ProcessBench.Config(
                     chosen,
@@ -438,7 +488,14 @@ public final class BenchMain implements Callable<Integer> {
                             Duration.ofSeconds(partitionsSettleSeconds),
                             partitionsSessionTimeoutMs,
                             partitionsNodeHeap,
-                            partitionsStartupOnly));
+                            partitionsStartupOnly),
+                    new FailoverBench.Config(
+                            failoverSessionTimeoutMs,
+                            pauseSuspicionMs,
+                            pauseMs,
+                            pauseTrials,
+                            Duration.ofSeconds(steadySeconds),
+                            steadyInflight));
             com.fasterxml.jackson.databind.node.ObjectNode result = ProcessBench.run(config, err, out);
             boolean clean = result.path("clean").asBoolean();
             if (!clean) {

@@ -47,7 +47,7 @@ import org.apache.curator.retry.ExponentialBackoffRetry;
 final class ProcessBench {
     /** The sections run by default. */
     static final List<String> ALL_SECTIONS =
-            List.of("writes", "reads", "sizes", "replicas", "catchup", "failover", "http");
+            List.of("writes", "reads", "sizes", "replicas", "catchup", "failover", "pause", "http");
 
     /** What {@code --sections} accepts: the default sections, the snapshot sections and "snapshots" for all four. */
     static final List<String> KNOWN_SECTIONS = java.util.stream.Stream.of(
@@ -55,6 +55,7 @@ final class ProcessBench {
                     SnapshotBench.SECTIONS,
                     MembershipBench.SECTIONS,
                     PartitionsBench.SECTIONS,
+                    FailoverBench.SECTIONS,
                     List.of("snapshots"))
             .flatMap(List::stream)
             .toList();
@@ -80,8 +81,9 @@ final class ProcessBench {
      * @param inflight in-flight levels of the write comparison (library API and ZooKeeper)
      * @param httpInflight in-flight levels of the HTTP writes
      * @param valueSizes value sizes of the size sweep, at 64 in flight
-     * @param failoverTrials trials of each kind (SIGKILL, SIGTERM)
-     * @param sessionTimeoutMs the replicas' ZooKeeper session timeout
+     * @param failoverTrials failover trials of each kind (SIGKILL with fast failover on, off; SIGTERM)
+     * @param sessionTimeoutMs the replicas' ZooKeeper session timeout (but in the failover, pause and steady
+     *     sections: {@link FailoverBench.Config#sessionTimeoutMs})
      * @param replicaHeap the replica processes' heap (-Xmx and -Xms)
      * @param demoJar the demo application's shaded jar
      * @param chart where to write a PNG chart, or null
@@ -94,6 +96,7 @@ final class ProcessBench {
      * @param snapshots the snapshot sections' settings
      * @param membershipHistoryBytes the history the membership section writes before it replaces a follower
      * @param partitions the partitions section's settings
+     * @param failover the failover, pause and steady sections' settings
      */
     record Config(
             Set<String> sections,
@@ -116,7 +119,8 @@ final class ProcessBench {
             int httpPipelinedConnections,
             SnapshotBench.Config snapshots,
             long membershipHistoryBytes,
-            PartitionsBench.Config partitions) {}
+            PartitionsBench.Config partitions,
+            FailoverBench.Config failover) {}
 
     private final Config cfg;
     private final PrintWriter progress;
@@ -201,8 +205,8 @@ final class ProcessBench {
                 http(zk, root);
             }
             boolean threeReplicaSections = cfg.sections().stream()
-                    .anyMatch(s -> List.of("writes", "reads", "sizes", "catchup", "failover")
-                            .contains(s));
+                    .anyMatch(
+                            s -> List.of("writes", "reads", "sizes", "catchup").contains(s));
             if (threeReplicaSections) {
                 say("starting 3 Tenure replica processes (heap %s)", cfg.replicaHeap());
                 try (ReplicaProcesses tenure = ReplicaProcesses.start(
@@ -226,10 +230,17 @@ final class ProcessBench {
                     if (cfg.sections().contains("catchup")) {
                         catchup(tenure);
                     }
-                    if (cfg.sections().contains("failover")) {
-                        failover(tenure);
-                    }
                 }
+            }
+            FailoverBench failover = new FailoverBench(this, cfg, result);
+            if (cfg.sections().contains("failover")) {
+                failover.failover(zk, root);
+            }
+            if (cfg.sections().contains("pause")) {
+                failover.pause(zk, root);
+            }
+            if (cfg.sections().contains("steady")) {
+                failover.steady(zk, root);
             }
             SnapshotBench snapshots = new SnapshotBench(this, cfg, result);
             // The throughput comparison first, before the sections that write and delete gigabytes.
@@ -506,66 +517,6 @@ final class ProcessBench {
         say("catch-up: %d entries, %.1f MB in %.2f s: %.1f MB/s", target, bytes / 1e6, seconds, bytes / 1e6 / seconds);
     }
 
-    // ---- failover ----
-
-    private void failover(ReplicaProcesses tenure) throws Exception {
-        ObjectNode o = result.putObject("failover");
-        o.put("session_timeout_ms", cfg.sessionTimeoutMs());
-        for (String kind : List.of("SIGKILL", "SIGTERM")) {
-            List<Double> times = new ArrayList<>();
-            for (int i = 0; i < cfg.failoverTrials(); i++) {
-                String leader = tenure.awaitLeader(LEADER_TIMEOUT);
-                List<String> survivors =
-                        tenure.ids().stream().filter(id -> !id.equals(leader)).toList();
-                ReplicaProcesses.Node l = tenure.node(leader);
-                long start = System.nanoTime();
-                if (kind.equals("SIGKILL")) {
-                    l.process.kill();
-                } else {
-                    l.process.terminate();
-                }
-                double ms = firstCommittedWrite(tenure, survivors, start) / 1e6;
-                times.add(ms);
-                say("failover %s trial %d: leader %s, first committed write after %.0f ms", kind, i + 1, leader, ms);
-                l.process.awaitExit(Duration.ofSeconds(30));
-                tenure.launch(leader);
-                tenure.awaitReady(leader);
-                String newLeader = tenure.awaitLeader(LEADER_TIMEOUT);
-                long commit = tenure.status(newLeader).commitOffset();
-                tenure.awaitApplied(leader, commit, Duration.ofMinutes(1));
-            }
-            Collections.sort(times);
-            ObjectNode k = o.putObject(kind.toLowerCase(Locale.ROOT));
-            k.put("trials", times.size());
-            k.put("median_ms", round(median(times)));
-            k.put("max_ms", round(times.get(times.size() - 1)));
-            k.put("min_ms", round(times.get(0)));
-            k.putPOJO("all_ms", times.stream().map(ProcessBench::round).toList());
-        }
-    }
-
-    /** Nanoseconds from {@code start} until a write commits on one of {@code survivors}. */
-    private long firstCommittedWrite(ReplicaProcesses tenure, List<String> survivors, long start) throws Exception {
-        long deadline = start
-                + TimeUnit.MILLISECONDS.toNanos(cfg.sessionTimeoutMs())
-                + Duration.ofSeconds(60).toNanos();
-        while (System.nanoTime() < deadline) {
-            for (String id : survivors) {
-                try {
-                    ReplicaProcesses.Answer a =
-                            tenure.call(id, "POST", "/write?timeout_ms=3000", Duration.ofSeconds(5));
-                    if (a.code() == 200) {
-                        return System.nanoTime() - start;
-                    }
-                } catch (java.io.IOException e) {
-                    // that replica is not answering: try the other
-                }
-            }
-            Thread.sleep(2); // the survivors answer "not the leader" at once; ask again shortly
-        }
-        throw new TimeoutException("no write committed on " + survivors + " within a minute after the session timeout");
-    }
-
     // ---- five replicas ----
 
     private void fiveReplicas(ZooKeeperProcessEnsemble zk, Path root) throws Exception {
@@ -785,24 +736,7 @@ final class ProcessBench {
         SnapshotBench.print(result, out);
         MembershipBench.print(result, out);
         PartitionsBench.print(result, out);
-        if (result.has("failover")) {
-            JsonNode f = result.path("failover");
-            out.printf(
-                    Locale.ROOT,
-                    "%nfailover to the first committed write (session timeout %d ms):%n",
-                    f.path("session_timeout_ms").asInt());
-            for (String k : List.of("sigkill", "sigterm")) {
-                JsonNode x = f.path(k);
-                out.printf(
-                        Locale.ROOT,
-                        "  %-8s %d trials: median %.0f ms, min %.0f ms, max %.0f ms%n",
-                        k.toUpperCase(Locale.ROOT),
-                        x.path("trials").asInt(),
-                        x.path("median_ms").asDouble(),
-                        x.path("min_ms").asDouble(),
-                        x.path("max_ms").asDouble());
-            }
-        }
+        FailoverBench.print(result, out);
         if (result.has("memory")) {
             JsonNode mem = result.path("memory");
             JsonNode lm = mem.path("leader_under_load");

@@ -28,6 +28,7 @@ import dev.tenure.replicator.SnapshotPolicy;
 import dev.tenure.replicator.StateMachine;
 import dev.tenure.replicator.core.SnapshotId;
 import dev.tenure.replicator.storage.LogConfig;
+import dev.tenure.replicator.zookeeper.FastFailover;
 import dev.tenure.replicator.zookeeper.ZooKeeperReplica;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -110,12 +111,25 @@ public final class ReplicaProcessMain {
                 .dataDir(dataDir)
                 .logConfig(logConfig.build())
                 .snapshotPolicy(options.policy())
+                .fastFailover(options.fastFailover())
                 .stateMachine(sm);
         builder.listener(new ReplicaListener() {
             @Override
             public void snapshotTaken(SnapshotId snapshot, long sizeBytes, long nanos) {
                 snapshotsTaken.incrementAndGet();
                 snapshotNanos.addAndGet(nanos);
+            }
+
+            @Override
+            public void leaderSuspected(long epoch, String leader) {
+                leaderSuspicions.incrementAndGet();
+            }
+
+            @Override
+            public void roleChanged(dev.tenure.replicator.core.Role role, long epoch, String leader) {
+                if (role == dev.tenure.replicator.core.Role.LEADER) {
+                    termsLed.incrementAndGet();
+                }
             }
         });
         if (options.catchUpTail() >= 0) {
@@ -125,6 +139,7 @@ public final class ReplicaProcessMain {
         ZooKeeperReplica node = builder.build();
         node.start();
         replicaStartedMillis = System.currentTimeMillis();
+        fastFailoverSettings = node.fastFailover().toString();
         Replica replica = node.replica();
 
         HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
@@ -165,10 +180,19 @@ public final class ReplicaProcessMain {
      *     {@code snapshot_on_stop}; the library's defaults otherwise)
      * @param catchUpTail {@code catch_up_tail}: entries kept below a snapshot, or -1 for the library's default
      * @param segmentBytes {@code segment_bytes}: the log's segment size, or 0 for the library's default
+     * @param fastFailover {@code fast_failover}: {@code on} (the library's default, derived from the session
+     *     timeout), {@code off} (a dead leader is replaced when its session expires) or a suspicion timeout in
+     *     milliseconds (the minimum term and the depose back-off equal to it)
      */
-    record Options(String stateMachine, SnapshotPolicy policy, long catchUpTail, long segmentBytes) {
+    record Options(
+            String stateMachine,
+            SnapshotPolicy policy,
+            long catchUpTail,
+            long segmentBytes,
+            FastFailover fastFailover) {
         static Options parse(String text) {
             String stateMachine = "discard";
+            FastFailover fastFailover = FastFailover.fromSessionTimeout();
             SnapshotPolicy policy = SnapshotPolicy.defaults();
             long tail = -1;
             long segment = 0;
@@ -187,13 +211,26 @@ public final class ReplicaProcessMain {
                     case "snapshot_on_stop" -> policy = policy.withOnStop(Boolean.parseBoolean(value));
                     case "catch_up_tail" -> tail = Long.parseLong(value);
                     case "segment_bytes" -> segment = Long.parseLong(value);
+                    case "fast_failover" -> fastFailover = fastFailover(value);
                     default -> throw new IllegalArgumentException("unknown option " + name);
                 }
             }
             if (!List.of("discard", "kv", "kv-nosnap").contains(stateMachine)) {
                 throw new IllegalArgumentException("unknown state machine " + stateMachine);
             }
-            return new Options(stateMachine, policy, tail, segment);
+            return new Options(stateMachine, policy, tail, segment, fastFailover);
+        }
+
+        /** {@code on}, {@code off} or a suspicion timeout in milliseconds (also the minimum term and back-off). */
+        static FastFailover fastFailover(String value) {
+            return switch (value) {
+                case "on" -> FastFailover.fromSessionTimeout();
+                case "off" -> FastFailover.off();
+                default -> {
+                    Duration d = Duration.ofMillis(Long.parseLong(value));
+                    yield FastFailover.of(d, d, d);
+                }
+            };
         }
 
         boolean keyValue() {
@@ -209,6 +246,15 @@ public final class ReplicaProcessMain {
     private static final AtomicLong snapshotsTaken = new AtomicLong();
 
     private static final AtomicLong snapshotNanos = new AtomicLong();
+
+    /** Times this replica suspected its leader ({@link ReplicaListener#leaderSuspected}). */
+    private static final AtomicLong leaderSuspicions = new AtomicLong();
+
+    /** Terms this replica has led ({@link ReplicaListener#roleChanged} to leader). */
+    private static final AtomicLong termsLed = new AtomicLong();
+
+    /** The fast failover settings in force, resolved against the negotiated session timeout. */
+    private static volatile String fastFailoverSettings = "";
 
     /** Wall-clock time (ms) just before the replica was built: its storage not yet opened, ZooKeeper connected. */
     private static volatile long replicaStartMillis;
@@ -228,6 +274,9 @@ public final class ReplicaProcessMain {
         o.put("pid", ProcessHandle.current().pid());
         o.put("snapshotsTaken", snapshotsTaken.get());
         o.put("snapshotNanos", snapshotNanos.get());
+        o.put("leaderSuspicions", leaderSuspicions.get());
+        o.put("termsLed", termsLed.get());
+        o.put("fastFailover", fastFailoverSettings);
         ObjectNode startup = o.putObject("startup");
         startup.put("jvmStartMillis", ManagementFactory.getRuntimeMXBean().getStartTime());
         startup.put("replicaStartMillis", replicaStartMillis);

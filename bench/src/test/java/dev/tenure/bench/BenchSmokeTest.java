@@ -306,6 +306,83 @@ class BenchSmokeTest {
                 "every process the benchmark started has exited");
     }
 
+    @Test
+    @Timeout(value = 300, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void theFailoverPauseAndSteadySectionsKillPauseAndLoadTheLeaderWithFastFailoverOnAndOff() throws Exception {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int exit = new CommandLine(new BenchMain())
+                .setOut(new PrintWriter(out, true))
+                .setErr(new PrintWriter(err, true))
+                .execute(
+                        "--sections", "failover,pause,steady",
+                        "--failover-trials", "2",
+                        "--pause-trials", "1",
+                        "--pause-ms", "300",
+                        "--steady-s", "2",
+                        "--steady-inflight", "8",
+                        "--jit-warmup-s", "0",
+                        "--replica-heap", "128m",
+                        "--data-dir", dataDir.toString());
+
+        assertEquals(0, exit, "exit code; stderr:\n" + err + "\nstdout:\n" + out);
+        String line = out.toString()
+                .lines()
+                .filter(l -> l.startsWith(Report.RESULT_PREFIX))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError(out.toString()));
+        JsonNode result = new ObjectMapper().readTree(line.substring(Report.RESULT_PREFIX.length()));
+
+        JsonNode f = result.path("failover");
+        assertEquals(3000, f.path("session_timeout_ms").asInt(), f.toString());
+        assertTrue(f.path("on_settings").asText().contains("suspicion PT1S"), "derived from 3 s: " + f);
+        assertTrue(f.path("off_settings").asText().contains("off"), f.toString());
+        for (String k : List.of("sigkill_fast_failover_on", "sigkill_fast_failover_off", "sigterm")) {
+            JsonNode x = f.path(k);
+            assertEquals(2, x.path("trials").asInt(), k + ": " + f);
+            assertEquals(2, x.path("all_ms").size(), k + ": " + f);
+            assertTrue(x.path("min_ms").asDouble() > 0, k + ": " + f);
+            assertTrue(x.path("min_ms").asDouble() <= x.path("median_ms").asDouble(), k + ": " + f);
+            assertTrue(x.path("median_ms").asDouble() <= x.path("max_ms").asDouble(), k + ": " + f);
+        }
+        assertEquals(
+                0,
+                f.path("sigkill_fast_failover_off")
+                        .path("trials_with_suspicions")
+                        .asInt(),
+                "with fast failover off nobody suspects: " + f);
+        assertTrue(
+                f.path("sigkill_fast_failover_on")
+                                .path("trials_with_suspicions")
+                                .asInt()
+                        > 0,
+                "the survivors suspected the killed leader: " + f);
+
+        JsonNode p = result.path("pause");
+        assertEquals(1000, p.path("suspicion_ms").asInt(), p.toString());
+        assertEquals(1, p.path("pauses").size(), p.toString());
+        JsonNode trial = p.path("pauses").get(0).path("trials").get(0);
+        assertTrue(trial.path("stopped_ms").asDouble() >= 300, p.toString());
+        assertTrue(trial.path("epoch_before").asLong() > 0, p.toString());
+        assertTrue(trial.has("changed"), p.toString());
+
+        JsonNode steady = result.path("steady");
+        assertTrue(steady.path("writes").path("ops").asLong() > 0, steady.toString());
+        assertTrue(steady.has("leader_changes"), steady.toString());
+        assertTrue(out.toString().contains("sigkill fast failover off"), out.toString());
+
+        try (Stream<Path> left = Files.list(dataDir)) {
+            assertEquals(List.of(), left.collect(Collectors.toList()), "every file is deleted");
+        }
+        assertEquals(
+                List.of(),
+                ProcessHandle.current()
+                        .children()
+                        .filter(ProcessHandle::isAlive)
+                        .toList(),
+                "every process the benchmark started has exited");
+    }
+
     /** The benchmark's and the replicas' own threads; ZooKeeper's and Netty's are stopped by their owners. */
     private static List<String> benchThreads() throws InterruptedException {
         List<String> alive = List.of();
