@@ -350,7 +350,7 @@ public final class VerifyCommand implements Callable<Integer> {
             List<Long> times = VerifyRun.Result.newLeaderTimes(changes);
             out.println("  " + k.wireName() + " on the leader: " + changes.size() + " fault(s), "
                     + changes.stream().filter(VerifyRun.LeaderChange::changed).count() + " leader change(s); a new"
-                    + " leader seen while held " + times.size() + " time(s)"
+                    + " leader seen " + times.size() + " time(s)"
                     + (times.isEmpty()
                             ? ""
                             : ", after " + times.get((times.size() - 1) / 2) + " ms (median), "

@@ -231,13 +231,14 @@ final class VerifyRun {
 
     /**
      * What became of the leadership across one fault that hit the leader of a single log: who led before, whether and
-     * when another replica was first seen leading a higher epoch while the fault was held, and who led after the heal.
+     * when another replica was first seen leading a higher epoch, and who led after the heal.
      *
      * @param kind the fault
      * @param leader the leader the fault hit
      * @param epochBefore its epoch when the fault was injected
      * @param newLeaderMillis from the injection until another replica's {@code /status} first said it led a higher
-     *     epoch, polled every 50 ms while the fault was held; empty if none did within the hold
+     *     epoch, polled every 50 ms while the fault was held (for a kill, also after the restart until the session
+     *     timeout plus 2 s from the kill); empty if none did meanwhile
      * @param newLeader that replica, or empty
      * @param leaderAfter the agreed leader after the heal, or empty if none was agreed on within the wait
      * @param epochAfter its epoch (0 if none)
@@ -276,7 +277,7 @@ final class VerifyRun {
             return kind.wireName() + " on " + leader + "@" + epochBefore + ": "
                     + (newLeaderMillis.isPresent()
                             ? "new leader " + newLeader.orElse("?") + " after " + newLeaderMillis.getAsLong() + " ms"
-                            : "no other leader while held")
+                            : "no other leader seen")
                     + "; after the heal "
                     + leaderAfter.map(l -> l + "@" + epochAfter).orElse("none agreed")
                     + (changed() ? " (leader changed)" : " (no leader change)");
@@ -350,7 +351,7 @@ final class VerifyRun {
             return byKind;
         }
 
-        /** The times to a new leader seen within the hold, ascending (the lower median is the middle one). */
+        /** The times to a new leader seen, ascending (the lower median is the middle one). */
         static List<Long> newLeaderTimes(List<LeaderChange> changes) {
             return changes.stream()
                     .filter(c -> c.newLeaderMillis().isPresent())
@@ -409,7 +410,7 @@ final class VerifyRun {
                         "leaderChanges",
                         changes.stream().filter(LeaderChange::changed).count());
                 List<Long> times = newLeaderTimes(changes);
-                k.put("newLeaderWithinHold", times.size());
+                k.put("newLeaderSeen", times.size());
                 if (times.isEmpty()) {
                     k.putNull("newLeaderMsMedian");
                     k.putNull("newLeaderMsMax");
@@ -572,34 +573,24 @@ final class VerifyRun {
                                 && injection
                                         .target()
                                         .equals(Optional.of(leaderBefore.get().id()));
-                        OptionalLong newLeaderMillis = OptionalLong.empty();
-                        Optional<String> newLeader = Optional.empty();
+                        NewLeaderWatch watch = new NewLeaderWatch(leaderBefore.orElse(null), at);
                         if (onLeader) {
                             // Held as long, but watching for another replica to lead a newer epoch meanwhile.
-                            long until = at + injection.hold().toNanos();
-                            while (System.nanoTime() < until) {
-                                if (newLeader.isEmpty()) {
-                                    Optional<StatusProbe.NodeStatus> l = leaderStatus(bed.statuses());
-                                    if (l.isPresent()
-                                            && !l.get()
-                                                    .id()
-                                                    .equals(leaderBefore.get().id())
-                                            && l.get().epoch()
-                                                    > leaderBefore.get().epoch()) {
-                                        newLeaderMillis = OptionalLong.of((System.nanoTime() - at) / 1_000_000);
-                                        newLeader = Optional.of(l.get().id());
-                                    }
-                                }
-                                long left = (until - System.nanoTime()) / 1_000_000;
-                                if (left > 0) {
-                                    Thread.sleep(Math.min(50, left)); // polling the replicas' /status while held
-                                }
-                            }
+                            watch.until(at + injection.hold().toNanos(), false);
                         } else {
                             Thread.sleep(injection.hold().toMillis()); // the fault stays in place this long
                         }
                         injection.heal();
                         long healed = System.nanoTime();
+                        if (onLeader && fault.kind() == FaultKind.KILL_REPLICA) {
+                            // The killed leader restarts slowly: go on watching until its session would have expired.
+                            watch.until(
+                                    at
+                                            + settings.sessionTimeout()
+                                                    .plusSeconds(2)
+                                                    .toNanos(),
+                                    true);
+                        }
                         Map<String, StatusProbe.PartitionLeader> after = Map.of();
                         try {
                             String next = awaitLeaders(LEADER_WAIT);
@@ -617,8 +608,8 @@ final class VerifyRun {
                                     fault.kind(),
                                     leaderBefore.get().id(),
                                     leaderBefore.get().epoch(),
-                                    newLeaderMillis,
-                                    newLeader,
+                                    watch.millis,
+                                    watch.leader,
                                     l.map(StatusProbe.NodeStatus::id),
                                     l.map(StatusProbe.NodeStatus::epoch).orElse(0L));
                             leaderChanges.add(change);
@@ -693,6 +684,44 @@ final class VerifyRun {
                 Duration.ofNanos(System.nanoTime() - start),
                 leaderChanges,
                 fastFailover);
+    }
+
+    /**
+     * Watches the replicas' {@code /status} every 50 ms for another replica than the one a fault hit leading a newer
+     * epoch, and notes when it first does. Not thread-safe: the run's thread uses it.
+     */
+    private final class NewLeaderWatch {
+        private final StatusProbe.NodeStatus before;
+        private final long injectedAt;
+        OptionalLong millis = OptionalLong.empty();
+        Optional<String> leader = Optional.empty();
+
+        NewLeaderWatch(StatusProbe.NodeStatus before, long injectedAt) {
+            this.before = before;
+            this.injectedAt = injectedAt;
+        }
+
+        /**
+         * Polls until {@code deadline} ({@link System#nanoTime()}); with {@code stopWhenSeen}, only until a new leader
+         * was seen.
+         */
+        void until(long deadline, boolean stopWhenSeen) throws InterruptedException {
+            while (System.nanoTime() < deadline && !(stopWhenSeen && leader.isPresent())) {
+                if (leader.isEmpty()) {
+                    Optional<StatusProbe.NodeStatus> l = leaderStatus(bed.statuses());
+                    if (l.isPresent()
+                            && !l.get().id().equals(before.id())
+                            && l.get().epoch() > before.epoch()) {
+                        millis = OptionalLong.of((System.nanoTime() - injectedAt) / 1_000_000);
+                        leader = Optional.of(l.get().id());
+                    }
+                }
+                long left = (deadline - System.nanoTime()) / 1_000_000;
+                if (left > 0) {
+                    Thread.sleep(Math.min(50, left)); // polling the replicas' /status
+                }
+            }
+        }
     }
 
     /** Among {@code statuses}, the status of the replica that says it leads the highest epoch, if any. */
