@@ -94,7 +94,8 @@ public final class Main implements Callable<Integer> {
             System.out.println("Starting an in-process ZooKeeper ensemble (3 servers) and 3 replicas on 127.0.0.1,"
                     + " the keys spread over " + EMBEDDED_PARTITIONS + " partitions ...");
             cluster.start();
-            System.out.println("ZooKeeper: " + cluster.ensemble().connectString());
+            System.out.println("ZooKeeper: " + cluster.ensemble().connectString() + "; session timeout 4000 ms, "
+                    + cluster.nodes().get(0).fastFailoverText());
             for (KvNode n : cluster.nodes()) {
                 System.out.println("replica " + n.id() + ": " + n.url());
             }

@@ -38,4 +38,22 @@ public interface NodeObservations {
 
     /** A recent event for the status page's timeline. */
     record Event(Instant at, String text) {}
+
+    /**
+     * This node's fast failover settings as resolved at start (docs/replication.md, "Fast failover"); empty before
+     * start or when not known.
+     */
+    default java.util.Optional<Failover> fastFailoverStatus() {
+        return java.util.Optional.empty();
+    }
+
+    /**
+     * Fast failover as {@code /status} shows it.
+     *
+     * @param enabled whether followers depose a leader a majority of them suspect
+     * @param suspicionTimeoutMs silence after which a follower suspects its leader (0 when off)
+     * @param minimumTermMs no leader is suspected before its term lasted this long (0 when off)
+     * @param deposeBackoffMs a replica deposes no leader within this long of its previous depose (0 when off)
+     */
+    record Failover(boolean enabled, long suspicionTimeoutMs, long minimumTermMs, long deposeBackoffMs) {}
 }

@@ -363,6 +363,23 @@ final class StatusRoutes implements Router {
         return t;
     }
 
+    /**
+     * {@code "fastFailover": {"enabled", "suspicionTimeoutMs", "minimumTermMs", "deposeBackoffMs"}}, or null when the
+     * node does not say (not started).
+     */
+    private void putFastFailover(ObjectNode o) {
+        Optional<NodeObservations.Failover> f = observations.fastFailoverStatus();
+        if (f.isEmpty()) {
+            o.putNull("fastFailover");
+            return;
+        }
+        o.putObject("fastFailover")
+                .put("enabled", f.get().enabled())
+                .put("suspicionTimeoutMs", f.get().suspicionTimeoutMs())
+                .put("minimumTermMs", f.get().minimumTermMs())
+                .put("deposeBackoffMs", f.get().deposeBackoffMs());
+    }
+
     private ObjectNode statusJson() {
         KvService.Status status = service.status();
         Replica.Status s = status.replica();
@@ -441,6 +458,7 @@ final class StatusRoutes implements Router {
         }
         o.put("partitionCount", 1);
         o.putArray("partitions").add(partitionJson(service, status));
+        putFastFailover(o);
         ArrayNode events = o.putArray("events");
         for (NodeObservations.Event e : observations.events()) {
             events.addObject().put("at", e.at().toString()).put("text", e.text());
@@ -526,6 +544,7 @@ final class StatusRoutes implements Router {
             r.put("connected", id.equals(self) || u != null);
         }
         o.set("partitions", parts);
+        putFastFailover(o);
         ArrayNode events = o.putArray("events");
         for (NodeObservations.Event e : observations.events()) {
             events.addObject().put("at", e.at().toString()).put("text", e.text());

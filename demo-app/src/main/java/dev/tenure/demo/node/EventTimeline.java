@@ -25,7 +25,7 @@ import java.util.List;
 
 /**
  * The status page's timeline: the last 100 events of one replica, oldest first. It hears of lost majorities,
- * fencing, snapshots installed, and refused stale messages and snapshots taken (each at most one entry a second) as a
+ * suspected leaders (fast failover), fencing, snapshots installed, and refused stale messages and snapshots taken (each at most one entry a second) as a
  * {@link ReplicaListener}; the node adds what it sees by sampling (role and epoch changes, followers catching up).
  * Thread-safe.
  */
@@ -60,6 +60,12 @@ final class EventTimeline implements ReplicaListener {
     @Override
     public void quorumLost(long epoch) {
         add("no majority answered within " + quorumTimeoutMs + " ms: gave up epoch " + epoch);
+    }
+
+    @Override
+    public void leaderSuspected(long epoch, String leader) {
+        add("suspected leader " + leader + " of epoch " + epoch + ": heard nothing from it for the suspicion timeout"
+                + " (fast failover deposes it once a majority suspects it)");
     }
 
     @Override

@@ -63,6 +63,7 @@ final class KvMetrics implements RequestListener, ReplicaListener {
     private final Timer snapshotDuration;
     private final Counter snapshotsTaken;
     private final Counter snapshotInstalls;
+    private final Counter leaderSuspicions;
     /** Whether meters carry a partition label (set once, by {@link #watchPartitions}, before requests arrive). */
     private volatile boolean partitioned;
 
@@ -94,6 +95,10 @@ final class KvMetrics implements RequestListener, ReplicaListener {
                 .register(registry);
         snapshotInstalls = Counter.builder("tenure_snapshot_installs")
                 .description("snapshots this replica installed from another replica")
+                .register(registry);
+        leaderSuspicions = Counter.builder("tenure_leader_suspicions")
+                .description("times this follower suspected its leader (fast failover: silent for the suspicion"
+                        + " timeout)")
                 .register(registry);
         new JvmMemoryMetrics().bindTo(registry);
         new JvmGcMetrics().bindTo(registry);
@@ -191,6 +196,11 @@ final class KvMetrics implements RequestListener, ReplicaListener {
     @Override
     public void snapshotInstalled(SnapshotId snapshot, long sizeBytes) {
         snapshotInstalls.increment();
+    }
+
+    @Override
+    public void leaderSuspected(long epoch, String leader) {
+        leaderSuspicions.increment();
     }
 
     /** This replica won a term (seen by the node's status sampling). */

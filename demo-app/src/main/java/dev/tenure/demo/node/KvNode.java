@@ -39,6 +39,7 @@ import dev.tenure.replicator.core.SnapshotId;
 import dev.tenure.replicator.storage.LogConfig;
 import dev.tenure.replicator.transport.Transport;
 import dev.tenure.replicator.transport.netty.tls.TlsContext;
+import dev.tenure.replicator.zookeeper.FastFailover;
 import dev.tenure.replicator.zookeeper.ZooKeeperConfiguration;
 import dev.tenure.replicator.zookeeper.ZooKeeperNode;
 import dev.tenure.replicator.zookeeper.ZooKeeperRegistry;
@@ -102,6 +103,9 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
     /** Entries kept below a snapshot when the log is compacted, unless set: etcd's 5,000, as the replicator's. */
     public static final long DEFAULT_CATCH_UP_TAIL_ENTRIES = 5_000;
 
+    /** The least suspicion timeout the node takes: two of the replicator's 100 ms heartbeat intervals. */
+    public static final long MIN_SUSPICION_TIMEOUT_MS = 200;
+
     /** A node's settings (the {@code node} command's flags). */
     public record Config(
             String id,
@@ -163,6 +167,7 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
     private long logSegmentBytes = LogConfig.DEFAULT_MAX_SEGMENT_BYTES;
     private final Map<String, Boolean> behind = new ConcurrentHashMap<>();
     private int partitionCount = 1;
+    private FastFailover fastFailover = FastFailover.fromSessionTimeout();
     private ZooKeeperNode multi;
     /** With partitions: one per partition, in partition order (written by start(), then read only). */
     private final List<PartitionLog> logs = new ArrayList<>();
@@ -186,6 +191,58 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
                 p);
         this.partitionCount = p;
         return this;
+    }
+
+    /**
+     * Fast failover (docs/replication.md, "Fast failover"): {@link FastFailover#fromSessionTimeout()} unless set, as
+     * in the library; {@link FastFailover#off()} waits for a dead leader's session to expire. Applies to the single
+     * log and to every partition. Call before {@link #start()}.
+     */
+    public KvNode fastFailover(FastFailover settings) {
+        Preconditions.checkState(!started, "already started");
+        this.fastFailover = Preconditions.checkNotNull(settings, "settings");
+        return this;
+    }
+
+    /**
+     * The fast failover settings in force: once started, as resolved against the negotiated session timeout (a
+     * derived setting's bounds filled in); before, as set.
+     */
+    public FastFailover fastFailover() {
+        if (node != null) {
+            return node.fastFailover();
+        }
+        if (multi != null) {
+            return multi.fastFailover();
+        }
+        return fastFailover;
+    }
+
+    /** {@code fast failover on (suspicion 1333 ms, minimum term 1333 ms, back-off 1333 ms)} or {@code ... off}. */
+    public String fastFailoverText() {
+        FastFailover f = fastFailover();
+        if (!f.enabled()) {
+            return "fast failover off (a dead leader is replaced when its session expires)";
+        }
+        if (f.suspicionTimeout().isZero()) {
+            return "fast failover on (bounds derived from the session timeout)";
+        }
+        return "fast failover on (suspicion " + f.suspicionTimeout().toMillis() + " ms, minimum term "
+                + f.minimumTerm().toMillis() + " ms, back-off "
+                + f.deposeBackoff().toMillis() + " ms)";
+    }
+
+    @Override
+    public Optional<NodeObservations.Failover> fastFailoverStatus() {
+        if (node == null && multi == null) {
+            return Optional.empty(); // not started: the derived bounds are not known yet
+        }
+        FastFailover f = fastFailover();
+        return Optional.of(new NodeObservations.Failover(
+                f.enabled(),
+                f.suspicionTimeout().toMillis(),
+                f.minimumTerm().toMillis(),
+                f.deposeBackoff().toMillis()));
     }
 
     /** Wraps the replication transport (fault injection in demos and tests); call before {@link #start()}. */
@@ -364,7 +421,8 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
         // Runs until stop() shuts the sampler down; sample() catches its own failures, so it never ends early.
         ScheduledFuture<?> unusedSampling = sampler.scheduleAtFixedRate(this::sample, 0, 100, TimeUnit.MILLISECONDS);
         http.start();
-        event("started; HTTP at " + url + (partitionCount > 1 ? " (" + partitionCount + " partitions)" : ""));
+        event("started; HTTP at " + url + (partitionCount > 1 ? " (" + partitionCount + " partitions)" : "") + "; "
+                + fastFailoverText());
         log.info(
                 "replica {} serves HTTP at {} (cluster {}, ZooKeeper {}, {} partition(s))",
                 config.id(),
@@ -412,6 +470,7 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
                 .tuning(t -> tuning.apply(t.checkQuorum(Duration.ofMillis(config.sessionTimeoutMs()))
                         .catchUpTailEntries(catchUpTailEntries)))
                 .listener(both(metrics, timeline))
+                .fastFailover(fastFailover)
                 .build();
         node.start();
         registerHttpUrl();
@@ -435,6 +494,7 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
                 .logConfig(LogConfig.builder().maxSegmentBytes(logSegmentBytes).build())
                 .tuning(t -> tuning.apply(t.checkQuorum(Duration.ofMillis(config.sessionTimeoutMs()))
                         .catchUpTailEntries(catchUpTailEntries)))
+                .fastFailover(fastFailover)
                 .build();
         multi.start();
         List<List<String>> sets = ZooKeeperNode.Placement.preferredSpread(
@@ -573,6 +633,12 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
             public void staleEpochRefused(String from, long staleEpoch, long promisedEpoch) {
                 first.staleEpochRefused(from, staleEpoch, promisedEpoch);
                 second.staleEpochRefused(from, staleEpoch, promisedEpoch);
+            }
+
+            @Override
+            public void leaderSuspected(long epoch, String leader) {
+                first.leaderSuspected(epoch, leader);
+                second.leaderSuspected(epoch, leader);
             }
 
             @Override

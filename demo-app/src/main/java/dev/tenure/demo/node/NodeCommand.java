@@ -17,6 +17,7 @@ package dev.tenure.demo.node;
 
 import dev.tenure.replicator.SnapshotPolicy;
 import dev.tenure.replicator.storage.LogConfig;
+import dev.tenure.replicator.zookeeper.FastFailover;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -158,6 +159,36 @@ public final class NodeCommand implements Callable<Integer> {
     int sessionTimeoutMs;
 
     @Option(
+            names = "--no-fast-failover",
+            description = "turn fast failover off: a crashed or frozen leader is then replaced only when its ZooKeeper"
+                    + " session expires (about --session-timeout-ms). Default: on, followers that hear nothing from"
+                    + " the leader for the suspicion timeout depose it once a majority of them suspect it")
+    boolean noFastFailover;
+
+    @Option(
+            names = "--suspicion-timeout-ms",
+            paramLabel = "N",
+            description = "fast failover: silence from the leader after which a follower suspects it, at least "
+                    + KvNode.MIN_SUSPICION_TIMEOUT_MS
+                    + " (two heartbeats) and below --session-timeout-ms; a leader paused for longer (a GC pause) is"
+                    + " deposed. Default: a third of the session timeout, within 300..5000")
+    Long suspicionTimeoutMs;
+
+    @Option(
+            names = "--minimum-term-ms",
+            paramLabel = "N",
+            description = "fast failover: no leader is suspected before its term lasted this long, so leadership"
+                    + " changes at most once per minimum term (default: the suspicion timeout)")
+    Long minimumTermMs;
+
+    @Option(
+            names = "--depose-backoff-ms",
+            paramLabel = "N",
+            description = "fast failover: a replica deposes no leader within this long after its previous depose"
+                    + " (default: the suspicion timeout)")
+    Long deposeBackoffMs;
+
+    @Option(
             names = "--request-timeout-ms",
             defaultValue = "10000",
             description = "how long a write waits for its commit, or a linearizable read for its confirmation, before"
@@ -253,6 +284,48 @@ public final class NodeCommand implements Callable<Integer> {
                 .withRandomSpread(snapshotSpread);
     }
 
+    /**
+     * The fast failover settings from the flags: off with {@code --no-fast-failover}; derived from the negotiated
+     * session timeout when no bound is given; else explicit, each bound not given defaulting to the suspicion timeout
+     * (itself, when not given, a third of {@code --session-timeout-ms} within 300..5000 ms).
+     */
+    FastFailover fastFailover() {
+        boolean anyBound = suspicionTimeoutMs != null || minimumTermMs != null || deposeBackoffMs != null;
+        if (noFastFailover) {
+            if (anyBound) {
+                throw new IllegalArgumentException("--no-fast-failover turns fast failover off: drop"
+                        + " --suspicion-timeout-ms, --minimum-term-ms and --depose-backoff-ms (or their TENURE_"
+                        + " variables), which would have no effect");
+            }
+            return FastFailover.off();
+        }
+        if (!anyBound) {
+            return FastFailover.fromSessionTimeout();
+        }
+        long suspicion = suspicionTimeoutMs != null
+                ? suspicionTimeoutMs
+                : FastFailover.suspicionFor(Duration.ofMillis(sessionTimeoutMs)).toMillis();
+        if (suspicion < KvNode.MIN_SUSPICION_TIMEOUT_MS) {
+            throw new IllegalArgumentException("--suspicion-timeout-ms must be at least "
+                    + KvNode.MIN_SUSPICION_TIMEOUT_MS + " (two heartbeat intervals), was " + suspicion);
+        }
+        if (suspicion >= sessionTimeoutMs) {
+            throw new IllegalArgumentException("--suspicion-timeout-ms must be below --session-timeout-ms ("
+                    + sessionTimeoutMs + "), was " + suspicion + ": a leader's session would expire first; turn fast"
+                    + " failover off with --no-fast-failover instead");
+        }
+        long minimumTerm = minimumTermMs != null ? minimumTermMs : suspicion;
+        long backoff = deposeBackoffMs != null ? deposeBackoffMs : suspicion;
+        if (minimumTerm < 0) {
+            throw new IllegalArgumentException("--minimum-term-ms must be at least 0, was " + minimumTerm);
+        }
+        if (backoff < 0) {
+            throw new IllegalArgumentException("--depose-backoff-ms must be at least 0, was " + backoff);
+        }
+        return FastFailover.of(
+                Duration.ofMillis(suspicion), Duration.ofMillis(minimumTerm), Duration.ofMillis(backoff));
+    }
+
     /** The ZooKeeper credential from --zk-auth-file or TENURE_ZK_AUTH, or null. */
     private dev.tenure.recipes.ZooKeeperAcls zooKeeperAcls() throws java.io.IOException {
         if (zkAuthFile != null) {
@@ -344,11 +417,13 @@ public final class NodeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         KvNode.Config config;
         SnapshotPolicy snapshots;
+        FastFailover failover;
         try {
             if (requestTimeoutMs < 1) {
                 throw new IllegalArgumentException("--request-timeout-ms must be at least 1, was " + requestTimeoutMs);
             }
             snapshots = snapshotPolicy();
+            failover = fastFailover();
             if (catchUpTail < 0) {
                 throw new IllegalArgumentException("--catch-up-tail must be at least 0, was " + catchUpTail);
             }
@@ -416,7 +491,8 @@ public final class NodeCommand implements Callable<Integer> {
                 .snapshotPolicy(snapshots)
                 .catchUpTailEntries(catchUpTail)
                 .logSegmentBytes(segmentBytes)
-                .partitions(partitions);
+                .partitions(partitions)
+                .fastFailover(failover);
         if (sessionFile != null) {
             node.sessionFile(sessionFile);
         }
@@ -429,7 +505,7 @@ public final class NodeCommand implements Callable<Integer> {
             return 1;
         }
         System.out.println("replica " + id + " serving at " + node.url() + " (status page " + node.url() + "/)"
-                + (partitions > 1 ? " with " + partitions + " partitions" : ""));
+                + (partitions > 1 ? " with " + partitions + " partitions" : "") + "; " + node.fastFailoverText());
         Shutdown.awaitSignal();
         node.close();
         return 0;

@@ -421,6 +421,11 @@ final class Testbed implements FaultTarget, AutoCloseable {
         }
     }
 
+    /** The {@code /status} of every live, running replica that answers, by id. Any thread. */
+    Map<String, StatusProbe.NodeStatus> statuses() throws InterruptedException {
+        return probe.statuses(running());
+    }
+
     /** The partitions every replica hosts (1: the single log). */
     int partitions() {
         return partitions;

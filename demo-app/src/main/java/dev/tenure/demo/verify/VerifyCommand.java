@@ -21,12 +21,12 @@ import dev.tenure.checker.HistoryReader;
 import dev.tenure.harness.NodeLauncher;
 import dev.tenure.harness.fault.FaultKind;
 import dev.tenure.harness.fault.FaultPlan;
+import dev.tenure.replicator.zookeeper.FastFailover;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -67,16 +67,37 @@ public final class VerifyCommand implements Callable<Integer> {
      * fault kind once, the wipe among them, with replicas that snapshot and compact every few hundred entries).
      */
     enum Profile {
-        CI(0, List.of()),
-        SOAK(1800, List.of()),
-        SNAPSHOTS(0, SNAPSHOT_NODE_ARGUMENTS);
+        CI(0, List.of(), FaultKind.standard(), FaultPlan.Target.ANY),
+        SOAK(1800, List.of(), FaultKind.standard(), FaultPlan.Target.ANY),
+        SNAPSHOTS(0, SNAPSHOT_NODE_ARGUMENTS, FaultKind.standard(), FaultPlan.Target.ANY),
+        /**
+         * Fast failover on (the node's default) against the faults it is for: SIGKILL of the leader, and SIGSTOP of
+         * the leader shorter and longer than the suspicion timeout (but shorter than the session timeout); a minute
+         * of faults, each aimed at the leader.
+         */
+        FAST_FAILOVER(
+                60,
+                List.of(),
+                List.of(
+                        FaultKind.KILL_REPLICA,
+                        FaultKind.PAUSE_LEADER_BELOW_SUSPICION,
+                        FaultKind.PAUSE_LEADER_ABOVE_SUSPICION),
+                FaultPlan.Target.LEADER);
 
         private final int defaultDurationSeconds;
         private final ImmutableList<String> nodeArguments;
+        private final ImmutableList<FaultKind> kinds;
+        private final FaultPlan.Target target;
 
-        Profile(int defaultDurationSeconds, List<String> nodeArguments) {
+        Profile(
+                int defaultDurationSeconds,
+                List<String> nodeArguments,
+                List<FaultKind> kinds,
+                FaultPlan.Target target) {
             this.defaultDurationSeconds = defaultDurationSeconds;
             this.nodeArguments = ImmutableList.copyOf(nodeArguments);
+            this.kinds = ImmutableList.copyOf(kinds);
+            this.target = target;
         }
 
         /** How long faults go on by default (0: every kind once). */
@@ -89,8 +110,18 @@ public final class VerifyCommand implements Callable<Integer> {
             return nodeArguments;
         }
 
+        /** The fault kinds injected unless {@code --faults} names others. */
+        List<FaultKind> kinds() {
+            return kinds;
+        }
+
+        /** Who the targeted faults hit unless {@code --target} says. */
+        FaultPlan.Target target() {
+            return target;
+        }
+
         String wireName() {
-            return name().toLowerCase(Locale.ROOT);
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
         }
     }
 
@@ -106,10 +137,11 @@ public final class VerifyCommand implements Callable<Integer> {
             names = "--profile",
             defaultValue = "ci",
             converter = ProfileConverter.class,
-            description = "ci (every fault kind once, about 2 minutes), soak (faults for 30 minutes) or snapshots"
+            description = "ci (every fault kind once, about 2 minutes), soak (faults for 30 minutes), snapshots"
                     + " (every fault kind once against replicas run with --snapshot-entries 200 --segment-bytes 65536"
-                    + " --catch-up-tail 50, so a wiped replica comes back by a snapshot install); default"
-                    + " ${DEFAULT-VALUE}")
+                    + " --catch-up-tail 50, so a wiped replica comes back by a snapshot install) or fast-failover"
+                    + " (a minute of leader kills and leader pauses shorter and longer than the suspicion timeout,"
+                    + " fast failover on; the summary times each new leader); default ${DEFAULT-VALUE}")
     Profile profile;
 
     @Option(names = "--seed", description = "seed of the fault schedule and the clients (default: random, printed)")
@@ -118,18 +150,24 @@ public final class VerifyCommand implements Callable<Integer> {
     @Option(
             names = "--faults",
             split = ",",
-            description = "fault kinds to inject (default: all): kill-replica, pause-leader, kill-zk-server,"
+            description = "fault kinds to inject (default: the profile's; every kind but the last two, except for"
+                    + " fast-failover: kill-replica and the last two): kill-replica, pause-leader, kill-zk-server,"
                     + " kill-zk-leader, expire-session, cut-zookeeper, cut-leader-from-followers, isolate-replica,"
-                    + " wipe-replica, replace-replica")
+                    + " wipe-replica, replace-replica, pause-leader-below-suspicion, pause-leader-above-suspicion")
     List<String> faults;
 
     @Option(
             names = "--target",
-            defaultValue = "any",
             description = "who kill-replica, expire-session, cut-zookeeper and isolate-replica hit: leader, follower"
-                    + " or any (chosen per fault from the seed; wipe-replica and replace-replica always hit a follower); default"
-                    + " ${DEFAULT-VALUE}")
+                    + " or any (chosen per fault from the seed; wipe-replica and replace-replica always hit a"
+                    + " follower); default any, leader for the fast-failover profile")
     String target;
+
+    @Option(
+            names = "--no-fast-failover",
+            description = "run the replicas with node --no-fast-failover: a dead or frozen leader is replaced only when"
+                    + " its ZooKeeper session expires (to compare; default: fast failover on, as the node's default)")
+    boolean noFastFailover;
 
     @Option(names = "--min-faults", description = "inject at least this many faults (default: one per kind)")
     Integer minFaults;
@@ -234,6 +272,10 @@ public final class VerifyCommand implements Callable<Integer> {
         }
         out.println("[verify] seed " + settings.seed() + " (repeat the schedule with --seed " + settings.seed()
                 + "), profile " + profile.wireName()
+                + (settings.suspicionTimeout().isZero()
+                        ? ", fast failover off"
+                        : ", fast failover on (suspicion "
+                                + settings.suspicionTimeout().toMillis() + " ms)")
                 + (settings.partitions() > 1 ? ", " + settings.partitions() + " partitions" : "")
                 + (settings.nodeArguments().isEmpty()
                         ? ""
@@ -299,7 +341,21 @@ public final class VerifyCommand implements Callable<Integer> {
                     + " of them every partition it led had a new leader term");
         }
         out.println("  faults injected: " + result.faults().size());
-        result.faultsByKind().forEach((k, n) -> out.println(String.format("    %-26s %d", k.wireName(), n)));
+        result.faultsByKind(settings.kinds())
+                .forEach((k, n) -> out.println(String.format("    %-30s %d", k.wireName(), n)));
+        if (result.fastFailover() != null) {
+            out.println("  fast failover: " + result.fastFailover());
+        }
+        result.leaderChangesByKind().forEach((k, changes) -> {
+            List<Long> times = VerifyRun.Result.newLeaderTimes(changes);
+            out.println("  " + k.wireName() + " on the leader: " + changes.size() + " fault(s), "
+                    + changes.stream().filter(VerifyRun.LeaderChange::changed).count() + " leader change(s); a new"
+                    + " leader seen " + times.size() + " time(s)"
+                    + (times.isEmpty()
+                            ? ""
+                            : ", after " + times.get((times.size() - 1) / 2) + " ms (median), "
+                                    + times.get(times.size() - 1) + " ms (max)"));
+        });
         out.println("  fault log (times as in the report below; also in faults.jsonl):");
         result.faults().forEach(f -> out.println("    " + result.describe(f)));
         List<VerifyRun.Injected> wipes = result.wipes();
@@ -339,7 +395,7 @@ public final class VerifyCommand implements Callable<Integer> {
                     + dev.tenure.demo.kv.Partitioning.MAX_PARTITIONS + ", was " + partitions);
         }
         if (faults == null || faults.isEmpty()) {
-            kinds.addAll(Arrays.asList(FaultKind.values()));
+            kinds.addAll(profile.kinds());
             if (partitions > 1) {
                 kinds.removeAll(SINGLE_LOG_ONLY);
             }
@@ -356,13 +412,16 @@ public final class VerifyCommand implements Callable<Integer> {
                 }
             }
         }
-        FaultPlan.Target t = switch (target) {
-            case "leader" -> FaultPlan.Target.LEADER;
-            case "follower" -> FaultPlan.Target.FOLLOWER;
-            case "any" -> FaultPlan.Target.ANY;
-            default ->
-                throw new IllegalArgumentException("--target must be leader, follower or any, was '" + target + "'");
-        };
+        FaultPlan.Target t = target == null
+                ? profile.target()
+                : switch (target) {
+                    case "leader" -> FaultPlan.Target.LEADER;
+                    case "follower" -> FaultPlan.Target.FOLLOWER;
+                    case "any" -> FaultPlan.Target.ANY;
+                    default ->
+                        throw new IllegalArgumentException(
+                                "--target must be leader, follower or any, was '" + target + "'");
+                };
         positive("--clients", clients);
         positive("--keys", keys);
         positive("--request-timeout-ms", requestTimeoutMs);
@@ -375,6 +434,10 @@ public final class VerifyCommand implements Callable<Integer> {
         int duration = durationSeconds != null ? durationSeconds : profile.defaultDurationSeconds();
         if (duration < 0 || (minFaults != null && minFaults < 0)) {
             throw new IllegalArgumentException("--duration-s and --min-faults must be >= 0");
+        }
+        List<String> nodeArguments = new ArrayList<>(profile.nodeArguments());
+        if (noFastFailover) {
+            nodeArguments.add("--no-fast-failover");
         }
         Path workDir = dir != null ? dir : Files.createTempDirectory("tenure-verify-");
         return new VerifyRun.Settings(
@@ -391,9 +454,10 @@ public final class VerifyCommand implements Callable<Integer> {
                 Duration.ofMillis(sessionTimeoutMs),
                 Duration.ofMillis(quietMs),
                 nodeMainClass,
-                profile.nodeArguments(),
+                nodeArguments,
                 partitions,
-                plaintextReplication);
+                plaintextReplication,
+                noFastFailover ? Duration.ZERO : FastFailover.suspicionFor(Duration.ofMillis(sessionTimeoutMs)));
     }
 
     /** The fault kinds a run with several partitions leaves out (and refuses when named). */
@@ -405,11 +469,11 @@ public final class VerifyCommand implements Callable<Integer> {
         }
     }
 
-    /** Parses {@code ci} / {@code soak} / {@code snapshots}, case-insensitively. */
+    /** Parses {@code ci} / {@code soak} / {@code snapshots} / {@code fast-failover}, case-insensitively. */
     static final class ProfileConverter implements picocli.CommandLine.ITypeConverter<Profile> {
         @Override
         public Profile convert(String value) {
-            return Profile.valueOf(value.trim().toUpperCase(Locale.ROOT));
+            return Profile.valueOf(value.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
         }
     }
 }

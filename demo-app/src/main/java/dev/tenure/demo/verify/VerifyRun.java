@@ -74,6 +74,9 @@ final class VerifyRun {
      * @param nodeArguments more {@code node} arguments every replica gets (the profile's, such as snapshot
      *     thresholds)
      * @param partitions the partitions every replica hosts ({@code node --partitions P}); 1 for the single log
+     * @param plaintextReplication replication in plaintext rather than over mutual TLS
+     * @param suspicionTimeout the replicas' fast failover suspicion timeout (the node's default, derived from the
+     *     session timeout); zero when the replicas run with fast failover off
      */
     record Settings(
             Path dir,
@@ -91,8 +94,10 @@ final class VerifyRun {
             String nodeMainClass,
             List<String> nodeArguments,
             int partitions,
-            boolean plaintextReplication) {
+            boolean plaintextReplication,
+            Duration suspicionTimeout) {
         Settings {
+            Objects.requireNonNull(suspicionTimeout, "suspicionTimeout");
             Objects.requireNonNull(dir, "dir");
             kinds = List.copyOf(kinds);
             if (kinds.isEmpty()) {
@@ -225,6 +230,61 @@ final class VerifyRun {
     }
 
     /**
+     * What became of the leadership across one fault that hit the leader of a single log: who led before, whether and
+     * when another replica was first seen leading a higher epoch, and who led after the heal.
+     *
+     * @param kind the fault
+     * @param leader the leader the fault hit
+     * @param epochBefore its epoch when the fault was injected
+     * @param newLeaderMillis from the injection until another replica's {@code /status} first said it led a higher
+     *     epoch, polled every 50 ms while the fault was held (for a kill, also after the restart until the session
+     *     timeout plus 2 s from the kill); empty if none did meanwhile
+     * @param newLeader that replica, or empty
+     * @param leaderAfter the agreed leader after the heal, or empty if none was agreed on within the wait
+     * @param epochAfter its epoch (0 if none)
+     */
+    record LeaderChange(
+            FaultKind kind,
+            String leader,
+            long epochBefore,
+            OptionalLong newLeaderMillis,
+            Optional<String> newLeader,
+            Optional<String> leaderAfter,
+            long epochAfter) {
+        /** Whether the leader after the heal leads a newer epoch than the one the fault hit: a leader change. */
+        boolean changed() {
+            return epochAfter > epochBefore;
+        }
+
+        ObjectNode toJson() {
+            ObjectNode n = new ObjectMapper().createObjectNode();
+            n.put("fault", kind.wireName());
+            n.put("leader", leader + "@" + epochBefore);
+            if (newLeaderMillis.isPresent()) {
+                n.put("newLeaderMs", newLeaderMillis.getAsLong());
+                n.put("newLeader", newLeader.orElse(null));
+            } else {
+                n.putNull("newLeaderMs");
+                n.putNull("newLeader");
+            }
+            n.put("leaderAfterHeal", leaderAfter.map(l -> l + "@" + epochAfter).orElse(null));
+            n.put("changed", changed());
+            return n;
+        }
+
+        @Override
+        public String toString() {
+            return kind.wireName() + " on " + leader + "@" + epochBefore + ": "
+                    + (newLeaderMillis.isPresent()
+                            ? "new leader " + newLeader.orElse("?") + " after " + newLeaderMillis.getAsLong() + " ms"
+                            : "no other leader seen")
+                    + "; after the heal "
+                    + leaderAfter.map(l -> l + "@" + epochAfter).orElse("none agreed")
+                    + (changed() ? " (leader changed)" : " (no leader change)");
+        }
+    }
+
+    /**
      * What a run found.
      *
      * @param report the checker's report (by partition with several)
@@ -237,6 +297,9 @@ final class VerifyRun {
      * @param history the history file
      * @param historyStart the time of the history's first event (the origin of the times the report prints)
      * @param elapsed the whole run
+     * @param leaderChanges for a single log: each fault that hit the leader, and what became of the leadership
+     * @param fastFailover the replicas' {@code fastFailover} as their {@code /status} reported it at the start
+     *     (null if none said)
      */
     record Result(
             RunReport report,
@@ -246,11 +309,18 @@ final class VerifyRun {
             int leaderlessAfterHeal,
             Path history,
             long historyStart,
-            Duration elapsed) {
-        /** Faults injected by kind (every kind listed, zero included). */
+            Duration elapsed,
+            List<LeaderChange> leaderChanges,
+            com.fasterxml.jackson.databind.JsonNode fastFailover) {
+        /** Faults injected by kind (every kind of the run listed, zero included). */
         Map<FaultKind, Integer> faultsByKind() {
+            return faultsByKind(FaultKind.standard());
+        }
+
+        /** Faults injected by kind: {@code kinds} listed, zero included, and any other kind injected. */
+        Map<FaultKind, Integer> faultsByKind(List<FaultKind> kinds) {
             Map<FaultKind, Integer> counts = new EnumMap<>(FaultKind.class);
-            for (FaultKind k : FaultKind.values()) {
+            for (FaultKind k : kinds) {
                 counts.put(k, 0);
             }
             faults.forEach(f -> counts.merge(f.kind(), 1, Integer::sum));
@@ -270,6 +340,23 @@ final class VerifyRun {
             return faults.stream()
                     .filter(f ->
                             f.kind() == FaultKind.REPLACE_REPLICA && f.catchUp().isPresent())
+                    .toList();
+        }
+
+        /** {@link #leaderChanges} by fault kind, in kind order. */
+        Map<FaultKind, List<LeaderChange>> leaderChangesByKind() {
+            Map<FaultKind, List<LeaderChange>> byKind = new EnumMap<>(FaultKind.class);
+            leaderChanges.forEach(c ->
+                    byKind.computeIfAbsent(c.kind(), k -> new ArrayList<>()).add(c));
+            return byKind;
+        }
+
+        /** The times to a new leader seen, ascending (the lower median is the middle one). */
+        static List<Long> newLeaderTimes(List<LeaderChange> changes) {
+            return changes.stream()
+                    .filter(c -> c.newLeaderMillis().isPresent())
+                    .map(c -> c.newLeaderMillis().getAsLong())
+                    .sorted()
                     .toList();
         }
 
@@ -309,7 +396,31 @@ final class VerifyRun {
                             json.createObjectNode().put("fault", f.kind().wireName()))));
             root.put("elapsedSeconds", elapsed.toMillis() / 1000.0);
             ObjectNode byKind = root.putObject("faults");
-            faultsByKind().forEach((k, n) -> byKind.put(k.wireName(), n));
+            faultsByKind(settings.kinds()).forEach((k, n) -> byKind.put(k.wireName(), n));
+            if (fastFailover != null) {
+                root.set("fastFailover", fastFailover);
+            } else {
+                root.putNull("fastFailover");
+            }
+            ObjectNode leadership = root.putObject("leaderFaults");
+            leaderChangesByKind().forEach((kind, changes) -> {
+                ObjectNode k = leadership.putObject(kind.wireName());
+                k.put("faults", changes.size());
+                k.put(
+                        "leaderChanges",
+                        changes.stream().filter(LeaderChange::changed).count());
+                List<Long> times = newLeaderTimes(changes);
+                k.put("newLeaderSeen", times.size());
+                if (times.isEmpty()) {
+                    k.putNull("newLeaderMsMedian");
+                    k.putNull("newLeaderMsMax");
+                } else {
+                    k.put("newLeaderMsMedian", times.get((times.size() - 1) / 2));
+                    k.put("newLeaderMsMax", times.get(times.size() - 1));
+                }
+            });
+            ArrayNode changeList = root.putArray("leaderChanges");
+            leaderChanges.forEach(c -> changeList.add(c.toJson()));
             root.put("linearizabilityViolations", report.linearizabilityViolations());
             root.put("unknownKeys", report.unknownKeys());
             root.put("lostWrites", report.lostWrites());
@@ -383,6 +494,8 @@ final class VerifyRun {
         long start = System.nanoTime();
         Path historyFile = settings.dir().resolve("history.jsonl");
         List<Injected> injected = new ArrayList<>();
+        List<LeaderChange> leaderChanges = new ArrayList<>();
+        com.fasterxml.jackson.databind.JsonNode fastFailover = null;
         int leaderless = 0;
         try {
             say("starting 3 ZooKeeper servers and replicas r1, r2, r3 (session timeout "
@@ -395,6 +508,22 @@ final class VerifyRun {
                     + settings.dir());
             bed.start();
             String leader = bed.awaitFirstLeader(FINAL_LEADER_WAIT);
+            fastFailover = fastFailoverOf(bed.statuses());
+            say("fast failover "
+                    + (fastFailover == null
+                            ? "not reported by the replicas"
+                            : fastFailover.path("enabled").asBoolean()
+                                    ? "on: suspicion "
+                                            + fastFailover
+                                                    .path("suspicionTimeoutMs")
+                                                    .asLong()
+                                            + " ms, minimum term "
+                                            + fastFailover.path("minimumTermMs").asLong()
+                                            + " ms, back-off "
+                                            + fastFailover
+                                                    .path("deposeBackoffMs")
+                                                    .asLong() + " ms"
+                                    : "off: a dead or frozen leader is replaced when its session expires"));
             if (partitioned()) {
                 leader = awaitLeaders(FINAL_LEADER_WAIT);
                 say("leaders of the " + settings.partitions() + " partitions: " + describe(lastLeaders) + "; "
@@ -418,7 +547,10 @@ final class VerifyRun {
                 try {
                     Thread.sleep(settings.quietTime().toMillis()); // normal operation before the first fault
                     FaultPlan plan = new FaultPlan(settings.seed(), settings.kinds(), settings.target());
-                    Nemesis nemesis = new Nemesis(bed, settings.sessionTimeout(), settings.seed());
+                    Duration suspicion = settings.suspicionTimeout().isZero()
+                            ? dev.tenure.replicator.zookeeper.FastFailover.suspicionFor(settings.sessionTimeout())
+                            : settings.suspicionTimeout();
+                    Nemesis nemesis = new Nemesis(bed, settings.sessionTimeout(), suspicion, settings.seed());
                     long faultsStart = System.nanoTime();
                     int planned =
                             Math.max(settings.minFaults(), settings.kinds().size());
@@ -429,15 +561,36 @@ final class VerifyRun {
                                             < settings.duration().toNanos();
                             i++) {
                         FaultPlan.Fault fault = faults.next();
+                        Optional<StatusProbe.NodeStatus> leaderBefore =
+                                partitioned() ? Optional.empty() : leaderStatus(bed.statuses());
                         long at = System.nanoTime();
                         Nemesis.Injection injection = nemesis.inject(fault);
                         failovers.observe(injection.partitionLeaders());
                         say(String.format(
                                 "fault %d: %s for %d ms (%d operations so far)",
                                 i + 1, injection.description(), injection.hold().toMillis(), workload.operations()));
-                        Thread.sleep(injection.hold().toMillis()); // the fault stays in place this long
+                        boolean onLeader = leaderBefore.isPresent()
+                                && injection
+                                        .target()
+                                        .equals(Optional.of(leaderBefore.get().id()));
+                        NewLeaderWatch watch = new NewLeaderWatch(leaderBefore.orElse(null), at);
+                        if (onLeader) {
+                            // Held as long, but watching for another replica to lead a newer epoch meanwhile.
+                            watch.until(at + injection.hold().toNanos(), false);
+                        } else {
+                            Thread.sleep(injection.hold().toMillis()); // the fault stays in place this long
+                        }
                         injection.heal();
                         long healed = System.nanoTime();
+                        if (onLeader && fault.kind() == FaultKind.KILL_REPLICA) {
+                            // The killed leader restarts slowly: go on watching until its session would have expired.
+                            watch.until(
+                                    at
+                                            + settings.sessionTimeout()
+                                                    .plusSeconds(2)
+                                                    .toNanos(),
+                                    true);
+                        }
                         Map<String, StatusProbe.PartitionLeader> after = Map.of();
                         try {
                             String next = awaitLeaders(LEADER_WAIT);
@@ -448,6 +601,19 @@ final class VerifyRun {
                         } catch (TimeoutException e) {
                             leaderless++;
                             say("  healed; " + e.getMessage());
+                        }
+                        if (onLeader) {
+                            Optional<StatusProbe.NodeStatus> l = leaderStatus(bed.statuses());
+                            LeaderChange change = new LeaderChange(
+                                    fault.kind(),
+                                    leaderBefore.get().id(),
+                                    leaderBefore.get().epoch(),
+                                    watch.millis,
+                                    watch.leader,
+                                    l.map(StatusProbe.NodeStatus::id),
+                                    l.map(StatusProbe.NodeStatus::epoch).orElse(0L));
+                            leaderChanges.add(change);
+                            say("  " + change);
                         }
                         // A wiped replica must catch up before the next fault (docs/verification.md).
                         Optional<Nemesis.CatchUp> caughtUp;
@@ -515,7 +681,64 @@ final class VerifyRun {
                 leaderless,
                 historyFile,
                 history.startTime(),
-                Duration.ofNanos(System.nanoTime() - start));
+                Duration.ofNanos(System.nanoTime() - start),
+                leaderChanges,
+                fastFailover);
+    }
+
+    /**
+     * Watches the replicas' {@code /status} every 50 ms for another replica than the one a fault hit leading a newer
+     * epoch, and notes when it first does. Not thread-safe: the run's thread uses it.
+     */
+    private final class NewLeaderWatch {
+        private final StatusProbe.NodeStatus before;
+        private final long injectedAt;
+        OptionalLong millis = OptionalLong.empty();
+        Optional<String> leader = Optional.empty();
+
+        NewLeaderWatch(StatusProbe.NodeStatus before, long injectedAt) {
+            this.before = before;
+            this.injectedAt = injectedAt;
+        }
+
+        /**
+         * Polls until {@code deadline} ({@link System#nanoTime()}); with {@code stopWhenSeen}, only until a new leader
+         * was seen.
+         */
+        void until(long deadline, boolean stopWhenSeen) throws InterruptedException {
+            while (System.nanoTime() < deadline && !(stopWhenSeen && leader.isPresent())) {
+                if (leader.isEmpty()) {
+                    Optional<StatusProbe.NodeStatus> l = leaderStatus(bed.statuses());
+                    if (l.isPresent()
+                            && !l.get().id().equals(before.id())
+                            && l.get().epoch() > before.epoch()) {
+                        millis = OptionalLong.of((System.nanoTime() - injectedAt) / 1_000_000);
+                        leader = Optional.of(l.get().id());
+                    }
+                }
+                long left = (deadline - System.nanoTime()) / 1_000_000;
+                if (left > 0) {
+                    Thread.sleep(Math.min(50, left)); // polling the replicas' /status
+                }
+            }
+        }
+    }
+
+    /** Among {@code statuses}, the status of the replica that says it leads the highest epoch, if any. */
+    private static Optional<StatusProbe.NodeStatus> leaderStatus(Map<String, StatusProbe.NodeStatus> statuses) {
+        return StatusProbe.leaderOf(statuses).map(statuses::get);
+    }
+
+    /** The first {@code fastFailover} object among {@code statuses}, or null if none reports one. */
+    private static com.fasterxml.jackson.databind.JsonNode fastFailoverOf(
+            Map<String, StatusProbe.NodeStatus> statuses) {
+        for (StatusProbe.NodeStatus s : statuses.values()) {
+            com.fasterxml.jackson.databind.JsonNode f = s.json().get("fastFailover");
+            if (f != null && f.isObject()) {
+                return f;
+            }
+        }
+        return null;
     }
 
     private boolean partitioned() {

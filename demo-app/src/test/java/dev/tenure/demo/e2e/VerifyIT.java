@@ -51,8 +51,15 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class VerifyIT {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final List<String> RUNS =
-            List.of("ci", "snapshots", "unsafe", "interrupted", "partitions", "unsafe-partitions");
+    private static final List<String> RUNS = List.of(
+            "ci",
+            "snapshots",
+            "unsafe",
+            "interrupted",
+            "partitions",
+            "unsafe-partitions",
+            "fast-failover",
+            "unsafe-fast-failover");
 
     @TempDir
     Path dir;
@@ -198,7 +205,7 @@ class VerifyIT {
         assertEquals("VALID", result.get("verdict").asText(), run.toString());
         assertEquals("mtls", result.get("transport").asText(), "replication over mutual TLS: " + run);
         assertEquals(0, result.get("lostWrites").asInt(), run.toString());
-        assertEquals(FaultKind.values().length, result.get("faults").size());
+        assertEquals(FaultKind.standard().size(), result.get("faults").size());
         result.get("faults")
                 .properties()
                 .forEach(f -> assertTrue(f.getValue().asInt() >= 1, f.getKey() + " was not injected"));
@@ -234,6 +241,94 @@ class VerifyIT {
         JsonNode result = run.result();
         assertEquals("INVALID", result.get("verdict").asText());
         assertEquals("mtls", result.get("transport").asText(), "caught over mutual TLS: " + run);
+        int found = result.get("linearizabilityViolations").asInt()
+                + result.get("lostWrites").asInt()
+                + result.get("positionViolations").asInt();
+        assertTrue(found > 0, run.toString());
+        assertEquals(List.of(), aliveProcessesOf(work), "every process of the run was stopped");
+    }
+
+    /**
+     * {@code verify --profile fast-failover} with a 4 s session (suspicion timeout 1333 ms): the seed's four faults
+     * are a SIGKILL of the leader, a SIGSTOP of the leader for 444 ms, one for 2666 ms, and another SIGKILL. Without
+     * fast failover none of them could change the leader before 4 s; with it each kill and the long pause do (the
+     * kills' median time to a new leader is under the session timeout; the long pause is deposed within its 2.7 s),
+     * and the short pause does not. The history is valid, no write is lost.
+     */
+    @Test
+    @Timeout(240)
+    void theFastFailoverProfileReplacesAKilledOrLongPausedLeaderWithinItsSessionKeepsABrieflyPausedOneAndIsValid()
+            throws Exception {
+        Path work = dir.resolve("fast-failover");
+        Run run = run(
+                work,
+                180,
+                "--profile",
+                "fast-failover",
+                "--seed",
+                "20261207",
+                "--duration-s",
+                "0",
+                "--min-faults",
+                "4",
+                "--quiet-ms",
+                "1000");
+        System.out.println(run);
+        assertEquals(0, run.exit(), run.toString());
+        JsonNode result = run.result();
+        assertEquals("VALID", result.get("verdict").asText(), run.toString());
+        assertEquals(0, result.get("lostWrites").asInt(), run.toString());
+        assertTrue(result.get("operations").asInt() > 300, "a real workload ran: " + result);
+        JsonNode ff = result.get("fastFailover");
+        assertTrue(ff.get("enabled").asBoolean(), "the replicas' /status says fast failover is on: " + ff);
+        assertEquals(1333, ff.get("suspicionTimeoutMs").asLong(), "a third of the 4 s session: " + ff);
+        assertEquals(2, result.get("faults").get("kill-replica").asInt(), run.toString());
+        assertEquals(1, result.get("faults").get("pause-leader-below-suspicion").asInt(), run.toString());
+        assertEquals(1, result.get("faults").get("pause-leader-above-suspicion").asInt(), run.toString());
+        JsonNode leaderFaults = result.get("leaderFaults");
+        JsonNode kills = leaderFaults.get("kill-replica");
+        assertEquals(2, kills.get("leaderChanges").asInt(), run.toString());
+        assertEquals(2, kills.get("newLeaderSeen").asInt(), run.toString());
+        assertTrue(
+                kills.get("newLeaderMsMedian").asLong() < 4000,
+                "a killed leader was replaced before its 4 s session could expire: " + kills);
+        JsonNode longPause = leaderFaults.get("pause-leader-above-suspicion");
+        assertEquals(1, longPause.get("leaderChanges").asInt(), "deposed while its session lived: " + longPause);
+        JsonNode shortPause = leaderFaults.get("pause-leader-below-suspicion");
+        assertEquals(0, shortPause.get("leaderChanges").asInt(), "a pause below the suspicion bound: " + shortPause);
+        assertEquals(List.of(), aliveProcessesOf(work), "every process of the run was stopped");
+    }
+
+    /**
+     * The profile's teeth: replicas that acknowledge without a majority, paused past the suspicion timeout three times.
+     * A deposed leader wakes up with requests in flight while its session still lives; it keeps acknowledging them
+     * alone in its old epoch, and the next leader overwrites those entries: INVALID.
+     */
+    @Test
+    @Timeout(240)
+    void aDeposedLeaderThatKeepsAcknowledgingIsCaughtByTheFastFailoverProfile() throws Exception {
+        Path work = dir.resolve("unsafe-fast-failover");
+        Run run = run(
+                verifyWithEarlyAcks(
+                        work,
+                        "--profile",
+                        "fast-failover",
+                        "--faults",
+                        "pause-leader-above-suspicion",
+                        "--duration-s",
+                        "0",
+                        "--min-faults",
+                        "3",
+                        "--seed",
+                        "11",
+                        "--quiet-ms",
+                        "1000"),
+                180);
+        System.out.println(run);
+        assertEquals(1, run.exit(), run.toString());
+        JsonNode result = run.result();
+        assertEquals("INVALID", result.get("verdict").asText());
+        assertTrue(result.get("fastFailover").get("enabled").asBoolean(), run.toString());
         int found = result.get("linearizabilityViolations").asInt()
                 + result.get("lostWrites").asInt()
                 + result.get("positionViolations").asInt();

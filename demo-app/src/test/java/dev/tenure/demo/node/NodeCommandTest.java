@@ -20,6 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tenure.replicator.SnapshotPolicy;
 import dev.tenure.replicator.storage.LogConfig;
+import dev.tenure.replicator.zookeeper.FastFailover;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -256,6 +257,91 @@ class NodeCommandTest {
         String err = captured.toString(StandardCharsets.UTF_8);
         assertEquals(64, exit, err);
         assertTrue(err.contains("--partitions") && err.contains("many"), err);
+        assertTrue(!Files.exists(dir.resolve("data")), "nothing was created");
+    }
+
+    private static final String[] REQUIRED = {
+        "--id", "r1", "--zk", "z:1", "--data-dir", "d", "--http", "h:1", "--repl", "h:2", "--replicas", "r1"
+    };
+
+    /** Parses the required options plus {@code extra} with {@code env} as the environment. */
+    private static NodeCommand parseWith(java.util.Map<String, String> env, String... extra) {
+        String[] args = java.util.stream.Stream.concat(
+                        java.util.Arrays.stream(REQUIRED), java.util.Arrays.stream(extra))
+                .toArray(String[]::new);
+        return parse(env, args);
+    }
+
+    @Test
+    void fastFailoverIsOnByDefaultWithBoundsDerivedFromTheSessionTimeout() {
+        FastFailover f = parseWith(java.util.Map.of()).fastFailover();
+
+        assertTrue(f.enabled());
+        assertEquals(FastFailover.fromSessionTimeout(), f, "derived at start from the negotiated session timeout");
+        FastFailover resolved = f.resolve(java.time.Duration.ofSeconds(10));
+        assertEquals(3_333, resolved.suspicionTimeout().toMillis());
+        assertEquals(3_333, resolved.minimumTerm().toMillis());
+        assertEquals(3_333, resolved.deposeBackoff().toMillis());
+    }
+
+    @Test
+    void noFastFailoverTurnsItOffFromTheFlagOrTheEnvironment() {
+        assertEquals(
+                FastFailover.off(),
+                parseWith(java.util.Map.of(), "--no-fast-failover").fastFailover());
+        assertEquals(
+                FastFailover.off(),
+                parseWith(java.util.Map.of("TENURE_NO_FAST_FAILOVER", "true")).fastFailover());
+        assertTrue(parseWith(java.util.Map.of("TENURE_NO_FAST_FAILOVER", "false"))
+                .fastFailover()
+                .enabled());
+    }
+
+    @Test
+    void anExplicitSuspicionTimeoutSetsTheMinimumTermAndBackoffUnlessTheyAreGiven() {
+        FastFailover suspicion =
+                parseWith(java.util.Map.of(), "--suspicion-timeout-ms", "800").fastFailover();
+        assertEquals(800, suspicion.suspicionTimeout().toMillis());
+        assertEquals(800, suspicion.minimumTerm().toMillis());
+        assertEquals(800, suspicion.deposeBackoff().toMillis());
+
+        FastFailover all = parseWith(
+                        java.util.Map.of("TENURE_SUSPICION_TIMEOUT_MS", "700"),
+                        "--minimum-term-ms",
+                        "2000",
+                        "--depose-backoff-ms",
+                        "0")
+                .fastFailover();
+        assertEquals(700, all.suspicionTimeout().toMillis(), "from the environment");
+        assertEquals(2000, all.minimumTerm().toMillis());
+        assertEquals(0, all.deposeBackoff().toMillis());
+
+        FastFailover termOnly = parseWith(
+                        java.util.Map.of(), "--session-timeout-ms", "6000", "--minimum-term-ms", "3000")
+                .fastFailover();
+        assertEquals(2000, termOnly.suspicionTimeout().toMillis(), "a third of the session timeout");
+        assertEquals(3000, termOnly.minimumTerm().toMillis());
+        assertEquals(2000, termOnly.deposeBackoff().toMillis());
+    }
+
+    @Test
+    void badFastFailoverSettingsAreBadArgumentsAndNothingStarts() {
+        String[][] cases = {
+            {"--suspicion-timeout-ms", "199", "--suspicion-timeout-ms must be at least 200 (two heartbeat intervals)"},
+            {"--suspicion-timeout-ms", "10000", "--suspicion-timeout-ms must be below --session-timeout-ms (10000)"},
+            {"--minimum-term-ms", "-1", "--minimum-term-ms must be at least 0, was -1"},
+            {"--depose-backoff-ms", "-5", "--depose-backoff-ms must be at least 0, was -5"},
+            {"--suspicion-timeout-ms", "soon", "--suspicion-timeout-ms"},
+        };
+        for (String[] c : cases) {
+            String[] r = run("--transport-plaintext", c[0], c[1]);
+
+            assertEquals("64", r[0], String.join(" ", c) + ": " + r[1]);
+            assertTrue(r[1].contains(c[2]), r[1]);
+        }
+        String[] both = run("--transport-plaintext", "--no-fast-failover", "--suspicion-timeout-ms", "800");
+        assertEquals("64", both[0], both[1]);
+        assertTrue(both[1].contains("--no-fast-failover turns fast failover off"), both[1]);
         assertTrue(!Files.exists(dir.resolve("data")), "nothing was created");
     }
 }

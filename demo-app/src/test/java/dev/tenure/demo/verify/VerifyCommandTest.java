@@ -83,8 +83,8 @@ class VerifyCommandTest {
         VerifyCommand ci = new VerifyCommand();
         new CommandLine(ci).parseArgs("--seed", "3", "--dir", dir.toString());
         VerifyRun.Settings s = ci.settings();
-        assertEquals(List.of(FaultKind.values()), s.kinds());
-        assertEquals(FaultKind.values().length, s.minFaults());
+        assertEquals(FaultKind.standard(), s.kinds());
+        assertEquals(FaultKind.standard().size(), s.minFaults());
         assertEquals(Duration.ZERO, s.duration());
         assertEquals(3, s.seed());
         assertEquals(10, s.clients());
@@ -105,13 +105,48 @@ class VerifyCommandTest {
     }
 
     @Test
+    void theFastFailoverProfileKillsAndPausesTheLeaderAroundTheSuspicionTimeoutWithFastFailoverOn() throws Exception {
+        VerifyCommand ff = new VerifyCommand();
+        new CommandLine(ff).parseArgs("--profile", "fast-failover", "--seed", "6", "--dir", dir.toString());
+        VerifyRun.Settings s = ff.settings();
+        assertEquals(
+                List.of(
+                        FaultKind.KILL_REPLICA,
+                        FaultKind.PAUSE_LEADER_BELOW_SUSPICION,
+                        FaultKind.PAUSE_LEADER_ABOVE_SUSPICION),
+                s.kinds());
+        assertEquals(dev.tenure.harness.fault.FaultPlan.Target.LEADER, s.target(), "every kill hits the leader");
+        assertEquals(Duration.ofMinutes(1), s.duration());
+        assertEquals(List.of(), s.nodeArguments(), "fast failover is the node's default");
+        assertEquals(Duration.ofMillis(1333), s.suspicionTimeout(), "a third of the 4 s session timeout");
+
+        VerifyCommand off = new VerifyCommand();
+        new CommandLine(off)
+                .parseArgs(
+                        "--profile", "fast-failover", "--no-fast-failover", "--target", "any", "--dir", dir.toString());
+        assertEquals(List.of("--no-fast-failover"), off.settings().nodeArguments());
+        assertEquals(Duration.ZERO, off.settings().suspicionTimeout());
+        assertEquals(
+                dev.tenure.harness.fault.FaultPlan.Target.ANY, off.settings().target(), "--target wins");
+
+        VerifyCommand ci = new VerifyCommand();
+        new CommandLine(ci).parseArgs("--dir", dir.toString());
+        assertTrue(
+                !ci.settings().kinds().contains(FaultKind.PAUSE_LEADER_ABOVE_SUSPICION)
+                        && !ci.settings().kinds().contains(FaultKind.PAUSE_LEADER_BELOW_SUSPICION),
+                "the other profiles keep their kinds (and their seeds' schedules)");
+        assertEquals(
+                dev.tenure.harness.fault.FaultPlan.Target.ANY, ci.settings().target());
+    }
+
+    @Test
     void theSnapshotsProfileInjectsEveryKindWithTheWipeAndGivesEveryReplicaSmallSnapshotThresholds() throws Exception {
         VerifyCommand snapshots = new VerifyCommand();
         new CommandLine(snapshots).parseArgs("--profile", "snapshots", "--seed", "4", "--dir", dir.toString());
         VerifyRun.Settings s = snapshots.settings();
-        assertEquals(List.of(FaultKind.values()), s.kinds());
+        assertEquals(FaultKind.standard(), s.kinds());
         assertTrue(s.kinds().contains(FaultKind.WIPE_REPLICA));
-        assertEquals(FaultKind.values().length, s.minFaults());
+        assertEquals(FaultKind.standard().size(), s.minFaults());
         assertEquals(Duration.ZERO, s.duration());
         assertEquals(
                 List.of("--snapshot-entries", "200", "--segment-bytes", "65536", "--catch-up-tail", "50"),
@@ -134,7 +169,7 @@ class VerifyCommandTest {
         new CommandLine(four).parseArgs("--partitions", "4", "--seed", "5", "--dir", dir.toString());
         VerifyRun.Settings s = four.settings();
         assertEquals(4, s.partitions());
-        List<FaultKind> expected = new java.util.ArrayList<>(List.of(FaultKind.values()));
+        List<FaultKind> expected = new java.util.ArrayList<>(FaultKind.standard());
         expected.removeAll(List.of(FaultKind.WIPE_REPLICA, FaultKind.REPLACE_REPLICA));
         assertEquals(expected, s.kinds());
         assertEquals(expected.size(), s.minFaults());

@@ -16,6 +16,7 @@
 package dev.tenure.harness.fault;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.stream.Collectors;
 
@@ -51,12 +52,37 @@ public enum FaultKind {
      * again is active — the safe way back for a replica that lost its disk. Always a follower; the nemesis waits for it
      * to catch up before the next fault.
      */
-    REPLACE_REPLICA(false);
+    REPLACE_REPLICA(false),
+    /**
+     * SIGSTOP the leader for a third of the replicas' fast failover suspicion timeout, then SIGCONT it: a pause (a GC
+     * pause) too short to be suspected; it should cost no leader change. Only in the {@code fast-failover} profile,
+     * unless named.
+     */
+    PAUSE_LEADER_BELOW_SUSPICION(false),
+    /**
+     * SIGSTOP the leader for twice the suspicion timeout, but less than the ZooKeeper session timeout, then SIGCONT
+     * it: a majority suspects it and deposes it while its session lives, and it wakes up as a fenced zombie with
+     * requests in flight. Only in the {@code fast-failover} profile, unless named.
+     */
+    PAUSE_LEADER_ABOVE_SUSPICION(false);
+
+    /** The kinds tied to fast failover's suspicion timeout, left out of the other profiles unless named. */
+    private static final List<FaultKind> SUSPICION_KINDS =
+            List.of(PAUSE_LEADER_BELOW_SUSPICION, PAUSE_LEADER_ABOVE_SUSPICION);
 
     private final boolean targeted;
 
     FaultKind(boolean targeted) {
         this.targeted = targeted;
+    }
+
+    /**
+     * Every kind but those tied to fast failover's suspicion timeout ({@link #PAUSE_LEADER_BELOW_SUSPICION}, {@link
+     * #PAUSE_LEADER_ABOVE_SUSPICION}): what the {@code ci}, {@code soak} and {@code snapshots} profiles inject, in
+     * declaration order.
+     */
+    public static List<FaultKind> standard() {
+        return Arrays.stream(values()).filter(k -> !SUSPICION_KINDS.contains(k)).toList();
     }
 
     /** True if the fault hits either the leader or a follower, chosen per injection. */

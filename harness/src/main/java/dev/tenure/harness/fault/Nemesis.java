@@ -40,7 +40,8 @@ import java.util.stream.Stream;
  * replica chosen at random; a ZooKeeper server other than the quorum leader likewise.
  *
  * <p>How long a fault is held before healing: past the session timeout (plus 2 s) for the faults whose point is
- * an expired session or a deposed leader (pause, cut from ZooKeeper, isolation); a few seconds for the others.
+ * an expired session or a deposed leader (pause, cut from ZooKeeper, isolation); a third of the suspicion timeout,
+ * or twice it (below the session timeout), for the pauses that probe fast failover; a few seconds for the others.
  *
  * <p>{@link FaultKind#WIPE_REPLICA} hits a follower of the leader {@link FaultTarget#leader()} names, never the
  * leader, and is not injected when no replica leads (its description says so). Its heal restarts the replica with an
@@ -189,6 +190,8 @@ public final class Nemesis {
 
     private final FaultTarget bed;
     private final Duration pastSessionTimeout;
+    private final Duration belowSuspicion;
+    private final Duration aboveSuspicion;
     private final Random random;
     private final StatusProbe probe = new StatusProbe(Duration.ofSeconds(1), Duration.ofMillis(100));
 
@@ -197,9 +200,31 @@ public final class Nemesis {
      * {@code seed} drives its random choices.
      */
     public Nemesis(FaultTarget bed, Duration sessionTimeout, long seed) {
+        this(bed, sessionTimeout, defaultSuspicion(sessionTimeout), seed);
+    }
+
+    /**
+     * A nemesis for {@code bed} whose replicas suspect a silent leader after {@code suspicionTimeout} (fast
+     * failover): {@link FaultKind#PAUSE_LEADER_BELOW_SUSPICION} holds a third of it, {@link
+     * FaultKind#PAUSE_LEADER_ABOVE_SUSPICION} twice it, but at most the session timeout less 1 s (and then at least
+     * the suspicion timeout plus 300 ms), so that the leader is deposed while its session lives.
+     */
+    public Nemesis(FaultTarget bed, Duration sessionTimeout, Duration suspicionTimeout, long seed) {
         this.bed = bed;
         this.pastSessionTimeout = sessionTimeout.plusSeconds(2);
+        this.belowSuspicion = suspicionTimeout.dividedBy(3);
+        Duration twice = suspicionTimeout.multipliedBy(2);
+        Duration cap = sessionTimeout.minusSeconds(1);
+        Duration above = twice.compareTo(cap) > 0 ? cap : twice;
+        Duration least = suspicionTimeout.plusMillis(300);
+        this.aboveSuspicion = above.compareTo(least) < 0 ? least : above;
         this.random = new Random(seed ^ 0x5DEECE66DL);
+    }
+
+    /** The library's default suspicion timeout for a session timeout: a third of it, within [300 ms, 5 s]. */
+    static Duration defaultSuspicion(Duration sessionTimeout) {
+        long ms = Math.max(300, Math.min(5_000, sessionTimeout.toMillis() / 3));
+        return Duration.ofMillis(ms);
     }
 
     /**
@@ -245,6 +270,15 @@ public final class Nemesis {
                 ChildProcess p = bed.replica(target);
                 p.pause();
                 return new Done("SIGSTOP replica " + who, pastSessionTimeout, p::resume);
+            }
+            case PAUSE_LEADER_BELOW_SUSPICION, PAUSE_LEADER_ABOVE_SUSPICION -> {
+                boolean above = fault.kind() == FaultKind.PAUSE_LEADER_ABOVE_SUSPICION;
+                ChildProcess p = bed.replica(target);
+                p.pause();
+                return new Done(
+                        "SIGSTOP replica " + who + (above ? ", longer" : ", shorter") + " than the suspicion timeout",
+                        above ? aboveSuspicion : belowSuspicion,
+                        p::resume);
             }
             case KILL_ZK_SERVER -> {
                 int quorumLeader = bed.zooKeeperQuorumLeader();

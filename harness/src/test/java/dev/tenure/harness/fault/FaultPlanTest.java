@@ -70,6 +70,17 @@ class FaultPlanTest {
     }
 
     @Test
+    void theStandardKindsAreEveryKindButTheSuspicionPausesInDeclarationOrder() {
+        List<FaultKind> standard = FaultKind.standard();
+        assertEquals(FaultKind.values().length - 2, standard.size());
+        assertTrue(!standard.contains(FaultKind.PAUSE_LEADER_BELOW_SUSPICION));
+        assertTrue(!standard.contains(FaultKind.PAUSE_LEADER_ABOVE_SUSPICION));
+        assertEquals(FaultKind.KILL_REPLICA, standard.get(0));
+        assertEquals(FaultKind.REPLACE_REPLICA, standard.get(standard.size() - 1));
+        assertEquals(FaultKind.PAUSE_LEADER_ABOVE_SUSPICION, FaultKind.parse("pause-leader-above-suspicion"));
+    }
+
+    @Test
     void faultNamesRoundTripAndUnknownNamesAreRefusedWithTheValidOnes() {
         for (FaultKind k : FaultKind.values()) {
             assertEquals(k, FaultKind.parse(k.wireName()));
