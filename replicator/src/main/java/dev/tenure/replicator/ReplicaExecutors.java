@@ -405,6 +405,15 @@ public final class ReplicaExecutors implements Closeable {
             if (!pending.compareAndSet(0, 1)) {
                 return false;
             }
+            if (!tasks.isEmpty()) {
+                // A task queued earlier whose submitter has not counted it yet (its count was spent on another
+                // task polled ahead of it): it must run first, so this one may not. Let go of the lane; if a count
+                // came in meanwhile, nobody runs the lane but its thread.
+                if (pending.decrementAndGet() != 0) {
+                    schedule();
+                }
+                return false;
+            }
             boolean refused;
             synchronized (this) {
                 refused = shutdown;

@@ -121,7 +121,7 @@ class LaneRunHereTest {
         assertFalse(lane.runHereIfIdle(() -> {}, 0));
     }
 
-    @Test
+    @org.junit.jupiter.api.RepeatedTest(40)
     void tasksRunHereAndOnTheLanesThreadNeverOverlapAndEachSubmittersTasksKeepTheirOrder() throws Exception {
         int submitters = 4;
         int perSubmitter = 20_000;
@@ -130,6 +130,10 @@ class LaneRunHereTest {
         long[] last = new long[submitters]; // lane-confined: the lane is the only writer, one task at a time
         AtomicInteger outOfOrder = new AtomicInteger();
         AtomicInteger ranHere = new AtomicInteger();
+        AtomicInteger[] done = new AtomicInteger[submitters];
+        for (int s = 0; s < submitters; s++) {
+            done[s] = new AtomicInteger();
+        }
         CountDownLatch finished = new CountDownLatch(submitters * perSubmitter);
         List<Thread> workers = new ArrayList<>();
         for (int s = 0; s < submitters; s++) {
@@ -145,6 +149,7 @@ class LaneRunHereTest {
                             outOfOrder.incrementAndGet();
                         }
                         last[submitter] = n;
+                        done[submitter].incrementAndGet();
                         inside.decrementAndGet();
                         finished.countDown();
                     };
@@ -152,6 +157,14 @@ class LaneRunHereTest {
                         ranHere.incrementAndGet();
                     } else {
                         lane.execute(task);
+                    }
+                    if (i % 64 == 0) {
+                        // Now and then wait (bounded) until this submitter's tasks have run, so that the lane goes
+                        // idle often and running here races with the other submitters' queueing.
+                        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                        while (done[submitter].get() < i && System.nanoTime() < deadline) {
+                            Thread.onSpinWait();
+                        }
                     }
                 }
             });
