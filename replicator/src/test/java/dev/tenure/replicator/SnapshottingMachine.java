@@ -33,6 +33,7 @@ public class SnapshottingMachine implements StateMachine {
     private final List<String> applied = new ArrayList<>();
     private int appliedOneByOne;
     private int restores;
+    private long restoredOffset = -1;
 
     @Override
     public synchronized Object apply(long epoch, long offset, byte[] payload) {
@@ -66,6 +67,12 @@ public class SnapshottingMachine implements StateMachine {
             applied.add(line);
         }
         restores++;
+        restoredOffset = offset;
+    }
+
+    /** The offset of the last snapshot restored, or -1. */
+    public synchronized long restoredOffset() {
+        return restoredOffset;
     }
 
     public synchronized List<String> applied() {
