@@ -138,7 +138,10 @@ public final class StatusProbe {
                             leader.isTextual() ? Optional.of(leader.asText()) : Optional.empty(),
                             p.path("commitOffset").asLong(),
                             p.path("appliedOffset").asLong(),
-                            p.path("logEndOffset").asLong()));
+                            p.path("logEndOffset").asLong(),
+                            p.path("preferredLeader").isTextual()
+                                    ? Optional.of(p.path("preferredLeader").asText())
+                                    : Optional.empty()));
                 }
             }
             return parts;
@@ -186,6 +189,8 @@ public final class StatusProbe {
      * @param commitOffset this node's commit offset in it
      * @param appliedOffset this node's applied offset in it
      * @param logEndOffset this node's log end in it
+     * @param preferredLeader the partition's preferred leader as this node knows it (the first of its replica set),
+     *     if it reports one
      */
     public record PartitionStatus(
             String id,
@@ -194,7 +199,8 @@ public final class StatusProbe {
             Optional<String> leader,
             long commitOffset,
             long appliedOffset,
-            long logEndOffset) {
+            long logEndOffset,
+            Optional<String> preferredLeader) {
         /** Whether the node says it leads this partition. */
         public boolean isLeader() {
             return "leader".equalsIgnoreCase(role);
@@ -315,6 +321,44 @@ public final class StatusProbe {
                 throw new TimeoutException("no agreed leader of every one of " + partitions + " partitions among "
                         + asked.keySet() + " within " + timeout + " (answered: " + statuses.keySet() + ", partitions"
                         + " reported: " + seen.size() + ", without an agreed leader: " + missing + ")" + last);
+            }
+            Thread.sleep(pollInterval.toMillis()); // polling other processes' status
+        }
+    }
+
+    /**
+     * Like {@link #awaitPartitionLeaders}, and further until every partition is led by its preferred leader (as the
+     * leader itself reports it): the state a node's rebalancing moves towards after a start or a fault, in which
+     * leaderships are spread as placed. Returns each partition's leader, by id.
+     *
+     * @throws TimeoutException naming the partitions led elsewhere than by their preferred leader (or without an
+     *     agreed leader), if that does not happen within {@code timeout}
+     */
+    public Map<String, PartitionLeader> awaitPreferredLeaders(
+            Supplier<Map<String, URI>> ask, int partitions, Duration timeout)
+            throws InterruptedException, TimeoutException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            Map<String, PartitionLeader> leaders =
+                    awaitPartitionLeaders(ask, partitions, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+            Map<String, NodeStatus> statuses = statuses(ask.get());
+            List<String> elsewhere = new ArrayList<>();
+            leaders.forEach((id, l) -> {
+                Optional<String> preferred = Optional.ofNullable(statuses.get(l.node())).stream()
+                        .flatMap(s -> s.partitions().stream())
+                        .filter(p -> p.id().equals(id))
+                        .findFirst()
+                        .flatMap(PartitionStatus::preferredLeader);
+                if (!preferred.map(l.node()::equals).orElse(false)) {
+                    elsewhere.add(id + "=" + l + " (preferred " + preferred.orElse("unknown") + ")");
+                }
+            });
+            if (elsewhere.isEmpty()) {
+                return leaders;
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                throw new TimeoutException("partitions not led by their preferred leader after " + timeout + ": "
+                        + String.join(", ", elsewhere));
             }
             Thread.sleep(pollInterval.toMillis()); // polling other processes' status
         }

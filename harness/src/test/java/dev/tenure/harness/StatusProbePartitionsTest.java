@@ -48,7 +48,10 @@ class StatusProbePartitionsTest {
         servers.forEach(s -> s.stop(0));
     }
 
-    /** A partitioned node's status: each of {@code parts} is {@code id:role:epoch:leader:commit}. */
+    /**
+     * A partitioned node's status: each of {@code parts} is {@code id:role:epoch:leader:commit}, optionally followed
+     * by {@code :preferredLeader}.
+     */
     private static ObjectNode node(String id, String... parts) {
         ObjectNode o = JSON.createObjectNode();
         o.put("id", id);
@@ -67,6 +70,9 @@ class StatusProbePartitionsTest {
                 n.put("leader", f.get(3));
             }
             n.put("commitOffset", Long.parseLong(f.get(4)));
+            if (f.size() > 5) {
+                n.put("preferredLeader", f.get(5));
+            }
         }
         return o;
     }
@@ -142,5 +148,35 @@ class StatusProbePartitionsTest {
         assertEquals(
                 Map.of("0", new StatusProbe.PartitionLeader("r1", 2), "1", new StatusProbe.PartitionLeader("r3", 2)),
                 leaders);
+    }
+
+    @Test
+    @Timeout(30)
+    void awaitingPreferredLeadersReturnsOnlyOnceEveryPartitionIsLedByThePreferredLeaderItsLeaderReports()
+            throws Exception {
+        Map<String, ObjectNode> current = new ConcurrentHashMap<>();
+        // Agreed leaders, but r1 still leads partition 1, whose preferred leader is r2 (a hand-over not yet done).
+        current.put("r1", node("r1", "0:leader:2:r1:3:r1", "1:leader:2:r1:3:r2"));
+        current.put("r2", node("r2", "0:follower:2:r1:3:r1", "1:follower:2:r1:3:r2"));
+        Map<String, URI> ask = new LinkedHashMap<>();
+        for (String id : List.of("r1", "r2")) {
+            ask.put(id, serve(current, id));
+        }
+        StatusProbe probe = new StatusProbe(Duration.ofSeconds(1), Duration.ofMillis(20));
+        assertEquals(
+                2,
+                probe.awaitPartitionLeaders(() -> ask, 2, Duration.ofSeconds(5)).size(),
+                "agreed already");
+        TimeoutException e = assertThrows(
+                TimeoutException.class, () -> probe.awaitPreferredLeaders(() -> ask, 2, Duration.ofMillis(300)));
+        assertTrue(e.getMessage().contains("1=r1@2 (preferred r2)"), e.getMessage());
+        assertTrue(!e.getMessage().contains("0=r1"), "partition 0 is led by its preferred leader: " + e.getMessage());
+
+        // The hand-over: r2 leads partition 1 in a newer epoch.
+        current.put("r2", node("r2", "0:follower:2:r1:3:r1", "1:leader:3:r2:4:r2"));
+        current.put("r1", node("r1", "0:leader:2:r1:3:r1", "1:follower:3:r2:4:r2"));
+        assertEquals(
+                Map.of("0", new StatusProbe.PartitionLeader("r1", 2), "1", new StatusProbe.PartitionLeader("r2", 3)),
+                probe.awaitPreferredLeaders(() -> ask, 2, Duration.ofSeconds(5)));
     }
 }

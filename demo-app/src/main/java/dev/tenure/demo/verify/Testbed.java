@@ -457,6 +457,17 @@ final class Testbed implements FaultTarget, AutoCloseable {
     }
 
     /**
+     * With several partitions: {@link #awaitPartitionLeaders}, and further until each partition is led by its
+     * preferred leader ({@link StatusProbe#awaitPreferredLeaders}). Polls every 100 ms.
+     *
+     * @throws TimeoutException naming the partitions led elsewhere, if that does not happen within {@code timeout}
+     */
+    Map<String, StatusProbe.PartitionLeader> awaitPreferredLeaders(Duration timeout)
+            throws InterruptedException, TimeoutException {
+        return probe.awaitPreferredLeaders(this::running, partitions, timeout);
+    }
+
+    /**
      * Like {@link #awaitLeader}, right after {@link #start()}: fails at once when a replica's process exits instead
      * (a node that refuses its arguments, say), naming it, its exit code and the first line of its log.
      *

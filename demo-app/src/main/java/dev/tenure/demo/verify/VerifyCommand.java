@@ -126,19 +126,19 @@ public final class VerifyCommand implements Callable<Integer> {
     }
 
     /**
-     * The {@code snapshots} profile's replicas: a snapshot every 200 entries (less a random spread), 64 KiB log
+     * The {@code snapshots} profile's replicas: a snapshot every 200 entries (less a random spread), 16 KiB log
      * segments so that compaction has whole segments to delete early, and a catch-up tail of 50 entries, so that a
      * wiped replica comes back by a snapshot install, not by the log.
      */
     static final List<String> SNAPSHOT_NODE_ARGUMENTS =
-            List.of("--snapshot-entries", "200", "--segment-bytes", "65536", "--catch-up-tail", "50");
+            List.of("--snapshot-entries", "200", "--segment-bytes", "16384", "--catch-up-tail", "50");
 
     @Option(
             names = "--profile",
             defaultValue = "ci",
             converter = ProfileConverter.class,
             description = "ci (every fault kind once, about 2 minutes), soak (faults for 30 minutes), snapshots"
-                    + " (every fault kind once against replicas run with --snapshot-entries 200 --segment-bytes 65536"
+                    + " (every fault kind once against replicas run with --snapshot-entries 200 --segment-bytes 16384"
                     + " --catch-up-tail 50, so a wiped replica comes back by a snapshot install) or fast-failover"
                     + " (a minute of leader kills and leader pauses shorter and longer than the suspicion timeout,"
                     + " fast failover on; the summary times each new leader); default ${DEFAULT-VALUE}")

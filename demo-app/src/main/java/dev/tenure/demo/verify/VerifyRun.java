@@ -452,6 +452,9 @@ final class VerifyRun {
 
     private static final Duration LEADER_WAIT = Duration.ofSeconds(30);
     private static final Duration FINAL_LEADER_WAIT = Duration.ofSeconds(90);
+    /** How long a fault waits for the partitions' leaderships to settle on their preferred leaders. */
+    private static final Duration SETTLE_WAIT = Duration.ofSeconds(20);
+
     private static final Duration FINAL_READ_BUDGET = Duration.ofSeconds(60);
     /** How long a wiped replica may take to catch up before the run gives up (exit code 2). */
     private static final Duration CATCH_UP_WAIT = Duration.ofMinutes(2);
@@ -561,6 +564,9 @@ final class VerifyRun {
                                             < settings.duration().toNanos();
                             i++) {
                         FaultPlan.Fault fault = faults.next();
+                        if (partitioned()) {
+                            settleLeaders();
+                        }
                         Optional<StatusProbe.NodeStatus> leaderBefore =
                                 partitioned() ? Optional.empty() : leaderStatus(bed.statuses());
                         long at = System.nanoTime();
@@ -757,6 +763,21 @@ final class VerifyRun {
         lastLeaders = bed.awaitPartitionLeaders(timeout);
         failovers.observe(lastLeaders);
         return StatusProbe.mostLeading(lastLeaders, IDS).orElseThrow();
+    }
+
+    /**
+     * Before a fault with several partitions: waits (at most {@link #SETTLE_WAIT}) until every partition is led by
+     * its preferred leader, so that a fault aimed at the node leading the most hits one whose leaderships are spread
+     * as placed, not one caught in the middle of its rebalancing hand-overs (where a snapshot of who leads what
+     * undercounts). Leadership that does not settle in time is reported, and the fault goes ahead.
+     */
+    private void settleLeaders() throws InterruptedException {
+        try {
+            lastLeaders = bed.awaitPreferredLeaders(SETTLE_WAIT);
+            failovers.observe(lastLeaders);
+        } catch (TimeoutException e) {
+            say("  leadership did not settle before the fault: " + e.getMessage());
+        }
     }
 
     /** {@code 0=r1@3, 1=r2@2, ...} */

@@ -149,7 +149,7 @@ class VerifyCommandTest {
         assertEquals(FaultKind.standard().size(), s.minFaults());
         assertEquals(Duration.ZERO, s.duration());
         assertEquals(
-                List.of("--snapshot-entries", "200", "--segment-bytes", "65536", "--catch-up-tail", "50"),
+                List.of("--snapshot-entries", "200", "--segment-bytes", "16384", "--catch-up-tail", "50"),
                 s.nodeArguments());
 
         VerifyCommand longer = new VerifyCommand();
