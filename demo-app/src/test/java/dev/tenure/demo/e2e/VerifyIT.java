@@ -302,7 +302,11 @@ class VerifyIT {
     /**
      * The profile's teeth: replicas that acknowledge without a majority, paused past the suspicion timeout three times.
      * A deposed leader wakes up with requests in flight while its session still lives; it keeps acknowledging them
-     * alone in its old epoch, and the next leader overwrites those entries: INVALID.
+     * alone in its old epoch, and the next leader overwrites those entries: INVALID. Sessions of 8 s (suspicion 2.7 s,
+     * pauses 5.3 s) leave the followers 2.7 s to suspect, depose and elect while the leader is paused (with 4 s
+     * sessions that window was 1.3 s, and a loaded machine, where a takeover took 2.2 s, let two of the three pauses
+     * end before anyone else led); clients wait 8 s, so the requests sent to the paused leader are still waiting for
+     * their answer when it wakes.
      */
     @Test
     @Timeout(240)
@@ -322,7 +326,11 @@ class VerifyIT {
                         "--seed",
                         "11",
                         "--quiet-ms",
-                        "1000"),
+                        "1000",
+                        "--session-timeout-ms",
+                        "8000",
+                        "--request-timeout-ms",
+                        "8000"),
                 180);
         System.out.println(run);
         assertEquals(1, run.exit(), run.toString());
