@@ -34,9 +34,13 @@ import java.util.Optional;
  * @param replicas the replica set, preferred leader first; non-empty, distinct node ids
  * @param leader the node that leads in {@code leaderEpoch}, if any (a member of {@code replicas})
  * @param leaderEpoch the leader epoch; 0 before the first leader
+ * @param leaderNodeEpoch the node epoch of the leader's registration the term was given to (0 without a leader): a
+ *     leader that registers again (it restarted, or came back with a new ZooKeeper session) has lost the term, even if
+ *     it may lead again in a new one — a restarted process must never run a term it did not start
  * @param controllerEpoch the epoch of the controller that wrote this state
  */
-public record PartitionState(List<String> replicas, Optional<String> leader, long leaderEpoch, long controllerEpoch) {
+public record PartitionState(
+        List<String> replicas, Optional<String> leader, long leaderEpoch, long leaderNodeEpoch, long controllerEpoch) {
     /** Checks and copies. */
     public PartitionState {
         replicas = List.copyOf(replicas);
@@ -53,11 +57,15 @@ public record PartitionState(List<String> replicas, Optional<String> leader, lon
         Preconditions.checkArgument(controllerEpoch >= 0, "controllerEpoch must be >= 0, was %s", controllerEpoch);
         Preconditions.checkArgument(
                 leader.isEmpty() || leaderEpoch > 0, "a leader needs a leader epoch above 0, was %s", leaderEpoch);
+        Preconditions.checkArgument(
+                leader.isPresent() ? leaderNodeEpoch > 0 : leaderNodeEpoch == 0,
+                "leaderNodeEpoch must be above 0 with a leader and 0 without one, was %s",
+                leaderNodeEpoch);
     }
 
     /** A new partition without a leader yet, written by the controller of {@code controllerEpoch}. */
     public static PartitionState initial(List<String> replicas, long controllerEpoch) {
-        return new PartitionState(replicas, Optional.empty(), 0, controllerEpoch);
+        return new PartitionState(replicas, Optional.empty(), 0, 0, controllerEpoch);
     }
 
     /** The preferred leader: the first replica. */
@@ -66,11 +74,20 @@ public record PartitionState(List<String> replicas, Optional<String> leader, lon
     }
 
     /**
-     * The next state with {@code leader} (or none), in the next leader epoch, written by the controller of {@code
-     * controllerEpoch}.
+     * The next term: {@code leader} (its registration of {@code leaderNodeEpoch}) in the next leader epoch, written by
+     * the controller of {@code controllerEpoch}.
      */
-    public PartitionState nextTerm(Optional<String> leader, long controllerEpoch) {
-        return new PartitionState(replicas, leader, Math.addExact(leaderEpoch, 1), controllerEpoch);
+    public PartitionState nextTerm(NodeRegistration leader, long controllerEpoch) {
+        return new PartitionState(
+                replicas, Optional.of(leader.node()), Math.addExact(leaderEpoch, 1), leader.nodeEpoch(), controllerEpoch);
+    }
+
+    /**
+     * The next term without a leader (no replica can lead), in the next leader epoch, so that the previous leader's
+     * term is over for every reader of this state.
+     */
+    public PartitionState nextTermWithoutLeader(long controllerEpoch) {
+        return new PartitionState(replicas, Optional.empty(), Math.addExact(leaderEpoch, 1), 0, controllerEpoch);
     }
 
     /**
