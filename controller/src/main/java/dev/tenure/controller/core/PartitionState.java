@@ -79,7 +79,11 @@ public record PartitionState(
      */
     public PartitionState nextTerm(NodeRegistration leader, long controllerEpoch) {
         return new PartitionState(
-                replicas, Optional.of(leader.node()), Math.addExact(leaderEpoch, 1), leader.nodeEpoch(), controllerEpoch);
+                replicas,
+                Optional.of(leader.node()),
+                Math.addExact(leaderEpoch, 1),
+                leader.nodeEpoch(),
+                controllerEpoch);
     }
 
     /**

@@ -34,6 +34,7 @@ public record StateWrite(String partition, PartitionState state, int expectedVer
     public StateWrite {
         Preconditions.checkNotNull(partition, "partition");
         Preconditions.checkNotNull(state, "state");
-        Preconditions.checkArgument(expectedVersion >= CREATE, "expectedVersion must be >= -1, was %s", expectedVersion);
+        Preconditions.checkArgument(
+                expectedVersion >= CREATE, "expectedVersion must be >= -1, was %s", expectedVersion);
     }
 }
