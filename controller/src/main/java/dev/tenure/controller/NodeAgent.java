@@ -18,6 +18,7 @@ package dev.tenure.controller;
 import com.google.common.base.Preconditions;
 import dev.tenure.controller.core.LeaderAndReplicas;
 import dev.tenure.controller.core.NodeRegistration;
+import dev.tenure.controller.core.NodeTerms;
 import dev.tenure.controller.core.PartitionState;
 import dev.tenure.controller.wire.ControlCodec;
 import dev.tenure.controller.wire.ControlMessage;
@@ -75,7 +76,9 @@ public final class NodeAgent implements ZooKeeperNode.LeadershipSource, Closeabl
     private final ExecutorService thread;
     private final ScheduledExecutorService timer;
 
-    /** Agent thread only. */
+    /** The rules, and the states taken (agent thread only). */
+    private final NodeTerms terms;
+    /** The replicas' terms (agent thread only). */
     private final Map<String, PartitionTerm> partitions = new HashMap<>();
     /** The registration the terms were given under (agent thread only). */
     private long nodeEpoch;
@@ -102,6 +105,7 @@ public final class NodeAgent implements ZooKeeperNode.LeadershipSource, Closeabl
             Supplier<Optional<NodeRegistration>> registration,
             BiConsumer<String, byte[]> sender) {
         this.self = PartitionState.checkNodeId(self);
+        this.terms = new NodeTerms(self);
         this.controllerEpochs = Preconditions.checkNotNull(controllerEpochs, "controllerEpochs");
         this.registration = Preconditions.checkNotNull(registration, "registration");
         this.sender = Preconditions.checkNotNull(sender, "sender");
@@ -181,11 +185,7 @@ public final class NodeAgent implements ZooKeeperNode.LeadershipSource, Closeabl
     /** The leader of {@code partition} as the newest assignment applied here says, if it has one. Any thread. */
     public Optional<String> leaderOf(String partition) {
         try {
-            return CompletableFuture.supplyAsync(
-                            () -> Optional.ofNullable(partitions.get(partition))
-                                    .flatMap(t -> Optional.ofNullable(t.state))
-                                    .flatMap(PartitionState::leader),
-                            thread)
+            return CompletableFuture.supplyAsync(() -> terms.state(partition).flatMap(PartitionState::leader), thread)
                     .get(5, TimeUnit.SECONDS);
         } catch (Exception e) {
             return Optional.empty();
@@ -250,46 +250,32 @@ public final class NodeAgent implements ZooKeeperNode.LeadershipSource, Closeabl
 
     private void onAssignment(String from, ControlMessage.Assignment a) {
         LeaderAndReplicas r = a.request();
-        if (!from.equals(r.controller())) {
-            refused.incrementAndGet();
-            log.warn(
-                    "node {}: refused an assignment from {} naming {} as controller (epoch {})",
-                    self,
-                    from,
-                    r.controller(),
-                    r.controllerEpoch());
-            return;
-        }
-        Optional<NodeRegistration> current = registration.get();
-        long currentEpoch = current.map(NodeRegistration::nodeEpoch).orElse(0L);
+        long currentEpoch = registration.get().map(NodeRegistration::nodeEpoch).orElse(0L);
         long highest;
         synchronized (this) {
             highest = highestControllerEpoch;
         }
-        if (!r.node().equals(self) || currentEpoch != r.nodeEpoch()) {
+        NodeTerms.Verdict verdict = terms.check(from, r, currentEpoch, highest);
+        if (verdict != NodeTerms.Verdict.APPLY) {
             refused.incrementAndGet();
             log.info(
-                    "node {}: refused assignment {} of controller {}@{} addressed to registration {} (current {})",
+                    "node {}: refused assignment {} from {} of controller {}@{} for registration {}: {} (current"
+                            + " registration {}, highest controller epoch seen {})",
                     self,
                     a.requestId(),
+                    from,
                     r.controller(),
                     r.controllerEpoch(),
                     r.nodeEpoch(),
-                    currentEpoch);
-            ack(r, a.requestId(), currentEpoch, highest, ControlMessage.AssignmentResult.STALE_NODE_EPOCH);
-            return;
-        }
-        if (r.controllerEpoch() < highest) {
-            refused.incrementAndGet();
-            log.info(
-                    "node {}: refused assignment {} of controller {}@{}: epoch {} was seen",
-                    self,
-                    a.requestId(),
-                    r.controller(),
-                    r.controllerEpoch(),
+                    verdict,
+                    currentEpoch,
                     highest);
-            ack(r, a.requestId(), currentEpoch, highest, ControlMessage.AssignmentResult.STALE_CONTROLLER_EPOCH);
-            return;
+            if (verdict == NodeTerms.Verdict.STALE_NODE_EPOCH) {
+                ack(r, a.requestId(), currentEpoch, highest, ControlMessage.AssignmentResult.STALE_NODE_EPOCH);
+            } else if (verdict == NodeTerms.Verdict.STALE_CONTROLLER_EPOCH) {
+                ack(r, a.requestId(), currentEpoch, highest, ControlMessage.AssignmentResult.STALE_CONTROLLER_EPOCH);
+            }
+            return; // a sender that is not the controller it names gets no answer
         }
         if (r.controllerEpoch() > highest) {
             try {
@@ -308,20 +294,8 @@ public final class NodeAgent implements ZooKeeperNode.LeadershipSource, Closeabl
         }
         controller = r.controller();
         endStaleTerms();
-        for (Map.Entry<String, PartitionState> e : r.partitions().entrySet()) {
-            PartitionTerm t = partitions.computeIfAbsent(e.getKey(), PartitionTerm::new);
-            if (t.state == null || e.getValue().leaderEpoch() > t.state.leaderEpoch()) {
-                t.state = e.getValue();
-                t.update();
-            }
-        }
-        if (r.full()) {
-            for (PartitionTerm t : partitions.values()) {
-                if (!r.partitions().containsKey(t.id) && t.state != null) {
-                    t.state = null; // no longer this node's: whatever term it had is over
-                    t.update();
-                }
-            }
+        for (String p : terms.apply(r)) {
+            partitions.computeIfAbsent(p, PartitionTerm::new).update();
         }
         applied.incrementAndGet();
         ack(r, a.requestId(), currentEpoch, r.controllerEpoch(), ControlMessage.AssignmentResult.APPLIED);
@@ -373,15 +347,12 @@ public final class NodeAgent implements ZooKeeperNode.LeadershipSource, Closeabl
         }
     }
 
-    /** One partition's term state (agent thread only). */
+    /** One partition's replica and the epoch it was told it leads (agent thread only). */
     private final class PartitionTerm {
         final String id;
-        PartitionState state;
         Leadership.Events events;
-        /** The epoch this node was told it leads, 0 if none. */
+        /** The epoch the replica was told it leads, 0 if none. */
         long leading;
-        /** The highest epoch the replica stepped down from: never given again. */
-        long steppedDown;
 
         PartitionTerm(String id) {
             this.id = id;
@@ -391,13 +362,7 @@ public final class NodeAgent implements ZooKeeperNode.LeadershipSource, Closeabl
             if (events == null) {
                 return; // told once the replica starts
             }
-            long should = state != null
-                            && state.leader().map(self::equals).orElse(false)
-                            && state.leaderNodeEpoch() == nodeEpoch
-                            && nodeEpoch != 0
-                            && state.leaderEpoch() > steppedDown
-                    ? state.leaderEpoch()
-                    : 0;
+            long should = terms.leaderEpoch(id, nodeEpoch);
             if (should == leading) {
                 return;
             }
@@ -434,9 +399,9 @@ public final class NodeAgent implements ZooKeeperNode.LeadershipSource, Closeabl
         @Override
         public void stepDown(long epoch) {
             run(() -> {
+                terms.steppedDown(partition, epoch);
                 PartitionTerm t = partitions.get(partition);
                 if (t != null) {
-                    t.steppedDown = Math.max(t.steppedDown, epoch);
                     t.update();
                 }
             });
