@@ -181,8 +181,8 @@ public final class PartitionRouter implements Closeable {
     public void sendControl(String toNode, byte[] body) {
         if (closed) {
             NodeTransport.checkControl(toNode, body);
-            throw new IllegalStateException(
-                    "partition router is closed: cannot send a control message to node " + PartitionIds.describe(toNode));
+            throw new IllegalStateException("partition router is closed: cannot send a control message to node "
+                    + PartitionIds.describe(toNode));
         }
         transport.sendControl(toNode, body);
     }

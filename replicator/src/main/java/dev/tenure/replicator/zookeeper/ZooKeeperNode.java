@@ -155,6 +155,7 @@ public final class ZooKeeperNode implements Closeable {
     private volatile Set<String> controlPeers = Set.of();
     /** The transport's members that the partitions call for: this node and their replicas (guarded by this). */
     private Set<String> partitionMembers = Set.of();
+
     private ReplicaExecutors executors;
     private ScheduledThreadPoolExecutor control;
     private ExecutorService electionPool;
