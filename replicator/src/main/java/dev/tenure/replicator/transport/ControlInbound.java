@@ -25,9 +25,9 @@ public interface ControlInbound {
     /**
      * Control message {@code body} arrived from node {@code fromNode}: the peer the transport authenticated on the
      * connection it came on (with mutual TLS, the id its certificate names), never a value the sender chose inside
-     * the message. Called on a transport thread: it must only enqueue; calls for different nodes may come concurrently.
-     * Messages from one node arrive in the order it sent them; any may be missing. The array is the receiver's to keep. An
-     * exception thrown is logged and affects nothing else.
+     * the message. Called on a transport thread: it must only enqueue; calls for different nodes may come
+     * concurrently. Messages from one node arrive in the order it sent them; any may be missing. The array is the
+     * receiver's to keep. An exception thrown is logged and affects nothing else.
      */
     void control(String fromNode, byte[] body);
 }
