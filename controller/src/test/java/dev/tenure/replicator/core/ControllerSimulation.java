@@ -290,8 +290,18 @@ final class ControllerSimulation implements Simulation.Host {
     int controlledShutdownsTimedOut;
     int preferredMoves;
     int stepDownsReported;
-    /** In the calm: leaders that had given their term up, brought back by renewing their node's session. */
-    int calmRenewals;
+    /**
+     * In the calm: leaders that had given their term up (check-quorum), for which the node renewed its session so that
+     * the controller gives a new term: {@link ControllerCore} hears of no give-up.
+     */
+    int calmRenewalsAfterAGiveUp;
+    /**
+     * In the calm: leaders stuck recovering (without check-quorum, a recovering leader that fetches from a replica that
+     * died waits for it forever), for which the node renewed its session.
+     */
+    int calmRenewalsOfAStalledRecovery;
+
+    private static final int STALLED_RECOVERY_STEPS = 5000;
 
     /**
      * {@code partitionCount} partitions of 3 replicas each on {@code nodeCount} nodes; a first controller is elected
@@ -1288,17 +1298,24 @@ final class ControllerSimulation implements Simulation.Host {
             }
             return false;
         }
+        // Neither case ends by itself: no event makes the controller give the partition a new term.
         boolean gaveUp = n.terms
                         .state(p.name)
                         .map(h -> h.leaderEpoch() == st.leaderEpoch())
                         .orElse(false)
                 && n.terms.leaderEpoch(p.name, n.nodeEpoch) == 0;
-        if (gaveUp && stuck.merge(p, 1, Integer::sum) > 50) {
-            // Its replica gave the term up (check-quorum) and no event of the controller's makes a new one: the
-            // node renews its session, so that the controller gives its partitions new terms.
+        boolean stalled = r.core.role() == Role.RECOVERING && r.core.epoch() == st.leaderEpoch();
+        int waited = stuck.merge(p, 1, Integer::sum);
+        if ((gaveUp && waited > 50) || (stalled && waited > STALLED_RECOVERY_STEPS)) {
+            // The node renews its session, so that the controller gives its partitions new terms.
             stuck.remove(p);
-            calmRenewals++;
-            record("calm: " + n.id + " gave up " + p.name + "'s epoch " + st.leaderEpoch() + ": it renews its session");
+            if (gaveUp) {
+                calmRenewalsAfterAGiveUp++;
+            } else {
+                calmRenewalsOfAStalledRecovery++;
+            }
+            record("calm: " + n.id + (gaveUp ? " gave up " : " is stuck recovering ") + p.name + "'s epoch "
+                    + st.leaderEpoch() + ": it renews its session");
             sessionLoss(n);
         }
         return false;
