@@ -35,7 +35,7 @@ import org.junit.jupiter.api.Test;
 class ControllerSimulationTest {
     private static final long BASE_SEED = Long.getLong("sim.seed", 20261717L);
     private static final boolean ONE_SEED = Long.getLong("sim.seed") != null;
-    private static final int SCHEDULES = Integer.getInteger("sim.controllerSchedules", 150);
+    private static final int SCHEDULES = Integer.getInteger("sim.controllerSchedules", 100);
     private static final int NODES = 5;
     private static final int PARTITIONS = 6;
     private static final int STEPS = 4000;
