@@ -320,6 +320,9 @@ public final class Controller implements Closeable {
                 term.acknowledged(a);
             } else if (m instanceof ControlMessage.ControlledShutdown s && s.node().equals(from)) {
                 term.controlledShutdown(s);
+            } else if (m instanceof ControlMessage.TermEnded t && t.node().equals(from)) {
+                term.core.termEnded(t.node(), t.nodeEpoch(), t.partition(), t.leaderEpoch());
+                term.pump();
             }
         });
     }

@@ -90,6 +90,8 @@ public final class NodeAgent implements ZooKeeperNode.LeadershipSource, Closeabl
     private final AtomicLong malformed = new AtomicLong();
     private final AtomicLong applied = new AtomicLong();
     private CompletableFuture<ControlMessage.ControlledShutdownProgress> shutdown;
+    /** Reports given-up terms every second (see {@link #reportEndedTerms}). */
+    private java.util.concurrent.ScheduledFuture<?> reporting;
     private boolean started;
     private volatile boolean closed;
 
@@ -130,6 +132,7 @@ public final class NodeAgent implements ZooKeeperNode.LeadershipSource, Closeabl
         Preconditions.checkState(!started, "node agent %s cannot be started more than once", self);
         started = true;
         highestControllerEpoch = controllerEpochs.load().epoch();
+        reporting = timer.scheduleWithFixedDelay(() -> run(this::reportEndedTerms), 1, 1, TimeUnit.SECONDS);
     }
 
     /** The highest controller epoch this node has seen (kept across restarts). */
@@ -317,6 +320,22 @@ public final class NodeAgent implements ZooKeeperNode.LeadershipSource, Closeabl
         }
     }
 
+    /**
+     * Tells the controller of every term this node's replicas gave up that the newest state held still names: until
+     * the controller gives the partition a new term, the report is sent again every second (it may be lost).
+     */
+    private void reportEndedTerms() {
+        if (controller == null || nodeEpoch == 0) {
+            return;
+        }
+        for (String p : terms.partitions()) {
+            long given = terms.givenUp(p, nodeEpoch);
+            if (given != 0) {
+                send(controller, new ControlMessage.TermEnded(self, nodeEpoch, p, given));
+            }
+        }
+    }
+
     private void askToShutDown() {
         Optional<NodeRegistration> r = registration.get();
         if (shutdown == null || shutdown.isDone()) {
@@ -403,6 +422,10 @@ public final class NodeAgent implements ZooKeeperNode.LeadershipSource, Closeabl
                 PartitionTerm t = partitions.get(partition);
                 if (t != null) {
                     t.update();
+                }
+                long given = terms.givenUp(partition, nodeEpoch);
+                if (given != 0 && controller != null) {
+                    send(controller, new ControlMessage.TermEnded(self, nodeEpoch, partition, given));
                 }
             });
         }

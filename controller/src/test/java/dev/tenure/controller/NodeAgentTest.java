@@ -197,6 +197,43 @@ class NodeAgentTest {
     }
 
     @Test
+    void aTermTheReplicaGaveUpIsReportedToTheControllerUntilANewStateArrives() throws Exception {
+        agent = start();
+        Leadership l = agent.forPartition("q", Configuration.initial(List.of("n1")));
+        l.start(new Leadership.Events() {
+            @Override
+            public void elected(long epoch) {}
+
+            @Override
+            public void revoked(long epoch) {}
+        });
+        PartitionState s = new PartitionState(List.of("n1", "n2"), Optional.of("n1"), 6, 100, 1);
+        agent.receive("c", ControlCodec.encode(new ControlMessage.Assignment(
+                1, new LeaderAndReplicas(3, "c", "n1", 100, false, Map.of("q", s)))));
+        l.stepDown(6);
+        waitFor(() -> sent.stream().anyMatch(m -> m.equals("c|TermEnded[node=n1, nodeEpoch=100, partition=q, leaderEpoch=6]")));
+        sent.clear();
+        waitFor(() -> sent.stream().anyMatch(m -> m.startsWith("c|TermEnded[")), "sent again a second later");
+        PartitionState next = new PartitionState(List.of("n1", "n2"), Optional.of("n2"), 7, 5, 1);
+        agent.receive("c", ControlCodec.encode(new ControlMessage.Assignment(
+                2, new LeaderAndReplicas(3, "c", "n1", 100, false, Map.of("q", next)))));
+        waitFor(() -> agent.appliedCount() == 2);
+        sent.clear();
+        assertNull(pollTermEnded(1_500), "no longer reported once the state moved on");
+    }
+
+    private String pollTermEnded(long millis) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        while (System.nanoTime() < deadline) {
+            String m = sent.poll(50, TimeUnit.MILLISECONDS);
+            if (m != null && m.contains("TermEnded")) {
+                return m;
+            }
+        }
+        return null;
+    }
+
+    @Test
     void aMalformedMessageIsCountedAndChangesNothing() throws Exception {
         agent = start();
         agent.receive("c", new byte[] {1, 1, 0});
@@ -218,6 +255,14 @@ class NodeAgentTest {
         agent.receive(
                 "c", ControlCodec.encode(new ControlMessage.ControlledShutdownProgress(5, "n1", 100, true, 1, 0)));
         assertEquals(0, done.get(10, TimeUnit.SECONDS).movable());
+    }
+
+    private static void waitFor(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.nanoTime() < deadline, what + ": not within 10 s");
+            Thread.sleep(5); // polling what the agent sent
+        }
     }
 
     private static void waitFor(java.util.function.BooleanSupplier condition) throws InterruptedException {

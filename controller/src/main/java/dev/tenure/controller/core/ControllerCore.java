@@ -67,6 +67,8 @@ public final class ControllerCore {
     private final Map<String, List<String>> creating = new TreeMap<>();
     /** Partitions a preferred-leader election asked to move to their preferred replica. */
     private final Set<String> toPreferred = new HashSet<>();
+    /** Partitions whose leader gave its term up: the leader epoch given up, and by whom. */
+    private final Map<String, PartitionState> givenUp = new HashMap<>();
 
     private final Set<String> inFlight = new HashSet<>();
     private final Set<String> dirty = new TreeSet<>();
@@ -184,6 +186,27 @@ public final class ControllerCore {
             }
         }
         return new ShutdownProgress(true, leading, movable);
+    }
+
+    /**
+     * The replica of {@code partition} on {@code node}, registered with {@code nodeEpoch}, gave up its term in {@code
+     * leaderEpoch} (it lost its majority, or it was fenced): if that is still the partition's term, it gets a new
+     * one, led by another eligible replica if there is one (else by the same node, in a new epoch). A report about
+     * another term or registration is ignored.
+     */
+    public void termEnded(String node, long nodeEpoch, String partition, long leaderEpoch) {
+        checkInOffice();
+        VersionedState s = states.get(partition);
+        NodeRegistration known = live.get(node);
+        if (s == null
+                || known == null
+                || known.nodeEpoch() != nodeEpoch
+                || s.state().leaderEpoch() != leaderEpoch
+                || !isCurrentLeader(s.state(), node)) {
+            return;
+        }
+        givenUp.put(partition, s.state());
+        dirty.add(partition);
     }
 
     /**
@@ -414,7 +437,12 @@ public final class ControllerCore {
         }
         PartitionState s = vs.state();
         Optional<String> leader = s.leader();
-        boolean current = leader.isPresent() && isCurrentLeader(s, leader.get());
+        PartitionState abandoned = givenUp.get(partition);
+        if (abandoned != null && abandoned.leaderEpoch() != s.leaderEpoch()) {
+            givenUp.remove(partition); // a newer term already
+            abandoned = null;
+        }
+        boolean current = leader.isPresent() && isCurrentLeader(s, leader.get()) && abandoned == null;
         String preferred = s.preferredLeader();
         if (toPreferred.contains(partition) && !eligible(preferred)) {
             toPreferred.remove(partition); // the preferred replica cannot lead now: the election is dropped

@@ -128,6 +128,22 @@ public final class NodeTerms {
         return s.leaderEpoch();
     }
 
+    /**
+     * The leader epoch of {@code partition} that the state held gives this node under registration {@code nodeEpoch}
+     * but its replica stepped down from (a term to report to the controller as given up), or 0.
+     */
+    public long givenUp(String partition, long nodeEpoch) {
+        PartitionState s = held.get(partition);
+        if (s == null
+                || nodeEpoch == 0
+                || !s.leader().map(self::equals).orElse(false)
+                || s.leaderNodeEpoch() != nodeEpoch
+                || s.leaderEpoch() > steppedDown.getOrDefault(partition, 0L)) {
+            return 0;
+        }
+        return s.leaderEpoch();
+    }
+
     /** The state held for {@code partition}, if any. */
     public Optional<PartitionState> state(String partition) {
         return Optional.ofNullable(held.get(partition));

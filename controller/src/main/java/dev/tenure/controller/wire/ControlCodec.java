@@ -51,6 +51,7 @@ public final class ControlCodec {
     private static final byte ASSIGNMENT_ACK = 2;
     private static final byte CONTROLLED_SHUTDOWN = 3;
     private static final byte CONTROLLED_SHUTDOWN_PROGRESS = 4;
+    private static final byte TERM_ENDED = 5;
 
     /** A decoded partition state takes at least this many bytes (id, one replica, flags and three longs). */
     private static final int MIN_PARTITION_BYTES = 2 + 1 + 1 + 2 + 1 + 3 * 8;
@@ -122,6 +123,12 @@ public final class ControlCodec {
                 out.writeBoolean(p.accepted());
                 out.writeInt(p.leading());
                 out.writeInt(p.movable());
+            } else if (message instanceof ControlMessage.TermEnded t) {
+                out.writeByte(TERM_ENDED);
+                writeString(out, t.node());
+                out.writeLong(t.nodeEpoch());
+                writeString(out, t.partition());
+                out.writeLong(t.leaderEpoch());
             } else {
                 throw new IllegalArgumentException("unknown control message " + message);
             }
@@ -191,6 +198,7 @@ public final class ControlCodec {
                 case CONTROLLED_SHUTDOWN_PROGRESS ->
                     new ControlMessage.ControlledShutdownProgress(
                             in.getLong(), readString(in), in.getLong(), readBoolean(in), in.getInt(), in.getInt());
+                case TERM_ENDED -> new ControlMessage.TermEnded(readString(in), in.getLong(), readString(in), in.getLong());
                 default -> throw new MalformedControlMessageException("unknown control message type " + type);
             };
             if (in.hasRemaining()) {

@@ -117,4 +117,25 @@ public sealed interface ControlMessage {
             Preconditions.checkArgument(nodeEpoch > 0 && leading >= 0 && movable >= 0 && movable <= leading, "counts");
         }
     }
+
+    /**
+     * A node's replica gave up its term of {@code partition} in {@code leaderEpoch} (it lost its majority, or it was
+     * fenced): the controller gives the partition a new term, on another replica if one is eligible. Sent again while
+     * the newest state the node holds still names it in that term.
+     *
+     * @param node the node
+     * @param nodeEpoch its registration
+     * @param partition the partition
+     * @param leaderEpoch the term given up
+     */
+    record TermEnded(String node, long nodeEpoch, String partition, long leaderEpoch) implements ControlMessage {
+        /** Checks. */
+        public TermEnded {
+            PartitionState.checkNodeId(node);
+            Preconditions.checkArgument(nodeEpoch > 0, "nodeEpoch must be > 0, was %s", nodeEpoch);
+            Preconditions.checkArgument(
+                    dev.tenure.replicator.transport.PartitionIds.isValid(partition), "invalid partition id %s", partition);
+            Preconditions.checkArgument(leaderEpoch > 0, "leaderEpoch must be > 0, was %s", leaderEpoch);
+        }
+    }
 }

@@ -151,6 +151,25 @@ class ControllerCoreTest {
     }
 
     @Test
+    void aLeaderThatGaveUpItsTermIsReplacedByAnotherEligibleReplicaAndAReportOfAnotherTermIsIgnored() {
+        ControllerCore core = core(
+                List.of(N1, N2, N3),
+                List.of(led("a", List.of("n1", "n2", "n3"), N1, 4, 0), led("b", List.of("n1"), N1, 2, 0)));
+        core.termEnded("n1", 10, "a", 3);
+        core.termEnded("n1", 9, "a", 4);
+        core.termEnded("n2", 20, "a", 4);
+        assertEquals(List.of(), core.pendingWrites(), "another term, another registration, another node: ignored");
+        core.termEnded("n1", 10, "a", 4);
+        core.termEnded("n1", 10, "b", 2);
+        List<StateWrite> writes = writeAll(core);
+        assertEquals(Optional.of("n2"), writes.get(0).state().leader(), "another replica takes it");
+        assertEquals(5, writes.get(0).state().leaderEpoch());
+        assertEquals(Optional.of("n1"), writes.get(1).state().leader(), "b has no other replica: a new term on n1");
+        assertEquals(3, writes.get(1).state().leaderEpoch());
+        assertEquals(List.of(), writeAll(core), "settled");
+    }
+
+    @Test
     void aShuttingDownNodeIsNotChosenUntilItRegistersAgain() {
         ControllerCore core = core(List.of(N1, N2), List.of(led("a", List.of("n2", "n1"), N2, 1, 0)));
         core.controlledShutdown("n1", 10);

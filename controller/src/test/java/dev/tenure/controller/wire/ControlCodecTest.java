@@ -52,7 +52,8 @@ class ControlCodecTest {
             new ControlMessage.AssignmentAck(4, 2, "n1", 78, 4, ControlMessage.AssignmentResult.STALE_NODE_EPOCH),
             new ControlMessage.ControlledShutdown("n3", 12),
             new ControlMessage.ControlledShutdownProgress(4, "n3", 12, true, 5, 2),
-            new ControlMessage.ControlledShutdownProgress(4, "n3", 12, false, 0, 0));
+            new ControlMessage.ControlledShutdownProgress(4, "n3", 12, false, 0, 0),
+            new ControlMessage.TermEnded("n2", 8, "orders-7", 31));
 
     @Test
     void everyMessageDecodesToWhatWasEncoded() throws Exception {
