@@ -69,13 +69,14 @@ import org.apache.zookeeper.data.Stat;
  * the other writes of that transaction are sent again in a new one, so a conflict costs its neighbours one more
  * request and nothing else. A transaction is never sent again when its reply was lost: its writes are reported
  * {@link WriteOutcome.Unknown}. Once one transaction comes back fenced, the writes not yet sent are reported {@link
- * WriteOutcome.Fenced} without being sent (a newer epoch never goes away).
+ * WriteOutcome.Fenced} without being sent (a newer epoch never goes away). The parent {@code P/partitions} is the one
+ * node created unfenced (once, empty, when a write creates a partition and it is missing).
  *
  * <h2>Reads</h2>
  *
  * {@link #readAll} lists the partitions once and then reads every state with ZooKeeper's read-only {@code multi}
  * ({@code multiRead}, one request per {@code batchSize} partitions), all requests in flight together: 2 + N/batchSize
- * requests and 3 round trips at most, whatever N. Reads start with a {@code sync}, so they see every write committed
+ * requests and 2 round trips, whatever N. Reads start with a {@code sync}, so they see every write committed
  * before they began (a reply lost to an {@code Unknown} included). Nothing read is trusted: a child of {@code
  * P/partitions} that is not a partition id, or a state that is not a valid record, makes the read fail with an
  * {@link IllegalStateException} naming the node.

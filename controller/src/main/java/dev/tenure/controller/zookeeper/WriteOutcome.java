@@ -87,7 +87,8 @@ public sealed interface WriteOutcome {
     }
 
     /**
-     * Sent, and the reply lost: applied or not, all or nothing with the other writes of its request.
+     * Sent, and the reply lost: applied or not, all or nothing with the other writes of its request. (Also the outcome
+     * of a write left unsent when {@link PartitionStateStore#write} was interrupted or gave up waiting for replies.)
      *
      * @param partition the partition
      * @param cause what lost the reply (a {@link KeeperException} such as {@code ConnectionLossException}, an {@link
