@@ -136,6 +136,11 @@ public final class LiveNodes implements Closeable {
         executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
     }
 
+    /** The view of the cluster at {@code clusterPath}, told to {@code listener}, with the default settings. */
+    public LiveNodes(CuratorFramework client, String clusterPath, Listener listener) {
+        this(builder(client, clusterPath).listener(listener));
+    }
+
     /** A builder for the view of the cluster at {@code clusterPath}. */
     public static Builder builder(CuratorFramework client, String clusterPath) {
         return new Builder(client, clusterPath);

@@ -53,11 +53,10 @@ import org.slf4j.LoggerFactory;
  * refuses requests addressed to an earlier registration.
  *
  * <pre>{@code
- * NodeRegistrar registrar = NodeRegistrar.builder(client, "/tenure/cluster-a", "n1")
+ * NodeRegistrar registrar = NodeRegistrar.builder(client, "/tenure/cluster-a")
+ *         .nodeId("n1")
  *         .endpoint("10.0.0.7:7001")
- *         .listener(new NodeRegistrar.Listener() {
- *             public void registered(NodeRegistration r) { agent.nodeEpoch(r.nodeEpoch()); }
- *         })
+ *         .listener(registration -> agent.registrationChanged(registration))
  *         .build();
  * registrar.start();
  * }</pre>
@@ -86,10 +85,10 @@ import org.slf4j.LoggerFactory;
  * Start once ({@link IllegalStateException} "Cannot be started more than once"); {@link #close()} is idempotent and
  * deletes this registration's node (a controlled stop: the controller hears of it at once rather than after the
  * session timeout). All ZooKeeper work runs on one thread owned by the registrar; a failed attempt (no connection,
- * an error) is retried after the back-off. The listener runs on that thread too, one callback at a time and in order:
- * {@code registered} after the node exists, {@code lost} when its session ends (Curator's {@code LOST}), when it is
- * found deleted or replaced, and on close. Keep callbacks short; they may call {@link #current()} and {@link
- * #close()}. Public methods are thread-safe. After close, {@link #current()} and {@link #awaitRegistration} throw
+ * an error) is retried after the back-off. The listener runs on that thread too, one call at a time and in order:
+ * with the new registration once its node exists, and with none when it is over — its session ended (Curator's {@code
+ * LOST}), its node was found deleted or replaced, or the registrar closed. Keep calls short; they may call {@link
+ * #current()} and {@link #close()}. Public methods are thread-safe. After close, {@link #current()} and {@link #awaitRegistration} throw
  * {@link IllegalStateException}.
  */
 public final class NodeRegistrar implements Closeable {
@@ -100,18 +99,17 @@ public final class NodeRegistrar implements Closeable {
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(10);
 
     /**
-     * Told of each registration and of its end. Called on the registrar's thread, one at a time and in order; a
-     * callback that throws is logged and otherwise ignored.
+     * Told of each registration and of its end. Called on the registrar's thread, one at a time and in order; a call
+     * that throws is logged and otherwise ignored.
      */
+    @FunctionalInterface
     public interface Listener {
-        /** {@code registration} is in ZooKeeper now: a new one, with a node epoch above every earlier one. */
-        default void registered(NodeRegistration registration) {}
-
         /**
-         * {@code registration} is over: its session ended, its node was deleted or replaced, or the registrar closed.
-         * A new one follows unless the registrar closed.
+         * The registration changed. Present: the new registration is in ZooKeeper, with a node epoch above every
+         * earlier one. Empty: the registration told before is over (its session ended, its node was deleted or
+         * replaced, or the registrar closed); a new one follows unless the registrar closed.
          */
-        default void lost(NodeRegistration registration) {}
+        void changed(Optional<NodeRegistration> registration);
     }
 
     private enum State {
@@ -163,25 +161,34 @@ public final class NodeRegistrar implements Closeable {
         this.executor = e;
     }
 
-    /** A builder for the registrar of node {@code node} in the cluster at {@code clusterPath}. */
-    public static Builder builder(CuratorFramework client, String clusterPath, String node) {
-        return new Builder(client, clusterPath, node);
+    /** A builder for the registrar of a node in the cluster at {@code clusterPath}. */
+    public static Builder builder(CuratorFramework client, String clusterPath) {
+        return new Builder(client, clusterPath);
     }
 
-    /** Builds a {@link NodeRegistrar}. The endpoint must be set. */
+    /** Builds a {@link NodeRegistrar}. The node id and the endpoint must be set. */
     public static final class Builder {
         private final CuratorFramework client;
         private final String clusterPath;
-        private final String node;
+        private String node;
         private String endpoint;
-        private Listener listener = new Listener() {};
+        private Listener listener = registration -> {};
         private Duration minBackoff = Duration.ofMillis(100);
         private Duration maxBackoff = Duration.ofSeconds(5);
 
-        private Builder(CuratorFramework client, String clusterPath, String node) {
+        private Builder(CuratorFramework client, String clusterPath) {
             this.client = Preconditions.checkNotNull(client, "client");
             this.clusterPath = ControllerPaths.checkClusterPath(clusterPath);
+        }
+
+        /**
+         * The node's id.
+         *
+         * @throws IllegalArgumentException if it is not a valid node id ({@link ControllerPaths#checkNodeId})
+         */
+        public Builder nodeId(String node) {
             this.node = ControllerPaths.checkNodeId(node);
+            return this;
         }
 
         /**
@@ -213,9 +220,10 @@ public final class NodeRegistrar implements Closeable {
         }
 
         /**
-         * @throws IllegalStateException if no endpoint was set
+         * @throws IllegalStateException if the node id or the endpoint was not set
          */
         public NodeRegistrar build() {
+            Preconditions.checkState(node != null, "the node id is not set");
             Preconditions.checkState(endpoint != null, "the endpoint of node %s is not set", node);
             return new NodeRegistrar(this);
         }
@@ -294,7 +302,7 @@ public final class NodeRegistrar implements Closeable {
 
     /**
      * Deletes this registration's node (if it is still this registration's) and stops; waits up to 10 s for the
-     * delete. The listener hears {@code lost} for the registration. Idempotent; a registrar never started just
+     * delete. The listener is told the registration is over. Idempotent; a registrar never started just
      * closes.
      */
     @Override
@@ -467,9 +475,9 @@ public final class NodeRegistrar implements Closeable {
                 r.nodeEpoch(),
                 Long.toHexString(owner));
         try {
-            listener.registered(r);
+            listener.changed(Optional.of(r));
         } catch (RuntimeException e) {
-            log.error("registration listener of node {} threw in registered({})", node, r, e);
+            log.error("registration listener of node {} threw when told of {}", node, r, e);
         }
         verify(); // sets the watch on the node; finds at once if it is already gone
     }
@@ -504,9 +512,9 @@ public final class NodeRegistrar implements Closeable {
         current = null;
         log.info("node {}: registration of node epoch {} is over: {}", node, r.nodeEpoch(), why);
         try {
-            listener.lost(r);
+            listener.changed(Optional.empty());
         } catch (RuntimeException e) {
-            log.error("registration listener of node {} threw in lost({})", node, r, e);
+            log.error("registration listener of node {} threw when told {} is over", node, r, e);
         }
     }
 

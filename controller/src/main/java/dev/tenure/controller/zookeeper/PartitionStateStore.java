@@ -68,8 +68,8 @@ import org.apache.zookeeper.data.Stat;
  * <p>ZooKeeper aborts a whole transaction when one of its operations fails and reports the first failing operation;
  * the other writes of that transaction are sent again in a new one, so a conflict costs its neighbours one more
  * request and nothing else. A transaction is never sent again when its reply was lost: its writes are reported
- * {@link WriteOutcome.Unknown}. Once one transaction comes back fenced, the writes not yet sent are reported {@link
- * WriteOutcome.Fenced} without being sent (a newer epoch never goes away). The parent {@code P/partitions} is the one
+ * {@link Unknown}. Once one transaction comes back fenced, the writes not yet sent are reported {@link
+ * Fenced} without being sent (a newer epoch never goes away). The parent {@code P/partitions} is the one
  * node created unfenced (once, empty, when a write creates a partition and it is missing).
  *
  * <h2>Reads</h2>
@@ -85,9 +85,10 @@ import org.apache.zookeeper.data.Stat;
  *
  * Thread-safe; calls block until their replies are in (or {@code replyTimeout}). Never call them on a ZooKeeper or
  * Curator callback thread: the replies are delivered there. Every method first waits for a connection under the
- * client's retry policy and throws {@link KeeperException.ConnectionLossException} if there is none (then nothing was
- * sent). Paths honour the client's namespace and created nodes get the client's ACL provider's ACL. Reads may be
- * retried freely; {@link #write} reports, and never throws, what happened to writes once it has sent one.
+ * client's retry policy; without one, a read throws {@link KeeperException.ConnectionLossException} and {@link
+ * #write} reports every write {@link Unknown} (nothing was sent). Paths honour the client's namespace and created
+ * nodes get the client's ACL provider's ACL. Reads may be retried freely; {@link #write} reports what happened to each
+ * write and throws nothing once it has begun sending.
  */
 public final class PartitionStateStore {
     private final CuratorFramework client;
@@ -112,6 +113,11 @@ public final class PartitionStateStore {
         this.batchSize = b.batchSize;
         this.window = b.window;
         this.replyTimeout = b.replyTimeout;
+    }
+
+    /** The store of the cluster at {@code clusterPath}, with the default settings. */
+    public PartitionStateStore(CuratorFramework client, String clusterPath) {
+        this(builder(client, clusterPath));
     }
 
     /** A builder for the store of the cluster at {@code clusterPath}. */
@@ -152,7 +158,7 @@ public final class PartitionStateStore {
 
         /**
          * How long to wait for replies before giving up on them (a write's outcome is then {@link
-         * WriteOutcome.Unknown}); 60 s by default. A backstop: ZooKeeper reports a lost connection itself, after
+         * Unknown}); 60 s by default. A backstop: ZooKeeper reports a lost connection itself, after
          * two thirds of the session timeout.
          */
         public Builder replyTimeout(Duration timeout) {
@@ -264,8 +270,8 @@ public final class PartitionStateStore {
 
     /**
      * Partition {@code partition}'s state, read now (after a sync: it sees every write committed before the call);
-     * empty if it has no state node. For reading again after a {@link WriteOutcome.Conflict} or {@link
-     * WriteOutcome.Unknown}.
+     * empty if it has no state node. For reading again after a {@link Conflict} or {@link
+     * Unknown}.
      *
      * @throws IllegalArgumentException if {@code partition} is not a valid partition id
      * @throws IllegalStateException naming the node if the state is malformed
@@ -292,7 +298,7 @@ public final class PartitionStateStore {
     /**
      * Writes {@code writes}, fenced by {@code controllerToken}, and returns one outcome per write, in order (see the
      * class comment and {@link WriteOutcome}). If interrupted, it stops sending: writes not settled yet are reported
-     * {@link WriteOutcome.Unknown} with the {@link InterruptedException}, and the thread's interrupt flag is set
+     * {@link Unknown} with the {@link InterruptedException}, and the thread's interrupt flag is set
      * again.
      *
      * @param controllerToken the token of the controller's term: of the election at {@link
@@ -300,11 +306,10 @@ public final class PartitionStateStore {
      * @param writes writes of distinct partitions, each state written by {@code controllerToken}'s epoch
      * @throws IllegalArgumentException if the token is of another election, a partition id is invalid or repeated,
      *     or a state's controller epoch is not the token's
-     * @throws KeeperException.ConnectionLossException if there was no connection to send on; nothing was sent
      * @throws InterruptedException if interrupted before anything was sent
      */
     public List<WriteOutcome> write(LeadershipToken controllerToken, List<StateWrite> writes)
-            throws KeeperException, InterruptedException {
+            throws InterruptedException {
         Preconditions.checkNotNull(controllerToken, "controllerToken");
         Preconditions.checkNotNull(writes, "writes");
         Preconditions.checkArgument(
@@ -352,10 +357,17 @@ public final class PartitionStateStore {
         if (Thread.interrupted()) {
             throw new InterruptedException("interrupted before writing the partitions' states");
         }
-        if (Arrays.asList(parentOps).stream().anyMatch(p -> p != null)) {
-            ensurePartitionsPath();
+        ZooKeeper zk;
+        try {
+            if (Arrays.asList(parentOps).stream().anyMatch(p -> p != null)) {
+                ensurePartitionsPath();
+            }
+            zk = connectedHandle();
+        } catch (KeeperException noConnection) {
+            List<WriteOutcome> unsent = new ArrayList<>(n);
+            ws.forEach(w -> unsent.add(new Unknown(w.partition(), noConnection)));
+            return List.copyOf(unsent);
         }
-        ZooKeeper zk = connectedHandle();
         int epochNodeVersion = controllerToken.epochNodeVersion();
         Op fence = op(() ->
                 client.transactionOp().check().withVersion(epochNodeVersion).forPath(epochPath));
@@ -405,9 +417,94 @@ public final class PartitionStateStore {
             Thread.currentThread().interrupt();
         }
         for (int w : queue) {
-            outcomes[w] = new WriteOutcome.Fenced(ws.get(w).partition()); // left unsent once fenced
+            outcomes[w] = new Fenced(ws.get(w).partition()); // left unsent once fenced
         }
         return List.of(outcomes);
+    }
+
+    /**
+     * The outcome of one {@link dev.tenure.controller.core.StateWrite} sent by {@link #write}: exactly
+     * one of
+     *
+     * <ul>
+     *   <li>{@link Written}: applied; the state node now has the returned version.
+     *   <li>{@link Conflict}: not applied, because the write's own operation failed (the node's version was not the one
+     *       expected, it existed already, or it did not exist). Re-read the partition ({@link #read})
+     *       and decide again.
+     *   <li>{@link Fenced}: not applied, because the controller's epoch is no longer the latest: a newer controller
+     *       exists. Nothing of the same request was applied; stop acting as controller.
+     *   <li>{@link Unknown}: the request was sent and its reply lost (connection loss, session expiry, timeout, interrupt):
+     *       it may or may not have been applied. It was not sent again. Never treat it as failed: re-read and decide
+     *       from what is there (a later write is fenced and versioned, so deciding again is safe).
+     * </ul>
+     *
+     * Immutable and thread-safe.
+     */
+    public sealed interface WriteOutcome permits Written, Conflict, Fenced, Unknown {
+        /** The partition written. */
+        String partition();
+    }
+
+    /**
+     * Applied.
+     *
+     * @param state the state written, with the state node's new version
+     */
+    public record Written(VersionedState state) implements WriteOutcome {
+        /** Checks. */
+        public Written {
+            Preconditions.checkNotNull(state, "state");
+        }
+
+        @Override
+        public String partition() {
+            return state.partition();
+        }
+    }
+
+    /**
+     * Not applied: the write's own operation failed.
+     *
+     * @param partition the partition
+     * @param reason {@code BADVERSION} (another version is there), {@code NODEEXISTS} (a create found a state), {@code
+     *     NONODE} (an update found none); another code (for example {@code NOAUTH}) means the write cannot succeed
+     *     as it is — a configuration problem
+     */
+    public record Conflict(String partition, KeeperException.Code reason) implements WriteOutcome {
+        /** Checks. */
+        public Conflict {
+            Preconditions.checkNotNull(partition, "partition");
+            Preconditions.checkNotNull(reason, "reason");
+        }
+    }
+
+    /**
+     * Not applied: the controller epoch the write was fenced by is no longer the latest.
+     *
+     * @param partition the partition
+     */
+    public record Fenced(String partition) implements WriteOutcome {
+        /** Checks. */
+        public Fenced {
+            Preconditions.checkNotNull(partition, "partition");
+        }
+    }
+
+    /**
+     * Sent, and the reply lost: applied or not, all or nothing with the other writes of its request. (Also the outcome
+     * of a write left unsent because {@link #write} found no connection, was interrupted or gave up waiting for
+     * replies: the caller re-reads either way.)
+     *
+     * @param partition the partition
+     * @param cause what lost the reply (a {@link KeeperException} such as {@code ConnectionLossException} or {@code
+     *     SessionExpiredException}, an {@link InterruptedException}, a {@link java.util.concurrent.TimeoutException})
+     */
+    public record Unknown(String partition, Exception cause) implements WriteOutcome {
+        /** Checks. */
+        public Unknown {
+            Preconditions.checkNotNull(partition, "partition");
+            Preconditions.checkNotNull(cause, "cause");
+        }
     }
 
     /** Settles the outcomes of a reply; returns whether it was fenced. */
@@ -425,19 +522,19 @@ public final class PartitionStateStore {
                     int w = b.owners.get(i);
                     if (w >= 0) {
                         StateWrite write = ws.get(w);
-                        outcomes[w] = new WriteOutcome.Written(
+                        outcomes[w] = new Written(
                                 new VersionedState(write.partition(), write.state(), newVersion(r.results, i)));
                     }
                 }
                 return false;
             case REPLY_LOST:
                 for (int w : b.writes) {
-                    outcomes[w] = new WriteOutcome.Unknown(ws.get(w).partition(), KeeperException.create(v.code()));
+                    outcomes[w] = new Unknown(ws.get(w).partition(), KeeperException.create(v.code()));
                 }
                 return false;
             case FENCED:
                 for (int w : b.writes) {
-                    outcomes[w] = new WriteOutcome.Fenced(ws.get(w).partition());
+                    outcomes[w] = new Fenced(ws.get(w).partition());
                 }
                 return true;
             case OP_FAILED:
@@ -450,7 +547,7 @@ public final class PartitionStateStore {
                     if (owner < -1 && v.code() == KeeperException.Code.NONODE) {
                         partitionsPathKnown = false; // P/partitions was deleted: made again on the next write
                     }
-                    outcomes[failed] = new WriteOutcome.Conflict(ws.get(failed).partition(), v.code());
+                    outcomes[failed] = new Conflict(ws.get(failed).partition(), v.code());
                 }
                 for (int w : b.writes) {
                     if (w != failed) {
@@ -461,7 +558,7 @@ public final class PartitionStateStore {
             case FAILED:
             default:
                 for (int w : b.writes) {
-                    outcomes[w] = new WriteOutcome.Conflict(ws.get(w).partition(), v.code());
+                    outcomes[w] = new Conflict(ws.get(w).partition(), v.code());
                 }
                 return false;
         }
@@ -471,11 +568,11 @@ public final class PartitionStateStore {
             Iterable<Batch> sent, Queue<Integer> queue, List<StateWrite> ws, WriteOutcome[] outcomes, Exception cause) {
         for (Batch b : sent) {
             for (int w : b.writes) {
-                outcomes[w] = new WriteOutcome.Unknown(ws.get(w).partition(), cause);
+                outcomes[w] = new Unknown(ws.get(w).partition(), cause);
             }
         }
         for (int w : queue) {
-            outcomes[w] = new WriteOutcome.Unknown(ws.get(w).partition(), cause);
+            outcomes[w] = new Unknown(ws.get(w).partition(), cause);
         }
         queue.clear();
     }

@@ -110,7 +110,8 @@ class LiveNodesTest {
     }
 
     private NodeRegistrar register(CuratorFramework client, String node) throws Exception {
-        NodeRegistrar r = NodeRegistrar.builder(client, cluster, node)
+        NodeRegistrar r = NodeRegistrar.builder(client, cluster)
+                .nodeId(node)
                 .endpoint(node + ".example:7001")
                 .build();
         closeables.add(r);
@@ -138,6 +139,19 @@ class LiveNodesTest {
         return client.checkExists()
                 .forPath(ControllerPaths.nodes(cluster) + "/" + node)
                 .getCzxid();
+    }
+
+    private static void awaitState(BlockingQueue<ConnectionState> states, ConnectionState wanted) throws Exception {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (true) {
+            ConnectionState s = states.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            if (s == null) {
+                throw new TimeoutException("the client never became " + wanted);
+            }
+            if (s == wanted) {
+                return;
+            }
+        }
     }
 
     private static void await(BooleanSupplier condition, String what) throws Exception {
@@ -225,7 +239,7 @@ class LiveNodesTest {
         recorder.next();
 
         proxy.cut();
-        assertEquals(ConnectionState.SUSPENDED, states.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS));
+        awaitState(states, ConnectionState.SUSPENDED);
         before.close(); // the node's process ends; it restarts at once and registers again
         long secondEpoch = plant(ensemble().newClient(), "n1", record, CreateMode.EPHEMERAL);
         assertTrue(secondEpoch > firstEpoch);
@@ -233,7 +247,7 @@ class LiveNodesTest {
 
         assertEquals(new Registered(new NodeRegistration("n1", secondEpoch, "n1.example:7001")), recorder.next());
         assertEquals(secondEpoch, live.snapshot().get("n1").nodeEpoch());
-        assertEquals(ConnectionState.RECONNECTED, states.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS));
+        awaitState(states, ConnectionState.RECONNECTED);
         assertTrue(recorder.heard.isEmpty(), "no deregistration: the view never saw n1 gone");
     }
 

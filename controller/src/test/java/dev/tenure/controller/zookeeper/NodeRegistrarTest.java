@@ -63,18 +63,19 @@ class NodeRegistrarTest {
     /** What a listener heard. */
     record Event(String kind, NodeRegistration registration) {}
 
-    /** Records a registrar's callbacks. */
+    /** Records a registrar's calls: each registration, and the end of the one told before. */
     static final class Events implements NodeRegistrar.Listener {
         final BlockingQueue<Event> queue = new LinkedBlockingQueue<>();
+        private NodeRegistration last;
 
         @Override
-        public void registered(NodeRegistration registration) {
-            queue.add(new Event("registered", registration));
-        }
-
-        @Override
-        public void lost(NodeRegistration registration) {
-            queue.add(new Event("lost", registration));
+        public void changed(Optional<NodeRegistration> registration) {
+            if (registration.isPresent()) {
+                last = registration.get();
+                queue.add(new Event("registered", last));
+            } else {
+                queue.add(new Event("lost", last));
+            }
         }
 
         Event next() throws InterruptedException, TimeoutException {
@@ -103,7 +104,8 @@ class NodeRegistrarTest {
     }
 
     private NodeRegistrar registrar(CuratorFramework client, Events events) {
-        NodeRegistrar r = NodeRegistrar.builder(client, cluster, "n1")
+        NodeRegistrar r = NodeRegistrar.builder(client, cluster)
+                .nodeId("n1")
                 .endpoint("127.0.0.1:7001")
                 .listener(events)
                 .retryBackoff(Duration.ofMillis(50), Duration.ofMillis(500))
@@ -112,7 +114,11 @@ class NodeRegistrarTest {
         return r;
     }
 
+    /** The registration node's stat as the observer sees it after catching up with the leader (a sync). */
     private Stat stat() throws Exception {
+        CountDownLatch synced = new CountDownLatch(1);
+        observer.sync().inBackground((c, event) -> synced.countDown()).forPath(path);
+        assertTrue(synced.await(WAIT.toMillis(), TimeUnit.MILLISECONDS), "synced");
         return observer.checkExists().forPath(path);
     }
 
@@ -286,16 +292,21 @@ class NodeRegistrarTest {
     }
 
     @Test
-    void anEndpointThatIsNotHostAndPortIsRefused() {
+    void anEndpointThatIsNotHostAndPortOrAMissingSettingIsRefused() {
         for (String bad : List.of("", "host", "host:0", "host:65536", "a b:1", "http://x:1", "x".repeat(301) + ":1")) {
             assertThrows(
                     IllegalArgumentException.class,
-                    () -> NodeRegistrar.builder(observer, cluster, "n1").endpoint(bad),
+                    () -> NodeRegistrar.builder(observer, cluster).endpoint(bad),
                     bad);
         }
         assertThrows(
                 IllegalStateException.class,
-                () -> NodeRegistrar.builder(observer, cluster, "n1").build());
-        assertThrows(IllegalArgumentException.class, () -> NodeRegistrar.builder(observer, cluster, "a/b"));
+                () -> NodeRegistrar.builder(observer, cluster).nodeId("n1").build());
+        assertThrows(
+                IllegalStateException.class,
+                () -> NodeRegistrar.builder(observer, cluster).endpoint("h:1").build());
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> NodeRegistrar.builder(observer, cluster).nodeId("a/b"));
     }
 }

@@ -25,11 +25,12 @@ import dev.tenure.controller.core.NodeRegistration;
 import dev.tenure.controller.core.PartitionState;
 import dev.tenure.controller.core.StateWrite;
 import dev.tenure.controller.core.VersionedState;
+import dev.tenure.controller.zookeeper.PartitionStateStore.Conflict;
+import dev.tenure.controller.zookeeper.PartitionStateStore.Fenced;
 import dev.tenure.controller.zookeeper.PartitionStateStore.Kind;
-import dev.tenure.controller.zookeeper.WriteOutcome.Conflict;
-import dev.tenure.controller.zookeeper.WriteOutcome.Fenced;
-import dev.tenure.controller.zookeeper.WriteOutcome.Unknown;
-import dev.tenure.controller.zookeeper.WriteOutcome.Written;
+import dev.tenure.controller.zookeeper.PartitionStateStore.Unknown;
+import dev.tenure.controller.zookeeper.PartitionStateStore.WriteOutcome;
+import dev.tenure.controller.zookeeper.PartitionStateStore.Written;
 import dev.tenure.harness.LinkProxy;
 import dev.tenure.harness.Links;
 import dev.tenure.recipes.FencedLeaderElection;
@@ -51,6 +52,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -131,7 +133,7 @@ class PartitionStateStoreTest {
     }
 
     private PartitionStateStore store(CuratorFramework client) {
-        return PartitionStateStore.builder(client, cluster).build();
+        return new PartitionStateStore(client, cluster);
     }
 
     private static String partition(int i) {
@@ -426,6 +428,9 @@ class PartitionStateStoreTest {
         String state = "/" + namespace + ControllerPaths.partitionState(cluster, partition(0));
         String partitionNode = "/" + namespace + ControllerPaths.partition(cluster, partition(0));
         for (String path : List.of(state, partitionNode)) {
+            CountDownLatch synced = new CountDownLatch(1);
+            observer.sync().inBackground((c, event) -> synced.countDown()).forPath(path);
+            assertTrue(synced.await(WAIT.toMillis(), TimeUnit.MILLISECONDS), "synced");
             List<ACL> acl = observer.getACL().forPath(path);
             assertEquals(2, acl.size(), acl.toString());
             assertTrue(acl.stream()
