@@ -100,6 +100,9 @@ public final class Controller implements Closeable {
     private final AtomicLong assignmentsResent = new AtomicLong();
     private final AtomicLong writesFenced = new AtomicLong();
     private LiveNodes liveNodes;
+    /** The periodic tasks (cancelled by {@link #close} with the timer). */
+    private final List<java.util.concurrent.Future<?>> timers = new ArrayList<>();
+
     private boolean started;
     private volatile boolean closed;
 
@@ -143,7 +146,7 @@ public final class Controller implements Closeable {
         private String nodeId;
         private BiConsumer<String, byte[]> sender;
         private Duration assignmentRetry = Duration.ofSeconds(1);
-        private Duration rebalanceInterval = Duration.ofSeconds(300);
+        private Duration rebalanceInterval = Duration.ofMinutes(5);
         private double imbalanceThresholdPercent = 10;
         private java.util.function.Consumer<Set<String>> peers = ids -> {};
 
@@ -261,13 +264,15 @@ public final class Controller implements Closeable {
         liveNodes.start();
         election.start();
         long retry = b.assignmentRetry.toNanos();
-        var resend = timer.scheduleWithFixedDelay(() -> run(this::resendUnacknowledged), retry, retry, TimeUnit.NANOSECONDS);
+        java.util.concurrent.Future<?> resend =
+                timer.scheduleWithFixedDelay(() -> run(this::resendUnacknowledged), retry, retry, TimeUnit.NANOSECONDS);
         if (!b.rebalanceInterval.isZero()) {
             long every = b.rebalanceInterval.toNanos();
-            var rebalance = timer.scheduleWithFixedDelay(() -> run(this::rebalance), every, every, TimeUnit.NANOSECONDS);
-            Preconditions.checkNotNull(rebalance);
+            java.util.concurrent.Future<?> rebalancing =
+                    timer.scheduleWithFixedDelay(() -> run(this::rebalance), every, every, TimeUnit.NANOSECONDS);
+            timers.add(rebalancing);
         }
-        Preconditions.checkNotNull(resend);
+        timers.add(resend);
     }
 
     /** What this node sees of the controller now. Any thread. */
@@ -309,7 +314,11 @@ public final class Controller implements Closeable {
         try {
             m = ControlCodec.decode(body);
         } catch (ControlCodec.MalformedControlMessageException e) {
-            log.warn("controller candidate {}: dropped a malformed control message from {}: {}", b.nodeId, from, e.getMessage());
+            log.warn(
+                    "controller candidate {}: dropped a malformed control message from {}: {}",
+                    b.nodeId,
+                    from,
+                    e.getMessage());
             return;
         }
         run(() -> {
@@ -318,7 +327,8 @@ public final class Controller implements Closeable {
             }
             if (m instanceof ControlMessage.AssignmentAck a && a.node().equals(from)) {
                 term.acknowledged(a);
-            } else if (m instanceof ControlMessage.ControlledShutdown s && s.node().equals(from)) {
+            } else if (m instanceof ControlMessage.ControlledShutdown s
+                    && s.node().equals(from)) {
                 term.controlledShutdown(s);
             } else if (m instanceof ControlMessage.TermEnded t && t.node().equals(from)) {
                 term.core.termEnded(t.node(), t.nodeEpoch(), t.partition(), t.leaderEpoch());
@@ -334,7 +344,8 @@ public final class Controller implements Closeable {
      * @return the partitions that will move, once the controller thread ran the request
      * @throws IllegalStateException if this node is not the controller
      */
-    public java.util.concurrent.CompletableFuture<List<String>> electPreferred(java.util.Collection<String> partitions) {
+    public java.util.concurrent.CompletableFuture<List<String>> electPreferred(
+            java.util.Collection<String> partitions) {
         java.util.concurrent.CompletableFuture<List<String>> f = new java.util.concurrent.CompletableFuture<>();
         run(() -> {
             if (term == null) {
@@ -393,6 +404,7 @@ public final class Controller implements Closeable {
         }
         leaveOffice(null, "a newer term");
         try {
+            liveNodes.awaitInitialized(Duration.ofSeconds(30)); // the registrations, read at least once
             Map<String, VersionedState> states = store.readAll();
             Term t = new Term(token);
             t.core.takeOffice(liveNodes.snapshot().values(), states.values());
@@ -407,7 +419,11 @@ public final class Controller implements Closeable {
             watchPartitions();
             t.pump();
         } catch (Exception e) {
-            log.error("node {}: taking office as controller in epoch {} failed; stepping down", b.nodeId, token.epoch(), e);
+            log.error(
+                    "node {}: taking office as controller in epoch {} failed; stepping down",
+                    b.nodeId,
+                    token.epoch(),
+                    e);
             term = null;
             publishStatus();
             stepDownLater(token);
@@ -454,7 +470,8 @@ public final class Controller implements Closeable {
             }
         } catch (Exception e) {
             log.warn("controller {}: cannot list {}; trying again", b.nodeId, partitionsPath, e);
-            timer.schedule(() -> run(this::watchPartitions), 1, TimeUnit.SECONDS);
+            java.util.concurrent.Future<?> unused =
+                    timer.schedule(() -> run(this::watchPartitions), 1, TimeUnit.SECONDS);
         }
     }
 
@@ -476,7 +493,10 @@ public final class Controller implements Closeable {
         if (term != null) {
             List<String> moving = term.core.rebalance(b.imbalanceThresholdPercent);
             if (!moving.isEmpty()) {
-                log.info("controller {}: rebalancing moves {} partitions to their preferred leaders", b.nodeId, moving.size());
+                log.info(
+                        "controller {}: rebalancing moves {} partitions to their preferred leaders",
+                        b.nodeId,
+                        moving.size());
             }
             term.pump();
         }
@@ -501,6 +521,7 @@ public final class Controller implements Closeable {
         long nextRequestId;
         /** Per node: unacknowledged request ids and when the oldest was sent. */
         final Map<String, Set<Long>> unacknowledged = new HashMap<>();
+
         final Map<String, Long> sentAt = new HashMap<>();
         /** Per node: the registration the unacknowledged requests were addressed to. */
         final Map<String, Long> sentToEpoch = new HashMap<>();
@@ -538,7 +559,10 @@ public final class Controller implements Closeable {
                 }
                 if (fenced) {
                     writesFenced.incrementAndGet();
-                    log.warn("controller {} of epoch {}: a write was fenced: a newer controller exists", b.nodeId, token.epoch());
+                    log.warn(
+                            "controller {} of epoch {}: a write was fenced: a newer controller exists",
+                            b.nodeId,
+                            token.epoch());
                     leaveOffice(token, "fenced");
                     stepDownLater(token);
                     return;
@@ -559,7 +583,8 @@ public final class Controller implements Closeable {
                 } catch (Exception e) {
                     if (attempt >= 2) {
                         log.warn("controller {}: cannot read partition {}; it stays as it was", b.nodeId, partition, e);
-                        core.refreshed(partition, Optional.ofNullable(core.states().get(partition)));
+                        core.refreshed(
+                                partition, Optional.ofNullable(core.states().get(partition)));
                         return;
                     }
                 }
@@ -660,6 +685,7 @@ public final class Controller implements Closeable {
 
     @Override
     public String toString() {
-        return "Controller[" + b.nodeId + ", " + (status.active() ? "active in epoch " + status.controllerEpoch() : "candidate") + "]";
+        return "Controller[" + b.nodeId + ", "
+                + (status.active() ? "active in epoch " + status.controllerEpoch() : "candidate") + "]";
     }
 }

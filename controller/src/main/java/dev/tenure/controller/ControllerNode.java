@@ -149,13 +149,9 @@ public final class ControllerNode implements Closeable {
         started = true;
         Files.createDirectories(b.dataDir);
         agent = new NodeAgent(
-                b.id,
-                new FilePromiseStore(b.dataDir.resolve(CONTROLLER_EPOCH_FILE)),
-                this::registration,
-                this::send);
+                b.id, new FilePromiseStore(b.dataDir.resolve(CONTROLLER_EPOCH_FILE)), this::registration, this::send);
         agent.start();
-        node = b.node
-                .apply(ZooKeeperNode.builder(b.client, b.clusterPath))
+        node = b.node.apply(ZooKeeperNode.builder(b.client, b.clusterPath))
                 .id(b.id)
                 .dataDir(b.dataDir)
                 .leadershipSource(agent)
@@ -231,18 +227,30 @@ public final class ControllerNode implements Closeable {
     }
 
     /**
+     * Stops without asking the controller to move this node's leaderships first (as a crash would, except that the
+     * registration is deleted at once): its partitions move once the controller sees the registration end.
+     */
+    public void closeWithoutHandOver() {
+        close(false);
+    }
+
+    /**
      * A controlled shutdown: asks the controller to move this node's leaderships (waiting at most {@link
      * Builder#shutdownTimeout}), then leaves the election, ends the registration and closes the node. Idempotent.
      */
     @Override
     public void close() {
+        close(true);
+    }
+
+    private void close(boolean handOver) {
         synchronized (this) {
             if (closed) {
                 return;
             }
             closed = true;
         }
-        if (agent != null && registrar != null && !b.shutdownTimeout.isZero()) {
+        if (handOver && agent != null && registrar != null && !b.shutdownTimeout.isZero()) {
             try {
                 agent.controlledShutdown(Duration.ofMillis(200), b.shutdownTimeout)
                         .get(b.shutdownTimeout.toMillis() + 1_000, TimeUnit.MILLISECONDS);

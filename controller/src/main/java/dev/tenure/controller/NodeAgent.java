@@ -92,6 +92,7 @@ public final class NodeAgent implements ZooKeeperNode.LeadershipSource, Closeabl
     private CompletableFuture<ControlMessage.ControlledShutdownProgress> shutdown;
     /** Reports given-up terms every second (see {@link #reportEndedTerms}). */
     private java.util.concurrent.ScheduledFuture<?> reporting;
+
     private boolean started;
     private volatile boolean closed;
 
@@ -222,6 +223,13 @@ public final class NodeAgent implements ZooKeeperNode.LeadershipSource, Closeabl
     @Override
     public void close() {
         closed = true;
+        java.util.concurrent.Future<?> r;
+        synchronized (this) {
+            r = reporting;
+        }
+        if (r != null) {
+            r.cancel(false);
+        }
         timer.shutdownNow();
         thread.shutdown();
         try {

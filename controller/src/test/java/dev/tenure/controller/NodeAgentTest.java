@@ -208,15 +208,20 @@ class NodeAgentTest {
             public void revoked(long epoch) {}
         });
         PartitionState s = new PartitionState(List.of("n1", "n2"), Optional.of("n1"), 6, 100, 1);
-        agent.receive("c", ControlCodec.encode(new ControlMessage.Assignment(
-                1, new LeaderAndReplicas(3, "c", "n1", 100, false, Map.of("q", s)))));
+        agent.receive(
+                "c",
+                ControlCodec.encode(new ControlMessage.Assignment(
+                        1, new LeaderAndReplicas(3, "c", "n1", 100, false, Map.of("q", s)))));
         l.stepDown(6);
-        waitFor(() -> sent.stream().anyMatch(m -> m.equals("c|TermEnded[node=n1, nodeEpoch=100, partition=q, leaderEpoch=6]")));
+        waitFor(() -> sent.stream()
+                .anyMatch(m -> m.equals("c|TermEnded[node=n1, nodeEpoch=100, partition=q, leaderEpoch=6]")));
         sent.clear();
         waitFor(() -> sent.stream().anyMatch(m -> m.startsWith("c|TermEnded[")), "sent again a second later");
         PartitionState next = new PartitionState(List.of("n1", "n2"), Optional.of("n2"), 7, 5, 1);
-        agent.receive("c", ControlCodec.encode(new ControlMessage.Assignment(
-                2, new LeaderAndReplicas(3, "c", "n1", 100, false, Map.of("q", next)))));
+        agent.receive(
+                "c",
+                ControlCodec.encode(new ControlMessage.Assignment(
+                        2, new LeaderAndReplicas(3, "c", "n1", 100, false, Map.of("q", next)))));
         waitFor(() -> agent.appliedCount() == 2);
         sent.clear();
         assertNull(pollTermEnded(1_500), "no longer reported once the state moved on");

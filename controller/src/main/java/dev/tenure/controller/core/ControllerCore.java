@@ -453,11 +453,21 @@ public final class ControllerCore {
             return Optional.empty();
         }
         Optional<String> next = chooseLeader(partition, s.replicas());
+        if (abandoned != null) {
+            // Another eligible replica first: the one that gave up lost its majority, and would likely again.
+            String quitter = abandoned.leader().orElseThrow();
+            Optional<String> other = s.replicas().stream()
+                    .filter(r -> !r.equals(quitter) && eligible(r))
+                    .findFirst();
+            if (other.isPresent()) {
+                next = other;
+            }
+        }
         if (next.isPresent()) {
             return Optional.of(
                     new StateWrite(partition, s.nextTerm(live.get(next.get()), controllerEpoch), vs.version()));
         }
-        if (current || leader.isEmpty()) {
+        if ((current && abandoned == null) || leader.isEmpty()) {
             return Optional.empty(); // a shutting-down leader keeps what nobody else can take; no leader stays none
         }
         return Optional.of(new StateWrite(partition, s.nextTermWithoutLeader(controllerEpoch), vs.version()));

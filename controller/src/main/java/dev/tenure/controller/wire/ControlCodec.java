@@ -198,7 +198,8 @@ public final class ControlCodec {
                 case CONTROLLED_SHUTDOWN_PROGRESS ->
                     new ControlMessage.ControlledShutdownProgress(
                             in.getLong(), readString(in), in.getLong(), readBoolean(in), in.getInt(), in.getInt());
-                case TERM_ENDED -> new ControlMessage.TermEnded(readString(in), in.getLong(), readString(in), in.getLong());
+                case TERM_ENDED ->
+                    new ControlMessage.TermEnded(readString(in), in.getLong(), readString(in), in.getLong());
                 default -> throw new MalformedControlMessageException("unknown control message type " + type);
             };
             if (in.hasRemaining()) {

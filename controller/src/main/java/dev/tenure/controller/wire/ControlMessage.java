@@ -134,7 +134,9 @@ public sealed interface ControlMessage {
             PartitionState.checkNodeId(node);
             Preconditions.checkArgument(nodeEpoch > 0, "nodeEpoch must be > 0, was %s", nodeEpoch);
             Preconditions.checkArgument(
-                    dev.tenure.replicator.transport.PartitionIds.isValid(partition), "invalid partition id %s", partition);
+                    dev.tenure.replicator.transport.PartitionIds.isValid(partition),
+                    "invalid partition id %s",
+                    partition);
             Preconditions.checkArgument(leaderEpoch > 0, "leaderEpoch must be > 0, was %s", leaderEpoch);
         }
     }
