@@ -33,7 +33,8 @@ import org.junit.jupiter.api.Test;
  */
 class LibraryJavadocTest {
     private static final Path ROOT = Path.of("..");
-    private static final List<String> LIBRARIES = List.of("recipes", "replicator", "testkit", "checker", "harness");
+    private static final List<String> LIBRARIES =
+            List.of("recipes", "replicator", "controller", "testkit", "checker", "harness");
 
     /** A public top-level type declaration: at the start of a line, after any modifiers. */
     private static final Pattern DECLARATION = Pattern.compile(

@@ -33,7 +33,10 @@ import java.util.function.Predicate;
  * partitions: a message travels with its partition, as a {@code Partitioned} frame would, and is handed to the
  * receiving node's inbound with it; wrap each in a {@link dev.tenure.replicator.transport.PartitionRouter} to give
  * each partition its own {@link Transport}. Node ids and replica ids are apart (a node transport reaches only node
- * transports); cuts and the drop filter apply to both, by the message's {@code from} and {@code to}.
+ * transports); cuts and the drop filter apply to both, by the message's {@code from} and {@code to}. Node
+ * transports also carry control messages ({@link NodeTransport#sendControl}): handed to the receiving node's
+ * inbound with the sending transport's id as the sender; cuts apply to them, the drop filter (which sees messages)
+ * does not.
  *
  * <p>Thread-safe.
  */
@@ -74,11 +77,14 @@ public final class InMemoryNetwork {
     /**
      * The transport of node {@code id} on this network: {@code send(partition, m)} hands {@code (partition, m)} to
      * the inbound of node {@code m.to()} if it is started and the link is not cut; a message not from {@code id}
-     * is dropped.
+     * is dropped. {@code sendControl(to, body)} hands a copy of {@code body} to the inbound of node {@code to} as
+     * from {@code id}, under the same conditions (dropped before start); it throws as {@link
+     * NodeTransport#sendControl} says, {@link IllegalStateException} after close.
      */
     public NodeTransport nodeTransport(String id) {
         return new NodeTransport() {
             private volatile PartitionInbound started;
+            private volatile boolean closed;
 
             @Override
             public void start(PartitionInbound consumer) {
@@ -102,7 +108,26 @@ public final class InMemoryNetwork {
             }
 
             @Override
+            public void sendControl(String toNode, byte[] body) {
+                NodeTransport.checkControl(toNode, body);
+                if (toNode.equals(id)) {
+                    throw new IllegalArgumentException("node " + id + " cannot send a control message to itself");
+                }
+                if (closed) {
+                    throw new IllegalStateException("in-memory node " + id + " is closed");
+                }
+                if (started == null || cut.contains(id + ">" + toNode)) {
+                    return;
+                }
+                PartitionInbound to = nodes.get(toNode);
+                if (to != null) {
+                    to.control(id, body.clone());
+                }
+            }
+
+            @Override
             public void close() {
+                closed = true;
                 PartitionInbound mine = started;
                 if (mine != null) {
                     nodes.remove(id, mine);

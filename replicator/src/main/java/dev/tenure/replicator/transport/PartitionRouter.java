@@ -47,6 +47,13 @@ import org.slf4j.LoggerFactory;
  * leaves the node transport running; a closed view drops what it is asked to send and cannot be started again,
  * but a new view of the partition may be opened. A view drops sends before it is started, like a transport.
  *
+ * <p><b>Control messages.</b> Control messages that reach the node ({@link NodeTransport#sendControl}) go to the
+ * {@link ControlInbound} set with {@link #controlInbound}, on the transport's thread, with the sender the transport
+ * authenticated. It may be set (or replaced) at any time, before or after {@link #start()}; set it before {@code
+ * start} to miss none. A control message that arrives while none is set is dropped and counted ({@link
+ * #controlDropped()}), with a WARN at most once every {@link #DEFAULT_WARN_INTERVAL}. {@link #sendControl} sends
+ * through the node transport.
+ *
  * <p>Thread-safe. {@link #start()} once; {@link #close()} is idempotent, closes every view and the node
  * transport.
  */
@@ -79,6 +86,13 @@ public final class PartitionRouter implements Closeable {
     private final AtomicLong sent = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong warnings = new AtomicLong();
+    private final AtomicLong controlRouted = new AtomicLong();
+    private final AtomicLong controlDropped = new AtomicLong();
+    private final AtomicLong controlWarnings = new AtomicLong();
+    /** When the last WARN about a dropped control message was logged (one interval before the start at first). */
+    private final AtomicLong lastControlWarned;
+
+    private volatile ControlInbound controlInbound;
 
     private State state = State.LATENT; // guarded by this
     private volatile boolean closed;
@@ -92,6 +106,7 @@ public final class PartitionRouter implements Closeable {
         this.transport = Objects.requireNonNull(transport, "transport");
         this.warnIntervalNanos = warnInterval.toNanos();
         this.nanoTime = nanoTime;
+        this.lastControlWarned = new AtomicLong(nanoTime.getAsLong() - warnIntervalNanos);
     }
 
     /**
@@ -108,7 +123,17 @@ public final class PartitionRouter implements Closeable {
         }
         state = State.STARTED;
         try {
-            transport.start(this::route);
+            transport.start(new NodeTransport.PartitionInbound() {
+                @Override
+                public void receive(String partition, Message message) {
+                    route(partition, message);
+                }
+
+                @Override
+                public void control(String fromNode, byte[] body) {
+                    routeControl(fromNode, body);
+                }
+            });
         } catch (Exception e) {
             close();
             throw e;
@@ -135,6 +160,46 @@ public final class PartitionRouter implements Closeable {
                     + (open.consumer == null ? "" : "and started ") + "view on this node; close it first");
         }
         return view;
+    }
+
+    /**
+     * Where the control messages that reach this node go from now on, replacing any set before; any time, any
+     * thread. See the class comment.
+     */
+    public void controlInbound(ControlInbound inbound) {
+        this.controlInbound = Objects.requireNonNull(inbound, "inbound");
+    }
+
+    /**
+     * Sends control message {@code body} to node {@code toNode} through the node transport: see {@link
+     * NodeTransport#sendControl} (best effort, never blocks, ordered with the partitions' messages to that node;
+     * dropped before {@link #start()}).
+     *
+     * @throws IllegalArgumentException for a body over {@link NodeTransport#MAX_CONTROL_BYTES} or an invalid node id
+     * @throws IllegalStateException if the router is closed
+     */
+    public void sendControl(String toNode, byte[] body) {
+        if (closed) {
+            NodeTransport.checkControl(toNode, body);
+            throw new IllegalStateException("partition router is closed: cannot send a control message to node "
+                    + PartitionIds.describe(toNode));
+        }
+        transport.sendControl(toNode, body);
+    }
+
+    /** Control messages received and handed to the {@link ControlInbound}. */
+    public long controlRouted() {
+        return controlRouted.get();
+    }
+
+    /** Control messages received while no {@link ControlInbound} was set, dropped. */
+    public long controlDropped() {
+        return controlDropped.get();
+    }
+
+    /** WARN lines logged about dropped control messages. */
+    long controlDroppedWarnings() {
+        return controlWarnings.get();
     }
 
     /** The partitions whose view is started (registered to receive), sorted. */
@@ -208,6 +273,37 @@ public final class PartitionRouter implements Closeable {
             consumer.accept(message);
         } catch (RuntimeException e) {
             LOG.warn("Inbound consumer of partition '{}' failed on {}", partition, summary(message), e);
+        }
+    }
+
+    /** The node transport's control inbound: on a transport thread. */
+    private void routeControl(String fromNode, byte[] body) {
+        ControlInbound inbound = controlInbound;
+        if (inbound == null) {
+            long count = controlDropped.incrementAndGet();
+            long now = nanoTime.getAsLong();
+            long last = lastControlWarned.get();
+            if (now - last >= warnIntervalNanos && lastControlWarned.compareAndSet(last, now)) {
+                controlWarnings.incrementAndGet();
+                LOG.warn(
+                        "Dropping a control message of {} bytes from node {}: no control inbound is set on this node"
+                                + " ({} dropped so far; at most one line every {} ms)",
+                        body.length,
+                        PartitionIds.describe(fromNode),
+                        count,
+                        warnIntervalNanos / 1_000_000);
+            }
+            return;
+        }
+        controlRouted.incrementAndGet();
+        try {
+            inbound.control(fromNode, body);
+        } catch (RuntimeException e) {
+            LOG.warn(
+                    "Control inbound failed on a control message of {} bytes from node {}",
+                    body.length,
+                    PartitionIds.describe(fromNode),
+                    e);
         }
     }
 

@@ -36,6 +36,8 @@ import dev.tenure.replicator.storage.LogConfig;
 import dev.tenure.replicator.storage.PrivateFiles;
 import dev.tenure.replicator.storage.SegmentedLog;
 import dev.tenure.replicator.storage.WriteAheadLog;
+import dev.tenure.replicator.transport.ControlInbound;
+import dev.tenure.replicator.transport.NodeTransport;
 import dev.tenure.replicator.transport.PartitionIds;
 import dev.tenure.replicator.transport.PartitionRouter;
 import dev.tenure.replicator.transport.Transport;
@@ -107,6 +109,13 @@ import org.slf4j.LoggerFactory;
  * participant in line takes over; after at most two such hand-offs the preferred replica leads. {@link
  * Placement#preferredSpread} places replicas so that preferred leaders spread evenly.
  *
+ * <p><b>Control messages.</b> A component running beside the node (a controller, its node agent) talks to other
+ * nodes over the node's authenticated replication connections: {@link #sendControl} sends an opaque message of at
+ * most {@link NodeTransport#MAX_CONTROL_BYTES} bytes, and the receiving node hands it to its {@link
+ * Builder#controlInbound} with the sender's node id as its transport authenticated it (best effort, ordered with the
+ * partitions' messages between the two nodes). The transport connects only nodes it knows: the replicas of the
+ * partitions the node hosts, and the nodes given to {@link #controlPeers} — on both sides.
+ *
  * <p>Thread-safe. Start once; close is idempotent, closes every partition and what the node opened (not the client).
  */
 public final class ZooKeeperNode implements Closeable {
@@ -141,7 +150,12 @@ public final class ZooKeeperNode implements Closeable {
     private WriteAheadLog wal;
 
     private NettyTransport transport;
-    private PartitionRouter router;
+    private volatile PartitionRouter router;
+    /** Nodes the transport admits for control messages besides the partitions' replicas ({@link #controlPeers}). */
+    private volatile Set<String> controlPeers = Set.of();
+    /** The transport's members that the partitions call for: this node and their replicas (guarded by this). */
+    private Set<String> partitionMembers = Set.of();
+
     private ReplicaExecutors executors;
     private ScheduledThreadPoolExecutor control;
     private ExecutorService electionPool;
@@ -158,7 +172,7 @@ public final class ZooKeeperNode implements Closeable {
 
     private ScheduledFuture<?> rebalancing;
     private boolean started;
-    private boolean closed;
+    private volatile boolean closed;
 
     private ZooKeeperNode(Builder b) {
         this.b = b;
@@ -191,6 +205,7 @@ public final class ZooKeeperNode implements Closeable {
         private UnaryOperator<Transport> transportWrapper = UnaryOperator.identity();
         private LeadershipSource leadershipSource;
         private FastFailover fastFailover = FastFailover.fromSessionTimeout();
+        private ControlInbound controlInbound;
 
         private Builder(CuratorFramework client, String clusterPath) {
             this.client = Preconditions.checkNotNull(client, "client must not be null");
@@ -312,6 +327,17 @@ public final class ZooKeeperNode implements Closeable {
          */
         public Builder fastFailover(FastFailover settings) {
             this.fastFailover = Preconditions.checkNotNull(settings, "settings");
+            return this;
+        }
+
+        /**
+         * Where the control messages that reach this node go ({@link ZooKeeperNode#sendControl}), from the node's
+         * start on: called on a transport thread with the sender's authenticated node id, so it must only enqueue.
+         * Without one, control messages that arrive are dropped and counted ({@link
+         * ZooKeeperNode#controlDropped()}).
+         */
+        public Builder controlInbound(ControlInbound inbound) {
+            this.controlInbound = Preconditions.checkNotNull(inbound, "inbound");
             return this;
         }
 
@@ -522,10 +548,11 @@ public final class ZooKeeperNode implements Closeable {
         fastFailover = b.leadershipSource != null
                 ? FastFailover.off()
                 : b.fastFailover.resolve(FastFailover.sessionTimeoutOf(b.client));
+        partitionMembers = Set.of(b.id);
         NettyTransport.Builder transportBuilder = NettyTransport.builder()
                 .selfId(b.id)
                 .clusterName(b.clusterName)
-                .members(List.of(b.id))
+                .members(List.copyOf(transportMembers()))
                 .bindAddress(b.bind)
                 .peerDirectory(registry)
                 .security(b.transportTls);
@@ -538,8 +565,12 @@ public final class ZooKeeperNode implements Closeable {
         }
         transport = transportBuilder.build();
         transport.connectionRefusals(node -> refusalListeners.forEach(l -> l.accept(node)));
-        router = new PartitionRouter(transport.asNodeTransport());
-        router.start();
+        PartitionRouter partitionRouter = new PartitionRouter(transport.asNodeTransport());
+        if (b.controlInbound != null) {
+            partitionRouter.controlInbound(b.controlInbound);
+        }
+        router = partitionRouter;
+        partitionRouter.start();
         InetSocketAddress advertised = b.advertise != null ? b.advertise : transport.boundAddress();
         registry.register(b.id, advertised, Duration.ofSeconds(10));
         long every = b.rebalanceInterval.toNanos();
@@ -981,6 +1012,63 @@ public final class ZooKeeperNode implements Closeable {
         return wal == null ? Optional.empty() : Optional.of(wal.stats());
     }
 
+    /**
+     * Sends control message {@code body} to node {@code toNode} over this node's replication connection to it,
+     * where it reaches that node's {@link Builder#controlInbound} with this node's id as the sender. Best effort and
+     * never blocks: dropped if no connection can be had, or if {@code toNode} is neither a replica of a partition this
+     * node hosts nor one of its {@link #controlPeers} (and the receiving node must know this one the same way). Of
+     * what one thread sends to one node, what arrives arrives in order. Thread-safe.
+     *
+     * @throws IllegalArgumentException if {@code body} is over {@link NodeTransport#MAX_CONTROL_BYTES} bytes, or
+     *     {@code toNode} is null, empty or this node's id
+     * @throws IllegalStateException before {@link #start()} or after {@link #close()}
+     */
+    public void sendControl(String toNode, byte[] body) {
+        PartitionRouter r = router;
+        if (r == null || closed) {
+            NodeTransport.checkControl(toNode, body);
+            throw new IllegalStateException(
+                    "node " + b.id + (closed ? " is closed" : " is not started") + ": cannot send a control message");
+        }
+        r.sendControl(toNode, body);
+    }
+
+    /**
+     * Sets the nodes this node exchanges control messages with besides the replicas of the partitions it hosts (a
+     * controller: every live node; a node agent: the controller), replacing the previous set; this node's id in it
+     * is ignored. The replication transport then admits connections from them and makes connections to them, as it
+     * does for the partitions' replicas; a node that leaves the set stays connected while a partition still names
+     * it. May be called before {@link #start()} (applied at start) and at any time after. Thread-safe.
+     *
+     * @throws IllegalArgumentException if an id is null or empty
+     * @throws IllegalStateException after {@link #close()}
+     */
+    public synchronized void controlPeers(Collection<String> nodes) {
+        Preconditions.checkState(!closed, "node %s is closed", b.id);
+        Set<String> next = new java.util.LinkedHashSet<>();
+        for (String n : nodes) {
+            Preconditions.checkArgument(n != null && !n.isEmpty(), "node ids must not be null or empty: %s", nodes);
+            if (!n.equals(b.id)) {
+                next.add(n);
+            }
+        }
+        controlPeers = java.util.Collections.unmodifiableSet(next);
+        if (transport != null) {
+            transport.members(transportMembers());
+        }
+    }
+
+    /** The nodes given to {@link #controlPeers}, this node's id left out. */
+    public Set<String> controlPeers() {
+        return controlPeers;
+    }
+
+    /** Control messages that reached this node while it had no {@link Builder#controlInbound}, dropped. */
+    public long controlDropped() {
+        PartitionRouter r = router;
+        return r == null ? 0 : r.controlDropped();
+    }
+
     /** Replication messages the transport sent so far. */
     public long messagesSent() {
         return transport == null ? 0 : transport.messagesSent();
@@ -1086,7 +1174,15 @@ public final class ZooKeeperNode implements Closeable {
         for (Partition p : partitions.values()) {
             all.addAll(p.replicas());
         }
-        transport.members(all);
+        partitionMembers = all;
+        transport.members(transportMembers());
+    }
+
+    /** The partitions' members and the control peers: whom the transport admits. */
+    private synchronized Set<String> transportMembers() {
+        Set<String> all = new java.util.LinkedHashSet<>(partitionMembers);
+        all.addAll(controlPeers);
+        return all;
     }
 
     // ---- leader spreading ----

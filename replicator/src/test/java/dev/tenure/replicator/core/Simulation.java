@@ -143,6 +143,12 @@ final class Simulation {
 
         /** The process of {@code partition}'s replica on {@code node} died: the node's whole process is down. */
         void processDied(Simulation partition, String node, String why);
+
+        /**
+         * {@code partition}'s replica on {@code node} gave up its term of {@code epoch} (fenced, or its quorum lost),
+         * as a replica tells its {@code Leadership.stepDown}; the election the world runs may take note.
+         */
+        default void steppedDown(Simulation partition, String node, long epoch) {}
     }
 
     /** Thrown out of a replica's event when its process dies in the middle of it. */
@@ -398,6 +404,9 @@ final class Simulation {
             r.log.resetTo(offset, history);
         }
     }
+
+    /** How many of the last events a failure shows (-Dsim.trace=N to see more). */
+    private static final int TRACE_EVENTS = Integer.getInteger("sim.trace", 60);
 
     private final Defect defect;
     /** Whether idle leaders go quiet ({@link CoreConfig#quiesce()}): partitions do, as on a node. */
@@ -1052,6 +1061,30 @@ final class Simulation {
     }
 
     /**
+     * An election run outside this simulation (the controller, issue 17) made {@code r} leader of {@code epoch}: the
+     * epoch is given, not minted, so the caller must never give one epoch to two replicas (its own invariants check
+     * that). Unlike {@link #elect}, no other leader is resigned: ending terms is the caller's business ({@link
+     * #revoke}).
+     */
+    void lead(Replica r, long epoch) {
+        elections++;
+        lastElected = r.id;
+        epochLeaders.put(epoch, r.id);
+        epochs = Math.max(epochs, epoch);
+        record("lead " + r.id + " epoch " + epoch + " (given by the controller)");
+        Configuration c = master;
+        event(r, () -> r.core.becomeLeader(epoch, c, now));
+    }
+
+    /** The term of {@code epoch} that {@code r} was given by an election run outside this simulation is over. */
+    void revoke(Replica r, long epoch) {
+        record("revoke " + r.id + " epoch " + epoch);
+        if (r.alive) {
+            event(r, () -> r.core.resign(epoch, now));
+        }
+    }
+
+    /**
      * The simulated ZooKeeper's depose: once the voters suspecting the leader of {@code epoch} (the leader itself never
      * counts) are a majority of the configuration's voters — of both sets during a change — and {@code epoch} is still
      * the latest (the depose is conditional on the epoch node), the next participant in line, a running voter other
@@ -1257,6 +1290,9 @@ final class Simulation {
                 readsServed++;
             } else if (a instanceof Action.Fenced f) {
                 record(r.id + " fenced: epoch " + f.epoch() + " < " + f.promisedEpoch());
+                if (host != null) {
+                    host.steppedDown(this, r.id, f.epoch());
+                }
             } else if (a instanceof Action.LeaderSuspected ls) {
                 suspicionsReported++;
                 record(r.id + " suspects " + ls.leader() + ", the leader of epoch " + ls.epoch());
@@ -1273,6 +1309,9 @@ final class Simulation {
             } else if (a instanceof Action.QuorumLost q) {
                 quorumLosses++;
                 record(r.id + " lost its quorum in epoch " + q.epoch() + " and stepped down");
+                if (host != null) {
+                    host.steppedDown(this, r.id, q.epoch());
+                }
             } else if (a instanceof Action.RoleChanged rc) {
                 record(r.id + " is " + rc.role() + " of epoch " + rc.epoch());
             } else if (a instanceof Action.ActivateConfiguration ac) {
@@ -1420,7 +1459,7 @@ final class Simulation {
 
     private void record(String event) {
         trace.addLast("t=" + now / 1_000_000 + "ms " + (name.isEmpty() ? "" : name + " ") + event);
-        if (trace.size() > 60) {
+        if (trace.size() > TRACE_EVENTS) {
             trace.removeFirst();
         }
     }

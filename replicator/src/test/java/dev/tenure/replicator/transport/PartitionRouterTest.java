@@ -15,6 +15,8 @@
  */
 package dev.tenure.replicator.transport;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -32,6 +34,7 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * PartitionRouter over the in-memory node transports of {@link InMemoryNetwork}: delivery is synchronous (on the
@@ -258,6 +261,103 @@ class PartitionRouterTest {
         aP2.send(new NewEpoch("a", "b", 2));
         assertEquals(List.of(new NewEpoch("a", "b", 2)), p2);
         assertEquals(2, b.messagesRouted());
+    }
+
+    /** Control messages and partition messages, in arrival order, as text. */
+    private static void recordInto(PartitionRouter router, List<String> arrivals) throws Exception {
+        router.controlInbound((from, body) -> arrivals.add("control from " + from + ": " + new String(body, UTF_8)));
+        router.partition("p1").start(m -> arrivals.add("p1 from " + m.from() + ": epoch " + m.epoch()));
+    }
+
+    @Test
+    @Timeout(30)
+    void controlMessagesReachTheControlInboundWithTheSendersIdInOrderWithPartitionMessages() throws Exception {
+        PartitionRouter a = node("a");
+        PartitionRouter b = node("b");
+        List<String> atB = new ArrayList<>();
+        recordInto(b, atB);
+        Transport aP1 = open(a, "p1", new ArrayList<>());
+        a.sendControl("b", "first".getBytes(UTF_8));
+        aP1.send(new NewEpoch("a", "b", 1));
+        a.sendControl("b", "second".getBytes(UTF_8));
+        assertEquals(List.of("control from a: first", "p1 from a: epoch 1", "control from a: second"), atB);
+        assertEquals(2, b.controlRouted());
+        assertEquals(0, b.controlDropped());
+    }
+
+    @Test
+    @Timeout(30)
+    void controlMessagesWithNoInboundSetAreDroppedCountedAndWarnedAtMostOncePerInterval() throws Exception {
+        AtomicLong now = new AtomicLong(1_000_000_000L);
+        PartitionRouter b = new PartitionRouter(network.nodeTransport("b"), Duration.ofSeconds(10), now::get);
+        routers.add(b);
+        b.start();
+        PartitionRouter a = node("a");
+        for (int i = 0; i < 50; i++) {
+            a.sendControl("b", new byte[] {(byte) i});
+        }
+        assertEquals(50, b.controlDropped());
+        assertEquals(1, b.controlDroppedWarnings(), "one line for the first, none again within the interval");
+        now.addAndGet(Duration.ofSeconds(10).toNanos());
+        a.sendControl("b", new byte[] {1});
+        assertEquals(2, b.controlDroppedWarnings(), "again once the interval has passed");
+
+        // Set at any time: from then on control messages are delivered.
+        List<byte[]> got = new ArrayList<>();
+        b.controlInbound((from, body) -> got.add(body));
+        a.sendControl("b", new byte[] {9, 9});
+        assertEquals(1, got.size());
+        assertArrayEquals(new byte[] {9, 9}, got.get(0));
+        assertEquals(51, b.controlDropped());
+        assertEquals(1, b.controlRouted());
+    }
+
+    @Test
+    @Timeout(30)
+    void aFailingControlInboundAffectsNoPartition() throws Exception {
+        PartitionRouter a = node("a");
+        PartitionRouter b = node("b");
+        b.controlInbound((from, body) -> {
+            throw new IllegalStateException("control inbound fails");
+        });
+        List<Message> p1 = new ArrayList<>();
+        open(b, "p1", p1);
+        Transport aP1 = open(a, "p1", new ArrayList<>());
+        a.sendControl("b", new byte[] {1});
+        aP1.send(new NewEpoch("a", "b", 2));
+        assertEquals(List.of(new NewEpoch("a", "b", 2)), p1);
+        assertEquals(1, b.controlRouted());
+    }
+
+    @Test
+    @Timeout(30)
+    void sendControlChecksItsArgumentsAndThrowsOnceTheRouterIsClosed() throws Exception {
+        PartitionRouter a = node("a");
+        node("b");
+        IllegalArgumentException tooLong = assertThrows(
+                IllegalArgumentException.class,
+                () -> a.sendControl("b", new byte[NodeTransport.MAX_CONTROL_BYTES + 1]));
+        assertTrue(tooLong.getMessage().contains("1048576"), tooLong.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> a.sendControl("", new byte[0]));
+        assertThrows(IllegalArgumentException.class, () -> a.sendControl("a", new byte[0]));
+        a.close();
+        assertThrows(IllegalStateException.class, () -> a.sendControl("b", new byte[0]));
+        assertThrows(NullPointerException.class, () -> a.controlInbound(null));
+    }
+
+    @Test
+    @Timeout(30)
+    void theInMemoryNetworkCutsControlMessagesLikeMessages() throws Exception {
+        PartitionRouter a = node("a");
+        PartitionRouter b = node("b");
+        List<String> atB = new ArrayList<>();
+        b.controlInbound((from, body) -> atB.add(from));
+        network.cut("a", "b");
+        a.sendControl("b", new byte[0]);
+        assertEquals(List.of(), atB);
+        network.healAll();
+        a.sendControl("b", new byte[0]);
+        assertEquals(List.of("a"), atB);
     }
 
     @Test

@@ -17,7 +17,10 @@ package dev.tenure.replicator.transport.netty;
 
 import dev.tenure.replicator.core.Message;
 
-/** What one frame carries: a handshake frame, a protocol message, or a protocol message of a partition. */
+/**
+ * What one frame carries: a handshake frame, a protocol message, a protocol message of a partition, or a node
+ * transport's control message.
+ */
 sealed interface Frame {
     /** The connecting side's first frame: who it is, and whom it means to reach in which cluster. */
     record Hello(String clusterName, String fromReplicaId, String toReplicaId) implements Frame {}
@@ -33,4 +36,13 @@ sealed interface Frame {
 
     /** A replication protocol message of one partition (a node transport's frame). */
     record Partitioned(String partition, Message message) implements Frame {}
+
+    /**
+     * An opaque control message of a node transport (at most {@link
+     * dev.tenure.replicator.transport.NodeTransport#MAX_CONTROL_BYTES} bytes). It names no sender: the sender is
+     * the connection's authenticated peer. The array is not copied: whoever makes a frame hands the array over.
+     */
+    // Never compared: receivers read the body.
+    @SuppressWarnings("ArrayRecordComponent")
+    record Control(byte[] body) implements Frame {}
 }

@@ -34,10 +34,10 @@ import org.slf4j.LoggerFactory;
 /**
  * One accepted connection of a {@link NettyTransport}: waits for a valid hello, then hands each protocol message
  * (tagged with its partition if the transport is a node transport, untagged otherwise) that is from the greeting
- * peer and to this replica to the transport. Anything else — a malformed, oversized or
- * unexpected frame, a hello that names another cluster, an unknown replica or another receiver, or no hello in
- * time, or nothing at all for the idle timeout after it — closes the connection with a WARN naming the remote
- * address and the reason. Confined to the channel's event loop.
+ * peer and to this replica to the transport, and (node transport) each control message, as from the greeting peer.
+ * Anything else — a malformed, oversized or unexpected frame, a hello that names another cluster, an unknown
+ * replica or another receiver, or no hello in time, or nothing at all for the idle timeout after it — closes the
+ * connection with a WARN naming the remote address and the reason. Confined to the channel's event loop.
  */
 final class InboundHandler extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(InboundHandler.class);

@@ -30,6 +30,7 @@ import dev.tenure.replicator.core.Message.NewEpoch;
 import dev.tenure.replicator.core.Message.Rejected;
 import dev.tenure.replicator.core.Message.SnapshotChunk;
 import dev.tenure.replicator.core.SnapshotId;
+import dev.tenure.replicator.transport.NodeTransport;
 import dev.tenure.replicator.transport.PartitionIds;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -70,13 +71,19 @@ import java.util.List;
  * 20 SnapshotChunk  from str, to str, epoch long, snapshot id, position long (&gt;= 0), sizeBytes long (&gt; 0),
  *                   data length int, data, crc int; position + data length &lt;= sizeBytes
  * 30 Partitioned    partition str, then one protocol message as above: its type byte (10..20) and its body
+ * 31 Control        body length int (0 to {@link NodeTransport#MAX_CONTROL_BYTES}), body: opaque bytes
  * </pre>
  *
  * <p>A {@code Partitioned} frame carries one protocol message of one partition of a node transport (see {@link
  * dev.tenure.replicator.transport.NodeTransport}); its {@code from} and {@code to} are node ids. The partition
  * id is 1 to 64 characters of {@code [A-Za-z0-9._-]} ({@link PartitionIds}); the message inside cannot be a
- * handshake frame or another {@code Partitioned} frame. A single-log transport's frames (types 10..20 without a
- * tag) are unchanged by it.
+ * handshake frame, another {@code Partitioned} frame or a {@code Control} frame. A single-log transport's frames
+ * (types 10..20 without a tag) are unchanged by it.
+ *
+ * <p>A {@code Control} frame carries one opaque message of a node transport's control channel ({@link
+ * NodeTransport#sendControl}): no sender field, since the sender is the connection's authenticated peer (the id of
+ * its accepted hello). A body length that is negative, above {@link NodeTransport#MAX_CONTROL_BYTES} or beyond the
+ * bytes left in the frame is malformed, checked before anything is allocated.
  *
  * <p>A snapshot chunk's CRC is carried, not checked: the receiver checks it and refuses the chunk (a protocol
  * decision, not a malformed frame). Its data is bounded by the frame, so by the transport's largest frame.
@@ -109,6 +116,7 @@ public final class MessageCodec {
     static final byte FETCH_SNAPSHOT = 19;
     static final byte SNAPSHOT_CHUNK = 20;
     static final byte PARTITIONED = 30;
+    static final byte CONTROL = 31;
     static final byte PING = 3;
 
     /**
@@ -124,6 +132,9 @@ public final class MessageCodec {
      * #SNAPSHOT_CHUNK_OVERHEAD_BYTES} {@code + PARTITION_TAG_MAX_BYTES} bytes besides its data.
      */
     public static final int PARTITION_TAG_MAX_BYTES = 1 + 2 + PartitionIds.MAX_LENGTH;
+
+    /** Bytes of a {@code Control} frame besides its body, length field included: version, type, body length. */
+    static final int CONTROL_OVERHEAD_BYTES = LENGTH_FIELD_BYTES + 1 + 1 + 4;
 
     /** A {@link Frame.HelloRejected} reason is cut to this many characters, which always fit a string. */
     static final int MAX_REASON_CHARS = 256;
@@ -247,6 +258,9 @@ public final class MessageCodec {
         if (frame instanceof Frame.Protocol p) {
             return frameSizeUpperBound(p.message());
         }
+        if (frame instanceof Frame.Control c) {
+            return CONTROL_OVERHEAD_BYTES + (c.body() == null ? 0L : c.body().length);
+        }
         return 256;
     }
 
@@ -346,6 +360,8 @@ public final class MessageCodec {
                 return "SnapshotChunk";
             case PARTITIONED:
                 return "Partitioned";
+            case CONTROL:
+                return "Control";
             default:
                 return "unknown (" + type + ")";
         }
@@ -387,6 +403,16 @@ public final class MessageCodec {
             out.writeByte(PARTITIONED);
             writeString(out, p.partition(), "partition");
             writeMessage(p.message(), out);
+        } else if (frame instanceof Frame.Control c) {
+            byte[] body = c.body();
+            checkEncodable(body != null, "control body must not be null");
+            checkEncodable(
+                    body.length <= NodeTransport.MAX_CONTROL_BYTES,
+                    "control body of " + body.length + " bytes exceeds the maximum of "
+                            + NodeTransport.MAX_CONTROL_BYTES + " bytes (NodeTransport.MAX_CONTROL_BYTES)");
+            out.writeByte(CONTROL);
+            out.writeInt(body.length);
+            out.writeBytes(body);
         } else {
             throw new IllegalArgumentException("unknown frame " + frame);
         }
@@ -605,12 +631,26 @@ public final class MessageCodec {
                 if (inner < NEW_EPOCH || inner > SNAPSHOT_CHUNK) {
                     String what = inner == PARTITIONED
                             ? "another Partitioned frame (nested partition tag)"
-                            : inner == HELLO || inner == HELLO_REJECTED || inner == PING
+                            : inner == HELLO || inner == HELLO_REJECTED || inner == PING || inner == CONTROL
                                     ? "a " + frameName(inner) + " frame"
                                     : "unknown frame type " + inner;
                     throw new MalformedFrameException("a Partitioned frame must hold a protocol message, not " + what);
                 }
                 return new Frame.Partitioned(partition, ((Frame.Protocol) readBody(inner, in)).message());
+            }
+            case CONTROL: {
+                int length = readInt(in, "control body length");
+                if (length < 0) {
+                    throw new MalformedFrameException("negative control body length " + length);
+                }
+                if (length > NodeTransport.MAX_CONTROL_BYTES) {
+                    throw new MalformedFrameException("control body of " + length + " bytes exceeds the maximum of "
+                            + NodeTransport.MAX_CONTROL_BYTES + " bytes");
+                }
+                need(in, length, "control body");
+                byte[] body = new byte[length];
+                in.readBytes(body);
+                return new Frame.Control(body);
             }
             case NEW_EPOCH:
                 return new Frame.Protocol(

@@ -79,6 +79,14 @@ import org.slf4j.LoggerFactory;
  * refused with an {@link IllegalStateException}. Routing a partition's messages to the log that hosts it is
  * {@link dev.tenure.replicator.transport.PartitionRouter}'s job.
  *
+ * <p><b>Control messages.</b> A node transport also carries opaque control messages ({@link
+ * NodeTransport#sendControl}) as {@code Control} frames (type 31, at most {@link NodeTransport#MAX_CONTROL_BYTES}
+ * bytes) on the same per-peer connection, queue and flushes as the partitions' messages, so they keep their place
+ * among them. A received one is handed to {@link NodeTransport.PartitionInbound#control} with the id of the peer
+ * whose hello the connection accepted (with mutual TLS, the id its certificate names); a {@code Control} frame
+ * before an accepted hello, a malformed one, or one on a single-log transport closes its connection. They count
+ * as messages in {@link #messagesSent}, {@link #messagesReceived} and {@link #messagesDropped}.
+ *
  * <p><b>Connections.</b> A replica keeps at most one outbound connection per peer and sends on it only; it
  * receives on the connections its peers open to it. The outbound connection is opened on the first send to a
  * peer, looking the peer up in the {@link PeerDirectory}, and after it drops it is opened again after a back-off
@@ -274,8 +282,8 @@ public final class NettyTransport implements Transport {
      * This transport as a node's transport, the same object on every call. Its {@code start} binds the listening
      * socket and starts this transport's threads (like {@link #start(Consumer)}, which it excludes): every message
      * is then tagged with its partition. Its {@code send(partition, message)} is like {@link #send(Message)} with
-     * the tag, and throws {@link IllegalArgumentException} for an invalid partition id; its {@code close} is
-     * {@link #close()}.
+     * the tag, and throws {@link IllegalArgumentException} for an invalid partition id; its {@code sendControl}
+     * sends a control message (see the class comment); its {@code close} is {@link #close()}.
      */
     public NodeTransport asNodeTransport() {
         return nodeTransport;
@@ -421,6 +429,41 @@ public final class NettyTransport implements Transport {
         OutboundPeer peer = peers.get(message.to());
         if (peer == null) {
             dropped(frame, "not a peer of this replica");
+            return;
+        }
+        peer.send(frame);
+    }
+
+    /**
+     * Queues control message {@code body} (copied) for node {@code toNode} and returns at once; dropped like a
+     * message (see the class comment), also before start. Ordered with the partitions' messages to that node.
+     *
+     * @throws IllegalArgumentException see {@link NodeTransport#sendControl}
+     * @throws IllegalStateException after {@link #close}, or if this transport was started as a single-log
+     *     transport
+     */
+    private void sendControl(String toNode, byte[] body) {
+        NodeTransport.checkControl(toNode, body);
+        if (selfId.equals(toNode)) {
+            throw new IllegalArgumentException(
+                    "node " + selfId + " cannot send a control message to itself: hand it over in-process");
+        }
+        if (inbound != null) {
+            throw new IllegalStateException("transport of replica " + selfId
+                    + " was started as a single-log transport: it has no control channel");
+        }
+        if (closing) {
+            throw new IllegalStateException("transport of node " + selfId + " is closed: cannot send a control"
+                    + " message to node '" + printable(toNode) + "'");
+        }
+        Frame.Control frame = new Frame.Control(body.clone());
+        if (!running) {
+            dropped.incrementAndGet();
+            return;
+        }
+        OutboundPeer peer = peers.get(toNode);
+        if (peer == null) {
+            dropped(frame, "node '" + printable(toNode) + "' is not a peer of this node");
             return;
         }
         peer.send(frame);
@@ -732,8 +775,8 @@ public final class NettyTransport implements Transport {
     }
 
     /**
-     * The bytes of {@code message} (a {@link Frame.Protocol} or {@link Frame.Partitioned}), or null if it cannot
-     * be framed (dropped, with a WARN).
+     * The bytes of {@code message} (a {@link Frame.Protocol}, {@link Frame.Partitioned} or {@link Frame.Control}),
+     * or null if it cannot be framed (dropped, with a WARN).
      */
     ByteBuf encode(Channel ch, Frame message) {
         long bound = MessageCodec.frameSizeUpperBound(message);
@@ -825,16 +868,24 @@ public final class NettyTransport implements Transport {
         if (frame instanceof Frame.Partitioned) {
             return node ? null : "Partitioned frame on a single-log transport";
         }
+        if (frame instanceof Frame.Control) {
+            return node ? null : "Control frame on a single-log transport";
+        }
         return "unexpected " + frame.getClass().getSimpleName() + " frame after the hello";
     }
 
     /**
      * Hands a received message ({@link Frame.Protocol} or {@link Frame.Partitioned}, as {@link #unexpected} let
-     * through) on if it is from {@code peerId} and to this replica; drops it otherwise.
+     * through) on if it is from {@code peerId} and to this replica; drops it otherwise. A {@link Frame.Control} is
+     * handed on as from {@code peerId}; a {@link Frame.Ping} only notes that the peer was heard.
      */
     void deliver(Frame frame, String peerId, Channel ch) {
         if (frame instanceof Frame.Ping) {
             heard(peerId);
+            return;
+        }
+        if (frame instanceof Frame.Control c) {
+            deliverControl(c, peerId, ch);
             return;
         }
         Message message = messageOf(frame);
@@ -871,6 +922,21 @@ public final class NettyTransport implements Transport {
         pauseIfBehind(ch);
     }
 
+    /** Hands a control message on with its connection's authenticated peer as the sender. */
+    private void deliverControl(Frame.Control frame, String peerId, Channel ch) {
+        if (closing) {
+            return;
+        }
+        received.incrementAndGet();
+        heard(peerId);
+        try {
+            partitionInbound.control(peerId, frame.body());
+        } catch (RuntimeException e) {
+            LOG.warn("Control inbound of node {} failed on {} from node {}", selfId, summary(frame), peerId, e);
+        }
+        pauseIfBehind(ch);
+    }
+
     /** The message a {@link Frame.Protocol} or {@link Frame.Partitioned} carries. */
     static Message messageOf(Frame frame) {
         if (frame instanceof Frame.Partitioned p) {
@@ -880,6 +946,9 @@ public final class NettyTransport implements Transport {
     }
 
     static String summary(Frame frame) {
+        if (frame instanceof Frame.Control c) {
+            return "Control(" + (c.body() == null ? 0 : c.body().length) + " bytes)";
+        }
         String s = summary(messageOf(frame));
         return frame instanceof Frame.Partitioned p ? s + " of partition '" + printable(p.partition()) + "'" : s;
     }
@@ -904,6 +973,11 @@ public final class NettyTransport implements Transport {
         @Override
         public void send(String partition, Message message) {
             NettyTransport.this.send(partition, message);
+        }
+
+        @Override
+        public void sendControl(String toNode, byte[] body) {
+            NettyTransport.this.sendControl(toNode, body);
         }
 
         @Override

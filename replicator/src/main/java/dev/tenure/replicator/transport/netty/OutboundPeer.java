@@ -50,8 +50,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>{@link #send} may be called from any thread; it never blocks. It enqueues the message on a bounded queue and
  * schedules one drain task on the peer's event loop, which writes everything queued and flushes once, so a burst
- * of sends costs one flush (and usually one system call). A node transport's messages of every partition share
- * this queue, drain and flush. Every state change happens on that event loop:
+ * of sends costs one flush (and usually one system call). A node transport's messages of every partition, and its
+ * control messages, share this queue, drain and flush. Every state change happens on that event loop:
  *
  * <pre>
  * IDLE --first send--> CONNECTING --connected, Hello written--> READY
@@ -77,7 +77,7 @@ final class OutboundPeer {
 
     private final String id;
     private final NettyTransport transport;
-    /** {@link Frame.Protocol} and {@link Frame.Partitioned} frames, not yet encoded. */
+    /** {@link Frame.Protocol}, {@link Frame.Partitioned} and {@link Frame.Control} frames, not yet encoded. */
     private final Queue<Frame> queue = new ConcurrentLinkedQueue<>();
 
     private final AtomicInteger queuedMessages = new AtomicInteger();
@@ -133,8 +133,8 @@ final class OutboundPeer {
     }
 
     /**
-     * Queues {@code message} (a {@link Frame.Protocol} or {@link Frame.Partitioned}) for this peer, or drops it;
-     * any thread, never blocks.
+     * Queues {@code message} (a {@link Frame.Protocol}, {@link Frame.Partitioned} or {@link Frame.Control}) for this
+     * peer, or drops it; any thread, never blocks. Frames queued from one thread are written in that order.
      */
     void send(Frame message) {
         State s = state;
@@ -222,7 +222,7 @@ final class OutboundPeer {
                 }
             }
             ByteBuf frame = transport.encode(ch, m);
-            if (WriteTrace.ENABLED) {
+            if (WriteTrace.ENABLED && !(m instanceof Frame.Control)) {
                 WriteTrace.stamp(transport.selfId() + ">" + id, WriteTrace.Point.WRITTEN, NettyTransport.messageOf(m));
             }
             if (frame != null) {

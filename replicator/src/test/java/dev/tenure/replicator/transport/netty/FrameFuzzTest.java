@@ -54,7 +54,15 @@ class FrameFuzzTest {
     static List<byte[]> corpus() {
         List<byte[]> frames = new ArrayList<>();
         for (String name : List.of(
-                "hello", "hello-rejected", "ping", "new-epoch", "append", "append-ack", "rejected", "partitioned")) {
+                "hello",
+                "hello-rejected",
+                "ping",
+                "new-epoch",
+                "append",
+                "append-ack",
+                "rejected",
+                "partitioned",
+                "control")) {
             try (InputStream in = FrameFuzzTest.class.getResourceAsStream("/fuzz/frames/" + name + ".bin")) {
                 assertNotNull(in, "corpus file fuzz/frames/" + name + ".bin");
                 frames.add(in.readAllBytes());
@@ -83,7 +91,8 @@ class FrameFuzzTest {
                         9)),
                 new Frame.Protocol(new Message.AppendAck("r2", "r1", 7, 6, 9)),
                 new Frame.Protocol(new Message.Rejected("r2", "r1", 8, "r3", 7)),
-                new Frame.Partitioned("p-12", new Message.NewEpoch("n1", "n2", 3)));
+                new Frame.Partitioned("p-12", new Message.NewEpoch("n1", "n2", 3)),
+                new Frame.Control(new byte[] {'L', 'A', 'R', 0, 1, 2, 3, -1}));
     }
 
     @Example
@@ -92,7 +101,15 @@ class FrameFuzzTest {
         if (out != null) {
             List<Frame> frames0 = corpusFrames();
             List<String> names = List.of(
-                    "hello", "hello-rejected", "ping", "new-epoch", "append", "append-ack", "rejected", "partitioned");
+                    "hello",
+                    "hello-rejected",
+                    "ping",
+                    "new-epoch",
+                    "append",
+                    "append-ack",
+                    "rejected",
+                    "partitioned",
+                    "control");
             for (int i = 0; i < frames0.size(); i++) {
                 java.nio.file.Files.write(
                         java.nio.file.Path.of(out).resolve(names.get(i) + ".bin"),
@@ -129,6 +146,17 @@ class FrameFuzzTest {
     void arbitraryBodiesBehindAValidLengthFieldDecodeOrAreRefused(@ForAll @Size(max = 600) byte[] body) {
         byte[] frame = ByteBuffer.allocate(4 + body.length)
                 .putInt(body.length)
+                .put(body)
+                .array();
+        decodesOrIsRefused(frame);
+    }
+
+    @Property
+    void arbitraryBodiesBehindAControlFramesTypeDecodeOrAreRefused(@ForAll @Size(max = 600) byte[] body) {
+        byte[] frame = ByteBuffer.allocate(4 + 2 + body.length)
+                .putInt(2 + body.length)
+                .put(MessageCodec.PROTOCOL_VERSION)
+                .put(MessageCodec.CONTROL)
                 .put(body)
                 .array();
         decodesOrIsRefused(frame);

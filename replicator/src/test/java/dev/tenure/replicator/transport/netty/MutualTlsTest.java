@@ -42,6 +42,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import javax.net.ssl.KeyManagerFactory;
@@ -51,6 +53,7 @@ import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -59,7 +62,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Mutual TLS between replicas: the forged-message attacks of a client that reaches the replication port succeed
  * over plaintext (the before-picture) and are refused with mTLS; plaintext peers, foreign CAs, certificates naming
  * another replica and expired certificates are refused; a server that is not the replica meant gets no hello; the
- * certificates reload without a restart.
+ * certificates reload without a restart; a node transport's control messages come from the node the certificate
+ * names, and no other.
  */
 class MutualTlsTest {
     private static final TestCertificates.Authority CA = TestCertificates.authority("tenure-test-ca");
@@ -104,6 +108,66 @@ class MutualTlsTest {
         t.start(node.inbox::add);
         nodes.directory.addresses.put(id, t.boundAddress());
         return node;
+    }
+
+    /**
+     * A started TLS node transport of node {@code id}, registered in the directory; the control messages it
+     * receives go to {@code control} as "sender:body".
+     */
+    private NettyTransport startTlsNode(String id, TlsContext tls, BlockingQueue<String> control) throws Exception {
+        NettyTransport t = NettyTransport.builder()
+                .selfId(id)
+                .clusterName(TestNodes.CLUSTER)
+                .members(nodes.members)
+                .bindAddress(new InetSocketAddress("127.0.0.1", 0))
+                .peerDirectory(nodes.directory)
+                .tls(tls)
+                .build();
+        started.add(t);
+        t.asNodeTransport().start(new dev.tenure.replicator.transport.NodeTransport.PartitionInbound() {
+            @Override
+            public void receive(String partition, Message message) {}
+
+            @Override
+            public void control(String fromNode, byte[] body) {
+                control.add(fromNode + ":" + new String(body, java.nio.charset.StandardCharsets.UTF_8));
+            }
+        });
+        nodes.directory.addresses.put(id, t.boundAddress());
+        return t;
+    }
+
+    @Test
+    @Timeout(60)
+    void withMutualTlsAControlMessageArrivesAsFromTheNodeItsSendersCertificateNames() throws Exception {
+        BlockingQueue<String> atA = new LinkedBlockingQueue<>();
+        startTlsNode("a", tls(issue(CA, "a", "a")), atA);
+        NettyTransport b = startTlsNode("b", tls(issue(CA, "b", "b")), new LinkedBlockingQueue<>());
+        String got = null;
+        long deadline = System.nanoTime() + TestNodes.WAIT.toNanos();
+        while (got == null && System.nanoTime() < deadline) {
+            b.asNodeTransport()
+                    .sendControl("a", "leader-and-replicas".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            got = atA.poll(50, TimeUnit.MILLISECONDS);
+        }
+        assertEquals("b:leader-and-replicas", got);
+    }
+
+    @Test
+    @Timeout(60)
+    void withMutualTlsAMembersCertificateCannotMakeAControlMessageAppearFromAnotherNode() throws Exception {
+        BlockingQueue<String> atA = new LinkedBlockingQueue<>();
+        NettyTransport a = startTlsNode("a", tls(issue(CA, "a", "a")), atA);
+        SSLSocket s = tlsClient(issue(CA, "c", "c"), a.boundAddress()); // a valid certificate, of member c
+        writeQuietly(
+                s,
+                hello("b"), // claims to be b
+                MessageCodec.encodeFrame(
+                        new Frame.Control("forged".getBytes(java.nio.charset.StandardCharsets.UTF_8))));
+        assertClosedByPeer(s);
+        eventually("the hello counted as refused", () -> a.connectionsRefused() >= 1);
+        assertNull(atA.poll(), "no control message was delivered");
+        assertEquals(0, a.messagesReceived());
     }
 
     /** The messages an impostor claiming to be member b sends to a. */

@@ -24,6 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tenure.replicator.core.Message.NewEpoch;
+import dev.tenure.replicator.transport.NodeTransport;
 import dev.tenure.replicator.transport.netty.RoutedNodes.Node;
 import dev.tenure.replicator.transport.netty.RoutedNodes.View;
 import java.io.IOException;
@@ -31,28 +32,37 @@ import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Node "a", a node transport hosting partition p1, under attack by raw sockets speaking as member "c", while the
- * good node "b" keeps talking to it in p1: every bad connection is closed, and only that one; a frame for a
- * partition a does not host is dropped and counted, and closes nothing.
+ * good node "b" keeps talking to it in p1 and on the control channel: every bad connection is closed, and only that
+ * one; a frame for a partition a does not host is dropped and counted, and closes nothing.
  */
 class NettyNodeTransportHostileInputTest {
     private RoutedNodes nodes;
     private Node a;
+    private Node b;
     private View aP1;
     private View bP1;
+    /** The control messages a received: "sender:body". */
+    private final BlockingQueue<String> aControl = new LinkedBlockingQueue<>();
+
     private final AtomicLong epochs = new AtomicLong(100);
 
     @BeforeEach
     void startNodes() throws Exception {
         nodes = new RoutedNodes("a", "b", "c");
         a = nodes.start("a");
-        Node b = nodes.start("b");
+        a.router.controlInbound((from, body) -> aControl.add(from + ":" + new String(body, StandardCharsets.UTF_8)));
+        b = nodes.start("b");
         aP1 = a.open("p1");
         bP1 = b.open("p1");
         goodPeerIsServed();
@@ -90,6 +100,108 @@ class NettyNodeTransportHostileInputTest {
         try (Socket s = socketToA()) {
             writeQuietly(s, hello(), frame);
             assertRefused(s, refused);
+        }
+    }
+
+    /** The good peer's control messages still arrive, as from b: the transport keeps delivering on it. */
+    private void goodPeersControlIsServed() throws InterruptedException {
+        String text = "control " + epochs.incrementAndGet();
+        b.transport.asNodeTransport().sendControl("a", text.getBytes(StandardCharsets.UTF_8));
+        assertEquals("b:" + text, aControl.poll(TestNodes.WAIT.toMillis(), TimeUnit.MILLISECONDS));
+    }
+
+    private void assertBadControlFrameRefused(byte[] frame) throws Exception {
+        assertBadFrameRefused(frame);
+        assertTrue(aControl.isEmpty(), "no control message of the bad connection was delivered: " + aControl);
+        goodPeersControlIsServed();
+    }
+
+    @Test
+    @Timeout(60)
+    void aTruncatedControlFrameClosesTheConnection() throws Exception {
+        byte[] frame = MessageCodec.encodeFrame(new Frame.Control("truncated".getBytes(StandardCharsets.UTF_8)));
+        byte[] cut = Arrays.copyOf(frame, frame.length - 3);
+        ByteBuffer.wrap(cut).putInt(0, cut.length - 4); // a consistent length field: the body itself is short
+        assertBadControlFrameRefused(cut);
+        byte[] noBodyLength = Arrays.copyOf(ControlFrameCodecTest.controlFrame(0, new byte[0]), 8);
+        ByteBuffer.wrap(noBodyLength).putInt(0, 4); // version, type and half of the body length field
+        assertBadControlFrameRefused(noBodyLength);
+    }
+
+    @Test
+    @Timeout(60)
+    void aControlFrameWhoseBodyLengthIsAboveTheBoundClosesTheConnection() throws Exception {
+        int over = NodeTransport.MAX_CONTROL_BYTES + 1;
+        assertBadControlFrameRefused(ControlFrameCodecTest.controlFrame(over, new byte[over]));
+        assertBadControlFrameRefused(ControlFrameCodecTest.controlFrame(Integer.MAX_VALUE, new byte[8]));
+    }
+
+    @Test
+    @Timeout(60)
+    void aControlFrameWithANegativeBodyLengthClosesTheConnection() throws Exception {
+        assertBadControlFrameRefused(ControlFrameCodecTest.controlFrame(-1, new byte[4]));
+        assertBadControlFrameRefused(ControlFrameCodecTest.controlFrame(Integer.MIN_VALUE, new byte[0]));
+    }
+
+    @Test
+    @Timeout(60)
+    void aControlFrameBeforeTheHelloIsNeverDeliveredAndClosesTheConnection() throws Exception {
+        long refused = a.transport.connectionsRefused();
+        try (Socket s = socketToA()) {
+            writeQuietly(s, MessageCodec.encodeFrame(new Frame.Control(new byte[] {1, 2, 3})), hello());
+            assertRefused(s, refused);
+        }
+        assertTrue(aControl.isEmpty(), "nothing was delivered: " + aControl);
+        goodPeersControlIsServed();
+    }
+
+    @Test
+    @Timeout(60)
+    void aControlFrameAfterARejectedHelloIsNeverDelivered() throws Exception {
+        long refused = a.transport.connectionsRefused();
+        try (Socket s = socketToA()) {
+            writeQuietly(
+                    s,
+                    MessageCodec.encodeHello(TestNodes.CLUSTER, "mallory", "a"), // not a member
+                    MessageCodec.encodeFrame(new Frame.Control(new byte[] {1, 2, 3})));
+            assertRefused(s, refused);
+        }
+        assertTrue(aControl.isEmpty(), "nothing was delivered: " + aControl);
+        goodPeersControlIsServed();
+    }
+
+    @Test
+    @Timeout(60)
+    void aControlFrameIsDeliveredAsFromThePeerWhoseHelloTheConnectionAccepted() throws Exception {
+        try (Socket s = socketToA()) {
+            writeQuietly(
+                    s,
+                    hello(), // as c
+                    MessageCodec.encodeFrame(new Frame.Control("from c".getBytes(StandardCharsets.UTF_8))),
+                    MessageCodec.encode("p1", new NewEpoch("c", "a", 1)),
+                    MessageCodec.encodeFrame(new Frame.Control("again".getBytes(StandardCharsets.UTF_8))));
+            assertEquals("c:from c", aControl.poll(TestNodes.WAIT.toMillis(), TimeUnit.MILLISECONDS));
+            assertEquals(new NewEpoch("c", "a", 1), aP1.take());
+            assertEquals("c:again", aControl.poll(TestNodes.WAIT.toMillis(), TimeUnit.MILLISECONDS));
+            assertEquals(0, a.transport.connectionsRefused());
+        }
+        goodPeersControlIsServed();
+    }
+
+    @Test
+    @Timeout(60)
+    void aControlFrameOnASingleLogTransportClosesTheConnection() throws Exception {
+        try (TestNodes single = new TestNodes("s", "c")) {
+            NettyTransport s = single.start("s").transport;
+            try (Socket socket = connect(s.boundAddress())) {
+                writeQuietly(
+                        socket,
+                        MessageCodec.encodeHello(TestNodes.CLUSTER, "c", "s"),
+                        MessageCodec.encodeFrame(new Frame.Control(new byte[] {1})));
+                assertClosedByPeer(socket);
+            }
+            eventually("refusal counted", () -> s.connectionsRefused() == 1);
+            assertEquals(0, s.messagesReceived());
         }
     }
 

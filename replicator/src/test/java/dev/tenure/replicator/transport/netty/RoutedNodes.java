@@ -114,6 +114,16 @@ final class RoutedNodes implements AutoCloseable {
         return node;
     }
 
+    /** The started node {@code id}. */
+    Node node(String id) {
+        for (Node n : started) {
+            if (n.id.equals(id)) {
+                return n;
+            }
+        }
+        throw new AssertionError("node " + id + " was not started");
+    }
+
     /**
      * Sends {@code message} in {@code view}'s partition every 50 ms, as the protocol would retransmit, until {@code
      * to} receives a message; returns the first one received. Fails after {@link TestNodes#WAIT}.

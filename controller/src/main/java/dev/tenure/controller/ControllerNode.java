@@ -1,0 +1,281 @@
+/*
+ * Copyright 2026 The Tenure authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package dev.tenure.controller;
+
+import com.google.common.base.Preconditions;
+import dev.tenure.controller.core.NodeRegistration;
+import dev.tenure.controller.zookeeper.NodeRegistrar;
+import dev.tenure.replicator.storage.FilePromiseStore;
+import dev.tenure.replicator.zookeeper.ZooKeeperNode;
+import java.io.Closeable;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.UnaryOperator;
+import org.apache.curator.framework.CuratorFramework;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@link ZooKeeperNode} whose partitions take their leaders from the cluster's controller instead of an election
+ * per partition: the node, its registration ({@link NodeRegistrar}), its {@link NodeAgent} and its {@link Controller}
+ * candidacy, wired together.
+ *
+ * <pre>{@code
+ * ControllerNode n = ControllerNode.builder(client, "/tenure/orders")
+ *         .id("n1")
+ *         .dataDir(Path.of("/var/lib/orders/n1"))
+ *         .node(b -> b.bind(new InetSocketAddress("127.0.0.1", 7101)))
+ *         .build();
+ * n.start();
+ * n.node().open("orders-7", List.of("n1", "n2", "n3"), new OrdersMachine());
+ * }</pre>
+ *
+ * <p>Partitions are opened on the node as with elections ({@link ZooKeeperNode#open}, {@link ZooKeeperNode#openAll}):
+ * the node creates a new partition's replica set in ZooKeeper, and the controller, which watches the partitions,
+ * creates its state and names its first leader. The controller reaches the nodes, and the nodes it, over the node's
+ * replication connections; messages between the controller and its own node stay in the process.
+ *
+ * <p>{@link #close} is a controlled shutdown: the node first asks the controller to move its leaderships (bounded by
+ * {@link Builder#shutdownTimeout}), then leaves.
+ *
+ * <p>Thread-safe. Start once; close is idempotent.
+ */
+public final class ControllerNode implements Closeable {
+    private static final Logger log = LoggerFactory.getLogger(ControllerNode.class);
+    /** The file in the data directory that keeps the highest controller epoch seen. */
+    public static final String CONTROLLER_EPOCH_FILE = "controller-epoch";
+
+    private final Builder b;
+    private NodeAgent agent;
+    private ZooKeeperNode node;
+    private NodeRegistrar registrar;
+    private Controller controller;
+    private boolean started;
+    private boolean closed;
+
+    private ControllerNode(Builder b) {
+        this.b = b;
+    }
+
+    /** A builder of a node of the cluster at {@code clusterPath}, through {@code client}. */
+    public static Builder builder(CuratorFramework client, String clusterPath) {
+        return new Builder(client, clusterPath);
+    }
+
+    /** Builds a {@link ControllerNode}; the id and the data directory are required. */
+    public static final class Builder {
+        private final CuratorFramework client;
+        private final String clusterPath;
+        private String id;
+        private Path dataDir;
+        private UnaryOperator<ZooKeeperNode.Builder> node = UnaryOperator.identity();
+        private UnaryOperator<Controller.Builder> controller = UnaryOperator.identity();
+        private Duration shutdownTimeout = Duration.ofSeconds(10);
+
+        private Builder(CuratorFramework client, String clusterPath) {
+            this.client = Preconditions.checkNotNull(client, "client");
+            this.clusterPath = Preconditions.checkNotNull(clusterPath, "clusterPath");
+        }
+
+        /** This node's id (required). */
+        public Builder id(String id) {
+            this.id = id;
+            return this;
+        }
+
+        /** The node's data directory (required): its partitions, and the highest controller epoch it has seen. */
+        public Builder dataDir(Path dir) {
+            this.dataDir = Preconditions.checkNotNull(dir, "dir");
+            return this;
+        }
+
+        /**
+         * Further settings of the node (bind address, TLS, log and snapshot settings...); its id, data directory,
+         * leadership source and control inbound are this builder's.
+         */
+        public Builder node(UnaryOperator<ZooKeeperNode.Builder> settings) {
+            this.node = Preconditions.checkNotNull(settings, "settings");
+            return this;
+        }
+
+        /** Further settings of the controller candidacy (rebalance interval and threshold, assignment retry). */
+        public Builder controller(UnaryOperator<Controller.Builder> settings) {
+            this.controller = Preconditions.checkNotNull(settings, "settings");
+            return this;
+        }
+
+        /** How long {@link #close} waits for the controller to move this node's leaderships; 10 s by default. */
+        public Builder shutdownTimeout(Duration timeout) {
+            Preconditions.checkArgument(!timeout.isNegative(), "timeout must not be negative");
+            this.shutdownTimeout = timeout;
+            return this;
+        }
+
+        /** The node, not started. */
+        public ControllerNode build() {
+            dev.tenure.controller.core.PartitionState.checkNodeId(id);
+            Preconditions.checkState(dataDir != null, "a data directory must be set");
+            return new ControllerNode(this);
+        }
+    }
+
+    /**
+     * Starts the node, registers it, and joins the controller election.
+     *
+     * @throws IllegalStateException if started twice or closed
+     */
+    public synchronized void start() throws Exception {
+        Preconditions.checkState(!closed, "node %s is closed", b.id);
+        Preconditions.checkState(!started, "node %s cannot be started more than once", b.id);
+        started = true;
+        Files.createDirectories(b.dataDir);
+        agent = new NodeAgent(
+                b.id, new FilePromiseStore(b.dataDir.resolve(CONTROLLER_EPOCH_FILE)), this::registration, this::send);
+        agent.start();
+        node = b.node.apply(ZooKeeperNode.builder(b.client, b.clusterPath))
+                .id(b.id)
+                .dataDir(b.dataDir)
+                .leadershipSource(agent)
+                .controlInbound(this::receive)
+                .build();
+        node.start();
+        InetSocketAddress at = node.replicationAddress();
+        registrar = NodeRegistrar.builder(b.client, b.clusterPath)
+                .nodeId(b.id)
+                .endpoint(at.getHostString() + ":" + at.getPort())
+                .listener(r -> agent.registrationChanged())
+                .build();
+        registrar.start();
+        agent.registrationChanged();
+        controller = b.controller
+                .apply(Controller.builder(b.client, b.clusterPath))
+                .nodeId(b.id)
+                .sender(this::send)
+                .peers(ids -> {
+                    if (!isClosed()) {
+                        node.controlPeers(ids);
+                    }
+                })
+                .build();
+        controller.start();
+    }
+
+    /** The node: open partitions and propose through it. */
+    public ZooKeeperNode node() {
+        Preconditions.checkState(node != null, "node %s is not started", b.id);
+        return node;
+    }
+
+    /** This node's controller candidacy. */
+    public Controller controller() {
+        Preconditions.checkState(controller != null, "node %s is not started", b.id);
+        return controller;
+    }
+
+    /** This node's agent of the controller. */
+    public NodeAgent agent() {
+        Preconditions.checkState(agent != null, "node %s is not started", b.id);
+        return agent;
+    }
+
+    /** This node's current registration, if it has one. */
+    public Optional<NodeRegistration> registration() {
+        NodeRegistrar r = registrar;
+        return r == null ? Optional.empty() : r.current();
+    }
+
+    private synchronized boolean isClosed() {
+        return closed;
+    }
+
+    private void send(String to, byte[] body) {
+        if (to.equals(b.id)) {
+            receive(b.id, body); // the controller and its own node: no connection to oneself
+        } else if (node != null) {
+            node.sendControl(to, body);
+        }
+    }
+
+    private void receive(String from, byte[] body) {
+        NodeAgent a = agent;
+        Controller c = controller;
+        if (a != null) {
+            a.receive(from, body);
+        }
+        if (c != null) {
+            c.receive(from, body);
+        }
+    }
+
+    /**
+     * Stops without asking the controller to move this node's leaderships first (as a crash would, except that the
+     * registration is deleted at once): its partitions move once the controller sees the registration end.
+     */
+    public void closeWithoutHandOver() {
+        close(false);
+    }
+
+    /**
+     * A controlled shutdown: asks the controller to move this node's leaderships (waiting at most {@link
+     * Builder#shutdownTimeout}), then leaves the election, ends the registration and closes the node. Idempotent.
+     */
+    @Override
+    public void close() {
+        close(true);
+    }
+
+    private void close(boolean handOver) {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        if (handOver && agent != null && registrar != null && !b.shutdownTimeout.isZero()) {
+            try {
+                agent.controlledShutdown(Duration.ofMillis(200), b.shutdownTimeout)
+                        .get(b.shutdownTimeout.toMillis() + 1_000, TimeUnit.MILLISECONDS);
+            } catch (ExecutionException | TimeoutException e) {
+                log.warn("node {}: controlled shutdown did not finish ({}); leaving anyway", b.id, e.toString());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (controller != null) {
+            controller.close();
+        }
+        if (registrar != null) {
+            registrar.close();
+        }
+        if (node != null) {
+            node.close();
+        }
+        if (agent != null) {
+            agent.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ControllerNode[" + b.id + "]";
+    }
+}

@@ -1,0 +1,462 @@
+/*
+ * Copyright 2026 The Tenure authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package dev.tenure.controller;
+
+import com.google.common.base.Preconditions;
+import dev.tenure.controller.core.LeaderAndReplicas;
+import dev.tenure.controller.core.NodeRegistration;
+import dev.tenure.controller.core.NodeTerms;
+import dev.tenure.controller.core.PartitionState;
+import dev.tenure.controller.wire.ControlCodec;
+import dev.tenure.controller.wire.ControlMessage;
+import dev.tenure.replicator.Leadership;
+import dev.tenure.replicator.core.Configuration;
+import dev.tenure.replicator.core.Promise;
+import dev.tenure.replicator.core.PromiseStore;
+import dev.tenure.replicator.zookeeper.ZooKeeperNode;
+import java.io.Closeable;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A node's side of the controller: it applies the controller's assignments to the node's partitions, as their
+ * {@link Leadership} ({@link ZooKeeperNode.LeadershipSource}), and asks the controller to move its leaderships in a
+ * controlled shutdown.
+ *
+ * <p><b>Fencing</b> (docs/controller.md, rules 4 and 5). An assignment is applied only if it comes from the node it
+ * names as controller (the connection's authenticated peer), is addressed to this node's current registration
+ * ({@link ControlMessage.AssignmentResult#STALE_NODE_EPOCH} otherwise), and its controller epoch is not below the
+ * highest this node has seen ({@link ControlMessage.AssignmentResult#STALE_CONTROLLER_EPOCH} otherwise). That highest
+ * epoch is kept in a file, written and synced before an assignment of a higher epoch is applied, so a restart does
+ * not forget it. Within an applied assignment, a partition's state is taken only if its leader epoch is above the one
+ * known: an equal or older one changes nothing.
+ *
+ * <p><b>Terms.</b> This node leads a partition in leader epoch {@code E} while the newest state it took names it
+ * leader in {@code E} under its current registration; the partition's replica is told {@code elected(E)}, and
+ * {@code revoked(E)} when that stops being true — a newer state, a new registration of this node (a restarted process
+ * or a new session never continues a term of the previous registration), or the replica's own step-down (it was
+ * fenced), after which {@code E} is never given again.
+ *
+ * <p>Thread-safe: every event runs on the agent's own thread, one at a time, so the replicas' {@link
+ * Leadership.Events} are told in order. {@link #start} once; {@link #close} is idempotent.
+ */
+public final class NodeAgent implements ZooKeeperNode.LeadershipSource, Closeable {
+    private static final Logger log = LoggerFactory.getLogger(NodeAgent.class);
+
+    private final String self;
+    private final PromiseStore controllerEpochs;
+    private final Supplier<Optional<NodeRegistration>> registration;
+    private final BiConsumer<String, byte[]> sender;
+    private final ExecutorService thread;
+    private final ScheduledExecutorService timer;
+
+    /** The rules, and the states taken (agent thread only). */
+    private final NodeTerms terms;
+    /** The replicas' terms (agent thread only). */
+    private final Map<String, PartitionTerm> partitions = new HashMap<>();
+    /** The registration the terms were given under (agent thread only). */
+    private long nodeEpoch;
+    /** The controller of the newest applied assignment (agent thread only). */
+    private String controller;
+
+    private long highestControllerEpoch;
+    private final AtomicLong refused = new AtomicLong();
+    private final AtomicLong malformed = new AtomicLong();
+    private final AtomicLong applied = new AtomicLong();
+    private CompletableFuture<ControlMessage.ControlledShutdownProgress> shutdown;
+    /** Reports given-up terms every second (see {@link #reportEndedTerms}). */
+    private java.util.concurrent.ScheduledFuture<?> reporting;
+
+    private boolean started;
+    private volatile boolean closed;
+
+    /**
+     * @param self this node's id
+     * @param controllerEpochs where the highest controller epoch seen is kept (a file in the node's data directory)
+     * @param registration this node's current registration, if it has one
+     * @param sender sends a control message's bytes to a node (best effort, never blocks)
+     */
+    public NodeAgent(
+            String self,
+            PromiseStore controllerEpochs,
+            Supplier<Optional<NodeRegistration>> registration,
+            BiConsumer<String, byte[]> sender) {
+        this.self = PartitionState.checkNodeId(self);
+        this.terms = new NodeTerms(self);
+        this.controllerEpochs = Preconditions.checkNotNull(controllerEpochs, "controllerEpochs");
+        this.registration = Preconditions.checkNotNull(registration, "registration");
+        this.sender = Preconditions.checkNotNull(sender, "sender");
+        this.thread = Executors.newSingleThreadExecutor(r -> daemon(r, "tenure-node-agent-" + self));
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "tenure-node-agent-timer-" + self));
+    }
+
+    private static Thread daemon(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+    }
+
+    /**
+     * Loads the highest controller epoch seen.
+     *
+     * @throws IOException if its file cannot be read (a corrupt file is an error: the node must not forget)
+     * @throws IllegalStateException if started twice or closed
+     */
+    public synchronized void start() throws IOException {
+        Preconditions.checkState(!closed, "node agent %s is closed", self);
+        Preconditions.checkState(!started, "node agent %s cannot be started more than once", self);
+        started = true;
+        highestControllerEpoch = controllerEpochs.load().epoch();
+        reporting = timer.scheduleWithFixedDelay(() -> run(this::reportEndedTerms), 1, 1, TimeUnit.SECONDS);
+    }
+
+    /** The highest controller epoch this node has seen (kept across restarts). */
+    public synchronized long highestControllerEpoch() {
+        return highestControllerEpoch;
+    }
+
+    /** Assignments refused (stale controller or node epoch, or a sender that is not the controller it names). */
+    public long refusedCount() {
+        return refused.get();
+    }
+
+    /** Control messages that could not be decoded. */
+    public long malformedCount() {
+        return malformed.get();
+    }
+
+    /** Assignments applied. */
+    public long appliedCount() {
+        return applied.get();
+    }
+
+    /**
+     * A control message from node {@code from} (the connection's authenticated peer); any thread, never blocks.
+     * Malformed messages are counted and dropped.
+     */
+    public void receive(String from, byte[] body) {
+        ControlMessage m;
+        try {
+            m = ControlCodec.decode(body);
+        } catch (ControlCodec.MalformedControlMessageException e) {
+            malformed.incrementAndGet();
+            log.warn("node {}: dropped a malformed control message from {}: {}", self, from, e.getMessage());
+            return;
+        }
+        run(() -> {
+            if (m instanceof ControlMessage.Assignment a) {
+                onAssignment(from, a);
+            } else if (m instanceof ControlMessage.ControlledShutdownProgress p) {
+                onShutdownProgress(from, p);
+            }
+        });
+    }
+
+    /**
+     * This node registered again (a new ZooKeeper session or a restart): every term of the previous registration is
+     * over. Any thread.
+     */
+    public void registrationChanged() {
+        run(this::endStaleTerms);
+    }
+
+    /** The leader of {@code partition} as the newest assignment applied here says, if it has one. Any thread. */
+    public Optional<String> leaderOf(String partition) {
+        try {
+            return CompletableFuture.supplyAsync(() -> terms.state(partition).flatMap(PartitionState::leader), thread)
+                    .get(5, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Asks the controller to move this node's leaderships (Kafka's controlled shutdown), again every {@code retry}
+     * until it reports none left that another replica could take, or {@code timeout} passes.
+     *
+     * @return the last progress reported; completes exceptionally with a {@link java.util.concurrent.TimeoutException}
+     *     if none said done in time (the node may stop anyway: its partitions then move when its session ends)
+     */
+    public CompletableFuture<ControlMessage.ControlledShutdownProgress> controlledShutdown(
+            Duration retry, Duration timeout) {
+        CompletableFuture<ControlMessage.ControlledShutdownProgress> done = new CompletableFuture<>();
+        run(() -> {
+            shutdown = done;
+            askToShutDown();
+        });
+        java.util.concurrent.ScheduledFuture<?> again = timer.scheduleWithFixedDelay(
+                () -> run(this::askToShutDown), retry.toNanos(), retry.toNanos(), TimeUnit.NANOSECONDS);
+        return done.orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS).whenComplete((p, e) -> again.cancel(false));
+    }
+
+    @Override
+    public Leadership forPartition(String partition, Configuration configuration) {
+        return new PartitionLeadership(partition);
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        java.util.concurrent.Future<?> r;
+        synchronized (this) {
+            r = reporting;
+        }
+        if (r != null) {
+            r.cancel(false);
+        }
+        timer.shutdownNow();
+        thread.shutdown();
+        try {
+            if (!thread.awaitTermination(10, TimeUnit.SECONDS)) {
+                thread.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            thread.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void run(Runnable task) {
+        if (closed) {
+            return;
+        }
+        try {
+            thread.execute(() -> {
+                try {
+                    task.run();
+                } catch (RuntimeException e) {
+                    log.error("node {}: node agent task failed", self, e);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closing
+        }
+    }
+
+    private void onAssignment(String from, ControlMessage.Assignment a) {
+        LeaderAndReplicas r = a.request();
+        long currentEpoch = registration.get().map(NodeRegistration::nodeEpoch).orElse(0L);
+        long highest;
+        synchronized (this) {
+            highest = highestControllerEpoch;
+        }
+        NodeTerms.Verdict verdict = terms.check(from, r, currentEpoch, highest);
+        if (verdict != NodeTerms.Verdict.APPLY) {
+            refused.incrementAndGet();
+            log.info(
+                    "node {}: refused assignment {} from {} of controller {}@{} for registration {}: {} (current"
+                            + " registration {}, highest controller epoch seen {})",
+                    self,
+                    a.requestId(),
+                    from,
+                    r.controller(),
+                    r.controllerEpoch(),
+                    r.nodeEpoch(),
+                    verdict,
+                    currentEpoch,
+                    highest);
+            if (verdict == NodeTerms.Verdict.STALE_NODE_EPOCH) {
+                ack(r, a.requestId(), currentEpoch, highest, ControlMessage.AssignmentResult.STALE_NODE_EPOCH);
+            } else if (verdict == NodeTerms.Verdict.STALE_CONTROLLER_EPOCH) {
+                ack(r, a.requestId(), currentEpoch, highest, ControlMessage.AssignmentResult.STALE_CONTROLLER_EPOCH);
+            }
+            return; // a sender that is not the controller it names gets no answer
+        }
+        if (r.controllerEpoch() > highest) {
+            try {
+                controllerEpochs.store(new Promise(r.controllerEpoch(), r.controller()));
+            } catch (IOException e) {
+                log.error(
+                        "node {}: could not keep controller epoch {}; assignment not applied",
+                        self,
+                        r.controllerEpoch(),
+                        e);
+                return; // not acknowledged: the controller sends it again
+            }
+            synchronized (this) {
+                highestControllerEpoch = r.controllerEpoch();
+            }
+        }
+        controller = r.controller();
+        endStaleTerms();
+        for (String p : terms.apply(r)) {
+            partitions.computeIfAbsent(p, PartitionTerm::new).update();
+        }
+        applied.incrementAndGet();
+        ack(r, a.requestId(), currentEpoch, r.controllerEpoch(), ControlMessage.AssignmentResult.APPLIED);
+    }
+
+    private void ack(
+            LeaderAndReplicas r, long requestId, long nodeEpoch, long highest, ControlMessage.AssignmentResult result) {
+        send(
+                r.controller(),
+                new ControlMessage.AssignmentAck(r.controllerEpoch(), requestId, self, nodeEpoch, highest, result));
+    }
+
+    /** Ends every term given under a registration other than the current one. */
+    private void endStaleTerms() {
+        long current = registration.get().map(NodeRegistration::nodeEpoch).orElse(0L);
+        if (current != nodeEpoch) {
+            nodeEpoch = current;
+            partitions.values().forEach(PartitionTerm::update);
+        }
+    }
+
+    /**
+     * Tells the controller of every term this node's replicas gave up that the newest state held still names: until
+     * the controller gives the partition a new term, the report is sent again every second (it may be lost).
+     */
+    private void reportEndedTerms() {
+        if (controller == null || nodeEpoch == 0) {
+            return;
+        }
+        for (String p : terms.partitions()) {
+            long given = terms.givenUp(p, nodeEpoch);
+            if (given != 0) {
+                send(controller, new ControlMessage.TermEnded(self, nodeEpoch, p, given));
+            }
+        }
+    }
+
+    private void askToShutDown() {
+        Optional<NodeRegistration> r = registration.get();
+        if (shutdown == null || shutdown.isDone()) {
+            return;
+        }
+        if (controller == null || r.isEmpty()) {
+            log.info("node {}: no controller known yet to ask for a controlled shutdown", self);
+            return;
+        }
+        send(controller, new ControlMessage.ControlledShutdown(self, r.get().nodeEpoch()));
+    }
+
+    private void onShutdownProgress(String from, ControlMessage.ControlledShutdownProgress p) {
+        if (shutdown == null || !from.equals(controller) || p.controllerEpoch() < highestControllerEpoch()) {
+            return;
+        }
+        log.info("node {}: controlled shutdown: {} partitions led, {} still to move", self, p.leading(), p.movable());
+        if (p.accepted() && p.movable() == 0) {
+            shutdown.complete(p);
+        }
+    }
+
+    private void send(String to, ControlMessage m) {
+        try {
+            sender.accept(to, ControlCodec.encode(m));
+        } catch (RuntimeException e) {
+            log.warn("node {}: could not send {} to {}: {}", self, m.getClass().getSimpleName(), to, e.toString());
+        }
+    }
+
+    /** One partition's replica and the epoch it was told it leads (agent thread only). */
+    private final class PartitionTerm {
+        final String id;
+        Leadership.Events events;
+        /** The epoch the replica was told it leads, 0 if none. */
+        long leading;
+
+        PartitionTerm(String id) {
+            this.id = id;
+        }
+
+        void update() {
+            if (events == null) {
+                return; // told once the replica starts
+            }
+            long should = terms.leaderEpoch(id, nodeEpoch);
+            if (should == leading) {
+                return;
+            }
+            if (leading != 0) {
+                long ended = leading;
+                leading = 0;
+                events.revoked(ended);
+            }
+            if (should != 0) {
+                leading = should;
+                events.elected(should);
+            }
+        }
+    }
+
+    /** The leadership of one partition's replica on this node. */
+    private final class PartitionLeadership implements Leadership {
+        private final String partition;
+
+        PartitionLeadership(String partition) {
+            this.partition = partition;
+        }
+
+        @Override
+        public void start(Events events) {
+            run(() -> {
+                PartitionTerm t = partitions.computeIfAbsent(partition, PartitionTerm::new);
+                t.events = events;
+                t.leading = 0;
+                t.update();
+            });
+        }
+
+        @Override
+        public void stepDown(long epoch) {
+            run(() -> {
+                terms.steppedDown(partition, epoch);
+                PartitionTerm t = partitions.get(partition);
+                if (t != null) {
+                    t.update();
+                }
+                long given = terms.givenUp(partition, nodeEpoch);
+                if (given != 0 && controller != null) {
+                    send(controller, new ControlMessage.TermEnded(self, nodeEpoch, partition, given));
+                }
+            });
+        }
+
+        @Override
+        public void close() {
+            run(() -> {
+                PartitionTerm t = partitions.get(partition);
+                if (t != null) {
+                    t.events = null;
+                    t.leading = 0;
+                }
+            });
+        }
+
+        @Override
+        public String toString() {
+            return "NodeAgent.Leadership[" + self + "/" + partition + "]";
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "NodeAgent[" + self + "]";
+    }
+}

@@ -1,0 +1,143 @@
+/*
+ * Copyright 2026 The Tenure authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package dev.tenure.controller.wire;
+
+import com.google.common.base.Preconditions;
+import dev.tenure.controller.core.LeaderAndReplicas;
+import dev.tenure.controller.core.PartitionState;
+
+/**
+ * The messages between the controller and the nodes, carried as control frames on the nodes' replication
+ * connections (so they are authenticated as every replication message is: the sender is the connection's
+ * authenticated peer). Encoded by {@link ControlCodec}.
+ *
+ * <p>Requests travel best effort; the controller sends a {@link Assignment} again until its node acknowledges it
+ * ({@link AssignmentAck}), and a node asks again for its {@link ControlledShutdown} until the controller reports it
+ * done. Every message is idempotent. Immutable and thread-safe.
+ */
+public sealed interface ControlMessage {
+    /** Largest encoded message: the node transport's bound on a control frame's body. */
+    int MAX_BYTES = 1 << 20;
+
+    /**
+     * The controller's {@link LeaderAndReplicas} to one node, numbered so that the node's acknowledgement names it.
+     *
+     * @param requestId increasing per controller term
+     * @param request the request
+     */
+    record Assignment(long requestId, LeaderAndReplicas request) implements ControlMessage {
+        /** Checks. */
+        public Assignment {
+            Preconditions.checkArgument(requestId >= 0, "requestId must be >= 0, was %s", requestId);
+            Preconditions.checkNotNull(request, "request");
+        }
+    }
+
+    /** What a node did with an {@link Assignment}. */
+    enum AssignmentResult {
+        /** Applied (partition states not newer than the node's were skipped, as they must be). */
+        APPLIED,
+        /** Refused: the controller's epoch is below the highest the node has seen. */
+        STALE_CONTROLLER_EPOCH,
+        /** Refused: addressed to another registration of the node than its current one. */
+        STALE_NODE_EPOCH
+    }
+
+    /**
+     * A node's answer to an {@link Assignment}.
+     *
+     * @param controllerEpoch the epoch of the assignment answered
+     * @param requestId the id of the assignment answered
+     * @param node the answering node
+     * @param nodeEpoch its current registration's epoch (0 if it has none)
+     * @param highestControllerEpoch the highest controller epoch the node has seen
+     * @param result what it did
+     */
+    record AssignmentAck(
+            long controllerEpoch,
+            long requestId,
+            String node,
+            long nodeEpoch,
+            long highestControllerEpoch,
+            AssignmentResult result)
+            implements ControlMessage {
+        /** Checks. */
+        public AssignmentAck {
+            PartitionState.checkNodeId(node);
+            Preconditions.checkArgument(controllerEpoch >= 0 && requestId >= 0 && nodeEpoch >= 0, "negative field");
+            Preconditions.checkArgument(highestControllerEpoch >= 0, "negative highestControllerEpoch");
+            Preconditions.checkNotNull(result, "result");
+        }
+    }
+
+    /**
+     * A node, registered with {@code nodeEpoch}, asks the controller to move its leaderships before it stops.
+     *
+     * @param node the node
+     * @param nodeEpoch its registration
+     */
+    record ControlledShutdown(String node, long nodeEpoch) implements ControlMessage {
+        /** Checks. */
+        public ControlledShutdown {
+            PartitionState.checkNodeId(node);
+            Preconditions.checkArgument(nodeEpoch > 0, "nodeEpoch must be > 0, was %s", nodeEpoch);
+        }
+    }
+
+    /**
+     * The controller's answer to a {@link ControlledShutdown}.
+     *
+     * @param controllerEpoch the answering controller's epoch
+     * @param node the node that asked
+     * @param nodeEpoch the registration that asked
+     * @param accepted false if the registration is not the current one
+     * @param leading partitions the node still leads
+     * @param movable of those, the ones another replica could take: the node may stop once it is 0
+     */
+    record ControlledShutdownProgress(
+            long controllerEpoch, String node, long nodeEpoch, boolean accepted, int leading, int movable)
+            implements ControlMessage {
+        /** Checks. */
+        public ControlledShutdownProgress {
+            Preconditions.checkArgument(controllerEpoch > 0, "controllerEpoch must be > 0");
+            PartitionState.checkNodeId(node);
+            Preconditions.checkArgument(nodeEpoch > 0 && leading >= 0 && movable >= 0 && movable <= leading, "counts");
+        }
+    }
+
+    /**
+     * A node's replica gave up its term of {@code partition} in {@code leaderEpoch} (it lost its majority, or it was
+     * fenced): the controller gives the partition a new term, on another replica if one is eligible. Sent again while
+     * the newest state the node holds still names it in that term.
+     *
+     * @param node the node
+     * @param nodeEpoch its registration
+     * @param partition the partition
+     * @param leaderEpoch the term given up
+     */
+    record TermEnded(String node, long nodeEpoch, String partition, long leaderEpoch) implements ControlMessage {
+        /** Checks. */
+        public TermEnded {
+            PartitionState.checkNodeId(node);
+            Preconditions.checkArgument(nodeEpoch > 0, "nodeEpoch must be > 0, was %s", nodeEpoch);
+            Preconditions.checkArgument(
+                    dev.tenure.replicator.transport.PartitionIds.isValid(partition),
+                    "invalid partition id %s",
+                    partition);
+            Preconditions.checkArgument(leaderEpoch > 0, "leaderEpoch must be > 0, was %s", leaderEpoch);
+        }
+    }
+}
