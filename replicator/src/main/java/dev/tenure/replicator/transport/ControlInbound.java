@@ -19,6 +19,8 @@ package dev.tenure.replicator.transport;
  * Receives the control messages that reach a node ({@link NodeTransport#sendControl}), as {@link
  * PartitionRouter#controlInbound} hands them on: for a component beside the node, such as a controller or its node
  * agent.
+ *
+ * <p>Implementations must be thread-safe: the transport calls them on its threads, for different nodes concurrently.
  */
 @FunctionalInterface
 public interface ControlInbound {
