@@ -86,6 +86,9 @@ public final class NodeAgent implements ZooKeeperNode.LeadershipSource, Closeabl
     private String controller;
 
     private long highestControllerEpoch;
+    /** The controller and epoch of the newest applied assignment, for any thread (null before the first). */
+    private volatile KnownController known;
+
     private final AtomicLong refused = new AtomicLong();
     private final AtomicLong malformed = new AtomicLong();
     private final AtomicLong applied = new AtomicLong();
@@ -141,6 +144,22 @@ public final class NodeAgent implements ZooKeeperNode.LeadershipSource, Closeabl
         return highestControllerEpoch;
     }
 
+    /**
+     * The controller that sent the newest assignment this node applied since it started, and that assignment's
+     * controller epoch; empty before the first. A node that is not the controller knows the controller this way.
+     */
+    public Optional<KnownController> knownController() {
+        return Optional.ofNullable(known);
+    }
+
+    /**
+     * A controller as a node knows it.
+     *
+     * @param id the controller's node id
+     * @param epoch its controller epoch
+     */
+    public record KnownController(String id, long epoch) {}
+
     /** Assignments refused (stale controller or node epoch, or a sender that is not the controller it names). */
     public long refusedCount() {
         return refused.get();
@@ -193,6 +212,27 @@ public final class NodeAgent implements ZooKeeperNode.LeadershipSource, Closeabl
                     .get(5, TimeUnit.SECONDS);
         } catch (Exception e) {
             return Optional.empty();
+        }
+    }
+
+    /**
+     * The state of every partition as the newest assignments applied here say, by partition id (those never assigned
+     * absent); empty if the agent does not answer within 5 s. Any thread.
+     */
+    public Map<String, PartitionState> states() {
+        try {
+            return CompletableFuture.supplyAsync(
+                            () -> {
+                                Map<String, PartitionState> m = new java.util.TreeMap<>();
+                                for (String p : terms.partitions()) {
+                                    terms.state(p).ifPresent(s -> m.put(p, s));
+                                }
+                                return java.util.Collections.unmodifiableMap(m);
+                            },
+                            thread)
+                    .get(5, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            return Map.of();
         }
     }
 
@@ -304,6 +344,7 @@ public final class NodeAgent implements ZooKeeperNode.LeadershipSource, Closeabl
             }
         }
         controller = r.controller();
+        known = new KnownController(r.controller(), r.controllerEpoch());
         endStaleTerms();
         for (String p : terms.apply(r)) {
             partitions.computeIfAbsent(p, PartitionTerm::new).update();

@@ -118,6 +118,21 @@ class NodeAgentTest {
     }
 
     @Test
+    void theControllerAndTheStatesOfTheNewestAppliedAssignmentAreKnownAndARefusedOneChangesNeither() throws Exception {
+        agent = start();
+        assertEquals(Optional.empty(), agent.knownController(), "none before the first assignment");
+        assertEquals(Map.of(), agent.states());
+        agent.receive("c", assign(5, "c", 100, led("n2", 4, 7)));
+        waitFor(() -> agent.appliedCount() == 1);
+        assertEquals(Optional.of(new NodeAgent.KnownController("c", 5)), agent.knownController());
+        assertEquals(Map.of("p", led("n2", 4, 7)), agent.states());
+        agent.receive("old", assign(4, "old", 100, led("n1", 9, 100)));
+        waitFor(() -> agent.refusedCount() == 1);
+        assertEquals(Optional.of(new NodeAgent.KnownController("c", 5)), agent.knownController());
+        assertEquals(Map.of("p", led("n2", 4, 7)), agent.states());
+    }
+
+    @Test
     void anAssignmentOfAnOlderControllerEpochIsRefusedAndTheHighestEpochSurvivesARestart() throws Exception {
         agent = start();
         agent.receive("c", assign(7, "c", 100, led("n1", 1, 100)));
