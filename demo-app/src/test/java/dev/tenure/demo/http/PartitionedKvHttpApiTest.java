@@ -170,6 +170,11 @@ class PartitionedKvHttpApiTest {
                 assertEquals(leader == n, leading.contains(Partitioning.id(i)));
             }
             assertEquals(3, s.get("replicas").size(), s.toString());
+            JsonNode c = s.get("controller");
+            assertEquals("election", c.get("mode").asText(), "elections, not the controller: " + c);
+            assertTrue(c.get("controller").isNull() && c.get("controllerEpoch").isNull(), c.toString());
+            assertTrue(c.get("nodeEpoch").isNull() && c.get("nodes").isNull(), c.toString());
+            assertFalse(c.get("active").asBoolean(), c.toString());
         }
     }
 
