@@ -307,6 +307,23 @@ public final class NodeAgent implements ZooKeeperNode.LeadershipSource, Closeabl
             highest = highestControllerEpoch;
         }
         NodeTerms.Verdict verdict = terms.check(from, r, currentEpoch, highest);
+        if (verdict == NodeTerms.Verdict.STALE_NODE_EPOCH && r.node().equals(self) && r.nodeEpoch() > currentEpoch) {
+            // Addressed to a registration of this node newer than the one its registrar has reported yet: the
+            // controller can see a new registration (a new session) before the node does. Not applied, and not
+            // answered, so that the controller sends it again once it is late; acknowledging it as stale would leave
+            // the node without its assignment until the next change.
+            log.info(
+                    "node {}: assignment {} from {} of controller {}@{} is for registration {}, newer than the one known"
+                            + " here ({}): left unanswered until it is sent again",
+                    self,
+                    a.requestId(),
+                    from,
+                    r.controller(),
+                    r.controllerEpoch(),
+                    r.nodeEpoch(),
+                    currentEpoch);
+            return;
+        }
         if (verdict != NodeTerms.Verdict.APPLY) {
             refused.incrementAndGet();
             log.info(

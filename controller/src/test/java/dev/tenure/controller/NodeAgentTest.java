@@ -147,6 +147,23 @@ class NodeAgentTest {
     }
 
     @Test
+    void anAssignmentForANewerRegistrationThanTheOneKnownIsLeftUnansweredAndTakenWhenSentAgainAfterTheRegistration()
+            throws Exception {
+        agent = start();
+        registration.set(Optional.empty()); // the session was lost; the registrar has not registered again yet
+        agent.registrationChanged();
+        agent.receive("c", assign(5, "c", 102, led("n1", 3, 102)));
+        assertNull(told.poll(300, TimeUnit.MILLISECONDS), "not applied");
+        assertTrue(sent.stream().noneMatch(x -> x.startsWith("c|")), "not answered, so the controller sends it again");
+
+        registration.set(Optional.of(new NodeRegistration("n1", 102, "127.0.0.1:1")));
+        agent.registrationChanged();
+        agent.receive("c", assign(5, "c", 102, led("n1", 3, 102)));
+        assertEquals("elected 3", nextTold());
+        waitFor(() -> sent.stream().anyMatch(x -> x.startsWith("c|") && x.contains("APPLIED")));
+    }
+
+    @Test
     void anAssignmentAddressedToThePreviousRegistrationIsRefused() throws Exception {
         agent = start();
         registration.set(Optional.of(new NodeRegistration("n1", 101, "127.0.0.1:1")));
