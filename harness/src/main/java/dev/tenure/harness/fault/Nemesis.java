@@ -289,8 +289,11 @@ public final class Nemesis {
         StatusProbe.ControllerSeen c = seen.get();
         String target = c.node();
         List<String> led = StatusProbe.ledBy(target, partitionLeaders);
-        String who =
-                target + " (controller " + c + (led.isEmpty() ? "" : "; leader of " + String.join(", ", led)) + ")";
+        String who = target + " (controller " + c
+                + (led.isEmpty()
+                        ? "; leader of no partition"
+                        : "; leader of partition" + (led.size() == 1 ? " " : "s ") + String.join(", ", led))
+                + ")";
         Done done;
         switch (kind) {
             case KILL_CONTROLLER -> {

@@ -176,7 +176,7 @@ class NemesisPartitionsTest {
         assertEquals(Optional.of(new StatusProbe.ControllerSeen("r1", 3)), cut.controller());
         assertEquals(Optional.of("r1"), cut.target());
         assertEquals(List.of("1"), cut.partitionsLedByTarget());
-        assertTrue(cut.description().contains("r1 (controller r1@3; leader of 1)"), cut.description());
+        assertTrue(cut.description().contains("r1 (controller r1@3; leader of partition 1)"), cut.description());
         assertTrue(cut.hold().compareTo(Duration.ofSeconds(4)) > 0, "past the session timeout: " + cut.hold());
         cut.heal();
     }
