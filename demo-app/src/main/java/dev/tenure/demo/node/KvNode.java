@@ -103,8 +103,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>ZooKeeper layout under {@code /tenure/CLUSTER}: the replicator's {@code members}, {@code endpoints}
  * and {@code leader} (the election) — with partitions, {@code endpoints} and {@code partitions/ID/...} ({@link
- * ZooKeeperNode}) — plus {@code http/ID} (ephemeral: each replica's advertised HTTP URL) and {@code partitioning}
- * (persistent: the number of partitions, which every node must share).
+ * ZooKeeperNode}) — plus {@code http/ID} (ephemeral: each replica's advertised HTTP URL), {@code partitioning}
+ * (persistent: the number of partitions, which every node must share) and {@code leadership} (persistent: {@code
+ * election} or {@code controller}, likewise); with the controller, its {@code controller}, {@code nodes/ID} and
+ * {@code partitions/ID/state} (docs/controller.md).
  *
  * <p>Start once; {@link #close()} hands leadership over first when this replica leads, then stops
  * everything it started.
@@ -515,15 +517,30 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
     }
 
     /**
-     * Records the number of partitions in ZooKeeper ({@code partitioning}) if no node did yet, and refuses to start
-     * when another number is recorded: two nodes spreading keys over different numbers of partitions would send one
-     * key's writes to two different logs.
+     * Records the number of partitions ({@code partitioning}) and the leadership mode ({@code leadership}) in
+     * ZooKeeper, both in one transaction, if no node did yet, and refuses to start when others are recorded: two nodes
+     * spreading keys over different numbers of partitions would send one key's writes to two different logs, and a
+     * node taking its leaders from the controller next to one running elections would lead in epochs the other's
+     * elections never fence. A cluster recorded before the leadership mode was has no {@code leadership}: it ran
+     * elections, so the controller is refused there too (its partitions' leader epochs would start again at 1, below
+     * the replicas' promises: docs/controller.md).
      */
     private void checkPartitioning() throws Exception {
         String path = ZKPaths.makePath(clusterPath(), "partitioning");
+        String modePath = ZKPaths.makePath(clusterPath(), "leadership");
         byte[] mine = ("crc32 " + partitionCount).getBytes(StandardCharsets.UTF_8);
+        byte[] myMode = leadership.wireName().getBytes(StandardCharsets.UTF_8);
         try {
-            client.create().creatingParentsIfNeeded().forPath(path, mine);
+            client.create().creatingParentsIfNeeded().forPath(clusterPath());
+        } catch (KeeperException.NodeExistsException e) {
+            // the cluster's path exists
+        }
+        try {
+            List<org.apache.curator.framework.api.transaction.CuratorTransactionResult> unused = client.transaction()
+                    .forOperations(
+                            client.transactionOp().create().forPath(path, mine),
+                            client.transactionOp().create().forPath(modePath, myMode));
+            return; // a new cluster, recorded as this node runs
         } catch (KeeperException.NodeExistsException e) {
             String recorded = new String(client.getData().forPath(path), StandardCharsets.UTF_8);
             if (!recorded.equals(new String(mine, StandardCharsets.UTF_8))) {
@@ -531,6 +548,25 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
                         + "' in ZooKeeper (" + path + "), not 'crc32 " + partitionCount
                         + "': every node must run with the same --partitions");
             }
+        }
+        String mode;
+        try {
+            mode = new String(client.getData().forPath(modePath), StandardCharsets.UTF_8);
+        } catch (KeeperException.NoNodeException e) {
+            mode = Leadership.ELECTION.wireName(); // recorded before the leadership mode was: elections
+            if (leadership == Leadership.ELECTION) {
+                try {
+                    client.create().forPath(modePath, myMode);
+                } catch (KeeperException.NodeExistsException raced) {
+                    mode = new String(client.getData().forPath(modePath), StandardCharsets.UTF_8);
+                }
+            }
+        }
+        if (!mode.equals(leadership.wireName())) {
+            throw new IllegalStateException("cluster " + config.cluster() + " takes its partitions' leaders from '"
+                    + mode + "' in ZooKeeper (" + modePath + "), not '" + leadership.wireName()
+                    + "': every node must run with the same --leadership, and a cluster cannot switch (a controller's"
+                    + " leader epochs start at 1, below the promises the elections left)");
         }
     }
 

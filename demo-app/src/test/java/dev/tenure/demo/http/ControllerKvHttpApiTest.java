@@ -120,13 +120,13 @@ class ControllerKvHttpApiTest {
 
     @Test
     void aWriteToAPartitionLedElsewhereIsRedirectedToTheLeaderTheControllerAssignedIt() throws Exception {
-        // partition i prefers replica i mod 3, and the controller names the first registered replica: wait until every
-        // node leads, and names as leader, the same node for each partition
+        // wait until every node leads, and names as leader, the same node for each partition; then ask another node
         Map<String, KvNode> leaders = awaitLeaders();
-        KvNode asked = cluster.node("r1");
-        String elsewhere = keyWhere(p -> !leaders.get(p).id().equals(asked.id()));
+        String elsewhere = "k-0";
         String partition = Partitioning.id(Partitioning.partitionOf(elsewhere, PARTITIONS));
         KvNode leader = leaders.get(partition);
+        KvNode asked =
+                cluster.nodes().stream().filter(n -> n != leader).findFirst().orElseThrow();
 
         HttpResponse<byte[]> r = send("PUT", asked.url() + "/kv/" + elsewhere, utf8("v"));
         assertEquals(307, r.statusCode(), text(r));
@@ -142,6 +142,32 @@ class ControllerKvHttpApiTest {
         JsonNode p = status(asked).get("partitions").get(Integer.parseInt(partition));
         assertEquals(leader.id(), p.get("leader").asText(), p.toString());
         assertEquals(leader.url(), p.get("leaderUrl").asText(), p.toString());
+    }
+
+    @Test
+    void aNodeStartedWithElectionsInTheControllersClusterIsRefused(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        KvNode other = new KvNode(new KvNode.Config(
+                        "r4",
+                        cluster.ensemble().connectString(),
+                        dir,
+                        new java.net.InetSocketAddress("127.0.0.1", 0),
+                        new java.net.InetSocketAddress("127.0.0.1", 0),
+                        java.util.List.of("r1", "r2", "r3", "r4"),
+                        null,
+                        null,
+                        "kv",
+                        4000))
+                .zooKeeperAcls(cluster.zooKeeperAcls())
+                .partitions(PARTITIONS);
+        try {
+            IllegalStateException e =
+                    org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, other::start);
+            assertTrue(
+                    e.getMessage().contains("'controller'") && e.getMessage().contains("--leadership"), e.getMessage());
+        } finally {
+            other.close();
+        }
     }
 
     /** Each partition's leader once every node's replica agrees on it and the leader has committed in its epoch. */
@@ -200,16 +226,6 @@ class ControllerKvHttpApiTest {
         HttpResponse<byte[]> r = send("GET", n.url() + "/status", null);
         assertEquals(200, r.statusCode(), text(r));
         return json.readTree(r.body());
-    }
-
-    private static String keyWhere(Predicate<String> p) {
-        for (int i = 0; i < 10_000; i++) {
-            String k = "k-" + i;
-            if (p.test(Partitioning.id(Partitioning.partitionOf(k, PARTITIONS)))) {
-                return k;
-            }
-        }
-        throw new AssertionError("no key's partition satisfies the condition");
     }
 
     private static HttpResponse<byte[]> send(String method, String url, byte[] body) throws Exception {

@@ -242,6 +242,33 @@ class PartitionedKvHttpApiTest {
         }
     }
 
+    @Test
+    void aNodeStartedWithTheControllerInAClusterOfElectionsIsRefused(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        KvNode other = new KvNode(new KvNode.Config(
+                        "r4",
+                        cluster.ensemble().connectString(),
+                        dir,
+                        new java.net.InetSocketAddress("127.0.0.1", 0),
+                        new java.net.InetSocketAddress("127.0.0.1", 0),
+                        List.of("r1", "r2", "r3", "r4"),
+                        null,
+                        null,
+                        "kv",
+                        4000))
+                .zooKeeperAcls(cluster.zooKeeperAcls())
+                .partitions(PARTITIONS)
+                .leadership(KvNode.Leadership.CONTROLLER);
+        try {
+            IllegalStateException e =
+                    org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, other::start);
+            assertTrue(
+                    e.getMessage().contains("'election'") && e.getMessage().contains("cannot switch"), e.getMessage());
+        } finally {
+            other.close();
+        }
+    }
+
     /**
      * Waits until every partition has a leader that committed in its epoch, every node's discovery names it, and
      * {@code condition} holds for the leaders; returns them by partition id.
