@@ -86,6 +86,9 @@ public final class NodeAgent implements ZooKeeperNode.LeadershipSource, Closeabl
     private String controller;
 
     private long highestControllerEpoch;
+    /** The controller and epoch of the newest applied assignment, for any thread (null before the first). */
+    private volatile KnownController known;
+
     private final AtomicLong refused = new AtomicLong();
     private final AtomicLong malformed = new AtomicLong();
     private final AtomicLong applied = new AtomicLong();
@@ -141,6 +144,22 @@ public final class NodeAgent implements ZooKeeperNode.LeadershipSource, Closeabl
         return highestControllerEpoch;
     }
 
+    /**
+     * The controller that sent the newest assignment this node applied since it started, and that assignment's
+     * controller epoch; empty before the first. A node that is not the controller knows the controller this way.
+     */
+    public Optional<KnownController> knownController() {
+        return Optional.ofNullable(known);
+    }
+
+    /**
+     * A controller as a node knows it.
+     *
+     * @param id the controller's node id
+     * @param epoch its controller epoch
+     */
+    public record KnownController(String id, long epoch) {}
+
     /** Assignments refused (stale controller or node epoch, or a sender that is not the controller it names). */
     public long refusedCount() {
         return refused.get();
@@ -193,6 +212,27 @@ public final class NodeAgent implements ZooKeeperNode.LeadershipSource, Closeabl
                     .get(5, TimeUnit.SECONDS);
         } catch (Exception e) {
             return Optional.empty();
+        }
+    }
+
+    /**
+     * The state of every partition as the newest assignments applied here say, by partition id (those never assigned
+     * absent); empty if the agent does not answer within 5 s. Any thread.
+     */
+    public Map<String, PartitionState> states() {
+        try {
+            return CompletableFuture.supplyAsync(
+                            () -> {
+                                Map<String, PartitionState> m = new java.util.TreeMap<>();
+                                for (String p : terms.partitions()) {
+                                    terms.state(p).ifPresent(s -> m.put(p, s));
+                                }
+                                return java.util.Collections.unmodifiableMap(m);
+                            },
+                            thread)
+                    .get(5, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            return Map.of();
         }
     }
 
@@ -267,6 +307,23 @@ public final class NodeAgent implements ZooKeeperNode.LeadershipSource, Closeabl
             highest = highestControllerEpoch;
         }
         NodeTerms.Verdict verdict = terms.check(from, r, currentEpoch, highest);
+        if (verdict == NodeTerms.Verdict.STALE_NODE_EPOCH && r.node().equals(self) && r.nodeEpoch() > currentEpoch) {
+            // Addressed to a registration of this node newer than the one its registrar has reported yet: the
+            // controller can see a new registration (a new session) before the node does. Not applied, and not
+            // answered, so that the controller sends it again once it is late; acknowledging it as stale would leave
+            // the node without its assignment until the next change.
+            log.info(
+                    "node {}: assignment {} from {} of controller {}@{} is for registration {}, newer than the one known"
+                            + " here ({}): left unanswered until it is sent again",
+                    self,
+                    a.requestId(),
+                    from,
+                    r.controller(),
+                    r.controllerEpoch(),
+                    r.nodeEpoch(),
+                    currentEpoch);
+            return;
+        }
         if (verdict != NodeTerms.Verdict.APPLY) {
             refused.incrementAndGet();
             log.info(
@@ -304,6 +361,7 @@ public final class NodeAgent implements ZooKeeperNode.LeadershipSource, Closeabl
             }
         }
         controller = r.controller();
+        known = new KnownController(r.controller(), r.controllerEpoch());
         endStaleTerms();
         for (String p : terms.apply(r)) {
             partitions.computeIfAbsent(p, PartitionTerm::new).update();

@@ -118,6 +118,21 @@ class NodeAgentTest {
     }
 
     @Test
+    void theControllerAndTheStatesOfTheNewestAppliedAssignmentAreKnownAndARefusedOneChangesNeither() throws Exception {
+        agent = start();
+        assertEquals(Optional.empty(), agent.knownController(), "none before the first assignment");
+        assertEquals(Map.of(), agent.states());
+        agent.receive("c", assign(5, "c", 100, led("n2", 4, 7)));
+        waitFor(() -> agent.appliedCount() == 1);
+        assertEquals(Optional.of(new NodeAgent.KnownController("c", 5)), agent.knownController());
+        assertEquals(Map.of("p", led("n2", 4, 7)), agent.states());
+        agent.receive("old", assign(4, "old", 100, led("n1", 9, 100)));
+        waitFor(() -> agent.refusedCount() == 1);
+        assertEquals(Optional.of(new NodeAgent.KnownController("c", 5)), agent.knownController());
+        assertEquals(Map.of("p", led("n2", 4, 7)), agent.states());
+    }
+
+    @Test
     void anAssignmentOfAnOlderControllerEpochIsRefusedAndTheHighestEpochSurvivesARestart() throws Exception {
         agent = start();
         agent.receive("c", assign(7, "c", 100, led("n1", 1, 100)));
@@ -129,6 +144,23 @@ class NodeAgentTest {
         waitFor(() -> sent.stream().anyMatch(s -> s.startsWith("old|") && s.contains("STALE_CONTROLLER_EPOCH")));
         assertEquals(1, agent.refusedCount());
         assertNull(told.poll(200, TimeUnit.MILLISECONDS), "nothing told from a stale controller");
+    }
+
+    @Test
+    void anAssignmentForANewerRegistrationThanTheOneKnownIsLeftUnansweredAndTakenWhenSentAgainAfterTheRegistration()
+            throws Exception {
+        agent = start();
+        registration.set(Optional.empty()); // the session was lost; the registrar has not registered again yet
+        agent.registrationChanged();
+        agent.receive("c", assign(5, "c", 102, led("n1", 3, 102)));
+        assertNull(told.poll(300, TimeUnit.MILLISECONDS), "not applied");
+        assertTrue(sent.stream().noneMatch(x -> x.startsWith("c|")), "not answered, so the controller sends it again");
+
+        registration.set(Optional.of(new NodeRegistration("n1", 102, "127.0.0.1:1")));
+        agent.registrationChanged();
+        agent.receive("c", assign(5, "c", 102, led("n1", 3, 102)));
+        assertEquals("elected 3", nextTold());
+        waitFor(() -> sent.stream().anyMatch(x -> x.startsWith("c|") && x.contains("APPLIED")));
     }
 
     @Test

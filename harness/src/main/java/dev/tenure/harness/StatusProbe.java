@@ -221,6 +221,52 @@ public final class StatusProbe {
     }
 
     /**
+     * The controller as a node's {@code /status} reports it ({@code controller}: {@code controller}, {@code
+     * controllerEpoch}, {@code active}; docs/controller.md).
+     *
+     * @param node the controller's node id
+     * @param epoch its controller epoch
+     */
+    public record ControllerSeen(String node, long epoch) {
+        @Override
+        public String toString() {
+            return node + "@" + epoch;
+        }
+    }
+
+    /**
+     * Among {@code statuses}, the node that says it is the active controller in the highest controller epoch (a
+     * deposed controller that has not noticed yet says so in a lower one); empty if none does (a node without the
+     * controller reports {@code "mode":"election"} or no {@code controller} at all).
+     */
+    public static Optional<ControllerSeen> controllerOf(Map<String, NodeStatus> statuses) {
+        ControllerSeen best = null;
+        for (Map.Entry<String, NodeStatus> e : statuses.entrySet()) {
+            JsonNode c = e.getValue().json().path("controller");
+            long epoch = c.path("controllerEpoch").asLong();
+            if (c.path("active").asBoolean(false) && epoch > 0 && (best == null || epoch > best.epoch())) {
+                best = new ControllerSeen(e.getKey(), epoch);
+            }
+        }
+        return Optional.ofNullable(best);
+    }
+
+    /**
+     * Whether every one of {@code statuses} names {@code controller} as the controller, in its epoch: they all applied
+     * an assignment of that controller's term (or are it).
+     */
+    public static boolean controllerAgreed(ControllerSeen controller, Map<String, NodeStatus> statuses) {
+        for (NodeStatus s : statuses.values()) {
+            JsonNode c = s.json().path("controller");
+            if (!controller.node().equals(c.path("controller").asText(null))
+                    || c.path("controllerEpoch").asLong() != controller.epoch()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
      * Among {@code statuses}, the leader of each partition any of them reports: the node that says it leads it in
      * the highest epoch (a deposed leader that has not noticed yet says so in a lower one). Partitions nobody says
      * it leads are absent. Ordered by partition id, numerically where the ids are numbers.

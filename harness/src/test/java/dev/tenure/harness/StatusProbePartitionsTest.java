@@ -16,6 +16,7 @@
 package dev.tenure.harness;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -178,5 +179,35 @@ class StatusProbePartitionsTest {
         assertEquals(
                 Map.of("0", new StatusProbe.PartitionLeader("r1", 2), "1", new StatusProbe.PartitionLeader("r2", 3)),
                 probe.awaitPreferredLeaders(() -> ask, 2, Duration.ofSeconds(5)));
+    }
+
+    /** {@code id}'s status saying it knows controller {@code controller} in {@code epoch}, and whether it is it. */
+    private static ObjectNode withController(String id, String controller, long epoch, boolean active) {
+        ObjectNode o = node(id);
+        o.putObject("controller")
+                .put("mode", "controller")
+                .put("controller", controller)
+                .put("controllerEpoch", epoch)
+                .put("active", active);
+        return o;
+    }
+
+    @Test
+    void theControllerIsTheNodeSayingItIsActiveInTheHighestEpochAndAgreementNeedsEveryNodeToNameIt() {
+        Map<String, StatusProbe.NodeStatus> zombie = statuses(
+                withController("r1", "r1", 3, true),
+                withController("r2", "r2", 4, true),
+                withController("r3", "r2", 4, false));
+        StatusProbe.ControllerSeen c = StatusProbe.controllerOf(zombie).orElseThrow();
+        assertEquals(new StatusProbe.ControllerSeen("r2", 4), c, "a deposed controller's lower epoch loses");
+        assertEquals("r2@4", c.toString());
+        assertFalse(StatusProbe.controllerAgreed(c, zombie), "r1 still names itself");
+        assertTrue(StatusProbe.controllerAgreed(
+                c,
+                statuses(
+                        withController("r1", "r2", 4, false),
+                        withController("r2", "r2", 4, true),
+                        withController("r3", "r2", 4, false))));
+        assertEquals(Optional.empty(), StatusProbe.controllerOf(statuses(node("r1"), node("r2"))), "elections");
     }
 }

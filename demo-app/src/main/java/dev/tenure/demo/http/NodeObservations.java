@@ -48,6 +48,61 @@ public interface NodeObservations {
     }
 
     /**
+     * Where this node's partitions take their leaders from, as {@code /status}'s {@code controller} object shows it:
+     * {@link ControllerStatus#ELECTION} unless the node runs with the controller.
+     */
+    default ControllerStatus controllerStatus() {
+        return ControllerStatus.ELECTION;
+    }
+
+    /**
+     * The controller as one node sees it (docs/controller.md).
+     *
+     * @param mode {@code controller} or {@code election}
+     * @param controller the active controller's node id: this node's own if it is the controller, else the one that
+     *     sent the newest assignment this node applied; empty if none is known (and in election mode)
+     * @param controllerEpoch that controller's epoch (0 if none is known)
+     * @param active whether this node is the controller now
+     * @param nodeEpoch this node's registration epoch (0 if not registered, and in election mode)
+     * @param highestControllerEpoch the highest controller epoch this node has seen (kept across restarts; 0 if none)
+     * @param nodes on the controller only: the live nodes it sees, in id order, with their registration epochs
+     */
+    record ControllerStatus(
+            String mode,
+            java.util.Optional<String> controller,
+            long controllerEpoch,
+            boolean active,
+            long nodeEpoch,
+            long highestControllerEpoch,
+            java.util.Optional<List<Member>> nodes) {
+        /** Per-partition elections: no controller. */
+        public static final ControllerStatus ELECTION = new ControllerStatus(
+                "election", java.util.Optional.empty(), 0, false, 0, 0, java.util.Optional.empty());
+
+        /** A node of the controller mode that does not know its controller yet. */
+        public static ControllerStatus starting() {
+            return new ControllerStatus(
+                    "controller", java.util.Optional.empty(), 0, false, 0, 0, java.util.Optional.empty());
+        }
+
+        /** Checks and copies. */
+        public ControllerStatus {
+            java.util.Objects.requireNonNull(mode, "mode");
+            java.util.Objects.requireNonNull(controller, "controller");
+            nodes = nodes.map(List::copyOf);
+        }
+
+        /**
+         * A live node as the controller sees it.
+         *
+         * @param id its id
+         * @param nodeEpoch its registration epoch (the czxid of its registration node)
+         * @param shuttingDown whether it is in a controlled shutdown
+         */
+        public record Member(String id, long nodeEpoch, boolean shuttingDown) {}
+    }
+
+    /**
      * Fast failover as {@code /status} shows it.
      *
      * @param enabled whether followers depose a leader a majority of them suspect

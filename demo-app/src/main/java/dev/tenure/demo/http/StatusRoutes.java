@@ -380,6 +380,44 @@ final class StatusRoutes implements Router {
                 .put("deposeBackoffMs", f.get().deposeBackoffMs());
     }
 
+    /**
+     * {@code "controller": {"mode", "controller", "controllerEpoch", "active", "nodeEpoch", "highestControllerEpoch",
+     * "nodes"}}: where the partitions' leaders come from ({@code election}: every other field null or false), the
+     * active controller's id and epoch as this node knows them, this node's registration epoch and the highest
+     * controller epoch it has seen; on the controller, {@code nodes}: every live node with its {@code nodeEpoch} (and
+     * {@code shuttingDown}), else null.
+     */
+    private void putController(ObjectNode o) {
+        NodeObservations.ControllerStatus c = observations.controllerStatus();
+        ObjectNode n = o.putObject("controller");
+        n.put("mode", c.mode());
+        n.put("controller", c.controller().orElse(null));
+        putPositive(n, "controllerEpoch", c.controllerEpoch());
+        n.put("active", c.active());
+        putPositive(n, "nodeEpoch", c.nodeEpoch());
+        putPositive(n, "highestControllerEpoch", c.highestControllerEpoch());
+        if (c.nodes().isEmpty()) {
+            n.putNull("nodes");
+        } else {
+            ArrayNode nodes = n.putArray("nodes");
+            for (NodeObservations.ControllerStatus.Member m : c.nodes().get()) {
+                nodes.addObject()
+                        .put("id", m.id())
+                        .put("nodeEpoch", m.nodeEpoch())
+                        .put("shuttingDown", m.shuttingDown());
+            }
+        }
+    }
+
+    /** {@code value} under {@code field}, or null when it is not above 0 (not known). */
+    private static void putPositive(ObjectNode n, String field, long value) {
+        if (value > 0) {
+            n.put(field, value);
+        } else {
+            n.putNull(field);
+        }
+    }
+
     private ObjectNode statusJson() {
         KvService.Status status = service.status();
         Replica.Status s = status.replica();
@@ -459,6 +497,7 @@ final class StatusRoutes implements Router {
         o.put("partitionCount", 1);
         o.putArray("partitions").add(partitionJson(service, status));
         putFastFailover(o);
+        putController(o);
         ArrayNode events = o.putArray("events");
         for (NodeObservations.Event e : observations.events()) {
             events.addObject().put("at", e.at().toString()).put("text", e.text());
@@ -545,6 +584,7 @@ final class StatusRoutes implements Router {
         }
         o.set("partitions", parts);
         putFastFailover(o);
+        putController(o);
         ArrayNode events = o.putArray("events");
         for (NodeObservations.Event e : observations.events()) {
             events.addObject().put("at", e.at().toString()).put("text", e.text());

@@ -58,6 +58,7 @@ public final class EmbeddedCluster implements Closeable {
     private BiFunction<String, StateMachine, StateMachine> stateMachineWrapper = (id, machine) -> machine;
     private Path dataDir;
     private int partitions = 1;
+    private KvNode.Leadership leadership = KvNode.Leadership.ELECTION;
 
     /** @param firstHttpPort the HTTP port of r1 (r2 and r3 take the next ones); 0 for ephemeral ports */
     public EmbeddedCluster(int firstHttpPort) {
@@ -67,6 +68,15 @@ public final class EmbeddedCluster implements Closeable {
     /** Spreads the keys over {@code p} partitions ({@link KvNode#partitions(int)}); call before {@link #start()}. */
     public EmbeddedCluster partitions(int p) {
         this.partitions = p;
+        return this;
+    }
+
+    /**
+     * Where the partitions' leaders come from ({@link KvNode#leadership(KvNode.Leadership)}; with {@link
+     * #partitions(int)} of 2 or more only); call before {@link #start()}.
+     */
+    public EmbeddedCluster leadership(KvNode.Leadership mode) {
+        this.leadership = mode;
         return this;
     }
 
@@ -127,6 +137,7 @@ public final class EmbeddedCluster implements Closeable {
             node.transportTls(TlsContext.load(TlsSettings.fromFile(tls.get(id))));
             node.zooKeeperAcls(zooKeeperAcls);
             node.partitions(partitions);
+            node.leadership(leadership);
             node.stateMachineWrapper(machine -> stateMachineWrapper.apply(id, machine));
             node.transportWrapper(t -> {
                 PausableTransport p = new PausableTransport(t);

@@ -16,6 +16,11 @@
 package dev.tenure.demo.node;
 
 import com.google.common.base.Preconditions;
+import dev.tenure.controller.Controller;
+import dev.tenure.controller.ControllerNode;
+import dev.tenure.controller.NodeAgent;
+import dev.tenure.controller.core.NodeRegistration;
+import dev.tenure.controller.core.PartitionState;
 import dev.tenure.demo.http.HttpOptions;
 import dev.tenure.demo.http.KvHttpApi;
 import dev.tenure.demo.http.NodeObservations;
@@ -89,10 +94,19 @@ import org.slf4j.LoggerFactory;
  * {@link #status()}, …) then throw {@link IllegalStateException}. Not yet with partitions: membership changes and
  * the leader's hand-off on close (a closed node's partitions leave their elections, and the other replicas elect).
  *
+ * <p><b>The controller.</b> With {@link #leadership(Leadership) leadership(CONTROLLER)} (partitions only) the node is
+ * a {@link ControllerNode} instead (docs/controller.md): the same partitions on the same {@link ZooKeeperNode}
+ * settings, but one elected node of the cluster, the controller, assigns every partition's leader and leader epoch.
+ * A partition's leader for redirects is the one the newest assignment this node applied names ({@link
+ * NodeAgent#states()}), its URL the one that node published under {@code http/ID}; {@link #close()} is then the
+ * controller's controlled shutdown: this node's leaderships move to other replicas before it leaves.
+ *
  * <p>ZooKeeper layout under {@code /tenure/CLUSTER}: the replicator's {@code members}, {@code endpoints}
  * and {@code leader} (the election) — with partitions, {@code endpoints} and {@code partitions/ID/...} ({@link
- * ZooKeeperNode}) — plus {@code http/ID} (ephemeral: each replica's advertised HTTP URL) and {@code partitioning}
- * (persistent: the number of partitions, which every node must share).
+ * ZooKeeperNode}) — plus {@code http/ID} (ephemeral: each replica's advertised HTTP URL), {@code partitioning}
+ * (persistent: the number of partitions, which every node must share) and {@code leadership} (persistent: {@code
+ * election} or {@code controller}, likewise); with the controller, its {@code controller}, {@code nodes/ID} and
+ * {@code partitions/ID/state} (docs/controller.md).
  *
  * <p>Start once; {@link #close()} hands leadership over first when this replica leads, then stops
  * everything it started.
@@ -105,6 +119,25 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
 
     /** The least suspicion timeout the node takes: two of the replicator's 100 ms heartbeat intervals. */
     public static final long MIN_SUSPICION_TIMEOUT_MS = 200;
+
+    /** Where the partitions' leaders come from. */
+    public enum Leadership {
+        /** Each partition's own fenced election (the default). */
+        ELECTION,
+        /** The cluster's controller assigns every partition's leader (docs/controller.md); partitions only. */
+        CONTROLLER;
+
+        /** {@code election} or {@code controller}, as the flag and {@code /status} say it. */
+        public String wireName() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /** The controller's default rebalance interval (Kafka's {@code leader.imbalance.check.interval.seconds}). */
+    public static final Duration DEFAULT_CONTROLLER_REBALANCE_INTERVAL = Duration.ofMinutes(5);
+
+    /** The controller's default imbalance threshold (Kafka's {@code leader.imbalance.per.broker.percentage}). */
+    public static final double DEFAULT_CONTROLLER_IMBALANCE_PERCENT = 10;
 
     /** A node's settings (the {@code node} command's flags). */
     public record Config(
@@ -169,6 +202,13 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
     private int partitionCount = 1;
     private FastFailover fastFailover = FastFailover.fromSessionTimeout();
     private ZooKeeperNode multi;
+    private Leadership leadership = Leadership.ELECTION;
+    private Duration controllerRebalanceInterval = DEFAULT_CONTROLLER_REBALANCE_INTERVAL;
+    private double controllerImbalancePercent = DEFAULT_CONTROLLER_IMBALANCE_PERCENT;
+    /** With the controller: the node, its registration, agent and candidacy (multi is its node). */
+    private ControllerNode controllerNode;
+    /** With the controller: each partition's state as this node's agent applied it (the sampler refreshes it). */
+    private volatile Map<String, PartitionState> assigned = Map.of();
     /** With partitions: one per partition, in partition order (written by start(), then read only). */
     private final List<PartitionLog> logs = new ArrayList<>();
 
@@ -190,6 +230,40 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
                 Partitioning.MAX_PARTITIONS,
                 p);
         this.partitionCount = p;
+        return this;
+    }
+
+    /**
+     * Where the partitions' leaders come from: each partition's election ({@link Leadership#ELECTION}, the default) or
+     * the cluster's controller ({@link Leadership#CONTROLLER}, with {@link #partitions(int)} of 2 or more only: {@link
+     * #start()} refuses it for a single log). Every node of a cluster must use the same. Call before {@link #start()}.
+     */
+    public KvNode leadership(Leadership mode) {
+        Preconditions.checkState(!started, "already started");
+        this.leadership = Preconditions.checkNotNull(mode, "mode");
+        return this;
+    }
+
+    /** Where the partitions' leaders come from. */
+    public Leadership leadership() {
+        return leadership;
+    }
+
+    /**
+     * The controller's rebalance: every {@code interval} ({@link Duration#ZERO}: never), the partitions of a node whose
+     * preferred partitions are led elsewhere above {@code imbalancePercent} move back to it. {@link
+     * #DEFAULT_CONTROLLER_REBALANCE_INTERVAL} and {@link #DEFAULT_CONTROLLER_IMBALANCE_PERCENT} unless set. Used with
+     * {@link Leadership#CONTROLLER} only. Call before {@link #start()}.
+     */
+    public KvNode controllerRebalance(Duration interval, double imbalancePercent) {
+        Preconditions.checkState(!started, "already started");
+        Preconditions.checkArgument(!interval.isNegative(), "the rebalance interval must be >= 0, was %s", interval);
+        Preconditions.checkArgument(
+                imbalancePercent >= 0 && imbalancePercent <= 100,
+                "the imbalance threshold must be 0..100 %%, was %s",
+                imbalancePercent);
+        this.controllerRebalanceInterval = interval;
+        this.controllerImbalancePercent = imbalancePercent;
         return this;
     }
 
@@ -218,8 +292,14 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
         return fastFailover;
     }
 
-    /** {@code fast failover on (suspicion 1333 ms, minimum term 1333 ms, back-off 1333 ms)} or {@code ... off}. */
+    /**
+     * {@code fast failover on (suspicion 1333 ms, minimum term 1333 ms, back-off 1333 ms)} or {@code ... off}; with the
+     * controller, what assigns the leaders instead.
+     */
     public String fastFailoverText() {
+        if (leadership == Leadership.CONTROLLER) {
+            return "leaders assigned by the controller (a dead leader's partitions move when its session ends)";
+        }
         FastFailover f = fastFailover();
         if (!f.enabled()) {
             return "fast failover off (a dead leader is replaced when its session expires)";
@@ -413,6 +493,10 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
         url = (httpOptions.tls().isPresent() ? "https://" : "http://") + httpAdvertised.getHostString() + ":"
                 + httpAdvertised.getPort();
         checkPartitioning();
+        if (leadership == Leadership.CONTROLLER && partitionCount < 2) {
+            throw new IllegalStateException("the controller assigns the leaders of partitions: it needs 2 or more"
+                    + " partitions, not " + partitionCount);
+        }
         if (partitionCount > 1) {
             startPartitions();
         } else {
@@ -433,15 +517,30 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
     }
 
     /**
-     * Records the number of partitions in ZooKeeper ({@code partitioning}) if no node did yet, and refuses to start
-     * when another number is recorded: two nodes spreading keys over different numbers of partitions would send one
-     * key's writes to two different logs.
+     * Records the number of partitions ({@code partitioning}) and the leadership mode ({@code leadership}) in
+     * ZooKeeper, both in one transaction, if no node did yet, and refuses to start when others are recorded: two nodes
+     * spreading keys over different numbers of partitions would send one key's writes to two different logs, and a
+     * node taking its leaders from the controller next to one running elections would lead in epochs the other's
+     * elections never fence. A cluster recorded before the leadership mode was has no {@code leadership}: it ran
+     * elections, so the controller is refused there too (its partitions' leader epochs would start again at 1, below
+     * the replicas' promises: docs/controller.md).
      */
     private void checkPartitioning() throws Exception {
         String path = ZKPaths.makePath(clusterPath(), "partitioning");
+        String modePath = ZKPaths.makePath(clusterPath(), "leadership");
         byte[] mine = ("crc32 " + partitionCount).getBytes(StandardCharsets.UTF_8);
+        byte[] myMode = leadership.wireName().getBytes(StandardCharsets.UTF_8);
         try {
-            client.create().creatingParentsIfNeeded().forPath(path, mine);
+            client.create().creatingParentsIfNeeded().forPath(clusterPath());
+        } catch (KeeperException.NodeExistsException e) {
+            // the cluster's path exists
+        }
+        try {
+            List<org.apache.curator.framework.api.transaction.CuratorTransactionResult> unused = client.transaction()
+                    .forOperations(
+                            client.transactionOp().create().forPath(path, mine),
+                            client.transactionOp().create().forPath(modePath, myMode));
+            return; // a new cluster, recorded as this node runs
         } catch (KeeperException.NodeExistsException e) {
             String recorded = new String(client.getData().forPath(path), StandardCharsets.UTF_8);
             if (!recorded.equals(new String(mine, StandardCharsets.UTF_8))) {
@@ -449,6 +548,25 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
                         + "' in ZooKeeper (" + path + "), not 'crc32 " + partitionCount
                         + "': every node must run with the same --partitions");
             }
+        }
+        String mode;
+        try {
+            mode = new String(client.getData().forPath(modePath), StandardCharsets.UTF_8);
+        } catch (KeeperException.NoNodeException e) {
+            mode = Leadership.ELECTION.wireName(); // recorded before the leadership mode was: elections
+            if (leadership == Leadership.ELECTION) {
+                try {
+                    client.create().forPath(modePath, myMode);
+                } catch (KeeperException.NodeExistsException raced) {
+                    mode = new String(client.getData().forPath(modePath), StandardCharsets.UTF_8);
+                }
+            }
+        }
+        if (!mode.equals(leadership.wireName())) {
+            throw new IllegalStateException("cluster " + config.cluster() + " takes its partitions' leaders from '"
+                    + mode + "' in ZooKeeper (" + modePath + "), not '" + leadership.wireName()
+                    + "': every node must run with the same --leadership, and a cluster cannot switch (a controller's"
+                    + " leader epochs start at 1, below the promises the elections left)");
         }
     }
 
@@ -479,13 +597,14 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
         metrics.watch(node, () -> node.replica().status(), config.id(), config.replicas());
     }
 
-    /** Starts the node with {@link #partitionCount} partitions, each with its state machine and leader discovery. */
+    /**
+     * Starts the node with {@link #partitionCount} partitions, each with its state machine and leader discovery: its
+     * election's, or with the controller the assignments this node applied.
+     */
     private void startPartitions() throws Exception {
-        multi = ZooKeeperNode.builder(client, clusterPath())
-                .transportTls(transportTls)
+        // The node's settings, the same whether the partitions elect their leaders or the controller assigns them.
+        UnaryOperator<ZooKeeperNode.Builder> settings = b -> b.transportTls(transportTls)
                 .clusterName(config.cluster())
-                .id(config.id())
-                .dataDir(config.dataDir())
                 .bind(config.repl())
                 .advertise(config.replAdvertise())
                 .endpoint(url)
@@ -493,16 +612,37 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
                 .snapshotPolicy(snapshotPolicy)
                 .logConfig(LogConfig.builder().maxSegmentBytes(logSegmentBytes).build())
                 .tuning(t -> tuning.apply(t.checkQuorum(Duration.ofMillis(config.sessionTimeoutMs()))
-                        .catchUpTailEntries(catchUpTailEntries)))
-                .fastFailover(fastFailover)
-                .build();
-        multi.start();
+                        .catchUpTailEntries(catchUpTailEntries)));
+        if (leadership == Leadership.CONTROLLER) {
+            // Publish the HTTP URL first: the redirects to this node's partitions need it as soon as it leads one.
+            registerHttpUrl();
+            controllerNode = ControllerNode.builder(client, clusterPath())
+                    .id(config.id())
+                    .dataDir(config.dataDir())
+                    .node(settings)
+                    .controller(c -> c.rebalanceInterval(controllerRebalanceInterval)
+                            .imbalanceThresholdPercent(controllerImbalancePercent))
+                    .build();
+            controllerNode.start();
+            multi = controllerNode.node();
+        } else {
+            multi = settings.apply(ZooKeeperNode.builder(client, clusterPath()))
+                    .id(config.id())
+                    .dataDir(config.dataDir())
+                    .fastFailover(fastFailover)
+                    .build();
+            multi.start();
+        }
         List<List<String>> sets = ZooKeeperNode.Placement.preferredSpread(
                 config.replicas(), partitionCount, config.replicas().size());
         for (int i = 0; i < partitionCount; i++) {
             String id = Partitioning.id(i);
             KvStateMachine machine = new KvStateMachine();
             ZooKeeperNode.Partition partition = multi.open(id, sets.get(i), stateMachineWrapper.apply(machine));
+            if (controllerNode != null) {
+                logs.add(new PartitionLog(id, partition, machine, null));
+                continue;
+            }
             LeaderDiscovery d = new LeaderDiscovery(
                     client,
                     ZooKeeperRegistry.electionPath(
@@ -510,7 +650,9 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
             logs.add(new PartitionLog(id, partition, machine, d));
             d.start();
         }
-        registerHttpUrl();
+        if (controllerNode == null) {
+            registerHttpUrl();
+        }
         metrics.watchPartitions(
                 multi,
                 logs.stream()
@@ -585,6 +727,9 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
 
     /** With partitions: each partition's changes of role or epoch into the timeline, and won terms into metrics. */
     private void samplePartitions() {
+        if (controllerNode != null) {
+            sampleController();
+        }
         for (PartitionLog l : logs) {
             try {
                 Replica.Status s = l.replica().status();
@@ -602,6 +747,79 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
                 log.debug("status sample of partition {} failed", l.id, e);
             }
         }
+    }
+
+    /** The controller this node knows, as the sampler last saw it: for the timeline's changes of controller. */
+    private String lastController = "";
+
+    /**
+     * With the controller: takes the partitions' states this node's agent applied (the redirects' leaders), and puts
+     * a change of controller into the timeline. Sampler thread only.
+     */
+    private void sampleController() {
+        try {
+            assigned = controllerNode.agent().states();
+            NodeObservations.ControllerStatus c = controllerStatus();
+            String now =
+                    c.controller().map(id -> id + "@" + c.controllerEpoch()).orElse("");
+            if (!now.isEmpty() && !now.equals(lastController)) {
+                event("controller " + now + (c.active() ? " (this node)" : ""));
+            }
+            lastController = now;
+        } catch (RuntimeException e) {
+            log.debug("controller sample failed", e);
+        }
+    }
+
+    @Override
+    public NodeObservations.ControllerStatus controllerStatus() {
+        ControllerNode cn = controllerNode;
+        if (cn == null) {
+            return NodeObservations.ControllerStatus.ELECTION;
+        }
+        try {
+            Controller.Status s = cn.controller().status();
+            NodeAgent agent = cn.agent();
+            long nodeEpoch = cn.registration().map(NodeRegistration::nodeEpoch).orElse(0L);
+            if (s.active()) {
+                List<NodeObservations.ControllerStatus.Member> members = new ArrayList<>();
+                new java.util.TreeMap<>(s.nodes())
+                        .forEach((id, r) -> members.add(new NodeObservations.ControllerStatus.Member(
+                                id, r.nodeEpoch(), s.shuttingDown().contains(id))));
+                return new NodeObservations.ControllerStatus(
+                        Leadership.CONTROLLER.wireName(),
+                        Optional.of(config.id()),
+                        s.controllerEpoch(),
+                        true,
+                        nodeEpoch,
+                        Math.max(agent.highestControllerEpoch(), s.controllerEpoch()),
+                        Optional.of(members));
+            }
+            Optional<NodeAgent.KnownController> known = agent.knownController();
+            return new NodeObservations.ControllerStatus(
+                    Leadership.CONTROLLER.wireName(),
+                    known.map(NodeAgent.KnownController::id),
+                    known.map(NodeAgent.KnownController::epoch).orElse(0L),
+                    false,
+                    nodeEpoch,
+                    agent.highestControllerEpoch(),
+                    Optional.empty());
+        } catch (IllegalStateException e) {
+            return NodeObservations.ControllerStatus.starting(); // not started yet
+        }
+    }
+
+    /**
+     * With the controller: partition {@code id}'s leader as the newest assignment this node applied names it, with the
+     * HTTP URL that node published (empty when unknown: the routes then answer 503 no_leader), and its leader epoch.
+     */
+    private Optional<LeaderInfo> assignedLeader(String id) {
+        PartitionState s = assigned.get(id);
+        if (s == null || s.leader().isEmpty()) {
+            return Optional.empty();
+        }
+        String leader = s.leader().get();
+        return Optional.of(new LeaderInfo(leader, urls.getOrDefault(leader, ""), s.leaderEpoch()));
     }
 
     private void event(String text) {
@@ -858,6 +1076,16 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
         } catch (RuntimeException e) {
             log.warn("hand-off failed", e);
         }
+        if (controllerNode != null) {
+            // The controller's controlled shutdown while the API still answers (redirects to the new leaders); or,
+            // for kill(), none: the partitions move once the controller sees the registration end.
+            if (handOffFirst) {
+                event("controlled shutdown: asking the controller to move this node's leaderships");
+                controllerNode.close();
+            } else {
+                controllerNode.closeWithoutHandOver();
+            }
+        }
         sampler.shutdownNow();
         if (http != null) {
             http.close();
@@ -879,9 +1107,11 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
             node.close();
         }
         for (PartitionLog l : logs) {
-            l.discovery.close();
+            if (l.discovery != null) {
+                l.discovery.close();
+            }
         }
-        if (multi != null) {
+        if (multi != null && controllerNode == null) {
             multi.close(); // every partition leaves its election; the other replicas elect
         }
         if (client != null) {
@@ -899,6 +1129,7 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
         private final String id;
         private final ZooKeeperNode.Partition partition;
         private final KvStateMachine machine;
+        /** Its election's leader discovery; null with the controller. */
         private final LeaderDiscovery discovery;
         /** The sampler's last status of this partition (sampler thread only). */
         private Replica.Status lastSampled;
@@ -951,7 +1182,7 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
 
         @Override
         public Optional<LeaderInfo> leader() {
-            return discovery.leader();
+            return discovery != null ? discovery.leader() : assignedLeader(id);
         }
 
         @Override

@@ -73,6 +73,30 @@ public final class NodeCommand implements Callable<Integer> {
                     + "; 1 is the single log, which alone offers membership changes (default: ${DEFAULT-VALUE})")
     int partitions;
 
+    @Option(
+            names = "--leadership",
+            paramLabel = "MODE",
+            description = "where the partitions' leaders come from: election (each partition's own fenced election,"
+                    + " the default) or controller (one elected node of the cluster, the controller, assigns every"
+                    + " partition's leader and leader epoch; needs --partitions 2 or more; see docs/controller.md);"
+                    + " every node of a cluster must use the same")
+    String leadership;
+
+    @Option(
+            names = "--controller-rebalance-interval-ms",
+            paramLabel = "N",
+            description = "with --leadership controller: how often the controller moves partitions back to their"
+                    + " preferred leaders when a node's share led elsewhere is above --controller-imbalance-percent;"
+                    + " 0 never (default: 300000)")
+    Long controllerRebalanceIntervalMs;
+
+    @Option(
+            names = "--controller-imbalance-percent",
+            paramLabel = "PCT",
+            description = "with --leadership controller: the share, 0..100, of a node's preferred partitions led"
+                    + " elsewhere above which the rebalance moves them back (default: 10)")
+    Double controllerImbalancePercent;
+
     @Option(names = "--http-advertise", description = "HTTP address others use (default: the bound one)")
     String httpAdvertise;
 
@@ -326,6 +350,62 @@ public final class NodeCommand implements Callable<Integer> {
                 Duration.ofMillis(suspicion), Duration.ofMillis(minimumTerm), Duration.ofMillis(backoff));
     }
 
+    /**
+     * The leadership mode from {@code --leadership}, checked against the other flags: the controller needs several
+     * partitions and takes none of fast failover's bounds (which tune elections); the controller's own options need
+     * it.
+     */
+    KvNode.Leadership leadershipMode() {
+        String mode = leadership == null ? "election" : leadership.trim();
+        boolean controllerOptions = controllerRebalanceIntervalMs != null || controllerImbalancePercent != null;
+        if (mode.equals("election")) {
+            if (controllerOptions) {
+                throw new IllegalArgumentException("--controller-rebalance-interval-ms and"
+                        + " --controller-imbalance-percent (or their TENURE_ variables) apply to --leadership"
+                        + " controller only");
+            }
+            return KvNode.Leadership.ELECTION;
+        }
+        if (!mode.equals("controller")) {
+            throw new IllegalArgumentException("--leadership must be election or controller, was '" + mode + "'");
+        }
+        if (partitions < 2) {
+            throw new IllegalArgumentException("--leadership controller needs --partitions 2 or more, was "
+                    + partitions + ": the controller assigns the leaders of partitions, and the single log keeps"
+                    + " its own election (and its membership changes)");
+        }
+        if (suspicionTimeoutMs != null || minimumTermMs != null || deposeBackoffMs != null) {
+            throw new IllegalArgumentException("--suspicion-timeout-ms, --minimum-term-ms and --depose-backoff-ms (or"
+                    + " their TENURE_ variables) tune fast failover, which only elections have: with --leadership"
+                    + " controller a dead leader's partitions move when the controller sees its ZooKeeper session"
+                    + " end, and a leader cut off from its majority gives its term up (check quorum); drop them");
+        }
+        if (controllerRebalanceIntervalMs != null && controllerRebalanceIntervalMs < 0) {
+            throw new IllegalArgumentException(
+                    "--controller-rebalance-interval-ms must be at least 0, was " + controllerRebalanceIntervalMs);
+        }
+        if (controllerImbalancePercent != null
+                && !(controllerImbalancePercent >= 0 && controllerImbalancePercent <= 100)) {
+            throw new IllegalArgumentException(
+                    "--controller-imbalance-percent must be within 0..100, was " + controllerImbalancePercent);
+        }
+        return KvNode.Leadership.CONTROLLER;
+    }
+
+    /** The controller's rebalance interval from the flag, or its default. */
+    Duration controllerRebalanceInterval() {
+        return controllerRebalanceIntervalMs == null
+                ? KvNode.DEFAULT_CONTROLLER_REBALANCE_INTERVAL
+                : Duration.ofMillis(controllerRebalanceIntervalMs);
+    }
+
+    /** The controller's imbalance threshold from the flag, or its default. */
+    double controllerImbalancePercent() {
+        return controllerImbalancePercent == null
+                ? KvNode.DEFAULT_CONTROLLER_IMBALANCE_PERCENT
+                : controllerImbalancePercent;
+    }
+
     /** The ZooKeeper credential from --zk-auth-file or TENURE_ZK_AUTH, or null. */
     private dev.tenure.recipes.ZooKeeperAcls zooKeeperAcls() throws java.io.IOException {
         if (zkAuthFile != null) {
@@ -418,18 +498,20 @@ public final class NodeCommand implements Callable<Integer> {
         KvNode.Config config;
         SnapshotPolicy snapshots;
         FastFailover failover;
+        KvNode.Leadership mode;
         try {
             if (requestTimeoutMs < 1) {
                 throw new IllegalArgumentException("--request-timeout-ms must be at least 1, was " + requestTimeoutMs);
             }
             snapshots = snapshotPolicy();
-            failover = fastFailover();
-            if (catchUpTail < 0) {
-                throw new IllegalArgumentException("--catch-up-tail must be at least 0, was " + catchUpTail);
-            }
             if (partitions < 1 || partitions > dev.tenure.demo.kv.Partitioning.MAX_PARTITIONS) {
                 throw new IllegalArgumentException("--partitions must be 1.."
                         + dev.tenure.demo.kv.Partitioning.MAX_PARTITIONS + ", was " + partitions);
+            }
+            mode = leadershipMode();
+            failover = mode == KvNode.Leadership.CONTROLLER ? FastFailover.off() : fastFailover();
+            if (catchUpTail < 0) {
+                throw new IllegalArgumentException("--catch-up-tail must be at least 0, was " + catchUpTail);
             }
             if (segmentBytes < LogConfig.MIN_SEGMENT_BYTES) {
                 throw new IllegalArgumentException(
@@ -492,6 +574,8 @@ public final class NodeCommand implements Callable<Integer> {
                 .catchUpTailEntries(catchUpTail)
                 .logSegmentBytes(segmentBytes)
                 .partitions(partitions)
+                .leadership(mode)
+                .controllerRebalance(controllerRebalanceInterval(), controllerImbalancePercent())
                 .fastFailover(failover);
         if (sessionFile != null) {
             node.sessionFile(sessionFile);
@@ -506,6 +590,7 @@ public final class NodeCommand implements Callable<Integer> {
         }
         System.out.println("replica " + id + " serving at " + node.url() + " (status page " + node.url() + "/)"
                 + (partitions > 1 ? " with " + partitions + " partitions" : "") + "; " + node.fastFailoverText());
+        // SIGTERM: with the controller, a controlled shutdown (its leaderships move first); else the hand-off.
         Shutdown.awaitSignal();
         node.close();
         return 0;

@@ -421,6 +421,51 @@ final class Testbed implements FaultTarget, AutoCloseable {
         }
     }
 
+    /**
+     * With the controller: the node that says it is the active controller in the highest epoch, among the live,
+     * running replicas ({@link StatusProbe#controllerOf}); empty if none says so. Any thread.
+     */
+    @Override
+    public Optional<StatusProbe.ControllerSeen> controller() {
+        try {
+            return StatusProbe.controllerOf(probe.statuses(running()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * With the controller: waits until a live, running replica says it is the active controller in an epoch above
+     * {@code aboveEpoch} and every live, running replica answers and names it, in that epoch; returns it. Polls every
+     * 100 ms.
+     *
+     * @throws TimeoutException naming what the replicas said last, if that does not happen within {@code timeout}
+     */
+    StatusProbe.ControllerSeen awaitController(long aboveEpoch, Duration timeout)
+            throws InterruptedException, TimeoutException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            Map<String, URI> asked = running();
+            Map<String, StatusProbe.NodeStatus> statuses = probe.statuses(asked);
+            Optional<StatusProbe.ControllerSeen> c = StatusProbe.controllerOf(statuses);
+            if (c.isPresent()
+                    && c.get().epoch() > aboveEpoch
+                    && statuses.keySet().containsAll(asked.keySet())
+                    && StatusProbe.controllerAgreed(c.get(), statuses)) {
+                return c.get();
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                Map<String, String> seen = new LinkedHashMap<>();
+                statuses.forEach(
+                        (id, s) -> seen.put(id, s.json().path("controller").toString()));
+                throw new TimeoutException("no controller above epoch " + aboveEpoch + " agreed on by " + asked.keySet()
+                        + " within " + timeout + "; last seen: " + seen);
+            }
+            Thread.sleep(100); // polling the replicas' status
+        }
+    }
+
     /** The {@code /status} of every live, running replica that answers, by id. Any thread. */
     Map<String, StatusProbe.NodeStatus> statuses() throws InterruptedException {
         return probe.statuses(running());

@@ -150,10 +150,12 @@ public final class VerifyCommand implements Callable<Integer> {
     @Option(
             names = "--faults",
             split = ",",
-            description = "fault kinds to inject (default: the profile's; every kind but the last two, except for"
-                    + " fast-failover: kill-replica and the last two): kill-replica, pause-leader, kill-zk-server,"
+            description = "fault kinds to inject (default: the profile's; every kind but the suspicion pauses and the"
+                    + " controller faults, except for fast-failover: kill-replica and the suspicion pauses; with"
+                    + " --leadership controller the controller faults too): kill-replica, pause-leader, kill-zk-server,"
                     + " kill-zk-leader, expire-session, cut-zookeeper, cut-leader-from-followers, isolate-replica,"
-                    + " wipe-replica, replace-replica, pause-leader-below-suspicion, pause-leader-above-suspicion")
+                    + " wipe-replica, replace-replica, pause-leader-below-suspicion, pause-leader-above-suspicion,"
+                    + " kill-controller, pause-controller, cut-controller-from-zookeeper")
     List<String> faults;
 
     @Option(
@@ -187,6 +189,17 @@ public final class VerifyCommand implements Callable<Integer> {
                     + " single-log only. With --check: split the history this way. Default ${DEFAULT-VALUE}: the"
                     + " single log")
     int partitions;
+
+    @Option(
+            names = "--leadership",
+            paramLabel = "MODE",
+            defaultValue = "election",
+            description = "election (each partition's own election, the default) or controller: every replica runs"
+                    + " node --leadership controller (needs --partitions 2 or more), and the faults aimed at the"
+                    + " controller node (kill-controller, pause-controller, cut-controller-from-zookeeper) join the"
+                    + " profile's; the controller is the node whose /status says it is active, and the fault log and"
+                    + " the report name it and its epoch before and after each fault")
+    String leadership;
 
     @Option(
             names = "--transport-plaintext",
@@ -277,6 +290,7 @@ public final class VerifyCommand implements Callable<Integer> {
                         : ", fast failover on (suspicion "
                                 + settings.suspicionTimeout().toMillis() + " ms)")
                 + (settings.partitions() > 1 ? ", " + settings.partitions() + " partitions" : "")
+                + (settings.controller() ? ", leaders assigned by the controller" : "")
                 + (settings.nodeArguments().isEmpty()
                         ? ""
                         : ", replicas run with " + String.join(" ", settings.nodeArguments())));
@@ -340,6 +354,9 @@ public final class VerifyCommand implements Callable<Integer> {
             out.println("  faults on a replica leading several partitions: " + hitSeveral + ", after " + movedAll
                     + " of them every partition it led had a new leader term");
         }
+        if (result.controller()) {
+            out.println("  controller: " + result.controllerText());
+        }
         out.println("  faults injected: " + result.faults().size());
         result.faultsByKind(settings.kinds())
                 .forEach((k, n) -> out.println(String.format("    %-30s %d", k.wireName(), n)));
@@ -394,14 +411,36 @@ public final class VerifyCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--partitions must be 1.."
                     + dev.tenure.demo.kv.Partitioning.MAX_PARTITIONS + ", was " + partitions);
         }
+        boolean controller = switch (leadership == null ? "election" : leadership.trim()) {
+            case "election" -> false;
+            case "controller" -> true;
+            default ->
+                throw new IllegalArgumentException(
+                        "--leadership must be election or controller, was '" + leadership + "'");
+        };
+        if (controller && partitions < 2) {
+            throw new IllegalArgumentException("--leadership controller needs --partitions 2 or more, was " + partitions
+                    + ": the controller assigns the leaders of partitions");
+        }
+        if (controller && profile == Profile.FAST_FAILOVER) {
+            throw new IllegalArgumentException("the fast-failover profile probes the elections' fast failover, which"
+                    + " --leadership controller does not use");
+        }
         if (faults == null || faults.isEmpty()) {
             kinds.addAll(profile.kinds());
             if (partitions > 1) {
                 kinds.removeAll(SINGLE_LOG_ONLY);
             }
+            if (controller) {
+                kinds.addAll(FaultKind.controller());
+            }
         } else {
             for (String f : faults) {
                 FaultKind k = FaultKind.parse(f);
+                if (k.onController() && !controller) {
+                    throw new IllegalArgumentException(k.wireName() + " hits the controller: it needs --leadership"
+                            + " controller (and --partitions 2 or more)");
+                }
                 if (partitions > 1 && SINGLE_LOG_ONLY.contains(k)) {
                     throw new IllegalArgumentException(k.wireName() + " is not supported with --partitions yet:"
                             + " a partitioned node offers no membership changes, and a wiped node would have to"
@@ -439,6 +478,11 @@ public final class VerifyCommand implements Callable<Integer> {
         if (noFastFailover) {
             nodeArguments.add("--no-fast-failover");
         }
+        if (controller) {
+            // Leaderships back on their preferred nodes within seconds, as the elections' 2 s hand-overs do: before
+            // each fault the run waits for that (VerifyRun#settleLeaders).
+            nodeArguments.addAll(List.of("--leadership", "controller", "--controller-rebalance-interval-ms", "2000"));
+        }
         Path workDir = dir != null ? dir : Files.createTempDirectory("tenure-verify-");
         return new VerifyRun.Settings(
                 workDir.toAbsolutePath(),
@@ -457,7 +501,10 @@ public final class VerifyCommand implements Callable<Integer> {
                 nodeArguments,
                 partitions,
                 plaintextReplication,
-                noFastFailover ? Duration.ZERO : FastFailover.suspicionFor(Duration.ofMillis(sessionTimeoutMs)));
+                noFastFailover || controller
+                        ? Duration.ZERO
+                        : FastFailover.suspicionFor(Duration.ofMillis(sessionTimeoutMs)),
+                controller);
     }
 
     /** The fault kinds a run with several partitions leaves out (and refuses when named). */

@@ -76,7 +76,9 @@ final class VerifyRun {
      * @param partitions the partitions every replica hosts ({@code node --partitions P}); 1 for the single log
      * @param plaintextReplication replication in plaintext rather than over mutual TLS
      * @param suspicionTimeout the replicas' fast failover suspicion timeout (the node's default, derived from the
-     *     session timeout); zero when the replicas run with fast failover off
+     *     session timeout); zero when the replicas run with fast failover off (and with the controller)
+     * @param controller whether the replicas run with {@code --leadership controller}: the controller, not each
+     *     partition's election, assigns the leaders; the run then follows the controller and its epoch
      */
     record Settings(
             Path dir,
@@ -95,7 +97,8 @@ final class VerifyRun {
             List<String> nodeArguments,
             int partitions,
             boolean plaintextReplication,
-            Duration suspicionTimeout) {
+            Duration suspicionTimeout,
+            boolean controller) {
         Settings {
             Objects.requireNonNull(suspicionTimeout, "suspicionTimeout");
             Objects.requireNonNull(dir, "dir");
@@ -111,6 +114,9 @@ final class VerifyRun {
             if (partitions < 1 || partitions > dev.tenure.demo.kv.Partitioning.MAX_PARTITIONS) {
                 throw new IllegalArgumentException("--partitions must be 1.."
                         + dev.tenure.demo.kv.Partitioning.MAX_PARTITIONS + ", was " + partitions);
+            }
+            if (controller && partitions < 2) {
+                throw new IllegalArgumentException("the controller needs --partitions 2 or more");
             }
         }
     }
@@ -131,6 +137,10 @@ final class VerifyRun {
      *     the single log and for faults without a target)
      * @param leadersAfter with several partitions: each partition's agreed leader after the heal (empty if none was
      *     agreed on within the wait, and for the single log)
+     * @param controllerBefore with the controller: the controller when the fault was injected (for a fault aimed at
+     *     it, the one it hit), if one was known
+     * @param controllerAfter with the controller: the controller every running node named after the heal (for a
+     *     fault aimed at it, in a higher epoch than the one it hit), if one was within the wait
      */
     record Injected(
             FaultKind kind,
@@ -141,10 +151,14 @@ final class VerifyRun {
             long installs,
             Optional<String> target,
             Map<String, StatusProbe.PartitionLeader> leadersBefore,
-            Map<String, StatusProbe.PartitionLeader> leadersAfter) {
+            Map<String, StatusProbe.PartitionLeader> leadersAfter,
+            Optional<StatusProbe.ControllerSeen> controllerBefore,
+            Optional<StatusProbe.ControllerSeen> controllerAfter) {
         Injected {
             Objects.requireNonNull(catchUp, "catchUp");
             Objects.requireNonNull(target, "target");
+            Objects.requireNonNull(controllerBefore, "controllerBefore");
+            Objects.requireNonNull(controllerAfter, "controllerAfter");
             leadersBefore = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(leadersBefore));
             leadersAfter = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(leadersAfter));
         }
@@ -176,6 +190,22 @@ final class VerifyRun {
             return String.join(", ", parts);
         }
 
+        /** Whether a controller was known after the heal in a higher epoch than before the fault. */
+        boolean newControllerEpoch() {
+            return controllerBefore.isPresent()
+                    && controllerAfter.isPresent()
+                    && controllerAfter.get().epoch() > controllerBefore.get().epoch();
+        }
+
+        /** {@code controller r2@3 -> r1@4}, {@code ?} for one not known; empty without the controller. */
+        String controllerMovement() {
+            if (controllerBefore.isEmpty() && controllerAfter.isEmpty()) {
+                return "";
+            }
+            return "controller " + controllerBefore.map(Object::toString).orElse("?") + " -> "
+                    + controllerAfter.map(Object::toString).orElse("?");
+        }
+
         /** A wiped replica that installed a snapshot before it caught up. */
         boolean cameBackByInstall() {
             return catchUp.isPresent() && installs > 0;
@@ -192,6 +222,17 @@ final class VerifyRun {
             if (!leadersBefore.isEmpty()) {
                 partitionJson(n);
             }
+            if (controllerBefore.isPresent() || controllerAfter.isPresent()) {
+                controllerJson(n);
+            }
+            return n;
+        }
+
+        /** Adds {@code controllerBefore}, {@code controllerAfter} ({@code NODE@EPOCH} or null) and {@code newEpoch}. */
+        ObjectNode controllerJson(ObjectNode n) {
+            n.put("controllerBefore", controllerBefore.map(Object::toString).orElse(null));
+            n.put("controllerAfter", controllerAfter.map(Object::toString).orElse(null));
+            n.put("newEpoch", newControllerEpoch());
             return n;
         }
 
@@ -300,6 +341,9 @@ final class VerifyRun {
      * @param leaderChanges for a single log: each fault that hit the leader, and what became of the leadership
      * @param fastFailover the replicas' {@code fastFailover} as their {@code /status} reported it at the start
      *     (null if none said)
+     * @param controller whether the replicas ran with the controller
+     * @param controllers with the controller: the agreed controller at each look (at the start, before each fault,
+     *     after each heal, at the end), in order, where one was agreed on
      */
     record Result(
             RunReport report,
@@ -311,7 +355,9 @@ final class VerifyRun {
             long historyStart,
             Duration elapsed,
             List<LeaderChange> leaderChanges,
-            com.fasterxml.jackson.databind.JsonNode fastFailover) {
+            com.fasterxml.jackson.databind.JsonNode fastFailover,
+            boolean controller,
+            List<StatusProbe.ControllerSeen> controllers) {
         /** Faults injected by kind (every kind of the run listed, zero included). */
         Map<FaultKind, Integer> faultsByKind() {
             return faultsByKind(FaultKind.standard());
@@ -343,6 +389,35 @@ final class VerifyRun {
                     .toList();
         }
 
+        /** The faults aimed at the controller, in order. */
+        List<Injected> controllerFaults() {
+            return faults.stream().filter(f -> f.kind().onController()).toList();
+        }
+
+        /** How many looks found the controller in a higher epoch than the look before: a lower bound of its changes. */
+        int controllerChanges() {
+            int changes = 0;
+            for (int i = 1; i < controllers.size(); i++) {
+                if (controllers.get(i).epoch() > controllers.get(i - 1).epoch()) {
+                    changes++;
+                }
+            }
+            return changes;
+        }
+
+        /** The summary's controller line. */
+        String controllerText() {
+            List<Injected> onController = controllerFaults();
+            return (controllers.isEmpty()
+                            ? "none agreed on"
+                            : controllers.get(0) + " at the start, " + controllers.get(controllers.size() - 1)
+                                    + " at the end")
+                    + "; " + controllerChanges() + " controller change(s) seen (a higher epoch than at the previous"
+                    + " look); faults on the controller: " + onController.size() + ", followed by a new controller"
+                    + " epoch: "
+                    + onController.stream().filter(Injected::newControllerEpoch).count();
+        }
+
         /** {@link #leaderChanges} by fault kind, in kind order. */
         Map<FaultKind, List<LeaderChange>> leaderChangesByKind() {
             Map<FaultKind, List<LeaderChange>> byKind = new EnumMap<>(FaultKind.class);
@@ -366,9 +441,10 @@ final class VerifyRun {
                     ? ""
                     : "; leadership of " + f.moved().size() + " of its "
                             + f.led().size() + " moved: " + f.movements();
+            String ctl = f.controllerMovement().isEmpty() ? "" : "; " + f.controllerMovement();
             return String.format(
-                    "t=%.0fms..%.0fms %s%s",
-                    (f.start() - historyStart) / 1e6, (f.healed() - historyStart) / 1e6, f.description(), moved);
+                    "t=%.0fms..%.0fms %s%s%s",
+                    (f.start() - historyStart) / 1e6, (f.healed() - historyStart) / 1e6, f.description(), moved, ctl);
         }
 
         ObjectNode toJson(Settings settings) {
@@ -379,6 +455,29 @@ final class VerifyRun {
             root.put("operations", report.operations());
             root.put("partitions", partitions);
             root.put("transport", settings.plaintextReplication() ? "plaintext" : "mtls");
+            root.put("leadership", controller ? "controller" : "election");
+            if (controller) {
+                ObjectNode c = root.putObject("controller");
+                c.put("first", controllers.isEmpty() ? null : controllers.get(0).toString());
+                c.put(
+                        "last",
+                        controllers.isEmpty()
+                                ? null
+                                : controllers.get(controllers.size() - 1).toString());
+                c.put("changes", controllerChanges());
+                c.put("faults", controllerFaults().size());
+                c.put(
+                        "faultsFollowedByNewEpoch",
+                        controllerFaults().stream()
+                                .filter(Injected::newControllerEpoch)
+                                .count());
+            } else {
+                root.putNull("controller");
+            }
+            ArrayNode controllerFaultsJson = root.putArray("controllerFaults");
+            controllerFaults()
+                    .forEach(f -> controllerFaultsJson.add(f.controllerJson(
+                            json.createObjectNode().put("fault", f.kind().wireName()))));
             ArrayNode invalid = root.putArray("invalidPartitions");
             if (partitions > 1) {
                 report.byPartition().forEach((p, r) -> {
@@ -465,6 +564,8 @@ final class VerifyRun {
     private final PrintStream out;
     private final Testbed bed;
     private final Failovers failovers;
+    /** With the controller: the controller at each look that agreed on one, consecutive repeats left out. */
+    private final List<StatusProbe.ControllerSeen> controllers = new ArrayList<>();
     /** With several partitions: each partition's leader at the last agreed look ({@link #awaitLeaders}). */
     private Map<String, StatusProbe.PartitionLeader> lastLeaders = Map.of();
 
@@ -526,9 +627,18 @@ final class VerifyRun {
                                             + fastFailover
                                                     .path("deposeBackoffMs")
                                                     .asLong() + " ms"
-                                    : "off: a dead or frozen leader is replaced when its session expires"));
+                                    : settings.controller()
+                                            ? "off: the controller moves a dead or frozen leader's partitions when"
+                                                    + " its session expires"
+                                            : "off: a dead or frozen leader is replaced when its session expires"));
             if (partitioned()) {
                 leader = awaitLeaders(FINAL_LEADER_WAIT);
+                if (settings.controller()) {
+                    say("controller "
+                            + lookAtController(-1, FINAL_LEADER_WAIT)
+                                    .orElseThrow(() -> new TimeoutException(
+                                            "no controller agreed on by every replica at the start")));
+                }
                 say("leaders of the " + settings.partitions() + " partitions: " + describe(lastLeaders) + "; "
                         + settings.clients() + " clients on " + settings.keys() + " keys, each sent to a random"
                         + " replica, which redirects it to its partition's leader");
@@ -569,8 +679,17 @@ final class VerifyRun {
                         }
                         Optional<StatusProbe.NodeStatus> leaderBefore =
                                 partitioned() ? Optional.empty() : leaderStatus(bed.statuses());
+                        Optional<StatusProbe.ControllerSeen> controllerBefore = Optional.empty();
+                        if (settings.controller()) {
+                            // A fault on the controller hits the one every node names, so that it hits one in office.
+                            controllerBefore =
+                                    fault.kind().onController() ? lookAtController(-1, LEADER_WAIT) : bed.controller();
+                        }
                         long at = System.nanoTime();
                         Nemesis.Injection injection = nemesis.inject(fault);
+                        if (injection.controller().isPresent()) {
+                            controllerBefore = injection.controller();
+                        }
                         failovers.observe(injection.partitionLeaders());
                         say(String.format(
                                 "fault %d: %s for %d ms (%d operations so far)",
@@ -632,6 +751,19 @@ final class VerifyRun {
                                 ? bed.snapshotInstallsSinceStart(caughtUp.get().replica())
                                 : 0;
                         caughtUp.ifPresent(c -> say("  " + c + "; snapshot installs logged: " + installs));
+                        Optional<StatusProbe.ControllerSeen> controllerAfter = Optional.empty();
+                        if (settings.controller()) {
+                            // After a fault on the controller: a controller in a higher epoch, named by every node.
+                            long above = fault.kind().onController() && controllerBefore.isPresent()
+                                    ? controllerBefore.get().epoch()
+                                    : -1;
+                            controllerAfter = lookAtController(above, LEADER_WAIT);
+                            say("  controller "
+                                    + controllerBefore.map(Object::toString).orElse("?") + " -> "
+                                    + controllerAfter
+                                            .map(Object::toString)
+                                            .orElse("none agreed within " + LEADER_WAIT));
+                        }
                         Injected done = new Injected(
                                 fault.kind(),
                                 injection.description(),
@@ -641,7 +773,9 @@ final class VerifyRun {
                                 installs,
                                 injection.target(),
                                 injection.partitionLeaders(),
-                                after);
+                                after,
+                                controllerBefore,
+                                controllerAfter);
                         if (!done.led().isEmpty()) {
                             say("  leadership of " + done.moved().size() + " of the "
                                     + done.led().size()
@@ -663,6 +797,12 @@ final class VerifyRun {
                     if (partitioned()) {
                         say("leaders at the end: " + describe(lastLeaders) + "; leader changes observed per"
                                 + " partition: " + failovers.counts());
+                    }
+                    if (settings.controller()) {
+                        say("controller at the end: "
+                                + lookAtController(-1, FINAL_LEADER_WAIT)
+                                        .map(Object::toString)
+                                        .orElse("none agreed on"));
                     }
                     List<String> unread =
                             workload.finalReads(settings.clients(), URI.create(bed.url(last)), FINAL_READ_BUDGET);
@@ -689,7 +829,29 @@ final class VerifyRun {
                 history.startTime(),
                 Duration.ofNanos(System.nanoTime() - start),
                 leaderChanges,
-                fastFailover);
+                fastFailover,
+                settings.controller(),
+                List.copyOf(controllers));
+    }
+
+    /**
+     * With the controller: waits until every running replica names one controller in an epoch above {@code
+     * aboveEpoch}, which says it is active ({@link Testbed#awaitController}), and notes it in {@link #controllers};
+     * empty if none is within {@code timeout} (said, not hidden).
+     */
+    private Optional<StatusProbe.ControllerSeen> lookAtController(long aboveEpoch, Duration timeout)
+            throws InterruptedException {
+        try {
+            StatusProbe.ControllerSeen c = bed.awaitController(aboveEpoch, timeout);
+            if (controllers.isEmpty()
+                    || !controllers.get(controllers.size() - 1).equals(c)) {
+                controllers.add(c);
+            }
+            return Optional.of(c);
+        } catch (TimeoutException e) {
+            say("  " + e.getMessage());
+            return Optional.empty();
+        }
     }
 
     /**

@@ -38,6 +38,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -46,7 +47,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The packaged jar as a real cluster: a 3-process ZooKeeper ensemble and 3 replica processes on loopback.
  * SIGKILL of the leader loses no acknowledged write and the next epoch is higher; SIGTERM hands leadership
- * over and exits 0; the client's exit codes; a replica with another replica set is refused.
+ * over and exits 0; the client's exit codes; a replica with another replica set is refused; with the controller,
+ * SIGTERM moves every partition the stopped node led before it exits.
  */
 class MultiProcessClusterIT {
     private static final List<String> IDS = List.of("r1", "r2", "r3");
@@ -78,6 +80,10 @@ class MultiProcessClusterIT {
     }
 
     private ChildProcess startNode(String id, String replicas) throws IOException {
+        return startNode(id, replicas, List.of());
+    }
+
+    private ChildProcess startNode(String id, String replicas, List<String> extra) throws IOException {
         httpPorts.computeIfAbsent(id, k -> uncheckedFreePort());
         replPorts.computeIfAbsent(id, k -> uncheckedFreePort());
         return NodeLauncher.builder(id)
@@ -89,8 +95,12 @@ class MultiProcessClusterIT {
                 .repl("127.0.0.1:" + replPorts.get(id))
                 .replicas(List.of(replicas.split(",")))
                 .sessionTimeout(Duration.ofSeconds(4))
-                .extraArguments(
-                        List.of("--transport-tls-config", transportTls(id).toString()))
+                .extraArguments(java.util.stream.Stream.concat(
+                                java.util.stream.Stream.of(
+                                        "--transport-tls-config",
+                                        transportTls(id).toString()),
+                                extra.stream())
+                        .toList())
                 .logFile(dir.resolve(id + ".out"))
                 .stopGrace(Duration.ZERO)
                 .build()
@@ -194,6 +204,65 @@ class MultiProcessClusterIT {
         System.out.println("SIGTERM hand-off: " + third + " leads after " + handOffMs + " ms");
         assertEquals(0, nodes.get(next).awaitExit(Duration.ofSeconds(60)));
         assertReadable(third, acked);
+    }
+
+    /**
+     * {@code node --leadership controller --partitions 4}: SIGTERM is the controller's controlled shutdown, so by the
+     * time the stopped process has exited, each partition it led is led by another node in a higher leader epoch,
+     * which every remaining node names.
+     */
+    @Test
+    @Timeout(value = 120)
+    void withTheControllerSigtermMovesEveryPartitionTheNodeLedToAnotherNodeInAHigherEpochBeforeItExits()
+            throws Exception {
+        zk = ZooKeeperProcessEnsemble.builder(dir.resolve("zk")).recordPids().build();
+        zk.start();
+        List<String> controller = List.of("--partitions", "4", "--leadership", "controller");
+        for (String id : IDS) {
+            nodes.put(id, startNode(id, String.join(",", IDS), controller));
+        }
+        Map<String, StatusProbe.PartitionLeader> before =
+                probe.awaitPartitionLeaders(() -> live(null), 4, Duration.ofSeconds(60));
+        String stopped = StatusProbe.mostLeading(before, IDS).orElseThrow();
+        List<String> led = StatusProbe.ledBy(stopped, before);
+        assertTrue(led.size() >= 2, "4 partitions on 3 nodes: the most leading leads at least 2: " + before);
+
+        long sigterm = System.nanoTime();
+        nodes.get(stopped).terminate();
+        assertEquals(0, nodes.get(stopped).awaitExit(Duration.ofSeconds(30)), "a clean stop");
+        long exitedMs = (System.nanoTime() - sigterm) / 1_000_000;
+        // One look right after the exit, no waiting: the hand-over happened before it.
+        Map<String, StatusProbe.NodeStatus> after = probe.statuses(live(stopped));
+        assertEquals(2, after.size(), "both other nodes answer: " + after);
+        Map<String, StatusProbe.PartitionLeader> leaders = StatusProbe.partitionLeadersOf(after);
+        for (String p : led) {
+            StatusProbe.PartitionLeader now = leaders.get(p);
+            assertTrue(now != null, "partition " + p + " is led when " + stopped + " has exited: " + after);
+            assertNotEquals(stopped, now.node());
+            assertTrue(
+                    now.epoch() > before.get(p).epoch(),
+                    "partition " + p + ": " + before.get(p) + " -> " + now + ", a higher leader epoch");
+            for (StatusProbe.NodeStatus s : after.values()) {
+                StatusProbe.PartitionStatus seen = s.partitions().stream()
+                        .filter(x -> x.id().equals(p))
+                        .findFirst()
+                        .orElseThrow();
+                assertEquals(Optional.of(now.node()), seen.leader(), s.id() + " names the new leader of " + p);
+            }
+        }
+        System.out.println("SIGTERM with the controller: " + stopped + " led " + led + " and exited after " + exitedMs
+                + " ms; leaders then " + leaders);
+    }
+
+    /** The replicas whose process is alive, but {@code excluding}, id to base URL. */
+    private Map<String, URI> live(String excluding) {
+        Map<String, URI> live = new LinkedHashMap<>();
+        nodes.forEach((id, p) -> {
+            if (!id.equals(excluding) && p.isAlive()) {
+                live.put(id, URI.create(url(id)));
+            }
+        });
+        return live;
     }
 
     @Test

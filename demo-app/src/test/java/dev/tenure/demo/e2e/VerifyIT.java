@@ -45,7 +45,8 @@ import org.junit.jupiter.api.io.TempDir;
  * that acknowledges writes without a majority (test code only) is caught; a run stopped with SIGTERM stops every
  * process it started; with 4 partitions, the nodes leading several are killed, paused and isolated, every partition
  * they led gets a new leader and every key's history is valid, and early acknowledgements are caught in the
- * partitions of the isolated node. Every run but the SIGTERM one (plaintext, {@code --transport-plaintext}) replicates
+ * partitions of the isolated node; with the controller, killing, pausing and cutting the controller each leaves a
+ * new controller epoch, and every key is valid. Every run but the SIGTERM one (plaintext, {@code --transport-plaintext}) replicates
  * over mutual TLS through the TLS-terminating proxies, on authenticated ZooKeeper. Each run prints its seed first; on failure its output is in the assertion message. Processes
  * are found through the run's pid list ({@code pids.txt}).
  */
@@ -58,6 +59,7 @@ class VerifyIT {
             "interrupted",
             "partitions",
             "unsafe-partitions",
+            "controller",
             "fast-failover",
             "unsafe-fast-failover");
 
@@ -390,6 +392,72 @@ class VerifyIT {
             failovers += n.asInt();
         }
         assertTrue(failovers >= 6, "leader changes counted per partition: " + result.get("failovers"));
+        assertEquals(List.of(), aliveProcessesOf(work), "every process of the run was stopped");
+    }
+
+    /**
+     * {@code verify --leadership controller --partitions 4}: the controller node is SIGKILLed, SIGSTOPped past the
+     * session timeout and cut off from ZooKeeper, and the node leading the most partitions is SIGKILLed, one fault each.
+     * The run is valid with no lost write; after each fault on the controller every node names a controller in a
+     * higher epoch; each partition the killed node led has a new leader term; no process is left.
+     */
+    @Test
+    @Timeout(240)
+    void withTheControllerEachFaultOnItIsFollowedByANewControllerEpochAndEveryKeyIsValid() throws Exception {
+        Path work = dir.resolve("controller");
+        Run run = run(
+                work,
+                200,
+                "--leadership",
+                "controller",
+                "--partitions",
+                "4",
+                "--seed",
+                "20261218",
+                "--faults",
+                "kill-controller,pause-controller,cut-controller-from-zookeeper,kill-replica",
+                "--target",
+                "leader",
+                "--quiet-ms",
+                "1000");
+        System.out.println(run);
+        assertEquals(0, run.exit(), run.toString());
+        JsonNode result = run.result();
+        assertEquals("VALID", result.get("verdict").asText(), run.toString());
+        assertEquals("controller", result.get("leadership").asText(), run.toString());
+        assertEquals("mtls", result.get("transport").asText(), run.toString());
+        assertEquals(0, result.get("lostWrites").asInt(), run.toString());
+        assertEquals(0, result.get("leaderlessAfterHeal").asInt(), "every heal ended with agreed leaders: " + run);
+        assertTrue(result.get("operations").asInt() > 300, "a real workload ran: " + result);
+        for (String kind :
+                List.of("kill-controller", "pause-controller", "cut-controller-from-zookeeper", "kill-replica")) {
+            assertEquals(1, result.get("faults").get(kind).asInt(), kind + ": " + run);
+        }
+        JsonNode controller = result.get("controller");
+        assertEquals(3, controller.get("faults").asInt(), controller.toString());
+        assertEquals(3, controller.get("faultsFollowedByNewEpoch").asInt(), controller.toString());
+        assertTrue(controller.get("changes").asInt() >= 3, controller.toString());
+        for (JsonNode f : result.get("controllerFaults")) {
+            String before = f.get("controllerBefore").asText();
+            String after = f.get("controllerAfter").asText();
+            assertTrue(f.get("newEpoch").asBoolean(), "a new controller epoch: " + f);
+            assertTrue(
+                    Long.parseLong(after.substring(after.indexOf('@') + 1))
+                            > Long.parseLong(before.substring(before.indexOf('@') + 1)),
+                    f.toString());
+        }
+        boolean killedTheMostLeading = false;
+        for (JsonNode f : result.get("partitionFaults")) {
+            if (f.get("fault").asText().equals("kill-replica")) {
+                killedTheMostLeading = true;
+                assertTrue(f.get("partitionsLed").size() >= 2, "the node leading the most partitions: " + f);
+                assertEquals(f.get("partitionsLed"), f.get("leadershipMoved"), "each of them had a new term: " + f);
+            }
+        }
+        assertTrue(killedTheMostLeading, run.toString());
+        assertTrue(
+                run.lines().stream().anyMatch(l -> l.matches(".*controller r\\d@\\d+ -> r\\d@\\d+.*")),
+                "the fault log names the controller before and after: " + run);
         assertEquals(List.of(), aliveProcessesOf(work), "every process of the run was stopped");
     }
 

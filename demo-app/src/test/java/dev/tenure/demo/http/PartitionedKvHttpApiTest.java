@@ -170,6 +170,11 @@ class PartitionedKvHttpApiTest {
                 assertEquals(leader == n, leading.contains(Partitioning.id(i)));
             }
             assertEquals(3, s.get("replicas").size(), s.toString());
+            JsonNode c = s.get("controller");
+            assertEquals("election", c.get("mode").asText(), "elections, not the controller: " + c);
+            assertTrue(c.get("controller").isNull() && c.get("controllerEpoch").isNull(), c.toString());
+            assertTrue(c.get("nodeEpoch").isNull() && c.get("nodes").isNull(), c.toString());
+            assertFalse(c.get("active").asBoolean(), c.toString());
         }
     }
 
@@ -232,6 +237,33 @@ class PartitionedKvHttpApiTest {
                     org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, other::start);
             assertTrue(e.getMessage().contains("crc32 " + PARTITIONS), e.getMessage());
             assertTrue(e.getMessage().contains("--partitions"), e.getMessage());
+        } finally {
+            other.close();
+        }
+    }
+
+    @Test
+    void aNodeStartedWithTheControllerInAClusterOfElectionsIsRefused(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        KvNode other = new KvNode(new KvNode.Config(
+                        "r4",
+                        cluster.ensemble().connectString(),
+                        dir,
+                        new java.net.InetSocketAddress("127.0.0.1", 0),
+                        new java.net.InetSocketAddress("127.0.0.1", 0),
+                        List.of("r1", "r2", "r3", "r4"),
+                        null,
+                        null,
+                        "kv",
+                        4000))
+                .zooKeeperAcls(cluster.zooKeeperAcls())
+                .partitions(PARTITIONS)
+                .leadership(KvNode.Leadership.CONTROLLER);
+        try {
+            IllegalStateException e =
+                    org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, other::start);
+            assertTrue(
+                    e.getMessage().contains("'election'") && e.getMessage().contains("cannot switch"), e.getMessage());
         } finally {
             other.close();
         }

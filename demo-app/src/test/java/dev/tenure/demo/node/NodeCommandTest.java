@@ -344,4 +344,74 @@ class NodeCommandTest {
         assertTrue(both[1].contains("--no-fast-failover turns fast failover off"), both[1]);
         assertTrue(!Files.exists(dir.resolve("data")), "nothing was created");
     }
+
+    @Test
+    void leadershipIsElectionUnlessControllerIsAskedForWhoseRebalanceDefaultsToFiveMinutesAndTenPercent() {
+        NodeCommand plain = parseWith(java.util.Map.of(), "--partitions", "4");
+        assertEquals(KvNode.Leadership.ELECTION, plain.leadershipMode());
+
+        NodeCommand controller = parseWith(java.util.Map.of(), "--partitions", "4", "--leadership", "controller");
+        assertEquals(KvNode.Leadership.CONTROLLER, controller.leadershipMode());
+        assertEquals(java.time.Duration.ofMinutes(5), controller.controllerRebalanceInterval());
+        assertEquals(10.0, controller.controllerImbalancePercent());
+
+        NodeCommand tuned = parseWith(
+                java.util.Map.of("TENURE_LEADERSHIP", "controller", "TENURE_CONTROLLER_IMBALANCE_PERCENT", "25"),
+                "--partitions",
+                "4",
+                "--controller-rebalance-interval-ms",
+                "0",
+                "--no-fast-failover");
+        assertEquals(KvNode.Leadership.CONTROLLER, tuned.leadershipMode(), "from the environment");
+        assertEquals(java.time.Duration.ZERO, tuned.controllerRebalanceInterval(), "0: no automatic rebalance");
+        assertEquals(25.0, tuned.controllerImbalancePercent());
+    }
+
+    @Test
+    void wrongLeadershipCombinationsAreBadArgumentsNamingTheFlagsAndNothingStarts() {
+        String[][] cases = {
+            {"--leadership controller needs --partitions 2 or more, was 1", "--leadership", "controller"},
+            {"--leadership must be election or controller, was 'raft'", "--leadership", "raft", "--partitions", "4"},
+            {
+                "tune fast failover, which only elections have",
+                "--leadership",
+                "controller",
+                "--partitions",
+                "4",
+                "--suspicion-timeout-ms",
+                "800"
+            },
+            {"apply to --leadership controller only", "--partitions", "4", "--controller-rebalance-interval-ms", "1000"
+            },
+            {"apply to --leadership controller only", "--controller-imbalance-percent", "5"},
+            {
+                "--controller-rebalance-interval-ms must be at least 0, was -1",
+                "--leadership",
+                "controller",
+                "--partitions",
+                "4",
+                "--controller-rebalance-interval-ms",
+                "-1"
+            },
+            {
+                "--controller-imbalance-percent must be within 0..100, was 101.0",
+                "--leadership",
+                "controller",
+                "--partitions",
+                "4",
+                "--controller-imbalance-percent",
+                "101"
+            },
+        };
+        for (String[] c : cases) {
+            String[] args = new String[c.length];
+            args[0] = "--transport-plaintext";
+            System.arraycopy(c, 1, args, 1, c.length - 1);
+            String[] r = run(args);
+
+            assertEquals("64", r[0], String.join(" ", args) + ": " + r[1]);
+            assertTrue(r[1].contains(c[0]), r[1]);
+        }
+        assertTrue(!Files.exists(dir.resolve("data")), "nothing was created");
+    }
 }

@@ -16,6 +16,7 @@
 package dev.tenure.demo.verify;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tenure.harness.fault.FaultKind;
@@ -180,6 +181,64 @@ class VerifyCommandTest {
                 new String[] {"--partitions", "3", "--faults", "replace-replica", "--dir", work.toString()},
                 new String[] {"--partitions", "0", "--dir", work.toString()},
                 new String[] {"--partitions", "65", "--dir", work.toString()})) {
+            Run r = run(args);
+            assertEquals(64, r.exit(), String.join(" ", args) + ": " + r);
+            assertTrue(r.err().contains("error"), r.err());
+        }
+        assertTrue(Files.notExists(work), "nothing was started or created");
+    }
+
+    @Test
+    void withTheControllerTheReplicasRunItAndTheControllerFaultsJoinTheProfilesAndWithoutItTheyAreRefused()
+            throws Exception {
+        VerifyCommand controller = new VerifyCommand();
+        new CommandLine(controller)
+                .parseArgs("--leadership", "controller", "--partitions", "4", "--seed", "5", "--dir", dir.toString());
+        VerifyRun.Settings s = controller.settings();
+        assertTrue(s.controller());
+        List<FaultKind> expected = new java.util.ArrayList<>(FaultKind.standard());
+        expected.removeAll(List.of(FaultKind.WIPE_REPLICA, FaultKind.REPLACE_REPLICA));
+        expected.addAll(FaultKind.controller());
+        assertEquals(expected, s.kinds(), "the CI profile's partition faults and the controller's");
+        assertEquals(expected.size(), s.minFaults());
+        assertEquals(List.of("--leadership", "controller"), s.nodeArguments());
+        assertEquals(java.time.Duration.ZERO, s.suspicionTimeout(), "no fast failover with the controller");
+
+        VerifyCommand named = new VerifyCommand();
+        new CommandLine(named)
+                .parseArgs(
+                        "--leadership",
+                        "controller",
+                        "--partitions",
+                        "4",
+                        "--faults",
+                        "kill-controller,kill-replica",
+                        "--dir",
+                        dir.toString());
+        assertEquals(
+                List.of(FaultKind.KILL_CONTROLLER, FaultKind.KILL_REPLICA),
+                named.settings().kinds());
+
+        VerifyCommand election = new VerifyCommand();
+        new CommandLine(election).parseArgs("--partitions", "4", "--dir", dir.toString());
+        assertFalse(election.settings().controller());
+        assertTrue(election.settings().kinds().stream().noneMatch(FaultKind::onController));
+
+        Path work = dir.resolve("work");
+        for (String[] args : List.of(
+                new String[] {"--leadership", "controller", "--dir", work.toString()},
+                new String[] {"--leadership", "raft", "--partitions", "4", "--dir", work.toString()},
+                new String[] {"--partitions", "4", "--faults", "pause-controller", "--dir", work.toString()},
+                new String[] {
+                    "--leadership",
+                    "controller",
+                    "--partitions",
+                    "4",
+                    "--profile",
+                    "fast-failover",
+                    "--dir",
+                    work.toString()
+                })) {
             Run r = run(args);
             assertEquals(64, r.exit(), String.join(" ", args) + ": " + r);
             assertTrue(r.err().contains("error"), r.err());

@@ -64,11 +64,32 @@ public enum FaultKind {
      * it: a majority suspects it and deposes it while its session lives, and it wakes up as a fenced zombie with
      * requests in flight. Only in the {@code fast-failover} profile, unless named.
      */
-    PAUSE_LEADER_ABOVE_SUSPICION(false);
+    PAUSE_LEADER_ABOVE_SUSPICION(false),
+    /**
+     * SIGKILL the controller node (the node whose {@code /status} says it is the active controller, docs/controller.md)
+     * and restart it from its files: its registration and its office end when its session expires, and another node
+     * takes office in a higher controller epoch. Only with replicas run with {@code --leadership controller}.
+     */
+    KILL_CONTROLLER(false),
+    /**
+     * SIGSTOP the controller node past the session timeout, then SIGCONT it: another node takes office while it is
+     * frozen, and it wakes up as a zombie controller whose writes and requests must be refused (fencing rules 1 and 4).
+     * Only with the controller.
+     */
+    PAUSE_CONTROLLER(false),
+    /**
+     * Cut the controller node off from ZooKeeper only, past the session timeout: it loses its office and its
+     * registration while it still reaches the other nodes. Only with the controller.
+     */
+    CUT_CONTROLLER_FROM_ZOOKEEPER(false);
 
     /** The kinds tied to fast failover's suspicion timeout, left out of the other profiles unless named. */
     private static final List<FaultKind> SUSPICION_KINDS =
             List.of(PAUSE_LEADER_BELOW_SUSPICION, PAUSE_LEADER_ABOVE_SUSPICION);
+
+    /** The kinds aimed at the controller node, for replicas run with the controller only. */
+    private static final List<FaultKind> CONTROLLER_KINDS =
+            List.of(KILL_CONTROLLER, PAUSE_CONTROLLER, CUT_CONTROLLER_FROM_ZOOKEEPER);
 
     private final boolean targeted;
 
@@ -78,11 +99,26 @@ public enum FaultKind {
 
     /**
      * Every kind but those tied to fast failover's suspicion timeout ({@link #PAUSE_LEADER_BELOW_SUSPICION}, {@link
-     * #PAUSE_LEADER_ABOVE_SUSPICION}): what the {@code ci}, {@code soak} and {@code snapshots} profiles inject, in
-     * declaration order.
+     * #PAUSE_LEADER_ABOVE_SUSPICION}) and those aimed at the controller ({@link #controller()}): what the {@code ci},
+     * {@code soak} and {@code snapshots} profiles inject, in declaration order.
      */
     public static List<FaultKind> standard() {
-        return Arrays.stream(values()).filter(k -> !SUSPICION_KINDS.contains(k)).toList();
+        return Arrays.stream(values())
+                .filter(k -> !SUSPICION_KINDS.contains(k) && !CONTROLLER_KINDS.contains(k))
+                .toList();
+    }
+
+    /**
+     * The kinds aimed at the controller node ({@link #KILL_CONTROLLER}, {@link #PAUSE_CONTROLLER}, {@link
+     * #CUT_CONTROLLER_FROM_ZOOKEEPER}), in declaration order: for replicas run with the controller only.
+     */
+    public static List<FaultKind> controller() {
+        return CONTROLLER_KINDS;
+    }
+
+    /** True if the fault hits the controller node. */
+    public boolean onController() {
+        return CONTROLLER_KINDS.contains(this);
     }
 
     /** True if the fault hits either the leader or a follower, chosen per injection. */

@@ -50,6 +50,14 @@ public interface FaultTarget {
         return Map.of();
     }
 
+    /**
+     * For replicas run with the controller: the node whose {@code /status} says it is the active controller, in the
+     * highest controller epoch ({@link StatusProbe#controllerOf}); empty without the controller, which is the default.
+     */
+    default Optional<StatusProbe.ControllerSeen> controller() {
+        return Optional.empty();
+    }
+
     /** Replica {@code id}'s current process. */
     ChildProcess replica(String id);
 

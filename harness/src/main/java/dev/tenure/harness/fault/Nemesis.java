@@ -61,6 +61,10 @@ import java.util.stream.Stream;
  * the replica hit led, and {@link Injection#partitionsLedByTarget()} lists them, so that the caller can check that
  * their leadership moved.
  *
+ * <p><b>The controller.</b> {@link FaultKind#KILL_CONTROLLER}, {@link FaultKind#PAUSE_CONTROLLER} and {@link
+ * FaultKind#CUT_CONTROLLER_FROM_ZOOKEEPER} hit the node {@link FaultTarget#controller()} names at injection time, and
+ * are not injected when none does (the description says so); {@link Injection#controller()} names it with its epoch.
+ *
  * <p>Not thread-safe: the harness's one driving thread uses it.
  */
 public final class Nemesis {
@@ -108,6 +112,14 @@ public final class Nemesis {
         default List<String> partitionsLedByTarget() {
             return target().map(t -> StatusProbe.ledBy(t, partitionLeaders())).orElse(List.of());
         }
+
+        /**
+         * For the faults aimed at the controller: the controller the fault hit, with its epoch at injection; empty for
+         * the other faults and when none was known (nothing was injected then).
+         */
+        default Optional<StatusProbe.ControllerSeen> controller() {
+            return Optional.empty();
+        }
     }
 
     /**
@@ -146,19 +158,25 @@ public final class Nemesis {
             Healer healer,
             Wipe wipe,
             Optional<String> target,
-            Map<String, StatusProbe.PartitionLeader> partitionLeaders)
+            Map<String, StatusProbe.PartitionLeader> partitionLeaders,
+            Optional<StatusProbe.ControllerSeen> controller)
             implements Injection {
         Done(String description, Duration hold, Healer healer) {
             this(description, hold, healer, null);
         }
 
         Done(String description, Duration hold, Healer healer, Wipe wipe) {
-            this(description, hold, healer, wipe, Optional.empty(), Map.of());
+            this(description, hold, healer, wipe, Optional.empty(), Map.of(), Optional.empty());
         }
 
         /** This injection, naming the replica it hit and the partitions' leaders at the time. */
         Done hitting(String replica, Map<String, StatusProbe.PartitionLeader> leaders) {
-            return new Done(description, hold, healer, wipe, Optional.of(replica), leaders);
+            return new Done(description, hold, healer, wipe, Optional.of(replica), leaders, controller);
+        }
+
+        /** This injection, naming the controller it hit. */
+        Done onController(StatusProbe.ControllerSeen c) {
+            return new Done(description, hold, healer, wipe, target, partitionLeaders, Optional.of(c));
         }
 
         @Override
@@ -235,6 +253,9 @@ public final class Nemesis {
     public Injection inject(FaultPlan.Fault fault) throws IOException, InterruptedException {
         Map<String, StatusProbe.PartitionLeader> partitionLeaders =
                 java.util.Collections.unmodifiableMap(new LinkedHashMap<>(bed.partitionLeaders()));
+        if (fault.kind().onController()) {
+            return injectOnController(fault.kind(), partitionLeaders);
+        }
         Optional<String> currentLeader =
                 partitionLeaders.isEmpty() ? bed.leader() : StatusProbe.mostLeading(partitionLeaders, bed.ids());
         String leader = currentLeader.orElseGet(() -> pick(bed.ids()));
@@ -255,6 +276,43 @@ public final class Nemesis {
             case KILL_ZK_SERVER, KILL_ZK_LEADER, WIPE_REPLICA, REPLACE_REPLICA -> done;
             default -> done.hitting(target, partitionLeaders);
         };
+    }
+
+    /** A fault aimed at the controller node: the one {@link FaultTarget#controller()} names now. */
+    private Injection injectOnController(FaultKind kind, Map<String, StatusProbe.PartitionLeader> partitionLeaders)
+            throws IOException, InterruptedException {
+        Optional<StatusProbe.ControllerSeen> seen = bed.controller();
+        if (seen.isEmpty()) {
+            return new Done(
+                    kind.wireName() + " not injected: no node says it is the controller", Duration.ZERO, () -> {});
+        }
+        StatusProbe.ControllerSeen c = seen.get();
+        String target = c.node();
+        List<String> led = StatusProbe.ledBy(target, partitionLeaders);
+        String who = target + " (controller " + c
+                + (led.isEmpty()
+                        ? "; leader of no partition"
+                        : "; leader of partition" + (led.size() == 1 ? " " : "s ") + String.join(", ", led))
+                + ")";
+        Done done;
+        switch (kind) {
+            case KILL_CONTROLLER -> {
+                ChildProcess p = bed.replica(target);
+                p.kill();
+                done = new Done("SIGKILL " + who + ", pid " + p.pid(), SHORT_HOLD, () -> bed.startReplica(target));
+            }
+            case PAUSE_CONTROLLER -> {
+                ChildProcess p = bed.replica(target);
+                p.pause();
+                done = new Done("SIGSTOP " + who, pastSessionTimeout, p::resume);
+            }
+            case CUT_CONTROLLER_FROM_ZOOKEEPER -> {
+                bed.cutZooKeeper(target);
+                done = new Done("cut " + who + " off from ZooKeeper", pastSessionTimeout, bed.links()::healAll);
+            }
+            default -> throw new IllegalArgumentException("not a fault on the controller: " + kind);
+        }
+        return done.hitting(target, partitionLeaders).onController(c);
     }
 
     private Done inject(FaultPlan.Fault fault, Optional<String> currentLeader, String leader, String target, String who)

@@ -70,9 +70,16 @@ class FaultPlanTest {
     }
 
     @Test
-    void theStandardKindsAreEveryKindButTheSuspicionPausesInDeclarationOrder() {
+    void theStandardKindsAreEveryKindButTheSuspicionPausesAndTheControllerFaultsInDeclarationOrder() {
         List<FaultKind> standard = FaultKind.standard();
-        assertEquals(FaultKind.values().length - 2, standard.size());
+        assertEquals(FaultKind.values().length - 5, standard.size());
+        for (FaultKind k : FaultKind.controller()) {
+            assertTrue(!standard.contains(k) && k.onController() && !k.targeted(), k.wireName());
+        }
+        assertEquals(
+                List.of("kill-controller", "pause-controller", "cut-controller-from-zookeeper"),
+                FaultKind.controller().stream().map(FaultKind::wireName).toList());
+        assertTrue(standard.stream().noneMatch(FaultKind::onController));
         assertTrue(!standard.contains(FaultKind.PAUSE_LEADER_BELOW_SUSPICION));
         assertTrue(!standard.contains(FaultKind.PAUSE_LEADER_ABOVE_SUSPICION));
         assertEquals(FaultKind.KILL_REPLICA, standard.get(0));

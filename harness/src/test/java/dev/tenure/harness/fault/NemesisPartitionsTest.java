@@ -43,6 +43,7 @@ class NemesisPartitionsTest {
         final List<String> cutZooKeeper = new ArrayList<>();
         final List<String> cutReplication = new ArrayList<>();
         final Map<String, StatusProbe.PartitionLeader> leaders = new LinkedHashMap<>();
+        Optional<StatusProbe.ControllerSeen> controller = Optional.empty();
 
         PartitionedTarget() {
             leaders.put("0", new StatusProbe.PartitionLeader("r2", 4));
@@ -64,6 +65,11 @@ class NemesisPartitionsTest {
         @Override
         public Map<String, StatusProbe.PartitionLeader> partitionLeaders() {
             return leaders;
+        }
+
+        @Override
+        public Optional<StatusProbe.ControllerSeen> controller() {
+            return controller;
         }
 
         @Override
@@ -151,5 +157,27 @@ class NemesisPartitionsTest {
         Nemesis.Injection zk = nemesis.inject(new FaultPlan.Fault(FaultKind.KILL_ZK_LEADER, true));
         assertEquals(Optional.empty(), zk.target());
         assertEquals(List.of(), zk.partitionsLedByTarget());
+    }
+
+    @Test
+    void aControllerFaultHitsTheNodeNamedControllerNotTheMostLeadingOneAndWithoutAControllerNothingIsInjected()
+            throws Exception {
+        PartitionedTarget bed = new PartitionedTarget();
+        Nemesis nemesis = new Nemesis(bed, Duration.ofSeconds(4), 3);
+        Nemesis.Injection none = nemesis.inject(new FaultPlan.Fault(FaultKind.CUT_CONTROLLER_FROM_ZOOKEEPER, true));
+        assertEquals(List.of(), bed.cutZooKeeper, "no controller known: nothing cut");
+        assertEquals(Optional.empty(), none.controller());
+        assertTrue(none.description().contains("not injected"), none.description());
+
+        bed.controller = Optional.of(new StatusProbe.ControllerSeen("r1", 3));
+        Nemesis.Injection cut = nemesis.inject(new FaultPlan.Fault(FaultKind.CUT_CONTROLLER_FROM_ZOOKEEPER, true));
+        assertEquals(List.of("r1"), bed.cutZooKeeper, "the controller, not r2 which leads the most");
+        assertEquals(List.of(), bed.cutReplication, "ZooKeeper only");
+        assertEquals(Optional.of(new StatusProbe.ControllerSeen("r1", 3)), cut.controller());
+        assertEquals(Optional.of("r1"), cut.target());
+        assertEquals(List.of("1"), cut.partitionsLedByTarget());
+        assertTrue(cut.description().contains("r1 (controller r1@3; leader of partition 1)"), cut.description());
+        assertTrue(cut.hold().compareTo(Duration.ofSeconds(4)) > 0, "past the session timeout: " + cut.hold());
+        cut.heal();
     }
 }
