@@ -201,7 +201,10 @@ class VerifyCommandTest {
         expected.addAll(FaultKind.controller());
         assertEquals(expected, s.kinds(), "the CI profile's partition faults and the controller's");
         assertEquals(expected.size(), s.minFaults());
-        assertEquals(List.of("--leadership", "controller"), s.nodeArguments());
+        assertEquals(
+                List.of("--leadership", "controller", "--controller-rebalance-interval-ms", "2000"),
+                s.nodeArguments(),
+                "leaderships back on their preferred nodes within seconds, as the elections' hand-overs do");
         assertEquals(java.time.Duration.ZERO, s.suspicionTimeout(), "no fast failover with the controller");
 
         VerifyCommand named = new VerifyCommand();
