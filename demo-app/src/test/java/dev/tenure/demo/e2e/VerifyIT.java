@@ -302,13 +302,15 @@ class VerifyIT {
     }
 
     /**
-     * The profile's teeth: replicas that acknowledge without a majority, paused past the suspicion timeout three times.
+     * The profile's teeth: replicas that acknowledge without a majority, paused past the suspicion timeout five times.
      * A deposed leader wakes up with requests in flight while its session still lives; it keeps acknowledging them
      * alone in its old epoch, and the next leader overwrites those entries: INVALID. Sessions of 8 s (suspicion 2.7 s,
      * pauses 5.3 s) leave the followers 2.7 s to suspect, depose and elect while the leader is paused (with 4 s
      * sessions that window was 1.3 s, and a loaded machine, where a takeover took 2.2 s, let two of the three pauses
      * end before anyone else led); clients wait 8 s, so the requests sent to the paused leader are still waiting for
-     * their answer when it wakes.
+     * their answer when it wakes. Five pauses, not three: after the first change of leader, later pauses of the new
+     * leader have been seen to end without a depose (docs/replication.md, fast failover, "known gap"), and each
+     * pause that does move the leader is a chance to catch the defect.
      */
     @Test
     @Timeout(240)
@@ -324,7 +326,7 @@ class VerifyIT {
                         "--duration-s",
                         "0",
                         "--min-faults",
-                        "3",
+                        "5",
                         "--seed",
                         "11",
                         "--quiet-ms",
