@@ -321,6 +321,11 @@ public final class Controller implements Closeable {
                     e.getMessage());
             return;
         }
+        receive(from, m);
+    }
+
+    /** As {@link #receive(String, byte[])}, for a message already decoded. */
+    public void receive(String from, ControlMessage m) {
         run(() -> {
             if (term == null) {
                 return;
@@ -456,12 +461,13 @@ public final class Controller implements Closeable {
 
     /** Watches {@code P/partitions} for new partitions (the watch is set again at every event). */
     private void watchPartitions() {
+        if (term == null || closed) {
+            return; // armed again when this node next takes office
+        }
         Watcher watcher = (WatchedEvent e) -> run(this::watchPartitions);
         try {
             List<String> children = b.client.getChildren().usingWatcher(watcher).forPath(partitionsPath);
-            if (term != null) {
-                term.discover(children);
-            }
+            term.discover(children);
         } catch (org.apache.zookeeper.KeeperException.NoNodeException e) {
             try {
                 b.client.checkExists().usingWatcher(watcher).forPath(partitionsPath);
@@ -470,8 +476,12 @@ public final class Controller implements Closeable {
             }
         } catch (Exception e) {
             log.warn("controller {}: cannot list {}; trying again", b.nodeId, partitionsPath, e);
-            java.util.concurrent.Future<?> unused =
-                    timer.schedule(() -> run(this::watchPartitions), 1, TimeUnit.SECONDS);
+            try {
+                java.util.concurrent.Future<?> unused =
+                        timer.schedule(() -> run(this::watchPartitions), 1, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                // closed meanwhile: nothing to watch for
+            }
         }
     }
 
@@ -543,6 +553,11 @@ public final class Controller implements Closeable {
                     outcomes = store.write(token, writes);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
+                    return;
+                } catch (IllegalStateException e) {
+                    // The ZooKeeper client was closed under the controller (its node is stopping): the term is over.
+                    log.warn("controller {} of epoch {}: cannot write: {}", b.nodeId, token.epoch(), e.toString());
+                    leaveOffice(token, "its ZooKeeper client is closed");
                     return;
                 }
                 boolean fenced = false;

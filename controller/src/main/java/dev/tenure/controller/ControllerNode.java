@@ -17,6 +17,8 @@ package dev.tenure.controller;
 
 import com.google.common.base.Preconditions;
 import dev.tenure.controller.core.NodeRegistration;
+import dev.tenure.controller.wire.ControlCodec;
+import dev.tenure.controller.wire.ControlMessage;
 import dev.tenure.controller.zookeeper.NodeRegistrar;
 import dev.tenure.replicator.storage.FilePromiseStore;
 import dev.tenure.replicator.zookeeper.ZooKeeperNode;
@@ -200,7 +202,14 @@ public final class ControllerNode implements Closeable {
     /** This node's current registration, if it has one. */
     public Optional<NodeRegistration> registration() {
         NodeRegistrar r = registrar;
-        return r == null ? Optional.empty() : r.current();
+        if (r == null) {
+            return Optional.empty();
+        }
+        try {
+            return r.current();
+        } catch (IllegalStateException closed) {
+            return Optional.empty(); // closed: a node that has left has no registration
+        }
     }
 
     private synchronized boolean isClosed() {
@@ -215,14 +224,24 @@ public final class ControllerNode implements Closeable {
         }
     }
 
+    /** Decodes a control message once and hands it to the agent and to the controller candidacy. */
     private void receive(String from, byte[] body) {
         NodeAgent a = agent;
         Controller c = controller;
+        ControlMessage m;
+        try {
+            m = ControlCodec.decode(body);
+        } catch (ControlCodec.MalformedControlMessageException e) {
+            if (a != null) {
+                a.receive(from, body); // counts and logs it
+            }
+            return;
+        }
         if (a != null) {
-            a.receive(from, body);
+            a.receive(from, m);
         }
         if (c != null) {
-            c.receive(from, body);
+            c.receive(from, m);
         }
     }
 

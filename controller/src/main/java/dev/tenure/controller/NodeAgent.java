@@ -188,6 +188,11 @@ public final class NodeAgent implements ZooKeeperNode.LeadershipSource, Closeabl
             log.warn("node {}: dropped a malformed control message from {}: {}", self, from, e.getMessage());
             return;
         }
+        receive(from, m);
+    }
+
+    /** As {@link #receive(String, byte[])}, for a message already decoded. */
+    public void receive(String from, ControlMessage m) {
         run(() -> {
             if (m instanceof ControlMessage.Assignment a) {
                 onAssignment(from, a);
@@ -203,16 +208,6 @@ public final class NodeAgent implements ZooKeeperNode.LeadershipSource, Closeabl
      */
     public void registrationChanged() {
         run(this::endStaleTerms);
-    }
-
-    /** The leader of {@code partition} as the newest assignment applied here says, if it has one. Any thread. */
-    public Optional<String> leaderOf(String partition) {
-        try {
-            return CompletableFuture.supplyAsync(() -> terms.state(partition).flatMap(PartitionState::leader), thread)
-                    .get(5, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            return Optional.empty();
-        }
     }
 
     /**

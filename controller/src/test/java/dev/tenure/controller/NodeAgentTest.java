@@ -111,7 +111,7 @@ class NodeAgentTest {
         agent.receive("c", assign(5, "c", 100, led("n2", 2, 7)));
         agent.receive("c", assign(5, "c", 100, led("n2", 4, 7)));
         assertEquals("revoked 3", nextTold(), "an equal and an older epoch changed nothing; the newer one did");
-        assertEquals(Optional.of("n2"), agent.leaderOf("p"));
+        assertEquals(Optional.of("n2"), agent.states().get("p").leader());
         agent.receive("c", assign(5, "c", 100, led("n1", 5, 100)));
         assertEquals("elected 5", nextTold());
         waitFor(() -> agent.appliedCount() == 5); // every one applied, counting those that changed nothing
