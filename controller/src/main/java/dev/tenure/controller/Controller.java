@@ -110,8 +110,8 @@ public final class Controller implements Closeable {
         this.b = b;
         this.partitionsPath = ControllerPaths.partitions(b.clusterPath);
         this.store = new PartitionStateStore(b.client, b.clusterPath);
-        this.thread = Executors.newSingleThreadExecutor(r -> daemon(r, "tenure-controller-" + b.nodeId));
-        this.timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "tenure-controller-timer-" + b.nodeId));
+        this.thread = Executors.newSingleThreadExecutor(daemon("tenure-controller-" + b.nodeId));
+        this.timer = Executors.newSingleThreadScheduledExecutor(daemon("tenure-controller-timer-" + b.nodeId));
         this.election = FencedLeaderElection.builder(b.client, ControllerPaths.controllerElection(b.clusterPath))
                 .participantId(b.nodeId)
                 .listener(new LeadershipListener() {
@@ -128,10 +128,12 @@ public final class Controller implements Closeable {
                 .build();
     }
 
-    private static Thread daemon(Runnable r, String name) {
-        Thread t = new Thread(r, name);
-        t.setDaemon(true);
-        return t;
+    /** A factory of one daemon thread named {@code name}. */
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        return new com.google.common.util.concurrent.ThreadFactoryBuilder()
+                .setDaemon(true)
+                .setNameFormat(name.replace("%", "%%"))
+                .build();
     }
 
     /** A builder of node {@code nodeId}'s controller candidacy in the cluster at {@code clusterPath}. */

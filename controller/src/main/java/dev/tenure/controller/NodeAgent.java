@@ -115,14 +115,16 @@ public final class NodeAgent implements ZooKeeperNode.LeadershipSource, Closeabl
         this.controllerEpochs = Preconditions.checkNotNull(controllerEpochs, "controllerEpochs");
         this.registration = Preconditions.checkNotNull(registration, "registration");
         this.sender = Preconditions.checkNotNull(sender, "sender");
-        this.thread = Executors.newSingleThreadExecutor(r -> daemon(r, "tenure-node-agent-" + self));
-        this.timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "tenure-node-agent-timer-" + self));
+        this.thread = Executors.newSingleThreadExecutor(daemon("tenure-node-agent-" + self));
+        this.timer = Executors.newSingleThreadScheduledExecutor(daemon("tenure-node-agent-timer-" + self));
     }
 
-    private static Thread daemon(Runnable r, String name) {
-        Thread t = new Thread(r, name);
-        t.setDaemon(true);
-        return t;
+    /** A factory of one daemon thread named {@code name}. */
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        return new com.google.common.util.concurrent.ThreadFactoryBuilder()
+                .setDaemon(true)
+                .setNameFormat(name.replace("%", "%%"))
+                .build();
     }
 
     /**
