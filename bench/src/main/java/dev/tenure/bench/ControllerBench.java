@@ -220,7 +220,9 @@ final class ControllerBench {
         }
         o.put("balanced", balanced);
         if (balanced) {
-            o.put("seconds_to_preferred_leaders", ProcessBench.round((System.currentTimeMillis() - nodes.launchedMillis) / 1e3));
+            o.put(
+                    "seconds_to_preferred_leaders",
+                    ProcessBench.round((System.currentTimeMillis() - nodes.launchedMillis) / 1e3));
         }
         o.set("leaders_per_node", spread(leaders));
         controllerOf(leaders).ifPresent(id -> o.put("controller", id));
@@ -366,7 +368,8 @@ final class ControllerBench {
             nodes.process(victim).kill();
         }
         // Until every partition the victim led has a new leader (and, for the controller, a new controller is active).
-        long until = signalNanos + Duration.ofMillis(c.sessionTimeoutMs()).plusSeconds(60).toNanos();
+        long until = signalNanos
+                + Duration.ofMillis(c.sessionTimeoutMs()).plusSeconds(60).toNanos();
         Map<String, JsonNode> after = new LinkedHashMap<>();
         Map<String, Long> first = Map.of();
         Optional<String> newController = Optional.empty();
@@ -399,7 +402,8 @@ final class ControllerBench {
         long sessionGone = fault == Fault.SIGTERM
                 ? signalNanos + Math.max(0, exitMillis) * 1_000_000L
                 : signalNanos + (c.sessionTimeoutMs() + 1000L) * 1_000_000L;
-        long windowEnd = Math.max(Math.max(movedNanos, sessionGone), System.nanoTime()) + c.zooKeeperTail().toNanos();
+        long windowEnd = Math.max(Math.max(movedNanos, sessionGone), System.nanoTime())
+                + c.zooKeeperTail().toNanos();
         Thread.sleep(Math.max(0, (windowEnd - System.nanoTime()) / 1_000_000));
         ZooKeeperCount afterCount = ZooKeeperCount.sample(zk);
         long[] nodeOpsAfter = nodeCounts(nodes, survivors);
@@ -431,7 +435,9 @@ final class ControllerBench {
                 JsonNode ctl = after.get(newController.get()).path("controller");
                 o.put("new_controller", newController.get());
                 o.put("new_controller_epoch", ctl.path("epoch").asLong());
-                o.put("new_controller_active_ms", Math.max(0, ctl.path("active_since_ms").asLong() - signalMillis));
+                o.put(
+                        "new_controller_active_ms",
+                        Math.max(0, ctl.path("active_since_ms").asLong() - signalMillis));
             } else {
                 b.unclean();
             }
@@ -454,7 +460,9 @@ final class ControllerBench {
         z.put("survivors_curator_operations", nodeOpsAfter[0] - nodeOpsBefore[0]);
         z.put("controller_round_trips", nodeOpsAfter[1] - nodeOpsBefore[1]);
         if (!led.isEmpty()) {
-            z.put("requests_net_per_moved_partition", ProcessBench.round(z.path("requests_net").asDouble() / led.size()));
+            z.put(
+                    "requests_net_per_moved_partition",
+                    ProcessBench.round(z.path("requests_net").asDouble() / led.size()));
         }
 
         if (writing) {
@@ -575,7 +583,8 @@ final class ControllerBench {
         while (true) {
             if (Files.exists(log)) {
                 try (java.util.stream.Stream<String> lines = Files.lines(log)) {
-                    Optional<String> line = lines.filter(l -> l.startsWith(prefix)).findFirst();
+                    Optional<String> line =
+                            lines.filter(l -> l.startsWith(prefix)).findFirst();
                     if (line.isPresent()) {
                         return Optional.of(JSON.readTree(line.get().substring(prefix.length())));
                     }
@@ -712,9 +721,7 @@ final class ControllerBench {
     /** The run of {@code mode} with {@code partitions}, if it ran without error. */
     private static Optional<JsonNode> run(JsonNode o, String mode, int partitions) {
         for (JsonNode r : o.path("runs")) {
-            if (r.path("mode").asText().equals(mode)
-                    && r.path("partitions").asInt() == partitions
-                    && !r.has("error")) {
+            if (r.path("mode").asText().equals(mode) && r.path("partitions").asInt() == partitions && !r.has("error")) {
                 return Optional.of(r);
             }
         }
@@ -791,61 +798,115 @@ final class ControllerBench {
         List<JsonNode> runs = new ArrayList<>();
         o.path("runs").forEach(runs::add);
         runs.sort((x, y) -> x.path("partitions").asInt() != y.path("partitions").asInt()
-                ? Integer.compare(x.path("partitions").asInt(), y.path("partitions").asInt())
+                ? Integer.compare(
+                        x.path("partitions").asInt(), y.path("partitions").asInt())
                 : Integer.compare(
-                        MODES.indexOf(x.path("mode").asText()), MODES.indexOf(y.path("mode").asText())));
+                        MODES.indexOf(x.path("mode").asText()),
+                        MODES.indexOf(y.path("mode").asText())));
         StringBuilder header = new StringBuilder(String.format(Locale.ROOT, "  %-44s", ""));
         for (JsonNode r : runs) {
             header.append(String.format(
-                    Locale.ROOT, " | %22s", r.path("mode").asText() + " " + r.path("partitions").asInt()));
+                    Locale.ROOT,
+                    " | %22s",
+                    r.path("mode").asText() + " " + r.path("partitions").asInt()));
         }
         out.println(header);
-        row(out, runs, "all led / preferred leaders after launch (s)", r -> String.format(
-                Locale.ROOT,
-                "%.1f / %.1f",
-                r.path("start").path("seconds_to_all_led").asDouble(-1),
-                r.path("start").path("seconds_to_preferred_leaders").asDouble(-1)));
-        row(out, runs, "SIGKILL: partitions the node led (max)", r -> s(r, "sigkill").path("victim_led_max").asText());
-        row(out, runs, "SIGKILL: new leader p50 (median) / p100 (max)", r -> String.format(
-                Locale.ROOT,
-                "%.0f / %.0f ms",
-                s(r, "sigkill").path("p50_ms_median").asDouble(-1),
-                s(r, "sigkill").path("max_ms_max").asDouble(-1)));
-        row(out, runs, "SIGKILL: ZooKeeper requests net (median)", r -> String.format(
-                Locale.ROOT,
-                "%.0f (%.0f-%.0f)",
-                s(r, "sigkill").path("requests_net_median").asDouble(-1),
-                s(r, "sigkill").path("requests_net_min").asDouble(-1),
-                s(r, "sigkill").path("requests_net_max").asDouble(-1)));
-        row(out, runs, "SIGKILL: ZooKeeper transactions net (median)", r -> String.format(
-                Locale.ROOT, "%.0f", s(r, "sigkill").path("transactions_net_median").asDouble(-1)));
-        row(out, runs, "SIGTERM: partitions the node led (max)", r -> s(r, "sigterm").path("victim_led_max").asText());
-        row(out, runs, "SIGTERM: moved p50 (median) / p100 (max)", r -> String.format(
-                Locale.ROOT,
-                "%.0f / %.0f ms",
-                s(r, "sigterm").path("p50_ms_median").asDouble(-1),
-                s(r, "sigterm").path("max_ms_max").asDouble(-1)));
-        row(out, runs, "SIGTERM: writes ok / definite / unknown / other", r -> String.format(
-                Locale.ROOT,
-                "%d/%d/%d/%d",
-                s(r, "sigterm").path("writes_committed").asLong(),
-                s(r, "sigterm").path("writes_definite_failures").asLong(),
-                s(r, "sigterm").path("writes_unknown_outcomes").asLong(),
-                s(r, "sigterm").path("writes_other_failures").asLong()));
-        row(out, runs, "SIGTERM: ZooKeeper requests net (median)", r -> String.format(
-                Locale.ROOT, "%.0f", s(r, "sigterm").path("requests_net_median").asDouble(-1)));
-        row(out, runs, "controller SIGKILL: new controller active (max)", r -> s(r, "controller_sigkill")
-                        .isMissingNode()
-                ? "-"
-                : String.format(
+        row(
+                out,
+                runs,
+                "all led / preferred leaders after launch (s)",
+                r -> String.format(
                         Locale.ROOT,
-                        "%.0f ms",
-                        s(r, "controller_sigkill").path("new_controller_active_ms_max").asDouble(-1)));
-        row(out, runs, "controller SIGKILL: its partitions p100 (max)", r -> s(r, "controller_sigkill")
-                        .isMissingNode()
-                ? "-"
-                : String.format(
-                        Locale.ROOT, "%.0f ms", s(r, "controller_sigkill").path("max_ms_max").asDouble(-1)));
+                        "%.1f / %.1f",
+                        r.path("start").path("seconds_to_all_led").asDouble(-1),
+                        r.path("start").path("seconds_to_preferred_leaders").asDouble(-1)));
+        row(
+                out,
+                runs,
+                "SIGKILL: partitions the node led (max)",
+                r -> s(r, "sigkill").path("victim_led_max").asText());
+        row(
+                out,
+                runs,
+                "SIGKILL: new leader p50 (median) / p100 (max)",
+                r -> String.format(
+                        Locale.ROOT,
+                        "%.0f / %.0f ms",
+                        s(r, "sigkill").path("p50_ms_median").asDouble(-1),
+                        s(r, "sigkill").path("max_ms_max").asDouble(-1)));
+        row(
+                out,
+                runs,
+                "SIGKILL: ZooKeeper requests net (median)",
+                r -> String.format(
+                        Locale.ROOT,
+                        "%.0f (%.0f-%.0f)",
+                        s(r, "sigkill").path("requests_net_median").asDouble(-1),
+                        s(r, "sigkill").path("requests_net_min").asDouble(-1),
+                        s(r, "sigkill").path("requests_net_max").asDouble(-1)));
+        row(
+                out,
+                runs,
+                "SIGKILL: ZooKeeper transactions net (median)",
+                r -> String.format(
+                        Locale.ROOT,
+                        "%.0f",
+                        s(r, "sigkill").path("transactions_net_median").asDouble(-1)));
+        row(
+                out,
+                runs,
+                "SIGTERM: partitions the node led (max)",
+                r -> s(r, "sigterm").path("victim_led_max").asText());
+        row(
+                out,
+                runs,
+                "SIGTERM: moved p50 (median) / p100 (max)",
+                r -> String.format(
+                        Locale.ROOT,
+                        "%.0f / %.0f ms",
+                        s(r, "sigterm").path("p50_ms_median").asDouble(-1),
+                        s(r, "sigterm").path("max_ms_max").asDouble(-1)));
+        row(
+                out,
+                runs,
+                "SIGTERM: writes ok / definite / unknown / other",
+                r -> String.format(
+                        Locale.ROOT,
+                        "%d/%d/%d/%d",
+                        s(r, "sigterm").path("writes_committed").asLong(),
+                        s(r, "sigterm").path("writes_definite_failures").asLong(),
+                        s(r, "sigterm").path("writes_unknown_outcomes").asLong(),
+                        s(r, "sigterm").path("writes_other_failures").asLong()));
+        row(
+                out,
+                runs,
+                "SIGTERM: ZooKeeper requests net (median)",
+                r -> String.format(
+                        Locale.ROOT,
+                        "%.0f",
+                        s(r, "sigterm").path("requests_net_median").asDouble(-1)));
+        row(
+                out,
+                runs,
+                "controller SIGKILL: new controller active (max)",
+                r -> s(r, "controller_sigkill").isMissingNode()
+                        ? "-"
+                        : String.format(
+                                Locale.ROOT,
+                                "%.0f ms",
+                                s(r, "controller_sigkill")
+                                        .path("new_controller_active_ms_max")
+                                        .asDouble(-1)));
+        row(
+                out,
+                runs,
+                "controller SIGKILL: its partitions p100 (max)",
+                r -> s(r, "controller_sigkill").isMissingNode()
+                        ? "-"
+                        : String.format(
+                                Locale.ROOT,
+                                "%.0f ms",
+                                s(r, "controller_sigkill").path("max_ms_max").asDouble(-1)));
         for (JsonNode r : runs) {
             if (r.has("error")) {
                 out.printf(

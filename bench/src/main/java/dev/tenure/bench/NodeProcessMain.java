@@ -97,6 +97,7 @@ public final class NodeProcessMain {
     private static volatile ControllerNode controllerNode;
     /** Since when (wall-clock ms) the watcher has seen this node the active controller; 0 while it is not. */
     private static volatile long controllerActiveSince;
+
     private static final Writer writer = new Writer();
     /** Curator's traced operations by name (e.g. {@code GetDataBuilderImpl-Foreground}): count and summed latency. */
     private static final Map<String, long[]> operations = new ConcurrentHashMap<>();
@@ -164,7 +165,8 @@ public final class NodeProcessMain {
                     controller = switch (value) {
                         case "controller" -> true;
                         case "election" -> false;
-                        default -> throw new IllegalArgumentException("leadership must be election or controller: " + kv);
+                        default ->
+                            throw new IllegalArgumentException("leadership must be election or controller: " + kv);
                     };
                 case "rebalance_ms" -> rebalanceMillis = Long.parseLong(value);
                 case "imbalance_pct" -> imbalancePercent = Double.parseDouble(value);
@@ -507,8 +509,9 @@ public final class NodeProcessMain {
             c.put("live_nodes", s.nodes().size());
             c.put("shutting_down", s.shuttingDown().size());
         } else {
-            cn.agent().knownController().ifPresent(k -> c.put("controller", k.id())
-                    .put("epoch", k.epoch()));
+            cn.agent()
+                    .knownController()
+                    .ifPresent(k -> c.put("controller", k.id()).put("epoch", k.epoch()));
         }
         c.put("active_since_ms", controllerActiveSince);
         c.put("highest_epoch", cn.agent().highestControllerEpoch());
@@ -601,9 +604,8 @@ public final class NodeProcessMain {
                 written.add(partition);
                 return;
             }
-            Throwable t = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
-                    ? e.getCause()
-                    : e;
+            Throwable t =
+                    e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
             String kind = t.getClass().getSimpleName();
             if (t instanceof ReplicationException r) {
                 if (r.definitelyNotApplied()) {

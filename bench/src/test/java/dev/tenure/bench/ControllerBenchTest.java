@@ -97,7 +97,8 @@ class ControllerBenchTest {
             assertEquals(8, writes.path("partitions_written_after").asInt(), mode + ": every partition: " + writes);
             if (mode.equals("controller")) {
                 JsonNode ctl = r.path("controller_sigkill").get(0);
-                assertNotEquals(ctl.path("victim").asText(), ctl.path("new_controller").asText(), ctl.toString());
+                assertNotEquals(
+                        ctl.path("victim").asText(), ctl.path("new_controller").asText(), ctl.toString());
                 assertTrue(
                         ctl.path("new_controller_epoch").asLong()
                                 > ctl.path("controller_epoch_before").asLong(),
