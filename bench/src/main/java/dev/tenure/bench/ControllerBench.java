@@ -392,8 +392,9 @@ final class ControllerBench {
         long exitMillis = -1;
         if (fault == Fault.SIGTERM) {
             try {
-                nodes.process(victim).awaitExit(Duration.ofSeconds(30));
+                int code = nodes.process(victim).awaitExit(Duration.ofSeconds(30));
                 exitMillis = System.currentTimeMillis() - signalMillis;
+                o.put("exit_code", code);
             } catch (java.util.concurrent.TimeoutException e) {
                 b.unclean();
             }
@@ -524,7 +525,7 @@ final class ControllerBench {
         for (String id : survivors) {
             counts.add(nodes.post(id, "/writer/reset", Duration.ofSeconds(5)));
         }
-        Optional<JsonNode> victimCounts = writerLine(nodes.logFile(victim));
+        Optional<JsonNode> victimCounts = writerCounts(nodes.dataDir(victim), nodes.logFile(victim));
         victimCounts.ifPresent(counts::add);
         w.put("victim_counts_read", victimCounts.isPresent());
         long committed = 0;
@@ -570,17 +571,37 @@ final class ControllerBench {
                         other,
                         written.size(),
                         nodes.partitions));
+        if (victimCounts.isEmpty()) {
+            List<String> tail = new ArrayList<>();
+            Path log = nodes.logFile(victim);
+            if (Files.exists(log)) {
+                List<String> all = Files.readAllLines(log);
+                tail.addAll(all.subList(Math.max(0, all.size() - 15), all.size()));
+            }
+            b.say(
+                    "controller: no WRITER line from %s in %s; its log ends with:%n  %s",
+                    victim, log, String.join("\n  ", tail));
+        }
         if (definite + other > 0 || !victimCounts.isPresent()) {
             b.say("controller: writes that failed during the SIGTERM: %s", kinds);
         }
         return w;
     }
 
-    /** The {@code WRITER {json}} line a node prints when SIGTERM closed it; empty if none came within 5 s. */
-    private static Optional<JsonNode> writerLine(Path log) throws Exception {
+    /**
+     * The counts a node's shutdown hook wrote to {@code DATA_DIR/writer-counts.json} when SIGTERM closed it (the file
+     * is then deleted), else its {@code WRITER {json}} line; empty if neither came within 5 s.
+     */
+    private static Optional<JsonNode> writerCounts(Path dataDir, Path log) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
         String prefix = "WRITER ";
+        Path file = dataDir.resolve("writer-counts.json");
         while (true) {
+            if (Files.exists(file)) {
+                JsonNode counts = JSON.readTree(Files.readString(file));
+                Files.delete(file);
+                return Optional.of(counts);
+            }
             if (Files.exists(log)) {
                 try (java.util.stream.Stream<String> lines = Files.lines(log)) {
                     Optional<String> line =
@@ -593,7 +614,7 @@ final class ControllerBench {
             if (System.nanoTime() > deadline) {
                 return Optional.empty();
             }
-            Thread.sleep(100); // the process's output is copied to its log by another thread; bounded
+            Thread.sleep(100); // the node's hook writes the file as it exits; bounded
         }
     }
 

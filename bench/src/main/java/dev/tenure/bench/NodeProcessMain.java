@@ -73,7 +73,8 @@ import org.apache.curator.retry.ExponentialBackoffRetry;
  * to every partition this node leads every {@code interval_ms} (one write in flight per partition), {@code GET
  * /writer} its counts since {@code POST /writer/reset}: committed, refused with a definite error (by exception class),
  * ended with an unknown outcome, other failures, and how many partitions had a write committed. On SIGTERM the
- * shutdown hook prints the writer's counts as one line {@code WRITER {json}} once the node is closed.
+ * shutdown hook prints the writer's counts as one line {@code WRITER {json}} once the node is closed, and writes
+ * them to {@code DATA_DIR/writer-counts.json}.
  *
  * <p>With the option {@code leadership=controller} the node is a {@link ControllerNode} (docs/controller.md) instead
  * of a bare {@link ZooKeeperNode}: the same partitions, opened the same way, their leaders assigned by the cluster's
@@ -257,7 +258,18 @@ public final class NodeProcessMain {
                                 node.close();
                             }
                             writer.on = false;
-                            System.out.println(Writer.PREFIX + writer.counts(System.currentTimeMillis()));
+                            ObjectNode counts = writer.counts(System.currentTimeMillis());
+                            try {
+                                Path tmp = dataDir.resolve(Writer.FILE + ".tmp");
+                                Files.writeString(tmp, counts.toString());
+                                Files.move(
+                                        tmp,
+                                        dataDir.resolve(Writer.FILE),
+                                        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                            } catch (IOException e) {
+                                System.err.println("cannot write the writer's counts: " + e);
+                            }
+                            System.out.println(Writer.PREFIX + counts);
                             System.out.flush();
                             server.stop(0);
                             client.close();
@@ -546,6 +558,9 @@ public final class NodeProcessMain {
      */
     private static final class Writer {
         static final String PREFIX = "WRITER ";
+        /** The file in the data directory the shutdown hook writes the counts to. */
+        static final String FILE = "writer-counts.json";
+
         volatile boolean on;
         volatile long intervalNanos = TimeUnit.MILLISECONDS.toNanos(500);
         private final Map<String, Long> due = new ConcurrentHashMap<>();

@@ -887,6 +887,11 @@ final class PartitionsBench {
             control.put(id, URI.create("http://127.0.0.1:" + port));
         }
 
+        /** Node {@code id}'s data directory. */
+        Path dataDir(String id) {
+            return root.resolve(id);
+        }
+
         /** The log file of node {@code id}'s latest process. */
         Path logFile(String id) {
             return logFiles.get(id);

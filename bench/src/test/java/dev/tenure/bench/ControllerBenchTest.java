@@ -60,10 +60,11 @@ class ControllerBenchTest {
                         "--sections", "controller",
                         "--controller-partitions", "8",
                         "--controller-trials", "1",
-                        "--controller-session-timeout-ms", "2000",
+                        "--controller-session-timeout-ms", "1500",
+                        "--controller-rebalance-ms", "500",
                         "--controller-node-heap", "128m",
-                        "--controller-idle-window-ms", "300",
-                        "--controller-zookeeper-tail-ms", "200",
+                        "--controller-idle-window-ms", "200",
+                        "--controller-zookeeper-tail-ms", "100",
                         "--controller-writes-per-s", "400",
                         "--data-dir", dataDir.toString());
 
