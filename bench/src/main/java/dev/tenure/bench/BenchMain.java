@@ -437,6 +437,14 @@ public final class BenchMain implements Callable<Integer> {
                     + " subtracted (default: ${DEFAULT-VALUE}).")
     private int controllerIdleWindowMs = 3000;
 
+    @Option(
+            names = "--controller-quiet-requests-per-s",
+            paramLabel = "N",
+            description = "Section controller: before each fault, the idle window is measured again (for at most 90 s)"
+                    + " until the ensemble served at most this many requests per second in it (default:"
+                    + " ${DEFAULT-VALUE}).")
+    private int controllerQuietRequestsPerSecond = 20;
+
     @Option(names = "--chart", paramLabel = "PNG", description = "Process mode: also write a PNG chart here.")
     private Path chart;
 
@@ -586,7 +594,8 @@ public final class BenchMain implements Callable<Integer> {
                             controllerRebalanceMs,
                             controllerWritesPerSecond,
                             Duration.ofMillis(controllerZooKeeperTailMs),
-                            Duration.ofMillis(controllerIdleWindowMs)));
+                            Duration.ofMillis(controllerIdleWindowMs),
+                            controllerQuietRequestsPerSecond));
             com.fasterxml.jackson.databind.node.ObjectNode result = ProcessBench.run(config, err, out);
             boolean clean = result.path("clean").asBoolean();
             if (!clean) {

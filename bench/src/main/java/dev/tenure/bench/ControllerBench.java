@@ -78,6 +78,7 @@ final class ControllerBench {
     private static final Duration LEADERS_TIMEOUT = Duration.ofMinutes(5);
     private static final Duration BALANCE_TIMEOUT = Duration.ofMinutes(3);
     private static final Duration POLL = Duration.ofMillis(100);
+    private static final Duration QUIET_TIMEOUT = Duration.ofSeconds(90);
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /**
@@ -92,6 +93,8 @@ final class ControllerBench {
      * @param writesPerSecond the writers' rate over all partitions during a SIGTERM
      * @param zooKeeperTail how long a failover's ZooKeeper window goes on after the failover
      * @param idleWindow the idle window before each fault whose request rate is subtracted
+     * @param quietRequestsPerSecond the ensemble's request rate (all servers) an idle window must not exceed before a
+     *     fault
      */
     record Config(
             List<Integer> partitionCounts,
@@ -102,7 +105,8 @@ final class ControllerBench {
             int rebalanceMs,
             int writesPerSecond,
             Duration zooKeeperTail,
-            Duration idleWindow) {}
+            Duration idleWindow,
+            int quietRequestsPerSecond) {}
 
     private final ProcessBench b;
     private final Config c;
@@ -125,6 +129,7 @@ final class ControllerBench {
         o.put("writes_per_s", c.writesPerSecond());
         o.put("zookeeper_tail_ms", c.zooKeeperTail().toMillis());
         o.put("idle_window_ms", c.idleWindow().toMillis());
+        o.put("quiet_requests_per_s", c.quietRequestsPerSecond());
         o.put("bound_ms", c.sessionTimeoutMs() + 1000L);
         ArrayNode runs = o.putArray("runs");
         int i = 0;
@@ -343,9 +348,23 @@ final class ControllerBench {
             Thread.sleep(Math.max(1000, 2 * intervalMs)); // every partition has had writes before the fault
         }
         // The idle rate of requests, to subtract: pings and the library's periodic checks (with the writers on).
-        ZooKeeperCount idle0 = ZooKeeperCount.sample(zk);
-        Thread.sleep(c.idleWindow().toMillis());
-        ZooKeeperCount idle1 = ZooKeeperCount.sample(zk);
+        // The idle rate of requests, to subtract (pings, the library's periodic checks, with the writers on), from a
+        // quiet ensemble: the idle window is measured again until its rate is at most --controller-quiet-requests-per-s
+        // (a node started again, or a previous run's clean-up, can keep the ensemble busy after the leaders are
+        // spread), for at most QUIET_TIMEOUT.
+        long quietStart = System.nanoTime();
+        ZooKeeperCount idle0;
+        ZooKeeperCount idle1;
+        do {
+            idle0 = ZooKeeperCount.sample(zk);
+            Thread.sleep(c.idleWindow().toMillis());
+            idle1 = ZooKeeperCount.sample(zk);
+        } while (idle1.rate(idle0) > c.quietRequestsPerSecond()
+                && System.nanoTime() - quietStart < QUIET_TIMEOUT.toNanos());
+        o.put(
+                "quiet_wait_ms",
+                (System.nanoTime() - quietStart) / 1_000_000 - c.idleWindow().toMillis());
+        o.put("quiet", idle1.rate(idle0) <= c.quietRequestsPerSecond());
         long[] nodeOpsBefore = nodeCounts(nodes, survivors);
         if (writing) {
             for (String id : NODES) {
@@ -446,18 +465,22 @@ final class ControllerBench {
         ObjectNode z = o.putObject("zookeeper");
         double windowS = (afterCount.atNanos - before.atNanos) / 1e9;
         double idleS = (idle1.atNanos - idle0.atNanos) / 1e9;
-        double idleRate = (idle1.received - idle0.received) / idleS;
+        double idleRate = idle1.requestsSince(idle0) / idleS;
         double idleTxRate = (idle1.zxidCounter - idle0.zxidCounter) / idleS;
         z.put("window_ms", Math.round(windowS * 1000));
-        z.put("requests", afterCount.received - before.received);
+        z.put("requests", afterCount.requestsSince(before));
         z.put("idle_requests_per_s", ProcessBench.round(idleRate));
-        z.put("requests_net", Math.round(afterCount.received - before.received - idleRate * windowS));
+        z.put("requests_net", Math.round(afterCount.requestsSince(before) - idleRate * windowS));
         boolean sameEpoch = afterCount.zxidEpoch == before.zxidEpoch && idle0.zxidEpoch == idle1.zxidEpoch;
         z.put("transactions", sameEpoch ? afterCount.zxidCounter - before.zxidCounter : -1);
         z.put("idle_transactions_per_s", ProcessBench.round(idleTxRate));
         z.put(
                 "transactions_net",
                 sameEpoch ? Math.round(afterCount.zxidCounter - before.zxidCounter - idleTxRate * windowS) : -1);
+        double idleWriteRate = (idle1.writes - idle0.writes) / idleS;
+        z.put("client_writes", afterCount.writes - before.writes);
+        z.put("idle_client_writes_per_s", ProcessBench.round(idleWriteRate));
+        z.put("client_writes_net", Math.round(afterCount.writes - before.writes - idleWriteRate * windowS));
         z.put("survivors_curator_operations", nodeOpsAfter[0] - nodeOpsBefore[0]);
         z.put("controller_round_trips", nodeOpsAfter[1] - nodeOpsBefore[1]);
         if (!led.isEmpty()) {
@@ -471,7 +494,7 @@ final class ControllerBench {
         }
         b.say(
                 "controller: %d of %d partitions got a new leader; p50 %d ms, max %d ms%s; ZooKeeper: %d requests (%d net"
-                        + " of idle), %d transactions in %.1f s%s",
+                        + " of idle), %d client writes, %d transactions in %.1f s%s",
                 times.size(),
                 led.size(),
                 o.path("p50_ms").asLong(-1),
@@ -482,6 +505,7 @@ final class ControllerBench {
                         : "",
                 z.path("requests").asLong(),
                 z.path("requests_net").asLong(),
+                z.path("client_writes").asLong(),
                 z.path("transactions").asLong(),
                 windowS,
                 writing ? "; writes " + o.path("writes").path("summary") : "");
@@ -621,17 +645,26 @@ final class ControllerBench {
     // ---- ZooKeeper's counters ----
 
     /**
-     * The ensemble's counters at one moment: {@code Received} summed over the servers' {@code srvr} answers, and the
-     * highest {@code Zxid} (epoch and counter).
+     * The ensemble's counters at one moment, summed over the servers: {@code srvr}'s {@code Received} (every request
+     * a client sent the server, pings and the four-letter words included), {@code mntr}'s {@code zk_cnt_updatelatency}
+     * (the write requests of the server's own clients: ZooKeeper records a request's latency on the server it came
+     * in through, and a write's only there; a {@code multi} is one; the servers' own requests, such as deleting empty
+     * containers, are not counted), and the highest {@code Zxid} (epoch and counter: every transaction, the servers'
+     * own included).
      */
     static final class ZooKeeperCount {
         final long received;
+        final int servers;
+        final long writes;
         final long zxidEpoch;
         final long zxidCounter;
         final long atNanos;
 
-        private ZooKeeperCount(long received, long zxidEpoch, long zxidCounter, long atNanos) {
+        private ZooKeeperCount(
+                long received, int servers, long writes, long zxidEpoch, long zxidCounter, long atNanos) {
             this.received = received;
+            this.servers = servers;
+            this.writes = writes;
             this.zxidEpoch = zxidEpoch;
             this.zxidCounter = zxidCounter;
             this.atNanos = atNanos;
@@ -639,14 +672,49 @@ final class ControllerBench {
 
         static ZooKeeperCount sample(ZooKeeperProcessEnsemble zk) throws IOException {
             long received = 0;
+            long writes = 0;
             long zxid = -1;
             for (int s = 1; s <= zk.servers(); s++) {
                 String answer = ZooKeeperProcessEnsemble.srvr(zk.clientPort(s), 2000)
                         .orElseThrow(() -> new IOException("a ZooKeeper server did not answer srvr"));
                 received += field(answer, "Received:");
                 zxid = Math.max(zxid, field(answer, "Zxid:"));
+                writes += mntr(zk.clientPort(s), "zk_cnt_updatelatency");
             }
-            return new ZooKeeperCount(received, zxid >>> 32, zxid & 0xffffffffL, System.nanoTime());
+            return new ZooKeeperCount(
+                    received, zk.servers(), writes, zxid >>> 32, zxid & 0xffffffffL, System.nanoTime());
+        }
+
+        /**
+         * The requests the clients sent between {@code earlier} and this: the {@code Received} difference less this
+         * class's own four-letter words, which the servers count too (each server got a {@code mntr} after {@code
+         * earlier}'s {@code srvr} and this one's {@code srvr}).
+         */
+        long requestsSince(ZooKeeperCount earlier) {
+            return received - earlier.received - 2L * servers;
+        }
+
+        /** Requests per second between {@code earlier} and this. */
+        double rate(ZooKeeperCount earlier) {
+            return requestsSince(earlier) / ((atNanos - earlier.atNanos) / 1e9);
+        }
+
+        /** One numeric field of a server's {@code mntr} answer. */
+        private static long mntr(int clientPort, String key) throws IOException {
+            String answer;
+            try {
+                answer = org.apache.zookeeper.client.FourLetterWordMain.send4LetterWord(
+                        ZooKeeperProcessEnsemble.LOOPBACK, clientPort, "mntr", false, 2000);
+            } catch (org.apache.zookeeper.common.X509Exception.SSLContextException e) {
+                throw new IOException(e);
+            }
+            for (String line : answer.lines().toList()) {
+                List<String> kv = com.google.common.base.Splitter.on('\t').splitToList(line);
+                if (kv.size() == 2 && kv.get(0).equals(key)) {
+                    return (long) Double.parseDouble(kv.get(1).strip());
+                }
+            }
+            throw new IOException("no " + key + " in mntr's answer");
         }
 
         /** The number after {@code name} on its line of a {@code srvr} answer (hexadecimal after 0x). */
@@ -675,6 +743,9 @@ final class ControllerBench {
             List<Double> max = new ArrayList<>();
             List<Double> requests = new ArrayList<>();
             List<Double> transactions = new ArrayList<>();
+            List<Double> raw = new ArrayList<>();
+            List<Double> writes = new ArrayList<>();
+            List<Double> controllerTrips = new ArrayList<>();
             List<Double> active = new ArrayList<>();
             int without = 0;
             long definite = 0;
@@ -687,6 +758,10 @@ final class ControllerBench {
                 max.add(t.path("max_ms").asDouble(Double.NaN));
                 requests.add(t.path("zookeeper").path("requests_net").asDouble());
                 transactions.add(t.path("zookeeper").path("transactions_net").asDouble());
+                raw.add(t.path("zookeeper").path("requests").asDouble());
+                writes.add(t.path("zookeeper").path("client_writes").asDouble());
+                controllerTrips.add(
+                        t.path("zookeeper").path("controller_round_trips").asDouble());
                 without += t.path("without_new_leader").asInt();
                 victimLed = Math.max(victimLed, t.path("victim_led").asInt());
                 if (t.has("new_controller_active_ms")) {
@@ -709,6 +784,11 @@ final class ControllerBench {
             p.put("requests_net_min", minOf(requests));
             p.put("requests_net_max", maxOf(requests));
             p.put("transactions_net_median", median(transactions));
+            p.put("requests_median", median(raw));
+            p.put("requests_min", minOf(raw));
+            p.put("requests_max", maxOf(raw));
+            p.put("client_writes_median", median(writes));
+            p.put("controller_round_trips_median", median(controllerTrips));
             if (!active.isEmpty()) {
                 p.put("new_controller_active_ms_median", median(active));
                 p.put("new_controller_active_ms_max", maxOf(active));
@@ -769,12 +849,14 @@ final class ControllerBench {
                             && k.path("max_ms_max").asDouble(Double.MAX_VALUE) <= bound);
             Optional<JsonNode> small = run(o, mode, smallest);
             if (small.isPresent() && largest > smallest) {
+                // The SIGKILL windows are of one length at every partition count (session timeout + 1 s + tail):
+                // the requests in them, pings included, are compared as they are.
                 double a = small.get()
                         .path("summary")
                         .path("sigkill")
-                        .path("requests_net_median")
+                        .path("requests_median")
                         .asDouble();
-                double z = k.path("requests_net_median").asDouble();
+                double z = k.path("requests_median").asDouble();
                 double ratio = a > 0 ? z / a : -1;
                 m.put("sigkill_requests_ratio", ProcessBench.round(ratio));
                 m.put("partitions_ratio", ProcessBench.round((double) largest / smallest));
@@ -858,21 +940,30 @@ final class ControllerBench {
         row(
                 out,
                 runs,
-                "SIGKILL: ZooKeeper requests net (median)",
+                "SIGKILL: ZooKeeper requests (median, range)",
                 r -> String.format(
                         Locale.ROOT,
                         "%.0f (%.0f-%.0f)",
-                        s(r, "sigkill").path("requests_net_median").asDouble(-1),
-                        s(r, "sigkill").path("requests_net_min").asDouble(-1),
-                        s(r, "sigkill").path("requests_net_max").asDouble(-1)));
+                        s(r, "sigkill").path("requests_median").asDouble(-1),
+                        s(r, "sigkill").path("requests_min").asDouble(-1),
+                        s(r, "sigkill").path("requests_max").asDouble(-1)));
         row(
                 out,
                 runs,
-                "SIGKILL: ZooKeeper transactions net (median)",
+                "SIGKILL: requests net of idle / client writes",
+                r -> String.format(
+                        Locale.ROOT,
+                        "%.0f / %.0f",
+                        s(r, "sigkill").path("requests_net_median").asDouble(-1),
+                        s(r, "sigkill").path("client_writes_median").asDouble(-1)));
+        row(
+                out,
+                runs,
+                "SIGKILL: controller's own requests (median)",
                 r -> String.format(
                         Locale.ROOT,
                         "%.0f",
-                        s(r, "sigkill").path("transactions_net_median").asDouble(-1)));
+                        s(r, "sigkill").path("controller_round_trips_median").asDouble(-1)));
         row(
                 out,
                 runs,
@@ -901,11 +992,12 @@ final class ControllerBench {
         row(
                 out,
                 runs,
-                "SIGTERM: ZooKeeper requests net (median)",
+                "SIGTERM: ZooKeeper requests / client writes",
                 r -> String.format(
                         Locale.ROOT,
-                        "%.0f",
-                        s(r, "sigterm").path("requests_net_median").asDouble(-1)));
+                        "%.0f / %.0f",
+                        s(r, "sigterm").path("requests_median").asDouble(-1),
+                        s(r, "sigterm").path("client_writes_median").asDouble(-1)));
         row(
                 out,
                 runs,
@@ -928,6 +1020,21 @@ final class ControllerBench {
                                 Locale.ROOT,
                                 "%.0f ms",
                                 s(r, "controller_sigkill").path("max_ms_max").asDouble(-1)));
+        row(
+                out,
+                runs,
+                "controller SIGKILL: requests / client writes",
+                r -> s(r, "controller_sigkill").isMissingNode()
+                        ? "-"
+                        : String.format(
+                                Locale.ROOT,
+                                "%.0f / %.0f",
+                                s(r, "controller_sigkill")
+                                        .path("requests_median")
+                                        .asDouble(-1),
+                                s(r, "controller_sigkill")
+                                        .path("client_writes_median")
+                                        .asDouble(-1)));
         for (JsonNode r : runs) {
             if (r.has("error")) {
                 out.printf(

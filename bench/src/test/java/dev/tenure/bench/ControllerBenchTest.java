@@ -65,6 +65,7 @@ class ControllerBenchTest {
                         "--controller-node-heap", "128m",
                         "--controller-idle-window-ms", "200",
                         "--controller-zookeeper-tail-ms", "100",
+                        "--controller-quiet-requests-per-s", "1000", // no wait for a quiet ensemble: short
                         "--controller-writes-per-s", "400",
                         "--data-dir", dataDir.toString());
 
@@ -88,6 +89,7 @@ class ControllerBenchTest {
             assertTrue(kill.path("max_ms").asLong() > 0, mode + ": " + kill);
             assertTrue(kill.path("zookeeper").path("requests").asLong() > 0, mode + " counts requests: " + kill);
             assertTrue(kill.path("zookeeper").path("transactions").asLong() >= 0, mode + ": " + kill);
+            assertTrue(kill.path("zookeeper").path("client_writes").asLong() > 0, mode + " counts writes: " + kill);
             assertTrue(kill.path("balanced_after_restart").asBoolean(), mode + ": " + kill);
             JsonNode term = r.path("sigterm").get(0);
             assertEquals(0, term.path("without_new_leader").asInt(), mode + ": " + term);
