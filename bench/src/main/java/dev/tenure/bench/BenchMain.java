@@ -445,6 +445,14 @@ public final class BenchMain implements Callable<Integer> {
                     + " ${DEFAULT-VALUE}).")
     private int controllerQuietRequestsPerSecond = 20;
 
+    @Option(
+            names = "--controller-balance-timeout-s",
+            paramLabel = "S",
+            description = "Section controller: how long to wait before each fault for every partition to be led by its"
+                    + " preferred replica; the fault goes ahead after it, and says whether they were (default:"
+                    + " ${DEFAULT-VALUE}).")
+    private int controllerBalanceTimeoutSeconds = 180;
+
     @Option(names = "--chart", paramLabel = "PNG", description = "Process mode: also write a PNG chart here.")
     private Path chart;
 
@@ -516,14 +524,16 @@ public final class BenchMain implements Callable<Integer> {
                     || controllerRebalanceMs < 1
                     || controllerZooKeeperTailMs < 0
                     || controllerIdleWindowMs < 100
-                    || controllerSessionTimeoutMs < 1000) {
+                    || controllerSessionTimeoutMs < 1000
+                    || controllerBalanceTimeoutSeconds < 1) {
                 throw new CommandLine.ParameterException(
                         spec.commandLine(),
                         "--soak-s, --soak-report-s, --snapshot-keys, --snapwrites-keys, --snapshot-busy-entries,"
                                 + " --restart-keys, --restart-trials, --partitions, --partitions-small and"
                                 + " --partitions-idle-s, --failover-trials, --pause-trials, --pause-ms,"
                                 + " --pause-suspicion-ms, --steady-s, --steady-inflight, --controller-trials,"
-                                + " --controller-writes-per-s and --controller-rebalance-ms must be >= 1,"
+                                + " --controller-writes-per-s, --controller-rebalance-ms and"
+                                + " --controller-balance-timeout-s must be >= 1,"
                                 + " --soak-segment-bytes, --partitions-settle-s and --controller-zookeeper-tail-ms >= 0,"
                                 + " --controller-partitions >= 3 each, --controller-idle-window-ms >= 100,"
                                 + " --controller-session-timeout-ms >= 1000");
@@ -595,7 +605,8 @@ public final class BenchMain implements Callable<Integer> {
                             controllerWritesPerSecond,
                             Duration.ofMillis(controllerZooKeeperTailMs),
                             Duration.ofMillis(controllerIdleWindowMs),
-                            controllerQuietRequestsPerSecond));
+                            controllerQuietRequestsPerSecond,
+                            Duration.ofSeconds(controllerBalanceTimeoutSeconds)));
             com.fasterxml.jackson.databind.node.ObjectNode result = ProcessBench.run(config, err, out);
             boolean clean = result.path("clean").asBoolean();
             if (!clean) {
