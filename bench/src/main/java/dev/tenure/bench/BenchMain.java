@@ -139,8 +139,8 @@ public final class BenchMain implements Callable<Integer> {
             paramLabel = "NAME",
             description = "Process mode: which sections to run, of writes, reads, sizes, replicas, catchup,"
                     + " failover, pause, http (the default: all of these) and the snapshot sections soak, restart,"
-                    + " install, snapwrites (or snapshots for all four), membership, partitions and steady (not run"
-                    + " by default).")
+                    + " install, snapwrites (or snapshots for all four), membership, partitions, controller and steady"
+                    + " (not run by default).")
     private List<String> sections = ProcessBench.ALL_SECTIONS;
 
     @Option(
@@ -374,6 +374,85 @@ public final class BenchMain implements Callable<Integer> {
                     + " windows, writes or failover.")
     private boolean partitionsStartupOnly;
 
+    @Option(
+            names = "--controller-partitions",
+            split = ",",
+            paramLabel = "N",
+            description = "Section controller: the partition counts, one set of runs each (default: ${DEFAULT-VALUE}).")
+    private List<Integer> controllerPartitions = List.of(100, 1000);
+
+    @Option(
+            names = "--controller-modes",
+            split = ",",
+            paramLabel = "MODE",
+            description = "Section controller: the leadership modes side by side, of controller, election (fast"
+                    + " failover on, the library's default) and election-session (fast failover off) (default:"
+                    + " ${DEFAULT-VALUE}).")
+    private List<String> controllerModes = List.of("controller", "election");
+
+    @Option(
+            names = "--controller-trials",
+            paramLabel = "N",
+            description = "Section controller: trials of each fault per mode and partition count (default:"
+                    + " ${DEFAULT-VALUE}).")
+    private int controllerTrials = 3;
+
+    @Option(
+            names = "--controller-session-timeout-ms",
+            paramLabel = "MS",
+            description = "Section controller: the nodes' ZooKeeper session timeout (default: ${DEFAULT-VALUE}).")
+    private int controllerSessionTimeoutMs = 4000;
+
+    @Option(
+            names = "--controller-node-heap",
+            paramLabel = "SIZE",
+            description = "Section controller: the node processes' heap, -Xmx and -Xms (default: ${DEFAULT-VALUE}).")
+    private String controllerNodeHeap = "1g";
+
+    @Option(
+            names = "--controller-rebalance-ms",
+            paramLabel = "MS",
+            description = "Section controller: the controller's rebalance interval (its imbalance threshold is 0 %%)"
+                    + " (default: ${DEFAULT-VALUE}).")
+    private int controllerRebalanceMs = 2000;
+
+    @Option(
+            names = "--controller-writes-per-s",
+            paramLabel = "N",
+            description = "Section controller: the writers' rate over all partitions during a SIGTERM, one write in"
+                    + " flight per partition (default: ${DEFAULT-VALUE}).")
+    private int controllerWritesPerSecond = 2000;
+
+    @Option(
+            names = "--controller-zookeeper-tail-ms",
+            paramLabel = "MS",
+            description = "Section controller: how long a failover's ZooKeeper window goes on after the failover and"
+                    + " the node's session end (default: ${DEFAULT-VALUE}).")
+    private int controllerZooKeeperTailMs = 2000;
+
+    @Option(
+            names = "--controller-idle-window-ms",
+            paramLabel = "MS",
+            description = "Section controller: the idle window before each fault whose ZooKeeper request rate is"
+                    + " subtracted (default: ${DEFAULT-VALUE}).")
+    private int controllerIdleWindowMs = 3000;
+
+    @Option(
+            names = "--controller-quiet-requests-per-s",
+            paramLabel = "N",
+            description = "Section controller: before each fault, the idle window is measured again (for at most 90 s)"
+                    + " until the ensemble served at most this many requests per second in it (default:"
+                    + " ${DEFAULT-VALUE}).")
+    private int controllerQuietRequestsPerSecond = 20;
+
+    @Option(
+            names = "--controller-balance-timeout-s",
+            paramLabel = "S",
+            description = "Section controller: how long to wait before each fault for every partition to be led by its"
+                    + " preferred replica; the fault goes ahead after it, and says whether they were (default:"
+                    + " ${DEFAULT-VALUE}).")
+    private int controllerBalanceTimeoutSeconds = 180;
+
     @Option(names = "--chart", paramLabel = "PNG", description = "Process mode: also write a PNG chart here.")
     private Path chart;
 
@@ -437,14 +516,34 @@ public final class BenchMain implements Callable<Integer> {
                     || steadySeconds < 1
                     || steadyInflight < 1
                     || pauseSuspicionMs < 1
-                    || pauseMs.stream().anyMatch(x -> x < 1)) {
+                    || pauseMs.stream().anyMatch(x -> x < 1)
+                    || controllerPartitions.isEmpty()
+                    || controllerPartitions.stream().anyMatch(x -> x < 3)
+                    || controllerTrials < 1
+                    || controllerWritesPerSecond < 1
+                    || controllerRebalanceMs < 1
+                    || controllerZooKeeperTailMs < 0
+                    || controllerIdleWindowMs < 100
+                    || controllerSessionTimeoutMs < 1000
+                    || controllerBalanceTimeoutSeconds < 1) {
                 throw new CommandLine.ParameterException(
                         spec.commandLine(),
                         "--soak-s, --soak-report-s, --snapshot-keys, --snapwrites-keys, --snapshot-busy-entries,"
                                 + " --restart-keys, --restart-trials, --partitions, --partitions-small and"
                                 + " --partitions-idle-s, --failover-trials, --pause-trials, --pause-ms,"
-                                + " --pause-suspicion-ms, --steady-s and --steady-inflight must be >= 1,"
-                                + " --soak-segment-bytes and --partitions-settle-s >= 0");
+                                + " --pause-suspicion-ms, --steady-s, --steady-inflight, --controller-trials,"
+                                + " --controller-writes-per-s, --controller-rebalance-ms and"
+                                + " --controller-balance-timeout-s must be >= 1,"
+                                + " --soak-segment-bytes, --partitions-settle-s and --controller-zookeeper-tail-ms >= 0,"
+                                + " --controller-partitions >= 3 each, --controller-idle-window-ms >= 100,"
+                                + " --controller-session-timeout-ms >= 1000");
+            }
+            for (String mode : controllerModes) {
+                if (!ControllerBench.MODES.contains(mode)) {
+                    throw new CommandLine.ParameterException(
+                            spec.commandLine(),
+                            "unknown --controller-modes " + mode + "; known: " + ControllerBench.MODES);
+                }
             }
             ProcessBench.Config config = new ProcessBench.Config(
                     chosen,
@@ -495,7 +594,19 @@ public final class BenchMain implements Callable<Integer> {
                             pauseMs,
                             pauseTrials,
                             Duration.ofSeconds(steadySeconds),
-                            steadyInflight));
+                            steadyInflight),
+                    new ControllerBench.Config(
+                            controllerPartitions,
+                            controllerModes,
+                            controllerTrials,
+                            controllerSessionTimeoutMs,
+                            controllerNodeHeap,
+                            controllerRebalanceMs,
+                            controllerWritesPerSecond,
+                            Duration.ofMillis(controllerZooKeeperTailMs),
+                            Duration.ofMillis(controllerIdleWindowMs),
+                            controllerQuietRequestsPerSecond,
+                            Duration.ofSeconds(controllerBalanceTimeoutSeconds)));
             com.fasterxml.jackson.databind.node.ObjectNode result = ProcessBench.run(config, err, out);
             boolean clean = result.path("clean").asBoolean();
             if (!clean) {

@@ -21,7 +21,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.common.base.Splitter;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.tenure.controller.Controller;
+import dev.tenure.controller.ControllerNode;
 import dev.tenure.replicator.Replica;
+import dev.tenure.replicator.ReplicationException;
 import dev.tenure.replicator.StateMachine;
 import dev.tenure.replicator.core.Role;
 import dev.tenure.replicator.zookeeper.ZooKeeperNode;
@@ -42,6 +45,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.LongAdder;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.ExponentialBackoffRetry;
@@ -65,7 +69,18 @@ import org.apache.curator.retry.ExponentialBackoffRetry;
  * {@code POST /gc} (collects, then answers the heap in use); {@code POST
  * /load?partitions=p0,p3&per_partition=&warmup_ms=&duration_ms=&value_bytes=} a closed loop of proposals with {@code
  * per_partition} in flight to each listed partition (which this node must lead), answered with its figures ({@code
- * side}, {@code outcome}).
+ * side}, {@code outcome}); {@code POST /writer?on=true|false&interval_ms=N} a writer that proposes one 100-byte value
+ * to every partition this node leads every {@code interval_ms} (one write in flight per partition), {@code GET
+ * /writer} its counts since {@code POST /writer/reset}: committed, refused with a definite error (by exception class),
+ * ended with an unknown outcome, other failures, and how many partitions had a write committed. On SIGTERM the
+ * shutdown hook prints the writer's counts as one line {@code WRITER {json}} once the node is closed, and writes
+ * them to {@code DATA_DIR/writer-counts.json}.
+ *
+ * <p>With the option {@code leadership=controller} the node is a {@link ControllerNode} (docs/controller.md) instead
+ * of a bare {@link ZooKeeperNode}: the same partitions, opened the same way, their leaders assigned by the cluster's
+ * controller; SIGTERM is then its controlled shutdown. {@code GET /leaders} carries a {@code controller} object:
+ * whether this node is the active controller, its epoch, since when (wall-clock ms, sampled by the watcher) and the
+ * controller's ZooKeeper round trips ({@link Controller#zooKeeperRoundTrips()}).
  */
 public final class NodeProcessMain {
     static final String READY_PREFIX = "CONTROL ";
@@ -79,6 +94,12 @@ public final class NodeProcessMain {
     private static volatile long openedMillis;
     private static volatile int hosted;
     private static volatile String openFailure = "";
+    /** With {@code leadership=controller}: the node; null with elections. */
+    private static volatile ControllerNode controllerNode;
+    /** Since when (wall-clock ms) the watcher has seen this node the active controller; 0 while it is not. */
+    private static volatile long controllerActiveSince;
+
+    private static final Writer writer = new Writer();
     /** Curator's traced operations by name (e.g. {@code GetDataBuilderImpl-Foreground}): count and summed latency. */
     private static final Map<String, long[]> operations = new ConcurrentHashMap<>();
 
@@ -107,7 +128,10 @@ public final class NodeProcessMain {
      * replicationFactor [options], options being comma-separated {@code name=value} pairs: {@code open} ({@code all}:
      * every partition with one {@link ZooKeeperNode#openAll}, the default; {@code each}: one {@link ZooKeeperNode#open}
      * per partition on {@code open_threads} threads, as before {@code openAll} existed), {@code open_threads} (4),
-     * {@code watch_ms} (10).
+     * {@code watch_ms} (10), {@code leadership} ({@code election}, the default, or {@code controller}), {@code
+     * rebalance_ms} (with the controller: its rebalance interval, 2000), {@code imbalance_pct} (with the controller: its
+     * imbalance threshold, 0), {@code fast_failover} (with elections: {@code on}, the library's default derived from
+     * the session, or {@code off}).
      */
     public static void main(String[] args) throws Exception {
         String id = args[0];
@@ -121,6 +145,10 @@ public final class NodeProcessMain {
         int openThreads = 4;
         boolean openAll = true;
         long watchMillis = 10;
+        boolean controller = false;
+        long rebalanceMillis = 2000;
+        double imbalancePercent = 0;
+        boolean fastFailover = true;
         for (String kv : Splitter.on(',').omitEmptyStrings().split(args.length > 8 ? args[8] : "")) {
             int eq = kv.indexOf('=');
             String name = eq < 0 ? kv : kv.substring(0, eq);
@@ -134,6 +162,21 @@ public final class NodeProcessMain {
                         default -> throw new IllegalArgumentException("open must be all or each: " + kv);
                     };
                 case "watch_ms" -> watchMillis = Long.parseLong(value);
+                case "leadership" ->
+                    controller = switch (value) {
+                        case "controller" -> true;
+                        case "election" -> false;
+                        default ->
+                            throw new IllegalArgumentException("leadership must be election or controller: " + kv);
+                    };
+                case "rebalance_ms" -> rebalanceMillis = Long.parseLong(value);
+                case "imbalance_pct" -> imbalancePercent = Double.parseDouble(value);
+                case "fast_failover" ->
+                    fastFailover = switch (value) {
+                        case "on" -> true;
+                        case "off" -> false;
+                        default -> throw new IllegalArgumentException("fast_failover must be on or off: " + kv);
+                    };
                 default -> throw new IllegalArgumentException("unknown option " + kv);
             }
         }
@@ -154,11 +197,29 @@ public final class NodeProcessMain {
         if (!client.blockUntilConnected(30, TimeUnit.SECONDS)) {
             throw new IllegalStateException("cannot reach ZooKeeper at " + zk);
         }
-        ZooKeeperNode node = ZooKeeperNode.builder(client, clusterPath)
-                .id(id)
-                .dataDir(dataDir)
-                .build();
-        node.start();
+        ZooKeeperNode node;
+        if (controller) {
+            Duration rebalance = Duration.ofMillis(rebalanceMillis);
+            double imbalance = imbalancePercent;
+            ControllerNode cn = ControllerNode.builder(client, clusterPath)
+                    .id(id)
+                    .dataDir(dataDir)
+                    .controller(c -> c.rebalanceInterval(rebalance).imbalanceThresholdPercent(imbalance))
+                    .build();
+            cn.start();
+            controllerNode = cn;
+            node = cn.node();
+        } else {
+            node = ZooKeeperNode.builder(client, clusterPath)
+                    .id(id)
+                    .dataDir(dataDir)
+                    .fastFailover(
+                            fastFailover
+                                    ? dev.tenure.replicator.zookeeper.FastFailover.fromSessionTimeout()
+                                    : dev.tenure.replicator.zookeeper.FastFailover.off())
+                    .build();
+            node.start();
+        }
 
         HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
         server.setExecutor(Executors.newFixedThreadPool(4, r -> {
@@ -176,17 +237,40 @@ public final class NodeProcessMain {
         server.createContext("/gc", ex -> ReplicaProcessMain.answer(ex, 200, gc()));
         server.createContext("/load", NodeProcessMain::load);
         server.createContext("/histogram", NodeProcessMain::histogram);
+        server.createContext("/writer", NodeProcessMain::writer);
         server.start();
 
         long period = watchMillis;
         Thread watcher = new Thread(() -> watch(period), "bench-watcher");
         watcher.setDaemon(true);
         watcher.start();
+        Thread writerThread = new Thread(writer::run, "bench-writer");
+        writerThread.setDaemon(true);
+        writerThread.start();
 
         Runtime.getRuntime()
                 .addShutdownHook(new Thread(
                         () -> {
-                            node.close();
+                            ControllerNode cn = controllerNode;
+                            if (cn != null) {
+                                cn.close(); // the controlled shutdown: leaderships move first
+                            } else {
+                                node.close();
+                            }
+                            writer.on = false;
+                            ObjectNode counts = writer.counts(System.currentTimeMillis());
+                            try {
+                                Path tmp = dataDir.resolve(Writer.FILE + ".tmp");
+                                Files.writeString(tmp, counts.toString());
+                                Files.move(
+                                        tmp,
+                                        dataDir.resolve(Writer.FILE),
+                                        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                            } catch (IOException e) {
+                                System.err.println("cannot write the writer's counts: " + e);
+                            }
+                            System.out.println(Writer.PREFIX + counts);
+                            System.out.flush();
                             server.stop(0);
                             client.close();
                         },
@@ -288,6 +372,16 @@ public final class NodeProcessMain {
                         ledSince.remove(p.id());
                     }
                 }
+                ControllerNode cn = controllerNode;
+                if (cn != null) {
+                    if (cn.controller().status().active()) {
+                        if (controllerActiveSince == 0) {
+                            controllerActiveSince = now;
+                        }
+                    } else {
+                        controllerActiveSince = 0;
+                    }
+                }
             }
             try {
                 // The watcher's period: a sampling interval, not a hand-off; 10 times longer while off, so that it
@@ -321,6 +415,7 @@ public final class NodeProcessMain {
         o.put("messages_sent", node.messagesSent());
         o.put("connected_peers", node.connectedPeers());
         o.put("unknown_partition_messages", node.unknownPartitionMessages());
+        o.set("controller", controllerJson());
         o.put("cpu_ns", processCpuNanos());
         o.put("threads", ManagementFactory.getThreadMXBean().getThreadCount());
         o.put("node_threads", node.threads());
@@ -398,8 +493,181 @@ public final class NodeProcessMain {
         ObjectNode since = o.putObject("led_since");
         new java.util.TreeMap<>(ledSince).forEach(since::put);
         o.put("watching", watching);
+        o.set("controller", controllerJson());
         o.put("now_ms", System.currentTimeMillis());
         ReplicaProcessMain.answer(ex, 200, o);
+    }
+
+    /**
+     * What this node knows of the controller: {@code mode} ({@code election} with nothing else, or {@code
+     * controller}), {@code active}, {@code epoch} (this node's controller epoch if active, else the one of the
+     * controller it knows), {@code controller} (the id of the controller it knows, or its own), {@code
+     * active_since_ms}, {@code round_trips} (its state store's ZooKeeper requests), {@code terms_held}, {@code
+     * live_nodes}, {@code highest_epoch}.
+     */
+    private static ObjectNode controllerJson() {
+        ObjectNode c = JSON.createObjectNode();
+        ControllerNode cn = controllerNode;
+        if (cn == null) {
+            c.put("mode", "election");
+            return c;
+        }
+        c.put("mode", "controller");
+        Controller.Status s = cn.controller().status();
+        c.put("active", s.active());
+        if (s.active()) {
+            c.put("controller", cn.node().id());
+            c.put("epoch", s.controllerEpoch());
+            c.put("live_nodes", s.nodes().size());
+            c.put("shutting_down", s.shuttingDown().size());
+        } else {
+            cn.agent()
+                    .knownController()
+                    .ifPresent(k -> c.put("controller", k.id()).put("epoch", k.epoch()));
+        }
+        c.put("active_since_ms", controllerActiveSince);
+        c.put("highest_epoch", cn.agent().highestControllerEpoch());
+        c.put("round_trips", cn.controller().zooKeeperRoundTrips());
+        c.put("terms_held", cn.controller().termsHeld());
+        c.put("assignments_sent", cn.controller().assignmentsSent());
+        return c;
+    }
+
+    /** {@code POST /writer?on=&interval_ms=}, {@code POST /writer/reset}, {@code GET /writer}: see the class comment. */
+    private static void writer(HttpExchange ex) throws IOException {
+        long now = System.currentTimeMillis();
+        if (ex.getRequestURI().getPath().equals("/writer/reset")) {
+            ReplicaProcessMain.answer(ex, 200, writer.reset(now));
+            return;
+        }
+        if ("POST".equals(ex.getRequestMethod())) {
+            Map<String, String> q = ReplicaProcessMain.query(ex.getRequestURI());
+            if (q.containsKey("interval_ms")) {
+                writer.intervalNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(1, Long.parseLong(q.get("interval_ms"))));
+            }
+            if (q.containsKey("on")) {
+                writer.on = Boolean.parseBoolean(q.get("on"));
+            }
+        }
+        ReplicaProcessMain.answer(ex, 200, writer.counts(now));
+    }
+
+    /**
+     * Proposes one value to every partition this node leads every {@link #intervalNanos}, at most one in flight per
+     * partition, and counts how each write ended. Its thread is a daemon; a loop with a 5 ms pause.
+     */
+    private static final class Writer {
+        static final String PREFIX = "WRITER ";
+        /** The file in the data directory the shutdown hook writes the counts to. */
+        static final String FILE = "writer-counts.json";
+
+        volatile boolean on;
+        volatile long intervalNanos = TimeUnit.MILLISECONDS.toNanos(500);
+        private final Map<String, Long> due = new ConcurrentHashMap<>();
+        private final java.util.Set<String> inFlight = ConcurrentHashMap.newKeySet();
+        private final byte[] value = new byte[100];
+        // Since the last reset:
+        private final LongAdder proposed = new LongAdder();
+        private final LongAdder committed = new LongAdder();
+        private final Map<String, LongAdder> definite = new ConcurrentHashMap<>();
+        private final Map<String, LongAdder> unknown = new ConcurrentHashMap<>();
+        private final Map<String, LongAdder> other = new ConcurrentHashMap<>();
+        private final java.util.Set<String> written = ConcurrentHashMap.newKeySet();
+        private volatile long resetAtMillis = System.currentTimeMillis();
+        private volatile long lastDefiniteMillis;
+
+        void run() {
+            while (!Thread.currentThread().isInterrupted()) {
+                if (on) {
+                    long now = System.nanoTime();
+                    for (ZooKeeperNode.Partition p : opened.values()) {
+                        String id = p.id();
+                        if (now - due.getOrDefault(id, now) < 0
+                                || inFlight.contains(id)
+                                || p.replica().status().role() != Role.LEADER) {
+                            continue;
+                        }
+                        due.put(id, now + intervalNanos);
+                        inFlight.add(id);
+                        proposed.increment();
+                        try {
+                            java.util.concurrent.CompletableFuture<?> unused = p.replica()
+                                    .propose(value)
+                                    .whenComplete((c, e) -> {
+                                        inFlight.remove(id);
+                                        outcome(id, e); // counted when it ends, in the window it ends in
+                                    });
+                        } catch (RuntimeException e) {
+                            inFlight.remove(id);
+                            outcome(id, e);
+                        }
+                    }
+                }
+                try {
+                    // The writer's pacing, a sampling interval and not a hand-off: 5 ms while on (a partition that
+                    // moves here is written within 5 ms of its leading), 50 ms while off (next to no idle CPU).
+                    Thread.sleep(on ? 5 : 50);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+
+        private void outcome(String partition, Throwable e) {
+            if (e == null) {
+                committed.increment();
+                written.add(partition);
+                return;
+            }
+            Throwable t =
+                    e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+            String kind = t.getClass().getSimpleName();
+            if (t instanceof ReplicationException r) {
+                if (r.definitelyNotApplied()) {
+                    definite.computeIfAbsent(kind, k -> new LongAdder()).increment();
+                    lastDefiniteMillis = System.currentTimeMillis();
+                } else {
+                    unknown.computeIfAbsent(kind, k -> new LongAdder()).increment();
+                }
+            } else {
+                other.computeIfAbsent(kind, k -> new LongAdder()).increment();
+            }
+        }
+
+        synchronized ObjectNode reset(long now) {
+            ObjectNode before = counts(now);
+            proposed.reset();
+            committed.reset();
+            definite.clear();
+            unknown.clear();
+            other.clear();
+            written.clear();
+            lastDefiniteMillis = 0;
+            resetAtMillis = now;
+            return before;
+        }
+
+        ObjectNode counts(long now) {
+            ObjectNode o = JSON.createObjectNode();
+            o.put("on", on);
+            o.put("interval_ms", TimeUnit.NANOSECONDS.toMillis(intervalNanos));
+            o.put("since_ms", resetAtMillis);
+            o.put("now_ms", now);
+            o.put("proposed", proposed.sum());
+            o.put("committed", committed.sum());
+            o.put("in_flight", inFlight.size());
+            o.put("written_partitions", written.size());
+            ArrayNode w = o.putArray("written");
+            new java.util.TreeSet<>(written).forEach(w::add);
+            o.put("last_definite_ms", lastDefiniteMillis);
+            ObjectNode d = o.putObject("definite");
+            new java.util.TreeMap<>(definite).forEach((k, v) -> d.put(k, v.sum()));
+            ObjectNode u = o.putObject("unknown");
+            new java.util.TreeMap<>(unknown).forEach((k, v) -> u.put(k, v.sum()));
+            ObjectNode x = o.putObject("other");
+            new java.util.TreeMap<>(other).forEach((k, v) -> x.put(k, v.sum()));
+            return o;
+        }
     }
 
     @SuppressWarnings("SystemGc") // the point: the heap in use after a full collection, the live set

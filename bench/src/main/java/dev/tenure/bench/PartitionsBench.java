@@ -275,7 +275,7 @@ final class PartitionsBench {
     }
 
     /** Each partition's earliest {@code first_led} over the nodes. */
-    private static Map<String, Long> firstLed(Map<String, JsonNode> leaders) {
+    static Map<String, Long> firstLed(Map<String, JsonNode> leaders) {
         Map<String, Long> first = new HashMap<>();
         for (JsonNode l : leaders.values()) {
             for (Map.Entry<String, JsonNode> e : l.path("first_led").properties()) {
@@ -286,7 +286,7 @@ final class PartitionsBench {
     }
 
     /** Whether every partition is led by its preferred replica, and by it only. */
-    private static boolean balanced(Map<String, JsonNode> leaders, int partitions) {
+    static boolean balanced(Map<String, JsonNode> leaders, int partitions) {
         int led = 0;
         for (Map.Entry<String, JsonNode> e : leaders.entrySet()) {
             for (JsonNode p : e.getValue().path("leading")) {
@@ -303,7 +303,7 @@ final class PartitionsBench {
         return NODES.get(Integer.parseInt(partition.substring(1)) % NODES.size());
     }
 
-    private static Set<String> leading(JsonNode leaders) {
+    static Set<String> leading(JsonNode leaders) {
         Set<String> s = new TreeSet<>();
         leaders.path("leading").forEach(p -> s.add(p.asText()));
         return s;
@@ -428,7 +428,7 @@ final class PartitionsBench {
     }
 
     /** Each ZooKeeper server's CPU time in clock ticks (utime + stime of /proc/PID/stat), or null if unreadable. */
-    private static long[] zooKeeperCpuTicks(ZooKeeperProcessEnsemble zk) {
+    static long[] zooKeeperCpuTicks(ZooKeeperProcessEnsemble zk) {
         try {
             long[] ticks = new long[3];
             for (int i = 0; i < 3; i++) {
@@ -794,6 +794,14 @@ final class PartitionsBench {
         final int partitions;
         long launchedMillis;
         Path logs;
+        private final Map<String, Integer> launches = new HashMap<>();
+        private final Map<String, Path> logFiles = new HashMap<>();
+        private String zkConnect;
+        private Path root;
+        private String heap;
+        private int sessionTimeoutMs;
+        private String clusterPath;
+        private String options;
         private final HttpClient http =
                 HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
@@ -803,42 +811,90 @@ final class PartitionsBench {
 
         static Nodes start(String zkConnect, Path root, Config pc, String clusterPath, int partitions)
                 throws Exception {
+            return start(zkConnect, root, pc.nodeHeap(), pc.sessionTimeoutMs(), clusterPath, partitions, "");
+        }
+
+        /**
+         * Launches the 3 node processes at once and waits for each one's control server.
+         *
+         * @param options {@link NodeProcessMain}'s options ({@code name=value,...}), the same for every node
+         */
+        static Nodes start(
+                String zkConnect,
+                Path root,
+                String heap,
+                int sessionTimeoutMs,
+                String clusterPath,
+                int partitions,
+                String options)
+                throws Exception {
             Nodes n = new Nodes(partitions);
+            n.zkConnect = zkConnect;
+            n.root = root;
+            n.heap = heap;
+            n.sessionTimeoutMs = sessionTimeoutMs;
+            n.clusterPath = clusterPath;
+            n.options = options;
             try {
                 n.logs = Files.createDirectories(root.resolve("logs"));
                 n.launchedMillis = System.currentTimeMillis();
                 for (String id : NODES) {
-                    n.processes.put(
-                            id,
-                            ChildJvm.builder("node-" + id)
-                                    .jvmOptions(List.of(
-                                            "-Xmx" + pc.nodeHeap(),
-                                            "-Xms" + pc.nodeHeap(),
-                                            "-Djava.net.preferIPv4Stack=true"))
-                                    .mainClass(NodeProcessMain.class.getName())
-                                    .arguments(List.of(
-                                            id,
-                                            String.join(",", NODES),
-                                            zkConnect,
-                                            root.resolve(id).toString(),
-                                            Integer.toString(pc.sessionTimeoutMs()),
-                                            clusterPath,
-                                            Integer.toString(partitions),
-                                            Integer.toString(REPLICATION_FACTOR)))
-                                    .process()
-                                    .logFile(root.resolve("logs").resolve("node-" + id + ".log"))
-                                    .readyPrefix(NodeProcessMain.READY_PREFIX)
-                                    .start());
+                    n.launch(id);
                 }
                 for (String id : NODES) {
-                    int port = Integer.parseInt(n.processes.get(id).awaitReady(START_TIMEOUT));
-                    n.control.put(id, URI.create("http://127.0.0.1:" + port));
+                    n.awaitControl(id);
                 }
                 return n;
             } catch (Exception | Error e) {
                 n.close();
                 throw e;
             }
+        }
+
+        /**
+         * Starts node {@code id}'s process (again, after it exited: with the same data directory), its output into
+         * {@code logs/node-ID.log} the first time and {@code logs/node-ID-N.log} the {@code N}th; {@link
+         * #awaitControl} waits for it.
+         */
+        void launch(String id) throws IOException {
+            int launch = launches.merge(id, 1, Integer::sum);
+            Path log = logs.resolve("node-" + id + (launch == 1 ? "" : "-" + launch) + ".log");
+            logFiles.put(id, log);
+            processes.put(
+                    id,
+                    ChildJvm.builder("node-" + id)
+                            .jvmOptions(List.of("-Xmx" + heap, "-Xms" + heap, "-Djava.net.preferIPv4Stack=true"))
+                            .mainClass(NodeProcessMain.class.getName())
+                            .arguments(List.of(
+                                    id,
+                                    String.join(",", NODES),
+                                    zkConnect,
+                                    root.resolve(id).toString(),
+                                    Integer.toString(sessionTimeoutMs),
+                                    clusterPath,
+                                    Integer.toString(partitions),
+                                    Integer.toString(REPLICATION_FACTOR),
+                                    options))
+                            .process()
+                            .logFile(log)
+                            .readyPrefix(NodeProcessMain.READY_PREFIX)
+                            .start());
+        }
+
+        /** Waits until node {@code id}'s latest process serves its control server. */
+        void awaitControl(String id) throws Exception {
+            int port = Integer.parseInt(processes.get(id).awaitReady(START_TIMEOUT));
+            control.put(id, URI.create("http://127.0.0.1:" + port));
+        }
+
+        /** Node {@code id}'s data directory. */
+        Path dataDir(String id) {
+            return root.resolve(id);
+        }
+
+        /** The log file of node {@code id}'s latest process. */
+        Path logFile(String id) {
+            return logFiles.get(id);
         }
 
         JsonNode get(String id, String path) throws IOException, InterruptedException {
@@ -914,6 +970,11 @@ final class PartitionsBench {
         @Override
         public void close() {
             ChildProcess.closeAll(List.copyOf(processes.values()));
+        }
+
+        /** Node {@code id}'s latest process. */
+        ChildProcess process(String id) {
+            return processes.get(id);
         }
     }
 }

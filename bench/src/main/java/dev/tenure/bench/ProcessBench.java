@@ -56,6 +56,7 @@ final class ProcessBench {
                     MembershipBench.SECTIONS,
                     PartitionsBench.SECTIONS,
                     FailoverBench.SECTIONS,
+                    ControllerBench.SECTIONS,
                     List.of("snapshots"))
             .flatMap(List::stream)
             .toList();
@@ -97,6 +98,7 @@ final class ProcessBench {
      * @param membershipHistoryBytes the history the membership section writes before it replaces a follower
      * @param partitions the partitions section's settings
      * @param failover the failover, pause and steady sections' settings
+     * @param controller the controller section's settings
      */
     record Config(
             Set<String> sections,
@@ -120,7 +122,8 @@ final class ProcessBench {
             SnapshotBench.Config snapshots,
             long membershipHistoryBytes,
             PartitionsBench.Config partitions,
-            FailoverBench.Config failover) {}
+            FailoverBench.Config failover,
+            ControllerBench.Config controller) {}
 
     private final Config cfg;
     private final PrintWriter progress;
@@ -264,6 +267,9 @@ final class ProcessBench {
             }
             if (cfg.sections().contains("partitions")) {
                 new PartitionsBench(this, cfg, result).run(zk, root);
+            }
+            if (cfg.sections().contains("controller")) {
+                new ControllerBench(this, cfg.controller(), result).run(zk, root);
             }
         }
         result.withObjectProperty("machine").put("load_average_end", loadAverage());
@@ -737,6 +743,7 @@ final class ProcessBench {
         MembershipBench.print(result, out);
         PartitionsBench.print(result, out);
         FailoverBench.print(result, out);
+        ControllerBench.print(result, out);
         if (result.has("memory")) {
             JsonNode mem = result.path("memory");
             JsonNode lm = mem.path("leader_under_load");
@@ -836,7 +843,7 @@ final class ProcessBench {
         return Math.round(v * 1000) / 1000.0;
     }
 
-    private static double loadAverage() {
+    static double loadAverage() {
         return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
     }
 }
