@@ -308,9 +308,10 @@ class VerifyIT {
      * pauses 5.3 s) leave the followers 2.7 s to suspect, depose and elect while the leader is paused (with 4 s
      * sessions that window was 1.3 s, and a loaded machine, where a takeover took 2.2 s, let two of the three pauses
      * end before anyone else led); clients wait 8 s, so the requests sent to the paused leader are still waiting for
-     * their answer when it wakes. Five pauses, not three: after the first change of leader, later pauses of the new
-     * leader have been seen to end without a depose (docs/replication.md, fast failover, "known gap"), and each
-     * pause that does move the leader is a chance to catch the defect.
+     * their answer when it wakes. Once the deposed leader learns the new term, its core refuses to truncate below the
+     * commit offset its forged acknowledgements raised and fail-stops that replica; later pauses then find one
+     * follower to suspect the leader, not a majority, and move nothing (docs/replication.md, fast failover, "a gap
+     * that was the test's own defect"). The first pause that moves the leader is the chance to catch the defect.
      */
     @Test
     @Timeout(240)
