@@ -410,6 +410,14 @@ public final class ControllerCore {
             return; // an older read than the one held
         }
         states.put(s.partition(), s);
+        if (known != null) {
+            // A replica the new state no longer names is told too, so that it closes and deletes its replica.
+            for (String former : known.state().replicas()) {
+                if (!s.state().replicas().contains(former) && live.containsKey(former)) {
+                    deltas.computeIfAbsent(former, k -> new LinkedHashMap<>()).put(s.partition(), s.state());
+                }
+            }
+        }
         if (s.state().leader().isPresent()
                 && s.state().leader().get().equals(s.state().preferredLeader())) {
             toPreferred.remove(s.partition());
