@@ -25,7 +25,9 @@ import java.util.Optional;
  * the replicas the controller takes away from it.
  *
  * <p>Called on the node's replica-host thread, one partition at a time; it must not block for long. Thread-safe
- * implementations are not needed: calls are never concurrent.
+ * implementations are not needed: calls are never concurrent. A partition the application is opening itself is
+ * skipped; if the application opens it at the very moment the factory is called, the state machine made is dropped
+ * unused.
  */
 @FunctionalInterface
 public interface PartitionFactory {

@@ -122,18 +122,17 @@ final class ReplicaHosting implements NodeAgent.ReplicaHost, Closeable {
         return done;
     }
 
-    /** Closes this node's replica of {@code partition} if it hosts it, and deletes its directory. */
+    /** Closes this node's replica of {@code partition} if it hosts it, and deletes its files. */
     private void delete(String partition) {
         ZooKeeperNode n = node.get();
-        if (n != null) {
-            n.close(partition);
-        }
         Path dir = partitionsDir.resolve(partition);
         try {
-            if (Files.exists(dir)) {
+            if (n != null) {
+                n.deletePartition(partition);
+            } else if (Files.exists(dir)) {
                 MoreFiles.deleteRecursively(dir, RecursiveDeleteOption.ALLOW_INSECURE);
-                log.info("node {}: deleted its replica of partition {} ({})", self, partition, dir);
             }
+            log.info("node {}: deleted its replica of partition {} ({})", self, partition, dir);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException("cannot delete " + dir, e);
         }
@@ -149,8 +148,8 @@ final class ReplicaHosting implements NodeAgent.ReplicaHost, Closeable {
         boolean failed = false;
         for (Map.Entry<String, PartitionState> e : wanted.entrySet()) {
             String p = e.getKey();
-            if (n.partition(p).isPresent()) {
-                continue;
+            if (n.hostsOrOpens(p)) {
+                continue; // hosted, or opened by the application right now
             }
             try {
                 specs.add(new ZooKeeperNode.PartitionSpec(
@@ -167,6 +166,9 @@ final class ReplicaHosting implements NodeAgent.ReplicaHost, Closeable {
                     try {
                         opening.get(i).get(OPEN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
                     } catch (ExecutionException | TimeoutException ex) {
+                        if (n.partition(specs.get(i).id()).isPresent()) {
+                            continue; // the application opened it meanwhile: hosted all the same
+                        }
                         failed = true;
                         Throwable cause = ex instanceof ExecutionException ? ex.getCause() : ex;
                         log.warn(

@@ -98,7 +98,7 @@ class ControllerIntegrationTest {
         if (factory) {
             builder.partitionFactory((p, set) -> {
                 KeyValueMachine m = new KeyValueMachine();
-                mine.put(p, m);
+                mine.putIfAbsent(p, m); // if the node opened it by hand meanwhile, this one is dropped unused
                 return m;
             });
         }
