@@ -492,6 +492,11 @@ public final class Controller implements Closeable {
     }
 
     private boolean reconcileQueued;
+    /**
+     * The one watcher of the admin requests: ZooKeeper keeps a watcher object once per node, so reading again and
+     * again (every 100 ms while a set is being created or deleted) does not pile up watchers.
+     */
+    private final Watcher setsWatcher = (WatchedEvent e) -> run(this::reconcileSets);
 
     /** Reads the partition sets and requests again soon (once, however often asked). */
     private void reconcileLater() {
@@ -525,8 +530,7 @@ public final class Controller implements Closeable {
             dev.tenure.controller.zookeeper.PartitionSetStore.View view;
             try {
                 view = setStore.read(
-                        (WatchedEvent e) -> run(this::reconcileSets),
-                        (path, why) -> log.warn("controller {}: ignoring {}: {}", b.nodeId, path, why));
+                        setsWatcher, (path, why) -> log.warn("controller {}: ignoring {}: {}", b.nodeId, path, why));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
