@@ -87,6 +87,7 @@ public final class Controller implements Closeable {
     private final Builder b;
     private final FencedLeaderElection election;
     private final PartitionStateStore store;
+    private final dev.tenure.controller.zookeeper.PartitionSetStore setStore;
     private final ExecutorService thread;
     private final ScheduledExecutorService timer;
     private final String partitionsPath;
@@ -110,6 +111,7 @@ public final class Controller implements Closeable {
         this.b = b;
         this.partitionsPath = ControllerPaths.partitions(b.clusterPath);
         this.store = new PartitionStateStore(b.client, b.clusterPath);
+        this.setStore = new dev.tenure.controller.zookeeper.PartitionSetStore(b.client, b.clusterPath);
         this.thread = Executors.newSingleThreadExecutor(daemon("tenure-controller-" + b.nodeId));
         this.timer = Executors.newSingleThreadScheduledExecutor(daemon("tenure-controller-timer-" + b.nodeId));
         this.election = FencedLeaderElection.builder(b.client, ControllerPaths.controllerElection(b.clusterPath))
@@ -425,6 +427,8 @@ public final class Controller implements Closeable {
                     states.size());
             watchPartitions();
             t.pump();
+            setStore.ensurePaths();
+            reconcileSets();
         } catch (Exception e) {
             log.error(
                     "node {}: taking office as controller in epoch {} failed; stepping down",
@@ -487,6 +491,130 @@ public final class Controller implements Closeable {
         }
     }
 
+    private boolean reconcileQueued;
+    /**
+     * The one watcher of the admin requests: ZooKeeper keeps a watcher object once per node, so reading again and
+     * again (every 100 ms while a set is being created or deleted) does not pile up watchers.
+     */
+    private final Watcher setsWatcher = (WatchedEvent e) -> run(this::reconcileSets);
+
+    /** Reads the partition sets and requests again soon (once, however often asked). */
+    private void reconcileLater() {
+        if (reconcileQueued || closed) {
+            return;
+        }
+        reconcileQueued = true;
+        try {
+            java.util.concurrent.Future<?> unused = timer.schedule(
+                    () -> run(() -> {
+                        reconcileQueued = false;
+                        reconcileSets();
+                    }),
+                    100,
+                    TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            reconcileQueued = false;
+        }
+    }
+
+    /**
+     * Reads the partition sets and the admin requests (watching the requests) and takes the next steps {@link
+     * dev.tenure.controller.core.PartitionSets#decide} gives, again until none writes to ZooKeeper.
+     */
+    private void reconcileSets() {
+        for (int round = 0; round < 20; round++) {
+            Term t = term;
+            if (t == null || closed) {
+                return;
+            }
+            dev.tenure.controller.zookeeper.PartitionSetStore.View view;
+            try {
+                view = setStore.read(
+                        setsWatcher, (path, why) -> log.warn("controller {}: ignoring {}: {}", b.nodeId, path, why));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (Exception e) {
+                log.warn("controller {}: cannot read the partition sets; trying again: {}", b.nodeId, e.toString());
+                reconcileLater();
+                return;
+            }
+            t.sets = view;
+            boolean wrote = false;
+            if (view.preferredElection().isPresent()) {
+                List<String> asked = view.preferredElection().get();
+                List<String> moving =
+                        t.core.electPreferred(asked.isEmpty() ? t.core.states().keySet() : asked);
+                log.info("controller {}: preferred-leader election moves {} partitions", b.nodeId, moving.size());
+                if (!applied(t, setStore::removePreferredElection)) {
+                    return;
+                }
+                wrote = true;
+            }
+            for (dev.tenure.controller.core.PartitionSets.Action a : dev.tenure.controller.core.PartitionSets.decide(
+                    view.sets(),
+                    view.createRequests(),
+                    view.deleteRequests(),
+                    t.core.liveNodes(),
+                    t.core.states(),
+                    t.core.deleting())) {
+                if (a instanceof dev.tenure.controller.core.PartitionSets.CreatePartitions c) {
+                    try {
+                        t.core.createPartitions(c.replicaSets(), true);
+                    } catch (IllegalArgumentException e) {
+                        log.warn(
+                                "controller {}: cannot create partitions of {}: {}",
+                                b.nodeId,
+                                c.name(),
+                                e.getMessage());
+                    }
+                } else if (a instanceof dev.tenure.controller.core.PartitionSets.DeletePartitions d) {
+                    t.core.deletePartitions(d.partitions());
+                } else {
+                    log.info("controller {}: {}", b.nodeId, a);
+                    if (!applied(t, token -> setStore.apply(token, a))) {
+                        return;
+                    }
+                    wrote = true;
+                }
+            }
+            t.pump();
+            if (!wrote) {
+                return;
+            }
+        }
+        reconcileLater();
+    }
+
+    /** A fenced step of a set's creation or deletion: whether it went through; a fenced one ends the term. */
+    private boolean applied(Term t, CheckedStep step) {
+        dev.tenure.controller.zookeeper.PartitionSetStore.Outcome o;
+        try {
+            o = step.apply(t.token);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        switch (o) {
+            case APPLIED:
+                return true;
+            case FENCED:
+                writesFenced.incrementAndGet();
+                leaveOffice(t.token, "fenced");
+                stepDownLater(t.token);
+                return false;
+            default:
+                reconcileLater(); // read again and decide again
+                return false;
+        }
+    }
+
+    @FunctionalInterface
+    private interface CheckedStep {
+        dev.tenure.controller.zookeeper.PartitionSetStore.Outcome apply(LeadershipToken token)
+                throws InterruptedException;
+    }
+
     private void tellPeers() {
         try {
             b.peers.accept(Set.copyOf(liveNodes.snapshot().keySet()));
@@ -535,6 +663,10 @@ public final class Controller implements Closeable {
         final Map<String, Set<Long>> unacknowledged = new HashMap<>();
 
         final Map<String, Long> sentAt = new HashMap<>();
+        /** Unacknowledged requests to delete replicas: their partitions, by request id. */
+        final Map<Long, List<String>> stopRequests = new HashMap<>();
+        /** The partition sets and admin requests as last read. */
+        dev.tenure.controller.zookeeper.PartitionSetStore.View sets;
         /** Per node: the registration the unacknowledged requests were addressed to. */
         final Map<String, Long> sentToEpoch = new HashMap<>();
 
@@ -586,7 +718,15 @@ public final class Controller implements Closeable {
                 }
             }
             send(core.drainRequests());
+            stopAndRemove();
             publishStatus();
+            if (term == this
+                    && sets != null
+                    && sets.sets().values().stream()
+                            .anyMatch(st ->
+                                    st.record().status() != dev.tenure.controller.core.PartitionSets.Status.CREATED)) {
+                reconcileLater(); // a creation or deletion in progress may have moved on
+            }
         }
 
         void refresh(String partition) {
@@ -640,6 +780,58 @@ public final class Controller implements Closeable {
             if (ids != null && ids.remove(a.requestId()) && ids.isEmpty()) {
                 unacknowledged.remove(a.node());
                 sentAt.remove(a.node());
+            }
+            List<String> stopped = stopRequests.remove(a.requestId());
+            if (stopped != null && a.result() == ControlMessage.AssignmentResult.APPLIED) {
+                core.replicasDeleted(a.node(), stopped);
+                pump();
+            }
+        }
+
+        /** Sends the requests to delete replicas, and removes the partitions whose every replica is deleted. */
+        void stopAndRemove() {
+            core.drainStopRequests().forEach((node, partitions) -> {
+                NodeRegistration r = core.liveNodes().get(node);
+                if (r == null) {
+                    return;
+                }
+                long id = nextRequestId++;
+                stopRequests.put(id, partitions);
+                b.sender.accept(
+                        node,
+                        ControlCodec.encode(new ControlMessage.StopReplicas(
+                                id, token.epoch(), b.nodeId, node, r.nodeEpoch(), partitions)));
+                assignmentsSent.incrementAndGet();
+                unacknowledged.computeIfAbsent(node, k -> new HashSet<>()).add(id);
+                sentAt.putIfAbsent(node, System.nanoTime());
+                sentToEpoch.put(node, r.nodeEpoch());
+            });
+            boolean removedAny = false;
+            for (String p : core.removable()) {
+                dev.tenure.controller.zookeeper.PartitionSetStore.Outcome o;
+                try {
+                    o = setStore.removePartition(token, p);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+                switch (o) {
+                    case APPLIED -> {
+                        core.removed(p);
+                        removedAny = true;
+                        log.info("controller {}: partition {} deleted", b.nodeId, p);
+                    }
+                    case FENCED -> {
+                        writesFenced.incrementAndGet();
+                        leaveOffice(token, "fenced");
+                        stepDownLater(token);
+                        return;
+                    }
+                    default -> reconcileLater();
+                }
+            }
+            if (removedAny) {
+                run(Controller.this::reconcileSets);
             }
         }
 

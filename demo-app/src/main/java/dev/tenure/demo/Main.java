@@ -56,6 +56,7 @@ import picocli.CommandLine.Option;
             SnapshotCommand.class,
             MembersCommand.class,
             ZkCommand.class,
+            dev.tenure.demo.sets.SetsCommand.class,
             VerifyCommand.class
         })
 public final class Main implements Callable<Integer> {

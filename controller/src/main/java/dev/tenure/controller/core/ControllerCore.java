@@ -65,6 +65,12 @@ public final class ControllerCore {
     private final Map<String, Long> shuttingDown = new HashMap<>();
     /** Partitions being created: their replica sets. */
     private final Map<String, List<String>> creating = new TreeMap<>();
+    /** Of those, the ones whose configuration the controller creates with the state (partition sets'). */
+    private final Set<String> creatingWithConfiguration = new HashSet<>();
+    /** Partitions being deleted: the replicas that have not confirmed deleting theirs yet. */
+    private final Map<String, Set<String>> deleting = new TreeMap<>();
+    /** Per node, the partitions it was asked to delete since it was last to be told again. */
+    private final Map<String, Set<String>> stopSent = new HashMap<>();
     /** Partitions a preferred-leader election asked to move to their preferred replica. */
     private final Set<String> toPreferred = new HashSet<>();
     /** Partitions whose leader gave its term up: the leader epoch given up, and by whom. */
@@ -130,6 +136,7 @@ public final class ControllerCore {
             return;
         }
         live.put(registration.node(), registration);
+        stopSent.remove(registration.node());
         shuttingDown.remove(registration.node());
         markReplicasOf(registration.node());
         needFull.add(registration.node());
@@ -149,6 +156,7 @@ public final class ControllerCore {
         shuttingDown.remove(node);
         needFull.remove(node);
         deltas.remove(node);
+        stopSent.remove(node);
         markLedBy(node);
     }
 
@@ -178,7 +186,7 @@ public final class ControllerCore {
         int leading = 0;
         int movable = 0;
         for (VersionedState s : states.values()) {
-            if (s.state().leader().map(node::equals).orElse(false)) {
+            if (s.state().leader().map(node::equals).orElse(false) && !deleting.containsKey(s.partition())) {
                 leading++;
                 if (chooseLeader(s.partition(), s.state().replicas()).isPresent()) {
                     movable++;
@@ -217,6 +225,15 @@ public final class ControllerCore {
      *     (nothing is created then)
      */
     public void createPartitions(Map<String, List<String>> replicaSets) {
+        createPartitions(replicaSets, false);
+    }
+
+    /**
+     * As {@link #createPartitions(Map)}; with {@code withConfiguration}, the writes that create the partitions' states
+     * also create their configurations (the partitions of a partition set, which no node has opened yet). A partition
+     * being deleted is not created again until it is gone.
+     */
+    public void createPartitions(Map<String, List<String>> replicaSets, boolean withConfiguration) {
         checkInOffice();
         Map<String, List<String>> fresh = new LinkedHashMap<>();
         replicaSets.forEach((id, replicas) -> {
@@ -235,8 +252,94 @@ public final class ControllerCore {
                 fresh.put(id, checked);
             }
         });
+        fresh.keySet().removeIf(deleting::containsKey);
         creating.putAll(fresh);
+        if (withConfiguration) {
+            creatingWithConfiguration.addAll(fresh.keySet());
+        }
         dirty.addAll(fresh.keySet());
+    }
+
+    /**
+     * Deletes {@code partitions} (Kafka's topic deletion): they get no new term, their replicas are told nothing more
+     * but to delete themselves ({@link #drainStopRequests}), and once every replica confirmed ({@link
+     * #replicasDeleted}) they are {@link #removable}. A replica on a node that is not registered is waited for. A
+     * partition without a state, or being deleted already, is ignored; one being created is not created.
+     */
+    public void deletePartitions(Collection<String> partitions) {
+        checkInOffice();
+        for (String p : partitions) {
+            if (creating.remove(p) != null) {
+                creatingWithConfiguration.remove(p);
+            }
+            VersionedState s = states.get(p);
+            if (s == null || deleting.containsKey(p)) {
+                continue;
+            }
+            deleting.put(p, new TreeSet<>(s.state().replicas()));
+            toPreferred.remove(p);
+            givenUp.remove(p);
+            deltas.values().forEach(d -> d.remove(p));
+        }
+    }
+
+    /**
+     * The requests to delete replicas to send now: per registered node, the partitions being deleted that it has a
+     * replica of and was not asked about since it registered or was last to be told again ({@link #tellAgain}).
+     *
+     * @return partitions by node
+     */
+    public Map<String, List<String>> drainStopRequests() {
+        checkInOffice();
+        Map<String, List<String>> requests = new TreeMap<>();
+        deleting.forEach((p, replicas) -> {
+            for (String node : replicas) {
+                if (live.containsKey(node)
+                        && stopSent.computeIfAbsent(node, k -> new HashSet<>()).add(p)) {
+                    requests.computeIfAbsent(node, k -> new ArrayList<>()).add(p);
+                }
+            }
+        });
+        return requests;
+    }
+
+    /** {@code node} confirmed that its replicas of {@code partitions} are deleted. */
+    public void replicasDeleted(String node, Collection<String> partitions) {
+        checkInOffice();
+        for (String p : partitions) {
+            Set<String> left = deleting.get(p);
+            if (left != null) {
+                left.remove(node);
+            }
+        }
+    }
+
+    /** Partitions being deleted whose every replica confirmed: their ZooKeeper nodes may go ({@link #removed}). */
+    public List<String> removable() {
+        checkInOffice();
+        List<String> ready = new ArrayList<>();
+        deleting.forEach((p, left) -> {
+            if (left.isEmpty() && !inFlight.contains(p)) {
+                ready.add(p);
+            }
+        });
+        return ready;
+    }
+
+    /** {@code partition}'s ZooKeeper nodes were removed: it is forgotten. */
+    public void removed(String partition) {
+        checkInOffice();
+        deleting.remove(partition);
+        states.remove(partition);
+        dirty.remove(partition);
+        toPreferred.remove(partition);
+        givenUp.remove(partition);
+        stopSent.values().forEach(s -> s.remove(partition));
+    }
+
+    /** The partitions being deleted. */
+    public Set<String> deleting() {
+        return java.util.Collections.unmodifiableSet(deleting.keySet());
     }
 
     /**
@@ -277,6 +380,9 @@ public final class ControllerCore {
         Map<String, List<String>> preferredOf = new TreeMap<>();
         Map<String, List<String>> ledElsewhere = new TreeMap<>();
         for (VersionedState s : states.values()) {
+            if (deleting.containsKey(s.partition())) {
+                continue;
+            }
             String preferred = s.state().preferredLeader();
             preferredOf.computeIfAbsent(preferred, k -> new ArrayList<>()).add(s.partition());
             if (!isCurrentLeader(s.state(), preferred)) {
@@ -322,6 +428,7 @@ public final class ControllerCore {
         String p = state.partition();
         inFlight.remove(p);
         creating.remove(p);
+        creatingWithConfiguration.remove(p);
         dirty.add(p); // an event while it was in flight may have been about the state it replaced
         accept(state);
     }
@@ -339,9 +446,11 @@ public final class ControllerCore {
             Preconditions.checkArgument(
                     state.get().partition().equals(partition), "state of %s given for %s", state.get(), partition);
             creating.remove(partition);
+            creatingWithConfiguration.remove(partition);
             accept(state.get());
         } else if (!creating.containsKey(partition)) {
             states.remove(partition);
+            deleting.remove(partition); // removed meanwhile (by a predecessor)
         }
     }
 
@@ -350,6 +459,7 @@ public final class ControllerCore {
         checkInOffice();
         if (live.containsKey(node)) {
             needFull.add(node);
+            stopSent.remove(node);
         }
     }
 
@@ -367,7 +477,7 @@ public final class ControllerCore {
             if (full) {
                 partitions = new LinkedHashMap<>();
                 for (VersionedState s : states.values()) {
-                    if (s.state().replicas().contains(node)) {
+                    if (s.state().replicas().contains(node) && !deleting.containsKey(s.partition())) {
                         partitions.put(s.partition(), s.state());
                     }
                 }
@@ -410,6 +520,17 @@ public final class ControllerCore {
             return; // an older read than the one held
         }
         states.put(s.partition(), s);
+        if (deleting.containsKey(s.partition())) {
+            return; // its replicas are told only to delete themselves
+        }
+        if (known != null) {
+            // A replica the new state no longer names is told too, so that it closes and deletes its replica.
+            for (String former : known.state().replicas()) {
+                if (!s.state().replicas().contains(former) && live.containsKey(former)) {
+                    deltas.computeIfAbsent(former, k -> new LinkedHashMap<>()).put(s.partition(), s.state());
+                }
+            }
+        }
         if (s.state().leader().isPresent()
                 && s.state().leader().get().equals(s.state().preferredLeader())) {
             toPreferred.remove(s.partition());
@@ -423,13 +544,17 @@ public final class ControllerCore {
 
     /** The write {@code partition} needs, if any. */
     private Optional<StateWrite> decide(String partition) {
+        if (deleting.containsKey(partition)) {
+            return Optional.empty(); // a partition being deleted gets no new term
+        }
         List<String> creatingReplicas = creating.get(partition);
         if (creatingReplicas != null) {
             PartitionState initial = PartitionState.initial(creatingReplicas, controllerEpoch);
             Optional<String> leader = chooseLeader(partition, creatingReplicas);
             PartitionState first =
                     leader.isPresent() ? initial.nextTerm(live.get(leader.get()), controllerEpoch) : initial;
-            return Optional.of(new StateWrite(partition, first, StateWrite.CREATE));
+            return Optional.of(
+                    new StateWrite(partition, first, StateWrite.CREATE, creatingWithConfiguration.contains(partition)));
         }
         VersionedState vs = states.get(partition);
         if (vs == null) {

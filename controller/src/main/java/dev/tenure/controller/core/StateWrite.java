@@ -25,8 +25,11 @@ import com.google.common.base.Preconditions;
  * @param partition the partition's id
  * @param state the new state
  * @param expectedVersion the state node's version the write expects, or {@link #CREATE}
+ * @param withConfiguration whether a {@link #CREATE} also creates the partition's configuration (its replica set, at
+ *     version 0) with its node, as the controller does for the partitions of a partition set; a partition opened by a
+ *     node has its configuration already
  */
-public record StateWrite(String partition, PartitionState state, int expectedVersion) {
+public record StateWrite(String partition, PartitionState state, int expectedVersion, boolean withConfiguration) {
     /** The expected version of a write that creates the partition's state node. */
     public static final int CREATE = -1;
 
@@ -36,5 +39,13 @@ public record StateWrite(String partition, PartitionState state, int expectedVer
         Preconditions.checkNotNull(state, "state");
         Preconditions.checkArgument(
                 expectedVersion >= CREATE, "expectedVersion must be >= -1, was %s", expectedVersion);
+        Preconditions.checkArgument(
+                !withConfiguration || expectedVersion == CREATE,
+                "only a write that creates the state creates a configuration");
+    }
+
+    /** A write that creates no configuration. */
+    public StateWrite(String partition, PartitionState state, int expectedVersion) {
+        this(partition, state, expectedVersion, false);
     }
 }

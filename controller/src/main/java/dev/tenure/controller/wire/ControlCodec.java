@@ -52,6 +52,7 @@ public final class ControlCodec {
     private static final byte CONTROLLED_SHUTDOWN = 3;
     private static final byte CONTROLLED_SHUTDOWN_PROGRESS = 4;
     private static final byte TERM_ENDED = 5;
+    private static final byte STOP_REPLICAS = 6;
 
     /** A decoded partition state takes at least this many bytes (id, one replica, flags and three longs). */
     private static final int MIN_PARTITION_BYTES = 2 + 1 + 1 + 2 + 1 + 3 * 8;
@@ -129,6 +130,17 @@ public final class ControlCodec {
                 out.writeLong(t.nodeEpoch());
                 writeString(out, t.partition());
                 out.writeLong(t.leaderEpoch());
+            } else if (message instanceof ControlMessage.StopReplicas s) {
+                out.writeByte(STOP_REPLICAS);
+                out.writeLong(s.requestId());
+                out.writeLong(s.controllerEpoch());
+                writeString(out, s.controller());
+                writeString(out, s.node());
+                out.writeLong(s.nodeEpoch());
+                out.writeInt(s.partitions().size());
+                for (String p : s.partitions()) {
+                    writeString(out, p);
+                }
             } else {
                 throw new IllegalArgumentException("unknown control message " + message);
             }
@@ -200,6 +212,7 @@ public final class ControlCodec {
                             in.getLong(), readString(in), in.getLong(), readBoolean(in), in.getInt(), in.getInt());
                 case TERM_ENDED ->
                     new ControlMessage.TermEnded(readString(in), in.getLong(), readString(in), in.getLong());
+                case STOP_REPLICAS -> decodeStopReplicas(in);
                 default -> throw new MalformedControlMessageException("unknown control message type " + type);
             };
             if (in.hasRemaining()) {
@@ -254,6 +267,25 @@ public final class ControlCodec {
         }
         return new ControlMessage.Assignment(
                 requestId, new LeaderAndReplicas(controllerEpoch, controller, node, nodeEpoch, full, partitions));
+    }
+
+    private static ControlMessage.StopReplicas decodeStopReplicas(ByteBuffer in)
+            throws MalformedControlMessageException {
+        long requestId = in.getLong();
+        long controllerEpoch = in.getLong();
+        String controller = readString(in);
+        String node = readString(in);
+        long nodeEpoch = in.getLong();
+        int count = in.getInt();
+        if (count < 0 || (long) count * 2 > in.remaining()) {
+            throw new MalformedControlMessageException(
+                    "partition count " + count + " does not fit in the " + in.remaining() + " bytes left");
+        }
+        List<String> partitions = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            partitions.add(readString(in));
+        }
+        return new ControlMessage.StopReplicas(requestId, controllerEpoch, controller, node, nodeEpoch, partitions);
     }
 
     private static int resultCode(ControlMessage.AssignmentResult r) {

@@ -43,6 +43,16 @@ public final class ControllerPaths {
      * FencedLeaderElection}'s layout (docs/recipes.md); {@code PartitionStateStoreTest} fails if it moves.
      */
     static final String EPOCH = "epoch";
+    /** The child of the cluster path under which admin requests wait. */
+    public static final String ADMIN = "admin";
+    /** The child of the cluster path holding the partition sets. */
+    public static final String PARTITION_SETS = "partition-sets";
+    /** Under {@link #ADMIN}: create requests of partition sets, one per name. */
+    public static final String CREATE_PARTITION_SET = "create-partition-set";
+    /** Under {@link #ADMIN}: delete requests of partition sets, one per name. */
+    public static final String DELETE_PARTITION_SET = "delete-partition-set";
+    /** Under {@link #ADMIN}: a preferred-leader election request. */
+    public static final String PREFERRED_ELECTION = "preferred-election";
 
     private ControllerPaths() {}
 
@@ -79,6 +89,46 @@ public final class ControllerPaths {
     /** Partition {@code partition}'s state node: {@code P/partitions/ID/state}. */
     public static String partitionState(String clusterPath, String partition) {
         return make(clusterPath, PARTITIONS, checkPartitionId(partition), STATE);
+    }
+
+    /** {@code P/partition-sets}: the partition sets. */
+    public static String partitionSets(String clusterPath) {
+        return make(clusterPath, PARTITION_SETS);
+    }
+
+    /** {@code P/partition-sets/NAME}: partition set {@code name}'s record. */
+    public static String partitionSet(String clusterPath, String name) {
+        return make(clusterPath, PARTITION_SETS, dev.tenure.controller.core.PartitionSet.checkName(name));
+    }
+
+    /** {@code P/admin/create-partition-set}: the create requests. */
+    public static String createRequests(String clusterPath) {
+        return make(clusterPath, ADMIN, CREATE_PARTITION_SET);
+    }
+
+    /** {@code P/admin/create-partition-set/NAME}. */
+    public static String createRequest(String clusterPath, String name) {
+        return make(clusterPath, ADMIN, CREATE_PARTITION_SET, dev.tenure.controller.core.PartitionSet.checkName(name));
+    }
+
+    /** {@code P/admin/delete-partition-set}: the delete requests. */
+    public static String deleteRequests(String clusterPath) {
+        return make(clusterPath, ADMIN, DELETE_PARTITION_SET);
+    }
+
+    /** {@code P/admin/delete-partition-set/NAME}. */
+    public static String deleteRequest(String clusterPath, String name) {
+        return make(clusterPath, ADMIN, DELETE_PARTITION_SET, dev.tenure.controller.core.PartitionSet.checkName(name));
+    }
+
+    /** {@code P/admin/preferred-election}: a preferred-leader election request. */
+    public static String preferredElection(String clusterPath) {
+        return make(clusterPath, ADMIN, PREFERRED_ELECTION);
+    }
+
+    /** {@code P/controller/epoch}: the controller election's epoch node, which every controller write checks. */
+    public static String controllerEpochNode(String clusterPath) {
+        return controllerEpoch(clusterPath);
     }
 
     /**

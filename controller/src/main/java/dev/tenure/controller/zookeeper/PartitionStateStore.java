@@ -91,6 +91,9 @@ import org.apache.zookeeper.data.Stat;
  * write and throws nothing once it has begun sending.
  */
 public final class PartitionStateStore {
+    /** The partition's configuration node, beside its state. */
+    private static final String CONFIGURATION = "configuration";
+
     private final CuratorFramework client;
     private final String clusterPath;
     private final String partitionsPath;
@@ -325,6 +328,7 @@ public final class PartitionStateStore {
         Set<String> seen = new HashSet<>();
         Op[] stateOps = new Op[n];
         Op[] parentOps = new Op[n];
+        Op[] configOps = new Op[n];
         boolean[] withParent = new boolean[n];
         for (int i = 0; i < n; i++) {
             StateWrite w = ws.get(i);
@@ -348,6 +352,15 @@ public final class PartitionStateStore {
                         .create()
                         .withMode(CreateMode.PERSISTENT)
                         .forPath(path, data));
+                if (w.withConfiguration()) {
+                    String configPath = ZKPaths.makePath(parent, CONFIGURATION);
+                    byte[] config = dev.tenure.replicator.zookeeper.ZooKeeperConfiguration.initialRecord(
+                            w.state().replicas());
+                    configOps[i] = op(() -> client.transactionOp()
+                            .create()
+                            .withMode(CreateMode.PERSISTENT)
+                            .forPath(configPath, config));
+                }
             } else {
                 int expected = w.expectedVersion();
                 stateOps[i] = op(() ->
@@ -393,6 +406,10 @@ public final class PartitionStateStore {
                         if (withParent[w]) {
                             b.ops.add(parentOps[w]);
                             b.owners.add(-2 - w); // the partition node of write w
+                            if (configOps[w] != null) {
+                                b.ops.add(configOps[w]);
+                                b.owners.add(-2 - w); // its configuration: made with the partition node, or not
+                            }
                         }
                         b.ops.add(stateOps[w]);
                         b.owners.add(w);

@@ -53,7 +53,9 @@ class ControlCodecTest {
             new ControlMessage.ControlledShutdown("n3", 12),
             new ControlMessage.ControlledShutdownProgress(4, "n3", 12, true, 5, 2),
             new ControlMessage.ControlledShutdownProgress(4, "n3", 12, false, 0, 0),
-            new ControlMessage.TermEnded("n2", 8, "orders-7", 31));
+            new ControlMessage.TermEnded("n2", 8, "orders-7", 31),
+            new ControlMessage.StopReplicas(3, 4, "n2", "n1", 77, List.of("orders-0", "orders-11")),
+            new ControlMessage.StopReplicas(4, 4, "n2", "n1", 77, List.of()));
 
     @Test
     void everyMessageDecodesToWhatWasEncoded() throws Exception {

@@ -622,6 +622,14 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
                     .node(settings)
                     .controller(c -> c.rebalanceInterval(controllerRebalanceInterval)
                             .imbalanceThresholdPercent(controllerImbalancePercent))
+                    // The partitions of partition sets (demo-app sets create) are opened here as the controller
+                    // assigns them, each with a key-value state machine; the KV service keeps its own partitions.
+                    .partitionFactory((partition, set) -> {
+                        if (set.isEmpty()) { // one of the KV service's partitions (0, 1, ...): opened below
+                            throw new IllegalStateException("partition " + partition + " is the KV service's");
+                        }
+                        return stateMachineWrapper.apply(new KvStateMachine());
+                    })
                     .build();
             controllerNode.start();
             multi = controllerNode.node();

@@ -65,7 +65,9 @@ import org.slf4j.LoggerFactory;
  *   <li>A record: {@code [format byte 'W'][kind byte][body length int][CRC32C int]} then the body, big-endian; the
  *       CRC covers kind, length and body. The body starts with the partition id (a length byte, then ASCII), then
  *       per kind: {@code APPEND} (the first offset, a count, then each entry's epoch, type, payload length and
- *       payload), {@code TRUNCATE} (the new end) or {@code RESET} (the offset, then the epoch history's starts).
+ *       payload), {@code TRUNCATE} (the new end), {@code RESET} (the offset, then the epoch history's starts),
+ *       {@code FORCED} (the end its files were forced to) or {@code DELETED} (nothing: the partition was deleted, and
+ *       recovery applies none of its records before this one).
  *   <li>{@code lock}: held with a file lock while the log is open.
  * </ul>
  *
@@ -124,6 +126,7 @@ public final class WriteAheadLog implements Closeable {
     static final byte TRUNCATE = 2;
     static final byte RESET = 3;
     static final byte FORCED = 4;
+    static final byte DELETED = 5;
     static final int HEADER_BYTES = 10;
     private static final Pattern SEGMENT_NAME = Pattern.compile("\\d{20}\\.wal");
     private static final String SEGMENT_SUFFIX = ".wal";
@@ -334,6 +337,28 @@ public final class WriteAheadLog implements Closeable {
     }
 
     /**
+     * Deletes partition {@code id}'s log for good: records, durably, that the partition is deleted (so that recovery
+     * never replays its earlier records into a directory of a deleted partition), then deletes its files. The
+     * partition's log must not be open. Opening the same id later starts a new, empty log.
+     *
+     * @throws IllegalStateException if the partition's log is open, or this log is closed or failed
+     * @throws IOException if its files cannot be deleted
+     */
+    public void deletePartition(String id) throws IOException {
+        PartitionLog p = openPartition(id);
+        try {
+            p.markDeleted();
+        } finally {
+            p.close();
+        }
+        Path dir = partitionDirectory.apply(id);
+        if (Files.exists(dir)) {
+            com.google.common.io.MoreFiles.deleteRecursively(
+                    dir, com.google.common.io.RecursiveDeleteOption.ALLOW_INSECURE);
+        }
+    }
+
+    /**
      * One partition's log: a {@link SegmentedLog} whose appends, truncations and resets are recorded in the
      * write-ahead log, which makes them durable ({@link #syncAsync()}). Used by one thread at a time, as a
      * {@link SegmentedLog} is; {@link #syncAsync()} and the read-only accessors may be called from any thread.
@@ -458,6 +483,17 @@ public final class WriteAheadLog implements Closeable {
         @Override
         public void compact(long newStart) {
             log.compact(newStart);
+        }
+
+        /** Records, and forces, that the partition is deleted (see {@link WriteAheadLog#deletePartition}). */
+        private void markDeleted() {
+            ByteBuffer b = ByteBuffer.allocate(HEADER_BYTES + 1 + idBytes.length);
+            b.position(HEADER_BYTES);
+            putId(b);
+            synchronized (this) {
+                record(DELETED, b.array(), b.position(), null);
+                awaitOwnRecords("deletion");
+            }
         }
 
         /** Records the reset here and forces it, then resets the partition's files (durably). */
@@ -921,6 +957,7 @@ public final class WriteAheadLog implements Closeable {
         boolean changed; // has an append or truncation (after its last reset, if any)
         long forcedEnd = -1; // the last FORCED record's end, and its index
         long forcedIndex = -1;
+        boolean deleted; // a DELETED record came before every record this plan counts
     }
 
     /** One record as read back. */
@@ -961,6 +998,12 @@ public final class WriteAheadLog implements Closeable {
         // Pass 1: check every record, find each partition's lowest touched offset and where its replay starts.
         Map<String, Plan> plans = new LinkedHashMap<>();
         long records = scanAll(files, validEnd, true, r -> {
+            if (r.kind == DELETED) {
+                Plan gone = new Plan(); // nothing before this record is applied: the partition was deleted
+                gone.deleted = true;
+                plans.put(r.partition, gone);
+                return;
+            }
             Plan p = plans.computeIfAbsent(r.partition, k -> new Plan());
             ByteBuffer b = r.body;
             if (r.kind == RESET) {
@@ -985,6 +1028,10 @@ public final class WriteAheadLog implements Closeable {
             }
         });
         for (Plan p : plans.values()) {
+            if (p.deleted && !p.reset && !p.changed && p.forcedIndex < 0) {
+                p.replayFrom = Long.MAX_VALUE; // deleted, and not opened again since: nothing to replay
+                continue;
+            }
             if (!p.reset && !p.changed) {
                 // Only FORCED records: the files hold the log up to the last one's end, and beyond it at most what
                 // appends whose records never reached the disk here left.
@@ -1132,7 +1179,7 @@ public final class WriteAheadLog implements Closeable {
                         problem = "incomplete record header";
                     } else if (header.get(0) != FORMAT) {
                         problem = "unknown record format " + header.get(0);
-                    } else if (header.get(1) < APPEND || header.get(1) > FORCED) {
+                    } else if (header.get(1) < APPEND || header.get(1) > DELETED) {
                         problem = "unknown record kind " + header.get(1);
                     } else {
                         length = header.getInt(2);

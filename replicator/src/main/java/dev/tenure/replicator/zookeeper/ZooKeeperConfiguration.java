@@ -83,6 +83,16 @@ public final class ZooKeeperConfiguration implements Closeable {
         this.electionPath = ZooKeeperRegistry.electionPath(clusterPath);
     }
 
+    /**
+     * The content of a new partition's configuration node: {@code voters} at version 0, as {@link #initialize} writes
+     * it (for a controller that creates partitions in its own transactions).
+     *
+     * @throws IllegalArgumentException if the voters are empty or not distinct
+     */
+    public static byte[] initialRecord(List<String> voters) {
+        return ConfigurationRecord.encode(Configuration.initial(voters));
+    }
+
     /** The node's path. */
     public String path() {
         return path;

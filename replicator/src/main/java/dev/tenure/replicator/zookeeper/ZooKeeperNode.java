@@ -909,6 +909,11 @@ public final class ZooKeeperNode implements Closeable {
         return fastFailover;
     }
 
+    /** Whether this node hosts partition {@code id} or is opening it now. */
+    public synchronized boolean hostsOrOpens(String id) {
+        return partitions.containsKey(id) || opening.contains(id);
+    }
+
     /** The partition {@code id}, if this node hosts it. */
     public Optional<Partition> partition(String id) {
         return Optional.ofNullable(partitions.get(id));
@@ -959,6 +964,33 @@ public final class ZooKeeperNode implements Closeable {
             }
         }
         return ids;
+    }
+
+    /**
+     * Closes partition {@code id} if this node hosts it and deletes its files for good: its directory under the data
+     * directory, and, with the write-ahead log, a durable record that it is deleted, so that recovery never replays
+     * its earlier records ({@link WriteAheadLog#deletePartition}). A partition not hosted has its files deleted if
+     * there are any. Opening the same id later starts from nothing.
+     *
+     * @throws IOException if its files cannot be deleted
+     * @throws IllegalStateException if the partition is being opened
+     */
+    public void deletePartition(String id) throws IOException {
+        PartitionIds.check(id);
+        synchronized (this) {
+            Preconditions.checkState(!opening.contains(id), "partition %s is being opened", id);
+        }
+        close(id);
+        Path dir = b.dataDir.resolve("partitions").resolve(id);
+        WriteAheadLog w = wal;
+        if (w != null) {
+            w.deletePartition(id);
+        }
+        if (java.nio.file.Files.exists(dir)) {
+            com.google.common.io.MoreFiles.deleteRecursively(
+                    dir, com.google.common.io.RecursiveDeleteOption.ALLOW_INSECURE);
+        }
+        log.info("node {}: deleted partition {}", b.id, id);
     }
 
     /** Closes one partition (it leaves its election; its files stay). */

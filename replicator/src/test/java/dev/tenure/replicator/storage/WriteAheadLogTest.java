@@ -155,6 +155,34 @@ class WriteAheadLogTest {
     }
 
     @Test
+    void aDeletedPartitionIsNotReplayedAndOneOpenedAgainAfterItsDeletionRecoversOnlyItsNewRecords() throws Exception {
+        try (WriteAheadLog wal = builder().open()) {
+            try (WriteAheadLog.PartitionLog a = wal.openPartition("a");
+                    WriteAheadLog.PartitionLog b = wal.openPartition("b")) {
+                a.append(List.of(entry(1, 0, "a0"), entry(1, 1, "a1")));
+                b.append(List.of(entry(1, 0, "b0"), entry(1, 1, "b1"), entry(1, 2, "b2")));
+                a.syncAsync().get(30, TimeUnit.SECONDS);
+                b.syncAsync().get(30, TimeUnit.SECONDS);
+            }
+            wal.deletePartition("a");
+            wal.deletePartition("b");
+            assertFalse(Files.exists(dir.resolve("partitions").resolve("a")));
+            try (WriteAheadLog.PartitionLog b = wal.openPartition("b")) {
+                assertEquals(0, b.logEndOffset(), "a new, empty log");
+                b.append(List.of(entry(7, 0, "new")));
+                b.syncAsync().get(30, TimeUnit.SECONDS);
+            }
+        }
+        // The segments are kept until a checkpoint: recovery reads every record of both partitions.
+        try (WriteAheadLog reopened = builder().open()) {
+            assertFalse(Files.exists(dir.resolve("partitions").resolve("a")), "a deleted partition stays deleted");
+            try (WriteAheadLog.PartitionLog b = reopened.openPartition("b")) {
+                assertEquals(List.of(entry(7, 0, "new")), b.read(0, 10, Long.MAX_VALUE));
+            }
+        }
+    }
+
+    @Test
     void aTruncationIsNeverUndoneByReplay() throws Exception {
         try (WriteAheadLog wal = builder().open();
                 WriteAheadLog.PartitionLog log = wal.openPartition("a")) {
