@@ -25,8 +25,11 @@ import com.google.common.base.Preconditions;
  * @param partition the partition's id
  * @param state the new state
  * @param expectedVersion the state node's version the write expects, or {@link #CREATE}
+ * @param configurationChanged whether the write changes the partition's configuration: then the same transaction
+ *     writes the configuration to the node {@code P/partitions/ID/configuration} too (docs/controller.md,
+ *     "Reassignment")
  */
-public record StateWrite(String partition, PartitionState state, int expectedVersion) {
+public record StateWrite(String partition, PartitionState state, int expectedVersion, boolean configurationChanged) {
     /** The expected version of a write that creates the partition's state node. */
     public static final int CREATE = -1;
 
@@ -36,5 +39,13 @@ public record StateWrite(String partition, PartitionState state, int expectedVer
         Preconditions.checkNotNull(state, "state");
         Preconditions.checkArgument(
                 expectedVersion >= CREATE, "expectedVersion must be >= -1, was %s", expectedVersion);
+        Preconditions.checkArgument(
+                !configurationChanged || expectedVersion != CREATE,
+                "a created state has the configuration it was read with");
+    }
+
+    /** A write that leaves the configuration as it is. */
+    public StateWrite(String partition, PartitionState state, int expectedVersion) {
+        this(partition, state, expectedVersion, false);
     }
 }

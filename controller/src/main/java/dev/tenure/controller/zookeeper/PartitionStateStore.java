@@ -325,6 +325,7 @@ public final class PartitionStateStore {
         Set<String> seen = new HashSet<>();
         Op[] stateOps = new Op[n];
         Op[] parentOps = new Op[n];
+        Op[] configurationOps = new Op[n];
         boolean[] withParent = new boolean[n];
         for (int i = 0; i < n; i++) {
             StateWrite w = ws.get(i);
@@ -352,6 +353,16 @@ public final class PartitionStateStore {
                 int expected = w.expectedVersion();
                 stateOps[i] = op(() ->
                         client.transactionOp().setData().withVersion(expected).forPath(path, data));
+                if (w.configurationChanged()) {
+                    // The replicas' copy of the configuration, in the same transaction as the state (fenced, and
+                    // conditional on the state's version), so it never disagrees with the state of record.
+                    String configurationPath =
+                            ZKPaths.makePath(ControllerPaths.partition(clusterPath, w.partition()), "configuration");
+                    byte[] configuration = dev.tenure.replicator.zookeeper.ZooKeeperConfiguration.encode(
+                            w.state().configuration());
+                    configurationOps[i] =
+                            op(() -> client.transactionOp().setData().forPath(configurationPath, configuration));
+                }
             }
         }
         if (Thread.interrupted()) {
@@ -396,6 +407,10 @@ public final class PartitionStateStore {
                         }
                         b.ops.add(stateOps[w]);
                         b.owners.add(w);
+                        if (configurationOps[w] != null) {
+                            b.ops.add(configurationOps[w]);
+                            b.owners.add(-2 - w); // the configuration node of write w
+                        }
                     }
                     sent.put(b.id, b);
                     send(zk, b.ops, b.id, replies);

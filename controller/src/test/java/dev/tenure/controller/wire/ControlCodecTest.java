@@ -53,7 +53,24 @@ class ControlCodecTest {
             new ControlMessage.ControlledShutdown("n3", 12),
             new ControlMessage.ControlledShutdownProgress(4, "n3", 12, true, 5, 2),
             new ControlMessage.ControlledShutdownProgress(4, "n3", 12, false, 0, 0),
-            new ControlMessage.TermEnded("n2", 8, "orders-7", 31));
+            new ControlMessage.TermEnded("n2", 8, "orders-7", 31),
+            new ControlMessage.Assignment(
+                    10,
+                    new LeaderAndReplicas(
+                            4,
+                            "n2",
+                            "n4",
+                            78,
+                            false,
+                            Map.of(
+                                    "p1",
+                                    new PartitionState(List.of("n1", "n2", "n3"), Optional.of("n1"), 6, 77, 4)
+                                            .reassignedTo(List.of("n2", "n3", "n4")),
+                                    "p2",
+                                    new PartitionState(List.of("n1", "n2", "n3"), Optional.of("n1"), 6, 77, 4)
+                                            .reassignedTo(List.of("n2", "n3", "n4"))
+                                            .joined()))),
+            new ControlMessage.ChangeReady("n1", 77, "orders-7", 32, 3));
 
     @Test
     void everyMessageDecodesToWhatWasEncoded() throws Exception {
@@ -64,6 +81,23 @@ class ControlCodecTest {
         byte[] bytes = ControlCodec.encode(big);
         assertTrue(bytes.length < 100_000, "1,000 partitions in " + bytes.length + " bytes");
         assertEquals(big, ControlCodec.decode(bytes));
+    }
+
+    @Test
+    void anAssignmentWithoutConfigurationsKeepsTheFirstFormatAndOneWithThemTakesTheSecond() throws Exception {
+        assertEquals(1, ControlCodec.encode(new ControlMessage.Assignment(9, request(5)))[1]);
+        ControlMessage withConfiguration = EXAMPLES.get(EXAMPLES.size() - 2);
+        byte[] bytes = ControlCodec.encode(withConfiguration);
+        assertEquals(6, bytes[1]);
+        assertEquals(withConfiguration, ControlCodec.decode(bytes));
+        byte[] asFirst = bytes.clone();
+        asFirst[1] = 1; // the same bytes read as the first format: trailing fields are refused, never misread
+        assertThrows(ControlCodec.MalformedControlMessageException.class, () -> ControlCodec.decode(asFirst));
+        byte[] ready = ControlCodec.encode(EXAMPLES.get(EXAMPLES.size() - 1));
+        assertEquals(7, ready[1]);
+        byte[] zeroVersion = ready.clone();
+        zeroVersion[zeroVersion.length - 1] = 0;
+        assertMalformed(zeroVersion, "configurationVersion must be > 0");
     }
 
     @Test
