@@ -68,7 +68,8 @@ public final class ControllerNode implements Closeable {
 
     private final Builder b;
     private NodeAgent agent;
-    private ZooKeeperNode node;
+    private ReplicaHosting hosting;
+    private volatile ZooKeeperNode node;
     private NodeRegistrar registrar;
     private Controller controller;
     private boolean started;
@@ -92,6 +93,7 @@ public final class ControllerNode implements Closeable {
         private UnaryOperator<ZooKeeperNode.Builder> node = UnaryOperator.identity();
         private UnaryOperator<Controller.Builder> controller = UnaryOperator.identity();
         private Duration shutdownTimeout = Duration.ofSeconds(10);
+        private PartitionFactory partitionFactory;
 
         private Builder(CuratorFramework client, String clusterPath) {
             this.client = Preconditions.checkNotNull(client, "client");
@@ -132,6 +134,19 @@ public final class ControllerNode implements Closeable {
             return this;
         }
 
+        /**
+         * Makes the node open, by itself, every partition the controller names it a replica of and that it does not
+         * host yet, with a state machine from {@code factory}: the partitions of partition sets created through the
+         * controller, and partitions other nodes opened with this node among their replicas. Without a factory
+         * (the default) the application opens its partitions with {@link ZooKeeperNode#open}. With or without one, a
+         * replica the controller takes away from the node (its partition deleted, or the node no longer one of its
+         * replicas) is closed and its data deleted.
+         */
+        public Builder partitionFactory(PartitionFactory factory) {
+            this.partitionFactory = Preconditions.checkNotNull(factory, "factory");
+            return this;
+        }
+
         /** The node, not started. */
         public ControllerNode build() {
             dev.tenure.controller.core.PartitionState.checkNodeId(id);
@@ -150,8 +165,13 @@ public final class ControllerNode implements Closeable {
         Preconditions.checkState(!started, "node %s cannot be started more than once", b.id);
         started = true;
         Files.createDirectories(b.dataDir);
+        hosting = new ReplicaHosting(b.id, b.dataDir.resolve("partitions"), () -> node, b.partitionFactory);
         agent = new NodeAgent(
-                b.id, new FilePromiseStore(b.dataDir.resolve(CONTROLLER_EPOCH_FILE)), this::registration, this::send);
+                b.id,
+                new FilePromiseStore(b.dataDir.resolve(CONTROLLER_EPOCH_FILE)),
+                this::registration,
+                this::send,
+                hosting);
         agent.start();
         node = b.node.apply(ZooKeeperNode.builder(b.client, b.clusterPath))
                 .id(b.id)
@@ -283,6 +303,9 @@ public final class ControllerNode implements Closeable {
         }
         if (controller != null) {
             controller.close();
+        }
+        if (hosting != null) {
+            hosting.close();
         }
         if (registrar != null) {
             registrar.close();

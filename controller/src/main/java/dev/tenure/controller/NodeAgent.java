@@ -83,6 +83,7 @@ public final class NodeAgent implements ZooKeeperNode.LeadershipSource, Closeabl
     private final PromiseStore controllerEpochs;
     private final Supplier<Optional<NodeRegistration>> registration;
     private final BiConsumer<String, byte[]> sender;
+    private final ReplicaHost host;
     private final ExecutorService thread;
     private final ScheduledExecutorService timer;
 
@@ -125,6 +126,22 @@ public final class NodeAgent implements ZooKeeperNode.LeadershipSource, Closeabl
             PromiseStore controllerEpochs,
             Supplier<Optional<NodeRegistration>> registration,
             BiConsumer<String, byte[]> sender) {
+        this(self, controllerEpochs, registration, sender, ReplicaHost.NONE);
+    }
+
+    /**
+     * As {@link #NodeAgent(String, PromiseStore, Supplier, BiConsumer)}, with a host that opens, closes and deletes
+     * the node's replicas as the controller's requests say.
+     *
+     * @param host told of every state taken and asked to delete replicas ({@link ReplicaHost})
+     */
+    public NodeAgent(
+            String self,
+            PromiseStore controllerEpochs,
+            Supplier<Optional<NodeRegistration>> registration,
+            BiConsumer<String, byte[]> sender,
+            ReplicaHost host) {
+        this.host = Preconditions.checkNotNull(host, "host");
         this.self = PartitionState.checkNodeId(self);
         this.terms = new NodeTerms(self);
         this.controllerEpochs = Preconditions.checkNotNull(controllerEpochs, "controllerEpochs");
@@ -132,6 +149,37 @@ public final class NodeAgent implements ZooKeeperNode.LeadershipSource, Closeabl
         this.sender = Preconditions.checkNotNull(sender, "sender");
         this.thread = Executors.newSingleThreadExecutor(daemon("tenure-node-agent-" + self));
         this.timer = Executors.newSingleThreadScheduledExecutor(daemon("tenure-node-agent-timer-" + self));
+    }
+
+    /**
+     * What hosts the node's replicas: told the states the node takes, so that it can open the partitions it is a
+     * replica of and close those it no longer is, and asked to delete replicas ({@link ControlMessage.StopReplicas}).
+     * Called on the agent's thread: must not block.
+     */
+    public interface ReplicaHost {
+        /** A host that does nothing (partitions are opened and closed by the application). */
+        ReplicaHost NONE = new ReplicaHost() {
+            @Override
+            public void statesChanged(Map<String, Optional<PartitionState>> states) {}
+
+            @Override
+            public CompletableFuture<Void> deleteReplicas(java.util.List<String> partitions) {
+                return CompletableFuture.completedFuture(null);
+            }
+        };
+
+        /**
+         * The states taken for these partitions changed: the newest state held, or empty when a full assignment no
+         * longer lists the partition (which alone never means that the partition is deleted: a partition opened on
+         * this node may not be known to the controller yet).
+         */
+        void statesChanged(Map<String, Optional<PartitionState>> states);
+
+        /**
+         * Closes this node's replicas of {@code partitions} and deletes their data; the future completes once every
+         * one is gone (one not hosted counts as gone) and fails if one could not be deleted.
+         */
+        CompletableFuture<Void> deleteReplicas(java.util.List<String> partitions);
     }
 
     /** A factory of one daemon thread named {@code name}. */
@@ -213,6 +261,8 @@ public final class NodeAgent implements ZooKeeperNode.LeadershipSource, Closeabl
         run(() -> {
             if (m instanceof ControlMessage.Assignment a) {
                 onAssignment(from, a);
+            } else if (m instanceof ControlMessage.StopReplicas s) {
+                onStopReplicas(from, s);
             } else if (m instanceof ControlMessage.ControlledShutdownProgress p) {
                 onShutdownProgress(from, p);
             }
@@ -335,6 +385,74 @@ public final class NodeAgent implements ZooKeeperNode.LeadershipSource, Closeabl
     private void onAssignment(String from, ControlMessage.Assignment a) {
         LeaderAndReplicas r = a.request();
         long currentEpoch = registration.get().map(NodeRegistration::nodeEpoch).orElse(0L);
+        if (!admit(from, r, a.requestId(), currentEpoch, "assignment")) {
+            return;
+        }
+        Map<String, Optional<PartitionState>> changed = new java.util.LinkedHashMap<>();
+        for (String p : terms.apply(r)) {
+            partitions.computeIfAbsent(p, PartitionTerm::new).update();
+            changed.put(p, terms.state(p));
+        }
+        applied.incrementAndGet();
+        ack(r, a.requestId(), currentEpoch, r.controllerEpoch(), ControlMessage.AssignmentResult.APPLIED);
+        if (!changed.isEmpty()) {
+            tellHost(changed);
+        }
+    }
+
+    private void tellHost(Map<String, Optional<PartitionState>> changed) {
+        try {
+            host.statesChanged(java.util.Collections.unmodifiableMap(changed));
+        } catch (RuntimeException e) {
+            log.warn("node {}: the replica host failed on {} changed states", self, changed.size(), e);
+        }
+    }
+
+    /**
+     * The controller asks this node to delete its replicas of some partitions: once admitted as an assignment is,
+     * they are no longer led, the host closes them and deletes their data, and only then is the request acknowledged
+     * (a request not acknowledged is sent again; deleting twice is harmless).
+     */
+    private void onStopReplicas(String from, ControlMessage.StopReplicas s) {
+        LeaderAndReplicas r = s.header();
+        long currentEpoch = registration.get().map(NodeRegistration::nodeEpoch).orElse(0L);
+        if (!admit(from, r, s.requestId(), currentEpoch, "stop-replicas request")) {
+            return;
+        }
+        terms.forget(s.partitions());
+        for (String p : s.partitions()) {
+            PartitionTerm t = partitions.get(p);
+            if (t != null) {
+                t.update();
+            }
+        }
+        CompletableFuture<Void> deleted;
+        try {
+            deleted = host.deleteReplicas(s.partitions());
+        } catch (RuntimeException e) {
+            deleted = CompletableFuture.failedFuture(e);
+        }
+        CompletableFuture<?> unused = deleted.whenComplete((v, e) -> {
+            if (e != null) {
+                log.warn(
+                        "node {}: deleting replicas {} failed; the controller will ask again: {}",
+                        self,
+                        s.partitions(),
+                        e.toString());
+                return;
+            }
+            run(() -> {
+                applied.incrementAndGet();
+                ack(r, s.requestId(), currentEpoch, r.controllerEpoch(), ControlMessage.AssignmentResult.APPLIED);
+            });
+        });
+    }
+
+    /**
+     * Whether request {@code r} (an assignment, or the header of another request) is taken: answers a refused one,
+     * and keeps a higher controller epoch durably before returning true.
+     */
+    private boolean admit(String from, LeaderAndReplicas r, long requestId, long currentEpoch, String what) {
         long highest;
         synchronized (this) {
             highest = highestControllerEpoch;
@@ -346,24 +464,26 @@ public final class NodeAgent implements ZooKeeperNode.LeadershipSource, Closeabl
             // answered, so that the controller sends it again once it is late; acknowledging it as stale would leave
             // the node without its assignment until the next change.
             log.info(
-                    "node {}: assignment {} from {} of controller {}@{} is for registration {}, newer than the one known"
+                    "node {}: {} {} from {} of controller {}@{} is for registration {}, newer than the one known"
                             + " here ({}): left unanswered until it is sent again",
                     self,
-                    a.requestId(),
+                    what,
+                    requestId,
                     from,
                     r.controller(),
                     r.controllerEpoch(),
                     r.nodeEpoch(),
                     currentEpoch);
-            return;
+            return false;
         }
         if (verdict != NodeTerms.Verdict.APPLY) {
             refused.incrementAndGet();
             log.info(
-                    "node {}: refused assignment {} from {} of controller {}@{} for registration {}: {} (current"
+                    "node {}: refused {} {} from {} of controller {}@{} for registration {}: {} (current"
                             + " registration {}, highest controller epoch seen {})",
                     self,
-                    a.requestId(),
+                    what,
+                    requestId,
                     from,
                     r.controller(),
                     r.controllerEpoch(),
@@ -372,22 +492,23 @@ public final class NodeAgent implements ZooKeeperNode.LeadershipSource, Closeabl
                     currentEpoch,
                     highest);
             if (verdict == NodeTerms.Verdict.STALE_NODE_EPOCH) {
-                ack(r, a.requestId(), currentEpoch, highest, ControlMessage.AssignmentResult.STALE_NODE_EPOCH);
+                ack(r, requestId, currentEpoch, highest, ControlMessage.AssignmentResult.STALE_NODE_EPOCH);
             } else if (verdict == NodeTerms.Verdict.STALE_CONTROLLER_EPOCH) {
-                ack(r, a.requestId(), currentEpoch, highest, ControlMessage.AssignmentResult.STALE_CONTROLLER_EPOCH);
+                ack(r, requestId, currentEpoch, highest, ControlMessage.AssignmentResult.STALE_CONTROLLER_EPOCH);
             }
-            return; // a sender that is not the controller it names gets no answer
+            return false; // a sender that is not the controller it names gets no answer
         }
         if (r.controllerEpoch() > highest) {
             try {
                 controllerEpochs.store(new Promise(r.controllerEpoch(), r.controller()));
             } catch (IOException e) {
                 log.error(
-                        "node {}: could not keep controller epoch {}; assignment not applied",
+                        "node {}: could not keep controller epoch {}; {} not applied",
                         self,
                         r.controllerEpoch(),
+                        what,
                         e);
-                return; // not acknowledged: the controller sends it again
+                return false; // not acknowledged: the controller sends it again
             }
             synchronized (this) {
                 highestControllerEpoch = r.controllerEpoch();
@@ -396,11 +517,7 @@ public final class NodeAgent implements ZooKeeperNode.LeadershipSource, Closeabl
         controller = r.controller();
         known = new KnownController(r.controller(), r.controllerEpoch());
         endStaleTerms();
-        for (String p : terms.apply(r)) {
-            partitions.computeIfAbsent(p, PartitionTerm::new).update();
-        }
-        applied.incrementAndGet();
-        ack(r, a.requestId(), currentEpoch, r.controllerEpoch(), ControlMessage.AssignmentResult.APPLIED);
+        return true;
     }
 
     private void ack(

@@ -82,12 +82,27 @@ class ControllerIntegrationTest {
         });
     }
 
+    /**
+     * Whether nodes get a partition factory; then each opens by hand only the partitions it is the preferred replica
+     * of, and the others through the factory.
+     */
+    private boolean factory;
+
     private ControllerNode start(String id, Duration rebalance) throws Exception {
         ZooKeeperProxy proxy = zk.ensemble().newProxy();
         CuratorFramework client =
                 zk.ensemble().newClient(zk.ensemble().clientBuilder(proxy).sessionTimeoutMs(4000));
-        ControllerNode node = ControllerNode.builder(client, clusterPath)
-                .id(id)
+        Map<String, KeyValueMachine> mine = new java.util.concurrent.ConcurrentHashMap<>();
+        machines.put(id, mine);
+        ControllerNode.Builder builder = ControllerNode.builder(client, clusterPath);
+        if (factory) {
+            builder.partitionFactory((p, set) -> {
+                KeyValueMachine m = new KeyValueMachine();
+                mine.put(p, m);
+                return m;
+            });
+        }
+        ControllerNode node = builder.id(id)
                 .dataDir(dataDir.resolve(id))
                 .shutdownTimeout(Duration.ofSeconds(10))
                 .node(b -> b.threads(2, 2).tuning(t -> t.checkQuorum(Duration.ofSeconds(2))))
@@ -97,10 +112,8 @@ class ControllerIntegrationTest {
         nodes.put(id, node);
         clients.put(id, client);
         proxies.put(id, proxy);
-        Map<String, KeyValueMachine> mine = new java.util.concurrent.ConcurrentHashMap<>();
-        machines.put(id, mine);
         for (Map.Entry<String, List<String>> e : layout.entrySet()) {
-            if (e.getValue().contains(id)) {
+            if (factory ? e.getValue().get(0).equals(id) : e.getValue().contains(id)) {
                 KeyValueMachine m = new KeyValueMachine();
                 mine.put(e.getKey(), m);
                 node.node().open(e.getKey(), e.getValue(), m);
@@ -214,6 +227,21 @@ class ControllerIntegrationTest {
                 }
             }
         }
+    }
+
+    @Test
+    void nodesWithAPartitionFactoryOpenThePartitionsTheControllerNamesThemReplicasOf() throws Exception {
+        factory = true;
+        startAll(3, Duration.ZERO);
+        await(
+                () -> nodes.values().stream()
+                        .allMatch(n -> n.node().partitions().keySet().containsAll(layout.keySet())),
+                "every node hosts every partition");
+        for (String id : IDS) {
+            assertEquals(layout.keySet(), machines.get(id).keySet(), id + " opened by hand or through the factory");
+        }
+        writeEverywhere(5, "a");
+        assertNoAcknowledgedWriteLost();
     }
 
     @Test

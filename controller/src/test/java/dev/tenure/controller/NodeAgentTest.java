@@ -55,16 +55,39 @@ class NodeAgentTest {
     private final BlockingQueue<String> told = new LinkedBlockingQueue<>();
 
     private NodeAgent agent;
+    /** What the replica host was told: the states changed, and the deletions asked for with their futures. */
+    private final BlockingQueue<Map<String, Optional<PartitionState>>> hostStates = new LinkedBlockingQueue<>();
+
+    private final BlockingQueue<Map.Entry<List<String>, java.util.concurrent.CompletableFuture<Void>>> deletions =
+            new LinkedBlockingQueue<>();
+
+    private final NodeAgent.ReplicaHost host = new NodeAgent.ReplicaHost() {
+        @Override
+        public void statesChanged(Map<String, Optional<PartitionState>> states) {
+            hostStates.add(states);
+        }
+
+        @Override
+        public java.util.concurrent.CompletableFuture<Void> deleteReplicas(List<String> partitions) {
+            java.util.concurrent.CompletableFuture<Void> f = new java.util.concurrent.CompletableFuture<>();
+            deletions.add(Map.entry(partitions, f));
+            return f;
+        }
+    };
 
     private NodeAgent start() throws Exception {
         NodeAgent a = new NodeAgent(
-                "n1", new FilePromiseStore(dir.resolve("controller-epoch")), registration::get, (to, body) -> {
+                "n1",
+                new FilePromiseStore(dir.resolve("controller-epoch")),
+                registration::get,
+                (to, body) -> {
                     try {
                         sent.add(to + "|" + ControlCodec.decode(body));
                     } catch (ControlCodec.MalformedControlMessageException e) {
                         throw new AssertionError(e);
                     }
-                });
+                },
+                host);
         a.start();
         Leadership l = a.forPartition("p", Configuration.initial(List.of("n1", "n2")));
         l.start(new Leadership.Events() {
@@ -292,6 +315,67 @@ class NodeAgentTest {
         agent.receive(
                 "c", ControlCodec.encode(new ControlMessage.ControlledShutdownProgress(5, "n1", 100, true, 1, 0)));
         assertEquals(0, done.get(10, TimeUnit.SECONDS).movable());
+    }
+
+    private static byte[] stop(long requestId, long controllerEpoch, String controller, List<String> partitions) {
+        return ControlCodec.encode(
+                new ControlMessage.StopReplicas(requestId, controllerEpoch, controller, "n1", 100, partitions));
+    }
+
+    @Test
+    void theReplicaHostIsToldEveryStateTakenSoThatItCanOpenTheReplicasTheControllerAssigns() throws Exception {
+        agent = start();
+        agent.receive("c", assign(5, "c", 100, led("n2", 4, 7)));
+        assertEquals(Map.of("p", Optional.of(led("n2", 4, 7))), hostStates.poll(10, TimeUnit.SECONDS));
+        agent.receive("c", assign(5, "c", 100, led("n2", 4, 7)));
+        agent.receive("c", assign(5, "c", 100, led("n1", 5, 100)));
+        assertEquals(
+                Map.of("p", Optional.of(led("n1", 5, 100))),
+                hostStates.poll(10, TimeUnit.SECONDS),
+                "a state equal to the one held changes nothing and is not told");
+    }
+
+    @Test
+    void aStopReplicasRequestEndsTheTermAndIsAcknowledgedOnlyOnceTheHostDeletedTheReplicas() throws Exception {
+        agent = start();
+        agent.receive("c", assign(5, "c", 100, led("n1", 3, 100)));
+        assertEquals("elected 3", nextTold());
+        agent.receive("c", stop(42, 5, "c", List.of("p", "q")));
+        assertEquals("revoked 3", nextTold(), "a replica being deleted leads no more");
+        Map.Entry<List<String>, java.util.concurrent.CompletableFuture<Void>> d = deletions.poll(10, TimeUnit.SECONDS);
+        assertEquals(List.of("p", "q"), d.getKey());
+        assertEquals(Map.of(), agent.states(), "no state is held for a deleted replica");
+        assertTrue(
+                sent.stream().noneMatch(m -> m.contains("requestId=42")),
+                "not acknowledged before the replicas are deleted: " + sent);
+        d.getValue().complete(null);
+        waitFor(() ->
+                sent.stream().anyMatch(m -> m.startsWith("c|") && m.contains("requestId=42") && m.contains("APPLIED")));
+    }
+
+    @Test
+    void aStopReplicasRequestThatTheHostCouldNotCarryOutIsNotAcknowledged() throws Exception {
+        agent = start();
+        agent.receive("c", stop(42, 5, "c", List.of("p")));
+        deletions.poll(10, TimeUnit.SECONDS).getValue().completeExceptionally(new java.io.IOException("disk"));
+        agent.receive("c", stop(43, 5, "c", List.of("p")));
+        deletions.poll(10, TimeUnit.SECONDS).getValue().complete(null);
+        waitFor(() -> sent.stream().anyMatch(m -> m.contains("requestId=43")));
+        assertTrue(sent.stream().noneMatch(m -> m.contains("requestId=42")), "the failed one is sent again: " + sent);
+    }
+
+    @Test
+    void aStopReplicasRequestOfAnOlderControllerOrAnotherSenderIsRefusedAndDeletesNothing() throws Exception {
+        agent = start();
+        agent.receive("c", assign(5, "c", 100, led("n1", 3, 100)));
+        assertEquals("elected 3", nextTold());
+        agent.receive("old", stop(7, 4, "old", List.of("p")));
+        waitFor(() -> sent.stream().anyMatch(m -> m.startsWith("old|") && m.contains("STALE_CONTROLLER_EPOCH")));
+        agent.receive("x", stop(8, 5, "c", List.of("p")));
+        waitFor(() -> agent.refusedCount() == 2);
+        assertNull(deletions.poll(200, TimeUnit.MILLISECONDS), "nothing deleted");
+        assertEquals(Map.of("p", led("n1", 3, 100)), agent.states());
+        assertNull(told.poll(10, TimeUnit.MILLISECONDS), "still leading");
     }
 
     private static void waitFor(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {

@@ -52,8 +52,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Reassignment of a partition's replicas through the controller (docs/controller.md, "Reassignment"): four {@link
  * ControllerNode}s on an in-process ensemble of 3 ZooKeeper servers, real sockets and files; partition {@code p0} on
- * {@code n1, n2, n3} moved to {@code n2, n3, n4} while a writer keeps writing. The new replica's partition is opened
- * by the test once the controller names it a learner.
+ * {@code n1, n2, n3} moved to {@code n2, n3, n4} while a writer keeps writing. {@code n4} opens the partition itself
+ * once the controller names it a learner (its {@link PartitionFactory}); the others open it as the application does.
  */
 @Tag("zookeeper")
 @Timeout(180)
@@ -72,7 +72,7 @@ class ReassignmentIntegrationTest {
     private final String clusterPath = "/tenure-reassign/" + UUID.randomUUID();
     private final Map<String, ControllerNode> nodes = new LinkedHashMap<>();
     private final Map<String, CuratorFramework> clients = new HashMap<>();
-    private final Map<String, KeyValueMachine> machines = new HashMap<>();
+    private final Map<String, KeyValueMachine> machines = new java.util.concurrent.ConcurrentHashMap<>();
     private final List<String> acknowledged = Collections.synchronizedList(new ArrayList<>());
     private final AtomicBoolean writing = new AtomicBoolean();
     private Thread writer;
@@ -93,8 +93,15 @@ class ReassignmentIntegrationTest {
     private ControllerNode start(String id, List<String> hosts) throws Exception {
         CuratorFramework client =
                 zk.ensemble().newClient(zk.ensemble().clientBuilder().sessionTimeoutMs(4000));
-        ControllerNode node = ControllerNode.builder(client, clusterPath)
-                .id(id)
+        ControllerNode.Builder builder = ControllerNode.builder(client, clusterPath);
+        if (!hosts.contains(id)) {
+            builder.partitionFactory((partition, set) -> {
+                KeyValueMachine m = new KeyValueMachine();
+                machines.put(id, m);
+                return m;
+            });
+        }
+        ControllerNode node = builder.id(id)
                 .dataDir(dataDir.resolve(id))
                 .shutdownTimeout(Duration.ofSeconds(10))
                 .node(b -> b.threads(2, 2).tuning(t -> t.checkQuorum(Duration.ofSeconds(2))))
@@ -263,10 +270,9 @@ class ReassignmentIntegrationTest {
         return controller().orElseThrow();
     }
 
-    /** Opens p0 on n4 once the controller made n4 a learner of it (its configuration then names n4). */
-    private void openOnN4WhenLearner() throws Exception {
-        await(() -> nodes.get("n4").agent().states().containsKey(P), "n4 is told it hosts p0");
-        open("n4");
+    /** Waits until n4 opened p0 itself, as a learner the controller named. */
+    private void awaitOpenOnN4() throws Exception {
+        await(() -> partition("n4").isPresent(), "n4 opened p0");
     }
 
     private void awaitDone() throws InterruptedException {
@@ -287,14 +293,12 @@ class ReassignmentIntegrationTest {
         await(() -> state().map(PartitionState::reassigning).orElse(false), "the reassignment started");
         assertEquals(List.of("n4"), state().orElseThrow().addingReplicas());
         assertEquals(List.of("n1"), state().orElseThrow().removingReplicas());
-        openOnN4WhenLearner();
+        awaitOpenOnN4();
         awaitDone();
         await(() -> leader().map(TO::contains).orElse(false), "p0 is led by a target replica: " + leader());
-        await(
-                () -> partition("n1")
-                        .map(p -> p.status().role() == Role.REMOVED)
-                        .orElse(true),
-                "n1's replica is removed");
+        await(() -> partition("n1").isEmpty(), "n1 closed its replica");
+        Path n1Copy = dataDir.resolve("n1").resolve("partitions").resolve(P);
+        await(() -> !java.nio.file.Files.exists(n1Copy), "n1's copy of p0 is deleted: " + n1Copy);
         awaitWrites(20);
         stopWriter();
         assertNoAcknowledgedWriteLost();
@@ -323,7 +327,7 @@ class ReassignmentIntegrationTest {
         if (FROM.contains(first)) {
             start(first, FROM); // the replica comes back (with its data) so the original set keeps its majority
         }
-        openOnN4WhenLearner();
+        awaitOpenOnN4();
         awaitDone();
         awaitWrites(10);
         stopWriter();
@@ -353,7 +357,7 @@ class ReassignmentIntegrationTest {
         if (!oldLeader.equals("n1")) {
             start(oldLeader, FROM); // a target replica comes back with its data
         }
-        openOnN4WhenLearner();
+        awaitOpenOnN4();
         awaitDone();
         awaitWrites(10);
         stopWriter();

@@ -496,7 +496,8 @@ public final class ControllerCore {
         }
         Set<String> told = new java.util.LinkedHashSet<>(s.state().members());
         if (known != null) {
-            told.addAll(known.state().members()); // a replica the new configuration removes learns it
+            // A replica the new state no longer names is told too, so that it closes and deletes its replica.
+            told.addAll(known.state().members());
         }
         for (String replica : told) {
             if (live.containsKey(replica)) {

@@ -107,6 +107,23 @@ public final class NodeTerms {
         return changed;
     }
 
+    /**
+     * Drops the states held for {@code partitions} (the controller asked this node to delete its replicas of them):
+     * this node leads none of them any more.
+     *
+     * @return those of them a state was held for
+     */
+    public List<String> forget(java.util.Collection<String> partitions) {
+        List<String> dropped = new ArrayList<>();
+        for (String p : partitions) {
+            if (held.remove(p) != null) {
+                dropped.add(p);
+            }
+            steppedDown.remove(p);
+        }
+        return dropped;
+    }
+
     /** The replica of {@code partition} stepped down from {@code epoch} (it was fenced): it is not given again. */
     public void steppedDown(String partition, long epoch) {
         steppedDown.merge(partition, epoch, Math::max);

@@ -44,9 +44,9 @@ import java.util.Optional;
  * thread-safe.
  *
  * <p><b>Versions.</b> An assignment whose every partition state is at configuration version 0 without a reassignment
- * is encoded as type 1, as before reassignments existed; otherwise as type 6, whose partition states add the
+ * is encoded as type 1, as before reassignments existed; otherwise as type 7, whose partition states add the
  * configuration version and the target, learner and previous replica lists (each an unsigned byte count and the ids).
- * {@link ControlMessage.ChangeReady} is type 7. A node that does not know a type refuses the message as malformed.
+ * {@link ControlMessage.ChangeReady} is type 8. A node that does not know a type refuses the message as malformed.
  */
 public final class ControlCodec {
     /** The format byte of every message. */
@@ -57,8 +57,9 @@ public final class ControlCodec {
     private static final byte CONTROLLED_SHUTDOWN = 3;
     private static final byte CONTROLLED_SHUTDOWN_PROGRESS = 4;
     private static final byte TERM_ENDED = 5;
-    private static final byte ASSIGNMENT_WITH_CONFIGURATIONS = 6;
-    private static final byte CHANGE_READY = 7;
+    private static final byte STOP_REPLICAS = 6;
+    private static final byte ASSIGNMENT_WITH_CONFIGURATIONS = 7;
+    private static final byte CHANGE_READY = 8;
 
     /** A decoded partition state takes at least this many bytes (id, one replica, flags and three longs). */
     private static final int MIN_PARTITION_BYTES = 2 + 1 + 1 + 2 + 1 + 3 * 8;
@@ -151,6 +152,17 @@ public final class ControlCodec {
                 writeString(out, c.partition());
                 out.writeLong(c.leaderEpoch());
                 out.writeLong(c.configurationVersion());
+            } else if (message instanceof ControlMessage.StopReplicas s) {
+                out.writeByte(STOP_REPLICAS);
+                out.writeLong(s.requestId());
+                out.writeLong(s.controllerEpoch());
+                writeString(out, s.controller());
+                writeString(out, s.node());
+                out.writeLong(s.nodeEpoch());
+                out.writeInt(s.partitions().size());
+                for (String p : s.partitions()) {
+                    writeString(out, p);
+                }
             } else {
                 throw new IllegalArgumentException("unknown control message " + message);
             }
@@ -226,6 +238,7 @@ public final class ControlCodec {
                             in.getLong(), readString(in), in.getLong(), readBoolean(in), in.getInt(), in.getInt());
                 case TERM_ENDED ->
                     new ControlMessage.TermEnded(readString(in), in.getLong(), readString(in), in.getLong());
+                case STOP_REPLICAS -> decodeStopReplicas(in);
                 default -> throw new MalformedControlMessageException("unknown control message type " + type);
             };
             if (in.hasRemaining()) {
@@ -294,6 +307,25 @@ public final class ControlCodec {
         }
         return new ControlMessage.Assignment(
                 requestId, new LeaderAndReplicas(controllerEpoch, controller, node, nodeEpoch, full, partitions));
+    }
+
+    private static ControlMessage.StopReplicas decodeStopReplicas(ByteBuffer in)
+            throws MalformedControlMessageException {
+        long requestId = in.getLong();
+        long controllerEpoch = in.getLong();
+        String controller = readString(in);
+        String node = readString(in);
+        long nodeEpoch = in.getLong();
+        int count = in.getInt();
+        if (count < 0 || (long) count * 2 > in.remaining()) {
+            throw new MalformedControlMessageException(
+                    "partition count " + count + " does not fit in the " + in.remaining() + " bytes left");
+        }
+        List<String> partitions = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            partitions.add(readString(in));
+        }
+        return new ControlMessage.StopReplicas(requestId, controllerEpoch, controller, node, nodeEpoch, partitions);
     }
 
     private static int resultCode(ControlMessage.AssignmentResult r) {

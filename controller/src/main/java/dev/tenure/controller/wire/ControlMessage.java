@@ -169,4 +169,47 @@ public sealed interface ControlMessage {
                     configurationVersion > 0, "configurationVersion must be > 0, was %s", configurationVersion);
         }
     }
+
+    /**
+     * The controller asks node {@code node}, registered with {@code nodeEpoch}, to stop its replicas of {@code
+     * partitions} and delete their data (Kafka's {@code StopReplica} with {@code deletePartitions}): the partitions
+     * are being deleted, or the node is no longer one of their replicas. Fenced as an {@link Assignment} is (docs/
+     * controller.md, rules 4 to 6); the node answers with an {@link AssignmentAck} of the same request id once every
+     * replica named is closed and its data deleted (a partition the node does not host counts as deleted).
+     *
+     * @param requestId the controller's id of this request, echoed by the acknowledgement
+     * @param controllerEpoch the controller's epoch
+     * @param controller the controller's node id
+     * @param node the node addressed
+     * @param nodeEpoch the registration of {@code node} addressed
+     * @param partitions the partitions whose replicas on {@code node} are to be deleted
+     */
+    record StopReplicas(
+            long requestId,
+            long controllerEpoch,
+            String controller,
+            String node,
+            long nodeEpoch,
+            java.util.List<String> partitions)
+            implements ControlMessage {
+        /** Checks and copies. */
+        public StopReplicas {
+            Preconditions.checkArgument(requestId >= 0, "requestId must be >= 0, was %s", requestId);
+            Preconditions.checkArgument(controllerEpoch > 0, "controllerEpoch must be > 0, was %s", controllerEpoch);
+            PartitionState.checkNodeId(controller);
+            PartitionState.checkNodeId(node);
+            Preconditions.checkArgument(nodeEpoch > 0, "nodeEpoch must be > 0, was %s", nodeEpoch);
+            partitions = java.util.List.copyOf(partitions);
+            for (String p : partitions) {
+                Preconditions.checkArgument(
+                        dev.tenure.replicator.transport.PartitionIds.isValid(p), "invalid partition id %s", p);
+            }
+        }
+
+        /** The request's fencing fields, as an assignment without partitions (for {@link dev.tenure.controller.core.NodeTerms#check}). */
+        public dev.tenure.controller.core.LeaderAndReplicas header() {
+            return new dev.tenure.controller.core.LeaderAndReplicas(
+                    controllerEpoch, controller, node, nodeEpoch, false, java.util.Map.of());
+        }
+    }
 }

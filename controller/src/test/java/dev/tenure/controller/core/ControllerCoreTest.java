@@ -80,6 +80,20 @@ class ControllerCoreTest {
     }
 
     @Test
+    void aReplicaThatANewStateNoLongerNamesIsToldThatStateSoThatItDeletesItsReplica() {
+        ControllerCore core = core(List.of(N1, N2, N3), List.of(led("a", List.of("n1", "n2", "n3"), N1, 4, 7)));
+        core.drainRequests();
+        core.refreshed("a", Optional.of(led("a", List.of("n1", "n2"), N1, 5, 8)));
+        assertEquals(List.of(), core.pendingWrites());
+        List<LeaderAndReplicas> requests = core.drainRequests();
+        LeaderAndReplicas toN3 = requests.stream()
+                .filter(r -> r.node().equals("n3"))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("n3 not told: " + requests));
+        assertEquals(List.of("n1", "n2"), toN3.partitions().get("a").replicas());
+    }
+
+    @Test
     void aLossEventOfAnOlderRegistrationIsIgnored() {
         ControllerCore core = core(List.of(N1, N2), List.of(led("a", List.of("n1", "n2"), N1, 1, 0)));
         core.nodeLost("n1", 9);

@@ -54,6 +54,8 @@ class ControlCodecTest {
             new ControlMessage.ControlledShutdownProgress(4, "n3", 12, true, 5, 2),
             new ControlMessage.ControlledShutdownProgress(4, "n3", 12, false, 0, 0),
             new ControlMessage.TermEnded("n2", 8, "orders-7", 31),
+            new ControlMessage.StopReplicas(3, 4, "n2", "n1", 77, List.of("orders-0", "orders-11")),
+            new ControlMessage.StopReplicas(4, 4, "n2", "n1", 77, List.of()),
             new ControlMessage.Assignment(
                     10,
                     new LeaderAndReplicas(
@@ -88,13 +90,13 @@ class ControlCodecTest {
         assertEquals(1, ControlCodec.encode(new ControlMessage.Assignment(9, request(5)))[1]);
         ControlMessage withConfiguration = EXAMPLES.get(EXAMPLES.size() - 2);
         byte[] bytes = ControlCodec.encode(withConfiguration);
-        assertEquals(6, bytes[1]);
+        assertEquals(7, bytes[1]);
         assertEquals(withConfiguration, ControlCodec.decode(bytes));
         byte[] asFirst = bytes.clone();
         asFirst[1] = 1; // the same bytes read as the first format: trailing fields are refused, never misread
         assertThrows(ControlCodec.MalformedControlMessageException.class, () -> ControlCodec.decode(asFirst));
         byte[] ready = ControlCodec.encode(EXAMPLES.get(EXAMPLES.size() - 1));
-        assertEquals(7, ready[1]);
+        assertEquals(8, ready[1]);
         byte[] zeroVersion = ready.clone();
         zeroVersion[zeroVersion.length - 1] = 0;
         assertMalformed(zeroVersion, "configurationVersion must be > 0");
