@@ -53,7 +53,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Reassignment of a partition's replicas through the controller (docs/controller.md, "Reassignment"): four {@link
  * ControllerNode}s on an in-process ensemble of 3 ZooKeeper servers, real sockets and files; partition {@code p0} on
  * {@code n1, n2, n3} moved to {@code n2, n3, n4} while a writer keeps writing. {@code n4} opens the partition itself
- * once the controller names it a learner (its {@link PartitionFactory}); the others open it as the application does.
+ * once the controller names it a learner (its {@link PartitionFactory}), or, where a test kills a node in the middle
+ * of the learning phase, only when the test opens it; the others open it as the application does.
  */
 @Tag("zookeeper")
 @Timeout(180)
@@ -89,12 +90,20 @@ class ReassignmentIntegrationTest {
         });
     }
 
-    /** Starts node {@code id}; it opens {@code p0} if it is one of {@code hosts}. */
+    /** Starts node {@code id}; it opens {@code p0} by hand if it is one of {@code hosts}. */
     private ControllerNode start(String id, List<String> hosts) throws Exception {
+        return start(id, hosts, false);
+    }
+
+    /**
+     * Starts node {@code id}; it opens {@code p0} by hand if it is one of {@code hosts}, and with {@code factory} it
+     * opens the partitions the controller names it a replica of itself.
+     */
+    private ControllerNode start(String id, List<String> hosts, boolean factory) throws Exception {
         CuratorFramework client =
                 zk.ensemble().newClient(zk.ensemble().clientBuilder().sessionTimeoutMs(4000));
         ControllerNode.Builder builder = ControllerNode.builder(client, clusterPath);
-        if (!hosts.contains(id)) {
+        if (factory) {
             builder.partitionFactory((partition, set) -> {
                 KeyValueMachine m = new KeyValueMachine();
                 machines.put(id, m);
@@ -251,14 +260,17 @@ class ReassignmentIntegrationTest {
         await(() -> acknowledged.size() >= target, more + " more writes acknowledged");
     }
 
-    /** Starts n1..n3 hosting p0 and then n4, and waits for p0 to be led and n4 registered. */
-    private void startCluster() throws Exception {
+    /**
+     * Starts n1..n3 hosting p0 and then n4 (which opens p0 itself once named a learner if {@code n4OpensItself}, else
+     * only when the test opens it), and waits for p0 to be led and n4 registered.
+     */
+    private void startCluster(boolean n4OpensItself) throws Exception {
         for (String id : FROM) {
             start(id, FROM);
         }
         await(() -> leader().isPresent(), "p0 is led");
         await(() -> controller().isPresent(), "a controller");
-        start("n4", List.of());
+        start("n4", List.of(), n4OpensItself);
         await(
                 () -> controller()
                         .map(c -> c.controller().status().nodes().containsKey("n4"))
@@ -275,6 +287,19 @@ class ReassignmentIntegrationTest {
         await(() -> partition("n4").isPresent(), "n4 opened p0");
     }
 
+    /**
+     * Waits until the controller wrote the learning phase and its leader leads it: the reassignment cannot go further
+     * until n4, which does not open p0 by itself here, is opened.
+     */
+    private void awaitLearningLed() throws InterruptedException {
+        await(() -> state().map(s -> s.reassigning() && !s.joint()).orElse(false), "the learning phase is written");
+        await(
+                () -> leader().map(l -> partition(l).orElseThrow().status().epoch()
+                                == state().orElseThrow().leaderEpoch())
+                        .orElse(false),
+                "p0 is led in the learning phase's epoch");
+    }
+
     private void awaitDone() throws InterruptedException {
         await(
                 () -> state().map(s -> s.replicas().equals(TO) && !s.reassigning())
@@ -285,7 +310,7 @@ class ReassignmentIntegrationTest {
     @Test
     void aPartitionMovedFromN1N2N3ToN2N3N4UnderWritesLosesNoAcknowledgedWriteAndEndsLedByATargetReplica()
             throws Exception {
-        startCluster();
+        startCluster(true);
         startWriter();
         awaitWrites(20);
         PartitionState before = controllerNode().controller().reassign(P, TO).get(10, TimeUnit.SECONDS);
@@ -309,14 +334,14 @@ class ReassignmentIntegrationTest {
 
     @Test
     void theControllerKilledInTheMiddleOfAReassignmentLeavesTheNextControllerToFinishIt() throws Exception {
-        startCluster();
+        startCluster(false);
         startWriter();
         awaitWrites(10);
         String first = controllerId();
         long firstEpoch = controllerNode().controller().status().controllerEpoch();
         controllerNode().controller().reassign(P, TO).get(10, TimeUnit.SECONDS);
-        // n4 has not opened p0 yet: the learning phase cannot end, so the controller dies in the middle.
-        await(() -> state().map(PartitionState::reassigning).orElse(false), "the reassignment started");
+        // n4 does not open p0 until the test does: the learning phase cannot end, so the controller dies in the middle.
+        awaitLearningLed();
         crash(first);
         await(
                 () -> controller()
@@ -324,10 +349,11 @@ class ReassignmentIntegrationTest {
                         .orElse(false),
                 "a new controller in a higher epoch");
         assertTrue(state().orElseThrow().reassigning(), "the new controller read the reassignment in progress");
+        assertTrue(!state().orElseThrow().joint(), "still learning");
         if (FROM.contains(first)) {
             start(first, FROM); // the replica comes back (with its data) so the original set keeps its majority
         }
-        awaitOpenOnN4();
+        open("n4");
         awaitDone();
         awaitWrites(10);
         stopWriter();
@@ -337,16 +363,11 @@ class ReassignmentIntegrationTest {
     @Test
     void theLeaderKilledInTheMiddleOfAReassignmentLeavesTheChangeToTheNextLeaderWithNoAcknowledgedWriteLost()
             throws Exception {
-        startCluster();
+        startCluster(false);
         startWriter();
         awaitWrites(10);
         controllerNode().controller().reassign(P, TO).get(10, TimeUnit.SECONDS);
-        await(() -> state().map(PartitionState::reassigning).orElse(false), "the reassignment started");
-        await(
-                () -> leader().map(l -> partition(l).orElseThrow().status().epoch()
-                                == state().orElseThrow().leaderEpoch())
-                        .orElse(false),
-                "p0 is led in the epoch that started the reassignment");
+        awaitLearningLed();
         String oldLeader = leader().orElseThrow();
         long oldEpoch = partition(oldLeader).orElseThrow().status().epoch();
         crash(oldLeader);
@@ -357,7 +378,8 @@ class ReassignmentIntegrationTest {
         if (!oldLeader.equals("n1")) {
             start(oldLeader, FROM); // a target replica comes back with its data
         }
-        awaitOpenOnN4();
+        assertTrue(state().orElseThrow().reassigning() && !state().orElseThrow().joint(), "still learning");
+        open("n4");
         awaitDone();
         awaitWrites(10);
         stopWriter();
@@ -366,7 +388,7 @@ class ReassignmentIntegrationTest {
 
     @Test
     void everyBadReassignmentRequestIsRefusedWithAClearErrorAndChangesNothing() throws Exception {
-        startCluster();
+        startCluster(false);
         Controller c = controllerNode().controller();
         PartitionState before = state().orElseThrow();
         assertRefused(c, "unknown", TO, "unknown partition unknown");
