@@ -71,10 +71,15 @@ class ReassignCommandTest {
         return err.toString(StandardCharsets.UTF_8);
     }
 
-    /** Waits until {@code reassign show 0} answers 0 through {@code url} and its line contains {@code says}. */
+    /** Waits until {@code reassign show 0} answers 0 through {@code url} and its line starts with {@code says}. */
     private void awaitShow(String url, String says) throws InterruptedException {
+        awaitShow(url, says, "0");
+    }
+
+    /** As {@link #awaitShow(String, String)}, for partition {@code partition}. */
+    private void awaitShow(String url, String says, String partition) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!(run("reassign", "show", "0", "--url", url) == 0 && out().startsWith(says))) {
+        while (!(run("reassign", "show", partition, "--url", url) == 0 && out().startsWith(says))) {
             assertTrue(System.nanoTime() < deadline, "reassign show never said " + says + ": " + out() + err());
             TimeUnit.MILLISECONDS.sleep(100); // polling the controller through the CLI
         }
@@ -123,5 +128,49 @@ class ReassignCommandTest {
         assertEquals(0, run("reassign", "start", "0", String.join(",", reversed), "--url", url), err());
         awaitShow(url, "0: replicas " + String.join(", ", reversed) + ";");
         assertTrue(out().contains("no reassignment"), out());
+    }
+
+    @Test
+    void aPartitionShrunkToTwoReplicasThroughTheCliGoesThroughTheJointConfigurationAndTheRemovedNodeDeletesItsCopy()
+            throws Exception {
+        String url = urls().get(1);
+        awaitShow(url, "1: replicas ", "1");
+        String line = out();
+        List<String> now = List.of(
+                line.substring(line.indexOf("replicas ") + 9, line.indexOf(';')).split(", "));
+        List<String> kept = now.subList(0, 2);
+        String removed = now.get(2);
+        assertEquals(0, run("reassign", "start", "1", String.join(",", kept), "--url", url), err());
+        long done = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        String expected = "1: replicas " + String.join(", ", kept) + ";";
+        while (!(run("reassign", "show", "1", "--url", url) == 0
+                && out().startsWith(expected)
+                && out().contains("no reassignment"))) {
+            assertTrue(System.nanoTime() < done, "the shrink never completed: " + out() + err());
+            TimeUnit.MILLISECONDS.sleep(100); // polling the controller through the CLI
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        java.nio.file.Path copy = cluster.dataDir(removed).resolve("partitions").resolve("1");
+        while (java.nio.file.Files.exists(copy)) {
+            assertTrue(System.nanoTime() < deadline, removed + " kept its copy " + copy);
+            TimeUnit.MILLISECONDS.sleep(100); // polling the removed node's data directory
+        }
+        KvClient client = new KvClient(java.net.URI.create(cluster.node(removed).url())); // redirected
+        String key = keyIn(1);
+        long deadlinePut = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (client.put(key, "v".getBytes(StandardCharsets.UTF_8)).kind() != Outcome.Kind.OK) {
+            assertTrue(System.nanoTime() < deadlinePut, "partition 1 takes no write after the shrink");
+            TimeUnit.MILLISECONDS.sleep(100); // a change of leader in progress: ask again
+        }
+    }
+
+    /** A key the demo places in partition {@code index} of 4. */
+    private static String keyIn(int index) {
+        for (int i = 0; ; i++) {
+            String k = "k" + i;
+            if (dev.tenure.demo.kv.Partitioning.partitionOf(k, 4) == index) {
+                return k;
+            }
+        }
     }
 }
