@@ -19,6 +19,7 @@ import com.google.common.base.Preconditions;
 import dev.tenure.controller.core.ControllerCore;
 import dev.tenure.controller.core.LeaderAndReplicas;
 import dev.tenure.controller.core.NodeRegistration;
+import dev.tenure.controller.core.PartitionState;
 import dev.tenure.controller.core.StateWrite;
 import dev.tenure.controller.core.VersionedState;
 import dev.tenure.controller.wire.ControlCodec;
@@ -342,6 +343,10 @@ public final class Controller implements Closeable {
             } else if (m instanceof ControlMessage.TermEnded t && t.node().equals(from)) {
                 term.core.termEnded(t.node(), t.nodeEpoch(), t.partition(), t.leaderEpoch());
                 term.pump();
+            } else if (m instanceof ControlMessage.ChangeReady c && c.node().equals(from)) {
+                term.core.changeReady(
+                        c.node(), c.nodeEpoch(), c.partition(), c.leaderEpoch(), c.configurationVersion());
+                term.pump();
             }
         });
     }
@@ -364,6 +369,36 @@ public final class Controller implements Closeable {
             List<String> moving = term.core.electPreferred(partitions);
             term.pump();
             f.complete(moving);
+        });
+        return f;
+    }
+
+    /**
+     * Starts moving {@code partition} to the replica set {@code target}, preferred leader first (Kafka's partition
+     * reassignment, KIP-455; docs/controller.md, "Reassignment"); only on the active controller. The future completes
+     * once the request is recorded, with the partition's state then; the reassignment goes on in the background
+     * ({@link #status()} shows its progress: the state's target, learners and previous replicas) and survives a
+     * change of controller once its first state is written.
+     *
+     * @return the partition's state when the request was taken; fails with {@link IllegalArgumentException} naming
+     *     what is wrong for bad input (unknown partition, empty target, a node named twice, a node not registered, a
+     *     reassignment to another target in progress), and with {@link IllegalStateException} if this node is not the
+     *     controller
+     */
+    public java.util.concurrent.CompletableFuture<PartitionState> reassign(String partition, List<String> target) {
+        java.util.concurrent.CompletableFuture<PartitionState> f = new java.util.concurrent.CompletableFuture<>();
+        run(() -> {
+            if (term == null) {
+                f.completeExceptionally(new IllegalStateException(b.nodeId + " is not the controller"));
+                return;
+            }
+            try {
+                PartitionState s = term.core.reassign(partition, target);
+                term.pump();
+                f.complete(s);
+            } catch (IllegalArgumentException | NullPointerException e) {
+                f.completeExceptionally(e);
+            }
         });
         return f;
     }

@@ -180,6 +180,8 @@ public final class ControllerNode implements Closeable {
                 .controlInbound(this::receive)
                 .build();
         node.start();
+        ZooKeeperNode started = node;
+        agent.replicaStatus(id -> started.partition(id).map(p -> p.replica().status()));
         InetSocketAddress at = node.replicationAddress();
         registrar = NodeRegistrar.builder(b.client, b.clusterPath)
                 .nodeId(b.id)

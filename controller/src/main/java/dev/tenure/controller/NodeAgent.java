@@ -63,11 +63,21 @@ import org.slf4j.LoggerFactory;
  * or a new session never continues a term of the previous registration), or the replica's own step-down (it was
  * fenced), after which {@code E} is never given again.
  *
+ * <p><b>Configurations.</b> The controller's partition state holds the partition's configuration, one per leader epoch
+ * (docs/controller.md, "Reassignment"): a replica told it leads {@code E} is told it with the configuration of the
+ * state that gave it {@code E}, and every replica is handed each newer configuration it takes. The leader of a
+ * reassignment reports each step ready ({@link ControlMessage.ChangeReady}) every second while its state is current:
+ * in the learning phase once its replica sees every learner promised and within {@value #CATCH_UP_ENTRIES} entries of
+ * its log end, in the joint phase once its replica asked to activate the joint configuration.
+ *
  * <p>Thread-safe: every event runs on the agent's own thread, one at a time, so the replicas' {@link
  * Leadership.Events} are told in order. {@link #start} once; {@link #close} is idempotent.
  */
 public final class NodeAgent implements ZooKeeperNode.LeadershipSource, Closeable {
     private static final Logger log = LoggerFactory.getLogger(NodeAgent.class);
+
+    /** A learner within this many entries of its leader's log end counts as caught up (as with elections). */
+    public static final long CATCH_UP_ENTRIES = 1_000;
 
     private final String self;
     private final PromiseStore controllerEpochs;
@@ -85,6 +95,11 @@ public final class NodeAgent implements ZooKeeperNode.LeadershipSource, Closeabl
     private long nodeEpoch;
     /** The controller of the newest applied assignment (agent thread only). */
     private String controller;
+    /** Partitions whose replica asked to activate a joint configuration: the leader epoch it asked in (agent thread). */
+    private final Map<String, Long> activations = new HashMap<>();
+    /** The status of this node's replica of a partition, if it is open (for a learner's catch-up). */
+    private volatile java.util.function.Function<String, Optional<dev.tenure.replicator.Replica.Status>> replicaStatus =
+            p -> Optional.empty();
 
     private long highestControllerEpoch;
     /** The controller and epoch of the newest applied assignment, for any thread (null before the first). */
@@ -307,6 +322,27 @@ public final class NodeAgent implements ZooKeeperNode.LeadershipSource, Closeabl
         return new PartitionLeadership(partition);
     }
 
+    /**
+     * A joint configuration is activated by the controller: the replica's request is kept and reported to it ({@link
+     * ControlMessage.ChangeReady}) while the newest state still has this node lead that epoch under that configuration.
+     */
+    @Override
+    public dev.tenure.replicator.ConfigurationMaster configurationMaster(String partition) {
+        return (epoch, joint) -> run(() -> {
+            activations.put(partition, epoch);
+            reportReady(partition);
+        });
+    }
+
+    /**
+     * Where the agent reads the status of this node's replica of a partition (for the catch-up of a reassignment's
+     * learners); none by default. Any thread.
+     */
+    public void replicaStatus(
+            java.util.function.Function<String, Optional<dev.tenure.replicator.Replica.Status>> status) {
+        this.replicaStatus = Preconditions.checkNotNull(status, "status");
+    }
+
     @Override
     public void close() {
         closed = true;
@@ -513,7 +549,63 @@ public final class NodeAgent implements ZooKeeperNode.LeadershipSource, Closeabl
             if (given != 0) {
                 send(controller, new ControlMessage.TermEnded(self, nodeEpoch, p, given));
             }
+            reportReady(p);
         }
+    }
+
+    /**
+     * Tells the controller that the reassignment of {@code partition} may take its next step, if this node leads the
+     * newest state held and that step is ready here (see the class comment).
+     */
+    private void reportReady(String partition) {
+        if (controller == null || nodeEpoch == 0) {
+            return;
+        }
+        Optional<PartitionState> held = terms.state(partition);
+        if (held.isEmpty() || !held.get().reassigning()) {
+            activations.remove(partition);
+            return;
+        }
+        PartitionState s = held.get();
+        long leading = terms.leaderEpoch(partition, nodeEpoch);
+        if (leading == 0 || leading != s.leaderEpoch()) {
+            return;
+        }
+        boolean isReady;
+        if (s.joint()) {
+            Long asked = activations.get(partition);
+            isReady = asked != null && asked == leading;
+        } else {
+            isReady = learnersCaughtUp(partition, s);
+        }
+        if (isReady) {
+            send(
+                    controller,
+                    new ControlMessage.ChangeReady(self, nodeEpoch, partition, leading, s.configurationVersion()));
+        }
+    }
+
+    /** Whether this node's replica leads {@code s}'s epoch and sees every learner promised and caught up. */
+    private boolean learnersCaughtUp(String partition, PartitionState s) {
+        Optional<dev.tenure.replicator.Replica.Status> status;
+        try {
+            status = replicaStatus.apply(partition);
+        } catch (RuntimeException e) {
+            return false;
+        }
+        if (status.isEmpty()
+                || status.get().role() != dev.tenure.replicator.core.Role.LEADER
+                || status.get().epoch() != s.leaderEpoch()) {
+            return false;
+        }
+        for (String learner : s.learners()) {
+            boolean caughtUp = status.get().followers().stream()
+                    .anyMatch(f -> f.id().equals(learner) && f.promised() && f.lagEntries() <= CATCH_UP_ENTRIES);
+            if (!caughtUp) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private void askToShutDown() {
@@ -562,7 +654,9 @@ public final class NodeAgent implements ZooKeeperNode.LeadershipSource, Closeabl
                 return; // told once the replica starts
             }
             long should = terms.leaderEpoch(id, nodeEpoch);
+            Optional<PartitionState> state = terms.state(id);
             if (should == leading) {
+                state.ifPresent(s -> events.configured(s.configuration()));
                 return;
             }
             if (leading != 0) {
@@ -570,9 +664,14 @@ public final class NodeAgent implements ZooKeeperNode.LeadershipSource, Closeabl
                 leading = 0;
                 events.revoked(ended);
             }
-            if (should != 0) {
+            if (should != 0 && state.isPresent() && state.get().leaderEpoch() == should) {
+                leading = should;
+                events.elected(should, state.get().configuration()); // the configuration of that epoch
+            } else if (should != 0) {
                 leading = should;
                 events.elected(should);
+            } else {
+                state.ifPresent(s -> events.configured(s.configuration()));
             }
         }
     }

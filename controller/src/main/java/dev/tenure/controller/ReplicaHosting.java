@@ -90,7 +90,7 @@ final class ReplicaHosting implements NodeAgent.ReplicaHost, Closeable {
             copy.forEach((p, s) -> {
                 if (s.isEmpty()) {
                     wanted.remove(p); // not opened any more, and not closed: see the class comment
-                } else if (s.get().replicas().contains(self)) {
+                } else if (s.get().members().contains(self)) { // a learner too
                     wanted.put(p, s.get());
                 } else {
                     wanted.remove(p);

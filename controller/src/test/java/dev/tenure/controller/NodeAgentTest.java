@@ -393,4 +393,68 @@ class NodeAgentTest {
             Thread.sleep(5); // polling the agent's counters
         }
     }
+
+    /** The leader's replica status the agent reads: leading {@code epoch}, with {@code n3}'s view as given. */
+    private static Optional<dev.tenure.replicator.Replica.Status> leading(long epoch, boolean n3Promised, long n3Lag) {
+        return Optional.of(new dev.tenure.replicator.Replica.Status(
+                "n1",
+                dev.tenure.replicator.core.Role.LEADER,
+                epoch,
+                "n1",
+                10,
+                10,
+                10,
+                List.of(
+                        new dev.tenure.replicator.Replica.FollowerStatus("n2", true, 10, 0, 0),
+                        new dev.tenure.replicator.Replica.FollowerStatus("n3", n3Promised, 0, n3Lag, 0)),
+                null,
+                0,
+                dev.tenure.replicator.Replica.SnapshotStatus.NONE,
+                dev.tenure.replicator.Replica.InstallStatus.NONE,
+                Configuration.initial(List.of("n1", "n2"))));
+    }
+
+    /** The next ChangeReady the agent sent, skipping other messages; null if none within the timeout. */
+    private String nextReady(long timeoutSeconds) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
+        while (true) {
+            String m = sent.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            if (m == null || m.contains("ChangeReady")) {
+                return m;
+            }
+        }
+    }
+
+    @Test
+    void aReassignmentsLeaderReportsTheLearningStepOnlyOnceItsLearnersCaughtUpAndTheJointStepOnlyOnceAskedToActivate()
+            throws Exception {
+        AtomicReference<Optional<dev.tenure.replicator.Replica.Status>> status =
+                new AtomicReference<>(leading(6, false, 0));
+        agent = start();
+        agent.replicaStatus(p -> status.get());
+        PartitionState learning = new PartitionState(List.of("n1", "n2"), Optional.of("n1"), 5, 100, 1)
+                .reassignedTo(List.of("n1", "n2", "n3"))
+                .nextTerm(new NodeRegistration("n1", 100, "127.0.0.1:1"), 1);
+        agent.receive("c", assign(5, "c", 100, learning));
+        assertEquals("elected 6", nextTold());
+        assertEquals(null, nextReady(2), "n3 has not promised: nothing reported");
+        status.set(leading(6, true, NodeAgent.CATCH_UP_ENTRIES + 1));
+        assertEquals(null, nextReady(2), "n3 lags: nothing reported");
+        status.set(leading(6, true, NodeAgent.CATCH_UP_ENTRIES));
+        assertEquals(
+                "c|" + new ControlMessage.ChangeReady("n1", 100, "p", 6, 1),
+                nextReady(5),
+                "caught up: reported (again every second until the state moves on)");
+
+        PartitionState joint = learning.joined().nextTerm(new NodeRegistration("n1", 100, "127.0.0.1:1"), 1);
+        agent.receive("c", assign(5, "c", 100, joint));
+        assertEquals("revoked 6", nextTold());
+        assertEquals("elected 7", nextTold());
+        sent.clear();
+        assertEquals(null, nextReady(2), "the joint step waits for the replica's activation request");
+        agent.configurationMaster("p").activate(6, joint.configuration());
+        assertEquals(null, nextReady(2), "a request of an older epoch is not this term's");
+        agent.configurationMaster("p").activate(7, joint.configuration());
+        assertEquals("c|" + new ControlMessage.ChangeReady("n1", 100, "p", 7, 2), nextReady(5));
+    }
 }

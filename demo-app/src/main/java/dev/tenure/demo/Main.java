@@ -20,6 +20,7 @@ import dev.tenure.demo.client.DeleteCommand;
 import dev.tenure.demo.client.GetCommand;
 import dev.tenure.demo.client.MembersCommand;
 import dev.tenure.demo.client.PutCommand;
+import dev.tenure.demo.client.ReassignCommand;
 import dev.tenure.demo.client.SnapshotCommand;
 import dev.tenure.demo.client.StatusCommand;
 import dev.tenure.demo.node.CertsCommand;
@@ -55,6 +56,7 @@ import picocli.CommandLine.Option;
             StatusCommand.class,
             SnapshotCommand.class,
             MembersCommand.class,
+            ReassignCommand.class,
             ZkCommand.class,
             dev.tenure.demo.sets.SetsCommand.class,
             VerifyCommand.class

@@ -88,6 +88,9 @@ class DemoArchitectureTest {
                                 Replica.SnapshotStatus.class,
                                 Replica.InstallStatus.class,
                                 dev.tenure.replicator.core.Configuration.class,
+                                // a partition's state as the controller holds it: an immutable value, read for
+                                // the reassignment routes' answers
+                                dev.tenure.controller.core.PartitionState.class,
                                 Role.class,
                                 SnapshotId.class,
                                 NettyChannels.class,

@@ -42,6 +42,15 @@ public interface Leadership extends Closeable {
 
         /** The term of {@code epoch} ended. */
         void revoked(long epoch);
+
+        /**
+         * The leadership source is also the configuration master, and holds {@code configuration} now: handed to the
+         * replica as {@link dev.tenure.replicator.Replica#configure} would (ignored unless newer than the newest the
+         * replica has). A source that mints epochs with changes of the voters gives the configuration of an epoch
+         * with {@link #elected(long, dev.tenure.replicator.core.Configuration)}, and the configurations of terms it
+         * does not give this replica here (a follower's or a learner's view). Nothing by default.
+         */
+        default void configured(dev.tenure.replicator.core.Configuration configuration) {}
     }
 
     /** Starts taking part; terms are reported to {@code events}. */

@@ -788,6 +788,11 @@ public final class Replica implements Closeable {
             public void revoked(long epoch) {
                 post(() -> core.resign(epoch, clock.getAsLong()));
             }
+
+            @Override
+            public void configured(Configuration configuration) {
+                configure(configuration);
+            }
         });
         log.info("replica {} started: {}", id, core);
     }

@@ -75,6 +75,10 @@ public final class ControllerCore {
     private final Set<String> toPreferred = new HashSet<>();
     /** Partitions whose leader gave its term up: the leader epoch given up, and by whom. */
     private final Map<String, PartitionState> givenUp = new HashMap<>();
+    /** Reassignments asked for and not started yet: the target replicas. */
+    private final Map<String, List<String>> toReassign = new HashMap<>();
+    /** Partitions whose leader reported its reassignment ready for the next step: the state it reported under. */
+    private final Map<String, PartitionState> ready = new HashMap<>();
 
     private final Set<String> inFlight = new HashSet<>();
     private final Set<String> dirty = new TreeSet<>();
@@ -188,7 +192,7 @@ public final class ControllerCore {
         for (VersionedState s : states.values()) {
             if (s.state().leader().map(node::equals).orElse(false) && !deleting.containsKey(s.partition())) {
                 leading++;
-                if (chooseLeader(s.partition(), s.state().replicas()).isPresent()) {
+                if (chooseLeader(s.partition(), s.state().electable()).isPresent()) {
                     movable++;
                 }
             }
@@ -215,6 +219,82 @@ public final class ControllerCore {
         }
         givenUp.put(partition, s.state());
         dirty.add(partition);
+    }
+
+    /**
+     * The leader of {@code partition} on {@code node}, registered with {@code nodeEpoch}, reports that the reassignment
+     * in progress may take its next step in {@code leaderEpoch} under configuration {@code configurationVersion}
+     * (its learners caught up, or the joint configuration committed): if that is still the partition's state, the
+     * next step is written — the joint configuration, or the target alone. A report about another state, term or
+     * registration is ignored (the leader of the current state reports again).
+     */
+    public void changeReady(
+            String node, long nodeEpoch, String partition, long leaderEpoch, long configurationVersion) {
+        checkInOffice();
+        VersionedState s = states.get(partition);
+        NodeRegistration known = live.get(node);
+        if (s == null
+                || known == null
+                || known.nodeEpoch() != nodeEpoch
+                || !s.state().reassigning()
+                || s.state().leaderEpoch() != leaderEpoch
+                || s.state().configurationVersion() != configurationVersion
+                || !isCurrentLeader(s.state(), node)) {
+            return;
+        }
+        ready.put(partition, s.state());
+        dirty.add(partition);
+    }
+
+    /**
+     * Asks for {@code partition} to be moved to the replica set {@code target}, preferred leader first (Kafka's
+     * reassignment, KIP-455): its new replicas join as learners, then the target and the current replicas vote
+     * together, then the target alone (docs/controller.md, "Reassignment"). Asking again for the reassignment in
+     * progress, or for the replicas the partition has, does nothing.
+     *
+     * @return the partition's state as this controller holds it now
+     * @throws IllegalArgumentException naming what is wrong, and changing nothing, if the partition is unknown, the
+     *     target is empty, holds an id twice or an invalid id, names a node that is not registered, or a reassignment
+     *     to another target is in progress or asked for
+     */
+    public PartitionState reassign(String partition, List<String> target) {
+        checkInOffice();
+        Preconditions.checkNotNull(partition, "partition");
+        Preconditions.checkNotNull(target, "target");
+        VersionedState vs = states.get(partition);
+        Preconditions.checkArgument(vs != null, "unknown partition %s", partition);
+        Preconditions.checkArgument(!target.isEmpty(), "the target replica set of %s is empty", partition);
+        Preconditions.checkArgument(
+                new HashSet<>(target).size() == target.size(),
+                "the target replica set of %s names a node twice: %s",
+                partition,
+                target);
+        target.forEach(PartitionState::checkNodeId);
+        List<String> unregistered =
+                target.stream().filter(n -> !live.containsKey(n)).toList();
+        Preconditions.checkArgument(
+                unregistered.isEmpty(),
+                "the target replica set of %s names nodes that are not registered: %s",
+                partition,
+                unregistered);
+        PartitionState s = vs.state();
+        List<String> asked = toReassign.get(partition);
+        List<String> inProgress = s.reassigning() ? s.targetReplicas() : asked;
+        if (inProgress != null) {
+            Preconditions.checkArgument(
+                    inProgress.equals(target),
+                    "a reassignment of %s to %s is in progress; it must finish before another starts (asked: %s)",
+                    partition,
+                    inProgress,
+                    target);
+            return s;
+        }
+        if (s.replicas().equals(target)) {
+            return s; // nothing to do
+        }
+        toReassign.put(partition, List.copyOf(target));
+        dirty.add(partition);
+        return s;
     }
 
     /**
@@ -477,7 +557,7 @@ public final class ControllerCore {
             if (full) {
                 partitions = new LinkedHashMap<>();
                 for (VersionedState s : states.values()) {
-                    if (s.state().replicas().contains(node) && !deleting.containsKey(s.partition())) {
+                    if (s.state().members().contains(node) && !deleting.containsKey(s.partition())) {
                         partitions.put(s.partition(), s.state());
                     }
                 }
@@ -523,19 +603,16 @@ public final class ControllerCore {
         if (deleting.containsKey(s.partition())) {
             return; // its replicas are told only to delete themselves
         }
-        if (known != null) {
-            // A replica the new state no longer names is told too, so that it closes and deletes its replica.
-            for (String former : known.state().replicas()) {
-                if (!s.state().replicas().contains(former) && live.containsKey(former)) {
-                    deltas.computeIfAbsent(former, k -> new LinkedHashMap<>()).put(s.partition(), s.state());
-                }
-            }
-        }
         if (s.state().leader().isPresent()
                 && s.state().leader().get().equals(s.state().preferredLeader())) {
             toPreferred.remove(s.partition());
         }
-        for (String replica : s.state().replicas()) {
+        Set<String> told = new java.util.LinkedHashSet<>(s.state().members());
+        if (known != null) {
+            // A replica the new state no longer names is told too, so that it closes and deletes its replica.
+            told.addAll(known.state().members());
+        }
+        for (String replica : told) {
             if (live.containsKey(replica)) {
                 deltas.computeIfAbsent(replica, k -> new LinkedHashMap<>()).put(s.partition(), s.state());
             }
@@ -561,6 +638,21 @@ public final class ControllerCore {
             return Optional.empty();
         }
         PartitionState s = vs.state();
+        PartitionState reported = ready.remove(partition);
+        if (reported != null && reported.equals(s) && s.reassigning()) {
+            // The leader of this very state reported the step ready: the joint configuration after the learners, the
+            // target alone after the joint configuration committed (its epoch-start entry, under both majorities).
+            return Optional.of(nextTermOf(partition, vs, s.joint() ? s.completed() : s.joined()));
+        }
+        List<String> target = toReassign.get(partition);
+        if (target != null) {
+            if (s.reassigning() || s.replicas().equals(target)) {
+                toReassign.remove(partition); // started (a previous write landed) or nothing to do
+            } else {
+                toReassign.remove(partition);
+                return Optional.of(nextTermOf(partition, vs, s.reassignedTo(target)));
+            }
+        }
         Optional<String> leader = s.leader();
         PartitionState abandoned = givenUp.get(partition);
         if (abandoned != null && abandoned.leaderEpoch() != s.leaderEpoch()) {
@@ -577,11 +669,11 @@ public final class ControllerCore {
         if (current && eligible(leader.get()) && !wantsPreferred) {
             return Optional.empty();
         }
-        Optional<String> next = chooseLeader(partition, s.replicas());
+        Optional<String> next = chooseLeader(partition, s.electable());
         if (abandoned != null) {
             // Another eligible replica first: the one that gave up lost its majority, and would likely again.
             String quitter = abandoned.leader().orElseThrow();
-            Optional<String> other = s.replicas().stream()
+            Optional<String> other = s.electable().stream()
                     .filter(r -> !r.equals(quitter) && eligible(r))
                     .findFirst();
             if (other.isPresent()) {
@@ -596,6 +688,20 @@ public final class ControllerCore {
             return Optional.empty(); // a shutting-down leader keeps what nobody else can take; no leader stays none
         }
         return Optional.of(new StateWrite(partition, s.nextTermWithoutLeader(controllerEpoch), vs.version()));
+    }
+
+    /**
+     * The write of {@code next}, a new configuration of {@code vs}'s partition, as the next term: led by the current
+     * leader if it may lead under {@code next} and is eligible (so a reassignment moves no leadership it need not),
+     * else by the first eligible replica that may, else by none.
+     */
+    private StateWrite nextTermOf(String partition, VersionedState vs, PartitionState next) {
+        Optional<String> keep = next.leader().filter(l -> isCurrentLeader(vs.state(), l) && eligible(l));
+        Optional<String> leader = keep.isPresent() ? keep : chooseLeader(partition, next.electable());
+        PartitionState written = leader.isPresent()
+                ? next.nextTerm(live.get(leader.get()), controllerEpoch)
+                : next.nextTermWithoutLeader(controllerEpoch);
+        return new StateWrite(partition, written, vs.version(), true);
     }
 
     /** The replica that should lead {@code partition}: its preferred one if asked for, else the first eligible. */
@@ -624,9 +730,7 @@ public final class ControllerCore {
     }
 
     private void markReplicasOf(String node) {
-        states.values().stream()
-                .filter(s -> s.state().replicas().contains(node))
-                .forEach(s -> dirty.add(s.partition()));
+        states.values().stream().filter(s -> s.state().members().contains(node)).forEach(s -> dirty.add(s.partition()));
     }
 
     private void checkInOffice() {

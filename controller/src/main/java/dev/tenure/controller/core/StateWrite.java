@@ -25,11 +25,13 @@ import com.google.common.base.Preconditions;
  * @param partition the partition's id
  * @param state the new state
  * @param expectedVersion the state node's version the write expects, or {@link #CREATE}
- * @param withConfiguration whether a {@link #CREATE} also creates the partition's configuration (its replica set, at
- *     version 0) with its node, as the controller does for the partitions of a partition set; a partition opened by a
- *     node has its configuration already
+ * @param writesConfiguration whether the same transaction writes the partition's configuration node {@code
+ *     P/partitions/ID/configuration} too: on a {@link #CREATE} it is created with the partition's node (its replica
+ *     set at version 0, as the controller does for the partitions of a partition set; a partition opened by a node
+ *     has its configuration already); on an update it is set to the state's configuration (a reassignment step,
+ *     docs/controller.md, "Reassignment")
  */
-public record StateWrite(String partition, PartitionState state, int expectedVersion, boolean withConfiguration) {
+public record StateWrite(String partition, PartitionState state, int expectedVersion, boolean writesConfiguration) {
     /** The expected version of a write that creates the partition's state node. */
     public static final int CREATE = -1;
 
@@ -39,12 +41,9 @@ public record StateWrite(String partition, PartitionState state, int expectedVer
         Preconditions.checkNotNull(state, "state");
         Preconditions.checkArgument(
                 expectedVersion >= CREATE, "expectedVersion must be >= -1, was %s", expectedVersion);
-        Preconditions.checkArgument(
-                !withConfiguration || expectedVersion == CREATE,
-                "only a write that creates the state creates a configuration");
     }
 
-    /** A write that creates no configuration. */
+    /** A write that writes no configuration. */
     public StateWrite(String partition, PartitionState state, int expectedVersion) {
         this(partition, state, expectedVersion, false);
     }

@@ -42,6 +42,11 @@ import java.util.Optional;
  * not UTF-8 or not a valid id, a count larger than the bytes left could hold, or a field that breaks a record's rule
  * is a {@link MalformedControlMessageException} naming what is wrong; nothing is partly decoded. Stateless and
  * thread-safe.
+ *
+ * <p><b>Versions.</b> An assignment whose every partition state is at configuration version 0 without a reassignment
+ * is encoded as type 1, as before reassignments existed; otherwise as type 7, whose partition states add the
+ * configuration version and the target, learner and previous replica lists (each an unsigned byte count and the ids).
+ * {@link ControlMessage.ChangeReady} is type 8. A node that does not know a type refuses the message as malformed.
  */
 public final class ControlCodec {
     /** The format byte of every message. */
@@ -53,6 +58,8 @@ public final class ControlCodec {
     private static final byte CONTROLLED_SHUTDOWN_PROGRESS = 4;
     private static final byte TERM_ENDED = 5;
     private static final byte STOP_REPLICAS = 6;
+    private static final byte ASSIGNMENT_WITH_CONFIGURATIONS = 7;
+    private static final byte CHANGE_READY = 8;
 
     /** A decoded partition state takes at least this many bytes (id, one replica, flags and three longs). */
     private static final int MIN_PARTITION_BYTES = 2 + 1 + 1 + 2 + 1 + 3 * 8;
@@ -82,7 +89,9 @@ public final class ControlCodec {
         try (DataOutputStream out = new DataOutputStream(bytes)) {
             out.writeByte(FORMAT);
             if (message instanceof ControlMessage.Assignment a) {
-                out.writeByte(ASSIGNMENT);
+                boolean configurations = a.request().partitions().values().stream()
+                        .anyMatch(p -> p.configurationVersion() != 0 || p.reassigning());
+                out.writeByte(configurations ? ASSIGNMENT_WITH_CONFIGURATIONS : ASSIGNMENT);
                 out.writeLong(a.requestId());
                 LeaderAndReplicas r = a.request();
                 out.writeLong(r.controllerEpoch());
@@ -103,6 +112,12 @@ public final class ControlCodec {
                     out.writeLong(s.leaderEpoch());
                     out.writeLong(s.leaderNodeEpoch());
                     out.writeLong(s.controllerEpoch());
+                    if (configurations) {
+                        out.writeLong(s.configurationVersion());
+                        writeIds(out, s.targetReplicas());
+                        writeIds(out, s.learners());
+                        writeIds(out, s.previousReplicas());
+                    }
                 }
             } else if (message instanceof ControlMessage.AssignmentAck a) {
                 out.writeByte(ASSIGNMENT_ACK);
@@ -130,6 +145,13 @@ public final class ControlCodec {
                 out.writeLong(t.nodeEpoch());
                 writeString(out, t.partition());
                 out.writeLong(t.leaderEpoch());
+            } else if (message instanceof ControlMessage.ChangeReady c) {
+                out.writeByte(CHANGE_READY);
+                writeString(out, c.node());
+                out.writeLong(c.nodeEpoch());
+                writeString(out, c.partition());
+                out.writeLong(c.leaderEpoch());
+                out.writeLong(c.configurationVersion());
             } else if (message instanceof ControlMessage.StopReplicas s) {
                 out.writeByte(STOP_REPLICAS);
                 out.writeLong(s.requestId());
@@ -202,7 +224,11 @@ public final class ControlCodec {
             }
             byte type = in.get();
             ControlMessage m = switch (type) {
-                case ASSIGNMENT -> decodeAssignment(in);
+                case ASSIGNMENT -> decodeAssignment(in, false);
+                case ASSIGNMENT_WITH_CONFIGURATIONS -> decodeAssignment(in, true);
+                case CHANGE_READY ->
+                    new ControlMessage.ChangeReady(
+                            readString(in), in.getLong(), readString(in), in.getLong(), in.getLong());
                 case ASSIGNMENT_ACK ->
                     new ControlMessage.AssignmentAck(
                             in.getLong(), in.getLong(), readString(in), in.getLong(), in.getLong(), result(in.get()));
@@ -227,7 +253,8 @@ public final class ControlCodec {
         }
     }
 
-    private static ControlMessage.Assignment decodeAssignment(ByteBuffer in) throws MalformedControlMessageException {
+    private static ControlMessage.Assignment decodeAssignment(ByteBuffer in, boolean configurations)
+            throws MalformedControlMessageException {
         long requestId = in.getLong();
         long controllerEpoch = in.getLong();
         String controller = readString(in);
@@ -245,22 +272,35 @@ public final class ControlCodec {
             if (!PartitionIds.isValid(id)) {
                 throw new MalformedControlMessageException("invalid partition id " + id);
             }
-            int replicaCount = Byte.toUnsignedInt(in.get());
-            List<String> replicas = new ArrayList<>(replicaCount);
-            for (int r = 0; r < replicaCount; r++) {
-                replicas.add(readString(in));
-            }
+            List<String> replicas = readIds(in);
             boolean hasLeader = readBoolean(in);
             String leader = readString(in);
             if (!hasLeader && !leader.isEmpty()) {
                 throw new MalformedControlMessageException("partition " + id + " names a leader it says it has not");
             }
-            PartitionState s = new PartitionState(
-                    replicas,
-                    hasLeader ? Optional.of(leader) : Optional.empty(),
-                    in.getLong(),
-                    in.getLong(),
-                    in.getLong());
+            Optional<String> l = hasLeader ? Optional.of(leader) : Optional.empty();
+            long leaderEpoch = in.getLong();
+            long leaderNodeEpoch = in.getLong();
+            long stateControllerEpoch = in.getLong();
+            PartitionState s;
+            if (configurations) {
+                long configurationVersion = in.getLong();
+                List<String> target = readIds(in);
+                List<String> learners = readIds(in);
+                List<String> previous = readIds(in);
+                s = new PartitionState(
+                        replicas,
+                        l,
+                        leaderEpoch,
+                        leaderNodeEpoch,
+                        stateControllerEpoch,
+                        configurationVersion,
+                        target,
+                        learners,
+                        previous);
+            } else {
+                s = new PartitionState(replicas, l, leaderEpoch, leaderNodeEpoch, stateControllerEpoch);
+            }
             if (partitions.put(id, s) != null) {
                 throw new MalformedControlMessageException("partition " + id + " appears twice");
             }
@@ -311,6 +351,29 @@ public final class ControlCodec {
             throw new MalformedControlMessageException("boolean byte " + b + " is neither 0 nor 1");
         }
         return b == 1;
+    }
+
+    private static void writeIds(DataOutputStream out, List<String> ids) throws IOException {
+        if (ids.size() > 0xFF) {
+            throw new IllegalArgumentException("a list of " + ids.size() + " node ids is too long");
+        }
+        out.writeByte(ids.size());
+        for (String id : ids) {
+            writeString(out, id);
+        }
+    }
+
+    private static List<String> readIds(ByteBuffer in) throws MalformedControlMessageException {
+        int count = Byte.toUnsignedInt(in.get());
+        if (count * 2L > in.remaining()) {
+            throw new MalformedControlMessageException(
+                    "id count " + count + " does not fit in the " + in.remaining() + " bytes left");
+        }
+        List<String> ids = new ArrayList<>(count);
+        for (int r = 0; r < count; r++) {
+            ids.add(readString(in));
+        }
+        return ids;
     }
 
     private static void writeString(DataOutputStream out, String s) throws IOException {

@@ -142,6 +142,35 @@ public sealed interface ControlMessage {
     }
 
     /**
+     * The leader of {@code partition} in {@code leaderEpoch}, under the configuration of {@code configurationVersion},
+     * reports that the reassignment in progress may take its next step (docs/controller.md, "Reassignment"): in the
+     * learning phase, every learner is caught up; in the joint phase, the leader's epoch-start entry is committed under
+     * the joint quorums, so the change may be activated. Sent again every second while the newest state the node
+     * holds is still that one.
+     *
+     * @param node the leader's node
+     * @param nodeEpoch its registration
+     * @param partition the partition
+     * @param leaderEpoch the term
+     * @param configurationVersion the configuration the term runs under
+     */
+    record ChangeReady(String node, long nodeEpoch, String partition, long leaderEpoch, long configurationVersion)
+            implements ControlMessage {
+        /** Checks. */
+        public ChangeReady {
+            PartitionState.checkNodeId(node);
+            Preconditions.checkArgument(nodeEpoch > 0, "nodeEpoch must be > 0, was %s", nodeEpoch);
+            Preconditions.checkArgument(
+                    dev.tenure.replicator.transport.PartitionIds.isValid(partition),
+                    "invalid partition id %s",
+                    partition);
+            Preconditions.checkArgument(leaderEpoch > 0, "leaderEpoch must be > 0, was %s", leaderEpoch);
+            Preconditions.checkArgument(
+                    configurationVersion > 0, "configurationVersion must be > 0, was %s", configurationVersion);
+        }
+    }
+
+    /**
      * The controller asks node {@code node}, registered with {@code nodeEpoch}, to stop its replicas of {@code
      * partitions} and delete their data (Kafka's {@code StopReplica} with {@code deletePartitions}): the partitions
      * are being deleted, or the node is no longer one of their replicas. Fenced as an {@link Assignment} is (docs/

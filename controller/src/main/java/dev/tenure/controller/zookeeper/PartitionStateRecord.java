@@ -43,6 +43,25 @@ import java.util.Set;
  * {@code leader} is empty for a partition without a leader (then {@code leaderNodeEpoch} is 0). Ids need no escaping:
  * they hold no whitespace, {@code ','} or {@code '='}. A new key, or a change of meaning, takes a new format line.
  *
+ * <p>A state whose configuration changed (a reassignment started or done: docs/controller.md, "Reassignment") takes
+ * format 2, which adds four keys after those of format 1 (lists empty when there is nothing):
+ *
+ * <pre>
+ * tenure-partition-state 2
+ * replicas=n1,n2,n3
+ * leader=n2
+ * leaderEpoch=5
+ * leaderNodeEpoch=4294967301
+ * controllerEpoch=7
+ * configurationVersion=1
+ * targetReplicas=n2,n3,n4
+ * learners=n4
+ * previousReplicas=
+ * </pre>
+ *
+ * A state at configuration version 0 without a reassignment is written in format 1, so a reader of format 1 reads
+ * every state of a cluster that never reassigned a partition.
+ *
  * <p>Decoding is strict, since anyone who can write ZooKeeper can plant a state: bytes that are not UTF-8, another
  * format line, a missing, repeated or unknown key, an empty line, a number that is not a canonical non-negative
  * decimal, keys out of order, or a state {@link PartitionState} refuses (no replica, a repeated replica, a leader that is not a
@@ -55,22 +74,43 @@ public final class PartitionStateRecord {
     /** The format line of version 1. */
     public static final String FORMAT = "tenure-partition-state 1";
 
+    /** The format line of version 2: format 1 and the configuration. */
+    public static final String FORMAT_2 = "tenure-partition-state 2";
+
     /** Records larger than this are refused without being parsed (1 MiB: ZooKeeper's default node size limit). */
     static final int MAX_BYTES = 1 << 20;
 
     private static final List<String> KEYS =
             List.of("replicas", "leader", "leaderEpoch", "leaderNodeEpoch", "controllerEpoch");
 
+    private static final List<String> KEYS_2 = List.of(
+            "replicas",
+            "leader",
+            "leaderEpoch",
+            "leaderNodeEpoch",
+            "controllerEpoch",
+            "configurationVersion",
+            "targetReplicas",
+            "learners",
+            "previousReplicas");
+
     private PartitionStateRecord() {}
 
     /** The record of {@code state}, UTF-8. */
     public static byte[] encode(PartitionState state) {
-        String text = FORMAT + "\n"
+        boolean second = state.configurationVersion() != 0 || state.reassigning();
+        String text = (second ? FORMAT_2 : FORMAT) + "\n"
                 + "replicas=" + String.join(",", state.replicas()) + "\n"
                 + "leader=" + state.leader().orElse("") + "\n"
                 + "leaderEpoch=" + state.leaderEpoch() + "\n"
                 + "leaderNodeEpoch=" + state.leaderNodeEpoch() + "\n"
                 + "controllerEpoch=" + state.controllerEpoch() + "\n";
+        if (second) {
+            text += "configurationVersion=" + state.configurationVersion() + "\n"
+                    + "targetReplicas=" + String.join(",", state.targetReplicas()) + "\n"
+                    + "learners=" + String.join(",", state.learners()) + "\n"
+                    + "previousReplicas=" + String.join(",", state.previousReplicas()) + "\n";
+        }
         return text.getBytes(StandardCharsets.UTF_8);
     }
 
@@ -102,12 +142,16 @@ public final class PartitionStateRecord {
             throw refused(path, "its last line does not end with a newline");
         }
         List<String> lines = Splitter.on('\n').splitToList(text.substring(0, text.length() - 1));
-        if (!lines.get(0).equals(FORMAT)) {
+        boolean second = lines.get(0).equals(FORMAT_2);
+        if (!lines.get(0).equals(FORMAT) && !second) {
             throw refused(
-                    path, "it does not start with \"" + FORMAT + "\" but with \"" + abbreviate(lines.get(0)) + "\"");
+                    path,
+                    "it does not start with \"" + FORMAT + "\" or \"" + FORMAT_2 + "\" but with \""
+                            + abbreviate(lines.get(0)) + "\"");
         }
+        List<String> keys = second ? KEYS_2 : KEYS;
         Map<String, String> fields = new LinkedHashMap<>();
-        Set<String> known = Set.copyOf(KEYS);
+        Set<String> known = Set.copyOf(keys);
         for (int i = 1; i < lines.size(); i++) {
             String line = lines.get(i);
             int eq = line.indexOf('=');
@@ -122,20 +166,36 @@ public final class PartitionStateRecord {
                 throw refused(path, "the key " + key + " is repeated");
             }
         }
-        for (String key : KEYS) {
+        for (String key : keys) {
             if (!fields.containsKey(key)) {
                 throw refused(path, "it lacks the key " + key);
             }
         }
-        if (!List.copyOf(fields.keySet()).equals(KEYS)) {
-            throw refused(path, "its keys are not in the order " + KEYS);
+        if (!List.copyOf(fields.keySet()).equals(keys)) {
+            throw refused(path, "its keys are not in the order " + keys);
         }
         List<String> replicas = Splitter.on(',').splitToList(fields.get("replicas"));
         String leader = fields.get("leader");
         long leaderEpoch = number(fields, "leaderEpoch", path);
         long leaderNodeEpoch = number(fields, "leaderNodeEpoch", path);
         long controllerEpoch = number(fields, "controllerEpoch", path);
+        long configurationVersion = second ? number(fields, "configurationVersion", path) : 0;
+        if (second && configurationVersion == 0 && fields.get("targetReplicas").isEmpty()) {
+            throw refused(path, "a state of format 2 without a configuration change (it is written in format 1)");
+        }
         try {
+            if (second) {
+                return new PartitionState(
+                        replicas,
+                        leader.isEmpty() ? Optional.empty() : Optional.of(leader),
+                        leaderEpoch,
+                        leaderNodeEpoch,
+                        controllerEpoch,
+                        configurationVersion,
+                        ids(fields.get("targetReplicas")),
+                        ids(fields.get("learners")),
+                        ids(fields.get("previousReplicas")));
+            }
             return new PartitionState(
                     replicas,
                     leader.isEmpty() ? Optional.empty() : Optional.of(leader),
@@ -145,6 +205,11 @@ public final class PartitionStateRecord {
         } catch (IllegalArgumentException | NullPointerException e) {
             throw refused(path, e.getMessage());
         }
+    }
+
+    /** A comma-separated list of ids; the empty string is the empty list. */
+    private static List<String> ids(String text) {
+        return text.isEmpty() ? List.of() : Splitter.on(',').splitToList(text);
     }
 
     /** A canonical non-negative decimal {@code long}: digits only, no sign, no leading zero. */

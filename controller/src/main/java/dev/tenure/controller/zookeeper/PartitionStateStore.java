@@ -328,7 +328,8 @@ public final class PartitionStateStore {
         Set<String> seen = new HashSet<>();
         Op[] stateOps = new Op[n];
         Op[] parentOps = new Op[n];
-        Op[] configOps = new Op[n];
+        Op[] configOps = new Op[n]; // created with the partition node
+        Op[] configurationOps = new Op[n]; // set with the state
         boolean[] withParent = new boolean[n];
         for (int i = 0; i < n; i++) {
             StateWrite w = ws.get(i);
@@ -352,7 +353,7 @@ public final class PartitionStateStore {
                         .create()
                         .withMode(CreateMode.PERSISTENT)
                         .forPath(path, data));
-                if (w.withConfiguration()) {
+                if (w.writesConfiguration()) {
                     String configPath = ZKPaths.makePath(parent, CONFIGURATION);
                     byte[] config = dev.tenure.replicator.zookeeper.ZooKeeperConfiguration.initialRecord(
                             w.state().replicas());
@@ -365,6 +366,16 @@ public final class PartitionStateStore {
                 int expected = w.expectedVersion();
                 stateOps[i] = op(() ->
                         client.transactionOp().setData().withVersion(expected).forPath(path, data));
+                if (w.writesConfiguration()) {
+                    // The replicas' copy of the configuration, in the same transaction as the state (fenced, and
+                    // conditional on the state's version), so it never disagrees with the state of record.
+                    String configurationPath =
+                            ZKPaths.makePath(ControllerPaths.partition(clusterPath, w.partition()), "configuration");
+                    byte[] configuration = dev.tenure.replicator.zookeeper.ZooKeeperConfiguration.encode(
+                            w.state().configuration());
+                    configurationOps[i] =
+                            op(() -> client.transactionOp().setData().forPath(configurationPath, configuration));
+                }
             }
         }
         if (Thread.interrupted()) {
@@ -413,6 +424,10 @@ public final class PartitionStateStore {
                         }
                         b.ops.add(stateOps[w]);
                         b.owners.add(w);
+                        if (configurationOps[w] != null) {
+                            b.ops.add(configurationOps[w]);
+                            b.owners.add(-2 - w); // the configuration node of write w
+                        }
                     }
                     sent.put(b.id, b);
                     send(zk, b.ops, b.id, replies);

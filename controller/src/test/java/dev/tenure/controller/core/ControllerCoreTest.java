@@ -370,4 +370,117 @@ class ControllerCoreTest {
             }
         }
     }
+
+    private static final NodeRegistration N4 = new NodeRegistration("n4", 40, "127.0.0.1:4");
+
+    @Test
+    void aReassignmentGoesThroughLearnersThenTheJointConfigurationThenTheTargetEachStepANewTermOnTheLeadersReport() {
+        ControllerCore core = core(List.of(N1, N2, N3, N4), List.of(led("a", List.of("n1", "n2", "n3"), N1, 4, 7)));
+        core.drainRequests();
+        core.reassign("a", List.of("n2", "n3", "n4"));
+        List<StateWrite> w1 = writeAll(core);
+        assertEquals(1, w1.size());
+        PartitionState learning = w1.get(0).state();
+        assertTrue(w1.get(0).writesConfiguration(), "the configuration node is written in the same transaction");
+        assertEquals(List.of("n1", "n2", "n3"), learning.replicas(), "the voters do not change yet");
+        assertEquals(List.of("n4"), learning.learners());
+        assertEquals(Optional.of("n1"), learning.leader(), "the leader keeps leading, in a new term");
+        assertEquals(5, learning.leaderEpoch());
+        assertEquals(1, learning.configurationVersion());
+        List<LeaderAndReplicas> told = core.drainRequests();
+        assertTrue(
+                told.stream()
+                        .anyMatch(r -> r.node().equals("n4") && r.partitions().containsKey("a")),
+                "the learner's node is told it hosts the partition");
+
+        assertEquals(List.of(), writeAll(core), "nothing more until the leader reports its learners caught up");
+        core.changeReady("n2", 20, "a", 5, 1);
+        core.changeReady("n1", 10, "a", 4, 1);
+        core.changeReady("n1", 10, "a", 5, 0);
+        core.changeReady("n1", 11, "a", 5, 1);
+        assertEquals(List.of(), writeAll(core), "a report from another node, term, configuration or registration");
+        core.changeReady("n1", 10, "a", 5, 1);
+        PartitionState joint = writeAll(core).get(0).state();
+        assertEquals(List.of("n2", "n3", "n4"), joint.replicas());
+        assertEquals(List.of("n1", "n2", "n3"), joint.previousReplicas());
+        assertEquals(Optional.of("n1"), joint.leader(), "a previous voter may lead the joint epoch");
+        assertEquals(6, joint.leaderEpoch());
+        assertEquals(2, joint.configurationVersion());
+
+        core.changeReady("n1", 10, "a", 6, 2);
+        List<StateWrite> w3 = writeAll(core);
+        PartitionState done = w3.get(0).state();
+        assertEquals(List.of("n2", "n3", "n4"), done.replicas());
+        assertFalse(done.reassigning());
+        assertEquals(Optional.of("n2"), done.leader(), "the removed leader hands over to the first target replica");
+        assertEquals(7, done.leaderEpoch());
+        assertEquals(3, done.configurationVersion());
+        LeaderAndReplicas toN1 = core.drainRequests().stream()
+                .filter(r -> r.node().equals("n1"))
+                .findFirst()
+                .orElseThrow();
+        assertEquals(done, toN1.partitions().get("a"), "the removed replica is told the state without it");
+        core.tellAgain("n1");
+        assertFalse(
+                core.drainRequests().stream()
+                        .filter(r -> r.node().equals("n1"))
+                        .anyMatch(r -> r.partitions().containsKey("a")),
+                "and is no longer told it hosts it");
+        assertEquals(List.of(), writeAll(core));
+    }
+
+    @Test
+    void aControllerThatTakesOfficeInTheMiddleOfAReassignmentFinishesIt() {
+        PartitionState learning = new PartitionState(List.of("n1", "n2", "n3"), Optional.of("n1"), 4, 10, 1)
+                .reassignedTo(List.of("n2", "n3", "n4"))
+                .nextTerm(N1, 1);
+        ControllerCore next = core(List.of(N1, N2, N3, N4), List.of(new VersionedState("a", learning, 3)));
+        assertEquals(List.of(), writeAll(next), "the state is what it should be until the leader reports");
+        next.changeReady("n1", 10, "a", 5, 1);
+        PartitionState joint = writeAll(next).get(0).state();
+        assertTrue(joint.joint());
+        ControllerCore third = core(List.of(N2, N3, N4), List.of(new VersionedState("a", joint, 4)));
+        PartitionState failedOver = writeAll(third).get(0).state();
+        assertEquals(Optional.of("n2"), failedOver.leader(), "the joint leader's node is gone: a target replica leads");
+        assertTrue(failedOver.joint(), "still joint: the new leader must commit under both majorities first");
+        third.changeReady("n2", 20, "a", failedOver.leaderEpoch(), failedOver.configurationVersion());
+        PartitionState done = writeAll(third).get(0).state();
+        assertFalse(done.reassigning());
+        assertEquals(List.of("n2", "n3", "n4"), done.replicas());
+    }
+
+    @Test
+    void aLearnerIsNeverChosenToLead() {
+        PartitionState learning = new PartitionState(List.of("n1", "n2", "n3"), Optional.of("n1"), 4, 10, 1)
+                .reassignedTo(List.of("n4", "n2", "n3"));
+        ControllerCore core = core(List.of(N4), List.of(new VersionedState("a", learning, 3)));
+        PartitionState next = writeAll(core).get(0).state();
+        assertEquals(Optional.empty(), next.leader(), "n4 is live but only a learner");
+    }
+
+    @Test
+    void everyBadReassignmentIsRefusedNamingWhatIsWrongAndChangesNothing() {
+        ControllerCore core = core(List.of(N1, N2, N3, N4), List.of(led("a", List.of("n1", "n2", "n3"), N1, 4, 7)));
+        core.drainRequests();
+        assertRefused(core, "b", List.of("n2"), "unknown partition b");
+        assertRefused(core, "a", List.of(), "empty");
+        assertRefused(core, "a", List.of("n2", "n2"), "names a node twice");
+        assertRefused(core, "a", List.of("n2", "n9"), "not registered: [n9]");
+        assertRefused(core, "a", List.of("n2", "a,b"), "must be at most 255 characters");
+        assertEquals(List.of(), writeAll(core), "nothing was started");
+        core.reassign("a", List.of("n1", "n2", "n3")); // the replicas it has: nothing to do
+        assertEquals(List.of(), writeAll(core));
+        core.reassign("a", List.of("n2", "n3", "n4"));
+        assertRefused(core, "a", List.of("n1", "n3", "n4"), "is in progress");
+        core.reassign("a", List.of("n2", "n3", "n4")); // the same again: nothing new
+        assertEquals(1, writeAll(core).size());
+        assertRefused(core, "a", List.of("n1", "n3", "n4"), "is in progress");
+        core.reassign("a", List.of("n2", "n3", "n4"));
+        assertEquals(List.of(), writeAll(core));
+    }
+
+    private static void assertRefused(ControllerCore core, String p, List<String> target, String says) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> core.reassign(p, target));
+        assertTrue(e.getMessage().contains(says), e.getMessage() + " should say " + says);
+    }
 }

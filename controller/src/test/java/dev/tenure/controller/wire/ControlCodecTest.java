@@ -55,7 +55,24 @@ class ControlCodecTest {
             new ControlMessage.ControlledShutdownProgress(4, "n3", 12, false, 0, 0),
             new ControlMessage.TermEnded("n2", 8, "orders-7", 31),
             new ControlMessage.StopReplicas(3, 4, "n2", "n1", 77, List.of("orders-0", "orders-11")),
-            new ControlMessage.StopReplicas(4, 4, "n2", "n1", 77, List.of()));
+            new ControlMessage.StopReplicas(4, 4, "n2", "n1", 77, List.of()),
+            new ControlMessage.Assignment(
+                    10,
+                    new LeaderAndReplicas(
+                            4,
+                            "n2",
+                            "n4",
+                            78,
+                            false,
+                            Map.of(
+                                    "p1",
+                                    new PartitionState(List.of("n1", "n2", "n3"), Optional.of("n1"), 6, 77, 4)
+                                            .reassignedTo(List.of("n2", "n3", "n4")),
+                                    "p2",
+                                    new PartitionState(List.of("n1", "n2", "n3"), Optional.of("n1"), 6, 77, 4)
+                                            .reassignedTo(List.of("n2", "n3", "n4"))
+                                            .joined()))),
+            new ControlMessage.ChangeReady("n1", 77, "orders-7", 32, 3));
 
     @Test
     void everyMessageDecodesToWhatWasEncoded() throws Exception {
@@ -66,6 +83,23 @@ class ControlCodecTest {
         byte[] bytes = ControlCodec.encode(big);
         assertTrue(bytes.length < 100_000, "1,000 partitions in " + bytes.length + " bytes");
         assertEquals(big, ControlCodec.decode(bytes));
+    }
+
+    @Test
+    void anAssignmentWithoutConfigurationsKeepsTheFirstFormatAndOneWithThemTakesTheSecond() throws Exception {
+        assertEquals(1, ControlCodec.encode(new ControlMessage.Assignment(9, request(5)))[1]);
+        ControlMessage withConfiguration = EXAMPLES.get(EXAMPLES.size() - 2);
+        byte[] bytes = ControlCodec.encode(withConfiguration);
+        assertEquals(7, bytes[1]);
+        assertEquals(withConfiguration, ControlCodec.decode(bytes));
+        byte[] asFirst = bytes.clone();
+        asFirst[1] = 1; // the same bytes read as the first format: trailing fields are refused, never misread
+        assertThrows(ControlCodec.MalformedControlMessageException.class, () -> ControlCodec.decode(asFirst));
+        byte[] ready = ControlCodec.encode(EXAMPLES.get(EXAMPLES.size() - 1));
+        assertEquals(8, ready[1]);
+        byte[] zeroVersion = ready.clone();
+        zeroVersion[zeroVersion.length - 1] = 0;
+        assertMalformed(zeroVersion, "configurationVersion must be > 0");
     }
 
     @Test

@@ -58,6 +58,45 @@ class PartitionStateRecordTest {
     }
 
     @Test
+    void aStateInTheMiddleOfAReassignmentIsWrittenInFormat2AndReadBack() {
+        PartitionState s = new PartitionState(
+                List.of("n1", "n2", "n3"),
+                Optional.of("n2"),
+                5,
+                4294967301L,
+                7,
+                1,
+                List.of("n2", "n3", "n4"),
+                List.of("n4"),
+                List.of());
+        String text = "tenure-partition-state 2\n"
+                + "replicas=n1,n2,n3\n"
+                + "leader=n2\n"
+                + "leaderEpoch=5\n"
+                + "leaderNodeEpoch=4294967301\n"
+                + "controllerEpoch=7\n"
+                + "configurationVersion=1\n"
+                + "targetReplicas=n2,n3,n4\n"
+                + "learners=n4\n"
+                + "previousReplicas=\n";
+        assertEquals(text, new String(PartitionStateRecord.encode(s), StandardCharsets.UTF_8));
+        assertEquals(s, decode(text));
+        assertEquals(List.of("n4"), s.addingReplicas());
+        assertEquals(List.of("n1"), s.removingReplicas());
+        PartitionState joint = s.joined();
+        assertEquals(joint, decode(new String(PartitionStateRecord.encode(joint), StandardCharsets.UTF_8)));
+        assertEquals(List.of("n4"), joint.addingReplicas());
+        assertEquals(List.of("n1"), joint.removingReplicas());
+        assertTrue(refusal(text.replace("learners=n4", "learners=")).contains("learners"));
+        assertTrue(refusal(text.replace("learners=n4", "learners=n1")).contains("learners"));
+        assertTrue(refusal(text.replace(
+                        "configurationVersion=1\ntargetReplicas=n2,n3,n4\nlearners=n4",
+                        "configurationVersion=0\ntargetReplicas=\nlearners="))
+                .contains("format 2 without a configuration change"));
+        assertTrue(refusal(text.replace("leader=n2", "leader=n4")).contains("not one of the replicas"));
+    }
+
+    @Test
     void aStateWithoutALeaderHasAnEmptyLeaderLine() {
         PartitionState s = PartitionState.initial(List.of("a"), 3);
         String text = new String(PartitionStateRecord.encode(s), StandardCharsets.UTF_8);
@@ -70,8 +109,10 @@ class PartitionStateRecordTest {
         String ok = "tenure-partition-state 1\nreplicas=a,b\nleader=a\nleaderEpoch=1\nleaderNodeEpoch=9\n"
                 + "controllerEpoch=2\n";
         assertEquals(Optional.of("a"), decode(ok).leader());
-        assertTrue(refusal(ok.replace("tenure-partition-state 1", "tenure-partition-state 2"))
+        assertTrue(refusal(ok.replace("tenure-partition-state 1", "tenure-partition-state 3"))
                 .contains("start"));
+        assertTrue(refusal(ok.replace("tenure-partition-state 1", "tenure-partition-state 2"))
+                .contains("lacks the key configurationVersion"));
         assertTrue(refusal(ok.replace("leaderEpoch=1\n", "")).contains("lacks the key leaderEpoch"));
         assertTrue(refusal(ok + "leaderEpoch=1\n").contains("repeated"));
         assertTrue(refusal(ok + "colour=red\n").contains("unknown key"));
@@ -179,6 +220,24 @@ class PartitionStateRecordTest {
     }
 
     static PartitionState randomState(Random random) {
+        PartitionState s = randomPlainState(random);
+        int phase = random.nextInt(4);
+        if (phase == 0) {
+            return s;
+        }
+        List<String> target = new ArrayList<>(s.replicas()
+                .subList(random.nextInt(s.replicas().size()), s.replicas().size()));
+        target.add("t" + random.nextInt(3));
+        PartitionState r = s.reassignedTo(target);
+        if (phase == 2 && r.reassigning() && !r.joint()) {
+            r = r.joined();
+        } else if (phase == 3 && r.joint()) {
+            r = r.completed();
+        }
+        return r;
+    }
+
+    static PartitionState randomPlainState(Random random) {
         int n = 1 + random.nextInt(5);
         List<String> replicas = new ArrayList<>();
         while (replicas.size() < n) {

@@ -90,7 +90,13 @@ final class ControllerSimulation implements Simulation.Host {
         /** The nodes keep their highest controller epoch without forcing it: a power loss takes it back. */
         FORGETS_CONTROLLER_EPOCH_AT_POWER_LOSS,
         /** The nodes do not check the controller epoch: they take a request of a lower epoch than the highest seen. */
-        ACCEPTS_LOWER_CONTROLLER_EPOCH
+        ACCEPTS_LOWER_CONTROLLER_EPOCH,
+        /**
+         * A reassignment's leader reports the joint configuration ready as soon as it leads it, before its epoch-start
+         * entry is committed under both majorities: the controller writes the target alone while entries committed
+         * by the original replicas may be on a minority of the target (docs/controller.md, "Reassignment").
+         */
+        REPORTS_JOINT_READY_BEFORE_IT_COMMITS
     }
 
     /** Probabilities of the controller-level faults (the replication faults are {@link Simulation.Faults}). */
@@ -105,7 +111,7 @@ final class ControllerSimulation implements Simulation.Host {
     }
 
     /** What travels between the nodes. */
-    private sealed interface Wire permits Replication, Assign, Ack, ShutdownAsk, ShutdownReply {
+    private sealed interface Wire permits Replication, Assign, Ack, ShutdownAsk, ShutdownReply, Ready {
         String from();
 
         String to();
@@ -141,6 +147,11 @@ final class ControllerSimulation implements Simulation.Host {
 
     /** The controller's answer to a controlled shutdown. */
     private record ShutdownReply(String from, String to, long nodeEpoch, ControllerCore.ShutdownProgress progress)
+            implements Wire {}
+
+    /** A leader's report that its reassignment may take the next step ({@code ControlMessage.ChangeReady}). */
+    private record Ready(
+            String from, String to, long nodeEpoch, String partition, long leaderEpoch, long configurationVersion)
             implements Wire {}
 
     /** A controller process: a core of some epoch on a node, fenced by the epoch node's version it was elected at. */
@@ -290,6 +301,17 @@ final class ControllerSimulation implements Simulation.Host {
     int controlledShutdownsTimedOut;
     int preferredMoves;
     int stepDownsReported;
+    /** Reassignments the controller took, refused (bad or overlapping), and completed (written as the target alone). */
+    int reassignmentsStarted;
+
+    int reassignmentsRefused;
+    int reassignmentsCompleted;
+    int jointConfigurationsWritten;
+    int readyReports;
+    /** Probability of a step that asks the controller for a reassignment; 0 (the default) turns them off. */
+    private double reassignRate;
+    /** The epoch each partition's replica on a node asked to activate its joint configuration in: "p/node". */
+    private final Map<String, Long> activationAsked = new HashMap<>();
     /**
      * In the calm: leaders that had given their term up (check-quorum), for which the node renewed its session so that
      * the controller gives a new term: {@link ControllerCore} hears of no give-up.
@@ -367,7 +389,28 @@ final class ControllerSimulation implements Simulation.Host {
         }
     }
 
+    /**
+     * Turns reassignments on: a fraction {@code rate} of the steps asks the controller to move a random partition to
+     * another replica set (one replica replaced, one added or one removed; three or four replicas), and as many make a
+     * node report its reassignments ready.
+     */
+    ControllerSimulation withReassignments(double rate) {
+        this.reassignRate = rate;
+        return this;
+    }
+
     private void step() {
+        if (reassignRate > 0) {
+            double y = random.nextDouble();
+            if (y < reassignRate) {
+                reassign();
+                return;
+            }
+            if (y < 2 * reassignRate) {
+                reportReady(randomNode());
+                return;
+            }
+        }
         double x = random.nextDouble();
         if (x < 0.40) {
             deliverSome();
@@ -464,6 +507,12 @@ final class ControllerSimulation implements Simulation.Host {
             onShutdownAsk(s);
         } else if (w instanceof ShutdownReply s) {
             onShutdownReply(to, s);
+        } else if (w instanceof Ready r) {
+            Controller c = controllerOn(r.to());
+            if (c != null && c.running) {
+                c.core.changeReady(r.from(), r.nodeEpoch(), r.partition(), r.leaderEpoch(), r.configurationVersion());
+                work(c);
+            }
         }
     }
 
@@ -691,6 +740,20 @@ final class ControllerSimulation implements Simulation.Host {
         }
         zkStates.put(p, next);
         termsWritten++;
+        if (w.writesConfiguration()) {
+            // The configuration node, in the same transaction: the partition's configuration master.
+            Simulation sp = partitionsByName.get(p);
+            if (next.state().configurationVersion() > sp.master.version()) {
+                sp.master = next.state().configuration();
+            }
+            if (next.state().joint()) {
+                jointConfigurationsWritten++;
+            } else if (!next.state().reassigning()
+                    && known != null
+                    && known.state().joint()) {
+                reassignmentsCompleted++;
+            }
+        }
         if (known != null
                 && known.state().leader().isPresent()
                 && next.state().leader().isPresent()
@@ -877,7 +940,11 @@ final class ControllerSimulation implements Simulation.Host {
             should = n.terms.leaderEpoch(partition, n.nodeEpoch);
         }
         long leading = n.leading.getOrDefault(partition, 0L);
+        Optional<PartitionState> held = n.terms.state(partition);
         if (should == leading) {
+            if (held.isPresent() && r != null) {
+                p.configure(r, held.get().configuration()); // a newer configuration (or the same: ignored)
+            }
             return;
         }
         if (leading != 0) {
@@ -896,7 +963,18 @@ final class ControllerSimulation implements Simulation.Host {
                 fail("two leaders of " + partition + " in epoch " + should + ": " + before + " and " + who);
             }
             n.leading.put(partition, should);
-            p.lead(r, should);
+            if (held.isPresent() && held.get().leaderEpoch() == should) {
+                p.lead(r, should, held.get().configuration()); // the configuration of that epoch
+            } else {
+                p.lead(r, should);
+            }
+        } else if (held.isPresent() && r != null) {
+            p.configure(r, held.get().configuration());
+        }
+        if (held.isPresent() && !held.get().members().contains(n.id) && n.partitions.contains(p)) {
+            // A state without this node: it closes its replica and deletes its data (never hosted again here).
+            n.partitions.remove(p);
+            p.close(r);
         }
     }
 
@@ -913,6 +991,101 @@ final class ControllerSimulation implements Simulation.Host {
         if (z.leaderNodeEpoch() != n.nodeEpoch) {
             fail(n.id + " (registered as " + n.id + "@" + n.nodeEpoch + ") leads " + partition + " in epoch " + epoch
                     + ", which was given to its previous registration " + term(z));
+        }
+    }
+
+    @Override
+    public boolean activate(Simulation partition, String node, long epoch, Configuration joint) {
+        activationAsked.put(partition.name + "/" + node, epoch);
+        Node n = nodes.get(node);
+        if (n.up) {
+            reportReady(n, partition.name);
+        }
+        return true;
+    }
+
+    /** Asks the controller in office to move a random partition to another replica set. */
+    private void reassign() {
+        Controller c = current;
+        if (c == null || !c.running || c.zombie) {
+            return;
+        }
+        Simulation p = randomPartition();
+        VersionedState vs = c.core.states().get(p.name);
+        if (vs == null) {
+            return;
+        }
+        List<String> target = new ArrayList<>(vs.state().replicas());
+        List<String> outside = new ArrayList<>(nodes.keySet());
+        outside.removeAll(target);
+        int kind = random.nextInt(3);
+        if (kind == 0 && !outside.isEmpty()) {
+            target.set(random.nextInt(target.size()), outside.get(random.nextInt(outside.size())));
+        } else if (kind == 1 && target.size() < 4 && !outside.isEmpty()) {
+            target.add(outside.get(random.nextInt(outside.size())));
+        } else if (target.size() > 3) {
+            target.remove(random.nextInt(target.size()));
+        } else {
+            return;
+        }
+        java.util.Collections.shuffle(target, random);
+        for (String id : target) {
+            Node n = nodes.get(id);
+            if (!n.partitions.contains(p) && p.replicas.containsKey(id)) {
+                return; // a node whose copy was deleted does not join again in this model
+            }
+        }
+        try {
+            c.core.reassign(p.name, target);
+        } catch (IllegalArgumentException e) {
+            reassignmentsRefused++;
+            record(c + " refuses to reassign " + p.name + " to " + target + ": " + e.getMessage());
+            return;
+        }
+        reassignmentsStarted++;
+        record(c + " reassigns " + p.name + " to " + target);
+        for (String id : target) {
+            Node n = nodes.get(id);
+            if (!n.partitions.contains(p)) {
+                // The node opens the partition once told (its factory): here its replica exists from now on.
+                Simulation.Replica r = p.addReplica(id);
+                n.partitions.add(p);
+                if (n.up) {
+                    p.restart(r);
+                }
+            }
+        }
+        work(c);
+    }
+
+    /** Node {@code n} reports every reassignment it leads that may take its next step. */
+    private void reportReady(Node n) {
+        for (String p : List.copyOf(n.leading.keySet())) {
+            reportReady(n, p);
+        }
+    }
+
+    /**
+     * Node {@code n} reports the reassignment of {@code partition} ready if it leads the newest state it holds: in the
+     * learning phase at once (the learners' catch-up is liveness only), in the joint phase once its replica asked to
+     * activate the joint configuration in that epoch (with the defect, at once too).
+     */
+    private void reportReady(Node n, String partition) {
+        Optional<PartitionState> held = n.terms.state(partition);
+        if (!n.up || n.controller == null || held.isEmpty() || !held.get().reassigning()) {
+            return;
+        }
+        PartitionState s = held.get();
+        long leading = n.leading.getOrDefault(partition, 0L);
+        if (leading == 0 || leading != s.leaderEpoch()) {
+            return;
+        }
+        boolean ready = !s.joint()
+                || defect == Defect.REPORTS_JOINT_READY_BEFORE_IT_COMMITS
+                || activationAsked.getOrDefault(partition + "/" + n.id, 0L) == leading;
+        if (ready) {
+            readyReports++;
+            network.add(new Ready(n.id, n.controller, n.nodeEpoch, partition, leading, s.configurationVersion()));
         }
     }
 
@@ -1191,9 +1364,7 @@ final class ControllerSimulation implements Simulation.Host {
         checkInvariants();
         List<Simulation> live = new ArrayList<>();
         for (Simulation p : partitions) {
-            long running =
-                    p.replicaSet().stream().filter(id -> nodes.get(id).up).count();
-            if (running * 2 > p.replicaSet().size()) {
+            if (p.master.hasQuorum(id -> nodes.get(id).up)) {
                 live.add(p);
             }
         }
@@ -1336,6 +1507,9 @@ final class ControllerSimulation implements Simulation.Host {
             watch(current);
         } else {
             controllerTimer(current);
+            if (reassignRate > 0) {
+                reportReady(randomNode());
+            }
         }
     }
 
@@ -1357,7 +1531,7 @@ final class ControllerSimulation implements Simulation.Host {
         }
         for (Node n : nodeList) {
             for (Simulation p : n.partitions) {
-                if (n.replicaOf(p).alive != n.up) {
+                if (n.replicaOf(p).alive != n.up && !n.replicaOf(p).removed) { // a removed replica stopped
                     fail("node " + n.id + " is " + (n.up ? "up" : "down") + " but its replica of " + p.name
                             + (n.up ? " is not running" : " runs"));
                 }

@@ -102,6 +102,81 @@ class ControllerSimulationTest {
     }
 
     /**
+     * Reassignments (docs/controller.md, "Reassignment") under every fault of the main run: partitions move between
+     * three and four replicas — learners, joint configuration, target alone, each a new leader epoch written with the
+     * configuration — while controllers fail over, nodes crash and lose power, assignments and reports are lost; every
+     * invariant holds, and once the faults stop every partition with a live majority of its configuration commits.
+     */
+    @Test
+    void reassignmentsUnderCrashesPowerLossAndControllerFailoversKeepEveryInvariantAndConverge() {
+        long start = System.nanoTime();
+        int schedules = ONE_SEED ? 1 : Integer.getInteger("sim.reassignSchedules", 60);
+        Counts c = new Counts();
+        int started = 0;
+        int joint = 0;
+        int completed = 0;
+        int refused = 0;
+        for (int i = 0; i < schedules; i++) {
+            long seed = BASE_SEED + 2000 + i;
+            ControllerSimulation sim = new ControllerSimulation(
+                            seed, NODES, PARTITIONS, ControllerSimulation.Defect.NONE)
+                    .withReassignments(0.01);
+            sim.run(STEPS);
+            sim.converge(30_000, (int) (seed % 2));
+            c.add(sim);
+            started += sim.reassignmentsStarted;
+            joint += sim.jointConfigurationsWritten;
+            completed += sim.reassignmentsCompleted;
+            refused += sim.reassignmentsRefused;
+        }
+        System.out.printf(
+                "controller simulation with reassignments: %d schedules from seed %d in %d ms: %d reassignments"
+                        + " started, %d joint configurations written, %d completed, %d refused (in progress); %s%n",
+                schedules,
+                BASE_SEED + 2000,
+                (System.nanoTime() - start) / 1_000_000,
+                started,
+                joint,
+                completed,
+                refused,
+                c);
+        assertTrue(completed > 0 && joint >= completed, "reassignments completed through joint configurations");
+        assertTrue(c.acknowledged > 0 && c.failovers > 0 && c.crashes > 0 && c.powerLosses > 0, "faults occurred");
+    }
+
+    /**
+     * Teeth for reassignments: a leader that reports the joint configuration ready before its epoch-start entry is
+     * committed under both majorities lets the controller write the target alone too early; entries committed by the
+     * original replicas are lost.
+     */
+    @Test
+    void aLeaderReportingTheJointConfigurationReadyBeforeItCommitsIsCaught() {
+        int caught = -1;
+        for (int i = 0; i < (ONE_SEED ? 1 : 60) && caught < 0; i++) {
+            ControllerSimulation sim = new ControllerSimulation(
+                            BASE_SEED + 2000 + i,
+                            NODES,
+                            PARTITIONS,
+                            ControllerSimulation.Defect.REPORTS_JOINT_READY_BEFORE_IT_COMMITS)
+                    .withReassignments(0.01);
+            try {
+                sim.run(STEPS);
+                sim.converge(30_000, 0);
+            } catch (AssertionError e) {
+                String first = e.getMessage().lines().findFirst().orElse("");
+                System.out.println("REPORTS_JOINT_READY_BEFORE_IT_COMMITS caught by schedule " + i + ": " + first);
+                if (!first.contains("committed entries would be lost")
+                        && !first.contains("acknowledged")
+                        && !first.contains("committed")) {
+                    throw new AssertionError("schedule " + i + " failed otherwise than by losing committed entries", e);
+                }
+                caught = i;
+            }
+        }
+        assertTrue(caught >= 0, "60 schedules did not catch a joint configuration completed before it committed");
+    }
+
+    /**
      * Defect 1: a state store without the controller-epoch fence and without the version compare-and-set (the last
      * writer wins) lets a zombie controller's write land, naming a second leader for a leader epoch another controller
      * already gave (or taking the leader epoch back). Replication itself stays safe (the replicas' promise round fences

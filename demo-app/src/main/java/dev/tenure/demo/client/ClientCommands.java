@@ -53,7 +53,8 @@ public final class ClientCommands {
             CasCommand.class,
             StatusCommand.class,
             SnapshotCommand.class,
-            MembersCommand.class);
+            MembersCommand.class,
+            ReassignCommand.class);
 
     static final String EXIT_CODES_HEADING = "%nExit codes:%n";
     static final String EXIT_CODES_FOOTER = "  0   committed (put, delete, cas), or read ok (get, status)%n"
@@ -116,7 +117,8 @@ public final class ClientCommands {
                 CasCommand.class,
                 StatusCommand.class,
                 SnapshotCommand.class,
-                MembersCommand.class
+                MembersCommand.class,
+                ReassignCommand.class
             },
             exitCodeOnInvalidInput = EXIT_USAGE,
             exitCodeOnExecutionException = EXIT_UNKNOWN,

@@ -31,6 +31,7 @@ import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
@@ -267,6 +268,30 @@ public final class KvClient {
     public Outcome changeMembers(String action, String query) {
         return execute(
                 Op.MEMBERS_CHANGE, "/admin/members/" + action + (query.isEmpty() ? "" : "?" + query), null, null);
+    }
+
+    /**
+     * {@code POST /admin/reassign?partition=ID&replicas=A,B,C}: asks the controller (a node that is not the controller
+     * redirects to it) to move the partition to {@code replicas}, preferred leader first; OK carries the partition's
+     * state as JSON once the controller took the request; {@link Outcome.Kind#DEFINITELY_NOT_APPLIED} for a refusal
+     * (bad input, no controller); never retried (docs/demo-app.md, "Reassignment").
+     */
+    public Outcome reassign(String partition, List<String> replicas) {
+        return execute(
+                Op.MEMBERS_CHANGE,
+                "/admin/reassign?partition=" + java.net.URLEncoder.encode(partition, StandardCharsets.UTF_8)
+                        + "&replicas=" + java.net.URLEncoder.encode(String.join(",", replicas), StandardCharsets.UTF_8),
+                null,
+                null);
+    }
+
+    /** {@code GET /admin/reassign?partition=ID}: the partition's state as the controller holds it (JSON). */
+    public Outcome reassignment(String partition) {
+        return execute(
+                Op.MEMBERS_SHOW,
+                "/admin/reassign?partition=" + java.net.URLEncoder.encode(partition, StandardCharsets.UTF_8),
+                null,
+                null);
     }
 
     private static String kvPath(String key) {

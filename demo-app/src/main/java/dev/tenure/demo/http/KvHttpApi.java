@@ -132,7 +132,11 @@ public final class KvHttpApi implements AutoCloseable {
         Preconditions.checkArgument(
                 requestTimeout.toMillis() > 0, "the request timeout must be at least 1 ms: %s", requestTimeout);
         KvRoutes keys = new KvRoutes(service, listener, requestTimeout.toMillis());
-        Router routes = new HttpGuard(new StatusRoutes(service, observations, keys, SNAPSHOT_TIMEOUT), options);
+        Router routes = new HttpGuard(
+                new ReassignRoutes(
+                        observations.reassignmentAdmin(),
+                        new StatusRoutes(service, observations, keys, SNAPSHOT_TIMEOUT)),
+                options);
         return bind(routes, address, options);
     }
 

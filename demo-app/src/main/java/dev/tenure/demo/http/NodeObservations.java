@@ -103,6 +103,14 @@ public interface NodeObservations {
     }
 
     /**
+     * The controller's reassignments as this node reaches them (docs/controller.md, "Reassignment"); empty unless the
+     * node runs with the controller.
+     */
+    default java.util.Optional<ReassignmentAdmin> reassignmentAdmin() {
+        return java.util.Optional.empty();
+    }
+
+    /**
      * Fast failover as {@code /status} shows it.
      *
      * @param enabled whether followers depose a leader a majority of them suspect

@@ -172,6 +172,11 @@ public final class EmbeddedCluster implements Closeable {
         return nodes.stream().filter(n -> n.id().equals(id)).findFirst().orElseThrow();
     }
 
+    /** Where node {@code id} keeps its data (after {@link #start()}). */
+    public Path dataDir(String id) {
+        return dataDir.resolve(id);
+    }
+
     /**
      * Pauses a replica as a long GC pause or SIGSTOP would: its replication traffic waits and ZooKeeper
      * cannot reach it (its session expires after the session timeout).

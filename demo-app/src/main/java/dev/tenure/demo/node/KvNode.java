@@ -779,6 +779,55 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
         }
     }
 
+    /** With the controller: its reassignments, reached through this node (the node resolved at each call). */
+    @Override
+    public Optional<dev.tenure.demo.http.ReassignmentAdmin> reassignmentAdmin() {
+        if (leadership != Leadership.CONTROLLER) {
+            return Optional.empty();
+        }
+        return Optional.of(new dev.tenure.demo.http.ReassignmentAdmin() {
+            @Override
+            public boolean isController() {
+                ControllerNode cn = controllerNode;
+                return cn != null && cn.controller().status().active();
+            }
+
+            @Override
+            public Optional<String> controllerUrl() {
+                ControllerNode cn = controllerNode;
+                if (cn == null) {
+                    return Optional.empty();
+                }
+                return cn.agent()
+                        .knownController()
+                        .map(NodeAgent.KnownController::id)
+                        .map(id -> urls.get(id));
+            }
+
+            @Override
+            public java.util.concurrent.CompletableFuture<PartitionState> reassign(
+                    String partition, List<String> target) {
+                ControllerNode cn = controllerNode;
+                if (cn == null) {
+                    return java.util.concurrent.CompletableFuture.failedFuture(
+                            new IllegalStateException("the node is not started"));
+                }
+                return cn.controller().reassign(partition, target);
+            }
+
+            @Override
+            public Map<String, PartitionState> states() {
+                ControllerNode cn = controllerNode;
+                if (cn == null || !cn.controller().status().active()) {
+                    return Map.of();
+                }
+                Map<String, PartitionState> m = new java.util.TreeMap<>();
+                cn.controller().status().partitions().forEach((id, v) -> m.put(id, v.state()));
+                return m;
+            }
+        });
+    }
+
     @Override
     public NodeObservations.ControllerStatus controllerStatus() {
         ControllerNode cn = controllerNode;

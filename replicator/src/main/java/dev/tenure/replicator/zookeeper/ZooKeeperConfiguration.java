@@ -76,6 +76,14 @@ public final class ZooKeeperConfiguration implements Closeable {
     private final String electionPath;
     private CuratorCache cache;
 
+    /**
+     * The bytes of {@code configuration} as its node holds them: for a configuration master outside this class (the
+     * controller) that writes the node in a transaction of its own.
+     */
+    public static byte[] encode(Configuration configuration) {
+        return ConfigurationRecord.encode(configuration);
+    }
+
     /** The configuration of the replica set at {@code clusterPath}, through {@code client}. */
     public ZooKeeperConfiguration(CuratorFramework client, String clusterPath) {
         this.client = Preconditions.checkNotNull(client, "client");

@@ -363,6 +363,16 @@ public final class ZooKeeperNode implements Closeable {
     public interface LeadershipSource {
         /** The leadership of this node's replica of {@code partition}, whose replica set is {@code configuration}. */
         Leadership forPartition(String partition, Configuration configuration);
+
+        /**
+         * Where the replica of {@code partition} asks for a joint configuration to be activated (docs/replication.md,
+         * "Membership change", rule 3) when its leadership comes from this source: a source that changes the voters
+         * of a partition (with a new epoch per change, as the controller does) activates them here. {@link
+         * dev.tenure.replicator.ConfigurationMaster#NONE} by default: a source that never changes the voters.
+         */
+        default dev.tenure.replicator.ConfigurationMaster configurationMaster(String partition) {
+            return dev.tenure.replicator.ConfigurationMaster.NONE;
+        }
     }
 
     /**
@@ -856,7 +866,9 @@ public final class ZooKeeperNode implements Closeable {
                 .configuration(config)
                 .configurationMaster(
                         election == null
-                                ? dev.tenure.replicator.ConfigurationMaster.NONE
+                                ? (b.leadershipSource != null
+                                        ? b.leadershipSource.configurationMaster(id)
+                                        : dev.tenure.replicator.ConfigurationMaster.NONE)
                                 : (epoch, joint) -> configuration.activateInTerm(election, b.id, epoch, joint))
                 .leadership(leadership)
                 .stateMachine(stateMachine)

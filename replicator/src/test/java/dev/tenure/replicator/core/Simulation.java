@@ -149,6 +149,15 @@ final class Simulation {
          * as a replica tells its {@code Leadership.stepDown}; the election the world runs may take note.
          */
         default void steppedDown(Simulation partition, String node, long epoch) {}
+
+        /**
+         * {@code partition}'s replica on {@code node}, leading {@code epoch} under {@code joint}, asks for the change
+         * to be activated: a world that is the configuration master itself (the controller, issue 17) takes the
+         * request and returns true; false lets this simulation's own master activate it.
+         */
+        default boolean activate(Simulation partition, String node, long epoch, Configuration joint) {
+            return false;
+        }
     }
 
     /** Thrown out of a replica's event when its process dies in the middle of it. */
@@ -1076,6 +1085,47 @@ final class Simulation {
         event(r, () -> r.core.becomeLeader(epoch, c, now));
     }
 
+    /** As {@link #lead(Replica, long)}, under {@code c}: the configuration the outside election gave with the epoch. */
+    void lead(Replica r, long epoch, Configuration c) {
+        elections++;
+        lastElected = r.id;
+        epochLeaders.put(epoch, r.id);
+        epochs = Math.max(epochs, epoch);
+        record("lead " + r.id + " epoch " + epoch + " under " + c + " (given by the controller)");
+        event(r, () -> r.core.becomeLeader(epoch, c, now));
+    }
+
+    /** The configuration master outside this simulation hands {@code r} the configuration {@code c}. */
+    void configure(Replica r, Configuration c) {
+        if (r.alive) {
+            event(r, () -> r.core.configure(c, now));
+        }
+    }
+
+    /**
+     * A replica on {@code id} joins this partition's universe (a reassignment outside this simulation adds it), down
+     * until its host starts it; nothing if it exists.
+     */
+    Replica addReplica(String id) {
+        Replica r = replicas.get(id);
+        if (r == null) {
+            r = new Replica(id);
+            r.alive = false;
+            universe.add(id);
+            replicas.put(id, r);
+            record("replica " + id + " added to the universe");
+        }
+        return r;
+    }
+
+    /** {@code r}'s host closes it for good and deletes its data: a reassignment removed it. */
+    void close(Replica r) {
+        record("close " + r.id + " (removed from the partition)");
+        r.alive = false;
+        r.removed = true;
+        dropMessagesTo(r.id);
+    }
+
     /** The term of {@code epoch} that {@code r} was given by an election run outside this simulation is over. */
     void revoke(Replica r, long epoch) {
         record("revoke " + r.id + " epoch " + epoch);
@@ -1314,6 +1364,10 @@ final class Simulation {
                 }
             } else if (a instanceof Action.RoleChanged rc) {
                 record(r.id + " is " + rc.role() + " of epoch " + rc.epoch());
+            } else if (a instanceof Action.ActivateConfiguration ac
+                    && host != null
+                    && host.activate(this, r.id, ac.epoch(), ac.joint())) {
+                record(r.id + " asked its host to activate " + ac.joint() + " in epoch " + ac.epoch());
             } else if (a instanceof Action.ActivateConfiguration ac) {
                 // A fenced transaction: the leader's epoch must be the latest, the configuration the current one.
                 if (ac.epoch() == epochs && master.equals(ac.joint())) {
