@@ -196,7 +196,7 @@ class VerifyIT {
         /**
          * The snapshots profile: replicas snapshot every 200 entries with a catch-up tail of 50, so the leader's log no
          * longer starts at 0 after the first seconds and a wiped replica can only come back by a snapshot install. The
-         * seed puts the wipe seventh, about 45 s into the run.
+         * seed puts the wipe fourth, after the replacement, when the leader's log no longer starts at 0.
          */
         @Test
         @Timeout(600)
