@@ -316,6 +316,13 @@ public final class BenchMain implements Callable<Integer> {
     private long membershipHistoryMb = 1000;
 
     @Option(
+            names = "--membership-before-s",
+            paramLabel = "SECONDS",
+            description = "Section membership: the measured writes before the change, after the unmeasured"
+                    + " --jit-warmup-s (default: ${DEFAULT-VALUE}).")
+    private int membershipBeforeSeconds = 10;
+
+    @Option(
             names = "--restart-cold",
             description = "Section restart: also restart each replica after dropping the page cache (3 to"
                     + " /proc/sys/vm/drop_caches; needs root), as after a reboot.")
@@ -488,6 +495,10 @@ public final class BenchMain implements Callable<Integer> {
             if (jitWarmupSeconds < 0) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--jit-warmup-s must be at least 0");
             }
+            if (membershipBeforeSeconds < 1) {
+                throw new CommandLine.ParameterException(
+                        spec.commandLine(), "--membership-before-s must be at least 1");
+            }
             for (String section : sections) {
                 if (!ProcessBench.KNOWN_SECTIONS.contains(section)) {
                     throw new CommandLine.ParameterException(
@@ -580,6 +591,7 @@ public final class BenchMain implements Callable<Integer> {
                             soakSnapshotEntries,
                             soakSegmentBytes),
                     membershipHistoryMb * 1_000_000,
+                    Duration.ofSeconds(membershipBeforeSeconds),
                     new PartitionsBench.Config(
                             partitions,
                             partitionsSmall,

@@ -37,8 +37,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * policy) get a history of {@code historyBytes} in 64 KiB values to 100 keys (so the state stays small and the
  * leader's log is compacted by its snapshots). Then writes of 100-byte values to 1,000 keys run in back-to-back
  * slices of {@link #SLICE} on whichever replica leads (the load runs inside the leader's process; a leadership change
- * ends a slice with errors and the next slice goes to the new leader), 15 s unmeasured (the JIT compilers warm up),
- * then 10 s before the change, then during it: the
+ * ends a slice with errors and the next slice goes to the new leader), {@code --jit-warmup-s} unmeasured (15 s by
+ * default: the JIT compilers warm up), then {@code --membership-before-s} (10 s) before the change, then during it: the
  * leader is asked to replace a follower by a new replica {@code r4} ({@code POST /members/replace}), which is
  * launched, empty, once the configuration lists it as a learner; the answer comes when the change is active.
  */
@@ -90,8 +90,10 @@ final class MembershipBench {
                     "leader_log_start",
                     t.status(leader).json().path("logStartOffset").asLong());
 
-            slices(t, Duration.ofSeconds(15), null); // not measured: the JIT compilers warm up the write path
-            List<JsonNode> before = slices(t, Duration.ofSeconds(10), null);
+            if (!cfg.jitWarmup().isZero()) {
+                slices(t, cfg.jitWarmup(), null); // not measured: the JIT compilers warm up the write path
+            }
+            List<JsonNode> before = slices(t, cfg.membershipBefore(), null);
             String old = t.ids().stream()
                     .filter(id -> !id.equals(leader))
                     .findFirst()

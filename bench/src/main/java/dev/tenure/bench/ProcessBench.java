@@ -96,6 +96,8 @@ final class ProcessBench {
      *     with pipelining (0: not measured)
      * @param snapshots the snapshot sections' settings
      * @param membershipHistoryBytes the history the membership section writes before it replaces a follower
+     * @param membershipBefore how long the membership section measures the writes before the change (after {@code
+     *     jitWarmup} unmeasured)
      * @param partitions the partitions section's settings
      * @param failover the failover, pause and steady sections' settings
      * @param controller the controller section's settings
@@ -121,6 +123,7 @@ final class ProcessBench {
             int httpPipelinedConnections,
             SnapshotBench.Config snapshots,
             long membershipHistoryBytes,
+            Duration membershipBefore,
             PartitionsBench.Config partitions,
             FailoverBench.Config failover,
             ControllerBench.Config controller) {}

@@ -269,6 +269,7 @@ class BenchSmokeTest {
                 .execute(
                         "--sections", "membership",
                         "--jit-warmup-s", "0",
+                        "--membership-before-s", "2",
                         "--snapshot-heap", "256m",
                         "--membership-history-mb", "4",
                         "--data-dir", dataDir.toString());

@@ -18,8 +18,10 @@ package dev.tenure.recipes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
@@ -36,6 +38,7 @@ final class ElectionHistory {
     private final List<Event> events = new ArrayList<>();
     private final List<String> violations = new ArrayList<>();
     private final Map<String, LeadershipToken> holders = new HashMap<>();
+    private final Set<LeadershipToken> checked = new HashSet<>();
     private final String path;
     private boolean checkExclusive;
     private long maxEpoch;
@@ -64,12 +67,14 @@ final class ElectionHistory {
                                     participantClient.getData().forPath(path + "/epoch"))
                             .epoch;
                 } catch (Exception unreachable) {
+                    checked(token);
                     return; // the participant lost ZooKeeper meanwhile: nothing to verify against
                 }
                 if (minted < token.epoch()) {
                     violation(participant + " heard acquired(" + token + ") before epoch " + token.epoch()
                             + " was minted");
                 }
+                checked(token);
             }
 
             @Override
@@ -77,6 +82,11 @@ final class ElectionHistory {
                 record(participant, token, reason, -1);
             }
         };
+    }
+
+    private synchronized void checked(LeadershipToken token) {
+        checked.add(token);
+        notifyAll();
     }
 
     private synchronized void violation(String v) {
@@ -140,6 +150,23 @@ final class ElectionHistory {
     Event awaitAcquired(Predicate<LeadershipToken> condition, Duration timeout)
             throws InterruptedException, TimeoutException {
         return await(e -> e.acquired() && condition.test(e.token()), timeout, "acquired");
+    }
+
+    /**
+     * Waits until the listener's {@code acquired(token)} has returned, its read of the epoch node done. A test that
+     * cuts the participant off from ZooKeeper waits for this first: a read still in flight would hold the
+     * participant's leadership thread, and with it the {@code revoked} callback, through the client's retries.
+     */
+    synchronized void awaitChecked(LeadershipToken token, Duration timeout)
+            throws InterruptedException, TimeoutException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!checked.contains(token)) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new TimeoutException("acquired(" + token + ") did not return within " + timeout);
+            }
+            TimeUnit.NANOSECONDS.timedWait(this, left);
+        }
     }
 
     Event awaitRevoked(LeadershipToken token, Duration timeout) throws InterruptedException, TimeoutException {

@@ -458,6 +458,9 @@ class FencedLeaderElectionTest {
         CuratorFramework client = ensemble().newClient(ensemble().clientBuilder(proxy));
         FencedLeaderElection a = join("a", backend, client, SuspensionPolicy.REVOKE);
         LeadershipToken first = a.awaitLeadership(WAIT);
+        // The listener's acquired() reads the epoch node; cut while that read is in flight, the revoked callback
+        // would wait behind its retries (about 18 s), not the revocation itself.
+        history.awaitChecked(first, WAIT);
         proxy.cut();
         assertEquals(
                 RevocationReason.CONNECTION_SUSPENDED,
