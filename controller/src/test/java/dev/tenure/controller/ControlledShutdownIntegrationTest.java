@@ -20,6 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tenure.controller.core.VersionedState;
 import dev.tenure.replicator.KeyValueMachine;
+import dev.tenure.replicator.ReplicationException;
 import dev.tenure.replicator.zookeeper.ZooKeeperNode;
 import dev.tenure.testkit.ZooKeeperEnsembleExtension;
 import java.nio.charset.StandardCharsets;
@@ -257,5 +258,56 @@ class ControlledShutdownIntegrationTest {
                 requests <= batches,
                 "the controller's state-store requests for moving " + led.size() + " partitions: " + requests
                         + ", at most " + batches + " expected");
+    }
+
+    @Test
+    void aControlledShutdownUnderWritesEndsEveryInFlightWriteCommittedAndRefusesLaterOnesNamingTheNewLeader()
+            throws Exception {
+        startAll(UnaryOperator.identity());
+        ControllerNode controller = controller();
+        String leaving = leavingNode(controller);
+        List<String> led = controller.controller().status().partitions().values().stream()
+                .filter(s -> s.state().leader().map(leaving::equals).orElse(false))
+                .map(VersionedState::partition)
+                .toList();
+        Writers writers = new Writers();
+        try {
+            await(() -> writers.outcomes.size() > 2 * PARTITIONS, "every partition took writes");
+            nodes.get(leaving).close(); // the writers keep proposing to its replicas while they say LEADER
+            nodes.remove(leaving);
+            await(() -> leaders().keySet().containsAll(led), "every partition the leaving node led is led again");
+            int ended = writers.outcomes.size();
+            await(() -> writers.outcomes.size() > ended + 2 * PARTITIONS, "the partitions took writes again");
+        } finally {
+            writers.stop();
+        }
+        Map<String, VersionedState> after = controller.controller().status().partitions();
+        long refused = 0;
+        for (Outcome o : writers.outcomes) {
+            if (o.failure() == null) {
+                continue;
+            }
+            assertTrue(
+                    o.failure() instanceof ReplicationException.NotLeaderException,
+                    "a write to " + o.partition() + " at " + o.node() + " ended " + o.failure()
+                            + ": only a refusal is expected, never an unknown outcome");
+            if (o.node().equals(leaving)) {
+                refused++;
+                assertEquals(
+                        after.get(o.partition()).state().leader().orElseThrow(),
+                        ((ReplicationException) o.failure()).leaderHint(),
+                        "the refusal of a write to " + o.partition() + " names its new leader");
+            }
+        }
+        System.out.printf(
+                "%d writes, %d refused by the leaving node naming the new leader%n", writers.outcomes.size(), refused);
+        // Every acknowledged write of a moved partition is applied by its new leader.
+        for (Outcome o : writers.outcomes) {
+            if (o.failure() == null && led.contains(o.partition())) {
+                String leader = after.get(o.partition()).state().leader().orElseThrow();
+                KeyValueMachine m = machines.get(leader).get(o.partition());
+                await(() -> m.applied().contains(o.value()), leader + " applied " + o.value());
+            }
+        }
     }
 }
