@@ -198,9 +198,12 @@ public final class NodeProcessMain {
                 .retryPolicy(new ExponentialBackoffRetry(100, 10, 2000))
                 .ensembleTracker(false)
                 .build();
-        // The node's own lines (how long opening took) at INFO; everything else as logback.xml says.
-        if (org.slf4j.LoggerFactory.getLogger(ZooKeeperNode.class) instanceof ch.qos.logback.classic.Logger l) {
-            l.setLevel(ch.qos.logback.classic.Level.INFO);
+        // The node's own lines (how long opening took, how long a controlled shutdown's drain took) at INFO;
+        // everything else as logback.xml says.
+        for (Class<?> c : List.of(ZooKeeperNode.class, ControllerNode.class)) {
+            if (org.slf4j.LoggerFactory.getLogger(c) instanceof ch.qos.logback.classic.Logger l) {
+                l.setLevel(ch.qos.logback.classic.Level.INFO);
+            }
         }
         client.getZookeeperClient().setTracerDriver(new OperationCounter());
         client.start();

@@ -294,8 +294,16 @@ public final class ControllerNode implements Closeable {
         if (handOver && agent != null && registrar != null && !b.shutdownTimeout.isZero()) {
             drain();
             try {
-                agent.controlledShutdown(Duration.ofMillis(200), b.shutdownTimeout)
+                long asked = System.nanoTime();
+                ControlMessage.ControlledShutdownProgress done = agent.controlledShutdown(
+                                Duration.ofMillis(200), b.shutdownTimeout)
                         .get(b.shutdownTimeout.toMillis() + 1_000, TimeUnit.MILLISECONDS);
+                log.info(
+                        "node {}: the controller moved its leaderships in {} ms ({} left that no other replica can"
+                                + " take)",
+                        b.id,
+                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - asked),
+                        done.leading());
             } catch (ExecutionException | TimeoutException e) {
                 log.warn("node {}: controlled shutdown did not finish ({}); leaving anyway", b.id, e.toString());
             } catch (InterruptedException e) {
