@@ -553,12 +553,24 @@ final class ControllerBench {
         victimCounts.ifPresent(counts::add);
         w.put("victim_counts_read", victimCounts.isPresent());
         long committed = 0;
+        long committedAfterRetry = 0;
+        long retried = 0;
+        long refusals = 0;
         long definite = 0;
         long unknown = 0;
         long other = 0;
         ObjectNode kinds = w.putObject("failures");
+        ObjectNode refusedKinds = w.putObject("refusals_by_kind");
         for (JsonNode n : counts) {
             committed += n.path("committed").asLong();
+            committedAfterRetry += n.path("committed_after_retry").asLong();
+            retried += n.path("retried").asLong();
+            for (Map.Entry<String, JsonNode> e : n.path("refused").properties()) {
+                refusals += e.getValue().asLong();
+                refusedKinds.put(
+                        e.getKey(),
+                        refusedKinds.path(e.getKey()).asLong() + e.getValue().asLong());
+            }
             for (String k : List.of("definite", "unknown", "other")) {
                 for (Map.Entry<String, JsonNode> e : n.path(k).properties()) {
                     long v = e.getValue().asLong();
@@ -573,6 +585,9 @@ final class ControllerBench {
             }
         }
         w.put("committed", committed);
+        w.put("committed_after_retry", committedAfterRetry);
+        w.put("retried", retried);
+        w.put("refusals", refusals);
         w.put("definite_failures", definite);
         w.put("unknown_outcomes", unknown);
         w.put("other_failures", other);
@@ -587,9 +602,12 @@ final class ControllerBench {
                 "summary",
                 String.format(
                         Locale.ROOT,
-                        "%d committed, %d definite failures, %d unknown outcomes, %d other; %d of %d partitions written"
-                                + " after",
+                        "%d committed (%d after a retry), %d refusals (%d writes retried), %d definite failures, %d"
+                                + " unknown outcomes, %d other; %d of %d partitions written after",
                         committed,
+                        committedAfterRetry,
+                        refusals,
+                        retried,
                         definite,
                         unknown,
                         other,
@@ -606,8 +624,10 @@ final class ControllerBench {
                     "controller: no WRITER line from %s in %s; its log ends with:%n  %s",
                     victim, log, String.join("\n  ", tail));
         }
-        if (definite + other > 0 || !victimCounts.isPresent()) {
-            b.say("controller: writes that failed during the SIGTERM: %s", kinds);
+        if (definite + other + unknown + refusals > 0 || !victimCounts.isPresent()) {
+            b.say(
+                    "controller: writes that did not commit at first during the SIGTERM: refusals %s; finally %s",
+                    refusedKinds, kinds);
         }
         return w;
     }
@@ -752,6 +772,8 @@ final class ControllerBench {
             long unknown = 0;
             long other = 0;
             long committed = 0;
+            long committedAfterRetry = 0;
+            long refusals = 0;
             int victimLed = 0;
             for (JsonNode t : trials) {
                 p50.add(t.path("p50_ms").asDouble(Double.NaN));
@@ -772,6 +794,9 @@ final class ControllerBench {
                     unknown += t.path("writes").path("unknown_outcomes").asLong();
                     other += t.path("writes").path("other_failures").asLong();
                     committed += t.path("writes").path("committed").asLong();
+                    committedAfterRetry +=
+                            t.path("writes").path("committed_after_retry").asLong();
+                    refusals += t.path("writes").path("refusals").asLong();
                 }
             }
             p.put("trials", trials.size());
@@ -789,12 +814,15 @@ final class ControllerBench {
             p.put("requests_max", maxOf(raw));
             p.put("client_writes_median", median(writes));
             p.put("controller_round_trips_median", median(controllerTrips));
+            p.put("controller_round_trips_max", maxOf(controllerTrips));
             if (!active.isEmpty()) {
                 p.put("new_controller_active_ms_median", median(active));
                 p.put("new_controller_active_ms_max", maxOf(active));
             }
             if (part.equals("sigterm")) {
                 p.put("writes_committed", committed);
+                p.put("writes_committed_after_retry", committedAfterRetry);
+                p.put("writes_refusals", refusals);
                 p.put("writes_definite_failures", definite);
                 p.put("writes_unknown_outcomes", unknown);
                 p.put("writes_other_failures", other);
@@ -989,6 +1017,24 @@ final class ControllerBench {
                         s(r, "sigterm").path("writes_definite_failures").asLong(),
                         s(r, "sigterm").path("writes_unknown_outcomes").asLong(),
                         s(r, "sigterm").path("writes_other_failures").asLong()));
+        row(
+                out,
+                runs,
+                "SIGTERM: refusals / committed after a retry",
+                r -> String.format(
+                        Locale.ROOT,
+                        "%d / %d",
+                        s(r, "sigterm").path("writes_refusals").asLong(),
+                        s(r, "sigterm").path("writes_committed_after_retry").asLong()));
+        row(
+                out,
+                runs,
+                "SIGTERM: controller requests (median / max)",
+                r -> String.format(
+                        Locale.ROOT,
+                        "%.0f / %.0f",
+                        s(r, "sigterm").path("controller_round_trips_median").asDouble(-1),
+                        s(r, "sigterm").path("controller_round_trips_max").asDouble(-1)));
         row(
                 out,
                 runs,

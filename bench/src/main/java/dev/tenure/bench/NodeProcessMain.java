@@ -71,8 +71,12 @@ import org.apache.curator.retry.ExponentialBackoffRetry;
  * per_partition} in flight to each listed partition (which this node must lead), answered with its figures ({@code
  * side}, {@code outcome}); {@code POST /writer?on=true|false&interval_ms=N} a writer that proposes one 100-byte value
  * to every partition this node leads every {@code interval_ms} (one write in flight per partition), {@code GET
- * /writer} its counts since {@code POST /writer/reset}: committed, refused with a definite error (by exception class),
- * ended with an unknown outcome, other failures, and how many partitions had a write committed. On SIGTERM the
+ * /writer} its counts since {@code POST /writer/reset}: committed (and of those, committed after a retry), refusals
+ * (every one, by exception class), writes finally failed with a definite error once the retry budget was spent,
+ * writes that ended with an unknown outcome, other failures, and how many partitions had a write committed (the
+ * writer retries a refused write at the leader the refusal names: see {@link Writer}); {@code POST /propose?partition=}
+ * proposes one value here and answers how it ended (the other nodes' writers retry through it; each node writes its
+ * control server's port to {@code DATA_DIR/control-port} for them). On SIGTERM the
  * shutdown hook prints the writer's counts as one line {@code WRITER {json}} once the node is closed, and writes
  * them to {@code DATA_DIR/writer-counts.json}.
  *
@@ -100,6 +104,12 @@ public final class NodeProcessMain {
     private static volatile long controllerActiveSince;
 
     private static final Writer writer = new Writer();
+    /** The file in a node's data directory that holds its control server's port, for the other nodes' writers. */
+    static final String CONTROL_PORT_FILE = "control-port";
+    /** This node's id and the directory holding every node's data directory (set once serving). */
+    private static volatile String selfId = "";
+
+    private static volatile Path dataRoot;
     /** Curator's traced operations by name (e.g. {@code GetDataBuilderImpl-Foreground}): count and summed latency. */
     private static final Map<String, long[]> operations = new ConcurrentHashMap<>();
 
@@ -188,9 +198,12 @@ public final class NodeProcessMain {
                 .retryPolicy(new ExponentialBackoffRetry(100, 10, 2000))
                 .ensembleTracker(false)
                 .build();
-        // The node's own lines (how long opening took) at INFO; everything else as logback.xml says.
-        if (org.slf4j.LoggerFactory.getLogger(ZooKeeperNode.class) instanceof ch.qos.logback.classic.Logger l) {
-            l.setLevel(ch.qos.logback.classic.Level.INFO);
+        // The node's own lines (how long opening took, how long a controlled shutdown's drain took) at INFO;
+        // everything else as logback.xml says.
+        for (Class<?> c : List.of(ZooKeeperNode.class, ControllerNode.class)) {
+            if (org.slf4j.LoggerFactory.getLogger(c) instanceof ch.qos.logback.classic.Logger l) {
+                l.setLevel(ch.qos.logback.classic.Level.INFO);
+            }
         }
         client.getZookeeperClient().setTracerDriver(new OperationCounter());
         client.start();
@@ -238,7 +251,15 @@ public final class NodeProcessMain {
         server.createContext("/load", NodeProcessMain::load);
         server.createContext("/histogram", NodeProcessMain::histogram);
         server.createContext("/writer", NodeProcessMain::writer);
+        server.createContext("/propose", NodeProcessMain::propose);
         server.start();
+        selfId = id;
+        dataRoot = dataDir.toAbsolutePath().getParent();
+        // Where the other nodes' writers find this node's control server (a retry at the leader a refusal names).
+        Path portTmp = dataDir.resolve(CONTROL_PORT_FILE + ".tmp");
+        Files.createDirectories(dataDir);
+        Files.writeString(portTmp, Integer.toString(server.getAddress().getPort()));
+        Files.move(portTmp, dataDir.resolve(CONTROL_PORT_FILE), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
 
         long period = watchMillis;
         Thread watcher = new Thread(() -> watch(period), "bench-watcher");
@@ -258,6 +279,8 @@ public final class NodeProcessMain {
                                 node.close();
                             }
                             writer.on = false;
+                            writer.awaitQuiet(Writer.RETRY_BUDGET.plusSeconds(1));
+                            writer.abandonInFlight();
                             ObjectNode counts = writer.counts(System.currentTimeMillis());
                             try {
                                 Path tmp = dataDir.resolve(Writer.FILE + ".tmp");
@@ -533,6 +556,51 @@ public final class NodeProcessMain {
         return c;
     }
 
+    /**
+     * {@code POST /propose?partition=ID}: proposes one 100-byte value to this node's replica of the partition and
+     * answers how it ended, once it has: {@code outcome} {@code committed}, {@code refused} (definitely not applied;
+     * {@code leader}: the leader the refusal names, or ""), {@code unknown} (may have been applied, also when not ended
+     * within 10 s) or {@code other} (not a {@link ReplicationException}); {@code kind}: the exception's class. 404 if
+     * the partition is not hosted here. The other nodes' writers retry a refused write here.
+     */
+    private static void propose(HttpExchange ex) throws IOException {
+        String id = ReplicaProcessMain.query(ex.getRequestURI()).getOrDefault("partition", "");
+        ZooKeeperNode.Partition p = opened.get(id);
+        if (p == null) {
+            ReplicaProcessMain.answer(ex, 404, JSON.createObjectNode().put("error", "no partition " + id));
+            return;
+        }
+        java.util.concurrent.CompletableFuture<?> f;
+        try {
+            f = p.replica().propose(writer.value);
+        } catch (RuntimeException e) {
+            f = java.util.concurrent.CompletableFuture.failedFuture(e);
+        }
+        java.util.concurrent.CompletableFuture<?> unused = f.orTimeout(10, TimeUnit.SECONDS)
+                .whenComplete((c, e) -> {
+                    ObjectNode o = JSON.createObjectNode();
+                    Throwable t = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                            ? e.getCause()
+                            : e;
+                    if (t == null) {
+                        o.put("outcome", "committed");
+                    } else if (t instanceof ReplicationException r) {
+                        o.put("outcome", r.definitelyNotApplied() ? "refused" : "unknown");
+                        o.put("leader", r.leaderHint());
+                    } else if (t instanceof TimeoutException) {
+                        o.put("outcome", "unknown");
+                    } else {
+                        o.put("outcome", "other");
+                    }
+                    o.put("kind", t == null ? "" : t.getClass().getSimpleName());
+                    try {
+                        ReplicaProcessMain.answer(ex, 200, o);
+                    } catch (IOException | RuntimeException closed) {
+                        // the asking writer went away
+                    }
+                });
+    }
+
     /** {@code POST /writer?on=&interval_ms=}, {@code POST /writer/reset}, {@code GET /writer}: see the class comment. */
     private static void writer(HttpExchange ex) throws IOException {
         long now = System.currentTimeMillis();
@@ -553,28 +621,67 @@ public final class NodeProcessMain {
     }
 
     /**
-     * Proposes one value to every partition this node leads every {@link #intervalNanos}, at most one in flight per
-     * partition, and counts how each write ended. Its thread is a daemon; a loop with a 5 ms pause.
+     * Proposes one value to every partition this node leads every {@link #intervalNanos}, at most one write in flight
+     * per partition, and counts how each write ended. Its thread is a daemon; a loop with a 5 ms pause.
+     *
+     * <p>A client with a Kafka producer's semantics: a write refused with a definite error ({@link
+     * ReplicationException#definitelyNotApplied()}: not applied anywhere) is sent again — to the leader the refusal
+     * names, else to the partition's next replica — after a back-off (20 ms, doubling up to 320 ms) within {@link
+     * #RETRY_BUDGET} of its first proposal, through the other node's {@code POST /propose}; it counts as failed only
+     * if it is still refused when the budget is spent. Every refusal on the way is counted too ({@code refused}, by
+     * exception class), so nothing is hidden. A write whose outcome is unknown (it may have been applied) is never sent
+     * again (that could apply it twice): it counts as unknown, as does a retry whose answer did not come back.
      */
     private static final class Writer {
         static final String PREFIX = "WRITER ";
         /** The file in the data directory the shutdown hook writes the counts to. */
         static final String FILE = "writer-counts.json";
+        /** How long after its first proposal a refused write may still be sent again. */
+        static final Duration RETRY_BUDGET = Duration.ofSeconds(5);
 
         volatile boolean on;
         volatile long intervalNanos = TimeUnit.MILLISECONDS.toNanos(500);
         private final Map<String, Long> due = new ConcurrentHashMap<>();
         private final java.util.Set<String> inFlight = ConcurrentHashMap.newKeySet();
-        private final byte[] value = new byte[100];
+        final byte[] value = new byte[100];
+        private final java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder()
+                .connectTimeout(Duration.ofSeconds(2))
+                .build();
+        private final java.util.concurrent.ScheduledExecutorService retries =
+                Executors.newSingleThreadScheduledExecutor(r -> {
+                    Thread t = new Thread(r, "bench-writer-retries");
+                    t.setDaemon(true);
+                    return t;
+                });
         // Since the last reset:
         private final LongAdder proposed = new LongAdder();
         private final LongAdder committed = new LongAdder();
+        private final LongAdder committedAfterRetry = new LongAdder();
+        private final LongAdder retried = new LongAdder();
+        private final Map<String, LongAdder> refused = new ConcurrentHashMap<>();
         private final Map<String, LongAdder> definite = new ConcurrentHashMap<>();
         private final Map<String, LongAdder> unknown = new ConcurrentHashMap<>();
         private final Map<String, LongAdder> other = new ConcurrentHashMap<>();
         private final java.util.Set<String> written = ConcurrentHashMap.newKeySet();
         private volatile long resetAtMillis = System.currentTimeMillis();
         private volatile long lastDefiniteMillis;
+
+        /** How one attempt ended: {@code committed}, {@code refused}, {@code unknown} or {@code other}. */
+        private record Result(String outcome, String kind, String leader) {
+            static Result of(Throwable e) {
+                Throwable t = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                        ? e.getCause()
+                        : e;
+                if (t == null) {
+                    return new Result("committed", "", "");
+                }
+                String kind = t.getClass().getSimpleName();
+                if (t instanceof ReplicationException r) {
+                    return new Result(r.definitelyNotApplied() ? "refused" : "unknown", kind, r.leaderHint());
+                }
+                return new Result("other", kind, "");
+            }
+        }
 
         void run() {
             while (!Thread.currentThread().isInterrupted()) {
@@ -590,17 +697,7 @@ public final class NodeProcessMain {
                         due.put(id, now + intervalNanos);
                         inFlight.add(id);
                         proposed.increment();
-                        try {
-                            java.util.concurrent.CompletableFuture<?> unused = p.replica()
-                                    .propose(value)
-                                    .whenComplete((c, e) -> {
-                                        inFlight.remove(id);
-                                        outcome(id, e); // counted when it ends, in the window it ends in
-                                    });
-                        } catch (RuntimeException e) {
-                            inFlight.remove(id);
-                            outcome(id, e);
-                        }
+                        attemptHere(p, now + RETRY_BUDGET.toNanos(), 0);
                     }
                 }
                 try {
@@ -613,24 +710,136 @@ public final class NodeProcessMain {
             }
         }
 
-        private void outcome(String partition, Throwable e) {
-            if (e == null) {
-                committed.increment();
-                written.add(partition);
+        /** Proposes to this node's replica of {@code p}. */
+        private void attemptHere(ZooKeeperNode.Partition p, long deadline, int attempt) {
+            try {
+                java.util.concurrent.CompletableFuture<?> unused = p.replica()
+                        .propose(value)
+                        .whenComplete((c, e) -> ended(p.id(), selfId, Result.of(e), deadline, attempt));
+            } catch (RuntimeException e) {
+                ended(p.id(), selfId, Result.of(e), deadline, attempt);
+            }
+        }
+
+        /** Proposes through node {@code node}'s {@code POST /propose}. */
+        private void attemptAt(String partition, String node, long deadline, int attempt) {
+            ZooKeeperNode.Partition local = opened.get(partition);
+            if (node.equals(selfId) && local != null) {
+                attemptHere(local, deadline, attempt);
                 return;
             }
-            Throwable t =
-                    e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
-            String kind = t.getClass().getSimpleName();
-            if (t instanceof ReplicationException r) {
-                if (r.definitelyNotApplied()) {
-                    definite.computeIfAbsent(kind, k -> new LongAdder()).increment();
-                    lastDefiniteMillis = System.currentTimeMillis();
-                } else {
-                    unknown.computeIfAbsent(kind, k -> new LongAdder()).increment();
+            java.net.URI uri;
+            try {
+                String port = Files.readString(dataRoot.resolve(node).resolve(CONTROL_PORT_FILE))
+                        .strip();
+                uri = java.net.URI.create("http://127.0.0.1:" + port + "/propose?partition=" + partition);
+            } catch (IOException | RuntimeException e) {
+                ended(partition, node, new Result("refused", "NoControlServer", ""), deadline, attempt);
+                return;
+            }
+            java.net.http.HttpRequest request = java.net.http.HttpRequest.newBuilder(uri)
+                    .timeout(Duration.ofSeconds(12))
+                    .POST(java.net.http.HttpRequest.BodyPublishers.noBody())
+                    .build();
+            java.util.concurrent.CompletableFuture<?> unused = http.sendAsync(
+                            request, java.net.http.HttpResponse.BodyHandlers.ofString())
+                    .whenComplete((response, e) -> {
+                        Result r;
+                        Throwable t = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                                ? e.getCause()
+                                : e;
+                        if (t instanceof java.net.ConnectException) {
+                            r = new Result("refused", "ConnectException", ""); // never sent: not applied
+                        } else if (t != null) {
+                            r = new Result("unknown", t.getClass().getSimpleName(), ""); // sent, no answer
+                        } else if (response.statusCode() != 200) {
+                            r = new Result("refused", "Http" + response.statusCode(), "");
+                        } else {
+                            try {
+                                com.fasterxml.jackson.databind.JsonNode j = JSON.readTree(response.body());
+                                r = new Result(
+                                        j.path("outcome").asText("unknown"),
+                                        j.path("kind").asText(""),
+                                        j.path("leader").asText(""));
+                            } catch (IOException bad) {
+                                r = new Result("unknown", "MalformedAnswer", "");
+                            }
+                        }
+                        ended(partition, node, r, deadline, attempt);
+                    });
+        }
+
+        /** Attempt {@code attempt} of a write to {@code partition}, made at {@code at}, ended with {@code r}. */
+        private void ended(String partition, String at, Result r, long deadline, int attempt) {
+            switch (r.outcome()) {
+                case "committed" -> {
+                    committed.increment();
+                    if (attempt > 0) {
+                        committedAfterRetry.increment();
+                    }
+                    written.add(partition);
                 }
-            } else {
-                other.computeIfAbsent(kind, k -> new LongAdder()).increment();
+                case "refused" -> {
+                    refused.computeIfAbsent(r.kind(), k -> new LongAdder()).increment();
+                    long now = System.nanoTime();
+                    if (now - deadline < 0) {
+                        if (attempt == 0) {
+                            retried.increment();
+                        }
+                        String next = next(partition, at, r.leader());
+                        long backoff = Math.min(320, 20L << Math.min(attempt, 4));
+                        try {
+                            java.util.concurrent.Future<?> unused = retries.schedule(
+                                    () -> attemptAt(partition, next, deadline, attempt + 1),
+                                    backoff,
+                                    TimeUnit.MILLISECONDS);
+                            return; // still in flight
+                        } catch (java.util.concurrent.RejectedExecutionException stopped) {
+                            // falls through: counted as failed
+                        }
+                    }
+                    definite.computeIfAbsent(r.kind(), k -> new LongAdder()).increment();
+                    lastDefiniteMillis = System.currentTimeMillis();
+                }
+                case "unknown" ->
+                    unknown.computeIfAbsent(r.kind(), k -> new LongAdder()).increment();
+                default -> other.computeIfAbsent(r.kind(), k -> new LongAdder()).increment();
+            }
+            inFlight.remove(partition);
+        }
+
+        /**
+         * Where to send a refused write again: the leader the refusal named, if any and not the node that refused;
+         * else the partition's replica after that node.
+         */
+        private static String next(String partition, String refusedAt, String leader) {
+            if (!leader.isEmpty() && !leader.equals(refusedAt)) {
+                return leader;
+            }
+            ZooKeeperNode.Partition p = opened.get(partition);
+            List<String> replicas = p == null ? List.of(refusedAt) : p.replicas();
+            int i = replicas.indexOf(refusedAt);
+            return replicas.get((i + 1) % replicas.size());
+        }
+
+        /** Waits until no write is in flight (retries included), at most {@code timeout}. */
+        void awaitQuiet(Duration timeout) {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (!inFlight.isEmpty() && System.nanoTime() - deadline < 0) {
+                try {
+                    Thread.sleep(10); // polling the writes in flight, with a deadline
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+
+        /** Counts the writes still in flight as unknown outcomes ({@code InFlightAtExit}): the process is exiting. */
+        void abandonInFlight() {
+            int left = inFlight.size();
+            if (left > 0) {
+                unknown.computeIfAbsent("InFlightAtExit", k -> new LongAdder()).add(left);
             }
         }
 
@@ -638,6 +847,9 @@ public final class NodeProcessMain {
             ObjectNode before = counts(now);
             proposed.reset();
             committed.reset();
+            committedAfterRetry.reset();
+            retried.reset();
+            refused.clear();
             definite.clear();
             unknown.clear();
             other.clear();
@@ -655,11 +867,16 @@ public final class NodeProcessMain {
             o.put("now_ms", now);
             o.put("proposed", proposed.sum());
             o.put("committed", committed.sum());
+            o.put("committed_after_retry", committedAfterRetry.sum());
+            o.put("retried", retried.sum());
+            o.put("retry_budget_ms", RETRY_BUDGET.toMillis());
             o.put("in_flight", inFlight.size());
             o.put("written_partitions", written.size());
             ArrayNode w = o.putArray("written");
             new java.util.TreeSet<>(written).forEach(w::add);
             o.put("last_definite_ms", lastDefiniteMillis);
+            ObjectNode rf = o.putObject("refused");
+            new java.util.TreeMap<>(refused).forEach((k, v) -> rf.put(k, v.sum()));
             ObjectNode d = o.putObject("definite");
             new java.util.TreeMap<>(definite).forEach((k, v) -> d.put(k, v.sum()));
             ObjectNode u = o.putObject("unknown");

@@ -99,6 +99,13 @@ class ControllerBenchTest {
             assertTrue(writes.path("victim_counts_read").asBoolean(), mode + ": the stopped node's counts: " + writes);
             assertTrue(writes.path("committed").asLong() > 0, mode + ": " + writes);
             assertEquals(8, writes.path("partitions_written_after").asInt(), mode + ": every partition: " + writes);
+            assertTrue(
+                    writes.has("refusals")
+                            && writes.path("committed_after_retry").asLong()
+                                    <= writes.path("committed").asLong()
+                            && writes.path("committed_after_retry").asLong()
+                                    <= writes.path("retried").asLong(),
+                    mode + ": refusals counted beside the retried writes: " + writes);
             if (mode.equals("controller")) {
                 assertTrue(
                         term.path("balanced_before").asBoolean(),

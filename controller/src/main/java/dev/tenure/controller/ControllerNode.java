@@ -27,7 +27,12 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -72,6 +77,9 @@ public final class ControllerNode implements Closeable {
     private volatile ZooKeeperNode node;
     private NodeRegistrar registrar;
     private Controller controller;
+    /** The registered nodes, as the controller candidacy last reported them. */
+    private volatile Set<String> registered = Set.of();
+
     private boolean started;
     private boolean closed;
 
@@ -94,6 +102,7 @@ public final class ControllerNode implements Closeable {
         private UnaryOperator<Controller.Builder> controller = UnaryOperator.identity();
         private Duration shutdownTimeout = Duration.ofSeconds(10);
         private PartitionFactory partitionFactory;
+        private Duration drainTimeout = Duration.ofSeconds(2);
 
         private Builder(CuratorFramework client, String clusterPath) {
             this.client = Preconditions.checkNotNull(client, "client");
@@ -147,6 +156,18 @@ public final class ControllerNode implements Closeable {
             return this;
         }
 
+        /**
+         * How long {@link #close} waits for the proposals in flight on the partitions this node leads to finish
+         * (commit, or fail) before it asks the controller to move them (the drain of a controlled shutdown); 2 s by
+         * default. {@link Duration#ZERO} skips the drain: proposals in flight at the hand-off then may end with an
+         * unknown outcome.
+         */
+        public Builder drainTimeout(Duration timeout) {
+            Preconditions.checkArgument(!timeout.isNegative(), "timeout must not be negative");
+            this.drainTimeout = timeout;
+            return this;
+        }
+
         /** The node, not started. */
         public ControllerNode build() {
             dev.tenure.controller.core.PartitionState.checkNodeId(id);
@@ -195,6 +216,7 @@ public final class ControllerNode implements Closeable {
                 .nodeId(b.id)
                 .sender(this::send)
                 .peers(ids -> {
+                    registered = ids;
                     if (!isClosed()) {
                         node.controlPeers(ids);
                     }
@@ -292,9 +314,18 @@ public final class ControllerNode implements Closeable {
             closed = true;
         }
         if (handOver && agent != null && registrar != null && !b.shutdownTimeout.isZero()) {
+            drain();
             try {
-                agent.controlledShutdown(Duration.ofMillis(200), b.shutdownTimeout)
+                long asked = System.nanoTime();
+                ControlMessage.ControlledShutdownProgress done = agent.controlledShutdown(
+                                Duration.ofMillis(200), b.shutdownTimeout)
                         .get(b.shutdownTimeout.toMillis() + 1_000, TimeUnit.MILLISECONDS);
+                log.info(
+                        "node {}: the controller moved its leaderships in {} ms ({} left that no other replica can"
+                                + " take)",
+                        b.id,
+                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - asked),
+                        done.leading());
             } catch (ExecutionException | TimeoutException e) {
                 log.warn("node {}: controlled shutdown did not finish ({}); leaving anyway", b.id, e.toString());
             } catch (InterruptedException e) {
@@ -316,6 +347,56 @@ public final class ControllerNode implements Closeable {
         if (agent != null) {
             agent.close();
         }
+    }
+
+    /**
+     * The drain of a controlled shutdown (docs/controller.md, "Controlled shutdown"): every partition this node leads
+     * that another registered replica can take stops taking proposals — refusing them with a {@code
+     * NotLeaderException} naming the replica expected to lead next, the first other registered replica in assignment
+     * order, as the controller chooses — and the proposals in flight finish in the current term; at most {@link
+     * Builder#drainTimeout}. Only then is the controller asked to move the leaderships, so that no new leader fences a
+     * term with proposals still in flight. A partition no other replica can take keeps taking proposals (the
+     * controller leaves it here until the node stops).
+     */
+    private void drain() {
+        if (b.drainTimeout.isZero() || node == null) {
+            return;
+        }
+        Set<String> live = registered;
+        Map<String, dev.tenure.controller.core.PartitionState> held = agent.states();
+        List<CompletableFuture<Boolean>> drains = new ArrayList<>();
+        for (ZooKeeperNode.Partition p : node.partitions().values()) {
+            if (p.replica().status().role() != dev.tenure.replicator.core.Role.LEADER) {
+                continue;
+            }
+            dev.tenure.controller.core.PartitionState s = held.get(p.id());
+            List<String> replicas = s != null ? s.replicas() : p.replicas();
+            Optional<String> successor = replicas.stream()
+                    .filter(r -> !r.equals(b.id) && live.contains(r))
+                    .findFirst();
+            if (successor.isPresent()) {
+                drains.add(p.replica().handOff(successor.get(), b.drainTimeout));
+            }
+        }
+        if (drains.isEmpty()) {
+            return;
+        }
+        long start = System.nanoTime();
+        try {
+            CompletableFuture.allOf(drains.toArray(new CompletableFuture<?>[0]))
+                    .get(b.drainTimeout.toMillis() + 1_000, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            log.warn("node {}: draining the partitions it leads did not finish ({})", b.id, e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        long open = drains.stream().filter(f -> !f.isDone() || !f.getNow(false)).count();
+        log.info(
+                "node {}: drained {} partitions in {} ms{}",
+                b.id,
+                drains.size(),
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start),
+                open == 0 ? "" : "; " + open + " still had proposals in flight after " + b.drainTimeout);
     }
 
     @Override

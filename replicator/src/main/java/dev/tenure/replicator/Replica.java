@@ -290,6 +290,18 @@ public final class Replica implements Closeable {
 
     private final AtomicBoolean drainPosted = new AtomicBoolean();
 
+    /**
+     * The hand-off in progress ({@link #handOff}), or null: while set, proposals are refused naming its successor.
+     * Written by the caller of {@link #handOff} and the event thread; read by any thread.
+     */
+    private volatile HandOff handOff;
+
+    /**
+     * A hand-off: proposals are refused naming {@code successor} until this replica is elected in an epoch above
+     * {@code epoch} (-1 until the event thread has noted the epoch of the term it applies to).
+     */
+    private record HandOff(String successor, long epoch) {}
+
     // Event thread only.
     /** Proposals handed to the core, in request id order, which is also deadline order. */
     private final LinkedHashMap<Long, Incoming> proposals = new LinkedHashMap<>();
@@ -772,6 +784,7 @@ public final class Replica implements Closeable {
             public void elected(long epoch) {
                 post(() -> {
                     fencedBy = 0;
+                    endHandOffBelow(epoch);
                     core.becomeLeader(epoch, clock.getAsLong());
                 });
             }
@@ -780,6 +793,7 @@ public final class Replica implements Closeable {
             public void elected(long epoch, Configuration configuration) {
                 post(() -> {
                     fencedBy = 0;
+                    endHandOffBelow(epoch);
                     core.becomeLeader(epoch, configuration, clock.getAsLong());
                 });
             }
@@ -828,6 +842,13 @@ public final class Replica implements Closeable {
                 payload.length,
                 maxPayloadBytes);
         CompletableFuture<Committed> f = new CompletableFuture<>();
+        HandOff h = handOff;
+        if (h != null) {
+            // Also once closed: the refusal names where to go.
+            proposalsRefused.increment();
+            f.completeExceptionally(handedOff(h));
+            return f;
+        }
         if (state.get() != State.STARTED) {
             proposalsRefused.increment();
             f.completeExceptionally(notRunning());
@@ -878,6 +899,11 @@ public final class Replica implements Closeable {
         if (state.get() != State.STARTED) {
             // Stopped (closed or failed) after they were queued: never handed to the core, so never applied.
             failIncoming(notRunning());
+            return;
+        }
+        HandOff h = handOff;
+        if (h != null) {
+            failIncoming(handedOff(h)); // queued while the hand-off began: never taken
             return;
         }
         long takenAt = WriteTrace.ENABLED ? System.nanoTime() : 0;
@@ -934,6 +960,65 @@ public final class Replica implements Closeable {
             p.future()
                     .completeExceptionally(new OutcomeUnknownException(
                             "not committed within " + proposalTimeout, lastStatus.leader()));
+        }
+    }
+
+    /**
+     * Hands this replica's term off (a controlled shutdown, a leadership transfer): from now on proposals are refused
+     * with a {@link NotLeaderException} naming {@code successor} (definite: a client retries it there), and the
+     * returned future completes once every proposal taken before has its outcome — committed and applied here, or
+     * failed — with {@code true}, or with {@code false} if some are still open after {@code timeout}. The term itself
+     * is not given up: whoever gives terms (the {@link Leadership}) ends it, best once the future completed, so that
+     * the proposals in flight commit in this term instead of ending with an unknown outcome when a newer epoch fences
+     * it. Reads go on. The refusals last until this replica is elected in a newer epoch. Thread-safe; on a replica
+     * that is not running the future completes at once with {@code true} (nothing is open).
+     *
+     * @param successor the replica expected to lead next, named in the refusals ("" if not known)
+     * @param timeout how long to wait for the open proposals at most
+     */
+    public CompletableFuture<Boolean> handOff(String successor, Duration timeout) {
+        Preconditions.checkNotNull(successor, "successor");
+        Preconditions.checkArgument(!timeout.isNegative(), "timeout must not be negative");
+        CompletableFuture<Boolean> drained = new CompletableFuture<>();
+        handOff = new HandOff(successor, -1); // refused from now on, on every thread
+        boolean posted = post(() -> {
+            handOff = new HandOff(successor, core.epoch());
+            failIncoming(handedOff(handOff));
+            List<CompletableFuture<Committed>> open = new ArrayList<>();
+            proposals.values().forEach(p -> open.add(p.future()));
+            awaitingApply.values().forEach(a -> open.add(a.future()));
+            CompletableFuture<?> unused = CompletableFuture.allOf(open.toArray(new CompletableFuture<?>[0]))
+                    .handle((v, e) -> drained.complete(true));
+        });
+        if (!posted) {
+            drained.complete(true); // not running: nothing open
+            return drained;
+        }
+        try {
+            ScheduledFuture<?> timer =
+                    this.timer.schedule(() -> drained.complete(false), timeout.toNanos(), TimeUnit.NANOSECONDS);
+            CompletableFuture<?> unused = drained.whenComplete((v, e) -> timer.cancel(false));
+        } catch (RejectedExecutionException stopped) {
+            drained.complete(true); // stopped: its open proposals were failed
+        }
+        return drained;
+    }
+
+    /** Whether a hand-off is in progress ({@link #handOff}): proposals are refused. */
+    public boolean handingOff() {
+        return handOff != null;
+    }
+
+    /** The refusal of a proposal during hand-off {@code h}. */
+    private NotLeaderException handedOff(HandOff h) {
+        return new NotLeaderException(h.successor(), endpointOf(h.successor()));
+    }
+
+    /** Event thread: a term of {@code epoch} begins here; a hand-off of an older term is over. */
+    private void endHandOffBelow(long epoch) {
+        HandOff h = handOff;
+        if (h != null && h.epoch() >= 0 && epoch > h.epoch()) {
+            handOff = null;
         }
     }
 

@@ -232,6 +232,72 @@ class ReplicaTest {
 
     @ParameterizedTest
     @EnumSource(Net.class)
+    void aHandOffCommitsTheProposalsInFlightAndRefusesLaterOnesNamingTheSuccessorUntilANewerTerm(Net net)
+            throws Exception {
+        start(net);
+        leadership.get("r0").elect(1);
+        awaitRole("r0", Role.LEADER);
+        List<CompletableFuture<Committed>> inFlight = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            inFlight.add(replicas.get("r0").propose(bytes("v" + i)));
+        }
+        assertTrue(get(replicas.get("r0").handOff("r1", Duration.ofSeconds(10))), "drained");
+        for (CompletableFuture<Committed> f : inFlight) {
+            assertTrue(f.isDone(), "every proposal made before the hand-off has its outcome when it completes");
+            try {
+                f.join();
+            } catch (java.util.concurrent.CompletionException e) {
+                // queued but not yet taken when the hand-off began: refused, never unknown
+                NotLeaderException refused = assertInstanceOf(NotLeaderException.class, e.getCause());
+                assertEquals("r1", refused.leaderHint());
+            }
+        }
+        ExecutionException later = assertThrows(
+                ExecutionException.class, () -> get(replicas.get("r0").propose(bytes("later"))));
+        NotLeaderException refused = assertInstanceOf(NotLeaderException.class, later.getCause());
+        assertEquals("r1", refused.leaderHint(), "the refusal names the successor");
+        assertTrue(refused.definitelyNotApplied());
+        // The term ends (the source revokes it) and the successor leads: the old leader still names it.
+        leadership.get("r0").revoke(1);
+        leadership.get("r1").elect(2);
+        awaitRole("r1", Role.LEADER);
+        Committed there = get(replicas.get("r1").propose(bytes("at the successor")));
+        ExecutionException again = assertThrows(
+                ExecutionException.class, () -> get(replicas.get("r0").propose(bytes("again"))));
+        assertEquals(
+                "r1",
+                assertInstanceOf(NotLeaderException.class, again.getCause()).leaderHint());
+        // A newer term of the old leader ends the hand-off.
+        leadership.get("r1").revoke(2);
+        leadership.get("r0").elect(3);
+        awaitRole("r0", Role.LEADER);
+        Committed back = get(replicas.get("r0").propose(bytes("back")));
+        assertTrue(back.offset() > there.offset());
+        assertFalse(replicas.get("r0").handingOff());
+    }
+
+    @Test
+    void aHandOffWhoseProposalsCannotCommitInTimeReportsItAndLeavesThemOpen() throws Exception {
+        start(Net.IN_MEMORY);
+        leadership.get("r0").elect(1);
+        awaitRole("r0", Role.LEADER);
+        Committed first = get(replicas.get("r0").propose(bytes("first")));
+        network.isolate("r0", IDS);
+        CompletableFuture<Committed> stranded = replicas.get("r0").propose(bytes("stranded"));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (replicas.get("r0").status().logEndOffset() <= first.offset() + 1) {
+            assertTrue(System.nanoTime() < deadline, "the stranded proposal is appended");
+            Thread.sleep(5); // polling a status snapshot (refreshed every tick)
+        }
+        assertFalse(get(replicas.get("r0").handOff("r1", Duration.ofMillis(200))), "not drained in 200 ms");
+        assertFalse(stranded.isDone(), "still open: its outcome is not known yet");
+        leadership.get("r0").revoke(1);
+        ExecutionException e = assertThrows(ExecutionException.class, () -> get(stranded));
+        assertInstanceOf(OutcomeUnknownException.class, e.getCause());
+    }
+
+    @ParameterizedTest
+    @EnumSource(Net.class)
     void leaderFencedByANewerEpochStepsDownFromItsElection(Net net) throws Exception {
         start(net);
         leadership.get("r0").elect(1);

@@ -107,7 +107,8 @@ import org.slf4j.LoggerFactory;
  * Every {@link Builder#rebalanceInterval} a node gives up the leadership of a partition it leads when that partition's
  * preferred replica is another node that has promised its epoch and holds its whole log: the term ends, and the next
  * participant in line takes over; after at most two such hand-offs the preferred replica leads. {@link
- * Placement#preferredSpread} places replicas so that preferred leaders spread evenly.
+ * Placement#preferredSpread} places replicas so that preferred leaders spread evenly. With a {@link
+ * Builder#leadershipSource} the node spreads nothing: the source places the leaders (the controller's rebalance).
  *
  * <p><b>Control messages.</b> A component running beside the node (a controller, its node agent) talks to other
  * nodes over the node's authenticated replication connections: {@link #sendControl} sends an opaque message of at
@@ -302,7 +303,10 @@ public final class ZooKeeperNode implements Closeable {
             return this;
         }
 
-        /** How often the node checks whether to hand partitions to their preferred replicas; 2 s by default. */
+        /**
+         * How often the node checks whether to hand partitions to their preferred replicas; 2 s by default. Not used
+         * with a {@link #leadershipSource}: the source places the leaders.
+         */
         public Builder rebalanceInterval(Duration interval) {
             Preconditions.checkArgument(!interval.isNegative() && !interval.isZero(), "interval must be > 0");
             this.rebalanceInterval = interval;
@@ -583,8 +587,12 @@ public final class ZooKeeperNode implements Closeable {
         partitionRouter.start();
         InetSocketAddress advertised = b.advertise != null ? b.advertise : transport.boundAddress();
         registry.register(b.id, advertised, Duration.ofSeconds(10));
-        long every = b.rebalanceInterval.toNanos();
-        rebalancing = control.scheduleWithFixedDelay(this::rebalance, every, every, TimeUnit.NANOSECONDS);
+        if (b.leadershipSource == null) {
+            // With a leadership source, the source places the leaders (a controller and its own rebalance): a term
+            // given up here to hand a partition to its preferred replica would only make the source move it again.
+            long every = b.rebalanceInterval.toNanos();
+            rebalancing = control.scheduleWithFixedDelay(this::rebalance, every, every, TimeUnit.NANOSECONDS);
+        }
         log.info("node {} of {} serves replication at {}", b.id, b.clusterPath, advertised);
     }
 
