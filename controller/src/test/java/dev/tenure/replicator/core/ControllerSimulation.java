@@ -72,6 +72,11 @@ import java.util.TreeSet;
  * previous registration of itself; a node's highest controller epoch never goes back (across crashes and power loss)
  * and it never takes a request of a lower controller epoch than one it took before. A violation throws {@link
  * AssertionError} with the seed and the last events.
+ *
+ * <p>With {@link #withPartitionSets}, admins ask for partition sets to be created and deleted, and the controllers
+ * carry the requests out through {@link PartitionSets#decide} and {@link ControllerCore}'s creation and deletion
+ * (docs/controller-simulation.md, "Partition sets"); a set's partitions join the world when their first state lands
+ * in ZooKeeper and leave it when their nodes are removed.
  */
 final class ControllerSimulation implements Simulation.Host {
     /** A defect the simulation can reintroduce, to show that its invariants catch it. */
@@ -1526,7 +1531,7 @@ final class ControllerSimulation implements Simulation.Host {
         }
     }
 
-    /** A step of a set's creation or deletion, as the set store applies it: "applied", "conflict", "unknown", "fenced". */
+    /** A step of a set's creation or deletion, as the set store applies it: applied, conflict, unknown or fenced. */
     private String zkSetStep(Controller c, PartitionSets.Action a) {
         if (c.fenceVersion != zkControllerEpochVersion) {
             return "fenced";
