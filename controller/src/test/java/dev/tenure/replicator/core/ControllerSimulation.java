@@ -345,6 +345,13 @@ final class ControllerSimulation implements Simulation.Host {
 
     private static final int STALLED_RECOVERY_STEPS = 5000;
 
+    /**
+     * In the calm, with partition sets: leaders that hold no state of a partition they lead in ZooKeeper, because a
+     * stale full assignment of the same controller, reordered or duplicated, dropped a partition created after it was
+     * sent; the controller, every request acknowledged, tells them again only here.
+     */
+    int calmRetellsAfterAStaleFullAssignment;
+
     // Partition sets (withPartitionSets): the simulated ZooKeeper's sets and admin requests, and the world's view.
     /** Probability of a step that asks for a set's creation or deletion; 0 (the default) turns partition sets off. */
     private double setRate;
@@ -2002,6 +2009,26 @@ final class ControllerSimulation implements Simulation.Host {
                 && n.terms.leaderEpoch(p.name, n.nodeEpoch) == 0;
         boolean stalled = r.core.role() == Role.RECOVERING && r.core.epoch() == st.leaderEpoch();
         int waited = stuck.merge(p, 1, Integer::sum);
+        boolean forgotten = setRate > 0
+                && current != null
+                && n.terms.state(p.name).isEmpty()
+                && n.partitions.contains(p)
+                && Optional.ofNullable(current.core.liveNodes().get(n.id))
+                        .map(k -> k.nodeEpoch() == n.nodeEpoch)
+                        .orElse(false)
+                && current.unacknowledged.getOrDefault(n.id, new TreeMap<>()).isEmpty()
+                && network.stream().noneMatch(w -> w instanceof Assign a && a.to().equals(n.id));
+        if (forgotten && waited > 200) {
+            // A stale full assignment (reordered or duplicated) dropped a state the node took after it: every request
+            // is acknowledged, so the controller tells it nothing more (docs/controller-simulation.md).
+            stuck.remove(p);
+            calmRetellsAfterAStaleFullAssignment++;
+            record("calm: " + n.id + " holds no state of " + p.name
+                    + ", which it leads in ZooKeeper: it is told again");
+            current.core.tellAgain(n.id);
+            work(current);
+            return false;
+        }
         if ((gaveUp && waited > 50) || (stalled && waited > STALLED_RECOVERY_STEPS)) {
             // The node renews its session, so that the controller gives its partitions new terms.
             stuck.remove(p);
