@@ -19,6 +19,8 @@ import dev.tenure.controller.core.ControllerCore;
 import dev.tenure.controller.core.LeaderAndReplicas;
 import dev.tenure.controller.core.NodeRegistration;
 import dev.tenure.controller.core.NodeTerms;
+import dev.tenure.controller.core.PartitionSet;
+import dev.tenure.controller.core.PartitionSets;
 import dev.tenure.controller.core.PartitionState;
 import dev.tenure.controller.core.StateWrite;
 import dev.tenure.controller.core.VersionedState;
@@ -70,6 +72,11 @@ import java.util.TreeSet;
  * previous registration of itself; a node's highest controller epoch never goes back (across crashes and power loss)
  * and it never takes a request of a lower controller epoch than one it took before. A violation throws {@link
  * AssertionError} with the seed and the last events.
+ *
+ * <p>With {@link #withPartitionSets}, admins ask for partition sets to be created and deleted, and the controllers
+ * carry the requests out through {@link PartitionSets#decide} and {@link ControllerCore}'s creation and deletion
+ * (docs/controller-simulation.md, "Partition sets"); a set's partitions join the world when their first state lands
+ * in ZooKeeper and leave it when their nodes are removed.
  */
 final class ControllerSimulation implements Simulation.Host {
     /** A defect the simulation can reintroduce, to show that its invariants catch it. */
@@ -96,7 +103,13 @@ final class ControllerSimulation implements Simulation.Host {
          * entry is committed under both majorities: the controller writes the target alone while entries committed
          * by the original replicas may be on a minority of the target (docs/controller.md, "Reassignment").
          */
-        REPORTS_JOINT_READY_BEFORE_IT_COMMITS
+        REPORTS_JOINT_READY_BEFORE_IT_COMMITS,
+        /**
+         * The controller removes a deleted partition's ZooKeeper nodes as soon as it began deleting it, without waiting
+         * for every replica to confirm it deleted its copy: a replica whose node was down, or whose request was lost,
+         * keeps its files once the deletion is complete (docs/controller.md, fencing rule 10).
+         */
+        REMOVES_PARTITION_BEFORE_EVERY_REPLICA_DELETED
     }
 
     /** Probabilities of the controller-level faults (the replication faults are {@link Simulation.Faults}). */
@@ -111,7 +124,7 @@ final class ControllerSimulation implements Simulation.Host {
     }
 
     /** What travels between the nodes. */
-    private sealed interface Wire permits Replication, Assign, Ack, ShutdownAsk, ShutdownReply, Ready {
+    private sealed interface Wire permits Replication, Assign, Ack, ShutdownAsk, ShutdownReply, Ready, Stop {
         String from();
 
         String to();
@@ -154,6 +167,11 @@ final class ControllerSimulation implements Simulation.Host {
             String from, String to, long nodeEpoch, String partition, long leaderEpoch, long configurationVersion)
             implements Wire {}
 
+    /** The controller asks node {@code to} to delete its replicas of {@code partitions} ({@code StopReplicas}). */
+    private record Stop(
+            String from, String to, long requestId, long controllerEpoch, long nodeEpoch, List<String> partitions)
+            implements Wire {}
+
     /** A controller process: a core of some epoch on a node, fenced by the epoch node's version it was elected at. */
     private static final class Controller {
         final ControllerCore core;
@@ -169,6 +187,8 @@ final class ControllerSimulation implements Simulation.Host {
         final Map<String, TreeMap<Long, Long>> unacknowledged = new TreeMap<>();
         /** Per node, the steps to wait for an acknowledgement before telling it again: doubled at every re-send. */
         final Map<String, Long> resendAfter = new TreeMap<>();
+        /** The stop-replicas requests not acknowledged yet: id to the partitions named. */
+        final Map<Long, List<String>> stopRequests = new HashMap<>();
 
         Controller(ControllerCore core, int fenceVersion) {
             this.core = core;
@@ -183,7 +203,7 @@ final class ControllerSimulation implements Simulation.Host {
     }
 
     /** A write sent to ZooKeeper, its outcome not known yet. */
-    private record ZkOp(Controller controller, StateWrite write) {}
+    private record ZkOp(Controller controller, StateWrite write, long issuedAt) {}
 
     /** A node: one process and one disk, hosting one replica of each partition whose replica set names it. */
     static final class Node {
@@ -326,6 +346,60 @@ final class ControllerSimulation implements Simulation.Host {
     private static final int STALLED_RECOVERY_STEPS = 5000;
 
     /**
+     * In the calm, with partition sets: leaders that hold no state of a partition they lead in ZooKeeper, because a
+     * stale full assignment of the same controller, reordered or duplicated, dropped a partition created after it was
+     * sent; the controller, every request acknowledged, tells them again only here.
+     */
+    int calmRetellsAfterAStaleFullAssignment;
+
+    // Partition sets (withPartitionSets): the simulated ZooKeeper's sets and admin requests, and the world's view.
+    /** Probability of a step that asks for a set's creation or deletion; 0 (the default) turns partition sets off. */
+    private double setRate;
+    /** The partition-set events' own random stream, so that the other schedules draw the same numbers as before. */
+    private Random setRandom;
+
+    private final Map<String, PartitionSets.Stored> zkSets = new TreeMap<>();
+    private final Map<String, PartitionSets.CreateRequest> zkCreateRequests = new TreeMap<>();
+    private final Set<String> zkDeleteRequests = new TreeSet<>();
+    private int nextSetName;
+    /** The partitions of sets, created in the world when their state landed in ZooKeeper. */
+    private final Set<String> setPartitions = new TreeSet<>();
+    /** Partitions whose ZooKeeper nodes were removed: no node may keep a replica of them. */
+    private final Set<String> removedPartitions = new TreeSet<>();
+    /** The event count when some controller first began deleting each partition. */
+    private final Map<String, Long> deletionBegan = new HashMap<>();
+    /** Per controller epoch and partition ("epoch/p"): the event count when that controller began deleting it. */
+    private final Map<String, Long> deletingSince = new HashMap<>();
+    /** The controller epoch that recorded each set (Create) or marked it deleting. */
+    private final Map<String, Long> setStepBy = new HashMap<>();
+
+    private long events;
+
+    int setsAsked;
+    int setsRecorded;
+    int setsCreated;
+    int setCreationsRefused;
+    int deletionsAsked;
+    int deletionsRefused;
+    int setsMarkedDeleting;
+    int setsDeleted;
+    int setPartitionsCreated;
+    int setPartitionsRemoved;
+    int stopRequestsSent;
+    int replicasDeleted;
+    int setWritesFenced;
+    int setWritesUnknown;
+    int setConflicts;
+    /** Sets marked created by a controller other than the one that recorded them. */
+    int creationsFinishedByASuccessor;
+    /** Sets removed by a controller other than the one that marked them deleting. */
+    int deletionsFinishedByASuccessor;
+    /** Terms written for a partition after some controller began deleting it (by one that had not read it yet). */
+    int termsAfterDeletionBegan;
+    /** States a node took for a partition whose replica it had deleted (it does not open it again in this model). */
+    int statesForDeletedReplicas;
+
+    /**
      * {@code partitionCount} partitions of 3 replicas each on {@code nodeCount} nodes; a first controller is elected
      * and creates them.
      */
@@ -399,7 +473,30 @@ final class ControllerSimulation implements Simulation.Host {
         return this;
     }
 
+    /**
+     * Turns partition sets on: a fraction {@code rate} of the steps asks for a new set of one to three partitions of
+     * three replicas (one in ten of six replicas, which is refused on five nodes) or for the deletion of a set (one
+     * in ten of a set that does not exist), and twice as many make a controller read the sets and take the next steps
+     * ({@link PartitionSets#decide}). These events draw from their own random stream.
+     */
+    ControllerSimulation withPartitionSets(double rate) {
+        this.setRate = rate;
+        this.setRandom = new Random(seed * 31 + 17);
+        return this;
+    }
+
     private void step() {
+        if (setRate > 0) {
+            double z = setRandom.nextDouble();
+            if (z < setRate) {
+                askForASetChange();
+                return;
+            }
+            if (z < 3 * setRate) {
+                reconcileSets(controllers.isEmpty() ? null : controllers.get(setRandom.nextInt(controllers.size())));
+                return;
+            }
+        }
         if (reassignRate > 0) {
             double y = random.nextDouble();
             if (y < reassignRate) {
@@ -495,6 +592,11 @@ final class ControllerSimulation implements Simulation.Host {
         } else if (w instanceof Ack a) {
             Controller c = controllerOn(a.to(), a.controllerEpoch());
             TreeMap<Long, Long> waiting = c == null ? null : c.unacknowledged.get(a.from());
+            List<String> stopped = c == null ? null : c.stopRequests.remove(a.requestId());
+            if (stopped != null && a.result() == NodeTerms.Verdict.APPLY) {
+                c.core.replicasDeleted(a.from(), stopped);
+                record(c + " hears " + a.from() + " deleted its replicas of " + stopped);
+            }
             if (waiting != null && a.result() == NodeTerms.Verdict.APPLY && waiting.containsKey(a.requestId())) {
                 if (waiting.get(a.requestId()) < 0) {
                     waiting.headMap(a.requestId(), true).clear(); // a full request covers the ones before it
@@ -503,6 +605,11 @@ final class ControllerSimulation implements Simulation.Host {
                 }
                 c.resendAfter.remove(a.from());
             }
+            if (stopped != null) {
+                work(c);
+            }
+        } else if (w instanceof Stop s) {
+            onStop(to, s);
         } else if (w instanceof ShutdownAsk s) {
             onShutdownAsk(s);
         } else if (w instanceof ShutdownReply s) {
@@ -619,6 +726,9 @@ final class ControllerSimulation implements Simulation.Host {
             c.core.createPartitions(missing);
         }
         work(c);
+        if (setRate > 0) {
+            reconcileSets(c); // as the real controller: its first writes and requests, then the sets
+        }
     }
 
     /** After every event of a controller: its writes go to ZooKeeper, its requests to the nodes. */
@@ -627,7 +737,7 @@ final class ControllerSimulation implements Simulation.Host {
             return;
         }
         for (StateWrite w : c.core.pendingWrites()) {
-            zkInFlight.add(new ZkOp(c, w));
+            zkInFlight.add(new ZkOp(c, w, ++events));
         }
         for (LeaderAndReplicas r : c.core.drainRequests()) {
             long id = ++nextRequestId;
@@ -636,6 +746,9 @@ final class ControllerSimulation implements Simulation.Host {
             if (c.zombie) {
                 zombieRequestsSent++;
             }
+        }
+        if (setRate > 0) {
+            stopAndRemove(c);
         }
     }
 
@@ -675,6 +788,9 @@ final class ControllerSimulation implements Simulation.Host {
             // The reply is lost (or nobody waits for it): the write reached ZooKeeper or not.
             boolean reached = random.nextBoolean();
             String outcome = reached ? zkWrite(c, op.write()) : "not applied";
+            if (outcome.equals("written")) {
+                landed(op);
+            }
             record("write of " + p + " by " + c + ": outcome unknown (" + outcome + ")");
             if (c.running) {
                 unknownOutcomes++;
@@ -690,6 +806,9 @@ final class ControllerSimulation implements Simulation.Host {
         }
         String outcome = zkWrite(c, op.write());
         record("write of " + p + " by " + c + ": " + outcome);
+        if (outcome.equals("written")) {
+            landed(op);
+        }
         if (outcome.equals("fenced")) {
             if (c.zombie) {
                 zombieWritesFenced++;
@@ -737,6 +856,9 @@ final class ControllerSimulation implements Simulation.Host {
             fail("two leaders named for " + p + " in leader epoch "
                     + next.state().leaderEpoch() + " in ZooKeeper: " + term(before) + " and " + term(next.state())
                     + " (written by " + c + ")");
+        }
+        if (known == null && !partitionsByName.containsKey(p)) {
+            createInWorld(p, next.state().replicas());
         }
         zkStates.put(p, next);
         termsWritten++;
@@ -927,6 +1049,14 @@ final class ControllerSimulation implements Simulation.Host {
     /** Tells {@code partition}'s replica on {@code n} the term {@link NodeTerms#leaderEpoch} says it leads. */
     private void update(Node n, String partition) {
         Simulation p = partitionsByName.get(partition);
+        if (setPartitions.contains(partition) && !n.partitions.contains(p)) {
+            if (n.leading.containsKey(partition) || n.terms.leaderEpoch(partition, n.nodeEpoch) != 0) {
+                statesForDeletedReplicas++;
+                record(n.id + " holds a term of " + partition + ", whose replica it deleted: it opens nothing");
+            }
+            n.leading.remove(partition);
+            return;
+        }
         Simulation.Replica r = n.replicaOf(p);
         long should;
         if (defect == Defect.IGNORES_REGISTRATION) {
@@ -1323,6 +1453,390 @@ final class ControllerSimulation implements Simulation.Host {
     }
 
     // ---------------------------------------------------------------------------------------------------------------
+    // Partition sets.
+
+    /** An admin asks for a new set, or for a set's deletion (refused requests' reasons read and removed first). */
+    private void askForASetChange() {
+        zkCreateRequests.values().removeIf(q -> q.error().isPresent());
+        if (setRandom.nextBoolean() || zkSets.isEmpty()) {
+            String name = "s" + nextSetName++;
+            int rf = setRandom.nextInt(10) == 0 ? 6 : 3;
+            PartitionSet set = new PartitionSet(name, 1 + setRandom.nextInt(3), rf, Map.of());
+            zkCreateRequests.put(name, new PartitionSets.CreateRequest(set, Optional.empty()));
+            setsAsked++;
+            record("admin asks to create " + set);
+        } else {
+            List<String> names = new ArrayList<>(zkSets.keySet());
+            String name = setRandom.nextInt(10) == 0 ? "s" + nextSetName++ : names.get(setRandom.nextInt(names.size()));
+            zkDeleteRequests.add(name);
+            deletionsAsked++;
+            record("admin asks to delete " + name);
+        }
+    }
+
+    /**
+     * Controller {@code c} reads the sets and the requests and takes the steps {@link PartitionSets#decide} gives
+     * (its writes fenced as the state writes are), again until none writes, as {@code Controller.reconcileSets}.
+     */
+    private void reconcileSets(Controller c) {
+        for (int round = 0; round < 5; round++) {
+            if (c == null || !c.running || !nodes.get(c.node).up) {
+                return;
+            }
+            for (ZkOp op : zkInFlight) {
+                if (op.controller() == c) {
+                    // The real controller writes states synchronously on its one event thread and re-reads every
+                    // unknown outcome at once: it reads the sets only with no state write of its own in flight.
+                    return;
+                }
+            }
+            boolean wrote = false;
+            for (PartitionSets.Action a : PartitionSets.decide(
+                    Map.copyOf(zkSets),
+                    Map.copyOf(zkCreateRequests),
+                    Set.copyOf(zkDeleteRequests),
+                    c.core.liveNodes(),
+                    c.core.states(),
+                    c.core.deleting())) {
+                if (a instanceof PartitionSets.CreatePartitions cp) {
+                    try {
+                        c.core.createPartitions(cp.replicaSets(), true);
+                    } catch (IllegalArgumentException e) {
+                        record(c + " cannot create partitions of " + cp.name() + ": " + e.getMessage());
+                    }
+                } else if (a instanceof PartitionSets.DeletePartitions d) {
+                    for (String p : d.partitions()) {
+                        if (!c.core.deleting().contains(p) && c.core.states().containsKey(p)) {
+                            events++;
+                            deletionBegan.putIfAbsent(p, events);
+                            deletingSince.putIfAbsent(c.core.controllerEpoch() + "/" + p, events);
+                        }
+                    }
+                    c.core.deletePartitions(d.partitions());
+                    record(c + " deletes partitions " + d.partitions());
+                } else {
+                    String outcome = zkSetStep(c, a);
+                    record(c + ": " + a + ": " + outcome);
+                    if (outcome.equals("fenced")) {
+                        if (c.zombie) {
+                            zombieWritesFenced++;
+                        }
+                        setWritesFenced++;
+                        stop(c, "its partition-set write was fenced");
+                        return;
+                    }
+                    if (!outcome.equals("applied")) {
+                        break; // read again and decide again, later
+                    }
+                    wrote = true;
+                }
+            }
+            work(c);
+            if (!wrote) {
+                return;
+            }
+        }
+    }
+
+    /** A step of a set's creation or deletion, as the set store applies it: applied, conflict, unknown or fenced. */
+    private String zkSetStep(Controller c, PartitionSets.Action a) {
+        if (c.fenceVersion != zkControllerEpochVersion) {
+            return "fenced";
+        }
+        if (!calm && random.nextDouble() < controllerFaults.unknownOutcome()) {
+            setWritesUnknown++;
+            if (random.nextBoolean()) {
+                applySetStep(c, a);
+            }
+            return "unknown";
+        }
+        if (!applySetStep(c, a)) {
+            setConflicts++;
+            return "conflict";
+        }
+        return "applied";
+    }
+
+    /** Applies a set step to the simulated ZooKeeper; false if a node was not as expected (nothing changes). */
+    private boolean applySetStep(Controller c, PartitionSets.Action a) {
+        long epoch = c.core.controllerEpoch();
+        if (a instanceof PartitionSets.Refuse r) {
+            if (r.create()) {
+                PartitionSets.CreateRequest q = zkCreateRequests.get(r.name());
+                if (q == null) {
+                    return false;
+                }
+                zkCreateRequests.put(r.name(), new PartitionSets.CreateRequest(q.set(), Optional.of(r.reason())));
+                setCreationsRefused++;
+            } else {
+                if (!zkDeleteRequests.remove(r.name())) {
+                    return false;
+                }
+                deletionsRefused++;
+            }
+        } else if (a instanceof PartitionSets.Create cr) {
+            String name = cr.record().set().name();
+            if (zkSets.containsKey(name) || !zkCreateRequests.containsKey(name)) {
+                return false;
+            }
+            zkSets.put(name, new PartitionSets.Stored(cr.record(), 0));
+            zkCreateRequests.remove(name);
+            setStepBy.put(name, epoch);
+            setsRecorded++;
+        } else if (a instanceof PartitionSets.MarkCreated m) {
+            String name = m.record().set().name();
+            PartitionSets.Stored s = zkSets.get(name);
+            if (s == null || s.version() != m.version()) {
+                return false;
+            }
+            zkSets.put(name, new PartitionSets.Stored(m.record(), s.version() + 1));
+            setsCreated++;
+            if (setStepBy.getOrDefault(name, epoch) != epoch) {
+                creationsFinishedByASuccessor++;
+            }
+        } else if (a instanceof PartitionSets.MarkDeleting m) {
+            String name = m.record().set().name();
+            PartitionSets.Stored s = zkSets.get(name);
+            if (s == null || s.version() != m.version()) {
+                return false;
+            }
+            zkSets.put(name, new PartitionSets.Stored(m.record(), s.version() + 1));
+            zkDeleteRequests.remove(name);
+            setStepBy.put(name, epoch);
+            setsMarkedDeleting++;
+        } else if (a instanceof PartitionSets.RemoveSet r) {
+            PartitionSets.Stored s = zkSets.get(r.name());
+            if (s == null || s.version() != r.version()) {
+                return false;
+            }
+            for (String p : s.record().set().partitionIds()) {
+                if (zkStates.containsKey(p)) {
+                    fail("set " + r.name() + " removed while its partition " + p + " has a state");
+                }
+                checkGone(p);
+            }
+            zkSets.remove(r.name());
+            setsDeleted++;
+            if (setStepBy.getOrDefault(r.name(), epoch) != epoch) {
+                deletionsFinishedByASuccessor++;
+            }
+        } else if (a instanceof PartitionSets.DropDeleteRequest d) {
+            zkDeleteRequests.remove(d.name());
+        } else {
+            throw new IllegalStateException("not a ZooKeeper step: " + a);
+        }
+        return true;
+    }
+
+    /**
+     * The controller sends its stop-replicas requests and removes the partitions whose every replica confirmed (with
+     * the defect, every partition it is deleting), as {@code Controller.Term.stopAndRemove}.
+     */
+    private void stopAndRemove(Controller c) {
+        for (Map.Entry<String, List<String>> e : c.core.drainStopRequests().entrySet()) {
+            NodeRegistration r = c.core.liveNodes().get(e.getKey());
+            if (r == null) {
+                continue;
+            }
+            long id = ++nextRequestId;
+            List<String> ps = List.copyOf(e.getValue());
+            c.stopRequests.put(id, ps);
+            network.add(new Stop(c.node, e.getKey(), id, c.core.controllerEpoch(), r.nodeEpoch(), ps));
+            c.unacknowledged.computeIfAbsent(e.getKey(), k -> new TreeMap<>()).put(id, steps);
+            stopRequestsSent++;
+        }
+        List<String> removable = defect == Defect.REMOVES_PARTITION_BEFORE_EVERY_REPLICA_DELETED
+                ? List.copyOf(c.core.deleting())
+                : c.core.removable();
+        for (String p : removable) {
+            if (c.fenceVersion != zkControllerEpochVersion) {
+                setWritesFenced++;
+                if (c.zombie) {
+                    zombieWritesFenced++;
+                }
+                stop(c, "its removal of " + p + " was fenced");
+                return;
+            }
+            boolean unknown = !calm && random.nextDouble() < controllerFaults.unknownOutcome();
+            if (!unknown || random.nextBoolean()) {
+                if (zkStates.remove(p) != null) {
+                    removeFromWorld(p, c);
+                }
+            }
+            if (unknown) {
+                setWritesUnknown++;
+                record("removal of " + p + " by " + c + ": outcome unknown");
+            } else {
+                c.core.removed(p);
+            }
+        }
+    }
+
+    /** Node {@code n} takes a stop-replicas request as an assignment (fenced alike), deletes, then acknowledges. */
+    private void onStop(Node n, Stop s) {
+        LeaderAndReplicas header =
+                new LeaderAndReplicas(s.controllerEpoch(), s.from(), n.id, s.nodeEpoch(), false, Map.of());
+        NodeTerms.Verdict v = n.terms.check(s.from(), header, n.nodeEpoch, n.highest);
+        if (v != NodeTerms.Verdict.APPLY) {
+            record(n.id + "@" + n.nodeEpoch + " refuses " + s + ": " + v);
+            network.add(new Ack(n.id, s.from(), s.controllerEpoch(), s.requestId(), v));
+            return;
+        }
+        long taken = highestEverTaken.getOrDefault(n.id, 0L);
+        if (checkControllerInvariants && s.controllerEpoch() < taken) {
+            fail(n.id + " takes " + s + " after a request of controller epoch " + taken);
+        }
+        highestEverTaken.put(n.id, s.controllerEpoch());
+        if (s.controllerEpoch() > n.highest) {
+            keepHighest(n, s.controllerEpoch());
+        }
+        n.controller = s.from();
+        record(n.id + "@" + n.nodeEpoch + " takes " + s);
+        n.terms.forget(s.partitions());
+        for (String p : s.partitions()) {
+            Simulation sp = partitionsByName.get(p);
+            if (sp == null || !n.partitions.contains(sp)) {
+                continue; // deleted already: counts as deleted
+            }
+            update(n, p);
+            if (!n.up) {
+                return;
+            }
+            n.partitions.remove(sp);
+            sp.close(sp.replicas.get(n.id));
+            replicasDeleted++;
+        }
+        network.add(new Ack(n.id, s.from(), s.controllerEpoch(), s.requestId(), v));
+    }
+
+    /** A set's partition got its first state: its replicas exist from now on (down on a node that is down). */
+    private void createInWorld(String p, List<String> replicas) {
+        Simulation sp = Simulation.partition(p, replicas, seed, random, faults, Simulation.Defect.NONE, this, trace);
+        sp.clock(now);
+        if (calm) {
+            sp.calm();
+        }
+        partitions.add(sp);
+        partitionsByName.put(p, sp);
+        setPartitions.add(p);
+        setPartitionsCreated++;
+        for (String id : replicas) {
+            Node n = nodes.get(id);
+            n.partitions.add(sp);
+            Simulation.Replica r = sp.replicas.get(id);
+            if (n.up) {
+                sp.restart(r); // opened at the current time
+            } else {
+                r.alive = false;
+            }
+        }
+        record("partition " + p + " created on " + replicas);
+    }
+
+    /** A partition's ZooKeeper nodes were removed: its deletion is complete, so no node may keep its replica. */
+    private void removeFromWorld(String p, Controller c) {
+        checkGone(p);
+        Simulation sp = partitionsByName.get(p);
+        partitions.remove(sp);
+        removedPartitions.add(p);
+        setPartitionsRemoved++;
+        network.removeIf(w -> w instanceof Replication r && r.partition() == sp);
+        record("partition " + p + " removed from ZooKeeper by " + c);
+    }
+
+    private void checkGone(String p) {
+        Simulation sp = partitionsByName.get(p);
+        for (Node n : nodeList) {
+            if (sp != null && n.partitions.contains(sp)) {
+                fail(p + "'s deletion completed while node " + n.id + (n.up ? "" : " (down)")
+                        + " keeps its replica and its files");
+            }
+        }
+    }
+
+    /** A state write landed: a controller that began deleting the partition before it decided it gives no new term. */
+    private void landed(ZkOp op) {
+        String p = op.write().partition();
+        Long began = deletionBegan.get(p);
+        if (began == null) {
+            return;
+        }
+        termsAfterDeletionBegan++;
+        Long own = deletingSince.get(op.controller().core.controllerEpoch() + "/" + p);
+        if (own != null && op.issuedAt() > own) {
+            fail(op.controller() + " wrote a new term of " + p + " after it began deleting it: "
+                    + term(op.write().state()));
+        }
+    }
+
+    /** Whether partition {@code p} belongs to a set being deleted in ZooKeeper, or is gone. */
+    private boolean beingDeleted(String p) {
+        if (removedPartitions.contains(p)) {
+            return true;
+        }
+        if (!setPartitions.contains(p)) {
+            return false;
+        }
+        PartitionSets.Stored s = PartitionSet.nameOf(p).map(zkSets::get).orElse(null);
+        return s == null || s.record().status() == PartitionSets.Status.DELETING;
+    }
+
+    /**
+     * Whether every set request was answered, every set is created, and every set being deleted waits only for a
+     * replica on a node that is down.
+     */
+    private boolean setsSettled() {
+        if (!zkDeleteRequests.isEmpty()
+                || zkCreateRequests.values().stream().anyMatch(q -> q.error().isEmpty())) {
+            return false;
+        }
+        for (PartitionSets.Stored s : zkSets.values()) {
+            if (s.record().status() == PartitionSets.Status.CREATING) {
+                return false;
+            }
+            if (s.record().status() == PartitionSets.Status.DELETING) {
+                boolean waitsForADownNode = s.record().set().partitionIds().stream()
+                        .filter(zkStates::containsKey)
+                        .anyMatch(
+                                p -> zkStates.get(p).state().replicas().stream().anyMatch(id -> !nodes.get(id).up));
+                if (!waitsForADownNode) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /** At the end of the calm: every created set's partitions are as placed, in ZooKeeper and in the world. */
+    private void checkSets() {
+        for (PartitionSets.Stored s : zkSets.values()) {
+            if (s.record().status() != PartitionSets.Status.CREATED) {
+                continue; // a deletion waiting for a node kept down
+            }
+            s.record().replicaSets().forEach((p, placed) -> {
+                VersionedState vs = zkStates.get(p);
+                Simulation sp = partitionsByName.get(p);
+                if (vs == null || sp == null) {
+                    fail("partition " + p + " of created set "
+                            + s.record().set().name() + " has no state");
+                }
+                if (!vs.state().replicas().equals(placed)
+                        || !vs.state().configuration().equals(sp.master)) {
+                    fail(p + " was placed on " + placed + " but ZooKeeper holds "
+                            + vs.state().replicas() + " under " + vs.state().configuration()
+                            + " (the configuration master: " + sp.master + ")");
+                }
+                for (Node n : nodeList) {
+                    if (n.partitions.contains(sp) != placed.contains(n.id)) {
+                        fail(p + " was placed on " + placed + " but node " + n.id
+                                + (n.partitions.contains(sp) ? " hosts it" : " does not host it"));
+                    }
+                }
+            });
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
     // The calm.
 
     /**
@@ -1363,8 +1877,10 @@ final class ControllerSimulation implements Simulation.Host {
         applyStepDowns();
         checkInvariants();
         List<Simulation> live = new ArrayList<>();
+        Set<String> considered = new TreeSet<>();
         for (Simulation p : partitions) {
-            if (p.master.hasQuorum(id -> nodes.get(id).up)) {
+            considered.add(p.name);
+            if (p.master.hasQuorum(id -> nodes.get(id).up) && !beingDeleted(p.name)) {
                 live.add(p);
             }
         }
@@ -1372,10 +1888,21 @@ final class ControllerSimulation implements Simulation.Host {
         Map<Simulation, Long> proposedIn = new HashMap<>();
         Map<Simulation, Integer> stuck = new HashMap<>();
         List<Simulation> pending = new ArrayList<>(live);
-        for (int i = 0; i < maxSteps && !pending.isEmpty(); i++) {
+        for (int i = 0; i < maxSteps && (!pending.isEmpty() || (setRate > 0 && !setsSettled())); i++) {
             try {
                 steps++;
                 calmStep();
+                if (setRate > 0) {
+                    // Partitions created meanwhile must converge too; those being deleted need not.
+                    for (Simulation p : partitions) {
+                        if (considered.add(p.name) && p.master.hasQuorum(id -> nodes.get(id).up)) {
+                            live.add(p);
+                            pending.add(p);
+                        }
+                    }
+                    live.removeIf(p -> beingDeleted(p.name));
+                    pending.removeIf(p -> beingDeleted(p.name));
+                }
                 applyStepDowns();
                 for (Simulation p : List.copyOf(pending)) {
                     if (progress(p, proposal, proposedIn, stuck)) {
@@ -1387,6 +1914,10 @@ final class ControllerSimulation implements Simulation.Host {
                 throw failure("threw " + e, e);
             }
             checkInvariants();
+        }
+        if (setRate > 0 && !setsSettled()) {
+            fail("partition sets not settled within " + maxSteps + " calm steps: sets " + zkSets + ", create requests "
+                    + zkCreateRequests + ", delete requests " + zkDeleteRequests);
         }
         if (!pending.isEmpty()) {
             fail("no convergence within " + maxSteps + " calm steps: "
@@ -1404,6 +1935,7 @@ final class ControllerSimulation implements Simulation.Host {
                 }
             });
         }
+        checkSets();
         return live;
     }
 
@@ -1477,6 +2009,26 @@ final class ControllerSimulation implements Simulation.Host {
                 && n.terms.leaderEpoch(p.name, n.nodeEpoch) == 0;
         boolean stalled = r.core.role() == Role.RECOVERING && r.core.epoch() == st.leaderEpoch();
         int waited = stuck.merge(p, 1, Integer::sum);
+        boolean forgotten = setRate > 0
+                && current != null
+                && n.terms.state(p.name).isEmpty()
+                && n.partitions.contains(p)
+                && Optional.ofNullable(current.core.liveNodes().get(n.id))
+                        .map(k -> k.nodeEpoch() == n.nodeEpoch)
+                        .orElse(false)
+                && current.unacknowledged.getOrDefault(n.id, new TreeMap<>()).isEmpty()
+                && network.stream().noneMatch(w -> w instanceof Assign a && a.to().equals(n.id));
+        if (forgotten && waited > 200) {
+            // A stale full assignment (reordered or duplicated) dropped a state the node took after it: every request
+            // is acknowledged, so the controller tells it nothing more (docs/controller-simulation.md).
+            stuck.remove(p);
+            calmRetellsAfterAStaleFullAssignment++;
+            record("calm: " + n.id + " holds no state of " + p.name
+                    + ", which it leads in ZooKeeper: it is told again");
+            current.core.tellAgain(n.id);
+            work(current);
+            return false;
+        }
         if ((gaveUp && waited > 50) || (stalled && waited > STALLED_RECOVERY_STEPS)) {
             // The node renews its session, so that the controller gives its partitions new terms.
             stuck.remove(p);
@@ -1510,6 +2062,9 @@ final class ControllerSimulation implements Simulation.Host {
             if (reassignRate > 0) {
                 reportReady(randomNode());
             }
+            if (setRate > 0) {
+                reconcileSets(current);
+            }
         }
     }
 
@@ -1531,6 +2086,9 @@ final class ControllerSimulation implements Simulation.Host {
         }
         for (Node n : nodeList) {
             for (Simulation p : n.partitions) {
+                if (removedPartitions.contains(p.name)) {
+                    fail("node " + n.id + " keeps a replica of " + p.name + ", whose deletion completed");
+                }
                 if (n.replicaOf(p).alive != n.up && !n.replicaOf(p).removed) { // a removed replica stopped
                     fail("node " + n.id + " is " + (n.up ? "up" : "down") + " but its replica of " + p.name
                             + (n.up ? " is not running" : " runs"));
