@@ -338,7 +338,7 @@ public final class Nemesis {
 
     /**
      * What a {@link FaultKind#REASSIGN_PARTITION} did: the partition, its replicas before, the one removed, and how
-     * long each move took until the controller showed it completed.
+     * long each move took until the controller showed it completed. Immutable.
      *
      * @param partition the partition moved
      * @param replicas its replicas before, preferred leader first; the grow-back restores them in this order
