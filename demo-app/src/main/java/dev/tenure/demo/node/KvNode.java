@@ -211,6 +211,11 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
     private volatile Map<String, PartitionState> assigned = Map.of();
     /** With partitions: one per partition, in partition order (written by start(), then read only). */
     private final List<PartitionLog> logs = new ArrayList<>();
+    /**
+     * With the controller: set once start() opened the KV service's partitions; from then on the partition factory
+     * opens one the controller assigns this node again (before, it refuses them, so that the start's own opens win).
+     */
+    private volatile boolean kvOpened;
 
     public KvNode(Config config) {
         this.config = config;
@@ -623,12 +628,22 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
                     .controller(c -> c.rebalanceInterval(controllerRebalanceInterval)
                             .imbalanceThresholdPercent(controllerImbalancePercent))
                     // The partitions of partition sets (demo-app sets create) are opened here as the controller
-                    // assigns them, each with a key-value state machine; the KV service keeps its own partitions.
+                    // assigns them, each with a key-value state machine. The KV service opens its own partitions
+                    // below at start; once it has, one the controller assigns this node again (a reassignment that
+                    // adds it back) is opened here too, with a new state machine its PartitionLog serves from.
                     .partitionFactory((partition, set) -> {
-                        if (set.isEmpty()) { // one of the KV service's partitions (0, 1, ...): opened below
-                            throw new IllegalStateException("partition " + partition + " is the KV service's");
+                        if (set.isPresent()) {
+                            return stateMachineWrapper.apply(new KvStateMachine());
                         }
-                        return stateMachineWrapper.apply(new KvStateMachine());
+                        PartitionLog l = kvOpened ? logOf(partition) : null;
+                        if (l == null) { // before the start's own opens, or not a partition of the KV service
+                            throw new IllegalStateException("partition " + partition + " is the KV service's,"
+                                    + (kvOpened ? " which has no such partition" : " which opens it at start"));
+                        }
+                        KvStateMachine machine = new KvStateMachine();
+                        l.machine = machine;
+                        log.info("replica {}: reopening KV partition {}, assigned to it again", config.id(), partition);
+                        return stateMachineWrapper.apply(machine);
                     })
                     .build();
             controllerNode.start();
@@ -661,6 +676,7 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
         if (controllerNode == null) {
             registerHttpUrl();
         }
+        kvOpened = true;
         metrics.watchPartitions(
                 multi,
                 logs.stream()
@@ -1178,14 +1194,29 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
         log.info("replica {} stopped", config.id());
     }
 
+    /** The KV service's partition {@code id}, or null if it has none of that id. */
+    private PartitionLog logOf(String id) {
+        for (PartitionLog l : logs) {
+            if (l.id.equals(id)) {
+                return l;
+            }
+        }
+        return null;
+    }
+
     /**
      * One partition of a partitioned node, as the HTTP layer sees it: the partition's replica, its own state machine
-     * and its leader discovery (whose endpoint is the leader's HTTP URL). Thread-safe.
+     * and its leader discovery (whose endpoint is the leader's HTTP URL). With the controller, the node's replica of
+     * the partition may be deleted (a reassignment that removes the node) and opened again later (one that adds it
+     * back): the replica is the one the node hosts now, else the last one, and the state machine the one the partition
+     * factory made for it. Thread-safe.
      */
     private final class PartitionLog implements KvService {
         private final String id;
+        /** The replica opened at start: used while the node hosts no other. */
         private final ZooKeeperNode.Partition partition;
-        private final KvStateMachine machine;
+        /** The state machine of the replica the node hosts (the factory replaces it when it opens the partition). */
+        private volatile KvStateMachine machine;
         /** Its election's leader discovery; null with the controller. */
         private final LeaderDiscovery discovery;
         /** The sampler's last status of this partition (sampler thread only). */
@@ -1198,8 +1229,22 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
             this.discovery = discovery;
         }
 
+        /** The replica this node hosts now, else the one opened at start (closed: it redirects). */
+        private ZooKeeperNode.Partition hosted() {
+            return multi.partition(id).orElse(partition);
+        }
+
         Replica replica() {
-            return partition.replica();
+            return hosted().replica();
+        }
+
+        /**
+         * The partition's replicas: with the controller, as its newest state this node applied names them (a
+         * reassignment changes them; the sampler refreshes that state), else as opened.
+         */
+        private List<String> replicas() {
+            PartitionState s = discovery == null ? assigned.get(id) : null;
+            return s != null ? s.replicas() : hosted().replicas();
         }
 
         @Override
@@ -1224,15 +1269,18 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
 
         @Override
         public KvService.Status status() {
-            Replica replica = replica();
+            Optional<ZooKeeperNode.Partition> now = multi.partition(id);
+            Replica replica = now.orElse(partition).replica();
             Replica.Status s = replica.status();
             return new KvService.Status(
                     config.id(),
                     url,
-                    partition.replicas(),
+                    replicas(),
                     s,
                     replica.appliedOffset(),
-                    replica.failure(),
+                    // A replica the controller took away (deleted, hosted no more) stopped because it was removed,
+                    // not after a failure: its requests are redirected to the partition's leader, not refused.
+                    now.isPresent() ? replica.failure() : Optional.empty(),
                     urls,
                     machine.size());
         }

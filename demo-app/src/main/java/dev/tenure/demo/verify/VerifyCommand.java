@@ -155,7 +155,7 @@ public final class VerifyCommand implements Callable<Integer> {
                     + " --leadership controller the controller faults too): kill-replica, pause-leader, kill-zk-server,"
                     + " kill-zk-leader, expire-session, cut-zookeeper, cut-leader-from-followers, isolate-replica,"
                     + " wipe-replica, replace-replica, pause-leader-below-suspicion, pause-leader-above-suspicion,"
-                    + " kill-controller, pause-controller, cut-controller-from-zookeeper")
+                    + " kill-controller, pause-controller, cut-controller-from-zookeeper, reassign-partition")
     List<String> faults;
 
     @Option(
@@ -196,7 +196,8 @@ public final class VerifyCommand implements Callable<Integer> {
             defaultValue = "election",
             description = "election (each partition's own election, the default) or controller: every replica runs"
                     + " node --leadership controller (needs --partitions 2 or more), and the faults aimed at the"
-                    + " controller node (kill-controller, pause-controller, cut-controller-from-zookeeper) join the"
+                    + " controller node (kill-controller, pause-controller, cut-controller-from-zookeeper) and"
+                    + " reassign-partition (a partition's replicas moved through the controller) join the"
                     + " profile's; the controller is the node whose /status says it is active, and the fault log and"
                     + " the report name it and its epoch before and after each fault")
     String leadership;
@@ -356,6 +357,9 @@ public final class VerifyCommand implements Callable<Integer> {
         }
         if (result.controller()) {
             out.println("  controller: " + result.controllerText());
+            for (dev.tenure.harness.fault.Nemesis.Reassignment r : result.reassignments()) {
+                out.println("  reassignment: " + r + (r.completed() ? "" : " — NOT COMPLETED"));
+            }
         }
         out.println("  faults injected: " + result.faults().size());
         result.faultsByKind(settings.kinds())
@@ -432,14 +436,15 @@ public final class VerifyCommand implements Callable<Integer> {
                 kinds.removeAll(SINGLE_LOG_ONLY);
             }
             if (controller) {
-                kinds.addAll(FaultKind.controller());
+                kinds.addAll(FaultKind.controllerMode());
             }
         } else {
             for (String f : faults) {
                 FaultKind k = FaultKind.parse(f);
-                if (k.onController() && !controller) {
-                    throw new IllegalArgumentException(k.wireName() + " hits the controller: it needs --leadership"
-                            + " controller (and --partitions 2 or more)");
+                if (k.needsController() && !controller) {
+                    throw new IllegalArgumentException(k.wireName()
+                            + (k.onController() ? " hits the controller" : " moves replicas through the controller")
+                            + ": it needs --leadership controller (and --partitions 2 or more)");
                 }
                 if (partitions > 1 && SINGLE_LOG_ONLY.contains(k)) {
                     throw new IllegalArgumentException(k.wireName() + " is not supported with --partitions yet:"

@@ -141,6 +141,8 @@ final class VerifyRun {
      *     it, the one it hit), if one was known
      * @param controllerAfter with the controller: the controller every running node named after the heal (for a
      *     fault aimed at it, in a higher epoch than the one it hit), if one was within the wait
+     * @param reassignment for {@link FaultKind#REASSIGN_PARTITION}: what was moved and how long each move took
+     *     (empty for the other faults, and when nothing was moved)
      */
     record Injected(
             FaultKind kind,
@@ -153,8 +155,10 @@ final class VerifyRun {
             Map<String, StatusProbe.PartitionLeader> leadersBefore,
             Map<String, StatusProbe.PartitionLeader> leadersAfter,
             Optional<StatusProbe.ControllerSeen> controllerBefore,
-            Optional<StatusProbe.ControllerSeen> controllerAfter) {
+            Optional<StatusProbe.ControllerSeen> controllerAfter,
+            Optional<Nemesis.Reassignment> reassignment) {
         Injected {
+            Objects.requireNonNull(reassignment, "reassignment");
             Objects.requireNonNull(catchUp, "catchUp");
             Objects.requireNonNull(target, "target");
             Objects.requireNonNull(controllerBefore, "controllerBefore");
@@ -225,6 +229,24 @@ final class VerifyRun {
             if (controllerBefore.isPresent() || controllerAfter.isPresent()) {
                 controllerJson(n);
             }
+            reassignment.ifPresent(r -> n.set("reassignment", reassignmentJson(r)));
+            return n;
+        }
+
+        /**
+         * {@code partition}, {@code from}, {@code removed}, {@code shrinkMs} and {@code growMs} (null for a move that
+         * did not complete within its bound), {@code completed}, and {@code problem} (null if none).
+         */
+        static ObjectNode reassignmentJson(Nemesis.Reassignment r) {
+            ObjectNode n = new ObjectMapper().createObjectNode();
+            n.put("partition", r.partition());
+            ArrayNode from = n.putArray("from");
+            r.replicas().forEach(from::add);
+            n.put("removed", r.removed());
+            putOffset(n, "shrinkMs", r.shrinkMillis());
+            putOffset(n, "growMs", r.growMillis());
+            n.put("completed", r.completed());
+            n.put("problem", r.problem().orElse(null));
             return n;
         }
 
@@ -389,6 +411,11 @@ final class VerifyRun {
                     .toList();
         }
 
+        /** The reassignments that were started ({@link FaultKind#REASSIGN_PARTITION}), in order. */
+        List<Nemesis.Reassignment> reassignments() {
+            return faults.stream().flatMap(f -> f.reassignment().stream()).toList();
+        }
+
         /** The faults aimed at the controller, in order. */
         List<Injected> controllerFaults() {
             return faults.stream().filter(f -> f.kind().onController()).toList();
@@ -474,6 +501,18 @@ final class VerifyRun {
             } else {
                 root.putNull("controller");
             }
+            ObjectNode moves = root.putObject("reassignments");
+            moves.put(
+                    "notInjected",
+                    faultsByKind(settings.kinds()).getOrDefault(FaultKind.REASSIGN_PARTITION, 0)
+                            - reassignments().size());
+            moves.put(
+                    "completed",
+                    reassignments().stream()
+                            .filter(Nemesis.Reassignment::completed)
+                            .count());
+            ArrayNode moveList = moves.putArray("moves");
+            reassignments().forEach(r -> moveList.add(Injected.reassignmentJson(r)));
             ArrayNode controllerFaultsJson = root.putArray("controllerFaults");
             controllerFaults()
                     .forEach(f -> controllerFaultsJson.add(f.controllerJson(
@@ -775,7 +814,9 @@ final class VerifyRun {
                                 injection.partitionLeaders(),
                                 after,
                                 controllerBefore,
-                                controllerAfter);
+                                controllerAfter,
+                                injection.reassignment());
+                        done.reassignment().ifPresent(r -> say("  moved " + r));
                         if (!done.led().isEmpty()) {
                             say("  leadership of " + done.moved().size() + " of the "
                                     + done.led().size()

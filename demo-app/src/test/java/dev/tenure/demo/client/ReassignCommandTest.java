@@ -164,6 +164,71 @@ class ReassignCommandTest {
         }
     }
 
+    @Test
+    void aNodeRemovedFromAKvPartitionAndAddedBackOpensItAgainCatchesUpAndServesIt() throws Exception {
+        String url = urls().get(0);
+        awaitShow(url, "2: replicas ", "2");
+        String line = out();
+        List<String> now = List.of(
+                line.substring(line.indexOf("replicas ") + 9, line.indexOf(';')).split(", "));
+        String removed = now.get(2);
+        awaitReassigned(url, "2", now.subList(0, 2));
+        KvNode node = cluster.node(removed);
+        KvClient client = new KvClient(java.net.URI.create(node.url()));
+        String key = keyIn(2);
+        byte[] value = "while-away".getBytes(StandardCharsets.UTF_8);
+        awaitPut(client, key, value, "after the shrink");
+        assertTrue(node.partitions().get(2).get(key).isEmpty(), "the removed node holds no copy of the write");
+        awaitReassigned(url, "2", now); // grown back: the removed node is a replica again, last
+        dev.tenure.demo.kv.KvService mine = node.partitions().get(2);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!mine.get(key).map(v -> java.util.Arrays.equals(v, value)).orElse(false)) {
+            assertTrue(System.nanoTime() < deadline, removed + " never caught up on partition 2: " + mine.status());
+            TimeUnit.MILLISECONDS.sleep(100); // polling the re-added node's own state machine
+        }
+        assertTrue(
+                java.nio.file.Files.exists(
+                        cluster.dataDir(removed).resolve("partitions").resolve("2")),
+                "the re-added node keeps its copy again");
+        while (!mine.status().replicas().equals(now)) {
+            assertTrue(
+                    System.nanoTime() < deadline,
+                    "its status never listed the partition's replicas " + now + ": " + mine.status());
+            TimeUnit.MILLISECONDS.sleep(100); // the node's sampler refreshes the states it applied
+        }
+        byte[] again = "back".getBytes(StandardCharsets.UTF_8);
+        awaitPut(client, key, again, "through " + removed + " after the growth");
+        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!mine.get(key).map(v -> java.util.Arrays.equals(v, again)).orElse(false)) {
+            assertTrue(System.nanoTime() < deadline, removed + " does not apply partition 2's new writes");
+            TimeUnit.MILLISECONDS.sleep(100); // polling the re-added node's own state machine
+        }
+    }
+
+    /** Puts {@code value} at {@code key} through {@code client} until it is acknowledged (60 s at most). */
+    private static void awaitPut(KvClient client, String key, byte[] value, String when) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        Outcome last = client.put(key, value);
+        while (last.kind() != Outcome.Kind.OK) {
+            assertTrue(System.nanoTime() < deadline, "no write acknowledged " + when + ": " + last);
+            TimeUnit.MILLISECONDS.sleep(100); // a change of leader in progress: ask again
+            last = client.put(key, value);
+        }
+    }
+
+    /** Moves {@code partition} to {@code replicas} through {@code url} and waits until the move completed. */
+    private void awaitReassigned(String url, String partition, List<String> replicas) throws InterruptedException {
+        assertEquals(0, run("reassign", "start", partition, String.join(",", replicas), "--url", url), err());
+        long done = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        String expected = partition + ": replicas " + String.join(", ", replicas) + ";";
+        while (!(run("reassign", "show", partition, "--url", url) == 0
+                && out().startsWith(expected)
+                && out().contains("no reassignment"))) {
+            assertTrue(System.nanoTime() < done, "the move to " + replicas + " never completed: " + out() + err());
+            TimeUnit.MILLISECONDS.sleep(100); // polling the controller through the CLI
+        }
+    }
+
     /** A key the demo places in partition {@code index} of 4. */
     private static String keyIn(int index) {
         for (int i = 0; ; i++) {

@@ -420,9 +420,10 @@ class VerifyIT {
 
     /**
      * {@code verify --leadership controller --partitions 4}: the controller node is SIGKILLed, SIGSTOPped past the
-     * session timeout and cut off from ZooKeeper, and the node leading the most partitions is SIGKILLed, one fault each.
-     * The run is valid with no lost write; after each fault on the controller every node names a controller in a
-     * higher epoch; each partition the killed node led has a new leader term; no process is left.
+     * session timeout and cut off from ZooKeeper, the node leading the most partitions is SIGKILLed, and a partition is
+     * shrunk to two replicas and grown back to three through the controller, one fault each. The run is valid with no
+     * lost write; after each fault on the controller every node names a controller in a higher epoch; each partition
+     * the killed node led has a new leader term; both moves of the reassignment completed; no process is left.
      */
     @Test
     @Timeout(240)
@@ -438,7 +439,7 @@ class VerifyIT {
                 "--seed",
                 "20261218",
                 "--faults",
-                "kill-controller,pause-controller,cut-controller-from-zookeeper,kill-replica",
+                "kill-controller,pause-controller,cut-controller-from-zookeeper,kill-replica,reassign-partition",
                 "--target",
                 "leader",
                 "--quiet-ms",
@@ -452,10 +453,20 @@ class VerifyIT {
         assertEquals(0, result.get("lostWrites").asInt(), run.toString());
         assertEquals(0, result.get("leaderlessAfterHeal").asInt(), "every heal ended with agreed leaders: " + run);
         assertTrue(result.get("operations").asInt() > 300, "a real workload ran: " + result);
-        for (String kind :
-                List.of("kill-controller", "pause-controller", "cut-controller-from-zookeeper", "kill-replica")) {
+        for (String kind : List.of(
+                "kill-controller",
+                "pause-controller",
+                "cut-controller-from-zookeeper",
+                "kill-replica",
+                "reassign-partition")) {
             assertEquals(1, result.get("faults").get(kind).asInt(), kind + ": " + run);
         }
+        JsonNode moves = result.get("reassignments");
+        assertEquals(0, moves.get("notInjected").asInt(), "the partition was moved: " + run);
+        assertEquals(1, moves.get("completed").asInt(), "shrunk and grown back, each within its bound: " + run);
+        JsonNode move = moves.get("moves").get(0);
+        assertEquals(3, move.get("from").size(), move.toString());
+        assertTrue(move.get("shrinkMs").isNumber() && move.get("growMs").isNumber(), move.toString());
         JsonNode controller = result.get("controller");
         assertEquals(3, controller.get("faults").asInt(), controller.toString());
         assertEquals(3, controller.get("faultsFollowedByNewEpoch").asInt(), controller.toString());

@@ -198,7 +198,7 @@ class VerifyCommandTest {
         assertTrue(s.controller());
         List<FaultKind> expected = new java.util.ArrayList<>(FaultKind.standard());
         expected.removeAll(List.of(FaultKind.WIPE_REPLICA, FaultKind.REPLACE_REPLICA));
-        expected.addAll(FaultKind.controller());
+        expected.addAll(FaultKind.controllerMode());
         assertEquals(expected, s.kinds(), "the CI profile's partition faults and the controller's");
         assertEquals(expected.size(), s.minFaults());
         assertEquals(
@@ -225,13 +225,14 @@ class VerifyCommandTest {
         VerifyCommand election = new VerifyCommand();
         new CommandLine(election).parseArgs("--partitions", "4", "--dir", dir.toString());
         assertFalse(election.settings().controller());
-        assertTrue(election.settings().kinds().stream().noneMatch(FaultKind::onController));
+        assertTrue(election.settings().kinds().stream().noneMatch(FaultKind::needsController));
 
         Path work = dir.resolve("work");
         for (String[] args : List.of(
                 new String[] {"--leadership", "controller", "--dir", work.toString()},
                 new String[] {"--leadership", "raft", "--partitions", "4", "--dir", work.toString()},
                 new String[] {"--partitions", "4", "--faults", "pause-controller", "--dir", work.toString()},
+                new String[] {"--partitions", "4", "--faults", "reassign-partition", "--dir", work.toString()},
                 new String[] {
                     "--leadership",
                     "controller",

@@ -81,7 +81,15 @@ public enum FaultKind {
      * Cut the controller node off from ZooKeeper only, past the session timeout: it loses its office and its
      * registration while it still reaches the other nodes. Only with the controller.
      */
-    CUT_CONTROLLER_FROM_ZOOKEEPER(false);
+    CUT_CONTROLLER_FROM_ZOOKEEPER(false),
+    /**
+     * Move a partition's replicas through the controller ({@code POST /admin/reassign} on any node, docs/controller.md
+     * "Reassignment") while the clients run: shrink a partition chosen from the seed to two replicas (one of its three,
+     * chosen likewise, removed), wait until the move completed, then grow it back to its three replicas in their
+     * former order, and wait again; each wait is bounded, and a move that does not complete in it is reported. Aimed
+     * at no node: nothing is killed or cut. Only with the controller.
+     */
+    REASSIGN_PARTITION(false);
 
     /** The kinds tied to fast failover's suspicion timeout, left out of the other profiles unless named. */
     private static final List<FaultKind> SUSPICION_KINDS =
@@ -91,6 +99,10 @@ public enum FaultKind {
     private static final List<FaultKind> CONTROLLER_KINDS =
             List.of(KILL_CONTROLLER, PAUSE_CONTROLLER, CUT_CONTROLLER_FROM_ZOOKEEPER);
 
+    /** The kinds for replicas run with the controller only: those aimed at the controller node, and reassignment. */
+    private static final List<FaultKind> CONTROLLER_MODE_KINDS =
+            List.of(KILL_CONTROLLER, PAUSE_CONTROLLER, CUT_CONTROLLER_FROM_ZOOKEEPER, REASSIGN_PARTITION);
+
     private final boolean targeted;
 
     FaultKind(boolean targeted) {
@@ -99,13 +111,26 @@ public enum FaultKind {
 
     /**
      * Every kind but those tied to fast failover's suspicion timeout ({@link #PAUSE_LEADER_BELOW_SUSPICION}, {@link
-     * #PAUSE_LEADER_ABOVE_SUSPICION}) and those aimed at the controller ({@link #controller()}): what the {@code ci},
-     * {@code soak} and {@code snapshots} profiles inject, in declaration order.
+     * #PAUSE_LEADER_ABOVE_SUSPICION}) and those for replicas run with the controller ({@link #controllerMode()}): what
+     * the {@code ci}, {@code soak} and {@code snapshots} profiles inject, in declaration order.
      */
     public static List<FaultKind> standard() {
         return Arrays.stream(values())
-                .filter(k -> !SUSPICION_KINDS.contains(k) && !CONTROLLER_KINDS.contains(k))
+                .filter(k -> !SUSPICION_KINDS.contains(k) && !CONTROLLER_MODE_KINDS.contains(k))
                 .toList();
+    }
+
+    /**
+     * The kinds for replicas run with the controller only, in declaration order: those aimed at the controller node
+     * ({@link #controller()}) and {@link #REASSIGN_PARTITION}.
+     */
+    public static List<FaultKind> controllerMode() {
+        return CONTROLLER_MODE_KINDS;
+    }
+
+    /** True if the fault needs replicas run with the controller ({@link #controllerMode()}). */
+    public boolean needsController() {
+        return CONTROLLER_MODE_KINDS.contains(this);
     }
 
     /**

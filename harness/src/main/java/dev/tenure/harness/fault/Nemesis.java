@@ -120,6 +120,14 @@ public final class Nemesis {
         default Optional<StatusProbe.ControllerSeen> controller() {
             return Optional.empty();
         }
+
+        /**
+         * For {@link FaultKind#REASSIGN_PARTITION}: what was moved and how long each move took (complete once {@link
+         * #heal()} returned); empty for the other faults and when nothing was moved.
+         */
+        default Optional<Reassignment> reassignment() {
+            return Optional.empty();
+        }
     }
 
     /**
@@ -196,14 +204,17 @@ public final class Nemesis {
 
     private static final Duration SHORT_HOLD = Duration.ofSeconds(3);
 
-    /** For the membership requests of {@link FaultKind#REPLACE_REPLICA}; follows a follower's redirect. */
+    /**
+     * For the membership requests of {@link FaultKind#REPLACE_REPLICA} and the reassignments of {@link
+     * FaultKind#REASSIGN_PARTITION}; follows a follower's redirect (a {@code 307} keeps the method).
+     */
     private static final java.net.http.HttpClient ADMIN = java.net.http.HttpClient.newBuilder()
             .version(java.net.http.HttpClient.Version.HTTP_1_1)
             .followRedirects(java.net.http.HttpClient.Redirect.NORMAL)
             .connectTimeout(Duration.ofSeconds(2))
             .build();
 
-    private static final com.fasterxml.jackson.databind.ObjectMapper LEARNERS =
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
             new com.fasterxml.jackson.databind.ObjectMapper();
 
     private final FaultTarget bed;
@@ -256,6 +267,9 @@ public final class Nemesis {
         if (fault.kind().onController()) {
             return injectOnController(fault.kind(), partitionLeaders);
         }
+        if (fault.kind() == FaultKind.REASSIGN_PARTITION) {
+            return reassign(partitionLeaders);
+        }
         Optional<String> currentLeader =
                 partitionLeaders.isEmpty() ? bed.leader() : StatusProbe.mostLeading(partitionLeaders, bed.ids());
         String leader = currentLeader.orElseGet(() -> pick(bed.ids()));
@@ -276,6 +290,242 @@ public final class Nemesis {
             case KILL_ZK_SERVER, KILL_ZK_LEADER, WIPE_REPLICA, REPLACE_REPLICA -> done;
             default -> done.hitting(target, partitionLeaders);
         };
+    }
+
+    /**
+     * {@link FaultKind#REASSIGN_PARTITION}: a partition chosen from the seed among those {@code partitionLeaders}
+     * names, shrunk to two replicas now and grown back by the heal; not injected when no partition is known, or when
+     * its state cannot be read or the controller refuses the shrink (the description says why).
+     */
+    private Injection reassign(Map<String, StatusProbe.PartitionLeader> partitionLeaders)
+            throws IOException, InterruptedException {
+        String name = FaultKind.REASSIGN_PARTITION.wireName();
+        if (partitionLeaders.isEmpty()) {
+            return new Done(name + " not injected: no partition has a known leader", Duration.ZERO, () -> {});
+        }
+        List<String> ids = new ArrayList<>(partitionLeaders.keySet());
+        String partition = ids.get(random.nextInt(ids.size()));
+        Optional<com.fasterxml.jackson.databind.JsonNode> state = reassignState(partition);
+        if (state.isEmpty()) {
+            return new Done(
+                    name + " not injected: no node showed partition " + partition + "'s state",
+                    Duration.ZERO,
+                    () -> {});
+        }
+        List<String> replicas = new ArrayList<>();
+        state.get().path("replicas").forEach(r -> replicas.add(r.asText()));
+        if (state.get().path("reassigning").asBoolean() || replicas.size() < 2) {
+            return new Done(
+                    name + " not injected: partition " + partition + " is " + state.get(), Duration.ZERO, () -> {});
+        }
+        String removed = replicas.get(random.nextInt(replicas.size()));
+        List<String> shrunk = replicas.stream().filter(r -> !r.equals(removed)).toList();
+        Reassign move = new Reassign(partition, replicas, removed, shrunk);
+        Optional<String> refused = move.start(shrunk);
+        if (refused.isPresent()) {
+            return new Done(
+                    name + " not injected: the controller refused to shrink partition " + partition + ": "
+                            + refused.get(),
+                    Duration.ZERO,
+                    () -> {});
+        }
+        move.shrinkMillis = move.await(shrunk);
+        return move;
+    }
+
+    /** How long each of a reassignment's moves may take before it is reported as not completed. */
+    public static final Duration MOVE_WAIT = Duration.ofSeconds(60);
+
+    /**
+     * What a {@link FaultKind#REASSIGN_PARTITION} did: the partition, its replicas before, the one removed, and how
+     * long each move took until the controller showed it completed. Immutable.
+     *
+     * @param partition the partition moved
+     * @param replicas its replicas before, preferred leader first; the grow-back restores them in this order
+     * @param removed the replica the shrink removed
+     * @param shrinkMillis from the shrink's request until the controller showed it completed; empty if it did not
+     *     within {@link #MOVE_WAIT}
+     * @param growMillis likewise for the grow-back; empty if it did not complete, or was not started
+     * @param problem why a move did not complete or was not started, if one did not
+     */
+    public record Reassignment(
+            String partition,
+            List<String> replicas,
+            String removed,
+            OptionalLong shrinkMillis,
+            OptionalLong growMillis,
+            Optional<String> problem) {
+        /** Copies the lists. */
+        public Reassignment {
+            replicas = List.copyOf(replicas);
+        }
+
+        /** Whether both moves completed within their bounds. */
+        public boolean completed() {
+            return shrinkMillis.isPresent() && growMillis.isPresent();
+        }
+
+        @Override
+        public String toString() {
+            return "partition " + partition + " " + String.join(",", replicas) + " -> "
+                    + String.join(
+                            ",",
+                            replicas.stream().filter(r -> !r.equals(removed)).toList()) + " in "
+                    + text(shrinkMillis) + " -> " + String.join(",", replicas) + " in " + text(growMillis)
+                    + problem.map(p -> " (" + p + ")").orElse("");
+        }
+
+        private static String text(OptionalLong ms) {
+            return ms.isPresent() ? ms.getAsLong() + " ms" : "not completed";
+        }
+    }
+
+    /** A reassignment in place: shrunk by {@link #reassign}, grown back by {@link #heal()}. */
+    private final class Reassign implements Injection {
+        private final String partition;
+        private final List<String> replicas;
+        private final String removed;
+        private final List<String> shrunk;
+        private OptionalLong shrinkMillis = OptionalLong.empty();
+        private OptionalLong growMillis = OptionalLong.empty();
+        private Optional<String> problem = Optional.empty();
+
+        Reassign(String partition, List<String> replicas, String removed, List<String> shrunk) {
+            this.partition = partition;
+            this.replicas = List.copyOf(replicas);
+            this.removed = removed;
+            this.shrunk = shrunk;
+        }
+
+        @Override
+        public String description() {
+            return "reassigned partition " + partition + " from " + String.join(",", replicas) + " to "
+                    + String.join(",", shrunk) + " (" + removed + " removed), "
+                    + (shrinkMillis.isPresent()
+                            ? "completed in " + shrinkMillis.getAsLong() + " ms"
+                            : "NOT completed within " + MOVE_WAIT.toSeconds() + " s")
+                    + "; the heal grows it back to " + String.join(",", replicas);
+        }
+
+        @Override
+        public Duration hold() {
+            return SHORT_HOLD;
+        }
+
+        /**
+         * Grows the partition back to its former replicas, in their former order, and waits until that completed.
+         * A shrink that had not completed is waited for again first (the controller refuses a second move while one
+         * is in progress).
+         */
+        @Override
+        public void heal() throws IOException, InterruptedException {
+            if (shrinkMillis.isEmpty()) {
+                OptionalLong late = await(shrunk);
+                problem = Optional.of("the shrink did not complete within " + MOVE_WAIT.toSeconds() + " s"
+                        + (late.isPresent() ? "; it did " + MOVE_WAIT.toSeconds() + " s later" : ", nor later"));
+                if (late.isEmpty()) {
+                    return;
+                }
+            }
+            Optional<String> refused = start(replicas);
+            if (refused.isPresent()) {
+                problem = Optional.of(
+                        problem.map(p -> p + "; ").orElse("") + "the grow-back was refused: " + refused.get());
+                return;
+            }
+            growMillis = await(replicas);
+            if (growMillis.isEmpty()) {
+                problem = Optional.of(problem.map(p -> p + "; ").orElse("") + "the grow-back did not complete within "
+                        + MOVE_WAIT.toSeconds() + " s");
+            }
+        }
+
+        @Override
+        public Optional<Reassignment> reassignment() {
+            return Optional.of(new Reassignment(partition, replicas, removed, shrinkMillis, growMillis, problem));
+        }
+
+        /**
+         * {@code POST /admin/reassign?partition=P&replicas=...} through each running node in turn until one answers
+         * 200 (the others redirect to the controller); empty if one did, else the last answer.
+         */
+        Optional<String> start(List<String> target) throws InterruptedException {
+            String last = "no node answered";
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (System.nanoTime() < deadline) {
+                for (String id : bed.ids()) {
+                    URI uri = bed.baseUrl(id)
+                            .resolve(
+                                    "/admin/reassign?partition=" + partition + "&replicas=" + String.join(",", target));
+                    try {
+                        java.net.http.HttpResponse<String> r = ADMIN.send(
+                                java.net.http.HttpRequest.newBuilder(uri)
+                                        .timeout(Duration.ofSeconds(15))
+                                        .header("Content-Type", "application/json")
+                                        .POST(java.net.http.HttpRequest.BodyPublishers.noBody())
+                                        .build(),
+                                java.net.http.HttpResponse.BodyHandlers.ofString());
+                        if (r.statusCode() == 200) {
+                            return Optional.empty();
+                        }
+                        last = "POST " + uri + " answered " + r.statusCode() + ": "
+                                + r.body().strip();
+                        if (r.statusCode() == 400) {
+                            return Optional.of(last); // definite: a bad request, or another move in progress
+                        }
+                    } catch (IOException e) {
+                        last = "POST " + uri + ": " + e;
+                    }
+                }
+                Thread.sleep(200); // no controller known for the moment: ask again
+            }
+            return Optional.of(last);
+        }
+
+        /**
+         * Waits (at most {@link #MOVE_WAIT}) until the controller shows the partition with {@code target} as its
+         * replicas and no reassignment in progress; the milliseconds that took, or empty.
+         */
+        OptionalLong await(List<String> target) throws InterruptedException {
+            long started = System.nanoTime();
+            long deadline = started + MOVE_WAIT.toNanos();
+            while (System.nanoTime() < deadline) {
+                Optional<com.fasterxml.jackson.databind.JsonNode> s = reassignState(partition);
+                if (s.isPresent() && !s.get().path("reassigning").asBoolean()) {
+                    List<String> now = new ArrayList<>();
+                    s.get().path("replicas").forEach(r -> now.add(r.asText()));
+                    if (now.equals(target)) {
+                        return OptionalLong.of((System.nanoTime() - started) / 1_000_000);
+                    }
+                }
+                Thread.sleep(100); // polling the controller's state of the partition
+            }
+            return OptionalLong.empty();
+        }
+    }
+
+    /** {@code GET /admin/reassign?partition=P} through the first running node that answers 200; empty if none does. */
+    private Optional<com.fasterxml.jackson.databind.JsonNode> reassignState(String partition)
+            throws InterruptedException {
+        for (String id : bed.ids()) {
+            if (!bed.replica(id).isAlive()) {
+                continue;
+            }
+            try {
+                java.net.http.HttpResponse<String> r = ADMIN.send(
+                        java.net.http.HttpRequest.newBuilder(
+                                        bed.baseUrl(id).resolve("/admin/reassign?partition=" + partition))
+                                .timeout(Duration.ofSeconds(2))
+                                .build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() == 200) {
+                    return Optional.of(JSON.readTree(r.body()));
+                }
+            } catch (IOException e) {
+                // this node does not answer now: ask the next
+            }
+        }
+        return Optional.empty();
     }
 
     /** A fault aimed at the controller node: the one {@link FaultTarget#controller()} names now. */
@@ -522,10 +772,7 @@ public final class Nemesis {
                                 .build(),
                         java.net.http.HttpResponse.BodyHandlers.ofString());
                 return r.statusCode() == 200
-                        && LEARNERS.readTree(r.body())
-                                .path("learners")
-                                .toString()
-                                .contains("\"" + replica + "\"");
+                        && JSON.readTree(r.body()).path("learners").toString().contains("\"" + replica + "\"");
             } catch (IOException e) {
                 return false; // the leader changing: ask again
             }

@@ -70,9 +70,9 @@ class FaultPlanTest {
     }
 
     @Test
-    void theStandardKindsAreEveryKindButTheSuspicionPausesAndTheControllerFaultsInDeclarationOrder() {
+    void theStandardKindsAreEveryKindButTheSuspicionPausesAndTheControllerModeFaultsInDeclarationOrder() {
         List<FaultKind> standard = FaultKind.standard();
-        assertEquals(FaultKind.values().length - 5, standard.size());
+        assertEquals(FaultKind.values().length - 6, standard.size());
         for (FaultKind k : FaultKind.controller()) {
             assertTrue(!standard.contains(k) && k.onController() && !k.targeted(), k.wireName());
         }
@@ -80,6 +80,12 @@ class FaultPlanTest {
                 List.of("kill-controller", "pause-controller", "cut-controller-from-zookeeper"),
                 FaultKind.controller().stream().map(FaultKind::wireName).toList());
         assertTrue(standard.stream().noneMatch(FaultKind::onController));
+        assertTrue(standard.stream().noneMatch(FaultKind::needsController));
+        assertEquals(
+                List.of("kill-controller", "pause-controller", "cut-controller-from-zookeeper", "reassign-partition"),
+                FaultKind.controllerMode().stream().map(FaultKind::wireName).toList());
+        assertTrue(FaultKind.REASSIGN_PARTITION.needsController() && !FaultKind.REASSIGN_PARTITION.onController());
+        assertTrue(FaultKind.controller().stream().allMatch(FaultKind::needsController));
         assertTrue(!standard.contains(FaultKind.PAUSE_LEADER_BELOW_SUSPICION));
         assertTrue(!standard.contains(FaultKind.PAUSE_LEADER_ABOVE_SUSPICION));
         assertEquals(FaultKind.KILL_REPLICA, standard.get(0));
