@@ -460,10 +460,13 @@ public final class Controller implements Closeable {
                     token.epoch(),
                     t.core.liveNodes().size(),
                     states.size());
-            watchPartitions();
-            t.pump();
+            // The partition sets and the deletions in progress are read before the first write or assignment
+            // (Term.pump waits for them): a partition being deleted gets no new term and is assigned to no node,
+            // which may have deleted its replica already (docs/controller.md, rule 14).
             setStore.ensurePaths();
+            watchPartitions();
             reconcileSets();
+            t.pump();
         } catch (Exception e) {
             log.error(
                     "node {}: taking office as controller in epoch {} failed; stepping down",
@@ -575,6 +578,7 @@ public final class Controller implements Closeable {
                 return;
             }
             t.sets = view;
+            t.setsRead = true;
             boolean wrote = false;
             if (view.preferredElection().isPresent()) {
                 List<String> asked = view.preferredElection().get();
@@ -710,8 +714,17 @@ public final class Controller implements Closeable {
             this.core = new ControllerCore(b.nodeId, token.epoch());
         }
 
-        /** Writes until the core has nothing to write, then sends the requests. */
+        /**
+         * Whether the partition sets were read in this term: until then nothing is written or sent, so that no
+         * partition being deleted is given a term or assigned.
+         */
+        boolean setsRead;
+
+        /** Writes until the core has nothing to write, then sends the requests (once the sets were read). */
         void pump() {
+            if (!setsRead) {
+                return; // reconcileSets pumps once it has read them
+            }
             while (term == this) {
                 List<StateWrite> writes = core.pendingWrites();
                 if (writes.isEmpty()) {

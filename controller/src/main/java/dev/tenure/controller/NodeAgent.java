@@ -389,7 +389,7 @@ public final class NodeAgent implements ZooKeeperNode.LeadershipSource, Closeabl
             return;
         }
         Map<String, Optional<PartitionState>> changed = new java.util.LinkedHashMap<>();
-        for (String p : terms.apply(r)) {
+        for (String p : terms.apply(r, a.requestId())) {
             partitions.computeIfAbsent(p, PartitionTerm::new).update();
             changed.put(p, terms.state(p));
         }
@@ -419,7 +419,7 @@ public final class NodeAgent implements ZooKeeperNode.LeadershipSource, Closeabl
         if (!admit(from, r, s.requestId(), currentEpoch, "stop-replicas request")) {
             return;
         }
-        terms.forget(s.partitions());
+        terms.forget(s.partitions(), r.controllerEpoch(), s.requestId());
         for (String p : s.partitions()) {
             PartitionTerm t = partitions.get(p);
             if (t != null) {

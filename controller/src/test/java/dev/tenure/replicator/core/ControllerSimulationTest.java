@@ -198,7 +198,7 @@ class ControllerSimulationTest {
                 termsAfter = 0,
                 statesForDeleted = 0,
                 failovers = 0;
-        int acknowledged = 0, crashes = 0, powerLosses = 0, retells = 0;
+        int acknowledged = 0, crashes = 0, powerLosses = 0;
         for (int i = 0; i < schedules; i++) {
             long seed = ONE_SEED ? BASE_SEED : BASE_SEED + 3000 + i;
             ControllerSimulation sim =
@@ -225,7 +225,6 @@ class ControllerSimulationTest {
             failovers += sim.controllerFailovers;
             crashes += sim.nodeCrashes;
             powerLosses += sim.nodePowerLosses;
-            retells += sim.calmRetellsAfterAStaleFullAssignment;
             for (Simulation p : sim.partitions) {
                 acknowledged += p.acknowledged.size();
             }
@@ -238,7 +237,7 @@ class ControllerSimulationTest {
                         + " controller; %d terms landed after a deletion began (decided before it, or by a controller"
                         + " that had not read it yet), %d terms a node took for a replica it had deleted;"
                         + " %d controller failovers, %d crashes, %d power losses, %d writes acknowledged on live"
-                        + " partitions; %d leaders told again in the calm after a stale full assignment%n",
+                        + " partitions%n",
                 schedules,
                 STEPS,
                 BASE_SEED + 3000,
@@ -263,8 +262,7 @@ class ControllerSimulationTest {
                 failovers,
                 crashes,
                 powerLosses,
-                acknowledged,
-                retells);
+                acknowledged);
         if (!ONE_SEED) {
             assertTrue(created > 0 && deleted > 0, "no set was both created and deleted: the schedules test nothing");
             assertTrue(refused > 0 && deleteRefused > 0, "no bad request was refused");
