@@ -590,13 +590,25 @@ public final class Controller implements Closeable {
                 }
                 wrote = true;
             }
-            for (dev.tenure.controller.core.PartitionSets.Action a : dev.tenure.controller.core.PartitionSets.decide(
-                    view.sets(),
-                    view.createRequests(),
-                    view.deleteRequests(),
-                    t.core.liveNodes(),
-                    t.core.states(),
-                    t.core.deleting())) {
+            List<dev.tenure.controller.core.PartitionSets.Action> actions =
+                    dev.tenure.controller.core.PartitionSets.decide(
+                            view.sets(),
+                            view.createRequests(),
+                            view.deleteRequests(),
+                            t.core.liveNodes(),
+                            t.core.states(),
+                            t.core.deleting());
+            // Every deletion in progress, and every one about to be recorded, is known to the core before any other
+            // step (which may fail and end this round) and before the next requests go out: a partition being
+            // deleted is then never given a term or assigned (docs/controller.md, rule 14).
+            for (dev.tenure.controller.core.PartitionSets.Action a : actions) {
+                if (a instanceof dev.tenure.controller.core.PartitionSets.DeletePartitions d) {
+                    t.core.deletePartitions(d.partitions());
+                } else if (a instanceof dev.tenure.controller.core.PartitionSets.MarkDeleting m) {
+                    t.core.deletePartitions(m.record().set().partitionIds());
+                }
+            }
+            for (dev.tenure.controller.core.PartitionSets.Action a : actions) {
                 if (a instanceof dev.tenure.controller.core.PartitionSets.CreatePartitions c) {
                     try {
                         t.core.createPartitions(c.replicaSets(), true);
@@ -607,9 +619,7 @@ public final class Controller implements Closeable {
                                 c.name(),
                                 e.getMessage());
                     }
-                } else if (a instanceof dev.tenure.controller.core.PartitionSets.DeletePartitions d) {
-                    t.core.deletePartitions(d.partitions());
-                } else {
+                } else if (!(a instanceof dev.tenure.controller.core.PartitionSets.DeletePartitions)) { // taken above
                     log.info("controller {}: {}", b.nodeId, a);
                     if (!applied(t, token -> setStore.apply(token, a))) {
                         return;

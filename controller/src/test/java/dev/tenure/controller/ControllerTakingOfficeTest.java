@@ -85,7 +85,8 @@ class ControllerTakingOfficeTest {
                     try {
                         ControlMessage m = ControlCodec.decode(body);
                         if (m instanceof ControlMessage.Assignment a) {
-                            sent.add(to + " assignment " + String.join(",", a.request().partitions().keySet()) + ",");
+                            sent.add(to + " assignment "
+                                    + String.join(",", a.request().partitions().keySet()) + ",");
                         } else if (m instanceof ControlMessage.StopReplicas s) {
                             sent.add(to + " stop " + s.partitions());
                         }
@@ -130,7 +131,9 @@ class ControllerTakingOfficeTest {
                 .forPath(
                         setPath,
                         PartitionSetRecord.encode(new PartitionSets.SetRecord(
-                                d.set(), PartitionSets.Status.DELETING, List.copyOf(d.replicaSets().values()))));
+                                d.set(),
+                                PartitionSets.Status.DELETING,
+                                List.copyOf(d.replicaSets().values()))));
 
         ConcurrentLinkedQueue<String> sent = new ConcurrentLinkedQueue<>();
         Controller second = controller(client, "c2", sent);
@@ -142,7 +145,9 @@ class ControllerTakingOfficeTest {
         for (String m : sent) {
             if (m.contains(" assignment ")) {
                 for (String p : deleting) {
-                    assertTrue(!m.contains(" " + p + ",") && !m.contains("," + p + ","), "a partition being deleted was assigned: " + m + " (all sent: " + sent + ")");
+                    assertTrue(
+                            !m.contains(" " + p + ",") && !m.contains("," + p + ","),
+                            "a partition being deleted was assigned: " + m + " (all sent: " + sent + ")");
                 }
             }
         }

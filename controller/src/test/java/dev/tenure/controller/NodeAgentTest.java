@@ -112,7 +112,8 @@ class NodeAgentTest {
     }
 
     /** Request ids, increasing as a controller's are within its term. */
-    private static final java.util.concurrent.atomic.AtomicLong REQUEST_IDS = new java.util.concurrent.atomic.AtomicLong();
+    private static final java.util.concurrent.atomic.AtomicLong REQUEST_IDS =
+            new java.util.concurrent.atomic.AtomicLong();
 
     private static byte[] assign(long controllerEpoch, String controller, long nodeEpoch, PartitionState p) {
         return ControlCodec.encode(new ControlMessage.Assignment(
@@ -307,8 +308,8 @@ class NodeAgentTest {
         // Request 9, a full assignment sent before p was created, arrives after request 10 (reordered or duplicated).
         agent.receive(
                 "c",
-                ControlCodec.encode(new ControlMessage.Assignment(
-                        9, new LeaderAndReplicas(5, "c", "n1", 100, true, Map.of()))));
+                ControlCodec.encode(
+                        new ControlMessage.Assignment(9, new LeaderAndReplicas(5, "c", "n1", 100, true, Map.of()))));
         waitFor(() -> sent.stream().anyMatch(m -> m.contains("requestId=9") && m.contains("APPLIED")));
         assertEquals(Map.of("p", led("n1", 3, 100)), agent.states(), "the state of p is still held");
         assertNull(told.poll(200, TimeUnit.MILLISECONDS), "the replica still leads epoch 3");

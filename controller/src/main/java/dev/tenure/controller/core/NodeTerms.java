@@ -181,8 +181,7 @@ public final class NodeTerms {
 
     private static boolean newer(PartitionState s, PartitionState known) {
         return s.leaderEpoch() > known.leaderEpoch()
-                || (s.leaderEpoch() == known.leaderEpoch()
-                        && s.configurationVersion() > known.configurationVersion());
+                || (s.leaderEpoch() == known.leaderEpoch() && s.configurationVersion() > known.configurationVersion());
     }
 
     /** The replica of {@code partition} stepped down from {@code epoch} (it was fenced): it is not given again. */

@@ -120,5 +120,4 @@ class NodeTermsTest {
         assertEquals(List.of(), terms.apply(request(1, false, Map.of("a", led(2))), 3));
         assertEquals(1, terms.state("a").orElseThrow().configurationVersion());
     }
-
 }

@@ -389,8 +389,6 @@ final class ControllerSimulation implements Simulation.Host {
     int deletionsFinishedByASuccessor;
     /** Terms written for a partition after some controller began deleting it (by one that had not read it yet). */
     int termsAfterDeletionBegan;
-    /** States a node took for a partition whose replica it had deleted (it does not open it again in this model). */
-    int statesForDeletedReplicas;
 
     /**
      * {@code partitionCount} partitions of 3 replicas each on {@code nodeCount} nodes; a first controller is elected
@@ -1046,8 +1044,10 @@ final class ControllerSimulation implements Simulation.Host {
         Simulation p = partitionsByName.get(partition);
         if (setPartitions.contains(partition) && !n.partitions.contains(p)) {
             if (n.leading.containsKey(partition) || n.terms.leaderEpoch(partition, n.nodeEpoch) != 0) {
-                statesForDeletedReplicas++;
-                record(n.id + " holds a term of " + partition + ", whose replica it deleted: it opens nothing");
+                // A node that deleted its replica would open it again through its PartitionFactory: no controller
+                // assigns a partition being deleted, and no late request undoes a request to delete a replica
+                // (docs/controller.md, rules 13 and 14).
+                fail(n.id + " holds a term of " + partition + ", whose replica it deleted");
             }
             n.leading.remove(partition);
             return;
@@ -1486,30 +1486,41 @@ final class ControllerSimulation implements Simulation.Host {
                 }
             }
             boolean wrote = false;
-            for (PartitionSets.Action a : PartitionSets.decide(
+            List<PartitionSets.Action> actions = PartitionSets.decide(
                     Map.copyOf(zkSets),
                     Map.copyOf(zkCreateRequests),
                     Set.copyOf(zkDeleteRequests),
                     c.core.liveNodes(),
                     c.core.states(),
-                    c.core.deleting())) {
-                if (a instanceof PartitionSets.CreatePartitions cp) {
-                    try {
-                        c.core.createPartitions(cp.replicaSets(), true);
-                    } catch (IllegalArgumentException e) {
-                        record(c + " cannot create partitions of " + cp.name() + ": " + e.getMessage());
-                    }
-                } else if (a instanceof PartitionSets.DeletePartitions d) {
-                    for (String p : d.partitions()) {
+                    c.core.deleting());
+            // As the real controller: every deletion in progress or about to be marked first, before a step that may
+            // fail ends the round and before the next requests go out.
+            for (PartitionSets.Action a : actions) {
+                List<String> toDelete = a instanceof PartitionSets.DeletePartitions d
+                        ? d.partitions()
+                        : a instanceof PartitionSets.MarkDeleting m
+                                ? m.record().set().partitionIds()
+                                : List.of();
+                if (!toDelete.isEmpty()) {
+                    for (String p : toDelete) {
                         if (!c.core.deleting().contains(p) && c.core.states().containsKey(p)) {
                             events++;
                             deletionBegan.putIfAbsent(p, events);
                             deletingSince.putIfAbsent(c.core.controllerEpoch() + "/" + p, events);
                         }
                     }
-                    c.core.deletePartitions(d.partitions());
-                    record(c + " deletes partitions " + d.partitions());
-                } else {
+                    c.core.deletePartitions(toDelete);
+                    record(c + " deletes partitions " + toDelete);
+                }
+            }
+            for (PartitionSets.Action a : actions) {
+                if (a instanceof PartitionSets.CreatePartitions cp) {
+                    try {
+                        c.core.createPartitions(cp.replicaSets(), true);
+                    } catch (IllegalArgumentException e) {
+                        record(c + " cannot create partitions of " + cp.name() + ": " + e.getMessage());
+                    }
+                } else if (!(a instanceof PartitionSets.DeletePartitions)) { // those were taken above
                     String outcome = zkSetStep(c, a);
                     record(c + ": " + a + ": " + outcome);
                     if (outcome.equals("fenced")) {

@@ -191,13 +191,7 @@ class ControllerSimulationTest {
         int schedules = ONE_SEED ? 1 : Integer.getInteger("sim.setSchedules", 40);
         int recorded = 0, created = 0, refused = 0, deleteAsked = 0, deleteRefused = 0, markedDeleting = 0;
         int deleted = 0, partitionsCreated = 0, partitionsRemoved = 0, stops = 0, replicasDeleted = 0;
-        int fenced = 0,
-                unknown = 0,
-                successorCreated = 0,
-                successorDeleted = 0,
-                termsAfter = 0,
-                statesForDeleted = 0,
-                failovers = 0;
+        int fenced = 0, unknown = 0, successorCreated = 0, successorDeleted = 0, termsAfter = 0, failovers = 0;
         int acknowledged = 0, crashes = 0, powerLosses = 0;
         for (int i = 0; i < schedules; i++) {
             long seed = ONE_SEED ? BASE_SEED : BASE_SEED + 3000 + i;
@@ -221,7 +215,6 @@ class ControllerSimulationTest {
             successorCreated += sim.creationsFinishedByASuccessor;
             successorDeleted += sim.deletionsFinishedByASuccessor;
             termsAfter += sim.termsAfterDeletionBegan;
-            statesForDeleted += sim.statesForDeletedReplicas;
             failovers += sim.controllerFailovers;
             crashes += sim.nodeCrashes;
             powerLosses += sim.nodePowerLosses;
@@ -235,7 +228,7 @@ class ControllerSimulationTest {
                         + " %d partitions created, %d removed; %d stop-replicas requests, %d replicas deleted; %d"
                         + " set writes fenced, %d unknown outcomes; %d creations and %d deletions finished by a later"
                         + " controller; %d terms landed after a deletion began (decided before it, or by a controller"
-                        + " that had not read it yet), %d terms a node took for a replica it had deleted;"
+                        + " that had not read it yet);"
                         + " %d controller failovers, %d crashes, %d power losses, %d writes acknowledged on live"
                         + " partitions%n",
                 schedules,
@@ -258,7 +251,6 @@ class ControllerSimulationTest {
                 successorCreated,
                 successorDeleted,
                 termsAfter,
-                statesForDeleted,
                 failovers,
                 crashes,
                 powerLosses,
