@@ -460,10 +460,13 @@ public final class Controller implements Closeable {
                     token.epoch(),
                     t.core.liveNodes().size(),
                     states.size());
-            watchPartitions();
-            t.pump();
+            // The partition sets and the deletions in progress are read before the first write or assignment
+            // (Term.pump waits for them): a partition being deleted gets no new term and is assigned to no node,
+            // which may have deleted its replica already (docs/controller.md, rule 14).
             setStore.ensurePaths();
+            watchPartitions();
             reconcileSets();
+            t.pump();
         } catch (Exception e) {
             log.error(
                     "node {}: taking office as controller in epoch {} failed; stepping down",
@@ -575,6 +578,7 @@ public final class Controller implements Closeable {
                 return;
             }
             t.sets = view;
+            t.setsRead = true;
             boolean wrote = false;
             if (view.preferredElection().isPresent()) {
                 List<String> asked = view.preferredElection().get();
@@ -586,13 +590,25 @@ public final class Controller implements Closeable {
                 }
                 wrote = true;
             }
-            for (dev.tenure.controller.core.PartitionSets.Action a : dev.tenure.controller.core.PartitionSets.decide(
-                    view.sets(),
-                    view.createRequests(),
-                    view.deleteRequests(),
-                    t.core.liveNodes(),
-                    t.core.states(),
-                    t.core.deleting())) {
+            List<dev.tenure.controller.core.PartitionSets.Action> actions =
+                    dev.tenure.controller.core.PartitionSets.decide(
+                            view.sets(),
+                            view.createRequests(),
+                            view.deleteRequests(),
+                            t.core.liveNodes(),
+                            t.core.states(),
+                            t.core.deleting());
+            // Every deletion in progress, and every one about to be recorded, is known to the core before any other
+            // step (which may fail and end this round) and before the next requests go out: a partition being
+            // deleted is then never given a term or assigned (docs/controller.md, rule 14).
+            for (dev.tenure.controller.core.PartitionSets.Action a : actions) {
+                if (a instanceof dev.tenure.controller.core.PartitionSets.DeletePartitions d) {
+                    t.core.deletePartitions(d.partitions());
+                } else if (a instanceof dev.tenure.controller.core.PartitionSets.MarkDeleting m) {
+                    t.core.deletePartitions(m.record().set().partitionIds());
+                }
+            }
+            for (dev.tenure.controller.core.PartitionSets.Action a : actions) {
                 if (a instanceof dev.tenure.controller.core.PartitionSets.CreatePartitions c) {
                     try {
                         t.core.createPartitions(c.replicaSets(), true);
@@ -603,9 +619,7 @@ public final class Controller implements Closeable {
                                 c.name(),
                                 e.getMessage());
                     }
-                } else if (a instanceof dev.tenure.controller.core.PartitionSets.DeletePartitions d) {
-                    t.core.deletePartitions(d.partitions());
-                } else {
+                } else if (!(a instanceof dev.tenure.controller.core.PartitionSets.DeletePartitions)) { // taken above
                     log.info("controller {}: {}", b.nodeId, a);
                     if (!applied(t, token -> setStore.apply(token, a))) {
                         return;
@@ -710,8 +724,17 @@ public final class Controller implements Closeable {
             this.core = new ControllerCore(b.nodeId, token.epoch());
         }
 
-        /** Writes until the core has nothing to write, then sends the requests. */
+        /**
+         * Whether the partition sets were read in this term: until then nothing is written or sent, so that no
+         * partition being deleted is given a term or assigned.
+         */
+        boolean setsRead;
+
+        /** Writes until the core has nothing to write, then sends the requests (once the sets were read). */
         void pump() {
+            if (!setsRead) {
+                return; // reconcileSets pumps once it has read them
+            }
             while (term == this) {
                 List<StateWrite> writes = core.pendingWrites();
                 if (writes.isEmpty()) {

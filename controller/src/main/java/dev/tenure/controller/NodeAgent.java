@@ -55,7 +55,10 @@ import org.slf4j.LoggerFactory;
  * highest this node has seen ({@link ControlMessage.AssignmentResult#STALE_CONTROLLER_EPOCH} otherwise). That highest
  * epoch is kept in a file, written and synced before an assignment of a higher epoch is applied, so a restart does
  * not forget it. Within an applied assignment, a partition's state is taken only if its leader epoch is above the one
- * known: an equal or older one changes nothing.
+ * known: an equal or older one changes nothing. An assignment or stop-replicas request changes nothing of a partition
+ * that a request of the same controller term with a higher request id spoke of (rule 13): a late full assignment
+ * drops no newer partition, and a late assignment gives back no replica a newer request deleted. Such a request is
+ * still acknowledged as applied: it was, and what it carried is superseded.
  *
  * <p><b>Terms.</b> This node leads a partition in leader epoch {@code E} while the newest state it took names it
  * leader in {@code E} under its current registration; the partition's replica is told {@code elected(E)}, and
@@ -389,7 +392,7 @@ public final class NodeAgent implements ZooKeeperNode.LeadershipSource, Closeabl
             return;
         }
         Map<String, Optional<PartitionState>> changed = new java.util.LinkedHashMap<>();
-        for (String p : terms.apply(r)) {
+        for (String p : terms.apply(r, a.requestId())) {
             partitions.computeIfAbsent(p, PartitionTerm::new).update();
             changed.put(p, terms.state(p));
         }
@@ -419,7 +422,7 @@ public final class NodeAgent implements ZooKeeperNode.LeadershipSource, Closeabl
         if (!admit(from, r, s.requestId(), currentEpoch, "stop-replicas request")) {
             return;
         }
-        terms.forget(s.partitions());
+        terms.forget(s.partitions(), r.controllerEpoch(), s.requestId());
         for (String p : s.partitions()) {
             PartitionTerm t = partitions.get(p);
             if (t != null) {

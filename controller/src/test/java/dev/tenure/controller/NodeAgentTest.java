@@ -111,9 +111,13 @@ class NodeAgentTest {
         }
     }
 
+    /** Request ids, increasing as a controller's are within its term. */
+    private static final java.util.concurrent.atomic.AtomicLong REQUEST_IDS =
+            new java.util.concurrent.atomic.AtomicLong();
+
     private static byte[] assign(long controllerEpoch, String controller, long nodeEpoch, PartitionState p) {
         return ControlCodec.encode(new ControlMessage.Assignment(
-                controllerEpoch,
+                REQUEST_IDS.incrementAndGet(),
                 new LeaderAndReplicas(controllerEpoch, controller, "n1", nodeEpoch, false, Map.of("p", p))));
     }
 
@@ -291,6 +295,24 @@ class NodeAgentTest {
             }
         }
         return null;
+    }
+
+    @Test
+    void aFullAssignmentOlderThanOneAlreadyTakenEndsNoTermAndForgetsNoState() throws Exception {
+        agent = start();
+        agent.receive(
+                "c",
+                ControlCodec.encode(new ControlMessage.Assignment(
+                        10, new LeaderAndReplicas(5, "c", "n1", 100, false, Map.of("p", led("n1", 3, 100))))));
+        assertEquals("elected 3", nextTold());
+        // Request 9, a full assignment sent before p was created, arrives after request 10 (reordered or duplicated).
+        agent.receive(
+                "c",
+                ControlCodec.encode(
+                        new ControlMessage.Assignment(9, new LeaderAndReplicas(5, "c", "n1", 100, true, Map.of()))));
+        waitFor(() -> sent.stream().anyMatch(m -> m.contains("requestId=9") && m.contains("APPLIED")));
+        assertEquals(Map.of("p", led("n1", 3, 100)), agent.states(), "the state of p is still held");
+        assertNull(told.poll(200, TimeUnit.MILLISECONDS), "the replica still leads epoch 3");
     }
 
     @Test

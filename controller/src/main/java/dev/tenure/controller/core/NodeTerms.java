@@ -35,6 +35,9 @@ import java.util.Set;
  *       this node has seen (which the caller keeps durably: {@link #check} says when it must be raised).
  *   <li>From a taken request, a partition's state is taken only if its leader epoch is above the one held: an equal
  *       or older state changes nothing. A full request also ends what the node held of partitions it no longer lists.
+ *   <li>A request speaks of a partition only if no request of the same controller epoch with a higher request id
+ *       spoke of it already: an old full request arriving late drops nothing a newer request gave, and an old request
+ *       gives back nothing a newer one dropped or deleted.
  *   <li>A replica leads epoch {@code E} while the state held names this node leader in {@code E} under its current
  *       registration, and {@code E} is above every epoch the replica stepped down from.
  * </ul>
@@ -57,6 +60,15 @@ public final class NodeTerms {
     private final String self;
     private final Map<String, PartitionState> held = new LinkedHashMap<>();
     private final Map<String, Long> steppedDown = new LinkedHashMap<>();
+    /** The controller epoch whose request ids {@link #lastWord} and {@link #fullFloor} count (-1 before any). */
+    private long wordEpoch = -1;
+    /**
+     * The id of the newest request of controller epoch {@link #wordEpoch} that listed a partition or deleted its
+     * replica, for partitions spoken of after the newest full request taken (older entries are pruned).
+     */
+    private final Map<String, Long> lastWord = new LinkedHashMap<>();
+    /** The id of the newest full request of controller epoch {@link #wordEpoch} taken (-1 before any). */
+    private long fullFloor = -1;
 
     /** The rules of node {@code self}. */
     public NodeTerms(String self) {
@@ -82,46 +94,94 @@ public final class NodeTerms {
     }
 
     /**
-     * Takes from {@code request} (which {@link #check} let through) every state newer than the one held, and with a
-     * full request drops what it does not list.
+     * Takes from {@code request} (which {@link #check} let through), numbered {@code requestId} by its controller,
+     * every state newer than the one held, and with a full request drops what it does not list; but it speaks of a
+     * partition only if no request of the same controller epoch with a higher id has spoken of it already (a request
+     * speaks of a partition it lists, a full request of every partition, a request to delete replicas of those it
+     * names). So an old request that arrives late (reordered, duplicated or sent again) never makes the node forget or
+     * replace what a newer request of its controller told it (docs/controller.md, rule 13). A newer state is one of a
+     * higher leader epoch, or of the same leader epoch and a higher configuration version.
      *
      * @return the partitions whose held state changed, in the request's order
      */
-    public List<String> apply(LeaderAndReplicas request) {
+    public List<String> apply(LeaderAndReplicas request, long requestId) {
         List<String> changed = new ArrayList<>();
+        if (!newWord(request.controllerEpoch())) {
+            return changed;
+        }
         for (Map.Entry<String, PartitionState> e : request.partitions().entrySet()) {
-            PartitionState known = held.get(e.getKey());
-            if (known == null || e.getValue().leaderEpoch() > known.leaderEpoch()) {
-                held.put(e.getKey(), e.getValue());
-                changed.add(e.getKey());
+            String p = e.getKey();
+            if (!speaks(p, requestId)) {
+                continue;
+            }
+            lastWord.put(p, requestId);
+            PartitionState known = held.get(p);
+            if (known == null || newer(e.getValue(), known)) {
+                held.put(p, e.getValue());
+                changed.add(p);
             }
         }
         if (request.full()) {
             for (String p : List.copyOf(held.keySet())) {
-                if (!request.partitions().containsKey(p)) {
+                if (!request.partitions().containsKey(p) && speaks(p, requestId)) {
                     held.remove(p);
                     changed.add(p);
                 }
+            }
+            if (requestId > fullFloor) {
+                fullFloor = requestId;
+                lastWord.values().removeIf(id -> id <= fullFloor);
             }
         }
         return changed;
     }
 
     /**
-     * Drops the states held for {@code partitions} (the controller asked this node to delete its replicas of them):
-     * this node leads none of them any more.
+     * Drops the states held for {@code partitions} (the controller of epoch {@code controllerEpoch} asked this node,
+     * in its request {@code requestId}, to delete its replicas of them): this node leads none of them any more, and no
+     * older request of that controller gives them back.
      *
      * @return those of them a state was held for
      */
-    public List<String> forget(java.util.Collection<String> partitions) {
+    public List<String> forget(java.util.Collection<String> partitions, long controllerEpoch, long requestId) {
         List<String> dropped = new ArrayList<>();
+        boolean current = newWord(controllerEpoch);
         for (String p : partitions) {
             if (held.remove(p) != null) {
                 dropped.add(p);
             }
             steppedDown.remove(p);
+            if (current && requestId > lastWord.getOrDefault(p, -1L)) {
+                lastWord.put(p, requestId);
+            }
         }
         return dropped;
+    }
+
+    /**
+     * Whether a request of {@code controllerEpoch} may speak of partitions: not one of an epoch older than the newest
+     * that spoke; one of a newer epoch starts the count of request ids again.
+     */
+    private boolean newWord(long controllerEpoch) {
+        if (controllerEpoch < wordEpoch) {
+            return false;
+        }
+        if (controllerEpoch > wordEpoch) {
+            wordEpoch = controllerEpoch;
+            lastWord.clear();
+            fullFloor = -1;
+        }
+        return true;
+    }
+
+    /** Whether request {@code requestId} of the current controller epoch is newer than every one that spoke of it. */
+    private boolean speaks(String partition, long requestId) {
+        return requestId > Math.max(fullFloor, lastWord.getOrDefault(partition, -1L));
+    }
+
+    private static boolean newer(PartitionState s, PartitionState known) {
+        return s.leaderEpoch() > known.leaderEpoch()
+                || (s.leaderEpoch() == known.leaderEpoch() && s.configurationVersion() > known.configurationVersion());
     }
 
     /** The replica of {@code partition} stepped down from {@code epoch} (it was fenced): it is not given again. */

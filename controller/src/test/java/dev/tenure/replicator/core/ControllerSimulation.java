@@ -345,13 +345,6 @@ final class ControllerSimulation implements Simulation.Host {
 
     private static final int STALLED_RECOVERY_STEPS = 5000;
 
-    /**
-     * In the calm, with partition sets: leaders that hold no state of a partition they lead in ZooKeeper, because a
-     * stale full assignment of the same controller, reordered or duplicated, dropped a partition created after it was
-     * sent; the controller, every request acknowledged, tells them again only here.
-     */
-    int calmRetellsAfterAStaleFullAssignment;
-
     // Partition sets (withPartitionSets): the simulated ZooKeeper's sets and admin requests, and the world's view.
     /** Probability of a step that asks for a set's creation or deletion; 0 (the default) turns partition sets off. */
     private double setRate;
@@ -396,8 +389,6 @@ final class ControllerSimulation implements Simulation.Host {
     int deletionsFinishedByASuccessor;
     /** Terms written for a partition after some controller began deleting it (by one that had not read it yet). */
     int termsAfterDeletionBegan;
-    /** States a node took for a partition whose replica it had deleted (it does not open it again in this model). */
-    int statesForDeletedReplicas;
 
     /**
      * {@code partitionCount} partitions of 3 replicas each on {@code nodeCount} nodes; a first controller is elected
@@ -725,10 +716,12 @@ final class ControllerSimulation implements Simulation.Host {
         if (!missing.isEmpty()) {
             c.core.createPartitions(missing);
         }
-        work(c);
         if (setRate > 0) {
-            reconcileSets(c); // as the real controller: its first writes and requests, then the sets
+            // As the real controller: the sets and the deletions in progress first, then its first writes and
+            // requests, so that no partition being deleted is given a term or assigned (docs/controller.md, rule 14).
+            reconcileSets(c);
         }
+        work(c);
     }
 
     /** After every event of a controller: its writes go to ZooKeeper, its requests to the nodes. */
@@ -1028,7 +1021,7 @@ final class ControllerSimulation implements Simulation.Host {
         record(n.id + "@" + n.nodeEpoch + " takes " + describe(a));
         assignmentsApplied++;
         n.controller = a.from();
-        for (String p : n.terms.apply(r)) {
+        for (String p : n.terms.apply(r, a.requestId())) {
             update(n, p);
             if (!n.up) {
                 return; // its process died telling a replica
@@ -1051,8 +1044,10 @@ final class ControllerSimulation implements Simulation.Host {
         Simulation p = partitionsByName.get(partition);
         if (setPartitions.contains(partition) && !n.partitions.contains(p)) {
             if (n.leading.containsKey(partition) || n.terms.leaderEpoch(partition, n.nodeEpoch) != 0) {
-                statesForDeletedReplicas++;
-                record(n.id + " holds a term of " + partition + ", whose replica it deleted: it opens nothing");
+                // A node that deleted its replica would open it again through its PartitionFactory: no controller
+                // assigns a partition being deleted, and no late request undoes a request to delete a replica
+                // (docs/controller.md, rules 13 and 14).
+                fail(n.id + " holds a term of " + partition + ", whose replica it deleted");
             }
             n.leading.remove(partition);
             return;
@@ -1491,30 +1486,41 @@ final class ControllerSimulation implements Simulation.Host {
                 }
             }
             boolean wrote = false;
-            for (PartitionSets.Action a : PartitionSets.decide(
+            List<PartitionSets.Action> actions = PartitionSets.decide(
                     Map.copyOf(zkSets),
                     Map.copyOf(zkCreateRequests),
                     Set.copyOf(zkDeleteRequests),
                     c.core.liveNodes(),
                     c.core.states(),
-                    c.core.deleting())) {
-                if (a instanceof PartitionSets.CreatePartitions cp) {
-                    try {
-                        c.core.createPartitions(cp.replicaSets(), true);
-                    } catch (IllegalArgumentException e) {
-                        record(c + " cannot create partitions of " + cp.name() + ": " + e.getMessage());
-                    }
-                } else if (a instanceof PartitionSets.DeletePartitions d) {
-                    for (String p : d.partitions()) {
+                    c.core.deleting());
+            // As the real controller: every deletion in progress or about to be marked first, before a step that may
+            // fail ends the round and before the next requests go out.
+            for (PartitionSets.Action a : actions) {
+                List<String> toDelete = a instanceof PartitionSets.DeletePartitions d
+                        ? d.partitions()
+                        : a instanceof PartitionSets.MarkDeleting m
+                                ? m.record().set().partitionIds()
+                                : List.of();
+                if (!toDelete.isEmpty()) {
+                    for (String p : toDelete) {
                         if (!c.core.deleting().contains(p) && c.core.states().containsKey(p)) {
                             events++;
                             deletionBegan.putIfAbsent(p, events);
                             deletingSince.putIfAbsent(c.core.controllerEpoch() + "/" + p, events);
                         }
                     }
-                    c.core.deletePartitions(d.partitions());
-                    record(c + " deletes partitions " + d.partitions());
-                } else {
+                    c.core.deletePartitions(toDelete);
+                    record(c + " deletes partitions " + toDelete);
+                }
+            }
+            for (PartitionSets.Action a : actions) {
+                if (a instanceof PartitionSets.CreatePartitions cp) {
+                    try {
+                        c.core.createPartitions(cp.replicaSets(), true);
+                    } catch (IllegalArgumentException e) {
+                        record(c + " cannot create partitions of " + cp.name() + ": " + e.getMessage());
+                    }
+                } else if (!(a instanceof PartitionSets.DeletePartitions)) { // those were taken above
                     String outcome = zkSetStep(c, a);
                     record(c + ": " + a + ": " + outcome);
                     if (outcome.equals("fenced")) {
@@ -1692,7 +1698,7 @@ final class ControllerSimulation implements Simulation.Host {
         }
         n.controller = s.from();
         record(n.id + "@" + n.nodeEpoch + " takes " + s);
-        n.terms.forget(s.partitions());
+        n.terms.forget(s.partitions(), s.controllerEpoch(), s.requestId());
         for (String p : s.partitions()) {
             Simulation sp = partitionsByName.get(p);
             if (sp == null || !n.partitions.contains(sp)) {
@@ -2019,15 +2025,11 @@ final class ControllerSimulation implements Simulation.Host {
                 && current.unacknowledged.getOrDefault(n.id, new TreeMap<>()).isEmpty()
                 && network.stream().noneMatch(w -> w instanceof Assign a && a.to().equals(n.id));
         if (forgotten && waited > 200) {
-            // A stale full assignment (reordered or duplicated) dropped a state the node took after it: every request
-            // is acknowledged, so the controller tells it nothing more (docs/controller-simulation.md).
-            stuck.remove(p);
-            calmRetellsAfterAStaleFullAssignment++;
-            record("calm: " + n.id + " holds no state of " + p.name
-                    + ", which it leads in ZooKeeper: it is told again");
-            current.core.tellAgain(n.id);
-            work(current);
-            return false;
+            // Every request acknowledged, yet the leader holds no state of the partition: an old request (a stale
+            // full assignment, reordered or duplicated) made it forget a newer one, which NodeTerms must never let
+            // happen (docs/controller.md, rule 13).
+            fail("calm: " + n.id + " holds no state of " + p.name + ", which it leads in ZooKeeper, and every"
+                    + " request to it is acknowledged: the controller would never tell it again");
         }
         if ((gaveUp && waited > 50) || (stalled && waited > STALLED_RECOVERY_STEPS)) {
             // The node renews its session, so that the controller gives its partitions new terms.
