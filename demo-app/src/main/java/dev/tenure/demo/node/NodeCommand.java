@@ -408,8 +408,19 @@ public final class NodeCommand implements Callable<Integer> {
 
     /** The ZooKeeper credential from --zk-auth-file or TENURE_ZK_AUTH, or null. */
     private dev.tenure.recipes.ZooKeeperAcls zooKeeperAcls() throws java.io.IOException {
-        if (zkAuthFile != null) {
-            return dev.tenure.recipes.ZooKeeperAcls.fromFile(zkAuthFile);
+        return zooKeeperAcls(zkAuthFile);
+    }
+
+    /**
+     * The ZooKeeper credential of a command: from {@code authFile} if given, else from the environment variable {@code
+     * TENURE_ZK_AUTH} ({@code user:password}), else null (no credential).
+     *
+     * @throws IllegalArgumentException if TENURE_ZK_AUTH is set but not {@code user:password}
+     */
+    public static dev.tenure.recipes.ZooKeeperAcls zooKeeperAcls(java.nio.file.Path authFile)
+            throws java.io.IOException {
+        if (authFile != null) {
+            return dev.tenure.recipes.ZooKeeperAcls.fromFile(authFile);
         }
         String env = System.getenv("TENURE_ZK_AUTH");
         if (env == null || env.isBlank()) {

@@ -181,19 +181,7 @@ public final class SetsCommand implements Callable<Integer> {
 
     /** The ZooKeeper credential from --zk-auth-file or TENURE_ZK_AUTH, or null. */
     private static dev.tenure.recipes.ZooKeeperAcls acls(ClusterOptions o) throws java.io.IOException {
-        if (o.zkAuthFile != null) {
-            return dev.tenure.recipes.ZooKeeperAcls.fromFile(o.zkAuthFile);
-        }
-        String env = System.getenv("TENURE_ZK_AUTH");
-        if (env == null || env.isBlank()) {
-            return null;
-        }
-        int colon = env.indexOf(':');
-        if (colon <= 0) {
-            throw new IllegalArgumentException("TENURE_ZK_AUTH must be user:password");
-        }
-        return dev.tenure.recipes.ZooKeeperAcls.digest(
-                env.substring(0, colon).trim(), env.substring(colon + 1).trim());
+        return dev.tenure.demo.node.NodeCommand.zooKeeperAcls(o.zkAuthFile);
     }
 
     private static String states(Map<String, List<String>> replicaSets, Map<String, PartitionState> states) {
