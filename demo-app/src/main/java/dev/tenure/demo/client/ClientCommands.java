@@ -79,6 +79,24 @@ public final class ClientCommands {
     }
 
     /**
+     * Reports an outcome that is not {@link Outcome.Kind#OK} on {@code err}: an unknown outcome with {@code
+     * unknownHint} (what may still happen and how to check it), any other as not done; with the HTTP status and URL.
+     *
+     * @return the outcome's exit code
+     */
+    static int reportNotOk(java.io.PrintStream err, Outcome outcome, String unknownHint) {
+        String where = (outcome.httpStatus() < 0 ? "no response from " : "HTTP " + outcome.httpStatus() + " from ")
+                + outcome.url();
+        if (outcome.kind() == Outcome.Kind.UNKNOWN) {
+            err.println("outcome unknown: " + outcome.error().orElse("?") + " [" + where + "]; " + unknownHint);
+        } else {
+            err.println("not done: " + outcome.error().orElse("?") + " [" + where + "]");
+        }
+        err.flush();
+        return exitCode(outcome.kind());
+    }
+
+    /**
      * Runs {@code args} (for example {@code put --url http://127.0.0.1:8081 k v}) through a small top-level
      * command with the client commands as subcommands, on the process's stdout and stderr.
      *

@@ -84,17 +84,8 @@ public final class MembersCommand extends ClientCommand {
                 client.changeMembers("replace", "old=" + enc(ids.get(0)) + "&new=" + enc(ids.get(1)) + timeoutQuery());
         };
         if (outcome.kind() != Outcome.Kind.OK) {
-            String where = (outcome.httpStatus() < 0 ? "no response from " : "HTTP " + outcome.httpStatus() + " from ")
-                    + outcome.url();
-            if (outcome.kind() == Outcome.Kind.UNKNOWN) {
-                env.err()
-                        .println("outcome unknown: " + outcome.error().orElse("?") + " [" + where
-                                + "]; the change may still complete, check with members show");
-            } else {
-                env.err().println("not done: " + outcome.error().orElse("?") + " [" + where + "]");
-            }
-            env.err().flush();
-            return ClientCommands.exitCode(outcome.kind());
+            return ClientCommands.reportNotOk(
+                    env.err(), outcome, "the change may still complete, check with members show");
         }
         try {
             env.out().println(describe(JSON.readTree(outcome.value().orElse(new byte[0]))));

@@ -79,17 +79,8 @@ public final class ReassignCommand extends ClientCommand {
             default -> throw usage("unknown action " + action + "; one of start, show");
         }
         if (outcome.kind() != Outcome.Kind.OK) {
-            String where = (outcome.httpStatus() < 0 ? "no response from " : "HTTP " + outcome.httpStatus() + " from ")
-                    + outcome.url();
-            if (outcome.kind() == Outcome.Kind.UNKNOWN) {
-                env.err()
-                        .println("outcome unknown: " + outcome.error().orElse("?") + " [" + where
-                                + "]; the reassignment may have started, check with reassign show");
-            } else {
-                env.err().println("not done: " + outcome.error().orElse("?") + " [" + where + "]");
-            }
-            env.err().flush();
-            return ClientCommands.exitCode(outcome.kind());
+            return ClientCommands.reportNotOk(
+                    env.err(), outcome, "the reassignment may have started, check with reassign show");
         }
         try {
             env.out().println(describe(JSON.readTree(outcome.value().orElse(new byte[0]))));
