@@ -832,7 +832,9 @@ public final class Replica implements Closeable {
      * <p>Proposals made from any threads are taken by the event thread in the order they were queued, as many
      * as are waiting at once: the leader appends them in one append and one sync, and ships them to each
      * follower in the same messages. Proposals queued by one thread are appended in the order of the calls.
-     * The future completes on the apply thread (or the event thread for failures): keep callbacks short.
+     * The future completes on the apply thread (or the event thread for failures): keep callbacks short. By then
+     * the proposal is counted in {@link #proposalCounts()} and, if committed, its latency was handed to the {@link
+     * LatencyObserver}s.
      */
     public CompletableFuture<Committed> propose(byte[] payload) {
         Preconditions.checkNotNull(payload, "payload");
@@ -871,7 +873,9 @@ public final class Replica implements Closeable {
             return f;
         }
         long proposedAt = System.nanoTime();
-        CompletableFuture<Committed> unused = f.whenComplete((c, e) -> {
+        // The caller gets the stage after the accounting: its outcome is in the counts and the latency observers by
+        // the time the caller sees it (metrics read right after a proposal completes include it).
+        CompletableFuture<Committed> counted = f.whenComplete((c, e) -> {
             outstandingBytes.addAndGet(-size);
             outstanding.decrementAndGet();
             if (e == null) {
@@ -890,7 +894,7 @@ public final class Replica implements Closeable {
         if (drainPosted.compareAndSet(false, true) && !runHereOrPost(this::takeProposals)) {
             failIncoming(new IllegalStateException("replica " + id + " is closed"));
         }
-        return f;
+        return counted;
     }
 
     /** Event thread: hands every queued proposal to the core at once. */
