@@ -53,10 +53,11 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
  * over mutual TLS through the TLS-terminating proxies, on authenticated ZooKeeper. Each run prints its seed first; on failure its output is in the assertion message. Processes
  * are found through the run's pid list ({@code pids.txt}).
  *
- * <p>The CI and snapshots runs ({@link EveryFaultKind}) run side by side: their claims hold whatever the machine's
- * speed (a valid history, every fault kind injected, every wiped replica caught up, with deadlines of minutes and no
- * bound on any time). Every other run, whose claims depend on timing (fast failover within a session, a deposed leader
- * still acknowledging, a fault landing on the node leading several partitions), runs alone.
+ * <p>Three lanes run side by side ({@link EveryFaultKind}): the CI run, the snapshots run, and one after another the
+ * runs of the teeth, of SIGTERM and of the controller's faults. Their claims hold whatever the machine's speed (a
+ * valid history, every fault kind injected, every wiped replica caught up, a violation caught, with deadlines of
+ * minutes and no bound on any time). The runs whose claims depend on timing (fast failover within a session, a
+ * deposed leader still acknowledging, a fault landing on the node leading several partitions) run alone after them.
  */
 class VerifyIT {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -174,9 +175,9 @@ class VerifyIT {
     }
 
     /**
-     * Every fault kind once, with and without frequent snapshots: the two runs run at the same time (each method is
-     * {@code CONCURRENT}; this class, like every other test here, runs alone). Failsafe enables JUnit's parallel
-     * execution for this (demo-app's pom).
+     * Every fault kind once, with and without frequent snapshots, and beside them {@link OneAfterAnother}: three lanes
+     * at the same time (each is {@code CONCURRENT}; this class, like every other test here, runs alone). Failsafe
+     * enables JUnit's parallel execution for this, three threads (demo-app's pom).
      */
     @Nested
     class EveryFaultKind {
@@ -218,6 +219,188 @@ class VerifyIT {
                     result.get("wipes").get("byInstall").asInt(),
                     run.toString());
         }
+
+        /**
+         * Runs whose claims hold at any speed too, one after another beside the CI and snapshots runs: the teeth of
+         * the safety checks (a node acknowledging without a majority is caught, alone and with partitions), a run
+         * stopped with SIGTERM, and the faults on the controller (each bounded by minutes, with no bound on any time).
+         */
+        @Nested
+        @Execution(ExecutionMode.CONCURRENT)
+        class OneAfterAnother {
+            @Test
+            @Execution(ExecutionMode.SAME_THREAD)
+            @Timeout(300)
+            void acknowledgingWithoutAMajorityIsCaught() throws Exception {
+                Path work = dir.resolve("unsafe");
+                Run run = run(
+                        verifyWithEarlyAcks(work, "--seed", "11", "--faults", "isolate-replica", "--target", "leader"),
+                        240);
+                System.out.println(run);
+                assertEquals(1, run.exit(), run.toString());
+                JsonNode result = run.result();
+                assertEquals("INVALID", result.get("verdict").asText());
+                assertEquals("mtls", result.get("transport").asText(), "caught over mutual TLS: " + run);
+                int found = result.get("linearizabilityViolations").asInt()
+                        + result.get("lostWrites").asInt()
+                        + result.get("positionViolations").asInt();
+                assertTrue(found > 0, run.toString());
+                assertEquals(List.of(), aliveProcessesOf(work), "every process of the run was stopped");
+            }
+
+            /**
+             * {@code verify --leadership controller --partitions 4}: the controller node is SIGKILLed, SIGSTOPped past the
+             * session timeout and cut off from ZooKeeper, the node leading the most partitions is SIGKILLed, and a partition is
+             * shrunk to two replicas and grown back to three through the controller, one fault each. The run is valid with no
+             * lost write; after each fault on the controller every node names a controller in a higher epoch; each partition
+             * the killed node led has a new leader term; both moves of the reassignment completed; no process is left.
+             */
+            @Test
+            @Execution(ExecutionMode.SAME_THREAD)
+            @Timeout(240)
+            void withTheControllerEachFaultOnItIsFollowedByANewControllerEpochAndEveryKeyIsValid() throws Exception {
+                Path work = dir.resolve("controller");
+                Run run = run(
+                        work,
+                        200,
+                        "--leadership",
+                        "controller",
+                        "--partitions",
+                        "4",
+                        "--seed",
+                        "20261218",
+                        "--faults",
+                        "kill-controller,pause-controller,cut-controller-from-zookeeper,kill-replica,reassign-partition",
+                        "--target",
+                        "leader",
+                        "--quiet-ms",
+                        "1000");
+                System.out.println(run);
+                assertEquals(0, run.exit(), run.toString());
+                JsonNode result = run.result();
+                assertEquals("VALID", result.get("verdict").asText(), run.toString());
+                assertEquals("controller", result.get("leadership").asText(), run.toString());
+                assertEquals("mtls", result.get("transport").asText(), run.toString());
+                assertEquals(0, result.get("lostWrites").asInt(), run.toString());
+                assertEquals(
+                        0, result.get("leaderlessAfterHeal").asInt(), "every heal ended with agreed leaders: " + run);
+                assertTrue(result.get("operations").asInt() > 300, "a real workload ran: " + result);
+                for (String kind : List.of(
+                        "kill-controller",
+                        "pause-controller",
+                        "cut-controller-from-zookeeper",
+                        "kill-replica",
+                        "reassign-partition")) {
+                    assertEquals(1, result.get("faults").get(kind).asInt(), kind + ": " + run);
+                }
+                JsonNode moves = result.get("reassignments");
+                assertEquals(0, moves.get("notInjected").asInt(), "the partition was moved: " + run);
+                assertEquals(1, moves.get("completed").asInt(), "shrunk and grown back, each within its bound: " + run);
+                JsonNode move = moves.get("moves").get(0);
+                assertEquals(3, move.get("from").size(), move.toString());
+                assertTrue(move.get("shrinkMs").isNumber() && move.get("growMs").isNumber(), move.toString());
+                JsonNode controller = result.get("controller");
+                assertEquals(3, controller.get("faults").asInt(), controller.toString());
+                assertEquals(3, controller.get("faultsFollowedByNewEpoch").asInt(), controller.toString());
+                assertTrue(controller.get("changes").asInt() >= 3, controller.toString());
+                for (JsonNode f : result.get("controllerFaults")) {
+                    String before = f.get("controllerBefore").asText();
+                    String after = f.get("controllerAfter").asText();
+                    assertTrue(f.get("newEpoch").asBoolean(), "a new controller epoch: " + f);
+                    assertTrue(
+                            Long.parseLong(after.substring(after.indexOf('@') + 1))
+                                    > Long.parseLong(before.substring(before.indexOf('@') + 1)),
+                            f.toString());
+                }
+                boolean killedTheMostLeading = false;
+                for (JsonNode f : result.get("partitionFaults")) {
+                    if (f.get("fault").asText().equals("kill-replica")) {
+                        killedTheMostLeading = true;
+                        assertTrue(f.get("partitionsLed").size() >= 2, "the node leading the most partitions: " + f);
+                        assertEquals(
+                                f.get("partitionsLed"), f.get("leadershipMoved"), "each of them had a new term: " + f);
+                    }
+                }
+                assertTrue(killedTheMostLeading, run.toString());
+                assertTrue(
+                        run.lines().stream().anyMatch(l -> l.matches(".*controller r\\d@\\d+ -> r\\d@\\d+.*")),
+                        "the fault log names the controller before and after: " + run);
+                assertEquals(List.of(), aliveProcessesOf(work), "every process of the run was stopped");
+            }
+
+            /**
+             * The teeth with partitions: replicas that acknowledge without a majority, 4 partitions, the node leading the most
+             * isolated. The run is INVALID, and the violations include the partitions the isolated node led.
+             */
+            @Test
+            @Execution(ExecutionMode.SAME_THREAD)
+            @Timeout(300)
+            void withFourPartitionsAcknowledgingWithoutAMajorityIsCaughtInThePartitionsOfTheIsolatedNode()
+                    throws Exception {
+                Path work = dir.resolve("unsafe-partitions");
+                Run run = run(
+                        verifyWithEarlyAcks(
+                                work,
+                                "--partitions",
+                                "4",
+                                "--seed",
+                                "11",
+                                "--faults",
+                                "isolate-replica",
+                                "--target",
+                                "leader"),
+                        240);
+                System.out.println(run);
+                assertEquals(1, run.exit(), run.toString());
+                JsonNode result = run.result();
+                assertEquals("INVALID", result.get("verdict").asText(), run.toString());
+                assertEquals("mtls", result.get("transport").asText(), run.toString());
+                int found = result.get("linearizabilityViolations").asInt()
+                        + result.get("lostWrites").asInt()
+                        + result.get("positionViolations").asInt();
+                assertTrue(found > 0, run.toString());
+                JsonNode isolated = result.get("partitionFaults").get(0);
+                assertTrue(
+                        isolated.get("partitionsLed").size() >= 2, "the isolated node led several partitions: " + run);
+                List<String> led = new ArrayList<>();
+                isolated.get("partitionsLed").forEach(p -> led.add(p.asText()));
+                List<String> invalid = new ArrayList<>();
+                result.get("invalidPartitions").forEach(p -> invalid.add(p.asText()));
+                assertTrue(
+                        invalid.stream().anyMatch(led::contains),
+                        "a partition the isolated node led is invalid: " + invalid + " vs " + led + "\n" + run);
+                assertEquals(List.of(), aliveProcessesOf(work), "every process of the run was stopped");
+            }
+
+            @Test
+            @Execution(ExecutionMode.SAME_THREAD)
+            @Timeout(300)
+            void aRunStoppedWithSigtermStopsEveryProcessItStarted() throws Exception {
+                Path work = dir.resolve("interrupted");
+                // The leader is SIGSTOPped at "fault 1:": the hardest moment to clean up.
+                // Replication in plaintext here (--transport-plaintext): the old mode stays covered at no cost.
+                try (ChildProcess p = verify(
+                                work,
+                                "--seed",
+                                "5",
+                                "--faults",
+                                "pause-leader",
+                                "--target",
+                                "leader",
+                                "--transport-plaintext")
+                        .readyWhenOutputContains("fault 1:")
+                        .start()) {
+                    p.awaitReady(Duration.ofMinutes(2));
+                    String seen = Files.readString(p.logFile(), StandardCharsets.UTF_8);
+                    assertEquals(6, aliveProcessesOf(work).size(), "3 replicas and 3 ZooKeeper servers run: " + seen);
+                    p.terminate(); // SIGTERM
+                    p.awaitExit(Duration.ofMinutes(2)); // verify exits after SIGTERM
+                }
+                String seen =
+                        Files.readString(work.resolveSibling(work.getFileName() + ".out"), StandardCharsets.UTF_8);
+                assertEquals(List.of(), aliveProcessesOf(work), "every process of the run was stopped: " + seen);
+            }
+        }
     }
 
     /** Exit 0, a valid history of a real workload, every fault kind injected, every process of the run stopped. */
@@ -250,24 +433,6 @@ class VerifyIT {
         for (JsonNode w : wipes.get("caughtUp")) {
             assertTrue(w.get("offset").asLong() > 0, "it had entries to catch up on: " + w);
         }
-    }
-
-    @Test
-    @Timeout(300)
-    void acknowledgingWithoutAMajorityIsCaught() throws Exception {
-        Path work = dir.resolve("unsafe");
-        Run run = run(
-                verifyWithEarlyAcks(work, "--seed", "11", "--faults", "isolate-replica", "--target", "leader"), 240);
-        System.out.println(run);
-        assertEquals(1, run.exit(), run.toString());
-        JsonNode result = run.result();
-        assertEquals("INVALID", result.get("verdict").asText());
-        assertEquals("mtls", result.get("transport").asText(), "caught over mutual TLS: " + run);
-        int found = result.get("linearizabilityViolations").asInt()
-                + result.get("lostWrites").asInt()
-                + result.get("positionViolations").asInt();
-        assertTrue(found > 0, run.toString());
-        assertEquals(List.of(), aliveProcessesOf(work), "every process of the run was stopped");
     }
 
     /**
@@ -416,135 +581,5 @@ class VerifyIT {
         }
         assertTrue(failovers >= 6, "leader changes counted per partition: " + result.get("failovers"));
         assertEquals(List.of(), aliveProcessesOf(work), "every process of the run was stopped");
-    }
-
-    /**
-     * {@code verify --leadership controller --partitions 4}: the controller node is SIGKILLed, SIGSTOPped past the
-     * session timeout and cut off from ZooKeeper, the node leading the most partitions is SIGKILLed, and a partition is
-     * shrunk to two replicas and grown back to three through the controller, one fault each. The run is valid with no
-     * lost write; after each fault on the controller every node names a controller in a higher epoch; each partition
-     * the killed node led has a new leader term; both moves of the reassignment completed; no process is left.
-     */
-    @Test
-    @Timeout(240)
-    void withTheControllerEachFaultOnItIsFollowedByANewControllerEpochAndEveryKeyIsValid() throws Exception {
-        Path work = dir.resolve("controller");
-        Run run = run(
-                work,
-                200,
-                "--leadership",
-                "controller",
-                "--partitions",
-                "4",
-                "--seed",
-                "20261218",
-                "--faults",
-                "kill-controller,pause-controller,cut-controller-from-zookeeper,kill-replica,reassign-partition",
-                "--target",
-                "leader",
-                "--quiet-ms",
-                "1000");
-        System.out.println(run);
-        assertEquals(0, run.exit(), run.toString());
-        JsonNode result = run.result();
-        assertEquals("VALID", result.get("verdict").asText(), run.toString());
-        assertEquals("controller", result.get("leadership").asText(), run.toString());
-        assertEquals("mtls", result.get("transport").asText(), run.toString());
-        assertEquals(0, result.get("lostWrites").asInt(), run.toString());
-        assertEquals(0, result.get("leaderlessAfterHeal").asInt(), "every heal ended with agreed leaders: " + run);
-        assertTrue(result.get("operations").asInt() > 300, "a real workload ran: " + result);
-        for (String kind : List.of(
-                "kill-controller",
-                "pause-controller",
-                "cut-controller-from-zookeeper",
-                "kill-replica",
-                "reassign-partition")) {
-            assertEquals(1, result.get("faults").get(kind).asInt(), kind + ": " + run);
-        }
-        JsonNode moves = result.get("reassignments");
-        assertEquals(0, moves.get("notInjected").asInt(), "the partition was moved: " + run);
-        assertEquals(1, moves.get("completed").asInt(), "shrunk and grown back, each within its bound: " + run);
-        JsonNode move = moves.get("moves").get(0);
-        assertEquals(3, move.get("from").size(), move.toString());
-        assertTrue(move.get("shrinkMs").isNumber() && move.get("growMs").isNumber(), move.toString());
-        JsonNode controller = result.get("controller");
-        assertEquals(3, controller.get("faults").asInt(), controller.toString());
-        assertEquals(3, controller.get("faultsFollowedByNewEpoch").asInt(), controller.toString());
-        assertTrue(controller.get("changes").asInt() >= 3, controller.toString());
-        for (JsonNode f : result.get("controllerFaults")) {
-            String before = f.get("controllerBefore").asText();
-            String after = f.get("controllerAfter").asText();
-            assertTrue(f.get("newEpoch").asBoolean(), "a new controller epoch: " + f);
-            assertTrue(
-                    Long.parseLong(after.substring(after.indexOf('@') + 1))
-                            > Long.parseLong(before.substring(before.indexOf('@') + 1)),
-                    f.toString());
-        }
-        boolean killedTheMostLeading = false;
-        for (JsonNode f : result.get("partitionFaults")) {
-            if (f.get("fault").asText().equals("kill-replica")) {
-                killedTheMostLeading = true;
-                assertTrue(f.get("partitionsLed").size() >= 2, "the node leading the most partitions: " + f);
-                assertEquals(f.get("partitionsLed"), f.get("leadershipMoved"), "each of them had a new term: " + f);
-            }
-        }
-        assertTrue(killedTheMostLeading, run.toString());
-        assertTrue(
-                run.lines().stream().anyMatch(l -> l.matches(".*controller r\\d@\\d+ -> r\\d@\\d+.*")),
-                "the fault log names the controller before and after: " + run);
-        assertEquals(List.of(), aliveProcessesOf(work), "every process of the run was stopped");
-    }
-
-    /**
-     * The teeth with partitions: replicas that acknowledge without a majority, 4 partitions, the node leading the most
-     * isolated. The run is INVALID, and the violations include the partitions the isolated node led.
-     */
-    @Test
-    @Timeout(300)
-    void withFourPartitionsAcknowledgingWithoutAMajorityIsCaughtInThePartitionsOfTheIsolatedNode() throws Exception {
-        Path work = dir.resolve("unsafe-partitions");
-        Run run = run(
-                verifyWithEarlyAcks(
-                        work, "--partitions", "4", "--seed", "11", "--faults", "isolate-replica", "--target", "leader"),
-                240);
-        System.out.println(run);
-        assertEquals(1, run.exit(), run.toString());
-        JsonNode result = run.result();
-        assertEquals("INVALID", result.get("verdict").asText(), run.toString());
-        assertEquals("mtls", result.get("transport").asText(), run.toString());
-        int found = result.get("linearizabilityViolations").asInt()
-                + result.get("lostWrites").asInt()
-                + result.get("positionViolations").asInt();
-        assertTrue(found > 0, run.toString());
-        JsonNode isolated = result.get("partitionFaults").get(0);
-        assertTrue(isolated.get("partitionsLed").size() >= 2, "the isolated node led several partitions: " + run);
-        List<String> led = new ArrayList<>();
-        isolated.get("partitionsLed").forEach(p -> led.add(p.asText()));
-        List<String> invalid = new ArrayList<>();
-        result.get("invalidPartitions").forEach(p -> invalid.add(p.asText()));
-        assertTrue(
-                invalid.stream().anyMatch(led::contains),
-                "a partition the isolated node led is invalid: " + invalid + " vs " + led + "\n" + run);
-        assertEquals(List.of(), aliveProcessesOf(work), "every process of the run was stopped");
-    }
-
-    @Test
-    @Timeout(300)
-    void aRunStoppedWithSigtermStopsEveryProcessItStarted() throws Exception {
-        Path work = dir.resolve("interrupted");
-        // The leader is SIGSTOPped at "fault 1:": the hardest moment to clean up.
-        // Replication in plaintext here (--transport-plaintext): the old mode stays covered at no cost.
-        try (ChildProcess p = verify(
-                        work, "--seed", "5", "--faults", "pause-leader", "--target", "leader", "--transport-plaintext")
-                .readyWhenOutputContains("fault 1:")
-                .start()) {
-            p.awaitReady(Duration.ofMinutes(2));
-            String seen = Files.readString(p.logFile(), StandardCharsets.UTF_8);
-            assertEquals(6, aliveProcessesOf(work).size(), "3 replicas and 3 ZooKeeper servers run: " + seen);
-            p.terminate(); // SIGTERM
-            p.awaitExit(Duration.ofMinutes(2)); // verify exits after SIGTERM
-        }
-        String seen = Files.readString(work.resolveSibling(work.getFileName() + ".out"), StandardCharsets.UTF_8);
-        assertEquals(List.of(), aliveProcessesOf(work), "every process of the run was stopped: " + seen);
     }
 }
