@@ -54,14 +54,7 @@ class ZooKeeperTreeIsTenuresOnlyTest {
                 int refused = 0;
                 int writes = 0;
                 for (String node : nodes) {
-                    byte[] data;
-                    try {
-                        data = anonymous.getData().forPath(node); // anyone may read
-                    } catch (KeeperException.NoNodeException gone) {
-                        // An ephemeral election node that went since the walk (a leadership moved): the attempts
-                        // below still run, and each must still change nothing.
-                        data = new byte[0];
-                    }
+                    byte[] data = read(anonymous, node); // anyone may read
                     refused += (refusedNoAuth(() -> anonymous.setData().forPath(node, data)));
                     refused += (refusedNoAuth(() -> anonymous.create().forPath(node + "/planted")));
                     if (!node.equals("/tenure/kv")) {
@@ -96,6 +89,18 @@ class ZooKeeperTreeIsTenuresOnlyTest {
             return 1;
         } catch (KeeperException.NoNodeException gone) {
             return 1; // an ephemeral election node that went meanwhile: nothing was changed either
+        }
+    }
+
+    /**
+     * The node's data, or nothing for an ephemeral election node that went since the walk (a leadership moved): the
+     * attempts on it still run, and each must still change nothing.
+     */
+    private static byte[] read(CuratorFramework zk, String path) throws Exception {
+        try {
+            return zk.getData().forPath(path);
+        } catch (KeeperException.NoNodeException gone) {
+            return new byte[0];
         }
     }
 
