@@ -373,8 +373,11 @@ public final class WriteAheadLog implements Closeable {
         /** The end its files had when last forced, lowered by truncations and set by resets (both durable). */
         private long forcedEnd;
 
+        // Under this log's monitor.
         private boolean closed;
         private boolean forcedAtClose;
+        /** Set once the partition's {@code DELETED} record is buffered. */
+        private boolean deleted;
 
         private PartitionLog(String id, SegmentedLog log) {
             this.id = id;
@@ -492,6 +495,7 @@ public final class WriteAheadLog implements Closeable {
             putId(b);
             synchronized (this) {
                 record(DELETED, b.array(), b.position(), null);
+                deleted = true; // no FORCED record of this log may follow it: see recordForced
                 awaitOwnRecords("deletion");
             }
         }
@@ -627,15 +631,27 @@ public final class WriteAheadLog implements Closeable {
          * Buffers a {@code FORCED} record: the partition's files hold its log durably up to {@code end}. A partition
          * open has one in the kept segments (at open, and again at each checkpoint), so that recovery can cut away
          * what a power loss left of appends whose records did not reach the disk here. With {@code asWrite}, a sync
-         * of this partition waits for it.
+         * of this partition waits for it. Returns the record's end in the log, or 0 if none was buffered.
+         *
+         * <p>Under this log's monitor, so never inside a truncation or reset: those buffer their record, wait for
+         * it to be forced, change the files and only then lower {@code forcedEnd}; a {@code FORCED} record buffered
+         * in between would follow their record in the log and still state the end from before, which the files no
+         * longer hold once the change is made (the class comment's rule for {@code FORCED} records). Nothing is
+         * buffered for a log closed (its files were forced as it closed, and a log opened again under the same id
+         * writes its own) or deleted (no record of a partition may follow its {@code DELETED} one).
          */
         private long recordForced(boolean asWrite) {
             ByteBuffer b = ByteBuffer.allocate(HEADER_BYTES + 1 + idBytes.length + 8);
             b.position(HEADER_BYTES);
             putId(b);
-            synchronized (lock) { // the end read and the record buffered at one moment
-                b.putLong(forcedEnd);
-                return record(FORCED, b.array(), b.position(), null, asWrite);
+            synchronized (this) {
+                if (closed || deleted) {
+                    return 0;
+                }
+                synchronized (lock) { // the end read and the record buffered at one moment
+                    b.putLong(forcedEnd);
+                    return record(FORCED, b.array(), b.position(), null, asWrite);
+                }
             }
         }
 
@@ -1308,6 +1324,7 @@ public final class WriteAheadLog implements Closeable {
                 case APPEND -> "append " + r.body.getLong(0) + " x" + r.body.getInt(8);
                 case TRUNCATE -> "truncate " + r.body.getLong(0);
                 case RESET -> "reset " + r.body.getLong(0);
+                case DELETED -> "deleted";
                 default -> "forced " + r.body.getLong(0);
             };
             lines.add(r.file.getFileName() + "@" + r.position + " " + r.partition + " " + kind);
