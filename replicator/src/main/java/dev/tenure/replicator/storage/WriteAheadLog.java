@@ -85,6 +85,17 @@ import org.slf4j.LoggerFactory;
  * is in its partition's files durably, and every append since is in a segment that is kept. A partition log closed
  * in between is forced as it closes.
  *
+ * <p>Before it deletes them, the checkpoint also writes, and waits for the force of, a {@code FORCED} record of
+ * every open partition: the end below which its files hold its log durably. Recovery trusts the last one of a
+ * partition whose kept records say nothing else, so a {@code FORCED} record must stay true of the files until a
+ * later record of the partition: the files lose entries below it only by a truncation, reset or deletion, whose
+ * record follows it in the log and is forced before the files change. A partition log's truncations, resets and
+ * deletion buffer their record, wait for its force and change the files while holding the log's monitor, and a
+ * {@code FORCED} record is read and buffered under the same monitor; so it either comes before their record
+ * (which supersedes it) or states the end they left, never the end from before a change recorded ahead of it. No
+ * {@code FORCED} record is written for a partition log once it is closed (its files were forced as it closed; one
+ * opened again under the same id writes its own) or once its {@code DELETED} record is buffered.
+ *
  * <h2>Recovery</h2>
  *
  * {@link #open} reads every record of every segment (a torn tail of the last segment, damage that runs to the end
@@ -108,7 +119,8 @@ import org.slf4j.LoggerFactory;
  * may be used from different threads at once (appends to this log's buffer take one short lock). This log runs two
  * threads of its own whatever the number of partitions: the writer and the checkpointer. Futures returned by {@link
  * PartitionLog#syncAsync()} complete on the writer thread; keep their callbacks short (hand the result to the
- * partition's own executor).
+ * partition's own executor). A checkpoint waits for a partition's truncation, reset or deletion under way (each
+ * waits for one force of the writer, which never waits for the checkpointer); nothing waits for a checkpoint.
  *
  * <p>Failure is fail-stop, as for {@link SegmentedLog}: once a write or force fails (here or while forcing a
  * partition log for a checkpoint), every pending and later sync fails with {@link IllegalStateException}, appends
@@ -638,7 +650,7 @@ public final class WriteAheadLog implements Closeable {
          * in between would follow their record in the log and still state the end from before, which the files no
          * longer hold once the change is made (the class comment's rule for {@code FORCED} records). Nothing is
          * buffered for a log closed (its files were forced as it closed, and a log opened again under the same id
-         * writes its own) or deleted (no record of a partition may follow its {@code DELETED} one).
+         * writes its own) or deleted (no record of this log may follow its {@code DELETED} one).
          */
         private long recordForced(boolean asWrite) {
             ByteBuffer b = ByteBuffer.allocate(HEADER_BYTES + 1 + idBytes.length + 8);
