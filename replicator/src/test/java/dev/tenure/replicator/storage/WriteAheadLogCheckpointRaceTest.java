@@ -149,7 +149,8 @@ class WriteAheadLogCheckpointRaceTest {
 
     private Predicate<Path> segmentOf(String partition) {
         Path pdir = partitionDir(partition).toAbsolutePath();
-        return p -> p.toAbsolutePath().startsWith(pdir) && p.getFileName().toString().endsWith(".log");
+        return p -> p.toAbsolutePath().startsWith(pdir)
+                && p.getFileName().toString().endsWith(".log");
     }
 
     private static Entry entry(long offset, int payloadBytes) {
@@ -159,7 +160,10 @@ class WriteAheadLogCheckpointRaceTest {
     /** The size of the segment the writer writes to (the newest). */
     private long currentSegmentSize() throws IOException {
         try (Stream<Path> files = Files.list(dir.resolve("wal"))) {
-            Path last = files.filter(WriteAheadLogCheckpointRaceTest::isWalSegment).sorted().reduce((a, b) -> b).orElseThrow();
+            Path last = files.filter(WriteAheadLogCheckpointRaceTest::isWalSegment)
+                    .sorted()
+                    .reduce((a, b) -> b)
+                    .orElseThrow();
             return Files.size(last);
         }
     }
@@ -254,7 +258,8 @@ class WriteAheadLogCheckpointRaceTest {
             String what, Change change, int recordBytes, long forcedAfter, long startAfter, long endAfter)
             throws Exception {
         Gates gates = new Gates();
-        WriteAheadLog wal = builder().segmentBytes(SEGMENT_BYTES).fileSync(gates).open();
+        WriteAheadLog wal =
+                builder().segmentBytes(SEGMENT_BYTES).fileSync(gates).open();
         WriteAheadLog.PartitionLog p0 = wal.openPartition("p0");
         WriteAheadLog.PartitionLog p1 = wal.openPartition("p1");
         Gate checkpoint2 = tenForcedEntriesAndACheckpointHeld(gates, wal, p0, p1);
@@ -308,7 +313,9 @@ class WriteAheadLogCheckpointRaceTest {
                 WriteAheadLog.PartitionLog recovered = reopened.openPartition("p0")) {
             assertEquals(startAfter, recovered.logStartOffset());
             assertEquals(endAfter, recovered.logEndOffset());
-            assertEquals(endAfter - startAfter, recovered.read(startAfter, 100, Long.MAX_VALUE).size());
+            assertEquals(
+                    endAfter - startAfter,
+                    recovered.read(startAfter, 100, Long.MAX_VALUE).size());
         }
     }
 
@@ -322,14 +329,16 @@ class WriteAheadLogCheckpointRaceTest {
     @Test
     void aCheckpointRacingAPartitionDeletionNeverRecordsAForcedEndAfterTheDeletion() throws Exception {
         Gates gates = new Gates();
-        WriteAheadLog wal = builder().segmentBytes(SEGMENT_BYTES).fileSync(gates).open();
+        WriteAheadLog wal =
+                builder().segmentBytes(SEGMENT_BYTES).fileSync(gates).open();
         WriteAheadLog.PartitionLog p0 = wal.openPartition("p0");
         WriteAheadLog.PartitionLog p1 = wal.openPartition("p1");
         Gate checkpoint2 = tenForcedEntriesAndACheckpointHeld(gates, wal, p0, p1);
         p0.close();
 
         // The deletion's first force (its open's FORCED record) passes; the second (its DELETED record) is held.
-        Gate deletedForced = gates.arm("the writer forcing p0's DELETED record", WriteAheadLogCheckpointRaceTest::isWalSegment, 1);
+        Gate deletedForced =
+                gates.arm("the writer forcing p0's DELETED record", WriteAheadLogCheckpointRaceTest::isWalSegment, 1);
         List<Throwable> deleteFailed = new ArrayList<>();
         Thread deleting = new Thread(
                 () -> {
@@ -385,7 +394,8 @@ class WriteAheadLogCheckpointRaceTest {
     @Test
     void aCheckpointRecordsNoForcedEndForAPartitionLogClosedSinceItListedIt() throws Exception {
         Gates gates = new Gates();
-        WriteAheadLog wal = builder().segmentBytes(SEGMENT_BYTES).fileSync(gates).open();
+        WriteAheadLog wal =
+                builder().segmentBytes(SEGMENT_BYTES).fileSync(gates).open();
         WriteAheadLog.PartitionLog p0 = wal.openPartition("p0");
         WriteAheadLog.PartitionLog p1 = wal.openPartition("p1");
         WriteAheadLog.PartitionLog p2 = wal.openPartition("p2");
