@@ -92,9 +92,15 @@ import org.slf4j.LoggerFactory;
  * record follows it in the log and is forced before the files change. A partition log's truncations, resets and
  * deletion buffer their record, wait for its force and change the files while holding the log's monitor, and a
  * {@code FORCED} record is read and buffered under the same monitor; so it either comes before their record
- * (which supersedes it) or states the end they left, never the end from before a change recorded ahead of it. No
- * {@code FORCED} record is written for a partition log once it is closed (its files were forced as it closed; one
- * opened again under the same id writes its own) or once its {@code DELETED} record is buffered.
+ * (which supersedes it) or states the end they left, never the end from before a change recorded ahead of it.
+ * Recovery also cuts the partition's files at that end, so the last {@code FORCED} record must cover every append
+ * recorded before it whose record may be gone. A checkpoint's record may not (it forced the files before appends
+ * recorded ahead of its record); the checkpoint that deletes those appends' records forced the partition, and
+ * either records the end it forced or finds the partition log closed: a close forces the files and buffers a
+ * {@code FORCED} record of the end they hold, the log's last, and a checkpoint waits for everything buffered, not
+ * only its own records, to be forced before it deletes anything. No {@code FORCED} record is written for a
+ * partition log after its close (one opened again under the same id writes its own) or once its {@code DELETED}
+ * record is buffered (its close writes none either).
  *
  * <h2>Recovery</h2>
  *
@@ -594,8 +600,9 @@ public final class WriteAheadLog implements Closeable {
         }
 
         /**
-         * Forces the partition's own files (so that the write-ahead log no longer needs its records) and closes
-         * them. Idempotent.
+         * Forces the partition's own files (so that the write-ahead log no longer needs its records), buffers a
+         * {@code FORCED} record of the end they hold as this log's last record (none once the partition is deleted,
+         * or if the write-ahead log failed or is closing: it deletes nothing more then), and closes them. Idempotent.
          */
         @Override
         public void close() throws IOException {
@@ -605,8 +612,16 @@ public final class WriteAheadLog implements Closeable {
                 }
                 closed = true;
                 try {
-                    log.sync();
+                    long end = log.sync();
                     forcedAtClose = true;
+                    synchronized (lock) {
+                        forcedEnd = end;
+                        if (!deleted && failure == null && !closing) {
+                            // This log's last record: an older FORCED record, buffered after appends it does not
+                            // cover, must not be the last word once a checkpoint deletes those appends' records.
+                            bufferForced(false);
+                        }
+                    }
                 } catch (IOException | RuntimeException e) {
                     // Its records here are still needed: no checkpoint may delete them now.
                     fail(new IOException("partition " + id + "'s log could not be forced as it closed", e));
@@ -643,27 +658,32 @@ public final class WriteAheadLog implements Closeable {
          * Buffers a {@code FORCED} record: the partition's files hold its log durably up to {@code end}. A partition
          * open has one in the kept segments (at open, and again at each checkpoint), so that recovery can cut away
          * what a power loss left of appends whose records did not reach the disk here. With {@code asWrite}, a sync
-         * of this partition waits for it. Returns the record's end in the log, or 0 if none was buffered.
+         * of this partition waits for it.
          *
          * <p>Under this log's monitor, so never inside a truncation or reset: those buffer their record, wait for
          * it to be forced, change the files and only then lower {@code forcedEnd}; a {@code FORCED} record buffered
          * in between would follow their record in the log and still state the end from before, which the files no
          * longer hold once the change is made (the class comment's rule for {@code FORCED} records). Nothing is
-         * buffered for a log closed (its files were forced as it closed, and a log opened again under the same id
-         * writes its own) or deleted (no record of this log may follow its {@code DELETED} one).
+         * buffered for a log closed (its last record is the {@code FORCED} one its close wrote, and a log opened
+         * again under the same id writes its own) or deleted (no record of this log may follow its {@code DELETED}
+         * one).
          */
-        private long recordForced(boolean asWrite) {
+        private void recordForced(boolean asWrite) {
+            synchronized (this) {
+                if (!closed && !deleted) {
+                    bufferForced(asWrite);
+                }
+            }
+        }
+
+        /** Buffers a {@code FORCED} record of {@code forcedEnd}; under this log's monitor. */
+        private void bufferForced(boolean asWrite) {
             ByteBuffer b = ByteBuffer.allocate(HEADER_BYTES + 1 + idBytes.length + 8);
             b.position(HEADER_BYTES);
             putId(b);
-            synchronized (this) {
-                if (closed || deleted) {
-                    return 0;
-                }
-                synchronized (lock) { // the end read and the record buffered at one moment
-                    b.putLong(forcedEnd);
-                    return record(FORCED, b.array(), b.position(), null, asWrite);
-                }
+            synchronized (lock) { // the end read and the record buffered at one moment
+                b.putLong(forcedEnd);
+                record(FORCED, b.array(), b.position(), null, asWrite);
             }
         }
 
@@ -868,9 +888,13 @@ public final class WriteAheadLog implements Closeable {
                         }
                     }
                 }
-                long upTo = 0;
                 for (PartitionLog p : all) {
-                    upTo = Math.max(upTo, p.recordForced(false));
+                    p.recordForced(false);
+                }
+                // Everything buffered so far: these records, and the last FORCED record of every log closed since.
+                long upTo;
+                synchronized (lock) {
+                    upTo = appendedLsn;
                 }
                 awaitDurable(upTo);
                 List<Long> deleted = new ArrayList<>();

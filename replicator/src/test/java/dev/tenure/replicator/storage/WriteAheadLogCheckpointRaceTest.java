@@ -308,7 +308,11 @@ class WriteAheadLogCheckpointRaceTest {
                 .filter(r -> r.contains(" p0 "))
                 .map(r -> r.substring(r.indexOf(" p0 ") + 1))
                 .toList();
-        assertEquals(List.of("p0 forced " + forcedAfter), p0Records, "the records left: " + records3);
+        // Checkpoint 2's record, then the one p0's close wrote.
+        assertEquals(
+                List.of("p0 forced " + forcedAfter, "p0 forced " + forcedAfter),
+                p0Records,
+                "the records left: " + records3);
         try (WriteAheadLog reopened = builder().open();
                 WriteAheadLog.PartitionLog recovered = reopened.openPartition("p0")) {
             assertEquals(startAfter, recovered.logStartOffset());
@@ -316,6 +320,49 @@ class WriteAheadLogCheckpointRaceTest {
             assertEquals(
                     endAfter - startAfter,
                     recovered.read(startAfter, 100, Long.MAX_VALUE).size());
+        }
+    }
+
+    /**
+     * A checkpoint's {@code FORCED} record may follow appends it does not cover: checkpoint 2 forced p0 at 10 (as
+     * checkpoint 1 left it) and records 10 after p0's acknowledged append of entry 10, which ends a segment. Checkpoint
+     * 3, of that segment, is held forcing p1 while p0 closes (its files forced with entry 10). Checkpoint 3 then
+     * lists the open logs, without p0, and deletes the segment with p0's append: recovery used to find checkpoint 2's
+     * record the last of p0 and cut its files at 10, losing the acknowledged entry (found by the power-loss test,
+     * seed 17965356304356). Now p0's close records the end it forced, 11, and checkpoint 3 waits for that record.
+     */
+    @Test
+    void aPartitionLogClosedWhileACheckpointRunsKeepsEveryAcknowledgedEntry() throws Exception {
+        Gates gates = new Gates();
+        WriteAheadLog wal =
+                builder().segmentBytes(SEGMENT_BYTES).fileSync(gates).open();
+        WriteAheadLog.PartitionLog p0 = wal.openPartition("p0");
+        WriteAheadLog.PartitionLog p1 = wal.openPartition("p1");
+        Gate checkpoint2 = tenForcedEntriesAndACheckpointHeld(gates, wal, p0, p1);
+        p1.append(List.of(entry(1, 10))); // p1 is written in the segment of checkpoint 3 too
+        p1.sync();
+        p0.append(List.of(entry(10, (int) (SEGMENT_BYTES - currentSegmentSize()))));
+        p0.sync(); // acknowledged; its record ends the segment: checkpoint 3 is queued
+        Gate checkpoint3 = gates.arm("checkpoint 3 forcing p1's files", segmentOf("p1"));
+        checkpoint2.open();
+        await("checkpoint 2 is done", () -> wal.stats().checkpoints() == 2);
+        checkpoint3.awaitHeld();
+        p0.close();
+        checkpoint3.open();
+        await("checkpoint 3 is done", () -> wal.stats().checkpoints() == 3);
+        p1.close();
+        wal.close();
+
+        List<String> records = WriteAheadLog.describe(dir.resolve("wal"), LogConfig.defaults());
+        List<String> p0Records = records.stream()
+                .filter(r -> r.contains(" p0 "))
+                .map(r -> r.substring(r.indexOf(" p0 ") + 1))
+                .toList();
+        assertEquals("p0 forced 11", p0Records.get(p0Records.size() - 1), "the records left: " + records);
+        try (WriteAheadLog reopened = builder().open();
+                WriteAheadLog.PartitionLog recovered = reopened.openPartition("p0")) {
+            assertEquals(11, recovered.logEndOffset(), "the acknowledged entry 10 is kept; records: " + records);
+            assertEquals(11, recovered.read(0, 100, Long.MAX_VALUE).size());
         }
     }
 
@@ -335,6 +382,8 @@ class WriteAheadLogCheckpointRaceTest {
         WriteAheadLog.PartitionLog p1 = wal.openPartition("p1");
         Gate checkpoint2 = tenForcedEntriesAndACheckpointHeld(gates, wal, p0, p1);
         p0.close();
+        p1.append(List.of(entry(1, 10)));
+        p1.sync(); // the FORCED record p0's close buffered came first: it is forced too
 
         // The deletion's first force (its open's FORCED record) passes; the second (its DELETED record) is held.
         Gate deletedForced =
