@@ -85,6 +85,23 @@ import org.slf4j.LoggerFactory;
  * is in its partition's files durably, and every append since is in a segment that is kept. A partition log closed
  * in between is forced as it closes.
  *
+ * <p>Before it deletes them, the checkpoint also writes, and waits for the force of, a {@code FORCED} record of
+ * every open partition: the end below which its files hold its log durably. Recovery trusts the last one of a
+ * partition whose kept records say nothing else, so a {@code FORCED} record must stay true of the files until a
+ * later record of the partition: the files lose entries below it only by a truncation, reset or deletion, whose
+ * record follows it in the log and is forced before the files change. A partition log's truncations, resets and
+ * deletion buffer their record, wait for its force and change the files while holding the log's monitor, and a
+ * {@code FORCED} record is read and buffered under the same monitor; so it either comes before their record
+ * (which supersedes it) or states the end they left, never the end from before a change recorded ahead of it.
+ * Recovery also cuts the partition's files at that end, so the last {@code FORCED} record must cover every append
+ * recorded before it whose record may be gone. A checkpoint's record may not (it forced the files before appends
+ * recorded ahead of its record); the checkpoint that deletes those appends' records forced the partition, and
+ * either records the end it forced or finds the partition log closed: a close forces the files and buffers a
+ * {@code FORCED} record of the end they hold, the log's last, and a checkpoint waits for everything buffered, not
+ * only its own records, to be forced before it deletes anything. No {@code FORCED} record is written for a
+ * partition log after its close (one opened again under the same id writes its own) or once its {@code DELETED}
+ * record is buffered (its close writes none either).
+ *
  * <h2>Recovery</h2>
  *
  * {@link #open} reads every record of every segment (a torn tail of the last segment, damage that runs to the end
@@ -108,7 +125,8 @@ import org.slf4j.LoggerFactory;
  * may be used from different threads at once (appends to this log's buffer take one short lock). This log runs two
  * threads of its own whatever the number of partitions: the writer and the checkpointer. Futures returned by {@link
  * PartitionLog#syncAsync()} complete on the writer thread; keep their callbacks short (hand the result to the
- * partition's own executor).
+ * partition's own executor). A checkpoint waits for a partition's truncation, reset or deletion under way (each
+ * waits for one force of the writer, which never waits for the checkpointer); nothing waits for a checkpoint.
  *
  * <p>Failure is fail-stop, as for {@link SegmentedLog}: once a write or force fails (here or while forcing a
  * partition log for a checkpoint), every pending and later sync fails with {@link IllegalStateException}, appends
@@ -373,8 +391,11 @@ public final class WriteAheadLog implements Closeable {
         /** The end its files had when last forced, lowered by truncations and set by resets (both durable). */
         private long forcedEnd;
 
+        // Under this log's monitor.
         private boolean closed;
         private boolean forcedAtClose;
+        /** Set once the partition's {@code DELETED} record is buffered. */
+        private boolean deleted;
 
         private PartitionLog(String id, SegmentedLog log) {
             this.id = id;
@@ -492,6 +513,7 @@ public final class WriteAheadLog implements Closeable {
             putId(b);
             synchronized (this) {
                 record(DELETED, b.array(), b.position(), null);
+                deleted = true; // no FORCED record of this log may follow it: see recordForced
                 awaitOwnRecords("deletion");
             }
         }
@@ -578,8 +600,9 @@ public final class WriteAheadLog implements Closeable {
         }
 
         /**
-         * Forces the partition's own files (so that the write-ahead log no longer needs its records) and closes
-         * them. Idempotent.
+         * Forces the partition's own files (so that the write-ahead log no longer needs its records), buffers a
+         * {@code FORCED} record of the end they hold as this log's last record (none once the partition is deleted,
+         * or if the write-ahead log failed or is closing: it deletes nothing more then), and closes them. Idempotent.
          */
         @Override
         public void close() throws IOException {
@@ -589,8 +612,16 @@ public final class WriteAheadLog implements Closeable {
                 }
                 closed = true;
                 try {
-                    log.sync();
+                    long end = log.sync();
                     forcedAtClose = true;
+                    synchronized (lock) {
+                        forcedEnd = end;
+                        if (!deleted && failure == null && !closing) {
+                            // This log's last record: an older FORCED record, buffered after appends it does not
+                            // cover, must not be the last word once a checkpoint deletes those appends' records.
+                            bufferForced(false);
+                        }
+                    }
                 } catch (IOException | RuntimeException e) {
                     // Its records here are still needed: no checkpoint may delete them now.
                     fail(new IOException("partition " + id + "'s log could not be forced as it closed", e));
@@ -628,14 +659,31 @@ public final class WriteAheadLog implements Closeable {
          * open has one in the kept segments (at open, and again at each checkpoint), so that recovery can cut away
          * what a power loss left of appends whose records did not reach the disk here. With {@code asWrite}, a sync
          * of this partition waits for it.
+         *
+         * <p>Under this log's monitor, so never inside a truncation or reset: those buffer their record, wait for
+         * it to be forced, change the files and only then lower {@code forcedEnd}; a {@code FORCED} record buffered
+         * in between would follow their record in the log and still state the end from before, which the files no
+         * longer hold once the change is made (the class comment's rule for {@code FORCED} records). Nothing is
+         * buffered for a log closed (its last record is the {@code FORCED} one its close wrote, and a log opened
+         * again under the same id writes its own) or deleted (no record of this log may follow its {@code DELETED}
+         * one).
          */
-        private long recordForced(boolean asWrite) {
+        private void recordForced(boolean asWrite) {
+            synchronized (this) {
+                if (!closed && !deleted) {
+                    bufferForced(asWrite);
+                }
+            }
+        }
+
+        /** Buffers a {@code FORCED} record of {@code forcedEnd}; under this log's monitor. */
+        private void bufferForced(boolean asWrite) {
             ByteBuffer b = ByteBuffer.allocate(HEADER_BYTES + 1 + idBytes.length + 8);
             b.position(HEADER_BYTES);
             putId(b);
             synchronized (lock) { // the end read and the record buffered at one moment
                 b.putLong(forcedEnd);
-                return record(FORCED, b.array(), b.position(), null, asWrite);
+                record(FORCED, b.array(), b.position(), null, asWrite);
             }
         }
 
@@ -840,9 +888,13 @@ public final class WriteAheadLog implements Closeable {
                         }
                     }
                 }
-                long upTo = 0;
                 for (PartitionLog p : all) {
-                    upTo = Math.max(upTo, p.recordForced(false));
+                    p.recordForced(false);
+                }
+                // Everything buffered so far: these records, and the last FORCED record of every log closed since.
+                long upTo;
+                synchronized (lock) {
+                    upTo = appendedLsn;
                 }
                 awaitDurable(upTo);
                 List<Long> deleted = new ArrayList<>();
@@ -1308,6 +1360,7 @@ public final class WriteAheadLog implements Closeable {
                 case APPEND -> "append " + r.body.getLong(0) + " x" + r.body.getInt(8);
                 case TRUNCATE -> "truncate " + r.body.getLong(0);
                 case RESET -> "reset " + r.body.getLong(0);
+                case DELETED -> "deleted";
                 default -> "forced " + r.body.getLong(0);
             };
             lines.add(r.file.getFileName() + "@" + r.position + " " + r.partition + " " + kind);
