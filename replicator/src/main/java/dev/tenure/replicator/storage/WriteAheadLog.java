@@ -32,7 +32,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -174,7 +173,9 @@ public final class WriteAheadLog implements Closeable {
 
     private final Set<PartitionLog> dirtyInBuffer = new HashSet<>();
     private final PriorityQueue<Waiter> waiters = new PriorityQueue<>((a, b) -> Long.compare(a.lsn, b.lsn));
-    private final Map<String, PartitionLog> open = new HashMap<>();
+    /** The open partition logs in the order they were opened: a checkpoint records their ends in that order. */
+    private final Map<String, PartitionLog> open = new LinkedHashMap<>();
+
     private IOException failure;
     private boolean closing;
 

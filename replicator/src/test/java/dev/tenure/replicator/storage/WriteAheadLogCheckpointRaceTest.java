@@ -460,7 +460,7 @@ class WriteAheadLogCheckpointRaceTest {
         p2.sync();
         checkpoint2.awaitHeld();
         Thread checkpointer = checkpointer();
-        synchronized (p0) { // p0 comes first in the checkpoint's list (the partition map's order of p0, p1, p2)
+        synchronized (p0) { // p0 comes first in the checkpoint's list (the logs in the order they were opened)
             checkpoint2.open();
             await("checkpoint 2 lists the open logs and waits for p0", () -> blockedOnPartitionLog(checkpointer, p0));
             p1.close();
