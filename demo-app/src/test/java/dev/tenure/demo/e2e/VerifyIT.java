@@ -54,10 +54,11 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
  * are found through the run's pid list ({@code pids.txt}).
  *
  * <p>Three lanes run side by side ({@link EveryFaultKind}): the CI run, the snapshots run, and one after another the
- * runs of the teeth, of SIGTERM and of the controller's faults. Their claims hold whatever the machine's speed (a
- * valid history, every fault kind injected, every wiped replica caught up, a violation caught, with deadlines of
- * minutes and no bound on any time). The runs whose claims depend on timing (fast failover within a session, a
- * deposed leader still acknowledging, a fault landing on the node leading several partitions) run alone after them.
+ * runs of the teeth and of SIGTERM. Their claims hold whatever the machine's speed (a valid history, every fault kind
+ * injected, every wiped replica caught up, a violation caught, with deadlines of minutes and no bound on any time).
+ * The runs whose claims depend on timing (fast failover within a session, a deposed leader still acknowledging, a
+ * fault landing on the node leading several partitions, a restarted node answering with agreed leaders within 30 s
+ * of a heal) run alone after them.
  */
 class VerifyIT {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -222,8 +223,8 @@ class VerifyIT {
 
         /**
          * Runs whose claims hold at any speed too, one after another beside the CI and snapshots runs: the teeth of
-         * the safety checks (a node acknowledging without a majority is caught, alone and with partitions), a run
-         * stopped with SIGTERM, and the faults on the controller (each bounded by minutes, with no bound on any time).
+         * the safety checks (a node acknowledging without a majority is caught, alone and with partitions) and a run
+         * stopped with SIGTERM.
          */
         @Nested
         @Execution(ExecutionMode.CONCURRENT)
@@ -245,86 +246,6 @@ class VerifyIT {
                         + result.get("lostWrites").asInt()
                         + result.get("positionViolations").asInt();
                 assertTrue(found > 0, run.toString());
-                assertEquals(List.of(), aliveProcessesOf(work), "every process of the run was stopped");
-            }
-
-            /**
-             * {@code verify --leadership controller --partitions 4}: the controller node is SIGKILLed, SIGSTOPped past the
-             * session timeout and cut off from ZooKeeper, the node leading the most partitions is SIGKILLed, and a partition is
-             * shrunk to two replicas and grown back to three through the controller, one fault each. The run is valid with no
-             * lost write; after each fault on the controller every node names a controller in a higher epoch; each partition
-             * the killed node led has a new leader term; both moves of the reassignment completed; no process is left.
-             */
-            @Test
-            @Execution(ExecutionMode.SAME_THREAD)
-            @Timeout(240)
-            void withTheControllerEachFaultOnItIsFollowedByANewControllerEpochAndEveryKeyIsValid() throws Exception {
-                Path work = dir.resolve("controller");
-                Run run = run(
-                        work,
-                        200,
-                        "--leadership",
-                        "controller",
-                        "--partitions",
-                        "4",
-                        "--seed",
-                        "20261218",
-                        "--faults",
-                        "kill-controller,pause-controller,cut-controller-from-zookeeper,kill-replica,reassign-partition",
-                        "--target",
-                        "leader",
-                        "--quiet-ms",
-                        "1000");
-                System.out.println(run);
-                assertEquals(0, run.exit(), run.toString());
-                JsonNode result = run.result();
-                assertEquals("VALID", result.get("verdict").asText(), run.toString());
-                assertEquals("controller", result.get("leadership").asText(), run.toString());
-                assertEquals("mtls", result.get("transport").asText(), run.toString());
-                assertEquals(0, result.get("lostWrites").asInt(), run.toString());
-                assertEquals(
-                        0, result.get("leaderlessAfterHeal").asInt(), "every heal ended with agreed leaders: " + run);
-                assertTrue(result.get("operations").asInt() > 300, "a real workload ran: " + result);
-                for (String kind : List.of(
-                        "kill-controller",
-                        "pause-controller",
-                        "cut-controller-from-zookeeper",
-                        "kill-replica",
-                        "reassign-partition")) {
-                    assertEquals(1, result.get("faults").get(kind).asInt(), kind + ": " + run);
-                }
-                JsonNode moves = result.get("reassignments");
-                assertEquals(0, moves.get("notInjected").asInt(), "the partition was moved: " + run);
-                assertEquals(1, moves.get("completed").asInt(), "shrunk and grown back, each within its bound: " + run);
-                JsonNode move = moves.get("moves").get(0);
-                assertEquals(3, move.get("from").size(), move.toString());
-                assertTrue(move.get("shrinkMs").isNumber() && move.get("growMs").isNumber(), move.toString());
-                JsonNode controller = result.get("controller");
-                assertEquals(3, controller.get("faults").asInt(), controller.toString());
-                assertEquals(3, controller.get("faultsFollowedByNewEpoch").asInt(), controller.toString());
-                assertTrue(controller.get("changes").asInt() >= 3, controller.toString());
-                for (JsonNode f : result.get("controllerFaults")) {
-                    String before = f.get("controllerBefore").asText();
-                    String after = f.get("controllerAfter").asText();
-                    assertTrue(f.get("newEpoch").asBoolean(), "a new controller epoch: " + f);
-                    assertTrue(
-                            Long.parseLong(after.substring(after.indexOf('@') + 1))
-                                    > Long.parseLong(before.substring(before.indexOf('@') + 1)),
-                            f.toString());
-                }
-                boolean killedTheMostLeading = false;
-                for (JsonNode f : result.get("partitionFaults")) {
-                    if (f.get("fault").asText().equals("kill-replica")) {
-                        killedTheMostLeading = true;
-                        assertTrue(f.get("partitionsLed").size() >= 2, "the node leading the most partitions: " + f);
-                        assertEquals(
-                                f.get("partitionsLed"), f.get("leadershipMoved"), "each of them had a new term: " + f);
-                    }
-                }
-                assertTrue(killedTheMostLeading, run.toString());
-                assertTrue(
-                        run.lines().stream().anyMatch(l -> l.matches(".*controller r\\d@\\d+ -> r\\d@\\d+.*")),
-                        "the fault log names the controller before and after: " + run);
                 assertEquals(List.of(), aliveProcessesOf(work), "every process of the run was stopped");
             }
 
@@ -580,6 +501,83 @@ class VerifyIT {
             failovers += n.asInt();
         }
         assertTrue(failovers >= 6, "leader changes counted per partition: " + result.get("failovers"));
+        assertEquals(List.of(), aliveProcessesOf(work), "every process of the run was stopped");
+    }
+
+    /**
+     * {@code verify --leadership controller --partitions 4}: the controller node is SIGKILLed, SIGSTOPped past the
+     * session timeout and cut off from ZooKeeper, the node leading the most partitions is SIGKILLed, and a partition is
+     * shrunk to two replicas and grown back to three through the controller, one fault each. The run is valid with no
+     * lost write; after each fault on the controller every node names a controller in a higher epoch; each partition
+     * the killed node led has a new leader term; both moves of the reassignment completed; no process is left.
+     */
+    @Test
+    @Timeout(240)
+    void withTheControllerEachFaultOnItIsFollowedByANewControllerEpochAndEveryKeyIsValid() throws Exception {
+        Path work = dir.resolve("controller");
+        Run run = run(
+                work,
+                200,
+                "--leadership",
+                "controller",
+                "--partitions",
+                "4",
+                "--seed",
+                "20261218",
+                "--faults",
+                "kill-controller,pause-controller,cut-controller-from-zookeeper,kill-replica,reassign-partition",
+                "--target",
+                "leader",
+                "--quiet-ms",
+                "1000");
+        System.out.println(run);
+        assertEquals(0, run.exit(), run.toString());
+        JsonNode result = run.result();
+        assertEquals("VALID", result.get("verdict").asText(), run.toString());
+        assertEquals("controller", result.get("leadership").asText(), run.toString());
+        assertEquals("mtls", result.get("transport").asText(), run.toString());
+        assertEquals(0, result.get("lostWrites").asInt(), run.toString());
+        assertEquals(0, result.get("leaderlessAfterHeal").asInt(), "every heal ended with agreed leaders: " + run);
+        assertTrue(result.get("operations").asInt() > 300, "a real workload ran: " + result);
+        for (String kind : List.of(
+                "kill-controller",
+                "pause-controller",
+                "cut-controller-from-zookeeper",
+                "kill-replica",
+                "reassign-partition")) {
+            assertEquals(1, result.get("faults").get(kind).asInt(), kind + ": " + run);
+        }
+        JsonNode moves = result.get("reassignments");
+        assertEquals(0, moves.get("notInjected").asInt(), "the partition was moved: " + run);
+        assertEquals(1, moves.get("completed").asInt(), "shrunk and grown back, each within its bound: " + run);
+        JsonNode move = moves.get("moves").get(0);
+        assertEquals(3, move.get("from").size(), move.toString());
+        assertTrue(move.get("shrinkMs").isNumber() && move.get("growMs").isNumber(), move.toString());
+        JsonNode controller = result.get("controller");
+        assertEquals(3, controller.get("faults").asInt(), controller.toString());
+        assertEquals(3, controller.get("faultsFollowedByNewEpoch").asInt(), controller.toString());
+        assertTrue(controller.get("changes").asInt() >= 3, controller.toString());
+        for (JsonNode f : result.get("controllerFaults")) {
+            String before = f.get("controllerBefore").asText();
+            String after = f.get("controllerAfter").asText();
+            assertTrue(f.get("newEpoch").asBoolean(), "a new controller epoch: " + f);
+            assertTrue(
+                    Long.parseLong(after.substring(after.indexOf('@') + 1))
+                            > Long.parseLong(before.substring(before.indexOf('@') + 1)),
+                    f.toString());
+        }
+        boolean killedTheMostLeading = false;
+        for (JsonNode f : result.get("partitionFaults")) {
+            if (f.get("fault").asText().equals("kill-replica")) {
+                killedTheMostLeading = true;
+                assertTrue(f.get("partitionsLed").size() >= 2, "the node leading the most partitions: " + f);
+                assertEquals(f.get("partitionsLed"), f.get("leadershipMoved"), "each of them had a new term: " + f);
+            }
+        }
+        assertTrue(killedTheMostLeading, run.toString());
+        assertTrue(
+                run.lines().stream().anyMatch(l -> l.matches(".*controller r\\d@\\d+ -> r\\d@\\d+.*")),
+                "the fault log names the controller before and after: " + run);
         assertEquals(List.of(), aliveProcessesOf(work), "every process of the run was stopped");
     }
 }
