@@ -351,12 +351,19 @@ public final class Replica implements Closeable {
     /** Why the replica stopped; null while it runs. */
     private volatile Throwable failure;
 
-    /** A proposal from {@link #propose} until the core takes it, then until it commits or fails. */
+    /**
+     * A proposal from {@link #propose} until the core takes it, then until it commits or fails: {@code future} is
+     * completed here, {@code observed} is the caller's stage after it (completed once the outcome is counted).
+     */
     // Never compared: held by id in maps and queues only.
     @SuppressWarnings("ArrayRecordComponent")
-    private record Incoming(byte[] payload, CompletableFuture<Committed> future, long deadlineNanos) {}
+    private record Incoming(
+            byte[] payload,
+            CompletableFuture<Committed> future,
+            CompletableFuture<Committed> observed,
+            long deadlineNanos) {}
 
-    private record Awaiting(long epoch, CompletableFuture<Committed> future) {}
+    private record Awaiting(long epoch, CompletableFuture<Committed> future, CompletableFuture<Committed> observed) {}
 
     private Replica(Builder b) {
         this.id = b.config.self();
@@ -890,7 +897,7 @@ public final class Replica implements Closeable {
                 proposalsUnknown.increment();
             }
         });
-        incoming.add(new Incoming(payload, f, clock.getAsLong() + proposalTimeout.toNanos()));
+        incoming.add(new Incoming(payload, f, counted, clock.getAsLong() + proposalTimeout.toNanos()));
         if (drainPosted.compareAndSet(false, true) && !runHereOrPost(this::takeProposals)) {
             failIncoming(new IllegalStateException("replica " + id + " is closed"));
         }
@@ -989,8 +996,9 @@ public final class Replica implements Closeable {
             handOff = new HandOff(successor, core.epoch());
             failIncoming(handedOff(handOff));
             List<CompletableFuture<Committed>> open = new ArrayList<>();
-            proposals.values().forEach(p -> open.add(p.future()));
-            awaitingApply.values().forEach(a -> open.add(a.future()));
+            // The callers' stages: the drain is over once every caller has its outcome.
+            proposals.values().forEach(p -> open.add(p.observed()));
+            awaitingApply.values().forEach(a -> open.add(a.observed()));
             CompletableFuture<?> unused = CompletableFuture.allOf(open.toArray(new CompletableFuture<?>[0]))
                     .handle((v, e) -> drained.complete(true));
         });
@@ -1406,7 +1414,7 @@ public final class Replica implements Closeable {
             if (a instanceof Action.ProposalCommitted pc) {
                 Incoming p = proposals.remove(pc.proposalId());
                 if (p != null) {
-                    awaitingApply.put(pc.offset(), new Awaiting(pc.epoch(), p.future()));
+                    awaitingApply.put(pc.offset(), new Awaiting(pc.epoch(), p.future(), p.observed()));
                     if (WriteTrace.ENABLED) {
                         WriteTrace.stamp(id, WriteTrace.Point.COMMITTED, pc.offset());
                     }
