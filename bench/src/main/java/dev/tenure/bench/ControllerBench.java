@@ -568,8 +568,11 @@ final class ControllerBench {
         for (String id : survivors) {
             counts.add(nodes.post(id, "/writer/reset", Duration.ofSeconds(5)));
         }
-        Optional<JsonNode> victimCounts =
-                nodeReport(nodes.dataDir(victim), nodes.logFile(victim), NodeProcessMain.Writer.FILE, NodeProcessMain.Writer.PREFIX);
+        Optional<JsonNode> victimCounts = nodeReport(
+                nodes.dataDir(victim),
+                nodes.logFile(victim),
+                NodeProcessMain.Writer.FILE,
+                NodeProcessMain.Writer.PREFIX);
         victimCounts.ifPresent(counts::add);
         w.put("victim_counts_read", victimCounts.isPresent());
         long committed = 0;
@@ -1134,7 +1137,9 @@ final class ControllerBench {
                         Locale.ROOT,
                         "%s / %.1f s",
                         s(r, "sigterm").has("shutdown_reports")
-                                ? s(r, "sigterm").path("still_in_flight_after_drain").asText()
+                                ? s(r, "sigterm")
+                                        .path("still_in_flight_after_drain")
+                                        .asText()
                                 : "-",
                         s(r, "sigterm").path("process_exit_ms_max").asDouble(-1) / 1e3));
         row(

@@ -542,13 +542,14 @@ public final class NodeProcessMain {
         o.put("hook_started_at_ms", hookStarted);
         o.put("closed_at_ms", System.currentTimeMillis());
         o.put("reported", cn.shutdownReport().isPresent());
-        cn.shutdownReport().ifPresent(r -> o.put("drained", r.drained())
-                .put("drain_ms", r.drainMillis())
-                .put("still_in_flight", r.stillInFlight())
-                .put("moved", r.moved())
-                .put("move_ms", r.moveMillis())
-                .put("left_leading", r.leftLeading())
-                .put("close_ms", r.closeMillis()));
+        cn.shutdownReport()
+                .ifPresent(r -> o.put("drained", r.drained())
+                        .put("drain_ms", r.drainMillis())
+                        .put("still_in_flight", r.stillInFlight())
+                        .put("moved", r.moved())
+                        .put("move_ms", r.moveMillis())
+                        .put("left_leading", r.leftLeading())
+                        .put("close_ms", r.closeMillis()));
         try {
             Path tmp = dataDir.resolve(SHUTDOWN_FILE + ".tmp");
             Files.writeString(tmp, o.toString());
