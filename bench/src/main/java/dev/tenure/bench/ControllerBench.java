@@ -190,10 +190,10 @@ final class ControllerBench {
             boolean controller = mode.equals("controller");
             for (int t = 0; t < c.trials(); t++) {
                 boolean last = t == c.trials() - 1;
-                kills.add(fault(zk, nodes, Fault.SIGKILL, true));
-                terms.add(fault(zk, nodes, Fault.SIGTERM, controller || !last));
+                kills.add(fault(zk, nodes, Fault.SIGKILL, true, controller));
+                terms.add(fault(zk, nodes, Fault.SIGTERM, controller || !last, controller));
                 if (controller) {
-                    controllerKills.add(fault(zk, nodes, Fault.CONTROLLER_SIGKILL, !last));
+                    controllerKills.add(fault(zk, nodes, Fault.CONTROLLER_SIGKILL, !last, controller));
                 }
             }
             summarize(r);
@@ -300,9 +300,16 @@ final class ControllerBench {
 
     /**
      * One fault: waits until the leaders are spread as preferred, picks the victim, measures, then (if {@code
-     * restart}) starts the victim again.
+     * restart}) starts the victim again. After a SIGTERM of a node with the controller ({@code controller}), the
+     * trial's {@code shutdown} object carries what the node's controlled shutdown took, as the node reported it
+     * ({@link #shutdown}).
      */
-    private ObjectNode fault(ZooKeeperProcessEnsemble zk, PartitionsBench.Nodes nodes, Fault fault, boolean restart)
+    private ObjectNode fault(
+            ZooKeeperProcessEnsemble zk,
+            PartitionsBench.Nodes nodes,
+            Fault fault,
+            boolean restart,
+            boolean controllerMode)
             throws Exception {
         ObjectNode o = JSON.createObjectNode();
         Map<String, JsonNode> leaders = awaitBalanced(nodes);
@@ -419,6 +426,17 @@ final class ControllerBench {
             } catch (java.util.concurrent.TimeoutException e) {
                 b.unclean();
             }
+            if (controllerMode) {
+                Optional<JsonNode> report = nodeReport(
+                        nodes.dataDir(victim),
+                        nodes.logFile(victim),
+                        NodeProcessMain.SHUTDOWN_FILE,
+                        NodeProcessMain.SHUTDOWN_PREFIX);
+                o.set("shutdown", shutdown(report, signalMillis));
+                if (report.isEmpty()) {
+                    b.unclean();
+                }
+            }
         }
         // The window ends once the failover is done and the victim's session is gone, plus the tail.
         long sessionGone = fault == Fault.SIGTERM
@@ -495,12 +513,13 @@ final class ControllerBench {
             o.set("writes", writes(nodes, victim, survivors, intervalMs));
         }
         b.say(
-                "controller: %d of %d partitions got a new leader; p50 %d ms, max %d ms%s; ZooKeeper: %d requests (%d net"
-                        + " of idle), %d client writes, %d transactions in %.1f s%s",
+                "controller: %d of %d partitions got a new leader; p50 %d ms, max %d ms%s%s; ZooKeeper: %d requests (%d"
+                        + " net of idle), %d client writes, %d transactions in %.1f s%s",
                 times.size(),
                 led.size(),
                 o.path("p50_ms").asLong(-1),
                 o.path("max_ms").asLong(-1),
+                o.has("shutdown") ? "; " + o.path("shutdown").path("summary").asText() : "",
                 fault == Fault.CONTROLLER_SIGKILL
                         ? "; new controller " + o.path("new_controller").asText("none") + " active after "
                                 + o.path("new_controller_active_ms").asLong(-1) + " ms"
@@ -549,7 +568,11 @@ final class ControllerBench {
         for (String id : survivors) {
             counts.add(nodes.post(id, "/writer/reset", Duration.ofSeconds(5)));
         }
-        Optional<JsonNode> victimCounts = writerCounts(nodes.dataDir(victim), nodes.logFile(victim));
+        Optional<JsonNode> victimCounts = nodeReport(
+                nodes.dataDir(victim),
+                nodes.logFile(victim),
+                NodeProcessMain.Writer.FILE,
+                NodeProcessMain.Writer.PREFIX);
         victimCounts.ifPresent(counts::add);
         w.put("victim_counts_read", victimCounts.isPresent());
         long committed = 0;
@@ -633,13 +656,57 @@ final class ControllerBench {
     }
 
     /**
-     * The counts a node's shutdown hook wrote to {@code DATA_DIR/writer-counts.json} when SIGTERM closed it (the file
-     * is then deleted), else its {@code WRITER {json}} line; empty if neither came within 5 s.
+     * What the stopped node reported of its controlled shutdown ({@link NodeProcessMain}'s {@code SHUTDOWN} line),
+     * relative to the signal: {@code hook_ms} (when its shutdown hook started), {@code drained}, {@code drain_ms},
+     * {@code still_in_flight} (drained partitions with proposals still in flight at the drain's end), {@code moved},
+     * {@code move_ms} (asking the controller until it reported the leaderships moved), {@code left_leading}, {@code
+     * close_ms} (closing the rest) and {@code closed_ms} (when the node was closed); the field "reported" false (and
+     * nothing else) if no report came.
      */
-    private static Optional<JsonNode> writerCounts(Path dataDir, Path log) throws Exception {
+    static ObjectNode shutdown(Optional<JsonNode> report, long signalMillis) {
+        ObjectNode s = JSON.createObjectNode();
+        boolean reported = report.isPresent() && report.get().path("reported").asBoolean(false);
+        s.put("reported", reported);
+        if (!reported) {
+            s.put("summary", "no shutdown report from the node");
+            return s;
+        }
+        JsonNode r = report.get();
+        s.put("hook_ms", r.path("hook_started_at_ms").asLong() - signalMillis);
+        s.put("drained", r.path("drained").asInt());
+        s.put("drain_ms", r.path("drain_ms").asLong());
+        s.put("still_in_flight", r.path("still_in_flight").asInt());
+        s.put("moved", r.path("moved").asBoolean());
+        s.put("move_ms", r.path("move_ms").asLong());
+        s.put("left_leading", r.path("left_leading").asInt());
+        s.put("close_ms", r.path("close_ms").asLong());
+        s.put("closed_ms", r.path("closed_at_ms").asLong() - signalMillis);
+        s.put(
+                "summary",
+                String.format(
+                        Locale.ROOT,
+                        "hook after %d ms, drained %d partitions in %d ms (%d still in flight), the controller %s in"
+                                + " %d ms (%d left), closed %d ms later",
+                        s.path("hook_ms").asLong(),
+                        s.path("drained").asInt(),
+                        s.path("drain_ms").asLong(),
+                        s.path("still_in_flight").asInt(),
+                        s.path("moved").asBoolean() ? "moved its leaderships" : "did not report the move done",
+                        s.path("move_ms").asLong(),
+                        s.path("left_leading").asInt(),
+                        s.path("close_ms").asLong()));
+        return s;
+    }
+
+    /**
+     * What a node's shutdown hook wrote to {@code DATA_DIR/<fileName>} when SIGTERM closed it (the file is then
+     * deleted, so that a later trial does not read it again), else its line starting with {@code prefix} in its log;
+     * empty if neither came within 5 s.
+     */
+    private static Optional<JsonNode> nodeReport(Path dataDir, Path log, String fileName, String prefix)
+            throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-        String prefix = "WRITER ";
-        Path file = dataDir.resolve("writer-counts.json");
+        Path file = dataDir.resolve(fileName);
         while (true) {
             if (Files.exists(file)) {
                 JsonNode counts = JSON.readTree(Files.readString(file));
@@ -820,6 +887,7 @@ final class ControllerBench {
                 p.put("new_controller_active_ms_max", maxOf(active));
             }
             if (part.equals("sigterm")) {
+                shutdownSummary(trials, p);
                 p.put("writes_committed", committed);
                 p.put("writes_committed_after_retry", committedAfterRetry);
                 p.put("writes_refusals", refusals);
@@ -827,6 +895,48 @@ final class ControllerBench {
                 p.put("writes_unknown_outcomes", unknown);
                 p.put("writes_other_failures", other);
             }
+        }
+    }
+
+    /**
+     * The SIGTERM trials' process exits and, where the node reported its controlled shutdown, its phases: the
+     * median and the largest drain, move and hook start, and the partitions still in flight at a drain's end, summed.
+     */
+    static void shutdownSummary(JsonNode trials, ObjectNode p) {
+        List<Double> exit = new ArrayList<>();
+        List<Double> hook = new ArrayList<>();
+        List<Double> drain = new ArrayList<>();
+        List<Double> move = new ArrayList<>();
+        List<Double> close = new ArrayList<>();
+        int reports = 0;
+        int inFlight = 0;
+        int notMoved = 0;
+        for (JsonNode t : trials) {
+            exit.add(t.path("process_exit_ms").asDouble(Double.NaN));
+            JsonNode sd = t.path("shutdown");
+            if (sd.path("reported").asBoolean(false)) {
+                reports++;
+                hook.add(sd.path("hook_ms").asDouble());
+                drain.add(sd.path("drain_ms").asDouble());
+                move.add(sd.path("move_ms").asDouble());
+                close.add(sd.path("close_ms").asDouble());
+                inFlight += sd.path("still_in_flight").asInt();
+                notMoved += sd.path("moved").asBoolean() ? 0 : 1;
+            }
+        }
+        p.put("process_exit_ms_median", median(exit));
+        p.put("process_exit_ms_max", maxOf(exit));
+        if (reports > 0) {
+            p.put("shutdown_reports", reports);
+            p.put("hook_ms_max", maxOf(hook));
+            p.put("drain_ms_median", median(drain));
+            p.put("drain_ms_max", maxOf(drain));
+            p.put("still_in_flight_after_drain", inFlight);
+            p.put("move_ms_median", median(move));
+            p.put("move_ms_max", maxOf(move));
+            p.put("moves_not_reported_done", notMoved);
+            p.put("close_ms_median", median(close));
+            p.put("close_ms_max", maxOf(close));
         }
     }
 
@@ -1009,6 +1119,32 @@ final class ControllerBench {
         row(
                 out,
                 runs,
+                "SIGTERM: drain / move (median; max) ms",
+                r -> s(r, "sigterm").has("shutdown_reports")
+                        ? String.format(
+                                Locale.ROOT,
+                                "%.0f / %.0f; %.0f / %.0f",
+                                s(r, "sigterm").path("drain_ms_median").asDouble(-1),
+                                s(r, "sigterm").path("move_ms_median").asDouble(-1),
+                                s(r, "sigterm").path("drain_ms_max").asDouble(-1),
+                                s(r, "sigterm").path("move_ms_max").asDouble(-1))
+                        : "-");
+        row(
+                out,
+                runs,
+                "SIGTERM: in flight after drain / exit (max)",
+                r -> String.format(
+                        Locale.ROOT,
+                        "%s / %.1f s",
+                        s(r, "sigterm").has("shutdown_reports")
+                                ? s(r, "sigterm")
+                                        .path("still_in_flight_after_drain")
+                                        .asText()
+                                : "-",
+                        s(r, "sigterm").path("process_exit_ms_max").asDouble(-1) / 1e3));
+        row(
+                out,
+                runs,
                 "SIGTERM: writes ok / definite / unknown / other",
                 r -> String.format(
                         Locale.ROOT,
@@ -1081,6 +1217,27 @@ final class ControllerBench {
                                 s(r, "controller_sigkill")
                                         .path("client_writes_median")
                                         .asDouble(-1)));
+        for (JsonNode r : runs) {
+            int n = 0;
+            for (JsonNode t : r.path("sigterm")) {
+                n++;
+                JsonNode sd = t.path("shutdown");
+                out.printf(
+                        Locale.ROOT,
+                        "  %s %d SIGTERM %d: moved p50 / p100 %d / %d ms, exit %.1f s%s; writes %d committed, %d"
+                                + " definite, %d unknown%n",
+                        r.path("mode").asText(),
+                        r.path("partitions").asInt(),
+                        n,
+                        t.path("p50_ms").asLong(-1),
+                        t.path("max_ms").asLong(-1),
+                        t.path("process_exit_ms").asLong(-1) / 1e3,
+                        sd.isMissingNode() ? "" : "; " + sd.path("summary").asText(),
+                        t.path("writes").path("committed").asLong(),
+                        t.path("writes").path("definite_failures").asLong(),
+                        t.path("writes").path("unknown_outcomes").asLong());
+            }
+        }
         for (JsonNode r : runs) {
             if (r.has("error")) {
                 out.printf(

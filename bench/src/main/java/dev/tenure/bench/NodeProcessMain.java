@@ -78,7 +78,9 @@ import org.apache.curator.retry.ExponentialBackoffRetry;
  * proposes one value here and answers how it ended (the other nodes' writers retry through it; each node writes its
  * control server's port to {@code DATA_DIR/control-port} for them). On SIGTERM the
  * shutdown hook prints the writer's counts as one line {@code WRITER {json}} once the node is closed, and writes
- * them to {@code DATA_DIR/writer-counts.json}.
+ * them to {@code DATA_DIR/writer-counts.json}. With the controller it first writes what the controlled shutdown took
+ * (the drain, the move, the close; {@link ControllerNode#shutdownReport}) to {@code DATA_DIR/shutdown.json} and
+ * prints it as one line {@code SHUTDOWN {json}}.
  *
  * <p>With the option {@code leadership=controller} the node is a {@link ControllerNode} (docs/controller.md) instead
  * of a bare {@link ZooKeeperNode}: the same partitions, opened the same way, their leaders assigned by the cluster's
@@ -272,9 +274,11 @@ public final class NodeProcessMain {
         Runtime.getRuntime()
                 .addShutdownHook(new Thread(
                         () -> {
+                            long hookStarted = System.currentTimeMillis();
                             ControllerNode cn = controllerNode;
                             if (cn != null) {
                                 cn.close(); // the controlled shutdown: leaderships move first
+                                shutdownReport(dataDir, hookStarted, cn);
                             } else {
                                 node.close();
                             }
@@ -521,6 +525,42 @@ public final class NodeProcessMain {
         ReplicaProcessMain.answer(ex, 200, o);
     }
 
+    /** The prefix of the line with what a controlled shutdown took, printed once the node is closed. */
+    static final String SHUTDOWN_PREFIX = "SHUTDOWN ";
+    /** The file in the data directory the shutdown hook writes what a controlled shutdown took to. */
+    static final String SHUTDOWN_FILE = "shutdown.json";
+
+    /**
+     * Writes what the controlled shutdown took ({@link ControllerNode#shutdownReport}) to {@code
+     * DATA_DIR/shutdown.json} and prints it as one line {@code SHUTDOWN {json}}: the wall-clock times (ms) when the
+     * shutdown hook started and when the node was closed, the drain (partitions drained, how long, how many still
+     * had proposals in flight at its end), the move (whether the controller reported it done, how long it took,
+     * partitions left) and how long closing the rest took.
+     */
+    private static void shutdownReport(Path dataDir, long hookStarted, ControllerNode cn) {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("hook_started_at_ms", hookStarted);
+        o.put("closed_at_ms", System.currentTimeMillis());
+        o.put("reported", cn.shutdownReport().isPresent());
+        cn.shutdownReport()
+                .ifPresent(r -> o.put("drained", r.drained())
+                        .put("drain_ms", r.drainMillis())
+                        .put("still_in_flight", r.stillInFlight())
+                        .put("moved", r.moved())
+                        .put("move_ms", r.moveMillis())
+                        .put("left_leading", r.leftLeading())
+                        .put("close_ms", r.closeMillis()));
+        try {
+            Path tmp = dataDir.resolve(SHUTDOWN_FILE + ".tmp");
+            Files.writeString(tmp, o.toString());
+            Files.move(tmp, dataDir.resolve(SHUTDOWN_FILE), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            System.err.println("cannot write the shutdown report: " + e);
+        }
+        System.out.println(SHUTDOWN_PREFIX + o);
+        System.out.flush();
+    }
+
     /**
      * What this node knows of the controller: {@code mode} ({@code election} with nothing else, or {@code
      * controller}), {@code active}, {@code epoch} (this node's controller epoch if active, else the one of the
@@ -632,7 +672,7 @@ public final class NodeProcessMain {
      * exception class), so nothing is hidden. A write whose outcome is unknown (it may have been applied) is never sent
      * again (that could apply it twice): it counts as unknown, as does a retry whose answer did not come back.
      */
-    private static final class Writer {
+    static final class Writer {
         static final String PREFIX = "WRITER ";
         /** The file in the data directory the shutdown hook writes the counts to. */
         static final String FILE = "writer-counts.json";

@@ -107,6 +107,25 @@ class ControllerBenchTest {
                                     <= writes.path("retried").asLong(),
                     mode + ": refusals counted beside the retried writes: " + writes);
             if (mode.equals("controller")) {
+                JsonNode shutdown = term.path("shutdown");
+                assertTrue(shutdown.path("reported").asBoolean(), "the stopped node's shutdown report: " + term);
+                assertEquals(3, shutdown.path("drained").asInt(), "it drained the 3 partitions it led: " + shutdown);
+                assertTrue(shutdown.path("moved").asBoolean(), "the controller moved them: " + shutdown);
+                assertEquals(0, shutdown.path("left_leading").asInt(), shutdown.toString());
+                assertTrue(
+                        shutdown.path("hook_ms").asLong() >= 0
+                                && shutdown.path("drain_ms").asLong() >= 0
+                                && shutdown.path("move_ms").asLong() >= 0
+                                && shutdown.path("still_in_flight").asInt() >= 0
+                                && shutdown.path("closed_ms").asLong()
+                                        >= shutdown.path("drain_ms").asLong()
+                                                + shutdown.path("move_ms").asLong()
+                                && shutdown.path("closed_ms").asLong()
+                                        <= term.path("process_exit_ms").asLong(),
+                        "the phases of the controlled shutdown, in order, before the exit: " + shutdown);
+                JsonNode summary = r.path("summary").path("sigterm");
+                assertEquals(1, summary.path("shutdown_reports").asInt(), summary.toString());
+                assertTrue(summary.has("drain_ms_max") && summary.has("move_ms_max"), summary.toString());
                 assertTrue(
                         term.path("balanced_before").asBoolean(),
                         "the controller spreads the leaders again after a restart: " + term);
@@ -123,12 +142,15 @@ class ControllerBenchTest {
                         kill.path("zookeeper").path("controller_round_trips").asLong() > 0,
                         "the controller counts its requests: " + kill);
             } else {
+                assertTrue(!term.has("shutdown"), "elections have no controlled shutdown: " + term);
                 assertEquals(0, r.path("controller_sigkill").size(), r.toString());
             }
         }
         assertTrue(o.path("targets").has("controller"), o.path("targets").toString());
         assertTrue(o.path("targets").has("election"), o.path("targets").toString());
         assertTrue(out.toString().contains("controller vs elections"), out.toString());
+        assertTrue(out.toString().contains("SIGTERM: drain / move"), out.toString());
+        assertTrue(out.toString().contains("controller 8 SIGTERM 1: moved p50 / p100"), out.toString());
 
         try (Stream<Path> left = Files.list(dataDir)) {
             assertEquals(List.of(), left.collect(Collectors.toList()), "every file is deleted");

@@ -79,6 +79,8 @@ public final class ControllerNode implements Closeable {
     private Controller controller;
     /** The registered nodes, as the controller candidacy last reported them. */
     private volatile Set<String> registered = Set.of();
+    /** What the controlled shutdown took, once {@link #close} has done it. */
+    private volatile ShutdownReport shutdownReport;
 
     private boolean started;
     private boolean closed;
@@ -256,6 +258,38 @@ public final class ControllerNode implements Closeable {
         }
     }
 
+    /**
+     * What this node's controlled shutdown took, phase by phase, once {@link #close} has returned; empty before, and
+     * after {@link #closeWithoutHandOver} or a close of a node that was never started.
+     */
+    public Optional<ShutdownReport> shutdownReport() {
+        return Optional.ofNullable(shutdownReport);
+    }
+
+    /**
+     * What a controlled shutdown took ({@link #shutdownReport}), as the stopping node saw it. Immutable; thread-safe.
+     *
+     * @param drained the partitions this node led that another registered replica could take, each drained
+     * @param drainMillis how long the drain took, from the start of {@link #close} (0 if there was nothing to drain)
+     * @param stillInFlight of the drained partitions, those that still had proposals in flight at the drain's end
+     *     (its timeout, {@link Builder#drainTimeout})
+     * @param moved whether the controller reported the move done within {@link Builder#shutdownTimeout}
+     * @param moveMillis from asking the controller to move this node's leaderships until it reported them moved (or
+     *     until the request failed or timed out)
+     * @param leftLeading the partitions this node still led at the end, that no other replica could take (-1 if the
+     *     controller did not report the move done)
+     * @param closeMillis how long closing the controller candidacy, the replicas, the registration and the node took
+     *     after the move
+     */
+    public record ShutdownReport(
+            int drained,
+            long drainMillis,
+            int stillInFlight,
+            boolean moved,
+            long moveMillis,
+            int leftLeading,
+            long closeMillis) {}
+
     private synchronized boolean isClosed() {
         return closed;
     }
@@ -313,13 +347,21 @@ public final class ControllerNode implements Closeable {
             }
             closed = true;
         }
-        if (handOver && agent != null && registrar != null && !b.shutdownTimeout.isZero()) {
-            drain();
+        boolean controlled = handOver && agent != null && registrar != null && !b.shutdownTimeout.isZero();
+        long started = System.nanoTime();
+        int[] drain = {0, 0};
+        boolean moved = false;
+        long moveMillis = 0;
+        int left = -1;
+        if (controlled) {
+            drain = drain();
+            long asked = System.nanoTime();
             try {
-                long asked = System.nanoTime();
                 ControlMessage.ControlledShutdownProgress done = agent.controlledShutdown(
                                 Duration.ofMillis(200), b.shutdownTimeout)
                         .get(b.shutdownTimeout.toMillis() + 1_000, TimeUnit.MILLISECONDS);
+                moved = true;
+                left = done.leading();
                 log.info(
                         "node {}: the controller moved its leaderships in {} ms ({} left that no other replica can"
                                 + " take)",
@@ -331,7 +373,10 @@ public final class ControllerNode implements Closeable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+            moveMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - asked);
         }
+        long drainMillis = controlled ? TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started) - moveMillis : 0;
+        long closing = System.nanoTime();
         if (controller != null) {
             controller.close();
         }
@@ -347,6 +392,16 @@ public final class ControllerNode implements Closeable {
         if (agent != null) {
             agent.close();
         }
+        if (controlled) {
+            shutdownReport = new ShutdownReport(
+                    drain[0],
+                    drainMillis,
+                    drain[1],
+                    moved,
+                    moveMillis,
+                    left,
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - closing));
+        }
     }
 
     /**
@@ -357,10 +412,12 @@ public final class ControllerNode implements Closeable {
      * Builder#drainTimeout}. Only then is the controller asked to move the leaderships, so that no new leader fences a
      * term with proposals still in flight. A partition no other replica can take keeps taking proposals (the
      * controller leaves it here until the node stops).
+     *
+     * @return the partitions drained and, of those, the ones that still had proposals in flight at the end
      */
-    private void drain() {
+    private int[] drain() {
         if (b.drainTimeout.isZero() || node == null) {
-            return;
+            return new int[] {0, 0};
         }
         Set<String> live = registered;
         Map<String, dev.tenure.controller.core.PartitionState> held = agent.states();
@@ -379,7 +436,7 @@ public final class ControllerNode implements Closeable {
             }
         }
         if (drains.isEmpty()) {
-            return;
+            return new int[] {0, 0};
         }
         long start = System.nanoTime();
         try {
@@ -397,6 +454,7 @@ public final class ControllerNode implements Closeable {
                 drains.size(),
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start),
                 open == 0 ? "" : "; " + open + " still had proposals in flight after " + b.drainTimeout);
+        return new int[] {drains.size(), (int) open};
     }
 
     @Override

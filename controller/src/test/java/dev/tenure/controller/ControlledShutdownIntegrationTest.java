@@ -236,8 +236,21 @@ class ControlledShutdownIntegrationTest {
         try {
             await(() -> writers.outcomes.size() > 2 * PARTITIONS, "every partition took writes");
             requestsBefore = controller.controller().zooKeeperRoundTrips();
-            nodes.get(leaving).close();
+            ControllerNode stopping = nodes.get(leaving);
+            assertTrue(stopping.shutdownReport().isEmpty(), "no report before the shutdown");
+            stopping.close();
             nodes.remove(leaving);
+            ControllerNode.ShutdownReport report = stopping.shutdownReport().orElseThrow();
+            assertEquals(led.size(), report.drained(), "it drained every partition it led: " + report);
+            assertTrue(report.moved(), "the controller reported the move done: " + report);
+            assertEquals(0, report.leftLeading(), report.toString());
+            assertTrue(
+                    report.drainMillis() >= 0
+                            && report.moveMillis() >= 0
+                            && report.closeMillis() >= 0
+                            && report.stillInFlight() >= 0
+                            && report.stillInFlight() <= report.drained(),
+                    report.toString());
             // The nodes' own leader checks run every 100 ms: a node that handed a partition it now leads back to its
             // preferred replica (the leaving one, still a caught-up follower while it closes) would do it here.
             await(() -> leaders().keySet().containsAll(led), "every partition the leaving node led is led again");
