@@ -68,6 +68,9 @@ public final class ChildProcess implements AutoCloseable {
     private final Path logFile;
     private final Duration stopGrace;
     private final CompletableFuture<String> ready = new CompletableFuture<>();
+    /** Copies the output to the log file while watching for the readiness line; null if the output goes there itself. */
+    private final Thread pump;
+
     private boolean paused;
 
     private ChildProcess(
@@ -77,7 +80,7 @@ public final class ChildProcess implements AutoCloseable {
         this.logFile = logFile;
         this.stopGrace = stopGrace;
         if (readyLine != null) {
-            Thread pump = new Thread(() -> pump(readyLine), "child-log-" + name);
+            pump = new Thread(() -> pump(readyLine), "child-log-" + name);
             pump.setDaemon(true);
             pump.start();
             // Nothing waits on this stage: its action only completes `ready`, which is what callers await.
@@ -85,6 +88,7 @@ public final class ChildProcess implements AutoCloseable {
                     .thenRun(() -> ready.completeExceptionally(new IOException(
                             name + " exited with " + process.exitValue() + " before it was ready; see " + logFile)));
         } else {
+            pump = null;
             ready.complete("");
         }
     }
@@ -269,7 +273,9 @@ public final class ChildProcess implements AutoCloseable {
 
     /** SIGKILL, and waits for the exit (at most {@link #EXIT_AFTER_KILL}). */
     public synchronized void kill() throws IOException, InterruptedException {
-        process.destroyForcibly();
+        // Through the handle: Process.destroyForcibly() also closes this side of the output pipe, so what the
+        // process wrote and the log has not read yet would be lost.
+        process.toHandle().destroyForcibly();
         awaitExitAfterKill();
     }
 
@@ -290,9 +296,13 @@ public final class ChildProcess implements AutoCloseable {
         paused = false;
     }
 
-    /** SIGTERM, without waiting. */
+    /**
+     * SIGTERM, without waiting. What the process writes from then on (its shutdown hooks' lines) still reaches the
+     * log: the signal goes through its {@link ProcessHandle}, as {@link Process#destroy()} would also close this side
+     * of its output pipe.
+     */
     public void terminate() {
-        process.destroy();
+        process.toHandle().destroy();
     }
 
     /** SIGSTOP: the process freezes (threads, timers, sockets unread) until {@link #resume()}. */
@@ -325,10 +335,18 @@ public final class ChildProcess implements AutoCloseable {
         }
     }
 
-    /** Waits for the process to exit; returns its exit code. */
+    /**
+     * Waits for the process to exit; returns its exit code. Its output up to its exit is then in the log file (with a
+     * readiness line, the copy waits at most 2 s more for the pipe to close).
+     */
     public int awaitExit(Duration timeout) throws InterruptedException, TimeoutException {
         if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
             throw new TimeoutException(name + " did not exit within " + timeout);
+        }
+        if (pump != null) {
+            // The output it wrote before it exited reaches the log; at most 2 s, as a process it started may hold
+            // the pipe open.
+            pump.join(2_000);
         }
         return process.exitValue();
     }

@@ -86,6 +86,26 @@ class ChildProcessTest {
         }
     }
 
+    /**
+     * What a process writes after SIGTERM (a shutdown hook's last words) reaches its log: the signal must not close
+     * this side of the output pipe, as {@link Process#destroy()} does.
+     */
+    @Test
+    @Timeout(30)
+    void whatAProcessWritesAfterSigtermReachesItsLog() throws Exception {
+        try (ChildProcess sh = shell(
+                        "trap 'echo stopped by SIGTERM; exit 0' TERM; echo READY; while :; do sleep 0.05; done")
+                .readyPrefix("READY")
+                .start()) {
+            sh.awaitReady(Duration.ofSeconds(10));
+            sh.terminate();
+            assertEquals(0, sh.awaitExit(Duration.ofSeconds(10)));
+            assertTrue(
+                    Files.readString(sh.logFile()).contains("stopped by SIGTERM"),
+                    "the log: " + Files.readString(sh.logFile()));
+        }
+    }
+
     @Test
     @Timeout(60)
     void killWithDescendantsKillsTheProcessesItStartedToo() throws Exception {
