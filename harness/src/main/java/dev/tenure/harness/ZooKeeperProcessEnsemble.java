@@ -54,7 +54,8 @@ import org.slf4j.LoggerFactory;
  * <p>Servers are numbered {@code 1..n} (their {@code myid}). Everything binds 127.0.0.1 only. With a base
  * port {@code B}, server {@code s} listens for clients on {@code B+s-1}, for quorum traffic on {@code
  * B+707+s-1} and for leader election on {@code B+1707+s-1} (so base 2181 gives ZooKeeper's familiar 2181,
- * 2888, 3888); with base port 0 (the builder's default) every port is a free one picked at start. The
+ * 2888, 3888); with base port 0 (the builder's default) every port is one {@link ServerPorts} reserves for
+ * this JVM at start (below the ephemeral range, never shared with another JVM drawing there). The
  * servers' settings are the {@link Builder}'s; every four-letter word is allowed and there is no admin
  * server.
  *
@@ -723,22 +724,12 @@ public final class ZooKeeperProcessEnsemble implements Closeable {
 
     private void assignPorts() throws IOException {
         if (basePort == 0) {
-            List<ServerSocket> sockets = new ArrayList<>();
-            try {
-                for (int i = 0; i < 3 * size; i++) {
-                    ServerSocket socket = new ServerSocket();
-                    sockets.add(socket);
-                    socket.bind(new InetSocketAddress(LOOPBACK, 0));
-                }
-                for (int i = 0; i < size; i++) {
-                    clientPorts[i] = sockets.get(3 * i).getLocalPort();
-                    quorumPorts[i] = sockets.get(3 * i + 1).getLocalPort();
-                    electionPorts[i] = sockets.get(3 * i + 2).getLocalPort();
-                }
-            } finally {
-                for (ServerSocket socket : sockets) {
-                    socket.close();
-                }
+            // Reserved below the ephemeral range: no outgoing connection (a ZooKeeper client's, a peer's) can take a
+            // port between this choice and the server's bind, nor another JVM drawing through ServerPorts.
+            for (int i = 0; i < size; i++) {
+                clientPorts[i] = ServerPorts.reserve();
+                quorumPorts[i] = ServerPorts.reserve();
+                electionPorts[i] = ServerPorts.reserve();
             }
             return;
         }

@@ -101,7 +101,7 @@ class ZooKeeperClientTlsServerTest {
                 dir.resolve("foreign").resolve("ca.pem"),
                 java.nio.file.StandardCopyOption.REPLACE_EXISTING);
 
-        securePort = LoopbackPorts.freePort();
+        securePort = LoopbackPorts.serverPort();
         Properties config = new Properties();
         config.setProperty("tickTime", "500");
         config.setProperty("secureClientPort", String.valueOf(securePort));

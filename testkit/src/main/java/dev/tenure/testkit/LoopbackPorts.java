@@ -15,27 +15,19 @@
  */
 package dev.tenure.testkit;
 
+import dev.tenure.harness.ServerPorts;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Free TCP ports on 127.0.0.1, for servers that must be told their port before they bind it (a child process's
  * command line, a replica's advertised address).
  *
- * <p>Thread-safe: stateless.
+ * <p>Thread-safe.
  */
 public final class LoopbackPorts {
     private static final String LOOPBACK = "127.0.0.1";
-    /** {@link #serverPort()} draws from [FIRST, END): below the ephemeral ranges of Linux (32768) and others. */
-    static final int FIRST_SERVER_PORT = 20_000;
-
-    static final int END_SERVER_PORT = 32_000;
-    /** Ports {@link #serverPort()} handed out in this JVM: never handed out twice. */
-    private static final Set<Integer> HANDED_OUT = ConcurrentHashMap.newKeySet();
 
     private LoopbackPorts() {}
 
@@ -60,34 +52,14 @@ public final class LoopbackPorts {
     }
 
     /**
-     * A TCP port free on 127.0.0.1 for a server of this JVM to bind soon: drawn at random below the operating
-     * system's ephemeral port range, so that no outgoing connection or port-0 bind of any process can take it in the
-     * meantime (the race of {@link #freePort()} is then left only against other processes drawing the same way, over
-     * 12,000 ports), and never handed out twice in this JVM. Falls back to {@link #freePort()} if 100 draws find no
-     * free port.
+     * A TCP port on 127.0.0.1 for a server of this JVM to bind, now or again later: drawn below the operating system's
+     * ephemeral port range (no outgoing connection or port-0 bind of any process takes it) and reserved for the life
+     * of this JVM against every other JVM drawing ports this way, so parallel test JVMs never share one. See {@link
+     * ServerPorts}.
      *
-     * @throws IOException if no port can be bound on 127.0.0.1
+     * @throws IOException if no port can be found and bound on 127.0.0.1
      */
     public static int serverPort() throws IOException {
-        ThreadLocalRandom random = ThreadLocalRandom.current();
-        for (int i = 0; i < 100; i++) {
-            int port = random.nextInt(FIRST_SERVER_PORT, END_SERVER_PORT);
-            if (HANDED_OUT.add(port)) {
-                if (canBind(port)) {
-                    return port;
-                }
-            }
-        }
-        return freePort();
-    }
-
-    private static boolean canBind(int port) {
-        try (ServerSocket socket = new ServerSocket()) {
-            socket.setReuseAddress(true);
-            socket.bind(new InetSocketAddress(LOOPBACK, port), 1);
-            return true;
-        } catch (IOException taken) {
-            return false;
-        }
+        return ServerPorts.reserve();
     }
 }

@@ -18,6 +18,7 @@ package dev.tenure.testkit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tenure.harness.ServerPorts;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import org.junit.jupiter.api.Test;
@@ -40,7 +41,7 @@ class LoopbackPortsTest {
         for (int i = 0; i < 200; i++) {
             int port = LoopbackPorts.serverPort();
             assertTrue(
-                    port >= LoopbackPorts.FIRST_SERVER_PORT && port < LoopbackPorts.END_SERVER_PORT,
+                    port >= ServerPorts.FIRST && port < ServerPorts.END,
                     "port " + port + " is below the ephemeral range");
             assertTrue(seen.add(port), "port " + port + " handed out twice");
         }

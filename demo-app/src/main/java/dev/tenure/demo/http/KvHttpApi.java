@@ -157,6 +157,8 @@ public final class KvHttpApi implements AutoCloseable {
                 .group(boss, workers)
                 .channel(io.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 1024)
+                // A node restarted on its address binds even while its previous connections are in TIME_WAIT.
+                .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.AUTO_READ, false) // accept nothing before start()
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
