@@ -34,10 +34,24 @@ import java.util.stream.Collectors;
  * set. Everything in Tenure that starts a JVM (the ZooKeeper ensemble, the {@code node} launcher, the benchmark's
  * replicas, {@code verify}) goes through it.
  *
+ * <p>The environment variable {@value #OPTIONS_VARIABLE}, if set, holds JVM options (separated by spaces) put before
+ * the builder's own, so the builder's win where they clash. Children inherit the environment, so the options reach
+ * every descendant JVM: the test build sets it to compile with C1 only, which spends far less CPU on the many
+ * short-lived JVMs of the end-to-end tests.
+ *
  * <p>Stateless; builders are not thread-safe.
  */
 public final class ChildJvm {
+    /** The environment variable holding JVM options for every child JVM (and, inherited, their children). */
+    public static final String OPTIONS_VARIABLE = "TENURE_CHILD_JVM_OPTIONS";
+
     private ChildJvm() {}
+
+    /** The options of {@value #OPTIONS_VARIABLE} in {@code environment}, in order; empty if unset or blank. */
+    static List<String> inheritedOptions(java.util.Map<String, String> environment) {
+        String options = environment.getOrDefault(OPTIONS_VARIABLE, "").trim();
+        return options.isEmpty() ? List.of() : List.of(options.split("\\s+"));
+    }
 
     /** A builder for a child JVM called {@code name} (for logs and thread names). */
     public static Builder builder(String name) {
@@ -89,6 +103,7 @@ public final class ChildJvm {
             }
             List<String> command = new ArrayList<>();
             command.add(javaExecutable());
+            command.addAll(inheritedOptions(System.getenv()));
             command.addAll(jvmOptions);
             if (jar != null) {
                 command.add("-jar");

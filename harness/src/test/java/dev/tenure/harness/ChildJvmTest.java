@@ -58,6 +58,16 @@ class ChildJvmTest {
     }
 
     @Test
+    void theInheritedOptionsAreTheEnvironmentVariablesWordsInOrderAndNoneWhenItIsUnsetOrBlank() {
+        assertEquals(
+                List.of("-XX:TieredStopAtLevel=1", "-Xss512k"),
+                ChildJvm.inheritedOptions(
+                        java.util.Map.of(ChildJvm.OPTIONS_VARIABLE, "  -XX:TieredStopAtLevel=1 \t -Xss512k ")));
+        assertEquals(List.of(), ChildJvm.inheritedOptions(java.util.Map.of(ChildJvm.OPTIONS_VARIABLE, "  ")));
+        assertEquals(List.of(), ChildJvm.inheritedOptions(java.util.Map.of()));
+    }
+
+    @Test
     void aChildJvmGetsThisJvmsClassPathWithAbsoluteEntries() throws Exception {
         String classPath = ChildJvm.childClassPath();
         for (String entry : classPath.split(java.io.File.pathSeparator, -1)) {
