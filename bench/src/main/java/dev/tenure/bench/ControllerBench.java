@@ -660,7 +660,8 @@ final class ControllerBench {
      * relative to the signal: {@code hook_ms} (when its shutdown hook started), {@code drained}, {@code drain_ms},
      * {@code still_in_flight} (drained partitions with proposals still in flight at the drain's end), {@code moved},
      * {@code move_ms} (asking the controller until it reported the leaderships moved), {@code left_leading}, {@code
-     * close_ms} (closing the rest) and {@code closed_ms} (when the node was closed); the field "reported" false (and
+     * taken_over} and {@code take_over_ms} (the drained partitions whose new leader took over before the node closed
+     * them, and how long it waited for that), {@code close_ms} (closing the rest) and {@code closed_ms} (when the node was closed); the field "reported" false (and
      * nothing else) if no report came.
      */
     static ObjectNode shutdown(Optional<JsonNode> report, long signalMillis) {
@@ -679,6 +680,8 @@ final class ControllerBench {
         s.put("moved", r.path("moved").asBoolean());
         s.put("move_ms", r.path("move_ms").asLong());
         s.put("left_leading", r.path("left_leading").asInt());
+        s.put("taken_over", r.path("taken_over").asInt());
+        s.put("take_over_ms", r.path("take_over_ms").asLong());
         s.put("close_ms", r.path("close_ms").asLong());
         s.put("closed_ms", r.path("closed_at_ms").asLong() - signalMillis);
         s.put(
@@ -686,7 +689,7 @@ final class ControllerBench {
                 String.format(
                         Locale.ROOT,
                         "hook after %d ms, drained %d partitions in %d ms (%d still in flight), the controller %s in"
-                                + " %d ms (%d left), closed %d ms later",
+                                + " %d ms (%d left), %d taken over by their new leaders in %d ms, closed %d ms later",
                         s.path("hook_ms").asLong(),
                         s.path("drained").asInt(),
                         s.path("drain_ms").asLong(),
@@ -694,6 +697,8 @@ final class ControllerBench {
                         s.path("moved").asBoolean() ? "moved its leaderships" : "did not report the move done",
                         s.path("move_ms").asLong(),
                         s.path("left_leading").asInt(),
+                        s.path("taken_over").asInt(),
+                        s.path("take_over_ms").asLong(),
                         s.path("close_ms").asLong()));
         return s;
     }
@@ -907,8 +912,10 @@ final class ControllerBench {
         List<Double> hook = new ArrayList<>();
         List<Double> drain = new ArrayList<>();
         List<Double> move = new ArrayList<>();
+        List<Double> takeOver = new ArrayList<>();
         List<Double> close = new ArrayList<>();
         int reports = 0;
+        int notTakenOver = 0;
         int inFlight = 0;
         int notMoved = 0;
         for (JsonNode t : trials) {
@@ -919,7 +926,10 @@ final class ControllerBench {
                 hook.add(sd.path("hook_ms").asDouble());
                 drain.add(sd.path("drain_ms").asDouble());
                 move.add(sd.path("move_ms").asDouble());
+                takeOver.add(sd.path("take_over_ms").asDouble());
                 close.add(sd.path("close_ms").asDouble());
+                notTakenOver +=
+                        sd.path("drained").asInt() - sd.path("taken_over").asInt();
                 inFlight += sd.path("still_in_flight").asInt();
                 notMoved += sd.path("moved").asBoolean() ? 0 : 1;
             }
@@ -935,6 +945,9 @@ final class ControllerBench {
             p.put("move_ms_median", median(move));
             p.put("move_ms_max", maxOf(move));
             p.put("moves_not_reported_done", notMoved);
+            p.put("take_over_ms_median", median(takeOver));
+            p.put("take_over_ms_max", maxOf(takeOver));
+            p.put("not_taken_over_before_close", notTakenOver);
             p.put("close_ms_median", median(close));
             p.put("close_ms_max", maxOf(close));
         }

@@ -535,7 +535,8 @@ public final class NodeProcessMain {
      * DATA_DIR/shutdown.json} and prints it as one line {@code SHUTDOWN {json}}: the wall-clock times (ms) when the
      * shutdown hook started and when the node was closed, the drain (partitions drained, how long, how many still
      * had proposals in flight at its end), the move (whether the controller reported it done, how long it took,
-     * partitions left) and how long closing the rest took.
+     * partitions left), the wait for the new leaders' take-over (how many, how long) and how long closing the rest
+     * took.
      */
     private static void shutdownReport(Path dataDir, long hookStarted, ControllerNode cn) {
         ObjectNode o = JSON.createObjectNode();
@@ -549,6 +550,8 @@ public final class NodeProcessMain {
                         .put("moved", r.moved())
                         .put("move_ms", r.moveMillis())
                         .put("left_leading", r.leftLeading())
+                        .put("taken_over", r.takenOver())
+                        .put("take_over_ms", r.takeOverMillis())
                         .put("close_ms", r.closeMillis()));
         try {
             Path tmp = dataDir.resolve(SHUTDOWN_FILE + ".tmp");

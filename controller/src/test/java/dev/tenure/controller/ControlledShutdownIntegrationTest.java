@@ -263,6 +263,10 @@ class ControlledShutdownIntegrationTest {
                             && report.stillInFlight() >= 0
                             && report.stillInFlight() <= report.drained(),
                     report.toString());
+            // The node waited for its partitions' new leaders to take over before closing them, up to its bound (2 s).
+            assertTrue(
+                    report.takenOver() == report.drained() || report.takeOverMillis() >= 2_000,
+                    "every drained partition was taken over, or the wait reached its bound: " + report);
             // The nodes' own leader checks run every 100 ms: a node that handed a partition it now leads back to its
             // preferred replica (the leaving one, still a caught-up follower while it closes) would do it here.
             await(() -> leaders().keySet().containsAll(led), "every partition the leaving node led is led again");

@@ -309,6 +309,8 @@ public final class Replica implements Closeable {
     private final Map<Long, CompletableFuture<Long>> reads = new HashMap<>();
     /** Every read barrier and applied-offset wait not yet complete (any thread). */
     private final java.util.Set<CompletableFuture<Long>> waiters = ConcurrentHashMap.newKeySet();
+    /** {@link #awaitTakeOver}'s waiters; event thread only. */
+    private final List<TakeOverWaiter> takeOverWaiters = new ArrayList<>();
 
     private long nextRequestId;
     private long queuedForApply;
@@ -1080,6 +1082,44 @@ public final class Replica implements Closeable {
     }
 
     /**
+     * Completes with the new leader's epoch once this replica follows a leader of an epoch above {@code epoch} and
+     * has heard it commit an entry of its own epoch: a successor took over (a hand-off's, a controlled shutdown's)
+     * and serves. A controlled shutdown waits for this before it closes the replica, so that closing does not compete
+     * with the take-over. Fails if the replica stops first, as {@link #awaitApplied} does. The commit offset reaches
+     * a follower with the leader's next append or heartbeat.
+     */
+    public CompletableFuture<Long> awaitTakeOver(long epoch) {
+        CompletableFuture<Long> f = waiting();
+        if (f.isDone()) {
+            return f;
+        }
+        boolean posted = post(() -> {
+            takeOverWaiters.add(new TakeOverWaiter(epoch, f));
+            checkTakeOverWaiters();
+        });
+        if (!posted) {
+            f.completeExceptionally(notRunning());
+        }
+        return f;
+    }
+
+    private record TakeOverWaiter(long epoch, CompletableFuture<Long> future) {}
+
+    /** Event thread: completes the {@link #awaitTakeOver} waiters this replica's state now satisfies. */
+    private void checkTakeOverWaiters() {
+        long epoch = core.epoch();
+        long commit = core.commitOffset();
+        boolean following = core.role() == Role.FOLLOWER && !core.leader().isEmpty() && commit > 0;
+        long committedEpoch = following ? replicaLog.epochAt(commit - 1) : 0;
+        takeOverWaiters.removeIf(w -> {
+            if (!w.future().isDone() && following && epoch > w.epoch() && committedEpoch == epoch) {
+                w.future().complete(epoch);
+            }
+            return w.future().isDone();
+        });
+    }
+
+    /**
      * A future for a read or a wait, failed at once if the replica does not run, and failed when it stops (its
      * timers and apply thread stop with it, so nothing else would complete it).
      */
@@ -1501,6 +1541,9 @@ public final class Replica implements Closeable {
         }
         if (roleChanged) {
             refreshStatus(); // at once; otherwise every tick (not after every event: this is the hot path)
+        }
+        if (!takeOverWaiters.isEmpty()) {
+            checkTakeOverWaiters();
         }
     }
 

@@ -277,6 +277,35 @@ class ReplicaTest {
     }
 
     @Test
+    void aTakeOverCompletesOnceTheOldLeaderFollowsANewerLeaderThatCommittedInItsEpochAndFailsIfTheReplicaCloses()
+            throws Exception {
+        start(Net.IN_MEMORY);
+        leadership.get("r0").elect(1);
+        awaitRole("r0", Role.LEADER);
+        get(replicas.get("r0").propose(bytes("before")));
+        assertTrue(get(replicas.get("r0").handOff("r1", Duration.ofSeconds(10))), "drained");
+        CompletableFuture<Long> takenOver = replicas.get("r0").awaitTakeOver(1);
+        CompletableFuture<Long> later = replicas.get("r0").awaitTakeOver(2);
+        assertFalse(takenOver.isDone(), "r0 still leads epoch 1");
+        leadership.get("r0").revoke(1);
+        leadership.get("r1").elect(2);
+        assertEquals(2L, get(takenOver), "r0 follows r1's epoch 2 once r1 committed in it");
+        Committed there = get(replicas.get("r1").propose(bytes("at the successor")));
+        get(replicas.get("r0").awaitApplied(there.offset() + 1));
+        assertFalse(later.isDone(), "no leader of an epoch above 2 yet");
+        CompletableFuture<Long> never = replicas.get("r0").awaitTakeOver(5);
+        replicas.get("r0").close();
+        ExecutionException closed = assertThrows(ExecutionException.class, () -> get(never));
+        assertInstanceOf(IllegalStateException.class, closed.getCause());
+        assertInstanceOf(
+                IllegalStateException.class,
+                assertThrows(ExecutionException.class, () -> get(later)).getCause());
+        ExecutionException afterClose = assertThrows(
+                ExecutionException.class, () -> get(replicas.get("r0").awaitTakeOver(1)));
+        assertInstanceOf(IllegalStateException.class, afterClose.getCause(), "use after close fails clearly");
+    }
+
+    @Test
     void aHandOffWhoseProposalsCannotCommitInTimeReportsItAndLeavesThemOpen() throws Exception {
         start(Net.IN_MEMORY);
         leadership.get("r0").elect(1);
