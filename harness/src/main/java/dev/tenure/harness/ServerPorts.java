@@ -21,10 +21,10 @@ import java.net.ServerSocket;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
@@ -37,14 +37,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A port is drawn at random in [{@value #FIRST}, {@value #END}), below the ephemeral ranges of Linux (32768) and
  * other systems, so no outgoing connection and no bind of port 0 by any process takes it. It is then
- * <b>reserved</b> for the life of this JVM: an exclusive lock on the file {@code tenure-ports/PORT} in the temporary
- * directory, which every JVM drawing through this class respects (the lock ends with the JVM, however it ends). So
- * two test JVMs that each start servers — parallel test forks, concurrent {@code verify} runs — never draw the same
- * port, even while one of them has a server down and its port unbound between a kill and a restart. A port is never
- * handed out twice in one JVM. A port that cannot be bound right now (another program holds it) is skipped.
+ * <b>reserved</b> for the life of this JVM: an exclusive lock on byte {@code PORT} of the file {@code
+ * tenure-ports.lock} in the temporary directory, which every JVM drawing through this class respects (the lock ends
+ * with the JVM, however it ends; one open file per JVM whatever the number of ports). So two test JVMs that each
+ * start servers — parallel test forks, concurrent {@code verify} runs — never draw the same port, even while one of
+ * them has a server down and its port unbound between a kill and a restart. A port is never handed out twice in one
+ * JVM. A port that cannot be bound right now (another program holds it) is skipped.
  *
- * <p>If the lock directory cannot be used (not writable), ports are still drawn below the ephemeral range and
- * checked, without the cross-process reservation; this is logged once.
+ * <p>If the lock file cannot be used (not writable), ports are still drawn below the ephemeral range and checked,
+ * without the reservation across processes; this is logged once.
  *
  * <p>Thread-safe.
  */
@@ -57,10 +58,11 @@ public final class ServerPorts {
     public static final int END = 32_000;
 
     private static final int DRAWS = 200;
-    /** Every port handed out by this JVM, with its lock (null where the reservation could not be made). */
-    private static final Map<Integer, Reservation> RESERVED = new ConcurrentHashMap<>();
-
-    private static volatile boolean lockDirectoryWarned;
+    private static final String LOCK_FILE = "tenure-ports.lock";
+    /** Every port handed out by this JVM, with its lock (empty where the lock file could not be used). */
+    private static final Map<Integer, Optional<FileLock>> RESERVED = new ConcurrentHashMap<>();
+    /** The lock file of each directory used, open for the JVM's life (closing it would drop its locks). */
+    private static final Map<Path, Optional<FileChannel>> LOCK_FILES = new ConcurrentHashMap<>();
 
     private ServerPorts() {}
 
@@ -70,29 +72,40 @@ public final class ServerPorts {
      * @throws IOException if {@value #DRAWS} draws found no port that is free, unreserved and bindable
      */
     public static int reserve() throws IOException {
-        return reserve(lockDirectory(), FIRST, END);
+        return reserve(Path.of(System.getProperty("java.io.tmpdir")), FIRST, END);
     }
 
-    /** {@link #reserve()} with the locks in {@code lockDirectory}, drawing in [first, end). */
-    static int reserve(Path lockDirectory, int first, int end) throws IOException {
+    /** {@link #reserve()} with the lock file in {@code directory}, drawing in [first, end). */
+    static int reserve(Path directory, int first, int end) throws IOException {
+        Optional<FileChannel> lockFile = LOCK_FILES.computeIfAbsent(directory, ServerPorts::openLockFile);
         ThreadLocalRandom random = ThreadLocalRandom.current();
         for (int i = 0; i < DRAWS; i++) {
             int port = random.nextInt(first, end);
             if (RESERVED.containsKey(port)) {
                 continue;
             }
-            Reservation reservation = Reservation.take(lockDirectory, port);
-            if (reservation == null) {
-                continue; // another JVM holds it
+            FileLock lock = null;
+            if (lockFile.isPresent()) {
+                try {
+                    lock = lockFile.get().tryLock(port, 1, false);
+                } catch (OverlappingFileLockException heldHere) {
+                    continue; // another thread of this JVM is reserving it
+                }
+                if (lock == null) {
+                    continue; // another JVM holds it
+                }
             }
-            if (RESERVED.putIfAbsent(port, reservation) != null) {
-                reservation.release(); // another thread of this JVM drew the same port meanwhile
+            Optional<FileLock> held = Optional.ofNullable(lock);
+            if (RESERVED.putIfAbsent(port, held) != null) {
+                if (held.isPresent()) {
+                    held.get().release();
+                }
                 continue;
             }
             if (canBind(port)) {
                 return port;
             }
-            // Held by a program that does not reserve: keep it reserved here (never handed out), draw again.
+            // Held by a program that does not reserve: it stays reserved here (never handed out); draw again.
         }
         throw new IOException(
                 "no free port on " + LOOPBACK + " in [" + first + ", " + end + ") after " + DRAWS + " draws");
@@ -103,8 +116,17 @@ public final class ServerPorts {
         return RESERVED.containsKey(port);
     }
 
-    static Path lockDirectory() {
-        return Path.of(System.getProperty("java.io.tmpdir"), "tenure-ports");
+    private static Optional<FileChannel> openLockFile(Path directory) {
+        Path file = directory.resolve(LOCK_FILE);
+        try {
+            return Optional.of(FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE));
+        } catch (IOException | RuntimeException e) {
+            LOG.warn(
+                    "cannot reserve ports through {} ({}); ports are drawn without a reservation across processes",
+                    file,
+                    e.toString());
+            return Optional.empty();
+        }
     }
 
     private static boolean canBind(int port) {
@@ -115,58 +137,6 @@ public final class ServerPorts {
             return true;
         } catch (IOException taken) {
             return false;
-        }
-    }
-
-    private static void warnOnce(Path directory, IOException e) {
-        if (!lockDirectoryWarned) {
-            lockDirectoryWarned = true;
-            LOG.warn(
-                    "cannot reserve ports through {} ({}); ports are drawn without a reservation across processes",
-                    directory,
-                    e.toString());
-        }
-    }
-
-    /** A held lock on a port's file; {@code channel} null when the directory could not be used. */
-    private record Reservation(FileChannel channel, FileLock lock) {
-        private static final Reservation UNLOCKED = new Reservation(null, null);
-
-        /** The port's reservation, or null if another JVM holds it. */
-        static Reservation take(Path directory, int port) {
-            FileChannel channel = null;
-            try {
-                Files.createDirectories(directory);
-                channel = FileChannel.open(
-                        directory.resolve(Integer.toString(port)), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                FileLock lock = channel.tryLock();
-                if (lock == null) {
-                    channel.close();
-                    return null;
-                }
-                return new Reservation(channel, lock);
-            } catch (OverlappingFileLockException heldHere) {
-                closeQuietly(channel);
-                return null;
-            } catch (IOException e) {
-                closeQuietly(channel);
-                warnOnce(directory, e);
-                return UNLOCKED;
-            }
-        }
-
-        void release() {
-            closeQuietly(channel);
-        }
-
-        private static void closeQuietly(FileChannel channel) {
-            if (channel != null) {
-                try {
-                    channel.close();
-                } catch (IOException ignored) {
-                    // Closing releases the lock; a failure to close leaves it to the JVM's exit.
-                }
-            }
         }
     }
 }

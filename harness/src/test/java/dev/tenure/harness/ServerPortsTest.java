@@ -41,7 +41,7 @@ class ServerPortsTest {
     void portsAreDrawnBelowTheEphemeralRangeNeverTwiceInOneJvmAndCanBeBound() throws Exception {
         Set<Integer> seen = new HashSet<>();
         for (int i = 0; i < 200; i++) {
-            int port = ServerPorts.reserve(dir.resolve("locks"), ServerPorts.FIRST, ServerPorts.END);
+            int port = ServerPorts.reserve(dir, ServerPorts.FIRST, ServerPorts.END);
             assertTrue(port >= ServerPorts.FIRST && port < ServerPorts.END, "port " + port);
             assertTrue(seen.add(port), "port " + port + " handed out twice");
             assertTrue(ServerPorts.isReserved(port));
@@ -57,7 +57,7 @@ class ServerPortsTest {
     @Test
     @Timeout(60)
     void aPortReservedByAnotherJvmIsNeverDrawnHereUntilThatJvmEnds() throws Exception {
-        Path locks = dir.resolve("locks");
+        Path locks = dir;
         // A range of eight ports this JVM has not drawn yet, above the range the other tests draw from.
         int first = freeRange(8);
         int end = first + 8;
