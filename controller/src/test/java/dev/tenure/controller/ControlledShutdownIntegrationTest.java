@@ -173,10 +173,6 @@ class ControlledShutdownIntegrationTest {
         final List<Outcome> outcomes = new CopyOnWriteArrayList<>();
         final AtomicLong sequence = new AtomicLong();
         private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
-        /** Nodes whose close has begun: a call that finds its partition already closed reached no replica. */
-        final Set<String> closing = ConcurrentHashMap.newKeySet();
-        /** Calls refused that way, counted apart: they are not writes in flight at the hand-off. */
-        final AtomicLong afterClose = new AtomicLong();
 
         private final AtomicBoolean on = new AtomicBoolean(true);
         private final Thread thread = new Thread(this::run, "test-writers");
@@ -200,13 +196,6 @@ class ControlledShutdownIntegrationTest {
                                     outcomes.add(new Outcome(p, id, value, e == null ? null : cause(e)));
                                     inFlight.remove(p);
                                 });
-                    } catch (IllegalArgumentException e) {
-                        if (closing.contains(id)) {
-                            afterClose.incrementAndGet(); // the node closed the partition since leaders() was read
-                        } else {
-                            outcomes.add(new Outcome(p, id, value, e));
-                        }
-                        inFlight.remove(p);
                     } catch (RuntimeException e) {
                         outcomes.add(new Outcome(p, id, value, e));
                         inFlight.remove(p);
@@ -302,7 +291,6 @@ class ControlledShutdownIntegrationTest {
         Writers writers = new Writers();
         try {
             await(() -> writers.outcomes.size() > 2 * PARTITIONS, "every partition took writes");
-            writers.closing.add(leaving);
             nodes.get(leaving).close(); // the writers keep proposing to its replicas while they say LEADER
             nodes.remove(leaving);
             await(() -> leaders().keySet().containsAll(led), "every partition the leaving node led is led again");

@@ -416,8 +416,15 @@ public final class LinkProxy implements Closeable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        closeQuietly(fromSocket);
-        closeQuietly(toSocket);
+        // Dropping: a RST for the other side too, even if this pump saw its side reset first (a FIN would tell the
+        // peer the connection ended cleanly, which a dropped link never does).
+        if (dropping) {
+            reset(fromSocket);
+            reset(toSocket);
+        } else {
+            closeQuietly(fromSocket);
+            closeQuietly(toSocket);
+        }
     }
 
     /** Closes with SO_LINGER 0: the peer gets a RST, as from a crashed link. */

@@ -240,10 +240,7 @@ class VerifyIT {
                 JsonNode result = run.result();
                 assertEquals("INVALID", result.get("verdict").asText());
                 assertEquals("mtls", result.get("transport").asText(), "caught over mutual TLS: " + run);
-                int found = result.get("linearizabilityViolations").asInt()
-                        + result.get("lostWrites").asInt()
-                        + result.get("positionViolations").asInt();
-                assertTrue(found > 0, run.toString());
+                assertViolationFound(result, run);
                 assertEquals(List.of(), aliveProcessesOf(work), "every process of the run was stopped");
             }
 
@@ -274,10 +271,7 @@ class VerifyIT {
                 JsonNode result = run.result();
                 assertEquals("INVALID", result.get("verdict").asText(), run.toString());
                 assertEquals("mtls", result.get("transport").asText(), run.toString());
-                int found = result.get("linearizabilityViolations").asInt()
-                        + result.get("lostWrites").asInt()
-                        + result.get("positionViolations").asInt();
-                assertTrue(found > 0, run.toString());
+                assertViolationFound(result, run);
                 JsonNode isolated = result.get("partitionFaults").get(0);
                 assertTrue(
                         isolated.get("partitionsLed").size() >= 2, "the isolated node led several partitions: " + run);
@@ -361,13 +355,18 @@ class VerifyIT {
                         cuts.get("leaderChanges").asInt() >= 1,
                         "fast failover deposed a leader whose session lived (only its links to the followers were"
                                 + " cut): " + run);
-                int found = result.get("linearizabilityViolations").asInt()
-                        + result.get("lostWrites").asInt()
-                        + result.get("positionViolations").asInt();
-                assertTrue(found > 0, run.toString());
+                assertViolationFound(result, run);
                 assertEquals(List.of(), aliveProcessesOf(work), "every process of the run was stopped");
             }
         }
+    }
+
+    /** The checker found at least one violation: a key not linearizable, a lost write or a position reported twice. */
+    private static void assertViolationFound(JsonNode result, Run run) {
+        int found = result.get("linearizabilityViolations").asInt()
+                + result.get("lostWrites").asInt()
+                + result.get("positionViolations").asInt();
+        assertTrue(found > 0, "a violation was found: " + run);
     }
 
     /** Exit 0, a valid history of a real workload, every fault kind injected, every process of the run stopped. */

@@ -1135,8 +1135,10 @@ public final class ZooKeeperNode implements Closeable {
         if (rebalancing != null) {
             rebalancing.cancel(false);
         }
-        for (String id : new ArrayList<>(partitions.keySet())) {
-            close(id);
+        // Closed in place, not removed: a proposal that reaches a closed partition gets its replica's answer (after a
+        // hand-off, the refusal naming the successor), never "does not host".
+        for (Partition p : new ArrayList<>(partitions.values())) {
+            p.close();
         }
         if (router != null) {
             router.close();
