@@ -470,6 +470,20 @@ final class ControllerBench {
         if (exitMillis >= 0) {
             o.put("process_exit_ms", exitMillis);
         }
+        if (fault != Fault.SIGTERM) {
+            // When the surviving nodes heard the victim's registration end (its session expired): the first step of
+            // the failover, which the rest (the controller's writes and assignments, the promise rounds) follows.
+            long heard = Long.MAX_VALUE;
+            for (JsonNode n : after.values()) {
+                long at = n.path("controller").path("node_lost_at_ms").asLong(0);
+                if (at >= signalMillis) {
+                    heard = Math.min(heard, at - signalMillis);
+                }
+            }
+            if (heard != Long.MAX_VALUE) {
+                o.put("registration_end_heard_ms", heard);
+            }
+        }
         if (fault == Fault.CONTROLLER_SIGKILL) {
             if (newController.isPresent()) {
                 JsonNode ctl = after.get(newController.get()).path("controller");
@@ -513,13 +527,17 @@ final class ControllerBench {
             o.set("writes", writes(nodes, victim, survivors, intervalMs));
         }
         b.say(
-                "controller: %d of %d partitions got a new leader; p50 %d ms, max %d ms%s%s; ZooKeeper: %d requests (%d"
+                "controller: %d of %d partitions got a new leader; p50 %d ms, max %d ms%s%s%s; ZooKeeper: %d requests (%d"
                         + " net of idle), %d client writes, %d transactions in %.1f s%s",
                 times.size(),
                 led.size(),
                 o.path("p50_ms").asLong(-1),
                 o.path("max_ms").asLong(-1),
                 o.has("shutdown") ? "; " + o.path("shutdown").path("summary").asText() : "",
+                o.has("registration_end_heard_ms")
+                        ? "; its registration's end heard after " + o.path("registration_end_heard_ms").asLong()
+                                + " ms (first new leader " + o.path("min_ms").asLong(-1) + " ms)"
+                        : "",
                 fault == Fault.CONTROLLER_SIGKILL
                         ? "; new controller " + o.path("new_controller").asText("none") + " active after "
                                 + o.path("new_controller_active_ms").asLong(-1) + " ms"
@@ -839,6 +857,8 @@ final class ControllerBench {
             List<Double> writes = new ArrayList<>();
             List<Double> controllerTrips = new ArrayList<>();
             List<Double> active = new ArrayList<>();
+            List<Double> heard = new ArrayList<>();
+            List<Double> heardToLast = new ArrayList<>();
             int without = 0;
             long definite = 0;
             long unknown = 0;
@@ -861,6 +881,10 @@ final class ControllerBench {
                 if (t.has("new_controller_active_ms")) {
                     active.add(t.path("new_controller_active_ms").asDouble());
                 }
+                if (t.has("registration_end_heard_ms")) {
+                    heard.add(t.path("registration_end_heard_ms").asDouble());
+                    heardToLast.add(t.path("max_ms").asDouble() - t.path("registration_end_heard_ms").asDouble());
+                }
                 if (t.has("writes")) {
                     definite += t.path("writes").path("definite_failures").asLong();
                     unknown += t.path("writes").path("unknown_outcomes").asLong();
@@ -876,6 +900,12 @@ final class ControllerBench {
             p.put("without_new_leader", without);
             p.put("p50_ms_median", median(p50));
             p.put("max_ms_max", maxOf(max));
+            if (!heard.isEmpty()) {
+                p.put("registration_end_heard_ms_median", median(heard));
+                p.put("registration_end_heard_ms_max", maxOf(heard));
+                p.put("heard_to_last_new_leader_ms_median", median(heardToLast));
+                p.put("heard_to_last_new_leader_ms_max", maxOf(heardToLast));
+            }
             p.put("max_ms_min", minOf(max));
             p.put("requests_net_median", median(requests));
             p.put("requests_net_min", minOf(requests));

@@ -569,7 +569,7 @@ public final class NodeProcessMain {
      * controller}), {@code active}, {@code epoch} (this node's controller epoch if active, else the one of the
      * controller it knows), {@code controller} (the id of the controller it knows, or its own), {@code
      * active_since_ms}, {@code round_trips} (its state store's ZooKeeper requests), {@code terms_held}, {@code
-     * live_nodes}, {@code highest_epoch}.
+     * live_nodes}, {@code highest_epoch}, {@code node_lost_at_ms} (when this node last heard a registration end).
      */
     private static ObjectNode controllerJson() {
         ObjectNode c = JSON.createObjectNode();
@@ -596,6 +596,7 @@ public final class NodeProcessMain {
         c.put("round_trips", cn.controller().zooKeeperRoundTrips());
         c.put("terms_held", cn.controller().termsHeld());
         c.put("assignments_sent", cn.controller().assignmentsSent());
+        c.put("node_lost_at_ms", cn.controller().lastNodeLostAtMillis());
         return c;
     }
 

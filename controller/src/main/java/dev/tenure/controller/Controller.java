@@ -102,6 +102,7 @@ public final class Controller implements Closeable {
     private final AtomicLong assignmentsResent = new AtomicLong();
     private final AtomicLong writesFenced = new AtomicLong();
     private LiveNodes liveNodes;
+    private volatile long lastNodeLostAtMillis;
     /** The periodic tasks (cancelled by {@link #close} with the timer). */
     private final List<java.util.concurrent.Future<?>> timers = new ArrayList<>();
 
@@ -257,6 +258,7 @@ public final class Controller implements Closeable {
 
             @Override
             public void deregistered(String node, long nodeEpoch) {
+                lastNodeLostAtMillis = System.currentTimeMillis();
                 run(() -> {
                     tellPeers();
                     if (term != null) {
@@ -288,6 +290,15 @@ public final class Controller implements Closeable {
     /** Terms this node has held as controller. */
     public long termsHeld() {
         return termsHeld.get();
+    }
+
+    /**
+     * When (wall clock, ms) this node last heard that a registration ended (a node's session expired or it
+     * deregistered), whether or not it was the active controller then; 0 if never. For monitoring: the first step of
+     * a failover after a node's death.
+     */
+    public long lastNodeLostAtMillis() {
+        return lastNodeLostAtMillis;
     }
 
     /** Assignments sent, first sends and resends. */
