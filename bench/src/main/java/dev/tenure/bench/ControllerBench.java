@@ -535,8 +535,9 @@ final class ControllerBench {
                 o.path("max_ms").asLong(-1),
                 o.has("shutdown") ? "; " + o.path("shutdown").path("summary").asText() : "",
                 o.has("registration_end_heard_ms")
-                        ? "; its registration's end heard after " + o.path("registration_end_heard_ms").asLong()
-                                + " ms (first new leader " + o.path("min_ms").asLong(-1) + " ms)"
+                        ? "; its registration's end heard after "
+                                + o.path("registration_end_heard_ms").asLong() + " ms (first new leader "
+                                + o.path("min_ms").asLong(-1) + " ms)"
                         : "",
                 fault == Fault.CONTROLLER_SIGKILL
                         ? "; new controller " + o.path("new_controller").asText("none") + " active after "
@@ -883,7 +884,8 @@ final class ControllerBench {
                 }
                 if (t.has("registration_end_heard_ms")) {
                     heard.add(t.path("registration_end_heard_ms").asDouble());
-                    heardToLast.add(t.path("max_ms").asDouble() - t.path("registration_end_heard_ms").asDouble());
+                    heardToLast.add(t.path("max_ms").asDouble()
+                            - t.path("registration_end_heard_ms").asDouble());
                 }
                 if (t.has("writes")) {
                     definite += t.path("writes").path("definite_failures").asLong();

@@ -1181,37 +1181,59 @@ public final class ZooKeeperNode implements Closeable {
 
     /** A partition's view, noting every message as a sign of life of its sender's node. */
     private Transport heard(Transport view) {
-        return new Transport() {
-            private volatile Consumer<String> refusals;
+        return new HeardTransport(view, heardFrom, refusalListeners);
+    }
 
-            @Override
-            public void connectionRefusals(Consumer<String> refusedPeer) {
-                refusals = refusedPeer;
-                refusalListeners.add(refusedPeer);
-            }
+    /**
+     * A partition's view of the node transport that notes every message it delivers as a sign of life of its sender's
+     * node, and hears refused connections through the node's listeners. Everything else goes to the view — the inbound
+     * budget included, so that the node's transport stops reading while its replicas are behind (back-pressure, as a
+     * single log has). Delivery stays on the replicas' own threads: the transport's IO threads serve every partition.
+     */
+    static final class HeardTransport implements Transport {
+        private final Transport view;
+        private final Map<String, Long> heardFrom;
+        private final Set<Consumer<String>> refusalListeners;
+        private volatile Consumer<String> refusals;
 
-            @Override
-            public void start(Consumer<Message> inbound) throws Exception {
-                view.start(m -> {
-                    heardFrom.put(m.from(), System.nanoTime());
-                    inbound.accept(m);
-                });
-            }
+        HeardTransport(Transport view, Map<String, Long> heardFrom, Set<Consumer<String>> refusalListeners) {
+            this.view = view;
+            this.heardFrom = heardFrom;
+            this.refusalListeners = refusalListeners;
+        }
 
-            @Override
-            public void send(Message message) {
-                view.send(message);
-            }
+        @Override
+        public void connectionRefusals(Consumer<String> refusedPeer) {
+            refusals = refusedPeer;
+            refusalListeners.add(refusedPeer);
+        }
 
-            @Override
-            public void close() {
-                Consumer<String> r = refusals;
-                if (r != null) {
-                    refusalListeners.remove(r);
-                }
-                view.close();
+        @Override
+        public void inboundBudget(dev.tenure.replicator.transport.InboundBudget budget) {
+            view.inboundBudget(budget);
+        }
+
+        @Override
+        public void start(Consumer<Message> inbound) throws Exception {
+            view.start(m -> {
+                heardFrom.put(m.from(), System.nanoTime());
+                inbound.accept(m);
+            });
+        }
+
+        @Override
+        public void send(Message message) {
+            view.send(message);
+        }
+
+        @Override
+        public void close() {
+            Consumer<String> r = refusals;
+            if (r != null) {
+                refusalListeners.remove(r);
             }
-        };
+            view.close();
+        }
     }
 
     private PeerLiveness peerLiveness() {
