@@ -36,16 +36,9 @@ class LoopbackPortsTest {
     }
 
     @Test
-    void serverPortsAreDrawnBelowTheEphemeralRangeNeverTwiceAndCanBeBound() throws Exception {
-        java.util.Set<Integer> seen = new java.util.HashSet<>();
-        for (int i = 0; i < 200; i++) {
-            int port = LoopbackPorts.serverPort();
-            assertTrue(
-                    port >= ServerPorts.FIRST && port < ServerPorts.END,
-                    "port " + port + " is below the ephemeral range");
-            assertTrue(seen.add(port), "port " + port + " handed out twice");
-        }
+    void aServerPortIsOneReservedForThisJvmThatCanBeBound() throws Exception {
         int port = LoopbackPorts.serverPort();
+        assertTrue(ServerPorts.isReserved(port), "drawn through ServerPorts (its own tests cover the drawing)");
         try (ServerSocket server = new ServerSocket()) {
             server.setReuseAddress(true);
             server.bind(new InetSocketAddress("127.0.0.1", port));

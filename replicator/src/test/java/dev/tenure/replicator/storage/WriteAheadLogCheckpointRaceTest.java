@@ -296,18 +296,10 @@ class WriteAheadLogCheckpointRaceTest {
 
         // Checkpoint 3 (of the segment holding p0's record) is held forcing p1 while p0 closes: it records no
         // FORCED end of p0, and deletes that segment.
-        checkpoint3.awaitHeld();
-        p0.close();
-        checkpoint3.open();
-        await("checkpoint 3 is done", () -> wal.stats().checkpoints() == 3);
-        p1.close();
-        wal.close();
+        closeWhileCheckpointThreeIsHeld(checkpoint3, wal, p0, p1);
 
         List<String> records3 = WriteAheadLog.describe(dir.resolve("wal"), LogConfig.defaults());
-        List<String> p0Records = records3.stream()
-                .filter(r -> r.contains(" p0 "))
-                .map(r -> r.substring(r.indexOf(" p0 ") + 1))
-                .toList();
+        List<String> p0Records = recordsOf("p0", records3);
         // Checkpoint 2's record, then the one p0's close wrote.
         assertEquals(
                 List.of("p0 forced " + forcedAfter, "p0 forced " + forcedAfter),
@@ -346,18 +338,10 @@ class WriteAheadLogCheckpointRaceTest {
         Gate checkpoint3 = gates.arm("checkpoint 3 forcing p1's files", segmentOf("p1"));
         checkpoint2.open();
         await("checkpoint 2 is done", () -> wal.stats().checkpoints() == 2);
-        checkpoint3.awaitHeld();
-        p0.close();
-        checkpoint3.open();
-        await("checkpoint 3 is done", () -> wal.stats().checkpoints() == 3);
-        p1.close();
-        wal.close();
+        closeWhileCheckpointThreeIsHeld(checkpoint3, wal, p0, p1);
 
         List<String> records = WriteAheadLog.describe(dir.resolve("wal"), LogConfig.defaults());
-        List<String> p0Records = records.stream()
-                .filter(r -> r.contains(" p0 "))
-                .map(r -> r.substring(r.indexOf(" p0 ") + 1))
-                .toList();
+        List<String> p0Records = recordsOf("p0", records);
         assertEquals("p0 forced 11", p0Records.get(p0Records.size() - 1), "the records left: " + records);
         try (WriteAheadLog reopened = builder().open();
                 WriteAheadLog.PartitionLog recovered = reopened.openPartition("p0")) {
@@ -490,5 +474,29 @@ class WriteAheadLogCheckpointRaceTest {
                 assertEquals(0, again.logEndOffset(), "a new, empty log");
             }
         }
+    }
+
+    /**
+     * Checkpoint 3, held at its gate (forcing p1's files), lets p0 close meanwhile; then it finishes, and p1 and the
+     * write-ahead log close.
+     */
+    private static void closeWhileCheckpointThreeIsHeld(
+            Gate checkpoint3, WriteAheadLog wal, WriteAheadLog.PartitionLog p0, WriteAheadLog.PartitionLog p1)
+            throws Exception {
+        checkpoint3.awaitHeld();
+        p0.close();
+        checkpoint3.open();
+        await("checkpoint 3 is done", () -> wal.stats().checkpoints() == 3);
+        p1.close();
+        wal.close();
+    }
+
+    /** The records of {@code partition} in {@code records} ({@link WriteAheadLog#describe}), from its id on. */
+    private static List<String> recordsOf(String partition, List<String> records) {
+        String tag = " " + partition + " ";
+        return records.stream()
+                .filter(r -> r.contains(tag))
+                .map(r -> r.substring(r.indexOf(tag) + 1))
+                .toList();
     }
 }
