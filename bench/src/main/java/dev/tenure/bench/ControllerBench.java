@@ -483,6 +483,19 @@ final class ControllerBench {
             if (heard != Long.MAX_VALUE) {
                 o.put("registration_end_heard_ms", heard);
             }
+            // The active controller's writes and assignments after it (its last round of writes).
+            for (JsonNode n : after.values()) {
+                JsonNode w = n.path("controller").path("last_write_round");
+                if (w.path("started_at_ms").asLong(0) >= signalMillis) {
+                    ObjectNode r = o.putObject("write_round");
+                    r.put("partitions", w.path("partitions").asInt());
+                    r.put("assignments", w.path("assignments").asInt());
+                    r.put("started_ms", w.path("started_at_ms").asLong() - signalMillis);
+                    r.put("first_sent_ms", w.path("first_sent_at_ms").asLong() - signalMillis);
+                    r.put("written_ms", w.path("written_at_ms").asLong() - signalMillis);
+                    r.put("sent_ms", w.path("sent_at_ms").asLong() - signalMillis);
+                }
+            }
         }
         if (fault == Fault.CONTROLLER_SIGKILL) {
             if (newController.isPresent()) {
@@ -537,7 +550,11 @@ final class ControllerBench {
                 o.has("registration_end_heard_ms")
                         ? "; its registration's end heard after "
                                 + o.path("registration_end_heard_ms").asLong() + " ms (first new leader "
-                                + o.path("min_ms").asLong(-1) + " ms)"
+                                + o.path("min_ms").asLong(-1) + " ms; states written "
+                                + o.path("write_round").path("started_ms").asLong(-1) + "–"
+                                + o.path("write_round").path("written_ms").asLong(-1) + " ms, assignments sent "
+                                + o.path("write_round").path("first_sent_ms").asLong(-1) + "–"
+                                + o.path("write_round").path("sent_ms").asLong(-1) + " ms)"
                         : "",
                 fault == Fault.CONTROLLER_SIGKILL
                         ? "; new controller " + o.path("new_controller").asText("none") + " active after "

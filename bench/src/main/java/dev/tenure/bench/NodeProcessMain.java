@@ -597,6 +597,15 @@ public final class NodeProcessMain {
         c.put("terms_held", cn.controller().termsHeld());
         c.put("assignments_sent", cn.controller().assignmentsSent());
         c.put("node_lost_at_ms", cn.controller().lastNodeLostAtMillis());
+        cn.controller()
+                .lastWriteRound()
+                .ifPresent(w -> c.putObject("last_write_round")
+                        .put("started_at_ms", w.startedAtMillis())
+                        .put("first_sent_at_ms", w.firstSentAtMillis())
+                        .put("written_at_ms", w.writtenAtMillis())
+                        .put("sent_at_ms", w.sentAtMillis())
+                        .put("partitions", w.partitionsWritten())
+                        .put("assignments", w.assignments()));
         return c;
     }
 

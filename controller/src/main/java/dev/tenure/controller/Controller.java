@@ -103,6 +103,7 @@ public final class Controller implements Closeable {
     private final AtomicLong writesFenced = new AtomicLong();
     private LiveNodes liveNodes;
     private volatile long lastNodeLostAtMillis;
+    private volatile WriteRound lastWriteRound;
     /** The periodic tasks (cancelled by {@link #close} with the timer). */
     private final List<java.util.concurrent.Future<?>> timers = new ArrayList<>();
 
@@ -300,6 +301,33 @@ public final class Controller implements Closeable {
     public long lastNodeLostAtMillis() {
         return lastNodeLostAtMillis;
     }
+
+    /**
+     * The timeline of the last time this node, as the active controller, wrote partition states and sent the
+     * assignments that follow (a failover, a controlled shutdown, a creation, a rebalance), if it has. For monitoring:
+     * the steps of a failover after {@link #lastNodeLostAtMillis()}.
+     */
+    public Optional<WriteRound> lastWriteRound() {
+        return Optional.ofNullable(lastWriteRound);
+    }
+
+    /**
+     * One round of the controller's writes and the assignments that follow them.
+     *
+     * @param startedAtMillis when (wall clock) the controller began writing
+     * @param firstSentAtMillis when it sent the first assignment of the round (0 if it sent none)
+     * @param writtenAtMillis when the last write of the round completed
+     * @param sentAtMillis when it had sent every assignment of the round
+     * @param partitionsWritten partition states written (created or updated)
+     * @param assignments assignments sent
+     */
+    public record WriteRound(
+            long startedAtMillis,
+            long firstSentAtMillis,
+            long writtenAtMillis,
+            long sentAtMillis,
+            int partitionsWritten,
+            int assignments) {}
 
     /** Assignments sent, first sends and resends. */
     public long assignmentsSent() {
@@ -746,11 +774,14 @@ public final class Controller implements Closeable {
             if (!setsRead) {
                 return; // reconcileSets pumps once it has read them
             }
+            long startedAt = System.currentTimeMillis();
+            int written = 0;
             while (term == this) {
                 List<StateWrite> writes = core.pendingWrites();
                 if (writes.isEmpty()) {
                     break;
                 }
+                written += writes.size();
                 List<PartitionStateStore.WriteOutcome> outcomes;
                 try {
                     outcomes = store.write(token, writes);
@@ -786,7 +817,23 @@ public final class Controller implements Closeable {
                     return;
                 }
             }
-            send(core.drainRequests());
+            long writtenAt = System.currentTimeMillis();
+            List<LeaderAndReplicas> requests = core.drainRequests();
+            send(requests);
+            if (written > 0) {
+                long sentAt = System.currentTimeMillis();
+                lastWriteRound = new WriteRound(
+                        startedAt, requests.isEmpty() ? 0 : writtenAt, writtenAt, sentAt, written, requests.size());
+                log.info(
+                        "controller {} of epoch {}: wrote {} partition states in {} ms, then sent {} assignments in"
+                                + " {} ms",
+                        b.nodeId,
+                        token.epoch(),
+                        written,
+                        writtenAt - startedAt,
+                        requests.size(),
+                        sentAt - writtenAt);
+            }
             stopAndRemove();
             publishStatus();
             if (term == this

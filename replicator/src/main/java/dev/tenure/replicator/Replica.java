@@ -27,6 +27,7 @@ import dev.tenure.replicator.core.CoreConfig;
 import dev.tenure.replicator.core.Entry;
 import dev.tenure.replicator.core.EpochHistory;
 import dev.tenure.replicator.core.Message;
+import dev.tenure.replicator.core.Promise;
 import dev.tenure.replicator.core.PromiseStore;
 import dev.tenure.replicator.core.ReplicaCore;
 import dev.tenure.replicator.core.ReplicaLog;
@@ -317,6 +318,16 @@ public final class Replica implements Closeable {
     private boolean syncRunning;
     private boolean syncWanted;
     private boolean inlineSyncPosted;
+    /** The promise store when it defers durability ({@link DeferredPromiseStore}), else null. */
+    private final DeferredPromiseStore deferredPromises;
+    /** Set by the core's promise store when the event running stored a promise (event lane only). */
+    private boolean promiseStored;
+    /**
+     * Actions held until the promise stored before them is durable, in order; null when none are (event lane only).
+     */
+    private List<Action> held;
+    /** The durability that releases {@link #held}: of the newest promise stored (event lane only). */
+    private CompletableFuture<Void> heldUntil;
     /** True while an event received runs on the transport's delivering thread (event lane only). */
     private boolean onTransportThread;
 
@@ -395,7 +406,22 @@ public final class Replica implements Closeable {
                 id,
                 latest.map(SnapshotMeta::id).orElse(null));
         // Makes the log continue the newest snapshot (resetting it if a crash interrupted an install).
-        this.core = new ReplicaCore(b.config, b.log, b.promises, snapshots, clock.getAsLong());
+        this.deferredPromises = b.promises instanceof DeferredPromiseStore d ? d : null;
+        PromiseStore promises = deferredPromises == null
+                ? b.promises
+                : new PromiseStore() {
+                    @Override
+                    public Promise load() throws IOException {
+                        return deferredPromises.load();
+                    }
+
+                    @Override
+                    public void store(Promise promise) throws IOException {
+                        deferredPromises.store(promise);
+                        promiseStored = true; // the core calls it on the event lane, inside an event
+                    }
+                };
+        this.core = new ReplicaCore(b.config, b.log, promises, snapshots, clock.getAsLong());
         if (b.configuration != null) {
             core.configure(b.configuration, clock.getAsLong()); // before any event: its actions are processed first
         }
@@ -1347,7 +1373,12 @@ public final class Replica implements Closeable {
         }
         try {
             event.run();
-            process(core.takeActions());
+            List<Action> actions = core.takeActions();
+            if (promiseStored || held != null) {
+                hold(actions);
+            } else {
+                process(actions);
+            }
             if (quiesce) {
                 boolean q = core.quiescent() && proposals.isEmpty() && reads.isEmpty();
                 if (q) {
@@ -1362,6 +1393,38 @@ public final class Replica implements Closeable {
             log.error("replica {} failed handling an event; stopping it", id, e);
             failStop(e);
         }
+    }
+
+    /**
+     * Event thread: holds {@code actions} until the newest promise stored is durable (docs/replication.md, "A promise
+     * is durable before anything leaves the replica"). Nothing of a step that stored a promise, or of a later step,
+     * leaves the replica or reaches a caller before then: no message, no acknowledgement, no sync request, no apply.
+     */
+    private void hold(List<Action> actions) {
+        if (held == null) {
+            held = new ArrayList<>();
+        }
+        held.addAll(actions);
+        if (promiseStored) {
+            promiseStored = false;
+            CompletableFuture<Void> durable = deferredPromises.syncAsync();
+            heldUntil = durable;
+            var unused = durable.whenComplete((v, e) -> post(() -> release(durable, e)));
+        }
+    }
+
+    /** Event thread: the promise {@code durable} waited for is durable (or failed to be): runs what was held. */
+    private void release(CompletableFuture<Void> durable, Throwable failed) {
+        if (failed != null) {
+            throw new IllegalStateException("the promise of replica " + id + " could not be made durable", failed);
+        }
+        if (durable != heldUntil) {
+            return; // a newer promise is stored: its durability releases everything held
+        }
+        List<Action> actions = held;
+        held = null;
+        heldUntil = null;
+        process(actions);
     }
 
     /**

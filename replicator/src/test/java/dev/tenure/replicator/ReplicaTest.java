@@ -24,6 +24,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tenure.replicator.ReplicationException.NotLeaderException;
 import dev.tenure.replicator.ReplicationException.OutcomeUnknownException;
 import dev.tenure.replicator.core.CoreConfig;
+import dev.tenure.replicator.core.Message;
+import dev.tenure.replicator.core.Promise;
+import dev.tenure.replicator.core.PromiseStore;
 import dev.tenure.replicator.core.Role;
 import dev.tenure.replicator.core.Synced;
 import dev.tenure.replicator.testing.InMemoryNetwork;
@@ -69,6 +72,9 @@ class ReplicaTest {
     private final Map<String, ManualLeadership> leadership = new LinkedHashMap<>();
     private final Map<String, KeyValueMachine> machines = new LinkedHashMap<>();
     private long maxPendingProposalBytes = Replica.DEFAULT_MAX_PENDING_PROPOSAL_BYTES;
+    private java.util.function.Function<String, PromiseStore> promiseStores = id -> new InMemoryPromiseStore();
+    /** Every message each replica sent, in order. */
+    private final Map<String, List<Message>> sent = new ConcurrentHashMap<>();
 
     private void start(Net net) throws Exception {
         for (String id : IDS) {
@@ -99,8 +105,8 @@ class ReplicaTest {
                                 return new Synced(end, end == 0 ? 0 : log.epochAt(end - 1));
                             },
                             true)
-                    .promises(new InMemoryPromiseStore())
-                    .transport(network.wrap(transport))
+                    .promises(promiseStores.apply(id))
+                    .transport(recording(id, network.wrap(transport)))
                     .leadership(l)
                     .stateMachine(m)
                     .proposalTimeout(Duration.ofSeconds(5))
@@ -114,6 +120,110 @@ class ReplicaTest {
             leadership.put(id, l);
             machines.put(id, m);
         }
+    }
+
+    /** {@code inner}, noting every message {@code id} sends in {@link #sent}. */
+    private Transport recording(String id, Transport inner) {
+        List<Message> out = java.util.Collections.synchronizedList(new ArrayList<>());
+        sent.put(id, out);
+        return new Transport() {
+            @Override
+            public void start(java.util.function.Consumer<Message> inbound) throws Exception {
+                inner.start(inbound);
+            }
+
+            @Override
+            public void send(Message m) {
+                out.add(m);
+                inner.send(m);
+            }
+
+            @Override
+            public void close() {
+                inner.close();
+            }
+        };
+    }
+
+    private List<Message> sentBy(String id) {
+        synchronized (sent.get(id)) {
+            return List.copyOf(sent.get(id));
+        }
+    }
+
+    /**
+     * A {@link DeferredPromiseStore} whose promises become durable when the test opens its gate (or fail to, when it
+     * breaks it).
+     */
+    private static final class GatedPromiseStore implements DeferredPromiseStore {
+        private volatile Promise promise = Promise.NONE;
+        final java.util.concurrent.CountDownLatch syncAsked = new java.util.concurrent.CountDownLatch(1);
+        private final CompletableFuture<Void> gate = new CompletableFuture<>();
+
+        @Override
+        public Promise load() {
+            return promise;
+        }
+
+        @Override
+        public void store(Promise p) {
+            promise = p;
+        }
+
+        @Override
+        public CompletableFuture<Void> syncAsync() {
+            syncAsked.countDown();
+            return gate.thenApply(v -> null);
+        }
+
+        void open() {
+            gate.complete(null);
+        }
+
+        void fail(Exception e) {
+            gate.completeExceptionally(e);
+        }
+    }
+
+    @Test
+    void aReplicaWhosePromiseIsNotDurableYetSendsAndAppliesNothingUntilItIs() throws Exception {
+        Map<String, GatedPromiseStore> gated = Map.of("r1", new GatedPromiseStore(), "r2", new GatedPromiseStore());
+        promiseStores = id -> gated.containsKey(id) ? gated.get(id) : new InMemoryPromiseStore();
+        start(Net.IN_MEMORY);
+        leadership.get("r0").elect(1);
+        for (Map.Entry<String, GatedPromiseStore> g : gated.entrySet()) {
+            assertTrue(
+                    g.getValue().syncAsked.await(10, TimeUnit.SECONDS),
+                    g.getKey() + " stored epoch 1's promise and waits for its durability");
+            assertEquals(List.of(), sentBy(g.getKey()), g.getKey() + " answers nothing before then");
+        }
+        assertFalse(replicas.get("r0").status().role() == Role.LEADER, "no follower answered: r0 cannot lead");
+        gated.get("r2").open();
+        awaitRole("r0", Role.LEADER);
+        assertTrue(sentBy("r2").stream().anyMatch(m -> m.epoch() == 1), "r2 answered once its promise was durable");
+        Committed c = get(replicas.get("r0").propose(bytes("x")));
+        get(replicas.get("r2").awaitApplied(c.offset() + 1));
+        assertEquals(List.of(), sentBy("r1"), "r1's promise is still not durable: it sent nothing");
+        assertEquals(0, replicas.get("r1").appliedOffset(), "and applied nothing");
+        gated.get("r1").open();
+        get(replicas.get("r1").awaitApplied(c.offset() + 1));
+        assertEquals("applied x at " + c.offset(), c.result());
+    }
+
+    @Test
+    void aReplicaWhosePromiseCannotBeMadeDurableStops() throws Exception {
+        GatedPromiseStore broken = new GatedPromiseStore();
+        promiseStores = id -> id.equals("r1") ? broken : new InMemoryPromiseStore();
+        start(Net.IN_MEMORY);
+        leadership.get("r0").elect(1);
+        assertTrue(broken.syncAsked.await(10, TimeUnit.SECONDS));
+        broken.fail(new java.io.IOException("the disk is gone"));
+        awaitRole("r1", Role.FAILED);
+        assertTrue(
+                replicas.get("r1").status().failure().contains("could not be made durable"),
+                replicas.get("r1").status().toString());
+        assertEquals(List.of(), sentBy("r1"), "it acted on nothing it could not make durable");
+        awaitRole("r0", Role.LEADER); // r0 and r2 are a majority
     }
 
     @AfterEach

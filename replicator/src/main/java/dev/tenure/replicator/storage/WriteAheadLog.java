@@ -16,10 +16,14 @@
 package dev.tenure.replicator.storage;
 
 import com.google.common.base.Preconditions;
+import dev.tenure.replicator.DeferredPromiseStore;
 import dev.tenure.replicator.core.Entry;
 import dev.tenure.replicator.core.EpochHistory;
+import dev.tenure.replicator.core.Promise;
+import dev.tenure.replicator.core.PromiseStore;
 import dev.tenure.replicator.core.ReplicaLog;
 import dev.tenure.replicator.core.Synced;
+import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -32,6 +36,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -144,6 +149,7 @@ public final class WriteAheadLog implements Closeable {
     static final byte RESET = 3;
     static final byte FORCED = 4;
     static final byte DELETED = 5;
+    static final byte PROMISE = 6;
     static final int HEADER_BYTES = 10;
     private static final Pattern SEGMENT_NAME = Pattern.compile("\\d{20}\\.wal");
     private static final String SEGMENT_SUFFIX = ".wal";
@@ -175,6 +181,11 @@ public final class WriteAheadLog implements Closeable {
     private final PriorityQueue<Waiter> waiters = new PriorityQueue<>((a, b) -> Long.compare(a.lsn, b.lsn));
     /** The open partition logs in the order they were opened: a checkpoint records their ends in that order. */
     private final Map<String, PartitionLog> open = new LinkedHashMap<>();
+    /**
+     * Every partition's newest promise recorded here (stored, or recovered), until the partition is deleted: a
+     * checkpoint records them again before it deletes the segments that held them, recovery reads them back.
+     */
+    private final Map<String, Promise> promises = new HashMap<>();
 
     private IOException failure;
     private boolean closing;
@@ -202,7 +213,9 @@ public final class WriteAheadLog implements Closeable {
         /** Completes syncs before forcing the segment. */
         ACK_BEFORE_FORCE,
         /** Deletes old segments at a checkpoint without forcing the partition logs written in them. */
-        CHECKPOINT_WITHOUT_FORCING_PARTITIONS
+        CHECKPOINT_WITHOUT_FORCING_PARTITIONS,
+        /** Deletes old segments at a checkpoint without recording the partitions' promises again. */
+        CHECKPOINT_WITHOUT_PROMISES
     }
 
     private final Defect defect;
@@ -513,7 +526,10 @@ public final class WriteAheadLog implements Closeable {
             b.position(HEADER_BYTES);
             putId(b);
             synchronized (this) {
-                record(DELETED, b.array(), b.position(), null);
+                synchronized (lock) { // with its promise forgotten: a checkpoint records no promise after it
+                    record(DELETED, b.array(), b.position(), null);
+                    promises.remove(id);
+                }
                 deleted = true; // no FORCED record of this log may follow it: see recordForced
                 awaitOwnRecords("deletion");
             }
@@ -704,39 +720,167 @@ public final class WriteAheadLog implements Closeable {
 
         /** As above; returns the record's end in the log. A record not {@code asWrite} leaves the sync state. */
         private long record(byte kind, byte[] bytes, int n, Synced state, boolean asWrite) {
-            int length = n - HEADER_BYTES;
-            CRC32C crc = new CRC32C();
-            crc.update(kind);
-            crc.update(ByteBuffer.allocate(4).putInt(0, length));
-            crc.update(bytes, HEADER_BYTES, length);
-            ByteBuffer.wrap(bytes).put(0, FORMAT).put(1, kind).putInt(2, length).putInt(6, (int) crc.getValue());
+            seal(kind, bytes, n);
             synchronized (lock) {
-                checkUsable();
-                Preconditions.checkState(!closing, "the write-ahead log is closed");
-                if (buffered + n > buffer.length) {
-                    byte[] grown = new byte[Math.max(buffer.length * 2, buffered + n)];
-                    System.arraycopy(buffer, 0, grown, 0, buffered);
-                    buffer = grown;
-                }
-                System.arraycopy(bytes, 0, buffer, buffered, n);
-                buffered += n;
-                appendedLsn += n;
-                recordsWritten++;
+                long end = bufferSealed(bytes, n);
                 if (asWrite) {
-                    lastLsn = appendedLsn;
+                    lastLsn = end;
                     if (state != null) {
                         lastState = state;
                     }
                     dirtyInBuffer.add(this);
                 }
-                lock.notifyAll();
-                return appendedLsn;
+                return end;
             }
+        }
+
+        /**
+         * Records {@code promise} as this partition's: durable once a {@link #syncAsync()} called after this returns
+         * completes. Its record precedes every record this log buffers afterwards, so none of those is durable
+         * without it (the write-ahead log is forced in order).
+         *
+         * @throws IllegalStateException if the promise has a lower epoch than the one last recorded here, or this log
+         *     is closed or deleted, or the write-ahead log failed or closed
+         */
+        void storePromise(Promise promise) {
+            Preconditions.checkNotNull(promise, "promise must not be null");
+            byte[] bytes = promiseRecord(idBytes, promise);
+            synchronized (this) {
+                Preconditions.checkState(!closed && !deleted, "partition %s's log is closed", id);
+                synchronized (lock) { // the record buffered and the newest promise noted at one moment
+                    Promise known = promises.get(id);
+                    if (known != null && promise.epoch() < known.epoch()) {
+                        throw new IllegalStateException(
+                                "the promise of partition " + id + " would go back from " + known + " to " + promise);
+                    }
+                    record(PROMISE, bytes, bytes.length, null);
+                    promises.put(id, promise);
+                }
+            }
+        }
+
+        /**
+         * This partition's promise store: promises recorded in the write-ahead log, forced with every partition's
+         * writes ({@link DeferredPromiseStore}). {@code legacy} is the partition's promise file, read once: a
+         * promise stored there before the partition's promises moved here still counts (the newer of the two is
+         * loaded); nothing is written to it.
+         */
+        public DeferredPromiseStore promiseStore(PromiseStore legacy) {
+            Preconditions.checkNotNull(legacy, "legacy must not be null");
+            return new DeferredPromiseStore() {
+                @Override
+                public Promise load() throws IOException {
+                    Promise onFile = legacy.load();
+                    Promise here;
+                    synchronized (lock) {
+                        here = promises.get(id);
+                    }
+                    return here == null ? onFile : newer(onFile, here);
+                }
+
+                @Override
+                public void store(Promise promise) {
+                    storePromise(promise);
+                }
+
+                @Override
+                public CompletableFuture<Void> syncAsync() {
+                    return PartitionLog.this.syncAsync().thenApply(synced -> null);
+                }
+
+                @Override
+                public String toString() {
+                    return "promises of " + PartitionLog.this;
+                }
+            };
         }
 
         @Override
         public String toString() {
             return "PartitionLog[" + id + ", " + log + "]";
+        }
+    }
+
+    /** Fills in the header of the record in {@code bytes[0, n)}, whose body starts at {@link #HEADER_BYTES}. */
+    static void seal(byte kind, byte[] bytes, int n) {
+        int length = n - HEADER_BYTES;
+        CRC32C crc = new CRC32C();
+        crc.update(kind);
+        crc.update(ByteBuffer.allocate(4).putInt(0, length));
+        crc.update(bytes, HEADER_BYTES, length);
+        ByteBuffer.wrap(bytes).put(0, FORMAT).put(1, kind).putInt(2, length).putInt(6, (int) crc.getValue());
+    }
+
+    /** Under {@link #lock}: adds the sealed record in {@code bytes[0, n)} to the buffer; returns its end. */
+    private long bufferSealed(byte[] bytes, int n) {
+        checkUsable();
+        Preconditions.checkState(!closing, "the write-ahead log is closed");
+        if (buffered + n > buffer.length) {
+            byte[] grown = new byte[Math.max(buffer.length * 2, buffered + n)];
+            System.arraycopy(buffer, 0, grown, 0, buffered);
+            buffer = grown;
+        }
+        System.arraycopy(bytes, 0, buffer, buffered, n);
+        buffered += n;
+        appendedLsn += n;
+        recordsWritten++;
+        lock.notifyAll();
+        return appendedLsn;
+    }
+
+    /**
+     * A {@code PROMISE} record, unsealed: the partition id, the epoch, then the leader's id (a length, then UTF-8).
+     */
+    private static byte[] promiseRecord(byte[] idBytes, Promise promise) {
+        byte[] leader = promise.leader().getBytes(StandardCharsets.UTF_8);
+        ByteBuffer b = ByteBuffer.allocate(HEADER_BYTES + 1 + idBytes.length + 8 + 4 + leader.length);
+        b.position(HEADER_BYTES);
+        b.put((byte) idBytes.length)
+                .put(idBytes)
+                .putLong(promise.epoch())
+                .putInt(leader.length)
+                .put(leader);
+        return b.array();
+    }
+
+    /** The promise in a {@code PROMISE} record's body (after the partition id). */
+    private static Promise readPromise(ByteBuffer body, Rec r) throws CorruptLogException {
+        ByteBuffer b = body.duplicate();
+        try {
+            long epoch = b.getLong();
+            int length = b.getInt();
+            if (length < 0 || length != b.remaining()) {
+                throw new IllegalArgumentException("leader length " + length + " of " + b.remaining() + " bytes");
+            }
+            byte[] leader = new byte[length];
+            b.get(leader);
+            return new Promise(epoch, new String(leader, StandardCharsets.UTF_8));
+        } catch (RuntimeException e) { // too short, a bad length, a negative epoch
+            throw new CorruptLogException(
+                    r.file, r.position, r.index, "malformed promise record of partition " + r.partition + ": " + e);
+        }
+    }
+
+    /** The newer of two promises of one partition: the higher epoch, or at one epoch the one naming its leader. */
+    static Promise newer(Promise a, Promise b) {
+        if (a.epoch() != b.epoch()) {
+            return a.epoch() > b.epoch() ? a : b;
+        }
+        return b.leader().isEmpty() ? a : b;
+    }
+
+    /**
+     * On the checkpointer: records every partition's newest promise again, so that deleting the segments that held
+     * its records loses none. Under {@link #lock}, with each partition's newest promise: a store of a newer one
+     * buffers its record after these, a deletion its {@code DELETED} record with the promise forgotten.
+     */
+    private void recordPromisesAgain() {
+        synchronized (lock) {
+            for (Map.Entry<String, Promise> e : promises.entrySet()) {
+                byte[] bytes = promiseRecord(e.getKey().getBytes(StandardCharsets.US_ASCII), e.getValue());
+                seal(PROMISE, bytes, bytes.length);
+                bufferSealed(bytes, bytes.length);
+            }
         }
     }
 
@@ -891,6 +1035,9 @@ public final class WriteAheadLog implements Closeable {
                 }
                 for (PartitionLog p : all) {
                     p.recordForced(false);
+                }
+                if (defect != Defect.CHECKPOINT_WITHOUT_PROMISES) {
+                    recordPromisesAgain();
                 }
                 // Everything buffered so far: these records, and the last FORCED record of every log closed since.
                 long upTo;
@@ -1051,7 +1198,12 @@ public final class WriteAheadLog implements Closeable {
         // Pass 1: check every record, find each partition's lowest touched offset and where its replay starts.
         Map<String, Plan> plans = new LinkedHashMap<>();
         long records = scanAll(files, validEnd, true, r -> {
+            if (r.kind == PROMISE) {
+                promises.merge(r.partition, readPromise(r.body, r), WriteAheadLog::newer);
+                return;
+            }
             if (r.kind == DELETED) {
+                promises.remove(r.partition);
                 Plan gone = new Plan(); // nothing before this record is applied: the partition was deleted
                 gone.deleted = true;
                 plans.put(r.partition, gone);
@@ -1096,6 +1248,9 @@ public final class WriteAheadLog implements Closeable {
         Map<String, SegmentedLog> logs = new LinkedHashMap<>();
         try {
             scanAll(files, validEnd, false, r -> {
+                if (r.kind == PROMISE) {
+                    return; // read in the first pass
+                }
                 Plan p = plans.get(r.partition);
                 if (r.index < p.replayFrom) {
                     return;
@@ -1126,12 +1281,30 @@ public final class WriteAheadLog implements Closeable {
                 log.close();
             }
         }
-        for (Path f : files) {
-            Files.delete(f);
-        }
         long next = files.isEmpty() ? 1 : seqs[seqs.length - 1] + 1;
         segment = createSegment(next);
         segmentSeq = next;
+        // The promises first, in the new segment and forced: the old segments are their only copy until then.
+        if (!promises.isEmpty()) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            for (Map.Entry<String, Promise> e : promises.entrySet()) {
+                byte[] bytes = promiseRecord(e.getKey().getBytes(StandardCharsets.US_ASCII), e.getValue());
+                seal(PROMISE, bytes, bytes.length);
+                out.write(bytes, 0, bytes.length);
+            }
+            ByteBuffer all = ByteBuffer.wrap(out.toByteArray());
+            while (all.hasRemaining()) {
+                segment.write(all);
+            }
+            fileSync.force(segment, segmentPath(segmentSeq), false);
+            segmentSize += out.size();
+        }
+        for (Path f : files) {
+            Files.delete(f);
+        }
+        if (!files.isEmpty()) {
+            fileSync.forceDirectory(dir);
+        }
         if (!files.isEmpty()) {
             LOG.info(
                     "Recovered the write-ahead log in {}: {} record(s) in {} segment(s), {} partition log(s) replayed",
@@ -1232,7 +1405,7 @@ public final class WriteAheadLog implements Closeable {
                         problem = "incomplete record header";
                     } else if (header.get(0) != FORMAT) {
                         problem = "unknown record format " + header.get(0);
-                    } else if (header.get(1) < APPEND || header.get(1) > DELETED) {
+                    } else if (header.get(1) < APPEND || header.get(1) > PROMISE) {
                         problem = "unknown record kind " + header.get(1);
                     } else {
                         length = header.getInt(2);
@@ -1311,7 +1484,7 @@ public final class WriteAheadLog implements Closeable {
             readFully(ch, window, base);
             int n = window.position();
             for (int i = 0; i + HEADER_BYTES <= n; i++) {
-                if (window.get(i) != FORMAT || window.get(i + 1) < APPEND || window.get(i + 1) > FORCED) {
+                if (window.get(i) != FORMAT || window.get(i + 1) < APPEND || window.get(i + 1) > PROMISE) {
                     continue;
                 }
                 int length = window.getInt(i + 2);
@@ -1362,6 +1535,7 @@ public final class WriteAheadLog implements Closeable {
                 case TRUNCATE -> "truncate " + r.body.getLong(0);
                 case RESET -> "reset " + r.body.getLong(0);
                 case DELETED -> "deleted";
+                case PROMISE -> "promise " + r.body.getLong(0);
                 default -> "forced " + r.body.getLong(0);
             };
             lines.add(r.file.getFileName() + "@" + r.position + " " + r.partition + " " + kind);

@@ -19,6 +19,7 @@ import com.google.common.base.Preconditions;
 import dev.tenure.recipes.ElectionBackend;
 import dev.tenure.recipes.FencedLeaderElection;
 import dev.tenure.recipes.SuspensionPolicy;
+import dev.tenure.replicator.DeferredPromiseStore;
 import dev.tenure.replicator.Leadership;
 import dev.tenure.replicator.PeerLiveness;
 import dev.tenure.replicator.Replica;
@@ -29,6 +30,7 @@ import dev.tenure.replicator.core.Configuration;
 import dev.tenure.replicator.core.CoreConfig;
 import dev.tenure.replicator.core.Message;
 import dev.tenure.replicator.core.Promise;
+import dev.tenure.replicator.core.PromiseStore;
 import dev.tenure.replicator.core.Role;
 import dev.tenure.replicator.storage.FilePromiseStore;
 import dev.tenure.replicator.storage.FileSnapshotStore;
@@ -828,13 +830,20 @@ public final class ZooKeeperNode implements Closeable {
             UnaryOperator<Replica.Builder> withLog)
             throws Exception {
         FileSnapshotStore snapshots = FileSnapshotStore.open(dir.resolve("snapshots"), b.logConfig.syncPolicy());
-        FilePromiseStore promises = new FilePromiseStore(dir.resolve("promise"), b.logConfig.syncPolicy());
+        FilePromiseStore promiseFile = new FilePromiseStore(dir.resolve("promise"), b.logConfig.syncPolicy());
+        // With the node's write-ahead log, the promise is recorded there and forced with every partition's writes
+        // (the file, written before, is only read); each its own file otherwise.
+        PromiseStore promises =
+                logFiles instanceof WriteAheadLog.PartitionLog walLog ? walLog.promiseStore(promiseFile) : promiseFile;
         String electionPath = ZooKeeperRegistry.electionPath(partitionPath);
         Configuration config = boot.configuration();
         if (b.leadershipSource == null && promises.load().epoch() == 0 && boot.epochFloor() > 0) {
             // A replica without a promise (new, or its disk wiped) refuses every epoch below the latest minted (read
             // with the configuration, before the files were opened: epochs only grow, so it is a lower bound).
             promises.store(new Promise(boot.epochFloor(), ""));
+            if (promises instanceof DeferredPromiseStore deferred) {
+                deferred.syncAsync().get(); // durable before the replica starts
+            }
         }
         addMembers(config.members());
         Leadership leadership = b.leadershipSource != null

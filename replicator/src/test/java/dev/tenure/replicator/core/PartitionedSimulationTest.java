@@ -334,6 +334,25 @@ class PartitionedSimulationTest {
         assertTrue(c != null, "100 schedules did not notice one node's write-ahead log acknowledging before forcing");
     }
 
+    /**
+     * A node whose replicas act on a promise recorded in the write-ahead log before the log was forced (instead of
+     * holding their actions until it is) sends messages its durable promise does not cover: a promise lost at a power
+     * loss after them would let the replica accept an older epoch it had refused. The invariant that no message
+     * leaves a replica above its durable promise catches it.
+     */
+    @Test
+    void aReplicaThatSendsBeforeItsPromiseIsDurableIsCaught() {
+        Catch c = firstCatch(
+                Simulation.Defect.SEND_BEFORE_PROMISE_DURABLE,
+                "n1",
+                0,
+                100,
+                true,
+                why -> why.contains("above its durable promise"),
+                sim -> {});
+        assertTrue(c != null, "100 schedules did not notice one node sending before its promises were durable");
+    }
+
     /** A schedule whose run failed an invariant, and the first line of its failure. */
     private record Catch(int schedule, String why) {}
 
@@ -361,10 +380,11 @@ class PartitionedSimulationTest {
             Predicate<String> expected,
             Consumer<PartitionedSimulation> setUp) {
         for (int i = from; i < from + schedules; i++) {
-            PartitionedSimulation sim = new PartitionedSimulation(
-                    BASE_SEED + i, NODES, PARTITIONS, Simulation.Faults.DEFAULT, defect, node, writeAheadLog);
-            setUp.accept(sim);
             try {
+                // Inside: the first elections run as the simulation is built, and a defect may show there already.
+                PartitionedSimulation sim = new PartitionedSimulation(
+                        BASE_SEED + i, NODES, PARTITIONS, Simulation.Faults.DEFAULT, defect, node, writeAheadLog);
+                setUp.accept(sim);
                 sim.run(STEPS);
                 sim.converge(40_000);
             } catch (AssertionError caught) {

@@ -116,7 +116,13 @@ final class Simulation {
          * its epoch: the overlap a depose opens between a live deposed leader and its successor, without the promises
          * fencing it.
          */
-        DEPOSED_LEADER_KEEPS_ACKNOWLEDGING
+        DEPOSED_LEADER_KEEPS_ACKNOWLEDGING,
+        /**
+         * {@link PartitionedSimulation} with a node-level write-ahead log only: a replica acts on a promise recorded
+         * in the write-ahead log before the log was forced (its messages leave at once instead of being held until
+         * the promise is durable, as {@code Replica} holds them for a {@code DeferredPromiseStore}).
+         */
+        SEND_BEFORE_PROMISE_DURABLE
     }
 
     /**
@@ -175,6 +181,11 @@ final class Simulation {
         private final String owner;
         Promise visible = Promise.NONE;
         Promise durable = Promise.NONE;
+        /**
+         * With a write-ahead log: a promise is recorded there and durable only once the node's log is forced
+         * ({@link #walForced}); meanwhile the replica holds its actions ({@link Replica#held}).
+         */
+        boolean pending;
 
         SimPromiseStore(String owner) {
             this.owner = owner;
@@ -191,6 +202,10 @@ final class Simulation {
                 throw new IllegalStateException("promise would go back from " + visible + " to " + p);
             }
             visible = p;
+            if (writeAheadLog) {
+                pending = true; // a record in the write-ahead log's buffer
+                return;
+            }
             if (!calm && random.nextDouble() < faults.processCrash() * 4) {
                 throw new SimulatedCrash(
                         "died after renaming the promise " + p + " into place, before the directory" + " sync");
@@ -200,6 +215,7 @@ final class Simulation {
 
         /** Reopened after a crash: forces what it finds, unless that defect is reintroduced. */
         void reopen() {
+            pending = false; // read back (from the write-ahead log: the records the writer wrote) and forced
             if (!hasDefect(owner, Defect.LOAD_PROMISE_WITHOUT_FORCING)) {
                 durable = visible;
             }
@@ -207,6 +223,7 @@ final class Simulation {
 
         void powerLoss() {
             visible = durable;
+            pending = false;
         }
     }
 
@@ -326,6 +343,12 @@ final class Simulation {
 
         boolean walForced;
         boolean walWanted;
+        /**
+         * With a write-ahead log: the actions held since a promise was recorded and not yet forced, in order (null
+         * when none are), released once it is ({@link #walDeliver}).
+         */
+        List<Action> held;
+
         boolean partitioned;
         long checkedCommit;
         final List<Entry> applied = new ArrayList<>();
@@ -971,6 +994,10 @@ final class Simulation {
     void walForced(Replica r) {
         if (r.alive) {
             r.log.sync();
+            if (r.promises.pending) { // recorded before the force: durable with the log
+                r.promises.durable = r.promises.visible;
+                r.promises.pending = false;
+            }
             if (r.walPending != null) {
                 r.walForced = true;
             }
@@ -979,6 +1006,12 @@ final class Simulation {
 
     /** {@code r}'s covered request is acknowledged to it (unless the defect acknowledges it uncovered). */
     void walDeliver(Replica r) {
+        if (r.alive && r.held != null && !r.promises.pending) {
+            List<Action> held = r.held;
+            r.held = null;
+            record(r.id + " promise " + r.promises.durable + " durable: " + held.size() + " held actions run");
+            process(r, held);
+        }
         if (!r.alive || r.walPending == null || !(r.walForced || hasDefect(r.id, Defect.WAL_ACK_BEFORE_FORCE))) {
             return;
         }
@@ -1182,6 +1215,14 @@ final class Simulation {
         processCrashes++;
         record("crash " + r.id + ": " + why);
         r.alive = false;
+        r.held = null;
+        if (writeAheadLog && r.promises.pending && random.nextBoolean()) {
+            // The write-ahead log's buffer died with the process before the writer wrote it: the promise and every
+            // record after it are lost (recovery cuts the partition's files at what its records cover).
+            record(r.id + " lost its unwritten write-ahead log buffer, promise " + r.promises.visible);
+            r.promises.powerLoss();
+            r.log.powerLoss();
+        }
         dropMessagesTo(r.id);
         if (host != null) {
             host.processDied(this, r.id, why);
@@ -1209,6 +1250,7 @@ final class Simulation {
         powerLosses++;
         record("power loss " + r.id + (r.alive ? "" : " (already down)"));
         r.alive = false;
+        r.held = null;
         r.log.powerLoss();
         r.promises.powerLoss();
         dropMessagesTo(r.id);
@@ -1265,11 +1307,31 @@ final class Simulation {
     }
 
     private void drain(Replica r) {
+        List<Action> actions = r.core.takeActions();
+        if (writeAheadLog
+                && (r.promises.pending || r.held != null)
+                && !hasDefect(r.id, Defect.SEND_BEFORE_PROMISE_DURABLE)) {
+            // A promise recorded and not yet forced: nothing of this step, or of a later one, leaves the replica
+            // until it is (Replica does the same for a DeferredPromiseStore).
+            if (r.held == null) {
+                r.held = new ArrayList<>();
+            }
+            r.held.addAll(actions);
+            return;
+        }
+        process(r, actions);
+    }
+
+    private void process(Replica r, List<Action> actions) {
         List<Message> forged = new ArrayList<>();
         boolean activated = false;
         long suspected = 0;
-        for (Action a : r.core.takeActions()) {
+        for (Action a : actions) {
             if (a instanceof Action.Send s) {
+                if (s.message().epoch() > r.promises.durable.epoch()) {
+                    fail(r.id + " sends " + s.message() + " of an epoch above its durable promise " + r.promises.durable
+                            + " (promised: " + r.promises.visible + ")");
+                }
                 send(r, s.message());
                 if (hasDefect(r.id, Defect.DEPOSED_LEADER_KEEPS_ACKNOWLEDGING)
                         && s.message() instanceof Message.Append ap
@@ -1486,7 +1548,11 @@ final class Simulation {
                 continue;
             }
             checkCommittedOn(r);
-            long promised = r.promises.load().epoch();
+            // A promise not yet forced may be lost with the write-ahead log's buffer (nothing acted on it): the
+            // durable one never goes back.
+            long promised = writeAheadLog
+                    ? r.promises.durable.epoch()
+                    : r.promises.load().epoch();
             if (promised < r.maxEpochSeen) {
                 fail(r.id + " promise went back from " + r.maxEpochSeen + " to " + promised);
             }

@@ -17,8 +17,11 @@ package dev.tenure.replicator.storage;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tenure.replicator.DeferredPromiseStore;
 import dev.tenure.replicator.core.Entry;
 import dev.tenure.replicator.core.EpochHistory;
+import dev.tenure.replicator.core.Promise;
+import dev.tenure.replicator.testing.InMemoryPromiseStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -64,6 +67,11 @@ class WriteAheadLogPowerLossTest {
         assertCaught(WriteAheadLog.Defect.CHECKPOINT_WITHOUT_FORCING_PARTITIONS);
     }
 
+    @Test
+    void aCheckpointThatDeletesSegmentsWithoutRecordingThePromisesAgainIsCaught() throws Exception {
+        assertCaught(WriteAheadLog.Defect.CHECKPOINT_WITHOUT_PROMISES);
+    }
+
     private void assertCaught(WriteAheadLog.Defect defect) throws Exception {
         long base = Long.getLong("tenure.wal.seed", System.nanoTime());
         for (int i = 0; i < SEEDS; i++) {
@@ -77,16 +85,22 @@ class WriteAheadLogPowerLossTest {
         throw new AssertionError(defect + " was never caught in " + SEEDS + " schedules from seed " + base);
     }
 
-    /** One partition's log as the test knows it: each state it passed through, and the last one acknowledged. */
+    /**
+     * One partition's log and promise as the test knows them: each state they passed through, and the last one
+     * acknowledged.
+     */
     private static final class Model {
         final List<long[][]> states = new ArrayList<>(); // per state: per offset {epoch, payload hash}
+        final List<Long> promises = new ArrayList<>(); // per state: the epoch of the promise stored before it
         long[][] current = new long[0][];
+        long promise;
         int acknowledged;
         long epoch = 1;
         final List<String> trace = new ArrayList<>();
 
         void record() {
             states.add(current.clone());
+            promises.add(promise);
         }
     }
 
@@ -104,9 +118,11 @@ class WriteAheadLogPowerLossTest {
                 .defect(defect)
                 .open();
         List<WriteAheadLog.PartitionLog> logs = new ArrayList<>();
+        List<DeferredPromiseStore> promiseStores = new ArrayList<>();
         List<Model> models = new ArrayList<>();
         for (int p = 0; p < PARTITIONS; p++) {
             logs.add(wal.openPartition("p" + p));
+            promiseStores.add(logs.get(p).promiseStore(new InMemoryPromiseStore()));
             Model m = new Model();
             m.record();
             models.add(m);
@@ -165,6 +181,11 @@ class WriteAheadLogPowerLossTest {
                     next[o] = new long[] {h.epochAt(o), 0}; // unreadable below the new start
                 }
                 m.current = next;
+            } else if (kind < 78) {
+                // A promise: recorded in the write-ahead log before every later record of the partition.
+                m.promise += 1 + random.nextInt(3);
+                promiseStores.get(p).store(new Promise(m.promise, "n" + random.nextInt(3)));
+                m.trace.add("promise " + m.promise);
             } else {
                 var synced = log.syncAsync().get(10, TimeUnit.SECONDS);
                 m.trace.add("synced " + synced);
@@ -211,7 +232,9 @@ class WriteAheadLogPowerLossTest {
         try {
             for (int p = 0; p < PARTITIONS; p++) {
                 try (WriteAheadLog.PartitionLog log = reopened.openPartition("p" + p)) {
-                    String problem = check(log, models.get(p));
+                    long promise =
+                            log.promiseStore(new InMemoryPromiseStore()).load().epoch();
+                    String problem = check(log, promise, models.get(p));
                     if (problem != null) {
                         return "partition p" + p + ": " + problem + "\n" + String.join("\n", models.get(p).trace);
                     }
@@ -227,8 +250,15 @@ class WriteAheadLogPowerLossTest {
         return null;
     }
 
-    /** Null if the recovered log equals a state at or after the last acknowledged one. */
-    private static String check(WriteAheadLog.PartitionLog log, Model m) {
+    /**
+     * Null if the recovered log equals a state at or after the last acknowledged one, and the recovered promise is at
+     * least the one stored before that state (nothing recorded after a promise is durable without it) and at most
+     * the last one stored.
+     */
+    private static String check(WriteAheadLog.PartitionLog log, long promise, Model m) {
+        if (promise > m.promise) {
+            return "recovered promise " + promise + " was never stored (the last was " + m.promise + ")";
+        }
         long start = log.logStartOffset();
         long end = log.logEndOffset();
         List<Entry> entries = new ArrayList<>();
@@ -242,7 +272,7 @@ class WriteAheadLogPowerLossTest {
             if (state.length != end || start > end) {
                 continue;
             }
-            boolean same = true;
+            boolean same = promise >= m.promises.get(s);
             for (Entry e : entries) {
                 long[] want = state[(int) e.offset()];
                 same &= want[0] == e.epoch() && want[1] == Arrays.hashCode(e.payload());
@@ -252,8 +282,9 @@ class WriteAheadLogPowerLossTest {
             }
         }
         long[][] acked = m.states.get(m.acknowledged);
-        return "recovered [" + start + ", " + end + ") matches no state from the acknowledged one (state "
-                + m.acknowledged + " of " + m.states.size() + ", end " + acked.length + ")";
+        return "recovered [" + start + ", " + end + ") with promise " + promise
+                + " matches no state from the acknowledged one (state " + m.acknowledged + " of " + m.states.size()
+                + ", end " + acked.length + ", promise " + m.promises.get(m.acknowledged) + ")";
     }
 
     private static String listing(Path dir) throws IOException {

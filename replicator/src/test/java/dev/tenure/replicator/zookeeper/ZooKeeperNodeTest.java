@@ -468,10 +468,7 @@ class ZooKeeperNodeTest {
                             List.of(new ZooKeeperNode.PartitionSpec("p0", List.of("n1"), new KeyValueMachine())))
                     .get(0)
                     .get(WAIT.toSeconds(), TimeUnit.SECONDS);
-            long promised = new dev.tenure.replicator.storage.FilePromiseStore(
-                            p.dataDir().resolve("promise"))
-                    .load()
-                    .epoch();
+            long promised = p.replica().status().epoch(); // its promise, stored in the node's write-ahead log
             assertEquals(latest, promised, "the new replica promised the latest epoch minted before it opened");
             assertTrue(again.leading().isEmpty(), "x leads p0, not n1");
         } finally {
