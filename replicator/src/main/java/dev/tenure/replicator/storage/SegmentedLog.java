@@ -141,6 +141,8 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
     private final Object lock = new Object();
     /** Runs sync calls one at a time. */
     private final Object syncLock = new Object();
+    /** Set by {@link #takeNewEpochStartsFromTheRecords()}; read by the event thread. */
+    private volatile boolean newEpochsFromRecords;
 
     // Changed by the event thread only, under `lock`; the event thread reads them without it.
     private final TreeMap<Long, Segment> segments = new TreeMap<>();
@@ -303,6 +305,19 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
      *     them would be a record larger than {@link LogConfig#maxRecordBytes()}; nothing is written then
      * @throws UncheckedIOException if writing fails (the log is then failed)
      */
+    /**
+     * From now on, an append that starts a new epoch does not rewrite the epoch history checkpoint (a temporary file,
+     * two fsyncs and a rename on the appending thread, for every replica of every partition that a failover moves);
+     * the checkpoint may then lag the records. What only the checkpoint knows — the log start and the epochs below it
+     * — changes only by {@link #compact}, {@link #resetTo} and {@link #truncate}, which still write it whole (with
+     * every epoch the log holds), and {@link #open} takes the epochs above the start from the records, as it always
+     * did, keeping a checkpoint that lags them as found. For a log whose appends another log makes durable (a node's
+     * {@link WriteAheadLog}, whose records carry every entry's epoch). Event thread, before appending.
+     */
+    void takeNewEpochStartsFromTheRecords() {
+        newEpochsFromRecords = true;
+    }
+
     @Override
     public void append(List<Entry> entries) {
         checkUsable();
@@ -328,7 +343,7 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
         }
         Set<Segment> written = new LinkedHashSet<>();
         try {
-            if (!next.equals(history)) {
+            if (!next.equals(history) && !newEpochsFromRecords) {
                 // Before the records (as Kafka does): after a crash the checkpoint may be ahead of the records,
                 // which open() trims, but never behind them.
                 EpochCheckpoint.write(checkpointFile, logStart, next, fileSync);
@@ -1222,6 +1237,13 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
         return true;
     }
 
+    /** Whether {@code a}'s epoch starts are the first of {@code b}'s. */
+    private static boolean isPrefix(EpochHistory a, EpochHistory b) {
+        List<EpochHistory.Start> as = a.starts();
+        List<EpochHistory.Start> bs = b.starts();
+        return as.size() <= bs.size() && bs.subList(0, as.size()).equals(as);
+    }
+
     /**
      * Checks the epoch checkpoint as loaded against the history {@code scanned} (the checkpoint's below the log
      * start, then the records'), which wins; rewrites the checkpoint if needed.
@@ -1236,8 +1258,10 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
         }
         if (stored == null) {
             if (logEnd > 0) {
-                LOG.warn(
-                        "The epoch history checkpoint {} is missing; rebuilding it from the records: {}",
+                // Only a log that starts at 0 gets here (see open), whose records hold its whole history: nothing is
+                // lost, and a log that takes new epochs from its records never wrote one before its first compaction.
+                LOG.info(
+                        "The epoch history checkpoint {} is missing; writing it from the records: {}",
                         checkpointFile,
                         scanned);
             }
@@ -1245,7 +1269,11 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
             return scanned;
         }
         EpochHistory trimmed = stored.history().truncatedTo(logEnd);
-        if (!trimmed.equals(scanned)) {
+        if (!trimmed.equals(scanned) && isPrefix(trimmed, scanned)) {
+            // Behind the records: a new epoch's first append did not rewrite it (takeNewEpochStartsFromTheRecords).
+            // The records win, and everything it says is right: kept as found, forced as below.
+            fileSync.forceFile(checkpointFile);
+        } else if (!trimmed.equals(scanned)) {
             LOG.warn(
                     "The epoch history checkpoint {} says {} but the records say {}; the records win, rewriting it",
                     checkpointFile,

@@ -70,8 +70,9 @@ import org.slf4j.LoggerFactory;
  *       CRC covers kind, length and body. The body starts with the partition id (a length byte, then ASCII), then
  *       per kind: {@code APPEND} (the first offset, a count, then each entry's epoch, type, payload length and
  *       payload), {@code TRUNCATE} (the new end), {@code RESET} (the offset, then the epoch history's starts),
- *       {@code FORCED} (the end its files were forced to) or {@code DELETED} (nothing: the partition was deleted, and
- *       recovery applies none of its records before this one).
+ *       {@code FORCED} (the end its files were forced to), {@code DELETED} (nothing: the partition was deleted, and
+ *       recovery applies none of its records before this one) or {@code PROMISE} (the epoch, then the leader's id:
+ *       a length and UTF-8; see "Promises").
  *   <li>{@code lock}: held with a file lock while the log is open.
  * </ul>
  *
@@ -105,6 +106,17 @@ import org.slf4j.LoggerFactory;
  * only its own records, to be forced before it deletes anything. No {@code FORCED} record is written for a
  * partition log after its close (one opened again under the same id writes its own) or once its {@code DELETED}
  * record is buffered (its close writes none either).
+ *
+ * <h2>Promises</h2>
+ *
+ * {@link PartitionLog#promiseStore} keeps a partition's promise here, as a {@code PROMISE} record: {@code store}
+ * buffers it and returns, and it is durable once the force covering it returns ({@link
+ * dev.tenure.replicator.DeferredPromiseStore}: the replica acts on it only then). Records are forced in order, so
+ * nothing the partition recorded after its promise is durable without it. Every partition's newest promise is also
+ * kept in memory until its deletion; a checkpoint records them all again (under the lock that a store holds while it
+ * buffers its record and notes the promise, and that a deletion holds while it buffers its {@code DELETED} record
+ * and forgets it) before it deletes segments, and recovery writes the promises it read (the newest of each partition
+ * after its last {@code DELETED} record) into the new segment and forces it before deleting the old ones.
  *
  * <h2>Recovery</h2>
  *
@@ -347,6 +359,8 @@ public final class WriteAheadLog implements Closeable {
         }
         try {
             SegmentedLog log = SegmentedLog.open(partitionDirectory.apply(id), partitionConfig, fileSync);
+            // This log's records carry every entry's epoch: a new epoch costs no checkpoint fsyncs on the lane.
+            log.takeNewEpochStartsFromTheRecords();
             PartitionLog p = new PartitionLog(id, log);
             try {
                 // Open forced the files: say so durably before anything is appended (see the class comment).

@@ -380,6 +380,37 @@ class SegmentedLogTest {
     }
 
     @Test
+    void aLogTakingNewEpochsFromItsRecordsWritesNoCheckpointForThemYetOpensWithTheWholeHistory() throws IOException {
+        RecordingFileSync sync = new RecordingFileSync();
+        SegmentedLog log = SegmentedLog.open(
+                dir, LogConfig.builder().maxSegmentBytes(10 * RECORD).build(), sync);
+        opened.add(log);
+        log.takeNewEpochStartsFromTheRecords();
+        String atOpen = Files.readString(checkpoint());
+        List<Forced> forcedAtOpen = sync.forced();
+        log.append(data(1, 0, 12));
+        log.append(data(3, 12, 4)); // a new epoch: no checkpoint, no fsync on the appending thread
+        assertEquals(atOpen, Files.readString(checkpoint()), "the checkpoint is not rewritten for epochs 1 and 3");
+        List<Forced> byAppends =
+                sync.forced().subList(forcedAtOpen.size(), sync.forced().size());
+        assertTrue(
+                byAppends.stream().noneMatch(f -> f.path().toString().contains(EpochCheckpoint.FILE_NAME)),
+                "no checkpoint forced by the appends (a segment roll is): " + byAppends);
+        log.sync();
+        log.compact(10); // compaction writes it whole: the start and every epoch the log holds
+        log.append(data(5, 16, 2));
+        log.sync();
+        SegmentedLog again = reopen(log);
+        EpochHistory expected = EpochHistory.of(
+                List.of(new EpochHistory.Start(1, 0), new EpochHistory.Start(3, 12), new EpochHistory.Start(5, 16)));
+        assertEquals(expected, again.epochHistory(), "below the start from the checkpoint, above from the records");
+        assertEquals(10, again.logStartOffset());
+        assertTrue(
+                logged.list.stream().noneMatch(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN),
+                "a checkpoint behind the records is kept as found, without a warning: " + logged.list);
+    }
+
+    @Test
     void openForcesTheSegmentWhoseTornTailItCut() throws IOException {
         SegmentedLog log = open(1 << 20);
         log.append(data(1, 0, 10));
@@ -710,8 +741,8 @@ class SegmentedLogTest {
         assertEquals(history(1, 0, 2, 5), again.epochHistory());
         assertEquals(history(1, 0, 2, 5), EpochCheckpoint.read(checkpoint()));
         assertTrue(
-                warnings().stream().anyMatch(w -> w.contains("missing")),
-                warnings().toString());
+                logged.list.stream().anyMatch(e -> e.getFormattedMessage().contains("is missing; writing it")),
+                logged.list.toString());
     }
 
     @Test
