@@ -1121,7 +1121,9 @@ public final class Replica implements Closeable {
         }
         boolean posted = post(() -> {
             takeOverWaiters.add(new TakeOverWaiter(epoch, f));
-            checkTakeOverWaiters();
+            if (held == null) { // else the release checks: the core's state may rest on a promise not durable yet
+                checkTakeOverWaiters();
+            }
         });
         if (!posted) {
             f.completeExceptionally(notRunning());
@@ -1425,6 +1427,7 @@ public final class Replica implements Closeable {
         held = null;
         heldUntil = null;
         process(actions);
+        refreshStatus(); // not published while held
     }
 
     /**
@@ -1803,6 +1806,9 @@ public final class Replica implements Closeable {
     private void refreshStatus() {
         if (failure != null) {
             return; // the FAILED status stays
+        }
+        if (held != null) {
+            return; // the core's state may rest on a promise not durable yet: published once it is (the release)
         }
         long now = clock.getAsLong();
         List<FollowerStatus> followers = new ArrayList<>();

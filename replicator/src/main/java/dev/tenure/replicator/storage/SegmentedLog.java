@@ -1269,7 +1269,7 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
             return scanned;
         }
         EpochHistory trimmed = stored.history().truncatedTo(logEnd);
-        if (!trimmed.equals(scanned) && isPrefix(trimmed, scanned)) {
+        if (!trimmed.equals(scanned) && trimmed.equals(stored.history()) && isPrefix(trimmed, scanned)) {
             // Behind the records: a new epoch's first append did not rewrite it (takeNewEpochStartsFromTheRecords).
             // The records win, and everything it says is right: kept as found, forced as below.
             fileSync.forceFile(checkpointFile);

@@ -419,7 +419,8 @@ public final class WriteAheadLog implements Closeable {
         /** The end its files had when last forced, lowered by truncations and set by resets (both durable). */
         private long forcedEnd;
 
-        // Under this log's monitor.
+        // Under this log's monitor; closed and deleted are also set under WriteAheadLog.this.lock, and storePromise
+        // reads them under that lock alone.
         private boolean closed;
         private boolean forcedAtClose;
         /** Set once the partition's {@code DELETED} record is buffered. */
@@ -543,8 +544,8 @@ public final class WriteAheadLog implements Closeable {
                 synchronized (lock) { // with its promise forgotten: a checkpoint records no promise after it
                     record(DELETED, b.array(), b.position(), null);
                     promises.remove(id);
+                    deleted = true; // no FORCED or PROMISE record of this log may follow it: see recordForced
                 }
-                deleted = true; // no FORCED record of this log may follow it: see recordForced
                 awaitOwnRecords("deletion");
             }
         }
@@ -641,7 +642,9 @@ public final class WriteAheadLog implements Closeable {
                 if (closed) {
                     return;
                 }
-                closed = true;
+                synchronized (lock) { // storePromise reads it under the lock only
+                    closed = true;
+                }
                 try {
                     long end = log.sync();
                     forcedAtClose = true;
@@ -759,17 +762,18 @@ public final class WriteAheadLog implements Closeable {
         void storePromise(Promise promise) {
             Preconditions.checkNotNull(promise, "promise must not be null");
             byte[] bytes = promiseRecord(idBytes, promise);
-            synchronized (this) {
+            // Under the write-ahead log's lock only, not this log's monitor: a checkpoint holds that while it forces
+            // the partition's files, and the event lane must not wait for it. Closing and deletion set their flags
+            // under the lock too, so no PROMISE record follows a DELETED one.
+            synchronized (lock) { // the record buffered and the newest promise noted at one moment
                 Preconditions.checkState(!closed && !deleted, "partition %s's log is closed", id);
-                synchronized (lock) { // the record buffered and the newest promise noted at one moment
-                    Promise known = promises.get(id);
-                    if (known != null && promise.epoch() < known.epoch()) {
-                        throw new IllegalStateException(
-                                "the promise of partition " + id + " would go back from " + known + " to " + promise);
-                    }
-                    record(PROMISE, bytes, bytes.length, null);
-                    promises.put(id, promise);
+                Promise known = promises.get(id);
+                if (known != null && promise.epoch() < known.epoch()) {
+                    throw new IllegalStateException(
+                            "the promise of partition " + id + " would go back from " + known + " to " + promise);
                 }
+                record(PROMISE, bytes, bytes.length, null);
+                promises.put(id, promise);
             }
         }
 
@@ -1296,6 +1300,18 @@ public final class WriteAheadLog implements Closeable {
             }
         }
         long next = files.isEmpty() ? 1 : seqs[seqs.length - 1] + 1;
+        if (!files.isEmpty()) {
+            // The last old segment loses its torn tail first: the new segment follows it from now until the old ones
+            // are deleted, and damage in a segment that is not the last is corruption to the next recovery.
+            Path last = files.get(files.size() - 1);
+            long valid = validEnd[files.size() - 1];
+            if (Files.size(last) > valid) {
+                try (FileChannel ch = FileChannel.open(last, StandardOpenOption.WRITE)) {
+                    ch.truncate(valid);
+                    fileSync.force(ch, last, true);
+                }
+            }
+        }
         segment = createSegment(next);
         segmentSeq = next;
         // The promises first, in the new segment and forced: the old segments are their only copy until then.

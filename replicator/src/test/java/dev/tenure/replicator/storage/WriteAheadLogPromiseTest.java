@@ -213,6 +213,49 @@ class WriteAheadLogPromiseTest {
     }
 
     @Test
+    void aCrashDuringRecoveryBeforeItDeletesTheOldSegmentsLeavesALogThatRecoversNextTime() throws Exception {
+        Path segment;
+        try (WriteAheadLog wal = builder().open();
+                WriteAheadLog.PartitionLog a = wal.openPartition("a")) {
+            promises(a).store(new Promise(4, "n2"));
+            a.append(List.of(Entry.data(4, 0, "x".getBytes(StandardCharsets.UTF_8))));
+            a.syncAsync().get(30, TimeUnit.SECONDS);
+            try (java.util.stream.Stream<Path> files = Files.list(dir.resolve("wal"))) {
+                segment = files.filter(p -> p.toString().endsWith(".wal"))
+                        .sorted()
+                        .reduce((x, y) -> y)
+                        .orElseThrow();
+            }
+        }
+        // A torn tail, as a crash leaves it: part of a record's header.
+        byte[] intact = Files.readAllBytes(segment);
+        byte[] torn = java.util.Arrays.copyOf(intact, intact.length + 7);
+        torn[intact.length] = WriteAheadLog.FORMAT;
+        torn[intact.length + 1] = WriteAheadLog.APPEND;
+        Files.write(segment, torn);
+        // Recovery dies (a power loss) when it forces the new segment holding the promises, before it deletes the
+        // old ones: both are on the disk, the old one now not the last.
+        FileSync dying = new FileSync() {
+            @Override
+            public void force(FileChannel channel, Path file, boolean metadata) throws IOException {
+                if (file.toString().endsWith(".wal") && !file.equals(segment)) {
+                    throw new IOException("power lost");
+                }
+            }
+
+            @Override
+            public void forceDirectory(Path d) {}
+        };
+        assertThrows(IOException.class, () -> builder().fileSync(dying).open());
+        try (WriteAheadLog wal = builder().open()) {
+            assertEquals(new Promise(4, "n2"), loaded(wal, "a"));
+            try (WriteAheadLog.PartitionLog a = wal.openPartition("a")) {
+                assertEquals(1, a.logEndOffset());
+            }
+        }
+    }
+
+    @Test
     void aMalformedPromiseRecordIsRefusedNamingItsPartition() throws Exception {
         Path walDir = dir.resolve("wal");
         Files.createDirectories(walDir);
