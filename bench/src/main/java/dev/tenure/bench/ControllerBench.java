@@ -491,7 +491,6 @@ final class ControllerBench {
                     r.put("partitions", w.path("partitions").asInt());
                     r.put("assignments", w.path("assignments").asInt());
                     r.put("started_ms", w.path("started_at_ms").asLong() - signalMillis);
-                    r.put("first_sent_ms", w.path("first_sent_at_ms").asLong() - signalMillis);
                     r.put("written_ms", w.path("written_at_ms").asLong() - signalMillis);
                     r.put("sent_ms", w.path("sent_at_ms").asLong() - signalMillis);
                 }
@@ -553,7 +552,7 @@ final class ControllerBench {
                                 + o.path("min_ms").asLong(-1) + " ms; states written "
                                 + o.path("write_round").path("started_ms").asLong(-1) + "–"
                                 + o.path("write_round").path("written_ms").asLong(-1) + " ms, assignments sent "
-                                + o.path("write_round").path("first_sent_ms").asLong(-1) + "–"
+                                + o.path("write_round").path("written_ms").asLong(-1) + "–"
                                 + o.path("write_round").path("sent_ms").asLong(-1) + " ms)"
                         : "",
                 fault == Fault.CONTROLLER_SIGKILL

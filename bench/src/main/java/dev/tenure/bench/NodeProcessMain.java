@@ -601,7 +601,6 @@ public final class NodeProcessMain {
                 .lastWriteRound()
                 .ifPresent(w -> c.putObject("last_write_round")
                         .put("started_at_ms", w.startedAtMillis())
-                        .put("first_sent_at_ms", w.firstSentAtMillis())
                         .put("written_at_ms", w.writtenAtMillis())
                         .put("sent_at_ms", w.sentAtMillis())
                         .put("partitions", w.partitionsWritten())

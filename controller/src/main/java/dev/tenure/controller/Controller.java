@@ -315,19 +315,13 @@ public final class Controller implements Closeable {
      * One round of the controller's writes and the assignments that follow them.
      *
      * @param startedAtMillis when (wall clock) the controller began writing
-     * @param firstSentAtMillis when it sent the first assignment of the round (0 if it sent none)
      * @param writtenAtMillis when the last write of the round completed
      * @param sentAtMillis when it had sent every assignment of the round
      * @param partitionsWritten partition states written (created or updated)
      * @param assignments assignments sent
      */
     public record WriteRound(
-            long startedAtMillis,
-            long firstSentAtMillis,
-            long writtenAtMillis,
-            long sentAtMillis,
-            int partitionsWritten,
-            int assignments) {}
+            long startedAtMillis, long writtenAtMillis, long sentAtMillis, int partitionsWritten, int assignments) {}
 
     /** Assignments sent, first sends and resends. */
     public long assignmentsSent() {
@@ -822,8 +816,7 @@ public final class Controller implements Closeable {
             send(requests);
             if (written > 0) {
                 long sentAt = System.currentTimeMillis();
-                lastWriteRound = new WriteRound(
-                        startedAt, requests.isEmpty() ? 0 : writtenAt, writtenAt, sentAt, written, requests.size());
+                lastWriteRound = new WriteRound(startedAt, writtenAt, sentAt, written, requests.size());
                 log.info(
                         "controller {} of epoch {}: wrote {} partition states in {} ms, then sent {} assignments in"
                                 + " {} ms",

@@ -59,33 +59,9 @@ class WriteAheadLogPromiseTest {
         }
     }
 
-    /** A {@link FileSync} whose forces of write-ahead log segments wait while its gate is closed. */
-    private static final class GatedSync implements FileSync {
-        volatile CountDownLatch gate = new CountDownLatch(0);
-        final CountDownLatch entered = new CountDownLatch(1);
-
-        @Override
-        public void force(FileChannel channel, Path file, boolean metadata) throws IOException {
-            if (file.toString().endsWith(".wal") && gate.getCount() > 0) {
-                entered.countDown();
-                try {
-                    if (!gate.await(30, TimeUnit.SECONDS)) {
-                        throw new IOException("gate never opened");
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IOException(e);
-                }
-            }
-        }
-
-        @Override
-        public void forceDirectory(Path d) {}
-    }
-
     @Test
     void aPromiseIsDurableOnlyOnceTheForceCoveringItsRecordReturns() throws Exception {
-        GatedSync sync = new GatedSync();
+        GatedWalSync sync = new GatedWalSync();
         try (WriteAheadLog wal = builder().fileSync(sync).open();
                 WriteAheadLog.PartitionLog log = wal.openPartition("a")) {
             DeferredPromiseStore store = promises(log);

@@ -52,33 +52,9 @@ class WriteAheadLogTest {
         return Entry.data(epoch, offset, payload.getBytes(StandardCharsets.UTF_8));
     }
 
-    /** A {@link FileSync} whose forces of write-ahead log segments wait for a gate while it is closed. */
-    private static final class GatedSync implements FileSync {
-        volatile CountDownLatch gate = new CountDownLatch(0);
-        final CountDownLatch entered = new CountDownLatch(1);
-
-        @Override
-        public void force(FileChannel channel, Path file, boolean metadata) throws IOException {
-            if (file.toString().endsWith(".wal")) {
-                entered.countDown();
-                try {
-                    if (!gate.await(30, TimeUnit.SECONDS)) {
-                        throw new IOException("gate never opened");
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IOException(e);
-                }
-            }
-        }
-
-        @Override
-        public void forceDirectory(Path d) {}
-    }
-
     @Test
     void recordsBufferedWhileAForceRunsShareTheNextForce() throws Exception {
-        GatedSync sync = new GatedSync();
+        GatedWalSync sync = new GatedWalSync();
         try (WriteAheadLog wal = builder().fileSync(sync).open()) {
             List<WriteAheadLog.PartitionLog> logs = new ArrayList<>();
             for (int i = 0; i < 101; i++) {
@@ -112,7 +88,7 @@ class WriteAheadLogTest {
 
     @Test
     void aSyncCompletesOnlyOnceTheForceCoveringItsRecordsReturns() throws Exception {
-        GatedSync sync = new GatedSync();
+        GatedWalSync sync = new GatedWalSync();
         try (WriteAheadLog wal = builder().fileSync(sync).open();
                 WriteAheadLog.PartitionLog log = wal.openPartition("a")) {
             sync.gate = new CountDownLatch(1);
