@@ -183,7 +183,7 @@ class BenchSmokeTest {
                         "--soak-segment-bytes", "16384",
                         "--restart-history-mb", "2",
                         "--restart-keys", "200",
-                        "--restart-value-sizes", "1024,100",
+                        "--restart-value-sizes", "1024", // one cluster: the section's loop over sizes is the same
                         "--restart-tail-entries", "50",
                         "--restart-trials", "1",
                         "--catch-up-s", "2",
@@ -215,7 +215,7 @@ class BenchSmokeTest {
                 || last.path("k1").path("log_bytes").asLong() > 0);
 
         JsonNode restart = result.path("restart");
-        assertEquals(2, restart.size(), "one history per value size: " + restart);
+        assertEquals(1, restart.size(), "one history per value size: " + restart);
         for (JsonNode r : restart) {
             assertTrue(r.path("snapshot_side_restored").asBoolean(), r.toString());
             assertTrue(r.path("full_side_had_no_snapshot").asBoolean(), r.toString());

@@ -29,6 +29,8 @@ import dev.tenure.replicator.core.Message;
 import dev.tenure.replicator.transport.netty.tls.TlsContext;
 import dev.tenure.replicator.transport.netty.tls.TlsSettings;
 import dev.tenure.testkit.tls.TestCertificates;
+import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.SslProvider;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -214,6 +216,17 @@ class MutualTlsTest {
         assertClosedByPeer(s);
         eventually("the hello counted as refused", () -> a.transport.connectionsRefused() >= 1);
         assertNull(a.inbox.poll(), "nothing was delivered");
+    }
+
+    /**
+     * Every test of this class runs on the engine this asserts: BoringSSL (netty-tcnative, on the class path through
+     * ZooKeeper's client) where its native library loads, as on every platform the project builds on; the JDK's
+     * sockets of the other tests talk to it.
+     */
+    @Test
+    void theTransportEncryptsWithBoringSslWhereItsNativeLibraryLoads() {
+        assertTrue(OpenSsl.isAvailable(), () -> "netty-tcnative did not load: " + OpenSsl.unavailabilityCause());
+        assertEquals(SslProvider.OPENSSL, TlsContext.provider());
     }
 
     @Test

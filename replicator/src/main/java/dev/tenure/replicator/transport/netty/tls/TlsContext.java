@@ -18,6 +18,7 @@ package dev.tenure.replicator.transport.netty.tls;
 import com.google.common.base.Preconditions;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
@@ -222,16 +223,27 @@ public final class TlsContext {
                 client.trustManager(tmf);
             }
             String[] protocols = s.protocols().toArray(String[]::new);
-            SslContext serverContext = server.sslProvider(SslProvider.JDK)
+            SslContext serverContext = server.sslProvider(provider())
                     .protocols(protocols)
                     .clientAuth(ClientAuth.REQUIRE)
                     .build();
             SslContext clientContext =
-                    client.sslProvider(SslProvider.JDK).protocols(protocols).build();
+                    client.sslProvider(provider()).protocols(protocols).build();
             return new Loaded(serverContext, clientContext, times);
         } catch (GeneralSecurityException | IOException | IllegalArgumentException e) {
             throw new IllegalArgumentException("cannot use the TLS material of " + s + ": " + rootMessage(e), e);
         }
+    }
+
+    /**
+     * The TLS engine: BoringSSL through netty-tcnative when its native library loads (ZooKeeper's client ships
+     * {@code netty-tcnative-boringssl-static} for Linux, macOS and Windows on x86-64 and AArch64), else the JDK's. Both
+     * verify the peer's chain with the JDK's trust managers built from the same files, so the rules above hold either
+     * way; BoringSSL's record encryption costs a fraction of the JDK's, most of all in a JVM that has not compiled its
+     * AES-GCM with C2 yet (docs/security.md, "Cost").
+     */
+    public static SslProvider provider() {
+        return OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK;
     }
 
     /**
