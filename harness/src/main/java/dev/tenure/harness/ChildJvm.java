@@ -23,7 +23,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
@@ -39,16 +41,31 @@ import java.util.stream.Collectors;
  * every descendant JVM: the test build sets it to compile with C1 only, which spends far less CPU on the many
  * short-lived JVMs of the end-to-end tests.
  *
+ * <p>The environment variable {@value #ARCHIVES_VARIABLE}, if set, names a directory of class-data-sharing archives
+ * ({@code ClassDataArchives}): a child on a class path of jars only then maps the classes an earlier child of its
+ * kind loaded instead of loading them again. The test build sets it too.
+ *
  * <p>Stateless; builders are not thread-safe.
  */
 public final class ChildJvm {
     /** The environment variable holding JVM options for every child JVM (and, inherited, their children). */
     public static final String OPTIONS_VARIABLE = "TENURE_CHILD_JVM_OPTIONS";
+    /**
+     * The environment variable naming a directory of class-data-sharing archives for child JVMs (and, inherited,
+     * their children); unset or blank, children start without archives.
+     */
+    public static final String ARCHIVES_VARIABLE = "TENURE_CHILD_JVM_ARCHIVES";
 
     private ChildJvm() {}
 
+    /** The archives of the directory {@value #ARCHIVES_VARIABLE} in {@code environment} names, if set. */
+    static Optional<ClassDataArchives> archives(Map<String, String> environment) {
+        String dir = environment.getOrDefault(ARCHIVES_VARIABLE, "").trim();
+        return dir.isEmpty() ? Optional.empty() : Optional.of(new ClassDataArchives(Path.of(dir)));
+    }
+
     /** The options of {@value #OPTIONS_VARIABLE} in {@code environment}, in order; empty if unset or blank. */
-    static List<String> inheritedOptions(java.util.Map<String, String> environment) {
+    static List<String> inheritedOptions(Map<String, String> environment) {
         String options = environment.getOrDefault(OPTIONS_VARIABLE, "").trim();
         return options.isEmpty() ? List.of() : List.of(options.split("\\s+"));
     }
@@ -121,8 +138,18 @@ public final class ChildJvm {
          */
         public ChildProcess.Builder process() throws IOException {
             ChildProcess.Builder process = ChildProcess.builder(name, command());
+            String classPath = jar != null ? jar.toString() : childClassPath();
             if (mainClass != null) {
-                process.environment("CLASSPATH", childClassPath());
+                process.environment("CLASSPATH", classPath);
+            }
+            Optional<ClassDataArchives> archives = archives(System.getenv());
+            if (archives.isPresent()) {
+                List<Path> entries = Arrays.stream(classPath.split(File.pathSeparator))
+                        .map(Path::of)
+                        .toList();
+                String entryPoint = jar != null ? "-jar" : mainClass;
+                String firstArgument = arguments.isEmpty() ? "" : arguments.get(0);
+                process.launch(() -> archives.get().launch(entries, entryPoint, firstArgument));
             }
             return process;
         }

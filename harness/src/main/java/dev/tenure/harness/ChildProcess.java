@@ -35,6 +35,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -107,6 +108,7 @@ public final class ChildProcess implements AutoCloseable {
         private Path workingDirectory;
         private Function<String, String> readyLine;
         private Duration stopGrace = DEFAULT_STOP_GRACE;
+        private Supplier<ClassDataArchives.Launch> launch = () -> ClassDataArchives.Launch.AS_IS;
 
         private Builder(String name, List<String> command) {
             this.name = Objects.requireNonNull(name, "name");
@@ -161,9 +163,15 @@ public final class ChildProcess implements AutoCloseable {
             return this;
         }
 
-        /** The command line this builder starts. */
+        /** The command line this builder starts (without the class-data-sharing options a start may add). */
         public List<String> command() {
             return command;
+        }
+
+        /** Asked at each start for options to put after the executable, and told the exit code. */
+        Builder launch(Supplier<ClassDataArchives.Launch> launch) {
+            this.launch = Objects.requireNonNull(launch, "launch");
+            return this;
         }
 
         /** Starts the process. */
@@ -175,7 +183,10 @@ public final class ChildProcess implements AutoCloseable {
             if (parent != null) {
                 Files.createDirectories(parent);
             }
-            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+            ClassDataArchives.Launch launch = this.launch.get();
+            List<String> launched = new ArrayList<>(command);
+            launched.addAll(1, launch.options());
+            ProcessBuilder builder = new ProcessBuilder(launched).redirectErrorStream(true);
             if (workingDirectory != null) {
                 builder.directory(workingDirectory.toFile());
             }
@@ -183,7 +194,16 @@ public final class ChildProcess implements AutoCloseable {
                 builder.redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
             }
             builder.environment().putAll(environment);
-            Process process = builder.start();
+            Process process;
+            try {
+                process = builder.start();
+            } catch (IOException e) {
+                launch.afterExit().accept(-1);
+                throw e;
+            }
+            // Nothing waits on this stage: it settles a class-data archive the child may have written at its exit.
+            CompletableFuture<Void> unusedSettled =
+                    process.onExit().thenAccept(p -> launch.afterExit().accept(p.exitValue()));
             process.getOutputStream().close();
             log.info("started {} (pid {})", name, process.pid());
             return new ChildProcess(name, process, logFile, stopGrace, readyLine);
