@@ -42,8 +42,9 @@ import java.util.stream.Collectors;
  * short-lived JVMs of the end-to-end tests.
  *
  * <p>The environment variable {@value #ARCHIVES_VARIABLE}, if set, names a directory of class-data-sharing archives
- * ({@code ClassDataArchives}): a child on a class path of jars only then maps the classes an earlier child of its
- * kind loaded instead of loading them again. The test build sets it too.
+ * ({@code ClassDataArchives}): a child then maps the classes an earlier child of its kind loaded instead of loading
+ * them again. A child running a main class on a class path with directories (a test class path) then gets a jar of
+ * each directory in its place, since the JDK archives classes from jars only. The test build sets it too.
  *
  * <p>Stateless; builders are not thread-safe.
  */
@@ -138,17 +139,26 @@ public final class ChildJvm {
          */
         public ChildProcess.Builder process() throws IOException {
             ChildProcess.Builder process = ChildProcess.builder(name, command());
-            String classPath = jar != null ? jar.toString() : childClassPath();
-            if (mainClass != null) {
-                process.environment("CLASSPATH", classPath);
-            }
             Optional<ClassDataArchives> archives = archives(System.getenv());
+            List<Path> classPath = jar != null
+                    ? List.of(jar)
+                    : Arrays.stream(childClassPath().split(File.pathSeparator))
+                            .map(Path::of)
+                            .toList();
+            if (archives.isPresent() && mainClass != null) {
+                classPath = archives.get().withDirectoriesJarred(classPath);
+            }
+            if (mainClass != null) {
+                process.environment(
+                        "CLASSPATH",
+                        classPath.stream().map(Path::toString).collect(Collectors.joining(File.pathSeparator)));
+            }
             if (archives.isPresent()) {
-                List<Path> entries = Arrays.stream(classPath.split(File.pathSeparator))
-                        .map(Path::of)
-                        .toList();
+                List<Path> entries = classPath;
                 String entryPoint = jar != null ? "-jar" : mainClass;
-                String firstArgument = arguments.isEmpty() ? "" : arguments.get(0);
+                // A subcommand (node, verify) names a kind; an option or a path (a server's own file) does not.
+                String firstArgument =
+                        arguments.isEmpty() || !arguments.get(0).matches("[a-z][a-z-]*") ? "" : arguments.get(0);
                 process.launch(() -> archives.get().launch(entries, entryPoint, firstArgument));
             }
             return process;

@@ -15,7 +15,9 @@
  */
 package dev.tenure.harness;
 
+import java.io.File;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -31,6 +33,9 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,9 +47,11 @@ import org.slf4j.LoggerFactory;
  * with archives (docs/performance.md, "The suite's time").
  *
  * <p>A kind is a Java runtime, a class path made of files only (each with its size and modification time, so a
- * rebuilt jar is a new kind), the main class or {@code -jar}, and the first program argument (a subcommand such as
- * {@code node}): children of one kind load nearly the same classes. A class path with a directory gets no archive,
- * since the JDK dumps none for it.
+ * rebuilt jar is a new kind), the main class or {@code -jar}, and the subcommand if any (such as {@code node}; {@link
+ * ChildJvm} passes the first program argument if it is a lower-case word, not an option or a path): children of one
+ * kind load nearly the same classes, and each kind costs one dump (a few CPU-seconds). A class path with a directory
+ * gets no archive, since the JDK dumps none for it ({@link #withDirectoriesJarred} replaces the directories with jars
+ * first).
  *
  * <p>Failure behaviour: archives only make starts cheaper, never change what a child does. One child per kind at a
  * time holds the claim to dump (a file created atomically, so children of several parent processes sharing the
@@ -107,6 +114,69 @@ final class ClassDataArchives {
                 List.of(QUIET, "-XX:ArchiveClassesAtExit=" + part), exit -> settle(exit, part, archive, claim));
     }
 
+    /**
+     * {@code classPath} with each directory replaced by a jar of its files, so that a child on a test class path (the
+     * build's class directories first) can have an archive too. The jar of a directory is written once per content
+     * (the files' names, sizes and modification times) under {@code jars/} here, and never replaced, so its size and
+     * time, which name the kind, stay the same. A directory that cannot be read or jarred stays as it is (and that
+     * class path gets no archive).
+     */
+    List<Path> withDirectoriesJarred(List<Path> classPath) {
+        List<Path> jarred = new ArrayList<>();
+        for (Path entry : classPath) {
+            jarred.add(Files.isDirectory(entry) ? jarOf(entry).orElse(entry) : entry);
+        }
+        return jarred;
+    }
+
+    private Optional<Path> jarOf(Path directory) {
+        try {
+            List<Path> files;
+            try (Stream<Path> walk = Files.walk(directory)) {
+                files = walk.sorted().toList();
+            }
+            MessageDigest sha = sha256();
+            for (Path file : files) {
+                BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
+                String line = directory.relativize(file) + "\n" + attributes.size() + "\n"
+                        + attributes.lastModifiedTime().toMillis() + "\n";
+                sha.update(line.getBytes(StandardCharsets.UTF_8));
+            }
+            String name = directory.getFileName() + "-" + HexFormat.of().formatHex(sha.digest(), 0, 12) + ".jar";
+            Path jar = dir.resolve("jars").resolve(name);
+            if (Files.isRegularFile(jar)) {
+                return Optional.of(jar);
+            }
+            Files.createDirectories(jar.getParent());
+            Path part = jar.resolveSibling(name + "." + UUID.randomUUID() + ".part");
+            try {
+                try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(part))) {
+                    for (Path file : files) {
+                        if (file.equals(directory)) {
+                            continue;
+                        }
+                        String entry = directory.relativize(file).toString().replace(File.separatorChar, '/');
+                        boolean isDirectory = Files.isDirectory(file);
+                        out.putNextEntry(new JarEntry(isDirectory ? entry + "/" : entry));
+                        if (!isDirectory) {
+                            Files.copy(file, out);
+                        }
+                        out.closeEntry();
+                    }
+                }
+                Files.createLink(jar, part); // atomic, and never replaces a jar another child may already run on
+            } catch (FileAlreadyExistsException e) {
+                // Another process wrote the same content's jar first: that one stays.
+            } finally {
+                Files.deleteIfExists(part);
+            }
+            return Optional.of(jar);
+        } catch (IOException | UncheckedIOException e) {
+            log.warn("class directory {} stays a directory (no class-data archive): {}", directory, e.toString());
+            return Optional.empty();
+        }
+    }
+
     /** After the dumping child's exit: its archive into place if it exited cleanly, else the claim given back. */
     private static void settle(int exit, Path part, Path archive, Path claim) {
         try {
@@ -151,10 +221,13 @@ final class ClassDataArchives {
         }
         parts.add(entryPoint);
         parts.add(firstArgument);
+        byte[] digest = sha256().digest(String.join("\n", parts).getBytes(StandardCharsets.UTF_8));
+        return Optional.of(HexFormat.of().formatHex(digest, 0, 12));
+    }
+
+    private static MessageDigest sha256() {
         try {
-            MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            byte[] digest = sha.digest(String.join("\n", parts).getBytes(StandardCharsets.UTF_8));
-            return Optional.of(HexFormat.of().formatHex(digest, 0, 12));
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JDK has SHA-256", e);
         }

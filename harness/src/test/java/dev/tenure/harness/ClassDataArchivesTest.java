@@ -192,6 +192,53 @@ class ClassDataArchivesTest {
     }
 
     @Test
+    @Timeout(120)
+    void aClassDirectoryIsJarredOncePerContentAndAChildOnTheJarredClassPathGetsAnArchiveToo() throws Exception {
+        Path classes = dir.resolve("classes");
+        String entry = CHILD.replace('.', '/') + ".class";
+        Files.createDirectories(classes.resolve(entry).getParent());
+        try (InputStream in = getClass().getClassLoader().getResourceAsStream(entry)) {
+            Files.copy(in, classes.resolve(entry));
+        }
+        List<Path> jarred = archives.withDirectoriesJarred(List.of(classes, jar));
+        assertEquals(jar, jarred.get(1), "a jar stays as it is");
+        Path classesJar = jarred.get(0);
+        assertTrue(Files.isRegularFile(classesJar) && classesJar.startsWith(archives.dir()), jarred.toString());
+        FileTime written = Files.getLastModifiedTime(classesJar);
+        assertEquals(jarred, archives.withDirectoriesJarred(List.of(classes, jar)), "the same content, the same jar");
+        assertEquals(written, Files.getLastModifiedTime(classesJar), "and it is not written again");
+
+        List<Path> classPath = List.of(classesJar);
+        for (int start = 0; start < 2; start++) {
+            List<String> options = start == 0 ? List.of() : List.of("-Xshare:on", "-Xlog:class+load=info");
+            Files.deleteIfExists(dir.resolve("child.log"));
+            try (ChildProcess child = ChildJvm.builder("child")
+                    .jvmOptions(options)
+                    .mainClass(CHILD)
+                    .arguments(List.of("a", "0"))
+                    .process()
+                    .environment("CLASSPATH", classesJar.toString())
+                    .logFile(dir.resolve("child.log"))
+                    .launch(() -> archives.launch(classPath, CHILD, "a"))
+                    .start()) {
+                assertEquals(0, child.awaitExit(Duration.ofSeconds(60)));
+            }
+            await(this::archiveWritten, "the archive is in place");
+        }
+        List<String> lines = Files.readAllLines(dir.resolve("child.log"));
+        assertTrue(
+                lines.stream().anyMatch(l -> l.contains(CHILD) && l.contains("shared objects file (top)")),
+                "the child's main class came from the archive:\n" + String.join("\n", lines));
+
+        Files.setLastModifiedTime(
+                classes.resolve(entry),
+                FileTime.fromMillis(
+                        Files.getLastModifiedTime(classes.resolve(entry)).toMillis() + 1_000));
+        assertNotEquals(
+                classesJar, archives.withDirectoriesJarred(List.of(classes)).get(0), "new content, new jar");
+    }
+
+    @Test
     void theDirectoryComesFromTheEnvironmentVariableAndNoneIsUsedWhenItIsUnsetOrBlank() {
         assertEquals(
                 Path.of("/tmp/a").toAbsolutePath(),
