@@ -57,8 +57,8 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
  * <p>Three lanes run side by side ({@link EveryFaultKind}): the CI run, the snapshots run, and one after another the
  * two runs of the teeth. Their claims hold whatever the machine's speed (a valid history, every fault kind injected,
  * every wiped replica caught up, a violation caught, with deadlines of minutes and no bound on any time). The runs
- * whose claims depend on timing run apart from them, in two lanes ({@link TimingBound}), the SIGTERM run after the
- * shorter one. The runs that must be valid pace their clients at {@link #THINK_MS}.
+ * whose claims depend on timing run apart from them, in three lanes of 4 clients each ({@link TimingBound}), the
+ * SIGTERM run after the shortest. The runs that must be valid pace their clients at {@link #THINK_MS}.
  */
 class VerifyIT {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -70,6 +70,13 @@ class VerifyIT {
      * the default: more writes reach the node that must be caught.
      */
     private static final String THINK_MS = "100";
+    /**
+     * The clients of the timing-bound runs ({@link TimingBound}), at {@link #THINK_MS}: 4, so that three of those runs
+     * side by side leave the machine headroom (a run's CPU follows its operations: 2.7 CPU-s per 10 s with one client,
+     * 6.7 with ten). Their claims are about leaders and terms, which the clients only observe; the runs with ten clients
+     * check the histories under the heaviest concurrency.
+     */
+    private static final String TIMING_CLIENTS = "4";
 
     private static final List<String> RUNS = List.of(
             "ci",
@@ -398,15 +405,16 @@ class VerifyIT {
     /**
      * The runs whose claims depend on timing (fast failover within a session, a deposed leader still acknowledging, a
      * fault landing on the node leading several partitions, a restarted node answering with agreed leaders within 30 s
-     * of a heal), apart from {@link EveryFaultKind}: two lanes side by side, each running its two runs one after the
-     * other — fast failover, then the controller; several partitions, then the run stopped with SIGTERM.
+     * of a heal), apart from {@link EveryFaultKind}: three lanes side by side — fast failover, then the run stopped with
+     * SIGTERM (which claims nothing about time, and is short); the controller; several partitions. Their clients are
+     * {@link #TIMING_CLIENTS}, so the three runs together ask for less CPU than two runs of ten clients did.
      */
     @Nested
     class TimingBound {
-        /** Fast failover, then the controller. */
+        /** Fast failover, then the run stopped with SIGTERM. */
         @Nested
         @Execution(ExecutionMode.CONCURRENT)
-        class FastFailoverThenController {
+        class FastFailoverThenSigterm {
             /**
              * {@code verify --profile fast-failover} with a 4 s session (suspicion timeout 1333 ms): the seed's four faults
              * are a SIGKILL of the leader, a SIGSTOP of the leader for 444 ms, one for 2666 ms, and another SIGKILL. Without
@@ -434,6 +442,8 @@ class VerifyIT {
                         "4",
                         "--think-ms",
                         THINK_MS,
+                        "--clients",
+                        TIMING_CLIENTS,
                         "--quiet-ms",
                         "1000");
                 System.out.println(run);
@@ -470,6 +480,40 @@ class VerifyIT {
                 assertEquals(List.of(), aliveProcessesOf(work), "every process of the run was stopped");
             }
 
+            @Test
+            @Execution(ExecutionMode.SAME_THREAD)
+            @Timeout(300)
+            void aRunStoppedWithSigtermStopsEveryProcessItStarted() throws Exception {
+                Path work = dir.resolve("interrupted");
+                // The leader is SIGSTOPped at "fault 1:": the hardest moment to clean up.
+                // Replication in plaintext here (--transport-plaintext): the old mode stays covered at no cost.
+                try (ChildProcess p = verify(
+                                work,
+                                "--seed",
+                                "5",
+                                "--faults",
+                                "pause-leader",
+                                "--target",
+                                "leader",
+                                "--transport-plaintext")
+                        .readyWhenOutputContains("fault 1:")
+                        .start()) {
+                    p.awaitReady(Duration.ofMinutes(2));
+                    String seen = Files.readString(p.logFile(), StandardCharsets.UTF_8);
+                    assertEquals(6, aliveProcessesOf(work).size(), "3 replicas and 3 ZooKeeper servers run: " + seen);
+                    p.terminate(); // SIGTERM
+                    p.awaitExit(Duration.ofMinutes(2)); // verify exits after SIGTERM
+                }
+                String seen =
+                        Files.readString(work.resolveSibling(work.getFileName() + ".out"), StandardCharsets.UTF_8);
+                assertEquals(List.of(), aliveProcessesOf(work), "every process of the run was stopped: " + seen);
+            }
+        }
+
+        /** The controller. */
+        @Nested
+        @Execution(ExecutionMode.CONCURRENT)
+        class Controller {
             /**
              * {@code verify --leadership controller --partitions 4}: the controller node is SIGKILLed, SIGSTOPped past the
              * session timeout and cut off from ZooKeeper, the node leading the most partitions is SIGKILLed, and a partition is
@@ -497,6 +541,8 @@ class VerifyIT {
                         "leader",
                         "--think-ms",
                         THINK_MS,
+                        "--clients",
+                        TIMING_CLIENTS,
                         "--quiet-ms",
                         "1000");
                 System.out.println(run);
@@ -553,42 +599,10 @@ class VerifyIT {
             }
         }
 
-        /**
-         * Several partitions, then a run stopped with SIGTERM: that one claims nothing about time, and it is short and
-         * light (stopped at its first fault), so it fills this lane while the other runs its second run.
-         */
+        /** Several partitions. */
         @Nested
         @Execution(ExecutionMode.CONCURRENT)
-        class PartitionsThenSigterm {
-            @Test
-            @Execution(ExecutionMode.SAME_THREAD)
-            @Timeout(300)
-            void aRunStoppedWithSigtermStopsEveryProcessItStarted() throws Exception {
-                Path work = dir.resolve("interrupted");
-                // The leader is SIGSTOPped at "fault 1:": the hardest moment to clean up.
-                // Replication in plaintext here (--transport-plaintext): the old mode stays covered at no cost.
-                try (ChildProcess p = verify(
-                                work,
-                                "--seed",
-                                "5",
-                                "--faults",
-                                "pause-leader",
-                                "--target",
-                                "leader",
-                                "--transport-plaintext")
-                        .readyWhenOutputContains("fault 1:")
-                        .start()) {
-                    p.awaitReady(Duration.ofMinutes(2));
-                    String seen = Files.readString(p.logFile(), StandardCharsets.UTF_8);
-                    assertEquals(6, aliveProcessesOf(work).size(), "3 replicas and 3 ZooKeeper servers run: " + seen);
-                    p.terminate(); // SIGTERM
-                    p.awaitExit(Duration.ofMinutes(2)); // verify exits after SIGTERM
-                }
-                String seen =
-                        Files.readString(work.resolveSibling(work.getFileName() + ".out"), StandardCharsets.UTF_8);
-                assertEquals(List.of(), aliveProcessesOf(work), "every process of the run was stopped: " + seen);
-            }
-
+        class Partitions {
             /**
              * {@code verify --partitions 4}: every replica hosts 4 partitions, so the node leading the most leads at least 2;
              * it is SIGKILLed, SIGSTOPped past the session timeout and isolated (ZooKeeper and replication links), one fault
@@ -615,6 +629,8 @@ class VerifyIT {
                         "leader",
                         "--think-ms",
                         THINK_MS,
+                        "--clients",
+                        TIMING_CLIENTS,
                         "--quiet-ms",
                         "1000");
                 System.out.println(run);
