@@ -43,8 +43,8 @@ import org.slf4j.LoggerFactory;
  * Class-data sharing for child JVMs (JDK 17 dynamic AppCDS archives), kept in one directory: the first child JVM of a
  * kind dumps the classes it loaded into an archive when it exits ({@code -XX:ArchiveClassesAtExit}), and every later
  * child of that kind maps the archive ({@code -XX:SharedArchiveFile}) instead of reading, parsing and verifying those
- * classes again. Most of a short-lived JVM's start is that work: a {@code verify} run of 8 JVMs took 20–30 % less CPU
- * with archives (docs/performance.md, "The suite's time").
+ * classes again. Much of a short-lived JVM's start is that work: a short {@code verify} run of 8 JVMs took 22–24
+ * CPU-seconds with archives against 28–32 without (docs/performance.md, "The suite's time").
  *
  * <p>A kind is a Java runtime, a class path made of files only (each with its size and modification time, so a
  * rebuilt jar is a new kind), the main class or {@code -jar}, and the subcommand if any (such as {@code node}; {@link

@@ -41,6 +41,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -73,7 +74,12 @@ class SnapshotIntegrationTest {
     Path dataDir;
 
     private final String clusterPath = "/tenure-snap/" + UUID.randomUUID();
-    private final Map<String, ZooKeeperReplica> nodes = new LinkedHashMap<>();
+    /**
+     * By id; concurrent, since a writer thread waits on every node while the test thread starts one again
+     * ({@link #emptyDiskFollowerConvergesByInstallWhileWritesGoOn}).
+     */
+    private final Map<String, ZooKeeperReplica> nodes = new ConcurrentSkipListMap<>();
+
     private final Map<String, SnapshottingMachine> machines = new LinkedHashMap<>();
     private final Map<String, CuratorFramework> clients = new LinkedHashMap<>();
     private final Map<String, AtomicInteger> installs = new LinkedHashMap<>();
