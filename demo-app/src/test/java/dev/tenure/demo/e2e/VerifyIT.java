@@ -64,7 +64,8 @@ class VerifyIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     /**
      * The clients' mean pause between operations in the runs that must be valid: 100 ms, twice {@code verify}'s
-     * default, with its 10 clients. A run at the default asks for about one core of this machine's two (9.4 CPU-s per
+     * default (10 clients in the CI and snapshots runs, {@link #TIMING_CLIENTS} in the timing-bound ones). A run at the
+     * default asks for about one core of this machine's two (9.4 CPU-s per
      * 10 s of a single-log run, against 6.7 at 100 ms: clients, proxies, nodes), so the lanes side by side starved each
      * other; at 100 ms each run still makes thousands of operations, concurrent on the same keys. The teeth runs keep
      * the default: more writes reach the node that must be caught.
