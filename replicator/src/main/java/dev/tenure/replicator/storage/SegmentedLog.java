@@ -168,6 +168,18 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
     /** Grows with the batches appended (up to 4 write chunks): an idle log of a node with many holds 4 KiB. */
     private ByteBuffer writeBuffer = ByteBuffer.allocate(4 * 1024);
 
+    /** Set by {@link #deferWrites()}: appends leave their records in {@link #writeBuffer} (see there). */
+    private volatile boolean deferWrites;
+
+    /**
+     * With {@link #deferWrites}: the offset of the last record waiting in {@link #writeBuffer} to be written to the
+     * end of the active segment, or -1 when none is. Guarded by {@code lock} then (the buffer too).
+     */
+    private long pendingLast = -1;
+
+    /** With {@link #deferWrites}, the records an append leaves waiting are written once they reach this size. */
+    static final int DEFERRED_BYTES = 8 * 1024;
+
     /** One segment file. */
     private static final class Segment {
         final long baseOffset;
@@ -318,6 +330,38 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
         newEpochsFromRecords = true;
     }
 
+    /**
+     * From now on, an append leaves its records in memory until {@link #DEFERRED_BYTES} of them are waiting, and
+     * writes them to the segment file then, in one write: a partition with one small write after another costs one
+     * system call (and one pass of the filesystem's write path) per {@code DEFERRED_BYTES}, not one per append.
+     * Anything that needs the file as the log stands writes them first: {@link #sync()}, a read that the tail
+     * cache cannot answer, {@link #truncate}, {@link #compact}, {@link #resetTo}, {@link #close}. Records that
+     * wait are lost with the process: only for a log whose appends another log makes durable and replays after a
+     * crash (a node's {@link WriteAheadLog}: its recovery rewrites a partition's files from its first record that
+     * touches them, and it forces a partition's files with {@link #sync()}, which writes what waits first).
+     * Event thread, before appending.
+     */
+    void deferWrites() {
+        deferWrites = true;
+    }
+
+    /**
+     * Writes the records waiting in the write buffer ({@link #deferWrites}) to the end of the active segment. Event
+     * thread, or a syncing thread under {@code lock}.
+     */
+    private void writePending() throws IOException {
+        synchronized (lock) {
+            if (pendingLast < 0) {
+                return;
+            }
+            Set<Segment> written = new LinkedHashSet<>(2);
+            long last = pendingLast;
+            pendingLast = -1;
+            flush(active, writeBuffer, last, written);
+            unsynced.addAll(written);
+        }
+    }
+
     @Override
     public void append(List<Entry> entries) {
         checkUsable();
@@ -348,6 +392,17 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
                 // which open() trims, but never behind them.
                 EpochCheckpoint.write(checkpointFile, logStart, next, fileSync);
             }
+            if (deferWrites) {
+                // A sync on another thread writes what waits in the buffer: the buffer and the end change together.
+                synchronized (lock) {
+                    writeRecords(entries, written);
+                    unsynced.addAll(written);
+                    history = next;
+                    logEnd = expected;
+                }
+                tail.appended(entries);
+                return;
+            }
             writeRecords(entries, written);
         } catch (IOException e) {
             throw fail("cannot append to the log in " + dir, e);
@@ -360,11 +415,16 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
         tail.appended(entries);
     }
 
+    /**
+     * Encodes {@code entries} after the records waiting in the write buffer (none unless {@link #deferWrites}) and
+     * writes them to the segment files, rolling as needed; with {@link #deferWrites} the last few may be left waiting.
+     */
     private void writeRecords(List<Entry> entries, Set<Segment> written) throws IOException {
         Segment seg = active;
         ByteBuffer buf = writeBuffer;
-        buf.clear();
-        long last = -1;
+        long last = pendingLast; // -1, and the buffer empty, unless records wait
+        pendingLast = -1;
+        boolean kept = true; // buf is writeBuffer (a buffer grown past 4 write chunks is not kept)
         for (Entry e : entries) {
             int recordBytes = HEADER_BYTES + e.payload().length;
             long segBytes = seg.size + buf.position();
@@ -378,12 +438,18 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
                 ByteBuffer bigger = ByteBuffer.allocate(Math.max(buf.capacity() * 2, buf.position() + recordBytes));
                 buf.flip();
                 bigger.put(buf);
+                buf.clear();
                 buf = bigger;
-                writeBuffer = bigger.capacity() <= 4 * WRITE_CHUNK ? bigger : writeBuffer;
+                kept = bigger.capacity() <= 4 * WRITE_CHUNK;
+                writeBuffer = kept ? bigger : writeBuffer;
             }
             seg.recordAt(e.offset(), seg.size + buf.position());
             RecordFormat.encode(buf, e);
             last = e.offset();
+        }
+        if (deferWrites && kept && buf.position() < DEFERRED_BYTES) {
+            pendingLast = last; // written by the next append that fills the buffer, or whoever needs the file
+            return;
         }
         flush(seg, buf, last, written);
     }
@@ -456,6 +522,11 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
         }
         if (newEnd == end) {
             return;
+        }
+        try {
+            writePending();
+        } catch (IOException e) {
+            throw fail("cannot write the log in " + dir + " before truncating it", e);
         }
         EpochHistory before = history;
         EpochHistory next = before.truncatedTo(newEnd);
@@ -534,6 +605,11 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
         if (newStart <= logStart) {
             return;
         }
+        try {
+            writePending();
+        } catch (IOException e) {
+            throw fail("cannot write the log in " + dir + " before compacting it", e);
+        }
         List<Segment> removed = new ArrayList<>();
         for (Segment s : segments.values()) {
             if (s == active || s.endOffset > newStart) {
@@ -608,6 +684,8 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
         long oldStart = first.baseOffset;
         tail.clear();
         synchronized (lock) {
+            pendingLast = -1; // the records waiting go with the log they belonged to
+            writeBuffer.clear();
             for (Segment s : removed) {
                 s.deleted = true;
                 segments.remove(s.baseOffset);
@@ -677,6 +755,11 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
         }
         if (tail.read(from, maxEntries, maxBytes, batch)) {
             return batch;
+        }
+        try {
+            writePending();
+        } catch (IOException e) {
+            throw fail("cannot write the log in " + dir + " before reading it", e);
         }
         long bytes = 0;
         long offset = from;
@@ -771,6 +854,12 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
             synchronized (lock) {
                 checkUsable();
                 end = logEnd;
+                try {
+                    writePending();
+                } catch (IOException e) {
+                    var unused = fail("cannot write the log in " + dir + " before syncing it", e);
+                    throw e;
+                }
                 toForce = new ArrayList<>(unsynced);
                 unsynced.clear();
                 truncatedSinceSyncStart = Long.MAX_VALUE;
@@ -809,13 +898,24 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
      */
     @Override
     public void close() throws IOException {
+        IOException unwritten = null;
         synchronized (lock) {
             if (closed) {
                 return;
             }
+            if (failure == null) {
+                try {
+                    writePending(); // to the page cache, as an append without deferWrites would have
+                } catch (IOException e) {
+                    unwritten = e;
+                }
+            }
             closed = true;
         }
         closeFiles();
+        if (unwritten != null) {
+            throw unwritten;
+        }
     }
 
     private void closeFiles() throws IOException {

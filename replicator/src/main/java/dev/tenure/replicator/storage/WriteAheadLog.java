@@ -361,6 +361,8 @@ public final class WriteAheadLog implements Closeable {
             SegmentedLog log = SegmentedLog.open(partitionDirectory.apply(id), partitionConfig, fileSync);
             // This log's records carry every entry's epoch: a new epoch costs no checkpoint fsyncs on the lane.
             log.takeNewEpochStartsFromTheRecords();
+            // Its appends are durable through this log's records, so its own file writes may wait and go in bulk.
+            log.deferWrites();
             PartitionLog p = new PartitionLog(id, log);
             try {
                 // Open forced the files: say so durably before anything is appended (see the class comment).

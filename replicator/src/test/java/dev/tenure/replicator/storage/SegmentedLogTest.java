@@ -67,6 +67,10 @@ class SegmentedLogTest {
     private Path dir;
 
     private final List<SegmentedLog> opened = new ArrayList<>();
+
+    /** Whether {@link #syncRacesWithChanges} defers the log's writes ({@link SegmentedLog#deferWrites()}). */
+    private boolean deferWrites;
+
     private ListAppender<ILoggingEvent> logged;
 
     @BeforeEach
@@ -1210,6 +1214,54 @@ class SegmentedLogTest {
         syncRacesWithChanges(SyncPolicy.UNSAFE_NO_FSYNC, 30_000, 2_000);
     }
 
+    @Test
+    @Timeout(30)
+    void syncRacingDeferredAppendsAndTruncationsWritesWhatWaitsAndNeverOvershoots() throws Exception {
+        // The syncing thread writes the records an append left waiting while the event thread appends more.
+        deferWrites = true;
+        syncRacesWithChanges(SyncPolicy.FSYNC, 400, 3_000);
+    }
+
+    @Test
+    void deferredAppendsReachTheFileInBulkAndWhateverNeedsTheFileWritesThemFirst() throws IOException {
+        SegmentedLog log = open(1 << 20);
+        log.deferWrites();
+        Path segment = segmentFiles().get(0);
+        log.append(data(1, 0, 3));
+        assertEquals(0, Files.size(segment), "an append under DEFERRED_BYTES leaves its records waiting");
+        assertEquals(data(1, 0, 3), all(log), "read from the tail cache");
+        assertEquals(3, log.sync(), "a sync writes what waits, then forces it");
+        assertEquals(3L * RECORD, Files.size(segment));
+
+        int fill = SegmentedLog.DEFERRED_BYTES / RECORD + 1;
+        log.append(data(1, 3, fill - 1));
+        assertEquals(3L * RECORD, Files.size(segment));
+        log.append(data(1, 2 + fill, 1));
+        assertEquals((3L + fill) * RECORD, Files.size(segment), "written once DEFERRED_BYTES wait");
+
+        log.append(data(2, 3 + fill, 4));
+        log.truncate(5 + fill); // inside what waits: written first, then cut
+        assertEquals((5L + fill) * RECORD, Files.size(segment));
+        log.append(data(3, 5 + fill, 2));
+        List<Entry> expected = all(log);
+        assertEquals(7 + fill, expected.size());
+        SegmentedLog again = reopen(log); // close writes what waits (to the page cache, as appends did)
+        assertEquals(expected, all(again));
+        assertEquals(history(1, 0, 2, 3 + fill, 3, 5 + fill), again.epochHistory());
+    }
+
+    @Test
+    void aReadTheTailCacheCannotAnswerWritesWhatWaitsFirst() throws IOException {
+        SegmentedLog log = open(1 << 20);
+        log.append(data(1, 0, 5));
+        SegmentedLog again = reopen(log); // an empty tail cache: offsets 0-4 are in the file only
+        again.deferWrites();
+        again.append(data(1, 5, 2));
+        assertEquals(5L * RECORD, Files.size(segmentFiles().get(0)));
+        assertEquals(data(1, 0, 7), again.read(0, 100, Long.MAX_VALUE), "the file read sees what waited");
+        assertEquals(7L * RECORD, Files.size(segmentFiles().get(0)));
+    }
+
     /**
      * The event thread appends (rolling segments) and truncates (deleting segments) while another thread
      * syncs in a loop; every sync must succeed and report an end not above the log end when it returned.
@@ -1222,6 +1274,9 @@ class SegmentedLogTest {
                         .syncPolicy(policy)
                         .build());
         opened.add(log);
+        if (deferWrites) {
+            log.deferWrites();
+        }
         // ends[v]: the log end after the v-th change by the event thread, published through `version`.
         long[] ends = new long[maxChanges + 2];
         AtomicInteger version = new AtomicInteger();

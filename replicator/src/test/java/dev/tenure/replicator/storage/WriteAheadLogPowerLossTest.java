@@ -41,7 +41,9 @@ import org.junit.jupiter.api.io.TempDir;
  * reordered. Two deliberately broken variants must be caught.
  */
 class WriteAheadLogPowerLossTest {
-    private static final int SEEDS = 40;
+    /** Schedules per test; {@code -Dtenure.wal.seeds=N} runs more (a soak), {@code -Dtenure.wal.seed=S} from seed S. */
+    private static final int SEEDS = Integer.getInteger("tenure.wal.seeds", 40);
+
     private static final int PARTITIONS = 4;
 
     @TempDir
@@ -222,7 +224,7 @@ class WriteAheadLogPowerLossTest {
             reopened = WriteAheadLog.builder(walDir, p -> root.resolve(p))
                     .partitionConfig(config)
                     .open();
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
             StringBuilder traces = new StringBuilder();
             for (int p = 0; p < PARTITIONS; p++) {
                 traces.append("\np").append(p).append(": ").append(String.join("; ", models.get(p).trace));
