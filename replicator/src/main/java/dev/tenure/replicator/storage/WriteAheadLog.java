@@ -1178,6 +1178,11 @@ public final class WriteAheadLog implements Closeable {
         long forcedEnd = -1; // the last FORCED record's end, and its index
         long forcedIndex = -1;
         boolean deleted; // a DELETED record came before every record this plan counts
+        /**
+         * During replay: the offset from which a record contradicted the compacted log (see {@link #apply}); records
+         * are skipped until a truncation to it or below. -1 when replaying normally.
+         */
+        long supersededFrom = -1;
     }
 
     /** One record as read back. */
@@ -1291,7 +1296,7 @@ public final class WriteAheadLog implements Closeable {
                                         + " been forced with");
                     }
                 }
-                apply(log, r);
+                apply(log, r, p);
             });
             for (SegmentedLog log : logs.values()) {
                 log.sync();
@@ -1347,10 +1352,32 @@ public final class WriteAheadLog implements Closeable {
         }
     }
 
-    private void apply(SegmentedLog log, Rec r) throws IOException {
+    /**
+     * Applies one record to a partition's log during recovery.
+     *
+     * <p>A record replayed here may have been superseded: replay starts at the first record touching the lowest offset
+     * any kept record touches, but a compaction (which writes no record: it is durable in the partition's files) may
+     * since have moved the log's start above that offset, keeping below it the epoch history as it stood at the
+     * compaction — after a later truncation and the appends that replaced what it cut. An append whose entries
+     * contradict that history (an entry below the start of another epoch than the history's, or an entry at the start
+     * of an epoch below the history's last) belongs to a history a later truncation cut away: it and every record of the
+     * partition after it are skipped until that truncation (one to its offset or below), which the kept records hold,
+     * being later than it. Applying it instead refused to open the node ("does not follow log end"; the power-loss
+     * test, seed 3000385).
+     */
+    private void apply(SegmentedLog log, Rec r, Plan plan) throws IOException {
         ByteBuffer b = r.body;
         long start = log.logStartOffset();
         long end = log.logEndOffset();
+        if (plan.supersededFrom >= 0) {
+            if (r.kind == TRUNCATE && b.getLong(b.position()) <= plan.supersededFrom) {
+                plan.supersededFrom = -1; // the truncation that cut the superseded history away: applied below
+            } else if (r.kind != RESET) {
+                return;
+            } else {
+                plan.supersededFrom = -1;
+            }
+        }
         switch (r.kind) {
             case RESET -> {
                 long offset = b.getLong();
@@ -1382,7 +1409,28 @@ public final class WriteAheadLog implements Closeable {
                     long offset = first + i;
                     if (offset >= start) {
                         entries.add(new Entry(epoch, offset, type, payload));
+                    } else if (plan.supersededFrom < 0 && contradicts(log, offset, epoch)) {
+                        plan.supersededFrom = offset;
                     }
+                }
+                if (plan.supersededFrom < 0
+                        && !entries.isEmpty()
+                        && entries.get(0).offset() == end
+                        && end == start
+                        && entries.get(0).epoch() < log.epochHistory().lastEpoch()) {
+                    plan.supersededFrom = end;
+                }
+                if (plan.supersededFrom >= 0) {
+                    LOG.info(
+                            "Recovery of partition {}: the record at {}@{} belongs to a history a later truncation cut"
+                                    + " away (it contradicts the log compacted to {} at offset {}); skipping it until"
+                                    + " that truncation",
+                            r.partition,
+                            r.file.getFileName(),
+                            r.position,
+                            start,
+                            plan.supersededFrom);
+                    return;
                 }
                 if (entries.isEmpty()) {
                     return;
@@ -1415,6 +1463,12 @@ public final class WriteAheadLog implements Closeable {
             }
             default -> throw new IllegalStateException("unknown record kind " + r.kind);
         }
+    }
+
+    /** Whether the compacted log knows another epoch at {@code offset}, below its start, than {@code epoch}. */
+    private static boolean contradicts(SegmentedLog log, long offset, long epoch) {
+        long known = log.epochHistory().epochAt(offset);
+        return known > 0 && known != epoch;
     }
 
     /** Reads every record of {@code files} in order; returns how many. Pass 1 checks and records valid ends. */

@@ -175,6 +175,36 @@ class WriteAheadLogTest {
     }
 
     @Test
+    void recordsThatATruncationSupersededAreNotReplayedOverALogCompactedPastIt() throws Exception {
+        // Two ten-byte records per segment file: the log can start at 2 only by deleting a whole segment.
+        LogConfig twoPerSegment = LogConfig.builder()
+                .maxSegmentBytes(2 * (SegmentedLog.HEADER_BYTES + 10))
+                .build();
+        try (WriteAheadLog wal = builder().partitionConfig(twoPerSegment).open();
+                WriteAheadLog.PartitionLog log = wal.openPartition("a".repeat(10))) {
+            log.append(List.of(
+                    entry(1, 0, "a".repeat(10)),
+                    entry(1, 1, "b".repeat(10)),
+                    entry(1, 2, "c".repeat(10)),
+                    entry(1, 3, "d".repeat(10))));
+            log.truncate(1);
+            log.append(List.of(entry(2, 1, "B".repeat(10)), entry(2, 2, "C".repeat(10)), entry(2, 3, "D".repeat(10))));
+            log.compact(2); // offsets 0 and 1 gone; the history below the start says epoch 2 began at 1
+            assertEquals(2, log.logStartOffset());
+            log.syncAsync().get(30, TimeUnit.SECONDS);
+        }
+        // The first record still kept (offsets 0-3 of epoch 1) contradicts the compacted history: a later truncation
+        // superseded it, and replay must skip it until that truncation instead of refusing to open (seed 3000385 of
+        // the power-loss test found this).
+        try (WriteAheadLog reopened = builder().partitionConfig(twoPerSegment).open();
+                WriteAheadLog.PartitionLog log = reopened.openPartition("a".repeat(10))) {
+            assertEquals(2, log.logStartOffset());
+            assertEquals(
+                    List.of(entry(2, 2, "C".repeat(10)), entry(2, 3, "D".repeat(10))), log.read(2, 10, Long.MAX_VALUE));
+        }
+    }
+
+    @Test
     void aRecordDamagedBeforeTheTailIsRefusedAndATornTailIsIgnored() throws Exception {
         Path segment;
         try (WriteAheadLog wal = builder().open();
