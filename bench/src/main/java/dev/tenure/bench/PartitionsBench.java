@@ -65,7 +65,7 @@ import org.apache.curator.framework.CuratorFramework;
  *   <li>aggregate writes (the library API inside the leaders' processes, fsync on, 100-byte values): 100 partitions
  *       with 1 write in flight each against 1 partition with 100 in flight; 16 partitions with 16 each against 1
  *       partition with 256; 16 × 16 against ZooKeeper directly at 256 (Curator setData), each pair in alternating
- *       rounds ({@link Interleaved});
+ *       rounds ({@link Interleaved}), after unmeasured JIT warm-ups of 16 × 16 and of both sides of the first pair;
  *   <li>SIGKILL of the node leading the most partitions (a third): per partition, the time from the signal until a
  *       surviving node leads it (role LEADER: elected, recovered, taking writes), seen by each node's watcher every
  *       10 ms: p50, p90, p99, max, against the session timeout plus 2 s.
@@ -458,6 +458,10 @@ final class PartitionsBench {
             ZooKeeperWrites zkWrites = new ZooKeeperWrites(client, "/zookeeper-bench-partitions", wide * widePer);
             b.jitWarmup(
                     "partitions: " + wide + " partitions x " + widePer + " in flight", spread(nodes, wideIds, widePer));
+            // Both shapes of the first comparison too: they run other code (one entry per message, or many), and
+            // C2 compiling one side's methods during the measured rounds took up to 90 % of a core.
+            b.jitWarmup("partitions: " + many + " partitions x 1 in flight", spread(nodes, manyIds, 1));
+            b.jitWarmup("partitions: 1 partition x " + many + " in flight", spread(nodes, one, many));
             b.say("partitions: writes, %d partitions x 1 in flight against 1 partition x %d", many, many);
             Interleaved.Result r1 = b.interleave(spread(nodes, manyIds, 1), spread(nodes, one, many));
             ObjectNode l1 = o.putObject("many_vs_one");
