@@ -22,7 +22,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -260,41 +259,22 @@ final class LeaderSuspicions {
         }
     }
 
-    /**
-     * Deposes the leader of epoch {@code e} with its requests in the background ({@link
-     * FencedLeaderElection#deposeAsync}): after a node that led many partitions dies, every one of their elections
-     * deposes at once, and their requests are pipelined on the session instead of waiting three round trips each on
-     * the few step-down threads. On the deposer (the election's step-down lane); the outcome is handled on Curator's event
-     * thread.
-     */
     private void depose(long e) {
         if (!suspecting(e)) {
             return;
         }
-        CompletionStage<Boolean> deposed;
         try {
-            deposed = FencedLeaderElection.deposeAsync(client, electionPath, e);
-        } catch (RuntimeException ex) {
-            deposeFailed(e, ex);
-            return;
-        }
-        // On Curator's event thread: a log line and a flag.
-        var unused = deposed.whenComplete((done, ex) -> {
-            if (ex != null) {
-                deposeFailed(e, ex);
-            } else if (done) {
+            if (FencedLeaderElection.depose(client, electionPath, e)) {
                 log.warn("replica {}: a majority of the voters lost the leader of epoch {}; deposed it", self, e);
             } else {
                 log.info("replica {}: epoch {} is no longer the latest or its leader already left", self, e);
             }
-        });
-    }
-
-    private void deposeFailed(long e, Throwable ex) {
-        log.warn("replica {} could not depose the leader of epoch {}", self, e, ex);
-        synchronized (this) {
-            if (epoch == e) {
-                deposeStarted = false; // the next change of the suspicions tries again
+        } catch (Exception ex) {
+            log.warn("replica {} could not depose the leader of epoch {}", self, e, ex);
+            synchronized (this) {
+                if (epoch == e) {
+                    deposeStarted = false; // the next change of the suspicions tries again
+                }
             }
         }
     }
