@@ -382,6 +382,13 @@ public final class BenchMain implements Callable<Integer> {
     private boolean partitionsStartupOnly;
 
     @Option(
+            names = "--partitions-failover-only",
+            description = "Section partitions: only start the large set, wait until every partition is led by its"
+                    + " preferred replica, and SIGKILL the node leading the most; no small set, idle windows or"
+                    + " writes.")
+    private boolean partitionsFailoverOnly;
+
+    @Option(
             names = "--controller-partitions",
             split = ",",
             paramLabel = "N",
@@ -599,7 +606,8 @@ public final class BenchMain implements Callable<Integer> {
                             Duration.ofSeconds(partitionsSettleSeconds),
                             partitionsSessionTimeoutMs,
                             partitionsNodeHeap,
-                            partitionsStartupOnly),
+                            partitionsStartupOnly,
+                            partitionsFailoverOnly),
                     new FailoverBench.Config(
                             failoverSessionTimeoutMs,
                             pauseSuspicionMs,

@@ -73,7 +73,8 @@ import org.apache.curator.framework.CuratorFramework;
  *
  * With {@code --partitions-startup-only}, only the large set's start (2.): the time to leaders, the percentiles of
  * when partitions were first led, and each node's ZooKeeper requests by kind (Curator's trace), CPU by thread and
- * opening log lines — for working on the start without the six minutes of the rest.
+ * opening log lines — for working on the start without the six minutes of the rest. With {@code
+ * --partitions-failover-only}, the large set's start and its failover (4.), nothing else.
  *
  * <p>Every process is stopped at the end of its part (SIGTERM, then SIGKILL), and every loop has a deadline.
  */
@@ -96,6 +97,7 @@ final class PartitionsBench {
      * @param sessionTimeoutMs the nodes' ZooKeeper session timeout
      * @param nodeHeap the node processes' heap (-Xmx and -Xms)
      * @param startupOnly only the large set's start (time to leaders), nothing else
+     * @param failoverOnly only the large set's start and the SIGKILL of its busiest node
      */
     record Config(
             int partitions,
@@ -104,7 +106,8 @@ final class PartitionsBench {
             Duration settle,
             int sessionTimeoutMs,
             String nodeHeap,
-            boolean startupOnly) {}
+            boolean startupOnly,
+            boolean failoverOnly) {}
 
     private final ProcessBench b;
     private final ProcessBench.Config cfg;
@@ -136,6 +139,19 @@ final class PartitionsBench {
                     "/tenure-bench-partitions",
                     pc.partitions())) {
                 startup(large, zk, o.putObject("large"));
+            }
+            return;
+        }
+        if (pc.failoverOnly()) {
+            b.say("partitions: 3 node processes with %d partitions, failover only", pc.partitions());
+            try (Nodes large = Nodes.start(
+                    zk.connectString(),
+                    root.resolve("partitions-large"),
+                    pc,
+                    "/tenure-bench-partitions",
+                    pc.partitions())) {
+                startup(large, zk, o.putObject("large"));
+                failover(large, o.putObject("failover"));
             }
             return;
         }

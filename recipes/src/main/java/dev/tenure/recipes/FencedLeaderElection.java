@@ -31,6 +31,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -328,7 +329,8 @@ public final class FencedLeaderElection implements Closeable {
      * fenced by the epoch (its term is revoked as {@link RevocationReason#SUPERSEDED} once the next epoch is minted,
      * and its election rejoins), but it costs a leader change.
      *
-     * <p>Blocking: three ZooKeeper requests at most. Thread-safe.
+     * <p>Blocking: three ZooKeeper requests at most, one after the other ({@link #deposeAsync} sends them in the
+     * background). Thread-safe.
      *
      * @return true if this call deleted the leader's node; false if the epoch is no longer the latest (or not yet
      *     minted), its node is already gone, or the node under its name is another participant's
@@ -337,49 +339,142 @@ public final class FencedLeaderElection implements Closeable {
      * @throws Exception if ZooKeeper cannot be reached
      */
     public static boolean depose(CuratorFramework client, String electionPath, long epoch) throws Exception {
+        try {
+            return deposeAsync(client, electionPath, epoch)
+                    .toCompletableFuture()
+                    .get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof Exception cause) {
+                throw cause;
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * {@link #depose}, with its three requests sent in the background, each once the previous one answered: no thread
+     * waits, so that a node deposing the leaders of many elections at once (fast failover after the death of a node
+     * that led many partitions) pipelines their requests on its ZooKeeper session instead of queueing them behind a
+     * few blocked threads. The stage completes on Curator's event thread: keep what depends on it short, or hand it
+     * on. Thread-safe.
+     *
+     * @return a stage completing with {@link #depose}'s answer, or exceptionally with {@link IllegalStateException}
+     *     if the epoch node holds malformed data, or with the {@link KeeperException} (or Curator's exception) if
+     *     ZooKeeper cannot be reached
+     * @throws IllegalArgumentException if {@code epoch} is not positive or the path is not a valid election path
+     */
+    public static CompletionStage<Boolean> deposeAsync(CuratorFramework client, String electionPath, long epoch) {
         Preconditions.checkArgument(epoch > 0, "epoch must be > 0, was %s", epoch);
         ElectionPaths paths = ElectionPaths.of(electionPath);
-        Stat epochStat = new Stat();
-        EpochRecord current;
+        CompletableFuture<Boolean> result = new CompletableFuture<>();
         try {
-            current =
-                    EpochRecord.decode(client.getData().storingStatIn(epochStat).forPath(paths.epoch));
-        } catch (KeeperException.NoNodeException e) {
-            return false;
-        } catch (IllegalArgumentException e) {
-            throw new IllegalStateException(
-                    "epoch node " + paths.epoch + " holds malformed data: " + e.getMessage(), e);
+            client.getData()
+                    .inBackground((c, read) -> {
+                        KeeperException.Code code = KeeperException.Code.get(read.getResultCode());
+                        if (code == KeeperException.Code.NONODE) {
+                            result.complete(false);
+                            return;
+                        }
+                        if (code != KeeperException.Code.OK) {
+                            result.completeExceptionally(KeeperException.create(code, paths.epoch));
+                            return;
+                        }
+                        EpochRecord current;
+                        try {
+                            current = EpochRecord.decode(read.getData());
+                        } catch (IllegalArgumentException e) {
+                            result.completeExceptionally(new IllegalStateException(
+                                    "epoch node " + paths.epoch + " holds malformed data: " + e.getMessage(), e));
+                            return;
+                        }
+                        String name = current.participantNode;
+                        if (current.epoch != epoch || name.contains("/") || ElectionPaths.sequenceOf(name) < 0) {
+                            result.complete(false); // another epoch, or one minted outside any term
+                            return;
+                        }
+                        deleteIfStill(c, paths, current, read.getStat().getVersion(), epoch, result);
+                    })
+                    .forPath(paths.epoch);
+        } catch (Exception e) {
+            result.completeExceptionally(e);
         }
+        return result;
+    }
+
+    /** {@link #deposeAsync}'s second and third requests: the participant node's owner, then the transaction. */
+    private static void deleteIfStill(
+            CuratorFramework client,
+            ElectionPaths paths,
+            EpochRecord current,
+            int epochVersion,
+            long epoch,
+            CompletableFuture<Boolean> result)
+            throws Exception {
         String name = current.participantNode;
-        if (current.epoch != epoch || name.contains("/") || ElectionPaths.sequenceOf(name) < 0) {
-            return false; // another epoch, or one minted outside any term (a configuration change)
-        }
         String node = paths.child(name);
-        try {
-            // A sequence number repeats only if the container was reaped and made again: never delete a namesake.
-            if (!ParticipantRecord.decode(client.getData().forPath(node))
-                    .instance
-                    .equals(current.instance)) {
-                return false;
+        client.getData()
+                .inBackground((c, owner) -> {
+                    KeeperException.Code code = KeeperException.Code.get(owner.getResultCode());
+                    if (code == KeeperException.Code.NONODE) {
+                        result.complete(false);
+                        return;
+                    }
+                    if (code != KeeperException.Code.OK) {
+                        result.completeExceptionally(KeeperException.create(code, node));
+                        return;
+                    }
+                    try {
+                        // A sequence number repeats only if the container was reaped and made again: never delete a
+                        // namesake.
+                        if (!ParticipantRecord.decode(owner.getData()).instance.equals(current.instance)) {
+                            result.complete(false);
+                            return;
+                        }
+                    } catch (IllegalArgumentException e) {
+                        result.complete(false); // a foreign node under the election path
+                        return;
+                    }
+                    c.transaction()
+                            .inBackground((c2, done) -> {
+                                KeeperException.Code rc = KeeperException.Code.get(done.getResultCode());
+                                if (rc == KeeperException.Code.OK) {
+                                    log.info(
+                                            "deposed the leader {} of epoch {} on {} (its node {})",
+                                            current.leaderId,
+                                            epoch,
+                                            paths.base,
+                                            name);
+                                    result.complete(true);
+                                } else if (rc == KeeperException.Code.BADVERSION
+                                        || rc == KeeperException.Code.NONODE
+                                        || superseded(done.getOpResults())) {
+                                    result.complete(false); // a newer epoch, or the node left meanwhile
+                                } else {
+                                    result.completeExceptionally(KeeperException.create(rc, paths.base));
+                                }
+                            })
+                            .forOperations(
+                                    c.transactionOp()
+                                            .check()
+                                            .withVersion(epochVersion)
+                                            .forPath(paths.epoch),
+                                    c.transactionOp().delete().forPath(node));
+                })
+                .forPath(node);
+    }
+
+    /** Whether a failed transaction's results say the epoch moved on or the node was gone. */
+    private static boolean superseded(List<CuratorTransactionResult> results) {
+        if (results == null) {
+            return false;
+        }
+        for (CuratorTransactionResult r : results) {
+            int err = r.getError();
+            if (err == KeeperException.Code.BADVERSION.intValue() || err == KeeperException.Code.NONODE.intValue()) {
+                return true;
             }
-        } catch (KeeperException.NoNodeException e) {
-            return false;
-        } catch (IllegalArgumentException e) {
-            return false; // a foreign node under the election path
         }
-        try {
-            client.transaction()
-                    .forOperations(
-                            client.transactionOp()
-                                    .check()
-                                    .withVersion(epochStat.getVersion())
-                                    .forPath(paths.epoch),
-                            client.transactionOp().delete().forPath(node));
-        } catch (KeeperException.BadVersionException | KeeperException.NoNodeException e) {
-            return false;
-        }
-        log.info("deposed the leader {} of epoch {} on {} (its node {})", current.leaderId, epoch, paths.base, name);
-        return true;
+        return false;
     }
 
     /**

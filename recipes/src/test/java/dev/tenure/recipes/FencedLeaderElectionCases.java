@@ -413,6 +413,43 @@ abstract class FencedLeaderElectionCases {
 
     @ParameterizedTest
     @MethodSource("backends")
+    void deposeAsyncAnswersAsDeposeDoesWithItsRequestsInTheBackground(ElectionBackend backend) throws Exception {
+        history.checkExclusive(false); // a deposed leader may overlap the next until it sees the newer epoch
+        FencedLeaderElection a = join("a", backend);
+        LeadershipToken first = a.awaitLeadership(WAIT);
+        FencedLeaderElection b = join("b", backend);
+        LeaderDiscovery discovery = new LeaderDiscovery(observer, path);
+        discovery.start();
+        try {
+            await(() -> discovery.participants().size() == 2, "two participants");
+            assertFalse(
+                    FencedLeaderElection.deposeAsync(observer, path, first.epoch() + 1)
+                            .toCompletableFuture()
+                            .get(30, TimeUnit.SECONDS),
+                    "not minted yet");
+            assertTrue(a.isCurrent(first));
+            assertTrue(FencedLeaderElection.deposeAsync(observer, path, first.epoch())
+                    .toCompletableFuture()
+                    .get(30, TimeUnit.SECONDS));
+            LeadershipToken second = b.awaitLeadership(WAIT);
+            assertTrue(second.epoch() > first.epoch());
+            assertEquals(
+                    RevocationReason.SUPERSEDED,
+                    history.awaitRevoked(first, WAIT).reason());
+            assertFalse(
+                    FencedLeaderElection.deposeAsync(observer, path, first.epoch())
+                            .toCompletableFuture()
+                            .get(30, TimeUnit.SECONDS),
+                    "epoch 1 is no longer the latest");
+            assertTrue(b.isCurrent(second));
+            assertThrows(IllegalArgumentException.class, () -> FencedLeaderElection.deposeAsync(observer, path, 0));
+        } finally {
+            discovery.close();
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("backends")
     void deposingAnOldEpochIsRefusedAndNeverRemovesTheNewerLeader(ElectionBackend backend) throws Exception {
         history.checkExclusive(true);
         FencedLeaderElection a = join("a", backend);

@@ -146,6 +146,8 @@ public final class ReplicaCore {
     private long suspectedEpoch;
     /** The transport found the promised leader's port closed since it was last heard from. */
     private boolean leaderRefused;
+    /** When the transport last found the promised leader's port closed. */
+    private long leaderRefusedAt;
 
     /**
      * A proposal for {@link #proposeAll}: the driver's request id and the payload.
@@ -643,7 +645,7 @@ public final class ReplicaCore {
     public void heard(String id, long heardAtNanos) {
         if (role == Role.FOLLOWER && heardAtNanos != Long.MIN_VALUE && id.equals(promise.leader())) {
             // A quiet leader's node is alive: its partition's leader counts as heard (fast failover).
-            heardFromLeader(heardAtNanos);
+            heardFromLeader(heardAtNanos, false);
         }
         Progress p = progress.get(id);
         if (role == Role.LEADER && p != null && p.promised && heardAtNanos != Long.MIN_VALUE) {
@@ -752,7 +754,7 @@ public final class ReplicaCore {
             onSnapshotChunk((SnapshotChunk) m);
         }
         if (role == Role.FOLLOWER && fromPromisedLeader(m)) {
-            heardFromLeader(now);
+            heardFromLeader(now, true);
         }
     }
 
@@ -766,12 +768,26 @@ public final class ReplicaCore {
         now = nowNanos;
         if (role == Role.FOLLOWER && id.equals(promise.leader()) && !id.equals(cfg.self())) {
             leaderRefused = true;
+            leaderRefusedAt = nowNanos;
             maybeSuspectLeader();
         }
     }
 
-    /** The leader of the promised epoch was heard from at {@code at}: any suspicion of it is withdrawn. */
-    private void heardFromLeader(long at) {
+    /**
+     * The leader of the promised epoch was heard from at {@code at}: a message of this log ({@code message}), always
+     * news, or the node's last hearing of the leader's node ({@link #heard}), news only if later than anything heard
+     * from the leader before and than the refusal of its port, if there was one. News withdraws any suspicion of the
+     * leader. The node's last hearing of a dead node is reported again at every tick, and may be later than this
+     * log's last message from it (another partition's message, a ping) yet earlier than the refusal: withdrawing on
+     * it would make the suspicion flap (withdrawn at one tick, suspected again at the next or after another timeout),
+     * and every flap is two ZooKeeper writes per partition, with a quorum of suspicions never standing long enough
+     * to depose.
+     */
+    private void heardFromLeader(long at, boolean message) {
+        if (!message && (at <= leaderHeardAt || (leaderRefused && at <= leaderRefusedAt))) {
+            leaderHeardAt = Math.max(leaderHeardAt, at);
+            return;
+        }
         leaderHeardAt = Math.max(leaderHeardAt, at);
         leaderRefused = false;
         if (suspectedEpoch != 0 && suspectedEpoch == promise.epoch()) {

@@ -18,10 +18,12 @@ package dev.tenure.replicator.zookeeper;
 import dev.tenure.recipes.FencedLeaderElection;
 import dev.tenure.replicator.core.Configuration;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -44,14 +46,20 @@ import org.slf4j.LoggerFactory;
  * suspicion of a leader as an ephemeral node {@code P/suspicions/EPOCH/ID} under the election path, watches that
  * epoch's suspicions, and once the suspecting voters are a majority of the configuration's voters (of both sets during
  * a change; the suspected leader and learners never count) deposes the leader with {@link
- * FencedLeaderElection#depose}, conditional on the epoch still being the latest.
+ * FencedLeaderElection#deposeAsync}, conditional on the epoch still being the latest.
+ *
+ * <p>One depose per failover: the first suspecting voter by id deposes at once; every other one stands by for the
+ * back-off and then deposes only if the leader still stands (its depose reads that it was done and writes nothing).
+ * A node that led many partitions takes them all down at once, and each of their deposes is a ZooKeeper write the
+ * ensemble would otherwise take from every survivor.
  *
  * <p>Thread-safe: {@link #suspect} and {@link #clear} are called on the replica's event thread and never block (every
- * ZooKeeper request is sent in the background, answered on Curator's event thread); a depose runs on the given
- * executor (the election's step-down lane), at most one per epoch, and not within the back-off of this replica's
- * previous depose. No thread of its own. A ZooKeeper failure is logged and the suspicion is kept: after a reconnect it
- * is recorded again (a new session lost the ephemeral node) and read again; meanwhile the leader's session expiry
- * remains the bound it always was. Ids read from ZooKeeper that
+ * ZooKeeper request is sent in the background, answered on Curator's event thread, parents included: Curator's {@code
+ * creatingParentContainersIfNeeded} would make them with blocking calls on its single background thread); a depose
+ * starts on the given executor (the election's step-down lane) and sends its requests in the background, at most one
+ * per epoch, and not within the back-off of this replica's previous depose. No thread of its own. A ZooKeeper failure
+ * is logged and the suspicion is kept: after a reconnect it is recorded again (a new session lost the ephemeral node)
+ * and read again; meanwhile the leader's session expiry remains the bound it always was. Ids read from ZooKeeper that
  * are not voters of the configuration are ignored.
  */
 final class LeaderSuspicions {
@@ -70,6 +78,11 @@ final class LeaderSuspicions {
     private String leader = "";
     private boolean deposeStarted;
     private long lastDeposeAt = Long.MIN_VALUE;
+    /** The epoch for which this replica stood by while the first suspecting voter deposed. */
+    private long standbyEpoch;
+
+    private int deposesStarted;
+    private int deposesDone;
     private boolean closed;
 
     private final ConnectionStateListener connectionListener = (c, state) -> connectionStateChanged(state);
@@ -132,16 +145,32 @@ final class LeaderSuspicions {
 
     /** Creates this replica's suspicion node of {@code suspectedEpoch} (in the background), then counts. */
     private void record(long suspectedEpoch) {
-        String path = FencedLeaderElection.suspicionPath(electionPath, suspectedEpoch, self);
+        createSuspicion(FencedLeaderElection.suspicionPath(electionPath, suspectedEpoch, self), suspectedEpoch, true);
+    }
+
+    /**
+     * Creates the ephemeral suspicion node {@code path}; if its parent is missing (the first suspicion of an epoch),
+     * creates the parent containers and tries once more. Every request is sent in the background: Curator's own
+     * {@code creatingParentContainersIfNeeded} makes the parents with blocking calls on Curator's single background
+     * thread, which holds up every background request of the client behind each missing parent — after the death of
+     * a node that led many partitions, the survivors' suspicions of all of them at once queued for seconds there.
+     */
+    private void createSuspicion(String path, long suspectedEpoch, boolean mayCreateParents) {
+        if (!suspecting(suspectedEpoch)) {
+            return;
+        }
         try {
             client.create()
-                    .creatingParentContainersIfNeeded()
                     .withMode(CreateMode.EPHEMERAL)
                     .inBackground((c, event) -> {
                         int rc = event.getResultCode();
                         if (rc == KeeperException.Code.OK.intValue()
                                 || rc == KeeperException.Code.NODEEXISTS.intValue()) {
                             watchAndCount(suspectedEpoch);
+                        } else if (rc == KeeperException.Code.NONODE.intValue() && mayCreateParents) {
+                            createContainer(
+                                    ZKPaths.getPathAndNode(path).getPath(),
+                                    () -> createSuspicion(path, suspectedEpoch, false));
                         } else {
                             log.warn(
                                     "replica {} could not record its suspicion of epoch {}: {}",
@@ -153,6 +182,31 @@ final class LeaderSuspicions {
                     .forPath(path);
         } catch (Exception e) {
             log.warn("replica {} could not record its suspicion of epoch {}", self, suspectedEpoch, e);
+        }
+    }
+
+    /**
+     * Creates the container {@code path} and, first, its missing ancestors, in the background; runs {@code then} once
+     * it exists (made here or by someone else). A failure is logged and ends the attempt.
+     */
+    private void createContainer(String path, Runnable then) {
+        try {
+            client.create()
+                    .withMode(CreateMode.CONTAINER)
+                    .inBackground((c, event) -> {
+                        int rc = event.getResultCode();
+                        if (rc == KeeperException.Code.OK.intValue()
+                                || rc == KeeperException.Code.NODEEXISTS.intValue()) {
+                            then.run();
+                        } else if (rc == KeeperException.Code.NONODE.intValue() && !"/".equals(path)) {
+                            createContainer(ZKPaths.getPathAndNode(path).getPath(), () -> createContainer(path, then));
+                        } else {
+                            log.warn("replica {} could not create {}: {}", self, path, KeeperException.Code.get(rc));
+                        }
+                    })
+                    .forPath(path);
+        } catch (Exception e) {
+            log.warn("replica {} could not create {}", self, path, e);
         }
     }
 
@@ -240,14 +294,21 @@ final class LeaderSuspicions {
                 return;
             }
             long now = clock.getAsLong();
-            wait = lastDeposeAt == Long.MIN_VALUE ? 0 : Math.max(0, lastDeposeAt + backoffNanos - now);
+            if (standbyEpoch != e && !self.equals(Collections.min(suspecting))) {
+                // Not the first suspecting voter by id: that one deposes; this one stands by for the back-off and
+                // then deposes only if it must (the depose is conditional, and reads that it was done).
+                standbyEpoch = e;
+                wait = backoffNanos;
+            } else {
+                wait = lastDeposeAt == Long.MIN_VALUE ? 0 : Math.max(0, lastDeposeAt + backoffNanos - now);
+            }
             if (wait == 0) {
                 deposeStarted = true;
                 lastDeposeAt = now;
             }
         }
         if (wait > 0) {
-            // Within the back-off of this replica's previous depose: count again once it has passed.
+            // Standing by, or within the back-off of this replica's previous depose: count again once it passed.
             CompletableFuture.delayedExecutor(wait, TimeUnit.NANOSECONDS, deposer)
                     .execute(() -> count(e, children));
             return;
@@ -259,22 +320,57 @@ final class LeaderSuspicions {
         }
     }
 
+    /**
+     * Deposes the leader of epoch {@code e} with its requests in the background ({@link
+     * FencedLeaderElection#deposeAsync}): after a node that led many partitions dies, every one of their elections
+     * deposes at once, and their requests are pipelined on the session instead of waiting three round trips each on
+     * the few step-down threads. On the deposer (the election's step-down lane); the outcome is handled on Curator's event
+     * thread.
+     */
     private void depose(long e) {
-        if (!suspecting(e)) {
+        synchronized (this) {
+            if (closed || epoch != e) {
+                return;
+            }
+            deposesStarted++;
+        }
+        CompletionStage<Boolean> deposed;
+        try {
+            deposed = FencedLeaderElection.deposeAsync(client, electionPath, e);
+        } catch (RuntimeException ex) {
+            deposeFailed(e, ex);
             return;
         }
-        try {
-            if (FencedLeaderElection.depose(client, electionPath, e)) {
+        // On Curator's event thread: a log line and a flag.
+        var unused = deposed.whenComplete((done, ex) -> {
+            if (ex != null) {
+                deposeFailed(e, ex);
+            } else if (done) {
+                synchronized (this) {
+                    deposesDone++;
+                }
                 log.warn("replica {}: a majority of the voters lost the leader of epoch {}; deposed it", self, e);
             } else {
                 log.info("replica {}: epoch {} is no longer the latest or its leader already left", self, e);
             }
-        } catch (Exception ex) {
-            log.warn("replica {} could not depose the leader of epoch {}", self, e, ex);
-            synchronized (this) {
-                if (epoch == e) {
-                    deposeStarted = false; // the next change of the suspicions tries again
-                }
+        });
+    }
+
+    /** Deposes this replica started (each at most once per epoch), whatever their outcome. */
+    synchronized int deposesStarted() {
+        return deposesStarted;
+    }
+
+    /** Deposes of this replica that deleted the leader's node. */
+    synchronized int deposesDone() {
+        return deposesDone;
+    }
+
+    private void deposeFailed(long e, Throwable ex) {
+        log.warn("replica {} could not depose the leader of epoch {}", self, e, ex);
+        synchronized (this) {
+            if (epoch == e) {
+                deposeStarted = false; // the next change of the suspicions tries again
             }
         }
     }

@@ -77,8 +77,8 @@ import org.slf4j.LoggerFactory;
  * A node that hosts many partitions — many replicated logs, each with its own replica set (a subset of the nodes),
  * epochs, log, snapshots, state machine and fenced election — and shares between them everything that does not have
  * to be separate: one ZooKeeper client, one replication listener with one connection per pair of nodes (every
- * partition's messages tagged with its id), a fixed set of threads ({@link ReplicaExecutors#shared}; elections on one
- * control thread and a small pool), and one data directory.
+ * partition's messages tagged with its id), a fixed set of threads ({@link ReplicaExecutors#shared}; elections on a
+ * control pool and two small ones), and one data directory.
  *
  * <pre>{@code
  * ZooKeeperNode node = ZooKeeperNode.builder(client, "/tenure/orders")
@@ -123,8 +123,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class ZooKeeperNode implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(ZooKeeperNode.class);
-    /** Threads of the elections' control pool. */
-    private static final int CONTROL_THREADS = 4;
+    /**
+     * Threads of the elections' control pool. Its work is mostly waiting on ZooKeeper: an epoch mint is four round
+     * trips, one after the other. After a node that led a third of 1,000 partitions dies, the survivors mint for all of
+     * them at once, and 4 threads made that about 70 mints a second on a slow ensemble (docs/performance.md).
+     */
+    private static final int CONTROL_THREADS = 16;
     /**
      * Threads that open partitions' files and replicas for {@link #openAll}: mostly waiting on fsyncs (a new
      * partition's directories and first segment), which ext4 groups into fewer journal commits when many are in flight.
@@ -537,6 +541,7 @@ public final class ZooKeeperNode implements Closeable {
         // parallel, so that a failover of hundreds of partitions does not mint one epoch after another.
         control = new ScheduledThreadPoolExecutor(CONTROL_THREADS, named("tenure-" + b.id + "-control-"));
         control.setRemoveOnCancelPolicy(true);
+        control.prestartAllCoreThreads(); // a fixed set, as the open pool's
         electionPool = Executors.newFixedThreadPool(2, named("tenure-" + b.id + "-election-"));
         stepDownPool = Executors.newFixedThreadPool(2, named("tenure-" + b.id + "-step-down-"));
         membershipPool = Executors.newFixedThreadPool(2, named("tenure-" + b.id + "-membership-"));

@@ -202,6 +202,43 @@ class FastFailoverTest {
     }
 
     @Test
+    void aDeadLeadersNodeHeardOnlyBeforeItDiedNeverWithdrawsTheSuspicion() {
+        ScriptedCluster c = ledByA(1000, 0);
+        long lastHeard = c.now();
+        c.processCrash("a");
+        for (int i = 0; i < 40; i++) {
+            c.node("b").core.heard("a", lastHeard); // the node's last hearing of a's node, reported at every tick
+            c.tick(100);
+        }
+        assertEquals(List.of(new Action.LeaderSuspected(1, "a")), suspicions(c, "b"), "suspected once, kept");
+        assertEquals(List.of(), clearances(c, "b"), "a hearing from before the silence is no news");
+        c.node("b").core.heard("a", c.now()); // a's node is heard again
+        c.tick(100);
+        assertEquals(List.of(new Action.SuspicionCleared(1)), clearances(c, "b"), "a later hearing is news");
+    }
+
+    @Test
+    void aRefusedLeadersNodeHeardOnlyBeforeTheRefusalStaysSuspected() {
+        ScriptedCluster c = ledByA(1000, 0);
+        long crashedAt = c.now();
+        c.processCrash("a");
+        c.tick(100);
+        c.tick(100);
+        c.connectionRefused("b", "a");
+        assertEquals(List.of(new Action.LeaderSuspected(1, "a")), suspicions(c, "b"), "at once");
+        for (int i = 0; i < 40; i++) {
+            // The node heard a's node after b's log last did (a ping, another partition) but before the refusal.
+            c.node("b").core.heard("a", crashedAt + 50_000_000L);
+            c.tick(100);
+        }
+        assertEquals(List.of(new Action.LeaderSuspected(1, "a")), suspicions(c, "b"), "suspected once, kept");
+        assertEquals(List.of(), clearances(c, "b"), "a hearing from before the refusal is no news");
+        c.node("b").core.heard("a", c.now());
+        c.tick(100);
+        assertEquals(List.of(new Action.SuspicionCleared(1)), clearances(c, "b"), "a hearing after it is");
+    }
+
+    @Test
     void learnersNeverSuspect() {
         ScriptedCluster c = ScriptedCluster.withVoters(List.of("a", "b", "c"), "a", "b", "c", "d");
         c.suspicionMs = 500;
