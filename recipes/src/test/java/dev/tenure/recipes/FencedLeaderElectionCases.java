@@ -462,6 +462,8 @@ abstract class FencedLeaderElectionCases {
             assertTrue(a.stepDown(first));
             LeadershipToken second = b.awaitLeadership(WAIT);
             await(() -> discovery.participants().size() == 2, "a rejoined");
+            // The observer's server may lag behind the mint b's client saw: read once it has seen it.
+            await(() -> epochVersionSeenByObserver() == second.epochNodeVersion(), "the observer sees b's mint");
             Stat epochBefore = observer.checkExists().forPath(path + "/epoch");
             List<String> nodesBefore = observer.getChildren().forPath(path + "/election");
             assertFalse(FencedLeaderElection.depose(observer, path, first.epoch()), "epoch 1 is no longer the latest");
@@ -474,6 +476,15 @@ abstract class FencedLeaderElectionCases {
             assertThrows(IllegalArgumentException.class, () -> FencedLeaderElection.depose(observer, path, 0));
         } finally {
             discovery.close();
+        }
+    }
+
+    private int epochVersionSeenByObserver() {
+        try {
+            Stat stat = observer.checkExists().forPath(path + "/epoch");
+            return stat == null ? -1 : stat.getVersion();
+        } catch (Exception e) {
+            return -1; // polled again
         }
     }
 

@@ -243,7 +243,10 @@ class VerifyIT {
             JsonNode result = assertValid(work, run, kinds);
             assertEveryWipeCaughtUp(result, run);
             for (JsonNode w : result.get("wipes").get("caughtUp")) {
-                assertTrue(w.get("leaderLogStartOffset").asLong() > 0, "the leader's log was compacted: " + w);
+                // Not asserted: that the leader's log no longer started at 0 by then (leaderLogStartOffset). It
+                // depends on the pace: at THINK_MS the leader may hold a snapshot yet not have deleted a whole segment
+                // when the wiped replica catches up, and the catch-up tail, not the log start, is what sends a
+                // snapshot.
                 assertTrue(w.get("installs").asInt() >= 1, "came back by a snapshot install: " + w);
                 assertTrue(w.get("logStartOffset").asLong() > 0, "its log starts at the snapshot: " + w);
                 assertTrue(w.get("snapshotOffset").asLong() > 0, "it holds the snapshot: " + w);
