@@ -68,7 +68,7 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Durability</h2>
  *
- * {@link #append} writes to the page cache only (or, with {@link #deferWrites}, leaves small appends in memory until a
+ * {@link #append} writes to the page cache only (or, with {@code deferWrites()}, leaves small appends in memory until a
  * few KiB wait or something needs the file); {@link #sync()} forces what was appended ({@code fdatasync}:
  * the records and the file size, not the timestamps) and reports the log end offset now durable. Rare
  * structural changes make themselves durable before they return, so that a crash can only lose a suffix of
