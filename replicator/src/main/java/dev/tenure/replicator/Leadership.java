@@ -70,6 +70,16 @@ public interface Leadership extends Closeable {
     /** Withdraws this replica's suspicion of the leader of {@code epoch} (see {@link #suspectLeader}); never blocks. */
     default void clearSuspicion(long epoch) {}
 
+    /**
+     * Withdraws this replica's suspicion of the leader of {@code epoch}, an epoch this replica has since promised a
+     * newer one than: that suspicion can depose nobody any more (a depose of an epoch that is not the latest is
+     * refused), so it may be withdrawn at leisure, after the failover's elections. {@link #clearSuspicion} by default;
+     * never blocks.
+     */
+    default void clearSupersededSuspicion(long epoch) {
+        clearSuspicion(epoch);
+    }
+
     @Override
     void close();
 }

@@ -1595,7 +1595,11 @@ public final class Replica implements Closeable {
                 leadership.suspectLeader(ls.epoch(), ls.leader());
                 notify(() -> listener.leaderSuspected(ls.epoch(), ls.leader()));
             } else if (a instanceof Action.SuspicionCleared sc) {
-                leadership.clearSuspicion(sc.epoch());
+                if (core.epoch() > sc.epoch()) {
+                    leadership.clearSupersededSuspicion(sc.epoch());
+                } else {
+                    leadership.clearSuspicion(sc.epoch());
+                }
             } else if (a instanceof Action.QuorumLost q) {
                 log.warn(
                         "replica {}: no majority answered within the check-quorum interval; giving up epoch {}",

@@ -199,6 +199,14 @@ public final class ElectionLeadership implements Leadership {
         }
     }
 
+    @Override
+    public void clearSupersededSuspicion(long epoch) {
+        LeaderSuspicions s = suspicions;
+        if (s != null) {
+            s.clearSuperseded(epoch);
+        }
+    }
+
     /** The election, while this replica takes part in one. */
     public FencedLeaderElection election() {
         return election;

@@ -65,12 +65,16 @@ import org.slf4j.LoggerFactory;
 final class LeaderSuspicions {
     private static final Logger log = LoggerFactory.getLogger(LeaderSuspicions.class);
 
+    /** How long after this replica promised a newer epoch its suspicion of the older one is deleted (by default). */
+    static final Duration SUPERSEDED_WITHDRAWAL_DELAY = Duration.ofSeconds(10);
+
     private final CuratorFramework client;
     private final String electionPath;
     private final String self;
     private final Supplier<Configuration> configuration;
     private final Executor deposer;
     private final long backoffNanos;
+    private final long supersededDelayNanos;
     private final LongSupplier clock;
 
     // Guarded by this.
@@ -102,6 +106,19 @@ final class LeaderSuspicions {
             Executor deposer,
             Duration backoff,
             LongSupplier clock) {
+        this(client, electionPath, self, configuration, deposer, backoff, SUPERSEDED_WITHDRAWAL_DELAY, clock);
+    }
+
+    LeaderSuspicions(
+            CuratorFramework client,
+            String electionPath,
+            String self,
+            Supplier<Configuration> configuration,
+            Executor deposer,
+            Duration backoff,
+            Duration supersededDelay,
+            LongSupplier clock) {
+        this.supersededDelayNanos = supersededDelay.toNanos();
         this.client = client;
         this.electionPath = electionPath;
         this.self = self;
@@ -221,6 +238,30 @@ final class LeaderSuspicions {
         }
         log.info("replica {} withdraws its suspicion of epoch {}", self, clearedEpoch);
         deleteOwn(clearedEpoch);
+    }
+
+    /**
+     * This replica no longer suspects the leader of {@code supersededEpoch}: it promised a newer epoch. The suspicion
+     * stops counting here at once, and its node is deleted a while later ({@link #SUPERSEDED_WITHDRAWAL_DELAY}): it can depose
+     * nobody meanwhile (a depose of an epoch that is not the latest is refused), and after a node that led many
+     * partitions died, deleting every partition's suspicion as its new term begins would compete with the elections
+     * of the partitions still waiting for theirs.
+     */
+    void clearSuperseded(long supersededEpoch) {
+        synchronized (this) {
+            if (supersededEpoch != epoch) {
+                return;
+            }
+            epoch = 0;
+            leader = "";
+        }
+        log.info("replica {} withdraws its suspicion of epoch {}, superseded", self, supersededEpoch);
+        try {
+            CompletableFuture.delayedExecutor(supersededDelayNanos, TimeUnit.NANOSECONDS, deposer)
+                    .execute(() -> deleteOwn(supersededEpoch));
+        } catch (RejectedExecutionException closing) {
+            deleteOwn(supersededEpoch);
+        }
     }
 
     /** Withdraws any suspicion; later calls do nothing. */

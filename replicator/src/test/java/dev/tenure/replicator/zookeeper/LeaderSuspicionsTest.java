@@ -38,13 +38,16 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * Fast failover's ZooKeeper part on its own (docs/replication.md, "Fast failover"): the suspicions of a real election's
  * leader, recorded by two voters that are not participants, depose it once — by the first suspecting voter by id,
- * while the other stands by — and the first suspicion of an epoch creates that epoch's parent node itself.
+ * while the other stands by — and the first suspicion of an epoch creates that epoch's parent node itself; a
+ * suspicion superseded by a newer epoch is deleted a while later, not at once.
  */
 @Tag("zookeeper")
 class LeaderSuspicionsTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
     /** Long: the standby's later depose must not happen while the test looks. */
     private static final Duration BACKOFF = Duration.ofSeconds(30);
+    /** Long enough to see the superseded suspicion still there right after it stopped counting. */
+    private static final Duration SUPERSEDED_DELAY = Duration.ofSeconds(5);
 
     @RegisterExtension
     static final ZooKeeperEnsembleExtension zk =
@@ -82,7 +85,29 @@ class LeaderSuspicionsTest {
     private LeaderSuspicions suspicions(String self) {
         Configuration voters = Configuration.initial(List.of("a", "b", "c"));
         return new LeaderSuspicions(
-                client, electionPath, self, () -> voters, MoreExecutors.directExecutor(), BACKOFF, System::nanoTime);
+                client,
+                electionPath,
+                self,
+                () -> voters,
+                MoreExecutors.directExecutor(),
+                BACKOFF,
+                SUPERSEDED_DELAY,
+                System::nanoTime);
+    }
+
+    private List<String> suspicionsOf(long epoch) throws Exception {
+        String parent = FencedLeaderElection.suspicionsPath(electionPath) + "/" + String.format("%020d", epoch);
+        return client.checkExists().forPath(parent) == null
+                ? List.of()
+                : client.getChildren().forPath(parent).stream().sorted().toList();
+    }
+
+    private boolean noSuspicionOf(long epoch) {
+        try {
+            return suspicionsOf(epoch).isEmpty();
+        } catch (Exception e) {
+            return false; // polled again
+        }
     }
 
     @Test
@@ -103,5 +128,22 @@ class LeaderSuspicionsTest {
         await(() -> b.deposesDone() == 1, "b, the first suspecting voter by id, deposed a");
         assertTrue(client.getChildren().forPath(electionPath + "/election").isEmpty(), "a's node is gone");
         assertEquals(0, c.deposesStarted(), "c stands by for the back-off: one depose per failover");
+    }
+
+    @Test
+    void aSupersededSuspicionsNodeIsDeletedLaterNotAtOnce() throws Exception {
+        client = zk.ensemble().newClient();
+        leader = FencedLeaderElection.builder(client, electionPath)
+                .participantId("a")
+                .build();
+        leader.start();
+        long epoch = leader.awaitLeadership(WAIT).epoch();
+        b = suspicions("b");
+        b.suspect(epoch, "a");
+        await(() -> !noSuspicionOf(epoch), "b's suspicion is recorded");
+
+        b.clearSuperseded(epoch); // b promised a newer epoch
+        assertEquals(List.of("b"), suspicionsOf(epoch), "the node stays for now");
+        await(() -> noSuspicionOf(epoch), "b's superseded suspicion is deleted later");
     }
 }
