@@ -390,7 +390,10 @@ final class PartitionsBench {
                 threads.put(g.getKey(), ProcessBench.round(100.0 * ns / (seconds * 1e9)));
             }
             long benchNs = 0; // the benchmark's own threads in the node process: its watcher and control server
+            long javaNs = 0; // every Java thread; the rest of the process's CPU is the JVM's own (compilers, GC, VM)
             for (Map.Entry<String, JsonNode> g : groups) {
+                javaNs += g.getValue().asLong()
+                        - a.path("thread_cpu_ns").path(g.getKey()).asLong();
                 if (g.getKey().startsWith("bench-") || g.getKey().startsWith("HTTP-Dispatcher")) {
                     benchNs += g.getValue().asLong()
                             - a.path("thread_cpu_ns").path(g.getKey()).asLong();
@@ -406,6 +409,7 @@ final class PartitionsBench {
             per.putObject(id)
                     .put("cpu_pct", ProcessBench.round(cpuPct))
                     .put("bench_threads_cpu_pct", ProcessBench.round(benchPct))
+                    .put("java_threads_cpu_pct", ProcessBench.round(100.0 * javaNs / (seconds * 1e9)))
                     .put("messages", sent)
                     .put("messages_per_s", ProcessBench.round(sent / seconds))
                     .put("bytes_written_per_s", ProcessBench.round(written / seconds))
