@@ -130,8 +130,10 @@ final class PartitionsBench {
         o.put("idle_s", pc.idle().toMillis() / 1000.0);
         o.put("settle_s", pc.settle().toMillis() / 1000.0);
         o.put("startup_only", pc.startupOnly());
-        if (pc.startupOnly()) {
-            b.say("partitions: 3 node processes with %d partitions, start only", pc.partitions());
+        if (pc.startupOnly() || pc.failoverOnly()) {
+            b.say(
+                    "partitions: 3 node processes with %d partitions, %s only",
+                    pc.partitions(), pc.startupOnly() ? "start" : "failover");
             try (Nodes large = Nodes.start(
                     zk.connectString(),
                     root.resolve("partitions-large"),
@@ -139,19 +141,9 @@ final class PartitionsBench {
                     "/tenure-bench-partitions",
                     pc.partitions())) {
                 startup(large, zk, o.putObject("large"));
-            }
-            return;
-        }
-        if (pc.failoverOnly()) {
-            b.say("partitions: 3 node processes with %d partitions, failover only", pc.partitions());
-            try (Nodes large = Nodes.start(
-                    zk.connectString(),
-                    root.resolve("partitions-large"),
-                    pc,
-                    "/tenure-bench-partitions",
-                    pc.partitions())) {
-                startup(large, zk, o.putObject("large"));
-                failover(large, o.putObject("failover"));
+                if (!pc.startupOnly()) {
+                    failover(large, o.putObject("failover"));
+                }
             }
             return;
         }

@@ -229,12 +229,8 @@ final class LeaderSuspicions {
 
     /** This replica no longer suspects the leader of {@code clearedEpoch}. */
     void clear(long clearedEpoch) {
-        synchronized (this) {
-            if (clearedEpoch != epoch) {
-                return;
-            }
-            epoch = 0;
-            leader = "";
+        if (!stopSuspecting(clearedEpoch)) {
+            return;
         }
         log.info("replica {} withdraws its suspicion of epoch {}", self, clearedEpoch);
         deleteOwn(clearedEpoch);
@@ -242,18 +238,14 @@ final class LeaderSuspicions {
 
     /**
      * This replica no longer suspects the leader of {@code supersededEpoch}: it promised a newer epoch. The suspicion
-     * stops counting here at once, and its node is deleted a while later ({@link #SUPERSEDED_WITHDRAWAL_DELAY}): it can depose
-     * nobody meanwhile (a depose of an epoch that is not the latest is refused), and after a node that led many
+     * stops counting here at once, and its node is deleted a while later ({@link #SUPERSEDED_WITHDRAWAL_DELAY}): it
+     * can depose nobody meanwhile (a depose of an epoch that is not the latest is refused), and after a node that led many
      * partitions died, deleting every partition's suspicion as its new term begins would compete with the elections
      * of the partitions still waiting for theirs.
      */
     void clearSuperseded(long supersededEpoch) {
-        synchronized (this) {
-            if (supersededEpoch != epoch) {
-                return;
-            }
-            epoch = 0;
-            leader = "";
+        if (!stopSuspecting(supersededEpoch)) {
+            return;
         }
         log.info("replica {} withdraws its suspicion of epoch {}, superseded", self, supersededEpoch);
         try {
@@ -262,6 +254,16 @@ final class LeaderSuspicions {
         } catch (RejectedExecutionException closing) {
             deleteOwn(supersededEpoch);
         }
+    }
+
+    /** Stops suspecting the leader of {@code e}; false if this replica did not suspect it. */
+    private synchronized boolean stopSuspecting(long e) {
+        if (e != epoch) {
+            return false;
+        }
+        epoch = 0;
+        leader = "";
+        return true;
     }
 
     /** Withdraws any suspicion; later calls do nothing. */

@@ -110,14 +110,19 @@ class LeaderSuspicionsTest {
         }
     }
 
-    @Test
-    void theFirstSuspectingVoterByIdDeposesTheLeaderOnceWhileTheOtherStandsBy() throws Exception {
+    /** Participant a of a real election leads; returns its epoch. */
+    private long aLeads() throws Exception {
         client = zk.ensemble().newClient();
         leader = FencedLeaderElection.builder(client, electionPath)
                 .participantId("a")
                 .build();
         leader.start();
-        long epoch = leader.awaitLeadership(WAIT).epoch();
+        return leader.awaitLeadership(WAIT).epoch();
+    }
+
+    @Test
+    void theFirstSuspectingVoterByIdDeposesTheLeaderOnceWhileTheOtherStandsBy() throws Exception {
+        long epoch = aLeads();
         assertNotNull(client.checkExists().forPath(electionPath), "the election made its path");
         c = suspicions("c");
         b = suspicions("b");
@@ -132,12 +137,7 @@ class LeaderSuspicionsTest {
 
     @Test
     void aSupersededSuspicionsNodeIsDeletedLaterNotAtOnce() throws Exception {
-        client = zk.ensemble().newClient();
-        leader = FencedLeaderElection.builder(client, electionPath)
-                .participantId("a")
-                .build();
-        leader.start();
-        long epoch = leader.awaitLeadership(WAIT).epoch();
+        long epoch = aLeads();
         b = suspicions("b");
         b.suspect(epoch, "a");
         await(() -> !noSuspicionOf(epoch), "b's suspicion is recorded");
