@@ -401,14 +401,35 @@ class PartitionStateStoreTest {
         PartitionStateStore store = store(client);
         assertAllWritten(store.write(token, creates(0, 3, token.epoch())));
         String planted = ControllerPaths.partitionState(cluster, partition(1));
-        observer.setData().forPath(planted, "leader=me\n".getBytes(StandardCharsets.UTF_8));
+        byte[] malformed = "leader=me\n".getBytes(StandardCharsets.UTF_8);
+        observer.setData().forPath(planted, malformed);
+        await(
+                () -> {
+                    try {
+                        return java.util.Arrays.equals(client.getData().forPath(planted), malformed);
+                    } catch (Exception ex) {
+                        return false; // polled again
+                    }
+                },
+                "the store's server sees the planted state");
         IllegalStateException e = assertThrows(IllegalStateException.class, store::readAll);
         assertTrue(e.getMessage().contains(planted), e.getMessage());
         e = assertThrows(IllegalStateException.class, () -> store.read(partition(1)));
         assertTrue(e.getMessage().contains(planted), e.getMessage());
 
         observer.setData().forPath(planted, PartitionStateRecord.encode(PartitionState.initial(List.of("a"), 1)));
-        observer.create().forPath(ControllerPaths.partitions(cluster) + "/bad name", new byte[0]);
+        String bad = ControllerPaths.partitions(cluster) + "/bad name";
+        observer.create().forPath(bad, new byte[0]);
+        // The store's client may be on a server that has not seen the observer's create yet: read once it has.
+        await(
+                () -> {
+                    try {
+                        return client.checkExists().forPath(bad) != null;
+                    } catch (Exception ex) {
+                        return false; // polled again
+                    }
+                },
+                "the store's server sees the planted node");
         e = assertThrows(IllegalStateException.class, store::readAll);
         assertTrue(e.getMessage().contains("/bad name"), e.getMessage());
     }
