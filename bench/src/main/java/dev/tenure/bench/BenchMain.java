@@ -389,6 +389,12 @@ public final class BenchMain implements Callable<Integer> {
     private boolean partitionsFailoverOnly;
 
     @Option(
+            names = "--partitions-writes-only",
+            description = "Section partitions: only start the large set (--partitions, say 100) and run the write"
+                    + " comparisons (with their warm-ups); no small set, idle windows or failover.")
+    private boolean partitionsWritesOnly;
+
+    @Option(
             names = "--controller-partitions",
             split = ",",
             paramLabel = "N",
@@ -607,7 +613,8 @@ public final class BenchMain implements Callable<Integer> {
                             partitionsSessionTimeoutMs,
                             partitionsNodeHeap,
                             partitionsStartupOnly,
-                            partitionsFailoverOnly),
+                            partitionsFailoverOnly,
+                            partitionsWritesOnly),
                     new FailoverBench.Config(
                             failoverSessionTimeoutMs,
                             pauseSuspicionMs,

@@ -74,7 +74,8 @@ import org.apache.curator.framework.CuratorFramework;
  * With {@code --partitions-startup-only}, only the large set's start (2.): the time to leaders, the percentiles of
  * when partitions were first led, and each node's ZooKeeper requests by kind (Curator's trace), CPU by thread and
  * opening log lines — for working on the start without the six minutes of the rest. With {@code
- * --partitions-failover-only}, the large set's start and its failover (4.), nothing else.
+ * --partitions-failover-only}, the large set's start and its failover (4.), nothing else; with {@code
+ * --partitions-writes-only}, its start and the write comparisons (3.).
  *
  * <p>Every process is stopped at the end of its part (SIGTERM, then SIGKILL), and every loop has a deadline.
  */
@@ -98,6 +99,7 @@ final class PartitionsBench {
      * @param nodeHeap the node processes' heap (-Xmx and -Xms)
      * @param startupOnly only the large set's start (time to leaders), nothing else
      * @param failoverOnly only the large set's start and the SIGKILL of its busiest node
+     * @param writesOnly only the large set's start and the write comparisons
      */
     record Config(
             int partitions,
@@ -107,7 +109,8 @@ final class PartitionsBench {
             int sessionTimeoutMs,
             String nodeHeap,
             boolean startupOnly,
-            boolean failoverOnly) {}
+            boolean failoverOnly,
+            boolean writesOnly) {}
 
     private final ProcessBench b;
     private final ProcessBench.Config cfg;
@@ -130,10 +133,10 @@ final class PartitionsBench {
         o.put("idle_s", pc.idle().toMillis() / 1000.0);
         o.put("settle_s", pc.settle().toMillis() / 1000.0);
         o.put("startup_only", pc.startupOnly());
-        if (pc.startupOnly() || pc.failoverOnly()) {
+        if (pc.startupOnly() || pc.failoverOnly() || pc.writesOnly()) {
             b.say(
                     "partitions: 3 node processes with %d partitions, %s only",
-                    pc.partitions(), pc.startupOnly() ? "start" : "failover");
+                    pc.partitions(), pc.startupOnly() ? "start" : pc.failoverOnly() ? "failover" : "writes");
             try (Nodes large = Nodes.start(
                     zk.connectString(),
                     root.resolve("partitions-large"),
@@ -141,8 +144,10 @@ final class PartitionsBench {
                     "/tenure-bench-partitions",
                     pc.partitions())) {
                 startup(large, zk, o.putObject("large"));
-                if (!pc.startupOnly()) {
+                if (pc.failoverOnly()) {
                     failover(large, o.putObject("failover"));
+                } else if (pc.writesOnly()) {
+                    writes(zk, large, o.putObject("writes"));
                 }
             }
             return;

@@ -34,7 +34,8 @@ import org.apache.zookeeper.KeeperException;
  * sent in the background, so that a node opening many partitions has many requests in flight on its session (the
  * ensemble commits them in groups) instead of one round trip after another per partition.
  *
- * <p>Per partition: one read of {@code partitions/ID/configuration}. If it exists, one read of the election's epoch
+ * <p>Per partition: one read of {@code partitions/ID/configuration}, which sets the partition's configuration watch
+ * ({@link ConfigurationWatches}). If it exists, one read of the election's epoch
  * node (the floor a replica without a promise must refuse below). If not, and this node is in the replica set given,
  * one transaction creates the partition: {@code partitions/ID} (a container, as before), its configuration at version
  * 0 and, with elections, the election path and its epoch node at 0 ({@link
@@ -60,24 +61,37 @@ final class PartitionBootstrap {
     private final String nodeId;
     private final boolean elections;
     private final Executor blocking;
+    private final ConfigurationWatches watches;
 
     /**
      * @param partitionsPath {@code P/partitions}, which must exist before {@link #start} is called
      * @param elections whether partitions elect their leaders on ZooKeeper (their election nodes are created with
      *     them, and their epoch floors read)
      * @param blocking runs the synchronous fallback
+     * @param watches the node's configuration watches: the read of a partition's configuration sets its watch
      */
     PartitionBootstrap(
-            CuratorFramework client, String partitionsPath, String nodeId, boolean elections, Executor blocking) {
+            CuratorFramework client,
+            String partitionsPath,
+            String nodeId,
+            boolean elections,
+            Executor blocking,
+            ConfigurationWatches watches) {
         this.client = client;
         this.partitionsPath = partitionsPath;
         this.nodeId = nodeId;
         this.elections = elections;
         this.blocking = blocking;
+        this.watches = watches;
     }
 
     static String partitionPath(String partitionsPath, String id) {
         return ZKPaths.makePath(partitionsPath, id);
+    }
+
+    /** Partition {@code id}'s configuration node under {@code partitionsPath}. */
+    static String configurationPath(String partitionsPath, String id) {
+        return ZKPaths.makePath(partitionPath(partitionsPath, id), "configuration");
     }
 
     /**
@@ -94,7 +108,7 @@ final class PartitionBootstrap {
     }
 
     private String configurationPath(String id) {
-        return ZKPaths.makePath(partitionPath(partitionsPath, id), "configuration");
+        return configurationPath(partitionsPath, id);
     }
 
     private String electionPath(String id) {
@@ -107,6 +121,7 @@ final class PartitionBootstrap {
         background(
                 done,
                 () -> client.getData()
+                        .usingWatcher(watches.watcher(id)) // the partition's configuration watch, from this read on
                         .inBackground((c, event) -> guarded(done, () -> {
                             int rc = event.getResultCode();
                             if (rc == KeeperException.Code.OK.intValue()) {
@@ -172,7 +187,8 @@ final class PartitionBootstrap {
                         .inBackground((c, event) -> guarded(done, () -> {
                             int rc = event.getResultCode();
                             if (rc == KeeperException.Code.OK.intValue()) {
-                                // Created here: version 0 of the configuration, no epoch minted yet.
+                                // Created here: version 0 of the configuration, no epoch minted yet; no watch set.
+                                watches.unwatched(id);
                                 done.complete(new Bootstrapped(initial, 0, elections));
                             } else if (rc == KeeperException.Code.NODEEXISTS.intValue()) {
                                 readConfiguration(id, replicas, false, done); // another node created it first
@@ -191,6 +207,7 @@ final class PartitionBootstrap {
                         new ZooKeeperConfiguration(client, partitionPath(partitionsPath, id))) {
                     Configuration config = configuration.initialize(replicas).configuration();
                     long floor = elections ? FencedLeaderElection.latestEpoch(client, electionPath(id)) : 0;
+                    watches.unwatched(id);
                     done.complete(new Bootstrapped(config, floor, false));
                 }
             }));

@@ -174,6 +174,8 @@ public final class ZooKeeperNode implements Closeable {
     private java.util.concurrent.ThreadPoolExecutor openPool;
     /** The ZooKeeper part of opening a partition, in the background. */
     private PartitionBootstrap bootstrap;
+
+    private ConfigurationWatches configurationWatches;
     /** When this node last handed each partition to its preferred replica (control thread only). */
     private final Map<String, Long> handedOver = new HashMap<>();
 
@@ -406,6 +408,8 @@ public final class ZooKeeperNode implements Closeable {
         private final Leadership leadership;
         private final Replica replica;
         private final MembershipChanges membership;
+        /** The registration of the configuration's watch, once the partition is open. */
+        private volatile ConfigurationWatches.Registration configurationWatch = () -> {};
 
         private Partition(
                 String id,
@@ -502,6 +506,7 @@ public final class ZooKeeperNode implements Closeable {
             if (membership != null) {
                 membership.close();
             }
+            configurationWatch.close();
             replica.close(); // closes its leadership and its transport view
             try {
                 logFiles.close();
@@ -565,7 +570,10 @@ public final class ZooKeeperNode implements Closeable {
                 // by another node meanwhile
             }
         }
-        bootstrap = new PartitionBootstrap(b.client, partitionsPath, b.id, b.leadershipSource == null, openPool);
+        configurationWatches =
+                new ConfigurationWatches(b.client, id -> PartitionBootstrap.configurationPath(partitionsPath, id));
+        bootstrap = new PartitionBootstrap(
+                b.client, partitionsPath, b.id, b.leadershipSource == null, openPool, configurationWatches);
         fastFailover = b.leadershipSource != null
                 ? FastFailover.off()
                 : b.fastFailover.resolve(FastFailover.sessionTimeoutOf(b.client));
@@ -753,6 +761,9 @@ public final class ZooKeeperNode implements Closeable {
 
     private synchronized void release(String id) {
         opening.remove(id);
+        if (!partitions.containsKey(id)) {
+            configurationWatches.forget(id); // the open failed: its bootstrap may have set a watch
+        }
     }
 
     private Partition openReserved(
@@ -917,7 +928,7 @@ public final class ZooKeeperNode implements Closeable {
             }
             partitions.put(id, p);
         }
-        configuration.watch(c -> {
+        p.configurationWatch = configurationWatches.listen(id, c -> {
             newest.accumulateAndGet(c, (known, next) -> next.version() > known.version() ? next : known);
             addMembers(c.members());
             if (election != null && c.contains(b.id)) {
@@ -1153,6 +1164,9 @@ public final class ZooKeeperNode implements Closeable {
         // hand-off, the refusal naming the successor), never "does not host".
         for (Partition p : new ArrayList<>(partitions.values())) {
             p.close();
+        }
+        if (configurationWatches != null) {
+            configurationWatches.close();
         }
         if (router != null) {
             router.close();
