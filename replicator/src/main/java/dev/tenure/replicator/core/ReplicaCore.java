@@ -73,6 +73,18 @@ public final class ReplicaCore {
     static final int INFLIGHT_BATCHES_OF_BYTES = 2;
 
     private final CoreConfig cfg;
+
+    /** Deliberately broken variants, for the simulation tests that show the invariants catch them. */
+    enum Defect {
+        NONE,
+        /**
+         * A node-level hearing of the leader's node is news however old (as before the fix of rule 1 of fast
+         * failover): the node's last hearing of a dead leader's node, reported at every tick, withdraws the suspicion.
+         */
+        OLD_NODE_HEARING_IS_NEWS
+    }
+
+    private Defect defect = Defect.NONE;
     private final ReplicaLog log;
     private final PromiseStore promises;
     private final SnapshotStore snapshots;
@@ -582,6 +594,11 @@ public final class ReplicaCore {
         checkReads();
     }
 
+    /** Runs this core with {@code d}: for the simulation's tests of its invariants only. */
+    void defect(Defect d) {
+        this.defect = d;
+    }
+
     /** Time passes: resend what went unanswered and send heartbeats. */
     public void tick(long nowNanos) {
         now = nowNanos;
@@ -784,7 +801,9 @@ public final class ReplicaCore {
      * to depose.
      */
     private void heardFromLeader(long at, boolean message) {
-        if (!message && (at <= leaderHeardAt || (leaderRefused && at <= leaderRefusedAt))) {
+        if (!message
+                && defect != Defect.OLD_NODE_HEARING_IS_NEWS
+                && (at <= leaderHeardAt || (leaderRefused && at <= leaderRefusedAt))) {
             leaderHeardAt = Math.max(leaderHeardAt, at);
             return;
         }

@@ -72,6 +72,9 @@ final class PartitionedSimulation implements Simulation.Host {
         }
     }
 
+    /** With fast failover: longer than the longest suspicion timeout plus minimum term ({@link Simulation}). */
+    private static final long SESSION_TIMEOUT_WITH_FAST_FAILOVER_NANOS = 600_000_000L;
+
     private final long seed;
     /** Each node's partitions sync through one write-ahead log (see {@link Simulation#writeAheadLog}). */
     final boolean writeAheadLog;
@@ -91,6 +94,13 @@ final class PartitionedSimulation implements Simulation.Host {
     private final Set<String> cut = new HashSet<>();
     /** Partitions whose leader's node went down: the election will elect a new leader in each. */
     private final Set<Simulation> leaderLost = new LinkedHashSet<>();
+    /** When each partition in {@link #leaderLost} lost its leader's node (the session's expiry counts from it). */
+    private final Map<Simulation, Long> leaderLostAt = new HashMap<>();
+    /**
+     * How long the election takes to notice a lost node in the random steps: 0 (a step later) without fast failover;
+     * with it, a session timeout longer than the suspicion timeouts, so that suspicions can depose first.
+     */
+    private final long sessionTimeoutNanos;
 
     private long now;
     private boolean calm;
@@ -136,8 +146,26 @@ final class PartitionedSimulation implements Simulation.Host {
             Simulation.Defect defect,
             String defectiveNode,
             boolean writeAheadLog) {
+        this(seed, nodeCount, partitionCount, faults, defect, defectiveNode, writeAheadLog, false);
+    }
+
+    /**
+     * As above; with {@code fastFailover}, every partition runs fast failover ({@link Simulation#withFastFailover}):
+     * followers suspect a silent leader, count their node's hearings of the leader's node (its pings, any
+     * partition's message) as hearing the leader, and the simulated ZooKeeper deposes a leader a majority suspects.
+     */
+    PartitionedSimulation(
+            long seed,
+            int nodeCount,
+            int partitionCount,
+            Simulation.Faults faults,
+            Simulation.Defect defect,
+            String defectiveNode,
+            boolean writeAheadLog,
+            boolean fastFailover) {
         this.seed = seed;
         this.writeAheadLog = writeAheadLog;
+        this.sessionTimeoutNanos = fastFailover ? SESSION_TIMEOUT_WITH_FAST_FAILOVER_NANOS : 0;
         this.random = new Random(seed);
         this.faults = faults;
         this.defect = defect;
@@ -158,6 +186,9 @@ final class PartitionedSimulation implements Simulation.Host {
                 partition.withDefectOnlyOn(Set.of(defectiveNode));
             }
             partition.writeAheadLog = writeAheadLog;
+            if (fastFailover) {
+                partition.withFastFailover();
+            }
             partitions.add(partition);
             for (String id : set) {
                 nodes.get(id).partitions.add(partition);
@@ -221,10 +252,11 @@ final class PartitionedSimulation implements Simulation.Host {
             Simulation.Replica r = randomReplicaOf(p);
             if (r.alive) {
                 leaderLost.remove(p);
+                leaderLostAt.remove(p);
                 p.elect(r, random.nextDouble() >= faults.zombie());
             }
         } else if ((x -= 0.04) < 0) {
-            electWhereLeadersWereLost();
+            electWhereSessionsExpired();
         } else if ((x -= faults.partition()) < 0) {
             Node a = randomNode();
             if (random.nextDouble() < 0.3) {
@@ -331,6 +363,7 @@ final class PartitionedSimulation implements Simulation.Host {
             Simulation.Replica r = n.replicaOf(p);
             if (n.id.equals(p.lastElected)) {
                 leaderLost.add(p);
+                leaderLostAt.putIfAbsent(p, now);
                 if (r.alive && r.core.role() != Role.FOLLOWER) {
                     led++;
                 }
@@ -363,12 +396,22 @@ final class PartitionedSimulation implements Simulation.Host {
      * its running replicas (a partition with none waits).
      */
     void electWhereLeadersWereLost() {
+        electWhereLostBefore(Long.MAX_VALUE);
+    }
+
+    /** As {@link #electWhereLeadersWereLost}, for the partitions whose leader's node was lost a session timeout ago. */
+    private void electWhereSessionsExpired() {
+        electWhereLostBefore(now - sessionTimeoutNanos);
+    }
+
+    private void electWhereLostBefore(long lostBefore) {
         for (Simulation p : List.copyOf(leaderLost)) { // an election may take another node down
             List<Simulation.Replica> running = running(p);
-            if (running.isEmpty()) {
+            if (running.isEmpty() || leaderLostAt.getOrDefault(p, Long.MIN_VALUE) > lostBefore) {
                 continue;
             }
             leaderLost.remove(p);
+            leaderLostAt.remove(p);
             Simulation.Replica r = running.get(random.nextInt(running.size()));
             leadersReplaced++;
             p.elect(r, calm || random.nextDouble() >= faults.zombie());
@@ -426,9 +469,10 @@ final class PartitionedSimulation implements Simulation.Host {
         for (Simulation p : partitions) {
             p.clock(now);
         }
-        // The node's pings: every peer that is up and reachable hears from it (a lost ping is a dropped one).
+        // The node's pings, if its process runs: every peer that is up and reachable hears from it (a lost ping is a
+        // dropped one). A node that is down pings nobody: its peers' last hearing of it stays where it was.
         for (Node o : nodeList) {
-            if (o != n && o.up && !cut.contains(link(n.id, o.id)) && random.nextDouble() >= faults.drop()) {
+            if (n.up && o != n && o.up && !cut.contains(link(n.id, o.id)) && random.nextDouble() >= faults.drop()) {
                 lastHeard.put(o.id + "<" + n.id, now);
             }
         }
@@ -459,6 +503,7 @@ final class PartitionedSimulation implements Simulation.Host {
             restart(n);
         }
         leaderLost.clear();
+        leaderLostAt.clear();
         for (Simulation p : partitions) {
             p.startConverging();
         }

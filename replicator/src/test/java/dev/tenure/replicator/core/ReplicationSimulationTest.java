@@ -129,6 +129,7 @@ class ReplicationSimulationTest {
         long deposes = 0;
         long running = 0;
         long suspicions = 0;
+        long withdrawn = 0;
         long acknowledged = 0;
         int schedules = Long.getLong("sim.seed") != null ? 1 : SCHEDULES / 2;
         for (int i = 0; i < schedules; i++) {
@@ -142,12 +143,13 @@ class ReplicationSimulationTest {
             deposes += sim.deposes;
             running += sim.deposesOfARunningLeader;
             suspicions += sim.suspicionsReported;
+            withdrawn += sim.suspicionsWithdrawnOnNews;
             acknowledged += sim.acknowledged.size();
         }
         System.out.printf(
-                "fast failover simulation: %d schedules from seed %d; %d suspicions reported, %d leaders deposed (%d of"
-                        + " them still running), %d proposals acknowledged%n",
-                schedules, BASE_SEED, suspicions, deposes, running, acknowledged);
+                "fast failover simulation: %d schedules from seed %d; %d suspicions reported, %d withdrawn on news, %d"
+                        + " leaders deposed (%d of them still running), %d proposals acknowledged%n",
+                schedules, BASE_SEED, suspicions, withdrawn, deposes, running, acknowledged);
         assertTrue(acknowledged > 0, "the schedules acknowledged nothing");
         assertTrue(running > 0, "no running leader was ever deposed: the overlap a depose opens went untested");
     }

@@ -122,7 +122,12 @@ final class Simulation {
          * in the write-ahead log before the log was forced (its messages leave at once instead of being held until
          * the promise is durable, as {@code Replica} holds them for a {@code DeferredPromiseStore}).
          */
-        SEND_BEFORE_PROMISE_DURABLE
+        SEND_BEFORE_PROMISE_DURABLE,
+        /**
+         * With fast failover: the replicas' cores take a node-level hearing of the leader's node for news however old
+         * ({@code ReplicaCore.Defect.OLD_NODE_HEARING_IS_NEWS}, the flap before rule 1 was fixed).
+         */
+        CORE_TAKES_OLD_HEARINGS_FOR_NEWS
     }
 
     /**
@@ -361,7 +366,7 @@ final class Simulation {
         Replica(String id) {
             this.id = id;
             this.promises = new SimPromiseStore(id);
-            this.core = new ReplicaCore(config(id), coreLog(), promises, snapshots, now);
+            this.core = newCore(this);
         }
 
         /**
@@ -498,6 +503,20 @@ final class Simulation {
     private final Set<Long> deposedEpochs = new HashSet<>();
 
     int suspicionsReported;
+    /** Suspicions withdrawn because the replica heard from the suspected leader (not by a new term). */
+    int suspicionsWithdrawnOnNews;
+    /**
+     * What each replica was given, in truth, of its leaders' lives, kept here rather than read from the core so that
+     * the no-withdrawal-without-news check is independent of the code it checks: "r<l" to the latest hearing of l's
+     * node that r was told of (the time of the hearing), and to the number of messages from l delivered to r.
+     */
+    private final Map<String, Long> nodeHeardInTruth = new HashMap<>();
+
+    private final Map<String, Long> messagesDelivered = new HashMap<>();
+    /** "r@epoch" to what r had been given of the suspected leader when it suspected: {hearing, messages}. */
+    private final Map<String, long[]> heardWhenSuspected = new HashMap<>();
+
+    private final Map<String, String> suspectedLeader = new HashMap<>();
     int deposes;
     /** Deposes of a leader whose process was still running: the overlap the promises must fence. */
     int deposesOfARunningLeader;
@@ -621,9 +640,17 @@ final class Simulation {
     Simulation withFastFailover() {
         fastFailover = true;
         for (Replica r : replicas.values()) {
-            r.core = new ReplicaCore(config(r.id), r.coreLog(), r.promises, r.snapshots, now);
+            r.core = newCore(r);
         }
         return this;
+    }
+
+    private ReplicaCore newCore(Replica r) {
+        ReplicaCore core = new ReplicaCore(config(r.id), r.coreLog(), r.promises, r.snapshots, now);
+        if (hasDefect(r.id, Defect.CORE_TAKES_OLD_HEARINGS_FOR_NEWS)) {
+            core.defect(ReplicaCore.Defect.OLD_NODE_HEARING_IS_NEWS);
+        }
+        return core;
     }
 
     private CoreConfig config(String id) {
@@ -1045,7 +1072,15 @@ final class Simulation {
      * or a ping), which a quiet leader counts for check-quorum.
      */
     void heard(Replica r, String peer, long atNanos) {
-        if (r.alive && r.core.role() == Role.LEADER) {
+        if (!r.alive) {
+            return;
+        }
+        if (r.core.role() == Role.LEADER) {
+            event(r, () -> r.core.heard(peer, atNanos));
+        } else if (fastFailover) {
+            // A follower counts its node's hearing of the leader's node as hearing the leader (fast failover); the
+            // other schedules skip it, so that they draw the same random numbers as before.
+            nodeHeardInTruth.merge(r.id + "<" + peer, atNanos, Math::max);
             event(r, () -> r.core.heard(peer, atNanos));
         }
     }
@@ -1199,6 +1234,30 @@ final class Simulation {
         elect(inLine.get(random.nextInt(inLine.size())), false);
     }
 
+    /**
+     * Fast failover, rule 1 (docs/replication.md): a suspicion of the leader of the epoch a replica still promises is
+     * withdrawn only on news — a message from that leader, or a hearing of its node, later than everything the replica
+     * had heard of it when it suspected. A withdrawal on anything older makes the suspicion flap after the leader died
+     * (withdrawn at one tick, raised again at the next), and no majority of suspicions stands long enough to depose.
+     * A withdrawal because the promise moved on (a new term, a removal) is not news and is not checked here.
+     */
+    private void checkWithdrawalOnNews(Replica r, long epoch, boolean removedNow) {
+        String key = r.id + "@" + epoch;
+        String leader = suspectedLeader.remove(key);
+        long[] then = heardWhenSuspected.remove(key);
+        if (leader == null || removedNow || r.removed || r.core.epoch() != epoch) {
+            return; // a new term or a removal withdrew it
+        }
+        suspicionsWithdrawnOnNews++;
+        long heard = nodeHeardInTruth.getOrDefault(r.id + "<" + leader, Long.MIN_VALUE);
+        long messages = messagesDelivered.getOrDefault(r.id + "<" + leader, 0L);
+        if (heard <= then[0] && messages <= then[1]) {
+            fail(r.id + " withdrew its suspicion of " + leader + ", the leader of epoch " + epoch
+                    + ", without news: no message from it since it suspected it, and its node's latest hearing is from "
+                    + heard + " ns, as then");
+        }
+    }
+
     /** Runs one event on {@code r} and executes its actions; a process that dies inside the event stops. */
     private void event(Replica r, Runnable event) {
         try {
@@ -1273,7 +1332,7 @@ final class Simulation {
         }
         r.promises.reopen();
         r.snapshots.reopen();
-        r.core = new ReplicaCore(config(r.id), r.coreLog(), r.promises, r.snapshots, now);
+        r.core = newCore(r);
         r.applied.clear();
         r.checkedCommit = 0;
         if (random.nextDouble() < 0.8) {
@@ -1303,11 +1362,25 @@ final class Simulation {
             return;
         }
         record("deliver " + m);
+        messagesDelivered.merge(to.id + "<" + from.id, 1L, Long::sum);
         event(to, () -> to.core.receive(m, now));
     }
 
     private void drain(Replica r) {
         List<Action> actions = r.core.takeActions();
+        boolean removedNow = actions.stream().anyMatch(a -> a instanceof Action.Removed);
+        for (Action a : actions) { // as the core produced them, whether held or not
+            if (a instanceof Action.LeaderSuspected ls) {
+                String key = r.id + "@" + ls.epoch();
+                suspectedLeader.put(key, ls.leader());
+                String from = r.id + "<" + ls.leader();
+                heardWhenSuspected.put(key, new long[] {
+                    nodeHeardInTruth.getOrDefault(from, Long.MIN_VALUE), messagesDelivered.getOrDefault(from, 0L)
+                });
+            } else if (a instanceof Action.SuspicionCleared sc) {
+                checkWithdrawalOnNews(r, sc.epoch(), removedNow);
+            }
+        }
         if (writeAheadLog
                 && (r.promises.pending || r.held != null)
                 && !hasDefect(r.id, Defect.SEND_BEFORE_PROMISE_DURABLE)) {
