@@ -174,7 +174,7 @@ public final class ZooKeeperNode implements Closeable {
     private java.util.concurrent.ThreadPoolExecutor openPool;
     /** The ZooKeeper part of opening a partition, in the background. */
     private PartitionBootstrap bootstrap;
-
+    /** Every partition's configuration watch, set by its bootstrap's read. */
     private ConfigurationWatches configurationWatches;
     /** When this node last handed each partition to its preferred replica (control thread only). */
     private final Map<String, Long> handedOver = new HashMap<>();
@@ -942,6 +942,11 @@ public final class ZooKeeperNode implements Closeable {
     private FencedLeaderElection.Builder electionBuilder(String electionPath, boolean pathsExist) {
         FencedLeaderElection.Builder builder = FencedLeaderElection.builder(b.client, electionPath);
         return pathsExist ? builder.pathsCreated() : builder;
+    }
+
+    /** The reads of configuration nodes this node's watches sent beyond the bootstraps' (for tests in this package). */
+    long configurationReads() {
+        return configurationWatches.reads();
     }
 
     /** The node's transport (for tests in this package: closing it is how a test kills the node's sockets). */

@@ -62,6 +62,8 @@ final class PartitionedSimulation implements Simulation.Host {
         final String id;
         final List<Simulation> partitions = new ArrayList<>();
         boolean up = true;
+        /** When it last went down (the simulated clock). */
+        long downSince;
 
         Node(String id) {
             this.id = id;
@@ -74,6 +76,13 @@ final class PartitionedSimulation implements Simulation.Host {
 
     /** With fast failover: longer than the longest suspicion timeout plus minimum term ({@link Simulation}). */
     private static final long SESSION_TIMEOUT_WITH_FAST_FAILOVER_NANOS = 600_000_000L;
+    /**
+     * With fast failover, a node that went down stays down at least this long in the random steps (a process takes
+     * a while to come back), so that its peers stop hearing it for longer than some of their suspicion timeouts
+     * (60–300 ms): otherwise its pings resume within a few milliseconds and no suspicion ever stands. (400 ms gave
+     * more deposes but far fewer withdrawals to check, and fewer writes.)
+     */
+    private static final long RESTART_DELAY_WITH_FAST_FAILOVER_NANOS = 150_000_000L;
 
     private final long seed;
     /** Each node's partitions sync through one write-ahead log (see {@link Simulation#writeAheadLog}). */
@@ -101,6 +110,8 @@ final class PartitionedSimulation implements Simulation.Host {
      * with it, a session timeout longer than the suspicion timeouts, so that suspicions can depose first.
      */
     private final long sessionTimeoutNanos;
+    /** How long a node that went down stays down in the random steps: 0 without fast failover. */
+    private final long restartDelayNanos;
 
     private long now;
     private boolean calm;
@@ -166,6 +177,7 @@ final class PartitionedSimulation implements Simulation.Host {
         this.seed = seed;
         this.writeAheadLog = writeAheadLog;
         this.sessionTimeoutNanos = fastFailover ? SESSION_TIMEOUT_WITH_FAST_FAILOVER_NANOS : 0;
+        this.restartDelayNanos = fastFailover ? RESTART_DELAY_WITH_FAST_FAILOVER_NANOS : 0;
         this.random = new Random(seed);
         this.faults = faults;
         this.defect = defect;
@@ -246,7 +258,10 @@ final class PartitionedSimulation implements Simulation.Host {
         } else if ((x -= faults.powerLoss()) < 0) {
             powerLoss(randomNode());
         } else if ((x -= 0.06) < 0) {
-            restart(randomNode());
+            Node n = randomNode();
+            if (now - n.downSince >= restartDelayNanos) {
+                restart(n);
+            }
         } else if ((x -= faults.election()) < 0) {
             Simulation p = randomPartition();
             Simulation.Replica r = randomReplicaOf(p);
@@ -373,6 +388,9 @@ final class PartitionedSimulation implements Simulation.Host {
             multiLeaderFailures++;
         }
         record(what + (led > 0 ? " (leading " + led + " partitions)" : ""));
+        if (n.up) {
+            n.downSince = now;
+        }
         n.up = false;
     }
 
@@ -580,6 +598,32 @@ final class PartitionedSimulation implements Simulation.Host {
     }
 
     /** The replica the election last made leader of {@code p}, or null. */
+    /**
+     * Without faults and without elections on lost sessions — the simulated ZooKeeper's deposes (fast failover) are
+     * the only elections — runs calm steps until every partition of {@code which} is led by a running replica not on
+     * node {@code lost}, or until {@code withinNanos} of the simulated clock have passed. Returns the simulated time it
+     * took, or -1 if some partition was still led from {@code lost} (or not at all) then.
+     */
+    long awaitLeadersElsewhere(Collection<Simulation> which, String lost, long withinNanos) {
+        for (Simulation p : which) {
+            p.calmWithDeposes();
+        }
+        long start = now;
+        while (now - start <= withinNanos) {
+            boolean all = true;
+            for (Simulation p : which) {
+                Simulation.Replica leader = leaderOf(p);
+                all &= leader != null && leader.alive && !leader.id.equals(lost) && leader.core.role() == Role.LEADER;
+            }
+            if (all) {
+                return now - start;
+            }
+            calmStep();
+            checkInvariants();
+        }
+        return -1;
+    }
+
     Simulation.Replica leaderOf(Simulation p) {
         return p.lastElected == null ? null : p.replicas.get(p.lastElected);
     }

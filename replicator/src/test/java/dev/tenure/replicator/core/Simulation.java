@@ -523,6 +523,8 @@ final class Simulation {
 
     /** Set while converging: no faults, not even inside a promise store. */
     private boolean calm;
+    /** Whether suspicions depose while calm ({@link #calmWithDeposes}). */
+    private boolean deposeWhileCalm;
 
     private long epochs;
     private long nextProposal;
@@ -720,6 +722,7 @@ final class Simulation {
      */
     void startConverging() {
         calm = true;
+        deposeWhileCalm = false;
         for (Replica r : replicas.values()) {
             r.partitioned = false;
             if (!r.alive && master.contains(r.id)) {
@@ -1095,6 +1098,15 @@ final class Simulation {
         this.calm = true;
     }
 
+    /**
+     * Calm, but a majority's suspicions still depose (a scenario that watches fast failover alone move a dead node's
+     * partitions); converging turns deposes off again.
+     */
+    void calmWithDeposes() {
+        this.calm = true;
+        this.deposeWhileCalm = true;
+    }
+
     /** A read barrier on {@code r}, if it runs. */
     void readBarrierOn(Replica r) {
         if (r.alive) {
@@ -1211,7 +1223,7 @@ final class Simulation {
     private void deposeIfAMajoritySuspects(long epoch) {
         String leader = epochLeaders.get(epoch);
         Set<String> suspecting = suspicions.getOrDefault(epoch, Set.of());
-        if (calm
+        if ((calm && !deposeWhileCalm)
                 || epoch != epochs
                 || leader == null
                 || !master.hasQuorum(id -> !id.equals(leader) && suspecting.contains(id))) {

@@ -386,6 +386,13 @@ class ZooKeeperNodeTest {
         for (ZooKeeperNode n : nodes.values()) {
             assertEquals(layout.keySet(), n.partitions().keySet(), n.id() + " hosts every partition");
         }
+        assertEquals(
+                layout.size(),
+                nodes.values().stream()
+                        .mapToLong(ZooKeeperNode::configurationReads)
+                        .sum(),
+                "the configuration watches read each partition's node once in all, on the node that created it: the"
+                        + " other nodes' watches were set by their bootstrap's read");
         awaitPreferredLeaders(layout);
         Map<String, List<String>> acknowledged = writeEverywhere(layout, "w", 1);
         for (Map.Entry<String, List<String>> e : layout.entrySet()) {
