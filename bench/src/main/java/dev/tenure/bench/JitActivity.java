@@ -39,12 +39,20 @@ final class JitActivity {
 
     /** Compiler CPU time in nanoseconds so far, or -1 where {@code /proc} does not tell. */
     static long compilerCpuNanos() {
-        long ticks = 0;
-        boolean seen = false;
-        List<ProcessHandle> processes = Stream.concat(
+        return compilerCpuNanos(Stream.concat(
                         Stream.of(ProcessHandle.current()),
                         ProcessHandle.current().descendants())
-                .toList();
+                .toList());
+    }
+
+    /** This process's compiler CPU time in nanoseconds so far, or -1 where {@code /proc} does not tell. */
+    static long ownCompilerCpuNanos() {
+        return compilerCpuNanos(List.of(ProcessHandle.current()));
+    }
+
+    private static long compilerCpuNanos(List<ProcessHandle> processes) {
+        long ticks = 0;
+        boolean seen = false;
         for (ProcessHandle p : processes) {
             try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc", p.pid() + "", "task"))) {
                 for (Path task : tasks) {

@@ -444,6 +444,7 @@ public final class NodeProcessMain {
         o.put("unknown_partition_messages", node.unknownPartitionMessages());
         o.set("controller", controllerJson());
         o.put("cpu_ns", processCpuNanos());
+        o.put("jit_cpu_ns", JitActivity.ownCompilerCpuNanos());
         o.put("threads", ManagementFactory.getThreadMXBean().getThreadCount());
         o.put("node_threads", node.threads());
         o.put(

@@ -256,6 +256,7 @@ final class PartitionsBench {
                     .put("node_threads", s.path("node_threads").asInt())
                     .put("open_failure", s.path("open_failure").asText())
                     .put("cpu_s", ProcessBench.round(s.path("cpu_ns").asLong() / 1e9))
+                    .put("jit_cpu_s", ProcessBench.round(s.path("jit_cpu_ns").asLong() / 1e9))
                     .set("zookeeper_operations", s.path("zookeeper_operations"));
             ArrayNode openLog = ((ObjectNode) opened.get(id)).putArray("open_log");
             Path logFile = nodes.logs.resolve("node-" + id + ".log");
@@ -278,13 +279,24 @@ final class PartitionsBench {
             }
         }
         o.put("seconds_to_all_opened", ProcessBench.round((openedAll - nodes.launchedMillis) / 1e3));
+        StringBuilder cpu = new StringBuilder();
+        for (Map.Entry<String, JsonNode> n : opened.properties()) {
+            cpu.append(cpu.length() == 0 ? "" : ", ")
+                    .append(n.getKey())
+                    .append(String.format(
+                            Locale.ROOT,
+                            " %.1f s (JIT %.1f s)",
+                            n.getValue().path("cpu_s").asDouble(),
+                            n.getValue().path("jit_cpu_s").asDouble()));
+        }
         b.say(
                 "partitions: %d partitions all led %.1f s after launching the nodes (opened after %.1f s), led by"
-                        + " their preferred replicas after %.1f s",
+                        + " their preferred replicas after %.1f s; the nodes' CPU by then: %s",
                 p,
                 o.path("seconds_to_all_led").asDouble(-1),
                 o.path("seconds_to_all_opened").asDouble(-1),
-                o.path("seconds_to_preferred_leaders").asDouble(-1));
+                o.path("seconds_to_preferred_leaders").asDouble(-1),
+                cpu);
     }
 
     /** Each partition's earliest {@code first_led} over the nodes. */
