@@ -513,10 +513,13 @@ final class Simulation {
     private final Map<String, Long> nodeHeardInTruth = new HashMap<>();
 
     private final Map<String, Long> messagesDelivered = new HashMap<>();
-    /** "r@epoch" to what r had been given of the suspected leader when it suspected: {hearing, messages}. */
-    private final Map<String, long[]> heardWhenSuspected = new HashMap<>();
 
-    private final Map<String, String> suspectedLeader = new HashMap<>();
+    /** A suspicion as raised: its leader, and what the replica had been given of it then. */
+    private record Suspected(String leader, long nodeHeard, long messages) {}
+
+    /** "r@epoch" to r's suspicion of that epoch's leader, until withdrawn. */
+    private final Map<String, Suspected> suspectedBy = new HashMap<>();
+
     int deposes;
     /** Deposes of a leader whose process was still running: the overlap the promises must fence. */
     int deposesOfARunningLeader;
@@ -1254,16 +1257,15 @@ final class Simulation {
      * A withdrawal because the promise moved on (a new term, a removal) is not news and is not checked here.
      */
     private void checkWithdrawalOnNews(Replica r, long epoch, boolean removedNow) {
-        String key = r.id + "@" + epoch;
-        String leader = suspectedLeader.remove(key);
-        long[] then = heardWhenSuspected.remove(key);
-        if (leader == null || removedNow || r.removed || r.core.epoch() != epoch) {
+        Suspected then = suspectedBy.remove(r.id + "@" + epoch);
+        if (then == null || removedNow || r.removed || r.core.epoch() != epoch) {
             return; // a new term or a removal withdrew it
         }
         suspicionsWithdrawnOnNews++;
+        String leader = then.leader();
         long heard = nodeHeardInTruth.getOrDefault(r.id + "<" + leader, Long.MIN_VALUE);
         long messages = messagesDelivered.getOrDefault(r.id + "<" + leader, 0L);
-        if (heard <= then[0] && messages <= then[1]) {
+        if (heard <= then.nodeHeard() && messages <= then.messages()) {
             fail(r.id + " withdrew its suspicion of " + leader + ", the leader of epoch " + epoch
                     + ", without news: no message from it since it suspected it, and its node's latest hearing is from "
                     + heard + " ns, as then");
@@ -1383,12 +1385,13 @@ final class Simulation {
         boolean removedNow = actions.stream().anyMatch(a -> a instanceof Action.Removed);
         for (Action a : actions) { // as the core produced them, whether held or not
             if (a instanceof Action.LeaderSuspected ls) {
-                String key = r.id + "@" + ls.epoch();
-                suspectedLeader.put(key, ls.leader());
                 String from = r.id + "<" + ls.leader();
-                heardWhenSuspected.put(key, new long[] {
-                    nodeHeardInTruth.getOrDefault(from, Long.MIN_VALUE), messagesDelivered.getOrDefault(from, 0L)
-                });
+                suspectedBy.put(
+                        r.id + "@" + ls.epoch(),
+                        new Suspected(
+                                ls.leader(),
+                                nodeHeardInTruth.getOrDefault(from, Long.MIN_VALUE),
+                                messagesDelivered.getOrDefault(from, 0L)));
             } else if (a instanceof Action.SuspicionCleared sc) {
                 checkWithdrawalOnNews(r, sc.epoch(), removedNow);
             }
