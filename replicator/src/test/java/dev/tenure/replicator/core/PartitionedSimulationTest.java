@@ -276,6 +276,7 @@ class PartitionedSimulationTest {
                     i,
                     1,
                     false,
+                    false,
                     why -> why.contains("committed as")
                             || why.contains("committed entries would be lost")
                             || why.contains("no convergence"),
@@ -330,6 +331,7 @@ class PartitionedSimulationTest {
                 0,
                 100,
                 true,
+                false,
                 why -> why.contains("durable only below"),
                 sim -> {});
         assertTrue(c != null, "100 schedules did not notice one node's write-ahead log acknowledging before forcing");
@@ -349,6 +351,7 @@ class PartitionedSimulationTest {
                 0,
                 100,
                 true,
+                false,
                 why -> why.contains("above its durable promise"),
                 sim -> {});
         assertTrue(c != null, "100 schedules did not notice one node sending before its promises were durable");
@@ -480,29 +483,16 @@ class PartitionedSimulationTest {
      */
     @Test
     void aCoreThatTakesOldNodeHearingsForNewsIsCaught() {
-        int caught = -1;
-        for (int i = 0; i < 100 && caught < 0; i++) {
-            try {
-                PartitionedSimulation sim = new PartitionedSimulation(
-                        BASE_SEED + i,
-                        NODES,
-                        PARTITIONS,
-                        Simulation.Faults.DEFAULT,
-                        Simulation.Defect.CORE_TAKES_OLD_HEARINGS_FOR_NEWS,
-                        "n1",
-                        i % 2 == 1,
-                        true);
-                sim.run(STEPS);
-                sim.converge(40_000);
-            } catch (AssertionError e) {
-                String first = e.getMessage().lines().findFirst().orElse("");
-                System.out.println("CORE_TAKES_OLD_HEARINGS_FOR_NEWS on n1 caught by schedule " + i + ": " + first);
-                assertTrue(first.contains("without news"), "caught otherwise than expected: " + first);
-                assertTrue(first.contains("seed=" + (BASE_SEED + i)), "the failure names its seed: " + first);
-                caught = i;
-            }
-        }
-        assertTrue(caught >= 0, "100 schedules did not notice cores taking old hearings for news");
+        Catch c = firstCatch(
+                Simulation.Defect.CORE_TAKES_OLD_HEARINGS_FOR_NEWS,
+                "n1",
+                0,
+                100,
+                false,
+                true,
+                why -> why.contains("without news"),
+                sim -> {});
+        assertTrue(c != null, "100 schedules did not notice cores taking old hearings for news");
     }
 
     /** A schedule whose run failed an invariant, and the first line of its failure. */
@@ -518,24 +508,35 @@ class PartitionedSimulationTest {
             int maxSchedules,
             Predicate<String> expected,
             Consumer<PartitionedSimulation> setUp) {
-        Catch c = firstCatch(defect, node, 0, maxSchedules, false, expected, setUp);
+        Catch c = firstCatch(defect, node, 0, maxSchedules, false, false, expected, setUp);
         return c == null ? -1 : c.schedule();
     }
 
-    /** As above, from schedule {@code from}, {@code schedules} of them; null if none failed. */
+    /**
+     * As above, from schedule {@code from}, {@code schedules} of them, with or without a write-ahead log per node and
+     * fast failover; null if none failed.
+     */
     private static Catch firstCatch(
             Simulation.Defect defect,
             String node,
             int from,
             int schedules,
             boolean writeAheadLog,
+            boolean fastFailover,
             Predicate<String> expected,
             Consumer<PartitionedSimulation> setUp) {
         for (int i = from; i < from + schedules; i++) {
             try {
                 // Inside: the first elections run as the simulation is built, and a defect may show there already.
                 PartitionedSimulation sim = new PartitionedSimulation(
-                        BASE_SEED + i, NODES, PARTITIONS, Simulation.Faults.DEFAULT, defect, node, writeAheadLog);
+                        BASE_SEED + i,
+                        NODES,
+                        PARTITIONS,
+                        Simulation.Faults.DEFAULT,
+                        defect,
+                        node,
+                        writeAheadLog,
+                        fastFailover);
                 setUp.accept(sim);
                 sim.run(STEPS);
                 sim.converge(40_000);
