@@ -65,15 +65,7 @@ class PartitionedSimulationTest {
         long walSyncs = 0;
         int schedules = Long.getLong("sim.seed") != null ? 1 : SCHEDULES;
         for (int i = 0; i < schedules; i++) {
-            // Every other schedule syncs through one write-ahead log per node, as ZooKeeperNode does by default.
-            PartitionedSimulation sim = new PartitionedSimulation(
-                    BASE_SEED + i,
-                    NODES,
-                    PARTITIONS,
-                    Simulation.Faults.DEFAULT,
-                    Simulation.Defect.NONE,
-                    null,
-                    i % 2 == 1);
+            PartitionedSimulation sim = schedule(i, false);
             sim.run(STEPS);
             sim.converge(40_000);
             for (Simulation p : sim.partitions) {
@@ -375,15 +367,7 @@ class PartitionedSimulationTest {
         long nodePowerLosses = 0;
         int schedules = Long.getLong("sim.seed") != null ? 1 : FAST_FAILOVER_SCHEDULES;
         for (int i = 0; i < schedules; i++) {
-            PartitionedSimulation sim = new PartitionedSimulation(
-                    BASE_SEED + i,
-                    NODES,
-                    PARTITIONS,
-                    Simulation.Faults.DEFAULT,
-                    Simulation.Defect.NONE,
-                    null,
-                    i % 2 == 1,
-                    true);
+            PartitionedSimulation sim = schedule(i, true);
             sim.run(STEPS);
             sim.converge(40_000);
             for (Simulation p : sim.partitions) {
@@ -493,6 +477,22 @@ class PartitionedSimulationTest {
                 why -> why.contains("without news"),
                 sim -> {});
         assertTrue(c != null, "100 schedules did not notice cores taking old hearings for news");
+    }
+
+    /**
+     * Schedule {@code i} without defects; every other one syncs through one write-ahead log per node, as {@code
+     * ZooKeeperNode} does by default.
+     */
+    private static PartitionedSimulation schedule(int i, boolean fastFailover) {
+        return new PartitionedSimulation(
+                BASE_SEED + i,
+                NODES,
+                PARTITIONS,
+                Simulation.Faults.DEFAULT,
+                Simulation.Defect.NONE,
+                null,
+                i % 2 == 1,
+                fastFailover);
     }
 
     /** A schedule whose run failed an invariant, and the first line of its failure. */
