@@ -103,7 +103,11 @@ class ConfigurationWatchesTest {
         client.getData().usingWatcher(watches.watcher(id)).forPath(path(id));
     }
 
-    /** Waits until a watcher set on {@code id}'s node after the watches' own fires: the change reached them too. */
+    /**
+     * Makes {@code change} and waits until the client's event thread has handled its notification, the watches' own
+     * watcher included: a watcher set after theirs has fired, and then a background request sent after it has been
+     * answered (ZooKeeper's client delivers notifications and answers on one thread, in order).
+     */
     private void changeDelivered(String id, ThrowingRunnable change) throws Exception {
         CountDownLatch fired = new CountDownLatch(1);
         client.checkExists()
@@ -111,6 +115,9 @@ class ConfigurationWatchesTest {
                 .forPath(path(id));
         change.run();
         assertTrue(fired.await(WAIT.toSeconds(), TimeUnit.SECONDS), "the change was notified");
+        CountDownLatch answered = new CountDownLatch(1);
+        client.checkExists().inBackground((c, e) -> answered.countDown()).forPath(path(id));
+        assertTrue(answered.await(WAIT.toSeconds(), TimeUnit.SECONDS), "the event thread answered after it");
     }
 
     private interface ThrowingRunnable {
