@@ -302,8 +302,19 @@ public final class ZooKeeperEnsemble implements Closeable {
         return down[server];
     }
 
-    /** Restarts every server that is down; a no-op when all are up. */
+    /**
+     * Restarts every server that is down and waits until each serves; a no-op when all are up. With every server
+     * down ({@link #stopAll()}) they are restarted together, since none serves before a quorum is back.
+     */
     public void restoreAll() throws Exception {
+        boolean allDown = true;
+        for (int i = 0; i < size; i++) {
+            allDown &= down[i];
+        }
+        if (allDown) {
+            restartAll();
+            return;
+        }
         for (int i = 0; i < size; i++) {
             if (down[i]) {
                 restartServer(i);

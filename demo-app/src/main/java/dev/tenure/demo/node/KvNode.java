@@ -45,6 +45,7 @@ import dev.tenure.replicator.storage.LogConfig;
 import dev.tenure.replicator.transport.Transport;
 import dev.tenure.replicator.transport.netty.tls.TlsContext;
 import dev.tenure.replicator.zookeeper.FastFailover;
+import dev.tenure.replicator.zookeeper.RegistrationNode;
 import dev.tenure.replicator.zookeeper.ZooKeeperConfiguration;
 import dev.tenure.replicator.zookeeper.ZooKeeperNode;
 import dev.tenure.replicator.zookeeper.ZooKeeperRegistry;
@@ -74,7 +75,6 @@ import org.apache.curator.framework.recipes.cache.CuratorCache;
 import org.apache.curator.framework.recipes.nodes.PersistentNode;
 import org.apache.curator.retry.ExponentialBackoffRetry;
 import org.apache.curator.utils.ZKPaths;
-import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -180,7 +180,7 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
     private ZooKeeperReplica node;
     private LeaderDiscovery discovery;
     private CuratorCache httpCache;
-    private PersistentNode httpNode;
+    private RegistrationNode httpNode;
     private KvHttpApi http;
     private String url;
     private volatile Replica.Status lastSampled;
@@ -687,17 +687,13 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
 
     /**
      * Publishes this replica's HTTP URL under {@code http/ID}: an ephemeral node Curator's {@link PersistentNode}
-     * keeps while this replica runs — created again after a session expires, and taken over from this replica's
+     * keeps while this replica runs (a {@link RegistrationNode}: closing it does not wait on ZooKeeper) — created again after a session expires, and taken over from this replica's
      * previous process if that one's session has not expired yet.
      */
     private void registerHttpUrl() throws Exception {
         String base = ZKPaths.makePath(clusterPath(), "http");
-        httpNode = new PersistentNode(
-                client,
-                CreateMode.EPHEMERAL,
-                false,
-                ZKPaths.makePath(base, config.id()),
-                url.getBytes(StandardCharsets.UTF_8));
+        httpNode =
+                new RegistrationNode(client, ZKPaths.makePath(base, config.id()), url.getBytes(StandardCharsets.UTF_8));
         httpNode.start();
         httpNode.waitForInitialCreate(10, TimeUnit.SECONDS);
         httpCache = CuratorCache.build(client, base);

@@ -29,7 +29,6 @@ import org.apache.curator.framework.recipes.cache.ChildData;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
 import org.apache.curator.framework.recipes.nodes.PersistentNode;
 import org.apache.curator.utils.ZKPaths;
-import org.apache.zookeeper.CreateMode;
 
 /**
  * A replica set's records in ZooKeeper, under the cluster path {@code P}:
@@ -54,7 +53,7 @@ public final class ZooKeeperRegistry implements PeerDirectory, Closeable {
     private final CuratorFramework client;
     private final String endpointsPath;
     private final CuratorCache endpoints;
-    private PersistentNode endpoint;
+    private RegistrationNode endpoint;
 
     /** The records of the replica set at {@code clusterPath}, through {@code client}; call {@link #start} to watch. */
     public ZooKeeperRegistry(CuratorFramework client, String clusterPath) {
@@ -69,7 +68,8 @@ public final class ZooKeeperRegistry implements PeerDirectory, Closeable {
     }
 
     /**
-     * Publishes this replica's replication endpoint as an ephemeral node kept by Curator's {@link PersistentNode}:
+     * Publishes this replica's replication endpoint as an ephemeral node kept by Curator's {@link PersistentNode}
+     * (a {@link RegistrationNode}, whose close does not wait on ZooKeeper):
      * it is created again after a session expires, and a node left by this replica's previous process (whose
      * session has not expired yet) is taken over — its data is replaced at once and the node is created again
      * under this session when the old session ends. Returns once the node holds this address, or after {@code
@@ -80,7 +80,7 @@ public final class ZooKeeperRegistry implements PeerDirectory, Closeable {
     public synchronized void register(String id, InetSocketAddress address, Duration timeout) throws Exception {
         Preconditions.checkState(endpoint == null, "already registered");
         byte[] data = (address.getHostString() + ":" + address.getPort()).getBytes(StandardCharsets.UTF_8);
-        endpoint = new PersistentNode(client, CreateMode.EPHEMERAL, false, ZKPaths.makePath(endpointsPath, id), data);
+        endpoint = new RegistrationNode(client, ZKPaths.makePath(endpointsPath, id), data);
         endpoint.start();
         endpoint.waitForInitialCreate(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }

@@ -212,6 +212,23 @@ class ZooKeeperNodeTest {
     }
 
     @Test
+    void everyNodeClosesAtOnceWhileZooKeeperIsUnreachable() throws Exception {
+        List<String> ids = List.of("n1", "n2", "n3");
+        Map<String, List<String>> layout = layout(ids, 6, 3);
+        for (String id : ids) {
+            startNode(id, layout);
+        }
+        awaitPreferredLeaders(layout);
+        zk.ensemble().stopAll(); // restarted after the test
+        for (ZooKeeperNode n : nodes.values()) {
+            long started = System.nanoTime();
+            n.close(); // its registration's foreground delete used to wait out the connection timeout: 12-16 s
+            long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+            assertTrue(tookMs < 2_000, n.id() + "'s close took " + tookMs + " ms while ZooKeeper was down");
+        }
+    }
+
+    @Test
     void leadersSpreadEvenlyAtStartAndAgainAfterANodeReturns() throws Exception {
         List<String> ids = List.of("n1", "n2", "n3");
         Map<String, List<String>> layout = layout(ids, 6, 3);

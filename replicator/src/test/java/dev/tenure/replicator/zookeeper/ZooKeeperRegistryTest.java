@@ -16,6 +16,7 @@
 package dev.tenure.replicator.zookeeper;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tenure.testkit.ZooKeeperEnsembleExtension;
 import java.net.InetSocketAddress;
@@ -32,7 +33,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** The endpoint registration outlives sessions: it comes back after an expiry and takes over a stale node. */
+/**
+ * The endpoint registration outlives sessions: it comes back after an expiry and takes over a stale node; closing it
+ * deletes it without waiting on ZooKeeper.
+ */
 @Timeout(120)
 @Tag("zookeeper")
 class ZooKeeperRegistryTest {
@@ -94,6 +98,50 @@ class ZooKeeperRegistryTest {
             zk.ensemble().expireSession(previous);
             awaitEndpoint(reader, restarted, "127.0.0.1:7002");
         }
+    }
+
+    /** Waits until the endpoint node is gone. */
+    private void awaitNoEndpoint(CuratorFramework reader) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (reader.checkExists().forPath(endpointPath) != null) {
+            if (System.nanoTime() > deadline) {
+                throw new TimeoutException("the endpoint node is still there: " + endpointPath);
+            }
+            Thread.sleep(50); // polling ZooKeeper
+        }
+    }
+
+    @Test
+    void closingDeletesTheEndpointWhileTheSessionLivesOn() throws Exception {
+        CuratorFramework client = zk.ensemble().newClient();
+        CuratorFramework reader = zk.ensemble().newClient();
+        ZooKeeperRegistry registry = new ZooKeeperRegistry(client, clusterPath);
+        registry.register("r1", new InetSocketAddress("127.0.0.1", 7001), Duration.ofSeconds(10));
+        awaitEndpoint(reader, client, "127.0.0.1:7001");
+        long session = client.getZookeeperClient().getZooKeeper().getSessionId();
+        registry.close();
+        awaitNoEndpoint(reader);
+        assertEquals(
+                session,
+                client.getZookeeperClient().getZooKeeper().getSessionId(),
+                "deleted by the close, not by the end of the session");
+        assertTrue(client.getZookeeperClient().isConnected(), "the session is still connected");
+    }
+
+    @Test
+    void closingWhileZooKeeperIsUnreachableReturnsAtOnceAndTheEndpointGoesOnceItIsBack() throws Exception {
+        CuratorFramework client = zk.ensemble().newClient(); // connection timeout 5 s
+        ZooKeeperRegistry registry = new ZooKeeperRegistry(client, clusterPath);
+        registry.register("r1", new InetSocketAddress("127.0.0.1", 7001), Duration.ofSeconds(10));
+        awaitEndpoint(client, client, "127.0.0.1:7001");
+        zk.ensemble().stopAll();
+        long started = System.nanoTime();
+        registry.close(); // a foreground delete waited for the connection timeout and its retries: 12-16 s
+        long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+        assertTrue(tookMs < 2_000, "close took " + tookMs + " ms while ZooKeeper was down");
+        zk.ensemble().restartAll();
+        // The guaranteed delete is sent again once the client reconnects (or the session's end takes the node).
+        awaitNoEndpoint(zk.ensemble().newClient());
     }
 
     @Test
