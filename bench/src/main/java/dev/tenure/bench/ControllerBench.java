@@ -1029,6 +1029,9 @@ final class ControllerBench {
     }
 
     private void targets(ObjectNode o) {
+        if (c.trials() == 0) {
+            return; // the start only: no fault measured
+        }
         ObjectNode t = o.putObject("targets");
         long bound = c.sessionTimeoutMs() + 1000L;
         int largest = Collections.max(c.partitionCounts());
@@ -1122,6 +1125,9 @@ final class ControllerBench {
                         "%.1f / %.1f",
                         r.path("start").path("seconds_to_all_led").asDouble(-1),
                         r.path("start").path("seconds_to_preferred_leaders").asDouble(-1)));
+        if (o.path("trials").asInt() == 0) {
+            return; // the start only
+        }
         row(
                 out,
                 runs,

@@ -36,4 +36,18 @@ class BenchOptionsTest {
         assertTrue(err.toString().contains("--membership-before-s must be at least 1"), err.toString());
         assertTrue(out.toString().isEmpty(), "nothing ran: " + out);
     }
+
+    @Test
+    void negativeControllerTrialsAreRefusedBeforeAnythingStarts() {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int exit = new CommandLine(new BenchMain())
+                .setOut(new PrintWriter(out, true))
+                .setErr(new PrintWriter(err, true))
+                .execute("--sections", "controller", "--controller-trials", "-1");
+        assertEquals(2, exit, "a usage error; stderr:\n" + err);
+        assertTrue(err.toString().contains("--controller-trials and"), err.toString());
+        assertTrue(err.toString().contains(">= 0"), err.toString());
+        assertTrue(out.toString().isEmpty(), "nothing ran: " + out);
+    }
 }

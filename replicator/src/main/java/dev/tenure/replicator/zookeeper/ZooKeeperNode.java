@@ -861,7 +861,7 @@ public final class ZooKeeperNode implements Closeable {
                 deferred.syncAsync().get(); // durable before the replica starts
             }
         }
-        addMembers(config.members());
+        admitMembers(config.members());
         Leadership leadership = b.leadershipSource != null
                 ? b.leadershipSource.forPartition(id, config)
                 : new ElectionLeadership(
@@ -1277,6 +1277,18 @@ public final class ZooKeeperNode implements Closeable {
         };
     }
 
+    /**
+     * A partition opening: admits its members if any is new (at open nothing is removed, so the members known already
+     * cover it in the common case; recomputing the union over every partition each time was quadratic in the
+     * partitions a node opens).
+     */
+    private synchronized void admitMembers(Collection<String> nodes) {
+        if (!partitionMembers.containsAll(nodes)) {
+            addMembers(nodes);
+        }
+    }
+
+    /** The transport admits the partitions' members: recomputed from every partition (a change may remove one). */
     private synchronized void addMembers(Collection<String> nodes) {
         Set<String> all = new HashSet<>(nodes);
         all.add(b.id);
