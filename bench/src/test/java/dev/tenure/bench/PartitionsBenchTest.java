@@ -120,7 +120,7 @@ class PartitionsBenchTest {
         assertEquals(4, f.path("victim_led").asInt(), "a third of the 12 partitions: " + f);
         assertEquals(0, f.path("without_new_leader").asInt(), f.toString());
         assertTrue(f.path("max_ms").asLong() > 0, f.toString());
-        assertTrue(p.path("targets").size() == 6, p.path("targets").toString());
+        assertTrue(p.path("targets").size() == 7, p.path("targets").toString());
         assertTrue(out.toString().contains("SIGKILL of"), out.toString());
 
         try (Stream<Path> left = Files.list(dataDir)) {
