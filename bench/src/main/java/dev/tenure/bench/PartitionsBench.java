@@ -409,6 +409,10 @@ final class PartitionsBench {
                 }
             }
             double benchPct = 100.0 * benchNs / (seconds * 1e9);
+            // The JIT compilers' share: compiles left over from the start land in the window now and then.
+            double jitPct = 100.0
+                    * (z.path("jit_cpu_ns").asLong() - a.path("jit_cpu_ns").asLong())
+                    / (seconds * 1e9);
             JsonNode gc = nodes.post(id, "/gc", Duration.ofSeconds(30));
             long heap = gc.path("heap_used_after_full_gc_bytes").asLong();
             maxCpu = Math.max(maxCpu, cpuPct);
@@ -418,6 +422,7 @@ final class PartitionsBench {
             per.putObject(id)
                     .put("cpu_pct", ProcessBench.round(cpuPct))
                     .put("bench_threads_cpu_pct", ProcessBench.round(benchPct))
+                    .put("jit_cpu_pct", ProcessBench.round(jitPct))
                     .put("java_threads_cpu_pct", ProcessBench.round(100.0 * javaNs / (seconds * 1e9)))
                     .put("messages", sent)
                     .put("messages_per_s", ProcessBench.round(sent / seconds))
@@ -760,12 +765,14 @@ final class PartitionsBench {
                 JsonNode n = i.path(id);
                 out.printf(
                         Locale.ROOT,
-                        "        %s: CPU %.2f%% (the benchmark's threads %.2f%%), %.2f messages/s, %.0f bytes written/s, heap"
+                        "        %s: CPU %.2f%% (the benchmark's threads %.2f%%, the JIT compilers %.2f%%), %.2f messages/s,"
+                                + " %.0f bytes written/s, heap"
                                 + " after GC %.1f MiB, RSS %.0f MiB, leads %d, %d threads (%d the node's); busiest threads"
                                 + " %% of a core: %s%n",
                         id,
                         n.path("cpu_pct").asDouble(),
                         n.path("bench_threads_cpu_pct").asDouble(),
+                        n.path("jit_cpu_pct").asDouble(),
                         n.path("messages_per_s").asDouble(),
                         n.path("bytes_written_per_s").asDouble(),
                         n.path("heap_after_full_gc_bytes").asLong() / (double) (1 << 20),
