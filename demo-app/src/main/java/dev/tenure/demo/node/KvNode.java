@@ -687,8 +687,9 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
 
     /**
      * Publishes this replica's HTTP URL under {@code http/ID}: an ephemeral node Curator's {@link PersistentNode}
-     * keeps while this replica runs (a {@link RegistrationNode}: closing it does not wait on ZooKeeper) — created again after a session expires, and taken over from this replica's
-     * previous process if that one's session has not expired yet.
+     * keeps while this replica runs (a {@link RegistrationNode}: closing it does not wait on ZooKeeper) — created
+     * again after a session expires, and taken over from this replica's previous process if that one's session has
+     * not expired yet.
      */
     private void registerHttpUrl() throws Exception {
         String base = ZKPaths.makePath(clusterPath(), "http");
