@@ -102,6 +102,20 @@ class ZooKeeperNodeTest {
         return node;
     }
 
+    /**
+     * Starts nodes {@code ids} with {@code partitions} partitions of 3 replicas; returns their layout once each is
+     * led by its preferred replica.
+     */
+    private Map<String, List<String>> startLedByTheirPreferredReplicas(List<String> ids, int partitions)
+            throws Exception {
+        Map<String, List<String>> layout = layout(ids, partitions, 3);
+        for (String id : ids) {
+            startNode(id, layout);
+        }
+        awaitPreferredLeaders(layout);
+        return layout;
+    }
+
     private static Map<String, List<String>> layout(List<String> nodeIds, int partitions, int replicationFactor) {
         Map<String, List<String>> layout = new LinkedHashMap<>();
         List<List<String>> sets = ZooKeeperNode.Placement.preferredSpread(nodeIds, partitions, replicationFactor);
@@ -213,12 +227,7 @@ class ZooKeeperNodeTest {
 
     @Test
     void everyNodeClosesAtOnceWhileZooKeeperIsUnreachable() throws Exception {
-        List<String> ids = List.of("n1", "n2", "n3");
-        Map<String, List<String>> layout = layout(ids, 6, 3);
-        for (String id : ids) {
-            startNode(id, layout);
-        }
-        awaitPreferredLeaders(layout);
+        startLedByTheirPreferredReplicas(List.of("n1", "n2", "n3"), 6);
         zk.ensemble().stopAll(); // restarted after the test
         for (ZooKeeperNode n : nodes.values()) {
             long started = System.nanoTime();
@@ -256,11 +265,7 @@ class ZooKeeperNodeTest {
     @Test
     void aNodeCrashMovesTheLeadershipOfEveryPartitionItLedWithNoAcknowledgedWriteLost() throws Exception {
         List<String> ids = List.of("n1", "n2", "n3");
-        Map<String, List<String>> layout = layout(ids, 6, 3);
-        for (String id : ids) {
-            startNode(id, layout);
-        }
-        awaitPreferredLeaders(layout);
+        Map<String, List<String>> layout = startLedByTheirPreferredReplicas(ids, 6);
         assertEquals(2, nodes.get("n1").leading().size(), "n1 leads its 2 preferred partitions: " + leaders());
         Map<String, List<String>> before = writeEverywhere(layout, "before", 20);
         Set<String> ledByN1 = nodes.get("n1").leading();
