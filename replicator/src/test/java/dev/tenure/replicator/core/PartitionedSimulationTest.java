@@ -146,17 +146,26 @@ class PartitionedSimulationTest {
         }
     }
 
-    private static void leadershipMovesAfterACrash(long seed, boolean powerLoss) {
-        PartitionedSimulation sim = new PartitionedSimulation(seed, NODES, PARTITIONS, Simulation.Faults.DEFAULT);
+    /**
+     * Runs {@code sim} until it converges, makes its busiest node lead every partition it hosts (at least 2) and
+     * writes to every partition through the leaders; returns that node, the victim of the crash scenarios.
+     */
+    private static PartitionedSimulation.Node busiestNodeLeadingAllItsPartitions(PartitionedSimulation sim) {
         sim.run(1500);
         sim.converge(40_000);
         PartitionedSimulation.Node victim = sim.busiestNode();
-        List<Simulation> led = List.copyOf(victim.partitions);
-        assertTrue(led.size() >= 2, sim.layout());
-        for (Simulation p : led) {
+        assertTrue(victim.partitions.size() >= 2, sim.layout());
+        for (Simulation p : victim.partitions) {
             p.elect(p.replicas.get(victim.id), true);
         }
         sim.writeAndAwait(sim.partitions, 20_000, victim.id);
+        return victim;
+    }
+
+    private static void leadershipMovesAfterACrash(long seed, boolean powerLoss) {
+        PartitionedSimulation sim = new PartitionedSimulation(seed, NODES, PARTITIONS, Simulation.Faults.DEFAULT);
+        PartitionedSimulation.Node victim = busiestNodeLeadingAllItsPartitions(sim);
+        List<Simulation> led = List.copyOf(victim.partitions);
         Map<Simulation, Map<Long, Entry>> committedBefore = new HashMap<>();
         Map<Simulation, Map<Long, Long>> acknowledgedBefore = new HashMap<>();
         for (Simulation p : sim.partitions) {
@@ -421,15 +430,8 @@ class PartitionedSimulationTest {
     private static long deposedAfterACrash(long seed, boolean powerLoss) {
         PartitionedSimulation sim = new PartitionedSimulation(
                 seed, NODES, PARTITIONS, Simulation.Faults.DEFAULT, Simulation.Defect.NONE, null, seed % 2 == 1, true);
-        sim.run(1500);
-        sim.converge(40_000);
-        PartitionedSimulation.Node victim = sim.busiestNode();
+        PartitionedSimulation.Node victim = busiestNodeLeadingAllItsPartitions(sim);
         List<Simulation> led = List.copyOf(victim.partitions);
-        assertTrue(led.size() >= 2, sim.layout());
-        for (Simulation p : led) {
-            p.elect(p.replicas.get(victim.id), true);
-        }
-        sim.writeAndAwait(sim.partitions, 20_000, victim.id);
         Map<Simulation, Map<Long, Long>> acknowledgedBefore = new HashMap<>();
         Map<Simulation, Integer> deposesBefore = new HashMap<>();
         for (Simulation p : sim.partitions) {
