@@ -88,8 +88,9 @@ import org.slf4j.LoggerFactory;
  * <p><b>Partitions.</b> With {@link #partitions(int) partitions(P)} for {@code P > 1} the node is instead a {@link
  * ZooKeeperNode} hosting {@code P} partitions {@code "0"} … {@code "P-1"}, each a replicated log with its own {@link
  * KvStateMachine}, fenced election and leader discovery; keys are spread over them by {@link Partitioning}. Every
- * partition's replica set is the whole {@code --replicas} list, rotated so that partition {@code i}'s preferred leader
- * is replica {@code i mod n} ({@link ZooKeeperNode.Placement#preferredSpread}): leaders spread evenly. {@link
+ * partition's replica set is the whole {@code --replicas} list, ordered so that partition {@code i}'s preferred leader
+ * is replica {@code i mod n} and the partitions one replica prefers have their successors on the others in turn
+ * ({@link ZooKeeperNode.Placement#preferredSpread}): leaders spread evenly, and again when a replica dies. {@link
  * #partitions()} gives each partition's {@link KvService}; the per-log methods of the node itself ({@link #propose},
  * {@link #status()}, …) then throw {@link IllegalStateException}. Not yet with partitions: membership changes and
  * the leader's hand-off on close (a closed node's partitions leave their elections, and the other replicas elect).
@@ -658,21 +659,31 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
         }
         List<List<String>> sets = ZooKeeperNode.Placement.preferredSpread(
                 config.replicas(), partitionCount, config.replicas().size());
+        // Opened in order of this replica's place in each set (the partitions it prefers first, then those it is
+        // second in, …), as ZooKeeperNode.openAll does: each partition's latch line then tends to follow its replica
+        // order, so a dead replica's partitions pass to their second replicas, spread by the placement.
+        List<Integer> order = new ArrayList<>();
         for (int i = 0; i < partitionCount; i++) {
+            order.add(i);
+        }
+        order.sort(java.util.Comparator.comparingInt(i -> sets.get(i).indexOf(config.id())));
+        PartitionLog[] opened = new PartitionLog[partitionCount];
+        for (int i : order) {
             String id = Partitioning.id(i);
             KvStateMachine machine = new KvStateMachine();
             ZooKeeperNode.Partition partition = multi.open(id, sets.get(i), stateMachineWrapper.apply(machine));
             if (controllerNode != null) {
-                logs.add(new PartitionLog(id, partition, machine, null));
+                opened[i] = new PartitionLog(id, partition, machine, null);
                 continue;
             }
             LeaderDiscovery d = new LeaderDiscovery(
                     client,
                     ZooKeeperRegistry.electionPath(
                             ZKPaths.makePath(ZKPaths.makePath(clusterPath(), "partitions"), id)));
-            logs.add(new PartitionLog(id, partition, machine, d));
+            opened[i] = new PartitionLog(id, partition, machine, d);
             d.start();
         }
+        logs.addAll(List.of(opened));
         if (controllerNode == null) {
             registerHttpUrl();
         }

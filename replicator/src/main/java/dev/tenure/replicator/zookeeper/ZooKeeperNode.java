@@ -105,12 +105,15 @@ import org.slf4j.LoggerFactory;
  * leader sends nothing once its followers know everything; the node's peer liveness (any message or ping on the
  * node pair's connections) keeps their check-quorum going.
  *
- * <p><b>Leaders spread.</b> The first replica of a partition's list is its <em>preferred</em> leader (as in Kafka).
- * Every {@link Builder#rebalanceInterval} a node gives up the leadership of a partition it leads when that partition's
- * preferred replica is another node that has promised its epoch and holds its whole log: the term ends, and the next
- * participant in line takes over; after at most two such hand-offs the preferred replica leads. {@link
- * Placement#preferredSpread} places replicas so that preferred leaders spread evenly. With a {@link
- * Builder#leadershipSource} the node spreads nothing: the source places the leaders (the controller's rebalance).
+ * <p><b>Leaders spread.</b> The first replica of a partition's list is its <em>preferred</em> leader (as in Kafka),
+ * and the list's order is the order of succession. Every {@link Builder#rebalanceInterval} a node gives up the
+ * leadership of a partition it leads when a replica listed before it is another node that has promised its epoch and
+ * holds its whole log: the term ends, and the next participant in line takes over; after at most two such hand-offs
+ * the first such replica leads. So the preferred replica leads while it can, and while it cannot, the first live one
+ * after it. {@link Placement#preferredSpread} places replicas so that preferred leaders spread evenly and so that the
+ * partitions a node prefers have their second replicas on different nodes: a node's death spreads its partitions
+ * over the others. With a {@link Builder#leadershipSource} the node spreads nothing: the source places the leaders
+ * (the controller's rebalance).
  *
  * <p><b>Control messages.</b> A component running beside the node (a controller, its node agent) talks to other
  * nodes over the node's authenticated replication connections: {@link #sendControl} sends an opaque message of at
@@ -136,7 +139,7 @@ public final class ZooKeeperNode implements Closeable {
     private static final int OPEN_THREADS = 16;
     /** Partitions of one {@link #openAll} whose ZooKeeper requests are in flight at most. */
     private static final int OPEN_WINDOW = 64;
-    /** A preferred replica takes a partition over only if its node was heard from this recently. */
+    /** A replica listed before the leader takes a partition over only if its node was heard from this recently. */
     private static final long PREFERRED_HEARD_WITHIN_MILLIS = 3_000;
     /** After a hand-over, the same partition is not handed over again for this many rebalance intervals. */
     private static final long HAND_OVER_DAMPING = 10;
@@ -445,8 +448,17 @@ public final class ZooKeeperNode implements Closeable {
          * was opened with, until the replica set changes).
          */
         public String preferredLeader() {
+            return succession().get(0);
+        }
+
+        /**
+         * The order of succession: the voters of the newest configuration this replica knows, in their order (the
+         * replicas it was opened with, until the replica set changes). The first is the {@link #preferredLeader}; a
+         * node leading the partition hands it to a caught-up replica listed before it.
+         */
+        public List<String> succession() {
             List<String> voters = replica.status().configuration().voters();
-            return voters.isEmpty() ? replicas.get(0) : voters.get(0);
+            return voters.isEmpty() ? replicas : voters;
         }
 
         /**
@@ -637,6 +649,12 @@ public final class ZooKeeperNode implements Closeable {
         }
     }
 
+    /** This node's position in {@code replicas} (0 for the preferred leader); the list's size if it is not in it. */
+    private int positionIn(List<String> replicas) {
+        int at = replicas.indexOf(b.id);
+        return at < 0 ? replicas.size() : at;
+    }
+
     /**
      * Opens many partitions at once, as {@link #open} opens one, without waiting on ZooKeeper for each: every
      * partition's ZooKeeper requests are sent in the background (a read of its configuration, and either one
@@ -645,7 +663,8 @@ public final class ZooKeeperNode implements Closeable {
      * replica are opened on the node's open threads (16, started with the node: opening is mostly waiting on fsyncs,
      * which the filesystem groups when many are in flight) as soon as its ZooKeeper part is done.
      * The partitions this node is the preferred leader of ({@code replicas} first) are opened first, so that they tend
-     * to elect it and need no hand-over.
+     * to elect it and need no hand-over; then those it is second in, and so on, so that each partition's latch line
+     * tends to follow its replica order and a dead leader's partitions pass to their second replicas.
      *
      * <p>Returns, once every partition's requests have been sent, one future per spec, in the order of {@code specs},
      * each completing with the opened partition or failing with what {@link #open} would throw for it: {@link
@@ -674,9 +693,10 @@ public final class ZooKeeperNode implements Closeable {
             futures.add(new java.util.concurrent.CompletableFuture<>());
             order.add(i);
         }
-        // Preferred partitions first (a stable sort: otherwise in the given order).
-        order.sort(java.util.Comparator.comparing(i -> specs.get(i).replicas().isEmpty()
-                || !specs.get(i).replicas().get(0).equals(b.id)));
+        // Preferred partitions first, then those this node is second in line for, and so on (a stable sort:
+        // otherwise in the given order), so that a partition's latch line tends to follow its replica order.
+        order.sort(
+                java.util.Comparator.comparingInt(i -> positionIn(specs.get(i).replicas())));
         java.util.concurrent.Semaphore window = new java.util.concurrent.Semaphore(OPEN_WINDOW);
         long began = System.nanoTime();
         AtomicInteger zooKeeperLeft = new AtomicInteger(specs.size());
@@ -1308,22 +1328,34 @@ public final class ZooKeeperNode implements Closeable {
 
     // ---- leader spreading ----
 
-    /** Control thread: hands partitions led here to their caught-up preferred replicas. */
+    /**
+     * Control thread: hands each partition led here to a caught-up replica listed before this node — its preferred
+     * replica, or while that one cannot lead, the first live one after it.
+     */
     private void rebalance() {
         try {
             long now = System.nanoTime();
             long damping = b.rebalanceInterval.toNanos() * HAND_OVER_DAMPING;
             for (Partition p : partitions.values()) {
                 Replica.Status s = p.replica().status();
-                if (s.role() != Role.LEADER || p.preferredLeader().equals(b.id)) {
+                if (s.role() != Role.LEADER) {
                     continue;
+                }
+                List<String> before = p.succession();
+                int mine = before.indexOf(b.id);
+                before = before.subList(0, mine < 0 ? before.size() : mine);
+                if (before.isEmpty()) {
+                    continue; // the preferred replica leads
                 }
                 Long last = handedOver.get(p.id());
                 if (last != null && now - last < damping) {
-                    continue; // handed over lately and it came back: the preferred replica could not take it
+                    continue; // handed over lately and it came back: the replica before could not take it
                 }
-                for (Replica.FollowerStatus f : s.followers()) {
-                    if (f.id().equals(p.preferredLeader())
+                Map<String, Replica.FollowerStatus> followers = new HashMap<>();
+                s.followers().forEach(f -> followers.put(f.id(), f));
+                for (String id : before) {
+                    Replica.FollowerStatus f = followers.get(id);
+                    if (f != null
                             && f.promised()
                             && f.lagEntries() == 0
                             && f.lastHeardMillisAgo() >= 0
@@ -1331,12 +1363,14 @@ public final class ZooKeeperNode implements Closeable {
                             && registry.addressOf(f.id()).isPresent()) {
                         handedOver.put(p.id(), now);
                         log.info(
-                                "node {} hands partition {} (epoch {}) to its preferred leader {}",
+                                "node {} hands partition {} (epoch {}) to {}, listed before it in {}",
                                 b.id,
                                 p.id(),
                                 s.epoch(),
-                                f.id());
+                                f.id(),
+                                p.succession());
                         p.leadership().stepDown(s.epoch());
+                        break;
                     }
                 }
             }
@@ -1360,21 +1394,35 @@ public final class ZooKeeperNode implements Closeable {
 
         /**
          * Replica sets for {@code partitions} partitions of {@code replicationFactor} replicas over {@code nodes},
-         * round robin with the preferred leader first: partition {@code i} starts at node {@code i mod n}, so
-         * preferred leaders (and replicas) spread evenly, each node preferred for {@code partitions / n} of them
-         * (give or take one).
+         * preferred leader first, as Kafka assigns a topic's replicas: partition {@code i}'s preferred leader is node
+         * {@code i mod n}, and its other replicas follow that node with a shift that grows by one every {@code n}
+         * partitions — partition {@code i}'s replica {@code k ≥ 1} is node {@code (i + 1 + (s + k − 1) mod (n − 1))
+         * mod n}, where {@code s = (i / n) mod (n − 1)}. So each node is preferred for {@code partitions / n}
+         * partitions (give or take one), holds as many replicas as any other over each {@code n} partitions, and the
+         * partitions it prefers have their second replicas — their successors when it dies — on every other node in
+         * turn: with 3 nodes, {@code [n1, n2, n3], [n2, n3, n1], [n3, n1, n2], [n1, n3, n2], [n2, n1, n3], [n3, n2,
+         * n1], …}.
+         *
+         * @throws IllegalArgumentException if {@code replicationFactor} is not between 1 and the number of nodes, or
+         *     the nodes repeat
          */
         public static List<List<String>> preferredSpread(List<String> nodes, int partitions, int replicationFactor) {
+            int n = nodes.size();
             Preconditions.checkArgument(
-                    replicationFactor >= 1 && replicationFactor <= nodes.size(),
+                    replicationFactor >= 1 && replicationFactor <= n,
                     "replication factor %s must be between 1 and the %s nodes",
                     replicationFactor,
-                    nodes.size());
-            List<List<String>> sets = new ArrayList<>();
+                    n);
+            Preconditions.checkArgument(Set.copyOf(nodes).size() == n, "nodes repeat: %s", nodes);
+            Preconditions.checkArgument(partitions >= 0, "a negative number of partitions: %s", partitions);
+            List<List<String>> sets = new ArrayList<>(partitions);
             for (int i = 0; i < partitions; i++) {
-                List<String> set = new ArrayList<>();
-                for (int k = 0; k < replicationFactor; k++) {
-                    set.add(nodes.get((i + k) % nodes.size()));
+                List<String> set = new ArrayList<>(replicationFactor);
+                int first = i % n;
+                set.add(nodes.get(first));
+                int shift = n == 1 ? 0 : (i / n) % (n - 1);
+                for (int k = 1; k < replicationFactor; k++) {
+                    set.add(nodes.get((first + 1 + (shift + k - 1) % (n - 1)) % n));
                 }
                 sets.add(List.copyOf(set));
             }

@@ -19,6 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tenure.recipes.LeaderDiscovery;
 import dev.tenure.replicator.KeyValueMachine;
 import dev.tenure.testkit.ZooKeeperEnsembleExtension;
 import java.nio.charset.StandardCharsets;
@@ -44,7 +45,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Nodes hosting many partitions over real files, real sockets on loopback and an in-process ZooKeeper ensemble:
- * each partition commits only its own writes, leaders spread and come back to their preferred replicas, a node's
+ * each partition commits only its own writes, leaders spread, pass down each partition's order of succession and
+ * come back to their preferred replicas, a node's
  * crash moves the leadership of every partition it led without losing an acknowledged write, and idle partitions
  * stay quiet.
  */
@@ -196,7 +198,8 @@ class ZooKeeperNodeTest {
     @Test
     void partitionsOnOverlappingReplicaSetsCommitOnlyTheirOwnWritesOverOneConnectionPerNodePair() throws Exception {
         List<String> ids = List.of("n1", "n2", "n3", "n4");
-        Map<String, List<String>> layout = layout(ids, 8, 3); // {n1,n2,n3}, {n2,n3,n4}, {n3,n4,n1}, {n4,n1,n2}, ...
+        // {n1,n2,n3}, {n2,n3,n4}, {n3,n4,n1}, {n4,n1,n2}, {n1,n3,n4}, {n2,n4,n1}, {n3,n1,n2}, {n4,n2,n3}
+        Map<String, List<String>> layout = layout(ids, 8, 3);
         for (String id : ids) {
             startNode(id, layout);
         }
@@ -238,7 +241,7 @@ class ZooKeeperNodeTest {
     }
 
     @Test
-    void leadersSpreadEvenlyAtStartAndAgainAfterANodeReturns() throws Exception {
+    void leadersSpreadEvenlyAtStartWhenANodeLeavesAndAgainAfterItReturns() throws Exception {
         List<String> ids = List.of("n1", "n2", "n3");
         Map<String, List<String>> layout = layout(ids, 6, 3);
         for (String id : ids) {
@@ -253,13 +256,62 @@ class ZooKeeperNodeTest {
             }
         }
         nodes.remove("n1").close();
+        // n1 preferred p0 = [n1, n2, n3] and p3 = [n1, n3, n2]: each passes to its second replica
         await(
-                () -> nodes.values().stream().mapToInt(n -> n.leading().size()).sum() == 6,
-                "n2 and n3 lead all 6 partitions: " + leaders());
+                () -> nodes.values().stream().allMatch(n -> n.leading().size() == 3),
+                "n2 and n3 lead 3 of the 6 partitions each: " + leaders());
+        assertTrue(nodes.get("n2").leading().contains("p0"), "p0 passes to n2: " + leaders());
+        assertTrue(nodes.get("n3").leading().contains("p3"), "p3 passes to n3: " + leaders());
         startNode("n1", layout);
         await(
                 () -> nodes.values().stream().allMatch(n -> n.leading().size() == 2),
                 "after n1 returns, every node leads 2 again: " + leaders());
+    }
+
+    @Test
+    void aPartitionWhosePreferredReplicaIsGoneIsHandedToTheNextLiveReplicaInItsOrder() throws Exception {
+        Map<String, List<String>> layout = Map.of("p0", List.of("n1", "n2", "n3"));
+        String electionPath = ZooKeeperRegistry.electionPath(clusterPath + "/partitions/p0");
+        try (LeaderDiscovery line = new LeaderDiscovery(zk.ensemble().newClient(), electionPath)) {
+            line.start();
+            // n3 joins p0's election before n2, so that n3 is next in line after n1, against p0's order
+            startNode("n1", layout);
+            startNode("n3", layout);
+            await(() -> line.participants().equals(List.of("n1", "n3")), "n1 and n3 in line: " + line.participants());
+            startNode("n2", layout);
+            await(
+                    () -> line.participants().equals(List.of("n1", "n3", "n2")),
+                    "n1, n3, n2 in line: " + line.participants());
+            awaitPreferredLeaders(layout);
+            long epochOfN1 = nodes.get("n1")
+                    .partition("p0")
+                    .orElseThrow()
+                    .replica()
+                    .status()
+                    .epoch();
+            Map<String, List<String>> before = writeEverywhere(layout, "before", 10);
+
+            nodes.remove("n1").close();
+            await(
+                    () -> nodes.get("n2").leading().contains("p0"),
+                    "p0 is led by n2, listed before n3: " + leaders() + ", line " + line.participants());
+            long epochOfN2 = nodes.get("n2")
+                    .partition("p0")
+                    .orElseThrow()
+                    .replica()
+                    .status()
+                    .epoch();
+            // n3 led a term of its own first (next in line), then handed over: two terms at least after n1's
+            assertTrue(epochOfN2 >= epochOfN1 + 2, "n2's epoch " + epochOfN2 + " after n1's " + epochOfN1);
+            Map<String, List<String>> after = writeEverywhere(layout, "after", 5);
+            for (String id : List.of("n2", "n3")) {
+                KeyValueMachine m = machines.get(id).get("p0");
+                await(() -> m.applied().size() == 15, id + " applies all 15 writes of p0: " + m.applied());
+                List<String> expected = new ArrayList<>(before.get("p0"));
+                expected.addAll(after.get("p0"));
+                assertEquals(expected, m.applied(), id + " holds every acknowledged write of p0 in order");
+            }
+        }
     }
 
     @Test
