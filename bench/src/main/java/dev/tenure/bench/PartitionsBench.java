@@ -663,6 +663,40 @@ final class PartitionsBench {
         o.put("bound_ms", bound);
         o.put("within_bound", within);
         o.put("others_that_lost_their_leader", disturbed);
+        // Who took the victim's partitions first, and how the survivors' shares settle after the hand-overs along
+        // each partition's order of succession (docs/partitions.md, "Leadership per partition").
+        ObjectNode takenBy = o.putObject("first_taken_by");
+        Map<String, Long> firstAt = first;
+        for (String id : survivors) {
+            JsonNode mine = after.get(id).path("first_led");
+            long took = ledByVictim.stream()
+                    .filter(p ->
+                            mine.has(p) && Long.valueOf(mine.path(p).asLong()).equals(firstAt.get(p)))
+                    .count();
+            takenBy.put(id, took);
+        }
+        long settleUntil = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        Map<String, Integer> shares = new LinkedHashMap<>();
+        long settledAfter = -1;
+        while (true) {
+            for (String id : survivors) {
+                shares.put(id, leading(nodes.get(id, "/leaders")).size());
+            }
+            int most = Collections.max(shares.values());
+            int least = Collections.min(shares.values());
+            if (most - least <= 1
+                    && shares.values().stream().mapToInt(Integer::intValue).sum() == nodes.partitions) {
+                settledAfter = System.currentTimeMillis() - killedAt;
+                break;
+            }
+            if (System.nanoTime() > settleUntil) {
+                break;
+            }
+            Thread.sleep(200); // polling, with a deadline
+        }
+        ObjectNode leadingAfter = o.putObject("leading_after");
+        shares.forEach(leadingAfter::put);
+        o.put("even_after_ms", settledAfter);
         if (!times.isEmpty()) {
             o.put("min_ms", times.get(0));
             o.put("p50_ms", percentile(times, 50));
@@ -686,6 +720,11 @@ final class PartitionsBench {
                 pc.sessionTimeoutMs(),
                 within,
                 bound);
+        b.say(
+                "partitions: first taken by %s; the survivors lead %s%s",
+                takenBy,
+                leadingAfter,
+                settledAfter < 0 ? ", not even within 30 s" : ", even " + settledAfter + " ms after the kill");
     }
 
     /** The nearest-rank percentile of sorted values. */
@@ -827,6 +866,14 @@ final class PartitionsBench {
                 f.path("within_bound").asLong(),
                 f.path("bound_ms").asLong(),
                 f.path("others_that_lost_their_leader").asInt());
+        out.printf(
+                Locale.ROOT,
+                "  … first taken by %s; then the survivors lead %s (even %s)%n",
+                f.path("first_taken_by"),
+                f.path("leading_after"),
+                f.path("even_after_ms").asLong(-1) < 0
+                        ? "not within 30 s"
+                        : f.path("even_after_ms").asLong() + " ms after the kill");
         out.printf(Locale.ROOT, "  targets: %s%n", o.path("targets"));
     }
 

@@ -120,6 +120,10 @@ class PartitionsBenchTest {
         assertEquals(4, f.path("victim_led").asInt(), "a third of the 12 partitions: " + f);
         assertEquals(0, f.path("without_new_leader").asInt(), f.toString());
         assertTrue(f.path("max_ms").asLong() > 0, f.toString());
+        // the victim's 4 partitions pass 2 and 2 (their second replicas alternate): the survivors lead 6 each
+        assertEquals(2, f.path("leading_after").size(), f.toString());
+        f.path("leading_after").forEach(n -> assertEquals(6, n.asInt(), "each survivor leads 6 of 12: " + f));
+        assertTrue(f.path("even_after_ms").asLong() > 0, f.toString());
         assertTrue(p.path("targets").size() == 7, p.path("targets").toString());
         assertTrue(out.toString().contains("SIGKILL of"), out.toString());
 
