@@ -659,31 +659,21 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
         }
         List<List<String>> sets = ZooKeeperNode.Placement.preferredSpread(
                 config.replicas(), partitionCount, config.replicas().size());
-        // Opened in order of this replica's place in each set (the partitions it prefers first, then those it is
-        // second in, …), as ZooKeeperNode.openAll does: each partition's latch line then tends to follow its replica
-        // order, so a dead replica's partitions pass to their second replicas, spread by the placement.
-        List<Integer> order = new ArrayList<>();
         for (int i = 0; i < partitionCount; i++) {
-            order.add(i);
-        }
-        order.sort(java.util.Comparator.comparingInt(i -> sets.get(i).indexOf(config.id())));
-        PartitionLog[] opened = new PartitionLog[partitionCount];
-        for (int i : order) {
             String id = Partitioning.id(i);
             KvStateMachine machine = new KvStateMachine();
             ZooKeeperNode.Partition partition = multi.open(id, sets.get(i), stateMachineWrapper.apply(machine));
             if (controllerNode != null) {
-                opened[i] = new PartitionLog(id, partition, machine, null);
+                logs.add(new PartitionLog(id, partition, machine, null));
                 continue;
             }
             LeaderDiscovery d = new LeaderDiscovery(
                     client,
                     ZooKeeperRegistry.electionPath(
                             ZKPaths.makePath(ZKPaths.makePath(clusterPath(), "partitions"), id)));
-            opened[i] = new PartitionLog(id, partition, machine, d);
+            logs.add(new PartitionLog(id, partition, machine, d));
             d.start();
         }
-        logs.addAll(List.of(opened));
         if (controllerNode == null) {
             registerHttpUrl();
         }

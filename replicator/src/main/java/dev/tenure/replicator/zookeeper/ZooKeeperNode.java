@@ -649,12 +649,6 @@ public final class ZooKeeperNode implements Closeable {
         }
     }
 
-    /** This node's position in {@code replicas} (0 for the preferred leader); the list's size if it is not in it. */
-    private int positionIn(List<String> replicas) {
-        int at = replicas.indexOf(b.id);
-        return at < 0 ? replicas.size() : at;
-    }
-
     /**
      * Opens many partitions at once, as {@link #open} opens one, without waiting on ZooKeeper for each: every
      * partition's ZooKeeper requests are sent in the background (a read of its configuration, and either one
@@ -663,8 +657,7 @@ public final class ZooKeeperNode implements Closeable {
      * replica are opened on the node's open threads (16, started with the node: opening is mostly waiting on fsyncs,
      * which the filesystem groups when many are in flight) as soon as its ZooKeeper part is done.
      * The partitions this node is the preferred leader of ({@code replicas} first) are opened first, so that they tend
-     * to elect it and need no hand-over; then those it is second in, and so on, so that each partition's latch line
-     * tends to follow its replica order and a dead leader's partitions pass to their second replicas.
+     * to elect it and need no hand-over.
      *
      * <p>Returns, once every partition's requests have been sent, one future per spec, in the order of {@code specs},
      * each completing with the opened partition or failing with what {@link #open} would throw for it: {@link
@@ -693,10 +686,9 @@ public final class ZooKeeperNode implements Closeable {
             futures.add(new java.util.concurrent.CompletableFuture<>());
             order.add(i);
         }
-        // Preferred partitions first, then those this node is second in line for, and so on (a stable sort:
-        // otherwise in the given order), so that a partition's latch line tends to follow its replica order.
-        order.sort(
-                java.util.Comparator.comparingInt(i -> positionIn(specs.get(i).replicas())));
+        // Preferred partitions first (a stable sort: otherwise in the given order).
+        order.sort(java.util.Comparator.comparing(i -> specs.get(i).replicas().isEmpty()
+                || !specs.get(i).replicas().get(0).equals(b.id)));
         java.util.concurrent.Semaphore window = new java.util.concurrent.Semaphore(OPEN_WINDOW);
         long began = System.nanoTime();
         AtomicInteger zooKeeperLeft = new AtomicInteger(specs.size());
