@@ -27,6 +27,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -42,6 +43,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.transaction.CuratorOp;
 import org.apache.curator.framework.api.transaction.CuratorTransactionResult;
@@ -141,6 +143,9 @@ public final class FencedLeaderElection implements Closeable {
     private final LeadershipListener listener;
     private final Duration retryBackoff;
     private final boolean pathsCreated;
+    private final Supplier<Set<String>> giveWayTo;
+    private final long giveWayBackoffNanos;
+    private final AtomicLong givenWay = new AtomicLong();
 
     private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
     private final AtomicReference<Term> term = new AtomicReference<>();
@@ -163,6 +168,8 @@ public final class FencedLeaderElection implements Closeable {
 
     // Confined to the control thread.
     private Candidacy candidacy;
+    /** When this participant last gave way ({@link Builder#giveWayTo}); 0 if never. Control thread only. */
+    private long gaveWayAt;
 
     private FencedLeaderElection(Builder b) {
         this.client = b.client;
@@ -174,6 +181,8 @@ public final class FencedLeaderElection implements Closeable {
         this.listener = b.work == null ? b.listener : new WorkListener(b.work, b.interruptOnRevocation);
         this.retryBackoff = b.retryBackoff;
         this.pathsCreated = b.pathsCreated;
+        this.giveWayTo = b.giveWayTo;
+        this.giveWayBackoffNanos = b.giveWayBackoff.toNanos();
         this.control = b.controlScheduler == null
                 ? ControlExecutor.own("tenure-election-" + participantId)
                 : ControlExecutor.shared(b.controlScheduler);
@@ -545,6 +554,8 @@ public final class FencedLeaderElection implements Closeable {
         private ScheduledExecutorService controlScheduler;
         private Duration retryBackoff = Duration.ofSeconds(1);
         private boolean pathsCreated;
+        private Supplier<Set<String>> giveWayTo;
+        private Duration giveWayBackoff = Duration.ofSeconds(10);
         private LeaderWork work;
         private boolean interruptOnRevocation;
 
@@ -635,6 +646,31 @@ public final class FencedLeaderElection implements Closeable {
          */
         public Builder pathsCreated() {
             this.pathsCreated = true;
+            return this;
+        }
+
+        /**
+         * Has this participant give way, before it mints a term, to participants that should lead before it (the
+         * next replicas in a partition's order of succession, say): each time the latch or lock grants it leadership,
+         * the election asks {@code preferred} for their ids and, if it names any, reads the line (one {@code
+         * getChildren} and one {@code getData} per participant); if one of them is in line, this participant rejoins
+         * at the tail instead of minting, so that the one ahead of it is granted leadership next. No epoch is minted
+         * and no term begins or ends: giving way is safe whatever the answer.
+         *
+         * <p>{@code preferred} runs on the control thread at each grant: it must answer at once, without blocking,
+         * and with an empty set when there is nobody to give way to (the line is then not read). A participant gives
+         * way at most once per {@code backoff}: a grant within it mints whatever the answer, so that a preferred
+         * participant that is in line but cannot lead (its session is ending, say) delays the election by one rejoin
+         * at most. A failed read of the line mints, as without this setting.
+         *
+         * @throws IllegalArgumentException if {@code backoff} is not positive
+         */
+        public Builder giveWayTo(Supplier<Set<String>> preferred, Duration backoff) {
+            Preconditions.checkNotNull(preferred, "preferred must not be null");
+            Preconditions.checkArgument(
+                    backoff != null && !backoff.isNegative() && !backoff.isZero(), "give-way backoff must be > 0");
+            this.giveWayTo = preferred;
+            this.giveWayBackoff = backoff;
             return this;
         }
 
@@ -774,6 +810,11 @@ public final class FencedLeaderElection implements Closeable {
     /** How many terms this participant has won (each with its own epoch). */
     public long termsWon() {
         return termsWon.get();
+    }
+
+    /** How many times this participant gave way to a preferred participant in line ({@link Builder#giveWayTo}). */
+    public long givenWay() {
+        return givenWay.get();
     }
 
     /**
@@ -1062,6 +1103,38 @@ public final class FencedLeaderElection implements Closeable {
         }
     }
 
+    /**
+     * Control thread, on a grant: whether a participant this one gives way to ({@link Builder#giveWayTo}) is in line.
+     */
+    private boolean givesWay() {
+        if (giveWayTo == null || (gaveWayAt != 0 && System.nanoTime() - gaveWayAt < giveWayBackoffNanos)) {
+            return false;
+        }
+        Set<String> preferred = giveWayTo.get();
+        if (preferred.isEmpty()) {
+            return false;
+        }
+        try {
+            for (String name :
+                    ElectionPaths.sortedParticipants(client.getChildren().forPath(paths.election))) {
+                byte[] data;
+                try {
+                    data = client.getData().forPath(paths.child(name));
+                } catch (KeeperException.NoNodeException gone) {
+                    continue; // left meanwhile
+                }
+                String id = ParticipantRecord.decode(data).id;
+                if (!id.equals(participantId) && preferred.contains(id)) {
+                    log.info("{} gives way on {} to {}, in line and preferred", participantId, paths.base, id);
+                    return true;
+                }
+            }
+        } catch (Exception e) {
+            log.info("{} could not read the line of {} ({}); not giving way", participantId, paths.base, e.toString());
+        }
+        return false;
+    }
+
     private void onElected(Candidacy c, long tenure) {
         if (state.get() != State.STARTED || c != candidacy || !c.holds(tenure)) {
             return;
@@ -1072,6 +1145,12 @@ public final class FencedLeaderElection implements Closeable {
         }
         if (blockedByConnection()) {
             return; // reconsidered when the connection is back
+        }
+        if (givesWay()) {
+            gaveWayAt = System.nanoTime();
+            givenWay.incrementAndGet();
+            restartCandidacy(c, Duration.ZERO);
+            return;
         }
         Term minted;
         try {

@@ -28,6 +28,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -98,6 +99,39 @@ abstract class FencedLeaderElectionCases {
         elections.add(e);
         e.start();
         return e;
+    }
+
+    /** Joins as {@link #join(String, ElectionBackend)}, giving way to {@code preferred} when they are in line. */
+    FencedLeaderElection joinGivingWay(String id, ElectionBackend backend, Set<String> preferred, Duration backoff)
+            throws Exception {
+        CuratorFramework client = ensemble().newClient();
+        FencedLeaderElection e = FencedLeaderElection.builder(client, path)
+                .participantId(id)
+                .endpoint(id + ".example:7000")
+                .backend(backend)
+                .listener(history.listenerFor(id, client))
+                .retryBackoff(Duration.ofMillis(200))
+                .giveWayTo(() -> preferred, backoff)
+                .build();
+        elections.add(e);
+        e.start();
+        return e;
+    }
+
+    /** Waits until {@code count} participants are in line. */
+    void awaitInLine(int count) throws Exception {
+        await(
+                () -> {
+                    try {
+                        return observer.getChildren()
+                                        .forPath(path + "/election")
+                                        .size()
+                                == count;
+                    } catch (Exception e) {
+                        return false; // the container is not there yet
+                    }
+                },
+                count + " participants in line");
     }
 
     FencedLeaderElection leaderOf(List<FencedLeaderElection> es) {
@@ -310,6 +344,54 @@ abstract class FencedLeaderElectionCases {
         FencedLeaderElection c = join("c", backend);
         LeadershipToken third = c.awaitLeadership(WAIT);
         assertTrue(third.epoch() > second.epoch());
+    }
+
+    @ParameterizedTest
+    @MethodSource("backends")
+    void aParticipantGrantedLeadershipGivesWayBeforeMintingToAPreferredParticipantInLine(ElectionBackend backend)
+            throws Exception {
+        history.checkExclusive(true);
+        FencedLeaderElection a = join("a", backend);
+        LeadershipToken first = a.awaitLeadership(WAIT);
+        FencedLeaderElection c = joinGivingWay("c", backend, Set.of("b"), Duration.ofSeconds(60));
+        awaitInLine(2);
+        FencedLeaderElection b = join("b", backend); // the line is a, c, b
+        awaitInLine(3);
+
+        a.close();
+        LeadershipToken second = b.awaitLeadership(WAIT);
+        assertEquals(first.epoch() + 1, second.epoch(), "c minted no epoch before b's");
+        assertEquals(1, c.givenWay(), "c gave way once");
+        assertEquals(0, c.termsWon());
+        assertFalse(c.hasLeadership());
+
+        b.close(); // nobody to give way to: c leads
+        LeadershipToken third = c.awaitLeadership(WAIT);
+        assertEquals(second.epoch() + 1, third.epoch());
+        assertEquals(1, c.givenWay());
+    }
+
+    @ParameterizedTest
+    @MethodSource("backends")
+    void participantsThatGiveWayToEachOtherGiveWayOnceEachAndOneOfThemLeads(ElectionBackend backend) throws Exception {
+        history.checkExclusive(true);
+        FencedLeaderElection a = join("a", backend);
+        LeadershipToken first = a.awaitLeadership(WAIT);
+        FencedLeaderElection b = joinGivingWay("b", backend, Set.of("c"), Duration.ofSeconds(60));
+        FencedLeaderElection c = joinGivingWay("c", backend, Set.of("b"), Duration.ofSeconds(60));
+        awaitInLine(3);
+
+        a.close(); // each gives way to the other: without the back-off neither would ever mint
+        ElectionHistory.Event next = history.awaitAcquired(t -> t.epoch() > first.epoch(), WAIT);
+        assertEquals(first.epoch() + 1, next.token().epoch());
+        assertEquals(2, b.givenWay() + c.givenWay(), "each gave way once at most, and both did before one minted");
+        assertEquals(1, b.termsWon() + c.termsWon());
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> FencedLeaderElection.builder(observer, path).giveWayTo(Set::of, Duration.ZERO));
+        assertThrows(
+                NullPointerException.class,
+                () -> FencedLeaderElection.builder(observer, path).giveWayTo(null, Duration.ofSeconds(1)));
     }
 
     Boolean exists(String p) {

@@ -302,8 +302,10 @@ public final class NodeRegistrar implements Closeable {
 
     /**
      * Deletes this registration's node (if it is still this registration's) and stops; waits up to 10 s for the
-     * delete. The listener is told the registration is over. Idempotent; a registrar never started just
-     * closes.
+     * delete. While the client is not connected to ZooKeeper it deletes nothing and returns at once: the ephemeral
+     * node goes with the session, as after a crash, and the listener is told once the registrar's thread is free
+     * (it may be in a call waiting for the connection). The listener is told the registration is over. Idempotent;
+     * a registrar never started just closes.
      */
     @Override
     public void close() {
@@ -328,6 +330,11 @@ public final class NodeRegistrar implements Closeable {
         executor.shutdown();
         if (Thread.currentThread() == controlThread) {
             return; // closed from a callback: the delete runs after it
+        }
+        if (!client.getZookeeperClient().isConnected()) {
+            // Nothing to wait for: the task deletes nothing while disconnected (below), and the registrar's thread
+            // may be in a call waiting for a connection. The task ends the registration once the thread is free.
+            return;
         }
         try {
             deregistered.get(CLOSE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
@@ -538,6 +545,14 @@ public final class NodeRegistrar implements Closeable {
         cancelRetry();
         NodeRegistration r = current;
         if (r == null) {
+            return;
+        }
+        if (!client.getZookeeperClient().isConnected()) {
+            // The delete would wait for a connection (up to the close's 10 s); the node is ephemeral and goes with
+            // the session anyway, as after a crash. Deleting it later in the background is not safe: the check that
+            // it is still this registration's needs a read first.
+            log.info("node {}: not connected on close; its registration {} goes with the session", node, path);
+            end(r, "the registrar closed");
             return;
         }
         try {

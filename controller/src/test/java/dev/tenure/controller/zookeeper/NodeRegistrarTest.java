@@ -284,6 +284,33 @@ class NodeRegistrarTest {
     }
 
     @Test
+    void closingWhileZooKeeperIsUnreachableReturnsAtOnceAndTheRegistrationGoesWithTheSession() throws Exception {
+        Events events = new Events();
+        CuratorFramework client = ensemble().newClient(Duration.ofSeconds(4));
+        NodeRegistrar registrar = registrar(client, events);
+        registrar.start();
+        NodeRegistration r = events.next().registration();
+        ensemble().stopAll(); // restarted after the test
+        await(() -> !client.getZookeeperClient().isConnected(), "the client is disconnected");
+        long started = System.nanoTime();
+        registrar.close(); // the delete used to wait for a connection: the whole 10 s of the close's wait
+        long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+        assertTrue(tookMs < 2_000, "close took " + tookMs + " ms while ZooKeeper was down");
+        assertEquals(new Event("lost", r), events.next());
+        client.close();
+        ensemble().restoreAll();
+        await(
+                () -> {
+                    try {
+                        return observer.checkExists().forPath(path) == null;
+                    } catch (Exception e) {
+                        return false; // the observer is not connected again yet
+                    }
+                },
+                "the registration goes once its session expires");
+    }
+
+    @Test
     void aRegistrarStartsOnlyOnce() throws Exception {
         NodeRegistrar registrar = registrar(ensemble().newClient(), new Events());
         registrar.start();
