@@ -651,17 +651,18 @@ public final class FencedLeaderElection implements Closeable {
 
         /**
          * Has this participant give way, before it mints a term, to participants that should lead before it (the
-         * next replicas in a partition's order of succession, say): each time the latch or lock grants it leadership,
-         * the election asks {@code preferred} for their ids and, if it names any, reads the line (one {@code
-         * getChildren} and one {@code getData} per participant); if one of them is in line, this participant rejoins
-         * at the tail instead of minting, so that the one ahead of it is granted leadership next. No epoch is minted
-         * and no term begins or ends: giving way is safe whatever the answer.
+         * replicas listed before it in a partition's order of succession, say): each time the latch or lock grants
+         * it leadership, the election asks {@code preferred} for their ids and, if it names any, rejoins at the tail
+         * of the line instead of minting, so that the next participant in line is granted leadership. No epoch is
+         * minted and no term begins or ends: giving way is safe whatever the answer.
          *
-         * <p>{@code preferred} runs on the control thread at each grant: it must answer at once, without blocking,
-         * and with an empty set when there is nobody to give way to (the line is then not read). A participant gives
-         * way at most once per {@code backoff}: a grant within it mints whatever the answer, so that a preferred
-         * participant that is in line but cannot lead (its session is ending, say) delays the election by one rejoin
-         * at most. A failed read of the line mints, as without this setting.
+         * <p>The election does not read the line (that would cost a {@code getChildren} and a {@code getData} per
+         * participant at every grant, on the path of every failover): name only participants that are in the
+         * election. {@code preferred} runs on the control thread at each grant: it must answer at once, without
+         * blocking, and with an empty set when there is nobody to give way to. A participant gives way at most once
+         * per {@code backoff}: a grant within it mints whatever the answer, so that participants that give way to
+         * each other, or to one that is not in line or cannot lead (its session ending, say), delay the election by
+         * one rejoin each at most.
          *
          * @throws IllegalArgumentException if {@code backoff} is not positive
          */
@@ -1104,35 +1105,19 @@ public final class FencedLeaderElection implements Closeable {
     }
 
     /**
-     * Control thread, on a grant: whether a participant this one gives way to ({@link Builder#giveWayTo}) is in line.
+     * Control thread, on a grant: whether to give way ({@link Builder#giveWayTo}): the policy names someone, and this
+     * participant has not given way within the back-off.
      */
     private boolean givesWay() {
         if (giveWayTo == null || (gaveWayAt != 0 && System.nanoTime() - gaveWayAt < giveWayBackoffNanos)) {
             return false;
         }
         Set<String> preferred = giveWayTo.get();
-        if (preferred.isEmpty()) {
+        if (preferred.isEmpty() || preferred.equals(Set.of(participantId))) {
             return false;
         }
-        try {
-            for (String name :
-                    ElectionPaths.sortedParticipants(client.getChildren().forPath(paths.election))) {
-                byte[] data;
-                try {
-                    data = client.getData().forPath(paths.child(name));
-                } catch (KeeperException.NoNodeException gone) {
-                    continue; // left meanwhile
-                }
-                String id = ParticipantRecord.decode(data).id;
-                if (!id.equals(participantId) && preferred.contains(id)) {
-                    log.info("{} gives way on {} to {}, in line and preferred", participantId, paths.base, id);
-                    return true;
-                }
-            }
-        } catch (Exception e) {
-            log.info("{} could not read the line of {} ({}); not giving way", participantId, paths.base, e.toString());
-        }
-        return false;
+        log.info("{} gives way on {} to {}", participantId, paths.base, preferred);
+        return true;
     }
 
     private void onElected(Candidacy c, long tenure) {

@@ -1326,11 +1326,12 @@ public final class ZooKeeperNode implements Closeable {
     /**
      * Control thread, when partition {@code id}'s election grants this node leadership, before it mints: the replicas
      * listed before this node in the partition's order of succession whose nodes have their endpoints registered
-     * (their ZooKeeper sessions live), other than the leader this replica followed last (its term just ended). The
-     * election gives way to one of them that is in line, so that the right successor leads at once instead of after a
-     * hand-over. Answers from memory; empty while the partition opens. (Followers do not talk to each other, so
-     * whether this node heard one lately says nothing; a node that died with its session still open and is in line
-     * delays the partition by at most that session's timeout, as it would if it were next in line.)
+     * (their ZooKeeper sessions live), other than the leader this replica followed last (its term just ended). If
+     * there is one, the election rejoins at the tail of the line without minting (at most once per 10 s), so that the
+     * right successor — in line, as every replica of the partition is — leads at once instead of after a hand-over.
+     * Answers from memory; empty while the partition opens. (Followers do not talk to each other, so whether this
+     * node heard one lately says nothing; a node that died with its session still open and is in line delays the
+     * partition by at most that session's timeout, as it would if it were next in line.)
      */
     private Set<String> giveWayTo(String id) {
         Partition p = partitions.get(id);
