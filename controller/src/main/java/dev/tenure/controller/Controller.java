@@ -109,13 +109,20 @@ public final class Controller implements Closeable {
 
     private boolean started;
     private volatile boolean closed;
+    /** The controller's thread, once started (to interrupt a ZooKeeper call on close while disconnected). */
+    private volatile Thread worker;
 
     private Controller(Builder b) {
         this.b = b;
         this.partitionsPath = ControllerPaths.partitions(b.clusterPath);
         this.store = new PartitionStateStore(b.client, b.clusterPath);
         this.setStore = new dev.tenure.controller.zookeeper.PartitionSetStore(b.client, b.clusterPath);
-        this.thread = Executors.newSingleThreadExecutor(daemon("tenure-controller-" + b.nodeId));
+        java.util.concurrent.ThreadFactory workers = daemon("tenure-controller-" + b.nodeId);
+        this.thread = Executors.newSingleThreadExecutor(r -> {
+            Thread t = workers.newThread(r);
+            worker = t;
+            return t;
+        });
         this.timer = Executors.newSingleThreadScheduledExecutor(daemon("tenure-controller-timer-" + b.nodeId));
         this.election = FencedLeaderElection.builder(b.client, ControllerPaths.controllerElection(b.clusterPath))
                 .participantId(b.nodeId)
@@ -448,6 +455,14 @@ public final class Controller implements Closeable {
         election.close();
         run(() -> leaveOffice(null, "closed"));
         thread.shutdown();
+        Thread w = worker;
+        if (w != null && !b.client.getZookeeperClient().isConnected()) {
+            // A read or write waiting for the connection, with its retries, would hold this close for up to 10 s (the
+            // partition sets' read did, 9 s, whenever ZooKeeper was down). Interrupted, it gives up as on any other
+            // failure (the next controller reads everything again); leaveOffice, queued behind it, touches no
+            // ZooKeeper. The executor runs each later task with the interrupt cleared.
+            w.interrupt();
+        }
         try {
             if (!thread.awaitTermination(10, TimeUnit.SECONDS)) {
                 thread.shutdownNow();

@@ -16,6 +16,7 @@
 package dev.tenure.controller;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tenure.controller.core.PartitionSets;
@@ -99,6 +100,22 @@ class ControllerTakingOfficeTest {
                 .build();
         c.start();
         return c;
+    }
+
+    @Test
+    void aControllerClosedWhileZooKeeperIsUnreachableClosesWithinSeconds() throws Exception {
+        CuratorFramework client = zk.ensemble().newClient();
+        open.add(client);
+        Controller c = controller(client, "c1", new ConcurrentLinkedQueue<>());
+        open.add(c);
+        await(() -> c.status().active(), "c1 in office");
+        zk.ensemble().stopAll(); // restarted after the test
+        await(() -> !client.getZookeeperClient().isConnected(), "the client is disconnected");
+        long started = System.nanoTime();
+        c.close(); // its thread's read of the partition sets waited for the connection: the whole 10 s of the close
+        long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+        assertTrue(tookMs < 3_000, "close took " + tookMs + " ms while ZooKeeper was down");
+        assertFalse(c.status().active(), "out of office once closed");
     }
 
     @Test
