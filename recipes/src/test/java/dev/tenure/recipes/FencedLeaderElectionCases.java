@@ -37,6 +37,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
+import java.util.function.UnaryOperator;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.framework.state.SessionConnectionStateErrorPolicy;
@@ -88,50 +89,38 @@ abstract class FencedLeaderElectionCases {
     }
 
     FencedLeaderElection join(String id, ElectionBackend backend, CuratorFramework client, SuspensionPolicy policy) {
-        FencedLeaderElection e = FencedLeaderElection.builder(client, path)
-                .participantId(id)
-                .endpoint(id + ".example:7000")
-                .backend(backend)
-                .suspensionPolicy(policy)
-                .listener(history.listenerFor(id, client))
-                .retryBackoff(Duration.ofMillis(200))
+        return join(id, backend, client, policy, b -> b);
+    }
+
+    /** Joins with the settings of {@link #join(String, ElectionBackend)} and what {@code more} adds to them. */
+    FencedLeaderElection join(
+            String id,
+            ElectionBackend backend,
+            CuratorFramework client,
+            SuspensionPolicy policy,
+            UnaryOperator<FencedLeaderElection.Builder> more) {
+        FencedLeaderElection e = more.apply(FencedLeaderElection.builder(client, path)
+                        .participantId(id)
+                        .endpoint(id + ".example:7000")
+                        .backend(backend)
+                        .suspensionPolicy(policy)
+                        .listener(history.listenerFor(id, client))
+                        .retryBackoff(Duration.ofMillis(200)))
                 .build();
         elections.add(e);
         e.start();
         return e;
     }
 
-    /** Joins as {@link #join(String, ElectionBackend)}, giving way to {@code preferred} when they are in line. */
+    /** Joins as {@link #join(String, ElectionBackend)}, giving way to {@code preferred} ({@code giveWayTo}). */
     FencedLeaderElection joinGivingWay(String id, ElectionBackend backend, Set<String> preferred, Duration backoff)
             throws Exception {
-        CuratorFramework client = ensemble().newClient();
-        FencedLeaderElection e = FencedLeaderElection.builder(client, path)
-                .participantId(id)
-                .endpoint(id + ".example:7000")
-                .backend(backend)
-                .listener(history.listenerFor(id, client))
-                .retryBackoff(Duration.ofMillis(200))
-                .giveWayTo(() -> preferred, backoff)
-                .build();
-        elections.add(e);
-        e.start();
-        return e;
-    }
-
-    /** Waits until {@code count} participants are in line. */
-    void awaitInLine(int count) throws Exception {
-        await(
-                () -> {
-                    try {
-                        return observer.getChildren()
-                                        .forPath(path + "/election")
-                                        .size()
-                                == count;
-                    } catch (Exception e) {
-                        return false; // the container is not there yet
-                    }
-                },
-                count + " participants in line");
+        return join(
+                id,
+                backend,
+                ensemble().newClient(),
+                SuspensionPolicy.REVOKE,
+                b -> b.giveWayTo(() -> preferred, backoff));
     }
 
     FencedLeaderElection leaderOf(List<FencedLeaderElection> es) {
@@ -354,9 +343,9 @@ abstract class FencedLeaderElectionCases {
         FencedLeaderElection a = join("a", backend);
         LeadershipToken first = a.awaitLeadership(WAIT);
         FencedLeaderElection c = joinGivingWay("c", backend, Set.of("b"), Duration.ofSeconds(60));
-        awaitInLine(2);
+        awaitLatchNodes(2, "a and c in line");
         FencedLeaderElection b = join("b", backend); // the line is a, c, b
-        awaitInLine(3);
+        awaitLatchNodes(3, "three in line");
 
         a.close();
         LeadershipToken second = b.awaitLeadership(WAIT);
@@ -379,7 +368,7 @@ abstract class FencedLeaderElectionCases {
         LeadershipToken first = a.awaitLeadership(WAIT);
         FencedLeaderElection b = joinGivingWay("b", backend, Set.of("c"), Duration.ofSeconds(60));
         FencedLeaderElection c = joinGivingWay("c", backend, Set.of("b"), Duration.ofSeconds(60));
-        awaitInLine(3);
+        awaitLatchNodes(3, "three in line");
 
         a.close(); // each gives way to the other: without the back-off neither would ever mint
         ElectionHistory.Event next = history.awaitAcquired(t -> t.epoch() > first.epoch(), WAIT);
