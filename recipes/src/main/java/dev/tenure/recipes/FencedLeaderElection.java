@@ -168,7 +168,9 @@ public final class FencedLeaderElection implements Closeable {
 
     // Confined to the control thread.
     private Candidacy candidacy;
-    /** When this participant last gave way ({@link Builder#giveWayTo}); 0 if never. Control thread only. */
+    /** Whether and when this participant last gave way ({@link Builder#giveWayTo}). Control thread only. */
+    private boolean gaveWay;
+
     private long gaveWayAt;
 
     private FencedLeaderElection(Builder b) {
@@ -659,7 +661,8 @@ public final class FencedLeaderElection implements Closeable {
          * <p>The election does not read the line (that would cost a {@code getChildren} and a {@code getData} per
          * participant at every grant, on the path of every failover): name only participants that are in the
          * election. {@code preferred} runs on the control thread at each grant: it must answer at once, without
-         * blocking, and with an empty set when there is nobody to give way to. A participant gives way at most once
+         * blocking, and with an empty set when there is nobody to give way to (a policy that throws is logged and
+         * the participant mints). A participant gives way at most once
          * per {@code backoff}: a grant within it mints whatever the answer, so that participants that give way to
          * each other, or to one that is not in line or cannot lead (its session ending, say), delay the election by
          * one rejoin each at most.
@@ -813,7 +816,7 @@ public final class FencedLeaderElection implements Closeable {
         return termsWon.get();
     }
 
-    /** How many times this participant gave way to a preferred participant in line ({@link Builder#giveWayTo}). */
+    /** How many times this participant gave way before minting ({@link Builder#giveWayTo}). */
     public long givenWay() {
         return givenWay.get();
     }
@@ -1109,11 +1112,17 @@ public final class FencedLeaderElection implements Closeable {
      * participant has not given way within the back-off.
      */
     private boolean givesWay() {
-        if (giveWayTo == null || (gaveWayAt != 0 && System.nanoTime() - gaveWayAt < giveWayBackoffNanos)) {
+        if (giveWayTo == null || (gaveWay && System.nanoTime() - gaveWayAt < giveWayBackoffNanos)) {
             return false;
         }
-        Set<String> preferred = giveWayTo.get();
-        if (preferred.isEmpty() || preferred.equals(Set.of(participantId))) {
+        Set<String> preferred;
+        try {
+            preferred = giveWayTo.get();
+        } catch (RuntimeException e) {
+            log.warn("{}: the give-way policy of {} failed; minting", participantId, paths.base, e);
+            return false;
+        }
+        if (preferred == null || preferred.isEmpty() || preferred.equals(Set.of(participantId))) {
             return false;
         }
         log.info("{} gives way on {} to {}", participantId, paths.base, preferred);
@@ -1132,6 +1141,7 @@ public final class FencedLeaderElection implements Closeable {
             return; // reconsidered when the connection is back
         }
         if (givesWay()) {
+            gaveWay = true;
             gaveWayAt = System.nanoTime();
             givenWay.incrementAndGet();
             restartCandidacy(c, Duration.ZERO);
