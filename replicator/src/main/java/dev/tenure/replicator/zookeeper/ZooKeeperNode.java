@@ -141,8 +141,6 @@ public final class ZooKeeperNode implements Closeable {
     private static final int OPEN_WINDOW = 64;
     /** A replica listed before the leader takes a partition over only if its node was heard from this recently. */
     private static final long PREFERRED_HEARD_WITHIN_MILLIS = 3_000;
-    /** A partition's election gives way at most once in this long (then it mints whatever the line). */
-    private static final Duration GIVE_WAY_BACKOFF = Duration.ofSeconds(10);
     /** After a hand-over, the same partition is not handed over again for this many rebalance intervals. */
     private static final long HAND_OVER_DAMPING = 10;
 
@@ -886,7 +884,6 @@ public final class ZooKeeperNode implements Closeable {
                                 .suspensionPolicy(SuspensionPolicy.REVOKE)
                                 .controlScheduler(control)
                                 .listenerExecutor(electionPool)
-                                .giveWayTo(() -> giveWayTo(id), GIVE_WAY_BACKOFF)
                                 .listener(l)
                                 .build(),
                         () -> configuration.read().configuration(),
@@ -1322,36 +1319,6 @@ public final class ZooKeeperNode implements Closeable {
     }
 
     // ---- leader spreading ----
-
-    /**
-     * Control thread, when partition {@code id}'s election grants this node leadership, before it mints: the replicas
-     * listed before this node in the partition's order of succession whose nodes have their endpoints registered
-     * (their ZooKeeper sessions live), other than the leader this replica followed last (its term just ended). If
-     * there is one, the election rejoins at the tail of the line without minting (at most once per 10 s), so that the
-     * right successor — in line, as every replica of the partition is — leads at once instead of after a hand-over.
-     * Answers from memory; empty while the partition opens. (Followers do not talk to each other, so whether this
-     * node heard one lately says nothing; a node that died with its session still open and is in line delays the
-     * partition by at most that session's timeout, as it would if it were next in line.)
-     */
-    private Set<String> giveWayTo(String id) {
-        Partition p = partitions.get(id);
-        if (p == null) {
-            return Set.of();
-        }
-        List<String> order = p.succession();
-        int mine = order.indexOf(b.id);
-        if (mine <= 0) {
-            return Set.of();
-        }
-        String lastLeader = p.replica().status().leader();
-        Set<String> ids = new HashSet<>();
-        for (String other : order.subList(0, mine)) {
-            if (!other.equals(lastLeader) && registry.addressOf(other).isPresent()) {
-                ids.add(other);
-            }
-        }
-        return ids;
-    }
 
     /**
      * Control thread: hands each partition led here to a caught-up replica listed before this node — its preferred

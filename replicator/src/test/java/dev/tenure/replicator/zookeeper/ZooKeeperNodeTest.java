@@ -269,7 +269,7 @@ class ZooKeeperNodeTest {
     }
 
     @Test
-    void aPartitionWhoseLeaderLeavesPassesStraightToTheNextReplicaInItsOrderWhateverTheLine() throws Exception {
+    void aPartitionWhoseLeaderLeavesIsHandedToTheNextReplicaInItsOrderWhateverTheLine() throws Exception {
         Map<String, List<String>> layout = Map.of("p0", List.of("n1", "n2", "n3"));
         String electionPath = ZooKeeperRegistry.electionPath(clusterPath + "/partitions/p0");
         try (LeaderDiscovery line = new LeaderDiscovery(zk.ensemble().newClient(), electionPath)) {
@@ -301,8 +301,8 @@ class ZooKeeperNodeTest {
                     .replica()
                     .status()
                     .epoch();
-            // n3, granted leadership first, gave way to n2 in line without minting: n2's is the next epoch
-            assertEquals(epochOfN1 + 1, epochOfN2, "n2's epoch after n1's: n3 minted none between");
+            // n3, next in line, led a term of its own first, then handed it over: two terms at least after n1's
+            assertTrue(epochOfN2 >= epochOfN1 + 2, "n2's epoch " + epochOfN2 + " after n1's " + epochOfN1);
             assertEquals(Set.of(), nodes.get("n3").leading());
             assertWritesKept(layout, before, List.of("n2", "n3"));
         }
