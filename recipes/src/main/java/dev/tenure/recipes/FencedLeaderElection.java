@@ -27,7 +27,6 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -43,7 +42,6 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
-import java.util.function.Supplier;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.transaction.CuratorOp;
 import org.apache.curator.framework.api.transaction.CuratorTransactionResult;
@@ -143,9 +141,6 @@ public final class FencedLeaderElection implements Closeable {
     private final LeadershipListener listener;
     private final Duration retryBackoff;
     private final boolean pathsCreated;
-    private final Supplier<Set<String>> giveWayTo;
-    private final long giveWayBackoffNanos;
-    private final AtomicLong givenWay = new AtomicLong();
 
     private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
     private final AtomicReference<Term> term = new AtomicReference<>();
@@ -168,10 +163,6 @@ public final class FencedLeaderElection implements Closeable {
 
     // Confined to the control thread.
     private Candidacy candidacy;
-    /** Whether and when this participant last gave way ({@link Builder#giveWayTo}). Control thread only. */
-    private boolean gaveWay;
-
-    private long gaveWayAt;
 
     private FencedLeaderElection(Builder b) {
         this.client = b.client;
@@ -183,8 +174,6 @@ public final class FencedLeaderElection implements Closeable {
         this.listener = b.work == null ? b.listener : new WorkListener(b.work, b.interruptOnRevocation);
         this.retryBackoff = b.retryBackoff;
         this.pathsCreated = b.pathsCreated;
-        this.giveWayTo = b.giveWayTo;
-        this.giveWayBackoffNanos = b.giveWayBackoff.toNanos();
         this.control = b.controlScheduler == null
                 ? ControlExecutor.own("tenure-election-" + participantId)
                 : ControlExecutor.shared(b.controlScheduler);
@@ -556,8 +545,6 @@ public final class FencedLeaderElection implements Closeable {
         private ScheduledExecutorService controlScheduler;
         private Duration retryBackoff = Duration.ofSeconds(1);
         private boolean pathsCreated;
-        private Supplier<Set<String>> giveWayTo;
-        private Duration giveWayBackoff = Duration.ofSeconds(10);
         private LeaderWork work;
         private boolean interruptOnRevocation;
 
@@ -648,33 +635,6 @@ public final class FencedLeaderElection implements Closeable {
          */
         public Builder pathsCreated() {
             this.pathsCreated = true;
-            return this;
-        }
-
-        /**
-         * Has this participant give way, before it mints a term, to participants that should lead before it (the
-         * replicas listed before it in a partition's order of succession, say): each time the latch or lock grants
-         * it leadership, the election asks {@code preferred} for their ids and, if it names any, rejoins at the tail
-         * of the line instead of minting, so that the next participant in line is granted leadership. No epoch is
-         * minted and no term begins or ends: giving way is safe whatever the answer.
-         *
-         * <p>The election does not read the line (that would cost a {@code getChildren} and a {@code getData} per
-         * participant at every grant, on the path of every failover): name only participants that are in the
-         * election. {@code preferred} runs on the control thread at each grant: it must answer at once, without
-         * blocking, and with an empty set when there is nobody to give way to (a policy that throws is logged and
-         * the participant mints). A participant gives way at most once
-         * per {@code backoff}: a grant within it mints whatever the answer, so that participants that give way to
-         * each other, or to one that is not in line or cannot lead (its session ending, say), delay the election by
-         * one rejoin each at most.
-         *
-         * @throws IllegalArgumentException if {@code backoff} is not positive
-         */
-        public Builder giveWayTo(Supplier<Set<String>> preferred, Duration backoff) {
-            Preconditions.checkNotNull(preferred, "preferred must not be null");
-            Preconditions.checkArgument(
-                    backoff != null && !backoff.isNegative() && !backoff.isZero(), "give-way backoff must be > 0");
-            this.giveWayTo = preferred;
-            this.giveWayBackoff = backoff;
             return this;
         }
 
@@ -814,11 +774,6 @@ public final class FencedLeaderElection implements Closeable {
     /** How many terms this participant has won (each with its own epoch). */
     public long termsWon() {
         return termsWon.get();
-    }
-
-    /** How many times this participant gave way before minting ({@link Builder#giveWayTo}). */
-    public long givenWay() {
-        return givenWay.get();
     }
 
     /**
@@ -1107,28 +1062,6 @@ public final class FencedLeaderElection implements Closeable {
         }
     }
 
-    /**
-     * Control thread, on a grant: whether to give way ({@link Builder#giveWayTo}): the policy names someone, and this
-     * participant has not given way within the back-off.
-     */
-    private boolean givesWay() {
-        if (giveWayTo == null || (gaveWay && System.nanoTime() - gaveWayAt < giveWayBackoffNanos)) {
-            return false;
-        }
-        Set<String> preferred;
-        try {
-            preferred = giveWayTo.get();
-        } catch (RuntimeException e) {
-            log.warn("{}: the give-way policy of {} failed; minting", participantId, paths.base, e);
-            return false;
-        }
-        if (preferred == null || preferred.isEmpty() || preferred.equals(Set.of(participantId))) {
-            return false;
-        }
-        log.info("{} gives way on {} to {}", participantId, paths.base, preferred);
-        return true;
-    }
-
     private void onElected(Candidacy c, long tenure) {
         if (state.get() != State.STARTED || c != candidacy || !c.holds(tenure)) {
             return;
@@ -1139,13 +1072,6 @@ public final class FencedLeaderElection implements Closeable {
         }
         if (blockedByConnection()) {
             return; // reconsidered when the connection is back
-        }
-        if (givesWay()) {
-            gaveWay = true;
-            gaveWayAt = System.nanoTime();
-            givenWay.incrementAndGet();
-            restartCandidacy(c, Duration.ZERO);
-            return;
         }
         Term minted;
         try {

@@ -28,7 +28,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -37,7 +36,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
-import java.util.function.UnaryOperator;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.framework.state.SessionConnectionStateErrorPolicy;
@@ -89,38 +87,17 @@ abstract class FencedLeaderElectionCases {
     }
 
     FencedLeaderElection join(String id, ElectionBackend backend, CuratorFramework client, SuspensionPolicy policy) {
-        return join(id, backend, client, policy, b -> b);
-    }
-
-    /** Joins with the settings of {@link #join(String, ElectionBackend)} and what {@code more} adds to them. */
-    FencedLeaderElection join(
-            String id,
-            ElectionBackend backend,
-            CuratorFramework client,
-            SuspensionPolicy policy,
-            UnaryOperator<FencedLeaderElection.Builder> more) {
-        FencedLeaderElection e = more.apply(FencedLeaderElection.builder(client, path)
-                        .participantId(id)
-                        .endpoint(id + ".example:7000")
-                        .backend(backend)
-                        .suspensionPolicy(policy)
-                        .listener(history.listenerFor(id, client))
-                        .retryBackoff(Duration.ofMillis(200)))
+        FencedLeaderElection e = FencedLeaderElection.builder(client, path)
+                .participantId(id)
+                .endpoint(id + ".example:7000")
+                .backend(backend)
+                .suspensionPolicy(policy)
+                .listener(history.listenerFor(id, client))
+                .retryBackoff(Duration.ofMillis(200))
                 .build();
         elections.add(e);
         e.start();
         return e;
-    }
-
-    /** Joins as {@link #join(String, ElectionBackend)}, giving way to {@code preferred} ({@code giveWayTo}). */
-    FencedLeaderElection joinGivingWay(String id, ElectionBackend backend, Set<String> preferred, Duration backoff)
-            throws Exception {
-        return join(
-                id,
-                backend,
-                ensemble().newClient(),
-                SuspensionPolicy.REVOKE,
-                b -> b.giveWayTo(() -> preferred, backoff));
     }
 
     FencedLeaderElection leaderOf(List<FencedLeaderElection> es) {
@@ -333,54 +310,6 @@ abstract class FencedLeaderElectionCases {
         FencedLeaderElection c = join("c", backend);
         LeadershipToken third = c.awaitLeadership(WAIT);
         assertTrue(third.epoch() > second.epoch());
-    }
-
-    @ParameterizedTest
-    @MethodSource("backends")
-    void aParticipantGrantedLeadershipGivesWayBeforeMintingToAPreferredParticipantInLine(ElectionBackend backend)
-            throws Exception {
-        history.checkExclusive(true);
-        FencedLeaderElection a = join("a", backend);
-        LeadershipToken first = a.awaitLeadership(WAIT);
-        FencedLeaderElection c = joinGivingWay("c", backend, Set.of("b"), Duration.ofSeconds(60));
-        awaitLatchNodes(2, "a and c in line");
-        FencedLeaderElection b = join("b", backend); // the line is a, c, b
-        awaitLatchNodes(3, "three in line");
-
-        a.close();
-        LeadershipToken second = b.awaitLeadership(WAIT);
-        assertEquals(first.epoch() + 1, second.epoch(), "c minted no epoch before b's");
-        assertEquals(1, c.givenWay(), "c gave way once");
-        assertEquals(0, c.termsWon());
-        assertFalse(c.hasLeadership());
-
-        b.close(); // nobody to give way to: c leads
-        LeadershipToken third = c.awaitLeadership(WAIT);
-        assertEquals(second.epoch() + 1, third.epoch());
-        assertEquals(1, c.givenWay());
-    }
-
-    @ParameterizedTest
-    @MethodSource("backends")
-    void participantsThatGiveWayToEachOtherGiveWayOnceEachAndOneOfThemLeads(ElectionBackend backend) throws Exception {
-        history.checkExclusive(true);
-        FencedLeaderElection a = join("a", backend);
-        LeadershipToken first = a.awaitLeadership(WAIT);
-        FencedLeaderElection b = joinGivingWay("b", backend, Set.of("c"), Duration.ofSeconds(60));
-        FencedLeaderElection c = joinGivingWay("c", backend, Set.of("b"), Duration.ofSeconds(60));
-        awaitLatchNodes(3, "three in line");
-
-        a.close(); // each gives way to the other: without the back-off neither would ever mint
-        ElectionHistory.Event next = history.awaitAcquired(t -> t.epoch() > first.epoch(), WAIT);
-        assertEquals(first.epoch() + 1, next.token().epoch());
-        assertEquals(2, b.givenWay() + c.givenWay(), "each gave way once at most, and both did before one minted");
-        assertEquals(1, b.termsWon() + c.termsWon());
-        assertThrows(
-                IllegalArgumentException.class,
-                () -> FencedLeaderElection.builder(observer, path).giveWayTo(Set::of, Duration.ZERO));
-        assertThrows(
-                NullPointerException.class,
-                () -> FencedLeaderElection.builder(observer, path).giveWayTo(null, Duration.ofSeconds(1)));
     }
 
     Boolean exists(String p) {
