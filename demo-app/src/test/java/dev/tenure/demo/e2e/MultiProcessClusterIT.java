@@ -84,6 +84,11 @@ class MultiProcessClusterIT {
     }
 
     private ChildProcess startNode(String id, String replicas, List<String> extra) throws IOException {
+        return startNode(id, replicas, extra, Duration.ofSeconds(4));
+    }
+
+    private ChildProcess startNode(String id, String replicas, List<String> extra, Duration sessionTimeout)
+            throws IOException {
         httpPorts.computeIfAbsent(id, k -> uncheckedFreePort());
         replPorts.computeIfAbsent(id, k -> uncheckedFreePort());
         return NodeLauncher.builder(id)
@@ -94,7 +99,7 @@ class MultiProcessClusterIT {
                 .http("127.0.0.1:" + httpPorts.get(id))
                 .repl("127.0.0.1:" + replPorts.get(id))
                 .replicas(List.of(replicas.split(",")))
-                .sessionTimeout(Duration.ofSeconds(4))
+                .sessionTimeout(sessionTimeout)
                 .extraArguments(java.util.stream.Stream.concat(
                                 java.util.stream.Stream.of(
                                         "--transport-tls-config",
@@ -252,6 +257,49 @@ class MultiProcessClusterIT {
         }
         System.out.println("SIGTERM with the controller: " + stopped + " led " + led + " and exited after " + exitedMs
                 + " ms; leaders then " + leaders);
+    }
+
+    /**
+     * A node SIGKILLed and restarted at once, long before its 40 s ZooKeeper session expires, with fast failover off so
+     * that nothing else can move its partitions: the restarted process ends its previous run's session at start
+     * (docs/partitions.md, "A node that comes back"), which takes the dead run's election nodes away, so every
+     * partition it led has a new leader in a higher epoch within seconds — not after the session timeout — and no
+     * acknowledged write is lost.
+     */
+    @Test
+    @Timeout(value = 180)
+    void aNodeKilledAndRestartedBeforeItsSessionExpiresEndsThatSessionAndItsPartitionsAreLedAgainWithinSeconds()
+            throws Exception {
+        zk = ZooKeeperProcessEnsemble.builder(dir.resolve("zk")).recordPids().build();
+        zk.start();
+        List<String> partitions = List.of("--partitions", "4", "--no-fast-failover");
+        Duration session = Duration.ofSeconds(40);
+        for (String id : IDS) {
+            nodes.put(id, startNode(id, String.join(",", IDS), partitions, session));
+        }
+        Map<String, StatusProbe.PartitionLeader> before =
+                probe.awaitPartitionLeaders(() -> live(null), 4, Duration.ofSeconds(60));
+        List<String> acked = write("r1", "k", 20);
+        String killed = StatusProbe.mostLeading(before, IDS).orElseThrow();
+        List<String> led = StatusProbe.ledBy(killed, before);
+        assertTrue(led.size() >= 2, "4 partitions on 3 nodes: the most leading leads at least 2: " + before);
+
+        long sigkill = System.nanoTime();
+        nodes.get(killed).kill(); // SIGKILL: its session lives on in ZooKeeper
+        nodes.put(killed, startNode(killed, String.join(",", IDS), partitions, session));
+        Map<String, StatusProbe.PartitionLeader> after =
+                probe.awaitPartitionLeaders(() -> live(null), 4, Duration.ofSeconds(20));
+        long ledAgainMs = (System.nanoTime() - sigkill) / 1_000_000;
+        for (String p : led) {
+            assertTrue(
+                    after.get(p).epoch() > before.get(p).epoch(),
+                    "partition " + p + ": " + before.get(p) + " -> " + after.get(p) + ", a higher leader epoch");
+        }
+        System.out.println("SIGKILL and restart of " + killed + " leading " + led + ": every partition led again "
+                + ledAgainMs + " ms after the kill (session timeout " + session.toMillis() + " ms); leaders " + after);
+        for (String id : IDS) {
+            assertReadable(id, acked);
+        }
     }
 
     /** The replicas whose process is alive, but {@code excluding}, id to base URL. */

@@ -27,8 +27,6 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -135,8 +133,7 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
     private final FileSync fileSync;
 
     private final Path checkpointFile;
-    private FileChannel lockChannel;
-    private FileLock dirLock;
+    private DirectoryLock dirLock;
 
     /** Guards what {@link #sync()} looks at: the segment map, the unsynced set, the end, the history. */
     private final Object lock = new Object();
@@ -934,10 +931,7 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
         }
         try {
             if (dirLock != null) {
-                dirLock.release();
-            }
-            if (lockChannel != null) {
-                lockChannel.close();
+                dirLock.close();
             }
         } catch (IOException e) {
             first = first == null ? e : first;
@@ -968,15 +962,7 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
     // ---- recovery ----
 
     private void recover() throws IOException {
-        lockChannel = PrivateFiles.open(dir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-        try {
-            dirLock = lockChannel.tryLock();
-        } catch (OverlappingFileLockException e) {
-            throw new IOException("the log in " + dir + " is already open in this process", e);
-        }
-        if (dirLock == null) {
-            throw new IOException("the log in " + dir + " is open in another process");
-        }
+        dirLock = DirectoryLock.acquire(dir.resolve(LOCK_FILE), "the log in " + dir);
         Files.deleteIfExists(AtomicFiles.tempFor(checkpointFile));
 
         // The checkpoint first: it says where the log starts.

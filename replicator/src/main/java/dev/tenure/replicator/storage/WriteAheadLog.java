@@ -28,8 +28,6 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -176,8 +174,7 @@ public final class WriteAheadLog implements Closeable {
     private final FileSync fileSync;
     private final int maxBodyBytes;
 
-    private FileChannel lockChannel;
-    private FileLock dirLock;
+    private DirectoryLock dirLock;
 
     /** Guards the buffer, the sequence numbers, the waiters, the open partitions and the failure. */
     private final Object lock = new Object();
@@ -1156,10 +1153,7 @@ public final class WriteAheadLog implements Closeable {
             segment.close();
         }
         if (dirLock != null) {
-            dirLock.release();
-        }
-        if (lockChannel != null) {
-            lockChannel.close();
+            dirLock.close();
         }
     }
 
@@ -1194,15 +1188,7 @@ public final class WriteAheadLog implements Closeable {
     }
 
     private void recover() throws IOException {
-        lockChannel = PrivateFiles.open(dir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-        try {
-            dirLock = lockChannel.tryLock();
-        } catch (OverlappingFileLockException e) {
-            throw new IOException("the write-ahead log in " + dir + " is already open in this process", e);
-        }
-        if (dirLock == null) {
-            throw new IOException("the write-ahead log in " + dir + " is open in another process");
-        }
+        dirLock = DirectoryLock.acquire(dir.resolve(LOCK_FILE), "the write-ahead log in " + dir);
         List<Path> files;
         try (Stream<Path> list = Files.list(dir)) {
             files = list.filter(p ->

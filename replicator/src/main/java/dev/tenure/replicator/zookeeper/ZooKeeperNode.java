@@ -18,6 +18,7 @@ package dev.tenure.replicator.zookeeper;
 import com.google.common.base.Preconditions;
 import dev.tenure.recipes.ElectionBackend;
 import dev.tenure.recipes.FencedLeaderElection;
+import dev.tenure.recipes.PreviousSession;
 import dev.tenure.recipes.SuspensionPolicy;
 import dev.tenure.replicator.DeferredPromiseStore;
 import dev.tenure.replicator.Leadership;
@@ -32,6 +33,7 @@ import dev.tenure.replicator.core.Message;
 import dev.tenure.replicator.core.Promise;
 import dev.tenure.replicator.core.PromiseStore;
 import dev.tenure.replicator.core.Role;
+import dev.tenure.replicator.storage.DirectoryLock;
 import dev.tenure.replicator.storage.FilePromiseStore;
 import dev.tenure.replicator.storage.FileSnapshotStore;
 import dev.tenure.replicator.storage.LogConfig;
@@ -132,6 +134,10 @@ public final class ZooKeeperNode implements Closeable {
      * them at once, and 4 threads made that about 70 mints a second on a slow ensemble (docs/performance.md).
      */
     private static final int CONTROL_THREADS = 16;
+    /** The node's lock file in its data directory: one process per data directory. */
+    static final String NODE_LOCK_FILE = "node.lock";
+    /** The ZooKeeper session's id and password, for the next run to end it ({@link PreviousSession}). */
+    static final String SESSION_FILE = "zookeeper-session";
     /**
      * Threads that open partitions' files and replicas for {@link #openAll}: mostly waiting on fsyncs (a new
      * partition's directories and first segment), which ext4 groups into fewer journal commits when many are in flight.
@@ -183,6 +189,10 @@ public final class ZooKeeperNode implements Closeable {
     private final Map<String, Long> handedOver = new HashMap<>();
 
     private ScheduledFuture<?> rebalancing;
+    /** Held from start to close: one process per data directory. */
+    private DirectoryLock dataDirLock;
+
+    private PreviousSession previousSession;
     private boolean started;
     private volatile boolean closed;
 
@@ -218,6 +228,7 @@ public final class ZooKeeperNode implements Closeable {
         private LeadershipSource leadershipSource;
         private FastFailover fastFailover = FastFailover.fromSessionTimeout();
         private ControlInbound controlInbound;
+        private boolean endPreviousSession = true;
 
         private Builder(CuratorFramework client, String clusterPath) {
             this.client = Preconditions.checkNotNull(client, "client must not be null");
@@ -331,6 +342,18 @@ public final class ZooKeeperNode implements Closeable {
          */
         public Builder leadershipSource(LeadershipSource source) {
             this.leadershipSource = Preconditions.checkNotNull(source, "source");
+            return this;
+        }
+
+        /**
+         * Whether the node ends, at start, the ZooKeeper session its previous run left (on by default): the session's
+         * id and password are kept in {@code DATA/zookeeper-session} ({@link PreviousSession}), so that a node
+         * restarted before its old session expired takes its old election nodes and registration away at once
+         * instead of leaving every partition it led to wait for that expiry (docs/partitions.md, "A node that comes
+         * back"). Off: a restart waits for the expiry, or for fast failover's depose.
+         */
+        public Builder endPreviousSession(boolean enabled) {
+            this.endPreviousSession = enabled;
             return this;
         }
 
@@ -541,6 +564,20 @@ public final class ZooKeeperNode implements Closeable {
     public synchronized void start() throws Exception {
         Preconditions.checkState(!started && !closed, "Cannot be started more than once");
         started = true;
+        PrivateFiles.createDirectories(b.dataDir);
+        dataDirLock = DirectoryLock.acquire(
+                b.dataDir.resolve(NODE_LOCK_FILE), "node " + b.id + "'s data directory " + b.dataDir);
+        if (b.endPreviousSession) {
+            // Before anything of this run is in ZooKeeper, and only once this process holds the data directory.
+            previousSession = PreviousSession.builder(b.client, b.dataDir.resolve(SESSION_FILE))
+                    .build();
+            try {
+                PreviousSession.Outcome outcome = previousSession.start();
+                log.info("node {}: the previous run's ZooKeeper session: {}", b.id, outcome);
+            } catch (IOException e) {
+                log.warn("node {}: the previous run's ZooKeeper session is left to expire", b.id, e);
+            }
+        }
         registry = new ZooKeeperRegistry(b.client, b.clusterPath);
         registry.start();
         Path partitionsDir = b.dataDir.resolve("partitions");
@@ -1217,6 +1254,16 @@ public final class ZooKeeperNode implements Closeable {
                 wal.close();
             } catch (IOException e) {
                 log.warn("node {}: closing the write-ahead log failed", b.id, e);
+            }
+        }
+        if (previousSession != null) {
+            previousSession.close();
+        }
+        if (dataDirLock != null) {
+            try {
+                dataDirLock.close();
+            } catch (IOException e) {
+                log.warn("node {}: releasing the data directory's lock failed", b.id, e);
             }
         }
         log.info("node {} closed", b.id);

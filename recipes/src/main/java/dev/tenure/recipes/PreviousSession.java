@@ -1,0 +1,337 @@
+/*
+ * Copyright 2026 The Tenure authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package dev.tenure.recipes;
+
+import com.google.common.base.Preconditions;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.state.ConnectionState;
+import org.apache.curator.framework.state.ConnectionStateListener;
+import org.apache.zookeeper.Watcher;
+import org.apache.zookeeper.ZooKeeper;
+import org.apache.zookeeper.client.ConnectStringParser;
+import org.apache.zookeeper.client.StaticHostProvider;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Ends the ZooKeeper session that this process's previous run left behind, so that its ephemeral nodes — election
+ * participants, registrations, suspicions — go when the process comes back rather than when that session expires.
+ *
+ * <p>A process that dies leaves its session alive on the servers for up to the session timeout: whatever it led
+ * stays led by a dead participant until then, and a process restarted within that time finds its own old nodes in
+ * the way (Kafka's KIP-380 solves the same problem for brokers with a broker epoch). This recipe keeps the current
+ * session's id and password in a file of the process's own data directory, and at the next start it opens a second
+ * handle on the session that file names and closes it, which ends that session for every handle: the servers delete
+ * its ephemeral nodes and fire their watches, as they would at its expiry, at once.
+ *
+ * <pre>{@code
+ * PreviousSession previous = PreviousSession.builder(client, dataDir.resolve("zookeeper-session")).build();
+ * previous.start(); // ends the previous run's session, then keeps the file current
+ * // ... join elections, register ...
+ * previous.close(); // stops keeping the file current
+ * }</pre>
+ *
+ * <h2>Only for a process's own data directory</h2>
+ *
+ * The file names one process's session. Use one file per data directory, and start this only once the process
+ * holds that directory (a lock file): two live processes sharing a file would end each other's sessions. Ending a
+ * session that another live process still uses costs it its ephemeral nodes, never safety — an election's epochs
+ * fence whatever the old session's leader still does (docs/recipes.md).
+ *
+ * <h2>The file</h2>
+ *
+ * One line, {@code SESSION_HEX PASSWORD_HEX}, written owner-only (the password lets whoever reads it take the session
+ * over), replaced atomically (a temporary file, then a rename) when the client is connected at start and after every
+ * new session. A file that cannot be read, or is not one line of two hex fields, is an {@link IOException} from
+ * {@link #start()} naming the file; nothing is ended then, and the file is replaced with the current session.
+ *
+ * <h2>Lifecycle, threads and failures</h2>
+ *
+ * Start once ({@link IllegalStateException} "Cannot be started more than once"); {@link #close()} is idempotent and
+ * only stops keeping the file current. {@link #start()} blocks on ZooKeeper for at most the builder's timeout (10 s
+ * by default) twice: for the client's connection and for the second handle's answer; a server that does not answer in
+ * time leaves the previous session to its expiry ({@link Outcome#UNANSWERED}). The file is rewritten on Curator's
+ * connection-state thread. Thread-safe.
+ */
+public final class PreviousSession implements Closeable {
+    private static final Logger log = LoggerFactory.getLogger(PreviousSession.class);
+
+    /** What {@link #start()} found. */
+    public enum Outcome {
+        /** No file: no previous run, or none that connected. */
+        NONE,
+        /** The file names the client's current session: nothing to end. */
+        CURRENT,
+        /** The previous session was alive and is ended now, its ephemeral nodes with it. */
+        ENDED,
+        /** The previous session had ended or expired already. */
+        EXPIRED,
+        /** ZooKeeper did not answer about the previous session in time: it ends at its expiry. */
+        UNANSWERED
+    }
+
+    /**
+     * A ZooKeeper session's credentials, as the file holds them.
+     *
+     * @param id the session id
+     * @param password the session password
+     */
+    @SuppressWarnings("ArrayRecordComponent") // never compared; printing it shows no password, only the array's id
+    public record Session(long id, byte[] password) {
+        @Override
+        public String toString() {
+            return "Session[0x" + Long.toHexString(id) + "]";
+        }
+    }
+
+    private enum State {
+        LATENT,
+        STARTED,
+        CLOSED
+    }
+
+    private final CuratorFramework client;
+    private final Path file;
+    private final Duration timeout;
+    private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
+    private final AtomicBoolean writeFailed = new AtomicBoolean();
+    private final ConnectionStateListener listener = (c, s) -> connectionStateChanged(s);
+
+    private PreviousSession(Builder b) {
+        this.client = b.client;
+        this.file = b.file;
+        this.timeout = b.timeout;
+    }
+
+    /** A builder for the session file {@code file} of {@code client}'s process. */
+    public static Builder builder(CuratorFramework client, Path file) {
+        return new Builder(client, file);
+    }
+
+    /** Builds a {@link PreviousSession}. */
+    public static final class Builder {
+        private final CuratorFramework client;
+        private final Path file;
+        private Duration timeout = Duration.ofSeconds(10);
+
+        private Builder(CuratorFramework client, Path file) {
+            this.client = Preconditions.checkNotNull(client, "client must not be null");
+            this.file = Preconditions.checkNotNull(file, "file must not be null");
+        }
+
+        /** How long {@link #start()} waits for the connection, and then for ZooKeeper's answer; 10 s by default. */
+        public Builder timeout(Duration timeout) {
+            Preconditions.checkArgument(
+                    !timeout.isNegative() && !timeout.isZero(), "timeout must be > 0, was %s", timeout);
+            this.timeout = timeout;
+            return this;
+        }
+
+        public PreviousSession build() {
+            return new PreviousSession(this);
+        }
+    }
+
+    /**
+     * Ends the session the file names unless it is the client's current one, then writes the current session to
+     * the file and keeps it current after every new session.
+     *
+     * @return what was found
+     * @throws IOException if the file exists but cannot be read or is malformed (it is replaced all the same), or
+     *     the current session cannot be written to it
+     * @throws InterruptedException if interrupted while waiting on ZooKeeper
+     */
+    public Outcome start() throws IOException, InterruptedException {
+        Preconditions.checkState(state.compareAndSet(State.LATENT, State.STARTED), "Cannot be started more than once");
+        client.blockUntilConnected((int) timeout.toMillis(), TimeUnit.MILLISECONDS);
+        Session current = currentSession();
+        Outcome outcome;
+        IOException unreadable = null;
+        try {
+            Session previous = read(file);
+            outcome = current != null && previous.id() == current.id() ? Outcome.CURRENT : end(previous);
+        } catch (NoSuchFileException none) {
+            outcome = Outcome.NONE;
+        } catch (IOException e) {
+            unreadable = e;
+            outcome = Outcome.NONE;
+        }
+        client.getConnectionStateListenable().addListener(listener);
+        if (current != null) {
+            write(file, current);
+        }
+        if (unreadable != null) {
+            throw unreadable;
+        }
+        return outcome;
+    }
+
+    /** Stops keeping the file current; idempotent. The file stays, naming the last session. */
+    @Override
+    public void close() {
+        if (state.getAndSet(State.CLOSED) == State.STARTED) {
+            client.getConnectionStateListenable().removeListener(listener);
+        }
+    }
+
+    private void connectionStateChanged(ConnectionState s) {
+        if (state.get() != State.STARTED || !(s == ConnectionState.CONNECTED || s == ConnectionState.RECONNECTED)) {
+            return;
+        }
+        Session current = currentSession();
+        if (current == null) {
+            return;
+        }
+        try {
+            write(file, current);
+            writeFailed.set(false);
+        } catch (IOException e) {
+            if (writeFailed.compareAndSet(false, true)) {
+                log.warn(
+                        "could not record ZooKeeper session {} in {}: a restart will wait for its expiry",
+                        current,
+                        file,
+                        e);
+            }
+        }
+    }
+
+    /** The client's session now, or null if it has none (not connected). */
+    private Session currentSession() {
+        try {
+            ZooKeeper zk = client.getZookeeperClient().getZooKeeper();
+            long id = zk.getSessionId();
+            return id == 0 ? null : new Session(id, zk.getSessionPasswd());
+        } catch (Exception e) {
+            return null;
+        }
+    }
+
+    /** Opens a second handle on {@code previous} and closes it, which ends it if it is alive. */
+    private Outcome end(Session previous) throws IOException, InterruptedException {
+        String connect = client.getZookeeperClient().getCurrentConnectionString();
+        CountDownLatch answered = new CountDownLatch(1);
+        AtomicReference<Watcher.Event.KeeperState> answer = new AtomicReference<>();
+        Watcher watcher = event -> {
+            Watcher.Event.KeeperState s = event.getState();
+            if (s == Watcher.Event.KeeperState.SyncConnected || s == Watcher.Event.KeeperState.Expired) {
+                answer.compareAndSet(null, s);
+                answered.countDown();
+            }
+        };
+        ZooKeeper twin;
+        try {
+            twin = new ZooKeeper(
+                    connect,
+                    (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()),
+                    watcher,
+                    previous.id(),
+                    previous.password(),
+                    false,
+                    new StaticHostProvider(new ConnectStringParser(connect).getServerAddresses()),
+                    clientConfig());
+        } catch (IllegalArgumentException e) {
+            throw new IOException("cannot connect to " + connect + " to end " + previous, e);
+        }
+        try {
+            if (!answered.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                log.warn(
+                        "ZooKeeper did not answer about the previous run's {} within {}: it ends at its expiry",
+                        previous,
+                        timeout);
+                return Outcome.UNANSWERED;
+            }
+            if (answer.get() == Watcher.Event.KeeperState.Expired) {
+                log.info("the previous run's ZooKeeper {} had ended already", previous);
+                return Outcome.EXPIRED;
+            }
+            // Closing any handle of a session ends it: the servers delete its ephemeral nodes now.
+            if (!twin.close((int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))) {
+                log.warn("ZooKeeper did not confirm the end of the previous run's {} within {}", previous, timeout);
+                return Outcome.UNANSWERED;
+            }
+            log.info("ended the previous run's ZooKeeper {}: its ephemeral nodes are gone", previous);
+            return Outcome.ENDED;
+        } finally {
+            twin.close(); // idempotent
+        }
+    }
+
+    private org.apache.zookeeper.client.ZKClientConfig clientConfig() {
+        try {
+            return client.getZookeeperClient().getZooKeeper().getClientConfig();
+        } catch (Exception e) {
+            return new org.apache.zookeeper.client.ZKClientConfig();
+        }
+    }
+
+    /**
+     * Reads a session file.
+     *
+     * @throws NoSuchFileException if there is none
+     * @throws IOException if it cannot be read or is not one line of two hex fields
+     */
+    public static Session read(Path file) throws IOException {
+        String line = Files.readString(file, StandardCharsets.US_ASCII).trim();
+        String[] parts = line.split(" ", -1);
+        try {
+            if (parts.length != 2 || parts[0].isEmpty() || parts[1].isEmpty()) {
+                throw new IllegalArgumentException("expected SESSION_HEX PASSWORD_HEX");
+            }
+            return new Session(
+                    Long.parseUnsignedLong(parts[0], 16), HexFormat.of().parseHex(parts[1]));
+        } catch (IllegalArgumentException e) {
+            throw new IOException("malformed ZooKeeper session file " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Replaces {@code file} with {@code session}, owner-only, atomically. */
+    static void write(Path file, Session session) throws IOException {
+        String line = Long.toHexString(session.id()) + " " + HexFormat.of().formatHex(session.password()) + "\n";
+        Path temp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.deleteIfExists(temp); // a temporary file left from before keeps its permissions: create it afresh
+        if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
+            Files.createFile(temp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        } else {
+            Files.createFile(temp);
+        }
+        try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+            ByteBuffer buf = ByteBuffer.wrap(line.getBytes(StandardCharsets.US_ASCII));
+            while (buf.hasRemaining()) {
+                ch.write(buf);
+            }
+        }
+        Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+}

@@ -1,0 +1,200 @@
+/*
+ * Copyright 2026 The Tenure authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package dev.tenure.recipes;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tenure.testkit.ZooKeeperEnsemble;
+import dev.tenure.testkit.ZooKeeperEnsembleExtension;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.Watcher;
+import org.apache.zookeeper.ZooDefs;
+import org.apache.zookeeper.ZooKeeper;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@link PreviousSession}: a restarted process ends the session its previous run left, with that session's
+ * ephemeral nodes, long before the session would expire; it never ends the current session; bad files are clear
+ * errors.
+ */
+@Tag("zookeeper")
+class PreviousSessionTest {
+    /** Far longer than any wait below: a node still there after a start was not removed by an expiry. */
+    private static final int SESSION_TIMEOUT_MS = 60_000;
+
+    @RegisterExtension
+    static final ZooKeeperEnsembleExtension zk = ZooKeeperEnsembleExtension.of(
+            ZooKeeperEnsemble.builder().servers(1).sessionTimeout(Duration.ofMillis(SESSION_TIMEOUT_MS)));
+
+    @TempDir
+    Path dir;
+
+    private Path file;
+    private String path;
+
+    @BeforeEach
+    void setUp() {
+        file = dir.resolve("zookeeper-session");
+        path = "/previous-session-" + UUID.randomUUID();
+    }
+
+    /** A raw handle with a session of {@link #SESSION_TIMEOUT_MS}, connected. */
+    private ZooKeeper connected() throws Exception {
+        CountDownLatch up = new CountDownLatch(1);
+        ZooKeeper handle = new ZooKeeper(zk.ensemble().connectString(), SESSION_TIMEOUT_MS, e -> {
+            if (e.getState() == Watcher.Event.KeeperState.SyncConnected) {
+                up.countDown();
+            }
+        });
+        assertTrue(up.await(30, TimeUnit.SECONDS), "connected");
+        return handle;
+    }
+
+    /** The process dies: its handle stops without telling the servers, whose session lives on until it expires. */
+    private static void die(ZooKeeper handle) {
+        handle.getTestable().injectSessionExpiration();
+    }
+
+    @Test
+    void aRestartEndsTheSessionItsDeadPreviousRunLeftAndItsEphemeralNodesGoAtOnce() throws Exception {
+        ZooKeeper previousRun = connected();
+        previousRun.create(path, new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.EPHEMERAL);
+        PreviousSession.write(
+                file, new PreviousSession.Session(previousRun.getSessionId(), previousRun.getSessionPasswd()));
+        die(previousRun);
+
+        CuratorFramework restarted = zk.ensemble().newClient();
+        assertNotNull(restarted.checkExists().forPath(path), "the dead run's node outlives it, with its session");
+        long started = System.nanoTime();
+        try (PreviousSession previous = PreviousSession.builder(restarted, file).build()) {
+            assertEquals(PreviousSession.Outcome.ENDED, previous.start());
+        }
+        long tookMs = (System.nanoTime() - started) / 1_000_000;
+        restarted.sync().forPath(path);
+        assertNull(restarted.checkExists().forPath(path), "the node went with the ended session");
+        assertTrue(tookMs < SESSION_TIMEOUT_MS / 4, "ended in " + tookMs + " ms, not at the expiry");
+        assertEquals(
+                restarted.getZookeeperClient().getZooKeeper().getSessionId(),
+                PreviousSession.read(file).id(),
+                "the file names the restarted run's session now");
+    }
+
+    @Test
+    void theFileFollowsTheClientIntoEveryNewSessionAndTheCurrentSessionIsNeverEnded() throws Exception {
+        CuratorFramework client = zk.ensemble().newClient();
+        PreviousSession first = PreviousSession.builder(client, file).build();
+        assertEquals(PreviousSession.Outcome.NONE, first.start(), "no file yet");
+        long before = client.getZookeeperClient().getZooKeeper().getSessionId();
+        assertEquals(before, PreviousSession.read(file).id());
+
+        client.getZookeeperClient().getZooKeeper().getTestable().injectSessionExpiration(); // a new session follows
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        long now = before;
+        while (now == before || PreviousSession.read(file).id() != now) {
+            assertTrue(
+                    System.nanoTime() < deadline,
+                    "the file follows the new session; it names 0x"
+                            + Long.toHexString(PreviousSession.read(file).id()) + ", the client's is 0x"
+                            + Long.toHexString(now));
+            Thread.sleep(10); // polling the condition above, bounded by its deadline
+            now = client.getZookeeperClient().getZooKeeper().getSessionId();
+        }
+        first.close();
+
+        client.create().withMode(CreateMode.EPHEMERAL).forPath(path);
+        try (PreviousSession again = PreviousSession.builder(client, file).build()) {
+            assertEquals(PreviousSession.Outcome.CURRENT, again.start());
+        }
+        assertNotNull(client.checkExists().forPath(path), "the current session and its node live on");
+    }
+
+    @Test
+    void aSessionThatHadExpiredAlreadyIsReportedAndNothingElseIsTouched() throws Exception {
+        CuratorFramework client = zk.ensemble().newClient();
+        ZooKeeper other = connected();
+        other.create(path, new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.EPHEMERAL);
+        ZooKeeper gone = connected();
+        PreviousSession.Session goneSession = new PreviousSession.Session(gone.getSessionId(), gone.getSessionPasswd());
+        gone.close(); // a clean stop ends the session
+        PreviousSession.write(file, goneSession);
+        try (PreviousSession previous = PreviousSession.builder(client, file).build()) {
+            assertEquals(PreviousSession.Outcome.EXPIRED, previous.start());
+        }
+        assertNotNull(client.checkExists().forPath(path), "another live session's node stays");
+        other.close();
+    }
+
+    @Test
+    void aMalformedFileIsAClearErrorEndsNothingAndIsReplacedWithTheCurrentSession() throws Exception {
+        CuratorFramework client = zk.ensemble().newClient();
+        for (String bad : new String[] {"", "zz 00", "12", "12 ab cd", "12 abc"}) {
+            Files.writeString(file, bad, StandardCharsets.US_ASCII);
+            PreviousSession previous = PreviousSession.builder(client, file).build();
+            IOException e = assertThrows(IOException.class, previous::start, "'" + bad + "'");
+            assertTrue(
+                    e.getMessage().contains("malformed ZooKeeper session file")
+                            && e.getMessage().contains(file.toString()),
+                    e.getMessage());
+            previous.close();
+            assertEquals(
+                    client.getZookeeperClient().getZooKeeper().getSessionId(),
+                    PreviousSession.read(file).id());
+        }
+    }
+
+    @Test
+    void theFileIsOwnerOnlyForItHoldsTheSessionsPassword() throws Exception {
+        CuratorFramework client = zk.ensemble().newClient();
+        Files.writeString(file, "stale 00");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+        try (PreviousSession previous = PreviousSession.builder(client, file).build()) {
+            assertThrows(IOException.class, previous::start);
+        }
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+    }
+
+    @Test
+    void startsOnceClosesIdempotentlyAndRefusesABadTimeout() throws Exception {
+        CuratorFramework client = zk.ensemble().newClient();
+        PreviousSession previous = PreviousSession.builder(client, file).build();
+        previous.start();
+        IllegalStateException twice = assertThrows(IllegalStateException.class, previous::start);
+        assertEquals("Cannot be started more than once", twice.getMessage());
+        previous.close();
+        previous.close();
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> PreviousSession.builder(client, file).timeout(Duration.ZERO));
+    }
+}
