@@ -302,6 +302,32 @@ class MultiProcessClusterIT {
         }
     }
 
+    /** The same for the single log ({@code ZooKeeperReplica}): its leader killed and restarted at once. */
+    @Test
+    @Timeout(value = 180)
+    void aSingleLogLeaderKilledAndRestartedBeforeItsSessionExpiresIsReplacedWithinSeconds() throws Exception {
+        zk = ZooKeeperProcessEnsemble.builder(dir.resolve("zk")).recordPids().build();
+        zk.start();
+        List<String> noFastFailover = List.of("--no-fast-failover");
+        Duration session = Duration.ofSeconds(40);
+        for (String id : IDS) {
+            nodes.put(id, startNode(id, String.join(",", IDS), noFastFailover, session));
+        }
+        String leader = awaitLeader(0, null, true);
+        long epoch = status(leader).get("epoch").asLong();
+        List<String> acked = write("r1", "s", 20);
+
+        long sigkill = System.nanoTime();
+        nodes.get(leader).kill();
+        nodes.put(leader, startNode(leader, String.join(",", IDS), noFastFailover, session));
+        String next = probe.awaitLeader(() -> live(null), epoch, true, Duration.ofSeconds(20))
+                .id();
+        long ledAgainMs = (System.nanoTime() - sigkill) / 1_000_000;
+        System.out.println("SIGKILL and restart of the single log's leader " + leader + ": " + next + " leads after "
+                + ledAgainMs + " ms (session timeout " + session.toMillis() + " ms)");
+        assertReadable(next, acked);
+    }
+
     /** The replicas whose process is alive, but {@code excluding}, id to base URL. */
     private Map<String, URI> live(String excluding) {
         Map<String, URI> live = new LinkedHashMap<>();

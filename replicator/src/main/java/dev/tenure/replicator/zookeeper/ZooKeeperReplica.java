@@ -20,6 +20,7 @@ import dev.tenure.recipes.ElectionBackend;
 import dev.tenure.recipes.FencedLeaderElection;
 import dev.tenure.recipes.LeaderDiscovery;
 import dev.tenure.recipes.LeaderInfo;
+import dev.tenure.recipes.PreviousSession;
 import dev.tenure.recipes.SuspensionPolicy;
 import dev.tenure.replicator.Replica;
 import dev.tenure.replicator.ReplicaListener;
@@ -81,9 +82,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class ZooKeeperReplica implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(ZooKeeperReplica.class);
+    /** The ZooKeeper session's id and password, for the next run to end it ({@link PreviousSession}). */
+    static final String SESSION_FILE = "zookeeper-session";
 
     private final Builder b;
     private ZooKeeperRegistry registry;
+    private PreviousSession previousSession;
     private LeaderDiscovery discovery;
     private ZooKeeperConfiguration configuration;
     private MembershipChanges membership;
@@ -129,6 +133,7 @@ public final class ZooKeeperReplica implements Closeable {
         private ReplicaListener listener = new ReplicaListener() {};
         private SnapshotPolicy snapshotPolicy = SnapshotPolicy.defaults();
         private FastFailover fastFailover = FastFailover.fromSessionTimeout();
+        private boolean endPreviousSession = true;
 
         private Builder(CuratorFramework client, String clusterPath) {
             this.client = Preconditions.checkNotNull(client, "client must not be null");
@@ -236,6 +241,18 @@ public final class ZooKeeperReplica implements Closeable {
         }
 
         /**
+         * Whether the replica ends, at start, the ZooKeeper session its previous run left (on by default): the
+         * session's id and password are kept in {@code DATA/zookeeper-session} ({@link PreviousSession}), so that a
+         * replica restarted before its old session expired takes its old election node away at once instead of
+         * leaving the log led by a dead process until that expiry. Off: a restart waits for the expiry, or for fast
+         * failover's depose.
+         */
+        public Builder endPreviousSession(boolean enabled) {
+            this.endPreviousSession = enabled;
+            return this;
+        }
+
+        /**
          * Fast failover (docs/replication.md, "Fast failover"): on by default with bounds derived from the session
          * timeout ({@link FastFailover#fromSessionTimeout()}); {@link FastFailover#off()} turns it off.
          */
@@ -292,9 +309,19 @@ public final class ZooKeeperReplica implements Closeable {
                 b.members != null ? configuration.initialize(b.members) : configuration.read();
         Configuration config = current.configuration();
         checkMembership(config);
-        registry.start();
         PrivateFiles.createDirectories(b.dataDir);
-        segmentedLog = SegmentedLog.open(b.dataDir.resolve("log"), b.logConfig);
+        segmentedLog = SegmentedLog.open(b.dataDir.resolve("log"), b.logConfig); // locks the data directory's log
+        if (b.endPreviousSession) {
+            // Before this run's ephemeral nodes exist, and only once this process holds the log.
+            previousSession = PreviousSession.builder(b.client, b.dataDir.resolve(SESSION_FILE))
+                    .build();
+            try {
+                log.info("replica {}: the previous run's ZooKeeper session: {}", b.id, previousSession.start());
+            } catch (IOException e) {
+                log.warn("replica {}: the previous run's ZooKeeper session is left to expire", b.id, e);
+            }
+        }
+        registry.start();
         snapshots = FileSnapshotStore.open(b.dataDir.resolve("snapshots"), b.logConfig.syncPolicy());
         FilePromiseStore promises = new FilePromiseStore(b.dataDir.resolve("promise"), b.logConfig.syncPolicy());
         String electionPath = ZooKeeperRegistry.electionPath(b.clusterPath);
@@ -543,6 +570,9 @@ public final class ZooKeeperReplica implements Closeable {
         }
         if (discovery != null) {
             discovery.close();
+        }
+        if (previousSession != null) {
+            previousSession.close();
         }
     }
 }
