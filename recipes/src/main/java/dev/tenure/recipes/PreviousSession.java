@@ -56,7 +56,7 @@ import org.slf4j.LoggerFactory;
  * its ephemeral nodes and fire their watches, as they would at its expiry, at once.
  *
  * <pre>{@code
- * PreviousSession previous = PreviousSession.builder(client, dataDir.resolve("zookeeper-session")).build();
+ * PreviousSession previous = PreviousSession.builder(client, dataDir.resolve(PreviousSession.FILE_NAME)).build();
  * previous.start(); // ends the previous run's session, then keeps the file current
  * // ... join elections, register ...
  * previous.close(); // stops keeping the file current
@@ -86,6 +86,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class PreviousSession implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(PreviousSession.class);
+
+    /** The file's name in a Tenure node's or replica's data directory. */
+    public static final String FILE_NAME = "zookeeper-session";
 
     /** What {@link #start()} found. */
     public enum Outcome {
@@ -238,9 +241,36 @@ public final class PreviousSession implements Closeable {
         }
     }
 
-    /** Opens a second handle on {@code previous} and closes it, which ends it if it is alive. */
     private Outcome end(Session previous) throws IOException, InterruptedException {
-        String connect = client.getZookeeperClient().getCurrentConnectionString();
+        Outcome outcome =
+                end(client.getZookeeperClient().getCurrentConnectionString(), clientConfig(), previous, timeout);
+        switch (outcome) {
+            case ENDED -> log.info("ended the previous run's ZooKeeper {}: its ephemeral nodes are gone", previous);
+            case EXPIRED -> log.info("the previous run's ZooKeeper {} had ended already", previous);
+            default ->
+                log.warn(
+                        "ZooKeeper did not answer about the previous run's {} within {}: it ends at its expiry",
+                        previous,
+                        timeout);
+        }
+        return outcome;
+    }
+
+    /**
+     * Ends {@code session} now if it is alive: opens a second handle on it and closes that handle, which ends the
+     * session for every handle (the servers delete its ephemeral nodes and fire their watches, as at its expiry).
+     * What a fault-injecting harness uses to expire a session the way the servers do.
+     *
+     * @param connectString the ensemble, as a ZooKeeper client takes it
+     * @param config the client settings (TLS, SASL) to connect with
+     * @param timeout how long to wait for the servers' answer, and then for the close's
+     * @return {@link Outcome#ENDED}, {@link Outcome#EXPIRED} (it had ended), or {@link Outcome#UNANSWERED}
+     * @throws IOException if the connect string is invalid
+     * @throws InterruptedException if interrupted while waiting
+     */
+    public static Outcome end(
+            String connectString, org.apache.zookeeper.client.ZKClientConfig config, Session session, Duration timeout)
+            throws IOException, InterruptedException {
         CountDownLatch answered = new CountDownLatch(1);
         AtomicReference<Watcher.Event.KeeperState> answer = new AtomicReference<>();
         Watcher watcher = event -> {
@@ -250,39 +280,30 @@ public final class PreviousSession implements Closeable {
                 answered.countDown();
             }
         };
+        int timeoutMs = (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
         ZooKeeper twin;
         try {
             twin = new ZooKeeper(
-                    connect,
-                    (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()),
+                    connectString,
+                    timeoutMs,
                     watcher,
-                    previous.id(),
-                    previous.password(),
+                    session.id(),
+                    session.password(),
                     false,
-                    new StaticHostProvider(new ConnectStringParser(connect).getServerAddresses()),
-                    clientConfig());
+                    new StaticHostProvider(new ConnectStringParser(connectString).getServerAddresses()),
+                    config);
         } catch (IllegalArgumentException e) {
-            throw new IOException("cannot connect to " + connect + " to end " + previous, e);
+            throw new IOException("cannot connect to " + connectString + " to end " + session, e);
         }
         try {
-            if (!answered.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                log.warn(
-                        "ZooKeeper did not answer about the previous run's {} within {}: it ends at its expiry",
-                        previous,
-                        timeout);
+            if (!answered.await(timeoutMs, TimeUnit.MILLISECONDS)) {
                 return Outcome.UNANSWERED;
             }
             if (answer.get() == Watcher.Event.KeeperState.Expired) {
-                log.info("the previous run's ZooKeeper {} had ended already", previous);
                 return Outcome.EXPIRED;
             }
             // Closing any handle of a session ends it: the servers delete its ephemeral nodes now.
-            if (!twin.close((int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))) {
-                log.warn("ZooKeeper did not confirm the end of the previous run's {} within {}", previous, timeout);
-                return Outcome.UNANSWERED;
-            }
-            log.info("ended the previous run's ZooKeeper {}: its ephemeral nodes are gone", previous);
-            return Outcome.ENDED;
+            return twin.close(timeoutMs) ? Outcome.ENDED : Outcome.UNANSWERED;
         } finally {
             twin.close(); // idempotent
         }

@@ -65,7 +65,7 @@ class PreviousSessionTest {
 
     @BeforeEach
     void setUp() {
-        file = dir.resolve("zookeeper-session");
+        file = dir.resolve(PreviousSession.FILE_NAME);
         path = "/previous-session-" + UUID.randomUUID();
     }
 
@@ -178,6 +178,9 @@ class PreviousSessionTest {
         CuratorFramework client = zk.ensemble().newClient();
         Files.writeString(file, "stale 00");
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+        Path staleTemp = dir.resolve(PreviousSession.FILE_NAME + ".tmp"); // left by a run that died mid-write
+        Files.writeString(staleTemp, "old");
+        Files.setPosixFilePermissions(staleTemp, PosixFilePermissions.fromString("rw-r--r--"));
         try (PreviousSession previous = PreviousSession.builder(client, file).build()) {
             assertThrows(IOException.class, previous::start);
         }

@@ -190,7 +190,6 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
     private UnaryOperator<Transport> transportWrapper = UnaryOperator.identity();
     private UnaryOperator<CoreConfig.Builder> tuning = UnaryOperator.identity();
     private UnaryOperator<StateMachine> stateMachineWrapper = UnaryOperator.identity();
-    private Path sessionFile;
     private Duration requestTimeout = KvHttpApi.DEFAULT_REQUEST_TIMEOUT;
     private HttpOptions httpOptions = HttpOptions.DEFAULT;
     private TlsContext transportTls; // null: plaintext replication
@@ -357,18 +356,6 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
     }
 
     /**
-     * Writes this replica's ZooKeeper session id and password to {@code file} whenever a session is established,
-     * so that a fault-injecting harness can expire the session the way the server does (it opens a second handle
-     * on the same session and closes it). Call before {@link #start()}. The file holds a secret of the session:
-     * for test harnesses only.
-     */
-    public KvNode sessionFile(Path file) {
-        Preconditions.checkState(!started, "already started");
-        this.sessionFile = Preconditions.checkNotNull(file, "file");
-        return this;
-    }
-
-    /**
      * How long the HTTP API lets a write wait for its commit, and a linearizable read for its confirmation, before
      * it answers 503 (for a write {@code outcome_unknown}: the write may still commit);
      * {@link KvHttpApi#DEFAULT_REQUEST_TIMEOUT} unless set. Call before {@link #start()}.
@@ -483,9 +470,6 @@ public final class KvNode implements KvService, NodeObservations, Closeable {
             zooKeeperTls.configure(clientBuilder);
         }
         client = clientBuilder.build();
-        if (sessionFile != null) {
-            SessionFile.watch(client, sessionFile);
-        }
         client.start();
         if (!client.blockUntilConnected(30, TimeUnit.SECONDS)) {
             throw new IllegalStateException("cannot reach ZooKeeper at " + config.zkConnect() + " within 30 s"

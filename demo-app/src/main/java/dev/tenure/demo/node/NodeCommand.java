@@ -262,12 +262,6 @@ public final class NodeCommand implements Callable<Integer> {
                     + " with K/KiB, M/MiB, G/GiB (default: ${DEFAULT-VALUE})")
     long segmentBytes;
 
-    @Option(
-            names = "--session-file",
-            hidden = true,
-            description = "writes the ZooKeeper session id and password here (verification harness only)")
-    Path sessionFile;
-
     /** Runs on the node before it starts; a no-op. A test's own main may set it (see EarlyAckNodeMain in tests). */
     java.util.function.Consumer<KvNode> beforeStart = node -> {};
 
@@ -588,9 +582,6 @@ public final class NodeCommand implements Callable<Integer> {
                 .leadership(mode)
                 .controllerRebalance(controllerRebalanceInterval(), controllerImbalancePercent())
                 .fastFailover(failover);
-        if (sessionFile != null) {
-            node.sessionFile(sessionFile);
-        }
         beforeStart.accept(node);
         try {
             node.start();

@@ -17,7 +17,6 @@ package dev.tenure.demo.verify;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tenure.demo.node.ClusterCertificates;
-import dev.tenure.demo.node.SessionFile;
 import dev.tenure.harness.ChildProcess;
 import dev.tenure.harness.LinkProxy;
 import dev.tenure.harness.Links;
@@ -26,6 +25,7 @@ import dev.tenure.harness.StatusProbe;
 import dev.tenure.harness.TlsKeys;
 import dev.tenure.harness.ZooKeeperProcessEnsemble;
 import dev.tenure.harness.fault.FaultTarget;
+import dev.tenure.recipes.PreviousSession;
 import dev.tenure.replicator.transport.netty.MessageCodec;
 import dev.tenure.testkit.LoopbackPorts;
 import java.io.IOException;
@@ -43,11 +43,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import org.apache.zookeeper.Watcher;
-import org.apache.zookeeper.ZooKeeper;
+import org.apache.zookeeper.client.ZKClientConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -174,13 +171,8 @@ final class Testbed implements FaultTarget, AutoCloseable {
             }
             Path home = dir.resolve(id);
             Files.createDirectories(home);
-            List<String> extra = new ArrayList<>(List.of(
-                    "--repl-advertise",
-                    replAdvertised.get(id),
-                    "--session-file",
-                    home.resolve("session").toString(),
-                    "--zk-auth-file",
-                    zkAuth.toString()));
+            List<String> extra = new ArrayList<>(
+                    List.of("--repl-advertise", replAdvertised.get(id), "--zk-auth-file", zkAuth.toString()));
             if (plaintextReplication) {
                 extra.add("--transport-plaintext");
             } else {
@@ -570,32 +562,18 @@ final class Testbed implements FaultTarget, AutoCloseable {
 
     /**
      * Expires replica {@code id}'s ZooKeeper session the way the servers do: opens a second handle on the same
-     * session (id and password from the replica's session file), then closes it, which ends the session for
-     * both handles.
+     * session (id and password from the file the replica keeps in its data directory, {@link PreviousSession}), then
+     * closes it, which ends the session for both handles.
      */
     @Override
     public void expireSession(String id) throws IOException, InterruptedException {
-        SessionFile.Session session = SessionFile.read(dir.resolve(id).resolve("session"));
-        CountDownLatch connected = new CountDownLatch(1);
-        ZooKeeper twin = new ZooKeeper(
-                zk.connectString(),
-                sessionTimeoutMs,
-                event -> {
-                    if (event.getState() == Watcher.Event.KeeperState.SyncConnected
-                            || event.getState() == Watcher.Event.KeeperState.Expired) {
-                        connected.countDown();
-                    }
-                },
-                session.id(),
-                session.password());
-        try {
-            if (!connected.await(10, TimeUnit.SECONDS)) {
-                throw new IOException("could not join session 0x" + Long.toHexString(session.id()) + " of " + id);
-            }
-        } finally {
-            twin.close();
+        PreviousSession.Session session = PreviousSession.read(dataDir(id).resolve(PreviousSession.FILE_NAME));
+        PreviousSession.Outcome outcome =
+                PreviousSession.end(zk.connectString(), new ZKClientConfig(), session, Duration.ofSeconds(10));
+        if (outcome == PreviousSession.Outcome.UNANSWERED) {
+            throw new IOException("could not join " + session + " of " + id + " within 10 s");
         }
-        log.info("expired session 0x{} of replica {}", Long.toHexString(session.id()), id);
+        log.info("expired {} of replica {}: {}", session, id, outcome);
     }
 
     /** Heals every link, resumes paused replicas and restarts dead ones and dead ZooKeeper servers. */

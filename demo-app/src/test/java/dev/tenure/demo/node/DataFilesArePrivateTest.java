@@ -23,7 +23,6 @@ import dev.tenure.demo.client.KvClient;
 import dev.tenure.demo.client.Outcome;
 import java.io.IOException;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -38,29 +37,14 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What a node writes to disk is readable by its owner only (issue 18): every directory it creates {@code 0700},
- * every file {@code 0600} — logs, write-ahead log, promises, epoch checkpoints, snapshots and the session file that
- * holds the ZooKeeper session's password. On a file system without POSIX permissions there is nothing to check: each
+ * every file {@code 0600} — logs, write-ahead log, promises, epoch checkpoints, snapshots and the session file ({@code
+ * zookeeper-session}) that holds the ZooKeeper session's password. On a file system without POSIX permissions there is nothing to check: each
  * test is then skipped by an explicit assumption.
  */
 @Timeout(180)
 class DataFilesArePrivateTest {
     @TempDir
     Path tmp;
-
-    @Test
-    void theSessionFileIsOwnerOnlyOnPosixEvenWhereAStaleTempFileWasWorldReadable() throws IOException {
-        assumePosix(tmp);
-        Path file = tmp.resolve(".session");
-        Path stale = tmp.resolve(".session.tmp");
-        Files.writeString(stale, "old", StandardCharsets.US_ASCII);
-        Files.setPosixFilePermissions(stale, PosixFilePermissions.fromString("rw-r--r--"));
-
-        SessionFile.write(file, new SessionFile.Session(42L, new byte[] {1, 2, 3}));
-
-        assertEquals("rw-------", permissions(file));
-        SessionFile.write(file, new SessionFile.Session(43L, new byte[] {4}));
-        assertEquals("rw-------", permissions(file));
-    }
 
     @Test
     void everyDirectoryAndFileOfASingleLogNodeIsOwnerOnlyOnPosix() throws Exception {

@@ -136,8 +136,6 @@ public final class ZooKeeperNode implements Closeable {
     private static final int CONTROL_THREADS = 16;
     /** The node's lock file in its data directory: one process per data directory. */
     static final String NODE_LOCK_FILE = "node.lock";
-    /** The ZooKeeper session's id and password, for the next run to end it ({@link PreviousSession}). */
-    static final String SESSION_FILE = "zookeeper-session";
     /**
      * Threads that open partitions' files and replicas for {@link #openAll}: mostly waiting on fsyncs (a new
      * partition's directories and first segment), which ext4 groups into fewer journal commits when many are in flight.
@@ -569,7 +567,7 @@ public final class ZooKeeperNode implements Closeable {
                 b.dataDir.resolve(NODE_LOCK_FILE), "node " + b.id + "'s data directory " + b.dataDir);
         if (b.endPreviousSession) {
             // Before anything of this run is in ZooKeeper, and only once this process holds the data directory.
-            previousSession = PreviousSession.builder(b.client, b.dataDir.resolve(SESSION_FILE))
+            previousSession = PreviousSession.builder(b.client, b.dataDir.resolve(PreviousSession.FILE_NAME))
                     .build();
             try {
                 PreviousSession.Outcome outcome = previousSession.start();

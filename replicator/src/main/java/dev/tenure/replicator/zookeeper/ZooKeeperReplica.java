@@ -82,8 +82,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class ZooKeeperReplica implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(ZooKeeperReplica.class);
-    /** The ZooKeeper session's id and password, for the next run to end it ({@link PreviousSession}). */
-    static final String SESSION_FILE = "zookeeper-session";
 
     private final Builder b;
     private ZooKeeperRegistry registry;
@@ -313,7 +311,7 @@ public final class ZooKeeperReplica implements Closeable {
         segmentedLog = SegmentedLog.open(b.dataDir.resolve("log"), b.logConfig); // locks the data directory's log
         if (b.endPreviousSession) {
             // Before this run's ephemeral nodes exist, and only once this process holds the log.
-            previousSession = PreviousSession.builder(b.client, b.dataDir.resolve(SESSION_FILE))
+            previousSession = PreviousSession.builder(b.client, b.dataDir.resolve(PreviousSession.FILE_NAME))
                     .build();
             try {
                 log.info("replica {}: the previous run's ZooKeeper session: {}", b.id, previousSession.start());

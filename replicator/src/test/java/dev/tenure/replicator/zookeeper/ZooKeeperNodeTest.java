@@ -20,6 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tenure.recipes.LeaderDiscovery;
+import dev.tenure.recipes.PreviousSession;
 import dev.tenure.replicator.KeyValueMachine;
 import dev.tenure.testkit.ZooKeeperEnsembleExtension;
 import java.nio.charset.StandardCharsets;
@@ -589,6 +590,27 @@ class ZooKeeperNodeTest {
         } finally {
             other.close();
         }
+    }
+
+    @Test
+    void aSecondNodeOnTheSameDataDirectoryIsRefusedBeforeItTouchesZooKeeper() throws Exception {
+        ZooKeeperNode n1 = startNode("n1", Map.of("p0", List.of("n1")));
+        await(() -> n1.leading().contains("p0"), "n1 leads p0");
+        Path sessionFile = dataDir.resolve("n1").resolve(PreviousSession.FILE_NAME);
+        long session = PreviousSession.read(sessionFile).id();
+        ZooKeeperNode twin = ZooKeeperNode.builder(zk.ensemble().newClient(), clusterPath)
+                .id("n1")
+                .dataDir(dataDir.resolve("n1"))
+                .build();
+        java.io.IOException refused = assertThrows(java.io.IOException.class, twin::start);
+        assertTrue(
+                refused.getMessage().contains("node n1's data directory " + dataDir.resolve("n1"))
+                        && refused.getMessage().contains("is already open in this process"),
+                refused.getMessage());
+        twin.close();
+        assertEquals(session, PreviousSession.read(sessionFile).id(), "the file still names n1's session");
+        n1.propose("p0", bytes("after the twin")).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        assertTrue(n1.leading().contains("p0"), "n1 kept its session and its term");
     }
 
     @Test
