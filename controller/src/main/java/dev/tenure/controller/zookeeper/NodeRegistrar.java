@@ -71,7 +71,8 @@ import org.slf4j.LoggerFactory;
  *   <li>a session this registrar had before (KAFKA-7165: the node of an abandoned session outlives it for a while):
  *       deleted (conditional on its version) and created again, with a new node epoch.
  *   <li>any other session, alive (another process with the same id, or this node's previous incarnation, restarted
- *       before its session expired), or a node that is not ephemeral: never deleted. The registrar logs it at WARN and
+ *       before its session expired — which a {@code ZooKeeperNode} started first has ended already, with {@code
+ *       PreviousSession}), or a node that is not ephemeral: never deleted. The registrar logs it at WARN and
  *       tries again when the node is deleted (a watch) and after a bounded exponential back-off, until it can create
  *       its own.
  * </ul>
