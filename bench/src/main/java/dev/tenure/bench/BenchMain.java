@@ -389,6 +389,20 @@ public final class BenchMain implements Callable<Integer> {
     private boolean partitionsFailoverOnly;
 
     @Option(
+            names = "--partitions-restart-killed",
+            description = "Section partitions, failover: start the killed node again right after the SIGKILL, with its"
+                    + " data directory, as a supervisor would (its ZooKeeper session still lives then).")
+    private boolean partitionsRestartKilled;
+
+    @Option(
+            names = "--partitions-node-options",
+            paramLabel = "NAME=VALUE[,...]",
+            description = "Section partitions, with --partitions-startup-only, --partitions-failover-only or"
+                    + " --partitions-writes-only: options of the node processes (NodeProcessMain), such as"
+                    + " fast_failover=off or end_previous_session=off.")
+    private String partitionsNodeOptions = "";
+
+    @Option(
             names = "--partitions-writes-only",
             description = "Section partitions: only start the large set (--partitions, say 100) and run the write"
                     + " comparisons (with their warm-ups); no small set, idle windows or failover.")
@@ -616,7 +630,9 @@ public final class BenchMain implements Callable<Integer> {
                             partitionsNodeHeap,
                             partitionsStartupOnly,
                             partitionsFailoverOnly,
-                            partitionsWritesOnly),
+                            partitionsWritesOnly,
+                            partitionsRestartKilled,
+                            partitionsNodeOptions),
                     new FailoverBench.Config(
                             failoverSessionTimeoutMs,
                             pauseSuspicionMs,

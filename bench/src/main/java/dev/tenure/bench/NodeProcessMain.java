@@ -143,7 +143,8 @@ public final class NodeProcessMain {
      * {@code watch_ms} (10), {@code leadership} ({@code election}, the default, or {@code controller}), {@code
      * rebalance_ms} (with the controller: its rebalance interval, 2000), {@code imbalance_pct} (with the controller: its
      * imbalance threshold, 0), {@code fast_failover} (with elections: {@code on}, the library's default derived from
-     * the session, or {@code off}).
+     * the session, or {@code off}), {@code end_previous_session} ({@code on}, the library's default, or {@code off}:
+     * {@link ZooKeeperNode.Builder#endPreviousSession}).
      */
     public static void main(String[] args) throws Exception {
         String id = args[0];
@@ -161,6 +162,7 @@ public final class NodeProcessMain {
         long rebalanceMillis = 2000;
         double imbalancePercent = 0;
         boolean fastFailover = true;
+        boolean endPreviousSession = true;
         for (String kv : Splitter.on(',').omitEmptyStrings().split(args.length > 8 ? args[8] : "")) {
             int eq = kv.indexOf('=');
             String name = eq < 0 ? kv : kv.substring(0, eq);
@@ -188,6 +190,12 @@ public final class NodeProcessMain {
                         case "on" -> true;
                         case "off" -> false;
                         default -> throw new IllegalArgumentException("fast_failover must be on or off: " + kv);
+                    };
+                case "end_previous_session" ->
+                    endPreviousSession = switch (value) {
+                        case "on" -> true;
+                        case "off" -> false;
+                        default -> throw new IllegalArgumentException("end_previous_session must be on or off: " + kv);
                     };
                 default -> throw new IllegalArgumentException("unknown option " + kv);
             }
@@ -232,6 +240,7 @@ public final class NodeProcessMain {
                             fastFailover
                                     ? dev.tenure.replicator.zookeeper.FastFailover.fromSessionTimeout()
                                     : dev.tenure.replicator.zookeeper.FastFailover.off())
+                    .endPreviousSession(endPreviousSession)
                     .build();
             node.start();
         }

@@ -100,6 +100,9 @@ final class PartitionsBench {
      * @param startupOnly only the large set's start (time to leaders), nothing else
      * @param failoverOnly only the large set's start and the SIGKILL of its busiest node
      * @param writesOnly only the large set's start and the write comparisons
+     * @param restartKilled in the failover, start the killed node again right after the SIGKILL (its data directory
+     *     kept), as a supervisor would
+     * @param nodeOptions {@link NodeProcessMain}'s options for the large set in a run of one part only
      */
     record Config(
             int partitions,
@@ -110,7 +113,9 @@ final class PartitionsBench {
             String nodeHeap,
             boolean startupOnly,
             boolean failoverOnly,
-            boolean writesOnly) {}
+            boolean writesOnly,
+            boolean restartKilled,
+            String nodeOptions) {}
 
     private final ProcessBench b;
     private final ProcessBench.Config cfg;
@@ -140,9 +145,12 @@ final class PartitionsBench {
             try (Nodes large = Nodes.start(
                     zk.connectString(),
                     root.resolve("partitions-large"),
-                    pc,
+                    pc.nodeHeap(),
+                    pc.sessionTimeoutMs(),
                     "/tenure-bench-partitions",
-                    pc.partitions())) {
+                    pc.partitions(),
+                    pc.nodeOptions())) {
+                o.put("node_options", pc.nodeOptions());
                 startup(large, zk, o.putObject("large"));
                 if (pc.failoverOnly()) {
                     failover(large, o.putObject("failover"));
@@ -620,7 +628,11 @@ final class PartitionsBench {
                 "partitions: SIGKILL of %s, which leads %d of %d partitions",
                 victim, ledByVictim.size(), nodes.partitions);
         long killedAt = System.currentTimeMillis();
-        nodes.processes.get(victim).kill();
+        nodes.processes.get(victim).kill(); // returns once it exited
+        o.put("restarted", pc.restartKilled());
+        if (pc.restartKilled()) {
+            nodes.launch(victim); // at once, as a supervisor would: its ZooKeeper session still lives
+        }
         long until = System.nanoTime()
                 + Duration.ofMillis(pc.sessionTimeoutMs()).plusSeconds(60).toNanos();
         Map<String, Long> first = new HashMap<>();

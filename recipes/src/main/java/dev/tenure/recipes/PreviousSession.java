@@ -191,8 +191,9 @@ public final class PreviousSession implements Closeable {
             outcome = Outcome.NONE;
         }
         client.getConnectionStateListenable().addListener(listener);
-        if (current != null) {
-            write(file, current);
+        Session now = currentSession(); // read again: a connection made meanwhile told the listener before it was added
+        if (now != null) {
+            write(file, now);
         }
         if (unreadable != null) {
             throw unreadable;

@@ -46,8 +46,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The packaged jar as a real cluster: a 3-process ZooKeeper ensemble and 3 replica processes on loopback.
- * SIGKILL of the leader loses no acknowledged write and the next epoch is higher; SIGTERM hands leadership
- * over and exits 0; the client's exit codes; a replica with another replica set is refused; with the controller,
+ * SIGKILL of the leader, restarted at once, loses no acknowledged write and a higher epoch follows within seconds (as
+ * it does for every partition a killed and restarted node led); SIGTERM hands leadership over and exits 0; the client's exit codes; a replica with another replica set is refused; with the controller,
  * SIGTERM moves every partition the stopped node led before it exits.
  */
 class MultiProcessClusterIT {
@@ -173,33 +173,48 @@ class MultiProcessClusterIT {
         }
     }
 
+    /**
+     * SIGKILL of the single log's leader, restarted at once as a supervisor would, with a 40 s ZooKeeper session and
+     * fast failover off so that nothing else can move the leadership: the restarted process ends its previous run's
+     * session at start (docs/partitions.md, "A node that comes back"), so a new leader in a higher epoch follows within
+     * seconds, not at the session's expiry; no acknowledged write is lost; SIGTERM then hands over and exits 0.
+     */
     @Test
     @Timeout(value = 300)
-    void sigkillOfTheLeaderLosesNoAcknowledgedWriteAndSigtermHandsOver() throws Exception {
+    void sigkillOfTheLeaderRestartedAtOnceIsReplacedWithinSecondsLosesNoWriteAndSigtermHandsOver() throws Exception {
         zk = ZooKeeperProcessEnsemble.builder(dir.resolve("zk")).recordPids().build();
         zk.start();
+        List<String> noFastFailover = List.of("--no-fast-failover");
+        Duration session = Duration.ofSeconds(40);
         for (String id : IDS) {
-            nodes.put(id, startNode(id, String.join(",", IDS)));
+            nodes.put(id, startNode(id, String.join(",", IDS), noFastFailover, session));
         }
         String leader = awaitLeader(0, null, true);
         long epoch = status(leader).get("epoch").asLong();
         List<String> acked = write("r1", "a", 50); // via any replica: followers redirect
 
-        nodes.get(leader).kill(); // SIGKILL
-        String next = awaitLeader(epoch, leader, true);
+        long sigkill = System.nanoTime();
+        nodes.get(leader).kill(); // SIGKILL: its session lives on in ZooKeeper
+        nodes.put(leader, startNode(leader, String.join(",", IDS), noFastFailover, session)); // from its files
+        String next = probe.awaitLeader(() -> live(null), epoch, true, Duration.ofSeconds(20))
+                .id();
+        long ledAgainMs = (System.nanoTime() - sigkill) / 1_000_000;
+        System.out.println("SIGKILL and restart of the single log's leader " + leader + ": " + next + " leads after "
+                + ledAgainMs + " ms (session timeout " + session.toMillis() + " ms)");
         long nextEpoch = status(next).get("epoch").asLong();
         assertTrue(nextEpoch > epoch, "the new epoch is higher");
         assertReadable(next, acked);
         acked.addAll(write(next, "b", 50));
-
-        nodes.put(leader, startNode(leader, String.join(",", IDS))); // restart from its files
-        probe.awaitApplied(
-                leader,
-                URI.create(url(leader)),
-                status(next).get("commitOffset").asLong(),
-                Duration.ofSeconds(60));
-        JsonNode restarted = status(leader);
-        assertTrue(restarted != null && restarted.get("role").asText().equals("follower"), String.valueOf(restarted));
+        if (!next.equals(leader)) {
+            probe.awaitApplied(
+                    leader,
+                    URI.create(url(leader)),
+                    status(next).get("commitOffset").asLong(),
+                    Duration.ofSeconds(60));
+            JsonNode restarted = status(leader);
+            assertTrue(
+                    restarted != null && restarted.get("role").asText().equals("follower"), String.valueOf(restarted));
+        }
 
         // SIGTERM: the leader hands over first, then exits 0.
         long handOffStart = System.nanoTime();
@@ -300,32 +315,6 @@ class MultiProcessClusterIT {
         for (String id : IDS) {
             assertReadable(id, acked);
         }
-    }
-
-    /** The same for the single log ({@code ZooKeeperReplica}): its leader killed and restarted at once. */
-    @Test
-    @Timeout(value = 180)
-    void aSingleLogLeaderKilledAndRestartedBeforeItsSessionExpiresIsReplacedWithinSeconds() throws Exception {
-        zk = ZooKeeperProcessEnsemble.builder(dir.resolve("zk")).recordPids().build();
-        zk.start();
-        List<String> noFastFailover = List.of("--no-fast-failover");
-        Duration session = Duration.ofSeconds(40);
-        for (String id : IDS) {
-            nodes.put(id, startNode(id, String.join(",", IDS), noFastFailover, session));
-        }
-        String leader = awaitLeader(0, null, true);
-        long epoch = status(leader).get("epoch").asLong();
-        List<String> acked = write("r1", "s", 20);
-
-        long sigkill = System.nanoTime();
-        nodes.get(leader).kill();
-        nodes.put(leader, startNode(leader, String.join(",", IDS), noFastFailover, session));
-        String next = probe.awaitLeader(() -> live(null), epoch, true, Duration.ofSeconds(20))
-                .id();
-        long ledAgainMs = (System.nanoTime() - sigkill) / 1_000_000;
-        System.out.println("SIGKILL and restart of the single log's leader " + leader + ": " + next + " leads after "
-                + ledAgainMs + " ms (session timeout " + session.toMillis() + " ms)");
-        assertReadable(next, acked);
     }
 
     /** The replicas whose process is alive, but {@code excluding}, id to base URL. */
