@@ -130,6 +130,12 @@ final class PartitionsBench {
     }
 
     void run(ZooKeeperProcessEnsemble zk, Path root) throws Exception {
+        long maxSessionMs = ProcessBench.ZOOKEEPER_TICK.multipliedBy(20).toMillis();
+        if (pc.sessionTimeoutMs() > maxSessionMs) {
+            // The ensemble would clamp it, and every bound below would be computed from a timeout nobody has.
+            throw new IllegalArgumentException("--partitions-session-timeout-ms " + pc.sessionTimeoutMs()
+                    + " is above the bench ensemble's maximum session timeout, " + maxSessionMs + " ms (20 ticks)");
+        }
         ObjectNode o = result.putObject("partitions");
         o.put("nodes", NODES.size());
         o.put("replication_factor", REPLICATION_FACTOR);
