@@ -152,7 +152,8 @@ public final class VerifyCommand implements Callable<Integer> {
             split = ",",
             description = "fault kinds to inject (default: the profile's; every kind but the suspicion pauses and the"
                     + " controller faults, except for fast-failover: kill-replica and the suspicion pauses; with"
-                    + " --leadership controller the controller faults too): kill-replica, pause-leader, kill-zk-server,"
+                    + " --leadership controller the controller faults too): kill-replica, restart-replica, pause-leader,"
+                    + " kill-zk-server,"
                     + " kill-zk-leader, expire-session, cut-zookeeper, cut-leader-from-followers, isolate-replica,"
                     + " wipe-replica, replace-replica, pause-leader-below-suspicion, pause-leader-above-suspicion,"
                     + " kill-controller, pause-controller, cut-controller-from-zookeeper, reassign-partition")
@@ -160,7 +161,8 @@ public final class VerifyCommand implements Callable<Integer> {
 
     @Option(
             names = "--target",
-            description = "who kill-replica, expire-session, cut-zookeeper and isolate-replica hit: leader, follower"
+            description = "who kill-replica, restart-replica, expire-session, cut-zookeeper and isolate-replica hit:"
+                    + " leader, follower"
                     + " or any (chosen per fault from the seed; wipe-replica and replace-replica always hit a"
                     + " follower); default any, leader for the fast-failover profile")
     String target;

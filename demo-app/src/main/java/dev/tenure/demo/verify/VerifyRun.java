@@ -746,7 +746,9 @@ final class VerifyRun {
                         }
                         injection.heal();
                         long healed = System.nanoTime();
-                        if (onLeader && fault.kind() == FaultKind.KILL_REPLICA) {
+                        if (onLeader
+                                && (fault.kind() == FaultKind.KILL_REPLICA
+                                        || fault.kind() == FaultKind.RESTART_REPLICA)) {
                             // The killed leader restarts slowly: go on watching until its session would have expired.
                             watch.until(
                                     at

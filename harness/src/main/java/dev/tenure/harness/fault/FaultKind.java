@@ -24,6 +24,12 @@ import java.util.stream.Collectors;
 public enum FaultKind {
     /** SIGKILL a replica (the leader or a follower); restart it from its files after a while. */
     KILL_REPLICA(true),
+    /**
+     * SIGKILL a replica and start it again at once from its files, as a supervisor would, long before its ZooKeeper
+     * session could expire: the restarted process ends its previous run's session at start, which takes that run's
+     * election nodes away (docs/partitions.md, "A node that comes back").
+     */
+    RESTART_REPLICA(true),
     /** SIGSTOP the leader for longer than the session timeout, then SIGCONT it: a zombie that wakes up. */
     PAUSE_LEADER(false),
     /** SIGKILL a ZooKeeper server that is not the quorum leader; restart it later. */

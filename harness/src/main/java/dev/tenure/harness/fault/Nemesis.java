@@ -574,6 +574,15 @@ public final class Nemesis {
                 return new Done(
                         "SIGKILL replica " + who + ", pid " + p.pid(), SHORT_HOLD, () -> bed.startReplica(target));
             }
+            case RESTART_REPLICA -> {
+                ChildProcess p = bed.replica(target);
+                p.kill(); // returns once it exited
+                bed.startReplica(target); // at once: its session still lives
+                return new Done(
+                        "SIGKILL replica " + who + ", pid " + p.pid() + ", and start it again at once",
+                        SHORT_HOLD,
+                        () -> {});
+            }
             case PAUSE_LEADER -> {
                 ChildProcess p = bed.replica(target);
                 p.pause();
