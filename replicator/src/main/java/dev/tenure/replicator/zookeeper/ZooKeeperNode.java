@@ -97,7 +97,9 @@ import org.slf4j.LoggerFactory;
  * endpoint), and per partition {@code partitions/ID/configuration} (its replica set, {@link ZooKeeperConfiguration})
  * and {@code partitions/ID/leader/...} (its fenced election; the leader's epoch is the partition's replication
  * epoch). On disk: {@code DATA/partitions/ID/} holds the partition's {@code log/}, {@code snapshots/} and {@code
- * promise}.
+ * promise}; {@code DATA/wal/} the write-ahead log; {@code DATA/node.lock} is held from start to close (one process
+ * per data directory, refused at start otherwise); {@code DATA/zookeeper-session} names the node's ZooKeeper session,
+ * which the next run ends at its start ({@link Builder#endPreviousSession}).
  *
  * <p><b>Guarantees.</b> Each partition is a {@link Replica} like a single log: every guarantee of the single log holds
  * per partition (docs/partitions.md). Partitions share no protocol state: a message reaches only the partition it was
