@@ -310,6 +310,10 @@ public final class PreviousSession implements Closeable {
         }
     }
 
+    /**
+     * The client's own settings (TLS, SASL), for the second handle: without them it could not reach a TLS-only port.
+     * The instance is shared for the few seconds the second handle lives; neither handle changes it.
+     */
     private org.apache.zookeeper.client.ZKClientConfig clientConfig() {
         try {
             return client.getZookeeperClient().getZooKeeper().getClientConfig();

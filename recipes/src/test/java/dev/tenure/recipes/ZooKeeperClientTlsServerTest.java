@@ -196,6 +196,46 @@ class ZooKeeperClientTlsServerTest {
     }
 
     @Test
+    void aRestartEndsItsPreviousRunsSessionOverTheClientsTls() throws Exception {
+        String path = "/tenure-tls/previous-runs/" + UUID.randomUUID();
+        Path file = dir.resolve(UUID.randomUUID() + "-" + PreviousSession.FILE_NAME);
+        try (CuratorFramework setUp = clientTls.configure(builder()).build()) {
+            setUp.start();
+            setUp.create().creatingParentsIfNeeded().forPath("/tenure-tls/previous-runs");
+        }
+        java.util.concurrent.CountDownLatch up = new java.util.concurrent.CountDownLatch(1);
+        org.apache.zookeeper.ZooKeeper previousRun = new org.apache.zookeeper.ZooKeeper(
+                connect,
+                10_000,
+                e -> {
+                    if (e.getState() == org.apache.zookeeper.Watcher.Event.KeeperState.SyncConnected) {
+                        up.countDown();
+                    }
+                },
+                clientTls.clientConfig());
+        assertTrue(up.await(30, TimeUnit.SECONDS), "connected over TLS");
+        previousRun.create(
+                path,
+                new byte[0],
+                org.apache.zookeeper.ZooDefs.Ids.OPEN_ACL_UNSAFE,
+                org.apache.zookeeper.CreateMode.EPHEMERAL);
+        PreviousSession.write(
+                file, new PreviousSession.Session(previousRun.getSessionId(), previousRun.getSessionPasswd()));
+        previousRun.getTestable().injectSessionExpiration(); // the handle stops; the servers keep its session
+        try (CuratorFramework restarted = clientTls.configure(builder()).build()) {
+            restarted.start();
+            assertTrue(restarted.blockUntilConnected(30, TimeUnit.SECONDS), "connected over TLS");
+            assertTrue(restarted.checkExists().forPath(path) != null, "the dead run's node is still there");
+            try (PreviousSession previous =
+                    PreviousSession.builder(restarted, file).build()) {
+                assertEquals(PreviousSession.Outcome.ENDED, previous.start(), "ended through the TLS port");
+            }
+            restarted.sync().forPath("/");
+            assertEquals(null, restarted.checkExists().forPath(path), "its node went with it");
+        }
+    }
+
+    @Test
     void aPlaintextClientIsRefusedOnTheTlsPort() throws Exception {
         // At the byte level: the start of a plaintext ConnectRequest (a 4-byte length, then zeros) gets no answer;
         // the server closes the connection (an EOF or a reset).
