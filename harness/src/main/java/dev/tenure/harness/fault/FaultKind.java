@@ -73,8 +73,8 @@ public enum FaultKind {
     PAUSE_LEADER_ABOVE_SUSPICION(false),
     /**
      * SIGKILL the controller node (the node whose {@code /status} says it is the active controller, docs/controller.md)
-     * and restart it from its files: its registration and its office end when its session expires, and another node
-     * takes office in a higher controller epoch. Only with replicas run with {@code --leadership controller}.
+     * and restart it from its files: its registration and its office end when its session expires or the restarted
+     * process ends that session, whichever comes first, and another node takes office in a higher controller epoch. Only with replicas run with {@code --leadership controller}.
      */
     KILL_CONTROLLER(false),
     /**
