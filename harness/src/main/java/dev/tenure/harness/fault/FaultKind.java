@@ -27,7 +27,8 @@ public enum FaultKind {
     /**
      * SIGKILL a replica and start it again at once from its files, as a supervisor would, long before its ZooKeeper
      * session could expire: the restarted process ends its previous run's session at start, which takes that run's
-     * election nodes away (docs/partitions.md, "A node that comes back").
+     * election nodes away (docs/partitions.md, "A node that comes back"). Only when named ({@code --faults}): not in
+     * {@link #standard()}, so that the standard profiles keep their schedules and their time.
      */
     RESTART_REPLICA(true),
     /** SIGSTOP the leader for longer than the session timeout, then SIGCONT it: a zombie that wakes up. */
@@ -97,6 +98,9 @@ public enum FaultKind {
      */
     REASSIGN_PARTITION(false);
 
+    /** Kinds injected only when named: not in {@link #standard()}. */
+    private static final List<FaultKind> NAMED_ONLY_KINDS = List.of(RESTART_REPLICA);
+
     /** The kinds tied to fast failover's suspicion timeout, left out of the other profiles unless named. */
     private static final List<FaultKind> SUSPICION_KINDS =
             List.of(PAUSE_LEADER_BELOW_SUSPICION, PAUSE_LEADER_ABOVE_SUSPICION);
@@ -117,12 +121,15 @@ public enum FaultKind {
 
     /**
      * Every kind but those tied to fast failover's suspicion timeout ({@link #PAUSE_LEADER_BELOW_SUSPICION}, {@link
-     * #PAUSE_LEADER_ABOVE_SUSPICION}) and those for replicas run with the controller ({@link #controllerMode()}): what
+     * #PAUSE_LEADER_ABOVE_SUSPICION}), those for replicas run with the controller ({@link #controllerMode()}) and
+     * {@link #RESTART_REPLICA} (named only): what
      * the {@code ci}, {@code soak} and {@code snapshots} profiles inject, in declaration order.
      */
     public static List<FaultKind> standard() {
         return Arrays.stream(values())
-                .filter(k -> !SUSPICION_KINDS.contains(k) && !CONTROLLER_MODE_KINDS.contains(k))
+                .filter(k -> !SUSPICION_KINDS.contains(k)
+                        && !CONTROLLER_MODE_KINDS.contains(k)
+                        && !NAMED_ONLY_KINDS.contains(k))
                 .toList();
     }
 

@@ -72,7 +72,8 @@ class FaultPlanTest {
     @Test
     void theStandardKindsAreEveryKindButTheSuspicionPausesAndTheControllerModeFaultsInDeclarationOrder() {
         List<FaultKind> standard = FaultKind.standard();
-        assertEquals(FaultKind.values().length - 6, standard.size());
+        assertEquals(FaultKind.values().length - 7, standard.size());
+        assertTrue(!standard.contains(FaultKind.RESTART_REPLICA), "restart-replica is injected only when named");
         for (FaultKind k : FaultKind.controller()) {
             assertTrue(!standard.contains(k) && k.onController() && !k.targeted(), k.wireName());
         }
