@@ -150,8 +150,9 @@ public final class VerifyCommand implements Callable<Integer> {
     @Option(
             names = "--faults",
             split = ",",
-            description = "fault kinds to inject (default: the profile's; every kind but the suspicion pauses and the"
-                    + " controller faults, except for fast-failover: kill-replica and the suspicion pauses; with"
+            description = "fault kinds to inject (default: the profile's; every kind but the suspicion pauses,"
+                    + " restart-replica and the controller faults, except for fast-failover: kill-replica and the"
+                    + " suspicion pauses; with"
                     + " --leadership controller the controller faults too): kill-replica, restart-replica, pause-leader,"
                     + " kill-zk-server,"
                     + " kill-zk-leader, expire-session, cut-zookeeper, cut-leader-from-followers, isolate-replica,"
