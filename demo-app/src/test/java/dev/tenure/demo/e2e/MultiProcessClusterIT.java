@@ -39,7 +39,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -56,18 +58,37 @@ class MultiProcessClusterIT {
     @TempDir
     Path dir;
 
-    private ZooKeeperProcessEnsemble zk;
+    @TempDir
+    static Path zkDir;
+
+    private static ZooKeeperProcessEnsemble zk;
+    private static final java.util.concurrent.atomic.AtomicInteger CLUSTERS =
+            new java.util.concurrent.atomic.AtomicInteger();
+    /** This test's cluster on the shared ensemble. */
+    private final String cluster = "kv" + CLUSTERS.incrementAndGet();
+
     private final Map<String, ChildProcess> nodes = new LinkedHashMap<>();
     private final Map<String, Integer> httpPorts = new LinkedHashMap<>();
     private final Map<String, Integer> replPorts = new LinkedHashMap<>();
     private final StatusProbe probe = new StatusProbe(Duration.ofSeconds(2), Duration.ofMillis(50));
 
-    @AfterEach
-    void stopEverything() throws IOException {
-        ChildProcess.closeAll(nodes.values());
+    /** One ensemble for the class (its start is several seconds of the suite); each test has a cluster of its own. */
+    @BeforeAll
+    static void startZooKeeper() throws Exception {
+        zk = ZooKeeperProcessEnsemble.builder(zkDir.resolve("zk")).recordPids().build();
+        zk.start();
+    }
+
+    @AfterAll
+    static void stopZooKeeper() throws IOException {
         if (zk != null) {
             zk.close();
         }
+    }
+
+    @AfterEach
+    void stopEverything() throws IOException {
+        ChildProcess.closeAll(nodes.values());
     }
 
     /** Each replica's mutual-TLS settings, from one throwaway CA written as `demo-app certs` does. */
@@ -95,6 +116,7 @@ class MultiProcessClusterIT {
                 .jar(Path.of(System.getProperty("demo.jar")))
                 .jvmOptions(List.of("-Xmx256m"))
                 .zooKeeper(zk.connectString())
+                .cluster(cluster)
                 .dataDir(dir.resolve("data-" + id))
                 .http("127.0.0.1:" + httpPorts.get(id))
                 .repl("127.0.0.1:" + replPorts.get(id))
@@ -182,8 +204,6 @@ class MultiProcessClusterIT {
     @Test
     @Timeout(value = 300)
     void sigkillOfTheLeaderRestartedAtOnceIsReplacedWithinSecondsLosesNoWriteAndSigtermHandsOver() throws Exception {
-        zk = ZooKeeperProcessEnsemble.builder(dir.resolve("zk")).recordPids().build();
-        zk.start();
         List<String> noFastFailover = List.of("--no-fast-failover");
         Duration session = Duration.ofSeconds(40);
         for (String id : IDS) {
@@ -235,8 +255,6 @@ class MultiProcessClusterIT {
     @Timeout(value = 120)
     void withTheControllerSigtermMovesEveryPartitionTheNodeLedToAnotherNodeInAHigherEpochBeforeItExits()
             throws Exception {
-        zk = ZooKeeperProcessEnsemble.builder(dir.resolve("zk")).recordPids().build();
-        zk.start();
         List<String> controller = List.of("--partitions", "4", "--leadership", "controller");
         for (String id : IDS) {
             nodes.put(id, startNode(id, String.join(",", IDS), controller));
@@ -285,8 +303,6 @@ class MultiProcessClusterIT {
     @Timeout(value = 180)
     void aNodeKilledAndRestartedBeforeItsSessionExpiresEndsThatSessionAndItsPartitionsAreLedAgainWithinSeconds()
             throws Exception {
-        zk = ZooKeeperProcessEnsemble.builder(dir.resolve("zk")).recordPids().build();
-        zk.start();
         List<String> partitions = List.of("--partitions", "4", "--no-fast-failover");
         Duration session = Duration.ofSeconds(40);
         for (String id : IDS) {
@@ -331,8 +347,6 @@ class MultiProcessClusterIT {
     @Test
     @Timeout(value = 300)
     void clientExitCodesAndAReplicaWithAnotherReplicaSetIsRefused() throws Exception {
-        zk = ZooKeeperProcessEnsemble.builder(dir.resolve("zk")).recordPids().build();
-        zk.start();
         for (String id : IDS) {
             nodes.put(id, startNode(id, String.join(",", IDS)));
         }
