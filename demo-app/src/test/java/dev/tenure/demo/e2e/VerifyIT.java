@@ -43,9 +43,9 @@ import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
 
 /**
- * {@code java -jar demo-app.jar verify} as users run it: the CI profile injects every fault kind and finds the
- * history valid; the snapshots profile's run (the faults that meet snapshots) does too, and every replica it wipes
- * comes back by a snapshot install; nodes that acknowledge writes without a majority (test code only) are caught, with
+ * {@code java -jar demo-app.jar verify} as users run it: every fault kind of the standard profiles, on replicas that
+ * snapshot and compact every few hundred entries (the snapshots profile), leaves a valid history, and every replica it
+ * wipes comes back by a snapshot install; nodes that acknowledge writes without a majority (test code only) are caught, with
  * partitions and by the fast-failover profile; a run stopped with SIGTERM stops every
  * process it started; with 4 partitions, the nodes leading several are killed, paused and isolated, every partition
  * they led gets a new leader and every key's history is valid, and early acknowledgements are caught in the
@@ -54,17 +54,17 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
  * over mutual TLS through the TLS-terminating proxies, on authenticated ZooKeeper. Each run prints its seed first; on failure its output is in the assertion message. Processes
  * are found through the run's pid list ({@code pids.txt}).
  *
- * <p>Three lanes run side by side ({@link EveryFaultKind}): the CI run, the snapshots run, and one after another the
- * two runs of the teeth. Their claims hold whatever the machine's speed (a valid history, every fault kind injected,
- * every wiped replica caught up, a violation caught, with deadlines of minutes and no bound on any time). The runs
- * whose claims depend on timing run apart from them, in three lanes of 4 clients each ({@link TimingBound}), the
- * SIGTERM run after the shortest. The runs that must be valid pace their clients at {@link #THINK_MS}.
+ * <p>Three lanes run side by side ({@link EveryFaultKind}): the run of every fault kind, one after another the two
+ * runs of the teeth, and the SIGTERM run. Their claims hold whatever the machine's speed (a valid history, every fault
+ * kind injected, every wiped replica caught up, a violation caught, processes stopped, with deadlines of minutes and
+ * no bound on any time). The runs whose claims depend on timing run apart from them, in three lanes of 4 clients each
+ * ({@link TimingBound}). The runs that must be valid pace their clients at {@link #THINK_MS}.
  */
 class VerifyIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     /**
      * The clients' mean pause between operations in the runs that must be valid: 100 ms, twice {@code verify}'s
-     * default (10 clients in the CI and snapshots runs, {@link #TIMING_CLIENTS} in the timing-bound ones). A run at the
+     * default (10 clients in the run of every fault kind, {@link #TIMING_CLIENTS} in the timing-bound ones). A run at the
      * default asks for about one core of this machine's two (9.4 CPU-s per
      * 10 s of a single-log run, against 6.7 at 100 ms: clients, proxies, nodes), so the lanes side by side starved each
      * other; at 100 ms each run still makes thousands of operations, concurrent on the same keys. The teeth runs keep
@@ -80,7 +80,6 @@ class VerifyIT {
     private static final String TIMING_CLIENTS = "4";
 
     private static final List<String> RUNS = List.of(
-            "ci",
             "snapshots",
             "unsafe",
             "interrupted",
@@ -193,54 +192,40 @@ class VerifyIT {
     }
 
     /**
-     * Every fault kind once, with and without frequent snapshots, and beside them {@link OneAfterAnother}: three lanes
+     * Every fault kind once on snapshotting replicas, beside it {@link OneAfterAnother} and the SIGTERM run: three lanes
      * at the same time (each is {@code CONCURRENT}; this class, like every other test here, runs alone). Failsafe
      * enables JUnit's parallel execution for this, three threads (demo-app's pom).
      */
     @Nested
     class EveryFaultKind {
-        @Test
-        @Timeout(600)
-        @Execution(ExecutionMode.CONCURRENT)
-        void theCiProfileInjectsEveryFaultKindAndTheHistoryIsValid() throws Exception {
-            Path work = dir.resolve("ci");
-            // One second of normal operation between faults (the default is 2): every fault kind is still injected into
-            // a live workload, and each wiped replica still catches up before the next fault (the run waits for that).
-            Run run = run(work, 540, "--seed", "20261126", "--think-ms", THINK_MS, "--quiet-ms", "1000");
-            System.out.println(run);
-            JsonNode result = assertValidWithEveryKind(work, run);
-            assertEveryWipeCaughtUp(result, run);
-        }
-
         /**
-         * The snapshots profile: replicas snapshot every 200 entries with a catch-up tail of 50, so the leader's log no
-         * longer starts at 0 after the first seconds and a wiped replica can only come back by a snapshot install. The
-         * faults are those whose recovery meets snapshots (leader changes by isolation and SIGKILL, a wipe, a
-         * replacement); the ZooKeeper faults meet nothing of the snapshots that the CI profile's run beside this one
-         * does not cover. The seed puts the wipe third, after two leader changes, when the leader's log no longer starts
-         * at 0.
+         * Every fault kind of the standard profiles, once each, on replicas that snapshot every 200 entries with a
+         * catch-up tail of 50 (the {@code snapshots} profile: the CI profile's faults with frequent snapshots and
+         * compaction), so every recovery also meets snapshots. One second of normal operation between faults (the
+         * default is 2): every fault kind is still injected into a live workload, and each wiped replica still catches
+         * up before the next fault (the run waits for that). The seed puts the wipe seventh, after several leader
+         * changes, when the leader's log no longer starts at 0, so the wiped replica can only come back by a snapshot
+         * install. The replicas' default settings (every other profile's) run in every other run of this class.
          */
         @Test
         @Timeout(600)
         @Execution(ExecutionMode.CONCURRENT)
-        void theSnapshotsProfileIsValidAndAWipedReplicaComesBackByASnapshotInstall() throws Exception {
+        void everyFaultKindOnSnapshottingReplicasLeavesAValidHistoryAndAWipedReplicaComesBackByASnapshotInstall()
+                throws Exception {
             Path work = dir.resolve("snapshots");
-            List<String> kinds = List.of("isolate-replica", "kill-replica", "wipe-replica", "replace-replica");
             Run run = run(
                     work,
                     540,
                     "--profile",
                     "snapshots",
-                    "--faults",
-                    String.join(",", kinds),
                     "--seed",
-                    "20261225",
+                    "20261126",
                     "--think-ms",
                     THINK_MS,
                     "--quiet-ms",
                     "1000");
             System.out.println(run);
-            JsonNode result = assertValid(work, run, kinds);
+            JsonNode result = assertValidWithEveryKind(work, run);
             assertEveryWipeCaughtUp(result, run);
             for (JsonNode w : result.get("wipes").get("caughtUp")) {
                 // Not asserted: that the leader's log no longer started at 0 by then (leaderLogStartOffset). It
@@ -258,7 +243,39 @@ class VerifyIT {
         }
 
         /**
-         * Runs whose claims hold at any speed too, one after another beside the CI and snapshots runs: the teeth of
+         * A run stopped with SIGTERM while the leader is SIGSTOPped stops every process it started. It claims nothing
+         * about time and is short: the third lane beside the two long runs of this class.
+         */
+        @Test
+        @Execution(ExecutionMode.CONCURRENT)
+        @Timeout(300)
+        void aRunStoppedWithSigtermStopsEveryProcessItStarted() throws Exception {
+            Path work = dir.resolve("interrupted");
+            // The leader is SIGSTOPped at "fault 1:": the hardest moment to clean up.
+            // Replication in plaintext here (--transport-plaintext): the old mode stays covered at no cost.
+            try (ChildProcess p = verify(
+                            work,
+                            "--seed",
+                            "5",
+                            "--faults",
+                            "pause-leader",
+                            "--target",
+                            "leader",
+                            "--transport-plaintext")
+                    .readyWhenOutputContains("fault 1:")
+                    .start()) {
+                p.awaitReady(Duration.ofMinutes(2));
+                String seen = Files.readString(p.logFile(), StandardCharsets.UTF_8);
+                assertEquals(6, aliveProcessesOf(work).size(), "3 replicas and 3 ZooKeeper servers run: " + seen);
+                p.terminate(); // SIGTERM
+                p.awaitExit(Duration.ofMinutes(2)); // verify exits after SIGTERM
+            }
+            String seen = Files.readString(work.resolveSibling(work.getFileName() + ".out"), StandardCharsets.UTF_8);
+            assertEquals(List.of(), aliveProcessesOf(work), "every process of the run was stopped: " + seen);
+        }
+
+        /**
+         * Runs whose claims hold at any speed too, one after another beside the run of every fault kind: the teeth of
          * the safety checks (nodes acknowledging without a majority are caught over mutual TLS: with partitions, the
          * node leading the most isolated; and a single log under the fast-failover profile, the leader cut from its
          * followers).
@@ -409,16 +426,16 @@ class VerifyIT {
     /**
      * The runs whose claims depend on timing (fast failover within a session, a deposed leader still acknowledging, a
      * fault landing on the node leading several partitions, a restarted node answering with agreed leaders within 30 s
-     * of a heal), apart from {@link EveryFaultKind}: three lanes side by side — fast failover, then the run stopped with
-     * SIGTERM (which claims nothing about time, and is short); the controller; several partitions. Their clients are
+     * of a heal), apart from {@link EveryFaultKind}: three lanes side by side — fast failover; the controller; several
+     * partitions. Their clients are
      * {@link #TIMING_CLIENTS}, so the three runs together ask for less CPU than two runs of ten clients did.
      */
     @Nested
     class TimingBound {
-        /** Fast failover, then the run stopped with SIGTERM. */
+        /** Fast failover. */
         @Nested
         @Execution(ExecutionMode.CONCURRENT)
-        class FastFailoverThenSigterm {
+        class FastFailover {
             /**
              * {@code verify --profile fast-failover} with a 4 s session (suspicion timeout 1333 ms): the seed's four faults
              * are a SIGKILL of the leader, a SIGSTOP of the leader for 444 ms, one for 2666 ms, and another SIGKILL. Without
@@ -482,35 +499,6 @@ class VerifyIT {
                 assertEquals(
                         0, shortPause.get("leaderChanges").asInt(), "a pause below the suspicion bound: " + shortPause);
                 assertEquals(List.of(), aliveProcessesOf(work), "every process of the run was stopped");
-            }
-
-            @Test
-            @Execution(ExecutionMode.SAME_THREAD)
-            @Timeout(300)
-            void aRunStoppedWithSigtermStopsEveryProcessItStarted() throws Exception {
-                Path work = dir.resolve("interrupted");
-                // The leader is SIGSTOPped at "fault 1:": the hardest moment to clean up.
-                // Replication in plaintext here (--transport-plaintext): the old mode stays covered at no cost.
-                try (ChildProcess p = verify(
-                                work,
-                                "--seed",
-                                "5",
-                                "--faults",
-                                "pause-leader",
-                                "--target",
-                                "leader",
-                                "--transport-plaintext")
-                        .readyWhenOutputContains("fault 1:")
-                        .start()) {
-                    p.awaitReady(Duration.ofMinutes(2));
-                    String seen = Files.readString(p.logFile(), StandardCharsets.UTF_8);
-                    assertEquals(6, aliveProcessesOf(work).size(), "3 replicas and 3 ZooKeeper servers run: " + seen);
-                    p.terminate(); // SIGTERM
-                    p.awaitExit(Duration.ofMinutes(2)); // verify exits after SIGTERM
-                }
-                String seen =
-                        Files.readString(work.resolveSibling(work.getFileName() + ".out"), StandardCharsets.UTF_8);
-                assertEquals(List.of(), aliveProcessesOf(work), "every process of the run was stopped: " + seen);
             }
         }
 
