@@ -54,11 +54,11 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
  * over mutual TLS through the TLS-terminating proxies, on authenticated ZooKeeper. Each run prints its seed first; on failure its output is in the assertion message. Processes
  * are found through the run's pid list ({@code pids.txt}).
  *
- * <p>Three lanes run side by side ({@link EveryFaultKind}): the run of every fault kind, one after another the two
- * runs of the teeth, and the SIGTERM run. Their claims hold whatever the machine's speed (a valid history, every fault
- * kind injected, every wiped replica caught up, a violation caught, processes stopped, with deadlines of minutes and
- * no bound on any time). The runs whose claims depend on timing run apart from them, in three lanes of 4 clients each
- * ({@link TimingBound}). The runs that must be valid pace their clients at {@link #THINK_MS}.
+ * <p>Two lanes run side by side ({@link EveryFaultKind}): the run of every fault kind, and one after another the two
+ * runs of the teeth. Their claims hold whatever the machine's speed (a valid history, every fault kind injected,
+ * every wiped replica caught up, a violation caught, with deadlines of minutes and no bound on any time). The runs
+ * whose claims depend on timing run apart from them, in three lanes of 4 clients each ({@link TimingBound}), the
+ * SIGTERM run after the shortest. The runs that must be valid pace their clients at {@link #THINK_MS}.
  */
 class VerifyIT {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -192,9 +192,9 @@ class VerifyIT {
     }
 
     /**
-     * Every fault kind once on snapshotting replicas, beside it {@link OneAfterAnother} and the SIGTERM run: three lanes
-     * at the same time (each is {@code CONCURRENT}; this class, like every other test here, runs alone). Failsafe
-     * enables JUnit's parallel execution for this, three threads (demo-app's pom).
+     * Every fault kind once on snapshotting replicas, and beside it {@link OneAfterAnother}: two lanes at the same time
+     * (each is {@code CONCURRENT}; this class, like every other test here, runs alone). Failsafe enables JUnit's
+     * parallel execution for this, three threads (demo-app's pom).
      */
     @Nested
     class EveryFaultKind {
@@ -240,38 +240,6 @@ class VerifyIT {
                     result.get("wipes").get("injected").asInt(),
                     result.get("wipes").get("byInstall").asInt(),
                     run.toString());
-        }
-
-        /**
-         * A run stopped with SIGTERM while the leader is SIGSTOPped stops every process it started. It claims nothing
-         * about time and is short: the third lane beside the two long runs of this class.
-         */
-        @Test
-        @Execution(ExecutionMode.CONCURRENT)
-        @Timeout(300)
-        void aRunStoppedWithSigtermStopsEveryProcessItStarted() throws Exception {
-            Path work = dir.resolve("interrupted");
-            // The leader is SIGSTOPped at "fault 1:": the hardest moment to clean up.
-            // Replication in plaintext here (--transport-plaintext): the old mode stays covered at no cost.
-            try (ChildProcess p = verify(
-                            work,
-                            "--seed",
-                            "5",
-                            "--faults",
-                            "pause-leader",
-                            "--target",
-                            "leader",
-                            "--transport-plaintext")
-                    .readyWhenOutputContains("fault 1:")
-                    .start()) {
-                p.awaitReady(Duration.ofMinutes(2));
-                String seen = Files.readString(p.logFile(), StandardCharsets.UTF_8);
-                assertEquals(6, aliveProcessesOf(work).size(), "3 replicas and 3 ZooKeeper servers run: " + seen);
-                p.terminate(); // SIGTERM
-                p.awaitExit(Duration.ofMinutes(2)); // verify exits after SIGTERM
-            }
-            String seen = Files.readString(work.resolveSibling(work.getFileName() + ".out"), StandardCharsets.UTF_8);
-            assertEquals(List.of(), aliveProcessesOf(work), "every process of the run was stopped: " + seen);
         }
 
         /**
@@ -426,16 +394,16 @@ class VerifyIT {
     /**
      * The runs whose claims depend on timing (fast failover within a session, a deposed leader still acknowledging, a
      * fault landing on the node leading several partitions, a restarted node answering with agreed leaders within 30 s
-     * of a heal), apart from {@link EveryFaultKind}: three lanes side by side — fast failover; the controller; several
-     * partitions. Their clients are
+     * of a heal), apart from {@link EveryFaultKind}: three lanes side by side — fast failover, then the run stopped with
+     * SIGTERM (which claims nothing about time, and is short); the controller; several partitions. Their clients are
      * {@link #TIMING_CLIENTS}, so the three runs together ask for less CPU than two runs of ten clients did.
      */
     @Nested
     class TimingBound {
-        /** Fast failover. */
+        /** Fast failover, then the run stopped with SIGTERM. */
         @Nested
         @Execution(ExecutionMode.CONCURRENT)
-        class FastFailover {
+        class FastFailoverThenSigterm {
             /**
              * {@code verify --profile fast-failover} with a 4 s session (suspicion timeout 1333 ms): the seed's four faults
              * are a SIGKILL of the leader, a SIGSTOP of the leader for 444 ms, one for 2666 ms, and another SIGKILL. Without
@@ -499,6 +467,35 @@ class VerifyIT {
                 assertEquals(
                         0, shortPause.get("leaderChanges").asInt(), "a pause below the suspicion bound: " + shortPause);
                 assertEquals(List.of(), aliveProcessesOf(work), "every process of the run was stopped");
+            }
+
+            @Test
+            @Execution(ExecutionMode.SAME_THREAD)
+            @Timeout(300)
+            void aRunStoppedWithSigtermStopsEveryProcessItStarted() throws Exception {
+                Path work = dir.resolve("interrupted");
+                // The leader is SIGSTOPped at "fault 1:": the hardest moment to clean up.
+                // Replication in plaintext here (--transport-plaintext): the old mode stays covered at no cost.
+                try (ChildProcess p = verify(
+                                work,
+                                "--seed",
+                                "5",
+                                "--faults",
+                                "pause-leader",
+                                "--target",
+                                "leader",
+                                "--transport-plaintext")
+                        .readyWhenOutputContains("fault 1:")
+                        .start()) {
+                    p.awaitReady(Duration.ofMinutes(2));
+                    String seen = Files.readString(p.logFile(), StandardCharsets.UTF_8);
+                    assertEquals(6, aliveProcessesOf(work).size(), "3 replicas and 3 ZooKeeper servers run: " + seen);
+                    p.terminate(); // SIGTERM
+                    p.awaitExit(Duration.ofMinutes(2)); // verify exits after SIGTERM
+                }
+                String seen =
+                        Files.readString(work.resolveSibling(work.getFileName() + ".out"), StandardCharsets.UTF_8);
+                assertEquals(List.of(), aliveProcessesOf(work), "every process of the run was stopped: " + seen);
             }
         }
 
