@@ -21,6 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tenure.demo.client.KvClient;
 import dev.tenure.demo.client.Outcome;
+import dev.tenure.demo.client.RetriedPuts;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -62,14 +63,8 @@ class ZooKeeperTreeIsTenuresOnlyTest {
                     }
                     if (writes < 20) {
                         byte[] value = ("v" + writes).getBytes(StandardCharsets.UTF_8);
-                        Outcome o = client.put("key-" + writes, value);
-                        // On a saturated machine a write may outlive the node's wait and end unknown (503); the same
-                        // put again is harmless, and it must commit within a minute.
-                        long deadline =
-                                System.nanoTime() + Duration.ofMinutes(1).toNanos();
-                        while (o.kind() == Outcome.Kind.UNKNOWN && System.nanoTime() < deadline) {
-                            o = client.put("key-" + writes, value);
-                        }
+                        // It must commit within a minute (RetriedPuts: an unknown outcome is put again).
+                        Outcome o = RetriedPuts.putUntilKnown(client, "key-" + writes, value, Duration.ofMinutes(1));
                         assertEquals(
                                 Outcome.Kind.OK,
                                 o.kind(),
