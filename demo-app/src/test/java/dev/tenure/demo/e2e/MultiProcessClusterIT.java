@@ -40,6 +40,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -63,8 +64,7 @@ class MultiProcessClusterIT {
     static Path zkDir;
 
     private static ZooKeeperProcessEnsemble zk;
-    private static final java.util.concurrent.atomic.AtomicInteger CLUSTERS =
-            new java.util.concurrent.atomic.AtomicInteger();
+    private static final AtomicInteger CLUSTERS = new AtomicInteger();
     /** This test's cluster on the shared ensemble. */
     private final String cluster = "kv" + CLUSTERS.incrementAndGet();
 
