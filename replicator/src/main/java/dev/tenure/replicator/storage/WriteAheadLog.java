@@ -818,12 +818,20 @@ public final class WriteAheadLog implements Closeable {
         }
     }
 
+    /** Adds {@code value}'s four bytes, big-endian, to {@code crc} (as its header holds them). */
+    private static void updateInt(CRC32C crc, int value) {
+        crc.update(value >>> 24);
+        crc.update(value >>> 16);
+        crc.update(value >>> 8);
+        crc.update(value);
+    }
+
     /** Fills in the header of the record in {@code bytes[0, n)}, whose body starts at {@link #HEADER_BYTES}. */
     static void seal(byte kind, byte[] bytes, int n) {
         int length = n - HEADER_BYTES;
         CRC32C crc = new CRC32C();
         crc.update(kind);
-        crc.update(ByteBuffer.allocate(4).putInt(0, length));
+        updateInt(crc, length);
         crc.update(bytes, HEADER_BYTES, length);
         ByteBuffer.wrap(bytes).put(0, FORMAT).put(1, kind).putInt(2, length).putInt(6, (int) crc.getValue());
     }
@@ -1490,7 +1498,7 @@ public final class WriteAheadLog implements Closeable {
                             readFully(ch, body, position + HEADER_BYTES);
                             CRC32C crc = new CRC32C();
                             crc.update(header.get(1));
-                            crc.update(ByteBuffer.allocate(4).putInt(0, length));
+                            updateInt(crc, length);
                             crc.update(body.array(), 0, length);
                             if ((int) crc.getValue() != header.getInt(6)) {
                                 problem = "checksum mismatch";
@@ -1568,7 +1576,7 @@ public final class WriteAheadLog implements Closeable {
                 readFully(ch, body, at + HEADER_BYTES);
                 CRC32C crc = new CRC32C();
                 crc.update(window.get(i + 1));
-                crc.update(ByteBuffer.allocate(4).putInt(0, length));
+                updateInt(crc, length);
                 crc.update(body.array(), 0, length);
                 if ((int) crc.getValue() == window.getInt(i + 6)) {
                     return at;

@@ -34,6 +34,7 @@ import dev.tenure.replicator.transport.NodeTransport;
 import dev.tenure.replicator.transport.PartitionIds;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.util.ByteProcessor;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -568,6 +569,15 @@ public final class MessageCodec {
         if (s == null) {
             throw new IllegalArgumentException(what + " must not be null");
         }
+        if (ascii(s)) { // the usual case (replica and partition ids): ASCII is its own UTF-8, with no surrogate
+            if (s.length() > MAX_STRING_BYTES) {
+                throw new IllegalArgumentException(
+                        what + " is " + s.length() + " bytes of UTF-8, more than " + MAX_STRING_BYTES);
+            }
+            out.writeShort(s.length());
+            out.writeCharSequence(s, StandardCharsets.US_ASCII);
+            return;
+        }
         byte[] bytes = utf8(s, what);
         if (bytes.length > MAX_STRING_BYTES) {
             throw new IllegalArgumentException(
@@ -575,6 +585,16 @@ public final class MessageCodec {
         }
         out.writeShort(bytes.length);
         out.writeBytes(bytes);
+    }
+
+    /** Whether every char of {@code s} is ASCII (below 0x80). */
+    private static boolean ascii(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            if (s.charAt(i) >= 0x80) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Strict UTF-8: String.getBytes would silently replace an unpaired surrogate, altering the string. */
@@ -833,6 +853,9 @@ public final class MessageCodec {
         return Collections.unmodifiableList(entries);
     }
 
+    /** Goes on while the byte is ASCII (0 to 0x7f, non-negative as a Java byte). */
+    private static final ByteProcessor ASCII_BYTE = b -> b >= 0;
+
     private static String readString(ByteBuf in, String what) throws MalformedFrameException {
         need(in, 2, what + " length");
         int length = in.readUnsignedShort();
@@ -840,6 +863,11 @@ public final class MessageCodec {
             throw new MalformedFrameException(what + " of " + length + " bytes exceeds " + MAX_STRING_BYTES);
         }
         need(in, length, what);
+        if (in.forEachByte(in.readerIndex(), length, ASCII_BYTE) < 0) { // the usual case: no byte to decode strictly
+            String s = in.toString(in.readerIndex(), length, StandardCharsets.US_ASCII);
+            in.skipBytes(length);
+            return s;
+        }
         try {
             String s = StandardCharsets.UTF_8
                     .newDecoder()

@@ -35,6 +35,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
@@ -186,6 +187,7 @@ public final class NettyTransport implements Transport {
     private final AtomicLong accepted = new AtomicLong();
     private final AtomicLong opened = new AtomicLong();
     private final AtomicLong flushes = new AtomicLong();
+    private final AtomicLong buffersWritten = new AtomicLong();
 
     private final NodeTransport nodeTransport = new AsNodeTransport();
 
@@ -196,7 +198,12 @@ public final class NettyTransport implements Transport {
     /** Told of refused connects (fast failover's hint); set before start. */
     private volatile java.util.function.Consumer<String> refusals = id -> {};
 
-    final ChannelFutureListener writeListener = f -> (f.isSuccess() ? sent : dropped).incrementAndGet();
+    private final ChannelFutureListener writeListener = f -> (f.isSuccess() ? sent : dropped).incrementAndGet();
+
+    /** A listener counting the {@code messages} frames of one write as sent, or as dropped if the write failed. */
+    ChannelFutureListener writeListener(int messages) {
+        return messages == 1 ? writeListener : f -> (f.isSuccess() ? sent : dropped).addAndGet(messages);
+    }
 
     private State state = State.LATENT; // guarded by this
     private volatile boolean running;
@@ -635,6 +642,14 @@ public final class NettyTransport implements Transport {
         return flushes.get();
     }
 
+    /**
+     * Buffers written on outbound connections, hello frames included: small frames queued together share one
+     * ({@code OutboundPeer.BATCH_BYTES}); for tests.
+     */
+    long buffersWritten() {
+        return buffersWritten.get();
+    }
+
     /** Whether this transport was started as a {@link NodeTransport} (see {@link #asNodeTransport()}). */
     public boolean isNodeTransport() {
         return partitionInbound != null;
@@ -795,6 +810,32 @@ public final class NettyTransport implements Transport {
             LOG.warn("Dropping {}: {}", summary(message), e.getMessage());
         }
         return null;
+    }
+
+    /**
+     * Appends the bytes of {@code message} to {@code buf}; false, with {@code buf} as it was, if it cannot be framed
+     * (dropped, with a WARN) or does not fit {@code buf}'s maximum capacity.
+     */
+    boolean encodeInto(ByteBuf buf, Frame message) {
+        int start = buf.writerIndex();
+        try {
+            MessageCodec.encodeFrame(message, buf);
+            return true;
+        } catch (IndexOutOfBoundsException e) {
+            buf.writerIndex(start);
+            dropped.incrementAndGet();
+            LOG.warn("Dropping {}: its frame exceeds the maximum of {} bytes", summary(message), maxFrameBytes);
+        } catch (IllegalArgumentException e) {
+            buf.writerIndex(start);
+            dropped.incrementAndGet();
+            LOG.warn("Dropping {}: {}", summary(message), e.getMessage());
+        }
+        return false;
+    }
+
+    /** The largest frame sent or accepted (the length field's value). */
+    int maxFrameBytes() {
+        return maxFrameBytes;
     }
 
     ByteBuf encodeHello(Channel ch, String peerId) {
@@ -994,6 +1035,12 @@ public final class NettyTransport implements Transport {
     /** Counts the flushes that pass through an outbound connection's pipeline. */
     @ChannelHandler.Sharable
     private final class FlushCounter extends ChannelOutboundHandlerAdapter {
+        @Override
+        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+            buffersWritten.incrementAndGet();
+            ChannelFuture unused = ctx.write(msg, promise); // the promise carries the outcome
+        }
+
         @Override
         public void flush(ChannelHandlerContext ctx) {
             flushes.incrementAndGet();

@@ -177,6 +177,12 @@ final class OutboundPeer {
         }
     }
 
+    /** Writes {@code buf}, holding {@code messages} frames, each counted sent or dropped by the write's outcome. */
+    private void write(Channel ch, ByteBuf buf, int messages) {
+        // The outcome goes to the write listener.
+        ChannelFuture unused = ch.write(buf, ch.newPromise().addListener(transport.writeListener(messages)));
+    }
+
     private Frame poll() {
         Frame m = queue.poll();
         if (m != null) {
@@ -202,9 +208,24 @@ final class OutboundPeer {
         }
     }
 
-    /** Writes what is queued and flushes once; drops what the channel cannot take. On the event loop. */
+    /**
+     * Frames whose size bound is at most this many bytes are encoded several to one buffer, written with one write
+     * (one outbound-buffer entry, one promise): a node's many small messages to one peer — every partition's appends
+     * and acknowledgements — cost one buffer per drain rather than one each. A larger frame gets a buffer of its own.
+     */
+    static final int BATCH_BYTES = 64 * 1024;
+
+    /**
+     * Writes what is queued and flushes once; drops what the channel cannot take. On the event loop. Small frames go
+     * several to a buffer ({@link #BATCH_BYTES}), in the order queued; each is counted sent or dropped when the write
+     * of its buffer completes.
+     */
     private void writeQueued() {
         Channel ch = channel;
+        int batchLimit =
+                (int) Math.min(BATCH_BYTES, transport.maxFrameBytes() + (long) MessageCodec.LENGTH_FIELD_BYTES);
+        ByteBuf batch = null;
+        int batched = 0;
         boolean unflushed = false;
         for (int i = 0; i < transport.maxPendingMessages; i++) {
             Frame m = poll();
@@ -212,6 +233,12 @@ final class OutboundPeer {
                 break;
             }
             if (!ch.isWritable()) {
+                if (batch != null) {
+                    write(ch, batch, batched);
+                    batch = null;
+                    batched = 0;
+                    unflushed = true;
+                }
                 if (unflushed) {
                     ch.flush();
                     unflushed = false;
@@ -221,14 +248,38 @@ final class OutboundPeer {
                     continue;
                 }
             }
-            ByteBuf frame = transport.encode(ch, m);
             if (WriteTrace.ENABLED && !(m instanceof Frame.Control)) {
                 WriteTrace.stamp(transport.selfId() + ">" + id, WriteTrace.Point.WRITTEN, NettyTransport.messageOf(m));
             }
-            if (frame != null) {
-                // The outcome goes to the write listener.
-                ChannelFuture unused = ch.write(frame, ch.newPromise().addListener(transport.writeListener));
+            long bound = MessageCodec.frameSizeUpperBound(m);
+            if (batch != null && batch.writerIndex() + bound > batchLimit) {
+                write(ch, batch, batched);
+                batch = null;
+                batched = 0;
                 unflushed = true;
+            }
+            if (bound > batchLimit) {
+                ByteBuf frame = transport.encode(ch, m);
+                if (frame != null) {
+                    write(ch, frame, 1);
+                    unflushed = true;
+                }
+                continue;
+            }
+            if (batch == null) {
+                long wanted = Math.max(bound, queuedBytes.get() + bound);
+                batch = ch.alloc().ioBuffer((int) Math.min(wanted, batchLimit), batchLimit);
+            }
+            if (transport.encodeInto(batch, m)) {
+                batched++;
+            }
+        }
+        if (batch != null) {
+            if (batched > 0) {
+                write(ch, batch, batched);
+                unflushed = true;
+            } else {
+                batch.release(); // every frame in it was refused at encoding
             }
         }
         if (unflushed) {

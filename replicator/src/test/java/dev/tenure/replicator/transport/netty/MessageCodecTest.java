@@ -299,6 +299,7 @@ class MessageCodecTest {
                 () -> MessageCodec.encode(new Append("a", "b", 1, 0, 0, null, 0, 0), buf));
         assertEquals(0, buf.writerIndex(), "a refused message leaves the buffer as it was");
         MessageCodec.encode(new NewEpoch("é".repeat(512), "b", 1), buf); // exactly 1024 bytes: allowed
+        MessageCodec.encode(new NewEpoch("a".repeat(1024), "b", 1), buf); // the same in ASCII
     }
 
     // ---- snapshot messages ----

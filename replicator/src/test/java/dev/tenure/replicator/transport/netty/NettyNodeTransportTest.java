@@ -22,6 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tenure.replicator.core.Entry;
 import dev.tenure.replicator.core.Message;
 import dev.tenure.replicator.core.Message.AppendAck;
 import dev.tenure.replicator.core.Message.NewEpoch;
@@ -224,6 +225,7 @@ class NettyNodeTransportTest {
         });
         assertTrue(holding.await(TestNodes.WAIT.toMillis(), TimeUnit.MILLISECONDS));
         long flushesBefore = a.transport.flushes();
+        long buffersBefore = a.transport.buffersWritten();
         long sentBefore = a.transport.messagesSent();
         for (int i = 0; i < partitions; i++) {
             a.view("p" + i).transport.send(new NewEpoch("a", "b", 100 + i));
@@ -237,7 +239,57 @@ class NettyNodeTransportTest {
         eventually("all written", () -> a.transport.messagesSent() == sentBefore + partitions);
         assertEquals(
                 flushesBefore + 1, a.transport.flushes(), partitions + " messages of as many partitions, one flush");
+        assertEquals(
+                buffersBefore + 1,
+                a.transport.buffersWritten(),
+                partitions + " small messages of as many partitions, one buffer written");
         assertEquals(1, a.transport.connectionsOpened());
+    }
+
+    @Test
+    void aFrameLargerThanABatchGoesInABufferOfItsOwnBetweenTheSmallOnesInTheOrderSent() throws Exception {
+        nodes = new RoutedNodes("a", "b");
+        Node a = nodes.start("a");
+        Node b = nodes.start("b");
+        View pa = a.open("p");
+        View pb = b.open("p");
+        sendUntilReceived(pa, new NewEpoch("a", "b", 1), pb); // the connection a -> b is up
+
+        EventLoop loop = a.transport.eventLoopOf("b");
+        CountDownLatch holding = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        loop.execute(() -> {
+            holding.countDown();
+            try {
+                assertTrue(release.await(TestNodes.WAIT.toMillis(), TimeUnit.MILLISECONDS));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        assertTrue(holding.await(TestNodes.WAIT.toMillis(), TimeUnit.MILLISECONDS));
+        long buffersBefore = a.transport.buffersWritten();
+        long sentBefore = a.transport.messagesSent();
+        byte[] large = new byte[OutboundPeer.BATCH_BYTES];
+        new java.util.Random(7).nextBytes(large);
+        List<Message> sent = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            sent.add(new NewEpoch("a", "b", 100 + i));
+        }
+        sent.add(new Message.Append("a", "b", 5, 0, 0, List.of(Entry.data(5, 1, large)), 0, 0));
+        for (int i = 0; i < 10; i++) {
+            sent.add(new NewEpoch("a", "b", 200 + i));
+        }
+        sent.forEach(pa.transport::send);
+        release.countDown();
+
+        for (Message m : sent) {
+            MessageCodecTest.assertSameMessage(m, pb.take());
+        }
+        eventually("all written", () -> a.transport.messagesSent() == sentBefore + sent.size());
+        assertEquals(
+                buffersBefore + 3,
+                a.transport.buffersWritten(),
+                "ten small frames in one buffer, the large one in its own, the next ten in one");
     }
 
     @Test
