@@ -27,6 +27,7 @@ import dev.tenure.replicator.Replica;
 import dev.tenure.replicator.ReplicationException;
 import dev.tenure.replicator.StateMachine;
 import dev.tenure.replicator.core.Role;
+import dev.tenure.replicator.storage.WriteAheadLog;
 import dev.tenure.replicator.zookeeper.ZooKeeperNode;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -449,6 +450,9 @@ public final class NodeProcessMain {
         o.put("leading", leading);
         o.put("behind", behind);
         o.put("messages_sent", node.messagesSent());
+        o.put(
+                "wal_forces",
+                node.writeAheadLogStats().map(WriteAheadLog.Stats::forces).orElse(0L));
         o.put("connected_peers", node.connectedPeers());
         o.put("unknown_partition_messages", node.unknownPartitionMessages());
         o.set("controller", controllerJson());

@@ -511,10 +511,15 @@ final class PartitionsBench {
             b.jitWarmup("partitions: " + many + " partitions x 1 in flight", spread(nodes, manyIds, 1));
             b.jitWarmup("partitions: 1 partition x " + many + " in flight", spread(nodes, one, many));
             b.say("partitions: writes, %d partitions x 1 in flight against 1 partition x %d", many, many);
-            Interleaved.Result r1 = b.interleave(spread(nodes, manyIds, 1), spread(nodes, one, many));
+            NodeCost manyCost = new NodeCost();
+            NodeCost oneCost = new NodeCost();
+            Interleaved.Result r1 =
+                    b.interleave(spread(nodes, manyIds, 1, manyCost), spread(nodes, one, many, oneCost));
             ObjectNode l1 = o.putObject("many_vs_one");
             l1.put("partition_count", many).put("per_partition", 1).put("one_partition_inflight", many);
             b.compared(l1, "partitions", "one_partition", r1);
+            manyCost.put((ObjectNode) l1.get("partitions"), r1.a());
+            oneCost.put((ObjectNode) l1.get("one_partition"), r1.b());
             b.say(
                     "partitions: %d x 1: %.0f writes/s; 1 x %d: %.0f writes/s; ratio %.2f",
                     many, r1.a().opsPerSecond(), many, r1.b().opsPerSecond(), r1.medianRatio());
@@ -522,10 +527,15 @@ final class PartitionsBench {
             b.say(
                     "partitions: writes, %d partitions x %d in flight against 1 partition x %d",
                     wide, widePer, wide * widePer);
-            Interleaved.Result r2 = b.interleave(spread(nodes, wideIds, widePer), spread(nodes, one, wide * widePer));
+            NodeCost wideCost = new NodeCost();
+            NodeCost oneWideCost = new NodeCost();
+            Interleaved.Result r2 = b.interleave(
+                    spread(nodes, wideIds, widePer, wideCost), spread(nodes, one, wide * widePer, oneWideCost));
             ObjectNode l2 = o.putObject("wide_vs_one");
             l2.put("partition_count", wide).put("per_partition", widePer).put("one_partition_inflight", wide * widePer);
             b.compared(l2, "partitions", "one_partition", r2);
+            wideCost.put((ObjectNode) l2.get("partitions"), r2.a());
+            oneWideCost.put((ObjectNode) l2.get("one_partition"), r2.b());
 
             b.say(
                     "partitions: writes, %d partitions x %d in flight against ZooKeeper at %d",
@@ -561,6 +571,14 @@ final class PartitionsBench {
      * partition's leader, all at once; their figures combined as one concurrent interval.
      */
     private Interleaved.Slice spread(Nodes nodes, List<String> partitions, int per) {
+        return spread(nodes, partitions, per, null);
+    }
+
+    /**
+     * {@link #spread(Nodes, List, int)}, adding the node processes' CPU and replication messages during each measured
+     * interval to {@code cost} (when not null).
+     */
+    private Interleaved.Slice spread(Nodes nodes, List<String> partitions, int per, NodeCost cost) {
         return (settle, interval) -> {
             Map<String, List<String>> byLeader = nodes.leadersOf(partitions, Duration.ofSeconds(30));
             long timeoutMs = settle.toMillis() + interval.toMillis() + DRAIN_TIMEOUT.toMillis() + 10_000;
@@ -573,6 +591,16 @@ final class PartitionsBench {
                                 + "&value_bytes=" + cfg.valueBytes(),
                         Duration.ofMillis(timeoutMs)));
             }
+            if (cost != null) {
+                // The loads measure from the end of their settle time to the end of their interval, each from when
+                // its node got the request (a few milliseconds after this): the window read here is the same one,
+                // to within those milliseconds. The sleeps time a measurement window; nothing waits on them.
+                Thread.sleep(settle.toMillis());
+                long[] start = NodeCost.read(nodes);
+                Thread.sleep(interval.toMillis());
+                long[] end = NodeCost.read(nodes);
+                cost.add(end[0] - start[0], end[1] - start[1], end[2] - start[2]);
+            }
             List<ClosedLoop.Outcome> outcomes = new ArrayList<>();
             for (CompletableFuture<JsonNode> a : answers) {
                 JsonNode answer = a.get(timeoutMs + 5_000, TimeUnit.MILLISECONDS);
@@ -583,6 +611,49 @@ final class PartitionsBench {
             }
             return concurrent(outcomes);
         };
+    }
+
+    /**
+     * What the three node processes spent during one side's measured intervals, summed over its rounds: their CPU
+     * (every thread of the process, the load generator included, read from {@code /stats}), the replication
+     * messages they sent and their write-ahead logs' forces, so that each side's cost per write can be set beside its
+     * throughput. Not thread-safe: one slice at a time adds to it.
+     */
+    static final class NodeCost {
+        private long cpuNanos;
+        private long messages;
+        private long forces;
+
+        /** The nodes' CPU nanoseconds, messages sent and write-ahead log forces so far, summed: {cpu, messages, forces}. */
+        static long[] read(Nodes nodes) throws IOException, InterruptedException {
+            long cpu = 0;
+            long messages = 0;
+            long forces = 0;
+            for (String id : NODES) {
+                JsonNode s = nodes.get(id, "/stats");
+                cpu += s.path("cpu_ns").asLong();
+                messages += s.path("messages_sent").asLong();
+                forces += s.path("wal_forces").asLong();
+            }
+            return new long[] {cpu, messages, forces};
+        }
+
+        void add(long cpuNanos, long messages, long forces) {
+            this.cpuNanos += cpuNanos;
+            this.messages += messages;
+            this.forces += forces;
+        }
+
+        /** Puts the cost per write of {@code outcome} (this side's measured writes) into {@code side}. */
+        void put(ObjectNode side, ClosedLoop.Outcome outcome) {
+            long writes = outcome.successes();
+            if (writes == 0) {
+                return;
+            }
+            side.put("node_cpu_us_per_write", Math.round(cpuNanos / 1e3 / writes * 10) / 10.0);
+            side.put("messages_per_write", Math.round(messages * 100.0 / writes) / 100.0);
+            side.put("wal_forces_per_write", Math.round(forces * 1000.0 / writes) / 1000.0);
+        }
     }
 
     /** Outcomes of loads that ran at the same time, as one: histograms and counts added, the longest interval. */
@@ -853,7 +924,7 @@ final class PartitionsBench {
             out.printf(
                     Locale.ROOT,
                     "  writes %d partitions x %d: %.0f/s (p50 %.1f ms, p99 %.1f ms) vs %s %d in flight: %.0f/s (p50 %.1f ms,"
-                            + " p99 %.1f ms): ratio %.2f (median of %d rounds), %d errors%n",
+                            + " p99 %.1f ms): ratio %.2f (median of %d rounds), %d errors%s%n",
                     l.path("partition_count").asInt(),
                     l.path("per_partition").asInt(),
                     l.path("partitions").path("ops_per_s").asDouble(),
@@ -867,7 +938,25 @@ final class PartitionsBench {
                     l.path("ratio_ops_per_s").asDouble(),
                     l.path("ratio_rounds").size(),
                     l.path("partitions").path("errors").asLong()
-                            + l.path(other).path("errors").asLong());
+                            + l.path(other).path("errors").asLong(),
+                    l.path(other).has("node_cpu_us_per_write")
+                            ? String.format(
+                                    Locale.ROOT,
+                                    "; per write: the nodes' CPU %.0f vs %.0f us, messages %.2f vs %.2f, write-ahead log"
+                                            + " forces %.3f vs %.3f",
+                                    l.path("partitions")
+                                            .path("node_cpu_us_per_write")
+                                            .asDouble(),
+                                    l.path(other).path("node_cpu_us_per_write").asDouble(),
+                                    l.path("partitions")
+                                            .path("messages_per_write")
+                                            .asDouble(),
+                                    l.path(other).path("messages_per_write").asDouble(),
+                                    l.path("partitions")
+                                            .path("wal_forces_per_write")
+                                            .asDouble(),
+                                    l.path(other).path("wal_forces_per_write").asDouble())
+                            : "");
         }
         JsonNode f = o.path("failover");
         out.printf(

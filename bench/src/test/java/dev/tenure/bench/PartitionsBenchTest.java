@@ -115,6 +115,13 @@ class PartitionsBenchTest {
             assertTrue(w.path(k).path("partitions").path("ops").asLong() > 0, k + ": " + w);
             assertEquals(0, w.path(k).path("partitions").path("errors").asLong(), k + ": " + w);
             assertTrue(w.path(k).path("ratio_ops_per_s").asDouble() > 0, k + ": " + w);
+            if (!k.equals("wide_vs_zookeeper")) {
+                for (String side : List.of("partitions", "one_partition")) {
+                    JsonNode cost = w.path(k).path(side);
+                    assertTrue(cost.path("node_cpu_us_per_write").asDouble() > 0, k + " " + side + ": " + cost);
+                    assertTrue(cost.path("messages_per_write").asDouble() > 0, k + " " + side + ": " + cost);
+                }
+            }
         }
         JsonNode f = p.path("failover");
         assertEquals(4, f.path("victim_led").asInt(), "a third of the 12 partitions: " + f);
