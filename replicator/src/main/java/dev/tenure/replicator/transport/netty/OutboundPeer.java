@@ -50,7 +50,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>{@link #send} may be called from any thread; it never blocks. It enqueues the message on a bounded queue and
  * schedules one drain task on the peer's event loop, which writes everything queued and flushes once, so a burst
- * of sends costs one flush (and usually one system call). A node transport's messages of every partition, and its
+ * of sends costs one flush (and usually one system call); its small frames share one buffer ({@link #BATCH_BYTES}). A node transport's messages of every partition, and its
  * control messages, share this queue, drain and flush. Every state change happens on that event loop:
  *
  * <pre>
