@@ -50,8 +50,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>{@link #send} may be called from any thread; it never blocks. It enqueues the message on a bounded queue and
  * schedules one drain task on the peer's event loop, which writes everything queued and flushes once, so a burst
- * of sends costs one flush (and usually one system call); its small frames share one buffer ({@link #BATCH_BYTES}). A node transport's messages of every partition, and its
- * control messages, share this queue, drain and flush. Every state change happens on that event loop:
+ * of sends costs one flush (and usually one system call); its small frames share one buffer ({@link #BATCH_BYTES}).
+ * A node transport's messages of every partition, and its control messages, share this queue, drain and flush. Every
+ * state change happens on that event loop:
  *
  * <pre>
  * IDLE --first send--> CONNECTING --connected, Hello written--> READY
@@ -183,6 +184,19 @@ final class OutboundPeer {
         ChannelFuture unused = ch.write(buf, ch.newPromise().addListener(transport.writeListener(messages)));
     }
 
+    /**
+     * Writes {@code batch}, holding {@code messages} frames; releases it instead, returning false, when it holds none
+     * (every frame put in it was refused at encoding).
+     */
+    private boolean writeBatch(Channel ch, ByteBuf batch, int messages) {
+        if (messages == 0) {
+            batch.release();
+            return false;
+        }
+        write(ch, batch, messages);
+        return true;
+    }
+
     private Frame poll() {
         Frame m = queue.poll();
         if (m != null) {
@@ -234,10 +248,9 @@ final class OutboundPeer {
             }
             if (!ch.isWritable()) {
                 if (batch != null) {
-                    write(ch, batch, batched);
+                    unflushed |= writeBatch(ch, batch, batched);
                     batch = null;
                     batched = 0;
-                    unflushed = true;
                 }
                 if (unflushed) {
                     ch.flush();
@@ -253,10 +266,9 @@ final class OutboundPeer {
             }
             long bound = MessageCodec.frameSizeUpperBound(m);
             if (batch != null && batch.writerIndex() + bound > batchLimit) {
-                write(ch, batch, batched);
+                unflushed |= writeBatch(ch, batch, batched);
                 batch = null;
                 batched = 0;
-                unflushed = true;
             }
             if (bound > batchLimit) {
                 ByteBuf frame = transport.encode(ch, m);
@@ -275,12 +287,7 @@ final class OutboundPeer {
             }
         }
         if (batch != null) {
-            if (batched > 0) {
-                write(ch, batch, batched);
-                unflushed = true;
-            } else {
-                batch.release(); // every frame in it was refused at encoding
-            }
+            unflushed |= writeBatch(ch, batch, batched);
         }
         if (unflushed) {
             ch.flush();

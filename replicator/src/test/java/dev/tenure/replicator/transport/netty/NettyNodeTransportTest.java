@@ -247,13 +247,49 @@ class NettyNodeTransportTest {
     }
 
     @Test
+    void aFrameRefusedAtEncodingIsDroppedAndTheOthersOfItsBufferGo() throws Exception {
+        nodes = new RoutedNodes("a", "b");
+        Node a = nodes.start("a");
+        Node b = nodes.start("b");
+        View pa = a.open("p");
+        View pb = b.open("p");
+        // the connection a -> b is up; retransmitted copies of this go to the warm-up partition, not to p
+        sendUntilReceived(a.open("warm-up"), new NewEpoch("a", "b", 1), b.open("warm-up"));
+
+        EventLoop loop = a.transport.eventLoopOf("b");
+        CountDownLatch holding = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        loop.execute(() -> {
+            holding.countDown();
+            try {
+                assertTrue(release.await(TestNodes.WAIT.toMillis(), TimeUnit.MILLISECONDS));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        assertTrue(holding.await(TestNodes.WAIT.toMillis(), TimeUnit.MILLISECONDS));
+        long buffersBefore = a.transport.buffersWritten();
+        long droppedBefore = a.transport.messagesDropped();
+        pa.transport.send(new NewEpoch("a", "b", 2));
+        pa.transport.send(new Message.EpochAck("a", "b", 3, null, 0)); // no history: the codec refuses it
+        pa.transport.send(new NewEpoch("a", "b", 4));
+        release.countDown();
+
+        assertEquals(new NewEpoch("a", "b", 2), pb.take());
+        assertEquals(new NewEpoch("a", "b", 4), pb.take(), "the refused frame left nothing of itself in the buffer");
+        eventually("the refused frame counted", () -> a.transport.messagesDropped() == droppedBefore + 1);
+        assertEquals(buffersBefore + 1, a.transport.buffersWritten(), "the two others in one buffer");
+    }
+
+    @Test
     void aFrameLargerThanABatchGoesInABufferOfItsOwnBetweenTheSmallOnesInTheOrderSent() throws Exception {
         nodes = new RoutedNodes("a", "b");
         Node a = nodes.start("a");
         Node b = nodes.start("b");
         View pa = a.open("p");
         View pb = b.open("p");
-        sendUntilReceived(pa, new NewEpoch("a", "b", 1), pb); // the connection a -> b is up
+        // the connection a -> b is up; retransmitted copies of this go to the warm-up partition, not to p
+        sendUntilReceived(a.open("warm-up"), new NewEpoch("a", "b", 1), b.open("warm-up"));
 
         EventLoop loop = a.transport.eventLoopOf("b");
         CountDownLatch holding = new CountDownLatch(1);
