@@ -178,17 +178,7 @@ class NettyNodeTransportControlTest {
         NettyTransport a = nodes.node("a").transport;
         warmUp(a.asNodeTransport(), "b", atB);
         // Hold the event loop of a's connection to b, so that the body is still queued when the caller changes it.
-        java.util.concurrent.CountDownLatch holding = new java.util.concurrent.CountDownLatch(1);
-        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-        a.eventLoopOf("b").execute(() -> {
-            holding.countDown();
-            try {
-                assertTrue(release.await(TestNodes.WAIT.toMillis(), TimeUnit.MILLISECONDS));
-            } catch (InterruptedException ie) {
-                Thread.currentThread().interrupt();
-            }
-        });
-        assertTrue(holding.await(TestNodes.WAIT.toMillis(), TimeUnit.MILLISECONDS));
+        var release = TestNodes.holdEventLoop(a, "b");
         byte[] body = "before".getBytes(StandardCharsets.UTF_8);
         a.asNodeTransport().sendControl("b", body);
         System.arraycopy("after!".getBytes(StandardCharsets.UTF_8), 0, body, 0, body.length);

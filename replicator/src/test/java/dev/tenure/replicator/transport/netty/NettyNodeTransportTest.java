@@ -29,7 +29,6 @@ import dev.tenure.replicator.core.Message.NewEpoch;
 import dev.tenure.replicator.transport.NodeTransport;
 import dev.tenure.replicator.transport.netty.RoutedNodes.Node;
 import dev.tenure.replicator.transport.netty.RoutedNodes.View;
-import io.netty.channel.EventLoop;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -211,19 +210,8 @@ class NettyNodeTransportTest {
         }
         sendUntilReceived(warmA, new NewEpoch("a", "b", 1), warmB); // the connection a -> b is up
 
-        // Hold the event loop of a's connection to b while every partition sends one message to b.
-        EventLoop loop = a.transport.eventLoopOf("b");
-        CountDownLatch holding = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        loop.execute(() -> {
-            holding.countDown();
-            try {
-                assertTrue(release.await(TestNodes.WAIT.toMillis(), TimeUnit.MILLISECONDS));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
-        assertTrue(holding.await(TestNodes.WAIT.toMillis(), TimeUnit.MILLISECONDS));
+        // Hold a's connection to b while the messages are sent: they are drained together.
+        CountDownLatch release = TestNodes.holdEventLoop(a.transport, "b");
         long flushesBefore = a.transport.flushes();
         long buffersBefore = a.transport.buffersWritten();
         long sentBefore = a.transport.messagesSent();
@@ -256,18 +244,8 @@ class NettyNodeTransportTest {
         // the connection a -> b is up; retransmitted copies of this go to the warm-up partition, not to p
         sendUntilReceived(a.open("warm-up"), new NewEpoch("a", "b", 1), b.open("warm-up"));
 
-        EventLoop loop = a.transport.eventLoopOf("b");
-        CountDownLatch holding = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        loop.execute(() -> {
-            holding.countDown();
-            try {
-                assertTrue(release.await(TestNodes.WAIT.toMillis(), TimeUnit.MILLISECONDS));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
-        assertTrue(holding.await(TestNodes.WAIT.toMillis(), TimeUnit.MILLISECONDS));
+        // Hold a's connection to b while the messages are sent: they are drained together.
+        CountDownLatch release = TestNodes.holdEventLoop(a.transport, "b");
         long buffersBefore = a.transport.buffersWritten();
         long droppedBefore = a.transport.messagesDropped();
         pa.transport.send(new NewEpoch("a", "b", 2));
@@ -291,18 +269,8 @@ class NettyNodeTransportTest {
         // the connection a -> b is up; retransmitted copies of this go to the warm-up partition, not to p
         sendUntilReceived(a.open("warm-up"), new NewEpoch("a", "b", 1), b.open("warm-up"));
 
-        EventLoop loop = a.transport.eventLoopOf("b");
-        CountDownLatch holding = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        loop.execute(() -> {
-            holding.countDown();
-            try {
-                assertTrue(release.await(TestNodes.WAIT.toMillis(), TimeUnit.MILLISECONDS));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
-        assertTrue(holding.await(TestNodes.WAIT.toMillis(), TimeUnit.MILLISECONDS));
+        // Hold a's connection to b while the messages are sent: they are drained together.
+        CountDownLatch release = TestNodes.holdEventLoop(a.transport, "b");
         long buffersBefore = a.transport.buffersWritten();
         long sentBefore = a.transport.messagesSent();
         byte[] large = new byte[OutboundPeer.BATCH_BYTES];

@@ -16,6 +16,7 @@
 package dev.tenure.replicator.transport.netty;
 
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.tenure.replicator.core.Message;
@@ -35,6 +36,7 @@ import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -111,6 +113,25 @@ final class TestNodes implements AutoCloseable {
         for (Node n : started) {
             n.transport.close();
         }
+    }
+
+    /**
+     * Holds the event loop of {@code transport}'s connection to {@code peer} until the returned latch is counted down
+     * (at most {@link #WAIT}): what is sent to that peer meanwhile stays queued, and is drained together once released.
+     */
+    static CountDownLatch holdEventLoop(NettyTransport transport, String peer) throws InterruptedException {
+        CountDownLatch holding = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        transport.eventLoopOf(peer).execute(() -> {
+            holding.countDown();
+            try {
+                assertTrue(release.await(WAIT.toMillis(), TimeUnit.MILLISECONDS));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        assertTrue(holding.await(WAIT.toMillis(), TimeUnit.MILLISECONDS));
+        return release;
     }
 
     /** Waits, polling, until {@code condition} holds; fails after {@link #WAIT}. */
