@@ -234,15 +234,29 @@ class NettyNodeTransportTest {
         assertEquals(1, a.transport.connectionsOpened());
     }
 
-    @Test
-    void aFrameRefusedAtEncodingIsDroppedAndTheOthersOfItsBufferGo() throws Exception {
+    /** Node a, and partition p open on a and on b. */
+    private record Connected(Node a, View pa, View pb) {}
+
+    /**
+     * Starts nodes a and b, opens partition p on both and brings the connection a -> b up, warming it up in a
+     * partition of its own: the warm-up message's retransmitted copies never reach p.
+     */
+    private Connected connectedWithPartitionP() throws Exception {
         nodes = new RoutedNodes("a", "b");
         Node a = nodes.start("a");
         Node b = nodes.start("b");
         View pa = a.open("p");
         View pb = b.open("p");
-        // the connection a -> b is up; retransmitted copies of this go to the warm-up partition, not to p
         sendUntilReceived(a.open("warm-up"), new NewEpoch("a", "b", 1), b.open("warm-up"));
+        return new Connected(a, pa, pb);
+    }
+
+    @Test
+    void aFrameRefusedAtEncodingIsDroppedAndTheOthersOfItsBufferGo() throws Exception {
+        Connected c = connectedWithPartitionP();
+        Node a = c.a();
+        View pa = c.pa();
+        View pb = c.pb();
 
         // Hold a's connection to b while the messages are sent: they are drained together.
         CountDownLatch release = TestNodes.holdEventLoop(a.transport, "b");
@@ -261,13 +275,10 @@ class NettyNodeTransportTest {
 
     @Test
     void aFrameLargerThanABatchGoesInABufferOfItsOwnBetweenTheSmallOnesInTheOrderSent() throws Exception {
-        nodes = new RoutedNodes("a", "b");
-        Node a = nodes.start("a");
-        Node b = nodes.start("b");
-        View pa = a.open("p");
-        View pb = b.open("p");
-        // the connection a -> b is up; retransmitted copies of this go to the warm-up partition, not to p
-        sendUntilReceived(a.open("warm-up"), new NewEpoch("a", "b", 1), b.open("warm-up"));
+        Connected c = connectedWithPartitionP();
+        Node a = c.a();
+        View pa = c.pa();
+        View pb = c.pb();
 
         // Hold a's connection to b while the messages are sent: they are drained together.
         CountDownLatch release = TestNodes.holdEventLoop(a.transport, "b");
