@@ -813,20 +813,18 @@ public final class NettyTransport implements Transport {
     }
 
     /**
-     * Appends the bytes of {@code message} to {@code buf}; false, with {@code buf} as it was, if it cannot be framed
-     * (dropped, with a WARN) or does not fit {@code buf}'s maximum capacity.
+     * Appends the bytes of {@code message} to {@code buf}; false if it cannot be framed or does not fit {@code buf}'s
+     * maximum capacity (dropped, with a WARN), {@code buf} then as it was ({@link MessageCodec#encodeFrame} undoes a
+     * partial frame).
      */
     boolean encodeInto(ByteBuf buf, Frame message) {
-        int start = buf.writerIndex();
         try {
             MessageCodec.encodeFrame(message, buf);
             return true;
         } catch (IndexOutOfBoundsException e) {
-            buf.writerIndex(start);
             dropped.incrementAndGet();
             LOG.warn("Dropping {}: its frame exceeds the maximum of {} bytes", summary(message), maxFrameBytes);
         } catch (IllegalArgumentException e) {
-            buf.writerIndex(start);
             dropped.incrementAndGet();
             LOG.warn("Dropping {}: {}", summary(message), e.getMessage());
         }
