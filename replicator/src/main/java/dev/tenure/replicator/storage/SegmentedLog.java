@@ -344,6 +344,20 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
     }
 
     /**
+     * From now on, the entries this log keeps in memory (its tail cache) count against {@code budget}, a node's bound
+     * shared with its other partitions' logs ({@link TailBudget}); {@link #close()} gives the share back. Reads the
+     * cache no longer answers come from the files. Event thread, before appending; once.
+     */
+    void shareTailCache(TailBudget budget) {
+        tail.share(budget);
+    }
+
+    /** The bytes this log keeps in memory for replication and apply (its tail cache), for tests. */
+    long tailCachedBytes() {
+        return tail.cachedBytes();
+    }
+
+    /**
      * Writes the records waiting in the write buffer ({@link #deferWrites}) to the end of the active segment. Event
      * thread, or a syncing thread under {@code lock}.
      */
@@ -910,6 +924,7 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
             }
             closed = true;
         }
+        tail.release();
         closeFiles();
         if (unwritten != null) {
             throw unwritten;

@@ -20,8 +20,10 @@ import java.util.List;
 
 /**
  * The most recently appended entries of a log, in memory, so that replicating and applying what was just
- * written does not read it back from the files. Bounded by entry count and by payload bytes; holds a
- * contiguous run of offsets ending at the log end. Not thread-safe: used on the log's event thread.
+ * written does not read it back from the files. Bounded by entry count and by payload bytes (its own bound, and
+ * when it {@link #share}s a node's {@link TailBudget}, that budget's share too); holds a contiguous run of offsets
+ * ending at the log end. Used on the log's event thread; thread-safe (each method holds the cache's monitor), since
+ * a {@link TailBudget} trims it from the thread that opens another partition's log.
  */
 final class TailCache {
     private static final int INITIAL_ENTRIES = 16;
@@ -34,6 +36,8 @@ final class TailCache {
     private int head; // index of the oldest entry
     private int count;
     private long bytes;
+    /** The node-wide budget this cache shares, or null. */
+    private TailBudget budget;
 
     TailCache(int maxEntries, long maxBytes) {
         this.maxEntries = maxEntries;
@@ -46,8 +50,51 @@ final class TailCache {
         return ring[head].offset();
     }
 
+    /**
+     * From now on, also keeps within {@code budget}'s share (registering with it, which trims the other caches that
+     * share it); {@link #release} unregisters. Once.
+     */
+    void share(TailBudget budget) {
+        synchronized (this) {
+            if (this.budget != null) {
+                throw new IllegalStateException("the tail cache shares a budget already");
+            }
+            this.budget = budget;
+        }
+        budget.register(this); // outside the monitor: it trims the other caches under theirs
+        trimTo(budget.share());
+    }
+
+    /** Stops sharing a budget (the log closed); idempotent. */
+    void release() {
+        TailBudget b;
+        synchronized (this) {
+            b = budget;
+        }
+        if (b != null) {
+            b.unregister(this);
+        }
+    }
+
+    /** The bytes held, by {@link Entry#sizeInBytes()}. */
+    synchronized long cachedBytes() {
+        return bytes;
+    }
+
+    /** Evicts the oldest entries until at most {@code limit} bytes are held or one entry is left. */
+    synchronized void trimTo(long limit) {
+        while (bytes > limit && count > 1) {
+            evictOldest();
+        }
+    }
+
+    private long limit() {
+        return budget == null ? maxBytes : Math.min(maxBytes, budget.share());
+    }
+
     /** Appends entries that were just written at the log end. */
-    void appended(List<Entry> entries) {
+    synchronized void appended(List<Entry> entries) {
+        long limit = limit();
         for (Entry e : entries) {
             if (count > 0 && e.offset() != firstOffset() + count) {
                 clear(); // not contiguous: start over
@@ -62,14 +109,14 @@ final class TailCache {
             ring[(head + count) % ring.length] = e;
             count++;
             bytes += e.sizeInBytes();
-            while (bytes > maxBytes && count > 1) {
+            while (bytes > limit && count > 1) {
                 evictOldest();
             }
         }
     }
 
     /** Drops the cached entries at and after {@code newEnd}. */
-    void truncated(long newEnd) {
+    synchronized void truncated(long newEnd) {
         while (count > 0 && firstOffset() + count > newEnd) {
             int last = (head + count - 1) % ring.length;
             bytes -= ring[last].sizeInBytes();
@@ -82,7 +129,7 @@ final class TailCache {
      * Adds to {@code batch} the cached entries from {@code from}, within the limits; returns false (adding
      * nothing) if {@code from} is not cached.
      */
-    boolean read(long from, int maxEntries, long maxBytes, List<Entry> batch) {
+    synchronized boolean read(long from, int maxEntries, long maxBytes, List<Entry> batch) {
         if (count == 0 || from < firstOffset() || from >= firstOffset() + count) {
             return false;
         }
@@ -98,7 +145,7 @@ final class TailCache {
         return true;
     }
 
-    void clear() {
+    synchronized void clear() {
         while (count > 0) {
             evictOldest();
         }

@@ -153,6 +153,12 @@ public final class WriteAheadLog implements Closeable {
     /** Default size at which the writer starts a new segment and a checkpoint: 64 MiB. */
     public static final long DEFAULT_SEGMENT_BYTES = 64L << 20;
 
+    /**
+     * Default bytes of recent entries the partitions' logs keep in memory together ({@link
+     * Builder#tailCacheBytes}): 64 MiB, whatever the number of partitions (a log of its own keeps up to 16 MiB).
+     */
+    public static final long DEFAULT_TAIL_CACHE_BYTES = 64L << 20;
+
     static final byte FORMAT = 'W';
     static final byte APPEND = 1;
     static final byte TRUNCATE = 2;
@@ -228,6 +234,8 @@ public final class WriteAheadLog implements Closeable {
     }
 
     private final Defect defect;
+    /** The bound on the entries every partition log keeps in memory, together. */
+    private final TailBudget tailBudget;
 
     private record Waiter(long lsn, CompletableFuture<Synced> future, Synced synced) {}
 
@@ -244,6 +252,7 @@ public final class WriteAheadLog implements Closeable {
         this.fileSync = FileSync.under(b.partitionConfig.syncPolicy(), fileSync);
         this.maxBodyBytes = b.partitionConfig.maxRecordBytes() + BODY_SLACK;
         this.defect = b.defect;
+        this.tailBudget = new TailBudget(b.tailCacheBytes);
         String name = dir.getParent() == null || dir.getParent().getFileName() == null
                 ? String.valueOf(dir)
                 : dir.getParent().getFileName() + "/" + dir.getFileName();
@@ -266,6 +275,7 @@ public final class WriteAheadLog implements Closeable {
         private long segmentBytes = DEFAULT_SEGMENT_BYTES;
         private FileSync fileSync = FileSync.FORCE;
         private Defect defect = Defect.NONE;
+        private long tailCacheBytes = DEFAULT_TAIL_CACHE_BYTES;
 
         private Builder(Path dir, Function<String, Path> partitionDirectory) {
             this.dir = Preconditions.checkNotNull(dir, "dir must not be null");
@@ -283,6 +293,17 @@ public final class WriteAheadLog implements Closeable {
         public Builder segmentBytes(long bytes) {
             Preconditions.checkArgument(bytes >= 1024, "segmentBytes must be at least 1024, was %s", bytes);
             this.segmentBytes = bytes;
+            return this;
+        }
+
+        /**
+         * The bytes of recent entries that the partitions' logs keep in memory together, so that replication and
+         * apply need not read back what was just written (default {@link #DEFAULT_TAIL_CACHE_BYTES}): each open
+         * partition log may hold an equal share, plus its newest entry. 0 keeps only each log's newest entry.
+         */
+        public Builder tailCacheBytes(long bytes) {
+            Preconditions.checkArgument(bytes >= 0, "tailCacheBytes must be at least 0, was %s", bytes);
+            this.tailCacheBytes = bytes;
             return this;
         }
 
@@ -360,6 +381,8 @@ public final class WriteAheadLog implements Closeable {
             log.takeNewEpochStartsFromTheRecords();
             // Its appends are durable through this log's records, so its own file writes may wait and go in bulk.
             log.deferWrites();
+            // Its entries in memory count against the node's bound, not a bound of its own.
+            log.shareTailCache(tailBudget);
             PartitionLog p = new PartitionLog(id, log);
             try {
                 // Open forced the files: say so durably before anything is appended (see the class comment).
@@ -432,6 +455,11 @@ public final class WriteAheadLog implements Closeable {
             long end = log.logEndOffset();
             this.lastState = new Synced(end, end == 0 ? 0 : log.epochHistory().epochAt(end - 1));
             this.forcedEnd = end;
+        }
+
+        /** The bytes of recent entries this log keeps in memory (its tail cache); for tests. */
+        long tailCachedBytes() {
+            return log.tailCachedBytes();
         }
 
         /** The partition id. */
@@ -1279,6 +1307,7 @@ public final class WriteAheadLog implements Closeable {
                     Path pdir = partitionDirectory.apply(r.partition);
                     log = SegmentedLog.openDiscardingFrom(pdir, partitionConfig, fileSync, p.reset ? 0 : p.lowest);
                     logs.put(r.partition, log);
+                    log.shareTailCache(tailBudget);
                     if (!p.reset && log.logEndOffset() < Math.max(p.lowest, log.logStartOffset())) {
                         throw new CorruptLogException(
                                 r.file,

@@ -101,4 +101,48 @@ class TailCacheTest {
         assertEquals(100, got.size());
         assertEquals(113, got.get(got.size() - 1).offset());
     }
+
+    @Test
+    void cachesSharingABudgetHoldAtMostTheirShareAndARegisteringCacheTrimsTheOthersAtOnce() {
+        TailBudget budget = new TailBudget(1000);
+        TailCache a = new TailCache(1000, 1 << 20);
+        a.share(budget);
+        a.appended(entries(0, 10, 68)); // 100 bytes each by sizeInBytes: the whole budget
+        assertEquals(1000, a.cachedBytes());
+        TailCache b = new TailCache(1000, 1 << 20);
+        b.share(budget);
+        assertEquals(500, budget.share());
+        assertEquals(500, a.cachedBytes(), "trimmed to the new share when b registered, before any append of its own");
+        b.appended(entries(0, 10, 68));
+        assertEquals(500, b.cachedBytes());
+        assertEquals(1000, budget.cachedBytes());
+        List<Entry> got = new ArrayList<>();
+        assertFalse(a.read(4, 10, 1 << 20, got), "the oldest five went");
+        assertTrue(a.read(5, 10, 1 << 20, got));
+        assertEquals(List.of(5L, 6L, 7L, 8L, 9L), offsets(got));
+
+        a.release();
+        assertEquals(1000, budget.share(), "a released its share");
+        assertEquals(1, budget.caches());
+        b.appended(entries(10, 5, 68));
+        assertEquals(1000, b.cachedBytes(), "b grows into the whole budget from its next append");
+    }
+
+    @Test
+    void aCacheKeepsItsOwnBoundWhenItsShareIsLargerAndItsNewestEntryWhenTheShareIsSmaller() {
+        TailBudget budget = new TailBudget(1 << 20);
+        TailCache small = new TailCache(3, 1 << 20);
+        small.share(budget);
+        small.appended(entries(0, 10, 1));
+        assertEquals(3 * 33, small.cachedBytes(), "three entries: its own bound");
+
+        TailBudget none = new TailBudget(0);
+        TailCache c = new TailCache(1000, 1 << 20);
+        c.share(none);
+        c.appended(entries(0, 4, 5000));
+        List<Entry> got = new ArrayList<>();
+        assertTrue(c.read(3, 10, 1 << 20, got), "the newest entry stays, whatever the share");
+        assertEquals(List.of(3L), offsets(got));
+        assertEquals(5032, none.cachedBytes());
+    }
 }

@@ -87,6 +87,61 @@ class WriteAheadLogTest {
     }
 
     @Test
+    void partitionLogsKeepAtMostTheNodesTailBudgetInMemoryTogetherAndReadWhatItEvictedFromTheirFiles()
+            throws Exception {
+        int partitions = 8;
+        int perPartition = 200;
+        int payload = 1024;
+        long budget = 64 << 10;
+        try (WriteAheadLog wal = builder().tailCacheBytes(budget).open()) {
+            List<WriteAheadLog.PartitionLog> logs = new ArrayList<>();
+            for (int p = 0; p < partitions; p++) {
+                logs.add(wal.openPartition("p" + p));
+            }
+            for (int i = 0; i < perPartition; i++) {
+                for (int p = 0; p < partitions; p++) {
+                    logs.get(p).append(List.of(entry(1, i, payloadOf(p, i, payload))));
+                }
+            }
+            for (WriteAheadLog.PartitionLog log : logs) {
+                log.syncAsync().get(30, TimeUnit.SECONDS);
+            }
+            long oneEntry = payload + 32L;
+            long cached = logs.stream()
+                    .mapToLong(WriteAheadLog.PartitionLog::tailCachedBytes)
+                    .sum();
+            assertTrue(
+                    cached <= budget + partitions * oneEntry,
+                    "the partitions keep " + cached + " bytes in memory together, against a budget of " + budget
+                            + " (their own bound would let each keep 16 MiB: all "
+                            + (long) partitions * perPartition * oneEntry + " bytes here)");
+            assertTrue(cached >= budget / 2, "the budget is used: " + cached);
+            for (int p = 0; p < partitions; p++) {
+                List<Entry> read = new ArrayList<>();
+                while (read.size() < perPartition) {
+                    List<Entry> batch = logs.get(p).read(read.size(), perPartition, 1 << 20);
+                    assertFalse(batch.isEmpty(), "partition p" + p + " reads on from " + read.size());
+                    read.addAll(batch);
+                }
+                for (int i = 0; i < perPartition; i++) {
+                    assertEquals(i, read.get(i).offset());
+                    assertEquals(
+                            payloadOf(p, i, payload), new String(read.get(i).payload(), StandardCharsets.UTF_8));
+                }
+            }
+            for (WriteAheadLog.PartitionLog log : logs) {
+                log.close();
+            }
+        }
+    }
+
+    /** A payload of {@code bytes} ASCII characters naming its partition and offset. */
+    private static String payloadOf(int partition, int offset, int bytes) {
+        String head = "p" + partition + "@" + offset + ":";
+        return head + "x".repeat(bytes - head.length());
+    }
+
+    @Test
     void aSyncCompletesOnlyOnceTheForceCoveringItsRecordsReturns() throws Exception {
         GatedWalSync sync = new GatedWalSync();
         try (WriteAheadLog wal = builder().fileSync(sync).open();
