@@ -132,6 +132,12 @@ import org.slf4j.LoggerFactory;
  * in a partition's log (its files lost entries they had been forced with) is refused with a {@link
  * CorruptLogException} naming the partition.
  *
+ * <h2>Memory</h2>
+ *
+ * The recent entries the partition logs keep in memory for replication and apply (each {@link SegmentedLog}'s tail
+ * cache) count against one bound for all of them ({@link Builder#tailCacheBytes}): each open partition log may hold
+ * an equal share, plus its newest entry, so a node's memory for them does not grow with its partitions.
+ *
  * <h2>Threads</h2>
  *
  * Each partition's log is used as a {@link SegmentedLog} is: one thread at a time (the partition's event lane)
@@ -155,9 +161,9 @@ public final class WriteAheadLog implements Closeable {
 
     /**
      * Default bytes of recent entries the partitions' logs keep in memory together ({@link
-     * Builder#tailCacheBytes}): 64 MiB, whatever the number of partitions (a log of its own keeps up to 16 MiB).
+     * Builder#tailCacheBytes}): 16 MiB, whatever the number of partitions — what one log of its own keeps.
      */
-    public static final long DEFAULT_TAIL_CACHE_BYTES = 64L << 20;
+    public static final long DEFAULT_TAIL_CACHE_BYTES = 16L << 20;
 
     static final byte FORMAT = 'W';
     static final byte APPEND = 1;

@@ -135,6 +135,13 @@ class WriteAheadLogTest {
         }
     }
 
+    @Test
+    void aNegativeTailBudgetIsRefusedWhenConfigured() {
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> builder().tailCacheBytes(-1));
+        assertEquals("tailCacheBytes must be at least 0, was -1", e.getMessage());
+    }
+
     /** A payload of {@code bytes} ASCII characters naming its partition and offset. */
     private static String payloadOf(int partition, int offset, int bytes) {
         String head = "p" + partition + "@" + offset + ":";
