@@ -130,6 +130,8 @@ public final class PreviousSession implements Closeable {
     private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
     private final AtomicBoolean writeFailed = new AtomicBoolean();
     private final ConnectionStateListener listener = (c, s) -> connectionStateChanged(s);
+    /** Held while the file is written: {@link #start()}'s write and the listener's take turns. */
+    private final Object writes = new Object();
 
     private PreviousSession(Builder b) {
         this.client = b.client;
@@ -191,9 +193,14 @@ public final class PreviousSession implements Closeable {
             outcome = Outcome.NONE;
         }
         client.getConnectionStateListenable().addListener(listener);
-        Session now = currentSession(); // read again: a connection made meanwhile told the listener before it was added
-        if (now != null) {
-            write(file, now);
+        // Read again: a connection made meanwhile told the listener before it was added. The listener may write
+        // at the same time (an event queued before it was added): the writes take turns, each reading the session
+        // it writes, so the file ends with the newest.
+        synchronized (writes) {
+            Session now = currentSession();
+            if (now != null) {
+                write(file, now);
+            }
         }
         if (unreadable != null) {
             throw unreadable;
@@ -213,12 +220,15 @@ public final class PreviousSession implements Closeable {
         if (state.get() != State.STARTED || !(s == ConnectionState.CONNECTED || s == ConnectionState.RECONNECTED)) {
             return;
         }
-        Session current = currentSession();
-        if (current == null) {
-            return;
-        }
+        Session current = null;
         try {
-            write(file, current);
+            synchronized (writes) {
+                current = currentSession();
+                if (current == null) {
+                    return;
+                }
+                write(file, current);
+            }
             writeFailed.set(false);
         } catch (IOException e) {
             if (writeFailed.compareAndSet(false, true)) {
@@ -342,22 +352,32 @@ public final class PreviousSession implements Closeable {
         }
     }
 
-    /** Replaces {@code file} with {@code session}, owner-only, atomically. */
+    /**
+     * Replaces {@code file} with {@code session}, owner-only, atomically. Each call writes a temporary file of its
+     * own (created afresh, owner-only) and moves it over the file, so writers racing on one file never touch each
+     * other's temporary file: the last move wins, whole.
+     */
     static void write(Path file, Session session) throws IOException {
         String line = Long.toHexString(session.id()) + " " + HexFormat.of().formatHex(session.password()) + "\n";
-        Path temp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.deleteIfExists(temp); // a temporary file left from before keeps its permissions: create it afresh
-        if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
-            Files.createFile(temp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        } else {
-            Files.createFile(temp);
-        }
-        try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-            ByteBuffer buf = ByteBuffer.wrap(line.getBytes(StandardCharsets.US_ASCII));
-            while (buf.hasRemaining()) {
-                ch.write(buf);
+        Path dir = file.toAbsolutePath().getParent();
+        String prefix = file.getFileName() + ".";
+        Path temp = FileSystems.getDefault().supportedFileAttributeViews().contains("posix")
+                ? Files.createTempFile(
+                        dir,
+                        prefix,
+                        ".tmp",
+                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))
+                : Files.createTempFile(dir, prefix, ".tmp");
+        try {
+            try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+                ByteBuffer buf = ByteBuffer.wrap(line.getBytes(StandardCharsets.US_ASCII));
+                while (buf.hasRemaining()) {
+                    ch.write(buf);
+                }
             }
+            Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(temp); // gone after a move; left by a failed write or move otherwise
         }
-        Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 }

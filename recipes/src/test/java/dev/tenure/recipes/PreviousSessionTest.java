@@ -173,6 +173,44 @@ class PreviousSessionTest {
         }
     }
 
+    /**
+     * Start's write and the connection listener's can run at once (a connection event queued before the listener was
+     * added): each must replace the file whole, never fail on the other's temporary file. 8 threads write 100 times
+     * each, all at once.
+     */
+    @Test
+    void writersRacingOnTheFileNeverFailAndLeaveOneWholeSession() throws Exception {
+        int threads = 8;
+        int writes = 100;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+        try {
+            CountDownLatch go = new CountDownLatch(1);
+            java.util.List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                long id = 1000L + t;
+                done.add(pool.submit(() -> {
+                    go.await();
+                    for (int i = 0; i < writes; i++) {
+                        PreviousSession.write(file, new PreviousSession.Session(id, new byte[] {(byte) id, 1, 2}));
+                    }
+                    return null;
+                }));
+            }
+            go.countDown();
+            for (java.util.concurrent.Future<?> f : done) {
+                f.get(60, TimeUnit.SECONDS); // throws what a write threw
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        PreviousSession.Session last = PreviousSession.read(file);
+        assertTrue(last.id() >= 1000 && last.id() < 1000 + threads, "one writer's session: " + last);
+        assertEquals((byte) last.id(), last.password()[0], "written whole: " + last);
+        try (var left = Files.list(dir)) {
+            assertEquals(java.util.List.of(file), left.toList(), "no temporary file is left behind");
+        }
+    }
+
     @Test
     void theFileIsOwnerOnlyForItHoldsTheSessionsPassword() throws Exception {
         CuratorFramework client = zk.ensemble().newClient();
