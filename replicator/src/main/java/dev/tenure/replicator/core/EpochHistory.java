@@ -79,14 +79,23 @@ public final class EpochHistory {
         return starts.isEmpty() ? 0 : starts.get(starts.size() - 1).epoch();
     }
 
-    /** The epoch of the entry at {@code offset}, or 0 if the offset precedes every epoch start. */
+    /**
+     * The epoch of the entry at {@code offset}, or 0 if the offset precedes every epoch start. A binary search: a log
+     * is asked this on every sync and append, and its history grows by one start per leader change.
+     */
     public long epochAt(long offset) {
+        int lo = 0;
+        int hi = starts.size() - 1;
         long epoch = 0;
-        for (Start s : starts) {
-            if (s.startOffset() > offset) {
-                break;
+        while (lo <= hi) {
+            int mid = (lo + hi) >>> 1;
+            Start s = starts.get(mid);
+            if (s.startOffset() <= offset) {
+                epoch = s.epoch();
+                lo = mid + 1;
+            } else {
+                hi = mid - 1;
             }
-            epoch = s.epoch();
         }
         return epoch;
     }

@@ -245,6 +245,16 @@ public final class SegmentedLog implements ReplicaLog, Closeable {
         return open(dir, config, FileSync.FORCE);
     }
 
+    /**
+     * As {@link #open(Path, LogConfig)}, the entries this log keeps in memory counting against {@code budget}, shared
+     * with the node's other logs opened with it (see {@link TailBudget}); {@link #close()} gives the share back.
+     */
+    public static SegmentedLog open(Path dir, LogConfig config, TailBudget budget) throws IOException {
+        SegmentedLog log = open(dir, config);
+        log.shareTailCache(budget);
+        return log;
+    }
+
     /** As {@link #open(Path, LogConfig)}, forcing files through {@code fileSync} (tests record it). */
     static SegmentedLog open(Path dir, LogConfig config, FileSync fileSync) throws IOException {
         return openDiscardingFrom(dir, config, fileSync, Long.MAX_VALUE);

@@ -22,25 +22,31 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The bytes the {@link TailCache}s of one node's partition logs may hold together: each registered cache may hold an
- * equal share ({@link #share()}, the total divided by the number of caches), so that a node's memory for cached
- * entries does not grow with its number of partitions (a single log's own bound, 16 MiB, times 1,000 partitions
- * would be 16 GiB). A cache registering shrinks every share, and every other cache is trimmed to the new share at
- * once; a cache keeps within the share it reads at each append. The caches then hold at most the total plus one
- * entry each (a cache keeps its newest entry whatever its size), which is what TiKV bounds node-wide for its entry
- * caches and Kafka leaves to the page cache.
+ * The bytes of recent entries that the logs of one node keep in memory together (each {@link SegmentedLog}'s tail
+ * cache, which spares replication and apply reading back what was just written): each log opened with it ({@link
+ * SegmentedLog#open(java.nio.file.Path, LogConfig, TailBudget)}, or a {@link WriteAheadLog}'s partition logs) may hold
+ * an equal share, the total divided by the open logs, so that a node's memory for cached entries does not grow with
+ * its number of partitions (a log's own bound, 16 MiB, times 1,000 partitions would be 16 GiB). A log that opens
+ * shrinks every share, and the other logs are trimmed to the new share at once; a closed log gives its share back
+ * (the others grow into it from their next append). The logs then hold at most the total plus one entry each (a log
+ * keeps its newest entry whatever its size); what a log no longer holds it reads from its files. TiKV bounds its
+ * entry caches node-wide the same way; Kafka leaves this to the page cache.
  *
- * <p>Thread-safe: caches of different partitions register, append and trim from their own threads.
+ * <p>Thread-safe: logs of different partitions open, append and close on their own threads.
  */
-final class TailBudget {
+public final class TailBudget {
     private final long totalBytes;
     /** Registered caches; guarded by this. */
     private final Set<TailCache> caches = new LinkedHashSet<>();
 
     private volatile long share;
 
-    /** A budget of {@code totalBytes} (at least 0) shared by the caches registered with it. */
-    TailBudget(long totalBytes) {
+    /**
+     * A budget of {@code totalBytes} shared by the logs opened with it; 0 keeps only each log's newest entry.
+     *
+     * @throws IllegalArgumentException if {@code totalBytes} is negative
+     */
+    public TailBudget(long totalBytes) {
         Preconditions.checkArgument(totalBytes >= 0, "a tail budget must be at least 0 bytes, was %s", totalBytes);
         this.totalBytes = totalBytes;
         this.share = totalBytes;
@@ -52,7 +58,7 @@ final class TailBudget {
     }
 
     /** The budget's total. */
-    long totalBytes() {
+    public long totalBytes() {
         return totalBytes;
     }
 
@@ -80,8 +86,8 @@ final class TailBudget {
         }
     }
 
-    /** The bytes the registered caches hold now, by {@link dev.tenure.replicator.core.Entry#sizeInBytes()}. */
-    long cachedBytes() {
+    /** The bytes the open logs keep now, by {@link dev.tenure.replicator.core.Entry#sizeInBytes()}. */
+    public long cachedBytes() {
         List<TailCache> all;
         synchronized (this) {
             all = new ArrayList<>(caches);

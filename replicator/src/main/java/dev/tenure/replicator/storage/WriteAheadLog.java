@@ -305,7 +305,10 @@ public final class WriteAheadLog implements Closeable {
         /**
          * The bytes of recent entries that the partitions' logs keep in memory together, so that replication and
          * apply need not read back what was just written (default {@link #DEFAULT_TAIL_CACHE_BYTES}): each open
-         * partition log may hold an equal share, plus its newest entry. 0 keeps only each log's newest entry.
+         * partition log may hold an equal share, plus its newest entry ({@link TailBudget}). 0 keeps only each log's
+         * newest entry.
+         *
+         * @throws IllegalArgumentException if {@code bytes} is negative
          */
         public Builder tailCacheBytes(long bytes) {
             Preconditions.checkArgument(bytes >= 0, "tailCacheBytes must be at least 0, was %s", bytes);

@@ -39,6 +39,7 @@ import dev.tenure.replicator.storage.FileSnapshotStore;
 import dev.tenure.replicator.storage.LogConfig;
 import dev.tenure.replicator.storage.PrivateFiles;
 import dev.tenure.replicator.storage.SegmentedLog;
+import dev.tenure.replicator.storage.TailBudget;
 import dev.tenure.replicator.storage.WriteAheadLog;
 import dev.tenure.replicator.transport.ControlInbound;
 import dev.tenure.replicator.transport.NodeTransport;
@@ -164,6 +165,8 @@ public final class ZooKeeperNode implements Closeable {
     private ZooKeeperRegistry registry;
     /** The node's write-ahead log, unless {@link Builder#writeAheadLog} is off. */
     private WriteAheadLog wal;
+    /** Without the write-ahead log: the bound the partitions' own logs share (the write-ahead log holds it else). */
+    private TailBudget tailBudget;
 
     private NettyTransport transport;
     private volatile PartitionRouter router;
@@ -218,6 +221,7 @@ public final class ZooKeeperNode implements Closeable {
         private String endpoint = "";
         private LogConfig logConfig = LogConfig.defaults();
         private boolean writeAheadLog = true;
+        private long tailCacheBytes = WriteAheadLog.DEFAULT_TAIL_CACHE_BYTES;
         private UnaryOperator<CoreConfig.Builder> tuning = UnaryOperator.identity();
         private Duration proposalTimeout = Duration.ofSeconds(10);
         private SnapshotPolicy snapshotPolicy = SnapshotPolicy.defaults();
@@ -290,6 +294,19 @@ public final class ZooKeeperNode implements Closeable {
          */
         public Builder writeAheadLog(boolean enabled) {
             this.writeAheadLog = enabled;
+            return this;
+        }
+
+        /**
+         * The bytes of recent entries that the node's partition logs keep in memory together, for replication and
+         * apply (default {@link WriteAheadLog#DEFAULT_TAIL_CACHE_BYTES}, 16 MiB): each open partition's log may hold
+         * an equal share, plus its newest entry ({@link TailBudget}), with or without the {@link #writeAheadLog}.
+         *
+         * @throws IllegalArgumentException if {@code bytes} is negative
+         */
+        public Builder tailCacheBytes(long bytes) {
+            Preconditions.checkArgument(bytes >= 0, "tailCacheBytes must be at least 0, was %s", bytes);
+            this.tailCacheBytes = bytes;
             return this;
         }
 
@@ -588,7 +605,10 @@ public final class ZooKeeperNode implements Closeable {
                             b.dataDir.resolve("wal"),
                             p -> partitionsDir.resolve(p).resolve("log"))
                     .partitionConfig(b.logConfig)
+                    .tailCacheBytes(b.tailCacheBytes)
                     .open();
+        } else {
+            tailBudget = new TailBudget(b.tailCacheBytes);
         }
         executors = ReplicaExecutors.shared(b.id, b.eventThreads, b.syncThreads, 2);
         // Each election's control work runs in order on a lane of this pool; elections of different partitions in
@@ -860,7 +880,7 @@ public final class ZooKeeperNode implements Closeable {
                         partitionLog,
                         r -> r.log(partitionLog, partitionLog::syncAsync));
             }
-            SegmentedLog segmentedLog = SegmentedLog.open(dir.resolve("log"), b.logConfig);
+            SegmentedLog segmentedLog = SegmentedLog.open(dir.resolve("log"), b.logConfig, tailBudget);
             opened = segmentedLog;
             return open(
                     id,

@@ -77,4 +77,35 @@ class EpochHistoryTest {
         assertThrows(IllegalArgumentException.class, () -> EpochHistory.of(List.of(new Start(2, 3), new Start(1, 4))));
         assertThrows(IllegalArgumentException.class, () -> EpochHistory.of(List.of(new Start(0, 0))));
     }
+
+    @Test
+    void epochAtAgreesWithAStepByStepReadingOfLongRandomHistories() {
+        long seed = 20261207L;
+        java.util.Random random = new java.util.Random(seed);
+        for (int trial = 0; trial < 60; trial++) {
+            int size = random.nextInt(trial < 20 ? 4 : 500);
+            java.util.List<EpochHistory.Start> starts = new java.util.ArrayList<>();
+            long epoch = 0;
+            long offset = random.nextInt(3);
+            for (int i = 0; i < size; i++) {
+                epoch += 1 + random.nextInt(3);
+                starts.add(new EpochHistory.Start(epoch, offset));
+                offset += 1 + random.nextInt(5);
+            }
+            EpochHistory history = EpochHistory.of(starts);
+            for (long o = -1; o <= offset + 2; o += 1 + random.nextInt(3)) {
+                long expected = 0;
+                for (EpochHistory.Start s : starts) {
+                    if (s.startOffset() <= o) {
+                        expected = s.epoch();
+                    }
+                }
+                assertEquals(
+                        expected,
+                        history.epochAt(o),
+                        "offset " + o + " of a history of " + size + " starts (seed " + seed + ", trial " + trial
+                                + ")");
+            }
+        }
+    }
 }

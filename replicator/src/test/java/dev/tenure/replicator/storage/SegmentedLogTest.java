@@ -1474,4 +1474,29 @@ class SegmentedLogTest {
         assertEquals(content, all(reopen(log)));
         assertEquals(1000, content.get(1).payload().length);
     }
+
+    @Test
+    void logsOpenedWithOneTailBudgetKeepAtMostItInMemoryTogetherAndAClosedLogGivesItsShareBack() throws IOException {
+        TailBudget budget = new TailBudget(20 * RECORD);
+        SegmentedLog a = SegmentedLog.open(root.resolve("a"), LogConfig.defaults(), budget);
+        try (SegmentedLog b = SegmentedLog.open(root.resolve("b"), LogConfig.defaults(), budget)) {
+            a.append(data(1, 0, 100));
+            b.append(data(1, 0, 100));
+            long oneEntry = PAYLOAD + 32L;
+            long together = a.tailCachedBytes() + b.tailCachedBytes();
+            assertTrue(
+                    together <= budget.totalBytes() + 2 * oneEntry,
+                    "the two logs keep " + together + " bytes, against a budget of " + budget.totalBytes());
+            assertEquals(together, budget.cachedBytes());
+            assertEquals(data(1, 0, 100), all(a), "what the cache let go reads from the files");
+            a.close();
+            assertEquals(b.tailCachedBytes(), budget.cachedBytes(), "a closed log keeps nothing in the budget");
+            b.append(data(1, 100, 100));
+            assertTrue(
+                    b.tailCachedBytes() > together / 2 + oneEntry,
+                    "b grows into a's share: " + b.tailCachedBytes() + " bytes");
+        } finally {
+            a.close(); // idempotent
+        }
+    }
 }

@@ -614,6 +614,16 @@ class ZooKeeperNodeTest {
     }
 
     @Test
+    void aNegativeBoundOnTheCachedEntriesIsRefusedByTheBuilder() {
+        CuratorFramework unstarted = org.apache.curator.framework.CuratorFrameworkFactory.newClient(
+                "127.0.0.1:1", new org.apache.curator.retry.RetryOneTime(1));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> ZooKeeperNode.builder(unstarted, clusterPath).tailCacheBytes(-1));
+        assertEquals("tailCacheBytes must be at least 0, was -1", e.getMessage());
+    }
+
+    @Test
     void aPartitionsLeadershipCanComeFromAnotherSourceThanTheElection() throws Exception {
         java.util.Map<String, dev.tenure.replicator.Leadership.Events> events =
                 new java.util.concurrent.ConcurrentHashMap<>();
