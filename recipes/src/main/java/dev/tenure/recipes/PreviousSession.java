@@ -21,6 +21,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -72,8 +73,9 @@ import org.slf4j.LoggerFactory;
  * <h2>The file</h2>
  *
  * One line, {@code SESSION_HEX PASSWORD_HEX}, written owner-only (the password lets whoever reads it take the session
- * over), replaced atomically (a temporary file, then a rename) when the client is connected at start and after every
- * new session. A file that cannot be read, or is not one line of two hex fields, is an {@link IOException} from
+ * over), replaced atomically and durably (a temporary file, forced, then a rename and a force of the directory) when
+ * the client is connected at start and after every new session; {@link #start()} first deletes the temporary files a
+ * run killed mid-write left. A file that cannot be read, or is not one line of two hex fields, is an {@link IOException} from
  * {@link #start()} naming the file; nothing is ended then, and the file is replaced with the current session.
  *
  * <h2>Lifecycle, threads and failures</h2>
@@ -89,6 +91,9 @@ public final class PreviousSession implements Closeable {
 
     /** The file's name in a Tenure node's or replica's data directory. */
     public static final String FILE_NAME = "zookeeper-session";
+
+    /** The suffix of the temporary files the file is written through ({@code FILE.NNN.tmp}). */
+    private static final String TEMP_SUFFIX = ".tmp";
 
     /** What {@link #start()} found. */
     public enum Outcome {
@@ -180,6 +185,7 @@ public final class PreviousSession implements Closeable {
     public Outcome start() throws IOException, InterruptedException {
         Preconditions.checkState(state.compareAndSet(State.LATENT, State.STARTED), "Cannot be started more than once");
         client.blockUntilConnected((int) timeout.toMillis(), TimeUnit.MILLISECONDS);
+        deleteStaleTemporaryFiles(file);
         Session current = currentSession();
         Outcome outcome;
         IOException unreadable = null;
@@ -353,9 +359,35 @@ public final class PreviousSession implements Closeable {
     }
 
     /**
-     * Replaces {@code file} with {@code session}, owner-only, atomically. Each call writes a temporary file of its
-     * own (created afresh, owner-only) and moves it over the file, so writers racing on one file never touch each
-     * other's temporary file: the last move wins, whole.
+     * Deletes the temporary files {@link #write} leaves when its process dies mid-write ({@code FILE.NNN.tmp} beside
+     * {@code file}, or {@code FILE.tmp} from earlier versions): only this process writes them (one process per data
+     * directory), and none of its writes has begun. A file that cannot be deleted is logged and left.
+     */
+    private static void deleteStaleTemporaryFiles(Path file) {
+        Path dir = file.toAbsolutePath().getParent();
+        String prefix = file.getFileName() + ".";
+        try (DirectoryStream<Path> stale = Files.newDirectoryStream(dir, p -> {
+            String name = p.getFileName().toString();
+            return name.startsWith(prefix) && name.endsWith(TEMP_SUFFIX);
+        })) {
+            for (Path p : stale) {
+                try {
+                    Files.deleteIfExists(p);
+                    log.info("deleted {}, left by a run that stopped while writing its session file", p);
+                } catch (IOException e) {
+                    log.warn("could not delete {}, left by an earlier run", p, e);
+                }
+            }
+        } catch (IOException e) {
+            log.warn("could not look for temporary session files left in {}", dir, e);
+        }
+    }
+
+    /**
+     * Replaces {@code file} with {@code session}, owner-only, atomically and durably. Each call writes a temporary
+     * file of its own (created afresh, owner-only), forces it, moves it over the file and forces the directory, so
+     * writers racing on one file never touch each other's temporary file (the last move wins, whole), and after a
+     * power loss the file holds one whole session: the new one once this returned, else the new or the old.
      */
     static void write(Path file, Session session) throws IOException {
         String line = Long.toHexString(session.id()) + " " + HexFormat.of().formatHex(session.password()) + "\n";
@@ -365,19 +397,34 @@ public final class PreviousSession implements Closeable {
                 ? Files.createTempFile(
                         dir,
                         prefix,
-                        ".tmp",
+                        TEMP_SUFFIX,
                         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))
-                : Files.createTempFile(dir, prefix, ".tmp");
+                : Files.createTempFile(dir, prefix, TEMP_SUFFIX);
         try {
             try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE)) {
                 ByteBuffer buf = ByteBuffer.wrap(line.getBytes(StandardCharsets.US_ASCII));
                 while (buf.hasRemaining()) {
                     ch.write(buf);
                 }
+                ch.force(true); // before the move: a power loss must not leave the name on an empty file
             }
             Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            forceDirectory(dir);
         } finally {
             Files.deleteIfExists(temp); // gone after a move; left by a failed write or move otherwise
+        }
+    }
+
+    /** Makes a rename in {@code dir} durable; a file system that cannot open a directory (not Linux) is skipped. */
+    private static void forceDirectory(Path dir) throws IOException {
+        FileChannel ch;
+        try {
+            ch = FileChannel.open(dir, StandardOpenOption.READ);
+        } catch (IOException | UnsupportedOperationException e) {
+            return; // Windows cannot open a directory: its renames are as durable as it makes them
+        }
+        try (ch) {
+            ch.force(true);
         }
     }
 }

@@ -16,6 +16,7 @@
 package dev.tenure.recipes;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -29,6 +30,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -209,6 +211,36 @@ class PreviousSessionTest {
         try (var left = Files.list(dir)) {
             assertEquals(java.util.List.of(file), left.toList(), "no temporary file is left behind");
         }
+    }
+
+    @Test
+    void startDeletesTheTemporaryFilesOfARunKilledMidWriteAndNothingElse() throws Exception {
+        CuratorFramework client = zk.ensemble().newClient();
+        List<Path> stale = List.of(
+                dir.resolve(PreviousSession.FILE_NAME + ".8214467315.tmp"),
+                dir.resolve(PreviousSession.FILE_NAME + ".tmp")); // the name earlier versions wrote through
+        List<Path> others = List.of(
+                dir.resolve("zookeeper-sessions.1.tmp"),
+                dir.resolve(PreviousSession.FILE_NAME + ".1.bak"),
+                dir.resolve("node.lock"));
+        for (Path p : stale) {
+            Files.writeString(p, "12 ab");
+        }
+        for (Path p : others) {
+            Files.writeString(p, "kept");
+        }
+        try (PreviousSession previous = PreviousSession.builder(client, file).build()) {
+            assertEquals(PreviousSession.Outcome.NONE, previous.start());
+        }
+        for (Path p : stale) {
+            assertFalse(Files.exists(p), p + " deleted");
+        }
+        for (Path p : others) {
+            assertEquals("kept", Files.readString(p), p + " untouched");
+        }
+        assertEquals(
+                client.getZookeeperClient().getZooKeeper().getSessionId(),
+                PreviousSession.read(file).id());
     }
 
     @Test

@@ -375,11 +375,17 @@ public final class ReplicaExecutors implements Closeable {
          */
         private final AtomicInteger pending = new AtomicInteger();
 
-        /** Tasks accepted and not yet run or dropped: for shutdown's termination. */
+        /**
+         * Tasks accepted and not yet run or dropped, for shutdown's termination, with {@link #SHUT_DOWN} set once the
+         * lane is shut down: from then on nothing is accepted, so the count only falls, and whoever sees it reach zero
+         * with the bit set (the last task's {@link #done}, or {@link #shutdown} itself) terminates the lane. One
+         * atomic word, not a lock: every task passes here twice, from different threads.
+         */
         private final AtomicInteger queued = new AtomicInteger();
 
+        private static final int SHUT_DOWN = 1 << 30;
+
         private final java.util.concurrent.CountDownLatch terminated = new java.util.concurrent.CountDownLatch(1);
-        private boolean shutdown; // guarded by this
         private volatile boolean dropQueued;
 
         Lane(Executor runner, ExecutorService owned) {
@@ -414,14 +420,7 @@ public final class ReplicaExecutors implements Closeable {
                 }
                 return false;
             }
-            boolean refused;
-            synchronized (this) {
-                refused = shutdown;
-                if (!refused) {
-                    queued.incrementAndGet();
-                }
-            }
-            if (refused) {
+            if (!tryAccept()) {
                 release(thenAtMost);
                 return false;
             }
@@ -457,11 +456,22 @@ public final class ReplicaExecutors implements Closeable {
             release(owned != null ? Integer.MAX_VALUE : MAX_TASKS_PER_TURN - 1);
         }
 
-        private synchronized void accept() {
-            if (shutdown) {
+        private void accept() {
+            if (!tryAccept()) {
                 throw new java.util.concurrent.RejectedExecutionException("lane is shut down");
             }
-            queued.incrementAndGet();
+        }
+
+        /** Counts a task in, unless the lane is shut down. */
+        private boolean tryAccept() {
+            int q;
+            do {
+                q = queued.get();
+                if ((q & SHUT_DOWN) != 0) {
+                    return false;
+                }
+            } while (!queued.compareAndSet(q, q + 1));
+            return true;
         }
 
         private Runnable wrap(Runnable task) {
@@ -481,12 +491,8 @@ public final class ReplicaExecutors implements Closeable {
         }
 
         private void done() {
-            if (queued.decrementAndGet() == 0) {
-                synchronized (this) {
-                    if (shutdown && queued.get() == 0) {
-                        terminate();
-                    }
-                }
+            if (queued.decrementAndGet() == SHUT_DOWN) {
+                terminate();
             }
         }
 
@@ -499,11 +505,8 @@ public final class ReplicaExecutors implements Closeable {
 
         /** Refuses new tasks; those queued still run. */
         void shutdown() {
-            synchronized (this) {
-                shutdown = true;
-                if (queued.get() == 0) {
-                    terminate();
-                }
+            if (queued.getAndUpdate(q -> q | SHUT_DOWN) == 0) {
+                terminate(); // nothing was queued; a second call finds the bit set and does nothing
             }
         }
 

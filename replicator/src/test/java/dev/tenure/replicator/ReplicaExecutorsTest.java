@@ -272,6 +272,56 @@ class ReplicaExecutorsTest {
     }
 
     @Test
+    void aLaneShutDownWhileTasksArriveTerminatesOnceEveryAcceptedTaskRanAndRefusesTheRest() throws Exception {
+        shared = ReplicaExecutors.shared("node-g", 2, 1, 1);
+        for (int round = 0; round < 200; round++) {
+            ReplicaExecutors.Lane lane = shared.forReplica().lane(ReplicaExecutors.Role.EVENT);
+            AtomicInteger accepted = new AtomicInteger();
+            AtomicInteger ran = new AtomicInteger();
+            AtomicInteger refused = new AtomicInteger();
+            CountDownLatch submitted = new CountDownLatch(50); // shut down once the lane is busy
+            List<Thread> submitters = new ArrayList<>();
+            for (int t = 0; t < 3; t++) {
+                boolean here = t == 0; // one submitter runs its tasks on its own thread when the lane is idle
+                Thread s = new Thread(() -> {
+                    while (true) {
+                        try {
+                            if (here) {
+                                if (lane.runHereIfIdle(ran::incrementAndGet, 4)) {
+                                    accepted.incrementAndGet();
+                                    submitted.countDown();
+                                    continue;
+                                }
+                            }
+                            lane.execute(ran::incrementAndGet);
+                            accepted.incrementAndGet();
+                            submitted.countDown();
+                        } catch (RejectedExecutionException e) {
+                            refused.incrementAndGet();
+                            return;
+                        }
+                    }
+                });
+                s.start();
+                submitters.add(s);
+            }
+            assertTrue(submitted.await(10, TimeUnit.SECONDS));
+            lane.shutdown();
+            assertTrue(lane.awaitTermination(10, TimeUnit.SECONDS), "round " + round + ": the lane terminated");
+            int ranByTermination = ran.get();
+            for (Thread s : submitters) {
+                s.join(10_000);
+            }
+            // A submitter counts its task after execute returns: the count is whole once they have all been refused.
+            assertEquals(
+                    accepted.get(),
+                    ranByTermination,
+                    "round " + round + ": every accepted task ran before termination");
+            assertEquals(3, refused.get(), "round " + round + ": each submitter was refused once shut down");
+        }
+    }
+
+    @Test
     void quietReplicasTickAboutOnceACheckQuorumTenthInsteadOfEveryTenMilliseconds() throws Exception {
         shared = ReplicaExecutors.shared("node-f", 2, 1, 1);
         Group quiet = new Group(true, Duration.ofSeconds(10), id -> System.nanoTime());
