@@ -48,6 +48,40 @@ class OutcomeJsonTest {
                 back.firstError().toString());
     }
 
+    /**
+     * The one failure seen ({@code Index 15370 out of bounds for length 15360} in a benchmark run) is a payload with
+     * counts past the range its header states: decoding sizes the histogram from that header. Made here by lowering
+     * the stated range of a histogram's encoding; the outcome must still decode, every count in place.
+     */
+    @Test
+    void countsPastTheRangeTheEncodingStatesAreKept() throws Exception {
+        Histogram h = new Histogram(3);
+        h.recordValue(1_000);
+        h.recordValue(30_000_000_000L); // 30 s: far past the stated range below
+        java.nio.ByteBuffer raw = java.nio.ByteBuffer.allocate(h.getNeededByteBufferCapacity());
+        int rawLength = h.encodeIntoByteBuffer(raw);
+        raw.putLong(24, 1_000_000L); // the header's highest trackable value (V2: after 4 ints and a long)
+        java.nio.ByteBuffer compressed = java.nio.ByteBuffer.allocate(h.getNeededByteBufferCapacity());
+        h.encodeIntoCompressedByteBuffer(compressed);
+        java.util.zip.Deflater deflater = new java.util.zip.Deflater();
+        deflater.setInput(raw.array(), 0, rawLength);
+        deflater.finish();
+        byte[] deflated = new byte[rawLength + 64];
+        int deflatedLength = deflater.deflate(deflated);
+        deflater.end();
+        java.nio.ByteBuffer forged = java.nio.ByteBuffer.allocate(8 + deflatedLength);
+        forged.putInt(compressed.getInt(0)).putInt(deflatedLength).put(deflated, 0, deflatedLength);
+        ObjectNode wire =
+                OutcomeJson.toJson(new ClosedLoop.Outcome(new Histogram(3), 0, 0, Duration.ofSeconds(1), null, 0));
+        wire.put("histogram", java.util.Base64.getEncoder().encodeToString(forged.array()));
+
+        Histogram back = OutcomeJson.fromJson(wire).latencies();
+
+        assertEquals(2, back.getTotalCount());
+        assertEquals(h.getMaxValue(), back.getMaxValue());
+        assertEquals(h.getMinValue(), back.getMinValue());
+    }
+
     @Test
     void anOutcomeWithoutFailuresHasNoFirstError() {
         ClosedLoop.Outcome back = OutcomeJson.fromJson(
