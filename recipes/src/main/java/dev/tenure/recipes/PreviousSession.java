@@ -75,8 +75,9 @@ import org.slf4j.LoggerFactory;
  * One line, {@code SESSION_HEX PASSWORD_HEX}, written owner-only (the password lets whoever reads it take the session
  * over), replaced atomically and durably (a temporary file, forced, then a rename and a force of the directory) when
  * the client is connected at start and after every new session; {@link #start()} first deletes the temporary files a
- * run killed mid-write left. A file that cannot be read, or is not one line of two hex fields, is an {@link IOException} from
- * {@link #start()} naming the file; nothing is ended then, and the file is replaced with the current session.
+ * run killed mid-write left. A file that cannot be read, or is not one line of two hex fields, is an
+ * {@link IOException} from {@link #start()} naming the file; nothing is ended then, and the file is replaced with the
+ * current session.
  *
  * <h2>Lifecycle, threads and failures</h2>
  *
