@@ -215,11 +215,17 @@ public final class PreviousSession implements Closeable {
         return outcome;
     }
 
-    /** Stops keeping the file current; idempotent. The file stays, naming the last session. */
+    /**
+     * Stops keeping the file current; idempotent. A write of the file begun on a connection event ends before this
+     * returns, and none follows it. The file stays, naming the last session.
+     */
     @Override
     public void close() {
         if (state.getAndSet(State.CLOSED) == State.STARTED) {
             client.getConnectionStateListenable().removeListener(listener);
+            synchronized (writes) {
+                // A listener's write in flight ends before close returns; one that starts later finds it closed.
+            }
         }
     }
 
@@ -230,6 +236,9 @@ public final class PreviousSession implements Closeable {
         Session current = null;
         try {
             synchronized (writes) {
+                if (state.get() != State.STARTED) {
+                    return; // closed meanwhile: the file is no longer this instance's to write
+                }
                 current = currentSession();
                 if (current == null) {
                     return;
