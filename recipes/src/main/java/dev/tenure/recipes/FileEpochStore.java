@@ -18,15 +18,10 @@ package dev.tenure.recipes;
 import com.google.common.base.CharMatcher;
 import com.google.common.base.Preconditions;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.zip.CRC32C;
 
 /**
@@ -93,22 +88,7 @@ public final class FileEpochStore implements EpochStore {
         Preconditions.checkArgument(epoch >= 0, "epoch must be >= 0");
         byte[] content =
                 (FORMAT + epoch + " " + Long.toHexString(checksum(epoch)) + "\n").getBytes(StandardCharsets.UTF_8);
-        try (FileChannel ch = FileChannel.open(
-                temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-            ByteBuffer buf = ByteBuffer.wrap(content);
-            while (buf.hasRemaining()) {
-                ch.write(buf);
-            }
-            ch.force(true);
-        }
-        try {
-            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            throw new IOException("the file system of " + file + " cannot rename atomically", e);
-        }
-        try (FileChannel dir = FileChannel.open(file.getParent(), StandardOpenOption.READ)) {
-            dir.force(true);
-        }
+        DurableFiles.replace(temp, file, content);
     }
 
     private static long checksum(long epoch) {

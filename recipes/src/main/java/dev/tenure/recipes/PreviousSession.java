@@ -18,16 +18,12 @@ package dev.tenure.recipes;
 import com.google.common.base.Preconditions;
 import java.io.Closeable;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.HexFormat;
@@ -411,30 +407,9 @@ public final class PreviousSession implements Closeable {
                         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))
                 : Files.createTempFile(dir, prefix, TEMP_SUFFIX);
         try {
-            try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-                ByteBuffer buf = ByteBuffer.wrap(line.getBytes(StandardCharsets.US_ASCII));
-                while (buf.hasRemaining()) {
-                    ch.write(buf);
-                }
-                ch.force(true); // before the move: a power loss must not leave the name on an empty file
-            }
-            Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            forceDirectory(dir);
+            DurableFiles.replace(temp, file, line.getBytes(StandardCharsets.US_ASCII));
         } finally {
             Files.deleteIfExists(temp); // gone after a move; left by a failed write or move otherwise
-        }
-    }
-
-    /** Makes a rename in {@code dir} durable; a file system that cannot open a directory (not Linux) is skipped. */
-    private static void forceDirectory(Path dir) throws IOException {
-        FileChannel ch;
-        try {
-            ch = FileChannel.open(dir, StandardOpenOption.READ);
-        } catch (IOException | UnsupportedOperationException e) {
-            return; // Windows cannot open a directory: its renames are as durable as it makes them
-        }
-        try (ch) {
-            ch.force(true);
         }
     }
 }
