@@ -80,7 +80,9 @@ import org.slf4j.LoggerFactory;
  * on the thread that asks for it, in the same order and exclusion (see {@code ReplicaExecutors.Lane}) — a proposal
  * on the proposing thread, a sync result on the sync thread, a quick apply on the committing thread, and, with a
  * transport that allows it ({@link Transport#mayHandleOnDeliveryThread()}), a small received message on the
- * transport's thread, where a follower also syncs once after each read and answers. Public methods are thread-safe
+ * transport's thread, where a follower also syncs once after each read and answers. A replica on a shared set does
+ * so for the results of an {@link AsyncLogSyncer} only: a node's write-ahead log completes one force's results for
+ * all its partitions on one thread, which then runs each idle partition's step itself. Public methods are thread-safe
  * and never block on IO (a proposal made while the event thread is idle does the log append, a write to the page
  * cache, on the caller's thread).
  *
@@ -129,7 +131,9 @@ public final class Replica implements Closeable {
      * Makes the log durable without holding a thread: asks for a sync of everything appended before the call and
      * returns a future of its {@link Synced} (as {@link LogSyncer}'s), completed by whoever does the forcing (a
      * node's write-ahead log shares one force among its partitions). Called on the replica's event thread, so it
-     * must not block; the future may complete on any thread.
+     * must not block; the future may complete on any thread. The replica handles the result on the completing thread
+     * when its event lane is idle (a short step of its core, and the messages it sends), so complete it on a thread
+     * that may do such work: one that completes results, not one that forces.
      */
     @FunctionalInterface
     public interface AsyncLogSyncer {
@@ -230,7 +234,8 @@ public final class Replica implements Closeable {
     /**
      * Whether work may run on the thread that asks for it when the lane it belongs to is idle (threads of its own
      * only): a proposal on the proposing thread, a small received message on the transport's thread, a sync result
-     * on the sync thread, a quick apply on the event lane (issue 20: fewer hand-offs at low load).
+     * on the sync thread, a quick apply on the event lane (issue 20: fewer hand-offs at low load). The results of an
+     * {@link AsyncLogSyncer} run on their completing thread whatever this says ({@link #startAsyncSync}).
      */
     private final boolean runHere;
     /** Whether small received messages may be handled on the transport's thread ({@link #runHere} too). */
@@ -1734,14 +1739,20 @@ public final class Replica implements Closeable {
                 });
                 return;
             }
-            post(() -> {
+            Runnable result = () -> {
                 syncRunning = false;
                 // As in startSync: the epoch tells the core whether the log changed since.
                 core.logSynced(synced.endOffset(), synced.epoch(), clock.getAsLong());
                 if (syncWanted) {
                     startAsyncSync();
                 }
-            });
+            };
+            // On the thread completing the sync (the write-ahead log's completer, which completes one force's
+            // results for every partition) if the event lane is idle: no pool task, no wake-up of an event thread
+            // per partition and force. Otherwise after the events already queued, as any event.
+            if (!runHere(result, () -> {}, false, 0)) {
+                post(result);
+            }
         });
     }
 

@@ -142,11 +142,17 @@ import org.slf4j.LoggerFactory;
  *
  * Each partition's log is used as a {@link SegmentedLog} is: one thread at a time (the partition's event lane)
  * appends, truncates, compacts, resets, reads and calls {@link PartitionLog#syncAsync()}; different partitions' logs
- * may be used from different threads at once (appends to this log's buffer take one short lock). This log runs two
- * threads of its own whatever the number of partitions: the writer and the checkpointer. Futures returned by {@link
- * PartitionLog#syncAsync()} complete on the writer thread; keep their callbacks short (hand the result to the
- * partition's own executor). A checkpoint waits for a partition's truncation, reset or deletion under way (each
- * waits for one force of the writer, which never waits for the checkpointer); nothing waits for a checkpoint.
+ * may be used from different threads at once (appends to this log's buffer take one short lock). This log runs three
+ * threads of its own whatever the number of partitions: the writer, the completer and the checkpointer. Futures
+ * returned by {@link PartitionLog#syncAsync()} complete on the completer, one force's results after another, each
+ * force's in the order their syncs were asked for: the writer hands it what one force made durable and goes on to
+ * the next, so callbacks never delay a force, and one thread, not one per partition, wakes for a force's results.
+ * A callback there delays the results of the partitions after it: keep it short (a replica handles the result
+ * there only when it has nothing else to do, and hands it to its own lane otherwise), and never wait in it for
+ * another of this log's futures. The waits of this log itself ({@link PartitionLog#sync()}, truncations, resets,
+ * deletions, checkpoints) are completed by the writer, so a callback that truncates does not wait for itself. A
+ * checkpoint waits for a partition's truncation, reset or deletion under way (each waits for one force of the
+ * writer, which never waits for the checkpointer or the completer); nothing waits for a checkpoint.
  *
  * <p>Failure is fail-stop, as for {@link SegmentedLog}: once a write or force fails (here or while forcing a
  * partition log for a checkpoint), every pending and later sync fails with {@link IllegalStateException}, appends
@@ -155,6 +161,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class WriteAheadLog implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(WriteAheadLog.class);
+
+    /** The threads a write-ahead log runs, whatever its number of partitions: writer, completer, checkpointer. */
+    public static final int THREADS = 3;
 
     /** Default size at which the writer starts a new segment and a checkpoint: 64 MiB. */
     public static final long DEFAULT_SEGMENT_BYTES = 64L << 20;
@@ -225,6 +234,12 @@ public final class WriteAheadLog implements Closeable {
     private final ArrayDeque<Checkpoint> checkpoints = new ArrayDeque<>();
     private final Thread writer;
     private final Thread checkpointer;
+    /** Completes the futures of {@link PartitionLog#syncAsync()}: one force's results per task, in order. */
+    private final Thread completer;
+    /** Forces' results the completer has not completed yet, oldest first; guarded by itself. */
+    private final ArrayDeque<List<Waiter>> completions = new ArrayDeque<>();
+    /** Set by the writer as it exits: the completer completes what it was handed, then exits. */
+    private boolean writerDone; // guarded by completions
 
     // Counters, for status and benchmarks; under `lock`.
     private long forces;
@@ -246,7 +261,11 @@ public final class WriteAheadLog implements Closeable {
     /** The bound on the entries every partition log keeps in memory, together. */
     private final TailBudget tailBudget;
 
-    private record Waiter(long lsn, CompletableFuture<Synced> future, Synced synced) {}
+    /**
+     * A sync waiting for the force of {@code lsn}: completed by the completer, or by the writer itself if {@code
+     * blocking} (a thread of this log's own callers waits on it).
+     */
+    private record Waiter(long lsn, CompletableFuture<Synced> future, Synced synced, boolean blocking) {}
 
     private record Checkpoint(long firstKeptSeq, Set<PartitionLog> logs) {}
 
@@ -267,8 +286,10 @@ public final class WriteAheadLog implements Closeable {
                 : dir.getParent().getFileName() + "/" + dir.getFileName();
         this.writer = new Thread(this::runWriter, "tenure-wal-writer " + name);
         this.checkpointer = new Thread(this::runCheckpointer, "tenure-wal-checkpoint " + name);
+        this.completer = new Thread(this::runCompleter, "tenure-wal-complete " + name);
         writer.setDaemon(true);
         checkpointer.setDaemon(true);
+        completer.setDaemon(true);
     }
 
     /** A builder; {@code dir} holds the segments, {@code partitionDirectory} maps a partition id to its log's. */
@@ -348,6 +369,7 @@ public final class WriteAheadLog implements Closeable {
                 wal.closeFiles();
                 throw e;
             }
+            wal.completer.start();
             wal.writer.start();
             wal.checkpointer.start();
             return wal;
@@ -627,7 +649,7 @@ public final class WriteAheadLog implements Closeable {
          */
         private void awaitOwnRecords(String what) {
             try {
-                syncAsync().get();
+                syncAsync(true).get();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("interrupted while forcing the " + what + " of partition " + id, e);
@@ -642,6 +664,11 @@ public final class WriteAheadLog implements Closeable {
          * IllegalStateException} if the write-ahead log failed or closed first. Non-blocking; any thread.
          */
         public CompletableFuture<Synced> syncAsync() {
+            return syncAsync(false);
+        }
+
+        /** {@link #syncAsync()}; completed by the writer itself if {@code blocking} (the caller waits on it). */
+        private CompletableFuture<Synced> syncAsync(boolean blocking) {
             synchronized (lock) {
                 if (failure != null) {
                     return CompletableFuture.failedFuture(failedException());
@@ -653,7 +680,7 @@ public final class WriteAheadLog implements Closeable {
                     return CompletableFuture.failedFuture(new IllegalStateException("the write-ahead log is closed"));
                 }
                 CompletableFuture<Synced> f = new CompletableFuture<>();
-                waiters.add(new Waiter(lastLsn, f, lastState));
+                waiters.add(new Waiter(lastLsn, f, lastState, blocking));
                 return f;
             }
         }
@@ -661,7 +688,7 @@ public final class WriteAheadLog implements Closeable {
         /** {@link #syncAsync()}, waiting for it. */
         public Synced sync() throws IOException {
             try {
-                return syncAsync().get();
+                return syncAsync(true).get();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IOException("interrupted while waiting for the write-ahead log", e);
@@ -952,6 +979,18 @@ public final class WriteAheadLog implements Closeable {
     // ---- the writer ----
 
     private void runWriter() {
+        try {
+            write();
+        } finally {
+            synchronized (completions) {
+                writerDone = true;
+                completions.notifyAll();
+            }
+        }
+    }
+
+    /** The writer's loop: until closed and everything buffered is forced, or until a failure. */
+    private void write() {
         byte[] spare = new byte[64 * 1024];
         while (true) {
             byte[] toWrite;
@@ -1010,7 +1049,7 @@ public final class WriteAheadLog implements Closeable {
             if (lsn <= durableLsn) {
                 return;
             }
-            waiters.add(new Waiter(lsn, f, new Synced(0, 0)));
+            waiters.add(new Waiter(lsn, f, new Synced(0, 0), true));
         }
         try {
             f.get();
@@ -1022,7 +1061,10 @@ public final class WriteAheadLog implements Closeable {
         }
     }
 
-    /** Records {@code lsn} as durable and completes the syncs waiting for it. */
+    /**
+     * On the writer: records {@code lsn} as durable, completes the blocking waits for it here and hands the other
+     * syncs waiting for it to the completer.
+     */
     private void completeUpTo(long lsn) {
         List<Waiter> done = new ArrayList<>();
         synchronized (lock) {
@@ -1031,8 +1073,43 @@ public final class WriteAheadLog implements Closeable {
                 done.add(waiters.poll());
             }
         }
+        List<Waiter> handed = new ArrayList<>(done.size());
         for (Waiter w : done) {
-            w.future.complete(w.synced);
+            if (w.blocking) {
+                w.future.complete(w.synced);
+            } else {
+                handed.add(w);
+            }
+        }
+        if (!handed.isEmpty()) {
+            synchronized (completions) {
+                completions.add(handed);
+                completions.notifyAll();
+            }
+        }
+    }
+
+    /** The completer: completes each force's syncs, in order, until the writer exits and everything is done. */
+    private void runCompleter() {
+        while (true) {
+            List<Waiter> batch;
+            synchronized (completions) {
+                while (completions.isEmpty() && !writerDone) {
+                    try {
+                        completions.wait();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return;
+                    }
+                }
+                batch = completions.poll();
+                if (batch == null) {
+                    return; // the writer is done and so is everything it handed over
+                }
+            }
+            for (Waiter w : batch) {
+                w.future.complete(w.synced); // a callback that throws fails its own dependent future only
+            }
         }
     }
 
@@ -1183,6 +1260,7 @@ public final class WriteAheadLog implements Closeable {
         try {
             writer.join();
             checkpointer.join();
+            completer.join(); // every sync the writer forced is complete
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

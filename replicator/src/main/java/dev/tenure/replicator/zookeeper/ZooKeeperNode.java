@@ -1142,7 +1142,7 @@ public final class ZooKeeperNode implements Closeable {
                 + 2
                 + NettyTransport.DEFAULT_WORKER_THREADS
                 + 1
-                + (wal != null ? 2 : 0);
+                + (wal != null ? WriteAheadLog.THREADS : 0);
     }
 
     /** Messages received for partitions this node does not host (dropped). */

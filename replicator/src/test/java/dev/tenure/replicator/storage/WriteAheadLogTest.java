@@ -165,6 +165,98 @@ class WriteAheadLogTest {
     }
 
     @Test
+    void aSyncCallbackThatHasNotReturnedDelaysNoForce() throws Exception {
+        GatedWalSync sync = new GatedWalSync();
+        try (WriteAheadLog wal = builder().fileSync(sync).open();
+                WriteAheadLog.PartitionLog a = wal.openPartition("a");
+                WriteAheadLog.PartitionLog b = wal.openPartition("b")) {
+            CountDownLatch callbackEntered = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            sync.gate = new CountDownLatch(1); // a's force waits until its callback is attached
+            a.append(List.of(entry(1, 0, "a0")));
+            CompletableFuture<Void> slow = a.syncAsync().thenAccept(synced -> {
+                callbackEntered.countDown();
+                try {
+                    release.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            assertTrue(sync.entered.await(30, TimeUnit.SECONDS), "the writer forces a's record");
+            sync.gate.countDown();
+            try {
+                assertTrue(callbackEntered.await(30, TimeUnit.SECONDS), "a's sync completes and its callback runs");
+                long forcesBefore = wal.stats().forces();
+                b.append(List.of(entry(1, 0, "b0")));
+                // The writer is not running a's callback: b's record is forced, and b's waiting sync completes.
+                assertEquals(new Synced(1, 1), b.sync());
+                assertTrue(wal.stats().forces() > forcesBefore, "b's record was forced");
+                assertFalse(slow.isDone(), "while a's callback still waits");
+                sync.gate = new CountDownLatch(1); // b1's sync is asked for before its force
+                b.append(List.of(entry(1, 1, "b1")));
+                CompletableFuture<Synced> queued = b.syncAsync();
+                long forcesBeforeB1 = wal.stats().forces();
+                sync.gate.countDown();
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (wal.stats().forces() == forcesBeforeB1 && System.nanoTime() < deadline) {
+                    Thread.sleep(1); // polling for the force, with a deadline
+                }
+                assertTrue(wal.stats().forces() > forcesBeforeB1, "b1's record was forced");
+                assertFalse(
+                        queued.isDone(),
+                        "b1's asynchronous result waits behind a's callback: results complete in the order forced");
+                release.countDown();
+                assertEquals(new Synced(2, 1), queued.get(30, TimeUnit.SECONDS));
+            } finally {
+                release.countDown();
+            }
+            slow.get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void aSyncCallbackMayTruncateTheLogItSynced() throws Exception {
+        GatedWalSync sync = new GatedWalSync();
+        // Not closed if the callback never returns: close would wait for a writer that waits for it.
+        WriteAheadLog wal = builder().fileSync(sync).open();
+        WriteAheadLog.PartitionLog log = wal.openPartition("a");
+        sync.gate = new CountDownLatch(1); // the force waits until the callback is attached
+        log.append(List.of(entry(1, 0, "x"), entry(1, 1, "y"), entry(1, 2, "z")));
+        // A truncation waits for the force of its own record: the writer completes that wait, not the thread
+        // running this callback, so the callback does not wait for itself.
+        CompletableFuture<Long> truncated = log.syncAsync().thenApply(synced -> {
+            log.truncate(1);
+            return log.logEndOffset();
+        });
+        assertTrue(sync.entered.await(30, TimeUnit.SECONDS), "the writer forces the appends");
+        sync.gate.countDown();
+        assertEquals(1L, truncated.get(30, TimeUnit.SECONDS));
+        assertEquals(new Synced(1, 1), log.sync());
+        log.close();
+        wal.close();
+    }
+
+    @Test
+    void closeCompletesEverySyncItForcedBeforeItReturns() throws Exception {
+        WriteAheadLog wal = builder().open();
+        List<WriteAheadLog.PartitionLog> logs = new ArrayList<>();
+        List<CompletableFuture<Synced>> syncs = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            WriteAheadLog.PartitionLog log = wal.openPartition("p" + i);
+            logs.add(log);
+            log.append(List.of(entry(1, 0, "p" + i)));
+            syncs.add(log.syncAsync());
+        }
+        for (WriteAheadLog.PartitionLog log : logs) {
+            log.close();
+        }
+        wal.close();
+        for (CompletableFuture<Synced> f : syncs) {
+            assertEquals(new Synced(1, 1), f.getNow(null), "complete, and durable, when close returns");
+        }
+    }
+
+    @Test
     void anAcknowledgedAppendWhosePartitionFilesLostItIsRewrittenFromTheWriteAheadLog() throws Exception {
         PowerLossDisk disk = new PowerLossDisk(0);
         WriteAheadLog wal = builder().fileSync(disk).open();
