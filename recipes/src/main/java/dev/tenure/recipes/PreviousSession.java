@@ -15,6 +15,7 @@
  */
 package dev.tenure.recipes;
 
+import com.google.common.annotations.VisibleForTesting;
 import com.google.common.base.Preconditions;
 import java.io.Closeable;
 import java.io.IOException;
@@ -31,6 +32,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.framework.state.ConnectionStateListener;
@@ -134,6 +136,12 @@ public final class PreviousSession implements Closeable {
     private final ConnectionStateListener listener = (c, s) -> connectionStateChanged(s);
     /** Held while the file is written: {@link #start()}'s write and the listener's take turns. */
     private final Object writes = new Object();
+    /**
+     * For tests: runs with {@code "event"} as a connection event passes its first check, and with {@code "write"}
+     * before its write, under {@link #writes}; null otherwise.
+     */
+    @VisibleForTesting
+    volatile Consumer<String> listenerSteps;
 
     private PreviousSession(Builder b) {
         this.client = b.client;
@@ -225,10 +233,13 @@ public final class PreviousSession implements Closeable {
         }
     }
 
-    private void connectionStateChanged(ConnectionState s) {
+    /** The listener: records the session of a new connection. On Curator's event thread; tests call it directly. */
+    @VisibleForTesting
+    void connectionStateChanged(ConnectionState s) {
         if (state.get() != State.STARTED || !(s == ConnectionState.CONNECTED || s == ConnectionState.RECONNECTED)) {
             return;
         }
+        step("event");
         Session current = null;
         try {
             synchronized (writes) {
@@ -239,6 +250,7 @@ public final class PreviousSession implements Closeable {
                 if (current == null) {
                     return;
                 }
+                step("write");
                 write(file, current);
             }
             writeFailed.set(false);
@@ -250,6 +262,13 @@ public final class PreviousSession implements Closeable {
                         file,
                         e);
             }
+        }
+    }
+
+    private void step(String step) {
+        Consumer<String> steps = listenerSteps;
+        if (steps != null) {
+            steps.accept(step);
         }
     }
 

@@ -32,9 +32,12 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.state.ConnectionState;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.ZooDefs;
@@ -255,6 +258,74 @@ class PreviousSessionTest {
             assertThrows(IOException.class, previous::start);
         }
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+    }
+
+    @Test
+    void closeReturnsOnlyOnceAConnectionEventsWriteInFlightEnded() throws Exception {
+        try (CuratorFramework client = zk.ensemble().newClient()) {
+            PreviousSession session = PreviousSession.builder(client, file).build();
+            session.start();
+            CountDownLatch writing = new CountDownLatch(1);
+            CountDownLatch finish = new CountDownLatch(1);
+            session.listenerSteps = step -> {
+                if (step.equals("write")) {
+                    writing.countDown();
+                    await(finish);
+                }
+            };
+            CompletableFuture<Void> event =
+                    CompletableFuture.runAsync(() -> session.connectionStateChanged(ConnectionState.RECONNECTED));
+            assertTrue(writing.await(30, TimeUnit.SECONDS), "the event's write begins");
+            CompletableFuture<Void> closing = CompletableFuture.runAsync(session::close);
+            try {
+                assertThrows(
+                        TimeoutException.class,
+                        () -> closing.get(200, TimeUnit.MILLISECONDS),
+                        "close waits for the write in flight");
+            } finally {
+                finish.countDown();
+            }
+            closing.get(30, TimeUnit.SECONDS);
+            event.get(30, TimeUnit.SECONDS);
+            assertEquals(
+                    client.getZookeeperClient().getZooKeeper().getSessionId(),
+                    PreviousSession.read(file).id());
+        }
+    }
+
+    @Test
+    void aConnectionEventThatReachesItsWriteAfterCloseWritesNothing() throws Exception {
+        try (CuratorFramework client = zk.ensemble().newClient()) {
+            PreviousSession session = PreviousSession.builder(client, file).build();
+            session.start();
+            CountDownLatch passed = new CountDownLatch(1);
+            CountDownLatch goOn = new CountDownLatch(1);
+            session.listenerSteps = step -> {
+                if (step.equals("event")) {
+                    passed.countDown();
+                    await(goOn);
+                }
+            };
+            CompletableFuture<Void> event =
+                    CompletableFuture.runAsync(() -> session.connectionStateChanged(ConnectionState.RECONNECTED));
+            assertTrue(passed.await(30, TimeUnit.SECONDS), "the event passed its first check while started");
+            session.close();
+            // The file is the next run's now: a closed instance must not write it.
+            PreviousSession.Session next = new PreviousSession.Session(0x42, new byte[16]);
+            PreviousSession.write(file, next);
+            goOn.countDown();
+            event.get(30, TimeUnit.SECONDS);
+            assertEquals(0x42, PreviousSession.read(file).id(), "the closed instance wrote nothing");
+        }
+    }
+
+    /** Waits for {@code latch}, at most 30 s (a test step that never comes fails the test by its own assertions). */
+    private static void await(CountDownLatch latch) {
+        try {
+            latch.await(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     @Test
