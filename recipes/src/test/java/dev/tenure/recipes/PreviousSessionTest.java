@@ -265,17 +265,7 @@ class PreviousSessionTest {
         try (CuratorFramework client = zk.ensemble().newClient()) {
             PreviousSession session = PreviousSession.builder(client, file).build();
             session.start();
-            CountDownLatch writing = new CountDownLatch(1);
-            CountDownLatch finish = new CountDownLatch(1);
-            session.listenerSteps = step -> {
-                if (step.equals("write")) {
-                    writing.countDown();
-                    await(finish);
-                }
-            };
-            CompletableFuture<Void> event =
-                    CompletableFuture.runAsync(() -> session.connectionStateChanged(ConnectionState.RECONNECTED));
-            assertTrue(writing.await(30, TimeUnit.SECONDS), "the event's write begins");
+            HeldEvent event = HeldEvent.at(session, "write");
             CompletableFuture<Void> closing = CompletableFuture.runAsync(session::close);
             try {
                 assertThrows(
@@ -283,10 +273,10 @@ class PreviousSessionTest {
                         () -> closing.get(200, TimeUnit.MILLISECONDS),
                         "close waits for the write in flight");
             } finally {
-                finish.countDown();
+                event.release();
             }
             closing.get(30, TimeUnit.SECONDS);
-            event.get(30, TimeUnit.SECONDS);
+            event.done.get(30, TimeUnit.SECONDS);
             assertEquals(
                     client.getZookeeperClient().getZooKeeper().getSessionId(),
                     PreviousSession.read(file).id());
@@ -298,33 +288,43 @@ class PreviousSessionTest {
         try (CuratorFramework client = zk.ensemble().newClient()) {
             PreviousSession session = PreviousSession.builder(client, file).build();
             session.start();
-            CountDownLatch passed = new CountDownLatch(1);
-            CountDownLatch goOn = new CountDownLatch(1);
-            session.listenerSteps = step -> {
-                if (step.equals("event")) {
-                    passed.countDown();
-                    await(goOn);
-                }
-            };
-            CompletableFuture<Void> event =
-                    CompletableFuture.runAsync(() -> session.connectionStateChanged(ConnectionState.RECONNECTED));
-            assertTrue(passed.await(30, TimeUnit.SECONDS), "the event passed its first check while started");
+            HeldEvent event = HeldEvent.at(session, "event"); // past its first check, while started
             session.close();
             // The file is the next run's now: a closed instance must not write it.
-            PreviousSession.Session next = new PreviousSession.Session(0x42, new byte[16]);
-            PreviousSession.write(file, next);
-            goOn.countDown();
-            event.get(30, TimeUnit.SECONDS);
+            PreviousSession.write(file, new PreviousSession.Session(0x42, new byte[16]));
+            event.release();
+            event.done.get(30, TimeUnit.SECONDS);
             assertEquals(0x42, PreviousSession.read(file).id(), "the closed instance wrote nothing");
         }
     }
 
-    /** Waits for {@code latch}, at most 30 s (a test step that never comes fails the test by its own assertions). */
-    private static void await(CountDownLatch latch) {
-        try {
-            latch.await(30, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+    /** A connection event handled on another thread, held at one of its steps until {@link #release()}. */
+    private static final class HeldEvent {
+        private final CountDownLatch goOn = new CountDownLatch(1);
+        /** Completes once the event's handling returns. */
+        private CompletableFuture<Void> done;
+
+        /** Starts a RECONNECTED event of {@code session} and returns once it reached {@code step}. */
+        static HeldEvent at(PreviousSession session, String step) throws InterruptedException {
+            HeldEvent held = new HeldEvent();
+            CountDownLatch reached = new CountDownLatch(1);
+            session.listenerSteps = s -> {
+                if (s.equals(step)) {
+                    reached.countDown();
+                    try {
+                        held.goOn.await(30, TimeUnit.SECONDS); // a test that never releases fails on its own
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            };
+            held.done = CompletableFuture.runAsync(() -> session.connectionStateChanged(ConnectionState.RECONNECTED));
+            assertTrue(reached.await(30, TimeUnit.SECONDS), "the event reaches its step '" + step + "'");
+            return held;
+        }
+
+        void release() {
+            goOn.countDown();
         }
     }
 
